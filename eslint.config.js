@@ -1,0 +1,40 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      '**/generated/**',
+      'bench/results/**',
+      '**/.turbo/**',
+      'apps/visualiser/dist/**',
+      'docs/**',
+    ],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', setImmediate: 'readonly', performance: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', structuredClone: 'readonly', fetch: 'readonly', AbortController: 'readonly', AbortSignal: 'readonly', queueMicrotask: 'readonly', crypto: 'readonly', window: 'readonly', document: 'readonly', requestAnimationFrame: 'readonly', globalThis: 'readonly' } },
+    rules: {
+      'max-params': ['error', 3],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    files: ['packages/identifier/src/**', 'packages/protocol/src/**', 'packages/scheduler/src/**', 'packages/security/src/**'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: ['express', 'socket.io', 'node:fs', 'fs', 'node:net', 'net', 'node:http', 'http', 'node:fs/promises', 'fs/promises'],
+        patterns: ['@prisma/*', '*/generated/*'],
+      }],
+      'no-restricted-properties': ['error',
+        { object: 'Math', property: 'random', message: 'Pure packages take an Rng parameter.' },
+        { object: 'Date', property: 'now', message: 'Pure packages take a Clock parameter.' },
+      ],
+    },
+  },
+);

@@ -1,0 +1,114 @@
+import { CANONICAL_ALPHABET, CHAR_VALUE, IS_CROCKFORD } from './alphabet.ts';
+import { checkValue } from './check.ts';
+import { identifierError, type IdentifierError } from './errors.ts';
+import { isKind, type Kind } from './kinds.ts';
+import { normalise } from './normalise.ts';
+import { scanPrefix } from './prefix.ts';
+import { err, ok, type Result } from './result.ts';
+
+/** A valid identifier in canonical form, split into its segments. */
+export interface ParsedIdentifier {
+  readonly id: string;
+  readonly prefix: string;
+  readonly region: string | null;
+  readonly industry: string | null;
+  readonly kind: Kind;
+  readonly serial: string;
+  readonly check: string;
+}
+
+const EXPECTED_KIND = 'one of ND (node), PV (provider), CL (cluster), RP (resource pool), SV (service), JB (job)';
+const EXPECTED_SERIAL = "1 to 16 characters of Crockford's base-32 (0-9 A-Z without I L O U), then 2 check characters";
+
+/**
+ * Parses, validates and canonicalises an identifier `prefix "/" kind "-" serial check`.
+ * Every rejection names the failing segment and what was expected.
+ */
+export function parseIdentifier(input: string): Result<ParsedIdentifier, IdentifierError> {
+  const n = normalise(input);
+  if (!n.ok) return n;
+  const s = n.value;
+  const slash = s.indexOf('/');
+  if (slash < 0) return err(identifierError('input', `"${s}" has no "/" between prefix and suffix`, 'prefix "/" kind "-" serial check, e.g. CPN.51/ND-1EJ'));
+  const prefix = scanPrefix(s, slash);
+  if (!prefix.ok) return prefix;
+  return scanSuffix(s, slash, prefix.value);
+}
+
+function scanSuffix(s: string, slash: number, prefix: { prefix: string; region: string | null; industry: string | null }): Result<ParsedIdentifier, IdentifierError> {
+  const kindAt = slash + 1;
+  const kind = s.slice(kindAt, kindAt + 2);
+  if (kind.length < 2 || !isKind(kind)) {
+    return err(identifierError('kind', `kind "${s.slice(kindAt, dashOrEnd(s, kindAt))}" is unknown`, EXPECTED_KIND, kindAt));
+  }
+  if (s.charCodeAt(kindAt + 2) !== 45) {
+    return err(identifierError('kind', `kind "${s.slice(kindAt, dashOrEnd(s, kindAt))}" is not followed by "-"`, `${kind}-<serial><check>`, kindAt + 2));
+  }
+  const serialAt = kindAt + 3;
+  const length = s.length - serialAt;
+  if (length < 3 || length > 18) {
+    return err(identifierError('serial', `serial and check "${s.slice(serialAt)}" have ${length} characters`, EXPECTED_SERIAL, serialAt));
+  }
+  const checkAt = s.length - 2;
+  for (let i = serialAt; i < checkAt; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || IS_CROCKFORD[c] !== 1) {
+      return err(identifierError('serial', `serial "${s.slice(serialAt, checkAt)}" has "${s[i]}" at position ${i}`, EXPECTED_SERIAL, i));
+    }
+  }
+  const c1 = s.charCodeAt(checkAt);
+  const c2 = s.charCodeAt(checkAt + 1);
+  const expected = checkValue(s, checkAt);
+  if (c1 >= 128 || c2 >= 128 || (CHAR_VALUE[c1] ?? -1) * 36 + (CHAR_VALUE[c2] ?? -1) !== expected || CHAR_VALUE[c1] === -1 || CHAR_VALUE[c2] === -1) {
+    const pair = CANONICAL_ALPHABET[Math.floor(expected / 36)]! + CANONICAL_ALPHABET[expected % 36]!;
+    return err(identifierError('check', `check characters "${s.slice(checkAt)}" are wrong`, `"${pair}" (ISO/IEC 7064 MOD 1271-36)`, checkAt));
+  }
+  return ok({
+    id: s,
+    prefix: prefix.prefix,
+    region: prefix.region,
+    industry: prefix.industry,
+    kind,
+    serial: s.slice(serialAt, checkAt),
+    check: s.slice(checkAt),
+  });
+}
+
+function dashOrEnd(s: string, from: number): number {
+  const dash = s.indexOf('-', from);
+  return dash < 0 ? s.length : dash;
+}
+
+/** True when `input` is a valid identifier (any case, trimmed). */
+export function isIdentifier(input: string): boolean {
+  return parseIdentifier(input).ok;
+}
+
+/** The canonical form of an identifier, or the reason it is invalid. */
+export function canonicalise(input: string): Result<string, IdentifierError> {
+  const r = parseIdentifier(input);
+  return r.ok ? ok(r.value.id) : r;
+}
+
+/** The parts needed to write an identifier; the check characters are computed. */
+export interface IdentifierParts {
+  readonly prefix: string;
+  readonly kind: Kind;
+  readonly serial: string;
+}
+
+/** Writes an identifier from canonical parts, computing its check characters. Validates the result. */
+export function formatIdentifier(parts: IdentifierParts): Result<string, IdentifierError> {
+  const body = `${parts.prefix}/${parts.kind}-${parts.serial}`;
+  const c = checkValue(body);
+  if (c < 0) {
+    const parsed = parseIdentifier(body + '00');
+    if (!parsed.ok && parsed.error.segment !== 'check') return parsed;
+    return err(identifierError('input', `"${body}" is not in canonical form`, 'upper-case ASCII letters and digits'));
+  }
+  const id = body + CANONICAL_ALPHABET[Math.floor(c / 36)]! + CANONICAL_ALPHABET[c % 36]!;
+  const parsed = parseIdentifier(id);
+  if (!parsed.ok) return parsed;
+  if (parsed.value.id !== id) return err(identifierError('input', `"${body}" is not in canonical form`, parsed.value.id));
+  return ok(id);
+}
