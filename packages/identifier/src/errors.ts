@@ -10,7 +10,31 @@ export interface IdentifierError {
   readonly position?: number;
 }
 
-/** Builds an IdentifierError. */
-export function identifierError(segment: Segment, message: string, expected: string, position?: number): IdentifierError {
+/**
+ * A rejection whose words are written when first read: a validator flooded with garbage (the common attack on a
+ * resolver) should not pay for formatting messages nobody reads. It serialises to the plain shape.
+ */
+class LazyIdentifierError implements IdentifierError {
+  #text: readonly [string, string] | null = null;
+  constructor(readonly segment: Segment, private readonly explain: () => readonly [string, string], readonly position?: number) {}
+  get message(): string {
+    return (this.#text ??= this.explain())[0];
+  }
+  get expected(): string {
+    return (this.#text ??= this.explain())[1];
+  }
+  toJSON(): IdentifierError {
+    return identifierError(this.segment, [this.message, this.expected], this.position);
+  }
+}
+
+/** Builds an IdentifierError from the segment, its [message, expected] words, and the position if any. */
+export function identifierError(segment: Segment, words: readonly [string, string], position?: number): IdentifierError {
+  const [message, expected] = words;
   return position === undefined ? { segment, message, expected } : { segment, message, expected, position };
+}
+
+/** Builds an IdentifierError whose message and expectation are computed on first read. */
+export function lazyError(segment: Segment, explain: () => readonly [string, string], position?: number): IdentifierError {
+  return new LazyIdentifierError(segment, explain, position);
 }

@@ -160,3 +160,21 @@ describe('properties', () => {
     }), FC);
   });
 });
+
+describe('errors as values', () => {
+  it('serialise with their message and expectation, also from the fast path', () => {
+    for (const text of ['cpn.51/nd-1ek', 'CPN.98/ND-1EJ', 'CPN.51/QQ-1EJ']) {
+      const r = parseIdentifier(text);
+      expect(r.ok).toBe(false);
+      if (r.ok) continue;
+      const plain = JSON.parse(JSON.stringify(r.error)) as Record<string, unknown>;
+      expect(plain).toMatchObject({ segment: r.error.segment, message: r.error.message, expected: r.error.expected });
+      expect(typeof plain['message']).toBe('string');
+    }
+  });
+
+  it('explains a wrong check pair in lower-case input with the canonical expected pair', () => {
+    const r = parseIdentifier(' cpn.51/nd-1ek ');
+    expect(!r.ok && [r.error.segment, r.error.expected, r.error.position]).toEqual(['check', '"EJ" (ISO/IEC 7064 MOD 1271-36)', 11]);
+  });
+});

@@ -1,8 +1,9 @@
 import { CANONICAL_ALPHABET, CHAR_VALUE, IS_CROCKFORD } from './alphabet.ts';
 import { checkValue } from './check.ts';
-import { identifierError, type IdentifierError } from './errors.ts';
+import { identifierError, lazyError, type IdentifierError } from './errors.ts';
 import { isKind, type Kind } from './kinds.ts';
 import { normalise } from './normalise.ts';
+import { checkFailure, fastParse } from './fast-parse.ts';
 import { scanPrefix } from './prefix.ts';
 import { err, ok, type Result } from './result.ts';
 
@@ -25,11 +26,14 @@ const EXPECTED_SERIAL = "1 to 16 characters of Crockford's base-32 (0-9 A-Z with
  * Every rejection names the failing segment and what was expected.
  */
 export function parseIdentifier(input: string): Result<ParsedIdentifier, IdentifierError> {
+  // Valid input takes one pass; invalid input is normalised and explained by the detailed scanner below.
+  const direct = fastParse(input);
+  if (direct !== null) return 'id' in direct ? { ok: true, value: direct } : { ok: false, error: direct };
   const n = normalise(input);
   if (!n.ok) return n;
   const s = n.value;
   const slash = s.indexOf('/');
-  if (slash < 0) return err(identifierError('input', `"${s}" has no "/" between prefix and suffix`, 'prefix "/" kind "-" serial check, e.g. CPN.51/ND-1EJ'));
+  if (slash < 0) return err(lazyError('input', () => [`"${s}" has no "/" between prefix and suffix`, 'prefix "/" kind "-" serial check, e.g. CPN.51/ND-1EJ']));
   const prefix = scanPrefix(s, slash);
   if (!prefix.ok) return prefix;
   return scanSuffix(s, slash, prefix.value);
@@ -39,29 +43,28 @@ function scanSuffix(s: string, slash: number, prefix: { prefix: string; region: 
   const kindAt = slash + 1;
   const kind = s.slice(kindAt, kindAt + 2);
   if (kind.length < 2 || !isKind(kind)) {
-    return err(identifierError('kind', `kind "${s.slice(kindAt, dashOrEnd(s, kindAt))}" is unknown`, EXPECTED_KIND, kindAt));
+    return err(lazyError('kind', () => [`kind "${s.slice(kindAt, dashOrEnd(s, kindAt))}" is unknown`, EXPECTED_KIND], kindAt));
   }
   if (s.charCodeAt(kindAt + 2) !== 45) {
-    return err(identifierError('kind', `kind "${s.slice(kindAt, dashOrEnd(s, kindAt))}" is not followed by "-"`, `${kind}-<serial><check>`, kindAt + 2));
+    return err(lazyError('kind', () => [`kind "${s.slice(kindAt, dashOrEnd(s, kindAt))}" is not followed by "-"`, `${kind}-<serial><check>`], kindAt + 2));
   }
   const serialAt = kindAt + 3;
   const length = s.length - serialAt;
   if (length < 3 || length > 18) {
-    return err(identifierError('serial', `serial and check "${s.slice(serialAt)}" have ${length} characters`, EXPECTED_SERIAL, serialAt));
+    return err(lazyError('serial', () => [`serial and check "${s.slice(serialAt)}" have ${length} characters`, EXPECTED_SERIAL], serialAt));
   }
   const checkAt = s.length - 2;
   for (let i = serialAt; i < checkAt; i++) {
     const c = s.charCodeAt(i);
     if (c >= 128 || IS_CROCKFORD[c] !== 1) {
-      return err(identifierError('serial', `serial "${s.slice(serialAt, checkAt)}" has "${s[i]}" at position ${i}`, EXPECTED_SERIAL, i));
+      return err(lazyError('serial', () => [`serial "${s.slice(serialAt, checkAt)}" has "${s[i]}" at position ${i}`, EXPECTED_SERIAL], i));
     }
   }
   const c1 = s.charCodeAt(checkAt);
   const c2 = s.charCodeAt(checkAt + 1);
   const expected = checkValue(s, checkAt);
   if (c1 >= 128 || c2 >= 128 || (CHAR_VALUE[c1] ?? -1) * 36 + (CHAR_VALUE[c2] ?? -1) !== expected || CHAR_VALUE[c1] === -1 || CHAR_VALUE[c2] === -1) {
-    const pair = CANONICAL_ALPHABET[Math.floor(expected / 36)]! + CANONICAL_ALPHABET[expected % 36]!;
-    return err(identifierError('check', `check characters "${s.slice(checkAt)}" are wrong`, `"${pair}" (ISO/IEC 7064 MOD 1271-36)`, checkAt));
+    return err(checkFailure(s, expected));
   }
   return ok({
     id: s,
@@ -104,11 +107,11 @@ export function formatIdentifier(parts: IdentifierParts): Result<string, Identif
   if (c < 0) {
     const parsed = parseIdentifier(body + '00');
     if (!parsed.ok && parsed.error.segment !== 'check') return parsed;
-    return err(identifierError('input', `"${body}" is not in canonical form`, 'upper-case ASCII letters and digits'));
+    return err(identifierError('input', [`"${body}" is not in canonical form`, 'upper-case ASCII letters and digits']));
   }
   const id = body + CANONICAL_ALPHABET[Math.floor(c / 36)]! + CANONICAL_ALPHABET[c % 36]!;
   const parsed = parseIdentifier(id);
   if (!parsed.ok) return parsed;
-  if (parsed.value.id !== id) return err(identifierError('input', `"${body}" is not in canonical form`, parsed.value.id));
+  if (parsed.value.id !== id) return err(identifierError('input', [`"${body}" is not in canonical form`, parsed.value.id]));
   return ok(id);
 }

@@ -1,8 +1,9 @@
 import { err, ok, type Result } from './result.ts';
-import { identifierError, type IdentifierError } from './errors.ts';
+import { lazyError, type IdentifierError } from './errors.ts';
 import { IS_PROVINCE_NUMBER } from './provinces.ts';
 import { SECTION_OF_DIVISION } from './industries.ts';
 import { normalise } from './normalise.ts';
+import { regionFailure } from './fast-parse.ts';
 
 /** The level of a naming authority. */
 export type PrefixLevel = 'national' | 'regional' | 'industry';
@@ -30,20 +31,20 @@ const isDigit = (c: number): boolean => c >= 48 && c <= 57;
  */
 export function scanPrefix(s: string, end: number): Result<ParsedPrefix, IdentifierError> {
   if (end < 3 || s.charCodeAt(0) !== 67 || s.charCodeAt(1) !== 80 || s.charCodeAt(2) !== 78) {
-    return err(identifierError('prefix', `prefix "${s.slice(0, end)}" does not start with CPN`, EXPECTED_PREFIX, 0));
+    return err(lazyError('prefix', () => [`prefix "${s.slice(0, end)}" does not start with CPN`, EXPECTED_PREFIX], 0));
   }
   if (end === 3) return ok({ prefix: 'CPN', level: 'national', region: null, industry: null });
   if (s.charCodeAt(3) !== 46) {
-    return err(identifierError('prefix', `prefix "${s.slice(0, end)}" has "${s[3]}" after CPN`, `"." then a region code, or "/"`, 3));
+    return err(lazyError('prefix', () => [`prefix "${s.slice(0, end)}" has "${s[3]}" after CPN`, `"." then a region code, or "/"`], 3));
   }
   if (end < 6 || !isDigit(s.charCodeAt(4)) || !isDigit(s.charCodeAt(5)) || (end > 6 && s.charCodeAt(6) !== 46)) {
     const stop = s.indexOf('.', 4);
     const got = s.slice(4, stop < 0 || stop > end ? end : stop);
-    return err(identifierError('region', `region "${got}" is not 2 digits`, EXPECTED_REGION, 4));
+    return err(lazyError('region', () => [`region "${got}" is not 2 digits`, EXPECTED_REGION], 4));
   }
   const regionNumber = (s.charCodeAt(4) - 48) * 10 + (s.charCodeAt(5) - 48);
   if (IS_PROVINCE_NUMBER[regionNumber] !== 1) {
-    return err(identifierError('region', `region "${s.slice(4, 6)}" is not a GB/T 2260 province-level code`, EXPECTED_REGION, 4));
+    return err(regionFailure(s.slice(4, 6), 4));
   }
   const region = s.slice(4, 6);
   if (end === 6) return ok({ prefix: s.slice(0, 6), level: 'regional', region, industry: null });
@@ -54,20 +55,20 @@ function scanIndustry(s: string, end: number, region: string): Result<ParsedPref
   const got = s.slice(7, end);
   const letter = s.charCodeAt(7);
   if (end !== 11 || letter < 65 || letter > 90 || !isDigit(s.charCodeAt(8)) || !isDigit(s.charCodeAt(9))) {
-    return err(identifierError('industry', `industry "${got}" is not a letter, 2 digits and a digit 1–9`, EXPECTED_INDUSTRY, 7));
+    return err(lazyError('industry', () => [`industry "${got}" is not a letter, 2 digits and a digit 1–9`, EXPECTED_INDUSTRY], 7));
   }
   const last = s.charCodeAt(10);
   if (last < 49 || last > 57) {
-    return err(identifierError('industry', `industry "${got}" ends in "${s[10]}"; its last digit must be 1–9`, EXPECTED_INDUSTRY, 10));
+    return err(lazyError('industry', () => [`industry "${got}" ends in "${s[10]}"; its last digit must be 1–9`, EXPECTED_INDUSTRY], 10));
   }
   const division = (s.charCodeAt(8) - 48) * 10 + (s.charCodeAt(9) - 48);
   const sectionCode = SECTION_OF_DIVISION[division] ?? 0;
   if (sectionCode === 0) {
-    return err(identifierError('industry', `industry "${got}": division ${s.slice(8, 10)} does not exist in GB/T 4754-2017`, 'a division 01–97', 8));
+    return err(lazyError('industry', () => [`industry "${got}": division ${s.slice(8, 10)} does not exist in GB/T 4754-2017`, 'a division 01–97'], 8));
   }
   if (sectionCode !== letter) {
     const want = String.fromCharCode(sectionCode);
-    return err(identifierError('industry', `industry "${got}": division ${s.slice(8, 10)} belongs to section ${want}, not ${s[7]}`, `${want}${s.slice(8, 11)}`, 7));
+    return err(lazyError('industry', () => [`industry "${got}": division ${s.slice(8, 10)} belongs to section ${want}, not ${s[7]}`, `${want}${s.slice(8, 11)}`], 7));
   }
   return ok({ prefix: s.slice(0, 11), level: 'industry', region, industry: got });
 }

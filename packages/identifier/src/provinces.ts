@@ -13,8 +13,8 @@ export interface Province {
   readonly lon: number;
 }
 
-const p = (code: string, name: string, nameEn: string, macro: MacroRegion, capital: string, lat: number, lon: number): Province =>
-  ({ code, name, nameEn, macro, capital, lat, lon });
+type Row = [code: string, name: string, nameEn: string, macro: MacroRegion, capital: string, lat: number, lon: number];
+const p = (...[code, name, nameEn, macro, capital, lat, lon]: Row): Province => ({ code, name, nameEn, macro, capital, lat, lon });
 
 /** All 34 GB/T 2260 province-level codes with names, in code order. */
 export const PROVINCES: readonly Province[] = [

@@ -6,3 +6,23 @@ export { ERROR_CODES, EXIT, errorBody, httpStatus, exitCode, codeForStatus, type
 export { residencyVerdict, OUTSIDE_MAINLAND, type DataResidency, type ResidencyVerdict } from './residency.ts';
 /** Units of the wire contract. */
 export { UNITS, PRECISIONS, formatTime, MIN_REGISTERED_CAPITAL_WAN_YUAN } from './units.ts';
+/** Shared field schemas: identifiers, prefixes, credit codes, times, the strict-message rule with `ext`. */
+export * from './primitives.ts';
+/** Node info, ND record data, emergency actions. */
+export * from './node.ts';
+/** Applications, reviews, delegations, grants, joint-debugging results. */
+export * from './onboarding.ts';
+/** Identifier records, registration, resolution answers. */
+export * from './identifiers.ts';
+/** Providers, clusters, K1/K2 capacity reports, summaries, market. */
+export * from './resources.ts';
+/** Task templates, selections, jobs, metering. */
+export * from './scheduling.ts';
+/** Monitoring events, audit entries, recordings. */
+export * from './events.ts';
+/** Routes, socket.io namespaces and events, size limits. */
+export { ROUTES, NAMESPACES, SOCKET_EVENTS, BODY_LIMIT_BYTES } from './routes.ts';
+/** Validation of any input against a schema into a 400 error body. */
+export { validate } from './validate.ts';
+/** JSON Schemas of every message, for docs, editors and teams in other languages. */
+export { jsonSchemas } from './json-schema.ts';

@@ -1,0 +1,24 @@
+// `npm run bench -- <name>`: runs bench/<name>.ts, which prints its table and writes bench/results/<name>.json.
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const available = readdirSync(here).filter((f) => f.endsWith('.ts') && !['run.ts', 'lib.ts'].includes(f) && !f.endsWith('.test.ts')).map((f) => f.slice(0, -3));
+const names = process.argv.slice(2);
+
+if (names.length === 0 || names.includes('--help')) {
+  console.log(`usage: npm run bench -- <name> [<name> …]\navailable: ${available.join(', ')}`);
+  process.exit(names.length === 0 ? 2 : 0);
+}
+for (const name of names) {
+  const file = join(here, `${name}.ts`);
+  if (!existsSync(file)) {
+    console.error(`bench: no benchmark "${name}"; available: ${available.join(', ')}`);
+    process.exit(2);
+  }
+}
+for (const name of names) {
+  const mod = (await import(pathToFileURL(join(here, `${name}.ts`)).href)) as { run: () => Promise<unknown> | unknown };
+  await mod.run();
+}

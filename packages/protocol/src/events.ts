@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { message, Prefix, Time } from './primitives.ts';
+
+/**
+ * Event types of the monitoring stream and the event log. Job events follow Google's 2019 trace
+ * vocabulary (SUBMIT, QUEUE, SCHEDULE, EVICT, FAIL, FINISH, KILL, LOST, UPDATE) with cpnet's own additions.
+ */
+export const EVENT_TYPES = [
+  'topology.node-added', 'topology.node-removed', 'topology.link',
+  'node.lifecycle', 'node.health',
+  'provider.registered', 'provider.lifecycle', 'cluster.registered', 'cluster.lifecycle', 'cluster.health',
+  'capacity.report', 'summary.received',
+  'identifier.registered', 'identifier.updated', 'identifier.revoked', 'identifier.resolved',
+  'application.submitted', 'application.reviewed', 'application.decided', 'joint-debug.result',
+  'job.submit', 'job.queue', 'job.schedule', 'job.escalate', 'job.confirm', 'job.dispatch', 'job.run',
+  'job.evict', 'job.fail', 'job.finish', 'job.kill', 'job.lost', 'job.update', 'job.replace',
+  'security.alert', 'security.emergency',
+  'fault.injected', 'fault.healed',
+] as const;
+
+/** An event type. */
+export const EventType = z.enum(EVENT_TYPES);
+
+/** A stored and streamed event. */
+export const MonitorEvent = message({
+  id: z.string(),
+  type: EventType,
+  at: Time,
+  node: Prefix,
+  subject: z.string().optional().describe('identifier or prefix the event is about'),
+  severity: z.enum(['info', 'warning', 'critical']).default('info'),
+  data: z.record(z.string(), z.unknown()).default({}),
+});
+
+/** `GET /cpn/v1/events?since=&type=`. */
+export const EventsQuery = z.strictObject({
+  since: Time.optional(),
+  type: z.union([EventType, z.string().regex(/^[a-z-]+\.\*$/, 'an event type or a family such as job.*')]).optional(),
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+/** An audit entry: who did what, on which resource, with what decision. */
+export const AuditEntry = message({
+  who: z.string(),
+  action: z.string(),
+  resource: z.string(),
+  decision: z.enum(['allow', 'deny']),
+  requestId: z.string(),
+  time: Time,
+});
+
+/** The header line of a recording (JSON Lines). */
+export const RecordingHeader = message({
+  kind: z.literal('cpnet-recording'),
+  version: z.literal(1),
+  protocol: z.string(),
+  scenario: z.string(),
+  seed: z.number().int(),
+  startedAt: Time,
+  topology: z.unknown(),
+});
+
+/** A recorded line after the header: an event or a full-state snapshot, in virtual-time order. */
+export const RecordingLine = z.discriminatedUnion('kind', [
+  message({ kind: z.literal('event'), t: z.number().nonnegative().describe('virtual ms since start'), event: MonitorEvent }),
+  message({ kind: z.literal('snapshot'), t: z.number().nonnegative(), state: z.unknown() }),
+]);

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { Health, message, NodeLifecycle, NodeRole, Prefix, Time, Url } from './primitives.ts';
+
+/** `GET /cpn/v1/node`: who this node is. */
+export const NodeInfo = message({
+  code: Prefix,
+  role: NodeRole,
+  prefix: Prefix,
+  name: z.string().min(1).max(200),
+  parent: Prefix.nullable(),
+  parentUrl: Url.nullable(),
+  lifecycle: NodeLifecycle,
+  health: Health,
+  protocol: z.string(),
+  startedAt: Time,
+  now: Time,
+});
+
+/** The ND record data of a node in its parent's namespace. */
+export const NodeRecordData = message({
+  prefix: Prefix,
+  role: NodeRole,
+  endpoint: Url,
+  certificate: z.string().min(1),
+  lifecycle: NodeLifecycle,
+  health: Health,
+});
+
+/** A lifecycle change ordered by a parent (应急处置: suspend, reinstate, revoke). */
+export const EmergencyAction = message({
+  target: z.string().min(1).max(64),
+  action: z.enum(['suspend', 'reinstate', 'revoke']),
+  reason: z.string().min(1).max(2000),
+});

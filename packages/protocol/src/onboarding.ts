@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { CreditCode, IndustryCode, message, NodeRole, ProvinceCode, Time, Url } from './primitives.ts';
+
+/** An organisation named in an application. */
+export const Organisation = message({
+  name: z.string().min(1).max(200),
+  creditCode: CreditCode,
+});
+
+/** The builder (建设主体) with its registered capital in 万元. */
+export const Builder = message({
+  name: z.string().min(1).max(200),
+  creditCode: CreditCode,
+  registeredCapitalWanYuan: z.number().finite().nonnegative(),
+  fundingCapacityDeclared: z.boolean(),
+});
+
+/** The operator (运营主体) and its telecom licence (增值电信业务经营许可证), if any. */
+export const Operator = message({
+  name: z.string().min(1).max(200),
+  creditCode: CreditCode,
+  telecomLicence: z.string().min(1).max(100).nullable(),
+});
+
+/** A consortium (联合体) and its agreement. */
+export const Consortium = message({
+  members: z.array(message({ name: z.string().min(1).max(200), creditCode: CreditCode, duty: z.string().min(1).max(200) })).min(2).max(20),
+  agreement: z.string().min(1).max(100_000),
+});
+
+/** A dishonesty record of the credit check. */
+export const CreditRecord = message({
+  date: z.iso.date(),
+  description: z.string().min(1).max(2000),
+  major: z.boolean(),
+});
+
+/** An application (申报) of a node to its parent. */
+export const Application = message({
+  role: NodeRole.exclude(['national']),
+  region: ProvinceCode,
+  industry: IndustryCode.nullable().default(null),
+  name: z.string().min(1).max(200),
+  builder: Builder,
+  operator: Operator,
+  consortium: Consortium.nullable().default(null),
+  credit: message({ records: z.array(CreditRecord).max(100) }),
+  site: message({ province: ProvinceCode, city: z.string().min(1).max(100), address: z.string().min(1).max(500) }),
+  endpoint: Url,
+  publicKey: z.string().min(1).max(10_000).describe('PEM (SPKI) public key of the node'),
+  contact: message({ name: z.string().min(1).max(100), phone: z.string().min(3).max(40), email: z.email() }),
+}).superRefine((a, ctx) => {
+  if (a.role === 'industry' && a.industry === null) ctx.addIssue({ code: 'custom', path: ['industry'], message: 'an industry node names its 中类' });
+  if (a.role === 'regional' && a.industry !== null) ctx.addIssue({ code: 'custom', path: ['industry'], message: 'a regional node names no industry' });
+});
+
+/** A review step (初审推荐 / 联合复审 / final decision). */
+export const Review = message({
+  decision: z.enum(['approve', 'reject', 'recommend', 'not-recommend']),
+  opinion: z.string().min(1).max(10_000),
+  override: message({ rule: z.string().min(1), reason: z.string().min(10).max(2000) }).optional(),
+});
+
+/** The state of an application as its parent keeps it. */
+export const ApplicationState = message({
+  id: z.string(),
+  application: Application,
+  status: z.enum(['submitted', 'reviewing', 'forwarded', 'approved', 'rejected']),
+  submittedAt: Time,
+  reasons: z.array(message({ rule: z.string(), message: z.string() })),
+  reviews: z.array(message({ by: z.string(), at: Time, review: Review })),
+});
+
+/** The claims of a prefix delegation JWS. */
+export const DelegationClaims = message({
+  iss: z.string(),
+  prefix: z.string(),
+  sub_jkt: z.string(),
+  serial: z.string(),
+  nbf: z.number().int(),
+  exp: z.number().int(),
+});
+
+/** What a child receives on approval. */
+export const Grant = message({
+  prefix: z.string(),
+  certificate: z.string(),
+  chain: z.array(z.string()),
+  delegation: z.string().describe('compact JWS'),
+});
+
+/** A joint-debugging result. */
+export const JointDebugResult = message({
+  listVersion: z.string(),
+  target: z.string(),
+  by: z.string(),
+  at: Time,
+  passed: z.boolean(),
+  checks: z.array(message({ id: z.string(), description: z.string(), passed: z.boolean(), evidence: z.unknown().optional() })),
+});

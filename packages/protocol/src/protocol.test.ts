@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { Application, checkProtocolVersion, CapacityReport, ERROR_CODES, Identifier, jsonSchemas, RegisterIdentifier, residencyVerdict, TaskTemplate, validate } from './index.ts';
+
+const goodApplication = {
+  role: 'regional',
+  region: '51',
+  name: '四川省算力互联互通区域节点',
+  builder: { name: '四川算力建设有限公司', creditCode: '914403001922038216', registeredCapitalWanYuan: 8000, fundingCapacityDeclared: true },
+  operator: { name: '四川算力运营有限公司', creditCode: '914403001922038216', telecomLicence: 'B1-20260001' },
+  credit: { records: [] },
+  site: { province: '51', city: '成都', address: '天府新区' },
+  endpoint: 'https://cpn51.example.cn',
+  publicKey: '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----',
+  contact: { name: '张三', phone: '028-12345678', email: 'ops@example.cn' },
+};
+
+describe('strict messages', () => {
+  it('accepts a good application and defaults the optional parts', () => {
+    const r = validate(Application, goodApplication);
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(r.value.industry).toBeNull();
+  });
+
+  it('rejects an unknown field, naming it', () => {
+    const r = validate(Application, { ...goodApplication, colour: 'red' });
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.error.error.code).toBe('SCHEMA_VIOLATION');
+      expect(r.error.error.field).toBe('colour');
+    }
+  });
+
+  it('ignores anything inside ext', () => {
+    expect(validate(Application, { ...goodApplication, ext: { colour: 'red', nested: { a: 1 } } }).ok).toBe(true);
+  });
+
+  it('names a nested field and what was wrong', () => {
+    const r = validate(Application, { ...goodApplication, builder: { ...goodApplication.builder, creditCode: '914403001922038217' } });
+    expect(!r.ok && r.error.error.field).toBe('builder.creditCode');
+    expect(!r.ok && r.error.error.message).toContain('check character');
+  });
+
+  it('requires an industry for an industry node', () => {
+    const r = validate(Application, { ...goodApplication, role: 'industry' });
+    expect(!r.ok && r.error.error.field).toBe('industry');
+  });
+});
+
+describe('identifiers in messages', () => {
+  it('canonicalises', () => {
+    expect(Identifier.parse(' cpn.51/nd-1ej')).toBe('CPN.51/ND-1EJ');
+  });
+
+  it('names the failing segment', () => {
+    const r = Identifier.safeParse('CPN.51/ND-1EK');
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0]?.message).toMatch(/^check: .*expected "EJ"/);
+  });
+
+  it('refuses duplicate value indexes', () => {
+    const v = { index: 1, type: 'URL', data: 'https://x' };
+    expect(validate(RegisterIdentifier, { kind: 'SV', values: [v, v] }).ok).toBe(false);
+  });
+});
+
+describe('scheduling and reports', () => {
+  it('fills task template defaults', () => {
+    const t = TaskTemplate.parse({ demand: { cpuCores: 4, memoryGib: 16 }, durationHours: 2 });
+    expect(t).toMatchObject({ replicas: 1, placement: 'single', objective: 'balanced', priority: 100, latencyTolerant: false });
+  });
+
+  it('rejects a report with a negative capacity', () => {
+    const vec = { cpuCores: -1, memoryGib: 1, storageGib: 1, bandwidthGbps: 1 };
+    const r = validate(CapacityReport, { protocol: '1.0', gateway: 'CPN.51.C151/PV-1D2', seq: 1, at: '2026-11-26T00:00:00.000Z', clusters: [{ cluster: 'CPN.51/ND-1EJ', k1: vec, k2: vec, price: { perCoreHourYuan: 0.1 }, pue: 1.2, greenShare: 0.5, metrics: { cpuUtil: 0, memoryUtil: 0, acceleratorUtil: 0, latencyMs: 3, health: 'healthy' } }] });
+    expect(r.ok).toBe(false);
+  });
+});
+
+describe('shared rules', () => {
+  it('data residency', () => {
+    expect(residencyVerdict(undefined, '51')).toEqual({ allowed: true });
+    expect(residencyVerdict(undefined, '81').allowed).toBe(false);
+    expect(residencyVerdict({ allowOutsideMainland: true }, '81').allowed).toBe(true);
+    expect(residencyVerdict({ provinces: ['51', '52'] }, '44')).toEqual({ allowed: false, reason: 'data residency allows provinces 51, 52, not 44' });
+  });
+
+  it('protocol versions', () => {
+    expect(checkProtocolVersion('1.0').ok).toBe(true);
+    expect(checkProtocolVersion('1.3').ok).toBe(true);
+    expect(checkProtocolVersion('2.0').ok).toBe(false);
+    expect(checkProtocolVersion(undefined).ok).toBe(false);
+    expect(checkProtocolVersion('one').ok).toBe(false);
+  });
+
+  it('maps every error code to a 4xx or 5xx and an exit code', () => {
+    for (const [code, v] of Object.entries(ERROR_CODES)) {
+      expect(v.status >= 400 && v.status < 600, code).toBe(true);
+      expect([1, 2, 3]).toContain(v.exit);
+      if (v.status < 500 && code !== 'CHECK_FAILED') expect(v.exit, code).toBe(2);
+    }
+  });
+
+  it('exports a JSON Schema for every message', () => {
+    const schemas = jsonSchemas();
+    expect(Object.keys(schemas)).toEqual(expect.arrayContaining(['Application', 'CapacityReport', 'TaskTemplate', 'IdentifierRecord', 'MonitorEvent', 'RecordingHeader']));
+  });
+});

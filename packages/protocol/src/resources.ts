@@ -1,0 +1,119 @@
+import { z } from 'zod';
+import { CreditCode, Health, Identifier, IndustryCode, MemberLifecycle, message, NonNegative, Prefix, ProvinceCode, Share, Time } from './primitives.ts';
+
+/** Accelerators of one model: count and per-card compute. */
+export const Accelerators = message({
+  model: z.string().min(1).max(100),
+  kind: z.enum(['GPU', 'NPU', 'DCU', 'FPGA']).default('GPU'),
+  count: z.number().int().nonnegative(),
+  memoryGib: NonNegative.default(0),
+  fp16Tflops: NonNegative,
+  fp32Tflops: NonNegative,
+});
+
+/** A capacity vector: K1 (total) or K2 (available). */
+export const ResourceVector = message({
+  cpuCores: NonNegative,
+  memoryGib: NonNegative,
+  storageGib: NonNegative,
+  bandwidthGbps: NonNegative,
+  accelerators: z.array(Accelerators).max(32).default([]),
+});
+
+/** Prices in 元 per unit-hour. */
+export const Price = message({
+  perCoreHourYuan: NonNegative,
+  perCardHourYuan: NonNegative.default(0),
+  perGibHourYuan: NonNegative.default(0),
+});
+
+/** Resource catalogue class (401 general, 402 supercomputing, 403 intelligent computing). */
+export const ResourceClass = z.enum(['401', '402', '403']);
+
+/** `POST /cpn/v1/providers`: a compute supplier registers with an industry or regional node. */
+export const RegisterProvider = message({
+  name: z.string().min(1).max(200),
+  creditCode: CreditCode,
+  province: ProvinceCode,
+  city: z.string().min(1).max(100),
+  publicKey: z.string().min(1).max(10_000),
+});
+
+/** A provider as a node holds it. */
+export const Provider = message({
+  id: Identifier,
+  name: z.string(),
+  creditCode: z.string(),
+  province: ProvinceCode,
+  city: z.string(),
+  node: Prefix,
+  lifecycle: MemberLifecycle,
+  health: Health,
+  registeredAt: Time,
+});
+
+/** `POST /cpn/v1/clusters`: a provider registers a cluster. */
+export const RegisterCluster = message({
+  provider: Identifier,
+  name: z.string().min(1).max(200),
+  province: ProvinceCode,
+  city: z.string().min(1).max(100),
+  industry: IndustryCode.nullable().default(null),
+  resourceClass: ResourceClass,
+  arch: z.enum(['x86_64', 'aarch64', 'loongarch64', 'sw_64']),
+  securityLevel: z.number().int().min(1).max(5),
+  capacity: ResourceVector,
+  price: Price,
+  pue: z.number().min(1).max(3),
+  greenShare: Share,
+  carbonIntensity: NonNegative.describe('gCO2 per kWh of grid power'),
+});
+
+/** Live metrics of a cluster. */
+export const ClusterMetrics = message({
+  cpuUtil: Share,
+  memoryUtil: Share,
+  acceleratorUtil: Share,
+  latencyMs: NonNegative,
+  health: Health,
+  runningJobs: z.number().int().nonnegative().default(0),
+});
+
+/** One cluster's entry in a gateway report. */
+export const ClusterReport = message({
+  cluster: Identifier,
+  k1: ResourceVector,
+  k2: ResourceVector,
+  price: Price,
+  pue: z.number().min(1).max(3),
+  greenShare: Share,
+  metrics: ClusterMetrics,
+});
+
+/** A gateway's batched report for all its clusters (socket.io `/gateway` event `report`). */
+export const CapacityReport = message({
+  protocol: z.string(),
+  gateway: Identifier,
+  seq: z.number().int().nonnegative(),
+  at: Time,
+  clusters: z.array(ClusterReport).min(1).max(1000),
+});
+
+/** A node's summary of its subtree, sent upward. */
+export const SubtreeSummary = message({
+  node: Prefix,
+  at: Time,
+  clusters: z.number().int().nonnegative(),
+  healthy: z.number().int().nonnegative(),
+  byClass: z.record(ResourceClass, message({ k1: ResourceVector, k2: ResourceVector, minPricePerCoreHourYuan: NonNegative })),
+  byProvince: z.record(ProvinceCode, message({ k1: ResourceVector, k2: ResourceVector, clusters: z.number().int().nonnegative() })),
+  byIndustry: z.record(z.string(), message({ clusters: z.number().int().nonnegative() })),
+});
+
+/** `GET /cpn/v1/market`: the national market view. */
+export const MarketQuery = z.strictObject({
+  province: ProvinceCode.optional(),
+  resourceClass: ResourceClass.optional(),
+  accelerator: z.string().max(100).optional(),
+  maxPricePerCoreHourYuan: z.coerce.number().nonnegative().optional(),
+});

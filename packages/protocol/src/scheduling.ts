@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import { Identifier, message, NonNegative, Prefix, ProvinceCode, Share, Time } from './primitives.ts';
+
+/** What one replica needs. */
+export const Demand = message({
+  cpuCores: NonNegative,
+  memoryGib: NonNegative,
+  storageGib: NonNegative.default(0),
+  bandwidthGbps: NonNegative.default(0),
+  accelerators: message({ model: z.string().min(1).max(100).optional(), count: z.number().int().positive(), minFp16Tflops: NonNegative.optional() }).optional(),
+});
+
+/** Weights of the scoring criteria (explicit objective). */
+export const Weights = message({ cost: Share, latency: Share, green: Share, reliability: Share.default(0) });
+
+/** A task template: demand, hard constraints and objective (算力选择 input). */
+export const TaskTemplate = message({
+  name: z.string().min(1).max(200).optional(),
+  demand: Demand,
+  replicas: z.number().int().min(1).max(10_000).default(1),
+  placement: z.enum(['single', 'split', 'gang']).default('single'),
+  durationHours: z.number().positive().max(24 * 365),
+  constraints: message({
+    arch: z.enum(['x86_64', 'aarch64', 'loongarch64', 'sw_64']).optional(),
+    residency: message({ provinces: z.array(ProvinceCode).max(34).optional(), allowOutsideMainland: z.boolean().optional() }).optional(),
+    minSecurityLevel: z.number().int().min(1).max(5).optional(),
+    userProvince: ProvinceCode.optional(),
+    maxLatencyMs: NonNegative.optional(),
+    maxPricePerHourYuan: NonNegative.optional(),
+    deadline: Time.optional(),
+  }).default({}),
+  objective: z.union([z.enum(['cost', 'latency', 'green', 'balanced']), Weights]).default('balanced'),
+  latencyTolerant: z.boolean().default(false),
+  priority: z.number().int().min(0).max(1000).default(100),
+  tenant: z.string().min(1).max(100).optional(),
+});
+
+/** `POST /cpn/v1/selections`: a dry-run selection. */
+export const SelectionRequest = message({ template: TaskTemplate, topK: z.number().int().min(1).max(100).default(5) });
+
+/** A ranked candidate with its scores. */
+export const Candidate = message({
+  cluster: Identifier,
+  node: Prefix,
+  province: ProvinceCode,
+  rank: z.number().int().min(1),
+  score: z.number(),
+  cats: z.number().min(0).max(10).describe('IETF CATS level-2 score 0–10'),
+  criteria: z.record(z.string(), z.number()),
+  estimatedCostYuan: NonNegative,
+});
+
+/** Why a cluster was excluded. */
+export const Exclusion = message({ cluster: Identifier, constraint: z.string(), reason: z.string() });
+
+/** The answer to a selection: candidates and every exclusion. */
+export const SelectionAnswer = message({
+  answeredBy: Prefix,
+  escalated: z.boolean(),
+  candidates: z.array(Candidate),
+  excluded: z.array(Exclusion),
+  summary: z.string().describe('one sentence; when nothing fits, which constraint excluded everything'),
+});
+
+/** Job states; the final ones are finished, failed and cancelled. */
+export const JobState = z.enum(['submitted', 'queued', 'scheduled', 'escalated', 'confirmed', 'dispatched', 'running', 'preempted', 'replaced', 'finished', 'failed', 'cancelled']);
+
+/** Final job states: every job ends in exactly one. */
+export const FINAL_JOB_STATES = ['finished', 'failed', 'cancelled'] as const;
+
+/** `POST /cpn/v1/jobs`. */
+export const SubmitJob = message({ template: TaskTemplate, idempotencyKey: z.string().min(8).max(200).optional() });
+
+/** One step of a job's history. */
+export const JobHistoryEntry = message({ state: JobState, at: Time, node: Prefix, cluster: Identifier.optional(), detail: z.string().optional() });
+
+/** A job as `GET /cpn/v1/jobs/<id>` returns it. */
+export const Job = message({
+  id: Identifier,
+  tenant: z.string(),
+  template: TaskTemplate,
+  state: JobState,
+  cluster: Identifier.nullable(),
+  history: z.array(JobHistoryEntry),
+  submittedAt: Time,
+  finishedAt: Time.nullable(),
+});
+
+/** `GET /cpn/v1/metering`. */
+export const MeteringQuery = z.strictObject({ tenant: z.string().max(100).optional(), provider: z.string().max(64).optional(), from: Time.optional(), to: Time.optional() });
+
+/** A metering line: resource-hours × price. */
+export const MeteringLine = message({
+  job: Identifier,
+  tenant: z.string(),
+  provider: Identifier,
+  cluster: Identifier,
+  coreHours: NonNegative,
+  cardHours: NonNegative,
+  amountYuan: NonNegative,
+  from: Time,
+  to: Time,
+});

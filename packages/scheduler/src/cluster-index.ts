@@ -1,0 +1,161 @@
+import { PROVINCES } from '@cpnet/identifier';
+import { estimateLatencyMs, kgCo2PerItKwh } from './cost.ts';
+import type { Arch, Cluster, ClusterLifecycle, Health, Resources } from './model.ts';
+
+/** Province codes in column order of the latency matrix. */
+export const PROVINCE_CODES: readonly string[] = PROVINCES.map((p) => p.code);
+const PROVINCE_ROW = new Map(PROVINCE_CODES.map((c, i) => [c, i]));
+/** The column of a province in the index, or -1. */
+export const provinceRow = (code: string): number => PROVINCE_ROW.get(code) ?? -1;
+
+export const LIFECYCLES: readonly ClusterLifecycle[] = ['active', 'registered', 'suspended', 'revoked'];
+export const HEALTHS: readonly Health[] = ['healthy', 'degraded', 'down'];
+export const ARCHS: readonly Arch[] = ['x86_64', 'aarch64'];
+
+/** Per-model accelerator columns. */
+export interface ModelColumns {
+  cap: Float64Array;
+  avail: Float64Array;
+  fp16: Float64Array;
+  watts: Float64Array;
+}
+
+const F = (n: number): Float64Array => new Float64Array(n);
+const grow = <T extends Float64Array | Float32Array | Uint8Array>(a: T, n: number): T => {
+  const b = new (a.constructor as new (n: number) => T)(n);
+  b.set(a);
+  return b;
+};
+
+/**
+ * Columnar view of the clusters (structure of arrays, typed), built once and updated in place, so a
+ * decision is a tight loop over numbers rather than a walk over objects.
+ */
+export class ClusterIndex {
+  size = 0;
+  ids: string[] = [];
+  prefixes: string[] = [];
+  private readonly rowById = new Map<string, number>();
+  private room: number;
+  life: Uint8Array; health: Uint8Array; arch: Uint8Array; prov: Uint8Array; security: Uint8Array;
+  cpuCap: Float64Array; cpuAvail: Float64Array; memCap: Float64Array; memAvail: Float64Array;
+  stoCap: Float64Array; stoAvail: Float64Array; bwCap: Float64Array; bwAvail: Float64Array;
+  priceCore: Float64Array; priceCard: Float64Array; pue: Float64Array; green: Float64Array;
+  carbonIntensity: Float64Array; kgPerKwh: Float64Array; reliability: Float64Array; queueWaitMin: Float64Array;
+  /** latency[p][row]: ms from province column p to the cluster. */
+  latency: Float32Array[];
+  models: string[] = [];
+  private readonly modelRow = new Map<string, number>();
+  acc: ModelColumns[] = [];
+
+  constructor(expected = 64) {
+    const n = (this.room = Math.max(8, expected));
+    this.life = new Uint8Array(n); this.health = new Uint8Array(n); this.arch = new Uint8Array(n);
+    this.prov = new Uint8Array(n); this.security = new Uint8Array(n);
+    this.cpuCap = F(n); this.cpuAvail = F(n); this.memCap = F(n); this.memAvail = F(n);
+    this.stoCap = F(n); this.stoAvail = F(n); this.bwCap = F(n); this.bwAvail = F(n);
+    this.priceCore = F(n); this.priceCard = F(n); this.pue = F(n); this.green = F(n);
+    this.carbonIntensity = F(n); this.kgPerKwh = F(n); this.reliability = F(n); this.queueWaitMin = F(n);
+    this.latency = PROVINCE_CODES.map(() => new Float32Array(n));
+  }
+
+  /** Builds an index from a cluster list (rows in list order). */
+  static build(clusters: readonly Cluster[]): ClusterIndex {
+    const ix = new ClusterIndex(clusters.length);
+    for (const c of clusters) ix.upsert(c);
+    return ix;
+  }
+
+  /** Row of a cluster id, or -1. */
+  rowOf(id: string): number {
+    return this.rowById.get(id) ?? -1;
+  }
+
+  /** Column of an accelerator model, or -1. */
+  modelOf(model: string): number {
+    return this.modelRow.get(model) ?? -1;
+  }
+
+  /** Adds a cluster or overwrites its row in place (a gateway report). */
+  upsert(c: Cluster): number {
+    let r = this.rowOf(c.id);
+    if (r < 0) {
+      if (this.size === this.room) this.resize(this.room * 2);
+      r = this.size++;
+      this.ids[r] = c.id;
+      this.rowById.set(c.id, r);
+    }
+    this.prefixes[r] = c.nodePrefix;
+    this.life[r] = LIFECYCLES.indexOf(c.lifecycle);
+    this.health[r] = HEALTHS.indexOf(c.health);
+    this.arch[r] = ARCHS.indexOf(c.arch);
+    this.prov[r] = Math.max(0, provinceRow(c.provinceCode));
+    this.security[r] = c.securityLevel;
+    this.cpuCap[r] = c.capacity.cpuCores; this.memCap[r] = c.capacity.memoryGib;
+    this.stoCap[r] = c.capacity.storageGib; this.bwCap[r] = c.capacity.bandwidthGbps;
+    this.priceCore[r] = c.pricePerCoreHourYuan; this.priceCard[r] = c.pricePerCardHourYuan;
+    this.pue[r] = c.pue; this.green[r] = c.greenShare; this.carbonIntensity[r] = c.carbonIntensity;
+    this.kgPerKwh[r] = kgCo2PerItKwh(c);
+    this.reliability[r] = c.reliability; this.queueWaitMin[r] = c.queueWaitMinutes ?? 0;
+    PROVINCE_CODES.forEach((p, i) => {
+      this.latency[i]![r] = c.latencyMsTo[p] ?? estimateLatencyMs(p, c.provinceCode);
+    });
+    for (const m of this.acc) { m.cap[r] = 0; m.avail[r] = 0; m.fp16[r] = 0; m.watts[r] = 0; }
+    for (const a of c.capacity.accelerators) {
+      const m = this.acc[this.ensureModel(a.model)]!;
+      m.cap[r] = (m.cap[r] ?? 0) + a.count; m.fp16[r] = a.fp16Tflops; m.watts[r] = a.tdpWatts ?? 400;
+    }
+    this.setAvailable(c.id, c.available);
+    return r;
+  }
+
+  /** Overwrites the K2 (available) vector of a cluster. */
+  setAvailable(id: string, k2: Resources): void {
+    const r = this.mustRow(id);
+    this.cpuAvail[r] = k2.cpuCores; this.memAvail[r] = k2.memoryGib;
+    this.stoAvail[r] = k2.storageGib; this.bwAvail[r] = k2.bandwidthGbps;
+    for (const m of this.acc) m.avail[r] = 0;
+    for (const a of k2.accelerators) {
+      const m = this.acc[this.ensureModel(a.model)]!;
+      m.avail[r] = (m.avail[r] ?? 0) + a.count;
+    }
+  }
+
+  /** Sets the health of a cluster. */
+  setHealth(id: string, h: Health): void {
+    this.health[this.mustRow(id)] = HEALTHS.indexOf(h);
+  }
+
+  /** Sets the lifecycle of a cluster. */
+  setLifecycle(id: string, l: ClusterLifecycle): void {
+    this.life[this.mustRow(id)] = LIFECYCLES.indexOf(l);
+  }
+
+  private mustRow(id: string): number {
+    const r = this.rowOf(id);
+    if (r < 0) throw new Error(`unknown cluster ${id}`);
+    return r;
+  }
+
+  private ensureModel(model: string): number {
+    let m = this.modelRow.get(model);
+    if (m === undefined) {
+      m = this.models.length;
+      this.models.push(model);
+      this.modelRow.set(model, m);
+      this.acc.push({ cap: F(this.room), avail: F(this.room), fp16: F(this.room), watts: F(this.room) });
+    }
+    return m;
+  }
+
+  private resize(n: number): void {
+    this.room = n;
+    for (const k of ['life', 'health', 'arch', 'prov', 'security', 'cpuCap', 'cpuAvail', 'memCap', 'memAvail', 'stoCap',
+      'stoAvail', 'bwCap', 'bwAvail', 'priceCore', 'priceCard', 'pue', 'green', 'carbonIntensity', 'kgPerKwh',
+      'reliability', 'queueWaitMin'] as const) {
+      (this as Record<typeof k, Float64Array | Uint8Array>)[k] = grow(this[k], n);
+    }
+    this.latency = this.latency.map((a) => grow(a, n));
+    this.acc = this.acc.map((m) => ({ cap: grow(m.cap, n), avail: grow(m.avail, n), fp16: grow(m.fp16, n), watts: grow(m.watts, n) }));
+  }
+}

@@ -1,0 +1,135 @@
+import type { DataResidency } from '@cpnet/protocol';
+
+/** CPU architecture of a cluster. */
+export type Arch = 'x86_64' | 'aarch64';
+/** Lifecycle of a provider's cluster, as in the architecture. */
+export type ClusterLifecycle = 'registered' | 'active' | 'suspended' | 'revoked';
+/** Health, separate from lifecycle. */
+export type Health = 'healthy' | 'degraded' | 'down';
+
+/** Accelerator cards of one model in a cluster. */
+export interface AcceleratorPool {
+  readonly model: string;
+  readonly count: number;
+  /** Per card, TFLOPS. */
+  readonly fp16Tflops: number;
+  readonly fp32Tflops: number;
+  /** Per card board power; 400 W when absent. */
+  readonly tdpWatts?: number;
+}
+
+/** A resource vector: K1 (capacity) or K2 (available). */
+export interface Resources {
+  readonly cpuCores: number;
+  readonly memoryGib: number;
+  readonly storageGib: number;
+  readonly bandwidthGbps: number;
+  readonly accelerators: readonly AcceleratorPool[];
+}
+
+/** A compute cluster as reported by its provider's gateway. */
+export interface Cluster {
+  readonly id: string;
+  /** The node the cluster is registered with, e.g. `CPN.51.C151`. */
+  readonly nodePrefix: string;
+  readonly provinceCode: string;
+  readonly industry?: string;
+  readonly arch: Arch;
+  readonly capacity: Resources;
+  readonly available: Resources;
+  readonly pricePerCoreHourYuan: number;
+  readonly pricePerCardHourYuan: number;
+  readonly pue: number;
+  /** Share of green power, 0–1. */
+  readonly greenShare: number;
+  /** Grid carbon intensity, gCO2/kWh (the green share is counted as zero-carbon). */
+  readonly carbonIntensity: number;
+  /** 0–1. */
+  readonly reliability: number;
+  /** 1–5 (等保-like level). */
+  readonly securityLevel: number;
+  readonly lifecycle: ClusterLifecycle;
+  readonly health: Health;
+  /** Round-trip latency to users in a province, ms; missing provinces are estimated from distance. */
+  readonly latencyMsTo: Readonly<Record<string, number>>;
+  /** Expected wait before a job starts, minutes (used for deadlines). */
+  readonly queueWaitMinutes?: number;
+}
+
+/** Accelerator demand per replica. */
+export interface AcceleratorDemand {
+  /** Required model; any model when absent. */
+  readonly model?: string;
+  readonly count: number;
+  readonly minFp16Tflops?: number;
+}
+
+/** Resources one replica needs. */
+export interface ReplicaDemand {
+  readonly cpuCores: number;
+  readonly memoryGib: number;
+  readonly storageGib?: number;
+  readonly bandwidthGbps?: number;
+  readonly accelerator?: AcceleratorDemand;
+}
+
+/** Hard constraints: a cluster that breaks one is excluded, with the reason. */
+export interface HardConstraints {
+  readonly arch?: Arch;
+  readonly residency?: DataResidency;
+  readonly minSecurityLevel?: number;
+  /** Province of the users; latency is measured to it. */
+  readonly userProvince?: string;
+  readonly maxLatencyMs?: number;
+  /** Whole task (all replicas), 元 per hour. */
+  readonly maxPricePerHourYuan?: number;
+  /** Epoch ms by which the task must finish. */
+  readonly deadline?: number;
+}
+
+/** Criteria the scorer weighs. */
+export type Criterion = 'cost' | 'latency' | 'carbon' | 'reliability' | 'headroom';
+/** Explicit weights (normalised to sum 1). */
+export type Weights = Readonly<Partial<Record<Criterion, number>>>;
+/** Named objective presets. */
+export type Objective = 'cost' | 'latency' | 'green' | 'balanced';
+/** single: one cluster; split: replicas across clusters, partial allowed; gang: across clusters, all or none. */
+export type PlacementMode = 'single' | 'split' | 'gang';
+
+/** A task template (算力需求). */
+export interface TaskTemplate {
+  readonly id: string;
+  readonly tenant: string;
+  /** Higher is more important; work of lower priority may be preempted. */
+  readonly priority: number;
+  readonly demand: ReplicaDemand;
+  readonly replicas: number;
+  readonly durationHours: number;
+  readonly constraints?: HardConstraints;
+  /** Soft latency bound: each ms above it costs the latency penalty. */
+  readonly latencyTargetMs?: number;
+  readonly objective?: Objective | Weights;
+  readonly mode?: PlacementMode;
+  /** 东数西算: batch work that tolerates latency may go west; waives the latency penalty and weight. */
+  readonly latencyTolerant?: boolean;
+}
+
+/** Aggregate of a child subtree (regional or industry node) as its parent sees it. */
+export interface SubtreeSummary {
+  readonly prefix: string;
+  readonly provinces: readonly string[];
+  readonly archs: readonly Arch[];
+  readonly clusters: number;
+  readonly available: { readonly cpuCores: number; readonly memoryGib: number; readonly cards: Readonly<Record<string, number>> };
+  /** Largest single-cluster availability, so a single placement can be judged. */
+  readonly largest: { readonly cpuCores: number; readonly memoryGib: number; readonly cards: Readonly<Record<string, number>> };
+  readonly minPricePerCoreHourYuan: number;
+  readonly minPricePerCardHourYuan: number;
+  /** Effective carbon, kgCO2 per IT kWh (PUE and green share included), capacity-weighted mean. */
+  readonly kgCo2PerItKwh: number;
+  readonly maxSecurityLevel: number;
+  readonly meanReliability: number;
+  /** Best latency from each province into the subtree, ms. */
+  readonly minLatencyMsTo: Readonly<Record<string, number>>;
+  readonly health: Health;
+}

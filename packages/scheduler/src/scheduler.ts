@@ -1,0 +1,265 @@
+import type { Clock } from '@cpnet/identifier';
+import { ClusterIndex } from './cluster-index.ts';
+import type { CostModel } from './cost.ts';
+import { quotaBreach, usageOf, type Job, type Quota } from './jobs.ts';
+import type { Cluster, Health, TaskTemplate } from './model.ts';
+import { resolveNeed } from './need.ts';
+import { planPreemption } from './preempt.ts';
+import { select, type Selection, type SelectOptions } from './select.ts';
+import { fits, give, sliceAt, take, type Slice } from './slices.ts';
+
+/** Hysteresis of failback: nothing moves back until the preferred cluster has been healthy long enough and the gain is worth it. */
+export interface FailbackPolicy {
+  readonly minHealthyMs: number;
+  /** Minimum relative cost improvement, e.g. 0.05 = 5 %. */
+  readonly minImprovement: number;
+  /** Minimum time between two moves of one job. */
+  readonly minMoveIntervalMs: number;
+}
+
+/** Options of a scheduler. */
+export interface SchedulerOptions {
+  readonly clusters: readonly Cluster[];
+  readonly clock: Clock;
+  readonly quotas?: Readonly<Record<string, Quota>>;
+  readonly costModel?: CostModel;
+  readonly failback?: Partial<FailbackPolicy>;
+  readonly reservationTtlMs?: number;
+}
+
+/** The answer to submit / reserve / a re-placement. */
+export type PlaceOutcome =
+  | { readonly ok: true; readonly jobId: string; readonly slices: readonly Slice[]; readonly unplaced: number; readonly preempted: readonly string[]; readonly costYuan: number }
+  | { readonly ok: false; readonly jobId: string; readonly reason: string; readonly queued: boolean; readonly selection?: Selection };
+
+/** A job moved by failover or failback. */
+export interface Move { readonly jobId: string; readonly from: string; readonly to: string | null }
+
+const DEFAULT_FAILBACK: FailbackPolicy = { minHealthyMs: 300_000, minImprovement: 0.05, minMoveIntervalMs: 600_000 };
+
+/** Stateful placement over a cluster index: reservations, priority and preemption, quotas, failover, failback. */
+export class Scheduler {
+  /** The live columnar index (availability reflects placements). */
+  readonly index: ClusterIndex;
+  private readonly clock: Clock;
+  private readonly quotas: Readonly<Record<string, Quota>>;
+  private readonly policy: FailbackPolicy;
+  private readonly ttl: number;
+  private readonly costModel: CostModel | undefined;
+  private readonly byId = new Map<string, Job>();
+  private readonly healthSince: Map<number, number> = new Map();
+  private seq = 0;
+
+  constructor(o: SchedulerOptions) {
+    this.index = ClusterIndex.build(o.clusters);
+    this.clock = o.clock;
+    this.quotas = o.quotas ?? {};
+    this.policy = { ...DEFAULT_FAILBACK, ...o.failback };
+    this.ttl = o.reservationTtlMs ?? 60_000;
+    this.costModel = o.costModel;
+  }
+
+  /** Dry-run selection against the current availability: nothing is reserved. */
+  select(task: TaskTemplate, options: SelectOptions = {}): Selection {
+    return select(this.index, task, { clock: this.clock, costModel: this.costModel, ...options });
+  }
+
+  /** Places a task now (preempting lower-priority work if needed); on failure it is queued. */
+  submit(task: TaskTemplate): PlaceOutcome {
+    this.expire();
+    return this.admit(task, 'running');
+  }
+
+  /** Places a task as a reservation that expires after the TTL unless committed. */
+  reserve(task: TaskTemplate): PlaceOutcome {
+    this.expire();
+    return this.admit(task, 'reserved');
+  }
+
+  /** Turns a reservation into a running job. */
+  commit(jobId: string): boolean {
+    this.expire();
+    const j = this.byId.get(jobId);
+    if (!j || j.status !== 'reserved') return false;
+    j.status = 'running';
+    return true;
+  }
+
+  /** Releases a reservation or a job (finished, cancelled): its resources return to the index. */
+  release(jobId: string): boolean {
+    const j = this.byId.get(jobId);
+    if (!j) return false;
+    this.unplace(j);
+    this.byId.delete(jobId);
+    return true;
+  }
+
+  /** Tries the queue in priority order (then arrival); returns what was placed. */
+  drain(): PlaceOutcome[] {
+    this.expire();
+    const out: PlaceOutcome[] = [];
+    for (const j of this.queued()) {
+      const r = this.placeJob(j, { preempt: false });
+      if (r.ok) out.push(r);
+    }
+    return out;
+  }
+
+  /** Jobs waiting, highest priority first. */
+  queued(): Job[] {
+    return [...this.byId.values()].filter((j) => j.status === 'queued').sort((a, b) => b.task.priority - a.task.priority || a.seq - b.seq);
+  }
+
+  /** A job by id. */
+  job(id: string): Job | undefined {
+    return this.byId.get(id);
+  }
+
+  /** All jobs the scheduler holds. */
+  jobs(): Job[] {
+    return [...this.byId.values()];
+  }
+
+  /** Resources a tenant holds (running and reserved). */
+  usage(tenant: string): { cpuCores: number; memoryGib: number; cards: number } {
+    const t = { cpuCores: 0, memoryGib: 0, cards: 0 };
+    for (const j of this.byId.values()) {
+      if (j.task.tenant !== tenant || j.status === 'queued') continue;
+      const u = usageOf(j);
+      t.cpuCores += u.cpuCores; t.memoryGib += u.memoryGib; t.cards += u.cards;
+    }
+    return t;
+  }
+
+  /** Records a health change; when a cluster goes down its jobs are re-placed elsewhere (or queued). */
+  setHealth(clusterId: string, health: Health): Move[] {
+    this.expire();
+    const row = this.index.rowOf(clusterId);
+    if (row < 0) return [];
+    this.index.setHealth(clusterId, health);
+    this.healthSince.set(row, this.clock.now());
+    if (health !== 'down') return [];
+    const moves: Move[] = [];
+    for (const j of this.jobsOnRow(row)) {
+      this.unplace(j);
+      const r = this.placeJob(j, { preempt: true });
+      moves.push({ jobId: j.id, from: clusterId, to: r.ok ? r.slices[0]!.clusterId : null });
+    }
+    return moves;
+  }
+
+  /** Moves jobs back to their preferred cluster when it has recovered, with hysteresis. */
+  failback(): Move[] {
+    this.expire();
+    const now = this.clock.now();
+    const moves: Move[] = [];
+    for (const j of this.jobs()) {
+      if (j.status !== 'running' || j.slices.length !== 1) continue;
+      const cur = j.slices[0]!, home = j.preferredRow;
+      if (cur.row === home || this.index.health[home] !== 0) continue;
+      if (now - (this.healthSince.get(home) ?? -Infinity) < this.policy.minHealthyMs) continue;
+      if (now - j.lastMovedAt < this.policy.minMoveIntervalMs) continue;
+      const only = new Uint8Array(this.index.size).fill(1);
+      only[home] = 0;
+      const sel = this.select(j.task, { k: 1, explain: 'codes', excludeRows: only });
+      const c = sel.candidates[0];
+      if (!c || c.costYuan > j.costYuan * (1 - this.policy.minImprovement)) continue;
+      give(this.index, cur);
+      const next = sliceAt(this.index, resolveNeed(this.index, j.task), { row: home, replicas: cur.replicas });
+      take(this.index, next);
+      j.slices = [next];
+      j.costYuan = c.costYuan;
+      j.lastMovedAt = now;
+      moves.push({ jobId: j.id, from: cur.clusterId, to: next.clusterId });
+    }
+    return moves;
+  }
+
+  private admit(task: TaskTemplate, status: 'running' | 'reserved'): PlaceOutcome {
+    if (this.byId.has(task.id)) return { ok: false, jobId: task.id, reason: `job ${task.id} already exists`, queued: false };
+    const job: Job = { id: task.id, task, status: 'queued', slices: [], unplaced: 0, preferredRow: -1, placedAt: 0, lastMovedAt: -Infinity, seq: this.seq++, expiresAt: Infinity, costYuan: 0 };
+    const breach = quotaBreach(task, this.usage(task.tenant), this.quotas[task.tenant]);
+    if (breach) return { ok: false, jobId: task.id, reason: breach, queued: false };
+    this.byId.set(task.id, job);
+    const r = this.placeJob(job, { preempt: true });
+    if (r.ok && status === 'reserved') { job.status = 'reserved'; job.expiresAt = this.clock.now() + this.ttl; }
+    return r;
+  }
+
+  /** Places a (queued) job: select, then take capacity atomically per mode; preempts for single mode. */
+  private placeJob(job: Job, o: { preempt: boolean }): PlaceOutcome {
+    const task = job.task, ix = this.index;
+    const need = resolveNeed(ix, task);
+    const mode = task.mode ?? 'single';
+    const sel = this.select(task, { k: mode === 'single' ? 1 : task.replicas, explain: 'codes' });
+    const slices: Slice[] = [];
+    let left = task.replicas, cost = 0;
+    for (const c of sel.candidates) {
+      if (left === 0) break;
+      const n = Math.min(left, c.replicasFit);
+      if (n <= 0) continue;
+      const s = sliceAt(ix, need, { row: c.row, replicas: n });
+      take(ix, s); slices.push(s); left -= n; cost += (c.costYuan * n) / task.replicas;
+    }
+    const placed = slices.length > 0 && (left === 0 || mode === 'split');
+    if (placed) return this.settle(job, { slices, unplaced: left, cost, preempted: [] });
+    for (const s of slices) give(ix, s);
+    if (o.preempt && mode === 'single') {
+      const p = this.preempt(job, sel);
+      if (p) return p;
+    }
+    job.status = 'queued';
+    return { ok: false, jobId: job.id, reason: sel.mainObstacle?.message ?? 'no cluster fits', queued: true, selection: sel };
+  }
+
+  private preempt(job: Job, sel: Selection): PlaceOutcome | null {
+    const need = resolveNeed(this.index, job.task);
+    const plans = planPreemption(this.index, { need, priority: job.task.priority, codes: sel.reasonCodes, jobsOnRow: (r) => this.jobsOnRow(r) });
+    for (const plan of plans.slice(0, 5)) {
+      const saved = plan.victims.map((v) => v.slices);
+      for (const v of plan.victims) this.unplace(v);
+      const only = new Uint8Array(this.index.size).fill(1);
+      only[plan.row] = 0;
+      const one = this.select(job.task, { k: 1, explain: 'codes', excludeRows: only });
+      const c = one.candidates[0];
+      if (c && c.replicasFit >= job.task.replicas) {
+        const s = sliceAt(this.index, need, { row: c.row, replicas: job.task.replicas });
+        take(this.index, s);
+        for (const v of plan.victims) v.status = 'queued';
+        return this.settle(job, { slices: [s], unplaced: 0, cost: c.costYuan, preempted: plan.victims.map((v) => v.id) });
+      }
+      plan.victims.forEach((v, i) => this.restore(v, saved[i]!));
+    }
+    return null;
+  }
+
+  private settle(job: Job, p: { slices: Slice[]; unplaced: number; cost: number; preempted: string[] }): PlaceOutcome {
+    const now = this.clock.now();
+    const first = job.preferredRow < 0;
+    job.slices = p.slices; job.unplaced = p.unplaced; job.costYuan = p.cost; job.status = 'running';
+    if (first) { job.preferredRow = p.slices[0]!.row; job.placedAt = now; } else job.lastMovedAt = now;
+    return { ok: true, jobId: job.id, slices: p.slices, unplaced: p.unplaced, preempted: p.preempted, costYuan: p.cost };
+  }
+
+  private unplace(j: Job): void {
+    for (const s of j.slices) give(this.index, s);
+    j.slices = [];
+    j.status = 'queued';
+  }
+
+  private restore(j: Job, prev: Slice[]): void {
+    // Victims of an abandoned plan go back exactly where they were: their slices were only just released.
+    j.slices = prev.filter((s) => fits(this.index, s));
+    for (const s of j.slices) take(this.index, s);
+    j.status = j.slices.length > 0 ? 'running' : 'queued';
+  }
+
+  private jobsOnRow(row: number): Job[] {
+    return this.jobs().filter((j) => j.status !== 'queued' && j.slices.some((s) => s.row === row));
+  }
+
+  private expire(): void {
+    const now = this.clock.now();
+    for (const j of this.jobs()) if (j.status === 'reserved' && j.expiresAt <= now) this.release(j.id);
+  }
+}

@@ -1,0 +1,25 @@
+/** The roles of people with accounts: 审核 reviewer, 运维 operator, 租户 tenant, viewer. */
+export type PersonRole = 'reviewer' | 'operator' | 'tenant' | 'viewer';
+
+/** Every person role. */
+export const PERSON_ROLES: readonly PersonRole[] = ['reviewer', 'operator', 'tenant', 'viewer'];
+
+/** The API-token scopes of each role; the policy decides each request, scopes bound what a token may even ask. */
+export const ROLE_SCOPES: Readonly<Record<PersonRole, readonly string[]>> = {
+  reviewer: ['applications:read', 'applications:review', 'records:read'],
+  operator: ['records:read', 'records:write', 'nodes:operate', 'providers:operate', 'audit:read', 'metrics:read'],
+  tenant: ['jobs:submit', 'jobs:read', 'selection:run', 'records:read'],
+  viewer: ['records:read', 'metrics:read'],
+};
+
+/** A person's account at a node. */
+export interface Account {
+  readonly id: string;
+  readonly name: string;
+  readonly role: PersonRole;
+  /** The node prefix the account belongs to. */
+  readonly node: string;
+  readonly status: 'active' | 'suspended' | 'revoked';
+  /** An encoded scrypt hash from `hashPassword`, when the account has a password. */
+  readonly passwordHash?: string;
+}

@@ -1,0 +1,62 @@
+import { sm2, sm3 } from 'sm-crypto-v2';
+import type { CryptoProfile, PrivateKeyHandle, PublicKeyHandle } from './profile.ts';
+import { b64url, fromHex, toHex } from './encoding.ts';
+
+interface Sm2Public { hex: string; point?: ReturnType<typeof sm2.precomputePublicKey> }
+
+function publicHandle(hex: string): PublicKeyHandle {
+  const h = hex.toLowerCase();
+  if (!/^04[0-9a-f]{128}$/.test(h) || !sm2.verifyPublicKey(h)) throw new TypeError('not an SM2 public key (uncompressed point on the curve)');
+  const native: Sm2Public = { hex: h };
+  return { profile: 'sm2', raw: fromHex(h), native };
+}
+
+function privateHandle(hex: string): PrivateKeyHandle {
+  const h = hex.toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(h)) throw new TypeError('not an SM2 private key (64 hex digits)');
+  return { profile: 'sm2', publicKey: publicHandle(sm2.getPublicKeyFromPrivateKey(h)), native: h };
+}
+
+function sm2Public(k: PublicKeyHandle): Sm2Public {
+  if (k.profile !== 'sm2') throw new TypeError(`expected an SM2 key, got ${k.profile}`);
+  return k.native as Sm2Public;
+}
+
+/** SM2 signatures with SM3 (GB/T 32918, default user id) and SM3 hashes, via sm-crypto-v2. Signatures are r‖s, 64 bytes. */
+export const sm2Profile: CryptoProfile = {
+  name: 'sm2',
+  httpAlg: 'sm2-sm3',
+  jwsAlg: 'SM2SM3',
+  digestName: 'sm3',
+  generateKeyPair(seed) {
+    if (seed.length !== 32) throw new RangeError('an SM2 seed is 32 bytes');
+    const kp = sm2.generateKeyPairHex(`0x${toHex(seed)}`);
+    const privateKey = privateHandle(kp.privateKey);
+    return { privateKey, publicKey: privateKey.publicKey };
+  },
+  sign(data, privateKey) {
+    if (privateKey.profile !== 'sm2') throw new TypeError(`expected an SM2 key, got ${privateKey.profile}`);
+    const sig = sm2.doSignature(data, privateKey.native as string, { hash: true, der: false, publicKey: sm2Public(privateKey.publicKey).hex });
+    return fromHex(sig.padStart(128, '0'));
+  },
+  verify(data, signature, publicKey) {
+    if (publicKey.profile !== 'sm2' || signature.length !== 64) return false;
+    const pub = sm2Public(publicKey);
+    // Precomputing the point makes repeated verification with one key ~3x faster.
+    pub.point ??= sm2.precomputePublicKey(pub.hex);
+    try {
+      return sm2.doVerifySignature(data, toHex(signature), pub.point, { hash: true, der: false });
+    } catch {
+      return false;
+    }
+  },
+  hash: (data) => fromHex(sm3(data)),
+  exportPublicKey: (k) => sm2Public(k).hex,
+  importPublicKey: (text) => publicHandle(text.trim()),
+  exportPrivateKey: (k) => {
+    if (k.profile !== 'sm2') throw new TypeError(`expected an SM2 key, got ${k.profile}`);
+    return k.native as string;
+  },
+  importPrivateKey: (text) => privateHandle(text.trim()),
+  publicJwk: (k) => ({ kty: 'EC', crv: 'SM2', x: b64url(k.raw.subarray(1, 33)), y: b64url(k.raw.subarray(33, 65)) }),
+};

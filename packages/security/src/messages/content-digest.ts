@@ -1,0 +1,23 @@
+import { parseDictionary, serializeDictionary } from 'structured-headers';
+import type { CryptoProfile } from '../crypto/profile.ts';
+import { bytesEqual } from '../crypto/encoding.ts';
+
+/** The RFC 9530 Content-Digest value of a body, e.g. `sha-256=:base64:` (`sm3=:…:` under the 国密 profile). */
+export function contentDigest(body: Uint8Array, profile: CryptoProfile): string {
+  return serializeDictionary(new Map([[profile.digestName, [new Uint8Array(profile.hash(body)), new Map()]]]));
+}
+
+/** Checks a Content-Digest value against a body; null when it matches, else why not. */
+export function checkContentDigest(value: string, body: Uint8Array, profile: CryptoProfile): string | null {
+  let dict;
+  try {
+    dict = parseDictionary(value);
+  } catch {
+    return 'Content-Digest is not a structured dictionary';
+  }
+  const member = dict.get(profile.digestName);
+  if (!member) return `Content-Digest carries no ${profile.digestName} digest`;
+  const digest = member[0];
+  if (!(digest instanceof ArrayBuffer)) return `the ${profile.digestName} digest is not a byte sequence`;
+  return bytesEqual(new Uint8Array(digest), profile.hash(body)) ? null : 'Content-Digest does not match the body';
+}

@@ -1,0 +1,25 @@
+/** The parts of an HTTP request that signatures cover; headers as Node gives them (names any case). */
+export interface HttpRequestLike {
+  readonly method: string;
+  /** The full target URI, exactly as sent (`https://host/cpn/v1/...`). */
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+  readonly body?: Uint8Array | string | null;
+}
+
+/** A header value (combined with ", " when repeated, trimmed), or undefined when absent. Names are case-insensitive. */
+export function headerValue(headers: HttpRequestLike['headers'], name: string): string | undefined {
+  const lower = name.toLowerCase();
+  let found: string | readonly string[] | undefined = headers[lower];
+  if (found === undefined) {
+    for (const key of Object.keys(headers)) if (key.toLowerCase() === lower) found = headers[key];
+  }
+  if (found === undefined) return undefined;
+  return (typeof found === 'string' ? found : found.join(', ')).trim();
+}
+
+/** The body as bytes (empty when absent). */
+export function bodyBytes(body: HttpRequestLike['body']): Uint8Array {
+  if (body === undefined || body === null) return new Uint8Array(0);
+  return typeof body === 'string' ? new TextEncoder().encode(body) : body;
+}

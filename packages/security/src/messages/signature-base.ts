@@ -1,0 +1,50 @@
+import { serializeInnerList, type InnerList, type Item } from 'structured-headers';
+import { headerValue, type HttpRequestLike } from './http.ts';
+
+/** The RFC 9421 parameters cpnet signs. */
+export interface SignatureParams {
+  /** Unix seconds. */
+  readonly created: number;
+  /** Unix seconds, at most 60 s after `created`. */
+  readonly expires: number;
+  readonly nonce: string;
+  readonly keyid: string;
+  readonly alg: string;
+  readonly tag: string;
+}
+
+/** Components cpnet may cover: the derived ones of the wire contract and a few header fields. */
+export const ALLOWED_COMPONENTS: readonly string[] = ['@method', '@target-uri', 'content-type', 'content-digest', 'cpn-protocol', 'idempotency-key'];
+
+/** The inner list of a Signature-Input member. */
+export function signatureInputList(components: readonly string[], params: SignatureParams): InnerList {
+  const items: Item[] = components.map((c) => [c, new Map()]);
+  const p = new Map<string, string | number>([
+    ['created', params.created], ['expires', params.expires], ['nonce', params.nonce],
+    ['keyid', params.keyid], ['alg', params.alg], ['tag', params.tag],
+  ]);
+  return [items, p];
+}
+
+function componentValue(request: HttpRequestLike, component: string): string | null {
+  if (component === '@method') return request.method.toUpperCase();
+  if (component === '@target-uri') return request.url;
+  if (component.startsWith('@')) return null;
+  return headerValue(request.headers, component) ?? null;
+}
+
+/**
+ * The RFC 9421 §2.5 signature base: one line per covered component, then `"@signature-params"`.
+ * Null (with the component) when a covered component is absent from the request.
+ */
+export function signatureBase(request: HttpRequestLike, list: InnerList): { base: string } | { missing: string } {
+  const lines: string[] = [];
+  for (const [name] of list[0]) {
+    const c = String(name);
+    const value = componentValue(request, c);
+    if (value === null) return { missing: c };
+    lines.push(`"${c}": ${value}`);
+  }
+  lines.push(`"@signature-params": ${serializeInnerList(list)}`);
+  return { base: lines.join('\n') };
+}

@@ -1,0 +1,124 @@
+import { parseDictionary, type InnerList, type Dictionary } from 'structured-headers';
+import { checkProtocolVersion, PROTOCOL_HEADER } from '@cpnet/protocol';
+import type { Clock } from '@cpnet/identifier';
+import type { CryptoProfile, ProfileName, PublicKeyHandle } from '../crypto/profile.ts';
+import { cryptoProfile } from '../crypto/profiles.ts';
+import { utf8 } from '../crypto/encoding.ts';
+import { bodyBytes, headerValue, type HttpRequestLike } from './http.ts';
+import { checkContentDigest } from './content-digest.ts';
+import { ALLOWED_COMPONENTS, signatureBase, type SignatureParams } from './signature-base.ts';
+import { MAX_SIGNATURE_LIFETIME_S, SIGNATURE_LABEL, SIGNATURE_TAG } from './sign-request.ts';
+import type { NonceStore } from './nonce-store.ts';
+
+/** What a key lookup yields: the accepted keys (two during a rotation), a revocation, or nothing. */
+export type KeyResolution = PublicKeyHandle | readonly PublicKeyHandle[] | { readonly revoked: string } | null;
+
+/** The verifier's verdict, mapped by the node to 401 (UNAUTHENTICATED, REPLAYED) or 400 (UNSUPPORTED_VERSION). */
+export type VerifyResult =
+  | { readonly ok: true; readonly keyid: string; readonly created: number; readonly nonce: string }
+  | { readonly ok: false; readonly code: 'UNAUTHENTICATED' | 'REPLAYED' | 'UNSUPPORTED_VERSION'; readonly reason: string };
+
+/** Dependencies of a verifier. */
+export interface VerifierOptions {
+  resolveKey(keyid: string): KeyResolution | Promise<KeyResolution>;
+  readonly nonceStore: NonceStore;
+  readonly clock: Clock;
+  /** Unix ms the node started; with a non-durable store, messages created before it are refused. */
+  readonly startedAt?: number;
+  readonly profile?: ProfileName;
+  /** Allowed clock skew (default 30 000 ms). */
+  readonly skewMs?: number;
+  /** Also require a `cpn-protocol` header of our major version (checked after the signature). */
+  readonly requireProtocolVersion?: boolean;
+}
+
+const PARAMS = ['created', 'expires', 'nonce', 'keyid', 'alg', 'tag'];
+type Failure = Extract<VerifyResult, { ok: false }>;
+const unauth = (reason: string): Failure => ({ ok: false, code: 'UNAUTHENTICATED', reason });
+
+function parseDict(value: string | undefined, name: string): Dictionary | string {
+  if (value === undefined) return `missing ${name} header`;
+  try {
+    return parseDictionary(value);
+  } catch {
+    return `${name} is not a structured dictionary`;
+  }
+}
+
+function checkParams(list: InnerList, profile: CryptoProfile): SignatureParams | string {
+  const p = list[1];
+  for (const k of p.keys()) if (!PARAMS.includes(k)) return `unexpected signature parameter "${k}"`;
+  const created = p.get('created'), expires = p.get('expires'), nonce = p.get('nonce'), keyid = p.get('keyid'), alg = p.get('alg'), tag = p.get('tag');
+  if (!Number.isSafeInteger(created) || !Number.isSafeInteger(expires)) return 'created and expires must be integers';
+  if (typeof nonce !== 'string' || nonce.length < 8 || nonce.length > 128) return 'nonce must be a string of 8 to 128 characters';
+  if (typeof keyid !== 'string' || keyid.length === 0 || keyid.length > 256) return 'keyid must be a non-empty string';
+  if (alg !== profile.httpAlg) return `alg ${JSON.stringify(alg)} is not allowed; expected "${profile.httpAlg}"`;
+  if (tag !== SIGNATURE_TAG) return `tag ${JSON.stringify(tag)} is not "${SIGNATURE_TAG}"`;
+  return { created: created as number, expires: expires as number, nonce, keyid, alg, tag };
+}
+
+function checkComponents(list: InnerList, request: HttpRequestLike, profile: CryptoProfile): string | null {
+  const names = list[0].map(([n, params]) => (typeof n === 'string' && params.size === 0 ? n : '?'));
+  if (new Set(names).size !== names.length) return 'a component is covered twice';
+  const bad = names.find((n) => !ALLOWED_COMPONENTS.includes(n));
+  if (bad) return `component ${bad} may not be covered`;
+  for (const need of ['@method', '@target-uri']) if (!names.includes(need)) return `the signature does not cover ${need}`;
+  const body = bodyBytes(request.body);
+  const digestHeader = headerValue(request.headers, 'content-digest');
+  if (body.length > 0 || digestHeader !== undefined) {
+    for (const need of ['content-type', 'content-digest']) if (!names.includes(need)) return `a request with a body must cover ${need}`;
+    return checkContentDigest(digestHeader ?? '', body, profile);
+  }
+  return null;
+}
+
+function checkTime(p: SignatureParams, options: VerifierOptions, durable: boolean): string | null {
+  const now = options.clock.now();
+  const skew = options.skewMs ?? 30_000;
+  if (p.expires <= p.created || p.expires - p.created > MAX_SIGNATURE_LIFETIME_S) return `expires must be within ${MAX_SIGNATURE_LIFETIME_S} s after created`;
+  if (p.created * 1000 > now + skew) return 'created is in the future beyond the allowed clock skew';
+  if (p.expires * 1000 < now - skew) return 'the signature has expired';
+  if (!durable && options.startedAt !== undefined && p.created * 1000 < options.startedAt) return 'created before this node started and its replay memory does not survive restarts';
+  return null;
+}
+
+function candidates(resolution: KeyResolution, profile: CryptoProfile): readonly PublicKeyHandle[] | string {
+  if (resolution === null) return 'unknown keyid';
+  if ('revoked' in resolution) return `the key is ${resolution.revoked}`;
+  const keys = Array.isArray(resolution) ? resolution : [resolution as PublicKeyHandle];
+  const usable = keys.filter((k) => k.profile === profile.name);
+  return usable.length > 0 ? usable : 'no key of this profile is valid for keyid now';
+}
+
+/** Builds a verifier of RFC 9421 signatures with replay protection; `verify` never throws for bad input. */
+export function createVerifier(options: VerifierOptions): { verify(request: HttpRequestLike): Promise<VerifyResult> } {
+  const profile = cryptoProfile(options.profile ?? 'ed25519');
+  async function verify(request: HttpRequestLike): Promise<VerifyResult> {
+    const inputs = parseDict(headerValue(request.headers, 'signature-input'), 'Signature-Input');
+    if (typeof inputs === 'string') return unauth(inputs);
+    const sigs = parseDict(headerValue(request.headers, 'signature'), 'Signature');
+    if (typeof sigs === 'string') return unauth(sigs);
+    const input = inputs.get(SIGNATURE_LABEL), sig = sigs.get(SIGNATURE_LABEL);
+    if (!input || !Array.isArray(input[0])) return unauth(`Signature-Input has no "${SIGNATURE_LABEL}" inner list`);
+    if (!sig || !(sig[0] instanceof ArrayBuffer)) return unauth(`Signature has no "${SIGNATURE_LABEL}" byte sequence`);
+    const list = input as InnerList;
+    const params = checkParams(list, profile);
+    if (typeof params === 'string') return unauth(params);
+    const problem = checkComponents(list, request, profile) ?? checkTime(params, options, options.nonceStore.durable);
+    if (problem) return unauth(problem);
+    const keys = candidates(await options.resolveKey(params.keyid), profile);
+    if (typeof keys === 'string') return unauth(`${keys}: ${params.keyid}`);
+    const base = signatureBase(request, list);
+    if (!('base' in base)) return unauth(`covered component ${base.missing} is missing from the request`);
+    const data = utf8(base.base), signature = new Uint8Array(sig[0]);
+    if (!keys.some((k) => profile.verify(data, signature, k))) return unauth('the signature does not verify');
+    const expiresAt = params.expires * 1000 + (options.skewMs ?? 30_000);
+    if (await options.nonceStore.seen(params.keyid, params.nonce, expiresAt)) return { ok: false, code: 'REPLAYED', reason: `nonce already seen for ${params.keyid}` };
+    if (options.requireProtocolVersion) {
+      const v = checkProtocolVersion(headerValue(request.headers, PROTOCOL_HEADER));
+      if (!v.ok) return { ok: false, code: 'UNSUPPORTED_VERSION', reason: v.reason };
+    }
+    return { ok: true, keyid: params.keyid, created: params.created, nonce: params.nonce };
+  }
+  return { verify };
+}
