@@ -44,46 +44,70 @@ export function truncateDatabaseFile(file) {
   else ensureDatabaseFile(file);
 }
 
+const MIGRATIONS_TABLE = /[`"]?_prisma_migrations[`"]?/;
 const MIGRATIONS_SELECT = /^\s*SELECT\s+([\s\S]+?)\s+FROM\s+[`"]?_prisma_migrations[`"]?/i;
 const TEXT_COLUMN = 7; // ColumnTypeEnum.Text; never read, as the answer has no rows
 
-/**
- * Quirk 1: before the first migration the wasm engine reads `_prisma_migrations` and fails with P1014 when
- * it is missing, where the native engine treats a missing table as "no migration applied yet". We answer that
- * read with an empty result; the engine then creates the table itself when it applies the first migration.
- */
-async function queryRaw(adapter, query) {
-  try {
-    return await adapter.queryRaw(query);
-  } catch (error) {
-    const select = MIGRATIONS_SELECT.exec(query.sql);
-    if (!select || error?.cause?.kind !== "TableDoesNotExist") throw error;
-    const columnNames = select[1].split(",").map((column) => column.trim());
-    return { columnNames, columnTypes: columnNames.map(() => TEXT_COLUMN), rows: [] };
-  }
-}
+// Byte for byte the table the engine creates when it applies the first migration.
+const CREATE_MIGRATIONS_TABLE = `CREATE TABLE "_prisma_migrations" (
+    "id"                    TEXT PRIMARY KEY NOT NULL,
+    "checksum"              TEXT NOT NULL,
+    "finished_at"           DATETIME,
+    "migration_name"        TEXT NOT NULL,
+    "logs"                  TEXT,
+    "rolled_back_at"        DATETIME,
+    "started_at"            DATETIME NOT NULL DEFAULT current_timestamp,
+    "applied_steps_count"   INTEGER UNSIGNED NOT NULL DEFAULT 0
+)`;
+
+const isMissingMigrationsTable = (error, sql) =>
+  error?.cause?.kind === "TableDoesNotExist" && MIGRATIONS_TABLE.test(sql);
 
 /**
  * Quirk 2: when it replays migrations into the shadow database the wasm engine sends whole multi-statement
  * scripts through executeRaw, which better-sqlite3's prepare() rejects ("more than one statement").
  * Such a script has no parameters, so running it with exec() is equivalent.
  */
-async function executeRaw(adapter, query) {
+async function executeRaw(adapter, query, note) {
   try {
     return await adapter.executeRaw(query);
   } catch (error) {
     if (query.args.length > 0 || !/more than one statement/.test(String(error?.message))) throw error;
+    note("multi-statement executeRaw: running it as a script");
     await adapter.executeScript(query.sql);
     return 0;
   }
 }
 
-function withQuirks(adapter) {
+function withQuirks(adapter, note) {
+  /**
+   * Quirk 1: the native engine treats a missing `_prisma_migrations` as "not initialised" (no migration applied;
+   * create the table on the first write). The wasm engine only recognises that from the native SQLite driver's
+   * error code, so through a driver adapter every command that reads the table fails with P1014 before the first
+   * migration. We answer such a read with no rows, and create the table (as the engine would) when a write to it
+   * fails, e.g. `migrate resolve --applied` on a database that never had a migration.
+   */
+  const toleratingMissingMigrationsTable = (run) => async (query) => {
+    try {
+      return await run(query);
+    } catch (error) {
+      if (!isMissingMigrationsTable(error, query.sql)) throw error;
+      const select = MIGRATIONS_SELECT.exec(query.sql);
+      if (select) {
+        note("_prisma_migrations does not exist yet: answering the read with no rows");
+        const columnNames = select[1].split(",").map((column) => column.trim());
+        return { columnNames, columnTypes: columnNames.map(() => TEXT_COLUMN), rows: [] };
+      }
+      note("_prisma_migrations does not exist yet: creating it before the write");
+      await adapter.executeScript(CREATE_MIGRATIONS_TABLE);
+      return run(query);
+    }
+  };
   return {
     provider: adapter.provider,
     adapterName: adapter.adapterName,
-    queryRaw: (query) => queryRaw(adapter, query),
-    executeRaw: (query) => executeRaw(adapter, query),
+    queryRaw: toleratingMissingMigrationsTable((query) => adapter.queryRaw(query)),
+    executeRaw: toleratingMissingMigrationsTable((query) => executeRaw(adapter, query, note)),
     executeScript: (script) => adapter.executeScript(script),
     startTransaction: (isolationLevel) => adapter.startTransaction(isolationLevel),
     dispose: () => adapter.dispose(),
@@ -94,8 +118,9 @@ function withQuirks(adapter) {
  * The adapter factory handed to the wasm engine, and a way to close the main database's connections
  * (needed before truncating its file). The shadow database is in memory unless a shadow URL is given.
  * @param {{ url?: string, shadowDatabaseUrl?: string }} datasource
+ * @param {(message: string) => void} note  told when a quirk is worked around (visible with DEBUG=prisma:schemaEngine*)
  */
-export function createAdapterFactory(datasource) {
+export function createAdapterFactory(datasource, note) {
   // Commands that need no database (diffing two schema files) still construct the engine with an adapter.
   const file = sqliteFilePath(datasource.url ?? MEMORY);
   const shadowFile = datasource.shadowDatabaseUrl ? sqliteFilePath(datasource.shadowDatabaseUrl) : MEMORY;
@@ -108,11 +133,11 @@ export function createAdapterFactory(datasource) {
       ensureDatabaseFile(file);
       const adapter = await base.connect();
       open.add(adapter);
-      return withQuirks(adapter);
+      return withQuirks(adapter, note);
     },
     async connectToShadowDb() {
       ensureDatabaseFile(shadowFile);
-      return withQuirks(await base.connectToShadowDb());
+      return withQuirks(await base.connectToShadowDb(), note);
     },
   };
   return {

@@ -1,6 +1,7 @@
 // Loads @prisma/schema-engine-wasm on Node 20.
 // The package's own entry does `import * as wasm from "./x.wasm"` (ES module integration for wasm), which
 // Node 20 cannot load, so we instantiate the .wasm ourselves with the generated JS glue as its import object.
+/* global WebAssembly -- a Node built-in the root ESLint config does not list */
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,6 +15,14 @@ export function wasmPackageVersion() {
 }
 
 let gluePromise;
+let lastPanic;
+
+// The engine's panic hook hands the Rust panic message to global.PRISMA_WASM_PANIC_REGISTRY; without this object
+// the hook itself throws and a panic surfaces only as "RuntimeError: unreachable".
+globalThis.PRISMA_WASM_PANIC_REGISTRY ??= { set_message: (message) => (lastPanic = message) };
+
+/** The message of the last panic inside the wasm engine, if any. */
+export const lastPanicMessage = () => lastPanic;
 
 /** The wasm-bindgen glue module (exports `SchemaEngine`, `version`), instantiated once per process. */
 export function loadGlue() {

@@ -1,0 +1,44 @@
+// Opens the node's SQLite database ready for use: folder and file created, migrations applied, WAL on,
+// and a PrismaClient over better-sqlite3 (Prisma 7 needs a driver adapter; there is no query engine binary).
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
+import Database from "better-sqlite3";
+import { PrismaClient } from "../generated/prisma/client.ts";
+import { applyMigrations } from "./migrate.ts";
+
+/** An open node database. */
+export interface NodeDatabase {
+  prisma: PrismaClient;
+  /** Migrations applied while opening (empty when the file was up to date). */
+  applied: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Opens (creating it if needed) the SQLite database at `dbFile`, applies pending migrations and returns a
+ * connected PrismaClient. `dbFile` is a file path, not a URL; an in-memory database cannot work, because the
+ * migration runner and the client hold separate connections.
+ */
+export async function openDatabase(dbFile: string): Promise<NodeDatabase> {
+  const file = path.resolve(dbFile);
+  mkdirSync(path.dirname(file), { recursive: true });
+  const { applied } = applyMigrations(file);
+  enableWal(file);
+  const prisma = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: file }) });
+  // Connect now, so a locked or unreadable file fails at start-up rather than on the first request.
+  await prisma.$connect();
+  return { prisma, applied, close: () => prisma.$disconnect() };
+}
+
+// WAL lets readers (resolution, the visualiser's queries) run while a write commits. The mode is stored in the
+// file, so setting it once from any connection is enough. synchronous stays FULL (the default): a node must not
+// lose what it acknowledged, even on power loss.
+function enableWal(file: string): void {
+  const db = new Database(file);
+  try {
+    db.pragma("journal_mode = WAL");
+  } finally {
+    db.close();
+  }
+}
