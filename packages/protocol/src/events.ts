@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { message, Prefix, Time } from './primitives.ts';
+import { TopologySnapshot } from './snapshot.ts';
 
 /**
  * Event types of the monitoring stream and the event log. Job events follow Google's 2019 trace
@@ -64,5 +65,5 @@ export const RecordingHeader = message({
 /** A recorded line after the header: an event or a full-state snapshot, in virtual-time order. */
 export const RecordingLine = z.discriminatedUnion('kind', [
   message({ kind: z.literal('event'), t: z.number().nonnegative().describe('virtual ms since start'), event: MonitorEvent }),
-  message({ kind: z.literal('snapshot'), t: z.number().nonnegative(), state: z.unknown() }),
+  message({ kind: z.literal('snapshot'), t: z.number().nonnegative(), state: TopologySnapshot }),
 ]);

@@ -20,6 +20,10 @@ export * from './resources.ts';
 export * from './scheduling.ts';
 /** Monitoring events, audit entries, recordings. */
 export * from './events.ts';
+/** The full-state snapshot of the monitoring stream and recordings. */
+export * from './snapshot.ts';
+/** Node-server messages: forwarded applications, record copies, accounts, tokens, joint-debugging requests. */
+export * from './links.ts';
 /** Routes, socket.io namespaces and events, size limits. */
 export { ROUTES, NAMESPACES, SOCKET_EVENTS, BODY_LIMIT_BYTES } from './routes.ts';
 /** Validation of any input against a schema into a 400 error body. */

@@ -5,8 +5,10 @@ import * as identifiers from './identifiers.ts';
 import * as resources from './resources.ts';
 import * as scheduling from './scheduling.ts';
 import * as events from './events.ts';
+import * as links from './links.ts';
+import * as snapshot from './snapshot.ts';
 
-const MODULES = [node, onboarding, identifiers, resources, scheduling, events];
+const MODULES = [node, onboarding, identifiers, resources, scheduling, events, snapshot];
 
 /** Every exported message schema as JSON Schema (draft 2020-12), keyed by name; input shapes (what a sender writes). */
 export function jsonSchemas(): Record<string, unknown> {

@@ -1,0 +1,12 @@
+/** The scenario format (zod): topology, workload, timed actions and expectations. */
+export { Scenario, Topology, Workload, JobStream, Action, Expectation, Step, Fault, ProviderSpec, ProviderTemplate, ClusterSpec, RegionSpec, type ScenarioData, type TopologyData } from './scenario/schema.ts';
+/** Loading a scenario from YAML with errors that name file, line and field. */
+export { parseScenario, formatScenarioErrors, type ScenarioError } from './scenario/load.ts';
+/** Durations in virtual time. */
+export { Duration, parseDuration, formatDuration } from './scenario/duration.ts';
+/** The JSON Schema of scenario files, for editors. */
+export { scenarioJsonSchema } from './scenario/json-schema.ts';
+/** Deterministic expansion of a topology into nodes, providers and clusters. */
+export { expandTopology, ACCELERATOR_SPECS, type TopologyPlan, type PlannedNode, type PlannedProvider, type PlannedCluster } from './topology/expand.ts';
+/** Seeded fake organisations with valid 统一社会信用代码. */
+export { seededFaker, fakeCreditCode, fakeCompanyName } from './topology/fake-org.ts';

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { formatScenarioErrors, parseScenario } from './load.ts';
+
+const good = `
+name: tiny
+seed: 7
+topology:
+  regions:
+    - code: "51"
+      industries: [C151, C397]
+steps:
+  - at: 0s
+    do: apply
+    node: CPN.51
+  - at: 1m30s
+    that: lifecycle
+    node: CPN.51
+    is: online
+`;
+
+describe('scenario files', () => {
+  it('parse with defaults and durations in ms', () => {
+    const r = parseScenario(good, 'tiny.yaml');
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.value.topology.regions[0]?.industries).toEqual(['C151', 'C397']);
+    expect(r.value.steps[1]).toMatchObject({ at: 90_000, that: 'lifecycle', is: 'online' });
+  });
+
+  it('name the file, line and field of a typo in an action', () => {
+    const r = parseScenario(good.replace('do: apply', 'do: aply'), 'tiny.yaml');
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(formatScenarioErrors(r.errors)).toMatch(/^tiny\.yaml:10:\d+: steps\.0\.do: /);
+  });
+
+  it('name an unknown field at its line', () => {
+    const r = parseScenario(good.replace('    node: CPN.51\n  - at: 1m30s', '    node: CPN.51\n    nodee: CPN.51\n  - at: 1m30s'), 'x.yaml');
+    expect(!r.ok && r.errors[0]).toMatchObject({ line: 12, field: 'steps.0.nodee', message: 'unknown field "nodee"' });
+  });
+
+  it('explain a malformed prefix through the identifier rules', () => {
+    const r = parseScenario(good.replace('node: CPN.51\n  - at: 1m30s', 'node: CPN.99\n  - at: 1m30s'), 'x.yaml');
+    expect(!r.ok && r.errors[0]?.message).toContain('region');
+  });
+
+  it('refuse a step that is neither action nor expectation', () => {
+    const r = parseScenario(good.replace('do: apply', 'dO: apply'), 'x.yaml');
+    expect(!r.ok && r.errors[0]?.message).toContain('a step needs "do"');
+  });
+
+  it('refuse two regional nodes in one province', () => {
+    const r = parseScenario(good.replace('      industries: [C151, C397]', '      industries: [C151, C397]\n    - code: "51"'), 'x.yaml');
+    expect(!r.ok && r.errors[0]).toMatchObject({ field: 'topology.regions.1.code', line: 8 });
+  });
+
+  it('report YAML syntax errors with their line', () => {
+    const r = parseScenario('name: x\ntopology: [\n', 'bad.yaml');
+    expect(!r.ok && r.errors[0]?.line).toBeGreaterThan(0);
+    expect(!r.ok && r.errors[0]?.message).toMatch(/^YAML: /);
+  });
+
+  it('refuse a bad duration', () => {
+    const r = parseScenario(good.replace('at: 1m30s', 'at: 90 seconds'), 'x.yaml');
+    expect(!r.ok && r.errors[0]).toMatchObject({ field: 'steps.1.at', line: 12 });
+  });
+});
+
+describe('the published JSON Schema', () => {
+  it('describes actions and expectations for editors', async () => {
+    const { scenarioJsonSchema } = await import('../index.ts');
+    const s = JSON.stringify(scenarioJsonSchema());
+    expect(s).toContain('"joint-debug"');
+    expect(s).toContain('"nothing-lost"');
+  });
+});

@@ -1,0 +1,167 @@
+import { z } from 'zod';
+import { CreditCode, IndustryCode, Kind, NodeLifecycle, Prefix, ProvinceCode, Share, TaskTemplate } from '@cpnet/protocol';
+import { Duration } from './duration.ts';
+
+const strict = z.strictObject;
+const Range = strict({ min: z.number().finite(), max: z.number().finite() }).refine((r) => r.min <= r.max, { message: 'min must not exceed max' });
+
+/** A region (province) with its industry nodes. */
+export const RegionSpec = strict({
+  code: ProvinceCode,
+  name: z.string().min(1).optional(),
+  industries: z.array(IndustryCode).max(50).default([]),
+});
+
+/** An explicit cluster. */
+export const ClusterSpec = strict({
+  name: z.string().min(1).optional(),
+  province: ProvinceCode.optional(),
+  resourceClass: z.enum(['401', '402', '403']).default('401'),
+  arch: z.enum(['x86_64', 'aarch64', 'loongarch64', 'sw_64']).default('x86_64'),
+  cpuCores: z.number().int().positive(),
+  memoryGib: z.number().positive(),
+  accelerators: z.array(strict({ model: z.string().min(1), count: z.number().int().positive() })).default([]),
+  pricePerCoreHourYuan: z.number().nonnegative().optional(),
+  pricePerCardHourYuan: z.number().nonnegative().optional(),
+  pue: z.number().min(1).max(3).optional(),
+  greenShare: Share.optional(),
+  securityLevel: z.number().int().min(1).max(5).default(3),
+});
+
+/** An explicit provider and its clusters. */
+export const ProviderSpec = strict({
+  name: z.string().min(1).optional(),
+  creditCode: CreditCode.optional(),
+  node: Prefix,
+  clusters: z.array(ClusterSpec).min(1).max(10_000),
+});
+
+/** A count template: `count` providers generated with the scenario's seed. */
+export const ProviderTemplate = strict({
+  count: z.number().int().min(1).max(100_000),
+  nodes: z.array(Prefix).min(1).describe('providers are spread over these nodes in turn'),
+  clusters: Range.default({ min: 1, max: 4 }),
+  cpuCores: Range.default({ min: 256, max: 4096 }),
+  acceleratorShare: Share.default(0.6).describe('share of clusters with accelerators'),
+  acceleratorModels: z.array(z.string().min(1)).min(1).default(['Ascend 910B', 'H800', 'A800', 'MLU370', 'DCU Z100']),
+  pricePerCoreHourYuan: Range.default({ min: 0.05, max: 0.3 }),
+  pue: Range.default({ min: 1.1, max: 1.5 }),
+  greenShare: Range.default({ min: 0.1, max: 0.9 }),
+});
+
+/** The topology: the national node, regions with industries, providers explicit or from templates. */
+export const Topology = strict({
+  national: strict({ name: z.string().min(1).default('国家算力互联互通节点') }).default({ name: '国家算力互联互通节点' }),
+  regions: z.array(RegionSpec).max(34).default([]),
+  providers: z.array(ProviderSpec).default([]),
+  providerTemplates: z.array(ProviderTemplate).default([]),
+}).superRefine((t, ctx) => {
+  const seen = new Set<string>();
+  t.regions.forEach((r, i) => {
+    if (seen.has(r.code)) ctx.addIssue({ code: 'custom', path: ['regions', i, 'code'], message: `region ${r.code} appears twice; one regional node per province` });
+    seen.add(r.code);
+  });
+});
+
+/** A stream of jobs. */
+export const JobStream = strict({
+  name: z.string().min(1),
+  submitTo: Prefix,
+  tenant: z.string().min(1).default('tenant-1'),
+  count: z.number().int().min(1).max(1_000_000),
+  start: Duration.default(0),
+  arrival: z.discriminatedUnion('kind', [
+    strict({ kind: z.literal('poisson'), perMinute: z.number().positive() }),
+    strict({ kind: z.literal('uniform'), every: Duration }),
+    strict({ kind: z.literal('burst') }),
+  ]),
+  userProvinces: z.array(ProvinceCode).min(1).optional(),
+  template: TaskTemplate,
+});
+
+/** The workload: job streams and/or a trace. */
+export const Workload = strict({
+  jobs: z.array(JobStream).default([]),
+  trace: strict({
+    format: z.literal('alibaba-gpu-v2023'),
+    file: z.string().min(1).optional().describe('CSV in the pods format, relative to the scenario file'),
+    generate: strict({ pods: z.number().int().min(1).max(1_000_000) }).optional(),
+    submitTo: Prefix,
+    speedup: z.number().positive().default(1),
+  }).refine((t) => (t.file === undefined) !== (t.generate === undefined), { message: 'give exactly one of file or generate' }).optional(),
+});
+
+const FaultKind = z.enum(['kill', 'pause', 'partition', 'one-way-partition', 'latency', 'reset', 'bandwidth', 'skew-clock', 'revoke-certificate', 'forge', 'replay', 'cluster-down', 'gateway-down']);
+
+/** A fault to inject. */
+export const Fault = strict({
+  name: z.string().min(1).optional().describe('to heal it later by name'),
+  kind: FaultKind,
+  target: z.string().min(1).describe('a node prefix, a cluster identifier or a link "A~B"'),
+  latency: Duration.optional(),
+  jitter: Duration.optional(),
+  bandwidthKbps: z.number().positive().optional(),
+  skew: Duration.optional(),
+});
+
+const at = { at: Duration };
+
+/** A timed action. */
+export const Action = z.discriminatedUnion('do', [
+  strict({ ...at, do: z.literal('apply'), node: Prefix, breaks: z.array(z.enum(['capital', 'licence', 'dishonesty', 'duplicate-region', 'duplicate-industry', 'funding'])).default([]) }),
+  strict({ ...at, do: z.literal('review'), node: Prefix, decision: z.enum(['approve', 'reject']).default('approve'), override: strict({ rule: z.string().min(1), reason: z.string().min(10) }).optional() }),
+  strict({ ...at, do: z.literal('joint-debug'), node: Prefix }),
+  strict({ ...at, do: z.literal('register'), node: Prefix, kind: Kind.default('SV'), count: z.number().int().min(1).max(100_000).default(1) }),
+  strict({ ...at, do: z.literal('submit'), stream: z.string().min(1), count: z.number().int().min(1).optional() }),
+  strict({ ...at, do: z.literal('fault'), fault: Fault }),
+  strict({ ...at, do: z.literal('heal'), fault: z.string().min(1).describe('the name of the fault, or its target') }),
+  strict({ ...at, do: z.literal('restart'), node: Prefix }),
+  strict({ ...at, do: z.literal('wait'), for: Duration }),
+]);
+
+const Bound = strict({ p50: Duration.optional(), p99: Duration.optional(), max: Duration.optional() });
+
+/** A condition that must hold at its time (or within `within` after it). */
+export const Expectation = z.discriminatedUnion('that', [
+  strict({ ...at, name: z.string().optional(), that: z.literal('lifecycle'), node: Prefix, is: NodeLifecycle, within: Duration.optional() }),
+  strict({ ...at, name: z.string().optional(), that: z.literal('refused'), node: Prefix, rules: z.array(z.string().min(1)).min(1) }),
+  strict({ ...at, name: z.string().optional(), that: z.literal('resolvable'), from: z.union([z.literal('every-node'), z.array(Prefix).min(1)]).default('every-node') }),
+  strict({ ...at, name: z.string().optional(), that: z.literal('joint-debug'), node: Prefix, passes: z.boolean(), failing: z.array(z.string()).optional() }),
+  strict({ ...at, name: z.string().optional(), that: z.literal('jobs'), state: z.enum(['final', 'finished', 'failed', 'cancelled', 'running']), min: z.number().int().nonnegative().optional(), max: z.number().int().nonnegative().optional() }),
+  strict({ ...at, name: z.string().optional(), that: z.literal('nothing-lost') }),
+  strict({ ...at, name: z.string().optional(), that: z.literal('timing'), metric: z.enum(['failover', 'schedule', 'resolve', 'dispatch']), bound: Bound }),
+  strict({ ...at, name: z.string().optional(), that: z.literal('share'), of: z.enum(['latency-tolerant-west', 'latency-bound-local']), min: Share.optional(), max: Share.optional() }),
+]);
+
+/**
+ * One timed step: an action (`do`) or an expectation (`that`). Chosen by its key rather than a plain union, so that
+ * a typo is reported against the branch the author meant, not as "matches no option".
+ */
+export const Step = z.unknown().transform((value, ctx) => {
+  const isObject = typeof value === 'object' && value !== null && !Array.isArray(value);
+  const schema = isObject && 'do' in value ? Action : isObject && 'that' in value ? Expectation : null;
+  if (schema === null) {
+    ctx.addIssue({ code: 'custom', message: 'a step needs "do" (an action: apply, review, joint-debug, register, submit, fault, heal, restart, wait) or "that" (an expectation)' });
+    return z.NEVER;
+  }
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  for (const issue of r.error.issues) ctx.addIssue({ ...issue, path: issue.path } as Parameters<typeof ctx.addIssue>[0]);
+  return z.NEVER;
+});
+
+/** A scenario file. */
+export const Scenario = strict({
+  name: z.string().min(1).regex(/^[a-z0-9-]+$/, 'kebab-case'),
+  description: z.string().default(''),
+  seed: z.number().int().default(1),
+  topology: Topology,
+  workload: Workload.default({ jobs: [] }),
+  steps: z.array(Step).default([]),
+  until: Duration.optional().describe('virtual end time; defaults to the last step plus 10 s'),
+});
+
+/** A validated scenario. */
+export type ScenarioData = z.output<typeof Scenario>;
+/** A validated topology. */
+export type TopologyData = z.output<typeof Topology>;
