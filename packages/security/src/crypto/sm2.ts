@@ -2,6 +2,9 @@ import { sm2, sm3 } from 'sm-crypto-v2';
 import type { CryptoProfile, PrivateKeyHandle, PublicKeyHandle } from './profile.ts';
 import { b64url, fromHex, toHex } from './encoding.ts';
 
+/** The order n of the SM2 curve (GB/T 32918.5). */
+const SM2_N = BigInt('0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123');
+
 interface Sm2Public { hex: string; point?: ReturnType<typeof sm2.precomputePublicKey> }
 
 function publicHandle(hex: string): PublicKeyHandle {
@@ -30,8 +33,10 @@ export const sm2Profile: CryptoProfile = {
   digestName: 'sm3',
   generateKeyPair(seed) {
     if (seed.length !== 32) throw new RangeError('an SM2 seed is 32 bytes');
-    const kp = sm2.generateKeyPairHex(`0x${toHex(seed)}`);
-    const privateKey = privateHandle(kp.privateKey);
+    // sm-crypto-v2's seeded generateKeyPairHex reduces the seed modulo 1 (every seed gives d = 1), so derive d here:
+    // d = seed mod (n − 1) + 1, in [1, n − 1].
+    const d = (BigInt(`0x${toHex(seed)}`) % (SM2_N - 1n)) + 1n;
+    const privateKey = privateHandle(d.toString(16).padStart(64, '0'));
     return { privateKey, publicKey: privateKey.publicKey };
   },
   sign(data, privateKey) {

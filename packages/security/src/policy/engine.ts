@@ -36,7 +36,8 @@ export async function createPolicy(rules: readonly PolicyRule[] = POLICY_RULES):
         return { allowed: false, rule: null, reason: `the policy could not be evaluated (${(e as Error).message}); denied` };
       }
       const [allowed, matched] = result;
-      const rule = matched[4] ?? null;
+      // A denial explained by an allow rule cannot come from deny-overrides; report it as the default deny.
+      const rule = allowed || matched[3] === 'deny' ? (matched[4] ?? null) : null;
       if (rule === null) return { allowed: false, rule: null, reason: `no rule allows ${principal.kind} ${principal.id} to ${action} ${resource.type} in ${resource.prefix} (default deny)` };
       const base = why.get(rule) ?? rule;
       const reason = rule === 'data-residency' && residency && !residency.allowed ? `${base}: ${residency.reason}` : base;
