@@ -10,3 +10,13 @@ export { scenarioJsonSchema } from './scenario/json-schema.ts';
 export { expandTopology, ACCELERATOR_SPECS, type TopologyPlan, type PlannedNode, type PlannedProvider, type PlannedCluster } from './topology/expand.ts';
 /** Seeded fake organisations with valid 统一社会信用代码. */
 export { seededFaker, fakeCreditCode, fakeCompanyName } from './topology/fake-org.ts';
+/** The virtual clock (speed factor, skewed views for clock faults). */
+export { createVirtualClock, processTime, type VirtualClock, type SimClock, type RealTime, type TimerHandle } from './clock/virtual-clock.ts';
+/** The loopback TCP proxy placed between linked nodes for fault injection. */
+export { startLinkProxy, NO_FAULTS, type LinkProxy, type LinkFaults } from './faults/link-proxy.ts';
+/** The Jepsen-style history checker. */
+export { createChecker, type Checker, type CheckReport, type AckedOp, type Observation } from './checker/checker.ts';
+/** Recordings: JSON Lines with a header, ordered events and periodic snapshots. */
+export { createRecorder, readRecording, type Recorder, type RecorderOptions } from './record/recorder.ts';
+/** Jobs in the Alibaba cluster-trace-gpu-v2023 pod format (generated, not shipped). */
+export { generateAlibabaPods, parseAlibabaPods, ALIBABA_POD_COLUMNS, type TraceJob } from './trace/alibaba.ts';

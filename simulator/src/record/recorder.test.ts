@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { createRecorder, readRecording } from './recorder.ts';
+
+const snapshot = () => ({
+  at: '2026-11-26T00:00:00.000Z',
+  nodes: [{ code: 'CPN', role: 'national' as const, name: '国家节点', parent: null, province: null, industry: null, lifecycle: 'online' as const, health: 'healthy' as const }],
+  clusters: [],
+  links: [],
+  jobs: [],
+  counters: { identifiersRegistered: 0, identifiersResolved: 0, jobsByState: {}, schedulingP50Ms: null, schedulingP99Ms: null, securityAlerts: 0 },
+});
+const header = { kind: 'cpnet-recording' as const, version: 1 as const, protocol: '1.0', scenario: 'test', seed: 1, startedAt: '2026-11-26T00:00:00.000Z', topology: {} };
+const event = (id: string) => ({ id, type: 'node.health' as const, at: '2026-11-26T00:00:00.000Z', node: 'CPN' });
+
+describe('recorder', () => {
+  it('writes a header, events in virtual-time order and snapshots at least every 10 s', () => {
+    const lines: string[] = [];
+    const rec = createRecorder({ header, sink: (l) => lines.push(l), snapshot });
+    rec.tick(0);
+    rec.event(5000, event('b'));
+    rec.event(4000, event('a'));
+    for (let t = 0; t <= 35_000; t += 500) rec.tick(t);
+    rec.event(36_000, event('c'));
+    rec.close(40_000);
+    const r = readRecording(lines.join('\n'));
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    const events = r.lines.filter((l) => l.kind === 'event').map((l) => (l.kind === 'event' ? l.event.id : ''));
+    expect(events).toEqual(['a', 'b', 'c']);
+    const snaps = r.lines.filter((l) => l.kind === 'snapshot').map((l) => l.t);
+    for (let i = 1; i < snaps.length; i++) expect(snaps[i]! - snaps[i - 1]!).toBeLessThanOrEqual(10_000);
+    expect(snaps.at(-1)).toBe(40_000);
+  });
+
+  it('refuses a snapshot interval over 10 s', () => {
+    expect(() => createRecorder({ header, sink: () => {}, snapshot, snapshotEveryMs: 20_000 })).toThrow(/10 s/);
+  });
+
+  it('names the bad line of a recording', () => {
+    expect(readRecording('{"kind":"cpnet-recording"}')).toEqual({ ok: false, error: expect.stringMatching(/^line 1: /) });
+    const good = JSON.stringify(header);
+    expect(readRecording(`${good}\nnot json`)).toEqual({ ok: false, error: 'line 2: not valid JSON' });
+  });
+});
