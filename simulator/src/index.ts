@@ -20,3 +20,5 @@ export { createChecker, type Checker, type CheckReport, type AckedOp, type Obser
 export { createRecorder, readRecording, type Recorder, type RecorderOptions } from './record/recorder.ts';
 /** Jobs in the Alibaba cluster-trace-gpu-v2023 pod format (generated, not shipped). */
 export { generateAlibabaPods, parseAlibabaPods, ALIBABA_POD_COLUMNS, type TraceJob } from './trace/alibaba.ts';
+/** Fake compute clusters that run jobs on the virtual clock and report K1/K2 capacity. */
+export { createFakeCluster, type FakeCluster, type RunRequest, type ChurnProfile } from './providers/fake-cluster.ts';

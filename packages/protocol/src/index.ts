@@ -24,6 +24,8 @@ export * from './events.ts';
 export * from './snapshot.ts';
 /** Node-server messages: forwarded applications, record copies, accounts, tokens, joint-debugging requests. */
 export * from './links.ts';
+/** The `/gateway` socket.io contract: reports, dispatch, job updates, acknowledgements. */
+export * from './gateway.ts';
 /** Routes, socket.io namespaces and events, size limits. */
 export { ROUTES, NAMESPACES, SOCKET_EVENTS, BODY_LIMIT_BYTES } from './routes.ts';
 /** Validation of any input against a schema into a 400 error body. */

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { Identifier, message, Share, Time } from './primitives.ts';
+import { TaskTemplate } from './scheduling.ts';
+
+/**
+ * The `/gateway` socket.io namespace: a provider's gateway holds one connection for all its clusters.
+ * Handshake `auth`: `{ token, protocol }` — a short-lived token signed with the gateway's key. Every message carries
+ * `protocol` and a per-direction `seq` (strictly increasing; a repeated or older seq is refused as a replay).
+ * Events: gateway → node `report` (CapacityReport) and `job-update`; node → gateway `dispatch`, `cancel`, `control`.
+ * Every event is acknowledged with a GatewayAck.
+ */
+export const GATEWAY_EVENTS = { report: 'report', jobUpdate: 'job-update', dispatch: 'dispatch', cancel: 'cancel', control: 'control' } as const;
+
+/** Handshake auth of a gateway connection. */
+export const GatewayAuth = message({ token: z.string().min(1), protocol: z.string() });
+
+/** The acknowledgement of any gateway event. */
+export const GatewayAck = z.discriminatedUnion('ok', [
+  message({ ok: z.literal(true), accepted: z.number().int().nonnegative().optional() }),
+  message({ ok: z.literal(false), error: message({ code: z.string(), message: z.string(), field: z.string().optional() }) }),
+]);
+
+/** node → gateway: run this job on this cluster. */
+export const Dispatch = message({
+  protocol: z.string(),
+  seq: z.number().int().nonnegative(),
+  job: Identifier,
+  cluster: Identifier,
+  attempt: z.number().int().min(1),
+  template: TaskTemplate,
+  replicas: z.number().int().min(1),
+  at: Time,
+});
+
+/** node → gateway: stop this job (cancelled by its tenant, or preempted). */
+export const Cancel = message({
+  protocol: z.string(),
+  seq: z.number().int().nonnegative(),
+  job: Identifier,
+  reason: z.enum(['cancelled', 'preempted', 'replaced', 'suspended']),
+  at: Time,
+});
+
+/** node → gateway: the provider or one of its clusters was suspended, reinstated or revoked (应急处置). */
+export const Control = message({
+  protocol: z.string(),
+  seq: z.number().int().nonnegative(),
+  target: Identifier,
+  action: z.enum(['suspend', 'reinstate', 'revoke']),
+  reason: z.string().max(2000),
+  at: Time,
+});
+
+/** gateway → node: progress of a dispatched job. */
+export const JobUpdate = message({
+  protocol: z.string(),
+  seq: z.number().int().nonnegative(),
+  job: Identifier,
+  cluster: Identifier,
+  attempt: z.number().int().min(1),
+  state: z.enum(['accepted', 'refused', 'running', 'finished', 'failed', 'cancelled']),
+  progress: Share.optional(),
+  detail: z.string().max(2000).optional(),
+  at: Time,
+});
