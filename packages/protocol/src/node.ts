@@ -14,6 +14,9 @@ export const NodeInfo = message({
   protocol: z.string(),
   startedAt: Time,
   now: Time,
+  certificate: z.string().optional().describe('the node certificate (PEM), once it has one'),
+  chain: z.array(z.string()).optional().describe('issuer certificates up to the national root (PEM)'),
+  publicKey: z.string().optional().describe('the node public key (PEM SPKI)'),
 });
 
 /** The ND record data of a node in its parent's namespace. */

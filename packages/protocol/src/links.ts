@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { IdentifierRecord } from './identifiers.ts';
+import { Application, Review } from './onboarding.ts';
+import { message, Prefix } from './primitives.ts';
+
+/** `POST /cpn/v1/applications/forwarded`: a regional node forwards an industry application with its opinion. */
+export const ForwardedApplication = message({
+  originId: z.string().min(1).max(100),
+  applicant: Prefix,
+  application: Application,
+  opinion: Review,
+});
+
+/** `POST /cpn/v1/copies`: records a child copies upward so ancestors can answer when the owner is down. */
+export const CopyBatch = message({
+  records: z.array(IdentifierRecord).min(1).max(1000),
+});
+
+/** A person role at a node. */
+export const PersonRole = z.enum(['reviewer', 'operator', 'tenant', 'viewer']);
+
+/** `POST /cpn/v1/accounts`: an operator (or the node itself) creates an account for a person. */
+export const CreateAccount = message({
+  id: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,62}$/, 'lower-case letters, digits, dot, dash, underscore; 2–63 characters'),
+  name: z.string().min(1).max(200),
+  role: PersonRole,
+  password: z.string().min(8).max(200),
+});
+
+/** `POST /cpn/v1/tokens`: a person exchanges a password for a short-lived API token. */
+export const TokenRequest = message({
+  account: z.string().min(1).max(63),
+  password: z.string().min(1).max(200),
+  ttlSeconds: z.number().int().min(60).max(3600).optional(),
+});
+
+/** `POST /cpn/v1/joint-debug`: a node asks its parent (or the national node) to run the joint-debugging checks on it. */
+export const JointDebugRequest = message({
+  target: Prefix,
+  endpoint: z.url({ protocol: /^https?$/ }),
+  result: z.unknown().optional().describe('the requester\'s own results of the checks run the other way'),
+});
+
+/** `PATCH`-like lifecycle notice a node sends about itself or a child, carried upward (ND record data changes). */
+export const LifecycleNotice = message({
+  target: Prefix,
+  lifecycle: z.enum(['applied', 'reviewing', 'approved', 'rejected', 'joint-debugging', 'accepted', 'online', 'suspended', 'revoked']),
+  reason: z.string().max(2000).optional(),
+});
