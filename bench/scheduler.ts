@@ -68,8 +68,13 @@ function decisionLatency(): void {
     let k = 0, sink = 0;
     const runs = n >= 10000 ? 3000 : 6000;
     for (let w = 0; w < 2000; w++) { sink += select(ix, tasks[w % tasks.length]!, { explain: 'codes' }).feasible; sink += floorPass(ix, tasks[w % tasks.length]!); }
-    const ours = timeIt(() => { sink += select(ix, tasks[k++ % tasks.length]!, { explain: 'codes' }).feasible; }, runs);
-    const floor = timeIt(() => { sink += floorPass(ix, tasks[k++ % tasks.length]!); }, runs);
+    // Interleaved so that machine noise (GC, other processes) falls on both alike.
+    const ours: number[] = [], floor: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      const t = tasks[k++ % tasks.length]!;
+      ours.push(...timeIt(() => { sink += select(ix, t, { explain: 'codes' }).feasible; }, 1));
+      floor.push(...timeIt(() => { sink += floorPass(ix, t); }, 1));
+    }
     const full = timeIt(() => { sink += select(ix, tasks[k++ % tasks.length]!).exclusions!.length; }, Math.min(runs, 1000));
     const r50 = pct(ours, 0.5) / pct(floor, 0.5), r99 = pct(ours, 0.99) / pct(floor, 0.99);
     rows.push({ clusters: n, p50_ms: f(pct(ours, 0.5), 4), p99_ms: f(pct(ours, 0.99), 4), floor_p50_ms: f(pct(floor, 0.5), 4), floor_p99_ms: f(pct(floor, 0.99), 4), ratio_p50: f(r50, 2), ratio_p99: f(r99, 2), explain_all_p99_ms: f(pct(full, 0.99), 3) });
@@ -89,7 +94,9 @@ interface Instance { clusters: Cluster[]; tasks: TaskTemplate[]; maxShare: numbe
 /** Tasks with no feasible cluster are dropped (they are rejected by every method and have no LP column). */
 function instance(o: { demands: number; clusters: number; util: number; seed: number; cpuSizes?: number[]; cardSizes?: number[] }): Instance {
   const rng = createRng(o.seed);
-  const tasks0 = generateTasks(rng, { count: o.demands, cpuSizes: o.cpuSizes ?? [4, 8, 12, 16], cardSizes: o.cardSizes ?? [1, 2, 3, 4] });
+  // No hard latency bound here (only the soft target and its penalty), so every demand has somewhere to go.
+  const tasks0 = generateTasks(rng, { count: o.demands, cpuSizes: o.cpuSizes ?? [4, 8, 12, 16], cardSizes: o.cardSizes ?? [1, 2, 3, 4] })
+    .map((t) => ({ ...t, constraints: { userProvince: t.constraints!.userProvince! } }));
   const clusters = fitCapacity(generateClusters(rng, { count: o.clusters }), tasks0, o.util);
   const ix = ClusterIndex.build(clusters);
   const tasks = tasks0.filter((t) => feasibleCosts(ix, t).rows.length > 0);
@@ -204,9 +211,9 @@ async function quality(): Promise<void> {
   console.log('\n## Batch and online cost over the LP lower bound (HiGHS, identical demands aggregated)');
   const rows: Record<string, string | number>[] = [];
   const cases = [
-    { name: '2000x80 (≤5% rule holds)', demands: 2000, clusters: 80, util: 0.8, seed: SEED, key: '' },
+    { name: '2000x80', demands: 2000, clusters: 80, util: 0.8, seed: SEED, key: '' },
     { name: '2000x200', demands: 2000, clusters: 200, util: 0.8, seed: SEED + 1, key: '_2000x200' },
-    { name: '4000x200 (≤5% rule holds)', demands: 4000, clusters: 200, util: 0.85, seed: SEED + 2, key: '_4000x200' },
+    { name: '4000x200', demands: 4000, clusters: 200, util: 0.85, seed: SEED + 2, key: '_4000x200' },
     { name: '1000x100 big (indivisible, no aim)', demands: 1000, clusters: 100, util: 0.8, seed: SEED + 3, key: '_big', cpuSizes: [16, 32, 48, 64], cardSizes: [4, 8, 12, 16] },
   ];
   for (const c of cases) {
@@ -257,7 +264,7 @@ function eastDataWestCompute(): void {
   const rng = createRng(SEED + 20);
   const clusters = generateClusters(rng, { count: 1000, minFree: 0.5 });
   const tasks = generateTasks(rng, { count: 3000, latencyTolerantShare: 1 }).map((t) => ({ ...t, objective: 'balanced' as const }));
-  const strict = tasks.map((t) => ({ ...t, latencyTolerant: false, constraints: { ...t.constraints, maxLatencyMs: 40 } }));
+  const strict = tasks.map((t) => ({ ...t, latencyTolerant: false, constraints: { ...t.constraints, maxLatencyMs: 25 } }));
   const run = (ts: TaskTemplate[]): { west: number; cost: number; carbon: number; placed: number } => {
     const ix = ClusterIndex.build(clusters);
     let west = 0, cost = 0, carbon = 0, placed = 0;
@@ -268,14 +275,13 @@ function eastDataWestCompute(): void {
       const cl = clusters[c.row]!;
       placed++;
       if (isWestern(cl.provinceCode)) west++;
-      cost += c.costYuan - 0; carbon += c.criteria.carbon.value;
+      cost += c.costYuan; carbon += c.criteria.carbon.value;
     }
     return { west: west / placed, cost, carbon, placed };
   };
-  // The latency-tolerant run is costed with the same penalty as the strict run so the savings compare like with like.
   const a = run(strict), b = run(tasks);
   table([
-    { placement: 'latency-sensitive (max 40 ms, penalty over 15 ms)', placed: a.placed, west_share: f(a.west, 3), cost_yuan: Math.round(a.cost), carbon_kg: Math.round(a.carbon) },
+    { placement: 'latency-sensitive (max 25 ms, penalty over 15 ms)', placed: a.placed, west_share: f(a.west, 3), cost_yuan: Math.round(a.cost), carbon_kg: Math.round(a.carbon) },
     { placement: 'latency-tolerant (东数西算)', placed: b.placed, west_share: f(b.west, 3), cost_yuan: Math.round(b.cost), carbon_kg: Math.round(b.carbon) },
   ]);
   figures.east_west_share_west_strict = a.west;

@@ -66,7 +66,7 @@ export function placeBatch(ix: ClusterIndex, tasks: readonly TaskTemplate[], opt
   let best = improve(P, round(P, lambda));
   let bestCost = costOf(P, best);
   let lb = -Infinity, theta = 1, stall = 0;
-  const iterations = options.iterations ?? 300;
+  const iterations = options.iterations ?? 200;
   const load = new Float64Array(C * K);
   for (let it = 0; it < iterations; it++) {
     load.fill(0);
@@ -79,7 +79,7 @@ export function placeBatch(ix: ClusterIndex, tasks: readonly TaskTemplate[], opt
       const j = P.rows[i]![p]!;
       for (let k = 0; k < K; k++) load[j * K + k]! += P.use[i]![p * K + k]!;
     }
-    if (L > lb + 1e-9 * Math.abs(lb)) { lb = L; stall = 0; } else if (++stall >= 15) { theta /= 2; stall = 0; }
+    if (lb === -Infinity || L > lb + 1e-9 * Math.abs(lb)) { lb = L; stall = 0; } else if (++stall >= 15) { theta /= 2; stall = 0; }
     let norm = 0;
     for (let k = 0; k < C * K; k++) {
       const g = load[k]! - P.cap[k]!;
@@ -88,7 +88,7 @@ export function placeBatch(ix: ClusterIndex, tasks: readonly TaskTemplate[], opt
     if (norm === 0 || theta < 1e-4) break;
     const step = (theta * Math.max(bestCost - L, 1e-9 * bestCost)) / norm;
     for (let k = 0; k < C * K; k++) lambda[k] = Math.max(0, lambda[k]! + step * (load[k]! - P.cap[k]!));
-    if (it % 10 === 9) {
+    if (it % 40 === 39 || it === iterations - 1) {
       const cand = improve(P, round(P, lambda));
       const c = costOf(P, cand);
       if (rejectedOf(cand) < rejectedOf(best) || (rejectedOf(cand) === rejectedOf(best) && c < bestCost)) { best = cand; bestCost = c; }

@@ -34,13 +34,16 @@ export interface ExplainContext {
 const fmt = (x: number): string => (Number.isInteger(x) ? String(x) : x.toFixed(2));
 
 /** Builds the explanation of reason `code` for `row`, reading the values from the index. */
-export function describeExclusion(ix: ClusterIndex, row: number, code: number, ctx: ExplainContext): Exclusion {
+export function describeExclusion(ix: ClusterIndex, at: { row: number; code: number }, ctx: ExplainContext): Exclusion {
   const { need, task } = ctx;
+  const { row, code } = at;
   const id = ix.ids[row]!;
-  const cap = (constraint: Constraint, what: string, per: number, avail: number): Exclusion => ({
-    clusterId: id, constraint, required: per * need.minReplicas, actual: avail,
-    message: `needs ${fmt(per * need.minReplicas)} ${what} (${need.minReplicas} × ${fmt(per)}), ${fmt(avail)} available`,
+  const cap = (constraint: Constraint, what: string, v: { per: number; avail: number }): Exclusion => ({
+    ...capFields(v),
+    clusterId: id, constraint,
+    message: `needs ${fmt(v.per * need.minReplicas)} ${what} (${need.minReplicas} × ${fmt(v.per)}), ${fmt(v.avail)} available`,
   });
+  const capFields = (v: { per: number; avail: number }): { required: number; actual: number } => ({ required: v.per * need.minReplicas, actual: v.avail });
   switch (code) {
     case R.lifecycle: return { clusterId: id, constraint: 'lifecycle', required: 'active', actual: LIFECYCLES[ix.life[row]!]!, message: `lifecycle is ${LIFECYCLES[ix.life[row]!]}, not active` };
     case R.health: return { clusterId: id, constraint: 'health', actual: HEALTHS[ix.health[row]!]!, message: 'cluster is down' };
@@ -55,14 +58,14 @@ export function describeExclusion(ix: ClusterIndex, row: number, code: number, c
       return { clusterId: id, constraint: 'residency', actual: PROVINCE_CODES[ix.prov[row]!]!, message: v.allowed ? 'residency' : v.reason };
     }
     case R.security: return { clusterId: id, constraint: 'security', required: need.minSecurity, actual: ix.security[row]!, message: `security level ${ix.security[row]} < required ${need.minSecurity}` };
-    case R.cpu: return cap('cpu', 'CPU cores', need.cpu, ix.cpuAvail[row]!);
-    case R.memory: return cap('memory', 'GiB memory', need.mem, ix.memAvail[row]!);
+    case R.cpu: return cap('cpu', 'CPU cores', { per: need.cpu, avail: ix.cpuAvail[row]! });
+    case R.memory: return cap('memory', 'GiB memory', { per: need.mem, avail: ix.memAvail[row]! });
     case R.cards: {
       const m = modelAt(ix, need, row);
-      return cap('accelerator-capacity', `${m >= 0 ? ix.models[m] : ''} cards`, need.cards, m >= 0 ? ix.acc[m]!.avail[row]! : 0);
+      return cap('accelerator-capacity', `${m >= 0 ? ix.models[m] : ''} cards`, { per: need.cards, avail: m >= 0 ? ix.acc[m]!.avail[row]! : 0 });
     }
-    case R.storage: return cap('storage', 'GiB storage', need.sto, ix.stoAvail[row]!);
-    case R.bandwidth: return cap('bandwidth', 'Gbit/s', need.bw, ix.bwAvail[row]!);
+    case R.storage: return cap('storage', 'GiB storage', { per: need.sto, avail: ix.stoAvail[row]! });
+    case R.bandwidth: return cap('bandwidth', 'Gbit/s', { per: need.bw, avail: ix.bwAvail[row]! });
     case R.latency: {
       const lat = ix.latency[need.userRow]![row]!;
       return { clusterId: id, constraint: 'latency', required: need.maxLatency, actual: lat, message: `latency ${fmt(lat)} ms from ${task.constraints?.userProvince} > max ${need.maxLatency} ms` };

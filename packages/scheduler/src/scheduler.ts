@@ -61,6 +61,7 @@ export class Scheduler {
 
   /** Dry-run selection against the current availability: nothing is reserved. */
   select(task: TaskTemplate, options: SelectOptions = {}): Selection {
+    this.expire();
     return select(this.index, task, { clock: this.clock, costModel: this.costModel, ...options });
   }
 

@@ -94,7 +94,7 @@ export function select(ix: ClusterIndex, task: TaskTemplate, options: SelectOpti
   const result: Selection = { taskId: task.id, method, considered: ix.size, feasible, candidates, reasonCodes: codes, excludedBy, mainObstacle, warnings };
   if ((options.explain ?? 'all') === 'codes') return result;
   const exclusions: Exclusion[] = [];
-  for (let r = 0; r < codes.length; r++) if (codes[r]! !== 0) exclusions.push(describeExclusion(ix, r, codes[r]!, { task, need, now }));
+  for (let r = 0; r < codes.length; r++) if (codes[r]! !== 0) exclusions.push(describeExclusion(ix, { row: r, code: codes[r]! }, { task, need, now }));
   return { ...result, exclusions };
 }
 

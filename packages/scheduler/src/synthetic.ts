@@ -106,26 +106,28 @@ export function generateTasks(rng: Rng, o: TaskGenOptions): TaskTemplate[] {
   return out;
 }
 
-/** Scales capacities so the tasks use `utilisation` of each resource class (CPU cores; cards per model); availability = capacity. */
+/**
+ * Scales capacities so the tasks use `utilisation` of each resource class: cards per model on accelerator
+ * clusters (which keep 8 cores per card), CPU cores of CPU-only tasks on CPU-only clusters. Availability = capacity.
+ */
 export function fitCapacity(clusters: readonly Cluster[], tasks: readonly TaskTemplate[], utilisation: number): Cluster[] {
-  const demand = new Map<string, number>();
-  const add = (k: string, v: number): void => { demand.set(k, (demand.get(k) ?? 0) + v); };
+  const demand = new Map<string, number>(), have = new Map<string, number>();
+  const add = (m: Map<string, number>, k: string, v: number): void => { m.set(k, (m.get(k) ?? 0) + v); };
   for (const t of tasks) {
-    add('cpu', t.demand.cpuCores * t.replicas);
-    if (t.demand.accelerator?.model) add(t.demand.accelerator.model, t.demand.accelerator.count * t.replicas);
+    const a = t.demand.accelerator;
+    if (a?.model) add(demand, a.model, a.count * t.replicas);
+    else add(demand, 'cpu', t.demand.cpuCores * t.replicas);
   }
-  const have = new Map<string, number>();
   for (const c of clusters) {
-    have.set('cpu', (have.get('cpu') ?? 0) + c.capacity.cpuCores);
-    for (const a of c.capacity.accelerators) have.set(a.model, (have.get(a.model) ?? 0) + a.count);
+    if (c.capacity.accelerators.length === 0) add(have, 'cpu', c.capacity.cpuCores);
+    for (const a of c.capacity.accelerators) add(have, a.model, a.count);
   }
   const f = (k: string): number => (demand.get(k) ?? 0) / utilisation / (have.get(k) ?? 1);
   return clusters.map((c) => {
-    const cores = Math.max(1, Math.round(c.capacity.cpuCores * f('cpu')));
-    const cap: Resources = {
-      cpuCores: cores, memoryGib: cores * 8, storageGib: cores * 50, bandwidthGbps: c.capacity.bandwidthGbps,
-      accelerators: c.capacity.accelerators.map((a) => ({ ...a, count: Math.max(1, Math.round(a.count * f(a.model))) })),
-    };
+    const accelerators = c.capacity.accelerators.map((a) => ({ ...a, count: Math.max(1, Math.round(a.count * f(a.model))) }));
+    const cards = accelerators.reduce((n, a) => n + a.count, 0);
+    const cores = cards > 0 ? cards * 8 : Math.max(1, Math.round(c.capacity.cpuCores * f('cpu')));
+    const cap: Resources = { cpuCores: cores, memoryGib: cores * 8, storageGib: cores * 50, bandwidthGbps: c.capacity.bandwidthGbps, accelerators };
     return { ...c, capacity: cap, available: cap, lifecycle: 'active', health: 'healthy' };
   });
 }

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import highsLoader from 'highs';
+import { ClusterIndex } from './cluster-index.ts';
+import { placeBatch } from './batch.ts';
+import { placeOnline } from './online.ts';
+import { feasibleCosts } from './select.ts';
+import { createRng } from './rng.ts';
+import { fitCapacity, generateClusters, generateTasks } from './synthetic.ts';
+
+function instance(seed: number) {
+  const rng = createRng(seed);
+  const tasks = generateTasks(rng, { count: 300, cpuSizes: [4, 8], cardSizes: [1, 2] }).map((t) => ({ ...t, constraints: { userProvince: t.constraints!.userProvince! } }));
+  return { tasks, clusters: fitCapacity(generateClusters(rng, { count: 20 }), tasks, 0.8) };
+}
+
+async function lp(clusters: ReturnType<typeof instance>['clusters'], tasks: ReturnType<typeof instance>['tasks']): Promise<number> {
+  const ix = ClusterIndex.build(clusters);
+  const obj: string[] = [], rows: string[] = [], cap = new Map<string, string[]>();
+  tasks.forEach((t, i) => {
+    const f = feasibleCosts(ix, t);
+    rows.push(` d${i}: ${Array.from(f.rows, (r) => `x${i}_${r}`).join(' + ')} = 1`);
+    f.rows.forEach((r, p) => {
+      obj.push(`${f.costs[p]} x${i}_${r}`);
+      const add = (k: string, a: number): void => { cap.set(k, [...(cap.get(k) ?? []), `${a} x${i}_${r}`]); };
+      add(`cpu_${r}`, t.demand.cpuCores);
+      if (t.demand.accelerator) add(`g_${r}`, t.demand.accelerator.count);
+    });
+  });
+  for (const [k, terms] of cap) {
+    const r = Number(k.split('_')[1]);
+    const c = k.startsWith('cpu') ? ix.cpuAvail[r]! : ix.acc.reduce((n, m) => n + m.avail[r]!, 0);
+    rows.push(` c${k}: ${terms.join(' + ')} <= ${c}`);
+  }
+  const highs = await highsLoader();
+  const sol = highs.solve(`Minimize\n obj: ${obj.join(' + ')}\nSubject To\n${rows.join('\n')}\nEnd\n`);
+  expect(sol.Status).toBe('Optimal');
+  return sol.ObjectiveValue;
+}
+
+describe('placeBatch / placeOnline', () => {
+  it('respects capacity, places everything, and reaches ≤ 1.03 × the LP bound', async () => {
+    const { tasks, clusters } = instance(11);
+    const b = placeBatch(ClusterIndex.build(clusters), tasks);
+    expect(b.rejected).toBe(0);
+    const used = new Map<number, number>();
+    tasks.forEach((t, i) => used.set(b.rows[i]!, (used.get(b.rows[i]!) ?? 0) + t.demand.cpuCores));
+    for (const [r, u] of used) expect(u).toBeLessThanOrEqual(clusters[r]!.capacity.cpuCores);
+    const bound = await lp(clusters, tasks);
+    expect(b.costYuan / bound).toBeLessThanOrEqual(1.03);
+    expect(b.lowerBoundYuan).toBeLessThanOrEqual(bound * (1 + 1e-6));
+  });
+
+  it('is deterministic and online never over-commits', () => {
+    const { tasks, clusters } = instance(12);
+    expect(Array.from(placeBatch(ClusterIndex.build(clusters), tasks).rows)).toEqual(Array.from(placeBatch(ClusterIndex.build(clusters), tasks).rows));
+    const ix = ClusterIndex.build(clusters);
+    placeOnline(ix, tasks);
+    for (let r = 0; r < ix.size; r++) expect(ix.cpuAvail[r]!).toBeGreaterThanOrEqual(0);
+  });
+});

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { chooseSubtree, escalate, summarise } from './hierarchy.ts';
+import { cluster, task } from './fixtures.test-helpers.ts';
+
+const east = summarise('CPN.31', [cluster('e1', { provinceCode: '31', pricePerCoreHourYuan: 0.12, greenShare: 0.2, latencyMsTo: { '31': 2 } })]);
+const west = summarise('CPN.52', [cluster('w1', { provinceCode: '52', pricePerCoreHourYuan: 0.07, greenShare: 0.7, latencyMsTo: { '31': 28 } })]);
+
+describe('hierarchy', () => {
+  it('excludes subtrees with a reason and sends latency-tolerant work west (东数西算)', () => {
+    const base = task('t', { constraints: { userProvince: '31' }, latencyTargetMs: 10, objective: 'latency' });
+    expect(chooseSubtree([east, west], base).ranked[0]!.prefix).toBe('CPN.31');
+    const tolerant = chooseSubtree([east, west], { ...base, latencyTolerant: true });
+    expect(tolerant.ranked[0]).toMatchObject({ prefix: 'CPN.52', western: true });
+    const resid = chooseSubtree([east, west], { ...base, constraints: { residency: { provinces: ['31'] } } });
+    expect(resid.excluded).toEqual([{ prefix: 'CPN.52', reason: expect.stringContaining('data residency') }]);
+  });
+
+  it('escalates to the next child when the owner refuses', () => {
+    const d = chooseSubtree([east, west], task('t', { objective: 'cost' }));
+    const r = escalate(d, (p) => (p === 'CPN.52' ? { ok: false, reason: 'capacity changed' } : { ok: true, value: p }));
+    expect(r).toMatchObject({ ok: true, prefix: 'CPN.31', refusals: [{ prefix: 'CPN.52', reason: 'capacity changed' }] });
+  });
+});
