@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT } from '@cpnet/protocol';
 import { registerIdCommands } from './commands/id.ts';
+import { registerVizCommands } from './commands/viz.ts';
+import { registerSimCommands } from './commands/sim.ts';
 import { CliExit } from './exit.ts';
 import type { Io } from './io.ts';
 
@@ -14,6 +16,8 @@ export function buildProgram(io: Io): Command {
     .exitOverride();
   program.addHelpText('after', '\nExit codes: 0 success; 1 a check or expectation failed; 2 invalid input or usage; 3 the environment failed.');
   registerIdCommands(program, io);
+  registerVizCommands(program, io);
+  registerSimCommands(program, io);
   for (const cmd of program.commands) applyToTree(cmd, (c) => c.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) }));
   return program;
 }
