@@ -22,3 +22,5 @@ export { createRecorder, readRecording, type Recorder, type RecorderOptions } fr
 export { generateAlibabaPods, parseAlibabaPods, ALIBABA_POD_COLUMNS, type TraceJob } from './trace/alibaba.ts';
 /** Fake compute clusters that run jobs on the virtual clock and report K1/K2 capacity. */
 export { createFakeCluster, type FakeCluster, type RunRequest, type ChurnProfile } from './providers/fake-cluster.ts';
+/** Run reports: JSON shape, JUnit XML, console summary. */
+export { toJunitXml, summarise, type RunReport, type ExpectationResult, type StepResult } from './report/report.ts';
