@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT } from '@cpnet/protocol';
 import { registerIdCommands } from './commands/id.ts';
+import { registerNodeCommands } from './commands/node.ts';
 import { registerVizCommands } from './commands/viz.ts';
 import { registerSimCommands } from './commands/sim.ts';
 import { CliExit } from './exit.ts';
@@ -16,6 +17,7 @@ export function buildProgram(io: Io): Command {
     .exitOverride();
   program.addHelpText('after', '\nExit codes: 0 success; 1 a check or expectation failed; 2 invalid input or usage; 3 the environment failed.');
   registerIdCommands(program, io);
+  registerNodeCommands(program, io);
   registerVizCommands(program, io);
   registerSimCommands(program, io);
   for (const cmd of program.commands) applyToTree(cmd, (c) => c.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) }));

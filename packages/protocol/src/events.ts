@@ -33,6 +33,18 @@ export const MonitorEvent = message({
   data: z.record(z.string(), z.unknown()).default({}),
 });
 
+/** `POST /cpn/v1/events`: events a child forwards upward; the event id is the idempotency key. */
+export const EventBatch = message({
+  events: z.array(MonitorEvent).min(1).max(1000),
+});
+
+/** `GET /cpn/v1/events/export?since=&until=&type=`: the event log as JSON Lines, for archiving. */
+export const EventsExportQuery = z.strictObject({
+  since: Time.optional(),
+  until: Time.optional(),
+  type: z.string().max(100).optional(),
+});
+
 /** `GET /cpn/v1/events?since=&type=`. */
 export const EventsQuery = z.strictObject({
   since: Time.optional(),

@@ -9,7 +9,20 @@ import { TaskTemplate } from './scheduling.ts';
  * Events: gateway → node `report` (CapacityReport) and `job-update`; node → gateway `dispatch`, `cancel`, `control`.
  * Every event is acknowledged with a GatewayAck.
  */
-export const GATEWAY_EVENTS = { report: 'report', jobUpdate: 'job-update', dispatch: 'dispatch', cancel: 'cancel', control: 'control' } as const;
+export const GATEWAY_EVENTS = { report: 'report', jobUpdate: 'job-update', dispatch: 'dispatch', cancel: 'cancel', control: 'control', session: 'session' } as const;
+
+/**
+ * node → gateway, once on connect: the last report seq the node has durably applied for this gateway, so a gateway
+ * that restarts or reconnects continues above it (and knows which unacknowledged reports were in fact applied).
+ */
+export const GatewaySession = message({
+  protocol: z.string(),
+  gateway: Identifier,
+  node: z.string(),
+  lastReportSeq: z.number().int().min(-1),
+  clusters: z.array(Identifier).describe('the clusters the node knows for this gateway'),
+  at: Time,
+});
 
 /** Handshake auth of a gateway connection. */
 export const GatewayAuth = message({ token: z.string().min(1), protocol: z.string() });

@@ -18,6 +18,8 @@ export * from './identifiers.ts';
 export * from './resources.ts';
 /** Task templates, selections, jobs, metering. */
 export * from './scheduling.ts';
+/** Node-to-node scheduling: placements, relayed selections, job updates and cancels, subtree and metering summaries. */
+export * from './placement.ts';
 /** Monitoring events, audit entries, recordings. */
 export * from './events.ts';
 /** The full-state snapshot of the monitoring stream and recordings. */

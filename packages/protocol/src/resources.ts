@@ -99,6 +99,25 @@ export const CapacityReport = message({
   clusters: z.array(ClusterReport).min(1).max(1000),
 });
 
+/**
+ * One market offer: the clusters of one node in one province, resource class and industry, summed. Summaries carry
+ * their subtree's offers upward so the national node can publish a filterable market view.
+ */
+export const MarketOffer = message({
+  node: Prefix,
+  province: ProvinceCode,
+  resourceClass: ResourceClass,
+  industry: IndustryCode.nullable(),
+  clusters: z.number().int().nonnegative(),
+  healthy: z.number().int().nonnegative(),
+  k1: ResourceVector,
+  k2: ResourceVector,
+  minPricePerCoreHourYuan: NonNegative,
+  minPricePerCardHourYuan: NonNegative.nullable(),
+  greenShare: Share.describe('capacity-weighted green-power share'),
+  pue: z.number().min(1).max(3).describe('capacity-weighted PUE'),
+});
+
 /** A node's summary of its subtree, sent upward. */
 export const SubtreeSummary = message({
   node: Prefix,
@@ -108,6 +127,20 @@ export const SubtreeSummary = message({
   byClass: z.record(ResourceClass, message({ k1: ResourceVector, k2: ResourceVector, minPricePerCoreHourYuan: NonNegative })),
   byProvince: z.record(ProvinceCode, message({ k1: ResourceVector, k2: ResourceVector, clusters: z.number().int().nonnegative() })),
   byIndustry: z.record(z.string(), message({ clusters: z.number().int().nonnegative() })),
+  offers: z.array(MarketOffer).max(10_000).default([]).describe('the subtree\'s offers, for the market view'),
+});
+
+/** `POST /cpn/v1/summaries`: a child's summaries, each with an idempotency key the parent deduplicates by. */
+export const SummaryBatch = message({
+  items: z.array(message({ key: z.string().min(1).max(200), summary: SubtreeSummary })).min(1).max(1000),
+});
+
+/** The answer of `GET /cpn/v1/market`: the offers matching the query, cheapest first. */
+export const MarketView = message({
+  node: Prefix,
+  at: Time,
+  offers: z.array(MarketOffer),
+  totals: message({ clusters: z.number().int().nonnegative(), k1: ResourceVector, k2: ResourceVector }),
 });
 
 /** `GET /cpn/v1/market`: the national market view. */

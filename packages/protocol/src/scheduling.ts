@@ -72,7 +72,10 @@ export const FINAL_JOB_STATES = ['finished', 'failed', 'cancelled'] as const;
 export const SubmitJob = message({ template: TaskTemplate, idempotencyKey: z.string().min(8).max(200).optional() });
 
 /** One step of a job's history. */
-export const JobHistoryEntry = message({ state: JobState, at: Time, node: Prefix, cluster: Identifier.optional(), detail: z.string().optional() });
+export const JobHistoryEntry = message({
+  state: JobState, at: Time, node: Prefix, cluster: Identifier.optional(), detail: z.string().optional(),
+  attempt: z.number().int().min(1).optional().describe('placement attempt the entry belongs to (re-placement starts a new one)'),
+});
 
 /** A job as `GET /cpn/v1/jobs/<id>` returns it. */
 export const Job = message({
@@ -84,6 +87,8 @@ export const Job = message({
   history: z.array(JobHistoryEntry),
   submittedAt: Time,
   finishedAt: Time.nullable(),
+  owner: Prefix.nullable().optional().describe('the node whose cluster runs the job'),
+  attempt: z.number().int().min(1).optional(),
 });
 
 /** `GET /cpn/v1/metering`. */

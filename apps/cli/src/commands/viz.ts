@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { RecordingHeader, Url } from '@cpnet/protocol';
-import { serveVisualiser, type VisualiserServer } from '@cpnet/visualiser';
+import type { VisualiserServer } from '@cpnet/visualiser';
 import { CliExit, environmentFailed, invalidInput } from '../exit.ts';
 import type { Io } from '../io.ts';
 
@@ -42,6 +42,8 @@ export async function runViz(opts: VizOptions, io: Io, until: (server: Visualise
   if (opts.replay) checkReplay(opts.replay);
   let server: VisualiserServer;
   try {
+    // Loaded here so other commands do not pay for the visualiser's imports.
+    const { serveVisualiser } = await import('@cpnet/visualiser');
     server = await serveVisualiser({ port, host: opts.host, ...(opts.replay ? { replayFile: opts.replay } : {}), ...(opts.live ? { liveUrl: opts.live } : {}), ...(opts.token ? { token: opts.token } : {}) });
   } catch (e) {
     if (e instanceof CliExit) throw e;

@@ -1,0 +1,69 @@
+import type { Command } from 'commander';
+import { ConfigError, DelegationMismatch, loadConfig, startNode } from '@cpnet/node';
+import { environmentFailed, invalidInput } from '../exit.ts';
+import type { Io } from '../io.ts';
+
+interface StartFlags {
+  config?: string;
+  role?: string;
+  code?: string;
+  host?: string;
+  port?: string;
+  data?: string;
+  parent?: string;
+  publicUrl?: string;
+  trustAnchor?: string;
+  application?: string;
+  autoReview?: boolean;
+  logLevel?: string;
+}
+
+/** Loads the configuration (file, CPNET_* environment, flags) or throws exit 2 with the reason. */
+export function configFrom(flags: StartFlags, env: Readonly<Record<string, string | undefined>>) {
+  try {
+    return loadConfig({
+      file: flags.config ?? env.CPNET_CONFIG,
+      env,
+      flags: {
+        role: flags.role, code: flags.code, host: flags.host, port: flags.port, dataDir: flags.data, parentUrl: flags.parent,
+        publicUrl: flags.publicUrl, trustAnchor: flags.trustAnchor, applicationFile: flags.application, autoReview: flags.autoReview, logLevel: flags.logLevel,
+      },
+    });
+  } catch (e) {
+    if (e instanceof ConfigError) throw invalidInput(`invalid node configuration: ${e.message}`);
+    throw e;
+  }
+}
+
+/** `cpnet node start`: runs a national, regional or industry node until SIGINT/SIGTERM. */
+export function registerNodeCommands(program: Command, io: Io): void {
+  const node = program.command('node').description('run a cpnet node (national, regional or industry)');
+  node.command('start')
+    .description('start a node; a non-national node applies to its parent on first start and retries while the parent is unreachable')
+    .option('--config <file>', 'JSON config file (env CPNET_CONFIG); environment CPNET_* and flags override it')
+    .option('--role <role>', 'national | regional | industry (CPNET_ROLE)')
+    .option('--code <prefix>', 'the node code = its prefix, e.g. CPN.51.C151 (CPNET_CODE)')
+    .option('--host <host>', 'listen address (CPNET_HOST, default 127.0.0.1)')
+    .option('--port <port>', 'listen port, 0 for any (CPNET_PORT, default 7000)')
+    .option('--data <dir>', 'data folder for the SQLite file (CPNET_DATA)')
+    .option('--parent <url>', 'the parent node URL (CPNET_PARENT)')
+    .option('--public-url <url>', 'the endpoint to advertise (CPNET_PUBLIC_URL)')
+    .option('--trust-anchor <root-cert.pem>', 'the national root certificate (CPNET_TRUST_ANCHOR)')
+    .option('--application <file>', 'the application (申报) JSON (CPNET_APPLICATION)')
+    .option('--auto-review', 'decide applications by the rules alone (simulations)')
+    .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent')
+    .addHelpText('after', '\nExamples:\n  $ cpnet node start --role national --code CPN --port 7000 --data ./data/cpn\n  $ cpnet node start --role regional --code CPN.51 --port 7051 --data ./data/51 --parent http://127.0.0.1:7000 --application ./sc.json\n\nExit codes: 2 a bad configuration value (with the reason); 3 the port is in use or the data folder is unusable.')
+    .action(async (flags: StartFlags) => {
+      const config = configFrom(flags, process.env);
+      try {
+        const started = await startNode(config);
+        io.out(`cpnet node ${config.code} (${config.role}) listening on ${started.url}`);
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        if (e instanceof DelegationMismatch) throw invalidInput(`refusing to start: ${err.message}`);
+        if (err.code === 'EADDRINUSE') throw environmentFailed(`port ${config.port} on ${config.host} is in use`);
+        if (err.code === 'EACCES' || err.code === 'EROFS' || err.code === 'ENOTDIR' || err.code === 'EPERM') throw environmentFailed(`cannot use ${config.dataDir} or port ${config.port}: ${err.message}`);
+        throw environmentFailed(`the node could not start: ${err.message}`);
+      }
+    });
+}

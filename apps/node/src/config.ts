@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { BODY_LIMIT_BYTES, NodeRole, Prefix, Time } from '@cpnet/protocol';
+import { prefixLevel } from '@cpnet/identifier';
+
+/** The configuration of a node, from flags, environment and a config file; validated at start. */
+export const NodeConfig = z.strictObject({
+  role: NodeRole,
+  code: Prefix.describe('the node code = its prefix: CPN, CPN.51, CPN.51.C151'),
+  name: z.string().min(1).max(200).optional(),
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.coerce.number().int().min(0).max(65535).default(7000),
+  dataDir: z.string().min(1).describe('folder of the SQLite file and the exported root certificate'),
+  parentUrl: z.url({ protocol: /^https?$/ }).optional(),
+  publicUrl: z.url({ protocol: /^https?$/ }).optional().describe('the endpoint this node advertises (default http://host:port)'),
+  trustAnchor: z.string().min(1).optional().describe('path of the national root certificate (PEM)'),
+  applicationFile: z.string().min(1).optional().describe('JSON file with the application (申报) data'),
+  autoReview: z.boolean().default(false).describe('decide applications by the rules alone (simulations)'),
+  applicationDeadline: Time.optional().describe('applications received after this are refused (逾期不再受理)'),
+  bodyLimitBytes: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(BODY_LIMIT_BYTES),
+  cacheEntries: z.coerce.number().int().min(0).max(10_000_000).default(100_000),
+  retry: z.strictObject({
+    initialMs: z.number().int().min(10).default(500),
+    maxMs: z.number().int().min(10).default(30_000),
+  }).default({ initialMs: 500, maxMs: 30_000 }),
+  pollMs: z.number().int().min(10).default(1000).describe('how often an applicant asks its parent about its application'),
+  linkTimeoutMs: z.number().int().min(50).default(3000),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+}).superRefine((c, ctx) => {
+  const level = prefixLevel(c.code);
+  if (level !== c.role) ctx.addIssue({ code: 'custom', path: ['code'], message: `${c.code} is a ${level} prefix, but role is ${c.role}` });
+  if (c.role !== 'national' && c.parentUrl === undefined) ctx.addIssue({ code: 'custom', path: ['parentUrl'], message: `a ${c.role} node needs the URL of its parent` });
+});
+
+/** A validated node configuration. */
+export type NodeConfig = z.output<typeof NodeConfig>;
+/** What a caller may write (defaults filled in by validation). */
+export type NodeConfigInput = z.input<typeof NodeConfig>;

@@ -1,0 +1,53 @@
+import type { Policy, NonceStore } from '@cpnet/security';
+import type { SerialAllocator } from '@cpnet/identifier';
+import type { NodeClient } from '@cpnet/client';
+import type { z } from 'zod';
+import type { NodeLifecycle, Health } from '@cpnet/protocol';
+import type { PrismaClient } from './generated/prisma/client.ts';
+import type { NodeConfig } from './config.ts';
+import type { NodeDeps } from './deps.ts';
+import type { Settings } from './store/settings.ts';
+import type { NodeIdentity } from './identity.ts';
+import type { AuditTrail } from './audit.ts';
+import type { EventBus } from './events.ts';
+import type { NodeMetrics } from './metrics.ts';
+import type { AnswerCache } from './identifiers/cache.ts';
+import type { Outbox } from './links/outbox.ts';
+
+/** A node's lifecycle status. */
+export type Lifecycle = z.output<typeof NodeLifecycle>;
+
+/** The mutable state of a running node. */
+export interface NodeState {
+  lifecycle: Lifecycle;
+  health: z.output<typeof Health>;
+  readonly startedAt: number;
+  /** The URL it listens on, once listening (or the configured public URL). */
+  url: string | null;
+}
+
+/** Everything the routes and services of one node share. Built once by createNode. */
+export interface NodeContext {
+  readonly config: NodeConfig;
+  readonly deps: NodeDeps;
+  readonly prisma: PrismaClient;
+  readonly settings: Settings;
+  readonly identity: NodeIdentity;
+  readonly audit: AuditTrail;
+  readonly events: EventBus;
+  readonly metrics: NodeMetrics;
+  readonly policy: Policy;
+  readonly nonceStore: NonceStore;
+  readonly cache: AnswerCache;
+  readonly outbox: Outbox;
+  readonly serials: SerialAllocator;
+  readonly state: NodeState;
+  /** Person accounts' role and status, kept in memory for token checks. */
+  readonly accounts: Map<string, { role: string; status: 'active' | 'suspended' | 'revoked' }>;
+  /** A signing client of another node (cached per endpoint). */
+  clientFor(endpoint: string): NodeClient;
+  /** Changes this node's own lifecycle (persisted, event raised). */
+  setLifecycle(lifecycle: Lifecycle, reason?: string): Promise<void>;
+  /** The endpoint this node advertises. */
+  endpoint(): string;
+}

@@ -1,0 +1,183 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import path from 'node:path';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { Server } from 'socket.io';
+import { createSerialAllocator } from '@cpnet/identifier';
+import { createClient, type NodeClient } from '@cpnet/client';
+import { checkProtocolVersion, errorBody, PROTOCOL_HEADER } from '@cpnet/protocol';
+import { b64url, createPolicy } from '@cpnet/security';
+import { openDatabase } from './db/client.ts';
+import { NodeConfig, type NodeConfigInput } from './config.ts';
+import type { NodeDeps } from './deps.ts';
+import type { Lifecycle, NodeContext, NodeState } from './context.ts';
+import { loadSettings } from './store/settings.ts';
+import { createDbNonceStore } from './store/nonce-store.ts';
+import { loadIdentity } from './identity.ts';
+import { openAuditTrail } from './audit.ts';
+import { createEventBus } from './events.ts';
+import { createMetrics } from './metrics.ts';
+import { createAnswerCache } from './identifiers/cache.ts';
+import { createOutbox, type Outbox } from './links/outbox.ts';
+import { errorHandler, notFound } from './http/http-error.ts';
+import { metaRoutes } from './routes/meta.ts';
+import { identifierRoutes } from './routes/identifiers.ts';
+import { onboardingRoutes } from './routes/onboarding.ts';
+import { governanceRoutes } from './routes/governance.ts';
+import { accountRoutes } from './routes/accounts.ts';
+import { attachMonitor } from './monitor.ts';
+import { startApplicant } from './onboarding/applicant.ts';
+
+/** A built node: the Express app, the HTTP server with socket.io, and its context. It does not listen until asked. */
+export interface CpnNode {
+  readonly app: Express;
+  readonly server: HttpServer;
+  readonly io: Server;
+  readonly context: NodeContext;
+  /** Listens (port 0 picks a free one) and starts the background work (applying, copies); resolves with the URL. */
+  listen(): Promise<string>;
+  /** Graceful shutdown: stop background work, close sockets and the server, close the database. */
+  close(): Promise<void>;
+}
+
+/** Thrown for an invalid configuration, with the field and the reason (the CLI exits 2). */
+export class ConfigError extends Error {
+  constructor(message: string, readonly field?: string) {
+    super(message);
+  }
+}
+
+/** Validates a configuration input, throwing ConfigError naming the field. */
+export function parseConfig(input: NodeConfigInput): NodeConfig {
+  const r = NodeConfig.safeParse(input);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const field = issue?.path.join('.') ?? '';
+  throw new ConfigError(`${field || 'config'}: ${issue?.message ?? 'invalid'}`, field);
+}
+
+function initialLifecycle(config: NodeConfig, stored: string | undefined): Lifecycle {
+  if (stored) return stored as Lifecycle;
+  return config.role === 'national' ? 'online' : 'applied';
+}
+
+/** Builds a node from its configuration and dependencies: database opened and migrated, routes mounted; not listening. */
+export async function createNode(input: NodeConfigInput, deps: NodeDeps): Promise<CpnNode> {
+  const config = parseConfig(input);
+  const db = await openDatabase(path.join(config.dataDir, 'node.db'));
+  const { prisma } = db;
+  try {
+    const settings = await loadSettings(prisma);
+    const identity = await loadIdentity(settings, { config, deps });
+    const state: NodeState = { lifecycle: initialLifecycle(config, settings.get('lifecycle')), health: 'healthy', startedAt: deps.clock.now(), url: config.publicUrl ?? null };
+    const metrics = createMetrics(config.code);
+    const events = createEventBus(prisma, { deps, code: config.code });
+    const clients = new Map<string, NodeClient>();
+    const clientFor = (endpoint: string) => {
+      let c = clients.get(endpoint);
+      if (!c) {
+        c = createClient({ baseUrl: endpoint, signer: { keyid: config.code, privateKey: identity.keys.privateKey }, clock: deps.clock, randomBytes: deps.randomBytes, timeoutMs: config.linkTimeoutMs });
+        clients.set(endpoint, c);
+      }
+      return c;
+    };
+    const accounts = new Map((await prisma.account.findMany()).map((a) => [a.id, { role: a.role, status: a.status as 'active' }]));
+    const outbox: Outbox = createOutbox({ prisma, logger: deps.logger, clientFor, retry: config.retry });
+    const context: NodeContext = {
+      config, deps, prisma, settings, identity, state, metrics, events, accounts, outbox,
+      audit: await openAuditTrail(prisma, { deps, identity, code: config.code }),
+      policy: await createPolicy(),
+      nonceStore: createDbNonceStore(prisma, deps.clock),
+      cache: createAnswerCache(config.cacheEntries, deps.clock),
+      serials: createSerialAllocator({ clock: deps.clock, after: settings.get('serial.last') ?? null }),
+      clientFor,
+      endpoint: () => state.url ?? `http://${config.host}:${config.port}`,
+      async setLifecycle(lifecycle, reason) {
+        if (state.lifecycle === lifecycle) return;
+        const from = state.lifecycle;
+        state.lifecycle = lifecycle;
+        await settings.set('lifecycle', lifecycle);
+        deps.logger.info({ from, to: lifecycle, reason }, 'lifecycle changed');
+        events.emit('node.lifecycle', { subject: config.code, data: { from, to: lifecycle, ...(reason ? { reason } : {}) } });
+      },
+    };
+    return assemble(context, db.close);
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+}
+
+function buildApp(ctx: NodeContext): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(helmet({ contentSecurityPolicy: false }));
+  app.use((req, res, next) => {
+    const started = performance.now();
+    res.locals.requestId = b64url(ctx.deps.randomBytes(9));
+    res.setHeader('x-request-id', res.locals.requestId as string);
+    res.on('finish', () => {
+      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
+      ctx.metrics.requests.inc({ method: req.method, route: String(route), status: String(res.statusCode) });
+      ctx.metrics.duration.observe({ method: req.method, route: String(route) }, (performance.now() - started) / 1000);
+    });
+    const version = req.headers[PROTOCOL_HEADER];
+    if (version !== undefined) {
+      const v = checkProtocolVersion(String(version));
+      if (!v.ok) {
+        res.status(400).json(errorBody('UNSUPPORTED_VERSION', v.reason, PROTOCOL_HEADER));
+        return;
+      }
+    }
+    next();
+  });
+  app.use(metaRoutes(ctx));
+  app.use(identifierRoutes(ctx));
+  app.use(onboardingRoutes(ctx));
+  app.use(governanceRoutes(ctx));
+  app.use(accountRoutes(ctx));
+  app.use(notFound);
+  app.use(errorHandler(ctx.deps.logger));
+  return app;
+}
+
+function assemble(ctx: NodeContext, closeDb: () => Promise<void>): CpnNode {
+  const app = buildApp(ctx);
+  const server = createServer(app);
+  const io = new Server(server, { serveClient: false, maxHttpBufferSize: ctx.config.bodyLimitBytes });
+  attachMonitor(io, ctx);
+  let stopApplicant: (() => void) | null = null;
+  let closed = false;
+  return {
+    app, server, io, context: ctx,
+    listen() {
+      return new Promise((resolve, reject) => {
+        const onError = (e: Error) => reject(e);
+        server.once('error', onError);
+        server.listen(ctx.config.port, ctx.config.host, () => {
+          server.off('error', onError);
+          const address = server.address();
+          const port = typeof address === 'object' && address ? address.port : ctx.config.port;
+          ctx.state.url = ctx.config.publicUrl ?? `http://${ctx.config.host}:${port}`;
+          ctx.deps.logger.info({ url: ctx.state.url, code: ctx.config.code, role: ctx.config.role, lifecycle: ctx.state.lifecycle }, 'node listening');
+          ctx.outbox.kick();
+          if (ctx.config.role !== 'national') stopApplicant = startApplicant(ctx);
+          resolve(ctx.state.url);
+        });
+      });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      stopApplicant?.();
+      ctx.outbox.stop();
+      await new Promise<void>((resolve) => {
+        io.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await ctx.audit.record({ who: ctx.config.code, action: 'shutdown', resource: `node:${ctx.config.code}`, decision: 'allow', requestId: '-' }).catch(() => undefined);
+      await closeDb();
+    },
+  };
+}

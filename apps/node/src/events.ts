@@ -1,0 +1,35 @@
+import type { z } from 'zod';
+import type { Server } from 'socket.io';
+import { formatTime, NAMESPACES, SOCKET_EVENTS, PROTOCOL_VERSION, type EventType, type MonitorEvent } from '@cpnet/protocol';
+import { b64url } from '@cpnet/security';
+import type { PrismaClient } from './generated/prisma/client.ts';
+import type { NodeDeps } from './deps.ts';
+
+/** A monitoring event as stored and streamed. */
+export type NodeEvent = z.output<typeof MonitorEvent>;
+
+/** Records events in the event log and streams them on /monitor. */
+export interface EventBus {
+  emit(type: z.output<typeof EventType>, detail?: { subject?: string; severity?: NodeEvent['severity']; data?: Record<string, unknown> }): NodeEvent;
+  attach(io: Server): void;
+}
+
+/** Creates the node's event bus. */
+export function createEventBus(prisma: PrismaClient, ctx: { deps: NodeDeps; code: string }): EventBus {
+  let io: Server | null = null;
+  return {
+    emit(type, detail = {}) {
+      const event: NodeEvent = {
+        id: b64url(ctx.deps.randomBytes(12)), type, at: formatTime(ctx.deps.clock.now()), node: ctx.code,
+        subject: detail.subject, severity: detail.severity ?? 'info', data: detail.data ?? {},
+      };
+      void prisma.eventRecord.create({ data: { id: event.id, type, at: event.at, subject: event.subject ?? null, severity: event.severity, data: JSON.stringify(event.data) } })
+        .catch((e: unknown) => ctx.deps.logger.warn({ err: e }, 'event not stored'));
+      io?.of(NAMESPACES.monitor).emit(SOCKET_EVENTS.event, { ...event, protocol: PROTOCOL_VERSION });
+      return event;
+    },
+    attach(server) {
+      io = server;
+    },
+  };
+}

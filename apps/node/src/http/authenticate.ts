@@ -1,0 +1,66 @@
+import type { Request } from 'express';
+import { createVerifier, verifyApiToken, type Principal, type PublicKeyHandle, type KeyResolution } from '@cpnet/security';
+import { checkProtocolVersion, PROTOCOL_HEADER } from '@cpnet/protocol';
+import type { PersonRole } from '@cpnet/security';
+import type { NodeContext } from '../context.ts';
+import { HttpError } from './http-error.ts';
+import { knownSigner } from './principal.ts';
+
+/** Who made a request. */
+export interface Caller {
+  readonly principal: Principal;
+  /** The keyid of a signature, or `token:<account>`. */
+  readonly who: string;
+}
+
+/** A signer not known yet whose key comes with the request (an applicant signing its own application). */
+export type SelfKey = (keyid: string) => PublicKeyHandle | null;
+
+/** True when the request carries a signature or an API token (checked before anything is read). */
+export function hasCredentials(req: Request): boolean {
+  return (req.headers['signature-input'] !== undefined && req.headers.signature !== undefined) || /^Bearer\s+\S+/i.test(req.headers.authorization ?? '');
+}
+
+/** The target URI as the signer saw it. */
+export function targetUri(req: Request): string {
+  return `${req.protocol}://${req.headers.host ?? 'localhost'}${req.originalUrl}`;
+}
+
+async function bySignature(ctx: NodeContext, req: Request, opts: { raw: Buffer; selfKey?: SelfKey }): Promise<Caller> {
+  let principal: Principal | null = null;
+  const resolveKey = async (keyid: string): Promise<KeyResolution> => {
+    const known = await knownSigner(ctx, keyid);
+    if (known) {
+      if (known.lifecycle === 'revoked') return { revoked: 'revoked' };
+      principal = known.principal;
+      return known.key;
+    }
+    const own = opts.selfKey?.(keyid) ?? null;
+    if (own) principal = { kind: 'node', id: keyid, prefix: keyid, status: 'active' };
+    return own;
+  };
+  const verifier = createVerifier({ resolveKey, nonceStore: ctx.nonceStore, clock: ctx.deps.clock, startedAt: ctx.state.startedAt, requireProtocolVersion: true });
+  const v = await verifier.verify({ method: req.method, url: targetUri(req), headers: req.headers, body: opts.raw });
+  if (!v.ok) throw new HttpError(v.code, v.reason, v.code === 'UNSUPPORTED_VERSION' ? PROTOCOL_HEADER : undefined);
+  if (principal === null) throw new HttpError('UNAUTHENTICATED', `unknown keyid ${v.keyid}`);
+  return { principal, who: v.keyid };
+}
+
+async function byToken(ctx: NodeContext, req: Request): Promise<Caller> {
+  const token = (req.headers.authorization ?? '').replace(/^Bearer\s+/i, '').trim();
+  const v = await verifyApiToken(token, {
+    publicKey: ctx.identity.keys.publicKey, issuer: ctx.config.code, clock: ctx.deps.clock,
+    accountStatus: (sub) => ctx.accounts.get(sub)?.status ?? null,
+  });
+  if (!v.ok) throw new HttpError('UNAUTHENTICATED', `API token refused: ${v.error}`, 'authorization');
+  const version = checkProtocolVersion(req.headers[PROTOCOL_HEADER] as string | undefined);
+  if (!version.ok) throw new HttpError('UNSUPPORTED_VERSION', version.reason, PROTOCOL_HEADER);
+  return { principal: { kind: 'person', id: v.value.sub, prefix: ctx.config.code, status: 'active', role: v.value.role as PersonRole }, who: `token:${v.value.sub}` };
+}
+
+/** Authenticates a request by its RFC 9421 signature (preferred) or its API token; failures are 401. */
+export function authenticate(ctx: NodeContext, req: Request, opts: { raw: Buffer; selfKey?: SelfKey }): Promise<Caller> {
+  if (req.headers['signature-input'] !== undefined) return bySignature(ctx, req, opts);
+  if (req.headers.authorization !== undefined) return byToken(ctx, req);
+  throw new HttpError('UNAUTHENTICATED', 'a write must be signed (RFC 9421 Signature-Input and Signature) or carry an API token');
+}

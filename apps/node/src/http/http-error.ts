@@ -1,0 +1,45 @@
+import { errorBody, httpStatus, type ErrorCode } from '@cpnet/protocol';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+
+/** An expected failure of a request: thrown by handlers, turned into the error body by `errorHandler`. */
+export class HttpError extends Error {
+  constructor(readonly code: ErrorCode, message: string, readonly field?: string) {
+    super(message);
+  }
+}
+
+/** Shorthand for throwing an HttpError. */
+export function fail(code: ErrorCode, message: string, field?: string): never {
+  throw new HttpError(code, message, field);
+}
+
+/** 404 for every route no handler answered. */
+export const notFound: RequestHandler = (req, res) => {
+  res.status(404).json(errorBody('NOT_FOUND', `no route ${req.method} ${req.path}`));
+};
+
+/** Maps any error to the wire contract's body; unexpected errors are logged and answered 500 with no stack trace. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  // Express recognises an error handler by its four parameters.
+  // eslint-disable-next-line max-params
+  return (error: unknown, req, res, _next) => {
+    void _next;
+    if (res.headersSent) return;
+    if (error instanceof HttpError) {
+      res.status(httpStatus(error.code)).json(errorBody(error.code, error.message, error.field));
+      return;
+    }
+    const e = error as { type?: string; status?: number; message?: string };
+    if (e?.type === 'entity.too.large' || e?.status === 413) {
+      res.status(413).json(errorBody('PAYLOAD_TOO_LARGE', 'the body is over the size limit'));
+      return;
+    }
+    if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
+      res.status(400).json(errorBody('SCHEMA_VIOLATION', e.message ?? 'bad request'));
+      return;
+    }
+    logger.error({ err: error, method: req.method, url: req.originalUrl }, 'request failed');
+    res.status(500).json(errorBody('INTERNAL', 'the node failed while handling the request'));
+  };
+}

@@ -1,0 +1,28 @@
+import type { Principal, PublicKeyHandle } from '@cpnet/security';
+import type { Lifecycle, NodeContext } from '../context.ts';
+import { importPublicKey } from '../identity.ts';
+
+/** How a node's lifecycle maps to the policy's principal status. */
+export function principalStatus(lifecycle: string): Principal['status'] {
+  if (lifecycle === 'suspended') return 'suspended';
+  if (lifecycle === 'revoked' || lifecycle === 'rejected') return 'revoked';
+  return 'active';
+}
+
+/** A known signer: its key and the principal it acts as. */
+export interface KnownSigner {
+  readonly key: PublicKeyHandle;
+  readonly principal: Principal;
+  readonly lifecycle: Lifecycle | string;
+}
+
+/** Looks up a keyid: this node itself, or a peer (parent, child, ancestor, descendant) it knows. */
+export async function knownSigner(ctx: NodeContext, keyid: string): Promise<KnownSigner | null> {
+  if (keyid === ctx.config.code) {
+    const lifecycle = ctx.state.lifecycle;
+    return { key: ctx.identity.keys.publicKey, lifecycle, principal: { kind: 'node', id: keyid, prefix: keyid, status: principalStatus(lifecycle) } };
+  }
+  const peer = await ctx.prisma.peer.findUnique({ where: { prefix: keyid } });
+  if (!peer) return null;
+  return { key: importPublicKey(peer.publicKey), lifecycle: peer.lifecycle, principal: { kind: 'node', id: keyid, prefix: keyid, status: principalStatus(peer.lifecycle) } };
+}

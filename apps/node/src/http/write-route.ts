@@ -1,0 +1,60 @@
+import type { Request, RequestHandler, Response } from 'express';
+import type { AccessRequest } from '@cpnet/security';
+import type { NodeContext } from '../context.ts';
+import { fail, HttpError } from './http-error.ts';
+import { parseJson, readRaw } from './body.ts';
+import { authenticate, hasCredentials, type Caller, type SelfKey } from './authenticate.ts';
+
+/** What a write handler receives: the authenticated caller and the parsed (not yet validated) JSON body. */
+export interface WriteInput {
+  readonly caller: Caller;
+  readonly body: unknown;
+  readonly requestId: string;
+}
+
+/** A write handler; it validates the body, asks `authorize`, acts and returns [status, body]. */
+export type WriteHandler = (req: Request, input: WriteInput) => Promise<[number, unknown]>;
+
+/**
+ * Wraps a write: credentials are checked before the body is read (401), then the size (413), the signature or token
+ * (401), the JSON (400/415); the handler validates (400) and authorises (403).
+ */
+export function writeRoute(ctx: NodeContext, handler: WriteHandler, options: { selfKey?: (body: unknown) => SelfKey; anonymous?: boolean } = {}): RequestHandler {
+  return async (req: Request, res: Response) => {
+    if (!options.anonymous && !hasCredentials(req)) fail('UNAUTHENTICATED', 'a write must be signed (RFC 9421 Signature-Input and Signature) or carry an API token');
+    const raw = await readRaw(req, ctx.config.bodyLimitBytes);
+    const requestId = (res.locals.requestId as string | undefined) ?? '-';
+    let body: unknown = undefined;
+    let parsed = false;
+    const parseOnce = () => {
+      if (!parsed) { body = parseJson(req, raw); parsed = true; }
+      return body;
+    };
+    let caller: Caller;
+    if (options.anonymous) {
+      caller = { principal: { kind: 'person', id: 'anonymous', prefix: ctx.config.code, status: 'active' }, who: 'anonymous' };
+    } else {
+      const selfKey: SelfKey | undefined = options.selfKey ? (keyid) => {
+        try { return options.selfKey!(parseOnce())(keyid); } catch { return null; }
+      } : undefined;
+      caller = await authenticate(ctx, req, { raw, selfKey });
+    }
+    const [status, out] = await handler(req, { caller, body: parseOnce(), requestId });
+    res.status(status).json(out);
+  };
+}
+
+/** Asks the policy; a denial is audited and answered 403 with the policy's reason. */
+export async function authorize(ctx: NodeContext, input: { request: AccessRequest; requestId: string }): Promise<void> {
+  const d = ctx.policy.decide(input.request);
+  const resource = `${input.request.resource.type}:${input.request.resource.id ?? input.request.resource.prefix}`;
+  if (!d.allowed) {
+    await ctx.audit.record({ who: input.request.principal.id, action: input.request.action, resource, decision: 'deny', requestId: input.requestId });
+    throw new HttpError('FORBIDDEN', d.reason);
+  }
+}
+
+/** Audits an allowed write. */
+export function audited(ctx: NodeContext, entry: { who: string; action: string; resource: string; requestId: string }): Promise<void> {
+  return ctx.audit.record({ ...entry, decision: 'allow' });
+}

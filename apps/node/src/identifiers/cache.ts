@@ -1,0 +1,39 @@
+import { LRUCache } from 'lru-cache';
+import type { Clock } from '@cpnet/identifier';
+
+/** A signed resolution answer, ready to send. */
+export type SignedWireAnswer = Record<string, unknown> & { cachedUntil: string };
+
+/** Answers kept for their TTL (the smallest value TTL of the record), keyed by canonical identifier. */
+export interface AnswerCache {
+  get(id: string): SignedWireAnswer | undefined;
+  put(id: string, answer: SignedWireAnswer): void;
+  forget(id: string): void;
+  readonly size: number;
+}
+
+/** Creates an LRU answer cache bounded by `max` entries, expiring on the injected clock. */
+export function createAnswerCache(max: number, clock: Clock): AnswerCache {
+  const lru = max > 0 ? new LRUCache<string, { answer: SignedWireAnswer; until: number }>({ max }) : null;
+  return {
+    get(id) {
+      const hit = lru?.get(id);
+      if (!hit) return undefined;
+      if (hit.until <= clock.now()) {
+        lru?.delete(id);
+        return undefined;
+      }
+      return hit.answer;
+    },
+    put(id, answer) {
+      const until = Date.parse(answer.cachedUntil);
+      if (until > clock.now()) lru?.set(id, { answer, until });
+    },
+    forget(id) {
+      lru?.delete(id);
+    },
+    get size() {
+      return lru?.size ?? 0;
+    },
+  };
+}

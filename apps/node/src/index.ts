@@ -1,0 +1,16 @@
+/** Builds a node (Express + socket.io + Prisma) without listening; parses its configuration. */
+export { createNode, parseConfig, ConfigError, type CpnNode } from './create-node.ts';
+/** The node configuration schema (zod) and its types. */
+export { NodeConfig, type NodeConfigInput } from './config.ts';
+/** The injected dependencies (clock, logger, randomness) and their real defaults. */
+export { defaultDeps, type NodeDeps } from './deps.ts';
+/** Loading configuration from a file, the environment and flags, and starting a node until a signal. */
+export { loadConfig, startNode, type ConfigSources } from './main.ts';
+/** The shared context of a running node (for tests and the simulator). */
+export type { NodeContext, Lifecycle } from './context.ts';
+/** The joint-debugging check list and its version. */
+export { CHECKS, CHECK_LIST_VERSION } from './onboarding/checks.ts';
+/** The OpenAPI document generated from the protocol schemas. */
+export { openApiDocument } from './openapi.ts';
+/** A node refuses to start when its stored delegation does not match its configured code. */
+export { DelegationMismatch } from './identity.ts';

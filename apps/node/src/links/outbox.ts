@@ -1,0 +1,117 @@
+import type { NodeClient } from '@cpnet/client';
+import type { Logger } from 'pino';
+import type { PrismaClient } from '../generated/prisma/client.ts';
+
+/** One delivery: a signed POST of `body` to `path` at `endpoint`. Record copies to the same place are merged. */
+export interface Delivery {
+  readonly endpoint: string;
+  readonly path: string;
+  readonly body: unknown;
+}
+
+/** A durable outbox: deliveries survive a restart and are retried with backoff until the receiver accepts them. */
+export interface Outbox {
+  enqueue(delivery: Delivery, tx?: Pick<PrismaClient, 'outbox'>): Promise<void>;
+  /** Starts draining (idempotent); called again after each enqueue. */
+  kick(): void;
+  /** Resolves when nothing is pending (or after `timeoutMs`). */
+  idle(timeoutMs?: number): Promise<boolean>;
+  stop(): void;
+}
+
+interface Deps {
+  prisma: PrismaClient;
+  logger: Logger;
+  clientFor(endpoint: string): NodeClient;
+  retry: { initialMs: number; maxMs: number };
+}
+
+const COPIES = '/cpn/v1/copies';
+
+/** Creates the outbox. Failures (unreachable, 5xx) back off exponentially; a 4xx answer drops the delivery, logged. */
+export function createOutbox(deps: Deps): Outbox {
+  let running = false;
+  let stopped = false;
+  let timer: NodeJS.Timeout | null = null;
+  let delay = deps.retry.initialMs;
+  let waiters: (() => void)[] = [];
+
+  async function drainOnce(): Promise<'empty' | 'progress' | 'failed'> {
+    const rows = await deps.prisma.outbox.findMany({ orderBy: { id: 'asc' }, take: 200 });
+    if (rows.length === 0) return 'empty';
+    const first = rows[0]!;
+    const d = JSON.parse(first.payload) as Delivery;
+    let ids = [first.id];
+    let body = d.body;
+    if (d.path === COPIES) {
+      const same = rows.filter((r) => { const x = JSON.parse(r.payload) as Delivery; return x.path === COPIES && x.endpoint === d.endpoint; });
+      ids = same.map((r) => r.id);
+      body = { records: same.flatMap((r) => (JSON.parse(r.payload) as { body: { records: unknown[] } }).body.records) };
+    }
+    const r = await deps.clientFor(d.endpoint).request({ method: 'POST', path: d.path, body });
+    if (r.ok || (r.status >= 400 && r.status < 500 && r.status !== 401 && r.status !== 429)) {
+      if (!r.ok) deps.logger.warn({ endpoint: d.endpoint, path: d.path, status: r.status, error: r.error }, 'delivery refused; dropped');
+      await deps.prisma.outbox.deleteMany({ where: { id: { in: ids } } });
+      return 'progress';
+    }
+    await deps.prisma.outbox.updateMany({ where: { id: { in: ids } }, data: { attempts: { increment: 1 } } });
+    deps.logger.warn({ endpoint: d.endpoint, path: d.path, status: r.status, retryInMs: delay, reason: r.error.message }, 'delivery failed; retrying with backoff');
+    return 'failed';
+  }
+
+  function schedule(ms: number) {
+    if (stopped || timer) return;
+    timer = setTimeout(() => { timer = null; void run(); }, ms);
+  }
+
+  async function run(): Promise<void> {
+    if (running || stopped) return;
+    running = true;
+    try {
+      for (;;) {
+        if (stopped) return;
+        const r = await drainOnce();
+        if (r === 'empty') {
+          delay = deps.retry.initialMs;
+          waiters.forEach((w) => w());
+          waiters = [];
+          return;
+        }
+        if (r === 'failed') {
+          schedule(delay);
+          delay = Math.min(delay * 2, deps.retry.maxMs);
+          return;
+        }
+        delay = deps.retry.initialMs;
+      }
+    } catch (e) {
+      if (!stopped) {
+        deps.logger.error({ err: e }, 'outbox drain failed');
+        schedule(delay);
+      }
+    } finally {
+      running = false;
+    }
+  }
+
+  return {
+    async enqueue(delivery, tx) {
+      await (tx ?? deps.prisma).outbox.create({ data: { kind: delivery.path, payload: JSON.stringify(delivery) } });
+    },
+    kick() {
+      if (timer) { clearTimeout(timer); timer = null; }
+      void run();
+    },
+    idle(timeoutMs = 5000) {
+      return new Promise((resolve) => {
+        const t = setTimeout(() => resolve(false), timeoutMs);
+        waiters.push(() => { clearTimeout(t); resolve(true); });
+        void run();
+      });
+    },
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    },
+  };
+}

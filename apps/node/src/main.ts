@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import { createNode, ConfigError, parseConfig, type CpnNode } from './create-node.ts';
+import type { NodeConfig, NodeConfigInput } from './config.ts';
+import { defaultDeps, type NodeDeps } from './deps.ts';
+
+/** Where configuration comes from; later sources win: file, then environment, then flags. */
+export interface ConfigSources {
+  readonly file?: string;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly flags?: Partial<Record<keyof NodeConfigInput, unknown>>;
+}
+
+const ENV: Record<string, keyof NodeConfigInput> = {
+  CPNET_ROLE: 'role', CPNET_CODE: 'code', CPNET_NAME: 'name', CPNET_HOST: 'host', CPNET_PORT: 'port', CPNET_DATA: 'dataDir',
+  CPNET_PARENT: 'parentUrl', CPNET_PUBLIC_URL: 'publicUrl', CPNET_TRUST_ANCHOR: 'trustAnchor', CPNET_APPLICATION: 'applicationFile',
+  CPNET_AUTO_REVIEW: 'autoReview', CPNET_DEADLINE: 'applicationDeadline', CPNET_BODY_LIMIT: 'bodyLimitBytes', CPNET_LOG_LEVEL: 'logLevel',
+};
+
+function fromEnv(env: Readonly<Record<string, string | undefined>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, key] of Object.entries(ENV)) {
+    const v = env[name];
+    if (v === undefined || v === '') continue;
+    out[key] = key === 'autoReview' ? ['1', 'true', 'yes'].includes(v.toLowerCase()) ? true : ['0', 'false', 'no'].includes(v.toLowerCase()) ? false : v : v;
+  }
+  return out;
+}
+
+function fromFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`config file ${file} cannot be read: ${(e as Error).message}`, 'config');
+  }
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('not a JSON object');
+    return value as Record<string, unknown>;
+  } catch (e) {
+    throw new ConfigError(`config file ${file} is not a JSON object: ${(e as Error).message}`, 'config');
+  }
+}
+
+/** Merges and validates configuration; a bad value throws ConfigError naming the field and the reason. */
+export function loadConfig(sources: ConfigSources): NodeConfig {
+  const flags = Object.fromEntries(Object.entries(sources.flags ?? {}).filter(([, v]) => v !== undefined));
+  const merged = { ...(sources.file ? fromFile(sources.file) : {}), ...fromEnv(sources.env ?? {}), ...flags };
+  return parseConfig(merged as NodeConfigInput);
+}
+
+/** Builds and starts a node, and closes it gracefully on SIGINT/SIGTERM. Rejects with EADDRINUSE etc. when it cannot listen. */
+export async function startNode(config: NodeConfig, deps: NodeDeps = defaultDeps({ level: config.logLevel, name: config.code })): Promise<CpnNode & { url: string }> {
+  const node = await createNode(config, deps);
+  let url: string;
+  try {
+    url = await node.listen();
+  } catch (e) {
+    await node.close();
+    throw e;
+  }
+  const stop = (signal: string) => {
+    deps.logger.info({ signal }, 'shutting down');
+    void node.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return Object.assign(node, { url });
+}

@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { createClient, type NodeClient } from '@cpnet/client';
+import { cryptoRandomBytes } from '@cpnet/security';
+import { createNode, type CpnNode } from './create-node.ts';
+
+let node: CpnNode;
+let url: string;
+let dir: string;
+let signed: NodeClient;
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'cpnet-node-'));
+  node = await createNode({ role: 'national', code: 'CPN', port: 0, dataDir: dir }, { clock: { now: () => Date.now() }, logger: pino({ level: 'silent' }), randomBytes: cryptoRandomBytes });
+  url = await node.listen();
+  signed = createClient({ baseUrl: url, signer: { keyid: 'CPN', privateKey: node.context.identity.keys.privateKey } });
+});
+afterAll(async () => {
+  await node.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('a national node', () => {
+  it('says who it is and is healthy', async () => {
+    const info = await createClient({ baseUrl: url }).node();
+    expect(info.ok && info.value).toMatchObject({ code: 'CPN', role: 'national', lifecycle: 'online', parent: null, protocol: '1.0' });
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toContain('cpn_http_requests_total');
+    const doc = (await (await fetch(`${url}/cpn/v1/openapi.json`)).json()) as { openapi: string; components: { schemas: Record<string, unknown> } };
+    expect(doc.openapi).toBe('3.1.0');
+    expect(doc.components.schemas.RegisterIdentifier).toBeDefined();
+  });
+
+  it('registers, resolves with a raw slash or %2F, updates and revokes', async () => {
+    const r = await signed.register({ kind: 'SV', values: [{ index: 1, type: 'URL', data: 'https://example.cn' }] });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    const id = r.value.id;
+    expect(id.startsWith('CPN/SV-')).toBe(true);
+    for (const p of [`/cpn/v1/identifiers/${id}`, `/cpn/v1/identifiers/${encodeURIComponent(id)}`, `/cpn/v1/identifiers/${id.toLowerCase()}`]) {
+      const res = await fetch(url + p);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { answeredBy: string; authoritative: boolean; signature: string };
+      expect(body).toMatchObject({ answeredBy: 'CPN', authoritative: true });
+      expect(body.signature).toMatch(/\.\./);
+    }
+    const u = await signed.update(id, { version: 1, values: [{ index: 1, type: 'URL', data: 'https://example.com' }] });
+    expect(u.ok && u.value.version).toBe(2);
+    const stale = await signed.update(id, { version: 1, values: [{ index: 1, type: 'URL', data: 'x' }] });
+    expect(stale.ok ? 0 : stale.status).toBe(409);
+    const v = await signed.revoke(id);
+    expect(v.ok && v.value.status).toBe('revoked');
+  });
+
+  it('never reuses a serial', async () => {
+    const a = await signed.register({ kind: 'CL', serial: '1', values: [{ index: 1, type: 'T', data: 1 }] });
+    expect(a.ok).toBe(true);
+    const b = await signed.register({ kind: 'SV', serial: '1', values: [{ index: 1, type: 'T', data: 1 }] });
+    expect(b.ok ? 0 : b.status).toBe(409);
+  });
+
+  it('follows the error contract', async () => {
+    const unsigned = await fetch(`${url}/cpn/v1/identifiers`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' });
+    expect(unsigned.status).toBe(401);
+    expect(((await unsigned.json()) as { error: { code: string } }).error.code).toBe('UNAUTHENTICATED');
+    const bad = await signed.request({ method: 'POST', path: '/cpn/v1/identifiers', body: '{not json' });
+    expect(bad.status).toBe(400);
+    const unknownField = await signed.register({ kind: 'SV', values: [{ index: 1, type: 'T', data: 1 }], extra: 1 } as never);
+    expect(unknownField.ok ? null : unknownField.error).toMatchObject({ status: 400, field: 'extra' });
+    const big = await signed.request({ method: 'POST', path: '/cpn/v1/identifiers', body: JSON.stringify({ kind: 'SV', values: [{ index: 1, type: 'T', data: 'x'.repeat(1_100_000) }] }) });
+    expect(big.status).toBe(413);
+    const malformed = await fetch(`${url}/cpn/v1/identifiers/CPN.51/ND-1EK`);
+    expect(malformed.status).toBe(400);
+    expect(((await malformed.json()) as { error: { field: string } }).error.field).toBe('check');
+    expect((await fetch(`${url}/cpn/v1/identifiers/CPN/ND-16Q`)).status).toBe(404);
+    expect((await fetch(`${url}/nope`)).status).toBe(404);
+    expect((await fetch(`${url}/cpn/v1/node`, { headers: { 'cpn-protocol': '2.0' } })).status).toBe(400);
+  });
+});

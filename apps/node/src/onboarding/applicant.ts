@@ -1,0 +1,157 @@
+import { readFileSync } from 'node:fs';
+import { Application, validate } from '@cpnet/protocol';
+import { parentPrefix } from '@cpnet/identifier';
+import { ed25519Profile, verifyChain, verifyDelegation } from '@cpnet/security';
+import { createClient } from '@cpnet/client';
+import type { NodeContext } from '../context.ts';
+import { certificateKey } from '../identity.ts';
+import type { GrantBody } from './grant.ts';
+import { runChecks } from './checks.ts';
+
+type Sleep = (ms: number) => Promise<boolean>;
+
+function readApplication(ctx: NodeContext): unknown {
+  const file = ctx.config.applicationFile;
+  if (!file) return null;
+  const data = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  return { ...data, endpoint: ctx.endpoint(), publicKey: ctx.identity.publicKeyPem };
+}
+
+async function submit(ctx: NodeContext, sleep: Sleep): Promise<string | null> {
+  let body: unknown;
+  try {
+    body = readApplication(ctx);
+  } catch (e) {
+    ctx.deps.logger.error({ file: ctx.config.applicationFile, err: (e as Error).message }, 'cannot read the application file; not applying');
+    return null;
+  }
+  if (body === null) {
+    ctx.deps.logger.warn('no application file is configured; this node does not apply');
+    return null;
+  }
+  const valid = validate(Application, body);
+  if (!valid.ok) {
+    ctx.deps.logger.error({ reason: valid.error.error.message }, 'the application file is invalid; not applying');
+    return null;
+  }
+  const parent = ctx.clientFor(ctx.config.parentUrl!);
+  let delay = ctx.config.retry.initialMs;
+  for (;;) {
+    const r = await parent.apply(body as never);
+    if (r.ok) {
+      ctx.deps.logger.info({ id: r.value.id, status: r.value.status }, 'application submitted');
+      return r.value.id;
+    }
+    if (r.status !== 0 && r.status < 500 && r.status !== 429) {
+      ctx.deps.logger.error({ status: r.status, reason: r.error.message, field: r.error.field }, 'the parent refused the application');
+      await ctx.setLifecycle('rejected', r.error.message);
+      return null;
+    }
+    ctx.deps.logger.warn({ parent: ctx.config.parentUrl, retryInMs: delay, reason: r.error.message }, 'parent unreachable; retrying the application');
+    if (!(await sleep(delay))) return null;
+    delay = Math.min(delay * 2, ctx.config.retry.maxMs);
+  }
+}
+
+async function waitForGrant(ctx: NodeContext, input: { id: string; sleep: Sleep }): Promise<GrantBody | null> {
+  const parent = ctx.clientFor(ctx.config.parentUrl!);
+  for (;;) {
+    const r = await parent.application(input.id);
+    if (r.ok && r.value.status === 'approved' && r.value.grant) return r.value.grant as GrantBody;
+    if (r.ok && r.value.status === 'rejected') {
+      await ctx.setLifecycle('rejected', r.value.reasons.map((x) => x.message).join('; ') || 'rejected by review');
+      return null;
+    }
+    if (!r.ok) ctx.deps.logger.warn({ status: r.status, reason: r.error.message }, 'cannot read the application state; retrying');
+    if (!(await input.sleep(ctx.config.pollMs))) return null;
+  }
+}
+
+/** Verifies and stores a grant: the chain up to the trust anchor, the delegation of our configured code. */
+export async function installGrant(ctx: NodeContext, grant: GrantBody): Promise<void> {
+  const chain = [grant.certificate, ...grant.chain];
+  const root = ctx.config.trustAnchor ? readFileSync(ctx.config.trustAnchor, 'utf8') : chain[chain.length - 1]!;
+  const v = await verifyChain(chain, { root, clock: ctx.deps.clock });
+  if (!v.ok) throw new Error(`the granted certificate does not verify: ${v.error.reason}`);
+  if (v.value.name !== ctx.config.code) throw new Error(`the certificate names ${v.value.name}, not ${ctx.config.code}`);
+  const parentCert = chain[1]!;
+  const d = await verifyDelegation(grant.delegation, { parentPublicKey: certificateKey(parentCert), childPublicKey: ctx.identity.keys.publicKey, clock: ctx.deps.clock, configuredCode: ctx.config.code });
+  if (!d.ok) throw new Error(`the delegation is refused: ${d.error.reason}`);
+  Object.assign(ctx.identity, { certificate: grant.certificate, chain, root, delegation: grant.delegation });
+  await ctx.settings.set('certificate', grant.certificate);
+  await ctx.settings.setJson('chain', chain);
+  await ctx.settings.set('root', root);
+  await ctx.settings.set('delegation', grant.delegation);
+  const parent = parentPrefix(ctx.config.code)!;
+  const peer = { relation: 'parent', role: parent === 'CPN' ? 'national' : 'regional', endpoint: ctx.config.parentUrl!, publicKey: ed25519Profile.exportPublicKey(certificateKey(parentCert)), certificate: parentCert, lifecycle: 'online' };
+  await ctx.prisma.peer.upsert({ where: { prefix: parent }, create: { prefix: parent, ...peer }, update: peer });
+  if (parent !== 'CPN') {
+    const info = await createClient({ baseUrl: ctx.config.parentUrl! }).node();
+    const nationalUrl = info.ok ? info.value.parentUrl : null;
+    if (nationalUrl) {
+      const national = { relation: 'ancestor', role: 'national', endpoint: nationalUrl, publicKey: ed25519Profile.exportPublicKey(certificateKey(root)), certificate: root, lifecycle: 'online' };
+      await ctx.prisma.peer.upsert({ where: { prefix: 'CPN' }, create: { prefix: 'CPN', ...national }, update: national });
+    }
+  }
+  await ctx.setLifecycle('approved', 'certificate and delegation received');
+}
+
+/** Joint debugging both ways: with the national node first (industry nodes), then with the parent, which accepts. */
+export async function jointDebug(ctx: NodeContext): Promise<boolean> {
+  await ctx.setLifecycle('joint-debugging');
+  const targets = await ctx.prisma.peer.findMany({ where: { relation: { in: ['ancestor', 'parent'] } }, orderBy: { relation: 'asc' } });
+  let accepted = false;
+  for (const t of targets) {
+    const own = await runChecks(ctx, { prefix: t.prefix, endpoint: t.endpoint });
+    const r = await ctx.clientFor(t.endpoint).jointDebug({ target: ctx.config.code, endpoint: ctx.endpoint(), result: own });
+    if (!r.ok) {
+      ctx.deps.logger.warn({ peer: t.prefix, reason: r.error.message }, 'joint debugging request failed');
+      return false;
+    }
+    if (!own.passed || !r.value.result.passed) {
+      ctx.deps.logger.warn({ peer: t.prefix, ours: own.checks.filter((c) => !c.passed), theirs: r.value.result.checks.filter((c) => !c.passed) }, 'joint debugging failed');
+      return false;
+    }
+    if (t.relation === 'parent') accepted = r.value.lifecycle === 'online';
+  }
+  if (!accepted) return false;
+  await ctx.setLifecycle('accepted', 'every joint-debugging check passed both ways');
+  await ctx.setLifecycle('online');
+  return true;
+}
+
+/** The applicant's background work: apply (retrying while the parent is unreachable), wait for review, install the grant, joint-debug. */
+export function startApplicant(ctx: NodeContext): () => void {
+  let stopped = false;
+  let wake: (() => void) | null = null;
+  const sleep: Sleep = (ms) => new Promise((resolve) => {
+    if (stopped) return resolve(false);
+    const t = setTimeout(() => { wake = null; resolve(!stopped); }, ms);
+    wake = () => { clearTimeout(t); resolve(false); };
+  });
+  const run = async () => {
+    if (['online', 'accepted', 'suspended', 'revoked', 'rejected'].includes(ctx.state.lifecycle)) return;
+    if (!ctx.identity.certificate) {
+      let id = ctx.settings.get('application.id') ?? null;
+      if (!id) {
+        id = await submit(ctx, sleep);
+        if (!id) return;
+        await ctx.settings.set('application.id', id);
+        await ctx.setLifecycle('reviewing');
+      }
+      const grant = await waitForGrant(ctx, { id, sleep });
+      if (!grant || stopped) return;
+      await installGrant(ctx, grant);
+    }
+    let delay = ctx.config.retry.initialMs;
+    while (!stopped && !(await jointDebug(ctx))) {
+      if (!(await sleep(delay))) return;
+      delay = Math.min(delay * 2, ctx.config.retry.maxMs);
+    }
+  };
+  run().catch((e: unknown) => ctx.deps.logger.error({ err: e }, 'onboarding stopped'));
+  return () => {
+    stopped = true;
+    (wake as (() => void) | null)?.();
+  };
+}

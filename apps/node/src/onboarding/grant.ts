@@ -1,0 +1,55 @@
+import { issueCertificate, signDelegation, b64url } from '@cpnet/security';
+import { formatTime } from '@cpnet/protocol';
+import type { NodeContext } from '../context.ts';
+import { importPublicKey } from '../identity.ts';
+import { registerRecord, updateRecord, findRecord } from '../identifiers/registry.ts';
+import type { WireApplication } from './rules.ts';
+
+const YEAR_MS = 365 * 86_400_000;
+
+/** What a child receives on approval: its certificate, the issuer chain up to the root, the prefix delegation. */
+export interface GrantBody {
+  prefix: string;
+  certificate: string;
+  chain: string[];
+  delegation: string;
+}
+
+/** The data of a child's ND record in this node's namespace. */
+function nodeRecordValue(data: { prefix: string; role: string; endpoint: string; certificate: string; lifecycle: string; health: string }) {
+  return [{ index: 1, type: 'CPN_NODE', data, ttl: 30, permissions: { publicRead: true, adminRead: true, adminWrite: true } }];
+}
+
+/** Issues the certificate and delegation of an approved child, records it as a peer and registers its ND record. */
+export async function issueGrant(ctx: NodeContext, input: { applicant: string; app: WireApplication }): Promise<GrantBody> {
+  if (!ctx.identity.certificate) throw new Error(`${ctx.config.code} has no certificate yet and cannot issue one`);
+  const now = ctx.deps.clock.now();
+  const childKey = importPublicKey(input.app.publicKey);
+  const certificate = await issueCertificate(
+    { subject: input.applicant, publicKey: childKey, notBefore: now - 86_400_000, notAfter: now + YEAR_MS },
+    { certificate: ctx.identity.certificate, privateKey: ctx.identity.keys.privateKey },
+    { randomBytes: ctx.deps.randomBytes },
+  );
+  const delegation = await signDelegation(
+    { iss: ctx.config.code, prefix: input.applicant, serial: b64url(ctx.deps.randomBytes(9)), nbf: Math.floor(now / 1000) - 60, exp: Math.floor((now + YEAR_MS) / 1000) },
+    { parentKey: ctx.identity.keys.privateKey, childPublicKey: childKey },
+  );
+  const peer = { relation: 'child', role: input.app.role, endpoint: input.app.endpoint, publicKey: input.app.publicKey, certificate, lifecycle: 'approved', health: 'healthy' };
+  await ctx.prisma.peer.upsert({ where: { prefix: input.applicant }, create: { prefix: input.applicant, ...peer }, update: peer });
+  const record = await registerRecord(ctx, { kind: 'ND', values: nodeRecordValue({ prefix: input.applicant, role: input.app.role, endpoint: input.app.endpoint, certificate, lifecycle: 'approved', health: 'healthy' }) });
+  await ctx.prisma.peer.update({ where: { prefix: input.applicant }, data: { ndRecord: record.id } });
+  return { prefix: input.applicant, certificate, chain: ctx.identity.chain, delegation };
+}
+
+/** Records a child's new lifecycle in its peer entry and its ND record (a new version, copied upward). */
+export async function setChildLifecycle(ctx: NodeContext, input: { prefix: string; lifecycle: string }): Promise<void> {
+  const peer = await ctx.prisma.peer.findUnique({ where: { prefix: input.prefix } });
+  if (!peer) return;
+  await ctx.prisma.peer.update({ where: { prefix: input.prefix }, data: { lifecycle: input.lifecycle } });
+  if (!peer.ndRecord) return;
+  const record = await findRecord(ctx, peer.ndRecord);
+  if (!record || record.status !== 'active') return;
+  const data = { ...(record.values[0]?.data as Parameters<typeof nodeRecordValue>[0]), lifecycle: input.lifecycle };
+  await updateRecord(ctx, { id: record.id, update: { version: record.version, values: nodeRecordValue(data) } });
+  ctx.deps.logger.info({ child: input.prefix, lifecycle: input.lifecycle, at: formatTime(ctx.deps.clock.now()) }, 'child lifecycle changed');
+}

@@ -1,0 +1,132 @@
+import type { z } from 'zod';
+import { formatTime, ROUTES, type Review } from '@cpnet/protocol';
+import { b64url, type RuleViolation } from '@cpnet/security';
+import type { Application as Row } from '../generated/prisma/client.ts';
+import type { NodeContext } from '../context.ts';
+import { fail, HttpError } from '../http/http-error.ts';
+import { applicantPrefix, brokenRules, OVERRIDABLE, type WireApplication } from './rules.ts';
+import { issueGrant } from './grant.ts';
+
+type WireReview = z.output<typeof Review>;
+type StoredReview = { by: string; at: string; review: WireReview };
+
+/** The wire state of a stored application (the grant included once approved). */
+export function applicationState(row: Row) {
+  return {
+    id: row.id,
+    application: JSON.parse(row.body) as WireApplication,
+    status: row.status,
+    submittedAt: row.submittedAt.toISOString(),
+    reasons: JSON.parse(row.reasons) as { rule: string; message: string }[],
+    reviews: JSON.parse(row.reviews) as StoredReview[],
+    ext: { applicant: row.applicant, routedTo: row.routedTo, ...(row.forwardedBy ? { forwardedBy: row.forwardedBy } : {}) },
+    ...(row.grant ? { grant: JSON.parse(row.grant) as unknown } : {}),
+  };
+}
+
+const reasonsOf = (v: RuleViolation[]) => v.map((x) => ({ rule: x.rule, message: x.reason }));
+
+function ruleError(violations: RuleViolation[]): HttpError {
+  const first = violations[0]!;
+  const code = first.rule === 'deadline' ? 'DEADLINE_PASSED' : 'RULE_VIOLATION';
+  return new HttpError(code, violations.map((v) => `${v.rule}: ${v.reason}`).join('; '), first.field || undefined);
+}
+
+/** Receives an application (or a forwarded one): rules checked with reasons, stored, auto-reviewed if configured. */
+export async function receiveApplication(ctx: NodeContext, input: { app: WireApplication; forwarded?: { by: string; originId: string; opinion: WireReview } }): Promise<[number, Row]> {
+  const applicant = applicantPrefix(input.app);
+  const existing = await ctx.prisma.application.findFirst({ where: { applicant, status: { not: 'rejected' } } });
+  if (existing) return [200, existing];
+  const violations = await brokenRules(ctx, { app: input.app });
+  if (violations.some((v) => v.rule === 'deadline')) throw ruleError(violations.filter((v) => v.rule === 'deadline'));
+  const hard = violations.filter((v) => !OVERRIDABLE.has(v.rule));
+  const now = ctx.deps.clock.now();
+  const reviews: StoredReview[] = input.forwarded ? [{ by: input.forwarded.by, at: formatTime(now), review: input.forwarded.opinion }] : [];
+  const row = await ctx.prisma.application.create({
+    data: {
+      id: `APP-${b64url(ctx.deps.randomBytes(12))}`, applicant, role: input.app.role, region: input.app.region, industry: input.app.industry,
+      body: JSON.stringify(input.app), status: hard.length > 0 ? 'rejected' : violations.length > 0 ? 'reviewing' : 'submitted',
+      routedTo: ctx.config.code, forwardedBy: input.forwarded?.by ?? null, originId: input.forwarded?.originId ?? null,
+      reasons: JSON.stringify(reasonsOf(violations)), reviews: JSON.stringify(reviews), submittedAt: new Date(now),
+    },
+  });
+  ctx.events.emit('application.submitted', { subject: applicant, severity: hard.length > 0 ? 'warning' : 'info', data: { id: row.id, status: row.status } });
+  if (hard.length > 0) throw ruleError(hard);
+  if (ctx.config.autoReview && violations.length === 0) {
+    const decision = ctx.config.role === 'regional' && !input.forwarded ? 'recommend' : 'approve';
+    const decided = await decide(ctx, { row, by: ctx.config.code, review: { decision, opinion: 'auto-review: every rule of the guide is met' } }).catch((e: unknown) => {
+      ctx.deps.logger.warn({ err: e, id: row.id }, 'auto-review could not complete');
+      return row;
+    });
+    return [201, decided];
+  }
+  return [201, row];
+}
+
+async function forwardToNational(ctx: NodeContext, row: Row, review: WireReview): Promise<void> {
+  if (!ctx.config.parentUrl) fail('UNAVAILABLE', 'this node has no parent to forward to');
+  const r = await ctx.clientFor(ctx.config.parentUrl).forward({ originId: row.id, applicant: row.applicant, application: JSON.parse(row.body) as WireApplication, opinion: review });
+  if (!r.ok) fail(r.status === 0 || r.status >= 500 ? 'UPSTREAM_UNAVAILABLE' : r.error.code, `the national node did not take the forwarded application: ${r.error.message}`);
+}
+
+async function approve(ctx: NodeContext, input: { row: Row; by: string; review: WireReview }): Promise<string | null> {
+  const app = JSON.parse(input.row.body) as WireApplication;
+  const override = input.review.override?.rule === 'one-industry-per-industry' ? { reviewer: input.by, reason: input.review.override.reason } : undefined;
+  const violations = (await brokenRules(ctx, { app, ...(override ? { override } : {}) })).filter((v) => v.rule !== 'deadline');
+  if (violations.length > 0) throw ruleError(violations);
+  if (input.row.forwardedBy) {
+    // The national node's final decision on an industry node: the regional node issues the grant.
+    const regional = await ctx.prisma.peer.findUnique({ where: { prefix: input.row.forwardedBy } });
+    if (!regional) fail('UNAVAILABLE', `${input.row.forwardedBy} is not a known child`);
+    const peer = { relation: 'descendant', role: app.role, endpoint: app.endpoint, publicKey: app.publicKey, lifecycle: 'approved' };
+    await ctx.prisma.peer.upsert({ where: { prefix: input.row.applicant }, create: { prefix: input.row.applicant, ...peer }, update: peer });
+    await ctx.outbox.enqueue({ endpoint: regional.endpoint, path: ROUTES.reviews.replace(':id', encodeURIComponent(input.row.originId ?? '')), body: input.review });
+    ctx.outbox.kick();
+    return null;
+  }
+  return JSON.stringify(await issueGrant(ctx, { applicant: input.row.applicant, app }));
+}
+
+function allowedDecisions(ctx: NodeContext, row: Row): readonly string[] {
+  if (ctx.config.role === 'regional' && row.status !== 'forwarded') return ['recommend', 'not-recommend'];
+  return ['approve', 'reject'];
+}
+
+/** Applies a review: the regional opinion (recommend → forwarded to the national node) or a final decision. */
+export async function decide(ctx: NodeContext, input: { row: Row; by: string; review: WireReview }): Promise<Row> {
+  const { row, review } = input;
+  if (row.status === 'approved' || row.status === 'rejected') fail('CONFLICT', `application ${row.id} is already ${row.status}`);
+  const allowed = allowedDecisions(ctx, row);
+  if (!allowed.includes(review.decision)) fail('SCHEMA_VIOLATION', `decision "${review.decision}" does not fit here; expected ${allowed.join(' or ')}`, 'decision');
+  let status: string;
+  let grant: string | null = null;
+  if (review.decision === 'recommend') {
+    // Route it to the national node before forwarding: its decision may come back before the forward returns.
+    const reviews = JSON.stringify([...(JSON.parse(row.reviews) as StoredReview[]), { by: input.by, at: formatTime(ctx.deps.clock.now()), review }]);
+    const forwarded = await ctx.prisma.application.update({ where: { id: row.id }, data: { status: 'forwarded', routedTo: 'CPN', reviews } });
+    try {
+      await forwardToNational(ctx, row, review);
+    } catch (e) {
+      await ctx.prisma.application.update({ where: { id: row.id }, data: { status: row.status, routedTo: row.routedTo, reviews: row.reviews } });
+      throw e;
+    }
+    ctx.events.emit('application.reviewed', { subject: row.applicant, data: { id: row.id, status: 'forwarded', by: input.by } });
+    return (await ctx.prisma.application.findUnique({ where: { id: row.id } })) ?? forwarded;
+  } else if (review.decision === 'approve') {
+    grant = await approve(ctx, input);
+    status = 'approved';
+  } else {
+    status = 'rejected';
+    if (row.forwardedBy) {
+      const regional = await ctx.prisma.peer.findUnique({ where: { prefix: row.forwardedBy } });
+      if (regional) {
+        await ctx.outbox.enqueue({ endpoint: regional.endpoint, path: ROUTES.reviews.replace(':id', encodeURIComponent(row.originId ?? '')), body: review });
+        ctx.outbox.kick();
+      }
+    }
+  }
+  const reviews = [...(JSON.parse(row.reviews) as StoredReview[]), { by: input.by, at: formatTime(ctx.deps.clock.now()), review }];
+  const updated = await ctx.prisma.application.update({ where: { id: row.id }, data: { status, reviews: JSON.stringify(reviews), ...(grant ? { grant } : {}) } });
+  ctx.events.emit('application.decided', { subject: row.applicant, data: { id: row.id, status, by: input.by } });
+  return updated;
+}

@@ -1,0 +1,54 @@
+import type { z } from 'zod';
+import type { Application } from '@cpnet/protocol';
+import { checkApplicationRules, type ExistingNode, type NodeApplication, type RuleViolation } from '@cpnet/security';
+import type { NodeContext } from '../context.ts';
+
+/** An application as validated on the wire. */
+export type WireApplication = z.output<typeof Application>;
+
+/** The prefix an application asks for: CPN.<region> or CPN.<region>.<industry>. */
+export function applicantPrefix(app: Pick<WireApplication, 'role' | 'region' | 'industry'>): string {
+  return app.role === 'regional' ? `CPN.${app.region}` : `CPN.${app.region}.${app.industry ?? ''}`;
+}
+
+/** The wire application in the shape the security package's rules read. */
+export function ruleShape(app: WireApplication): NodeApplication {
+  return {
+    role: app.role as 'regional' | 'industry',
+    region: app.region,
+    ...(app.industry ? { industry: app.industry } : {}),
+    builder: app.builder,
+    operator: { name: app.operator.name, creditCode: app.operator.creditCode, ...(app.operator.telecomLicence ? { telecomLicence: app.operator.telecomLicence } : {}) },
+    ...(app.consortium ? { consortium: { members: app.consortium.members, agreementAttached: app.consortium.agreement.trim() !== '' } } : {}),
+    credit: { majorDishonestyRecords: app.credit.records.filter((r) => r.major).map((r) => ({ date: r.date, description: r.description })) },
+    site: `${app.site.province} ${app.site.city} ${app.site.address}`,
+    endpoint: app.endpoint,
+    publicKey: app.publicKey,
+  };
+}
+
+/** The nodes this node knows of (applications in progress or approved, and peers), for the uniqueness rules. */
+export async function existingNodes(ctx: NodeContext, except: string): Promise<ExistingNode[]> {
+  const apps = await ctx.prisma.application.findMany({ where: { status: { not: 'rejected' }, applicant: { not: except } } });
+  const peers = await ctx.prisma.peer.findMany({ where: { prefix: { not: except }, relation: { in: ['child', 'descendant'] } } });
+  const fromApps: ExistingNode[] = apps.map((a) => ({ prefix: a.applicant, role: a.role as ExistingNode['role'], region: a.region, ...(a.industry ? { industry: a.industry } : {}), status: a.status }));
+  const fromPeers: ExistingNode[] = peers.map((p) => {
+    const [, region, industry] = p.prefix.split('.');
+    return { prefix: p.prefix, role: p.role as ExistingNode['role'], ...(region ? { region } : {}), ...(industry ? { industry } : {}), status: p.lifecycle };
+  });
+  return [...fromApps, ...fromPeers];
+}
+
+/** The rules broken by an application, given an optional reviewer override of the one-industry rule. */
+export async function brokenRules(ctx: NodeContext, input: { app: WireApplication; override?: { reviewer: string; reason: string } }): Promise<RuleViolation[]> {
+  const deadline = ctx.config.applicationDeadline ? Date.parse(ctx.config.applicationDeadline) : undefined;
+  return checkApplicationRules(ruleShape(input.app), {
+    clock: ctx.deps.clock,
+    existing: await existingNodes(ctx, applicantPrefix(input.app)),
+    ...(deadline !== undefined ? { deadline } : {}),
+    ...(input.override ? { industryOverride: input.override } : {}),
+  });
+}
+
+/** Rules a reviewer may override (the others refuse the application outright). */
+export const OVERRIDABLE = new Set(['one-industry-per-industry']);

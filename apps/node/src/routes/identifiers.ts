@@ -1,0 +1,92 @@
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import { parseIdentifier, parsePrefix } from '@cpnet/identifier';
+import { CopyBatch, PageQuery, Prefix, RegisterIdentifier, ROUTES, UpdateIdentifier } from '@cpnet/protocol';
+import type { NodeContext } from '../context.ts';
+import { fail } from '../http/http-error.ts';
+import { parseWith } from '../http/body.ts';
+import { audited, authorize, writeRoute } from '../http/write-route.ts';
+import { listRecords, registerRecord, revokeRecord, storeCopies, updateRecord } from '../identifiers/registry.ts';
+import { resolve } from '../identifiers/resolve.ts';
+import type { WireRecord } from '../store/records.ts';
+
+const BASE = `${ROUTES.identifiers}/`;
+const ListQuery = PageQuery.extend({ prefix: Prefix.optional() });
+
+/** The identifier in the URL: raw `/` or `%2F`, decoded once; malformed is 400 naming the segment. */
+function identifierParam(req: Request): { id: string; prefix: string } {
+  const rawPath = req.originalUrl.split('?')[0] ?? '';
+  let text: string;
+  try {
+    text = decodeURIComponent(rawPath.slice(BASE.length));
+  } catch {
+    fail('INVALID_IDENTIFIER', 'the identifier in the URL is not valid percent-encoding', 'id');
+  }
+  const parsed = parseIdentifier(text);
+  if (!parsed.ok) fail('INVALID_IDENTIFIER', `${parsed.error.segment}: ${parsed.error.message}; expected ${parsed.error.expected}`, parsed.error.segment);
+  return { id: parsed.value.id, prefix: parsed.value.prefix };
+}
+
+function pathHeader(req: Request): string[] {
+  const raw = req.headers['cpn-path'];
+  if (typeof raw !== 'string' || raw.trim() === '') return [];
+  return raw.split(',').map((p) => {
+    const r = parsePrefix(p.trim());
+    if (!r.ok) fail('INVALID_PREFIX', `cpn-path: ${r.error.message}`, 'cpn-path');
+    return r.value.prefix;
+  });
+}
+
+const resource = (id: string, prefix: string) => ({ type: 'record' as const, prefix, id });
+
+/** Identifier registration (标识注册), update, revocation, listing, resolution (标识检索) and copies from children. */
+export function identifierRoutes(ctx: NodeContext): Router {
+  const router = Router();
+  router.get(ROUTES.identifiers, async (req, res) => {
+    const q = parseWith(ListQuery, req.query);
+    res.json(await listRecords(ctx, q));
+  });
+  router.post(ROUTES.identifiers, writeRoute(ctx, async (_req, { caller, body, requestId }) => {
+    const input = parseWith(RegisterIdentifier, body);
+    const prefix = input.prefix ?? ctx.config.code;
+    if (ctx.state.lifecycle === 'suspended' || ctx.state.lifecycle === 'revoked') fail('FORBIDDEN', `${ctx.config.code} is ${ctx.state.lifecycle}; it registers nothing`);
+    await authorize(ctx, { request: { principal: caller.principal, action: 'create', resource: { type: 'record', prefix, owner: caller.principal.id } }, requestId });
+    const record = await registerRecord(ctx, input);
+    await audited(ctx, { who: caller.who, action: 'create', resource: `record:${record.id}`, requestId });
+    return [201, record];
+  }));
+  router.post(ROUTES.copies, writeRoute(ctx, async (_req, { caller, body, requestId }) => {
+    const batch = parseWith(CopyBatch, body);
+    for (const r of batch.records) {
+      const p = parseIdentifier(r.id);
+      const prefix = p.ok ? p.value.prefix : r.owner;
+      if (prefix === ctx.config.code) fail('FORBIDDEN', `${r.id} belongs to ${ctx.config.code} itself; a copy cannot replace it`, 'records');
+      await authorize(ctx, { request: { principal: caller.principal, action: 'create', resource: resource(r.id, prefix) }, requestId });
+    }
+    const accepted = await storeCopies(ctx, batch.records as WireRecord[]);
+    await audited(ctx, { who: caller.who, action: 'copy', resource: `records:${batch.records.length}`, requestId });
+    return [200, { accepted: accepted.length }];
+  }));
+  router.get(`${BASE}*id`, async (req, res) => {
+    const { id, prefix } = identifierParam(req);
+    const answer = await resolve(ctx, { id, prefix, path: pathHeader(req) });
+    res.json(answer);
+  });
+  router.put(`${BASE}*id`, writeRoute(ctx, async (req, { caller, body, requestId }) => {
+    const { id, prefix } = identifierParam(req);
+    const update = parseWith(UpdateIdentifier, body);
+    await authorize(ctx, { request: { principal: caller.principal, action: 'update', resource: resource(id, prefix) }, requestId });
+    const record = await updateRecord(ctx, { id, update });
+    await audited(ctx, { who: caller.who, action: 'update', resource: `record:${id}`, requestId });
+    return [200, record];
+  }));
+  router.delete(`${BASE}*id`, writeRoute(ctx, async (req, { caller, body, requestId }) => {
+    const { id, prefix } = identifierParam(req);
+    if (body !== undefined) parseWith(z.strictObject({ reason: z.string().max(2000).optional() }), body);
+    await authorize(ctx, { request: { principal: caller.principal, action: 'delete', resource: resource(id, prefix) }, requestId });
+    const record = await revokeRecord(ctx, id);
+    await audited(ctx, { who: caller.who, action: 'revoke', resource: `record:${id}`, requestId });
+    return [200, record];
+  }));
+  return router;
+}

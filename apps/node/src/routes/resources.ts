@@ -1,0 +1,116 @@
+import { Router, type Request } from 'express';
+import { MarketQuery, RegisterCluster, RegisterProvider, ROUTES, SummaryBatch } from '@cpnet/protocol';
+import type { Principal } from '@cpnet/security';
+import type { NodeContext } from '../context.ts';
+import type { Aggregation } from '../aggregation/service.ts';
+import { registerCluster, registerProvider } from '../aggregation/registration.ts';
+import type { ProviderKeys } from '../aggregation/provider-keys.ts';
+import { importPublicKey } from '../identity.ts';
+import { fail } from '../http/http-error.ts';
+import { parseWith } from '../http/body.ts';
+import { audited, authorize, writeRoute } from '../http/write-route.ts';
+import type { Caller } from '../http/authenticate.ts';
+
+const KEY_HEADER = 'idempotency-key';
+
+/** The caller's idempotency key, scoped to the caller and route so two callers never share one. */
+function idempotencyKey(req: Request, caller: Caller, route: string): string | null {
+  const raw = req.headers[KEY_HEADER];
+  if (raw === undefined) return null;
+  const key = String(raw).trim();
+  if (key.length === 0 || key.length > 200) fail('SCHEMA_VIOLATION', 'Idempotency-Key must be 1–200 characters', KEY_HEADER);
+  return `${caller.who}|${route}|${key}`;
+}
+
+/** A provider signing with its own key acts as a provider principal in this node's namespace. */
+function providerPrincipal(ctx: NodeContext, keys: ProviderKeys, caller: Caller): Principal | null {
+  const p = keys.get(caller.who);
+  if (!p) return null;
+  const status = p.lifecycle === 'active' ? 'active' : p.lifecycle === 'suspended' ? 'suspended' : 'revoked';
+  return { kind: 'provider', id: caller.who, prefix: ctx.config.code, status, owner: caller.who };
+}
+
+/** Providers, clusters, summaries from children and the market view (算力资源汇聚). */
+export function resourceRoutes(ctx: NodeContext, deps: { aggregation: Aggregation; providerKeys: ProviderKeys }): Router {
+  const router = Router();
+  const { aggregation, providerKeys } = deps;
+
+  // A provider registers itself, signing with the key in the body and its credit code as keyid (it has no
+  // identifier yet), or a node registers it on its behalf.
+  router.post(ROUTES.providers, writeRoute(ctx, async (req, { caller, body, requestId }) => {
+    const input = parseWith(RegisterProvider, body);
+    if (caller.who !== input.creditCode) {
+      await authorize(ctx, { request: { principal: caller.principal, action: 'create', resource: { type: 'provider', prefix: ctx.config.code } }, requestId });
+    }
+    if (ctx.state.lifecycle === 'suspended' || ctx.state.lifecycle === 'revoked') fail('FORBIDDEN', `${ctx.config.code} is ${ctx.state.lifecycle}; it registers nothing`);
+    const r = await registerProvider(ctx, { body: input, idempotencyKey: idempotencyKey(req, caller, ROUTES.providers) });
+    if (r.status === 201) {
+      providerKeys.put({ id: r.provider.id, publicKey: input.publicKey, lifecycle: 'active' });
+      ctx.events.emit('provider.registered', { subject: r.provider.id, data: { name: r.provider.name, creditCode: r.provider.creditCode, province: r.provider.province } });
+      ctx.metrics.registrations.inc();
+      ctx.outbox.kick();
+    }
+    await audited(ctx, { who: caller.who, action: 'create', resource: `provider:${r.provider.id}`, requestId });
+    return [r.status, { ...r.provider, health: aggregation.providerHealth(r.provider.id) }];
+  }, {
+    selfKey: (body) => (keyid) => {
+      const b = body as { creditCode?: unknown; publicKey?: unknown } | undefined;
+      if (!b || typeof b.publicKey !== 'string' || b.creditCode !== keyid) return null;
+      try { return importPublicKey(b.publicKey); } catch { return null; }
+    },
+  }));
+
+  router.post(ROUTES.clusters, writeRoute(ctx, async (req, { caller, body, requestId }) => {
+    const input = parseWith(RegisterCluster, body);
+    const principal = providerPrincipal(ctx, providerKeys, caller) ?? caller.principal;
+    await authorize(ctx, { request: { principal, action: 'create', resource: { type: 'cluster', prefix: ctx.config.code, owner: input.provider } }, requestId });
+    if (ctx.state.lifecycle === 'suspended' || ctx.state.lifecycle === 'revoked') fail('FORBIDDEN', `${ctx.config.code} is ${ctx.state.lifecycle}; it registers nothing`);
+    const r = await registerCluster(ctx, { body: input, idempotencyKey: idempotencyKey(req, caller, ROUTES.clusters) });
+    if (r.created) {
+      aggregation.added(r.created);
+      ctx.metrics.registrations.inc();
+      ctx.outbox.kick();
+    }
+    await audited(ctx, { who: caller.who, action: 'create', resource: `cluster:${r.cluster.id}`, requestId });
+    const state = aggregation.table.get(r.cluster.id);
+    return [r.status, { ...r.cluster, ...(state ? { lifecycle: state.spec.lifecycle, health: state.health } : {}) }];
+  }, { selfKey: () => (keyid) => providerKeys.key(keyid) }));
+
+  router.get(ROUTES.clusters, (req, res) => {
+    const q = req.query as { provider?: string };
+    const items = [...aggregation.table.values()]
+      .filter((s) => q.provider === undefined || s.spec.provider === q.provider)
+      .map((s) => ({ ...s.spec, health: s.health, reports: s.reports, lastReport: s.report }));
+    res.json({ items });
+  });
+
+  router.get(ROUTES.providers, async (_req, res) => {
+    const rows = await ctx.prisma.provider.findMany({ orderBy: { id: 'asc' } });
+    res.json({ items: rows.map((p) => ({ id: p.id, name: p.name, creditCode: p.creditCode, province: p.province, city: p.city, node: ctx.config.code, lifecycle: p.lifecycle, health: aggregation.providerHealth(p.id), registeredAt: p.registeredAt })) });
+  });
+
+  // A child's summaries, each deduplicated by its idempotency key; only a child may speak for its own subtree.
+  router.post(ROUTES.summaries, writeRoute(ctx, async (_req, { caller, body, requestId }) => {
+    const batch = parseWith(SummaryBatch, body);
+    const peer = caller.principal.kind === 'node' ? await ctx.prisma.peer.findUnique({ where: { prefix: caller.principal.id } }) : null;
+    if (peer?.relation !== 'child') fail('FORBIDDEN', `${caller.principal.id} is not a child of ${ctx.config.code}`);
+    if (caller.principal.status !== 'active') fail('FORBIDDEN', `${caller.principal.id} is ${peer.lifecycle}`);
+    for (const [i, item] of batch.items.entries()) {
+      if (item.summary.node !== caller.principal.id) fail('FORBIDDEN', `${caller.principal.id} may send only its own summary, not ${item.summary.node}'s`, `items.${i}.summary.node`);
+    }
+    const r = await aggregation.receiveSummaries(batch.items.map((i) => ({ key: `${caller.who}|summary|${i.key}`, summary: i.summary })));
+    if (r.accepted > 0) ctx.events.emit('summary.received', { subject: caller.principal.id, data: { accepted: r.accepted, duplicates: r.duplicates } });
+    await audited(ctx, { who: caller.who, action: 'report', resource: `summary:${caller.principal.id}`, requestId });
+    return [200, r];
+  }));
+
+  router.get(ROUTES.market, (req, res) => {
+    const q = parseWith(MarketQuery, req.query);
+    res.json(aggregation.market(q));
+  });
+
+  router.get(`${ROUTES.summaries}/self`, (_req, res) => {
+    res.json(aggregation.summary());
+  });
+  return router;
+}

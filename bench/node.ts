@@ -1,0 +1,170 @@
+// `npx tsx bench/node.ts`: node server figures, measured side by side in one run (see bench/README or the issue).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
+import express from 'express';
+import { pino } from 'pino';
+import { createClient } from '@cpnet/client';
+import { formatIdentifier } from '@cpnet/identifier';
+import { createNode, type CpnNode, type NodeConfigInput } from '@cpnet/node';
+import { cryptoRandomBytes } from '@cpnet/security';
+import { printTable, quantile, writeFigures, type Figures } from './lib.ts';
+
+const deps = () => ({ clock: { now: () => Date.now() }, logger: pino({ level: 'silent' }), randomBytes: cryptoRandomBytes });
+const dirs: string[] = [];
+const tmp = () => { const d = mkdtempSync(path.join(tmpdir(), 'cpnet-bench-')); dirs.push(d); return d; };
+const APP = { builder: { name: 'b', creditCode: '91510100MA6CXXXX1D', registeredCapitalWanYuan: 20000, fundingCapacityDeclared: true }, operator: { name: 'o', creditCode: '91510100MA6CYYYY26', telecomLicence: 'B1' }, consortium: null, credit: { records: [] }, contact: { name: 'c', phone: '000', email: 'a@b.cn' } };
+
+async function start(config: Omit<NodeConfigInput, 'dataDir' | 'port'>): Promise<{ node: CpnNode; url: string }> {
+  const node = await createNode({ port: 0, retry: { initialMs: 50, maxMs: 400 }, pollMs: 50, ...config, dataDir: tmp() }, deps());
+  return { node, url: await node.listen() };
+}
+
+async function throughput(fn: () => Promise<unknown>, ms = 2000, concurrency = 16): Promise<number> {
+  let count = 0;
+  const end = performance.now() + ms;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (performance.now() < end) { await fn(); count++; }
+  }));
+  return count / (ms / 1000);
+}
+
+async function online(url: string): Promise<void> {
+  const c = createClient({ baseUrl: url });
+  for (let i = 0; i < 400; i++) {
+    const r = await c.node();
+    if (r.ok && r.value.lifecycle === 'online') return;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  throw new Error(`${url} did not come online`);
+}
+
+async function resolveVsExpress(f: Figures): Promise<void> {
+  const { node, url } = await start({ role: 'national', code: 'CPN' });
+  const self = createClient({ baseUrl: url, signer: { keyid: 'CPN', privateKey: node.context.identity.keys.privateKey } });
+  const made = await self.register({ kind: 'SV', values: [{ index: 1, type: 'URL', data: 'https://example.cn', ttl: 3600 }] });
+  if (!made.ok) throw new Error(made.error.message);
+  const target = `${url}/cpn/v1/identifiers/${made.value.id}`;
+  const body = JSON.stringify((await (await fetch(target)).json()) as unknown);
+  const bare = express();
+  bare.get('/x', (_req, res) => { res.type('application/json').send(body); });
+  const server = createServer(bare);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const bareUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}/x`;
+  const get = (u: string) => () => fetch(u).then((r) => r.arrayBuffer());
+  await throughput(get(target), 300);
+  await throughput(get(bareUrl), 300);
+  f.resolve_cached_per_s = await throughput(get(target));
+  f.express_constant_per_s = await throughput(get(bareUrl));
+  f.resolve_ratio_to_express = f.resolve_cached_per_s / f.express_constant_per_s;
+  f.register_per_s = await throughput(() => self.register({ kind: 'JB', values: [{ index: 1, type: 'T', data: { n: 1 } }] }), 2000, 8);
+  const rows = await node.context.prisma.identifierRecord.findMany({ take: 2000 });
+  const raw = new Database(path.join(tmp(), 'raw.db'));
+  raw.pragma('journal_mode = WAL');
+  raw.exec('CREATE TABLE r (id TEXT PRIMARY KEY, prefix TEXT, kind TEXT, serial TEXT, owner TEXT, version INT, status TEXT, "values" TEXT, createdAt TEXT, updatedAt TEXT)');
+  const ins = raw.prepare('INSERT INTO r VALUES (?,?,?,?,?,?,?,?,?,?)');
+  const t0 = performance.now();
+  let n = 0;
+  while (performance.now() - t0 < 1000) {
+    for (const r of rows) ins.run(`${r.id}#${n++}`, r.prefix, r.kind, r.serial, r.ownerNode, r.version, r.status, r.values, r.createdAt.toISOString(), r.updatedAt.toISOString());
+  }
+  f.raw_sqlite_inserts_per_s = n / ((performance.now() - t0) / 1000);
+  f.register_ratio_to_raw = f.register_per_s / f.raw_sqlite_inserts_per_s;
+  raw.close();
+  server.close();
+  await node.close();
+}
+
+async function threeHops(f: Figures): Promise<void> {
+  const national = await start({ role: 'national', code: 'CPN', autoReview: true, cacheEntries: 0 });
+  const r51 = await start({ role: 'regional', code: 'CPN.51', parentUrl: national.url, autoReview: true, cacheEntries: 0 });
+  const r44 = await start({ role: 'regional', code: 'CPN.44', parentUrl: national.url, cacheEntries: 0 });
+  // Apply through the real protocol: write the application files' content straight to the parent (auto-review on).
+  const apply = async (n: { node: CpnNode; url: string }, app: Record<string, unknown>) => {
+    const c = n.node.context;
+    const client = createClient({ baseUrl: c.config.parentUrl!, signer: { keyid: c.config.code, privateKey: c.identity.keys.privateKey } });
+    const r = await client.apply({ ...APP, ...app, endpoint: n.url, publicKey: c.identity.publicKeyPem } as never);
+    if (!r.ok) throw new Error(r.error.message);
+    await c.settings.set('application.id', r.value.id);
+  };
+  await apply(r51, { role: 'regional', region: '51', industry: null, name: 'r51', site: { province: '51', city: 'c', address: 'a' } });
+  await apply(r44, { role: 'regional', region: '44', industry: null, name: 'r44', site: { province: '44', city: 'c', address: 'a' } });
+  await r51.node.close(); await r44.node.close();
+  const again = async (n: { node: CpnNode }, port: number) => {
+    const cfg = n.node.context.config;
+    const node = await createNode({ ...cfg, port }, deps());
+    return { node, url: await node.listen() };
+  };
+  const a = await again(r51, Number(new URL(r51.url).port));
+  const b = await again(r44, Number(new URL(r44.url).port));
+  await online(a.url); await online(b.url);
+  const ind = await start({ role: 'industry', code: 'CPN.51.C151', parentUrl: a.url, cacheEntries: 0 });
+  await apply(ind, { role: 'industry', region: '51', industry: 'C151', name: 'ind', site: { province: '51', city: 'c', address: 'a' } });
+  await ind.node.close();
+  const i2 = await again(ind, Number(new URL(ind.url).port));
+  await online(i2.url);
+  const self44 = createClient({ baseUrl: b.url, signer: { keyid: 'CPN.44', privateKey: b.node.context.identity.keys.privateKey } });
+  const made = await self44.register({ kind: 'SV', values: [{ index: 1, type: 'URL', data: 'x', ttl: 0 }] });
+  if (!made.ok) throw new Error(made.error.message);
+  const c = createClient({ baseUrl: i2.url });
+  const times: number[] = [];
+  for (let i = 0; i < 300; i++) {
+    const t = performance.now();
+    const r = await c.resolve(made.value.id);
+    if (!r.ok) throw new Error(r.error.message);
+    if (i >= 20) times.push(performance.now() - t);
+  }
+  f.resolve_3hop_p50_ms = quantile(times, 0.5);
+  f.resolve_3hop_p99_ms = quantile(times, 0.99);
+  for (const n of [i2, a, b, national]) await n.node.close();
+}
+
+async function million(f: Figures, count: number): Promise<void> {
+  const dir = tmp();
+  const first = await createNode({ role: 'national', code: 'CPN', port: 0, dataDir: dir }, deps());
+  await first.close();
+  const db = new Database(path.join(dir, 'node.db'));
+  const ins = db.prepare('INSERT INTO IdentifierRecord (id, prefix, kind, serial, ownerNode, version, status, "values", createdAt, updatedAt) VALUES (?,?,?,?,?,?,?,?,?,?)');
+  const now = Date.now();
+  const values = JSON.stringify([{ index: 1, type: 'URL', data: 'https://example.cn', ttl: 300, permissions: { publicRead: true, adminRead: true, adminWrite: true } }]);
+  const ids: string[] = [];
+  db.transaction(() => {
+    for (let i = 0; i < count; i++) {
+      const serial = i.toString(32).toUpperCase().replace(/I/g, 'X').replace(/L/g, 'Y').replace(/O/g, 'Z').replace(/U/g, 'W') + 'Q';
+      const id = formatIdentifier({ prefix: 'CPN', kind: 'CL', serial });
+      if (!id.ok) continue;
+      if (i % 1000 === 0) ids.push(id.value);
+      ins.run(id.value, 'CPN', 'CL', serial, 'CPN', 1, 'active', values, now, now);
+    }
+  })();
+  db.close();
+  const node = await createNode({ role: 'national', code: 'CPN', port: 0, dataDir: dir }, deps());
+  const url = await node.listen();
+  for (const id of ids) {
+    const r = await fetch(`${url}/cpn/v1/identifiers/${id}`);
+    if (r.status !== 200) throw new Error(`${id}: ${r.status}`);
+  }
+  f.records_loaded = count;
+  f.rss_mib_1m_records = process.memoryUsage().rss / 2 ** 20;
+  await node.close();
+}
+
+/** Runs the node benchmark and writes bench/results/node.json. */
+export async function run(): Promise<Figures> {
+  const f: Figures = {};
+  try {
+    await resolveVsExpress(f);
+    await threeHops(f);
+    await million(f, Number(process.env.CPNET_BENCH_RECORDS ?? 1_000_000));
+  } finally {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
+  printTable('node', Object.entries(f).map(([figure, value]) => ({ figure, value })));
+  writeFigures('node', f);
+  return f;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await run();

@@ -1,0 +1,71 @@
+import type { z } from 'zod';
+import { ROUTES, type Application, type CopyBatch, type CreateAccount, type EmergencyAction, type ForwardedApplication, type JointDebugRequest, type LifecycleNotice, type NodeInfo, type RegisterIdentifier, type ResolutionAnswer, type Review, type UpdateIdentifier, type IdentifierRecord, type ApplicationState, type TokenRequest, type JointDebugResult } from '@cpnet/protocol';
+import { send, type ClientOptions, type RequestSpec } from './http.ts';
+import type { ClientResult } from './result.ts';
+
+type In<S extends z.ZodType> = z.input<S>;
+type Out<S extends z.ZodType> = z.output<S>;
+
+/** The typed client of one node. */
+export interface NodeClient {
+  readonly options: ClientOptions;
+  /** Any request (signed when it is a write and a signer is set). */
+  request<T = unknown>(spec: RequestSpec): Promise<ClientResult<T>>;
+  node(): Promise<ClientResult<Out<typeof NodeInfo>>>;
+  health(): Promise<ClientResult<{ status: string }>>;
+  resolve(id: string, options?: { path?: readonly string[] }): Promise<ClientResult<Out<typeof ResolutionAnswer>>>;
+  register(body: In<typeof RegisterIdentifier>): Promise<ClientResult<Out<typeof IdentifierRecord>>>;
+  update(id: string, body: In<typeof UpdateIdentifier>): Promise<ClientResult<Out<typeof IdentifierRecord>>>;
+  revoke(id: string): Promise<ClientResult<Out<typeof IdentifierRecord>>>;
+  list(query?: { prefix?: string; cursor?: string; limit?: number }): Promise<ClientResult<{ items: Out<typeof IdentifierRecord>[]; next: string | null }>>;
+  pushCopies(body: In<typeof CopyBatch>): Promise<ClientResult<{ accepted: number }>>;
+  apply(body: In<typeof Application>): Promise<ClientResult<Out<typeof ApplicationState>>>;
+  application(id: string): Promise<ClientResult<Out<typeof ApplicationState> & { grant?: unknown }>>;
+  applications(): Promise<ClientResult<{ items: Out<typeof ApplicationState>[] }>>;
+  review(id: string, body: In<typeof Review>): Promise<ClientResult<Out<typeof ApplicationState>>>;
+  forward(body: In<typeof ForwardedApplication>): Promise<ClientResult<Out<typeof ApplicationState>>>;
+  jointDebug(body: In<typeof JointDebugRequest>): Promise<ClientResult<{ result: Out<typeof JointDebugResult>; lifecycle: string }>>;
+  jointDebugResults(): Promise<ClientResult<{ items: Out<typeof JointDebugResult>[] }>>;
+  emergency(body: In<typeof EmergencyAction>): Promise<ClientResult<{ target: string; lifecycle: string }>>;
+  notifyLifecycle(body: In<typeof LifecycleNotice>): Promise<ClientResult<{ target: string; lifecycle: string }>>;
+  createAccount(body: In<typeof CreateAccount>): Promise<ClientResult<{ id: string; role: string }>>;
+  token(body: In<typeof TokenRequest>): Promise<ClientResult<{ token: string; expiresIn: number }>>;
+}
+
+/** The URL path of an identifier: `%2F` between prefix and suffix unless `raw` keeps the slash. */
+export function identifierPath(id: string, raw = false): string {
+  return `${ROUTES.identifiers}/${raw ? id.split('/').map(encodeURIComponent).join('/') : encodeURIComponent(id)}`;
+}
+
+/** Creates a typed client of the node at `options.baseUrl`. */
+export function createClient(options: ClientOptions): NodeClient {
+  const call = <T>(spec: RequestSpec) => send<T>(options, spec);
+  const app = (id: string) => ROUTES.application.replace(':id', encodeURIComponent(id));
+  return {
+    options,
+    request: call,
+    node: () => call({ method: 'GET', path: ROUTES.node }),
+    health: () => call({ method: 'GET', path: ROUTES.health }),
+    resolve: (id, o) => call({ method: 'GET', path: identifierPath(id), headers: o?.path ? { 'cpn-path': o.path.join(',') } : undefined }),
+    register: (body) => call({ method: 'POST', path: ROUTES.identifiers, body }),
+    update: (id, body) => call({ method: 'PUT', path: identifierPath(id), body }),
+    revoke: (id) => call({ method: 'DELETE', path: identifierPath(id) }),
+    list: (q = {}) => {
+      const params = new URLSearchParams(Object.entries(q).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+      const qs = params.toString();
+      return call({ method: 'GET', path: qs ? `${ROUTES.identifiers}?${qs}` : ROUTES.identifiers });
+    },
+    pushCopies: (body) => call({ method: 'POST', path: ROUTES.copies, body }),
+    apply: (body) => call({ method: 'POST', path: ROUTES.applications, body }),
+    application: (id) => call({ method: 'GET', path: app(id) }),
+    applications: () => call({ method: 'GET', path: ROUTES.applications, sign: true }),
+    review: (id, body) => call({ method: 'POST', path: ROUTES.reviews.replace(':id', encodeURIComponent(id)), body }),
+    forward: (body) => call({ method: 'POST', path: `${ROUTES.applications}/forwarded`, body }),
+    jointDebug: (body) => call({ method: 'POST', path: ROUTES.jointDebug, body }),
+    jointDebugResults: () => call({ method: 'GET', path: ROUTES.jointDebug }),
+    emergency: (body) => call({ method: 'POST', path: ROUTES.emergency, body }),
+    notifyLifecycle: (body) => call({ method: 'POST', path: `${ROUTES.node}/lifecycle`, body }),
+    createAccount: (body) => call({ method: 'POST', path: ROUTES.accounts, body }),
+    token: (body) => call({ method: 'POST', path: ROUTES.tokens, body }),
+  };
+}

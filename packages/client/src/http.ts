@@ -1,0 +1,73 @@
+import { codeForStatus, PROTOCOL_HEADER, PROTOCOL_VERSION, type ErrorCode } from '@cpnet/protocol';
+import type { Clock } from '@cpnet/identifier';
+import type { RandomBytes } from '@cpnet/security';
+import type { ClientResult } from './result.ts';
+import { signatureHeaders, type Signer } from './signer.ts';
+
+/** How a client reaches one node. */
+export interface ClientOptions {
+  /** The node's base URL, e.g. http://127.0.0.1:7001 (no trailing path). */
+  readonly baseUrl: string;
+  /** Sign writes (and any request with `sign: true`) as this identity. */
+  readonly signer?: Signer;
+  /** A person's API token, sent as `Authorization: Bearer` when there is no signer. */
+  readonly token?: string;
+  readonly clock?: Clock;
+  readonly randomBytes?: RandomBytes;
+  /** Per-request timeout in ms (default 5000). */
+  readonly timeoutMs?: number;
+}
+
+/** One request's details. */
+export interface RequestSpec {
+  readonly method: string;
+  readonly path: string;
+  readonly body?: unknown;
+  /** Extra headers (override the defaults). */
+  readonly headers?: Record<string, string>;
+  /** Sign even a GET; writes are always signed when a signer is set. */
+  readonly sign?: boolean;
+}
+
+const SYSTEM_CLOCK: Clock = { now: () => Date.now() };
+
+function failure<T>(e: { status: number; code: ErrorCode; message: string; field?: string }): ClientResult<T> {
+  return { ok: false, status: e.status, error: e.field === undefined ? { status: e.status, code: e.code, message: e.message } : { ...e, field: e.field } };
+}
+
+/** Builds the headers of a request: protocol version, JSON content type, then the signature or the token. */
+export function buildHeaders(options: ClientOptions, spec: RequestSpec & { url: string; text?: string }): Record<string, string> {
+  const headers: Record<string, string> = { [PROTOCOL_HEADER]: PROTOCOL_VERSION, accept: 'application/json' };
+  if (spec.text !== undefined) headers['content-type'] = 'application/json';
+  Object.assign(headers, spec.headers);
+  const write = spec.method !== 'GET' && spec.method !== 'HEAD';
+  if (options.signer && (write || spec.sign)) {
+    Object.assign(headers, signatureHeaders({ method: spec.method, url: spec.url, headers, body: spec.text }, { signer: options.signer, clock: options.clock ?? SYSTEM_CLOCK, randomBytes: options.randomBytes }));
+  } else if (options.token) {
+    headers.authorization = `Bearer ${options.token}`;
+  }
+  return headers;
+}
+
+/** Sends one request and maps the answer to a ClientResult; network failures are status 0, UPSTREAM_UNAVAILABLE. */
+export async function send<T>(options: ClientOptions, spec: RequestSpec): Promise<ClientResult<T>> {
+  const url = new URL(spec.path, options.baseUrl).toString();
+  const text = spec.body === undefined ? undefined : typeof spec.body === 'string' ? spec.body : JSON.stringify(spec.body);
+  let response: Response;
+  try {
+    const headers = buildHeaders(options, { ...spec, url, text });
+    response = await fetch(url, { method: spec.method, headers, body: text, signal: AbortSignal.timeout(options.timeoutMs ?? 5000) });
+  } catch (e) {
+    return failure({ status: 0, code: 'UPSTREAM_UNAVAILABLE', message: `${spec.method} ${url}: ${(e as Error).message}` });
+  }
+  const raw = await response.text().catch(() => '');
+  let parsed: unknown;
+  try {
+    parsed = raw === '' ? undefined : JSON.parse(raw);
+  } catch {
+    parsed = raw;
+  }
+  if (response.ok) return { ok: true, status: response.status, value: parsed as T };
+  const e = (parsed as { error?: { code?: ErrorCode; message?: string; field?: string } } | undefined)?.error;
+  return failure({ status: response.status, code: e?.code ?? codeForStatus(response.status), message: e?.message ?? `HTTP ${response.status}`, ...(e?.field ? { field: e.field } : {}) });
+}

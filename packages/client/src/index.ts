@@ -1,0 +1,12 @@
+/** The typed client of a node and the path helper for identifiers. */
+export { createClient, identifierPath, type NodeClient } from './client.ts';
+/** Options and raw requests: base URL, signer or token, clock, timeout. */
+export { send, buildHeaders, type ClientOptions, type RequestSpec } from './http.ts';
+/** The result of every call: value on 2xx, the node's error otherwise. */
+export type { ClientResult, ClientError } from './result.ts';
+/** Who a client signs as, and the RFC 9421 headers of one request. */
+export { signatureHeaders, type Signer } from './signer.ts';
+/** socket.io monitoring stream helpers. */
+export { connectMonitor, firstMessage } from './monitor.ts';
+/** A provider gateway's one socket.io connection for all its clusters: batched reports, job updates, orders in. */
+export { createGatewayConnection, type GatewayConnection, type GatewayOptions, type GatewayHandlers } from './gateway.ts';

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { Health, Identifier, message, NonNegative, Prefix, ProvinceCode, Share, Time } from './primitives.ts';
+import { JobHistoryEntry, MeteringLine, SelectionAnswer, TaskTemplate } from './scheduling.ts';
+
+/**
+ * Node-to-node scheduling messages (互联调度 across the hierarchy). A node that cannot place a job escalates it to its
+ * parent (`direction: 'up'`); a parent asks the child owning a subtree (`'down'`), which confirms capacity with its
+ * cluster's gateway before answering — summaries are approximate, so a refusal makes the parent try the next child.
+ */
+
+const Free = message({ cpuCores: NonNegative, memoryGib: NonNegative, cards: z.record(z.string(), NonNegative) });
+
+/** What a parent needs to choose a child subtree without seeing every cluster (the scheduler's subtree summary). */
+export const SchedulingSummary = message({
+  node: Prefix,
+  at: Time,
+  provinces: z.array(ProvinceCode),
+  archs: z.array(z.enum(['x86_64', 'aarch64', 'loongarch64', 'sw_64'])),
+  clusters: z.number().int().nonnegative(),
+  available: Free,
+  largest: Free,
+  minPricePerCoreHourYuan: NonNegative.nullable(),
+  minPricePerCardHourYuan: NonNegative.nullable(),
+  kgCo2PerItKwh: NonNegative,
+  maxSecurityLevel: z.number().int().min(0).max(5),
+  meanReliability: Share,
+  minLatencyMsTo: z.record(z.string(), NonNegative),
+  health: Health,
+});
+
+/** A placement asked of another node (escalation up, or a parent asking the owning child down). */
+export const PlacementRequest = message({
+  job: Identifier,
+  origin: Prefix,
+  tenant: z.string().min(1).max(100),
+  template: TaskTemplate,
+  attempt: z.number().int().min(1),
+  direction: z.enum(['up', 'down']),
+  /** Subtrees already tried (the asker itself, refusals). */
+  exclude: z.array(Prefix).max(100).default([]),
+  excludeClusters: z.array(Identifier).max(1000).default([]),
+});
+
+/** A refusal on the way: which node, and why. */
+export const Refusal = message({ node: Prefix, reason: z.string() });
+
+/** The answer to a placement: confirmed by the owner (with the history written on the way), or refused by every subtree. */
+export const PlacementAnswer = z.discriminatedUnion('ok', [
+  message({ ok: z.literal(true), owner: Prefix, cluster: Identifier, costYuan: NonNegative, history: z.array(JobHistoryEntry) }),
+  message({ ok: z.literal(false), refusals: z.array(Refusal), summary: z.string() }),
+]);
+
+/** A dry-run selection asked of another node (escalation of `POST /cpn/v1/selections`). */
+export const SelectionRelay = message({
+  template: TaskTemplate,
+  topK: z.number().int().min(1).max(100).default(5),
+  direction: z.enum(['up', 'down']),
+  exclude: z.array(Prefix).max(100).default([]),
+});
+
+/** The answer of a relayed selection. */
+export const SelectionRelayAnswer = SelectionAnswer;
+
+/** Job history entries (and metering lines) travelling from the owner back toward the job's origin, hop by hop. */
+export const JobRelay = message({
+  job: Identifier,
+  entries: z.array(JobHistoryEntry).min(1).max(100),
+  metering: z.array(MeteringLine).max(100).optional(),
+});
+
+/** A cancellation travelling from the origin toward the owner, hop by hop. */
+export const JobCancelRelay = message({ job: Identifier, reason: z.enum(['cancelled', 'replaced']), attempt: z.number().int().min(1), at: Time });
+
+/** Metering totals of one tenant or provider. */
+export const MeteringTotals = message({ jobs: z.number().int().nonnegative(), coreHours: NonNegative, cardHours: NonNegative, amountYuan: NonNegative });
+
+/** A node's metering totals for its subtree, sent upward (计量统计 summarised upward). */
+export const MeteringSummary = message({
+  node: Prefix,
+  at: Time,
+  byTenant: z.record(z.string(), MeteringTotals),
+  byProvider: z.record(z.string(), MeteringTotals),
+});
+
+/** `GET /cpn/v1/metering`: the lines metered at this node, totals, and the latest summaries of its children. */
+export const MeteringReport = message({
+  node: Prefix,
+  lines: z.array(MeteringLine),
+  totals: message({ byTenant: z.record(z.string(), MeteringTotals), byProvider: z.record(z.string(), MeteringTotals) }),
+  children: z.array(MeteringSummary),
+});
+
+/** Routes of node-to-node scheduling (signed by the calling node). */
+export const SCHEDULING_ROUTES = {
+  selections: '/cpn/v1/scheduling/selections',
+  placements: '/cpn/v1/scheduling/placements',
+  jobUpdates: '/cpn/v1/scheduling/job-updates',
+  cancels: '/cpn/v1/scheduling/cancels',
+  summaries: '/cpn/v1/scheduling/summaries',
+  metering: '/cpn/v1/scheduling/metering',
+} as const;

@@ -1,0 +1,96 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { createClient, type NodeClient } from '@cpnet/client';
+import { cryptoRandomBytes } from '@cpnet/security';
+import { createNode, type CpnNode, type NodeConfigInput } from '@cpnet/node';
+
+/** A running node in a test, with a client that signs as the node itself. */
+export interface TestNode {
+  readonly node: CpnNode;
+  readonly url: string;
+  readonly dir: string;
+  /** Signs as the node itself (its own key). */
+  readonly self: NodeClient;
+  /** Unsigned. */
+  readonly anon: NodeClient;
+  stop(): Promise<void>;
+}
+
+const dirs: string[] = [];
+
+/** A fresh temporary data folder, removed by `cleanup`. */
+export function tempDir(): string {
+  const d = mkdtempSync(path.join(tmpdir(), 'cpnet-it-'));
+  dirs.push(d);
+  return d;
+}
+
+/** Starts a real node on 127.0.0.1, port 0 unless given. */
+export async function startTestNode(config: Omit<NodeConfigInput, 'dataDir' | 'port'> & { dataDir?: string; port?: number }): Promise<TestNode> {
+  const dir = config.dataDir ?? tempDir();
+  const node = await createNode(
+    { port: 0, retry: { initialMs: 50, maxMs: 400 }, pollMs: 50, linkTimeoutMs: 1500, ...config, dataDir: dir },
+    { clock: { now: () => Date.now() }, logger: pino({ level: process.env.CPNET_TEST_LOG ?? 'silent' }), randomBytes: cryptoRandomBytes },
+  );
+  const url = await node.listen();
+  const code = node.context.config.code;
+  return {
+    node, url, dir,
+    self: createClient({ baseUrl: url, signer: { keyid: code, privateKey: node.context.identity.keys.privateKey } }),
+    anon: createClient({ baseUrl: url }),
+    stop: () => node.close(),
+  };
+}
+
+/** Removes every temporary folder. */
+export function cleanup(): void {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+/** Valid credit codes (GB 32100) for applications. */
+export const CODES = { builder: '91510100MA6CXXXX1D', operator: '91510100MA6CYYYY26', institution: '12510000MB0P12345R', other: '91440300MA5FAAAA39' } as const;
+
+/** A good application (the node fills endpoint and publicKey); override any part. */
+export function application(over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    role: 'regional', region: '51', industry: null, name: '四川区域节点',
+    builder: { name: '四川算力建设有限公司', creditCode: CODES.builder, registeredCapitalWanYuan: 20000, fundingCapacityDeclared: true },
+    operator: { name: '四川算力运营有限公司', creditCode: CODES.operator, telecomLicence: 'B1-20260001' },
+    consortium: null,
+    credit: { records: [] },
+    site: { province: '51', city: '成都', address: '天府新区' },
+    contact: { name: '张三', phone: '028-00000000', email: 'ops@example.cn' },
+    ...over,
+  };
+}
+
+/** Writes an application file and returns its path. */
+export function applicationFile(dir: string, over: Record<string, unknown> = {}): string {
+  const file = path.join(dir, 'application.json');
+  writeFileSync(file, JSON.stringify(application(over)));
+  return file;
+}
+
+/** Polls `fn` until it returns a truthy value or `timeoutMs` passes. */
+export async function eventually<T>(fn: () => Promise<T | null | undefined | false>, timeoutMs = 10_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+}
+
+/** The lifecycle a node reports. */
+export async function lifecycleOf(n: TestNode): Promise<string> {
+  const r = await n.anon.node();
+  return r.ok ? r.value.lifecycle : 'unreachable';
+}
