@@ -1,0 +1,235 @@
+import { io, type Socket } from 'socket.io-client';
+import type { z } from 'zod';
+import {
+  Cancel, Control, Dispatch, GATEWAY_EVENTS, GatewaySession, NAMESPACES, PROTOCOL_VERSION, formatTime,
+  type ClusterReport, type GatewayAck, type JobUpdate,
+} from '@cpnet/protocol';
+import type { Clock } from '@cpnet/identifier';
+import { createSequenceValidator, issueHandshakeToken, type RandomBytes } from '@cpnet/security';
+import type { Signer } from './signer.ts';
+
+type Ack = z.output<typeof GatewayAck>;
+type Session = z.output<typeof GatewaySession>;
+
+/** What a gateway does with the node's orders; each answer becomes the event's acknowledgement. */
+export interface GatewayHandlers {
+  dispatch?(order: z.output<typeof Dispatch>): Ack | Promise<Ack>;
+  cancel?(order: z.output<typeof Cancel>): Ack | Promise<Ack>;
+  control?(order: z.output<typeof Control>): Ack | Promise<Ack>;
+}
+
+/** How a gateway reaches its node. */
+export interface GatewayOptions {
+  /** The node's base URL, e.g. http://127.0.0.1:7001. */
+  readonly baseUrl: string;
+  /** The node's code (the handshake token's audience). */
+  readonly node: string;
+  /** The gateway's identity (its provider's PV identifier) and key. */
+  readonly signer: Signer;
+  readonly clock?: Clock;
+  readonly randomBytes?: RandomBytes;
+  readonly handlers?: GatewayHandlers;
+  /** Reconnection backoff (ms): doubled from `initialMs` up to `maxMs`, with jitter. */
+  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+}
+
+interface Pending {
+  readonly id: number;
+  /** Assigned at the first send, kept for every resend; null until then. */
+  seq: number | null;
+  readonly build: (seq: number) => Record<string, unknown>;
+  payload: Record<string, unknown> | null;
+  readonly event: string;
+  /** Entries in the report, resolved as `accepted` when the node says it already applied the seq. */
+  readonly size: number;
+  attempt: number;
+  resolve(ack: Ack): void;
+}
+
+/** One socket.io connection for all of a provider's clusters: batched reports and job updates out, orders in. */
+export interface GatewayConnection {
+  /** Connects; resolves on the node's first session message (rejects if the node refuses the handshake). */
+  connect(): Promise<Session>;
+  /**
+   * Reports for many clusters at once. The seq is assigned here; if the connection drops before the acknowledgement,
+   * the report is sent again with the same seq after reconnecting, and resolved as applied when the node's session says
+   * it already applied that seq — so each acknowledged report is applied exactly once.
+   */
+  report(clusters: readonly z.input<typeof ClusterReport>[]): Promise<Ack>;
+  /** Sends a job update (same delivery rule as reports). */
+  jobUpdate(update: Omit<z.input<typeof JobUpdate>, 'protocol' | 'seq' | 'at'> & { at?: string }): Promise<Ack>;
+  /** The last session the node sent. */
+  readonly session: Session | null;
+  readonly connected: boolean;
+  /** Reports and updates sent but not acknowledged yet. */
+  readonly pending: number;
+  /** Called on every (re)connection with the node's session. */
+  onSession(listener: (session: Session) => void): void;
+  close(): void;
+}
+
+const SYSTEM_CLOCK: Clock = { now: () => Date.now() };
+
+/** Creates a gateway connection (not connected until `connect()`). */
+export function createGatewayConnection(options: GatewayOptions): GatewayConnection {
+  const clock = options.clock ?? SYSTEM_CLOCK;
+  const backoff = options.backoff ?? { initialMs: 200, maxMs: 10_000 };
+  const pending = new Map<number, Pending>();
+  const listeners: ((s: Session) => void)[] = [];
+  let nextSeq = 0;
+  let updateSeq = 0;
+  let session: Session | null = null;
+  /** True once this connection's session arrived: seqs are numbered above what the node already applied. */
+  let ready = false;
+  let lastId = 0;
+  let socket: Socket | null = null;
+  let closed = false;
+  let retryTimer: NodeJS.Timeout | null = null;
+  let delay = backoff.initialMs;
+  let firstSession: { resolve(s: Session): void; reject(e: Error): void } | null = null;
+
+  const token = () => issueHandshakeToken({ keyid: options.signer.keyid, audience: options.node, namespace: NAMESPACES.gateway }, { privateKey: options.signer.privateKey, clock, randomBytes: options.randomBytes });
+
+  function send(p: Pending): void {
+    if (!socket?.connected || !ready) return;
+    if (p.seq === null) {
+      p.seq = p.event === GATEWAY_EVENTS.report ? nextSeq++ : updateSeq++;
+      p.payload = p.build(p.seq);
+    }
+    const attempt = ++p.attempt;
+    socket.emit(p.event, p.payload, (ack: Ack) => {
+      if (attempt !== p.attempt || !pending.has(p.id)) return; // an answer to an attempt made before a reconnect
+      pending.delete(p.id);
+      if (!ack.ok && ack.error.code === 'REPLAYED' && attempt > 1) {
+        // A resend the node had already applied (seq at or below its last): the first attempt succeeded.
+        p.resolve({ ok: true, accepted: p.size });
+        return;
+      }
+      p.resolve(ack);
+    });
+  }
+
+  function onSession(raw: unknown): void {
+    const parsed = GatewaySession.safeParse(raw);
+    if (!parsed.success) return;
+    session = parsed.data;
+    delay = backoff.initialMs;
+    // Reports the node applied before the connection dropped are done; the rest go again, in order.
+    for (const p of [...pending.values()]) {
+      if (p.event === GATEWAY_EVENTS.report && p.seq !== null && p.seq <= session.lastReportSeq) {
+        pending.delete(p.id);
+        p.resolve({ ok: true, accepted: p.size });
+      }
+    }
+    nextSeq = Math.max(nextSeq, session.lastReportSeq + 1);
+    ready = true;
+    for (const p of [...pending.values()].sort((a, b) => a.id - b.id)) send(p);
+    firstSession?.resolve(session);
+    firstSession = null;
+    for (const l of listeners) l(session);
+  }
+
+  function order<S extends z.ZodType>(schema: S, handler: ((o: z.output<S>) => Ack | Promise<Ack>) | undefined, validator: { accept(seq: number): { ok: boolean; error?: string } }) {
+    return (raw: unknown, reply?: (ack: Ack) => void) => {
+      const answer = (ack: Ack) => { if (typeof reply === 'function') reply(ack); };
+      const parsed = schema.safeParse(raw);
+      if (!parsed.success) return answer({ ok: false, error: { code: 'SCHEMA_VIOLATION', message: parsed.error.issues[0]?.message ?? 'invalid' } });
+      const seq = (parsed.data as { seq: number }).seq;
+      const v = validator.accept(seq);
+      if (!v.ok) return answer({ ok: false, error: { code: 'REPLAYED', message: String(v.error) } });
+      if (!handler) return answer({ ok: true });
+      Promise.resolve(handler(parsed.data)).then(answer, (e: Error) => answer({ ok: false, error: { code: 'INTERNAL', message: e.message } }));
+    };
+  }
+
+  function scheduleRetry(): void {
+    if (closed || retryTimer) return;
+    const wait = Math.round(delay * (0.5 + Math.random() / 2));
+    delay = Math.min(delay * 2, backoff.maxMs);
+    retryTimer = setTimeout(() => { retryTimer = null; socket?.connect(); }, wait);
+  }
+
+  function open(): void {
+    const s = io(`${options.baseUrl}${NAMESPACES.gateway}`, {
+      transports: ['websocket'],
+      forceNew: true,
+      reconnectionDelay: backoff.initialMs,
+      reconnectionDelayMax: backoff.maxMs,
+      // A fresh single-use token for every attempt.
+      auth: (cb) => { void token().then((t) => cb({ token: t, protocol: PROTOCOL_VERSION }), () => cb({ token: '', protocol: PROTOCOL_VERSION })); },
+    });
+    socket = s;
+    s.on(GATEWAY_EVENTS.session, onSession);
+    s.on('disconnect', (reason) => {
+      ready = false;
+      // socket.io reconnects by itself after transport failures, not when the node closed the connection.
+      if (reason === 'io server disconnect') scheduleRetry();
+    });
+    s.on('connect', () => {
+      ready = false;
+      // Orders from the node are numbered per connection.
+      const validator = createSequenceValidator();
+      s.off(GATEWAY_EVENTS.dispatch).off(GATEWAY_EVENTS.cancel).off(GATEWAY_EVENTS.control);
+      s.on(GATEWAY_EVENTS.dispatch, order(Dispatch, options.handlers?.dispatch, validator));
+      s.on(GATEWAY_EVENTS.cancel, order(Cancel, options.handlers?.cancel, validator));
+      s.on(GATEWAY_EVENTS.control, order(Control, options.handlers?.control, validator));
+    });
+    s.on('connect_error', (e: Error) => {
+      // A refused handshake is not retried by socket.io itself; the node may be restarting, so retry with backoff.
+      if (!s.active) {
+        if (firstSession && /UNAUTHENTICATED|FORBIDDEN/.test(e.message)) {
+          firstSession.reject(e);
+          firstSession = null;
+        }
+        scheduleRetry();
+      }
+    });
+  }
+
+  function enqueue(event: string, build: (seq: number) => Record<string, unknown>, size: number): Promise<Ack> {
+    return new Promise((resolve) => {
+      const p: Pending = { id: ++lastId, seq: null, event, build, payload: null, size, attempt: 0, resolve };
+      pending.set(p.id, p);
+      send(p);
+    });
+  }
+
+  return {
+    connect() {
+      if (closed) return Promise.reject(new Error('the gateway connection is closed'));
+      return new Promise((resolve, reject) => {
+        if (session && socket?.connected) return resolve(session);
+        firstSession = { resolve, reject };
+        if (!socket) open();
+      });
+    },
+    report(clusters) {
+      return enqueue(GATEWAY_EVENTS.report, (seq) => ({ protocol: PROTOCOL_VERSION, gateway: options.signer.keyid, seq, at: formatTime(clock.now()), clusters }), clusters.length);
+    },
+    jobUpdate(update) {
+      // Job updates have a seq space of their own (per direction and kind of message).
+      return enqueue(GATEWAY_EVENTS.jobUpdate, (seq) => ({ protocol: PROTOCOL_VERSION, seq, at: formatTime(clock.now()), ...update }), 1);
+    },
+    get session() {
+      return session;
+    },
+    get connected() {
+      return socket?.connected ?? false;
+    },
+    get pending() {
+      return pending.size;
+    },
+    onSession(listener) {
+      listeners.push(listener);
+    },
+    close() {
+      closed = true;
+      if (retryTimer) clearTimeout(retryTimer);
+      socket?.close();
+      for (const p of pending.values()) p.resolve({ ok: false, error: { code: 'UNAVAILABLE', message: 'the gateway connection was closed' } });
+      pending.clear();
+      firstSession?.reject(new Error('closed'));
+      firstSession = null;
+    },
+  };
+}
