@@ -1,0 +1,35 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EXIT } from '@cpnet/protocol';
+import { generateRecording, toJsonLines } from '@cpnet/visualiser';
+import { bufferIo } from '../io.ts';
+import { CliExit } from '../exit.ts';
+import { runViz } from './viz.ts';
+
+const opts = { port: '0', host: '127.0.0.1' };
+
+describe('cpnet viz', () => {
+  it('serves a replay, prints "Visualiser: <url>" and stops when asked', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'cpnet-viz-')), 'rec.jsonl');
+    writeFileSync(file, toJsonLines(generateRecording({ nodes: 4, clusters: 8, events: 20, seed: 1 })));
+    const io = bufferIo();
+    let config: unknown;
+    await runViz({ ...opts, replay: file }, io, async (server) => {
+      config = await (await fetch(new URL('config.json', server.url))).json();
+    });
+    expect(io.stdout[0]).toMatch(/^Visualiser: http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(config).toEqual({ mode: 'replay', recording: 'recording.jsonl' });
+  }, 60_000);
+
+  it('refuses bad options and files that are not recordings with exit 2', async () => {
+    const notRecording = join(mkdtempSync(join(tmpdir(), 'cpnet-viz-')), 'x.jsonl');
+    writeFileSync(notRecording, '{"kind":"something"}\n');
+    for (const bad of [{ live: 'http://a', replay: notRecording }, { live: 'ftp://x' }, { replay: notRecording }, { replay: '/nonexistent.jsonl' }, { port: 'abc' }]) {
+      const e = await runViz({ ...opts, ...bad }, bufferIo(), async () => undefined).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(CliExit);
+      expect((e as CliExit).code).toBe(EXIT.INVALID_INPUT);
+    }
+  });
+});

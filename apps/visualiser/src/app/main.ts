@@ -1,0 +1,238 @@
+import './style.css';
+import { io } from 'socket.io-client';
+import { parseHash, formatHash } from '../state/deep-link.ts';
+import { failoverEpisodes } from '../state/episodes.ts';
+import { connectLive } from '../state/live.ts';
+import { parseRecording } from '../state/recording.ts';
+import { advance, seek } from '../state/seek.ts';
+import { emptyState } from '../state/apply.ts';
+import type { Selection, ViewState } from '../state/types.ts';
+import { lang, setLang, t } from './i18n.ts';
+import type { Store } from './store.ts';
+import { createDrawer } from './views/drawer.ts';
+import { createHeader } from './views/header.ts';
+import { createSide } from './views/side.ts';
+import { createTileMap } from './views/tile-map.ts';
+import { createTimeline } from './views/timeline.ts';
+import { createTopology } from './views/topology.ts';
+
+/** What tests and the benchmark read from the page. */
+interface Probe {
+  ready: boolean;
+  error: string | null;
+  mode: string;
+  loadStartedMs: number;
+  firstRenderMs: number | null;
+  frames: number[];
+  renderMs: number[];
+  t(): number;
+  duration(): number;
+  seek(t: number): void;
+  play(speed?: number): void;
+  pause(): void;
+}
+
+const $ = (id: string) => document.getElementById(id)!;
+const status = $('status');
+const initial = parseHash(location.hash);
+setLang(initial.lang ?? (new URLSearchParams(location.search).get('lang') === 'en' ? 'en' : 'zh'));
+
+let dirty = true;
+
+// Views skip redrawing when `version` is unchanged, so a replacing state must carry a newer version than the last.
+function replaceState(next: ViewState): void {
+  next.version = Math.max(next.version, store.state.version + 1);
+  store.state = next;
+  dirty = true;
+}
+
+const store: Store = {
+  mode: 'none', recording: null, events: [], episodes: [], state: emptyState(), duration: 0, playing: false, speed: 1,
+  selection: initial.selection ?? null, filter: {}, liveUrl: null, liveStatus: 'connecting',
+  seek(time) {
+    if (!store.recording) return;
+    replaceState(seek(store.recording, time));
+  },
+  select(selection: Selection | null) {
+    store.selection = selection;
+    drawer.update(store.state, true);
+    dirty = true;
+    writeHash();
+  },
+  setPlaying(playing) {
+    if (playing && store.state.t >= store.duration) store.seek(0);
+    store.playing = playing;
+    dirty = true;
+  },
+  setSpeed(speed) {
+    store.speed = speed;
+    dirty = true;
+  },
+  setFilter(filter) {
+    store.filter = filter;
+    dirty = true;
+  },
+  rerender() {
+    dirty = true;
+  },
+};
+
+const probe: Probe = {
+  ready: false, error: null, mode: 'none', loadStartedMs: performance.now(), firstRenderMs: null, frames: [], renderMs: [],
+  t: () => store.state.t, duration: () => store.duration,
+  seek: (time) => store.seek(time), play: (speed) => { if (speed) store.setSpeed(speed); store.setPlaying(true); }, pause: () => store.setPlaying(false),
+};
+(window as unknown as { __cpnetViz: Probe }).__cpnetViz = probe;
+
+const header = createHeader($('header'), store, () => {
+  setLang(lang() === 'zh' ? 'en' : 'zh');
+  relabelAll();
+  writeHash();
+});
+const topology = createTopology($('topology'), store);
+const tileMap = createTileMap($('tilemap'), store);
+const side = createSide($('side'), store);
+const timeline = createTimeline($('timeline'), store);
+const drawer = createDrawer($('drawer'), store);
+
+function relabelAll(): void {
+  for (const id of ['topology-title', 'tilemap-title', 'timeline-title']) {
+    const key = id.replace('-title', '') as 'topology' | 'tilemap' | 'timeline';
+    $(id).textContent = t(key);
+  }
+  header.relabel();
+  side.relabel();
+  timeline.relabel();
+  renderAll(performance.now(), true);
+}
+
+let hashTimer: ReturnType<typeof setTimeout> | undefined;
+function writeHash(): void {
+  clearTimeout(hashTimer);
+  hashTimer = setTimeout(() => {
+    const hash = formatHash({ ...(store.mode === 'replay' ? { t: store.state.t } : {}), ...(store.selection ? { selection: store.selection } : {}), ...(lang() === 'en' ? { lang: 'en' as const } : {}) });
+    if (hash !== location.hash) history.replaceState(null, '', hash === '#' ? location.pathname + location.search : hash);
+  }, 150);
+}
+
+window.addEventListener('hashchange', () => {
+  const link = parseHash(location.hash);
+  if (link.t !== undefined) store.seek(link.t);
+  store.selection = link.selection ?? null;
+  if (link.lang && link.lang !== lang()) { setLang(link.lang); relabelAll(); }
+  drawer.update(store.state, true);
+  dirty = true;
+});
+
+let slowAt = 0;
+let episodesDirty = false;
+function renderAll(now: number, force = false): void {
+  const started = performance.now();
+  if (episodesDirty && (force || now - slowAt > 250)) {
+    episodesDirty = false;
+    store.episodes = failoverEpisodes(store.events);
+  }
+  topology.update(store.state, now, force);
+  tileMap.update(store.state, now, force);
+  header.update();
+  timeline.update(store.state, force || now - slowAt > 250);
+  // DOM-heavy panels refresh four times a second at most.
+  if (force || now - slowAt > 250) {
+    slowAt = now;
+    side.update(store.state, force);
+    drawer.update(store.state, force);
+  }
+  probe.renderMs.push(performance.now() - started);
+}
+
+let last = performance.now();
+function frame(now: number): void {
+  const dt = now - last;
+  last = now;
+  probe.frames.push(dt);
+  if (probe.frames.length > 5000) probe.frames.splice(0, 1000);
+  if (probe.renderMs.length > 5000) probe.renderMs.splice(0, 1000);
+  if (store.playing && store.recording) {
+    const next = Math.min(store.duration, store.state.t + Math.min(dt, 100) * store.speed);
+    replaceState(advance(store.recording, store.state, next));
+    if (next >= store.duration) store.playing = false;
+    dirty = true;
+    if (Math.round(next / 1000) !== Math.round((next - dt * store.speed) / 1000)) writeHash();
+  }
+  if (dirty || store.mode !== 'none') {
+    renderAll(now, false);
+    dirty = false;
+  }
+  requestAnimationFrame(frame);
+}
+
+async function loadReplay(url: string): Promise<void> {
+  status.textContent = t('loading');
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  const text = await res.text();
+  const parsed = parseRecording(text);
+  if (!parsed.ok) throw new Error(parsed.error);
+  const rec = parsed.value;
+  store.mode = 'replay';
+  store.recording = rec;
+  store.events = rec.events;
+  store.episodes = failoverEpisodes(rec.events);
+  store.duration = rec.duration;
+  replaceState(seek(rec, Math.min(initial.t ?? 0, rec.duration)));
+  status.textContent = rec.skipped.length ? `${rec.skipped.length} ${t('skipped')}` : '';
+  if (rec.skipped.length) setTimeout(() => { status.textContent = ''; }, 4000);
+}
+
+function startLive(url: string, token: string | undefined): void {
+  store.mode = 'live';
+  store.liveUrl = url;
+  const source = connectLive({ url, ...(token ? { token } : {}), connect: (u, o) => io(u, o), now: () => performance.now() }, {
+    onState: (state) => {
+      if (state === store.state) state.version++;
+      else replaceState(state);
+      store.duration = Math.max(store.duration, state.t);
+      dirty = true;
+    },
+    onEvent: (e) => {
+      // Episodes change only with health and job events; they are recomputed with the slow panels, not per event.
+      if (e.event.type.endsWith('.health') || e.event.type.startsWith('job.')) episodesDirty = true;
+      store.duration = Math.max(store.duration, e.t);
+    },
+    onStatus: (s, detail) => {
+      store.liveStatus = s;
+      status.textContent = s === 'error' ? `${t('error')}: ${detail ?? ''}` : '';
+      dirty = true;
+    },
+  });
+  store.events = source.events;
+}
+
+async function main(): Promise<void> {
+  const q = new URLSearchParams(location.search);
+  let config: { mode?: string; recording?: string; liveUrl?: string; token?: string | null } = {};
+  if (q.get('replay')) config = { mode: 'replay', recording: q.get('replay')! };
+  else if (q.get('live')) config = { mode: 'live', liveUrl: q.get('live')!, token: q.get('token') };
+  else {
+    try {
+      const res = await fetch('config.json');
+      if (res.ok) config = (await res.json()) as typeof config;
+    } catch { /* no server config: the Vite dev server */ }
+  }
+  probe.mode = config.mode ?? 'none';
+  if (config.mode === 'replay' && config.recording) await loadReplay(config.recording);
+  else if (config.mode === 'live' && config.liveUrl) startLive(config.liveUrl, config.token ?? undefined);
+  else status.textContent = `${t('none')} — cpnet viz --replay <file> | --live <url>`;
+  renderAll(performance.now(), true);
+  // The first complete render: every view drawn once with the loaded state.
+  probe.firstRenderMs = performance.now() - probe.loadStartedMs;
+  probe.ready = true;
+  document.body.dataset.ready = 'true';
+}
+
+main().catch((e: unknown) => {
+  probe.error = e instanceof Error ? e.message : String(e);
+  status.textContent = `${t('error')}: ${probe.error}`;
+  document.body.dataset.ready = 'error';
+});
+requestAnimationFrame(frame);

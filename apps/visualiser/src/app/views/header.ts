@@ -1,0 +1,46 @@
+import { lang, t } from '../i18n.ts';
+import { el, formatT, type Store } from '../store.ts';
+
+/** Title, source badge, replay controls (play/pause, speed, scrub) and the language switch. */
+export function createHeader(root: HTMLElement, store: Store, onLang: () => void) {
+  const title = el('h1');
+  const badge = el('span', { class: 'badge', id: 'mode' });
+  const play = el('button', { id: 'play' });
+  const speed = el('select', { id: 'speed' });
+  for (const s of [0.5, 1, 2, 5, 10, 30, 60]) speed.append(el('option', { value: String(s) }, `×${s}`));
+  const scrub = el('input', { type: 'range', id: 'scrub', min: '0', max: '1000', step: '100', value: '0' });
+  const time = el('span', { class: 'time', id: 'time' });
+  const langButton = el('button', { id: 'lang' });
+  root.append(title, badge, play, speed, scrub, time, langButton);
+  play.addEventListener('click', () => store.setPlaying(!store.playing));
+  speed.addEventListener('change', () => store.setSpeed(Number(speed.value)));
+  scrub.addEventListener('input', () => store.seek(Number(scrub.value)));
+  langButton.addEventListener('click', onLang);
+
+  function relabel(): void {
+    title.textContent = t('title');
+    document.title = t('title');
+    langButton.textContent = t('language');
+    langButton.setAttribute('aria-label', lang() === 'zh' ? 'Switch to English' : '切换到中文');
+    speed.setAttribute('aria-label', t('speed'));
+    scrub.setAttribute('aria-label', t('time'));
+  }
+  relabel();
+  return {
+    relabel,
+    update(): void {
+      const replay = store.mode === 'replay';
+      badge.className = `badge ${store.mode}`;
+      badge.textContent = store.mode === 'live' ? `${t('live')} · ${store.liveUrl ?? ''} · ${t(store.liveStatus as 'connected') ?? store.liveStatus}` : store.mode === 'replay' ? `${t('replay')} · ${store.recording?.header.scenario ?? ''}` : t('none');
+      play.textContent = store.playing ? `❚❚ ${t('pause')}` : `▶ ${t('play')}`;
+      play.disabled = !replay;
+      speed.disabled = !replay;
+      scrub.disabled = !replay;
+      speed.value = String(store.speed);
+      scrub.max = String(Math.max(1, Math.round(store.duration)));
+      if (document.activeElement !== scrub) scrub.value = String(Math.round(store.state.t));
+      const at = store.state.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+      time.textContent = `${formatT(store.state.t)} / ${formatT(store.duration)} · ${at}`;
+    },
+  };
+}

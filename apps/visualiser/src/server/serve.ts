@@ -1,0 +1,120 @@
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import { ROUTES } from '@cpnet/protocol';
+import { DIST_DIR, ensureBuilt } from './build.ts';
+
+/** Options of the static server. */
+export interface ServeOptions {
+  /** 0 picks a free port. */
+  port: number;
+  host?: string;
+  /** A recording (JSON Lines) served at /recording.jsonl and replayed by the page. */
+  replayFile?: string;
+  /** A node's base URL: the page connects to `<liveUrl>/monitor`; selections are forwarded to it. */
+  liveUrl?: string;
+  /** A viewer token handed to the page for the live connection. */
+  token?: string;
+  /** Build the page first when dist/ is missing or stale (default true). */
+  build?: boolean;
+  distDir?: string;
+}
+
+/** A running visualiser server. */
+export interface VisualiserServer {
+  readonly url: string;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon', '.woff2': 'font/woff2',
+};
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+function sendFile(res: ServerResponse, file: string, type: string): void {
+  res.writeHead(200, { 'content-type': type, 'content-length': statSync(file).size, 'cache-control': 'no-cache' });
+  createReadStream(file).pipe(res);
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) return null;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+// The page posts selections to its own origin; forwarding them avoids needing CORS on the node.
+async function forwardSelection(req: IncomingMessage, res: ServerResponse, options: ServeOptions): Promise<void> {
+  if (!options.liveUrl) return sendJson(res, 409, { error: { code: 'NOT_LIVE', message: 'selections need a live node; this visualiser is replaying a recording (start it with --live <url>)' } });
+  const body = await readBody(req, 1024 * 1024);
+  if (!body) return sendJson(res, 413, { error: { code: 'TOO_LARGE', message: 'body over 1 MiB' } });
+  try {
+    const answer = await fetch(new URL(ROUTES.selections, options.liveUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'cpn-protocol': '1.0', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) },
+      body: body.toString('utf8'),
+    });
+    res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
+    res.end(Buffer.from(await answer.arrayBuffer()));
+  } catch (e) {
+    sendJson(res, 502, { error: { code: 'UPSTREAM', message: `the live node at ${options.liveUrl} did not answer: ${e instanceof Error ? e.message : String(e)}` } });
+  }
+}
+
+function handler(options: ServeOptions, dist: string) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    if (req.method === 'POST' && path === ROUTES.selections) {
+      void forwardSelection(req, res, options);
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: { code: 'METHOD', message: `${req.method} is not allowed here` } });
+    if (path === '/config.json') {
+      const mode = options.liveUrl ? 'live' : options.replayFile ? 'replay' : 'none';
+      return sendJson(res, 200, { mode, ...(options.replayFile ? { recording: 'recording.jsonl' } : {}), ...(options.liveUrl ? { liveUrl: options.liveUrl, token: options.token ?? null } : {}) });
+    }
+    if (path === '/recording.jsonl') {
+      if (!options.replayFile) return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'no recording: start with --replay <file>' } });
+      return sendFile(res, options.replayFile, 'application/x-ndjson; charset=utf-8');
+    }
+    const file = normalize(join(dist, path === '/' ? 'index.html' : path));
+    if (!file.startsWith(dist + sep) || !existsSync(file) || statSync(file).isDirectory()) return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `${path} not found` } });
+    sendFile(res, file, TYPES[extname(file)] ?? 'application/octet-stream');
+  };
+}
+
+/**
+ * Serves the built visualiser (apps/visualiser/dist), its configuration at /config.json and, when replaying, the
+ * recording at /recording.jsonl. Builds the page first when needed. Rejects with EADDRINUSE when the port is taken.
+ */
+export async function serveVisualiser(options: ServeOptions): Promise<VisualiserServer> {
+  if (options.replayFile && !existsSync(options.replayFile)) throw Object.assign(new Error(`recording not found: ${options.replayFile}`), { code: 'ENOENT' });
+  const dist = resolve(options.distDir ?? DIST_DIR);
+  if (options.build !== false && !options.distDir) await ensureBuilt();
+  const server = createServer(handler(options, dist));
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => ok());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1';
+  return {
+    url: `http://${host}:${port}/`,
+    server,
+    close: () => new Promise<void>((ok) => {
+      server.closeAllConnections();
+      server.close(() => ok());
+    }),
+  };
+}

@@ -1,0 +1,196 @@
+import type { ClusterView, Counters, Event, JobView, LinkView, NodeView, Snapshot, ViewState } from './types.ts';
+
+type Health = NodeView['health'];
+const HEALTH: readonly string[] = ['healthy', 'degraded', 'down'];
+const NODE_LIFECYCLE: readonly string[] = ['applied', 'reviewing', 'approved', 'rejected', 'joint-debugging', 'accepted', 'online', 'suspended', 'revoked'];
+const MEMBER_LIFECYCLE: readonly string[] = ['registered', 'active', 'suspended', 'revoked'];
+
+/** The job state each job event moves a job to (job.update carries its state in data.state). */
+export const JOB_EVENT_STATE: Readonly<Record<string, JobView['state']>> = {
+  'job.submit': 'submitted', 'job.queue': 'queued', 'job.schedule': 'scheduled', 'job.escalate': 'escalated',
+  'job.confirm': 'confirmed', 'job.dispatch': 'dispatched', 'job.run': 'running', 'job.evict': 'preempted',
+  'job.fail': 'failed', 'job.finish': 'finished', 'job.kill': 'cancelled', 'job.lost': 'failed', 'job.replace': 'replaced',
+};
+const FINAL = new Set(['finished', 'failed', 'cancelled']);
+
+/** An empty state (before the first snapshot). */
+export function emptyState(at = new Date(0).toISOString()): ViewState {
+  return {
+    t: 0, at, nodes: new Map(), clusters: new Map(), links: new Map(), jobs: new Map(), cursor: 0, version: 0,
+    counters: { identifiersRegistered: 0, identifiersResolved: 0, jobsByState: {}, schedulingP50Ms: null, schedulingP99Ms: null, securityAlerts: 0 },
+  };
+}
+
+/** A fresh, independently mutable state from a snapshot. */
+export function stateFromSnapshot(snapshot: Snapshot, t: number): ViewState {
+  const counters: Counters = { ...snapshot.counters, jobsByState: { ...snapshot.counters.jobsByState } };
+  return {
+    t,
+    at: snapshot.at,
+    nodes: new Map(snapshot.nodes.map((n) => [n.code, { ...n }])),
+    clusters: new Map(snapshot.clusters.map((c) => [c.id, { ...c }])),
+    links: new Map(snapshot.links.map((l) => [linkKey(l.from, l.to), { ...l }])),
+    jobs: new Map(snapshot.jobs.map((j) => [j.id, { ...j }])),
+    counters,
+    cursor: 0,
+    version: 0,
+  };
+}
+
+/** The key of a link in `ViewState.links`. */
+export const linkKey = (from: string, to: string): string => `${from}>${to}`;
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const oneOf = (v: unknown, allowed: readonly string[]): string | undefined => (typeof v === 'string' && allowed.includes(v) ? v : undefined);
+
+// Producers may name the new value `health`/`lifecycle`, `to` or `status`; accept each, ignore anything else.
+function pick(data: Record<string, unknown>, keys: readonly string[], allowed: readonly string[]): string | undefined {
+  for (const k of keys) {
+    const v = oneOf(data[k], allowed);
+    if (v) return v;
+  }
+  return undefined;
+}
+
+/**
+ * Applies one event to the state, in place. Unknown or incomplete events change nothing but the time:
+ * the snapshots remain the source of truth, events refine the view between them.
+ */
+export function applyEvent(state: ViewState, event: Event, t: number): void {
+  state.t = t;
+  state.at = event.at;
+  state.version++;
+  const d = event.data;
+  const subject = event.subject ?? event.node;
+  switch (event.type) {
+    case 'node.health': {
+      const node = state.nodes.get(str(d.node) ?? subject);
+      const h = pick(d, ['health', 'to', 'status'], HEALTH);
+      if (node && h) node.health = h as Health;
+      return;
+    }
+    case 'node.lifecycle': {
+      const node = state.nodes.get(str(d.node) ?? subject);
+      const l = pick(d, ['lifecycle', 'to', 'status'], NODE_LIFECYCLE);
+      if (node && l) node.lifecycle = l as NodeView['lifecycle'];
+      return;
+    }
+    case 'topology.node-added': {
+      const n = d.node as Partial<NodeView> | undefined;
+      if (n && typeof n.code === 'string' && typeof n.role === 'string') {
+        state.nodes.set(n.code, { parent: null, province: null, industry: null, lifecycle: 'online', health: 'healthy', url: null, name: n.code, ...n } as NodeView);
+      }
+      return;
+    }
+    case 'topology.node-removed':
+      state.nodes.delete(str(d.node) ?? subject);
+      return;
+    case 'topology.link':
+      return applyLink(state, d);
+    case 'cluster.registered': {
+      const c = d.cluster as Partial<ClusterView> | undefined;
+      if (c && typeof c.id === 'string' && typeof c.province === 'string') state.clusters.set(c.id, { ...defaultCluster(c.id, event.node), ...c } as ClusterView);
+      return;
+    }
+    case 'cluster.health': {
+      const c = state.clusters.get(str(d.cluster) ?? subject);
+      const h = pick(d, ['health', 'to', 'status'], HEALTH);
+      if (c && h) c.health = h as Health;
+      return;
+    }
+    case 'cluster.lifecycle': {
+      const c = state.clusters.get(str(d.cluster) ?? subject);
+      const l = pick(d, ['lifecycle', 'to', 'status'], MEMBER_LIFECYCLE);
+      if (c && l) c.lifecycle = l as ClusterView['lifecycle'];
+      return;
+    }
+    case 'capacity.report':
+      return applyCapacity(state, str(d.cluster) ?? subject, d);
+    case 'identifier.registered':
+      state.counters.identifiersRegistered++;
+      return;
+    case 'identifier.resolved':
+      state.counters.identifiersResolved++;
+      return;
+    case 'security.alert':
+      state.counters.securityAlerts++;
+      return;
+    default:
+      if (event.type.startsWith('job.')) applyJob(state, event, subject);
+  }
+}
+
+function defaultCluster(id: string, node: string): ClusterView {
+  return {
+    id, node, provider: '', name: id, province: '11', lifecycle: 'active', health: 'healthy', cpuCores: 0, cpuAvailable: 0,
+    accelerators: 0, acceleratorsAvailable: 0, utilisation: 0, pricePerCoreHourYuan: 0, greenShare: 0,
+  };
+}
+
+function applyLink(state: ViewState, d: Record<string, unknown>): void {
+  const from = str(d.from);
+  const to = str(d.to);
+  if (!from || !to) return;
+  const key = linkKey(from, to);
+  const link: LinkView = state.links.get(key) ?? { from, to, health: 'healthy', latencyMs: null };
+  const h = pick(d, ['health', 'status'], HEALTH);
+  if (h) link.health = h as Health;
+  const latency = num(d.latencyMs);
+  if (latency !== undefined) link.latencyMs = latency;
+  state.links.set(key, link);
+}
+
+function applyCapacity(state: ViewState, id: string, d: Record<string, unknown>): void {
+  const c = state.clusters.get(id);
+  if (!c) return;
+  const u = num(d.utilisation);
+  if (u !== undefined) c.utilisation = Math.min(1, Math.max(0, u));
+  const cpu = num(d.cpuAvailable);
+  if (cpu !== undefined) c.cpuAvailable = cpu;
+  const acc = num(d.acceleratorsAvailable);
+  if (acc !== undefined) c.acceleratorsAvailable = acc;
+  const price = num(d.pricePerCoreHourYuan);
+  if (price !== undefined) c.pricePerCoreHourYuan = price;
+  if (u === undefined && cpu !== undefined && c.cpuCores > 0) c.utilisation = Math.min(1, Math.max(0, 1 - cpu / c.cpuCores));
+}
+
+function applyJob(state: ViewState, event: Event, subject: string): void {
+  const d = event.data;
+  const id = str(d.job) ?? subject;
+  const next = event.type === 'job.update' ? (str(d.state) as JobView['state'] | undefined) : JOB_EVENT_STATE[event.type];
+  let job = state.jobs.get(id);
+  if (!job) {
+    job = { id, tenant: str(d.tenant) ?? '', state: next ?? 'submitted', from: null, cluster: null, to: null };
+    state.jobs.set(id, job);
+  } else if (next && job.state !== next) {
+    bump(state.counters.jobsByState, job.state, -1);
+  } else {
+    mergeJob(job, d, event.node);
+    return;
+  }
+  if (next) {
+    job.state = next;
+    bump(state.counters.jobsByState, next, 1);
+  }
+  mergeJob(job, d, event.node);
+  // Final jobs leave the in-flight map (the counters keep them); the drawer still finds them through the events.
+  if (FINAL.has(job.state)) state.jobs.delete(id);
+}
+
+function mergeJob(job: JobView, d: Record<string, unknown>, node: string): void {
+  const from = str(d.from);
+  if (from) job.from = from;
+  const to = str(d.to);
+  if (to) job.to = to;
+  const cluster = str(d.cluster);
+  if (cluster) job.cluster = cluster;
+  const tenant = str(d.tenant);
+  if (tenant) job.tenant = tenant;
+  if (d.explanation !== undefined) job.explanation = d.explanation;
+  job.node = node;
+}
+
+function bump(counts: Record<string, number>, key: string, by: number): void {
+  counts[key] = Math.max(0, (counts[key] ?? 0) + by);
+}

@@ -1,0 +1,67 @@
+import type { z } from 'zod';
+import type { MonitorEvent, RecordingHeader, SnapshotCluster, SnapshotJob, SnapshotLink, SnapshotNode, TopologySnapshot } from '@cpnet/protocol';
+
+/** A monitoring event as validated by the protocol schema. */
+export type Event = z.output<typeof MonitorEvent>;
+/** A full-state snapshot as validated by the protocol schema. */
+export type Snapshot = z.output<typeof TopologySnapshot>;
+/** The header line of a recording. */
+export type Header = z.output<typeof RecordingHeader>;
+/** A node of the snapshot. */
+export type NodeView = z.output<typeof SnapshotNode>;
+/** A cluster of the snapshot. */
+export type ClusterView = z.output<typeof SnapshotCluster>;
+/** A node-to-parent link of the snapshot. */
+export type LinkView = z.output<typeof SnapshotLink>;
+/** Counters of the snapshot. */
+export type Counters = Snapshot['counters'];
+/** A job in flight, with what the events told us beyond the snapshot. */
+export type JobView = z.output<typeof SnapshotJob> & { explanation?: unknown; node?: string };
+
+/** An event with its virtual time (ms since the start of the recording or of the live session). */
+export interface TimedEvent {
+  readonly t: number;
+  readonly event: Event;
+}
+
+/** A snapshot with its virtual time and how many events came before it in the recording. */
+export interface TimedSnapshot {
+  readonly t: number;
+  readonly state: Snapshot;
+  /** Index in `Recording.events` of the first event after this snapshot. */
+  readonly eventCursor: number;
+}
+
+/** A loaded, validated recording, indexed for seeking. */
+export interface Recording {
+  readonly header: Header;
+  readonly events: readonly TimedEvent[];
+  readonly snapshots: readonly TimedSnapshot[];
+  /** Virtual time of the last line. */
+  readonly duration: number;
+  /** Lines that failed validation and were skipped (1-based line numbers). */
+  readonly skipped: readonly { line: number; message: string }[];
+}
+
+/** The network as drawn at one virtual time. Mutable maps: seeking copies a snapshot once, then applies events. */
+export interface ViewState {
+  t: number;
+  at: string;
+  nodes: Map<string, NodeView>;
+  clusters: Map<string, ClusterView>;
+  links: Map<string, LinkView>;
+  jobs: Map<string, JobView>;
+  counters: Counters;
+  /** Index into the recording's events of the next event to apply (replay only). */
+  cursor: number;
+  /** Bumped on every change so views can skip redrawing. */
+  version: number;
+}
+
+/** What may be selected and shown in the details drawer. */
+export type Selection =
+  | { kind: 'node'; id: string }
+  | { kind: 'cluster'; id: string }
+  | { kind: 'job'; id: string }
+  | { kind: 'identifier'; id: string }
+  | { kind: 'province'; id: string };
