@@ -24,3 +24,9 @@ export { generateAlibabaPods, parseAlibabaPods, ALIBABA_POD_COLUMNS, type TraceJ
 export { createFakeCluster, type FakeCluster, type RunRequest, type ChurnProfile } from './providers/fake-cluster.ts';
 /** Run reports: JSON shape, JUnit XML, console summary. */
 export { toJunitXml, summarise, type RunReport, type ExpectationResult, type StepResult } from './report/report.ts';
+/** Runs a scenario end to end against real node servers. */
+export { runScenario, type RunOptions, type Progress } from './runner/run.ts';
+/** A simulated network of real nodes behind fault proxies. */
+export { startNetwork, type Network, type NetworkOptions } from './runner/network.ts';
+/** Applications made for simulated nodes, with rules broken on purpose. */
+export { makeApplication, RULE_OF_BREAK, type Break } from './runner/application.ts';

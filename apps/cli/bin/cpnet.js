@@ -4,4 +4,7 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { main } = await import('../src/main.ts');
-process.exitCode = await main(process.argv);
+const code = await main(process.argv);
+// Long-running commands (node start, sim up, viz, demo) return only once they have shut down, so whatever handle is
+// still open now (a client socket's keep-alive, a log stream) must not keep a finished command alive.
+process.exit(code);

@@ -59,6 +59,10 @@ export function createChecker() {
       const open = [...episodes].reverse().find((e) => e.what === what && e.recoveredAt === null);
       if (open) open.recoveredAt = at;
     },
+    /** Durations (virtual ms) of the failover episodes that recovered. */
+    durations(): number[] {
+      return episodes.filter((e) => e.recoveredAt !== null).map((e) => e.recoveredAt! - e.failedAt);
+    },
     get acknowledged(): number {
       return acked.size;
     },

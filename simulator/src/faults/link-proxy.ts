@@ -21,6 +21,8 @@ export interface LinkProxy {
   /** `http://127.0.0.1:<port>`: give this to the client side instead of the server's own URL. */
   readonly url: string;
   faults(): LinkFaults;
+  /** Points the proxy at another port (a node restarted elsewhere); open connections are reset. */
+  retarget(port: number): void;
   set(faults: Partial<LinkFaults>): void;
   /** Removes every fault; connections that lost data in a partition are reset so that clients reconnect. */
   heal(): void;
@@ -46,6 +48,7 @@ interface Conn {
 export async function startLinkProxy(options: { target: { host: string; port: number }; random?: () => number }): Promise<LinkProxy> {
   const random = options.random ?? Math.random;
   let current: LinkFaults = NO_FAULTS;
+  let upstreamAddress = { ...options.target };
   const conns = new Set<Conn>();
   const stats = { connections: 0, bytesUp: 0, bytesDown: 0, dropped: 0 };
 
@@ -87,7 +90,7 @@ export async function startLinkProxy(options: { target: { host: string; port: nu
     stats.connections++;
     const conn: Conn = { client, upstream: null, lostData: false };
     conns.add(conn);
-    const upstream = net.connect({ ...options.target, allowHalfOpen: true });
+    const upstream = net.connect({ ...upstreamAddress, allowHalfOpen: true });
     conn.upstream = upstream;
     upstream.setNoDelay(true);
     client.setNoDelay(true);
@@ -121,6 +124,10 @@ export async function startLinkProxy(options: { target: { host: string; port: nu
     port,
     url: `http://127.0.0.1:${port}`,
     faults: () => current,
+    retarget: (port) => {
+      upstreamAddress = { ...upstreamAddress, port };
+      resetAll();
+    },
     set: (f) => {
       current = { ...current, ...f };
     },

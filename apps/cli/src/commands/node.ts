@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { ConfigError, DelegationMismatch, loadConfig, startNode } from '@cpnet/node';
+import { ConfigError, DelegationMismatch, KeyPassphraseError, loadConfig, startNode } from '@cpnet/node';
 import { environmentFailed, invalidInput } from '../exit.ts';
 import type { Io } from '../io.ts';
+import { registerNodeBackupCommands } from './node-backup.ts';
 
 interface StartFlags {
   config?: string;
@@ -14,6 +15,7 @@ interface StartFlags {
   publicUrl?: string;
   trustAnchor?: string;
   application?: string;
+  passphraseFile?: string;
   autoReview?: boolean;
   logLevel?: string;
 }
@@ -26,7 +28,7 @@ export function configFrom(flags: StartFlags, env: Readonly<Record<string, strin
       env,
       flags: {
         role: flags.role, code: flags.code, host: flags.host, port: flags.port, dataDir: flags.data, parentUrl: flags.parent,
-        publicUrl: flags.publicUrl, trustAnchor: flags.trustAnchor, applicationFile: flags.application, autoReview: flags.autoReview, logLevel: flags.logLevel,
+        publicUrl: flags.publicUrl, trustAnchor: flags.trustAnchor, applicationFile: flags.application, passphraseFile: flags.passphraseFile, autoReview: flags.autoReview, logLevel: flags.logLevel,
       },
     });
   } catch (e) {
@@ -50,6 +52,7 @@ export function registerNodeCommands(program: Command, io: Io): void {
     .option('--public-url <url>', 'the endpoint to advertise (CPNET_PUBLIC_URL)')
     .option('--trust-anchor <root-cert.pem>', 'the national root certificate (CPNET_TRUST_ANCHOR)')
     .option('--application <file>', 'the application (申报) JSON (CPNET_APPLICATION)')
+    .option('--passphrase-file <file>', 'passphrase of the private key at rest (CPNET_PASSPHRASE_FILE; CPNET_KEY_PASSPHRASE wins; else a generated development one beside the database)')
     .option('--auto-review', 'decide applications by the rules alone (simulations)')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent')
     .addHelpText('after', '\nExamples:\n  $ cpnet node start --role national --code CPN --port 7000 --data ./data/cpn\n  $ cpnet node start --role regional --code CPN.51 --port 7051 --data ./data/51 --parent http://127.0.0.1:7000 --application ./sc.json\n\nExit codes: 2 a bad configuration value (with the reason); 3 the port is in use or the data folder is unusable.')
@@ -61,9 +64,11 @@ export function registerNodeCommands(program: Command, io: Io): void {
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
         if (e instanceof DelegationMismatch) throw invalidInput(`refusing to start: ${err.message}`);
+        if (e instanceof KeyPassphraseError) throw invalidInput(`refusing to start: ${err.message}`);
         if (err.code === 'EADDRINUSE') throw environmentFailed(`port ${config.port} on ${config.host} is in use`);
         if (err.code === 'EACCES' || err.code === 'EROFS' || err.code === 'ENOTDIR' || err.code === 'EPERM') throw environmentFailed(`cannot use ${config.dataDir} or port ${config.port}: ${err.message}`);
         throw environmentFailed(`the node could not start: ${err.message}`);
       }
     });
+  registerNodeBackupCommands(node, io);
 }

@@ -1,6 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Command } from 'commander';
-import { expandTopology, formatScenarioErrors, parseScenario, scenarioJsonSchema, type ScenarioData } from '@cpnet/simulator';
+import { createVirtualClock, expandTopology, formatScenarioErrors, parseScenario, runScenario, scenarioJsonSchema, seededFaker, startNetwork, summarise, toJunitXml, type Progress, type ScenarioData } from '@cpnet/simulator';
+import { EXIT } from '@cpnet/protocol';
+import { CliExit } from '../exit.ts';
 import { environmentFailed, invalidInput } from '../exit.ts';
 import type { Io } from '../io.ts';
 
@@ -48,8 +52,98 @@ export function registerSimCommands(program: Command, io: Io): Command {
       ].join('\n'));
     });
 
+  sim.command('run')
+    .description('run a scenario end to end against real node servers; exit 0 only when every expectation holds')
+    .argument('<scenario>', 'a scenario YAML file')
+    .option('--seed <n>', 'override the scenario seed', parseInteger('--seed', 0, 2 ** 31))
+    .option('--speed <x>', 'virtual time runs this many times faster than real time', parseNumber('--speed', 0.1, 1000), 10)
+    .option('--report <file>', 'write the JSON report')
+    .option('--junit <file>', 'write a JUnit XML report')
+    .option('--record <file>', 'write a recording (JSON Lines) for `cpnet viz --replay`')
+    .option('--data <dir>', 'keep the node databases in this folder (default: a temporary folder, removed)')
+    .option('--quiet', 'print only the summary')
+    .addHelpText('after', '\nExamples:\n  $ cpnet sim run scenarios/onboarding.yaml\n  $ cpnet sim run scenarios/failover.yaml --junit failover.xml --record failover.jsonl\n\nExit codes: 0 every expectation held; 1 one failed; 2 invalid scenario or option; 3 the environment failed.')
+    .action(async (file: string, opts: { seed?: number; speed: number; report?: string; junit?: string; record?: string; data?: string; quiet?: boolean }) => {
+      const scenario = loadScenarioFile(file);
+      const recording = opts.record ? openSink(opts.record) : null;
+      const report = await runScenario(scenario, {
+        seed: opts.seed, speed: opts.speed, dir: opts.data, logLevel: 'warn',
+        record: recording?.write, onProgress: opts.quiet ? undefined : (p) => printProgress(io, p),
+      }).catch((e: Error) => {
+        throw new CliExit(EXIT.ENVIRONMENT, `the simulation could not run: ${e.message}`);
+      });
+      await recording?.close();
+      io.out(summarise(report));
+      if (opts.report) writeOut(opts.report, `${JSON.stringify(report, null, 2)}\n`);
+      if (opts.junit) writeOut(opts.junit, toJunitXml(report));
+      if (!report.passed) throw new CliExit(EXIT.CHECK_FAILED, `scenario ${scenario.name} failed`);
+    });
+
+  sim.command('up')
+    .description('start a topology (from a scenario file) and keep it running for exploration; Ctrl-C stops it')
+    .argument('<scenario>', 'a scenario YAML file whose topology to start')
+    .option('--data <dir>', 'keep the node databases in this folder')
+    .action(async (file: string, opts: { data?: string }) => {
+      const scenario = loadScenarioFile(file);
+      const plan = expandTopology(scenario.topology, scenario.seed);
+      const dir = opts.data ?? mkdtempSync(path.join(tmpdir(), 'cpnet-up-'));
+      const net = await startNetwork(plan, { clock: createVirtualClock({ start: Date.now() }), dir, autoReview: true, faker: seededFaker(scenario.seed), logLevel: 'warn' })
+        .catch((e: Error) => { throw new CliExit(EXIT.ENVIRONMENT, `cannot start the topology: ${e.message}`); });
+      for (const role of ['regional', 'industry'] as const) {
+        for (const n of plan.nodes.filter((x) => x.role === role)) await net.startNode(n.code);
+      }
+      io.out(`topology "${scenario.name}" is up (data in ${dir}); nodes apply, are reviewed and come online in a few seconds:`);
+      for (const n of plan.nodes) io.out(`  ${n.code.padEnd(14)} ${net.urlOf(n.code)}   ${n.name}`);
+      io.out('Ctrl-C stops every node.');
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await net.close();
+    });
+
   sim.command('schema')
     .description('print the JSON Schema of scenario files (for editors)')
     .action(() => io.out(JSON.stringify(scenarioJsonSchema(), null, 2)));
   return sim;
+}
+
+function parseNumber(flag: string, min: number, max: number) {
+  return (text: string): number => {
+    const v = Number(text);
+    if (!Number.isFinite(v) || v < min || v > max) throw invalidInput(`${flag} must be a number from ${min} to ${max}, got "${text}"`);
+    return v;
+  };
+}
+
+function parseInteger(flag: string, min: number, max: number) {
+  return (text: string): number => {
+    const v = Number(text);
+    if (!Number.isInteger(v) || v < min || v > max) throw invalidInput(`${flag} must be a whole number from ${min} to ${max}, got "${text}"`);
+    return v;
+  };
+}
+
+function openSink(file: string): { write: (line: string) => void; close: () => Promise<void> } {
+  const stream = createWriteStream(file);
+  stream.on('error', () => undefined);
+  return {
+    write: (line) => void stream.write(`${line}\n`),
+    close: () => new Promise((resolve) => stream.end(() => resolve())),
+  };
+}
+
+function writeOut(file: string, text: string): void {
+  try {
+    writeFileSync(file, text);
+  } catch (e) {
+    throw new CliExit(EXIT.ENVIRONMENT, `cannot write ${file}: ${(e as Error).message}`);
+  }
+}
+
+function printProgress(io: Io, p: Progress): void {
+  const t = (ms: number) => `[${(ms / 1000).toFixed(1).padStart(6)} s]`;
+  if (p.kind === 'started') io.out(`running ${p.scenario}: ${p.nodes} nodes, ${p.steps} steps`);
+  if (p.kind === 'action') io.out(`${t(p.result.at)} ${p.result.ok ? '·' : '!'} ${p.result.action}${p.result.ok ? '' : ` — ${p.result.detail}`}`);
+  if (p.kind === 'expectation') io.out(`${t(p.result.at)} ${p.result.passed ? '✓' : '✗'} ${p.result.name}${p.result.passed ? '' : ` — ${p.result.detail}`}`);
 }

@@ -29,19 +29,28 @@ export function targetUri(req: Request): string {
 async function bySignature(ctx: NodeContext, req: Request, opts: { raw: Buffer; selfKey?: SelfKey }): Promise<Caller> {
   let principal: Principal | null = null;
   const resolveKey = async (keyid: string): Promise<KeyResolution> => {
+    // Where the body names the signer's own key (an application), the signer proves that key: a second applicant
+    // claiming a code already held is then refused by the guide's rules with a reason, not by a bare 401.
+    const claimed = opts.selfKey?.(keyid) ?? null;
+    if (claimed) {
+      principal = { kind: 'node', id: keyid, prefix: keyid, status: 'active' };
+      return claimed;
+    }
     const known = await knownSigner(ctx, keyid);
     if (known) {
       if (known.lifecycle === 'revoked') return { revoked: 'revoked' };
       principal = known.principal;
       return known.key;
     }
-    const own = opts.selfKey?.(keyid) ?? null;
-    if (own) principal = { kind: 'node', id: keyid, prefix: keyid, status: 'active' };
-    return own;
+    return null;
   };
   const verifier = createVerifier({ resolveKey, nonceStore: ctx.nonceStore, clock: ctx.deps.clock, startedAt: ctx.state.startedAt, requireProtocolVersion: true });
   const v = await verifier.verify({ method: req.method, url: targetUri(req), headers: req.headers, body: opts.raw });
-  if (!v.ok) throw new HttpError(v.code, v.reason, v.code === 'UNSUPPORTED_VERSION' ? PROTOCOL_HEADER : undefined);
+  if (!v.ok) {
+    if (v.code === 'REPLAYED') ctx.metrics.replaysRefused.inc();
+    else if (v.code === 'UNAUTHENTICATED') ctx.metrics.signatureFailures.inc({ code: 'signature' });
+    throw new HttpError(v.code, v.reason, v.code === 'UNSUPPORTED_VERSION' ? PROTOCOL_HEADER : undefined);
+  }
   if (principal === null) throw new HttpError('UNAUTHENTICATED', `unknown keyid ${v.keyid}`);
   return { principal, who: v.keyid };
 }
@@ -52,7 +61,10 @@ async function byToken(ctx: NodeContext, req: Request): Promise<Caller> {
     publicKey: ctx.identity.keys.publicKey, issuer: ctx.config.code, clock: ctx.deps.clock,
     accountStatus: (sub) => ctx.accounts.get(sub)?.status ?? null,
   });
-  if (!v.ok) throw new HttpError('UNAUTHENTICATED', `API token refused: ${v.error}`, 'authorization');
+  if (!v.ok) {
+    ctx.metrics.signatureFailures.inc({ code: 'token' });
+    throw new HttpError('UNAUTHENTICATED', `API token refused: ${v.error}`, 'authorization');
+  }
   const version = checkProtocolVersion(req.headers[PROTOCOL_HEADER] as string | undefined);
   if (!version.ok) throw new HttpError('UNSUPPORTED_VERSION', version.reason, PROTOCOL_HEADER);
   return { principal: { kind: 'person', id: v.value.sub, prefix: ctx.config.code, status: 'active', role: v.value.role as PersonRole }, who: `token:${v.value.sub}` };

@@ -36,7 +36,9 @@ function ruleError(violations: RuleViolation[]): HttpError {
 export async function receiveApplication(ctx: NodeContext, input: { app: WireApplication; forwarded?: { by: string; originId: string; opinion: WireReview } }): Promise<[number, Row]> {
   const applicant = applicantPrefix(input.app);
   const existing = await ctx.prisma.application.findFirst({ where: { applicant, status: { not: 'rejected' } } });
-  if (existing) return [200, existing];
+  // The same applicant (same key) re-applying gets its application back; another key claiming the same code is a
+  // second applicant, judged by the rules (one regional node per province, one industry node per industry).
+  if (existing && (JSON.parse(existing.body) as WireApplication).publicKey === input.app.publicKey) return [200, existing];
   const violations = await brokenRules(ctx, { app: input.app });
   if (violations.some((v) => v.rule === 'deadline')) throw ruleError(violations.filter((v) => v.rule === 'deadline'));
   const hard = violations.filter((v) => !OVERRIDABLE.has(v.rule));

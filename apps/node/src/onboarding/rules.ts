@@ -28,9 +28,13 @@ export function ruleShape(app: WireApplication): NodeApplication {
 }
 
 /** The nodes this node knows of (applications in progress or approved, and peers), for the uniqueness rules. */
-export async function existingNodes(ctx: NodeContext, except: string): Promise<ExistingNode[]> {
-  const apps = await ctx.prisma.application.findMany({ where: { status: { not: 'rejected' }, applicant: { not: except } } });
-  const peers = await ctx.prisma.peer.findMany({ where: { prefix: { not: except }, relation: { in: ['child', 'descendant'] } } });
+export async function existingNodes(ctx: NodeContext, self: { prefix: string; publicKey: string }): Promise<ExistingNode[]> {
+  // The applicant itself (same code and same key) is not a clash with itself; another key claiming the code is.
+  const isSelf = (prefix: string, key: string | null | undefined) => prefix === self.prefix && key === self.publicKey;
+  const apps = (await ctx.prisma.application.findMany({ where: { status: { not: 'rejected' } } }))
+    .filter((a) => !isSelf(a.applicant, (JSON.parse(a.body) as { publicKey?: string }).publicKey));
+  const peers = (await ctx.prisma.peer.findMany({ where: { relation: { in: ['child', 'descendant'] } } }))
+    .filter((p) => !isSelf(p.prefix, p.publicKey));
   const fromApps: ExistingNode[] = apps.map((a) => ({ prefix: a.applicant, role: a.role as ExistingNode['role'], region: a.region, ...(a.industry ? { industry: a.industry } : {}), status: a.status }));
   const fromPeers: ExistingNode[] = peers.map((p) => {
     const [, region, industry] = p.prefix.split('.');
@@ -44,7 +48,7 @@ export async function brokenRules(ctx: NodeContext, input: { app: WireApplicatio
   const deadline = ctx.config.applicationDeadline ? Date.parse(ctx.config.applicationDeadline) : undefined;
   return checkApplicationRules(ruleShape(input.app), {
     clock: ctx.deps.clock,
-    existing: await existingNodes(ctx, applicantPrefix(input.app)),
+    existing: await existingNodes(ctx, { prefix: applicantPrefix(input.app), publicKey: input.app.publicKey }),
     ...(deadline !== undefined ? { deadline } : {}),
     ...(input.override ? { industryOverride: input.override } : {}),
   });

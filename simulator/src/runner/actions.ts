@@ -1,0 +1,215 @@
+import { createClient } from '@cpnet/client';
+import { generateKeyPair, signRequest } from '@cpnet/security';
+import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '@cpnet/protocol';
+import type { z } from 'zod';
+import type { Action, Fault } from '../scenario/schema.ts';
+import { formatDuration } from '../scenario/duration.ts';
+import type { StepResult } from '../report/report.ts';
+import { now, type RunContext } from './context.ts';
+
+type ActionData = z.output<typeof Action>;
+type FaultData = z.output<typeof Fault>;
+
+/** Runs one action; never throws — a failed action is a step result that says why. */
+export async function runAction(ctx: RunContext, step: ActionData): Promise<StepResult> {
+  const at = now(ctx);
+  const label = describeAction(step);
+  try {
+    const detail = await perform(ctx, step);
+    return { at, action: label, ok: true, detail };
+  } catch (e) {
+    return { at, action: label, ok: false, detail: (e as Error).message };
+  }
+}
+
+/** A short label of an action for progress lines and reports. */
+export function describeAction(step: ActionData): string {
+  switch (step.do) {
+    case 'apply': return `apply ${step.node}${step.breaks.length ? ` (breaking ${step.breaks.join(', ')})` : ''}`;
+    case 'review': return `review ${step.node}: ${step.decision}`;
+    case 'joint-debug': return `joint-debug ${step.node}`;
+    case 'register': return `register ${step.count} ${step.kind} at ${step.node}`;
+    case 'submit': return `submit ${step.count ?? 'all'} of ${step.stream}`;
+    case 'fault': return `fault ${step.fault.kind} ${step.fault.target}`;
+    case 'heal': return `heal ${step.fault}`;
+    case 'restart': return `restart ${step.node}`;
+    case 'wait': return `wait ${formatDuration(step.for)}`;
+  }
+}
+
+async function perform(ctx: RunContext, step: ActionData): Promise<string> {
+  switch (step.do) {
+    case 'apply': {
+      const sim = await ctx.net.startNode(step.node, { breaks: step.breaks });
+      const keys = ctx.applicants.get(step.node) ?? [];
+      keys.push([...ctx.net.nodes.entries()].find(([, n]) => n === sim)?.[0] ?? step.node);
+      ctx.applicants.set(step.node, keys);
+      return `started at ${sim.url}, applying to ${sim.spec.parentUrl ?? '-'}`;
+    }
+    case 'register': return register(ctx, step);
+    case 'joint-debug': {
+      const sim = nodeOf(ctx, step.node);
+      const parent = parentCode(step.node);
+      if (!parent) throw new Error('the national node has no parent to joint-debug with');
+      const r = await sim.self().jointDebug({ target: step.node, endpoint: ctx.net.urlOf(step.node) });
+      if (!r.ok) throw new Error(`${parent} refused: ${r.error.message}`);
+      return `list ${r.value.result.listVersion}: ${r.value.result.passed ? 'passed' : 'failed'}`;
+    }
+    case 'review': return review(ctx, step);
+    case 'fault': return fault(ctx, step.fault);
+    case 'heal': {
+      const undo = ctx.faults.get(step.fault);
+      if (!undo) throw new Error(`no fault named or targeting "${step.fault}" is in force`);
+      await undo();
+      ctx.faults.delete(step.fault);
+      return 'healed';
+    }
+    case 'restart': {
+      await ctx.net.restart(step.node);
+      ctx.checker.recovered(`node ${step.node}`, now(ctx));
+      return `restarted from its database at ${nodeOf(ctx, step.node).url}`;
+    }
+    case 'wait': return `waited ${formatDuration(step.for)}`;
+    case 'submit': throw new Error('job submission is not supported by this build of the simulator yet');
+  }
+}
+
+function nodeOf(ctx: RunContext, code: string) {
+  const n = ctx.net.nodes.get(code);
+  if (!n) throw new Error(`node ${code} was not started (add an apply step, or it is not in the topology)`);
+  return n;
+}
+
+function parentCode(code: string): string | null {
+  const dot = code.lastIndexOf('.');
+  return dot < 0 ? null : code.slice(0, dot);
+}
+
+async function register(ctx: RunContext, step: Extract<ActionData, { do: 'register' }>): Promise<string> {
+  const client = nodeOf(ctx, step.node).self();
+  let done = 0;
+  const failures: string[] = [];
+  for (let i = 0; i < step.count; i++) {
+    const op = `${step.node}:${ctx.registered.length + i}:${ctx.faker.string.alphanumeric(8)}`;
+    const r = await client.register({ kind: step.kind, values: [{ index: 1, type: 'CPN_SIM', data: { op }, ttl: 30 }] });
+    if (r.ok) {
+      done++;
+      ctx.registered.push({ id: r.value.id, node: step.node, op });
+      ctx.checker.ack({ key: op, kind: 'register', at: now(ctx) });
+    } else failures.push(r.error.message);
+  }
+  if (failures.length) throw new Error(`${done} of ${step.count} registered; first refusal: ${failures[0]}`);
+  return `${done} registered`;
+}
+
+async function review(ctx: RunContext, step: Extract<ActionData, { do: 'review' }>): Promise<string> {
+  const parent = parentCode(step.node);
+  if (!parent) throw new Error('the national node is not reviewed');
+  const reviewerNode = nodeOf(ctx, parent);
+  const account = `reviewer-${parent.replaceAll('.', '-').toLowerCase()}`;
+  await reviewerNode.self().createAccount({ id: account, name: `评审专家 ${parent}`, role: 'reviewer', password: 'simulated-reviewer' });
+  const token = await reviewerNode.anon().token({ account, password: 'simulated-reviewer' });
+  if (!token.ok) throw new Error(`no reviewer token at ${parent}: ${token.error.message}`);
+  const client = createClient({ baseUrl: reviewerNode.url, token: token.value.token, clock: ctx.clock });
+  const apps = await client.applications();
+  if (!apps.ok) throw new Error(`cannot list applications at ${parent}: ${apps.error.message}`);
+  const mine = apps.value.items.find((a) => a.status !== 'approved' && a.status !== 'rejected' && codeOfApplication(a.application) === step.node);
+  if (!mine) throw new Error(`no open application of ${step.node} at ${parent}`);
+  const decision = step.decision === 'approve' ? (parent.includes('.') && step.node.split('.').length === 3 ? 'recommend' : 'approve') : (step.node.split('.').length === 3 ? 'not-recommend' : 'reject');
+  const r = await client.review(mine.id, { decision, opinion: step.decision === 'approve' ? '材料齐全，符合条件' : '不符合条件', ...(step.override ? { override: step.override } : {}) });
+  if (!r.ok) throw new Error(`review refused: ${r.error.message}`);
+  return `${decision} → ${r.value.status}`;
+}
+
+/** The node code an application is for. */
+export function codeOfApplication(a: { region: string; industry: string | null }): string {
+  return a.industry ? `CPN.${a.region}.${a.industry}` : `CPN.${a.region}`;
+}
+
+async function fault(ctx: RunContext, f: FaultData): Promise<string> {
+  const name = f.name ?? f.target;
+  const at = now(ctx);
+  switch (f.kind) {
+    case 'kill': {
+      await ctx.net.kill(f.target);
+      ctx.checker.failed(`node ${f.target}`, at);
+      ctx.faults.set(name, async () => {
+        await ctx.net.restart(f.target);
+        ctx.checker.recovered(`node ${f.target}`, now(ctx));
+      });
+      return 'killed (sockets cut, nothing drained)';
+    }
+    case 'partition':
+    case 'one-way-partition':
+    case 'latency':
+    case 'bandwidth':
+    case 'pause': {
+      const child = f.target.split('~')[0]!;
+      const faults = f.kind === 'partition' || f.kind === 'pause' ? { partition: 'full' as const }
+        : f.kind === 'one-way-partition' ? { partition: 'up' as const }
+        : f.kind === 'latency' ? { latencyMs: (f.latency ?? 100) / ctx.clock.speed, jitterMs: (f.jitter ?? 0) / ctx.clock.speed }
+        : { bandwidthKbps: f.bandwidthKbps ?? 1000 };
+      ctx.net.setLinkFaults(child, faults);
+      ctx.checker.failed(`link ${child}`, at);
+      ctx.faults.set(name, () => {
+        ctx.net.healLink(child);
+        ctx.checker.recovered(`link ${child}`, now(ctx));
+      });
+      return `link ${child}~${parentCode(child) ?? '-'}: ${JSON.stringify(faults)}`;
+    }
+    case 'reset': {
+      const l = ctx.net.links.get(f.target.split('~')[0]!);
+      if (!l) throw new Error(`no link of ${f.target}`);
+      l.up?.reset();
+      l.down.reset();
+      return 'connections reset';
+    }
+    case 'skew-clock': {
+      ctx.net.skew(f.target, f.skew ?? 60_000);
+      ctx.faults.set(name, () => ctx.net.skew(f.target, 0));
+      return `clock of ${f.target} skewed by ${formatDuration(f.skew ?? 60_000)}`;
+    }
+    case 'revoke-certificate': {
+      const parent = parentCode(f.target);
+      if (!parent) throw new Error('the national root cannot be revoked by a parent');
+      const r = await nodeOf(ctx, parent).self().emergency({ target: f.target, action: 'revoke', reason: 'simulated certificate revocation' });
+      if (!r.ok) throw new Error(`revocation refused: ${r.error.message}`);
+      return `revoked by ${parent}: ${r.value.lifecycle}`;
+    }
+    case 'forge': return forge(ctx, f.target);
+    case 'replay': return replay(ctx, f.target);
+    case 'cluster-down':
+    case 'gateway-down':
+      throw new Error(`${f.kind} needs providers and gateways, which this build of the simulator does not start yet`);
+  }
+}
+
+async function forge(ctx: RunContext, target: string): Promise<string> {
+  // A write signed with a key that is not the claimed signer's: every node must refuse it with 401.
+  const victim = nodeOf(ctx, target);
+  const impostor = generateKeyPair();
+  const client = createClient({ baseUrl: victim.url, signer: { keyid: target, privateKey: impostor.privateKey }, clock: ctx.clock });
+  const r = await client.register({ kind: 'SV', values: [{ index: 1, type: 'URL', data: 'https://forged.example.cn' }] });
+  const refused = !r.ok && r.status === 401;
+  ctx.attacks.push({ kind: 'forge', target, refused, status: r.ok ? 201 : r.status, detail: r.ok ? 'accepted!' : r.error.message });
+  if (!refused) throw new Error(`a forged write was ${r.ok ? 'ACCEPTED' : `answered ${r.status}`}`);
+  return `forged write refused: ${r.error.message}`;
+}
+
+async function replay(ctx: RunContext, target: string): Promise<string> {
+  // Sign one genuine write and send the very same bytes twice: the second must be refused as a replay.
+  const victim = nodeOf(ctx, target);
+  const url = `${victim.url}/cpn/v1/identifiers`;
+  const body = JSON.stringify({ kind: 'SV', values: [{ index: 1, type: 'URL', data: 'https://genuine.example.cn' }] });
+  const headers: Record<string, string> = { 'content-type': 'application/json', [PROTOCOL_HEADER]: PROTOCOL_VERSION };
+  const signed = signRequest({ method: 'POST', url, headers, body }, { keyid: target, privateKey: victim.node!.context.identity.keys.privateKey, clock: ctx.clock });
+  const send = () => fetch(url, { method: 'POST', headers: { ...headers, ...signed }, body });
+  const first = await send();
+  if (first.status !== 201) throw new Error(`the genuine write was answered ${first.status}: ${(await first.text()).slice(0, 200)}`);
+  const again = await send();
+  const text = await again.text();
+  const refused = again.status === 401;
+  ctx.attacks.push({ kind: 'replay', target, refused, status: again.status, detail: text.slice(0, 300) });
+  if (!refused) throw new Error(`a replayed write was answered ${again.status}`);
+  return `replay refused: ${text.slice(0, 200)}`;
+}

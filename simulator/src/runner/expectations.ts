@@ -1,0 +1,155 @@
+import type { z } from 'zod';
+import type { Expectation } from '../scenario/schema.ts';
+import { formatDuration } from '../scenario/duration.ts';
+import type { ExpectationResult } from '../report/report.ts';
+import { codeOfApplication } from './actions.ts';
+import { now, poll, type RunContext } from './context.ts';
+import { RULE_OF_BREAK, type Break } from './application.ts';
+
+type ExpectationData = z.output<typeof Expectation>;
+
+/** Checks one expectation; never throws — a failure says what was expected and what was found. */
+export async function checkExpectation(ctx: RunContext, e: ExpectationData): Promise<ExpectationResult> {
+  const name = e.name ?? describeExpectation(e);
+  try {
+    const r = await evaluate(ctx, e);
+    return { name, at: now(ctx), passed: r.passed, detail: r.detail };
+  } catch (err) {
+    return { name, at: now(ctx), passed: false, detail: `could not check: ${(err as Error).message}` };
+  }
+}
+
+/** A short name for an expectation without one. */
+export function describeExpectation(e: ExpectationData): string {
+  switch (e.that) {
+    case 'lifecycle': return `${e.node} is ${e.is}${e.within ? ` within ${formatDuration(e.within)}` : ''}`;
+    case 'refused': return `${e.node}'s application is refused for ${e.rules.join(', ')}`;
+    case 'resolvable': return `every registered identifier resolves from ${e.from === 'every-node' ? 'every node' : e.from.join(', ')}`;
+    case 'joint-debug': return `${e.node} ${e.passes ? 'passes' : 'fails'} joint debugging${e.failing ? ` (${e.failing.join(', ')})` : ''}`;
+    case 'jobs': return `jobs ${e.state}${e.min !== undefined ? ` ≥ ${e.min}` : ''}${e.max !== undefined ? ` ≤ ${e.max}` : ''}`;
+    case 'nothing-lost': return 'nothing acknowledged is lost or applied twice';
+    case 'timing': return `${e.metric} time${e.bound.p50 !== undefined ? ` p50 ≤ ${formatDuration(e.bound.p50)}` : ''}${e.bound.p99 !== undefined ? ` p99 ≤ ${formatDuration(e.bound.p99)}` : ''}`;
+    case 'share': return `share ${e.of}`;
+  }
+}
+
+type Verdict = { passed: boolean; detail: string };
+
+async function evaluate(ctx: RunContext, e: ExpectationData): Promise<Verdict> {
+  switch (e.that) {
+    case 'lifecycle': {
+      const sim = ctx.net.nodes.get(e.node);
+      if (!sim) return { passed: false, detail: `${e.node} was never started` };
+      const read = async () => {
+        if (!sim.running) return 'not running';
+        const r = await sim.anon().node();
+        return r.ok ? r.value.lifecycle : `unreachable (${r.error.message})`;
+      };
+      const got = await poll(ctx, read, { withinMs: e.within ?? 0, ok: (v) => v === e.is });
+      return { passed: got === e.is, detail: got === e.is ? `${e.node} is ${got}` : `expected ${e.is}, found ${got}` };
+    }
+    case 'refused': return refused(ctx, e);
+    case 'resolvable': return resolvable(ctx, e);
+    case 'joint-debug': {
+      const parent = e.node.slice(0, e.node.lastIndexOf('.'));
+      const at = ctx.net.nodes.get(parent);
+      if (!at?.running) return { passed: false, detail: `the parent ${parent} is not running` };
+      const r = await at.anon().jointDebugResults();
+      if (!r.ok) return { passed: false, detail: `cannot read results at ${parent}: ${r.error.message}` };
+      const latest = r.value.items.filter((x) => x.target === e.node && x.by === parent).at(-1);
+      if (!latest) return { passed: false, detail: `${parent} holds no joint-debugging result for ${e.node}` };
+      const failing = latest.checks.filter((c) => !c.passed).map((c) => c.id);
+      const evidence = latest.checks.filter((c) => !c.passed).map((c) => `${c.id}: ${JSON.stringify(c.evidence ?? '')}`.slice(0, 300)).join('; ');
+      const okPass = latest.passed === e.passes;
+      const okList = !e.failing || e.failing.every((id) => failing.includes(id));
+      return { passed: okPass && okList, detail: `list ${latest.listVersion}: ${latest.passed ? 'passed' : `failed ${failing.join(', ')}${evidence ? ` — ${evidence}` : ''}`}` };
+    }
+    case 'nothing-lost': return nothingLost(ctx);
+    case 'timing': {
+      const values = e.metric === 'resolve' ? ctx.resolveMs : e.metric === 'failover' ? failoverDurations(ctx) : [];
+      if (values.length === 0) return { passed: false, detail: `no ${e.metric} measurements were taken` };
+      const sorted = [...values].sort((a, b) => a - b);
+      const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+      const problems: string[] = [];
+      if (e.bound.p50 !== undefined && q(0.5) > e.bound.p50) problems.push(`p50 ${q(0.5).toFixed(1)} ms > ${e.bound.p50} ms`);
+      if (e.bound.p99 !== undefined && q(0.99) > e.bound.p99) problems.push(`p99 ${q(0.99).toFixed(1)} ms > ${e.bound.p99} ms`);
+      if (e.bound.max !== undefined && sorted.at(-1)! > e.bound.max) problems.push(`max ${sorted.at(-1)!.toFixed(1)} ms > ${e.bound.max} ms`);
+      return { passed: problems.length === 0, detail: problems.length ? problems.join('; ') : `n=${values.length} p50 ${q(0.5).toFixed(1)} ms p99 ${q(0.99).toFixed(1)} ms` };
+    }
+    case 'jobs':
+    case 'share':
+      return { passed: false, detail: `"${e.that}" expectations need job scheduling, which this build of the simulator does not run yet` };
+  }
+}
+
+async function refused(ctx: RunContext, e: Extract<ExpectationData, { that: 'refused' }>): Promise<Verdict> {
+  const keys = ctx.applicants.get(e.node) ?? [];
+  const parentCode = e.node.slice(0, e.node.lastIndexOf('.'));
+  const parent = ctx.net.nodes.get(parentCode);
+  if (!parent?.running) return { passed: false, detail: `the parent ${parentCode} is not running` };
+  const wanted = e.rules.map((r) => RULE_OF_BREAK[r as Break] ?? r);
+  const read = async () => {
+    const r = await parent.self().applications();
+    if (!r.ok) return { found: null as null | { status: string; rules: string[]; reasons: string }, error: r.error.message };
+    const mine = r.value.items.filter((a) => codeOfApplication(a.application) === e.node && a.status === 'rejected');
+    const hit = mine.find((a) => wanted.every((w) => a.reasons.some((x) => x.rule === w))) ?? mine.at(-1);
+    return { found: hit ? { status: hit.status, rules: hit.reasons.map((x) => x.rule), reasons: hit.reasons.map((x) => `${x.rule}: ${x.message}`).join('; ') } : null, error: '' };
+  };
+  const got = await poll(ctx, read, { withinMs: 10_000 * ctx.clock.speed, ok: (v) => v.found !== null && wanted.every((w) => v.found!.rules.includes(w)) });
+  if (!got.found) return { passed: false, detail: got.error || `no rejected application of ${e.node} at ${parentCode} (applicants started: ${keys.join(', ') || 'none'})` };
+  const passed = wanted.every((w) => got.found!.rules.includes(w));
+  return { passed, detail: `refused with reasons — ${got.found.reasons}` };
+}
+
+async function resolvable(ctx: RunContext, e: Extract<ExpectationData, { that: 'resolvable' }>): Promise<Verdict> {
+  const from = e.from === 'every-node' ? [...ctx.net.nodes.entries()].filter(([k, n]) => !k.includes('#') && n.running).map(([k]) => k) : e.from;
+  if (ctx.registered.length === 0) return { passed: false, detail: 'no identifiers were registered' };
+  const misses: string[] = [];
+  let checked = 0;
+  for (const code of from) {
+    const sim = ctx.net.nodes.get(code);
+    if (!sim?.running) {
+      misses.push(`${code} is not running`);
+      continue;
+    }
+    const client = sim.anon();
+    for (const reg of ctx.registered) {
+      const t0 = performance.now();
+      const r = await client.resolve(reg.id);
+      ctx.resolveMs.push(performance.now() - t0);
+      checked++;
+      if (!r.ok) misses.push(`${reg.id} from ${code}: ${r.status} ${r.error.message}`);
+      else if (r.value.record.id !== reg.id) misses.push(`${reg.id} from ${code}: answered ${r.value.record.id}`);
+    }
+  }
+  return { passed: misses.length === 0, detail: misses.length ? `${misses.length} of ${checked} failed: ${misses.slice(0, 3).join('; ')}` : `${checked} resolutions from ${from.length} nodes` };
+}
+
+async function nothingLost(ctx: RunContext): Promise<Verdict> {
+  // Every acknowledged registration must be held exactly once by its owner; copies upward are checked by resolvable.
+  const counts = new Map<string, number>();
+  const owners = [...new Set(ctx.registered.map((r) => r.node))];
+  for (const code of owners) {
+    const sim = ctx.net.nodes.get(code);
+    if (!sim?.running) return { passed: false, detail: `${code} is not running, so its records cannot be counted` };
+    let cursor: string | undefined;
+    do {
+      const page = await sim.anon().list({ prefix: code, cursor, limit: 1000 });
+      if (!page.ok) return { passed: false, detail: `cannot list ${code}: ${page.error.message}` };
+      for (const rec of page.value.items) {
+        const op = (rec.values[0]?.data as { op?: unknown } | undefined)?.op;
+        if (typeof op === 'string') counts.set(op, (counts.get(op) ?? 0) + 1);
+      }
+      cursor = page.value.next ?? undefined;
+    } while (cursor);
+  }
+  const report = ctx.checker.verify({ observations: [...counts].map(([key, count]) => ({ key, count })) });
+  return {
+    passed: report.passed,
+    detail: `${report.acknowledged} acknowledged, ${report.lost.length} lost, ${report.duplicated.length} duplicated${report.lost.length ? ` (lost e.g. ${report.lost[0]})` : ''}`,
+  };
+}
+
+function failoverDurations(ctx: RunContext): number[] {
+  return ctx.checker.durations();
+}

@@ -1,0 +1,163 @@
+import path from 'node:path';
+import type { Faker } from '@faker-js/faker';
+import type { VirtualClock, SimClock } from '../clock/virtual-clock.ts';
+import { startLinkProxy, type LinkProxy, type LinkFaults } from '../faults/link-proxy.ts';
+import type { PlannedNode, TopologyPlan } from '../topology/expand.ts';
+import { makeApplication, type Break } from './application.ts';
+import { startSimNode, type SimNode } from './sim-node.ts';
+
+/**
+ * The links of a node to its parent, each through a loopback proxy so that faults can be injected:
+ * `up` carries what the child sends to its parent, `down` what anyone sends to the child (its advertised URL).
+ */
+export interface NodeLinks {
+  readonly up: LinkProxy | null;
+  readonly down: LinkProxy;
+}
+
+/** Options of a simulated network. */
+export interface NetworkOptions {
+  readonly clock: VirtualClock;
+  readonly dir: string;
+  readonly autoReview: boolean;
+  readonly faker: Faker;
+  readonly logLevel?: string;
+}
+
+/** A topology of real node servers on loopback, linked through fault proxies. */
+export interface Network {
+  readonly plan: TopologyPlan;
+  readonly nodes: ReadonlyMap<string, SimNode>;
+  readonly links: ReadonlyMap<string, NodeLinks>;
+  /** Starts a planned node (its parent must be running): it applies to its parent on start. */
+  startNode(code: string, options?: { breaks?: readonly Break[]; as?: string }): Promise<SimNode>;
+  /** Kills a node abruptly (sockets cut, nothing drained); its database stays. */
+  kill(code: string): Promise<void>;
+  /** Restarts a killed node from its database. */
+  restart(code: string): Promise<void>;
+  /** Sets faults on the link between `child` and its parent (both directions of connection). */
+  setLinkFaults(child: string, faults: Partial<LinkFaults>): void;
+  /** Removes every fault of the link. */
+  healLink(child: string): void;
+  /** Shifts a node's clock (a clock-skew fault); 0 removes the skew. */
+  skew(code: string, ms: number): void;
+  /** The URL others use to reach `code`. */
+  urlOf(code: string): string;
+  close(): Promise<void>;
+}
+
+/** Starts the national node and returns the network, ready to start the other nodes. */
+export async function startNetwork(plan: TopologyPlan, options: NetworkOptions): Promise<Network> {
+  const nodes = new Map<string, SimNode>();
+  const links = new Map<string, NodeLinks>();
+  const skews = new Map<string, number>();
+  const clockOf = (code: string): SimClock => ({
+    now: () => options.clock.now() + (skews.get(code) ?? 0),
+    after: options.clock.after,
+    sleep: options.clock.sleep,
+  });
+  const planned = new Map<string, PlannedNode>(plan.nodes.map((n) => [n.code, n]));
+  const extra = new Map<string, number>();
+
+  const launch = async (node: PlannedNode, o: { breaks: readonly Break[]; key: string }): Promise<SimNode> => {
+    const down = await startLinkProxy({ target: { host: '127.0.0.1', port: 1 } });
+    let up: LinkProxy | null = null;
+    if (node.parent) {
+      const parent = nodes.get(node.parent);
+      if (!parent?.running) throw new Error(`cannot start ${node.code}: its parent ${node.parent} is not running`);
+      up = await startLinkProxy({ target: { host: '127.0.0.1', port: parent.port } });
+    }
+    const sim = await startSimNode({
+      code: node.code,
+      role: node.role,
+      name: node.name,
+      dataDir: path.join(options.dir, o.key.replaceAll('.', '_')),
+      parentUrl: up?.url,
+      publicUrl: down.url,
+      application: node.role === 'national' ? undefined : makeApplication(node, { faker: options.faker, breaks: o.breaks, now: options.clock.now() }),
+      autoReview: options.autoReview,
+      logLevel: options.logLevel ?? 'info',
+    }, clockOf(node.code));
+    down.retarget(sim.port);
+    nodes.set(o.key, sim);
+    links.set(o.key, { up, down });
+    return sim;
+  };
+
+  const national = planned.get('CPN');
+  if (!national) throw new Error('the plan has no national node');
+  await launch(national, { breaks: [], key: 'CPN' });
+
+  const linksOf = (code: string): NodeLinks => {
+    const l = links.get(code);
+    if (!l) throw new Error(`no node ${code} in the network`);
+    return l;
+  };
+  const simOf = (code: string): SimNode => {
+    const n = nodes.get(code);
+    if (!n) throw new Error(`no node ${code} in the network`);
+    return n;
+  };
+
+  return {
+    plan,
+    nodes,
+    links,
+    async startNode(code, o = {}) {
+      const node = planned.get(code) ?? adHoc(code);
+      // A second applicant for a code already taken (a rule-breaking duplicate) runs beside the first.
+      let key = o.as ?? code;
+      if (nodes.has(key)) {
+        const n = (extra.get(code) ?? 0) + 1;
+        extra.set(code, n);
+        key = `${code}#${n}`;
+      }
+      return launch(node, { breaks: o.breaks ?? [], key });
+    },
+    async kill(code) {
+      await simOf(code).stop({ abrupt: true });
+    },
+    async restart(code) {
+      const sim = simOf(code);
+      await sim.start();
+      linksOf(code).down.retarget(sim.port);
+      // Children's up-links point at this node's own port, which may have changed.
+      for (const [child, l] of links) if (parentOf(child) === code) l.up?.retarget(sim.port);
+    },
+    setLinkFaults(child, faults) {
+      const l = linksOf(child);
+      l.up?.set(faults);
+      l.down.set(faults.partition === 'up' ? { ...faults, partition: 'down' } : faults.partition === 'down' ? { ...faults, partition: 'up' } : faults);
+    },
+    healLink(child) {
+      const l = linksOf(child);
+      l.up?.heal();
+      l.down.heal();
+    },
+    skew(code, ms) {
+      skews.set(code, ms);
+    },
+    urlOf: (code) => linksOf(code).down.url,
+    async close() {
+      const order = [...nodes.keys()].sort((a, b) => b.split('.').length - a.split('.').length);
+      for (const code of order) await nodes.get(code)!.stop().catch(() => undefined);
+      for (const l of links.values()) {
+        await l.up?.close();
+        await l.down.close();
+      }
+    },
+  };
+}
+
+function parentOf(key: string): string | null {
+  const code = key.split('#')[0]!;
+  const dot = code.lastIndexOf('.');
+  return dot < 0 ? null : code.slice(0, dot);
+}
+
+/** A node that is not in the planned topology (e.g. a rule-breaking applicant from another province). */
+function adHoc(code: string): PlannedNode {
+  const parts = code.split('.');
+  const role = parts.length === 2 ? 'regional' : 'industry';
+  return { code, role, name: `${code} 申报节点`, parent: parts.slice(0, -1).join('.'), province: parts[1] ?? null, industry: parts[2] ?? null };
+}

@@ -1,0 +1,117 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createChecker } from '../checker/checker.ts';
+import { createVirtualClock } from '../clock/virtual-clock.ts';
+import type { ExpectationResult, RunReport, StepResult } from '../report/report.ts';
+import type { ScenarioData } from '../scenario/schema.ts';
+import { expandTopology } from '../topology/expand.ts';
+import { seededFaker } from '../topology/fake-org.ts';
+import { describeAction, runAction } from './actions.ts';
+import { now, type RunContext } from './context.ts';
+import { checkExpectation, describeExpectation } from './expectations.ts';
+import { startNetwork } from './network.ts';
+import { attachRecording, type RecordingSink } from './recording.ts';
+
+/** What the runner tells its caller as it goes (for a live step list). */
+export type Progress =
+  | { kind: 'started'; scenario: string; nodes: number; steps: number }
+  | { kind: 'step'; index: number; total: number; at: number; label: string }
+  | { kind: 'action'; result: StepResult }
+  | { kind: 'expectation'; result: ExpectationResult }
+  | { kind: 'finished'; report: RunReport };
+
+/** Options of a run. */
+export interface RunOptions {
+  readonly seed?: number;
+  /** Virtual time runs this many times faster than real time (default 10). */
+  readonly speed?: number;
+  /** Where node databases go; a temporary folder (removed afterwards) by default. */
+  readonly dir?: string;
+  readonly onProgress?: (p: Progress) => void;
+  /** Receives the recording's JSON lines. */
+  readonly record?: RecordingSink;
+  readonly logLevel?: string;
+}
+
+/**
+ * Runs a scenario end to end: starts the national node and the topology as real node servers on loopback behind
+ * fault proxies, executes the timed steps on the virtual clock, checks every expectation, and reports.
+ */
+export async function runScenario(scenario: ScenarioData, options: RunOptions = {}): Promise<RunReport> {
+  const seed = options.seed ?? scenario.seed;
+  const speed = options.speed ?? 10;
+  const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), `cpnet-sim-${scenario.name}-`));
+  const startedWall = Date.now();
+  const clock = createVirtualClock({ start: startedWall, speed });
+  const faker = seededFaker(seed);
+  const plan = expandTopology(scenario.topology, seed);
+  const net = await startNetwork(plan, { clock, dir, autoReview: scenario.topology.review === 'auto', faker, logLevel: options.logLevel });
+  const ctx: RunContext = { scenario, net, clock, faker, checker: createChecker(), registered: [], resolveMs: [], faults: new Map(), applicants: new Map(), attacks: [] };
+  const recording = options.record ? await attachRecording(ctx, { sink: options.record, seed }) : null;
+  const steps: StepResult[] = [];
+  const expectations: ExpectationResult[] = [];
+  const ordered = scenario.steps.map((s, i) => ({ s, i })).sort((a, b) => a.s.at - b.s.at || a.i - b.i).map((x) => x.s);
+  options.onProgress?.({ kind: 'started', scenario: scenario.name, nodes: plan.nodes.length, steps: ordered.length });
+  try {
+    await startUnappliedNodes(ctx);
+    for (const [index, step] of ordered.entries()) {
+      const wait = step.at - now(ctx);
+      if (wait > 0) await clock.sleep(wait);
+      recording?.tick();
+      const label = 'do' in step ? describeAction(step) : describeExpectation(step);
+      options.onProgress?.({ kind: 'step', index, total: ordered.length, at: now(ctx), label });
+      if ('do' in step) {
+        if (step.do === 'wait') await clock.sleep(step.for);
+        const result = await runAction(ctx, step);
+        steps.push(result);
+        options.onProgress?.({ kind: 'action', result });
+      } else {
+        const result = await checkExpectation(ctx, step);
+        expectations.push(result);
+        options.onProgress?.({ kind: 'expectation', result });
+      }
+    }
+    const end = scenario.until ?? 0;
+    if (end > now(ctx)) await clock.sleep(end - now(ctx));
+  } finally {
+    recording?.close();
+    await net.close();
+    if (!options.dir) rmSync(dir, { recursive: true, force: true });
+  }
+  const resolve = [...ctx.resolveMs].sort((a, b) => a - b);
+  const q = (xs: number[], p: number) => (xs.length ? xs[Math.min(xs.length - 1, Math.floor(p * xs.length))]! : -1);
+  const failover = ctx.checker.durations().sort((a, b) => a - b);
+  const report: RunReport = {
+    scenario: scenario.name,
+    seed,
+    passed: expectations.every((e) => e.passed) && steps.every((s) => s.ok),
+    startedAt: new Date(startedWall).toISOString(),
+    wallMs: Date.now() - startedWall,
+    virtualMs: Math.round(now(ctx)),
+    expectations,
+    steps,
+    metrics: {
+      nodes: plan.nodes.length,
+      identifiers_acknowledged: ctx.checker.acknowledged,
+      resolve_p50_ms: q(resolve, 0.5),
+      resolve_p99_ms: q(resolve, 0.99),
+      failover_episodes: failover.length,
+      failover_p50_ms: q(failover, 0.5),
+      failover_p99_ms: q(failover, 0.99),
+      attacks_refused: ctx.attacks.filter((a) => a.refused).length,
+      attacks_accepted: ctx.attacks.filter((a) => !a.refused).length,
+    },
+  };
+  options.onProgress?.({ kind: 'finished', report });
+  return report;
+}
+
+/** Nodes of the topology that no `apply` step starts are started (and apply) at once, parents first. */
+async function startUnappliedNodes(ctx: RunContext): Promise<void> {
+  const applied = new Set(ctx.scenario.steps.filter((s) => 'do' in s && s.do === 'apply').map((s) => (s as { node: string }).node));
+  const waiting = ctx.net.plan.nodes.filter((n) => n.role !== 'national' && !applied.has(n.code));
+  for (const role of ['regional', 'industry'] as const) {
+    await Promise.all(waiting.filter((n) => n.role === role && (!n.parent || ctx.net.nodes.get(n.parent)?.running)).map((n) => ctx.net.startNode(n.code)));
+  }
+}
