@@ -29,7 +29,7 @@ describe('onboarding national → regional → industry', () => {
     const info = await industry.anon.node();
     expect(info.ok && info.value).toMatchObject({ code: 'CPN.51.C151', lifecycle: 'online', parent: 'CPN.51' });
     expect(info.ok && info.value.certificate).toContain('BEGIN CERTIFICATE');
-    const apps = await national.anon.applications();
+    const apps = await national.self.applications();
     const forwarded = apps.ok ? apps.value.items.find((a) => (a.ext as { applicant?: string }).applicant === 'CPN.51.C151') : undefined;
     expect(forwarded?.status).toBe('approved');
     expect(forwarded?.reviews.map((r) => r.review.decision)).toEqual(['recommend', 'approve']);
@@ -88,7 +88,7 @@ describe('rules', () => {
     const dir = tempDir();
     const second = await startTestNode({ role: 'regional', code: 'CPN.44', parentUrl: national.url, dataDir: dir, applicationFile: applicationFile(dir, { region: '44', builder: { name: '小公司', creditCode: '91440300MA5FAAAA39', registeredCapitalWanYuan: 100, fundingCapacityDeclared: true }, operator: { name: '运营', creditCode: '91510100MA6CYYYY26', telecomLicence: null } }) });
     await eventually(async () => (await lifecycleOf(second)) === 'rejected');
-    const apps = await national.anon.applications();
+    const apps = await national.self.applications();
     const app = apps.ok ? apps.value.items.find((a) => (a.ext as { applicant?: string }).applicant === 'CPN.44') : undefined;
     expect(app?.status).toBe('rejected');
     expect(app?.reasons.map((r) => r.rule).sort()).toEqual(['capital', 'telecom-licence']);

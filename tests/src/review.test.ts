@@ -15,7 +15,7 @@ async function reviewer(n: TestNode, id: string): Promise<NodeClient> {
 }
 
 async function applicationOf(n: TestNode, applicant: string) {
-  const apps = await n.anon.applications();
+  const apps = await n.self.applications();
   return apps.ok ? apps.value.items.find((a) => (a.ext as { applicant?: string }).applicant === applicant) : undefined;
 }
 

@@ -1,32 +1,38 @@
 import { createAuditLog, type AuditEntry, type AuditLog, type SignedTreeHead } from '@cpnet/security';
 import { formatTime } from '@cpnet/protocol';
-import type { PrismaClient } from './generated/prisma/client.ts';
 import type { NodeDeps } from './deps.ts';
 import type { NodeIdentity } from './identity.ts';
+import type { SqlStore } from './store/sql.ts';
 
 /** The node's audit log: a Merkle tree in memory, every entry also in SQLite (rebuilt at start). */
 export interface AuditTrail {
+  /** Appends an entry in its own commit. */
   record(entry: Omit<AuditEntry, 'time'>): Promise<void>;
+  /**
+   * Appends an entry inside the caller's open transaction on `ctx.sql` (so the write and its audit entry commit
+   * together); call it last in the transaction. The tree is updated only when the row is written.
+   */
+  recordInTransaction(entry: Omit<AuditEntry, 'time'>): void;
   head(): SignedTreeHead;
   readonly log: AuditLog;
 }
 
 /** Opens the audit trail, replaying stored entries into the tree. */
-export async function openAuditTrail(prisma: PrismaClient, ctx: { deps: NodeDeps; identity: NodeIdentity; code: string }): Promise<AuditTrail> {
+export function openAuditTrail(sql: SqlStore, ctx: { deps: NodeDeps; identity: NodeIdentity; code: string }): AuditTrail {
   const log = createAuditLog();
-  for (const row of await prisma.auditRecord.findMany({ orderBy: { seq: 'asc' } })) log.append(JSON.parse(row.entry) as AuditEntry);
-  let chain = Promise.resolve();
+  for (const row of sql.stmt('SELECT "entry" FROM "AuditRecord" ORDER BY "seq"').iterate() as Iterable<{ entry: string }>) {
+    log.append(JSON.parse(row.entry) as AuditEntry);
+  }
+  // Rows and tree change in one synchronous step, so the table order is always the tree order.
+  const append = (partial: Omit<AuditEntry, 'time'>) => {
+    const entry: AuditEntry = { ...partial, time: formatTime(ctx.deps.clock.now()) };
+    sql.stmt('INSERT INTO "AuditRecord" ("entry") VALUES (?)').run(JSON.stringify(entry));
+    log.append(entry);
+  };
   return {
     log,
-    record(partial) {
-      const entry: AuditEntry = { ...partial, time: formatTime(ctx.deps.clock.now()) };
-      // Serialise appends so the table order is the tree order.
-      chain = chain.then(async () => {
-        log.append(entry);
-        await prisma.auditRecord.create({ data: { entry: JSON.stringify(entry) } });
-      });
-      return chain;
-    },
+    record: (partial) => sql.write(() => append(partial)),
+    recordInTransaction: append,
     head: () => log.signTreeHead({ logId: ctx.code, privateKey: ctx.identity.keys.privateKey, clock: ctx.deps.clock }),
   };
 }

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { BODY_LIMIT_BYTES, NodeRole, Prefix, Time } from '@cpnet/protocol';
 import { prefixLevel } from '@cpnet/identifier';
+import { AggregationConfig, RetentionConfig } from './aggregation/config.ts';
+import { SchedulingConfig } from './scheduling/config.ts';
 
 /** The configuration of a node, from flags, environment and a config file; validated at start. */
 export const NodeConfig = z.strictObject({
@@ -14,6 +16,7 @@ export const NodeConfig = z.strictObject({
   publicUrl: z.url({ protocol: /^https?$/ }).optional().describe('the endpoint this node advertises (default http://host:port)'),
   trustAnchor: z.string().min(1).optional().describe('path of the national root certificate (PEM)'),
   applicationFile: z.string().min(1).optional().describe('JSON file with the application (申报) data'),
+  passphraseFile: z.string().min(1).optional().describe('file holding the passphrase of the private key at rest (CPNET_KEY_PASSPHRASE wins)'),
   autoReview: z.boolean().default(false).describe('decide applications by the rules alone (simulations)'),
   applicationDeadline: Time.optional().describe('applications received after this are refused (逾期不再受理)'),
   bodyLimitBytes: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(BODY_LIMIT_BYTES),
@@ -25,6 +28,9 @@ export const NodeConfig = z.strictObject({
   pollMs: z.number().int().min(10).default(1000).describe('how often an applicant asks its parent about its application'),
   linkTimeoutMs: z.number().int().min(50).default(3000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  aggregation: AggregationConfig.prefault({}).describe('cluster health timeouts, summary damping and intervals'),
+  scheduling: SchedulingConfig.prefault({}).describe('failover, failback, quotas and the placement protocol timings'),
+  retention: RetentionConfig.prefault({}).describe('event log retention (at least 180 days)'),
 }).superRefine((c, ctx) => {
   const level = prefixLevel(c.code);
   if (level !== c.role) ctx.addIssue({ code: 'custom', path: ['code'], message: `${c.code} is a ${level} prefix, but role is ${c.role}` });

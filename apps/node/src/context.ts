@@ -1,4 +1,5 @@
-import type { Policy, NonceStore } from '@cpnet/security';
+import type { Policy, NonceStore, Principal } from '@cpnet/security';
+import type { MemberOrder } from './aggregation/emergency.ts';
 import type { SerialAllocator } from '@cpnet/identifier';
 import type { NodeClient } from '@cpnet/client';
 import type { z } from 'zod';
@@ -13,6 +14,7 @@ import type { EventBus } from './events.ts';
 import type { NodeMetrics } from './metrics.ts';
 import type { AnswerCache } from './identifiers/cache.ts';
 import type { Outbox } from './links/outbox.ts';
+import type { SqlStore } from './store/sql.ts';
 
 /** A node's lifecycle status. */
 export type Lifecycle = z.output<typeof NodeLifecycle>;
@@ -31,6 +33,8 @@ export interface NodeContext {
   readonly config: NodeConfig;
   readonly deps: NodeDeps;
   readonly prisma: PrismaClient;
+  /** A synchronous connection to the same database for the hot paths (resolution, registration, nonces, audit). */
+  readonly sql: SqlStore;
   readonly settings: Settings;
   readonly identity: NodeIdentity;
   readonly audit: AuditTrail;
@@ -50,4 +54,6 @@ export interface NodeContext {
   setLifecycle(lifecycle: Lifecycle, reason?: string): Promise<void>;
   /** The endpoint this node advertises. */
   endpoint(): string;
+  /** Emergency orders on providers and clusters (set by resource aggregation); node targets are handled by governance. */
+  memberOrders?: (input: { order: MemberOrder; principal: Principal; requestId: string }) => Promise<{ target: string; lifecycle: string }>;
 }

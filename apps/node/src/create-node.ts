@@ -1,7 +1,6 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import path from 'node:path';
-import express, { type Express } from 'express';
-import helmet from 'helmet';
+import express, { type Express, type Router } from 'express';
 import { Server } from 'socket.io';
 import { createSerialAllocator } from '@cpnet/identifier';
 import { createClient, type NodeClient } from '@cpnet/client';
@@ -20,6 +19,8 @@ import { createMetrics } from './metrics.ts';
 import { createAnswerCache } from './identifiers/cache.ts';
 import { createOutbox, type Outbox } from './links/outbox.ts';
 import { errorHandler, notFound } from './http/http-error.ts';
+import { securityHeaders } from './http/security-headers.ts';
+import { fastResolve } from './http/fast-resolve.ts';
 import { metaRoutes } from './routes/meta.ts';
 import { identifierRoutes } from './routes/identifiers.ts';
 import { onboardingRoutes } from './routes/onboarding.ts';
@@ -27,6 +28,9 @@ import { governanceRoutes } from './routes/governance.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { attachMonitor } from './monitor.ts';
 import { startApplicant } from './onboarding/applicant.ts';
+import { createResourceServices, type ResourceServices } from './aggregation/resources.ts';
+import { createSchedulingServices, type SchedulingServices } from './scheduling/node-services.ts';
+import { buildSnapshot } from './monitoring/snapshot.ts';
 
 /** A built node: the Express app, the HTTP server with socket.io, and its context. It does not listen until asked. */
 export interface CpnNode {
@@ -34,6 +38,10 @@ export interface CpnNode {
   readonly server: HttpServer;
   readonly io: Server;
   readonly context: NodeContext;
+  /** Resource aggregation, the /gateway hub and monitoring (providers, clusters, summaries, market, events). */
+  readonly resources: ResourceServices;
+  /** Scheduling: selections, jobs, dispatch, failover, metering. */
+  readonly scheduling: SchedulingServices;
   /** Listens (port 0 picks a free one) and starts the background work (applying, copies); resolves with the URL. */
   listen(): Promise<string>;
   /** Graceful shutdown: stop background work, close sockets and the server, close the database. */
@@ -65,13 +73,13 @@ function initialLifecycle(config: NodeConfig, stored: string | undefined): Lifec
 export async function createNode(input: NodeConfigInput, deps: NodeDeps): Promise<CpnNode> {
   const config = parseConfig(input);
   const db = await openDatabase(path.join(config.dataDir, 'node.db'));
-  const { prisma } = db;
+  const { prisma, sql } = db;
   try {
     const settings = await loadSettings(prisma);
     const identity = await loadIdentity(settings, { config, deps });
     const state: NodeState = { lifecycle: initialLifecycle(config, settings.get('lifecycle')), health: 'healthy', startedAt: deps.clock.now(), url: config.publicUrl ?? null };
     const metrics = createMetrics(config.code);
-    const events = createEventBus(prisma, { deps, code: config.code });
+    const events = createEventBus(prisma, { deps, code: config.code, sql });
     const clients = new Map<string, NodeClient>();
     const clientFor = (endpoint: string) => {
       let c = clients.get(endpoint);
@@ -82,12 +90,12 @@ export async function createNode(input: NodeConfigInput, deps: NodeDeps): Promis
       return c;
     };
     const accounts = new Map((await prisma.account.findMany()).map((a) => [a.id, { role: a.role, status: a.status as 'active' }]));
-    const outbox: Outbox = createOutbox({ prisma, logger: deps.logger, clientFor, retry: config.retry });
+    const outbox: Outbox = createOutbox({ prisma, logger: deps.logger, clientFor, retry: config.retry, onDelivered: (p, n) => metrics.delivered.inc({ path: p }, n) });
     const context: NodeContext = {
-      config, deps, prisma, settings, identity, state, metrics, events, accounts, outbox,
-      audit: await openAuditTrail(prisma, { deps, identity, code: config.code }),
+      config, deps, prisma, sql, settings, identity, state, metrics, events, accounts, outbox,
+      audit: openAuditTrail(sql, { deps, identity, code: config.code }),
       policy: await createPolicy(),
-      nonceStore: createDbNonceStore(prisma, deps.clock),
+      nonceStore: createDbNonceStore(sql, deps.clock),
       cache: createAnswerCache(config.cacheEntries, deps.clock),
       serials: createSerialAllocator({ clock: deps.clock, after: settings.get('serial.last') ?? null }),
       clientFor,
@@ -101,21 +109,28 @@ export async function createNode(input: NodeConfigInput, deps: NodeDeps): Promis
         events.emit('node.lifecycle', { subject: config.code, data: { from, to: lifecycle, ...(reason ? { reason } : {}) } });
       },
     };
-    return assemble(context, db.close);
+    const resources = await createResourceServices(context);
+    return assemble(context, { closeDb: db.close, resources, scheduling: await createSchedulingServices(context, resources) });
   } catch (e) {
     await db.close();
     throw e;
   }
 }
 
-function buildApp(ctx: NodeContext): Express {
+function buildApp(ctx: NodeContext, extra: Router[]): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.use(helmet({ contentSecurityPolicy: false }));
+  const security = securityHeaders();
+  // Request ids: a random per-node prefix and a counter — unique, and no randomness drawn per request.
+  const idPrefix = b64url(ctx.deps.randomBytes(6));
+  let requestCount = 0;
+  const requestId = () => `${idPrefix}${(++requestCount).toString(36)}`;
+  app.use(fastResolve(ctx, { headers: security.headers, requestId }));
+  app.use(security.middleware);
   app.use((req, res, next) => {
     const started = performance.now();
-    res.locals.requestId = b64url(ctx.deps.randomBytes(9));
+    res.locals.requestId = requestId();
     res.setHeader('x-request-id', res.locals.requestId as string);
     res.on('finish', () => {
       const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
@@ -137,20 +152,26 @@ function buildApp(ctx: NodeContext): Express {
   app.use(onboardingRoutes(ctx));
   app.use(governanceRoutes(ctx));
   app.use(accountRoutes(ctx));
+  for (const router of extra) app.use(router);
   app.use(notFound);
   app.use(errorHandler(ctx.deps.logger));
   return app;
 }
 
-function assemble(ctx: NodeContext, closeDb: () => Promise<void>): CpnNode {
-  const app = buildApp(ctx);
+function assemble(ctx: NodeContext, parts: { closeDb: () => Promise<void>; resources: ResourceServices; scheduling: SchedulingServices }): CpnNode {
+  const { closeDb, resources, scheduling } = parts;
+  let ioRef: Server | null = null;
+  const app = buildApp(ctx, [...resources.routes(() => ioRef), ...scheduling.routes()]);
   const server = createServer(app);
   const io = new Server(server, { serveClient: false, maxHttpBufferSize: ctx.config.bodyLimitBytes });
-  attachMonitor(io, ctx);
+  ioRef = io;
+  attachMonitor(io, ctx, () => buildSnapshot(ctx, { aggregation: resources.aggregation, sources: resources.snapshotSources }));
+  resources.attach(io);
+  scheduling.attach();
   let stopApplicant: (() => void) | null = null;
   let closed = false;
   return {
-    app, server, io, context: ctx,
+    app, server, io, context: ctx, resources, scheduling,
     listen() {
       return new Promise((resolve, reject) => {
         const onError = (e: Error) => reject(e);
@@ -162,8 +183,10 @@ function assemble(ctx: NodeContext, closeDb: () => Promise<void>): CpnNode {
           ctx.state.url = ctx.config.publicUrl ?? `http://${ctx.config.host}:${port}`;
           ctx.deps.logger.info({ url: ctx.state.url, code: ctx.config.code, role: ctx.config.role, lifecycle: ctx.state.lifecycle }, 'node listening');
           ctx.outbox.kick();
+          resources.start();
           if (ctx.config.role !== 'national') stopApplicant = startApplicant(ctx);
-          resolve(ctx.state.url);
+          const url = ctx.state.url;
+          scheduling.start().then(() => resolve(url), reject);
         });
       });
     },
@@ -171,6 +194,8 @@ function assemble(ctx: NodeContext, closeDb: () => Promise<void>): CpnNode {
       if (closed) return;
       closed = true;
       stopApplicant?.();
+      scheduling.stop();
+      await resources.stop();
       ctx.outbox.stop();
       await new Promise<void>((resolve) => {
         io.close(() => resolve());

@@ -14,3 +14,7 @@ export { CHECKS, CHECK_LIST_VERSION } from './onboarding/checks.ts';
 export { openApiDocument } from './openapi.ts';
 /** A node refuses to start when its stored delegation does not match its configured code. */
 export { DelegationMismatch } from './identity.ts';
+/** A node refuses to start when its private key cannot be decrypted (wrong or missing passphrase). */
+export { KeyPassphraseError } from './identity.ts';
+/** Online backup of a node's SQLite database and restore into a data folder (`cpnet node backup|restore`). */
+export { backupNode, restoreNode, BackupError, type BackupResult } from './backup.ts';

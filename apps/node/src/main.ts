@@ -12,7 +12,7 @@ export interface ConfigSources {
 
 const ENV: Record<string, keyof NodeConfigInput> = {
   CPNET_ROLE: 'role', CPNET_CODE: 'code', CPNET_NAME: 'name', CPNET_HOST: 'host', CPNET_PORT: 'port', CPNET_DATA: 'dataDir',
-  CPNET_PARENT: 'parentUrl', CPNET_PUBLIC_URL: 'publicUrl', CPNET_TRUST_ANCHOR: 'trustAnchor', CPNET_APPLICATION: 'applicationFile',
+  CPNET_PARENT: 'parentUrl', CPNET_PUBLIC_URL: 'publicUrl', CPNET_TRUST_ANCHOR: 'trustAnchor', CPNET_APPLICATION: 'applicationFile', CPNET_PASSPHRASE_FILE: 'passphraseFile',
   CPNET_AUTO_REVIEW: 'autoReview', CPNET_DEADLINE: 'applicationDeadline', CPNET_BODY_LIMIT: 'bodyLimitBytes', CPNET_LOG_LEVEL: 'logLevel',
 };
 

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The node's Prometheus metrics, in a registry of its own (many nodes share a process in the simulator). */
 export interface NodeMetrics {
@@ -7,6 +7,20 @@ export interface NodeMetrics {
   readonly duration: Histogram<'method' | 'route'>;
   readonly resolutions: Counter<'source'>;
   readonly registrations: Counter;
+  /** Signed requests refused for a missing or bad signature (401), by reason code. */
+  readonly signatureFailures: Counter<'code'>;
+  /** Signed requests refused because their nonce was already seen. */
+  readonly replaysRefused: Counter;
+  /** Cluster report entries applied from gateways. */
+  readonly reports: Counter;
+  /** Deliveries waiting in the outbox (set when scraped). */
+  readonly outboxDepth: Gauge;
+  /** Clusters per health (set when scraped). */
+  readonly clusterHealth: Gauge<'health'>;
+  /** Outbox deliveries completed. */
+  readonly delivered: Counter<'path'>;
+  /** Where scrape-time gauges read their values; set by the parts that own them. */
+  readonly probes: { outboxDepth?: () => Promise<number>; clusterHealth?: () => Record<string, number> };
 }
 
 /** Creates a fresh registry and the node's metrics, labelled with the node code. */
@@ -14,11 +28,25 @@ export function createMetrics(code: string): NodeMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ node: code });
   collectDefaultMetrics({ register: registry });
+  const probes: NodeMetrics['probes'] = {};
   return {
+    probes,
     registry,
     requests: new Counter({ name: 'cpn_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] }),
     duration: new Histogram({ name: 'cpn_http_request_duration_seconds', help: 'HTTP request duration', labelNames: ['method', 'route'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1], registers: [registry] }),
     resolutions: new Counter({ name: 'cpn_resolutions_total', help: 'identifier resolutions by source (local, cache, down, up, copy)', labelNames: ['source'], registers: [registry] }),
     registrations: new Counter({ name: 'cpn_registrations_total', help: 'identifiers registered at this node', registers: [registry] }),
+    signatureFailures: new Counter({ name: 'cpn_signature_failures_total', help: 'requests refused for a missing or bad signature or token', labelNames: ['code'], registers: [registry] }),
+    replaysRefused: new Counter({ name: 'cpn_replays_refused_total', help: 'signed requests refused because the nonce was already seen', registers: [registry] }),
+    reports: new Counter({ name: 'cpn_cluster_reports_total', help: 'cluster report entries applied from gateways', registers: [registry] }),
+    outboxDepth: new Gauge({
+      name: 'cpn_outbox_depth', help: 'deliveries waiting in the outbox', registers: [registry],
+      async collect() { if (probes.outboxDepth) this.set(await probes.outboxDepth()); },
+    }),
+    clusterHealth: new Gauge({
+      name: 'cpn_clusters', help: 'clusters by health', labelNames: ['health'], registers: [registry],
+      collect() { for (const [health, n] of Object.entries(probes.clusterHealth?.() ?? {})) this.set({ health }, n); },
+    }),
+    delivered: new Counter({ name: 'cpn_outbox_delivered_total', help: 'outbox deliveries completed, by path', labelNames: ['path'], registers: [registry] }),
   };
 }

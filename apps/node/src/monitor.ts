@@ -1,6 +1,8 @@
 import type { Server } from 'socket.io';
 import { NAMESPACES, PROTOCOL_VERSION, SOCKET_EVENTS } from '@cpnet/protocol';
-import { verifyApiToken, verifyHandshakeToken } from '@cpnet/security';
+import { verifyApiToken, verifyHandshakeToken, type PersonRole } from '@cpnet/security';
+import type { z } from 'zod';
+import type { TopologySnapshot } from '@cpnet/protocol';
 import type { NodeContext } from './context.ts';
 import { knownSigner } from './http/principal.ts';
 import { nodeInfo } from './routes/meta.ts';
@@ -20,7 +22,11 @@ async function admit(ctx: NodeContext, token: string): Promise<string | null> {
   if (iss === ctx.config.code) {
     // A person's API token issued by this node (a viewer, an operator) also opens the stream.
     const person = await verifyApiToken(token, { publicKey: ctx.identity.keys.publicKey, issuer: ctx.config.code, clock: ctx.deps.clock, accountStatus: (s) => ctx.accounts.get(s)?.status ?? null });
-    if (person.ok) return null;
+    if (person.ok) {
+      // Only people the policy lets read the node's metrics (viewers, operators) may watch the stream.
+      const d = ctx.policy.decide({ principal: { kind: 'person', id: person.value.sub, prefix: ctx.config.code, status: 'active', role: person.value.role as PersonRole }, action: 'read', resource: { type: 'metrics', prefix: ctx.config.code } });
+      return d.allowed ? null : `FORBIDDEN: ${person.value.sub} (${person.value.role}) may not watch ${ctx.config.code}: ${d.reason}`;
+    }
   }
   const signer = await knownSigner(ctx, iss);
   if (!signer) return `unknown issuer ${iss}`;
@@ -29,8 +35,11 @@ async function admit(ctx: NodeContext, token: string): Promise<string | null> {
   return v.ok ? null : v.error;
 }
 
-/** The /monitor namespace: admitted by a handshake token (a node's) or an API token (a person's); sends a snapshot then live events. */
-export function attachMonitor(io: Server, ctx: NodeContext): void {
+/**
+ * The /monitor namespace: admitted by a handshake token (a node's) or an API token of a person the policy lets read
+ * metrics; sends a TopologySnapshot (with `protocol`) then live events.
+ */
+export function attachMonitor(io: Server, ctx: NodeContext, snapshot?: () => Promise<z.output<typeof TopologySnapshot>>): void {
   const ns = io.of(NAMESPACES.monitor);
   ns.use((socket, next) => {
     const token = (socket.handshake.auth as { token?: unknown }).token;
@@ -38,7 +47,15 @@ export function attachMonitor(io: Server, ctx: NodeContext): void {
     admit(ctx, token).then((problem) => next(problem ? new Error(`UNAUTHENTICATED: ${problem}`) : undefined), (e: Error) => next(new Error(`UNAUTHENTICATED: ${e.message}`)));
   });
   ns.on('connection', (socket) => {
-    socket.emit(SOCKET_EVENTS.snapshot, { protocol: PROTOCOL_VERSION, node: nodeInfo(ctx) });
+    if (!snapshot) {
+      socket.emit(SOCKET_EVENTS.snapshot, { protocol: PROTOCOL_VERSION, node: nodeInfo(ctx) });
+      return;
+    }
+    // The TopologySnapshot with the protocol version beside it, as on every socket event.
+    snapshot().then((s) => socket.emit(SOCKET_EVENTS.snapshot, { ...s, protocol: PROTOCOL_VERSION }), (e: unknown) => {
+      ctx.deps.logger.warn({ err: e }, 'snapshot failed');
+      socket.emit(SOCKET_EVENTS.snapshot, { protocol: PROTOCOL_VERSION, node: nodeInfo(ctx) });
+    });
   });
   ctx.events.attach(io);
 }

@@ -1,4 +1,4 @@
-import { jsonSchemas, PROTOCOL_VERSION, ROUTES } from '@cpnet/protocol';
+import { jsonSchemas, PROTOCOL_VERSION, ROUTES, SCHEDULING_ROUTES } from '@cpnet/protocol';
 
 type Op = { summary: string; body?: string; response?: string; signed?: boolean };
 
@@ -35,6 +35,16 @@ const OPS: Record<string, Record<string, Op>> = {
   [ROUTES.tokens]: { post: { summary: 'Exchange a password for an API token', body: 'TokenRequest' } },
   [ROUTES.events]: { get: { summary: 'The event log (paged)' } },
   '/cpn/v1/audit/head': { get: { summary: 'The signed tree head of the audit log' } },
+  [ROUTES.selections]: { post: { summary: 'Compute selection (算力选择), dry run: ranked candidates and every exclusion, across the hierarchy when needed', body: 'SelectionRequest', response: 'SelectionAnswer', signed: true } },
+  [ROUTES.jobs]: { post: { summary: 'Submit a job (tenant): placed locally or escalated, answered once dispatched or queued; 422 over quota', body: 'SubmitJob', response: 'Job', signed: true } },
+  [`${ROUTES.jobs}/{id}`]: { get: { summary: 'A job with its history (signed or token)', response: 'Job', signed: true }, delete: { summary: 'Cancel a job (idempotent)', response: 'Job', signed: true } },
+  [ROUTES.metering]: { get: { summary: 'Metering (计量统计) lines and totals per tenant and provider, with children\'s totals', response: 'MeteringReport', signed: true } },
+  [SCHEDULING_ROUTES.placements]: { post: { summary: 'Node to node: place a job (escalation up, or the parent asking the owning child down)', body: 'PlacementRequest', response: 'PlacementAnswer', signed: true } },
+  [SCHEDULING_ROUTES.selections]: { post: { summary: 'Node to node: a relayed dry-run selection', body: 'SelectionRelay', response: 'SelectionAnswer', signed: true } },
+  [SCHEDULING_ROUTES.jobUpdates]: { post: { summary: 'Node to node: job history relayed toward the origin', body: 'JobRelay', signed: true } },
+  [SCHEDULING_ROUTES.cancels]: { post: { summary: 'Node to node: a cancellation relayed toward the owner', body: 'JobCancelRelay', signed: true } },
+  [SCHEDULING_ROUTES.summaries]: { post: { summary: 'Node to node: a child\'s scheduling summary (also its heartbeat)', body: 'SchedulingSummary', signed: true } },
+  [SCHEDULING_ROUTES.metering]: { post: { summary: 'Node to node: a child\'s metering totals', body: 'MeteringSummary', signed: true } },
 };
 
 const ERROR = { $ref: '#/components/schemas/Error' };

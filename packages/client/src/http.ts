@@ -3,6 +3,8 @@ import type { Clock } from '@cpnet/identifier';
 import type { RandomBytes } from '@cpnet/security';
 import type { ClientResult } from './result.ts';
 import { signatureHeaders, type Signer } from './signer.ts';
+import { tlsAgent, transmit, type TlsOptions } from './transport.ts';
+import type { Agent } from 'node:http';
 
 /** How a client reaches one node. */
 export interface ClientOptions {
@@ -16,6 +18,10 @@ export interface ClientOptions {
   readonly randomBytes?: RandomBytes;
   /** Per-request timeout in ms (default 5000). */
   readonly timeoutMs?: number;
+  /** Trust for `https:` node links (the PKI's root, and this node's certificate for mutual TLS). */
+  readonly tls?: TlsOptions;
+  /** An HTTP agent of your own; by default connections are kept alive and shared per process. */
+  readonly agent?: Agent;
 }
 
 /** One request's details. */
@@ -49,25 +55,36 @@ export function buildHeaders(options: ClientOptions, spec: RequestSpec & { url: 
   return headers;
 }
 
+const tlsAgents = new WeakMap<TlsOptions, Agent>();
+
+function agentOf(options: ClientOptions): Agent | undefined {
+  if (options.agent) return options.agent;
+  if (!options.tls) return undefined;
+  let a = tlsAgents.get(options.tls);
+  if (!a) { a = tlsAgent(options.tls); tlsAgents.set(options.tls, a); }
+  return a;
+}
+
 /** Sends one request and maps the answer to a ClientResult; network failures are status 0, UPSTREAM_UNAVAILABLE. */
 export async function send<T>(options: ClientOptions, spec: RequestSpec): Promise<ClientResult<T>> {
   const url = new URL(spec.path, options.baseUrl).toString();
   const text = spec.body === undefined ? undefined : typeof spec.body === 'string' ? spec.body : JSON.stringify(spec.body);
-  let response: Response;
+  let response: { status: number; text: string };
   try {
     const headers = buildHeaders(options, { ...spec, url, text });
-    response = await fetch(url, { method: spec.method, headers, body: text, signal: AbortSignal.timeout(options.timeoutMs ?? 5000) });
+    response = await transmit({ url: new URL(url), method: spec.method, headers, body: text, timeoutMs: options.timeoutMs ?? 5000, agent: agentOf(options) });
   } catch (e) {
     return failure({ status: 0, code: 'UPSTREAM_UNAVAILABLE', message: `${spec.method} ${url}: ${(e as Error).message}` });
   }
-  const raw = await response.text().catch(() => '');
+  const raw = response.text;
+  const ok = response.status >= 200 && response.status < 300;
   let parsed: unknown;
   try {
     parsed = raw === '' ? undefined : JSON.parse(raw);
   } catch {
     parsed = raw;
   }
-  if (response.ok) return { ok: true, status: response.status, value: parsed as T };
+  if (ok) return { ok: true, status: response.status, value: parsed as T };
   const e = (parsed as { error?: { code?: ErrorCode; message?: string; field?: string } } | undefined)?.error;
   return failure({ status: response.status, code: e?.code ?? codeForStatus(response.status), message: e?.message ?? `HTTP ${response.status}`, ...(e?.field ? { field: e.field } : {}) });
 }

@@ -2,6 +2,8 @@
 export { createClient, identifierPath, type NodeClient } from './client.ts';
 /** Options and raw requests: base URL, signer or token, clock, timeout. */
 export { send, buildHeaders, type ClientOptions, type RequestSpec } from './http.ts';
+/** TLS trust for node links over https (the PKI's root, optional client certificate), and the agent it builds. */
+export { tlsAgent, type TlsOptions } from './transport.ts';
 /** The result of every call: value on 2xx, the node's error otherwise. */
 export type { ClientResult, ClientError } from './result.ts';
 /** Who a client signs as, and the RFC 9421 headers of one request. */

@@ -8,8 +8,9 @@ import * as events from './events.ts';
 import * as links from './links.ts';
 import * as snapshot from './snapshot.ts';
 import * as gateway from './gateway.ts';
+import * as placement from './placement.ts';
 
-const MODULES = [node, onboarding, identifiers, resources, scheduling, events, links, snapshot, gateway];
+const MODULES = [node, onboarding, identifiers, resources, scheduling, events, links, snapshot, gateway, placement];
 
 /** Every exported message schema as JSON Schema (draft 2020-12), keyed by name; input shapes (what a sender writes). */
 export function jsonSchemas(): Record<string, unknown> {

@@ -124,8 +124,8 @@ export const SubtreeSummary = message({
   at: Time,
   clusters: z.number().int().nonnegative(),
   healthy: z.number().int().nonnegative(),
-  byClass: z.record(ResourceClass, message({ k1: ResourceVector, k2: ResourceVector, minPricePerCoreHourYuan: NonNegative })),
-  byProvince: z.record(ProvinceCode, message({ k1: ResourceVector, k2: ResourceVector, clusters: z.number().int().nonnegative() })),
+  byClass: z.partialRecord(ResourceClass, message({ k1: ResourceVector, k2: ResourceVector, minPricePerCoreHourYuan: NonNegative })),
+  byProvince: z.partialRecord(ProvinceCode, message({ k1: ResourceVector, k2: ResourceVector, clusters: z.number().int().nonnegative() })),
   byIndustry: z.record(z.string(), message({ clusters: z.number().int().nonnegative() })),
   offers: z.array(MarketOffer).max(10_000).default([]).describe('the subtree\'s offers, for the market view'),
 });

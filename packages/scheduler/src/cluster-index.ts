@@ -10,7 +10,7 @@ export const provinceRow = (code: string): number => PROVINCE_ROW.get(code) ?? -
 
 export const LIFECYCLES: readonly ClusterLifecycle[] = ['active', 'registered', 'suspended', 'revoked'];
 export const HEALTHS: readonly Health[] = ['healthy', 'degraded', 'down'];
-export const ARCHS: readonly Arch[] = ['x86_64', 'aarch64'];
+export const ARCHS: readonly Arch[] = ['x86_64', 'aarch64', 'loongarch64', 'sw_64'];
 
 /** Per-model accelerator columns. */
 export interface ModelColumns {

@@ -21,7 +21,7 @@ export { sliceAt, take, give, fits, type Slice } from './slices.ts';
 /** Jobs and tenant quotas. */
 export type { Job, JobStatus, Quota } from './jobs.ts';
 /** Stateful placement: single/split/gang, reservations, preemption, quotas, failover and failback with hysteresis. */
-export { Scheduler, type SchedulerOptions, type PlaceOutcome, type Move, type FailbackPolicy } from './scheduler.ts';
+export { Scheduler, type SchedulerOptions, type PlaceOutcome, type PlaceOptions, type RestoreAt, type Move, type FailbackPolicy } from './scheduler.ts';
 /** Batch placement minimising total cost: Lagrangian prices, regret rounding, local search. */
 export { placeBatch, type BatchOptions, type BatchResult } from './batch.ts';
 /** Online placement, one task at a time in arrival order. */

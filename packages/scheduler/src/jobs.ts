@@ -20,6 +20,8 @@ export interface Job {
   seq: number;
   expiresAt: number;
   costYuan: number;
+  /** Clusters the caller ruled out for this job (a gateway that refused it). */
+  excluded?: ReadonlySet<string>;
 }
 
 /** Per-tenant limits; absent fields are unlimited. */

@@ -1,7 +1,7 @@
 import type { DataResidency } from '@cpnet/protocol';
 
 /** CPU architecture of a cluster. */
-export type Arch = 'x86_64' | 'aarch64';
+export type Arch = 'x86_64' | 'aarch64' | 'loongarch64' | 'sw_64';
 /** Lifecycle of a provider's cluster, as in the architecture. */
 export type ClusterLifecycle = 'registered' | 'active' | 'suspended' | 'revoked';
 /** Health, separate from lifecycle. */

@@ -121,3 +121,15 @@ describe('Scheduler', () => {
     expect(run()).toBe(run());
   });
 });
+
+describe('node-server additions', () => {
+  it('reserve skips clusters the caller excludes, and resume puts a running job back where it was', () => {
+    const s = new Scheduler({ clusters: [cluster('CPN.51/CL-A'), cluster('CPN.51/CL-B', { pricePerCoreHourYuan: 1 })], clock: fakeClock() });
+    const r = s.reserve(task('j1'), { exclude: ['CPN.51/CL-A'] });
+    expect(r.ok && r.slices[0]!.clusterId).toBe('CPN.51/CL-B');
+    const t = new Scheduler({ clusters: [cluster('CPN.51/CL-A'), cluster('CPN.51/CL-B')], clock: fakeClock() });
+    expect(t.resume(task('j2', { demand: { cpuCores: 60, memoryGib: 10 } }), { clusterId: 'CPN.51/CL-B', preferredClusterId: 'CPN.51/CL-A' })).toBe(true);
+    expect(t.job('j2')!.slices[0]!.clusterId).toBe('CPN.51/CL-B');
+    expect(t.index.cpuAvail[t.index.rowOf('CPN.51/CL-B')]).toBe(40);
+  });
+});

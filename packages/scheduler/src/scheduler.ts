@@ -32,6 +32,22 @@ export type PlaceOutcome =
   | { readonly ok: true; readonly jobId: string; readonly slices: readonly Slice[]; readonly unplaced: number; readonly preempted: readonly string[]; readonly costYuan: number }
   | { readonly ok: false; readonly jobId: string; readonly reason: string; readonly queued: boolean; readonly selection?: Selection };
 
+/** Options of submit and reserve. */
+export interface PlaceOptions {
+  /** Clusters ruled out for this job (a gateway refused it, or it failed there). */
+  readonly exclude?: readonly string[];
+}
+
+/** Where a restored job runs. */
+export interface RestoreAt {
+  readonly clusterId: string;
+  readonly replicas?: number;
+  readonly preferredClusterId?: string;
+  readonly placedAt?: number;
+  readonly lastMovedAt?: number;
+  readonly costYuan?: number;
+}
+
 /** A job moved by failover or failback. */
 export interface Move { readonly jobId: string; readonly from: string; readonly to: string | null }
 
@@ -66,15 +82,32 @@ export class Scheduler {
   }
 
   /** Places a task now (preempting lower-priority work if needed); on failure it is queued. */
-  submit(task: TaskTemplate): PlaceOutcome {
+  submit(task: TaskTemplate, options: PlaceOptions = {}): PlaceOutcome {
     this.expire();
-    return this.admit(task, 'running');
+    return this.admit(task, 'running', options);
   }
 
   /** Places a task as a reservation that expires after the TTL unless committed. */
-  reserve(task: TaskTemplate): PlaceOutcome {
+  reserve(task: TaskTemplate, options: PlaceOptions = {}): PlaceOutcome {
     this.expire();
-    return this.admit(task, 'reserved');
+    return this.admit(task, 'reserved', options);
+  }
+
+  /**
+   * Puts back a job already running on a known cluster (a node restarting from its database): no selection, the
+   * slice is taken at that cluster; `preferredClusterId` keeps failback pointing at the first placement.
+   */
+  resume(task: TaskTemplate, at: RestoreAt): boolean {
+    const row = this.index.rowOf(at.clusterId);
+    if (row < 0 || this.byId.has(task.id)) return false;
+    const home = at.preferredClusterId === undefined ? row : this.index.rowOf(at.preferredClusterId);
+    const s = sliceAt(this.index, resolveNeed(this.index, task), { row, replicas: at.replicas ?? task.replicas });
+    take(this.index, s);
+    this.byId.set(task.id, {
+      id: task.id, task, status: 'running', slices: [s], unplaced: 0, preferredRow: home < 0 ? row : home,
+      placedAt: at.placedAt ?? this.clock.now(), lastMovedAt: at.lastMovedAt ?? -Infinity, seq: this.seq++, expiresAt: Infinity, costYuan: at.costYuan ?? 0,
+    });
+    return true;
   }
 
   /** Turns a reservation into a running job. */
@@ -176,9 +209,10 @@ export class Scheduler {
     return moves;
   }
 
-  private admit(task: TaskTemplate, status: 'running' | 'reserved'): PlaceOutcome {
+  private admit(task: TaskTemplate, status: 'running' | 'reserved', options: PlaceOptions): PlaceOutcome {
     if (this.byId.has(task.id)) return { ok: false, jobId: task.id, reason: `job ${task.id} already exists`, queued: false };
     const job: Job = { id: task.id, task, status: 'queued', slices: [], unplaced: 0, preferredRow: -1, placedAt: 0, lastMovedAt: -Infinity, seq: this.seq++, expiresAt: Infinity, costYuan: 0 };
+    if (options.exclude && options.exclude.length > 0) job.excluded = new Set(options.exclude);
     const breach = quotaBreach(task, this.usage(task.tenant), this.quotas[task.tenant]);
     if (breach) return { ok: false, jobId: task.id, reason: breach, queued: false };
     this.byId.set(task.id, job);
@@ -192,7 +226,7 @@ export class Scheduler {
     const task = job.task, ix = this.index;
     const need = resolveNeed(ix, task);
     const mode = task.mode ?? 'single';
-    const sel = this.select(task, { k: mode === 'single' ? 1 : task.replicas, explain: 'codes' });
+    const sel = this.select(task, { k: mode === 'single' ? 1 : task.replicas, explain: 'codes', excludeRows: this.excludedRows(job) });
     const slices: Slice[] = [];
     let left = task.replicas, cost = 0;
     for (const c of sel.candidates) {
@@ -253,6 +287,13 @@ export class Scheduler {
     j.slices = prev.filter((s) => fits(this.index, s));
     for (const s of j.slices) take(this.index, s);
     j.status = j.slices.length > 0 ? 'running' : 'queued';
+  }
+
+  private excludedRows(job: Job): Uint8Array | undefined {
+    if (!job.excluded || job.excluded.size === 0) return undefined;
+    const rows = new Uint8Array(this.index.size);
+    for (const id of job.excluded) { const r = this.index.rowOf(id); if (r >= 0) rows[r] = 1; }
+    return rows;
   }
 
   private jobsOnRow(row: number): Job[] {

@@ -51,7 +51,9 @@ async function perform(ctx: RunContext, step: ActionData): Promise<string> {
       const sim = nodeOf(ctx, step.node);
       const parent = parentCode(step.node);
       if (!parent) throw new Error('the national node has no parent to joint-debug with');
-      const r = await sim.self().jointDebug({ target: step.node, endpoint: ctx.net.urlOf(step.node) });
+      const parentNode = nodeOf(ctx, parent);
+      const asChild = createClient({ baseUrl: parentNode.url, signer: { keyid: step.node, privateKey: sim.node!.context.identity.keys.privateKey }, clock: ctx.clock, timeoutMs: 30_000 });
+      const r = await asChild.jointDebug({ target: step.node, endpoint: ctx.net.urlOf(step.node) });
       if (!r.ok) throw new Error(`${parent} refused: ${r.error.message}`);
       return `list ${r.value.result.listVersion}: ${r.value.result.passed ? 'passed' : 'failed'}`;
     }

@@ -40,7 +40,7 @@ export interface RunOptions {
  */
 export async function runScenario(scenario: ScenarioData, options: RunOptions = {}): Promise<RunReport> {
   const seed = options.seed ?? scenario.seed;
-  const speed = options.speed ?? 10;
+  const speed = options.speed ?? scenario.speed;
   const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), `cpnet-sim-${scenario.name}-`));
   const startedWall = Date.now();
   const clock = createVirtualClock({ start: startedWall, speed });

@@ -156,6 +156,7 @@ export const Scenario = strict({
   name: z.string().min(1).regex(/^[a-z0-9-]+$/, 'kebab-case'),
   description: z.string().default(''),
   seed: z.number().int().default(1),
+  speed: z.number().min(0.1).max(1000).default(10).describe('virtual time runs this many times faster than real time'),
   topology: Topology,
   workload: Workload.default({ jobs: [] }),
   steps: z.array(Step).default([]),

@@ -56,14 +56,14 @@ export function registerSimCommands(program: Command, io: Io): Command {
     .description('run a scenario end to end against real node servers; exit 0 only when every expectation holds')
     .argument('<scenario>', 'a scenario YAML file')
     .option('--seed <n>', 'override the scenario seed', parseInteger('--seed', 0, 2 ** 31))
-    .option('--speed <x>', 'virtual time runs this many times faster than real time', parseNumber('--speed', 0.1, 1000), 10)
+    .option('--speed <x>', 'virtual time runs this many times faster than real time (default: the scenario\'s, else 10)', parseNumber('--speed', 0.1, 1000))
     .option('--report <file>', 'write the JSON report')
     .option('--junit <file>', 'write a JUnit XML report')
     .option('--record <file>', 'write a recording (JSON Lines) for `cpnet viz --replay`')
     .option('--data <dir>', 'keep the node databases in this folder (default: a temporary folder, removed)')
     .option('--quiet', 'print only the summary')
     .addHelpText('after', '\nExamples:\n  $ cpnet sim run scenarios/onboarding.yaml\n  $ cpnet sim run scenarios/failover.yaml --junit failover.xml --record failover.jsonl\n\nExit codes: 0 every expectation held; 1 one failed; 2 invalid scenario or option; 3 the environment failed.')
-    .action(async (file: string, opts: { seed?: number; speed: number; report?: string; junit?: string; record?: string; data?: string; quiet?: boolean }) => {
+    .action(async (file: string, opts: { seed?: number; speed?: number; report?: string; junit?: string; record?: string; data?: string; quiet?: boolean }) => {
       const scenario = loadScenarioFile(file);
       const recording = opts.record ? openSink(opts.record) : null;
       const report = await runScenario(scenario, {

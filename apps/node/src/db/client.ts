@@ -6,10 +6,13 @@ import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
 import Database from "better-sqlite3";
 import { PrismaClient } from "../generated/prisma/client.ts";
 import { applyMigrations } from "./migrate.ts";
+import { openSqlStore, type SqlStore } from "../store/sql.ts";
 
 /** An open node database. */
 export interface NodeDatabase {
   prisma: PrismaClient;
+  /** A synchronous better-sqlite3 connection to the same file, for the hot paths. */
+  sql: SqlStore;
   /** Migrations applied while opening (empty when the file was up to date). */
   applied: string[];
   close(): Promise<void>;
@@ -28,7 +31,8 @@ export async function openDatabase(dbFile: string): Promise<NodeDatabase> {
   const prisma = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: file }) });
   // Connect now, so a locked or unreadable file fails at start-up rather than on the first request.
   await prisma.$connect();
-  return { prisma, applied, close: () => prisma.$disconnect() };
+  const sql = openSqlStore(file);
+  return { prisma, sql, applied, close: async () => { sql.close(); await prisma.$disconnect(); } };
 }
 
 // WAL lets readers (resolution, the visualiser's queries) run while a write commits. The mode is stored in the

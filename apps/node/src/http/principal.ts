@@ -16,13 +16,27 @@ export interface KnownSigner {
   readonly lifecycle: Lifecycle | string;
 }
 
+const keys = new Map<string, PublicKeyHandle>();
+
+/** Imports a PEM key once (parsing costs more than the signature check). Keys are few: parents, children, ancestors. */
+function cachedKey(pem: string): PublicKeyHandle {
+  let k = keys.get(pem);
+  if (!k) {
+    if (keys.size > 10_000) keys.clear();
+    k = importPublicKey(pem);
+    keys.set(pem, k);
+  }
+  return k;
+}
+
 /** Looks up a keyid: this node itself, or a peer (parent, child, ancestor, descendant) it knows. */
 export async function knownSigner(ctx: NodeContext, keyid: string): Promise<KnownSigner | null> {
   if (keyid === ctx.config.code) {
     const lifecycle = ctx.state.lifecycle;
     return { key: ctx.identity.keys.publicKey, lifecycle, principal: { kind: 'node', id: keyid, prefix: keyid, status: principalStatus(lifecycle) } };
   }
-  const peer = await ctx.prisma.peer.findUnique({ where: { prefix: keyid } });
+  // The synchronous connection: this runs on every signed request.
+  const peer = ctx.sql.stmt('SELECT "publicKey", "lifecycle" FROM "Peer" WHERE "prefix" = ?').get(keyid) as { publicKey: string; lifecycle: string } | undefined;
   if (!peer) return null;
-  return { key: importPublicKey(peer.publicKey), lifecycle: peer.lifecycle, principal: { kind: 'node', id: keyid, prefix: keyid, status: principalStatus(peer.lifecycle) } };
+  return { key: cachedKey(peer.publicKey), lifecycle: peer.lifecycle, principal: { kind: 'node', id: keyid, prefix: keyid, status: principalStatus(peer.lifecycle) } };
 }

@@ -4,12 +4,19 @@ import type { NodeContext } from '../context.ts';
 import { fail, HttpError } from './http-error.ts';
 import { parseJson, readRaw } from './body.ts';
 import { authenticate, hasCredentials, type Caller, type SelfKey } from './authenticate.ts';
+import { idempotencyScope, storedResponse, storeResponse, type IdempotencyScope } from './idempotency.ts';
 
 /** What a write handler receives: the authenticated caller and the parsed (not yet validated) JSON body. */
 export interface WriteInput {
   readonly caller: Caller;
   readonly body: unknown;
   readonly requestId: string;
+  /**
+   * The write's idempotency key (`Idempotency-Key` header or the body's `idempotencyKey`), scoped to the caller and
+   * route. writeRoute answers a retry from the database and stores a 2xx answer after the handler; a handler that
+   * writes in one transaction stores it there too (`storeResponse`), so a crash between the two cannot apply it twice.
+   */
+  readonly idempotency: IdempotencyScope | null;
 }
 
 /** A write handler; it validates the body, asks `authorize`, acts and returns [status, body]. */
@@ -39,10 +46,44 @@ export function writeRoute(ctx: NodeContext, handler: WriteHandler, options: { s
       } : undefined;
       caller = await authenticate(ctx, req, { raw, selfKey });
     }
-    const [status, out] = await handler(req, { caller, body: parseOnce(), requestId });
-    res.status(status).json(out);
+    const parsedBody = parseOnce();
+    const idempotency = idempotencyScope(req, { who: caller.who, body: parsedBody, raw });
+    if (idempotency === null) {
+      const [status, out] = await handler(req, { caller, body: parsedBody, requestId, idempotency });
+      res.status(status).json(out);
+      return;
+    }
+    const held = storedResponse(ctx.sql, idempotency);
+    if (held) {
+      res.setHeader('idempotent-replayed', 'true');
+      res.status(held.status).json(held.body);
+      return;
+    }
+    // The same key racing itself: the second waits for the first and gets its answer.
+    let inflight = inflightByNode.get(ctx);
+    if (!inflight) { inflight = new Map(); inflightByNode.set(ctx, inflight); }
+    let running = inflight.get(idempotency.key);
+    const first = running === undefined;
+    if (!running) {
+      running = (async () => {
+        const [status, out] = await handler(req, { caller, body: parsedBody, requestId, idempotency });
+        if (status >= 200 && status < 300) await ctx.sql.write(() => storeResponse(ctx.sql, { scope: idempotency, status, body: out, now: ctx.deps.clock.now() }));
+        return [status, out] as [number, unknown];
+      })();
+      inflight.set(idempotency.key, running);
+    }
+    try {
+      const [status, out] = await running;
+      if (!first) res.setHeader('idempotent-replayed', 'true');
+      res.status(status).json(out);
+    } finally {
+      if (first) inflight.delete(idempotency.key);
+    }
   };
 }
+
+// Per node: many nodes share a process in the simulator.
+const inflightByNode = new WeakMap<NodeContext, Map<string, Promise<[number, unknown]>>>();
 
 /** Asks the policy; a denial is audited and answered 403 with the policy's reason. */
 export async function authorize(ctx: NodeContext, input: { request: AccessRequest; requestId: string }): Promise<void> {

@@ -7,23 +7,38 @@ export type SignedWireAnswer = Record<string, unknown> & { cachedUntil: string }
 /** Answers kept for their TTL (the smallest value TTL of the record), keyed by canonical identifier. */
 export interface AnswerCache {
   get(id: string): SignedWireAnswer | undefined;
+  /** The cached answer as JSON text (serialised once, on first use): what the hot path sends. */
+  encoded(id: string): string | undefined;
   put(id: string, answer: SignedWireAnswer): void;
   forget(id: string): void;
   readonly size: number;
 }
 
+interface Entry {
+  readonly answer: SignedWireAnswer;
+  readonly until: number;
+  json?: string;
+}
+
 /** Creates an LRU answer cache bounded by `max` entries, expiring on the injected clock. */
 export function createAnswerCache(max: number, clock: Clock): AnswerCache {
-  const lru = max > 0 ? new LRUCache<string, { answer: SignedWireAnswer; until: number }>({ max }) : null;
+  const lru = max > 0 ? new LRUCache<string, Entry>({ max }) : null;
+  const live = (id: string): Entry | undefined => {
+    const hit = lru?.get(id);
+    if (!hit) return undefined;
+    if (hit.until <= clock.now()) {
+      lru?.delete(id);
+      return undefined;
+    }
+    return hit;
+  };
   return {
-    get(id) {
-      const hit = lru?.get(id);
+    get: (id) => live(id)?.answer,
+    encoded(id) {
+      const hit = live(id);
       if (!hit) return undefined;
-      if (hit.until <= clock.now()) {
-        lru?.delete(id);
-        return undefined;
-      }
-      return hit.answer;
+      hit.json ??= JSON.stringify(hit.answer);
+      return hit.json;
     },
     put(id, answer) {
       const until = Date.parse(answer.cachedUntil);

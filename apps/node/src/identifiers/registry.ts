@@ -3,93 +3,151 @@ import { formatIdentifier, parseIdentifier, type Kind } from '@cpnet/identifier'
 import { formatTime, ROUTES, type RegisterIdentifier, type UpdateIdentifier, type RecordValue } from '@cpnet/protocol';
 import type { NodeContext } from '../context.ts';
 import { fail } from '../http/http-error.ts';
-import { toRow, toWire, type WireRecord } from '../store/records.ts';
+import { storedResponse, storeResponse, type IdempotencyScope } from '../http/idempotency.ts';
+import { sqlTime } from '../store/sql.ts';
+import { rawParams, rawToWire, toWire, type RawRecordRow, type WireRecord } from '../store/records.ts';
 
 type Values = z.output<typeof RecordValue>[];
 
-/** Queues a record copy to the parent (nothing for the national node). */
-export async function copyUpward(ctx: NodeContext, records: WireRecord[]): Promise<void> {
-  if (!ctx.config.parentUrl || records.length === 0) return;
-  await ctx.outbox.enqueue({ endpoint: ctx.config.parentUrl, path: ROUTES.copies, body: { records } });
-  ctx.outbox.kick();
+/** Who a write is done for, audited in the same transaction as the write. */
+export interface WriteAudit {
+  readonly who: string;
+  readonly action: string;
+  readonly requestId: string;
 }
 
-async function allocate(ctx: NodeContext, prefix: string, kind: string): Promise<string> {
+const INSERT_RECORD = 'INSERT INTO "IdentifierRecord" ("id", "prefix", "kind", "serial", "ownerNode", "version", "status", "values", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+const REPLACE_RECORD = 'INSERT OR REPLACE INTO "IdentifierRecord" ("id", "prefix", "kind", "serial", "ownerNode", "version", "status", "values", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+
+/** Queues a record copy to the parent inside the caller's transaction (nothing for the national node). */
+function queueCopies(ctx: NodeContext, records: WireRecord[]): boolean {
+  if (!ctx.config.parentUrl || records.length === 0) return false;
+  const delivery = { endpoint: ctx.config.parentUrl, path: ROUTES.copies, body: { records } };
+  ctx.sql.stmt('INSERT INTO "Outbox" ("kind", "payload", "attempts", "nextAt") VALUES (?, ?, 0, ?)').run(ROUTES.copies, JSON.stringify(delivery), sqlTime(ctx.deps.clock.now()));
+  return true;
+}
+
+/** Queues a record copy to the parent (nothing for the national node). */
+export async function copyUpward(ctx: NodeContext, records: WireRecord[]): Promise<void> {
+  if (await ctx.sql.write(() => queueCopies(ctx, records))) ctx.outbox.kick();
+}
+
+function allocateSerial(ctx: NodeContext, input: { prefix: string; kind: string }): string {
+  const insert = ctx.sql.stmt('INSERT OR IGNORE INTO "AllocatedSerial" ("prefix", "serial", "kind", "allocatedAt") VALUES (?, ?, ?, ?)');
   for (;;) {
     const serial = ctx.serials.next();
-    const taken = await ctx.prisma.allocatedSerial.findUnique({ where: { prefix_serial: { prefix, serial } } });
-    if (!taken) {
-      await ctx.prisma.allocatedSerial.create({ data: { prefix, serial, kind } });
-      await ctx.settings.set('serial.last', serial);
+    if (insert.run(input.prefix, serial, input.kind, sqlTime(ctx.deps.clock.now())).changes === 1) {
+      // Kept so a restarted node's allocator continues after it; read only at start, so the cache is not updated.
+      ctx.sql.stmt('INSERT INTO "NodeSetting" ("key", "value") VALUES (\'serial.last\', ?) ON CONFLICT("key") DO UPDATE SET "value" = excluded."value"').run(serial);
       return serial;
     }
   }
 }
 
-async function reserve(ctx: NodeContext, input: { prefix: string; kind: string; serial: string }): Promise<void> {
-  try {
-    await ctx.prisma.allocatedSerial.create({ data: input });
-  } catch (e) {
-    if ((e as { code?: string }).code === 'P2002') fail('CONFLICT', `serial ${input.serial} was already issued under ${input.prefix}; a serial is never reused`, 'serial');
-    throw e;
-  }
+function reserveSerial(ctx: NodeContext, input: { prefix: string; kind: string; serial: string }): void {
+  const r = ctx.sql.stmt('INSERT OR IGNORE INTO "AllocatedSerial" ("prefix", "serial", "kind", "allocatedAt") VALUES (?, ?, ?, ?)').run(input.prefix, input.serial, input.kind, sqlTime(ctx.deps.clock.now()));
+  if (r.changes === 0) fail('CONFLICT', `serial ${input.serial} was already issued under ${input.prefix}; a serial is never reused`, 'serial');
 }
 
-/** Registers a record under this node's prefix, allocating a serial when none is given; copies it upward. */
-export async function registerRecord(ctx: NodeContext, input: z.output<typeof RegisterIdentifier>): Promise<WireRecord> {
+/**
+ * Registers a record under this node's prefix, allocating a serial when none is given. The serial, the record, its
+ * copy upward, the audit entry and the idempotency key commit in one transaction; a retry with the same key gets the
+ * stored answer, even when the first attempt's answer was lost.
+ */
+export async function registerRecord(
+  ctx: NodeContext,
+  input: z.output<typeof RegisterIdentifier>,
+  options: { audit?: WriteAudit; idempotency?: IdempotencyScope | null } = {},
+): Promise<WireRecord> {
   const prefix = input.prefix ?? ctx.config.code;
   if (prefix !== ctx.config.code) fail('FORBIDDEN', `this node registers only under its own prefix ${ctx.config.code}, not ${prefix}`, 'prefix');
-  const serial = input.serial?.toUpperCase() ?? (await allocate(ctx, prefix, input.kind));
   const kind = input.kind as Kind;
-  if (input.serial !== undefined) await reserve(ctx, { prefix, kind: input.kind, serial });
-  const made = formatIdentifier({ prefix, kind, serial });
-  if (!made.ok) fail('INVALID_IDENTIFIER', `${made.error.segment}: ${made.error.message}; expected ${made.error.expected}`, 'serial');
-  const now = formatTime(ctx.deps.clock.now());
-  const record: WireRecord = { id: made.value, kind, owner: prefix, version: 1, status: 'active', values: input.values, createdAt: now, updatedAt: now };
-  await ctx.prisma.identifierRecord.create({ data: toRow(record, { prefix, serial }) });
-  ctx.metrics.registrations.inc();
-  ctx.events.emit('identifier.registered', { subject: record.id });
-  await copyUpward(ctx, [record]);
+  const given = input.serial?.toUpperCase();
+  if (given !== undefined) {
+    const made = formatIdentifier({ prefix, kind, serial: given });
+    if (!made.ok) fail('INVALID_IDENTIFIER', `${made.error.segment}: ${made.error.message}; expected ${made.error.expected}`, 'serial');
+  }
+  const { record, fresh, queued } = await ctx.sql.write(() => {
+    const held = options.idempotency ? storedResponse(ctx.sql, options.idempotency) : null;
+    if (held) return { record: held.body as WireRecord, fresh: false, queued: false };
+    const serial = given ?? allocateSerial(ctx, { prefix, kind: input.kind });
+    if (given !== undefined) reserveSerial(ctx, { prefix, kind: input.kind, serial });
+    const made = formatIdentifier({ prefix, kind, serial });
+    if (!made.ok) fail('INVALID_IDENTIFIER', `${made.error.segment}: ${made.error.message}; expected ${made.error.expected}`, 'serial');
+    const now = ctx.deps.clock.now();
+    const at = formatTime(now);
+    const rec: WireRecord = { id: made.value, kind, owner: prefix, version: 1, status: 'active', values: input.values, createdAt: at, updatedAt: at };
+    ctx.sql.stmt(INSERT_RECORD).run(...rawParams(rec, { prefix, serial }));
+    const q = queueCopies(ctx, [rec]);
+    if (options.idempotency) storeResponse(ctx.sql, { scope: options.idempotency, status: 201, body: rec, now });
+    if (options.audit) ctx.audit.recordInTransaction({ ...options.audit, resource: `record:${rec.id}`, decision: 'allow' });
+    return { record: rec, fresh: true, queued: q };
+  });
+  if (fresh) {
+    ctx.metrics.registrations.inc();
+    ctx.events.emit('identifier.registered', { subject: record.id });
+  }
+  if (queued) ctx.outbox.kick();
   return record;
 }
 
 /** Reads a stored record (own or a copy). */
-export async function findRecord(ctx: NodeContext, id: string): Promise<WireRecord | null> {
-  const row = await ctx.prisma.identifierRecord.findUnique({ where: { id } });
-  return row ? toWire(row) : null;
+export function findRecordSync(ctx: NodeContext, id: string): WireRecord | null {
+  const row = ctx.sql.stmt('SELECT * FROM "IdentifierRecord" WHERE "id" = ?').get(id) as RawRecordRow | undefined;
+  return row ? rawToWire(row) : null;
 }
 
-async function ownRecord(ctx: NodeContext, id: string): Promise<WireRecord> {
-  const record = await findRecord(ctx, id);
+/** Reads a stored record (own or a copy). */
+export async function findRecord(ctx: NodeContext, id: string): Promise<WireRecord | null> {
+  return findRecordSync(ctx, id);
+}
+
+function ownRecord(ctx: NodeContext, id: string): WireRecord {
+  const record = findRecordSync(ctx, id);
   if (!record || record.owner !== ctx.config.code) fail('NOT_FOUND', `${id} is not a record of ${ctx.config.code}`);
   if (record.status === 'revoked') fail('CONFLICT', `${id} is revoked`);
   return record;
 }
 
-async function save(ctx: NodeContext, record: WireRecord): Promise<WireRecord> {
-  const parsed = parseIdentifier(record.id);
-  if (!parsed.ok) fail('INVALID_IDENTIFIER', parsed.error.message);
-  await ctx.prisma.identifierRecord.update({ where: { id: record.id }, data: toRow(record, { prefix: parsed.value.prefix, serial: parsed.value.serial }) });
-  ctx.cache.forget(record.id);
-  await copyUpward(ctx, [record]);
-  return record;
+/** Writes a new version of an own record with its copy upward and audit entry, in one transaction. */
+async function saveVersion(ctx: NodeContext, input: { id: string; next: (current: WireRecord) => WireRecord; audit?: WriteAudit }): Promise<{ record: WireRecord; previous: WireRecord }> {
+  const out = await ctx.sql.write(() => {
+    const previous = ownRecord(ctx, input.id);
+    const record = input.next(previous);
+    const parsed = parseIdentifier(record.id);
+    if (!parsed.ok) fail('INVALID_IDENTIFIER', parsed.error.message);
+    ctx.sql.stmt(REPLACE_RECORD).run(...rawParams(record, { prefix: parsed.value.prefix, serial: parsed.value.serial }));
+    const queued = queueCopies(ctx, [record]);
+    if (input.audit) ctx.audit.recordInTransaction({ ...input.audit, resource: `record:${record.id}`, decision: 'allow' });
+    return { record, previous, queued };
+  });
+  ctx.cache.forget(input.id);
+  if (out.queued) ctx.outbox.kick();
+  return out;
 }
 
 /** Replaces a record's values as a new version; the caller's version must be the current one. */
-export async function updateRecord(ctx: NodeContext, input: { id: string; update: z.output<typeof UpdateIdentifier> }): Promise<WireRecord> {
-  const current = await ownRecord(ctx, input.id);
-  if (current.version !== input.update.version) fail('CONFLICT', `version ${input.update.version} is not the current version ${current.version} of ${input.id}`, 'version');
-  const next = { ...current, values: input.update.values as Values, version: current.version + 1, updatedAt: formatTime(ctx.deps.clock.now()) };
-  ctx.events.emit('identifier.updated', { subject: next.id, data: { version: next.version } });
-  return save(ctx, next);
+export async function updateRecord(ctx: NodeContext, input: { id: string; update: z.output<typeof UpdateIdentifier>; audit?: WriteAudit }): Promise<WireRecord> {
+  const { record } = await saveVersion(ctx, {
+    id: input.id,
+    audit: input.audit,
+    next: (current) => {
+      if (current.version !== input.update.version) fail('CONFLICT', `version ${input.update.version} is not the current version ${current.version} of ${input.id}`, 'version');
+      return { ...current, values: input.update.values as Values, version: current.version + 1, updatedAt: formatTime(ctx.deps.clock.now()) };
+    },
+  });
+  ctx.events.emit('identifier.updated', { subject: record.id, data: { version: record.version } });
+  return record;
 }
 
 /** Revokes a record (a new version with status revoked); its serial stays taken. */
-export async function revokeRecord(ctx: NodeContext, id: string): Promise<WireRecord> {
-  const current = await ownRecord(ctx, id);
-  const next = { ...current, status: 'revoked' as const, version: current.version + 1, updatedAt: formatTime(ctx.deps.clock.now()) };
+export async function revokeRecord(ctx: NodeContext, id: string, audit?: WriteAudit): Promise<WireRecord> {
+  const { record } = await saveVersion(ctx, {
+    id, audit,
+    next: (current) => ({ ...current, status: 'revoked' as const, version: current.version + 1, updatedAt: formatTime(ctx.deps.clock.now()) }),
+  });
   ctx.events.emit('identifier.revoked', { subject: id });
-  return save(ctx, next);
+  return record;
 }
 
 /** A page of records ordered by identifier, optionally under one prefix. */
@@ -103,19 +161,24 @@ export async function listRecords(ctx: NodeContext, q: { prefix?: string; cursor
   return { items, next: rows.length > q.limit ? (items[items.length - 1]?.id ?? null) : null };
 }
 
-/** Stores copies from a child if newer than what is held; returns those accepted (to copy further up). */
-export async function storeCopies(ctx: NodeContext, records: WireRecord[]): Promise<WireRecord[]> {
-  const accepted: WireRecord[] = [];
-  for (const record of records) {
-    const parsed = parseIdentifier(record.id);
-    if (!parsed.ok) continue;
-    const held = await ctx.prisma.identifierRecord.findUnique({ where: { id: record.id }, select: { version: true } });
-    if (held && held.version >= record.version) continue;
-    const data = toRow(record, { prefix: parsed.value.prefix, serial: parsed.value.serial });
-    await ctx.prisma.identifierRecord.upsert({ where: { id: record.id }, create: data, update: data });
-    ctx.cache.forget(record.id);
-    accepted.push(record);
-  }
-  await copyUpward(ctx, accepted);
+/** Stores copies from a child if newer than what is held, in one transaction with their copy further up. */
+export async function storeCopies(ctx: NodeContext, records: WireRecord[], audit?: WriteAudit & { resource: string }): Promise<WireRecord[]> {
+  const { accepted, queued } = await ctx.sql.write(() => {
+    const held = ctx.sql.stmt('SELECT "version" FROM "IdentifierRecord" WHERE "id" = ?');
+    const out: WireRecord[] = [];
+    for (const record of records) {
+      const parsed = parseIdentifier(record.id);
+      if (!parsed.ok) continue;
+      const h = held.get(record.id) as { version: number } | undefined;
+      if (h && h.version >= record.version) continue;
+      ctx.sql.stmt(REPLACE_RECORD).run(...rawParams(record, { prefix: parsed.value.prefix, serial: parsed.value.serial }));
+      out.push(record);
+    }
+    const q = queueCopies(ctx, out);
+    if (audit) ctx.audit.recordInTransaction({ who: audit.who, action: audit.action, resource: audit.resource, requestId: audit.requestId, decision: 'allow' });
+    return { accepted: out, queued: q };
+  });
+  for (const r of accepted) ctx.cache.forget(r.id);
+  if (queued) ctx.outbox.kick();
   return accepted;
 }

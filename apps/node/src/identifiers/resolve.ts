@@ -5,7 +5,7 @@ import type { NodeContext } from '../context.ts';
 import { fail } from '../http/http-error.ts';
 import type { WireRecord } from '../store/records.ts';
 import type { SignedWireAnswer } from './cache.ts';
-import { findRecord } from './registry.ts';
+import { findRecordSync } from './registry.ts';
 
 const MAX_HOPS = 8;
 
@@ -24,7 +24,7 @@ export async function answerFrom(ctx: NodeContext, input: { record: WireRecord; 
 }
 
 async function fromCopy(ctx: NodeContext, input: { id: string; path: readonly string[]; reason: string }): Promise<SignedWireAnswer> {
-  const copy = await findRecord(ctx, input.id);
+  const copy = findRecordSync(ctx, input.id);
   if (!copy) fail('UPSTREAM_UNAVAILABLE', `${input.reason}, and this node holds no copy of ${input.id}`);
   ctx.metrics.resolutions.inc({ source: 'copy' });
   return answerFrom(ctx, { record: copy, path: input.path });
@@ -52,14 +52,14 @@ export async function resolve(ctx: NodeContext, input: { id: string; prefix: str
   const r = route(ctx.config.code, input.prefix);
   let answer: SignedWireAnswer;
   if (r.to === 'local') {
-    const record = await findRecord(ctx, input.id);
+    const record = findRecordSync(ctx, input.id);
     if (!record) fail('NOT_FOUND', `${input.id} is not registered at ${ctx.config.code}`);
     ctx.metrics.resolutions.inc({ source: 'local' });
     answer = await answerFrom(ctx, { record, path: input.path });
   } else if (r.to === 'down') {
-    const child = await ctx.prisma.peer.findUnique({ where: { prefix: r.child } });
+    const child = ctx.sql.stmt('SELECT "relation", "endpoint" FROM "Peer" WHERE "prefix" = ?').get(r.child) as { relation: string; endpoint: string } | undefined;
     if (!child || child.relation !== 'child') {
-      const copy = await findRecord(ctx, input.id);
+      const copy = findRecordSync(ctx, input.id);
       if (!copy) fail('NOT_FOUND', `${input.id}: no node ${r.child} is known below ${ctx.config.code}`);
       answer = await answerFrom(ctx, { record: copy, path: input.path });
     } else {

@@ -24,9 +24,19 @@ interface Deps {
   logger: Logger;
   clientFor(endpoint: string): NodeClient;
   retry: { initialMs: number; maxMs: number };
+  /** Called with the number of queued deliveries one request completed. */
+  onDelivered?(path: string, count: number): void;
 }
 
 const COPIES = '/cpn/v1/copies';
+
+/**
+ * Paths whose bodies are lists that merge into one request: record copies, summaries, forwarded events. Each item
+ * carries its own idempotency key (record version, summary key, event id), so the receiver deduplicates items, and
+ * one request drains up to 200 queued deliveries.
+ */
+const MERGEABLE: Record<string, string> = { [COPIES]: 'records', '/cpn/v1/summaries': 'items', '/cpn/v1/events': 'events' };
+const MAX_ITEMS = 1000;
 
 /** Creates the outbox. Failures (unreachable, 5xx) back off exponentially; a 4xx answer drops the delivery, logged. */
 export function createOutbox(deps: Deps): Outbox {
@@ -43,15 +53,27 @@ export function createOutbox(deps: Deps): Outbox {
     const d = JSON.parse(first.payload) as Delivery;
     let ids = [first.id];
     let body = d.body;
-    if (d.path === COPIES) {
-      const same = rows.filter((r) => { const x = JSON.parse(r.payload) as Delivery; return x.path === COPIES && x.endpoint === d.endpoint; });
-      ids = same.map((r) => r.id);
-      body = { records: same.flatMap((r) => (JSON.parse(r.payload) as { body: { records: unknown[] } }).body.records) };
+    const field = MERGEABLE[d.path];
+    if (field) {
+      // Merge queued deliveries to the same place, oldest first, up to the receiver's batch limit. Receivers order
+      // these items themselves (record versions, summary times), so other deliveries between them do not matter.
+      const items: unknown[] = [];
+      ids = [];
+      for (const r of rows) {
+        const x = JSON.parse(r.payload) as Delivery & { body: Record<string, unknown[]> };
+        if (x.path !== d.path || x.endpoint !== d.endpoint) continue;
+        const more = x.body[field] ?? [];
+        if (items.length > 0 && items.length + more.length > MAX_ITEMS) break;
+        items.push(...more);
+        ids.push(r.id);
+      }
+      body = { [field]: items };
     }
     const r = await deps.clientFor(d.endpoint).request({ method: 'POST', path: d.path, body });
     if (r.ok || (r.status >= 400 && r.status < 500 && r.status !== 401 && r.status !== 429)) {
       if (!r.ok) deps.logger.warn({ endpoint: d.endpoint, path: d.path, status: r.status, error: r.error }, 'delivery refused; dropped');
       await deps.prisma.outbox.deleteMany({ where: { id: { in: ids } } });
+      deps.onDelivered?.(d.path, ids.length);
       return 'progress';
     }
     await deps.prisma.outbox.updateMany({ where: { id: { in: ids } }, data: { attempts: { increment: 1 } } });

@@ -7,6 +7,7 @@ import { fail } from '../http/http-error.ts';
 import { parseWith } from '../http/body.ts';
 import { audited, authorize, writeRoute } from '../http/write-route.ts';
 import { setChildLifecycle } from '../onboarding/grant.ts';
+import { isMemberTarget } from '../aggregation/emergency.ts';
 
 const RESULT: Record<string, Lifecycle> = { suspend: 'suspended', reinstate: 'online', revoke: 'revoked' };
 
@@ -30,6 +31,12 @@ export function governanceRoutes(ctx: NodeContext): Router {
   const router = Router();
   router.post(ROUTES.emergency, writeRoute(ctx, async (_req, { caller, body, requestId }) => {
     const order = parseWith(EmergencyAction, body);
+    if (ctx.memberOrders && isMemberTarget(order.target)) {
+      const r = await ctx.memberOrders({ order, principal: caller.principal, requestId });
+      ctx.events.emit('security.emergency', { subject: r.target, severity: 'critical', data: { action: order.action, reason: order.reason, by: caller.principal.id } });
+      await audited(ctx, { who: caller.who, action: order.action, resource: `member:${r.target}`, requestId });
+      return [200, r];
+    }
     const target = parsePrefix(order.target);
     if (!target.ok) fail('INVALID_PREFIX', `target: ${target.error.message}; provider and cluster targets come with resource aggregation`, 'target');
     const prefix = target.value.prefix;

@@ -5,7 +5,7 @@ import { CopyBatch, PageQuery, Prefix, RegisterIdentifier, ROUTES, UpdateIdentif
 import type { NodeContext } from '../context.ts';
 import { fail } from '../http/http-error.ts';
 import { parseWith } from '../http/body.ts';
-import { audited, authorize, writeRoute } from '../http/write-route.ts';
+import { authorize, writeRoute } from '../http/write-route.ts';
 import { listRecords, registerRecord, revokeRecord, storeCopies, updateRecord } from '../identifiers/registry.ts';
 import { resolve } from '../identifiers/resolve.ts';
 import type { WireRecord } from '../store/records.ts';
@@ -46,13 +46,12 @@ export function identifierRoutes(ctx: NodeContext): Router {
     const q = parseWith(ListQuery, req.query);
     res.json(await listRecords(ctx, q));
   });
-  router.post(ROUTES.identifiers, writeRoute(ctx, async (_req, { caller, body, requestId }) => {
+  router.post(ROUTES.identifiers, writeRoute(ctx, async (_req, { caller, body, requestId, idempotency }) => {
     const input = parseWith(RegisterIdentifier, body);
     const prefix = input.prefix ?? ctx.config.code;
     if (ctx.state.lifecycle === 'suspended' || ctx.state.lifecycle === 'revoked') fail('FORBIDDEN', `${ctx.config.code} is ${ctx.state.lifecycle}; it registers nothing`);
     await authorize(ctx, { request: { principal: caller.principal, action: 'create', resource: { type: 'record', prefix, owner: caller.principal.id } }, requestId });
-    const record = await registerRecord(ctx, input);
-    await audited(ctx, { who: caller.who, action: 'create', resource: `record:${record.id}`, requestId });
+    const record = await registerRecord(ctx, input, { audit: { who: caller.who, action: 'create', requestId }, idempotency });
     return [201, record];
   }));
   router.post(ROUTES.copies, writeRoute(ctx, async (_req, { caller, body, requestId }) => {
@@ -63,8 +62,7 @@ export function identifierRoutes(ctx: NodeContext): Router {
       if (prefix === ctx.config.code) fail('FORBIDDEN', `${r.id} belongs to ${ctx.config.code} itself; a copy cannot replace it`, 'records');
       await authorize(ctx, { request: { principal: caller.principal, action: 'create', resource: resource(r.id, prefix) }, requestId });
     }
-    const accepted = await storeCopies(ctx, batch.records as WireRecord[]);
-    await audited(ctx, { who: caller.who, action: 'copy', resource: `records:${batch.records.length}`, requestId });
+    const accepted = await storeCopies(ctx, batch.records as WireRecord[], { who: caller.who, action: 'copy', resource: `records:${batch.records.length}`, requestId });
     return [200, { accepted: accepted.length }];
   }));
   router.get(`${BASE}*id`, async (req, res) => {
@@ -76,16 +74,14 @@ export function identifierRoutes(ctx: NodeContext): Router {
     const { id, prefix } = identifierParam(req);
     const update = parseWith(UpdateIdentifier, body);
     await authorize(ctx, { request: { principal: caller.principal, action: 'update', resource: resource(id, prefix) }, requestId });
-    const record = await updateRecord(ctx, { id, update });
-    await audited(ctx, { who: caller.who, action: 'update', resource: `record:${id}`, requestId });
+    const record = await updateRecord(ctx, { id, update, audit: { who: caller.who, action: 'update', requestId } });
     return [200, record];
   }));
   router.delete(`${BASE}*id`, writeRoute(ctx, async (req, { caller, body, requestId }) => {
     const { id, prefix } = identifierParam(req);
     if (body !== undefined) parseWith(z.strictObject({ reason: z.string().max(2000).optional() }), body);
     await authorize(ctx, { request: { principal: caller.principal, action: 'delete', resource: resource(id, prefix) }, requestId });
-    const record = await revokeRecord(ctx, id);
-    await audited(ctx, { who: caller.who, action: 'revoke', resource: `record:${id}`, requestId });
+    const record = await revokeRecord(ctx, id, { who: caller.who, action: 'revoke', requestId });
     return [200, record];
   }));
   return router;

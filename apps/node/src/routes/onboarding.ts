@@ -5,6 +5,7 @@ import type { NodeContext } from '../context.ts';
 import { fail } from '../http/http-error.ts';
 import { parseWith } from '../http/body.ts';
 import { audited, authorize, writeRoute } from '../http/write-route.ts';
+import { authenticate, hasCredentials } from '../http/authenticate.ts';
 import { importPublicKey } from '../identity.ts';
 import { applicantPrefix } from '../onboarding/rules.ts';
 import { applicationState, decide, receiveApplication } from '../onboarding/review.ts';
@@ -28,7 +29,13 @@ async function reviewerIds(ctx: NodeContext): Promise<string[]> {
 /** Applications (申报), reviews (审核), forwarding, and joint debugging (联调). */
 export function onboardingRoutes(ctx: NodeContext): Router {
   const router = Router();
-  router.get(ROUTES.applications, async (_req, res) => {
+  // The list carries applicants' contact details and organisations: reviewers, operators and nodes only.
+  router.get(ROUTES.applications, async (req, res) => {
+    if (!hasCredentials(req)) fail('UNAUTHENTICATED', 'the list of applications needs a reviewer or operator token, or a node signature');
+    const caller = await authenticate(ctx, req, { raw: Buffer.alloc(0) });
+    const p = caller.principal;
+    if (p.kind !== 'node' && !(p.kind === 'person' && (p.role === 'reviewer' || p.role === 'operator'))) fail('FORBIDDEN', `${caller.who} may not read the applications; reviewers, operators and nodes may`);
+    if (p.status !== 'active') fail('FORBIDDEN', `${caller.who} is ${p.status}`);
     const rows = await ctx.prisma.application.findMany({ orderBy: { submittedAt: 'asc' } });
     res.json({ items: rows.map(applicationState) });
   });

@@ -1,4 +1,4 @@
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import { MarketQuery, RegisterCluster, RegisterProvider, ROUTES, SummaryBatch } from '@cpnet/protocol';
 import type { Principal } from '@cpnet/security';
 import type { NodeContext } from '../context.ts';
@@ -10,17 +10,6 @@ import { fail } from '../http/http-error.ts';
 import { parseWith } from '../http/body.ts';
 import { audited, authorize, writeRoute } from '../http/write-route.ts';
 import type { Caller } from '../http/authenticate.ts';
-
-const KEY_HEADER = 'idempotency-key';
-
-/** The caller's idempotency key, scoped to the caller and route so two callers never share one. */
-function idempotencyKey(req: Request, caller: Caller, route: string): string | null {
-  const raw = req.headers[KEY_HEADER];
-  if (raw === undefined) return null;
-  const key = String(raw).trim();
-  if (key.length === 0 || key.length > 200) fail('SCHEMA_VIOLATION', 'Idempotency-Key must be 1–200 characters', KEY_HEADER);
-  return `${caller.who}|${route}|${key}`;
-}
 
 /** A provider signing with its own key acts as a provider principal in this node's namespace. */
 function providerPrincipal(ctx: NodeContext, keys: ProviderKeys, caller: Caller): Principal | null {
@@ -37,21 +26,20 @@ export function resourceRoutes(ctx: NodeContext, deps: { aggregation: Aggregatio
 
   // A provider registers itself, signing with the key in the body and its credit code as keyid (it has no
   // identifier yet), or a node registers it on its behalf.
-  router.post(ROUTES.providers, writeRoute(ctx, async (req, { caller, body, requestId }) => {
+  router.post(ROUTES.providers, writeRoute(ctx, async (_req, { caller, body, requestId, idempotency }) => {
     const input = parseWith(RegisterProvider, body);
     if (caller.who !== input.creditCode) {
       await authorize(ctx, { request: { principal: caller.principal, action: 'create', resource: { type: 'provider', prefix: ctx.config.code } }, requestId });
     }
     if (ctx.state.lifecycle === 'suspended' || ctx.state.lifecycle === 'revoked') fail('FORBIDDEN', `${ctx.config.code} is ${ctx.state.lifecycle}; it registers nothing`);
-    const r = await registerProvider(ctx, { body: input, idempotencyKey: idempotencyKey(req, caller, ROUTES.providers) });
-    if (r.status === 201) {
-      providerKeys.put({ id: r.provider.id, publicKey: input.publicKey, lifecycle: 'active' });
-      ctx.events.emit('provider.registered', { subject: r.provider.id, data: { name: r.provider.name, creditCode: r.provider.creditCode, province: r.provider.province } });
+    const r = await registerProvider(ctx, { body: input, idempotency, audit: { who: caller.who, action: 'create', requestId } });
+    if (r.created) {
+      providerKeys.put({ id: r.value.id, publicKey: input.publicKey, lifecycle: 'active' });
+      ctx.events.emit('provider.registered', { subject: r.value.id, data: { name: r.value.name, creditCode: r.value.creditCode, province: r.value.province } });
       ctx.metrics.registrations.inc();
       ctx.outbox.kick();
     }
-    await audited(ctx, { who: caller.who, action: 'create', resource: `provider:${r.provider.id}`, requestId });
-    return [r.status, { ...r.provider, health: aggregation.providerHealth(r.provider.id) }];
+    return [r.status, { ...r.value, health: aggregation.providerHealth(r.value.id) }];
   }, {
     selfKey: (body) => (keyid) => {
       const b = body as { creditCode?: unknown; publicKey?: unknown } | undefined;
@@ -60,20 +48,19 @@ export function resourceRoutes(ctx: NodeContext, deps: { aggregation: Aggregatio
     },
   }));
 
-  router.post(ROUTES.clusters, writeRoute(ctx, async (req, { caller, body, requestId }) => {
+  router.post(ROUTES.clusters, writeRoute(ctx, async (_req, { caller, body, requestId, idempotency }) => {
     const input = parseWith(RegisterCluster, body);
     const principal = providerPrincipal(ctx, providerKeys, caller) ?? caller.principal;
     await authorize(ctx, { request: { principal, action: 'create', resource: { type: 'cluster', prefix: ctx.config.code, owner: input.provider } }, requestId });
     if (ctx.state.lifecycle === 'suspended' || ctx.state.lifecycle === 'revoked') fail('FORBIDDEN', `${ctx.config.code} is ${ctx.state.lifecycle}; it registers nothing`);
-    const r = await registerCluster(ctx, { body: input, idempotencyKey: idempotencyKey(req, caller, ROUTES.clusters) });
-    if (r.created) {
-      aggregation.added(r.created);
+    const r = await registerCluster(ctx, { body: input, idempotency, audit: { who: caller.who, action: 'create', requestId } });
+    if (r.spec) {
+      aggregation.added(r.spec);
       ctx.metrics.registrations.inc();
       ctx.outbox.kick();
     }
-    await audited(ctx, { who: caller.who, action: 'create', resource: `cluster:${r.cluster.id}`, requestId });
-    const state = aggregation.table.get(r.cluster.id);
-    return [r.status, { ...r.cluster, ...(state ? { lifecycle: state.spec.lifecycle, health: state.health } : {}) }];
+    const state = aggregation.table.get(r.value.id);
+    return [r.status, { ...r.value, ...(state ? { lifecycle: state.spec.lifecycle, health: state.health } : {}) }];
   }, { selfKey: () => (keyid) => providerKeys.key(keyid) }));
 
   router.get(ROUTES.clusters, (req, res) => {

@@ -1,0 +1,95 @@
+import { healthAt, type HealthTimeouts } from './health.ts';
+import type { ClusterReportT, ClusterSpec, ClusterState, HealthT } from './types.ts';
+
+/** A change of a cluster's health, to record as an event. */
+export interface HealthChange {
+  readonly cluster: string;
+  readonly provider: string;
+  readonly from: HealthT;
+  readonly to: HealthT;
+}
+
+/** Why one entry of a report was not applied. */
+export interface RejectedEntry {
+  readonly cluster: string;
+  readonly reason: string;
+}
+
+/**
+ * The clusters a node holds, in memory, indexed by id and by provider. The database is the source of truth at
+ * start-up; afterwards every change is written through the repository before it is acknowledged.
+ */
+export class ClusterTable {
+  private readonly states = new Map<string, ClusterState>();
+  private readonly byProviderIndex = new Map<string, Set<string>>();
+
+  /** Adds or replaces a cluster (start-up load or a new registration). */
+  put(state: ClusterState): void {
+    this.states.set(state.spec.id, state);
+    let set = this.byProviderIndex.get(state.spec.provider);
+    if (!set) this.byProviderIndex.set(state.spec.provider, (set = new Set()));
+    set.add(state.spec.id);
+  }
+
+  /** Registers a cluster that has not reported yet (down until its first report). */
+  register(spec: ClusterSpec): ClusterState {
+    const state: ClusterState = { spec, report: null, lastReportAt: null, health: 'down', reports: 0 };
+    this.put(state);
+    return state;
+  }
+
+  get(id: string): ClusterState | undefined {
+    return this.states.get(id);
+  }
+
+  /** The cluster ids of one provider. */
+  ofProvider(provider: string): string[] {
+    return [...(this.byProviderIndex.get(provider) ?? [])];
+  }
+
+  values(): IterableIterator<ClusterState> {
+    return this.states.values();
+  }
+
+  get size(): number {
+    return this.states.size;
+  }
+
+  /** Checks one report entry against the table: the cluster must exist, belong to `provider` and not be revoked. */
+  check(entry: Pick<ClusterReportT, 'cluster'>, provider: string): string | null {
+    const state = this.states.get(entry.cluster);
+    if (!state) return `${entry.cluster} is not a cluster registered at this node`;
+    if (state.spec.provider !== provider) return `${entry.cluster} belongs to ${state.spec.provider}, not ${provider}`;
+    if (state.spec.lifecycle === 'revoked') return `${entry.cluster} is revoked`;
+    return null;
+  }
+
+  /** Applies reports (already checked and durably written) at `now`; returns the health changes they caused. */
+  apply(entries: readonly ClusterReportT[], input: { now: number; timeouts: HealthTimeouts }): HealthChange[] {
+    const changes: HealthChange[] = [];
+    for (const entry of entries) {
+      const state = this.states.get(entry.cluster);
+      if (!state) continue;
+      state.report = entry;
+      state.lastReportAt = input.now;
+      state.reports += 1;
+      this.reassess(state, input, changes);
+    }
+    return changes;
+  }
+
+  /** Re-evaluates every cluster's health at `now` (silence turns clusters degraded, then down). */
+  sweep(input: { now: number; timeouts: HealthTimeouts }): HealthChange[] {
+    const changes: HealthChange[] = [];
+    for (const state of this.states.values()) this.reassess(state, input, changes);
+    return changes;
+  }
+
+  private reassess(state: ClusterState, input: { now: number; timeouts: HealthTimeouts }, changes: HealthChange[]): void {
+    const next = healthAt(state, input.now, input.timeouts);
+    if (next !== state.health) {
+      changes.push({ cluster: state.spec.id, provider: state.spec.provider, from: state.health, to: next });
+      state.health = next;
+    }
+  }
+}

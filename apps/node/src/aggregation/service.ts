@@ -1,0 +1,189 @@
+import { formatTime, ROUTES, SubtreeSummary } from '@cpnet/protocol';
+import { b64url } from '@cpnet/security';
+import type { NodeContext } from '../context.ts';
+import { sqlTime } from '../store/sql.ts';
+import { createIngestQueue, type IngestQueue } from '../gateway/ingest.ts';
+import type { AggregationConfig } from './config.ts';
+import { ClusterTable, type HealthChange } from './cluster-table.ts';
+import { shouldSend } from './damping.ts';
+import { healthCounts, worse } from './health.ts';
+import { marketView, type MarketFilter } from './market.ts';
+import { loadClusters, writeHealth, writeReports } from './store.ts';
+import { summarise } from './summary.ts';
+import type { ClusterSpec, HealthT, Summary } from './types.ts';
+
+const INSERT_KEY = 'INSERT OR IGNORE INTO "IdempotencyKey" ("key", "response", "createdAt") VALUES (?, \'{"accepted":true}\', ?)';
+const UPSERT_CHILD = `INSERT INTO "ChildSummary" ("node", "at", "summary", "receivedAt") VALUES (?, ?, ?, ?)
+  ON CONFLICT ("node") DO UPDATE SET "at" = excluded."at", "summary" = excluded."summary", "receivedAt" = excluded."receivedAt"`;
+
+/** Resource aggregation at one node: clusters in memory, reports in, health, summaries up, the market view. */
+export interface Aggregation {
+  readonly table: ClusterTable;
+  readonly ingest: IngestQueue;
+  /** Adds a newly registered cluster (after its registration committed). */
+  added(spec: ClusterSpec): void;
+  /**
+   * Stores children's summaries: each key is recorded with the summary in one transaction, so a redelivered
+   * summary is counted as a duplicate; an older summary than the one held is recorded but not applied.
+   */
+  receiveSummaries(items: readonly { key: string; summary: Summary }[]): Promise<{ accepted: number; duplicates: number }>;
+  /** This node's current subtree summary (own clusters and the latest summary of each child). */
+  summary(): Summary;
+  /** The market view over this node's subtree. */
+  market(filter: MarketFilter): ReturnType<typeof marketView>;
+  /** A provider's health: the worst of its clusters' (down when it has none reporting). */
+  providerHealth(provider: string): HealthT;
+  /** Re-evaluates health now (the timer does this every sweepMs). */
+  sweep(): Promise<HealthChange[]>;
+  /** Considers sending a summary upward now (the timer does this every summaryMs); true when one was queued. */
+  pushSummary(force?: boolean): Promise<boolean>;
+  /** Whether a provider's clusters are on offer (false while it is suspended or revoked). */
+  providerActive: (provider: string) => boolean;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/** Builds the aggregation of a node, loading clusters and children's summaries from the database. */
+export async function createAggregation(ctx: NodeContext, config: AggregationConfig): Promise<Aggregation> {
+  const table = new ClusterTable();
+  for (const state of await loadClusters(ctx.prisma)) table.put(state);
+  const children = new Map<string, Summary>();
+  for (const row of await ctx.prisma.childSummary.findMany()) {
+    const parsed = SubtreeSummary.safeParse(JSON.parse(row.summary));
+    if (parsed.success) children.set(row.node, parsed.data);
+  }
+  const timeouts = { degradedAfterMs: config.degradedAfterMs, downAfterMs: config.downAfterMs };
+  let lastSent: Summary | null = ctx.settings.getJson<Summary>('summary.lastSent') ?? null;
+  let lastSentAt: number | null = null;
+  const timers: NodeJS.Timeout[] = [];
+  let sweeping: Promise<HealthChange[]> | null = null;
+
+  const announce = (changes: readonly HealthChange[]) => {
+    for (const c of changes) {
+      ctx.events.emit('cluster.health', { subject: c.cluster, severity: c.to === 'down' ? 'warning' : 'info', data: { from: c.from, to: c.to, provider: c.provider } });
+    }
+  };
+
+  const ingest = createIngestQueue({
+    write: (batch) => writeReports(ctx.sql, { batch, now: ctx.deps.clock.now(), health: (e) => e.metrics.health, registered: (c) => table.get(c)?.spec.lifecycle === 'registered' }),
+    onCommitted: (batch) => {
+      const now = ctx.deps.clock.now();
+      let entries = 0;
+      for (const r of batch) {
+        announce(table.apply(r.entries, { now, timeouts }));
+        entries += r.entries.length;
+        for (const e of r.entries) {
+          const s = table.get(e.cluster);
+          if (s && s.spec.lifecycle === 'registered') s.spec.lifecycle = 'active';
+        }
+      }
+      ctx.metrics.reports.inc(entries);
+      // One capacity event per gateway per commit (not per cluster or report), so the log and stream stay readable
+      // and cheap at tens of thousands of reports per second.
+      const byGateway = new Map<string, { reports: number; clusters: number; lastSeq: number }>();
+      for (const r of batch) {
+        const g = byGateway.get(r.gateway) ?? { reports: 0, clusters: 0, lastSeq: -1 };
+        g.reports += 1;
+        g.clusters += r.entries.length;
+        g.lastSeq = Math.max(g.lastSeq, r.seq);
+        byGateway.set(r.gateway, g);
+      }
+      for (const [gateway, data] of byGateway) ctx.events.emit('capacity.report', { subject: gateway, data });
+    },
+  });
+
+  const summary = (): Summary => summarise({ node: ctx.config.code, at: formatTime(ctx.deps.clock.now()), clusters: table.values(), children: children.values(), offered: (c) => aggregation.providerActive(c.spec.provider) });
+
+  async function sweep(): Promise<HealthChange[]> {
+    if (sweeping) return sweeping;
+    sweeping = (async () => {
+      const changes = table.sweep({ now: ctx.deps.clock.now(), timeouts });
+      await writeHealth(ctx.prisma, changes);
+      announce(changes);
+      return changes;
+    })().finally(() => { sweeping = null; });
+    return sweeping;
+  }
+
+  async function pushSummary(force = false): Promise<boolean> {
+    if (!ctx.config.parentUrl) return false;
+    const next = summary();
+    const now = ctx.deps.clock.now();
+    if (!force && !shouldSend({ last: lastSent, lastSentAt, next, now }, { threshold: config.dampingThreshold, maxIntervalMs: config.summaryMaxIntervalMs })) return false;
+    const key = `${ctx.config.code}/summary/${next.at}/${b64url(ctx.deps.randomBytes(6))}`;
+    await ctx.outbox.enqueue({ endpoint: ctx.config.parentUrl, path: ROUTES.summaries, body: { items: [{ key, summary: next }] } });
+    lastSent = next;
+    lastSentAt = now;
+    await ctx.settings.setJson('summary.lastSent', next);
+    ctx.outbox.kick();
+    return true;
+  }
+
+  const every = (ms: number, fn: () => Promise<unknown>) => {
+    const t = setInterval(() => { fn().catch((e: unknown) => ctx.deps.logger.warn({ err: e }, 'aggregation task failed')); }, ms);
+    t.unref();
+    timers.push(t);
+  };
+
+  const aggregation: Aggregation = {
+    providerActive: () => true,
+    table, ingest,
+    added(spec) {
+      table.register(spec);
+      ctx.events.emit('cluster.registered', { subject: spec.id, data: { provider: spec.provider, province: spec.province, resourceClass: spec.resourceClass } });
+    },
+    async receiveSummaries(items) {
+      const applied: Summary[] = [];
+      let duplicates = 0;
+      const now = formatTime(ctx.deps.clock.now());
+      const created = sqlTime(ctx.deps.clock.now());
+      await ctx.sql.write(() => {
+        applied.length = 0;
+        duplicates = 0;
+        for (const { key, summary: s } of items) {
+          if (ctx.sql.stmt(INSERT_KEY).run(key, created).changes === 0) { duplicates += 1; continue; }
+          const held = applied.findLast((a) => a.node === s.node) ?? children.get(s.node);
+          if (held && held.at > s.at) continue;
+          ctx.sql.stmt(UPSERT_CHILD).run(s.node, s.at, JSON.stringify(s), now);
+          applied.push(s);
+        }
+      });
+      for (const s of applied) children.set(s.node, s);
+      return { accepted: items.length - duplicates, duplicates };
+    },
+    summary,
+    market(filter) {
+      const s = summary();
+      return marketView({ node: ctx.config.code, at: s.at, offers: s.offers }, filter);
+    },
+    providerHealth(provider) {
+      const ids = table.ofProvider(provider);
+      if (ids.length === 0) return 'down';
+      let h: HealthT = 'healthy';
+      let anyUp = false;
+      for (const id of ids) {
+        const s = table.get(id);
+        if (!s) continue;
+        if (s.health !== 'down') anyUp = true;
+        h = worse(h, s.health === 'down' ? 'degraded' : s.health);
+      }
+      return anyUp ? h : 'down';
+    },
+    sweep,
+    pushSummary,
+    start() {
+      every(config.sweepMs, sweep);
+      every(config.summaryMs, () => pushSummary());
+    },
+    async stop() {
+      for (const t of timers.splice(0)) clearInterval(t);
+      await ingest.drain();
+    },
+  };
+  return aggregation;
+}
+
+/** Cluster counts per health, for the metrics gauge. */
+export function clusterHealthCounts(agg: Aggregation): Record<HealthT, number> {
+  return healthCounts(agg.table.values());
+}

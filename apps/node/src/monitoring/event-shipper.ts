@@ -1,0 +1,38 @@
+import { ROUTES } from '@cpnet/protocol';
+import type { NodeContext } from '../context.ts';
+import { FORWARDED_EVENT_TYPES } from './event-log.ts';
+
+const CURSOR = 'events.shipped';
+
+/**
+ * Queues forwardable events upward through the outbox, in order, from a cursor kept in the settings table.
+ * If the node dies between queueing and moving the cursor, the events are queued again; the parent ignores ids
+ * it already holds, so each arrives once.
+ */
+export function createEventShipper(ctx: NodeContext): { ship(): Promise<number> } {
+  let running: Promise<number> | null = null;
+  async function once(): Promise<number> {
+    if (!ctx.config.parentUrl) return 0;
+    let cursor = Number(ctx.settings.get(CURSOR) ?? '0');
+    let shipped = 0;
+    for (;;) {
+      const rows = await ctx.prisma.eventRecord.findMany({ where: { seq: { gt: cursor } }, orderBy: { seq: 'asc' }, take: 500 });
+      if (rows.length === 0) break;
+      const events = rows.filter((r) => (FORWARDED_EVENT_TYPES as readonly string[]).includes(r.type)).map((r) => ({
+        id: r.id, type: r.type, at: r.at, node: r.node ?? ctx.config.code, ...(r.subject ? { subject: r.subject } : {}), severity: r.severity, data: JSON.parse(r.data) as Record<string, unknown>,
+      }));
+      if (events.length > 0) await ctx.outbox.enqueue({ endpoint: ctx.config.parentUrl, path: ROUTES.events, body: { events } });
+      cursor = rows[rows.length - 1]!.seq;
+      await ctx.settings.set(CURSOR, String(cursor));
+      shipped += events.length;
+    }
+    if (shipped > 0) ctx.outbox.kick();
+    return shipped;
+  }
+  return {
+    ship() {
+      running ??= once().finally(() => { running = null; });
+      return running;
+    },
+  };
+}

@@ -1,0 +1,140 @@
+import { Scheduler, summarise, type Cluster, type ClusterLifecycle, type FailbackPolicy, type Health, type Quota, type SubtreeSummary } from '@cpnet/scheduler';
+import type { Clock } from '@cpnet/identifier';
+import { toCluster, type ClusterFacts, type WireClusterReport } from './mapping.ts';
+
+// Row codes of the scheduler's index, in its order.
+const HEALTHS: readonly Health[] = ['healthy', 'degraded', 'down'];
+const LIFECYCLES: readonly ClusterLifecycle[] = ['active', 'registered', 'suspended', 'revoked'];
+
+interface Seen { report?: WireClusterReport; reportAt: number; lastSeen: number; silentDown: boolean }
+
+/**
+ * This node's own clusters as the scheduler sees them: registration facts, the latest gateway report, liveness.
+ * Availability is the reported K2 less the jobs placed since that report (the gateway has not counted them yet).
+ */
+export class ClusterView {
+  readonly scheduler: Scheduler;
+  private readonly facts = new Map<string, ClusterFacts>();
+  private readonly seen = new Map<string, Seen>();
+
+  constructor(private readonly o: { clock: Clock; quotas?: Readonly<Record<string, Quota>>; failback?: Partial<FailbackPolicy> }) {
+    this.scheduler = new Scheduler({ clusters: [], clock: o.clock, quotas: o.quotas, failback: o.failback, reservationTtlMs: 30_000 });
+  }
+
+  /** A cluster registered, or its lifecycle changed. Registration counts as a sign of life. */
+  upsert(facts: ClusterFacts): void {
+    this.facts.set(facts.id, facts);
+    const now = this.o.clock.now();
+    const s = this.seen.get(facts.id) ?? { reportAt: now, lastSeen: now, silentDown: false };
+    this.seen.set(facts.id, s);
+    this.scheduler.index.upsert(toCluster(s.silentDown ? { ...facts, health: 'down' } : facts, s.report));
+    this.adjust(facts.id);
+  }
+
+  /** A gateway's report for one cluster; returns true when the cluster had been marked down for silence. */
+  report(r: WireClusterReport, at: number): { known: boolean; cameBack: boolean } {
+    const facts = this.facts.get(r.cluster);
+    if (!facts) return { known: false, cameBack: false };
+    const now = this.o.clock.now();
+    const s = this.seen.get(r.cluster)!;
+    const cameBack = s.silentDown;
+    const before = this.healthOf(r.cluster);
+    s.report = r; s.reportAt = Math.min(now, at); s.lastSeen = now; s.silentDown = false;
+    this.scheduler.index.upsert(toCluster(facts, r));
+    const after = toCluster(facts, r).health;
+    // Through the scheduler so its failback hysteresis knows since when the cluster is healthy.
+    if (after !== before) this.scheduler.setHealth(r.cluster, after);
+    this.adjust(r.cluster);
+    return { known: true, cameBack };
+  }
+
+  /** Clusters silent for `ms` that were not yet marked down: marked down now (the caller re-places their jobs). */
+  silent(ms: number): string[] {
+    const now = this.o.clock.now();
+    const out: string[] = [];
+    for (const [id, s] of this.seen) {
+      if (s.silentDown || now - s.lastSeen < ms) continue;
+      const f = this.facts.get(id);
+      if (!f || f.lifecycle !== 'active') continue;
+      s.silentDown = true;
+      out.push(id);
+    }
+    return out;
+  }
+
+  /** Marks a cluster down in the scheduler index (without letting the scheduler move jobs: the service does). */
+  markDown(id: string): void {
+    const ix = this.scheduler.index;
+    if (ix.rowOf(id) < 0) return;
+    for (const m of this.scheduler.setHealth(id, 'down')) this.scheduler.release(m.jobId);
+  }
+
+  healthOf(id: string): Health {
+    const r = this.scheduler.index.rowOf(id);
+    return r < 0 ? 'down' : HEALTHS[this.scheduler.index.health[r]!]!;
+  }
+
+  has(id: string): boolean {
+    return this.facts.has(id);
+  }
+
+  factsOf(id: string): ClusterFacts | undefined {
+    return this.facts.get(id);
+  }
+
+  /** Price in force at a cluster (the latest report's, else the registration's). */
+  priceOf(id: string): { perCoreHourYuan: number; perCardHourYuan: number } {
+    const s = this.seen.get(id), f = this.facts.get(id);
+    return s?.report?.price ?? f?.registration.price ?? { perCoreHourYuan: 0, perCardHourYuan: 0 };
+  }
+
+  /** Node and province of a cluster (for answers). */
+  place(id: string): { node: string; province: string } | undefined {
+    const f = this.facts.get(id);
+    return f ? { node: f.node, province: f.registration.province } : undefined;
+  }
+
+  /** Recomputes a cluster's availability: reported K2 less jobs placed or moved there after the report. */
+  adjust(id: string): void {
+    const s = this.seen.get(id), f = this.facts.get(id);
+    const ix = this.scheduler.index, row = ix.rowOf(id);
+    if (!s || !f || row < 0) return;
+    const base = toCluster(f, s.report).available;
+    const cards = new Map(base.accelerators.map((a) => [a.model, a.count]));
+    let cpu = base.cpuCores, mem = base.memoryGib, sto = base.storageGib, bw = base.bandwidthGbps;
+    for (const j of this.scheduler.jobs()) {
+      if (j.status === 'queued') continue;
+      // A report taken after the job was placed already counts it.
+      if (s.report && Math.max(j.placedAt, j.lastMovedAt) < s.reportAt) continue;
+      for (const sl of j.slices) {
+        if (sl.row !== row) continue;
+        cpu -= sl.replicas * sl.cpuCores; mem -= sl.replicas * sl.memoryGib; sto -= sl.replicas * sl.storageGib; bw -= sl.replicas * sl.bandwidthGbps;
+        if (sl.model !== null) cards.set(sl.model, (cards.get(sl.model) ?? 0) - sl.replicas * sl.cards);
+      }
+    }
+    const z = (x: number) => Math.max(0, x);
+    ix.setAvailable(id, {
+      cpuCores: z(cpu), memoryGib: z(mem), storageGib: z(sto), bandwidthGbps: z(bw),
+      accelerators: base.accelerators.map((a) => ({ ...a, count: z(cards.get(a.model) ?? 0) })),
+    });
+  }
+
+  /** The clusters as scheduler rows with their current availability. */
+  clusters(): Cluster[] {
+    const ix = this.scheduler.index;
+    return [...this.facts.values()].map((f) => {
+      const row = ix.rowOf(f.id);
+      const c = toCluster(f, this.seen.get(f.id)?.report);
+      const accelerators = c.capacity.accelerators.map((a) => ({ ...a, count: ix.acc[ix.modelOf(a.model)]?.avail[row] ?? 0 }));
+      return {
+        ...c, health: HEALTHS[ix.health[row]!]!, lifecycle: LIFECYCLES[ix.life[row]!]!,
+        available: { cpuCores: ix.cpuAvail[row]!, memoryGib: ix.memAvail[row]!, storageGib: ix.stoAvail[row]!, bandwidthGbps: ix.bwAvail[row]!, accelerators },
+      };
+    });
+  }
+
+  /** The summary of these clusters for the parent. */
+  summary(prefix: string): SubtreeSummary {
+    return summarise(prefix, this.clusters());
+  }
+}

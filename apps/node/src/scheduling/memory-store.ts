@@ -1,0 +1,21 @@
+import { isFinal, type JobRecord } from './job-machine.ts';
+import { matches } from './metering.ts';
+import type { JobStore, MeteringLineT } from './ports.ts';
+
+/** A job store in memory (unit tests, and the simulator when durability is not the point). */
+export function memoryStore(): JobStore & { jobs: Map<string, JobRecord>; lines: MeteringLineT[] } {
+  const jobs = new Map<string, JobRecord>();
+  const lines: MeteringLineT[] = [];
+  const copy = (j: JobRecord): JobRecord => structuredClone(j);
+  return {
+    jobs, lines,
+    active: () => Promise.resolve([...jobs.values()].filter((j) => !isFinal(j.state)).map(copy)),
+    get: (id) => Promise.resolve(jobs.has(id) ? copy(jobs.get(id)!) : null),
+    save: (j) => { jobs.set(j.id, copy(j)); return Promise.resolve(); },
+    addMetering: (l) => {
+      if (!lines.some((x) => x.job === l.job && x.cluster === l.cluster && x.from === l.from)) lines.push(l);
+      return Promise.resolve();
+    },
+    metering: (q) => Promise.resolve(lines.filter((l) => matches(l, q))),
+  };
+}

@@ -1,0 +1,99 @@
+import type { z } from 'zod';
+import type { Clock } from '@cpnet/identifier';
+import type { Cancel, Dispatch, EventType, GatewayAck, JobCancelRelay, JobRelay, MeteringLine, MeteringQuery, MeteringSummary, PlacementAnswer, PlacementRequest, SchedulingSummary, SelectionAnswer, SelectionRelay } from '@cpnet/protocol';
+import type { FailbackPolicy, Quota } from '@cpnet/scheduler';
+import type { JobRecord } from './job-machine.ts';
+
+/** A gateway acknowledgement. */
+export type Ack = z.output<typeof GatewayAck>;
+/** node → gateway dispatch. */
+export type DispatchMsg = z.input<typeof Dispatch>;
+/** node → gateway cancel. */
+export type CancelMsg = z.input<typeof Cancel>;
+
+/**
+ * How the scheduling service reaches provider gateways. The `/gateway` socket namespace implements it; updates
+ * (`job-update`) come back through `SchedulingService.onJobUpdate`. A missing or silent gateway answers a not-ok ack.
+ */
+export interface GatewayPort {
+  dispatch(msg: DispatchMsg): Promise<Ack>;
+  /** Cancel on the gateway serving `cluster`. */
+  cancel(cluster: string, msg: CancelMsg): Promise<Ack>;
+}
+
+/** A placement answer. */
+export type PlacementResult = z.output<typeof PlacementAnswer>;
+/** A placement request as sent. */
+export type PlacementAsk = z.input<typeof PlacementRequest>;
+
+/** How the service reaches its parent and children (signed HTTP; relays go through the durable outbox). */
+export interface PeerPort {
+  /** Synchronous placement at another node; a transport failure is a refusal naming it. */
+  place(to: string, body: PlacementAsk): Promise<PlacementResult>;
+  /** A relayed dry-run selection; null when the node cannot be reached. */
+  select(to: string, body: z.input<typeof SelectionRelay>): Promise<z.output<typeof SelectionAnswer> | null>;
+  /** Durable: job history toward the origin. */
+  relay(to: string, body: z.input<typeof JobRelay>): Promise<void>;
+  /** Durable: a cancellation toward the owner. */
+  cancel(to: string, body: z.input<typeof JobCancelRelay>): Promise<void>;
+  /** Best effort (the next one replaces it): this subtree's scheduling summary to the parent. */
+  summary(body: z.input<typeof SchedulingSummary>): Promise<void>;
+  /** Durable: metering totals to the parent. */
+  metering(body: z.input<typeof MeteringSummary>): Promise<void>;
+}
+
+/** A metering line. */
+export type MeteringLineT = z.output<typeof MeteringLine>;
+/** A metering query. */
+export type MeteringQueryT = z.output<typeof MeteringQuery>;
+
+/** Where job records and metering lines are kept (Prisma in the node, memory in unit tests). */
+export interface JobStore {
+  /** Every job not in a final state (loaded at start). */
+  active(): Promise<JobRecord[]>;
+  get(id: string): Promise<JobRecord | null>;
+  save(job: JobRecord): Promise<void>;
+  addMetering(line: MeteringLineT): Promise<void>;
+  metering(q: MeteringQueryT): Promise<MeteringLineT[]>;
+}
+
+/** Event emitter of the node (/monitor and the event log). */
+export type Emit = (type: z.output<typeof EventType>, detail: { subject?: string; severity?: 'info' | 'warning' | 'critical'; data?: Record<string, unknown> }) => void;
+
+/** Tunables of the scheduling service. */
+export interface SchedulingOptions {
+  /** A cluster whose gateway has not reported for this long is marked down (its jobs re-placed). */
+  readonly downAfterMs: number;
+  /** A child whose scheduling summary is older than this is taken as down (jobs placed through it re-placed). */
+  readonly childDownAfterMs: number;
+  /** How often liveness, failback and the queue are checked. */
+  readonly tickMs: number;
+  /** How often the summary goes to the parent. */
+  readonly summaryMs: number;
+  /** Queued jobs are retried across the hierarchy at most this often. */
+  readonly retryMs: number;
+  readonly quotas: Readonly<Record<string, Quota>>;
+  readonly failback: Partial<FailbackPolicy>;
+  /** How long a dispatch waits for the gateway's acknowledgement. */
+  readonly ackTimeoutMs: number;
+}
+
+/** Defaults: 3 s of silence marks a cluster down, summaries every second. */
+export const DEFAULT_SCHEDULING: SchedulingOptions = {
+  downAfterMs: 3000, childDownAfterMs: 5000, tickMs: 500, summaryMs: 1000, retryMs: 5000, quotas: {}, failback: {}, ackTimeoutMs: 2000,
+};
+
+/** What a scheduling service is built from. */
+export interface SchedulingDeps {
+  readonly code: string;
+  readonly parent: string | null;
+  readonly clock: Clock;
+  readonly store: JobStore;
+  readonly gateways: GatewayPort;
+  readonly peers: PeerPort;
+  readonly emit: Emit;
+  /** A new job identifier under this node's prefix. */
+  newJobId(): Promise<string>;
+  readonly options?: Partial<SchedulingOptions>;
+  readonly log?: { warn(o: object, msg: string): void; info(o: object, msg: string): void };
+}

@@ -1,0 +1,140 @@
+import { Router, type Request } from 'express';
+import { parseIdentifier } from '@cpnet/identifier';
+import { JobCancelRelay, JobRelay, MeteringQuery, MeteringSummary, PlacementRequest, ROUTES, SCHEDULING_ROUTES, SchedulingSummary, SelectionRelay, SelectionRequest, SubmitJob } from '@cpnet/protocol';
+import type { NodeContext } from '../context.ts';
+import { authenticate, hasCredentials, type Caller } from '../http/authenticate.ts';
+import { parseWith } from '../http/body.ts';
+import { fail } from '../http/http-error.ts';
+import { audited, authorize, writeRoute } from '../http/write-route.ts';
+import { jobView, type JobRecord } from './job-machine.ts';
+import { QuotaExceeded, type SchedulingService } from './service.ts';
+
+const JOB_BASE = `${ROUTES.jobs}/`;
+
+function jobParam(req: Request): string {
+  let text: string;
+  try {
+    text = decodeURIComponent((req.originalUrl.split('?')[0] ?? '').slice(JOB_BASE.length));
+  } catch {
+    fail('INVALID_IDENTIFIER', 'the job identifier in the URL is not valid percent-encoding', 'id');
+  }
+  const p = parseIdentifier(text);
+  if (!p.ok) fail('INVALID_IDENTIFIER', `${p.error.segment}: ${p.error.message}; expected ${p.error.expected}`, p.error.segment);
+  if (p.value.kind !== 'JB') fail('INVALID_IDENTIFIER', `${p.value.id} is a ${p.value.kind} identifier, not a job (JB)`, 'id');
+  return p.value.id;
+}
+
+async function reader(ctx: NodeContext, req: Request): Promise<Caller> {
+  if (!hasCredentials(req)) fail('UNAUTHENTICATED', 'reading jobs and metering needs a signature or an API token');
+  return authenticate(ctx, req, { raw: Buffer.alloc(0) });
+}
+
+/** The tenant a caller acts for: a person's account; a node may name one in the template. */
+const tenantOf = (caller: Caller, named: string | undefined): string => (caller.principal.kind === 'person' ? caller.principal.id : named ?? caller.principal.id);
+
+/** A peer node calling: the parent or a child of this node, else 403. Returns the resource prefix to authorise. */
+async function peerCaller(ctx: NodeContext, caller: Caller): Promise<string> {
+  if (caller.principal.kind !== 'node') fail('FORBIDDEN', 'only a parent or child node may call this');
+  const peer = await ctx.prisma.peer.findUnique({ where: { prefix: caller.principal.id } });
+  if (!peer || (peer.relation !== 'parent' && peer.relation !== 'child')) fail('FORBIDDEN', `${caller.principal.id} is neither the parent nor a child of ${ctx.config.code}`);
+  return peer.relation === 'parent' ? ctx.config.code : caller.principal.id;
+}
+
+/** Scheduling routes: selections, jobs, metering, and the node-to-node placement protocol. */
+export function schedulingRoutes(ctx: NodeContext, deps: { service: SchedulingService; sync: () => Promise<void> }): Router {
+  const { service, sync } = deps;
+  const router = Router();
+  const view = (j: JobRecord) => jobView(j);
+
+  router.post(ROUTES.selections, writeRoute(ctx, async (_req, { caller, body, requestId }) => {
+    const input = parseWith(SelectionRequest, body);
+    await authorize(ctx, { request: { principal: caller.principal, action: 'run', resource: { type: 'selection', prefix: ctx.config.code } }, requestId });
+    await sync();
+    return [200, await service.select(input.template, input.topK)];
+  }));
+
+  router.post(ROUTES.jobs, writeRoute(ctx, async (_req, { caller, body, requestId }) => {
+    const input = parseWith(SubmitJob, body);
+    const tenant = tenantOf(caller, input.template.tenant);
+    await authorize(ctx, { request: { principal: caller.principal, action: 'submit', resource: { type: 'job', prefix: ctx.config.code, owner: tenant } }, requestId });
+    if (ctx.state.lifecycle === 'suspended' || ctx.state.lifecycle === 'revoked') fail('FORBIDDEN', `${ctx.config.code} is ${ctx.state.lifecycle}; it accepts no jobs`);
+    await sync();
+    try {
+      const job = await service.submit({ ...input.template, tenant }, tenant);
+      await audited(ctx, { who: caller.who, action: 'submit', resource: `job:${job.id}`, requestId });
+      return [201, view(job)];
+    } catch (e) {
+      if (e instanceof QuotaExceeded) fail('RULE_VIOLATION', e.message, 'template.demand');
+      throw e;
+    }
+  }));
+
+  router.get(`${JOB_BASE}*id`, async (req, res) => {
+    const id = jobParam(req);
+    const caller = await reader(ctx, req);
+    const job = service.job(id) ?? (await ctx.prisma.job.findUnique({ where: { id } }) ? await storeGet(ctx, service, id) : null);
+    if (!job) fail('NOT_FOUND', `no job ${id} at ${ctx.config.code}`);
+    await authorize(ctx, { request: { principal: caller.principal, action: 'read', resource: { type: 'job', prefix: ctx.config.code, owner: job.tenant } }, requestId: String(res.locals.requestId ?? '-') });
+    res.json(view(job));
+  });
+
+  router.delete(`${JOB_BASE}*id`, writeRoute(ctx, async (req, { caller, requestId }) => {
+    const id = jobParam(req);
+    const held = service.job(id) ?? (await storeGet(ctx, service, id));
+    if (!held) fail('NOT_FOUND', `no job ${id} at ${ctx.config.code}`);
+    await authorize(ctx, { request: { principal: caller.principal, action: 'cancel', resource: { type: 'job', prefix: ctx.config.code, owner: held.tenant } }, requestId });
+    const job = await service.cancel(id, caller.who);
+    if (!job) fail('NOT_FOUND', `no job ${id} at ${ctx.config.code}`);
+    if (job.state !== 'cancelled') fail('CONFLICT', `job ${id} is already ${job.state}`, 'id');
+    await audited(ctx, { who: caller.who, action: 'cancel', resource: `job:${id}`, requestId });
+    return [200, view(job)];
+  }));
+
+  router.get(ROUTES.metering, async (req, res) => {
+    const q = parseWith(MeteringQuery, req.query);
+    const caller = await reader(ctx, req);
+    if (caller.principal.kind === 'person' && caller.principal.role === 'tenant') {
+      if (q.tenant !== undefined && q.tenant !== caller.principal.id) fail('FORBIDDEN', `a tenant reads only its own metering (${caller.principal.id})`, 'tenant');
+      q.tenant = caller.principal.id;
+    } else {
+      await authorize(ctx, { request: { principal: caller.principal, action: 'read', resource: { type: 'metrics', prefix: ctx.config.code } }, requestId: String(res.locals.requestId ?? '-') });
+    }
+    const m = await service.metering(q);
+    const children = (await ctx.prisma.childMetering.findMany()).map((r) => MeteringSummary.parse(JSON.parse(r.summary)));
+    res.json({ node: ctx.config.code, lines: m.lines, totals: m.totals, children });
+  });
+
+  // ── node to node ──
+  const peerRoute = <T>(handle: (body: unknown, from: string) => Promise<[number, T]>) => writeRoute(ctx, async (_req, { caller, body, requestId }) => {
+    const prefix = await peerCaller(ctx, caller);
+    await authorize(ctx, { request: { principal: caller.principal, action: 'place', resource: { type: 'job', prefix } }, requestId });
+    return handle(body, caller.principal.id);
+  });
+  router.post(SCHEDULING_ROUTES.placements, peerRoute(async (body, from) => {
+    const req = parseWith(PlacementRequest, body);
+    await sync();
+    return [200, await service.onPlacement(req, from)];
+  }));
+  router.post(SCHEDULING_ROUTES.selections, peerRoute(async (body) => {
+    const req = parseWith(SelectionRelay, body);
+    await sync();
+    return [200, await service.onSelectionRelay(req)];
+  }));
+  router.post(SCHEDULING_ROUTES.jobUpdates, peerRoute(async (body) => [200, { accepted: await service.onRelay(parseWith(JobRelay, body)) }]));
+  router.post(SCHEDULING_ROUTES.cancels, peerRoute(async (body, from) => [200, { accepted: await service.onCancelRelay(parseWith(JobCancelRelay, body), from) }]));
+  router.post(SCHEDULING_ROUTES.summaries, peerRoute(async (body, from) => {
+    service.onSummary(parseWith(SchedulingSummary, body), from);
+    return [200, { accepted: true }];
+  }));
+  router.post(SCHEDULING_ROUTES.metering, peerRoute(async (body, from) => {
+    const s = parseWith(MeteringSummary, body);
+    await ctx.prisma.childMetering.upsert({ where: { node: from }, create: { node: from, at: s.at, summary: JSON.stringify({ ...s, node: from }) }, update: { at: s.at, summary: JSON.stringify({ ...s, node: from }) } });
+    return [200, { accepted: true }];
+  }));
+  return router;
+}
+
+async function storeGet(ctx: NodeContext, service: SchedulingService, id: string): Promise<JobRecord | null> {
+  void ctx;
+  return service.stored(id);
+}

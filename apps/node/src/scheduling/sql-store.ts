@@ -1,0 +1,61 @@
+import { JobHistoryEntry, TaskTemplate } from '@cpnet/protocol';
+import type { SqlStore } from '../store/sql.ts';
+import { isFinal, type JobRecord, type JobStateName } from './job-machine.ts';
+import { matches } from './metering.ts';
+import type { JobStore, MeteringLineT } from './ports.ts';
+
+interface Row {
+  id: string; tenant: string; origin: string; template: string; state: string; attempt: number; stateAttempt: number;
+  upstream: string | null; downstream: string | null; owner: string | null; cluster: string | null; preferredCluster: string | null;
+  submittedAt: number; finishedAt: number | null; dispatchedAt: number | null; costYuan: number;
+}
+
+const UPSERT = `INSERT INTO "Job" ("id","tenant","origin","template","state","attempt","stateAttempt","upstream","downstream","owner","cluster","preferredCluster","submittedAt","finishedAt","dispatchedAt","costYuan","final")
+  VALUES (@id,@tenant,@origin,@template,@state,@attempt,@stateAttempt,@upstream,@downstream,@owner,@cluster,@preferredCluster,@submittedAt,@finishedAt,@dispatchedAt,@costYuan,@final)
+  ON CONFLICT("id") DO UPDATE SET "state"=excluded."state","attempt"=excluded."attempt","stateAttempt"=excluded."stateAttempt","upstream"=excluded."upstream",
+  "downstream"=excluded."downstream","owner"=excluded."owner","cluster"=excluded."cluster","preferredCluster"=excluded."preferredCluster",
+  "finishedAt"=excluded."finishedAt","dispatchedAt"=excluded."dispatchedAt","costYuan"=excluded."costYuan","final"=excluded."final"`;
+const HISTORY = 'INSERT OR IGNORE INTO "JobHistory" ("job","seq","entry") VALUES (?,?,?)';
+const METER = `INSERT OR IGNORE INTO "MeteringRecord" ("job","tenant","provider","cluster","coreHours","cardHours","amountYuan","from","to") VALUES (?,?,?,?,?,?,?,?,?)`;
+
+/**
+ * The node's durable job store on the synchronous SQLite connection (the tables are Prisma's `Job`, `JobHistory`,
+ * `MeteringRecord`): a save is one statement group joining the node's group commit, acknowledged once durable.
+ */
+export function sqlJobStore(sql: SqlStore): JobStore {
+  const load = (row: Row): JobRecord => {
+    const history = (sql.stmt('SELECT "entry" FROM "JobHistory" WHERE "job" = ? ORDER BY "seq"').all(row.id) as { entry: string }[]).map((h) => JobHistoryEntry.parse(JSON.parse(h.entry)));
+    return {
+      id: row.id, tenant: row.tenant, origin: row.origin, template: TaskTemplate.parse(JSON.parse(row.template)), upstream: row.upstream, downstream: row.downstream,
+      owner: row.owner, cluster: row.cluster, preferredCluster: row.preferredCluster, state: row.state as JobStateName, attempt: row.attempt, stateAttempt: row.stateAttempt,
+      history, submittedAt: row.submittedAt, finishedAt: row.finishedAt, dispatchedAt: row.dispatchedAt, costYuan: row.costYuan,
+    };
+  };
+  return {
+    active: () => Promise.resolve((sql.stmt('SELECT * FROM "Job" WHERE "final" = 0').all() as Row[]).map(load)),
+    get: (id) => {
+      const row = sql.stmt('SELECT * FROM "Job" WHERE "id" = ?').get(id) as Row | undefined;
+      return Promise.resolve(row ? load(row) : null);
+    },
+    save(j) {
+      // The whole history is offered each time; (job, seq) is unique, so what is stored already is ignored.
+      const template = JSON.stringify(j.template);
+      const history = j.history.map((e) => JSON.stringify(e));
+      const row = {
+        id: j.id, tenant: j.tenant, origin: j.origin, template, state: j.state, attempt: j.attempt, stateAttempt: j.stateAttempt, upstream: j.upstream, downstream: j.downstream,
+        owner: j.owner, cluster: j.cluster, preferredCluster: j.preferredCluster, submittedAt: j.submittedAt, finishedAt: j.finishedAt, dispatchedAt: j.dispatchedAt, costYuan: j.costYuan,
+        final: isFinal(j.state) ? 1 : 0,
+      };
+      return sql.write(() => {
+        sql.stmt(UPSERT).run(row);
+        const stored = (sql.stmt('SELECT COUNT(*) AS n FROM "JobHistory" WHERE "job" = ?').get(j.id) as { n: number }).n;
+        for (let i = stored; i < history.length; i++) sql.stmt(HISTORY).run(j.id, i, history[i]);
+      });
+    },
+    addMetering: (l) => sql.write(() => { sql.stmt(METER).run(l.job, l.tenant, l.provider, l.cluster, l.coreHours, l.cardHours, l.amountYuan, l.from, l.to); }),
+    metering(q) {
+      const rows = sql.stmt('SELECT "job","tenant","provider","cluster","coreHours","cardHours","amountYuan","from","to" FROM "MeteringRecord" ORDER BY "id"').all() as MeteringLineT[];
+      return Promise.resolve(rows.filter((l) => matches(l, q)));
+    },
+  };
+}

@@ -1,0 +1,91 @@
+import Database from 'better-sqlite3';
+
+/** The better-sqlite3 connection type. */
+export type SqlDatabase = Database.Database;
+
+/**
+ * A second, synchronous connection to the node's database for the hot paths (resolution reads, registrations,
+ * nonces, the audit log). Prisma costs about a millisecond of CPU per query through its driver adapter; a prepared
+ * better-sqlite3 statement costs microseconds, and a synchronous transaction is one commit (one WAL fsync).
+ */
+export interface SqlStore {
+  readonly db: SqlDatabase;
+  /** A prepared statement, cached by its text. */
+  stmt(sql: string): Database.Statement;
+  /**
+   * Runs `fn` in a transaction of its own (a savepoint: if it throws, only its changes are undone). Writes queued in
+   * the same turn of the event loop commit together — one commit, one WAL fsync, for all of them (group commit) —
+   * and each promise settles only after that commit, so nothing is acknowledged before it is durable.
+   */
+  write<T>(fn: () => T): Promise<T>;
+  close(): void;
+}
+
+/** SQLite's primary result code for "database is locked by another connection". */
+const BUSY = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_LOCKED']);
+
+/** The text form Prisma's SQLite adapter stores DateTime columns in, so both connections compare alike. */
+export function sqlTime(ms: number): string {
+  return new Date(ms).toISOString().replace('Z', '+00:00');
+}
+
+/** Opens the hot-path connection. synchronous stays FULL: an acknowledged write survives power loss. */
+export function openSqlStore(file: string): SqlStore {
+  // timeout 0: never busy-wait synchronously (see `write`).
+  const db = new Database(file, { timeout: 0 });
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  const statements = new Map<string, Database.Statement>();
+  const stmt = (sql: string) => {
+    let s = statements.get(sql);
+    if (!s) { s = db.prepare(sql); statements.set(sql, s); }
+    return s;
+  };
+  interface Pending { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }
+  let queue: Pending[] = [];
+  let retrying = false;
+  type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+  const runAll = db.transaction((items: Pending[]): Outcome[] => items.map((it) => {
+    try {
+      return { ok: true, value: db.transaction(it.fn)() };
+    } catch (error) {
+      return { ok: false, error };
+    }
+  }));
+  let attempt = 0;
+  // While another connection holds the write lock (a Prisma interactive transaction awaiting between statements),
+  // retry after a short wait instead of busy-waiting: that connection needs this event loop to finish.
+  function flush(): void {
+    const items = queue;
+    queue = [];
+    if (items.length === 0) return;
+    let outcomes: Outcome[];
+    try {
+      outcomes = runAll.immediate(items);
+    } catch (e) {
+      if (BUSY.has((e as { code?: string }).code ?? '') && attempt < 2000) {
+        queue = [...items, ...queue];
+        retrying = true;
+        attempt++;
+        setTimeout(() => { retrying = false; flush(); }, Math.min(attempt, 20));
+        return;
+      }
+      for (const it of items) it.reject(e);
+      outcomes = [];
+    }
+    attempt = 0;
+    outcomes.forEach((o, i) => (o.ok ? items[i]!.resolve(o.value) : items[i]!.reject(o.error)));
+    if (queue.length > 0) setImmediate(flush);
+  }
+  return {
+    db,
+    stmt,
+    write<T>(fn: () => T): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+        if (queue.length === 1 && !retrying) setImmediate(flush);
+      });
+    },
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,72 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { PeerCertificate } from 'node:tls';
+
+/** TLS material for node links: the PKI's root to trust, and optionally this node's certificate and key (mutual TLS). */
+export interface TlsOptions {
+  /** PEM of the certificates to trust (the national root). */
+  readonly ca: string | readonly string[];
+  /** This node's certificate chain (PEM), presented when the peer asks for a client certificate. */
+  readonly cert?: string;
+  /** This node's private key (PEM). */
+  readonly key?: string;
+  /**
+   * Checks the peer's certificate beyond the chain (e.g. that its `cpn:<prefix>` URI SAN is the expected node).
+   * Return an Error to refuse. The default checks the chain only: node certificates name prefixes, not host names.
+   */
+  readonly checkServerIdentity?: (host: string, cert: PeerCertificate) => Error | undefined;
+}
+
+/** One response as bytes. */
+export interface RawResponse {
+  readonly status: number;
+  readonly text: string;
+}
+
+/** Keep-alive agents shared by the clients of a process: node links reuse their connections. */
+const SHARED = {
+  http: new http.Agent({ keepAlive: true, maxSockets: 64, timeout: 4000 }),
+  https: new https.Agent({ keepAlive: true, maxSockets: 64, timeout: 4000 }),
+};
+
+/** A keep-alive HTTPS agent trusting the given PKI root (one per set of TLS options). */
+export function tlsAgent(tls: TlsOptions): https.Agent {
+  return new https.Agent({
+    keepAlive: true, maxSockets: 64, timeout: 4000,
+    ca: tls.ca as string | string[], cert: tls.cert, key: tls.key,
+    checkServerIdentity: tls.checkServerIdentity ?? (() => undefined),
+  });
+}
+
+function once(input: { url: URL; method: string; headers: Record<string, string>; body?: string; timeoutMs: number; agent?: http.Agent }): Promise<RawResponse & { reused: boolean }> {
+  const secure = input.url.protocol === 'https:';
+  const agent = input.agent ?? (secure ? SHARED.https : SHARED.http);
+  const request = secure ? https.request : http.request;
+  return new Promise((resolve, reject) => {
+    const headers = { ...input.headers, ...(input.body !== undefined ? { 'content-length': String(Buffer.byteLength(input.body)) } : {}) };
+    const req = request(input.url, { method: input.method, headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => { clearTimeout(timer); resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), reused: req.reusedSocket }); });
+      res.on('error', (e) => { clearTimeout(timer); reject(e); });
+    });
+    const timer = setTimeout(() => req.destroy(new Error(`timed out after ${input.timeoutMs} ms`)), input.timeoutMs);
+    req.on('error', (e: Error & { reused?: boolean }) => { clearTimeout(timer); e.reused = req.reusedSocket; reject(e); });
+    req.end(input.body);
+  });
+}
+
+/**
+ * Sends one HTTP request over a keep-alive agent. A request that fails on a reused connection the server had just
+ * closed (the keep-alive race: ECONNRESET before any answer) is sent once more on a new one, as Node's docs advise;
+ * the same signed bytes are resent, so a receiver that did see the first refuses the second as a replay.
+ */
+export async function transmit(input: { url: URL; method: string; headers: Record<string, string>; body?: string; timeoutMs: number; agent?: http.Agent }): Promise<RawResponse> {
+  try {
+    return await once(input);
+  } catch (e) {
+    const err = e as Error & { code?: string; reused?: boolean };
+    if (err.reused && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) return once(input);
+    throw e;
+  }
+}

@@ -1,0 +1,121 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { applicationFile, cleanup, eventually, lifecycleOf, startTestNode, tempDir, type TestNode } from './nodes.ts';
+import { freePort, spawnNode, type NodeProcess } from './process.ts';
+import { clusterBody, gateway, registerClusters, registerProvider, reportEntry } from './providers.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const running: { stop(): Promise<void> }[] = [];
+
+afterAll(async () => {
+  for (const n of running.reverse()) await n.stop().catch(() => undefined);
+  cleanup();
+});
+
+type ClusterItem = { id: string; reports: number };
+
+describe('a node killed with SIGKILL during a stream of writes', () => {
+  it('loses no acknowledged registration or report and applies none twice', async () => {
+    const port = await freePort();
+    const dir = tempDir();
+    const args = ['--role', 'national', '--code', 'CPN', '--data', dir];
+    let proc: NodeProcess = await spawnNode(args, { port });
+    running.push({ stop: () => proc.stop() });
+    const url = proc.url;
+    const p = await registerProvider(url, 500, { idempotencyKey: 'provider-500' });
+    const g = gateway(url, 'CPN', p);
+    running.push({ stop: async () => g.close() });
+    await g.connect();
+
+    const KEYS = 60;
+    const registered = new Map<string, string>(); // idempotency key → acknowledged cluster id
+    const reportsAcked = new Map<string, number>(); // cluster → acknowledged reports that included it
+    let retries = 0;
+    const registrar = (async () => {
+      for (let i = 0; i < KEYS; i++) {
+        for (;;) {
+          const r = await p.client.request<{ id: string }>({ method: 'POST', path: '/cpn/v1/clusters', body: clusterBody(p.id, { name: `集群 ${i}` }), headers: { 'idempotency-key': `cluster-${i}` } });
+          if (r.ok) { registered.set(`cluster-${i}`, r.value.id); break; }
+          if (r.status !== 0 && r.status < 500) throw new Error(`registration refused: ${r.status} ${r.error.message}`);
+          retries++;
+          await sleep(50);
+        }
+      }
+    })();
+    let done = false;
+    const reporter = (async () => {
+      while (!done) {
+        const ids = [...registered.values()];
+        if (ids.length > 0) {
+          const ack = await g.report(ids.map((c) => reportEntry(c)));
+          if (!ack.ok) throw new Error(`report refused: ${JSON.stringify(ack)}`);
+          for (const c of ids) reportsAcked.set(c, (reportsAcked.get(c) ?? 0) + 1);
+        }
+        await sleep(10);
+      }
+    })();
+
+    await eventually(async () => registered.size >= 20, 20_000);
+    await proc.kill();
+    await sleep(300);
+    proc = await spawnNode(args, { port });
+    await registrar;
+    await sleep(200);
+    done = true;
+    await reporter;
+
+    expect(retries).toBeGreaterThan(0); // the kill did interrupt the stream
+    const list = await fetch(`${url}/cpn/v1/clusters?provider=${encodeURIComponent(p.id)}`);
+    const items = ((await list.json()) as { items: ClusterItem[] }).items;
+    // Every acknowledged registration is there, and each key made exactly one cluster.
+    expect(items.map((c) => c.id).sort()).toEqual([...registered.values()].sort());
+    expect(items).toHaveLength(KEYS);
+    // Every acknowledged report was applied once: the stored count equals the acknowledged count per cluster.
+    const counts = Object.fromEntries(items.map((c) => [c.id, c.reports]));
+    expect(counts).toEqual(Object.fromEntries([...registered.values()].map((c) => [c, reportsAcked.get(c) ?? 0])));
+    const providers = (await (await fetch(`${url}/cpn/v1/providers`)).json()) as { items: unknown[] };
+    expect(providers.items).toHaveLength(1);
+  }, 120_000);
+});
+
+describe('a parent held down for a while', () => {
+  it('receives every copy, summary and event once after it returns', async () => {
+    const nationalDir = tempDir();
+    let national: TestNode = await startTestNode({ role: 'national', code: 'CPN', autoReview: true, dataDir: nationalDir });
+    const nationalPort = Number(new URL(national.url).port);
+    const dir = tempDir();
+    const regional = await startTestNode({
+      role: 'regional', code: 'CPN.51', parentUrl: national.url, dataDir: dir, applicationFile: applicationFile(dir), autoReview: true,
+      retry: { initialMs: 50, maxMs: 300 },
+      aggregation: { summaryMs: 100, summaryMaxIntervalMs: 500, eventShipMs: 100 },
+    });
+    running.push(regional, { stop: () => national.stop() });
+    await eventually(async () => (await lifecycleOf(regional)) === 'online', 20_000);
+    const p = await registerProvider(regional.url, 600);
+    const before = await registerClusters(p, 5);
+    await eventually(async () => (await regional.node.context.outbox.idle(200)), 10_000);
+
+    await national.stop();
+    const during = await registerClusters(p, 40);
+    const g = gateway(regional.url, 'CPN.51', p);
+    running.push({ stop: async () => g.close() });
+    await g.connect();
+    for (let i = 0; i < 5; i++) expect((await g.report([...before, ...during].map((c) => reportEntry(c, 100 + i)))).ok).toBe(true);
+    await sleep(1000); // summaries and events pile up while the parent is away
+    const depth = Number(/cpn_outbox_depth\{node="CPN.51"\} (\d+)/.exec(await (await fetch(`${regional.url}/metrics`)).text())?.[1] ?? 0);
+    expect(depth).toBeGreaterThan(0);
+
+    national = await startTestNode({ role: 'national', code: 'CPN', autoReview: true, dataDir: nationalDir, port: nationalPort });
+    const all = [...before, ...during];
+    await eventually(async () => {
+      const r = await national.anon.list({ prefix: 'CPN.51', limit: 1000 });
+      return r.ok && all.every((id) => r.value.items.some((x) => x.id === id));
+    }, 20_000);
+    await eventually(() => regional.node.context.outbox.idle(500), 20_000);
+    const events = await national.anon.request<{ items: { id: string; type: string; node: string; subject: string }[] }>({ method: 'GET', path: '/cpn/v1/events?type=cluster.registered&limit=1000' });
+    const subjects = events.ok ? events.value.items.filter((e) => e.node === 'CPN.51').map((e) => e.subject) : [];
+    expect(subjects.sort()).toEqual([...all].sort()); // each once
+    const market = await national.anon.request<{ totals: { clusters: number; k2: { cpuCores: number } } }>({ method: 'GET', path: '/cpn/v1/market' });
+    expect(market.ok && market.value.totals.clusters).toBe(45);
+    expect(market.ok && market.value.totals.k2.cpuCores).toBe(45 * 104);
+  }, 120_000);
+});
