@@ -1,7 +1,11 @@
 import { register } from 'tsx/esm/api';
 register();
+for (const s of ['SIGINT','SIGTERM','SIGHUP','SIGPIPE']) process.on(s, () => console.log('GOT', s, Date.now()));
+const t0 = Date.now();
+const origExit = process.exit;
+process.exit = (c) => { console.log('process.exit', c, new Error().stack.split('\n').slice(1,6).join('\n')); return origExit(c); };
 const { main } = await import('/work/main/apps/cli/src/main.ts');
 const code = await main(['node','cpnet','node','start','--port','0','--role','national','--code','CPN','--data',process.argv[2],'--log-level','warn']);
-console.log('main returned', code);
-setTimeout(() => { console.log('handles', process._getActiveHandles().map(h=>h.constructor.name)); }, 500).unref();
-process.on('exit', (c) => console.log('exit', c, new Error().stack));
+console.log('main returned', code, Date.now()-t0);
+process.on('beforeExit', () => console.log('beforeExit', process._getActiveHandles().map(h=>h.constructor.name)));
+process.on('exit', (c) => console.log('exit', c, Date.now()-t0));

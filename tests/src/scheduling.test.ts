@@ -135,8 +135,13 @@ describe('jobs (互联调度)', () => {
     expect(far).toMatchObject({ state: 'dispatched', cluster: clusters['CPN.44']!.gz, owner: 'CPN.44' });
     expect(far.history.map((e) => `${e.state}@${e.node}`)).toEqual(['submitted@CPN.51', 'escalated@CPN.51', 'scheduled@CPN', 'scheduled@CPN.44', 'confirmed@CPN.44', 'dispatched@CPN.44']);
     await eventually(async () => (await getJob(acme, far.id)).state === 'running');
-    const ev = await nodes['CPN.51']!.anon.request<{ items: { type: string; subject?: string }[] }>({ method: 'GET', path: '/cpn/v1/events?type=job.*&limit=1000' });
-    expect(ev.ok && ev.value.items.filter((e) => e.subject === far.id).map((e) => e.type)).toEqual(expect.arrayContaining(['job.submit', 'job.escalate']));
+    const events = async (n: TestNode) => {
+      const r = await n.anon.request<{ items: { type: string; subject?: string; node?: string }[] }>({ method: 'GET', path: '/cpn/v1/events?type=job.*&limit=1000' });
+      return r.ok ? r.value.items.filter((e) => e.subject === far.id).map((e) => e.type) : [];
+    };
+    expect(await events(nodes['CPN.51']!)).toContain('job.escalate');
+    expect(await events(national)).toContain('job.schedule');
+    expect(await events(nodes['CPN.44']!)).toEqual(expect.arrayContaining(['job.schedule', 'job.dispatch']));
   });
 
   it('retries elsewhere when the owning subtree refuses to confirm (its gateway has no room after all)', async () => {
@@ -189,6 +194,13 @@ describe('jobs (互联调度)', () => {
     expect(m.lines.find((l) => l.job === far.id)!.provider).toMatch(/^CPN\.44\/PV-/);
     const other = await acme.request({ method: 'GET', path: '/cpn/v1/metering?tenant=someone-else' });
     expect(other.ok ? 200 : other.status).toBe(403);
+    // Summarised upward: the national node holds each province's totals per tenant and provider.
+    const up = await eventually(async () => {
+      const r = await national.self.request<{ children: { node: string; byTenant: Record<string, { amountYuan: number }>; byProvider: Record<string, unknown> }[] }>({ method: 'GET', path: '/cpn/v1/metering', sign: true });
+      const c44 = r.ok ? r.value.children.find((c) => c.node === 'CPN.44') : undefined;
+      return c44?.byTenant.acme ? c44 : null;
+    });
+    expect(Object.keys(up.byProvider)[0]).toMatch(/^CPN\.44\/PV-/);
   });
 
   it('re-places the jobs of a cluster that stops reporting, and fails back when it returns (with hysteresis)', async () => {

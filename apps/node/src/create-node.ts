@@ -28,6 +28,7 @@ import { governanceRoutes } from './routes/governance.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { attachMonitor } from './monitor.ts';
 import { startApplicant } from './onboarding/applicant.ts';
+import { startAutoReviewRetries } from './onboarding/review.ts';
 import { createResourceServices, type ResourceServices } from './aggregation/resources.ts';
 import { createSchedulingServices, type SchedulingServices } from './scheduling/node-services.ts';
 import { buildSnapshot } from './monitoring/snapshot.ts';
@@ -169,6 +170,7 @@ function assemble(ctx: NodeContext, parts: { closeDb: () => Promise<void>; resou
   resources.attach(io);
   scheduling.attach();
   let stopApplicant: (() => void) | null = null;
+  let stopAutoReview: (() => void) | null = null;
   let closed = false;
   return {
     app, server, io, context: ctx, resources, scheduling,
@@ -185,6 +187,7 @@ function assemble(ctx: NodeContext, parts: { closeDb: () => Promise<void>; resou
           ctx.outbox.kick();
           resources.start();
           if (ctx.config.role !== 'national') stopApplicant = startApplicant(ctx);
+          stopAutoReview = startAutoReviewRetries(ctx);
           const url = ctx.state.url;
           scheduling.start().then(() => resolve(url), reject);
         });
@@ -194,6 +197,7 @@ function assemble(ctx: NodeContext, parts: { closeDb: () => Promise<void>; resou
       if (closed) return;
       closed = true;
       stopApplicant?.();
+      stopAutoReview?.();
       scheduling.stop();
       await resources.stop();
       ctx.outbox.stop();

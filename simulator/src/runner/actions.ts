@@ -96,7 +96,7 @@ async function register(ctx: RunContext, step: Extract<ActionData, { do: 'regist
     const r = await client.register({ kind: step.kind, values: [{ index: 1, type: 'CPN_SIM', data: { op }, ttl: 30 }] });
     if (r.ok) {
       done++;
-      ctx.registered.push({ id: r.value.id, node: step.node, op });
+      ctx.registered.push({ id: r.value.id, node: step.node, op, at: now(ctx) });
       ctx.checker.ack({ key: op, kind: 'register', at: now(ctx) });
     } else failures.push(r.error.message);
   }

@@ -12,7 +12,7 @@ export interface RunContext {
   readonly faker: Faker;
   readonly checker: Checker;
   /** Identifiers acknowledged by `register` steps, with the node that issued them. */
-  readonly registered: Array<{ id: string; node: string; op: string }>;
+  readonly registered: Array<{ id: string; node: string; op: string; at: number }>;
   /** Resolution latencies measured by expectations (real ms). */
   readonly resolveMs: number[];
   /** Faults still in force, by name (or target), to heal. */

@@ -103,7 +103,8 @@ async function refused(ctx: RunContext, e: Extract<ExpectationData, { that: 'ref
 
 async function resolvable(ctx: RunContext, e: Extract<ExpectationData, { that: 'resolvable' }>): Promise<Verdict> {
   const from = e.from === 'every-node' ? [...ctx.net.nodes.entries()].filter(([k, n]) => !k.includes('#') && n.running).map(([k]) => k) : e.from;
-  if (ctx.registered.length === 0) return { passed: false, detail: 'no identifiers were registered' };
+  const ids = e.registeredBefore === undefined ? ctx.registered : ctx.registered.filter((r) => r.at < e.registeredBefore!);
+  if (ids.length === 0) return { passed: false, detail: `no identifiers were registered${e.registeredBefore === undefined ? '' : ` before ${e.registeredBefore} ms (first at ${ctx.registered[0]?.at ?? '-'} ms)`}` };
   const misses: string[] = [];
   let checked = 0;
   for (const code of from) {
@@ -113,7 +114,7 @@ async function resolvable(ctx: RunContext, e: Extract<ExpectationData, { that: '
       continue;
     }
     const client = sim.anon();
-    for (const reg of ctx.registered) {
+    for (const reg of ids) {
       const t0 = performance.now();
       const r = await client.resolve(reg.id);
       ctx.resolveMs.push(performance.now() - t0);

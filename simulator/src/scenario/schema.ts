@@ -126,7 +126,7 @@ const Bound = strict({ p50: Duration.optional(), p99: Duration.optional(), max: 
 export const Expectation = z.discriminatedUnion('that', [
   strict({ ...at, name: z.string().optional(), that: z.literal('lifecycle'), node: Prefix, is: NodeLifecycle, within: Duration.optional() }),
   strict({ ...at, name: z.string().optional(), that: z.literal('refused'), node: Prefix, rules: z.array(z.string().min(1)).min(1) }),
-  strict({ ...at, name: z.string().optional(), that: z.literal('resolvable'), from: z.union([z.literal('every-node'), z.array(Prefix).min(1)]).default('every-node') }),
+  strict({ ...at, name: z.string().optional(), that: z.literal('resolvable'), from: z.union([z.literal('every-node'), z.array(Prefix).min(1)]).default('every-node'), registeredBefore: Duration.optional().describe('only identifiers acknowledged before this virtual time') }),
   strict({ ...at, name: z.string().optional(), that: z.literal('joint-debug'), node: Prefix, passes: z.boolean(), failing: z.array(z.string()).optional() }),
   strict({ ...at, name: z.string().optional(), that: z.literal('jobs'), state: z.enum(['final', 'finished', 'failed', 'cancelled', 'running']), min: z.number().int().nonnegative().optional(), max: z.number().int().nonnegative().optional() }),
   strict({ ...at, name: z.string().optional(), that: z.literal('nothing-lost') }),

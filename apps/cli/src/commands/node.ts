@@ -58,8 +58,9 @@ export function registerNodeCommands(program: Command, io: Io): void {
     .addHelpText('after', '\nExamples:\n  $ cpnet node start --role national --code CPN --port 7000 --data ./data/cpn\n  $ cpnet node start --role regional --code CPN.51 --port 7051 --data ./data/51 --parent http://127.0.0.1:7000 --application ./sc.json\n\nExit codes: 2 a bad configuration value (with the reason); 3 the port is in use or the data folder is unusable.')
     .action(async (flags: StartFlags) => {
       const config = configFrom(flags, process.env);
+      let started: Awaited<ReturnType<typeof startNode>>;
       try {
-        const started = await startNode(config);
+        started = await startNode(config);
         io.out(`cpnet node ${config.code} (${config.role}) listening on ${started.url}`);
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
@@ -69,6 +70,8 @@ export function registerNodeCommands(program: Command, io: Io): void {
         if (err.code === 'EACCES' || err.code === 'EROFS' || err.code === 'ENOTDIR' || err.code === 'EPERM') throw environmentFailed(`cannot use ${config.dataDir} or port ${config.port}: ${err.message}`);
         throw environmentFailed(`the node could not start: ${err.message}`);
       }
+      // Runs until SIGINT/SIGTERM closes the server (startNode's handler shuts the node down and exits).
+      await new Promise<void>((resolve) => started.server.once('close', () => resolve()));
     });
   registerNodeBackupCommands(node, io);
 }

@@ -54,14 +54,7 @@ export async function receiveApplication(ctx: NodeContext, input: { app: WireApp
   });
   ctx.events.emit('application.submitted', { subject: applicant, severity: hard.length > 0 ? 'warning' : 'info', data: { id: row.id, status: row.status } });
   if (hard.length > 0) throw ruleError(hard);
-  if (ctx.config.autoReview && violations.length === 0) {
-    const decision = ctx.config.role === 'regional' && !input.forwarded ? 'recommend' : 'approve';
-    const decided = await decide(ctx, { row, by: ctx.config.code, review: { decision, opinion: 'auto-review: every rule of the guide is met' } }).catch((e: unknown) => {
-      ctx.deps.logger.warn({ err: e, id: row.id }, 'auto-review could not complete');
-      return row;
-    });
-    return [201, decided];
-  }
+  if (ctx.config.autoReview && violations.length === 0) return [201, await autoReview(ctx, row, input.forwarded !== undefined)];
   return [201, row];
 }
 
@@ -131,4 +124,37 @@ export async function decide(ctx: NodeContext, input: { row: Row; by: string; re
   const updated = await ctx.prisma.application.update({ where: { id: row.id }, data: { status, reviews: JSON.stringify(reviews), ...(grant ? { grant } : {}) } });
   ctx.events.emit('application.decided', { subject: row.applicant, data: { id: row.id, status, by: input.by } });
   return updated;
+}
+
+/** Decides an application by the rules alone (the auto-review setting); a failure leaves it pending for a retry. */
+async function autoReview(ctx: NodeContext, row: Row, forwarded: boolean): Promise<Row> {
+  const decision = ctx.config.role === 'regional' && !forwarded ? 'recommend' : 'approve';
+  return decide(ctx, { row, by: ctx.config.code, review: { decision, opinion: 'auto-review: every rule of the guide is met' } }).catch((e: unknown) => {
+    ctx.deps.logger.warn({ err: e, id: row.id }, 'auto-review could not complete; it will be retried');
+    return row;
+  });
+}
+
+/**
+ * Retries auto-review of applications left pending — e.g. an industry application that arrived before its regional
+ * node was itself approved, so the national node could not yet take the forwarded application. Returns a stop function.
+ */
+export function startAutoReviewRetries(ctx: NodeContext): () => void {
+  if (!ctx.config.autoReview) return () => undefined;
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    void (async () => {
+      const pending = await ctx.prisma.application.findMany({ where: { status: 'submitted', routedTo: ctx.config.code } });
+      for (const row of pending) {
+        const violations = await brokenRules(ctx, { app: JSON.parse(row.body) as WireApplication });
+        if (violations.length === 0) await autoReview(ctx, row, row.forwardedBy !== null);
+      }
+    })().catch((e: unknown) => ctx.deps.logger.warn({ err: e }, 'auto-review retry failed')).finally(() => {
+      running = false;
+    });
+  }, Math.max(200, ctx.config.pollMs * 5));
+  timer.unref();
+  return () => clearInterval(timer);
 }

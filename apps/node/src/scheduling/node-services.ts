@@ -46,8 +46,9 @@ export async function createSchedulingServices(ctx: NodeContext, resources: Reso
     newJobId: () => newJobId(ctx),
     log: { warn: (o, m) => ctx.deps.logger.warn(o, m), info: (o, m) => ctx.deps.logger.info(o, m) },
     options: {
-      // Silence is judged by resource aggregation's health sweep (one rule for /monitor and for failover).
-      downAfterMs: Number.POSITIVE_INFINITY,
+      // The same silence rule as resource aggregation's health sweep; the service's own clock also covers a restart
+      // (a cluster that never reports again after the node came back).
+      downAfterMs: ctx.config.aggregation.downAfterMs,
       childDownAfterMs: cfg.childDownAfterMs, tickMs: cfg.tickMs, summaryMs: cfg.summaryMs, retryMs: cfg.retryMs, ackTimeoutMs: cfg.ackTimeoutMs,
       quotas: cfg.quotas, failback: cfg.failback,
     },
@@ -78,7 +79,7 @@ export async function createSchedulingServices(ctx: NodeContext, resources: Reso
       }
       const now: Seen = { lifecycle: st.spec.lifecycle, reports: st.reports, health: st.health };
       if (st.report && (!was || was.reports !== st.reports)) service.onReport([st.report], st.lastReportAt ?? ctx.deps.clock.now());
-      if (st.health === 'down' && st.reports > 0 && was?.health !== 'down' && service.view.healthOf(id) !== 'down') {
+      if (was && was.health !== 'down' && st.health === 'down' && st.reports > 0 && service.view.healthOf(id) !== 'down') {
         await service.clusterDown(id, `cluster ${id} stopped reporting (aggregation marked it down)`);
       }
       seen.set(id, now);
