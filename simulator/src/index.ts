@@ -13,7 +13,7 @@ export { seededFaker, fakeCreditCode, fakeCompanyName } from './topology/fake-or
 /** The virtual clock (speed factor, skewed views for clock faults). */
 export { createVirtualClock, processTime, type VirtualClock, type SimClock, type RealTime, type TimerHandle } from './clock/virtual-clock.ts';
 /** The loopback TCP proxy placed between linked nodes for fault injection. */
-export { startLinkProxy, NO_FAULTS, type LinkProxy, type LinkFaults } from './faults/link-proxy.ts';
+export { startLinkProxy, NO_FAULTS, type LinkProxy, type LinkFaults, type ChunkTransform } from './faults/link-proxy.ts';
 /** The Jepsen-style history checker. */
 export { createChecker, type Checker, type CheckReport, type AckedOp, type Observation } from './checker/checker.ts';
 /** Recordings: JSON Lines with a header, ordered events and periodic snapshots. */

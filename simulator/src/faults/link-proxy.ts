@@ -29,8 +29,16 @@ export interface LinkProxy {
   /** Resets every open connection (TCP RST), as a middlebox or a crashed peer would. */
   reset(): void;
   stats(): { connections: number; open: number; bytesUp: number; bytesDown: number; dropped: number };
+  /** Rewrites data passing one way (e.g. corrupting answers on purpose); null removes it. Applied per TCP chunk. */
+  setTransform(transform: ChunkTransform | null): void;
   close(): Promise<void>;
 }
+
+/**
+ * Rewrites one chunk of data travelling `direction`. It sees TCP chunks, not HTTP messages: to keep HTTP framing
+ * valid, a rewrite of a body should keep its length (Content-Length is not recomputed).
+ */
+export type ChunkTransform = (chunk: Buffer, direction: 'up' | 'down') => Buffer;
 
 interface Pipe {
   lastRelease: number;
@@ -45,8 +53,9 @@ interface Conn {
 }
 
 /** Starts a proxy on 127.0.0.1 (port chosen by the OS) forwarding to `target`. */
-export async function startLinkProxy(options: { target: { host: string; port: number }; random?: () => number }): Promise<LinkProxy> {
+export async function startLinkProxy(options: { target: { host: string; port: number }; random?: () => number; transform?: ChunkTransform }): Promise<LinkProxy> {
   const random = options.random ?? Math.random;
+  let transform: ChunkTransform | null = options.transform ?? null;
   let current: LinkFaults = NO_FAULTS;
   let upstreamAddress = { ...options.target };
   const conns = new Set<Conn>();
@@ -54,8 +63,9 @@ export async function startLinkProxy(options: { target: { host: string; port: nu
 
   const forward = (o: { conn: Conn; from: net.Socket; to: () => net.Socket | null; direction: 'up' | 'down' }) => {
     const pipe: Pipe = { lastRelease: 0, pending: 0, endWhenDrained: false };
-    o.from.on('data', (chunk: Buffer) => {
+    o.from.on('data', (data: Buffer) => {
       const f = current;
+      const chunk = transform ? transform(data, o.direction) : data;
       if (f.partition === 'full' || f.partition === o.direction) {
         stats.dropped += chunk.length;
         o.conn.lostData = true;
@@ -137,6 +147,9 @@ export async function startLinkProxy(options: { target: { host: string; port: nu
     },
     reset: () => resetAll(),
     stats: () => ({ ...stats, open: conns.size }),
+    setTransform: (t) => {
+      transform = t;
+    },
     close: () => new Promise<void>((resolve) => {
       resetAll();
       server.close(() => resolve());

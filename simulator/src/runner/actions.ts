@@ -6,6 +6,7 @@ import type { Action, Fault } from '../scenario/schema.ts';
 import { formatDuration } from '../scenario/duration.ts';
 import type { StepResult } from '../report/report.ts';
 import { now, type RunContext } from './context.ts';
+import { submitOne } from './jobs.ts';
 
 type ActionData = z.output<typeof Action>;
 type FaultData = z.output<typeof Fault>;
@@ -72,7 +73,15 @@ async function perform(ctx: RunContext, step: ActionData): Promise<string> {
       return `restarted from its database at ${nodeOf(ctx, step.node).url}`;
     }
     case 'wait': return `waited ${formatDuration(step.for)}`;
-    case 'submit': throw new Error('job submission is not supported by this build of the simulator yet');
+    case 'submit': {
+      const stream = ctx.scenario.workload.jobs.find((j) => j.name === step.stream);
+      if (!stream) throw new Error(`no job stream named "${step.stream}" in the workload`);
+      const count = step.count ?? stream.count;
+      const results = await Promise.all(Array.from({ length: count }, (_, i) => submitOne(ctx, { stream, index: ctx.jobs.length + i })));
+      const refused = results.filter((r) => !r.ok);
+      if (refused.length) throw new Error(`${count - refused.length} of ${count} accepted; first refusal: ${refused[0]!.detail}`);
+      return `${count} submitted to ${stream.submitTo}`;
+    }
   }
 }
 
@@ -180,9 +189,27 @@ async function fault(ctx: RunContext, f: FaultData): Promise<string> {
     }
     case 'forge': return forge(ctx, f.target);
     case 'replay': return replay(ctx, f.target);
-    case 'cluster-down':
-    case 'gateway-down':
-      throw new Error(`${f.kind} needs providers and gateways, which this build of the simulator does not start yet`);
+    case 'cluster-down': {
+      const found = findCluster(ctx, f.target);
+      found.cluster.fail('simulated cluster outage');
+      ctx.checker.failed(`cluster ${found.id}`, at);
+      ctx.faults.set(name, () => {
+        found.cluster.recover();
+        ctx.checker.recovered(`cluster ${found.id}`, now(ctx));
+      });
+      return `cluster ${found.id} is down: its jobs failed and it stopped reporting`;
+    }
+    case 'gateway-down': {
+      const p = ctx.providers.find((x) => x.planned.key === f.target || x.id === f.target);
+      if (!p) throw new Error(`no provider "${f.target}" (use a provider key such as p0 from \`cpnet sim validate --json\`, or its identifier)`);
+      p.disconnect();
+      ctx.checker.failed(`gateway ${p.id}`, at);
+      ctx.faults.set(name, async () => {
+        await p.reconnect();
+        ctx.checker.recovered(`gateway ${p.id}`, now(ctx));
+      });
+      return `the gateway of ${p.planned.name} is disconnected`;
+    }
   }
 }
 
@@ -214,4 +241,13 @@ async function replay(ctx: RunContext, target: string): Promise<string> {
   ctx.attacks.push({ kind: 'replay', target, refused, status: again.status, detail: text.slice(0, 300) });
   if (!refused) throw new Error(`a replayed write was answered ${again.status}`);
   return `replay refused: ${text.slice(0, 200)}`;
+}
+
+function findCluster(ctx: RunContext, target: string) {
+  for (const p of ctx.providers) {
+    const id = p.idOfKey.get(target) ?? (p.clusters.has(target) ? target : undefined);
+    const cluster = id ? p.clusters.get(id) : undefined;
+    if (id && cluster) return { id, cluster, provider: p };
+  }
+  throw new Error(`no running cluster "${target}" (use a cluster key such as p0c1 from \`cpnet sim validate --json\`, or its identifier)`);
 }

@@ -1,8 +1,10 @@
 import type { Faker } from '@faker-js/faker';
+import type { NodeClient } from '@cpnet/client';
 import type { VirtualClock } from '../clock/virtual-clock.ts';
 import type { Checker } from '../checker/checker.ts';
 import type { ScenarioData } from '../scenario/schema.ts';
 import type { Network } from './network.ts';
+import type { SimProvider } from './providers.ts';
 
 /** What a run keeps while it executes steps. */
 export interface RunContext {
@@ -19,6 +21,15 @@ export interface RunContext {
   readonly faults: Map<string, () => Promise<void> | void>;
   /** Applicant keys of nodes started by `apply` (a duplicate runs as `CODE#n`). */
   readonly applicants: Map<string, string[]>;
+  /** Providers with their gateways and fake clusters. */
+  readonly providers: SimProvider[];
+  /** Jobs acknowledged by the node they were submitted to. */
+  readonly jobs: Array<{ id: string; node: string; stream: string; tenant: string; latencyTolerant: boolean; userProvince: string | null; submittedAt: number }>;
+  /** Dispatches the gateways accepted, and job state changes the fake clusters reported (virtual ms). */
+  readonly dispatches: Array<{ job: string; cluster: string; at: number }>;
+  readonly jobEvents: Array<{ job: string; cluster: string; state: string; at: number }>;
+  /** A tenant's client at a node (account and token made once, as a person would). */
+  readonly tenantClient: (node: string, tenant: string) => Promise<NodeClient>;
   /** Outcomes of forged and replayed messages sent by fault steps. */
   readonly attacks: Array<{ kind: 'forge' | 'replay'; target: string; refused: boolean; status: number | null; detail: string }>;
 }

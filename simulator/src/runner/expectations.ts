@@ -5,6 +5,8 @@ import type { ExpectationResult } from '../report/report.ts';
 import { codeOfApplication } from './actions.ts';
 import { now, poll, type RunContext } from './context.ts';
 import { RULE_OF_BREAK, type Break } from './application.ts';
+import { finalStates, isFinal, readJobs } from './jobs.ts';
+import { province } from '@cpnet/identifier';
 
 type ExpectationData = z.output<typeof Expectation>;
 
@@ -66,7 +68,7 @@ async function evaluate(ctx: RunContext, e: ExpectationData): Promise<Verdict> {
     }
     case 'nothing-lost': return nothingLost(ctx);
     case 'timing': {
-      const values = e.metric === 'resolve' ? ctx.resolveMs : e.metric === 'failover' ? failoverDurations(ctx) : [];
+      const values = e.metric === 'resolve' ? ctx.resolveMs : e.metric === 'failover' ? failoverDurations(ctx) : e.metric === 'dispatch' ? dispatchDelays(ctx) : [];
       if (values.length === 0) return { passed: false, detail: `no ${e.metric} measurements were taken` };
       const sorted = [...values].sort((a, b) => a - b);
       const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
@@ -76,9 +78,16 @@ async function evaluate(ctx: RunContext, e: ExpectationData): Promise<Verdict> {
       if (e.bound.max !== undefined && sorted.at(-1)! > e.bound.max) problems.push(`max ${sorted.at(-1)!.toFixed(1)} ms > ${e.bound.max} ms`);
       return { passed: problems.length === 0, detail: problems.length ? problems.join('; ') : `n=${values.length} p50 ${q(0.5).toFixed(1)} ms p99 ${q(0.99).toFixed(1)} ms` };
     }
-    case 'jobs':
-    case 'share':
-      return { passed: false, detail: `"${e.that}" expectations need job scheduling, which this build of the simulator does not run yet` };
+    case 'jobs': {
+      const views = await readJobs(ctx);
+      const states = [...views.values()].map((v) => v?.state ?? 'unknown');
+      const count = states.filter((st) => (e.state === 'final' ? isFinal(st) : st === e.state)).length;
+      const ok = (e.min === undefined || count >= e.min) && (e.max === undefined || count <= e.max);
+      const by = new Map<string, number>();
+      for (const st of states) by.set(st, (by.get(st) ?? 0) + 1);
+      return { passed: ok, detail: `${count} of ${states.length} ${e.state} (${[...by].map(([k, v]) => `${k} ${v}`).join(', ') || 'no jobs'})` };
+    }
+    case 'share': return share(ctx, e);
   }
 }
 
@@ -127,7 +136,8 @@ async function resolvable(ctx: RunContext, e: Extract<ExpectationData, { that: '
 }
 
 async function nothingLost(ctx: RunContext): Promise<Verdict> {
-  // Every acknowledged registration must be held exactly once by its owner; copies upward are checked by resolvable.
+  // Every acknowledged registration is held exactly once by its owner (copies upward are checked by resolvable);
+  // every acknowledged job exists at the node it was submitted to, and none has more than one final state.
   const counts = new Map<string, number>();
   const owners = [...new Set(ctx.registered.map((r) => r.node))];
   for (const code of owners) {
@@ -144,11 +154,43 @@ async function nothingLost(ctx: RunContext): Promise<Verdict> {
       cursor = page.value.next ?? undefined;
     } while (cursor);
   }
-  const report = ctx.checker.verify({ observations: [...counts].map(([key, count]) => ({ key, count })) });
+  const views = await readJobs(ctx);
+  for (const [id, v] of views) if (v) counts.set(`job:${id}`, 1);
+  const finals = [...views.entries()].flatMap(([id, v]) => (v && isFinal(v.state) ? [{ id, finalStates: finalStates(v) }] : []));
+  const open = [...views.values()].filter((v) => v && !isFinal(v.state)).length;
+  const report = ctx.checker.verify({ observations: [...counts].map(([key, count]) => ({ key, count })), jobs: finals });
   return {
     passed: report.passed,
-    detail: `${report.acknowledged} acknowledged, ${report.lost.length} lost, ${report.duplicated.length} duplicated${report.lost.length ? ` (lost e.g. ${report.lost[0]})` : ''}`,
+    detail: `${report.acknowledged} acknowledged (${ctx.registered.length} identifiers, ${ctx.jobs.length} jobs), ${report.lost.length} lost, ${report.duplicated.length} duplicated, ${report.jobsWithSeveralFinalStates.length} jobs with several final states, ${open} jobs still open${report.lost.length ? ` (lost e.g. ${report.lost[0]})` : ''}`,
   };
+}
+
+async function share(ctx: RunContext, e: Extract<ExpectationData, { that: 'share' }>): Promise<Verdict> {
+  const views = await readJobs(ctx);
+  const provinceOfCluster = new Map<string, string>();
+  for (const p of ctx.providers) for (const [id, prov] of p.provinceOf) provinceOfCluster.set(id, prov);
+  const tolerant = e.of === 'latency-tolerant-west';
+  const pool = ctx.jobs.filter((j) => j.latencyTolerant === tolerant && (tolerant || j.userProvince !== null));
+  let placed = 0;
+  let hits = 0;
+  for (const j of pool) {
+    const cluster = views.get(j.id)?.cluster ?? [...(views.get(j.id)?.history ?? [])].reverse().find((h) => h.cluster)?.cluster ?? null;
+    const prov = cluster ? provinceOfCluster.get(cluster) : undefined;
+    if (!prov) continue;
+    placed++;
+    const macro = province(prov)?.macro;
+    if (tolerant ? macro === 'west' : macro === province(j.userProvince!)?.macro) hits++;
+  }
+  if (placed === 0) return { passed: false, detail: `no ${tolerant ? 'latency-tolerant' : 'latency-bound'} job was placed` };
+  const value = hits / placed;
+  const ok = (e.min === undefined || value >= e.min) && (e.max === undefined || value <= e.max);
+  return { passed: ok, detail: `${(value * 100).toFixed(1)} % of ${placed} placed ${tolerant ? 'latency-tolerant jobs ran in western provinces' : 'latency-bound jobs stayed in their users\' region'}` };
+}
+
+function dispatchDelays(ctx: RunContext): number[] {
+  const first = new Map<string, number>();
+  for (const d of ctx.dispatches) if (!first.has(d.job)) first.set(d.job, d.at);
+  return ctx.jobs.flatMap((j) => (first.has(j.id) ? [first.get(j.id)! - j.submittedAt] : []));
 }
 
 function failoverDurations(ctx: RunContext): number[] {

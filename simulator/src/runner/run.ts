@@ -12,6 +12,9 @@ import { now, type RunContext } from './context.ts';
 import { checkExpectation, describeExpectation } from './expectations.ts';
 import { startNetwork } from './network.ts';
 import { attachRecording, type RecordingSink } from './recording.ts';
+import { createTenants, runStream } from './jobs.ts';
+import { startProvider } from './providers.ts';
+import type { PlannedProvider } from '../topology/expand.ts';
 
 /** What the runner tells its caller as it goes (for a live step list). */
 export type Progress =
@@ -47,14 +50,24 @@ export async function runScenario(scenario: ScenarioData, options: RunOptions = 
   const faker = seededFaker(seed);
   const plan = expandTopology(scenario.topology, seed);
   const net = await startNetwork(plan, { clock, dir, autoReview: scenario.topology.review === 'auto', faker, logLevel: options.logLevel });
-  const ctx: RunContext = { scenario, net, clock, faker, checker: createChecker(), registered: [], resolveMs: [], faults: new Map(), applicants: new Map(), attacks: [] };
+  const ctx: RunContext = {
+    scenario, net, clock, faker, checker: createChecker(), registered: [], resolveMs: [], faults: new Map(), applicants: new Map(), attacks: [],
+    providers: [], jobs: [], dispatches: [], jobEvents: [], tenantClient: createTenants({ net, clock }),
+  };
   const recording = options.record ? await attachRecording(ctx, { sink: options.record, seed }) : null;
   const steps: StepResult[] = [];
+  const refusals: string[] = [];
   const expectations: ExpectationResult[] = [];
   const ordered = scenario.steps.map((s, i) => ({ s, i })).sort((a, b) => a.s.at - b.s.at || a.i - b.i).map((x) => x.s);
   options.onProgress?.({ kind: 'started', scenario: scenario.name, nodes: plan.nodes.length, steps: ordered.length });
+  let stopped = false;
+  const background: Promise<void>[] = [];
   try {
     await startUnappliedNodes(ctx);
+    background.push(provision(ctx, { stopped: () => stopped, onError: (detail) => steps.push({ at: now(ctx), action: 'start providers', ok: false, detail }) }));
+    for (const stream of scenario.workload.jobs) {
+      background.push(runStream(ctx, { stream, stopped: () => stopped, onRefusal: (detail) => refusals.push(`${stream.name}: ${detail}`) }));
+    }
     for (const [index, step] of ordered.entries()) {
       const wait = step.at - now(ctx);
       if (wait > 0) await clock.sleep(wait);
@@ -75,7 +88,10 @@ export async function runScenario(scenario: ScenarioData, options: RunOptions = 
     const end = scenario.until ?? 0;
     if (end > now(ctx)) await clock.sleep(end - now(ctx));
   } finally {
+    stopped = true;
+    await Promise.race([Promise.allSettled(background), new Promise((r) => setTimeout(r, 5000))]);
     recording?.close();
+    for (const p of ctx.providers) p.stop();
     await net.close();
     if (!options.dir) rmSync(dir, { recursive: true, force: true });
   }
@@ -99,12 +115,39 @@ export async function runScenario(scenario: ScenarioData, options: RunOptions = 
       failover_episodes: failover.length,
       failover_p50_ms: q(failover, 0.5),
       failover_p99_ms: q(failover, 0.99),
+      jobs_submitted: ctx.jobs.length,
+      jobs_refused_at_submission: refusals.length,
+      jobs_dispatched: new Set(ctx.dispatches.map((d) => d.job)).size,
+      providers: ctx.providers.length,
+      clusters: ctx.providers.reduce((n, p) => n + p.clusters.size, 0),
       attacks_refused: ctx.attacks.filter((a) => a.refused).length,
       attacks_accepted: ctx.attacks.filter((a) => !a.refused).length,
     },
   };
   options.onProgress?.({ kind: 'finished', report });
   return report;
+}
+
+/** Starts each planned provider (registration, clusters, gateway) once its node is online. */
+async function provision(ctx: RunContext, o: { stopped: () => boolean; onError: (detail: string) => void }): Promise<void> {
+  const byNode = new Map<string, PlannedProvider[]>();
+  for (const p of ctx.net.plan.providers) byNode.set(p.node, [...(byNode.get(p.node) ?? []), p]);
+  await Promise.all([...byNode].map(async ([node, providers]) => {
+    while (!o.stopped()) {
+      const sim = ctx.net.nodes.get(node);
+      const info = sim?.running ? await sim.anon().node() : null;
+      if (info?.ok && info.value.lifecycle === 'online') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    for (const p of providers) {
+      if (o.stopped()) return;
+      try {
+        ctx.providers.push(await startProvider(ctx, p, { reportEveryMs: ctx.scenario.topology.reportEvery }));
+      } catch (e) {
+        o.onError((e as Error).message);
+      }
+    }
+  }));
 }
 
 /** Nodes of the topology that no `apply` step starts are started (and apply) at once, parents first. */

@@ -51,6 +51,7 @@ export const ProviderTemplate = strict({
 
 /** The topology: the national node, regions with industries, providers explicit or from templates. */
 export const Topology = strict({
+  reportEvery: Duration.default(10_000).describe('virtual time between a gateway\'s capacity reports'),
   review: z.enum(['auto', 'manual']).default('auto').describe('auto: parents decide applications by the rules alone; manual: review steps decide'),
   national: strict({ name: z.string().min(1).default('国家算力互联互通节点') }).default({ name: '国家算力互联互通节点' }),
   regions: z.array(RegionSpec).max(34).default([]),

@@ -1,0 +1,98 @@
+import { createClient, type NodeClient } from '@cpnet/client';
+import type { z } from 'zod';
+import type { JobStream } from '../scenario/schema.ts';
+import { now, type RunContext } from './context.ts';
+
+type Stream = z.output<typeof JobStream>;
+
+/** A job as the node reports it. */
+export interface JobView {
+  readonly id: string;
+  readonly state: string;
+  readonly cluster: string | null;
+  readonly history: ReadonlyArray<{ state: string; at: string; node: string; cluster?: string }>;
+}
+
+const FINAL = new Set(['finished', 'failed', 'cancelled']);
+
+/** Tenants' clients, one per (node, tenant), created as a person would get one: an account and a token. */
+export function createTenants(ctx: Pick<RunContext, 'net' | 'clock'>) {
+  const clients = new Map<string, Promise<NodeClient>>();
+  return (node: string, tenant: string): Promise<NodeClient> => {
+    const key = `${node}|${tenant}`;
+    let c = clients.get(key);
+    if (!c) {
+      c = (async () => {
+        const sim = ctx.net.nodes.get(node);
+        if (!sim?.running) throw new Error(`the node ${node} jobs are submitted to is not running`);
+        const account = tenant.toLowerCase().replace(/[^a-z0-9._-]/g, '-').slice(0, 60) || 'tenant';
+        // An account that already exists (a restarted run, a second stream of the same tenant) is fine.
+        await sim.self().createAccount({ id: account, name: tenant, role: 'tenant', password: 'simulated-tenant' });
+        const t = await sim.anon().token({ account, password: 'simulated-tenant', ttlSeconds: 3600 });
+        if (!t.ok) throw new Error(`no tenant token at ${node}: ${t.error.message}`);
+        return createClient({ baseUrl: ctx.net.urlOf(node), token: t.value.token, clock: ctx.clock, timeoutMs: 30_000 });
+      })();
+      clients.set(key, c);
+    }
+    return c;
+  };
+}
+
+/** Submits one job of a stream; an acknowledged submission is recorded for the checker. */
+export async function submitOne(ctx: RunContext, o: { stream: Stream; index: number }): Promise<{ ok: boolean; detail: string }> {
+  const { stream } = o;
+  const userProvince = stream.userProvinces ? stream.userProvinces[o.index % stream.userProvinces.length]! : null;
+  const template = userProvince ? { ...stream.template, constraints: { ...stream.template.constraints, userProvince } } : stream.template;
+  const client = await ctx.tenantClient(stream.submitTo, stream.tenant);
+  const key = `${ctx.scenario.name}-${stream.name}-${o.index}-${ctx.faker.string.alphanumeric(10)}`;
+  const r = await client.request<JobView>({ method: 'POST', path: '/cpn/v1/jobs', body: { template, idempotencyKey: key } });
+  if (!r.ok) return { ok: false, detail: `${r.status} ${r.error.message}` };
+  ctx.jobs.push({ id: r.value.id, node: stream.submitTo, stream: stream.name, tenant: stream.tenant, latencyTolerant: stream.template.latencyTolerant, userProvince, submittedAt: now(ctx) });
+  ctx.checker.ack({ key: `job:${r.value.id}`, kind: 'job', at: now(ctx) });
+  return { ok: true, detail: r.value.id };
+}
+
+/** Runs a stream's arrivals in the background on the virtual clock; resolves when every job was submitted. */
+export function runStream(ctx: RunContext, o: { stream: Stream; stopped: () => boolean; onRefusal: (detail: string) => void }): Promise<void> {
+  const { stream } = o;
+  const gaps: number[] = [];
+  for (let i = 0; i < stream.count; i++) {
+    gaps.push(stream.arrival.kind === 'burst' ? 0 : stream.arrival.kind === 'uniform' ? stream.arrival.every : -Math.log(1 - ctx.faker.number.float({ min: 0, max: 0.999999 })) * (60_000 / stream.arrival.perMinute));
+  }
+  return (async () => {
+    const wait = stream.start - now(ctx);
+    if (wait > 0) await ctx.clock.sleep(wait);
+    const inFlight: Promise<void>[] = [];
+    for (let i = 0; i < stream.count && !o.stopped(); i++) {
+      if (gaps[i]! > 0) await ctx.clock.sleep(gaps[i]!);
+      inFlight.push(submitOne(ctx, { stream, index: i }).then((r) => {
+        if (!r.ok) o.onRefusal(r.detail);
+      }, (e: Error) => o.onRefusal(e.message)));
+      if (inFlight.length >= 16) await Promise.all(inFlight.splice(0));
+    }
+    await Promise.all(inFlight);
+  })();
+}
+
+/** Reads every submitted job's view from the node it was submitted to. */
+export async function readJobs(ctx: RunContext): Promise<Map<string, JobView | null>> {
+  const out = new Map<string, JobView | null>();
+  for (const j of ctx.jobs) {
+    const client = await ctx.tenantClient(j.node, j.tenant).catch(() => null);
+    if (!client) {
+      out.set(j.id, null);
+      continue;
+    }
+    const r = await client.request<JobView>({ method: 'GET', path: `/cpn/v1/jobs/${encodeURIComponent(j.id)}` });
+    out.set(j.id, r.ok ? r.value : null);
+  }
+  return out;
+}
+
+/** Final states in a job's history (exactly one is expected once it ended). */
+export function finalStates(view: JobView): string[] {
+  return view.history.filter((h) => FINAL.has(h.state)).map((h) => h.state);
+}
+
+/** True for a final job state. */
+export const isFinal = (state: string): boolean => FINAL.has(state);

@@ -1,0 +1,129 @@
+import { createClient, createGatewayConnection, type GatewayConnection } from '@cpnet/client';
+import { ed25519Profile, generateKeyPair } from '@cpnet/security';
+import { createFakeCluster, type FakeCluster } from '../providers/fake-cluster.ts';
+import type { PlannedCluster, PlannedProvider } from '../topology/expand.ts';
+import { now, type RunContext } from './context.ts';
+
+/** A provider of the simulation: registered at its node, with a gateway multiplexing all its clusters. */
+export interface SimProvider {
+  readonly planned: PlannedProvider;
+  readonly id: string;
+  /** Fake clusters by their identifier. */
+  readonly clusters: Map<string, FakeCluster>;
+  /** Cluster identifiers by the plan's key (p0c1 …), for fault targets. */
+  readonly idOfKey: Map<string, string>;
+  /** Province of each cluster identifier. */
+  readonly provinceOf: Map<string, string>;
+  conn: GatewayConnection;
+  /** Stops the gateway connection (a gateway outage); `reconnect` brings it back. */
+  disconnect(): void;
+  reconnect(): Promise<void>;
+  stop(): void;
+}
+
+function clusterBody(provider: string, c: PlannedCluster, industry: string | null) {
+  return {
+    provider, name: c.name, province: c.province, city: c.city, industry, resourceClass: c.resourceClass, arch: c.arch, securityLevel: c.securityLevel,
+    capacity: {
+      cpuCores: c.cpuCores, memoryGib: c.memoryGib, storageGib: c.cpuCores * 100, bandwidthGbps: 100,
+      accelerators: c.accelerators.map((a) => ({ model: a.model, kind: 'GPU', count: a.count, memoryGib: 64, fp16Tflops: a.fp16Tflops, fp32Tflops: a.fp32Tflops })),
+    },
+    price: { perCoreHourYuan: c.pricePerCoreHourYuan, perCardHourYuan: c.pricePerCardHourYuan, perGibHourYuan: 0 },
+    pue: c.pue, greenShare: c.greenShare, carbonIntensity: Math.round(600 * (1 - c.greenShare)),
+  };
+}
+
+/**
+ * Registers a planned provider and its clusters at its node (signed with the provider's own key, as a real supplier
+ * would), then connects its gateway: one socket.io connection reporting K1/K2 for every cluster each `reportEveryMs`
+ * of virtual time, taking dispatches and cancellations, and streaming job updates from the fake clusters.
+ */
+export async function startProvider(ctx: RunContext, planned: PlannedProvider, options: { reportEveryMs: number }): Promise<SimProvider> {
+  const url = ctx.net.urlOf(planned.node);
+  const keys = generateKeyPair();
+  const self = createClient({ baseUrl: url, signer: { keyid: planned.creditCode, privateKey: keys.privateKey }, clock: ctx.clock });
+  const reg = await self.request<{ id: string }>({
+    method: 'POST', path: '/cpn/v1/providers',
+    body: { name: planned.name, creditCode: planned.creditCode, province: planned.province, city: planned.city, publicKey: ed25519Profile.exportPublicKey(keys.publicKey) },
+  });
+  if (!reg.ok) throw new Error(`provider ${planned.name} was not registered at ${planned.node}: ${reg.status} ${reg.error.message}`);
+  const id = reg.value.id;
+  const client = createClient({ baseUrl: url, signer: { keyid: id, privateKey: keys.privateKey }, clock: ctx.clock });
+  const industry = planned.node.split('.')[2] ?? null;
+  const clusters = new Map<string, FakeCluster>();
+  const idOfKey = new Map<string, string>();
+  const provinceOf = new Map<string, string>();
+  let conn: GatewayConnection | null = null;
+  for (const c of planned.clusters) {
+    const r = await client.request<{ id: string }>({ method: 'POST', path: '/cpn/v1/clusters', body: clusterBody(id, c, industry) });
+    if (!r.ok) throw new Error(`cluster ${c.name} of ${planned.name} was not registered: ${r.status} ${r.error.message}`);
+    const clusterId = r.value.id;
+    idOfKey.set(c.key, clusterId);
+    provinceOf.set(clusterId, c.province);
+    clusters.set(clusterId, createFakeCluster({
+      id: clusterId, plan: c, clock: ctx.clock, random: () => ctx.faker.number.float(),
+      onUpdate: (u) => {
+        ctx.jobEvents.push({ job: u.job, cluster: clusterId, state: u.state, at: now(ctx) });
+        void conn?.jobUpdate({ job: u.job, cluster: clusterId, attempt: u.attempt, state: u.state, ...(u.detail ? { detail: u.detail } : {}), ...(u.progress !== undefined ? { progress: u.progress } : {}) }).catch(() => undefined);
+      },
+    }));
+  }
+  const connect = async () => {
+    conn = createGatewayConnection({
+      baseUrl: url, node: planned.node, signer: { keyid: id, privateKey: keys.privateKey }, clock: ctx.clock, backoff: { initialMs: 100, maxMs: 2000 },
+      handlers: {
+        dispatch(order) {
+          const cluster = clusters.get(order.cluster);
+          if (!cluster) return { ok: false, error: { code: 'NOT_FOUND', message: `this gateway serves no cluster ${order.cluster}` } };
+          const r = cluster.start({ job: order.job, attempt: order.attempt, demand: order.template.demand, replicas: order.replicas, durationHours: order.template.durationHours });
+          if (r.accepted) ctx.dispatches.push({ job: order.job, cluster: order.cluster, at: now(ctx) });
+          return r.accepted ? { ok: true } : { ok: false, error: { code: 'CONFLICT', message: r.reason } };
+        },
+        cancel(order) {
+          for (const c of clusters.values()) c.cancel(order.job);
+          return { ok: true };
+        },
+        control() {
+          return { ok: true };
+        },
+      },
+    });
+    await conn.connect();
+  };
+  await connect();
+  let stopped = false;
+  let online = true;
+  const loop = () => {
+    if (stopped) return;
+    const entries = [...clusters.entries()].flatMap(([cid, c]) => {
+      const r = c.report();
+      return r ? [{ cluster: cid, ...r }] : [];
+    });
+    if (online && entries.length > 0) void conn?.report(entries).catch(() => undefined);
+    ctx.clock.after(options.reportEveryMs, loop);
+  };
+  loop();
+  return {
+    planned, id, clusters, idOfKey, provinceOf,
+    get conn() {
+      return conn!;
+    },
+    set conn(c) {
+      conn = c;
+    },
+    disconnect() {
+      online = false;
+      conn?.close();
+      conn = null;
+    },
+    async reconnect() {
+      online = true;
+      await connect();
+    },
+    stop() {
+      stopped = true;
+      conn?.close();
+      for (const c of clusters.values()) c.stop();
+    },
+  };
+}
