@@ -45,15 +45,23 @@ describe('fake cluster', () => {
     expect(cluster.start({ job: 'gpu', attempt: 1, demand: { ...demand, accelerators: { count: 17 } }, replicas: 1, durationHours: 1 })).toMatchObject({ accepted: false });
   });
 
-  it('fails its jobs when it goes down, stops reporting, and recovers', () => {
+  it('goes dark when it fails (jobs lost, nothing reported), refuses work, and recovers', () => {
     const { cluster, updates } = setup();
     cluster.start({ job: 'j1', attempt: 1, demand, replicas: 1, durationHours: 1 });
     cluster.fail();
-    expect(updates.at(-1)).toEqual({ job: 'j1', state: 'failed' });
+    expect(updates.at(-1)).toEqual({ job: 'j1', state: 'running' });
+    expect(cluster.runningJobs).toBe(0);
     expect(cluster.report()).toBeNull();
     expect(cluster.start({ job: 'j2', attempt: 1, demand, replicas: 1, durationHours: 1 })).toMatchObject({ accepted: false });
     cluster.recover();
     expect(cluster.report()?.k2.cpuCores).toBe(100);
+  });
+
+  it('can instead report its jobs failed when it crashes them but stays reachable', () => {
+    const { cluster, updates } = setup();
+    cluster.start({ job: 'j1', attempt: 1, demand, replicas: 1, durationHours: 1 });
+    cluster.fail('oom', { report: true });
+    expect(updates.at(-1)).toEqual({ job: 'j1', state: 'failed' });
   });
 
   it('cancels a running job', () => {

@@ -92,13 +92,17 @@ export function createFakeCluster(options: { id: string; plan: PlannedCluster; c
       options.onUpdate({ job, attempt: r.req.attempt, state: 'cancelled' });
       return true;
     },
-    /** Fails the cluster: every running job fails and the cluster stops answering until it recovers. */
-    fail(reason = 'cluster failure'): void {
+    /**
+     * Fails the cluster: it goes dark — its running jobs are lost and it stops reporting, so nothing is said about
+     * them (a dead cluster cannot speak); the node must notice the silence and re-place them. With `report`, the
+     * gateway reports each job failed instead (a cluster that crashes its jobs but stays reachable).
+     */
+    fail(reason = 'cluster failure', o: { report?: boolean } = {}): void {
       if (!up) return;
       up = false;
       for (const [job, r] of running) {
         r.timer.cancel();
-        options.onUpdate({ job, attempt: r.req.attempt, state: 'failed', detail: reason });
+        if (o.report) options.onUpdate({ job, attempt: r.req.attempt, state: 'failed', detail: reason });
       }
       running.clear();
     },

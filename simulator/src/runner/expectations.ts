@@ -81,7 +81,9 @@ async function evaluate(ctx: RunContext, e: ExpectationData): Promise<Verdict> {
     case 'jobs': {
       const views = await readJobs(ctx);
       const states = [...views.values()].map((v) => v?.state ?? 'unknown');
-      const count = states.filter((st) => (e.state === 'final' ? isFinal(st) : st === e.state)).length;
+      const count = e.state === 'replaced'
+        ? [...views.values()].filter((v) => v?.history.some((h) => h.state === 'replaced')).length
+        : states.filter((st) => (e.state === 'final' ? isFinal(st) : st === e.state)).length;
       const ok = (e.min === undefined || count >= e.min) && (e.max === undefined || count <= e.max);
       const by = new Map<string, number>();
       for (const st of states) by.set(st, (by.get(st) ?? 0) + 1);

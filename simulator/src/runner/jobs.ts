@@ -2,6 +2,7 @@ import { createClient, type NodeClient } from '@cpnet/client';
 import type { z } from 'zod';
 import type { JobStream } from '../scenario/schema.ts';
 import { now, type RunContext } from './context.ts';
+import type { TraceJob } from '../trace/alibaba.ts';
 
 type Stream = z.output<typeof JobStream>;
 
@@ -96,3 +97,28 @@ export function finalStates(view: JobView): string[] {
 
 /** True for a final job state. */
 export const isFinal = (state: string): boolean => FINAL.has(state);
+
+/** Turns a trace's jobs into a stream-like schedule: each job submitted at its arrival (scaled by `speedup`). */
+export function runTrace(ctx: RunContext, o: { jobs: readonly TraceJob[]; submitTo: string; speedup: number; stopped: () => boolean; onRefusal: (detail: string) => void }): Promise<void> {
+  return (async () => {
+    const start = now(ctx);
+    const inFlight: Promise<void>[] = [];
+    for (const [i, j] of o.jobs.entries()) {
+      if (o.stopped()) break;
+      const due = start + (j.arrivalS * 1000) / o.speedup - now(ctx);
+      if (due > 0) await ctx.clock.sleep(due);
+      const stream: Stream = {
+        name: 'trace', submitTo: o.submitTo, tenant: 'trace-tenant', count: 1, start: 0, arrival: { kind: 'burst' },
+        template: {
+          name: j.name, demand: { cpuCores: j.cpuCores, memoryGib: j.memoryGib, storageGib: 0, bandwidthGbps: 0, ...(j.gpus > 0 ? { accelerators: { count: j.gpus } } : {}) },
+          replicas: 1, placement: 'single', durationHours: j.durationS / 3600 / o.speedup, constraints: {}, objective: 'balanced', latencyTolerant: j.latencyTolerant, priority: 100,
+        },
+      };
+      inFlight.push(submitOne(ctx, { stream, index: i }).then((r) => {
+        if (!r.ok) o.onRefusal(r.detail);
+      }, (e: Error) => o.onRefusal(e.message)));
+      if (inFlight.length >= 16) await Promise.all(inFlight.splice(0));
+    }
+    await Promise.all(inFlight);
+  })();
+}

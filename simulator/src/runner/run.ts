@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createChecker } from '../checker/checker.ts';
@@ -12,7 +12,8 @@ import { now, type RunContext } from './context.ts';
 import { checkExpectation, describeExpectation } from './expectations.ts';
 import { startNetwork } from './network.ts';
 import { attachRecording, type RecordingSink } from './recording.ts';
-import { createTenants, runStream } from './jobs.ts';
+import { createTenants, runStream, runTrace } from './jobs.ts';
+import { generateAlibabaPods, parseAlibabaPods } from '../trace/alibaba.ts';
 import { startProvider } from './providers.ts';
 import type { PlannedProvider } from '../topology/expand.ts';
 
@@ -35,6 +36,8 @@ export interface RunOptions {
   /** Receives the recording's JSON lines. */
   readonly record?: RecordingSink;
   readonly logLevel?: string;
+  /** The folder relative paths in the scenario (a trace file) are resolved against: the scenario file's folder. */
+  readonly baseDir?: string;
 }
 
 /**
@@ -65,6 +68,13 @@ export async function runScenario(scenario: ScenarioData, options: RunOptions = 
   try {
     await startUnappliedNodes(ctx);
     background.push(provision(ctx, { stopped: () => stopped, onError: (detail) => steps.push({ at: now(ctx), action: 'start providers', ok: false, detail }) }));
+    const trace = scenario.workload.trace;
+    if (trace) {
+      const csv = trace.file ? readFileSync(path.resolve(options.baseDir ?? '.', trace.file), 'utf8') : generateAlibabaPods({ seed, pods: trace.generate!.pods, spanS: 600 });
+      const parsed = parseAlibabaPods(csv);
+      if (!parsed.ok) throw new Error(`trace ${trace.file ?? '(generated)'}: ${parsed.error}`);
+      background.push(runTrace(ctx, { jobs: parsed.jobs, submitTo: trace.submitTo, speedup: trace.speedup, stopped: () => stopped, onRefusal: (detail) => refusals.push(`trace: ${detail}`) }));
+    }
     for (const stream of scenario.workload.jobs) {
       background.push(runStream(ctx, { stream, stopped: () => stopped, onRefusal: (detail) => refusals.push(`${stream.name}: ${detail}`) }));
     }

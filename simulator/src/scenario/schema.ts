@@ -129,7 +129,7 @@ export const Expectation = z.discriminatedUnion('that', [
   strict({ ...at, name: z.string().optional(), that: z.literal('refused'), node: Prefix, rules: z.array(z.string().min(1)).min(1) }),
   strict({ ...at, name: z.string().optional(), that: z.literal('resolvable'), from: z.union([z.literal('every-node'), z.array(Prefix).min(1)]).default('every-node'), registeredBefore: Duration.optional().describe('only identifiers acknowledged before this virtual time') }),
   strict({ ...at, name: z.string().optional(), that: z.literal('joint-debug'), node: Prefix, passes: z.boolean(), failing: z.array(z.string()).optional() }),
-  strict({ ...at, name: z.string().optional(), that: z.literal('jobs'), state: z.enum(['final', 'finished', 'failed', 'cancelled', 'running']), min: z.number().int().nonnegative().optional(), max: z.number().int().nonnegative().optional() }),
+  strict({ ...at, name: z.string().optional(), that: z.literal('jobs'), state: z.enum(['final', 'finished', 'failed', 'cancelled', 'running', 'replaced']).describe('replaced: jobs whose history shows a re-placement'), min: z.number().int().nonnegative().optional(), max: z.number().int().nonnegative().optional() }),
   strict({ ...at, name: z.string().optional(), that: z.literal('nothing-lost') }),
   strict({ ...at, name: z.string().optional(), that: z.literal('timing'), metric: z.enum(['failover', 'schedule', 'resolve', 'dispatch']), bound: Bound }),
   strict({ ...at, name: z.string().optional(), that: z.literal('share'), of: z.enum(['latency-tolerant-west', 'latency-bound-local']), min: Share.optional(), max: Share.optional() }),

@@ -67,7 +67,7 @@ export function registerSimCommands(program: Command, io: Io): Command {
       const scenario = loadScenarioFile(file);
       const recording = opts.record ? openSink(opts.record) : null;
       const report = await runScenario(scenario, {
-        seed: opts.seed, speed: opts.speed, dir: opts.data, logLevel: 'warn',
+        seed: opts.seed, speed: opts.speed, dir: opts.data, logLevel: 'warn', baseDir: path.dirname(file),
         record: recording?.write, onProgress: opts.quiet ? undefined : (p) => printProgress(io, p),
       }).catch((e: Error) => {
         throw new CliExit(EXIT.ENVIRONMENT, `the simulation could not run: ${e.message}`);

@@ -1,0 +1,206 @@
+import { formatTime, ROUTES } from '@cpnet/protocol';
+import { createClient } from '@cpnet/client';
+import { CHECKS, CHECK_LIST_VERSION, exchange, runCheckList, statusOf, bodyOf, type CheckOutcome, type CpnNode, type NodeContext } from '@cpnet/node';
+import type { Logger } from 'pino';
+import { EXTRA_CHECKS } from './extra-checks.ts';
+import { CheckSetupError, loadState, parentUrlOf } from './state.ts';
+import { startVirtualNodes } from './virtual-nodes.ts';
+
+/** One conformance check in a report: a MUST statement, whether it held, and the evidence when it did not. */
+export interface ConformanceCheck {
+  readonly id: string;
+  readonly description: string;
+  readonly passed: boolean;
+  readonly evidence?: unknown;
+}
+
+/** The report of `cpnet check run` (also its --json output). */
+export interface ConformanceReport {
+  readonly target: string;
+  readonly code: string | null;
+  readonly as: 'regional' | 'industry';
+  readonly listVersion: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly passed: boolean;
+  readonly checks: ConformanceCheck[];
+}
+
+/** Options of a run. */
+export interface RunOptions {
+  readonly stateDir: string;
+  readonly target: string;
+  readonly as: 'regional' | 'industry';
+  /** Each request of a check may take this long. */
+  readonly timeoutMs: number;
+  /** How long to wait for the target's application, its review and the reverse joint debugging. */
+  readonly waitMs: number;
+  readonly logger?: Logger;
+  /** Progress lines for a person (stderr). */
+  readonly progress?: (line: string) => void;
+}
+
+const APPLICATION_CHECK = { id: 'application-approved', description: 'The target MUST apply to its parent with an application that meets the guide\'s rules (申报), and be approved' };
+const GRANT_CHECK = { id: 'grant-installed', description: 'After approval the target MUST install its certificate and delegation and present them at GET /cpn/v1/node' };
+const REVERSE_CHECK = { id: 'reverse-joint-debug', description: 'The target MUST run the joint-debugging checks against its parent and submit a passing result (POST /cpn/v1/joint-debug)' };
+
+/** Every check id a run reports, in order (industry targets add the list run from the national node, prefixed `national:`). */
+export function checkIds(as: 'regional' | 'industry'): string[] {
+  return [
+    APPLICATION_CHECK.id, GRANT_CHECK.id, ...CHECKS.map((c) => c.id), ...(as === 'industry' ? CHECKS.map((c) => `national:${c.id}`) : []),
+    ...EXTRA_CHECKS.map((c) => c.id), REVERSE_CHECK.id,
+  ];
+}
+
+/** The description of every check, by id. */
+export function checkDescriptions(as: 'regional' | 'industry'): Record<string, string> {
+  const all = [APPLICATION_CHECK, GRANT_CHECK, ...CHECKS, ...EXTRA_CHECKS, REVERSE_CHECK];
+  const out: Record<string, string> = {};
+  for (const c of all) out[c.id] = c.description;
+  if (as === 'industry') for (const c of CHECKS) out[`national:${c.id}`] = `${c.description} (run from the national node)`;
+  return out;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(fn: () => Promise<T | null>, input: { waitMs: number; everyMs?: number }): Promise<T | null> {
+  const end = Date.now() + input.waitMs;
+  for (;;) {
+    const v = await fn().catch(() => null);
+    if (v !== null || Date.now() >= end) return v;
+    await sleep(input.everyMs ?? 200);
+  }
+}
+
+type AppRow = { id: string; status: string; reasons: string; body: string };
+
+async function applicationOf(ctx: NodeContext, code: string): Promise<AppRow | null> {
+  const rows = await ctx.prisma.application.findMany({ where: { applicant: code }, orderBy: { submittedAt: 'desc' }, take: 1 });
+  return rows[0] ?? null;
+}
+
+function notRun(ids: readonly string[], descriptions: Record<string, string>, why: string): ConformanceCheck[] {
+  return ids.map((id) => ({ id, description: descriptions[id] ?? id, passed: false, evidence: { expected: 'the check to run', detail: `not run: ${why}` } }));
+}
+
+/** Drops the evidence of passed checks except a short `observed`, so the report stays small. */
+function fromOutcome(o: CheckOutcome, prefix = ''): ConformanceCheck {
+  return o.passed ? { id: `${prefix}${o.id}`, description: o.description, passed: true } : { id: `${prefix}${o.id}`, description: o.description, passed: false, evidence: o.evidence };
+}
+
+/**
+ * `cpnet check run`: starts the virtual national node (and regional parent) of a state folder, waits for the target's
+ * application, lets the parent review it by the guide's rules, then runs every conformance check against the target.
+ */
+export async function runConformance(options: RunOptions): Promise<ConformanceReport> {
+  const state = loadState(options.stateDir);
+  if (state.as !== options.as) throw new CheckSetupError('usage', `the state folder was initialised for --as ${state.as}, not ${options.as}`);
+  let targetUrl: URL;
+  try {
+    targetUrl = new URL(options.target);
+  } catch {
+    throw new CheckSetupError('usage', `--target "${options.target}" is not a URL (e.g. http://127.0.0.1:7051)`);
+  }
+  const endpoint = targetUrl.origin;
+  const startedAt = formatTime(Date.now());
+  const say = options.progress ?? (() => undefined);
+  const descriptions = checkDescriptions(options.as);
+  const ids = checkIds(options.as);
+  const nodes = await startVirtualNodes(state, { logger: options.logger, waitMs: options.waitMs });
+  say(`virtual national node listening on http://${state.host}:${state.national.port}${nodes.regional ? `; virtual regional node ${state.regional!.code} on ${parentUrlOf(state)}` : ''}`);
+  const checks: ConformanceCheck[] = [];
+  let code: string | null = null;
+  try {
+    code = await runAll({ options, nodes, endpoint, checks, say, descriptions, ids, stateCode: state.code });
+  } finally {
+    await nodes.close();
+  }
+  return { target: endpoint, code, as: options.as, listVersion: CHECK_LIST_VERSION, startedAt, finishedAt: formatTime(Date.now()), passed: checks.length > 0 && checks.every((c) => c.passed), checks };
+}
+
+interface RunInput {
+  options: RunOptions;
+  nodes: { parent: CpnNode; national: CpnNode; regional: CpnNode | null };
+  endpoint: string;
+  checks: ConformanceCheck[];
+  say: (line: string) => void;
+  descriptions: Record<string, string>;
+  ids: string[];
+  stateCode: string;
+}
+
+async function runAll(input: RunInput): Promise<string | null> {
+  const { options, nodes, endpoint, checks, say, descriptions, ids } = input;
+  const parent = nodes.parent.context;
+  const rest = (why: string) => checks.push(...notRun(ids.slice(checks.length), descriptions, why));
+  say(`waiting up to ${Math.round(options.waitMs / 1000)} s for ${endpoint} and its application (expected code ${input.stateCode})`);
+  // The target's code: from its GET /cpn/v1/node, else the code the state folder was initialised for.
+  const info = await until(async () => {
+    const r = await createClient({ baseUrl: endpoint, timeoutMs: options.timeoutMs }).node();
+    return r.ok ? r.value : null;
+  }, { waitMs: options.waitMs });
+  const code = info?.code ?? input.stateCode;
+  const decided = await until(async () => {
+    const row = await applicationOf(parent, code);
+    return row && (row.status === 'approved' || row.status === 'rejected') ? row : null;
+  }, { waitMs: options.waitMs });
+  if (!decided) {
+    const row = await applicationOf(parent, code);
+    checks.push({ ...APPLICATION_CHECK, passed: false, evidence: { expected: `an application by ${code} at ${parent.config.code}, decided`, detail: row ? `the application ${row.id} is still ${row.status} after ${options.waitMs} ms` : `no application by ${code} arrived within ${options.waitMs} ms${info ? '' : ` (and ${endpoint} did not answer GET ${ROUTES.node})`}` } });
+    rest('no decided application');
+    return info ? code : null;
+  }
+  if (decided.status === 'rejected') {
+    const reasons = JSON.parse(decided.reasons) as { rule: string; message: string }[];
+    checks.push({ ...APPLICATION_CHECK, passed: false, evidence: { request: { method: 'POST', url: `${parentUrlFor(nodes)}${ROUTES.applications}`, body: JSON.parse(decided.body) as unknown }, response: { status: 422, body: { reasons } }, expected: 'an application meeting every rule of the guide', detail: reasons.map((r) => `${r.rule}: ${r.message}`).join('; ') } });
+    rest('the application was refused');
+    return code;
+  }
+  checks.push({ ...APPLICATION_CHECK, passed: true });
+  say(`application ${decided.id} by ${code} approved; waiting for the target to install its certificate`);
+  const granted = await until(async () => {
+    const x = await exchange({ method: 'GET', url: `${endpoint}${ROUTES.node}`, headers: { 'cpn-protocol': '1.0' }, timeoutMs: Math.max(options.timeoutMs, 5000) });
+    return statusOf(x) === 200 && typeof (bodyOf(x) as { certificate?: unknown }).certificate === 'string' ? x : null;
+  }, { waitMs: options.waitMs });
+  checks.push(granted ? { ...GRANT_CHECK, passed: true } : { ...GRANT_CHECK, passed: false, evidence: { request: { method: 'GET', url: `${endpoint}${ROUTES.node}` }, expected: 'a NodeInfo with `certificate` and `chain`', detail: `no certificate presented within ${options.waitMs} ms` } });
+  const target = { prefix: code, endpoint };
+  say(`running the joint-debugging checks from ${parent.config.code}`);
+  for (const o of await runCheckList(parent, target, { timeoutMs: options.timeoutMs })) checks.push(fromOutcome(o));
+  if (nodes.regional) {
+    say('running the joint-debugging checks from CPN');
+    for (const o of await runCheckList(nodes.national.context, target, { timeoutMs: options.timeoutMs })) checks.push(fromOutcome(o, 'national:'));
+  }
+  const record = await parent.clientFor(parent.endpoint()).register({ kind: 'SV', values: [{ index: 1, type: 'URL', data: 'https://conformance.example.cn', ttl: 0 }] });
+  const recordId = record.ok ? record.value.id : '';
+  for (const c of EXTRA_CHECKS) {
+    say(`check ${c.id}`);
+    try {
+      if (!recordId) throw new Error(`the checking node could not register a record: ${record.ok ? '' : record.error.message}`);
+      await c.run({ ctx: parent, target, timeoutMs: options.timeoutMs, recordId });
+      checks.push({ id: c.id, description: c.description, passed: true });
+    } catch (e) {
+      const evidence = (e as { evidence?: unknown }).evidence ?? { expected: 'the check to complete', detail: (e as Error).message };
+      checks.push({ id: c.id, description: c.description, passed: false, evidence });
+    }
+  }
+  checks.push(await reverse(parent, { code, waitMs: options.waitMs }));
+  return code;
+}
+
+function parentUrlFor(nodes: { parent: CpnNode }): string {
+  return nodes.parent.context.endpoint();
+}
+
+async function reverse(ctx: NodeContext, input: { code: string; waitMs: number }): Promise<ConformanceCheck> {
+  const latest = async () => {
+    const rows = await ctx.prisma.jointDebugRun.findMany({ where: { by: input.code, target: ctx.config.code }, orderBy: { id: 'desc' }, take: 1 });
+    return rows[0] ?? null;
+  };
+  const any = await until(latest, { waitMs: input.waitMs });
+  // A failing result may be followed by a passing retry: give the target a little longer.
+  const row = any && !any.passed ? ((await until(async () => ((await latest())?.passed ? latest() : null), { waitMs: Math.min(input.waitMs, 5000) })) ?? any) : any;
+  if (!row) return { ...REVERSE_CHECK, passed: false, evidence: { expected: `POST ${ROUTES.jointDebug} by ${input.code} with its result against ${ctx.config.code}`, detail: `no result arrived within ${input.waitMs} ms` } };
+  if (row.passed) return { ...REVERSE_CHECK, passed: true };
+  const result = JSON.parse(row.result) as { checks?: { id: string; passed: boolean }[] };
+  return { ...REVERSE_CHECK, passed: false, evidence: { request: { method: 'POST', url: ROUTES.jointDebug, body: result }, expected: 'a result whose checks all passed', detail: `failed: ${(result.checks ?? []).filter((c) => !c.passed).map((c) => c.id).join(', ')}` } };
+}

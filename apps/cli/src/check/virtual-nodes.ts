@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import { pino, type Logger } from 'pino';
+import { cryptoRandomBytes } from '@cpnet/security';
+import { createNode, type CpnNode } from '@cpnet/node';
+import type { Clock } from '@cpnet/identifier';
+import { CheckSetupError, type CheckStateData } from './state.ts';
+
+/** The virtual national node and, for an industry target, the virtual regional parent. */
+export interface VirtualNodes {
+  readonly national: CpnNode;
+  readonly regional: CpnNode | null;
+  /** The node the target applies to. */
+  readonly parent: CpnNode;
+  close(): Promise<void>;
+}
+
+const FAST = { retry: { initialMs: 100, maxMs: 1000 }, pollMs: 100, linkTimeoutMs: 3000 };
+
+async function listen(node: CpnNode, port: number): Promise<void> {
+  try {
+    await node.listen();
+  } catch (e) {
+    await node.close().catch(() => undefined);
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'EADDRINUSE') throw new CheckSetupError('environment', `port ${port} is in use: the virtual node cannot listen where \`check init\` promised`);
+    throw new CheckSetupError('environment', `the virtual node could not listen on port ${port}: ${err.message}`);
+  }
+}
+
+async function build(config: Parameters<typeof createNode>[0], deps: { logger: Logger; clock: Clock }): Promise<CpnNode> {
+  try {
+    return await createNode(config, { clock: deps.clock, logger: deps.logger, randomBytes: cryptoRandomBytes });
+  } catch (e) {
+    throw new CheckSetupError('environment', `the virtual ${config.role} node cannot start from ${config.dataDir}: ${(e as Error).message}`);
+  }
+}
+
+/** Builds the virtual national node from the state folder without listening (init uses it to make the root). */
+export function buildNational(state: CheckStateData, deps: { logger: Logger; clock: Clock }): Promise<CpnNode> {
+  return build({ role: 'national', code: 'CPN', host: state.host, port: state.national.port, dataDir: state.national.dataDir, autoReview: true, ...FAST }, deps);
+}
+
+/** Starts the virtual nodes of a state folder on their promised ports; the regional one is brought online first. */
+export async function startVirtualNodes(state: CheckStateData, options: { logger?: Logger; clock?: Clock; waitMs: number }): Promise<VirtualNodes> {
+  const deps = { logger: options.logger ?? pino({ level: 'silent' }), clock: options.clock ?? { now: () => Date.now() } };
+  const national = await buildNational(state, deps);
+  await listen(national, state.national.port);
+  let regional: CpnNode | null = null;
+  if (state.regional) {
+    const r = state.regional;
+    regional = await build({
+      role: 'regional', code: r.code, host: state.host, port: r.port, dataDir: r.dataDir, parentUrl: `http://${state.host}:${state.national.port}`,
+      applicationFile: r.application, trustAnchor: state.trustAnchor, autoReview: true, ...FAST,
+    }, deps);
+    await listen(regional, r.port).catch(async (e: unknown) => {
+      await national.close();
+      throw e;
+    });
+    const end = Date.now() + options.waitMs;
+    while (regional.context.state.lifecycle !== 'online') {
+      if (Date.now() > end) {
+        await regional.close();
+        await national.close();
+        throw new CheckSetupError('environment', `the virtual regional node ${r.code} did not come online within ${options.waitMs} ms (lifecycle ${regional.context.state.lifecycle})`);
+      }
+      await new Promise((res) => setTimeout(res, 100));
+    }
+  }
+  const close = async () => {
+    await regional?.close();
+    await national.close();
+  };
+  return { national, regional, parent: regional ?? national, close };
+}
+
+/** The trust anchor (national root certificate) of the state folder. */
+export function readTrustAnchor(state: CheckStateData): string {
+  return readFileSync(state.trustAnchor, 'utf8');
+}
