@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -27,7 +28,10 @@ afterAll(async () => {
 
 describe('cpnet node backup / restore', () => {
   it('backs up a running node, restores into a new folder, and the restored node serves the same state', async () => {
-    const live = await startTestNode({ role: 'national', code: 'CPN' });
+    // The key's passphrase is not in the database: a restored node needs the same one (here a passphrase file).
+    const passphraseFile = path.join(tempDir(), 'passphrase');
+    writeFileSync(passphraseFile, 'backup-test-passphrase-0123456789', { mode: 0o600 });
+    const live = await startTestNode({ role: 'national', code: 'CPN', passphraseFile });
     nodes.push(live);
     const p = await registerProvider(live.url, 700);
     const clusters = await registerClusters(p, 3);
@@ -49,7 +53,7 @@ describe('cpnet node backup / restore', () => {
     expect((await cpnet('node', 'restore', '--from', file, '--data', target, '--force')).code).toBe(0);
     expect((await cpnet('node', 'restore', '--from', CPNET, '--data', tempDir())).code).toBe(2); // not a database
 
-    const restored = await startTestNode({ role: 'national', code: 'CPN', dataDir: target });
+    const restored = await startTestNode({ role: 'national', code: 'CPN', dataDir: target, passphraseFile });
     nodes.push(restored);
     const list = await restored.anon.request<{ items: { id: string; reports: number; lastReport: { k2: { cpuCores: number } } }[] }>({ method: 'GET', path: '/cpn/v1/clusters' });
     expect(list.ok && list.value.items.map((c) => c.id).sort()).toEqual([...clusters].sort());

@@ -80,8 +80,8 @@ describe('a node killed with SIGKILL during a stream of writes', () => {
 describe('a parent held down for a while', () => {
   it('receives every copy, summary and event once after it returns', async () => {
     const nationalDir = tempDir();
-    let national: TestNode = await startTestNode({ role: 'national', code: 'CPN', autoReview: true, dataDir: nationalDir });
-    const nationalPort = Number(new URL(national.url).port);
+    const nationalPort = await freePort(); // outside the ephemeral range: nobody else takes it while the node is down
+    let national: TestNode = await startTestNode({ role: 'national', code: 'CPN', autoReview: true, dataDir: nationalDir, port: nationalPort });
     const dir = tempDir();
     const regional = await startTestNode({
       role: 'regional', code: 'CPN.51', parentUrl: national.url, dataDir: dir, applicationFile: applicationFile(dir), autoReview: true,

@@ -5,16 +5,23 @@ import { fileURLToPath } from 'node:url';
 
 const CPNET = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../apps/cli/bin/cpnet.js');
 
-/** A free TCP port on 127.0.0.1 (bound, read, released), so a restarted process can listen on the same one. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+function tryListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
+}
+
+/**
+ * A free TCP port on 127.0.0.1 below Linux's ephemeral range (32768–60999), so that no server started on port 0
+ * elsewhere (other test files run in parallel) can take it while a killed process is restarted on it.
+ */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await tryListen(port)) return port;
+  }
 }
 
 /** A node running as its own process (`cpnet node start …`). */

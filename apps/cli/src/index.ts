@@ -12,3 +12,7 @@ export { runConformance, checkIds, checkDescriptions, type ConformanceReport, ty
 export { conformanceJunit } from './check/junit.ts';
 /** A usage or environment problem of `cpnet check init|run`. */
 export { CheckSetupError } from './check/state.ts';
+/** The language-neutral contract written to docs/ by `npm run docs` (OpenAPI, AsyncAPI, test vectors). */
+export { contractFiles } from './docs/contract.ts';
+/** The fixed keys and time of the test vectors, and the RFC 9421 signature base rebuilt from a request. */
+export { vectorKeys, signatureBaseOf, VECTOR_TIME_MS } from './docs/vectors.ts';

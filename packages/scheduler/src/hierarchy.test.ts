@@ -20,4 +20,12 @@ describe('hierarchy', () => {
     const r = escalate(d, (p) => (p === 'CPN.52' ? { ok: false, reason: 'capacity changed' } : { ok: true, value: p }));
     expect(r).toMatchObject({ ok: true, prefix: 'CPN.31', refusals: [{ prefix: 'CPN.52', reason: 'capacity changed' }] });
   });
+
+  it('never ranks by NaN: a subtree with no latency to the user province scores worst on latency, finitely', () => {
+    const silent = summarise('CPN.11', [cluster('x1', { provinceCode: '11', pricePerCoreHourYuan: 0.3, greenShare: 0.1, latencyMsTo: {} })]);
+    const d = chooseSubtree([silent, east, west], { ...task('t', { constraints: { userProvince: '31' } }), latencyTolerant: true });
+    for (const r of d.ranked) expect(Number.isFinite(r.score)).toBe(true);
+    expect(d.ranked[0]!.prefix).toBe('CPN.52');
+    expect(d.ranked.at(-1)!.prefix).toBe('CPN.11');
+  });
 });

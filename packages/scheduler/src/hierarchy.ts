@@ -76,7 +76,14 @@ export function chooseSubtree(summaries: readonly SubtreeSummary[], task: TaskTe
     feasible.push({ s, cost, lat, kg });
   }
   const w = weightsFor(task);
-  const norm = (xs: number[], x: number): number => { const lo = Math.min(...xs), hi = Math.max(...xs); return hi > lo ? (hi - x) / (hi - lo) : 1; };
+  // Min-max normalisation (lower is better) over the finite values; an unknown (infinite or missing) value — a
+  // subtree that reported no latency to the user's province, say — scores worst instead of poisoning the ranking.
+  const norm = (xs: number[], x: number): number => {
+    const finite = xs.filter(Number.isFinite);
+    if (!Number.isFinite(x)) return finite.length === xs.length ? 1 : 0;
+    const lo = Math.min(...finite), hi = Math.max(...finite);
+    return hi > lo ? (hi - x) / (hi - lo) : 1;
+  };
   const costs = feasible.map((f) => f.cost), lats = feasible.map((f) => f.lat), kgs = feasible.map((f) => f.kg), rels = feasible.map((f) => -f.s.meanReliability);
   const scored = feasible.map((f) => ({
     f, score: w[0]! * norm(costs, f.cost) + w[1]! * norm(lats, f.lat) + w[2]! * norm(kgs, f.kg) + (w[3]! + w[4]!) * norm(rels, -f.s.meanReliability),

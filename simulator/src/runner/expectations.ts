@@ -32,6 +32,7 @@ export function describeExpectation(e: ExpectationData): string {
     case 'nothing-lost': return 'nothing acknowledged is lost or applied twice';
     case 'timing': return `${e.metric} time${e.bound.p50 !== undefined ? ` p50 ≤ ${formatDuration(e.bound.p50)}` : ''}${e.bound.p99 !== undefined ? ` p99 ≤ ${formatDuration(e.bound.p99)}` : ''}`;
     case 'share': return `share ${e.of}`;
+    case 'market': return `the market at ${e.node} lists ≥ ${e.clusters} clusters`;
   }
 }
 
@@ -90,6 +91,16 @@ async function evaluate(ctx: RunContext, e: ExpectationData): Promise<Verdict> {
       return { passed: ok, detail: `${count} of ${states.length} ${e.state} (${[...by].map(([k, v]) => `${k} ${v}`).join(', ') || 'no jobs'})` };
     }
     case 'share': return share(ctx, e);
+    case 'market': {
+      const sim = ctx.net.nodes.get(e.node);
+      if (!sim?.running) return { passed: false, detail: `${e.node} is not running` };
+      const read = async () => {
+        const r = await sim.anon().request<{ totals: { clusters: number } }>({ method: 'GET', path: '/cpn/v1/market' });
+        return r.ok ? r.value.totals.clusters : -1;
+      };
+      const got = await poll(ctx, read, { withinMs: e.within ?? 0, ok: (n) => n >= e.clusters });
+      return { passed: got >= e.clusters, detail: `the market at ${e.node} lists ${got < 0 ? 'nothing (unreadable)' : got} clusters; expected at least ${e.clusters}` };
+    }
   }
 }
 

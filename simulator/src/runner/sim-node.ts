@@ -51,7 +51,7 @@ export async function startSimNode(spec: SimNodeSpec, clock: SimClock): Promise<
   const config = (port: number): NodeConfigInput => ({
     role: spec.role, code: spec.code, name: spec.name, host: '127.0.0.1', port, dataDir: spec.dataDir,
     parentUrl: spec.parentUrl, publicUrl: spec.publicUrl, applicationFile, autoReview: spec.autoReview,
-    retry: { initialMs: 100, maxMs: 2000 }, pollMs: 100, linkTimeoutMs: 2000, logLevel: 'silent',
+    retry: { initialMs: 100, maxMs: 2000 }, pollMs: 100, linkTimeoutMs: 10_000, logLevel: 'silent',
   });
   const sim: SimNode = {
     spec,

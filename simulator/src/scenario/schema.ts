@@ -131,6 +131,7 @@ export const Expectation = z.discriminatedUnion('that', [
   strict({ ...at, name: z.string().optional(), that: z.literal('joint-debug'), node: Prefix, passes: z.boolean(), failing: z.array(z.string()).optional() }),
   strict({ ...at, name: z.string().optional(), that: z.literal('jobs'), state: z.enum(['final', 'finished', 'failed', 'cancelled', 'running', 'replaced']).describe('replaced: jobs whose history shows a re-placement'), min: z.number().int().nonnegative().optional(), max: z.number().int().nonnegative().optional() }),
   strict({ ...at, name: z.string().optional(), that: z.literal('nothing-lost') }),
+  strict({ ...at, name: z.string().optional(), that: z.literal('market'), node: Prefix.default('CPN'), clusters: z.number().int().min(0), within: Duration.optional() }).describe('the market view at a node lists at least this many clusters'),
   strict({ ...at, name: z.string().optional(), that: z.literal('timing'), metric: z.enum(['failover', 'schedule', 'resolve', 'dispatch']), bound: Bound }),
   strict({ ...at, name: z.string().optional(), that: z.literal('share'), of: z.enum(['latency-tolerant-west', 'latency-bound-local']), min: Share.optional(), max: Share.optional() }),
 ]);

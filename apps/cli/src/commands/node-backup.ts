@@ -27,6 +27,6 @@ export function registerNodeBackupCommands(node: Command, io: Io): void {
     .addHelpText('after', '\nExample:\n  $ cpnet node restore --from ./backups/51-2026-11-26.db --data ./data/51 --force')
     .action(async (flags: { from: string; data: string; force?: boolean }) => {
       const r = await restoreNode({ from: flags.from, dataDir: flags.data, force: flags.force ?? false }).catch(mapError);
-      io.out(`restored ${r.pages} pages (${r.bytes} bytes) into ${r.file}`);
+      io.out(`restored ${r.pages} pages (${r.bytes} bytes) into ${r.file}; start the node with the key passphrase it had (CPNET_KEY_PASSPHRASE or --passphrase-file): it is not in the backup`);
     });
 }

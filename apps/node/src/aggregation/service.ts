@@ -98,7 +98,7 @@ export async function createAggregation(ctx: NodeContext, config: AggregationCon
     if (sweeping) return sweeping;
     sweeping = (async () => {
       const changes = table.sweep({ now: ctx.deps.clock.now(), timeouts });
-      await writeHealth(ctx.prisma, changes);
+      await writeHealth(ctx.sql, changes);
       announce(changes);
       return changes;
     })().finally(() => { sweeping = null; });

@@ -32,10 +32,11 @@ export function writeReports(sql: SqlStore, input: { batch: readonly PendingRepo
   });
 }
 
-/** Records health changes found by the sweeper (a few rows at a time). */
-export async function writeHealth(prisma: PrismaClient, changes: readonly { cluster: string; to: HealthT }[]): Promise<void> {
+/** Records health changes found by the sweeper, in one transaction (a silent gateway turns hundreds at once). */
+export async function writeHealth(sql: SqlStore, changes: readonly { cluster: string; to: HealthT }[]): Promise<void> {
   if (changes.length === 0) return;
-  await prisma.$transaction(changes.map((c) => prisma.clusterLive.updateMany({ where: { cluster: c.cluster }, data: { health: c.to } })));
+  const update = sql.stmt('UPDATE "ClusterLive" SET "health" = ? WHERE "cluster" = ?');
+  await sql.write(() => { for (const c of changes) update.run(c.to, c.cluster); });
 }
 
 /** Loads every cluster with its live state, for the in-memory table at start-up. */

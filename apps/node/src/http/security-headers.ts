@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import helmet from 'helmet';
+import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '@cpnet/protocol';
 
 /**
  * Helmet's headers (CSP off: the node serves JSON), captured once and set in one step. Helmet runs a chain of a
@@ -18,6 +19,8 @@ export function securityHeaders(): { headers: ReadonlyArray<readonly [string, st
   let sync = false;
   helmet({ contentSecurityPolicy: false })({ headers: {}, secure: false } as never, fakeRes as never, () => { sync = true; });
   if (!sync) throw new Error('helmet did not finish synchronously; cannot capture its headers');
+  // Every message carries the protocol version, answers included.
+  set.push([PROTOCOL_HEADER, PROTOCOL_VERSION]);
   const headers = set.map(([n, v]) => [n, v] as const);
   return {
     headers,

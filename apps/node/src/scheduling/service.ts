@@ -257,9 +257,23 @@ export class SchedulingService {
     this.d.emit('job.queue', { subject: job.id, data: { refusals: r.refusals } });
   }
 
-  /** Local clusters, then child subtrees (best summary first, owner confirms), then the parent. */
+  /**
+   * Local clusters, then child subtrees (best summary first, owner confirms), then the parent. Latency-tolerant work
+   * goes to the parent first (东数西算): the ancestors see every subtree's summary and may send it to cheaper, greener
+   * western hubs; if they find nothing better it comes back here.
+   */
   private async place(job: JobRecord, how: PlaceHow): Promise<Placed> {
     const refusals: Refusal[] = [];
+    const parentFirst = this.d.parent;
+    const westward = job.template.latencyTolerant && how.allowUp && parentFirst !== null && !how.exclude.includes(parentFirst);
+    if (westward) {
+      this.record(job, { state: 'escalated', node: this.me, detail: `to ${parentFirst}: latency-tolerant work is offered to the whole hierarchy first (东数西算)` });
+      this.emitWithSave(job, 'job.escalate', { subject: job.id, data: { to: parentFirst, reason: 'latency-tolerant (东数西算)' } });
+      const a = await this.d.peers.place(parentFirst, this.ask(job, { direction: 'up', exclude: [...new Set([...how.exclude, this.me])], excludeClusters: how.excludeClusters }));
+      if (a.ok) return this.adopt(job, a, parentFirst);
+      refusals.push(...a.refusals);
+      how = { ...how, allowUp: false };
+    }
     const local = await this.placeLocal(job, how.excludeClusters);
     if (local.ok) return local;
     refusals.push({ node: this.me, reason: local.reason });
