@@ -16,7 +16,7 @@ describe('shipped scenarios', () => {
     }
   });
 
-  it.each(['onboarding.yaml', 'joint-debugging.yaml', 'failover.yaml'])('%s passes end to end against real nodes', async (file) => {
+  it.each(['onboarding.yaml', 'joint-debugging.yaml', 'failover.yaml', 'east-data-west-compute.yaml', 'security.yaml', 'trace-replay.yaml'])('%s passes end to end against real nodes', async (file) => {
     const r = parseScenario(readFileSync(path.join(dir, file), 'utf8'), file);
     if (!r.ok) throw new Error(JSON.stringify(r.errors));
     const lines: string[] = [];

@@ -140,6 +140,7 @@ export function codeOfApplication(a: { region: string; industry: string | null }
 async function fault(ctx: RunContext, f: FaultData): Promise<string> {
   const name = f.name ?? f.target;
   const at = now(ctx);
+  ctx.faultTimes.set(name, at);
   switch (f.kind) {
     case 'kill': {
       await ctx.net.kill(f.target);
@@ -188,6 +189,20 @@ async function fault(ctx: RunContext, f: FaultData): Promise<string> {
       return `revoked by ${parent}: ${r.value.lifecycle}`;
     }
     case 'forge': return forge(ctx, f.target);
+    case 'out-of-scope': return outOfScope(ctx, f.target);
+    case 'revoked-write': return revokedWrite(ctx, f.target);
+    case 'suspend-provider': {
+      const p = ctx.providers.find((x) => x.planned.key === f.target || x.id === f.target);
+      if (!p) throw new Error(`no provider "${f.target}" (a provider key such as p0, or its identifier)`);
+      const node = nodeOf(ctx, p.planned.node);
+      const r = await node.self().emergency({ target: p.id, action: 'suspend', reason: 'simulated emergency: provider suspended' });
+      if (!r.ok) throw new Error(`suspension refused: ${r.error.message}`);
+      ctx.faults.set(name, async () => {
+        const back = await node.self().emergency({ target: p.id, action: 'reinstate', reason: 'simulated emergency over' });
+        if (!back.ok) throw new Error(`reinstatement refused: ${back.error.message}`);
+      });
+      return `${p.planned.name} (${p.id}) suspended by ${p.planned.node}: ${r.value.lifecycle}`;
+    }
     case 'replay': return replay(ctx, f.target);
     case 'cluster-down': {
       const found = findCluster(ctx, f.target);
@@ -250,4 +265,31 @@ function findCluster(ctx: RunContext, target: string) {
     if (id && cluster) return { id, cluster, provider: p };
   }
   throw new Error(`no running cluster "${target}" (use a cluster key such as p0c1 from \`cpnet sim validate --json\`, or its identifier)`);
+}
+
+async function outOfScope(ctx: RunContext, target: string): Promise<string> {
+  // A genuine, correctly signed node writing outside its own subtree: the policy must refuse it (403).
+  const sim = nodeOf(ctx, target);
+  const parent = parentCode(target);
+  const foreign = [...ctx.net.nodes.keys()].find((k) => !k.includes('#') && k !== target && !k.startsWith(`${target}.`) && k !== parent && k.split('.').length > 1) ?? parent ?? 'CPN';
+  const parentNode = nodeOf(ctx, parent ?? target);
+  const client = createClient({ baseUrl: parentNode.url, signer: { keyid: target, privateKey: sim.node!.context.identity.keys.privateKey }, clock: ctx.clock });
+  const r = await client.register({ kind: 'SV', prefix: foreign, values: [{ index: 1, type: 'URL', data: 'https://out-of-scope.example.cn' }] });
+  const refused = !r.ok && (r.status === 403 || r.status === 401);
+  ctx.attacks.push({ kind: 'out-of-scope', target, refused, status: r.ok ? 201 : r.status, detail: r.ok ? 'accepted!' : r.error.message });
+  if (!refused) throw new Error(`${target} writing under ${foreign} was ${r.ok ? 'ACCEPTED' : `answered ${r.status}`}`);
+  return `${target} writing under ${foreign} refused: ${r.error.message}`;
+}
+
+async function revokedWrite(ctx: RunContext, target: string): Promise<string> {
+  // After its revocation, a node's own signed writes to its parent must be refused everywhere.
+  const sim = nodeOf(ctx, target);
+  const parent = parentCode(target);
+  if (!parent) throw new Error('the national node has no parent');
+  const client = createClient({ baseUrl: nodeOf(ctx, parent).url, signer: { keyid: target, privateKey: sim.node!.context.identity.keys.privateKey }, clock: ctx.clock });
+  const body = await client.register({ kind: 'SV', values: [{ index: 1, type: 'URL', data: 'https://revoked.example.cn' }] });
+  const refused = !body.ok && (body.status === 401 || body.status === 403);
+  ctx.attacks.push({ kind: 'revoked-write', target, refused, status: body.ok ? 201 : body.status, detail: body.ok ? 'accepted!' : body.error.message });
+  if (!refused) throw new Error(`a write signed by revoked ${target} was ${body.ok ? 'ACCEPTED' : `answered ${body.status}`}`);
+  return `write by revoked ${target} refused: ${body.error.message}`;
 }

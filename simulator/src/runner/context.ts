@@ -17,6 +17,8 @@ export interface RunContext {
   readonly registered: Array<{ id: string; node: string; op: string; at: number }>;
   /** Resolution latencies measured by expectations (real ms). */
   readonly resolveMs: number[];
+  /** When each fault was injected (virtual ms), by name (or target). */
+  readonly faultTimes: Map<string, number>;
   /** Faults still in force, by name (or target), to heal. */
   readonly faults: Map<string, () => Promise<void> | void>;
   /** Applicant keys of nodes started by `apply` (a duplicate runs as `CODE#n`). */
@@ -31,7 +33,7 @@ export interface RunContext {
   /** A tenant's client at a node (account and token made once, as a person would). */
   readonly tenantClient: (node: string, tenant: string) => Promise<NodeClient>;
   /** Outcomes of forged and replayed messages sent by fault steps. */
-  readonly attacks: Array<{ kind: 'forge' | 'replay'; target: string; refused: boolean; status: number | null; detail: string }>;
+  readonly attacks: Array<{ kind: 'forge' | 'replay' | 'out-of-scope' | 'revoked-write'; target: string; refused: boolean; status: number | null; detail: string }>;
 }
 
 /** Virtual ms since the run started. */

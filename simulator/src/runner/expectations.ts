@@ -33,6 +33,9 @@ export function describeExpectation(e: ExpectationData): string {
     case 'timing': return `${e.metric} time${e.bound.p50 !== undefined ? ` p50 ≤ ${formatDuration(e.bound.p50)}` : ''}${e.bound.p99 !== undefined ? ` p99 ≤ ${formatDuration(e.bound.p99)}` : ''}`;
     case 'share': return `share ${e.of}`;
     case 'market': return `the market at ${e.node} lists ≥ ${e.clusters} clusters`;
+    case 'alerts': return `${e.node} raised ≥ ${e.min} security alerts`;
+    case 'selection': return `selections at ${e.node} offer no cluster of ${e.excludesProvider}`;
+    case 'attacks-refused': return 'every attack was refused';
   }
 }
 
@@ -80,17 +83,38 @@ async function evaluate(ctx: RunContext, e: ExpectationData): Promise<Verdict> {
       return { passed: problems.length === 0, detail: problems.length ? problems.join('; ') : `n=${values.length} p50 ${q(0.5).toFixed(1)} ms p99 ${q(0.99).toFixed(1)} ms` };
     }
     case 'jobs': {
-      const views = await readJobs(ctx);
-      const states = [...views.values()].map((v) => v?.state ?? 'unknown');
-      const count = e.state === 'replaced'
-        ? [...views.values()].filter((v) => v?.history.some((h) => h.state === 'replaced')).length
-        : states.filter((st) => (e.state === 'final' ? isFinal(st) : st === e.state)).length;
-      const ok = (e.min === undefined || count >= e.min) && (e.max === undefined || count <= e.max);
+      const measure = async () => {
+        const views = await readJobs(ctx);
+        const states = [...views.values()].map((v) => v?.state ?? 'unknown');
+        const count = e.state === 'replaced'
+          ? [...views.values()].filter((v) => v?.history.some((h) => h.state === 'replaced')).length
+          : states.filter((st) => (e.state === 'final' ? isFinal(st) : st === e.state)).length;
+        return { states, count, ok: (e.min === undefined || count >= e.min) && (e.max === undefined || count <= e.max) };
+      };
+      const { states, count, ok } = await poll(ctx, measure, { withinMs: e.within ?? 0, ok: (m) => m.ok });
       const by = new Map<string, number>();
       for (const st of states) by.set(st, (by.get(st) ?? 0) + 1);
       return { passed: ok, detail: `${count} of ${states.length} ${e.state} (${[...by].map(([k, v]) => `${k} ${v}`).join(', ') || 'no jobs'})` };
     }
     case 'share': return share(ctx, e);
+    case 'alerts': {
+      const sim = ctx.net.nodes.get(e.node);
+      if (!sim?.running) return { passed: false, detail: `${e.node} is not running` };
+      const read = async () => {
+        const r = await sim.anon().request<{ items: Array<{ data: { kind?: string } }> }>({ method: 'GET', path: '/cpn/v1/events?type=security.alert&limit=1000' });
+        return r.ok ? r.value.items : null;
+      };
+      const got = await poll(ctx, read, { withinMs: e.within ?? 0, ok: (v) => v !== null && v.length >= e.min });
+      if (got === null) return { passed: false, detail: `cannot read the event log of ${e.node}` };
+      const kinds = new Map<string, number>();
+      for (const a of got) kinds.set(a.data.kind ?? '?', (kinds.get(a.data.kind ?? '?') ?? 0) + 1);
+      return { passed: got.length >= e.min, detail: `${got.length} security alerts at ${e.node} (${[...kinds].map(([k, v]) => `${k} ${v}`).join(', ')})` };
+    }
+    case 'selection': return selection(ctx, e);
+    case 'attacks-refused': {
+      const accepted = ctx.attacks.filter((a) => !a.refused);
+      return { passed: ctx.attacks.length > 0 && accepted.length === 0, detail: ctx.attacks.length === 0 ? 'no attack was sent' : `${ctx.attacks.length - accepted.length} of ${ctx.attacks.length} refused${accepted.length ? `; accepted: ${accepted.map((a) => `${a.kind} at ${a.target}`).join(', ')}` : ` (${[...new Set(ctx.attacks.map((a) => a.kind))].join(', ')})`}` };
+    }
     case 'market': {
       const sim = ctx.net.nodes.get(e.node);
       if (!sim?.running) return { passed: false, detail: `${e.node} is not running` };
@@ -125,8 +149,10 @@ async function refused(ctx: RunContext, e: Extract<ExpectationData, { that: 'ref
 
 async function resolvable(ctx: RunContext, e: Extract<ExpectationData, { that: 'resolvable' }>): Promise<Verdict> {
   const from = e.from === 'every-node' ? [...ctx.net.nodes.entries()].filter(([k, n]) => !k.includes('#') && n.running).map(([k]) => k) : e.from;
-  const ids = e.registeredBefore === undefined ? ctx.registered : ctx.registered.filter((r) => r.at < e.registeredBefore!);
-  if (ids.length === 0) return { passed: false, detail: `no identifiers were registered${e.registeredBefore === undefined ? '' : ` before ${e.registeredBefore} ms (first at ${ctx.registered[0]?.at ?? '-'} ms)`}` };
+  const before = e.registeredBeforeFault !== undefined ? ctx.faultTimes.get(e.registeredBeforeFault) : e.registeredBefore;
+  if (e.registeredBeforeFault !== undefined && before === undefined) return { passed: false, detail: `no fault named "${e.registeredBeforeFault}" was injected before this check` };
+  const ids = before === undefined ? ctx.registered : ctx.registered.filter((r) => r.at < before);
+  if (ids.length === 0) return { passed: false, detail: `no identifiers were registered${before === undefined ? '' : ` before ${Math.round(before)} ms (first at ${Math.round(ctx.registered[0]?.at ?? 0)} ms)`}` };
   const misses: string[] = [];
   let checked = 0;
   for (const code of from) {
@@ -208,4 +234,22 @@ function dispatchDelays(ctx: RunContext): number[] {
 
 function failoverDurations(ctx: RunContext): number[] {
   return ctx.checker.durations();
+}
+
+async function selection(ctx: RunContext, e: Extract<ExpectationData, { that: 'selection' }>): Promise<Verdict> {
+  const sim = ctx.net.nodes.get(e.node);
+  if (!sim?.running) return { passed: false, detail: `${e.node} is not running` };
+  const p = ctx.providers.find((x) => x.planned.key === e.excludesProvider || x.id === e.excludesProvider);
+  if (!p) return { passed: false, detail: `no provider "${e.excludesProvider}"` };
+  const banned = new Set(p.clusters.keys());
+  const read = async () => {
+    const r = await sim.self().request<{ candidates: Array<{ cluster: string }>; excluded: Array<{ cluster: string; reason: string }> }>({
+      method: 'POST', path: '/cpn/v1/selections', body: { template: { demand: { cpuCores: 1, memoryGib: 1 }, durationHours: 0.1 }, topK: 100 },
+    });
+    return r.ok ? r.value : null;
+  };
+  const got = await poll(ctx, read, { withinMs: e.within ?? 0, ok: (v) => v !== null && !v.candidates.some((c) => banned.has(c.cluster)) });
+  if (!got) return { passed: false, detail: `selection at ${e.node} failed` };
+  const offered = got.candidates.filter((c) => banned.has(c.cluster));
+  return { passed: offered.length === 0, detail: offered.length ? `still offered: ${offered.map((c) => c.cluster).join(', ')}` : `${got.candidates.length} candidates, none of ${p.planned.name}'s ${banned.size} clusters` };
 }

@@ -99,8 +99,9 @@ export function finalStates(view: JobView): string[] {
 export const isFinal = (state: string): boolean => FINAL.has(state);
 
 /** Turns a trace's jobs into a stream-like schedule: each job submitted at its arrival (scaled by `speedup`). */
-export function runTrace(ctx: RunContext, o: { jobs: readonly TraceJob[]; submitTo: string; speedup: number; stopped: () => boolean; onRefusal: (detail: string) => void }): Promise<void> {
+export function runTrace(ctx: RunContext, o: { jobs: readonly TraceJob[]; submitTo: string; speedup: number; startAt: number; stopped: () => boolean; onRefusal: (detail: string) => void }): Promise<void> {
   return (async () => {
+    if (o.startAt > now(ctx)) await ctx.clock.sleep(o.startAt - now(ctx));
     const start = now(ctx);
     const inFlight: Promise<void>[] = [];
     for (const [i, j] of o.jobs.entries()) {

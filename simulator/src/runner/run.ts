@@ -54,7 +54,7 @@ export async function runScenario(scenario: ScenarioData, options: RunOptions = 
   const plan = expandTopology(scenario.topology, seed);
   const net = await startNetwork(plan, { clock, dir, autoReview: scenario.topology.review === 'auto', faker, logLevel: options.logLevel });
   const ctx: RunContext = {
-    scenario, net, clock, faker, checker: createChecker(), registered: [], resolveMs: [], faults: new Map(), applicants: new Map(), attacks: [],
+    scenario, net, clock, faker, checker: createChecker(), registered: [], resolveMs: [], faults: new Map(), faultTimes: new Map(), applicants: new Map(), attacks: [],
     providers: [], jobs: [], dispatches: [], jobEvents: [], tenantClient: createTenants({ net, clock }),
   };
   const recording = options.record ? await attachRecording(ctx, { sink: options.record, seed }) : null;
@@ -73,7 +73,7 @@ export async function runScenario(scenario: ScenarioData, options: RunOptions = 
       const csv = trace.file ? readFileSync(path.resolve(options.baseDir ?? '.', trace.file), 'utf8') : generateAlibabaPods({ seed, pods: trace.generate!.pods, spanS: 600 });
       const parsed = parseAlibabaPods(csv);
       if (!parsed.ok) throw new Error(`trace ${trace.file ?? '(generated)'}: ${parsed.error}`);
-      background.push(runTrace(ctx, { jobs: parsed.jobs, submitTo: trace.submitTo, speedup: trace.speedup, stopped: () => stopped, onRefusal: (detail) => refusals.push(`trace: ${detail}`) }));
+      background.push(runTrace(ctx, { jobs: parsed.jobs, submitTo: trace.submitTo, speedup: trace.speedup, startAt: trace.start, stopped: () => stopped, onRefusal: (detail) => refusals.push(`trace: ${detail}`) }));
     }
     for (const stream of scenario.workload.jobs) {
       background.push(runStream(ctx, { stream, stopped: () => stopped, onRefusal: (detail) => refusals.push(`${stream.name}: ${detail}`) }));

@@ -89,11 +89,12 @@ export const Workload = strict({
     file: z.string().min(1).optional().describe('CSV in the pods format, relative to the scenario file'),
     generate: strict({ pods: z.number().int().min(1).max(1_000_000) }).optional(),
     submitTo: Prefix,
+    start: Duration.default(0).describe('virtual time the first pod arrives'),
     speedup: z.number().positive().default(1),
   }).refine((t) => (t.file === undefined) !== (t.generate === undefined), { message: 'give exactly one of file or generate' }).optional(),
 });
 
-const FaultKind = z.enum(['kill', 'pause', 'partition', 'one-way-partition', 'latency', 'reset', 'bandwidth', 'skew-clock', 'revoke-certificate', 'forge', 'replay', 'cluster-down', 'gateway-down']);
+const FaultKind = z.enum(['kill', 'pause', 'partition', 'one-way-partition', 'latency', 'reset', 'bandwidth', 'skew-clock', 'revoke-certificate', 'forge', 'replay', 'out-of-scope', 'revoked-write', 'suspend-provider', 'cluster-down', 'gateway-down']);
 
 /** A fault to inject. */
 export const Fault = strict({
@@ -127,10 +128,13 @@ const Bound = strict({ p50: Duration.optional(), p99: Duration.optional(), max: 
 export const Expectation = z.discriminatedUnion('that', [
   strict({ ...at, name: z.string().optional(), that: z.literal('lifecycle'), node: Prefix, is: NodeLifecycle, within: Duration.optional() }),
   strict({ ...at, name: z.string().optional(), that: z.literal('refused'), node: Prefix, rules: z.array(z.string().min(1)).min(1) }),
-  strict({ ...at, name: z.string().optional(), that: z.literal('resolvable'), from: z.union([z.literal('every-node'), z.array(Prefix).min(1)]).default('every-node'), registeredBefore: Duration.optional().describe('only identifiers acknowledged before this virtual time') }),
+  strict({ ...at, name: z.string().optional(), that: z.literal('resolvable'), from: z.union([z.literal('every-node'), z.array(Prefix).min(1)]).default('every-node'), registeredBefore: Duration.optional().describe('only identifiers acknowledged before this virtual time'), registeredBeforeFault: z.string().min(1).optional().describe('only identifiers acknowledged before the named fault was injected') }),
   strict({ ...at, name: z.string().optional(), that: z.literal('joint-debug'), node: Prefix, passes: z.boolean(), failing: z.array(z.string()).optional() }),
-  strict({ ...at, name: z.string().optional(), that: z.literal('jobs'), state: z.enum(['final', 'finished', 'failed', 'cancelled', 'running', 'replaced']).describe('replaced: jobs whose history shows a re-placement'), min: z.number().int().nonnegative().optional(), max: z.number().int().nonnegative().optional() }),
+  strict({ ...at, name: z.string().optional(), that: z.literal('jobs'), state: z.enum(['final', 'finished', 'failed', 'cancelled', 'running', 'replaced']).describe('replaced: jobs whose history shows a re-placement'), min: z.number().int().nonnegative().optional(), max: z.number().int().nonnegative().optional(), within: Duration.optional() }),
   strict({ ...at, name: z.string().optional(), that: z.literal('nothing-lost') }),
+  strict({ ...at, name: z.string().optional(), that: z.literal('alerts'), node: Prefix, min: z.number().int().min(0), within: Duration.optional() }).describe('the node raised at least this many security alerts'),
+  strict({ ...at, name: z.string().optional(), that: z.literal('selection'), node: Prefix, excludesProvider: z.string().min(1), within: Duration.optional() }).describe('a selection at the node offers no cluster of this provider (key p0 … or identifier)'),
+  strict({ ...at, name: z.string().optional(), that: z.literal('attacks-refused') }).describe('every forged, replayed, out-of-scope or revoked write sent so far was refused'),
   strict({ ...at, name: z.string().optional(), that: z.literal('market'), node: Prefix.default('CPN'), clusters: z.number().int().min(0), within: Duration.optional() }).describe('the market view at a node lists at least this many clusters'),
   strict({ ...at, name: z.string().optional(), that: z.literal('timing'), metric: z.enum(['failover', 'schedule', 'resolve', 'dispatch']), bound: Bound }),
   strict({ ...at, name: z.string().optional(), that: z.literal('share'), of: z.enum(['latency-tolerant-west', 'latency-bound-local']), min: Share.optional(), max: Share.optional() }),

@@ -135,8 +135,10 @@ async function runAll(input: RunInput): Promise<string | null> {
   const rest = (why: string) => checks.push(...notRun(ids.slice(checks.length), descriptions, why));
   say(`waiting up to ${Math.round(options.waitMs / 1000)} s for ${endpoint} and its application (expected code ${input.stateCode})`);
   // The target's code: from its GET /cpn/v1/node, else the code the state folder was initialised for.
+  // Waiting is not a check: the probes take the longer of the check timeout and 5 s.
+  const probeMs = Math.max(options.timeoutMs, 5000);
   const info = await until(async () => {
-    const r = await createClient({ baseUrl: endpoint, timeoutMs: options.timeoutMs }).node();
+    const r = await createClient({ baseUrl: endpoint, timeoutMs: probeMs }).node();
     return r.ok ? r.value : null;
   }, { waitMs: options.waitMs });
   const code = info?.code ?? input.stateCode;
@@ -159,7 +161,7 @@ async function runAll(input: RunInput): Promise<string | null> {
   checks.push({ ...APPLICATION_CHECK, passed: true });
   say(`application ${decided.id} by ${code} approved; waiting for the target to install its certificate`);
   const granted = await until(async () => {
-    const x = await exchange({ method: 'GET', url: `${endpoint}${ROUTES.node}`, headers: { 'cpn-protocol': '1.0' }, timeoutMs: Math.max(options.timeoutMs, 5000) });
+    const x = await exchange({ method: 'GET', url: `${endpoint}${ROUTES.node}`, headers: { 'cpn-protocol': '1.0' }, timeoutMs: probeMs });
     return statusOf(x) === 200 && typeof (bodyOf(x) as { certificate?: unknown }).certificate === 'string' ? x : null;
   }, { waitMs: options.waitMs });
   checks.push(granted ? { ...GRANT_CHECK, passed: true } : { ...GRANT_CHECK, passed: false, evidence: { request: { method: 'GET', url: `${endpoint}${ROUTES.node}` }, expected: 'a NodeInfo with `certificate` and `chain`', detail: `no certificate presented within ${options.waitMs} ms` } });

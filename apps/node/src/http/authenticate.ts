@@ -49,6 +49,10 @@ async function bySignature(ctx: NodeContext, req: Request, opts: { raw: Buffer; 
   if (!v.ok) {
     if (v.code === 'REPLAYED') ctx.metrics.replaysRefused.inc();
     else if (v.code === 'UNAUTHENTICATED') ctx.metrics.signatureFailures.inc({ code: 'signature' });
+    // A forged or replayed write is a security event operators must see, not only a 401 to the sender.
+    if (v.code === 'REPLAYED' || v.code === 'UNAUTHENTICATED') {
+      ctx.events.emit('security.alert', { subject: claimedKeyid(req) ?? undefined, severity: 'warning', data: { kind: v.code === 'REPLAYED' ? 'replay' : 'bad-signature', reason: v.reason, method: req.method, path: req.path } });
+    }
     throw new HttpError(v.code, v.reason, v.code === 'UNSUPPORTED_VERSION' ? PROTOCOL_HEADER : undefined);
   }
   if (principal === null) throw new HttpError('UNAUTHENTICATED', `unknown keyid ${v.keyid}`);
@@ -75,4 +79,10 @@ export function authenticate(ctx: NodeContext, req: Request, opts: { raw: Buffer
   if (req.headers['signature-input'] !== undefined) return bySignature(ctx, req, opts);
   if (req.headers.authorization !== undefined) return byToken(ctx, req);
   throw new HttpError('UNAUTHENTICATED', 'a write must be signed (RFC 9421 Signature-Input and Signature) or carry an API token');
+}
+
+/** The keyid a request claims in its Signature-Input (for alerts; not trusted for anything else). */
+function claimedKeyid(req: Request): string | null {
+  const m = /keyid="([^"]{1,200})"/.exec(String(req.headers['signature-input'] ?? ''));
+  return m ? m[1]! : null;
 }

@@ -91,6 +91,7 @@ export async function authorize(ctx: NodeContext, input: { request: AccessReques
   const resource = `${input.request.resource.type}:${input.request.resource.id ?? input.request.resource.prefix}`;
   if (!d.allowed) {
     await ctx.audit.record({ who: input.request.principal.id, action: input.request.action, resource, decision: 'deny', requestId: input.requestId });
+    ctx.events.emit('security.alert', { subject: input.request.principal.id, severity: 'warning', data: { kind: 'forbidden', action: input.request.action, resource, reason: d.reason } });
     throw new HttpError('FORBIDDEN', d.reason);
   }
 }

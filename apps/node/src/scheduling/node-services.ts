@@ -62,7 +62,9 @@ export async function createSchedulingServices(ctx: NodeContext, resources: Reso
     for (const st of resources.aggregation.table.values()) {
       const id = st.spec.id;
       const was = seen.get(id);
-      if (!was || was.lifecycle !== st.spec.lifecycle) {
+      // A suspended or revoked provider takes all its clusters out of selection, whatever their own lifecycle.
+      const lifecycle = st.spec.lifecycle === 'active' && !resources.aggregation.providerActive(st.spec.provider) ? 'suspended' : st.spec.lifecycle;
+      if (!was || was.lifecycle !== lifecycle) {
         let x = extras.get(id);
         if (!x) {
           const row = await ctx.prisma.cluster.findUnique({ where: { id } });
@@ -74,10 +76,10 @@ export async function createSchedulingServices(ctx: NodeContext, resources: Reso
           provider: st.spec.provider, name: st.spec.name, province: st.spec.province, city: st.spec.city, industry: st.spec.industry, resourceClass: st.spec.resourceClass,
           arch: x.arch, securityLevel: x.securityLevel, capacity: st.spec.capacity, price: st.spec.price, pue: st.spec.pue, greenShare: st.spec.greenShare, carbonIntensity: x.carbonIntensity,
         });
-        const facts: ClusterFacts = { id, node: st.spec.node, provider: st.spec.provider, registration, lifecycle: st.spec.lifecycle as ClusterFacts['lifecycle'], health: 'healthy' };
+        const facts: ClusterFacts = { id, node: st.spec.node, provider: st.spec.provider, registration, lifecycle: lifecycle as ClusterFacts['lifecycle'], health: 'healthy' };
         service.upsertCluster(facts);
       }
-      const now: Seen = { lifecycle: st.spec.lifecycle, reports: st.reports, health: st.health };
+      const now: Seen = { lifecycle, reports: st.reports, health: st.health };
       if (st.report && (!was || was.reports !== st.reports)) service.onReport([st.report], st.lastReportAt ?? ctx.deps.clock.now());
       if (was && was.health !== 'down' && st.health === 'down' && st.reports > 0 && service.view.healthOf(id) !== 'down') {
         await service.clusterDown(id, `cluster ${id} stopped reporting (aggregation marked it down)`);
