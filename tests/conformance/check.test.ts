@@ -177,3 +177,24 @@ describe('cpnet check with an application that breaks the guide\'s rules', () =>
     }
   }, 60_000);
 });
+
+describe('cpnet check of an industry node', () => {
+  it('starts a virtual regional parent too and passes the checks run from both, both ways', async () => {
+    const dir = tempDir();
+    const i = await initConformance({ stateDir: dir, as: 'industry', code: 'CPN.51.C397' });
+    expect(JSON.parse(readFileSync(i.application, 'utf8'))).toMatchObject({ role: 'industry', region: '51', industry: 'C397' });
+    const node = await createNode(
+      { role: 'industry', code: 'CPN.51.C397', port: 0, dataDir: tempDir(), parentUrl: i.parentUrl, trustAnchor: i.trustAnchor, applicationFile: i.application, retry: { initialMs: 50, maxMs: 300 }, pollMs: 50 },
+      { clock: { now: () => Date.now() }, logger: pino({ level: 'silent' }), randomBytes: cryptoRandomBytes },
+    );
+    const url = await node.listen();
+    try {
+      const r = await runConformance({ stateDir: dir, target: url, as: 'industry', timeoutMs: 3000, waitMs: 30_000 });
+      expect(failed(r)).toEqual([]);
+      expect(r.checks.map((c) => c.id)).toEqual(checkIds('industry'));
+      expect(r.checks.map((c) => c.id)).toContain('national:reverse-joint-debug');
+    } finally {
+      await node.close();
+    }
+  }, 90_000);
+});

@@ -19,7 +19,7 @@ describe('the generated contract in docs/', () => {
     const files = await contractFiles();
     expect(Object.keys(files)).toEqual(expect.arrayContaining(['openapi.json', 'asyncapi.json', 'vectors/identifiers.json', 'vectors/signatures.json', 'vectors/delegations.json', 'vectors/audit.json']));
     for (const [name, text] of Object.entries(files)) {
-      let committed = '';
+      let committed: string;
       try {
         committed = readFileSync(path.join(docs, name), 'utf8');
       } catch {

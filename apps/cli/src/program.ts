@@ -4,6 +4,7 @@ import { registerIdCommands } from './commands/id.ts';
 import { registerNodeCommands } from './commands/node.ts';
 import { registerVizCommands } from './commands/viz.ts';
 import { registerSimCommands } from './commands/sim.ts';
+import { registerDemoCommand } from './commands/demo.ts';
 import { registerCheckCommands } from './commands/check.ts';
 import { CliExit } from './exit.ts';
 import type { Io } from './io.ts';
@@ -21,6 +22,7 @@ export function buildProgram(io: Io): Command {
   registerNodeCommands(program, io);
   registerVizCommands(program, io);
   registerSimCommands(program, io);
+  registerDemoCommand(program, io);
   registerCheckCommands(program, io);
   for (const cmd of program.commands) applyToTree(cmd, (c) => c.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) }));
   return program;

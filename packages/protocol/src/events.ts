@@ -24,6 +24,7 @@ export const EventType = z.enum(EVENT_TYPES);
 
 /** A stored and streamed event. */
 export const MonitorEvent = message({
+  protocol: z.string().optional().describe('the protocol version, carried by every event on the socket'),
   id: z.string(),
   type: EventType,
   at: Time,

@@ -16,7 +16,9 @@ const MODULES = [node, onboarding, identifiers, resources, scheduling, events, l
 export function jsonSchemas(): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const mod of MODULES) {
-    for (const [name, value] of Object.entries(mod)) {
+    // Sorted: a native ES module namespace lists its exports alphabetically, but a transformed one (vitest) in
+    // declaration order; the generated documents must not depend on which loaded them.
+    for (const [name, value] of Object.entries(mod).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       if (value instanceof z.ZodType) out[name] = z.toJSONSchema(value, { io: 'input', unrepresentable: 'any' });
     }
   }

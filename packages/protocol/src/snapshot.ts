@@ -51,6 +51,7 @@ export const SnapshotJob = message({
  * recordings at least every 10 s of virtual time so that a viewer can seek.
  */
 export const TopologySnapshot = message({
+  protocol: z.string().optional().describe('the protocol version, when sent on the socket'),
   at: Time,
   nodes: z.array(SnapshotNode),
   clusters: z.array(SnapshotCluster),

@@ -42,6 +42,15 @@ describe('link proxy', () => {
     expect(proxy.stats().bytesUp).toBeGreaterThan(0);
   });
 
+  it('rewrites data one way with a transform hook, until it is removed', async () => {
+    const proxy = await proxyTo(await echoServer());
+    proxy.setTransform((chunk, direction) => (direction === 'down' ? Buffer.from(chunk.toString('latin1').replace('pong', 'PONG'), 'latin1') : chunk));
+    expect(await get(proxy.url)).toMatchObject({ ok: true, body: 'PONG' });
+    expect(await get(proxy.url, { body: 'pong' })).toMatchObject({ ok: true, body: 'PONG' });
+    proxy.setTransform(null);
+    expect(await get(proxy.url)).toMatchObject({ ok: true, body: 'pong' });
+  });
+
   it('adds latency in each direction', async () => {
     const proxy = await proxyTo(await echoServer());
     proxy.set({ latencyMs: 100 });

@@ -10,7 +10,7 @@ import { seededFaker } from '../topology/fake-org.ts';
 import { describeAction, runAction } from './actions.ts';
 import { now, type RunContext } from './context.ts';
 import { checkExpectation, describeExpectation } from './expectations.ts';
-import { startNetwork } from './network.ts';
+import { startNetwork, type Network } from './network.ts';
 import { attachRecording, type RecordingSink } from './recording.ts';
 import { createTenants, runStream, runTrace } from './jobs.ts';
 import { generateAlibabaPods, parseAlibabaPods } from '../trace/alibaba.ts';
@@ -38,6 +38,10 @@ export interface RunOptions {
   readonly logLevel?: string;
   /** The folder relative paths in the scenario (a trace file) are resolved against: the scenario file's folder. */
   readonly baseDir?: string;
+  /** Called once the national node is up, with the network (the demo starts the visualiser here). */
+  readonly onStarted?: (net: Network) => void | Promise<void>;
+  /** Ends the run early (Ctrl-C in the demo): remaining steps are skipped and everything shuts down cleanly. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -65,8 +69,14 @@ export async function runScenario(scenario: ScenarioData, options: RunOptions = 
   options.onProgress?.({ kind: 'started', scenario: scenario.name, nodes: plan.nodes.length, steps: ordered.length });
   let stopped = false;
   const background: Promise<void>[] = [];
+  const aborted = new Promise<void>((resolve) => {
+    if (options.signal?.aborted) resolve();
+    options.signal?.addEventListener('abort', () => resolve(), { once: true });
+  });
+  const sleep = (ms: number) => Promise.race([clock.sleep(ms), aborted]);
   try {
     await startUnappliedNodes(ctx);
+    await options.onStarted?.(net);
     background.push(provision(ctx, { stopped: () => stopped, onError: (detail) => steps.push({ at: now(ctx), action: 'start providers', ok: false, detail }) }));
     const trace = scenario.workload.trace;
     if (trace) {
@@ -80,12 +90,13 @@ export async function runScenario(scenario: ScenarioData, options: RunOptions = 
     }
     for (const [index, step] of ordered.entries()) {
       const wait = step.at - now(ctx);
-      if (wait > 0) await clock.sleep(wait);
+      if (wait > 0) await sleep(wait);
+      if (options.signal?.aborted) break;
       recording?.tick();
       const label = 'do' in step ? describeAction(step) : describeExpectation(step);
       options.onProgress?.({ kind: 'step', index, total: ordered.length, at: now(ctx), label });
       if ('do' in step) {
-        if (step.do === 'wait') await clock.sleep(step.for);
+        if (step.do === 'wait') await sleep(step.for);
         const result = await runAction(ctx, step);
         steps.push(result);
         options.onProgress?.({ kind: 'action', result });
@@ -96,7 +107,7 @@ export async function runScenario(scenario: ScenarioData, options: RunOptions = 
       }
     }
     const end = scenario.until ?? 0;
-    if (end > now(ctx)) await clock.sleep(end - now(ctx));
+    if (end > now(ctx) && !options.signal?.aborted) await sleep(end - now(ctx));
   } finally {
     stopped = true;
     await Promise.race([Promise.allSettled(background), new Promise((r) => setTimeout(r, 5000))]);

@@ -48,7 +48,7 @@ const REVERSE_CHECK = { id: 'reverse-joint-debug', description: 'The target MUST
 export function checkIds(as: 'regional' | 'industry'): string[] {
   return [
     APPLICATION_CHECK.id, GRANT_CHECK.id, ...CHECKS.map((c) => c.id), ...(as === 'industry' ? CHECKS.map((c) => `national:${c.id}`) : []),
-    ...EXTRA_CHECKS.map((c) => c.id), REVERSE_CHECK.id,
+    ...EXTRA_CHECKS.map((c) => c.id), REVERSE_CHECK.id, ...(as === 'industry' ? [`national:${REVERSE_CHECK.id}`] : []),
   ];
 }
 
@@ -57,7 +57,7 @@ export function checkDescriptions(as: 'regional' | 'industry'): Record<string, s
   const all = [APPLICATION_CHECK, GRANT_CHECK, ...CHECKS, ...EXTRA_CHECKS, REVERSE_CHECK];
   const out: Record<string, string> = {};
   for (const c of all) out[c.id] = c.description;
-  if (as === 'industry') for (const c of CHECKS) out[`national:${c.id}`] = `${c.description} (run from the national node)`;
+  if (as === 'industry') for (const c of [...CHECKS, REVERSE_CHECK]) out[`national:${c.id}`] = `${c.description} (with the national node)`;
   return out;
 }
 
@@ -109,7 +109,7 @@ export async function runConformance(options: RunOptions): Promise<ConformanceRe
   const nodes = await startVirtualNodes(state, { logger: options.logger, waitMs: options.waitMs });
   say(`virtual national node listening on http://${state.host}:${state.national.port}${nodes.regional ? `; virtual regional node ${state.regional!.code} on ${parentUrlOf(state)}` : ''}`);
   const checks: ConformanceCheck[] = [];
-  let code: string | null = null;
+  let code: string | null;
   try {
     code = await runAll({ options, nodes, endpoint, checks, say, descriptions, ids, stateCode: state.code });
   } finally {
@@ -170,7 +170,7 @@ async function runAll(input: RunInput): Promise<string | null> {
   for (const o of await runCheckList(parent, target, { timeoutMs: options.timeoutMs })) checks.push(fromOutcome(o));
   if (nodes.regional) {
     say('running the joint-debugging checks from CPN');
-    for (const o of await runCheckList(nodes.national.context, target, { timeoutMs: options.timeoutMs })) checks.push(fromOutcome(o, 'national:'));
+    for (const o of await runCheckList(nodes.national.context, target, { timeoutMs: options.timeoutMs })) checks.push({ ...fromOutcome(o, 'national:'), description: descriptions[`national:${o.id}`] ?? o.description });
   }
   const record = await parent.clientFor(parent.endpoint()).register({ kind: 'SV', values: [{ index: 1, type: 'URL', data: 'https://conformance.example.cn', ttl: 0 }] });
   const recordId = record.ok ? record.value.id : '';
@@ -186,6 +186,11 @@ async function runAll(input: RunInput): Promise<string | null> {
     }
   }
   checks.push(await reverse(parent, { code, waitMs: options.waitMs }));
+  // An industry node also joint-debugs with the national node.
+  if (nodes.regional) {
+    const r = await reverse(nodes.national.context, { code, waitMs: options.waitMs });
+    checks.push({ ...r, id: `national:${r.id}`, description: descriptions[`national:${r.id}`] ?? r.description });
+  }
   return code;
 }
 

@@ -1,7 +1,7 @@
 import { parseIdentifier } from '@cpnet/identifier';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '@cpnet/protocol';
 import {
-  createAuditLog, ed25519Profile, entryLeafHash, fixedClock, generateKeyPair, issueHandshakeToken, jwkThumbprint, seededRandomBytes, signAnswer,
+  createAuditLog, ed25519Profile, entryLeafHash, fixedClock, issueHandshakeToken, jwkThumbprint, seededRandomBytes, signAnswer,
   signDelegation, signRequest, SIGNATURE_LABEL, type KeyPair,
 } from '@cpnet/security';
 
