@@ -1,0 +1,59 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ARTIFACTS, launch } from './chromium.ts';
+
+const BIN = fileURLToPath(new URL('../../apps/cli/bin/cpnet.js', import.meta.url));
+let demo: ChildProcess | null = null;
+
+afterAll(async () => {
+  if (demo && demo.exitCode === null) {
+    const done = new Promise((r) => demo!.once('exit', r));
+    demo.kill('SIGINT');
+    await Promise.race([done, new Promise((r) => setTimeout(r, 15_000))]);
+    if (demo.exitCode === null) demo.kill('SIGKILL');
+  }
+});
+
+/** Starts `cpnet demo` (what `npm start` runs) and resolves with the URL of its "Visualiser:" line. */
+function startDemo(): Promise<{ url: string; output: () => string }> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    demo = spawn(process.execPath, [BIN, 'demo', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const timer = setTimeout(() => reject(new Error(`no "Visualiser:" line within 90 s:\n${out}`)), 90_000);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = /^Visualiser: (http:\/\/\S+)/m.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ url: m[1]!, output: () => out });
+      }
+    };
+    demo.stdout!.on('data', onData);
+    demo.stderr!.on('data', onData);
+    demo.once('exit', (code) => reject(new Error(`cpnet demo exited ${code}:\n${out}`)));
+  });
+}
+
+describe('npm start (cpnet demo)', () => {
+  it('prints a "Visualiser:" URL whose page shows the running demo, node codes readable as text, and stops on Ctrl-C', async () => {
+    const { url, output } = await startDemo();
+    expect(output()).toMatch(/CPN\.51\.C151\s+http:\/\/127\.0\.0\.1:\d+/);
+    const browser = await launch();
+    try {
+      await browser.page.goto(url);
+      // Live from the national node: every node of the demo appears as text once the snapshot and events arrive.
+      await browser.page.waitForFunction(() => ['CPN.51', 'CPN.52', 'CPN.44', 'C151'].every((c) => document.body.innerText.includes(c)), undefined, { timeout: 60_000 });
+      const text = await browser.page.evaluate(() => document.body.innerText);
+      expect(text).toContain('CPN.62');
+      await browser.page.screenshot({ path: join(ARTIFACTS, 'demo.png') });
+    } finally {
+      await browser.close();
+    }
+    const exited = new Promise<number | null>((r) => demo!.once('exit', (code) => r(code)));
+    demo!.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(output()).toContain('stopping the demo');
+  }, 180_000);
+});
