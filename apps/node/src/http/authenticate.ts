@@ -51,7 +51,9 @@ async function bySignature(ctx: NodeContext, req: Request, opts: { raw: Buffer; 
     else if (v.code === 'UNAUTHENTICATED') ctx.metrics.signatureFailures.inc({ code: 'signature' });
     // A forged or replayed write is a security event operators must see, not only a 401 to the sender.
     if (v.code === 'REPLAYED' || v.code === 'UNAUTHENTICATED') {
-      ctx.events.emit('security.alert', { subject: claimedKeyid(req) ?? undefined, severity: 'warning', data: { kind: v.code === 'REPLAYED' ? 'replay' : 'bad-signature', reason: v.reason, method: req.method, path: req.path } });
+      // Joint debugging sends forged and replayed probes to the echo route on purpose: recorded, but not raised.
+      const probe = req.path.endsWith('/joint-debug/echo');
+      ctx.events.emit('security.alert', { subject: claimedKeyid(req) ?? undefined, severity: probe ? 'info' : 'warning', data: { kind: v.code === 'REPLAYED' ? 'replay' : 'bad-signature', probe, reason: v.reason, method: req.method, path: req.path } });
     }
     throw new HttpError(v.code, v.reason, v.code === 'UNSUPPORTED_VERSION' ? PROTOCOL_HEADER : undefined);
   }
