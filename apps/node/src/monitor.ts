@@ -6,15 +6,7 @@ import type { TopologySnapshot } from '@cpnet/protocol';
 import type { NodeContext } from './context.ts';
 import { knownSigner } from './http/principal.ts';
 import { nodeInfo } from './routes/meta.ts';
-
-function claimedIssuer(token: string): string | null {
-  try {
-    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { iss?: unknown };
-    return typeof payload.iss === 'string' ? payload.iss : null;
-  } catch {
-    return null;
-  }
-}
+import { claimedIssuer } from './http/token-issuer.ts';
 
 async function admit(ctx: NodeContext, token: string): Promise<string | null> {
   const iss = claimedIssuer(token);

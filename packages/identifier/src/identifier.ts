@@ -3,20 +3,12 @@ import { checkValue } from './check.ts';
 import { identifierError, lazyError, type IdentifierError } from './errors.ts';
 import { isKind, type Kind } from './kinds.ts';
 import { normalise } from './normalise.ts';
-import { checkFailure, fastParse } from './fast-parse.ts';
+import { checkFailure, fastParse, type FastParsed } from './fast-parse.ts';
 import { scanPrefix } from './prefix.ts';
 import { err, ok, type Result } from './result.ts';
 
 /** A valid identifier in canonical form, split into its segments. */
-export interface ParsedIdentifier {
-  readonly id: string;
-  readonly prefix: string;
-  readonly region: string | null;
-  readonly industry: string | null;
-  readonly kind: Kind;
-  readonly serial: string;
-  readonly check: string;
-}
+export type ParsedIdentifier = FastParsed;
 
 const EXPECTED_KIND = 'one of ND (node), PV (provider), CL (cluster), RP (resource pool), SV (service), JB (job)';
 const EXPECTED_SERIAL = "1 to 16 characters of Crockford's base-32 (0-9 A-Z without I L O U), then 2 check characters";

@@ -5,15 +5,7 @@ import type { NodeContext } from '../context.ts';
 import type { Aggregation } from '../aggregation/service.ts';
 import type { ProviderKeys } from '../aggregation/provider-keys.ts';
 import { attachGateway, type GatewayHub, type GatewayServices } from './namespace.ts';
-
-function claimedIssuer(token: string): string | null {
-  try {
-    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { iss?: unknown };
-    return typeof payload.iss === 'string' ? payload.iss : null;
-  } catch {
-    return null;
-  }
-}
+import { claimedIssuer } from '../http/token-issuer.ts';
 
 /** Mounts `/gateway` on a node: providers' gateways authenticate with their registered key. */
 export function attachNodeGateway(io: Server, ctx: NodeContext, deps: { aggregation: Aggregation; providerKeys: ProviderKeys; onJobUpdate?: GatewayServices['onJobUpdate'] }): GatewayHub {
