@@ -1,5 +1,5 @@
 /** The scenario format (zod): topology, workload, timed actions and expectations. */
-export { Scenario, Topology, Workload, JobStream, Action, Expectation, Step, Fault, ProviderSpec, ProviderTemplate, ClusterSpec, RegionSpec, type ScenarioData, type TopologyData } from './scenario/schema.ts';
+export { Scenario, processModeProblems, Topology, Workload, JobStream, Action, Expectation, Step, Fault, ProviderSpec, ProviderTemplate, ClusterSpec, RegionSpec, type ScenarioData, type TopologyData } from './scenario/schema.ts';
 /** Loading a scenario from YAML with errors that name file, line and field. */
 export { parseScenario, formatScenarioErrors, type ScenarioError } from './scenario/load.ts';
 /** Durations in virtual time. */
@@ -28,5 +28,8 @@ export { toJunitXml, summarise, type RunReport, type ExpectationResult, type Ste
 export { runScenario, type RunOptions, type Progress } from './runner/run.ts';
 /** A simulated network of real nodes behind fault proxies. */
 export { startNetwork, type Network, type NetworkOptions } from './runner/network.ts';
+/** Nodes of a simulation: in this process or one OS process each (the real CLI). */
+export { startSimNode, type SimNode, type SimNodeSpec } from './runner/sim-node.ts';
+export { startProcessNode, killAllProcessNodes } from './runner/process-node.ts';
 /** Applications made for simulated nodes, with rules broken on purpose. */
 export { makeApplication, RULE_OF_BREAK, type Break } from './runner/application.ts';

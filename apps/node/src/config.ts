@@ -27,6 +27,11 @@ export const NodeConfig = z.strictObject({
   }).default({ initialMs: 500, maxMs: 30_000 }),
   pollMs: z.number().int().min(10).default(1000).describe('how often an applicant asks its parent about its application'),
   linkTimeoutMs: z.number().int().min(50).default(3000),
+  tls: z.strictObject({
+    enabled: z.boolean().default(false).describe('also serve node links over HTTPS with the node certificate, and prefer peers\' HTTPS endpoints'),
+    port: z.coerce.number().int().min(0).max(65535).default(7443).describe('HTTPS listen port (0 = any)'),
+    publicUrl: z.url({ protocol: /^https$/ }).optional().describe('the HTTPS endpoint advertised (default https://host:port)'),
+  }).prefault({}).describe('TLS node links with the PKI\'s certificates'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   aggregation: AggregationConfig.prefault({}).describe('cluster health timeouts, summary damping and intervals'),
   scheduling: SchedulingConfig.prefault({}).describe('failover, failback, quotas and the placement protocol timings'),

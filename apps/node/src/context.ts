@@ -15,6 +15,7 @@ import type { NodeMetrics } from './metrics.ts';
 import type { AnswerCache } from './identifiers/cache.ts';
 import type { Outbox } from './links/outbox.ts';
 import type { SqlStore } from './store/sql.ts';
+import type { TlsLinks } from './links/tls.ts';
 
 /** A node's lifecycle status. */
 export type Lifecycle = z.output<typeof NodeLifecycle>;
@@ -44,6 +45,8 @@ export interface NodeContext {
   readonly nonceStore: NonceStore;
   readonly cache: AnswerCache;
   readonly outbox: Outbox;
+  /** TLS node links: this node's HTTPS listener and its peers' HTTPS endpoints. */
+  readonly tls: TlsLinks;
   readonly serials: SerialAllocator;
   readonly state: NodeState;
   /** Person accounts' role and status, kept in memory for token checks. */

@@ -18,6 +18,7 @@ import { createEventBus } from './events.ts';
 import { createMetrics } from './metrics.ts';
 import { createAnswerCache } from './identifiers/cache.ts';
 import { createOutbox, type Outbox } from './links/outbox.ts';
+import { createTlsLinks } from './links/tls.ts';
 import { errorHandler, notFound } from './http/http-error.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { fastResolve } from './http/fast-resolve.ts';
@@ -32,6 +33,7 @@ import { startAutoReviewRetries } from './onboarding/review.ts';
 import { createResourceServices, type ResourceServices } from './aggregation/resources.ts';
 import { createSchedulingServices, type SchedulingServices } from './scheduling/node-services.ts';
 import { buildSnapshot } from './monitoring/snapshot.ts';
+import { startTlsDiscovery } from './links/tls-discovery.ts';
 
 /** A built node: the Express app, the HTTP server with socket.io, and its context. It does not listen until asked. */
 export interface CpnNode {
@@ -82,10 +84,13 @@ export async function createNode(input: NodeConfigInput, deps: NodeDeps): Promis
     const metrics = createMetrics(config.code);
     const events = createEventBus(prisma, { deps, code: config.code, sql });
     const clients = new Map<string, NodeClient>();
+    const tls = createTlsLinks({ config, deps, identity, onChange: (endpoint) => clients.delete(endpoint) });
+    // A peer is reached over TLS once its https endpoint is known (tls.route), with the national root as CA.
     const clientFor = (endpoint: string) => {
       let c = clients.get(endpoint);
       if (!c) {
-        c = createClient({ baseUrl: endpoint, signer: { keyid: config.code, privateKey: identity.keys.privateKey }, clock: deps.clock, randomBytes: deps.randomBytes, timeoutMs: config.linkTimeoutMs });
+        const route = tls.route(endpoint);
+        c = createClient({ baseUrl: route?.url ?? endpoint, ...(route ? { tls: route.tls } : {}), signer: { keyid: config.code, privateKey: identity.keys.privateKey }, clock: deps.clock, randomBytes: deps.randomBytes, timeoutMs: config.linkTimeoutMs });
         clients.set(endpoint, c);
       }
       return c;
@@ -93,7 +98,7 @@ export async function createNode(input: NodeConfigInput, deps: NodeDeps): Promis
     const accounts = new Map((await prisma.account.findMany()).map((a) => [a.id, { role: a.role, status: a.status as 'active' }]));
     const outbox: Outbox = createOutbox({ prisma, logger: deps.logger, clientFor, retry: config.retry, onDelivered: (p, n) => metrics.delivered.inc({ path: p }, n) });
     const context: NodeContext = {
-      config, deps, prisma, sql, settings, identity, state, metrics, events, accounts, outbox,
+      config, deps, prisma, sql, settings, identity, state, metrics, events, accounts, outbox, tls,
       audit: openAuditTrail(sql, { deps, identity, code: config.code }),
       policy: await createPolicy(),
       nonceStore: createDbNonceStore(sql, deps.clock),
@@ -111,7 +116,7 @@ export async function createNode(input: NodeConfigInput, deps: NodeDeps): Promis
       },
     };
     const resources = await createResourceServices(context);
-    return assemble(context, { closeDb: db.close, resources, scheduling: await createSchedulingServices(context, resources) });
+    return assemble(context, { closeDb: db.close, resources, scheduling: await createSchedulingServices(context, resources), attachTls: tls.attach });
   } catch (e) {
     await db.close();
     throw e;
@@ -159,11 +164,12 @@ function buildApp(ctx: NodeContext, extra: Router[]): Express {
   return app;
 }
 
-function assemble(ctx: NodeContext, parts: { closeDb: () => Promise<void>; resources: ResourceServices; scheduling: SchedulingServices }): CpnNode {
+function assemble(ctx: NodeContext, parts: { closeDb: () => Promise<void>; resources: ResourceServices; scheduling: SchedulingServices; attachTls: (server: HttpServer) => void }): CpnNode {
   const { closeDb, resources, scheduling } = parts;
   let ioRef: Server | null = null;
   const app = buildApp(ctx, [...resources.routes(() => ioRef), ...scheduling.routes()]);
   const server = createServer(app);
+  parts.attachTls(server);
   const io = new Server(server, { serveClient: false, maxHttpBufferSize: ctx.config.bodyLimitBytes });
   ioRef = io;
   attachMonitor(io, ctx, () => buildSnapshot(ctx, { aggregation: resources.aggregation, sources: resources.snapshotSources }));
@@ -171,6 +177,7 @@ function assemble(ctx: NodeContext, parts: { closeDb: () => Promise<void>; resou
   scheduling.attach();
   let stopApplicant: (() => void) | null = null;
   let stopAutoReview: (() => void) | null = null;
+  let stopTlsDiscovery: (() => void) | null = null;
   let closed = false;
   return {
     app, server, io, context: ctx, resources, scheduling,
@@ -185,11 +192,13 @@ function assemble(ctx: NodeContext, parts: { closeDb: () => Promise<void>; resou
           ctx.state.url = ctx.config.publicUrl ?? `http://${ctx.config.host}:${port}`;
           ctx.deps.logger.info({ url: ctx.state.url, code: ctx.config.code, role: ctx.config.role, lifecycle: ctx.state.lifecycle }, 'node listening');
           ctx.outbox.kick();
+          stopTlsDiscovery = startTlsDiscovery(ctx);
           resources.start();
           if (ctx.config.role !== 'national') stopApplicant = startApplicant(ctx);
           stopAutoReview = startAutoReviewRetries(ctx);
           const url = ctx.state.url;
-          scheduling.start().then(() => resolve(url), reject);
+          // The HTTPS listener starts now when this node holds a certificate (the national node), else after its grant.
+          ctx.tls.serve().then(() => scheduling.start()).then(() => resolve(url), reject);
         });
       });
     },
@@ -198,6 +207,7 @@ function assemble(ctx: NodeContext, parts: { closeDb: () => Promise<void>; resou
       closed = true;
       stopApplicant?.();
       stopAutoReview?.();
+      stopTlsDiscovery?.();
       scheduling.stop();
       await resources.stop();
       ctx.outbox.stop();
@@ -205,6 +215,7 @@ function assemble(ctx: NodeContext, parts: { closeDb: () => Promise<void>; resou
         io.close(() => resolve());
         server.closeAllConnections();
       });
+      await ctx.tls.close();
       await ctx.audit.record({ who: ctx.config.code, action: 'shutdown', resource: `node:${ctx.config.code}`, decision: 'allow', requestId: '-' }).catch(() => undefined);
       await closeDb();
     },

@@ -22,3 +22,5 @@ export { backupNode, restoreNode, BackupError, type BackupResult } from './backu
 export { runCheckList, signedEcho, type CheckTarget, type CheckOptions, type CheckOutcome, type CheckId } from './onboarding/checks.ts';
 /** Evidence of a failed check (request, response, expected) and the HTTP exchange that records it. */
 export { CheckFailure, exchange, failWith, statusOf, bodyOf, type CheckEvidence, type Exchange } from './onboarding/evidence.ts';
+/** TLS node links: the identity check bound to a peer's prefix (`cpn:<prefix>` URI SAN) and the node's TLS side. */
+export { checkPeerIdentity, type TlsLinks, type TlsRoute } from './links/tls.ts';

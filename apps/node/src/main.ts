@@ -16,12 +16,22 @@ const ENV: Record<string, keyof NodeConfigInput> = {
   CPNET_AUTO_REVIEW: 'autoReview', CPNET_DEADLINE: 'applicationDeadline', CPNET_BODY_LIMIT: 'bodyLimitBytes', CPNET_LOG_LEVEL: 'logLevel',
 };
 
+const TLS_ENV: Record<string, string> = { CPNET_TLS: 'enabled', CPNET_TLS_PORT: 'port', CPNET_TLS_PUBLIC_URL: 'publicUrl' };
+
+const flag = (v: string): boolean | string => ['1', 'true', 'yes'].includes(v.toLowerCase()) ? true : ['0', 'false', 'no'].includes(v.toLowerCase()) ? false : v;
+
 function fromEnv(env: Readonly<Record<string, string | undefined>>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  const tls: Record<string, unknown> = {};
+  for (const [name, key] of Object.entries(TLS_ENV)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') tls[key] = key === 'enabled' ? flag(v) : v;
+  }
+  if (Object.keys(tls).length > 0) out.tls = tls;
   for (const [name, key] of Object.entries(ENV)) {
     const v = env[name];
     if (v === undefined || v === '') continue;
-    out[key] = key === 'autoReview' ? ['1', 'true', 'yes'].includes(v.toLowerCase()) ? true : ['0', 'false', 'no'].includes(v.toLowerCase()) ? false : v : v;
+    out[key] = key === 'autoReview' ? flag(v) : v;
   }
   return out;
 }
@@ -45,7 +55,16 @@ function fromFile(file: string): Record<string, unknown> {
 /** Merges and validates configuration; a bad value throws ConfigError naming the field and the reason. */
 export function loadConfig(sources: ConfigSources): NodeConfig {
   const flags = Object.fromEntries(Object.entries(sources.flags ?? {}).filter(([, v]) => v !== undefined));
-  const merged = { ...(sources.file ? fromFile(sources.file) : {}), ...fromEnv(sources.env ?? {}), ...flags };
+  const file = sources.file ? fromFile(sources.file) : {};
+  const env = fromEnv(sources.env ?? {});
+  const merged: Record<string, unknown> = { ...file, ...env, ...flags };
+  // `tls` is an object: its fields merge across the sources (file, then environment, then flags).
+  const tlsParts = [file.tls, env.tls, flags.tls].filter((t) => t !== undefined);
+  if (tlsParts.length > 0) {
+    merged.tls = tlsParts.every((t) => t !== null && typeof t === 'object' && !Array.isArray(t))
+      ? Object.assign({}, ...tlsParts.map((t) => Object.fromEntries(Object.entries(t as object).filter(([, v]) => v !== undefined))))
+      : tlsParts[tlsParts.length - 1];
+  }
   return parseConfig(merged as NodeConfigInput);
 }
 

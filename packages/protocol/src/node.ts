@@ -17,6 +17,7 @@ export const NodeInfo = message({
   certificate: z.string().optional().describe('the node certificate (PEM), once it has one'),
   chain: z.array(z.string()).optional().describe('issuer certificates up to the national root (PEM)'),
   publicKey: z.string().optional().describe('the node public key (PEM SPKI)'),
+  tlsEndpoint: Url.optional().describe('the https endpoint for node links, served with the node certificate once it has one'),
 });
 
 /** The ND record data of a node in its parent's namespace. */
@@ -24,6 +25,7 @@ export const NodeRecordData = message({
   prefix: Prefix,
   role: NodeRole,
   endpoint: Url,
+  tlsEndpoint: Url.optional().describe('the https endpoint for node links, when the node serves one'),
   certificate: z.string().min(1),
   lifecycle: NodeLifecycle,
   health: Health,

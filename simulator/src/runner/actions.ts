@@ -53,7 +53,7 @@ async function perform(ctx: RunContext, step: ActionData): Promise<string> {
       const parent = parentCode(step.node);
       if (!parent) throw new Error('the national node has no parent to joint-debug with');
       const parentNode = nodeOf(ctx, parent);
-      const asChild = createClient({ baseUrl: parentNode.url, signer: { keyid: step.node, privateKey: sim.node!.context.identity.keys.privateKey }, clock: ctx.clock, timeoutMs: 30_000 });
+      const asChild = createClient({ baseUrl: parentNode.url, signer: { keyid: step.node, privateKey: sim.privateKey() }, clock: ctx.clock, timeoutMs: 30_000 });
       const r = await asChild.jointDebug({ target: step.node, endpoint: ctx.net.urlOf(step.node) });
       if (!r.ok) throw new Error(`${parent} refused: ${r.error.message}`);
       return `list ${r.value.result.listVersion}: ${r.value.result.passed ? 'passed' : 'failed'}`;
@@ -246,7 +246,7 @@ async function replay(ctx: RunContext, target: string): Promise<string> {
   const url = `${victim.url}/cpn/v1/identifiers`;
   const body = JSON.stringify({ kind: 'SV', values: [{ index: 1, type: 'URL', data: 'https://genuine.example.cn' }] });
   const headers: Record<string, string> = { 'content-type': 'application/json', [PROTOCOL_HEADER]: PROTOCOL_VERSION };
-  const signed = signRequest({ method: 'POST', url, headers, body }, { keyid: target, privateKey: victim.node!.context.identity.keys.privateKey, clock: ctx.clock });
+  const signed = signRequest({ method: 'POST', url, headers, body }, { keyid: target, privateKey: victim.privateKey(), clock: ctx.clock });
   const send = () => fetch(url, { method: 'POST', headers: { ...headers, ...signed }, body });
   const first = await send();
   if (first.status !== 201) throw new Error(`the genuine write was answered ${first.status}: ${(await first.text()).slice(0, 200)}`);
@@ -273,7 +273,7 @@ async function outOfScope(ctx: RunContext, target: string): Promise<string> {
   const parent = parentCode(target);
   const foreign = [...ctx.net.nodes.keys()].find((k) => !k.includes('#') && k !== target && !k.startsWith(`${target}.`) && k !== parent && k.split('.').length > 1) ?? parent ?? 'CPN';
   const parentNode = nodeOf(ctx, parent ?? target);
-  const client = createClient({ baseUrl: parentNode.url, signer: { keyid: target, privateKey: sim.node!.context.identity.keys.privateKey }, clock: ctx.clock });
+  const client = createClient({ baseUrl: parentNode.url, signer: { keyid: target, privateKey: sim.privateKey() }, clock: ctx.clock });
   const r = await client.register({ kind: 'SV', prefix: foreign, values: [{ index: 1, type: 'URL', data: 'https://out-of-scope.example.cn' }] });
   const refused = !r.ok && (r.status === 403 || r.status === 401);
   ctx.attacks.push({ kind: 'out-of-scope', target, refused, status: r.ok ? 201 : r.status, detail: r.ok ? 'accepted!' : r.error.message });
@@ -286,7 +286,7 @@ async function revokedWrite(ctx: RunContext, target: string): Promise<string> {
   const sim = nodeOf(ctx, target);
   const parent = parentCode(target);
   if (!parent) throw new Error('the national node has no parent');
-  const client = createClient({ baseUrl: nodeOf(ctx, parent).url, signer: { keyid: target, privateKey: sim.node!.context.identity.keys.privateKey }, clock: ctx.clock });
+  const client = createClient({ baseUrl: nodeOf(ctx, parent).url, signer: { keyid: target, privateKey: sim.privateKey() }, clock: ctx.clock });
   const body = await client.register({ kind: 'SV', values: [{ index: 1, type: 'URL', data: 'https://revoked.example.cn' }] });
   const refused = !body.ok && (body.status === 401 || body.status === 403);
   ctx.attacks.push({ kind: 'revoked-write', target, refused, status: body.ok ? 201 : body.status, detail: body.ok ? 'accepted!' : body.error.message });

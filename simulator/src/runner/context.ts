@@ -19,6 +19,8 @@ export interface RunContext {
   readonly resolveMs: number[];
   /** When each fault was injected (virtual ms), by name (or target). */
   readonly faultTimes: Map<string, number>;
+  /** The last `nothing-lost` verdict, for the run's metrics. */
+  lastCheck: { lost: number; duplicated: number; severalFinal: number; jobsLost: number } | null;
   /** Faults still in force, by name (or target), to heal. */
   readonly faults: Map<string, () => Promise<void> | void>;
   /** Applicant keys of nodes started by `apply` (a duplicate runs as `CODE#n`). */

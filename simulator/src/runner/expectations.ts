@@ -199,6 +199,7 @@ async function nothingLost(ctx: RunContext): Promise<Verdict> {
   const finals = [...views.entries()].flatMap(([id, v]) => (v && isFinal(v.state) ? [{ id, finalStates: finalStates(v) }] : []));
   const open = [...views.values()].filter((v) => v && !isFinal(v.state)).length;
   const report = ctx.checker.verify({ observations: [...counts].map(([key, count]) => ({ key, count })), jobs: finals });
+  ctx.lastCheck = { lost: report.lost.length, duplicated: report.duplicated.length, severalFinal: report.jobsWithSeveralFinalStates.length, jobsLost: report.lost.filter((k) => k.startsWith('job:')).length };
   return {
     passed: report.passed,
     detail: `${report.acknowledged} acknowledged (${ctx.registered.length} identifiers, ${ctx.jobs.length} jobs), ${report.lost.length} lost, ${report.duplicated.length} duplicated, ${report.jobsWithSeveralFinalStates.length} jobs with several final states, ${open} jobs still open${report.lost.length ? ` (lost e.g. ${report.lost[0]})` : ''}`,

@@ -4,6 +4,7 @@ import type { VirtualClock, SimClock } from '../clock/virtual-clock.ts';
 import { startLinkProxy, type LinkProxy, type LinkFaults } from '../faults/link-proxy.ts';
 import type { PlannedNode, TopologyPlan } from '../topology/expand.ts';
 import { makeApplication, type Break } from './application.ts';
+import { startProcessNode } from './process-node.ts';
 import { startSimNode, type SimNode } from './sim-node.ts';
 
 /**
@@ -22,6 +23,11 @@ export interface NetworkOptions {
   readonly autoReview: boolean;
   readonly faker: Faker;
   readonly logLevel?: string;
+  /**
+   * One OS process per node running the real CLI (`cpnet node start`), instead of in this process. The children keep
+   * the machine's own time, so the clock must run at speed 1 and clock skew cannot be injected.
+   */
+  readonly processes?: boolean;
 }
 
 /** A topology of real node servers on loopback, linked through fault proxies. */
@@ -39,7 +45,7 @@ export interface Network {
   setLinkFaults(child: string, faults: Partial<LinkFaults>): void;
   /** Removes every fault of the link. */
   healLink(child: string): void;
-  /** Shifts a node's clock (a clock-skew fault); 0 removes the skew. */
+  /** Shifts a node's clock (a clock-skew fault); 0 removes the skew. Not in process mode (throws). */
   skew(code: string, ms: number): void;
   /** The URL others use to reach `code`. */
   urlOf(code: string): string;
@@ -48,6 +54,8 @@ export interface Network {
 
 /** Starts the national node and returns the network, ready to start the other nodes. */
 export async function startNetwork(plan: TopologyPlan, options: NetworkOptions): Promise<Network> {
+  if (options.processes && options.clock.speed !== 1) throw new Error(`process mode runs nodes on the machine's clock: the speed must be 1, not ${options.clock.speed}`);
+  const startOne = options.processes ? startProcessNode : startSimNode;
   const nodes = new Map<string, SimNode>();
   const links = new Map<string, NodeLinks>();
   const skews = new Map<string, number>();
@@ -67,7 +75,7 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
       if (!parent?.running) throw new Error(`cannot start ${node.code}: its parent ${node.parent} is not running`);
       up = await startLinkProxy({ target: { host: '127.0.0.1', port: parent.port } });
     }
-    const sim = await startSimNode({
+    const sim = await startOne({
       code: node.code,
       role: node.role,
       name: node.name,
@@ -135,12 +143,15 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
       l.down.heal();
     },
     skew(code, ms) {
+      if (options.processes && ms !== 0) throw new Error('clock skew cannot be injected in process mode (each node keeps the machine\'s clock); run the scenario in process (default) mode');
       skews.set(code, ms);
     },
     urlOf: (code) => linksOf(code).down.url,
     async close() {
       const order = [...nodes.keys()].sort((a, b) => b.split('.').length - a.split('.').length);
-      for (const code of order) await nodes.get(code)!.stop().catch(() => undefined);
+      // Child processes stop together (each drains on SIGTERM); in-process nodes one after another, leaves first.
+      if (options.processes) await Promise.all(order.map((code) => nodes.get(code)!.stop().catch(() => undefined)));
+      else for (const code of order) await nodes.get(code)!.stop().catch(() => undefined);
       for (const l of links.values()) {
         await l.up?.close();
         await l.down.close();

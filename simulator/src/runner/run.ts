@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createChecker } from '../checker/checker.ts';
 import { createVirtualClock } from '../clock/virtual-clock.ts';
 import type { ExpectationResult, RunReport, StepResult } from '../report/report.ts';
-import type { ScenarioData } from '../scenario/schema.ts';
+import { processModeProblems, type ScenarioData } from '../scenario/schema.ts';
 import { expandTopology } from '../topology/expand.ts';
 import { seededFaker } from '../topology/fake-org.ts';
 import { describeAction, runAction } from './actions.ts';
@@ -42,6 +42,11 @@ export interface RunOptions {
   readonly onStarted?: (net: Network) => void | Promise<void>;
   /** Ends the run early (Ctrl-C in the demo): remaining steps are skipped and everything shuts down cleanly. */
   readonly signal?: AbortSignal;
+  /**
+   * One OS process per node (the real `cpnet node start`) instead of in this process; default: the scenario's
+   * `processes`. Needs speed 1 and no skew-clock faults (see processModeProblems).
+   */
+  readonly processes?: boolean;
 }
 
 /**
@@ -51,14 +56,19 @@ export interface RunOptions {
 export async function runScenario(scenario: ScenarioData, options: RunOptions = {}): Promise<RunReport> {
   const seed = options.seed ?? scenario.seed;
   const speed = options.speed ?? scenario.speed;
+  const processes = options.processes ?? scenario.processes;
+  if (processes) {
+    const problems = processModeProblems(scenario, { speed });
+    if (problems.length) throw new Error(`cannot run ${scenario.name} in process mode: ${problems.map((p) => `${p.path.join('.')}: ${p.message}`).join('; ')}`);
+  }
   const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), `cpnet-sim-${scenario.name}-`));
   const startedWall = Date.now();
   const clock = createVirtualClock({ start: startedWall, speed });
   const faker = seededFaker(seed);
   const plan = expandTopology(scenario.topology, seed);
-  const net = await startNetwork(plan, { clock, dir, autoReview: scenario.topology.review === 'auto', faker, logLevel: options.logLevel });
+  const net = await startNetwork(plan, { clock, dir, autoReview: scenario.topology.review === 'auto', faker, logLevel: options.logLevel, processes });
   const ctx: RunContext = {
-    scenario, net, clock, faker, checker: createChecker(), registered: [], resolveMs: [], faults: new Map(), faultTimes: new Map(), applicants: new Map(), attacks: [],
+    scenario, net, clock, faker, checker: createChecker(), registered: [], resolveMs: [], faults: new Map(), faultTimes: new Map(), lastCheck: null, applicants: new Map(), attacks: [],
     providers: [], jobs: [], dispatches: [], jobEvents: [], tenantClient: createTenants({ net, clock }),
   };
   const recording = options.record ? await attachRecording(ctx, { sink: options.record, seed }) : null;
@@ -136,6 +146,9 @@ export async function runScenario(scenario: ScenarioData, options: RunOptions = 
       failover_episodes: failover.length,
       failover_p50_ms: q(failover, 0.5),
       failover_p99_ms: q(failover, 0.99),
+      acknowledged_lost: ctx.lastCheck?.lost ?? -1,
+      acknowledged_duplicated: ctx.lastCheck?.duplicated ?? -1,
+      jobs_lost: ctx.lastCheck?.jobsLost ?? -1,
       jobs_submitted: ctx.jobs.length,
       jobs_refused_at_submission: refusals.length,
       jobs_dispatched: new Set(ctx.dispatches.map((d) => d.job)).size,

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { createClient, type NodeClient } from '@cpnet/client';
 import { createNode, type CpnNode, type NodeConfigInput } from '@cpnet/node';
-import { cryptoRandomBytes } from '@cpnet/security';
+import { cryptoRandomBytes, type PrivateKeyHandle } from '@cpnet/security';
 import type { SimClock } from '../clock/virtual-clock.ts';
 
 /** How to start one node of a simulated topology. */
@@ -21,14 +21,20 @@ export interface SimNodeSpec {
   readonly logLevel: string;
 }
 
-/** A running (or stopped) node of the simulation. */
+/**
+ * A running (or stopped) node of the simulation: in this process (`startSimNode`) or a child process running the
+ * real CLI (`startProcessNode`). Actions and expectations see only this interface.
+ */
 export interface SimNode {
   readonly spec: SimNodeSpec;
   /** The node's own listening URL (not through a proxy). */
-  url: string;
-  port: number;
-  node: CpnNode | null;
+  readonly url: string;
+  readonly port: number;
   readonly running: boolean;
+  /** The OS process id of a process-mode node while it runs; null in process (or when stopped). */
+  readonly pid: number | null;
+  /** The node's own private key (to sign as the node; attacks replay and forge with it). Throws before the first start. */
+  privateKey(): PrivateKeyHandle;
   /** Signs as the node itself. */
   self(): NodeClient;
   /** Unsigned. */
@@ -53,40 +59,47 @@ export async function startSimNode(spec: SimNodeSpec, clock: SimClock): Promise<
     parentUrl: spec.parentUrl, publicUrl: spec.publicUrl, applicationFile, autoReview: spec.autoReview,
     retry: { initialMs: 100, maxMs: 2000 }, pollMs: 100, linkTimeoutMs: 10_000, logLevel: 'silent',
   });
-  const sim: SimNode = {
+  let node: CpnNode | null = null;
+  let key: PrivateKeyHandle | null = null;
+  const sim: SimNode & { url: string; port: number } = {
     spec,
     url: '',
     port: 0,
-    node: null,
+    pid: null,
     get running() {
-      return sim.node !== null;
+      return node !== null;
+    },
+    privateKey: () => {
+      if (!key) throw new Error(`${spec.code} has not started yet`);
+      return key;
     },
     self: () => {
-      if (!sim.node) throw new Error(`${spec.code} is not running`);
-      return createClient({ baseUrl: sim.url, signer: { keyid: spec.code, privateKey: sim.node.context.identity.keys.privateKey }, clock });
+      if (!node) throw new Error(`${spec.code} is not running`);
+      return createClient({ baseUrl: sim.url, signer: { keyid: spec.code, privateKey: sim.privateKey() }, clock });
     },
     anon: () => createClient({ baseUrl: sim.url, clock }),
-    async stop(options = {}) {
-      const node = sim.node;
-      if (!node) return;
-      sim.node = null;
+    async stop(options: { abrupt?: boolean } = {}) {
+      const n = node;
+      if (!n) return;
+      node = null;
       if (options.abrupt) {
-        node.server.closeAllConnections();
-        for (const s of await node.io.fetchSockets()) s.disconnect(true);
+        n.server.closeAllConnections();
+        for (const s of await n.io.fetchSockets()) s.disconnect(true);
       }
-      await node.close();
+      await n.close();
     },
     async start() {
-      if (sim.node) return;
-      const node = await createNode(config(sim.port), { clock, logger, randomBytes: cryptoRandomBytes });
+      if (node) return;
+      const n = await createNode(config(sim.port), { clock, logger, randomBytes: cryptoRandomBytes });
       try {
-        sim.url = await node.listen();
+        await n.listen();
       } catch (e) {
-        await node.close();
+        await n.close();
         throw e;
       }
-      sim.node = node;
-      sim.port = (node.server.address() as AddressInfo).port;
+      node = n;
+      key = n.context.identity.keys.privateKey;
+      sim.port = (n.server.address() as AddressInfo).port;
       sim.url = `http://127.0.0.1:${sim.port}`;
     },
   };

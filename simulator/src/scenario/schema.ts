@@ -167,7 +167,26 @@ export const Scenario = strict({
   workload: Workload.default({ jobs: [] }),
   steps: z.array(Step).default([]),
   until: Duration.optional().describe('virtual end time; defaults to the last step plus 10 s'),
+  processes: z.boolean().default(false).describe('run each node as its own OS process (the real `cpnet node start`) instead of in the simulator\'s process; needs speed 1 and no skew-clock faults'),
+}).superRefine((s, ctx) => {
+  if (!s.processes) return;
+  for (const p of processModeProblems(s)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
 });
+
+/**
+ * Why a scenario cannot run in process mode (one OS process per node): such nodes keep the machine's clock, so the
+ * virtual clock must run at real speed and no node's clock can be skewed. Empty when it can.
+ */
+export function processModeProblems(s: { speed: number; steps: readonly unknown[] }, o: { speed?: number } = {}): Array<{ path: Array<string | number>; message: string }> {
+  const out: Array<{ path: Array<string | number>; message: string }> = [];
+  const speed = o.speed ?? s.speed;
+  if (speed !== 1) out.push({ path: ['speed'], message: `process mode runs every node on the machine's own clock: speed must be 1, not ${speed}` });
+  s.steps.forEach((step, i) => {
+    const f = (step as { do?: string; fault?: { kind?: string } });
+    if (f.do === 'fault' && f.fault?.kind === 'skew-clock') out.push({ path: ['steps', i, 'fault', 'kind'], message: 'skew-clock cannot be injected in process mode (a node process keeps the machine\'s clock); run this scenario in process (default) mode' });
+  });
+  return out;
+}
 
 /** A validated scenario. */
 export type ScenarioData = z.output<typeof Scenario>;

@@ -18,6 +18,9 @@ interface StartFlags {
   passphraseFile?: string;
   autoReview?: boolean;
   logLevel?: string;
+  tls?: boolean;
+  tlsPort?: string;
+  tlsPublicUrl?: string;
 }
 
 /** Loads the configuration (file, CPNET_* environment, flags) or throws exit 2 with the reason. */
@@ -29,6 +32,7 @@ export function configFrom(flags: StartFlags, env: Readonly<Record<string, strin
       flags: {
         role: flags.role, code: flags.code, host: flags.host, port: flags.port, dataDir: flags.data, parentUrl: flags.parent,
         publicUrl: flags.publicUrl, trustAnchor: flags.trustAnchor, applicationFile: flags.application, passphraseFile: flags.passphraseFile, autoReview: flags.autoReview, logLevel: flags.logLevel,
+        tls: flags.tls === undefined && flags.tlsPort === undefined && flags.tlsPublicUrl === undefined ? undefined : { enabled: flags.tls, port: flags.tlsPort, publicUrl: flags.tlsPublicUrl },
       },
     });
   } catch (e) {
@@ -54,6 +58,9 @@ export function registerNodeCommands(program: Command, io: Io): void {
     .option('--application <file>', 'the application (申报) JSON (CPNET_APPLICATION)')
     .option('--passphrase-file <file>', 'passphrase of the private key at rest (CPNET_PASSPHRASE_FILE; CPNET_KEY_PASSPHRASE wins; else a generated development one beside the database)')
     .option('--auto-review', 'decide applications by the rules alone (simulations)')
+    .option('--tls', 'also serve node links over HTTPS with the node certificate and prefer peers\' HTTPS endpoints (CPNET_TLS)')
+    .option('--tls-port <port>', 'HTTPS listen port, 0 for any (CPNET_TLS_PORT, default 7443)')
+    .option('--tls-public-url <url>', 'the HTTPS endpoint to advertise (CPNET_TLS_PUBLIC_URL)')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent')
     .addHelpText('after', '\nExamples:\n  $ cpnet node start --role national --code CPN --port 7000 --data ./data/cpn\n  $ cpnet node start --role regional --code CPN.51 --port 7051 --data ./data/51 --parent http://127.0.0.1:7000 --application ./sc.json\n\nExit codes: 2 a bad configuration value (with the reason); 3 the port is in use or the data folder is unusable.')
     .action(async (flags: StartFlags) => {

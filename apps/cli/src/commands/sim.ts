@@ -2,7 +2,7 @@ import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { createVirtualClock, expandTopology, formatScenarioErrors, parseScenario, runScenario, scenarioJsonSchema, seededFaker, startNetwork, summarise, toJunitXml, type Progress, type ScenarioData } from '@cpnet/simulator';
+import { createVirtualClock, expandTopology, formatScenarioErrors, killAllProcessNodes, parseScenario, processModeProblems, runScenario, scenarioJsonSchema, seededFaker, startNetwork, summarise, toJunitXml, type Progress, type ScenarioData } from '@cpnet/simulator';
 import { EXIT } from '@cpnet/protocol';
 import { CliExit } from '../exit.ts';
 import { environmentFailed, invalidInput } from '../exit.ts';
@@ -62,15 +62,36 @@ export function registerSimCommands(program: Command, io: Io): Command {
     .option('--record <file>', 'write a recording (JSON Lines) for `cpnet viz --replay`')
     .option('--data <dir>', 'keep the node databases in this folder (default: a temporary folder, removed)')
     .option('--quiet', 'print only the summary')
-    .addHelpText('after', '\nExamples:\n  $ cpnet sim run scenarios/onboarding.yaml\n  $ cpnet sim run scenarios/failover.yaml --junit failover.xml --record failover.jsonl\n\nExit codes: 0 every expectation held; 1 one failed; 2 invalid scenario or option; 3 the environment failed.')
-    .action(async (file: string, opts: { seed?: number; speed?: number; report?: string; junit?: string; record?: string; data?: string; quiet?: boolean }) => {
+    .option('--processes', 'run every node as its own OS process (`cpnet node start`; a kill is a real SIGKILL); needs speed 1, no skew-clock faults')
+    .addHelpText('after', '\nExamples:\n  $ cpnet sim run scenarios/onboarding.yaml\n  $ cpnet sim run scenarios/failover.yaml --junit failover.xml --record failover.jsonl\n  $ cpnet sim run simulator/test-fixtures/process-failover.yaml --processes --speed 1\n\nExit codes: 0 every expectation held; 1 one failed; 2 invalid scenario or option; 3 the environment failed.')
+    .action(async (file: string, opts: { seed?: number; speed?: number; report?: string; junit?: string; record?: string; data?: string; quiet?: boolean; processes?: boolean }) => {
       const scenario = loadScenarioFile(file);
+      const processes = opts.processes ?? scenario.processes;
+      if (processes) {
+        const problems = processModeProblems(scenario, { speed: opts.speed });
+        if (problems.length) throw invalidInput(`cannot run ${file} in process mode:\n${problems.map((p) => `  ${p.path.join('.')}: ${p.message}${p.path[0] === 'speed' && opts.speed === undefined ? ' (pass --speed 1)' : ''}`).join('\n')}`);
+      }
+      // Ctrl-C ends the run early and shuts every node down (child processes included); a second one kills them at once.
+      const stop = new AbortController();
+      const onSignal = () => {
+        if (stop.signal.aborted) {
+          killAllProcessNodes();
+          process.exit(130);
+        }
+        io.out('\nstopping the simulation …');
+        stop.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       const recording = opts.record ? openSink(opts.record) : null;
       const report = await runScenario(scenario, {
-        seed: opts.seed, speed: opts.speed, dir: opts.data, logLevel: 'warn', baseDir: path.dirname(file),
+        seed: opts.seed, speed: opts.speed, dir: opts.data, logLevel: 'warn', baseDir: path.dirname(file), processes, signal: stop.signal,
         record: recording?.write, onProgress: opts.quiet ? undefined : (p) => printProgress(io, p),
       }).catch((e: Error) => {
         throw new CliExit(EXIT.ENVIRONMENT, `the simulation could not run: ${e.message}`);
+      }).finally(() => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
       });
       await recording?.close();
       io.out(summarise(report));
@@ -83,17 +104,24 @@ export function registerSimCommands(program: Command, io: Io): Command {
     .description('start a topology (from a scenario file) and keep it running for exploration; Ctrl-C stops it')
     .argument('<scenario>', 'a scenario YAML file whose topology to start')
     .option('--data <dir>', 'keep the node databases in this folder')
-    .action(async (file: string, opts: { data?: string }) => {
+    .option('--processes', 'run every node as its own OS process (`cpnet node start`), logs in <data>/<node>/node.log')
+    .action(async (file: string, opts: { data?: string; processes?: boolean }) => {
       const scenario = loadScenarioFile(file);
       const plan = expandTopology(scenario.topology, scenario.seed);
       const dir = opts.data ?? mkdtempSync(path.join(tmpdir(), 'cpnet-up-'));
-      const net = await startNetwork(plan, { clock: createVirtualClock({ start: Date.now() }), dir, autoReview: true, faker: seededFaker(scenario.seed), logLevel: 'warn' })
+      const processes = opts.processes ?? scenario.processes;
+      const net = await startNetwork(plan, { clock: createVirtualClock({ start: Date.now() }), dir, autoReview: true, faker: seededFaker(scenario.seed), logLevel: 'warn', processes })
         .catch((e: Error) => { throw new CliExit(EXIT.ENVIRONMENT, `cannot start the topology: ${e.message}`); });
-      for (const role of ['regional', 'industry'] as const) {
-        for (const n of plan.nodes.filter((x) => x.role === role)) await net.startNode(n.code);
+      try {
+        for (const role of ['regional', 'industry'] as const) {
+          for (const n of plan.nodes.filter((x) => x.role === role)) await net.startNode(n.code);
+        }
+      } catch (e) {
+        await net.close();
+        throw new CliExit(EXIT.ENVIRONMENT, `cannot start the topology: ${(e as Error).message}`);
       }
-      io.out(`topology "${scenario.name}" is up (data in ${dir}); nodes apply, are reviewed and come online in a few seconds:`);
-      for (const n of plan.nodes) io.out(`  ${n.code.padEnd(14)} ${net.urlOf(n.code)}   ${n.name}`);
+      io.out(`topology "${scenario.name}" is up (data in ${dir}${processes ? '; one process per node' : ''}); nodes apply, are reviewed and come online in a few seconds:`);
+      for (const n of plan.nodes) io.out(`  ${n.code.padEnd(14)} ${net.urlOf(n.code)}   ${n.name}${processes ? `   pid ${net.nodes.get(n.code)?.pid ?? '-'}` : ''}`);
       io.out('Ctrl-C stops every node.');
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);

@@ -7,6 +7,7 @@ import type { NodeContext } from '../context.ts';
 import { certificateKey } from '../identity.ts';
 import type { GrantBody } from './grant.ts';
 import { runChecks } from './checks.ts';
+import { learnPeer } from '../links/tls-discovery.ts';
 
 type Sleep = (ms: number) => Promise<boolean>;
 
@@ -94,6 +95,19 @@ export async function installGrant(ctx: NodeContext, grant: GrantBody): Promise<
     }
   }
   await ctx.setLifecycle('approved', 'certificate and delegation received');
+  await startTlsLinks(ctx);
+}
+
+/** With TLS enabled: start the HTTPS listener now that the node holds a certificate, and learn the https endpoints of the parent and the national node. */
+async function startTlsLinks(ctx: NodeContext): Promise<void> {
+  if (!ctx.tls.enabled) return;
+  try {
+    await ctx.tls.serve();
+  } catch (e) {
+    ctx.deps.logger.error({ err: (e as Error).message, port: ctx.config.tls.port }, 'cannot start the TLS listener; node links stay on plain HTTP');
+  }
+  const peers = await ctx.prisma.peer.findMany({ where: { relation: { in: ['ancestor', 'parent'] } } });
+  for (const p of peers) await learnPeer(ctx, p);
 }
 
 /** Joint debugging both ways: with the national node first (industry nodes), then with the parent, which accepts. */

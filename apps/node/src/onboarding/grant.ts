@@ -16,7 +16,7 @@ export interface GrantBody {
 }
 
 /** The data of a child's ND record in this node's namespace. */
-function nodeRecordValue(data: { prefix: string; role: string; endpoint: string; certificate: string; lifecycle: string; health: string }) {
+function nodeRecordValue(data: { prefix: string; role: string; endpoint: string; tlsEndpoint?: string; certificate: string; lifecycle: string; health: string }) {
   return [{ index: 1, type: 'CPN_NODE', data, ttl: 30, permissions: { publicRead: true, adminRead: true, adminWrite: true } }];
 }
 
@@ -49,7 +49,20 @@ export async function setChildLifecycle(ctx: NodeContext, input: { prefix: strin
   if (!peer.ndRecord) return;
   const record = await findRecord(ctx, peer.ndRecord);
   if (!record || record.status !== 'active') return;
-  const data = { ...(record.values[0]?.data as Parameters<typeof nodeRecordValue>[0]), lifecycle: input.lifecycle };
+  // The https endpoint learnt for the child (TLS links) rides along, so a concurrent update cannot drop it.
+  const tlsEndpoint = peer.relation === 'child' ? ctx.tls.route(peer.endpoint)?.url : undefined;
+  const data = { ...(record.values[0]?.data as Parameters<typeof nodeRecordValue>[0]), lifecycle: input.lifecycle, ...(tlsEndpoint ? { tlsEndpoint } : {}) };
   await updateRecord(ctx, { id: record.id, update: { version: record.version, values: nodeRecordValue(data) } });
   ctx.deps.logger.info({ child: input.prefix, lifecycle: input.lifecycle, at: formatTime(ctx.deps.clock.now()) }, 'child lifecycle changed');
+}
+
+/** Records the https endpoint learnt for a child in its ND record (a new version, copied upward) when it changed. */
+export async function setChildTlsEndpoint(ctx: NodeContext, input: { prefix: string; tlsEndpoint: string }): Promise<void> {
+  const peer = await ctx.prisma.peer.findUnique({ where: { prefix: input.prefix } });
+  if (!peer?.ndRecord || peer.relation !== 'child') return;
+  const record = await findRecord(ctx, peer.ndRecord);
+  if (!record || record.status !== 'active') return;
+  const current = record.values[0]?.data as Parameters<typeof nodeRecordValue>[0];
+  if (current.tlsEndpoint === input.tlsEndpoint) return;
+  await updateRecord(ctx, { id: record.id, update: { version: record.version, values: nodeRecordValue({ ...current, tlsEndpoint: input.tlsEndpoint }) } });
 }

@@ -22,6 +22,7 @@ export function nodeInfo(ctx: NodeContext) {
     now: formatTime(ctx.deps.clock.now()),
     ...(ctx.identity.certificate ? { certificate: ctx.identity.certificate, chain: ctx.identity.chain.slice(1) } : {}),
     publicKey: ctx.identity.publicKeyPem,
+    ...(ctx.tls.endpoint() ? { tlsEndpoint: ctx.tls.endpoint()! } : {}),
   };
 }
 

@@ -10,6 +10,7 @@ import { importPublicKey } from '../identity.ts';
 import { applicantPrefix } from '../onboarding/rules.ts';
 import { applicationState, decide, receiveApplication } from '../onboarding/review.ts';
 import { runChecks } from '../onboarding/checks.ts';
+import { learnPeer } from '../links/tls-discovery.ts';
 import { setChildLifecycle } from '../onboarding/grant.ts';
 
 /** The applicant's own key, taken from the application it signed (proof of possession of that key). */
@@ -91,6 +92,7 @@ export function onboardingRoutes(ctx: NodeContext): Router {
     if (theirs && theirs.ok) {
       await ctx.prisma.jointDebugRun.create({ data: { target: ctx.config.code, by: peer.prefix, listVersion: theirs.value.listVersion, passed: theirs.value.passed, result: JSON.stringify(theirs.value), at: theirs.value.at } });
     }
+    await learnPeer(ctx, peer);
     const result = await runChecks(ctx, { prefix: peer.prefix, endpoint: peer.endpoint });
     let lifecycle = peer.lifecycle;
     if (peer.relation === 'child' && result.passed && theirs?.ok && theirs.value.passed) {
