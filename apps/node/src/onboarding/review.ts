@@ -126,13 +126,24 @@ export async function decide(ctx: NodeContext, input: { row: Row; by: string; re
   return updated;
 }
 
+// Applications being auto-reviewed right now, per node: the retry sweep must not decide one twice (two grants).
+const reviewing = new WeakMap<NodeContext, Set<string>>();
+
 /** Decides an application by the rules alone (the auto-review setting); a failure leaves it pending for a retry. */
 async function autoReview(ctx: NodeContext, row: Row, forwarded: boolean): Promise<Row> {
+  let busy = reviewing.get(ctx);
+  if (!busy) reviewing.set(ctx, (busy = new Set()));
+  if (busy.has(row.id)) return row;
+  busy.add(row.id);
   const decision = ctx.config.role === 'regional' && !forwarded ? 'recommend' : 'approve';
-  return decide(ctx, { row, by: ctx.config.code, review: { decision, opinion: 'auto-review: every rule of the guide is met' } }).catch((e: unknown) => {
+  try {
+    return await decide(ctx, { row, by: ctx.config.code, review: { decision, opinion: 'auto-review: every rule of the guide is met' } });
+  } catch (e) {
     ctx.deps.logger.warn({ err: e, id: row.id }, 'auto-review could not complete; it will be retried');
     return row;
-  });
+  } finally {
+    busy.delete(row.id);
+  }
 }
 
 /**
@@ -148,8 +159,10 @@ export function startAutoReviewRetries(ctx: NodeContext): () => void {
     void (async () => {
       const pending = await ctx.prisma.application.findMany({ where: { status: 'submitted', routedTo: ctx.config.code } });
       for (const row of pending) {
-        const violations = await brokenRules(ctx, { app: JSON.parse(row.body) as WireApplication });
-        if (violations.length === 0) await autoReview(ctx, row, row.forwardedBy !== null);
+        const current = await ctx.prisma.application.findUnique({ where: { id: row.id } });
+        if (current?.status !== 'submitted') continue;
+        const violations = await brokenRules(ctx, { app: JSON.parse(current.body) as WireApplication });
+        if (violations.length === 0) await autoReview(ctx, current, current.forwardedBy !== null);
       }
     })().catch((e: unknown) => ctx.deps.logger.warn({ err: e }, 'auto-review retry failed')).finally(() => {
       running = false;
