@@ -195,6 +195,7 @@ async function nothingLost(ctx: RunContext): Promise<Verdict> {
     } while (cursor);
   }
   const views = await readJobs(ctx);
+  if (views.unreadable.length > 0) return { passed: false, detail: `${views.unreadable.length} of ${ctx.jobs.length} jobs could not be read back (e.g. ${views.unreadable[0]}), so losses cannot be judged` };
   for (const [id, v] of views) if (v) counts.set(`job:${id}`, 1);
   const finals = [...views.entries()].flatMap(([id, v]) => (v && isFinal(v.state) ? [{ id, finalStates: finalStates(v) }] : []));
   const open = [...views.values()].filter((v) => v && !isFinal(v.state)).length;

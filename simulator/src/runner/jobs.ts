@@ -18,24 +18,27 @@ const FINAL = new Set(['finished', 'failed', 'cancelled']);
 
 /** Tenants' clients, one per (node, tenant), created as a person would get one: an account and a token. */
 export function createTenants(ctx: Pick<RunContext, 'net' | 'clock'>) {
-  const clients = new Map<string, Promise<NodeClient>>();
+  // Tokens live an hour of virtual time; a long run (the demo, the scale run) renews them well before they expire.
+  const RENEW_AFTER_MS = 45 * 60_000;
+  const clients = new Map<string, { client: Promise<NodeClient>; at: number }>();
   return (node: string, tenant: string): Promise<NodeClient> => {
     const key = `${node}|${tenant}`;
-    let c = clients.get(key);
-    if (!c) {
-      c = (async () => {
-        const sim = ctx.net.nodes.get(node);
-        if (!sim?.running) throw new Error(`the node ${node} jobs are submitted to is not running`);
-        const account = tenant.toLowerCase().replace(/[^a-z0-9._-]/g, '-').slice(0, 60) || 'tenant';
-        // An account that already exists (a restarted run, a second stream of the same tenant) is fine.
-        await sim.self().createAccount({ id: account, name: tenant, role: 'tenant', password: 'simulated-tenant' });
-        const t = await sim.anon().token({ account, password: 'simulated-tenant', ttlSeconds: 3600 });
-        if (!t.ok) throw new Error(`no tenant token at ${node}: ${t.error.message}`);
-        return createClient({ baseUrl: ctx.net.urlOf(node), token: t.value.token, clock: ctx.clock, timeoutMs: 30_000 });
-      })();
-      clients.set(key, c);
-    }
-    return c;
+    const held = clients.get(key);
+    if (held && ctx.clock.now() - held.at < RENEW_AFTER_MS) return held.client;
+    const client = (async () => {
+      const sim = ctx.net.nodes.get(node);
+      if (!sim?.running) throw new Error(`the node ${node} jobs are submitted to is not running`);
+      const account = tenant.toLowerCase().replace(/[^a-z0-9._-]/g, '-').slice(0, 60) || 'tenant';
+      // An account that already exists (a renewal, a second stream of the same tenant) is fine.
+      await sim.self().createAccount({ id: account, name: tenant, role: 'tenant', password: 'simulated-tenant' });
+      const t = await sim.anon().token({ account, password: 'simulated-tenant', ttlSeconds: 3600 });
+      if (!t.ok) throw new Error(`no tenant token at ${node}: ${t.error.message}`);
+      return createClient({ baseUrl: ctx.net.urlOf(node), token: t.value.token, clock: ctx.clock, timeoutMs: 30_000 });
+    })();
+    clients.set(key, { client, at: ctx.clock.now() });
+    // A failed attempt is not kept, so the next call tries again.
+    client.catch(() => clients.delete(key));
+    return client;
   };
 }
 
@@ -75,17 +78,16 @@ export function runStream(ctx: RunContext, o: { stream: Stream; stopped: () => b
   })();
 }
 
-/** Reads every submitted job's view from the node it was submitted to. */
-export async function readJobs(ctx: RunContext): Promise<Map<string, JobView | null>> {
-  const out = new Map<string, JobView | null>();
+/** Reads every submitted job's view from the node it was submitted to: null when the node says it has no such job. */
+export async function readJobs(ctx: RunContext): Promise<Map<string, JobView | null> & { unreadable: string[] }> {
+  const out = Object.assign(new Map<string, JobView | null>(), { unreadable: [] as string[] });
   for (const j of ctx.jobs) {
     const client = await ctx.tenantClient(j.node, j.tenant).catch(() => null);
-    if (!client) {
-      out.set(j.id, null);
-      continue;
-    }
-    const r = await client.request<JobView>({ method: 'GET', path: `/cpn/v1/jobs/${encodeURIComponent(j.id)}` });
-    out.set(j.id, r.ok ? r.value : null);
+    const r = client ? await client.request<JobView>({ method: 'GET', path: `/cpn/v1/jobs/${encodeURIComponent(j.id)}` }) : null;
+    if (r?.ok) out.set(j.id, r.value);
+    else if (r?.status === 404) out.set(j.id, null);
+    // Could not ask (node down, token refused, timeout): not evidence of a loss, and reported as such.
+    else out.unreadable.push(j.id);
   }
   return out;
 }
