@@ -7,16 +7,7 @@ export type WireRecord = z.output<typeof IdentifierRecord>;
 
 /** The wire form of a stored row. */
 export function toWire(row: Row): WireRecord {
-  return {
-    id: row.id,
-    kind: row.kind,
-    owner: row.ownerNode,
-    version: row.version,
-    status: row.status as WireRecord['status'],
-    values: JSON.parse(row.values) as WireRecord['values'],
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
-  };
+  return rawToWire({ ...row, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString() });
 }
 
 /** The row data of a wire record. */
