@@ -27,6 +27,12 @@ export const NodeConfig = z.strictObject({
   }).default({ initialMs: 500, maxMs: 30_000 }),
   pollMs: z.number().int().min(10).default(1000).describe('how often an applicant asks its parent about its application'),
   linkTimeoutMs: z.number().int().min(50).default(3000),
+  outboxLingerMs: z.number().int().min(0).max(1000).default(10).describe('how long the outbox waits before sending, so deliveries queued meanwhile to the same peer merge into one request'),
+  durability: z.enum(['power-loss', 'crash']).default('power-loss').describe(
+    'power-loss (SQLite synchronous=FULL, every commit fsynced): nothing acknowledged is lost even if the machine loses power; ' +
+    'crash (synchronous=NORMAL in WAL mode): nothing is lost when the process dies, but the last commits may be lost on power loss — ' +
+    'for simulations of many nodes on one machine',
+  ),
   tls: z.strictObject({
     enabled: z.boolean().default(false).describe('also serve node links over HTTPS with the node certificate, and prefer peers\' HTTPS endpoints'),
     port: z.coerce.number().int().min(0).max(65535).default(7443).describe('HTTPS listen port (0 = any)'),

@@ -75,7 +75,7 @@ function initialLifecycle(config: NodeConfig, stored: string | undefined): Lifec
 /** Builds a node from its configuration and dependencies: database opened and migrated, routes mounted; not listening. */
 export async function createNode(input: NodeConfigInput, deps: NodeDeps): Promise<CpnNode> {
   const config = parseConfig(input);
-  const db = await openDatabase(path.join(config.dataDir, 'node.db'));
+  const db = await openDatabase(path.join(config.dataDir, 'node.db'), { durability: config.durability });
   const { prisma, sql } = db;
   try {
     const settings = await loadSettings(prisma);
@@ -96,7 +96,7 @@ export async function createNode(input: NodeConfigInput, deps: NodeDeps): Promis
       return c;
     };
     const accounts = new Map((await prisma.account.findMany()).map((a) => [a.id, { role: a.role, status: a.status as 'active' }]));
-    const outbox: Outbox = createOutbox({ prisma, logger: deps.logger, clientFor, retry: config.retry, onDelivered: (p, n) => metrics.delivered.inc({ path: p }, n) });
+    const outbox: Outbox = createOutbox({ prisma, logger: deps.logger, clientFor, retry: config.retry, lingerMs: config.outboxLingerMs, onDelivered: (p, n) => metrics.delivered.inc({ path: p }, n) });
     const context: NodeContext = {
       config, deps, prisma, sql, settings, identity, state, metrics, events, accounts, outbox, tls,
       audit: openAuditTrail(sql, { deps, identity, code: config.code }),

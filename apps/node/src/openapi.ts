@@ -56,7 +56,7 @@ const OPS: Record<string, Record<string, Op>> = {
   [ROUTES.metering]: { get: { summary: 'Metering (计量统计) lines and totals per tenant and provider, with children\'s totals', response: 'MeteringReport', signed: true } },
   [SCHEDULING_ROUTES.placements]: { post: { summary: 'Node to node: place a job (escalation up, or the parent asking the owning child down)', body: 'PlacementRequest', response: 'PlacementAnswer', signed: true } },
   [SCHEDULING_ROUTES.selections]: { post: { summary: 'Node to node: a relayed dry-run selection', body: 'SelectionRelay', response: 'SelectionAnswer', signed: true } },
-  [SCHEDULING_ROUTES.jobUpdates]: { post: { summary: 'Node to node: job history relayed toward the origin', body: 'JobRelay', signed: true } },
+  [SCHEDULING_ROUTES.jobUpdates]: { post: { summary: 'Node to node: job history relayed toward the origin', body: 'JobRelayBody', signed: true } },
   [SCHEDULING_ROUTES.cancels]: { post: { summary: 'Node to node: a cancellation relayed toward the owner', body: 'JobCancelRelay', signed: true } },
   [SCHEDULING_ROUTES.summaries]: { post: { summary: 'Node to node: a child\'s scheduling summary (also its heartbeat)', body: 'SchedulingSummary', signed: true } },
   [SCHEDULING_ROUTES.metering]: { post: { summary: 'Node to node: a child\'s metering totals', body: 'MeteringSummary', signed: true } },

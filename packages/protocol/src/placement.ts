@@ -68,6 +68,15 @@ export const JobRelay = message({
   metering: z.array(MeteringLine).max(100).optional(),
 });
 
+/**
+ * Several relays to one node in one request: a node's outbox merges the relays queued for the same hop, so a busy
+ * link carries one request for many jobs. Relays of one job keep their order.
+ */
+export const JobRelays = message({ relays: z.array(JobRelay).min(1).max(500) });
+
+/** The body of `POST /cpn/v1/scheduling/job-updates`: a batch of relays, or a single one. */
+export const JobRelayBody = z.union([JobRelays, JobRelay]);
+
 /** A cancellation travelling from the origin toward the owner, hop by hop. */
 export const JobCancelRelay = message({ job: Identifier, reason: z.enum(['cancelled', 'replaced']), attempt: z.number().int().min(1), at: Time });
 

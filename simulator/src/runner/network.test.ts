@@ -43,4 +43,38 @@ describe('a simulated network', () => {
     if (!reg.ok) return;
     await until(async () => { const a = await net!.nodes.get('CPN')!.anon().resolve(reg.value.id); return a.ok; });
   }, 60_000);
+
+  it('runs the same in worker threads: one virtual clock, skew sent across, kill and restart, signing as a node', async () => {
+    const plan = expandTopology(Topology.parse({ regions: [{ code: '51', industries: ['C151'] }, { code: '44' }] }), 2);
+    const clock = createVirtualClock({ start: Date.parse('2030-01-01T00:00:00Z'), speed: 50 });
+    const tnet = await startNetwork(plan, { clock, dir: path.join(dir, 'threads'), autoReview: true, faker: seededFaker(2), logLevel: 'warn', threads: 2 });
+    try {
+      expect(tnet.threads?.count).toBe(2);
+      for (const code of ['CPN.51', 'CPN.44']) await tnet.startNode(code);
+      await tnet.startNode('CPN.51.C151');
+      const info = async (code: string) => { const r = await tnet.nodes.get(code)!.anon().node(); return r.ok ? r.value : null; };
+      await until(async () => (await info('CPN.51.C151'))?.lifecycle === 'online');
+      const usage = await tnet.threads!.usage();
+      expect(usage.map((u) => u.nodes).sort()).toEqual([2, 2]); // spread evenly
+      // The node's clock (in its thread) reads the main thread's virtual time, not the machine's.
+      const before = clock.now();
+      const seen = Date.parse((await info('CPN.44'))!.now);
+      expect(seen).toBeGreaterThanOrEqual(before - 1000);
+      expect(seen).toBeLessThanOrEqual(clock.now() + 1000);
+      tnet.skew('CPN.44', 3_600_000);
+      await until(async () => Date.parse((await info('CPN.44'))!.now) > clock.now() + 3_000_000);
+      tnet.skew('CPN.44', 0);
+      // Signing as the node with the key handed over from its thread.
+      const reg = await tnet.nodes.get('CPN.51.C151')!.self().register({ kind: 'SV', values: [{ index: 1, type: 'URL', data: 'https://t.example.cn' }] });
+      expect(reg.ok).toBe(true);
+      await tnet.kill('CPN.51');
+      expect(tnet.nodes.get('CPN.51')!.running).toBe(false);
+      expect(await info('CPN.51')).toBeNull();
+      await tnet.restart('CPN.51');
+      await until(async () => (await info('CPN.51'))?.lifecycle === 'online');
+      if (reg.ok) await until(async () => (await tnet.nodes.get('CPN')!.anon().resolve(reg.value.id)).ok);
+    } finally {
+      await tnet.close();
+    }
+  }, 90_000);
 });

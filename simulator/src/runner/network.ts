@@ -5,7 +5,8 @@ import { startLinkProxy, type LinkProxy, type LinkFaults } from '../faults/link-
 import type { PlannedNode, TopologyPlan } from '../topology/expand.ts';
 import { makeApplication, type Break } from './application.ts';
 import { startProcessNode } from './process-node.ts';
-import { startSimNode, type SimNode } from './sim-node.ts';
+import { startNodeThreads, type NodeThreads } from './node-threads.ts';
+import { startSimNode, type SimNode, type SimNodeSpec } from './sim-node.ts';
 
 /**
  * The links of a node to its parent, each through a loopback proxy so that faults can be injected:
@@ -28,6 +29,8 @@ export interface NetworkOptions {
    * the machine's own time, so the clock must run at speed 1 and clock skew cannot be injected.
    */
   readonly processes?: boolean;
+  /** Host the nodes in this many worker threads (0: in this thread). Not with `processes`. */
+  readonly threads?: number;
 }
 
 /** A topology of real node servers on loopback, linked through fault proxies. */
@@ -43,6 +46,8 @@ export interface Network {
   restart(code: string): Promise<void>;
   /** Sets faults on the link between `child` and its parent (both directions of connection). */
   setLinkFaults(child: string, faults: Partial<LinkFaults>): void;
+  /** The node threads, when nodes run in worker threads. */
+  readonly threads: NodeThreads | null;
   /** Removes every fault of the link. */
   healLink(child: string): void;
   /** Shifts a node's clock (a clock-skew fault); 0 removes the skew. Not in process mode (throws). */
@@ -55,7 +60,10 @@ export interface Network {
 /** Starts the national node and returns the network, ready to start the other nodes. */
 export async function startNetwork(plan: TopologyPlan, options: NetworkOptions): Promise<Network> {
   if (options.processes && options.clock.speed !== 1) throw new Error(`process mode runs nodes on the machine's clock: the speed must be 1, not ${options.clock.speed}`);
-  const startOne = options.processes ? startProcessNode : startSimNode;
+  if (options.processes && options.threads) throw new Error('nodes run either in worker threads or as OS processes, not both');
+  const threads = options.threads ? startNodeThreads({ count: options.threads, clock: options.clock }) : null;
+  const startOne = (spec: SimNodeSpec, key: string, clock: SimClock): Promise<SimNode> =>
+    options.processes ? startProcessNode(spec, clock) : threads ? threads.start(spec, key, clock) : startSimNode(spec, clock);
   const nodes = new Map<string, SimNode>();
   const links = new Map<string, NodeLinks>();
   const skews = new Map<string, number>();
@@ -85,7 +93,7 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
       application: node.role === 'national' ? undefined : makeApplication(node, { faker: options.faker, breaks: o.breaks, now: options.clock.now() }),
       autoReview: options.autoReview,
       logLevel: options.logLevel ?? 'info',
-    }, clockOf(node.code));
+    }, o.key, clockOf(node.code));
     down.retarget(sim.port);
     nodes.set(o.key, sim);
     links.set(o.key, { up, down });
@@ -111,6 +119,7 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
     plan,
     nodes,
     links,
+    threads,
     async startNode(code, o = {}) {
       const node = planned.get(code) ?? adHoc(code);
       // A second applicant for a code already taken (a rule-breaking duplicate) runs beside the first.
@@ -145,6 +154,7 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
     skew(code, ms) {
       if (options.processes && ms !== 0) throw new Error('clock skew cannot be injected in process mode (each node keeps the machine\'s clock); run the scenario in process (default) mode');
       skews.set(code, ms);
+      void threads?.skew(code, ms);
     },
     urlOf: (code) => linksOf(code).down.url,
     async close() {
@@ -156,6 +166,7 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
         await l.up?.close();
         await l.down.close();
       }
+      await threads?.close();
     },
   };
 }

@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createChecker } from '../checker/checker.ts';
 import { createVirtualClock } from '../clock/virtual-clock.ts';
@@ -47,6 +47,8 @@ export interface RunOptions {
    * `processes`. Needs speed 1 and no skew-clock faults (see processModeProblems).
    */
   readonly processes?: boolean;
+  /** Host the nodes in worker threads: a count, or auto (one per core); default: the scenario's `threads`. */
+  readonly threads?: number | 'auto';
 }
 
 /**
@@ -66,7 +68,9 @@ export async function runScenario(scenario: ScenarioData, options: RunOptions = 
   const clock = createVirtualClock({ start: startedWall, speed });
   const faker = seededFaker(seed);
   const plan = expandTopology(scenario.topology, seed);
-  const net = await startNetwork(plan, { clock, dir, autoReview: scenario.topology.review === 'auto', faker, logLevel: options.logLevel, processes });
+  const wanted = options.threads ?? scenario.threads;
+  const threads = processes ? 0 : wanted === 'auto' ? availableParallelism() : wanted;
+  const net = await startNetwork(plan, { clock, dir, autoReview: scenario.topology.review === 'auto', faker, logLevel: options.logLevel, processes, threads });
   const ctx: RunContext = {
     scenario, net, clock, faker, checker: createChecker(), registered: [], resolveMs: [], faults: new Map(), faultTimes: new Map(), lastCheck: null, applicants: new Map(), attacks: [],
     providers: [], jobs: [], dispatches: [], jobEvents: [], tenantClient: createTenants({ net, clock }),

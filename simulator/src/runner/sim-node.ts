@@ -58,6 +58,9 @@ export async function startSimNode(spec: SimNodeSpec, clock: SimClock): Promise<
     role: spec.role, code: spec.code, name: spec.name, host: '127.0.0.1', port, dataDir: spec.dataDir,
     parentUrl: spec.parentUrl, publicUrl: spec.publicUrl, applicationFile, autoReview: spec.autoReview,
     retry: { initialMs: 100, maxMs: 2000 }, pollMs: 100, linkTimeoutMs: 10_000, logLevel: 'silent',
+    // A killed node of the simulation is a process crash, which synchronous=NORMAL survives; an fsync per commit
+    // would stall every other node sharing this thread.
+    durability: 'crash',
   });
   let node: CpnNode | null = null;
   let key: PrivateKeyHandle | null = null;

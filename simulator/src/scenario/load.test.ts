@@ -54,6 +54,12 @@ describe('scenario files', () => {
     expect(!r.ok && r.errors[0]).toMatchObject({ field: 'topology.regions.1.code', line: 8 });
   });
 
+  it('refuse a second node for one industry under auto review, naming where', () => {
+    const r = parseScenario(good.replace('      industries: [C151, C397]', '      industries: [C151, C397]\n    - code: "52"\n      industries: [C341, C397]'), 'x.yaml');
+    expect(!r.ok && r.errors[0]).toMatchObject({ field: 'topology.regions.1.industries.1' });
+    expect(!r.ok && r.errors[0]?.message).toContain('industry C397 already has a node in region 51');
+  });
+
   it('report YAML syntax errors with their line', () => {
     const r = parseScenario('name: x\ntopology: [\n', 'bad.yaml');
     expect(!r.ok && r.errors[0]?.line).toBeGreaterThan(0);

@@ -63,6 +63,16 @@ export const Topology = strict({
     if (seen.has(r.code)) ctx.addIssue({ code: 'custom', path: ['regions', i, 'code'], message: `region ${r.code} appears twice; one regional node per province` });
     seen.add(r.code);
   });
+  // The guide allows one industry node per industry nationwide; a second stays in review until a person overrides,
+  // which auto review never does: the run would wait for a node that cannot come online.
+  if (t.review === 'auto') {
+    const first = new Map<string, string>();
+    t.regions.forEach((r, i) => r.industries.forEach((ind, j) => {
+      const where = first.get(ind);
+      if (where !== undefined) ctx.addIssue({ code: 'custom', path: ['regions', i, 'industries', j], message: `industry ${ind} already has a node in region ${where}; the guide allows one industry node per industry, and auto review cannot grant the override a second one needs (use review: manual with a review step, or another industry)` });
+      else first.set(ind, r.code);
+    }));
+  }
 });
 
 /** A stream of jobs. */
@@ -168,7 +178,11 @@ export const Scenario = strict({
   steps: z.array(Step).default([]),
   until: Duration.optional().describe('virtual end time; defaults to the last step plus 10 s'),
   processes: z.boolean().default(false).describe('run each node as its own OS process (the real `cpnet node start`) instead of in the simulator\'s process; needs speed 1 and no skew-clock faults'),
+  threads: z.union([z.literal('auto'), z.number().int().min(0).max(64)]).default(0).describe(
+    'host the nodes in this many worker threads of the simulator\'s process (auto: one per core), so a large topology uses every core; 0: in the main thread',
+  ),
 }).superRefine((s, ctx) => {
+  if (s.processes && s.threads !== 0) ctx.addIssue({ code: 'custom', path: ['threads'], message: 'threads and processes exclude each other: nodes run either in worker threads or as OS processes' });
   if (!s.processes) return;
   for (const p of processModeProblems(s)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
 });

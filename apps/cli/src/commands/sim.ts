@@ -63,10 +63,12 @@ export function registerSimCommands(program: Command, io: Io): Command {
     .option('--data <dir>', 'keep the node databases in this folder (default: a temporary folder, removed)')
     .option('--quiet', 'print only the summary')
     .option('--processes', 'run every node as its own OS process (`cpnet node start`; a kill is a real SIGKILL); needs speed 1, no skew-clock faults')
-    .addHelpText('after', '\nExamples:\n  $ cpnet sim run scenarios/onboarding.yaml\n  $ cpnet sim run scenarios/failover.yaml --junit failover.xml --record failover.jsonl\n  $ cpnet sim run simulator/test-fixtures/process-failover.yaml --processes --speed 1\n\nExit codes: 0 every expectation held; 1 one failed; 2 invalid scenario or option; 3 the environment failed.')
-    .action(async (file: string, opts: { seed?: number; speed?: number; report?: string; junit?: string; record?: string; data?: string; quiet?: boolean; processes?: boolean }) => {
+    .option('--threads <n>', 'host the nodes in n worker threads, or auto (one per core), to use every core (default: the scenario\'s `threads`, else 0: the main thread)', parseThreads)
+    .addHelpText('after', '\nExamples:\n  $ cpnet sim run scenarios/onboarding.yaml\n  $ cpnet sim run scenarios/failover.yaml --junit failover.xml --record failover.jsonl\n  $ cpnet sim run simulator/test-fixtures/process-failover.yaml --processes --speed 1\n  $ cpnet sim run scenarios/scale.yaml --threads auto\n\nExit codes: 0 every expectation held; 1 one failed; 2 invalid scenario or option; 3 the environment failed.')
+    .action(async (file: string, opts: { seed?: number; speed?: number; report?: string; junit?: string; record?: string; data?: string; quiet?: boolean; processes?: boolean; threads?: number | 'auto' }) => {
       const scenario = loadScenarioFile(file);
       const processes = opts.processes ?? scenario.processes;
+      if (processes && (opts.threads ?? scenario.threads) !== 0) throw invalidInput('--threads and --processes exclude each other: nodes run either in worker threads or as OS processes');
       if (processes) {
         const problems = processModeProblems(scenario, { speed: opts.speed });
         if (problems.length) throw invalidInput(`cannot run ${file} in process mode:\n${problems.map((p) => `  ${p.path.join('.')}: ${p.message}${p.path[0] === 'speed' && opts.speed === undefined ? ' (pass --speed 1)' : ''}`).join('\n')}`);
@@ -85,7 +87,7 @@ export function registerSimCommands(program: Command, io: Io): Command {
       process.on('SIGTERM', onSignal);
       const recording = opts.record ? openSink(opts.record) : null;
       const report = await runScenario(scenario, {
-        seed: opts.seed, speed: opts.speed, dir: opts.data, logLevel: 'warn', baseDir: path.dirname(file), processes, signal: stop.signal,
+        seed: opts.seed, speed: opts.speed, dir: opts.data, logLevel: 'warn', baseDir: path.dirname(file), processes, threads: processes ? 0 : opts.threads, signal: stop.signal,
         record: recording?.write, onProgress: opts.quiet ? undefined : (p) => printProgress(io, p),
       }).catch((e: Error) => {
         throw new CliExit(EXIT.ENVIRONMENT, `the simulation could not run: ${e.message}`);
@@ -142,6 +144,14 @@ function parseNumber(flag: string, min: number, max: number) {
     if (!Number.isFinite(v) || v < min || v > max) throw invalidInput(`${flag} must be a number from ${min} to ${max}, got "${text}"`);
     return v;
   };
+}
+
+/** `--threads`: a count of worker threads (0–64) or auto (one per core). */
+function parseThreads(text: string): number | 'auto' {
+  if (text === 'auto') return 'auto';
+  const v = Number(text);
+  if (!Number.isInteger(v) || v < 0 || v > 64) throw invalidInput(`--threads must be auto or a whole number from 0 to 64, got "${text}"`);
+  return v;
 }
 
 function parseInteger(flag: string, min: number, max: number) {

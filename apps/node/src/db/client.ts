@@ -8,6 +8,14 @@ import { PrismaClient } from "../generated/prisma/client.ts";
 import { applyMigrations } from "./migrate.ts";
 import { openSqlStore, type SqlStore } from "../store/sql.ts";
 
+/**
+ * How much an acknowledged write survives: `power-loss` — every commit is fsynced (SQLite synchronous=FULL), the
+ * default; `crash` — the process may die at any point and nothing committed is lost, but a power loss may lose the
+ * last commits (synchronous=NORMAL in WAL mode; no fsync per commit). Simulations of many nodes in one process use
+ * `crash`: a killed node is a process crash, and one fsync would stall every node sharing the event loop.
+ */
+export type Durability = 'power-loss' | 'crash';
+
 /** An open node database. */
 export interface NodeDatabase {
   prisma: PrismaClient;
@@ -23,7 +31,8 @@ export interface NodeDatabase {
  * connected PrismaClient. `dbFile` is a file path, not a URL; an in-memory database cannot work, because the
  * migration runner and the client hold separate connections.
  */
-export async function openDatabase(dbFile: string): Promise<NodeDatabase> {
+export async function openDatabase(dbFile: string, options: { durability?: Durability } = {}): Promise<NodeDatabase> {
+  const durability = options.durability ?? 'power-loss';
   const file = path.resolve(dbFile);
   mkdirSync(path.dirname(file), { recursive: true });
   const { applied } = applyMigrations(file);
@@ -31,13 +40,14 @@ export async function openDatabase(dbFile: string): Promise<NodeDatabase> {
   const prisma = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: file }) });
   // Connect now, so a locked or unreadable file fails at start-up rather than on the first request.
   await prisma.$connect();
-  const sql = openSqlStore(file);
+  // Prisma's adapter opens its connection with synchronous=NORMAL; set it either way.
+  await prisma.$executeRawUnsafe(`PRAGMA synchronous = ${durability === 'crash' ? 'NORMAL' : 'FULL'}`);
+  const sql = openSqlStore(file, { durability });
   return { prisma, sql, applied, close: async () => { sql.close(); await prisma.$disconnect(); } };
 }
 
 // WAL lets readers (resolution, the visualiser's queries) run while a write commits. The mode is stored in the
-// file, so setting it once from any connection is enough. synchronous stays FULL (the default): a node must not
-// lose what it acknowledged, even on power loss.
+// file, so setting it once from any connection is enough. synchronous stays FULL by default (see Durability).
 function enableWal(file: string): void {
   const db = new Database(file);
   try {

@@ -66,6 +66,21 @@ describe("openDatabase", () => {
     raw.close();
   });
 
+  it("fsyncs every commit by default and only at checkpoints with durability crash, on both connections", async () => {
+    const modes = async (durability?: "power-loss" | "crash") => {
+      const db = await openDatabase(path.join(dir, `${durability ?? "default"}.db`), durability ? { durability } : {});
+      try {
+        const viaPrisma = await db.prisma.$queryRawUnsafe<{ synchronous: bigint | number }[]>("PRAGMA synchronous");
+        return [Number(viaPrisma[0]?.synchronous), db.sql.db.pragma("synchronous", { simple: true })];
+      } finally {
+        await db.close();
+      }
+    };
+    expect(await modes()).toEqual([2, 2]); // FULL
+    expect(await modes("power-loss")).toEqual([2, 2]);
+    expect(await modes("crash")).toEqual([1, 1]); // NORMAL
+  });
+
   it("records each migration in _prisma_migrations as Prisma does, with the sha256 of its file", async () => {
     const dbFile = path.join(dir, "node.db");
     await (await openDatabase(dbFile)).close();

@@ -24,6 +24,11 @@ interface Deps {
   logger: Logger;
   clientFor(endpoint: string): NodeClient;
   retry: { initialMs: number; maxMs: number };
+  /**
+   * How long a kick waits before draining (real ms), so deliveries enqueued meanwhile merge into the same request
+   * (as Kafka's linger.ms). 0 drains at once.
+   */
+  lingerMs?: number;
   /** Called with the number of queued deliveries one request completed. */
   onDelivered?(path: string, count: number): void;
 }
@@ -31,12 +36,23 @@ interface Deps {
 const COPIES = '/cpn/v1/copies';
 
 /**
- * Paths whose bodies are lists that merge into one request: record copies, summaries, forwarded events. Each item
- * carries its own idempotency key (record version, summary key, event id), so the receiver deduplicates items, and
- * one request drains up to 200 queued deliveries.
+ * Paths whose bodies are lists that merge into one request: record copies, summaries, forwarded events, job relays.
+ * Each item carries its own idempotency key (record version, summary key, event id, history sequence), so the
+ * receiver deduplicates items, and one request drains up to 200 queued deliveries (at most `max` items).
  */
-const MERGEABLE: Record<string, string> = { [COPIES]: 'records', '/cpn/v1/summaries': 'items', '/cpn/v1/events': 'events' };
-const MAX_ITEMS = 1000;
+const MERGEABLE: Record<string, { field: string; max: number }> = {
+  [COPIES]: { field: 'records', max: 1000 },
+  '/cpn/v1/summaries': { field: 'items', max: 1000 },
+  '/cpn/v1/events': { field: 'events', max: 1000 },
+  '/cpn/v1/scheduling/job-updates': { field: 'relays', max: 500 },
+};
+
+/** The items of a queued body; a job relay queued singly (before relays were batched) is one item. */
+function itemsOf(body: Record<string, unknown>, field: string): unknown[] {
+  const items = body[field];
+  if (Array.isArray(items)) return items;
+  return field === 'relays' && 'job' in body ? [body] : [];
+}
 
 /** Creates the outbox. Failures (unreachable, 5xx) back off exponentially; a 4xx answer drops the delivery, logged. */
 export function createOutbox(deps: Deps): Outbox {
@@ -45,6 +61,7 @@ export function createOutbox(deps: Deps): Outbox {
   let timer: NodeJS.Timeout | null = null;
   let delay = deps.retry.initialMs;
   let waiters: (() => void)[] = [];
+  let again = false;
 
   async function drainOnce(): Promise<'empty' | 'progress' | 'failed'> {
     const rows = await deps.prisma.outbox.findMany({ orderBy: { id: 'asc' }, take: 200 });
@@ -53,17 +70,18 @@ export function createOutbox(deps: Deps): Outbox {
     const d = JSON.parse(first.payload) as Delivery;
     let ids = [first.id];
     let body = d.body;
-    const field = MERGEABLE[d.path];
-    if (field) {
+    const merge = MERGEABLE[d.path];
+    if (merge) {
+      const { field, max } = merge;
       // Merge queued deliveries to the same place, oldest first, up to the receiver's batch limit. Receivers order
       // these items themselves (record versions, summary times), so other deliveries between them do not matter.
       const items: unknown[] = [];
       ids = [];
       for (const r of rows) {
-        const x = JSON.parse(r.payload) as Delivery & { body: Record<string, unknown[]> };
+        const x = JSON.parse(r.payload) as Delivery & { body: Record<string, unknown> };
         if (x.path !== d.path || x.endpoint !== d.endpoint) continue;
-        const more = x.body[field] ?? [];
-        if (items.length > 0 && items.length + more.length > MAX_ITEMS) break;
+        const more = itemsOf(x.body, field);
+        if (items.length > 0 && items.length + more.length > max) break;
         items.push(...more);
         ids.push(r.id);
       }
@@ -113,6 +131,8 @@ export function createOutbox(deps: Deps): Outbox {
       }
     } finally {
       running = false;
+      // A kick that came while this drain ran may have enqueued after its last read: drain once more.
+      if (again && !stopped) { again = false; if (!timer) schedule(deps.lingerMs ?? 0); }
     }
   }
 
@@ -121,8 +141,13 @@ export function createOutbox(deps: Deps): Outbox {
       await (tx ?? deps.prisma).outbox.create({ data: { kind: delivery.path, payload: JSON.stringify(delivery) } });
     },
     kick() {
-      if (timer) { clearTimeout(timer); timer = null; }
-      void run();
+      // A pending timer (the linger of an earlier kick, or a backoff after a failure) already covers this delivery:
+      // the queue drains in order, so nothing new could go before the delivery that is backing off.
+      if (running) { again = true; return; }
+      if (timer || stopped) return;
+      const linger = deps.lingerMs ?? 0;
+      if (linger <= 0) void run();
+      else timer = setTimeout(() => { timer = null; void run(); }, linger);
     },
     idle(timeoutMs = 5000) {
       return new Promise((resolve) => {

@@ -42,7 +42,8 @@ export function nodePeers(ctx: NodeContext): PeerPort {
       const v = validate(SelectionAnswer, r.value);
       return v.ok ? v.value : null;
     },
-    relay: (to, body) => durable(to, SCHEDULING_ROUTES.jobUpdates, body),
+    // Queued as a batch of one: the outbox merges the relays waiting for the same hop into one request.
+    relay: (to, body) => durable(to, SCHEDULING_ROUTES.jobUpdates, { relays: [body] }),
     cancel: (to, body) => durable(to, SCHEDULING_ROUTES.cancels, body),
     async summary(body) {
       const parent = parentCode();

@@ -1,6 +1,6 @@
 import { Router, type Request } from 'express';
 import { parseIdentifier } from '@cpnet/identifier';
-import { JobCancelRelay, JobRelay, MeteringQuery, MeteringSummary, PlacementRequest, ROUTES, SCHEDULING_ROUTES, SchedulingSummary, SelectionRelay, SelectionRequest, SubmitJob } from '@cpnet/protocol';
+import { JobCancelRelay, JobRelayBody, MeteringQuery, MeteringSummary, PlacementRequest, ROUTES, SCHEDULING_ROUTES, SchedulingSummary, SelectionRelay, SelectionRequest, SubmitJob } from '@cpnet/protocol';
 import type { NodeContext } from '../context.ts';
 import { authenticate, hasCredentials, type Caller } from '../http/authenticate.ts';
 import { parseWith } from '../http/body.ts';
@@ -120,7 +120,12 @@ export function schedulingRoutes(ctx: NodeContext, deps: { service: SchedulingSe
     await sync();
     return [200, await service.onSelectionRelay(req)];
   }));
-  router.post(SCHEDULING_ROUTES.jobUpdates, peerRoute(async (body) => [200, { accepted: await service.onRelay(parseWith(JobRelay, body)) }]));
+  router.post(SCHEDULING_ROUTES.jobUpdates, peerRoute(async (body): Promise<[number, { accepted: boolean | boolean[] }]> => {
+    const input = parseWith(JobRelayBody, body);
+    if (!('relays' in input)) return [200, { accepted: await service.onRelay(input) }];
+    // Relays of different jobs apply concurrently (their writes share one commit); one job's keep their order.
+    return [200, { accepted: await Promise.all(input.relays.map((r) => service.onRelay(r))) }];
+  }));
   router.post(SCHEDULING_ROUTES.cancels, peerRoute(async (body, from) => [200, { accepted: await service.onCancelRelay(parseWith(JobCancelRelay, body), from) }]));
   router.post(SCHEDULING_ROUTES.summaries, peerRoute(async (body, from) => {
     service.onSummary(parseWith(SchedulingSummary, body), from);

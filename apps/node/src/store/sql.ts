@@ -29,11 +29,14 @@ export function sqlTime(ms: number): string {
   return new Date(ms).toISOString().replace('Z', '+00:00');
 }
 
-/** Opens the hot-path connection. synchronous stays FULL: an acknowledged write survives power loss. */
-export function openSqlStore(file: string): SqlStore {
+/**
+ * Opens the hot-path connection. By default synchronous is FULL: an acknowledged write survives power loss; with
+ * durability `crash` it is NORMAL (survives the process dying, not power loss).
+ */
+export function openSqlStore(file: string, options: { durability?: 'power-loss' | 'crash' } = {}): SqlStore {
   // timeout 0: never busy-wait synchronously (see `write`).
   const db = new Database(file, { timeout: 0 });
-  db.pragma('synchronous = FULL');
+  db.pragma(options.durability === 'crash' ? 'synchronous = NORMAL' : 'synchronous = FULL');
   db.pragma('foreign_keys = ON');
   const statements = new Map<string, Database.Statement>();
   const stmt = (sql: string) => {

@@ -1,0 +1,147 @@
+import { Worker } from 'node:worker_threads';
+import { createClient } from '@cpnet/client';
+import { ed25519Profile, type PrivateKeyHandle } from '@cpnet/security';
+import type { SimClock, VirtualClock } from '../clock/virtual-clock.ts';
+import type { SimNode, SimNodeSpec } from './sim-node.ts';
+
+/** What a node thread is created with: the main virtual clock's parameters. */
+export interface ThreadSetup {
+  readonly start: number;
+  readonly speed: number;
+  readonly origin: number;
+}
+
+/** An order from the main thread to a node thread. */
+export type ThreadOrder = { readonly id: number } & Order;
+type Order =
+  | { op: 'start'; key: string; spec: SimNodeSpec }
+  | { op: 'stop'; key: string; abrupt: boolean }
+  | { op: 'restart'; key: string }
+  | { op: 'skew'; code: string; ms: number }
+  | { op: 'usage' };
+
+/** A node thread's answer to one order. */
+export type ThreadReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
+
+/** What one node thread reports about itself. */
+export interface ThreadUsage {
+  readonly nodes: number;
+  readonly heapUsed: number;
+  /** Milliseconds its event loop has been busy since it started. */
+  readonly activeMs: number;
+}
+
+/** Worker threads hosting simulated nodes, so that the nodes of a large topology use every core. */
+export interface NodeThreads {
+  readonly count: number;
+  /** Starts a node in the least loaded thread; the returned SimNode drives it from this thread. */
+  start(spec: SimNodeSpec, key: string, clock: SimClock): Promise<SimNode>;
+  /** Shifts a node's clock in its thread (and nothing here: the caller's SimClock carries its own view). */
+  skew(code: string, ms: number): Promise<void>;
+  usage(): Promise<ThreadUsage[]>;
+  /** Terminates the threads (stop the nodes first for a graceful end). */
+  close(): Promise<void>;
+}
+
+const ENTRY = new URL('./thread-entry.mjs', import.meta.url);
+
+interface Thread {
+  readonly worker: Worker;
+  readonly pending: Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>;
+  nodes: number;
+  dead: Error | null;
+}
+
+/**
+ * Starts `count` worker threads for nodes. Each runs its nodes' servers, databases and timers on its own event loop
+ * and reads the same virtual time as `clock`. The caller (simulator, providers, clients, link proxies) stays here.
+ */
+export function startNodeThreads(options: { count: number; clock: VirtualClock }): NodeThreads {
+  if (!Number.isInteger(options.count) || options.count < 1) throw new RangeError(`node threads: count must be a positive integer, got ${options.count}`);
+  const setup: ThreadSetup = { start: options.clock.now() - options.clock.elapsed(), speed: options.clock.speed, origin: options.clock.origin };
+  let nextId = 1;
+  const threads: Thread[] = Array.from({ length: options.count }, () => {
+    const worker = new Worker(ENTRY, { workerData: setup });
+    const t: Thread = { worker, pending: new Map(), nodes: 0, dead: null };
+    worker.on('message', (reply: ThreadReply) => {
+      const p = t.pending.get(reply.id);
+      if (!p) return;
+      t.pending.delete(reply.id);
+      if (reply.ok) p.resolve(reply.value);
+      else p.reject(new Error(reply.error));
+    });
+    const die = (e: Error) => {
+      t.dead ??= e;
+      for (const p of t.pending.values()) p.reject(e);
+      t.pending.clear();
+    };
+    worker.on('error', (e) => die(new Error(`a node thread failed: ${e.message}`)));
+    worker.on('exit', (code) => die(new Error(`a node thread exited (code ${code})`)));
+    return t;
+  });
+  const ask = <T>(t: Thread, order: Order): Promise<T> => {
+    if (t.dead) return Promise.reject(t.dead);
+    const id = nextId++;
+    return new Promise<T>((resolve, reject) => {
+      t.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      t.worker.postMessage({ ...order, id });
+    });
+  };
+
+  return {
+    count: threads.length,
+    async start(spec, key, clock) {
+      const t = threads.reduce((a, b) => (b.nodes < a.nodes ? b : a));
+      t.nodes++;
+      let key_: PrivateKeyHandle | null = null;
+      let running = false;
+      const adopt = (r: { port: number; privateKey: string }) => {
+        sim.port = r.port;
+        sim.url = `http://127.0.0.1:${r.port}`;
+        key_ = ed25519Profile.importPrivateKey(r.privateKey);
+        running = true;
+      };
+      const sim: SimNode & { url: string; port: number } = {
+        spec,
+        url: '',
+        port: 0,
+        pid: null,
+        get running() {
+          return running && !t.dead;
+        },
+        privateKey: () => {
+          if (!key_) throw new Error(`${spec.code} has not started yet`);
+          return key_;
+        },
+        self: () => {
+          if (!sim.running) throw new Error(`${spec.code} is not running`);
+          return createClient({ baseUrl: sim.url, signer: { keyid: spec.code, privateKey: sim.privateKey() }, clock });
+        },
+        anon: () => createClient({ baseUrl: sim.url, clock }),
+        async stop(o = {}) {
+          if (!running) return;
+          running = false;
+          await ask(t, { op: 'stop', key, abrupt: o.abrupt ?? false });
+        },
+        async start() {
+          if (running) return;
+          adopt(await ask(t, { op: 'restart', key }));
+        },
+      };
+      try {
+        adopt(await ask(t, { op: 'start', key, spec }));
+      } catch (e) {
+        t.nodes--;
+        throw e;
+      }
+      return sim;
+    },
+    async skew(code, ms) {
+      await Promise.all(threads.map((t) => ask(t, { op: 'skew', code, ms })));
+    },
+    usage: () => Promise.all(threads.map((t) => ask<ThreadUsage>(t, { op: 'usage' }))),
+    async close() {
+      await Promise.all(threads.map((t) => t.worker.terminate()));
+    },
+  };
+}

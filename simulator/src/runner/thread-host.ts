@@ -1,0 +1,56 @@
+// The worker-thread side of `node-threads.ts`: hosts simulated nodes (real servers on loopback, each with its own
+// SQLite file) and starts, stops and restarts them on the main thread's orders. Its virtual clock is made with the
+// main clock's start, speed and origin, so both threads read the same virtual time.
+import { performance } from 'node:perf_hooks';
+import { parentPort, workerData } from 'node:worker_threads';
+import { ed25519Profile } from '@cpnet/security';
+import { createVirtualClock, type SimClock } from '../clock/virtual-clock.ts';
+import { startSimNode, type SimNode, type SimNodeSpec } from './sim-node.ts';
+import type { ThreadOrder, ThreadReply, ThreadSetup } from './node-threads.ts';
+
+const port = parentPort;
+if (!port) throw new Error('thread-host.ts runs only as a worker thread');
+const setup = workerData as ThreadSetup;
+const clock = createVirtualClock({ start: setup.start, speed: setup.speed, origin: setup.origin });
+const nodes = new Map<string, SimNode>();
+const skews = new Map<string, number>();
+const clockOf = (code: string): SimClock => ({ now: () => clock.now() + (skews.get(code) ?? 0), after: clock.after, sleep: clock.sleep });
+
+function nodeOf(key: string): SimNode {
+  const sim = nodes.get(key);
+  if (!sim) throw new Error(`this thread hosts no node ${key}`);
+  return sim;
+}
+
+const started = (sim: SimNode) => ({ port: sim.port, privateKey: ed25519Profile.exportPrivateKey(sim.privateKey()) });
+
+async function handle(order: ThreadOrder): Promise<unknown> {
+  switch (order.op) {
+    case 'start': {
+      const sim = await startSimNode(order.spec as SimNodeSpec, clockOf(order.spec.code));
+      nodes.set(order.key, sim);
+      return started(sim);
+    }
+    case 'stop':
+      await nodeOf(order.key).stop({ abrupt: order.abrupt });
+      return null;
+    case 'restart': {
+      const sim = nodeOf(order.key);
+      await sim.start();
+      return started(sim);
+    }
+    case 'skew':
+      if (order.ms === 0) skews.delete(order.code);
+      else skews.set(order.code, order.ms);
+      return null;
+    case 'usage':
+      return { nodes: nodes.size, heapUsed: process.memoryUsage().heapUsed, activeMs: performance.eventLoopUtilization().active };
+  }
+}
+
+port.on('message', (order: ThreadOrder) => {
+  void handle(order).then(
+    (value): ThreadReply => ({ id: order.id, ok: true, value }),
+    (e: unknown): ThreadReply => ({ id: order.id, ok: false, error: e instanceof Error ? e.message : String(e) }),
+  ).then((reply) => port.postMessage(reply));
+});
