@@ -2,9 +2,25 @@ import { pino, type Logger } from 'pino';
 import { cryptoRandomBytes, type RandomBytes } from '@cpnet/security';
 import type { Clock } from '@cpnet/identifier';
 
+/** Runs `fn` every `ms` of the clock's time; returns a function that stops it. */
+export type Every = (ms: number, fn: () => void) => () => void;
+
+/** Periodic work in real time (setInterval, not keeping the process alive). */
+export const realEvery: Every = (ms, fn) => {
+  const t = setInterval(fn, ms);
+  t.unref();
+  return () => clearInterval(t);
+};
+
 /** What a node is built from besides its configuration: time, logs and randomness are injected. */
 export interface NodeDeps {
   readonly clock: Clock;
+  /**
+   * Periodic work (health sweeps, summaries, scheduling ticks) measured in the same time as `clock`: a simulation on
+   * a virtual clock passes its own, so intervals and the silence thresholds they are compared with agree. Default
+   * `realEvery`.
+   */
+  readonly every?: Every;
   readonly logger: Logger;
   readonly randomBytes: RandomBytes;
 }

@@ -29,6 +29,8 @@ export interface NetworkOptions {
    * the machine's own time, so the clock must run at speed 1 and clock skew cannot be injected.
    */
   readonly processes?: boolean;
+  /** How often gateways report (virtual ms); nodes set their cluster-silence thresholds from it. */
+  readonly reportEveryMs?: number;
   /** Host the nodes in this many worker threads (0: in this thread). Not with `processes`. */
   readonly threads?: number;
 }
@@ -93,6 +95,7 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
       application: node.role === 'national' ? undefined : makeApplication(node, { faker: options.faker, breaks: o.breaks, now: options.clock.now() }),
       autoReview: options.autoReview,
       logLevel: options.logLevel ?? 'info',
+      ...(options.reportEveryMs ? { reportEveryMs: options.reportEveryMs } : {}),
     }, o.key, clockOf(node.code));
     down.retarget(sim.port);
     nodes.set(o.key, sim);

@@ -75,7 +75,12 @@ export function startNodeThreads(options: { count: number; clock: VirtualClock }
       for (const p of t.pending.values()) p.reject(e);
       t.pending.clear();
     };
-    worker.on('error', (e) => die(new Error(`a node thread failed: ${e.message}`)));
+    worker.on('error', (e) => {
+      // An exception nothing caught inside the thread: its nodes are gone. Say so; the run's checks then fail.
+      const err = new Error(`a node thread failed: ${e.stack ?? e.message}`);
+      process.stderr.write(`cpnet sim: ${err.message}\n`);
+      die(err);
+    });
     worker.on('exit', (code) => die(new Error(`a node thread exited (code ${code})`)));
     return t;
   });
@@ -137,7 +142,7 @@ export function startNodeThreads(options: { count: number; clock: VirtualClock }
       return sim;
     },
     async skew(code, ms) {
-      await Promise.all(threads.map((t) => ask(t, { op: 'skew', code, ms })));
+      await Promise.all(threads.filter((t) => !t.dead).map((t) => ask(t, { op: 'skew', code, ms }).catch(() => undefined)));
     },
     usage: () => Promise.all(threads.map((t) => ask<ThreadUsage>(t, { op: 'usage' }))),
     async close() {

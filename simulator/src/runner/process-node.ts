@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { createClient } from '@cpnet/client';
 import { cryptoRandomBytes, decryptPrivateKey, type PrivateKeyHandle } from '@cpnet/security';
 import type { SimClock } from '../clock/virtual-clock.ts';
-import type { SimNode, SimNodeSpec } from './sim-node.ts';
+import { simTimings, type SimNode, type SimNodeSpec } from './sim-node.ts';
 
 /** The cpnet command of this repository (run with the same Node as the simulator); CPNET_SIM_CLI overrides it. */
 export const CLI_PATH = process.env.CPNET_SIM_CLI ?? fileURLToPath(new URL('../../../apps/cli/bin/cpnet.js', import.meta.url));
@@ -69,7 +69,7 @@ export async function startProcessNode(spec: SimNodeSpec, clock: SimClock): Prom
     writeFileSync(applicationFile, JSON.stringify(spec.application, null, 2));
   }
   // What flags cannot say: the simulator's faster retry and poll timings (as in process mode).
-  writeFileSync(configFile, JSON.stringify({ name: spec.name, retry: { initialMs: 100, maxMs: 2000 }, pollMs: 100, linkTimeoutMs: 10_000 }, null, 2));
+  writeFileSync(configFile, JSON.stringify({ name: spec.name, retry: { initialMs: 100, maxMs: 2000 }, pollMs: 100, linkTimeoutMs: 10_000, ...simTimings(spec.reportEveryMs) }, null, 2));
   // The runner chooses the passphrase of the key at rest, so that it can read the node's key from its database.
   const passphrase = Buffer.from(cryptoRandomBytes(24)).toString('base64url');
   const env: Record<string, string> = {};

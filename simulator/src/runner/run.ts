@@ -70,7 +70,7 @@ export async function runScenario(scenario: ScenarioData, options: RunOptions = 
   const plan = expandTopology(scenario.topology, seed);
   const wanted = options.threads ?? scenario.threads;
   const threads = processes ? 0 : wanted === 'auto' ? availableParallelism() : wanted;
-  const net = await startNetwork(plan, { clock, dir, autoReview: scenario.topology.review === 'auto', faker, logLevel: options.logLevel, processes, threads });
+  const net = await startNetwork(plan, { clock, dir, autoReview: scenario.topology.review === 'auto', faker, logLevel: options.logLevel, processes, threads, reportEveryMs: scenario.topology.reportEvery });
   const ctx: RunContext = {
     scenario, net, clock, faker, checker: createChecker(), registered: [], resolveMs: [], faults: new Map(), faultTimes: new Map(), lastCheck: null, applicants: new Map(), attacks: [],
     providers: [], jobs: [], dispatches: [], jobEvents: [], tenantClient: createTenants({ net, clock }),
@@ -175,7 +175,8 @@ async function provision(ctx: RunContext, o: { stopped: () => boolean; onError: 
       const sim = ctx.net.nodes.get(node);
       const info = sim?.running ? await sim.anon().node() : null;
       if (info?.ok && info.value.lifecycle === 'online') break;
-      await new Promise((r) => setTimeout(r, 100));
+      // Real time, and not too often: dozens of onboarding nodes polled every 100 ms slowed their own onboarding.
+      await new Promise((r) => setTimeout(r, 500));
     }
     for (const p of providers) {
       if (o.stopped()) return;

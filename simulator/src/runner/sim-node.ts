@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pino } from 'pino';
 import { createClient, type NodeClient } from '@cpnet/client';
-import { createNode, type CpnNode, type NodeConfigInput } from '@cpnet/node';
+import { createNode, type CpnNode, type Every, type NodeConfigInput } from '@cpnet/node';
 import { cryptoRandomBytes, type PrivateKeyHandle } from '@cpnet/security';
 import type { SimClock } from '../clock/virtual-clock.ts';
 
@@ -19,6 +19,39 @@ export interface SimNodeSpec {
   readonly application?: Record<string, unknown>;
   readonly autoReview: boolean;
   readonly logLevel: string;
+  /** How often gateways report (virtual ms): the node's cluster-silence thresholds are set from it. */
+  readonly reportEveryMs?: number;
+}
+
+/**
+ * Node timings for a simulation, in virtual time (the node's periodic work runs on the virtual clock): summaries and
+ * ticks often enough for scenarios measured in virtual minutes, silence thresholds several report intervals long so a
+ * cluster reporting every 30 s is not taken as degraded between two reports.
+ */
+export function simTimings(reportEveryMs = 10_000): Pick<NodeConfigInput, 'aggregation' | 'scheduling'> {
+  return {
+    aggregation: {
+      sweepMs: 5000, summaryMs: 20_000, summaryMaxIntervalMs: 120_000, eventShipMs: 10_000,
+      degradedAfterMs: Math.max(15_000, 2.5 * reportEveryMs), downAfterMs: Math.max(45_000, 5 * reportEveryMs),
+    },
+    scheduling: { tickMs: 5000, summaryMs: 15_000, childDownAfterMs: 60_000, meteringMs: 30_000 },
+  };
+}
+
+/** Periodic timers on a simulation clock (virtual time). */
+export function clockEvery(clock: SimClock): Every {
+  return (ms, fn) => {
+    let stopped = false;
+    let handle = clock.after(ms, function tick() {
+      if (stopped) return;
+      handle = clock.after(ms, tick);
+      fn();
+    });
+    return () => {
+      stopped = true;
+      handle.cancel();
+    };
+  };
 }
 
 /**
@@ -57,10 +90,11 @@ export async function startSimNode(spec: SimNodeSpec, clock: SimClock): Promise<
   const config = (port: number): NodeConfigInput => ({
     role: spec.role, code: spec.code, name: spec.name, host: '127.0.0.1', port, dataDir: spec.dataDir,
     parentUrl: spec.parentUrl, publicUrl: spec.publicUrl, applicationFile, autoReview: spec.autoReview,
-    retry: { initialMs: 100, maxMs: 2000 }, pollMs: 100, linkTimeoutMs: 10_000, logLevel: 'silent',
+    retry: { initialMs: 200, maxMs: 2000 }, pollMs: 300, linkTimeoutMs: 10_000, logLevel: 'silent',
     // A killed node of the simulation is a process crash, which synchronous=NORMAL survives; an fsync per commit
     // would stall every other node sharing this thread.
     durability: 'crash',
+    ...simTimings(spec.reportEveryMs),
   });
   let node: CpnNode | null = null;
   let key: PrivateKeyHandle | null = null;
@@ -93,7 +127,7 @@ export async function startSimNode(spec: SimNodeSpec, clock: SimClock): Promise<
     },
     async start() {
       if (node) return;
-      const n = await createNode(config(sim.port), { clock, logger, randomBytes: cryptoRandomBytes });
+      const n = await createNode(config(sim.port), { clock, logger, randomBytes: cryptoRandomBytes, every: clockEvery(clock) });
       try {
         await n.listen();
       } catch (e) {

@@ -1,6 +1,7 @@
 import type { Router } from 'express';
 import type { Server } from 'socket.io';
 import type { NodeContext } from '../context.ts';
+import { realEvery } from '../deps.ts';
 import { attachNodeGateway } from '../gateway/node-gateway.ts';
 import type { GatewayHub, GatewayServices } from '../gateway/namespace.ts';
 import { createEventShipper } from '../monitoring/event-shipper.ts';
@@ -37,13 +38,11 @@ export async function createResourceServices(ctx: NodeContext): Promise<Resource
   const providerKeys = await loadProviderKeys(ctx.prisma);
   const shipper = createEventShipper(ctx);
   aggregation.providerActive = (id) => (providerKeys.get(id)?.lifecycle ?? 'active') === 'active';
-  const timers: NodeJS.Timeout[] = [];
+  const timers: (() => void)[] = [];
   ctx.metrics.probes.outboxDepth = () => ctx.prisma.outbox.count();
   ctx.metrics.probes.clusterHealth = () => clusterHealthCounts(aggregation);
   const every = (ms: number, fn: () => Promise<unknown>) => {
-    const t = setInterval(() => { fn().catch((e: unknown) => ctx.deps.logger.warn({ err: e }, 'background task failed')); }, ms);
-    t.unref();
-    timers.push(t);
+    timers.push((ctx.deps.every ?? realEvery)(ms, () => { fn().catch((e: unknown) => ctx.deps.logger.warn({ err: e }, 'background task failed')); }));
   };
   const services: ResourceServices = {
     aggregation, providerKeys, gateway: null, snapshotSources: {}, onJobUpdate: undefined,
@@ -60,7 +59,7 @@ export async function createResourceServices(ctx: NodeContext): Promise<Resource
       void sweepEvents(ctx, ctx.config.retention.days).catch(() => undefined);
     },
     async stop() {
-      for (const t of timers.splice(0)) clearInterval(t);
+      for (const stop of timers.splice(0)) stop();
       await aggregation.stop();
     },
   };

@@ -1,6 +1,7 @@
 import { formatTime, ROUTES, SubtreeSummary } from '@cpnet/protocol';
 import { b64url } from '@cpnet/security';
 import type { NodeContext } from '../context.ts';
+import { realEvery } from '../deps.ts';
 import { sqlTime } from '../store/sql.ts';
 import { createIngestQueue, type IngestQueue } from '../gateway/ingest.ts';
 import type { AggregationConfig } from './config.ts';
@@ -55,7 +56,7 @@ export async function createAggregation(ctx: NodeContext, config: AggregationCon
   const timeouts = { degradedAfterMs: config.degradedAfterMs, downAfterMs: config.downAfterMs };
   let lastSent: Summary | null = ctx.settings.getJson<Summary>('summary.lastSent') ?? null;
   let lastSentAt: number | null = null;
-  const timers: NodeJS.Timeout[] = [];
+  const timers: (() => void)[] = [];
   let sweeping: Promise<HealthChange[]> | null = null;
 
   const announce = (changes: readonly HealthChange[]) => {
@@ -120,9 +121,7 @@ export async function createAggregation(ctx: NodeContext, config: AggregationCon
   }
 
   const every = (ms: number, fn: () => Promise<unknown>) => {
-    const t = setInterval(() => { fn().catch((e: unknown) => ctx.deps.logger.warn({ err: e }, 'aggregation task failed')); }, ms);
-    t.unref();
-    timers.push(t);
+    timers.push((ctx.deps.every ?? realEvery)(ms, () => { fn().catch((e: unknown) => ctx.deps.logger.warn({ err: e }, 'aggregation task failed')); }));
   };
 
   const aggregation: Aggregation = {
@@ -176,7 +175,7 @@ export async function createAggregation(ctx: NodeContext, config: AggregationCon
       every(config.summaryMs, () => pushSummary());
     },
     async stop() {
-      for (const t of timers.splice(0)) clearInterval(t);
+      for (const stop of timers.splice(0)) stop();
       await ingest.drain();
     },
   };

@@ -2,6 +2,7 @@ import type { Router } from 'express';
 import { formatIdentifier } from '@cpnet/identifier';
 import { RegisterCluster, SCHEDULING_ROUTES } from '@cpnet/protocol';
 import type { NodeContext } from '../context.ts';
+import { realEvery } from '../deps.ts';
 import type { ResourceServices } from '../aggregation/resources.ts';
 import type { ClusterFacts } from './mapping.ts';
 import { nodePeers } from './peers.ts';
@@ -40,7 +41,7 @@ export async function createSchedulingServices(ctx: NodeContext, resources: Reso
     },
   };
   const service = new SchedulingService({
-    code: ctx.config.code, parent: ctx.config.role === 'national' ? null : parentOf(ctx.config.code), clock: ctx.deps.clock,
+    code: ctx.config.code, parent: ctx.config.role === 'national' ? null : parentOf(ctx.config.code), clock: ctx.deps.clock, every: ctx.deps.every,
     store: sqlJobStore(ctx.sql), gateways, peers: nodePeers(ctx),
     emit: (type, detail) => { ctx.events.emit(type, detail); },
     newJobId: () => newJobId(ctx),
@@ -89,7 +90,6 @@ export async function createSchedulingServices(ctx: NodeContext, resources: Reso
   }
   const sync = (): Promise<void> => (syncing ??= syncOnce().finally(() => { syncing = null; }));
 
-  let timer: NodeJS.Timeout | null = null;
   const stops: (() => void)[] = [];
   let lastMetering = '';
   async function pushMetering(): Promise<void> {
@@ -114,14 +114,11 @@ export async function createSchedulingServices(ctx: NodeContext, resources: Reso
     async start() {
       await sync();
       await service.start();
-      timer = setInterval(() => void sync().catch((e: unknown) => ctx.deps.logger.warn({ err: e }, 'cluster sync failed')), cfg.tickMs);
-      timer.unref();
-      const meter = setInterval(() => void pushMetering().catch(() => undefined), cfg.meteringMs);
-      meter.unref();
-      stops.push(() => clearInterval(meter));
+      const every = ctx.deps.every ?? realEvery;
+      stops.push(every(cfg.tickMs, () => void sync().catch((e: unknown) => ctx.deps.logger.warn({ err: e }, 'cluster sync failed'))));
+      stops.push(every(cfg.meteringMs, () => void pushMetering().catch(() => undefined)));
     },
     stop() {
-      if (timer) clearInterval(timer);
       for (const s of stops.splice(0)) s();
       service.stop();
     },

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Clock } from '@cpnet/identifier';
+import type { Every } from '../deps.ts';
 import type { Cancel, Dispatch, EventType, GatewayAck, JobCancelRelay, JobRelay, MeteringLine, MeteringQuery, MeteringSummary, PlacementAnswer, PlacementRequest, SchedulingSummary, SelectionAnswer, SelectionRelay } from '@cpnet/protocol';
 import type { FailbackPolicy, Quota } from '@cpnet/scheduler';
 import type { JobRecord } from './job-machine.ts';
@@ -88,6 +89,8 @@ export interface SchedulingDeps {
   readonly code: string;
   readonly parent: string | null;
   readonly clock: Clock;
+  /** Periodic timers in the clock's time (default: real time). */
+  readonly every?: Every;
   readonly store: JobStore;
   readonly gateways: GatewayPort;
   readonly peers: PeerPort;

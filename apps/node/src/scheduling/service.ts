@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { chooseSubtree, type SubtreeSummary } from '@cpnet/scheduler';
 import { formatTime, PROTOCOL_VERSION, type JobCancelRelay, type JobRelay, type JobUpdate, type PlacementRequest, type SelectionRelay } from '@cpnet/protocol';
+import { realEvery } from '../deps.ts';
 import { quotaBreach } from './quota.ts';
 import { ClusterView } from './cluster-view.ts';
 import { applyEntry, isFinal, newJob, type HistoryEntry, type JobRecord } from './job-machine.ts';
@@ -31,7 +32,7 @@ export class SchedulingService {
   private readonly lastTry = new Map<string, number>();
   /** Cancellations for children taken as down, sent when they report again (not through the outbox, whose queue a dead receiver would block). */
   private readonly owed = new Map<string, { job: string; reason: 'replaced'; attempt: number; at: string }[]>();
-  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly timers: (() => void)[] = [];
   private ticking = false;
   /** Submit → dispatched latencies of jobs submitted here (ms), the latest 1,000. */
   private readonly latencies: number[] = [];
@@ -47,12 +48,13 @@ export class SchedulingService {
   /** Loads unfinished jobs from the store (a restart resumes them) and starts the timers. */
   async start(): Promise<void> {
     for (const j of await this.d.store.active()) { this.jobs.set(j.id, j); this.relayed.set(j.id, j.history.length); }
-    this.timers.push(setInterval(() => void this.tick(), this.options.tickMs));
-    if (this.d.parent) this.timers.push(setInterval(() => void this.pushSummaries(), this.options.summaryMs));
+    const every = this.d.every ?? realEvery;
+    this.timers.push(every(this.options.tickMs, () => void this.tick()));
+    if (this.d.parent) this.timers.push(every(this.options.summaryMs, () => void this.pushSummaries()));
   }
 
   stop(): void {
-    for (const t of this.timers.splice(0)) clearInterval(t);
+    for (const stop of this.timers.splice(0)) stop();
   }
 
   /** A job this node holds in memory (unfinished, any role). */

@@ -23,25 +23,40 @@ export async function createPolicy(rules: readonly PolicyRule[] = POLICY_RULES):
   registerFunctions(enforcer);
   await enforcer.addPolicies(rules.map((r) => [r.sub, r.obj, r.act, r.eft, r.name]));
   const why = new Map(rules.map((r) => [r.name, r.why]));
+  // The policy is fixed once loaded, so a decision depends only on the request: busy nodes ask the same few
+  // questions (this child places a job under its prefix) thousands of times; casbin's matcher costs tens of µs.
+  const decided = new Map<string, Decision>();
+  const evaluate = (request: AccessRequest): Decision => {
+    const { principal, action, resource, context } = request;
+    const residency = context?.province === undefined ? null : residencyVerdict(context.residency, context.province);
+    const env = { residency: residency === null ? 'n/a' : residency.allowed ? 'allowed' : 'denied' };
+    const obj = { ...resource, level: resource.type === 'prefix' ? prefixLevel(resource.prefix) : null, reviewers: resource.reviewers ?? [] };
+    let result: [boolean, string[]];
+    try {
+      result = enforcer.enforceExSync({ ...principal }, obj, action, env);
+    } catch (e) {
+      return { allowed: false, rule: null, reason: `the policy could not be evaluated (${(e as Error).message}); denied` };
+    }
+    const [allowed, matched] = result;
+    // A denial explained by an allow rule cannot come from deny-overrides; report it as the default deny.
+    const rule = allowed || matched[3] === 'deny' ? (matched[4] ?? null) : null;
+    if (rule === null) return { allowed: false, rule: null, reason: `no rule allows ${principal.kind} ${principal.id} to ${action} ${resource.type} in ${resource.prefix} (default deny)` };
+    const base = why.get(rule) ?? rule;
+    const reason = rule === 'data-residency' && residency && !residency.allowed ? `${base}: ${residency.reason}` : base;
+    return { allowed, rule, reason };
+  };
   return {
     decide(request) {
-      const { principal, action, resource, context } = request;
-      const residency = context?.province === undefined ? null : residencyVerdict(context.residency, context.province);
-      const env = { residency: residency === null ? 'n/a' : residency.allowed ? 'allowed' : 'denied' };
-      const obj = { ...resource, level: resource.type === 'prefix' ? prefixLevel(resource.prefix) : null, reviewers: resource.reviewers ?? [] };
-      let result: [boolean, string[]];
-      try {
-        result = enforcer.enforceExSync({ ...principal }, obj, action, env);
-      } catch (e) {
-        return { allowed: false, rule: null, reason: `the policy could not be evaluated (${(e as Error).message}); denied` };
-      }
-      const [allowed, matched] = result;
-      // A denial explained by an allow rule cannot come from deny-overrides; report it as the default deny.
-      const rule = allowed || matched[3] === 'deny' ? (matched[4] ?? null) : null;
-      if (rule === null) return { allowed: false, rule: null, reason: `no rule allows ${principal.kind} ${principal.id} to ${action} ${resource.type} in ${resource.prefix} (default deny)` };
-      const base = why.get(rule) ?? rule;
-      const reason = rule === 'data-residency' && residency && !residency.allowed ? `${base}: ${residency.reason}` : base;
-      return { allowed, rule, reason };
+      const key = JSON.stringify([request.principal, request.action, request.resource, request.context ?? null]);
+      const known = decided.get(key);
+      if (known) return known;
+      const decision = Object.freeze(evaluate(request));
+      if (decided.size >= DECISIONS_KEPT) decided.clear();
+      decided.set(key, decision);
+      return decision;
     },
   };
 }
+
+/** Decisions remembered per loaded policy (all are dropped when full: a cheap bound). */
+const DECISIONS_KEPT = 10_000;

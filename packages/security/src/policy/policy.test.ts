@@ -108,4 +108,16 @@ describe('the authorisation policy', async () => {
     expect(policy.decide({ principal: revokedProvider, action: 'read', resource: cluster(PV) })).toMatchObject({ rule: 'inactive-principal' });
     expect(policy.decide({ principal: chips, action: 'update', resource: cluster(PV) })).toMatchObject({ rule: null, reason: expect.stringContaining('default deny') });
   });
+  it('remembers decisions per request, not across different requests (each row decided twice, in reverse too)', () => {
+    const fresh = ROWS.map(([, principal, action, resource, , context]) => policy.decide({ principal, action, resource, context }));
+    const again = [...ROWS].reverse().map(([, principal, action, resource, , context]) => policy.decide({ principal, action, resource, context })).reverse();
+    expect(again).toEqual(fresh);
+    expect(fresh.map((d) => d.allowed)).toEqual(ROWS.map((r) => r[4]));
+    // The same principal suspended is a different question with a different answer.
+    const active = policy.decide({ principal: national, action: 'read', resource: nodeRes('CPN') });
+    const suspended = policy.decide({ principal: { ...national, status: 'suspended' }, action: 'read', resource: nodeRes('CPN') });
+    expect(active.allowed).toBe(true);
+    expect(suspended.allowed).toBe(false);
+    expect(Object.isFrozen(active)).toBe(true);
+  });
 });
