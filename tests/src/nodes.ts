@@ -28,11 +28,12 @@ export function tempDir(): string {
 }
 
 /** Starts a real node on 127.0.0.1, port 0 unless given. */
-export async function startTestNode(config: Omit<NodeConfigInput, 'dataDir' | 'port'> & { dataDir?: string; port?: number }): Promise<TestNode> {
-  const dir = config.dataDir ?? tempDir();
+export async function startTestNode(config: Omit<NodeConfigInput, 'dataDir' | 'port'> & { dataDir?: string; port?: number; clock?: { now(): number } }): Promise<TestNode> {
+  const { clock, ...rest } = config;
+  const dir = rest.dataDir ?? tempDir();
   const node = await createNode(
-    { port: 0, retry: { initialMs: 50, maxMs: 400 }, pollMs: 50, linkTimeoutMs: 1500, ...config, dataDir: dir },
-    { clock: { now: () => Date.now() }, logger: pino({ level: process.env.CPNET_TEST_LOG ?? 'silent' }), randomBytes: cryptoRandomBytes },
+    { port: 0, retry: { initialMs: 50, maxMs: 400 }, pollMs: 50, linkTimeoutMs: 1500, ...rest, dataDir: dir },
+    { clock: clock ?? { now: () => Date.now() }, logger: pino({ level: process.env.CPNET_TEST_LOG ?? 'silent' }), randomBytes: cryptoRandomBytes },
   );
   const url = await node.listen();
   const code = node.context.config.code;

@@ -49,7 +49,10 @@ export async function submitOne(ctx: RunContext, o: { stream: Stream; index: num
   const template = userProvince ? { ...stream.template, constraints: { ...stream.template.constraints, userProvince } } : stream.template;
   const client = await ctx.tenantClient(stream.submitTo, stream.tenant);
   const key = `${ctx.scenario.name}-${stream.name}-${o.index}-${ctx.faker.string.alphanumeric(10)}`;
+  const t0 = performance.now();
   const r = await client.request<JobView>({ method: 'POST', path: '/cpn/v1/jobs', body: { template, idempotencyKey: key } });
+  // Real milliseconds until the node answered: placed (across the hierarchy if need be) and dispatched, or queued.
+  ctx.submitMs.push(performance.now() - t0);
   if (!r.ok) return { ok: false, detail: `${r.status} ${r.error.message}` };
   ctx.jobs.push({ id: r.value.id, node: stream.submitTo, stream: stream.name, tenant: stream.tenant, latencyTolerant: stream.template.latencyTolerant, userProvince, submittedAt: now(ctx) });
   ctx.checker.ack({ key: `job:${r.value.id}`, kind: 'job', at: now(ctx) });

@@ -1,6 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import { MonitorEvent, NAMESPACES, PROTOCOL_VERSION, SOCKET_EVENTS, type TopologySnapshot } from '@cpnet/protocol';
 import { province as provinceOf } from '@cpnet/identifier';
+import { issueHandshakeToken } from '@cpnet/security';
 import type { z } from 'zod';
 import { createRecorder } from '../record/recorder.ts';
 import { now, type RunContext } from './context.ts';
@@ -40,18 +41,24 @@ export async function attachRecording(ctx: RunContext, options: { sink: Recordin
     }),
   });
 
+  // A node that could not be connected yet (busy, or not online) is tried again, at most every 2 s of real time.
+  const nextTry = new Map<string, number>();
   const connect = async (code: string) => {
     const sim = ctx.net.nodes.get(code);
-    if (!sim?.running || connecting.has(code)) return;
+    if (!sim?.running || connecting.has(code) || (nextTry.get(code) ?? 0) > performance.now()) return;
     connecting.add(code);
+    nextTry.set(code, performance.now() + 2000);
     try {
-      const account = 'sim-recorder';
-      await sim.self().createAccount({ id: account, name: '仿真记录', role: 'viewer', password: 'simulated-viewer' });
-      const token = await sim.anon().token({ account, password: 'simulated-viewer' });
-      if (!token.ok) return;
+      // A handshake token signed with the node's own key, as its parent's would be: no account, and no password
+      // hashing per node (with ~100 nodes, creating viewer accounts and logging in stalled the whole topology).
+      const token = await issueHandshakeToken({ keyid: code, audience: code, namespace: NAMESPACES.monitor }, { privateKey: sim.privateKey(), clock: ctx.clock });
       const info = await sim.anon().node();
       if (info.ok) views.set(code, { lifecycle: info.value.lifecycle, health: info.value.health });
-      const socket = io(`${sim.url}${NAMESPACES.monitor}`, { auth: { token: token.value.token }, transports: ['websocket'], reconnection: false, forceNew: true });
+      const socket = io(`${sim.url}${NAMESPACES.monitor}`, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+      socket.on('connect_error', () => {
+        socket.close();
+        connecting.delete(code);
+      });
       socket.on(SOCKET_EVENTS.event, (raw: unknown) => {
         const { protocol: _protocol, ...rest } = raw as Record<string, unknown>;
         const parsed = MonitorEvent.safeParse(rest);

@@ -73,7 +73,7 @@ export async function runScenario(scenario: ScenarioData, options: RunOptions = 
   const net = await startNetwork(plan, { clock, dir, autoReview: scenario.topology.review === 'auto', faker, logLevel: options.logLevel, processes, threads, reportEveryMs: scenario.topology.reportEvery });
   const ctx: RunContext = {
     scenario, net, clock, faker, checker: createChecker(), registered: [], resolveMs: [], faults: new Map(), faultTimes: new Map(), lastCheck: null, applicants: new Map(), attacks: [],
-    providers: [], jobs: [], dispatches: [], jobEvents: [], tenantClient: createTenants({ net, clock }),
+    providers: [], jobs: [], submitMs: [], dispatches: [], jobEvents: [], tenantClient: createTenants({ net, clock }),
   };
   const recording = options.record ? await attachRecording(ctx, { sink: options.record, seed }) : null;
   const steps: StepResult[] = [];
@@ -133,6 +133,7 @@ export async function runScenario(scenario: ScenarioData, options: RunOptions = 
   const resolve = [...ctx.resolveMs].sort((a, b) => a - b);
   const q = (xs: number[], p: number) => (xs.length ? xs[Math.min(xs.length - 1, Math.floor(p * xs.length))]! : -1);
   const failover = ctx.checker.durations().sort((a, b) => a - b);
+  const submits = [...ctx.submitMs].sort((a, b) => a - b);
   const report: RunReport = {
     scenario: scenario.name,
     seed,
@@ -154,6 +155,8 @@ export async function runScenario(scenario: ScenarioData, options: RunOptions = 
       acknowledged_duplicated: ctx.lastCheck?.duplicated ?? -1,
       jobs_lost: ctx.lastCheck?.jobsLost ?? -1,
       jobs_submitted: ctx.jobs.length,
+      job_submit_p50_ms: q(submits, 0.5),
+      job_submit_p99_ms: q(submits, 0.99),
       jobs_refused_at_submission: refusals.length,
       jobs_dispatched: new Set(ctx.dispatches.map((d) => d.job)).size,
       providers: ctx.providers.length,

@@ -43,7 +43,9 @@ async function submit(ctx: NodeContext, sleep: Sleep): Promise<string | null> {
       ctx.deps.logger.info({ id: r.value.id, status: r.value.status }, 'application submitted');
       return r.value.id;
     }
-    if (r.status !== 0 && r.status < 500 && r.status !== 429) {
+    // 401 is retried too: a parent too busy to read the request before its signature expired answers 401, and each
+    // retry is signed afresh (seen with ~90 nodes applying at once). A refusal by the rules is a 4xx other than these.
+    if (r.status !== 0 && r.status < 500 && r.status !== 429 && r.status !== 401 && r.status !== 408) {
       ctx.deps.logger.error({ status: r.status, reason: r.error.message, field: r.error.field }, 'the parent refused the application');
       await ctx.setLifecycle('rejected', r.error.message);
       return null;
