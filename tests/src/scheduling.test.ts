@@ -168,6 +168,8 @@ describe('jobs (互联调度)', () => {
     await eventually(async () => (await getJob(acme, low.id)).state === 'running');
     const high = await placed(acme, mlu(900));
     expect(high).toMatchObject({ state: 'dispatched', cluster: clusters['CPN.51']!.mlu });
+    // The cancel is emitted before the dispatch, but the test gateway records it in its own turn: wait for it.
+    await eventually(async () => gws['CPN.51']!.cancels.some((c) => c.job === low.id && c.reason === 'preempted'));
     expect(gws['CPN.51']!.cancels).toContainEqual({ job: low.id, reason: 'preempted' });
     const v = await eventually(async () => { const x = await getJob(acme, low.id); return x.state === 'queued' ? x : null; });
     expect(v.history.map((e) => e.state)).toContain('preempted');
