@@ -1,8 +1,7 @@
 import { Worker } from 'node:worker_threads';
-import { createClient } from '@cpnet/client';
 import { ed25519Profile, type PrivateKeyHandle } from '@cpnet/security';
 import type { SimClock, VirtualClock } from '../clock/virtual-clock.ts';
-import type { SimNode, SimNodeSpec } from './sim-node.ts';
+import { nodeClients, type SimNode, type SimNodeSpec } from './sim-node.ts';
 
 /** What a node thread is created with: the main virtual clock's parameters. */
 export interface ThreadSetup {
@@ -118,11 +117,7 @@ export function startNodeThreads(options: { count: number; clock: VirtualClock }
           if (!key_) throw new Error(`${spec.code} has not started yet`);
           return key_;
         },
-        self: () => {
-          if (!sim.running) throw new Error(`${spec.code} is not running`);
-          return createClient({ baseUrl: sim.url, signer: { keyid: spec.code, privateKey: sim.privateKey() }, clock });
-        },
-        anon: () => createClient({ baseUrl: sim.url, clock }),
+        ...nodeClients(() => sim, clock),
         async stop(o = {}) {
           if (!running) return;
           running = false;

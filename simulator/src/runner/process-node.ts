@@ -4,10 +4,9 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { createClient } from '@cpnet/client';
 import { cryptoRandomBytes, decryptPrivateKey, type PrivateKeyHandle } from '@cpnet/security';
 import type { SimClock } from '../clock/virtual-clock.ts';
-import { simTimings, type SimNode, type SimNodeSpec } from './sim-node.ts';
+import { nodeClients, simTimings, type SimNode, type SimNodeSpec } from './sim-node.ts';
 
 /** The cpnet command of this repository (run with the same Node as the simulator); CPNET_SIM_CLI overrides it. */
 export const CLI_PATH = process.env.CPNET_SIM_CLI ?? fileURLToPath(new URL('../../../apps/cli/bin/cpnet.js', import.meta.url));
@@ -147,11 +146,7 @@ export async function startProcessNode(spec: SimNodeSpec, clock: SimClock): Prom
       key ??= readKey();
       return key;
     },
-    self: () => {
-      if (!sim.running) throw new Error(`${spec.code} is not running`);
-      return createClient({ baseUrl: sim.url, signer: { keyid: spec.code, privateKey: sim.privateKey() }, clock });
-    },
-    anon: () => createClient({ baseUrl: sim.url, clock }),
+    ...nodeClients(() => sim, clock),
     async stop(options: { abrupt?: boolean } = {}) {
       const c = child;
       if (!c) return;

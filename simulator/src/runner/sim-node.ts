@@ -78,6 +78,18 @@ export interface SimNode {
   start(): Promise<void>;
 }
 
+/** A SimNode's clients, the same in every mode: signing as the node (refused while it is stopped) and unsigned. */
+export function nodeClients(node: () => Pick<SimNode, 'spec' | 'url' | 'running' | 'privateKey'>, clock: SimClock): Pick<SimNode, 'self' | 'anon'> {
+  return {
+    self: () => {
+      const sim = node();
+      if (!sim.running) throw new Error(`${sim.spec.code} is not running`);
+      return createClient({ baseUrl: sim.url, signer: { keyid: sim.spec.code, privateKey: sim.privateKey() }, clock });
+    },
+    anon: () => createClient({ baseUrl: node().url, clock }),
+  };
+}
+
 /** Starts a node in this process; time comes from `clock` (the virtual clock, possibly skewed). */
 export async function startSimNode(spec: SimNodeSpec, clock: SimClock): Promise<SimNode> {
   mkdirSync(spec.dataDir, { recursive: true });
@@ -110,11 +122,7 @@ export async function startSimNode(spec: SimNodeSpec, clock: SimClock): Promise<
       if (!key) throw new Error(`${spec.code} has not started yet`);
       return key;
     },
-    self: () => {
-      if (!node) throw new Error(`${spec.code} is not running`);
-      return createClient({ baseUrl: sim.url, signer: { keyid: spec.code, privateKey: sim.privateKey() }, clock });
-    },
-    anon: () => createClient({ baseUrl: sim.url, clock }),
+    ...nodeClients(() => sim, clock),
     async stop(options: { abrupt?: boolean } = {}) {
       const n = node;
       if (!n) return;
