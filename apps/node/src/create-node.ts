@@ -96,7 +96,7 @@ export async function createNode(input: NodeConfigInput, deps: NodeDeps): Promis
       return c;
     };
     const accounts = new Map((await prisma.account.findMany()).map((a) => [a.id, { role: a.role, status: a.status as 'active' }]));
-    const outbox: Outbox = createOutbox({ prisma, logger: deps.logger, clientFor, retry: config.retry, lingerMs: config.outboxLingerMs, onDelivered: (p, n) => metrics.delivered.inc({ path: p }, n) });
+    const outbox: Outbox = createOutbox({ sql, clock: deps.clock, logger: deps.logger, clientFor, retry: config.retry, lingerMs: config.outboxLingerMs, onDelivered: (p, n) => metrics.delivered.inc({ path: p }, n) });
     const context: NodeContext = {
       config, deps, prisma, sql, settings, identity, state, metrics, events, accounts, outbox, tls,
       audit: openAuditTrail(sql, { deps, identity, code: config.code }),

@@ -54,7 +54,7 @@ const OPS: Record<string, Record<string, Op>> = {
   [ROUTES.jobs]: { post: { summary: 'Submit a job (tenant): placed locally or escalated, answered once dispatched or queued; 422 over quota', body: 'SubmitJob', response: 'Job', signed: true } },
   [`${ROUTES.jobs}/{id}`]: { get: { summary: 'A job with its history (signed or token)', response: 'Job', signed: true }, delete: { summary: 'Cancel a job (idempotent)', response: 'Job', signed: true } },
   [ROUTES.metering]: { get: { summary: 'Metering (计量统计) lines and totals per tenant and provider, with children\'s totals', response: 'MeteringReport', signed: true } },
-  [SCHEDULING_ROUTES.placements]: { post: { summary: 'Node to node: place a job (escalation up, or the parent asking the owning child down)', body: 'PlacementRequest', response: 'PlacementAnswer', signed: true } },
+  [SCHEDULING_ROUTES.placements]: { post: { summary: 'Node to node: place a job, or a batch of jobs (escalation up, or the parent asking the owning child down)', body: 'PlacementBody', response: 'PlacementReply', signed: true } },
   [SCHEDULING_ROUTES.selections]: { post: { summary: 'Node to node: a relayed dry-run selection', body: 'SelectionRelay', response: 'SelectionAnswer', signed: true } },
   [SCHEDULING_ROUTES.jobUpdates]: { post: { summary: 'Node to node: job history relayed toward the origin', body: 'JobRelayBody', signed: true } },
   [SCHEDULING_ROUTES.cancels]: { post: { summary: 'Node to node: a cancellation relayed toward the owner', body: 'JobCancelRelay', signed: true } },

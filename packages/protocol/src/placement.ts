@@ -50,6 +50,22 @@ export const PlacementAnswer = z.discriminatedUnion('ok', [
   message({ ok: z.literal(false), refusals: z.array(Refusal), summary: z.string() }),
 ]);
 
+/**
+ * Several placements asked of one node in one request. A node sends one placement request at a time to each peer
+ * (two at most in flight); placements asked meanwhile wait and go together in the next one, so a busy link carries one
+ * request for many jobs while an idle one adds no delay. The receiver places them concurrently, each on its own.
+ */
+export const PlacementBatch = message({ placements: z.array(PlacementRequest).min(1).max(100) });
+
+/** The answers to a batch of placements, in the order asked. */
+export const PlacementBatchAnswer = message({ answers: z.array(PlacementAnswer) });
+
+/** The body of `POST /cpn/v1/scheduling/placements`: one placement (answered by a PlacementAnswer) or a batch. */
+export const PlacementBody = z.union([PlacementBatch, PlacementRequest]);
+
+/** The answer of `POST /cpn/v1/scheduling/placements`: a PlacementAnswer for one placement, answers for a batch. */
+export const PlacementReply = z.union([PlacementBatchAnswer, PlacementAnswer]);
+
 /** A dry-run selection asked of another node (escalation of `POST /cpn/v1/selections`). */
 export const SelectionRelay = message({
   template: TaskTemplate,

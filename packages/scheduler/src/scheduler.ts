@@ -63,6 +63,10 @@ export class Scheduler {
   private readonly ttl: number;
   private readonly costModel: CostModel | undefined;
   private readonly byId = new Map<string, Job>();
+  /** Ids of jobs placed as reservations (some may since be committed or released): expiry looks only at these. */
+  private readonly reservations = new Set<string>();
+  /** Jobs holding a slice on each row: a cluster's jobs without scanning them all. */
+  private readonly onRow = new Map<number, Set<Job>>();
   private readonly healthSince: Map<number, number> = new Map();
   private seq = 0;
 
@@ -103,10 +107,12 @@ export class Scheduler {
     const home = at.preferredClusterId === undefined ? row : this.index.rowOf(at.preferredClusterId);
     const s = sliceAt(this.index, resolveNeed(this.index, task), { row, replicas: at.replicas ?? task.replicas });
     take(this.index, s);
-    this.byId.set(task.id, {
-      id: task.id, task, status: 'running', slices: [s], unplaced: 0, preferredRow: home < 0 ? row : home,
+    const job: Job = {
+      id: task.id, task, status: 'running', slices: [], unplaced: 0, preferredRow: home < 0 ? row : home,
       placedAt: at.placedAt ?? this.clock.now(), lastMovedAt: at.lastMovedAt ?? -Infinity, seq: this.seq++, expiresAt: Infinity, costYuan: at.costYuan ?? 0,
-    });
+    };
+    this.setSlices(job, [s]);
+    this.byId.set(task.id, job);
     return true;
   }
 
@@ -116,6 +122,7 @@ export class Scheduler {
     const j = this.byId.get(jobId);
     if (!j || j.status !== 'reserved') return false;
     j.status = 'running';
+    this.reservations.delete(jobId);
     return true;
   }
 
@@ -125,6 +132,7 @@ export class Scheduler {
     if (!j) return false;
     this.unplace(j);
     this.byId.delete(jobId);
+    this.reservations.delete(jobId);
     return true;
   }
 
@@ -147,6 +155,12 @@ export class Scheduler {
   /** A job by id. */
   job(id: string): Job | undefined {
     return this.byId.get(id);
+  }
+
+  /** Jobs holding capacity on a cluster (running or reserved). */
+  jobsOn(clusterId: string): Job[] {
+    const row = this.index.rowOf(clusterId);
+    return row < 0 ? [] : this.jobsOnRow(row);
   }
 
   /** All jobs the scheduler holds. */
@@ -201,7 +215,7 @@ export class Scheduler {
       give(this.index, cur);
       const next = sliceAt(this.index, resolveNeed(this.index, j.task), { row: home, replicas: cur.replicas });
       take(this.index, next);
-      j.slices = [next];
+      this.setSlices(j, [next]);
       j.costYuan = c.costYuan;
       j.lastMovedAt = now;
       moves.push({ jobId: j.id, from: cur.clusterId, to: next.clusterId });
@@ -213,11 +227,13 @@ export class Scheduler {
     if (this.byId.has(task.id)) return { ok: false, jobId: task.id, reason: `job ${task.id} already exists`, queued: false };
     const job: Job = { id: task.id, task, status: 'queued', slices: [], unplaced: 0, preferredRow: -1, placedAt: 0, lastMovedAt: -Infinity, seq: this.seq++, expiresAt: Infinity, costYuan: 0 };
     if (options.exclude && options.exclude.length > 0) job.excluded = new Set(options.exclude);
-    const breach = quotaBreach(task, this.usage(task.tenant), this.quotas[task.tenant]);
+    const quota = this.quotas[task.tenant];
+    // Usage sums every job held, so it is computed only for a tenant with a quota.
+    const breach = quota ? quotaBreach(task, this.usage(task.tenant), quota) : null;
     if (breach) return { ok: false, jobId: task.id, reason: breach, queued: false };
     this.byId.set(task.id, job);
     const r = this.placeJob(job, { preempt: true });
-    if (r.ok && status === 'reserved') { job.status = 'reserved'; job.expiresAt = this.clock.now() + this.ttl; }
+    if (r.ok && status === 'reserved') { job.status = 'reserved'; job.expiresAt = this.clock.now() + this.ttl; this.reservations.add(job.id); }
     return r;
   }
 
@@ -271,20 +287,31 @@ export class Scheduler {
   private settle(job: Job, p: { slices: Slice[]; unplaced: number; cost: number; preempted: string[] }): PlaceOutcome {
     const now = this.clock.now();
     const first = job.preferredRow < 0;
-    job.slices = p.slices; job.unplaced = p.unplaced; job.costYuan = p.cost; job.status = 'running';
+    this.setSlices(job, p.slices); job.unplaced = p.unplaced; job.costYuan = p.cost; job.status = 'running';
     if (first) { job.preferredRow = p.slices[0]!.row; job.placedAt = now; } else job.lastMovedAt = now;
     return { ok: true, jobId: job.id, slices: p.slices, unplaced: p.unplaced, preempted: p.preempted, costYuan: p.cost };
   }
 
   private unplace(j: Job): void {
     for (const s of j.slices) give(this.index, s);
-    j.slices = [];
+    this.setSlices(j, []);
     j.status = 'queued';
+  }
+
+  /** Sets a job's slices, keeping the per-row index in step. */
+  private setSlices(j: Job, slices: Slice[]): void {
+    for (const s of j.slices) this.onRow.get(s.row)?.delete(j);
+    j.slices = slices;
+    for (const s of slices) {
+      let set = this.onRow.get(s.row);
+      if (!set) { set = new Set(); this.onRow.set(s.row, set); }
+      set.add(j);
+    }
   }
 
   private restore(j: Job, prev: Slice[]): void {
     // Victims of an abandoned plan go back exactly where they were: their slices were only just released.
-    j.slices = prev.filter((s) => fits(this.index, s));
+    this.setSlices(j, prev.filter((s) => fits(this.index, s)));
     for (const s of j.slices) take(this.index, s);
     j.status = j.slices.length > 0 ? 'running' : 'queued';
   }
@@ -297,11 +324,16 @@ export class Scheduler {
   }
 
   private jobsOnRow(row: number): Job[] {
-    return this.jobs().filter((j) => j.status !== 'queued' && j.slices.some((s) => s.row === row));
+    return [...(this.onRow.get(row) ?? [])].filter((j) => j.status !== 'queued');
   }
 
   private expire(): void {
+    if (this.reservations.size === 0) return;
     const now = this.clock.now();
-    for (const j of this.jobs()) if (j.status === 'reserved' && j.expiresAt <= now) this.release(j.id);
+    for (const id of [...this.reservations]) {
+      const j = this.byId.get(id);
+      if (!j || j.status !== 'reserved') this.reservations.delete(id);
+      else if (j.expiresAt <= now) this.release(id);
+    }
   }
 }

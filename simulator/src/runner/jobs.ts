@@ -62,23 +62,38 @@ export async function submitOne(ctx: RunContext, o: { stream: Stream; index: num
 /** Runs a stream's arrivals in the background on the virtual clock; resolves when every job was submitted. */
 export function runStream(ctx: RunContext, o: { stream: Stream; stopped: () => boolean; onRefusal: (detail: string) => void }): Promise<void> {
   const { stream } = o;
-  const gaps: number[] = [];
+  // Arrival times are drawn up front (the seed fixes them), as offsets from the stream's start.
+  const offsets: number[] = [];
+  let t = 0;
   for (let i = 0; i < stream.count; i++) {
-    gaps.push(stream.arrival.kind === 'burst' ? 0 : stream.arrival.kind === 'uniform' ? stream.arrival.every : -Math.log(1 - ctx.faker.number.float({ min: 0, max: 0.999999 })) * (60_000 / stream.arrival.perMinute));
+    t += stream.arrival.kind === 'burst' ? 0 : stream.arrival.kind === 'uniform' ? stream.arrival.every : -Math.log(1 - ctx.faker.number.float({ min: 0, max: 0.999999 })) * (60_000 / stream.arrival.perMinute);
+    offsets.push(t);
   }
   return (async () => {
     const wait = stream.start - now(ctx);
     if (wait > 0) await ctx.clock.sleep(wait);
-    const inFlight: Promise<void>[] = [];
-    for (let i = 0; i < stream.count && !o.stopped(); i++) {
-      if (gaps[i]! > 0) await ctx.clock.sleep(gaps[i]!);
-      inFlight.push(submitOne(ctx, { stream, index: i }).then((r) => {
-        if (!r.ok) o.onRefusal(r.detail);
-      }, (e: Error) => o.onRefusal(e.message)));
-      if (inFlight.length >= 16) await Promise.all(inFlight.splice(0));
-    }
-    await Promise.all(inFlight);
+    const start = Math.max(stream.start, now(ctx));
+    await submitOnSchedule(ctx, { count: stream.count, dueAt: (i) => start + offsets[i]!, submit: (i) => submitOne(ctx, { stream, index: i }), stopped: o.stopped, onRefusal: o.onRefusal });
   })();
+}
+
+/** Submissions awaited at once at most: beyond this many unanswered, arrivals wait (a node that stopped answering). */
+const WINDOW = 256;
+
+/**
+ * Submits at each arrival time (virtual), open loop: a slow answer does not delay the next arrival, so the offered
+ * rate is the scenario's whatever the latency (a closed loop would hide overload by slowing down with it).
+ */
+async function submitOnSchedule(ctx: RunContext, o: { count: number; dueAt: (i: number) => number; submit: (i: number) => Promise<{ ok: boolean; detail: string }>; stopped: () => boolean; onRefusal: (detail: string) => void }): Promise<void> {
+  const pending = new Set<Promise<void>>();
+  for (let i = 0; i < o.count && !o.stopped(); i++) {
+    const wait = o.dueAt(i) - now(ctx);
+    if (wait > 0) await ctx.clock.sleep(wait);
+    while (pending.size >= WINDOW) await Promise.race(pending);
+    const p: Promise<void> = o.submit(i).then((r) => { if (!r.ok) o.onRefusal(r.detail); }, (e: Error) => o.onRefusal(e.message)).finally(() => pending.delete(p));
+    pending.add(p);
+  }
+  await Promise.all(pending);
 }
 
 /** Reads every submitted job's view from the node it was submitted to: null when the node says it has no such job. */
@@ -108,23 +123,19 @@ export function runTrace(ctx: RunContext, o: { jobs: readonly TraceJob[]; submit
   return (async () => {
     if (o.startAt > now(ctx)) await ctx.clock.sleep(o.startAt - now(ctx));
     const start = now(ctx);
-    const inFlight: Promise<void>[] = [];
-    for (const [i, j] of o.jobs.entries()) {
-      if (o.stopped()) break;
-      const due = start + (j.arrivalS * 1000) / o.speedup - now(ctx);
-      if (due > 0) await ctx.clock.sleep(due);
-      const stream: Stream = {
-        name: 'trace', submitTo: o.submitTo, tenant: 'trace-tenant', count: 1, start: 0, arrival: { kind: 'burst' },
-        template: {
-          name: j.name, demand: { cpuCores: j.cpuCores, memoryGib: j.memoryGib, storageGib: 0, bandwidthGbps: 0, ...(j.gpus > 0 ? { accelerators: { count: j.gpus } } : {}) },
-          replicas: 1, placement: 'single', durationHours: j.durationS / 3600 / o.speedup, constraints: {}, objective: 'balanced', latencyTolerant: j.latencyTolerant, priority: 100,
-        },
-      };
-      inFlight.push(submitOne(ctx, { stream, index: i }).then((r) => {
-        if (!r.ok) o.onRefusal(r.detail);
-      }, (e: Error) => o.onRefusal(e.message)));
-      if (inFlight.length >= 16) await Promise.all(inFlight.splice(0));
-    }
-    await Promise.all(inFlight);
+    await submitOnSchedule(ctx, {
+      count: o.jobs.length, dueAt: (i) => start + (o.jobs[i]!.arrivalS * 1000) / o.speedup, stopped: o.stopped, onRefusal: o.onRefusal,
+      submit: (i) => {
+        const j = o.jobs[i]!;
+        const stream: Stream = {
+          name: 'trace', submitTo: o.submitTo, tenant: 'trace-tenant', count: 1, start: 0, arrival: { kind: 'burst' },
+          template: {
+            name: j.name, demand: { cpuCores: j.cpuCores, memoryGib: j.memoryGib, storageGib: 0, bandwidthGbps: 0, ...(j.gpus > 0 ? { accelerators: { count: j.gpus } } : {}) },
+            replicas: 1, placement: 'single', durationHours: j.durationS / 3600 / o.speedup, constraints: {}, objective: 'balanced', latencyTolerant: j.latencyTolerant, priority: 100,
+          },
+        };
+        return submitOne(ctx, { stream, index: i });
+      },
+    });
   })();
 }

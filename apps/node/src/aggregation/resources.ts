@@ -39,7 +39,7 @@ export async function createResourceServices(ctx: NodeContext): Promise<Resource
   const shipper = createEventShipper(ctx);
   aggregation.providerActive = (id) => (providerKeys.get(id)?.lifecycle ?? 'active') === 'active';
   const timers: (() => void)[] = [];
-  ctx.metrics.probes.outboxDepth = () => ctx.prisma.outbox.count();
+  ctx.metrics.probes.outboxDepth = () => Promise.resolve(ctx.outbox.depth());
   ctx.metrics.probes.clusterHealth = () => clusterHealthCounts(aggregation);
   const every = (ms: number, fn: () => Promise<unknown>) => {
     timers.push((ctx.deps.every ?? realEvery)(ms, () => { fn().catch((e: unknown) => ctx.deps.logger.warn({ err: e }, 'background task failed')); }));

@@ -1,6 +1,6 @@
 import type { NodeClient } from '@cpnet/client';
 import type { Logger } from 'pino';
-import type { PrismaClient } from '../generated/prisma/client.ts';
+import { sqlTime, type SqlStore } from '../store/sql.ts';
 
 /** One delivery: a signed POST of `body` to `path` at `endpoint`. Record copies to the same place are merged. */
 export interface Delivery {
@@ -11,7 +11,10 @@ export interface Delivery {
 
 /** A durable outbox: deliveries survive a restart and are retried with backoff until the receiver accepts them. */
 export interface Outbox {
-  enqueue(delivery: Delivery, tx?: Pick<PrismaClient, 'outbox'>): Promise<void>;
+  /** Queues a delivery; resolves once it is durable (it joins the node's group commit). */
+  enqueue(delivery: Delivery): Promise<void>;
+  /** Deliveries waiting. */
+  depth(): number;
   /** Starts draining (idempotent); called again after each enqueue. */
   kick(): void;
   /** Resolves when nothing is pending (or after `timeoutMs`). */
@@ -20,7 +23,9 @@ export interface Outbox {
 }
 
 interface Deps {
-  prisma: PrismaClient;
+  /** The node's synchronous connection (the `Outbox` table of the Prisma schema): a queue write costs microseconds. */
+  sql: SqlStore;
+  clock: { now(): number };
   logger: Logger;
   clientFor(endpoint: string): NodeClient;
   retry: { initialMs: number; maxMs: number };
@@ -64,7 +69,7 @@ export function createOutbox(deps: Deps): Outbox {
   let again = false;
 
   async function drainOnce(): Promise<'empty' | 'progress' | 'failed'> {
-    const rows = await deps.prisma.outbox.findMany({ orderBy: { id: 'asc' }, take: 200 });
+    const rows = deps.sql.stmt('SELECT "id", "payload" FROM "Outbox" ORDER BY "id" LIMIT 200').all() as { id: number; payload: string }[];
     if (rows.length === 0) return 'empty';
     const first = rows[0]!;
     const d = JSON.parse(first.payload) as Delivery;
@@ -90,11 +95,11 @@ export function createOutbox(deps: Deps): Outbox {
     const r = await deps.clientFor(d.endpoint).request({ method: 'POST', path: d.path, body });
     if (r.ok || (r.status >= 400 && r.status < 500 && r.status !== 401 && r.status !== 429)) {
       if (!r.ok) deps.logger.warn({ endpoint: d.endpoint, path: d.path, status: r.status, error: r.error }, 'delivery refused; dropped');
-      await deps.prisma.outbox.deleteMany({ where: { id: { in: ids } } });
+      await deps.sql.write(() => { for (const id of ids) deps.sql.stmt('DELETE FROM "Outbox" WHERE "id" = ?').run(id); });
       deps.onDelivered?.(d.path, ids.length);
       return 'progress';
     }
-    await deps.prisma.outbox.updateMany({ where: { id: { in: ids } }, data: { attempts: { increment: 1 } } });
+    await deps.sql.write(() => { for (const id of ids) deps.sql.stmt('UPDATE "Outbox" SET "attempts" = "attempts" + 1 WHERE "id" = ?').run(id); });
     deps.logger.warn({ endpoint: d.endpoint, path: d.path, status: r.status, retryInMs: delay, reason: r.error.message }, 'delivery failed; retrying with backoff');
     return 'failed';
   }
@@ -137,9 +142,11 @@ export function createOutbox(deps: Deps): Outbox {
   }
 
   return {
-    async enqueue(delivery, tx) {
-      await (tx ?? deps.prisma).outbox.create({ data: { kind: delivery.path, payload: JSON.stringify(delivery) } });
+    async enqueue(delivery) {
+      const payload = JSON.stringify(delivery);
+      await deps.sql.write(() => { deps.sql.stmt('INSERT INTO "Outbox" ("kind", "payload", "nextAt") VALUES (?, ?, ?)').run(delivery.path, payload, sqlTime(deps.clock.now())); });
     },
+    depth: () => (deps.sql.stmt('SELECT COUNT(*) AS n FROM "Outbox"').get() as { n: number }).n,
     kick() {
       // A pending timer (the linger of an earlier kick, or a backoff after a failure) already covers this delivery:
       // the queue drains in order, so nothing new could go before the delivery that is backing off.

@@ -102,8 +102,7 @@ export class ClusterView {
     const base = toCluster(f, s.report).available;
     const cards = new Map(base.accelerators.map((a) => [a.model, a.count]));
     let cpu = base.cpuCores, mem = base.memoryGib, sto = base.storageGib, bw = base.bandwidthGbps;
-    for (const j of this.scheduler.jobs()) {
-      if (j.status === 'queued') continue;
+    for (const j of this.scheduler.jobsOn(id)) {
       // A report taken after the job was placed already counts it.
       if (s.report && Math.max(j.placedAt, j.lastMovedAt) < s.reportAt) continue;
       for (const sl of j.slices) {

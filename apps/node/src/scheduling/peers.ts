@@ -1,6 +1,16 @@
-import { PlacementAnswer, SCHEDULING_ROUTES, SelectionAnswer, validate } from '@cpnet/protocol';
+import { PlacementAnswer, PlacementBatchAnswer, SCHEDULING_ROUTES, SelectionAnswer, validate } from '@cpnet/protocol';
 import type { NodeContext } from '../context.ts';
-import type { PeerPort } from './ports.ts';
+import type { PeerPort, PlacementAsk, PlacementResult } from './ports.ts';
+
+/** Placement requests in flight to one peer at most; placements asked meanwhile wait and go in the next, as a batch. */
+const IN_FLIGHT = 2;
+/** Placements in one request at most (PlacementBatch allows 100): a batch answers when its slowest placement does. */
+const BATCH = 50;
+
+interface Waiting { body: PlacementAsk; resolve: (r: PlacementResult) => void }
+interface Lane { queue: Waiting[]; inFlight: number; single: boolean }
+
+const refusal = (to: string, reason: string, summary: string): PlacementResult => ({ ok: false, refusals: [{ node: to, reason }], summary });
 
 /** The peer port of a node: signed HTTP to its parent and children; relays and metering through the durable outbox. */
 export function nodePeers(ctx: NodeContext): PeerPort {
@@ -29,12 +39,54 @@ export function nodePeers(ctx: NodeContext): PeerPort {
     await ctx.outbox.enqueue({ endpoint: url, path, body });
     ctx.outbox.kick();
   };
+  const placeOne = async (to: string, body: PlacementAsk): Promise<PlacementResult> => {
+    const r = await post(to, SCHEDULING_ROUTES.placements, body);
+    if (!r.ok) return refusal(to, `unreachable: ${r.error}`, `${to} could not be asked: ${r.error}`);
+    const v = validate(PlacementAnswer, r.value);
+    return v.ok ? v.value : refusal(to, 'malformed answer', `${to} answered something else`);
+  };
+  // Placements wait in a lane per peer while IN_FLIGHT requests are out: an idle link sends each at once, a busy one
+  // sends what gathered as one batch. A peer that refuses batches (a node built before them answers 400) is asked one
+  // placement per request from then on.
+  const lanes = new Map<string, Lane>();
+  const sendBatch = async (to: string, lane: Lane, batch: Waiting[]): Promise<void> => {
+    if (batch.length === 1 || lane.single) {
+      await Promise.all(batch.map(async (w) => w.resolve(await placeOne(to, w.body))));
+      return;
+    }
+    const url = await endpointOf(to);
+    if (!url) { for (const w of batch) w.resolve(refusal(to, `unreachable: no endpoint known for ${to}`, `${to} could not be asked`)); return; }
+    const r = await ctx.clientFor(url).request({ method: 'POST', path: SCHEDULING_ROUTES.placements, body: { placements: batch.map((w) => w.body) } });
+    if (!r.ok && r.status === 400) {
+      ctx.deps.logger.info({ to, error: r.error.message }, 'peer refuses placement batches; asking one placement per request');
+      lane.single = true;
+      await sendBatch(to, lane, batch);
+      return;
+    }
+    if (!r.ok) { for (const w of batch) w.resolve(refusal(to, `unreachable: ${r.status}: ${r.error.message}`, `${to} could not be asked: ${r.error.message}`)); return; }
+    const v = validate(PlacementBatchAnswer, r.value);
+    batch.forEach((w, i) => {
+      const a = v.ok ? v.value.answers[i] : undefined;
+      w.resolve(a && v.ok && v.value.answers.length === batch.length ? a : refusal(to, 'malformed answer', `${to} answered something else`));
+    });
+  };
+  const pump = (to: string, lane: Lane): void => {
+    while (lane.inFlight < IN_FLIGHT && lane.queue.length > 0) {
+      const batch = lane.queue.splice(0, BATCH);
+      lane.inFlight++;
+      void sendBatch(to, lane, batch)
+        .catch((e: unknown) => { for (const w of batch) w.resolve(refusal(to, `unreachable: ${String(e)}`, `${to} could not be asked`)); })
+        .finally(() => { lane.inFlight--; pump(to, lane); });
+    }
+  };
   return {
-    async place(to, body) {
-      const r = await post(to, SCHEDULING_ROUTES.placements, body);
-      if (!r.ok) return { ok: false, refusals: [{ node: to, reason: `unreachable: ${r.error}` }], summary: `${to} could not be asked: ${r.error}` };
-      const v = validate(PlacementAnswer, r.value);
-      return v.ok ? v.value : { ok: false, refusals: [{ node: to, reason: 'malformed answer' }], summary: `${to} answered something else` };
+    place(to, body) {
+      return new Promise<PlacementResult>((resolve) => {
+        let lane = lanes.get(to);
+        if (!lane) { lane = { queue: [], inFlight: 0, single: false }; lanes.set(to, lane); }
+        lane.queue.push({ body, resolve });
+        pump(to, lane);
+      });
     },
     async select(to, body) {
       const r = await post(to, SCHEDULING_ROUTES.selections, body);

@@ -101,8 +101,9 @@ export class SchedulingService {
 
   /** `POST /cpn/v1/jobs`: quota checked here, then placed locally or escalated; answers once dispatched or queued. */
   async submit(template: WireTemplate, tenant: string): Promise<JobRecord> {
-    const task = toTask(template, { id: 'quota', tenant });
-    const breach = quotaBreach(task, this.tenantUsage(tenant), this.options.quotas[tenant]);
+    const quota = this.options.quotas[tenant];
+    // Usage is summed over the jobs held here, so only for a tenant that has a quota.
+    const breach = quota ? quotaBreach(toTask(template, { id: 'quota', tenant }), this.tenantUsage(tenant), quota) : null;
     if (breach) throw new QuotaExceeded(breach);
     const id = await this.d.newJobId();
     const job = newJob({ id, tenant, origin: this.me, template, at: this.now(), node: this.me });
