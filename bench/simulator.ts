@@ -46,10 +46,16 @@ export async function run(): Promise<Record<string, number>> {
   const t0 = performance.now();
   // A status line every 30 s of wall time: a long run shows it is alive, and where the time goes.
   let net: Network | null = null;
+  let lastActive: number[] = [];
+  let lastAt = performance.now();
   const status = setInterval(() => {
     void (async () => {
       const threads = (await net?.threads?.usage().catch(() => [])) ?? [];
-      const busy = threads.map((u) => `${u.nodes} nodes ${Math.round(u.heapUsed / 2 ** 20)} MiB heap`).join(', ');
+      const at = performance.now();
+      // Each thread's event loop: share of the last 30 s it was busy (near 100 %: that thread is the bottleneck).
+      const busy = threads.map((u, i) => `${u.nodes} nodes ${Math.round(u.heapUsed / 2 ** 20)} MiB heap ${Math.round(((u.activeMs - (lastActive[i] ?? 0)) / (at - lastAt)) * 100)} % busy`).join(', ');
+      lastActive = threads.map((u) => u.activeMs);
+      lastAt = at;
       console.log(`  … ${((performance.now() - t0) / 1000).toFixed(0)} s wall, rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB, ${events} events${busy ? `; threads: ${busy}` : ''}`);
     })();
   }, 30_000);

@@ -6,7 +6,7 @@ import { startSimGateway, type SimCluster, type SimGateway } from './sim-gateway
 
 // Scheduling across the hierarchy (issue 7): real nodes on loopback, providers' gateways over the real /gateway socket.
 
-type Job = { id: string; state: string; cluster: string | null; owner?: string | null; attempt?: number; history: { state: string; node: string; cluster?: string; detail?: string }[] };
+type Job = { id: string; tenant?: string; state: string; cluster: string | null; owner?: string | null; attempt?: number; history: { state: string; node: string; cluster?: string; detail?: string }[] };
 
 const SCHED = { tickMs: 100, summaryMs: 100, childDownAfterMs: 1500, retryMs: 400, ackTimeoutMs: 2000, meteringMs: 200, failback: { minHealthyMs: 800, minMoveIntervalMs: 0, minImprovement: 0.05 } };
 const AGG = { degradedAfterMs: 600, downAfterMs: 1200, sweepMs: 50, summaryMs: 100, summaryMaxIntervalMs: 1000, eventShipMs: 100 };
@@ -150,6 +150,31 @@ describe('jobs (互联调度)', () => {
     expect(j.cluster).toBe(clusters['CPN.33']!.hz);
     const subtrees = j.history.filter((e) => e.state === 'scheduled' && e.node === 'CPN').map((e) => e.detail?.split(' ')[1]);
     expect(subtrees).toEqual(['CPN.44', 'CPN.33']);
+  });
+
+  it('lists a tenant\'s jobs submitted here, a page at a time, and only its own', async () => {
+    const list = async (c: NodeClient, query: string) => c.request<{ items: Job[]; next: string | null }>({ method: 'GET', path: `/cpn/v1/jobs?${query}` });
+    const all: Job[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const r = await list(acme, `limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      if (!r.ok) throw new Error(`${r.status} ${r.error.message}`);
+      all.push(...r.value.items);
+      cursor = r.value.next;
+      pages++;
+    } while (cursor && pages < 100);
+    expect(all.map((j) => j.id)).toEqual(expect.arrayContaining([local.id, far.id]));
+    expect(pages).toBe(all.length);
+    expect(all.every((j) => j.tenant === 'acme')).toBe(true);
+    expect([...all.map((j) => j.id)].sort()).toEqual(all.map((j) => j.id));
+    expect(all.find((j) => j.id === far.id)).toMatchObject({ owner: 'CPN.44', cluster: clusters['CPN.44']!.gz });
+    const other = await list(acme, 'tenant=quota-t');
+    expect(!other.ok && other.status).toBe(403);
+    const bad = await list(acme, 'limit=5000');
+    expect(!bad.ok && bad.status).toBe(400);
+    const mine = await list(quotaTenant, 'limit=1000');
+    expect(mine.ok && mine.value.items.some((j) => j.id === local.id)).toBe(false);
   });
 
   it('refuses a submission over the tenant\'s quota at the placing node', async () => {

@@ -51,7 +51,10 @@ const OPS: Record<string, Record<string, Op>> = {
   [ROUTES.market]: { get: { summary: 'The market view over this node\'s subtree (the national node: all), filterable', response: 'MarketView' } },
   '/cpn/v1/audit/head': { get: { summary: 'The signed tree head of the audit log' } },
   [ROUTES.selections]: { post: { summary: 'Compute selection (算力选择), dry run: ranked candidates and every exclusion, across the hierarchy when needed', body: 'SelectionRequest', response: 'SelectionAnswer', signed: true } },
-  [ROUTES.jobs]: { post: { summary: 'Submit a job (tenant): placed locally or escalated, answered once dispatched or queued; 422 over quota', body: 'SubmitJob', response: 'Job', signed: true } },
+  [ROUTES.jobs]: {
+    get: { summary: 'List the jobs submitted here, in identifier order (paged: tenant, cursor, limit; a tenant sees its own)', response: 'JobPage' },
+    post: { summary: 'Submit a job (tenant): placed locally or escalated, answered once dispatched or queued; 422 over quota', body: 'SubmitJob', response: 'Job', signed: true },
+  },
   [`${ROUTES.jobs}/{id}`]: { get: { summary: 'A job with its history (signed or token)', response: 'Job', signed: true }, delete: { summary: 'Cancel a job (idempotent)', response: 'Job', signed: true } },
   [ROUTES.metering]: { get: { summary: 'Metering (计量统计) lines and totals per tenant and provider, with children\'s totals', response: 'MeteringReport', signed: true } },
   [SCHEDULING_ROUTES.placements]: { post: { summary: 'Node to node: place a job, or a batch of jobs (escalation up, or the parent asking the owning child down)', body: 'PlacementBody', response: 'PlacementReply', signed: true } },

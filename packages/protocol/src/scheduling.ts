@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Identifier, message, NonNegative, Prefix, ProvinceCode, Share, Time } from './primitives.ts';
+import { Identifier, message, NonNegative, PageQuery, Prefix, ProvinceCode, Share, Time } from './primitives.ts';
 
 /** What one replica needs. */
 export const Demand = message({
@@ -90,6 +90,15 @@ export const Job = message({
   owner: Prefix.nullable().optional().describe('the node whose cluster runs the job'),
   attempt: z.number().int().min(1).optional(),
 });
+
+/**
+ * `GET /cpn/v1/jobs`: the jobs submitted at this node, in identifier order, a page at a time (`next` is the cursor of
+ * the next page, null on the last). A tenant sees only its own; an operator may name a tenant or see all.
+ */
+export const JobListQuery = PageQuery.extend({ tenant: z.string().max(100).optional() });
+
+/** A page of `GET /cpn/v1/jobs`. */
+export const JobPage = message({ items: z.array(Job), next: z.string().nullable() });
 
 /** `GET /cpn/v1/metering`. */
 export const MeteringQuery = z.strictObject({ tenant: z.string().max(100).optional(), provider: z.string().max(64).optional(), from: Time.optional(), to: Time.optional() });

@@ -96,18 +96,42 @@ async function submitOnSchedule(ctx: RunContext, o: { count: number; dueAt: (i: 
   await Promise.all(pending);
 }
 
-/** Reads every submitted job's view from the node it was submitted to: null when the node says it has no such job. */
+/**
+ * Reads every submitted job's view from the node it was submitted to, as its tenant would: the node's job list, a page
+ * of 1,000 at a time (one request per page, not per job). A job the list does not hold maps to null (the node says it
+ * has no such job); the jobs of a list that could not be read are `unreadable` (no evidence either way).
+ */
 export async function readJobs(ctx: RunContext): Promise<Map<string, JobView | null> & { unreadable: string[] }> {
   const out = Object.assign(new Map<string, JobView | null>(), { unreadable: [] as string[] });
+  const groups = new Map<string, { node: string; tenant: string; ids: string[] }>();
   for (const j of ctx.jobs) {
-    const client = await ctx.tenantClient(j.node, j.tenant).catch(() => null);
-    const r = client ? await client.request<JobView>({ method: 'GET', path: `/cpn/v1/jobs/${encodeURIComponent(j.id)}` }) : null;
-    if (r?.ok) out.set(j.id, r.value);
-    else if (r?.status === 404) out.set(j.id, null);
-    // Could not ask (node down, token refused, timeout): not evidence of a loss, and reported as such.
-    else out.unreadable.push(j.id);
+    const key = `${j.node}|${j.tenant}`;
+    const g = groups.get(key) ?? { node: j.node, tenant: j.tenant, ids: [] };
+    g.ids.push(j.id);
+    groups.set(key, g);
+  }
+  for (const g of groups.values()) {
+    const seen = await listJobs(ctx, g.node, g.tenant);
+    if (!seen) { out.unreadable.push(...g.ids); continue; }
+    for (const id of g.ids) out.set(id, seen.get(id) ?? null);
   }
   return out;
+}
+
+/** A tenant's jobs at a node, all pages; null when a page could not be read (node down, token refused, timeout). */
+async function listJobs(ctx: RunContext, node: string, tenant: string): Promise<Map<string, JobView> | null> {
+  const client = await ctx.tenantClient(node, tenant).catch(() => null);
+  if (!client) return null;
+  const seen = new Map<string, JobView>();
+  let cursor: string | null = null;
+  do {
+    const query: string = new URLSearchParams(cursor ? { limit: '1000', cursor } : { limit: '1000' }).toString();
+    const r = await client.request<{ items: JobView[]; next: string | null }>({ method: 'GET', path: `/cpn/v1/jobs?${query}` });
+    if (!r.ok) return null;
+    for (const v of r.value.items) seen.set(v.id, v);
+    cursor = r.value.next;
+  } while (cursor);
+  return seen;
 }
 
 /** Final states in a job's history (exactly one is expected once it ended). */

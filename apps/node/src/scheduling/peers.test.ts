@@ -46,7 +46,7 @@ function portTo(url: string) {
   return nodePeers(ctx);
 }
 
-const id = (kind: string, n: number) => {
+const id = (kind: 'CL' | 'JB', n: number) => {
   const r = formatIdentifier({ prefix: 'CPN.51', kind, serial: `01JQ4ZK8M${String(n).padStart(4, '0')}` });
   if (!r.ok) throw new Error(r.error.message);
   return r.value;

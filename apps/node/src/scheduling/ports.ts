@@ -53,6 +53,8 @@ export interface JobStore {
   /** Every job not in a final state (loaded at start). */
   active(): Promise<JobRecord[]>;
   get(id: string): Promise<JobRecord | null>;
+  /** Jobs submitted at `origin` (of one tenant, when named) with an id after `after`, in id order, at most `limit`. */
+  list(q: { origin: string; tenant?: string; after?: string; limit: number }): Promise<JobRecord[]>;
   save(job: JobRecord): Promise<void>;
   addMetering(line: MeteringLineT): Promise<void>;
   metering(q: MeteringQueryT): Promise<MeteringLineT[]>;

@@ -1,6 +1,6 @@
 import { Router, type Request } from 'express';
 import { parseIdentifier } from '@cpnet/identifier';
-import { JobCancelRelay, JobRelayBody, MeteringQuery, MeteringSummary, PlacementBody, ROUTES, SCHEDULING_ROUTES, SchedulingSummary, SelectionRelay, SelectionRequest, SubmitJob } from '@cpnet/protocol';
+import { JobCancelRelay, JobListQuery, JobRelayBody, MeteringQuery, MeteringSummary, PlacementBody, ROUTES, SCHEDULING_ROUTES, SchedulingSummary, SelectionRelay, SelectionRequest, SubmitJob } from '@cpnet/protocol';
 import type { NodeContext } from '../context.ts';
 import { authenticate, hasCredentials, type Caller } from '../http/authenticate.ts';
 import { parseWith } from '../http/body.ts';
@@ -69,6 +69,21 @@ export function schedulingRoutes(ctx: NodeContext, deps: { service: SchedulingSe
       throw e;
     }
   }));
+
+  router.get(ROUTES.jobs, async (req, res) => {
+    const q = parseWith(JobListQuery, req.query);
+    const caller = await reader(ctx, req);
+    if (caller.principal.kind === 'person' && caller.principal.role === 'tenant') {
+      if (q.tenant !== undefined && q.tenant !== caller.principal.id) fail('FORBIDDEN', `a tenant lists only its own jobs (${caller.principal.id})`, 'tenant');
+      q.tenant = caller.principal.id;
+    } else {
+      await authorize(ctx, { request: { principal: caller.principal, action: 'read', resource: { type: 'job', prefix: ctx.config.code, ...(q.tenant ? { owner: q.tenant } : {}) } }, requestId: String(res.locals.requestId ?? '-') });
+    }
+    // One more than asked tells whether another page follows.
+    const jobs = await service.list({ tenant: q.tenant, after: q.cursor, limit: q.limit + 1 });
+    const items = jobs.slice(0, q.limit);
+    res.json({ items: items.map(view), next: jobs.length > q.limit ? items.at(-1)!.id : null });
+  });
 
   router.get(`${JOB_BASE}*id`, async (req, res) => {
     const id = jobParam(req);

@@ -60,6 +60,12 @@ export class SchedulingService {
   /** A job this node holds in memory (unfinished, any role). */
   job(id: string): JobRecord | undefined { return this.jobs.get(id); }
 
+  /** A page of the jobs submitted here, in id order; the ones in flight as held in memory (newer than a pending save). */
+  async list(q: { tenant?: string; after?: string; limit: number }): Promise<JobRecord[]> {
+    const rows = await this.d.store.list({ ...q, origin: this.me });
+    return rows.map((r) => this.jobs.get(r.id) ?? r);
+  }
+
   /** A job from memory or, when finished, from the store. */
   async stored(id: string): Promise<JobRecord | null> { return this.jobs.get(id) ?? (await this.d.store.get(id)); }
 

@@ -37,6 +37,12 @@ export function sqlJobStore(sql: SqlStore): JobStore {
       const row = sql.stmt('SELECT * FROM "Job" WHERE "id" = ?').get(id) as Row | undefined;
       return Promise.resolve(row ? load(row) : null);
     },
+    list(q) {
+      // The primary key orders and bounds the scan; origin and tenant filter on the way.
+      const rows = sql.stmt('SELECT * FROM "Job" WHERE "id" > ? AND "origin" = ? AND (? IS NULL OR "tenant" = ?) ORDER BY "id" LIMIT ?')
+        .all(q.after ?? '', q.origin, q.tenant ?? null, q.tenant ?? null, q.limit) as Row[];
+      return Promise.resolve(rows.map(load));
+    },
     save(j) {
       // The whole history is offered each time; (job, seq) is unique, so what is stored already is ignored.
       const template = JSON.stringify(j.template);
