@@ -33,6 +33,11 @@ export interface NetworkOptions {
   readonly reportEveryMs?: number;
   /** Host the nodes in this many worker threads (0: in this thread). Not with `processes`. */
   readonly threads?: number;
+  /**
+   * Nodes expected to be busy (those job streams are submitted to): with threads, they and the national node (every
+   * escalation passes it) are spread over the threads in turn instead of landing by start order.
+   */
+  readonly busy?: readonly string[];
 }
 
 /** A topology of real node servers on loopback, linked through fault proxies. */
@@ -64,8 +69,12 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
   if (options.processes && options.clock.speed !== 1) throw new Error(`process mode runs nodes on the machine's clock: the speed must be 1, not ${options.clock.speed}`);
   if (options.processes && options.threads) throw new Error('nodes run either in worker threads or as OS processes, not both');
   const threads = options.threads ? startNodeThreads({ count: options.threads, clock: options.clock }) : null;
+  // Busy nodes go to the threads in turn (the job streams' nodes first, then the national node, which batching makes
+  // lighter), each weighing as much as a province's worth of quiet nodes; quiet nodes then fill the least loaded.
+  const busy = [...new Set([...(options.busy ?? []), 'CPN'])];
+  const place = (code: string) => (busy.includes(code) ? { weight: 25, thread: busy.indexOf(code) } : { weight: 1 });
   const startOne = (spec: SimNodeSpec, key: string, clock: SimClock): Promise<SimNode> =>
-    options.processes ? startProcessNode(spec, clock) : threads ? threads.start(spec, key, clock) : startSimNode(spec, clock);
+    options.processes ? startProcessNode(spec, clock) : threads ? threads.start(spec, { key, clock, ...place(spec.code) }) : startSimNode(spec, clock);
   const nodes = new Map<string, SimNode>();
   const links = new Map<string, NodeLinks>();
   const skews = new Map<string, number>();

@@ -33,8 +33,11 @@ export interface ThreadUsage {
 /** Worker threads hosting simulated nodes, so that the nodes of a large topology use every core. */
 export interface NodeThreads {
   readonly count: number;
-  /** Starts a node in the least loaded thread; the returned SimNode drives it from this thread. */
-  start(spec: SimNodeSpec, key: string, clock: SimClock): Promise<SimNode>;
+  /**
+   * Starts a node in a given thread, or else in the least loaded one (the sum of its nodes' weights: 1 by default,
+   * more for a node expected to be busy); the returned SimNode drives it from this thread.
+   */
+  start(spec: SimNodeSpec, o: { key: string; clock: SimClock; weight?: number; thread?: number }): Promise<SimNode>;
   /** Shifts a node's clock in its thread (and nothing here: the caller's SimClock carries its own view). */
   skew(code: string, ms: number): Promise<void>;
   usage(): Promise<ThreadUsage[]>;
@@ -48,6 +51,8 @@ interface Thread {
   readonly worker: Worker;
   readonly pending: Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>;
   nodes: number;
+  /** The weights of its nodes, summed. */
+  load: number;
   dead: Error | null;
 }
 
@@ -61,7 +66,7 @@ export function startNodeThreads(options: { count: number; clock: VirtualClock }
   let nextId = 1;
   const threads: Thread[] = Array.from({ length: options.count }, () => {
     const worker = new Worker(ENTRY, { workerData: setup });
-    const t: Thread = { worker, pending: new Map(), nodes: 0, dead: null };
+    const t: Thread = { worker, pending: new Map(), nodes: 0, load: 0, dead: null };
     worker.on('message', (reply: ThreadReply) => {
       const p = t.pending.get(reply.id);
       if (!p) return;
@@ -94,9 +99,10 @@ export function startNodeThreads(options: { count: number; clock: VirtualClock }
 
   return {
     count: threads.length,
-    async start(spec, key, clock) {
-      const t = threads.reduce((a, b) => (b.nodes < a.nodes ? b : a));
+    async start(spec, { key, clock, weight = 1, thread }) {
+      const t = thread !== undefined ? threads[thread % threads.length]! : threads.reduce((a, b) => (b.load < a.load || (b.load === a.load && b.nodes < a.nodes) ? b : a));
       t.nodes++;
+      t.load += weight;
       let key_: PrivateKeyHandle | null = null;
       let running = false;
       const adopt = (r: { port: number; privateKey: string }) => {
@@ -132,6 +138,7 @@ export function startNodeThreads(options: { count: number; clock: VirtualClock }
         adopt(await ask(t, { op: 'start', key, spec }));
       } catch (e) {
         t.nodes--;
+        t.load -= weight;
         throw e;
       }
       return sim;

@@ -1,4 +1,4 @@
-import { createClient, createGatewayConnection, type GatewayConnection } from '@cpnet/client';
+import { createClient, createGatewayConnection, type ClientResult, type GatewayConnection, type NodeClient } from '@cpnet/client';
 import { ed25519Profile, generateKeyPair } from '@cpnet/security';
 import { createFakeCluster, type FakeCluster } from '../providers/fake-cluster.ts';
 import type { PlannedCluster, PlannedProvider } from '../topology/expand.ts';
@@ -33,6 +33,21 @@ function clusterBody(provider: string, c: PlannedCluster, industry: string | nul
   };
 }
 
+/** Answers worth asking again: no answer (timeout, reset), timed-out or expired signature, busy, or a server fault. */
+const TRANSIENT = (status: number) => status === 0 || status === 401 || status === 408 || status === 429 || status >= 500;
+
+/**
+ * A registration as a careful supplier sends it to a busy node: with an `Idempotency-Key`, so that asking again after
+ * a timeout cannot register twice (the node answers a repeat with the first answer), up to 5 tries with backoff.
+ */
+async function registerOnce<T>(client: NodeClient, o: { path: string; key: string; body: unknown }): Promise<ClientResult<T>> {
+  for (let attempt = 1; ; attempt++) {
+    const r = await client.request<T>({ method: 'POST', path: o.path, body: o.body, headers: { 'idempotency-key': o.key } });
+    if (r.ok || !TRANSIENT(r.status) || attempt === 5) return r;
+    await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+  }
+}
+
 /**
  * Registers a planned provider and its clusters at its node (signed with the provider's own key, as a real supplier
  * would), then connects its gateway: one socket.io connection reporting K1/K2 for every cluster each `reportEveryMs`
@@ -41,21 +56,21 @@ function clusterBody(provider: string, c: PlannedCluster, industry: string | nul
 export async function startProvider(ctx: RunContext, planned: PlannedProvider, options: { reportEveryMs: number }): Promise<SimProvider> {
   const url = ctx.net.urlOf(planned.node);
   const keys = generateKeyPair();
-  const self = createClient({ baseUrl: url, signer: { keyid: planned.creditCode, privateKey: keys.privateKey }, clock: ctx.clock });
-  const reg = await self.request<{ id: string }>({
-    method: 'POST', path: '/cpn/v1/providers',
+  const self = createClient({ baseUrl: url, signer: { keyid: planned.creditCode, privateKey: keys.privateKey }, clock: ctx.clock, timeoutMs: 15_000 });
+  const reg = await registerOnce<{ id: string }>(self, {
+    path: '/cpn/v1/providers', key: `provider-${planned.creditCode}`,
     body: { name: planned.name, creditCode: planned.creditCode, province: planned.province, city: planned.city, publicKey: ed25519Profile.exportPublicKey(keys.publicKey) },
   });
   if (!reg.ok) throw new Error(`provider ${planned.name} was not registered at ${planned.node}: ${reg.status} ${reg.error.message}`);
   const id = reg.value.id;
-  const client = createClient({ baseUrl: url, signer: { keyid: id, privateKey: keys.privateKey }, clock: ctx.clock });
+  const client = createClient({ baseUrl: url, signer: { keyid: id, privateKey: keys.privateKey }, clock: ctx.clock, timeoutMs: 15_000 });
   const industry = planned.node.split('.')[2] ?? null;
   const clusters = new Map<string, FakeCluster>();
   const idOfKey = new Map<string, string>();
   const provinceOf = new Map<string, string>();
   let conn: GatewayConnection | null = null;
   for (const c of planned.clusters) {
-    const r = await client.request<{ id: string }>({ method: 'POST', path: '/cpn/v1/clusters', body: clusterBody(id, c, industry) });
+    const r = await registerOnce<{ id: string }>(client, { path: '/cpn/v1/clusters', key: `cluster-${planned.creditCode}-${c.key}`, body: clusterBody(id, c, industry) });
     if (!r.ok) throw new Error(`cluster ${c.name} of ${planned.name} was not registered: ${r.status} ${r.error.message}`);
     const clusterId = r.value.id;
     idOfKey.set(c.key, clusterId);

@@ -70,7 +70,8 @@ export async function runScenario(scenario: ScenarioData, options: RunOptions = 
   const plan = expandTopology(scenario.topology, seed);
   const wanted = options.threads ?? scenario.threads;
   const threads = processes ? 0 : wanted === 'auto' ? availableParallelism() : wanted;
-  const net = await startNetwork(plan, { clock, dir, autoReview: scenario.topology.review === 'auto', faker, logLevel: options.logLevel, processes, threads, reportEveryMs: scenario.topology.reportEvery });
+  const net = await startNetwork(plan, { clock, dir, autoReview: scenario.topology.review === 'auto', faker, logLevel: options.logLevel, processes, threads, reportEveryMs: scenario.topology.reportEvery,
+    busy: [...scenario.workload.jobs.map((j) => j.submitTo), ...(scenario.workload.trace ? [scenario.workload.trace.submitTo] : [])] });
   const ctx: RunContext = {
     scenario, net, clock, faker, checker: createChecker(), registered: [], resolveMs: [], faults: new Map(), faultTimes: new Map(), lastCheck: null, applicants: new Map(), attacks: [],
     providers: [], jobs: [], submitMs: [], dispatches: [], jobEvents: [], tenantClient: createTenants({ net, clock }),

@@ -1,5 +1,5 @@
 import { isFinal, type JobRecord } from './job-machine.ts';
-import { matches } from './metering.ts';
+import { matches, totals } from './metering.ts';
 import type { JobStore, MeteringLineT } from './ports.ts';
 
 /** A job store in memory (unit tests, and the simulator when durability is not the point). */
@@ -20,5 +20,6 @@ export function memoryStore(): JobStore & { jobs: Map<string, JobRecord>; lines:
       return Promise.resolve();
     },
     metering: (q) => Promise.resolve(lines.filter((l) => matches(l, q))),
+    totals: () => Promise.resolve(totals(lines)),
   };
 }

@@ -1,3 +1,4 @@
+import type { totals } from './metering.ts';
 import type { z } from 'zod';
 import type { Clock } from '@cpnet/identifier';
 import type { Every } from '../deps.ts';
@@ -58,6 +59,8 @@ export interface JobStore {
   save(job: JobRecord): Promise<void>;
   addMetering(line: MeteringLineT): Promise<void>;
   metering(q: MeteringQueryT): Promise<MeteringLineT[]>;
+  /** Totals of every line per tenant and per provider (what `totals` gives for all lines, computed where they are). */
+  totals(): Promise<ReturnType<typeof totals>>;
 }
 
 /** Event emitter of the node (/monitor and the event log). */

@@ -463,7 +463,8 @@ export class SchedulingService {
     for (const l of all) await this.d.store.addMetering(l);
     const from = this.relayed.get(job.id) ?? 0;
     const fresh = job.history.slice(from);
-    this.relayed.set(job.id, job.history.length);
+    // A finished job's bookkeeping goes (a late duplicate relay re-sends its history once; receivers ignore repeats).
+    if (isFinal(job.state)) { this.relayed.delete(job.id); this.lastTry.delete(job.id); } else this.relayed.set(job.id, job.history.length);
     if (job.upstream && (fresh.length > 0 || all.length > 0)) {
       const entries = fresh.length > 0 ? fresh : job.history.slice(-1);
       for (let i = 0; i < entries.length; i += 100) await this.d.peers.relay(job.upstream, { job: job.id, entries: entries.slice(i, i + 100), ...(i === 0 && all.length ? { metering: all } : {}) });
@@ -574,7 +575,6 @@ export class SchedulingService {
 
   /** This subtree's metering totals for the parent. */
   async meteringSummary(): Promise<{ node: string; at: string } & ReturnType<typeof totals>> {
-    const lines = await this.d.store.metering({});
-    return { node: this.me, at: formatTime(this.now()), ...totals(lines) };
+    return { node: this.me, at: formatTime(this.now()), ...(await this.d.store.totals()) };
   }
 }
