@@ -1,0 +1,77 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { NodeContext } from '../context.ts';
+import { applyMigrations } from '../db/migrate.ts';
+import type { Delivery } from '../links/outbox.ts';
+import { loadSettings } from '../store/settings.ts';
+import { openSqlStore, type SqlStore } from '../store/sql.ts';
+import { createEventShipper } from './event-shipper.ts';
+
+// The shipper queues forwarded event types upward and keeps a cursor; on a busy node most of the log is job events,
+// which it must step over once, not read again every round.
+
+const dirs: string[] = [];
+const stores: SqlStore[] = [];
+afterEach(() => {
+  for (const s of stores.splice(0)) s.close();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function shipperAt() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cpnet-shipper-'));
+  dirs.push(dir);
+  const file = path.join(dir, 'node.db');
+  applyMigrations(file);
+  const sql = openSqlStore(file);
+  stores.push(sql);
+  const settings = await loadSettings(sql);
+  const queued: Delivery[] = [];
+  const ctx = {
+    config: { code: 'CPN.51', parentUrl: 'http://127.0.0.1:1' }, sql, settings,
+    outbox: { enqueue: (d: Delivery) => { queued.push(d); return Promise.resolve(); }, kick: () => undefined },
+  } as unknown as NodeContext;
+  let n = 0;
+  const add = (type: string, count = 1) => sql.write(() => {
+    for (let i = 0; i < count; i++) sql.stmt('INSERT INTO "EventRecord" ("id", "type", "at", "severity", "data") VALUES (?, ?, ?, ?, ?)').run(`e${n++}`, type, '2026-11-26T00:00:00.000Z', 'info', '{}');
+  });
+  const cursor = () => Number(settings.get('events.shipped') ?? '0');
+  const newest = () => (sql.stmt('SELECT MAX("seq") AS m FROM "EventRecord"').get() as { m: number }).m;
+  return { shipper: createEventShipper(ctx), add, queued, cursor, newest };
+}
+
+describe('event shipper', () => {
+  it('ships forwarded types in order and moves its cursor past the job events between them', async () => {
+    const s = await shipperAt();
+    await s.add('job.schedule', 300);
+    await s.add('cluster.registered');
+    await s.add('job.dispatch', 300);
+    await s.add('security.alert');
+    await s.add('job.finish', 300);
+    expect(await s.shipper.ship()).toBe(2);
+    expect(s.queued).toHaveLength(1);
+    expect((s.queued[0]!.body as { events: { type: string }[] }).events.map((e) => e.type)).toEqual(['cluster.registered', 'security.alert']);
+    expect(s.cursor()).toBe(s.newest());
+  });
+
+  it('steps over job events alone without shipping anything, and then ships only what is new', async () => {
+    const s = await shipperAt();
+    await s.add('cluster.health');
+    expect(await s.shipper.ship()).toBe(1);
+    await s.add('job.finish', 1000);
+    expect(await s.shipper.ship()).toBe(0);
+    expect(s.cursor()).toBe(s.newest());
+    await s.add('node.health');
+    expect(await s.shipper.ship()).toBe(1);
+    expect(s.queued.map((d) => (d.body as { events: { type: string }[] }).events.map((e) => e.type))).toEqual([['cluster.health'], ['node.health']]);
+  });
+
+  it('ships more than a page of forwarded events in pages of 500, none twice', async () => {
+    const s = await shipperAt();
+    await s.add('cluster.registered', 1200);
+    expect(await s.shipper.ship()).toBe(1200);
+    expect(s.queued.map((d) => (d.body as { events: unknown[] }).events.length)).toEqual([500, 500, 200]);
+    expect(await s.shipper.ship()).toBe(0);
+  });
+});
