@@ -1,6 +1,7 @@
 import { Router, type Request } from 'express';
 import { parseIdentifier } from '@cpnet/identifier';
 import { JobCancelRelay, JobListQuery, JobRelayBody, MeteringQuery, MeteringSummary, PlacementBody, ROUTES, SCHEDULING_ROUTES, SchedulingSummary, SelectionRelay, SelectionRequest, SubmitJob } from '@cpnet/protocol';
+import type { AccessRequest } from '@cpnet/security';
 import type { NodeContext } from '../context.ts';
 import { authenticate, hasCredentials, type Caller } from '../http/authenticate.ts';
 import { parseWith } from '../http/body.ts';
@@ -27,6 +28,20 @@ function jobParam(req: Request): string {
 async function reader(ctx: NodeContext, req: Request): Promise<Caller> {
   if (!hasCredentials(req)) fail('UNAUTHENTICATED', 'reading jobs and metering needs a signature or an API token');
   return authenticate(ctx, req, { raw: Buffer.alloc(0) });
+}
+
+/**
+ * The tenant a read is limited to: a tenant reads only its own (403 naming `tenant` when it names another); anyone
+ * else needs `read` on `resource` and may name a tenant or none.
+ */
+async function tenantScope(ctx: NodeContext, req: Request, o: { tenant: string | undefined; what: string; resource: AccessRequest['resource']; requestId: string }): Promise<string | undefined> {
+  const caller = await reader(ctx, req);
+  if (caller.principal.kind === 'person' && caller.principal.role === 'tenant') {
+    if (o.tenant !== undefined && o.tenant !== caller.principal.id) fail('FORBIDDEN', `a tenant ${o.what} (${caller.principal.id})`, 'tenant');
+    return caller.principal.id;
+  }
+  await authorize(ctx, { request: { principal: caller.principal, action: 'read', resource: o.resource }, requestId: o.requestId });
+  return o.tenant;
 }
 
 /** The tenant a caller acts for: a person's account; a node may name one in the template. */
@@ -72,13 +87,7 @@ export function schedulingRoutes(ctx: NodeContext, deps: { service: SchedulingSe
 
   router.get(ROUTES.jobs, async (req, res) => {
     const q = parseWith(JobListQuery, req.query);
-    const caller = await reader(ctx, req);
-    if (caller.principal.kind === 'person' && caller.principal.role === 'tenant') {
-      if (q.tenant !== undefined && q.tenant !== caller.principal.id) fail('FORBIDDEN', `a tenant lists only its own jobs (${caller.principal.id})`, 'tenant');
-      q.tenant = caller.principal.id;
-    } else {
-      await authorize(ctx, { request: { principal: caller.principal, action: 'read', resource: { type: 'job', prefix: ctx.config.code, ...(q.tenant ? { owner: q.tenant } : {}) } }, requestId: String(res.locals.requestId ?? '-') });
-    }
+    q.tenant = await tenantScope(ctx, req, { tenant: q.tenant, what: 'lists only its own jobs', resource: { type: 'job', prefix: ctx.config.code, ...(q.tenant ? { owner: q.tenant } : {}) }, requestId: String(res.locals.requestId ?? '-') });
     // One more than asked tells whether another page follows.
     const jobs = await service.list({ tenant: q.tenant, after: q.cursor, limit: q.limit + 1 });
     const items = jobs.slice(0, q.limit);
@@ -108,13 +117,7 @@ export function schedulingRoutes(ctx: NodeContext, deps: { service: SchedulingSe
 
   router.get(ROUTES.metering, async (req, res) => {
     const q = parseWith(MeteringQuery, req.query);
-    const caller = await reader(ctx, req);
-    if (caller.principal.kind === 'person' && caller.principal.role === 'tenant') {
-      if (q.tenant !== undefined && q.tenant !== caller.principal.id) fail('FORBIDDEN', `a tenant reads only its own metering (${caller.principal.id})`, 'tenant');
-      q.tenant = caller.principal.id;
-    } else {
-      await authorize(ctx, { request: { principal: caller.principal, action: 'read', resource: { type: 'metrics', prefix: ctx.config.code } }, requestId: String(res.locals.requestId ?? '-') });
-    }
+    q.tenant = await tenantScope(ctx, req, { tenant: q.tenant, what: 'reads only its own metering', resource: { type: 'metrics', prefix: ctx.config.code }, requestId: String(res.locals.requestId ?? '-') });
     const m = await service.metering(q);
     const children = (await ctx.prisma.childMetering.findMany()).map((r) => MeteringSummary.parse(JSON.parse(r.summary)));
     res.json({ node: ctx.config.code, lines: m.lines, totals: m.totals, children });
