@@ -10,6 +10,14 @@ export function principalStatus(lifecycle: string): Principal['status'] {
 }
 
 /** A known signer: its key and the principal it acts as. */
+/**
+ * This node's record of a peer (its parent or a child): relation and lifecycle, read on the synchronous connection
+ * (checked on every node-to-node request; a Prisma query costs about a millisecond).
+ */
+export function peerRow(ctx: NodeContext, prefix: string): { relation: string; lifecycle: string } | undefined {
+  return ctx.sql.stmt('SELECT "relation", "lifecycle" FROM "Peer" WHERE "prefix" = ?').get(prefix) as { relation: string; lifecycle: string } | undefined;
+}
+
 export interface KnownSigner {
   readonly key: PublicKeyHandle;
   readonly principal: Principal;

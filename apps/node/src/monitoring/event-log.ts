@@ -8,6 +8,7 @@ import type { SqlStore } from '../store/sql.ts';
 import { fail } from '../http/http-error.ts';
 import { parseWith } from '../http/body.ts';
 import { audited, writeRoute } from '../http/write-route.ts';
+import { peerRow } from '../http/principal.ts';
 
 type Event = z.output<typeof MonitorEvent>;
 
@@ -29,7 +30,7 @@ export function eventLogRoutes(ctx: NodeContext, io: () => Server | null): Route
   const router = Router();
   router.post(ROUTES.events, writeRoute(ctx, async (_req, { caller, body, requestId }) => {
     const batch = parseWith(EventBatch, body);
-    const peer = caller.principal.kind === 'node' ? await ctx.prisma.peer.findUnique({ where: { prefix: caller.principal.id } }) : null;
+    const peer = caller.principal.kind === 'node' ? peerRow(ctx, caller.principal.id) : undefined;
     if (peer?.relation !== 'child' || caller.principal.status !== 'active') fail('FORBIDDEN', `${caller.principal.id} is not an active child of ${ctx.config.code}`);
     for (const [i, e] of batch.events.entries()) {
       if (!isWithin(e.node, caller.principal.id)) fail('FORBIDDEN', `${caller.principal.id} may forward only events of its subtree, not of ${e.node}`, `events.${i}.node`);

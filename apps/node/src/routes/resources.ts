@@ -10,6 +10,7 @@ import { fail } from '../http/http-error.ts';
 import { parseWith } from '../http/body.ts';
 import { audited, authorize, writeRoute } from '../http/write-route.ts';
 import type { Caller } from '../http/authenticate.ts';
+import { peerRow } from '../http/principal.ts';
 
 /** A provider signing with its own key acts as a provider principal in this node's namespace. */
 function providerPrincipal(ctx: NodeContext, keys: ProviderKeys, caller: Caller): Principal | null {
@@ -79,7 +80,7 @@ export function resourceRoutes(ctx: NodeContext, deps: { aggregation: Aggregatio
   // A child's summaries, each deduplicated by its idempotency key; only a child may speak for its own subtree.
   router.post(ROUTES.summaries, writeRoute(ctx, async (_req, { caller, body, requestId }) => {
     const batch = parseWith(SummaryBatch, body);
-    const peer = caller.principal.kind === 'node' ? await ctx.prisma.peer.findUnique({ where: { prefix: caller.principal.id } }) : null;
+    const peer = caller.principal.kind === 'node' ? peerRow(ctx, caller.principal.id) : undefined;
     if (peer?.relation !== 'child') fail('FORBIDDEN', `${caller.principal.id} is not a child of ${ctx.config.code}`);
     if (caller.principal.status !== 'active') fail('FORBIDDEN', `${caller.principal.id} is ${peer.lifecycle}`);
     for (const [i, item] of batch.items.entries()) {

@@ -9,6 +9,7 @@ import { fail } from '../http/http-error.ts';
 import { audited, authorize, writeRoute } from '../http/write-route.ts';
 import { jobView, type JobRecord } from './job-machine.ts';
 import { QuotaExceeded, type SchedulingService } from './service.ts';
+import { peerRow } from '../http/principal.ts';
 
 const JOB_BASE = `${ROUTES.jobs}/`;
 
@@ -50,8 +51,7 @@ const tenantOf = (caller: Caller, named: string | undefined): string => (caller.
 /** A peer node calling: the parent or a child of this node, else 403. Returns the resource prefix to authorise. */
 async function peerCaller(ctx: NodeContext, caller: Caller): Promise<string> {
   if (caller.principal.kind !== 'node') fail('FORBIDDEN', 'only a parent or child node may call this');
-  // The synchronous connection: this runs on every placement and relay (a Prisma query costs about a millisecond).
-  const peer = ctx.sql.stmt('SELECT "relation" FROM "Peer" WHERE "prefix" = ?').get(caller.principal.id) as { relation: string } | undefined;
+  const peer = peerRow(ctx, caller.principal.id);
   if (!peer || (peer.relation !== 'parent' && peer.relation !== 'child')) fail('FORBIDDEN', `${caller.principal.id} is neither the parent nor a child of ${ctx.config.code}`);
   return peer.relation === 'parent' ? ctx.config.code : caller.principal.id;
 }
@@ -119,7 +119,7 @@ export function schedulingRoutes(ctx: NodeContext, deps: { service: SchedulingSe
     const q = parseWith(MeteringQuery, req.query);
     q.tenant = await tenantScope(ctx, req, { tenant: q.tenant, what: 'reads only its own metering', resource: { type: 'metrics', prefix: ctx.config.code }, requestId: String(res.locals.requestId ?? '-') });
     const m = await service.metering(q);
-    const children = (await ctx.prisma.childMetering.findMany()).map((r) => MeteringSummary.parse(JSON.parse(r.summary)));
+    const children = (ctx.sql.stmt('SELECT "summary" FROM "ChildMetering" ORDER BY "node"').all() as { summary: string }[]).map((r) => MeteringSummary.parse(JSON.parse(r.summary)));
     res.json({ node: ctx.config.code, lines: m.lines, totals: m.totals, children });
   });
 
@@ -154,7 +154,9 @@ export function schedulingRoutes(ctx: NodeContext, deps: { service: SchedulingSe
   }));
   router.post(SCHEDULING_ROUTES.metering, peerRoute(async (body, from) => {
     const s = parseWith(MeteringSummary, body);
-    await ctx.prisma.childMetering.upsert({ where: { node: from }, create: { node: from, at: s.at, summary: JSON.stringify({ ...s, node: from }) }, update: { at: s.at, summary: JSON.stringify({ ...s, node: from }) } });
+    // Every child sends its totals every metering interval: a write on the synchronous connection, not a Prisma upsert.
+    const summary = JSON.stringify({ ...s, node: from });
+    await ctx.sql.write(() => ctx.sql.stmt('INSERT INTO "ChildMetering" ("node", "at", "summary") VALUES (?, ?, ?) ON CONFLICT("node") DO UPDATE SET "at" = excluded."at", "summary" = excluded."summary"').run(from, s.at, summary));
     return [200, { accepted: true }];
   }));
   return router;
