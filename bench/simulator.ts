@@ -33,7 +33,7 @@ export function scaled(s: ScenarioData, f: number, jobsF = f): ScenarioData {
 /** Runs the benchmark, prints a table and writes bench/results/simulator.json. */
 export async function run(): Promise<Record<string, number>> {
   const f = Number(process.env.CPNET_SCALE ?? '1');
-  // The whole scenario by default: 94 nodes, 10,093 clusters and all 100,000 jobs (about 8 minutes on 2 cores).
+  // The whole scenario by default: 94 nodes, 10,093 clusters and all 100,000 jobs (about 7.5 minutes on 2 cores).
   const jobsF = Number(process.env.CPNET_JOB_SCALE ?? f);
   if (!(f > 0 && f <= 1) || !(jobsF > 0 && jobsF <= 1)) throw new Error(`CPNET_SCALE and CPNET_JOB_SCALE must be in (0, 1], got ${f} and ${jobsF}`);
   const parsed = parseScenario(readFileSync(SCENARIO, 'utf8'), SCENARIO);
