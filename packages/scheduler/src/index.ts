@@ -20,6 +20,8 @@ export { select, feasibleCosts, type Selection, type SelectOptions, type Candida
 export { sliceAt, take, give, fits, type Slice } from './slices.ts';
 /** Jobs and tenant quotas. */
 export type { Job, JobStatus, Quota } from './jobs.ts';
+/** Why a task would break its tenant's quota given what the tenant uses, or null. */
+export { quotaBreach } from './jobs.ts';
 /** Stateful placement: single/split/gang, reservations, preemption, quotas, failover and failback with hysteresis. */
 export { Scheduler, type SchedulerOptions, type PlaceOutcome, type PlaceOptions, type RestoreAt, type Move, type FailbackPolicy } from './scheduler.ts';
 /** Batch placement minimising total cost: Lagrangian prices, regret rounding, local search. */

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
+import { quotaBreach } from '@cpnet/scheduler';
 import { formatTime, PROTOCOL_VERSION, type JobCancelRelay, type JobRelay, type JobUpdate, type PlacementRequest, type SelectionRelay } from '@cpnet/protocol';
 import { realEvery } from '../deps.ts';
-import { quotaBreach } from './quota.ts';
 import { applyEntry, isFinal, newJob, type HistoryEntry, type JobRecord } from './job-machine.ts';
 import { mergeSummaries, summaryFromWire, summaryToWire, toTask, type ClusterFacts, type WireClusterReport, type WireSchedulingSummary, type WireSelectionAnswer, type WireTemplate } from './mapping.ts';
 import { totals } from './metering.ts';
