@@ -78,7 +78,7 @@ export async function createNode(input: NodeConfigInput, deps: NodeDeps): Promis
   const db = await openDatabase(path.join(config.dataDir, 'node.db'), { durability: config.durability });
   const { prisma, sql } = db;
   try {
-    const settings = await loadSettings(sql);
+    const settings = loadSettings(sql);
     const identity = await loadIdentity(settings, { config, deps });
     const state: NodeState = { lifecycle: initialLifecycle(config, settings.get('lifecycle')), health: 'healthy', startedAt: deps.clock.now(), url: config.publicUrl ?? null };
     const metrics = createMetrics(config.code);

@@ -27,9 +27,9 @@ export interface RunContext {
   readonly applicants: Map<string, string[]>;
   /** Providers with their gateways and fake clusters. */
   readonly providers: SimProvider[];
-  /** Jobs acknowledged by the node they were submitted to. */
   /** Real ms each job submission took to answer (placement and dispatch included). */
   readonly submitMs: number[];
+  /** Jobs acknowledged by the node they were submitted to. */
   readonly jobs: Array<{ id: string; node: string; stream: string; tenant: string; latencyTolerant: boolean; userProvince: string | null; submittedAt: number }>;
   /** Dispatches the gateways accepted, and job state changes the fake clusters reported (virtual ms). */
   readonly dispatches: Array<{ job: string; cluster: string; at: number }>;

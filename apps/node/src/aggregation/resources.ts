@@ -1,7 +1,7 @@
 import type { Router } from 'express';
 import type { Server } from 'socket.io';
 import type { NodeContext } from '../context.ts';
-import { realEvery } from '../deps.ts';
+import { repeat } from '../deps.ts';
 import { attachNodeGateway } from '../gateway/node-gateway.ts';
 import type { GatewayHub, GatewayServices } from '../gateway/namespace.ts';
 import { createEventShipper } from '../monitoring/event-shipper.ts';
@@ -41,9 +41,7 @@ export async function createResourceServices(ctx: NodeContext): Promise<Resource
   const timers: (() => void)[] = [];
   ctx.metrics.probes.outboxDepth = () => Promise.resolve(ctx.outbox.depth());
   ctx.metrics.probes.clusterHealth = () => clusterHealthCounts(aggregation);
-  const every = (ms: number, fn: () => Promise<unknown>) => {
-    timers.push((ctx.deps.every ?? realEvery)(ms, () => { fn().catch((e: unknown) => ctx.deps.logger.warn({ err: e }, 'background task failed')); }));
-  };
+  const every = (ms: number, fn: () => Promise<unknown>) => { timers.push(repeat(ctx.deps, { ms, what: 'background task' }, fn)); };
   const services: ResourceServices = {
     aggregation, providerKeys, gateway: null, snapshotSources: {}, onJobUpdate: undefined,
     routes: (io) => [resourceRoutes(ctx, { aggregation, providerKeys }), eventLogRoutes(ctx, io)],

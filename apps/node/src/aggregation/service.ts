@@ -1,7 +1,7 @@
 import { formatTime, ROUTES, SubtreeSummary } from '@cpnet/protocol';
 import { b64url } from '@cpnet/security';
 import type { NodeContext } from '../context.ts';
-import { realEvery } from '../deps.ts';
+import { repeat } from '../deps.ts';
 import { sqlTime } from '../store/sql.ts';
 import { createIngestQueue, type IngestQueue } from '../gateway/ingest.ts';
 import type { AggregationConfig } from './config.ts';
@@ -120,9 +120,7 @@ export async function createAggregation(ctx: NodeContext, config: AggregationCon
     return true;
   }
 
-  const every = (ms: number, fn: () => Promise<unknown>) => {
-    timers.push((ctx.deps.every ?? realEvery)(ms, () => { fn().catch((e: unknown) => ctx.deps.logger.warn({ err: e }, 'aggregation task failed')); }));
-  };
+  const every = (ms: number, fn: () => Promise<unknown>) => { timers.push(repeat(ctx.deps, { ms, what: 'aggregation task' }, fn)); };
 
   const aggregation: Aggregation = {
     providerActive: () => true,

@@ -9,7 +9,6 @@ export function principalStatus(lifecycle: string): Principal['status'] {
   return 'active';
 }
 
-/** A known signer: its key and the principal it acts as. */
 /**
  * This node's record of a peer (its parent or a child): relation and lifecycle, read on the synchronous connection
  * (checked on every node-to-node request; a Prisma query costs about a millisecond).
@@ -18,6 +17,7 @@ export function peerRow(ctx: NodeContext, prefix: string): { relation: string; l
   return ctx.sql.stmt('SELECT "relation", "lifecycle" FROM "Peer" WHERE "prefix" = ?').get(prefix) as { relation: string; lifecycle: string } | undefined;
 }
 
+/** A known signer: its key and the principal it acts as. */
 export interface KnownSigner {
   readonly key: PublicKeyHandle;
   readonly principal: Principal;

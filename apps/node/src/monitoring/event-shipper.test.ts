@@ -26,7 +26,7 @@ async function shipperAt() {
   applyMigrations(file);
   const sql = openSqlStore(file);
   stores.push(sql);
-  const settings = await loadSettings(sql);
+  const settings = loadSettings(sql);
   const queued: Delivery[] = [];
   const ctx = {
     config: { code: 'CPN.51', parentUrl: 'http://127.0.0.1:1' }, sql, settings,

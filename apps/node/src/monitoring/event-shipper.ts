@@ -3,6 +3,7 @@ import type { NodeContext } from '../context.ts';
 import { FORWARDED_EVENT_TYPES } from './event-log.ts';
 
 const CURSOR = 'events.shipped';
+const PAGE = 500;
 
 /**
  * Queues forwardable events upward through the outbox, in order, from a cursor kept in the settings table.
@@ -18,20 +19,15 @@ export function createEventShipper(ctx: NodeContext): { ship(): Promise<number> 
     // Only forwarded types are read: job events (most of the log on a busy node) stay in SQLite. The cursor moves past
     // everything read up to the newest row, so the next round scans only what came since (not every job event again).
     const newest = (ctx.sql.stmt('SELECT MAX("seq") AS m FROM "EventRecord"').get() as { m: number | null }).m ?? 0;
-    for (;;) {
-      if (newest <= cursor) break;
-      const rows = ctx.sql.stmt(`SELECT * FROM "EventRecord" WHERE "seq" > ? AND "seq" <= ? AND "type" IN (${FORWARDED_EVENT_TYPES.map(() => '?').join(', ')}) ORDER BY "seq" LIMIT 500`)
+    while (cursor < newest) {
+      const rows = ctx.sql.stmt(`SELECT * FROM "EventRecord" WHERE "seq" > ? AND "seq" <= ? AND "type" IN (${FORWARDED_EVENT_TYPES.map(() => '?').join(', ')}) ORDER BY "seq" LIMIT ${PAGE}`)
         .all(cursor, newest, ...FORWARDED_EVENT_TYPES) as { seq: number; id: string; type: string; at: string; node: string | null; subject: string | null; severity: string; data: string }[];
-      if (rows.length === 0) {
-        cursor = newest;
-        await ctx.settings.set(CURSOR, String(cursor));
-        break;
-      }
       const events = rows.map((r) => ({
         id: r.id, type: r.type, at: r.at, node: r.node ?? ctx.config.code, ...(r.subject ? { subject: r.subject } : {}), severity: r.severity, data: JSON.parse(r.data) as Record<string, unknown>,
       }));
       if (events.length > 0) await ctx.outbox.enqueue({ endpoint: ctx.config.parentUrl, path: ROUTES.events, body: { events } });
-      cursor = rows.length < 500 ? newest : rows[rows.length - 1]!.seq;
+      // A short page is the last one: everything up to `newest` has been looked at.
+      cursor = rows.length < PAGE ? newest : rows[rows.length - 1]!.seq;
       await ctx.settings.set(CURSOR, String(cursor));
       shipped += events.length;
     }

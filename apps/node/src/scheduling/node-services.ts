@@ -2,7 +2,7 @@ import type { Router } from 'express';
 import { formatIdentifier } from '@cpnet/identifier';
 import { RegisterCluster, SCHEDULING_ROUTES } from '@cpnet/protocol';
 import type { NodeContext } from '../context.ts';
-import { realEvery } from '../deps.ts';
+import { repeat } from '../deps.ts';
 import type { ResourceServices } from '../aggregation/resources.ts';
 import type { ClusterFacts } from './mapping.ts';
 import { nodePeers } from './peers.ts';
@@ -114,9 +114,8 @@ export async function createSchedulingServices(ctx: NodeContext, resources: Reso
     async start() {
       await sync();
       await service.start();
-      const every = ctx.deps.every ?? realEvery;
-      stops.push(every(cfg.tickMs, () => void sync().catch((e: unknown) => ctx.deps.logger.warn({ err: e }, 'cluster sync failed'))));
-      stops.push(every(cfg.meteringMs, () => void pushMetering().catch(() => undefined)));
+      stops.push(repeat(ctx.deps, { ms: cfg.tickMs, what: 'cluster sync' }, sync));
+      stops.push(repeat(ctx.deps, { ms: cfg.meteringMs, what: 'metering push' }, pushMetering));
     },
     stop() {
       for (const s of stops.splice(0)) s();

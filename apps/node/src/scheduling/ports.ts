@@ -1,10 +1,10 @@
-import type { totals } from './metering.ts';
 import type { z } from 'zod';
 import type { Clock } from '@cpnet/identifier';
 import type { Every } from '../deps.ts';
 import type { Cancel, Dispatch, EventType, GatewayAck, JobCancelRelay, JobRelay, MeteringLine, MeteringQuery, MeteringSummary, PlacementAnswer, PlacementRequest, SchedulingSummary, SelectionAnswer, SelectionRelay } from '@cpnet/protocol';
 import type { FailbackPolicy, Quota } from '@cpnet/scheduler';
 import type { JobRecord } from './job-machine.ts';
+import type { totals } from './metering.ts';
 
 /** A gateway acknowledgement. */
 export type Ack = z.output<typeof GatewayAck>;

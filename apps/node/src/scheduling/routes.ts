@@ -6,10 +6,10 @@ import type { NodeContext } from '../context.ts';
 import { authenticate, hasCredentials, type Caller } from '../http/authenticate.ts';
 import { parseWith } from '../http/body.ts';
 import { fail } from '../http/http-error.ts';
+import { peerRow } from '../http/principal.ts';
 import { audited, authorize, writeRoute } from '../http/write-route.ts';
 import { jobView, type JobRecord } from './job-machine.ts';
 import { QuotaExceeded, type SchedulingService } from './service.ts';
-import { peerRow } from '../http/principal.ts';
 
 const JOB_BASE = `${ROUTES.jobs}/`;
 

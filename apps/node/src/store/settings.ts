@@ -14,14 +14,14 @@ const UPSERT = 'INSERT INTO "NodeSetting" ("key", "value") VALUES (?, ?) ON CONF
  * Loads every setting once; reads are then synchronous. Writes go through the synchronous connection (Prisma's
  * `NodeSetting` table) and join its group commit: cursors moved every second on a busy node cost microseconds.
  */
-export function loadSettings(sql: SqlStore): Promise<Settings> {
+export function loadSettings(sql: SqlStore): Settings {
   const rows = sql.stmt('SELECT "key", "value" FROM "NodeSetting"').all() as { key: string; value: string }[];
   const cache = new Map(rows.map((s) => [s.key, s.value]));
   const set = async (key: string, value: string) => {
     cache.set(key, value);
     await sql.write(() => { sql.stmt(UPSERT).run(key, value); });
   };
-  return Promise.resolve({
+  return {
     get: (key) => cache.get(key),
     getJson: <T>(key: string) => {
       const v = cache.get(key);
@@ -29,5 +29,5 @@ export function loadSettings(sql: SqlStore): Promise<Settings> {
     },
     set,
     setJson: (key, value) => set(key, JSON.stringify(value)),
-  });
+  };
 }
