@@ -71,12 +71,21 @@ export function run(): Record<string, number> {
     ratio_to_regex: ratio,
     valid_share: runs[0]!.full.result / N,
   };
-  printTable(`identifier — ${N.toLocaleString('en-US')} mixed identifiers (median of 5 interleaved rounds after a warm-up)`, [
-    { measure: 'full validation (parse + tables + check)', per_s: figures.validations_per_s, ns_each: (fullMs * 1e6) / N },
-    { measure: 'bare anchored regex test', per_s: figures.regex_tests_per_s, ns_each: (bareMs * 1e6) / N },
-    { measure: 'ratio full / regex (aim ≤ 4)', per_s: figures.ratio_to_regex, ns_each: '' },
-  ]);
-  console.log(`valid share ${(figures.valid_share * 100).toFixed(1)} % · figures → ${writeFigures('identifier', figures)}`);
+  printTable(
+    `identifier — ${N.toLocaleString('en-US')} mixed identifiers (median of 5 interleaved rounds after a warm-up)`,
+    [
+      {
+        measure: 'full validation (parse + tables + check)',
+        per_s: figures.validations_per_s,
+        ns_each: (fullMs * 1e6) / N,
+      },
+      { measure: 'bare anchored regex test', per_s: figures.regex_tests_per_s, ns_each: (bareMs * 1e6) / N },
+      { measure: 'ratio full / regex (aim ≤ 4)', per_s: figures.ratio_to_regex, ns_each: '' },
+    ],
+  );
+  console.log(
+    `valid share ${(figures.valid_share * 100).toFixed(1)} % · figures → ${writeFigures('identifier', figures)}`,
+  );
   return figures;
 }
 

@@ -17,13 +17,35 @@ import { printTable, quantile, writeFigures, type Figures } from './lib.ts';
 import { aggregationFigures } from './src/node-aggregation.ts';
 import { schedulingFigures } from './src/node-scheduling.ts';
 
-const deps = () => ({ clock: { now: () => Date.now() }, logger: pino({ level: 'silent' }), randomBytes: cryptoRandomBytes });
+const deps = () => ({
+  clock: { now: () => Date.now() },
+  logger: pino({ level: 'silent' }),
+  randomBytes: cryptoRandomBytes,
+});
 const dirs: string[] = [];
-const tmp = () => { const d = mkdtempSync(path.join(tmpdir(), 'cpnet-bench-')); dirs.push(d); return d; };
-const APP = { builder: { name: 'b', creditCode: '91510100MA6CXXXX1D', registeredCapitalWanYuan: 20000, fundingCapacityDeclared: true }, operator: { name: 'o', creditCode: '91510100MA6CYYYY26', telecomLicence: 'B1' }, consortium: null, credit: { records: [] }, contact: { name: 'c', phone: '000', email: 'a@b.cn' } };
+const tmp = () => {
+  const d = mkdtempSync(path.join(tmpdir(), 'cpnet-bench-'));
+  dirs.push(d);
+  return d;
+};
+const APP = {
+  builder: {
+    name: 'b',
+    creditCode: '91510100MA6CXXXX1D',
+    registeredCapitalWanYuan: 20000,
+    fundingCapacityDeclared: true,
+  },
+  operator: { name: 'o', creditCode: '91510100MA6CYYYY26', telecomLicence: 'B1' },
+  consortium: null,
+  credit: { records: [] },
+  contact: { name: 'c', phone: '000', email: 'a@b.cn' },
+};
 
 async function start(config: Omit<NodeConfigInput, 'dataDir' | 'port'>): Promise<{ node: CpnNode; url: string }> {
-  const node = await createNode({ port: 0, retry: { initialMs: 50, maxMs: 400 }, pollMs: 50, ...config, dataDir: tmp() }, deps());
+  const node = await createNode(
+    { port: 0, retry: { initialMs: 50, maxMs: 400 }, pollMs: 50, ...config, dataDir: tmp() },
+    deps(),
+  );
   return { node, url: await node.listen() };
 }
 
@@ -31,25 +53,35 @@ async function start(config: Omit<NodeConfigInput, 'dataDir' | 'port'>): Promise
 function getter(url: string): () => Promise<void> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
   const u = new URL(url);
-  return () => new Promise<void>((resolve, reject) => {
-    http.get({ host: u.hostname, port: u.port, path: u.pathname, agent }, (r) => {
-      if (r.statusCode !== 200) reject(new Error(`${url}: HTTP ${r.statusCode}`));
-      r.resume();
-      r.on('end', resolve);
-    }).on('error', reject);
-  });
+  return () =>
+    new Promise<void>((resolve, reject) => {
+      http
+        .get({ host: u.hostname, port: u.port, path: u.pathname, agent }, (r) => {
+          if (r.statusCode !== 200) reject(new Error(`${url}: HTTP ${r.statusCode}`));
+          r.resume();
+          r.on('end', resolve);
+        })
+        .on('error', reject);
+    });
 }
 
 /**
  * Rates of two request functions measured in alternating short rounds, so that load from elsewhere on a shared
  * machine falls on both alike; each rate is total requests over total time.
  */
-async function sideBySide(a: () => Promise<unknown>, b: () => Promise<unknown>, opts: { rounds?: number; ms?: number } = {}): Promise<[number, number]> {
+async function sideBySide(
+  a: () => Promise<unknown>,
+  b: () => Promise<unknown>,
+  opts: { rounds?: number; ms?: number } = {},
+): Promise<[number, number]> {
   const { rounds = 8, ms = 500 } = opts;
   const n = [0, 0];
   const t = [0, 0];
   for (let i = 0; i < rounds; i++) {
-    for (const [k, fn] of [[0, a], [1, b]] as const) {
+    for (const [k, fn] of [
+      [0, a],
+      [1, b],
+    ] as const) {
       const start = performance.now();
       n[k]! += await count(fn, ms);
       t[k]! += performance.now() - start;
@@ -61,18 +93,28 @@ async function sideBySide(a: () => Promise<unknown>, b: () => Promise<unknown>, 
 async function count(fn: () => Promise<unknown>, ms: number, concurrency = 16): Promise<number> {
   let c = 0;
   const end = performance.now() + ms;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (performance.now() < end) { await fn(); c++; }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        await fn();
+        c++;
+      }
+    }),
+  );
   return c;
 }
 
 async function throughput(fn: () => Promise<unknown>, ms = 2000, concurrency = 16): Promise<number> {
   let count = 0;
   const end = performance.now() + ms;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (performance.now() < end) { await fn(); count++; }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        await fn();
+        count++;
+      }
+    }),
+  );
   return count / (ms / 1000);
 }
 
@@ -88,13 +130,21 @@ async function online(url: string): Promise<void> {
 
 async function resolveVsExpress(f: Figures): Promise<void> {
   const { node, url } = await start({ role: 'national', code: 'CPN' });
-  const self = createClient({ baseUrl: url, signer: { keyid: 'CPN', privateKey: node.context.identity.keys.privateKey } });
-  const made = await self.register({ kind: 'SV', values: [{ index: 1, type: 'URL', data: 'https://example.cn', ttl: 3600 }] });
+  const self = createClient({
+    baseUrl: url,
+    signer: { keyid: 'CPN', privateKey: node.context.identity.keys.privateKey },
+  });
+  const made = await self.register({
+    kind: 'SV',
+    values: [{ index: 1, type: 'URL', data: 'https://example.cn', ttl: 3600 }],
+  });
   if (!made.ok) throw new Error(made.error.message);
   const target = `${url}/cpn/v1/identifiers/${made.value.id}`;
   const body = JSON.stringify((await (await fetch(target)).json()) as unknown);
   const bare = express();
-  bare.get('/x', (_req, res) => { res.type('application/json').send(body); });
+  bare.get('/x', (_req, res) => {
+    res.type('application/json').send(body);
+  });
   const server = createServer(bare);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const bareUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}/x`;
@@ -105,7 +155,14 @@ async function resolveVsExpress(f: Figures): Promise<void> {
   f.resolve_ratio_to_express = f.resolve_cached_per_s / f.express_constant_per_s;
   let registered = 0;
   const cpu0 = process.cpuUsage();
-  f.register_per_s = await throughput(async () => { await self.register({ kind: 'JB', values: [{ index: 1, type: 'T', data: { n: 1 } }] }); registered++; }, 2000, 16);
+  f.register_per_s = await throughput(
+    async () => {
+      await self.register({ kind: 'JB', values: [{ index: 1, type: 'T', data: { n: 1 } }] });
+      registered++;
+    },
+    2000,
+    16,
+  );
   // CPU time of this process (client signing included) per registration: what the rate would be bound by on an idle
   // core, whatever else the shared machine is running.
   const cpu = process.cpuUsage(cpu0);
@@ -113,12 +170,26 @@ async function resolveVsExpress(f: Figures): Promise<void> {
   const rows = await node.context.prisma.identifierRecord.findMany({ take: 2000 });
   const raw = new Database(path.join(tmp(), 'raw.db'));
   raw.pragma('journal_mode = WAL');
-  raw.exec('CREATE TABLE r (id TEXT PRIMARY KEY, prefix TEXT, kind TEXT, serial TEXT, owner TEXT, version INT, status TEXT, "values" TEXT, createdAt TEXT, updatedAt TEXT)');
+  raw.exec(
+    'CREATE TABLE r (id TEXT PRIMARY KEY, prefix TEXT, kind TEXT, serial TEXT, owner TEXT, version INT, status TEXT, "values" TEXT, createdAt TEXT, updatedAt TEXT)',
+  );
   const ins = raw.prepare('INSERT INTO r VALUES (?,?,?,?,?,?,?,?,?,?)');
   const t0 = performance.now();
   let n = 0;
   while (performance.now() - t0 < 1000) {
-    for (const r of rows) ins.run(`${r.id}#${n++}`, r.prefix, r.kind, r.serial, r.ownerNode, r.version, r.status, r.values, r.createdAt.toISOString(), r.updatedAt.toISOString());
+    for (const r of rows)
+      ins.run(
+        `${r.id}#${n++}`,
+        r.prefix,
+        r.kind,
+        r.serial,
+        r.ownerNode,
+        r.version,
+        r.status,
+        r.values,
+        r.createdAt.toISOString(),
+        r.updatedAt.toISOString(),
+      );
   }
   f.raw_sqlite_inserts_per_s = n / ((performance.now() - t0) / 1000);
   f.register_ratio_to_raw = f.register_per_s / f.raw_sqlite_inserts_per_s;
@@ -129,19 +200,41 @@ async function resolveVsExpress(f: Figures): Promise<void> {
 
 async function threeHops(f: Figures): Promise<void> {
   const national = await start({ role: 'national', code: 'CPN', autoReview: true, cacheEntries: 0 });
-  const r51 = await start({ role: 'regional', code: 'CPN.51', parentUrl: national.url, autoReview: true, cacheEntries: 0 });
+  const r51 = await start({
+    role: 'regional',
+    code: 'CPN.51',
+    parentUrl: national.url,
+    autoReview: true,
+    cacheEntries: 0,
+  });
   const r44 = await start({ role: 'regional', code: 'CPN.44', parentUrl: national.url, cacheEntries: 0 });
   // Apply through the real protocol: write the application files' content straight to the parent (auto-review on).
   const apply = async (n: { node: CpnNode; url: string }, app: Record<string, unknown>) => {
     const c = n.node.context;
-    const client = createClient({ baseUrl: c.config.parentUrl!, signer: { keyid: c.config.code, privateKey: c.identity.keys.privateKey } });
+    const client = createClient({
+      baseUrl: c.config.parentUrl!,
+      signer: { keyid: c.config.code, privateKey: c.identity.keys.privateKey },
+    });
     const r = await client.apply({ ...APP, ...app, endpoint: n.url, publicKey: c.identity.publicKeyPem } as never);
     if (!r.ok) throw new Error(r.error.message);
     await c.settings.set('application.id', r.value.id);
   };
-  await apply(r51, { role: 'regional', region: '51', industry: null, name: 'r51', site: { province: '51', city: 'c', address: 'a' } });
-  await apply(r44, { role: 'regional', region: '44', industry: null, name: 'r44', site: { province: '44', city: 'c', address: 'a' } });
-  await r51.node.close(); await r44.node.close();
+  await apply(r51, {
+    role: 'regional',
+    region: '51',
+    industry: null,
+    name: 'r51',
+    site: { province: '51', city: 'c', address: 'a' },
+  });
+  await apply(r44, {
+    role: 'regional',
+    region: '44',
+    industry: null,
+    name: 'r44',
+    site: { province: '44', city: 'c', address: 'a' },
+  });
+  await r51.node.close();
+  await r44.node.close();
   const again = async (n: { node: CpnNode }, port: number) => {
     const cfg = n.node.context.config;
     const node = await createNode({ ...cfg, port }, deps());
@@ -149,13 +242,23 @@ async function threeHops(f: Figures): Promise<void> {
   };
   const a = await again(r51, Number(new URL(r51.url).port));
   const b = await again(r44, Number(new URL(r44.url).port));
-  await online(a.url); await online(b.url);
+  await online(a.url);
+  await online(b.url);
   const ind = await start({ role: 'industry', code: 'CPN.51.C151', parentUrl: a.url, cacheEntries: 0 });
-  await apply(ind, { role: 'industry', region: '51', industry: 'C151', name: 'ind', site: { province: '51', city: 'c', address: 'a' } });
+  await apply(ind, {
+    role: 'industry',
+    region: '51',
+    industry: 'C151',
+    name: 'ind',
+    site: { province: '51', city: 'c', address: 'a' },
+  });
   await ind.node.close();
   const i2 = await again(ind, Number(new URL(ind.url).port));
   await online(i2.url);
-  const self44 = createClient({ baseUrl: b.url, signer: { keyid: 'CPN.44', privateKey: b.node.context.identity.keys.privateKey } });
+  const self44 = createClient({
+    baseUrl: b.url,
+    signer: { keyid: 'CPN.44', privateKey: b.node.context.identity.keys.privateKey },
+  });
   const made = await self44.register({ kind: 'SV', values: [{ index: 1, type: 'URL', data: 'x', ttl: 0 }] });
   if (!made.ok) throw new Error(made.error.message);
   const c = createClient({ baseUrl: i2.url });
@@ -196,14 +299,25 @@ async function million(f: Figures, count: number): Promise<void> {
   const first = await createNode({ role: 'national', code: 'CPN', port: 0, dataDir: dir }, deps());
   await first.close();
   const db = new Database(path.join(dir, 'node.db'));
-  const ins = db.prepare('INSERT INTO IdentifierRecord (id, prefix, kind, serial, ownerNode, version, status, "values", createdAt, updatedAt) VALUES (?,?,?,?,?,?,?,?,?,?)');
+  const ins = db.prepare(
+    'INSERT INTO IdentifierRecord (id, prefix, kind, serial, ownerNode, version, status, "values", createdAt, updatedAt) VALUES (?,?,?,?,?,?,?,?,?,?)',
+  );
   const now = new Date().toISOString().replace('Z', '+00:00');
-  const values = JSON.stringify([{ index: 1, type: 'URL', data: 'https://example.cn', ttl: 300, permissions: { publicRead: true, adminRead: true, adminWrite: true } }]);
+  const values = JSON.stringify([
+    {
+      index: 1,
+      type: 'URL',
+      data: 'https://example.cn',
+      ttl: 300,
+      permissions: { publicRead: true, adminRead: true, adminWrite: true },
+    },
+  ]);
   const ids: string[] = [];
   const t0 = performance.now();
   db.transaction(() => {
     for (let i = 0; i < count; i++) {
-      const serial = i.toString(32).toUpperCase().replace(/I/g, 'X').replace(/L/g, 'Y').replace(/O/g, 'Z').replace(/U/g, 'W') + 'Q';
+      const serial =
+        i.toString(32).toUpperCase().replace(/I/g, 'X').replace(/L/g, 'Y').replace(/O/g, 'Z').replace(/U/g, 'W') + 'Q';
       const id = formatIdentifier({ prefix: 'CPN', kind: 'CL', serial });
       if (!id.ok) continue;
       if (i % 97 === 0) ids.push(id.value);
@@ -213,19 +327,25 @@ async function million(f: Figures, count: number): Promise<void> {
   f.records_loaded = (db.prepare('SELECT count(*) AS n FROM IdentifierRecord').get() as { n: number }).n;
   db.close();
   f.bulk_load_s = (performance.now() - t0) / 1000;
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname], { env: { ...process.env, CPNET_BENCH_SERVE: dir }, stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname], {
+    env: { ...process.env, CPNET_BENCH_SERVE: dir },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   try {
     const [line] = (await once(child.stdout, 'data')) as [Buffer];
     const { url } = JSON.parse(line.toString()) as { url: string };
     let peak = rssMiB(child.pid!);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-    const get = (id: string) => () => new Promise<void>((resolve, reject) => {
-      http.get(`${url}/cpn/v1/identifiers/${encodeURIComponent(id)}`, { agent }, (r) => {
-        if (r.statusCode !== 200) reject(new Error(`${id}: HTTP ${r.statusCode}`));
-        r.resume();
-        r.on('end', resolve);
-      }).on('error', reject);
-    });
+    const get = (id: string) => () =>
+      new Promise<void>((resolve, reject) => {
+        http
+          .get(`${url}/cpn/v1/identifiers/${encodeURIComponent(id)}`, { agent }, (r) => {
+            if (r.statusCode !== 200) reject(new Error(`${id}: HTTP ${r.statusCode}`));
+            r.resume();
+            r.on('end', resolve);
+          })
+          .on('error', reject);
+      });
     const t1 = performance.now();
     // Uncached: every sampled identifier once (≈1 % of the key space); then cached: the first thousand again.
     for (let i = 0; i < ids.length; i += 64) {
@@ -254,7 +374,10 @@ export async function run(): Promise<Figures> {
   } finally {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }
-  printTable('node', Object.entries(f).map(([figure, value]) => ({ figure, value })));
+  printTable(
+    'node',
+    Object.entries(f).map(([figure, value]) => ({ figure, value })),
+  );
   const file = path.join(path.dirname(new URL(import.meta.url).pathname), 'results', 'node.json');
   // Other benchmarks of the node (aggregation, scheduling) write their figures into the same file.
   const held = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Figures) : {};

@@ -4,7 +4,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const available = readdirSync(here).filter((f) => f.endsWith('.ts') && !['run.ts', 'lib.ts'].includes(f) && !f.endsWith('.test.ts')).map((f) => f.slice(0, -3));
+const available = readdirSync(here)
+  .filter((f) => f.endsWith('.ts') && !['run.ts', 'lib.ts'].includes(f) && !f.endsWith('.test.ts'))
+  .map((f) => f.slice(0, -3));
 const names = process.argv.slice(2);
 
 if (names.length === 0 || names.includes('--help')) {

@@ -10,13 +10,33 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import highsLoader from 'highs';
 import {
-  ClusterIndex, createRng, feasibleCosts, fitCapacity, generateClusters, generateTasks, isWestern, placeBatch, placeOnline,
-  resolveNeed, select, sliceAt, take, taskCost, kgCo2PerItKwh, DEFAULT_COST_MODEL, type Cluster, type Rng, type TaskTemplate,
+  ClusterIndex,
+  createRng,
+  feasibleCosts,
+  fitCapacity,
+  generateClusters,
+  generateTasks,
+  isWestern,
+  placeBatch,
+  placeOnline,
+  resolveNeed,
+  select,
+  sliceAt,
+  take,
+  taskCost,
+  kgCo2PerItKwh,
+  DEFAULT_COST_MODEL,
+  type Cluster,
+  type Rng,
+  type TaskTemplate,
 } from '@cpnet/scheduler';
 
 const SEED = 20261126;
 const figures: Record<string, number> = {};
-const pct = (xs: number[], p: number): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]!; };
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
+};
 const f = (x: number, d = 3): string => (Number.isFinite(x) ? x.toFixed(d) : String(x));
 const table = (rows: Record<string, string | number>[]): void => console.table(rows);
 
@@ -26,58 +46,117 @@ function floorPass(ix: ClusterIndex, task: TaskTemplate): number {
   const acc = need.model >= 0 ? ix.acc[need.model] : undefined;
   const lat = need.userRow >= 0 ? ix.latency[need.userRow]! : undefined;
   const cm = DEFAULT_COST_MODEL;
-  let best = -1, bestS = Infinity;
+  let best = -1,
+    bestS = Infinity;
   for (let i = 0; i < ix.size; i++) {
     if (ix.life[i] !== 0 || ix.health[i] === 2 || (need.arch >= 0 && ix.arch[i] !== need.arch)) continue;
     if (need.cards > 0 && (acc === undefined || acc.cap[i]! <= 0)) continue;
     if (need.residencyOk[ix.prov[i]!] === 0 || ix.security[i]! < need.minSecurity) continue;
     const cards = need.cards > 0 ? acc!.avail[i]! : 0;
-    if (ix.cpuAvail[i]! < need.cpu * need.minReplicas || ix.memAvail[i]! < need.mem * need.minReplicas || cards < need.cards * need.minReplicas) continue;
+    if (
+      ix.cpuAvail[i]! < need.cpu * need.minReplicas ||
+      ix.memAvail[i]! < need.mem * need.minReplicas ||
+      cards < need.cards * need.minReplicas
+    )
+      continue;
     if (ix.stoAvail[i]! < need.sto * need.minReplicas || ix.bwAvail[i]! < need.bw * need.minReplicas) continue;
     const l = lat ? lat[i]! : 0;
     if (l > need.maxLatency) continue;
     const hourly = need.replicas * (need.cpu * ix.priceCore[i]! + need.cards * ix.priceCard[i]!);
     if (hourly > need.maxPrice) continue;
-    const kg = (need.replicas * need.hours * (need.cpu * cm.wattsPerCore + need.cards * (acc ? acc.watts[i]! : 0)) * ix.kgPerKwh[i]!) / 1000;
+    const kg =
+      (need.replicas *
+        need.hours *
+        (need.cpu * cm.wattsPerCore + need.cards * (acc ? acc.watts[i]! : 0)) *
+        ix.kgPerKwh[i]!) /
+      1000;
     const head = (ix.cpuAvail[i]! - need.cpu) / ix.cpuCap[i]!;
-    const s = 0.5 * (hourly * need.hours + kg * cm.carbonPriceYuanPerKg) + 0.2 * l + 0.1 * kg - 0.1 * ix.reliability[i]! - 0.1 * head;
-    if (s < bestS) { bestS = s; best = i; }
+    const s =
+      0.5 * (hourly * need.hours + kg * cm.carbonPriceYuanPerKg) +
+      0.2 * l +
+      0.1 * kg -
+      0.1 * ix.reliability[i]! -
+      0.1 * head;
+    if (s < bestS) {
+      bestS = s;
+      best = i;
+    }
   }
   return best;
 }
 
 function decisionTasks(rng: Rng): TaskTemplate[] {
   return generateTasks(rng, { count: 256 }).map((t, i) => ({
-    ...t, objective: 'balanced', constraints: { ...t.constraints, minSecurityLevel: 2 + (i % 3), ...(i % 5 === 0 ? { residency: { provinces: ['51', '50', '52', '53', '44', '32', '33', '31'] } } : {}) },
+    ...t,
+    objective: 'balanced',
+    constraints: {
+      ...t.constraints,
+      minSecurityLevel: 2 + (i % 3),
+      ...(i % 5 === 0 ? { residency: { provinces: ['51', '50', '52', '53', '44', '32', '33', '31'] } } : {}),
+    },
   }));
 }
 
 function timeIt(fn: () => void, runs: number): number[] {
   const out: number[] = [];
-  for (let r = 0; r < runs; r++) { const t0 = performance.now(); fn(); out.push(performance.now() - t0); }
+  for (let r = 0; r < runs; r++) {
+    const t0 = performance.now();
+    fn();
+    out.push(performance.now() - t0);
+  }
   return out;
 }
 
 function decisionLatency(): void {
-  console.log('\n## Decision latency (select: filter + TOPSIS + top-5; reasons as codes; explain=all materialises every reason)');
+  console.log(
+    '\n## Decision latency (select: filter + TOPSIS + top-5; reasons as codes; explain=all materialises every reason)',
+  );
   const rows: Record<string, string | number>[] = [];
   for (const n of [100, 1000, 10000]) {
     const rng = createRng(SEED + n);
     const ix = ClusterIndex.build(generateClusters(rng, { count: n, minFree: 0.3 }));
     const tasks = decisionTasks(rng);
-    let k = 0, sink = 0;
+    let k = 0,
+      sink = 0;
     const runs = n >= 10000 ? 3000 : 6000;
-    for (let w = 0; w < 2000; w++) { sink += select(ix, tasks[w % tasks.length]!, { explain: 'codes' }).feasible; sink += floorPass(ix, tasks[w % tasks.length]!); }
+    for (let w = 0; w < 2000; w++) {
+      sink += select(ix, tasks[w % tasks.length]!, { explain: 'codes' }).feasible;
+      sink += floorPass(ix, tasks[w % tasks.length]!);
+    }
     // Interleaved so that machine noise (GC, other processes) falls on both alike.
-    const ours: number[] = [], floor: number[] = [];
+    const ours: number[] = [],
+      floor: number[] = [];
     for (let r = 0; r < runs; r++) {
       const t = tasks[k++ % tasks.length]!;
-      ours.push(...timeIt(() => { sink += select(ix, t, { explain: 'codes' }).feasible; }, 1));
-      floor.push(...timeIt(() => { sink += floorPass(ix, t); }, 1));
+      ours.push(
+        ...timeIt(() => {
+          sink += select(ix, t, { explain: 'codes' }).feasible;
+        }, 1),
+      );
+      floor.push(
+        ...timeIt(() => {
+          sink += floorPass(ix, t);
+        }, 1),
+      );
     }
-    const full = timeIt(() => { sink += select(ix, tasks[k++ % tasks.length]!).exclusions!.length; }, Math.min(runs, 1000));
-    const r50 = pct(ours, 0.5) / pct(floor, 0.5), r99 = pct(ours, 0.99) / pct(floor, 0.99);
-    rows.push({ clusters: n, p50_ms: f(pct(ours, 0.5), 4), p99_ms: f(pct(ours, 0.99), 4), floor_p50_ms: f(pct(floor, 0.5), 4), floor_p99_ms: f(pct(floor, 0.99), 4), ratio_p50: f(r50, 2), ratio_p99: f(r99, 2), explain_all_p99_ms: f(pct(full, 0.99), 3) });
+    const full = timeIt(
+      () => {
+        sink += select(ix, tasks[k++ % tasks.length]!).exclusions!.length;
+      },
+      Math.min(runs, 1000),
+    );
+    const r50 = pct(ours, 0.5) / pct(floor, 0.5),
+      r99 = pct(ours, 0.99) / pct(floor, 0.99);
+    rows.push({
+      clusters: n,
+      p50_ms: f(pct(ours, 0.5), 4),
+      p99_ms: f(pct(ours, 0.99), 4),
+      floor_p50_ms: f(pct(floor, 0.5), 4),
+      floor_p99_ms: f(pct(floor, 0.99), 4),
+      ratio_p50: f(r50, 2),
+      ratio_p99: f(r99, 2),
+      explain_all_p99_ms: f(pct(full, 0.99), 3),
+    });
     const tag = n === 10000 ? '10k' : n === 1000 ? '1k' : '100';
     figures[`decision_p50_ms_${tag}`] = pct(ours, 0.5);
     figures[`decision_p99_ms_${tag}`] = pct(ours, 0.99);
@@ -89,22 +168,41 @@ function decisionLatency(): void {
   table(rows);
 }
 
-interface Instance { clusters: Cluster[]; tasks: TaskTemplate[]; maxShare: number; dropped: number }
+interface Instance {
+  clusters: Cluster[];
+  tasks: TaskTemplate[];
+  maxShare: number;
+  dropped: number;
+}
 
 /** Tasks with no feasible cluster are dropped (they are rejected by every method and have no LP column). */
-function instance(o: { demands: number; clusters: number; util: number; seed: number; cpuSizes?: number[]; cardSizes?: number[] }): Instance {
+function instance(o: {
+  demands: number;
+  clusters: number;
+  util: number;
+  seed: number;
+  cpuSizes?: number[];
+  cardSizes?: number[];
+}): Instance {
   const rng = createRng(o.seed);
   // No hard latency bound here (only the soft target and its penalty), so every demand has somewhere to go.
-  const tasks0 = generateTasks(rng, { count: o.demands, cpuSizes: o.cpuSizes ?? [4, 8, 12, 16], cardSizes: o.cardSizes ?? [1, 2, 3, 4] })
-    .map((t) => ({ ...t, constraints: { userProvince: t.constraints!.userProvince! } }));
+  const tasks0 = generateTasks(rng, {
+    count: o.demands,
+    cpuSizes: o.cpuSizes ?? [4, 8, 12, 16],
+    cardSizes: o.cardSizes ?? [1, 2, 3, 4],
+  }).map((t) => ({ ...t, constraints: { userProvince: t.constraints!.userProvince! } }));
   const clusters = fitCapacity(generateClusters(rng, { count: o.clusters }), tasks0, o.util);
   const ix = ClusterIndex.build(clusters);
   const tasks = tasks0.filter((t) => feasibleCosts(ix, t).rows.length > 0);
   let maxShare = 0;
-  for (const t of tasks) for (const c of clusters) {
-    if (t.demand.accelerator) { const a = c.capacity.accelerators.find((x) => x.model === t.demand.accelerator!.model); if (a) maxShare = Math.max(maxShare, t.demand.accelerator.count / a.count); }
-    else if (c.capacity.accelerators.length === 0) maxShare = Math.max(maxShare, t.demand.cpuCores / c.capacity.cpuCores);
-  }
+  for (const t of tasks)
+    for (const c of clusters) {
+      if (t.demand.accelerator) {
+        const a = c.capacity.accelerators.find((x) => x.model === t.demand.accelerator!.model);
+        if (a) maxShare = Math.max(maxShare, t.demand.accelerator.count / a.count);
+      } else if (c.capacity.accelerators.length === 0)
+        maxShare = Math.max(maxShare, t.demand.cpuCores / c.capacity.cpuCores);
+    }
   return { clusters, tasks, maxShare, dropped: tasks0.length - tasks.length };
 }
 
@@ -116,9 +214,11 @@ async function lpBound(inst: Instance): Promise<{ value: number; vars: number; s
   for (const t of inst.tasks) {
     const key = JSON.stringify([t.demand, t.constraints, t.latencyTolerant, t.durationHours, t.latencyTargetMs]);
     const c = classes.get(key);
-    if (c) c.n++; else classes.set(key, { task: t, n: 1 });
+    if (c) c.n++;
+    else classes.set(key, { task: t, n: 1 });
   }
-  const obj: string[] = [], demandRows: string[] = [];
+  const obj: string[] = [],
+    demandRows: string[] = [];
   const capTerms = new Map<string, string[]>();
   let v = 0;
   [...classes.values()].forEach(({ task, n }, ci) => {
@@ -129,8 +229,14 @@ async function lpBound(inst: Instance): Promise<{ value: number; vars: number; s
       obj.push(`${costs[p]!.toPrecision(12)} ${x}`);
       terms.push(x);
       const d = task.demand;
-      const put = (dim: string, a: number): void => { if (a > 0) { const k = `${dim}_${row}`; (capTerms.get(k) ?? capTerms.set(k, []).get(k)!).push(`${a} ${x}`); } };
-      put('cpu', d.cpuCores); put('mem', d.memoryGib);
+      const put = (dim: string, a: number): void => {
+        if (a > 0) {
+          const k = `${dim}_${row}`;
+          (capTerms.get(k) ?? capTerms.set(k, []).get(k)!).push(`${a} ${x}`);
+        }
+      };
+      put('cpu', d.cpuCores);
+      put('mem', d.memoryGib);
       if (d.accelerator?.model) put(`g${ix.modelOf(d.accelerator.model)}`, d.accelerator.count);
     });
     demandRows.push(` d${ci}: ${chunk(terms, ' + ')} = ${n}`);
@@ -138,7 +244,8 @@ async function lpBound(inst: Instance): Promise<{ value: number; vars: number; s
   const capRows = [...capTerms.entries()].map(([k, terms]) => {
     const [dim, rowS] = k.split('_') as [string, string];
     const row = Number(rowS);
-    const cap = dim === 'cpu' ? ix.cpuAvail[row]! : dim === 'mem' ? ix.memAvail[row]! : ix.acc[Number(dim.slice(1))]!.avail[row]!;
+    const cap =
+      dim === 'cpu' ? ix.cpuAvail[row]! : dim === 'mem' ? ix.memAvail[row]! : ix.acc[Number(dim.slice(1))]!.avail[row]!;
     return ` c_${k}: ${chunk(terms, ' + ')} <= ${cap}`;
   });
   const lp = `Minimize\n obj: ${chunk(obj, ' + ')}\nSubject To\n${demandRows.join('\n')}\n${capRows.join('\n')}\nEnd\n`;
@@ -155,19 +262,49 @@ function chunk(terms: string[], sep: string): string {
 }
 
 /** Cost, carbon, latency and spread of an assignment, recomputed from the cluster objects. */
-function evaluate(inst: Instance, rows: Int32Array): { cost: number; carbon: number; latencyOk: number; spread: number; rejected: number } {
-  let cost = 0, carbon = 0, withTarget = 0, ok = 0, rejected = 0;
+function evaluate(
+  inst: Instance,
+  rows: Int32Array,
+): { cost: number; carbon: number; latencyOk: number; spread: number; rejected: number } {
+  let cost = 0,
+    carbon = 0,
+    withTarget = 0,
+    ok = 0,
+    rejected = 0;
   const used = new Float64Array(inst.clusters.length);
   inst.tasks.forEach((t, i) => {
     const r = rows[i]!;
-    if (r < 0) { rejected++; return; }
+    if (r < 0) {
+      rejected++;
+      return;
+    }
     const c = inst.clusters[r]!;
-    const a = t.demand.accelerator ? c.capacity.accelerators.find((x) => x.model === t.demand.accelerator!.model) : undefined;
+    const a = t.demand.accelerator
+      ? c.capacity.accelerators.find((x) => x.model === t.demand.accelerator!.model)
+      : undefined;
     const lat = t.constraints?.userProvince ? c.latencyMsTo[t.constraints.userProvince]! : 0;
-    const b = taskCost({ pricePerCoreHourYuan: c.pricePerCoreHourYuan, pricePerCardHourYuan: c.pricePerCardHourYuan, kgCo2PerItKwh: kgCo2PerItKwh(c), cardWatts: a?.tdpWatts ?? 400, latencyMs: lat },
-      { cores: t.demand.cpuCores, cards: t.demand.accelerator?.count ?? 0, replicas: t.replicas, hours: t.durationHours, latencyTargetMs: t.latencyTolerant ? Infinity : (t.latencyTargetMs ?? Infinity) });
-    cost += b.totalYuan; carbon += b.carbonKg;
-    if (!t.latencyTolerant) { withTarget++; if (lat <= (t.latencyTargetMs ?? Infinity)) ok++; }
+    const b = taskCost(
+      {
+        pricePerCoreHourYuan: c.pricePerCoreHourYuan,
+        pricePerCardHourYuan: c.pricePerCardHourYuan,
+        kgCo2PerItKwh: kgCo2PerItKwh(c),
+        cardWatts: a?.tdpWatts ?? 400,
+        latencyMs: lat,
+      },
+      {
+        cores: t.demand.cpuCores,
+        cards: t.demand.accelerator?.count ?? 0,
+        replicas: t.replicas,
+        hours: t.durationHours,
+        latencyTargetMs: t.latencyTolerant ? Infinity : (t.latencyTargetMs ?? Infinity),
+      },
+    );
+    cost += b.totalYuan;
+    carbon += b.carbonKg;
+    if (!t.latencyTolerant) {
+      withTarget++;
+      if (lat <= (t.latencyTargetMs ?? Infinity)) ok++;
+    }
     used[r]! += t.demand.cpuCores / c.capacity.cpuCores;
   });
   const mean = used.reduce((a, b) => a + b, 0) / used.length;
@@ -193,12 +330,25 @@ function runBaseline(inst: Instance, choose: Chooser): Int32Array {
 function baselines(inst: Instance, rng: Rng): Record<string, Chooser> {
   let rr = 0;
   const assigned = new Float64Array(inst.clusters.length);
-  const weight = inst.clusters.map((c) => c.capacity.cpuCores + 100 * c.capacity.accelerators.reduce((a, x) => a + x.count, 0));
+  const weight = inst.clusters.map(
+    (c) => c.capacity.cpuCores + 100 * c.capacity.accelerators.reduce((a, x) => a + x.count, 0),
+  );
   return {
     random: (_ix, _t, fr) => fr[rng.int(fr.length)]!,
-    'round-robin': (ix, _t, fr) => { const set = new Set(fr); for (let k = 0; k < ix.size; k++) { const r = (rr + k) % ix.size; if (set.has(r)) { rr = r + 1; return r; } } return fr[0]!; },
+    'round-robin': (ix, _t, fr) => {
+      const set = new Set(fr);
+      for (let k = 0; k < ix.size; k++) {
+        const r = (rr + k) % ix.size;
+        if (set.has(r)) {
+          rr = r + 1;
+          return r;
+        }
+      }
+      return fr[0]!;
+    },
     'first-fit': (_ix, _t, fr) => fr[0]!,
-    'least-loaded': (ix, _t, fr) => [...fr].sort((a, b) => ix.cpuAvail[b]! / ix.cpuCap[b]! - ix.cpuAvail[a]! / ix.cpuCap[a]! || a - b)[0]!,
+    'least-loaded': (ix, _t, fr) =>
+      [...fr].sort((a, b) => ix.cpuAvail[b]! / ix.cpuCap[b]! - ix.cpuAvail[a]! / ix.cpuCap[a]! || a - b)[0]!,
     'karmada-static-weight': (_ix, t, fr) => {
       const r = [...fr].sort((a, b) => assigned[a]! / weight[a]! - assigned[b]! / weight[b]! || a - b)[0]!;
       assigned[r]! += t.demand.cpuCores + 100 * (t.demand.accelerator?.count ?? 0);
@@ -214,7 +364,16 @@ async function quality(): Promise<void> {
     { name: '2000x80', demands: 2000, clusters: 80, util: 0.8, seed: SEED, key: '' },
     { name: '2000x200', demands: 2000, clusters: 200, util: 0.8, seed: SEED + 1, key: '_2000x200' },
     { name: '4000x200', demands: 4000, clusters: 200, util: 0.85, seed: SEED + 2, key: '_4000x200' },
-    { name: '1000x100 big (indivisible, no aim)', demands: 1000, clusters: 100, util: 0.8, seed: SEED + 3, key: '_big', cpuSizes: [16, 32, 48, 64], cardSizes: [4, 8, 12, 16] },
+    {
+      name: '1000x100 big (indivisible, no aim)',
+      demands: 1000,
+      clusters: 100,
+      util: 0.8,
+      seed: SEED + 3,
+      key: '_big',
+      cpuSizes: [16, 32, 48, 64],
+      cardSizes: [4, 8, 12, 16],
+    },
   ];
   for (const c of cases) {
     const inst = instance(c);
@@ -225,11 +384,22 @@ async function quality(): Promise<void> {
     t0 = performance.now();
     const online = placeOnline(ClusterIndex.build(inst.clusters), inst.tasks, { objective: { cost: 1 } });
     const onlineS = (performance.now() - t0) / 1000;
-    const eb = evaluate(inst, batch.rows), eo = evaluate(inst, online.rows);
+    const eb = evaluate(inst, batch.rows),
+      eo = evaluate(inst, online.rows);
     rows.push({
-      instance: c.name, demands: inst.tasks.length, clusters: inst.clusters.length, max_demand_share: f(inst.maxShare, 3), lp_vars: lp.vars, lp_s: f(lp.seconds, 1),
-      batch_over_lp: f(eb.cost / lp.value, 4), batch_rejected: eb.rejected, lagrange_lb_over_lp: f(batch.lowerBoundYuan / lp.value, 4), batch_s: f(batchS, 2),
-      online_over_lp: f(eo.cost / lp.value, 4), online_rejected: eo.rejected, online_s: f(onlineS, 2),
+      instance: c.name,
+      demands: inst.tasks.length,
+      clusters: inst.clusters.length,
+      max_demand_share: f(inst.maxShare, 3),
+      lp_vars: lp.vars,
+      lp_s: f(lp.seconds, 1),
+      batch_over_lp: f(eb.cost / lp.value, 4),
+      batch_rejected: eb.rejected,
+      lagrange_lb_over_lp: f(batch.lowerBoundYuan / lp.value, 4),
+      batch_s: f(batchS, 2),
+      online_over_lp: f(eo.cost / lp.value, 4),
+      online_rejected: eo.rejected,
+      online_s: f(onlineS, 2),
     });
     figures[`batch_cost_over_lp${c.key}`] = eb.cost / lp.value;
     figures[`online_cost_over_lp${c.key}`] = eo.cost / lp.value;
@@ -245,14 +415,33 @@ function versusBaselines(): void {
   console.log('\n## Against baselines (2000 demands × 80 clusters, 90 % of capacity, arrival order)');
   const inst = instance({ demands: 2000, clusters: 80, util: 0.9, seed: SEED + 9 });
   const rng = createRng(SEED + 10);
-  const results: [string, Int32Array][] = Object.entries(baselines(inst, rng)).map(([n, ch]) => [n, runBaseline(inst, ch)]);
-  results.push(['cpnet online (TOPSIS, objective cost)', placeOnline(ClusterIndex.build(inst.clusters), inst.tasks).rows]);
-  results.push(['cpnet batch (Lagrangian + local search)', placeBatch(ClusterIndex.build(inst.clusters), inst.tasks).rows]);
+  const results: [string, Int32Array][] = Object.entries(baselines(inst, rng)).map(([n, ch]) => [
+    n,
+    runBaseline(inst, ch),
+  ]);
+  results.push([
+    'cpnet online (TOPSIS, objective cost)',
+    placeOnline(ClusterIndex.build(inst.clusters), inst.tasks).rows,
+  ]);
+  results.push([
+    'cpnet batch (Lagrangian + local search)',
+    placeBatch(ClusterIndex.build(inst.clusters), inst.tasks).rows,
+  ]);
   const ref = evaluate(inst, results.find(([n]) => n === 'karmada-static-weight')![1]);
-  table(results.map(([name, rows]) => {
-    const e = evaluate(inst, rows);
-    return { strategy: name, cost_yuan: Math.round(e.cost), carbon_kg: Math.round(e.carbon), latency_bound_met: f(e.latencyOk, 3), util_spread_sd: f(e.spread, 3), rejected: e.rejected, cost_vs_karmada: f(e.cost / ref.cost, 3) };
-  }));
+  table(
+    results.map(([name, rows]) => {
+      const e = evaluate(inst, rows);
+      return {
+        strategy: name,
+        cost_yuan: Math.round(e.cost),
+        carbon_kg: Math.round(e.carbon),
+        latency_bound_met: f(e.latencyOk, 3),
+        util_spread_sd: f(e.spread, 3),
+        rejected: e.rejected,
+        cost_vs_karmada: f(e.cost / ref.cost, 3),
+      };
+    }),
+  );
   const best = evaluate(inst, results.at(-1)![1]);
   figures.baseline_karmada_cost_yuan = ref.cost;
   figures.batch_cost_vs_karmada = best.cost / ref.cost;
@@ -263,11 +452,21 @@ function eastDataWestCompute(): void {
   console.log('\n## 东数西算: latency-tolerant work, placed online with the balanced objective, tolerant vs not');
   const rng = createRng(SEED + 20);
   const clusters = generateClusters(rng, { count: 1000, minFree: 0.5 });
-  const tasks = generateTasks(rng, { count: 3000, latencyTolerantShare: 1 }).map((t) => ({ ...t, objective: 'balanced' as const }));
-  const strict = tasks.map((t) => ({ ...t, latencyTolerant: false, constraints: { ...t.constraints, maxLatencyMs: 25 } }));
+  const tasks = generateTasks(rng, { count: 3000, latencyTolerantShare: 1 }).map((t) => ({
+    ...t,
+    objective: 'balanced' as const,
+  }));
+  const strict = tasks.map((t) => ({
+    ...t,
+    latencyTolerant: false,
+    constraints: { ...t.constraints, maxLatencyMs: 25 },
+  }));
   const run = (ts: TaskTemplate[]): { west: number; cost: number; carbon: number; placed: number } => {
     const ix = ClusterIndex.build(clusters);
-    let west = 0, cost = 0, carbon = 0, placed = 0;
+    let west = 0,
+      cost = 0,
+      carbon = 0,
+      placed = 0;
     for (const t of ts) {
       const c = select(ix, t, { k: 1, explain: 'codes' }).candidates[0];
       if (!c) continue;
@@ -275,20 +474,36 @@ function eastDataWestCompute(): void {
       const cl = clusters[c.row]!;
       placed++;
       if (isWestern(cl.provinceCode)) west++;
-      cost += c.costYuan; carbon += c.criteria.carbon.value;
+      cost += c.costYuan;
+      carbon += c.criteria.carbon.value;
     }
     return { west: west / placed, cost, carbon, placed };
   };
-  const a = run(strict), b = run(tasks);
+  const a = run(strict),
+    b = run(tasks);
   table([
-    { placement: 'latency-sensitive (max 25 ms, penalty over 15 ms)', placed: a.placed, west_share: f(a.west, 3), cost_yuan: Math.round(a.cost), carbon_kg: Math.round(a.carbon) },
-    { placement: 'latency-tolerant (东数西算)', placed: b.placed, west_share: f(b.west, 3), cost_yuan: Math.round(b.cost), carbon_kg: Math.round(b.carbon) },
+    {
+      placement: 'latency-sensitive (max 25 ms, penalty over 15 ms)',
+      placed: a.placed,
+      west_share: f(a.west, 3),
+      cost_yuan: Math.round(a.cost),
+      carbon_kg: Math.round(a.carbon),
+    },
+    {
+      placement: 'latency-tolerant (东数西算)',
+      placed: b.placed,
+      west_share: f(b.west, 3),
+      cost_yuan: Math.round(b.cost),
+      carbon_kg: Math.round(b.carbon),
+    },
   ]);
   figures.east_west_share_west_strict = a.west;
   figures.east_west_share_west_tolerant = b.west;
   figures.east_west_cost_saved = 1 - b.cost / a.cost;
   figures.east_west_carbon_saved = 1 - b.carbon / a.carbon;
-  console.log(`moved west: ${f(100 * (b.west - a.west), 1)} points; resource+carbon cost saved ${f(100 * figures.east_west_cost_saved, 1)} %, carbon saved ${f(100 * figures.east_west_carbon_saved, 1)} %`);
+  console.log(
+    `moved west: ${f(100 * (b.west - a.west), 1)} points; resource+carbon cost saved ${f(100 * figures.east_west_cost_saved, 1)} %, carbon saved ${f(100 * figures.east_west_carbon_saved, 1)} %`,
+  );
 }
 
 /** Runs every part and writes bench/results/scheduler.json. */

@@ -7,8 +7,18 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  createAuditLog, createMemoryNonceStore, createPolicy, createVerifier, generateKeyPair, keyObject, signRequest,
-  verifyInclusion, cryptoProfile, type AuditEntry, type Clock, type AccessRequest,
+  createAuditLog,
+  createMemoryNonceStore,
+  createPolicy,
+  createVerifier,
+  generateKeyPair,
+  keyObject,
+  signRequest,
+  verifyInclusion,
+  cryptoProfile,
+  type AuditEntry,
+  type Clock,
+  type AccessRequest,
 } from '@cpnet/security';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -22,9 +32,22 @@ async function signVerify(iterations: number): Promise<{ signedPerS: number; bar
   const keys = generateKeyPair();
   let now = T0;
   const clock: Clock = { now: () => now };
-  const verifier = createVerifier({ resolveKey: () => keys.publicKey, nonceStore: createMemoryNonceStore({ clock }), clock });
-  const body = JSON.stringify({ id: 'CPN.51.C151/CL-01JQ4ZK8M3XX1', k1: { cpuCores: 1024, gpuCards: 64 }, k2: { cpuCores: 512, gpuCards: 32 } });
-  const req = { method: 'POST', url: 'https://cpn51.example/cpn/v1/reports', headers: { 'content-type': 'application/json' }, body };
+  const verifier = createVerifier({
+    resolveKey: () => keys.publicKey,
+    nonceStore: createMemoryNonceStore({ clock }),
+    clock,
+  });
+  const body = JSON.stringify({
+    id: 'CPN.51.C151/CL-01JQ4ZK8M3XX1',
+    k1: { cpuCores: 1024, gpuCards: 64 },
+    k2: { cpuCores: 512, gpuCards: 32 },
+  });
+  const req = {
+    method: 'POST',
+    url: 'https://cpn51.example/cpn/v1/reports',
+    headers: { 'content-type': 'application/json' },
+    body,
+  };
   let start = performance.now();
   for (let i = 0; i < iterations; i++) {
     now = T0 + Math.floor(i / 100);
@@ -33,7 +56,8 @@ async function signVerify(iterations: number): Promise<{ signedPerS: number; bar
     if (!r.ok) throw new Error(r.reason);
   }
   const signedPerS = iterations / ((performance.now() - start) / 1000);
-  const priv = keyObject(keys.privateKey), pub = keyObject(keys.publicKey);
+  const priv = keyObject(keys.privateKey),
+    pub = keyObject(keys.publicKey);
   const bytes = Buffer.from(body);
   start = performance.now();
   for (let i = 0; i < iterations; i++) {
@@ -46,10 +70,27 @@ async function signVerify(iterations: number): Promise<{ signedPerS: number; bar
 async function policyLatency(iterations: number): Promise<{ p50: number; p99: number }> {
   const policy = await createPolicy();
   const requests: AccessRequest[] = [
-    { principal: { kind: 'node', id: 'CPN.51', prefix: 'CPN.51', status: 'active' }, action: 'update', resource: { type: 'cluster', prefix: 'CPN.51.C151', owner: 'x' } },
-    { principal: { kind: 'provider', id: 'p', prefix: 'CPN.51.C151', owner: 'p', status: 'active' }, action: 'report', resource: { type: 'cluster', prefix: 'CPN.51.C151', owner: 'p' } },
-    { principal: { kind: 'person', id: 'r1', role: 'reviewer', prefix: 'CPN', status: 'active' }, action: 'review', resource: { type: 'application', prefix: 'CPN', routedTo: 'CPN', reviewers: ['r1'] } },
-    { principal: { kind: 'node', id: 'CPN', prefix: 'CPN', status: 'active' }, action: 'place', resource: { type: 'job', prefix: 'CPN.51' }, context: { residency: { provinces: ['44'] }, province: '51' } },
+    {
+      principal: { kind: 'node', id: 'CPN.51', prefix: 'CPN.51', status: 'active' },
+      action: 'update',
+      resource: { type: 'cluster', prefix: 'CPN.51.C151', owner: 'x' },
+    },
+    {
+      principal: { kind: 'provider', id: 'p', prefix: 'CPN.51.C151', owner: 'p', status: 'active' },
+      action: 'report',
+      resource: { type: 'cluster', prefix: 'CPN.51.C151', owner: 'p' },
+    },
+    {
+      principal: { kind: 'person', id: 'r1', role: 'reviewer', prefix: 'CPN', status: 'active' },
+      action: 'review',
+      resource: { type: 'application', prefix: 'CPN', routedTo: 'CPN', reviewers: ['r1'] },
+    },
+    {
+      principal: { kind: 'node', id: 'CPN', prefix: 'CPN', status: 'active' },
+      action: 'place',
+      resource: { type: 'job', prefix: 'CPN.51' },
+      context: { residency: { provinces: ['44'] }, province: '51' },
+    },
   ];
   const times: number[] = [];
   for (let i = 0; i < iterations; i++) {
@@ -63,7 +104,14 @@ async function policyLatency(iterations: number): Promise<{ p50: number; p99: nu
 
 function auditFigures(total: number): { appendPerS: number; proofMs: number; rootMs: number } {
   const log = createAuditLog({ keepEntries: false });
-  const entry = (i: number): AuditEntry => ({ who: 'CPN.51.C151', action: 'update', resource: `CPN.51.C151/CL-${i}`, decision: 'allow', requestId: `req-${i}`, time: new Date(T0 + i).toISOString() });
+  const entry = (i: number): AuditEntry => ({
+    who: 'CPN.51.C151',
+    action: 'update',
+    resource: `CPN.51.C151/CL-${i}`,
+    decision: 'allow',
+    requestId: `req-${i}`,
+    time: new Date(T0 + i).toISOString(),
+  });
   const start = performance.now();
   for (let i = 0; i < total; i++) log.append(entry(i));
   const appendPerS = total / ((performance.now() - start) / 1000);
@@ -76,7 +124,8 @@ function auditFigures(total: number): { appendPerS: number; proofMs: number; roo
     const t = performance.now();
     const proof = log.inclusionProof(index);
     times.push(performance.now() - t);
-    if (s % 100 === 0 && !verifyInclusion(hash, { index, treeSize: total, leafHash: log.leafHash(index), proof, root })) throw new Error('proof failed');
+    if (s % 100 === 0 && !verifyInclusion(hash, { index, treeSize: total, leafHash: log.leafHash(index), proof, root }))
+      throw new Error('proof failed');
   }
   times.sort((a, b) => a - b);
   const t = performance.now();
@@ -99,7 +148,12 @@ export async function run(): Promise<Record<string, number>> {
     audit_proof_ms_1m: Number(audit.proofMs.toFixed(4)),
     audit_root_ms_1m: Number(audit.rootMs.toFixed(4)),
   };
-  const aims: Record<string, string> = { sign_verify_ratio_to_crypto: '≥ 0.5', policy_p99_ms: '≤ 0.5', audit_append_per_s: '≥ 1000', audit_proof_ms_1m: '≤ 1' };
+  const aims: Record<string, string> = {
+    sign_verify_ratio_to_crypto: '≥ 0.5',
+    policy_p99_ms: '≤ 0.5',
+    audit_append_per_s: '≥ 1000',
+    audit_proof_ms_1m: '≤ 1',
+  };
   console.log('\n@cpnet/security benchmark');
   console.table(Object.entries(figures).map(([figure, value]) => ({ figure, value, aim: aims[figure] ?? '' })));
   mkdirSync(join(here, 'results'), { recursive: true });

@@ -20,13 +20,32 @@ export function scaled(s: ScenarioData, f: number, jobsF = f): ScenarioData {
   // Keep the provinces the job streams are submitted to, then others up to the fraction.
   const targets = new Set(s.workload.jobs.map((j) => j.submitTo.split('.')[1]));
   const wanted = Math.max(targets.size, Math.round(s.topology.regions.length * f));
-  const regions = [...s.topology.regions.filter((r) => targets.has(r.code)), ...s.topology.regions.filter((r) => !targets.has(r.code))].slice(0, wanted);
+  const regions = [
+    ...s.topology.regions.filter((r) => targets.has(r.code)),
+    ...s.topology.regions.filter((r) => !targets.has(r.code)),
+  ].slice(0, wanted);
   const kept = new Set(regions.flatMap((r) => [`CPN.${r.code}`, ...r.industries.map((i) => `CPN.${r.code}.${i}`)]));
-  const providerTemplates = s.topology.providerTemplates.map((t) => ({ ...t, count: Math.max(2, Math.round(t.count * f)), nodes: t.nodes.filter((n) => kept.has(n)) }));
-  const jobs = s.workload.jobs.filter((j) => kept.has(j.submitTo)).map((j) => ({ ...j, count: Math.max(10, Math.round(j.count * jobsF)), arrival: j.arrival.kind === 'poisson' ? { ...j.arrival, perMinute: j.arrival.perMinute * jobsF } : j.arrival }));
+  const providerTemplates = s.topology.providerTemplates.map((t) => ({
+    ...t,
+    count: Math.max(2, Math.round(t.count * f)),
+    nodes: t.nodes.filter((n) => kept.has(n)),
+  }));
+  const jobs = s.workload.jobs
+    .filter((j) => kept.has(j.submitTo))
+    .map((j) => ({
+      ...j,
+      count: Math.max(10, Math.round(j.count * jobsF)),
+      arrival: j.arrival.kind === 'poisson' ? { ...j.arrival, perMinute: j.arrival.perMinute * jobsF } : j.arrival,
+    }));
   const total = jobs.reduce((n, j) => n + j.count, 0);
   const clusters = providerTemplates.reduce((n, t) => n + t.count * t.clusters.min, 0);
-  const steps = s.steps.map((st) => ('that' in st && st.that === 'market' ? { ...st, clusters: Math.floor(clusters * 0.9) } : 'that' in st && st.that === 'jobs' ? { ...st, min: Math.floor(total * 0.95) } : st));
+  const steps = s.steps.map((st) =>
+    'that' in st && st.that === 'market'
+      ? { ...st, clusters: Math.floor(clusters * 0.9) }
+      : 'that' in st && st.that === 'jobs'
+        ? { ...st, min: Math.floor(total * 0.95) }
+        : st,
+  );
   return { ...s, topology: { ...s.topology, regions, providerTemplates }, workload: { ...s.workload, jobs }, steps };
 }
 
@@ -35,12 +54,15 @@ export async function run(): Promise<Record<string, number>> {
   const f = Number(process.env.CPNET_SCALE ?? '1');
   // The whole scenario by default: 94 nodes, 10,093 clusters and all 100,000 jobs (about 7.5 minutes on 2 cores).
   const jobsF = Number(process.env.CPNET_JOB_SCALE ?? f);
-  if (!(f > 0 && f <= 1) || !(jobsF > 0 && jobsF <= 1)) throw new Error(`CPNET_SCALE and CPNET_JOB_SCALE must be in (0, 1], got ${f} and ${jobsF}`);
+  if (!(f > 0 && f <= 1) || !(jobsF > 0 && jobsF <= 1))
+    throw new Error(`CPNET_SCALE and CPNET_JOB_SCALE must be in (0, 1], got ${f} and ${jobsF}`);
   const parsed = parseScenario(readFileSync(SCENARIO, 'utf8'), SCENARIO);
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
   const scenario = scaled(parsed.value, f, jobsF);
   let peak = process.memoryUsage().rss;
-  const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 250);
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 250);
   let events = 0;
   const t0 = performance.now();
   // A status line every 30 s of wall time: a long run shows it is alive, and where the time goes.
@@ -52,16 +74,30 @@ export async function run(): Promise<Record<string, number>> {
       const threads = (await net?.threads?.usage().catch(() => [])) ?? [];
       const at = performance.now();
       // Each thread's event loop: share of the last 30 s it was busy (near 100 %: that thread is the bottleneck).
-      const busy = threads.map((u, i) => `${u.nodes} nodes ${Math.round(u.heapUsed / 2 ** 20)} MiB heap ${Math.round(((u.activeMs - (lastActive[i] ?? 0)) / (at - lastAt)) * 100)} % busy`).join(', ');
+      const busy = threads
+        .map(
+          (u, i) =>
+            `${u.nodes} nodes ${Math.round(u.heapUsed / 2 ** 20)} MiB heap ${Math.round(((u.activeMs - (lastActive[i] ?? 0)) / (at - lastAt)) * 100)} % busy`,
+        )
+        .join(', ');
       lastActive = threads.map((u) => u.activeMs);
       lastAt = at;
-      console.log(`  … ${((performance.now() - t0) / 1000).toFixed(0)} s wall, rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB, ${events} events${busy ? `; threads: ${busy}` : ''}`);
+      console.log(
+        `  … ${((performance.now() - t0) / 1000).toFixed(0)} s wall, rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB, ${events} events${busy ? `; threads: ${busy}` : ''}`,
+      );
     })();
   }, 30_000);
   const report = await runScenario(scenario, {
-    record: () => void events++, logLevel: 'error', onStarted: (n) => { net = n; },
+    record: () => void events++,
+    logLevel: 'error',
+    onStarted: (n) => {
+      net = n;
+    },
     onProgress: (p) => {
-      if (p.kind === 'expectation') console.log(`  ${p.result.passed ? '✓' : '✗'} ${(p.result.at / 60_000).toFixed(1)} min virtual: ${p.result.name} — ${p.result.detail ?? ''}`);
+      if (p.kind === 'expectation')
+        console.log(
+          `  ${p.result.passed ? '✓' : '✗'} ${(p.result.at / 60_000).toFixed(1)} min virtual: ${p.result.name} — ${p.result.detail ?? ''}`,
+        );
     },
   }).finally(() => clearInterval(status));
   const wall = (performance.now() - t0) / 1000;
@@ -83,7 +119,10 @@ export async function run(): Promise<Record<string, number>> {
     jobs_lost: m['jobs_lost'] ?? -1,
     passed: report.passed ? 1 : 0,
   };
-  printTable(`simulator — scale run at ${f} of scenarios/scale.yaml (jobs at ${jobsF})`, Object.entries(figures).map(([figure, value]) => ({ figure, value })));
+  printTable(
+    `simulator — scale run at ${f} of scenarios/scale.yaml (jobs at ${jobsF})`,
+    Object.entries(figures).map(([figure, value]) => ({ figure, value })),
+  );
   console.log(`figures → ${writeFigures('simulator', figures)}`);
   return figures;
 }

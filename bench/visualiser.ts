@@ -10,7 +10,15 @@ import { chromium } from 'playwright-core';
 import { generateRecording, serveVisualiser, toJsonLines } from '@cpnet/visualiser';
 import { printTable, quantile, writeFigures, type Figures } from './lib.ts';
 
-interface Probe { ready: boolean; error: string | null; loadStartedMs: number; firstRenderMs: number | null; frames: number[]; renderMs: number[]; play(speed?: number): void }
+interface Probe {
+  ready: boolean;
+  error: string | null;
+  loadStartedMs: number;
+  firstRenderMs: number | null;
+  frames: number[];
+  renderMs: number[];
+  play(speed?: number): void;
+}
 
 const NODES = 100;
 const CLUSTERS = 10_000;
@@ -23,28 +31,59 @@ export async function run(): Promise<Figures> {
   const file = join(dir, 'recording.jsonl');
   const genStart = performance.now();
   // 300 s of virtual time: 31 snapshots of 10,000 clusters, ~333 events per virtual second.
-  const fixture = generateRecording({ nodes: NODES, clusters: CLUSTERS, events: EVENTS, seed: 2026, durationMs: 300_000, validate: false });
+  const fixture = generateRecording({
+    nodes: NODES,
+    clusters: CLUSTERS,
+    events: EVENTS,
+    seed: 2026,
+    durationMs: 300_000,
+    validate: false,
+  });
   writeFileSync(file, toJsonLines(fixture));
   const genMs = performance.now() - genStart;
   const server = await serveVisualiser({ port: 0, replayFile: file });
   mkdirSync(join(import.meta.dirname, '..', 'test-artifacts'), { recursive: true });
   const context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-    executablePath, headless: true, viewport: { width: 1600, height: 1000 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    executablePath,
+    headless: true,
+    viewport: { width: 1600, height: 1000 },
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
   try {
     const page = context.pages()[0] ?? (await context.newPage());
     await page.goto(server.url);
-    await page.waitForFunction(() => (window as unknown as { __cpnetViz?: Probe }).__cpnetViz?.ready || (window as unknown as { __cpnetViz?: Probe }).__cpnetViz?.error, null, { timeout: 300_000 });
+    await page.waitForFunction(
+      () =>
+        (window as unknown as { __cpnetViz?: Probe }).__cpnetViz?.ready ||
+        (window as unknown as { __cpnetViz?: Probe }).__cpnetViz?.error,
+      null,
+      { timeout: 300_000 },
+    );
     const load = await page.evaluate(() => {
       const p = (window as unknown as { __cpnetViz: Probe }).__cpnetViz;
-      return { error: p.error, ms: p.loadStartedMs + (p.firstRenderMs ?? Number.NaN), nodes: document.querySelectorAll('#topology g.node').length };
+      return {
+        error: p.error,
+        ms: p.loadStartedMs + (p.firstRenderMs ?? Number.NaN),
+        nodes: document.querySelectorAll('#topology g.node').length,
+      };
     });
     if (load.error) throw new Error(`the page failed to load the recording: ${load.error}`);
     // Animate: play at ×10 (about 3,300 events per second of wall time), warm up, then sample 6 s of frames.
     await page.evaluate(() => (window as unknown as { __cpnetViz: Probe }).__cpnetViz.play(10));
     await page.waitForTimeout(1_500);
-    await page.evaluate(() => { const p = (window as unknown as { __cpnetViz: Probe }).__cpnetViz; p.frames.length = 0; p.renderMs.length = 0; });
+    await page.evaluate(() => {
+      const p = (window as unknown as { __cpnetViz: Probe }).__cpnetViz;
+      p.frames.length = 0;
+      p.renderMs.length = 0;
+    });
     await page.waitForTimeout(6_000);
     await page.screenshot({ path: join(import.meta.dirname, '..', 'test-artifacts', 'bench-visualiser.png') });
     const sample = await page.evaluate(() => {
@@ -64,7 +103,10 @@ export async function run(): Promise<Figures> {
       clusters: CLUSTERS,
       fixture_generation_ms: genMs,
     };
-    printTable('visualiser (headless Chromium, 100 nodes, 10,000 clusters, ×10 playback)', Object.entries(figures).map(([figure, value]) => ({ figure, value })));
+    printTable(
+      'visualiser (headless Chromium, 100 nodes, 10,000 clusters, ×10 playback)',
+      Object.entries(figures).map(([figure, value]) => ({ figure, value })),
+    );
     const out = writeFigures('visualiser', figures);
     console.log(`\nframe median ${figures.frame_ms_median!.toFixed(1)} ms (aim ≤ 33 ms); figures in ${out}`);
     return figures;

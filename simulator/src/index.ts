@@ -1,5 +1,21 @@
 /** The scenario format (zod): topology, workload, timed actions and expectations. */
-export { Scenario, processModeProblems, Topology, Workload, JobStream, Action, Expectation, Step, Fault, ProviderSpec, ProviderTemplate, ClusterSpec, RegionSpec, type ScenarioData, type TopologyData } from './scenario/schema.ts';
+export {
+  Scenario,
+  processModeProblems,
+  Topology,
+  Workload,
+  JobStream,
+  Action,
+  Expectation,
+  Step,
+  Fault,
+  ProviderSpec,
+  ProviderTemplate,
+  ClusterSpec,
+  RegionSpec,
+  type ScenarioData,
+  type TopologyData,
+} from './scenario/schema.ts';
 /** Loading a scenario from YAML with errors that name file, line and field. */
 export { parseScenario, formatScenarioErrors, type ScenarioError } from './scenario/load.ts';
 /** Durations in virtual time. */
@@ -7,13 +23,33 @@ export { Duration, parseDuration, formatDuration } from './scenario/duration.ts'
 /** The JSON Schema of scenario files, for editors. */
 export { scenarioJsonSchema } from './scenario/json-schema.ts';
 /** Deterministic expansion of a topology into nodes, providers and clusters. */
-export { expandTopology, ACCELERATOR_SPECS, type TopologyPlan, type PlannedNode, type PlannedProvider, type PlannedCluster } from './topology/expand.ts';
+export {
+  expandTopology,
+  ACCELERATOR_SPECS,
+  type TopologyPlan,
+  type PlannedNode,
+  type PlannedProvider,
+  type PlannedCluster,
+} from './topology/expand.ts';
 /** Seeded fake organisations with valid 统一社会信用代码. */
 export { seededFaker, fakeCreditCode, fakeCompanyName } from './topology/fake-org.ts';
 /** The virtual clock (speed factor, skewed views for clock faults). */
-export { createVirtualClock, processTime, type VirtualClock, type SimClock, type RealTime, type TimerHandle } from './clock/virtual-clock.ts';
+export {
+  createVirtualClock,
+  processTime,
+  type VirtualClock,
+  type SimClock,
+  type RealTime,
+  type TimerHandle,
+} from './clock/virtual-clock.ts';
 /** The loopback TCP proxy placed between linked nodes for fault injection. */
-export { startLinkProxy, NO_FAULTS, type LinkProxy, type LinkFaults, type ChunkTransform } from './faults/link-proxy.ts';
+export {
+  startLinkProxy,
+  NO_FAULTS,
+  type LinkProxy,
+  type LinkFaults,
+  type ChunkTransform,
+} from './faults/link-proxy.ts';
 /** The Jepsen-style history checker. */
 export { createChecker, type Checker, type CheckReport, type AckedOp, type Observation } from './checker/checker.ts';
 /** Recordings: JSON Lines with a header, ordered events and periodic snapshots. */

@@ -22,14 +22,24 @@ export function findChromium(): string | null {
 }
 
 /** A headless Chromium with a fresh profile; close() removes the profile. */
-export async function launch(options: { width?: number; height?: number } = {}): Promise<{ context: BrowserContext; page: Page; close(): Promise<void> }> {
+export async function launch(
+  options: { width?: number; height?: number } = {},
+): Promise<{ context: BrowserContext; page: Page; close(): Promise<void> }> {
   const executablePath = findChromium();
   if (!executablePath) throw new Error('chromium not found: apt-get install -y chromium (or set CHROMIUM_PATH)');
   const profile = mkdtempSync(join(tmpdir(), 'cpnet-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
     viewport: { width: options.width ?? 1600, height: options.height ?? 1000 },
   });
   const page = context.pages()[0] ?? (await context.newPage());

@@ -44,7 +44,11 @@ describe('npm start (cpnet demo)', () => {
     try {
       await browser.page.goto(url);
       // Live from the national node: every node of the demo appears as text once the snapshot and events arrive.
-      await browser.page.waitForFunction(() => ['CPN.51', 'CPN.52', 'CPN.44', 'C151'].every((c) => document.body.innerText.includes(c)), undefined, { timeout: 60_000 });
+      await browser.page.waitForFunction(
+        () => ['CPN.51', 'CPN.52', 'CPN.44', 'C151'].every((c) => document.body.innerText.includes(c)),
+        undefined,
+        { timeout: 60_000 },
+      );
       const text = await browser.page.evaluate(() => document.body.innerText);
       expect(text).toContain('CPN.62');
       await browser.page.screenshot({ path: join(ARTIFACTS, 'demo.png') });

@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateRecording, serveVisualiser, toJsonLines, type Fixture, type VisualiserServer } from '@cpnet/visualiser';
+import {
+  generateRecording,
+  serveVisualiser,
+  toJsonLines,
+  type Fixture,
+  type VisualiserServer,
+} from '@cpnet/visualiser';
 import { ARTIFACTS, findChromium, launch } from './chromium.ts';
 
 const chromiumPath = findChromium();
@@ -87,7 +93,9 @@ describe.skipIf(!chromiumPath)('visualiser replaying a recording', () => {
     const before = await page.locator('#time').textContent();
     await page.locator('#scrub').fill(String(down + 3_000));
     await expect.poll(() => circle.getAttribute('class')).toBe('health-down');
-    await expect.poll(() => page.locator(`#tilemap g.tile[data-province="${province}"]`).getAttribute('class')).toContain('down');
+    await expect
+      .poll(() => page.locator(`#tilemap g.tile[data-province="${province}"]`).getAttribute('class'))
+      .toContain('down');
     expect(await page.locator('#time').textContent()).not.toBe(before);
     expect(await page.locator(`#topology line.link.down`).count()).toBeGreaterThan(0);
     await shot('scrubbed-into-failover');
@@ -95,7 +103,7 @@ describe.skipIf(!chromiumPath)('visualiser replaying a recording', () => {
     await expect.poll(() => circle.getAttribute('class')).toBe('health-healthy');
   });
 
-  it('follows a deep link to a time and a selection, and shows a job\'s scheduling explanation', async () => {
+  it("follows a deep link to a time and a selection, and shows a job's scheduling explanation", async () => {
     const { node, down } = fixture.failover;
     await open(`#t=${down + 2_000}&sel=node:${node}`);
     expect(await page.locator('#drawer-title').textContent()).toContain(node);
@@ -113,7 +121,9 @@ describe.skipIf(!chromiumPath)('visualiser replaying a recording', () => {
   it('plays, switches to English, and says the service centre needs a live node', async () => {
     await open();
     await page.click('#play');
-    await expect.poll(() => page.evaluate(() => (window as unknown as { __cpnetViz: { t(): number } }).__cpnetViz.t())).toBeGreaterThan(500);
+    await expect
+      .poll(() => page.evaluate(() => (window as unknown as { __cpnetViz: { t(): number } }).__cpnetViz.t()))
+      .toBeGreaterThan(500);
     await page.click('#play');
     await page.click('#lang');
     await expect.poll(() => page.locator('#topology-title').textContent()).toBe('Node topology');

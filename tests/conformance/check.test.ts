@@ -3,7 +3,15 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { bufferIo, checkIds, initConformance, run, runConformance, type ConformanceReport, type InitResult } from '@cpnet/cli';
+import {
+  bufferIo,
+  checkIds,
+  initConformance,
+  run,
+  runConformance,
+  type ConformanceReport,
+  type InitResult,
+} from '@cpnet/cli';
 import { createNode, type CpnNode } from '@cpnet/node';
 import { cryptoRandomBytes } from '@cpnet/security';
 import { startLinkProxy, type LinkProxy } from '@cpnet/simulator';
@@ -21,23 +29,43 @@ let skewMs = 0;
 async function startTarget(input: { init: InitResult; publicUrl?: string; application?: string }): Promise<CpnNode> {
   const node = await createNode(
     {
-      role: 'regional', code: 'CPN.51', port: 0, dataDir: tempDir(), parentUrl: input.init.parentUrl, trustAnchor: input.init.trustAnchor,
-      applicationFile: input.application ?? input.init.application, retry: { initialMs: 50, maxMs: 300 }, pollMs: 50, linkTimeoutMs: 2000,
+      role: 'regional',
+      code: 'CPN.51',
+      port: 0,
+      dataDir: tempDir(),
+      parentUrl: input.init.parentUrl,
+      trustAnchor: input.init.trustAnchor,
+      applicationFile: input.application ?? input.init.application,
+      retry: { initialMs: 50, maxMs: 300 },
+      pollMs: 50,
+      linkTimeoutMs: 2000,
       ...(input.publicUrl ? { publicUrl: input.publicUrl } : {}),
     },
-    { clock: { now: () => Date.now() + skewMs }, logger: pino({ level: process.env.CPNET_TEST_LOG ?? 'silent' }), randomBytes: cryptoRandomBytes },
+    {
+      clock: { now: () => Date.now() + skewMs },
+      logger: pino({ level: process.env.CPNET_TEST_LOG ?? 'silent' }),
+      randomBytes: cryptoRandomBytes,
+    },
   );
   await node.listen();
   return node;
 }
 
 const failed = (r: ConformanceReport) => r.checks.filter((c) => !c.passed).map((c) => c.id);
-const check = (opts: { timeoutMs?: number } = {}) => runConformance({ stateDir: state, target: proxy.url, as: 'regional', timeoutMs: opts.timeoutMs ?? 3000, waitMs: 30_000 });
+const check = (opts: { timeoutMs?: number } = {}) =>
+  runConformance({
+    stateDir: state,
+    target: proxy.url,
+    as: 'regional',
+    timeoutMs: opts.timeoutMs ?? 3000,
+    waitMs: 30_000,
+  });
 const portOf = (url: string) => Number(new URL(url).port);
 
 /** Rewrites, keeping the length (the proxy sees TCP chunks, Content-Length stays valid). */
 function rewrite(fn: (text: string) => string) {
-  return (chunk: Buffer, direction: 'up' | 'down') => (direction === 'down' ? Buffer.from(fn(chunk.toString('latin1')), 'latin1') : chunk);
+  return (chunk: Buffer, direction: 'up' | 'down') =>
+    direction === 'down' ? Buffer.from(fn(chunk.toString('latin1')), 'latin1') : chunk;
 }
 
 beforeAll(async () => {
@@ -66,7 +94,28 @@ describe('cpnet check against the reference node', () => {
     const io = bufferIo();
     const json = path.join(state, 'report.json');
     const junit = path.join(state, 'report.xml');
-    const code = await run(['node', 'cpnet', 'check', 'run', '--state', state, '--target', proxy.url, '--as', 'regional', '--json', json, '--junit', junit, '--wait', '30', '--quiet'], io);
+    const code = await run(
+      [
+        'node',
+        'cpnet',
+        'check',
+        'run',
+        '--state',
+        state,
+        '--target',
+        proxy.url,
+        '--as',
+        'regional',
+        '--json',
+        json,
+        '--junit',
+        junit,
+        '--wait',
+        '30',
+        '--quiet',
+      ],
+      io,
+    );
     const report = JSON.parse(readFileSync(json, 'utf8')) as ConformanceReport;
     expect(failed(report), io.stdout.join('\n')).toEqual([]);
     expect(code).toBe(0);
@@ -83,7 +132,11 @@ describe('cpnet check against the reference node', () => {
     try {
       const r = await check();
       expect(failed(r)).toEqual(['clock']);
-      expect(r.checks.find((c) => c.id === 'clock')?.evidence).toMatchObject({ request: { method: 'GET' }, response: { status: 200 }, expected: expect.stringMatching(/now within \d+ ms/) });
+      expect(r.checks.find((c) => c.id === 'clock')?.evidence).toMatchObject({
+        request: { method: 'GET' },
+        response: { status: 200 },
+        expected: expect.stringMatching(/now within \d+ ms/),
+      });
     } finally {
       skewMs = 0;
     }
@@ -91,11 +144,20 @@ describe('cpnet check against the reference node', () => {
 
   it('a wrong signature on answers fails exactly the signed-answer check', async () => {
     // Replace the first character of the answer's signature part (after "..") by another one.
-    proxy.setTransform(rewrite((t) => t.replace(/("signature":"[A-Za-z0-9_-]+\.\.)([A-Za-z0-9_-])/g, (_m, head: string, c: string) => `${head}${c === 'A' ? 'B' : 'A'}`)));
+    proxy.setTransform(
+      rewrite((t) =>
+        t.replace(
+          /("signature":"[A-Za-z0-9_-]+\.\.)([A-Za-z0-9_-])/g,
+          (_m, head: string, c: string) => `${head}${c === 'A' ? 'B' : 'A'}`,
+        ),
+      ),
+    );
     try {
       const r = await check();
       expect(failed(r)).toEqual(['signed-answer']);
-      expect(r.checks.find((c) => c.id === 'signed-answer')?.evidence).toMatchObject({ expected: expect.stringContaining('detached JWS') });
+      expect(r.checks.find((c) => c.id === 'signed-answer')?.evidence).toMatchObject({
+        expected: expect.stringContaining('detached JWS'),
+      });
     } finally {
       proxy.setTransform(null);
     }
@@ -105,8 +167,18 @@ describe('cpnet check against the reference node', () => {
     proxy.setTransform(rewrite((t) => t.replaceAll('"record":{', '"recxrd":{')));
     try {
       const r = await check();
-      expect(failed(r)).toEqual(['identifier-round-trip', 'signed-answer', 'identifier-percent-encoded', 'identifier-raw-slash', 'identifier-canonical-form']);
-      const ev = r.checks.find((c) => c.id === 'identifier-round-trip')?.evidence as { request: { url: string }; response: { status: number; body: unknown }; expected: string };
+      expect(failed(r)).toEqual([
+        'identifier-round-trip',
+        'signed-answer',
+        'identifier-percent-encoded',
+        'identifier-raw-slash',
+        'identifier-canonical-form',
+      ]);
+      const ev = r.checks.find((c) => c.id === 'identifier-round-trip')?.evidence as {
+        request: { url: string };
+        response: { status: number; body: unknown };
+        expected: string;
+      };
       expect(ev.request.url).toContain('/cpn/v1/identifiers/');
       expect(ev.response.status).toBe(200);
       expect(JSON.stringify(ev.response.body)).toContain('recxrd');
@@ -126,7 +198,9 @@ describe('cpnet check against the reference node', () => {
     }
     const local = ['application-approved', 'grant-installed', 'reverse-joint-debug'];
     expect(failed(report)).toEqual(checkIds('regional').filter((id) => !local.includes(id)));
-    expect(report.checks.find((c) => c.id === 'identity-chain')?.evidence).toMatchObject({ response: { error: 'no answer within 1000 ms' } });
+    expect(report.checks.find((c) => c.id === 'identity-chain')?.evidence).toMatchObject({
+      response: { error: 'no answer within 1000 ms' },
+    });
     expect(io.stderr).toEqual([]);
   }, 120_000);
 
@@ -134,19 +208,58 @@ describe('cpnet check against the reference node', () => {
     skewMs = 20_000;
     const io = bufferIo();
     try {
-      expect(await run(['node', 'cpnet', 'check', 'run', '--state', state, '--target', proxy.url, '--as', 'regional', '--wait', '30', '--quiet'], io)).toBe(1);
+      expect(
+        await run(
+          [
+            'node',
+            'cpnet',
+            'check',
+            'run',
+            '--state',
+            state,
+            '--target',
+            proxy.url,
+            '--as',
+            'regional',
+            '--wait',
+            '30',
+            '--quiet',
+          ],
+          io,
+        ),
+      ).toBe(1);
     } finally {
       skewMs = 0;
     }
     expect(io.stdout.join('\n')).toMatch(/FAIL {2}clock/);
-    expect(await run(['node', 'cpnet', 'check', 'run', '--state', state, '--target', proxy.url, '--as', 'national'], bufferIo())).toBe(2);
-    expect(await run(['node', 'cpnet', 'check', 'run', '--state', state, '--target', proxy.url, '--as', 'industry'], bufferIo())).toBe(2);
-    expect(await run(['node', 'cpnet', 'check', 'run', '--state', tempDir(), '--target', proxy.url, '--as', 'regional'], bufferIo())).toBe(2);
+    expect(
+      await run(
+        ['node', 'cpnet', 'check', 'run', '--state', state, '--target', proxy.url, '--as', 'national'],
+        bufferIo(),
+      ),
+    ).toBe(2);
+    expect(
+      await run(
+        ['node', 'cpnet', 'check', 'run', '--state', state, '--target', proxy.url, '--as', 'industry'],
+        bufferIo(),
+      ),
+    ).toBe(2);
+    expect(
+      await run(
+        ['node', 'cpnet', 'check', 'run', '--state', tempDir(), '--target', proxy.url, '--as', 'regional'],
+        bufferIo(),
+      ),
+    ).toBe(2);
     const blocker = net.createServer();
     await new Promise<void>((r) => blocker.listen(portOf(init.parentUrl), '127.0.0.1', () => r()));
     try {
       const err = bufferIo();
-      expect(await run(['node', 'cpnet', 'check', 'run', '--state', state, '--target', proxy.url, '--as', 'regional', '--quiet'], err)).toBe(3);
+      expect(
+        await run(
+          ['node', 'cpnet', 'check', 'run', '--state', state, '--target', proxy.url, '--as', 'regional', '--quiet'],
+          err,
+        ),
+      ).toBe(3);
       expect(err.stderr.join('\n')).toContain('in use');
     } finally {
       await new Promise((r) => blocker.close(r));
@@ -154,24 +267,40 @@ describe('cpnet check against the reference node', () => {
   }, 90_000);
 });
 
-describe('cpnet check with an application that breaks the guide\'s rules', () => {
+describe("cpnet check with an application that breaks the guide's rules", () => {
   it('reports the refusal with its reasons as a failed MUST and runs nothing else', async () => {
     const dir = tempDir();
     const i = await initConformance({ stateDir: dir, as: 'regional', code: 'CPN.44' });
-    const bad = { ...JSON.parse(readFileSync(i.application, 'utf8')) as Record<string, unknown> };
+    const bad = { ...(JSON.parse(readFileSync(i.application, 'utf8')) as Record<string, unknown>) };
     (bad.builder as Record<string, unknown>).registeredCapitalWanYuan = 1200;
     const file = path.join(dir, 'bad-application.json');
     writeFileSync(file, JSON.stringify(bad));
     const node = await createNode(
-      { role: 'regional', code: 'CPN.44', port: 0, dataDir: tempDir(), parentUrl: i.parentUrl, trustAnchor: i.trustAnchor, applicationFile: file, retry: { initialMs: 50, maxMs: 300 }, pollMs: 50 },
+      {
+        role: 'regional',
+        code: 'CPN.44',
+        port: 0,
+        dataDir: tempDir(),
+        parentUrl: i.parentUrl,
+        trustAnchor: i.trustAnchor,
+        applicationFile: file,
+        retry: { initialMs: 50, maxMs: 300 },
+        pollMs: 50,
+      },
       { clock: { now: () => Date.now() }, logger: pino({ level: 'silent' }), randomBytes: cryptoRandomBytes },
     );
     const url = await node.listen();
     try {
       const r = await runConformance({ stateDir: dir, target: url, as: 'regional', timeoutMs: 2000, waitMs: 20_000 });
       expect(r.passed).toBe(false);
-      expect(r.checks[0]).toMatchObject({ id: 'application-approved', passed: false, evidence: { detail: expect.stringContaining('capital') } });
-      expect(r.checks.slice(1).every((c) => !c.passed && (c.evidence as { detail: string }).detail.startsWith('not run'))).toBe(true);
+      expect(r.checks[0]).toMatchObject({
+        id: 'application-approved',
+        passed: false,
+        evidence: { detail: expect.stringContaining('capital') },
+      });
+      expect(
+        r.checks.slice(1).every((c) => !c.passed && (c.evidence as { detail: string }).detail.startsWith('not run')),
+      ).toBe(true);
     } finally {
       await node.close();
     }
@@ -182,9 +311,23 @@ describe('cpnet check of an industry node', () => {
   it('starts a virtual regional parent too and passes the checks run from both, both ways', async () => {
     const dir = tempDir();
     const i = await initConformance({ stateDir: dir, as: 'industry', code: 'CPN.51.C397' });
-    expect(JSON.parse(readFileSync(i.application, 'utf8'))).toMatchObject({ role: 'industry', region: '51', industry: 'C397' });
+    expect(JSON.parse(readFileSync(i.application, 'utf8'))).toMatchObject({
+      role: 'industry',
+      region: '51',
+      industry: 'C397',
+    });
     const node = await createNode(
-      { role: 'industry', code: 'CPN.51.C397', port: 0, dataDir: tempDir(), parentUrl: i.parentUrl, trustAnchor: i.trustAnchor, applicationFile: i.application, retry: { initialMs: 50, maxMs: 300 }, pollMs: 50 },
+      {
+        role: 'industry',
+        code: 'CPN.51.C397',
+        port: 0,
+        dataDir: tempDir(),
+        parentUrl: i.parentUrl,
+        trustAnchor: i.trustAnchor,
+        applicationFile: i.application,
+        retry: { initialMs: 50, maxMs: 300 },
+        pollMs: 50,
+      },
       { clock: { now: () => Date.now() }, logger: pino({ level: 'silent' }), randomBytes: cryptoRandomBytes },
     );
     const url = await node.listen();

@@ -5,8 +5,16 @@ import { describe, expect, it } from 'vitest';
 import { contractFiles, signatureBaseOf, VECTOR_TIME_MS } from '@cpnet/cli';
 import { canonicalise, parseIdentifier } from '@cpnet/identifier';
 import {
-  createMemoryNonceStore, createVerifier, ed25519Profile, entryLeafHash, fixedClock, verifyAnswer, verifyConsistency, verifyDelegation,
-  verifyHandshakeToken, verifyInclusion,
+  createMemoryNonceStore,
+  createVerifier,
+  ed25519Profile,
+  entryLeafHash,
+  fixedClock,
+  verifyAnswer,
+  verifyConsistency,
+  verifyDelegation,
+  verifyHandshakeToken,
+  verifyInclusion,
 } from '@cpnet/security';
 
 const docs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs');
@@ -17,7 +25,16 @@ const key = (pem: string) => ed25519Profile.importPublicKey(pem);
 describe('the generated contract in docs/', () => {
   it('is what the generator writes now (run `npm run docs` after changing a schema)', async () => {
     const files = await contractFiles();
-    expect(Object.keys(files)).toEqual(expect.arrayContaining(['openapi.json', 'asyncapi.json', 'vectors/identifiers.json', 'vectors/signatures.json', 'vectors/delegations.json', 'vectors/audit.json']));
+    expect(Object.keys(files)).toEqual(
+      expect.arrayContaining([
+        'openapi.json',
+        'asyncapi.json',
+        'vectors/identifiers.json',
+        'vectors/signatures.json',
+        'vectors/delegations.json',
+        'vectors/audit.json',
+      ]),
+    );
     for (const [name, text] of Object.entries(files)) {
       let committed: string;
       try {
@@ -25,22 +42,48 @@ describe('the generated contract in docs/', () => {
       } catch {
         committed = '<missing>';
       }
-      if (committed !== text) expect.fail(`docs/${name} is out of date with the code: run \`npm run docs\` at the repository root and commit the result`);
+      if (committed !== text)
+        expect.fail(
+          `docs/${name} is out of date with the code: run \`npm run docs\` at the repository root and commit the result`,
+        );
     }
   });
 
   it('describes every socket.io event of /monitor and /gateway in AsyncAPI 3', () => {
-    const doc = read('asyncapi.json') as { asyncapi: string; channels: Record<string, { address: string; messages: Record<string, { name: string }> }>; components: { schemas: Record<string, unknown> } };
+    const doc = read('asyncapi.json') as {
+      asyncapi: string;
+      channels: Record<string, { address: string; messages: Record<string, { name: string }> }>;
+      components: { schemas: Record<string, unknown> };
+    };
     expect(doc.asyncapi).toBe('3.0.0');
-    expect(Object.values(doc.channels).map((c) => c.address).sort()).toEqual(['/gateway', '/monitor']);
-    expect(Object.values(doc.channels.gateway!.messages).map((m) => m.name).sort()).toEqual(['ack', 'cancel', 'control', 'dispatch', 'job-update', 'report', 'session']);
-    for (const s of ['HandshakeClaims', 'MonitorSnapshot', 'TopologySnapshot', 'MonitorEvent', 'CapacityReport', 'GatewayAck', 'GatewayAuth']) expect(doc.components.schemas[s]).toBeDefined();
+    expect(
+      Object.values(doc.channels)
+        .map((c) => c.address)
+        .sort(),
+    ).toEqual(['/gateway', '/monitor']);
+    expect(
+      Object.values(doc.channels.gateway!.messages)
+        .map((m) => m.name)
+        .sort(),
+    ).toEqual(['ack', 'cancel', 'control', 'dispatch', 'job-update', 'report', 'session']);
+    for (const s of [
+      'HandshakeClaims',
+      'MonitorSnapshot',
+      'TopologySnapshot',
+      'MonitorEvent',
+      'CapacityReport',
+      'GatewayAck',
+      'GatewayAuth',
+    ])
+      expect(doc.components.schemas[s]).toBeDefined();
   });
 });
 
 describe('test vectors verify with our implementation', () => {
   it('identifiers: verdicts, canonical forms and failing segments', () => {
-    const { vectors } = read('vectors/identifiers.json') as { vectors: { input: string; valid: boolean; canonical?: string; segment?: string; expected?: string }[] };
+    const { vectors } = read('vectors/identifiers.json') as {
+      vectors: { input: string; valid: boolean; canonical?: string; segment?: string; expected?: string }[];
+    };
     const segments = new Set<string>();
     for (const v of vectors) {
       const r = parseIdentifier(v.input);
@@ -56,49 +99,142 @@ describe('test vectors verify with our implementation', () => {
   });
 
   it('RFC 9421 signatures: the base matches and the request verifies at the vector time', async () => {
-    const doc = read('vectors/signatures.json') as { keys: Record<string, { publicKeyPem: string }>; vectors: { keyid: string; request: { method: string; url: string; headers: Record<string, string>; body?: string }; signatureBase: string; headers: Record<string, string> }[] };
+    const doc = read('vectors/signatures.json') as {
+      keys: Record<string, { publicKeyPem: string }>;
+      vectors: {
+        keyid: string;
+        request: { method: string; url: string; headers: Record<string, string>; body?: string };
+        signatureBase: string;
+        headers: Record<string, string>;
+      }[];
+    };
     for (const v of doc.vectors) {
       const all = { ...v.request.headers, ...v.headers };
-      expect(signatureBaseOf({ method: v.request.method, url: v.request.url, headers: all }, v.headers['signature-input']!)).toBe(v.signatureBase);
+      expect(
+        signatureBaseOf({ method: v.request.method, url: v.request.url, headers: all }, v.headers['signature-input']!),
+      ).toBe(v.signatureBase);
       const sig = /^cpn=:(.*):$/.exec(v.headers.signature!)![1]!;
-      expect(ed25519Profile.verify(new TextEncoder().encode(v.signatureBase), bytes(sig), key(doc.keys[v.keyid]!.publicKeyPem))).toBe(true);
+      expect(
+        ed25519Profile.verify(
+          new TextEncoder().encode(v.signatureBase),
+          bytes(sig),
+          key(doc.keys[v.keyid]!.publicKeyPem),
+        ),
+      ).toBe(true);
       const clock = fixedClock(VECTOR_TIME_MS + 5000);
-      const verifier = createVerifier({ resolveKey: (k) => (k === v.keyid ? key(doc.keys[k]!.publicKeyPem) : null), nonceStore: createMemoryNonceStore({ clock }), clock, startedAt: VECTOR_TIME_MS - 1000 });
-      const r = await verifier.verify({ method: v.request.method, url: v.request.url, headers: all, body: v.request.body });
+      const verifier = createVerifier({
+        resolveKey: (k) => (k === v.keyid ? key(doc.keys[k]!.publicKeyPem) : null),
+        nonceStore: createMemoryNonceStore({ clock }),
+        clock,
+        startedAt: VECTOR_TIME_MS - 1000,
+      });
+      const r = await verifier.verify({
+        method: v.request.method,
+        url: v.request.url,
+        headers: all,
+        body: v.request.body,
+      });
       expect(r.ok, JSON.stringify(r)).toBe(true);
-      const tampered = await verifier.verify({ method: v.request.method, url: `${v.request.url}x`, headers: all, body: v.request.body });
+      const tampered = await verifier.verify({
+        method: v.request.method,
+        url: `${v.request.url}x`,
+        headers: all,
+        body: v.request.body,
+      });
       expect(tampered.ok).toBe(false);
     }
   });
 
   it('delegation JWS: the valid one verifies, the altered one does not', async () => {
-    const doc = read('vectors/delegations.json') as { keys: Record<string, { publicKeyPem: string }>; at: number; vectors: { token: string; valid: boolean }[] };
+    const doc = read('vectors/delegations.json') as {
+      keys: Record<string, { publicKeyPem: string }>;
+      at: number;
+      vectors: { token: string; valid: boolean }[];
+    };
     for (const v of doc.vectors) {
-      const r = await verifyDelegation(v.token, { parentPublicKey: key(doc.keys.CPN!.publicKeyPem), childPublicKey: key(doc.keys['CPN.51']!.publicKeyPem), clock: fixedClock(doc.at * 1000) });
+      const r = await verifyDelegation(v.token, {
+        parentPublicKey: key(doc.keys.CPN!.publicKeyPem),
+        childPublicKey: key(doc.keys['CPN.51']!.publicKeyPem),
+        clock: fixedClock(doc.at * 1000),
+      });
       expect(r.ok).toBe(v.valid);
     }
   });
 
   it('audit log: leaf hashes, inclusion and consistency proofs', () => {
-    const doc = read('vectors/audit.json') as { entries: { entry: never; leafHash: string }[]; inclusion: { index: number; treeSize: number; leafHash: string; proof: string[]; root: string }[]; consistency: { first: number; second: number; firstRoot: string; secondRoot: string; proof: string[] }[] };
+    const doc = read('vectors/audit.json') as {
+      entries: { entry: never; leafHash: string }[];
+      inclusion: { index: number; treeSize: number; leafHash: string; proof: string[]; root: string }[];
+      consistency: { first: number; second: number; firstRoot: string; secondRoot: string; proof: string[] }[];
+    };
     const hash = ed25519Profile.hash;
     for (const e of doc.entries) expect(Buffer.from(entryLeafHash(hash, e.entry)).toString('base64')).toBe(e.leafHash);
     for (const p of doc.inclusion) {
-      expect(verifyInclusion(hash, { index: p.index, treeSize: p.treeSize, leafHash: bytes(p.leafHash), proof: p.proof.map(bytes), root: bytes(p.root) })).toBe(true);
-      if (p.proof.length > 0) expect(verifyInclusion(hash, { index: p.index, treeSize: p.treeSize, leafHash: bytes(p.leafHash), proof: p.proof.slice(1).map(bytes), root: bytes(p.root) })).toBe(false);
+      expect(
+        verifyInclusion(hash, {
+          index: p.index,
+          treeSize: p.treeSize,
+          leafHash: bytes(p.leafHash),
+          proof: p.proof.map(bytes),
+          root: bytes(p.root),
+        }),
+      ).toBe(true);
+      if (p.proof.length > 0)
+        expect(
+          verifyInclusion(hash, {
+            index: p.index,
+            treeSize: p.treeSize,
+            leafHash: bytes(p.leafHash),
+            proof: p.proof.slice(1).map(bytes),
+            root: bytes(p.root),
+          }),
+        ).toBe(false);
     }
-    for (const c of doc.consistency) expect(verifyConsistency(hash, { first: c.first, second: c.second, firstRoot: bytes(c.firstRoot), secondRoot: bytes(c.secondRoot), proof: c.proof.map(bytes) })).toBe(true);
+    for (const c of doc.consistency)
+      expect(
+        verifyConsistency(hash, {
+          first: c.first,
+          second: c.second,
+          firstRoot: bytes(c.firstRoot),
+          secondRoot: bytes(c.secondRoot),
+          proof: c.proof.map(bytes),
+        }),
+      ).toBe(true);
   });
 
   it('signed answers and handshake tokens', async () => {
-    const doc = read('vectors/answers.json') as { keys: Record<string, { publicKeyPem: string }>; answers: { keyid: string; answer: unknown; signature: string }[]; handshakeTokens: { keyid: string; audience: string; namespace: string; at: number; token: string }[] };
+    const doc = read('vectors/answers.json') as {
+      keys: Record<string, { publicKeyPem: string }>;
+      answers: { keyid: string; answer: unknown; signature: string }[];
+      handshakeTokens: { keyid: string; audience: string; namespace: string; at: number; token: string }[];
+    };
     for (const a of doc.answers) {
-      expect((await verifyAnswer({ answer: a.answer, signature: a.signature }, { keyid: a.keyid, publicKey: key(doc.keys[a.keyid]!.publicKeyPem) })).ok).toBe(true);
-      expect((await verifyAnswer({ answer: { ...(a.answer as object), authoritative: false }, signature: a.signature }, { keyid: a.keyid, publicKey: key(doc.keys[a.keyid]!.publicKeyPem) })).ok).toBe(false);
+      expect(
+        (
+          await verifyAnswer(
+            { answer: a.answer, signature: a.signature },
+            { keyid: a.keyid, publicKey: key(doc.keys[a.keyid]!.publicKeyPem) },
+          )
+        ).ok,
+      ).toBe(true);
+      expect(
+        (
+          await verifyAnswer(
+            { answer: { ...(a.answer as object), authoritative: false }, signature: a.signature },
+            { keyid: a.keyid, publicKey: key(doc.keys[a.keyid]!.publicKeyPem) },
+          )
+        ).ok,
+      ).toBe(false);
     }
     for (const t of doc.handshakeTokens) {
       const clock = fixedClock(t.at * 1000 + 1000);
-      const r = await verifyHandshakeToken(t.token, { publicKey: key(doc.keys[t.keyid]!.publicKeyPem), audience: t.audience, namespace: t.namespace, clock, nonceStore: createMemoryNonceStore({ clock }) });
+      const r = await verifyHandshakeToken(t.token, {
+        publicKey: key(doc.keys[t.keyid]!.publicKeyPem),
+        audience: t.audience,
+        namespace: t.namespace,
+        clock,
+        nonceStore: createMemoryNonceStore({ clock }),
+      });
       expect(r.ok, JSON.stringify(r)).toBe(true);
     }
   });

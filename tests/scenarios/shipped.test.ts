@@ -6,7 +6,9 @@ import { parseScenario, runScenario, summarise } from '@cpnet/simulator';
 
 const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../scenarios');
 // Scenarios that need parts of the system not built yet are listed by name in their own test files, not here.
-const shipped = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+const shipped = readdirSync(dir)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 describe('shipped scenarios', () => {
   it('are all valid', () => {
@@ -16,17 +18,28 @@ describe('shipped scenarios', () => {
     }
   });
 
-  it.each(['onboarding.yaml', 'joint-debugging.yaml', 'failover.yaml', 'east-data-west-compute.yaml', 'security.yaml', 'trace-replay.yaml'])('%s passes end to end against real nodes', async (file) => {
-    const r = parseScenario(readFileSync(path.join(dir, file), 'utf8'), file);
-    if (!r.ok) throw new Error(JSON.stringify(r.errors));
-    const lines: string[] = [];
-    const report = await runScenario(r.value, { record: (l) => lines.push(l), logLevel: 'warn' });
-    expect(report.passed, summarise(report)).toBe(true);
-    expect(report.expectations.length).toBeGreaterThan(3);
-    // The recording is valid JSON Lines: a header, then events and snapshots in virtual-time order.
-    const parsed = lines.map((l) => JSON.parse(l) as { kind: string; t?: number });
-    expect(parsed[0]?.kind).toBe('cpnet-recording');
-    expect(parsed.filter((l) => l.kind === 'snapshot').length).toBeGreaterThan(1);
-    expect(parsed.some((l) => l.kind === 'event')).toBe(true);
-  }, 240_000);
+  it.each([
+    'onboarding.yaml',
+    'joint-debugging.yaml',
+    'failover.yaml',
+    'east-data-west-compute.yaml',
+    'security.yaml',
+    'trace-replay.yaml',
+  ])(
+    '%s passes end to end against real nodes',
+    async (file) => {
+      const r = parseScenario(readFileSync(path.join(dir, file), 'utf8'), file);
+      if (!r.ok) throw new Error(JSON.stringify(r.errors));
+      const lines: string[] = [];
+      const report = await runScenario(r.value, { record: (l) => lines.push(l), logLevel: 'warn' });
+      expect(report.passed, summarise(report)).toBe(true);
+      expect(report.expectations.length).toBeGreaterThan(3);
+      // The recording is valid JSON Lines: a header, then events and snapshots in virtual-time order.
+      const parsed = lines.map((l) => JSON.parse(l) as { kind: string; t?: number });
+      expect(parsed[0]?.kind).toBe('cpnet-recording');
+      expect(parsed.filter((l) => l.kind === 'snapshot').length).toBeGreaterThan(1);
+      expect(parsed.some((l) => l.kind === 'event')).toBe(true);
+    },
+    240_000,
+  );
 });

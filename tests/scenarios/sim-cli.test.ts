@@ -19,7 +19,10 @@ const file = (name: string, text: string) => {
 
 describe('cpnet sim run', () => {
   it('exits 2 naming file, line and field for a scenario with a typo, and starts nothing', async () => {
-    const f = file('typo.yaml', 'name: typo\ntopology:\n  regions:\n    - code: "51"\nsteps:\n  - at: 0s\n    do: aply\n    node: CPN.51\n');
+    const f = file(
+      'typo.yaml',
+      'name: typo\ntopology:\n  regions:\n    - code: "51"\nsteps:\n  - at: 0s\n    do: aply\n    node: CPN.51\n',
+    );
     const r = await cpnet('sim', 'run', f);
     expect(r.code).toBe(2);
     expect(r.err).toContain(`${f}:7:5: steps.0.do:`);
@@ -33,13 +36,22 @@ describe('cpnet sim run', () => {
   });
 
   it('exits 1 when an expectation fails, and writes the JSON and JUnit reports', async () => {
-    const f = file('fails.yaml', 'name: fails\nspeed: 20\ntopology:\n  regions:\n    - code: "51"\nsteps:\n  - { at: 1s, that: lifecycle, node: CPN.51, is: revoked }\n');
+    const f = file(
+      'fails.yaml',
+      'name: fails\nspeed: 20\ntopology:\n  regions:\n    - code: "51"\nsteps:\n  - { at: 1s, that: lifecycle, node: CPN.51, is: revoked }\n',
+    );
     const report = path.join(dir, 'r.json');
     const junit = path.join(dir, 'r.xml');
     const r = await cpnet('sim', 'run', f, '--quiet', '--report', report, '--junit', junit);
     expect(r.code).toBe(1);
     expect(r.out).toContain('0 passed, 1 failed');
-    const json = JSON.parse(readFileSync(report, 'utf8')) as { scenario: string; seed: number; passed: boolean; expectations: Array<{ name: string; passed: boolean; detail: string }>; metrics: object };
+    const json = JSON.parse(readFileSync(report, 'utf8')) as {
+      scenario: string;
+      seed: number;
+      passed: boolean;
+      expectations: Array<{ name: string; passed: boolean; detail: string }>;
+      metrics: object;
+    };
     expect(json).toMatchObject({ scenario: 'fails', passed: false, expectations: [{ passed: false }] });
     expect(json.expectations[0]?.detail).toMatch(/expected revoked, found/);
     expect(readFileSync(junit, 'utf8')).toContain('failures="1"');

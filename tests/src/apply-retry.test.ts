@@ -14,7 +14,13 @@ describe('applying to a parent that answers 401', () => {
     const national = await startTestNode({ role: 'national', code: 'CPN', clock: { now: () => Date.now() + skew } });
     started.push(national);
     const dir = tempDir();
-    const regional = await startTestNode({ role: 'regional', code: 'CPN.51', parentUrl: national.url, dataDir: dir, applicationFile: applicationFile(dir) });
+    const regional = await startTestNode({
+      role: 'regional',
+      code: 'CPN.51',
+      parentUrl: national.url,
+      dataDir: dir,
+      applicationFile: applicationFile(dir),
+    });
     started.push(regional);
     const refusals = async () => {
       const text = await (await fetch(`${national.url}/metrics`)).text();

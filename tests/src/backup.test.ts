@@ -55,13 +55,18 @@ describe('cpnet node backup / restore', () => {
 
     const restored = await startTestNode({ role: 'national', code: 'CPN', dataDir: target, passphraseFile });
     nodes.push(restored);
-    const list = await restored.anon.request<{ items: { id: string; reports: number; lastReport: { k2: { cpuCores: number } } }[] }>({ method: 'GET', path: '/cpn/v1/clusters' });
+    const list = await restored.anon.request<{
+      items: { id: string; reports: number; lastReport: { k2: { cpuCores: number } } }[];
+    }>({ method: 'GET', path: '/cpn/v1/clusters' });
     expect(list.ok && list.value.items.map((c) => c.id).sort()).toEqual([...clusters].sort());
     expect(list.ok && list.value.items.every((c) => c.reports === 1 && c.lastReport.k2.cpuCores === 123)).toBe(true);
     const resolved = await restored.anon.resolve(clusters[0]!);
     expect(resolved.ok && resolved.value.record.id).toBe(clusters[0]);
     // The restored node has the same identity and keeps serving writes and gateways.
-    expect((await restored.anon.node()).ok && ((await restored.anon.node()) as { value: { publicKey: string } }).value.publicKey).toBe(((await live.anon.node()) as { value: { publicKey: string } }).value.publicKey);
+    expect(
+      (await restored.anon.node()).ok &&
+        ((await restored.anon.node()) as { value: { publicKey: string } }).value.publicKey,
+    ).toBe(((await live.anon.node()) as { value: { publicKey: string } }).value.publicKey);
     const g2 = gateway(restored.url, 'CPN', p);
     const session = await g2.connect();
     expect(session.lastReportSeq).toBe(0);

@@ -12,7 +12,10 @@ afterAll(async () => {
   cleanup();
 });
 
-async function status(path: string, init?: RequestInit): Promise<{ status: number; error: { code: string; field?: string; message: string } }> {
+async function status(
+  path: string,
+  init?: RequestInit,
+): Promise<{ status: number; error: { code: string; field?: string; message: string } }> {
   const res = await fetch(n.url + path, init);
   const body = (await res.json()) as { error: { code: string; field?: string; message: string } };
   expect(JSON.stringify(body)).not.toMatch(/at .*\.ts:\d+/); // no stack traces
@@ -44,7 +47,11 @@ describe('a catalogue of bad input: 4xx with a clear error, never a 500', () => 
 
   it('refuses unsigned writes with 401 whatever the body', async () => {
     for (const body of ['{bad json', 'x'.repeat(2_000_000), JSON.stringify({ kind: 'SV', values: [] })]) {
-      const r = await status('/cpn/v1/identifiers', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const r = await status('/cpn/v1/identifiers', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
       expect(r.status).toBe(401);
     }
     expect((await status('/cpn/v1/emergency', { method: 'POST' })).status).toBe(401);
@@ -54,29 +61,57 @@ describe('a catalogue of bad input: 4xx with a clear error, never a 500', () => 
     const forged = createClient({ baseUrl: n.url, signer: { keyid: 'CPN', privateKey: generateKeyPair().privateKey } });
     const r = await forged.register({ kind: 'SV', values: [{ index: 1, type: 'T', data: 1 }] });
     expect(r.ok ? 0 : r.status).toBe(401);
-    const stranger = createClient({ baseUrl: n.url, signer: { keyid: 'CPN.51', privateKey: generateKeyPair().privateKey } });
+    const stranger = createClient({
+      baseUrl: n.url,
+      signer: { keyid: 'CPN.51', privateKey: generateKeyPair().privateKey },
+    });
     expect((await stranger.register({ kind: 'SV', values: [{ index: 1, type: 'T', data: 1 }] })).status).toBe(401);
     const other = await n.self.register({ kind: 'SV', prefix: 'CPN.51', values: [{ index: 1, type: 'T', data: 1 }] });
     expect(other.ok ? 0 : other.status).toBe(403);
   });
 
   it('answers 413 over the body limit, 400 for malformed JSON and unknown fields, 415 for a non-JSON body', async () => {
-    expect((await n.self.request({ method: 'POST', path: '/cpn/v1/identifiers', body: JSON.stringify({ kind: 'SV', values: [{ index: 1, type: 'T', data: 'x'.repeat(1_100_000) }] }) })).status).toBe(413);
+    expect(
+      (
+        await n.self.request({
+          method: 'POST',
+          path: '/cpn/v1/identifiers',
+          body: JSON.stringify({ kind: 'SV', values: [{ index: 1, type: 'T', data: 'x'.repeat(1_100_000) }] }),
+        })
+      ).status,
+    ).toBe(413);
     const malformed = await n.self.request({ method: 'POST', path: '/cpn/v1/identifiers', body: '{"kind": "SV",' });
     expect(malformed.ok ? null : malformed.error.code).toBe('MALFORMED_JSON');
-    const unknown = await n.self.register({ kind: 'SV', values: [{ index: 1, type: 'T', data: 1, colour: 'red' }] } as never);
+    const unknown = await n.self.register({
+      kind: 'SV',
+      values: [{ index: 1, type: 'T', data: 1, colour: 'red' }],
+    } as never);
     expect(unknown.ok ? null : unknown.error).toMatchObject({ status: 400, field: 'values.0.colour' });
     const wrongKind = await n.self.register({ kind: 'ZZ', values: [{ index: 1, type: 'T', data: 1 }] } as never);
     expect(wrongKind.ok ? null : wrongKind.error).toMatchObject({ status: 400, field: 'kind' });
-    const text = await n.self.request({ method: 'POST', path: '/cpn/v1/identifiers', body: 'hello', headers: { 'content-type': 'text/plain' } });
+    const text = await n.self.request({
+      method: 'POST',
+      path: '/cpn/v1/identifiers',
+      body: 'hello',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(text.status).toBe(415);
-    const withExt = await n.self.register({ kind: 'SV', values: [{ index: 1, type: 'T', data: 1 }], ext: { anything: true } });
+    const withExt = await n.self.register({
+      kind: 'SV',
+      values: [{ index: 1, type: 'T', data: 1 }],
+      ext: { anything: true },
+    });
     expect(withExt.ok).toBe(true);
   });
 
   it('refuses another protocol major version (400), on reads and signed writes', async () => {
     expect((await status('/cpn/v1/node', { headers: { 'cpn-protocol': '2.0' } })).status).toBe(400);
-    const r = await n.self.request({ method: 'POST', path: '/cpn/v1/identifiers', body: { kind: 'SV', values: [{ index: 1, type: 'T', data: 1 }] }, headers: { 'cpn-protocol': '2.0' } });
+    const r = await n.self.request({
+      method: 'POST',
+      path: '/cpn/v1/identifiers',
+      body: { kind: 'SV', values: [{ index: 1, type: 'T', data: 1 }] },
+      headers: { 'cpn-protocol': '2.0' },
+    });
     expect(r.ok ? null : r.error).toMatchObject({ status: 400, code: 'UNSUPPORTED_VERSION' });
   });
 
@@ -98,7 +133,12 @@ describe('a catalogue of bad input: 4xx with a clear error, never a 500', () => 
 
 describe('people: accounts and tokens', () => {
   it('lets the node create accounts; a token authenticates; a viewer may not register', async () => {
-    const created = await n.self.createAccount({ id: 'viewer1', name: '观察员', role: 'viewer', password: 'correct horse' });
+    const created = await n.self.createAccount({
+      id: 'viewer1',
+      name: '观察员',
+      role: 'viewer',
+      password: 'correct horse',
+    });
     expect(created.ok).toBe(true);
     const bad = await n.anon.token({ account: 'viewer1', password: 'wrong password' });
     expect(bad.status).toBe(401);

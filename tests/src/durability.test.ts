@@ -33,8 +33,16 @@ describe('a node killed with SIGKILL during a stream of writes', () => {
     const registrar = (async () => {
       for (let i = 0; i < KEYS; i++) {
         for (;;) {
-          const r = await p.client.request<{ id: string }>({ method: 'POST', path: '/cpn/v1/clusters', body: clusterBody(p.id, { name: `集群 ${i}` }), headers: { 'idempotency-key': `cluster-${i}` } });
-          if (r.ok) { registered.set(`cluster-${i}`, r.value.id); break; }
+          const r = await p.client.request<{ id: string }>({
+            method: 'POST',
+            path: '/cpn/v1/clusters',
+            body: clusterBody(p.id, { name: `集群 ${i}` }),
+            headers: { 'idempotency-key': `cluster-${i}` },
+          });
+          if (r.ok) {
+            registered.set(`cluster-${i}`, r.value.id);
+            break;
+          }
           if (r.status !== 0 && r.status < 500) throw new Error(`registration refused: ${r.status} ${r.error.message}`);
           retries++;
           await sleep(50);
@@ -81,10 +89,21 @@ describe('a parent held down for a while', () => {
   it('receives every copy, summary and event once after it returns', async () => {
     const nationalDir = tempDir();
     const nationalPort = await freePort(); // outside the ephemeral range: nobody else takes it while the node is down
-    let national: TestNode = await startTestNode({ role: 'national', code: 'CPN', autoReview: true, dataDir: nationalDir, port: nationalPort });
+    let national: TestNode = await startTestNode({
+      role: 'national',
+      code: 'CPN',
+      autoReview: true,
+      dataDir: nationalDir,
+      port: nationalPort,
+    });
     const dir = tempDir();
     const regional = await startTestNode({
-      role: 'regional', code: 'CPN.51', parentUrl: national.url, dataDir: dir, applicationFile: applicationFile(dir), autoReview: true,
+      role: 'regional',
+      code: 'CPN.51',
+      parentUrl: national.url,
+      dataDir: dir,
+      applicationFile: applicationFile(dir),
+      autoReview: true,
       retry: { initialMs: 50, maxMs: 300 },
       aggregation: { summaryMs: 100, summaryMaxIntervalMs: 500, eventShipMs: 100 },
     });
@@ -92,29 +111,43 @@ describe('a parent held down for a while', () => {
     await eventually(async () => (await lifecycleOf(regional)) === 'online', 20_000);
     const p = await registerProvider(regional.url, 600);
     const before = await registerClusters(p, 5);
-    await eventually(async () => (await regional.node.context.outbox.idle(200)), 10_000);
+    await eventually(async () => await regional.node.context.outbox.idle(200), 10_000);
 
     await national.stop();
     const during = await registerClusters(p, 40);
     const g = gateway(regional.url, 'CPN.51', p);
     running.push({ stop: async () => g.close() });
     await g.connect();
-    for (let i = 0; i < 5; i++) expect((await g.report([...before, ...during].map((c) => reportEntry(c, 100 + i)))).ok).toBe(true);
+    for (let i = 0; i < 5; i++)
+      expect((await g.report([...before, ...during].map((c) => reportEntry(c, 100 + i)))).ok).toBe(true);
     await sleep(1000); // summaries and events pile up while the parent is away
-    const depth = Number(/cpn_outbox_depth\{node="CPN.51"\} (\d+)/.exec(await (await fetch(`${regional.url}/metrics`)).text())?.[1] ?? 0);
+    const depth = Number(
+      /cpn_outbox_depth\{node="CPN.51"\} (\d+)/.exec(await (await fetch(`${regional.url}/metrics`)).text())?.[1] ?? 0,
+    );
     expect(depth).toBeGreaterThan(0);
 
-    national = await startTestNode({ role: 'national', code: 'CPN', autoReview: true, dataDir: nationalDir, port: nationalPort });
+    national = await startTestNode({
+      role: 'national',
+      code: 'CPN',
+      autoReview: true,
+      dataDir: nationalDir,
+      port: nationalPort,
+    });
     const all = [...before, ...during];
     await eventually(async () => {
       const r = await national.anon.list({ prefix: 'CPN.51', limit: 1000 });
       return r.ok && all.every((id) => r.value.items.some((x) => x.id === id));
     }, 20_000);
     await eventually(() => regional.node.context.outbox.idle(500), 20_000);
-    const events = await national.anon.request<{ items: { id: string; type: string; node: string; subject: string }[] }>({ method: 'GET', path: '/cpn/v1/events?type=cluster.registered&limit=1000' });
+    const events = await national.anon.request<{
+      items: { id: string; type: string; node: string; subject: string }[];
+    }>({ method: 'GET', path: '/cpn/v1/events?type=cluster.registered&limit=1000' });
     const subjects = events.ok ? events.value.items.filter((e) => e.node === 'CPN.51').map((e) => e.subject) : [];
     expect(subjects.sort()).toEqual([...all].sort()); // each once
-    const market = await national.anon.request<{ totals: { clusters: number; k2: { cpuCores: number } } }>({ method: 'GET', path: '/cpn/v1/market' });
+    const market = await national.anon.request<{ totals: { clusters: number; k2: { cpuCores: number } } }>({
+      method: 'GET',
+      path: '/cpn/v1/market',
+    });
     expect(market.ok && market.value.totals.clusters).toBe(45);
     expect(market.ok && market.value.totals.k2.cpuCores).toBe(45 * 104);
   }, 120_000);

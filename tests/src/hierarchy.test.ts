@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAnswer, ed25519Profile } from '@cpnet/security';
-import { application, applicationFile, cleanup, eventually, lifecycleOf, startTestNode, tempDir, type TestNode } from './nodes.ts';
+import {
+  application,
+  applicationFile,
+  cleanup,
+  eventually,
+  lifecycleOf,
+  startTestNode,
+  tempDir,
+  type TestNode,
+} from './nodes.ts';
 
 let national: TestNode;
 let regional: TestNode;
@@ -9,11 +18,21 @@ let industry: TestNode;
 beforeAll(async () => {
   national = await startTestNode({ role: 'national', code: 'CPN', autoReview: true });
   const rdir = tempDir();
-  regional = await startTestNode({ role: 'regional', code: 'CPN.51', parentUrl: national.url, dataDir: rdir, applicationFile: applicationFile(rdir), autoReview: true });
+  regional = await startTestNode({
+    role: 'regional',
+    code: 'CPN.51',
+    parentUrl: national.url,
+    dataDir: rdir,
+    applicationFile: applicationFile(rdir),
+    autoReview: true,
+  });
   await eventually(async () => (await lifecycleOf(regional)) === 'online', 15_000);
   const idir = tempDir();
   industry = await startTestNode({
-    role: 'industry', code: 'CPN.51.C151', parentUrl: regional.url, dataDir: idir,
+    role: 'industry',
+    code: 'CPN.51.C151',
+    parentUrl: regional.url,
+    dataDir: idir,
     applicationFile: applicationFile(idir, { role: 'industry', industry: 'C151', name: '四川白酒行业节点' }),
   });
   await eventually(async () => (await lifecycleOf(industry)) === 'online', 20_000);
@@ -30,26 +49,40 @@ describe('onboarding national → regional → industry', () => {
     expect(info.ok && info.value).toMatchObject({ code: 'CPN.51.C151', lifecycle: 'online', parent: 'CPN.51' });
     expect(info.ok && info.value.certificate).toContain('BEGIN CERTIFICATE');
     const apps = await national.self.applications();
-    const forwarded = apps.ok ? apps.value.items.find((a) => (a.ext as { applicant?: string }).applicant === 'CPN.51.C151') : undefined;
+    const forwarded = apps.ok
+      ? apps.value.items.find((a) => (a.ext as { applicant?: string }).applicant === 'CPN.51.C151')
+      : undefined;
     expect(forwarded?.status).toBe('approved');
     expect(forwarded?.reviews.map((r) => r.review.decision)).toEqual(['recommend', 'approve']);
     const nd = await regional.anon.list({ prefix: 'CPN.51' });
-    expect(nd.ok && nd.value.items.some((r) => r.kind === 'ND' && (r.values[0]?.data as { prefix: string }).prefix === 'CPN.51.C151')).toBe(true);
+    expect(
+      nd.ok &&
+        nd.value.items.some(
+          (r) => r.kind === 'ND' && (r.values[0]?.data as { prefix: string }).prefix === 'CPN.51.C151',
+        ),
+    ).toBe(true);
   });
 
   it('stores joint-debugging results both ways, with the list version', async () => {
     const atRegional = await regional.anon.jointDebugResults();
     const runs = atRegional.ok ? atRegional.value.items : [];
-    expect(runs.some((r) => r.by === 'CPN.51' && r.target === 'CPN.51.C151' && r.passed && r.listVersion === '1.0')).toBe(true);
+    expect(
+      runs.some((r) => r.by === 'CPN.51' && r.target === 'CPN.51.C151' && r.passed && r.listVersion === '1.0'),
+    ).toBe(true);
     expect(runs.some((r) => r.by === 'CPN.51.C151' && r.target === 'CPN.51' && r.passed)).toBe(true);
     const atNational = await national.anon.jointDebugResults();
-    expect(atNational.ok && atNational.value.items.some((r) => r.by === 'CPN' && r.target === 'CPN.51.C151' && r.passed)).toBe(true);
+    expect(
+      atNational.ok && atNational.value.items.some((r) => r.by === 'CPN' && r.target === 'CPN.51.C151' && r.passed),
+    ).toBe(true);
   });
 });
 
 describe('identifiers across the hierarchy', () => {
   it('resolves a record from every node, signed by its owner', async () => {
-    const r = await industry.self.register({ kind: 'CL', values: [{ index: 1, type: 'CPN_CLUSTER', data: { name: '宜宾集群' }, ttl: 1 }] });
+    const r = await industry.self.register({
+      kind: 'CL',
+      values: [{ index: 1, type: 'CPN_CLUSTER', data: { name: '宜宾集群' }, ttl: 1 }],
+    });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     for (const n of [national, regional, industry]) {
@@ -57,15 +90,20 @@ describe('identifiers across the hierarchy', () => {
       expect(a.ok && a.value).toMatchObject({ answeredBy: 'CPN.51.C151', authoritative: true });
       if (!a.ok) continue;
       const { signature, ...answer } = a.value;
-      const key = ed25519Profile.importPublicKey(((await industry.anon.node()) as { ok: true; value: { publicKey: string } }).value.publicKey);
+      const key = ed25519Profile.importPublicKey(
+        ((await industry.anon.node()) as { ok: true; value: { publicKey: string } }).value.publicKey,
+      );
       expect((await verifyAnswer({ answer, signature }, { keyid: 'CPN.51.C151', publicKey: key })).ok).toBe(true);
     }
     const up = await industry.anon.resolve(`CPN/ND-16Q`);
     expect(up.ok ? 200 : up.status).toBe(404);
   });
 
-  it('answers from an ancestor\'s copy, not authoritative, when the owner is down', async () => {
-    const r = await industry.self.register({ kind: 'SV', values: [{ index: 1, type: 'URL', data: 'https://baijiu.example.cn', ttl: 0 }] });
+  it("answers from an ancestor's copy, not authoritative, when the owner is down", async () => {
+    const r = await industry.self.register({
+      kind: 'SV',
+      values: [{ index: 1, type: 'URL', data: 'https://baijiu.example.cn', ttl: 0 }],
+    });
     if (!r.ok) throw new Error(r.error.message);
     await eventually(async () => {
       const list = await national.anon.list({ prefix: 'CPN.51.C151' });
@@ -78,7 +116,13 @@ describe('identifiers across the hierarchy', () => {
     expect(a.ok && a.value.record.id).toBe(r.value.id);
     const b = await regional.anon.resolve(r.value.id);
     expect(b.ok && b.value.authoritative).toBe(false);
-    industry = await startTestNode({ role: 'industry', code: 'CPN.51.C151', parentUrl: regional.url, dataDir: industry.dir, port: Number(new URL(industry.url).port) });
+    industry = await startTestNode({
+      role: 'industry',
+      code: 'CPN.51.C151',
+      parentUrl: regional.url,
+      dataDir: industry.dir,
+      port: Number(new URL(industry.url).port),
+    });
     expect(await lifecycleOf(industry)).toBe('online');
   });
 });
@@ -86,10 +130,27 @@ describe('identifiers across the hierarchy', () => {
 describe('rules', () => {
   it('refuses a second regional node for a province, and a rule-breaking application, with reasons', async () => {
     const dir = tempDir();
-    const second = await startTestNode({ role: 'regional', code: 'CPN.44', parentUrl: national.url, dataDir: dir, applicationFile: applicationFile(dir, { region: '44', builder: { name: '小公司', creditCode: '91440300MA5FAAAA39', registeredCapitalWanYuan: 100, fundingCapacityDeclared: true }, operator: { name: '运营', creditCode: '91510100MA6CYYYY26', telecomLicence: null } }) });
+    const second = await startTestNode({
+      role: 'regional',
+      code: 'CPN.44',
+      parentUrl: national.url,
+      dataDir: dir,
+      applicationFile: applicationFile(dir, {
+        region: '44',
+        builder: {
+          name: '小公司',
+          creditCode: '91440300MA5FAAAA39',
+          registeredCapitalWanYuan: 100,
+          fundingCapacityDeclared: true,
+        },
+        operator: { name: '运营', creditCode: '91510100MA6CYYYY26', telecomLicence: null },
+      }),
+    });
     await eventually(async () => (await lifecycleOf(second)) === 'rejected');
     const apps = await national.self.applications();
-    const app = apps.ok ? apps.value.items.find((a) => (a.ext as { applicant?: string }).applicant === 'CPN.44') : undefined;
+    const app = apps.ok
+      ? apps.value.items.find((a) => (a.ext as { applicant?: string }).applicant === 'CPN.44')
+      : undefined;
     expect(app?.status).toBe('rejected');
     expect(app?.reasons.map((r) => r.rule).sort()).toEqual(['capital', 'telecom-licence']);
     await second.stop();
@@ -99,7 +160,13 @@ describe('rules', () => {
 
   it('keeps a non-national node retrying while its parent is unreachable, without exiting', async () => {
     const dir = tempDir();
-    const orphan = await startTestNode({ role: 'regional', code: 'CPN.33', parentUrl: 'http://127.0.0.1:9', dataDir: dir, applicationFile: applicationFile(dir, { region: '33' }) });
+    const orphan = await startTestNode({
+      role: 'regional',
+      code: 'CPN.33',
+      parentUrl: 'http://127.0.0.1:9',
+      dataDir: dir,
+      applicationFile: applicationFile(dir, { region: '33' }),
+    });
     await new Promise((r) => setTimeout(r, 300));
     expect(await lifecycleOf(orphan)).toBe('applied');
     await orphan.stop();

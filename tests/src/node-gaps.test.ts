@@ -5,13 +5,30 @@ import { pino } from 'pino';
 import { createClient, type NodeClient } from '@cpnet/client';
 import { createNode } from '@cpnet/node';
 import { cryptoRandomBytes, ed25519Profile, generateKeyPair } from '@cpnet/security';
-import { application, applicationFile, cleanup, eventually, lifecycleOf, startTestNode, tempDir, type TestNode } from './nodes.ts';
+import {
+  application,
+  applicationFile,
+  cleanup,
+  eventually,
+  lifecycleOf,
+  startTestNode,
+  tempDir,
+  type TestNode,
+} from './nodes.ts';
 
 const started: TestNode[] = [];
 let national: TestNode;
 
-async function account(n: TestNode, input: { id: string; role: 'reviewer' | 'viewer' | 'operator' }): Promise<NodeClient> {
-  const created = await n.self.createAccount({ id: input.id, name: input.id, role: input.role, password: 'account-pass-1' });
+async function account(
+  n: TestNode,
+  input: { id: string; role: 'reviewer' | 'viewer' | 'operator' },
+): Promise<NodeClient> {
+  const created = await n.self.createAccount({
+    id: input.id,
+    name: input.id,
+    role: input.role,
+    password: 'account-pass-1',
+  });
   if (!created.ok) throw new Error(created.error.message);
   const t = await n.anon.token({ account: input.id, password: 'account-pass-1' });
   if (!t.ok) throw new Error(t.error.message);
@@ -51,10 +68,18 @@ describe('GET /cpn/v1/applications does not show applicants to just anyone', () 
 
 describe('the application deadline (逾期不再受理)', () => {
   it('refuses an application after the deadline with 422 DEADLINE_PASSED', async () => {
-    const closed = await startTestNode({ role: 'national', code: 'CPN', applicationDeadline: '2020-01-01T00:00:00.000Z' });
+    const closed = await startTestNode({
+      role: 'national',
+      code: 'CPN',
+      applicationDeadline: '2020-01-01T00:00:00.000Z',
+    });
     started.push(closed);
     const a = applicant({ url: closed.url, keyid: 'CPN.51' });
-    const r = await a.client.apply({ ...application(), endpoint: 'http://127.0.0.1:9', publicKey: a.publicKey } as never);
+    const r = await a.client.apply({
+      ...application(),
+      endpoint: 'http://127.0.0.1:9',
+      publicKey: a.publicKey,
+    } as never);
     expect(r.ok ? 200 : r.status).toBe(422);
     expect(r.ok ? null : r.error.code).toBe('DEADLINE_PASSED');
   });
@@ -64,7 +89,14 @@ describe('one industry node per industry, unless a reviewer overrides with a rea
   it('a second C151 node (in another province) waits for review; approve is refused without the override, accepted with it', async () => {
     const regional = async (region: string) => {
       const dir = tempDir();
-      const n = await startTestNode({ role: 'regional', code: `CPN.${region}`, parentUrl: national.url, autoReview: true, dataDir: dir, applicationFile: applicationFile(dir, { region, site: { province: region, city: 'c', address: 'a' } }) });
+      const n = await startTestNode({
+        role: 'regional',
+        code: `CPN.${region}`,
+        parentUrl: national.url,
+        autoReview: true,
+        dataDir: dir,
+        applicationFile: applicationFile(dir, { region, site: { province: region, city: 'c', address: 'a' } }),
+      });
       started.push(n);
       await eventually(async () => (await lifecycleOf(n)) === 'online', 20_000);
       return n;
@@ -72,16 +104,42 @@ describe('one industry node per industry, unless a reviewer overrides with a rea
     const r51 = await regional('51');
     const r44 = await regional('44');
     const dir = tempDir();
-    const first = await startTestNode({ role: 'industry', code: 'CPN.51.C151', parentUrl: r51.url, dataDir: dir, applicationFile: applicationFile(dir, { role: 'industry', industry: 'C151' }) });
+    const first = await startTestNode({
+      role: 'industry',
+      code: 'CPN.51.C151',
+      parentUrl: r51.url,
+      dataDir: dir,
+      applicationFile: applicationFile(dir, { role: 'industry', industry: 'C151' }),
+    });
     started.push(first);
-    await eventually(async () => (await national.self.applications()).ok && ((await national.self.applications()) as { value: { items: { ext: { applicant?: string }; status: string }[] } }).value.items.some((a) => a.ext.applicant === 'CPN.51.C151' && a.status === 'approved'), 20_000);
+    await eventually(
+      async () =>
+        (await national.self.applications()).ok &&
+        (
+          (await national.self.applications()) as {
+            value: { items: { ext: { applicant?: string }; status: string }[] };
+          }
+        ).value.items.some((a) => a.ext.applicant === 'CPN.51.C151' && a.status === 'approved'),
+      20_000,
+    );
 
     const second = applicant({ url: r44.url, keyid: 'CPN.44.C151' });
-    const applied = await second.client.apply({ ...application({ role: 'industry', region: '44', industry: 'C151', site: { province: '44', city: 'c', address: 'a' } }), endpoint: 'http://127.0.0.1:9', publicKey: second.publicKey } as never);
+    const applied = await second.client.apply({
+      ...application({
+        role: 'industry',
+        region: '44',
+        industry: 'C151',
+        site: { province: '44', city: 'c', address: 'a' },
+      }),
+      endpoint: 'http://127.0.0.1:9',
+      publicKey: second.publicKey,
+    } as never);
     expect(applied.ok).toBe(true);
     const atNational = await eventually(async () => {
       const r = await national.self.applications();
-      return r.ok ? r.value.items.find((a) => (a.ext as { applicant?: string }).applicant === 'CPN.44.C151') : undefined;
+      return r.ok
+        ? r.value.items.find((a) => (a.ext as { applicant?: string }).applicant === 'CPN.44.C151')
+        : undefined;
     });
     expect(atNational.status).toBe('reviewing');
     expect(atNational.reasons.map((x) => x.rule)).toContain('one-industry-per-industry');
@@ -90,7 +148,11 @@ describe('one industry node per industry, unless a reviewer overrides with a rea
     const plain = await reviewer.review(atNational.id, { decision: 'approve', opinion: '同意' });
     expect(plain.ok ? 200 : plain.status).toBe(422);
     expect(plain.ok ? '' : plain.error.message).toContain('one-industry-per-industry');
-    const overridden = await reviewer.review(atNational.id, { decision: 'approve', opinion: '同意', override: { rule: 'one-industry-per-industry', reason: '广东白酒产业规模大，需要单独的行业节点' } });
+    const overridden = await reviewer.review(atNational.id, {
+      decision: 'approve',
+      opinion: '同意',
+      override: { rule: 'one-industry-per-industry', reason: '广东白酒产业规模大，需要单独的行业节点' },
+    });
     expect(overridden.ok && overridden.value.status).toBe('approved');
   }, 60_000);
 });
@@ -100,7 +162,13 @@ describe('idempotent writes', () => {
     const dir = tempDir();
     let n = await startTestNode({ role: 'national', code: 'CPN', dataDir: dir });
     const body = { kind: 'SV', values: [{ index: 1, type: 'URL', data: 'https://example.cn', ttl: 60 }] };
-    const register = (c: NodeClient, key: string, b: unknown = body) => c.request<{ id: string }>({ method: 'POST', path: '/cpn/v1/identifiers', body: b, headers: { 'idempotency-key': key } });
+    const register = (c: NodeClient, key: string, b: unknown = body) =>
+      c.request<{ id: string }>({
+        method: 'POST',
+        path: '/cpn/v1/identifiers',
+        body: b,
+        headers: { 'idempotency-key': key },
+      });
     const first = await register(n.self, 'retry-0001');
     const again = await register(n.self, 'retry-0001');
     expect(first.ok && again.ok && again.value.id).toBe(first.ok ? first.value.id : 'x');
@@ -108,7 +176,8 @@ describe('idempotent writes', () => {
     expect(a.ok && b.ok && a.value.id === b.value.id).toBe(true);
     const other = await register(n.self, 'retry-0001', { ...body, kind: 'JB' });
     expect(other.ok ? 200 : other.status).toBe(409);
-    const count = async () => ((await n.anon.list({ limit: 100 })) as { value: { items: unknown[] } }).value.items.length;
+    const count = async () =>
+      ((await n.anon.list({ limit: 100 })) as { value: { items: unknown[] } }).value.items.length;
     const before = await count();
     await n.stop();
     n = await startTestNode({ role: 'national', code: 'CPN', dataDir: dir });
@@ -135,7 +204,13 @@ describe('the private key at rest', () => {
     await again.stop();
     const wrong = path.join(tempDir(), 'pass');
     writeFileSync(wrong, 'not-the-right-passphrase\n');
-    const deps = { clock: { now: () => Date.now() }, logger: pino({ level: 'silent' }), randomBytes: cryptoRandomBytes };
-    await expect(createNode({ role: 'national', code: 'CPN', port: 0, dataDir: dir, passphraseFile: wrong }, deps)).rejects.toThrow(/cannot be decrypted/);
+    const deps = {
+      clock: { now: () => Date.now() },
+      logger: pino({ level: 'silent' }),
+      randomBytes: cryptoRandomBytes,
+    };
+    await expect(
+      createNode({ role: 'national', code: 'CPN', port: 0, dataDir: dir, passphraseFile: wrong }, deps),
+    ).rejects.toThrow(/cannot be decrypted/);
   });
 });

@@ -28,17 +28,25 @@ export function tempDir(): string {
 }
 
 /** Starts a real node on 127.0.0.1, port 0 unless given. */
-export async function startTestNode(config: Omit<NodeConfigInput, 'dataDir' | 'port'> & { dataDir?: string; port?: number; clock?: { now(): number } }): Promise<TestNode> {
+export async function startTestNode(
+  config: Omit<NodeConfigInput, 'dataDir' | 'port'> & { dataDir?: string; port?: number; clock?: { now(): number } },
+): Promise<TestNode> {
   const { clock, ...rest } = config;
   const dir = rest.dataDir ?? tempDir();
   const node = await createNode(
     { port: 0, retry: { initialMs: 50, maxMs: 400 }, pollMs: 50, linkTimeoutMs: 1500, ...rest, dataDir: dir },
-    { clock: clock ?? { now: () => Date.now() }, logger: pino({ level: process.env.CPNET_TEST_LOG ?? 'silent' }), randomBytes: cryptoRandomBytes },
+    {
+      clock: clock ?? { now: () => Date.now() },
+      logger: pino({ level: process.env.CPNET_TEST_LOG ?? 'silent' }),
+      randomBytes: cryptoRandomBytes,
+    },
   );
   const url = await node.listen();
   const code = node.context.config.code;
   return {
-    node, url, dir,
+    node,
+    url,
+    dir,
     self: createClient({ baseUrl: url, signer: { keyid: code, privateKey: node.context.identity.keys.privateKey } }),
     anon: createClient({ baseUrl: url }),
     stop: () => node.close(),
@@ -51,13 +59,26 @@ export function cleanup(): void {
 }
 
 /** Valid credit codes (GB 32100) for applications. */
-export const CODES = { builder: '91510100MA6CXXXX1D', operator: '91510100MA6CYYYY26', institution: '12510000MB0P12345R', other: '91440300MA5FAAAA39' } as const;
+export const CODES = {
+  builder: '91510100MA6CXXXX1D',
+  operator: '91510100MA6CYYYY26',
+  institution: '12510000MB0P12345R',
+  other: '91440300MA5FAAAA39',
+} as const;
 
 /** A good application (the node fills endpoint and publicKey); override any part. */
 export function application(over: Record<string, unknown> = {}): Record<string, unknown> {
   return {
-    role: 'regional', region: '51', industry: null, name: '四川区域节点',
-    builder: { name: '四川算力建设有限公司', creditCode: CODES.builder, registeredCapitalWanYuan: 20000, fundingCapacityDeclared: true },
+    role: 'regional',
+    region: '51',
+    industry: null,
+    name: '四川区域节点',
+    builder: {
+      name: '四川算力建设有限公司',
+      creditCode: CODES.builder,
+      registeredCapitalWanYuan: 20000,
+      fundingCapacityDeclared: true,
+    },
     operator: { name: '四川算力运营有限公司', creditCode: CODES.operator, telecomLicence: 'B1-20260001' },
     consortium: null,
     credit: { records: [] },

@@ -37,13 +37,25 @@ export interface NodeProcess {
 }
 
 /** Spawns `node apps/cli/bin/cpnet.js node start <args>` and waits until /healthz answers. */
-export async function spawnNode(args: readonly string[], options: { port: number; env?: Record<string, string> }): Promise<NodeProcess> {
-  const child = spawn(process.execPath, [CPNET, 'node', 'start', '--host', '127.0.0.1', '--port', String(options.port), '--log-level', 'warn', ...args], {
-    env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export async function spawnNode(
+  args: readonly string[],
+  options: { port: number; env?: Record<string, string> },
+): Promise<NodeProcess> {
+  const child = spawn(
+    process.execPath,
+    [CPNET, 'node', 'start', '--host', '127.0.0.1', '--port', String(options.port), '--log-level', 'warn', ...args],
+    {
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
-  child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${options.port}`;
   const end = Date.now() + 30_000;
@@ -51,7 +63,9 @@ export async function spawnNode(args: readonly string[], options: { port: number
     if (child.exitCode !== null) throw new Error(`the node process exited with ${child.exitCode}: ${out}`);
     try {
       if ((await fetch(`${url}/healthz`)).ok) break;
-    } catch { /* not up yet */ }
+    } catch {
+      /* not up yet */
+    }
     if (Date.now() > end) throw new Error(`the node process did not answer within 30 s: ${out}`);
     await new Promise((r) => setTimeout(r, 50));
   }

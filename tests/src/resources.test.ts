@@ -2,7 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHeaders, connectMonitor, createGatewayConnection, firstMessage } from '@cpnet/client';
 import { TopologySnapshot } from '@cpnet/protocol';
 import { applicationFile, cleanup, eventually, lifecycleOf, startTestNode, tempDir, type TestNode } from './nodes.ts';
-import { gateway, registerClusters, registerProvider, reportEntry, clusterBody, type TestProvider } from './providers.ts';
+import {
+  gateway,
+  registerClusters,
+  registerProvider,
+  reportEntry,
+  clusterBody,
+  type TestProvider,
+} from './providers.ts';
 
 let national: TestNode;
 let regional: TestNode;
@@ -12,8 +19,20 @@ beforeAll(async () => {
   national = await startTestNode({ role: 'national', code: 'CPN', autoReview: true });
   const dir = tempDir();
   regional = await startTestNode({
-    role: 'regional', code: 'CPN.51', parentUrl: national.url, dataDir: dir, applicationFile: applicationFile(dir), autoReview: true,
-    aggregation: { degradedAfterMs: 1500, downAfterMs: 3000, sweepMs: 50, summaryMs: 100, summaryMaxIntervalMs: 1000, eventShipMs: 100 },
+    role: 'regional',
+    code: 'CPN.51',
+    parentUrl: national.url,
+    dataDir: dir,
+    applicationFile: applicationFile(dir),
+    autoReview: true,
+    aggregation: {
+      degradedAfterMs: 1500,
+      downAfterMs: 3000,
+      sweepMs: 50,
+      summaryMs: 100,
+      summaryMaxIntervalMs: 1000,
+      eventShipMs: 100,
+    },
   });
   await eventually(async () => (await lifecycleOf(regional)) === 'online', 20_000);
 }, 60_000);
@@ -25,7 +44,12 @@ afterAll(async () => {
 });
 
 async function token(n: TestNode, account: string, role: string): Promise<string> {
-  const created = await n.self.createAccount({ id: account, name: account, role: role as 'viewer', password: 'monitor-pass-1' });
+  const created = await n.self.createAccount({
+    id: account,
+    name: account,
+    role: role as 'viewer',
+    password: 'monitor-pass-1',
+  });
   if (!created.ok) throw new Error(created.error.message);
   const t = await n.anon.token({ account, password: 'monitor-pass-1' });
   if (!t.ok) throw new Error(t.error.message);
@@ -38,7 +62,11 @@ describe('providers and clusters (算力资源汇聚)', () => {
     expect(p.id).toMatch(/^CPN\.51\/PV-/);
     const again = await registerProvider(regional.url, 1).catch((e: Error) => e);
     expect(again instanceof Error && again.message).toMatch(/409/);
-    const bad = await regional.self.request({ method: 'POST', path: '/cpn/v1/providers', body: { name: 'x', creditCode: '91510100MA6CXXXX1E', province: '51', city: '成都', publicKey: 'x' } });
+    const bad = await regional.self.request({
+      method: 'POST',
+      path: '/cpn/v1/providers',
+      body: { name: 'x', creditCode: '91510100MA6CXXXX1E', province: '51', city: '成都', publicKey: 'x' },
+    });
     expect(bad.ok ? 0 : bad.status).toBe(400);
     const resolved = await national.anon.resolve(p.id);
     expect(resolved.ok || resolved.status).toBe(true);
@@ -52,11 +80,24 @@ describe('providers and clusters (算力资源汇聚)', () => {
     const foreign = await q.client.request({ method: 'POST', path: '/cpn/v1/clusters', body: clusterBody(p.id) });
     expect(foreign.ok ? 0 : foreign.status).toBe(403);
     const headers = { 'idempotency-key': 'reg-1' };
-    const first = await p.client.request<{ id: string }>({ method: 'POST', path: '/cpn/v1/clusters', body: clusterBody(p.id), headers });
-    const second = await p.client.request<{ id: string }>({ method: 'POST', path: '/cpn/v1/clusters', body: clusterBody(p.id), headers });
+    const first = await p.client.request<{ id: string }>({
+      method: 'POST',
+      path: '/cpn/v1/clusters',
+      body: clusterBody(p.id),
+      headers,
+    });
+    const second = await p.client.request<{ id: string }>({
+      method: 'POST',
+      path: '/cpn/v1/clusters',
+      body: clusterBody(p.id),
+      headers,
+    });
     expect(first.ok && first.status).toBe(201);
     expect(second.ok && second.value.id).toBe(first.ok && first.value.id);
-    const list = await regional.anon.request<{ items: unknown[] }>({ method: 'GET', path: `/cpn/v1/clusters?provider=${encodeURIComponent(p.id)}` });
+    const list = await regional.anon.request<{ items: unknown[] }>({
+      method: 'GET',
+      path: `/cpn/v1/clusters?provider=${encodeURIComponent(p.id)}`,
+    });
     expect(list.ok && list.value.items).toHaveLength(1);
     expect(first.ok && first.value.id).toMatch(/^CPN\.51\/CL-/);
   });
@@ -77,7 +118,9 @@ describe('the /gateway connection', () => {
       const ack = await g.report(clusters.map((c) => reportEntry(c, 200 + round)));
       expect(ack).toEqual({ ok: true, accepted: 100 });
     }
-    const list = await regional.anon.request<{ items: { id: string; reports: number; health: string; lifecycle: string }[] }>({ method: 'GET', path: `/cpn/v1/clusters?provider=${encodeURIComponent(p.id)}` });
+    const list = await regional.anon.request<{
+      items: { id: string; reports: number; health: string; lifecycle: string }[];
+    }>({ method: 'GET', path: `/cpn/v1/clusters?provider=${encodeURIComponent(p.id)}` });
     const items = list.ok ? list.value.items : [];
     expect(items).toHaveLength(100);
     expect(items.every((c) => c.reports === 3 && c.health === 'healthy' && c.lifecycle === 'active')).toBe(true);
@@ -96,14 +139,22 @@ describe('the /gateway connection', () => {
     await g.connect();
     expect((await g.report([reportEntry(cl!)])).ok).toBe(true);
     const healthOf = async () => {
-      const r = await regional.anon.request<{ items: { id: string; health: string }[] }>({ method: 'GET', path: `/cpn/v1/clusters?provider=${encodeURIComponent(q.id)}` });
+      const r = await regional.anon.request<{ items: { id: string; health: string }[] }>({
+        method: 'GET',
+        path: `/cpn/v1/clusters?provider=${encodeURIComponent(q.id)}`,
+      });
       return r.ok ? r.value.items[0]?.health : null;
     };
     expect(await healthOf()).toBe('healthy');
     await eventually(async () => (await healthOf()) === 'degraded', 5000);
     await eventually(async () => (await healthOf()) === 'down', 5000);
-    const events = await regional.anon.request<{ items: { subject: string; data: { from: string; to: string } }[] }>({ method: 'GET', path: '/cpn/v1/events?type=cluster.health&limit=1000' });
-    const mine = events.ok ? events.value.items.filter((e) => e.subject === cl).map((e) => `${e.data.from}>${e.data.to}`) : [];
+    const events = await regional.anon.request<{ items: { subject: string; data: { from: string; to: string } }[] }>({
+      method: 'GET',
+      path: '/cpn/v1/events?type=cluster.health&limit=1000',
+    });
+    const mine = events.ok
+      ? events.value.items.filter((e) => e.subject === cl).map((e) => `${e.data.from}>${e.data.to}`)
+      : [];
     expect(mine).toEqual(['down>healthy', 'healthy>degraded', 'degraded>down']);
   });
 });
@@ -120,7 +171,9 @@ describe('Prometheus metrics', () => {
     expect((await send({ ...headers, signature: headers.signature!.replace(/.:$/, 'A:') })).status).toBe(401);
     const metrics = await (await fetch(`${regional.url}/metrics`)).text();
     expect(Number(/cpn_replays_refused_total\{node="CPN.51"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
-    expect(Number(/cpn_signature_failures_total\{code="signature",node="CPN.51"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(
+      Number(/cpn_signature_failures_total\{code="signature",node="CPN.51"\} (\d+)/.exec(metrics)?.[1]),
+    ).toBeGreaterThanOrEqual(1);
     expect(metrics).toMatch(/cpn_http_request_duration_seconds_bucket/);
   });
 });
@@ -128,11 +181,17 @@ describe('Prometheus metrics', () => {
 describe('summaries upward and the market view', () => {
   it('publishes the regional subtree at the national node, filterable', async () => {
     const market = async (query: string) => {
-      const r = await national.anon.request<{ offers: { node: string; province: string; resourceClass: string; clusters: number }[]; totals: { clusters: number } }>({ method: 'GET', path: `/cpn/v1/market${query}` });
+      const r = await national.anon.request<{
+        offers: { node: string; province: string; resourceClass: string; clusters: number }[];
+        totals: { clusters: number };
+      }>({ method: 'GET', path: `/cpn/v1/market${query}` });
       if (!r.ok) throw new Error(r.error.message);
       return r.value;
     };
-    const all = await eventually(async () => { const m = await market(''); return m.totals.clusters >= 102 ? m : null; }, 10_000);
+    const all = await eventually(async () => {
+      const m = await market('');
+      return m.totals.clusters >= 102 ? m : null;
+    }, 10_000);
     expect(all.offers.some((o) => o.node === 'CPN.51' && o.province === '51' && o.resourceClass === '403')).toBe(true);
     expect((await market('?accelerator=910b&province=51')).totals.clusters).toBeGreaterThanOrEqual(102);
     expect((await market('?resourceClass=401')).offers).toEqual([]);
@@ -142,13 +201,35 @@ describe('summaries upward and the market view', () => {
   });
 
   it('refuses a summary from a node that is not a child', async () => {
-    const r = await national.self.request({ method: 'POST', path: '/cpn/v1/summaries', body: { items: [{ key: 'k', summary: { node: 'CPN', at: '2026-01-01T00:00:00.000Z', clusters: 0, healthy: 0, byClass: {}, byProvince: {}, byIndustry: {} } }] } });
+    const r = await national.self.request({
+      method: 'POST',
+      path: '/cpn/v1/summaries',
+      body: {
+        items: [
+          {
+            key: 'k',
+            summary: {
+              node: 'CPN',
+              at: '2026-01-01T00:00:00.000Z',
+              clusters: 0,
+              healthy: 0,
+              byClass: {},
+              byProvince: {},
+              byIndustry: {},
+            },
+          },
+        ],
+      },
+    });
     expect(r.ok ? 0 : r.status).toBe(403);
   });
 
-  it('forwards the subtree\'s events to the national log', async () => {
+  it("forwards the subtree's events to the national log", async () => {
     await eventually(async () => {
-      const r = await national.anon.request<{ items: { node: string; type: string }[] }>({ method: 'GET', path: '/cpn/v1/events?type=cluster.registered&limit=1000' });
+      const r = await national.anon.request<{ items: { node: string; type: string }[] }>({
+        method: 'GET',
+        path: '/cpn/v1/events?type=cluster.registered&limit=1000',
+      });
       return r.ok && r.value.items.filter((e) => e.node === 'CPN.51').length >= 102;
     }, 10_000);
   });
@@ -164,7 +245,11 @@ describe('monitoring (运行监测)', () => {
       const parsed = TopologySnapshot.parse(state);
       expect(parsed.nodes.map((n) => n.code)).toEqual(expect.arrayContaining(['CPN.51', 'CPN']));
       expect(parsed.clusters.length).toBeGreaterThanOrEqual(100);
-      const next = new Promise<{ type: string }>((resolve) => viewer.on('event', (e: { type: string }) => { if (e.type === 'cluster.registered') resolve(e); }));
+      const next = new Promise<{ type: string }>((resolve) =>
+        viewer.on('event', (e: { type: string }) => {
+          if (e.type === 'cluster.registered') resolve(e);
+        }),
+      );
       const p = await registerProvider(regional.url, 20);
       await registerClusters(p, 1);
       expect((await next).type).toBe('cluster.registered');
@@ -177,14 +262,20 @@ describe('monitoring (运行监测)', () => {
   });
 
   it('pages the stored event log by cursor and type family', async () => {
-    const all = await regional.anon.request<{ items: { id: string }[]; next: string | null }>({ method: 'GET', path: '/cpn/v1/events?type=cluster.*&limit=1000' });
+    const all = await regional.anon.request<{ items: { id: string }[]; next: string | null }>({
+      method: 'GET',
+      path: '/cpn/v1/events?type=cluster.*&limit=1000',
+    });
     const ids = all.ok ? all.value.items.map((e) => e.id) : [];
     expect(ids.length).toBeGreaterThan(100);
     const paged: string[] = [];
     let cursor: string | null = null;
     do {
       const q: string = `/cpn/v1/events?type=cluster.*&limit=7${cursor ? `&cursor=${cursor}` : ''}`;
-      const r = await regional.anon.request<{ items: { id: string; type: string }[]; next: string | null }>({ method: 'GET', path: q });
+      const r = await regional.anon.request<{ items: { id: string; type: string }[]; next: string | null }>({
+        method: 'GET',
+        path: q,
+      });
       if (!r.ok) throw new Error(r.error.message);
       expect(r.value.items.length).toBeLessThanOrEqual(7);
       expect(r.value.items.every((e) => e.type.startsWith('cluster.'))).toBe(true);
@@ -192,10 +283,19 @@ describe('monitoring (运行监测)', () => {
       cursor = r.value.next;
     } while (cursor);
     expect(paged.slice(0, ids.length)).toEqual(ids);
-    const future = await regional.anon.request<{ items: unknown[] }>({ method: 'GET', path: '/cpn/v1/events?since=2999-01-01T00:00:00.000Z' });
+    const future = await regional.anon.request<{ items: unknown[] }>({
+      method: 'GET',
+      path: '/cpn/v1/events?since=2999-01-01T00:00:00.000Z',
+    });
     expect(future.ok && future.value.items).toEqual([]);
     const exported = await (await fetch(`${regional.url}/cpn/v1/events/export?type=cluster.registered`)).text();
-    expect(exported.trim().split('\n').map((l) => (JSON.parse(l) as { type: string }).type).every((t) => t === 'cluster.registered')).toBe(true);
+    expect(
+      exported
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { type: string }).type)
+        .every((t) => t === 'cluster.registered'),
+    ).toBe(true);
   });
 });
 
@@ -205,14 +305,25 @@ describe('emergency orders (应急处置) on providers and clusters', () => {
     const [cl] = await registerClusters(p, 1, { resourceClass: '402' });
     const controls: string[] = [];
     const g = createGatewayConnection({
-      baseUrl: regional.url, node: 'CPN.51', signer: { keyid: p.id, privateKey: p.keys.privateKey }, backoff: { initialMs: 50, maxMs: 200 },
-      handlers: { control: (o) => { controls.push(`${o.action}:${o.target}`); return { ok: true }; } },
+      baseUrl: regional.url,
+      node: 'CPN.51',
+      signer: { keyid: p.id, privateKey: p.keys.privateKey },
+      backoff: { initialMs: 50, maxMs: 200 },
+      handlers: {
+        control: (o) => {
+          controls.push(`${o.action}:${o.target}`);
+          return { ok: true };
+        },
+      },
     });
     gateways.push(g);
     await g.connect();
     expect((await g.report([reportEntry(cl!)])).ok).toBe(true);
     const onMarket = async () => {
-      const r = await regional.anon.request<{ totals: { clusters: number } }>({ method: 'GET', path: '/cpn/v1/market?resourceClass=402' });
+      const r = await regional.anon.request<{ totals: { clusters: number } }>({
+        method: 'GET',
+        path: '/cpn/v1/market?resourceClass=402',
+      });
       return r.ok ? r.value.totals.clusters : -1;
     };
     expect(await onMarket()).toBe(1);

@@ -7,7 +7,12 @@ let regional: TestNode;
 const started: TestNode[] = [];
 
 async function reviewer(n: TestNode, id: string): Promise<NodeClient> {
-  const created = await n.self.createAccount({ id, name: `评审专家 ${id}`, role: 'reviewer', password: 'review-pass-1' });
+  const created = await n.self.createAccount({
+    id,
+    name: `评审专家 ${id}`,
+    role: 'reviewer',
+    password: 'review-pass-1',
+  });
   if (!created.ok) throw new Error(created.error.message);
   const t = await n.anon.token({ account: id, password: 'review-pass-1' });
   if (!t.ok) throw new Error(t.error.message);
@@ -22,7 +27,13 @@ async function applicationOf(n: TestNode, applicant: string) {
 beforeAll(async () => {
   national = await startTestNode({ role: 'national', code: 'CPN' });
   const dir = tempDir();
-  regional = await startTestNode({ role: 'regional', code: 'CPN.51', parentUrl: national.url, dataDir: dir, applicationFile: applicationFile(dir) });
+  regional = await startTestNode({
+    role: 'regional',
+    code: 'CPN.51',
+    parentUrl: national.url,
+    dataDir: dir,
+    applicationFile: applicationFile(dir),
+  });
   started.push(national, regional);
 }, 30_000);
 afterAll(async () => {
@@ -44,9 +55,23 @@ describe('review by people (no auto-review)', () => {
 
   it('an industry node: regional initial review and opinion, national final decision; a not-recommended one is rejected', async () => {
     const rr = await reviewer(regional, 'expert-r');
-    const nr = createClient({ baseUrl: national.url, token: ((await national.anon.token({ account: 'expert-n', password: 'review-pass-1' })) as { ok: true; value: { token: string } }).value.token });
+    const nr = createClient({
+      baseUrl: national.url,
+      token: (
+        (await national.anon.token({ account: 'expert-n', password: 'review-pass-1' })) as {
+          ok: true;
+          value: { token: string };
+        }
+      ).value.token,
+    });
     const dirA = tempDir();
-    const a = await startTestNode({ role: 'industry', code: 'CPN.51.C151', parentUrl: regional.url, dataDir: dirA, applicationFile: applicationFile(dirA, { role: 'industry', industry: 'C151' }) });
+    const a = await startTestNode({
+      role: 'industry',
+      code: 'CPN.51.C151',
+      parentUrl: regional.url,
+      dataDir: dirA,
+      applicationFile: applicationFile(dirA, { role: 'industry', industry: 'C151' }),
+    });
     started.push(a);
     const appA = await eventually(() => applicationOf(regional, 'CPN.51.C151'));
     const rec = await rr.review(appA.id, { decision: 'recommend', opinion: '初审推荐' });
@@ -59,7 +84,13 @@ describe('review by people (no auto-review)', () => {
 
     // A second applicant that the regional reviewer does not recommend is rejected, and the applicant learns it.
     const dirB = tempDir();
-    const b = await startTestNode({ role: 'industry', code: 'CPN.51.C397', parentUrl: regional.url, dataDir: dirB, applicationFile: applicationFile(dirB, { role: 'industry', industry: 'C397' }) });
+    const b = await startTestNode({
+      role: 'industry',
+      code: 'CPN.51.C397',
+      parentUrl: regional.url,
+      dataDir: dirB,
+      applicationFile: applicationFile(dirB, { role: 'industry', industry: 'C397' }),
+    });
     started.push(b);
     const appB = await eventually(() => applicationOf(regional, 'CPN.51.C397'));
     const other = await rr.review(appB.id, { decision: 'not-recommend', opinion: '不推荐：材料不足' });

@@ -6,10 +6,33 @@ import { startSimGateway, type SimCluster, type SimGateway } from './sim-gateway
 
 // Scheduling across the hierarchy (issue 7): real nodes on loopback, providers' gateways over the real /gateway socket.
 
-type Job = { id: string; tenant?: string; state: string; cluster: string | null; owner?: string | null; attempt?: number; history: { state: string; node: string; cluster?: string; detail?: string }[] };
+type Job = {
+  id: string;
+  tenant?: string;
+  state: string;
+  cluster: string | null;
+  owner?: string | null;
+  attempt?: number;
+  history: { state: string; node: string; cluster?: string; detail?: string }[];
+};
 
-const SCHED = { tickMs: 100, summaryMs: 100, childDownAfterMs: 1500, retryMs: 400, ackTimeoutMs: 2000, meteringMs: 200, failback: { minHealthyMs: 800, minMoveIntervalMs: 0, minImprovement: 0.05 } };
-const AGG = { degradedAfterMs: 600, downAfterMs: 1200, sweepMs: 50, summaryMs: 100, summaryMaxIntervalMs: 1000, eventShipMs: 100 };
+const SCHED = {
+  tickMs: 100,
+  summaryMs: 100,
+  childDownAfterMs: 1500,
+  retryMs: 400,
+  ackTimeoutMs: 2000,
+  meteringMs: 200,
+  failback: { minHealthyMs: 800, minMoveIntervalMs: 0, minImprovement: 0.05 },
+};
+const AGG = {
+  degradedAfterMs: 600,
+  downAfterMs: 1200,
+  sweepMs: 50,
+  summaryMs: 100,
+  summaryMaxIntervalMs: 1000,
+  eventShipMs: 100,
+};
 
 let national: TestNode;
 const nodes: Record<string, TestNode> = {};
@@ -21,8 +44,18 @@ let quotaTenant: NodeClient;
 async function region(code: string, province: string, extra: Record<string, unknown> = {}): Promise<TestNode> {
   const dir = tempDir();
   const n = await startTestNode({
-    role: 'regional', code, parentUrl: national.url, dataDir: dir, autoReview: true, aggregation: AGG, scheduling: { ...SCHED, ...extra },
-    applicationFile: applicationFile(dir, { region: province, name: `${province} 区域节点`, site: { province, city: 'x', address: 'y' } }),
+    role: 'regional',
+    code,
+    parentUrl: national.url,
+    dataDir: dir,
+    autoReview: true,
+    aggregation: AGG,
+    scheduling: { ...SCHED, ...extra },
+    applicationFile: applicationFile(dir, {
+      region: province,
+      name: `${province} 区域节点`,
+      site: { province, city: 'x', address: 'y' },
+    }),
   });
   await eventually(async () => (await lifecycleOf(n)) === 'online', 20_000);
   return n;
@@ -51,8 +84,13 @@ async function tenant(node: TestNode, account: string): Promise<NodeClient> {
   return createClient({ baseUrl: node.url, token: t.value.token });
 }
 
-const cpu = (over: Record<string, unknown> = {}) => ({ demand: { cpuCores: 16, memoryGib: 64 }, durationHours: 2, ...over });
-const submit = (c: NodeClient, template: Record<string, unknown>) => c.request<Job>({ method: 'POST', path: '/cpn/v1/jobs', body: { template } });
+const cpu = (over: Record<string, unknown> = {}) => ({
+  demand: { cpuCores: 16, memoryGib: 64 },
+  durationHours: 2,
+  ...over,
+});
+const submit = (c: NodeClient, template: Record<string, unknown>) =>
+  c.request<Job>({ method: 'POST', path: '/cpn/v1/jobs', body: { template } });
 const getJob = async (c: NodeClient, id: string): Promise<Job> => {
   const r = await c.request<Job>({ method: 'GET', path: `/cpn/v1/jobs/${encodeURIComponent(id)}` });
   if (!r.ok) throw new Error(`${r.status} ${r.error.message}`);
@@ -65,7 +103,13 @@ const placed = async (c: NodeClient, template: Record<string, unknown>): Promise
 };
 
 beforeAll(async () => {
-  national = await startTestNode({ role: 'national', code: 'CPN', autoReview: true, aggregation: AGG, scheduling: SCHED });
+  national = await startTestNode({
+    role: 'national',
+    code: 'CPN',
+    autoReview: true,
+    aggregation: AGG,
+    scheduling: SCHED,
+  });
   nodes.CPN = national;
   nodes['CPN.51'] = await region('CPN.51', '51', { quotas: { 'quota-t': { cpuCores: 32 } } });
   nodes['CPN.44'] = await region('CPN.44', '44');
@@ -74,16 +118,39 @@ beforeAll(async () => {
   await supply('CPN.51', 51, [
     { name: 'home', body: { province: '51', capacity: cpu512, price: { perCoreHourYuan: 0.1, perCardHourYuan: 0 } } },
     { name: 'spare', body: { province: '51', capacity: cpu512, price: { perCoreHourYuan: 0.2, perCardHourYuan: 0 } } },
-    { name: 'mlu', body: { province: '51', capacity: { ...cpu512, cpuCores: 64, accelerators: [{ model: 'MLU370', kind: 'GPU', count: 8, memoryGib: 48, fp16Tflops: 96, fp32Tflops: 24 }] }, price: { perCoreHourYuan: 0.3, perCardHourYuan: 6 } } },
+    {
+      name: 'mlu',
+      body: {
+        province: '51',
+        capacity: {
+          ...cpu512,
+          cpuCores: 64,
+          accelerators: [{ model: 'MLU370', kind: 'GPU', count: 8, memoryGib: 48, fp16Tflops: 96, fp32Tflops: 24 }],
+        },
+        price: { perCoreHourYuan: 0.3, perCardHourYuan: 6 },
+      },
+    },
   ]);
-  await supply('CPN.44', 44, [{ name: 'gz', body: { province: '44', capacity: cpu512, price: { perCoreHourYuan: 0.05, perCardHourYuan: 0 } } }]);
-  await supply('CPN.33', 33, [{ name: 'hz', body: { province: '33', capacity: cpu512, price: { perCoreHourYuan: 0.08, perCardHourYuan: 0 } } }]);
+  await supply('CPN.44', 44, [
+    { name: 'gz', body: { province: '44', capacity: cpu512, price: { perCoreHourYuan: 0.05, perCardHourYuan: 0 } } },
+  ]);
+  await supply('CPN.33', 33, [
+    { name: 'hz', body: { province: '33', capacity: cpu512, price: { perCoreHourYuan: 0.08, perCardHourYuan: 0 } } },
+  ]);
   acme = await tenant(nodes['CPN.51'], 'acme');
   quotaTenant = await tenant(nodes['CPN.51'], 'quota-t');
   // The national node has heard from both provinces' subtrees before anything is escalated.
   await eventually(async () => {
-    const a = await national.self.request<{ candidates: unknown[] }>({ method: 'POST', path: '/cpn/v1/selections', body: { template: cpu({ constraints: { residency: { provinces: ['44'] } } }) } });
-    const b = await national.self.request<{ candidates: unknown[] }>({ method: 'POST', path: '/cpn/v1/selections', body: { template: cpu({ constraints: { residency: { provinces: ['33'] } } }) } });
+    const a = await national.self.request<{ candidates: unknown[] }>({
+      method: 'POST',
+      path: '/cpn/v1/selections',
+      body: { template: cpu({ constraints: { residency: { provinces: ['44'] } } }) },
+    });
+    const b = await national.self.request<{ candidates: unknown[] }>({
+      method: 'POST',
+      path: '/cpn/v1/selections',
+      body: { template: cpu({ constraints: { residency: { provinces: ['33'] } } }) },
+    });
     return a.ok && b.ok && a.value.candidates.length > 0 && b.value.candidates.length > 0;
   }, 15_000);
 }, 120_000);
@@ -96,14 +163,22 @@ afterAll(async () => {
 
 describe('selections (算力选择, dry run)', () => {
   it('ranks local candidates with scores and reserves nothing', async () => {
-    const r = await acme.request<{ answeredBy: string; escalated: boolean; candidates: { cluster: string; cats: number }[] }>({ method: 'POST', path: '/cpn/v1/selections', body: { template: cpu() } });
+    const r = await acme.request<{
+      answeredBy: string;
+      escalated: boolean;
+      candidates: { cluster: string; cats: number }[];
+    }>({ method: 'POST', path: '/cpn/v1/selections', body: { template: cpu() } });
     expect(r.ok && r.value).toMatchObject({ answeredBy: 'CPN.51', escalated: false });
     expect(r.ok && r.value.candidates[0]!.cluster).toBe(clusters['CPN.51']!.home);
     expect(gws['CPN.51']!.dispatched).toHaveLength(0);
   });
 
   it('answers a template no cluster can satisfy with the constraint that excluded everything (not an error)', async () => {
-    const r = await acme.request<{ candidates: unknown[]; excluded: { constraint: string }[]; summary: string }>({ method: 'POST', path: '/cpn/v1/selections', body: { template: cpu({ demand: { cpuCores: 8, memoryGib: 1_000_000 } }) } });
+    const r = await acme.request<{ candidates: unknown[]; excluded: { constraint: string }[]; summary: string }>({
+      method: 'POST',
+      path: '/cpn/v1/selections',
+      body: { template: cpu({ demand: { cpuCores: 8, memoryGib: 1_000_000 } }) },
+    });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.value.candidates).toEqual([]);
@@ -112,7 +187,15 @@ describe('selections (算力选择, dry run)', () => {
   });
 
   it('goes up to the national node, which asks the owning subtree, when the local view cannot satisfy the template', async () => {
-    const r = await acme.request<{ answeredBy: string; escalated: boolean; candidates: { cluster: string; province: string }[] }>({ method: 'POST', path: '/cpn/v1/selections', body: { template: cpu({ constraints: { residency: { provinces: ['33'] } } }) } });
+    const r = await acme.request<{
+      answeredBy: string;
+      escalated: boolean;
+      candidates: { cluster: string; province: string }[];
+    }>({
+      method: 'POST',
+      path: '/cpn/v1/selections',
+      body: { template: cpu({ constraints: { residency: { provinces: ['33'] } } }) },
+    });
     expect(r.ok && r.value).toMatchObject({ answeredBy: 'CPN.33', escalated: true });
     expect(r.ok && r.value.candidates[0]).toMatchObject({ cluster: clusters['CPN.33']!.hz, province: '33' });
   });
@@ -133,10 +216,20 @@ describe('jobs (互联调度)', () => {
   it('escalates to the national node and places the job in another province; history and events show the path', async () => {
     far = await placed(acme, cpu({ constraints: { residency: { provinces: ['44'] } } }));
     expect(far).toMatchObject({ state: 'dispatched', cluster: clusters['CPN.44']!.gz, owner: 'CPN.44' });
-    expect(far.history.map((e) => `${e.state}@${e.node}`)).toEqual(['submitted@CPN.51', 'escalated@CPN.51', 'scheduled@CPN', 'scheduled@CPN.44', 'confirmed@CPN.44', 'dispatched@CPN.44']);
+    expect(far.history.map((e) => `${e.state}@${e.node}`)).toEqual([
+      'submitted@CPN.51',
+      'escalated@CPN.51',
+      'scheduled@CPN',
+      'scheduled@CPN.44',
+      'confirmed@CPN.44',
+      'dispatched@CPN.44',
+    ]);
     await eventually(async () => (await getJob(acme, far.id)).state === 'running');
     const events = async (n: TestNode) => {
-      const r = await n.anon.request<{ items: { type: string; subject?: string; node?: string }[] }>({ method: 'GET', path: '/cpn/v1/events?type=job.*&limit=1000' });
+      const r = await n.anon.request<{ items: { type: string; subject?: string; node?: string }[] }>({
+        method: 'GET',
+        path: '/cpn/v1/events?type=job.*&limit=1000',
+      });
       return r.ok ? r.value.items.filter((e) => e.subject === far.id).map((e) => e.type) : [];
     };
     expect(await events(nodes['CPN.51']!)).toContain('job.escalate');
@@ -146,14 +239,20 @@ describe('jobs (互联调度)', () => {
 
   it('retries elsewhere when the owning subtree refuses to confirm (its gateway has no room after all)', async () => {
     gws['CPN.44']!.refuse = (o) => o.template.name === 'refuse-at-44';
-    const j = await placed(acme, cpu({ name: 'refuse-at-44', constraints: { residency: { provinces: ['44', '33'] } } }));
+    const j = await placed(
+      acme,
+      cpu({ name: 'refuse-at-44', constraints: { residency: { provinces: ['44', '33'] } } }),
+    );
     expect(j.cluster).toBe(clusters['CPN.33']!.hz);
-    const subtrees = j.history.filter((e) => e.state === 'scheduled' && e.node === 'CPN').map((e) => e.detail?.split(' ')[1]);
+    const subtrees = j.history
+      .filter((e) => e.state === 'scheduled' && e.node === 'CPN')
+      .map((e) => e.detail?.split(' ')[1]);
     expect(subtrees).toEqual(['CPN.44', 'CPN.33']);
   });
 
-  it('lists a tenant\'s jobs submitted here, a page at a time, and only its own', async () => {
-    const list = async (c: NodeClient, query: string) => c.request<{ items: Job[]; next: string | null }>({ method: 'GET', path: `/cpn/v1/jobs?${query}` });
+  it("lists a tenant's jobs submitted here, a page at a time, and only its own", async () => {
+    const list = async (c: NodeClient, query: string) =>
+      c.request<{ items: Job[]; next: string | null }>({ method: 'GET', path: `/cpn/v1/jobs?${query}` });
     const all: Job[] = [];
     let cursor: string | null = null;
     let pages = 0;
@@ -177,7 +276,7 @@ describe('jobs (互联调度)', () => {
     expect(mine.ok && mine.value.items.some((j) => j.id === local.id)).toBe(false);
   });
 
-  it('refuses a submission over the tenant\'s quota at the placing node', async () => {
+  it("refuses a submission over the tenant's quota at the placing node", async () => {
     await placed(quotaTenant, cpu());
     await placed(quotaTenant, cpu());
     const r = await submit(quotaTenant, cpu());
@@ -187,7 +286,8 @@ describe('jobs (互联调度)', () => {
   });
 
   it('preempts lower-priority work for a higher-priority job; the victim is stopped and queued, never dropped', async () => {
-    const mlu = (priority: number) => cpu({ priority, demand: { cpuCores: 8, memoryGib: 32, accelerators: { model: 'MLU370', count: 8 } } });
+    const mlu = (priority: number) =>
+      cpu({ priority, demand: { cpuCores: 8, memoryGib: 32, accelerators: { model: 'MLU370', count: 8 } } });
     const low = await placed(acme, mlu(10));
     expect(low.cluster).toBe(clusters['CPN.51']!.mlu);
     await eventually(async () => (await getJob(acme, low.id)).state === 'running');
@@ -196,7 +296,10 @@ describe('jobs (互联调度)', () => {
     // The cancel is emitted before the dispatch, but the test gateway records it in its own turn: wait for it.
     await eventually(async () => gws['CPN.51']!.cancels.some((c) => c.job === low.id && c.reason === 'preempted'));
     expect(gws['CPN.51']!.cancels).toContainEqual({ job: low.id, reason: 'preempted' });
-    const v = await eventually(async () => { const x = await getJob(acme, low.id); return x.state === 'queued' ? x : null; });
+    const v = await eventually(async () => {
+      const x = await getJob(acme, low.id);
+      return x.state === 'queued' ? x : null;
+    });
     expect(v.history.map((e) => e.state)).toContain('preempted');
   });
 
@@ -214,8 +317,13 @@ describe('jobs (互联调度)', () => {
     await gws['CPN.44']!.finish(far.id);
     await eventually(async () => (await getJob(acme, far.id)).state === 'finished');
     const m = await eventually(async () => {
-      const r = await acme.request<{ lines: { job: string; coreHours: number; amountYuan: number; provider: string }[]; totals: { byTenant: Record<string, { jobs: number }> } }>({ method: 'GET', path: '/cpn/v1/metering?tenant=acme' });
-      return r.ok && r.value.lines.some((l) => l.job === far.id) && r.value.lines.some((l) => l.job === local.id) ? r.value : null;
+      const r = await acme.request<{
+        lines: { job: string; coreHours: number; amountYuan: number; provider: string }[];
+        totals: { byTenant: Record<string, { jobs: number }> };
+      }>({ method: 'GET', path: '/cpn/v1/metering?tenant=acme' });
+      return r.ok && r.value.lines.some((l) => l.job === far.id) && r.value.lines.some((l) => l.job === local.id)
+        ? r.value
+        : null;
     });
     expect(m.totals.byTenant.acme!.jobs).toBeGreaterThanOrEqual(2);
     expect(m.lines.find((l) => l.job === far.id)!.provider).toMatch(/^CPN\.44\/PV-/);
@@ -223,7 +331,13 @@ describe('jobs (互联调度)', () => {
     expect(other.ok ? 200 : other.status).toBe(403);
     // Summarised upward: the national node holds each province's totals per tenant and provider.
     const up = await eventually(async () => {
-      const r = await national.self.request<{ children: { node: string; byTenant: Record<string, { amountYuan: number }>; byProvider: Record<string, unknown> }[] }>({ method: 'GET', path: '/cpn/v1/metering', sign: true });
+      const r = await national.self.request<{
+        children: {
+          node: string;
+          byTenant: Record<string, { amountYuan: number }>;
+          byProvider: Record<string, unknown>;
+        }[];
+      }>({ method: 'GET', path: '/cpn/v1/metering', sign: true });
       const c44 = r.ok ? r.value.children.find((c) => c.node === 'CPN.44') : undefined;
       return c44?.byTenant.acme ? c44 : null;
     });
@@ -235,11 +349,20 @@ describe('jobs (互联调度)', () => {
     const home = clusters['CPN.51']!.home!;
     expect(j.cluster).toBe(home);
     gws['CPN.51']!.silence(home);
-    const moved = await eventually(async () => { const x = await getJob(acme, j.id); return x.cluster && x.cluster !== home && x.state !== 'replaced' ? x : null; }, 10_000);
+    const moved = await eventually(async () => {
+      const x = await getJob(acme, j.id);
+      return x.cluster && x.cluster !== home && x.state !== 'replaced' ? x : null;
+    }, 10_000);
     expect(moved.history.map((e) => e.state)).toContain('replaced');
     gws['CPN.51']!.resume(home);
-    const back = await eventually(async () => { const x = await getJob(acme, j.id); return x.cluster === home ? x : null; }, 10_000);
-    expect(back.history.filter((e) => e.state === 'replaced').map((e) => e.detail)).toEqual([expect.stringMatching(/stopped reporting/), expect.stringMatching(/failback/)]);
+    const back = await eventually(async () => {
+      const x = await getJob(acme, j.id);
+      return x.cluster === home ? x : null;
+    }, 10_000);
+    expect(back.history.filter((e) => e.state === 'replaced').map((e) => e.detail)).toEqual([
+      expect.stringMatching(/stopped reporting/),
+      expect.stringMatching(/failback/),
+    ]);
     expect(gws['CPN.51']!.running.get(j.id)?.cluster).toBe(home);
   });
 
@@ -248,9 +371,20 @@ describe('jobs (互联调度)', () => {
     const n = nodes['CPN.51']!;
     const port = Number(new URL(n.url).port);
     await n.stop();
-    nodes['CPN.51'] = await startTestNode({ role: 'regional', code: 'CPN.51', parentUrl: national.url, dataDir: n.dir, port, autoReview: true, aggregation: AGG, scheduling: SCHED });
+    nodes['CPN.51'] = await startTestNode({
+      role: 'regional',
+      code: 'CPN.51',
+      parentUrl: national.url,
+      dataDir: n.dir,
+      port,
+      autoReview: true,
+      aggregation: AGG,
+      scheduling: SCHED,
+    });
     const after = await getJob(acme, j.id);
-    expect(after.history.map((e) => e.state)).toEqual(expect.arrayContaining(['submitted', 'scheduled', 'confirmed', 'dispatched']));
+    expect(after.history.map((e) => e.state)).toEqual(
+      expect.arrayContaining(['submitted', 'scheduled', 'confirmed', 'dispatched']),
+    );
     expect(['dispatched', 'running']).toContain(after.state);
     const done = await getJob(acme, local.id);
     expect(done.state).toBe('finished');
@@ -261,8 +395,15 @@ describe('jobs (互联调度)', () => {
     expect(j.owner).toBe('CPN.44');
     gws['CPN.44']!.stop();
     await nodes['CPN.44']!.stop();
-    const moved = await eventually(async () => { const x = await getJob(acme, j.id); return x.owner === 'CPN.33' ? x : null; }, 15_000);
+    const moved = await eventually(async () => {
+      const x = await getJob(acme, j.id);
+      return x.owner === 'CPN.33' ? x : null;
+    }, 15_000);
     expect(moved.cluster).toBe(clusters['CPN.33']!.hz);
-    expect(moved.history.some((e) => e.state === 'replaced' && e.node === 'CPN' && /CPN\.44 stopped reporting/.test(e.detail ?? ''))).toBe(true);
+    expect(
+      moved.history.some(
+        (e) => e.state === 'replaced' && e.node === 'CPN' && /CPN\.44 stopped reporting/.test(e.detail ?? ''),
+      ),
+    ).toBe(true);
   });
 });

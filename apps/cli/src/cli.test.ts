@@ -35,15 +35,26 @@ describe('cpnet id parse', () => {
     const r = await cpnet('id', 'parse', 'CPN.51.C151/CL-01JQ4ZK8M3XX1', '--json');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toEqual({
-      id: 'CPN.51.C151/CL-01JQ4ZK8M3XX1', prefix: 'CPN.51.C151', region: { code: '51', name: '四川省' },
-      industry: { code: 'C151', name: '酒的制造' }, kind: 'CL', serial: '01JQ4ZK8M3X', check: 'X1',
+      id: 'CPN.51.C151/CL-01JQ4ZK8M3XX1',
+      prefix: 'CPN.51.C151',
+      region: { code: '51', name: '四川省' },
+      industry: { code: 'C151', name: '酒的制造' },
+      kind: 'CL',
+      serial: '01JQ4ZK8M3X',
+      check: 'X1',
     });
   });
 
   it('gives null region and industry for national identifiers, and a null name for an unknown 中类', async () => {
-    expect(JSON.parse((await cpnet('id', 'parse', 'CPN/ND-16Q', '--json')).out)).toMatchObject({ region: null, industry: null });
+    expect(JSON.parse((await cpnet('id', 'parse', 'CPN/ND-16Q', '--json')).out)).toMatchObject({
+      region: null,
+      industry: null,
+    });
     const made = await cpnet('id', 'make', '--prefix', 'CPN.51.C159', '--kind', 'SV', '--serial', '1');
-    expect(JSON.parse((await cpnet('id', 'parse', made.out, '--json')).out).industry).toEqual({ code: 'C159', name: null });
+    expect(JSON.parse((await cpnet('id', 'parse', made.out, '--json')).out).industry).toEqual({
+      code: 'C159',
+      name: null,
+    });
   });
 });
 
@@ -56,7 +67,9 @@ describe('cpnet id make', () => {
   });
 
   it('uses a given serial', async () => {
-    expect((await cpnet('id', 'make', '--prefix', 'CPN.51', '--kind', 'ND', '--serial', '1')).out).toBe('CPN.51/ND-1EJ');
+    expect((await cpnet('id', 'make', '--prefix', 'CPN.51', '--kind', 'ND', '--serial', '1')).out).toBe(
+      'CPN.51/ND-1EJ',
+    );
   });
 
   it.each([

@@ -2,7 +2,10 @@ import { EXIT } from '@cpnet/protocol';
 
 /** Thrown by a command to end with an exit code and a message on stderr (no stack trace). */
 export class CliExit extends Error {
-  constructor(readonly code: number, message: string) {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
     super(message);
   }
 }

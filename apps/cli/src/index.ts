@@ -7,7 +7,14 @@ export { CliExit, invalidInput, environmentFailed } from './exit.ts';
 /** `cpnet check`: conformance of a team's own node against virtual national/regional nodes. */
 export { initConformance, type InitOptions, type InitResult } from './check/init.ts';
 /** Runs every conformance check against a target; the report and its check ids. */
-export { runConformance, checkIds, checkDescriptions, type ConformanceReport, type ConformanceCheck, type RunOptions } from './check/run.ts';
+export {
+  runConformance,
+  checkIds,
+  checkDescriptions,
+  type ConformanceReport,
+  type ConformanceCheck,
+  type RunOptions,
+} from './check/run.ts';
 /** The conformance report as JUnit XML. */
 export { conformanceJunit } from './check/junit.ts';
 /** A usage or environment problem of `cpnet check init|run`. */

@@ -24,7 +24,10 @@ describe('cpnet node start', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const port = (blocker.address() as { port: number }).port;
     const io = bufferIo();
-    const code = await run(argv('--role', 'national', '--code', 'CPN', '--port', String(port), '--data', data(), '--log-level', 'silent'), io);
+    const code = await run(
+      argv('--role', 'national', '--code', 'CPN', '--port', String(port), '--data', data(), '--log-level', 'silent'),
+      io,
+    );
     blocker.close();
     expect(code).toBe(3);
     expect(io.stderr.join('')).toContain('in use');

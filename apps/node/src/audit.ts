@@ -18,9 +18,14 @@ export interface AuditTrail {
 }
 
 /** Opens the audit trail, replaying stored entries into the tree. */
-export function openAuditTrail(sql: SqlStore, ctx: { deps: NodeDeps; identity: NodeIdentity; code: string }): AuditTrail {
+export function openAuditTrail(
+  sql: SqlStore,
+  ctx: { deps: NodeDeps; identity: NodeIdentity; code: string },
+): AuditTrail {
   const log = createAuditLog();
-  for (const row of sql.stmt('SELECT "entry" FROM "AuditRecord" ORDER BY "seq"').iterate() as Iterable<{ entry: string }>) {
+  for (const row of sql.stmt('SELECT "entry" FROM "AuditRecord" ORDER BY "seq"').iterate() as Iterable<{
+    entry: string;
+  }>) {
     log.append(JSON.parse(row.entry) as AuditEntry);
   }
   // Rows and tree change in one synchronous step, so the table order is always the tree order.

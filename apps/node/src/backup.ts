@@ -9,7 +9,10 @@ export function databaseFile(dataDir: string): string {
 
 /** Why a backup or restore could not be done: `input` (exit 2) or `environment` (exit 3). */
 export class BackupError extends Error {
-  constructor(message: string, readonly kind: 'input' | 'environment') {
+  constructor(
+    message: string,
+    readonly kind: 'input' | 'environment',
+  ) {
     super(message);
   }
 }
@@ -31,8 +34,11 @@ function checkDatabase(file: string): void {
   try {
     const ok = db.pragma('quick_check', { simple: true });
     if (ok !== 'ok') throw new BackupError(`${file} is damaged: ${String(ok)}`, 'input');
-    const migrations = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'").get() as { n: number };
-    if (migrations.n === 0) throw new BackupError(`${file} is not a cpnet node database (no _prisma_migrations table)`, 'input');
+    const migrations = db
+      .prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'")
+      .get() as { n: number };
+    if (migrations.n === 0)
+      throw new BackupError(`${file} is not a cpnet node database (no _prisma_migrations table)`, 'input');
   } catch (e) {
     if (e instanceof BackupError) throw e;
     throw new BackupError(`${file} is not a usable SQLite database: ${(e as Error).message}`, 'input');
@@ -67,17 +73,30 @@ export async function backupNode(input: { dataDir: string; out: string }): Promi
  * database is kept beside it as `node.db.before-restore-<time>` when `force` is given, and refused otherwise.
  * On the next start the node applies any newer migrations and resumes from the restored state.
  */
-export async function restoreNode(input: { from: string; dataDir: string; force?: boolean; now?: number }): Promise<BackupResult> {
+export async function restoreNode(input: {
+  from: string;
+  dataDir: string;
+  force?: boolean;
+  now?: number;
+}): Promise<BackupResult> {
   if (!existsSync(input.from)) throw new BackupError(`no backup at ${input.from}`, 'input');
   checkDatabase(input.from);
   const target = databaseFile(input.dataDir);
   mkdirSync(input.dataDir, { recursive: true });
   if (existsSync(target)) {
-    if (!input.force) throw new BackupError(`${target} exists; stop the node and pass --force to replace it (the old file is kept)`, 'input');
+    if (!input.force)
+      throw new BackupError(
+        `${target} exists; stop the node and pass --force to replace it (the old file is kept)`,
+        'input',
+      );
     const kept = `${target}.before-restore-${input.now ?? Date.now()}`;
     // Fold the old WAL into the file first so what is kept is complete.
     const old = new Database(target);
-    try { old.pragma('wal_checkpoint(TRUNCATE)'); } finally { old.close(); }
+    try {
+      old.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      old.close();
+    }
     renameSync(target, kept);
   }
   for (const suffix of ['-wal', '-shm', '-journal']) rmSync(`${target}${suffix}`, { force: true });

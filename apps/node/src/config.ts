@@ -5,48 +5,95 @@ import { AggregationConfig, RetentionConfig } from './aggregation/config.ts';
 import { SchedulingConfig } from './scheduling/config.ts';
 
 /** The configuration of a node, from flags, environment and a config file; validated at start. */
-export const NodeConfig = z.strictObject({
-  role: NodeRole,
-  code: Prefix.describe('the node code = its prefix: CPN, CPN.51, CPN.51.C151'),
-  name: z.string().min(1).max(200).optional(),
-  host: z.string().min(1).default('127.0.0.1'),
-  port: z.coerce.number().int().min(0).max(65535).default(7000),
-  dataDir: z.string().min(1).describe('folder of the SQLite file and the exported root certificate'),
-  parentUrl: z.url({ protocol: /^https?$/ }).optional(),
-  publicUrl: z.url({ protocol: /^https?$/ }).optional().describe('the endpoint this node advertises (default http://host:port)'),
-  trustAnchor: z.string().min(1).optional().describe('path of the national root certificate (PEM)'),
-  applicationFile: z.string().min(1).optional().describe('JSON file with the application (申报) data'),
-  passphraseFile: z.string().min(1).optional().describe('file holding the passphrase of the private key at rest (CPNET_KEY_PASSPHRASE wins)'),
-  autoReview: z.boolean().default(false).describe('decide applications by the rules alone (simulations)'),
-  applicationDeadline: Time.optional().describe('applications received after this are refused (逾期不再受理)'),
-  bodyLimitBytes: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(BODY_LIMIT_BYTES),
-  cacheEntries: z.coerce.number().int().min(0).max(10_000_000).default(100_000),
-  retry: z.strictObject({
-    initialMs: z.number().int().min(10).default(500),
-    maxMs: z.number().int().min(10).default(30_000),
-  }).default({ initialMs: 500, maxMs: 30_000 }),
-  pollMs: z.number().int().min(10).default(1000).describe('how often an applicant asks its parent about its application'),
-  linkTimeoutMs: z.number().int().min(50).default(3000),
-  outboxLingerMs: z.number().int().min(0).max(1000).default(10).describe('how long the outbox waits before sending, so deliveries queued meanwhile to the same peer merge into one request'),
-  durability: z.enum(['power-loss', 'crash']).default('power-loss').describe(
-    'power-loss (SQLite synchronous=FULL, every commit fsynced): nothing acknowledged is lost even if the machine loses power; ' +
-    'crash (synchronous=NORMAL in WAL mode): nothing is lost when the process dies, but the last commits may be lost on power loss — ' +
-    'for simulations of many nodes on one machine',
-  ),
-  tls: z.strictObject({
-    enabled: z.boolean().default(false).describe('also serve node links over HTTPS with the node certificate, and prefer peers\' HTTPS endpoints'),
-    port: z.coerce.number().int().min(0).max(65535).default(7443).describe('HTTPS listen port (0 = any)'),
-    publicUrl: z.url({ protocol: /^https$/ }).optional().describe('the HTTPS endpoint advertised (default https://host:port)'),
-  }).prefault({}).describe('TLS node links with the PKI\'s certificates'),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  aggregation: AggregationConfig.prefault({}).describe('cluster health timeouts, summary damping and intervals'),
-  scheduling: SchedulingConfig.prefault({}).describe('failover, failback, quotas and the placement protocol timings'),
-  retention: RetentionConfig.prefault({}).describe('event log retention (at least 180 days)'),
-}).superRefine((c, ctx) => {
-  const level = prefixLevel(c.code);
-  if (level !== c.role) ctx.addIssue({ code: 'custom', path: ['code'], message: `${c.code} is a ${level} prefix, but role is ${c.role}` });
-  if (c.role !== 'national' && c.parentUrl === undefined) ctx.addIssue({ code: 'custom', path: ['parentUrl'], message: `a ${c.role} node needs the URL of its parent` });
-});
+export const NodeConfig = z
+  .strictObject({
+    role: NodeRole,
+    code: Prefix.describe('the node code = its prefix: CPN, CPN.51, CPN.51.C151'),
+    name: z.string().min(1).max(200).optional(),
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.coerce.number().int().min(0).max(65535).default(7000),
+    dataDir: z.string().min(1).describe('folder of the SQLite file and the exported root certificate'),
+    parentUrl: z.url({ protocol: /^https?$/ }).optional(),
+    publicUrl: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe('the endpoint this node advertises (default http://host:port)'),
+    trustAnchor: z.string().min(1).optional().describe('path of the national root certificate (PEM)'),
+    applicationFile: z.string().min(1).optional().describe('JSON file with the application (申报) data'),
+    passphraseFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('file holding the passphrase of the private key at rest (CPNET_KEY_PASSPHRASE wins)'),
+    autoReview: z.boolean().default(false).describe('decide applications by the rules alone (simulations)'),
+    applicationDeadline: Time.optional().describe('applications received after this are refused (逾期不再受理)'),
+    bodyLimitBytes: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(64 * 1024 * 1024)
+      .default(BODY_LIMIT_BYTES),
+    cacheEntries: z.coerce.number().int().min(0).max(10_000_000).default(100_000),
+    retry: z
+      .strictObject({
+        initialMs: z.number().int().min(10).default(500),
+        maxMs: z.number().int().min(10).default(30_000),
+      })
+      .default({ initialMs: 500, maxMs: 30_000 }),
+    pollMs: z
+      .number()
+      .int()
+      .min(10)
+      .default(1000)
+      .describe('how often an applicant asks its parent about its application'),
+    linkTimeoutMs: z.number().int().min(50).default(3000),
+    outboxLingerMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(1000)
+      .default(10)
+      .describe(
+        'how long the outbox waits before sending, so deliveries queued meanwhile to the same peer merge into one request',
+      ),
+    durability: z
+      .enum(['power-loss', 'crash'])
+      .default('power-loss')
+      .describe(
+        'power-loss (SQLite synchronous=FULL, every commit fsynced): nothing acknowledged is lost even if the machine loses power; ' +
+          'crash (synchronous=NORMAL in WAL mode): nothing is lost when the process dies, but the last commits may be lost on power loss — ' +
+          'for simulations of many nodes on one machine',
+      ),
+    tls: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .default(false)
+          .describe("also serve node links over HTTPS with the node certificate, and prefer peers' HTTPS endpoints"),
+        port: z.coerce.number().int().min(0).max(65535).default(7443).describe('HTTPS listen port (0 = any)'),
+        publicUrl: z
+          .url({ protocol: /^https$/ })
+          .optional()
+          .describe('the HTTPS endpoint advertised (default https://host:port)'),
+      })
+      .prefault({})
+      .describe("TLS node links with the PKI's certificates"),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    aggregation: AggregationConfig.prefault({}).describe('cluster health timeouts, summary damping and intervals'),
+    scheduling: SchedulingConfig.prefault({}).describe('failover, failback, quotas and the placement protocol timings'),
+    retention: RetentionConfig.prefault({}).describe('event log retention (at least 180 days)'),
+  })
+  .superRefine((c, ctx) => {
+    const level = prefixLevel(c.code);
+    if (level !== c.role)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['code'],
+        message: `${c.code} is a ${level} prefix, but role is ${c.role}`,
+      });
+    if (c.role !== 'national' && c.parentUrl === undefined)
+      ctx.addIssue({ code: 'custom', path: ['parentUrl'], message: `a ${c.role} node needs the URL of its parent` });
+  });
 
 /** A validated node configuration. */
 export type NodeConfig = z.output<typeof NodeConfig>;

@@ -58,5 +58,9 @@ export interface NodeContext {
   /** The endpoint this node advertises. */
   endpoint(): string;
   /** Emergency orders on providers and clusters (set by resource aggregation); node targets are handled by governance. */
-  memberOrders?: (input: { order: MemberOrder; principal: Principal; requestId: string }) => Promise<{ target: string; lifecycle: string }>;
+  memberOrders?: (input: {
+    order: MemberOrder;
+    principal: Principal;
+    requestId: string;
+  }) => Promise<{ target: string; lifecycle: string }>;
 }

@@ -53,7 +53,10 @@ export interface CpnNode {
 
 /** Thrown for an invalid configuration, with the field and the reason (the CLI exits 2). */
 export class ConfigError extends Error {
-  constructor(message: string, readonly field?: string) {
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
     super(message);
   }
 }
@@ -80,7 +83,12 @@ export async function createNode(input: NodeConfigInput, deps: NodeDeps): Promis
   try {
     const settings = loadSettings(sql);
     const identity = await loadIdentity(settings, { config, deps });
-    const state: NodeState = { lifecycle: initialLifecycle(config, settings.get('lifecycle')), health: 'healthy', startedAt: deps.clock.now(), url: config.publicUrl ?? null };
+    const state: NodeState = {
+      lifecycle: initialLifecycle(config, settings.get('lifecycle')),
+      health: 'healthy',
+      startedAt: deps.clock.now(),
+      url: config.publicUrl ?? null,
+    };
     const metrics = createMetrics(config.code);
     const events = createEventBus(prisma, { deps, code: config.code, sql });
     const clients = new Map<string, NodeClient>();
@@ -90,15 +98,43 @@ export async function createNode(input: NodeConfigInput, deps: NodeDeps): Promis
       let c = clients.get(endpoint);
       if (!c) {
         const route = tls.route(endpoint);
-        c = createClient({ baseUrl: route?.url ?? endpoint, ...(route ? { tls: route.tls } : {}), signer: { keyid: config.code, privateKey: identity.keys.privateKey }, clock: deps.clock, randomBytes: deps.randomBytes, timeoutMs: config.linkTimeoutMs });
+        c = createClient({
+          baseUrl: route?.url ?? endpoint,
+          ...(route ? { tls: route.tls } : {}),
+          signer: { keyid: config.code, privateKey: identity.keys.privateKey },
+          clock: deps.clock,
+          randomBytes: deps.randomBytes,
+          timeoutMs: config.linkTimeoutMs,
+        });
         clients.set(endpoint, c);
       }
       return c;
     };
-    const accounts = new Map((await prisma.account.findMany()).map((a) => [a.id, { role: a.role, status: a.status as 'active' }]));
-    const outbox: Outbox = createOutbox({ sql, clock: deps.clock, logger: deps.logger, clientFor, retry: config.retry, lingerMs: config.outboxLingerMs, onDelivered: (p, n) => metrics.delivered.inc({ path: p }, n) });
+    const accounts = new Map(
+      (await prisma.account.findMany()).map((a) => [a.id, { role: a.role, status: a.status as 'active' }]),
+    );
+    const outbox: Outbox = createOutbox({
+      sql,
+      clock: deps.clock,
+      logger: deps.logger,
+      clientFor,
+      retry: config.retry,
+      lingerMs: config.outboxLingerMs,
+      onDelivered: (p, n) => metrics.delivered.inc({ path: p }, n),
+    });
     const context: NodeContext = {
-      config, deps, prisma, sql, settings, identity, state, metrics, events, accounts, outbox, tls,
+      config,
+      deps,
+      prisma,
+      sql,
+      settings,
+      identity,
+      state,
+      metrics,
+      events,
+      accounts,
+      outbox,
+      tls,
       audit: openAuditTrail(sql, { deps, identity, code: config.code }),
       policy: await createPolicy(),
       nonceStore: createDbNonceStore(sql, deps.clock),
@@ -112,11 +148,19 @@ export async function createNode(input: NodeConfigInput, deps: NodeDeps): Promis
         state.lifecycle = lifecycle;
         await settings.set('lifecycle', lifecycle);
         deps.logger.info({ from, to: lifecycle, reason }, 'lifecycle changed');
-        events.emit('node.lifecycle', { subject: config.code, data: { from, to: lifecycle, ...(reason ? { reason } : {}) } });
+        events.emit('node.lifecycle', {
+          subject: config.code,
+          data: { from, to: lifecycle, ...(reason ? { reason } : {}) },
+        });
       },
     };
     const resources = await createResourceServices(context);
-    return assemble(context, { closeDb: db.close, resources, scheduling: await createSchedulingServices(context, resources), attachTls: tls.attach });
+    return assemble(context, {
+      closeDb: db.close,
+      resources,
+      scheduling: await createSchedulingServices(context, resources),
+      attachTls: tls.attach,
+    });
   } catch (e) {
     await db.close();
     throw e;
@@ -164,7 +208,15 @@ function buildApp(ctx: NodeContext, extra: Router[]): Express {
   return app;
 }
 
-function assemble(ctx: NodeContext, parts: { closeDb: () => Promise<void>; resources: ResourceServices; scheduling: SchedulingServices; attachTls: (server: HttpServer) => void }): CpnNode {
+function assemble(
+  ctx: NodeContext,
+  parts: {
+    closeDb: () => Promise<void>;
+    resources: ResourceServices;
+    scheduling: SchedulingServices;
+    attachTls: (server: HttpServer) => void;
+  },
+): CpnNode {
   const { closeDb, resources, scheduling } = parts;
   let ioRef: Server | null = null;
   const app = buildApp(ctx, [...resources.routes(() => ioRef), ...scheduling.routes()]);
@@ -172,7 +224,9 @@ function assemble(ctx: NodeContext, parts: { closeDb: () => Promise<void>; resou
   parts.attachTls(server);
   const io = new Server(server, { serveClient: false, maxHttpBufferSize: ctx.config.bodyLimitBytes });
   ioRef = io;
-  attachMonitor(io, ctx, () => buildSnapshot(ctx, { aggregation: resources.aggregation, sources: resources.snapshotSources }));
+  attachMonitor(io, ctx, () =>
+    buildSnapshot(ctx, { aggregation: resources.aggregation, sources: resources.snapshotSources }),
+  );
   resources.attach(io);
   scheduling.attach();
   let stopApplicant: (() => void) | null = null;
@@ -180,7 +234,12 @@ function assemble(ctx: NodeContext, parts: { closeDb: () => Promise<void>; resou
   let stopTlsDiscovery: (() => void) | null = null;
   let closed = false;
   return {
-    app, server, io, context: ctx, resources, scheduling,
+    app,
+    server,
+    io,
+    context: ctx,
+    resources,
+    scheduling,
     listen() {
       return new Promise((resolve, reject) => {
         const onError = (e: Error) => reject(e);
@@ -190,7 +249,10 @@ function assemble(ctx: NodeContext, parts: { closeDb: () => Promise<void>; resou
           const address = server.address();
           const port = typeof address === 'object' && address ? address.port : ctx.config.port;
           ctx.state.url = ctx.config.publicUrl ?? `http://${ctx.config.host}:${port}`;
-          ctx.deps.logger.info({ url: ctx.state.url, code: ctx.config.code, role: ctx.config.role, lifecycle: ctx.state.lifecycle }, 'node listening');
+          ctx.deps.logger.info(
+            { url: ctx.state.url, code: ctx.config.code, role: ctx.config.role, lifecycle: ctx.state.lifecycle },
+            'node listening',
+          );
           ctx.outbox.kick();
           stopTlsDiscovery = startTlsDiscovery(ctx);
           resources.start();
@@ -198,7 +260,10 @@ function assemble(ctx: NodeContext, parts: { closeDb: () => Promise<void>; resou
           stopAutoReview = startAutoReviewRetries(ctx);
           const url = ctx.state.url;
           // The HTTPS listener starts now when this node holds a certificate (the national node), else after its grant.
-          ctx.tls.serve().then(() => scheduling.start()).then(() => resolve(url), reject);
+          ctx.tls
+            .serve()
+            .then(() => scheduling.start())
+            .then(() => resolve(url), reject);
         });
       });
     },
@@ -216,7 +281,15 @@ function assemble(ctx: NodeContext, parts: { closeDb: () => Promise<void>; resou
         server.closeAllConnections();
       });
       await ctx.tls.close();
-      await ctx.audit.record({ who: ctx.config.code, action: 'shutdown', resource: `node:${ctx.config.code}`, decision: 'allow', requestId: '-' }).catch(() => undefined);
+      await ctx.audit
+        .record({
+          who: ctx.config.code,
+          action: 'shutdown',
+          resource: `node:${ctx.config.code}`,
+          decision: 'allow',
+          requestId: '-',
+        })
+        .catch(() => undefined);
       await closeDb();
     },
   };

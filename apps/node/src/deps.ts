@@ -16,8 +16,14 @@ export const realEvery: Every = (ms, fn) => {
  * Runs an async background task every `ms` of the node's time (`deps.every`, else real time); a failure is logged as
  * `what failed` and the next round runs as usual. Returns a function that stops it.
  */
-export function repeat(deps: Pick<NodeDeps, 'every' | 'logger'>, o: { ms: number; what: string }, task: () => Promise<unknown>): () => void {
-  return (deps.every ?? realEvery)(o.ms, () => { task().catch((e: unknown) => deps.logger.warn({ err: e }, `${o.what} failed`)); });
+export function repeat(
+  deps: Pick<NodeDeps, 'every' | 'logger'>,
+  o: { ms: number; what: string },
+  task: () => Promise<unknown>,
+): () => void {
+  return (deps.every ?? realEvery)(o.ms, () => {
+    task().catch((e: unknown) => deps.logger.warn({ err: e }, `${o.what} failed`));
+  });
 }
 
 /** What a node is built from besides its configuration: time, logs and randomness are injected. */

@@ -2,7 +2,17 @@ import { X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { decryptPrivateKey, encryptPrivateKey, resolvePassphrase, type PrivateKeyHandle } from '@cpnet/security';
-import { ed25519Handle, ed25519Profile, generateKeyPair, issueRootCertificate, signDelegation, verifyDelegation, b64url, type KeyPair, type PublicKeyHandle } from '@cpnet/security';
+import {
+  ed25519Handle,
+  ed25519Profile,
+  generateKeyPair,
+  issueRootCertificate,
+  signDelegation,
+  verifyDelegation,
+  b64url,
+  type KeyPair,
+  type PublicKeyHandle,
+} from '@cpnet/security';
 import { parentPrefix } from '@cpnet/identifier';
 import type { NodeConfig } from './config.ts';
 import type { NodeDeps } from './deps.ts';
@@ -33,7 +43,10 @@ export const importPublicKey = (pem: string): PublicKeyHandle => ed25519Profile.
  * self-signs the root certificate and delegates `CPN` to itself. A stored delegation is checked against the
  * configured code: a mismatch refuses the start.
  */
-export async function loadIdentity(settings: Settings, ctx: { config: NodeConfig; deps: NodeDeps; env?: Readonly<Record<string, string | undefined>> }): Promise<NodeIdentity> {
+export async function loadIdentity(
+  settings: Settings,
+  ctx: { config: NodeConfig; deps: NodeDeps; env?: Readonly<Record<string, string | undefined>> },
+): Promise<NodeIdentity> {
   const passphrase = keyPassphrase(ctx);
   const privateKey = await privateKeyAtRest(settings, { ...ctx, passphrase });
   const keys: KeyPair = { privateKey, publicKey: privateKey.publicKey };
@@ -45,7 +58,8 @@ export async function loadIdentity(settings: Settings, ctx: { config: NodeConfig
     root: settings.get('root') ?? null,
     delegation: settings.get('delegation') ?? null,
   };
-  if (ctx.config.role === 'national' && identity.certificate === null) await bootstrapRoot(identity, settings, ctx.deps);
+  if (ctx.config.role === 'national' && identity.certificate === null)
+    await bootstrapRoot(identity, settings, ctx.deps);
   if (identity.delegation !== null) await checkDelegation(identity, ctx);
   return identity;
 }
@@ -60,18 +74,29 @@ export class KeyPassphraseError extends Error {}
  * The passphrase the node's key is encrypted with: CPNET_KEY_PASSPHRASE, else the `passphraseFile` of the
  * configuration, else a generated development passphrase kept beside the database (0600) with a warning in the log.
  */
-function keyPassphrase(ctx: { config: NodeConfig; deps: NodeDeps; env?: Readonly<Record<string, string | undefined>> }): string {
+function keyPassphrase(ctx: {
+  config: NodeConfig;
+  deps: NodeDeps;
+  env?: Readonly<Record<string, string | undefined>>;
+}): string {
   const devPath = path.join(ctx.config.dataDir, DEV_PASSPHRASE_FILE);
   let passphraseFile: string | null = null;
   if (ctx.config.passphraseFile) {
     try {
       passphraseFile = readFileSync(ctx.config.passphraseFile, 'utf8');
     } catch (e) {
-      throw new KeyPassphraseError(`passphraseFile: ${ctx.config.passphraseFile} cannot be read: ${(e as Error).message}`);
+      throw new KeyPassphraseError(
+        `passphraseFile: ${ctx.config.passphraseFile} cannot be read: ${(e as Error).message}`,
+      );
     }
   }
   const devFile = existsSync(devPath) ? readFileSync(devPath, 'utf8') : null;
-  const r = resolvePassphrase({ env: ctx.env ?? process.env, passphraseFile, devFile, generate: () => b64url(ctx.deps.randomBytes(32)) });
+  const r = resolvePassphrase({
+    env: ctx.env ?? process.env,
+    passphraseFile,
+    devFile,
+    generate: () => b64url(ctx.deps.randomBytes(32)),
+  });
   if (!r.ok) throw new KeyPassphraseError(r.error);
   if (r.value.persist) {
     writeFileSync(devPath, r.value.persist.content, { mode: r.value.persist.mode });
@@ -85,7 +110,10 @@ function keyPassphrase(ctx: { config: NodeConfig; deps: NodeDeps; env?: Readonly
  * The node's private key, kept encrypted in NodeSetting `key.private` (PKCS#8 PBES2). Created on first start; a key
  * stored in clear by an earlier version is encrypted in place. A wrong passphrase refuses the start.
  */
-async function privateKeyAtRest(settings: Settings, ctx: { deps: NodeDeps; passphrase: string }): Promise<PrivateKeyHandle> {
+async function privateKeyAtRest(
+  settings: Settings,
+  ctx: { deps: NodeDeps; passphrase: string },
+): Promise<PrivateKeyHandle> {
   const stored = settings.get('key.private');
   if (stored === undefined) {
     const generated = generateKeyPair({ randomBytes: ctx.deps.randomBytes });
@@ -105,9 +133,18 @@ async function privateKeyAtRest(settings: Settings, ctx: { deps: NodeDeps; passp
 
 async function bootstrapRoot(identity: NodeIdentity, settings: Settings, deps: NodeDeps): Promise<void> {
   const now = deps.clock.now();
-  const root = await issueRootCertificate({ notBefore: now - 86_400_000, notAfter: now + 10 * YEAR_MS, privateKey: identity.keys.privateKey }, { randomBytes: deps.randomBytes });
+  const root = await issueRootCertificate(
+    { notBefore: now - 86_400_000, notAfter: now + 10 * YEAR_MS, privateKey: identity.keys.privateKey },
+    { randomBytes: deps.randomBytes },
+  );
   const delegation = await signDelegation(
-    { iss: 'CPN', prefix: 'CPN', serial: b64url(deps.randomBytes(9)), nbf: Math.floor(now / 1000) - 60, exp: Math.floor((now + 10 * YEAR_MS) / 1000) },
+    {
+      iss: 'CPN',
+      prefix: 'CPN',
+      serial: b64url(deps.randomBytes(9)),
+      nbf: Math.floor(now / 1000) - 60,
+      exp: Math.floor((now + 10 * YEAR_MS) / 1000),
+    },
     { parentKey: identity.keys.privateKey, childPublicKey: identity.keys.publicKey },
   );
   Object.assign(identity, { certificate: root, chain: [root], root, delegation });
@@ -131,5 +168,6 @@ async function checkDelegation(identity: NodeIdentity, ctx: { config: NodeConfig
   });
   if (!r.ok) throw new DelegationMismatch(`${r.error.code}: ${r.error.reason}`);
   const expectedIssuer = parentPrefix(ctx.config.code) ?? 'CPN';
-  if (r.value.iss !== expectedIssuer) throw new DelegationMismatch(`delegation issued by ${r.value.iss}, expected ${expectedIssuer}`);
+  if (r.value.iss !== expectedIssuer)
+    throw new DelegationMismatch(`delegation issued by ${r.value.iss}, expected ${expectedIssuer}`);
 }

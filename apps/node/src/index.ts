@@ -19,8 +19,23 @@ export { KeyPassphraseError } from './identity.ts';
 /** Online backup of a node's SQLite database and restore into a data folder (`cpnet node backup|restore`). */
 export { backupNode, restoreNode, BackupError, type BackupResult } from './backup.ts';
 /** The joint-debugging checks run one by one with structured evidence (for `cpnet check`), and a signed echo. */
-export { runCheckList, signedEcho, type CheckTarget, type CheckOptions, type CheckOutcome, type CheckId } from './onboarding/checks.ts';
+export {
+  runCheckList,
+  signedEcho,
+  type CheckTarget,
+  type CheckOptions,
+  type CheckOutcome,
+  type CheckId,
+} from './onboarding/checks.ts';
 /** Evidence of a failed check (request, response, expected) and the HTTP exchange that records it. */
-export { CheckFailure, exchange, failWith, statusOf, bodyOf, type CheckEvidence, type Exchange } from './onboarding/evidence.ts';
+export {
+  CheckFailure,
+  exchange,
+  failWith,
+  statusOf,
+  bodyOf,
+  type CheckEvidence,
+  type Exchange,
+} from './onboarding/evidence.ts';
 /** TLS node links: the identity check bound to a peer's prefix (`cpn:<prefix>` URI SAN) and the node's TLS side. */
 export { checkPeerIdentity, type TlsLinks, type TlsRoute } from './links/tls.ts';

@@ -11,14 +11,31 @@ export interface ConfigSources {
 }
 
 const ENV: Record<string, keyof NodeConfigInput> = {
-  CPNET_ROLE: 'role', CPNET_CODE: 'code', CPNET_NAME: 'name', CPNET_HOST: 'host', CPNET_PORT: 'port', CPNET_DATA: 'dataDir',
-  CPNET_PARENT: 'parentUrl', CPNET_PUBLIC_URL: 'publicUrl', CPNET_TRUST_ANCHOR: 'trustAnchor', CPNET_APPLICATION: 'applicationFile', CPNET_PASSPHRASE_FILE: 'passphraseFile',
-  CPNET_AUTO_REVIEW: 'autoReview', CPNET_DEADLINE: 'applicationDeadline', CPNET_BODY_LIMIT: 'bodyLimitBytes', CPNET_LOG_LEVEL: 'logLevel',
+  CPNET_ROLE: 'role',
+  CPNET_CODE: 'code',
+  CPNET_NAME: 'name',
+  CPNET_HOST: 'host',
+  CPNET_PORT: 'port',
+  CPNET_DATA: 'dataDir',
+  CPNET_PARENT: 'parentUrl',
+  CPNET_PUBLIC_URL: 'publicUrl',
+  CPNET_TRUST_ANCHOR: 'trustAnchor',
+  CPNET_APPLICATION: 'applicationFile',
+  CPNET_PASSPHRASE_FILE: 'passphraseFile',
+  CPNET_AUTO_REVIEW: 'autoReview',
+  CPNET_DEADLINE: 'applicationDeadline',
+  CPNET_BODY_LIMIT: 'bodyLimitBytes',
+  CPNET_LOG_LEVEL: 'logLevel',
 };
 
-const TLS_ENV: Record<string, string> = { CPNET_TLS: 'enabled', CPNET_TLS_PORT: 'port', CPNET_TLS_PUBLIC_URL: 'publicUrl' };
+const TLS_ENV: Record<string, string> = {
+  CPNET_TLS: 'enabled',
+  CPNET_TLS_PORT: 'port',
+  CPNET_TLS_PUBLIC_URL: 'publicUrl',
+};
 
-const flag = (v: string): boolean | string => ['1', 'true', 'yes'].includes(v.toLowerCase()) ? true : ['0', 'false', 'no'].includes(v.toLowerCase()) ? false : v;
+const flag = (v: string): boolean | string =>
+  ['1', 'true', 'yes'].includes(v.toLowerCase()) ? true : ['0', 'false', 'no'].includes(v.toLowerCase()) ? false : v;
 
 function fromEnv(env: Readonly<Record<string, string | undefined>>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -62,14 +79,20 @@ export function loadConfig(sources: ConfigSources): NodeConfig {
   const tlsParts = [file.tls, env.tls, flags.tls].filter((t) => t !== undefined);
   if (tlsParts.length > 0) {
     merged.tls = tlsParts.every((t) => t !== null && typeof t === 'object' && !Array.isArray(t))
-      ? Object.assign({}, ...tlsParts.map((t) => Object.fromEntries(Object.entries(t as object).filter(([, v]) => v !== undefined))))
+      ? Object.assign(
+          {},
+          ...tlsParts.map((t) => Object.fromEntries(Object.entries(t as object).filter(([, v]) => v !== undefined))),
+        )
       : tlsParts[tlsParts.length - 1];
   }
   return parseConfig(merged as NodeConfigInput);
 }
 
 /** Builds and starts a node, and closes it gracefully on SIGINT/SIGTERM. Rejects with EADDRINUSE etc. when it cannot listen. */
-export async function startNode(config: NodeConfig, deps: NodeDeps = defaultDeps({ level: config.logLevel, name: config.code })): Promise<CpnNode & { url: string }> {
+export async function startNode(
+  config: NodeConfig,
+  deps: NodeDeps = defaultDeps({ level: config.logLevel, name: config.code }),
+): Promise<CpnNode & { url: string }> {
   const node = await createNode(config, deps);
   let url: string;
   try {

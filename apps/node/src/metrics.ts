@@ -32,21 +32,68 @@ export function createMetrics(code: string): NodeMetrics {
   return {
     probes,
     registry,
-    requests: new Counter({ name: 'cpn_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] }),
-    duration: new Histogram({ name: 'cpn_http_request_duration_seconds', help: 'HTTP request duration', labelNames: ['method', 'route'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1], registers: [registry] }),
-    resolutions: new Counter({ name: 'cpn_resolutions_total', help: 'identifier resolutions by source (local, cache, down, up, copy)', labelNames: ['source'], registers: [registry] }),
-    registrations: new Counter({ name: 'cpn_registrations_total', help: 'identifiers registered at this node', registers: [registry] }),
-    signatureFailures: new Counter({ name: 'cpn_signature_failures_total', help: 'requests refused for a missing or bad signature or token', labelNames: ['code'], registers: [registry] }),
-    replaysRefused: new Counter({ name: 'cpn_replays_refused_total', help: 'signed requests refused because the nonce was already seen', registers: [registry] }),
-    reports: new Counter({ name: 'cpn_cluster_reports_total', help: 'cluster report entries applied from gateways', registers: [registry] }),
+    requests: new Counter({
+      name: 'cpn_http_requests_total',
+      help: 'HTTP requests by route and status',
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: 'cpn_http_request_duration_seconds',
+      help: 'HTTP request duration',
+      labelNames: ['method', 'route'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
+      registers: [registry],
+    }),
+    resolutions: new Counter({
+      name: 'cpn_resolutions_total',
+      help: 'identifier resolutions by source (local, cache, down, up, copy)',
+      labelNames: ['source'],
+      registers: [registry],
+    }),
+    registrations: new Counter({
+      name: 'cpn_registrations_total',
+      help: 'identifiers registered at this node',
+      registers: [registry],
+    }),
+    signatureFailures: new Counter({
+      name: 'cpn_signature_failures_total',
+      help: 'requests refused for a missing or bad signature or token',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
+    replaysRefused: new Counter({
+      name: 'cpn_replays_refused_total',
+      help: 'signed requests refused because the nonce was already seen',
+      registers: [registry],
+    }),
+    reports: new Counter({
+      name: 'cpn_cluster_reports_total',
+      help: 'cluster report entries applied from gateways',
+      registers: [registry],
+    }),
     outboxDepth: new Gauge({
-      name: 'cpn_outbox_depth', help: 'deliveries waiting in the outbox', registers: [registry],
-      async collect() { if (probes.outboxDepth) this.set(await probes.outboxDepth()); },
+      name: 'cpn_outbox_depth',
+      help: 'deliveries waiting in the outbox',
+      registers: [registry],
+      async collect() {
+        if (probes.outboxDepth) this.set(await probes.outboxDepth());
+      },
     }),
     clusterHealth: new Gauge({
-      name: 'cpn_clusters', help: 'clusters by health', labelNames: ['health'], registers: [registry],
-      collect() { for (const [health, n] of Object.entries(probes.clusterHealth?.() ?? {})) this.set({ health }, n); },
+      name: 'cpn_clusters',
+      help: 'clusters by health',
+      labelNames: ['health'],
+      registers: [registry],
+      collect() {
+        for (const [health, n] of Object.entries(probes.clusterHealth?.() ?? {})) this.set({ health }, n);
+      },
     }),
-    delivered: new Counter({ name: 'cpn_outbox_delivered_total', help: 'outbox deliveries completed, by path', labelNames: ['path'], registers: [registry] }),
+    delivered: new Counter({
+      name: 'cpn_outbox_delivered_total',
+      help: 'outbox deliveries completed, by path',
+      labelNames: ['path'],
+      registers: [registry],
+    }),
   };
 }

@@ -13,17 +13,40 @@ async function admit(ctx: NodeContext, token: string): Promise<string | null> {
   if (iss === null) return 'the token is not a JWT';
   if (iss === ctx.config.code) {
     // A person's API token issued by this node (a viewer, an operator) also opens the stream.
-    const person = await verifyApiToken(token, { publicKey: ctx.identity.keys.publicKey, issuer: ctx.config.code, clock: ctx.deps.clock, accountStatus: (s) => ctx.accounts.get(s)?.status ?? null });
+    const person = await verifyApiToken(token, {
+      publicKey: ctx.identity.keys.publicKey,
+      issuer: ctx.config.code,
+      clock: ctx.deps.clock,
+      accountStatus: (s) => ctx.accounts.get(s)?.status ?? null,
+    });
     if (person.ok) {
       // Only people the policy lets read the node's metrics (viewers, operators) may watch the stream.
-      const d = ctx.policy.decide({ principal: { kind: 'person', id: person.value.sub, prefix: ctx.config.code, status: 'active', role: person.value.role as PersonRole }, action: 'read', resource: { type: 'metrics', prefix: ctx.config.code } });
-      return d.allowed ? null : `FORBIDDEN: ${person.value.sub} (${person.value.role}) may not watch ${ctx.config.code}: ${d.reason}`;
+      const d = ctx.policy.decide({
+        principal: {
+          kind: 'person',
+          id: person.value.sub,
+          prefix: ctx.config.code,
+          status: 'active',
+          role: person.value.role as PersonRole,
+        },
+        action: 'read',
+        resource: { type: 'metrics', prefix: ctx.config.code },
+      });
+      return d.allowed
+        ? null
+        : `FORBIDDEN: ${person.value.sub} (${person.value.role}) may not watch ${ctx.config.code}: ${d.reason}`;
     }
   }
   const signer = await knownSigner(ctx, iss);
   if (!signer) return `unknown issuer ${iss}`;
   if (signer.principal.status !== 'active') return `${iss} is ${signer.lifecycle}`;
-  const v = await verifyHandshakeToken(token, { publicKey: signer.key, audience: ctx.config.code, namespace: NAMESPACES.monitor, clock: ctx.deps.clock, nonceStore: ctx.nonceStore });
+  const v = await verifyHandshakeToken(token, {
+    publicKey: signer.key,
+    audience: ctx.config.code,
+    namespace: NAMESPACES.monitor,
+    clock: ctx.deps.clock,
+    nonceStore: ctx.nonceStore,
+  });
   return v.ok ? null : v.error;
 }
 
@@ -31,12 +54,20 @@ async function admit(ctx: NodeContext, token: string): Promise<string | null> {
  * The /monitor namespace: admitted by a handshake token (a node's) or an API token of a person the policy lets read
  * metrics; sends a TopologySnapshot (with `protocol`) then live events.
  */
-export function attachMonitor(io: Server, ctx: NodeContext, snapshot?: () => Promise<z.output<typeof TopologySnapshot>>): void {
+export function attachMonitor(
+  io: Server,
+  ctx: NodeContext,
+  snapshot?: () => Promise<z.output<typeof TopologySnapshot>>,
+): void {
   const ns = io.of(NAMESPACES.monitor);
   ns.use((socket, next) => {
     const token = (socket.handshake.auth as { token?: unknown }).token;
-    if (typeof token !== 'string') return next(new Error('UNAUTHENTICATED: a handshake token is required in auth.token'));
-    admit(ctx, token).then((problem) => next(problem ? new Error(`UNAUTHENTICATED: ${problem}`) : undefined), (e: Error) => next(new Error(`UNAUTHENTICATED: ${e.message}`)));
+    if (typeof token !== 'string')
+      return next(new Error('UNAUTHENTICATED: a handshake token is required in auth.token'));
+    admit(ctx, token).then(
+      (problem) => next(problem ? new Error(`UNAUTHENTICATED: ${problem}`) : undefined),
+      (e: Error) => next(new Error(`UNAUTHENTICATED: ${e.message}`)),
+    );
   });
   ns.on('connection', (socket) => {
     if (!snapshot) {
@@ -44,10 +75,13 @@ export function attachMonitor(io: Server, ctx: NodeContext, snapshot?: () => Pro
       return;
     }
     // The TopologySnapshot with the protocol version beside it, as on every socket event.
-    snapshot().then((s) => socket.emit(SOCKET_EVENTS.snapshot, { ...s, protocol: PROTOCOL_VERSION }), (e: unknown) => {
-      ctx.deps.logger.warn({ err: e }, 'snapshot failed');
-      socket.emit(SOCKET_EVENTS.snapshot, { protocol: PROTOCOL_VERSION, node: nodeInfo(ctx) });
-    });
+    snapshot().then(
+      (s) => socket.emit(SOCKET_EVENTS.snapshot, { ...s, protocol: PROTOCOL_VERSION }),
+      (e: unknown) => {
+        ctx.deps.logger.warn({ err: e }, 'snapshot failed');
+        socket.emit(SOCKET_EVENTS.snapshot, { protocol: PROTOCOL_VERSION, node: nodeInfo(ctx) });
+      },
+    );
   });
   ctx.events.attach(io);
 }

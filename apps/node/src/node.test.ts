@@ -14,7 +14,10 @@ let signed: NodeClient;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'cpnet-node-'));
-  node = await createNode({ role: 'national', code: 'CPN', port: 0, dataDir: dir }, { clock: { now: () => Date.now() }, logger: pino({ level: 'silent' }), randomBytes: cryptoRandomBytes });
+  node = await createNode(
+    { role: 'national', code: 'CPN', port: 0, dataDir: dir },
+    { clock: { now: () => Date.now() }, logger: pino({ level: 'silent' }), randomBytes: cryptoRandomBytes },
+  );
   url = await node.listen();
   signed = createClient({ baseUrl: url, signer: { keyid: 'CPN', privateKey: node.context.identity.keys.privateKey } });
 });
@@ -26,11 +29,20 @@ afterAll(async () => {
 describe('a national node', () => {
   it('says who it is and is healthy', async () => {
     const info = await createClient({ baseUrl: url }).node();
-    expect(info.ok && info.value).toMatchObject({ code: 'CPN', role: 'national', lifecycle: 'online', parent: null, protocol: '1.0' });
+    expect(info.ok && info.value).toMatchObject({
+      code: 'CPN',
+      role: 'national',
+      lifecycle: 'online',
+      parent: null,
+      protocol: '1.0',
+    });
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toContain('cpn_http_requests_total');
-    const doc = (await (await fetch(`${url}/cpn/v1/openapi.json`)).json()) as { openapi: string; components: { schemas: Record<string, unknown> } };
+    const doc = (await (await fetch(`${url}/cpn/v1/openapi.json`)).json()) as {
+      openapi: string;
+      components: { schemas: Record<string, unknown> };
+    };
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.components.schemas.RegisterIdentifier).toBeDefined();
   });
@@ -41,7 +53,11 @@ describe('a national node', () => {
     if (!r.ok) return;
     const id = r.value.id;
     expect(id.startsWith('CPN/SV-')).toBe(true);
-    for (const p of [`/cpn/v1/identifiers/${id}`, `/cpn/v1/identifiers/${encodeURIComponent(id)}`, `/cpn/v1/identifiers/${id.toLowerCase()}`]) {
+    for (const p of [
+      `/cpn/v1/identifiers/${id}`,
+      `/cpn/v1/identifiers/${encodeURIComponent(id)}`,
+      `/cpn/v1/identifiers/${id.toLowerCase()}`,
+    ]) {
       const res = await fetch(url + p);
       expect(res.status).toBe(200);
       const body = (await res.json()) as { answeredBy: string; authoritative: boolean; signature: string };
@@ -64,14 +80,26 @@ describe('a national node', () => {
   });
 
   it('follows the error contract', async () => {
-    const unsigned = await fetch(`${url}/cpn/v1/identifiers`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' });
+    const unsigned = await fetch(`${url}/cpn/v1/identifiers`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{not json',
+    });
     expect(unsigned.status).toBe(401);
     expect(((await unsigned.json()) as { error: { code: string } }).error.code).toBe('UNAUTHENTICATED');
     const bad = await signed.request({ method: 'POST', path: '/cpn/v1/identifiers', body: '{not json' });
     expect(bad.status).toBe(400);
-    const unknownField = await signed.register({ kind: 'SV', values: [{ index: 1, type: 'T', data: 1 }], extra: 1 } as never);
+    const unknownField = await signed.register({
+      kind: 'SV',
+      values: [{ index: 1, type: 'T', data: 1 }],
+      extra: 1,
+    } as never);
     expect(unknownField.ok ? null : unknownField.error).toMatchObject({ status: 400, field: 'extra' });
-    const big = await signed.request({ method: 'POST', path: '/cpn/v1/identifiers', body: JSON.stringify({ kind: 'SV', values: [{ index: 1, type: 'T', data: 'x'.repeat(1_100_000) }] }) });
+    const big = await signed.request({
+      method: 'POST',
+      path: '/cpn/v1/identifiers',
+      body: JSON.stringify({ kind: 'SV', values: [{ index: 1, type: 'T', data: 'x'.repeat(1_100_000) }] }),
+    });
     expect(big.status).toBe(413);
     const malformed = await fetch(`${url}/cpn/v1/identifiers/CPN.51/ND-1EK`);
     expect(malformed.status).toBe(400);

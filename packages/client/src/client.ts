@@ -1,5 +1,23 @@
 import type { z } from 'zod';
-import { ROUTES, type Application, type CopyBatch, type CreateAccount, type EmergencyAction, type ForwardedApplication, type JointDebugRequest, type LifecycleNotice, type NodeInfo, type RegisterIdentifier, type ResolutionAnswer, type Review, type UpdateIdentifier, type IdentifierRecord, type ApplicationState, type TokenRequest, type JointDebugResult } from '@cpnet/protocol';
+import {
+  ROUTES,
+  type Application,
+  type CopyBatch,
+  type CreateAccount,
+  type EmergencyAction,
+  type ForwardedApplication,
+  type JointDebugRequest,
+  type LifecycleNotice,
+  type NodeInfo,
+  type RegisterIdentifier,
+  type ResolutionAnswer,
+  type Review,
+  type UpdateIdentifier,
+  type IdentifierRecord,
+  type ApplicationState,
+  type TokenRequest,
+  type JointDebugResult,
+} from '@cpnet/protocol';
 import { send, type ClientOptions, type RequestSpec } from './http.ts';
 import type { ClientResult } from './result.ts';
 
@@ -17,14 +35,20 @@ export interface NodeClient {
   register(body: In<typeof RegisterIdentifier>): Promise<ClientResult<Out<typeof IdentifierRecord>>>;
   update(id: string, body: In<typeof UpdateIdentifier>): Promise<ClientResult<Out<typeof IdentifierRecord>>>;
   revoke(id: string): Promise<ClientResult<Out<typeof IdentifierRecord>>>;
-  list(query?: { prefix?: string; cursor?: string; limit?: number }): Promise<ClientResult<{ items: Out<typeof IdentifierRecord>[]; next: string | null }>>;
+  list(query?: {
+    prefix?: string;
+    cursor?: string;
+    limit?: number;
+  }): Promise<ClientResult<{ items: Out<typeof IdentifierRecord>[]; next: string | null }>>;
   pushCopies(body: In<typeof CopyBatch>): Promise<ClientResult<{ accepted: number }>>;
   apply(body: In<typeof Application>): Promise<ClientResult<Out<typeof ApplicationState>>>;
   application(id: string): Promise<ClientResult<Out<typeof ApplicationState> & { grant?: unknown }>>;
   applications(): Promise<ClientResult<{ items: Out<typeof ApplicationState>[] }>>;
   review(id: string, body: In<typeof Review>): Promise<ClientResult<Out<typeof ApplicationState>>>;
   forward(body: In<typeof ForwardedApplication>): Promise<ClientResult<Out<typeof ApplicationState>>>;
-  jointDebug(body: In<typeof JointDebugRequest>): Promise<ClientResult<{ result: Out<typeof JointDebugResult>; lifecycle: string }>>;
+  jointDebug(
+    body: In<typeof JointDebugRequest>,
+  ): Promise<ClientResult<{ result: Out<typeof JointDebugResult>; lifecycle: string }>>;
   jointDebugResults(): Promise<ClientResult<{ items: Out<typeof JointDebugResult>[] }>>;
   emergency(body: In<typeof EmergencyAction>): Promise<ClientResult<{ target: string; lifecycle: string }>>;
   notifyLifecycle(body: In<typeof LifecycleNotice>): Promise<ClientResult<{ target: string; lifecycle: string }>>;
@@ -46,12 +70,21 @@ export function createClient(options: ClientOptions): NodeClient {
     request: call,
     node: () => call({ method: 'GET', path: ROUTES.node }),
     health: () => call({ method: 'GET', path: ROUTES.health }),
-    resolve: (id, o) => call({ method: 'GET', path: identifierPath(id), headers: o?.path ? { 'cpn-path': o.path.join(',') } : undefined }),
+    resolve: (id, o) =>
+      call({
+        method: 'GET',
+        path: identifierPath(id),
+        headers: o?.path ? { 'cpn-path': o.path.join(',') } : undefined,
+      }),
     register: (body) => call({ method: 'POST', path: ROUTES.identifiers, body }),
     update: (id, body) => call({ method: 'PUT', path: identifierPath(id), body }),
     revoke: (id) => call({ method: 'DELETE', path: identifierPath(id) }),
     list: (q = {}) => {
-      const params = new URLSearchParams(Object.entries(q).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+      const params = new URLSearchParams(
+        Object.entries(q)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => [k, String(v)]),
+      );
       const qs = params.toString();
       return call({ method: 'GET', path: qs ? `${ROUTES.identifiers}?${qs}` : ROUTES.identifiers });
     },

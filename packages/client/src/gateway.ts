@@ -1,8 +1,17 @@
 import { io, type Socket } from 'socket.io-client';
 import type { z } from 'zod';
 import {
-  Cancel, Control, Dispatch, GATEWAY_EVENTS, GatewaySession, NAMESPACES, PROTOCOL_VERSION, formatTime,
-  type ClusterReport, type GatewayAck, type JobUpdate,
+  Cancel,
+  Control,
+  Dispatch,
+  GATEWAY_EVENTS,
+  GatewaySession,
+  NAMESPACES,
+  PROTOCOL_VERSION,
+  formatTime,
+  type ClusterReport,
+  type GatewayAck,
+  type JobUpdate,
 } from '@cpnet/protocol';
 import type { Clock } from '@cpnet/identifier';
 import { createSequenceValidator, issueHandshakeToken, type RandomBytes } from '@cpnet/security';
@@ -88,7 +97,11 @@ export function createGatewayConnection(options: GatewayOptions): GatewayConnect
   let delay = backoff.initialMs;
   let firstSession: { resolve(s: Session): void; reject(e: Error): void } | null = null;
 
-  const token = () => issueHandshakeToken({ keyid: options.signer.keyid, audience: options.node, namespace: NAMESPACES.gateway }, { privateKey: options.signer.privateKey, clock, randomBytes: options.randomBytes });
+  const token = () =>
+    issueHandshakeToken(
+      { keyid: options.signer.keyid, audience: options.node, namespace: NAMESPACES.gateway },
+      { privateKey: options.signer.privateKey, clock, randomBytes: options.randomBytes },
+    );
 
   function send(p: Pending): void {
     if (!socket?.connected || !ready) return;
@@ -129,16 +142,28 @@ export function createGatewayConnection(options: GatewayOptions): GatewayConnect
     for (const l of listeners) l(session);
   }
 
-  function order<S extends z.ZodType>(schema: S, handler: ((o: z.output<S>) => Ack | Promise<Ack>) | undefined, validator: { accept(seq: number): { ok: boolean; error?: string } }) {
+  function order<S extends z.ZodType>(
+    schema: S,
+    handler: ((o: z.output<S>) => Ack | Promise<Ack>) | undefined,
+    validator: { accept(seq: number): { ok: boolean; error?: string } },
+  ) {
     return (raw: unknown, reply?: (ack: Ack) => void) => {
-      const answer = (ack: Ack) => { if (typeof reply === 'function') reply(ack); };
+      const answer = (ack: Ack) => {
+        if (typeof reply === 'function') reply(ack);
+      };
       const parsed = schema.safeParse(raw);
-      if (!parsed.success) return answer({ ok: false, error: { code: 'SCHEMA_VIOLATION', message: parsed.error.issues[0]?.message ?? 'invalid' } });
+      if (!parsed.success)
+        return answer({
+          ok: false,
+          error: { code: 'SCHEMA_VIOLATION', message: parsed.error.issues[0]?.message ?? 'invalid' },
+        });
       const seq = (parsed.data as { seq: number }).seq;
       const v = validator.accept(seq);
       if (!v.ok) return answer({ ok: false, error: { code: 'REPLAYED', message: String(v.error) } });
       if (!handler) return answer({ ok: true });
-      Promise.resolve(handler(parsed.data)).then(answer, (e: Error) => answer({ ok: false, error: { code: 'INTERNAL', message: e.message } }));
+      Promise.resolve(handler(parsed.data)).then(answer, (e: Error) =>
+        answer({ ok: false, error: { code: 'INTERNAL', message: e.message } }),
+      );
     };
   }
 
@@ -146,7 +171,10 @@ export function createGatewayConnection(options: GatewayOptions): GatewayConnect
     if (closed || retryTimer) return;
     const wait = Math.round(delay * (0.5 + Math.random() / 2));
     delay = Math.min(delay * 2, backoff.maxMs);
-    retryTimer = setTimeout(() => { retryTimer = null; socket?.connect(); }, wait);
+    retryTimer = setTimeout(() => {
+      retryTimer = null;
+      socket?.connect();
+    }, wait);
   }
 
   function open(): void {
@@ -156,7 +184,12 @@ export function createGatewayConnection(options: GatewayOptions): GatewayConnect
       reconnectionDelay: backoff.initialMs,
       reconnectionDelayMax: backoff.maxMs,
       // A fresh single-use token for every attempt.
-      auth: (cb) => { void token().then((t) => cb({ token: t, protocol: PROTOCOL_VERSION }), () => cb({ token: '', protocol: PROTOCOL_VERSION })); },
+      auth: (cb) => {
+        void token().then(
+          (t) => cb({ token: t, protocol: PROTOCOL_VERSION }),
+          () => cb({ token: '', protocol: PROTOCOL_VERSION }),
+        );
+      },
     });
     socket = s;
     s.on(GATEWAY_EVENTS.session, onSession);
@@ -204,11 +237,25 @@ export function createGatewayConnection(options: GatewayOptions): GatewayConnect
       });
     },
     report(clusters) {
-      return enqueue(GATEWAY_EVENTS.report, (seq) => ({ protocol: PROTOCOL_VERSION, gateway: options.signer.keyid, seq, at: formatTime(clock.now()), clusters }), clusters.length);
+      return enqueue(
+        GATEWAY_EVENTS.report,
+        (seq) => ({
+          protocol: PROTOCOL_VERSION,
+          gateway: options.signer.keyid,
+          seq,
+          at: formatTime(clock.now()),
+          clusters,
+        }),
+        clusters.length,
+      );
     },
     jobUpdate(update) {
       // Job updates have a seq space of their own (per direction and kind of message).
-      return enqueue(GATEWAY_EVENTS.jobUpdate, (seq) => ({ protocol: PROTOCOL_VERSION, seq, at: formatTime(clock.now()), ...update }), 1);
+      return enqueue(
+        GATEWAY_EVENTS.jobUpdate,
+        (seq) => ({ protocol: PROTOCOL_VERSION, seq, at: formatTime(clock.now()), ...update }),
+        1,
+      );
     },
     get session() {
       return session;
@@ -226,7 +273,8 @@ export function createGatewayConnection(options: GatewayOptions): GatewayConnect
       closed = true;
       if (retryTimer) clearTimeout(retryTimer);
       socket?.close();
-      for (const p of pending.values()) p.resolve({ ok: false, error: { code: 'UNAVAILABLE', message: 'the gateway connection was closed' } });
+      for (const p of pending.values())
+        p.resolve({ ok: false, error: { code: 'UNAVAILABLE', message: 'the gateway connection was closed' } });
       pending.clear();
       firstSession?.reject(new Error('closed'));
       firstSession = null;

@@ -38,17 +38,30 @@ export interface RequestSpec {
 const SYSTEM_CLOCK: Clock = { now: () => Date.now() };
 
 function failure<T>(e: { status: number; code: ErrorCode; message: string; field?: string }): ClientResult<T> {
-  return { ok: false, status: e.status, error: e.field === undefined ? { status: e.status, code: e.code, message: e.message } : { ...e, field: e.field } };
+  return {
+    ok: false,
+    status: e.status,
+    error: e.field === undefined ? { status: e.status, code: e.code, message: e.message } : { ...e, field: e.field },
+  };
 }
 
 /** Builds the headers of a request: protocol version, JSON content type, then the signature or the token. */
-export function buildHeaders(options: ClientOptions, spec: RequestSpec & { url: string; text?: string }): Record<string, string> {
+export function buildHeaders(
+  options: ClientOptions,
+  spec: RequestSpec & { url: string; text?: string },
+): Record<string, string> {
   const headers: Record<string, string> = { [PROTOCOL_HEADER]: PROTOCOL_VERSION, accept: 'application/json' };
   if (spec.text !== undefined) headers['content-type'] = 'application/json';
   Object.assign(headers, spec.headers);
   const write = spec.method !== 'GET' && spec.method !== 'HEAD';
   if (options.signer && (write || spec.sign)) {
-    Object.assign(headers, signatureHeaders({ method: spec.method, url: spec.url, headers, body: spec.text }, { signer: options.signer, clock: options.clock ?? SYSTEM_CLOCK, randomBytes: options.randomBytes }));
+    Object.assign(
+      headers,
+      signatureHeaders(
+        { method: spec.method, url: spec.url, headers, body: spec.text },
+        { signer: options.signer, clock: options.clock ?? SYSTEM_CLOCK, randomBytes: options.randomBytes },
+      ),
+    );
   } else if (options.token) {
     headers.authorization = `Bearer ${options.token}`;
   }
@@ -61,20 +74,35 @@ function agentOf(options: ClientOptions): Agent | undefined {
   if (options.agent) return options.agent;
   if (!options.tls) return undefined;
   let a = tlsAgents.get(options.tls);
-  if (!a) { a = tlsAgent(options.tls); tlsAgents.set(options.tls, a); }
+  if (!a) {
+    a = tlsAgent(options.tls);
+    tlsAgents.set(options.tls, a);
+  }
   return a;
 }
 
 /** Sends one request and maps the answer to a ClientResult; network failures are status 0, UPSTREAM_UNAVAILABLE. */
 export async function send<T>(options: ClientOptions, spec: RequestSpec): Promise<ClientResult<T>> {
   const url = new URL(spec.path, options.baseUrl).toString();
-  const text = spec.body === undefined ? undefined : typeof spec.body === 'string' ? spec.body : JSON.stringify(spec.body);
+  const text =
+    spec.body === undefined ? undefined : typeof spec.body === 'string' ? spec.body : JSON.stringify(spec.body);
   let response: { status: number; text: string };
   try {
     const headers = buildHeaders(options, { ...spec, url, text });
-    response = await transmit({ url: new URL(url), method: spec.method, headers, body: text, timeoutMs: options.timeoutMs ?? 5000, agent: agentOf(options) });
+    response = await transmit({
+      url: new URL(url),
+      method: spec.method,
+      headers,
+      body: text,
+      timeoutMs: options.timeoutMs ?? 5000,
+      agent: agentOf(options),
+    });
   } catch (e) {
-    return failure({ status: 0, code: 'UPSTREAM_UNAVAILABLE', message: `${spec.method} ${url}: ${(e as Error).message}` });
+    return failure({
+      status: 0,
+      code: 'UPSTREAM_UNAVAILABLE',
+      message: `${spec.method} ${url}: ${(e as Error).message}`,
+    });
   }
   const raw = response.text;
   const ok = response.status >= 200 && response.status < 300;
@@ -86,5 +114,10 @@ export async function send<T>(options: ClientOptions, spec: RequestSpec): Promis
   }
   if (ok) return { ok: true, status: response.status, value: parsed as T };
   const e = (parsed as { error?: { code?: ErrorCode; message?: string; field?: string } } | undefined)?.error;
-  return failure({ status: response.status, code: e?.code ?? codeForStatus(response.status), message: e?.message ?? `HTTP ${response.status}`, ...(e?.field ? { field: e.field } : {}) });
+  return failure({
+    status: response.status,
+    code: e?.code ?? codeForStatus(response.status),
+    message: e?.message ?? `HTTP ${response.status}`,
+    ...(e?.field ? { field: e.field } : {}),
+  });
 }

@@ -11,4 +11,9 @@ export { signatureHeaders, type Signer } from './signer.ts';
 /** socket.io monitoring stream helpers. */
 export { connectMonitor, firstMessage } from './monitor.ts';
 /** A provider gateway's one socket.io connection for all its clusters: batched reports, job updates, orders in. */
-export { createGatewayConnection, type GatewayConnection, type GatewayOptions, type GatewayHandlers } from './gateway.ts';
+export {
+  createGatewayConnection,
+  type GatewayConnection,
+  type GatewayOptions,
+  type GatewayHandlers,
+} from './gateway.ts';

@@ -12,6 +12,11 @@ export function signatureHeaders(
   request: { method: string; url: string; headers: Record<string, string>; body?: string },
   options: { signer: Signer; clock: Clock; randomBytes?: RandomBytes },
 ): Record<string, string> {
-  const signed = signRequest(request, { keyid: options.signer.keyid, privateKey: options.signer.privateKey, clock: options.clock, randomBytes: options.randomBytes });
+  const signed = signRequest(request, {
+    keyid: options.signer.keyid,
+    privateKey: options.signer.privateKey,
+    clock: options.clock,
+    randomBytes: options.randomBytes,
+  });
   return { ...signed };
 }

@@ -32,26 +32,54 @@ const SHARED = {
 /** A keep-alive HTTPS agent trusting the given PKI root (one per set of TLS options). */
 export function tlsAgent(tls: TlsOptions): https.Agent {
   return new https.Agent({
-    keepAlive: true, maxSockets: 64, timeout: 4000,
-    ca: tls.ca as string | string[], cert: tls.cert, key: tls.key,
+    keepAlive: true,
+    maxSockets: 64,
+    timeout: 4000,
+    ca: tls.ca as string | string[],
+    cert: tls.cert,
+    key: tls.key,
     checkServerIdentity: tls.checkServerIdentity ?? (() => undefined),
   });
 }
 
-function once(input: { url: URL; method: string; headers: Record<string, string>; body?: string; timeoutMs: number; agent?: http.Agent }): Promise<RawResponse & { reused: boolean }> {
+function once(input: {
+  url: URL;
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+  timeoutMs: number;
+  agent?: http.Agent;
+}): Promise<RawResponse & { reused: boolean }> {
   const secure = input.url.protocol === 'https:';
   const agent = input.agent ?? (secure ? SHARED.https : SHARED.http);
   const request = secure ? https.request : http.request;
   return new Promise((resolve, reject) => {
-    const headers = { ...input.headers, ...(input.body !== undefined ? { 'content-length': String(Buffer.byteLength(input.body)) } : {}) };
+    const headers = {
+      ...input.headers,
+      ...(input.body !== undefined ? { 'content-length': String(Buffer.byteLength(input.body)) } : {}),
+    };
     const req = request(input.url, { method: input.method, headers, agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => { clearTimeout(timer); resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), reused: req.reusedSocket }); });
-      res.on('error', (e) => { clearTimeout(timer); reject(e); });
+      res.on('end', () => {
+        clearTimeout(timer);
+        resolve({
+          status: res.statusCode ?? 0,
+          text: Buffer.concat(chunks).toString('utf8'),
+          reused: req.reusedSocket,
+        });
+      });
+      res.on('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
     });
     const timer = setTimeout(() => req.destroy(new Error(`timed out after ${input.timeoutMs} ms`)), input.timeoutMs);
-    req.on('error', (e: Error & { reused?: boolean }) => { clearTimeout(timer); e.reused = req.reusedSocket; reject(e); });
+    req.on('error', (e: Error & { reused?: boolean }) => {
+      clearTimeout(timer);
+      e.reused = req.reusedSocket;
+      reject(e);
+    });
     req.end(input.body);
   });
 }
@@ -61,7 +89,14 @@ function once(input: { url: URL; method: string; headers: Record<string, string>
  * closed (the keep-alive race: ECONNRESET before any answer) is sent once more on a new one, as Node's docs advise;
  * the same signed bytes are resent, so a receiver that did see the first refuses the second as a replay.
  */
-export async function transmit(input: { url: URL; method: string; headers: Record<string, string>; body?: string; timeoutMs: number; agent?: http.Agent }): Promise<RawResponse> {
+export async function transmit(input: {
+  url: URL;
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+  timeoutMs: number;
+  agent?: http.Agent;
+}): Promise<RawResponse> {
   try {
     return await once(input);
   } catch (e) {

@@ -26,11 +26,19 @@ describe('统一社会信用代码 (GB 32100)', () => {
   });
 
   it('detects every single substitution', () => {
-    fc.assert(fc.property(fc.string({ unit: fc.constantFrom(...CREDIT_CODE_ALPHABET), minLength: 17, maxLength: 17 }), fc.nat(17), fc.constantFrom(...CREDIT_CODE_ALPHABET), (rest, at, ch) => {
-      const body = '91' + '510100' + rest.slice(8);
-      const code = body + creditCodeCheck(body);
-      fc.pre(code[at] !== ch);
-      expect(parseCreditCode(code.slice(0, at) + ch + code.slice(at + 1)).ok).toBe(false);
-    }), { seed: 11, numRuns: 1000 });
+    fc.assert(
+      fc.property(
+        fc.string({ unit: fc.constantFrom(...CREDIT_CODE_ALPHABET), minLength: 17, maxLength: 17 }),
+        fc.nat(17),
+        fc.constantFrom(...CREDIT_CODE_ALPHABET),
+        (rest, at, ch) => {
+          const body = '91' + '510100' + rest.slice(8);
+          const code = body + creditCodeCheck(body);
+          fc.pre(code[at] !== ch);
+          expect(parseCreditCode(code.slice(0, at) + ch + code.slice(at + 1)).ok).toBe(false);
+        },
+      ),
+      { seed: 11, numRuns: 1000 },
+    );
   });
 });

@@ -43,17 +43,35 @@ export function parseCreditCode(input: string): Result<CreditCode, CreditCodeErr
   }
   for (let i = 0; i < 18; i++) {
     if (!CREDIT_CODE_ALPHABET.includes(code[i]!)) {
-      return err({ message: `统一社会信用代码 has "${code[i]}" at position ${i + 1}`, expected: 'digits and letters without I O Z S V', position: i + 1 });
+      return err({
+        message: `统一社会信用代码 has "${code[i]}" at position ${i + 1}`,
+        expected: 'digits and letters without I O Z S V',
+        position: i + 1,
+      });
     }
   }
   for (let i = 2; i < 8; i++) {
     if (code.charCodeAt(i) < 48 || code.charCodeAt(i) > 57) {
-      return err({ message: `统一社会信用代码 has "${code[i]}" at position ${i + 1}`, expected: 'an administrative division code (digits) at positions 3–8', position: i + 1 });
+      return err({
+        message: `统一社会信用代码 has "${code[i]}" at position ${i + 1}`,
+        expected: 'an administrative division code (digits) at positions 3–8',
+        position: i + 1,
+      });
     }
   }
   const check = creditCodeCheck(code);
   if (code[17] !== check) {
-    return err({ message: `统一社会信用代码 check character "${code[17]}" is wrong`, expected: `"${check}"`, position: 18 });
+    return err({
+      message: `统一社会信用代码 check character "${code[17]}" is wrong`,
+      expected: `"${check}"`,
+      position: 18,
+    });
   }
-  return ok({ code, authority: code[0]!, type: code[1]!, division: code.slice(2, 8), publicInstitution: code.startsWith('12') });
+  return ok({
+    code,
+    authority: code[0]!,
+    type: code[1]!,
+    division: code.slice(2, 8),
+    publicInstitution: code.startsWith('12'),
+  });
 }

@@ -16,7 +16,11 @@ export interface IdentifierError {
  */
 class LazyIdentifierError implements IdentifierError {
   #text: readonly [string, string] | null = null;
-  constructor(readonly segment: Segment, private readonly explain: () => readonly [string, string], readonly position?: number) {}
+  constructor(
+    readonly segment: Segment,
+    private readonly explain: () => readonly [string, string],
+    readonly position?: number,
+  ) {}
   get message(): string {
     return (this.#text ??= this.explain())[0];
   }
@@ -29,12 +33,20 @@ class LazyIdentifierError implements IdentifierError {
 }
 
 /** Builds an IdentifierError from the segment, its [message, expected] words, and the position if any. */
-export function identifierError(segment: Segment, words: readonly [string, string], position?: number): IdentifierError {
+export function identifierError(
+  segment: Segment,
+  words: readonly [string, string],
+  position?: number,
+): IdentifierError {
   const [message, expected] = words;
   return position === undefined ? { segment, message, expected } : { segment, message, expected, position };
 }
 
 /** Builds an IdentifierError whose message and expectation are computed on first read. */
-export function lazyError(segment: Segment, explain: () => readonly [string, string], position?: number): IdentifierError {
+export function lazyError(
+  segment: Segment,
+  explain: () => readonly [string, string],
+  position?: number,
+): IdentifierError {
   return new LazyIdentifierError(segment, explain, position);
 }

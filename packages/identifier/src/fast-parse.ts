@@ -40,7 +40,13 @@ export function fastParse(input: string): FastParsed | IdentifierError | null {
   let n = input.length;
   while (a < n && (input.charCodeAt(a) === 32 || input.charCodeAt(a) === 9)) a++;
   while (n > a && (input.charCodeAt(n - 1) === 32 || input.charCodeAt(n - 1) === 9)) n--;
-  if (n - a < 10 || up(input.charCodeAt(a)) !== 67 || up(input.charCodeAt(a + 1)) !== 80 || up(input.charCodeAt(a + 2)) !== 78) return null;
+  if (
+    n - a < 10 ||
+    up(input.charCodeAt(a)) !== 67 ||
+    up(input.charCodeAt(a + 1)) !== 80 ||
+    up(input.charCodeAt(a + 2)) !== 78
+  )
+    return null;
   let p = P_CPN;
   let i = a + 3;
   let regionNumber = -1;
@@ -74,7 +80,13 @@ export function fastParse(input: string): FastParsed | IdentifierError | null {
   const checkAt = n - 2;
   if (checkAt - serialAt < 1 || checkAt - serialAt > 16) return null;
   // Upper-casing is needed only when some letter was lower case; note it while scanning instead of rescanning.
-  let lower = k1 !== input.charCodeAt(i + 1) || k2 !== input.charCodeAt(i + 2) || input.charCodeAt(a) !== 67 || input.charCodeAt(a + 1) !== 80 || input.charCodeAt(a + 2) !== 78 || (industryAt >= 0 && input.charCodeAt(a + industryAt) > 90);
+  let lower =
+    k1 !== input.charCodeAt(i + 1) ||
+    k2 !== input.charCodeAt(i + 2) ||
+    input.charCodeAt(a) !== 67 ||
+    input.charCodeAt(a + 1) !== 80 ||
+    input.charCodeAt(a + 2) !== 78 ||
+    (industryAt >= 0 && input.charCodeAt(a + industryAt) > 90);
   for (let j = serialAt; j < checkAt; j++) {
     const raw = input.charCodeAt(j);
     const c = up(raw);
@@ -105,15 +117,23 @@ export function fastParse(input: string): FastParsed | IdentifierError | null {
 /** The rejection for wrong check characters, naming the expected pair. */
 export function checkFailure(canonical: string, expected: number): IdentifierError {
   const at = canonical.length - 2;
-  return lazyError('check', () => [
-    `check characters "${canonical.slice(at)}" are wrong`,
-    `"${CANONICAL_ALPHABET[Math.floor(expected / 36)]!}${CANONICAL_ALPHABET[expected % 36]!}" (ISO/IEC 7064 MOD 1271-36)`,
-  ], at);
+  return lazyError(
+    'check',
+    () => [
+      `check characters "${canonical.slice(at)}" are wrong`,
+      `"${CANONICAL_ALPHABET[Math.floor(expected / 36)]!}${CANONICAL_ALPHABET[expected % 36]!}" (ISO/IEC 7064 MOD 1271-36)`,
+    ],
+    at,
+  );
 }
 
 const EXPECTED_REGION = 'a GB/T 2260 province-level code (11–15, 21–23, 31–37, 41–46, 50–54, 61–65, 71, 81, 82)';
 
 /** The rejection for two digits that are not a province-level code. */
 export function regionFailure(region: string, position: number): IdentifierError {
-  return lazyError('region', () => [`region "${region}" is not a GB/T 2260 province-level code`, EXPECTED_REGION], position);
+  return lazyError(
+    'region',
+    () => [`region "${region}" is not a GB/T 2260 province-level code`, EXPECTED_REGION],
+    position,
+  );
 }

@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Mod1271_36 } from '@konfirm/iso7064';
-import { CANONICAL_ALPHABET, CROCKFORD_ALPHABET, canonicalise, checkCharacters, formatIdentifier, parseIdentifier, PROVINCES, type Kind } from './index.ts';
+import {
+  CANONICAL_ALPHABET,
+  CROCKFORD_ALPHABET,
+  canonicalise,
+  checkCharacters,
+  formatIdentifier,
+  parseIdentifier,
+  PROVINCES,
+  type Kind,
+} from './index.ts';
 
 const FC = { seed: 20261126, numRuns: 1000 } as const;
 
@@ -10,11 +19,14 @@ const examples = ['CPN.51.C151/CL-01JQ4ZK8M3XX1', 'CPN.51/ND-1EJ', 'CPN.44.C397/
 const prefixArb = fc.oneof(
   fc.constant('CPN'),
   fc.constantFrom(...PROVINCES.map((p) => `CPN.${p.code}`)),
-  fc.constantFrom('C151', 'C397', 'C276', 'C341', 'I651', 'A011', 'T971', 'K701').chain((ind) =>
-    fc.constantFrom(...PROVINCES.map((p) => `CPN.${p.code}.${ind}`))),
+  fc
+    .constantFrom('C151', 'C397', 'C276', 'C341', 'I651', 'A011', 'T971', 'K701')
+    .chain((ind) => fc.constantFrom(...PROVINCES.map((p) => `CPN.${p.code}.${ind}`))),
 );
 const kindArb = fc.constantFrom<Kind>('ND', 'PV', 'CL', 'RP', 'SV', 'JB');
-const serialArb = fc.array(fc.constantFrom(...CROCKFORD_ALPHABET), { minLength: 1, maxLength: 16 }).map((a) => a.join(''));
+const serialArb = fc
+  .array(fc.constantFrom(...CROCKFORD_ALPHABET), { minLength: 1, maxLength: 16 })
+  .map((a) => a.join(''));
 const validIdArb = fc.record({ prefix: prefixArb, kind: kindArb, serial: serialArb }).map((parts) => {
   const r = formatIdentifier(parts);
   if (!r.ok) throw new Error(r.error.message);
@@ -29,7 +41,18 @@ describe('the examples of ARCHITECTURE.md', () => {
 
   it('splits segments', () => {
     const r = parseIdentifier('CPN.51.C151/CL-01JQ4ZK8M3XX1');
-    expect(r).toEqual({ ok: true, value: { id: 'CPN.51.C151/CL-01JQ4ZK8M3XX1', prefix: 'CPN.51.C151', region: '51', industry: 'C151', kind: 'CL', serial: '01JQ4ZK8M3X', check: 'X1' } });
+    expect(r).toEqual({
+      ok: true,
+      value: {
+        id: 'CPN.51.C151/CL-01JQ4ZK8M3XX1',
+        prefix: 'CPN.51.C151',
+        region: '51',
+        industry: 'C151',
+        kind: 'CL',
+        serial: '01JQ4ZK8M3X',
+        check: 'X1',
+      },
+    });
   });
 });
 
@@ -104,20 +127,26 @@ describe('rejections name the segment and what was expected', () => {
 
 describe('check characters', () => {
   it('agree with an independent ISO 7064 implementation', () => {
-    fc.assert(fc.property(fc.string({ unit: fc.constantFrom(...CANONICAL_ALPHABET), minLength: 1, maxLength: 40 }), (text) => {
-      expect(checkCharacters(text)).toBe(Mod1271_36.checksum(text));
-    }), FC);
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom(...CANONICAL_ALPHABET), minLength: 1, maxLength: 40 }), (text) => {
+        expect(checkCharacters(text)).toBe(Mod1271_36.checksum(text));
+      }),
+      FC,
+    );
   });
 });
 
 describe('properties', () => {
   it('every single-character substitution of a valid identifier is rejected', () => {
-    fc.assert(fc.property(validIdArb, fc.nat(), fc.constantFrom(...CANONICAL_ALPHABET), (id, at, ch) => {
-      const i = at % id.length;
-      fc.pre(id[i] !== ch);
-      const changed = id.slice(0, i) + ch + id.slice(i + 1);
-      expect(parseIdentifier(changed).ok).toBe(false);
-    }), FC);
+    fc.assert(
+      fc.property(validIdArb, fc.nat(), fc.constantFrom(...CANONICAL_ALPHABET), (id, at, ch) => {
+        const i = at % id.length;
+        fc.pre(id[i] !== ch);
+        const changed = id.slice(0, i) + ch + id.slice(i + 1);
+        expect(parseIdentifier(changed).ok).toBe(false);
+      }),
+      FC,
+    );
   });
 
   it('exhaustively: every substitution of every position of the examples is rejected', () => {
@@ -132,32 +161,50 @@ describe('properties', () => {
   });
 
   it('every swap of two adjacent different characters is rejected', () => {
-    fc.assert(fc.property(validIdArb, fc.nat(), (id, at) => {
-      const i = at % (id.length - 1);
-      fc.pre(id[i] !== id[i + 1]);
-      const swapped = id.slice(0, i) + id[i + 1] + id[i] + id.slice(i + 2);
-      expect(parseIdentifier(swapped).ok).toBe(false);
-    }), FC);
+    fc.assert(
+      fc.property(validIdArb, fc.nat(), (id, at) => {
+        const i = at % (id.length - 1);
+        fc.pre(id[i] !== id[i + 1]);
+        const swapped = id.slice(0, i) + id[i + 1] + id[i] + id.slice(i + 2);
+        expect(parseIdentifier(swapped).ok).toBe(false);
+      }),
+      FC,
+    );
   });
 
   it('parse ∘ format is the identity', () => {
-    fc.assert(fc.property(prefixArb, kindArb, serialArb, (prefix, kind, serial) => {
-      const id = formatIdentifier({ prefix, kind, serial });
-      expect(id.ok).toBe(true);
-      if (!id.ok) return;
-      const parsed = parseIdentifier(id.value);
-      expect(parsed.ok && { prefix: parsed.value.prefix, kind: parsed.value.kind, serial: parsed.value.serial }).toEqual({ prefix, kind, serial });
-    }), FC);
+    fc.assert(
+      fc.property(prefixArb, kindArb, serialArb, (prefix, kind, serial) => {
+        const id = formatIdentifier({ prefix, kind, serial });
+        expect(id.ok).toBe(true);
+        if (!id.ok) return;
+        const parsed = parseIdentifier(id.value);
+        expect(
+          parsed.ok && { prefix: parsed.value.prefix, kind: parsed.value.kind, serial: parsed.value.serial },
+        ).toEqual({ prefix, kind, serial });
+      }),
+      FC,
+    );
   });
 
   it('canonicalisation is idempotent, whatever the input', () => {
-    const noisy = validIdArb.chain((id) => fc.tuple(fc.constantFrom('', ' ', '\t', ' \t'), fc.array(fc.boolean(), { minLength: id.length, maxLength: id.length }), fc.constantFrom('', ' ', '\t'))
-      .map(([lead, lower, trail]) => lead + [...id].map((c, i) => (lower[i] ? c.toLowerCase() : c)).join('') + trail));
-    fc.assert(fc.property(fc.oneof(noisy, fc.string()), (text) => {
-      const once = canonicalise(text);
-      if (!once.ok) return;
-      expect(canonicalise(once.value)).toEqual(once);
-    }), FC);
+    const noisy = validIdArb.chain((id) =>
+      fc
+        .tuple(
+          fc.constantFrom('', ' ', '\t', ' \t'),
+          fc.array(fc.boolean(), { minLength: id.length, maxLength: id.length }),
+          fc.constantFrom('', ' ', '\t'),
+        )
+        .map(([lead, lower, trail]) => lead + [...id].map((c, i) => (lower[i] ? c.toLowerCase() : c)).join('') + trail),
+    );
+    fc.assert(
+      fc.property(fc.oneof(noisy, fc.string()), (text) => {
+        const once = canonicalise(text);
+        if (!once.ok) return;
+        expect(canonicalise(once.value)).toEqual(once);
+      }),
+      FC,
+    );
   });
 });
 
@@ -175,6 +222,10 @@ describe('errors as values', () => {
 
   it('explains a wrong check pair in lower-case input with the canonical expected pair', () => {
     const r = parseIdentifier(' cpn.51/nd-1ek ');
-    expect(!r.ok && [r.error.segment, r.error.expected, r.error.position]).toEqual(['check', '"EJ" (ISO/IEC 7064 MOD 1271-36)', 11]);
+    expect(!r.ok && [r.error.segment, r.error.expected, r.error.position]).toEqual([
+      'check',
+      '"EJ" (ISO/IEC 7064 MOD 1271-36)',
+      11,
+    ]);
   });
 });

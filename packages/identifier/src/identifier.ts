@@ -25,37 +25,73 @@ export function parseIdentifier(input: string): Result<ParsedIdentifier, Identif
   if (!n.ok) return n;
   const s = n.value;
   const slash = s.indexOf('/');
-  if (slash < 0) return err(lazyError('input', () => [`"${s}" has no "/" between prefix and suffix`, 'prefix "/" kind "-" serial check, e.g. CPN.51/ND-1EJ']));
+  if (slash < 0)
+    return err(
+      lazyError('input', () => [
+        `"${s}" has no "/" between prefix and suffix`,
+        'prefix "/" kind "-" serial check, e.g. CPN.51/ND-1EJ',
+      ]),
+    );
   const prefix = scanPrefix(s, slash);
   if (!prefix.ok) return prefix;
   return scanSuffix(s, slash, prefix.value);
 }
 
-function scanSuffix(s: string, slash: number, prefix: { prefix: string; region: string | null; industry: string | null }): Result<ParsedIdentifier, IdentifierError> {
+function scanSuffix(
+  s: string,
+  slash: number,
+  prefix: { prefix: string; region: string | null; industry: string | null },
+): Result<ParsedIdentifier, IdentifierError> {
   const kindAt = slash + 1;
   const kind = s.slice(kindAt, kindAt + 2);
   if (kind.length < 2 || !isKind(kind)) {
-    return err(lazyError('kind', () => [`kind "${s.slice(kindAt, dashOrEnd(s, kindAt))}" is unknown`, EXPECTED_KIND], kindAt));
+    return err(
+      lazyError('kind', () => [`kind "${s.slice(kindAt, dashOrEnd(s, kindAt))}" is unknown`, EXPECTED_KIND], kindAt),
+    );
   }
   if (s.charCodeAt(kindAt + 2) !== 45) {
-    return err(lazyError('kind', () => [`kind "${s.slice(kindAt, dashOrEnd(s, kindAt))}" is not followed by "-"`, `${kind}-<serial><check>`], kindAt + 2));
+    return err(
+      lazyError(
+        'kind',
+        () => [`kind "${s.slice(kindAt, dashOrEnd(s, kindAt))}" is not followed by "-"`, `${kind}-<serial><check>`],
+        kindAt + 2,
+      ),
+    );
   }
   const serialAt = kindAt + 3;
   const length = s.length - serialAt;
   if (length < 3 || length > 18) {
-    return err(lazyError('serial', () => [`serial and check "${s.slice(serialAt)}" have ${length} characters`, EXPECTED_SERIAL], serialAt));
+    return err(
+      lazyError(
+        'serial',
+        () => [`serial and check "${s.slice(serialAt)}" have ${length} characters`, EXPECTED_SERIAL],
+        serialAt,
+      ),
+    );
   }
   const checkAt = s.length - 2;
   for (let i = serialAt; i < checkAt; i++) {
     const c = s.charCodeAt(i);
     if (c >= 128 || IS_CROCKFORD[c] !== 1) {
-      return err(lazyError('serial', () => [`serial "${s.slice(serialAt, checkAt)}" has "${s[i]}" at position ${i}`, EXPECTED_SERIAL], i));
+      return err(
+        lazyError(
+          'serial',
+          () => [`serial "${s.slice(serialAt, checkAt)}" has "${s[i]}" at position ${i}`, EXPECTED_SERIAL],
+          i,
+        ),
+      );
     }
   }
   const c1 = s.charCodeAt(checkAt);
   const c2 = s.charCodeAt(checkAt + 1);
   const expected = checkValue(s, checkAt);
-  if (c1 >= 128 || c2 >= 128 || (CHAR_VALUE[c1] ?? -1) * 36 + (CHAR_VALUE[c2] ?? -1) !== expected || CHAR_VALUE[c1] === -1 || CHAR_VALUE[c2] === -1) {
+  if (
+    c1 >= 128 ||
+    c2 >= 128 ||
+    (CHAR_VALUE[c1] ?? -1) * 36 + (CHAR_VALUE[c2] ?? -1) !== expected ||
+    CHAR_VALUE[c1] === -1 ||
+    CHAR_VALUE[c2] === -1
+  ) {
     return err(checkFailure(s, expected));
   }
   return ok({
@@ -104,6 +140,7 @@ export function formatIdentifier(parts: IdentifierParts): Result<string, Identif
   const id = body + CANONICAL_ALPHABET[Math.floor(c / 36)]! + CANONICAL_ALPHABET[c % 36]!;
   const parsed = parseIdentifier(id);
   if (!parsed.ok) return parsed;
-  if (parsed.value.id !== id) return err(identifierError('input', [`"${body}" is not in canonical form`, parsed.value.id]));
+  if (parsed.value.id !== id)
+    return err(identifierError('input', [`"${body}" is not in canonical form`, parsed.value.id]));
   return ok(id);
 }

@@ -11,9 +11,25 @@ export { CANONICAL_ALPHABET, CROCKFORD_ALPHABET } from './alphabet.ts';
 /** Record kinds (ND PV CL RP SV JB). */
 export { KINDS, KIND_CODES, isKind, type Kind } from './kinds.ts';
 /** Identifier parsing, validation, canonicalisation and formatting. */
-export { parseIdentifier, isIdentifier, canonicalise, formatIdentifier, type ParsedIdentifier, type IdentifierParts } from './identifier.ts';
+export {
+  parseIdentifier,
+  isIdentifier,
+  canonicalise,
+  formatIdentifier,
+  type ParsedIdentifier,
+  type IdentifierParts,
+} from './identifier.ts';
 /** Prefix parsing and relations. */
-export { parsePrefix, isWithin, parentPrefix, prefixLevel, childToward, ROOT_PREFIX, type ParsedPrefix, type PrefixLevel } from './prefix.ts';
+export {
+  parsePrefix,
+  isWithin,
+  parentPrefix,
+  prefixLevel,
+  childToward,
+  ROOT_PREFIX,
+  type ParsedPrefix,
+  type PrefixLevel,
+} from './prefix.ts';
 /** Resolution routing: local, down or up. */
 export { route, ancestry, inSubtree, type Route } from './routing.ts';
 /** Time-ordered 12-character serial allocation with an injected clock. */
@@ -23,8 +39,21 @@ export { PROVINCES, province, type Province, type MacroRegion } from './province
 /** GB/T 4754-2017 sections, divisions and the 中类 names cpnet uses. */
 export { SECTIONS, DIVISION_NAMES, GROUP_NAMES, section, groupName, divisionName, type Section } from './industries.ts';
 /** 统一社会信用代码 (GB 32100) validation. */
-export { parseCreditCode, creditCodeCheck, CREDIT_CODE_ALPHABET, type CreditCode, type CreditCodeError } from './credit-code.ts';
+export {
+  parseCreditCode,
+  creditCodeCheck,
+  CREDIT_CODE_ALPHABET,
+  type CreditCode,
+  type CreditCodeError,
+} from './credit-code.ts';
 /** The Handle-like record model. */
-export { DEFAULT_PERMISSIONS, recordTtl, type IdentifierRecord, type RecordValue, type RecordStatus, type ValuePermissions } from './record.ts';
+export {
+  DEFAULT_PERMISSIONS,
+  recordTtl,
+  type IdentifierRecord,
+  type RecordValue,
+  type RecordStatus,
+  type ValuePermissions,
+} from './record.ts';
 /** A human-readable description of a parsed identifier, with code-table names. */
 export { describeIdentifier, type IdentifierDescription } from './describe.ts';

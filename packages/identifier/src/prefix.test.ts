@@ -3,9 +3,18 @@ import { ancestry, childToward, isWithin, parentPrefix, parsePrefix, prefixLevel
 
 describe('prefixes', () => {
   it('parses the three levels', () => {
-    expect(parsePrefix('cpn')).toEqual({ ok: true, value: { prefix: 'CPN', level: 'national', region: null, industry: null } });
-    expect(parsePrefix('CPN.51')).toEqual({ ok: true, value: { prefix: 'CPN.51', level: 'regional', region: '51', industry: null } });
-    expect(parsePrefix(' CPN.51.c151 ')).toEqual({ ok: true, value: { prefix: 'CPN.51.C151', level: 'industry', region: '51', industry: 'C151' } });
+    expect(parsePrefix('cpn')).toEqual({
+      ok: true,
+      value: { prefix: 'CPN', level: 'national', region: null, industry: null },
+    });
+    expect(parsePrefix('CPN.51')).toEqual({
+      ok: true,
+      value: { prefix: 'CPN.51', level: 'regional', region: '51', industry: null },
+    });
+    expect(parsePrefix(' CPN.51.c151 ')).toEqual({
+      ok: true,
+      value: { prefix: 'CPN.51.C151', level: 'industry', region: '51', industry: 'C151' },
+    });
   });
 
   it('rejects trailing junk', () => {

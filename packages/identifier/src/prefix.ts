@@ -21,7 +21,8 @@ export const ROOT_PREFIX = 'CPN';
 
 const EXPECTED_PREFIX = '"CPN", "CPN.<region>" or "CPN.<region>.<industry>"';
 const EXPECTED_REGION = 'a GB/T 2260 province-level code (11–15, 21–23, 31–37, 41–46, 50–54, 61–65, 71, 81, 82)';
-const EXPECTED_INDUSTRY = 'a GB/T 4754-2017 中类: section letter, 2-digit division of that section, digit 1–9 (e.g. C151)';
+const EXPECTED_INDUSTRY =
+  'a GB/T 4754-2017 中类: section letter, 2-digit division of that section, digit 1–9 (e.g. C151)';
 
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 
@@ -35,7 +36,13 @@ export function scanPrefix(s: string, end: number): Result<ParsedPrefix, Identif
   }
   if (end === 3) return ok({ prefix: 'CPN', level: 'national', region: null, industry: null });
   if (s.charCodeAt(3) !== 46) {
-    return err(lazyError('prefix', () => [`prefix "${s.slice(0, end)}" has "${s[3]}" after CPN`, `"." then a region code, or "/"`], 3));
+    return err(
+      lazyError(
+        'prefix',
+        () => [`prefix "${s.slice(0, end)}" has "${s[3]}" after CPN`, `"." then a region code, or "/"`],
+        3,
+      ),
+    );
   }
   if (end < 6 || !isDigit(s.charCodeAt(4)) || !isDigit(s.charCodeAt(5)) || (end > 6 && s.charCodeAt(6) !== 46)) {
     const stop = s.indexOf('.', 4);
@@ -55,20 +62,47 @@ function scanIndustry(s: string, end: number, region: string): Result<ParsedPref
   const got = s.slice(7, end);
   const letter = s.charCodeAt(7);
   if (end !== 11 || letter < 65 || letter > 90 || !isDigit(s.charCodeAt(8)) || !isDigit(s.charCodeAt(9))) {
-    return err(lazyError('industry', () => [`industry "${got}" is not a letter, 2 digits and a digit 1–9`, EXPECTED_INDUSTRY], 7));
+    return err(
+      lazyError(
+        'industry',
+        () => [`industry "${got}" is not a letter, 2 digits and a digit 1–9`, EXPECTED_INDUSTRY],
+        7,
+      ),
+    );
   }
   const last = s.charCodeAt(10);
   if (last < 49 || last > 57) {
-    return err(lazyError('industry', () => [`industry "${got}" ends in "${s[10]}"; its last digit must be 1–9`, EXPECTED_INDUSTRY], 10));
+    return err(
+      lazyError(
+        'industry',
+        () => [`industry "${got}" ends in "${s[10]}"; its last digit must be 1–9`, EXPECTED_INDUSTRY],
+        10,
+      ),
+    );
   }
   const division = (s.charCodeAt(8) - 48) * 10 + (s.charCodeAt(9) - 48);
   const sectionCode = SECTION_OF_DIVISION[division] ?? 0;
   if (sectionCode === 0) {
-    return err(lazyError('industry', () => [`industry "${got}": division ${s.slice(8, 10)} does not exist in GB/T 4754-2017`, 'a division 01–97'], 8));
+    return err(
+      lazyError(
+        'industry',
+        () => [`industry "${got}": division ${s.slice(8, 10)} does not exist in GB/T 4754-2017`, 'a division 01–97'],
+        8,
+      ),
+    );
   }
   if (sectionCode !== letter) {
     const want = String.fromCharCode(sectionCode);
-    return err(lazyError('industry', () => [`industry "${got}": division ${s.slice(8, 10)} belongs to section ${want}, not ${s[7]}`, `${want}${s.slice(8, 11)}`], 7));
+    return err(
+      lazyError(
+        'industry',
+        () => [
+          `industry "${got}": division ${s.slice(8, 10)} belongs to section ${want}, not ${s[7]}`,
+          `${want}${s.slice(8, 11)}`,
+        ],
+        7,
+      ),
+    );
   }
   return ok({ prefix: s.slice(0, 11), level: 'industry', region, industry: got });
 }
@@ -82,7 +116,10 @@ export function parsePrefix(input: string): Result<ParsedPrefix, IdentifierError
 
 /** True when `prefix` equals `ancestor` or lies inside it (`CPN.51.C151` is within `CPN.51` and `CPN`). */
 export function isWithin(prefix: string, ancestor: string): boolean {
-  return prefix === ancestor || (prefix.length > ancestor.length && prefix.startsWith(ancestor) && prefix.charCodeAt(ancestor.length) === 46);
+  return (
+    prefix === ancestor ||
+    (prefix.length > ancestor.length && prefix.startsWith(ancestor) && prefix.charCodeAt(ancestor.length) === 46)
+  );
 }
 
 /** The parent prefix (`CPN.51.C151` → `CPN.51` → `CPN` → null). */

@@ -14,7 +14,15 @@ export interface Province {
 }
 
 type Row = [code: string, name: string, nameEn: string, macro: MacroRegion, capital: string, lat: number, lon: number];
-const p = (...[code, name, nameEn, macro, capital, lat, lon]: Row): Province => ({ code, name, nameEn, macro, capital, lat, lon });
+const p = (...[code, name, nameEn, macro, capital, lat, lon]: Row): Province => ({
+  code,
+  name,
+  nameEn,
+  macro,
+  capital,
+  lat,
+  lon,
+});
 
 /** All 34 GB/T 2260 province-level codes with names, in code order. */
 export const PROVINCES: readonly Province[] = [

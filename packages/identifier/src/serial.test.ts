@@ -14,20 +14,23 @@ describe('serial allocation', () => {
   });
 
   it('is strictly increasing and collision-free even when the clock stalls, jumps back or 1,024 land in one ms', () => {
-    fc.assert(fc.property(fc.array(fc.integer({ min: -5, max: 3 }), { minLength: 1, maxLength: 3000 }), (steps) => {
-      let t = 1_700_000_000_000;
-      const a = createSerialAllocator({ clock: { now: () => t } });
-      let prev = '';
-      const seen = new Set<string>();
-      for (const step of steps) {
-        t += step;
-        const s = a.next();
-        expect(s > prev).toBe(true);
-        expect(seen.has(s)).toBe(false);
-        seen.add(s);
-        prev = s;
-      }
-    }), { seed: 7, numRuns: 200 });
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -5, max: 3 }), { minLength: 1, maxLength: 3000 }), (steps) => {
+        let t = 1_700_000_000_000;
+        const a = createSerialAllocator({ clock: { now: () => t } });
+        let prev = '';
+        const seen = new Set<string>();
+        for (const step of steps) {
+          t += step;
+          const s = a.next();
+          expect(s > prev).toBe(true);
+          expect(seen.has(s)).toBe(false);
+          seen.add(s);
+          prev = s;
+        }
+      }),
+      { seed: 7, numRuns: 200 },
+    );
   });
 
   it('continues after a restart from the last persisted serial', () => {

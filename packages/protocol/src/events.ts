@@ -7,16 +7,44 @@ import { TopologySnapshot } from './snapshot.ts';
  * vocabulary (SUBMIT, QUEUE, SCHEDULE, EVICT, FAIL, FINISH, KILL, LOST, UPDATE) with cpnet's own additions.
  */
 export const EVENT_TYPES = [
-  'topology.node-added', 'topology.node-removed', 'topology.link',
-  'node.lifecycle', 'node.health',
-  'provider.registered', 'provider.lifecycle', 'cluster.registered', 'cluster.lifecycle', 'cluster.health',
-  'capacity.report', 'summary.received',
-  'identifier.registered', 'identifier.updated', 'identifier.revoked', 'identifier.resolved',
-  'application.submitted', 'application.reviewed', 'application.decided', 'joint-debug.result',
-  'job.submit', 'job.queue', 'job.schedule', 'job.escalate', 'job.confirm', 'job.dispatch', 'job.run',
-  'job.evict', 'job.fail', 'job.finish', 'job.kill', 'job.lost', 'job.update', 'job.replace',
-  'security.alert', 'security.emergency',
-  'fault.injected', 'fault.healed',
+  'topology.node-added',
+  'topology.node-removed',
+  'topology.link',
+  'node.lifecycle',
+  'node.health',
+  'provider.registered',
+  'provider.lifecycle',
+  'cluster.registered',
+  'cluster.lifecycle',
+  'cluster.health',
+  'capacity.report',
+  'summary.received',
+  'identifier.registered',
+  'identifier.updated',
+  'identifier.revoked',
+  'identifier.resolved',
+  'application.submitted',
+  'application.reviewed',
+  'application.decided',
+  'joint-debug.result',
+  'job.submit',
+  'job.queue',
+  'job.schedule',
+  'job.escalate',
+  'job.confirm',
+  'job.dispatch',
+  'job.run',
+  'job.evict',
+  'job.fail',
+  'job.finish',
+  'job.kill',
+  'job.lost',
+  'job.update',
+  'job.replace',
+  'security.alert',
+  'security.emergency',
+  'fault.injected',
+  'fault.healed',
 ] as const;
 
 /** An event type. */
@@ -77,6 +105,10 @@ export const RecordingHeader = message({
 
 /** A recorded line after the header: an event or a full-state snapshot, in virtual-time order. */
 export const RecordingLine = z.discriminatedUnion('kind', [
-  message({ kind: z.literal('event'), t: z.number().nonnegative().describe('virtual ms since start'), event: MonitorEvent }),
+  message({
+    kind: z.literal('event'),
+    t: z.number().nonnegative().describe('virtual ms since start'),
+    event: MonitorEvent,
+  }),
   message({ kind: z.literal('snapshot'), t: z.number().nonnegative(), state: TopologySnapshot }),
 ]);

@@ -9,7 +9,14 @@ import { TaskTemplate } from './scheduling.ts';
  * Events: gateway → node `report` (CapacityReport) and `job-update`; node → gateway `dispatch`, `cancel`, `control`.
  * Every event is acknowledged with a GatewayAck.
  */
-export const GATEWAY_EVENTS = { report: 'report', jobUpdate: 'job-update', dispatch: 'dispatch', cancel: 'cancel', control: 'control', session: 'session' } as const;
+export const GATEWAY_EVENTS = {
+  report: 'report',
+  jobUpdate: 'job-update',
+  dispatch: 'dispatch',
+  cancel: 'cancel',
+  control: 'control',
+  session: 'session',
+} as const;
 
 /**
  * node → gateway, once on connect: the last report seq the node has durably applied for this gateway, so a gateway
@@ -30,7 +37,10 @@ export const GatewayAuth = message({ token: z.string().min(1), protocol: z.strin
 /** The acknowledgement of any gateway event. */
 export const GatewayAck = z.discriminatedUnion('ok', [
   message({ ok: z.literal(true), accepted: z.number().int().nonnegative().optional() }),
-  message({ ok: z.literal(false), error: message({ code: z.string(), message: z.string(), field: z.string().optional() }) }),
+  message({
+    ok: z.literal(false),
+    error: message({ code: z.string(), message: z.string(), field: z.string().optional() }),
+  }),
 ]);
 
 /** node → gateway: run this job on this cluster. */

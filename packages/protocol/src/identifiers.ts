@@ -10,9 +10,17 @@ export const RecordValue = message({
   index: z.number().int().min(1).max(1_000_000),
   type: z.string().min(1).max(100),
   data: z.unknown(),
-  ttl: z.number().int().min(0).max(86_400 * 30).default(300),
-  permissions: message({ publicRead: z.boolean(), adminRead: z.boolean(), adminWrite: z.boolean() })
-    .default({ publicRead: true, adminRead: true, adminWrite: true }),
+  ttl: z
+    .number()
+    .int()
+    .min(0)
+    .max(86_400 * 30)
+    .default(300),
+  permissions: message({ publicRead: z.boolean(), adminRead: z.boolean(), adminWrite: z.boolean() }).default({
+    publicRead: true,
+    adminRead: true,
+    adminWrite: true,
+  }),
 }).refine((v) => v.data !== undefined, { message: 'data is required', path: ['data'] });
 
 /** An identifier record. */
@@ -30,10 +38,16 @@ export const IdentifierRecord = message({
 /** `POST /cpn/v1/identifiers`: register under the node's prefix; the serial is allocated when absent. */
 export const RegisterIdentifier = message({
   kind: Kind,
-  serial: z.string().regex(/^[0-9A-HJKMNP-TV-Z]{1,16}$/i, "1 to 16 characters of Crockford's base-32").optional(),
+  serial: z
+    .string()
+    .regex(/^[0-9A-HJKMNP-TV-Z]{1,16}$/i, "1 to 16 characters of Crockford's base-32")
+    .optional(),
   prefix: Prefix.optional().describe('defaults to the node prefix'),
   values: z.array(RecordValue).min(1).max(100),
-}).refine((r) => new Set(r.values.map((v) => v.index)).size === r.values.length, { message: 'value indexes must be unique', path: ['values'] });
+}).refine((r) => new Set(r.values.map((v) => v.index)).size === r.values.length, {
+  message: 'value indexes must be unique',
+  path: ['values'],
+});
 
 /** `PUT /cpn/v1/identifiers/<id>`: replace the values; the version must match (optimistic concurrency). */
 export const UpdateIdentifier = message({
@@ -48,5 +62,5 @@ export const ResolutionAnswer = message({
   authoritative: z.boolean(),
   path: z.array(Prefix).describe('nodes the query passed through'),
   cachedUntil: Time,
-  signature: z.string().describe('the answering node\'s signature over the JCS of the answer without this field'),
+  signature: z.string().describe("the answering node's signature over the JCS of the answer without this field"),
 });

@@ -21,7 +21,9 @@ export const PersonRole = z.enum(['reviewer', 'operator', 'tenant', 'viewer']);
 
 /** `POST /cpn/v1/accounts`: an operator (or the node itself) creates an account for a person. */
 export const CreateAccount = message({
-  id: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,62}$/, 'lower-case letters, digits, dot, dash, underscore; 2–63 characters'),
+  id: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]{1,62}$/, 'lower-case letters, digits, dot, dash, underscore; 2–63 characters'),
   name: z.string().min(1).max(200),
   role: PersonRole,
   password: z.string().min(8).max(200),
@@ -38,12 +40,22 @@ export const TokenRequest = message({
 export const JointDebugRequest = message({
   target: Prefix,
   endpoint: z.url({ protocol: /^https?$/ }),
-  result: z.unknown().optional().describe('the requester\'s own results of the checks run the other way'),
+  result: z.unknown().optional().describe("the requester's own results of the checks run the other way"),
 });
 
 /** `PATCH`-like lifecycle notice a node sends about itself or a child, carried upward (ND record data changes). */
 export const LifecycleNotice = message({
   target: Prefix,
-  lifecycle: z.enum(['applied', 'reviewing', 'approved', 'rejected', 'joint-debugging', 'accepted', 'online', 'suspended', 'revoked']),
+  lifecycle: z.enum([
+    'applied',
+    'reviewing',
+    'approved',
+    'rejected',
+    'joint-debugging',
+    'accepted',
+    'online',
+    'suspended',
+    'revoked',
+  ]),
   reason: z.string().max(2000).optional(),
 });

@@ -17,7 +17,9 @@ export const NodeInfo = message({
   certificate: z.string().optional().describe('the node certificate (PEM), once it has one'),
   chain: z.array(z.string()).optional().describe('issuer certificates up to the national root (PEM)'),
   publicKey: z.string().optional().describe('the node public key (PEM SPKI)'),
-  tlsEndpoint: Url.optional().describe('the https endpoint for node links, served with the node certificate once it has one'),
+  tlsEndpoint: Url.optional().describe(
+    'the https endpoint for node links, served with the node certificate once it has one',
+  ),
 });
 
 /** The ND record data of a node in its parent's namespace. */

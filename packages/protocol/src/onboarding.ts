@@ -24,7 +24,10 @@ export const Operator = message({
 
 /** A consortium (联合体) and its agreement. */
 export const Consortium = message({
-  members: z.array(message({ name: z.string().min(1).max(200), creditCode: CreditCode, duty: z.string().min(1).max(200) })).min(2).max(20),
+  members: z
+    .array(message({ name: z.string().min(1).max(200), creditCode: CreditCode, duty: z.string().min(1).max(200) }))
+    .min(2)
+    .max(20),
   agreement: z.string().min(1).max(100_000),
 });
 
@@ -50,8 +53,10 @@ export const Application = message({
   publicKey: z.string().min(1).max(10_000).describe('PEM (SPKI) public key of the node'),
   contact: message({ name: z.string().min(1).max(100), phone: z.string().min(3).max(40), email: z.email() }),
 }).superRefine((a, ctx) => {
-  if (a.role === 'industry' && a.industry === null) ctx.addIssue({ code: 'custom', path: ['industry'], message: 'an industry node names its 中类' });
-  if (a.role === 'regional' && a.industry !== null) ctx.addIssue({ code: 'custom', path: ['industry'], message: 'a regional node names no industry' });
+  if (a.role === 'industry' && a.industry === null)
+    ctx.addIssue({ code: 'custom', path: ['industry'], message: 'an industry node names its 中类' });
+  if (a.role === 'regional' && a.industry !== null)
+    ctx.addIssue({ code: 'custom', path: ['industry'], message: 'a regional node names no industry' });
 });
 
 /** A review step (初审推荐 / 联合复审 / final decision). */
@@ -96,5 +101,7 @@ export const JointDebugResult = message({
   by: z.string(),
   at: Time,
   passed: z.boolean(),
-  checks: z.array(message({ id: z.string(), description: z.string(), passed: z.boolean(), evidence: z.unknown().optional() })),
+  checks: z.array(
+    message({ id: z.string(), description: z.string(), passed: z.boolean(), evidence: z.unknown().optional() }),
+  ),
 });

@@ -46,7 +46,13 @@ export const Refusal = message({ node: Prefix, reason: z.string() });
 
 /** The answer to a placement: confirmed by the owner (with the history written on the way), or refused by every subtree. */
 export const PlacementAnswer = z.discriminatedUnion('ok', [
-  message({ ok: z.literal(true), owner: Prefix, cluster: Identifier, costYuan: NonNegative, history: z.array(JobHistoryEntry) }),
+  message({
+    ok: z.literal(true),
+    owner: Prefix,
+    cluster: Identifier,
+    costYuan: NonNegative,
+    history: z.array(JobHistoryEntry),
+  }),
   message({ ok: z.literal(false), refusals: z.array(Refusal), summary: z.string() }),
 ]);
 
@@ -94,10 +100,20 @@ export const JobRelays = message({ relays: z.array(JobRelay).min(1).max(500) });
 export const JobRelayBody = z.union([JobRelays, JobRelay]);
 
 /** A cancellation travelling from the origin toward the owner, hop by hop. */
-export const JobCancelRelay = message({ job: Identifier, reason: z.enum(['cancelled', 'replaced']), attempt: z.number().int().min(1), at: Time });
+export const JobCancelRelay = message({
+  job: Identifier,
+  reason: z.enum(['cancelled', 'replaced']),
+  attempt: z.number().int().min(1),
+  at: Time,
+});
 
 /** Metering totals of one tenant or provider. */
-export const MeteringTotals = message({ jobs: z.number().int().nonnegative(), coreHours: NonNegative, cardHours: NonNegative, amountYuan: NonNegative });
+export const MeteringTotals = message({
+  jobs: z.number().int().nonnegative(),
+  coreHours: NonNegative,
+  cardHours: NonNegative,
+  amountYuan: NonNegative,
+});
 
 /** A node's metering totals for its subtree, sent upward (计量统计 summarised upward). */
 export const MeteringSummary = message({

@@ -10,34 +10,48 @@ export function message<T extends z.ZodRawShape>(shape: T) {
 }
 
 /** A canonicalised identifier (the input rules applied; a malformed one fails naming its segment). */
-export const Identifier = z.string().transform((value, ctx) => {
-  const r = parseIdentifier(value);
-  if (r.ok) return r.value.id;
-  ctx.addIssue({ code: 'custom', message: `${r.error.segment}: ${r.error.message}; expected ${r.error.expected}` });
-  return z.NEVER;
-}).describe('算力标识, e.g. CPN.51.C151/CL-01JQ4ZK8M3XX1');
+export const Identifier = z
+  .string()
+  .transform((value, ctx) => {
+    const r = parseIdentifier(value);
+    if (r.ok) return r.value.id;
+    ctx.addIssue({ code: 'custom', message: `${r.error.segment}: ${r.error.message}; expected ${r.error.expected}` });
+    return z.NEVER;
+  })
+  .describe('算力标识, e.g. CPN.51.C151/CL-01JQ4ZK8M3XX1');
 
 /** A canonicalised prefix: CPN, CPN.<region> or CPN.<region>.<industry>. */
-export const Prefix = z.string().transform((value, ctx) => {
-  const r = parsePrefix(value);
-  if (r.ok) return r.value.prefix;
-  ctx.addIssue({ code: 'custom', message: `${r.error.segment}: ${r.error.message}; expected ${r.error.expected}` });
-  return z.NEVER;
-}).describe('A node code / naming-authority prefix, e.g. CPN.51.C151');
+export const Prefix = z
+  .string()
+  .transform((value, ctx) => {
+    const r = parsePrefix(value);
+    if (r.ok) return r.value.prefix;
+    ctx.addIssue({ code: 'custom', message: `${r.error.segment}: ${r.error.message}; expected ${r.error.expected}` });
+    return z.NEVER;
+  })
+  .describe('A node code / naming-authority prefix, e.g. CPN.51.C151');
 
 /** A valid 统一社会信用代码 (GB 32100). */
-export const CreditCode = z.string().transform((value, ctx) => {
-  const r = parseCreditCode(value);
-  if (r.ok) return r.value.code;
-  ctx.addIssue({ code: 'custom', message: `${r.error.message}; expected ${r.error.expected}` });
-  return z.NEVER;
-}).describe('统一社会信用代码, 18 characters');
+export const CreditCode = z
+  .string()
+  .transform((value, ctx) => {
+    const r = parseCreditCode(value);
+    if (r.ok) return r.value.code;
+    ctx.addIssue({ code: 'custom', message: `${r.error.message}; expected ${r.error.expected}` });
+    return z.NEVER;
+  })
+  .describe('统一社会信用代码, 18 characters');
 
 /** A GB/T 2260 province-level code. */
-export const ProvinceCode = z.enum(PROVINCES.map((p) => p.code) as [string, ...string[]]).describe('GB/T 2260 province-level code');
+export const ProvinceCode = z
+  .enum(PROVINCES.map((p) => p.code) as [string, ...string[]])
+  .describe('GB/T 2260 province-level code');
 
 /** A GB/T 4754-2017 中类 code such as C151. */
-export const IndustryCode = z.string().regex(/^[A-T]\d{2}[1-9]$/, 'a GB/T 4754-2017 中类 such as C151').describe('GB/T 4754-2017 中类');
+export const IndustryCode = z
+  .string()
+  .regex(/^[A-T]\d{2}[1-9]$/, 'a GB/T 4754-2017 中类 such as C151')
+  .describe('GB/T 4754-2017 中类');
 
 /** RFC 3339 UTC time with milliseconds. */
 export const Time = z.iso.datetime({ offset: false, precision: 3 }).describe('RFC 3339 UTC with milliseconds');
@@ -55,7 +69,17 @@ export const Share = z.number().min(0).max(1);
 export const NodeRole = z.enum(['national', 'regional', 'industry']);
 
 /** A node's lifecycle status. */
-export const NodeLifecycle = z.enum(['applied', 'reviewing', 'approved', 'rejected', 'joint-debugging', 'accepted', 'online', 'suspended', 'revoked']);
+export const NodeLifecycle = z.enum([
+  'applied',
+  'reviewing',
+  'approved',
+  'rejected',
+  'joint-debugging',
+  'accepted',
+  'online',
+  'suspended',
+  'revoked',
+]);
 
 /** Health, separate from lifecycle. */
 export const Health = z.enum(['healthy', 'degraded', 'down']);

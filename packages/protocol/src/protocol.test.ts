@@ -1,11 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import { Application, checkProtocolVersion, CapacityReport, ERROR_CODES, Identifier, jsonSchemas, RegisterIdentifier, residencyVerdict, TaskTemplate, validate } from './index.ts';
+import {
+  Application,
+  checkProtocolVersion,
+  CapacityReport,
+  ERROR_CODES,
+  Identifier,
+  jsonSchemas,
+  RegisterIdentifier,
+  residencyVerdict,
+  TaskTemplate,
+  validate,
+} from './index.ts';
 
 const goodApplication = {
   role: 'regional',
   region: '51',
   name: '四川省算力互联互通区域节点',
-  builder: { name: '四川算力建设有限公司', creditCode: '914403001922038216', registeredCapitalWanYuan: 8000, fundingCapacityDeclared: true },
+  builder: {
+    name: '四川算力建设有限公司',
+    creditCode: '914403001922038216',
+    registeredCapitalWanYuan: 8000,
+    fundingCapacityDeclared: true,
+  },
   operator: { name: '四川算力运营有限公司', creditCode: '914403001922038216', telecomLicence: 'B1-20260001' },
   credit: { records: [] },
   site: { province: '51', city: '成都', address: '天府新区' },
@@ -35,7 +51,10 @@ describe('strict messages', () => {
   });
 
   it('names a nested field and what was wrong', () => {
-    const r = validate(Application, { ...goodApplication, builder: { ...goodApplication.builder, creditCode: '914403001922038217' } });
+    const r = validate(Application, {
+      ...goodApplication,
+      builder: { ...goodApplication.builder, creditCode: '914403001922038217' },
+    });
     expect(!r.ok && r.error.error.field).toBe('builder.creditCode');
     expect(!r.ok && r.error.error.message).toContain('check character');
   });
@@ -66,12 +85,34 @@ describe('identifiers in messages', () => {
 describe('scheduling and reports', () => {
   it('fills task template defaults', () => {
     const t = TaskTemplate.parse({ demand: { cpuCores: 4, memoryGib: 16 }, durationHours: 2 });
-    expect(t).toMatchObject({ replicas: 1, placement: 'single', objective: 'balanced', priority: 100, latencyTolerant: false });
+    expect(t).toMatchObject({
+      replicas: 1,
+      placement: 'single',
+      objective: 'balanced',
+      priority: 100,
+      latencyTolerant: false,
+    });
   });
 
   it('rejects a report with a negative capacity', () => {
     const vec = { cpuCores: -1, memoryGib: 1, storageGib: 1, bandwidthGbps: 1 };
-    const r = validate(CapacityReport, { protocol: '1.0', gateway: 'CPN.51.C151/PV-1D2', seq: 1, at: '2026-11-26T00:00:00.000Z', clusters: [{ cluster: 'CPN.51/ND-1EJ', k1: vec, k2: vec, price: { perCoreHourYuan: 0.1 }, pue: 1.2, greenShare: 0.5, metrics: { cpuUtil: 0, memoryUtil: 0, acceleratorUtil: 0, latencyMs: 3, health: 'healthy' } }] });
+    const r = validate(CapacityReport, {
+      protocol: '1.0',
+      gateway: 'CPN.51.C151/PV-1D2',
+      seq: 1,
+      at: '2026-11-26T00:00:00.000Z',
+      clusters: [
+        {
+          cluster: 'CPN.51/ND-1EJ',
+          k1: vec,
+          k2: vec,
+          price: { perCoreHourYuan: 0.1 },
+          pue: 1.2,
+          greenShare: 0.5,
+          metrics: { cpuUtil: 0, memoryUtil: 0, acceleratorUtil: 0, latencyMs: 3, health: 'healthy' },
+        },
+      ],
+    });
     expect(r.ok).toBe(false);
   });
 });
@@ -81,7 +122,10 @@ describe('shared rules', () => {
     expect(residencyVerdict(undefined, '51')).toEqual({ allowed: true });
     expect(residencyVerdict(undefined, '81').allowed).toBe(false);
     expect(residencyVerdict({ allowOutsideMainland: true }, '81').allowed).toBe(true);
-    expect(residencyVerdict({ provinces: ['51', '52'] }, '44')).toEqual({ allowed: false, reason: 'data residency allows provinces 51, 52, not 44' });
+    expect(residencyVerdict({ provinces: ['51', '52'] }, '44')).toEqual({
+      allowed: false,
+      reason: 'data residency allows provinces 51, 52, not 44',
+    });
   });
 
   it('protocol versions', () => {
@@ -102,6 +146,15 @@ describe('shared rules', () => {
 
   it('exports a JSON Schema for every message', () => {
     const schemas = jsonSchemas();
-    expect(Object.keys(schemas)).toEqual(expect.arrayContaining(['Application', 'CapacityReport', 'TaskTemplate', 'IdentifierRecord', 'MonitorEvent', 'RecordingHeader']));
+    expect(Object.keys(schemas)).toEqual(
+      expect.arrayContaining([
+        'Application',
+        'CapacityReport',
+        'TaskTemplate',
+        'IdentifierRecord',
+        'MonitorEvent',
+        'RecordingHeader',
+      ]),
+    );
   });
 });

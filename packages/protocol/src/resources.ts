@@ -1,5 +1,17 @@
 import { z } from 'zod';
-import { CreditCode, Health, Identifier, IndustryCode, MemberLifecycle, message, NonNegative, Prefix, ProvinceCode, Share, Time } from './primitives.ts';
+import {
+  CreditCode,
+  Health,
+  Identifier,
+  IndustryCode,
+  MemberLifecycle,
+  message,
+  NonNegative,
+  Prefix,
+  ProvinceCode,
+  Share,
+  Time,
+} from './primitives.ts';
 
 /** Accelerators of one model: count and per-card compute. */
 export const Accelerators = message({
@@ -124,15 +136,24 @@ export const SubtreeSummary = message({
   at: Time,
   clusters: z.number().int().nonnegative(),
   healthy: z.number().int().nonnegative(),
-  byClass: z.partialRecord(ResourceClass, message({ k1: ResourceVector, k2: ResourceVector, minPricePerCoreHourYuan: NonNegative })),
-  byProvince: z.partialRecord(ProvinceCode, message({ k1: ResourceVector, k2: ResourceVector, clusters: z.number().int().nonnegative() })),
+  byClass: z.partialRecord(
+    ResourceClass,
+    message({ k1: ResourceVector, k2: ResourceVector, minPricePerCoreHourYuan: NonNegative }),
+  ),
+  byProvince: z.partialRecord(
+    ProvinceCode,
+    message({ k1: ResourceVector, k2: ResourceVector, clusters: z.number().int().nonnegative() }),
+  ),
   byIndustry: z.record(z.string(), message({ clusters: z.number().int().nonnegative() })),
-  offers: z.array(MarketOffer).max(10_000).default([]).describe('the subtree\'s offers, for the market view'),
+  offers: z.array(MarketOffer).max(10_000).default([]).describe("the subtree's offers, for the market view"),
 });
 
 /** `POST /cpn/v1/summaries`: a child's summaries, each with an idempotency key the parent deduplicates by. */
 export const SummaryBatch = message({
-  items: z.array(message({ key: z.string().min(1).max(200), summary: SubtreeSummary })).min(1).max(1000),
+  items: z
+    .array(message({ key: z.string().min(1).max(200), summary: SubtreeSummary }))
+    .min(1)
+    .max(1000),
 });
 
 /** The answer of `GET /cpn/v1/market`: the offers matching the query, cheapest first. */

@@ -7,7 +7,11 @@ export const Demand = message({
   memoryGib: NonNegative,
   storageGib: NonNegative.default(0),
   bandwidthGbps: NonNegative.default(0),
-  accelerators: message({ model: z.string().min(1).max(100).optional(), count: z.number().int().positive(), minFp16Tflops: NonNegative.optional() }).optional(),
+  accelerators: message({
+    model: z.string().min(1).max(100).optional(),
+    count: z.number().int().positive(),
+    minFp16Tflops: NonNegative.optional(),
+  }).optional(),
 });
 
 /** Weights of the scoring criteria (explicit objective). */
@@ -19,10 +23,16 @@ export const TaskTemplate = message({
   demand: Demand,
   replicas: z.number().int().min(1).max(10_000).default(1),
   placement: z.enum(['single', 'split', 'gang']).default('single'),
-  durationHours: z.number().positive().max(24 * 365),
+  durationHours: z
+    .number()
+    .positive()
+    .max(24 * 365),
   constraints: message({
     arch: z.enum(['x86_64', 'aarch64', 'loongarch64', 'sw_64']).optional(),
-    residency: message({ provinces: z.array(ProvinceCode).max(34).optional(), allowOutsideMainland: z.boolean().optional() }).optional(),
+    residency: message({
+      provinces: z.array(ProvinceCode).max(34).optional(),
+      allowOutsideMainland: z.boolean().optional(),
+    }).optional(),
     minSecurityLevel: z.number().int().min(1).max(5).optional(),
     userProvince: ProvinceCode.optional(),
     maxLatencyMs: NonNegative.optional(),
@@ -63,7 +73,20 @@ export const SelectionAnswer = message({
 });
 
 /** Job states; the final ones are finished, failed and cancelled. */
-export const JobState = z.enum(['submitted', 'queued', 'scheduled', 'escalated', 'confirmed', 'dispatched', 'running', 'preempted', 'replaced', 'finished', 'failed', 'cancelled']);
+export const JobState = z.enum([
+  'submitted',
+  'queued',
+  'scheduled',
+  'escalated',
+  'confirmed',
+  'dispatched',
+  'running',
+  'preempted',
+  'replaced',
+  'finished',
+  'failed',
+  'cancelled',
+]);
 
 /** Final job states: every job ends in exactly one. */
 export const FINAL_JOB_STATES = ['finished', 'failed', 'cancelled'] as const;
@@ -73,8 +96,17 @@ export const SubmitJob = message({ template: TaskTemplate, idempotencyKey: z.str
 
 /** One step of a job's history. */
 export const JobHistoryEntry = message({
-  state: JobState, at: Time, node: Prefix, cluster: Identifier.optional(), detail: z.string().optional(),
-  attempt: z.number().int().min(1).optional().describe('placement attempt the entry belongs to (re-placement starts a new one)'),
+  state: JobState,
+  at: Time,
+  node: Prefix,
+  cluster: Identifier.optional(),
+  detail: z.string().optional(),
+  attempt: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe('placement attempt the entry belongs to (re-placement starts a new one)'),
 });
 
 /** A job as `GET /cpn/v1/jobs/<id>` returns it. */
@@ -101,7 +133,12 @@ export const JobListQuery = PageQuery.extend({ tenant: z.string().max(100).optio
 export const JobPage = message({ items: z.array(Job), next: z.string().nullable() });
 
 /** `GET /cpn/v1/metering`. */
-export const MeteringQuery = z.strictObject({ tenant: z.string().max(100).optional(), provider: z.string().max(64).optional(), from: Time.optional(), to: Time.optional() });
+export const MeteringQuery = z.strictObject({
+  tenant: z.string().max(100).optional(),
+  provider: z.string().max(64).optional(),
+  from: Time.optional(),
+  to: Time.optional(),
+});
 
 /** A metering line: resource-hours × price. */
 export const MeteringLine = message({

@@ -1,5 +1,16 @@
 import { z } from 'zod';
-import { Health, MemberLifecycle, message, NodeLifecycle, NodeRole, NonNegative, Prefix, ProvinceCode, Share, Time } from './primitives.ts';
+import {
+  Health,
+  MemberLifecycle,
+  message,
+  NodeLifecycle,
+  NodeRole,
+  NonNegative,
+  Prefix,
+  ProvinceCode,
+  Share,
+  Time,
+} from './primitives.ts';
 import { JobState } from './scheduling.ts';
 
 /** A node as the monitoring snapshot shows it. */

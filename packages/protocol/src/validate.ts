@@ -16,6 +16,7 @@ export function validate<S extends z.ZodType>(schema: S, input: unknown): Result
 
 function describeIssue(issue: z.core.$ZodIssue | undefined): string {
   if (!issue) return 'invalid value';
-  if (issue.code === 'unrecognized_keys') return `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}; extra data belongs in "ext"`;
+  if (issue.code === 'unrecognized_keys')
+    return `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}; extra data belongs in "ext"`;
   return issue.message;
 }

@@ -15,6 +15,10 @@ export function checkProtocolVersion(value: string | undefined | null): VersionV
   const m = /^(\d+)\.(\d+)$/.exec(value.trim());
   if (!m) return { ok: false, reason: `protocol version "${value}" is not MAJOR.MINOR; expected ${PROTOCOL_VERSION}` };
   const ours = PROTOCOL_VERSION.split('.')[0];
-  if (m[1] !== ours) return { ok: false, reason: `protocol major version ${m[1]} is not supported; this node speaks ${PROTOCOL_VERSION}` };
+  if (m[1] !== ours)
+    return {
+      ok: false,
+      reason: `protocol major version ${m[1]} is not supported; this node speaks ${PROTOCOL_VERSION}`,
+    };
   return { ok: true };
 }

@@ -9,19 +9,29 @@ import { fitCapacity, generateClusters, generateTasks } from './synthetic.ts';
 
 function instance(seed: number) {
   const rng = createRng(seed);
-  const tasks = generateTasks(rng, { count: 300, cpuSizes: [4, 8], cardSizes: [1, 2] }).map((t) => ({ ...t, constraints: { userProvince: t.constraints!.userProvince! } }));
+  const tasks = generateTasks(rng, { count: 300, cpuSizes: [4, 8], cardSizes: [1, 2] }).map((t) => ({
+    ...t,
+    constraints: { userProvince: t.constraints!.userProvince! },
+  }));
   return { tasks, clusters: fitCapacity(generateClusters(rng, { count: 20 }), tasks, 0.8) };
 }
 
-async function lp(clusters: ReturnType<typeof instance>['clusters'], tasks: ReturnType<typeof instance>['tasks']): Promise<number> {
+async function lp(
+  clusters: ReturnType<typeof instance>['clusters'],
+  tasks: ReturnType<typeof instance>['tasks'],
+): Promise<number> {
   const ix = ClusterIndex.build(clusters);
-  const obj: string[] = [], rows: string[] = [], cap = new Map<string, string[]>();
+  const obj: string[] = [],
+    rows: string[] = [],
+    cap = new Map<string, string[]>();
   tasks.forEach((t, i) => {
     const f = feasibleCosts(ix, t);
     rows.push(` d${i}: ${Array.from(f.rows, (r) => `x${i}_${r}`).join(' + ')} = 1`);
     f.rows.forEach((r, p) => {
       obj.push(`${f.costs[p]} x${i}_${r}`);
-      const add = (k: string, a: number): void => { cap.set(k, [...(cap.get(k) ?? []), `${a} x${i}_${r}`]); };
+      const add = (k: string, a: number): void => {
+        cap.set(k, [...(cap.get(k) ?? []), `${a} x${i}_${r}`]);
+      };
       add(`cpu_${r}`, t.demand.cpuCores);
       if (t.demand.accelerator) add(`g_${r}`, t.demand.accelerator.count);
     });
@@ -52,7 +62,9 @@ describe('placeBatch / placeOnline', () => {
 
   it('is deterministic and online never over-commits', () => {
     const { tasks, clusters } = instance(12);
-    expect(Array.from(placeBatch(ClusterIndex.build(clusters), tasks).rows)).toEqual(Array.from(placeBatch(ClusterIndex.build(clusters), tasks).rows));
+    expect(Array.from(placeBatch(ClusterIndex.build(clusters), tasks).rows)).toEqual(
+      Array.from(placeBatch(ClusterIndex.build(clusters), tasks).rows),
+    );
     const ix = ClusterIndex.build(clusters);
     placeOnline(ix, tasks);
     for (let r = 0; r < ix.size; r++) expect(ix.cpuAvail[r]!).toBeGreaterThanOrEqual(0);

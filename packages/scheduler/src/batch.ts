@@ -21,35 +21,50 @@ export interface BatchResult {
 }
 
 interface Problem {
-  D: number; C: number; K: number;
+  D: number;
+  C: number;
+  K: number;
   /** Per task: candidate rows, costs, and the task's use of each dim (scaled) at that row. */
-  rows: Int32Array[]; costs: Float64Array[]; use: Float64Array[];
+  rows: Int32Array[];
+  costs: Float64Array[];
+  use: Float64Array[];
   cap: Float64Array;
 }
 
 /** Builds the problem: costs from the shared filter and cost model; dims = cpu, memory, storage, bandwidth, cards per model. */
 function buildProblem(ix: ClusterIndex, tasks: readonly TaskTemplate[], cm: CostModel | undefined): Problem {
-  const C = ix.size, M = ix.models.length, K = 4 + M;
+  const C = ix.size,
+    M = ix.models.length,
+    K = 4 + M;
   const cap = new Float64Array(C * K);
   const mean = new Float64Array(K);
   for (let j = 0; j < C; j++) {
     const v = [ix.cpuAvail[j]!, ix.memAvail[j]!, ix.stoAvail[j]!, ix.bwAvail[j]!, ...ix.acc.map((m) => m.avail[j]!)];
-    v.forEach((x, k) => { cap[j * K + k] = x; mean[k]! += x / C; });
+    v.forEach((x, k) => {
+      cap[j * K + k] = x;
+      mean[k]! += x / C;
+    });
   }
   const scale = Array.from(mean, (m) => (m > 0 ? 1 / m : 0));
   for (let j = 0; j < C; j++) for (let k = 0; k < K; k++) cap[j * K + k]! *= scale[k]!;
-  const rows: Int32Array[] = [], costs: Float64Array[] = [], use: Float64Array[] = [];
+  const rows: Int32Array[] = [],
+    costs: Float64Array[] = [],
+    use: Float64Array[] = [];
   for (const t of tasks) {
     const f = feasibleCosts(ix, { ...t, mode: 'single' }, { costModel: cm });
     const need = resolveNeed(ix, t);
     const u = new Float64Array(f.rows.length * K);
     f.rows.forEach((row, p) => {
       const base = [need.cpu, need.mem, need.sto, need.bw];
-      base.forEach((x, k) => { u[p * K + k] = x * t.replicas * scale[k]!; });
+      base.forEach((x, k) => {
+        u[p * K + k] = x * t.replicas * scale[k]!;
+      });
       const m = modelAt(ix, need, row);
       if (m >= 0) u[p * K + 4 + m] = need.cards * t.replicas * scale[4 + m]!;
     });
-    rows.push(f.rows); costs.push(f.costs); use.push(u);
+    rows.push(f.rows);
+    costs.push(f.costs);
+    use.push(u);
   }
   return { D: tasks.length, C, K, rows, costs, use, cap };
 }
@@ -65,7 +80,9 @@ export function placeBatch(ix: ClusterIndex, tasks: readonly TaskTemplate[], opt
   const lambda = new Float64Array(C * K);
   let best = improve(P, round(P, lambda));
   let bestCost = costOf(P, best);
-  let lb = -Infinity, theta = 1, stall = 0;
+  let lb = -Infinity,
+    theta = 1,
+    stall = 0;
   const iterations = options.iterations ?? 200;
   const load = new Float64Array(C * K);
   for (let it = 0; it < iterations; it++) {
@@ -79,7 +96,13 @@ export function placeBatch(ix: ClusterIndex, tasks: readonly TaskTemplate[], opt
       const j = P.rows[i]![p]!;
       for (let k = 0; k < K; k++) load[j * K + k]! += P.use[i]![p * K + k]!;
     }
-    if (lb === -Infinity || L > lb + 1e-9 * Math.abs(lb)) { lb = L; stall = 0; } else if (++stall >= 15) { theta /= 2; stall = 0; }
+    if (lb === -Infinity || L > lb + 1e-9 * Math.abs(lb)) {
+      lb = L;
+      stall = 0;
+    } else if (++stall >= 15) {
+      theta /= 2;
+      stall = 0;
+    }
     let norm = 0;
     for (let k = 0; k < C * K; k++) {
       const g = load[k]! - P.cap[k]!;
@@ -91,7 +114,10 @@ export function placeBatch(ix: ClusterIndex, tasks: readonly TaskTemplate[], opt
     if (it % 40 === 39 || it === iterations - 1) {
       const cand = improve(P, round(P, lambda));
       const c = costOf(P, cand);
-      if (rejectedOf(cand) < rejectedOf(best) || (rejectedOf(cand) === rejectedOf(best) && c < bestCost)) { best = cand; bestCost = c; }
+      if (rejectedOf(cand) < rejectedOf(best) || (rejectedOf(cand) === rejectedOf(best) && c < bestCost)) {
+        best = cand;
+        bestCost = c;
+      }
     }
   }
   const rows = new Int32Array(P.D);
@@ -100,13 +126,20 @@ export function placeBatch(ix: ClusterIndex, tasks: readonly TaskTemplate[], opt
 }
 
 function argminReduced(P: Problem, lambda: Float64Array, i: number): { p: number; r: number } {
-  const rows = P.rows[i]!, costs = P.costs[i]!, use = P.use[i]!, K = P.K;
-  let bp = -1, br = Infinity;
+  const rows = P.rows[i]!,
+    costs = P.costs[i]!,
+    use = P.use[i]!,
+    K = P.K;
+  let bp = -1,
+    br = Infinity;
   for (let p = 0; p < rows.length; p++) {
     let r = costs[p]!;
     const base = rows[p]! * K;
     for (let k = 0; k < K; k++) r += lambda[base + k]! * use[p * K + k]!;
-    if (r < br) { br = r; bp = p; }
+    if (r < br) {
+      br = r;
+      bp = p;
+    }
   }
   return { p: bp, r: br };
 }
@@ -120,13 +153,15 @@ function costOf(P: Problem, a: Int32Array): number {
 }
 
 function fitsAt(P: Problem, left: Float64Array, t: { i: number; p: number }): boolean {
-  const base = P.rows[t.i]![t.p]! * P.K, u = P.use[t.i]!;
+  const base = P.rows[t.i]![t.p]! * P.K,
+    u = P.use[t.i]!;
   for (let k = 0; k < P.K; k++) if (u[t.p * P.K + k]! > left[base + k]! + 1e-9) return false;
   return true;
 }
 
 function shiftLeft(P: Problem, left: Float64Array, t: { i: number; p: number; sign: number }): void {
-  const base = P.rows[t.i]![t.p]! * P.K, u = P.use[t.i]!;
+  const base = P.rows[t.i]![t.p]! * P.K,
+    u = P.use[t.i]!;
   for (let k = 0; k < P.K; k++) left[base + k]! -= t.sign * u[t.p * P.K + k]!;
 }
 
@@ -134,7 +169,8 @@ function shiftLeft(P: Problem, left: Float64Array, t: { i: number; p: number; si
 function round(P: Problem, lambda: Float64Array): Int32Array {
   const order: { i: number; prefs: number[]; regret: number }[] = [];
   for (let i = 0; i < P.D; i++) {
-    const rows = P.rows[i]!, K = P.K;
+    const rows = P.rows[i]!,
+      K = P.K;
     const red = Array.from(P.costs[i]!, (c, p) => {
       let r = c;
       for (let k = 0; k < K; k++) r += lambda[rows[p]! * K + k]! * P.use[i]![p * K + k]!;
@@ -149,7 +185,11 @@ function round(P: Problem, lambda: Float64Array): Int32Array {
   const a = new Int32Array(P.D).fill(-1);
   for (const o of order) {
     for (const p of o.prefs) {
-      if (fitsAt(P, left, { i: o.i, p })) { a[o.i] = p; shiftLeft(P, left, { i: o.i, p, sign: 1 }); break; }
+      if (fitsAt(P, left, { i: o.i, p })) {
+        a[o.i] = p;
+        shiftLeft(P, left, { i: o.i, p, sign: 1 });
+        break;
+      }
     }
   }
   return a;
@@ -159,42 +199,66 @@ function round(P: Problem, lambda: Float64Array): Int32Array {
 function improve(P: Problem, a: Int32Array): Int32Array {
   const left = Float64Array.from(P.cap);
   const onRow: Set<number>[] = Array.from({ length: P.C }, () => new Set());
-  for (let i = 0; i < P.D; i++) if (a[i]! >= 0) { shiftLeft(P, left, { i, p: a[i]!, sign: 1 }); onRow[P.rows[i]![a[i]!]!]!.add(i); }
+  for (let i = 0; i < P.D; i++)
+    if (a[i]! >= 0) {
+      shiftLeft(P, left, { i, p: a[i]!, sign: 1 });
+      onRow[P.rows[i]![a[i]!]!]!.add(i);
+    }
   const posOf = (i: number, row: number): number => P.rows[i]!.indexOf(row);
   for (let pass = 0; pass < 4; pass++) {
     let gained = false;
     for (let i = 0; i < P.D; i++) {
-      const cur = a[i]!, curCost = cur >= 0 ? P.costs[i]![cur]! : Infinity;
-      let bestP = -1, bestC = curCost;
+      const cur = a[i]!,
+        curCost = cur >= 0 ? P.costs[i]![cur]! : Infinity;
+      let bestP = -1,
+        bestC = curCost;
       for (let p = 0; p < P.rows[i]!.length; p++) {
-        if (P.costs[i]![p]! < bestC - 1e-9 && fitsAt(P, left, { i, p })) { bestP = p; bestC = P.costs[i]![p]!; }
+        if (P.costs[i]![p]! < bestC - 1e-9 && fitsAt(P, left, { i, p })) {
+          bestP = p;
+          bestC = P.costs[i]![p]!;
+        }
       }
       if (bestP >= 0) {
-        if (cur >= 0) { shiftLeft(P, left, { i, p: cur, sign: -1 }); onRow[P.rows[i]![cur]!]!.delete(i); }
-        shiftLeft(P, left, { i, p: bestP, sign: 1 }); onRow[P.rows[i]![bestP]!]!.add(i);
-        a[i] = bestP; gained = true;
+        if (cur >= 0) {
+          shiftLeft(P, left, { i, p: cur, sign: -1 });
+          onRow[P.rows[i]![cur]!]!.delete(i);
+        }
+        shiftLeft(P, left, { i, p: bestP, sign: 1 });
+        onRow[P.rows[i]![bestP]!]!.add(i);
+        a[i] = bestP;
+        gained = true;
       }
     }
     for (let i = 0; i < P.D; i++) {
       const cur = a[i]!;
       if (cur < 0) continue;
-      const rowI = P.rows[i]![cur]!, cI = P.costs[i]![cur]!;
+      const rowI = P.rows[i]![cur]!,
+        cI = P.costs[i]![cur]!;
       for (let p = 0; p < P.rows[i]!.length; p++) {
         if (P.costs[i]![p]! >= cI - 1e-9) continue;
         const rowJ = P.rows[i]![p]!;
         for (const i2 of onRow[rowJ]!) {
-          const q = a[i2]!, back = posOf(i2, rowI);
+          const q = a[i2]!,
+            back = posOf(i2, rowI);
           if (back < 0) continue;
           const delta = P.costs[i]![p]! + P.costs[i2]![back]! - cI - P.costs[i2]![q]!;
           if (delta >= -1e-9) continue;
-          shiftLeft(P, left, { i, p: cur, sign: -1 }); shiftLeft(P, left, { i: i2, p: q, sign: -1 });
+          shiftLeft(P, left, { i, p: cur, sign: -1 });
+          shiftLeft(P, left, { i: i2, p: q, sign: -1 });
           if (fitsAt(P, left, { i, p }) && fitsAt(P, left, { i: i2, p: back })) {
-            shiftLeft(P, left, { i, p, sign: 1 }); shiftLeft(P, left, { i: i2, p: back, sign: 1 });
-            onRow[rowI]!.delete(i); onRow[rowJ]!.add(i); onRow[rowJ]!.delete(i2); onRow[rowI]!.add(i2);
-            a[i] = p; a[i2] = back; gained = true;
+            shiftLeft(P, left, { i, p, sign: 1 });
+            shiftLeft(P, left, { i: i2, p: back, sign: 1 });
+            onRow[rowI]!.delete(i);
+            onRow[rowJ]!.add(i);
+            onRow[rowJ]!.delete(i2);
+            onRow[rowI]!.add(i2);
+            a[i] = p;
+            a[i2] = back;
+            gained = true;
             break;
           }
-          shiftLeft(P, left, { i, p: cur, sign: 1 }); shiftLeft(P, left, { i: i2, p: q, sign: 1 });
+          shiftLeft(P, left, { i, p: cur, sign: 1 });
+          shiftLeft(P, left, { i: i2, p: q, sign: 1 });
         }
         if (a[i] !== cur) break;
       }

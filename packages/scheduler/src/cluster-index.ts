@@ -37,11 +37,27 @@ export class ClusterIndex {
   prefixes: string[] = [];
   private readonly rowById = new Map<string, number>();
   private room: number;
-  life: Uint8Array; health: Uint8Array; arch: Uint8Array; prov: Uint8Array; security: Uint8Array;
-  cpuCap: Float64Array; cpuAvail: Float64Array; memCap: Float64Array; memAvail: Float64Array;
-  stoCap: Float64Array; stoAvail: Float64Array; bwCap: Float64Array; bwAvail: Float64Array;
-  priceCore: Float64Array; priceCard: Float64Array; pue: Float64Array; green: Float64Array;
-  carbonIntensity: Float64Array; kgPerKwh: Float64Array; reliability: Float64Array; queueWaitMin: Float64Array;
+  life: Uint8Array;
+  health: Uint8Array;
+  arch: Uint8Array;
+  prov: Uint8Array;
+  security: Uint8Array;
+  cpuCap: Float64Array;
+  cpuAvail: Float64Array;
+  memCap: Float64Array;
+  memAvail: Float64Array;
+  stoCap: Float64Array;
+  stoAvail: Float64Array;
+  bwCap: Float64Array;
+  bwAvail: Float64Array;
+  priceCore: Float64Array;
+  priceCard: Float64Array;
+  pue: Float64Array;
+  green: Float64Array;
+  carbonIntensity: Float64Array;
+  kgPerKwh: Float64Array;
+  reliability: Float64Array;
+  queueWaitMin: Float64Array;
   /** latency[p][row]: ms from province column p to the cluster. */
   latency: Float32Array[];
   models: string[] = [];
@@ -50,12 +66,27 @@ export class ClusterIndex {
 
   constructor(expected = 64) {
     const n = (this.room = Math.max(8, expected));
-    this.life = new Uint8Array(n); this.health = new Uint8Array(n); this.arch = new Uint8Array(n);
-    this.prov = new Uint8Array(n); this.security = new Uint8Array(n);
-    this.cpuCap = F(n); this.cpuAvail = F(n); this.memCap = F(n); this.memAvail = F(n);
-    this.stoCap = F(n); this.stoAvail = F(n); this.bwCap = F(n); this.bwAvail = F(n);
-    this.priceCore = F(n); this.priceCard = F(n); this.pue = F(n); this.green = F(n);
-    this.carbonIntensity = F(n); this.kgPerKwh = F(n); this.reliability = F(n); this.queueWaitMin = F(n);
+    this.life = new Uint8Array(n);
+    this.health = new Uint8Array(n);
+    this.arch = new Uint8Array(n);
+    this.prov = new Uint8Array(n);
+    this.security = new Uint8Array(n);
+    this.cpuCap = F(n);
+    this.cpuAvail = F(n);
+    this.memCap = F(n);
+    this.memAvail = F(n);
+    this.stoCap = F(n);
+    this.stoAvail = F(n);
+    this.bwCap = F(n);
+    this.bwAvail = F(n);
+    this.priceCore = F(n);
+    this.priceCard = F(n);
+    this.pue = F(n);
+    this.green = F(n);
+    this.carbonIntensity = F(n);
+    this.kgPerKwh = F(n);
+    this.reliability = F(n);
+    this.queueWaitMin = F(n);
     this.latency = PROVINCE_CODES.map(() => new Float32Array(n));
   }
 
@@ -91,19 +122,32 @@ export class ClusterIndex {
     this.arch[r] = ARCHS.indexOf(c.arch);
     this.prov[r] = Math.max(0, provinceRow(c.provinceCode));
     this.security[r] = c.securityLevel;
-    this.cpuCap[r] = c.capacity.cpuCores; this.memCap[r] = c.capacity.memoryGib;
-    this.stoCap[r] = c.capacity.storageGib; this.bwCap[r] = c.capacity.bandwidthGbps;
-    this.priceCore[r] = c.pricePerCoreHourYuan; this.priceCard[r] = c.pricePerCardHourYuan;
-    this.pue[r] = c.pue; this.green[r] = c.greenShare; this.carbonIntensity[r] = c.carbonIntensity;
+    this.cpuCap[r] = c.capacity.cpuCores;
+    this.memCap[r] = c.capacity.memoryGib;
+    this.stoCap[r] = c.capacity.storageGib;
+    this.bwCap[r] = c.capacity.bandwidthGbps;
+    this.priceCore[r] = c.pricePerCoreHourYuan;
+    this.priceCard[r] = c.pricePerCardHourYuan;
+    this.pue[r] = c.pue;
+    this.green[r] = c.greenShare;
+    this.carbonIntensity[r] = c.carbonIntensity;
     this.kgPerKwh[r] = kgCo2PerItKwh(c);
-    this.reliability[r] = c.reliability; this.queueWaitMin[r] = c.queueWaitMinutes ?? 0;
+    this.reliability[r] = c.reliability;
+    this.queueWaitMin[r] = c.queueWaitMinutes ?? 0;
     PROVINCE_CODES.forEach((p, i) => {
       this.latency[i]![r] = c.latencyMsTo[p] ?? estimateLatencyMs(p, c.provinceCode);
     });
-    for (const m of this.acc) { m.cap[r] = 0; m.avail[r] = 0; m.fp16[r] = 0; m.watts[r] = 0; }
+    for (const m of this.acc) {
+      m.cap[r] = 0;
+      m.avail[r] = 0;
+      m.fp16[r] = 0;
+      m.watts[r] = 0;
+    }
     for (const a of c.capacity.accelerators) {
       const m = this.acc[this.ensureModel(a.model)]!;
-      m.cap[r] = (m.cap[r] ?? 0) + a.count; m.fp16[r] = a.fp16Tflops; m.watts[r] = a.tdpWatts ?? 400;
+      m.cap[r] = (m.cap[r] ?? 0) + a.count;
+      m.fp16[r] = a.fp16Tflops;
+      m.watts[r] = a.tdpWatts ?? 400;
     }
     this.setAvailable(c.id, c.available);
     return r;
@@ -112,8 +156,10 @@ export class ClusterIndex {
   /** Overwrites the K2 (available) vector of a cluster. */
   setAvailable(id: string, k2: Resources): void {
     const r = this.mustRow(id);
-    this.cpuAvail[r] = k2.cpuCores; this.memAvail[r] = k2.memoryGib;
-    this.stoAvail[r] = k2.storageGib; this.bwAvail[r] = k2.bandwidthGbps;
+    this.cpuAvail[r] = k2.cpuCores;
+    this.memAvail[r] = k2.memoryGib;
+    this.stoAvail[r] = k2.storageGib;
+    this.bwAvail[r] = k2.bandwidthGbps;
     for (const m of this.acc) m.avail[r] = 0;
     for (const a of k2.accelerators) {
       const m = this.acc[this.ensureModel(a.model)]!;
@@ -150,12 +196,37 @@ export class ClusterIndex {
 
   private resize(n: number): void {
     this.room = n;
-    for (const k of ['life', 'health', 'arch', 'prov', 'security', 'cpuCap', 'cpuAvail', 'memCap', 'memAvail', 'stoCap',
-      'stoAvail', 'bwCap', 'bwAvail', 'priceCore', 'priceCard', 'pue', 'green', 'carbonIntensity', 'kgPerKwh',
-      'reliability', 'queueWaitMin'] as const) {
+    for (const k of [
+      'life',
+      'health',
+      'arch',
+      'prov',
+      'security',
+      'cpuCap',
+      'cpuAvail',
+      'memCap',
+      'memAvail',
+      'stoCap',
+      'stoAvail',
+      'bwCap',
+      'bwAvail',
+      'priceCore',
+      'priceCard',
+      'pue',
+      'green',
+      'carbonIntensity',
+      'kgPerKwh',
+      'reliability',
+      'queueWaitMin',
+    ] as const) {
       (this as Record<typeof k, Float64Array | Uint8Array>)[k] = grow(this[k], n);
     }
     this.latency = this.latency.map((a) => grow(a, n));
-    this.acc = this.acc.map((m) => ({ cap: grow(m.cap, n), avail: grow(m.avail, n), fp16: grow(m.fp16, n), watts: grow(m.watts, n) }));
+    this.acc = this.acc.map((m) => ({
+      cap: grow(m.cap, n),
+      avail: grow(m.avail, n),
+      fp16: grow(m.fp16, n),
+      watts: grow(m.watts, n),
+    }));
   }
 }

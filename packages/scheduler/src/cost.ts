@@ -68,7 +68,13 @@ export function taskCost(at: CostInputs, d: CostDemand, model: CostModel = DEFAU
   const carbonYuan = carbonKg * model.carbonPriceYuanPerKg;
   const over = at.latencyMs - d.latencyTargetMs;
   const latencyPenaltyYuan = over > 0 ? over * rh * model.latencyPenaltyYuanPerMsHour : 0;
-  return { resourceYuan, carbonKg, carbonYuan, latencyPenaltyYuan, totalYuan: resourceYuan + carbonYuan + latencyPenaltyYuan };
+  return {
+    resourceYuan,
+    carbonKg,
+    carbonYuan,
+    latencyPenaltyYuan,
+    totalYuan: resourceYuan + carbonYuan + latencyPenaltyYuan,
+  };
 }
 
 const RAD = Math.PI / 180;
@@ -80,7 +86,9 @@ export function estimateLatencyMs(from: string, to: string): number {
   const b = BY_CODE.get(to);
   if (!a || !b) return Infinity;
   if (a === b) return 2;
-  const h = Math.sin(((b.lat - a.lat) * RAD) / 2) ** 2 + Math.cos(a.lat * RAD) * Math.cos(b.lat * RAD) * Math.sin(((b.lon - a.lon) * RAD) / 2) ** 2;
+  const h =
+    Math.sin(((b.lat - a.lat) * RAD) / 2) ** 2 +
+    Math.cos(a.lat * RAD) * Math.cos(b.lat * RAD) * Math.sin(((b.lon - a.lon) * RAD) / 2) ** 2;
   const km = 2 * 6371 * Math.asin(Math.sqrt(h));
   return Math.round((2 + km / 100) * 10) / 10;
 }

@@ -4,15 +4,44 @@ import type { TaskTemplate } from './model.ts';
 import { modelAt, type Need } from './need.ts';
 
 /** Constraints a cluster can fail, in the order they are checked; index = reason code (0 = not excluded). */
-export const CONSTRAINTS = ['none', 'lifecycle', 'health', 'arch', 'accelerator', 'residency', 'security', 'cpu', 'memory',
-  'accelerator-capacity', 'storage', 'bandwidth', 'latency', 'price', 'deadline', 'excluded-by-caller'] as const;
+export const CONSTRAINTS = [
+  'none',
+  'lifecycle',
+  'health',
+  'arch',
+  'accelerator',
+  'residency',
+  'security',
+  'cpu',
+  'memory',
+  'accelerator-capacity',
+  'storage',
+  'bandwidth',
+  'latency',
+  'price',
+  'deadline',
+  'excluded-by-caller',
+] as const;
 /** A constraint that excluded a cluster. */
 export type Constraint = Exclude<(typeof CONSTRAINTS)[number], 'none'>;
 
 /** Reason codes as constants for the hot loop. */
 export const R = {
-  lifecycle: 1, health: 2, arch: 3, accelerator: 4, residency: 5, security: 6, cpu: 7, memory: 8, cards: 9,
-  storage: 10, bandwidth: 11, latency: 12, price: 13, deadline: 14, caller: 15,
+  lifecycle: 1,
+  health: 2,
+  arch: 3,
+  accelerator: 4,
+  residency: 5,
+  security: 6,
+  cpu: 7,
+  memory: 8,
+  cards: 9,
+  storage: 10,
+  bandwidth: 11,
+  latency: 12,
+  price: 13,
+  deadline: 14,
+  caller: 15,
 } as const;
 
 /** Why one cluster was excluded, with the values compared. */
@@ -40,44 +69,111 @@ export function describeExclusion(ix: ClusterIndex, at: { row: number; code: num
   const id = ix.ids[row]!;
   const cap = (constraint: Constraint, what: string, v: { per: number; avail: number }): Exclusion => ({
     ...capFields(v),
-    clusterId: id, constraint,
+    clusterId: id,
+    constraint,
     message: `needs ${fmt(v.per * need.minReplicas)} ${what} (${need.minReplicas} × ${fmt(v.per)}), ${fmt(v.avail)} available`,
   });
-  const capFields = (v: { per: number; avail: number }): { required: number; actual: number } => ({ required: v.per * need.minReplicas, actual: v.avail });
+  const capFields = (v: { per: number; avail: number }): { required: number; actual: number } => ({
+    required: v.per * need.minReplicas,
+    actual: v.avail,
+  });
   switch (code) {
-    case R.lifecycle: return { clusterId: id, constraint: 'lifecycle', required: 'active', actual: LIFECYCLES[ix.life[row]!]!, message: `lifecycle is ${LIFECYCLES[ix.life[row]!]}, not active` };
-    case R.health: return { clusterId: id, constraint: 'health', actual: HEALTHS[ix.health[row]!]!, message: 'cluster is down' };
-    case R.arch: return { clusterId: id, constraint: 'arch', required: ARCHS[need.arch]!, actual: ARCHS[ix.arch[row]!]!, message: `architecture ${ARCHS[ix.arch[row]!]}, task needs ${ARCHS[need.arch]}` };
+    case R.lifecycle:
+      return {
+        clusterId: id,
+        constraint: 'lifecycle',
+        required: 'active',
+        actual: LIFECYCLES[ix.life[row]!]!,
+        message: `lifecycle is ${LIFECYCLES[ix.life[row]!]}, not active`,
+      };
+    case R.health:
+      return { clusterId: id, constraint: 'health', actual: HEALTHS[ix.health[row]!]!, message: 'cluster is down' };
+    case R.arch:
+      return {
+        clusterId: id,
+        constraint: 'arch',
+        required: ARCHS[need.arch]!,
+        actual: ARCHS[ix.arch[row]!]!,
+        message: `architecture ${ARCHS[ix.arch[row]!]}, task needs ${ARCHS[need.arch]}`,
+      };
     case R.accelerator: {
       const want = task.demand.accelerator?.model ?? `any model ≥ ${need.minFp16} TFLOPS FP16`;
       const have = ix.models.filter((_, m) => ix.acc[m]!.cap[row]! > 0).join(', ') || 'none';
-      return { clusterId: id, constraint: 'accelerator', required: want, actual: have, message: `no ${want} accelerators (has ${have})` };
+      return {
+        clusterId: id,
+        constraint: 'accelerator',
+        required: want,
+        actual: have,
+        message: `no ${want} accelerators (has ${have})`,
+      };
     }
     case R.residency: {
       const v = residencyVerdict(task.constraints?.residency, PROVINCE_CODES[ix.prov[row]!]!);
-      return { clusterId: id, constraint: 'residency', actual: PROVINCE_CODES[ix.prov[row]!]!, message: v.allowed ? 'residency' : v.reason };
+      return {
+        clusterId: id,
+        constraint: 'residency',
+        actual: PROVINCE_CODES[ix.prov[row]!]!,
+        message: v.allowed ? 'residency' : v.reason,
+      };
     }
-    case R.security: return { clusterId: id, constraint: 'security', required: need.minSecurity, actual: ix.security[row]!, message: `security level ${ix.security[row]} < required ${need.minSecurity}` };
-    case R.cpu: return cap('cpu', 'CPU cores', { per: need.cpu, avail: ix.cpuAvail[row]! });
-    case R.memory: return cap('memory', 'GiB memory', { per: need.mem, avail: ix.memAvail[row]! });
+    case R.security:
+      return {
+        clusterId: id,
+        constraint: 'security',
+        required: need.minSecurity,
+        actual: ix.security[row]!,
+        message: `security level ${ix.security[row]} < required ${need.minSecurity}`,
+      };
+    case R.cpu:
+      return cap('cpu', 'CPU cores', { per: need.cpu, avail: ix.cpuAvail[row]! });
+    case R.memory:
+      return cap('memory', 'GiB memory', { per: need.mem, avail: ix.memAvail[row]! });
     case R.cards: {
       const m = modelAt(ix, need, row);
-      return cap('accelerator-capacity', `${m >= 0 ? ix.models[m] : ''} cards`, { per: need.cards, avail: m >= 0 ? ix.acc[m]!.avail[row]! : 0 });
+      return cap('accelerator-capacity', `${m >= 0 ? ix.models[m] : ''} cards`, {
+        per: need.cards,
+        avail: m >= 0 ? ix.acc[m]!.avail[row]! : 0,
+      });
     }
-    case R.storage: return cap('storage', 'GiB storage', { per: need.sto, avail: ix.stoAvail[row]! });
-    case R.bandwidth: return cap('bandwidth', 'Gbit/s', { per: need.bw, avail: ix.bwAvail[row]! });
+    case R.storage:
+      return cap('storage', 'GiB storage', { per: need.sto, avail: ix.stoAvail[row]! });
+    case R.bandwidth:
+      return cap('bandwidth', 'Gbit/s', { per: need.bw, avail: ix.bwAvail[row]! });
     case R.latency: {
       const lat = ix.latency[need.userRow]![row]!;
-      return { clusterId: id, constraint: 'latency', required: need.maxLatency, actual: lat, message: `latency ${fmt(lat)} ms from ${task.constraints?.userProvince} > max ${need.maxLatency} ms` };
+      return {
+        clusterId: id,
+        constraint: 'latency',
+        required: need.maxLatency,
+        actual: lat,
+        message: `latency ${fmt(lat)} ms from ${task.constraints?.userProvince} > max ${need.maxLatency} ms`,
+      };
     }
     case R.price: {
       const p = need.replicas * (need.cpu * ix.priceCore[row]! + need.cards * ix.priceCard[row]!);
-      return { clusterId: id, constraint: 'price', required: need.maxPrice, actual: p, message: `price ${fmt(p)} 元/h > max ${need.maxPrice} 元/h` };
+      return {
+        clusterId: id,
+        constraint: 'price',
+        required: need.maxPrice,
+        actual: p,
+        message: `price ${fmt(p)} 元/h > max ${need.maxPrice} 元/h`,
+      };
     }
     case R.deadline: {
       const end = (ctx.now ?? 0) + ix.queueWaitMin[row]! * 60_000 + need.hours * 3_600_000;
-      return { clusterId: id, constraint: 'deadline', required: need.deadline, actual: end, message: `would finish at ${new Date(end).toISOString()}, after the deadline ${new Date(need.deadline).toISOString()}` };
+      return {
+        clusterId: id,
+        constraint: 'deadline',
+        required: need.deadline,
+        actual: end,
+        message: `would finish at ${new Date(end).toISOString()}, after the deadline ${new Date(need.deadline).toISOString()}`,
+      };
     }
-    default: return { clusterId: id, constraint: 'excluded-by-caller', message: 'excluded by the caller (failed, refused or being drained)' };
+    default:
+      return {
+        clusterId: id,
+        constraint: 'excluded-by-caller',
+        message: 'excluded by the caller (failed, refused or being drained)',
+      };
   }
 }

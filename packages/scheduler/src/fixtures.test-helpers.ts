@@ -5,25 +5,59 @@ import type { Cluster, TaskTemplate } from './model.ts';
 /** A fake clock the tests move by hand. */
 export function fakeClock(start = 1_700_000_000_000): { now: () => number; advance: (ms: number) => void } {
   let t = start;
-  return { now: () => t, advance: (ms) => { t += ms; } };
+  return {
+    now: () => t,
+    advance: (ms) => {
+      t += ms;
+    },
+  };
 }
 
 /** A small seeded cluster set. */
-export const someClusters = (n = 60, seed = 7): Cluster[] => generateClusters(createRng(seed), { count: n, minFree: 0.3 });
+export const someClusters = (n = 60, seed = 7): Cluster[] =>
+  generateClusters(createRng(seed), { count: n, minFree: 0.3 });
 /** Seeded tasks. */
 export const someTasks = (n = 50, seed = 8): TaskTemplate[] => generateTasks(createRng(seed), { count: n });
 
 /** A plain cluster for hand-written cases. */
 export function cluster(id: string, over: Partial<Cluster> = {}): Cluster {
-  const cap = { cpuCores: 100, memoryGib: 800, storageGib: 1000, bandwidthGbps: 10, accelerators: [{ model: 'A800', count: 8, fp16Tflops: 312, fp32Tflops: 19.5 }] };
+  const cap = {
+    cpuCores: 100,
+    memoryGib: 800,
+    storageGib: 1000,
+    bandwidthGbps: 10,
+    accelerators: [{ model: 'A800', count: 8, fp16Tflops: 312, fp32Tflops: 19.5 }],
+  };
   return {
-    id, nodePrefix: 'CPN.51.C151', provinceCode: '51', arch: 'x86_64', capacity: cap, available: cap,
-    pricePerCoreHourYuan: 0.1, pricePerCardHourYuan: 10, pue: 1.3, greenShare: 0.5, carbonIntensity: 500, reliability: 0.99,
-    securityLevel: 3, lifecycle: 'active', health: 'healthy', latencyMsTo: {}, ...over,
+    id,
+    nodePrefix: 'CPN.51.C151',
+    provinceCode: '51',
+    arch: 'x86_64',
+    capacity: cap,
+    available: cap,
+    pricePerCoreHourYuan: 0.1,
+    pricePerCardHourYuan: 10,
+    pue: 1.3,
+    greenShare: 0.5,
+    carbonIntensity: 500,
+    reliability: 0.99,
+    securityLevel: 3,
+    lifecycle: 'active',
+    health: 'healthy',
+    latencyMsTo: {},
+    ...over,
   };
 }
 
 /** A plain task for hand-written cases. */
 export function task(id: string, over: Partial<TaskTemplate> = {}): TaskTemplate {
-  return { id, tenant: 't', priority: 1, demand: { cpuCores: 10, memoryGib: 40 }, replicas: 1, durationHours: 1, ...over };
+  return {
+    id,
+    tenant: 't',
+    priority: 1,
+    demand: { cpuCores: 10, memoryGib: 40 },
+    replicas: 1,
+    durationHours: 1,
+    ...over,
+  };
 }

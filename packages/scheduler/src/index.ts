@@ -1,11 +1,36 @@
 // @cpnet/scheduler — compute selection (算力选择) and interconnection scheduling (互联调度). Pure: time and randomness are parameters.
 
 /** Model types: clusters, task templates, subtree summaries, objectives and placement modes. */
-export type { AcceleratorDemand, AcceleratorPool, Arch, Cluster, ClusterLifecycle, Criterion, HardConstraints, Health, Objective, PlacementMode, ReplicaDemand, Resources, SubtreeSummary, TaskTemplate, Weights } from './model.ts';
+export type {
+  AcceleratorDemand,
+  AcceleratorPool,
+  Arch,
+  Cluster,
+  ClusterLifecycle,
+  Criterion,
+  HardConstraints,
+  Health,
+  Objective,
+  PlacementMode,
+  ReplicaDemand,
+  Resources,
+  SubtreeSummary,
+  TaskTemplate,
+  Weights,
+} from './model.ts';
 /** Seeded random source (sfc32). */
 export { createRng, type Rng } from './rng.ts';
 /** The cost model: price × resources × duration + carbon price × energy × intensity + latency penalty. */
-export { DEFAULT_COST_MODEL, taskCost, kgCo2PerItKwh, estimateLatencyMs, type CostModel, type CostBreakdown, type CostInputs, type CostDemand } from './cost.ts';
+export {
+  DEFAULT_COST_MODEL,
+  taskCost,
+  kgCo2PerItKwh,
+  estimateLatencyMs,
+  type CostModel,
+  type CostBreakdown,
+  type CostInputs,
+  type CostDemand,
+} from './cost.ts';
 /** Columnar (typed-array) index of clusters, updatable in place. */
 export { ClusterIndex, PROVINCE_CODES } from './cluster-index.ts';
 /** Objective presets and the criteria scored. */
@@ -15,7 +40,14 @@ export { CONSTRAINTS, describeExclusion, type Constraint, type Exclusion } from 
 /** Resolves a task against an index into the numbers the filter reads. */
 export { resolveNeed, replicasFit, type Need } from './need.ts';
 /** Dry-run selection: filter with a reason per excluded cluster, TOPSIS or weighted sum, CATS 0–10 scores, top k. */
-export { select, feasibleCosts, type Selection, type SelectOptions, type Candidate, type CriterionScore } from './select.ts';
+export {
+  select,
+  feasibleCosts,
+  type Selection,
+  type SelectOptions,
+  type Candidate,
+  type CriterionScore,
+} from './select.ts';
 /** Slices of capacity held by a job, and taking/giving them on the index (reservations). */
 export { sliceAt, take, give, fits, type Slice } from './slices.ts';
 /** Jobs and tenant quotas. */
@@ -23,12 +55,35 @@ export type { Job, JobStatus, Quota } from './jobs.ts';
 /** Why a task would break its tenant's quota given what the tenant uses, or null. */
 export { quotaBreach } from './jobs.ts';
 /** Stateful placement: single/split/gang, reservations, preemption, quotas, failover and failback with hysteresis. */
-export { Scheduler, type SchedulerOptions, type PlaceOutcome, type PlaceOptions, type RestoreAt, type Move, type FailbackPolicy } from './scheduler.ts';
+export {
+  Scheduler,
+  type SchedulerOptions,
+  type PlaceOutcome,
+  type PlaceOptions,
+  type RestoreAt,
+  type Move,
+  type FailbackPolicy,
+} from './scheduler.ts';
 /** Batch placement minimising total cost: Lagrangian prices, regret rounding, local search. */
 export { placeBatch, type BatchOptions, type BatchResult } from './batch.ts';
 /** Online placement, one task at a time in arrival order. */
 export { placeOnline, type OnlineResult } from './online.ts';
 /** Hierarchy: subtree summaries, choosing a child (东数西算 aware) and escalation with retry on refusal. */
-export { summarise, chooseSubtree, escalate, isWestern, type SubtreeChoice, type SubtreeDecision } from './hierarchy.ts';
+export {
+  summarise,
+  chooseSubtree,
+  escalate,
+  isWestern,
+  type SubtreeChoice,
+  type SubtreeDecision,
+} from './hierarchy.ts';
 /** Seeded synthetic clusters and tasks for tests, the simulator and the bench. */
-export { generateClusters, generateTasks, fitCapacity, userProvince, SYNTHETIC_MODELS, type ClusterGenOptions, type TaskGenOptions } from './synthetic.ts';
+export {
+  generateClusters,
+  generateTasks,
+  fitCapacity,
+  userProvince,
+  SYNTHETIC_MODELS,
+  type ClusterGenOptions,
+  type TaskGenOptions,
+} from './synthetic.ts';

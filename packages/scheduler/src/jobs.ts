@@ -33,15 +33,26 @@ export interface Quota {
 
 /** Resources a job holds. */
 export function usageOf(job: Job): { cpuCores: number; memoryGib: number; cards: number } {
-  let cpuCores = 0, memoryGib = 0, cards = 0;
-  for (const s of job.slices) { cpuCores += s.replicas * s.cpuCores; memoryGib += s.replicas * s.memoryGib; cards += s.replicas * s.cards; }
+  let cpuCores = 0,
+    memoryGib = 0,
+    cards = 0;
+  for (const s of job.slices) {
+    cpuCores += s.replicas * s.cpuCores;
+    memoryGib += s.replicas * s.memoryGib;
+    cards += s.replicas * s.cards;
+  }
   return { cpuCores, memoryGib, cards };
 }
 
 /** Why a task would break its tenant's quota, or null. */
-export function quotaBreach(task: TaskTemplate, used: { cpuCores: number; memoryGib: number; cards: number }, q: Quota | undefined): string | null {
+export function quotaBreach(
+  task: TaskTemplate,
+  used: { cpuCores: number; memoryGib: number; cards: number },
+  q: Quota | undefined,
+): string | null {
   if (!q) return null;
-  const r = task.replicas, d = task.demand;
+  const r = task.replicas,
+    d = task.demand;
   const want = { cpuCores: r * d.cpuCores, memoryGib: r * d.memoryGib, cards: r * (d.accelerator?.count ?? 0) };
   for (const k of ['cpuCores', 'memoryGib', 'cards'] as const) {
     const limit = q[k];

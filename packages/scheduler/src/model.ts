@@ -120,9 +120,17 @@ export interface SubtreeSummary {
   readonly provinces: readonly string[];
   readonly archs: readonly Arch[];
   readonly clusters: number;
-  readonly available: { readonly cpuCores: number; readonly memoryGib: number; readonly cards: Readonly<Record<string, number>> };
+  readonly available: {
+    readonly cpuCores: number;
+    readonly memoryGib: number;
+    readonly cards: Readonly<Record<string, number>>;
+  };
   /** Largest single-cluster availability, so a single placement can be judged. */
-  readonly largest: { readonly cpuCores: number; readonly memoryGib: number; readonly cards: Readonly<Record<string, number>> };
+  readonly largest: {
+    readonly cpuCores: number;
+    readonly memoryGib: number;
+    readonly cards: Readonly<Record<string, number>>;
+  };
   readonly minPricePerCoreHourYuan: number;
   readonly minPricePerCardHourYuan: number;
   /** Effective carbon, kgCO2 per IT kWh (PUE and green share included), capacity-weighted mean. */

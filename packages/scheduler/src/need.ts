@@ -37,16 +37,30 @@ export function resolveNeed(ix: ClusterIndex, task: TaskTemplate): Need {
   const named = d.accelerator?.model;
   const model = cards > 0 && named !== undefined ? (ix.modelOf(named) >= 0 ? ix.modelOf(named) : -2) : -1;
   const residencyOk = new Uint8Array(PROVINCE_CODES.length);
-  PROVINCE_CODES.forEach((p, i) => { residencyOk[i] = residencyVerdict(c.residency, p).allowed ? 1 : 0; });
+  PROVINCE_CODES.forEach((p, i) => {
+    residencyOk[i] = residencyVerdict(c.residency, p).allowed ? 1 : 0;
+  });
   const mode = task.mode ?? 'single';
   return {
-    cpu: d.cpuCores, mem: d.memoryGib, sto: d.storageGib ?? 0, bw: d.bandwidthGbps ?? 0,
-    cards, model, anyModel: cards > 0 && named === undefined, minFp16: d.accelerator?.minFp16Tflops ?? 0,
-    replicas: task.replicas, hours: task.durationHours, minReplicas: mode === 'single' ? task.replicas : 1,
-    arch: c.arch ? ARCHS.indexOf(c.arch) : -1, minSecurity: c.minSecurityLevel ?? 0,
+    cpu: d.cpuCores,
+    mem: d.memoryGib,
+    sto: d.storageGib ?? 0,
+    bw: d.bandwidthGbps ?? 0,
+    cards,
+    model,
+    anyModel: cards > 0 && named === undefined,
+    minFp16: d.accelerator?.minFp16Tflops ?? 0,
+    replicas: task.replicas,
+    hours: task.durationHours,
+    minReplicas: mode === 'single' ? task.replicas : 1,
+    arch: c.arch ? ARCHS.indexOf(c.arch) : -1,
+    minSecurity: c.minSecurityLevel ?? 0,
     userRow: c.userProvince ? provinceRow(c.userProvince) : -1,
-    maxLatency: c.maxLatencyMs ?? Infinity, maxPrice: c.maxPricePerHourYuan ?? Infinity, deadline: c.deadline ?? Infinity,
-    latencyTarget: task.latencyTolerant ? Infinity : (task.latencyTargetMs ?? Infinity), residencyOk,
+    maxLatency: c.maxLatencyMs ?? Infinity,
+    maxPrice: c.maxPricePerHourYuan ?? Infinity,
+    deadline: c.deadline ?? Infinity,
+    latencyTarget: task.latencyTolerant ? Infinity : (task.latencyTargetMs ?? Infinity),
+    residencyOk,
   };
 }
 
@@ -54,10 +68,14 @@ export function resolveNeed(ix: ClusterIndex, task: TaskTemplate): Need {
 export function modelAt(ix: ClusterIndex, need: Need, row: number): number {
   if (need.cards === 0) return -1;
   if (!need.anyModel) return need.model;
-  let best = -1, bestAvail = -1;
+  let best = -1,
+    bestAvail = -1;
   for (let m = 0; m < ix.acc.length; m++) {
     const cols = ix.acc[m]!;
-    if (cols.cap[row]! > 0 && cols.fp16[row]! >= need.minFp16 && cols.avail[row]! > bestAvail) { best = m; bestAvail = cols.avail[row]!; }
+    if (cols.cap[row]! > 0 && cols.fp16[row]! >= need.minFp16 && cols.avail[row]! > bestAvail) {
+      best = m;
+      bestAvail = cols.avail[row]!;
+    }
   }
   return best;
 }

@@ -13,13 +13,21 @@ export interface OnlineResult {
 }
 
 /** Places tasks one at a time in arrival order, each on its best cluster now (mutates the index's availability). */
-export function placeOnline(ix: ClusterIndex, tasks: readonly TaskTemplate[], options: { objective?: Objective | Weights; costModel?: CostModel } = {}): OnlineResult {
+export function placeOnline(
+  ix: ClusterIndex,
+  tasks: readonly TaskTemplate[],
+  options: { objective?: Objective | Weights; costModel?: CostModel } = {},
+): OnlineResult {
   const rows = new Int32Array(tasks.length).fill(-1);
-  let cost = 0, rejected = 0;
+  let cost = 0,
+    rejected = 0;
   tasks.forEach((t0, i) => {
     const t: TaskTemplate = { ...t0, mode: 'single', objective: options.objective ?? t0.objective };
     const c = select(ix, t, { k: 1, explain: 'codes', costModel: options.costModel }).candidates[0];
-    if (!c) { rejected++; return; }
+    if (!c) {
+      rejected++;
+      return;
+    }
     take(ix, sliceAt(ix, resolveNeed(ix, t), { row: c.row, replicas: t.replicas }));
     rows[i] = c.row;
     cost += c.costYuan;

@@ -17,17 +17,26 @@ const CAPACITY_CODES = new Set<number>([R.cpu, R.memory, R.cards, R.storage, R.b
  * lowest-priority (then newest) lower-priority jobs until the task fits. Plans are ordered by the highest
  * victim priority, then the number of victims, so the least important and least work is disturbed.
  */
-export function planPreemption(ix: ClusterIndex, args: { need: Need; priority: number; codes: Uint8Array; jobsOnRow: (row: number) => Job[] }): PreemptionPlan[] {
+export function planPreemption(
+  ix: ClusterIndex,
+  args: { need: Need; priority: number; codes: Uint8Array; jobsOnRow: (row: number) => Job[] },
+): PreemptionPlan[] {
   const plans: { row: number; victims: Job[]; top: number }[] = [];
   for (let row = 0; row < args.codes.length; row++) {
     if (!CAPACITY_CODES.has(args.codes[row]!)) continue;
-    const lower = args.jobsOnRow(row).filter((j) => j.task.priority < args.priority && j.status === 'running')
+    const lower = args
+      .jobsOnRow(row)
+      .filter((j) => j.task.priority < args.priority && j.status === 'running')
       .sort((a, b) => a.task.priority - b.task.priority || b.seq - a.seq);
     if (lower.length === 0) continue;
     const victims: Job[] = [];
     const freed = [];
     for (const v of lower) {
-      for (const s of v.slices) if (s.row === row) { give(ix, s); freed.push(s); }
+      for (const s of v.slices)
+        if (s.row === row) {
+          give(ix, s);
+          freed.push(s);
+        }
       victims.push(v);
       if (replicasFit(ix, args.need, row) >= args.need.minReplicas) break;
     }

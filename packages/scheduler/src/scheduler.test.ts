@@ -64,7 +64,11 @@ describe('Scheduler', () => {
 
   it('fails over a down cluster and fails back only after the hysteresis', () => {
     const clock = fakeClock();
-    const s = new Scheduler({ clusters: [cluster('home', { pricePerCoreHourYuan: 0.05 }), cluster('away', { pricePerCoreHourYuan: 0.2 })], clock, failback: { minHealthyMs: 60_000, minImprovement: 0.05, minMoveIntervalMs: 0 } });
+    const s = new Scheduler({
+      clusters: [cluster('home', { pricePerCoreHourYuan: 0.05 }), cluster('away', { pricePerCoreHourYuan: 0.2 })],
+      clock,
+      failback: { minHealthyMs: 60_000, minImprovement: 0.05, minMoveIntervalMs: 0 },
+    });
     s.submit(task('j', { objective: 'cost' }));
     expect(s.job('j')!.slices[0]!.clusterId).toBe('home');
     expect(s.setHealth('home', 'down')).toEqual([{ jobId: 'j', from: 'home', to: 'away' }]);
@@ -83,39 +87,66 @@ describe('Scheduler', () => {
   it('under random operations never exceeds capacity and never loses a job', () => {
     const clusters = someClusters(12, 3);
     const op = fc.oneof(
-      fc.record({ kind: fc.constant('submit' as const), cpu: fc.integer({ min: 1, max: 900 }), cards: fc.constantFrom(0, 2, 16), pr: fc.integer({ min: 0, max: 3 }), mode: fc.constantFrom('single' as const, 'split' as const, 'gang' as const), replicas: fc.integer({ min: 1, max: 5 }) }),
+      fc.record({
+        kind: fc.constant('submit' as const),
+        cpu: fc.integer({ min: 1, max: 900 }),
+        cards: fc.constantFrom(0, 2, 16),
+        pr: fc.integer({ min: 0, max: 3 }),
+        mode: fc.constantFrom('single' as const, 'split' as const, 'gang' as const),
+        replicas: fc.integer({ min: 1, max: 5 }),
+      }),
       fc.record({ kind: fc.constant('down' as const), c: fc.integer({ min: 0, max: 11 }) }),
       fc.record({ kind: fc.constant('up' as const), c: fc.integer({ min: 0, max: 11 }) }),
       fc.record({ kind: fc.constant('finish' as const), n: fc.nat() }),
       fc.record({ kind: fc.constant('drain' as const) }),
     );
-    fc.assert(fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
-      const clock = fakeClock();
-      const s = new Scheduler({ clusters, clock });
-      const accepted = new Set<string>();
-      const released = new Set<string>();
-      ops.forEach((o, i) => {
-        clock.advance(10_000);
-        if (o.kind === 'submit') {
-          const r = s.submit(task(`j${i}`, { priority: o.pr, mode: o.mode, replicas: o.replicas, demand: { cpuCores: o.cpu, memoryGib: o.cpu, ...(o.cards ? { accelerator: { count: o.cards } } : {}) } }));
-          if (r.ok || r.queued) accepted.add(`j${i}`);
-        } else if (o.kind === 'down') s.setHealth(clusters[o.c]!.id, 'down');
-        else if (o.kind === 'up') { s.setHealth(clusters[o.c]!.id, 'healthy'); s.failback(); }
-        else if (o.kind === 'finish') { const js = s.jobs(); const j = js[o.n % Math.max(1, js.length)]; if (j) { s.release(j.id); released.add(j.id); } }
-        else s.drain();
-        capacityHolds(s);
-      });
-      const held = new Set(s.jobs().map((j) => j.id));
-      for (const id of accepted) expect(held.has(id) || released.has(id)).toBe(true);
-      for (const j of s.jobs()) expect(j.status === 'queued' ? j.slices.length === 0 : j.slices.length > 0).toBe(true);
-    }), FC);
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        const clock = fakeClock();
+        const s = new Scheduler({ clusters, clock });
+        const accepted = new Set<string>();
+        const released = new Set<string>();
+        ops.forEach((o, i) => {
+          clock.advance(10_000);
+          if (o.kind === 'submit') {
+            const r = s.submit(
+              task(`j${i}`, {
+                priority: o.pr,
+                mode: o.mode,
+                replicas: o.replicas,
+                demand: { cpuCores: o.cpu, memoryGib: o.cpu, ...(o.cards ? { accelerator: { count: o.cards } } : {}) },
+              }),
+            );
+            if (r.ok || r.queued) accepted.add(`j${i}`);
+          } else if (o.kind === 'down') s.setHealth(clusters[o.c]!.id, 'down');
+          else if (o.kind === 'up') {
+            s.setHealth(clusters[o.c]!.id, 'healthy');
+            s.failback();
+          } else if (o.kind === 'finish') {
+            const js = s.jobs();
+            const j = js[o.n % Math.max(1, js.length)];
+            if (j) {
+              s.release(j.id);
+              released.add(j.id);
+            }
+          } else s.drain();
+          capacityHolds(s);
+        });
+        const held = new Set(s.jobs().map((j) => j.id));
+        for (const id of accepted) expect(held.has(id) || released.has(id)).toBe(true);
+        for (const j of s.jobs())
+          expect(j.status === 'queued' ? j.slices.length === 0 : j.slices.length > 0).toBe(true);
+      }),
+      FC,
+    );
   });
 
   it('gives the same answers for the same inputs', () => {
     const run = (): string => {
       const s = new Scheduler({ clusters: someClusters(30, 5), clock: fakeClock() });
       const out = [];
-      for (let i = 0; i < 40; i++) out.push(s.submit(task(`j${i}`, { priority: i % 3, demand: { cpuCores: 200 + 37 * i, memoryGib: 64 } })));
+      for (let i = 0; i < 40; i++)
+        out.push(s.submit(task(`j${i}`, { priority: i % 3, demand: { cpuCores: 200 + 37 * i, memoryGib: 64 } })));
       return JSON.stringify(out);
     };
     expect(run()).toBe(run());
@@ -124,11 +155,19 @@ describe('Scheduler', () => {
 
 describe('node-server additions', () => {
   it('reserve skips clusters the caller excludes, and resume puts a running job back where it was', () => {
-    const s = new Scheduler({ clusters: [cluster('CPN.51/CL-A'), cluster('CPN.51/CL-B', { pricePerCoreHourYuan: 1 })], clock: fakeClock() });
+    const s = new Scheduler({
+      clusters: [cluster('CPN.51/CL-A'), cluster('CPN.51/CL-B', { pricePerCoreHourYuan: 1 })],
+      clock: fakeClock(),
+    });
     const r = s.reserve(task('j1'), { exclude: ['CPN.51/CL-A'] });
     expect(r.ok && r.slices[0]!.clusterId).toBe('CPN.51/CL-B');
     const t = new Scheduler({ clusters: [cluster('CPN.51/CL-A'), cluster('CPN.51/CL-B')], clock: fakeClock() });
-    expect(t.resume(task('j2', { demand: { cpuCores: 60, memoryGib: 10 } }), { clusterId: 'CPN.51/CL-B', preferredClusterId: 'CPN.51/CL-A' })).toBe(true);
+    expect(
+      t.resume(task('j2', { demand: { cpuCores: 60, memoryGib: 10 } }), {
+        clusterId: 'CPN.51/CL-B',
+        preferredClusterId: 'CPN.51/CL-A',
+      }),
+    ).toBe(true);
     expect(t.job('j2')!.slices[0]!.clusterId).toBe('CPN.51/CL-B');
     expect(t.index.cpuAvail[t.index.rowOf('CPN.51/CL-B')]).toBe(40);
   });

@@ -29,8 +29,21 @@ export interface SchedulerOptions {
 
 /** The answer to submit / reserve / a re-placement. */
 export type PlaceOutcome =
-  | { readonly ok: true; readonly jobId: string; readonly slices: readonly Slice[]; readonly unplaced: number; readonly preempted: readonly string[]; readonly costYuan: number }
-  | { readonly ok: false; readonly jobId: string; readonly reason: string; readonly queued: boolean; readonly selection?: Selection };
+  | {
+      readonly ok: true;
+      readonly jobId: string;
+      readonly slices: readonly Slice[];
+      readonly unplaced: number;
+      readonly preempted: readonly string[];
+      readonly costYuan: number;
+    }
+  | {
+      readonly ok: false;
+      readonly jobId: string;
+      readonly reason: string;
+      readonly queued: boolean;
+      readonly selection?: Selection;
+    };
 
 /** Options of submit and reserve. */
 export interface PlaceOptions {
@@ -49,7 +62,11 @@ export interface RestoreAt {
 }
 
 /** A job moved by failover or failback. */
-export interface Move { readonly jobId: string; readonly from: string; readonly to: string | null }
+export interface Move {
+  readonly jobId: string;
+  readonly from: string;
+  readonly to: string | null;
+}
 
 const DEFAULT_FAILBACK: FailbackPolicy = { minHealthyMs: 300_000, minImprovement: 0.05, minMoveIntervalMs: 600_000 };
 
@@ -108,8 +125,17 @@ export class Scheduler {
     const s = sliceAt(this.index, resolveNeed(this.index, task), { row, replicas: at.replicas ?? task.replicas });
     take(this.index, s);
     const job: Job = {
-      id: task.id, task, status: 'running', slices: [], unplaced: 0, preferredRow: home < 0 ? row : home,
-      placedAt: at.placedAt ?? this.clock.now(), lastMovedAt: at.lastMovedAt ?? -Infinity, seq: this.seq++, expiresAt: Infinity, costYuan: at.costYuan ?? 0,
+      id: task.id,
+      task,
+      status: 'running',
+      slices: [],
+      unplaced: 0,
+      preferredRow: home < 0 ? row : home,
+      placedAt: at.placedAt ?? this.clock.now(),
+      lastMovedAt: at.lastMovedAt ?? -Infinity,
+      seq: this.seq++,
+      expiresAt: Infinity,
+      costYuan: at.costYuan ?? 0,
     };
     this.setSlices(job, [s]);
     this.byId.set(task.id, job);
@@ -149,7 +175,9 @@ export class Scheduler {
 
   /** Jobs waiting, highest priority first. */
   queued(): Job[] {
-    return [...this.byId.values()].filter((j) => j.status === 'queued').sort((a, b) => b.task.priority - a.task.priority || a.seq - b.seq);
+    return [...this.byId.values()]
+      .filter((j) => j.status === 'queued')
+      .sort((a, b) => b.task.priority - a.task.priority || a.seq - b.seq);
   }
 
   /** A job by id. */
@@ -174,7 +202,9 @@ export class Scheduler {
     for (const j of this.byId.values()) {
       if (j.task.tenant !== tenant || j.status === 'queued') continue;
       const u = usageOf(j);
-      t.cpuCores += u.cpuCores; t.memoryGib += u.memoryGib; t.cards += u.cards;
+      t.cpuCores += u.cpuCores;
+      t.memoryGib += u.memoryGib;
+      t.cards += u.cards;
     }
     return t;
   }
@@ -203,7 +233,8 @@ export class Scheduler {
     const moves: Move[] = [];
     for (const j of this.jobs()) {
       if (j.status !== 'running' || j.slices.length !== 1) continue;
-      const cur = j.slices[0]!, home = j.preferredRow;
+      const cur = j.slices[0]!,
+        home = j.preferredRow;
       if (cur.row === home || this.index.health[home] !== 0) continue;
       if (now - (this.healthSince.get(home) ?? -Infinity) < this.policy.minHealthyMs) continue;
       if (now - j.lastMovedAt < this.policy.minMoveIntervalMs) continue;
@@ -224,8 +255,21 @@ export class Scheduler {
   }
 
   private admit(task: TaskTemplate, status: 'running' | 'reserved', options: PlaceOptions): PlaceOutcome {
-    if (this.byId.has(task.id)) return { ok: false, jobId: task.id, reason: `job ${task.id} already exists`, queued: false };
-    const job: Job = { id: task.id, task, status: 'queued', slices: [], unplaced: 0, preferredRow: -1, placedAt: 0, lastMovedAt: -Infinity, seq: this.seq++, expiresAt: Infinity, costYuan: 0 };
+    if (this.byId.has(task.id))
+      return { ok: false, jobId: task.id, reason: `job ${task.id} already exists`, queued: false };
+    const job: Job = {
+      id: task.id,
+      task,
+      status: 'queued',
+      slices: [],
+      unplaced: 0,
+      preferredRow: -1,
+      placedAt: 0,
+      lastMovedAt: -Infinity,
+      seq: this.seq++,
+      expiresAt: Infinity,
+      costYuan: 0,
+    };
     if (options.exclude && options.exclude.length > 0) job.excluded = new Set(options.exclude);
     const quota = this.quotas[task.tenant];
     // Usage sums every job held, so it is computed only for a tenant with a quota.
@@ -233,24 +277,37 @@ export class Scheduler {
     if (breach) return { ok: false, jobId: task.id, reason: breach, queued: false };
     this.byId.set(task.id, job);
     const r = this.placeJob(job, { preempt: true });
-    if (r.ok && status === 'reserved') { job.status = 'reserved'; job.expiresAt = this.clock.now() + this.ttl; this.reservations.add(job.id); }
+    if (r.ok && status === 'reserved') {
+      job.status = 'reserved';
+      job.expiresAt = this.clock.now() + this.ttl;
+      this.reservations.add(job.id);
+    }
     return r;
   }
 
   /** Places a (queued) job: select, then take capacity atomically per mode; preempts for single mode. */
   private placeJob(job: Job, o: { preempt: boolean }): PlaceOutcome {
-    const task = job.task, ix = this.index;
+    const task = job.task,
+      ix = this.index;
     const need = resolveNeed(ix, task);
     const mode = task.mode ?? 'single';
-    const sel = this.select(task, { k: mode === 'single' ? 1 : task.replicas, explain: 'codes', excludeRows: this.excludedRows(job) });
+    const sel = this.select(task, {
+      k: mode === 'single' ? 1 : task.replicas,
+      explain: 'codes',
+      excludeRows: this.excludedRows(job),
+    });
     const slices: Slice[] = [];
-    let left = task.replicas, cost = 0;
+    let left = task.replicas,
+      cost = 0;
     for (const c of sel.candidates) {
       if (left === 0) break;
       const n = Math.min(left, c.replicasFit);
       if (n <= 0) continue;
       const s = sliceAt(ix, need, { row: c.row, replicas: n });
-      take(ix, s); slices.push(s); left -= n; cost += (c.costYuan * n) / task.replicas;
+      take(ix, s);
+      slices.push(s);
+      left -= n;
+      cost += (c.costYuan * n) / task.replicas;
     }
     const placed = slices.length > 0 && (left === 0 || mode === 'split');
     if (placed) return this.settle(job, { slices, unplaced: left, cost, preempted: [] });
@@ -260,12 +317,23 @@ export class Scheduler {
       if (p) return p;
     }
     job.status = 'queued';
-    return { ok: false, jobId: job.id, reason: sel.mainObstacle?.message ?? 'no cluster fits', queued: true, selection: sel };
+    return {
+      ok: false,
+      jobId: job.id,
+      reason: sel.mainObstacle?.message ?? 'no cluster fits',
+      queued: true,
+      selection: sel,
+    };
   }
 
   private preempt(job: Job, sel: Selection): PlaceOutcome | null {
     const need = resolveNeed(this.index, job.task);
-    const plans = planPreemption(this.index, { need, priority: job.task.priority, codes: sel.reasonCodes, jobsOnRow: (r) => this.jobsOnRow(r) });
+    const plans = planPreemption(this.index, {
+      need,
+      priority: job.task.priority,
+      codes: sel.reasonCodes,
+      jobsOnRow: (r) => this.jobsOnRow(r),
+    });
     for (const plan of plans.slice(0, 5)) {
       const saved = plan.victims.map((v) => v.slices);
       for (const v of plan.victims) this.unplace(v);
@@ -277,7 +345,12 @@ export class Scheduler {
         const s = sliceAt(this.index, need, { row: c.row, replicas: job.task.replicas });
         take(this.index, s);
         for (const v of plan.victims) v.status = 'queued';
-        return this.settle(job, { slices: [s], unplaced: 0, cost: c.costYuan, preempted: plan.victims.map((v) => v.id) });
+        return this.settle(job, {
+          slices: [s],
+          unplaced: 0,
+          cost: c.costYuan,
+          preempted: plan.victims.map((v) => v.id),
+        });
       }
       plan.victims.forEach((v, i) => this.restore(v, saved[i]!));
     }
@@ -287,9 +360,22 @@ export class Scheduler {
   private settle(job: Job, p: { slices: Slice[]; unplaced: number; cost: number; preempted: string[] }): PlaceOutcome {
     const now = this.clock.now();
     const first = job.preferredRow < 0;
-    this.setSlices(job, p.slices); job.unplaced = p.unplaced; job.costYuan = p.cost; job.status = 'running';
-    if (first) { job.preferredRow = p.slices[0]!.row; job.placedAt = now; } else job.lastMovedAt = now;
-    return { ok: true, jobId: job.id, slices: p.slices, unplaced: p.unplaced, preempted: p.preempted, costYuan: p.cost };
+    this.setSlices(job, p.slices);
+    job.unplaced = p.unplaced;
+    job.costYuan = p.cost;
+    job.status = 'running';
+    if (first) {
+      job.preferredRow = p.slices[0]!.row;
+      job.placedAt = now;
+    } else job.lastMovedAt = now;
+    return {
+      ok: true,
+      jobId: job.id,
+      slices: p.slices,
+      unplaced: p.unplaced,
+      preempted: p.preempted,
+      costYuan: p.cost,
+    };
   }
 
   private unplace(j: Job): void {
@@ -304,14 +390,20 @@ export class Scheduler {
     j.slices = slices;
     for (const s of slices) {
       let set = this.onRow.get(s.row);
-      if (!set) { set = new Set(); this.onRow.set(s.row, set); }
+      if (!set) {
+        set = new Set();
+        this.onRow.set(s.row, set);
+      }
       set.add(j);
     }
   }
 
   private restore(j: Job, prev: Slice[]): void {
     // Victims of an abandoned plan go back exactly where they were: their slices were only just released.
-    this.setSlices(j, prev.filter((s) => fits(this.index, s)));
+    this.setSlices(
+      j,
+      prev.filter((s) => fits(this.index, s)),
+    );
     for (const s of j.slices) take(this.index, s);
     j.status = j.slices.length > 0 ? 'running' : 'queued';
   }
@@ -319,7 +411,10 @@ export class Scheduler {
   private excludedRows(job: Job): Uint8Array | undefined {
     if (!job.excluded || job.excluded.size === 0) return undefined;
     const rows = new Uint8Array(this.index.size);
-    for (const id of job.excluded) { const r = this.index.rowOf(id); if (r >= 0) rows[r] = 1; }
+    for (const id of job.excluded) {
+      const r = this.index.rowOf(id);
+      if (r >= 0) rows[r] = 1;
+    }
     return rows;
   }
 

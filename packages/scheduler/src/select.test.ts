@@ -9,58 +9,96 @@ import type { Arch, TaskTemplate } from './model.ts';
 const FC = { seed: 20261126, numRuns: 200 } as const;
 const clusters = someClusters(80);
 
-const taskArb = fc.record({
-  cpu: fc.integer({ min: 1, max: 2000 }), cards: fc.constantFrom(0, 0, 1, 4, 64, 600),
-  model: fc.constantFrom('A800', 'H20', 'Ascend910B', 'V100'), replicas: fc.integer({ min: 1, max: 4 }),
-  arch: fc.constantFrom(undefined, 'x86_64', 'aarch64'), sec: fc.integer({ min: 0, max: 5 }),
-  user: fc.constantFrom('11', '31', '44', '51', '65'), maxLat: fc.option(fc.integer({ min: 2, max: 60 }), { nil: undefined }),
-  residency: fc.option(fc.subarray(['11', '31', '44', '51', '52', '65', '81']), { nil: undefined }),
-  maxPrice: fc.option(fc.integer({ min: 1, max: 5000 }), { nil: undefined }), mode: fc.constantFrom('single', 'split', 'gang'),
-}).map((a): TaskTemplate => task('p', {
-  demand: { cpuCores: a.cpu, memoryGib: a.cpu * 2, ...(a.cards ? { accelerator: { model: a.model, count: a.cards } } : {}) },
-  replicas: a.replicas, mode: a.mode as TaskTemplate['mode'],
-  constraints: { arch: a.arch as Arch | undefined, minSecurityLevel: a.sec, userProvince: a.user, maxLatencyMs: a.maxLat, residency: a.residency ? { provinces: a.residency } : undefined, maxPricePerHourYuan: a.maxPrice },
-}));
+const taskArb = fc
+  .record({
+    cpu: fc.integer({ min: 1, max: 2000 }),
+    cards: fc.constantFrom(0, 0, 1, 4, 64, 600),
+    model: fc.constantFrom('A800', 'H20', 'Ascend910B', 'V100'),
+    replicas: fc.integer({ min: 1, max: 4 }),
+    arch: fc.constantFrom(undefined, 'x86_64', 'aarch64'),
+    sec: fc.integer({ min: 0, max: 5 }),
+    user: fc.constantFrom('11', '31', '44', '51', '65'),
+    maxLat: fc.option(fc.integer({ min: 2, max: 60 }), { nil: undefined }),
+    residency: fc.option(fc.subarray(['11', '31', '44', '51', '52', '65', '81']), { nil: undefined }),
+    maxPrice: fc.option(fc.integer({ min: 1, max: 5000 }), { nil: undefined }),
+    mode: fc.constantFrom('single', 'split', 'gang'),
+  })
+  .map((a): TaskTemplate =>
+    task('p', {
+      demand: {
+        cpuCores: a.cpu,
+        memoryGib: a.cpu * 2,
+        ...(a.cards ? { accelerator: { model: a.model, count: a.cards } } : {}),
+      },
+      replicas: a.replicas,
+      mode: a.mode as TaskTemplate['mode'],
+      constraints: {
+        arch: a.arch as Arch | undefined,
+        minSecurityLevel: a.sec,
+        userProvince: a.user,
+        maxLatencyMs: a.maxLat,
+        residency: a.residency ? { provinces: a.residency } : undefined,
+        maxPricePerHourYuan: a.maxPrice,
+      },
+    }),
+  );
 
 describe('select', () => {
   it('never returns a candidate that breaks a hard constraint or capacity', () => {
-    fc.assert(fc.property(taskArb, (t) => {
-      const sel = select(ClusterIndex.build(clusters), t, { k: 100 });
-      for (const c of sel.candidates) {
-        const cl = clusters.find((x) => x.id === c.clusterId)!;
-        const n = (t.mode ?? 'single') === 'single' ? t.replicas : 1;
-        const con = t.constraints!;
-        expect(cl.lifecycle).toBe('active');
-        expect(cl.health).not.toBe('down');
-        if (con.arch) expect(cl.arch).toBe(con.arch);
-        expect(residencyVerdict(con.residency, cl.provinceCode).allowed).toBe(true);
-        expect(cl.securityLevel).toBeGreaterThanOrEqual(con.minSecurityLevel ?? 0);
-        expect(cl.available.cpuCores).toBeGreaterThanOrEqual(t.demand.cpuCores * n);
-        expect(cl.available.memoryGib).toBeGreaterThanOrEqual(t.demand.memoryGib * n);
-        const a = t.demand.accelerator;
-        if (a) expect(cl.available.accelerators.find((x) => x.model === a.model)?.count ?? 0).toBeGreaterThanOrEqual(a.count * n);
-        if (con.maxLatencyMs !== undefined) expect(cl.latencyMsTo[con.userProvince!]!).toBeLessThanOrEqual(con.maxLatencyMs);
-        if (con.maxPricePerHourYuan !== undefined) expect(t.replicas * (t.demand.cpuCores * cl.pricePerCoreHourYuan + (a?.count ?? 0) * cl.pricePerCardHourYuan)).toBeLessThanOrEqual(con.maxPricePerHourYuan + 1e-9);
-      }
-    }), FC);
+    fc.assert(
+      fc.property(taskArb, (t) => {
+        const sel = select(ClusterIndex.build(clusters), t, { k: 100 });
+        for (const c of sel.candidates) {
+          const cl = clusters.find((x) => x.id === c.clusterId)!;
+          const n = (t.mode ?? 'single') === 'single' ? t.replicas : 1;
+          const con = t.constraints!;
+          expect(cl.lifecycle).toBe('active');
+          expect(cl.health).not.toBe('down');
+          if (con.arch) expect(cl.arch).toBe(con.arch);
+          expect(residencyVerdict(con.residency, cl.provinceCode).allowed).toBe(true);
+          expect(cl.securityLevel).toBeGreaterThanOrEqual(con.minSecurityLevel ?? 0);
+          expect(cl.available.cpuCores).toBeGreaterThanOrEqual(t.demand.cpuCores * n);
+          expect(cl.available.memoryGib).toBeGreaterThanOrEqual(t.demand.memoryGib * n);
+          const a = t.demand.accelerator;
+          if (a)
+            expect(cl.available.accelerators.find((x) => x.model === a.model)?.count ?? 0).toBeGreaterThanOrEqual(
+              a.count * n,
+            );
+          if (con.maxLatencyMs !== undefined)
+            expect(cl.latencyMsTo[con.userProvince!]!).toBeLessThanOrEqual(con.maxLatencyMs);
+          if (con.maxPricePerHourYuan !== undefined)
+            expect(
+              t.replicas * (t.demand.cpuCores * cl.pricePerCoreHourYuan + (a?.count ?? 0) * cl.pricePerCardHourYuan),
+            ).toBeLessThanOrEqual(con.maxPricePerHourYuan + 1e-9);
+        }
+      }),
+      FC,
+    );
   });
 
   it('gives every excluded cluster a reason, and every cluster is either a candidate or excluded', () => {
-    fc.assert(fc.property(taskArb, (t) => {
-      const sel = select(ClusterIndex.build(clusters), t, { k: 1000 });
-      expect(sel.exclusions!.length + sel.feasible).toBe(clusters.length);
-      expect(sel.candidates.length).toBe(sel.feasible);
-      const ids = new Set([...sel.exclusions!.map((e) => e.clusterId), ...sel.candidates.map((c) => c.clusterId)]);
-      expect(ids.size).toBe(clusters.length);
-      for (const e of sel.exclusions!) expect(e.message.length).toBeGreaterThan(5);
-    }), FC);
+    fc.assert(
+      fc.property(taskArb, (t) => {
+        const sel = select(ClusterIndex.build(clusters), t, { k: 1000 });
+        expect(sel.exclusions!.length + sel.feasible).toBe(clusters.length);
+        expect(sel.candidates.length).toBe(sel.feasible);
+        const ids = new Set([...sel.exclusions!.map((e) => e.clusterId), ...sel.candidates.map((c) => c.clusterId)]);
+        expect(ids.size).toBe(clusters.length);
+        for (const e of sel.exclusions!) expect(e.message.length).toBeGreaterThan(5);
+      }),
+      FC,
+    );
   });
 
   it('is deterministic for the same input', () => {
-    fc.assert(fc.property(taskArb, (t) => {
-      const a = select(ClusterIndex.build(clusters), t), b = select(ClusterIndex.build(clusters), t);
-      expect(JSON.stringify(a)).toBe(JSON.stringify(b));
-    }), { ...FC, numRuns: 50 });
+    fc.assert(
+      fc.property(taskArb, (t) => {
+        const a = select(ClusterIndex.build(clusters), t),
+          b = select(ClusterIndex.build(clusters), t);
+        expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+      }),
+      { ...FC, numRuns: 50 },
+    );
   });
 
   it('names the values of a capacity exclusion and the main obstacle when nothing fits', () => {
@@ -75,7 +113,11 @@ describe('select', () => {
   });
 
   it('ranks by TOPSIS with a CATS 0–10 score, and cost objective prefers the cheaper cluster', () => {
-    const ix = ClusterIndex.build([cluster('dear', { pricePerCoreHourYuan: 0.3 }), cluster('cheap', { pricePerCoreHourYuan: 0.05 }), cluster('mid', { pricePerCoreHourYuan: 0.1 })]);
+    const ix = ClusterIndex.build([
+      cluster('dear', { pricePerCoreHourYuan: 0.3 }),
+      cluster('cheap', { pricePerCoreHourYuan: 0.05 }),
+      cluster('mid', { pricePerCoreHourYuan: 0.1 }),
+    ]);
     for (const method of ['topsis', 'weighted-sum'] as const) {
       const sel = select(ix, task('t', { objective: 'cost' }), { method });
       expect(sel.candidates[0]!.clusterId).toBe('cheap');

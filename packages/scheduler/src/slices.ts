@@ -19,8 +19,15 @@ export interface Slice {
 export function sliceAt(ix: ClusterIndex, need: Need, at: { row: number; replicas: number }): Slice {
   const m = modelAt(ix, need, at.row);
   return {
-    clusterId: ix.ids[at.row]!, row: at.row, replicas: at.replicas, model: m >= 0 ? ix.models[m]! : null,
-    cpuCores: need.cpu, memoryGib: need.mem, storageGib: need.sto, bandwidthGbps: need.bw, cards: m >= 0 ? need.cards : 0,
+    clusterId: ix.ids[at.row]!,
+    row: at.row,
+    replicas: at.replicas,
+    model: m >= 0 ? ix.models[m]! : null,
+    cpuCores: need.cpu,
+    memoryGib: need.mem,
+    storageGib: need.sto,
+    bandwidthGbps: need.bw,
+    cards: m >= 0 ? need.cards : 0,
   };
 }
 
@@ -35,7 +42,8 @@ export function give(ix: ClusterIndex, s: Slice): void {
 }
 
 function shift(ix: ClusterIndex, s: Slice, sign: number): void {
-  const r = s.row, n = s.replicas * sign;
+  const r = s.row,
+    n = s.replicas * sign;
   ix.cpuAvail[r] = Math.min(ix.cpuCap[r]!, ix.cpuAvail[r]! + n * s.cpuCores);
   ix.memAvail[r] = Math.min(ix.memCap[r]!, ix.memAvail[r]! + n * s.memoryGib);
   ix.stoAvail[r] = Math.min(ix.stoCap[r]!, ix.stoAvail[r]! + n * s.storageGib);
@@ -48,7 +56,9 @@ function shift(ix: ClusterIndex, s: Slice, sign: number): void {
 
 /** Whether a slice fits the row's availability now. */
 export function fits(ix: ClusterIndex, s: Slice): boolean {
-  const r = s.row, n = s.replicas, eps = 1e-9;
+  const r = s.row,
+    n = s.replicas,
+    eps = 1e-9;
   if (ix.cpuAvail[r]! + eps < n * s.cpuCores || ix.memAvail[r]! + eps < n * s.memoryGib) return false;
   if (ix.stoAvail[r]! + eps < n * s.storageGib || ix.bwAvail[r]! + eps < n * s.bandwidthGbps) return false;
   return s.model === null || ix.acc[ix.modelOf(s.model)]!.avail[r]! + eps >= n * s.cards;

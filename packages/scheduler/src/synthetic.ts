@@ -21,7 +21,10 @@ const between = (rng: Rng, lo: number, hi: number): number => lo + (hi - lo) * r
 /** A serial in Crockford base-32 from a number (synthetic ids, not time-ordered). */
 function serialOf(n: number): string {
   let s = '';
-  do { s = CROCKFORD_ALPHABET[n % 32]! + s; n = Math.floor(n / 32); } while (n > 0);
+  do {
+    s = CROCKFORD_ALPHABET[n % 32]! + s;
+    n = Math.floor(n / 32);
+  } while (n > 0);
   return s.padStart(6, '0');
 }
 
@@ -49,11 +52,22 @@ export function generateClusters(rng: Rng, o: ClusterGenOptions): Cluster[] {
     const gpu = rng.next() < (o.gpuShare ?? 0.4) ? pick(rng, SYNTHETIC_MODELS) : null;
     const cards = gpu ? 64 * (4 + rng.int(5)) : 0;
     const cores = gpu ? cards * 8 : 500 * (4 + rng.int(5));
-    const accel: AcceleratorPool[] = gpu ? [{ model: gpu.model, count: cards, fp16Tflops: gpu.fp16, fp32Tflops: gpu.fp32, tdpWatts: gpu.watts }] : [];
-    const capacity: Resources = { cpuCores: cores, memoryGib: cores * 8, storageGib: cores * 50, bandwidthGbps: 100, accelerators: accel };
+    const accel: AcceleratorPool[] = gpu
+      ? [{ model: gpu.model, count: cards, fp16Tflops: gpu.fp16, fp32Tflops: gpu.fp32, tdpWatts: gpu.watts }]
+      : [];
+    const capacity: Resources = {
+      cpuCores: cores,
+      memoryGib: cores * 8,
+      storageGib: cores * 50,
+      bandwidthGbps: 100,
+      accelerators: accel,
+    };
     const free = between(rng, o.minFree ?? 1, 1);
     const available: Resources = {
-      cpuCores: Math.floor(cores * free), memoryGib: Math.floor(cores * 8 * free), storageGib: cores * 50, bandwidthGbps: 100,
+      cpuCores: Math.floor(cores * free),
+      memoryGib: Math.floor(cores * 8 * free),
+      storageGib: cores * 50,
+      bandwidthGbps: 100,
       accelerators: accel.map((a) => ({ ...a, count: Math.floor(a.count * free) })),
     };
     const industry = pick(rng, INDUSTRIES);
@@ -61,15 +75,30 @@ export function generateClusters(rng: Rng, o: ClusterGenOptions): Cluster[] {
     const id = formatIdentifier({ prefix, kind: 'CL', serial: serialOf(i) });
     const f = MACRO_PRICE[prov.macro] * between(rng, 0.9, 1.1);
     const latencyMsTo: Record<string, number> = {};
-    for (const p of PROVINCES) latencyMsTo[p.code] = Math.round(estimateLatencyMs(p.code, prov.code) * between(rng, 0.95, 1.15) * 10) / 10;
+    for (const p of PROVINCES)
+      latencyMsTo[p.code] = Math.round(estimateLatencyMs(p.code, prov.code) * between(rng, 0.95, 1.15) * 10) / 10;
     out.push({
-      id: id.ok ? id.value : `${prefix}/CL-${i}`, nodePrefix: prefix, provinceCode: prov.code, industry,
-      arch: gpu ? gpu.arch : rng.next() < 0.2 ? 'aarch64' : 'x86_64', capacity, available,
-      pricePerCoreHourYuan: Math.round(0.12 * f * 1000) / 1000, pricePerCardHourYuan: gpu ? Math.round(gpu.price * f * 100) / 100 : 0,
-      pue: west ? between(rng, 1.12, 1.25) : between(rng, 1.28, 1.5), greenShare: west ? between(rng, 0.4, 0.8) : between(rng, 0.1, 0.35),
-      carbonIntensity: HYDRO.has(prov.code) ? between(rng, 250, 400) : COAL.has(prov.code) ? between(rng, 700, 850) : between(rng, 520, 650),
-      reliability: between(rng, 0.95, 0.999), securityLevel: 2 + rng.int(3),
-      lifecycle: rng.next() < 0.02 ? 'suspended' : 'active', health: rng.next() < 0.02 ? 'degraded' : 'healthy', latencyMsTo,
+      id: id.ok ? id.value : `${prefix}/CL-${i}`,
+      nodePrefix: prefix,
+      provinceCode: prov.code,
+      industry,
+      arch: gpu ? gpu.arch : rng.next() < 0.2 ? 'aarch64' : 'x86_64',
+      capacity,
+      available,
+      pricePerCoreHourYuan: Math.round(0.12 * f * 1000) / 1000,
+      pricePerCardHourYuan: gpu ? Math.round(gpu.price * f * 100) / 100 : 0,
+      pue: west ? between(rng, 1.12, 1.25) : between(rng, 1.28, 1.5),
+      greenShare: west ? between(rng, 0.4, 0.8) : between(rng, 0.1, 0.35),
+      carbonIntensity: HYDRO.has(prov.code)
+        ? between(rng, 250, 400)
+        : COAL.has(prov.code)
+          ? between(rng, 700, 850)
+          : between(rng, 520, 650),
+      reliability: between(rng, 0.95, 0.999),
+      securityLevel: 2 + rng.int(3),
+      lifecycle: rng.next() < 0.02 ? 'suspended' : 'active',
+      health: rng.next() < 0.02 ? 'degraded' : 'healthy',
+      latencyMsTo,
     });
   }
   return out;
@@ -97,10 +126,21 @@ export function generateTasks(rng: Rng, o: TaskGenOptions): TaskTemplate[] {
     const cores = gpu ? cards * 4 : pick(rng, o.cpuSizes ?? [8, 16, 24, 32]);
     const tolerant = rng.next() < (o.latencyTolerantShare ?? 0.4);
     out.push({
-      id: `task-${i}`, tenant: `tenant-${rng.int(5)}`, priority: rng.int(3), replicas: 1, durationHours: pick(rng, [1, 2, 4, 8]),
-      demand: { cpuCores: cores, memoryGib: cores * 4, ...(gpu ? { accelerator: { model: gpu.model, count: cards } } : {}) },
+      id: `task-${i}`,
+      tenant: `tenant-${rng.int(5)}`,
+      priority: rng.int(3),
+      replicas: 1,
+      durationHours: pick(rng, [1, 2, 4, 8]),
+      demand: {
+        cpuCores: cores,
+        memoryGib: cores * 4,
+        ...(gpu ? { accelerator: { model: gpu.model, count: cards } } : {}),
+      },
       constraints: { userProvince: userProvince(rng), ...(tolerant ? {} : { maxLatencyMs: 40 }) },
-      latencyTargetMs: 15, latencyTolerant: tolerant, objective: 'cost', mode: 'single',
+      latencyTargetMs: 15,
+      latencyTolerant: tolerant,
+      objective: 'cost',
+      mode: 'single',
     });
   }
   return out;
@@ -110,9 +150,16 @@ export function generateTasks(rng: Rng, o: TaskGenOptions): TaskTemplate[] {
  * Scales capacities so the tasks use `utilisation` of each resource class: cards per model on accelerator
  * clusters (which keep 8 cores per card), CPU cores of CPU-only tasks on CPU-only clusters. Availability = capacity.
  */
-export function fitCapacity(clusters: readonly Cluster[], tasks: readonly TaskTemplate[], utilisation: number): Cluster[] {
-  const demand = new Map<string, number>(), have = new Map<string, number>();
-  const add = (m: Map<string, number>, k: string, v: number): void => { m.set(k, (m.get(k) ?? 0) + v); };
+export function fitCapacity(
+  clusters: readonly Cluster[],
+  tasks: readonly TaskTemplate[],
+  utilisation: number,
+): Cluster[] {
+  const demand = new Map<string, number>(),
+    have = new Map<string, number>();
+  const add = (m: Map<string, number>, k: string, v: number): void => {
+    m.set(k, (m.get(k) ?? 0) + v);
+  };
   for (const t of tasks) {
     const a = t.demand.accelerator;
     if (a?.model) add(demand, a.model, a.count * t.replicas);
@@ -124,10 +171,19 @@ export function fitCapacity(clusters: readonly Cluster[], tasks: readonly TaskTe
   }
   const f = (k: string): number => (demand.get(k) ?? 0) / utilisation / (have.get(k) ?? 1);
   return clusters.map((c) => {
-    const accelerators = c.capacity.accelerators.map((a) => ({ ...a, count: Math.max(1, Math.round(a.count * f(a.model))) }));
+    const accelerators = c.capacity.accelerators.map((a) => ({
+      ...a,
+      count: Math.max(1, Math.round(a.count * f(a.model))),
+    }));
     const cards = accelerators.reduce((n, a) => n + a.count, 0);
     const cores = cards > 0 ? cards * 8 : Math.max(1, Math.round(c.capacity.cpuCores * f('cpu')));
-    const cap: Resources = { cpuCores: cores, memoryGib: cores * 8, storageGib: cores * 50, bandwidthGbps: c.capacity.bandwidthGbps, accelerators };
+    const cap: Resources = {
+      cpuCores: cores,
+      memoryGib: cores * 8,
+      storageGib: cores * 50,
+      bandwidthGbps: c.capacity.bandwidthGbps,
+      accelerators,
+    };
     return { ...c, capacity: cap, available: cap, lifecycle: 'active', health: 'healthy' };
   });
 }

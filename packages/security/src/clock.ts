@@ -7,8 +7,12 @@ export function fixedClock(ms: number): Clock & { set(ms: number): void; advance
   let now = ms;
   return {
     now: () => now,
-    set: (t) => { now = t; },
-    advance: (d) => { now += d; },
+    set: (t) => {
+      now = t;
+    },
+    advance: (d) => {
+      now += d;
+    },
   };
 }
 

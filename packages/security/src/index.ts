@@ -18,7 +18,13 @@ export { jwkThumbprint } from './crypto/thumbprint.ts';
 export { signCompact, verifyCompact, type VerifiedJws } from './crypto/jws.ts';
 
 /** X.509 issuance for the national root, regional/industry CAs and provider/gateway leaves. */
-export { issueCertificate, issueRootCertificate, identityUri, type Issuer, type CertificateRequest } from './pki/certificates.ts';
+export {
+  issueCertificate,
+  issueRootCertificate,
+  identityUri,
+  type Issuer,
+  type CertificateRequest,
+} from './pki/certificates.ts';
 /** Certificate names, kinds and path lengths. */
 export { classifyName, PATH_LENGTH, LEAF_KINDS, type CertificateKind, type CertificateName } from './pki/names.ts';
 /** Chain verification up to the national root. */
@@ -30,9 +36,22 @@ export { createKeyRing, type KeyRing, type RingKey } from './pki/key-ring.ts';
 /** Certificate renewal and rotation bookkeeping. */
 export { renewCertificate, recordRotation, type Renewal } from './pki/rotation.ts';
 /** Prefix delegations: parent-signed JWS, verification, the start-up code check. */
-export { signDelegation, verifyDelegation, DELEGATION_TYP, type Delegation, type DelegationError, type DelegationErrorCode } from './pki/delegation.ts';
+export {
+  signDelegation,
+  verifyDelegation,
+  DELEGATION_TYP,
+  type Delegation,
+  type DelegationError,
+  type DelegationErrorCode,
+} from './pki/delegation.ts';
 /** Private keys encrypted at rest, and the passphrase decision (env, file, or a generated dev passphrase). */
-export { encryptPrivateKey, decryptPrivateKey, resolvePassphrase, type PassphraseDecision, type PassphraseSource } from './pki/key-at-rest.ts';
+export {
+  encryptPrivateKey,
+  decryptPrivateKey,
+  resolvePassphrase,
+  type PassphraseDecision,
+  type PassphraseSource,
+} from './pki/key-at-rest.ts';
 
 /** The request shape signatures cover. */
 export { headerValue, type HttpRequestLike } from './messages/http.ts';
@@ -41,22 +60,49 @@ export { contentDigest, checkContentDigest } from './messages/content-digest.ts'
 /** RFC 9421 signature base construction. */
 export { signatureBase, ALLOWED_COMPONENTS, type SignatureParams } from './messages/signature-base.ts';
 /** RFC 9421 request signing (the client's signer). */
-export { signRequest, SIGNATURE_LABEL, SIGNATURE_TAG, MAX_SIGNATURE_LIFETIME_S, type SignOptions, type SignatureHeaders } from './messages/sign-request.ts';
+export {
+  signRequest,
+  SIGNATURE_LABEL,
+  SIGNATURE_TAG,
+  MAX_SIGNATURE_LIFETIME_S,
+  type SignOptions,
+  type SignatureHeaders,
+} from './messages/sign-request.ts';
 /** RFC 9421 verification with skew, replay and start-time checks (the node middleware's verifier). */
-export { createVerifier, type VerifierOptions, type VerifyResult, type KeyResolution } from './messages/verify-request.ts';
+export {
+  createVerifier,
+  type VerifierOptions,
+  type VerifyResult,
+  type KeyResolution,
+} from './messages/verify-request.ts';
 /** Replay memory: the injected store interface and an in-memory implementation. */
 export { createMemoryNonceStore, type NonceStore } from './messages/nonce-store.ts';
 /** Signed resolution answers (detached JWS over JCS). */
 export { signAnswer, verifyAnswer, ANSWER_TYP, type SignedAnswer } from './messages/answers.ts';
 /** socket.io handshake tokens and control-message sequence numbers. */
-export { issueHandshakeToken, verifyHandshakeToken, createSequenceValidator, HANDSHAKE_TYP, HANDSHAKE_MAX_S, type HandshakeClaims, type SequenceValidator } from './messages/socket.ts';
+export {
+  issueHandshakeToken,
+  verifyHandshakeToken,
+  createSequenceValidator,
+  HANDSHAKE_TYP,
+  HANDSHAKE_MAX_S,
+  type HandshakeClaims,
+  type SequenceValidator,
+} from './messages/socket.ts';
 
 /** People: roles, their scopes and accounts. */
 export { PERSON_ROLES, ROLE_SCOPES, type PersonRole, type Account } from './accounts/roles.ts';
 /** Password hashing with scrypt. */
 export { hashPassword, verifyPassword, PASSWORD_KDF } from './accounts/passwords.ts';
 /** Short-lived API tokens for people, scoped by role. */
-export { issueApiToken, verifyApiToken, hasScope, API_TOKEN_TYP, API_TOKEN_TTL_S, type ApiTokenClaims } from './accounts/api-tokens.ts';
+export {
+  issueApiToken,
+  verifyApiToken,
+  hasScope,
+  API_TOKEN_TYP,
+  API_TOKEN_TTL_S,
+  type ApiTokenClaims,
+} from './accounts/api-tokens.ts';
 
 /** The policy's request and decision types. */
 export type { Principal, Resource, Action, AccessRequest, Decision } from './policy/types.ts';
@@ -67,7 +113,11 @@ export { createPolicy, type Policy } from './policy/engine.ts';
 /** The application shape the onboarding rules read. */
 export type { NodeApplication, Organisation, ExistingNode, RuleViolation } from './policy/application.ts';
 /** The guide's onboarding rules with reasons. */
-export { checkApplicationRules, DISHONESTY_LOOKBACK_YEARS, type ApplicationContext } from './policy/application-rules.ts';
+export {
+  checkApplicationRules,
+  DISHONESTY_LOOKBACK_YEARS,
+  type ApplicationContext,
+} from './policy/application-rules.ts';
 
 /** RFC 6962 hashing primitives. */
 export { leafHash, nodeHash, type HashFn } from './audit/hashes.ts';
@@ -78,6 +128,17 @@ export { verifyInclusion, verifyConsistency } from './audit/proofs.ts';
 /** Audit entries. */
 export { checkEntry, type AuditEntry } from './audit/entry.ts';
 /** The audit log and signed tree heads. */
-export { createAuditLog, verifyTreeHead, entryLeafHash, type AuditLog, type SignedTreeHead } from './audit/audit-log.ts';
+export {
+  createAuditLog,
+  verifyTreeHead,
+  entryLeafHash,
+  type AuditLog,
+  type SignedTreeHead,
+} from './audit/audit-log.ts';
 /** Auditors' checks: entries against a signed head, single inclusions, head-to-head consistency. */
-export { verifyAuditEntries, verifyEntryInclusion, verifyTreeHeadConsistency, type AuditFailure } from './audit/audit-verifier.ts';
+export {
+  verifyAuditEntries,
+  verifyEntryInclusion,
+  verifyTreeHeadConsistency,
+  type AuditFailure,
+} from './audit/audit-verifier.ts';

@@ -7,7 +7,13 @@ describe('history checker', () => {
     c.ack({ key: 'a', kind: 'register', at: 1 });
     c.ack({ key: 'a', kind: 'register', at: 2 });
     c.ack({ key: 'b', kind: 'register', at: 3 });
-    const r = c.verify({ observations: [{ key: 'a', count: 1 }, { key: 'b', count: 1 }, { key: 'unacked', count: 1 }] });
+    const r = c.verify({
+      observations: [
+        { key: 'a', count: 1 },
+        { key: 'b', count: 1 },
+        { key: 'unacked', count: 1 },
+      ],
+    });
     expect(r).toMatchObject({ acknowledged: 2, lost: [], duplicated: [], passed: true });
   });
 
@@ -21,7 +27,14 @@ describe('history checker', () => {
 
   it('requires exactly one final state per job', () => {
     const c = createChecker();
-    const r = c.verify({ observations: [], jobs: [{ id: 'j1', finalStates: ['finished'] }, { id: 'j2', finalStates: [] }, { id: 'j3', finalStates: ['failed', 'finished'] }] });
+    const r = c.verify({
+      observations: [],
+      jobs: [
+        { id: 'j1', finalStates: ['finished'] },
+        { id: 'j2', finalStates: [] },
+        { id: 'j3', finalStates: ['failed', 'finished'] },
+      ],
+    });
     expect(r).toMatchObject({ jobsWithoutFinalState: ['j2'], jobsWithSeveralFinalStates: ['j3'], passed: false });
   });
 

@@ -33,7 +33,12 @@ export interface CheckReport {
   readonly duplicated: readonly string[];
   readonly jobsWithoutFinalState: readonly string[];
   readonly jobsWithSeveralFinalStates: readonly string[];
-  readonly failover: { readonly episodes: number; readonly unrecovered: number; readonly p50Ms: number | null; readonly p99Ms: number | null };
+  readonly failover: {
+    readonly episodes: number;
+    readonly unrecovered: number;
+    readonly p50Ms: number | null;
+    readonly p99Ms: number | null;
+  };
   readonly passed: boolean;
 }
 
@@ -78,15 +83,24 @@ export function createChecker() {
         if (j.finalStates.length === 0) none.push(j.id);
         else if (j.finalStates.length > 1) several.push(j.id);
       }
-      const durations = episodes.filter((e) => e.recoveredAt !== null).map((e) => e.recoveredAt! - e.failedAt).sort((a, b) => a - b);
-      const q = (p: number) => (durations.length ? durations[Math.min(durations.length - 1, Math.floor(p * durations.length))]! : null);
+      const durations = episodes
+        .filter((e) => e.recoveredAt !== null)
+        .map((e) => e.recoveredAt! - e.failedAt)
+        .sort((a, b) => a - b);
+      const q = (p: number) =>
+        durations.length ? durations[Math.min(durations.length - 1, Math.floor(p * durations.length))]! : null;
       return {
         acknowledged: acked.size,
         lost,
         duplicated,
         jobsWithoutFinalState: none,
         jobsWithSeveralFinalStates: several,
-        failover: { episodes: episodes.length, unrecovered: episodes.filter((e) => e.recoveredAt === null).length, p50Ms: q(0.5), p99Ms: q(0.99) },
+        failover: {
+          episodes: episodes.length,
+          unrecovered: episodes.filter((e) => e.recoveredAt === null).length,
+          p50Ms: q(0.5),
+          p99Ms: q(0.99),
+        },
         passed: lost.length === 0 && duplicated.length === 0 && none.length === 0 && several.length === 0,
       };
     },

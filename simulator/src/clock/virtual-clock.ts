@@ -47,9 +47,15 @@ export interface VirtualClock extends SimClock {
  * Creates a virtual clock. Real servers, sockets and the proxy keep running in real time underneath; only what
  * reads this clock (timestamps, timeouts, job durations, report intervals) sees time `speed` times faster.
  */
-export function createVirtualClock(options: { start: number; speed?: number; real?: RealTime; origin?: number }): VirtualClock {
+export function createVirtualClock(options: {
+  start: number;
+  speed?: number;
+  real?: RealTime;
+  origin?: number;
+}): VirtualClock {
   const speed = options.speed ?? 1;
-  if (!(speed > 0) || !Number.isFinite(speed)) throw new RangeError(`clock speed must be a positive number, got ${speed}`);
+  if (!(speed > 0) || !Number.isFinite(speed))
+    throw new RangeError(`clock speed must be a positive number, got ${speed}`);
   const real = options.real ?? processTime;
   const origin = options.origin ?? real.monotonicMs();
   const elapsed = () => (real.monotonicMs() - origin) * speed;

@@ -14,7 +14,13 @@ async function echoServer(): Promise<number> {
     req.on('data', (c: Buffer) => chunks.push(c)).on('end', () => res.end(Buffer.concat(chunks).toString() || 'pong'));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  cleanups.push(() => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  cleanups.push(
+    () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
   return (server.address() as AddressInfo).port;
 }
 
@@ -24,10 +30,18 @@ async function proxyTo(port: number): Promise<LinkProxy> {
   return proxy;
 }
 
-async function get(url: string, options: { timeoutMs?: number; body?: string } = {}): Promise<{ ok: true; body: string; ms: number } | { ok: false; error: string; ms: number }> {
+async function get(
+  url: string,
+  options: { timeoutMs?: number; body?: string } = {},
+): Promise<{ ok: true; body: string; ms: number } | { ok: false; error: string; ms: number }> {
   const t0 = performance.now();
   try {
-    const res = await fetch(url, { method: options.body ? 'POST' : 'GET', body: options.body, signal: AbortSignal.timeout(options.timeoutMs ?? 5000), headers: { connection: 'close' } });
+    const res = await fetch(url, {
+      method: options.body ? 'POST' : 'GET',
+      body: options.body,
+      signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
+      headers: { connection: 'close' },
+    });
     return { ok: true, body: await res.text(), ms: performance.now() - t0 };
   } catch (e) {
     const cause = (e as { cause?: { code?: string } }).cause;
@@ -44,7 +58,9 @@ describe('link proxy', () => {
 
   it('rewrites data one way with a transform hook, until it is removed', async () => {
     const proxy = await proxyTo(await echoServer());
-    proxy.setTransform((chunk, direction) => (direction === 'down' ? Buffer.from(chunk.toString('latin1').replace('pong', 'PONG'), 'latin1') : chunk));
+    proxy.setTransform((chunk, direction) =>
+      direction === 'down' ? Buffer.from(chunk.toString('latin1').replace('pong', 'PONG'), 'latin1') : chunk,
+    );
     expect(await get(proxy.url)).toMatchObject({ ok: true, body: 'PONG' });
     expect(await get(proxy.url, { body: 'pong' })).toMatchObject({ ok: true, body: 'PONG' });
     proxy.setTransform(null);

@@ -53,7 +53,11 @@ interface Conn {
 }
 
 /** Starts a proxy on 127.0.0.1 (port chosen by the OS) forwarding to `target`. */
-export async function startLinkProxy(options: { target: { host: string; port: number }; random?: () => number; transform?: ChunkTransform }): Promise<LinkProxy> {
+export async function startLinkProxy(options: {
+  target: { host: string; port: number };
+  random?: () => number;
+  transform?: ChunkTransform;
+}): Promise<LinkProxy> {
   const random = options.random ?? Math.random;
   let transform: ChunkTransform | null = options.transform ?? null;
   let current: LinkFaults = NO_FAULTS;
@@ -150,9 +154,10 @@ export async function startLinkProxy(options: { target: { host: string; port: nu
     setTransform: (t) => {
       transform = t;
     },
-    close: () => new Promise<void>((resolve) => {
-      resetAll();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        resetAll();
+        server.close(() => resolve());
+      }),
   };
 }

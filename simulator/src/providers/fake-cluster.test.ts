@@ -7,13 +7,41 @@ import { createFakeCluster } from './fake-cluster.ts';
 function manualTime() {
   let now = 0;
   const timers: Array<{ at: number; fn: () => void; live: boolean }> = [];
-  const real: RealTime = { monotonicMs: () => now, setTimeout: (fn, ms) => { const t = { at: now + ms, fn, live: true }; timers.push(t); return { cancel: () => void (t.live = false) }; } };
-  return { real, advance: (ms: number) => { now += ms; for (const t of timers.filter((x) => x.live && x.at <= now)) { t.live = false; t.fn(); } } };
+  const real: RealTime = {
+    monotonicMs: () => now,
+    setTimeout: (fn, ms) => {
+      const t = { at: now + ms, fn, live: true };
+      timers.push(t);
+      return { cancel: () => void (t.live = false) };
+    },
+  };
+  return {
+    real,
+    advance: (ms: number) => {
+      now += ms;
+      for (const t of timers.filter((x) => x.live && x.at <= now)) {
+        t.live = false;
+        t.fn();
+      }
+    },
+  };
 }
 
 const plan: PlannedCluster = {
-  key: 'c', name: '成都智算集群1', province: '51', city: '成都', resourceClass: '403', arch: 'x86_64', cpuCores: 100, memoryGib: 400,
-  accelerators: [{ model: 'Ascend 910B', count: 16, fp16Tflops: 320, fp32Tflops: 80 }], pricePerCoreHourYuan: 0.1, pricePerCardHourYuan: 10, pue: 1.2, greenShare: 0.6, securityLevel: 3,
+  key: 'c',
+  name: '成都智算集群1',
+  province: '51',
+  city: '成都',
+  resourceClass: '403',
+  arch: 'x86_64',
+  cpuCores: 100,
+  memoryGib: 400,
+  accelerators: [{ model: 'Ascend 910B', count: 16, fp16Tflops: 320, fp32Tflops: 80 }],
+  pricePerCoreHourYuan: 0.1,
+  pricePerCardHourYuan: 10,
+  pue: 1.2,
+  greenShare: 0.6,
+  securityLevel: 3,
 };
 const demand = { cpuCores: 10, memoryGib: 20, storageGib: 0, bandwidthGbps: 0 };
 
@@ -21,7 +49,13 @@ function setup() {
   const t = manualTime();
   const clock = createVirtualClock({ start: 0, speed: 3600, real: t.real });
   const updates: Array<{ job: string; state: string }> = [];
-  const cluster = createFakeCluster({ id: 'CPN.51.C151/CL-1', plan, clock, random: () => 0.5, onUpdate: (u) => updates.push({ job: u.job, state: u.state }) });
+  const cluster = createFakeCluster({
+    id: 'CPN.51.C151/CL-1',
+    plan,
+    clock,
+    random: () => 0.5,
+    onUpdate: (u) => updates.push({ job: u.job, state: u.state }),
+  });
   return { cluster, updates, advance: t.advance };
 }
 
@@ -41,8 +75,18 @@ describe('fake cluster', () => {
 
   it('refuses what does not fit', () => {
     const { cluster } = setup();
-    expect(cluster.start({ job: 'big', attempt: 1, demand: { ...demand, cpuCores: 60 }, replicas: 2, durationHours: 1 })).toMatchObject({ accepted: false });
-    expect(cluster.start({ job: 'gpu', attempt: 1, demand: { ...demand, accelerators: { count: 17 } }, replicas: 1, durationHours: 1 })).toMatchObject({ accepted: false });
+    expect(
+      cluster.start({ job: 'big', attempt: 1, demand: { ...demand, cpuCores: 60 }, replicas: 2, durationHours: 1 }),
+    ).toMatchObject({ accepted: false });
+    expect(
+      cluster.start({
+        job: 'gpu',
+        attempt: 1,
+        demand: { ...demand, accelerators: { count: 17 } },
+        replicas: 1,
+        durationHours: 1,
+      }),
+    ).toMatchObject({ accepted: false });
   });
 
   it('goes dark when it fails (jobs lost, nothing reported), refuses work, and recovers', () => {
@@ -52,7 +96,9 @@ describe('fake cluster', () => {
     expect(updates.at(-1)).toEqual({ job: 'j1', state: 'running' });
     expect(cluster.runningJobs).toBe(0);
     expect(cluster.report()).toBeNull();
-    expect(cluster.start({ job: 'j2', attempt: 1, demand, replicas: 1, durationHours: 1 })).toMatchObject({ accepted: false });
+    expect(cluster.start({ job: 'j2', attempt: 1, demand, replicas: 1, durationHours: 1 })).toMatchObject({
+      accepted: false,
+    });
     cluster.recover();
     expect(cluster.report()?.k2.cpuCores).toBe(100);
   });

@@ -33,7 +33,13 @@ export interface ChurnProfile {
  * A fake compute cluster: runs jobs on the virtual clock (a job takes its duration in virtual time), fails and
  * recovers on command or by a churn profile, and reports K1 (total) and K2 (available) capacity like a real one.
  */
-export function createFakeCluster(options: { id: string; plan: PlannedCluster; clock: SimClock; random: () => number; onUpdate: (u: Update) => void }) {
+export function createFakeCluster(options: {
+  id: string;
+  plan: PlannedCluster;
+  clock: SimClock;
+  random: () => number;
+  onUpdate: (u: Update) => void;
+}) {
   const { plan, clock } = options;
   const running = new Map<string, Running>();
   let up = true;
@@ -55,7 +61,14 @@ export function createFakeCluster(options: { id: string; plan: PlannedCluster; c
     memoryGib: free.memoryGib,
     storageGib: plan.cpuCores * 100,
     bandwidthGbps: 100,
-    accelerators: plan.accelerators.map((a) => ({ model: a.model, kind: 'GPU' as const, count: Math.round((a.count * free.cards) / Math.max(1, cards)), memoryGib: 64, fp16Tflops: a.fp16Tflops, fp32Tflops: a.fp32Tflops })),
+    accelerators: plan.accelerators.map((a) => ({
+      model: a.model,
+      kind: 'GPU' as const,
+      count: Math.round((a.count * free.cards) / Math.max(1, cards)),
+      memoryGib: 64,
+      fp16Tflops: a.fp16Tflops,
+      fp32Tflops: a.fp32Tflops,
+    })),
   });
 
   const cluster = {
@@ -70,10 +83,21 @@ export function createFakeCluster(options: { id: string; plan: PlannedCluster; c
     start(req: RunRequest): { accepted: true } | { accepted: false; reason: string } {
       if (!up) return { accepted: false, reason: `cluster ${options.id} is down` };
       if (running.has(req.job)) return { accepted: true };
-      const need = { cores: req.demand.cpuCores * req.replicas, memoryGib: req.demand.memoryGib * req.replicas, cards: (req.demand.accelerators?.count ?? 0) * req.replicas };
+      const need = {
+        cores: req.demand.cpuCores * req.replicas,
+        memoryGib: req.demand.memoryGib * req.replicas,
+        cards: (req.demand.accelerators?.count ?? 0) * req.replicas,
+      };
       const u = used();
-      if (u.cores + need.cores > plan.cpuCores || u.memoryGib + need.memoryGib > plan.memoryGib || u.cards + need.cards > cards) {
-        return { accepted: false, reason: `cluster ${options.id} lacks capacity (cores ${plan.cpuCores - u.cores} free, ${need.cores} asked)` };
+      if (
+        u.cores + need.cores > plan.cpuCores ||
+        u.memoryGib + need.memoryGib > plan.memoryGib ||
+        u.cards + need.cards > cards
+      ) {
+        return {
+          accepted: false,
+          reason: `cluster ${options.id} lacks capacity (cores ${plan.cpuCores - u.cores} free, ${need.cores} asked)`,
+        };
       }
       const timer = clock.after(req.durationHours * 3_600_000, () => {
         running.delete(req.job);

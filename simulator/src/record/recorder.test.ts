@@ -3,13 +3,39 @@ import { createRecorder, readRecording } from './recorder.ts';
 
 const snapshot = () => ({
   at: '2026-11-26T00:00:00.000Z',
-  nodes: [{ code: 'CPN', role: 'national' as const, name: '国家节点', parent: null, province: null, industry: null, lifecycle: 'online' as const, health: 'healthy' as const }],
+  nodes: [
+    {
+      code: 'CPN',
+      role: 'national' as const,
+      name: '国家节点',
+      parent: null,
+      province: null,
+      industry: null,
+      lifecycle: 'online' as const,
+      health: 'healthy' as const,
+    },
+  ],
   clusters: [],
   links: [],
   jobs: [],
-  counters: { identifiersRegistered: 0, identifiersResolved: 0, jobsByState: {}, schedulingP50Ms: null, schedulingP99Ms: null, securityAlerts: 0 },
+  counters: {
+    identifiersRegistered: 0,
+    identifiersResolved: 0,
+    jobsByState: {},
+    schedulingP50Ms: null,
+    schedulingP99Ms: null,
+    securityAlerts: 0,
+  },
 });
-const header = { kind: 'cpnet-recording' as const, version: 1 as const, protocol: '1.0', scenario: 'test', seed: 1, startedAt: '2026-11-26T00:00:00.000Z', topology: {} };
+const header = {
+  kind: 'cpnet-recording' as const,
+  version: 1 as const,
+  protocol: '1.0',
+  scenario: 'test',
+  seed: 1,
+  startedAt: '2026-11-26T00:00:00.000Z',
+  topology: {},
+};
 const event = (id: string) => ({ id, type: 'node.health' as const, at: '2026-11-26T00:00:00.000Z', node: 'CPN' });
 
 describe('recorder', () => {
@@ -37,7 +63,10 @@ describe('recorder', () => {
   });
 
   it('names the bad line of a recording', () => {
-    expect(readRecording('{"kind":"cpnet-recording"}')).toEqual({ ok: false, error: expect.stringMatching(/^line 1: /) });
+    expect(readRecording('{"kind":"cpnet-recording"}')).toEqual({
+      ok: false,
+      error: expect.stringMatching(/^line 1: /),
+    });
     const good = JSON.stringify(header);
     expect(readRecording(`${good}\nnot json`)).toEqual({ ok: false, error: 'line 2: not valid JSON' });
   });

@@ -69,7 +69,11 @@ export function createRecorder(options: RecorderOptions) {
 export type Recorder = ReturnType<typeof createRecorder>;
 
 /** Reads and validates a recording; an error names the line. */
-export function readRecording(text: string): { ok: true; header: z.output<typeof RecordingHeader>; lines: Array<z.output<typeof RecordingLine>> } | { ok: false; error: string } {
+export function readRecording(
+  text: string,
+):
+  | { ok: true; header: z.output<typeof RecordingHeader>; lines: Array<z.output<typeof RecordingLine>> }
+  | { ok: false; error: string } {
   const rows = text.split('\n').filter((l) => l.trim() !== '');
   if (rows.length === 0) return { ok: false, error: 'line 1: the recording is empty; expected a header' };
   const parsed: Array<z.output<typeof RecordingLine>> = [];
@@ -82,12 +86,20 @@ export function readRecording(text: string): { ok: true; header: z.output<typeof
       return { ok: false, error: `line ${i + 1}: not valid JSON` };
     }
     const r = i === 0 ? RecordingHeader.safeParse(json) : RecordingLine.safeParse(json);
-    if (!r.success) return { ok: false, error: `line ${i + 1}: ${r.error.issues[0]?.path.join('.') ?? ''}: ${r.error.issues[0]?.message ?? 'invalid'}` };
+    if (!r.success)
+      return {
+        ok: false,
+        error: `line ${i + 1}: ${r.error.issues[0]?.path.join('.') ?? ''}: ${r.error.issues[0]?.message ?? 'invalid'}`,
+      };
     if (i === 0) header = r.data as z.output<typeof RecordingHeader>;
     else {
       const line = r.data as z.output<typeof RecordingLine>;
       const prev = parsed.at(-1);
-      if (prev && line.t < prev.t) return { ok: false, error: `line ${i + 1}: time ${line.t} is before ${prev.t}; lines must be in virtual-time order` };
+      if (prev && line.t < prev.t)
+        return {
+          ok: false,
+          error: `line ${i + 1}: time ${line.t} is before ${prev.t}; lines must be in virtual-time order`,
+        };
       parsed.push(line);
     }
   }

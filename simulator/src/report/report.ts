@@ -29,7 +29,8 @@ export interface RunReport {
 }
 
 const escapeXml = (s: string): string =>
-  s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!)
+  s
+    .replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!)
     // XML 1.0 forbids most control characters even when escaped.
     // eslint-disable-next-line no-control-regex
     .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, '');
@@ -41,10 +42,16 @@ export function toJunitXml(report: RunReport): string {
   const cases = [
     ...report.expectations.map((e) => {
       const head = `    <testcase classname="${escapeXml(`scenario.${report.scenario}`)}" name="${escapeXml(e.name)}" time="${(e.at / 1000).toFixed(3)}"`;
-      return e.passed ? `${head}/>` : `${head}>\n      <failure message="${escapeXml(e.detail.split('\n')[0] ?? '')}">${escapeXml(e.detail)}</failure>\n    </testcase>`;
+      return e.passed
+        ? `${head}/>`
+        : `${head}>\n      <failure message="${escapeXml(e.detail.split('\n')[0] ?? '')}">${escapeXml(e.detail)}</failure>\n    </testcase>`;
     }),
-    ...report.steps.filter((s) => !s.ok).map((s) =>
-      `    <testcase classname="${escapeXml(`scenario.${report.scenario}.steps`)}" name="${escapeXml(`${s.action} at ${s.at} ms`)}" time="0">\n      <error message="${escapeXml(s.detail.split('\n')[0] ?? '')}">${escapeXml(s.detail)}</error>\n    </testcase>`),
+    ...report.steps
+      .filter((s) => !s.ok)
+      .map(
+        (s) =>
+          `    <testcase classname="${escapeXml(`scenario.${report.scenario}.steps`)}" name="${escapeXml(`${s.action} at ${s.at} ms`)}" time="0">\n      <error message="${escapeXml(s.detail.split('\n')[0] ?? '')}">${escapeXml(s.detail)}</error>\n    </testcase>`,
+      ),
   ];
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
@@ -60,13 +67,17 @@ export function toJunitXml(report: RunReport): string {
 
 /** A readable summary for the console. */
 export function summarise(report: RunReport): string {
-  const lines = [`scenario ${report.scenario} (seed ${report.seed}) — ${report.passed ? 'PASSED' : 'FAILED'} in ${(report.wallMs / 1000).toFixed(1)} s wall, ${(report.virtualMs / 1000).toFixed(1)} s virtual`];
-  for (const e of report.expectations) lines.push(`  ${e.passed ? '✓' : '✗'} ${e.name}${e.passed ? '' : ` — ${e.detail}`}`);
+  const lines = [
+    `scenario ${report.scenario} (seed ${report.seed}) — ${report.passed ? 'PASSED' : 'FAILED'} in ${(report.wallMs / 1000).toFixed(1)} s wall, ${(report.virtualMs / 1000).toFixed(1)} s virtual`,
+  ];
+  for (const e of report.expectations)
+    lines.push(`  ${e.passed ? '✓' : '✗'} ${e.name}${e.passed ? '' : ` — ${e.detail}`}`);
   const failedSteps = report.steps.filter((s) => !s.ok);
   for (const s of failedSteps) lines.push(`  ! ${s.action} at ${(s.at / 1000).toFixed(1)} s failed — ${s.detail}`);
   const passed = report.expectations.filter((e) => e.passed).length;
   lines.push(`${passed} passed, ${report.expectations.length - passed} failed`);
   const metrics = Object.entries(report.metrics);
-  if (metrics.length) lines.push(`metrics: ${metrics.map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(2)}`).join(' ')}`);
+  if (metrics.length)
+    lines.push(`metrics: ${metrics.map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(2)}`).join(' ')}`);
   return lines.join('\n');
 }

@@ -20,7 +20,10 @@ export const RULE_OF_BREAK: Readonly<Record<Break, string>> = {
  * The application (申报) of a node: plausible builder and operator with valid 统一社会信用代码, capital, licence and a
  * clean credit record — or with the given rules broken on purpose. The node fills in its endpoint and public key.
  */
-export function makeApplication(node: PlannedNode, options: { faker: Faker; breaks: readonly Break[]; now: number }): Record<string, unknown> {
+export function makeApplication(
+  node: PlannedNode,
+  options: { faker: Faker; breaks: readonly Break[]; now: number },
+): Record<string, unknown> {
   const { faker, breaks } = options;
   const region = node.province ?? '11';
   const city = province(region)?.capital ?? '北京';
@@ -35,7 +38,9 @@ export function makeApplication(node: PlannedNode, options: { faker: Faker; brea
     builder: {
       name: builder,
       creditCode: fakeCreditCode(faker, { province: region }),
-      registeredCapitalWanYuan: breaks.includes('capital') ? 1200 : faker.helpers.arrayElement([8000, 10_000, 20_000, 50_000]),
+      registeredCapitalWanYuan: breaks.includes('capital')
+        ? 1200
+        : faker.helpers.arrayElement([8000, 10_000, 20_000, 50_000]),
       fundingCapacityDeclared: !breaks.includes('funding'),
     },
     operator: {
@@ -44,8 +49,20 @@ export function makeApplication(node: PlannedNode, options: { faker: Faker; brea
       telecomLicence: breaks.includes('licence') ? null : `B1-${faker.string.numeric(8)}`,
     },
     consortium: null,
-    credit: { records: breaks.includes('dishonesty') ? [{ date: recent, description: '被列入严重失信主体名单', major: true }] : [] },
-    site: { province: region, city, address: `${city}${faker.helpers.arrayElement(['高新区', '新区', '经开区'])}${faker.number.int({ min: 1, max: 999 })}号` },
-    contact: { name: faker.person.fullName(), phone: `0${faker.string.numeric(2)}-${faker.string.numeric(8)}`, email: `ops${faker.string.numeric(4)}@example.cn` },
+    credit: {
+      records: breaks.includes('dishonesty')
+        ? [{ date: recent, description: '被列入严重失信主体名单', major: true }]
+        : [],
+    },
+    site: {
+      province: region,
+      city,
+      address: `${city}${faker.helpers.arrayElement(['高新区', '新区', '经开区'])}${faker.number.int({ min: 1, max: 999 })}号`,
+    },
+    contact: {
+      name: faker.person.fullName(),
+      phone: `0${faker.string.numeric(2)}-${faker.string.numeric(8)}`,
+      email: `ops${faker.string.numeric(4)}@example.cn`,
+    },
   };
 }

@@ -30,14 +30,28 @@ export interface RunContext {
   /** Real ms each job submission took to answer (placement and dispatch included). */
   readonly submitMs: number[];
   /** Jobs acknowledged by the node they were submitted to. */
-  readonly jobs: Array<{ id: string; node: string; stream: string; tenant: string; latencyTolerant: boolean; userProvince: string | null; submittedAt: number }>;
+  readonly jobs: Array<{
+    id: string;
+    node: string;
+    stream: string;
+    tenant: string;
+    latencyTolerant: boolean;
+    userProvince: string | null;
+    submittedAt: number;
+  }>;
   /** Dispatches the gateways accepted, and job state changes the fake clusters reported (virtual ms). */
   readonly dispatches: Array<{ job: string; cluster: string; at: number }>;
   readonly jobEvents: Array<{ job: string; cluster: string; state: string; at: number }>;
   /** A tenant's client at a node (account and token made once, as a person would). */
   readonly tenantClient: (node: string, tenant: string) => Promise<NodeClient>;
   /** Outcomes of forged and replayed messages sent by fault steps. */
-  readonly attacks: Array<{ kind: 'forge' | 'replay' | 'out-of-scope' | 'revoked-write'; target: string; refused: boolean; status: number | null; detail: string }>;
+  readonly attacks: Array<{
+    kind: 'forge' | 'replay' | 'out-of-scope' | 'revoked-write';
+    target: string;
+    refused: boolean;
+    status: number | null;
+    detail: string;
+  }>;
 }
 
 /** Virtual ms since the run started. */
@@ -46,7 +60,11 @@ export function now(ctx: RunContext): number {
 }
 
 /** Polls `fn` until it is truthy or `withinMs` of virtual time passes (then returns the last value). */
-export async function poll<T>(ctx: RunContext, fn: () => Promise<T>, o: { withinMs: number; ok: (v: T) => boolean }): Promise<T> {
+export async function poll<T>(
+  ctx: RunContext,
+  fn: () => Promise<T>,
+  o: { withinMs: number; ok: (v: T) => boolean },
+): Promise<T> {
   const end = now(ctx) + o.withinMs;
   for (;;) {
     const v = await fn();

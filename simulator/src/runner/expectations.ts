@@ -24,18 +24,30 @@ export async function checkExpectation(ctx: RunContext, e: ExpectationData): Pro
 /** A short name for an expectation without one. */
 export function describeExpectation(e: ExpectationData): string {
   switch (e.that) {
-    case 'lifecycle': return `${e.node} is ${e.is}${e.within ? ` within ${formatDuration(e.within)}` : ''}`;
-    case 'refused': return `${e.node}'s application is refused for ${e.rules.join(', ')}`;
-    case 'resolvable': return `every registered identifier resolves from ${e.from === 'every-node' ? 'every node' : e.from.join(', ')}`;
-    case 'joint-debug': return `${e.node} ${e.passes ? 'passes' : 'fails'} joint debugging${e.failing ? ` (${e.failing.join(', ')})` : ''}`;
-    case 'jobs': return `jobs ${e.state}${e.min !== undefined ? ` ≥ ${e.min}` : ''}${e.max !== undefined ? ` ≤ ${e.max}` : ''}`;
-    case 'nothing-lost': return 'nothing acknowledged is lost or applied twice';
-    case 'timing': return `${e.metric} time${e.bound.p50 !== undefined ? ` p50 ≤ ${formatDuration(e.bound.p50)}` : ''}${e.bound.p99 !== undefined ? ` p99 ≤ ${formatDuration(e.bound.p99)}` : ''}`;
-    case 'share': return `share ${e.of}`;
-    case 'market': return `the market at ${e.node} lists ≥ ${e.clusters} clusters`;
-    case 'alerts': return `${e.node} raised ≥ ${e.min} security alerts`;
-    case 'selection': return `selections at ${e.node} offer no cluster of ${e.excludesProvider}`;
-    case 'attacks-refused': return 'every attack was refused';
+    case 'lifecycle':
+      return `${e.node} is ${e.is}${e.within ? ` within ${formatDuration(e.within)}` : ''}`;
+    case 'refused':
+      return `${e.node}'s application is refused for ${e.rules.join(', ')}`;
+    case 'resolvable':
+      return `every registered identifier resolves from ${e.from === 'every-node' ? 'every node' : e.from.join(', ')}`;
+    case 'joint-debug':
+      return `${e.node} ${e.passes ? 'passes' : 'fails'} joint debugging${e.failing ? ` (${e.failing.join(', ')})` : ''}`;
+    case 'jobs':
+      return `jobs ${e.state}${e.min !== undefined ? ` ≥ ${e.min}` : ''}${e.max !== undefined ? ` ≤ ${e.max}` : ''}`;
+    case 'nothing-lost':
+      return 'nothing acknowledged is lost or applied twice';
+    case 'timing':
+      return `${e.metric} time${e.bound.p50 !== undefined ? ` p50 ≤ ${formatDuration(e.bound.p50)}` : ''}${e.bound.p99 !== undefined ? ` p99 ≤ ${formatDuration(e.bound.p99)}` : ''}`;
+    case 'share':
+      return `share ${e.of}`;
+    case 'market':
+      return `the market at ${e.node} lists ≥ ${e.clusters} clusters`;
+    case 'alerts':
+      return `${e.node} raised ≥ ${e.min} security alerts`;
+    case 'selection':
+      return `selections at ${e.node} offer no cluster of ${e.excludesProvider}`;
+    case 'attacks-refused':
+      return 'every attack was refused';
   }
 }
 
@@ -54,8 +66,10 @@ async function evaluate(ctx: RunContext, e: ExpectationData): Promise<Verdict> {
       const got = await poll(ctx, read, { withinMs: e.within ?? 0, ok: (v) => v === e.is });
       return { passed: got === e.is, detail: got === e.is ? `${e.node} is ${got}` : `expected ${e.is}, found ${got}` };
     }
-    case 'refused': return refused(ctx, e);
-    case 'resolvable': return resolvable(ctx, e);
+    case 'refused':
+      return refused(ctx, e);
+    case 'resolvable':
+      return resolvable(ctx, e);
     case 'joint-debug': {
       const parent = e.node.slice(0, e.node.lastIndexOf('.'));
       const at = ctx.net.nodes.get(parent);
@@ -65,43 +79,79 @@ async function evaluate(ctx: RunContext, e: ExpectationData): Promise<Verdict> {
       const latest = r.value.items.filter((x) => x.target === e.node && x.by === parent).at(-1);
       if (!latest) return { passed: false, detail: `${parent} holds no joint-debugging result for ${e.node}` };
       const failing = latest.checks.filter((c) => !c.passed).map((c) => c.id);
-      const evidence = latest.checks.filter((c) => !c.passed).map((c) => `${c.id}: ${JSON.stringify(c.evidence ?? '')}`.slice(0, 300)).join('; ');
+      const evidence = latest.checks
+        .filter((c) => !c.passed)
+        .map((c) => `${c.id}: ${JSON.stringify(c.evidence ?? '')}`.slice(0, 300))
+        .join('; ');
       const okPass = latest.passed === e.passes;
       const okList = !e.failing || e.failing.every((id) => failing.includes(id));
-      return { passed: okPass && okList, detail: `list ${latest.listVersion}: ${latest.passed ? 'passed' : `failed ${failing.join(', ')}${evidence ? ` — ${evidence}` : ''}`}` };
+      return {
+        passed: okPass && okList,
+        detail: `list ${latest.listVersion}: ${latest.passed ? 'passed' : `failed ${failing.join(', ')}${evidence ? ` — ${evidence}` : ''}`}`,
+      };
     }
-    case 'nothing-lost': return nothingLost(ctx);
+    case 'nothing-lost':
+      return nothingLost(ctx);
     case 'timing': {
-      const values = e.metric === 'resolve' ? ctx.resolveMs : e.metric === 'failover' ? failoverDurations(ctx) : e.metric === 'dispatch' ? dispatchDelays(ctx) : [];
+      const values =
+        e.metric === 'resolve'
+          ? ctx.resolveMs
+          : e.metric === 'failover'
+            ? failoverDurations(ctx)
+            : e.metric === 'dispatch'
+              ? dispatchDelays(ctx)
+              : [];
       if (values.length === 0) return { passed: false, detail: `no ${e.metric} measurements were taken` };
       const sorted = [...values].sort((a, b) => a - b);
       const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
       const problems: string[] = [];
-      if (e.bound.p50 !== undefined && q(0.5) > e.bound.p50) problems.push(`p50 ${q(0.5).toFixed(1)} ms > ${e.bound.p50} ms`);
-      if (e.bound.p99 !== undefined && q(0.99) > e.bound.p99) problems.push(`p99 ${q(0.99).toFixed(1)} ms > ${e.bound.p99} ms`);
-      if (e.bound.max !== undefined && sorted.at(-1)! > e.bound.max) problems.push(`max ${sorted.at(-1)!.toFixed(1)} ms > ${e.bound.max} ms`);
-      return { passed: problems.length === 0, detail: problems.length ? problems.join('; ') : `n=${values.length} p50 ${q(0.5).toFixed(1)} ms p99 ${q(0.99).toFixed(1)} ms` };
+      if (e.bound.p50 !== undefined && q(0.5) > e.bound.p50)
+        problems.push(`p50 ${q(0.5).toFixed(1)} ms > ${e.bound.p50} ms`);
+      if (e.bound.p99 !== undefined && q(0.99) > e.bound.p99)
+        problems.push(`p99 ${q(0.99).toFixed(1)} ms > ${e.bound.p99} ms`);
+      if (e.bound.max !== undefined && sorted.at(-1)! > e.bound.max)
+        problems.push(`max ${sorted.at(-1)!.toFixed(1)} ms > ${e.bound.max} ms`);
+      return {
+        passed: problems.length === 0,
+        detail: problems.length
+          ? problems.join('; ')
+          : `n=${values.length} p50 ${q(0.5).toFixed(1)} ms p99 ${q(0.99).toFixed(1)} ms`,
+      };
     }
     case 'jobs': {
       const measure = async () => {
         const views = await readJobs(ctx);
         const states = [...views.values()].map((v) => v?.state ?? 'unknown');
-        const count = e.state === 'replaced'
-          ? [...views.values()].filter((v) => v?.history.some((h) => h.state === 'replaced')).length
-          : states.filter((st) => (e.state === 'final' ? isFinal(st) : st === e.state)).length;
-        return { states, count, ok: (e.min === undefined || count >= e.min) && (e.max === undefined || count <= e.max) };
+        const count =
+          e.state === 'replaced'
+            ? [...views.values()].filter((v) => v?.history.some((h) => h.state === 'replaced')).length
+            : states.filter((st) => (e.state === 'final' ? isFinal(st) : st === e.state)).length;
+        return {
+          states,
+          count,
+          ok: (e.min === undefined || count >= e.min) && (e.max === undefined || count <= e.max),
+        };
       };
       const { states, count, ok } = await poll(ctx, measure, { withinMs: e.within ?? 0, ok: (m) => m.ok });
       const by = new Map<string, number>();
       for (const st of states) by.set(st, (by.get(st) ?? 0) + 1);
-      return { passed: ok, detail: `${count} of ${states.length} ${e.state} (${[...by].map(([k, v]) => `${k} ${v}`).join(', ') || 'no jobs'})` };
+      return {
+        passed: ok,
+        detail: `${count} of ${states.length} ${e.state} (${[...by].map(([k, v]) => `${k} ${v}`).join(', ') || 'no jobs'})`,
+      };
     }
-    case 'share': return share(ctx, e);
+    case 'share':
+      return share(ctx, e);
     case 'alerts': {
       const sim = ctx.net.nodes.get(e.node);
       if (!sim?.running) return { passed: false, detail: `${e.node} is not running` };
       const read = async () => {
-        const r = await sim.anon().request<{ items: Array<{ severity: string; data: { kind?: string } }> }>({ method: 'GET', path: '/cpn/v1/events?type=security.alert&limit=1000' });
+        const r = await sim
+          .anon()
+          .request<{ items: Array<{ severity: string; data: { kind?: string } }> }>({
+            method: 'GET',
+            path: '/cpn/v1/events?type=security.alert&limit=1000',
+          });
         // Joint-debugging probes are recorded at severity info; only raised alerts count.
         return r.ok ? r.value.items.filter((a) => a.severity !== 'info') : null;
       };
@@ -109,12 +159,22 @@ async function evaluate(ctx: RunContext, e: ExpectationData): Promise<Verdict> {
       if (got === null) return { passed: false, detail: `cannot read the event log of ${e.node}` };
       const kinds = new Map<string, number>();
       for (const a of got) kinds.set(a.data.kind ?? '?', (kinds.get(a.data.kind ?? '?') ?? 0) + 1);
-      return { passed: got.length >= e.min, detail: `${got.length} security alerts at ${e.node} (${[...kinds].map(([k, v]) => `${k} ${v}`).join(', ')})` };
+      return {
+        passed: got.length >= e.min,
+        detail: `${got.length} security alerts at ${e.node} (${[...kinds].map(([k, v]) => `${k} ${v}`).join(', ')})`,
+      };
     }
-    case 'selection': return selection(ctx, e);
+    case 'selection':
+      return selection(ctx, e);
     case 'attacks-refused': {
       const accepted = ctx.attacks.filter((a) => !a.refused);
-      return { passed: ctx.attacks.length > 0 && accepted.length === 0, detail: ctx.attacks.length === 0 ? 'no attack was sent' : `${ctx.attacks.length - accepted.length} of ${ctx.attacks.length} refused${accepted.length ? `; accepted: ${accepted.map((a) => `${a.kind} at ${a.target}`).join(', ')}` : ` (${[...new Set(ctx.attacks.map((a) => a.kind))].join(', ')})`}` };
+      return {
+        passed: ctx.attacks.length > 0 && accepted.length === 0,
+        detail:
+          ctx.attacks.length === 0
+            ? 'no attack was sent'
+            : `${ctx.attacks.length - accepted.length} of ${ctx.attacks.length} refused${accepted.length ? `; accepted: ${accepted.map((a) => `${a.kind} at ${a.target}`).join(', ')}` : ` (${[...new Set(ctx.attacks.map((a) => a.kind))].join(', ')})`}`,
+      };
     }
     case 'market': {
       const sim = ctx.net.nodes.get(e.node);
@@ -124,7 +184,10 @@ async function evaluate(ctx: RunContext, e: ExpectationData): Promise<Verdict> {
         return r.ok ? r.value.totals.clusters : -1;
       };
       const got = await poll(ctx, read, { withinMs: e.within ?? 0, ok: (n) => n >= e.clusters });
-      return { passed: got >= e.clusters, detail: `the market at ${e.node} lists ${got < 0 ? 'nothing (unreadable)' : got} clusters; expected at least ${e.clusters}` };
+      return {
+        passed: got >= e.clusters,
+        detail: `the market at ${e.node} lists ${got < 0 ? 'nothing (unreadable)' : got} clusters; expected at least ${e.clusters}`,
+      };
     }
   }
 }
@@ -137,23 +200,51 @@ async function refused(ctx: RunContext, e: Extract<ExpectationData, { that: 'ref
   const wanted = e.rules.map((r) => RULE_OF_BREAK[r as Break] ?? r);
   const read = async () => {
     const r = await parent.self().applications();
-    if (!r.ok) return { found: null as null | { status: string; rules: string[]; reasons: string }, error: r.error.message };
+    if (!r.ok)
+      return { found: null as null | { status: string; rules: string[]; reasons: string }, error: r.error.message };
     const mine = r.value.items.filter((a) => codeOfApplication(a.application) === e.node && a.status === 'rejected');
     const hit = mine.find((a) => wanted.every((w) => a.reasons.some((x) => x.rule === w))) ?? mine.at(-1);
-    return { found: hit ? { status: hit.status, rules: hit.reasons.map((x) => x.rule), reasons: hit.reasons.map((x) => `${x.rule}: ${x.message}`).join('; ') } : null, error: '' };
+    return {
+      found: hit
+        ? {
+            status: hit.status,
+            rules: hit.reasons.map((x) => x.rule),
+            reasons: hit.reasons.map((x) => `${x.rule}: ${x.message}`).join('; '),
+          }
+        : null,
+      error: '',
+    };
   };
-  const got = await poll(ctx, read, { withinMs: 10_000 * ctx.clock.speed, ok: (v) => v.found !== null && wanted.every((w) => v.found!.rules.includes(w)) });
-  if (!got.found) return { passed: false, detail: got.error || `no rejected application of ${e.node} at ${parentCode} (applicants started: ${keys.join(', ') || 'none'})` };
+  const got = await poll(ctx, read, {
+    withinMs: 10_000 * ctx.clock.speed,
+    ok: (v) => v.found !== null && wanted.every((w) => v.found!.rules.includes(w)),
+  });
+  if (!got.found)
+    return {
+      passed: false,
+      detail:
+        got.error ||
+        `no rejected application of ${e.node} at ${parentCode} (applicants started: ${keys.join(', ') || 'none'})`,
+    };
   const passed = wanted.every((w) => got.found!.rules.includes(w));
   return { passed, detail: `refused with reasons — ${got.found.reasons}` };
 }
 
 async function resolvable(ctx: RunContext, e: Extract<ExpectationData, { that: 'resolvable' }>): Promise<Verdict> {
-  const from = e.from === 'every-node' ? [...ctx.net.nodes.entries()].filter(([k, n]) => !k.includes('#') && n.running).map(([k]) => k) : e.from;
-  const before = e.registeredBeforeFault !== undefined ? ctx.faultTimes.get(e.registeredBeforeFault) : e.registeredBefore;
-  if (e.registeredBeforeFault !== undefined && before === undefined) return { passed: false, detail: `no fault named "${e.registeredBeforeFault}" was injected before this check` };
+  const from =
+    e.from === 'every-node'
+      ? [...ctx.net.nodes.entries()].filter(([k, n]) => !k.includes('#') && n.running).map(([k]) => k)
+      : e.from;
+  const before =
+    e.registeredBeforeFault !== undefined ? ctx.faultTimes.get(e.registeredBeforeFault) : e.registeredBefore;
+  if (e.registeredBeforeFault !== undefined && before === undefined)
+    return { passed: false, detail: `no fault named "${e.registeredBeforeFault}" was injected before this check` };
   const ids = before === undefined ? ctx.registered : ctx.registered.filter((r) => r.at < before);
-  if (ids.length === 0) return { passed: false, detail: `no identifiers were registered${before === undefined ? '' : ` before ${Math.round(before)} ms (first at ${Math.round(ctx.registered[0]?.at ?? 0)} ms)`}` };
+  if (ids.length === 0)
+    return {
+      passed: false,
+      detail: `no identifiers were registered${before === undefined ? '' : ` before ${Math.round(before)} ms (first at ${Math.round(ctx.registered[0]?.at ?? 0)} ms)`}`,
+    };
   const misses: string[] = [];
   let checked = 0;
   for (const code of from) {
@@ -172,7 +263,12 @@ async function resolvable(ctx: RunContext, e: Extract<ExpectationData, { that: '
       else if (r.value.record.id !== reg.id) misses.push(`${reg.id} from ${code}: answered ${r.value.record.id}`);
     }
   }
-  return { passed: misses.length === 0, detail: misses.length ? `${misses.length} of ${checked} failed: ${misses.slice(0, 3).join('; ')}` : `${checked} resolutions from ${from.length} nodes` };
+  return {
+    passed: misses.length === 0,
+    detail: misses.length
+      ? `${misses.length} of ${checked} failed: ${misses.slice(0, 3).join('; ')}`
+      : `${checked} resolutions from ${from.length} nodes`,
+  };
 }
 
 async function nothingLost(ctx: RunContext): Promise<Verdict> {
@@ -195,12 +291,26 @@ async function nothingLost(ctx: RunContext): Promise<Verdict> {
     } while (cursor);
   }
   const views = await readJobs(ctx);
-  if (views.unreadable.length > 0) return { passed: false, detail: `${views.unreadable.length} of ${ctx.jobs.length} jobs could not be read back (e.g. ${views.unreadable[0]}), so losses cannot be judged` };
+  if (views.unreadable.length > 0)
+    return {
+      passed: false,
+      detail: `${views.unreadable.length} of ${ctx.jobs.length} jobs could not be read back (e.g. ${views.unreadable[0]}), so losses cannot be judged`,
+    };
   for (const [id, v] of views) if (v) counts.set(`job:${id}`, 1);
-  const finals = [...views.entries()].flatMap(([id, v]) => (v && isFinal(v.state) ? [{ id, finalStates: finalStates(v) }] : []));
+  const finals = [...views.entries()].flatMap(([id, v]) =>
+    v && isFinal(v.state) ? [{ id, finalStates: finalStates(v) }] : [],
+  );
   const open = [...views.values()].filter((v) => v && !isFinal(v.state)).length;
-  const report = ctx.checker.verify({ observations: [...counts].map(([key, count]) => ({ key, count })), jobs: finals });
-  ctx.lastCheck = { lost: report.lost.length, duplicated: report.duplicated.length, severalFinal: report.jobsWithSeveralFinalStates.length, jobsLost: report.lost.filter((k) => k.startsWith('job:')).length };
+  const report = ctx.checker.verify({
+    observations: [...counts].map(([key, count]) => ({ key, count })),
+    jobs: finals,
+  });
+  ctx.lastCheck = {
+    lost: report.lost.length,
+    duplicated: report.duplicated.length,
+    severalFinal: report.jobsWithSeveralFinalStates.length,
+    jobsLost: report.lost.filter((k) => k.startsWith('job:')).length,
+  };
   return {
     passed: report.passed,
     detail: `${report.acknowledged} acknowledged (${ctx.registered.length} identifiers, ${ctx.jobs.length} jobs), ${report.lost.length} lost, ${report.duplicated.length} duplicated, ${report.jobsWithSeveralFinalStates.length} jobs with several final states, ${open} jobs still open${report.lost.length ? ` (lost e.g. ${report.lost[0]})` : ''}`,
@@ -216,17 +326,24 @@ async function share(ctx: RunContext, e: Extract<ExpectationData, { that: 'share
   let placed = 0;
   let hits = 0;
   for (const j of pool) {
-    const cluster = views.get(j.id)?.cluster ?? [...(views.get(j.id)?.history ?? [])].reverse().find((h) => h.cluster)?.cluster ?? null;
+    const cluster =
+      views.get(j.id)?.cluster ??
+      [...(views.get(j.id)?.history ?? [])].reverse().find((h) => h.cluster)?.cluster ??
+      null;
     const prov = cluster ? provinceOfCluster.get(cluster) : undefined;
     if (!prov) continue;
     placed++;
     const macro = province(prov)?.macro;
     if (tolerant ? macro === 'west' : macro === province(j.userProvince!)?.macro) hits++;
   }
-  if (placed === 0) return { passed: false, detail: `no ${tolerant ? 'latency-tolerant' : 'latency-bound'} job was placed` };
+  if (placed === 0)
+    return { passed: false, detail: `no ${tolerant ? 'latency-tolerant' : 'latency-bound'} job was placed` };
   const value = hits / placed;
   const ok = (e.min === undefined || value >= e.min) && (e.max === undefined || value <= e.max);
-  return { passed: ok, detail: `${(value * 100).toFixed(1)} % of ${placed} placed ${tolerant ? 'latency-tolerant jobs ran in western provinces' : 'latency-bound jobs stayed in their users\' region'}` };
+  return {
+    passed: ok,
+    detail: `${(value * 100).toFixed(1)} % of ${placed} placed ${tolerant ? 'latency-tolerant jobs ran in western provinces' : "latency-bound jobs stayed in their users' region"}`,
+  };
 }
 
 function dispatchDelays(ctx: RunContext): number[] {
@@ -246,13 +363,25 @@ async function selection(ctx: RunContext, e: Extract<ExpectationData, { that: 's
   if (!p) return { passed: false, detail: `no provider "${e.excludesProvider}"` };
   const banned = new Set(p.clusters.keys());
   const read = async () => {
-    const r = await sim.self().request<{ candidates: Array<{ cluster: string }>; excluded: Array<{ cluster: string; reason: string }> }>({
-      method: 'POST', path: '/cpn/v1/selections', body: { template: { demand: { cpuCores: 1, memoryGib: 1 }, durationHours: 0.1 }, topK: 100 },
-    });
+    const r = await sim
+      .self()
+      .request<{ candidates: Array<{ cluster: string }>; excluded: Array<{ cluster: string; reason: string }> }>({
+        method: 'POST',
+        path: '/cpn/v1/selections',
+        body: { template: { demand: { cpuCores: 1, memoryGib: 1 }, durationHours: 0.1 }, topK: 100 },
+      });
     return r.ok ? r.value : null;
   };
-  const got = await poll(ctx, read, { withinMs: e.within ?? 0, ok: (v) => v !== null && !v.candidates.some((c) => banned.has(c.cluster)) });
+  const got = await poll(ctx, read, {
+    withinMs: e.within ?? 0,
+    ok: (v) => v !== null && !v.candidates.some((c) => banned.has(c.cluster)),
+  });
   if (!got) return { passed: false, detail: `selection at ${e.node} failed` };
   const offered = got.candidates.filter((c) => banned.has(c.cluster));
-  return { passed: offered.length === 0, detail: offered.length ? `still offered: ${offered.map((c) => c.cluster).join(', ')}` : `${got.candidates.length} candidates, none of ${p.planned.name}'s ${banned.size} clusters` };
+  return {
+    passed: offered.length === 0,
+    detail: offered.length
+      ? `still offered: ${offered.map((c) => c.cluster).join(', ')}`
+      : `${got.candidates.length} candidates, none of ${p.planned.name}'s ${banned.size} clusters`,
+  };
 }

@@ -28,7 +28,11 @@ export function createTenants(ctx: Pick<RunContext, 'net' | 'clock'>) {
     const client = (async () => {
       const sim = ctx.net.nodes.get(node);
       if (!sim?.running) throw new Error(`the node ${node} jobs are submitted to is not running`);
-      const account = tenant.toLowerCase().replace(/[^a-z0-9._-]/g, '-').slice(0, 60) || 'tenant';
+      const account =
+        tenant
+          .toLowerCase()
+          .replace(/[^a-z0-9._-]/g, '-')
+          .slice(0, 60) || 'tenant';
       // An account that already exists (a renewal, a second stream of the same tenant) is fine.
       await sim.self().createAccount({ id: account, name: tenant, role: 'tenant', password: 'simulated-tenant' });
       const t = await sim.anon().token({ account, password: 'simulated-tenant', ttlSeconds: 3600 });
@@ -43,37 +47,68 @@ export function createTenants(ctx: Pick<RunContext, 'net' | 'clock'>) {
 }
 
 /** Submits one job of a stream; an acknowledged submission is recorded for the checker. */
-export async function submitOne(ctx: RunContext, o: { stream: Stream; index: number }): Promise<{ ok: boolean; detail: string }> {
+export async function submitOne(
+  ctx: RunContext,
+  o: { stream: Stream; index: number },
+): Promise<{ ok: boolean; detail: string }> {
   const { stream } = o;
   const userProvince = stream.userProvinces ? stream.userProvinces[o.index % stream.userProvinces.length]! : null;
-  const template = userProvince ? { ...stream.template, constraints: { ...stream.template.constraints, userProvince } } : stream.template;
+  const template = userProvince
+    ? { ...stream.template, constraints: { ...stream.template.constraints, userProvince } }
+    : stream.template;
   const client = await ctx.tenantClient(stream.submitTo, stream.tenant);
   const key = `${ctx.scenario.name}-${stream.name}-${o.index}-${ctx.faker.string.alphanumeric(10)}`;
   const t0 = performance.now();
-  const r = await client.request<JobView>({ method: 'POST', path: '/cpn/v1/jobs', body: { template, idempotencyKey: key } });
+  const r = await client.request<JobView>({
+    method: 'POST',
+    path: '/cpn/v1/jobs',
+    body: { template, idempotencyKey: key },
+  });
   // Real milliseconds until the node answered: placed (across the hierarchy if need be) and dispatched, or queued.
   ctx.submitMs.push(performance.now() - t0);
   if (!r.ok) return { ok: false, detail: `${r.status} ${r.error.message}` };
-  ctx.jobs.push({ id: r.value.id, node: stream.submitTo, stream: stream.name, tenant: stream.tenant, latencyTolerant: stream.template.latencyTolerant, userProvince, submittedAt: now(ctx) });
+  ctx.jobs.push({
+    id: r.value.id,
+    node: stream.submitTo,
+    stream: stream.name,
+    tenant: stream.tenant,
+    latencyTolerant: stream.template.latencyTolerant,
+    userProvince,
+    submittedAt: now(ctx),
+  });
   ctx.checker.ack({ key: `job:${r.value.id}`, kind: 'job', at: now(ctx) });
   return { ok: true, detail: r.value.id };
 }
 
 /** Runs a stream's arrivals in the background on the virtual clock; resolves when every job was submitted. */
-export function runStream(ctx: RunContext, o: { stream: Stream; stopped: () => boolean; onRefusal: (detail: string) => void }): Promise<void> {
+export function runStream(
+  ctx: RunContext,
+  o: { stream: Stream; stopped: () => boolean; onRefusal: (detail: string) => void },
+): Promise<void> {
   const { stream } = o;
   // Arrival times are drawn up front (the seed fixes them), as offsets from the stream's start.
   const offsets: number[] = [];
   let t = 0;
   for (let i = 0; i < stream.count; i++) {
-    t += stream.arrival.kind === 'burst' ? 0 : stream.arrival.kind === 'uniform' ? stream.arrival.every : -Math.log(1 - ctx.faker.number.float({ min: 0, max: 0.999999 })) * (60_000 / stream.arrival.perMinute);
+    t +=
+      stream.arrival.kind === 'burst'
+        ? 0
+        : stream.arrival.kind === 'uniform'
+          ? stream.arrival.every
+          : -Math.log(1 - ctx.faker.number.float({ min: 0, max: 0.999999 })) * (60_000 / stream.arrival.perMinute);
     offsets.push(t);
   }
   return (async () => {
     const wait = stream.start - now(ctx);
     if (wait > 0) await ctx.clock.sleep(wait);
     const start = Math.max(stream.start, now(ctx));
-    await submitOnSchedule(ctx, { count: stream.count, dueAt: (i) => start + offsets[i]!, submit: (i) => submitOne(ctx, { stream, index: i }), stopped: o.stopped, onRefusal: o.onRefusal });
+    await submitOnSchedule(ctx, {
+      count: stream.count,
+      dueAt: (i) => start + offsets[i]!,
+      submit: (i) => submitOne(ctx, { stream, index: i }),
+      stopped: o.stopped,
+      onRefusal: o.onRefusal,
+    });
   })();
 }
 
@@ -84,13 +119,30 @@ const WINDOW = 256;
  * Submits at each arrival time (virtual), open loop: a slow answer does not delay the next arrival, so the offered
  * rate is the scenario's whatever the latency (a closed loop would hide overload by slowing down with it).
  */
-async function submitOnSchedule(ctx: RunContext, o: { count: number; dueAt: (i: number) => number; submit: (i: number) => Promise<{ ok: boolean; detail: string }>; stopped: () => boolean; onRefusal: (detail: string) => void }): Promise<void> {
+async function submitOnSchedule(
+  ctx: RunContext,
+  o: {
+    count: number;
+    dueAt: (i: number) => number;
+    submit: (i: number) => Promise<{ ok: boolean; detail: string }>;
+    stopped: () => boolean;
+    onRefusal: (detail: string) => void;
+  },
+): Promise<void> {
   const pending = new Set<Promise<void>>();
   for (let i = 0; i < o.count && !o.stopped(); i++) {
     const wait = o.dueAt(i) - now(ctx);
     if (wait > 0) await ctx.clock.sleep(wait);
     while (pending.size >= WINDOW) await Promise.race(pending);
-    const p: Promise<void> = o.submit(i).then((r) => { if (!r.ok) o.onRefusal(r.detail); }, (e: Error) => o.onRefusal(e.message)).finally(() => pending.delete(p));
+    const p: Promise<void> = o
+      .submit(i)
+      .then(
+        (r) => {
+          if (!r.ok) o.onRefusal(r.detail);
+        },
+        (e: Error) => o.onRefusal(e.message),
+      )
+      .finally(() => pending.delete(p));
     pending.add(p);
   }
   await Promise.all(pending);
@@ -112,7 +164,10 @@ export async function readJobs(ctx: RunContext): Promise<Map<string, JobView | n
   }
   for (const g of groups.values()) {
     const seen = await listJobs(ctx, g.node, g.tenant);
-    if (!seen) { out.unreadable.push(...g.ids); continue; }
+    if (!seen) {
+      out.unreadable.push(...g.ids);
+      continue;
+    }
     for (const id of g.ids) out.set(id, seen.get(id) ?? null);
   }
   return out;
@@ -126,7 +181,10 @@ async function listJobs(ctx: RunContext, node: string, tenant: string): Promise<
   let cursor: string | null = null;
   do {
     const query: string = new URLSearchParams(cursor ? { limit: '1000', cursor } : { limit: '1000' }).toString();
-    const r = await client.request<{ items: JobView[]; next: string | null }>({ method: 'GET', path: `/cpn/v1/jobs?${query}` });
+    const r = await client.request<{ items: JobView[]; next: string | null }>({
+      method: 'GET',
+      path: `/cpn/v1/jobs?${query}`,
+    });
     if (!r.ok) return null;
     for (const v of r.value.items) seen.set(v.id, v);
     cursor = r.value.next;
@@ -143,19 +201,50 @@ export function finalStates(view: JobView): string[] {
 export const isFinal = (state: string): boolean => FINAL.has(state);
 
 /** Turns a trace's jobs into a stream-like schedule: each job submitted at its arrival (scaled by `speedup`). */
-export function runTrace(ctx: RunContext, o: { jobs: readonly TraceJob[]; submitTo: string; speedup: number; startAt: number; stopped: () => boolean; onRefusal: (detail: string) => void }): Promise<void> {
+export function runTrace(
+  ctx: RunContext,
+  o: {
+    jobs: readonly TraceJob[];
+    submitTo: string;
+    speedup: number;
+    startAt: number;
+    stopped: () => boolean;
+    onRefusal: (detail: string) => void;
+  },
+): Promise<void> {
   return (async () => {
     if (o.startAt > now(ctx)) await ctx.clock.sleep(o.startAt - now(ctx));
     const start = now(ctx);
     await submitOnSchedule(ctx, {
-      count: o.jobs.length, dueAt: (i) => start + (o.jobs[i]!.arrivalS * 1000) / o.speedup, stopped: o.stopped, onRefusal: o.onRefusal,
+      count: o.jobs.length,
+      dueAt: (i) => start + (o.jobs[i]!.arrivalS * 1000) / o.speedup,
+      stopped: o.stopped,
+      onRefusal: o.onRefusal,
       submit: (i) => {
         const j = o.jobs[i]!;
         const stream: Stream = {
-          name: 'trace', submitTo: o.submitTo, tenant: 'trace-tenant', count: 1, start: 0, arrival: { kind: 'burst' },
+          name: 'trace',
+          submitTo: o.submitTo,
+          tenant: 'trace-tenant',
+          count: 1,
+          start: 0,
+          arrival: { kind: 'burst' },
           template: {
-            name: j.name, demand: { cpuCores: j.cpuCores, memoryGib: j.memoryGib, storageGib: 0, bandwidthGbps: 0, ...(j.gpus > 0 ? { accelerators: { count: j.gpus } } : {}) },
-            replicas: 1, placement: 'single', durationHours: j.durationS / 3600 / o.speedup, constraints: {}, objective: 'balanced', latencyTolerant: j.latencyTolerant, priority: 100,
+            name: j.name,
+            demand: {
+              cpuCores: j.cpuCores,
+              memoryGib: j.memoryGib,
+              storageGib: 0,
+              bandwidthGbps: 0,
+              ...(j.gpus > 0 ? { accelerators: { count: j.gpus } } : {}),
+            },
+            replicas: 1,
+            placement: 'single',
+            durationHours: j.durationS / 3600 / o.speedup,
+            constraints: {},
+            objective: 'balanced',
+            latencyTolerant: j.latencyTolerant,
+            priority: 100,
           },
         };
         return submitOne(ctx, { stream, index: i });

@@ -27,32 +27,57 @@ async function until(fn: () => Promise<boolean>, ms = 20_000): Promise<void> {
 describe('a simulated network', () => {
   it('onboards a regional and an industry node through the link proxies, and survives a regional restart', async () => {
     const plan = expandTopology(Topology.parse({ regions: [{ code: '51', industries: ['C151'] }] }), 1);
-    net = await startNetwork(plan, { clock: createVirtualClock({ start: Date.now(), speed: 1 }), dir, autoReview: true, faker: seededFaker(1), logLevel: 'warn' });
+    net = await startNetwork(plan, {
+      clock: createVirtualClock({ start: Date.now(), speed: 1 }),
+      dir,
+      autoReview: true,
+      faker: seededFaker(1),
+      logLevel: 'warn',
+    });
     await net.startNode('CPN.51');
-    const lifecycle = async (code: string) => { const r = await net!.nodes.get(code)!.anon().node(); return r.ok ? r.value.lifecycle : 'down'; };
+    const lifecycle = async (code: string) => {
+      const r = await net!.nodes.get(code)!.anon().node();
+      return r.ok ? r.value.lifecycle : 'down';
+    };
     await until(async () => (await lifecycle('CPN.51')) === 'online');
     await net.startNode('CPN.51.C151');
     await until(async () => (await lifecycle('CPN.51.C151')) === 'online');
     expect(net.links.get('CPN.51.C151')!.up!.stats().bytesUp).toBeGreaterThan(0);
 
-    const reg = await net.nodes.get('CPN.51.C151')!.self().register({ kind: 'SV', values: [{ index: 1, type: 'URL', data: 'https://x.example.cn' }] });
+    const reg = await net.nodes
+      .get('CPN.51.C151')!
+      .self()
+      .register({ kind: 'SV', values: [{ index: 1, type: 'URL', data: 'https://x.example.cn' }] });
     expect(reg.ok).toBe(true);
     await net.kill('CPN.51');
     await net.restart('CPN.51');
     expect(await lifecycle('CPN.51')).toBe('online');
     if (!reg.ok) return;
-    await until(async () => { const a = await net!.nodes.get('CPN')!.anon().resolve(reg.value.id); return a.ok; });
+    await until(async () => {
+      const a = await net!.nodes.get('CPN')!.anon().resolve(reg.value.id);
+      return a.ok;
+    });
   }, 60_000);
 
   it('runs the same in worker threads: one virtual clock, skew sent across, kill and restart, signing as a node', async () => {
     const plan = expandTopology(Topology.parse({ regions: [{ code: '51', industries: ['C151'] }, { code: '44' }] }), 2);
     const clock = createVirtualClock({ start: Date.parse('2030-01-01T00:00:00Z'), speed: 50 });
-    const tnet = await startNetwork(plan, { clock, dir: path.join(dir, 'threads'), autoReview: true, faker: seededFaker(2), logLevel: 'warn', threads: 2 });
+    const tnet = await startNetwork(plan, {
+      clock,
+      dir: path.join(dir, 'threads'),
+      autoReview: true,
+      faker: seededFaker(2),
+      logLevel: 'warn',
+      threads: 2,
+    });
     try {
       expect(tnet.threads?.count).toBe(2);
       for (const code of ['CPN.51', 'CPN.44']) await tnet.startNode(code);
       await tnet.startNode('CPN.51.C151');
-      const info = async (code: string) => { const r = await tnet.nodes.get(code)!.anon().node(); return r.ok ? r.value : null; };
+      const info = async (code: string) => {
+        const r = await tnet.nodes.get(code)!.anon().node();
+        return r.ok ? r.value : null;
+      };
       await until(async () => (await info('CPN.51.C151'))?.lifecycle === 'online');
       const usage = await tnet.threads!.usage();
       // The national node counts as busy (every escalation passes it): the first thread is its own, the rest fill the other.
@@ -66,7 +91,10 @@ describe('a simulated network', () => {
       await until(async () => Date.parse((await info('CPN.44'))!.now) > clock.now() + 3_000_000);
       tnet.skew('CPN.44', 0);
       // Signing as the node with the key handed over from its thread.
-      const reg = await tnet.nodes.get('CPN.51.C151')!.self().register({ kind: 'SV', values: [{ index: 1, type: 'URL', data: 'https://t.example.cn' }] });
+      const reg = await tnet.nodes
+        .get('CPN.51.C151')!
+        .self()
+        .register({ kind: 'SV', values: [{ index: 1, type: 'URL', data: 'https://t.example.cn' }] });
       expect(reg.ok).toBe(true);
       await tnet.kill('CPN.51');
       expect(tnet.nodes.get('CPN.51')!.running).toBe(false);

@@ -66,15 +66,21 @@ export interface Network {
 
 /** Starts the national node and returns the network, ready to start the other nodes. */
 export async function startNetwork(plan: TopologyPlan, options: NetworkOptions): Promise<Network> {
-  if (options.processes && options.clock.speed !== 1) throw new Error(`process mode runs nodes on the machine's clock: the speed must be 1, not ${options.clock.speed}`);
-  if (options.processes && options.threads) throw new Error('nodes run either in worker threads or as OS processes, not both');
+  if (options.processes && options.clock.speed !== 1)
+    throw new Error(`process mode runs nodes on the machine's clock: the speed must be 1, not ${options.clock.speed}`);
+  if (options.processes && options.threads)
+    throw new Error('nodes run either in worker threads or as OS processes, not both');
   const threads = options.threads ? startNodeThreads({ count: options.threads, clock: options.clock }) : null;
   // Busy nodes go to the threads in turn (the job streams' nodes first, then the national node, which batching makes
   // lighter), each weighing as much as a province's worth of quiet nodes; quiet nodes then fill the least loaded.
   const busy = [...new Set([...(options.busy ?? []), 'CPN'])];
   const place = (code: string) => (busy.includes(code) ? { weight: 25, thread: busy.indexOf(code) } : { weight: 1 });
   const startOne = (spec: SimNodeSpec, key: string, clock: SimClock): Promise<SimNode> =>
-    options.processes ? startProcessNode(spec, clock) : threads ? threads.start(spec, { key, clock, ...place(spec.code) }) : startSimNode(spec, clock);
+    options.processes
+      ? startProcessNode(spec, clock)
+      : threads
+        ? threads.start(spec, { key, clock, ...place(spec.code) })
+        : startSimNode(spec, clock);
   const nodes = new Map<string, SimNode>();
   const links = new Map<string, NodeLinks>();
   const skews = new Map<string, number>();
@@ -94,18 +100,25 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
       if (!parent?.running) throw new Error(`cannot start ${node.code}: its parent ${node.parent} is not running`);
       up = await startLinkProxy({ target: { host: '127.0.0.1', port: parent.port } });
     }
-    const sim = await startOne({
-      code: node.code,
-      role: node.role,
-      name: node.name,
-      dataDir: path.join(options.dir, o.key.replaceAll('.', '_')),
-      parentUrl: up?.url,
-      publicUrl: down.url,
-      application: node.role === 'national' ? undefined : makeApplication(node, { faker: options.faker, breaks: o.breaks, now: options.clock.now() }),
-      autoReview: options.autoReview,
-      logLevel: options.logLevel ?? 'info',
-      ...(options.reportEveryMs ? { reportEveryMs: options.reportEveryMs } : {}),
-    }, o.key, clockOf(node.code));
+    const sim = await startOne(
+      {
+        code: node.code,
+        role: node.role,
+        name: node.name,
+        dataDir: path.join(options.dir, o.key.replaceAll('.', '_')),
+        parentUrl: up?.url,
+        publicUrl: down.url,
+        application:
+          node.role === 'national'
+            ? undefined
+            : makeApplication(node, { faker: options.faker, breaks: o.breaks, now: options.clock.now() }),
+        autoReview: options.autoReview,
+        logLevel: options.logLevel ?? 'info',
+        ...(options.reportEveryMs ? { reportEveryMs: options.reportEveryMs } : {}),
+      },
+      o.key,
+      clockOf(node.code),
+    );
     down.retarget(sim.port);
     nodes.set(o.key, sim);
     links.set(o.key, { up, down });
@@ -156,7 +169,13 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
     setLinkFaults(child, faults) {
       const l = linksOf(child);
       l.up?.set(faults);
-      l.down.set(faults.partition === 'up' ? { ...faults, partition: 'down' } : faults.partition === 'down' ? { ...faults, partition: 'up' } : faults);
+      l.down.set(
+        faults.partition === 'up'
+          ? { ...faults, partition: 'down' }
+          : faults.partition === 'down'
+            ? { ...faults, partition: 'up' }
+            : faults,
+      );
     },
     healLink(child) {
       const l = linksOf(child);
@@ -164,7 +183,10 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
       l.down.heal();
     },
     skew(code, ms) {
-      if (options.processes && ms !== 0) throw new Error('clock skew cannot be injected in process mode (each node keeps the machine\'s clock); run the scenario in process (default) mode');
+      if (options.processes && ms !== 0)
+        throw new Error(
+          "clock skew cannot be injected in process mode (each node keeps the machine's clock); run the scenario in process (default) mode",
+        );
       skews.set(code, ms);
       void threads?.skew(code, ms);
     },
@@ -172,8 +194,21 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
     async close() {
       const order = [...nodes.keys()].sort((a, b) => b.split('.').length - a.split('.').length);
       // Child processes stop together (each drains on SIGTERM); in-process nodes one after another, leaves first.
-      if (options.processes) await Promise.all(order.map((code) => nodes.get(code)!.stop().catch(() => undefined)));
-      else for (const code of order) await nodes.get(code)!.stop().catch(() => undefined);
+      if (options.processes)
+        await Promise.all(
+          order.map((code) =>
+            nodes
+              .get(code)!
+              .stop()
+              .catch(() => undefined),
+          ),
+        );
+      else
+        for (const code of order)
+          await nodes
+            .get(code)!
+            .stop()
+            .catch(() => undefined);
       for (const l of links.values()) {
         await l.up?.close();
         await l.down.close();
@@ -193,5 +228,12 @@ function parentOf(key: string): string | null {
 function adHoc(code: string): PlannedNode {
   const parts = code.split('.');
   const role = parts.length === 2 ? 'regional' : 'industry';
-  return { code, role, name: `${code} 申报节点`, parent: parts.slice(0, -1).join('.'), province: parts[1] ?? null, industry: parts[2] ?? null };
+  return {
+    code,
+    role,
+    name: `${code} 申报节点`,
+    parent: parts.slice(0, -1).join('.'),
+    province: parts[1] ?? null,
+    industry: parts[2] ?? null,
+  };
 }

@@ -61,8 +61,13 @@ interface Thread {
  * and reads the same virtual time as `clock`. The caller (simulator, providers, clients, link proxies) stays here.
  */
 export function startNodeThreads(options: { count: number; clock: VirtualClock }): NodeThreads {
-  if (!Number.isInteger(options.count) || options.count < 1) throw new RangeError(`node threads: count must be a positive integer, got ${options.count}`);
-  const setup: ThreadSetup = { start: options.clock.now() - options.clock.elapsed(), speed: options.clock.speed, origin: options.clock.origin };
+  if (!Number.isInteger(options.count) || options.count < 1)
+    throw new RangeError(`node threads: count must be a positive integer, got ${options.count}`);
+  const setup: ThreadSetup = {
+    start: options.clock.now() - options.clock.elapsed(),
+    speed: options.clock.speed,
+    origin: options.clock.origin,
+  };
   let nextId = 1;
   const threads: Thread[] = Array.from({ length: options.count }, () => {
     const worker = new Worker(ENTRY, { workerData: setup });
@@ -100,7 +105,10 @@ export function startNodeThreads(options: { count: number; clock: VirtualClock }
   return {
     count: threads.length,
     async start(spec, { key, clock, weight = 1, thread }) {
-      const t = thread !== undefined ? threads[thread % threads.length]! : threads.reduce((a, b) => (b.load < a.load || (b.load === a.load && b.nodes < a.nodes) ? b : a));
+      const t =
+        thread !== undefined
+          ? threads[thread % threads.length]!
+          : threads.reduce((a, b) => (b.load < a.load || (b.load === a.load && b.nodes < a.nodes) ? b : a));
       t.nodes++;
       t.load += weight;
       let key_: PrivateKeyHandle | null = null;
@@ -144,7 +152,9 @@ export function startNodeThreads(options: { count: number; clock: VirtualClock }
       return sim;
     },
     async skew(code, ms) {
-      await Promise.all(threads.filter((t) => !t.dead).map((t) => ask(t, { op: 'skew', code, ms }).catch(() => undefined)));
+      await Promise.all(
+        threads.filter((t) => !t.dead).map((t) => ask(t, { op: 'skew', code, ms }).catch(() => undefined)),
+      );
     },
     usage: () => Promise.all(threads.map((t) => ask<ThreadUsage>(t, { op: 'usage' }))),
     async close() {

@@ -41,9 +41,19 @@ function alive(pid: number): boolean {
 describe('process mode: one OS process per node, running the real CLI', () => {
   it('survives a SIGKILL of the regional node: restarted on the same port from its database, nothing lost, everything resolves everywhere', async () => {
     const plan = expandTopology(Topology.parse({ regions: [{ code: '51', industries: ['C151'] }] }), 1);
-    net = await startNetwork(plan, { clock: createVirtualClock({ start: Date.now(), speed: 1 }), dir, autoReview: true, faker: seededFaker(1), logLevel: 'warn', processes: true });
+    net = await startNetwork(plan, {
+      clock: createVirtualClock({ start: Date.now(), speed: 1 }),
+      dir,
+      autoReview: true,
+      faker: seededFaker(1),
+      logLevel: 'warn',
+      processes: true,
+    });
     const nodes = net.nodes;
-    const lifecycle = async (code: string) => { const r = await nodes.get(code)!.anon().node(); return r.ok ? r.value.lifecycle : 'down'; };
+    const lifecycle = async (code: string) => {
+      const r = await nodes.get(code)!.anon().node();
+      return r.ok ? r.value.lifecycle : 'down';
+    };
     await net.startNode('CPN.51');
     await until(async () => (await lifecycle('CPN.51')) === 'online');
     await net.startNode('CPN.51.C151');
@@ -57,7 +67,10 @@ describe('process mode: one OS process per node, running the real CLI', () => {
     for (const code of ['CPN.51', 'CPN.51.C151']) {
       const client = nodes.get(code)!.self();
       for (let i = 0; i < 3; i++) {
-        const r = await client.register({ kind: 'SV', values: [{ index: 1, type: 'URL', data: `https://${i}.example.cn` }] });
+        const r = await client.register({
+          kind: 'SV',
+          values: [{ index: 1, type: 'URL', data: `https://${i}.example.cn` }],
+        });
         expect(r.ok, r.ok ? '' : r.error.message).toBe(true);
         if (r.ok) ids.push({ id: r.value.id, node: code });
       }
@@ -70,7 +83,10 @@ describe('process mode: one OS process per node, running the real CLI', () => {
     expect(regional.running).toBe(false);
     expect(alive(pid)).toBe(false);
     // While it is down, its child keeps accepting writes (buffered upward).
-    const during = await nodes.get('CPN.51.C151')!.self().register({ kind: 'SV', values: [{ index: 1, type: 'URL', data: 'https://during.example.cn' }] });
+    const during = await nodes
+      .get('CPN.51.C151')!
+      .self()
+      .register({ kind: 'SV', values: [{ index: 1, type: 'URL', data: 'https://during.example.cn' }] });
     expect(during.ok).toBe(true);
     if (during.ok) ids.push({ id: during.value.id, node: 'CPN.51.C151' });
 
@@ -115,7 +131,8 @@ describe('process mode: one OS process per node, running the real CLI', () => {
   }, 120_000);
 
   it('refuses another speed and clock-skew faults, naming the reason', async () => {
-    const text = 'name: x\nprocesses: true\nspeed: 10\ntopology: {}\nsteps:\n  - { at: 1s, do: fault, fault: { kind: skew-clock, target: CPN, skew: 1m } }\n';
+    const text =
+      'name: x\nprocesses: true\nspeed: 10\ntopology: {}\nsteps:\n  - { at: 1s, do: fault, fault: { kind: skew-clock, target: CPN, skew: 1m } }\n';
     const r = parseScenario(text, 'x.yaml');
     expect(r.ok).toBe(false);
     if (r.ok) return;

@@ -9,7 +9,8 @@ import type { SimClock } from '../clock/virtual-clock.ts';
 import { nodeClients, simTimings, type SimNode, type SimNodeSpec } from './sim-node.ts';
 
 /** The cpnet command of this repository (run with the same Node as the simulator); CPNET_SIM_CLI overrides it. */
-export const CLI_PATH = process.env.CPNET_SIM_CLI ?? fileURLToPath(new URL('../../../apps/cli/bin/cpnet.js', import.meta.url));
+export const CLI_PATH =
+  process.env.CPNET_SIM_CLI ?? fileURLToPath(new URL('../../../apps/cli/bin/cpnet.js', import.meta.url));
 /** Loaded into every child with --import: the child exits when the simulator's end of its stdin closes (no orphans). */
 const WATCHDOG = fileURLToPath(new URL('./child-watchdog.mjs', import.meta.url));
 /** How long a child may take to answer /healthz (tsx compiles the CLI on the fly: a few seconds on a busy machine). */
@@ -68,7 +69,20 @@ export async function startProcessNode(spec: SimNodeSpec, clock: SimClock): Prom
     writeFileSync(applicationFile, JSON.stringify(spec.application, null, 2));
   }
   // What flags cannot say: the simulator's faster retry and poll timings (as in process mode).
-  writeFileSync(configFile, JSON.stringify({ name: spec.name, retry: { initialMs: 100, maxMs: 2000 }, pollMs: 100, linkTimeoutMs: 10_000, ...simTimings(spec.reportEveryMs) }, null, 2));
+  writeFileSync(
+    configFile,
+    JSON.stringify(
+      {
+        name: spec.name,
+        retry: { initialMs: 100, maxMs: 2000 },
+        pollMs: 100,
+        linkTimeoutMs: 10_000,
+        ...simTimings(spec.reportEveryMs),
+      },
+      null,
+      2,
+    ),
+  );
   // The runner chooses the passphrase of the key at rest, so that it can read the node's key from its database.
   const passphrase = Buffer.from(cryptoRandomBytes(24)).toString('base64url');
   const env: Record<string, string> = {};
@@ -81,13 +95,29 @@ export async function startProcessNode(spec: SimNodeSpec, clock: SimClock): Prom
 
   const spawnAt = (port: number): ChildProcess => {
     const args = [
-      '--import', WATCHDOG, CLI_PATH, 'node', 'start', '--config', configFile,
-      '--role', spec.role, '--code', spec.code, '--host', '127.0.0.1', '--port', String(port), '--data', dataDir,
+      '--import',
+      WATCHDOG,
+      CLI_PATH,
+      'node',
+      'start',
+      '--config',
+      configFile,
+      '--role',
+      spec.role,
+      '--code',
+      spec.code,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--data',
+      dataDir,
       ...(spec.parentUrl ? ['--parent', spec.parentUrl] : []),
       ...(spec.publicUrl ? ['--public-url', spec.publicUrl] : []),
       ...(applicationFile ? ['--application', applicationFile] : []),
       ...(spec.autoReview ? ['--auto-review'] : []),
-      '--log-level', spec.logLevel === 'silent' ? 'silent' : 'warn',
+      '--log-level',
+      spec.logLevel === 'silent' ? 'silent' : 'warn',
     ];
     const out = openSync(logFile, 'a');
     try {
@@ -102,14 +132,21 @@ export async function startProcessNode(spec: SimNodeSpec, clock: SimClock): Prom
 
   const waitReady = async (c: ChildProcess, port: number): Promise<void> => {
     let exit: { code: number | null; signal: string | null } | null = null;
-    c.once('exit', (code, signal) => { exit = { code, signal }; });
+    c.once('exit', (code, signal) => {
+      exit = { code, signal };
+    });
     const end = Date.now() + READY_TIMEOUT_MS;
     while (Date.now() < end) {
       if (exit) {
         const e = exit as { code: number | null; signal: string | null };
-        throw new Error(`${spec.code} exited before it was ready (${e.signal ?? `exit ${e.code}`}): ${tail(logFile) || 'no output'}`);
+        throw new Error(
+          `${spec.code} exited before it was ready (${e.signal ?? `exit ${e.code}`}): ${tail(logFile) || 'no output'}`,
+        );
       }
-      const ok = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+      const ok = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) }).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) return;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -122,7 +159,8 @@ export async function startProcessNode(spec: SimNodeSpec, clock: SimClock): Prom
     if (!existsSync(dbFile)) throw new Error(`${spec.code}: no database at ${dbFile}`);
     const db = new Database(dbFile, { readonly: true, fileMustExist: true });
     try {
-      const row = db.prepare('SELECT value FROM NodeSetting WHERE key = ?').get('key.private') as { value: string } | undefined;
+      const row = db.prepare('SELECT value FROM NodeSetting WHERE key = ?').get('key.private') as
+        { value: string } | undefined;
       if (!row) throw new Error(`${spec.code}: its database holds no private key`);
       const r = decryptPrivateKey(row.value, passphrase);
       if (!r.ok) throw new Error(`${spec.code}: its private key cannot be decrypted: ${r.error}`);
@@ -167,7 +205,7 @@ export async function startProcessNode(spec: SimNodeSpec, clock: SimClock): Prom
       child = null;
       // The first start picks a free port (retrying if another process took it meanwhile); restarts reuse it.
       for (let attempt = 0; ; attempt++) {
-        const port = sim.port || await freePort();
+        const port = sim.port || (await freePort());
         const c = spawnAt(port);
         exited = new Promise((resolve) => {
           if (c.exitCode !== null || c.signalCode !== null) resolve();

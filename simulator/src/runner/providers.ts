@@ -1,4 +1,10 @@
-import { createClient, createGatewayConnection, type ClientResult, type GatewayConnection, type NodeClient } from '@cpnet/client';
+import {
+  createClient,
+  createGatewayConnection,
+  type ClientResult,
+  type GatewayConnection,
+  type NodeClient,
+} from '@cpnet/client';
 import { ed25519Profile, generateKeyPair } from '@cpnet/security';
 import { createFakeCluster, type FakeCluster } from '../providers/fake-cluster.ts';
 import type { PlannedCluster, PlannedProvider } from '../topology/expand.ts';
@@ -23,26 +29,54 @@ export interface SimProvider {
 
 function clusterBody(provider: string, c: PlannedCluster, industry: string | null) {
   return {
-    provider, name: c.name, province: c.province, city: c.city, industry, resourceClass: c.resourceClass, arch: c.arch, securityLevel: c.securityLevel,
+    provider,
+    name: c.name,
+    province: c.province,
+    city: c.city,
+    industry,
+    resourceClass: c.resourceClass,
+    arch: c.arch,
+    securityLevel: c.securityLevel,
     capacity: {
-      cpuCores: c.cpuCores, memoryGib: c.memoryGib, storageGib: c.cpuCores * 100, bandwidthGbps: 100,
-      accelerators: c.accelerators.map((a) => ({ model: a.model, kind: 'GPU', count: a.count, memoryGib: 64, fp16Tflops: a.fp16Tflops, fp32Tflops: a.fp32Tflops })),
+      cpuCores: c.cpuCores,
+      memoryGib: c.memoryGib,
+      storageGib: c.cpuCores * 100,
+      bandwidthGbps: 100,
+      accelerators: c.accelerators.map((a) => ({
+        model: a.model,
+        kind: 'GPU',
+        count: a.count,
+        memoryGib: 64,
+        fp16Tflops: a.fp16Tflops,
+        fp32Tflops: a.fp32Tflops,
+      })),
     },
     price: { perCoreHourYuan: c.pricePerCoreHourYuan, perCardHourYuan: c.pricePerCardHourYuan, perGibHourYuan: 0 },
-    pue: c.pue, greenShare: c.greenShare, carbonIntensity: Math.round(600 * (1 - c.greenShare)),
+    pue: c.pue,
+    greenShare: c.greenShare,
+    carbonIntensity: Math.round(600 * (1 - c.greenShare)),
   };
 }
 
 /** Answers worth asking again: no answer (timeout, reset), timed-out or expired signature, busy, or a server fault. */
-const TRANSIENT = (status: number) => status === 0 || status === 401 || status === 408 || status === 429 || status >= 500;
+const TRANSIENT = (status: number) =>
+  status === 0 || status === 401 || status === 408 || status === 429 || status >= 500;
 
 /**
  * A registration as a careful supplier sends it to a busy node: with an `Idempotency-Key`, so that asking again after
  * a timeout cannot register twice (the node answers a repeat with the first answer), up to 5 tries with backoff.
  */
-async function registerOnce<T>(client: NodeClient, o: { path: string; key: string; body: unknown }): Promise<ClientResult<T>> {
+async function registerOnce<T>(
+  client: NodeClient,
+  o: { path: string; key: string; body: unknown },
+): Promise<ClientResult<T>> {
   for (let attempt = 1; ; attempt++) {
-    const r = await client.request<T>({ method: 'POST', path: o.path, body: o.body, headers: { 'idempotency-key': o.key } });
+    const r = await client.request<T>({
+      method: 'POST',
+      path: o.path,
+      body: o.body,
+      headers: { 'idempotency-key': o.key },
+    });
     if (r.ok || !TRANSIENT(r.status) || attempt === 5) return r;
     await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
   }
@@ -53,44 +87,102 @@ async function registerOnce<T>(client: NodeClient, o: { path: string; key: strin
  * would), then connects its gateway: one socket.io connection reporting K1/K2 for every cluster each `reportEveryMs`
  * of virtual time, taking dispatches and cancellations, and streaming job updates from the fake clusters.
  */
-export async function startProvider(ctx: RunContext, planned: PlannedProvider, options: { reportEveryMs: number }): Promise<SimProvider> {
+export async function startProvider(
+  ctx: RunContext,
+  planned: PlannedProvider,
+  options: { reportEveryMs: number },
+): Promise<SimProvider> {
   const url = ctx.net.urlOf(planned.node);
   const keys = generateKeyPair();
-  const self = createClient({ baseUrl: url, signer: { keyid: planned.creditCode, privateKey: keys.privateKey }, clock: ctx.clock, timeoutMs: 15_000 });
-  const reg = await registerOnce<{ id: string }>(self, {
-    path: '/cpn/v1/providers', key: `provider-${planned.creditCode}`,
-    body: { name: planned.name, creditCode: planned.creditCode, province: planned.province, city: planned.city, publicKey: ed25519Profile.exportPublicKey(keys.publicKey) },
+  const self = createClient({
+    baseUrl: url,
+    signer: { keyid: planned.creditCode, privateKey: keys.privateKey },
+    clock: ctx.clock,
+    timeoutMs: 15_000,
   });
-  if (!reg.ok) throw new Error(`provider ${planned.name} was not registered at ${planned.node}: ${reg.status} ${reg.error.message}`);
+  const reg = await registerOnce<{ id: string }>(self, {
+    path: '/cpn/v1/providers',
+    key: `provider-${planned.creditCode}`,
+    body: {
+      name: planned.name,
+      creditCode: planned.creditCode,
+      province: planned.province,
+      city: planned.city,
+      publicKey: ed25519Profile.exportPublicKey(keys.publicKey),
+    },
+  });
+  if (!reg.ok)
+    throw new Error(
+      `provider ${planned.name} was not registered at ${planned.node}: ${reg.status} ${reg.error.message}`,
+    );
   const id = reg.value.id;
-  const client = createClient({ baseUrl: url, signer: { keyid: id, privateKey: keys.privateKey }, clock: ctx.clock, timeoutMs: 15_000 });
+  const client = createClient({
+    baseUrl: url,
+    signer: { keyid: id, privateKey: keys.privateKey },
+    clock: ctx.clock,
+    timeoutMs: 15_000,
+  });
   const industry = planned.node.split('.')[2] ?? null;
   const clusters = new Map<string, FakeCluster>();
   const idOfKey = new Map<string, string>();
   const provinceOf = new Map<string, string>();
   let conn: GatewayConnection | null = null;
   for (const c of planned.clusters) {
-    const r = await registerOnce<{ id: string }>(client, { path: '/cpn/v1/clusters', key: `cluster-${planned.creditCode}-${c.key}`, body: clusterBody(id, c, industry) });
-    if (!r.ok) throw new Error(`cluster ${c.name} of ${planned.name} was not registered: ${r.status} ${r.error.message}`);
+    const r = await registerOnce<{ id: string }>(client, {
+      path: '/cpn/v1/clusters',
+      key: `cluster-${planned.creditCode}-${c.key}`,
+      body: clusterBody(id, c, industry),
+    });
+    if (!r.ok)
+      throw new Error(`cluster ${c.name} of ${planned.name} was not registered: ${r.status} ${r.error.message}`);
     const clusterId = r.value.id;
     idOfKey.set(c.key, clusterId);
     provinceOf.set(clusterId, c.province);
-    clusters.set(clusterId, createFakeCluster({
-      id: clusterId, plan: c, clock: ctx.clock, random: () => ctx.faker.number.float(),
-      onUpdate: (u) => {
-        ctx.jobEvents.push({ job: u.job, cluster: clusterId, state: u.state, at: now(ctx) });
-        void conn?.jobUpdate({ job: u.job, cluster: clusterId, attempt: u.attempt, state: u.state, ...(u.detail ? { detail: u.detail } : {}), ...(u.progress !== undefined ? { progress: u.progress } : {}) }).catch(() => undefined);
-      },
-    }));
+    clusters.set(
+      clusterId,
+      createFakeCluster({
+        id: clusterId,
+        plan: c,
+        clock: ctx.clock,
+        random: () => ctx.faker.number.float(),
+        onUpdate: (u) => {
+          ctx.jobEvents.push({ job: u.job, cluster: clusterId, state: u.state, at: now(ctx) });
+          void conn
+            ?.jobUpdate({
+              job: u.job,
+              cluster: clusterId,
+              attempt: u.attempt,
+              state: u.state,
+              ...(u.detail ? { detail: u.detail } : {}),
+              ...(u.progress !== undefined ? { progress: u.progress } : {}),
+            })
+            .catch(() => undefined);
+        },
+      }),
+    );
   }
   const connect = async () => {
     conn = createGatewayConnection({
-      baseUrl: url, node: planned.node, signer: { keyid: id, privateKey: keys.privateKey }, clock: ctx.clock, backoff: { initialMs: 100, maxMs: 2000 },
+      baseUrl: url,
+      node: planned.node,
+      signer: { keyid: id, privateKey: keys.privateKey },
+      clock: ctx.clock,
+      backoff: { initialMs: 100, maxMs: 2000 },
       handlers: {
         dispatch(order) {
           const cluster = clusters.get(order.cluster);
-          if (!cluster) return { ok: false, error: { code: 'NOT_FOUND', message: `this gateway serves no cluster ${order.cluster}` } };
-          const r = cluster.start({ job: order.job, attempt: order.attempt, demand: order.template.demand, replicas: order.replicas, durationHours: order.template.durationHours });
+          if (!cluster)
+            return {
+              ok: false,
+              error: { code: 'NOT_FOUND', message: `this gateway serves no cluster ${order.cluster}` },
+            };
+          const r = cluster.start({
+            job: order.job,
+            attempt: order.attempt,
+            demand: order.template.demand,
+            replicas: order.replicas,
+            durationHours: order.template.durationHours,
+          });
           if (r.accepted) ctx.dispatches.push({ job: order.job, cluster: order.cluster, at: now(ctx) });
           return r.accepted ? { ok: true } : { ok: false, error: { code: 'CONFLICT', message: r.reason } };
         },
@@ -119,7 +211,11 @@ export async function startProvider(ctx: RunContext, planned: PlannedProvider, o
   };
   loop();
   return {
-    planned, id, clusters, idOfKey, provinceOf,
+    planned,
+    id,
+    clusters,
+    idOfKey,
+    provinceOf,
     get conn() {
       return conn!;
     },

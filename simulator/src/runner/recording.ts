@@ -9,7 +9,10 @@ import { now, type RunContext } from './context.ts';
 /** Receives the recording's JSON lines. */
 export type RecordingSink = (line: string) => void;
 
-type NodeView = { lifecycle: z.output<typeof TopologySnapshot>['nodes'][number]['lifecycle']; health: 'healthy' | 'degraded' | 'down' };
+type NodeView = {
+  lifecycle: z.output<typeof TopologySnapshot>['nodes'][number]['lifecycle'];
+  health: 'healthy' | 'degraded' | 'down';
+};
 
 /**
  * Records a run: subscribes to every running node's `/monitor` stream (as a viewer, with a token obtained the way a
@@ -22,22 +25,61 @@ export async function attachRecording(ctx: RunContext, options: { sink: Recordin
   let identifiers = 0;
   let alerts = 0;
   const recorder = createRecorder({
-    header: { kind: 'cpnet-recording', version: 1, protocol: PROTOCOL_VERSION, scenario: ctx.scenario.name, seed: options.seed, startedAt: new Date(ctx.clock.now() - now(ctx)).toISOString(), topology: ctx.net.plan },
+    header: {
+      kind: 'cpnet-recording',
+      version: 1,
+      protocol: PROTOCOL_VERSION,
+      scenario: ctx.scenario.name,
+      seed: options.seed,
+      startedAt: new Date(ctx.clock.now() - now(ctx)).toISOString(),
+      topology: ctx.net.plan,
+    },
     sink: options.sink,
     snapshot: () => ({
       at: new Date(ctx.clock.now()).toISOString(),
-      nodes: ctx.net.plan.nodes.filter((n) => ctx.net.nodes.has(n.code)).map((n) => {
-        const v = views.get(n.code);
-        const running = ctx.net.nodes.get(n.code)?.running ?? false;
-        return { code: n.code, role: n.role, name: n.name, parent: n.parent, province: n.province, industry: n.industry, lifecycle: v?.lifecycle ?? 'applied', health: running ? (v?.health ?? 'healthy') : 'down', url: ctx.net.urlOf(n.code) };
-      }),
+      nodes: ctx.net.plan.nodes
+        .filter((n) => ctx.net.nodes.has(n.code))
+        .map((n) => {
+          const v = views.get(n.code);
+          const running = ctx.net.nodes.get(n.code)?.running ?? false;
+          return {
+            code: n.code,
+            role: n.role,
+            name: n.name,
+            parent: n.parent,
+            province: n.province,
+            industry: n.industry,
+            lifecycle: v?.lifecycle ?? 'applied',
+            health: running ? (v?.health ?? 'healthy') : 'down',
+            url: ctx.net.urlOf(n.code),
+          };
+        }),
       clusters: [],
-      links: ctx.net.plan.nodes.filter((n) => n.parent && ctx.net.links.get(n.code)).map((n) => {
-        const f = ctx.net.links.get(n.code)!.up?.faults();
-        return { from: n.code, to: n.parent!, health: f && f.partition !== 'none' ? 'down' as const : f && (f.latencyMs > 0 || f.bandwidthKbps) ? 'degraded' as const : 'healthy' as const, latencyMs: f ? f.latencyMs : null };
-      }),
+      links: ctx.net.plan.nodes
+        .filter((n) => n.parent && ctx.net.links.get(n.code))
+        .map((n) => {
+          const f = ctx.net.links.get(n.code)!.up?.faults();
+          return {
+            from: n.code,
+            to: n.parent!,
+            health:
+              f && f.partition !== 'none'
+                ? ('down' as const)
+                : f && (f.latencyMs > 0 || f.bandwidthKbps)
+                  ? ('degraded' as const)
+                  : ('healthy' as const),
+            latencyMs: f ? f.latencyMs : null,
+          };
+        }),
       jobs: [],
-      counters: { identifiersRegistered: identifiers, identifiersResolved: ctx.resolveMs.length, jobsByState: {}, schedulingP50Ms: null, schedulingP99Ms: null, securityAlerts: alerts },
+      counters: {
+        identifiersRegistered: identifiers,
+        identifiersResolved: ctx.resolveMs.length,
+        jobsByState: {},
+        schedulingP50Ms: null,
+        schedulingP99Ms: null,
+        securityAlerts: alerts,
+      },
     }),
   });
 
@@ -51,10 +93,18 @@ export async function attachRecording(ctx: RunContext, options: { sink: Recordin
     try {
       // A handshake token signed with the node's own key, as its parent's would be: no account, and no password
       // hashing per node (with ~100 nodes, creating viewer accounts and logging in stalled the whole topology).
-      const token = await issueHandshakeToken({ keyid: code, audience: code, namespace: NAMESPACES.monitor }, { privateKey: sim.privateKey(), clock: ctx.clock });
+      const token = await issueHandshakeToken(
+        { keyid: code, audience: code, namespace: NAMESPACES.monitor },
+        { privateKey: sim.privateKey(), clock: ctx.clock },
+      );
       const info = await sim.anon().node();
       if (info.ok) views.set(code, { lifecycle: info.value.lifecycle, health: info.value.health });
-      const socket = io(`${sim.url}${NAMESPACES.monitor}`, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+      const socket = io(`${sim.url}${NAMESPACES.monitor}`, {
+        auth: { token },
+        transports: ['websocket'],
+        reconnection: false,
+        forceNew: true,
+      });
       socket.on('connect_error', () => {
         socket.close();
         connecting.delete(code);
@@ -64,7 +114,11 @@ export async function attachRecording(ctx: RunContext, options: { sink: Recordin
         const parsed = MonitorEvent.safeParse(rest);
         if (!parsed.success) return;
         const e = parsed.data;
-        if (e.type === 'node.lifecycle' && e.subject) views.set(e.subject, { lifecycle: (e.data['to'] as NodeView['lifecycle']) ?? 'applied', health: views.get(e.subject)?.health ?? 'healthy' });
+        if (e.type === 'node.lifecycle' && e.subject)
+          views.set(e.subject, {
+            lifecycle: (e.data['to'] as NodeView['lifecycle']) ?? 'applied',
+            health: views.get(e.subject)?.health ?? 'healthy',
+          });
         if (e.type === 'identifier.registered') identifiers++;
         if (e.type === 'security.alert') alerts++;
         recorder.event(Math.max(0, Date.parse(e.at) - (ctx.clock.now() - now(ctx))), e);
@@ -80,7 +134,8 @@ export async function attachRecording(ctx: RunContext, options: { sink: Recordin
   };
 
   const tick = () => {
-    for (const [code, sim] of ctx.net.nodes) if (sim.running && !sockets.has(code) && !code.includes('#')) void connect(code);
+    for (const [code, sim] of ctx.net.nodes)
+      if (sim.running && !sockets.has(code) && !code.includes('#')) void connect(code);
     recorder.tick(now(ctx));
   };
   const timer = setInterval(tick, 250);
@@ -96,4 +151,4 @@ export async function attachRecording(ctx: RunContext, options: { sink: Recordin
 }
 
 /** Names of provinces for labels in recordings (kept here so the recorder stays free of code tables). */
-export const provinceName = (code: string | null): string => (code ? provinceOf(code)?.name ?? code : '');
+export const provinceName = (code: string | null): string => (code ? (provinceOf(code)?.name ?? code) : '');

@@ -61,7 +61,10 @@ export async function runScenario(scenario: ScenarioData, options: RunOptions = 
   const processes = options.processes ?? scenario.processes;
   if (processes) {
     const problems = processModeProblems(scenario, { speed });
-    if (problems.length) throw new Error(`cannot run ${scenario.name} in process mode: ${problems.map((p) => `${p.path.join('.')}: ${p.message}`).join('; ')}`);
+    if (problems.length)
+      throw new Error(
+        `cannot run ${scenario.name} in process mode: ${problems.map((p) => `${p.path.join('.')}: ${p.message}`).join('; ')}`,
+      );
   }
   const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), `cpnet-sim-${scenario.name}-`));
   const startedWall = Date.now();
@@ -70,17 +73,48 @@ export async function runScenario(scenario: ScenarioData, options: RunOptions = 
   const plan = expandTopology(scenario.topology, seed);
   const wanted = options.threads ?? scenario.threads;
   const threads = processes ? 0 : wanted === 'auto' ? availableParallelism() : wanted;
-  const net = await startNetwork(plan, { clock, dir, autoReview: scenario.topology.review === 'auto', faker, logLevel: options.logLevel, processes, threads, reportEveryMs: scenario.topology.reportEvery,
-    busy: [...scenario.workload.jobs.map((j) => j.submitTo), ...(scenario.workload.trace ? [scenario.workload.trace.submitTo] : [])] });
+  const net = await startNetwork(plan, {
+    clock,
+    dir,
+    autoReview: scenario.topology.review === 'auto',
+    faker,
+    logLevel: options.logLevel,
+    processes,
+    threads,
+    reportEveryMs: scenario.topology.reportEvery,
+    busy: [
+      ...scenario.workload.jobs.map((j) => j.submitTo),
+      ...(scenario.workload.trace ? [scenario.workload.trace.submitTo] : []),
+    ],
+  });
   const ctx: RunContext = {
-    scenario, net, clock, faker, checker: createChecker(), registered: [], resolveMs: [], faults: new Map(), faultTimes: new Map(), lastCheck: null, applicants: new Map(), attacks: [],
-    providers: [], jobs: [], submitMs: [], dispatches: [], jobEvents: [], tenantClient: createTenants({ net, clock }),
+    scenario,
+    net,
+    clock,
+    faker,
+    checker: createChecker(),
+    registered: [],
+    resolveMs: [],
+    faults: new Map(),
+    faultTimes: new Map(),
+    lastCheck: null,
+    applicants: new Map(),
+    attacks: [],
+    providers: [],
+    jobs: [],
+    submitMs: [],
+    dispatches: [],
+    jobEvents: [],
+    tenantClient: createTenants({ net, clock }),
   };
   const recording = options.record ? await attachRecording(ctx, { sink: options.record, seed }) : null;
   const steps: StepResult[] = [];
   const refusals: string[] = [];
   const expectations: ExpectationResult[] = [];
-  const ordered = scenario.steps.map((s, i) => ({ s, i })).sort((a, b) => a.s.at - b.s.at || a.i - b.i).map((x) => x.s);
+  const ordered = scenario.steps
+    .map((s, i) => ({ s, i }))
+    .sort((a, b) => a.s.at - b.s.at || a.i - b.i)
+    .map((x) => x.s);
   options.onProgress?.({ kind: 'started', scenario: scenario.name, nodes: plan.nodes.length, steps: ordered.length });
   let stopped = false;
   const background: Promise<void>[] = [];
@@ -92,16 +126,38 @@ export async function runScenario(scenario: ScenarioData, options: RunOptions = 
   try {
     await startUnappliedNodes(ctx);
     await options.onStarted?.(net);
-    background.push(provision(ctx, { stopped: () => stopped, onError: (detail) => steps.push({ at: now(ctx), action: 'start providers', ok: false, detail }) }));
+    background.push(
+      provision(ctx, {
+        stopped: () => stopped,
+        onError: (detail) => steps.push({ at: now(ctx), action: 'start providers', ok: false, detail }),
+      }),
+    );
     const trace = scenario.workload.trace;
     if (trace) {
-      const csv = trace.file ? readFileSync(path.resolve(options.baseDir ?? '.', trace.file), 'utf8') : generateAlibabaPods({ seed, pods: trace.generate!.pods, spanS: 600 });
+      const csv = trace.file
+        ? readFileSync(path.resolve(options.baseDir ?? '.', trace.file), 'utf8')
+        : generateAlibabaPods({ seed, pods: trace.generate!.pods, spanS: 600 });
       const parsed = parseAlibabaPods(csv);
       if (!parsed.ok) throw new Error(`trace ${trace.file ?? '(generated)'}: ${parsed.error}`);
-      background.push(runTrace(ctx, { jobs: parsed.jobs, submitTo: trace.submitTo, speedup: trace.speedup, startAt: trace.start, stopped: () => stopped, onRefusal: (detail) => refusals.push(`trace: ${detail}`) }));
+      background.push(
+        runTrace(ctx, {
+          jobs: parsed.jobs,
+          submitTo: trace.submitTo,
+          speedup: trace.speedup,
+          startAt: trace.start,
+          stopped: () => stopped,
+          onRefusal: (detail) => refusals.push(`trace: ${detail}`),
+        }),
+      );
     }
     for (const stream of scenario.workload.jobs) {
-      background.push(runStream(ctx, { stream, stopped: () => stopped, onRefusal: (detail) => refusals.push(`${stream.name}: ${detail}`) }));
+      background.push(
+        runStream(ctx, {
+          stream,
+          stopped: () => stopped,
+          onRefusal: (detail) => refusals.push(`${stream.name}: ${detail}`),
+        }),
+      );
     }
     for (const [index, step] of ordered.entries()) {
       const wait = step.at - now(ctx);
@@ -171,33 +227,44 @@ export async function runScenario(scenario: ScenarioData, options: RunOptions = 
 }
 
 /** Starts each planned provider (registration, clusters, gateway) once its node is online. */
-async function provision(ctx: RunContext, o: { stopped: () => boolean; onError: (detail: string) => void }): Promise<void> {
+async function provision(
+  ctx: RunContext,
+  o: { stopped: () => boolean; onError: (detail: string) => void },
+): Promise<void> {
   const byNode = new Map<string, PlannedProvider[]>();
   for (const p of ctx.net.plan.providers) byNode.set(p.node, [...(byNode.get(p.node) ?? []), p]);
-  await Promise.all([...byNode].map(async ([node, providers]) => {
-    while (!o.stopped()) {
-      const sim = ctx.net.nodes.get(node);
-      const info = sim?.running ? await sim.anon().node() : null;
-      if (info?.ok && info.value.lifecycle === 'online') break;
-      // Real time, and not too often: dozens of onboarding nodes polled every 100 ms slowed their own onboarding.
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    for (const p of providers) {
-      if (o.stopped()) return;
-      try {
-        ctx.providers.push(await startProvider(ctx, p, { reportEveryMs: ctx.scenario.topology.reportEvery }));
-      } catch (e) {
-        o.onError((e as Error).message);
+  await Promise.all(
+    [...byNode].map(async ([node, providers]) => {
+      while (!o.stopped()) {
+        const sim = ctx.net.nodes.get(node);
+        const info = sim?.running ? await sim.anon().node() : null;
+        if (info?.ok && info.value.lifecycle === 'online') break;
+        // Real time, and not too often: dozens of onboarding nodes polled every 100 ms slowed their own onboarding.
+        await new Promise((r) => setTimeout(r, 500));
       }
-    }
-  }));
+      for (const p of providers) {
+        if (o.stopped()) return;
+        try {
+          ctx.providers.push(await startProvider(ctx, p, { reportEveryMs: ctx.scenario.topology.reportEvery }));
+        } catch (e) {
+          o.onError((e as Error).message);
+        }
+      }
+    }),
+  );
 }
 
 /** Nodes of the topology that no `apply` step starts are started (and apply) at once, parents first. */
 async function startUnappliedNodes(ctx: RunContext): Promise<void> {
-  const applied = new Set(ctx.scenario.steps.filter((s) => 'do' in s && s.do === 'apply').map((s) => (s as { node: string }).node));
+  const applied = new Set(
+    ctx.scenario.steps.filter((s) => 'do' in s && s.do === 'apply').map((s) => (s as { node: string }).node),
+  );
   const waiting = ctx.net.plan.nodes.filter((n) => n.role !== 'national' && !applied.has(n.code));
   for (const role of ['regional', 'industry'] as const) {
-    await Promise.all(waiting.filter((n) => n.role === role && (!n.parent || ctx.net.nodes.get(n.parent)?.running)).map((n) => ctx.net.startNode(n.code)));
+    await Promise.all(
+      waiting
+        .filter((n) => n.role === role && (!n.parent || ctx.net.nodes.get(n.parent)?.running))
+        .map((n) => ctx.net.startNode(n.code)),
+    );
   }
 }

@@ -31,8 +31,12 @@ export interface SimNodeSpec {
 export function simTimings(reportEveryMs = 10_000): Pick<NodeConfigInput, 'aggregation' | 'scheduling'> {
   return {
     aggregation: {
-      sweepMs: 5000, summaryMs: 20_000, summaryMaxIntervalMs: 120_000, eventShipMs: 10_000,
-      degradedAfterMs: Math.max(15_000, 2.5 * reportEveryMs), downAfterMs: Math.max(45_000, 5 * reportEveryMs),
+      sweepMs: 5000,
+      summaryMs: 20_000,
+      summaryMaxIntervalMs: 120_000,
+      eventShipMs: 10_000,
+      degradedAfterMs: Math.max(15_000, 2.5 * reportEveryMs),
+      downAfterMs: Math.max(45_000, 5 * reportEveryMs),
     },
     scheduling: { tickMs: 5000, summaryMs: 15_000, childDownAfterMs: 60_000, meteringMs: 30_000 },
   };
@@ -79,7 +83,10 @@ export interface SimNode {
 }
 
 /** A SimNode's clients, the same in every mode: signing as the node (refused while it is stopped) and unsigned. */
-export function nodeClients(node: () => Pick<SimNode, 'spec' | 'url' | 'running' | 'privateKey'>, clock: SimClock): Pick<SimNode, 'self' | 'anon'> {
+export function nodeClients(
+  node: () => Pick<SimNode, 'spec' | 'url' | 'running' | 'privateKey'>,
+  clock: SimClock,
+): Pick<SimNode, 'self' | 'anon'> {
   return {
     self: () => {
       const sim = node();
@@ -98,11 +105,25 @@ export async function startSimNode(spec: SimNodeSpec, clock: SimClock): Promise<
     applicationFile = path.join(spec.dataDir, 'application.json');
     writeFileSync(applicationFile, JSON.stringify(spec.application, null, 2));
   }
-  const logger = pino({ level: spec.logLevel, name: spec.code }, pino.destination({ dest: path.join(spec.dataDir, 'node.log'), sync: false, mkdir: true }));
+  const logger = pino(
+    { level: spec.logLevel, name: spec.code },
+    pino.destination({ dest: path.join(spec.dataDir, 'node.log'), sync: false, mkdir: true }),
+  );
   const config = (port: number): NodeConfigInput => ({
-    role: spec.role, code: spec.code, name: spec.name, host: '127.0.0.1', port, dataDir: spec.dataDir,
-    parentUrl: spec.parentUrl, publicUrl: spec.publicUrl, applicationFile, autoReview: spec.autoReview,
-    retry: { initialMs: 200, maxMs: 2000 }, pollMs: 300, linkTimeoutMs: 10_000, logLevel: 'silent',
+    role: spec.role,
+    code: spec.code,
+    name: spec.name,
+    host: '127.0.0.1',
+    port,
+    dataDir: spec.dataDir,
+    parentUrl: spec.parentUrl,
+    publicUrl: spec.publicUrl,
+    applicationFile,
+    autoReview: spec.autoReview,
+    retry: { initialMs: 200, maxMs: 2000 },
+    pollMs: 300,
+    linkTimeoutMs: 10_000,
+    logLevel: 'silent',
     // A killed node of the simulation is a process crash, which synchronous=NORMAL survives; an fsync per commit
     // would stall every other node sharing this thread.
     durability: 'crash',
@@ -135,7 +156,12 @@ export async function startSimNode(spec: SimNodeSpec, clock: SimClock): Promise<
     },
     async start() {
       if (node) return;
-      const n = await createNode(config(sim.port), { clock, logger, randomBytes: cryptoRandomBytes, every: clockEvery(clock) });
+      const n = await createNode(config(sim.port), {
+        clock,
+        logger,
+        randomBytes: cryptoRandomBytes,
+        every: clockEvery(clock),
+      });
       try {
         await n.listen();
       } catch (e) {

@@ -14,7 +14,11 @@ const setup = workerData as ThreadSetup;
 const clock = createVirtualClock({ start: setup.start, speed: setup.speed, origin: setup.origin });
 const nodes = new Map<string, SimNode>();
 const skews = new Map<string, number>();
-const clockOf = (code: string): SimClock => ({ now: () => clock.now() + (skews.get(code) ?? 0), after: clock.after, sleep: clock.sleep });
+const clockOf = (code: string): SimClock => ({
+  now: () => clock.now() + (skews.get(code) ?? 0),
+  after: clock.after,
+  sleep: clock.sleep,
+});
 
 function nodeOf(key: string): SimNode {
   const sim = nodes.get(key);
@@ -44,13 +48,19 @@ async function handle(order: ThreadOrder): Promise<unknown> {
       else skews.set(order.code, order.ms);
       return null;
     case 'usage':
-      return { nodes: nodes.size, heapUsed: process.memoryUsage().heapUsed, activeMs: performance.eventLoopUtilization().active };
+      return {
+        nodes: nodes.size,
+        heapUsed: process.memoryUsage().heapUsed,
+        activeMs: performance.eventLoopUtilization().active,
+      };
   }
 }
 
 port.on('message', (order: ThreadOrder) => {
-  void handle(order).then(
-    (value): ThreadReply => ({ id: order.id, ok: true, value }),
-    (e: unknown): ThreadReply => ({ id: order.id, ok: false, error: e instanceof Error ? e.message : String(e) }),
-  ).then((reply) => port.postMessage(reply));
+  void handle(order)
+    .then(
+      (value): ThreadReply => ({ id: order.id, ok: true, value }),
+      (e: unknown): ThreadReply => ({ id: order.id, ok: false, error: e instanceof Error ? e.message : String(e) }),
+    )
+    .then((reply) => port.postMessage(reply));
 });

@@ -3,10 +3,12 @@ import { z } from 'zod';
 const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** A duration in virtual time: milliseconds as a number, or text such as `500ms`, `10s`, `2.5m`, `1h`, `1m30s`. */
-export const Duration = z.union([
-  z.number().finite().nonnegative(),
-  z.string().regex(/^(\d+(\.\d+)?(ms|s|m|h))+$/, 'a duration such as 500ms, 10s, 2m, 1h or 1m30s'),
-]).transform((v) => (typeof v === 'number' ? v : parseDuration(v)));
+export const Duration = z
+  .union([
+    z.number().finite().nonnegative(),
+    z.string().regex(/^(\d+(\.\d+)?(ms|s|m|h))+$/, 'a duration such as 500ms, 10s, 2m, 1h or 1m30s'),
+  ])
+  .transform((v) => (typeof v === 'number' ? v : parseDuration(v)));
 
 /** Milliseconds of a duration text (`1m30s` → 90000). */
 export function parseDuration(text: string): number {

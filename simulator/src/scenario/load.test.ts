@@ -35,7 +35,10 @@ describe('scenario files', () => {
   });
 
   it('name an unknown field at its line', () => {
-    const r = parseScenario(good.replace('    node: CPN.51\n  - at: 1m30s', '    node: CPN.51\n    nodee: CPN.51\n  - at: 1m30s'), 'x.yaml');
+    const r = parseScenario(
+      good.replace('    node: CPN.51\n  - at: 1m30s', '    node: CPN.51\n    nodee: CPN.51\n  - at: 1m30s'),
+      'x.yaml',
+    );
     expect(!r.ok && r.errors[0]).toMatchObject({ line: 12, field: 'steps.0.nodee', message: 'unknown field "nodee"' });
   });
 
@@ -50,12 +53,21 @@ describe('scenario files', () => {
   });
 
   it('refuse two regional nodes in one province', () => {
-    const r = parseScenario(good.replace('      industries: [C151, C397]', '      industries: [C151, C397]\n    - code: "51"'), 'x.yaml');
+    const r = parseScenario(
+      good.replace('      industries: [C151, C397]', '      industries: [C151, C397]\n    - code: "51"'),
+      'x.yaml',
+    );
     expect(!r.ok && r.errors[0]).toMatchObject({ field: 'topology.regions.1.code', line: 8 });
   });
 
   it('refuse a second node for one industry under auto review, naming where', () => {
-    const r = parseScenario(good.replace('      industries: [C151, C397]', '      industries: [C151, C397]\n    - code: "52"\n      industries: [C341, C397]'), 'x.yaml');
+    const r = parseScenario(
+      good.replace(
+        '      industries: [C151, C397]',
+        '      industries: [C151, C397]\n    - code: "52"\n      industries: [C341, C397]',
+      ),
+      'x.yaml',
+    );
     expect(!r.ok && r.errors[0]).toMatchObject({ field: 'topology.regions.1.industries.1' });
     expect(!r.ok && r.errors[0]?.message).toContain('industry C397 already has a node in region 51');
   });

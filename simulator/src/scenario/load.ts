@@ -17,7 +17,10 @@ export function formatScenarioErrors(errors: readonly ScenarioError[]): string {
 }
 
 /** Parses and validates a scenario from YAML text; every error names the file, line and field. */
-export function parseScenario(text: string, file = '<scenario>'): { ok: true; value: ScenarioData } | { ok: false; errors: ScenarioError[] } {
+export function parseScenario(
+  text: string,
+  file = '<scenario>',
+): { ok: true; value: ScenarioData } | { ok: false; errors: ScenarioError[] } {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -36,7 +39,8 @@ export function parseScenario(text: string, file = '<scenario>'): { ok: true; va
 
 function locate(o: { doc: Document; lines: LineCounter; file: string; issue: z.core.$ZodIssue }): ScenarioError {
   const path = o.issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
-  const keyPath = o.issue.code === 'unrecognized_keys' && o.issue.keys[0] !== undefined ? [...path, o.issue.keys[0]] : path;
+  const keyPath =
+    o.issue.code === 'unrecognized_keys' && o.issue.keys[0] !== undefined ? [...path, o.issue.keys[0]] : path;
   const offset = offsetOf(o.doc, keyPath);
   const pos = o.lines.linePos(offset);
   return { file: o.file, line: pos.line, column: pos.col, field: keyPath.join('.'), message: describe(o.issue) };

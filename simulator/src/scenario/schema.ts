@@ -1,9 +1,20 @@
 import { z } from 'zod';
-import { CreditCode, IndustryCode, Kind, NodeLifecycle, Prefix, ProvinceCode, Share, TaskTemplate } from '@cpnet/protocol';
+import {
+  CreditCode,
+  IndustryCode,
+  Kind,
+  NodeLifecycle,
+  Prefix,
+  ProvinceCode,
+  Share,
+  TaskTemplate,
+} from '@cpnet/protocol';
 import { Duration } from './duration.ts';
 
 const strict = z.strictObject;
-const Range = strict({ min: z.number().finite(), max: z.number().finite() }).refine((r) => r.min <= r.max, { message: 'min must not exceed max' });
+const Range = strict({ min: z.number().finite(), max: z.number().finite() }).refine((r) => r.min <= r.max, {
+  message: 'min must not exceed max',
+});
 
 /** A region (province) with its industry nodes. */
 export const RegionSpec = strict({
@@ -51,27 +62,44 @@ export const ProviderTemplate = strict({
 
 /** The topology: the national node, regions with industries, providers explicit or from templates. */
 export const Topology = strict({
-  reportEvery: Duration.default(10_000).describe('virtual time between a gateway\'s capacity reports'),
-  review: z.enum(['auto', 'manual']).default('auto').describe('auto: parents decide applications by the rules alone; manual: review steps decide'),
-  national: strict({ name: z.string().min(1).default('国家算力互联互通节点') }).default({ name: '国家算力互联互通节点' }),
+  reportEvery: Duration.default(10_000).describe("virtual time between a gateway's capacity reports"),
+  review: z
+    .enum(['auto', 'manual'])
+    .default('auto')
+    .describe('auto: parents decide applications by the rules alone; manual: review steps decide'),
+  national: strict({ name: z.string().min(1).default('国家算力互联互通节点') }).default({
+    name: '国家算力互联互通节点',
+  }),
   regions: z.array(RegionSpec).max(34).default([]),
   providers: z.array(ProviderSpec).default([]),
   providerTemplates: z.array(ProviderTemplate).default([]),
 }).superRefine((t, ctx) => {
   const seen = new Set<string>();
   t.regions.forEach((r, i) => {
-    if (seen.has(r.code)) ctx.addIssue({ code: 'custom', path: ['regions', i, 'code'], message: `region ${r.code} appears twice; one regional node per province` });
+    if (seen.has(r.code))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['regions', i, 'code'],
+        message: `region ${r.code} appears twice; one regional node per province`,
+      });
     seen.add(r.code);
   });
   // The guide allows one industry node per industry nationwide; a second stays in review until a person overrides,
   // which auto review never does: the run would wait for a node that cannot come online.
   if (t.review === 'auto') {
     const first = new Map<string, string>();
-    t.regions.forEach((r, i) => r.industries.forEach((ind, j) => {
-      const where = first.get(ind);
-      if (where !== undefined) ctx.addIssue({ code: 'custom', path: ['regions', i, 'industries', j], message: `industry ${ind} already has a node in region ${where}; the guide allows one industry node per industry, and auto review cannot grant the override a second one needs (use review: manual with a review step, or another industry)` });
-      else first.set(ind, r.code);
-    }));
+    t.regions.forEach((r, i) =>
+      r.industries.forEach((ind, j) => {
+        const where = first.get(ind);
+        if (where !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['regions', i, 'industries', j],
+            message: `industry ${ind} already has a node in region ${where}; the guide allows one industry node per industry, and auto review cannot grant the override a second one needs (use review: manual with a review step, or another industry)`,
+          });
+        else first.set(ind, r.code);
+      }),
+    );
   }
 });
 
@@ -101,10 +129,31 @@ export const Workload = strict({
     submitTo: Prefix,
     start: Duration.default(0).describe('virtual time the first pod arrives'),
     speedup: z.number().positive().default(1),
-  }).refine((t) => (t.file === undefined) !== (t.generate === undefined), { message: 'give exactly one of file or generate' }).optional(),
+  })
+    .refine((t) => (t.file === undefined) !== (t.generate === undefined), {
+      message: 'give exactly one of file or generate',
+    })
+    .optional(),
 });
 
-const FaultKind = z.enum(['kill', 'pause', 'partition', 'one-way-partition', 'latency', 'reset', 'bandwidth', 'skew-clock', 'revoke-certificate', 'forge', 'replay', 'out-of-scope', 'revoked-write', 'suspend-provider', 'cluster-down', 'gateway-down']);
+const FaultKind = z.enum([
+  'kill',
+  'pause',
+  'partition',
+  'one-way-partition',
+  'latency',
+  'reset',
+  'bandwidth',
+  'skew-clock',
+  'revoke-certificate',
+  'forge',
+  'replay',
+  'out-of-scope',
+  'revoked-write',
+  'suspend-provider',
+  'cluster-down',
+  'gateway-down',
+]);
 
 /** A fault to inject. */
 export const Fault = strict({
@@ -121,10 +170,29 @@ const at = { at: Duration };
 
 /** A timed action. */
 export const Action = z.discriminatedUnion('do', [
-  strict({ ...at, do: z.literal('apply'), node: Prefix, breaks: z.array(z.enum(['capital', 'licence', 'dishonesty', 'duplicate-region', 'duplicate-industry', 'funding'])).default([]) }),
-  strict({ ...at, do: z.literal('review'), node: Prefix, decision: z.enum(['approve', 'reject']).default('approve'), override: strict({ rule: z.string().min(1), reason: z.string().min(10) }).optional() }),
+  strict({
+    ...at,
+    do: z.literal('apply'),
+    node: Prefix,
+    breaks: z
+      .array(z.enum(['capital', 'licence', 'dishonesty', 'duplicate-region', 'duplicate-industry', 'funding']))
+      .default([]),
+  }),
+  strict({
+    ...at,
+    do: z.literal('review'),
+    node: Prefix,
+    decision: z.enum(['approve', 'reject']).default('approve'),
+    override: strict({ rule: z.string().min(1), reason: z.string().min(10) }).optional(),
+  }),
   strict({ ...at, do: z.literal('joint-debug'), node: Prefix }),
-  strict({ ...at, do: z.literal('register'), node: Prefix, kind: Kind.default('SV'), count: z.number().int().min(1).max(100_000).default(1) }),
+  strict({
+    ...at,
+    do: z.literal('register'),
+    node: Prefix,
+    kind: Kind.default('SV'),
+    count: z.number().int().min(1).max(100_000).default(1),
+  }),
   strict({ ...at, do: z.literal('submit'), stream: z.string().min(1), count: z.number().int().min(1).optional() }),
   strict({ ...at, do: z.literal('fault'), fault: Fault }),
   strict({ ...at, do: z.literal('heal'), fault: z.string().min(1).describe('the name of the fault, or its target') }),
@@ -136,18 +204,95 @@ const Bound = strict({ p50: Duration.optional(), p99: Duration.optional(), max: 
 
 /** A condition that must hold at its time (or within `within` after it). */
 export const Expectation = z.discriminatedUnion('that', [
-  strict({ ...at, name: z.string().optional(), that: z.literal('lifecycle'), node: Prefix, is: NodeLifecycle, within: Duration.optional() }),
-  strict({ ...at, name: z.string().optional(), that: z.literal('refused'), node: Prefix, rules: z.array(z.string().min(1)).min(1) }),
-  strict({ ...at, name: z.string().optional(), that: z.literal('resolvable'), from: z.union([z.literal('every-node'), z.array(Prefix).min(1)]).default('every-node'), registeredBefore: Duration.optional().describe('only identifiers acknowledged before this virtual time'), registeredBeforeFault: z.string().min(1).optional().describe('only identifiers acknowledged before the named fault was injected') }),
-  strict({ ...at, name: z.string().optional(), that: z.literal('joint-debug'), node: Prefix, passes: z.boolean(), failing: z.array(z.string()).optional() }),
-  strict({ ...at, name: z.string().optional(), that: z.literal('jobs'), state: z.enum(['final', 'finished', 'failed', 'cancelled', 'running', 'replaced']).describe('replaced: jobs whose history shows a re-placement'), min: z.number().int().nonnegative().optional(), max: z.number().int().nonnegative().optional(), within: Duration.optional() }),
+  strict({
+    ...at,
+    name: z.string().optional(),
+    that: z.literal('lifecycle'),
+    node: Prefix,
+    is: NodeLifecycle,
+    within: Duration.optional(),
+  }),
+  strict({
+    ...at,
+    name: z.string().optional(),
+    that: z.literal('refused'),
+    node: Prefix,
+    rules: z.array(z.string().min(1)).min(1),
+  }),
+  strict({
+    ...at,
+    name: z.string().optional(),
+    that: z.literal('resolvable'),
+    from: z.union([z.literal('every-node'), z.array(Prefix).min(1)]).default('every-node'),
+    registeredBefore: Duration.optional().describe('only identifiers acknowledged before this virtual time'),
+    registeredBeforeFault: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('only identifiers acknowledged before the named fault was injected'),
+  }),
+  strict({
+    ...at,
+    name: z.string().optional(),
+    that: z.literal('joint-debug'),
+    node: Prefix,
+    passes: z.boolean(),
+    failing: z.array(z.string()).optional(),
+  }),
+  strict({
+    ...at,
+    name: z.string().optional(),
+    that: z.literal('jobs'),
+    state: z
+      .enum(['final', 'finished', 'failed', 'cancelled', 'running', 'replaced'])
+      .describe('replaced: jobs whose history shows a re-placement'),
+    min: z.number().int().nonnegative().optional(),
+    max: z.number().int().nonnegative().optional(),
+    within: Duration.optional(),
+  }),
   strict({ ...at, name: z.string().optional(), that: z.literal('nothing-lost') }),
-  strict({ ...at, name: z.string().optional(), that: z.literal('alerts'), node: Prefix, min: z.number().int().min(0), within: Duration.optional() }).describe('the node raised at least this many security alerts'),
-  strict({ ...at, name: z.string().optional(), that: z.literal('selection'), node: Prefix, excludesProvider: z.string().min(1), within: Duration.optional() }).describe('a selection at the node offers no cluster of this provider (key p0 … or identifier)'),
-  strict({ ...at, name: z.string().optional(), that: z.literal('attacks-refused') }).describe('every forged, replayed, out-of-scope or revoked write sent so far was refused'),
-  strict({ ...at, name: z.string().optional(), that: z.literal('market'), node: Prefix.default('CPN'), clusters: z.number().int().min(0), within: Duration.optional() }).describe('the market view at a node lists at least this many clusters'),
-  strict({ ...at, name: z.string().optional(), that: z.literal('timing'), metric: z.enum(['failover', 'schedule', 'resolve', 'dispatch']), bound: Bound }),
-  strict({ ...at, name: z.string().optional(), that: z.literal('share'), of: z.enum(['latency-tolerant-west', 'latency-bound-local']), min: Share.optional(), max: Share.optional() }),
+  strict({
+    ...at,
+    name: z.string().optional(),
+    that: z.literal('alerts'),
+    node: Prefix,
+    min: z.number().int().min(0),
+    within: Duration.optional(),
+  }).describe('the node raised at least this many security alerts'),
+  strict({
+    ...at,
+    name: z.string().optional(),
+    that: z.literal('selection'),
+    node: Prefix,
+    excludesProvider: z.string().min(1),
+    within: Duration.optional(),
+  }).describe('a selection at the node offers no cluster of this provider (key p0 … or identifier)'),
+  strict({ ...at, name: z.string().optional(), that: z.literal('attacks-refused') }).describe(
+    'every forged, replayed, out-of-scope or revoked write sent so far was refused',
+  ),
+  strict({
+    ...at,
+    name: z.string().optional(),
+    that: z.literal('market'),
+    node: Prefix.default('CPN'),
+    clusters: z.number().int().min(0),
+    within: Duration.optional(),
+  }).describe('the market view at a node lists at least this many clusters'),
+  strict({
+    ...at,
+    name: z.string().optional(),
+    that: z.literal('timing'),
+    metric: z.enum(['failover', 'schedule', 'resolve', 'dispatch']),
+    bound: Bound,
+  }),
+  strict({
+    ...at,
+    name: z.string().optional(),
+    that: z.literal('share'),
+    of: z.enum(['latency-tolerant-west', 'latency-bound-local']),
+    min: Share.optional(),
+    max: Share.optional(),
+  }),
 ]);
 
 /**
@@ -158,18 +303,26 @@ export const Step = z.unknown().transform((value, ctx) => {
   const isObject = typeof value === 'object' && value !== null && !Array.isArray(value);
   const schema = isObject && 'do' in value ? Action : isObject && 'that' in value ? Expectation : null;
   if (schema === null) {
-    ctx.addIssue({ code: 'custom', message: 'a step needs "do" (an action: apply, review, joint-debug, register, submit, fault, heal, restart, wait) or "that" (an expectation)' });
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'a step needs "do" (an action: apply, review, joint-debug, register, submit, fault, heal, restart, wait) or "that" (an expectation)',
+    });
     return z.NEVER;
   }
   const r = schema.safeParse(value);
   if (r.success) return r.data;
-  for (const issue of r.error.issues) ctx.addIssue({ ...issue, path: issue.path } as Parameters<typeof ctx.addIssue>[0]);
+  for (const issue of r.error.issues)
+    ctx.addIssue({ ...issue, path: issue.path } as Parameters<typeof ctx.addIssue>[0]);
   return z.NEVER;
 });
 
 /** A scenario file. */
 export const Scenario = strict({
-  name: z.string().min(1).regex(/^[a-z0-9-]+$/, 'kebab-case'),
+  name: z
+    .string()
+    .min(1)
+    .regex(/^[a-z0-9-]+$/, 'kebab-case'),
   description: z.string().default(''),
   seed: z.number().int().default(1),
   speed: z.number().min(0.1).max(1000).default(10).describe('virtual time runs this many times faster than real time'),
@@ -177,12 +330,25 @@ export const Scenario = strict({
   workload: Workload.default({ jobs: [] }),
   steps: z.array(Step).default([]),
   until: Duration.optional().describe('virtual end time; defaults to the last step plus 10 s'),
-  processes: z.boolean().default(false).describe('run each node as its own OS process (the real `cpnet node start`) instead of in the simulator\'s process; needs speed 1 and no skew-clock faults'),
-  threads: z.union([z.literal('auto'), z.number().int().min(0).max(64)]).default(0).describe(
-    'host the nodes in this many worker threads of the simulator\'s process (auto: one per core), so a large topology uses every core; 0: in the main thread',
-  ),
+  processes: z
+    .boolean()
+    .default(false)
+    .describe(
+      "run each node as its own OS process (the real `cpnet node start`) instead of in the simulator's process; needs speed 1 and no skew-clock faults",
+    ),
+  threads: z
+    .union([z.literal('auto'), z.number().int().min(0).max(64)])
+    .default(0)
+    .describe(
+      "host the nodes in this many worker threads of the simulator's process (auto: one per core), so a large topology uses every core; 0: in the main thread",
+    ),
 }).superRefine((s, ctx) => {
-  if (s.processes && s.threads !== 0) ctx.addIssue({ code: 'custom', path: ['threads'], message: 'threads and processes exclude each other: nodes run either in worker threads or as OS processes' });
+  if (s.processes && s.threads !== 0)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['threads'],
+      message: 'threads and processes exclude each other: nodes run either in worker threads or as OS processes',
+    });
   if (!s.processes) return;
   for (const p of processModeProblems(s)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
 });
@@ -191,13 +357,25 @@ export const Scenario = strict({
  * Why a scenario cannot run in process mode (one OS process per node): such nodes keep the machine's clock, so the
  * virtual clock must run at real speed and no node's clock can be skewed. Empty when it can.
  */
-export function processModeProblems(s: { speed: number; steps: readonly unknown[] }, o: { speed?: number } = {}): Array<{ path: Array<string | number>; message: string }> {
+export function processModeProblems(
+  s: { speed: number; steps: readonly unknown[] },
+  o: { speed?: number } = {},
+): Array<{ path: Array<string | number>; message: string }> {
   const out: Array<{ path: Array<string | number>; message: string }> = [];
   const speed = o.speed ?? s.speed;
-  if (speed !== 1) out.push({ path: ['speed'], message: `process mode runs every node on the machine's own clock: speed must be 1, not ${speed}` });
+  if (speed !== 1)
+    out.push({
+      path: ['speed'],
+      message: `process mode runs every node on the machine's own clock: speed must be 1, not ${speed}`,
+    });
   s.steps.forEach((step, i) => {
-    const f = (step as { do?: string; fault?: { kind?: string } });
-    if (f.do === 'fault' && f.fault?.kind === 'skew-clock') out.push({ path: ['steps', i, 'fault', 'kind'], message: 'skew-clock cannot be injected in process mode (a node process keeps the machine\'s clock); run this scenario in process (default) mode' });
+    const f = step as { do?: string; fault?: { kind?: string } };
+    if (f.do === 'fault' && f.fault?.kind === 'skew-clock')
+      out.push({
+        path: ['steps', i, 'fault', 'kind'],
+        message:
+          "skew-clock cannot be injected in process mode (a node process keeps the machine's clock); run this scenario in process (default) mode",
+      });
   });
   return out;
 }

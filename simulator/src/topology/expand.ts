@@ -62,12 +62,28 @@ const round = (x: number, digits: number) => Number(x.toFixed(digits));
 /** Expands a topology (explicit parts and count templates) into concrete nodes, providers and clusters. */
 export function expandTopology(topology: TopologyData, seed: number): TopologyPlan {
   const faker = seededFaker(seed);
-  const nodes: PlannedNode[] = [{ code: 'CPN', role: 'national', name: topology.national.name, parent: null, province: null, industry: null }];
+  const nodes: PlannedNode[] = [
+    { code: 'CPN', role: 'national', name: topology.national.name, parent: null, province: null, industry: null },
+  ];
   for (const r of topology.regions) {
     const p = province(r.code);
-    nodes.push({ code: `CPN.${r.code}`, role: 'regional', name: r.name ?? `${p?.name ?? r.code}区域节点`, parent: 'CPN', province: r.code, industry: null });
+    nodes.push({
+      code: `CPN.${r.code}`,
+      role: 'regional',
+      name: r.name ?? `${p?.name ?? r.code}区域节点`,
+      parent: 'CPN',
+      province: r.code,
+      industry: null,
+    });
     for (const ind of r.industries) {
-      nodes.push({ code: `CPN.${r.code}.${ind}`, role: 'industry', name: `${p?.name ?? r.code}${groupName(ind) ?? ind}行业节点`, parent: `CPN.${r.code}`, province: r.code, industry: ind });
+      nodes.push({
+        code: `CPN.${r.code}.${ind}`,
+        role: 'industry',
+        name: `${p?.name ?? r.code}${groupName(ind) ?? ind}行业节点`,
+        parent: `CPN.${r.code}`,
+        province: r.code,
+        industry: ind,
+      });
     }
   }
   const known = new Set(nodes.map((n) => n.code));
@@ -83,12 +99,15 @@ export function expandTopology(topology: TopologyData, seed: number): TopologyPl
       node: spec.node,
       province: prov,
       city,
-      clusters: spec.clusters.map((c, j) => explicitCluster({ faker, spec: c, key: `p${providers.length}c${j}`, province: c.province ?? prov })),
+      clusters: spec.clusters.map((c, j) =>
+        explicitCluster({ faker, spec: c, key: `p${providers.length}c${j}`, province: c.province ?? prov }),
+      ),
     });
   });
   topology.providerTemplates.forEach((t, ti) => {
     t.nodes.forEach((n, k) => requireNode(known, n, `topology.providerTemplates.${ti}.nodes.${k}`));
-    for (let i = 0; i < t.count; i++) providers.push(templateProvider({ faker, t, key: `p${providers.length}`, node: t.nodes[i % t.nodes.length]! }));
+    for (let i = 0; i < t.count; i++)
+      providers.push(templateProvider({ faker, t, key: `p${providers.length}`, node: t.nodes[i % t.nodes.length]! }));
   });
   return { nodes, providers };
 }
@@ -101,18 +120,29 @@ function provinceOf(prefix: string): string {
   return prefix.split('.')[1] ?? '11';
 }
 
-function explicitCluster(o: { faker: Faker; spec: TopologyData['providers'][number]['clusters'][number]; key: string; province: string }): PlannedCluster {
+function explicitCluster(o: {
+  faker: Faker;
+  spec: TopologyData['providers'][number]['clusters'][number];
+  key: string;
+  province: string;
+}): PlannedCluster {
   const { faker, spec } = o;
   return {
     key: o.key,
-    name: spec.name ?? `${province(o.province)?.capital ?? ''}${faker.helpers.arrayElement(['一', '二', '三', '四'])}号智算集群`,
+    name:
+      spec.name ??
+      `${province(o.province)?.capital ?? ''}${faker.helpers.arrayElement(['一', '二', '三', '四'])}号智算集群`,
     province: o.province,
     city: province(o.province)?.capital ?? '',
     resourceClass: spec.resourceClass,
     arch: spec.arch,
     cpuCores: spec.cpuCores,
     memoryGib: spec.memoryGib,
-    accelerators: spec.accelerators.map((a) => ({ ...a, fp16Tflops: ACCELERATOR_SPECS[a.model]?.fp16 ?? 100, fp32Tflops: ACCELERATOR_SPECS[a.model]?.fp32 ?? 20 })),
+    accelerators: spec.accelerators.map((a) => ({
+      ...a,
+      fp16Tflops: ACCELERATOR_SPECS[a.model]?.fp16 ?? 100,
+      fp32Tflops: ACCELERATOR_SPECS[a.model]?.fp32 ?? 20,
+    })),
     pricePerCoreHourYuan: spec.pricePerCoreHourYuan ?? round(faker.number.float({ min: 0.05, max: 0.3 }), 3),
     pricePerCardHourYuan: spec.pricePerCardHourYuan ?? round(faker.number.float({ min: 6, max: 30 }), 2),
     pue: spec.pue ?? round(faker.number.float({ min: 1.1, max: 1.5 }), 2),
@@ -121,7 +151,12 @@ function explicitCluster(o: { faker: Faker; spec: TopologyData['providers'][numb
   };
 }
 
-function templateProvider(o: { faker: Faker; t: TopologyData['providerTemplates'][number]; key: string; node: string }): PlannedProvider {
+function templateProvider(o: {
+  faker: Faker;
+  t: TopologyData['providerTemplates'][number];
+  key: string;
+  node: string;
+}): PlannedProvider {
   const { faker, t } = o;
   const prov = provinceOf(o.node);
   const city = province(prov)?.capital ?? '';
@@ -140,7 +175,16 @@ function templateProvider(o: { faker: Faker; t: TopologyData['providerTemplates'
       arch: faker.helpers.arrayElement(['x86_64', 'x86_64', 'aarch64'] as const),
       cpuCores: cores,
       memoryGib: cores * 4,
-      accelerators: withAccel ? [{ model, count: faker.number.int({ min: 8, max: 512 }), fp16Tflops: ACCELERATOR_SPECS[model]?.fp16 ?? 100, fp32Tflops: ACCELERATOR_SPECS[model]?.fp32 ?? 20 }] : [],
+      accelerators: withAccel
+        ? [
+            {
+              model,
+              count: faker.number.int({ min: 8, max: 512 }),
+              fp16Tflops: ACCELERATOR_SPECS[model]?.fp16 ?? 100,
+              fp32Tflops: ACCELERATOR_SPECS[model]?.fp32 ?? 20,
+            },
+          ]
+        : [],
       pricePerCoreHourYuan: round(faker.number.float(t.pricePerCoreHourYuan), 3),
       pricePerCardHourYuan: round(faker.number.float({ min: 6, max: 30 }), 2),
       pue: round(faker.number.float(t.pue), 2),
@@ -148,5 +192,13 @@ function templateProvider(o: { faker: Faker; t: TopologyData['providerTemplates'
       securityLevel: faker.number.int({ min: 2, max: 4 }),
     });
   }
-  return { key: o.key, name: fakeCompanyName(faker, city), creditCode: fakeCreditCode(faker, { province: prov }), node: o.node, province: prov, city, clusters };
+  return {
+    key: o.key,
+    name: fakeCompanyName(faker, city),
+    creditCode: fakeCreditCode(faker, { province: prov }),
+    node: o.node,
+    province: prov,
+    city,
+    clusters,
+  };
 }

@@ -23,7 +23,8 @@ export function fakeCreditCode(faker: Faker, options: { province: string; public
 /** A company name with a 算力/科技 flavour. */
 export function fakeCompanyName(faker: Faker, city: string): string {
   const word = faker.helpers.arrayElement(['算力', '云计算', '智算', '数据', '超算', '信息技术', '网络科技']);
-  const core = faker.person.lastName() + faker.helpers.arrayElement(['华', '天', '云', '数', '信', '联', '智', '川', '岳', '海']);
+  const core =
+    faker.person.lastName() + faker.helpers.arrayElement(['华', '天', '云', '数', '信', '联', '智', '川', '岳', '海']);
   const form = faker.helpers.arrayElement(['有限公司', '股份有限公司', '科技有限公司']);
   return `${city}${core}${word}${form}`;
 }

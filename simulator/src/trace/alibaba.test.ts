@@ -21,7 +21,13 @@ describe('Alibaba gpu-v2023 pod format', () => {
 
   it('names the line and column of bad data', () => {
     const csv = generateAlibabaPods({ seed: 1, pods: 3 }).replace(/\n(openb-pod-00001),(\d+)/, '\n$1,lots');
-    expect(parseAlibabaPods(csv)).toEqual({ ok: false, error: 'line 3: cpu_milli "lots" is not a non-negative number' });
-    expect(parseAlibabaPods('a,b\n')).toMatchObject({ ok: false, error: expect.stringMatching(/^line 1: expected the header/) });
+    expect(parseAlibabaPods(csv)).toEqual({
+      ok: false,
+      error: 'line 3: cpu_milli "lots" is not a non-negative number',
+    });
+    expect(parseAlibabaPods('a,b\n')).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^line 1: expected the header/),
+    });
   });
 });

@@ -1,7 +1,19 @@
 import { seededFaker } from '../topology/fake-org.ts';
 
 /** The columns of Alibaba cluster-trace-gpu-v2023's pod table, in order. */
-export const ALIBABA_POD_COLUMNS = ['name', 'cpu_milli', 'memory_mib', 'num_gpu', 'gpu_milli', 'gpu_spec', 'qos', 'pod_phase', 'creation_time', 'deletion_time', 'scheduled_time'] as const;
+export const ALIBABA_POD_COLUMNS = [
+  'name',
+  'cpu_milli',
+  'memory_mib',
+  'num_gpu',
+  'gpu_milli',
+  'gpu_spec',
+  'qos',
+  'pod_phase',
+  'creation_time',
+  'deletion_time',
+  'scheduled_time',
+] as const;
 
 /** One job read from a trace. */
 export interface TraceJob {
@@ -28,28 +40,37 @@ export function generateAlibabaPods(options: { seed: number; pods: number; spanS
   const faker = seededFaker(options.seed);
   const span = options.spanS ?? 3600;
   const rows: string[] = [ALIBABA_POD_COLUMNS.join(',')];
-  const arrivals = Array.from({ length: options.pods }, () => Math.floor(faker.number.float() * span)).sort((a, b) => a - b);
+  const arrivals = Array.from({ length: options.pods }, () => Math.floor(faker.number.float() * span)).sort(
+    (a, b) => a - b,
+  );
   for (let i = 0; i < options.pods; i++) {
     const gpuRoll = faker.number.float();
     const numGpu = gpuRoll < 0.55 ? 0 : gpuRoll < 0.85 ? 1 : faker.helpers.arrayElement([2, 4, 8]);
-    const gpuMilli = numGpu === 1 && faker.number.float() < 0.4 ? faker.helpers.arrayElement([250, 500, 750]) : numGpu > 0 ? 1000 : 0;
+    const gpuMilli =
+      numGpu === 1 && faker.number.float() < 0.4 ? faker.helpers.arrayElement([250, 500, 750]) : numGpu > 0 ? 1000 : 0;
     const cpuMilli = faker.helpers.arrayElement([500, 1000, 2000, 4000, 8000, 16000, 32000]);
     const created = arrivals[i]!;
     const scheduled = created + faker.number.int({ min: 0, max: 30 });
     const runFor = Math.round(60 * Math.exp(faker.number.float({ min: 0, max: 5 })));
-    rows.push([
-      `openb-pod-${String(i).padStart(5, '0')}`,
-      cpuMilli,
-      cpuMilli * faker.helpers.arrayElement([2, 4, 8]) / 1000 * 1024,
-      numGpu,
-      gpuMilli,
-      numGpu > 0 ? faker.helpers.arrayElement(GPU_SPECS.slice(1)) : '',
-      faker.helpers.arrayElement(QOS),
-      faker.helpers.weightedArrayElement([{ weight: 8, value: 'Succeeded' }, { weight: 1, value: 'Running' }, { weight: 1, value: 'Failed' }]),
-      created,
-      scheduled + runFor,
-      scheduled,
-    ].join(','));
+    rows.push(
+      [
+        `openb-pod-${String(i).padStart(5, '0')}`,
+        cpuMilli,
+        ((cpuMilli * faker.helpers.arrayElement([2, 4, 8])) / 1000) * 1024,
+        numGpu,
+        gpuMilli,
+        numGpu > 0 ? faker.helpers.arrayElement(GPU_SPECS.slice(1)) : '',
+        faker.helpers.arrayElement(QOS),
+        faker.helpers.weightedArrayElement([
+          { weight: 8, value: 'Succeeded' },
+          { weight: 1, value: 'Running' },
+          { weight: 1, value: 'Failed' },
+        ]),
+        created,
+        scheduled + runFor,
+        scheduled,
+      ].join(','),
+    );
   }
   return `${rows.join('\n')}\n`;
 }
@@ -65,10 +86,14 @@ export function parseAlibabaPods(csv: string): { ok: true; jobs: TraceJob[] } | 
   let first: number | null = null;
   for (let i = 1; i < lines.length; i++) {
     const f = lines[i]!.split(',');
-    if (f.length !== ALIBABA_POD_COLUMNS.length) return { ok: false, error: `line ${i + 1}: ${f.length} columns; expected ${ALIBABA_POD_COLUMNS.length}` };
+    if (f.length !== ALIBABA_POD_COLUMNS.length)
+      return { ok: false, error: `line ${i + 1}: ${f.length} columns; expected ${ALIBABA_POD_COLUMNS.length}` };
     const num = (col: (typeof ALIBABA_POD_COLUMNS)[number]): number => {
       const v = Number(f[ALIBABA_POD_COLUMNS.indexOf(col)]);
-      if (!Number.isFinite(v) || v < 0) throw new RangeError(`line ${i + 1}: ${col} "${f[ALIBABA_POD_COLUMNS.indexOf(col)]}" is not a non-negative number`);
+      if (!Number.isFinite(v) || v < 0)
+        throw new RangeError(
+          `line ${i + 1}: ${col} "${f[ALIBABA_POD_COLUMNS.indexOf(col)]}" is not a non-negative number`,
+        );
       return v;
     };
     try {

@@ -1,7 +1,17 @@
 import { io } from 'socket.io-client';
 import { NAMESPACES, PROTOCOL_HEADER, ROUTES, SOCKET_EVENTS } from '@cpnet/protocol';
 import { identifierPath, buildHeaders, type ClientOptions } from '@cpnet/client';
-import { bodyOf, CheckFailure, exchange, failWith, signedEcho, statusOf, type CheckTarget, type Exchange, type NodeContext } from '@cpnet/node';
+import {
+  bodyOf,
+  CheckFailure,
+  exchange,
+  failWith,
+  signedEcho,
+  statusOf,
+  type CheckTarget,
+  type Exchange,
+  type NodeContext,
+} from '@cpnet/node';
 
 /** What an extra check works with: the checking node, the target, a record registered at the checking node. */
 export interface ExtraEnv {
@@ -21,9 +31,13 @@ export interface ExtraCheck {
 
 const JSON_HEADERS = { [PROTOCOL_HEADER]: '1.0', accept: 'application/json' };
 const url = (env: ExtraEnv, path: string) => new URL(path, env.target.endpoint).toString();
-const get = (env: ExtraEnv, path: string, headers: Record<string, string> = JSON_HEADERS) => exchange({ method: 'GET', url: url(env, path), headers, timeoutMs: env.timeoutMs });
+const get = (env: ExtraEnv, path: string, headers: Record<string, string> = JSON_HEADERS) =>
+  exchange({ method: 'GET', url: url(env, path), headers, timeoutMs: env.timeoutMs });
 
-function signedPost(env: ExtraEnv, input: { path: string; text: string; headers?: Record<string, string> }): Promise<Exchange> {
+function signedPost(
+  env: ExtraEnv,
+  input: { path: string; text: string; headers?: Record<string, string> },
+): Promise<Exchange> {
   const options: ClientOptions = env.ctx.clientFor(env.target.endpoint).options;
   const u = url(env, input.path);
   const headers = { ...buildHeaders(options, { method: 'POST', path: u, url: u, text: input.text }), ...input.headers };
@@ -36,12 +50,22 @@ export function isErrorBody(body: unknown): boolean {
   const e = (body as { error: unknown }).error;
   if (typeof e !== 'object' || e === null) return false;
   const { code, message, field, ...rest } = e as Record<string, unknown>;
-  return typeof code === 'string' && typeof message === 'string' && (field === undefined || typeof field === 'string') && Object.keys(rest).length === 0;
+  return (
+    typeof code === 'string' &&
+    typeof message === 'string' &&
+    (field === undefined || typeof field === 'string') &&
+    Object.keys(rest).length === 0
+  );
 }
 
 function expectError(x: Exchange, status: number, expected: string): { code: string; message: string; field?: string } {
   if (statusOf(x) !== status) failWith(x, expected);
-  if (!isErrorBody(bodyOf(x))) failWith(x, `${expected}, with the body { "error": { "code", "message", "field"? } }`, 'the error body does not have the error shape');
+  if (!isErrorBody(bodyOf(x)))
+    failWith(
+      x,
+      `${expected}, with the body { "error": { "code", "message", "field"? } }`,
+      'the error body does not have the error shape',
+    );
   return (bodyOf(x) as { error: { code: string; message: string; field?: string } }).error;
 }
 
@@ -78,12 +102,18 @@ export const EXTRA_CHECKS: readonly ExtraCheck[] = [
   },
   {
     id: 'strict-schema',
-    description: 'A signed write with a field the schema does not know (outside `ext`) MUST be refused with 400 naming that field',
+    description:
+      'A signed write with a field the schema does not know (outside `ext`) MUST be refused with 400 naming that field',
     run: async (env) => {
-      const body = { kind: 'SV', values: [{ index: 1, type: 'URL', data: 'https://example.cn', ttl: 0 }], surprise: true };
+      const body = {
+        kind: 'SV',
+        values: [{ index: 1, type: 'URL', data: 'https://example.cn', ttl: 0 }],
+        surprise: true,
+      };
       const x = await signedPost(env, { path: ROUTES.identifiers, text: JSON.stringify(body) });
       const e = expectError(x, 400, '400 naming the unknown field "surprise"');
-      if (e.field !== 'surprise' && !e.message.includes('surprise')) failWith(x, '400 naming the unknown field "surprise" (in `field` or the message)');
+      if (e.field !== 'surprise' && !e.message.includes('surprise'))
+        failWith(x, '400 naming the unknown field "surprise" (in `field` or the message)');
       return { field: e.field ?? null };
     },
   },
@@ -98,7 +128,8 @@ export const EXTRA_CHECKS: readonly ExtraCheck[] = [
   },
   {
     id: 'malformed-identifier-400',
-    description: 'Resolving a malformed identifier (wrong check characters) MUST be refused with 400 naming the segment and the expected pair',
+    description:
+      'Resolving a malformed identifier (wrong check characters) MUST be refused with 400 naming the segment and the expected pair',
     run: async (env) => {
       const x = await get(env, identifierPath('CPN.51/ND-1EK'));
       const e = expectError(x, 400, '400 naming the check segment and the expected pair "EJ"');
@@ -110,8 +141,18 @@ export const EXTRA_CHECKS: readonly ExtraCheck[] = [
     id: 'unsigned-write-401',
     description: 'A write without a signature MUST be refused with 401 before its body is read (even a malformed body)',
     run: async (env) => {
-      const x = await exchange({ method: 'POST', url: url(env, ROUTES.identifiers), headers: { ...JSON_HEADERS, 'content-type': 'application/json' }, body: '{"this is": not json', timeoutMs: env.timeoutMs });
-      const e = expectError(x, 401, '401: the write carries no signature (the malformed body must not be looked at first)');
+      const x = await exchange({
+        method: 'POST',
+        url: url(env, ROUTES.identifiers),
+        headers: { ...JSON_HEADERS, 'content-type': 'application/json' },
+        body: '{"this is": not json',
+        timeoutMs: env.timeoutMs,
+      });
+      const e = expectError(
+        x,
+        401,
+        '401: the write carries no signature (the malformed body must not be looked at first)',
+      );
       return { code: e.code };
     },
   },
@@ -144,15 +185,37 @@ export const EXTRA_CHECKS: readonly ExtraCheck[] = [
     id: 'monitor-refuses-bad-token',
     description: 'The /monitor namespace MUST refuse a handshake without a valid token',
     run: async (env) => {
-      const socket = io(`${env.target.endpoint}${NAMESPACES.monitor}`, { auth: { token: 'not-a-token' }, transports: ['websocket'], reconnection: false, forceNew: true });
-      const request = { method: 'socket.io', url: `${env.target.endpoint}${NAMESPACES.monitor}`, body: { auth: { token: 'not-a-token' } } };
+      const socket = io(`${env.target.endpoint}${NAMESPACES.monitor}`, {
+        auth: { token: 'not-a-token' },
+        transports: ['websocket'],
+        reconnection: false,
+        forceNew: true,
+      });
+      const request = {
+        method: 'socket.io',
+        url: `${env.target.endpoint}${NAMESPACES.monitor}`,
+        body: { auth: { token: 'not-a-token' } },
+      };
       try {
         const outcome = await new Promise<string>((resolve) => {
           const timer = setTimeout(() => resolve('timeout'), env.timeoutMs);
-          socket.once('connect_error', (e: Error) => { clearTimeout(timer); resolve(`refused: ${e.message}`); });
-          socket.once(SOCKET_EVENTS.snapshot, () => { clearTimeout(timer); resolve('snapshot'); });
+          socket.once('connect_error', (e: Error) => {
+            clearTimeout(timer);
+            resolve(`refused: ${e.message}`);
+          });
+          socket.once(SOCKET_EVENTS.snapshot, () => {
+            clearTimeout(timer);
+            resolve('snapshot');
+          });
         });
-        if (!outcome.startsWith('refused')) throw new CheckFailure({ request, response: { error: outcome === 'snapshot' ? 'a snapshot was sent' : `no answer within ${env.timeoutMs} ms` }, expected: 'connect_error: the handshake is refused' });
+        if (!outcome.startsWith('refused'))
+          throw new CheckFailure({
+            request,
+            response: {
+              error: outcome === 'snapshot' ? 'a snapshot was sent' : `no answer within ${env.timeoutMs} ms`,
+            },
+            expected: 'connect_error: the handshake is refused',
+          });
         return { outcome };
       } finally {
         socket.close();
@@ -164,7 +227,10 @@ export const EXTRA_CHECKS: readonly ExtraCheck[] = [
     description: 'A message signed by a keyid the node does not know MUST be refused with 401',
     run: async (env) => {
       const m = signedEcho(env.ctx, env.target, { body: { check: 'unknown-signer' } });
-      const headers = { ...m.headers, 'signature-input': (m.headers['signature-input'] ?? '').replace(/keyid="[^"]*"/, 'keyid="CPN.82"') };
+      const headers = {
+        ...m.headers,
+        'signature-input': (m.headers['signature-input'] ?? '').replace(/keyid="[^"]*"/, 'keyid="CPN.82"'),
+      };
       const x = await exchange({ method: 'POST', url: m.url, headers, body: m.text, timeoutMs: env.timeoutMs });
       expectError(x, 401, '401: keyid CPN.82 is not a known peer (and the signature input was changed)');
       return { status: 401 };

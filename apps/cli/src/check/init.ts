@@ -1,7 +1,15 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
-import { CheckSetupError, freePort, parentUrlOf, prepareStateDir, sampleApplication, saveState, type CheckStateData } from './state.ts';
+import {
+  CheckSetupError,
+  freePort,
+  parentUrlOf,
+  prepareStateDir,
+  sampleApplication,
+  saveState,
+  type CheckStateData,
+} from './state.ts';
 import { parsePrefix } from './prefix.ts';
 import { buildNational } from './virtual-nodes.ts';
 
@@ -33,15 +41,30 @@ export async function initConformance(options: InitOptions): Promise<InitResult>
   } catch (e) {
     throw new CheckSetupError('usage', (e as Error).message);
   }
-  if ((parsed.industry !== null) !== (options.as === 'industry')) throw new CheckSetupError('usage', `--code ${code} is not ${options.as === 'industry' ? 'an industry (CPN.xx.Xnnn)' : 'a regional (CPN.xx)'} node code`);
+  if ((parsed.industry !== null) !== (options.as === 'industry'))
+    throw new CheckSetupError(
+      'usage',
+      `--code ${code} is not ${options.as === 'industry' ? 'an industry (CPN.xx.Xnnn)' : 'a regional (CPN.xx)'} node code`,
+    );
   const dir = path.resolve(options.stateDir);
   prepareStateDir(dir);
   const nationalPort = options.port ?? (await freePort(host));
   const regionalCode = `CPN.${parsed.region}`;
   const state: CheckStateData = {
-    version: 1, as: options.as, code: parsed.code, host,
+    version: 1,
+    as: options.as,
+    code: parsed.code,
+    host,
     national: { port: nationalPort, dataDir: path.join(dir, 'national') },
-    regional: options.as === 'industry' ? { code: regionalCode, port: options.port ? options.port + 1 : await freePort(host), dataDir: path.join(dir, 'regional'), application: path.join(dir, 'regional-application.json') } : null,
+    regional:
+      options.as === 'industry'
+        ? {
+            code: regionalCode,
+            port: options.port ? options.port + 1 : await freePort(host),
+            dataDir: path.join(dir, 'regional'),
+            application: path.join(dir, 'regional-application.json'),
+          }
+        : null,
     trustAnchor: path.join(dir, 'trust-anchor.pem'),
     application: path.join(dir, 'application.json'),
   };
@@ -53,7 +76,11 @@ export async function initConformance(options: InitOptions): Promise<InitResult>
   try {
     writeFileSync(state.trustAnchor, root);
     writeFileSync(state.application, `${JSON.stringify(sampleApplication(parsed.code), null, 2)}\n`);
-    if (state.regional) writeFileSync(state.regional.application, `${JSON.stringify(sampleApplication(regionalCode, { virtualParent: true }), null, 2)}\n`);
+    if (state.regional)
+      writeFileSync(
+        state.regional.application,
+        `${JSON.stringify(sampleApplication(regionalCode, { virtualParent: true }), null, 2)}\n`,
+      );
     saveState(dir, state);
   } catch (e) {
     throw new CheckSetupError('environment', `cannot write into ${dir}: ${(e as Error).message}`);

@@ -1,6 +1,12 @@
 import type { ConformanceReport } from './run.ts';
 
-const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD]/gu, '');
+const escape = (s: string) =>
+  s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD]/gu, '');
 
 /** The report as JUnit XML: one testcase per check, a failure with the evidence (JSON) when it failed. */
 export function conformanceJunit(report: ConformanceReport): string {

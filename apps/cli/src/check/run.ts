@@ -1,6 +1,16 @@
 import { formatTime, ROUTES } from '@cpnet/protocol';
 import { createClient } from '@cpnet/client';
-import { CHECKS, CHECK_LIST_VERSION, exchange, runCheckList, statusOf, bodyOf, type CheckOutcome, type CpnNode, type NodeContext } from '@cpnet/node';
+import {
+  CHECKS,
+  CHECK_LIST_VERSION,
+  exchange,
+  runCheckList,
+  statusOf,
+  bodyOf,
+  type CheckOutcome,
+  type CpnNode,
+  type NodeContext,
+} from '@cpnet/node';
 import type { Logger } from 'pino';
 import { EXTRA_CHECKS } from './extra-checks.ts';
 import { CheckSetupError, loadState, parentUrlOf } from './state.ts';
@@ -40,15 +50,32 @@ export interface RunOptions {
   readonly progress?: (line: string) => void;
 }
 
-const APPLICATION_CHECK = { id: 'application-approved', description: 'The target MUST apply to its parent with an application that meets the guide\'s rules (申报), and be approved' };
-const GRANT_CHECK = { id: 'grant-installed', description: 'After approval the target MUST install its certificate and delegation and present them at GET /cpn/v1/node' };
-const REVERSE_CHECK = { id: 'reverse-joint-debug', description: 'The target MUST run the joint-debugging checks against its parent and submit a passing result (POST /cpn/v1/joint-debug)' };
+const APPLICATION_CHECK = {
+  id: 'application-approved',
+  description:
+    "The target MUST apply to its parent with an application that meets the guide's rules (申报), and be approved",
+};
+const GRANT_CHECK = {
+  id: 'grant-installed',
+  description:
+    'After approval the target MUST install its certificate and delegation and present them at GET /cpn/v1/node',
+};
+const REVERSE_CHECK = {
+  id: 'reverse-joint-debug',
+  description:
+    'The target MUST run the joint-debugging checks against its parent and submit a passing result (POST /cpn/v1/joint-debug)',
+};
 
 /** Every check id a run reports, in order (industry targets add the list run from the national node, prefixed `national:`). */
 export function checkIds(as: 'regional' | 'industry'): string[] {
   return [
-    APPLICATION_CHECK.id, GRANT_CHECK.id, ...CHECKS.map((c) => c.id), ...(as === 'industry' ? CHECKS.map((c) => `national:${c.id}`) : []),
-    ...EXTRA_CHECKS.map((c) => c.id), REVERSE_CHECK.id, ...(as === 'industry' ? [`national:${REVERSE_CHECK.id}`] : []),
+    APPLICATION_CHECK.id,
+    GRANT_CHECK.id,
+    ...CHECKS.map((c) => c.id),
+    ...(as === 'industry' ? CHECKS.map((c) => `national:${c.id}`) : []),
+    ...EXTRA_CHECKS.map((c) => c.id),
+    REVERSE_CHECK.id,
+    ...(as === 'industry' ? [`national:${REVERSE_CHECK.id}`] : []),
   ];
 }
 
@@ -57,7 +84,8 @@ export function checkDescriptions(as: 'regional' | 'industry'): Record<string, s
   const all = [APPLICATION_CHECK, GRANT_CHECK, ...CHECKS, ...EXTRA_CHECKS, REVERSE_CHECK];
   const out: Record<string, string> = {};
   for (const c of all) out[c.id] = c.description;
-  if (as === 'industry') for (const c of [...CHECKS, REVERSE_CHECK]) out[`national:${c.id}`] = `${c.description} (with the national node)`;
+  if (as === 'industry')
+    for (const c of [...CHECKS, REVERSE_CHECK]) out[`national:${c.id}`] = `${c.description} (with the national node)`;
   return out;
 }
 
@@ -75,17 +103,28 @@ async function until<T>(fn: () => Promise<T | null>, input: { waitMs: number; ev
 type AppRow = { id: string; status: string; reasons: string; body: string };
 
 async function applicationOf(ctx: NodeContext, code: string): Promise<AppRow | null> {
-  const rows = await ctx.prisma.application.findMany({ where: { applicant: code }, orderBy: { submittedAt: 'desc' }, take: 1 });
+  const rows = await ctx.prisma.application.findMany({
+    where: { applicant: code },
+    orderBy: { submittedAt: 'desc' },
+    take: 1,
+  });
   return rows[0] ?? null;
 }
 
 function notRun(ids: readonly string[], descriptions: Record<string, string>, why: string): ConformanceCheck[] {
-  return ids.map((id) => ({ id, description: descriptions[id] ?? id, passed: false, evidence: { expected: 'the check to run', detail: `not run: ${why}` } }));
+  return ids.map((id) => ({
+    id,
+    description: descriptions[id] ?? id,
+    passed: false,
+    evidence: { expected: 'the check to run', detail: `not run: ${why}` },
+  }));
 }
 
 /** Drops the evidence of passed checks except a short `observed`, so the report stays small. */
 function fromOutcome(o: CheckOutcome, prefix = ''): ConformanceCheck {
-  return o.passed ? { id: `${prefix}${o.id}`, description: o.description, passed: true } : { id: `${prefix}${o.id}`, description: o.description, passed: false, evidence: o.evidence };
+  return o.passed
+    ? { id: `${prefix}${o.id}`, description: o.description, passed: true }
+    : { id: `${prefix}${o.id}`, description: o.description, passed: false, evidence: o.evidence };
 }
 
 /**
@@ -94,7 +133,8 @@ function fromOutcome(o: CheckOutcome, prefix = ''): ConformanceCheck {
  */
 export async function runConformance(options: RunOptions): Promise<ConformanceReport> {
   const state = loadState(options.stateDir);
-  if (state.as !== options.as) throw new CheckSetupError('usage', `the state folder was initialised for --as ${state.as}, not ${options.as}`);
+  if (state.as !== options.as)
+    throw new CheckSetupError('usage', `the state folder was initialised for --as ${state.as}, not ${options.as}`);
   let targetUrl: URL;
   try {
     targetUrl = new URL(options.target);
@@ -107,7 +147,9 @@ export async function runConformance(options: RunOptions): Promise<ConformanceRe
   const descriptions = checkDescriptions(options.as);
   const ids = checkIds(options.as);
   const nodes = await startVirtualNodes(state, { logger: options.logger, waitMs: options.waitMs });
-  say(`virtual national node listening on http://${state.host}:${state.national.port}${nodes.regional ? `; virtual regional node ${state.regional!.code} on ${parentUrlOf(state)}` : ''}`);
+  say(
+    `virtual national node listening on http://${state.host}:${state.national.port}${nodes.regional ? `; virtual regional node ${state.regional!.code} on ${parentUrlOf(state)}` : ''}`,
+  );
   const checks: ConformanceCheck[] = [];
   let code: string | null;
   try {
@@ -115,7 +157,16 @@ export async function runConformance(options: RunOptions): Promise<ConformanceRe
   } finally {
     await nodes.close();
   }
-  return { target: endpoint, code, as: options.as, listVersion: CHECK_LIST_VERSION, startedAt, finishedAt: formatTime(Date.now()), passed: checks.length > 0 && checks.every((c) => c.passed), checks };
+  return {
+    target: endpoint,
+    code,
+    as: options.as,
+    listVersion: CHECK_LIST_VERSION,
+    startedAt,
+    finishedAt: formatTime(Date.now()),
+    passed: checks.length > 0 && checks.every((c) => c.passed),
+    checks,
+  };
 }
 
 interface RunInput {
@@ -133,55 +184,112 @@ async function runAll(input: RunInput): Promise<string | null> {
   const { options, nodes, endpoint, checks, say, descriptions, ids } = input;
   const parent = nodes.parent.context;
   const rest = (why: string) => checks.push(...notRun(ids.slice(checks.length), descriptions, why));
-  say(`waiting up to ${Math.round(options.waitMs / 1000)} s for ${endpoint} and its application (expected code ${input.stateCode})`);
+  say(
+    `waiting up to ${Math.round(options.waitMs / 1000)} s for ${endpoint} and its application (expected code ${input.stateCode})`,
+  );
   // The target's code: from its GET /cpn/v1/node, else the code the state folder was initialised for.
   // Waiting is not a check: the probes take the longer of the check timeout and 5 s.
   const probeMs = Math.max(options.timeoutMs, 5000);
-  const info = await until(async () => {
-    const r = await createClient({ baseUrl: endpoint, timeoutMs: probeMs }).node();
-    return r.ok ? r.value : null;
-  }, { waitMs: options.waitMs });
+  const info = await until(
+    async () => {
+      const r = await createClient({ baseUrl: endpoint, timeoutMs: probeMs }).node();
+      return r.ok ? r.value : null;
+    },
+    { waitMs: options.waitMs },
+  );
   const code = info?.code ?? input.stateCode;
-  const decided = await until(async () => {
-    const row = await applicationOf(parent, code);
-    return row && (row.status === 'approved' || row.status === 'rejected') ? row : null;
-  }, { waitMs: options.waitMs });
+  const decided = await until(
+    async () => {
+      const row = await applicationOf(parent, code);
+      return row && (row.status === 'approved' || row.status === 'rejected') ? row : null;
+    },
+    { waitMs: options.waitMs },
+  );
   if (!decided) {
     const row = await applicationOf(parent, code);
-    checks.push({ ...APPLICATION_CHECK, passed: false, evidence: { expected: `an application by ${code} at ${parent.config.code}, decided`, detail: row ? `the application ${row.id} is still ${row.status} after ${options.waitMs} ms` : `no application by ${code} arrived within ${options.waitMs} ms${info ? '' : ` (and ${endpoint} did not answer GET ${ROUTES.node})`}` } });
+    checks.push({
+      ...APPLICATION_CHECK,
+      passed: false,
+      evidence: {
+        expected: `an application by ${code} at ${parent.config.code}, decided`,
+        detail: row
+          ? `the application ${row.id} is still ${row.status} after ${options.waitMs} ms`
+          : `no application by ${code} arrived within ${options.waitMs} ms${info ? '' : ` (and ${endpoint} did not answer GET ${ROUTES.node})`}`,
+      },
+    });
     rest('no decided application');
     return info ? code : null;
   }
   if (decided.status === 'rejected') {
     const reasons = JSON.parse(decided.reasons) as { rule: string; message: string }[];
-    checks.push({ ...APPLICATION_CHECK, passed: false, evidence: { request: { method: 'POST', url: `${parentUrlFor(nodes)}${ROUTES.applications}`, body: JSON.parse(decided.body) as unknown }, response: { status: 422, body: { reasons } }, expected: 'an application meeting every rule of the guide', detail: reasons.map((r) => `${r.rule}: ${r.message}`).join('; ') } });
+    checks.push({
+      ...APPLICATION_CHECK,
+      passed: false,
+      evidence: {
+        request: {
+          method: 'POST',
+          url: `${parentUrlFor(nodes)}${ROUTES.applications}`,
+          body: JSON.parse(decided.body) as unknown,
+        },
+        response: { status: 422, body: { reasons } },
+        expected: 'an application meeting every rule of the guide',
+        detail: reasons.map((r) => `${r.rule}: ${r.message}`).join('; '),
+      },
+    });
     rest('the application was refused');
     return code;
   }
   checks.push({ ...APPLICATION_CHECK, passed: true });
   say(`application ${decided.id} by ${code} approved; waiting for the target to install its certificate`);
-  const granted = await until(async () => {
-    const x = await exchange({ method: 'GET', url: `${endpoint}${ROUTES.node}`, headers: { 'cpn-protocol': '1.0' }, timeoutMs: probeMs });
-    return statusOf(x) === 200 && typeof (bodyOf(x) as { certificate?: unknown }).certificate === 'string' ? x : null;
-  }, { waitMs: options.waitMs });
-  checks.push(granted ? { ...GRANT_CHECK, passed: true } : { ...GRANT_CHECK, passed: false, evidence: { request: { method: 'GET', url: `${endpoint}${ROUTES.node}` }, expected: 'a NodeInfo with `certificate` and `chain`', detail: `no certificate presented within ${options.waitMs} ms` } });
+  const granted = await until(
+    async () => {
+      const x = await exchange({
+        method: 'GET',
+        url: `${endpoint}${ROUTES.node}`,
+        headers: { 'cpn-protocol': '1.0' },
+        timeoutMs: probeMs,
+      });
+      return statusOf(x) === 200 && typeof (bodyOf(x) as { certificate?: unknown }).certificate === 'string' ? x : null;
+    },
+    { waitMs: options.waitMs },
+  );
+  checks.push(
+    granted
+      ? { ...GRANT_CHECK, passed: true }
+      : {
+          ...GRANT_CHECK,
+          passed: false,
+          evidence: {
+            request: { method: 'GET', url: `${endpoint}${ROUTES.node}` },
+            expected: 'a NodeInfo with `certificate` and `chain`',
+            detail: `no certificate presented within ${options.waitMs} ms`,
+          },
+        },
+  );
   const target = { prefix: code, endpoint };
   say(`running the joint-debugging checks from ${parent.config.code}`);
   for (const o of await runCheckList(parent, target, { timeoutMs: options.timeoutMs })) checks.push(fromOutcome(o));
   if (nodes.regional) {
     say('running the joint-debugging checks from CPN');
-    for (const o of await runCheckList(nodes.national.context, target, { timeoutMs: options.timeoutMs })) checks.push({ ...fromOutcome(o, 'national:'), description: descriptions[`national:${o.id}`] ?? o.description });
+    for (const o of await runCheckList(nodes.national.context, target, { timeoutMs: options.timeoutMs }))
+      checks.push({ ...fromOutcome(o, 'national:'), description: descriptions[`national:${o.id}`] ?? o.description });
   }
-  const record = await parent.clientFor(parent.endpoint()).register({ kind: 'SV', values: [{ index: 1, type: 'URL', data: 'https://conformance.example.cn', ttl: 0 }] });
+  const record = await parent
+    .clientFor(parent.endpoint())
+    .register({ kind: 'SV', values: [{ index: 1, type: 'URL', data: 'https://conformance.example.cn', ttl: 0 }] });
   const recordId = record.ok ? record.value.id : '';
   for (const c of EXTRA_CHECKS) {
     say(`check ${c.id}`);
     try {
-      if (!recordId) throw new Error(`the checking node could not register a record: ${record.ok ? '' : record.error.message}`);
+      if (!recordId)
+        throw new Error(`the checking node could not register a record: ${record.ok ? '' : record.error.message}`);
       await c.run({ ctx: parent, target, timeoutMs: options.timeoutMs, recordId });
       checks.push({ id: c.id, description: c.description, passed: true });
     } catch (e) {
-      const evidence = (e as { evidence?: unknown }).evidence ?? { expected: 'the check to complete', detail: (e as Error).message };
+      const evidence = (e as { evidence?: unknown }).evidence ?? {
+        expected: 'the check to complete',
+        detail: (e as Error).message,
+      };
       checks.push({ id: c.id, description: c.description, passed: false, evidence });
     }
   }
@@ -200,14 +308,42 @@ function parentUrlFor(nodes: { parent: CpnNode }): string {
 
 async function reverse(ctx: NodeContext, input: { code: string; waitMs: number }): Promise<ConformanceCheck> {
   const latest = async () => {
-    const rows = await ctx.prisma.jointDebugRun.findMany({ where: { by: input.code, target: ctx.config.code }, orderBy: { id: 'desc' }, take: 1 });
+    const rows = await ctx.prisma.jointDebugRun.findMany({
+      where: { by: input.code, target: ctx.config.code },
+      orderBy: { id: 'desc' },
+      take: 1,
+    });
     return rows[0] ?? null;
   };
   const any = await until(latest, { waitMs: input.waitMs });
   // A failing result may be followed by a passing retry: give the target a little longer.
-  const row = any && !any.passed ? ((await until(async () => ((await latest())?.passed ? latest() : null), { waitMs: Math.min(input.waitMs, 5000) })) ?? any) : any;
-  if (!row) return { ...REVERSE_CHECK, passed: false, evidence: { expected: `POST ${ROUTES.jointDebug} by ${input.code} with its result against ${ctx.config.code}`, detail: `no result arrived within ${input.waitMs} ms` } };
+  const row =
+    any && !any.passed
+      ? ((await until(async () => ((await latest())?.passed ? latest() : null), {
+          waitMs: Math.min(input.waitMs, 5000),
+        })) ?? any)
+      : any;
+  if (!row)
+    return {
+      ...REVERSE_CHECK,
+      passed: false,
+      evidence: {
+        expected: `POST ${ROUTES.jointDebug} by ${input.code} with its result against ${ctx.config.code}`,
+        detail: `no result arrived within ${input.waitMs} ms`,
+      },
+    };
   if (row.passed) return { ...REVERSE_CHECK, passed: true };
   const result = JSON.parse(row.result) as { checks?: { id: string; passed: boolean }[] };
-  return { ...REVERSE_CHECK, passed: false, evidence: { request: { method: 'POST', url: ROUTES.jointDebug, body: result }, expected: 'a result whose checks all passed', detail: `failed: ${(result.checks ?? []).filter((c) => !c.passed).map((c) => c.id).join(', ')}` } };
+  return {
+    ...REVERSE_CHECK,
+    passed: false,
+    evidence: {
+      request: { method: 'POST', url: ROUTES.jointDebug, body: result },
+      expected: 'a result whose checks all passed',
+      detail: `failed: ${(result.checks ?? [])
+        .filter((c) => !c.passed)
+        .map((c) => c.id)
+        .join(', ')}`,
+    },
+  };
 }

@@ -12,7 +12,14 @@ export const CheckState = z.strictObject({
   code: z.string(),
   national: z.strictObject({ port: z.number().int().min(1).max(65535), dataDir: z.string() }),
   /** The virtual regional parent of an industry target. */
-  regional: z.strictObject({ code: z.string(), port: z.number().int().min(1).max(65535), dataDir: z.string(), application: z.string() }).nullable(),
+  regional: z
+    .strictObject({
+      code: z.string(),
+      port: z.number().int().min(1).max(65535),
+      dataDir: z.string(),
+      application: z.string(),
+    })
+    .nullable(),
   trustAnchor: z.string(),
   application: z.string(),
   host: z.string(),
@@ -22,7 +29,10 @@ export type CheckStateData = z.output<typeof CheckState>;
 
 /** A usage problem (exit 2) or an environment problem (exit 3) of init/run. */
 export class CheckSetupError extends Error {
-  constructor(readonly kind: 'usage' | 'environment', message: string) {
+  constructor(
+    readonly kind: 'usage' | 'environment',
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -32,7 +42,11 @@ const STATE_FILE = 'state.json';
 /** Reads the state folder written by `cpnet check init`. */
 export function loadState(dir: string): CheckStateData {
   const file = path.join(dir, STATE_FILE);
-  if (!existsSync(file)) throw new CheckSetupError('usage', `${dir} is not a check state folder (no ${STATE_FILE}); run \`cpnet check init --state ${dir}\` first`);
+  if (!existsSync(file))
+    throw new CheckSetupError(
+      'usage',
+      `${dir} is not a check state folder (no ${STATE_FILE}); run \`cpnet check init --state ${dir}\` first`,
+    );
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
@@ -40,7 +54,11 @@ export function loadState(dir: string): CheckStateData {
     throw new CheckSetupError('environment', `cannot read ${file}: ${(e as Error).message}`);
   }
   const v = CheckState.safeParse(raw);
-  if (!v.success) throw new CheckSetupError('usage', `${file} is not a valid check state: ${v.error.issues[0]?.path.join('.')}: ${v.error.issues[0]?.message}`);
+  if (!v.success)
+    throw new CheckSetupError(
+      'usage',
+      `${file} is not a valid check state: ${v.error.issues[0]?.path.join('.')}: ${v.error.issues[0]?.message}`,
+    );
   return v.data;
 }
 
@@ -82,7 +100,9 @@ export function sampleApplication(code: string, options: { virtualParent?: boole
   const builder = options.virtualParent ? ORGS.other : ORGS.builder;
   const operator = options.virtualParent ? ORGS.institution : ORGS.operator;
   return {
-    role, region: p.region, industry: p.industry,
+    role,
+    region: p.region,
+    industry: p.industry,
     name: role === 'regional' ? `${p.region} 区域节点（示例）` : `${p.region} ${p.industry} 行业节点（示例）`,
     builder: { ...builder, registeredCapitalWanYuan: 20000, fundingCapacityDeclared: true },
     operator: { ...operator, telecomLicence: options.virtualParent ? null : 'B1-20260001' },

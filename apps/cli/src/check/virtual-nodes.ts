@@ -22,36 +22,74 @@ async function listen(node: CpnNode, port: number): Promise<void> {
   } catch (e) {
     await node.close().catch(() => undefined);
     const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EADDRINUSE') throw new CheckSetupError('environment', `port ${port} is in use: the virtual node cannot listen where \`check init\` promised`);
+    if (err.code === 'EADDRINUSE')
+      throw new CheckSetupError(
+        'environment',
+        `port ${port} is in use: the virtual node cannot listen where \`check init\` promised`,
+      );
     throw new CheckSetupError('environment', `the virtual node could not listen on port ${port}: ${err.message}`);
   }
 }
 
-async function build(config: Parameters<typeof createNode>[0], deps: { logger: Logger; clock: Clock }): Promise<CpnNode> {
+async function build(
+  config: Parameters<typeof createNode>[0],
+  deps: { logger: Logger; clock: Clock },
+): Promise<CpnNode> {
   try {
     return await createNode(config, { clock: deps.clock, logger: deps.logger, randomBytes: cryptoRandomBytes });
   } catch (e) {
-    throw new CheckSetupError('environment', `the virtual ${config.role} node cannot start from ${config.dataDir}: ${(e as Error).message}`);
+    throw new CheckSetupError(
+      'environment',
+      `the virtual ${config.role} node cannot start from ${config.dataDir}: ${(e as Error).message}`,
+    );
   }
 }
 
 /** Builds the virtual national node from the state folder without listening (init uses it to make the root). */
 export function buildNational(state: CheckStateData, deps: { logger: Logger; clock: Clock }): Promise<CpnNode> {
-  return build({ role: 'national', code: 'CPN', host: state.host, port: state.national.port, dataDir: state.national.dataDir, autoReview: true, ...FAST }, deps);
+  return build(
+    {
+      role: 'national',
+      code: 'CPN',
+      host: state.host,
+      port: state.national.port,
+      dataDir: state.national.dataDir,
+      autoReview: true,
+      ...FAST,
+    },
+    deps,
+  );
 }
 
 /** Starts the virtual nodes of a state folder on their promised ports; the regional one is brought online first. */
-export async function startVirtualNodes(state: CheckStateData, options: { logger?: Logger; clock?: Clock; waitMs: number }): Promise<VirtualNodes> {
-  const deps = { logger: options.logger ?? pino({ level: 'silent' }), clock: options.clock ?? { now: () => Date.now() } };
+export async function startVirtualNodes(
+  state: CheckStateData,
+  options: { logger?: Logger; clock?: Clock; waitMs: number },
+): Promise<VirtualNodes> {
+  const deps = {
+    logger: options.logger ?? pino({ level: 'silent' }),
+    clock: options.clock ?? { now: () => Date.now() },
+  };
   const national = await buildNational(state, deps);
   await listen(national, state.national.port);
   let regional: CpnNode | null = null;
   if (state.regional) {
     const r = state.regional;
-    regional = await build({
-      role: 'regional', code: r.code, host: state.host, port: r.port, dataDir: r.dataDir, parentUrl: `http://${state.host}:${state.national.port}`,
-      applicationFile: r.application, trustAnchor: state.trustAnchor, autoReview: true, ...FAST,
-    }, deps);
+    regional = await build(
+      {
+        role: 'regional',
+        code: r.code,
+        host: state.host,
+        port: r.port,
+        dataDir: r.dataDir,
+        parentUrl: `http://${state.host}:${state.national.port}`,
+        applicationFile: r.application,
+        trustAnchor: state.trustAnchor,
+        autoReview: true,
+        ...FAST,
+      },
+      deps,
+    );
     await listen(regional, r.port).catch(async (e: unknown) => {
       await national.close();
       throw e;
@@ -61,7 +99,10 @@ export async function startVirtualNodes(state: CheckStateData, options: { logger
       if (Date.now() > end) {
         await regional.close();
         await national.close();
-        throw new CheckSetupError('environment', `the virtual regional node ${r.code} did not come online within ${options.waitMs} ms (lifecycle ${regional.context.state.lifecycle})`);
+        throw new CheckSetupError(
+          'environment',
+          `the virtual regional node ${r.code} did not come online within ${options.waitMs} ms (lifecycle ${regional.context.state.lifecycle})`,
+        );
       }
       await new Promise((res) => setTimeout(res, 100));
     }

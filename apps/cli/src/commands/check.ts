@@ -24,7 +24,8 @@ function seconds(name: string, value: string | undefined, fallback: number): num
 function port(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 65534) throw invalidInput(`--port must be an integer from 1 to 65534, not "${value}"`);
+  if (!Number.isInteger(n) || n < 1 || n > 65534)
+    throw invalidInput(`--port must be an integer from 1 to 65534, not "${value}"`);
   return n;
 }
 
@@ -47,59 +48,110 @@ function summary(report: ConformanceReport): string {
     return `${c.passed ? 'PASS' : 'FAIL'}  ${c.id}${c.passed ? '' : `\n      ${ev?.detail ?? ''}${ev?.expected ? `${ev.detail ? ' — ' : ''}expected ${ev.expected}` : ''}`}`;
   });
   const failed = report.checks.filter((c) => !c.passed).length;
-  return [`conformance of ${report.code ?? '?'} at ${report.target} (as ${report.as}, check list ${report.listVersion})`, ...lines, `${report.checks.length - failed} passed, ${failed} failed: ${report.passed ? 'CONFORMS' : 'DOES NOT CONFORM'}`].join('\n');
+  return [
+    `conformance of ${report.code ?? '?'} at ${report.target} (as ${report.as}, check list ${report.listVersion})`,
+    ...lines,
+    `${report.checks.length - failed} passed, ${failed} failed: ${report.passed ? 'CONFORMS' : 'DOES NOT CONFORM'}`,
+  ].join('\n');
 }
 
 /** `cpnet check init|run`: joint-debugging conformance checks of a team's own node against virtual parents. */
 export function registerCheckCommands(program: Command, io: Io): Command {
-  const check = program.command('check').description('joint-debugging (对接联调) conformance checks of your own node against a virtual national (and regional) node');
+  const check = program
+    .command('check')
+    .description(
+      'joint-debugging (对接联调) conformance checks of your own node against a virtual national (and regional) node',
+    );
 
-  check.command('init')
-    .description('create a virtual national root in a state folder; print the trust anchor, the parent URL and a sample application')
-    .requiredOption('--state <dir>', 'state folder (keeps the virtual nodes\' keys and databases between init and run)')
-    .option('--port <port>', 'port of the virtual national node (an industry target\'s regional parent takes the next port); a free one when absent')
+  check
+    .command('init')
+    .description(
+      'create a virtual national root in a state folder; print the trust anchor, the parent URL and a sample application',
+    )
+    .requiredOption('--state <dir>', "state folder (keeps the virtual nodes' keys and databases between init and run)")
+    .option(
+      '--port <port>',
+      "port of the virtual national node (an industry target's regional parent takes the next port); a free one when absent",
+    )
     .option('--as <role>', 'regional | industry: the role of the node under test', 'regional')
     .option('--code <prefix>', 'the code your node applies for (default CPN.51, or CPN.51.C151 for industry)')
     .option('--json', 'print { trustAnchor, parentUrl, application } as JSON')
-    .addHelpText('after', '\nExamples:\n  $ cpnet check init --state ./check --port 7400\n  $ cpnet check init --state ./check-c151 --as industry --code CPN.51.C151 --json\n\nThen start your node with --parent <parentUrl> --trust-anchor <trustAnchor> --application <your edited application>.\nExit codes: 0 done; 2 bad usage; 3 the folder cannot be written.')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ cpnet check init --state ./check --port 7400\n  $ cpnet check init --state ./check-c151 --as industry --code CPN.51.C151 --json\n\nThen start your node with --parent <parentUrl> --trust-anchor <trustAnchor> --application <your edited application>.\nExit codes: 0 done; 2 bad usage; 3 the folder cannot be written.',
+    )
     .action(async (opts: { state: string; port?: string; as?: string; code?: string; json?: boolean }) => {
       const as = role(opts.as);
-      const r = await initConformance({ stateDir: opts.state, as, code: opts.code, port: port(opts.port) }).catch(mapSetup);
+      const r = await initConformance({ stateDir: opts.state, as, code: opts.code, port: port(opts.port) }).catch(
+        mapSetup,
+      );
       if (opts.json) return io.out(JSON.stringify(r));
-      io.out([
-        `trust anchor (national root):  ${r.trustAnchor}`,
-        `parent URL:                    ${r.parentUrl}`,
-        `sample application:            ${r.application}   (edit it with your own data; it meets the guide's rules as it is)`,
-        '',
-        'Start your node, before or after `cpnet check run`, with:',
-        `  --parent ${r.parentUrl} --trust-anchor ${r.trustAnchor} --application <your application.json>`,
-        `e.g. cpnet node start --role ${as} --code <your code> --port 7051 --data ./data --parent ${r.parentUrl} --trust-anchor ${r.trustAnchor} --application ${r.application}`,
-        `then: cpnet check run --state ${opts.state} --target http://127.0.0.1:7051 --as ${as}`,
-      ].join('\n'));
+      io.out(
+        [
+          `trust anchor (national root):  ${r.trustAnchor}`,
+          `parent URL:                    ${r.parentUrl}`,
+          `sample application:            ${r.application}   (edit it with your own data; it meets the guide's rules as it is)`,
+          '',
+          'Start your node, before or after `cpnet check run`, with:',
+          `  --parent ${r.parentUrl} --trust-anchor ${r.trustAnchor} --application <your application.json>`,
+          `e.g. cpnet node start --role ${as} --code <your code> --port 7051 --data ./data --parent ${r.parentUrl} --trust-anchor ${r.trustAnchor} --application ${r.application}`,
+          `then: cpnet check run --state ${opts.state} --target http://127.0.0.1:7051 --as ${as}`,
+        ].join('\n'),
+      );
     });
 
-  check.command('run')
-    .description('start the virtual parent(s), review the target\'s application by the guide\'s rules, run every conformance check')
+  check
+    .command('run')
+    .description(
+      "start the virtual parent(s), review the target's application by the guide's rules, run every conformance check",
+    )
     .requiredOption('--state <dir>', 'the state folder made by `cpnet check init`')
     .requiredOption('--target <url>', 'the URL of your node (its advertised endpoint)')
     .requiredOption('--as <role>', 'regional | industry')
     .option('--junit <file>', 'write a JUnit XML report (one testcase per check)')
-    .option('--json <file>', 'write the JSON report { target, passed, checks: [{ id, description, passed, evidence? }] }')
+    .option(
+      '--json <file>',
+      'write the JSON report { target, passed, checks: [{ id, description, passed, evidence? }] }',
+    )
     .option('--timeout <s>', 'seconds each request of a check may take', '5')
     .option('--wait <s>', 'seconds to wait for the application, its review and the reverse joint debugging', '300')
     .option('--log-level <level>', 'log level of the virtual nodes (stderr)', 'silent')
     .option('--quiet', 'no progress lines')
-    .addHelpText('after', '\nExamples:\n  $ cpnet check run --state ./check --target http://127.0.0.1:7051 --as regional --junit check.xml --json check.json\n\nExit codes: 0 every MUST holds; 1 a MUST failed (evidence in the report); 2 bad usage; 3 the environment failed (a port in use).')
-    .action(async (opts: { state: string; target: string; as: string; junit?: string; json?: string; timeout?: string; wait?: string; logLevel?: string; quiet?: boolean }) => {
-      const as = role(opts.as);
-      const timeoutMs = seconds('--timeout', opts.timeout, 5);
-      const waitMs = seconds('--wait', opts.wait, 300);
-      const logger = pino({ level: opts.logLevel ?? 'silent' }, pino.destination(2));
-      const report = await runConformance({ stateDir: opts.state, target: opts.target, as, timeoutMs, waitMs, logger, progress: opts.quiet ? undefined : (l) => io.err(l) }).catch(mapSetup);
-      if (opts.json) write(opts.json, `${JSON.stringify(report, null, 2)}\n`);
-      if (opts.junit) write(opts.junit, conformanceJunit(report));
-      io.out(summary(report));
-      if (!report.passed) throw new CliExit(EXIT.CHECK_FAILED, `${report.checks.filter((c) => !c.passed).length} MUST check(s) failed`);
-    });
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ cpnet check run --state ./check --target http://127.0.0.1:7051 --as regional --junit check.xml --json check.json\n\nExit codes: 0 every MUST holds; 1 a MUST failed (evidence in the report); 2 bad usage; 3 the environment failed (a port in use).',
+    )
+    .action(
+      async (opts: {
+        state: string;
+        target: string;
+        as: string;
+        junit?: string;
+        json?: string;
+        timeout?: string;
+        wait?: string;
+        logLevel?: string;
+        quiet?: boolean;
+      }) => {
+        const as = role(opts.as);
+        const timeoutMs = seconds('--timeout', opts.timeout, 5);
+        const waitMs = seconds('--wait', opts.wait, 300);
+        const logger = pino({ level: opts.logLevel ?? 'silent' }, pino.destination(2));
+        const report = await runConformance({
+          stateDir: opts.state,
+          target: opts.target,
+          as,
+          timeoutMs,
+          waitMs,
+          logger,
+          progress: opts.quiet ? undefined : (l) => io.err(l),
+        }).catch(mapSetup);
+        if (opts.json) write(opts.json, `${JSON.stringify(report, null, 2)}\n`);
+        if (opts.junit) write(opts.junit, conformanceJunit(report));
+        io.out(summary(report));
+        if (!report.passed)
+          throw new CliExit(EXIT.CHECK_FAILED, `${report.checks.filter((c) => !c.passed).length} MUST check(s) failed`);
+      },
+    );
   return check;
 }

@@ -22,26 +22,36 @@ interface DemoOptions {
 async function viewerToken(net: Network): Promise<string | undefined> {
   const national = net.nodes.get('CPN');
   if (!national?.running) return undefined;
-  await national.self().createAccount({ id: 'demo-viewer', name: '演示观众', role: 'viewer', password: 'demo-viewer-pass' });
+  await national
+    .self()
+    .createAccount({ id: 'demo-viewer', name: '演示观众', role: 'viewer', password: 'demo-viewer-pass' });
   const t = await national.anon().token({ account: 'demo-viewer', password: 'demo-viewer-pass', ttlSeconds: 3600 });
   return t.ok ? t.value.token : undefined;
 }
 
 /** `cpnet demo` (= `npm start`): a lively topology, a continuous workload with faults, and the visualiser, until Ctrl-C. */
 export function registerDemoCommand(program: Command, io: Io): void {
-  program.command('demo')
-    .description('start the demonstration: national, Sichuan and its industries, western hubs and eastern demand, a continuous workload with occasional faults, and the live visualiser')
+  program
+    .command('demo')
+    .description(
+      'start the demonstration: national, Sichuan and its industries, western hubs and eastern demand, a continuous workload with occasional faults, and the live visualiser',
+    )
     .option('--port <port>', 'port of the visualiser (0 picks a free one)', '0')
-    .option('--speed <x>', 'virtual time runs this many times faster than real time (default: the scenario\'s)')
+    .option('--speed <x>', "virtual time runs this many times faster than real time (default: the scenario's)")
     .option('--scenario <file>', 'run another scenario as the demo', DEMO)
     .option('--no-viz', 'do not start the visualiser')
     .option('--data <dir>', 'keep the node databases in this folder')
-    .addHelpText('after', '\nExamples:\n  $ npm start\n  $ npx cpnet demo --port 8080 --speed 20\n\nPrints "Visualiser: <url>" and every node\'s URL; Ctrl-C stops everything cleanly.')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ npm start\n  $ npx cpnet demo --port 8080 --speed 20\n\nPrints "Visualiser: <url>" and every node\'s URL; Ctrl-C stops everything cleanly.',
+    )
     .action(async (opts: DemoOptions) => {
       const port = Number(opts.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65_535) throw invalidInput(`--port: "${opts.port}" is not a port; expected an integer 0–65535`);
+      if (!Number.isInteger(port) || port < 0 || port > 65_535)
+        throw invalidInput(`--port: "${opts.port}" is not a port; expected an integer 0–65535`);
       const speed = opts.speed === undefined ? undefined : Number(opts.speed);
-      if (speed !== undefined && (!Number.isFinite(speed) || speed < 0.1 || speed > 1000)) throw invalidInput(`--speed must be a number from 0.1 to 1000, got "${opts.speed}"`);
+      if (speed !== undefined && (!Number.isFinite(speed) || speed < 0.1 || speed > 1000))
+        throw invalidInput(`--speed must be a number from 0.1 to 1000, got "${opts.speed}"`);
       const scenario = loadScenarioFile(opts.scenario);
       const stop = new AbortController();
       const onSignal = () => {
@@ -52,31 +62,46 @@ export function registerDemoCommand(program: Command, io: Io): void {
       process.once('SIGTERM', onSignal);
       let closeViz: (() => Promise<void>) | null = null;
       const report = await runScenario(scenario, {
-        speed, dir: opts.data, logLevel: 'warn', baseDir: path.dirname(opts.scenario), signal: stop.signal,
+        speed,
+        dir: opts.data,
+        logLevel: 'warn',
+        baseDir: path.dirname(opts.scenario),
+        signal: stop.signal,
         onStarted: async (net) => {
-          io.out(`cpnet demo "${scenario.name}": ${net.plan.nodes.length} nodes, ${net.plan.providers.length} providers; nodes apply, are reviewed and come online in a few seconds`);
+          io.out(
+            `cpnet demo "${scenario.name}": ${net.plan.nodes.length} nodes, ${net.plan.providers.length} providers; nodes apply, are reviewed and come online in a few seconds`,
+          );
           for (const n of net.plan.nodes) io.out(`  ${n.code.padEnd(12)} ${net.urlOf(n.code)}  ${n.name}`);
           if (!opts.viz) return;
           const { serveVisualiser } = await import('@cpnet/visualiser');
           const token = await viewerToken(net);
-          const viz = await serveVisualiser({ port, liveUrl: net.urlOf('CPN'), ...(token ? { token } : {}) }).catch((e: NodeJS.ErrnoException) => {
-            throw e.code === 'EADDRINUSE' ? environmentFailed(`port ${port} is in use; choose another with --port`) : environmentFailed(`cannot start the visualiser: ${e.message}`);
-          });
+          const viz = await serveVisualiser({ port, liveUrl: net.urlOf('CPN'), ...(token ? { token } : {}) }).catch(
+            (e: NodeJS.ErrnoException) => {
+              throw e.code === 'EADDRINUSE'
+                ? environmentFailed(`port ${port} is in use; choose another with --port`)
+                : environmentFailed(`cannot start the visualiser: ${e.message}`);
+            },
+          );
           closeViz = viz.close;
           io.out(`Visualiser: ${viz.url}`);
           io.out('Ctrl-C stops everything.');
         },
         onProgress: (p) => {
-          if (p.kind === 'action') io.out(`[${(p.result.at / 60_000).toFixed(1)} min] ${p.result.ok ? '·' : '!'} ${p.result.action}${p.result.ok ? '' : ` — ${p.result.detail}`}`);
+          if (p.kind === 'action')
+            io.out(
+              `[${(p.result.at / 60_000).toFixed(1)} min] ${p.result.ok ? '·' : '!'} ${p.result.action}${p.result.ok ? '' : ` — ${p.result.detail}`}`,
+            );
         },
-      }).catch((e: unknown) => {
-        if (e instanceof CliExit) throw e;
-        throw new CliExit(EXIT.ENVIRONMENT, `the demo could not run: ${(e as Error).message}`);
-      }).finally(async () => {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-        await (closeViz as (() => Promise<void>) | null)?.();
-      });
+      })
+        .catch((e: unknown) => {
+          if (e instanceof CliExit) throw e;
+          throw new CliExit(EXIT.ENVIRONMENT, `the demo could not run: ${(e as Error).message}`);
+        })
+        .finally(async () => {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          await (closeViz as (() => Promise<void>) | null)?.();
+        });
       io.out(summarise(report));
     });
 }

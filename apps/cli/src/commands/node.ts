@@ -30,9 +30,22 @@ export function configFrom(flags: StartFlags, env: Readonly<Record<string, strin
       file: flags.config ?? env.CPNET_CONFIG,
       env,
       flags: {
-        role: flags.role, code: flags.code, host: flags.host, port: flags.port, dataDir: flags.data, parentUrl: flags.parent,
-        publicUrl: flags.publicUrl, trustAnchor: flags.trustAnchor, applicationFile: flags.application, passphraseFile: flags.passphraseFile, autoReview: flags.autoReview, logLevel: flags.logLevel,
-        tls: flags.tls === undefined && flags.tlsPort === undefined && flags.tlsPublicUrl === undefined ? undefined : { enabled: flags.tls, port: flags.tlsPort, publicUrl: flags.tlsPublicUrl },
+        role: flags.role,
+        code: flags.code,
+        host: flags.host,
+        port: flags.port,
+        dataDir: flags.data,
+        parentUrl: flags.parent,
+        publicUrl: flags.publicUrl,
+        trustAnchor: flags.trustAnchor,
+        applicationFile: flags.application,
+        passphraseFile: flags.passphraseFile,
+        autoReview: flags.autoReview,
+        logLevel: flags.logLevel,
+        tls:
+          flags.tls === undefined && flags.tlsPort === undefined && flags.tlsPublicUrl === undefined
+            ? undefined
+            : { enabled: flags.tls, port: flags.tlsPort, publicUrl: flags.tlsPublicUrl },
       },
     });
   } catch (e) {
@@ -44,8 +57,11 @@ export function configFrom(flags: StartFlags, env: Readonly<Record<string, strin
 /** `cpnet node start`: runs a national, regional or industry node until SIGINT/SIGTERM. */
 export function registerNodeCommands(program: Command, io: Io): void {
   const node = program.command('node').description('run a cpnet node (national, regional or industry)');
-  node.command('start')
-    .description('start a node; a non-national node applies to its parent on first start and retries while the parent is unreachable')
+  node
+    .command('start')
+    .description(
+      'start a node; a non-national node applies to its parent on first start and retries while the parent is unreachable',
+    )
     .option('--config <file>', 'JSON config file (env CPNET_CONFIG); environment CPNET_* and flags override it')
     .option('--role <role>', 'national | regional | industry (CPNET_ROLE)')
     .option('--code <prefix>', 'the node code = its prefix, e.g. CPN.51.C151 (CPNET_CODE)')
@@ -56,13 +72,22 @@ export function registerNodeCommands(program: Command, io: Io): void {
     .option('--public-url <url>', 'the endpoint to advertise (CPNET_PUBLIC_URL)')
     .option('--trust-anchor <root-cert.pem>', 'the national root certificate (CPNET_TRUST_ANCHOR)')
     .option('--application <file>', 'the application (申报) JSON (CPNET_APPLICATION)')
-    .option('--passphrase-file <file>', 'passphrase of the private key at rest (CPNET_PASSPHRASE_FILE; CPNET_KEY_PASSPHRASE wins; else a generated development one beside the database)')
+    .option(
+      '--passphrase-file <file>',
+      'passphrase of the private key at rest (CPNET_PASSPHRASE_FILE; CPNET_KEY_PASSPHRASE wins; else a generated development one beside the database)',
+    )
     .option('--auto-review', 'decide applications by the rules alone (simulations)')
-    .option('--tls', 'also serve node links over HTTPS with the node certificate and prefer peers\' HTTPS endpoints (CPNET_TLS)')
+    .option(
+      '--tls',
+      "also serve node links over HTTPS with the node certificate and prefer peers' HTTPS endpoints (CPNET_TLS)",
+    )
     .option('--tls-port <port>', 'HTTPS listen port, 0 for any (CPNET_TLS_PORT, default 7443)')
     .option('--tls-public-url <url>', 'the HTTPS endpoint to advertise (CPNET_TLS_PUBLIC_URL)')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent')
-    .addHelpText('after', '\nExamples:\n  $ cpnet node start --role national --code CPN --port 7000 --data ./data/cpn\n  $ cpnet node start --role regional --code CPN.51 --port 7051 --data ./data/51 --parent http://127.0.0.1:7000 --application ./sc.json\n\nExit codes: 2 a bad configuration value (with the reason); 3 the port is in use or the data folder is unusable.')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ cpnet node start --role national --code CPN --port 7000 --data ./data/cpn\n  $ cpnet node start --role regional --code CPN.51 --port 7051 --data ./data/51 --parent http://127.0.0.1:7000 --application ./sc.json\n\nExit codes: 2 a bad configuration value (with the reason); 3 the port is in use or the data folder is unusable.',
+    )
     .action(async (flags: StartFlags) => {
       const config = configFrom(flags, process.env);
       let started: Awaited<ReturnType<typeof startNode>>;
@@ -74,7 +99,8 @@ export function registerNodeCommands(program: Command, io: Io): void {
         if (e instanceof DelegationMismatch) throw invalidInput(`refusing to start: ${err.message}`);
         if (e instanceof KeyPassphraseError) throw invalidInput(`refusing to start: ${err.message}`);
         if (err.code === 'EADDRINUSE') throw environmentFailed(`port ${config.port} on ${config.host} is in use`);
-        if (err.code === 'EACCES' || err.code === 'EROFS' || err.code === 'ENOTDIR' || err.code === 'EPERM') throw environmentFailed(`cannot use ${config.dataDir} or port ${config.port}: ${err.message}`);
+        if (err.code === 'EACCES' || err.code === 'EROFS' || err.code === 'ENOTDIR' || err.code === 'EPERM')
+          throw environmentFailed(`cannot use ${config.dataDir} or port ${config.port}: ${err.message}`);
         throw environmentFailed(`the node could not start: ${err.message}`);
       }
       // Runs until SIGINT/SIGTERM closes the server (startNode's handler shuts the node down and exits).

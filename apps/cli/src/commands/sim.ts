@@ -2,7 +2,22 @@ import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { createVirtualClock, expandTopology, formatScenarioErrors, killAllProcessNodes, parseScenario, processModeProblems, runScenario, scenarioJsonSchema, seededFaker, startNetwork, summarise, toJunitXml, type Progress, type ScenarioData } from '@cpnet/simulator';
+import {
+  createVirtualClock,
+  expandTopology,
+  formatScenarioErrors,
+  killAllProcessNodes,
+  parseScenario,
+  processModeProblems,
+  runScenario,
+  scenarioJsonSchema,
+  seededFaker,
+  startNetwork,
+  summarise,
+  toJunitXml,
+  type Progress,
+  type ScenarioData,
+} from '@cpnet/simulator';
 import { EXIT } from '@cpnet/protocol';
 import { CliExit } from '../exit.ts';
 import { environmentFailed, invalidInput } from '../exit.ts';
@@ -32,77 +47,130 @@ export function loadScenarioFile(file: string): ScenarioData {
 export function registerSimCommands(program: Command, io: Io): Command {
   const sim = program.command('sim').description('the simulator: validate scenarios, print their schema');
 
-  sim.command('validate')
+  sim
+    .command('validate')
     .description('validate a scenario file and summarise what it would start')
     .argument('<scenario>', 'a scenario YAML file, e.g. scenarios/onboarding.yaml')
     .option('--json', 'print the expanded topology as JSON')
-    .addHelpText('after', '\nExamples:\n  $ cpnet sim validate scenarios/onboarding.yaml\n\nExit codes: 0 valid; 2 invalid (each error as file:line:column: field: message).')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ cpnet sim validate scenarios/onboarding.yaml\n\nExit codes: 0 valid; 2 invalid (each error as file:line:column: field: message).',
+    )
     .action((file: string, opts: { json?: boolean }) => {
       const scenario = loadScenarioFile(file);
       const plan = expandTopology(scenario.topology, scenario.seed);
       if (opts.json) return io.out(JSON.stringify({ scenario: scenario.name, seed: scenario.seed, ...plan }));
       const clusters = plan.providers.reduce((n, p) => n + p.clusters.length, 0);
       const roles = (r: string) => plan.nodes.filter((n) => n.role === r).length;
-      io.out([
-        `${file}: scenario "${scenario.name}" is valid (seed ${scenario.seed})`,
-        `  nodes      ${plan.nodes.length} (1 national, ${roles('regional')} regional, ${roles('industry')} industry)`,
-        `  providers  ${plan.providers.length} with ${clusters} clusters`,
-        `  workload   ${scenario.workload.jobs.length} job stream(s)${scenario.workload.trace ? ', a trace' : ''}`,
-        `  steps      ${scenario.steps.length}`,
-      ].join('\n'));
+      io.out(
+        [
+          `${file}: scenario "${scenario.name}" is valid (seed ${scenario.seed})`,
+          `  nodes      ${plan.nodes.length} (1 national, ${roles('regional')} regional, ${roles('industry')} industry)`,
+          `  providers  ${plan.providers.length} with ${clusters} clusters`,
+          `  workload   ${scenario.workload.jobs.length} job stream(s)${scenario.workload.trace ? ', a trace' : ''}`,
+          `  steps      ${scenario.steps.length}`,
+        ].join('\n'),
+      );
     });
 
-  sim.command('run')
+  sim
+    .command('run')
     .description('run a scenario end to end against real node servers; exit 0 only when every expectation holds')
     .argument('<scenario>', 'a scenario YAML file')
     .option('--seed <n>', 'override the scenario seed', parseInteger('--seed', 0, 2 ** 31))
-    .option('--speed <x>', 'virtual time runs this many times faster than real time (default: the scenario\'s, else 10)', parseNumber('--speed', 0.1, 1000))
+    .option(
+      '--speed <x>',
+      "virtual time runs this many times faster than real time (default: the scenario's, else 10)",
+      parseNumber('--speed', 0.1, 1000),
+    )
     .option('--report <file>', 'write the JSON report')
     .option('--junit <file>', 'write a JUnit XML report')
     .option('--record <file>', 'write a recording (JSON Lines) for `cpnet viz --replay`')
     .option('--data <dir>', 'keep the node databases in this folder (default: a temporary folder, removed)')
     .option('--quiet', 'print only the summary')
-    .option('--processes', 'run every node as its own OS process (`cpnet node start`; a kill is a real SIGKILL); needs speed 1, no skew-clock faults')
-    .option('--threads <n>', 'host the nodes in n worker threads, or auto (one per core), to use every core (default: the scenario\'s `threads`, else 0: the main thread)', parseThreads)
-    .addHelpText('after', '\nExamples:\n  $ cpnet sim run scenarios/onboarding.yaml\n  $ cpnet sim run scenarios/failover.yaml --junit failover.xml --record failover.jsonl\n  $ cpnet sim run simulator/test-fixtures/process-failover.yaml --processes --speed 1\n  $ cpnet sim run scenarios/scale.yaml --threads auto\n\nExit codes: 0 every expectation held; 1 one failed; 2 invalid scenario or option; 3 the environment failed.')
-    .action(async (file: string, opts: { seed?: number; speed?: number; report?: string; junit?: string; record?: string; data?: string; quiet?: boolean; processes?: boolean; threads?: number | 'auto' }) => {
-      const scenario = loadScenarioFile(file);
-      const processes = opts.processes ?? scenario.processes;
-      if (processes && (opts.threads ?? scenario.threads) !== 0) throw invalidInput('--threads and --processes exclude each other: nodes run either in worker threads or as OS processes');
-      if (processes) {
-        const problems = processModeProblems(scenario, { speed: opts.speed });
-        if (problems.length) throw invalidInput(`cannot run ${file} in process mode:\n${problems.map((p) => `  ${p.path.join('.')}: ${p.message}${p.path[0] === 'speed' && opts.speed === undefined ? ' (pass --speed 1)' : ''}`).join('\n')}`);
-      }
-      // Ctrl-C ends the run early and shuts every node down (child processes included); a second one kills them at once.
-      const stop = new AbortController();
-      const onSignal = () => {
-        if (stop.signal.aborted) {
-          killAllProcessNodes();
-          process.exit(130);
+    .option(
+      '--processes',
+      'run every node as its own OS process (`cpnet node start`; a kill is a real SIGKILL); needs speed 1, no skew-clock faults',
+    )
+    .option(
+      '--threads <n>',
+      "host the nodes in n worker threads, or auto (one per core), to use every core (default: the scenario's `threads`, else 0: the main thread)",
+      parseThreads,
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ cpnet sim run scenarios/onboarding.yaml\n  $ cpnet sim run scenarios/failover.yaml --junit failover.xml --record failover.jsonl\n  $ cpnet sim run simulator/test-fixtures/process-failover.yaml --processes --speed 1\n  $ cpnet sim run scenarios/scale.yaml --threads auto\n\nExit codes: 0 every expectation held; 1 one failed; 2 invalid scenario or option; 3 the environment failed.',
+    )
+    .action(
+      async (
+        file: string,
+        opts: {
+          seed?: number;
+          speed?: number;
+          report?: string;
+          junit?: string;
+          record?: string;
+          data?: string;
+          quiet?: boolean;
+          processes?: boolean;
+          threads?: number | 'auto';
+        },
+      ) => {
+        const scenario = loadScenarioFile(file);
+        const processes = opts.processes ?? scenario.processes;
+        if (processes && (opts.threads ?? scenario.threads) !== 0)
+          throw invalidInput(
+            '--threads and --processes exclude each other: nodes run either in worker threads or as OS processes',
+          );
+        if (processes) {
+          const problems = processModeProblems(scenario, { speed: opts.speed });
+          if (problems.length)
+            throw invalidInput(
+              `cannot run ${file} in process mode:\n${problems.map((p) => `  ${p.path.join('.')}: ${p.message}${p.path[0] === 'speed' && opts.speed === undefined ? ' (pass --speed 1)' : ''}`).join('\n')}`,
+            );
         }
-        io.out('\nstopping the simulation …');
-        stop.abort();
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-      const recording = opts.record ? openSink(opts.record) : null;
-      const report = await runScenario(scenario, {
-        seed: opts.seed, speed: opts.speed, dir: opts.data, logLevel: 'warn', baseDir: path.dirname(file), processes, threads: processes ? 0 : opts.threads, signal: stop.signal,
-        record: recording?.write, onProgress: opts.quiet ? undefined : (p) => printProgress(io, p),
-      }).catch((e: Error) => {
-        throw new CliExit(EXIT.ENVIRONMENT, `the simulation could not run: ${e.message}`);
-      }).finally(() => {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      });
-      await recording?.close();
-      io.out(summarise(report));
-      if (opts.report) writeOut(opts.report, `${JSON.stringify(report, null, 2)}\n`);
-      if (opts.junit) writeOut(opts.junit, toJunitXml(report));
-      if (!report.passed) throw new CliExit(EXIT.CHECK_FAILED, `scenario ${scenario.name} failed`);
-    });
+        // Ctrl-C ends the run early and shuts every node down (child processes included); a second one kills them at once.
+        const stop = new AbortController();
+        const onSignal = () => {
+          if (stop.signal.aborted) {
+            killAllProcessNodes();
+            process.exit(130);
+          }
+          io.out('\nstopping the simulation …');
+          stop.abort();
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+        const recording = opts.record ? openSink(opts.record) : null;
+        const report = await runScenario(scenario, {
+          seed: opts.seed,
+          speed: opts.speed,
+          dir: opts.data,
+          logLevel: 'warn',
+          baseDir: path.dirname(file),
+          processes,
+          threads: processes ? 0 : opts.threads,
+          signal: stop.signal,
+          record: recording?.write,
+          onProgress: opts.quiet ? undefined : (p) => printProgress(io, p),
+        })
+          .catch((e: Error) => {
+            throw new CliExit(EXIT.ENVIRONMENT, `the simulation could not run: ${e.message}`);
+          })
+          .finally(() => {
+            process.off('SIGINT', onSignal);
+            process.off('SIGTERM', onSignal);
+          });
+        await recording?.close();
+        io.out(summarise(report));
+        if (opts.report) writeOut(opts.report, `${JSON.stringify(report, null, 2)}\n`);
+        if (opts.junit) writeOut(opts.junit, toJunitXml(report));
+        if (!report.passed) throw new CliExit(EXIT.CHECK_FAILED, `scenario ${scenario.name} failed`);
+      },
+    );
 
-  sim.command('up')
+  sim
+    .command('up')
     .description('start a topology (from a scenario file) and keep it running for exploration; Ctrl-C stops it')
     .argument('<scenario>', 'a scenario YAML file whose topology to start')
     .option('--data <dir>', 'keep the node databases in this folder')
@@ -112,8 +180,16 @@ export function registerSimCommands(program: Command, io: Io): Command {
       const plan = expandTopology(scenario.topology, scenario.seed);
       const dir = opts.data ?? mkdtempSync(path.join(tmpdir(), 'cpnet-up-'));
       const processes = opts.processes ?? scenario.processes;
-      const net = await startNetwork(plan, { clock: createVirtualClock({ start: Date.now() }), dir, autoReview: true, faker: seededFaker(scenario.seed), logLevel: 'warn', processes })
-        .catch((e: Error) => { throw new CliExit(EXIT.ENVIRONMENT, `cannot start the topology: ${e.message}`); });
+      const net = await startNetwork(plan, {
+        clock: createVirtualClock({ start: Date.now() }),
+        dir,
+        autoReview: true,
+        faker: seededFaker(scenario.seed),
+        logLevel: 'warn',
+        processes,
+      }).catch((e: Error) => {
+        throw new CliExit(EXIT.ENVIRONMENT, `cannot start the topology: ${e.message}`);
+      });
       try {
         for (const role of ['regional', 'industry'] as const) {
           for (const n of plan.nodes.filter((x) => x.role === role)) await net.startNode(n.code);
@@ -122,8 +198,13 @@ export function registerSimCommands(program: Command, io: Io): Command {
         await net.close();
         throw new CliExit(EXIT.ENVIRONMENT, `cannot start the topology: ${(e as Error).message}`);
       }
-      io.out(`topology "${scenario.name}" is up (data in ${dir}${processes ? '; one process per node' : ''}); nodes apply, are reviewed and come online in a few seconds:`);
-      for (const n of plan.nodes) io.out(`  ${n.code.padEnd(14)} ${net.urlOf(n.code)}   ${n.name}${processes ? `   pid ${net.nodes.get(n.code)?.pid ?? '-'}` : ''}`);
+      io.out(
+        `topology "${scenario.name}" is up (data in ${dir}${processes ? '; one process per node' : ''}); nodes apply, are reviewed and come online in a few seconds:`,
+      );
+      for (const n of plan.nodes)
+        io.out(
+          `  ${n.code.padEnd(14)} ${net.urlOf(n.code)}   ${n.name}${processes ? `   pid ${net.nodes.get(n.code)?.pid ?? '-'}` : ''}`,
+        );
       io.out('Ctrl-C stops every node.');
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
@@ -132,7 +213,8 @@ export function registerSimCommands(program: Command, io: Io): Command {
       await net.close();
     });
 
-  sim.command('schema')
+  sim
+    .command('schema')
     .description('print the JSON Schema of scenario files (for editors)')
     .action(() => io.out(JSON.stringify(scenarioJsonSchema(), null, 2)));
   return sim;
@@ -141,7 +223,8 @@ export function registerSimCommands(program: Command, io: Io): Command {
 function parseNumber(flag: string, min: number, max: number) {
   return (text: string): number => {
     const v = Number(text);
-    if (!Number.isFinite(v) || v < min || v > max) throw invalidInput(`${flag} must be a number from ${min} to ${max}, got "${text}"`);
+    if (!Number.isFinite(v) || v < min || v > max)
+      throw invalidInput(`${flag} must be a number from ${min} to ${max}, got "${text}"`);
     return v;
   };
 }
@@ -150,14 +233,16 @@ function parseNumber(flag: string, min: number, max: number) {
 function parseThreads(text: string): number | 'auto' {
   if (text === 'auto') return 'auto';
   const v = Number(text);
-  if (!Number.isInteger(v) || v < 0 || v > 64) throw invalidInput(`--threads must be auto or a whole number from 0 to 64, got "${text}"`);
+  if (!Number.isInteger(v) || v < 0 || v > 64)
+    throw invalidInput(`--threads must be auto or a whole number from 0 to 64, got "${text}"`);
   return v;
 }
 
 function parseInteger(flag: string, min: number, max: number) {
   return (text: string): number => {
     const v = Number(text);
-    if (!Number.isInteger(v) || v < min || v > max) throw invalidInput(`${flag} must be a whole number from ${min} to ${max}, got "${text}"`);
+    if (!Number.isInteger(v) || v < min || v > max)
+      throw invalidInput(`${flag} must be a whole number from ${min} to ${max}, got "${text}"`);
     return v;
   };
 }
@@ -182,6 +267,12 @@ function writeOut(file: string, text: string): void {
 function printProgress(io: Io, p: Progress): void {
   const t = (ms: number) => `[${(ms / 1000).toFixed(1).padStart(6)} s]`;
   if (p.kind === 'started') io.out(`running ${p.scenario}: ${p.nodes} nodes, ${p.steps} steps`);
-  if (p.kind === 'action') io.out(`${t(p.result.at)} ${p.result.ok ? '·' : '!'} ${p.result.action}${p.result.ok ? '' : ` — ${p.result.detail}`}`);
-  if (p.kind === 'expectation') io.out(`${t(p.result.at)} ${p.result.passed ? '✓' : '✗'} ${p.result.name}${p.result.passed ? '' : ` — ${p.result.detail}`}`);
+  if (p.kind === 'action')
+    io.out(
+      `${t(p.result.at)} ${p.result.ok ? '·' : '!'} ${p.result.action}${p.result.ok ? '' : ` — ${p.result.detail}`}`,
+    );
+  if (p.kind === 'expectation')
+    io.out(
+      `${t(p.result.at)} ${p.result.passed ? '✓' : '✗'} ${p.result.name}${p.result.passed ? '' : ` — ${p.result.detail}`}`,
+    );
 }

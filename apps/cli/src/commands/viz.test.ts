@@ -26,7 +26,13 @@ describe('cpnet viz', () => {
   it('refuses bad options and files that are not recordings with exit 2', async () => {
     const notRecording = join(mkdtempSync(join(tmpdir(), 'cpnet-viz-')), 'x.jsonl');
     writeFileSync(notRecording, '{"kind":"something"}\n');
-    for (const bad of [{ live: 'http://a', replay: notRecording }, { live: 'ftp://x' }, { replay: notRecording }, { replay: '/nonexistent.jsonl' }, { port: 'abc' }]) {
+    for (const bad of [
+      { live: 'http://a', replay: notRecording },
+      { live: 'ftp://x' },
+      { replay: notRecording },
+      { replay: '/nonexistent.jsonl' },
+      { port: 'abc' },
+    ]) {
       const e = await runViz({ ...opts, ...bad }, bufferIo(), async () => undefined).catch((x: unknown) => x);
       expect(e).toBeInstanceOf(CliExit);
       expect((e as CliExit).code).toBe(EXIT.INVALID_INPUT);

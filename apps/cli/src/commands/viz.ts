@@ -30,21 +30,36 @@ function checkReplay(file: string): void {
     throw invalidInput(`--replay: ${file} line 1 is not JSON; expected a cpnet recording header`);
   }
   const header = RecordingHeader.safeParse(json);
-  if (!header.success) throw invalidInput(`--replay: ${file} line 1 is not a cpnet recording header: ${header.error.issues[0]?.path.join('.')} ${header.error.issues[0]?.message}`);
+  if (!header.success)
+    throw invalidInput(
+      `--replay: ${file} line 1 is not a cpnet recording header: ${header.error.issues[0]?.path.join('.')} ${header.error.issues[0]?.message}`,
+    );
 }
 
 /** Validates the options, starts the server, prints `Visualiser: <url>` and serves until `until` resolves. */
-export async function runViz(opts: VizOptions, io: Io, until: (server: VisualiserServer) => Promise<void>): Promise<void> {
+export async function runViz(
+  opts: VizOptions,
+  io: Io,
+  until: (server: VisualiserServer) => Promise<void>,
+): Promise<void> {
   if (opts.live && opts.replay) throw invalidInput('give --live <url> or --replay <file>, not both');
   const port = Number(opts.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw invalidInput(`--port: "${opts.port}" is not a port; expected an integer 0–65535`);
-  if (opts.live && !Url.safeParse(opts.live).success) throw invalidInput(`--live: "${opts.live}" is not an http(s) URL; expected e.g. http://127.0.0.1:7001`);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw invalidInput(`--port: "${opts.port}" is not a port; expected an integer 0–65535`);
+  if (opts.live && !Url.safeParse(opts.live).success)
+    throw invalidInput(`--live: "${opts.live}" is not an http(s) URL; expected e.g. http://127.0.0.1:7001`);
   if (opts.replay) checkReplay(opts.replay);
   let server: VisualiserServer;
   try {
     // Loaded here so other commands do not pay for the visualiser's imports.
     const { serveVisualiser } = await import('@cpnet/visualiser');
-    server = await serveVisualiser({ port, host: opts.host, ...(opts.replay ? { replayFile: opts.replay } : {}), ...(opts.live ? { liveUrl: opts.live } : {}), ...(opts.token ? { token: opts.token } : {}) });
+    server = await serveVisualiser({
+      port,
+      host: opts.host,
+      ...(opts.replay ? { replayFile: opts.replay } : {}),
+      ...(opts.live ? { liveUrl: opts.live } : {}),
+      ...(opts.token ? { token: opts.token } : {}),
+    });
   } catch (e) {
     if (e instanceof CliExit) throw e;
     const code = (e as { code?: string }).code;
@@ -52,7 +67,13 @@ export async function runViz(opts: VizOptions, io: Io, until: (server: Visualise
     throw environmentFailed(`cannot start the visualiser: ${e instanceof Error ? e.message : String(e)}`);
   }
   io.out(`Visualiser: ${server.url}`);
-  io.out(opts.live ? `live from ${opts.live}/monitor` : opts.replay ? `replaying ${opts.replay}` : 'no source: start with --live <url> or --replay <file>');
+  io.out(
+    opts.live
+      ? `live from ${opts.live}/monitor`
+      : opts.replay
+        ? `replaying ${opts.replay}`
+        : 'no source: start with --live <url> or --replay <file>',
+  );
   try {
     await until(server);
   } finally {
@@ -62,16 +83,31 @@ export async function runViz(opts: VizOptions, io: Io, until: (server: Visualise
 
 /** `cpnet viz [--live <url> | --replay <file>]`. */
 export function registerVizCommands(program: Command, io: Io): void {
-  program.command('viz')
-    .description('serve the D3 visualiser: live from a node\'s /monitor stream, or replaying a recording')
-    .option('--live <url>', 'a node\'s base URL, e.g. http://127.0.0.1:7001')
+  program
+    .command('viz')
+    .description("serve the D3 visualiser: live from a node's /monitor stream, or replaying a recording")
+    .option('--live <url>', "a node's base URL, e.g. http://127.0.0.1:7001")
     .option('--replay <file>', 'a recording (JSON Lines) written by the simulator')
-    .option('--token <token>', 'viewer token for the live /monitor stream (default $CPNET_VIEWER_TOKEN)', process.env.CPNET_VIEWER_TOKEN)
+    .option(
+      '--token <token>',
+      'viewer token for the live /monitor stream (default $CPNET_VIEWER_TOKEN)',
+      process.env.CPNET_VIEWER_TOKEN,
+    )
     .option('--port <port>', 'port to listen on (0 = any free port)', '5180')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .addHelpText('after', '\nExamples:\n  $ cpnet viz --replay .data/recording.jsonl\n  $ cpnet viz --live http://127.0.0.1:7001 --token $TOKEN --port 0\n\nPrints "Visualiser: <url>" and serves until interrupted (Ctrl-C).\nExit codes: 2 invalid options or recording header, 3 port in use.')
-    .action((opts: VizOptions) => runViz(opts, io, () => new Promise<void>((done) => {
-      process.once('SIGINT', () => done());
-      process.once('SIGTERM', () => done());
-    })));
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ cpnet viz --replay .data/recording.jsonl\n  $ cpnet viz --live http://127.0.0.1:7001 --token $TOKEN --port 0\n\nPrints "Visualiser: <url>" and serves until interrupted (Ctrl-C).\nExit codes: 2 invalid options or recording header, 3 port in use.',
+    )
+    .action((opts: VizOptions) =>
+      runViz(
+        opts,
+        io,
+        () =>
+          new Promise<void>((done) => {
+            process.once('SIGINT', () => done());
+            process.once('SIGTERM', () => done());
+          }),
+      ),
+    );
 }

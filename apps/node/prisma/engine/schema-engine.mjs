@@ -5,33 +5,33 @@
 // the binary: `--version`, `cli <command>` one-shot commands, or JSON-RPC 2.0 over stdin/stdout, one message a
 // line, with JSON log lines `{level, fields, target}` on stderr.
 /* global WebAssembly -- a Node built-in the root ESLint config does not list */
-import { existsSync, readFileSync } from "node:fs";
-import path from "node:path";
-import readline from "node:readline";
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
 import {
   createAdapterFactory,
   dropDatabaseFile,
   ensureDatabaseFile,
   sqliteFilePath,
   truncateDatabaseFile,
-} from "./sqlite-adapter.mjs";
-import { createWasmEngine, lastPanicMessage, wasmPackageVersion } from "./wasm-engine.mjs";
+} from './sqlite-adapter.mjs';
+import { createWasmEngine, lastPanicMessage, wasmPackageVersion } from './wasm-engine.mjs';
 
 function parseArgs(argv) {
   const args = { datamodels: [], datasource: {}, version: false, cli: undefined };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === "--version" || arg === "-V") args.version = true;
-    else if (arg === "--datamodels") args.datamodels.push(argv[++i]);
-    else if (arg === "--datasource") args.datasource = JSON.parse(argv[++i]);
-    else if (arg === "cli") args.cli = argv[++i];
-    else if (arg === "--enabled-preview-features" || arg === "--extension-types") i++; // nothing to enable on SQLite
+    if (arg === '--version' || arg === '-V') args.version = true;
+    else if (arg === '--datamodels') args.datamodels.push(argv[++i]);
+    else if (arg === '--datasource') args.datasource = JSON.parse(argv[++i]);
+    else if (arg === 'cli') args.cli = argv[++i];
+    else if (arg === '--enabled-preview-features' || arg === '--extension-types') i++; // nothing to enable on SQLite
   }
   return args;
 }
 
 function logLine(level, fields) {
-  return JSON.stringify({ timestamp: new Date().toISOString(), level, fields, target: "schema_engine::logger" });
+  return JSON.stringify({ timestamp: new Date().toISOString(), level, fields, target: 'schema_engine::logger' });
 }
 
 /**
@@ -39,28 +39,29 @@ function logLine(level, fields) {
  * JSON, looking for an ERROR with `error_code`; so we always start with an INFO line, as the native binary does.
  */
 function runCliCommand(command, datasource) {
-  const lines = [logLine("INFO", { message: "Starting schema engine CLI (wasm bridge)" })];
+  const lines = [logLine('INFO', { message: 'Starting schema engine CLI (wasm bridge)' })];
   const fail = (error_code, message) => {
-    lines.push(logLine("ERROR", { is_panic: false, error_code, message }));
-    process.stderr.write(lines.join("\n") + "\n");
+    lines.push(logLine('ERROR', { is_panic: false, error_code, message }));
+    process.stderr.write(lines.join('\n') + '\n');
     process.exitCode = 1;
   };
-  if (!datasource.url) return fail("P1012", "No datasource URL was given (--datasource).");
+  if (!datasource.url) return fail('P1012', 'No datasource URL was given (--datasource).');
   const file = sqliteFilePath(datasource.url);
   const name = path.basename(file);
-  if (command === "can-connect-to-database") {
+  if (command === 'can-connect-to-database') {
     // The native engine reports a missing SQLite file as P1003; the CLI then asks for create-database.
-    if (file !== ":memory:" && !existsSync(file)) return fail("P1003", `Database \`${name}\` does not exist at \`${file}\`.`);
-  } else if (command === "create-database") {
+    if (file !== ':memory:' && !existsSync(file))
+      return fail('P1003', `Database \`${name}\` does not exist at \`${file}\`.`);
+  } else if (command === 'create-database') {
     ensureDatabaseFile(file);
     process.stdout.write(`Database '${name}' was successfully created.\n`);
-  } else if (command === "drop-database") {
+  } else if (command === 'drop-database') {
     dropDatabaseFile(file);
     process.stdout.write(`The database '${name}' was successfully dropped.\n`);
   } else {
-    return fail("P1000", `Unknown schema engine cli command \`${command}\`.`);
+    return fail('P1000', `Unknown schema engine cli command \`${command}\`.`);
   }
-  process.stderr.write(lines.join("\n") + "\n");
+  process.stderr.write(lines.join('\n') + '\n');
 }
 
 /**
@@ -75,10 +76,10 @@ function rpcError(error) {
 }
 
 function serveRpc({ datamodels, datasource }) {
-  const files = datamodels.map((file) => [file, readFileSync(file, "utf8")]);
-  const log = (line) => process.stderr.write(String(line).trim() + "\n");
-  const adapters = createAdapterFactory(datasource, (message) => log(logLine("INFO", { message })));
-  const send = (message) => process.stdout.write(JSON.stringify({ jsonrpc: "2.0", ...message }) + "\n");
+  const files = datamodels.map((file) => [file, readFileSync(file, 'utf8')]);
+  const log = (line) => process.stderr.write(String(line).trim() + '\n');
+  const adapters = createAdapterFactory(datasource, (message) => log(logLine('INFO', { message })));
+  const send = (message) => process.stdout.write(JSON.stringify({ jsonrpc: '2.0', ...message }) + '\n');
   let engine;
   const getEngine = async () =>
     (engine ??= await createWasmEngine({
@@ -110,17 +111,17 @@ function serveRpc({ datamodels, datasource }) {
   };
 
   const methods = {
-    evaluateDataLoss: withShadowSchemaCached("evaluateDataLoss"),
-    createMigration: withShadowSchemaCached("createMigration"),
+    evaluateDataLoss: withShadowSchemaCached('evaluateDataLoss'),
+    createMigration: withShadowSchemaCached('createMigration'),
     // The native engine prints the diff itself through a `print` request; the CLI captures it for --output.
     async diff(params) {
       const result = await (await getEngine()).diff(params);
-      if (result.stdout != null) await ask("print", { content: result.stdout });
+      if (result.stdout != null) await ask('print', { content: result.stdout });
       return { ...result, stdout: null };
     },
     // Quirk 3: reset must leave an empty database, as the native engine does by truncating the file.
     async reset(params) {
-      if (adapters.file === ":memory:") return (await getEngine()).reset(params);
+      if (adapters.file === ':memory:') return (await getEngine()).reset(params);
       const old = engine;
       engine = undefined;
       await adapters.closeMain();
@@ -142,7 +143,7 @@ function serveRpc({ datamodels, datasource }) {
     try {
       const own = methods[method];
       const current = own ? null : await getEngine();
-      if (!own && typeof current[method] !== "function") {
+      if (!own && typeof current[method] !== 'function') {
         return send({ id, error: { code: -32601, message: `Method not found: ${method}` } });
       }
       const result = own ? await own(params) : await current[method](params);
@@ -156,27 +157,30 @@ function serveRpc({ datamodels, datasource }) {
 
   // Requests run one at a time, in order, as in the native engine; answers to our own requests bypass the queue.
   let queue = Promise.resolve();
-  readline.createInterface({ input: process.stdin, crlfDelay: Infinity }).on("line", (line) => {
-    if (!line.trim()) return;
-    const message = JSON.parse(line);
-    if (message.method === undefined && pending.has(message.id)) {
-      pending.get(message.id)(message.result);
-      pending.delete(message.id);
-      return;
-    }
-    queue = queue.then(() => handle(message));
-  }).on("close", () => {
-    queue.then(async () => {
-      await adapters.closeMain();
-      process.exit(0);
+  readline
+    .createInterface({ input: process.stdin, crlfDelay: Infinity })
+    .on('line', (line) => {
+      if (!line.trim()) return;
+      const message = JSON.parse(line);
+      if (message.method === undefined && pending.has(message.id)) {
+        pending.get(message.id)(message.result);
+        pending.delete(message.id);
+        return;
+      }
+      queue = queue.then(() => handle(message));
+    })
+    .on('close', () => {
+      queue.then(async () => {
+        await adapters.closeMain();
+        process.exit(0);
+      });
     });
-  });
 }
 
 const args = parseArgs(process.argv.slice(2));
 if (args.version) {
   // The CLI shows this in `prisma --version`; the native binary prints "schema-engine-cli <hash>".
-  process.stdout.write(`schema-engine-cli ${wasmPackageVersion().split(".").pop()} (wasm bridge)\n`);
+  process.stdout.write(`schema-engine-cli ${wasmPackageVersion().split('.').pop()} (wasm bridge)\n`);
 } else if (args.cli) {
   runCliCommand(args.cli, args.datasource);
 } else {

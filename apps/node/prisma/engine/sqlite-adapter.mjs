@@ -1,12 +1,12 @@
 // The SQLite side of the wasm schema engine: a better-sqlite3 driver adapter, corrected where the wasm
 // engine and better-sqlite3 disagree with what the native engine does, plus the file operations the
 // native engine performs itself (create, drop, reset by truncation).
-import { closeSync, existsSync, mkdirSync, openSync, rmSync, truncateSync } from "node:fs";
-import path from "node:path";
-import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
-import { bindMigrationAwareSqlAdapterFactory } from "@prisma/driver-adapter-utils";
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, truncateSync } from 'node:fs';
+import path from 'node:path';
+import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
+import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
 
-const MEMORY = ":memory:";
+const MEMORY = ':memory:';
 
 /**
  * The file path of a SQLite URL (`file:./dev.db`, `file:/abs/x.db?mode=…`), relative paths resolved against
@@ -14,8 +14,8 @@ const MEMORY = ":memory:";
  * Returns ":memory:" for an in-memory database.
  */
 export function sqliteFilePath(url) {
-  const bare = url.replace(/^file:/, "").replace(/\?.*$/, "");
-  if (bare === MEMORY || bare === "") return MEMORY;
+  const bare = url.replace(/^file:/, '').replace(/\?.*$/, '');
+  if (bare === MEMORY || bare === '') return MEMORY;
   return path.resolve(bare);
 }
 
@@ -23,13 +23,13 @@ export function sqliteFilePath(url) {
 export function ensureDatabaseFile(file) {
   if (file === MEMORY) return;
   mkdirSync(path.dirname(file), { recursive: true });
-  closeSync(openSync(file, "a"));
+  closeSync(openSync(file, 'a'));
 }
 
 /** Deletes the database file and SQLite's side files. */
 export function dropDatabaseFile(file) {
   if (file === MEMORY) return;
-  for (const suffix of ["", "-journal", "-wal", "-shm"]) rmSync(file + suffix, { force: true });
+  for (const suffix of ['', '-journal', '-wal', '-shm']) rmSync(file + suffix, { force: true });
 }
 
 /**
@@ -39,7 +39,7 @@ export function dropDatabaseFile(file) {
  */
 export function truncateDatabaseFile(file) {
   if (file === MEMORY) return;
-  for (const suffix of ["-journal", "-wal", "-shm"]) rmSync(file + suffix, { force: true });
+  for (const suffix of ['-journal', '-wal', '-shm']) rmSync(file + suffix, { force: true });
   if (existsSync(file)) truncateSync(file, 0);
   else ensureDatabaseFile(file);
 }
@@ -61,7 +61,7 @@ const CREATE_MIGRATIONS_TABLE = `CREATE TABLE "_prisma_migrations" (
 )`;
 
 const isMissingMigrationsTable = (error, sql) =>
-  error?.cause?.kind === "TableDoesNotExist" && MIGRATIONS_TABLE.test(sql);
+  error?.cause?.kind === 'TableDoesNotExist' && MIGRATIONS_TABLE.test(sql);
 
 /**
  * Quirk 2: when it replays migrations into the shadow database the wasm engine sends whole multi-statement
@@ -73,7 +73,7 @@ async function executeRaw(adapter, query, note) {
     return await adapter.executeRaw(query);
   } catch (error) {
     if (query.args.length > 0 || !/more than one statement/.test(String(error?.message))) throw error;
-    note("multi-statement executeRaw: running it as a script");
+    note('multi-statement executeRaw: running it as a script');
     await adapter.executeScript(query.sql);
     return 0;
   }
@@ -94,11 +94,11 @@ function withQuirks(adapter, note) {
       if (!isMissingMigrationsTable(error, query.sql)) throw error;
       const select = MIGRATIONS_SELECT.exec(query.sql);
       if (select) {
-        note("_prisma_migrations does not exist yet: answering the read with no rows");
-        const columnNames = select[1].split(",").map((column) => column.trim());
+        note('_prisma_migrations does not exist yet: answering the read with no rows');
+        const columnNames = select[1].split(',').map((column) => column.trim());
         return { columnNames, columnTypes: columnNames.map(() => TEXT_COLUMN), rows: [] };
       }
-      note("_prisma_migrations does not exist yet: creating it before the write");
+      note('_prisma_migrations does not exist yet: creating it before the write');
       await adapter.executeScript(CREATE_MIGRATIONS_TABLE);
       return run(query);
     }

@@ -2,16 +2,16 @@
 // The package's own entry does `import * as wasm from "./x.wasm"` (ES module integration for wasm), which
 // Node 20 cannot load, so we instantiate the .wasm ourselves with the generated JS glue as its import object.
 /* global WebAssembly -- a Node built-in the root ESLint config does not list */
-import { readFileSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const gluePath = fileURLToPath(import.meta.resolve("@prisma/schema-engine-wasm/schema_engine_bg"));
+const gluePath = fileURLToPath(import.meta.resolve('@prisma/schema-engine-wasm/schema_engine_bg'));
 const packageDir = path.dirname(gluePath);
 
 /** The version of the wasm engine package, read without compiling the 5 MB module (used by `--version`). */
 export function wasmPackageVersion() {
-  return JSON.parse(readFileSync(path.join(packageDir, "package.json"), "utf8")).version;
+  return JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8')).version;
 }
 
 let gluePromise;
@@ -28,8 +28,8 @@ export const lastPanicMessage = () => lastPanic;
 export function loadGlue() {
   gluePromise ??= (async () => {
     const glue = await import(gluePath);
-    const bytes = readFileSync(path.join(packageDir, "schema_engine_bg.wasm"));
-    const { instance } = await WebAssembly.instantiate(bytes, { "./schema_engine_bg.js": glue });
+    const bytes = readFileSync(path.join(packageDir, 'schema_engine_bg.wasm'));
+    const { instance } = await WebAssembly.instantiate(bytes, { './schema_engine_bg.js': glue });
     glue.__wbg_set_wasm(instance.exports);
     instance.exports.__wbindgen_start();
     return glue;

@@ -10,18 +10,48 @@ const timeouts = { degradedAfterMs: 10_000, downAfterMs: 30_000 };
 
 function spec(over: Partial<ClusterSpec> & { id: string }): ClusterSpec {
   return {
-    node: 'CPN.51.C151', provider: 'CPN.51.C151/PV-1', name: over.id, province: '51', city: '宜宾', industry: 'C151', resourceClass: '403',
-    capacity: { cpuCores: 100, memoryGib: 400, storageGib: 1000, bandwidthGbps: 10, accelerators: [{ model: 'Ascend 910B', kind: 'NPU', count: 8, memoryGib: 64, fp16Tflops: 320, fp32Tflops: 80 }] },
-    price: { perCoreHourYuan: 0.2, perCardHourYuan: 8, perGibHourYuan: 0 }, pue: 1.2, greenShare: 0.6, lifecycle: 'active', ...over,
+    node: 'CPN.51.C151',
+    provider: 'CPN.51.C151/PV-1',
+    name: over.id,
+    province: '51',
+    city: '宜宾',
+    industry: 'C151',
+    resourceClass: '403',
+    capacity: {
+      cpuCores: 100,
+      memoryGib: 400,
+      storageGib: 1000,
+      bandwidthGbps: 10,
+      accelerators: [{ model: 'Ascend 910B', kind: 'NPU', count: 8, memoryGib: 64, fp16Tflops: 320, fp32Tflops: 80 }],
+    },
+    price: { perCoreHourYuan: 0.2, perCardHourYuan: 8, perGibHourYuan: 0 },
+    pue: 1.2,
+    greenShare: 0.6,
+    lifecycle: 'active',
+    ...over,
   };
 }
 
-function report(cluster: string, over: { cores?: number; health?: 'healthy' | 'degraded' | 'down'; price?: number } = {}): ClusterReportT {
+function report(
+  cluster: string,
+  over: { cores?: number; health?: 'healthy' | 'degraded' | 'down'; price?: number } = {},
+): ClusterReportT {
   const s = spec({ id: cluster });
   return {
-    cluster, k1: s.capacity, k2: { ...s.capacity, cpuCores: over.cores ?? 50, accelerators: [{ ...s.capacity.accelerators[0]!, count: 4 }] },
-    price: { ...s.price, perCoreHourYuan: over.price ?? 0.2 }, pue: 1.2, greenShare: 0.6,
-    metrics: { cpuUtil: 0.5, memoryUtil: 0.5, acceleratorUtil: 0.5, latencyMs: 3, health: over.health ?? 'healthy', runningJobs: 0 },
+    cluster,
+    k1: s.capacity,
+    k2: { ...s.capacity, cpuCores: over.cores ?? 50, accelerators: [{ ...s.capacity.accelerators[0]!, count: 4 }] },
+    price: { ...s.price, perCoreHourYuan: over.price ?? 0.2 },
+    pue: 1.2,
+    greenShare: 0.6,
+    metrics: {
+      cpuUtil: 0.5,
+      memoryUtil: 0.5,
+      acceleratorUtil: 0.5,
+      latencyMs: 3,
+      health: over.health ?? 'healthy',
+      runningJobs: 0,
+    },
   };
 }
 
@@ -38,7 +68,9 @@ describe('cluster health', () => {
   it('reports the transitions of a table once each', () => {
     const t = new ClusterTable();
     t.register(spec({ id: 'A' }));
-    expect(t.apply([report('A')], { now: 0, timeouts })).toEqual([{ cluster: 'A', provider: 'CPN.51.C151/PV-1', from: 'down', to: 'healthy' }]);
+    expect(t.apply([report('A')], { now: 0, timeouts })).toEqual([
+      { cluster: 'A', provider: 'CPN.51.C151/PV-1', from: 'down', to: 'healthy' },
+    ]);
     expect(t.sweep({ now: 5_000, timeouts })).toEqual([]);
     expect(t.sweep({ now: 12_000, timeouts }).map((c) => c.to)).toEqual(['degraded']);
     expect(t.sweep({ now: 13_000, timeouts })).toEqual([]);
@@ -59,7 +91,7 @@ describe('cluster health', () => {
 });
 
 describe('summaries', () => {
-  it('sum clusters by class, province and industry, and merge children\'s offers', () => {
+  it("sum clusters by class, province and industry, and merge children's offers", () => {
     const t = new ClusterTable();
     t.register(spec({ id: 'A' }));
     t.register(spec({ id: 'B', province: '50', resourceClass: '401', industry: null }));
@@ -74,7 +106,7 @@ describe('summaries', () => {
     expect(parent.offers.find((o) => o.province === '51')?.k1.accelerators[0]?.count).toBe(16);
   });
 
-  it('count a down cluster\'s capacity as unavailable', () => {
+  it("count a down cluster's capacity as unavailable", () => {
     const t = new ClusterTable();
     t.register(spec({ id: 'A' }));
     t.apply([report('A')], { now: 0, timeouts });
@@ -107,14 +139,31 @@ describe('the market view', () => {
   it('filters by province, class, accelerator and price, cheapest first', () => {
     const t = new ClusterTable();
     t.register(spec({ id: 'A' }));
-    t.register(spec({ id: 'B', province: '50', resourceClass: '401', industry: null, capacity: { cpuCores: 64, memoryGib: 256, storageGib: 100, bandwidthGbps: 10, accelerators: [] } }));
-    t.apply([report('A'), { ...report('B', { price: 0.1 }), k1: t.get('B')!.spec.capacity, k2: t.get('B')!.spec.capacity }], { now: 0, timeouts });
+    t.register(
+      spec({
+        id: 'B',
+        province: '50',
+        resourceClass: '401',
+        industry: null,
+        capacity: { cpuCores: 64, memoryGib: 256, storageGib: 100, bandwidthGbps: 10, accelerators: [] },
+      }),
+    );
+    t.apply(
+      [report('A'), { ...report('B', { price: 0.1 }), k1: t.get('B')!.spec.capacity, k2: t.get('B')!.spec.capacity }],
+      { now: 0, timeouts },
+    );
     const { offers } = summarise({ node: 'CPN', at: 't', clusters: t.values(), children: [] });
     const all = marketView({ node: 'CPN', at: 't', offers }, {});
     expect(all.offers.map((o) => o.province)).toEqual(['50', '51']);
     expect(all.totals.clusters).toBe(2);
-    expect(marketView({ node: 'CPN', at: 't', offers }, { accelerator: '910b' }).offers.map((o) => o.province)).toEqual(['51']);
-    expect(marketView({ node: 'CPN', at: 't', offers }, { province: '50', resourceClass: '401' }).offers).toHaveLength(1);
-    expect(marketView({ node: 'CPN', at: 't', offers }, { maxPricePerCoreHourYuan: 0.15 }).offers.map((o) => o.province)).toEqual(['50']);
+    expect(marketView({ node: 'CPN', at: 't', offers }, { accelerator: '910b' }).offers.map((o) => o.province)).toEqual(
+      ['51'],
+    );
+    expect(marketView({ node: 'CPN', at: 't', offers }, { province: '50', resourceClass: '401' }).offers).toHaveLength(
+      1,
+    );
+    expect(
+      marketView({ node: 'CPN', at: 't', offers }, { maxPricePerCoreHourYuan: 0.15 }).offers.map((o) => o.province),
+    ).toEqual(['50']);
   });
 });

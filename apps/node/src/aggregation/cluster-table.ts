@@ -85,7 +85,11 @@ export class ClusterTable {
     return changes;
   }
 
-  private reassess(state: ClusterState, input: { now: number; timeouts: HealthTimeouts }, changes: HealthChange[]): void {
+  private reassess(
+    state: ClusterState,
+    input: { now: number; timeouts: HealthTimeouts },
+    changes: HealthChange[],
+  ): void {
     const next = healthAt(state, input.now, input.timeouts);
     if (next !== state.health) {
       changes.push({ cluster: state.spec.id, provider: state.spec.provider, from: state.health, to: next });

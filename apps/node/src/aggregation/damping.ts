@@ -29,14 +29,18 @@ function relative(a: number, b: number): number {
  * offers changed, or available cores or cards moved by at least the threshold.
  */
 export function isMaterialChange(last: Summary, next: Summary, threshold: number): boolean {
-  if (last.clusters !== next.clusters || last.healthy !== next.healthy || last.offers.length !== next.offers.length) return true;
+  if (last.clusters !== next.clusters || last.healthy !== next.healthy || last.offers.length !== next.offers.length)
+    return true;
   const a = totals(last);
   const b = totals(next);
   return relative(a.cores, b.cores) >= threshold || relative(a.cardsAvailable, b.cardsAvailable) >= threshold;
 }
 
 /** Decides whether to send `next` now, given what was last sent and when (churn below the threshold waits). */
-export function shouldSend(input: { last: Summary | null; lastSentAt: number | null; next: Summary; now: number }, options: DampingOptions): boolean {
+export function shouldSend(
+  input: { last: Summary | null; lastSentAt: number | null; next: Summary; now: number },
+  options: DampingOptions,
+): boolean {
   if (input.last === null || input.lastSentAt === null) return true;
   if (input.now - input.lastSentAt >= options.maxIntervalMs) return true;
   return isMaterialChange(input.last, input.next, options.threshold);

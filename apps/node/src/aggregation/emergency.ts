@@ -29,12 +29,29 @@ export function isMemberTarget(target: string): boolean {
  * (a `control` order) and, for a suspended or revoked provider, disconnected; a target in a descendant's namespace
  * is relayed toward it through the outbox. A revoked member stays revoked.
  */
-export async function memberEmergency(ctx: NodeContext, input: { order: MemberOrder; principal: Principal; requestId: string; aggregation: Aggregation; providerKeys: ProviderKeys; gateway: GatewayHub | null }): Promise<{ target: string; lifecycle: string }> {
+export async function memberEmergency(
+  ctx: NodeContext,
+  input: {
+    order: MemberOrder;
+    principal: Principal;
+    requestId: string;
+    aggregation: Aggregation;
+    providerKeys: ProviderKeys;
+    gateway: GatewayHub | null;
+  },
+): Promise<{ target: string; lifecycle: string }> {
   const parsed = parseIdentifier(input.order.target);
   if (!parsed.ok) fail('INVALID_IDENTIFIER', `target: ${parsed.error.message}`, 'target');
   const { id, prefix, kind } = parsed.value;
   if (!isWithin(prefix, ctx.config.code)) fail('FORBIDDEN', `${id} is not within ${ctx.config.code}`, 'target');
-  await authorize(ctx, { request: { principal: input.principal, action: input.order.action as Action, resource: { type: kind === 'PV' ? 'provider' : 'cluster', prefix, id } }, requestId: input.requestId });
+  await authorize(ctx, {
+    request: {
+      principal: input.principal,
+      action: input.order.action as Action,
+      resource: { type: kind === 'PV' ? 'provider' : 'cluster', prefix, id },
+    },
+    requestId: input.requestId,
+  });
   const lifecycle = RESULT[input.order.action]!;
   if (prefix !== ctx.config.code) {
     const next = childToward(ctx.config.code, prefix);
@@ -52,7 +69,11 @@ export async function memberEmergency(ctx: NodeContext, input: { order: MemberOr
     await ctx.sql.write(() => ctx.sql.stmt('UPDATE "Provider" SET "lifecycle" = ? WHERE "id" = ?').run(lifecycle, id));
     input.providerKeys.setLifecycle(id, lifecycle);
     provider = id;
-    ctx.events.emit('provider.lifecycle', { subject: id, severity: 'warning', data: { to: lifecycle, reason: input.order.reason } });
+    ctx.events.emit('provider.lifecycle', {
+      subject: id,
+      severity: 'warning',
+      data: { to: lifecycle, reason: input.order.reason },
+    });
   } else {
     const state = input.aggregation.table.get(id);
     if (!state) fail('NOT_FOUND', `${id} is not a cluster of ${ctx.config.code}`, 'target');
@@ -60,7 +81,11 @@ export async function memberEmergency(ctx: NodeContext, input: { order: MemberOr
     await ctx.sql.write(() => ctx.sql.stmt('UPDATE "Cluster" SET "lifecycle" = ? WHERE "id" = ?').run(lifecycle, id));
     state.spec.lifecycle = lifecycle;
     provider = state.spec.provider;
-    ctx.events.emit('cluster.lifecycle', { subject: id, severity: 'warning', data: { to: lifecycle, reason: input.order.reason } });
+    ctx.events.emit('cluster.lifecycle', {
+      subject: id,
+      severity: 'warning',
+      data: { to: lifecycle, reason: input.order.reason },
+    });
   }
   if (input.gateway?.connected(provider)) {
     await input.gateway.control(provider, { target: id, action: input.order.action, reason: input.order.reason }, 2000);

@@ -17,10 +17,15 @@ export function worse(a: HealthT, b: HealthT): HealthT {
  * A cluster's health at `now`: down before its first report; otherwise what its gateway reports, made worse by
  * silence — degraded after `degradedAfterMs` without a report, down after `downAfterMs`.
  */
-export function healthAt(state: Pick<ClusterState, 'report' | 'lastReportAt'>, now: number, timeouts: HealthTimeouts): HealthT {
+export function healthAt(
+  state: Pick<ClusterState, 'report' | 'lastReportAt'>,
+  now: number,
+  timeouts: HealthTimeouts,
+): HealthT {
   if (state.lastReportAt === null || state.report === null) return 'down';
   const silent = now - state.lastReportAt;
-  const bySilence: HealthT = silent >= timeouts.downAfterMs ? 'down' : silent >= timeouts.degradedAfterMs ? 'degraded' : 'healthy';
+  const bySilence: HealthT =
+    silent >= timeouts.downAfterMs ? 'down' : silent >= timeouts.degradedAfterMs ? 'degraded' : 'healthy';
   return worse(state.report.metrics.health, bySilence);
 }
 

@@ -10,7 +10,8 @@ export type MarketFilter = z.output<typeof MarketQuery>;
 export function offerMatches(offer: Offer, q: MarketFilter): boolean {
   if (q.province !== undefined && offer.province !== q.province) return false;
   if (q.resourceClass !== undefined && offer.resourceClass !== q.resourceClass) return false;
-  if (q.maxPricePerCoreHourYuan !== undefined && offer.minPricePerCoreHourYuan > q.maxPricePerCoreHourYuan) return false;
+  if (q.maxPricePerCoreHourYuan !== undefined && offer.minPricePerCoreHourYuan > q.maxPricePerCoreHourYuan)
+    return false;
   if (q.accelerator !== undefined) {
     const want = q.accelerator.toLowerCase();
     if (!offer.k1.accelerators.some((a) => a.count > 0 && a.model.toLowerCase().includes(want))) return false;
@@ -20,8 +21,14 @@ export function offerMatches(offer: Offer, q: MarketFilter): boolean {
 
 /** The market view: matching offers, cheapest per core-hour first, and their totals. */
 export function marketView(input: { node: string; at: string; offers: readonly Offer[] }, q: MarketFilter) {
-  const offers = input.offers.filter((o) => offerMatches(o, q))
-    .sort((a, b) => a.minPricePerCoreHourYuan - b.minPricePerCoreHourYuan || a.node.localeCompare(b.node) || a.province.localeCompare(b.province));
+  const offers = input.offers
+    .filter((o) => offerMatches(o, q))
+    .sort(
+      (a, b) =>
+        a.minPricePerCoreHourYuan - b.minPricePerCoreHourYuan ||
+        a.node.localeCompare(b.node) ||
+        a.province.localeCompare(b.province),
+    );
   let k1: Vector = zeroVector();
   let k2: Vector = zeroVector();
   let clusters = 0;

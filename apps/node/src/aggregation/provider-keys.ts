@@ -22,7 +22,8 @@ export interface ProviderKeys {
 export async function loadProviderKeys(prisma: PrismaClient): Promise<ProviderKeys> {
   const byId = new Map<string, ProviderKey>();
   const imported = new Map<string, PublicKeyHandle>();
-  for (const p of await prisma.provider.findMany({ select: { id: true, publicKey: true, lifecycle: true } })) byId.set(p.id, { ...p });
+  for (const p of await prisma.provider.findMany({ select: { id: true, publicKey: true, lifecycle: true } }))
+    byId.set(p.id, { ...p });
   return {
     get: (id) => byId.get(id),
     key(id) {
@@ -30,7 +31,11 @@ export async function loadProviderKeys(prisma: PrismaClient): Promise<ProviderKe
       if (!p || p.lifecycle === 'revoked') return null;
       let k = imported.get(id);
       if (!k) {
-        try { k = importPublicKey(p.publicKey); } catch { return null; }
+        try {
+          k = importPublicKey(p.publicKey);
+        } catch {
+          return null;
+        }
         imported.set(id, k);
       }
       return k;

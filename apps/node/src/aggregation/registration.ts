@@ -23,7 +23,14 @@ export interface ProviderView {
 }
 
 /** A cluster as the node answers it: its declaration, identifier, lifecycle and health. */
-export type ClusterView = Omit<ClusterSpec, 'lifecycle'> & { lifecycle: string; health: string; registeredAt: string; arch: string; securityLevel: number; carbonIntensity: number };
+export type ClusterView = Omit<ClusterSpec, 'lifecycle'> & {
+  lifecycle: string;
+  health: string;
+  registeredAt: string;
+  arch: string;
+  securityLevel: number;
+  carbonIntensity: number;
+};
 
 /** What one registration did: the answer, its status, and whether it created something (false for a replay). */
 export interface Registered<T> {
@@ -32,9 +39,12 @@ export interface Registered<T> {
   readonly created: boolean;
 }
 
-const INSERT_RECORD = 'INSERT INTO "IdentifierRecord" ("id", "prefix", "kind", "serial", "ownerNode", "version", "status", "values", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
-const INSERT_SERIAL = 'INSERT OR IGNORE INTO "AllocatedSerial" ("prefix", "serial", "kind", "allocatedAt") VALUES (?, ?, ?, ?)';
-const SET_LAST_SERIAL = 'INSERT INTO "NodeSetting" ("key", "value") VALUES (\'serial.last\', ?) ON CONFLICT("key") DO UPDATE SET "value" = excluded."value"';
+const INSERT_RECORD =
+  'INSERT INTO "IdentifierRecord" ("id", "prefix", "kind", "serial", "ownerNode", "version", "status", "values", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+const INSERT_SERIAL =
+  'INSERT OR IGNORE INTO "AllocatedSerial" ("prefix", "serial", "kind", "allocatedAt") VALUES (?, ?, ?, ?)';
+const SET_LAST_SERIAL =
+  'INSERT INTO "NodeSetting" ("key", "value") VALUES (\'serial.last\', ?) ON CONFLICT("key") DO UPDATE SET "value" = excluded."value"';
 const INSERT_OUTBOX = 'INSERT INTO "Outbox" ("kind", "payload", "attempts", "nextAt") VALUES (?, ?, 0, ?)';
 
 // Everything below runs inside one ctx.sql.write transaction: serial, row, identifier record, copy upward, audit
@@ -52,11 +62,27 @@ function allocate(ctx: NodeContext, kind: Kind): { id: string; serial: string } 
   }
 }
 
-function recordIdentifier(ctx: NodeContext, input: { id: string; serial: string; kind: Kind; type: string; data: unknown; at: string }): void {
+function recordIdentifier(
+  ctx: NodeContext,
+  input: { id: string; serial: string; kind: Kind; type: string; data: unknown; at: string },
+): void {
   const record: WireRecord = {
-    id: input.id, kind: input.kind, owner: ctx.config.code, version: 1, status: 'active',
-    values: [{ index: 1, type: input.type, data: input.data, ttl: 60, permissions: { publicRead: true, adminRead: true, adminWrite: true } }],
-    createdAt: input.at, updatedAt: input.at,
+    id: input.id,
+    kind: input.kind,
+    owner: ctx.config.code,
+    version: 1,
+    status: 'active',
+    values: [
+      {
+        index: 1,
+        type: input.type,
+        data: input.data,
+        ttl: 60,
+        permissions: { publicRead: true, adminRead: true, adminWrite: true },
+      },
+    ],
+    createdAt: input.at,
+    updatedAt: input.at,
   };
   ctx.sql.stmt(INSERT_RECORD).run(...rawParams(record, { prefix: ctx.config.code, serial: input.serial }));
   if (ctx.config.parentUrl) {
@@ -65,34 +91,88 @@ function recordIdentifier(ctx: NodeContext, input: { id: string; serial: string;
   }
 }
 
-interface ProviderRow { id: string; name: string; creditCode: string; province: string; city: string; publicKey: string; lifecycle: string; registeredAt: string }
+interface ProviderRow {
+  id: string;
+  name: string;
+  creditCode: string;
+  province: string;
+  city: string;
+  publicKey: string;
+  lifecycle: string;
+  registeredAt: string;
+}
 
 function providerView(ctx: NodeContext, row: Omit<ProviderRow, 'publicKey'>): ProviderView {
-  return { id: row.id, name: row.name, creditCode: row.creditCode, province: row.province, city: row.city, node: ctx.config.code, lifecycle: row.lifecycle, health: 'down', registeredAt: row.registeredAt };
+  return {
+    id: row.id,
+    name: row.name,
+    creditCode: row.creditCode,
+    province: row.province,
+    city: row.city,
+    node: ctx.config.code,
+    lifecycle: row.lifecycle,
+    health: 'down',
+    registeredAt: row.registeredAt,
+  };
 }
 
 /**
  * Registers a provider and allocates its PV identifier. A provider is known by its 统一社会信用代码: the same code
  * again with the same key answers the existing provider (200); with another key it is a conflict (409).
  */
-export function registerProvider(ctx: NodeContext, input: { body: z.output<typeof RegisterProvider>; idempotency: IdempotencyScope | null; audit: WriteAudit }): Promise<Registered<ProviderView>> {
+export function registerProvider(
+  ctx: NodeContext,
+  input: { body: z.output<typeof RegisterProvider>; idempotency: IdempotencyScope | null; audit: WriteAudit },
+): Promise<Registered<ProviderView>> {
   const body = input.body;
   return ctx.sql.write(() => {
     const held = input.idempotency ? storedResponse(ctx.sql, input.idempotency) : null;
     if (held) return { status: held.status, value: held.body as ProviderView, created: false };
-    const existing = ctx.sql.stmt('SELECT * FROM "Provider" WHERE "creditCode" = ?').get(body.creditCode) as ProviderRow | undefined;
+    const existing = ctx.sql.stmt('SELECT * FROM "Provider" WHERE "creditCode" = ?').get(body.creditCode) as
+      ProviderRow | undefined;
     if (existing) {
-      if (existing.publicKey.trim() !== body.publicKey.trim()) fail('CONFLICT', `a provider with credit code ${body.creditCode} is already registered (${existing.id}) with another key`, 'creditCode');
+      if (existing.publicKey.trim() !== body.publicKey.trim())
+        fail(
+          'CONFLICT',
+          `a provider with credit code ${body.creditCode} is already registered (${existing.id}) with another key`,
+          'creditCode',
+        );
       return { status: 200, value: providerView(ctx, existing), created: false };
     }
     const at = formatTime(ctx.deps.clock.now());
     const { id, serial } = allocate(ctx, 'PV');
-    const row: ProviderRow = { id, name: body.name, creditCode: body.creditCode, province: body.province, city: body.city, publicKey: body.publicKey, lifecycle: 'active', registeredAt: at };
-    ctx.sql.stmt('INSERT INTO "Provider" ("id", "name", "creditCode", "province", "city", "publicKey", "lifecycle", "registeredAt", "lastReportSeq") VALUES (?, ?, ?, ?, ?, ?, ?, ?, -1)')
+    const row: ProviderRow = {
+      id,
+      name: body.name,
+      creditCode: body.creditCode,
+      province: body.province,
+      city: body.city,
+      publicKey: body.publicKey,
+      lifecycle: 'active',
+      registeredAt: at,
+    };
+    ctx.sql
+      .stmt(
+        'INSERT INTO "Provider" ("id", "name", "creditCode", "province", "city", "publicKey", "lifecycle", "registeredAt", "lastReportSeq") VALUES (?, ?, ?, ?, ?, ?, ?, ?, -1)',
+      )
       .run(row.id, row.name, row.creditCode, row.province, row.city, row.publicKey, row.lifecycle, row.registeredAt);
-    recordIdentifier(ctx, { id, serial, kind: 'PV', type: 'CPN_PROVIDER', data: { name: row.name, creditCode: row.creditCode, province: row.province, city: row.city, node: ctx.config.code }, at });
+    recordIdentifier(ctx, {
+      id,
+      serial,
+      kind: 'PV',
+      type: 'CPN_PROVIDER',
+      data: {
+        name: row.name,
+        creditCode: row.creditCode,
+        province: row.province,
+        city: row.city,
+        node: ctx.config.code,
+      },
+      at,
+    });
     const value = providerView(ctx, row);
-    if (input.idempotency) storeResponse(ctx.sql, { scope: input.idempotency, status: 201, body: value, now: ctx.deps.clock.now() });
+    if (input.idempotency)
+      storeResponse(ctx.sql, { scope: input.idempotency, status: 201, body: value, now: ctx.deps.clock.now() });
     ctx.audit.recordInTransaction({ ...input.audit, resource: `provider:${id}`, decision: 'allow' });
     return { status: 201, value, created: true };
   });
@@ -102,27 +182,51 @@ export function registerProvider(ctx: NodeContext, input: { body: z.output<typeo
  * Registers a cluster of a provider and allocates its CL identifier; a retried registration with the same
  * idempotency key is answered from the database, never applied twice.
  */
-export function registerCluster(ctx: NodeContext, input: { body: z.output<typeof RegisterCluster>; idempotency: IdempotencyScope | null; audit: WriteAudit }): Promise<Registered<ClusterView> & { spec: ClusterSpec | null }> {
+export function registerCluster(
+  ctx: NodeContext,
+  input: { body: z.output<typeof RegisterCluster>; idempotency: IdempotencyScope | null; audit: WriteAudit },
+): Promise<Registered<ClusterView> & { spec: ClusterSpec | null }> {
   const body = input.body;
   return ctx.sql.write(() => {
     const held = input.idempotency ? storedResponse(ctx.sql, input.idempotency) : null;
     if (held) return { status: held.status, value: held.body as ClusterView, created: false, spec: null };
-    const provider = ctx.sql.stmt('SELECT "lifecycle" FROM "Provider" WHERE "id" = ?').get(body.provider) as { lifecycle: string } | undefined;
+    const provider = ctx.sql.stmt('SELECT "lifecycle" FROM "Provider" WHERE "id" = ?').get(body.provider) as
+      { lifecycle: string } | undefined;
     if (!provider) fail('NOT_FOUND', `${body.provider} is not a provider registered at ${ctx.config.code}`, 'provider');
-    if (provider.lifecycle !== 'active') fail('FORBIDDEN', `${body.provider} is ${provider.lifecycle}; it registers no clusters`, 'provider');
+    if (provider.lifecycle !== 'active')
+      fail('FORBIDDEN', `${body.provider} is ${provider.lifecycle}; it registers no clusters`, 'provider');
     const at = formatTime(ctx.deps.clock.now());
     const { id, serial } = allocate(ctx, 'CL');
     const spec: ClusterSpec = {
-      id, node: ctx.config.code, provider: body.provider, name: body.name, province: body.province, city: body.city, industry: body.industry,
-      resourceClass: body.resourceClass, capacity: body.capacity, price: body.price, pue: body.pue, greenShare: body.greenShare, lifecycle: 'registered',
+      id,
+      node: ctx.config.code,
+      provider: body.provider,
+      name: body.name,
+      province: body.province,
+      city: body.city,
+      industry: body.industry,
+      resourceClass: body.resourceClass,
+      capacity: body.capacity,
+      price: body.price,
+      pue: body.pue,
+      greenShare: body.greenShare,
+      lifecycle: 'registered',
     };
     const { lifecycle: _registered, ...declared } = spec;
     void _registered;
-    const stored = { ...declared, arch: body.arch, securityLevel: body.securityLevel, carbonIntensity: body.carbonIntensity };
-    ctx.sql.stmt('INSERT INTO "Cluster" ("id", "provider", "spec", "lifecycle", "registeredAt") VALUES (?, ?, ?, ?, ?)').run(id, body.provider, JSON.stringify(stored), 'registered', at);
+    const stored = {
+      ...declared,
+      arch: body.arch,
+      securityLevel: body.securityLevel,
+      carbonIntensity: body.carbonIntensity,
+    };
+    ctx.sql
+      .stmt('INSERT INTO "Cluster" ("id", "provider", "spec", "lifecycle", "registeredAt") VALUES (?, ?, ?, ?, ?)')
+      .run(id, body.provider, JSON.stringify(stored), 'registered', at);
     recordIdentifier(ctx, { id, serial, kind: 'CL', type: 'CPN_CLUSTER', data: stored, at });
     const value: ClusterView = { ...stored, lifecycle: 'registered', health: 'down', registeredAt: at };
-    if (input.idempotency) storeResponse(ctx.sql, { scope: input.idempotency, status: 201, body: value, now: ctx.deps.clock.now() });
+    if (input.idempotency)
+      storeResponse(ctx.sql, { scope: input.idempotency, status: 201, body: value, now: ctx.deps.clock.now() });
     ctx.audit.recordInTransaction({ ...input.audit, resource: `cluster:${id}`, decision: 'allow' });
     return { status: 201, value, created: true, spec };
   });

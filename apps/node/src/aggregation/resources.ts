@@ -41,13 +41,25 @@ export async function createResourceServices(ctx: NodeContext): Promise<Resource
   const timers: (() => void)[] = [];
   ctx.metrics.probes.outboxDepth = () => Promise.resolve(ctx.outbox.depth());
   ctx.metrics.probes.clusterHealth = () => clusterHealthCounts(aggregation);
-  const every = (ms: number, fn: () => Promise<unknown>) => { timers.push(repeat(ctx.deps, { ms, what: 'background task' }, fn)); };
+  const every = (ms: number, fn: () => Promise<unknown>) => {
+    timers.push(repeat(ctx.deps, { ms, what: 'background task' }, fn));
+  };
   const services: ResourceServices = {
-    aggregation, providerKeys, gateway: null, snapshotSources: {}, onJobUpdate: undefined,
+    aggregation,
+    providerKeys,
+    gateway: null,
+    snapshotSources: {},
+    onJobUpdate: undefined,
     routes: (io) => [resourceRoutes(ctx, { aggregation, providerKeys }), eventLogRoutes(ctx, io)],
     attach(io) {
-      ctx.memberOrders = (input) => memberEmergency(ctx, { ...input, aggregation, providerKeys, gateway: services.gateway });
-      services.gateway = attachNodeGateway(io, ctx, { aggregation, providerKeys, onJobUpdate: (u, from) => (services.onJobUpdate ? services.onJobUpdate(u, from) : Promise.resolve({ ok: true as const })) });
+      ctx.memberOrders = (input) =>
+        memberEmergency(ctx, { ...input, aggregation, providerKeys, gateway: services.gateway });
+      services.gateway = attachNodeGateway(io, ctx, {
+        aggregation,
+        providerKeys,
+        onJobUpdate: (u, from) =>
+          services.onJobUpdate ? services.onJobUpdate(u, from) : Promise.resolve({ ok: true as const }),
+      });
       return services.gateway;
     },
     start() {

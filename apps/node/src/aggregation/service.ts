@@ -13,7 +13,8 @@ import { loadClusters, writeHealth, writeReports } from './store.ts';
 import { summarise } from './summary.ts';
 import type { ClusterSpec, HealthT, Summary } from './types.ts';
 
-const INSERT_KEY = 'INSERT OR IGNORE INTO "IdempotencyKey" ("key", "response", "createdAt") VALUES (?, \'{"accepted":true}\', ?)';
+const INSERT_KEY =
+  'INSERT OR IGNORE INTO "IdempotencyKey" ("key", "response", "createdAt") VALUES (?, \'{"accepted":true}\', ?)';
 const UPSERT_CHILD = `INSERT INTO "ChildSummary" ("node", "at", "summary", "receivedAt") VALUES (?, ?, ?, ?)
   ON CONFLICT ("node") DO UPDATE SET "at" = excluded."at", "summary" = excluded."summary", "receivedAt" = excluded."receivedAt"`;
 
@@ -27,7 +28,9 @@ export interface Aggregation {
    * Stores children's summaries: each key is recorded with the summary in one transaction, so a redelivered
    * summary is counted as a duplicate; an older summary than the one held is recorded but not applied.
    */
-  receiveSummaries(items: readonly { key: string; summary: Summary }[]): Promise<{ accepted: number; duplicates: number }>;
+  receiveSummaries(
+    items: readonly { key: string; summary: Summary }[],
+  ): Promise<{ accepted: number; duplicates: number }>;
   /** This node's current subtree summary (own clusters and the latest summary of each child). */
   summary(): Summary;
   /** The market view over this node's subtree. */
@@ -61,12 +64,22 @@ export async function createAggregation(ctx: NodeContext, config: AggregationCon
 
   const announce = (changes: readonly HealthChange[]) => {
     for (const c of changes) {
-      ctx.events.emit('cluster.health', { subject: c.cluster, severity: c.to === 'down' ? 'warning' : 'info', data: { from: c.from, to: c.to, provider: c.provider } });
+      ctx.events.emit('cluster.health', {
+        subject: c.cluster,
+        severity: c.to === 'down' ? 'warning' : 'info',
+        data: { from: c.from, to: c.to, provider: c.provider },
+      });
     }
   };
 
   const ingest = createIngestQueue({
-    write: (batch) => writeReports(ctx.sql, { batch, now: ctx.deps.clock.now(), health: (e) => e.metrics.health, registered: (c) => table.get(c)?.spec.lifecycle === 'registered' }),
+    write: (batch) =>
+      writeReports(ctx.sql, {
+        batch,
+        now: ctx.deps.clock.now(),
+        health: (e) => e.metrics.health,
+        registered: (c) => table.get(c)?.spec.lifecycle === 'registered',
+      }),
     onCommitted: (batch) => {
       const now = ctx.deps.clock.now();
       let entries = 0;
@@ -93,7 +106,14 @@ export async function createAggregation(ctx: NodeContext, config: AggregationCon
     },
   });
 
-  const summary = (): Summary => summarise({ node: ctx.config.code, at: formatTime(ctx.deps.clock.now()), clusters: table.values(), children: children.values(), offered: (c) => aggregation.providerActive(c.spec.provider) });
+  const summary = (): Summary =>
+    summarise({
+      node: ctx.config.code,
+      at: formatTime(ctx.deps.clock.now()),
+      clusters: table.values(),
+      children: children.values(),
+      offered: (c) => aggregation.providerActive(c.spec.provider),
+    });
 
   async function sweep(): Promise<HealthChange[]> {
     if (sweeping) return sweeping;
@@ -102,7 +122,9 @@ export async function createAggregation(ctx: NodeContext, config: AggregationCon
       await writeHealth(ctx.sql, changes);
       announce(changes);
       return changes;
-    })().finally(() => { sweeping = null; });
+    })().finally(() => {
+      sweeping = null;
+    });
     return sweeping;
   }
 
@@ -110,9 +132,20 @@ export async function createAggregation(ctx: NodeContext, config: AggregationCon
     if (!ctx.config.parentUrl) return false;
     const next = summary();
     const now = ctx.deps.clock.now();
-    if (!force && !shouldSend({ last: lastSent, lastSentAt, next, now }, { threshold: config.dampingThreshold, maxIntervalMs: config.summaryMaxIntervalMs })) return false;
+    if (
+      !force &&
+      !shouldSend(
+        { last: lastSent, lastSentAt, next, now },
+        { threshold: config.dampingThreshold, maxIntervalMs: config.summaryMaxIntervalMs },
+      )
+    )
+      return false;
     const key = `${ctx.config.code}/summary/${next.at}/${b64url(ctx.deps.randomBytes(6))}`;
-    await ctx.outbox.enqueue({ endpoint: ctx.config.parentUrl, path: ROUTES.summaries, body: { items: [{ key, summary: next }] } });
+    await ctx.outbox.enqueue({
+      endpoint: ctx.config.parentUrl,
+      path: ROUTES.summaries,
+      body: { items: [{ key, summary: next }] },
+    });
     lastSent = next;
     lastSentAt = now;
     await ctx.settings.setJson('summary.lastSent', next);
@@ -120,14 +153,20 @@ export async function createAggregation(ctx: NodeContext, config: AggregationCon
     return true;
   }
 
-  const every = (ms: number, fn: () => Promise<unknown>) => { timers.push(repeat(ctx.deps, { ms, what: 'aggregation task' }, fn)); };
+  const every = (ms: number, fn: () => Promise<unknown>) => {
+    timers.push(repeat(ctx.deps, { ms, what: 'aggregation task' }, fn));
+  };
 
   const aggregation: Aggregation = {
     providerActive: () => true,
-    table, ingest,
+    table,
+    ingest,
     added(spec) {
       table.register(spec);
-      ctx.events.emit('cluster.registered', { subject: spec.id, data: { provider: spec.provider, province: spec.province, resourceClass: spec.resourceClass } });
+      ctx.events.emit('cluster.registered', {
+        subject: spec.id,
+        data: { provider: spec.provider, province: spec.province, resourceClass: spec.resourceClass },
+      });
     },
     async receiveSummaries(items) {
       const applied: Summary[] = [];
@@ -138,7 +177,10 @@ export async function createAggregation(ctx: NodeContext, config: AggregationCon
         applied.length = 0;
         duplicates = 0;
         for (const { key, summary: s } of items) {
-          if (ctx.sql.stmt(INSERT_KEY).run(key, created).changes === 0) { duplicates += 1; continue; }
+          if (ctx.sql.stmt(INSERT_KEY).run(key, created).changes === 0) {
+            duplicates += 1;
+            continue;
+          }
           const held = applied.findLast((a) => a.node === s.node) ?? children.get(s.node);
           if (held && held.at > s.at) continue;
           ctx.sql.stmt(UPSERT_CHILD).run(s.node, s.at, JSON.stringify(s), now);

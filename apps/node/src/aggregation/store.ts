@@ -15,7 +15,15 @@ const ACTIVATE = `UPDATE "Cluster" SET "lifecycle" = 'active' WHERE "id" = ? AND
  * gateway's last applied seq. Prepared statements cost microseconds; one Prisma call per cluster would cap
  * ingestion far below 20 000 reports/s.
  */
-export function writeReports(sql: SqlStore, input: { batch: readonly PendingReport[]; now: number; health: (entry: ClusterReportT) => HealthT; registered: (cluster: string) => boolean }): Promise<void> {
+export function writeReports(
+  sql: SqlStore,
+  input: {
+    batch: readonly PendingReport[];
+    now: number;
+    health: (entry: ClusterReportT) => HealthT;
+    registered: (cluster: string) => boolean;
+  },
+): Promise<void> {
   const upsert = sql.stmt(UPSERT_LIVE);
   const setSeq = sql.stmt(SET_SEQ);
   const activate = sql.stmt(ACTIVATE);
@@ -36,7 +44,9 @@ export function writeReports(sql: SqlStore, input: { batch: readonly PendingRepo
 export async function writeHealth(sql: SqlStore, changes: readonly { cluster: string; to: HealthT }[]): Promise<void> {
   if (changes.length === 0) return;
   const update = sql.stmt('UPDATE "ClusterLive" SET "health" = ? WHERE "cluster" = ?');
-  await sql.write(() => { for (const c of changes) update.run(c.to, c.cluster); });
+  await sql.write(() => {
+    for (const c of changes) update.run(c.to, c.cluster);
+  });
 }
 
 /** Loads every cluster with its live state, for the in-memory table at start-up. */
@@ -45,7 +55,10 @@ export async function loadClusters(prisma: PrismaClient): Promise<ClusterState[]
   const byId = new Map(live.map((l) => [l.cluster, l]));
   return clusters.map((c) => {
     const l = byId.get(c.id);
-    const spec: ClusterSpec = { ...(JSON.parse(c.spec) as Omit<ClusterSpec, 'lifecycle'>), lifecycle: c.lifecycle as MemberLifecycleT };
+    const spec: ClusterSpec = {
+      ...(JSON.parse(c.spec) as Omit<ClusterSpec, 'lifecycle'>),
+      lifecycle: c.lifecycle as MemberLifecycleT,
+    };
     return {
       spec,
       report: l ? (JSON.parse(l.report) as ClusterReportT) : null,

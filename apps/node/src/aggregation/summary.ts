@@ -15,7 +15,8 @@ function mergeOffer(into: Offer, add: Offer): void {
   const w1 = into.k1.cpuCores;
   const w2 = add.k1.cpuCores;
   const w = w1 + w2;
-  into.greenShare = w > 0 ? (into.greenShare * w1 + add.greenShare * w2) / w : Math.max(into.greenShare, add.greenShare);
+  into.greenShare =
+    w > 0 ? (into.greenShare * w1 + add.greenShare * w2) / w : Math.max(into.greenShare, add.greenShare);
   into.pue = w > 0 ? (into.pue * w1 + add.pue * w2) / w : Math.max(into.pue, add.pue);
   into.clusters += add.clusters;
   into.healthy += add.healthy;
@@ -33,8 +34,14 @@ export function clusterOffer(state: ClusterState): Offer {
   const price = state.report?.price ?? state.spec.price;
   const hasCards = k1.accelerators.some((a) => a.count > 0);
   return {
-    node: state.spec.node, province: state.spec.province, resourceClass: state.spec.resourceClass, industry: state.spec.industry,
-    clusters: 1, healthy: state.health === 'healthy' ? 1 : 0, k1, k2,
+    node: state.spec.node,
+    province: state.spec.province,
+    resourceClass: state.spec.resourceClass,
+    industry: state.spec.industry,
+    clusters: 1,
+    healthy: state.health === 'healthy' ? 1 : 0,
+    k1,
+    k2,
     minPricePerCoreHourYuan: price.perCoreHourYuan,
     minPricePerCardHourYuan: hasCards ? price.perCardHourYuan : null,
     greenShare: state.report?.greenShare ?? state.spec.greenShare,
@@ -58,7 +65,13 @@ export function mergeOffers(offers: Iterable<Offer>): Offer[] {
  * A node's summary of its subtree: its own clusters on offer plus the latest summary of each child, by
  * resource class, province and industry, with the offers the market view is built from.
  */
-export function summarise(input: { node: string; at: string; clusters: Iterable<ClusterState>; children: Iterable<Summary>; offered?: (c: ClusterState) => boolean }): Summary {
+export function summarise(input: {
+  node: string;
+  at: string;
+  clusters: Iterable<ClusterState>;
+  children: Iterable<Summary>;
+  offered?: (c: ClusterState) => boolean;
+}): Summary {
   const own: Offer[] = [];
   for (const c of input.clusters) {
     // Suspended and revoked clusters (or clusters of a suspended provider) are not on the market.
@@ -68,14 +81,35 @@ export function summarise(input: { node: string; at: string; clusters: Iterable<
   const childOffers: Offer[] = [];
   for (const s of input.children) childOffers.push(...s.offers);
   const offers = mergeOffers([...own, ...childOffers]);
-  const summary: Summary = { node: input.node, at: input.at, clusters: 0, healthy: 0, byClass: {}, byProvince: {}, byIndustry: {}, offers };
+  const summary: Summary = {
+    node: input.node,
+    at: input.at,
+    clusters: 0,
+    healthy: 0,
+    byClass: {},
+    byProvince: {},
+    byIndustry: {},
+    offers,
+  };
   for (const o of offers) {
     summary.clusters += o.clusters;
     summary.healthy += o.healthy;
-    const cls = summary.byClass[o.resourceClass] ?? { k1: zeroVector(), k2: zeroVector(), minPricePerCoreHourYuan: o.minPricePerCoreHourYuan };
-    summary.byClass[o.resourceClass] = { k1: addVectors(cls.k1, o.k1), k2: addVectors(cls.k2, o.k2), minPricePerCoreHourYuan: Math.min(cls.minPricePerCoreHourYuan, o.minPricePerCoreHourYuan) };
+    const cls = summary.byClass[o.resourceClass] ?? {
+      k1: zeroVector(),
+      k2: zeroVector(),
+      minPricePerCoreHourYuan: o.minPricePerCoreHourYuan,
+    };
+    summary.byClass[o.resourceClass] = {
+      k1: addVectors(cls.k1, o.k1),
+      k2: addVectors(cls.k2, o.k2),
+      minPricePerCoreHourYuan: Math.min(cls.minPricePerCoreHourYuan, o.minPricePerCoreHourYuan),
+    };
     const prov = summary.byProvince[o.province] ?? { k1: zeroVector(), k2: zeroVector(), clusters: 0 };
-    summary.byProvince[o.province] = { k1: addVectors(prov.k1, o.k1), k2: addVectors(prov.k2, o.k2), clusters: prov.clusters + o.clusters };
+    summary.byProvince[o.province] = {
+      k1: addVectors(prov.k1, o.k1),
+      k2: addVectors(prov.k2, o.k2),
+      clusters: prov.clusters + o.clusters,
+    };
     const ind = o.industry ?? 'none';
     summary.byIndustry[ind] = { clusters: (summary.byIndustry[ind]?.clusters ?? 0) + o.clusters };
   }

@@ -1,5 +1,14 @@
 import type { z } from 'zod';
-import type { ClusterReport, Health, MarketOffer, MemberLifecycle, Price, RegisterCluster, ResourceVector, SubtreeSummary } from '@cpnet/protocol';
+import type {
+  ClusterReport,
+  Health,
+  MarketOffer,
+  MemberLifecycle,
+  Price,
+  RegisterCluster,
+  ResourceVector,
+  SubtreeSummary,
+} from '@cpnet/protocol';
 
 /** A capacity vector (K1 or K2). */
 export type Vector = z.output<typeof ResourceVector>;

@@ -1,12 +1,12 @@
 // Opens the node's SQLite database ready for use: folder and file created, migrations applied, WAL on,
 // and a PrismaClient over better-sqlite3 (Prisma 7 needs a driver adapter; there is no query engine binary).
-import { mkdirSync } from "node:fs";
-import path from "node:path";
-import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
-import Database from "better-sqlite3";
-import { PrismaClient } from "../generated/prisma/client.ts";
-import { applyMigrations } from "./migrate.ts";
-import { openSqlStore, type SqlStore } from "../store/sql.ts";
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
+import Database from 'better-sqlite3';
+import { PrismaClient } from '../generated/prisma/client.ts';
+import { applyMigrations } from './migrate.ts';
+import { openSqlStore, type SqlStore } from '../store/sql.ts';
 
 /**
  * How much an acknowledged write survives: `power-loss` — every commit is fsynced (SQLite synchronous=FULL), the
@@ -43,7 +43,15 @@ export async function openDatabase(dbFile: string, options: { durability?: Durab
   // Prisma's adapter opens its connection with synchronous=NORMAL; set it either way.
   await prisma.$executeRawUnsafe(`PRAGMA synchronous = ${durability === 'crash' ? 'NORMAL' : 'FULL'}`);
   const sql = openSqlStore(file, { durability });
-  return { prisma, sql, applied, close: async () => { sql.close(); await prisma.$disconnect(); } };
+  return {
+    prisma,
+    sql,
+    applied,
+    close: async () => {
+      sql.close();
+      await prisma.$disconnect();
+    },
+  };
 }
 
 // WAL lets readers (resolution, the visualiser's queries) run while a write commits. The mode is stored in the
@@ -51,7 +59,7 @@ export async function openDatabase(dbFile: string, options: { durability?: Durab
 function enableWal(file: string): void {
   const db = new Database(file);
   try {
-    db.pragma("journal_mode = WAL");
+    db.pragma('journal_mode = WAL');
   } finally {
     db.close();
   }

@@ -1,11 +1,11 @@
-import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import Database from "better-sqlite3";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openDatabase } from "./client.ts";
-import { applyMigrations, listMigrations, MIGRATIONS_DIR } from "./migrate.ts";
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase } from './client.ts';
+import { applyMigrations, listMigrations, MIGRATIONS_DIR } from './migrate.ts';
 
 interface MigrationRow {
   migration_name: string;
@@ -17,7 +17,7 @@ interface MigrationRow {
 
 let dir: string;
 beforeEach(() => {
-  dir = mkdtempSync(path.join(tmpdir(), "cpnet-node-db-"));
+  dir = mkdtempSync(path.join(tmpdir(), 'cpnet-node-db-'));
 });
 afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
@@ -25,71 +25,71 @@ afterEach(() => {
 
 function writeMigration(migrations: string, name: string, sql: string): void {
   mkdirSync(path.join(migrations, name), { recursive: true });
-  writeFileSync(path.join(migrations, name, "migration.sql"), sql);
+  writeFileSync(path.join(migrations, name, 'migration.sql'), sql);
 }
 
 function migrationRows(dbFile: string): MigrationRow[] {
   const db = new Database(dbFile, { readonly: true });
   try {
-    return db.prepare("SELECT * FROM _prisma_migrations ORDER BY started_at").all() as MigrationRow[];
+    return db.prepare('SELECT * FROM _prisma_migrations ORDER BY started_at').all() as MigrationRow[];
   } finally {
     db.close();
   }
 }
 
-describe("openDatabase", () => {
-  it("creates a fresh file, migrates it and round-trips a record through Prisma", async () => {
-    const dbFile = path.join(dir, "nested", "node.db");
+describe('openDatabase', () => {
+  it('creates a fresh file, migrates it and round-trips a record through Prisma', async () => {
+    const dbFile = path.join(dir, 'nested', 'node.db');
     const db = await openDatabase(dbFile);
     try {
       expect(db.applied).toEqual(listMigrations().map((migration) => migration.name));
-      const values = [{ index: 1, type: "URL", data: "https://node.example/cpn/v1" }];
+      const values = [{ index: 1, type: 'URL', data: 'https://node.example/cpn/v1' }];
       await db.prisma.identifierRecord.create({
         data: {
-          id: "CPN.51/ND-1EJ",
-          prefix: "CPN.51",
-          kind: "ND",
-          serial: "1",
-          ownerNode: "CPN",
+          id: 'CPN.51/ND-1EJ',
+          prefix: 'CPN.51',
+          kind: 'ND',
+          serial: '1',
+          ownerNode: 'CPN',
           values: JSON.stringify(values),
         },
       });
-      const found = await db.prisma.identifierRecord.findUniqueOrThrow({ where: { id: "CPN.51/ND-1EJ" } });
-      expect(found).toMatchObject({ kind: "ND", version: 1, status: "active" });
+      const found = await db.prisma.identifierRecord.findUniqueOrThrow({ where: { id: 'CPN.51/ND-1EJ' } });
+      expect(found).toMatchObject({ kind: 'ND', version: 1, status: 'active' });
       expect(JSON.parse(found.values)).toEqual(values);
       expect(found.createdAt).toBeInstanceOf(Date);
     } finally {
       await db.close();
     }
     const raw = new Database(dbFile, { readonly: true });
-    expect(raw.pragma("journal_mode", { simple: true })).toBe("wal");
+    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     raw.close();
   });
 
-  it("fsyncs every commit by default and only at checkpoints with durability crash, on both connections", async () => {
-    const modes = async (durability?: "power-loss" | "crash") => {
-      const db = await openDatabase(path.join(dir, `${durability ?? "default"}.db`), durability ? { durability } : {});
+  it('fsyncs every commit by default and only at checkpoints with durability crash, on both connections', async () => {
+    const modes = async (durability?: 'power-loss' | 'crash') => {
+      const db = await openDatabase(path.join(dir, `${durability ?? 'default'}.db`), durability ? { durability } : {});
       try {
-        const viaPrisma = await db.prisma.$queryRawUnsafe<{ synchronous: bigint | number }[]>("PRAGMA synchronous");
-        return [Number(viaPrisma[0]?.synchronous), db.sql.db.pragma("synchronous", { simple: true })];
+        const viaPrisma = await db.prisma.$queryRawUnsafe<{ synchronous: bigint | number }[]>('PRAGMA synchronous');
+        return [Number(viaPrisma[0]?.synchronous), db.sql.db.pragma('synchronous', { simple: true })];
       } finally {
         await db.close();
       }
     };
     expect(await modes()).toEqual([2, 2]); // FULL
-    expect(await modes("power-loss")).toEqual([2, 2]);
-    expect(await modes("crash")).toEqual([1, 1]); // NORMAL
+    expect(await modes('power-loss')).toEqual([2, 2]);
+    expect(await modes('crash')).toEqual([1, 1]); // NORMAL
   });
 
-  it("records each migration in _prisma_migrations as Prisma does, with the sha256 of its file", async () => {
-    const dbFile = path.join(dir, "node.db");
+  it('records each migration in _prisma_migrations as Prisma does, with the sha256 of its file', async () => {
+    const dbFile = path.join(dir, 'node.db');
     await (await openDatabase(dbFile)).close();
     const rows = migrationRows(dbFile);
     const expected = listMigrations().map(({ name }) => ({
       migration_name: name,
-      checksum: createHash("sha256")
-        .update(readFileSync(path.join(MIGRATIONS_DIR, name, "migration.sql")))
-        .digest("hex"),
+      checksum: createHash('sha256')
+        .update(readFileSync(path.join(MIGRATIONS_DIR, name, 'migration.sql')))
+        .digest('hex'),
       rolled_back_at: null,
       applied_steps_count: 1,
     }));
@@ -98,49 +98,49 @@ describe("openDatabase", () => {
   });
 });
 
-describe("applyMigrations", () => {
-  it("does nothing the second time", () => {
-    const dbFile = path.join(dir, "node.db");
+describe('applyMigrations', () => {
+  it('does nothing the second time', () => {
+    const dbFile = path.join(dir, 'node.db');
     expect(applyMigrations(dbFile).applied.length).toBeGreaterThan(0);
     const before = migrationRows(dbFile);
     expect(applyMigrations(dbFile)).toEqual({ applied: [] });
     expect(migrationRows(dbFile)).toEqual(before);
   });
 
-  it("rolls a failing migration back entirely and names it", () => {
-    const migrations = path.join(dir, "migrations");
-    writeMigration(migrations, "20250101000000_good", 'CREATE TABLE "A" ("id" INTEGER PRIMARY KEY);');
-    writeMigration(migrations, "20250102000000_bad", 'CREATE TABLE "B" ("id" INTEGER PRIMARY KEY);\nTHIS IS NOT SQL;');
-    const dbFile = path.join(dir, "node.db");
+  it('rolls a failing migration back entirely and names it', () => {
+    const migrations = path.join(dir, 'migrations');
+    writeMigration(migrations, '20250101000000_good', 'CREATE TABLE "A" ("id" INTEGER PRIMARY KEY);');
+    writeMigration(migrations, '20250102000000_bad', 'CREATE TABLE "B" ("id" INTEGER PRIMARY KEY);\nTHIS IS NOT SQL;');
+    const dbFile = path.join(dir, 'node.db');
 
     expect(() => applyMigrations(dbFile, migrations)).toThrow(/20250102000000_bad failed and was rolled back/);
 
-    expect(migrationRows(dbFile).map((row) => row.migration_name)).toEqual(["20250101000000_good"]);
+    expect(migrationRows(dbFile).map((row) => row.migration_name)).toEqual(['20250101000000_good']);
     const db = new Database(dbFile, { readonly: true });
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
     db.close();
-    expect(tables).toContain("A");
-    expect(tables).not.toContain("B");
+    expect(tables).toContain('A');
+    expect(tables).not.toContain('B');
   });
 
   // Prisma changes a SQLite column by copying the table, dropping it and renaming the copy, with foreign keys
   // switched off by a pragma that SQLite ignores inside a transaction: done naively, the DROP cascades to the children.
   it("keeps rows and foreign keys through Prisma's table redefinition", () => {
-    const migrations = path.join(dir, "migrations");
+    const migrations = path.join(dir, 'migrations');
     writeMigration(
       migrations,
-      "20250101000000_init",
+      '20250101000000_init',
       `CREATE TABLE "Parent" ("id" INTEGER NOT NULL PRIMARY KEY, "name" TEXT NOT NULL);
 CREATE TABLE "Child" ("id" INTEGER NOT NULL PRIMARY KEY, "parentId" INTEGER NOT NULL,
   CONSTRAINT "Child_parentId_fkey" FOREIGN KEY ("parentId") REFERENCES "Parent" ("id") ON DELETE CASCADE ON UPDATE CASCADE);`,
     );
-    const dbFile = path.join(dir, "node.db");
+    const dbFile = path.join(dir, 'node.db');
     applyMigrations(dbFile, migrations);
     const db = new Database(dbFile);
     db.exec(`INSERT INTO "Parent" VALUES (1, 'a'), (2, 'b'); INSERT INTO "Child" VALUES (10, 1), (11, 2);`);
     writeMigration(
       migrations,
-      "20250102000000_add_tag",
+      '20250102000000_add_tag',
       `PRAGMA defer_foreign_keys=ON;
 PRAGMA foreign_keys=OFF;
 CREATE TABLE "new_Parent" ("id" INTEGER NOT NULL PRIMARY KEY, "name" TEXT NOT NULL, "tag" TEXT NOT NULL DEFAULT 'x');
@@ -151,14 +151,14 @@ PRAGMA foreign_keys=ON;
 PRAGMA defer_foreign_keys=OFF;`,
     );
 
-    expect(applyMigrations(dbFile, migrations)).toEqual({ applied: ["20250102000000_add_tag"] });
+    expect(applyMigrations(dbFile, migrations)).toEqual({ applied: ['20250102000000_add_tag'] });
 
     expect(db.prepare('SELECT * FROM "Parent" ORDER BY id').all()).toEqual([
-      { id: 1, name: "a", tag: "x" },
-      { id: 2, name: "b", tag: "x" },
+      { id: 1, name: 'a', tag: 'x' },
+      { id: 2, name: 'b', tag: 'x' },
     ]);
     expect(db.prepare('SELECT count(*) FROM "Child"').pluck().get()).toBe(2);
-    expect(db.pragma("foreign_key_check")).toEqual([]);
+    expect(db.pragma('foreign_key_check')).toEqual([]);
     db.close();
   });
 });

@@ -1,14 +1,14 @@
 // Applies the SQL migrations in prisma/migrations at start-up, with better-sqlite3 alone: a deployed node has no
 // Prisma CLI and no schema engine. Each migration is recorded in Prisma's own `_prisma_migrations` table, exactly as
 // `prisma migrate deploy` would record it, so `prisma migrate status|dev|deploy` agree with what ran here.
-import { createHash, randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import Database from "better-sqlite3";
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 
 /** The migrations shipped with this package (apps/node/prisma/migrations). */
-export const MIGRATIONS_DIR = fileURLToPath(new URL("../../prisma/migrations", import.meta.url));
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/migrations', import.meta.url));
 
 // Byte for byte the table the Prisma schema engine creates on SQLite, so either side can create it first.
 const CREATE_MIGRATIONS_TABLE = `CREATE TABLE "_prisma_migrations" (
@@ -36,21 +36,21 @@ interface MigrationRow {
 /** Migration folders in name order (their timestamp prefix), as Prisma orders them. */
 export function listMigrations(dir: string = MIGRATIONS_DIR): MigrationFile[] {
   return readdirSync(dir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && existsSync(path.join(dir, entry.name, "migration.sql")))
+    .filter((entry) => entry.isDirectory() && existsSync(path.join(dir, entry.name, 'migration.sql')))
     .map((entry) => entry.name)
     .sort()
     .map((name) => {
-      const bytes = readFileSync(path.join(dir, name, "migration.sql"));
-      return { name, sql: bytes.toString("utf8"), checksum: createHash("sha256").update(bytes).digest("hex") };
+      const bytes = readFileSync(path.join(dir, name, 'migration.sql'));
+      return { name, sql: bytes.toString('utf8'), checksum: createHash('sha256').update(bytes).digest('hex') };
     });
 }
 
 // Prisma writes timestamps as RFC 3339 with milliseconds and an explicit +00:00 offset.
-const prismaTimestamp = (date: Date): string => date.toISOString().replace("Z", "+00:00");
+const prismaTimestamp = (date: Date): string => date.toISOString().replace('Z', '+00:00');
 
 function appliedRows(db: Database.Database): MigrationRow[] {
   return db
-    .prepare("SELECT migration_name, finished_at FROM _prisma_migrations WHERE rolled_back_at IS NULL")
+    .prepare('SELECT migration_name, finished_at FROM _prisma_migrations WHERE rolled_back_at IS NULL')
     .all() as MigrationRow[];
 }
 
@@ -59,7 +59,7 @@ function assertNoFailedMigration(rows: MigrationRow[]): void {
   if (failed) {
     throw new Error(
       `migration ${failed.migration_name} is recorded as failed in _prisma_migrations; ` +
-        "fix the database, then mark it with `npx prisma migrate resolve --rolled-back|--applied`",
+        'fix the database, then mark it with `npx prisma migrate resolve --rolled-back|--applied`',
     );
   }
 }
@@ -71,7 +71,7 @@ function applyOne(db: Database.Database, migration: MigrationFile): boolean {
     const startedAt = prismaTimestamp(new Date());
     db.exec(migration.sql);
     // Foreign keys are off for the transaction (see below), so check them before committing.
-    const violations = db.pragma("foreign_key_check") as unknown[];
+    const violations = db.pragma('foreign_key_check') as unknown[];
     if (violations.length > 0) throw new Error(`migration ${migration.name} leaves foreign keys broken`);
     db.prepare(
       `INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at,
@@ -92,7 +92,7 @@ export function applyMigrations(dbFile: string, migrationsDir: string = MIGRATIO
   mkdirSync(path.dirname(path.resolve(dbFile)), { recursive: true });
   const db = new Database(dbFile);
   try {
-    db.pragma("busy_timeout = 5000");
+    db.pragma('busy_timeout = 5000');
     // Immediate: two processes starting on one file must not both create the table.
     db.transaction(() => {
       if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'").get()) {
@@ -106,8 +106,8 @@ export function applyMigrations(dbFile: string, migrationsDir: string = MIGRATIO
     // Prisma's table-redefinition scripts turn foreign keys off around a DROP/RENAME, but that pragma is ignored
     // inside a transaction, where the DROP would then cascade and delete child rows. So, as SQLite's ALTER TABLE
     // procedure advises, turn them off outside the transaction and run foreign_key_check before committing.
-    const foreignKeys = db.pragma("foreign_keys", { simple: true }) as number;
-    db.pragma("foreign_keys = OFF");
+    const foreignKeys = db.pragma('foreign_keys', { simple: true }) as number;
+    db.pragma('foreign_keys = OFF');
     try {
       const applied: string[] = [];
       for (const migration of pending) {
@@ -121,7 +121,7 @@ export function applyMigrations(dbFile: string, migrationsDir: string = MIGRATIO
       }
       return { applied };
     } finally {
-      db.pragma(`foreign_keys = ${foreignKeys ? "ON" : "OFF"}`);
+      db.pragma(`foreign_keys = ${foreignKeys ? 'ON' : 'OFF'}`);
     }
   } finally {
     db.close();

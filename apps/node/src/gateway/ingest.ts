@@ -31,7 +31,11 @@ interface Waiting {
  * so a busy node writes hundreds of reports per commit and an idle one commits each at once. A report is
  * acknowledged only after its transaction committed, so an acknowledged report survives a crash.
  */
-export function createIngestQueue(options: { write: ReportWriter; onCommitted?: (batch: readonly PendingReport[]) => void; maxBatch?: number }): IngestQueue {
+export function createIngestQueue(options: {
+  write: ReportWriter;
+  onCommitted?: (batch: readonly PendingReport[]) => void;
+  maxBatch?: number;
+}): IngestQueue {
   const maxBatch = options.maxBatch ?? 500;
   let queue: Waiting[] = [];
   let writing: Promise<void> | null = null;
@@ -54,7 +58,10 @@ export function createIngestQueue(options: { write: ReportWriter; onCommitted?: 
   function start(): void {
     if (writing) return;
     // setImmediate lets reports that arrive in the same turn of the event loop join the first batch.
-    writing = new Promise<void>((resolve) => setImmediate(resolve)).then(loop).finally(() => { writing = null; if (queue.length > 0) start(); });
+    writing = new Promise<void>((resolve) => setImmediate(resolve)).then(loop).finally(() => {
+      writing = null;
+      if (queue.length > 0) start();
+    });
   }
 
   return {

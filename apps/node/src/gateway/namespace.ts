@@ -1,8 +1,18 @@
 import type { Namespace, Server, Socket } from 'socket.io';
 import type { z } from 'zod';
 import {
-  CapacityReport, formatTime, GATEWAY_EVENTS, GatewayAuth, JobUpdate, NAMESPACES, PROTOCOL_VERSION, validate,
-  type Cancel, type Control, type Dispatch, type GatewayAck,
+  CapacityReport,
+  formatTime,
+  GATEWAY_EVENTS,
+  GatewayAuth,
+  JobUpdate,
+  NAMESPACES,
+  PROTOCOL_VERSION,
+  validate,
+  type Cancel,
+  type Control,
+  type Dispatch,
+  type GatewayAck,
 } from '@cpnet/protocol';
 import { createSequenceValidator, type SequenceValidator } from '@cpnet/security';
 import type { Clock } from '@cpnet/identifier';
@@ -61,7 +71,10 @@ interface Connection {
   outSeq: number;
 }
 
-const refuse = (code: string, message: string, field?: string): Ack => ({ ok: false, error: field === undefined ? { code, message } : { code, message, field } });
+const refuse = (code: string, message: string, field?: string): Ack => ({
+  ok: false,
+  error: field === undefined ? { code, message } : { code, message, field },
+});
 
 /**
  * The `/gateway` namespace: a provider's gateway connects with a handshake token, receives a session message with
@@ -78,11 +91,14 @@ export function attachGateway(io: Server, services: GatewayServices): GatewayHub
   ns.use((socket, next) => {
     const auth = GatewayAuth.safeParse(socket.handshake.auth);
     if (!auth.success) return next(new Error('UNAUTHENTICATED: auth must be { token, protocol }'));
-    services.authenticate(auth.data.token).then((r) => {
-      if (!r.ok) return next(new Error(`UNAUTHENTICATED: ${r.error}`));
-      (socket.data as { identity?: GatewayIdentity }).identity = r.value;
-      next();
-    }, (e: Error) => next(new Error(`UNAUTHENTICATED: ${e.message}`)));
+    services.authenticate(auth.data.token).then(
+      (r) => {
+        if (!r.ok) return next(new Error(`UNAUTHENTICATED: ${r.error}`));
+        (socket.data as { identity?: GatewayIdentity }).identity = r.value;
+        next();
+      },
+      (e: Error) => next(new Error(`UNAUTHENTICATED: ${e.message}`)),
+    );
   });
 
   ns.on('connection', (socket) => {
@@ -94,25 +110,41 @@ export function attachGateway(io: Server, services: GatewayServices): GatewayHub
     services.onPresence?.(identity, true);
     let sessionSent = false;
     // Reports arriving before the session is sent are refused by seq; so the session goes first, after pending writes.
-    void services.ingest.drain().then(() => services.lastSeq(identity.gateway)).then((last) => {
-      // After the drain the stored seq is exact: a seq accepted in memory whose write failed is not in it.
-      const start = last;
-      reportSeqs.set(identity.gateway, createSequenceValidator(start));
-      if (!updateSeqs.has(identity.gateway)) updateSeqs.set(identity.gateway, createSequenceValidator());
-      sessionSent = true;
-      socket.emit(GATEWAY_EVENTS.session, { protocol: PROTOCOL_VERSION, gateway: identity.gateway, node: services.node, lastReportSeq: start, clusters: services.clustersOf(identity.provider), at: formatTime(services.clock.now()) });
-    }, (e: Error) => {
-      services.logger.error({ err: e, gateway: identity.gateway }, 'gateway session failed');
-      socket.disconnect(true);
-    });
+    void services.ingest
+      .drain()
+      .then(() => services.lastSeq(identity.gateway))
+      .then(
+        (last) => {
+          // After the drain the stored seq is exact: a seq accepted in memory whose write failed is not in it.
+          const start = last;
+          reportSeqs.set(identity.gateway, createSequenceValidator(start));
+          if (!updateSeqs.has(identity.gateway)) updateSeqs.set(identity.gateway, createSequenceValidator());
+          sessionSent = true;
+          socket.emit(GATEWAY_EVENTS.session, {
+            protocol: PROTOCOL_VERSION,
+            gateway: identity.gateway,
+            node: services.node,
+            lastReportSeq: start,
+            clusters: services.clustersOf(identity.provider),
+            at: formatTime(services.clock.now()),
+          });
+        },
+        (e: Error) => {
+          services.logger.error({ err: e, gateway: identity.gateway }, 'gateway session failed');
+          socket.disconnect(true);
+        },
+      );
 
     socket.on(GATEWAY_EVENTS.report, (raw: unknown, reply?: (ack: Ack) => void) => {
-      const answer = (ack: Ack) => { if (typeof reply === 'function') reply(ack); };
+      const answer = (ack: Ack) => {
+        if (typeof reply === 'function') reply(ack);
+      };
       if (!sessionSent) return answer(refuse('UNAVAILABLE', 'wait for the session message before reporting'));
       const v = validate(CapacityReport, raw);
       if (!v.ok) return answer(refuse(v.error.error.code, v.error.error.message, v.error.error.field));
       const report = v.value;
-      if (report.gateway !== identity.gateway) return answer(refuse('FORBIDDEN', `this connection is ${identity.gateway}, not ${report.gateway}`, 'gateway'));
+      if (report.gateway !== identity.gateway)
+        return answer(refuse('FORBIDDEN', `this connection is ${identity.gateway}, not ${report.gateway}`, 'gateway'));
       for (const [i, entry] of report.clusters.entries()) {
         const problem = services.check(entry, identity.provider);
         if (problem) return answer(refuse('FORBIDDEN', problem, `clusters.${i}.cluster`));
@@ -123,20 +155,26 @@ export function attachGateway(io: Server, services: GatewayServices): GatewayHub
         () => answer({ ok: true, accepted: report.clusters.length }),
         (e: Error) => {
           // No answer: the gateway resends everything unacknowledged after it reconnects, above the stored seq.
-          services.logger.error({ err: e, gateway: identity.gateway }, 'report not written; dropping the connection so the gateway resends');
+          services.logger.error(
+            { err: e, gateway: identity.gateway },
+            'report not written; dropping the connection so the gateway resends',
+          );
           socket.disconnect(true);
         },
       );
     });
 
     socket.on(GATEWAY_EVENTS.jobUpdate, (raw: unknown, reply?: (ack: Ack) => void) => {
-      const answer = (ack: Ack) => { if (typeof reply === 'function') reply(ack); };
+      const answer = (ack: Ack) => {
+        if (typeof reply === 'function') reply(ack);
+      };
       const v = validate(JobUpdate, raw);
       if (!v.ok) return answer(refuse(v.error.error.code, v.error.error.message, v.error.error.field));
       const seq = updateSeqs.get(identity.gateway)?.accept(v.value.seq);
       if (!seq) return answer(refuse('UNAVAILABLE', 'wait for the session message'));
       if (!seq.ok) return answer(refuse('REPLAYED', seq.error, 'seq'));
-      if (services.check({ cluster: v.value.cluster } as ClusterReportT, identity.provider)) return answer(refuse('FORBIDDEN', `${v.value.cluster} is not a cluster of ${identity.provider}`, 'cluster'));
+      if (services.check({ cluster: v.value.cluster } as ClusterReportT, identity.provider))
+        return answer(refuse('FORBIDDEN', `${v.value.cluster} is not a cluster of ${identity.provider}`, 'cluster'));
       const handle = services.onJobUpdate ?? (() => Promise.resolve<Ack>({ ok: true }));
       handle(v.value, identity).then(answer, (e: Error) => answer(refuse('INTERNAL', e.message)));
     });
@@ -153,10 +191,17 @@ export function attachGateway(io: Server, services: GatewayServices): GatewayHub
     return (provider: string, order: Record<string, unknown>, timeoutMs = 5000): Promise<Ack> => {
       const conn = [...connections.values()].find((c) => c.identity.provider === provider);
       if (!conn) return Promise.resolve(refuse('UNAVAILABLE', `the gateway of ${provider} is not connected`));
-      const payload = { protocol: PROTOCOL_VERSION, seq: conn.outSeq++, at: formatTime(services.clock.now()), ...order };
+      const payload = {
+        protocol: PROTOCOL_VERSION,
+        seq: conn.outSeq++,
+        at: formatTime(services.clock.now()),
+        ...order,
+      };
       return new Promise((resolve) => {
         conn.socket.timeout(timeoutMs).emit(event, payload, (err: Error | null, ack: Ack) => {
-          resolve(err ? refuse('UNAVAILABLE', `no acknowledgement from the gateway of ${provider}: ${err.message}`) : ack);
+          resolve(
+            err ? refuse('UNAVAILABLE', `no acknowledgement from the gateway of ${provider}: ${err.message}`) : ack,
+          );
         });
       });
     };

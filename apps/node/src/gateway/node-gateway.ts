@@ -8,7 +8,11 @@ import { attachGateway, type GatewayHub, type GatewayServices } from './namespac
 import { claimedIssuer } from '../http/token-issuer.ts';
 
 /** Mounts `/gateway` on a node: providers' gateways authenticate with their registered key. */
-export function attachNodeGateway(io: Server, ctx: NodeContext, deps: { aggregation: Aggregation; providerKeys: ProviderKeys; onJobUpdate?: GatewayServices['onJobUpdate'] }): GatewayHub {
+export function attachNodeGateway(
+  io: Server,
+  ctx: NodeContext,
+  deps: { aggregation: Aggregation; providerKeys: ProviderKeys; onJobUpdate?: GatewayServices['onJobUpdate'] },
+): GatewayHub {
   const { aggregation, providerKeys } = deps;
   return attachGateway(io, {
     clock: ctx.deps.clock,
@@ -22,7 +26,13 @@ export function attachNodeGateway(io: Server, ctx: NodeContext, deps: { aggregat
       const key = providerKeys.key(iss);
       if (!provider || !key) return { ok: false, error: `${iss} is not a provider registered at ${ctx.config.code}` };
       if (provider.lifecycle !== 'active') return { ok: false, error: `${iss} is ${provider.lifecycle}` };
-      const v = await verifyHandshakeToken(token, { publicKey: key, audience: ctx.config.code, namespace: NAMESPACES.gateway, clock: ctx.deps.clock, nonceStore: ctx.nonceStore });
+      const v = await verifyHandshakeToken(token, {
+        publicKey: key,
+        audience: ctx.config.code,
+        namespace: NAMESPACES.gateway,
+        clock: ctx.deps.clock,
+        nonceStore: ctx.nonceStore,
+      });
       return v.ok ? { ok: true, value: { gateway: iss, provider: iss } } : { ok: false, error: v.error };
     },
     async lastSeq(gateway) {
@@ -33,7 +43,10 @@ export function attachNodeGateway(io: Server, ctx: NodeContext, deps: { aggregat
     check: (entry, provider) => aggregation.table.check(entry, provider),
     onJobUpdate: deps.onJobUpdate,
     onPresence(identity, connected) {
-      ctx.deps.logger.info({ gateway: identity.gateway, connected }, connected ? 'gateway connected' : 'gateway disconnected');
+      ctx.deps.logger.info(
+        { gateway: identity.gateway, connected },
+        connected ? 'gateway connected' : 'gateway disconnected',
+      );
     },
   });
 }

@@ -1,5 +1,11 @@
 import type { Request } from 'express';
-import { createVerifier, verifyApiToken, type Principal, type PublicKeyHandle, type KeyResolution } from '@cpnet/security';
+import {
+  createVerifier,
+  verifyApiToken,
+  type Principal,
+  type PublicKeyHandle,
+  type KeyResolution,
+} from '@cpnet/security';
 import { checkProtocolVersion, PROTOCOL_HEADER } from '@cpnet/protocol';
 import type { PersonRole } from '@cpnet/security';
 import type { NodeContext } from '../context.ts';
@@ -18,7 +24,10 @@ export type SelfKey = (keyid: string) => PublicKeyHandle | null;
 
 /** True when the request carries a signature or an API token (checked before anything is read). */
 export function hasCredentials(req: Request): boolean {
-  return (req.headers['signature-input'] !== undefined && req.headers.signature !== undefined) || /^Bearer\s+\S+/i.test(req.headers.authorization ?? '');
+  return (
+    (req.headers['signature-input'] !== undefined && req.headers.signature !== undefined) ||
+    /^Bearer\s+\S+/i.test(req.headers.authorization ?? '')
+  );
 }
 
 /** The target URI as the signer saw it. */
@@ -44,7 +53,13 @@ async function bySignature(ctx: NodeContext, req: Request, opts: { raw: Buffer; 
     }
     return null;
   };
-  const verifier = createVerifier({ resolveKey, nonceStore: ctx.nonceStore, clock: ctx.deps.clock, startedAt: ctx.state.startedAt, requireProtocolVersion: true });
+  const verifier = createVerifier({
+    resolveKey,
+    nonceStore: ctx.nonceStore,
+    clock: ctx.deps.clock,
+    startedAt: ctx.state.startedAt,
+    requireProtocolVersion: true,
+  });
   const v = await verifier.verify({ method: req.method, url: targetUri(req), headers: req.headers, body: opts.raw });
   if (!v.ok) {
     if (v.code === 'REPLAYED') ctx.metrics.replaysRefused.inc();
@@ -53,7 +68,17 @@ async function bySignature(ctx: NodeContext, req: Request, opts: { raw: Buffer; 
     if (v.code === 'REPLAYED' || v.code === 'UNAUTHENTICATED') {
       // Joint debugging sends forged and replayed probes to the echo route on purpose: recorded, but not raised.
       const probe = req.path.endsWith('/joint-debug/echo');
-      ctx.events.emit('security.alert', { subject: claimedKeyid(req) ?? undefined, severity: probe ? 'info' : 'warning', data: { kind: v.code === 'REPLAYED' ? 'replay' : 'bad-signature', probe, reason: v.reason, method: req.method, path: req.path } });
+      ctx.events.emit('security.alert', {
+        subject: claimedKeyid(req) ?? undefined,
+        severity: probe ? 'info' : 'warning',
+        data: {
+          kind: v.code === 'REPLAYED' ? 'replay' : 'bad-signature',
+          probe,
+          reason: v.reason,
+          method: req.method,
+          path: req.path,
+        },
+      });
     }
     throw new HttpError(v.code, v.reason, v.code === 'UNSUPPORTED_VERSION' ? PROTOCOL_HEADER : undefined);
   }
@@ -64,7 +89,9 @@ async function bySignature(ctx: NodeContext, req: Request, opts: { raw: Buffer; 
 async function byToken(ctx: NodeContext, req: Request): Promise<Caller> {
   const token = (req.headers.authorization ?? '').replace(/^Bearer\s+/i, '').trim();
   const v = await verifyApiToken(token, {
-    publicKey: ctx.identity.keys.publicKey, issuer: ctx.config.code, clock: ctx.deps.clock,
+    publicKey: ctx.identity.keys.publicKey,
+    issuer: ctx.config.code,
+    clock: ctx.deps.clock,
     accountStatus: (sub) => ctx.accounts.get(sub)?.status ?? null,
   });
   if (!v.ok) {
@@ -73,14 +100,30 @@ async function byToken(ctx: NodeContext, req: Request): Promise<Caller> {
   }
   const version = checkProtocolVersion(req.headers[PROTOCOL_HEADER] as string | undefined);
   if (!version.ok) throw new HttpError('UNSUPPORTED_VERSION', version.reason, PROTOCOL_HEADER);
-  return { principal: { kind: 'person', id: v.value.sub, prefix: ctx.config.code, status: 'active', role: v.value.role as PersonRole }, who: `token:${v.value.sub}` };
+  return {
+    principal: {
+      kind: 'person',
+      id: v.value.sub,
+      prefix: ctx.config.code,
+      status: 'active',
+      role: v.value.role as PersonRole,
+    },
+    who: `token:${v.value.sub}`,
+  };
 }
 
 /** Authenticates a request by its RFC 9421 signature (preferred) or its API token; failures are 401. */
-export function authenticate(ctx: NodeContext, req: Request, opts: { raw: Buffer; selfKey?: SelfKey }): Promise<Caller> {
+export function authenticate(
+  ctx: NodeContext,
+  req: Request,
+  opts: { raw: Buffer; selfKey?: SelfKey },
+): Promise<Caller> {
   if (req.headers['signature-input'] !== undefined) return bySignature(ctx, req, opts);
   if (req.headers.authorization !== undefined) return byToken(ctx, req);
-  throw new HttpError('UNAUTHENTICATED', 'a write must be signed (RFC 9421 Signature-Input and Signature) or carry an API token');
+  throw new HttpError(
+    'UNAUTHENTICATED',
+    'a write must be signed (RFC 9421 Signature-Input and Signature) or carry an API token',
+  );
 }
 
 /** The keyid a request claims in its Signature-Input (for alerts; not trusted for anything else). */

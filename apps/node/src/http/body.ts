@@ -27,7 +27,8 @@ export async function readRaw(req: Request, limit: number): Promise<Buffer> {
 export function parseJson(req: Request, raw: Buffer): unknown {
   if (raw.length === 0) return undefined;
   const type = String(req.headers['content-type'] ?? '');
-  if (!/^application\/(.+\+)?json\b/i.test(type)) throw new HttpError('UNSUPPORTED_MEDIA_TYPE', `content-type "${type}" is not application/json`, 'content-type');
+  if (!/^application\/(.+\+)?json\b/i.test(type))
+    throw new HttpError('UNSUPPORTED_MEDIA_TYPE', `content-type "${type}" is not application/json`, 'content-type');
   try {
     return JSON.parse(raw.toString('utf8'));
   } catch (e) {

@@ -13,9 +13,18 @@ const ROUTE_LABEL = `${BASE}*id`;
  * protocol-version check and metrics are the same as on the routed path. Anything else (a miss, a query string, a
  * `cpn-path` header of a forwarded query, a bad identifier) falls through to the router.
  */
-export function fastResolve(ctx: NodeContext, input: { headers: ReadonlyArray<readonly [string, string]>; requestId: () => string }): RequestHandler {
+export function fastResolve(
+  ctx: NodeContext,
+  input: { headers: ReadonlyArray<readonly [string, string]>; requestId: () => string },
+): RequestHandler {
   return (req, res, next) => {
-    if (req.method !== 'GET' || !req.url.startsWith(BASE) || req.url.includes('?') || req.headers['cpn-path'] !== undefined) return next();
+    if (
+      req.method !== 'GET' ||
+      !req.url.startsWith(BASE) ||
+      req.url.includes('?') ||
+      req.headers['cpn-path'] !== undefined
+    )
+      return next();
     const version = req.headers[PROTOCOL_HEADER];
     if (version !== undefined && !checkProtocolVersion(String(version)).ok) return next();
     let text: string;

@@ -4,7 +4,11 @@ import type { Logger } from 'pino';
 
 /** An expected failure of a request: thrown by handlers, turned into the error body by `errorHandler`. */
 export class HttpError extends Error {
-  constructor(readonly code: ErrorCode, message: string, readonly field?: string) {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly field?: string,
+  ) {
     super(message);
   }
 }

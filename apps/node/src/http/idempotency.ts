@@ -26,13 +26,17 @@ export interface StoredResponse {
  * protocol has one where a client needs it, e.g. job submission). Scoped to the caller and the route, so two callers
  * never share one. Null when the request has none.
  */
-export function idempotencyScope(req: Request, input: { who: string; body: unknown; raw: Buffer }): IdempotencyScope | null {
+export function idempotencyScope(
+  req: Request,
+  input: { who: string; body: unknown; raw: Buffer },
+): IdempotencyScope | null {
   const header = req.headers[IDEMPOTENCY_HEADER];
   const field = (input.body as { idempotencyKey?: unknown } | undefined)?.idempotencyKey;
   let key: string;
   if (header !== undefined) {
     key = String(header).trim();
-    if (key.length === 0 || key.length > 200) fail('SCHEMA_VIOLATION', 'Idempotency-Key must be 1–200 characters', IDEMPOTENCY_HEADER);
+    if (key.length === 0 || key.length > 200)
+      fail('SCHEMA_VIOLATION', 'Idempotency-Key must be 1–200 characters', IDEMPOTENCY_HEADER);
   } else if (typeof field === 'string' && field.length > 0 && field.length <= 200) {
     key = field;
   } else {
@@ -45,15 +49,22 @@ export function idempotencyScope(req: Request, input: { who: string; body: unkno
 
 /** The response stored for a key, if any; the same key with a different request is 409. */
 export function storedResponse(sql: SqlStore, scope: IdempotencyScope): StoredResponse | null {
-  const row = sql.stmt('SELECT "response" FROM "IdempotencyKey" WHERE "key" = ?').get(scope.key) as { response: string } | undefined;
+  const row = sql.stmt('SELECT "response" FROM "IdempotencyKey" WHERE "key" = ?').get(scope.key) as
+    { response: string } | undefined;
   if (!row) return null;
   const held = JSON.parse(row.response) as StoredResponse;
-  if (held.request !== scope.fingerprint) fail('CONFLICT', 'this Idempotency-Key was already used for a different request', IDEMPOTENCY_HEADER);
+  if (held.request !== scope.fingerprint)
+    fail('CONFLICT', 'this Idempotency-Key was already used for a different request', IDEMPOTENCY_HEADER);
   return held;
 }
 
 /** Stores a response for a key (first one wins); call it inside the write's own transaction where there is one. */
-export function storeResponse(sql: SqlStore, input: { scope: IdempotencyScope; status: number; body: unknown; now: number }): void {
+export function storeResponse(
+  sql: SqlStore,
+  input: { scope: IdempotencyScope; status: number; body: unknown; now: number },
+): void {
   const response: StoredResponse = { status: input.status, body: input.body, request: input.scope.fingerprint };
-  sql.stmt('INSERT OR IGNORE INTO "IdempotencyKey" ("key", "response", "createdAt") VALUES (?, ?, ?)').run(input.scope.key, JSON.stringify(response), sqlTime(input.now));
+  sql
+    .stmt('INSERT OR IGNORE INTO "IdempotencyKey" ("key", "response", "createdAt") VALUES (?, ?, ?)')
+    .run(input.scope.key, JSON.stringify(response), sqlTime(input.now));
 }

@@ -14,7 +14,8 @@ export function principalStatus(lifecycle: string): Principal['status'] {
  * (checked on every node-to-node request; a Prisma query costs about a millisecond).
  */
 export function peerRow(ctx: NodeContext, prefix: string): { relation: string; lifecycle: string } | undefined {
-  return ctx.sql.stmt('SELECT "relation", "lifecycle" FROM "Peer" WHERE "prefix" = ?').get(prefix) as { relation: string; lifecycle: string } | undefined;
+  return ctx.sql.stmt('SELECT "relation", "lifecycle" FROM "Peer" WHERE "prefix" = ?').get(prefix) as
+    { relation: string; lifecycle: string } | undefined;
 }
 
 /** A known signer: its key and the principal it acts as. */
@@ -41,10 +42,19 @@ function cachedKey(pem: string): PublicKeyHandle {
 export async function knownSigner(ctx: NodeContext, keyid: string): Promise<KnownSigner | null> {
   if (keyid === ctx.config.code) {
     const lifecycle = ctx.state.lifecycle;
-    return { key: ctx.identity.keys.publicKey, lifecycle, principal: { kind: 'node', id: keyid, prefix: keyid, status: principalStatus(lifecycle) } };
+    return {
+      key: ctx.identity.keys.publicKey,
+      lifecycle,
+      principal: { kind: 'node', id: keyid, prefix: keyid, status: principalStatus(lifecycle) },
+    };
   }
   // The synchronous connection: this runs on every signed request.
-  const peer = ctx.sql.stmt('SELECT "publicKey", "lifecycle" FROM "Peer" WHERE "prefix" = ?').get(keyid) as { publicKey: string; lifecycle: string } | undefined;
+  const peer = ctx.sql.stmt('SELECT "publicKey", "lifecycle" FROM "Peer" WHERE "prefix" = ?').get(keyid) as
+    { publicKey: string; lifecycle: string } | undefined;
   if (!peer) return null;
-  return { key: cachedKey(peer.publicKey), lifecycle: peer.lifecycle, principal: { kind: 'node', id: keyid, prefix: keyid, status: principalStatus(peer.lifecycle) } };
+  return {
+    key: cachedKey(peer.publicKey),
+    lifecycle: peer.lifecycle,
+    principal: { kind: 'node', id: keyid, prefix: keyid, status: principalStatus(peer.lifecycle) },
+  };
 }

@@ -10,14 +10,18 @@ import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '@cpnet/protocol';
 export function securityHeaders(): { headers: ReadonlyArray<readonly [string, string]>; middleware: RequestHandler } {
   const set: [string, string][] = [];
   const fakeRes = {
-    setHeader(name: string, value: string | number) { set.push([name, String(value)]); },
+    setHeader(name: string, value: string | number) {
+      set.push([name, String(value)]);
+    },
     removeHeader(name: string) {
       const i = set.findIndex(([n]) => n.toLowerCase() === name.toLowerCase());
       if (i >= 0) set.splice(i, 1);
     },
   };
   let sync = false;
-  helmet({ contentSecurityPolicy: false })({ headers: {}, secure: false } as never, fakeRes as never, () => { sync = true; });
+  helmet({ contentSecurityPolicy: false })({ headers: {}, secure: false } as never, fakeRes as never, () => {
+    sync = true;
+  });
   if (!sync) throw new Error('helmet did not finish synchronously; cannot capture its headers');
   // Every message carries the protocol version, answers included.
   set.push([PROTOCOL_HEADER, PROTOCOL_VERSION]);

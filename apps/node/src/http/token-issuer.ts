@@ -4,7 +4,9 @@
  */
 export function claimedIssuer(token: string): string | null {
   try {
-    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { iss?: unknown };
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+      iss?: unknown;
+    };
     return typeof payload.iss === 'string' ? payload.iss : null;
   } catch {
     return null;

@@ -26,24 +26,41 @@ export type WriteHandler = (req: Request, input: WriteInput) => Promise<[number,
  * Wraps a write: credentials are checked before the body is read (401), then the size (413), the signature or token
  * (401), the JSON (400/415); the handler validates (400) and authorises (403).
  */
-export function writeRoute(ctx: NodeContext, handler: WriteHandler, options: { selfKey?: (body: unknown) => SelfKey; anonymous?: boolean } = {}): RequestHandler {
+export function writeRoute(
+  ctx: NodeContext,
+  handler: WriteHandler,
+  options: { selfKey?: (body: unknown) => SelfKey; anonymous?: boolean } = {},
+): RequestHandler {
   return async (req: Request, res: Response) => {
-    if (!options.anonymous && !hasCredentials(req)) fail('UNAUTHENTICATED', 'a write must be signed (RFC 9421 Signature-Input and Signature) or carry an API token');
+    if (!options.anonymous && !hasCredentials(req))
+      fail('UNAUTHENTICATED', 'a write must be signed (RFC 9421 Signature-Input and Signature) or carry an API token');
     const raw = await readRaw(req, ctx.config.bodyLimitBytes);
     const requestId = (res.locals.requestId as string | undefined) ?? '-';
     let body: unknown = undefined;
     let parsed = false;
     const parseOnce = () => {
-      if (!parsed) { body = parseJson(req, raw); parsed = true; }
+      if (!parsed) {
+        body = parseJson(req, raw);
+        parsed = true;
+      }
       return body;
     };
     let caller: Caller;
     if (options.anonymous) {
-      caller = { principal: { kind: 'person', id: 'anonymous', prefix: ctx.config.code, status: 'active' }, who: 'anonymous' };
+      caller = {
+        principal: { kind: 'person', id: 'anonymous', prefix: ctx.config.code, status: 'active' },
+        who: 'anonymous',
+      };
     } else {
-      const selfKey: SelfKey | undefined = options.selfKey ? (keyid) => {
-        try { return options.selfKey!(parseOnce())(keyid); } catch { return null; }
-      } : undefined;
+      const selfKey: SelfKey | undefined = options.selfKey
+        ? (keyid) => {
+            try {
+              return options.selfKey!(parseOnce())(keyid);
+            } catch {
+              return null;
+            }
+          }
+        : undefined;
       caller = await authenticate(ctx, req, { raw, selfKey });
     }
     const parsedBody = parseOnce();
@@ -61,13 +78,19 @@ export function writeRoute(ctx: NodeContext, handler: WriteHandler, options: { s
     }
     // The same key racing itself: the second waits for the first and gets its answer.
     let inflight = inflightByNode.get(ctx);
-    if (!inflight) { inflight = new Map(); inflightByNode.set(ctx, inflight); }
+    if (!inflight) {
+      inflight = new Map();
+      inflightByNode.set(ctx, inflight);
+    }
     let running = inflight.get(idempotency.key);
     const first = running === undefined;
     if (!running) {
       running = (async () => {
         const [status, out] = await handler(req, { caller, body: parsedBody, requestId, idempotency });
-        if (status >= 200 && status < 300) await ctx.sql.write(() => storeResponse(ctx.sql, { scope: idempotency, status, body: out, now: ctx.deps.clock.now() }));
+        if (status >= 200 && status < 300)
+          await ctx.sql.write(() =>
+            storeResponse(ctx.sql, { scope: idempotency, status, body: out, now: ctx.deps.clock.now() }),
+          );
         return [status, out] as [number, unknown];
       })();
       inflight.set(idempotency.key, running);
@@ -90,13 +113,26 @@ export async function authorize(ctx: NodeContext, input: { request: AccessReques
   const d = ctx.policy.decide(input.request);
   const resource = `${input.request.resource.type}:${input.request.resource.id ?? input.request.resource.prefix}`;
   if (!d.allowed) {
-    await ctx.audit.record({ who: input.request.principal.id, action: input.request.action, resource, decision: 'deny', requestId: input.requestId });
-    ctx.events.emit('security.alert', { subject: input.request.principal.id, severity: 'warning', data: { kind: 'forbidden', action: input.request.action, resource, reason: d.reason } });
+    await ctx.audit.record({
+      who: input.request.principal.id,
+      action: input.request.action,
+      resource,
+      decision: 'deny',
+      requestId: input.requestId,
+    });
+    ctx.events.emit('security.alert', {
+      subject: input.request.principal.id,
+      severity: 'warning',
+      data: { kind: 'forbidden', action: input.request.action, resource, reason: d.reason },
+    });
     throw new HttpError('FORBIDDEN', d.reason);
   }
 }
 
 /** Audits an allowed write. */
-export function audited(ctx: NodeContext, entry: { who: string; action: string; resource: string; requestId: string }): Promise<void> {
+export function audited(
+  ctx: NodeContext,
+  entry: { who: string; action: string; resource: string; requestId: string },
+): Promise<void> {
   return ctx.audit.record({ ...entry, decision: 'allow' });
 }

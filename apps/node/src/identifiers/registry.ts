@@ -16,14 +16,18 @@ export interface WriteAudit {
   readonly requestId: string;
 }
 
-const INSERT_RECORD = 'INSERT INTO "IdentifierRecord" ("id", "prefix", "kind", "serial", "ownerNode", "version", "status", "values", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
-const REPLACE_RECORD = 'INSERT OR REPLACE INTO "IdentifierRecord" ("id", "prefix", "kind", "serial", "ownerNode", "version", "status", "values", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+const INSERT_RECORD =
+  'INSERT INTO "IdentifierRecord" ("id", "prefix", "kind", "serial", "ownerNode", "version", "status", "values", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+const REPLACE_RECORD =
+  'INSERT OR REPLACE INTO "IdentifierRecord" ("id", "prefix", "kind", "serial", "ownerNode", "version", "status", "values", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 
 /** Queues a record copy to the parent inside the caller's transaction (nothing for the national node). */
 function queueCopies(ctx: NodeContext, records: WireRecord[]): boolean {
   if (!ctx.config.parentUrl || records.length === 0) return false;
   const delivery = { endpoint: ctx.config.parentUrl, path: ROUTES.copies, body: { records } };
-  ctx.sql.stmt('INSERT INTO "Outbox" ("kind", "payload", "attempts", "nextAt") VALUES (?, ?, 0, ?)').run(ROUTES.copies, JSON.stringify(delivery), sqlTime(ctx.deps.clock.now()));
+  ctx.sql
+    .stmt('INSERT INTO "Outbox" ("kind", "payload", "attempts", "nextAt") VALUES (?, ?, 0, ?)')
+    .run(ROUTES.copies, JSON.stringify(delivery), sqlTime(ctx.deps.clock.now()));
   return true;
 }
 
@@ -33,20 +37,33 @@ export async function copyUpward(ctx: NodeContext, records: WireRecord[]): Promi
 }
 
 function allocateSerial(ctx: NodeContext, input: { prefix: string; kind: string }): string {
-  const insert = ctx.sql.stmt('INSERT OR IGNORE INTO "AllocatedSerial" ("prefix", "serial", "kind", "allocatedAt") VALUES (?, ?, ?, ?)');
+  const insert = ctx.sql.stmt(
+    'INSERT OR IGNORE INTO "AllocatedSerial" ("prefix", "serial", "kind", "allocatedAt") VALUES (?, ?, ?, ?)',
+  );
   for (;;) {
     const serial = ctx.serials.next();
     if (insert.run(input.prefix, serial, input.kind, sqlTime(ctx.deps.clock.now())).changes === 1) {
       // Kept so a restarted node's allocator continues after it; read only at start, so the cache is not updated.
-      ctx.sql.stmt('INSERT INTO "NodeSetting" ("key", "value") VALUES (\'serial.last\', ?) ON CONFLICT("key") DO UPDATE SET "value" = excluded."value"').run(serial);
+      ctx.sql
+        .stmt(
+          'INSERT INTO "NodeSetting" ("key", "value") VALUES (\'serial.last\', ?) ON CONFLICT("key") DO UPDATE SET "value" = excluded."value"',
+        )
+        .run(serial);
       return serial;
     }
   }
 }
 
 function reserveSerial(ctx: NodeContext, input: { prefix: string; kind: string; serial: string }): void {
-  const r = ctx.sql.stmt('INSERT OR IGNORE INTO "AllocatedSerial" ("prefix", "serial", "kind", "allocatedAt") VALUES (?, ?, ?, ?)').run(input.prefix, input.serial, input.kind, sqlTime(ctx.deps.clock.now()));
-  if (r.changes === 0) fail('CONFLICT', `serial ${input.serial} was already issued under ${input.prefix}; a serial is never reused`, 'serial');
+  const r = ctx.sql
+    .stmt('INSERT OR IGNORE INTO "AllocatedSerial" ("prefix", "serial", "kind", "allocatedAt") VALUES (?, ?, ?, ?)')
+    .run(input.prefix, input.serial, input.kind, sqlTime(ctx.deps.clock.now()));
+  if (r.changes === 0)
+    fail(
+      'CONFLICT',
+      `serial ${input.serial} was already issued under ${input.prefix}; a serial is never reused`,
+      'serial',
+    );
 }
 
 /**
@@ -60,12 +77,18 @@ export async function registerRecord(
   options: { audit?: WriteAudit; idempotency?: IdempotencyScope | null } = {},
 ): Promise<WireRecord> {
   const prefix = input.prefix ?? ctx.config.code;
-  if (prefix !== ctx.config.code) fail('FORBIDDEN', `this node registers only under its own prefix ${ctx.config.code}, not ${prefix}`, 'prefix');
+  if (prefix !== ctx.config.code)
+    fail('FORBIDDEN', `this node registers only under its own prefix ${ctx.config.code}, not ${prefix}`, 'prefix');
   const kind = input.kind as Kind;
   const given = input.serial?.toUpperCase();
   if (given !== undefined) {
     const made = formatIdentifier({ prefix, kind, serial: given });
-    if (!made.ok) fail('INVALID_IDENTIFIER', `${made.error.segment}: ${made.error.message}; expected ${made.error.expected}`, 'serial');
+    if (!made.ok)
+      fail(
+        'INVALID_IDENTIFIER',
+        `${made.error.segment}: ${made.error.message}; expected ${made.error.expected}`,
+        'serial',
+      );
   }
   const { record, fresh, queued } = await ctx.sql.write(() => {
     const held = options.idempotency ? storedResponse(ctx.sql, options.idempotency) : null;
@@ -73,14 +96,29 @@ export async function registerRecord(
     const serial = given ?? allocateSerial(ctx, { prefix, kind: input.kind });
     if (given !== undefined) reserveSerial(ctx, { prefix, kind: input.kind, serial });
     const made = formatIdentifier({ prefix, kind, serial });
-    if (!made.ok) fail('INVALID_IDENTIFIER', `${made.error.segment}: ${made.error.message}; expected ${made.error.expected}`, 'serial');
+    if (!made.ok)
+      fail(
+        'INVALID_IDENTIFIER',
+        `${made.error.segment}: ${made.error.message}; expected ${made.error.expected}`,
+        'serial',
+      );
     const now = ctx.deps.clock.now();
     const at = formatTime(now);
-    const rec: WireRecord = { id: made.value, kind, owner: prefix, version: 1, status: 'active', values: input.values, createdAt: at, updatedAt: at };
+    const rec: WireRecord = {
+      id: made.value,
+      kind,
+      owner: prefix,
+      version: 1,
+      status: 'active',
+      values: input.values,
+      createdAt: at,
+      updatedAt: at,
+    };
     ctx.sql.stmt(INSERT_RECORD).run(...rawParams(rec, { prefix, serial }));
     const q = queueCopies(ctx, [rec]);
     if (options.idempotency) storeResponse(ctx.sql, { scope: options.idempotency, status: 201, body: rec, now });
-    if (options.audit) ctx.audit.recordInTransaction({ ...options.audit, resource: `record:${rec.id}`, decision: 'allow' });
+    if (options.audit)
+      ctx.audit.recordInTransaction({ ...options.audit, resource: `record:${rec.id}`, decision: 'allow' });
     return { record: rec, fresh: true, queued: q };
   });
   if (fresh) {
@@ -110,15 +148,21 @@ function ownRecord(ctx: NodeContext, id: string): WireRecord {
 }
 
 /** Writes a new version of an own record with its copy upward and audit entry, in one transaction. */
-async function saveVersion(ctx: NodeContext, input: { id: string; next: (current: WireRecord) => WireRecord; audit?: WriteAudit }): Promise<{ record: WireRecord; previous: WireRecord }> {
+async function saveVersion(
+  ctx: NodeContext,
+  input: { id: string; next: (current: WireRecord) => WireRecord; audit?: WriteAudit },
+): Promise<{ record: WireRecord; previous: WireRecord }> {
   const out = await ctx.sql.write(() => {
     const previous = ownRecord(ctx, input.id);
     const record = input.next(previous);
     const parsed = parseIdentifier(record.id);
     if (!parsed.ok) fail('INVALID_IDENTIFIER', parsed.error.message);
-    ctx.sql.stmt(REPLACE_RECORD).run(...rawParams(record, { prefix: parsed.value.prefix, serial: parsed.value.serial }));
+    ctx.sql
+      .stmt(REPLACE_RECORD)
+      .run(...rawParams(record, { prefix: parsed.value.prefix, serial: parsed.value.serial }));
     const queued = queueCopies(ctx, [record]);
-    if (input.audit) ctx.audit.recordInTransaction({ ...input.audit, resource: `record:${record.id}`, decision: 'allow' });
+    if (input.audit)
+      ctx.audit.recordInTransaction({ ...input.audit, resource: `record:${record.id}`, decision: 'allow' });
     return { record, previous, queued };
   });
   ctx.cache.forget(input.id);
@@ -127,13 +171,26 @@ async function saveVersion(ctx: NodeContext, input: { id: string; next: (current
 }
 
 /** Replaces a record's values as a new version; the caller's version must be the current one. */
-export async function updateRecord(ctx: NodeContext, input: { id: string; update: z.output<typeof UpdateIdentifier>; audit?: WriteAudit }): Promise<WireRecord> {
+export async function updateRecord(
+  ctx: NodeContext,
+  input: { id: string; update: z.output<typeof UpdateIdentifier>; audit?: WriteAudit },
+): Promise<WireRecord> {
   const { record } = await saveVersion(ctx, {
     id: input.id,
     audit: input.audit,
     next: (current) => {
-      if (current.version !== input.update.version) fail('CONFLICT', `version ${input.update.version} is not the current version ${current.version} of ${input.id}`, 'version');
-      return { ...current, values: input.update.values as Values, version: current.version + 1, updatedAt: formatTime(ctx.deps.clock.now()) };
+      if (current.version !== input.update.version)
+        fail(
+          'CONFLICT',
+          `version ${input.update.version} is not the current version ${current.version} of ${input.id}`,
+          'version',
+        );
+      return {
+        ...current,
+        values: input.update.values as Values,
+        version: current.version + 1,
+        updatedAt: formatTime(ctx.deps.clock.now()),
+      };
     },
   });
   ctx.events.emit('identifier.updated', { subject: record.id, data: { version: record.version } });
@@ -143,8 +200,14 @@ export async function updateRecord(ctx: NodeContext, input: { id: string; update
 /** Revokes a record (a new version with status revoked); its serial stays taken. */
 export async function revokeRecord(ctx: NodeContext, id: string, audit?: WriteAudit): Promise<WireRecord> {
   const { record } = await saveVersion(ctx, {
-    id, audit,
-    next: (current) => ({ ...current, status: 'revoked' as const, version: current.version + 1, updatedAt: formatTime(ctx.deps.clock.now()) }),
+    id,
+    audit,
+    next: (current) => ({
+      ...current,
+      status: 'revoked' as const,
+      version: current.version + 1,
+      updatedAt: formatTime(ctx.deps.clock.now()),
+    }),
   });
   ctx.events.emit('identifier.revoked', { subject: id });
   return record;
@@ -162,7 +225,11 @@ export async function listRecords(ctx: NodeContext, q: { prefix?: string; cursor
 }
 
 /** Stores copies from a child if newer than what is held, in one transaction with their copy further up. */
-export async function storeCopies(ctx: NodeContext, records: WireRecord[], audit?: WriteAudit & { resource: string }): Promise<WireRecord[]> {
+export async function storeCopies(
+  ctx: NodeContext,
+  records: WireRecord[],
+  audit?: WriteAudit & { resource: string },
+): Promise<WireRecord[]> {
   const { accepted, queued } = await ctx.sql.write(() => {
     const held = ctx.sql.stmt('SELECT "version" FROM "IdentifierRecord" WHERE "id" = ?');
     const out: WireRecord[] = [];
@@ -171,11 +238,20 @@ export async function storeCopies(ctx: NodeContext, records: WireRecord[], audit
       if (!parsed.ok) continue;
       const h = held.get(record.id) as { version: number } | undefined;
       if (h && h.version >= record.version) continue;
-      ctx.sql.stmt(REPLACE_RECORD).run(...rawParams(record, { prefix: parsed.value.prefix, serial: parsed.value.serial }));
+      ctx.sql
+        .stmt(REPLACE_RECORD)
+        .run(...rawParams(record, { prefix: parsed.value.prefix, serial: parsed.value.serial }));
       out.push(record);
     }
     const q = queueCopies(ctx, out);
-    if (audit) ctx.audit.recordInTransaction({ who: audit.who, action: audit.action, resource: audit.resource, requestId: audit.requestId, decision: 'allow' });
+    if (audit)
+      ctx.audit.recordInTransaction({
+        who: audit.who,
+        action: audit.action,
+        resource: audit.resource,
+        requestId: audit.requestId,
+        decision: 'allow',
+      });
     return { accepted: out, queued: q };
   });
   for (const r of accepted) ctx.cache.forget(r.id);

@@ -10,7 +10,10 @@ import { findRecordSync } from './registry.ts';
 const MAX_HOPS = 8;
 
 /** Builds and signs an answer from a record this node holds. */
-export async function answerFrom(ctx: NodeContext, input: { record: WireRecord; path: readonly string[] }): Promise<SignedWireAnswer> {
+export async function answerFrom(
+  ctx: NodeContext,
+  input: { record: WireRecord; path: readonly string[] },
+): Promise<SignedWireAnswer> {
   const authoritative = input.record.owner === ctx.config.code;
   const answer = {
     record: input.record,
@@ -23,14 +26,20 @@ export async function answerFrom(ctx: NodeContext, input: { record: WireRecord; 
   return { ...answer, signature: signed.signature };
 }
 
-async function fromCopy(ctx: NodeContext, input: { id: string; path: readonly string[]; reason: string }): Promise<SignedWireAnswer> {
+async function fromCopy(
+  ctx: NodeContext,
+  input: { id: string; path: readonly string[]; reason: string },
+): Promise<SignedWireAnswer> {
   const copy = findRecordSync(ctx, input.id);
   if (!copy) fail('UPSTREAM_UNAVAILABLE', `${input.reason}, and this node holds no copy of ${input.id}`);
   ctx.metrics.resolutions.inc({ source: 'copy' });
   return answerFrom(ctx, { record: copy, path: input.path });
 }
 
-async function forward(ctx: NodeContext, input: { id: string; endpoint: string; hop: string; path: readonly string[] }): Promise<SignedWireAnswer> {
+async function forward(
+  ctx: NodeContext,
+  input: { id: string; endpoint: string; hop: string; path: readonly string[] },
+): Promise<SignedWireAnswer> {
   const r = await ctx.clientFor(input.endpoint).resolve(input.id, { path: [...input.path, ctx.config.code] });
   if (r.ok) return r.value as unknown as SignedWireAnswer;
   if (r.status === 404) fail('NOT_FOUND', r.error.message);
@@ -42,8 +51,12 @@ async function forward(ctx: NodeContext, input: { id: string; endpoint: string; 
  * Resolves an identifier the way Handle/DNS delegation does: from the cache, locally, down to the child owning the
  * prefix, or up to the parent. When the next hop does not answer, a copy held here answers (not authoritative).
  */
-export async function resolve(ctx: NodeContext, input: { id: string; prefix: string; path: readonly string[] }): Promise<SignedWireAnswer> {
-  if (input.path.length >= MAX_HOPS) fail('SCHEMA_VIOLATION', `the query passed ${input.path.length} nodes; at most ${MAX_HOPS}`, 'cpn-path');
+export async function resolve(
+  ctx: NodeContext,
+  input: { id: string; prefix: string; path: readonly string[] },
+): Promise<SignedWireAnswer> {
+  if (input.path.length >= MAX_HOPS)
+    fail('SCHEMA_VIOLATION', `the query passed ${input.path.length} nodes; at most ${MAX_HOPS}`, 'cpn-path');
   const cached = ctx.cache.get(input.id);
   if (cached) {
     ctx.metrics.resolutions.inc({ source: 'cache' });
@@ -57,7 +70,8 @@ export async function resolve(ctx: NodeContext, input: { id: string; prefix: str
     ctx.metrics.resolutions.inc({ source: 'local' });
     answer = await answerFrom(ctx, { record, path: input.path });
   } else if (r.to === 'down') {
-    const child = ctx.sql.stmt('SELECT "relation", "endpoint" FROM "Peer" WHERE "prefix" = ?').get(r.child) as { relation: string; endpoint: string } | undefined;
+    const child = ctx.sql.stmt('SELECT "relation", "endpoint" FROM "Peer" WHERE "prefix" = ?').get(r.child) as
+      { relation: string; endpoint: string } | undefined;
     if (!child || child.relation !== 'child') {
       const copy = findRecordSync(ctx, input.id);
       if (!copy) fail('NOT_FOUND', `${input.id}: no node ${r.child} is known below ${ctx.config.code}`);
@@ -70,7 +84,12 @@ export async function resolve(ctx: NodeContext, input: { id: string; prefix: str
     if (!ctx.config.parentUrl) fail('NOT_FOUND', `${input.id} is outside every known prefix`);
     if (input.path.includes(r.parent ?? '')) fail('NOT_FOUND', `${input.id} is not known below ${r.parent}`);
     ctx.metrics.resolutions.inc({ source: 'up' });
-    answer = await forward(ctx, { id: input.id, endpoint: ctx.config.parentUrl, hop: r.parent ?? 'the parent', path: input.path });
+    answer = await forward(ctx, {
+      id: input.id,
+      endpoint: ctx.config.parentUrl,
+      hop: r.parent ?? 'the parent',
+      path: input.path,
+    });
   }
   ctx.cache.put(input.id, answer);
   return answer;

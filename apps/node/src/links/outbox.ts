@@ -69,7 +69,10 @@ export function createOutbox(deps: Deps): Outbox {
   let again = false;
 
   async function drainOnce(): Promise<'empty' | 'progress' | 'failed'> {
-    const rows = deps.sql.stmt('SELECT "id", "payload" FROM "Outbox" ORDER BY "id" LIMIT 200').all() as { id: number; payload: string }[];
+    const rows = deps.sql.stmt('SELECT "id", "payload" FROM "Outbox" ORDER BY "id" LIMIT 200').all() as {
+      id: number;
+      payload: string;
+    }[];
     if (rows.length === 0) return 'empty';
     const first = rows[0]!;
     const d = JSON.parse(first.payload) as Delivery;
@@ -94,19 +97,33 @@ export function createOutbox(deps: Deps): Outbox {
     }
     const r = await deps.clientFor(d.endpoint).request({ method: 'POST', path: d.path, body });
     if (r.ok || (r.status >= 400 && r.status < 500 && r.status !== 401 && r.status !== 429)) {
-      if (!r.ok) deps.logger.warn({ endpoint: d.endpoint, path: d.path, status: r.status, error: r.error }, 'delivery refused; dropped');
-      await deps.sql.write(() => { for (const id of ids) deps.sql.stmt('DELETE FROM "Outbox" WHERE "id" = ?').run(id); });
+      if (!r.ok)
+        deps.logger.warn(
+          { endpoint: d.endpoint, path: d.path, status: r.status, error: r.error },
+          'delivery refused; dropped',
+        );
+      await deps.sql.write(() => {
+        for (const id of ids) deps.sql.stmt('DELETE FROM "Outbox" WHERE "id" = ?').run(id);
+      });
       deps.onDelivered?.(d.path, ids.length);
       return 'progress';
     }
-    await deps.sql.write(() => { for (const id of ids) deps.sql.stmt('UPDATE "Outbox" SET "attempts" = "attempts" + 1 WHERE "id" = ?').run(id); });
-    deps.logger.warn({ endpoint: d.endpoint, path: d.path, status: r.status, retryInMs: delay, reason: r.error.message }, 'delivery failed; retrying with backoff');
+    await deps.sql.write(() => {
+      for (const id of ids) deps.sql.stmt('UPDATE "Outbox" SET "attempts" = "attempts" + 1 WHERE "id" = ?').run(id);
+    });
+    deps.logger.warn(
+      { endpoint: d.endpoint, path: d.path, status: r.status, retryInMs: delay, reason: r.error.message },
+      'delivery failed; retrying with backoff',
+    );
     return 'failed';
   }
 
   function schedule(ms: number) {
     if (stopped || timer) return;
-    timer = setTimeout(() => { timer = null; void run(); }, ms);
+    timer = setTimeout(() => {
+      timer = null;
+      void run();
+    }, ms);
   }
 
   async function run(): Promise<void> {
@@ -137,29 +154,46 @@ export function createOutbox(deps: Deps): Outbox {
     } finally {
       running = false;
       // A kick that came while this drain ran may have enqueued after its last read: drain once more.
-      if (again && !stopped) { again = false; if (!timer) schedule(deps.lingerMs ?? 0); }
+      if (again && !stopped) {
+        again = false;
+        if (!timer) schedule(deps.lingerMs ?? 0);
+      }
     }
   }
 
   return {
     async enqueue(delivery) {
       const payload = JSON.stringify(delivery);
-      await deps.sql.write(() => { deps.sql.stmt('INSERT INTO "Outbox" ("kind", "payload", "nextAt") VALUES (?, ?, ?)').run(delivery.path, payload, sqlTime(deps.clock.now())); });
+      await deps.sql.write(() => {
+        deps.sql
+          .stmt('INSERT INTO "Outbox" ("kind", "payload", "nextAt") VALUES (?, ?, ?)')
+          .run(delivery.path, payload, sqlTime(deps.clock.now()));
+      });
     },
     depth: () => (deps.sql.stmt('SELECT COUNT(*) AS n FROM "Outbox"').get() as { n: number }).n,
     kick() {
       // A pending timer (the linger of an earlier kick, or a backoff after a failure) already covers this delivery:
       // the queue drains in order, so nothing new could go before the delivery that is backing off.
-      if (running) { again = true; return; }
+      if (running) {
+        again = true;
+        return;
+      }
       if (timer || stopped) return;
       const linger = deps.lingerMs ?? 0;
       if (linger <= 0) void run();
-      else timer = setTimeout(() => { timer = null; void run(); }, linger);
+      else
+        timer = setTimeout(() => {
+          timer = null;
+          void run();
+        }, linger);
     },
     idle(timeoutMs = 5000) {
       return new Promise((resolve) => {
         const t = setTimeout(() => resolve(false), timeoutMs);
-        waiters.push(() => { clearTimeout(t); resolve(true); });
+        waiters.push(() => {
+          clearTimeout(t);
+          resolve(true);
+        });
         void run();
       });
     },

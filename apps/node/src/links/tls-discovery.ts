@@ -5,11 +5,15 @@ import { setChildTlsEndpoint } from '../onboarding/grant.ts';
 export const TLS_DISCOVERY_MS = 30_000;
 
 /** Learns a peer's https endpoint; for a child, also records it in the child's ND record. Never throws. */
-export async function learnPeer(ctx: NodeContext, peer: { prefix: string; endpoint: string; relation: string }): Promise<void> {
+export async function learnPeer(
+  ctx: NodeContext,
+  peer: { prefix: string; endpoint: string; relation: string },
+): Promise<void> {
   try {
     if (!(await ctx.tls.learn(peer.endpoint, peer.prefix))) return;
     const route = ctx.tls.route(peer.endpoint);
-    if (peer.relation === 'child' && route) await setChildTlsEndpoint(ctx, { prefix: peer.prefix, tlsEndpoint: route.url });
+    if (peer.relation === 'child' && route)
+      await setChildTlsEndpoint(ctx, { prefix: peer.prefix, tlsEndpoint: route.url });
   } catch (e) {
     ctx.deps.logger.debug({ peer: peer.prefix, err: (e as Error).message }, 'cannot learn the peer https endpoint');
   }
@@ -27,7 +31,9 @@ export function startTlsDiscovery(ctx: NodeContext): () => void {
     if (running || !ctx.identity.root) return;
     running = true;
     try {
-      const peers = await ctx.prisma.peer.findMany({ where: { relation: { in: ['parent', 'ancestor', 'child', 'descendant'] }, lifecycle: { not: 'revoked' } } });
+      const peers = await ctx.prisma.peer.findMany({
+        where: { relation: { in: ['parent', 'ancestor', 'child', 'descendant'] }, lifecycle: { not: 'revoked' } },
+      });
       await Promise.all(peers.map((p) => learnPeer(ctx, p)));
     } catch (e) {
       ctx.deps.logger.debug({ err: (e as Error).message }, 'TLS discovery round failed');

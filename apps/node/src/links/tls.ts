@@ -16,10 +16,13 @@ export function checkPeerIdentity(expected: string | null): (host: string, cert:
   return (_host, cert) => {
     const sans = (cert.subjectaltname ?? '').split(', ').filter((x) => x !== '');
     const san = sans.length === 1 ? sans[0]! : '';
-    if (!san.startsWith('URI:cpn:')) return new Error(`the peer certificate does not name one cpn: identity (SAN ${cert.subjectaltname ?? 'none'})`);
+    if (!san.startsWith('URI:cpn:'))
+      return new Error(`the peer certificate does not name one cpn: identity (SAN ${cert.subjectaltname ?? 'none'})`);
     const name = san.slice('URI:cpn:'.length);
-    if (cert.subject?.CN !== `cpn:${name}`) return new Error(`the peer certificate CN ${String(cert.subject?.CN)} differs from its SAN cpn:${name}`);
-    if (expected !== null && name !== expected) return new Error(`the peer certificate names cpn:${name}, expected cpn:${expected}`);
+    if (cert.subject?.CN !== `cpn:${name}`)
+      return new Error(`the peer certificate CN ${String(cert.subject?.CN)} differs from its SAN cpn:${name}`);
+    if (expected !== null && name !== expected)
+      return new Error(`the peer certificate names cpn:${name}, expected cpn:${expected}`);
     return undefined;
   };
 }
@@ -49,7 +52,12 @@ export interface TlsLinks {
 }
 
 /** Builds the TLS side of a node; `attach` gives it the HTTP server its TLS connections are handed to. */
-export function createTlsLinks(input: { config: NodeConfig; deps: NodeDeps; identity: NodeIdentity; onChange: (endpoint: string) => void }): TlsLinks & { attach(server: HttpServer): void } {
+export function createTlsLinks(input: {
+  config: NodeConfig;
+  deps: NodeDeps;
+  identity: NodeIdentity;
+  onChange: (endpoint: string) => void;
+}): TlsLinks & { attach(server: HttpServer): void } {
   const { config, deps, identity } = input;
   const routes = new Map<string, TlsRoute>();
   const direct = new Map<string, TlsRoute>();
@@ -58,21 +66,38 @@ export function createTlsLinks(input: { config: NodeConfig; deps: NodeDeps; iden
   let url: string | null = null;
   let starting: Promise<void> | null = null;
   const sockets = new Set<Socket>();
-  const trust = (prefix: string | null): TlsOptions => ({ ca: identity.root!, checkServerIdentity: checkPeerIdentity(prefix) });
+  const trust = (prefix: string | null): TlsOptions => ({
+    ca: identity.root!,
+    checkServerIdentity: checkPeerIdentity(prefix),
+  });
 
   async function listen(): Promise<void> {
     const certificate = identity.certificate!;
     // The chain as served: own certificate, then the issuers (the root may be included; clients trust it anyway).
     const cert = [certificate, ...identity.chain.slice(1)].join('\n');
-    const s = tls.createServer({ key: ed25519Profile.exportPrivateKey(identity.keys.privateKey), cert, minVersion: 'TLSv1.3', ALPNProtocols: ['http/1.1'] }, (socket) => {
-      // The same HTTP server (Express app and socket.io) serves the decrypted connection.
-      http!.emit('connection', socket);
+    const s = tls.createServer(
+      {
+        key: ed25519Profile.exportPrivateKey(identity.keys.privateKey),
+        cert,
+        minVersion: 'TLSv1.3',
+        ALPNProtocols: ['http/1.1'],
+      },
+      (socket) => {
+        // The same HTTP server (Express app and socket.io) serves the decrypted connection.
+        http!.emit('connection', socket);
+      },
+    );
+    s.on('connection', (raw: Socket) => {
+      sockets.add(raw);
+      raw.once('close', () => sockets.delete(raw));
     });
-    s.on('connection', (raw: Socket) => { sockets.add(raw); raw.once('close', () => sockets.delete(raw)); });
     s.on('tlsClientError', (e) => deps.logger.debug({ err: e.message }, 'TLS handshake refused'));
     await new Promise<void>((resolve, reject) => {
       s.once('error', reject);
-      s.listen(config.tls.port, config.host, () => { s.off('error', reject); resolve(); });
+      s.listen(config.tls.port, config.host, () => {
+        s.off('error', reject);
+        resolve();
+      });
     });
     const address = s.address();
     const port = typeof address === 'object' && address ? address.port : config.tls.port;
@@ -90,7 +115,10 @@ export function createTlsLinks(input: { config: NodeConfig; deps: NodeDeps; iden
       if (learnt) return learnt;
       if (!endpoint.startsWith('https:')) return undefined;
       let r = direct.get(endpoint);
-      if (!r) { r = { url: endpoint, prefix: null, tls: trust(null) }; direct.set(endpoint, r); }
+      if (!r) {
+        r = { url: endpoint, prefix: null, tls: trust(null) };
+        direct.set(endpoint, r);
+      }
       return r;
     },
     async learn(endpoint, prefix) {
@@ -107,7 +135,9 @@ export function createTlsLinks(input: { config: NodeConfig; deps: NodeDeps; iden
     },
     serve() {
       if (!config.tls.enabled || !identity.certificate || !http || server) return Promise.resolve();
-      starting ??= listen().finally(() => { starting = null; });
+      starting ??= listen().finally(() => {
+        starting = null;
+      });
       return starting;
     },
     async close() {
@@ -120,6 +150,8 @@ export function createTlsLinks(input: { config: NodeConfig; deps: NodeDeps; iden
       await closed;
     },
     server: () => server,
-    attach(s) { http = s; },
+    attach(s) {
+      http = s;
+    },
   };
 }

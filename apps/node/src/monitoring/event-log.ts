@@ -1,7 +1,15 @@
 import { Router } from 'express';
 import type { z } from 'zod';
 import { isWithin } from '@cpnet/identifier';
-import { EventBatch, EventsExportQuery, NAMESPACES, PROTOCOL_VERSION, ROUTES, SOCKET_EVENTS, type MonitorEvent } from '@cpnet/protocol';
+import {
+  EventBatch,
+  EventsExportQuery,
+  NAMESPACES,
+  PROTOCOL_VERSION,
+  ROUTES,
+  SOCKET_EVENTS,
+  type MonitorEvent,
+} from '@cpnet/protocol';
 import type { Server } from 'socket.io';
 import type { NodeContext } from '../context.ts';
 import type { SqlStore } from '../store/sql.ts';
@@ -14,32 +22,61 @@ type Event = z.output<typeof MonitorEvent>;
 
 /** Event types a node forwards to its parent, so the national node's log and stream cover the whole hierarchy. */
 export const FORWARDED_EVENT_TYPES = [
-  'node.lifecycle', 'node.health', 'provider.registered', 'provider.lifecycle', 'cluster.registered', 'cluster.lifecycle',
-  'cluster.health', 'identifier.revoked', 'application.decided', 'joint-debug.result', 'security.alert', 'security.emergency',
+  'node.lifecycle',
+  'node.health',
+  'provider.registered',
+  'provider.lifecycle',
+  'cluster.registered',
+  'cluster.lifecycle',
+  'cluster.health',
+  'identifier.revoked',
+  'application.decided',
+  'joint-debug.result',
+  'security.alert',
+  'security.emergency',
 ] as const;
 
-const INSERT_EVENT = 'INSERT OR IGNORE INTO "EventRecord" ("id", "type", "at", "subject", "severity", "data", "node") VALUES (?, ?, ?, ?, ?, ?, ?)';
+const INSERT_EVENT =
+  'INSERT OR IGNORE INTO "EventRecord" ("id", "type", "at", "subject", "severity", "data", "node") VALUES (?, ?, ?, ?, ?, ?, ?)';
 
 /** Stores events in one transaction, ignoring any id already held (a redelivered batch); returns the new ones. */
 export async function storeEvents(sql: SqlStore, events: readonly Event[]): Promise<Event[]> {
-  return sql.write(() => events.filter((e) => sql.stmt(INSERT_EVENT).run(e.id, e.type, e.at, e.subject ?? null, e.severity, JSON.stringify(e.data), e.node).changes > 0));
+  return sql.write(() =>
+    events.filter(
+      (e) =>
+        sql.stmt(INSERT_EVENT).run(e.id, e.type, e.at, e.subject ?? null, e.severity, JSON.stringify(e.data), e.node)
+          .changes > 0,
+    ),
+  );
 }
 
 /** `POST /cpn/v1/events` (a child forwards its subtree's events) and `GET /cpn/v1/events/export` (JSON Lines). */
 export function eventLogRoutes(ctx: NodeContext, io: () => Server | null): Router {
   const router = Router();
-  router.post(ROUTES.events, writeRoute(ctx, async (_req, { caller, body, requestId }) => {
-    const batch = parseWith(EventBatch, body);
-    const peer = caller.principal.kind === 'node' ? peerRow(ctx, caller.principal.id) : undefined;
-    if (peer?.relation !== 'child' || caller.principal.status !== 'active') fail('FORBIDDEN', `${caller.principal.id} is not an active child of ${ctx.config.code}`);
-    for (const [i, e] of batch.events.entries()) {
-      if (!isWithin(e.node, caller.principal.id)) fail('FORBIDDEN', `${caller.principal.id} may forward only events of its subtree, not of ${e.node}`, `events.${i}.node`);
-    }
-    const fresh = await storeEvents(ctx.sql, batch.events);
-    for (const e of fresh) io()?.of(NAMESPACES.monitor).emit(SOCKET_EVENTS.event, { ...e, protocol: PROTOCOL_VERSION });
-    await audited(ctx, { who: caller.who, action: 'report', resource: `events:${batch.events.length}`, requestId });
-    return [200, { accepted: fresh.length, duplicates: batch.events.length - fresh.length }];
-  }));
+  router.post(
+    ROUTES.events,
+    writeRoute(ctx, async (_req, { caller, body, requestId }) => {
+      const batch = parseWith(EventBatch, body);
+      const peer = caller.principal.kind === 'node' ? peerRow(ctx, caller.principal.id) : undefined;
+      if (peer?.relation !== 'child' || caller.principal.status !== 'active')
+        fail('FORBIDDEN', `${caller.principal.id} is not an active child of ${ctx.config.code}`);
+      for (const [i, e] of batch.events.entries()) {
+        if (!isWithin(e.node, caller.principal.id))
+          fail(
+            'FORBIDDEN',
+            `${caller.principal.id} may forward only events of its subtree, not of ${e.node}`,
+            `events.${i}.node`,
+          );
+      }
+      const fresh = await storeEvents(ctx.sql, batch.events);
+      for (const e of fresh)
+        io()
+          ?.of(NAMESPACES.monitor)
+          .emit(SOCKET_EVENTS.event, { ...e, protocol: PROTOCOL_VERSION });
+      await audited(ctx, { who: caller.who, action: 'report', resource: `events:${batch.events.length}`, requestId });
+      return [200, { accepted: fresh.length, duplicates: batch.events.length - fresh.length }];
+    }),
+  );
   router.get(`${ROUTES.events}/export`, async (req, res) => {
     const q = parseWith(EventsExportQuery, req.query);
     const family = q.type?.endsWith('.*') ? q.type.slice(0, -1) : null;
@@ -50,7 +87,9 @@ export function eventLogRoutes(ctx: NodeContext, io: () => Server | null): Route
       const rows = await ctx.prisma.eventRecord.findMany({
         where: {
           seq: { gt: cursor },
-          ...(q.since || q.until ? { at: { ...(q.since ? { gte: q.since } : {}), ...(q.until ? { lt: q.until } : {}) } } : {}),
+          ...(q.since || q.until
+            ? { at: { ...(q.since ? { gte: q.since } : {}), ...(q.until ? { lt: q.until } : {}) } }
+            : {}),
           ...(q.type ? (family ? { type: { startsWith: family } } : { type: q.type }) : {}),
         },
         orderBy: { seq: 'asc' },
@@ -58,7 +97,14 @@ export function eventLogRoutes(ctx: NodeContext, io: () => Server | null): Route
       });
       if (rows.length === 0) break;
       cursor = rows[rows.length - 1]!.seq;
-      res.write(rows.map((r) => `${JSON.stringify({ id: r.id, type: r.type, at: r.at, node: r.node ?? ctx.config.code, ...(r.subject ? { subject: r.subject } : {}), severity: r.severity, data: JSON.parse(r.data) as unknown })}\n`).join(''));
+      res.write(
+        rows
+          .map(
+            (r) =>
+              `${JSON.stringify({ id: r.id, type: r.type, at: r.at, node: r.node ?? ctx.config.code, ...(r.subject ? { subject: r.subject } : {}), severity: r.severity, data: JSON.parse(r.data) as unknown })}\n`,
+          )
+          .join(''),
+      );
     }
     res.end();
   });

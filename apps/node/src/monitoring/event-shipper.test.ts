@@ -29,13 +29,25 @@ async function shipperAt() {
   const settings = loadSettings(sql);
   const queued: Delivery[] = [];
   const ctx = {
-    config: { code: 'CPN.51', parentUrl: 'http://127.0.0.1:1' }, sql, settings,
-    outbox: { enqueue: (d: Delivery) => { queued.push(d); return Promise.resolve(); }, kick: () => undefined },
+    config: { code: 'CPN.51', parentUrl: 'http://127.0.0.1:1' },
+    sql,
+    settings,
+    outbox: {
+      enqueue: (d: Delivery) => {
+        queued.push(d);
+        return Promise.resolve();
+      },
+      kick: () => undefined,
+    },
   } as unknown as NodeContext;
   let n = 0;
-  const add = (type: string, count = 1) => sql.write(() => {
-    for (let i = 0; i < count; i++) sql.stmt('INSERT INTO "EventRecord" ("id", "type", "at", "severity", "data") VALUES (?, ?, ?, ?, ?)').run(`e${n++}`, type, '2026-11-26T00:00:00.000Z', 'info', '{}');
-  });
+  const add = (type: string, count = 1) =>
+    sql.write(() => {
+      for (let i = 0; i < count; i++)
+        sql
+          .stmt('INSERT INTO "EventRecord" ("id", "type", "at", "severity", "data") VALUES (?, ?, ?, ?, ?)')
+          .run(`e${n++}`, type, '2026-11-26T00:00:00.000Z', 'info', '{}');
+    });
   const cursor = () => Number(settings.get('events.shipped') ?? '0');
   const newest = () => (sql.stmt('SELECT MAX("seq") AS m FROM "EventRecord"').get() as { m: number }).m;
   return { shipper: createEventShipper(ctx), add, queued, cursor, newest };
@@ -51,7 +63,10 @@ describe('event shipper', () => {
     await s.add('job.finish', 300);
     expect(await s.shipper.ship()).toBe(2);
     expect(s.queued).toHaveLength(1);
-    expect((s.queued[0]!.body as { events: { type: string }[] }).events.map((e) => e.type)).toEqual(['cluster.registered', 'security.alert']);
+    expect((s.queued[0]!.body as { events: { type: string }[] }).events.map((e) => e.type)).toEqual([
+      'cluster.registered',
+      'security.alert',
+    ]);
     expect(s.cursor()).toBe(s.newest());
   });
 
@@ -64,7 +79,10 @@ describe('event shipper', () => {
     expect(s.cursor()).toBe(s.newest());
     await s.add('node.health');
     expect(await s.shipper.ship()).toBe(1);
-    expect(s.queued.map((d) => (d.body as { events: { type: string }[] }).events.map((e) => e.type))).toEqual([['cluster.health'], ['node.health']]);
+    expect(s.queued.map((d) => (d.body as { events: { type: string }[] }).events.map((e) => e.type))).toEqual([
+      ['cluster.health'],
+      ['node.health'],
+    ]);
   });
 
   it('ships more than a page of forwarded events in pages of 500, none twice', async () => {

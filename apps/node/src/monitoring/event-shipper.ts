@@ -20,12 +20,31 @@ export function createEventShipper(ctx: NodeContext): { ship(): Promise<number> 
     // everything read up to the newest row, so the next round scans only what came since (not every job event again).
     const newest = (ctx.sql.stmt('SELECT MAX("seq") AS m FROM "EventRecord"').get() as { m: number | null }).m ?? 0;
     while (cursor < newest) {
-      const rows = ctx.sql.stmt(`SELECT * FROM "EventRecord" WHERE "seq" > ? AND "seq" <= ? AND "type" IN (${FORWARDED_EVENT_TYPES.map(() => '?').join(', ')}) ORDER BY "seq" LIMIT ${PAGE}`)
-        .all(cursor, newest, ...FORWARDED_EVENT_TYPES) as { seq: number; id: string; type: string; at: string; node: string | null; subject: string | null; severity: string; data: string }[];
+      const rows = ctx.sql
+        .stmt(
+          `SELECT * FROM "EventRecord" WHERE "seq" > ? AND "seq" <= ? AND "type" IN (${FORWARDED_EVENT_TYPES.map(() => '?').join(', ')}) ORDER BY "seq" LIMIT ${PAGE}`,
+        )
+        .all(cursor, newest, ...FORWARDED_EVENT_TYPES) as {
+        seq: number;
+        id: string;
+        type: string;
+        at: string;
+        node: string | null;
+        subject: string | null;
+        severity: string;
+        data: string;
+      }[];
       const events = rows.map((r) => ({
-        id: r.id, type: r.type, at: r.at, node: r.node ?? ctx.config.code, ...(r.subject ? { subject: r.subject } : {}), severity: r.severity, data: JSON.parse(r.data) as Record<string, unknown>,
+        id: r.id,
+        type: r.type,
+        at: r.at,
+        node: r.node ?? ctx.config.code,
+        ...(r.subject ? { subject: r.subject } : {}),
+        severity: r.severity,
+        data: JSON.parse(r.data) as Record<string, unknown>,
       }));
-      if (events.length > 0) await ctx.outbox.enqueue({ endpoint: ctx.config.parentUrl, path: ROUTES.events, body: { events } });
+      if (events.length > 0)
+        await ctx.outbox.enqueue({ endpoint: ctx.config.parentUrl, path: ROUTES.events, body: { events } });
       // A short page is the last one: everything up to `newest` has been looked at.
       cursor = rows.length < PAGE ? newest : rows[rows.length - 1]!.seq;
       await ctx.settings.set(CURSOR, String(cursor));
@@ -36,7 +55,9 @@ export function createEventShipper(ctx: NodeContext): { ship(): Promise<number> 
   }
   return {
     ship() {
-      running ??= once().finally(() => { running = null; });
+      running ??= once().finally(() => {
+        running = null;
+      });
       return running;
     },
   };

@@ -8,7 +8,17 @@ import { cards } from '../aggregation/vectors.ts';
 type Snapshot = z.output<typeof TopologySnapshot>;
 type Job = z.output<typeof SnapshotJob>;
 
-const LIFECYCLES = new Set(['applied', 'reviewing', 'approved', 'rejected', 'joint-debugging', 'accepted', 'online', 'suspended', 'revoked']);
+const LIFECYCLES = new Set([
+  'applied',
+  'reviewing',
+  'approved',
+  'rejected',
+  'joint-debugging',
+  'accepted',
+  'online',
+  'suspended',
+  'revoked',
+]);
 const HEALTH = new Set(['healthy', 'degraded', 'down']);
 
 function placeOf(code: string): { province: string | null; industry: string | null } {
@@ -23,28 +33,68 @@ export interface SnapshotSources {
 }
 
 /** The full state a viewer needs on connecting to /monitor: this node, its peers, its clusters, counters. */
-export async function buildSnapshot(ctx: NodeContext, input: { aggregation: Aggregation; sources?: SnapshotSources }): Promise<Snapshot> {
+export async function buildSnapshot(
+  ctx: NodeContext,
+  input: { aggregation: Aggregation; sources?: SnapshotSources },
+): Promise<Snapshot> {
   const peers = await ctx.prisma.peer.findMany();
-  const self = { code: ctx.config.code, role: ctx.config.role, name: ctx.config.name ?? ctx.config.code, parent: parentPrefix(ctx.config.code), ...placeOf(ctx.config.code), lifecycle: ctx.state.lifecycle, health: ctx.state.health, url: ctx.state.url };
+  const self = {
+    code: ctx.config.code,
+    role: ctx.config.role,
+    name: ctx.config.name ?? ctx.config.code,
+    parent: parentPrefix(ctx.config.code),
+    ...placeOf(ctx.config.code),
+    lifecycle: ctx.state.lifecycle,
+    health: ctx.state.health,
+    url: ctx.state.url,
+  };
   const nodes: Snapshot['nodes'] = [self];
   const links: Snapshot['links'] = [];
   for (const p of peers) {
     if (p.prefix === ctx.config.code) continue;
     const lifecycle = LIFECYCLES.has(p.lifecycle) ? p.lifecycle : 'online';
     const health = HEALTH.has(p.health) ? p.health : 'healthy';
-    nodes.push({ code: p.prefix, role: p.role as Snapshot['nodes'][number]['role'], name: p.prefix, parent: parentPrefix(p.prefix), ...placeOf(p.prefix), lifecycle: lifecycle as Snapshot['nodes'][number]['lifecycle'], health: health as Snapshot['nodes'][number]['health'], url: p.endpoint });
-    if (p.relation === 'child') links.push({ from: p.prefix, to: ctx.config.code, health: health as Snapshot['links'][number]['health'], latencyMs: null });
-    if (p.relation === 'parent') links.push({ from: ctx.config.code, to: p.prefix, health: health as Snapshot['links'][number]['health'], latencyMs: null });
+    nodes.push({
+      code: p.prefix,
+      role: p.role as Snapshot['nodes'][number]['role'],
+      name: p.prefix,
+      parent: parentPrefix(p.prefix),
+      ...placeOf(p.prefix),
+      lifecycle: lifecycle as Snapshot['nodes'][number]['lifecycle'],
+      health: health as Snapshot['nodes'][number]['health'],
+      url: p.endpoint,
+    });
+    if (p.relation === 'child')
+      links.push({
+        from: p.prefix,
+        to: ctx.config.code,
+        health: health as Snapshot['links'][number]['health'],
+        latencyMs: null,
+      });
+    if (p.relation === 'parent')
+      links.push({
+        from: ctx.config.code,
+        to: p.prefix,
+        health: health as Snapshot['links'][number]['health'],
+        latencyMs: null,
+      });
   }
   const clusters: Snapshot['clusters'] = [];
   for (const s of input.aggregation.table.values()) {
     const k1 = s.report?.k1 ?? s.spec.capacity;
     const k2 = s.report?.k2 ?? null;
     clusters.push({
-      id: s.spec.id, node: s.spec.node, provider: s.spec.provider, name: s.spec.name, province: s.spec.province,
-      lifecycle: s.spec.lifecycle, health: s.health,
-      cpuCores: k1.cpuCores, cpuAvailable: k2?.cpuCores ?? 0,
-      accelerators: cards(k1), acceleratorsAvailable: k2 ? cards(k2) : 0,
+      id: s.spec.id,
+      node: s.spec.node,
+      provider: s.spec.provider,
+      name: s.spec.name,
+      province: s.spec.province,
+      lifecycle: s.spec.lifecycle,
+      health: s.health,
+      cpuCores: k1.cpuCores,
+      cpuAvailable: k2?.cpuCores ?? 0,
+      accelerators: cards(k1),
+      acceleratorsAvailable: k2 ? cards(k2) : 0,
       utilisation: s.report?.metrics.cpuUtil ?? 0,
       pricePerCoreHourYuan: (s.report?.price ?? s.spec.price).perCoreHourYuan,
       greenShare: s.report?.greenShare ?? s.spec.greenShare,
@@ -57,7 +107,18 @@ export async function buildSnapshot(ctx: NodeContext, input: { aggregation: Aggr
   ]);
   const resolved = (await ctx.metrics.resolutions.get()).values.reduce((n, v) => n + v.value, 0);
   return {
-    at: formatTime(ctx.deps.clock.now()), nodes, clusters, links, jobs: jobs.jobs,
-    counters: { identifiersRegistered, identifiersResolved: resolved, jobsByState: jobs.jobsByState, schedulingP50Ms: jobs.p50Ms, schedulingP99Ms: jobs.p99Ms, securityAlerts },
+    at: formatTime(ctx.deps.clock.now()),
+    nodes,
+    clusters,
+    links,
+    jobs: jobs.jobs,
+    counters: {
+      identifiersRegistered,
+      identifiersResolved: resolved,
+      jobsByState: jobs.jobsByState,
+      schedulingP50Ms: jobs.p50Ms,
+      schedulingP99Ms: jobs.p99Ms,
+      securityAlerts,
+    },
   };
 }

@@ -23,7 +23,10 @@ async function submit(ctx: NodeContext, sleep: Sleep): Promise<string | null> {
   try {
     body = readApplication(ctx);
   } catch (e) {
-    ctx.deps.logger.error({ file: ctx.config.applicationFile, err: (e as Error).message }, 'cannot read the application file; not applying');
+    ctx.deps.logger.error(
+      { file: ctx.config.applicationFile, err: (e as Error).message },
+      'cannot read the application file; not applying',
+    );
     return null;
   }
   if (body === null) {
@@ -46,11 +49,17 @@ async function submit(ctx: NodeContext, sleep: Sleep): Promise<string | null> {
     // 401 is retried too: a parent too busy to read the request before its signature expired answers 401, and each
     // retry is signed afresh (seen with ~90 nodes applying at once). A refusal by the rules is a 4xx other than these.
     if (r.status !== 0 && r.status < 500 && r.status !== 429 && r.status !== 401 && r.status !== 408) {
-      ctx.deps.logger.error({ status: r.status, reason: r.error.message, field: r.error.field }, 'the parent refused the application');
+      ctx.deps.logger.error(
+        { status: r.status, reason: r.error.message, field: r.error.field },
+        'the parent refused the application',
+      );
       await ctx.setLifecycle('rejected', r.error.message);
       return null;
     }
-    ctx.deps.logger.warn({ parent: ctx.config.parentUrl, retryInMs: delay, reason: r.error.message }, 'parent unreachable; retrying the application');
+    ctx.deps.logger.warn(
+      { parent: ctx.config.parentUrl, retryInMs: delay, reason: r.error.message },
+      'parent unreachable; retrying the application',
+    );
     if (!(await sleep(delay))) return null;
     delay = Math.min(delay * 2, ctx.config.retry.maxMs);
   }
@@ -65,7 +74,11 @@ async function waitForGrant(ctx: NodeContext, input: { id: string; sleep: Sleep 
       await ctx.setLifecycle('rejected', r.value.reasons.map((x) => x.message).join('; ') || 'rejected by review');
       return null;
     }
-    if (!r.ok) ctx.deps.logger.warn({ status: r.status, reason: r.error.message }, 'cannot read the application state; retrying');
+    if (!r.ok)
+      ctx.deps.logger.warn(
+        { status: r.status, reason: r.error.message },
+        'cannot read the application state; retrying',
+      );
     if (!(await input.sleep(ctx.config.pollMs))) return null;
   }
 }
@@ -76,9 +89,15 @@ export async function installGrant(ctx: NodeContext, grant: GrantBody): Promise<
   const root = ctx.config.trustAnchor ? readFileSync(ctx.config.trustAnchor, 'utf8') : chain[chain.length - 1]!;
   const v = await verifyChain(chain, { root, clock: ctx.deps.clock });
   if (!v.ok) throw new Error(`the granted certificate does not verify: ${v.error.reason}`);
-  if (v.value.name !== ctx.config.code) throw new Error(`the certificate names ${v.value.name}, not ${ctx.config.code}`);
+  if (v.value.name !== ctx.config.code)
+    throw new Error(`the certificate names ${v.value.name}, not ${ctx.config.code}`);
   const parentCert = chain[1]!;
-  const d = await verifyDelegation(grant.delegation, { parentPublicKey: certificateKey(parentCert), childPublicKey: ctx.identity.keys.publicKey, clock: ctx.deps.clock, configuredCode: ctx.config.code });
+  const d = await verifyDelegation(grant.delegation, {
+    parentPublicKey: certificateKey(parentCert),
+    childPublicKey: ctx.identity.keys.publicKey,
+    clock: ctx.deps.clock,
+    configuredCode: ctx.config.code,
+  });
   if (!d.ok) throw new Error(`the delegation is refused: ${d.error.reason}`);
   Object.assign(ctx.identity, { certificate: grant.certificate, chain, root, delegation: grant.delegation });
   await ctx.settings.set('certificate', grant.certificate);
@@ -86,14 +105,32 @@ export async function installGrant(ctx: NodeContext, grant: GrantBody): Promise<
   await ctx.settings.set('root', root);
   await ctx.settings.set('delegation', grant.delegation);
   const parent = parentPrefix(ctx.config.code)!;
-  const peer = { relation: 'parent', role: parent === 'CPN' ? 'national' : 'regional', endpoint: ctx.config.parentUrl!, publicKey: ed25519Profile.exportPublicKey(certificateKey(parentCert)), certificate: parentCert, lifecycle: 'online' };
+  const peer = {
+    relation: 'parent',
+    role: parent === 'CPN' ? 'national' : 'regional',
+    endpoint: ctx.config.parentUrl!,
+    publicKey: ed25519Profile.exportPublicKey(certificateKey(parentCert)),
+    certificate: parentCert,
+    lifecycle: 'online',
+  };
   await ctx.prisma.peer.upsert({ where: { prefix: parent }, create: { prefix: parent, ...peer }, update: peer });
   if (parent !== 'CPN') {
     const info = await createClient({ baseUrl: ctx.config.parentUrl! }).node();
     const nationalUrl = info.ok ? info.value.parentUrl : null;
     if (nationalUrl) {
-      const national = { relation: 'ancestor', role: 'national', endpoint: nationalUrl, publicKey: ed25519Profile.exportPublicKey(certificateKey(root)), certificate: root, lifecycle: 'online' };
-      await ctx.prisma.peer.upsert({ where: { prefix: 'CPN' }, create: { prefix: 'CPN', ...national }, update: national });
+      const national = {
+        relation: 'ancestor',
+        role: 'national',
+        endpoint: nationalUrl,
+        publicKey: ed25519Profile.exportPublicKey(certificateKey(root)),
+        certificate: root,
+        lifecycle: 'online',
+      };
+      await ctx.prisma.peer.upsert({
+        where: { prefix: 'CPN' },
+        create: { prefix: 'CPN', ...national },
+        update: national,
+      });
     }
   }
   await ctx.setLifecycle('approved', 'certificate and delegation received');
@@ -106,7 +143,10 @@ async function startTlsLinks(ctx: NodeContext): Promise<void> {
   try {
     await ctx.tls.serve();
   } catch (e) {
-    ctx.deps.logger.error({ err: (e as Error).message, port: ctx.config.tls.port }, 'cannot start the TLS listener; node links stay on plain HTTP');
+    ctx.deps.logger.error(
+      { err: (e as Error).message, port: ctx.config.tls.port },
+      'cannot start the TLS listener; node links stay on plain HTTP',
+    );
   }
   const peers = await ctx.prisma.peer.findMany({ where: { relation: { in: ['ancestor', 'parent'] } } });
   for (const p of peers) await learnPeer(ctx, p);
@@ -115,17 +155,29 @@ async function startTlsLinks(ctx: NodeContext): Promise<void> {
 /** Joint debugging both ways: with the national node first (industry nodes), then with the parent, which accepts. */
 export async function jointDebug(ctx: NodeContext): Promise<boolean> {
   await ctx.setLifecycle('joint-debugging');
-  const targets = await ctx.prisma.peer.findMany({ where: { relation: { in: ['ancestor', 'parent'] } }, orderBy: { relation: 'asc' } });
+  const targets = await ctx.prisma.peer.findMany({
+    where: { relation: { in: ['ancestor', 'parent'] } },
+    orderBy: { relation: 'asc' },
+  });
   let accepted = false;
   for (const t of targets) {
     const own = await runChecks(ctx, { prefix: t.prefix, endpoint: t.endpoint });
-    const r = await ctx.clientFor(t.endpoint).jointDebug({ target: ctx.config.code, endpoint: ctx.endpoint(), result: own });
+    const r = await ctx
+      .clientFor(t.endpoint)
+      .jointDebug({ target: ctx.config.code, endpoint: ctx.endpoint(), result: own });
     if (!r.ok) {
       ctx.deps.logger.warn({ peer: t.prefix, reason: r.error.message }, 'joint debugging request failed');
       return false;
     }
     if (!own.passed || !r.value.result.passed) {
-      ctx.deps.logger.warn({ peer: t.prefix, ours: own.checks.filter((c) => !c.passed), theirs: r.value.result.checks.filter((c) => !c.passed) }, 'joint debugging failed');
+      ctx.deps.logger.warn(
+        {
+          peer: t.prefix,
+          ours: own.checks.filter((c) => !c.passed),
+          theirs: r.value.result.checks.filter((c) => !c.passed),
+        },
+        'joint debugging failed',
+      );
       return false;
     }
     if (t.relation === 'parent') accepted = r.value.lifecycle === 'online';
@@ -140,11 +192,18 @@ export async function jointDebug(ctx: NodeContext): Promise<boolean> {
 export function startApplicant(ctx: NodeContext): () => void {
   let stopped = false;
   let wake: (() => void) | null = null;
-  const sleep: Sleep = (ms) => new Promise((resolve) => {
-    if (stopped) return resolve(false);
-    const t = setTimeout(() => { wake = null; resolve(!stopped); }, ms);
-    wake = () => { clearTimeout(t); resolve(false); };
-  });
+  const sleep: Sleep = (ms) =>
+    new Promise((resolve) => {
+      if (stopped) return resolve(false);
+      const t = setTimeout(() => {
+        wake = null;
+        resolve(!stopped);
+      }, ms);
+      wake = () => {
+        clearTimeout(t);
+        resolve(false);
+      };
+    });
   const run = async () => {
     if (['online', 'accepted', 'suspended', 'revoked', 'rejected'].includes(ctx.state.lifecycle)) return;
     if (!ctx.identity.certificate) {

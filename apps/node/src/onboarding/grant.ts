@@ -16,12 +16,25 @@ export interface GrantBody {
 }
 
 /** The data of a child's ND record in this node's namespace. */
-function nodeRecordValue(data: { prefix: string; role: string; endpoint: string; tlsEndpoint?: string; certificate: string; lifecycle: string; health: string }) {
-  return [{ index: 1, type: 'CPN_NODE', data, ttl: 30, permissions: { publicRead: true, adminRead: true, adminWrite: true } }];
+function nodeRecordValue(data: {
+  prefix: string;
+  role: string;
+  endpoint: string;
+  tlsEndpoint?: string;
+  certificate: string;
+  lifecycle: string;
+  health: string;
+}) {
+  return [
+    { index: 1, type: 'CPN_NODE', data, ttl: 30, permissions: { publicRead: true, adminRead: true, adminWrite: true } },
+  ];
 }
 
 /** Issues the certificate and delegation of an approved child, records it as a peer and registers its ND record. */
-export async function issueGrant(ctx: NodeContext, input: { applicant: string; app: WireApplication }): Promise<GrantBody> {
+export async function issueGrant(
+  ctx: NodeContext,
+  input: { applicant: string; app: WireApplication },
+): Promise<GrantBody> {
   if (!ctx.identity.certificate) throw new Error(`${ctx.config.code} has no certificate yet and cannot issue one`);
   const now = ctx.deps.clock.now();
   const childKey = importPublicKey(input.app.publicKey);
@@ -31,12 +44,40 @@ export async function issueGrant(ctx: NodeContext, input: { applicant: string; a
     { randomBytes: ctx.deps.randomBytes },
   );
   const delegation = await signDelegation(
-    { iss: ctx.config.code, prefix: input.applicant, serial: b64url(ctx.deps.randomBytes(9)), nbf: Math.floor(now / 1000) - 60, exp: Math.floor((now + YEAR_MS) / 1000) },
+    {
+      iss: ctx.config.code,
+      prefix: input.applicant,
+      serial: b64url(ctx.deps.randomBytes(9)),
+      nbf: Math.floor(now / 1000) - 60,
+      exp: Math.floor((now + YEAR_MS) / 1000),
+    },
     { parentKey: ctx.identity.keys.privateKey, childPublicKey: childKey },
   );
-  const peer = { relation: 'child', role: input.app.role, endpoint: input.app.endpoint, publicKey: input.app.publicKey, certificate, lifecycle: 'approved', health: 'healthy' };
-  await ctx.prisma.peer.upsert({ where: { prefix: input.applicant }, create: { prefix: input.applicant, ...peer }, update: peer });
-  const record = await registerRecord(ctx, { kind: 'ND', values: nodeRecordValue({ prefix: input.applicant, role: input.app.role, endpoint: input.app.endpoint, certificate, lifecycle: 'approved', health: 'healthy' }) });
+  const peer = {
+    relation: 'child',
+    role: input.app.role,
+    endpoint: input.app.endpoint,
+    publicKey: input.app.publicKey,
+    certificate,
+    lifecycle: 'approved',
+    health: 'healthy',
+  };
+  await ctx.prisma.peer.upsert({
+    where: { prefix: input.applicant },
+    create: { prefix: input.applicant, ...peer },
+    update: peer,
+  });
+  const record = await registerRecord(ctx, {
+    kind: 'ND',
+    values: nodeRecordValue({
+      prefix: input.applicant,
+      role: input.app.role,
+      endpoint: input.app.endpoint,
+      certificate,
+      lifecycle: 'approved',
+      health: 'healthy',
+    }),
+  });
   await ctx.prisma.peer.update({ where: { prefix: input.applicant }, data: { ndRecord: record.id } });
   return { prefix: input.applicant, certificate, chain: ctx.identity.chain, delegation };
 }
@@ -51,18 +92,31 @@ export async function setChildLifecycle(ctx: NodeContext, input: { prefix: strin
   if (!record || record.status !== 'active') return;
   // The https endpoint learnt for the child (TLS links) rides along, so a concurrent update cannot drop it.
   const tlsEndpoint = peer.relation === 'child' ? ctx.tls.route(peer.endpoint)?.url : undefined;
-  const data = { ...(record.values[0]?.data as Parameters<typeof nodeRecordValue>[0]), lifecycle: input.lifecycle, ...(tlsEndpoint ? { tlsEndpoint } : {}) };
+  const data = {
+    ...(record.values[0]?.data as Parameters<typeof nodeRecordValue>[0]),
+    lifecycle: input.lifecycle,
+    ...(tlsEndpoint ? { tlsEndpoint } : {}),
+  };
   await updateRecord(ctx, { id: record.id, update: { version: record.version, values: nodeRecordValue(data) } });
-  ctx.deps.logger.info({ child: input.prefix, lifecycle: input.lifecycle, at: formatTime(ctx.deps.clock.now()) }, 'child lifecycle changed');
+  ctx.deps.logger.info(
+    { child: input.prefix, lifecycle: input.lifecycle, at: formatTime(ctx.deps.clock.now()) },
+    'child lifecycle changed',
+  );
 }
 
 /** Records the https endpoint learnt for a child in its ND record (a new version, copied upward) when it changed. */
-export async function setChildTlsEndpoint(ctx: NodeContext, input: { prefix: string; tlsEndpoint: string }): Promise<void> {
+export async function setChildTlsEndpoint(
+  ctx: NodeContext,
+  input: { prefix: string; tlsEndpoint: string },
+): Promise<void> {
   const peer = await ctx.prisma.peer.findUnique({ where: { prefix: input.prefix } });
   if (!peer?.ndRecord || peer.relation !== 'child') return;
   const record = await findRecord(ctx, peer.ndRecord);
   if (!record || record.status !== 'active') return;
   const current = record.values[0]?.data as Parameters<typeof nodeRecordValue>[0];
   if (current.tlsEndpoint === input.tlsEndpoint) return;
-  await updateRecord(ctx, { id: record.id, update: { version: record.version, values: nodeRecordValue({ ...current, tlsEndpoint: input.tlsEndpoint }) } });
+  await updateRecord(ctx, {
+    id: record.id,
+    update: { version: record.version, values: nodeRecordValue({ ...current, tlsEndpoint: input.tlsEndpoint }) },
+  });
 }

@@ -19,7 +19,11 @@ export function applicationState(row: Row) {
     submittedAt: row.submittedAt.toISOString(),
     reasons: JSON.parse(row.reasons) as { rule: string; message: string }[],
     reviews: JSON.parse(row.reviews) as StoredReview[],
-    ext: { applicant: row.applicant, routedTo: row.routedTo, ...(row.forwardedBy ? { forwardedBy: row.forwardedBy } : {}) },
+    ext: {
+      applicant: row.applicant,
+      routedTo: row.routedTo,
+      ...(row.forwardedBy ? { forwardedBy: row.forwardedBy } : {}),
+    },
     ...(row.grant ? { grant: JSON.parse(row.grant) as unknown } : {}),
   };
 }
@@ -33,49 +37,99 @@ function ruleError(violations: RuleViolation[]): HttpError {
 }
 
 /** Receives an application (or a forwarded one): rules checked with reasons, stored, auto-reviewed if configured. */
-export async function receiveApplication(ctx: NodeContext, input: { app: WireApplication; forwarded?: { by: string; originId: string; opinion: WireReview } }): Promise<[number, Row]> {
+export async function receiveApplication(
+  ctx: NodeContext,
+  input: { app: WireApplication; forwarded?: { by: string; originId: string; opinion: WireReview } },
+): Promise<[number, Row]> {
   const applicant = applicantPrefix(input.app);
   const existing = await ctx.prisma.application.findFirst({ where: { applicant, status: { not: 'rejected' } } });
   // The same applicant (same key) re-applying gets its application back; another key claiming the same code is a
   // second applicant, judged by the rules (one regional node per province, one industry node per industry).
-  if (existing && (JSON.parse(existing.body) as WireApplication).publicKey === input.app.publicKey) return [200, existing];
+  if (existing && (JSON.parse(existing.body) as WireApplication).publicKey === input.app.publicKey)
+    return [200, existing];
   const violations = await brokenRules(ctx, { app: input.app });
   if (violations.some((v) => v.rule === 'deadline')) throw ruleError(violations.filter((v) => v.rule === 'deadline'));
   const hard = violations.filter((v) => !OVERRIDABLE.has(v.rule));
   const now = ctx.deps.clock.now();
-  const reviews: StoredReview[] = input.forwarded ? [{ by: input.forwarded.by, at: formatTime(now), review: input.forwarded.opinion }] : [];
+  const reviews: StoredReview[] = input.forwarded
+    ? [{ by: input.forwarded.by, at: formatTime(now), review: input.forwarded.opinion }]
+    : [];
   const row = await ctx.prisma.application.create({
     data: {
-      id: `APP-${b64url(ctx.deps.randomBytes(12))}`, applicant, role: input.app.role, region: input.app.region, industry: input.app.industry,
-      body: JSON.stringify(input.app), status: hard.length > 0 ? 'rejected' : violations.length > 0 ? 'reviewing' : 'submitted',
-      routedTo: ctx.config.code, forwardedBy: input.forwarded?.by ?? null, originId: input.forwarded?.originId ?? null,
-      reasons: JSON.stringify(reasonsOf(violations)), reviews: JSON.stringify(reviews), submittedAt: new Date(now),
+      id: `APP-${b64url(ctx.deps.randomBytes(12))}`,
+      applicant,
+      role: input.app.role,
+      region: input.app.region,
+      industry: input.app.industry,
+      body: JSON.stringify(input.app),
+      status: hard.length > 0 ? 'rejected' : violations.length > 0 ? 'reviewing' : 'submitted',
+      routedTo: ctx.config.code,
+      forwardedBy: input.forwarded?.by ?? null,
+      originId: input.forwarded?.originId ?? null,
+      reasons: JSON.stringify(reasonsOf(violations)),
+      reviews: JSON.stringify(reviews),
+      submittedAt: new Date(now),
     },
   });
-  ctx.events.emit('application.submitted', { subject: applicant, severity: hard.length > 0 ? 'warning' : 'info', data: { id: row.id, status: row.status } });
+  ctx.events.emit('application.submitted', {
+    subject: applicant,
+    severity: hard.length > 0 ? 'warning' : 'info',
+    data: { id: row.id, status: row.status },
+  });
   if (hard.length > 0) throw ruleError(hard);
-  if (ctx.config.autoReview && violations.length === 0) return [201, await autoReview(ctx, row, input.forwarded !== undefined)];
+  if (ctx.config.autoReview && violations.length === 0)
+    return [201, await autoReview(ctx, row, input.forwarded !== undefined)];
   return [201, row];
 }
 
 async function forwardToNational(ctx: NodeContext, row: Row, review: WireReview): Promise<void> {
   if (!ctx.config.parentUrl) fail('UNAVAILABLE', 'this node has no parent to forward to');
-  const r = await ctx.clientFor(ctx.config.parentUrl).forward({ originId: row.id, applicant: row.applicant, application: JSON.parse(row.body) as WireApplication, opinion: review });
-  if (!r.ok) fail(r.status === 0 || r.status >= 500 ? 'UPSTREAM_UNAVAILABLE' : r.error.code, `the national node did not take the forwarded application: ${r.error.message}`);
+  const r = await ctx
+    .clientFor(ctx.config.parentUrl)
+    .forward({
+      originId: row.id,
+      applicant: row.applicant,
+      application: JSON.parse(row.body) as WireApplication,
+      opinion: review,
+    });
+  if (!r.ok)
+    fail(
+      r.status === 0 || r.status >= 500 ? 'UPSTREAM_UNAVAILABLE' : r.error.code,
+      `the national node did not take the forwarded application: ${r.error.message}`,
+    );
 }
 
 async function approve(ctx: NodeContext, input: { row: Row; by: string; review: WireReview }): Promise<string | null> {
   const app = JSON.parse(input.row.body) as WireApplication;
-  const override = input.review.override?.rule === 'one-industry-per-industry' ? { reviewer: input.by, reason: input.review.override.reason } : undefined;
-  const violations = (await brokenRules(ctx, { app, ...(override ? { override } : {}) })).filter((v) => v.rule !== 'deadline');
+  const override =
+    input.review.override?.rule === 'one-industry-per-industry'
+      ? { reviewer: input.by, reason: input.review.override.reason }
+      : undefined;
+  const violations = (await brokenRules(ctx, { app, ...(override ? { override } : {}) })).filter(
+    (v) => v.rule !== 'deadline',
+  );
   if (violations.length > 0) throw ruleError(violations);
   if (input.row.forwardedBy) {
     // The national node's final decision on an industry node: the regional node issues the grant.
     const regional = await ctx.prisma.peer.findUnique({ where: { prefix: input.row.forwardedBy } });
     if (!regional) fail('UNAVAILABLE', `${input.row.forwardedBy} is not a known child`);
-    const peer = { relation: 'descendant', role: app.role, endpoint: app.endpoint, publicKey: app.publicKey, lifecycle: 'approved' };
-    await ctx.prisma.peer.upsert({ where: { prefix: input.row.applicant }, create: { prefix: input.row.applicant, ...peer }, update: peer });
-    await ctx.outbox.enqueue({ endpoint: regional.endpoint, path: ROUTES.reviews.replace(':id', encodeURIComponent(input.row.originId ?? '')), body: input.review });
+    const peer = {
+      relation: 'descendant',
+      role: app.role,
+      endpoint: app.endpoint,
+      publicKey: app.publicKey,
+      lifecycle: 'approved',
+    };
+    await ctx.prisma.peer.upsert({
+      where: { prefix: input.row.applicant },
+      create: { prefix: input.row.applicant, ...peer },
+      update: peer,
+    });
+    await ctx.outbox.enqueue({
+      endpoint: regional.endpoint,
+      path: ROUTES.reviews.replace(':id', encodeURIComponent(input.row.originId ?? '')),
+      body: input.review,
+    });
     ctx.outbox.kick();
     return null;
   }
@@ -90,22 +144,40 @@ function allowedDecisions(ctx: NodeContext, row: Row): readonly string[] {
 /** Applies a review: the regional opinion (recommend → forwarded to the national node) or a final decision. */
 export async function decide(ctx: NodeContext, input: { row: Row; by: string; review: WireReview }): Promise<Row> {
   const { row, review } = input;
-  if (row.status === 'approved' || row.status === 'rejected') fail('CONFLICT', `application ${row.id} is already ${row.status}`);
+  if (row.status === 'approved' || row.status === 'rejected')
+    fail('CONFLICT', `application ${row.id} is already ${row.status}`);
   const allowed = allowedDecisions(ctx, row);
-  if (!allowed.includes(review.decision)) fail('SCHEMA_VIOLATION', `decision "${review.decision}" does not fit here; expected ${allowed.join(' or ')}`, 'decision');
+  if (!allowed.includes(review.decision))
+    fail(
+      'SCHEMA_VIOLATION',
+      `decision "${review.decision}" does not fit here; expected ${allowed.join(' or ')}`,
+      'decision',
+    );
   let status: string;
   let grant: string | null = null;
   if (review.decision === 'recommend') {
     // Route it to the national node before forwarding: its decision may come back before the forward returns.
-    const reviews = JSON.stringify([...(JSON.parse(row.reviews) as StoredReview[]), { by: input.by, at: formatTime(ctx.deps.clock.now()), review }]);
-    const forwarded = await ctx.prisma.application.update({ where: { id: row.id }, data: { status: 'forwarded', routedTo: 'CPN', reviews } });
+    const reviews = JSON.stringify([
+      ...(JSON.parse(row.reviews) as StoredReview[]),
+      { by: input.by, at: formatTime(ctx.deps.clock.now()), review },
+    ]);
+    const forwarded = await ctx.prisma.application.update({
+      where: { id: row.id },
+      data: { status: 'forwarded', routedTo: 'CPN', reviews },
+    });
     try {
       await forwardToNational(ctx, row, review);
     } catch (e) {
-      await ctx.prisma.application.update({ where: { id: row.id }, data: { status: row.status, routedTo: row.routedTo, reviews: row.reviews } });
+      await ctx.prisma.application.update({
+        where: { id: row.id },
+        data: { status: row.status, routedTo: row.routedTo, reviews: row.reviews },
+      });
       throw e;
     }
-    ctx.events.emit('application.reviewed', { subject: row.applicant, data: { id: row.id, status: 'forwarded', by: input.by } });
+    ctx.events.emit('application.reviewed', {
+      subject: row.applicant,
+      data: { id: row.id, status: 'forwarded', by: input.by },
+    });
     return (await ctx.prisma.application.findUnique({ where: { id: row.id } })) ?? forwarded;
   } else if (review.decision === 'approve') {
     grant = await approve(ctx, input);
@@ -115,13 +187,23 @@ export async function decide(ctx: NodeContext, input: { row: Row; by: string; re
     if (row.forwardedBy) {
       const regional = await ctx.prisma.peer.findUnique({ where: { prefix: row.forwardedBy } });
       if (regional) {
-        await ctx.outbox.enqueue({ endpoint: regional.endpoint, path: ROUTES.reviews.replace(':id', encodeURIComponent(row.originId ?? '')), body: review });
+        await ctx.outbox.enqueue({
+          endpoint: regional.endpoint,
+          path: ROUTES.reviews.replace(':id', encodeURIComponent(row.originId ?? '')),
+          body: review,
+        });
         ctx.outbox.kick();
       }
     }
   }
-  const reviews = [...(JSON.parse(row.reviews) as StoredReview[]), { by: input.by, at: formatTime(ctx.deps.clock.now()), review }];
-  const updated = await ctx.prisma.application.update({ where: { id: row.id }, data: { status, reviews: JSON.stringify(reviews), ...(grant ? { grant } : {}) } });
+  const reviews = [
+    ...(JSON.parse(row.reviews) as StoredReview[]),
+    { by: input.by, at: formatTime(ctx.deps.clock.now()), review },
+  ];
+  const updated = await ctx.prisma.application.update({
+    where: { id: row.id },
+    data: { status, reviews: JSON.stringify(reviews), ...(grant ? { grant } : {}) },
+  });
   ctx.events.emit('application.decided', { subject: row.applicant, data: { id: row.id, status, by: input.by } });
   return updated;
 }
@@ -137,7 +219,11 @@ async function autoReview(ctx: NodeContext, row: Row, forwarded: boolean): Promi
   busy.add(row.id);
   const decision = ctx.config.role === 'regional' && !forwarded ? 'recommend' : 'approve';
   try {
-    return await decide(ctx, { row, by: ctx.config.code, review: { decision, opinion: 'auto-review: every rule of the guide is met' } });
+    return await decide(ctx, {
+      row,
+      by: ctx.config.code,
+      review: { decision, opinion: 'auto-review: every rule of the guide is met' },
+    });
   } catch (e) {
     ctx.deps.logger.warn({ err: e, id: row.id }, 'auto-review could not complete; it will be retried');
     return row;
@@ -153,21 +239,28 @@ async function autoReview(ctx: NodeContext, row: Row, forwarded: boolean): Promi
 export function startAutoReviewRetries(ctx: NodeContext): () => void {
   if (!ctx.config.autoReview) return () => undefined;
   let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    void (async () => {
-      const pending = await ctx.prisma.application.findMany({ where: { status: 'submitted', routedTo: ctx.config.code } });
-      for (const row of pending) {
-        const current = await ctx.prisma.application.findUnique({ where: { id: row.id } });
-        if (current?.status !== 'submitted') continue;
-        const violations = await brokenRules(ctx, { app: JSON.parse(current.body) as WireApplication });
-        if (violations.length === 0) await autoReview(ctx, current, current.forwardedBy !== null);
-      }
-    })().catch((e: unknown) => ctx.deps.logger.warn({ err: e }, 'auto-review retry failed')).finally(() => {
-      running = false;
-    });
-  }, Math.max(200, ctx.config.pollMs * 5));
+  const timer = setInterval(
+    () => {
+      if (running) return;
+      running = true;
+      void (async () => {
+        const pending = await ctx.prisma.application.findMany({
+          where: { status: 'submitted', routedTo: ctx.config.code },
+        });
+        for (const row of pending) {
+          const current = await ctx.prisma.application.findUnique({ where: { id: row.id } });
+          if (current?.status !== 'submitted') continue;
+          const violations = await brokenRules(ctx, { app: JSON.parse(current.body) as WireApplication });
+          if (violations.length === 0) await autoReview(ctx, current, current.forwardedBy !== null);
+        }
+      })()
+        .catch((e: unknown) => ctx.deps.logger.warn({ err: e }, 'auto-review retry failed'))
+        .finally(() => {
+          running = false;
+        });
+    },
+    Math.max(200, ctx.config.pollMs * 5),
+  );
   timer.unref();
   return () => clearInterval(timer);
 }

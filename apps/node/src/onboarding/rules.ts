@@ -18,9 +18,19 @@ export function ruleShape(app: WireApplication): NodeApplication {
     region: app.region,
     ...(app.industry ? { industry: app.industry } : {}),
     builder: app.builder,
-    operator: { name: app.operator.name, creditCode: app.operator.creditCode, ...(app.operator.telecomLicence ? { telecomLicence: app.operator.telecomLicence } : {}) },
-    ...(app.consortium ? { consortium: { members: app.consortium.members, agreementAttached: app.consortium.agreement.trim() !== '' } } : {}),
-    credit: { majorDishonestyRecords: app.credit.records.filter((r) => r.major).map((r) => ({ date: r.date, description: r.description })) },
+    operator: {
+      name: app.operator.name,
+      creditCode: app.operator.creditCode,
+      ...(app.operator.telecomLicence ? { telecomLicence: app.operator.telecomLicence } : {}),
+    },
+    ...(app.consortium
+      ? { consortium: { members: app.consortium.members, agreementAttached: app.consortium.agreement.trim() !== '' } }
+      : {}),
+    credit: {
+      majorDishonestyRecords: app.credit.records
+        .filter((r) => r.major)
+        .map((r) => ({ date: r.date, description: r.description })),
+    },
     site: `${app.site.province} ${app.site.city} ${app.site.address}`,
     endpoint: app.endpoint,
     publicKey: app.publicKey,
@@ -28,23 +38,43 @@ export function ruleShape(app: WireApplication): NodeApplication {
 }
 
 /** The nodes this node knows of (applications in progress or approved, and peers), for the uniqueness rules. */
-export async function existingNodes(ctx: NodeContext, self: { prefix: string; publicKey: string }): Promise<ExistingNode[]> {
+export async function existingNodes(
+  ctx: NodeContext,
+  self: { prefix: string; publicKey: string },
+): Promise<ExistingNode[]> {
   // The applicant itself (same code and same key) is not a clash with itself; another key claiming the code is.
   const isSelf = (prefix: string, key: string | null | undefined) => prefix === self.prefix && key === self.publicKey;
-  const apps = (await ctx.prisma.application.findMany({ where: { status: { not: 'rejected' } } }))
-    .filter((a) => !isSelf(a.applicant, (JSON.parse(a.body) as { publicKey?: string }).publicKey));
-  const peers = (await ctx.prisma.peer.findMany({ where: { relation: { in: ['child', 'descendant'] } } }))
-    .filter((p) => !isSelf(p.prefix, p.publicKey));
-  const fromApps: ExistingNode[] = apps.map((a) => ({ prefix: a.applicant, role: a.role as ExistingNode['role'], region: a.region, ...(a.industry ? { industry: a.industry } : {}), status: a.status }));
+  const apps = (await ctx.prisma.application.findMany({ where: { status: { not: 'rejected' } } })).filter(
+    (a) => !isSelf(a.applicant, (JSON.parse(a.body) as { publicKey?: string }).publicKey),
+  );
+  const peers = (await ctx.prisma.peer.findMany({ where: { relation: { in: ['child', 'descendant'] } } })).filter(
+    (p) => !isSelf(p.prefix, p.publicKey),
+  );
+  const fromApps: ExistingNode[] = apps.map((a) => ({
+    prefix: a.applicant,
+    role: a.role as ExistingNode['role'],
+    region: a.region,
+    ...(a.industry ? { industry: a.industry } : {}),
+    status: a.status,
+  }));
   const fromPeers: ExistingNode[] = peers.map((p) => {
     const [, region, industry] = p.prefix.split('.');
-    return { prefix: p.prefix, role: p.role as ExistingNode['role'], ...(region ? { region } : {}), ...(industry ? { industry } : {}), status: p.lifecycle };
+    return {
+      prefix: p.prefix,
+      role: p.role as ExistingNode['role'],
+      ...(region ? { region } : {}),
+      ...(industry ? { industry } : {}),
+      status: p.lifecycle,
+    };
   });
   return [...fromApps, ...fromPeers];
 }
 
 /** The rules broken by an application, given an optional reviewer override of the one-industry rule. */
-export async function brokenRules(ctx: NodeContext, input: { app: WireApplication; override?: { reviewer: string; reason: string } }): Promise<RuleViolation[]> {
+export async function brokenRules(
+  ctx: NodeContext,
+  input: { app: WireApplication; override?: { reviewer: string; reason: string } },
+): Promise<RuleViolation[]> {
   const deadline = ctx.config.applicationDeadline ? Date.parse(ctx.config.applicationDeadline) : undefined;
   return checkApplicationRules(ruleShape(input.app), {
     clock: ctx.deps.clock,

@@ -13,27 +13,54 @@ export function accountRoutes(ctx: NodeContext): Router {
     const rows = await ctx.prisma.account.findMany({ orderBy: { id: 'asc' } });
     res.json({ items: rows.map((a) => ({ id: a.id, name: a.name, role: a.role, status: a.status })) });
   });
-  router.post(ROUTES.accounts, writeRoute(ctx, async (_req, { caller, body, requestId }) => {
-    const input = parseWith(CreateAccount, body);
-    const p = caller.principal;
-    const allowed = (p.kind === 'node' && p.id === ctx.config.code) || (p.kind === 'person' && p.role === 'operator');
-    if (!allowed) fail('FORBIDDEN', 'accounts are created by this node\'s operators (or the node itself)');
-    if (await ctx.prisma.account.findUnique({ where: { id: input.id } })) fail('CONFLICT', `account ${input.id} exists`, 'id');
-    const passwordHash = await hashPassword(input.password, ctx.deps.randomBytes);
-    await ctx.prisma.account.create({ data: { id: input.id, name: input.name, role: input.role, passwordHash } });
-    ctx.accounts.set(input.id, { role: input.role, status: 'active' });
-    await audited(ctx, { who: caller.who, action: 'create', resource: `account:${input.id}`, requestId });
-    return [201, { id: input.id, role: input.role }];
-  }));
-  router.post(ROUTES.tokens, writeRoute(ctx, async (_req, { body, requestId }) => {
-    const input = parseWith(TokenRequest, body);
-    const account = await ctx.prisma.account.findUnique({ where: { id: input.account } });
-    const ok = account !== null && account.status === 'active' && (await verifyPassword(input.password, account.passwordHash));
-    if (!ok || !account) fail('UNAUTHENTICATED', 'unknown account or wrong password');
-    const ttl = input.ttlSeconds ?? API_TOKEN_TTL_S.default;
-    const token = await issueApiToken({ id: account.id, role: account.role as PersonRole, node: ctx.config.code, status: 'active' }, { privateKey: ctx.identity.keys.privateKey, clock: ctx.deps.clock, ttlSeconds: ttl, randomBytes: ctx.deps.randomBytes });
-    await audited(ctx, { who: `account:${account.id}`, action: 'token', resource: `account:${account.id}`, requestId });
-    return [201, { token, expiresIn: ttl }];
-  }, { anonymous: true }));
+  router.post(
+    ROUTES.accounts,
+    writeRoute(ctx, async (_req, { caller, body, requestId }) => {
+      const input = parseWith(CreateAccount, body);
+      const p = caller.principal;
+      const allowed = (p.kind === 'node' && p.id === ctx.config.code) || (p.kind === 'person' && p.role === 'operator');
+      if (!allowed) fail('FORBIDDEN', "accounts are created by this node's operators (or the node itself)");
+      if (await ctx.prisma.account.findUnique({ where: { id: input.id } }))
+        fail('CONFLICT', `account ${input.id} exists`, 'id');
+      const passwordHash = await hashPassword(input.password, ctx.deps.randomBytes);
+      await ctx.prisma.account.create({ data: { id: input.id, name: input.name, role: input.role, passwordHash } });
+      ctx.accounts.set(input.id, { role: input.role, status: 'active' });
+      await audited(ctx, { who: caller.who, action: 'create', resource: `account:${input.id}`, requestId });
+      return [201, { id: input.id, role: input.role }];
+    }),
+  );
+  router.post(
+    ROUTES.tokens,
+    writeRoute(
+      ctx,
+      async (_req, { body, requestId }) => {
+        const input = parseWith(TokenRequest, body);
+        const account = await ctx.prisma.account.findUnique({ where: { id: input.account } });
+        const ok =
+          account !== null &&
+          account.status === 'active' &&
+          (await verifyPassword(input.password, account.passwordHash));
+        if (!ok || !account) fail('UNAUTHENTICATED', 'unknown account or wrong password');
+        const ttl = input.ttlSeconds ?? API_TOKEN_TTL_S.default;
+        const token = await issueApiToken(
+          { id: account.id, role: account.role as PersonRole, node: ctx.config.code, status: 'active' },
+          {
+            privateKey: ctx.identity.keys.privateKey,
+            clock: ctx.deps.clock,
+            ttlSeconds: ttl,
+            randomBytes: ctx.deps.randomBytes,
+          },
+        );
+        await audited(ctx, {
+          who: `account:${account.id}`,
+          action: 'token',
+          resource: `account:${account.id}`,
+          requestId,
+        });
+        return [201, { token, expiresIn: ttl }];
+      },
+      { anonymous: true },
+    ),
+  );
   return router;
 }

@@ -23,7 +23,12 @@ function identifierParam(req: Request): { id: string; prefix: string } {
     fail('INVALID_IDENTIFIER', 'the identifier in the URL is not valid percent-encoding', 'id');
   }
   const parsed = parseIdentifier(text);
-  if (!parsed.ok) fail('INVALID_IDENTIFIER', `${parsed.error.segment}: ${parsed.error.message}; expected ${parsed.error.expected}`, parsed.error.segment);
+  if (!parsed.ok)
+    fail(
+      'INVALID_IDENTIFIER',
+      `${parsed.error.segment}: ${parsed.error.message}; expected ${parsed.error.expected}`,
+      parsed.error.segment,
+    );
   return { id: parsed.value.id, prefix: parsed.value.prefix };
 }
 
@@ -46,43 +51,81 @@ export function identifierRoutes(ctx: NodeContext): Router {
     const q = parseWith(ListQuery, req.query);
     res.json(await listRecords(ctx, q));
   });
-  router.post(ROUTES.identifiers, writeRoute(ctx, async (_req, { caller, body, requestId, idempotency }) => {
-    const input = parseWith(RegisterIdentifier, body);
-    const prefix = input.prefix ?? ctx.config.code;
-    if (ctx.state.lifecycle === 'suspended' || ctx.state.lifecycle === 'revoked') fail('FORBIDDEN', `${ctx.config.code} is ${ctx.state.lifecycle}; it registers nothing`);
-    await authorize(ctx, { request: { principal: caller.principal, action: 'create', resource: { type: 'record', prefix, owner: caller.principal.id } }, requestId });
-    const record = await registerRecord(ctx, input, { audit: { who: caller.who, action: 'create', requestId }, idempotency });
-    return [201, record];
-  }));
-  router.post(ROUTES.copies, writeRoute(ctx, async (_req, { caller, body, requestId }) => {
-    const batch = parseWith(CopyBatch, body);
-    for (const r of batch.records) {
-      const p = parseIdentifier(r.id);
-      const prefix = p.ok ? p.value.prefix : r.owner;
-      if (prefix === ctx.config.code) fail('FORBIDDEN', `${r.id} belongs to ${ctx.config.code} itself; a copy cannot replace it`, 'records');
-      await authorize(ctx, { request: { principal: caller.principal, action: 'create', resource: resource(r.id, prefix) }, requestId });
-    }
-    const accepted = await storeCopies(ctx, batch.records as WireRecord[], { who: caller.who, action: 'copy', resource: `records:${batch.records.length}`, requestId });
-    return [200, { accepted: accepted.length }];
-  }));
+  router.post(
+    ROUTES.identifiers,
+    writeRoute(ctx, async (_req, { caller, body, requestId, idempotency }) => {
+      const input = parseWith(RegisterIdentifier, body);
+      const prefix = input.prefix ?? ctx.config.code;
+      if (ctx.state.lifecycle === 'suspended' || ctx.state.lifecycle === 'revoked')
+        fail('FORBIDDEN', `${ctx.config.code} is ${ctx.state.lifecycle}; it registers nothing`);
+      await authorize(ctx, {
+        request: {
+          principal: caller.principal,
+          action: 'create',
+          resource: { type: 'record', prefix, owner: caller.principal.id },
+        },
+        requestId,
+      });
+      const record = await registerRecord(ctx, input, {
+        audit: { who: caller.who, action: 'create', requestId },
+        idempotency,
+      });
+      return [201, record];
+    }),
+  );
+  router.post(
+    ROUTES.copies,
+    writeRoute(ctx, async (_req, { caller, body, requestId }) => {
+      const batch = parseWith(CopyBatch, body);
+      for (const r of batch.records) {
+        const p = parseIdentifier(r.id);
+        const prefix = p.ok ? p.value.prefix : r.owner;
+        if (prefix === ctx.config.code)
+          fail('FORBIDDEN', `${r.id} belongs to ${ctx.config.code} itself; a copy cannot replace it`, 'records');
+        await authorize(ctx, {
+          request: { principal: caller.principal, action: 'create', resource: resource(r.id, prefix) },
+          requestId,
+        });
+      }
+      const accepted = await storeCopies(ctx, batch.records as WireRecord[], {
+        who: caller.who,
+        action: 'copy',
+        resource: `records:${batch.records.length}`,
+        requestId,
+      });
+      return [200, { accepted: accepted.length }];
+    }),
+  );
   router.get(`${BASE}*id`, async (req, res) => {
     const { id, prefix } = identifierParam(req);
     const answer = await resolve(ctx, { id, prefix, path: pathHeader(req) });
     res.json(answer);
   });
-  router.put(`${BASE}*id`, writeRoute(ctx, async (req, { caller, body, requestId }) => {
-    const { id, prefix } = identifierParam(req);
-    const update = parseWith(UpdateIdentifier, body);
-    await authorize(ctx, { request: { principal: caller.principal, action: 'update', resource: resource(id, prefix) }, requestId });
-    const record = await updateRecord(ctx, { id, update, audit: { who: caller.who, action: 'update', requestId } });
-    return [200, record];
-  }));
-  router.delete(`${BASE}*id`, writeRoute(ctx, async (req, { caller, body, requestId }) => {
-    const { id, prefix } = identifierParam(req);
-    if (body !== undefined) parseWith(z.strictObject({ reason: z.string().max(2000).optional() }), body);
-    await authorize(ctx, { request: { principal: caller.principal, action: 'delete', resource: resource(id, prefix) }, requestId });
-    const record = await revokeRecord(ctx, id, { who: caller.who, action: 'revoke', requestId });
-    return [200, record];
-  }));
+  router.put(
+    `${BASE}*id`,
+    writeRoute(ctx, async (req, { caller, body, requestId }) => {
+      const { id, prefix } = identifierParam(req);
+      const update = parseWith(UpdateIdentifier, body);
+      await authorize(ctx, {
+        request: { principal: caller.principal, action: 'update', resource: resource(id, prefix) },
+        requestId,
+      });
+      const record = await updateRecord(ctx, { id, update, audit: { who: caller.who, action: 'update', requestId } });
+      return [200, record];
+    }),
+  );
+  router.delete(
+    `${BASE}*id`,
+    writeRoute(ctx, async (req, { caller, body, requestId }) => {
+      const { id, prefix } = identifierParam(req);
+      if (body !== undefined) parseWith(z.strictObject({ reason: z.string().max(2000).optional() }), body);
+      await authorize(ctx, {
+        request: { principal: caller.principal, action: 'delete', resource: resource(id, prefix) },
+        requestId,
+      });
+      const record = await revokeRecord(ctx, id, { who: caller.who, action: 'revoke', requestId });
+      return [200, record];
+    }),
+  );
   return router;
 }

@@ -1,5 +1,13 @@
 import { Router } from 'express';
-import { Application, ForwardedApplication, JointDebugRequest, JointDebugResult, Review, ROUTES, validate } from '@cpnet/protocol';
+import {
+  Application,
+  ForwardedApplication,
+  JointDebugRequest,
+  JointDebugResult,
+  Review,
+  ROUTES,
+  validate,
+} from '@cpnet/protocol';
 import { parentPrefix } from '@cpnet/identifier';
 import type { NodeContext } from '../context.ts';
 import { fail } from '../http/http-error.ts';
@@ -18,13 +26,19 @@ function applicantKey(body: unknown) {
   return (keyid: string) => {
     const b = body as { publicKey?: unknown; role?: unknown; region?: unknown; industry?: unknown } | undefined;
     if (!b || typeof b.publicKey !== 'string' || (b.role !== 'regional' && b.role !== 'industry')) return null;
-    const prefix = applicantPrefix({ role: b.role, region: String(b.region), industry: typeof b.industry === 'string' ? b.industry : null });
+    const prefix = applicantPrefix({
+      role: b.role,
+      region: String(b.region),
+      industry: typeof b.industry === 'string' ? b.industry : null,
+    });
     return prefix === keyid ? importPublicKey(b.publicKey) : null;
   };
 }
 
 async function reviewerIds(ctx: NodeContext): Promise<string[]> {
-  return (await ctx.prisma.account.findMany({ where: { role: 'reviewer', status: 'active' }, select: { id: true } })).map((a) => a.id);
+  return (
+    await ctx.prisma.account.findMany({ where: { role: 'reviewer', status: 'active' }, select: { id: true } })
+  ).map((a) => a.id);
 }
 
 /** Applications (申报), reviews (审核), forwarding, and joint debugging (联调). */
@@ -32,10 +46,12 @@ export function onboardingRoutes(ctx: NodeContext): Router {
   const router = Router();
   // The list carries applicants' contact details and organisations: reviewers, operators and nodes only.
   router.get(ROUTES.applications, async (req, res) => {
-    if (!hasCredentials(req)) fail('UNAUTHENTICATED', 'the list of applications needs a reviewer or operator token, or a node signature');
+    if (!hasCredentials(req))
+      fail('UNAUTHENTICATED', 'the list of applications needs a reviewer or operator token, or a node signature');
     const caller = await authenticate(ctx, req, { raw: Buffer.alloc(0) });
     const p = caller.principal;
-    if (p.kind !== 'node' && !(p.kind === 'person' && (p.role === 'reviewer' || p.role === 'operator'))) fail('FORBIDDEN', `${caller.who} may not read the applications; reviewers, operators and nodes may`);
+    if (p.kind !== 'node' && !(p.kind === 'person' && (p.role === 'reviewer' || p.role === 'operator')))
+      fail('FORBIDDEN', `${caller.who} may not read the applications; reviewers, operators and nodes may`);
     if (p.status !== 'active') fail('FORBIDDEN', `${caller.who} is ${p.status}`);
     const rows = await ctx.prisma.application.findMany({ orderBy: { submittedAt: 'asc' } });
     res.json({ items: rows.map(applicationState) });
@@ -45,66 +61,132 @@ export function onboardingRoutes(ctx: NodeContext): Router {
     if (!row) fail('NOT_FOUND', `no application ${String(req.params.id)}`);
     res.json(applicationState(row));
   });
-  router.post(ROUTES.applications, writeRoute(ctx, async (_req, { caller, body, requestId }) => {
-    const app = parseWith(Application, body);
-    const applicant = applicantPrefix(app);
-    if (caller.principal.id !== applicant) fail('FORBIDDEN', `an application for ${applicant} is signed by that node's own key (keyid ${applicant}), not ${caller.principal.id}`);
-    if (parentPrefix(applicant) !== ctx.config.code) fail('RULE_VIOLATION', `${applicant} applies to ${parentPrefix(applicant)}, not to ${ctx.config.code}`, app.role === 'industry' ? 'region' : 'role');
-    if (ctx.config.role === 'industry') fail('FORBIDDEN', 'an industry node takes no node applications');
-    await audited(ctx, { who: caller.who, action: 'apply', resource: `application:${applicant}`, requestId });
-    const [status, row] = await receiveApplication(ctx, { app });
-    return [status, applicationState(row)];
-  }, { selfKey: applicantKey }));
-  router.post(`${ROUTES.applications}/forwarded`, writeRoute(ctx, async (_req, { caller, body, requestId }) => {
-    const fwd = parseWith(ForwardedApplication, body);
-    if (ctx.config.role !== 'national') fail('FORBIDDEN', 'only the national node takes forwarded applications');
-    const peer = await ctx.prisma.peer.findUnique({ where: { prefix: caller.principal.id } });
-    if (caller.principal.kind !== 'node' || peer?.relation !== 'child' || parentPrefix(fwd.applicant) !== caller.principal.id) fail('FORBIDDEN', `${caller.principal.id} may forward only applications of its own industry nodes`);
-    if (applicantPrefix(fwd.application) !== fwd.applicant) fail('SCHEMA_VIOLATION', 'applicant does not match the application', 'applicant');
-    await audited(ctx, { who: caller.who, action: 'forward', resource: `application:${fwd.applicant}`, requestId });
-    const [status, row] = await receiveApplication(ctx, { app: fwd.application, forwarded: { by: caller.principal.id, originId: fwd.originId, opinion: fwd.opinion } });
-    return [status, applicationState(row)];
-  }));
-  router.post(ROUTES.reviews, writeRoute(ctx, async (req, { caller, body, requestId }) => {
-    const review = parseWith(Review, body);
-    const row = await ctx.prisma.application.findUnique({ where: { id: String(req.params.id) } });
-    if (!row) fail('NOT_FOUND', `no application ${String(req.params.id)}`);
-    await authorize(ctx, { request: { principal: caller.principal, action: 'review', resource: { type: 'application', prefix: ctx.config.code, id: row.id, routedTo: row.routedTo, reviewers: await reviewerIds(ctx) } }, requestId });
-    const updated = await decide(ctx, { row, by: caller.principal.id, review });
-    await audited(ctx, { who: caller.who, action: `review:${review.decision}`, resource: `application:${row.id}`, requestId });
-    return [200, applicationState(updated)];
-  }));
+  router.post(
+    ROUTES.applications,
+    writeRoute(
+      ctx,
+      async (_req, { caller, body, requestId }) => {
+        const app = parseWith(Application, body);
+        const applicant = applicantPrefix(app);
+        if (caller.principal.id !== applicant)
+          fail(
+            'FORBIDDEN',
+            `an application for ${applicant} is signed by that node's own key (keyid ${applicant}), not ${caller.principal.id}`,
+          );
+        if (parentPrefix(applicant) !== ctx.config.code)
+          fail(
+            'RULE_VIOLATION',
+            `${applicant} applies to ${parentPrefix(applicant)}, not to ${ctx.config.code}`,
+            app.role === 'industry' ? 'region' : 'role',
+          );
+        if (ctx.config.role === 'industry') fail('FORBIDDEN', 'an industry node takes no node applications');
+        await audited(ctx, { who: caller.who, action: 'apply', resource: `application:${applicant}`, requestId });
+        const [status, row] = await receiveApplication(ctx, { app });
+        return [status, applicationState(row)];
+      },
+      { selfKey: applicantKey },
+    ),
+  );
+  router.post(
+    `${ROUTES.applications}/forwarded`,
+    writeRoute(ctx, async (_req, { caller, body, requestId }) => {
+      const fwd = parseWith(ForwardedApplication, body);
+      if (ctx.config.role !== 'national') fail('FORBIDDEN', 'only the national node takes forwarded applications');
+      const peer = await ctx.prisma.peer.findUnique({ where: { prefix: caller.principal.id } });
+      if (
+        caller.principal.kind !== 'node' ||
+        peer?.relation !== 'child' ||
+        parentPrefix(fwd.applicant) !== caller.principal.id
+      )
+        fail('FORBIDDEN', `${caller.principal.id} may forward only applications of its own industry nodes`);
+      if (applicantPrefix(fwd.application) !== fwd.applicant)
+        fail('SCHEMA_VIOLATION', 'applicant does not match the application', 'applicant');
+      await audited(ctx, { who: caller.who, action: 'forward', resource: `application:${fwd.applicant}`, requestId });
+      const [status, row] = await receiveApplication(ctx, {
+        app: fwd.application,
+        forwarded: { by: caller.principal.id, originId: fwd.originId, opinion: fwd.opinion },
+      });
+      return [status, applicationState(row)];
+    }),
+  );
+  router.post(
+    ROUTES.reviews,
+    writeRoute(ctx, async (req, { caller, body, requestId }) => {
+      const review = parseWith(Review, body);
+      const row = await ctx.prisma.application.findUnique({ where: { id: String(req.params.id) } });
+      if (!row) fail('NOT_FOUND', `no application ${String(req.params.id)}`);
+      await authorize(ctx, {
+        request: {
+          principal: caller.principal,
+          action: 'review',
+          resource: {
+            type: 'application',
+            prefix: ctx.config.code,
+            id: row.id,
+            routedTo: row.routedTo,
+            reviewers: await reviewerIds(ctx),
+          },
+        },
+        requestId,
+      });
+      const updated = await decide(ctx, { row, by: caller.principal.id, review });
+      await audited(ctx, {
+        who: caller.who,
+        action: `review:${review.decision}`,
+        resource: `application:${row.id}`,
+        requestId,
+      });
+      return [200, applicationState(updated)];
+    }),
+  );
   router.get(ROUTES.jointDebug, async (_req, res) => {
     const rows = await ctx.prisma.jointDebugRun.findMany({ orderBy: { id: 'asc' } });
     res.json({ items: rows.map((r) => JSON.parse(r.result) as unknown) });
   });
-  router.post(`${ROUTES.jointDebug}/echo`, writeRoute(ctx, async (_req, { caller, requestId }) => {
-    if (caller.principal.kind !== 'node') fail('FORBIDDEN', 'the echo is for nodes');
-    await audited(ctx, { who: caller.who, action: 'echo', resource: `node:${ctx.config.code}`, requestId });
-    return [200, { ok: true, by: caller.principal.id }];
-  }));
-  router.post(ROUTES.jointDebug, writeRoute(ctx, async (_req, { caller, body, requestId }) => {
-    const request = parseWith(JointDebugRequest, body);
-    const peer = await ctx.prisma.peer.findUnique({ where: { prefix: caller.principal.id } });
-    if (!peer || !['child', 'descendant'].includes(peer.relation) || request.target !== caller.principal.id) fail('FORBIDDEN', `${caller.principal.id} is not an approved node below ${ctx.config.code}`);
-    if (!['approved', 'joint-debugging', 'accepted', 'online'].includes(peer.lifecycle)) fail('FORBIDDEN', `${peer.prefix} is ${peer.lifecycle}`);
-    const theirs = request.result === undefined ? null : validate(JointDebugResult, request.result);
-    if (theirs && theirs.ok) {
-      await ctx.prisma.jointDebugRun.create({ data: { target: ctx.config.code, by: peer.prefix, listVersion: theirs.value.listVersion, passed: theirs.value.passed, result: JSON.stringify(theirs.value), at: theirs.value.at } });
-    }
-    await learnPeer(ctx, peer);
-    const result = await runChecks(ctx, { prefix: peer.prefix, endpoint: peer.endpoint });
-    let lifecycle = peer.lifecycle;
-    if (peer.relation === 'child' && result.passed && theirs?.ok && theirs.value.passed) {
-      await setChildLifecycle(ctx, { prefix: peer.prefix, lifecycle: 'accepted' });
-      await setChildLifecycle(ctx, { prefix: peer.prefix, lifecycle: 'online' });
-      lifecycle = 'online';
-    } else if (peer.relation === 'child') {
-      await setChildLifecycle(ctx, { prefix: peer.prefix, lifecycle: 'joint-debugging' });
-      lifecycle = 'joint-debugging';
-    }
-    await audited(ctx, { who: caller.who, action: 'joint-debug', resource: `node:${peer.prefix}`, requestId });
-    return [200, { result, lifecycle }];
-  }));
+  router.post(
+    `${ROUTES.jointDebug}/echo`,
+    writeRoute(ctx, async (_req, { caller, requestId }) => {
+      if (caller.principal.kind !== 'node') fail('FORBIDDEN', 'the echo is for nodes');
+      await audited(ctx, { who: caller.who, action: 'echo', resource: `node:${ctx.config.code}`, requestId });
+      return [200, { ok: true, by: caller.principal.id }];
+    }),
+  );
+  router.post(
+    ROUTES.jointDebug,
+    writeRoute(ctx, async (_req, { caller, body, requestId }) => {
+      const request = parseWith(JointDebugRequest, body);
+      const peer = await ctx.prisma.peer.findUnique({ where: { prefix: caller.principal.id } });
+      if (!peer || !['child', 'descendant'].includes(peer.relation) || request.target !== caller.principal.id)
+        fail('FORBIDDEN', `${caller.principal.id} is not an approved node below ${ctx.config.code}`);
+      if (!['approved', 'joint-debugging', 'accepted', 'online'].includes(peer.lifecycle))
+        fail('FORBIDDEN', `${peer.prefix} is ${peer.lifecycle}`);
+      const theirs = request.result === undefined ? null : validate(JointDebugResult, request.result);
+      if (theirs && theirs.ok) {
+        await ctx.prisma.jointDebugRun.create({
+          data: {
+            target: ctx.config.code,
+            by: peer.prefix,
+            listVersion: theirs.value.listVersion,
+            passed: theirs.value.passed,
+            result: JSON.stringify(theirs.value),
+            at: theirs.value.at,
+          },
+        });
+      }
+      await learnPeer(ctx, peer);
+      const result = await runChecks(ctx, { prefix: peer.prefix, endpoint: peer.endpoint });
+      let lifecycle = peer.lifecycle;
+      if (peer.relation === 'child' && result.passed && theirs?.ok && theirs.value.passed) {
+        await setChildLifecycle(ctx, { prefix: peer.prefix, lifecycle: 'accepted' });
+        await setChildLifecycle(ctx, { prefix: peer.prefix, lifecycle: 'online' });
+        lifecycle = 'online';
+      } else if (peer.relation === 'child') {
+        await setChildLifecycle(ctx, { prefix: peer.prefix, lifecycle: 'joint-debugging' });
+        lifecycle = 'joint-debugging';
+      }
+      await audited(ctx, { who: caller.who, action: 'joint-debug', resource: `node:${peer.prefix}`, requestId });
+      return [200, { result, lifecycle }];
+    }),
+  );
   return router;
 }

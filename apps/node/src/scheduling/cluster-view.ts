@@ -1,4 +1,13 @@
-import { Scheduler, summarise, type Cluster, type ClusterLifecycle, type FailbackPolicy, type Health, type Quota, type SubtreeSummary } from '@cpnet/scheduler';
+import {
+  Scheduler,
+  summarise,
+  type Cluster,
+  type ClusterLifecycle,
+  type FailbackPolicy,
+  type Health,
+  type Quota,
+  type SubtreeSummary,
+} from '@cpnet/scheduler';
 import type { Clock } from '@cpnet/identifier';
 import { toCluster, type ClusterFacts, type WireClusterReport } from './mapping.ts';
 
@@ -6,7 +15,12 @@ import { toCluster, type ClusterFacts, type WireClusterReport } from './mapping.
 const HEALTHS: readonly Health[] = ['healthy', 'degraded', 'down'];
 const LIFECYCLES: readonly ClusterLifecycle[] = ['active', 'registered', 'suspended', 'revoked'];
 
-interface Seen { report?: WireClusterReport; reportAt: number; lastSeen: number; silentDown: boolean }
+interface Seen {
+  report?: WireClusterReport;
+  reportAt: number;
+  lastSeen: number;
+  silentDown: boolean;
+}
 
 /**
  * This node's own clusters as the scheduler sees them: registration facts, the latest gateway report, liveness.
@@ -17,8 +31,16 @@ export class ClusterView {
   private readonly facts = new Map<string, ClusterFacts>();
   private readonly seen = new Map<string, Seen>();
 
-  constructor(private readonly o: { clock: Clock; quotas?: Readonly<Record<string, Quota>>; failback?: Partial<FailbackPolicy> }) {
-    this.scheduler = new Scheduler({ clusters: [], clock: o.clock, quotas: o.quotas, failback: o.failback, reservationTtlMs: 30_000 });
+  constructor(
+    private readonly o: { clock: Clock; quotas?: Readonly<Record<string, Quota>>; failback?: Partial<FailbackPolicy> },
+  ) {
+    this.scheduler = new Scheduler({
+      clusters: [],
+      clock: o.clock,
+      quotas: o.quotas,
+      failback: o.failback,
+      reservationTtlMs: 30_000,
+    });
   }
 
   /** A cluster registered, or its lifecycle changed. Registration counts as a sign of life. */
@@ -39,7 +61,10 @@ export class ClusterView {
     const s = this.seen.get(r.cluster)!;
     const cameBack = s.silentDown;
     const before = this.healthOf(r.cluster);
-    s.report = r; s.reportAt = Math.min(now, at); s.lastSeen = now; s.silentDown = false;
+    s.report = r;
+    s.reportAt = Math.min(now, at);
+    s.lastSeen = now;
+    s.silentDown = false;
     this.scheduler.index.upsert(toCluster(facts, r));
     const after = toCluster(facts, r).health;
     // Through the scheduler so its failback hysteresis knows since when the cluster is healthy.
@@ -84,7 +109,8 @@ export class ClusterView {
 
   /** Price in force at a cluster (the latest report's, else the registration's). */
   priceOf(id: string): { perCoreHourYuan: number; perCardHourYuan: number } {
-    const s = this.seen.get(id), f = this.facts.get(id);
+    const s = this.seen.get(id),
+      f = this.facts.get(id);
     return s?.report?.price ?? f?.registration.price ?? { perCoreHourYuan: 0, perCardHourYuan: 0 };
   }
 
@@ -96,24 +122,35 @@ export class ClusterView {
 
   /** Recomputes a cluster's availability: reported K2 less jobs placed or moved there after the report. */
   adjust(id: string): void {
-    const s = this.seen.get(id), f = this.facts.get(id);
-    const ix = this.scheduler.index, row = ix.rowOf(id);
+    const s = this.seen.get(id),
+      f = this.facts.get(id);
+    const ix = this.scheduler.index,
+      row = ix.rowOf(id);
     if (!s || !f || row < 0) return;
     const base = toCluster(f, s.report).available;
     const cards = new Map(base.accelerators.map((a) => [a.model, a.count]));
-    let cpu = base.cpuCores, mem = base.memoryGib, sto = base.storageGib, bw = base.bandwidthGbps;
+    let cpu = base.cpuCores,
+      mem = base.memoryGib,
+      sto = base.storageGib,
+      bw = base.bandwidthGbps;
     for (const j of this.scheduler.jobsOn(id)) {
       // A report taken after the job was placed already counts it.
       if (s.report && Math.max(j.placedAt, j.lastMovedAt) < s.reportAt) continue;
       for (const sl of j.slices) {
         if (sl.row !== row) continue;
-        cpu -= sl.replicas * sl.cpuCores; mem -= sl.replicas * sl.memoryGib; sto -= sl.replicas * sl.storageGib; bw -= sl.replicas * sl.bandwidthGbps;
+        cpu -= sl.replicas * sl.cpuCores;
+        mem -= sl.replicas * sl.memoryGib;
+        sto -= sl.replicas * sl.storageGib;
+        bw -= sl.replicas * sl.bandwidthGbps;
         if (sl.model !== null) cards.set(sl.model, (cards.get(sl.model) ?? 0) - sl.replicas * sl.cards);
       }
     }
     const z = (x: number) => Math.max(0, x);
     ix.setAvailable(id, {
-      cpuCores: z(cpu), memoryGib: z(mem), storageGib: z(sto), bandwidthGbps: z(bw),
+      cpuCores: z(cpu),
+      memoryGib: z(mem),
+      storageGib: z(sto),
+      bandwidthGbps: z(bw),
       accelerators: base.accelerators.map((a) => ({ ...a, count: z(cards.get(a.model) ?? 0) })),
     });
   }
@@ -124,10 +161,21 @@ export class ClusterView {
     return [...this.facts.values()].map((f) => {
       const row = ix.rowOf(f.id);
       const c = toCluster(f, this.seen.get(f.id)?.report);
-      const accelerators = c.capacity.accelerators.map((a) => ({ ...a, count: ix.acc[ix.modelOf(a.model)]?.avail[row] ?? 0 }));
+      const accelerators = c.capacity.accelerators.map((a) => ({
+        ...a,
+        count: ix.acc[ix.modelOf(a.model)]?.avail[row] ?? 0,
+      }));
       return {
-        ...c, health: HEALTHS[ix.health[row]!]!, lifecycle: LIFECYCLES[ix.life[row]!]!,
-        available: { cpuCores: ix.cpuAvail[row]!, memoryGib: ix.memAvail[row]!, storageGib: ix.stoAvail[row]!, bandwidthGbps: ix.bwAvail[row]!, accelerators },
+        ...c,
+        health: HEALTHS[ix.health[row]!]!,
+        lifecycle: LIFECYCLES[ix.life[row]!]!,
+        available: {
+          cpuCores: ix.cpuAvail[row]!,
+          memoryGib: ix.memAvail[row]!,
+          storageGib: ix.stoAvail[row]!,
+          bandwidthGbps: ix.bwAvail[row]!,
+          accelerators,
+        },
       };
     });
   }

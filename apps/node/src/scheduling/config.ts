@@ -1,21 +1,48 @@
 import { z } from 'zod';
 
-const Quota = z.strictObject({ cpuCores: z.number().nonnegative().optional(), memoryGib: z.number().nonnegative().optional(), cards: z.number().int().nonnegative().optional() });
+const Quota = z.strictObject({
+  cpuCores: z.number().nonnegative().optional(),
+  memoryGib: z.number().nonnegative().optional(),
+  cards: z.number().int().nonnegative().optional(),
+});
 
 /** Scheduling settings of a node (part of NodeConfig). Cluster silence is judged by resource aggregation's health. */
 export const SchedulingConfig = z.strictObject({
   tickMs: z.number().int().min(10).default(500).describe('how often failover, failback and the queue are checked'),
-  summaryMs: z.number().int().min(10).default(1000).describe('how often the scheduling summary (also a heartbeat) goes to the parent'),
-  childDownAfterMs: z.number().int().min(10).default(10_000).describe('a child silent this long is taken as down; jobs placed through it are re-placed'),
-  retryMs: z.number().int().min(10).default(5000).describe('queued jobs are retried across the hierarchy at most this often'),
+  summaryMs: z
+    .number()
+    .int()
+    .min(10)
+    .default(1000)
+    .describe('how often the scheduling summary (also a heartbeat) goes to the parent'),
+  childDownAfterMs: z
+    .number()
+    .int()
+    .min(10)
+    .default(10_000)
+    .describe('a child silent this long is taken as down; jobs placed through it are re-placed'),
+  retryMs: z
+    .number()
+    .int()
+    .min(10)
+    .default(5000)
+    .describe('queued jobs are retried across the hierarchy at most this often'),
   ackTimeoutMs: z.number().int().min(10).default(3000).describe('how long a dispatch waits for the gateway'),
-  meteringMs: z.number().int().min(10).default(5000).describe('how often metering totals are considered for the parent'),
+  meteringMs: z
+    .number()
+    .int()
+    .min(10)
+    .default(5000)
+    .describe('how often metering totals are considered for the parent'),
   quotas: z.record(z.string(), Quota).default({}).describe('per-tenant limits enforced by this node'),
-  failback: z.strictObject({
-    minHealthyMs: z.number().int().min(0).optional(),
-    minImprovement: z.number().min(0).max(1).optional(),
-    minMoveIntervalMs: z.number().int().min(0).optional(),
-  }).default({}).describe('hysteresis of failback (the scheduler defaults: 5 min healthy, 5 % cheaper, 10 min between moves)'),
+  failback: z
+    .strictObject({
+      minHealthyMs: z.number().int().min(0).optional(),
+      minImprovement: z.number().min(0).max(1).optional(),
+      minMoveIntervalMs: z.number().int().min(0).optional(),
+    })
+    .default({})
+    .describe('hysteresis of failback (the scheduler defaults: 5 min healthy, 5 % cheaper, 10 min between moves)'),
 });
 
 /** Validated scheduling settings. */

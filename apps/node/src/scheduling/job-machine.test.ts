@@ -4,16 +4,36 @@ import { applyEntry, newJob, type HistoryEntry, type JobRecord } from './job-mac
 
 const T0 = Date.UTC(2026, 10, 26, 8, 0, 0);
 const template = TaskTemplate.parse({ demand: { cpuCores: 4, memoryGib: 8 }, durationHours: 1 });
-const fresh = (): JobRecord => newJob({ id: 'CPN.51/JB-1EJ', tenant: 't1', origin: 'CPN.51', template, at: T0, node: 'CPN.51' });
+const fresh = (): JobRecord =>
+  newJob({ id: 'CPN.51/JB-1EJ', tenant: 't1', origin: 'CPN.51', template, at: T0, node: 'CPN.51' });
 const at = (s: number) => formatTime(T0 + s * 1000);
-const e = (state: HistoryEntry['state'], s: number, over: Partial<HistoryEntry> = {}): HistoryEntry => ({ state, at: at(s), node: 'CPN.51', ...over });
+const e = (state: HistoryEntry['state'], s: number, over: Partial<HistoryEntry> = {}): HistoryEntry => ({
+  state,
+  at: at(s),
+  node: 'CPN.51',
+  ...over,
+});
 
 describe('job state machine', () => {
   it('walks submitted → scheduled → confirmed → dispatched → running → finished, each with time and node', () => {
     const j = fresh();
-    for (const [st, s] of [['scheduled', 1], ['confirmed', 2], ['dispatched', 3], ['running', 4], ['finished', 5]] as const) applyEntry(j, e(st, s, { cluster: 'CPN.51/CL-1EJ' }));
+    for (const [st, s] of [
+      ['scheduled', 1],
+      ['confirmed', 2],
+      ['dispatched', 3],
+      ['running', 4],
+      ['finished', 5],
+    ] as const)
+      applyEntry(j, e(st, s, { cluster: 'CPN.51/CL-1EJ' }));
     expect(j.state).toBe('finished');
-    expect(j.history.map((h) => h.state)).toEqual(['submitted', 'scheduled', 'confirmed', 'dispatched', 'running', 'finished']);
+    expect(j.history.map((h) => h.state)).toEqual([
+      'submitted',
+      'scheduled',
+      'confirmed',
+      'dispatched',
+      'running',
+      'finished',
+    ]);
     expect(j.finishedAt).toBe(T0 + 5000);
     expect(j.cluster).toBe('CPN.51/CL-1EJ');
   });
@@ -41,14 +61,19 @@ describe('job state machine', () => {
     expect(j.state).toBe('running');
   });
 
-  it('re-placement starts a new attempt; the old cluster\'s final update does not end the job', () => {
+  it("re-placement starts a new attempt; the old cluster's final update does not end the job", () => {
     const j = fresh();
     applyEntry(j, e('running', 1, { cluster: 'CPN.51/CL-1EJ' }));
     applyEntry(j, e('replaced', 2, { cluster: 'CPN.51/CL-1EJ', detail: 'cluster down' }));
     expect(j.attempt).toBe(2);
     expect(applyEntry(j, e('failed', 3, { cluster: 'CPN.51/CL-1EJ', attempt: 1 })).changed).toBe(false);
     applyEntry(j, e('confirmed', 4, { cluster: 'CPN.44/CL-1EJ', node: 'CPN.44' }));
-    expect(j).toMatchObject({ state: 'confirmed', cluster: 'CPN.44/CL-1EJ', owner: 'CPN.44', preferredCluster: 'CPN.51/CL-1EJ' });
+    expect(j).toMatchObject({
+      state: 'confirmed',
+      cluster: 'CPN.44/CL-1EJ',
+      owner: 'CPN.44',
+      preferredCluster: 'CPN.51/CL-1EJ',
+    });
     applyEntry(j, e('finished', 5, { cluster: 'CPN.44/CL-1EJ' }));
     expect(j.state).toBe('finished');
   });

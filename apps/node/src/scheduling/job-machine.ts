@@ -38,19 +38,54 @@ export interface JobRecord {
 
 const FINAL = new Set<string>(FINAL_JOB_STATES);
 const RANK: Record<JobStateName, number> = {
-  submitted: 0, queued: 1, escalated: 2, scheduled: 3, confirmed: 4, dispatched: 5, running: 6, preempted: 7, replaced: 7, finished: 9, failed: 9, cancelled: 9,
+  submitted: 0,
+  queued: 1,
+  escalated: 2,
+  scheduled: 3,
+  confirmed: 4,
+  dispatched: 5,
+  running: 6,
+  preempted: 7,
+  replaced: 7,
+  finished: 9,
+  failed: 9,
+  cancelled: 9,
 };
 
 /** Whether a state is final (finished, failed, cancelled). */
 export const isFinal = (s: JobStateName): boolean => FINAL.has(s);
 
 /** A new job record in state `submitted` (or holding the first entry given). */
-export function newJob(o: { id: string; tenant: string; origin: string; template: WireTemplate; at: number; node: string; upstream?: string | null; attempt?: number }): JobRecord {
+export function newJob(o: {
+  id: string;
+  tenant: string;
+  origin: string;
+  template: WireTemplate;
+  at: number;
+  node: string;
+  upstream?: string | null;
+  attempt?: number;
+}): JobRecord {
   const attempt = o.attempt ?? 1;
   const first: HistoryEntry = { state: 'submitted', at: formatTime(o.at), node: o.node, attempt };
   return {
-    id: o.id, tenant: o.tenant, origin: o.origin, template: o.template, upstream: o.upstream ?? null, downstream: null, owner: null, cluster: null,
-    preferredCluster: null, state: 'submitted', attempt, stateAttempt: attempt, history: o.upstream ? [] : [first], submittedAt: o.at, finishedAt: null, dispatchedAt: null, costYuan: 0,
+    id: o.id,
+    tenant: o.tenant,
+    origin: o.origin,
+    template: o.template,
+    upstream: o.upstream ?? null,
+    downstream: null,
+    owner: null,
+    cluster: null,
+    preferredCluster: null,
+    state: 'submitted',
+    attempt,
+    stateAttempt: attempt,
+    history: o.upstream ? [] : [first],
+    submittedAt: o.at,
+    finishedAt: null,
+    dispatchedAt: null,
+    costYuan: 0,
   };
 }
 
@@ -86,29 +121,47 @@ export function applyEntry(job: JobRecord, entry: HistoryEntry): Applied {
   job.history.push(e);
   const at = Date.parse(e.at);
   if (e.state === 'replaced' || e.state === 'preempted') {
-    job.state = e.state; job.stateAttempt = attempt; job.attempt = attempt + 1;
-    job.cluster = null; job.owner = null; job.dispatchedAt = null;
+    job.state = e.state;
+    job.stateAttempt = attempt;
+    job.attempt = attempt + 1;
+    job.cluster = null;
+    job.owner = null;
+    job.dispatchedAt = null;
     return { appended: true, changed: true, finalised: false };
   }
   const fresh = attempt > job.attempt || job.stateAttempt < attempt;
-  const forward = RANK[e.state] >= RANK[job.state] || (e.state === 'queued' && RANK[job.state] < RANK.confirmed) || isFinal(e.state);
+  const forward =
+    RANK[e.state] >= RANK[job.state] || (e.state === 'queued' && RANK[job.state] < RANK.confirmed) || isFinal(e.state);
   if (!fresh && !forward) return { appended: true, changed: false, finalised: false };
-  job.attempt = attempt; job.stateAttempt = attempt; job.state = e.state;
+  job.attempt = attempt;
+  job.stateAttempt = attempt;
+  job.state = e.state;
   if (e.cluster && (e.state === 'confirmed' || e.state === 'dispatched' || e.state === 'running')) {
     job.cluster = e.cluster;
     job.preferredCluster ??= e.cluster;
   }
   if (e.state === 'confirmed') job.owner = e.node;
   if (e.state === 'dispatched') job.dispatchedAt = at;
-  if (isFinal(e.state)) { job.finishedAt = at; return { appended: true, changed: true, finalised: true }; }
+  if (isFinal(e.state)) {
+    job.finishedAt = at;
+    return { appended: true, changed: true, finalised: true };
+  }
   return { appended: true, changed: true, finalised: false };
 }
 
 /** The job as `GET /cpn/v1/jobs/<id>` answers. */
 export function jobView(job: JobRecord): z.input<typeof Job> {
   return {
-    id: job.id, tenant: job.tenant, template: job.template, state: job.state, cluster: job.cluster, history: job.history,
-    submittedAt: formatTime(job.submittedAt), finishedAt: job.finishedAt === null ? null : formatTime(job.finishedAt), owner: job.owner, attempt: job.attempt,
+    id: job.id,
+    tenant: job.tenant,
+    template: job.template,
+    state: job.state,
+    cluster: job.cluster,
+    history: job.history,
+    submittedAt: formatTime(job.submittedAt),
+    finishedAt: job.finishedAt === null ? null : formatTime(job.finishedAt),
+    owner: job.owner,
+    attempt: job.attempt,
   };
 }
 

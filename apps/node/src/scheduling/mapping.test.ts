@@ -7,20 +7,40 @@ import { facts, fullReport } from './testing.ts';
 describe('mapping protocol ⇄ scheduler', () => {
   it('maps a wire template: accelerators, placement, explicit weights (green → carbon), deadline as epoch ms', () => {
     const t = TaskTemplate.parse({
-      demand: { cpuCores: 8, memoryGib: 32, accelerators: { model: 'A800', count: 2 } }, replicas: 3, placement: 'gang', durationHours: 2,
-      constraints: { arch: 'sw_64', residency: { provinces: ['51'] }, deadline: '2026-12-01T00:00:00.000Z' }, objective: { cost: 0.5, latency: 0.2, green: 0.3 },
+      demand: { cpuCores: 8, memoryGib: 32, accelerators: { model: 'A800', count: 2 } },
+      replicas: 3,
+      placement: 'gang',
+      durationHours: 2,
+      constraints: { arch: 'sw_64', residency: { provinces: ['51'] }, deadline: '2026-12-01T00:00:00.000Z' },
+      objective: { cost: 0.5, latency: 0.2, green: 0.3 },
     });
     expect(toTask(t, { id: 'J', tenant: 'acme' })).toMatchObject({
-      id: 'J', tenant: 'acme', replicas: 3, mode: 'gang', priority: 100, demand: { cpuCores: 8, accelerator: { model: 'A800', count: 2 } },
-      constraints: { arch: 'sw_64', residency: { provinces: ['51'] }, deadline: Date.UTC(2026, 11, 1) }, objective: { cost: 0.5, latency: 0.2, carbon: 0.3, reliability: 0 },
+      id: 'J',
+      tenant: 'acme',
+      replicas: 3,
+      mode: 'gang',
+      priority: 100,
+      demand: { cpuCores: 8, accelerator: { model: 'A800', count: 2 } },
+      constraints: { arch: 'sw_64', residency: { provinces: ['51'] }, deadline: Date.UTC(2026, 11, 1) },
+      objective: { cost: 0.5, latency: 0.2, carbon: 0.3, reliability: 0 },
     });
   });
 
   it('builds a cluster row from registration and report: K2 from the report, the worse health, latency to its own province', () => {
     const f = facts('CPN.51', { cpuCores: 100 });
     const r = fullReport(f);
-    const c = toCluster(f, { ...r, k2: { ...r.k2, cpuCores: 40 }, metrics: { ...r.metrics, health: 'degraded', latencyMs: 7 } });
-    expect(c).toMatchObject({ id: f.id, nodePrefix: 'CPN.51', provinceCode: '51', health: 'degraded', latencyMsTo: { 51: 7 } });
+    const c = toCluster(f, {
+      ...r,
+      k2: { ...r.k2, cpuCores: 40 },
+      metrics: { ...r.metrics, health: 'degraded', latencyMs: 7 },
+    });
+    expect(c).toMatchObject({
+      id: f.id,
+      nodePrefix: 'CPN.51',
+      provinceCode: '51',
+      health: 'degraded',
+      latencyMsTo: { 51: 7 },
+    });
     expect(c.available.cpuCores).toBe(40);
     expect(toCluster({ ...f, health: 'down' }, r).health).toBe('down');
   });
@@ -28,14 +48,28 @@ describe('mapping protocol ⇄ scheduler', () => {
   it('an unsatisfiable selection answers which constraint excluded everything', () => {
     const f = facts('CPN.51');
     const ix = ClusterIndex.build([toCluster(f, fullReport(f))]);
-    const sel = select(ix, toTask(TaskTemplate.parse({ demand: { cpuCores: 1, memoryGib: 1 }, durationHours: 1, constraints: { residency: { provinces: ['44'] } } }), { id: 's', tenant: 't' }));
-    const a = toSelectionAnswer(sel, { answeredBy: 'CPN.51', escalated: false, place: () => ({ node: 'CPN.51', province: '51' }) });
+    const sel = select(
+      ix,
+      toTask(
+        TaskTemplate.parse({
+          demand: { cpuCores: 1, memoryGib: 1 },
+          durationHours: 1,
+          constraints: { residency: { provinces: ['44'] } },
+        }),
+        { id: 's', tenant: 't' },
+      ),
+    );
+    const a = toSelectionAnswer(sel, {
+      answeredBy: 'CPN.51',
+      escalated: false,
+      place: () => ({ node: 'CPN.51', province: '51' }),
+    });
     expect(a.candidates).toEqual([]);
     expect(a.summary).toMatch(/^no cluster fits: residency excluded 1 of 1 clusters/);
     expect(a.excluded[0]).toMatchObject({ cluster: f.id, constraint: 'residency' });
   });
 
-  it('summaries survive the wire (an empty subtree\'s infinite prices as null) and merge per subtree', () => {
+  it("summaries survive the wire (an empty subtree's infinite prices as null) and merge per subtree", () => {
     const clusters = generateClusters(createRng(3), { count: 20 });
     const s = summarise('CPN.51', clusters);
     expect(summaryFromWire({ ...summaryToWire(s, 0), at: '1970-01-01T00:00:00.000Z' } as never)).toEqual(s);

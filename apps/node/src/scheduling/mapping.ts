@@ -1,6 +1,21 @@
 import type { z } from 'zod';
-import type { Candidate as SchedCandidate, Cluster, Health, Selection, SubtreeSummary, TaskTemplate as SchedTask } from '@cpnet/scheduler';
-import type { Candidate, ClusterReport, Exclusion, RegisterCluster, SchedulingSummary, SelectionAnswer, TaskTemplate } from '@cpnet/protocol';
+import type {
+  Candidate as SchedCandidate,
+  Cluster,
+  Health,
+  Selection,
+  SubtreeSummary,
+  TaskTemplate as SchedTask,
+} from '@cpnet/scheduler';
+import type {
+  Candidate,
+  ClusterReport,
+  Exclusion,
+  RegisterCluster,
+  SchedulingSummary,
+  SelectionAnswer,
+  TaskTemplate,
+} from '@cpnet/protocol';
 import { formatTime } from '@cpnet/protocol';
 
 /** A task template as validated from the wire. */
@@ -29,8 +44,16 @@ const DEFAULT_RELIABILITY = 0.99;
 type Vector = WireClusterReport['k1'];
 function resources(v: Vector): Cluster['capacity'] {
   return {
-    cpuCores: v.cpuCores, memoryGib: v.memoryGib, storageGib: v.storageGib, bandwidthGbps: v.bandwidthGbps,
-    accelerators: v.accelerators.map((a) => ({ model: a.model, count: a.count, fp16Tflops: a.fp16Tflops, fp32Tflops: a.fp32Tflops })),
+    cpuCores: v.cpuCores,
+    memoryGib: v.memoryGib,
+    storageGib: v.storageGib,
+    bandwidthGbps: v.bandwidthGbps,
+    accelerators: v.accelerators.map((a) => ({
+      model: a.model,
+      count: a.count,
+      fp16Tflops: a.fp16Tflops,
+      fp32Tflops: a.fp32Tflops,
+    })),
   };
 }
 
@@ -45,11 +68,22 @@ export function toCluster(facts: ClusterFacts, report?: WireClusterReport): Clus
   const order: Health[] = ['healthy', 'degraded', 'down'];
   const health = reported && order.indexOf(reported) > order.indexOf(facts.health) ? reported : facts.health;
   return {
-    id: facts.id, nodePrefix: facts.node, provinceCode: reg.province, ...(reg.industry ? { industry: reg.industry } : {}),
-    arch: reg.arch, capacity: resources(k1), available: resources(k2),
-    pricePerCoreHourYuan: price.perCoreHourYuan, pricePerCardHourYuan: price.perCardHourYuan,
-    pue: report?.pue ?? reg.pue, greenShare: report?.greenShare ?? reg.greenShare, carbonIntensity: reg.carbonIntensity,
-    reliability: facts.reliability ?? DEFAULT_RELIABILITY, securityLevel: reg.securityLevel, lifecycle: facts.lifecycle, health,
+    id: facts.id,
+    nodePrefix: facts.node,
+    provinceCode: reg.province,
+    ...(reg.industry ? { industry: reg.industry } : {}),
+    arch: reg.arch,
+    capacity: resources(k1),
+    available: resources(k2),
+    pricePerCoreHourYuan: price.perCoreHourYuan,
+    pricePerCardHourYuan: price.perCardHourYuan,
+    pue: report?.pue ?? reg.pue,
+    greenShare: report?.greenShare ?? reg.greenShare,
+    carbonIntensity: reg.carbonIntensity,
+    reliability: facts.reliability ?? DEFAULT_RELIABILITY,
+    securityLevel: reg.securityLevel,
+    lifecycle: facts.lifecycle,
+    health,
     // A gateway reports one latency figure: taken as the latency to users in the cluster's own province; the
     // scheduler estimates other provinces from distance.
     latencyMsTo: report ? { [reg.province]: report.metrics.latencyMs } : {},
@@ -60,14 +94,36 @@ export function toCluster(facts: ClusterFacts, report?: WireClusterReport): Clus
 export function toTask(t: WireTemplate, who: { id: string; tenant: string }): SchedTask {
   const c = t.constraints;
   const acc = t.demand.accelerators;
-  const objective: SchedTask['objective'] = typeof t.objective === 'string'
-    ? t.objective
-    : { cost: t.objective.cost, latency: t.objective.latency, carbon: t.objective.green, reliability: t.objective.reliability };
+  const objective: SchedTask['objective'] =
+    typeof t.objective === 'string'
+      ? t.objective
+      : {
+          cost: t.objective.cost,
+          latency: t.objective.latency,
+          carbon: t.objective.green,
+          reliability: t.objective.reliability,
+        };
   return {
-    id: who.id, tenant: who.tenant, priority: t.priority, replicas: t.replicas, durationHours: t.durationHours, mode: t.placement,
+    id: who.id,
+    tenant: who.tenant,
+    priority: t.priority,
+    replicas: t.replicas,
+    durationHours: t.durationHours,
+    mode: t.placement,
     demand: {
-      cpuCores: t.demand.cpuCores, memoryGib: t.demand.memoryGib, storageGib: t.demand.storageGib, bandwidthGbps: t.demand.bandwidthGbps,
-      ...(acc ? { accelerator: { count: acc.count, ...(acc.model ? { model: acc.model } : {}), ...(acc.minFp16Tflops !== undefined ? { minFp16Tflops: acc.minFp16Tflops } : {}) } } : {}),
+      cpuCores: t.demand.cpuCores,
+      memoryGib: t.demand.memoryGib,
+      storageGib: t.demand.storageGib,
+      bandwidthGbps: t.demand.bandwidthGbps,
+      ...(acc
+        ? {
+            accelerator: {
+              count: acc.count,
+              ...(acc.model ? { model: acc.model } : {}),
+              ...(acc.minFp16Tflops !== undefined ? { minFp16Tflops: acc.minFp16Tflops } : {}),
+            },
+          }
+        : {}),
     },
     constraints: {
       ...(c.arch ? { arch: c.arch } : {}),
@@ -78,7 +134,8 @@ export function toTask(t: WireTemplate, who: { id: string; tenant: string }): Sc
       ...(c.maxPricePerHourYuan !== undefined ? { maxPricePerHourYuan: c.maxPricePerHourYuan } : {}),
       ...(c.deadline ? { deadline: Date.parse(c.deadline) } : {}),
     },
-    objective, latencyTolerant: t.latencyTolerant,
+    objective,
+    latencyTolerant: t.latencyTolerant,
   };
 }
 
@@ -90,8 +147,14 @@ function candidate(c: SchedCandidate, place: ClusterPlace): z.input<typeof Candi
   const criteria: Record<string, number> = {};
   for (const [k, v] of Object.entries(c.criteria)) criteria[k] = Math.round(v.score * 100) / 100;
   return {
-    cluster: c.clusterId, node: where.node, province: where.province, rank: c.rank, score: Math.round(c.closeness * 10_000) / 10_000,
-    cats: Math.min(10, Math.max(0, c.catsScore)), criteria, estimatedCostYuan: Math.max(0, Math.round(c.costYuan * 100) / 100),
+    cluster: c.clusterId,
+    node: where.node,
+    province: where.province,
+    rank: c.rank,
+    score: Math.round(c.closeness * 10_000) / 10_000,
+    cats: Math.min(10, Math.max(0, c.catsScore)),
+    criteria,
+    estimatedCostYuan: Math.max(0, Math.round(c.costYuan * 100) / 100),
   };
 }
 
@@ -102,14 +165,29 @@ export function selectionSummary(sel: Selection): string {
     const top = sel.candidates[0]!;
     return `${sel.feasible} of ${sel.considered} clusters fit; best ${top.clusterId} (CATS ${top.catsScore})`;
   }
-  const parts = Object.entries(sel.excludedBy).sort((a, b) => (b[1] ?? 0) - (a[1] ?? 0)).map(([k, n]) => `${k} ${n}`);
+  const parts = Object.entries(sel.excludedBy)
+    .sort((a, b) => (b[1] ?? 0) - (a[1] ?? 0))
+    .map(([k, n]) => `${k} ${n}`);
   return `no cluster fits: ${sel.mainObstacle?.message ?? 'every cluster was excluded'} (excluded by ${parts.join(', ')})`;
 }
 
 /** The wire answer of a scheduler selection made at `answeredBy`. */
-export function toSelectionAnswer(sel: Selection, o: { answeredBy: string; escalated: boolean; place: ClusterPlace }): z.input<typeof SelectionAnswer> {
-  const excluded: z.input<typeof Exclusion>[] = (sel.exclusions ?? []).map((e) => ({ cluster: e.clusterId, constraint: e.constraint, reason: e.message }));
-  return { answeredBy: o.answeredBy, escalated: o.escalated, candidates: sel.candidates.map((c) => candidate(c, o.place)), excluded, summary: selectionSummary(sel) };
+export function toSelectionAnswer(
+  sel: Selection,
+  o: { answeredBy: string; escalated: boolean; place: ClusterPlace },
+): z.input<typeof SelectionAnswer> {
+  const excluded: z.input<typeof Exclusion>[] = (sel.exclusions ?? []).map((e) => ({
+    cluster: e.clusterId,
+    constraint: e.constraint,
+    reason: e.message,
+  }));
+  return {
+    answeredBy: o.answeredBy,
+    escalated: o.escalated,
+    candidates: sel.candidates.map((c) => candidate(c, o.place)),
+    excluded,
+    summary: selectionSummary(sel),
+  };
 }
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
@@ -117,41 +195,85 @@ const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
 /** The scheduler's subtree summary on the wire (infinite prices of an empty subtree become null). */
 export function summaryToWire(s: SubtreeSummary, at: number): z.input<typeof SchedulingSummary> {
   return {
-    node: s.prefix, at: formatTime(at), provinces: [...s.provinces], archs: [...s.archs], clusters: s.clusters,
-    available: { ...s.available, cards: { ...s.available.cards } }, largest: { ...s.largest, cards: { ...s.largest.cards } },
-    minPricePerCoreHourYuan: finite(s.minPricePerCoreHourYuan), minPricePerCardHourYuan: finite(s.minPricePerCardHourYuan),
-    kgCo2PerItKwh: s.kgCo2PerItKwh, maxSecurityLevel: s.maxSecurityLevel, meanReliability: Math.min(1, Math.max(0, s.meanReliability)),
-    minLatencyMsTo: { ...s.minLatencyMsTo }, health: s.health,
+    node: s.prefix,
+    at: formatTime(at),
+    provinces: [...s.provinces],
+    archs: [...s.archs],
+    clusters: s.clusters,
+    available: { ...s.available, cards: { ...s.available.cards } },
+    largest: { ...s.largest, cards: { ...s.largest.cards } },
+    minPricePerCoreHourYuan: finite(s.minPricePerCoreHourYuan),
+    minPricePerCardHourYuan: finite(s.minPricePerCardHourYuan),
+    kgCo2PerItKwh: s.kgCo2PerItKwh,
+    maxSecurityLevel: s.maxSecurityLevel,
+    meanReliability: Math.min(1, Math.max(0, s.meanReliability)),
+    minLatencyMsTo: { ...s.minLatencyMsTo },
+    health: s.health,
   };
 }
 
 /** A wire summary back into the scheduler's shape. */
 export function summaryFromWire(w: WireSchedulingSummary): SubtreeSummary {
   return {
-    prefix: w.node, provinces: w.provinces, archs: w.archs, clusters: w.clusters, available: w.available, largest: w.largest,
-    minPricePerCoreHourYuan: w.minPricePerCoreHourYuan ?? Infinity, minPricePerCardHourYuan: w.minPricePerCardHourYuan ?? Infinity,
-    kgCo2PerItKwh: w.kgCo2PerItKwh, maxSecurityLevel: w.maxSecurityLevel, meanReliability: w.meanReliability, minLatencyMsTo: w.minLatencyMsTo, health: w.health,
+    prefix: w.node,
+    provinces: w.provinces,
+    archs: w.archs,
+    clusters: w.clusters,
+    available: w.available,
+    largest: w.largest,
+    minPricePerCoreHourYuan: w.minPricePerCoreHourYuan ?? Infinity,
+    minPricePerCardHourYuan: w.minPricePerCardHourYuan ?? Infinity,
+    kgCo2PerItKwh: w.kgCo2PerItKwh,
+    maxSecurityLevel: w.maxSecurityLevel,
+    meanReliability: w.meanReliability,
+    minLatencyMsTo: w.minLatencyMsTo,
+    health: w.health,
   };
 }
 
 /** Merges child summaries into one for this node's parent (the subtree as a whole). */
 export function mergeSummaries(prefix: string, parts: readonly SubtreeSummary[]): SubtreeSummary {
   const live = parts.filter((p) => p.health !== 'down' && p.clusters > 0);
-  const add = (a: Record<string, number>, b: Readonly<Record<string, number>>, f: (x: number, y: number) => number) => { for (const [k, v] of Object.entries(b)) a[k] = f(a[k] ?? 0, v); };
-  const avail = { cpuCores: 0, memoryGib: 0, cards: {} as Record<string, number> }, big = { cpuCores: 0, memoryGib: 0, cards: {} as Record<string, number> };
+  const add = (a: Record<string, number>, b: Readonly<Record<string, number>>, f: (x: number, y: number) => number) => {
+    for (const [k, v] of Object.entries(b)) a[k] = f(a[k] ?? 0, v);
+  };
+  const avail = { cpuCores: 0, memoryGib: 0, cards: {} as Record<string, number> },
+    big = { cpuCores: 0, memoryGib: 0, cards: {} as Record<string, number> };
   const lat: Record<string, number> = {};
-  let clusters = 0, kg = 0, rel = 0;
+  let clusters = 0,
+    kg = 0,
+    rel = 0;
   for (const p of live) {
-    clusters += p.clusters; avail.cpuCores += p.available.cpuCores; avail.memoryGib += p.available.memoryGib; add(avail.cards, p.available.cards, (x, y) => x + y);
-    big.cpuCores = Math.max(big.cpuCores, p.largest.cpuCores); big.memoryGib = Math.max(big.memoryGib, p.largest.memoryGib); add(big.cards, p.largest.cards, Math.max);
+    clusters += p.clusters;
+    avail.cpuCores += p.available.cpuCores;
+    avail.memoryGib += p.available.memoryGib;
+    add(avail.cards, p.available.cards, (x, y) => x + y);
+    big.cpuCores = Math.max(big.cpuCores, p.largest.cpuCores);
+    big.memoryGib = Math.max(big.memoryGib, p.largest.memoryGib);
+    add(big.cards, p.largest.cards, Math.max);
     for (const [k, v] of Object.entries(p.minLatencyMsTo)) lat[k] = Math.min(lat[k] ?? Infinity, v);
-    kg += p.kgCo2PerItKwh * p.clusters; rel += p.meanReliability * p.clusters;
+    kg += p.kgCo2PerItKwh * p.clusters;
+    rel += p.meanReliability * p.clusters;
   }
-  const health: Health = live.length === 0 ? 'down' : live.length < parts.length || live.some((p) => p.health === 'degraded') ? 'degraded' : 'healthy';
+  const health: Health =
+    live.length === 0
+      ? 'down'
+      : live.length < parts.length || live.some((p) => p.health === 'degraded')
+        ? 'degraded'
+        : 'healthy';
   return {
-    prefix, provinces: [...new Set(live.flatMap((p) => p.provinces))].sort(), archs: [...new Set(live.flatMap((p) => p.archs))].sort(), clusters,
-    available: avail, largest: big, minPricePerCoreHourYuan: Math.min(...live.map((p) => p.minPricePerCoreHourYuan)), minPricePerCardHourYuan: Math.min(...live.map((p) => p.minPricePerCardHourYuan)),
-    kgCo2PerItKwh: clusters > 0 ? kg / clusters : 0, maxSecurityLevel: Math.max(0, ...live.map((p) => p.maxSecurityLevel)), meanReliability: clusters > 0 ? rel / clusters : 0,
-    minLatencyMsTo: lat, health,
+    prefix,
+    provinces: [...new Set(live.flatMap((p) => p.provinces))].sort(),
+    archs: [...new Set(live.flatMap((p) => p.archs))].sort(),
+    clusters,
+    available: avail,
+    largest: big,
+    minPricePerCoreHourYuan: Math.min(...live.map((p) => p.minPricePerCoreHourYuan)),
+    minPricePerCardHourYuan: Math.min(...live.map((p) => p.minPricePerCardHourYuan)),
+    kgCo2PerItKwh: clusters > 0 ? kg / clusters : 0,
+    maxSecurityLevel: Math.max(0, ...live.map((p) => p.maxSecurityLevel)),
+    meanReliability: clusters > 0 ? rel / clusters : 0,
+    minLatencyMsTo: lat,
+    health,
   };
 }

@@ -3,16 +3,38 @@ import { TaskTemplate } from '@cpnet/protocol';
 import { matches, meterRun, totals } from './metering.ts';
 
 const T0 = Date.UTC(2026, 10, 26, 8);
-const template = TaskTemplate.parse({ demand: { cpuCores: 8, memoryGib: 32, accelerators: { model: 'A800', count: 2 } }, replicas: 2, durationHours: 1 });
+const template = TaskTemplate.parse({
+  demand: { cpuCores: 8, memoryGib: 32, accelerators: { model: 'A800', count: 2 } },
+  replicas: 2,
+  durationHours: 1,
+});
 
 describe('metering', () => {
   it('prices resource-hours: cores and cards × hours × 元 per unit-hour', () => {
-    const l = meterRun({ job: 'CPN.51/JB-1EJ', tenant: 'acme', provider: 'CPN.51/PV-1EJ', cluster: 'CPN.51/CL-1EJ', template, price: { perCoreHourYuan: 0.1, perCardHourYuan: 10 }, from: T0, to: T0 + 30 * 60_000 });
+    const l = meterRun({
+      job: 'CPN.51/JB-1EJ',
+      tenant: 'acme',
+      provider: 'CPN.51/PV-1EJ',
+      cluster: 'CPN.51/CL-1EJ',
+      template,
+      price: { perCoreHourYuan: 0.1, perCardHourYuan: 10 },
+      from: T0,
+      to: T0 + 30 * 60_000,
+    });
     expect(l).toMatchObject({ coreHours: 8, cardHours: 2, amountYuan: 8 * 0.1 + 2 * 10 });
   });
 
   it('totals per tenant and per provider, counting jobs once', () => {
-    const a = meterRun({ job: 'J1', tenant: 'acme', provider: 'P1', cluster: 'C1', template, price: { perCoreHourYuan: 1, perCardHourYuan: 0 }, from: T0, to: T0 + 3_600_000 });
+    const a = meterRun({
+      job: 'J1',
+      tenant: 'acme',
+      provider: 'P1',
+      cluster: 'C1',
+      template,
+      price: { perCoreHourYuan: 1, perCardHourYuan: 0 },
+      from: T0,
+      to: T0 + 3_600_000,
+    });
     const b = { ...a, cluster: 'C2' };
     const c = { ...a, job: 'J2', tenant: 'beta', provider: 'P2' };
     const t = totals([a, b, c]);

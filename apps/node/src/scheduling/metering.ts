@@ -9,8 +9,15 @@ export type Totals = z.output<typeof MeteringTotals>;
 
 /** One run of a job on a cluster, priced: resource-hours × price (元 per core-hour and per card-hour). */
 export function meterRun(run: {
-  job: string; tenant: string; provider: string; cluster: string; template: WireTemplate; replicas?: number;
-  price: { perCoreHourYuan: number; perCardHourYuan: number }; from: number; to: number;
+  job: string;
+  tenant: string;
+  provider: string;
+  cluster: string;
+  template: WireTemplate;
+  replicas?: number;
+  price: { perCoreHourYuan: number; perCardHourYuan: number };
+  from: number;
+  to: number;
 }): MeteringLineT {
   const hours = Math.max(0, run.to - run.from) / 3_600_000;
   const replicas = run.replicas ?? run.template.replicas;
@@ -19,28 +26,48 @@ export function meterRun(run: {
   const amountYuan = coreHours * run.price.perCoreHourYuan + cardHours * run.price.perCardHourYuan;
   const r = (x: number) => Math.round(x * 1e6) / 1e6;
   return {
-    job: run.job, tenant: run.tenant, provider: run.provider, cluster: run.cluster, coreHours: r(coreHours), cardHours: r(cardHours), amountYuan: r(amountYuan),
-    from: formatTime(run.from), to: formatTime(Math.max(run.from, run.to)),
+    job: run.job,
+    tenant: run.tenant,
+    provider: run.provider,
+    cluster: run.cluster,
+    coreHours: r(coreHours),
+    cardHours: r(cardHours),
+    amountYuan: r(amountYuan),
+    from: formatTime(run.from),
+    to: formatTime(Math.max(run.from, run.to)),
   };
 }
 
 /** Totals per tenant and per provider of some metering lines. */
-export function totals(lines: readonly MeteringLineT[]): { byTenant: Record<string, Totals>; byProvider: Record<string, Totals> } {
-  const byTenant: Record<string, Totals> = {}, byProvider: Record<string, Totals> = {};
+export function totals(lines: readonly MeteringLineT[]): {
+  byTenant: Record<string, Totals>;
+  byProvider: Record<string, Totals>;
+} {
+  const byTenant: Record<string, Totals> = {},
+    byProvider: Record<string, Totals> = {};
   const jobs = { t: new Map<string, Set<string>>(), p: new Map<string, Set<string>>() };
   const add = (m: Record<string, Totals>, at: { seen: Map<string, Set<string>>; key: string; line: MeteringLineT }) => {
     const { seen, key: k, line: l } = at;
     const t = (m[k] ??= { jobs: 0, coreHours: 0, cardHours: 0, amountYuan: 0 });
     const s = seen.get(k) ?? new Set<string>();
     seen.set(k, s.add(l.job));
-    t.jobs = s.size; t.coreHours += l.coreHours; t.cardHours += l.cardHours; t.amountYuan += l.amountYuan;
+    t.jobs = s.size;
+    t.coreHours += l.coreHours;
+    t.cardHours += l.cardHours;
+    t.amountYuan += l.amountYuan;
   };
-  for (const l of lines) { add(byTenant, { seen: jobs.t, key: l.tenant, line: l }); add(byProvider, { seen: jobs.p, key: l.provider, line: l }); }
+  for (const l of lines) {
+    add(byTenant, { seen: jobs.t, key: l.tenant, line: l });
+    add(byProvider, { seen: jobs.p, key: l.provider, line: l });
+  }
   return { byTenant, byProvider };
 }
 
 /** Whether a line falls in a query (tenant, provider, and overlap with [from, to]). */
-export function matches(l: MeteringLineT, q: { tenant?: string; provider?: string; from?: string; to?: string }): boolean {
+export function matches(
+  l: MeteringLineT,
+  q: { tenant?: string; provider?: string; from?: string; to?: string },
+): boolean {
   if (q.tenant !== undefined && l.tenant !== q.tenant) return false;
   if (q.provider !== undefined && l.provider !== q.provider) return false;
   if (q.from !== undefined && Date.parse(l.to) < Date.parse(q.from)) return false;

@@ -21,37 +21,62 @@ export interface SchedulingServices {
   stop(): void;
 }
 
-interface Seen { lifecycle: string; reports: number; health: string }
+interface Seen {
+  lifecycle: string;
+  reports: number;
+  health: string;
+}
 
 /** Builds the scheduling services of a node. */
-export async function createSchedulingServices(ctx: NodeContext, resources: ResourceServices): Promise<SchedulingServices> {
+export async function createSchedulingServices(
+  ctx: NodeContext,
+  resources: ResourceServices,
+): Promise<SchedulingServices> {
   const cfg = ctx.config.scheduling;
   const gateways: GatewayPort = {
     dispatch(msg) {
       const hub = resources.gateway;
       const c = resources.aggregation.table.get(msg.cluster);
-      if (!hub || !c) return Promise.resolve({ ok: false, error: { code: 'UNAVAILABLE', message: `no gateway for ${msg.cluster}` } });
-      return hub.dispatch(c.spec.provider, { job: msg.job, cluster: msg.cluster, attempt: msg.attempt, template: msg.template, replicas: msg.replicas }, cfg.ackTimeoutMs);
+      if (!hub || !c)
+        return Promise.resolve({ ok: false, error: { code: 'UNAVAILABLE', message: `no gateway for ${msg.cluster}` } });
+      return hub.dispatch(
+        c.spec.provider,
+        { job: msg.job, cluster: msg.cluster, attempt: msg.attempt, template: msg.template, replicas: msg.replicas },
+        cfg.ackTimeoutMs,
+      );
     },
     cancel(cluster, msg) {
       const hub = resources.gateway;
       const c = resources.aggregation.table.get(cluster);
-      if (!hub || !c) return Promise.resolve({ ok: false, error: { code: 'UNAVAILABLE', message: `no gateway for ${cluster}` } });
+      if (!hub || !c)
+        return Promise.resolve({ ok: false, error: { code: 'UNAVAILABLE', message: `no gateway for ${cluster}` } });
       return hub.cancel(c.spec.provider, { job: msg.job, reason: msg.reason }, cfg.ackTimeoutMs);
     },
   };
   const service = new SchedulingService({
-    code: ctx.config.code, parent: ctx.config.role === 'national' ? null : parentOf(ctx.config.code), clock: ctx.deps.clock, every: ctx.deps.every,
-    store: sqlJobStore(ctx.sql), gateways, peers: nodePeers(ctx),
-    emit: (type, detail) => { ctx.events.emit(type, detail); },
+    code: ctx.config.code,
+    parent: ctx.config.role === 'national' ? null : parentOf(ctx.config.code),
+    clock: ctx.deps.clock,
+    every: ctx.deps.every,
+    store: sqlJobStore(ctx.sql),
+    gateways,
+    peers: nodePeers(ctx),
+    emit: (type, detail) => {
+      ctx.events.emit(type, detail);
+    },
     newJobId: () => newJobId(ctx),
     log: { warn: (o, m) => ctx.deps.logger.warn(o, m), info: (o, m) => ctx.deps.logger.info(o, m) },
     options: {
       // The same silence rule as resource aggregation's health sweep; the service's own clock also covers a restart
       // (a cluster that never reports again after the node came back).
       downAfterMs: ctx.config.aggregation.downAfterMs,
-      childDownAfterMs: cfg.childDownAfterMs, tickMs: cfg.tickMs, summaryMs: cfg.summaryMs, retryMs: cfg.retryMs, ackTimeoutMs: cfg.ackTimeoutMs,
-      quotas: cfg.quotas, failback: cfg.failback,
+      childDownAfterMs: cfg.childDownAfterMs,
+      tickMs: cfg.tickMs,
+      summaryMs: cfg.summaryMs,
+      retryMs: cfg.retryMs,
+      ackTimeoutMs: cfg.ackTimeoutMs,
+      quotas: cfg.quotas,
+      failback: cfg.failback,
     },
   });
 
@@ -64,31 +89,68 @@ export async function createSchedulingServices(ctx: NodeContext, resources: Reso
       const id = st.spec.id;
       const was = seen.get(id);
       // A suspended or revoked provider takes all its clusters out of selection, whatever their own lifecycle.
-      const lifecycle = st.spec.lifecycle === 'active' && !resources.aggregation.providerActive(st.spec.provider) ? 'suspended' : st.spec.lifecycle;
+      const lifecycle =
+        st.spec.lifecycle === 'active' && !resources.aggregation.providerActive(st.spec.provider)
+          ? 'suspended'
+          : st.spec.lifecycle;
       if (!was || was.lifecycle !== lifecycle) {
         let x = extras.get(id);
         if (!x) {
           const row = await ctx.prisma.cluster.findUnique({ where: { id } });
-          const spec = row ? (JSON.parse(row.spec) as { arch?: string; securityLevel?: number; carbonIntensity?: number }) : {};
-          x = { arch: spec.arch ?? 'x86_64', securityLevel: spec.securityLevel ?? 3, carbonIntensity: spec.carbonIntensity ?? 500 };
+          const spec = row
+            ? (JSON.parse(row.spec) as { arch?: string; securityLevel?: number; carbonIntensity?: number })
+            : {};
+          x = {
+            arch: spec.arch ?? 'x86_64',
+            securityLevel: spec.securityLevel ?? 3,
+            carbonIntensity: spec.carbonIntensity ?? 500,
+          };
           extras.set(id, x);
         }
         const registration = RegisterCluster.parse({
-          provider: st.spec.provider, name: st.spec.name, province: st.spec.province, city: st.spec.city, industry: st.spec.industry, resourceClass: st.spec.resourceClass,
-          arch: x.arch, securityLevel: x.securityLevel, capacity: st.spec.capacity, price: st.spec.price, pue: st.spec.pue, greenShare: st.spec.greenShare, carbonIntensity: x.carbonIntensity,
+          provider: st.spec.provider,
+          name: st.spec.name,
+          province: st.spec.province,
+          city: st.spec.city,
+          industry: st.spec.industry,
+          resourceClass: st.spec.resourceClass,
+          arch: x.arch,
+          securityLevel: x.securityLevel,
+          capacity: st.spec.capacity,
+          price: st.spec.price,
+          pue: st.spec.pue,
+          greenShare: st.spec.greenShare,
+          carbonIntensity: x.carbonIntensity,
         });
-        const facts: ClusterFacts = { id, node: st.spec.node, provider: st.spec.provider, registration, lifecycle: lifecycle as ClusterFacts['lifecycle'], health: 'healthy' };
+        const facts: ClusterFacts = {
+          id,
+          node: st.spec.node,
+          provider: st.spec.provider,
+          registration,
+          lifecycle: lifecycle as ClusterFacts['lifecycle'],
+          health: 'healthy',
+        };
         service.upsertCluster(facts);
       }
       const now: Seen = { lifecycle, reports: st.reports, health: st.health };
-      if (st.report && (!was || was.reports !== st.reports)) service.onReport([st.report], st.lastReportAt ?? ctx.deps.clock.now());
-      if (was && was.health !== 'down' && st.health === 'down' && st.reports > 0 && service.view.healthOf(id) !== 'down') {
+      if (st.report && (!was || was.reports !== st.reports))
+        service.onReport([st.report], st.lastReportAt ?? ctx.deps.clock.now());
+      if (
+        was &&
+        was.health !== 'down' &&
+        st.health === 'down' &&
+        st.reports > 0 &&
+        service.view.healthOf(id) !== 'down'
+      ) {
         await service.clusterDown(id, `cluster ${id} stopped reporting (aggregation marked it down)`);
       }
       seen.set(id, now);
     }
   }
-  const sync = (): Promise<void> => (syncing ??= syncOnce().finally(() => { syncing = null; }));
+  const sync = (): Promise<void> =>
+    (syncing ??= syncOnce().finally(() => {
+      syncing = null;
+    }));
 
   const stops: (() => void)[] = [];
   let lastMetering = '';
@@ -129,14 +191,20 @@ function parentOf(code: string): string | null {
   return p.length > 1 ? p.slice(0, -1).join('.') : null;
 }
 
-const SET_LAST_SERIAL = 'INSERT INTO "NodeSetting" ("key", "value") VALUES (\'serial.last\', ?) ON CONFLICT("key") DO UPDATE SET "value" = excluded."value"';
+const SET_LAST_SERIAL =
+  'INSERT INTO "NodeSetting" ("key", "value") VALUES (\'serial.last\', ?) ON CONFLICT("key") DO UPDATE SET "value" = excluded."value"';
 
 async function newJobId(ctx: NodeContext): Promise<string> {
   for (;;) {
     const serial = ctx.serials.next();
     // The unique (prefix, serial) row guards against reuse; the last serial is kept for a restart.
     const fresh = await ctx.sql.write(() => {
-      if (ctx.sql.stmt('INSERT OR IGNORE INTO "AllocatedSerial" ("prefix", "serial", "kind") VALUES (?, ?, ?)').run(ctx.config.code, serial, 'JB').changes !== 1) return false;
+      if (
+        ctx.sql
+          .stmt('INSERT OR IGNORE INTO "AllocatedSerial" ("prefix", "serial", "kind") VALUES (?, ?, ?)')
+          .run(ctx.config.code, serial, 'JB').changes !== 1
+      )
+        return false;
       ctx.sql.stmt(SET_LAST_SERIAL).run(serial);
       return true;
     });

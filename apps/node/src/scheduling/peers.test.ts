@@ -12,21 +12,38 @@ import type { PlacementAsk } from './ports.ts';
 // batches existed (it knows only a single placement per request and answers a batch with 400).
 
 const servers: Server[] = [];
-afterEach(() => { for (const s of servers.splice(0)) s.close(); });
+afterEach(() => {
+  for (const s of servers.splice(0)) s.close();
+});
 
-async function peer(o: { batches: boolean; delayMs: number }): Promise<{ url: string; requests: { placements: number }[] }> {
+async function peer(o: {
+  batches: boolean;
+  delayMs: number;
+}): Promise<{ url: string; requests: { placements: number }[] }> {
   const requests: { placements: number }[] = [];
-  const answer = (p: { job: string }) => ({ ok: true, owner: 'CPN.44', cluster: clusterFor(p.job), costYuan: 1, history: [] });
+  const answer = (p: { job: string }) => ({
+    ok: true,
+    owner: 'CPN.44',
+    cluster: clusterFor(p.job),
+    costYuan: 1,
+    history: [],
+  });
   const server = createServer((req, res) => {
     let raw = '';
-    req.on('data', (c: Buffer) => { raw += c.toString(); });
+    req.on('data', (c: Buffer) => {
+      raw += c.toString();
+    });
     req.on('end', () => {
       const body = JSON.parse(raw) as { job: string } | { placements: { job: string }[] };
       const batch = 'placements' in body;
       requests.push({ placements: batch ? body.placements.length : 1 });
       setTimeout(() => {
         res.setHeader('content-type', 'application/json');
-        if (batch && !o.batches) { res.statusCode = 400; res.end(JSON.stringify({ error: { code: 'VALIDATION', message: 'job: required' } })); return; }
+        if (batch && !o.batches) {
+          res.statusCode = 400;
+          res.end(JSON.stringify({ error: { code: 'VALIDATION', message: 'job: required' } }));
+          return;
+        }
         res.end(JSON.stringify(batch ? { answers: body.placements.map(answer) } : answer(body)));
       }, o.delayMs);
     });
@@ -54,7 +71,13 @@ const id = (kind: 'CL' | 'JB', n: number) => {
 /** The cluster the test peer answers for a job: derived from the job, so a mixed-up answer shows. */
 const clusterFor = (job: string) => id('CL', Number(job.split('-')[1]!.slice(9, 13)));
 const ask = (n: number): PlacementAsk => ({
-  job: id('JB', n), origin: 'CPN.51', tenant: 't', attempt: 1, direction: 'down', exclude: ['CPN'], excludeClusters: [],
+  job: id('JB', n),
+  origin: 'CPN.51',
+  tenant: 't',
+  attempt: 1,
+  direction: 'down',
+  exclude: ['CPN'],
+  excludeClusters: [],
   template: { demand: { cpuCores: 1, memoryGib: 1 }, durationHours: 1 },
 });
 

@@ -7,10 +7,21 @@ const IN_FLIGHT = 2;
 /** Placements in one request at most (PlacementBatch allows 100): a batch answers when its slowest placement does. */
 const BATCH = 50;
 
-interface Waiting { body: PlacementAsk; resolve: (r: PlacementResult) => void }
-interface Lane { queue: Waiting[]; inFlight: number; single: boolean }
+interface Waiting {
+  body: PlacementAsk;
+  resolve: (r: PlacementResult) => void;
+}
+interface Lane {
+  queue: Waiting[];
+  inFlight: number;
+  single: boolean;
+}
 
-const refusal = (to: string, reason: string, summary: string): PlacementResult => ({ ok: false, refusals: [{ node: to, reason }], summary });
+const refusal = (to: string, reason: string, summary: string): PlacementResult => ({
+  ok: false,
+  refusals: [{ node: to, reason }],
+  summary,
+});
 
 /** The peer port of a node: signed HTTP to its parent and children; relays and metering through the durable outbox. */
 export function nodePeers(ctx: NodeContext): PeerPort {
@@ -19,7 +30,9 @@ export function nodePeers(ctx: NodeContext): PeerPort {
     const known = endpoints.get(prefix);
     if (known) return known;
     const peer = await ctx.prisma.peer.findUnique({ where: { prefix } });
-    const url = peer?.endpoint ?? (peer?.relation === 'parent' || prefix === parentCode() ? ctx.config.parentUrl ?? null : null);
+    const url =
+      peer?.endpoint ??
+      (peer?.relation === 'parent' || prefix === parentCode() ? (ctx.config.parentUrl ?? null) : null);
     if (url) endpoints.set(prefix, url);
     return url;
   }
@@ -31,11 +44,16 @@ export function nodePeers(ctx: NodeContext): PeerPort {
     const url = await endpointOf(to);
     if (!url) return { ok: false as const, error: `no endpoint known for ${to}` };
     const r = await ctx.clientFor(url).request({ method: 'POST', path, body });
-    return r.ok ? { ok: true as const, value: r.value } : { ok: false as const, error: `${r.status}: ${r.error.message}` };
+    return r.ok
+      ? { ok: true as const, value: r.value }
+      : { ok: false as const, error: `${r.status}: ${r.error.message}` };
   };
   const durable = async (to: string, path: string, body: unknown) => {
     const url = await endpointOf(to);
-    if (!url) { ctx.deps.logger.warn({ to, path }, 'no endpoint for a scheduling delivery; dropped'); return; }
+    if (!url) {
+      ctx.deps.logger.warn({ to, path }, 'no endpoint for a scheduling delivery; dropped');
+      return;
+    }
     await ctx.outbox.enqueue({ endpoint: url, path, body });
     ctx.outbox.kick();
   };
@@ -55,19 +73,38 @@ export function nodePeers(ctx: NodeContext): PeerPort {
       return;
     }
     const url = await endpointOf(to);
-    if (!url) { for (const w of batch) w.resolve(refusal(to, `unreachable: no endpoint known for ${to}`, `${to} could not be asked`)); return; }
-    const r = await ctx.clientFor(url).request({ method: 'POST', path: SCHEDULING_ROUTES.placements, body: { placements: batch.map((w) => w.body) } });
+    if (!url) {
+      for (const w of batch)
+        w.resolve(refusal(to, `unreachable: no endpoint known for ${to}`, `${to} could not be asked`));
+      return;
+    }
+    const r = await ctx
+      .clientFor(url)
+      .request({ method: 'POST', path: SCHEDULING_ROUTES.placements, body: { placements: batch.map((w) => w.body) } });
     if (!r.ok && r.status === 400) {
-      ctx.deps.logger.info({ to, error: r.error.message }, 'peer refuses placement batches; asking one placement per request');
+      ctx.deps.logger.info(
+        { to, error: r.error.message },
+        'peer refuses placement batches; asking one placement per request',
+      );
       lane.single = true;
       await sendBatch(to, lane, batch);
       return;
     }
-    if (!r.ok) { for (const w of batch) w.resolve(refusal(to, `unreachable: ${r.status}: ${r.error.message}`, `${to} could not be asked: ${r.error.message}`)); return; }
+    if (!r.ok) {
+      for (const w of batch)
+        w.resolve(
+          refusal(to, `unreachable: ${r.status}: ${r.error.message}`, `${to} could not be asked: ${r.error.message}`),
+        );
+      return;
+    }
     const v = validate(PlacementBatchAnswer, r.value);
     batch.forEach((w, i) => {
       const a = v.ok ? v.value.answers[i] : undefined;
-      w.resolve(a && v.ok && v.value.answers.length === batch.length ? a : refusal(to, 'malformed answer', `${to} answered something else`));
+      w.resolve(
+        a && v.ok && v.value.answers.length === batch.length
+          ? a
+          : refusal(to, 'malformed answer', `${to} answered something else`),
+      );
     });
   };
   const pump = (to: string, lane: Lane): void => {
@@ -75,15 +112,23 @@ export function nodePeers(ctx: NodeContext): PeerPort {
       const batch = lane.queue.splice(0, BATCH);
       lane.inFlight++;
       void sendBatch(to, lane, batch)
-        .catch((e: unknown) => { for (const w of batch) w.resolve(refusal(to, `unreachable: ${String(e)}`, `${to} could not be asked`)); })
-        .finally(() => { lane.inFlight--; pump(to, lane); });
+        .catch((e: unknown) => {
+          for (const w of batch) w.resolve(refusal(to, `unreachable: ${String(e)}`, `${to} could not be asked`));
+        })
+        .finally(() => {
+          lane.inFlight--;
+          pump(to, lane);
+        });
     }
   };
   return {
     place(to, body) {
       return new Promise<PlacementResult>((resolve) => {
         let lane = lanes.get(to);
-        if (!lane) { lane = { queue: [], inFlight: 0, single: false }; lanes.set(to, lane); }
+        if (!lane) {
+          lane = { queue: [], inFlight: 0, single: false };
+          lanes.set(to, lane);
+        }
         lane.queue.push({ body, resolve });
         pump(to, lane);
       });

@@ -4,13 +4,24 @@ import { ClusterView } from './cluster-view.ts';
 import { applyEntry, isFinal, type HistoryEntry, type JobRecord } from './job-machine.ts';
 import { toTask } from './mapping.ts';
 import { meterRun } from './metering.ts';
-import { DEFAULT_SCHEDULING, type MeteringLineT, type PlacementResult, type SchedulingDeps, type SchedulingOptions } from './ports.ts';
+import {
+  DEFAULT_SCHEDULING,
+  type MeteringLineT,
+  type PlacementResult,
+  type SchedulingDeps,
+  type SchedulingOptions,
+} from './ports.ts';
 
 type Refusal = { node: string; reason: string };
 /** Where a placement ended: the owner and cluster, or every refusal on the way. */
-export type Placed = { ok: true; owner: string; cluster: string; costYuan: number } | { ok: false; refusals: Refusal[] };
+export type Placed =
+  { ok: true; owner: string; cluster: string; costYuan: number } | { ok: false; refusals: Refusal[] };
 /** What a placement may use: subtrees and clusters to leave out, and whether it may go to the parent. */
-export interface PlaceHow { exclude: readonly string[]; excludeClusters: readonly string[]; allowUp: boolean }
+export interface PlaceHow {
+  exclude: readonly string[];
+  excludeClusters: readonly string[];
+  allowUp: boolean;
+}
 
 /**
  * The placement half of a node's scheduling: the jobs it holds, where it places them (own clusters, child subtrees,
@@ -30,8 +41,12 @@ export abstract class PlacementCore {
     this.view = new ClusterView({ clock: d.clock, quotas: this.options.quotas, failback: this.options.failback });
   }
 
-  protected get me(): string { return this.d.code; }
-  protected now(): number { return this.d.clock.now(); }
+  protected get me(): string {
+    return this.d.code;
+  }
+  protected now(): number {
+    return this.d.clock.now();
+  }
 
   /** Tries a queued or displaced job again (the service holds the job's lock). */
   protected abstract retry(id: string): Promise<void>;
@@ -55,11 +70,26 @@ export abstract class PlacementCore {
   protected async place(job: JobRecord, how: PlaceHow): Promise<Placed> {
     const refusals: Refusal[] = [];
     const parentFirst = this.d.parent;
-    const westward = job.template.latencyTolerant && how.allowUp && parentFirst !== null && !how.exclude.includes(parentFirst);
+    const westward =
+      job.template.latencyTolerant && how.allowUp && parentFirst !== null && !how.exclude.includes(parentFirst);
     if (westward) {
-      this.record(job, { state: 'escalated', node: this.me, detail: `to ${parentFirst}: latency-tolerant work is offered to the whole hierarchy first (东数西算)` });
-      this.emitWithSave(job, 'job.escalate', { subject: job.id, data: { to: parentFirst, reason: 'latency-tolerant (东数西算)' } });
-      const a = await this.d.peers.place(parentFirst, this.ask(job, { direction: 'up', exclude: [...new Set([...how.exclude, this.me])], excludeClusters: how.excludeClusters }));
+      this.record(job, {
+        state: 'escalated',
+        node: this.me,
+        detail: `to ${parentFirst}: latency-tolerant work is offered to the whole hierarchy first (东数西算)`,
+      });
+      this.emitWithSave(job, 'job.escalate', {
+        subject: job.id,
+        data: { to: parentFirst, reason: 'latency-tolerant (东数西算)' },
+      });
+      const a = await this.d.peers.place(
+        parentFirst,
+        this.ask(job, {
+          direction: 'up',
+          exclude: [...new Set([...how.exclude, this.me])],
+          excludeClusters: how.excludeClusters,
+        }),
+      );
       if (a.ok) return this.adopt(job, a, parentFirst);
       refusals.push(...a.refusals);
       how = { ...how, allowUp: false };
@@ -69,39 +99,77 @@ export abstract class PlacementCore {
     refusals.push({ node: this.me, reason: local.reason });
     const exclude = [...new Set([...how.exclude, this.me])];
     const task = toTask(job.template, { id: job.id, tenant: job.tenant });
-    const decision = chooseSubtree(this.liveChildren().filter((c) => !exclude.includes(c.prefix)), task);
+    const decision = chooseSubtree(
+      this.liveChildren().filter((c) => !exclude.includes(c.prefix)),
+      task,
+    );
     for (const x of decision.excluded) refusals.push({ node: x.prefix, reason: x.reason });
     for (const c of decision.ranked) {
-      this.record(job, { state: 'scheduled', node: this.me, detail: `subtree ${c.prefix} (rank ${c.rank}, score ${c.score.toFixed(2)}, est. ${c.estimatedCostYuan.toFixed(2)} 元${c.western ? ', west' : ''})` });
-      this.emitWithSave(job, 'job.schedule', { subject: job.id, data: { subtree: c.prefix, ranked: decision.ranked.map((r) => r.prefix), excluded: decision.excluded } });
-      const a = await this.d.peers.place(c.prefix, this.ask(job, { direction: 'down', exclude, excludeClusters: how.excludeClusters }));
+      this.record(job, {
+        state: 'scheduled',
+        node: this.me,
+        detail: `subtree ${c.prefix} (rank ${c.rank}, score ${c.score.toFixed(2)}, est. ${c.estimatedCostYuan.toFixed(2)} 元${c.western ? ', west' : ''})`,
+      });
+      this.emitWithSave(job, 'job.schedule', {
+        subject: job.id,
+        data: { subtree: c.prefix, ranked: decision.ranked.map((r) => r.prefix), excluded: decision.excluded },
+      });
+      const a = await this.d.peers.place(
+        c.prefix,
+        this.ask(job, { direction: 'down', exclude, excludeClusters: how.excludeClusters }),
+      );
       if (a.ok) return this.adopt(job, a, c.prefix);
       refusals.push(...a.refusals);
-      this.d.emit('job.schedule', { subject: job.id, severity: 'warning', data: { subtree: c.prefix, refused: a.summary } });
+      this.d.emit('job.schedule', {
+        subject: job.id,
+        severity: 'warning',
+        data: { subtree: c.prefix, refused: a.summary },
+      });
     }
     const parent = this.d.parent;
     if (how.allowUp && parent && !exclude.includes(parent)) {
       this.record(job, { state: 'escalated', node: this.me, detail: `to ${parent}: ${local.reason}`.slice(0, 1900) });
       this.emitWithSave(job, 'job.escalate', { subject: job.id, data: { to: parent, reason: local.reason } });
-      const a = await this.d.peers.place(parent, this.ask(job, { direction: 'up', exclude, excludeClusters: how.excludeClusters }));
+      const a = await this.d.peers.place(
+        parent,
+        this.ask(job, { direction: 'up', exclude, excludeClusters: how.excludeClusters }),
+      );
       if (a.ok) return this.adopt(job, a, parent);
       refusals.push(...a.refusals);
     }
     return { ok: false, refusals };
   }
 
-  protected ask(job: JobRecord, o: { direction: 'up' | 'down'; exclude: readonly string[]; excludeClusters: readonly string[] }) {
-    return { job: job.id, origin: job.origin, tenant: job.tenant, template: job.template, attempt: job.attempt, direction: o.direction, exclude: [...o.exclude], excludeClusters: [...o.excludeClusters] };
+  protected ask(
+    job: JobRecord,
+    o: { direction: 'up' | 'down'; exclude: readonly string[]; excludeClusters: readonly string[] },
+  ) {
+    return {
+      job: job.id,
+      origin: job.origin,
+      tenant: job.tenant,
+      template: job.template,
+      attempt: job.attempt,
+      direction: o.direction,
+      exclude: [...o.exclude],
+      excludeClusters: [...o.excludeClusters],
+    };
   }
 
   protected adopt(job: JobRecord, a: Extract<PlacementResult, { ok: true }>, via: string): Placed {
     for (const e of a.history) applyEntry(job, e);
-    job.downstream = via; job.owner = a.owner; job.cluster = a.cluster; job.costYuan = a.costYuan;
+    job.downstream = via;
+    job.owner = a.owner;
+    job.cluster = a.cluster;
+    job.costYuan = a.costYuan;
     return { ok: true, owner: a.owner, cluster: a.cluster, costYuan: a.costYuan };
   }
 
   /** Reserve on the best local cluster (preempting lower priority), confirm with its gateway, commit, dispatch. */
-  protected async placeLocal(job: JobRecord, excludeClusters: readonly string[]): Promise<{ ok: true; owner: string; cluster: string; costYuan: number } | { ok: false; reason: string }> {
+  protected async placeLocal(
+    job: JobRecord,
+    excludeClusters: readonly string[],
+  ): Promise<{ ok: true; owner: string; cluster: string; costYuan: number } | { ok: false; reason: string }> {
     const s = this.view.scheduler;
     if (s.index.size === 0) return { ok: false, reason: 'no clusters registered here' };
     const task = toTask(job.template, { id: job.id, tenant: job.tenant });
@@ -110,44 +178,99 @@ export abstract class PlacementCore {
     for (let tries = 0; tries < 4; tries++) {
       s.release(job.id);
       const r = s.reserve(task, { exclude });
-      if (!r.ok) { s.release(job.id); return { ok: false, reason: r.reason ?? last }; }
+      if (!r.ok) {
+        s.release(job.id);
+        return { ok: false, reason: r.reason ?? last };
+      }
       for (const v of r.preempted) await this.evict(v, job);
       const cluster = r.slices[0]!.clusterId;
-      this.record(job, { state: 'scheduled', node: this.me, cluster, detail: `cost ${r.costYuan.toFixed(2)} 元${r.preempted.length ? `; preempts ${r.preempted.join(', ')}` : ''}` });
-      this.emitWithSave(job, 'job.schedule', { subject: job.id, data: { cluster, costYuan: r.costYuan, preempted: r.preempted, slices: r.slices.map((x) => ({ cluster: x.clusterId, replicas: x.replicas })) } });
+      this.record(job, {
+        state: 'scheduled',
+        node: this.me,
+        cluster,
+        detail: `cost ${r.costYuan.toFixed(2)} 元${r.preempted.length ? `; preempts ${r.preempted.join(', ')}` : ''}`,
+      });
+      this.emitWithSave(job, 'job.schedule', {
+        subject: job.id,
+        data: {
+          cluster,
+          costYuan: r.costYuan,
+          preempted: r.preempted,
+          slices: r.slices.map((x) => ({ cluster: x.clusterId, replicas: x.replicas })),
+        },
+      });
       const refused = await this.dispatchSlices(job, r.slices);
       if (refused === null) {
         s.commit(job.id);
         if (job.preferredCluster && job.preferredCluster !== cluster && this.view.has(job.preferredCluster)) {
           // Re-placed: failback must aim at the first cluster, which the scheduler only knows through resume.
           s.release(job.id);
-          s.resume(task, { clusterId: cluster, preferredClusterId: job.preferredCluster, lastMovedAt: this.now(), costYuan: r.costYuan });
+          s.resume(task, {
+            clusterId: cluster,
+            preferredClusterId: job.preferredCluster,
+            lastMovedAt: this.now(),
+            costYuan: r.costYuan,
+          });
         }
         for (const x of r.slices) this.view.adjust(x.clusterId);
-        job.owner = this.me; job.downstream = null; job.costYuan = r.costYuan;
+        job.owner = this.me;
+        job.downstream = null;
+        job.costYuan = r.costYuan;
         return { ok: true, owner: this.me, cluster, costYuan: r.costYuan };
       }
       s.release(job.id);
       exclude.push(refused.cluster);
       last = `gateway of ${refused.cluster} refused: ${refused.reason}`;
-      this.d.emit('job.schedule', { subject: job.id, severity: 'warning', data: { cluster: refused.cluster, refused: refused.reason } });
+      this.d.emit('job.schedule', {
+        subject: job.id,
+        severity: 'warning',
+        data: { cluster: refused.cluster, refused: refused.reason },
+      });
     }
     return { ok: false, reason: last };
   }
 
   /** Dispatches each slice; the gateway's acceptance is the owner's confirmation. Returns the first refusal. */
-  protected async dispatchSlices(job: JobRecord, slices: readonly { clusterId: string; replicas: number }[]): Promise<{ cluster: string; reason: string } | null> {
+  protected async dispatchSlices(
+    job: JobRecord,
+    slices: readonly { clusterId: string; replicas: number }[],
+  ): Promise<{ cluster: string; reason: string } | null> {
     const sent: string[] = [];
     for (const sl of slices) {
-      const ack = await this.withTimeout(this.d.gateways.dispatch({ protocol: PROTOCOL_VERSION, seq: 0, job: job.id, cluster: sl.clusterId, attempt: job.attempt, template: job.template, replicas: sl.replicas, at: formatTime(this.now()) }));
+      const ack = await this.withTimeout(
+        this.d.gateways.dispatch({
+          protocol: PROTOCOL_VERSION,
+          seq: 0,
+          job: job.id,
+          cluster: sl.clusterId,
+          attempt: job.attempt,
+          template: job.template,
+          replicas: sl.replicas,
+          at: formatTime(this.now()),
+        }),
+      );
       if (!ack.ok) {
-        for (const c of sent) void this.d.gateways.cancel(c, { protocol: PROTOCOL_VERSION, seq: 0, job: job.id, reason: 'replaced', at: formatTime(this.now()) });
+        for (const c of sent)
+          void this.d.gateways.cancel(c, {
+            protocol: PROTOCOL_VERSION,
+            seq: 0,
+            job: job.id,
+            reason: 'replaced',
+            at: formatTime(this.now()),
+          });
         return { cluster: sl.clusterId, reason: ack.error.message };
       }
       sent.push(sl.clusterId);
     }
     const at = formatTime(this.now());
-    for (const c of sent) this.record(job, { state: 'confirmed', node: this.me, cluster: c, at, detail: 'gateway accepted; capacity committed' });
+    for (const c of sent)
+      this.record(job, {
+        state: 'confirmed',
+        node: this.me,
+        cluster: c,
+        at,
+        detail: 'gateway accepted; capacity committed',
+      });
     for (const c of sent) {
       this.record(job, { state: 'dispatched', node: this.me, cluster: c, at });
       this.emitWithSave(job, 'job.dispatch', { subject: job.id, data: { cluster: c, attempt: job.attempt } });
@@ -155,8 +278,22 @@ export abstract class PlacementCore {
     return null;
   }
 
-  protected withTimeout<T extends { ok: boolean }>(p: Promise<T>): Promise<T | { ok: false; error: { code: string; message: string } }> {
-    return Promise.race([p, new Promise<{ ok: false; error: { code: string; message: string } }>((resolve) => setTimeout(() => resolve({ ok: false, error: { code: 'UNAVAILABLE', message: `no acknowledgement within ${this.options.ackTimeoutMs} ms` } }), this.options.ackTimeoutMs).unref())]);
+  protected withTimeout<T extends { ok: boolean }>(
+    p: Promise<T>,
+  ): Promise<T | { ok: false; error: { code: string; message: string } }> {
+    return Promise.race([
+      p,
+      new Promise<{ ok: false; error: { code: string; message: string } }>((resolve) =>
+        setTimeout(
+          () =>
+            resolve({
+              ok: false,
+              error: { code: 'UNAVAILABLE', message: `no acknowledgement within ${this.options.ackTimeoutMs} ms` },
+            }),
+          this.options.ackTimeoutMs,
+        ).unref(),
+      ),
+    ]);
   }
 
   /** A victim of preemption: stopped on its gateway, metered, then re-placed (or queued). */
@@ -166,8 +303,20 @@ export abstract class PlacementCore {
     if (!v || isFinal(v.state)) return;
     const lines = this.meter(v, this.now());
     const cluster = v.cluster;
-    if (cluster) void this.d.gateways.cancel(cluster, { protocol: PROTOCOL_VERSION, seq: 0, job: v.id, reason: 'preempted', at: formatTime(this.now()) });
-    this.record(v, { state: 'preempted', node: this.me, ...(cluster ? { cluster } : {}), detail: `by ${by.id} (priority ${by.template.priority} > ${v.template.priority})` });
+    if (cluster)
+      void this.d.gateways.cancel(cluster, {
+        protocol: PROTOCOL_VERSION,
+        seq: 0,
+        job: v.id,
+        reason: 'preempted',
+        at: formatTime(this.now()),
+      });
+    this.record(v, {
+      state: 'preempted',
+      node: this.me,
+      ...(cluster ? { cluster } : {}),
+      detail: `by ${by.id} (priority ${by.template.priority} > ${v.template.priority})`,
+    });
     this.d.emit('job.evict', { subject: v.id, severity: 'warning', data: { cluster, by: by.id } });
     await this.flush(v, lines);
     this.lastTry.set(v.id, 0);
@@ -175,20 +324,38 @@ export abstract class PlacementCore {
   }
 
   /** Re-places a job (its cluster or subtree failed, or a gateway refused it). */
-  protected async replace(job: JobRecord, o: { reason: string; excludeClusters: readonly string[]; exclude: readonly string[] }): Promise<void> {
+  protected async replace(
+    job: JobRecord,
+    o: { reason: string; excludeClusters: readonly string[]; exclude: readonly string[] },
+  ): Promise<void> {
     const from = job.cluster ?? job.downstream ?? undefined;
     if (job.owner === this.me) this.view.scheduler.release(job.id);
-    this.record(job, { state: 'replaced', node: this.me, ...(job.cluster ? { cluster: job.cluster } : {}), detail: o.reason });
+    this.record(job, {
+      state: 'replaced',
+      node: this.me,
+      ...(job.cluster ? { cluster: job.cluster } : {}),
+      detail: o.reason,
+    });
     this.d.emit('job.replace', { subject: job.id, severity: 'warning', data: { from, reason: o.reason } });
     job.downstream = null;
-    await this.placeOrQueue(job, { exclude: o.exclude, excludeClusters: o.excludeClusters, allowUp: job.upstream === null });
+    await this.placeOrQueue(job, {
+      exclude: o.exclude,
+      excludeClusters: o.excludeClusters,
+      allowUp: job.upstream === null,
+    });
   }
 
   /** Final stop at this node (cancel): gateway or downstream told, state recorded. */
   protected async stopHere(job: JobRecord, o: { reason: 'cancelled'; detail: string }): Promise<void> {
     let lines: MeteringLineT[] = [];
     if (job.owner === this.me && job.cluster) lines = await this.stopRun(job, 'cancelled');
-    else if (job.downstream) await this.d.peers.cancel(job.downstream, { job: job.id, reason: 'cancelled', attempt: job.attempt, at: formatTime(this.now()) });
+    else if (job.downstream)
+      await this.d.peers.cancel(job.downstream, {
+        job: job.id,
+        reason: 'cancelled',
+        attempt: job.attempt,
+        at: formatTime(this.now()),
+      });
     this.record(job, { state: 'cancelled', node: this.me, detail: o.detail });
     this.d.emit('job.kill', { subject: job.id, data: { by: o.detail } });
     this.jobs.delete(job.id);
@@ -213,7 +380,13 @@ export abstract class PlacementCore {
   protected async stopRun(job: JobRecord, reason: 'cancelled' | 'replaced'): Promise<MeteringLineT[]> {
     const cluster = job.cluster!;
     const lines = this.meter(job, this.now());
-    void this.d.gateways.cancel(cluster, { protocol: PROTOCOL_VERSION, seq: 0, job: job.id, reason, at: formatTime(this.now()) });
+    void this.d.gateways.cancel(cluster, {
+      protocol: PROTOCOL_VERSION,
+      seq: 0,
+      job: job.id,
+      reason,
+      at: formatTime(this.now()),
+    });
     this.view.scheduler.release(job.id);
     this.view.adjust(cluster);
     this.wakeQueue();
@@ -223,10 +396,23 @@ export abstract class PlacementCore {
   /** The metering line of the job's current run on this node's cluster (none when it did not run here). */
   protected meter(job: JobRecord, end: number): MeteringLineT[] {
     if (job.owner !== this.me || !job.cluster || job.dispatchedAt === null) return [];
-    const running = job.history.find((h) => h.state === 'running' && h.attempt === job.attempt && h.cluster === job.cluster);
+    const running = job.history.find(
+      (h) => h.state === 'running' && h.attempt === job.attempt && h.cluster === job.cluster,
+    );
     const from = running ? Date.parse(running.at) : job.dispatchedAt;
     const facts = this.view.factsOf(job.cluster);
-    return [meterRun({ job: job.id, tenant: job.tenant, provider: facts?.provider ?? job.cluster, cluster: job.cluster, template: job.template, price: this.view.priceOf(job.cluster), from, to: end })];
+    return [
+      meterRun({
+        job: job.id,
+        tenant: job.tenant,
+        provider: facts?.provider ?? job.cluster,
+        cluster: job.cluster,
+        template: job.template,
+        price: this.view.priceOf(job.cluster),
+        from,
+        to: end,
+      }),
+    ];
   }
 
   // ── bookkeeping ─────────────────────────────────────────────────────────────
@@ -245,10 +431,18 @@ export abstract class PlacementCore {
     const from = this.relayed.get(job.id) ?? 0;
     const fresh = job.history.slice(from);
     // A finished job's bookkeeping goes (a late duplicate relay re-sends its history once; receivers ignore repeats).
-    if (isFinal(job.state)) { this.relayed.delete(job.id); this.lastTry.delete(job.id); } else this.relayed.set(job.id, job.history.length);
+    if (isFinal(job.state)) {
+      this.relayed.delete(job.id);
+      this.lastTry.delete(job.id);
+    } else this.relayed.set(job.id, job.history.length);
     if (job.upstream && (fresh.length > 0 || all.length > 0)) {
       const entries = fresh.length > 0 ? fresh : job.history.slice(-1);
-      for (let i = 0; i < entries.length; i += 100) await this.d.peers.relay(job.upstream, { job: job.id, entries: entries.slice(i, i + 100), ...(i === 0 && all.length ? { metering: all } : {}) });
+      for (let i = 0; i < entries.length; i += 100)
+        await this.d.peers.relay(job.upstream, {
+          job: job.id,
+          entries: entries.slice(i, i + 100),
+          ...(i === 0 && all.length ? { metering: all } : {}),
+        });
     }
   }
 
@@ -256,8 +450,11 @@ export abstract class PlacementCore {
     const u = { cpuCores: 0, memoryGib: 0, cards: 0 };
     for (const j of this.jobs.values()) {
       if (j.tenant !== tenant || j.origin !== this.me || isFinal(j.state)) continue;
-      const r = j.template.replicas, dm = j.template.demand;
-      u.cpuCores += r * dm.cpuCores; u.memoryGib += r * dm.memoryGib; u.cards += r * (dm.accelerators?.count ?? 0);
+      const r = j.template.replicas,
+        dm = j.template.demand;
+      u.cpuCores += r * dm.cpuCores;
+      u.memoryGib += r * dm.memoryGib;
+      u.cards += r * (dm.accelerators?.count ?? 0);
     }
     return u;
   }

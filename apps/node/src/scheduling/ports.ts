@@ -1,7 +1,22 @@
 import type { z } from 'zod';
 import type { Clock } from '@cpnet/identifier';
 import type { Every } from '../deps.ts';
-import type { Cancel, Dispatch, EventType, GatewayAck, JobCancelRelay, JobRelay, MeteringLine, MeteringQuery, MeteringSummary, PlacementAnswer, PlacementRequest, SchedulingSummary, SelectionAnswer, SelectionRelay } from '@cpnet/protocol';
+import type {
+  Cancel,
+  Dispatch,
+  EventType,
+  GatewayAck,
+  JobCancelRelay,
+  JobRelay,
+  MeteringLine,
+  MeteringQuery,
+  MeteringSummary,
+  PlacementAnswer,
+  PlacementRequest,
+  SchedulingSummary,
+  SelectionAnswer,
+  SelectionRelay,
+} from '@cpnet/protocol';
 import type { FailbackPolicy, Quota } from '@cpnet/scheduler';
 import type { JobRecord } from './job-machine.ts';
 import type { totals } from './metering.ts';
@@ -64,7 +79,10 @@ export interface JobStore {
 }
 
 /** Event emitter of the node (/monitor and the event log). */
-export type Emit = (type: z.output<typeof EventType>, detail: { subject?: string; severity?: 'info' | 'warning' | 'critical'; data?: Record<string, unknown> }) => void;
+export type Emit = (
+  type: z.output<typeof EventType>,
+  detail: { subject?: string; severity?: 'info' | 'warning' | 'critical'; data?: Record<string, unknown> },
+) => void;
 
 /** Tunables of the scheduling service. */
 export interface SchedulingOptions {
@@ -86,7 +104,14 @@ export interface SchedulingOptions {
 
 /** Defaults: 3 s of silence marks a cluster down, summaries every second. */
 export const DEFAULT_SCHEDULING: SchedulingOptions = {
-  downAfterMs: 3000, childDownAfterMs: 5000, tickMs: 500, summaryMs: 1000, retryMs: 5000, quotas: {}, failback: {}, ackTimeoutMs: 2000,
+  downAfterMs: 3000,
+  childDownAfterMs: 5000,
+  tickMs: 500,
+  summaryMs: 1000,
+  retryMs: 5000,
+  quotas: {},
+  failback: {},
+  ackTimeoutMs: 2000,
 };
 
 /** What a scheduling service is built from. */

@@ -1,6 +1,19 @@
 import { Router, type Request } from 'express';
 import { parseIdentifier } from '@cpnet/identifier';
-import { JobCancelRelay, JobListQuery, JobRelayBody, MeteringQuery, MeteringSummary, PlacementBody, ROUTES, SCHEDULING_ROUTES, SchedulingSummary, SelectionRelay, SelectionRequest, SubmitJob } from '@cpnet/protocol';
+import {
+  JobCancelRelay,
+  JobListQuery,
+  JobRelayBody,
+  MeteringQuery,
+  MeteringSummary,
+  PlacementBody,
+  ROUTES,
+  SCHEDULING_ROUTES,
+  SchedulingSummary,
+  SelectionRelay,
+  SelectionRequest,
+  SubmitJob,
+} from '@cpnet/protocol';
 import type { AccessRequest } from '@cpnet/security';
 import type { NodeContext } from '../context.ts';
 import { authenticate, hasCredentials, type Caller } from '../http/authenticate.ts';
@@ -21,8 +34,10 @@ function jobParam(req: Request): string {
     fail('INVALID_IDENTIFIER', 'the job identifier in the URL is not valid percent-encoding', 'id');
   }
   const p = parseIdentifier(text);
-  if (!p.ok) fail('INVALID_IDENTIFIER', `${p.error.segment}: ${p.error.message}; expected ${p.error.expected}`, p.error.segment);
-  if (p.value.kind !== 'JB') fail('INVALID_IDENTIFIER', `${p.value.id} is a ${p.value.kind} identifier, not a job (JB)`, 'id');
+  if (!p.ok)
+    fail('INVALID_IDENTIFIER', `${p.error.segment}: ${p.error.message}; expected ${p.error.expected}`, p.error.segment);
+  if (p.value.kind !== 'JB')
+    fail('INVALID_IDENTIFIER', `${p.value.id} is a ${p.value.kind} identifier, not a job (JB)`, 'id');
   return p.value.id;
 }
 
@@ -35,59 +50,98 @@ async function reader(ctx: NodeContext, req: Request): Promise<Caller> {
  * The tenant a read is limited to: a tenant reads only its own (403 naming `tenant` when it names another); anyone
  * else needs `read` on `resource` and may name a tenant or none.
  */
-async function tenantScope(ctx: NodeContext, req: Request, o: { tenant: string | undefined; what: string; resource: AccessRequest['resource']; requestId: string }): Promise<string | undefined> {
+async function tenantScope(
+  ctx: NodeContext,
+  req: Request,
+  o: { tenant: string | undefined; what: string; resource: AccessRequest['resource']; requestId: string },
+): Promise<string | undefined> {
   const caller = await reader(ctx, req);
   if (caller.principal.kind === 'person' && caller.principal.role === 'tenant') {
-    if (o.tenant !== undefined && o.tenant !== caller.principal.id) fail('FORBIDDEN', `a tenant ${o.what} (${caller.principal.id})`, 'tenant');
+    if (o.tenant !== undefined && o.tenant !== caller.principal.id)
+      fail('FORBIDDEN', `a tenant ${o.what} (${caller.principal.id})`, 'tenant');
     return caller.principal.id;
   }
-  await authorize(ctx, { request: { principal: caller.principal, action: 'read', resource: o.resource }, requestId: o.requestId });
+  await authorize(ctx, {
+    request: { principal: caller.principal, action: 'read', resource: o.resource },
+    requestId: o.requestId,
+  });
   return o.tenant;
 }
 
 /** The tenant a caller acts for: a person's account; a node may name one in the template. */
-const tenantOf = (caller: Caller, named: string | undefined): string => (caller.principal.kind === 'person' ? caller.principal.id : named ?? caller.principal.id);
+const tenantOf = (caller: Caller, named: string | undefined): string =>
+  caller.principal.kind === 'person' ? caller.principal.id : (named ?? caller.principal.id);
 
 /** A peer node calling: the parent or a child of this node, else 403. Returns the resource prefix to authorise. */
 async function peerCaller(ctx: NodeContext, caller: Caller): Promise<string> {
   if (caller.principal.kind !== 'node') fail('FORBIDDEN', 'only a parent or child node may call this');
   const peer = peerRow(ctx, caller.principal.id);
-  if (!peer || (peer.relation !== 'parent' && peer.relation !== 'child')) fail('FORBIDDEN', `${caller.principal.id} is neither the parent nor a child of ${ctx.config.code}`);
+  if (!peer || (peer.relation !== 'parent' && peer.relation !== 'child'))
+    fail('FORBIDDEN', `${caller.principal.id} is neither the parent nor a child of ${ctx.config.code}`);
   return peer.relation === 'parent' ? ctx.config.code : caller.principal.id;
 }
 
 /** Scheduling routes: selections, jobs, metering, and the node-to-node placement protocol. */
-export function schedulingRoutes(ctx: NodeContext, deps: { service: SchedulingService; sync: () => Promise<void> }): Router {
+export function schedulingRoutes(
+  ctx: NodeContext,
+  deps: { service: SchedulingService; sync: () => Promise<void> },
+): Router {
   const { service, sync } = deps;
   const router = Router();
   const view = (j: JobRecord) => jobView(j);
 
-  router.post(ROUTES.selections, writeRoute(ctx, async (_req, { caller, body, requestId }) => {
-    const input = parseWith(SelectionRequest, body);
-    await authorize(ctx, { request: { principal: caller.principal, action: 'run', resource: { type: 'selection', prefix: ctx.config.code } }, requestId });
-    await sync();
-    return [200, await service.select(input.template, input.topK)];
-  }));
+  router.post(
+    ROUTES.selections,
+    writeRoute(ctx, async (_req, { caller, body, requestId }) => {
+      const input = parseWith(SelectionRequest, body);
+      await authorize(ctx, {
+        request: {
+          principal: caller.principal,
+          action: 'run',
+          resource: { type: 'selection', prefix: ctx.config.code },
+        },
+        requestId,
+      });
+      await sync();
+      return [200, await service.select(input.template, input.topK)];
+    }),
+  );
 
-  router.post(ROUTES.jobs, writeRoute(ctx, async (_req, { caller, body, requestId }) => {
-    const input = parseWith(SubmitJob, body);
-    const tenant = tenantOf(caller, input.template.tenant);
-    await authorize(ctx, { request: { principal: caller.principal, action: 'submit', resource: { type: 'job', prefix: ctx.config.code, owner: tenant } }, requestId });
-    if (ctx.state.lifecycle === 'suspended' || ctx.state.lifecycle === 'revoked') fail('FORBIDDEN', `${ctx.config.code} is ${ctx.state.lifecycle}; it accepts no jobs`);
-    await sync();
-    try {
-      const job = await service.submit({ ...input.template, tenant }, tenant);
-      await audited(ctx, { who: caller.who, action: 'submit', resource: `job:${job.id}`, requestId });
-      return [201, view(job)];
-    } catch (e) {
-      if (e instanceof QuotaExceeded) fail('RULE_VIOLATION', e.message, 'template.demand');
-      throw e;
-    }
-  }));
+  router.post(
+    ROUTES.jobs,
+    writeRoute(ctx, async (_req, { caller, body, requestId }) => {
+      const input = parseWith(SubmitJob, body);
+      const tenant = tenantOf(caller, input.template.tenant);
+      await authorize(ctx, {
+        request: {
+          principal: caller.principal,
+          action: 'submit',
+          resource: { type: 'job', prefix: ctx.config.code, owner: tenant },
+        },
+        requestId,
+      });
+      if (ctx.state.lifecycle === 'suspended' || ctx.state.lifecycle === 'revoked')
+        fail('FORBIDDEN', `${ctx.config.code} is ${ctx.state.lifecycle}; it accepts no jobs`);
+      await sync();
+      try {
+        const job = await service.submit({ ...input.template, tenant }, tenant);
+        await audited(ctx, { who: caller.who, action: 'submit', resource: `job:${job.id}`, requestId });
+        return [201, view(job)];
+      } catch (e) {
+        if (e instanceof QuotaExceeded) fail('RULE_VIOLATION', e.message, 'template.demand');
+        throw e;
+      }
+    }),
+  );
 
   router.get(ROUTES.jobs, async (req, res) => {
     const q = parseWith(JobListQuery, req.query);
-    q.tenant = await tenantScope(ctx, req, { tenant: q.tenant, what: 'lists only its own jobs', resource: { type: 'job', prefix: ctx.config.code, ...(q.tenant ? { owner: q.tenant } : {}) }, requestId: String(res.locals.requestId ?? '-') });
+    q.tenant = await tenantScope(ctx, req, {
+      tenant: q.tenant,
+      what: 'lists only its own jobs',
+      resource: { type: 'job', prefix: ctx.config.code, ...(q.tenant ? { owner: q.tenant } : {}) },
+      requestId: String(res.locals.requestId ?? '-'),
+    });
     // One more than asked tells whether another page follows.
     const jobs = await service.list({ tenant: q.tenant, after: q.cursor, limit: q.limit + 1 });
     const items = jobs.slice(0, q.limit);
@@ -97,68 +151,125 @@ export function schedulingRoutes(ctx: NodeContext, deps: { service: SchedulingSe
   router.get(`${JOB_BASE}*id`, async (req, res) => {
     const id = jobParam(req);
     const caller = await reader(ctx, req);
-    const job = service.job(id) ?? (await ctx.prisma.job.findUnique({ where: { id } }) ? await storeGet(ctx, service, id) : null);
+    const job =
+      service.job(id) ??
+      ((await ctx.prisma.job.findUnique({ where: { id } })) ? await storeGet(ctx, service, id) : null);
     if (!job) fail('NOT_FOUND', `no job ${id} at ${ctx.config.code}`);
-    await authorize(ctx, { request: { principal: caller.principal, action: 'read', resource: { type: 'job', prefix: ctx.config.code, owner: job.tenant } }, requestId: String(res.locals.requestId ?? '-') });
+    await authorize(ctx, {
+      request: {
+        principal: caller.principal,
+        action: 'read',
+        resource: { type: 'job', prefix: ctx.config.code, owner: job.tenant },
+      },
+      requestId: String(res.locals.requestId ?? '-'),
+    });
     res.json(view(job));
   });
 
-  router.delete(`${JOB_BASE}*id`, writeRoute(ctx, async (req, { caller, requestId }) => {
-    const id = jobParam(req);
-    const held = service.job(id) ?? (await storeGet(ctx, service, id));
-    if (!held) fail('NOT_FOUND', `no job ${id} at ${ctx.config.code}`);
-    await authorize(ctx, { request: { principal: caller.principal, action: 'cancel', resource: { type: 'job', prefix: ctx.config.code, owner: held.tenant } }, requestId });
-    const job = await service.cancel(id, caller.who);
-    if (!job) fail('NOT_FOUND', `no job ${id} at ${ctx.config.code}`);
-    if (job.state !== 'cancelled') fail('CONFLICT', `job ${id} is already ${job.state}`, 'id');
-    await audited(ctx, { who: caller.who, action: 'cancel', resource: `job:${id}`, requestId });
-    return [200, view(job)];
-  }));
+  router.delete(
+    `${JOB_BASE}*id`,
+    writeRoute(ctx, async (req, { caller, requestId }) => {
+      const id = jobParam(req);
+      const held = service.job(id) ?? (await storeGet(ctx, service, id));
+      if (!held) fail('NOT_FOUND', `no job ${id} at ${ctx.config.code}`);
+      await authorize(ctx, {
+        request: {
+          principal: caller.principal,
+          action: 'cancel',
+          resource: { type: 'job', prefix: ctx.config.code, owner: held.tenant },
+        },
+        requestId,
+      });
+      const job = await service.cancel(id, caller.who);
+      if (!job) fail('NOT_FOUND', `no job ${id} at ${ctx.config.code}`);
+      if (job.state !== 'cancelled') fail('CONFLICT', `job ${id} is already ${job.state}`, 'id');
+      await audited(ctx, { who: caller.who, action: 'cancel', resource: `job:${id}`, requestId });
+      return [200, view(job)];
+    }),
+  );
 
   router.get(ROUTES.metering, async (req, res) => {
     const q = parseWith(MeteringQuery, req.query);
-    q.tenant = await tenantScope(ctx, req, { tenant: q.tenant, what: 'reads only its own metering', resource: { type: 'metrics', prefix: ctx.config.code }, requestId: String(res.locals.requestId ?? '-') });
+    q.tenant = await tenantScope(ctx, req, {
+      tenant: q.tenant,
+      what: 'reads only its own metering',
+      resource: { type: 'metrics', prefix: ctx.config.code },
+      requestId: String(res.locals.requestId ?? '-'),
+    });
     const m = await service.metering(q);
-    const children = (ctx.sql.stmt('SELECT "summary" FROM "ChildMetering" ORDER BY "node"').all() as { summary: string }[]).map((r) => MeteringSummary.parse(JSON.parse(r.summary)));
+    const children = (
+      ctx.sql.stmt('SELECT "summary" FROM "ChildMetering" ORDER BY "node"').all() as { summary: string }[]
+    ).map((r) => MeteringSummary.parse(JSON.parse(r.summary)));
     res.json({ node: ctx.config.code, lines: m.lines, totals: m.totals, children });
   });
 
   // ── node to node ──
-  const peerRoute = <T>(handle: (body: unknown, from: string) => Promise<[number, T]>) => writeRoute(ctx, async (_req, { caller, body, requestId }) => {
-    const prefix = await peerCaller(ctx, caller);
-    await authorize(ctx, { request: { principal: caller.principal, action: 'place', resource: { type: 'job', prefix } }, requestId });
-    return handle(body, caller.principal.id);
-  });
-  router.post(SCHEDULING_ROUTES.placements, peerRoute(async (body, from): Promise<[number, unknown]> => {
-    const input = parseWith(PlacementBody, body);
-    await sync();
-    if (!('placements' in input)) return [200, await service.onPlacement(input, from)];
-    // Each placement is placed on its own (its own lock and answer); they share the commits of one turn.
-    return [200, { answers: await Promise.all(input.placements.map((p) => service.onPlacement(p, from))) }];
-  }));
-  router.post(SCHEDULING_ROUTES.selections, peerRoute(async (body) => {
-    const req = parseWith(SelectionRelay, body);
-    await sync();
-    return [200, await service.onSelectionRelay(req)];
-  }));
-  router.post(SCHEDULING_ROUTES.jobUpdates, peerRoute(async (body): Promise<[number, { accepted: boolean | boolean[] }]> => {
-    const input = parseWith(JobRelayBody, body);
-    if (!('relays' in input)) return [200, { accepted: await service.onRelay(input) }];
-    // Relays of different jobs apply concurrently (their writes share one commit); one job's keep their order.
-    return [200, { accepted: await Promise.all(input.relays.map((r) => service.onRelay(r))) }];
-  }));
-  router.post(SCHEDULING_ROUTES.cancels, peerRoute(async (body, from) => [200, { accepted: await service.onCancelRelay(parseWith(JobCancelRelay, body), from) }]));
-  router.post(SCHEDULING_ROUTES.summaries, peerRoute(async (body, from) => {
-    service.onSummary(parseWith(SchedulingSummary, body), from);
-    return [200, { accepted: true }];
-  }));
-  router.post(SCHEDULING_ROUTES.metering, peerRoute(async (body, from) => {
-    const s = parseWith(MeteringSummary, body);
-    // Every child sends its totals every metering interval: a write on the synchronous connection, not a Prisma upsert.
-    const summary = JSON.stringify({ ...s, node: from });
-    await ctx.sql.write(() => ctx.sql.stmt('INSERT INTO "ChildMetering" ("node", "at", "summary") VALUES (?, ?, ?) ON CONFLICT("node") DO UPDATE SET "at" = excluded."at", "summary" = excluded."summary"').run(from, s.at, summary));
-    return [200, { accepted: true }];
-  }));
+  const peerRoute = <T>(handle: (body: unknown, from: string) => Promise<[number, T]>) =>
+    writeRoute(ctx, async (_req, { caller, body, requestId }) => {
+      const prefix = await peerCaller(ctx, caller);
+      await authorize(ctx, {
+        request: { principal: caller.principal, action: 'place', resource: { type: 'job', prefix } },
+        requestId,
+      });
+      return handle(body, caller.principal.id);
+    });
+  router.post(
+    SCHEDULING_ROUTES.placements,
+    peerRoute(async (body, from): Promise<[number, unknown]> => {
+      const input = parseWith(PlacementBody, body);
+      await sync();
+      if (!('placements' in input)) return [200, await service.onPlacement(input, from)];
+      // Each placement is placed on its own (its own lock and answer); they share the commits of one turn.
+      return [200, { answers: await Promise.all(input.placements.map((p) => service.onPlacement(p, from))) }];
+    }),
+  );
+  router.post(
+    SCHEDULING_ROUTES.selections,
+    peerRoute(async (body) => {
+      const req = parseWith(SelectionRelay, body);
+      await sync();
+      return [200, await service.onSelectionRelay(req)];
+    }),
+  );
+  router.post(
+    SCHEDULING_ROUTES.jobUpdates,
+    peerRoute(async (body): Promise<[number, { accepted: boolean | boolean[] }]> => {
+      const input = parseWith(JobRelayBody, body);
+      if (!('relays' in input)) return [200, { accepted: await service.onRelay(input) }];
+      // Relays of different jobs apply concurrently (their writes share one commit); one job's keep their order.
+      return [200, { accepted: await Promise.all(input.relays.map((r) => service.onRelay(r))) }];
+    }),
+  );
+  router.post(
+    SCHEDULING_ROUTES.cancels,
+    peerRoute(async (body, from) => [
+      200,
+      { accepted: await service.onCancelRelay(parseWith(JobCancelRelay, body), from) },
+    ]),
+  );
+  router.post(
+    SCHEDULING_ROUTES.summaries,
+    peerRoute(async (body, from) => {
+      service.onSummary(parseWith(SchedulingSummary, body), from);
+      return [200, { accepted: true }];
+    }),
+  );
+  router.post(
+    SCHEDULING_ROUTES.metering,
+    peerRoute(async (body, from) => {
+      const s = parseWith(MeteringSummary, body);
+      // Every child sends its totals every metering interval: a write on the synchronous connection, not a Prisma upsert.
+      const summary = JSON.stringify({ ...s, node: from });
+      await ctx.sql.write(() =>
+        ctx.sql
+          .stmt(
+            'INSERT INTO "ChildMetering" ("node", "at", "summary") VALUES (?, ?, ?) ON CONFLICT("node") DO UPDATE SET "at" = excluded."at", "summary" = excluded."summary"',
+          )
+          .run(from, s.at, summary),
+      );
+      return [200, { accepted: true }];
+    }),
+  );
   return router;
 }
 

@@ -18,14 +18,24 @@ export interface SelectionContext {
  * summaries could (best first), then the parent (unless the request came from it). An answer where nothing fits
  * anywhere is still an answer: the local exclusions and a summary naming the constraint that excluded everything.
  */
-export async function selectAcross(ctx: SelectionContext, req: { template: WireTemplate; topK: number; exclude: readonly string[]; allowUp: boolean }): Promise<WireSelectionAnswer> {
+export async function selectAcross(
+  ctx: SelectionContext,
+  req: { template: WireTemplate; topK: number; exclude: readonly string[]; allowUp: boolean },
+): Promise<WireSelectionAnswer> {
   const task = toTask(req.template, { id: 'selection', tenant: req.template.tenant ?? 'anonymous' });
   const sel = ctx.view.scheduler.select(task, { k: req.topK, explain: 'all' });
-  const local = toSelectionAnswer(sel, { answeredBy: ctx.code, escalated: false, place: (id) => ctx.view.place(id) }) as WireSelectionAnswer;
+  const local = toSelectionAnswer(sel, {
+    answeredBy: ctx.code,
+    escalated: false,
+    place: (id) => ctx.view.place(id),
+  }) as WireSelectionAnswer;
   if (local.candidates.length > 0) return local;
   const notes: string[] = [];
   const exclude = [...new Set([...req.exclude, ctx.code])];
-  const decision = chooseSubtree(ctx.children().filter((c) => !exclude.includes(c.prefix)), task);
+  const decision = chooseSubtree(
+    ctx.children().filter((c) => !exclude.includes(c.prefix)),
+    task,
+  );
   for (const c of decision.ranked) {
     const a = await ctx.peers.select(c.prefix, { template: req.template, topK: req.topK, direction: 'down', exclude });
     if (a && a.candidates.length > 0) return { ...a, escalated: true };
@@ -38,5 +48,9 @@ export async function selectAcross(ctx: SelectionContext, req: { template: WireT
     notes.push(a ? `${ctx.parent}: ${a.summary}` : `${ctx.parent}: unreachable`);
   }
   const escalated = notes.length > 0;
-  return { ...local, escalated, summary: escalated ? `${local.summary}; elsewhere: ${notes.join('; ')}` : local.summary };
+  return {
+    ...local,
+    escalated,
+    summary: escalated ? `${local.summary}; elsewhere: ${notes.join('; ')}` : local.summary,
+  };
 }

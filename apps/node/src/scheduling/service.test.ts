@@ -20,14 +20,23 @@ function setup(options: Parameters<typeof hierarchy>[1]['options'] = {}) {
 }
 
 describe('scheduling service', () => {
-  it('places locally: scheduled, confirmed by the gateway, dispatched; the gateway\'s updates finish it and meter it', async () => {
+  it("places locally: scheduled, confirmed by the gateway, dispatched; the gateway's updates finish it and meter it", async () => {
     const { clock, h, add, s } = setup();
     const c = add('CPN.51');
     const job = await s('CPN.51').submit(template(), 'acme');
     expect(job).toMatchObject({ state: 'dispatched', cluster: c.id, owner: 'CPN.51' });
     expect(states(job.history)).toEqual(['submitted', 'scheduled', 'confirmed', 'dispatched']);
     expect(h.gateways.get('CPN.51')!.sent[0]).toMatchObject({ job: job.id, cluster: c.id, attempt: 1 });
-    const upd = (state: string, ms: number) => JobUpdate.parse({ protocol: '1.0', seq: 1, job: job.id, cluster: c.id, attempt: 1, state, at: formatTime(clock.now() + ms) });
+    const upd = (state: string, ms: number) =>
+      JobUpdate.parse({
+        protocol: '1.0',
+        seq: 1,
+        job: job.id,
+        cluster: c.id,
+        attempt: 1,
+        state,
+        at: formatTime(clock.now() + ms),
+      });
     await s('CPN.51').onJobUpdate(upd('running', 0));
     clock.advance(1_800_000);
     await s('CPN.51').onJobUpdate(upd('finished', 0));
@@ -44,9 +53,26 @@ describe('scheduling service', () => {
     const job = await s('CPN.51').submit(template({ demand: { cpuCores: 32, memoryGib: 64 } }), 'acme');
     expect(job.state).toBe('dispatched');
     expect(job.cluster).toBe(far.id);
-    expect(states(job.history)).toEqual(['submitted', 'escalated', 'scheduled', 'scheduled', 'confirmed', 'dispatched']);
+    expect(states(job.history)).toEqual([
+      'submitted',
+      'escalated',
+      'scheduled',
+      'scheduled',
+      'confirmed',
+      'dispatched',
+    ]);
     expect(job.history.map((e) => e.node)).toEqual(['CPN.51', 'CPN.51', 'CPN', 'CPN.44', 'CPN.44', 'CPN.44']);
-    await s('CPN.44').onJobUpdate(JobUpdate.parse({ protocol: '1.0', seq: 1, job: job.id, cluster: far.id, attempt: 1, state: 'finished', at: formatTime(Date.now()) }));
+    await s('CPN.44').onJobUpdate(
+      JobUpdate.parse({
+        protocol: '1.0',
+        seq: 1,
+        job: job.id,
+        cluster: far.id,
+        attempt: 1,
+        state: 'finished',
+        at: formatTime(Date.now()),
+      }),
+    );
     await settle();
     expect((await h.stores.get('CPN.51')!.get(job.id))!.state).toBe('finished');
   });
@@ -63,7 +89,10 @@ describe('scheduling service', () => {
   });
 
   it('re-places the jobs of a cluster that stops reporting, and fails back with hysteresis', async () => {
-    const { clock, h, add, s } = setup({ downAfterMs: 1000, failback: { minHealthyMs: 5000, minMoveIntervalMs: 0, minImprovement: 0.05 } });
+    const { clock, h, add, s } = setup({
+      downAfterMs: 1000,
+      failback: { minHealthyMs: 5000, minMoveIntervalMs: 0, minImprovement: 0.05 },
+    });
     const home = add('CPN.51', { price: 0.05 });
     const spare = add('CPN.51', { price: 0.2 });
     const job = await s('CPN.51').submit(template(), 'acme');
@@ -100,7 +129,7 @@ describe('scheduling service', () => {
     expect(h.gateways.get('CPN.51')!.cancels).toContainEqual({ cluster: only.id, job: low.id, reason: 'preempted' });
   });
 
-  it('refuses a submission over the tenant\'s quota', async () => {
+  it("refuses a submission over the tenant's quota", async () => {
     const { add, s } = setup({ quotas: { acme: { cpuCores: 40 } } });
     add('CPN.51');
     await s('CPN.51').submit(template(), 'acme');
@@ -110,7 +139,8 @@ describe('scheduling service', () => {
 
   it('answers a selection no cluster can satisfy with the constraint that excluded everything', async () => {
     const { h, add, s } = setup();
-    add('CPN.51'); add('CPN.44');
+    add('CPN.51');
+    add('CPN.44');
     await h.summaries();
     const a = await s('CPN.51').select(template({ demand: { cpuCores: 8, memoryGib: 4096 } }), 5);
     expect(a.candidates).toEqual([]);

@@ -1,9 +1,27 @@
 import type { z } from 'zod';
 import { quotaBreach } from '@cpnet/scheduler';
-import { formatTime, PROTOCOL_VERSION, type JobCancelRelay, type JobRelay, type JobUpdate, type PlacementRequest, type SelectionRelay } from '@cpnet/protocol';
+import {
+  formatTime,
+  PROTOCOL_VERSION,
+  type JobCancelRelay,
+  type JobRelay,
+  type JobUpdate,
+  type PlacementRequest,
+  type SelectionRelay,
+} from '@cpnet/protocol';
 import { realEvery } from '../deps.ts';
 import { applyEntry, isFinal, newJob, type HistoryEntry, type JobRecord } from './job-machine.ts';
-import { mergeSummaries, summaryFromWire, summaryToWire, toTask, type ClusterFacts, type WireClusterReport, type WireSchedulingSummary, type WireSelectionAnswer, type WireTemplate } from './mapping.ts';
+import {
+  mergeSummaries,
+  summaryFromWire,
+  summaryToWire,
+  toTask,
+  type ClusterFacts,
+  type WireClusterReport,
+  type WireSchedulingSummary,
+  type WireSelectionAnswer,
+  type WireTemplate,
+} from './mapping.ts';
 import { totals } from './metering.ts';
 import { KeyedLock } from './locks.ts';
 import { selectAcross } from './selection.ts';
@@ -28,7 +46,10 @@ export class SchedulingService extends PlacementCore {
 
   /** Loads unfinished jobs from the store (a restart resumes them) and starts the timers. */
   async start(): Promise<void> {
-    for (const j of await this.d.store.active()) { this.jobs.set(j.id, j); this.relayed.set(j.id, j.history.length); }
+    for (const j of await this.d.store.active()) {
+      this.jobs.set(j.id, j);
+      this.relayed.set(j.id, j.history.length);
+    }
     const every = this.d.every ?? realEvery;
     this.timers.push(every(this.options.tickMs, () => void this.tick()));
     if (this.d.parent) this.timers.push(every(this.options.summaryMs, () => void this.pushSummaries()));
@@ -39,7 +60,9 @@ export class SchedulingService extends PlacementCore {
   }
 
   /** A job this node holds in memory (unfinished, any role). */
-  job(id: string): JobRecord | undefined { return this.jobs.get(id); }
+  job(id: string): JobRecord | undefined {
+    return this.jobs.get(id);
+  }
 
   /** A page of the jobs submitted here, in id order; the ones in flight as held in memory (newer than a pending save). */
   async list(q: { tenant?: string; after?: string; limit: number }): Promise<JobRecord[]> {
@@ -48,7 +71,9 @@ export class SchedulingService extends PlacementCore {
   }
 
   /** A job from memory or, when finished, from the store. */
-  async stored(id: string): Promise<JobRecord | null> { return this.jobs.get(id) ?? (await this.d.store.get(id)); }
+  async stored(id: string): Promise<JobRecord | null> {
+    return this.jobs.get(id) ?? (await this.d.store.get(id));
+  }
 
   // ── clusters ────────────────────────────────────────────────────────────────
 
@@ -57,7 +82,11 @@ export class SchedulingService extends PlacementCore {
     this.view.upsert(facts);
     for (const j of this.jobs.values()) {
       if (j.owner === this.me && j.cluster === facts.id && !isFinal(j.state) && !this.view.scheduler.job(j.id)) {
-        this.view.scheduler.resume(toTask(j.template, { id: j.id, tenant: j.tenant }), { clusterId: facts.id, preferredClusterId: j.preferredCluster ?? undefined, costYuan: j.costYuan });
+        this.view.scheduler.resume(toTask(j.template, { id: j.id, tenant: j.tenant }), {
+          clusterId: facts.id,
+          preferredClusterId: j.preferredCluster ?? undefined,
+          costYuan: j.costYuan,
+        });
       }
     }
     this.view.adjust(facts.id);
@@ -77,11 +106,22 @@ export class SchedulingService extends PlacementCore {
 
   /** A selection relayed by the parent (down) or a child (up). */
   onSelectionRelay(body: z.output<typeof SelectionRelay>): Promise<WireSelectionAnswer> {
-    return selectAcross(this.selectionContext(), { template: body.template, topK: body.topK, exclude: body.exclude, allowUp: body.direction === 'up' });
+    return selectAcross(this.selectionContext(), {
+      template: body.template,
+      topK: body.topK,
+      exclude: body.exclude,
+      allowUp: body.direction === 'up',
+    });
   }
 
   private selectionContext() {
-    return { code: this.me, parent: this.d.parent, view: this.view, peers: this.d.peers, children: () => this.liveChildren() };
+    return {
+      code: this.me,
+      parent: this.d.parent,
+      view: this.view,
+      peers: this.d.peers,
+      children: () => this.liveChildren(),
+    };
   }
 
   // ── jobs ────────────────────────────────────────────────────────────────────
@@ -90,7 +130,9 @@ export class SchedulingService extends PlacementCore {
   async submit(template: WireTemplate, tenant: string): Promise<JobRecord> {
     const quota = this.options.quotas[tenant];
     // Usage is summed over the jobs held here, so only for a tenant that has a quota.
-    const breach = quota ? quotaBreach(toTask(template, { id: 'quota', tenant }), this.tenantUsage(tenant), quota) : null;
+    const breach = quota
+      ? quotaBreach(toTask(template, { id: 'quota', tenant }), this.tenantUsage(tenant), quota)
+      : null;
     if (breach) throw new QuotaExceeded(breach);
     const id = await this.d.newJobId();
     const job = newJob({ id, tenant, origin: this.me, template, at: this.now(), node: this.me });
@@ -126,16 +168,33 @@ export class SchedulingService extends PlacementCore {
     return this.lock.run(body.job, async () => {
       let job = this.jobs.get(body.job);
       if (!job || isFinal(job.state)) {
-        job = newJob({ id: body.job, tenant: body.tenant, origin: body.origin, template: body.template, at: this.now(), node: this.me, upstream: from, attempt: body.attempt });
+        job = newJob({
+          id: body.job,
+          tenant: body.tenant,
+          origin: body.origin,
+          template: body.template,
+          at: this.now(),
+          node: this.me,
+          upstream: from,
+          attempt: body.attempt,
+        });
       } else {
         job.upstream = from;
         if (body.attempt > job.attempt) job.attempt = body.attempt;
       }
       const before = job.history.length;
-      const r = await this.place(job, { exclude: body.exclude, excludeClusters: body.excludeClusters, allowUp: body.direction === 'up' });
+      const r = await this.place(job, {
+        exclude: body.exclude,
+        excludeClusters: body.excludeClusters,
+        allowUp: body.direction === 'up',
+      });
       if (!r.ok) {
         this.emitPending(job);
-        return { ok: false, refusals: r.refusals, summary: r.refusals.map((x) => `${x.node}: ${x.reason}`).join('; ') || 'no subtree could place the job' };
+        return {
+          ok: false,
+          refusals: r.refusals,
+          summary: r.refusals.map((x) => `${x.node}: ${x.reason}`).join('; ') || 'no subtree could place the job',
+        };
       }
       this.jobs.set(job.id, job);
       const history = job.history.slice(before);
@@ -170,7 +229,12 @@ export class SchedulingService extends PlacementCore {
         if (job.owner === this.me && job.cluster) await this.stopRun(job, 'replaced');
         job.upstream = null;
         this.jobs.delete(job.id);
-        applyEntry(job, { state: 'cancelled', at: formatTime(this.now()), node: this.me, detail: `re-placed by ${from}` });
+        applyEntry(job, {
+          state: 'cancelled',
+          at: formatTime(this.now()),
+          node: this.me,
+          detail: `re-placed by ${from}`,
+        });
         await this.d.store.save(job);
         return true;
       }
@@ -185,7 +249,14 @@ export class SchedulingService extends PlacementCore {
     return this.lock.run(u.job, async () => {
       const job = this.jobs.get(u.job);
       if (!job || u.attempt !== job.attempt || job.cluster !== u.cluster) return false;
-      const entry = (state: HistoryEntry['state']): HistoryEntry => ({ state, at: u.at, node: this.me, cluster: u.cluster, attempt: u.attempt, ...(u.detail ? { detail: u.detail } : {}) });
+      const entry = (state: HistoryEntry['state']): HistoryEntry => ({
+        state,
+        at: u.at,
+        node: this.me,
+        cluster: u.cluster,
+        attempt: u.attempt,
+        ...(u.detail ? { detail: u.detail } : {}),
+      });
       let lines: MeteringLineT[] = [];
       if (u.state === 'running') {
         applyEntry(job, entry('running'));
@@ -194,12 +265,20 @@ export class SchedulingService extends PlacementCore {
         this.view.scheduler.release(job.id);
         this.view.adjust(u.cluster);
         applyEntry(job, entry(u.state));
-        this.d.emit(u.state === 'finished' ? 'job.finish' : u.state === 'failed' ? 'job.fail' : 'job.kill', { subject: job.id, severity: u.state === 'failed' ? 'warning' : 'info', data: { cluster: u.cluster } });
+        this.d.emit(u.state === 'finished' ? 'job.finish' : u.state === 'failed' ? 'job.fail' : 'job.kill', {
+          subject: job.id,
+          severity: u.state === 'failed' ? 'warning' : 'info',
+          data: { cluster: u.cluster },
+        });
         this.jobs.delete(job.id);
         this.wakeQueue();
       } else if (u.state === 'refused') {
         lines = this.meter(job, Date.parse(u.at));
-        await this.replace(job, { reason: `gateway refused on ${u.cluster}: ${u.detail ?? 'no reason given'}`, excludeClusters: [u.cluster], exclude: [] });
+        await this.replace(job, {
+          reason: `gateway refused on ${u.cluster}: ${u.detail ?? 'no reason given'}`,
+          excludeClusters: [u.cluster],
+          exclude: [],
+        });
       }
       await this.flush(job, lines);
       return true;
@@ -218,31 +297,55 @@ export class SchedulingService extends PlacementCore {
   }
 
   /** Metering lines matching a query, with totals. */
-  async metering(q: Parameters<SchedulingDeps['store']['metering']>[0]): Promise<{ lines: MeteringLineT[]; totals: ReturnType<typeof totals> }> {
+  async metering(
+    q: Parameters<SchedulingDeps['store']['metering']>[0],
+  ): Promise<{ lines: MeteringLineT[]; totals: ReturnType<typeof totals> }> {
     const lines = await this.d.store.metering(q);
     return { lines, totals: totals(lines) };
   }
 
   /** Jobs in flight and counters, for the /monitor snapshot. */
-  snapshot(): { jobs: { id: string; tenant: string; state: JobRecord['state']; from: string | null; cluster: string | null; to: string | null }[]; jobsByState: Record<string, number>; p50Ms: number | null; p99Ms: number | null } {
+  snapshot(): {
+    jobs: {
+      id: string;
+      tenant: string;
+      state: JobRecord['state'];
+      from: string | null;
+      cluster: string | null;
+      to: string | null;
+    }[];
+    jobsByState: Record<string, number>;
+    p50Ms: number | null;
+    p99Ms: number | null;
+  } {
     const jobs = [...this.jobs.values()].filter((j) => j.origin === this.me || j.owner === this.me);
     const jobsByState: Record<string, number> = {};
     for (const j of jobs) jobsByState[j.state] = (jobsByState[j.state] ?? 0) + 1;
     const sorted = [...this.latencies].sort((a, b) => a - b);
-    const q = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! : null);
+    const q = (p: number) =>
+      sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! : null;
     return {
-      jobs: jobs.map((j) => ({ id: j.id, tenant: j.tenant, state: j.state, from: j.template.constraints.userProvince ?? null, cluster: j.cluster, to: j.cluster ? (this.view.place(j.cluster)?.province ?? null) : null })),
-      jobsByState, p50Ms: q(0.5), p99Ms: q(0.99),
+      jobs: jobs.map((j) => ({
+        id: j.id,
+        tenant: j.tenant,
+        state: j.state,
+        from: j.template.constraints.userProvince ?? null,
+        cluster: j.cluster,
+        to: j.cluster ? (this.view.place(j.cluster)?.province ?? null) : null,
+      })),
+      jobsByState,
+      p50Ms: q(0.5),
+      p99Ms: q(0.99),
     };
   }
-
 
   /** One round of background work (also callable from tests). */
   async tick(): Promise<void> {
     if (this.ticking) return;
     this.ticking = true;
     try {
-      for (const id of this.view.silent(this.options.downAfterMs)) await this.clusterDown(id, `cluster ${id} stopped reporting`);
+      for (const id of this.view.silent(this.options.downAfterMs))
+        await this.clusterDown(id, `cluster ${id} stopped reporting`);
       const now = this.now();
       for (const [prefix, c] of this.children) {
         if (c.down || now - c.at < this.options.childDownAfterMs) continue;
@@ -251,8 +354,15 @@ export class SchedulingService extends PlacementCore {
         for (const j of [...this.jobs.values()].filter((x) => x.downstream === prefix && !isFinal(x.state))) {
           await this.lock.run(j.id, async () => {
             if (j.downstream !== prefix || isFinal(j.state)) return;
-            this.owed.set(prefix, [...(this.owed.get(prefix) ?? []), { job: j.id, reason: 'replaced', attempt: j.attempt, at: formatTime(this.now()) }]);
-            await this.replace(j, { reason: `node ${prefix} stopped reporting`, excludeClusters: [], exclude: [prefix] });
+            this.owed.set(prefix, [
+              ...(this.owed.get(prefix) ?? []),
+              { job: j.id, reason: 'replaced', attempt: j.attempt, at: formatTime(this.now()) },
+            ]);
+            await this.replace(j, {
+              reason: `node ${prefix} stopped reporting`,
+              excludeClusters: [],
+              exclude: [prefix],
+            });
             await this.flush(j);
           });
         }
@@ -272,7 +382,9 @@ export class SchedulingService extends PlacementCore {
   /** Marks a cluster down and re-places the jobs it ran. */
   async clusterDown(id: string, reason: string): Promise<void> {
     this.view.markDown(id);
-    for (const j of [...this.jobs.values()].filter((x) => x.owner === this.me && x.cluster === id && !isFinal(x.state))) {
+    for (const j of [...this.jobs.values()].filter(
+      (x) => x.owner === this.me && x.cluster === id && !isFinal(x.state),
+    )) {
       await this.lock.run(j.id, async () => {
         if (j.cluster !== id || isFinal(j.state)) return;
         const lines = this.meter(j, this.now());
@@ -287,19 +399,34 @@ export class SchedulingService extends PlacementCore {
       const j = this.jobs.get(jobId);
       if (!j || isFinal(j.state) || j.cluster !== from) return;
       const lines = this.meter(j, this.now());
-      void this.d.gateways.cancel(from, { protocol: PROTOCOL_VERSION, seq: 0, job: j.id, reason: 'replaced', at: formatTime(this.now()) });
-      this.record(j, { state: 'replaced', node: this.me, cluster: from, detail: `failback to preferred cluster ${to}` });
+      void this.d.gateways.cancel(from, {
+        protocol: PROTOCOL_VERSION,
+        seq: 0,
+        job: j.id,
+        reason: 'replaced',
+        at: formatTime(this.now()),
+      });
+      this.record(j, {
+        state: 'replaced',
+        node: this.me,
+        cluster: from,
+        detail: `failback to preferred cluster ${to}`,
+      });
       this.d.emit('job.replace', { subject: j.id, data: { from, to, failback: true } });
       this.record(j, { state: 'scheduled', node: this.me, cluster: to, detail: 'failback' });
       const slices = this.view.scheduler.job(j.id)?.slices ?? [];
-      const refused = await this.dispatchSlices(j, slices.map((s) => ({ clusterId: s.clusterId, replicas: s.replicas })));
+      const refused = await this.dispatchSlices(
+        j,
+        slices.map((s) => ({ clusterId: s.clusterId, replicas: s.replicas })),
+      );
       if (refused) {
         this.view.scheduler.release(j.id);
         await this.placeOrQueue(j, { exclude: [], excludeClusters: [to], allowUp: j.upstream === null });
       } else {
         j.owner = this.me;
       }
-      this.view.adjust(from); this.view.adjust(to);
+      this.view.adjust(from);
+      this.view.adjust(to);
       await this.flush(j, lines);
     });
   }

@@ -5,9 +5,22 @@ import { matches } from './metering.ts';
 import type { JobStore, MeteringLineT } from './ports.ts';
 
 interface Row {
-  id: string; tenant: string; origin: string; template: string; state: string; attempt: number; stateAttempt: number;
-  upstream: string | null; downstream: string | null; owner: string | null; cluster: string | null; preferredCluster: string | null;
-  submittedAt: number; finishedAt: number | null; dispatchedAt: number | null; costYuan: number;
+  id: string;
+  tenant: string;
+  origin: string;
+  template: string;
+  state: string;
+  attempt: number;
+  stateAttempt: number;
+  upstream: string | null;
+  downstream: string | null;
+  owner: string | null;
+  cluster: string | null;
+  preferredCluster: string | null;
+  submittedAt: number;
+  finishedAt: number | null;
+  dispatchedAt: number | null;
+  costYuan: number;
 }
 
 const UPSERT = `INSERT INTO "Job" ("id","tenant","origin","template","state","attempt","stateAttempt","upstream","downstream","owner","cluster","preferredCluster","submittedAt","finishedAt","dispatchedAt","costYuan","final")
@@ -24,11 +37,27 @@ const METER = `INSERT OR IGNORE INTO "MeteringRecord" ("job","tenant","provider"
  */
 export function sqlJobStore(sql: SqlStore): JobStore {
   const load = (row: Row): JobRecord => {
-    const history = (sql.stmt('SELECT "entry" FROM "JobHistory" WHERE "job" = ? ORDER BY "seq"').all(row.id) as { entry: string }[]).map((h) => JobHistoryEntry.parse(JSON.parse(h.entry)));
+    const history = (
+      sql.stmt('SELECT "entry" FROM "JobHistory" WHERE "job" = ? ORDER BY "seq"').all(row.id) as { entry: string }[]
+    ).map((h) => JobHistoryEntry.parse(JSON.parse(h.entry)));
     return {
-      id: row.id, tenant: row.tenant, origin: row.origin, template: TaskTemplate.parse(JSON.parse(row.template)), upstream: row.upstream, downstream: row.downstream,
-      owner: row.owner, cluster: row.cluster, preferredCluster: row.preferredCluster, state: row.state as JobStateName, attempt: row.attempt, stateAttempt: row.stateAttempt,
-      history, submittedAt: row.submittedAt, finishedAt: row.finishedAt, dispatchedAt: row.dispatchedAt, costYuan: row.costYuan,
+      id: row.id,
+      tenant: row.tenant,
+      origin: row.origin,
+      template: TaskTemplate.parse(JSON.parse(row.template)),
+      upstream: row.upstream,
+      downstream: row.downstream,
+      owner: row.owner,
+      cluster: row.cluster,
+      preferredCluster: row.preferredCluster,
+      state: row.state as JobStateName,
+      attempt: row.attempt,
+      stateAttempt: row.stateAttempt,
+      history,
+      submittedAt: row.submittedAt,
+      finishedAt: row.finishedAt,
+      dispatchedAt: row.dispatchedAt,
+      costYuan: row.costYuan,
     };
   };
   return {
@@ -39,7 +68,10 @@ export function sqlJobStore(sql: SqlStore): JobStore {
     },
     list(q) {
       // The primary key orders and bounds the scan; origin and tenant filter on the way.
-      const rows = sql.stmt('SELECT * FROM "Job" WHERE "id" > ? AND "origin" = ? AND (? IS NULL OR "tenant" = ?) ORDER BY "id" LIMIT ?')
+      const rows = sql
+        .stmt(
+          'SELECT * FROM "Job" WHERE "id" > ? AND "origin" = ? AND (? IS NULL OR "tenant" = ?) ORDER BY "id" LIMIT ?',
+        )
         .all(q.after ?? '', q.origin, q.tenant ?? null, q.tenant ?? null, q.limit) as Row[];
       return Promise.resolve(rows.map(load));
     },
@@ -48,25 +80,57 @@ export function sqlJobStore(sql: SqlStore): JobStore {
       const template = JSON.stringify(j.template);
       const history = j.history.map((e) => JSON.stringify(e));
       const row = {
-        id: j.id, tenant: j.tenant, origin: j.origin, template, state: j.state, attempt: j.attempt, stateAttempt: j.stateAttempt, upstream: j.upstream, downstream: j.downstream,
-        owner: j.owner, cluster: j.cluster, preferredCluster: j.preferredCluster, submittedAt: j.submittedAt, finishedAt: j.finishedAt, dispatchedAt: j.dispatchedAt, costYuan: j.costYuan,
+        id: j.id,
+        tenant: j.tenant,
+        origin: j.origin,
+        template,
+        state: j.state,
+        attempt: j.attempt,
+        stateAttempt: j.stateAttempt,
+        upstream: j.upstream,
+        downstream: j.downstream,
+        owner: j.owner,
+        cluster: j.cluster,
+        preferredCluster: j.preferredCluster,
+        submittedAt: j.submittedAt,
+        finishedAt: j.finishedAt,
+        dispatchedAt: j.dispatchedAt,
+        costYuan: j.costYuan,
         final: isFinal(j.state) ? 1 : 0,
       };
       return sql.write(() => {
         sql.stmt(UPSERT).run(row);
-        const stored = (sql.stmt('SELECT COUNT(*) AS n FROM "JobHistory" WHERE "job" = ?').get(j.id) as { n: number }).n;
+        const stored = (sql.stmt('SELECT COUNT(*) AS n FROM "JobHistory" WHERE "job" = ?').get(j.id) as { n: number })
+          .n;
         for (let i = stored; i < history.length; i++) sql.stmt(HISTORY).run(j.id, i, history[i]);
       });
     },
-    addMetering: (l) => sql.write(() => { sql.stmt(METER).run(l.job, l.tenant, l.provider, l.cluster, l.coreHours, l.cardHours, l.amountYuan, l.from, l.to); }),
+    addMetering: (l) =>
+      sql.write(() => {
+        sql
+          .stmt(METER)
+          .run(l.job, l.tenant, l.provider, l.cluster, l.coreHours, l.cardHours, l.amountYuan, l.from, l.to);
+      }),
     totals() {
       // Summed by SQLite over the table (a busy node meters tens of thousands of runs; this runs every summary).
-      const by = (column: 'tenant' | 'provider') => Object.fromEntries((sql.stmt(`SELECT "${column}" AS k, COUNT(DISTINCT "job") AS jobs, SUM("coreHours") AS coreHours, SUM("cardHours") AS cardHours, SUM("amountYuan") AS amountYuan FROM "MeteringRecord" GROUP BY "${column}"`)
-        .all() as { k: string; jobs: number; coreHours: number; cardHours: number; amountYuan: number }[]).map(({ k, ...t }) => [k, t]));
+      const by = (column: 'tenant' | 'provider') =>
+        Object.fromEntries(
+          (
+            sql
+              .stmt(
+                `SELECT "${column}" AS k, COUNT(DISTINCT "job") AS jobs, SUM("coreHours") AS coreHours, SUM("cardHours") AS cardHours, SUM("amountYuan") AS amountYuan FROM "MeteringRecord" GROUP BY "${column}"`,
+              )
+              .all() as { k: string; jobs: number; coreHours: number; cardHours: number; amountYuan: number }[]
+          ).map(({ k, ...t }) => [k, t]),
+        );
       return Promise.resolve({ byTenant: by('tenant'), byProvider: by('provider') });
     },
     metering(q) {
-      const rows = sql.stmt('SELECT "job","tenant","provider","cluster","coreHours","cardHours","amountYuan","from","to" FROM "MeteringRecord" ORDER BY "id"').all() as MeteringLineT[];
+      const rows = sql
+        .stmt(
+          'SELECT "job","tenant","provider","cluster","coreHours","cardHours","amountYuan","from","to" FROM "MeteringRecord" ORDER BY "id"',
+        )
+        .all() as MeteringLineT[];
       return Promise.resolve(rows.filter((l) => matches(l, q)));
     },
   };

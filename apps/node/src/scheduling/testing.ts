@@ -1,5 +1,13 @@
 import { formatIdentifier } from '@cpnet/identifier';
-import { JobCancelRelay, JobRelay, PlacementRequest, RegisterCluster, SchedulingSummary, SelectionRelay, TaskTemplate } from '@cpnet/protocol';
+import {
+  JobCancelRelay,
+  JobRelay,
+  PlacementRequest,
+  RegisterCluster,
+  SchedulingSummary,
+  SelectionRelay,
+  TaskTemplate,
+} from '@cpnet/protocol';
 import type { z } from 'zod';
 import type { ClusterFacts, WireClusterReport } from './mapping.ts';
 import { memoryStore } from './memory-store.ts';
@@ -9,7 +17,12 @@ import { SchedulingService } from './service.ts';
 /** A fake clock moved by hand. */
 export function fakeClock(start = Date.UTC(2026, 10, 26, 8)): { now: () => number; advance: (ms: number) => void } {
   let t = start;
-  return { now: () => t, advance: (ms) => { t += ms; } };
+  return {
+    now: () => t,
+    advance: (ms) => {
+      t += ms;
+    },
+  };
 }
 
 let serial = 1000;
@@ -21,31 +34,78 @@ export function idOf(prefix: string, kind: 'CL' | 'JB' | 'PV'): string {
 }
 
 /** A registered cluster's facts. */
-export function facts(node: string, over: { province?: string; cpuCores?: number; cards?: number; price?: number; id?: string } = {}): ClusterFacts {
-  const capacity = { cpuCores: over.cpuCores ?? 64, memoryGib: 512, storageGib: 1000, bandwidthGbps: 10, accelerators: over.cards ? [{ model: 'A800', count: over.cards, fp16Tflops: 312, fp32Tflops: 19.5 }] : [] };
+export function facts(
+  node: string,
+  over: { province?: string; cpuCores?: number; cards?: number; price?: number; id?: string } = {},
+): ClusterFacts {
+  const capacity = {
+    cpuCores: over.cpuCores ?? 64,
+    memoryGib: 512,
+    storageGib: 1000,
+    bandwidthGbps: 10,
+    accelerators: over.cards ? [{ model: 'A800', count: over.cards, fp16Tflops: 312, fp32Tflops: 19.5 }] : [],
+  };
   const registration = RegisterCluster.parse({
-    provider: idOf(node, 'PV'), name: 'c', province: over.province ?? node.split('.')[1] ?? '11', city: 'x', resourceClass: '403', arch: 'x86_64', securityLevel: 3,
-    capacity, price: { perCoreHourYuan: over.price ?? 0.1, perCardHourYuan: 10 }, pue: 1.2, greenShare: 0.5, carbonIntensity: 500,
+    provider: idOf(node, 'PV'),
+    name: 'c',
+    province: over.province ?? node.split('.')[1] ?? '11',
+    city: 'x',
+    resourceClass: '403',
+    arch: 'x86_64',
+    securityLevel: 3,
+    capacity,
+    price: { perCoreHourYuan: over.price ?? 0.1, perCardHourYuan: 10 },
+    pue: 1.2,
+    greenShare: 0.5,
+    carbonIntensity: 500,
   });
-  return { id: over.id ?? idOf(node, 'CL'), node, provider: registration.provider, registration, lifecycle: 'active', health: 'healthy' };
+  return {
+    id: over.id ?? idOf(node, 'CL'),
+    node,
+    provider: registration.provider,
+    registration,
+    lifecycle: 'active',
+    health: 'healthy',
+  };
 }
 
 /** A report of a cluster with its full capacity free. */
 export function fullReport(f: ClusterFacts): WireClusterReport {
   const v = { ...f.registration.capacity, accelerators: f.registration.capacity.accelerators };
-  return { cluster: f.id, k1: v, k2: v, price: f.registration.price, pue: 1.2, greenShare: 0.5, metrics: { cpuUtil: 0, memoryUtil: 0, acceleratorUtil: 0, latencyMs: 5, health: 'healthy', runningJobs: 0 } };
+  return {
+    cluster: f.id,
+    k1: v,
+    k2: v,
+    price: f.registration.price,
+    pue: 1.2,
+    greenShare: 0.5,
+    metrics: { cpuUtil: 0, memoryUtil: 0, acceleratorUtil: 0, latencyMs: 5, health: 'healthy', runningJobs: 0 },
+  };
 }
 
 /** A gateway that accepts (or refuses, per cluster) and remembers what it was sent. */
-export function fakeGateway(): GatewayPort & { sent: DispatchMsg[]; cancels: { cluster: string; job: string; reason: string }[]; refuse: Set<string> } {
-  const sent: DispatchMsg[] = [], cancels: { cluster: string; job: string; reason: string }[] = [], refuse = new Set<string>();
+export function fakeGateway(): GatewayPort & {
+  sent: DispatchMsg[];
+  cancels: { cluster: string; job: string; reason: string }[];
+  refuse: Set<string>;
+} {
+  const sent: DispatchMsg[] = [],
+    cancels: { cluster: string; job: string; reason: string }[] = [],
+    refuse = new Set<string>();
   return {
-    sent, cancels, refuse,
+    sent,
+    cancels,
+    refuse,
     dispatch: (m) => {
       sent.push(m);
-      return Promise.resolve<Ack>(refuse.has(m.cluster) ? { ok: false, error: { code: 'CONFLICT', message: 'no room' } } : { ok: true });
+      return Promise.resolve<Ack>(
+        refuse.has(m.cluster) ? { ok: false, error: { code: 'CONFLICT', message: 'no room' } } : { ok: true },
+      );
     },
-    cancel: (cluster, m) => { cancels.push({ cluster, job: m.job, reason: m.reason }); return Promise.resolve<Ack>({ ok: true }); },
+    cancel: (cluster, m) => {
+      cancels.push({ cluster, job: m.job, reason: m.reason });
+      return Promise.resolve<Ack>({ ok: true });
+    },
   };
 }
 
@@ -53,10 +113,14 @@ export function fakeGateway(): GatewayPort & { sent: DispatchMsg[]; cancels: { c
 export const settle = (ms = 30): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A template. */
-export const template = (over: Record<string, unknown> = {}): z.output<typeof TaskTemplate> => TaskTemplate.parse({ demand: { cpuCores: 16, memoryGib: 64 }, durationHours: 1, ...over });
+export const template = (over: Record<string, unknown> = {}): z.output<typeof TaskTemplate> =>
+  TaskTemplate.parse({ demand: { cpuCores: 16, memoryGib: 64 }, durationHours: 1, ...over });
 
 /** In-process hierarchy: services joined by a peer port that calls each other directly (through the wire schemas). */
-export function hierarchy(spec: Record<string, string | null>, o: { clock: { now: () => number }; options?: ConstructorParameters<typeof SchedulingService>[0]['options'] }) {
+export function hierarchy(
+  spec: Record<string, string | null>,
+  o: { clock: { now: () => number }; options?: ConstructorParameters<typeof SchedulingService>[0]['options'] },
+) {
   const services = new Map<string, SchedulingService>();
   const gateways = new Map<string, ReturnType<typeof fakeGateway>>();
   const down = new Set<string>();
@@ -65,26 +129,50 @@ export function hierarchy(spec: Record<string, string | null>, o: { clock: { now
     const peers: PeerPort = {
       place: async (to, body) => {
         const s = services.get(to);
-        if (!s || down.has(to)) return { ok: false, refusals: [{ node: to, reason: 'unreachable' }], summary: `${to} unreachable` };
+        if (!s || down.has(to))
+          return { ok: false, refusals: [{ node: to, reason: 'unreachable' }], summary: `${to} unreachable` };
         return s.onPlacement(PlacementRequest.parse(body), code);
       },
-      select: async (to, body) => (down.has(to) ? null : services.get(to)?.onSelectionRelay(SelectionRelay.parse(body)) ?? null),
+      select: async (to, body) =>
+        down.has(to) ? null : (services.get(to)?.onSelectionRelay(SelectionRelay.parse(body)) ?? null),
       // Durable deliveries go through the outbox in a node: asynchronous, after the sender's work.
-      relay: (to, body) => { if (!down.has(to)) setTimeout(() => void services.get(to)?.onRelay(JobRelay.parse(body)), 1); return Promise.resolve(); },
-      cancel: (to, body) => { if (!down.has(to)) setTimeout(() => void services.get(to)?.onCancelRelay(JobCancelRelay.parse(body), code), 1); return Promise.resolve(); },
-      summary: async (body) => { if (parent && !down.has(code)) services.get(parent)?.onSummary(SchedulingSummary.parse(body), code); },
+      relay: (to, body) => {
+        if (!down.has(to)) setTimeout(() => void services.get(to)?.onRelay(JobRelay.parse(body)), 1);
+        return Promise.resolve();
+      },
+      cancel: (to, body) => {
+        if (!down.has(to)) setTimeout(() => void services.get(to)?.onCancelRelay(JobCancelRelay.parse(body), code), 1);
+        return Promise.resolve();
+      },
+      summary: async (body) => {
+        if (parent && !down.has(code)) services.get(parent)?.onSummary(SchedulingSummary.parse(body), code);
+      },
       metering: async () => undefined,
     };
     const gw = fakeGateway();
     const store = memoryStore();
-    gateways.set(code, gw); stores.set(code, store);
-    services.set(code, new SchedulingService({
-      code, parent, clock: o.clock, store, gateways: gw, peers, emit: () => undefined,
-      newJobId: () => Promise.resolve(idOf(code, 'JB')), options: { tickMs: 1e9, summaryMs: 1e9, ...o.options },
-    }));
+    gateways.set(code, gw);
+    stores.set(code, store);
+    services.set(
+      code,
+      new SchedulingService({
+        code,
+        parent,
+        clock: o.clock,
+        store,
+        gateways: gw,
+        peers,
+        emit: () => undefined,
+        newJobId: () => Promise.resolve(idOf(code, 'JB')),
+        options: { tickMs: 1e9, summaryMs: 1e9, ...o.options },
+      }),
+    );
   }
   return {
-    services, gateways, stores, down,
+    services,
+    gateways,
+    stores,
+    down,
     /** Each non-root node sends its summary up (children before parents). */
     async summaries() {
       const order = Object.keys(spec).sort((a, b) => b.length - a.length);

@@ -28,8 +28,16 @@ export function toRow(record: WireRecord, parts: { prefix: string; serial: strin
 
 /** A row read on the synchronous connection: dates are stored as text (Prisma's ISO form) or, bulk-loaded, numbers. */
 export interface RawRecordRow {
-  id: string; prefix: string; kind: string; serial: string; ownerNode: string; version: number; status: string; values: string;
-  createdAt: string | number; updatedAt: string | number;
+  id: string;
+  prefix: string;
+  kind: string;
+  serial: string;
+  ownerNode: string;
+  version: number;
+  status: string;
+  values: string;
+  createdAt: string | number;
+  updatedAt: string | number;
 }
 
 const isoOf = (v: string | number) => new Date(v).toISOString();
@@ -51,5 +59,16 @@ export function rawToWire(row: RawRecordRow): WireRecord {
 /** The positional parameters of an IdentifierRecord insert or replace on the synchronous connection. */
 export function rawParams(record: WireRecord, parts: { prefix: string; serial: string }): unknown[] {
   const t = (iso: string) => iso.replace('Z', '+00:00');
-  return [record.id, parts.prefix, record.kind, parts.serial, record.owner, record.version, record.status, JSON.stringify(record.values), t(record.createdAt), t(record.updatedAt)];
+  return [
+    record.id,
+    parts.prefix,
+    record.kind,
+    parts.serial,
+    record.owner,
+    record.version,
+    record.status,
+    JSON.stringify(record.values),
+    t(record.createdAt),
+    t(record.updatedAt),
+  ];
 }

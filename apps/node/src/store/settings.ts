@@ -8,7 +8,8 @@ export interface Settings {
   setJson(key: string, value: unknown): Promise<void>;
 }
 
-const UPSERT = 'INSERT INTO "NodeSetting" ("key", "value") VALUES (?, ?) ON CONFLICT("key") DO UPDATE SET "value" = excluded."value"';
+const UPSERT =
+  'INSERT INTO "NodeSetting" ("key", "value") VALUES (?, ?) ON CONFLICT("key") DO UPDATE SET "value" = excluded."value"';
 
 /**
  * Loads every setting once; reads are then synchronous. Writes go through the synchronous connection (Prisma's
@@ -19,7 +20,9 @@ export function loadSettings(sql: SqlStore): Settings {
   const cache = new Map(rows.map((s) => [s.key, s.value]));
   const set = async (key: string, value: string) => {
     cache.set(key, value);
-    await sql.write(() => { sql.stmt(UPSERT).run(key, value); });
+    await sql.write(() => {
+      sql.stmt(UPSERT).run(key, value);
+    });
   };
   return {
     get: (key) => cache.get(key),

@@ -16,13 +16,24 @@ function store() {
   setup.close();
   return { file, sql: openSqlStore(file) };
 }
-afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
 
 describe('group commit', () => {
   it('writes of one turn commit together; one that throws undoes only its own changes', async () => {
     const { sql } = store();
     const ins = (k: string) => sql.write(() => sql.stmt('INSERT INTO t (k) VALUES (?)').run(k).changes);
-    const results = await Promise.allSettled([ins('a'), ins('b'), ins('a'), sql.write(() => { sql.stmt('INSERT INTO t (k) VALUES (?)').run('zz'); throw new Error('no'); }), ins('c')]);
+    const results = await Promise.allSettled([
+      ins('a'),
+      ins('b'),
+      ins('a'),
+      sql.write(() => {
+        sql.stmt('INSERT INTO t (k) VALUES (?)').run('zz');
+        throw new Error('no');
+      }),
+      ins('c'),
+    ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'rejected', 'fulfilled']);
     const keys = (sql.db.prepare('SELECT k FROM t ORDER BY k').all() as { k: string }[]).map((r) => r.k);
     expect(keys).toEqual(['a', 'b', 'c']);

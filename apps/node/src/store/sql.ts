@@ -41,20 +41,29 @@ export function openSqlStore(file: string, options: { durability?: 'power-loss' 
   const statements = new Map<string, Database.Statement>();
   const stmt = (sql: string) => {
     let s = statements.get(sql);
-    if (!s) { s = db.prepare(sql); statements.set(sql, s); }
+    if (!s) {
+      s = db.prepare(sql);
+      statements.set(sql, s);
+    }
     return s;
   };
-  interface Pending { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }
+  interface Pending {
+    fn: () => unknown;
+    resolve: (v: unknown) => void;
+    reject: (e: unknown) => void;
+  }
   let queue: Pending[] = [];
   let retrying = false;
   type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
-  const runAll = db.transaction((items: Pending[]): Outcome[] => items.map((it) => {
-    try {
-      return { ok: true, value: db.transaction(it.fn)() };
-    } catch (error) {
-      return { ok: false, error };
-    }
-  }));
+  const runAll = db.transaction((items: Pending[]): Outcome[] =>
+    items.map((it) => {
+      try {
+        return { ok: true, value: db.transaction(it.fn)() };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    }),
+  );
   let attempt = 0;
   // While another connection holds the write lock (a Prisma interactive transaction awaiting between statements),
   // retry after a short wait instead of busy-waiting: that connection needs this event loop to finish.
@@ -70,7 +79,13 @@ export function openSqlStore(file: string, options: { durability?: 'power-loss' 
         queue = [...items, ...queue];
         retrying = true;
         attempt++;
-        setTimeout(() => { retrying = false; flush(); }, Math.min(attempt, 20));
+        setTimeout(
+          () => {
+            retrying = false;
+            flush();
+          },
+          Math.min(attempt, 20),
+        );
         return;
       }
       for (const it of items) it.reject(e);

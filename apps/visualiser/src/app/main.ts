@@ -47,8 +47,18 @@ function replaceState(next: ViewState): void {
 }
 
 const store: Store = {
-  mode: 'none', recording: null, events: [], episodes: [], state: emptyState(), duration: 0, playing: false, speed: 1,
-  selection: initial.selection ?? null, filter: {}, liveUrl: null, liveStatus: 'connecting',
+  mode: 'none',
+  recording: null,
+  events: [],
+  episodes: [],
+  state: emptyState(),
+  duration: 0,
+  playing: false,
+  speed: 1,
+  selection: initial.selection ?? null,
+  filter: {},
+  liveUrl: null,
+  liveStatus: 'connecting',
   seek(time) {
     if (!store.recording) return;
     replaceState(seek(store.recording, time));
@@ -78,9 +88,21 @@ const store: Store = {
 };
 
 const probe: Probe = {
-  ready: false, error: null, mode: 'none', loadStartedMs: performance.now(), firstRenderMs: null, frames: [], renderMs: [],
-  t: () => store.state.t, duration: () => store.duration,
-  seek: (time) => store.seek(time), play: (speed) => { if (speed) store.setSpeed(speed); store.setPlaying(true); }, pause: () => store.setPlaying(false),
+  ready: false,
+  error: null,
+  mode: 'none',
+  loadStartedMs: performance.now(),
+  firstRenderMs: null,
+  frames: [],
+  renderMs: [],
+  t: () => store.state.t,
+  duration: () => store.duration,
+  seek: (time) => store.seek(time),
+  play: (speed) => {
+    if (speed) store.setSpeed(speed);
+    store.setPlaying(true);
+  },
+  pause: () => store.setPlaying(false),
 };
 (window as unknown as { __cpnetViz: Probe }).__cpnetViz = probe;
 
@@ -110,8 +132,13 @@ let hashTimer: ReturnType<typeof setTimeout> | undefined;
 function writeHash(): void {
   clearTimeout(hashTimer);
   hashTimer = setTimeout(() => {
-    const hash = formatHash({ ...(store.mode === 'replay' ? { t: store.state.t } : {}), ...(store.selection ? { selection: store.selection } : {}), ...(lang() === 'en' ? { lang: 'en' as const } : {}) });
-    if (hash !== location.hash) history.replaceState(null, '', hash === '#' ? location.pathname + location.search : hash);
+    const hash = formatHash({
+      ...(store.mode === 'replay' ? { t: store.state.t } : {}),
+      ...(store.selection ? { selection: store.selection } : {}),
+      ...(lang() === 'en' ? { lang: 'en' as const } : {}),
+    });
+    if (hash !== location.hash)
+      history.replaceState(null, '', hash === '#' ? location.pathname + location.search : hash);
   }, 150);
 }
 
@@ -119,7 +146,10 @@ window.addEventListener('hashchange', () => {
   const link = parseHash(location.hash);
   if (link.t !== undefined) store.seek(link.t);
   store.selection = link.selection ?? null;
-  if (link.lang && link.lang !== lang()) { setLang(link.lang); relabelAll(); }
+  if (link.lang && link.lang !== lang()) {
+    setLang(link.lang);
+    relabelAll();
+  }
   drawer.update(store.state, true);
   dirty = true;
 });
@@ -181,30 +211,36 @@ async function loadReplay(url: string): Promise<void> {
   store.duration = rec.duration;
   replaceState(seek(rec, Math.min(initial.t ?? 0, rec.duration)));
   status.textContent = rec.skipped.length ? `${rec.skipped.length} ${t('skipped')}` : '';
-  if (rec.skipped.length) setTimeout(() => { status.textContent = ''; }, 4000);
+  if (rec.skipped.length)
+    setTimeout(() => {
+      status.textContent = '';
+    }, 4000);
 }
 
 function startLive(url: string, token: string | undefined): void {
   store.mode = 'live';
   store.liveUrl = url;
-  const source = connectLive({ url, ...(token ? { token } : {}), connect: (u, o) => io(u, o), now: () => performance.now() }, {
-    onState: (state) => {
-      if (state === store.state) state.version++;
-      else replaceState(state);
-      store.duration = Math.max(store.duration, state.t);
-      dirty = true;
+  const source = connectLive(
+    { url, ...(token ? { token } : {}), connect: (u, o) => io(u, o), now: () => performance.now() },
+    {
+      onState: (state) => {
+        if (state === store.state) state.version++;
+        else replaceState(state);
+        store.duration = Math.max(store.duration, state.t);
+        dirty = true;
+      },
+      onEvent: (e) => {
+        // Episodes change only with health and job events; they are recomputed with the slow panels, not per event.
+        if (e.event.type.endsWith('.health') || e.event.type.startsWith('job.')) episodesDirty = true;
+        store.duration = Math.max(store.duration, e.t);
+      },
+      onStatus: (s, detail) => {
+        store.liveStatus = s;
+        status.textContent = s === 'error' ? `${t('error')}: ${detail ?? ''}` : '';
+        dirty = true;
+      },
     },
-    onEvent: (e) => {
-      // Episodes change only with health and job events; they are recomputed with the slow panels, not per event.
-      if (e.event.type.endsWith('.health') || e.event.type.startsWith('job.')) episodesDirty = true;
-      store.duration = Math.max(store.duration, e.t);
-    },
-    onStatus: (s, detail) => {
-      store.liveStatus = s;
-      status.textContent = s === 'error' ? `${t('error')}: ${detail ?? ''}` : '';
-      dirty = true;
-    },
-  });
+  );
   store.events = source.events;
 }
 
@@ -217,7 +253,9 @@ async function main(): Promise<void> {
     try {
       const res = await fetch('config.json');
       if (res.ok) config = (await res.json()) as typeof config;
-    } catch { /* no server config: the Vite dev server */ }
+    } catch {
+      /* no server config: the Vite dev server */
+    }
   }
   probe.mode = config.mode ?? 'none';
   if (config.mode === 'replay' && config.recording) await loadReplay(config.recording);

@@ -23,7 +23,14 @@ function newest(path: string): number {
 export function isBuildStale(root = VISUALISER_ROOT): boolean {
   const built = join(root, 'dist', 'index.html');
   if (!existsSync(built)) return true;
-  const sources = [join(root, 'index.html'), join(root, 'vite.config.ts'), join(root, 'src', 'app'), join(root, 'src', 'state'), join(root, '..', '..', 'packages', 'protocol', 'src'), join(root, '..', '..', 'packages', 'identifier', 'src')];
+  const sources = [
+    join(root, 'index.html'),
+    join(root, 'vite.config.ts'),
+    join(root, 'src', 'app'),
+    join(root, 'src', 'state'),
+    join(root, '..', '..', 'packages', 'protocol', 'src'),
+    join(root, '..', '..', 'packages', 'identifier', 'src'),
+  ];
   return Math.max(...sources.map(newest)) > statSync(built).mtimeMs;
 }
 

@@ -22,7 +22,10 @@ describe('serveVisualiser', () => {
 
   it('serves the page, its configuration and the recording', async () => {
     expect(await (await fetch(server.url)).text()).toContain('<title>viz</title>');
-    expect(await (await fetch(new URL('config.json', server.url))).json()).toEqual({ mode: 'replay', recording: 'recording.jsonl' });
+    expect(await (await fetch(new URL('config.json', server.url))).json()).toEqual({
+      mode: 'replay',
+      recording: 'recording.jsonl',
+    });
     const rec = await fetch(new URL('recording.jsonl', server.url));
     expect(rec.headers.get('content-type')).toContain('application/x-ndjson');
     expect((await rec.text()).split('\n')[0]).toContain('cpnet-recording');

@@ -29,8 +29,14 @@ export interface VisualiserServer {
 }
 
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon', '.woff2': 'font/woff2',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
 };
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -56,19 +62,34 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | n
 
 // The page posts selections to its own origin; forwarding them avoids needing CORS on the node.
 async function forwardSelection(req: IncomingMessage, res: ServerResponse, options: ServeOptions): Promise<void> {
-  if (!options.liveUrl) return sendJson(res, 409, { error: { code: 'NOT_LIVE', message: 'selections need a live node; this visualiser is replaying a recording (start it with --live <url>)' } });
+  if (!options.liveUrl)
+    return sendJson(res, 409, {
+      error: {
+        code: 'NOT_LIVE',
+        message: 'selections need a live node; this visualiser is replaying a recording (start it with --live <url>)',
+      },
+    });
   const body = await readBody(req, 1024 * 1024);
   if (!body) return sendJson(res, 413, { error: { code: 'TOO_LARGE', message: 'body over 1 MiB' } });
   try {
     const answer = await fetch(new URL(ROUTES.selections, options.liveUrl), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'cpn-protocol': '1.0', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) },
+      headers: {
+        'content-type': 'application/json',
+        'cpn-protocol': '1.0',
+        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      },
       body: body.toString('utf8'),
     });
     res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
     res.end(Buffer.from(await answer.arrayBuffer()));
   } catch (e) {
-    sendJson(res, 502, { error: { code: 'UPSTREAM', message: `the live node at ${options.liveUrl} did not answer: ${e instanceof Error ? e.message : String(e)}` } });
+    sendJson(res, 502, {
+      error: {
+        code: 'UPSTREAM',
+        message: `the live node at ${options.liveUrl} did not answer: ${e instanceof Error ? e.message : String(e)}`,
+      },
+    });
   }
 }
 
@@ -79,17 +100,26 @@ function handler(options: ServeOptions, dist: string) {
       void forwardSelection(req, res, options);
       return;
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: { code: 'METHOD', message: `${req.method} is not allowed here` } });
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return sendJson(res, 405, { error: { code: 'METHOD', message: `${req.method} is not allowed here` } });
     if (path === '/config.json') {
       const mode = options.liveUrl ? 'live' : options.replayFile ? 'replay' : 'none';
-      return sendJson(res, 200, { mode, ...(options.replayFile ? { recording: 'recording.jsonl' } : {}), ...(options.liveUrl ? { liveUrl: options.liveUrl, token: options.token ?? null } : {}) });
+      return sendJson(res, 200, {
+        mode,
+        ...(options.replayFile ? { recording: 'recording.jsonl' } : {}),
+        ...(options.liveUrl ? { liveUrl: options.liveUrl, token: options.token ?? null } : {}),
+      });
     }
     if (path === '/recording.jsonl') {
-      if (!options.replayFile) return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'no recording: start with --replay <file>' } });
+      if (!options.replayFile)
+        return sendJson(res, 404, {
+          error: { code: 'NOT_FOUND', message: 'no recording: start with --replay <file>' },
+        });
       return sendFile(res, options.replayFile, 'application/x-ndjson; charset=utf-8');
     }
     const file = normalize(join(dist, path === '/' ? 'index.html' : path));
-    if (!file.startsWith(dist + sep) || !existsSync(file) || statSync(file).isDirectory()) return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `${path} not found` } });
+    if (!file.startsWith(dist + sep) || !existsSync(file) || statSync(file).isDirectory())
+      return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `${path} not found` } });
     sendFile(res, file, TYPES[extname(file)] ?? 'application/octet-stream');
   };
 }
@@ -99,7 +129,8 @@ function handler(options: ServeOptions, dist: string) {
  * recording at /recording.jsonl. Builds the page first when needed. Rejects with EADDRINUSE when the port is taken.
  */
 export async function serveVisualiser(options: ServeOptions): Promise<VisualiserServer> {
-  if (options.replayFile && !existsSync(options.replayFile)) throw Object.assign(new Error(`recording not found: ${options.replayFile}`), { code: 'ENOENT' });
+  if (options.replayFile && !existsSync(options.replayFile))
+    throw Object.assign(new Error(`recording not found: ${options.replayFile}`), { code: 'ENOENT' });
   const dist = resolve(options.distDir ?? DIST_DIR);
   if (options.build !== false && !options.distDir) await ensureBuilt();
   const server = createServer(handler(options, dist));
@@ -112,9 +143,10 @@ export async function serveVisualiser(options: ServeOptions): Promise<Visualiser
   return {
     url: `http://${host}:${port}/`,
     server,
-    close: () => new Promise<void>((ok) => {
-      server.closeAllConnections();
-      server.close(() => ok());
-    }),
+    close: () =>
+      new Promise<void>((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
   };
 }

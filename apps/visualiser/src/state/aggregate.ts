@@ -15,7 +15,20 @@ export function provinceStats(state: ViewState): Map<string, ProvinceStats> {
   const out = new Map<string, ProvinceStats & { uSum: number; pSum: number }>();
   const get = (code: string) => {
     let s = out.get(code);
-    if (!s) out.set(code, (s = { nodes: 0, clusters: 0, clustersDown: 0, cpuCores: 0, meanUtilisation: 0, meanPrice: 0, uSum: 0, pSum: 0 }));
+    if (!s)
+      out.set(
+        code,
+        (s = {
+          nodes: 0,
+          clusters: 0,
+          clustersDown: 0,
+          cpuCores: 0,
+          meanUtilisation: 0,
+          meanPrice: 0,
+          uSum: 0,
+          pSum: 0,
+        }),
+      );
     return s;
   };
   for (const n of state.nodes.values()) if (n.province) get(n.province).nodes++;
@@ -31,8 +44,12 @@ export function provinceStats(state: ViewState): Map<string, ProvinceStats> {
   const result = new Map<string, ProvinceStats>();
   for (const [code, s] of out) {
     result.set(code, {
-      nodes: s.nodes, clusters: s.clusters, clustersDown: s.clustersDown, cpuCores: s.cpuCores,
-      meanUtilisation: s.cpuCores ? s.uSum / s.cpuCores : 0, meanPrice: s.cpuCores ? s.pSum / s.cpuCores : 0,
+      nodes: s.nodes,
+      clusters: s.clusters,
+      clustersDown: s.clustersDown,
+      cpuCores: s.cpuCores,
+      meanUtilisation: s.cpuCores ? s.uSum / s.cpuCores : 0,
+      meanPrice: s.cpuCores ? s.pSum / s.cpuCores : 0,
     });
   }
   return result;
@@ -50,7 +67,10 @@ export function clustersByNode(state: ViewState): Map<string, ClusterView[]> {
 }
 
 /** Market rows for the service centre: clusters filtered by province and type, cheapest first. */
-export function marketRows(state: ViewState, options: { province?: string; type?: 'cpu' | 'accelerator'; limit: number }): ClusterView[] {
+export function marketRows(
+  state: ViewState,
+  options: { province?: string; type?: 'cpu' | 'accelerator'; limit: number },
+): ClusterView[] {
   const rows: ClusterView[] = [];
   for (const c of state.clusters.values()) {
     if (c.lifecycle !== 'active' || c.health === 'down') continue;
@@ -59,5 +79,7 @@ export function marketRows(state: ViewState, options: { province?: string; type?
     if (options.type === 'cpu' && c.accelerators > 0) continue;
     rows.push(c);
   }
-  return rows.sort((a, b) => a.pricePerCoreHourYuan - b.pricePerCoreHourYuan || a.id.localeCompare(b.id)).slice(0, options.limit);
+  return rows
+    .sort((a, b) => a.pricePerCoreHourYuan - b.pricePerCoreHourYuan || a.id.localeCompare(b.id))
+    .slice(0, options.limit);
 }

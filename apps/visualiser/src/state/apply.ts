@@ -2,22 +2,56 @@ import type { ClusterView, Counters, Event, JobView, LinkView, NodeView, Snapsho
 
 type Health = NodeView['health'];
 const HEALTH: readonly string[] = ['healthy', 'degraded', 'down'];
-const NODE_LIFECYCLE: readonly string[] = ['applied', 'reviewing', 'approved', 'rejected', 'joint-debugging', 'accepted', 'online', 'suspended', 'revoked'];
+const NODE_LIFECYCLE: readonly string[] = [
+  'applied',
+  'reviewing',
+  'approved',
+  'rejected',
+  'joint-debugging',
+  'accepted',
+  'online',
+  'suspended',
+  'revoked',
+];
 const MEMBER_LIFECYCLE: readonly string[] = ['registered', 'active', 'suspended', 'revoked'];
 
 /** The job state each job event moves a job to (job.update carries its state in data.state). */
 export const JOB_EVENT_STATE: Readonly<Record<string, JobView['state']>> = {
-  'job.submit': 'submitted', 'job.queue': 'queued', 'job.schedule': 'scheduled', 'job.escalate': 'escalated',
-  'job.confirm': 'confirmed', 'job.dispatch': 'dispatched', 'job.run': 'running', 'job.evict': 'preempted',
-  'job.fail': 'failed', 'job.finish': 'finished', 'job.kill': 'cancelled', 'job.lost': 'failed', 'job.replace': 'replaced',
+  'job.submit': 'submitted',
+  'job.queue': 'queued',
+  'job.schedule': 'scheduled',
+  'job.escalate': 'escalated',
+  'job.confirm': 'confirmed',
+  'job.dispatch': 'dispatched',
+  'job.run': 'running',
+  'job.evict': 'preempted',
+  'job.fail': 'failed',
+  'job.finish': 'finished',
+  'job.kill': 'cancelled',
+  'job.lost': 'failed',
+  'job.replace': 'replaced',
 };
 const FINAL = new Set(['finished', 'failed', 'cancelled']);
 
 /** An empty state (before the first snapshot). */
 export function emptyState(at = new Date(0).toISOString()): ViewState {
   return {
-    t: 0, at, nodes: new Map(), clusters: new Map(), links: new Map(), jobs: new Map(), cursor: 0, version: 0,
-    counters: { identifiersRegistered: 0, identifiersResolved: 0, jobsByState: {}, schedulingP50Ms: null, schedulingP99Ms: null, securityAlerts: 0 },
+    t: 0,
+    at,
+    nodes: new Map(),
+    clusters: new Map(),
+    links: new Map(),
+    jobs: new Map(),
+    cursor: 0,
+    version: 0,
+    counters: {
+      identifiersRegistered: 0,
+      identifiersResolved: 0,
+      jobsByState: {},
+      schedulingP50Ms: null,
+      schedulingP99Ms: null,
+      securityAlerts: 0,
+    },
   };
 }
 
@@ -42,7 +76,8 @@ export const linkKey = (from: string, to: string): string => `${from}>${to}`;
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-const oneOf = (v: unknown, allowed: readonly string[]): string | undefined => (typeof v === 'string' && allowed.includes(v) ? v : undefined);
+const oneOf = (v: unknown, allowed: readonly string[]): string | undefined =>
+  typeof v === 'string' && allowed.includes(v) ? v : undefined;
 
 // Producers may name the new value `health`/`lifecycle`, `to` or `status`; accept each, ignore anything else.
 function pick(data: Record<string, unknown>, keys: readonly string[], allowed: readonly string[]): string | undefined {
@@ -79,7 +114,16 @@ export function applyEvent(state: ViewState, event: Event, t: number): void {
     case 'topology.node-added': {
       const n = d.node as Partial<NodeView> | undefined;
       if (n && typeof n.code === 'string' && typeof n.role === 'string') {
-        state.nodes.set(n.code, { parent: null, province: null, industry: null, lifecycle: 'online', health: 'healthy', url: null, name: n.code, ...n } as NodeView);
+        state.nodes.set(n.code, {
+          parent: null,
+          province: null,
+          industry: null,
+          lifecycle: 'online',
+          health: 'healthy',
+          url: null,
+          name: n.code,
+          ...n,
+        } as NodeView);
       }
       return;
     }
@@ -90,7 +134,8 @@ export function applyEvent(state: ViewState, event: Event, t: number): void {
       return applyLink(state, d);
     case 'cluster.registered': {
       const c = d.cluster as Partial<ClusterView> | undefined;
-      if (c && typeof c.id === 'string' && typeof c.province === 'string') state.clusters.set(c.id, { ...defaultCluster(c.id, event.node), ...c } as ClusterView);
+      if (c && typeof c.id === 'string' && typeof c.province === 'string')
+        state.clusters.set(c.id, { ...defaultCluster(c.id, event.node), ...c } as ClusterView);
       return;
     }
     case 'cluster.health': {
@@ -123,8 +168,20 @@ export function applyEvent(state: ViewState, event: Event, t: number): void {
 
 function defaultCluster(id: string, node: string): ClusterView {
   return {
-    id, node, provider: '', name: id, province: '11', lifecycle: 'active', health: 'healthy', cpuCores: 0, cpuAvailable: 0,
-    accelerators: 0, acceleratorsAvailable: 0, utilisation: 0, pricePerCoreHourYuan: 0, greenShare: 0,
+    id,
+    node,
+    provider: '',
+    name: id,
+    province: '11',
+    lifecycle: 'active',
+    health: 'healthy',
+    cpuCores: 0,
+    cpuAvailable: 0,
+    accelerators: 0,
+    acceleratorsAvailable: 0,
+    utilisation: 0,
+    pricePerCoreHourYuan: 0,
+    greenShare: 0,
   };
 }
 
@@ -152,13 +209,15 @@ function applyCapacity(state: ViewState, id: string, d: Record<string, unknown>)
   if (acc !== undefined) c.acceleratorsAvailable = acc;
   const price = num(d.pricePerCoreHourYuan);
   if (price !== undefined) c.pricePerCoreHourYuan = price;
-  if (u === undefined && cpu !== undefined && c.cpuCores > 0) c.utilisation = Math.min(1, Math.max(0, 1 - cpu / c.cpuCores));
+  if (u === undefined && cpu !== undefined && c.cpuCores > 0)
+    c.utilisation = Math.min(1, Math.max(0, 1 - cpu / c.cpuCores));
 }
 
 function applyJob(state: ViewState, event: Event, subject: string): void {
   const d = event.data;
   const id = str(d.job) ?? subject;
-  const next = event.type === 'job.update' ? (str(d.state) as JobView['state'] | undefined) : JOB_EVENT_STATE[event.type];
+  const next =
+    event.type === 'job.update' ? (str(d.state) as JobView['state'] | undefined) : JOB_EVENT_STATE[event.type];
   let job = state.jobs.get(id);
   if (!job) {
     job = { id, tenant: str(d.tenant) ?? '', state: next ?? 'submitted', from: null, cluster: null, to: null };

@@ -1,7 +1,20 @@
 import type { Event, TimedEvent } from './types.ts';
 
 /** Families of event types, the first segment of a type (`job.fail` → `job`). */
-export const EVENT_FAMILIES = ['topology', 'node', 'provider', 'cluster', 'capacity', 'summary', 'identifier', 'application', 'joint-debug', 'job', 'security', 'fault'] as const;
+export const EVENT_FAMILIES = [
+  'topology',
+  'node',
+  'provider',
+  'cluster',
+  'capacity',
+  'summary',
+  'identifier',
+  'application',
+  'joint-debug',
+  'job',
+  'security',
+  'fault',
+] as const;
 /** A family of event types. */
 export type EventFamily = (typeof EVENT_FAMILIES)[number];
 
@@ -33,7 +46,10 @@ export function matchesFilter(event: Event, filter: EventFilter): boolean {
 }
 
 /** The last `limit` events at or before `t` (index `end` exclusive) that pass the filter, newest first. */
-export function recentEvents(events: readonly TimedEvent[], options: { end: number; filter: EventFilter; limit: number }): TimedEvent[] {
+export function recentEvents(
+  events: readonly TimedEvent[],
+  options: { end: number; filter: EventFilter; limit: number },
+): TimedEvent[] {
   const out: TimedEvent[] = [];
   for (let i = options.end - 1; i >= 0 && out.length < options.limit; i--) {
     const e = events[i]!;
@@ -43,7 +59,10 @@ export function recentEvents(events: readonly TimedEvent[], options: { end: numb
 }
 
 /** Counts of events per bucket of time, per family, for the timeline's density strip. */
-export function eventHistogram(events: readonly TimedEvent[], options: { duration: number; buckets: number; filter: EventFilter }): number[] {
+export function eventHistogram(
+  events: readonly TimedEvent[],
+  options: { duration: number; buckets: number; filter: EventFilter },
+): number[] {
   const counts = new Array<number>(options.buckets).fill(0);
   const width = Math.max(1, options.duration) / options.buckets;
   for (const e of events) {

@@ -41,7 +41,12 @@ export function flowRates(events: readonly TimedEvent[], options: { t: number; w
   const keys = new Set([...placed.keys(), ...failed.keys()]);
   return [...keys].sort().map((key) => {
     const [from, to] = key.split('>') as [string, string];
-    return { from, to, perMinute: (placed.get(key)?.size ?? 0) / minutes, failedPerMinute: (failed.get(key) ?? 0) / minutes };
+    return {
+      from,
+      to,
+      perMinute: (placed.get(key)?.size ?? 0) / minutes,
+      failedPerMinute: (failed.get(key) ?? 0) / minutes,
+    };
   });
 }
 

@@ -32,7 +32,12 @@ describe('live source', () => {
     let now = 1_000;
     const statuses: string[] = [];
     const live = connectLive(
-      { url: 'http://127.0.0.1:7000/', token: 'viewer-token', now: () => now, connect: (url, o) => ((opened = { url, token: o.auth.token }), socket) },
+      {
+        url: 'http://127.0.0.1:7000/',
+        token: 'viewer-token',
+        now: () => now,
+        connect: (url, o) => ((opened = { url, token: o.auth.token }), socket),
+      },
       { onState: () => undefined, onStatus: (s, d) => void statuses.push(d ? `${s}:${d}` : s) },
     );
     expect(opened).toEqual({ url: 'http://127.0.0.1:7000/monitor', token: 'viewer-token' });
@@ -40,7 +45,17 @@ describe('live source', () => {
     socket.emit('snapshot', snapshot.kind === 'snapshot' ? snapshot.state : null);
     expect(live.state().nodes.get(node)?.health).toBe('healthy');
     now = 3_500;
-    socket.emit('event', { protocol: '1.0', event: { id: 'e1', type: 'node.health', at: '2026-03-02T08:00:02.500Z', node: 'CPN', subject: node, data: { health: 'down' } } });
+    socket.emit('event', {
+      protocol: '1.0',
+      event: {
+        id: 'e1',
+        type: 'node.health',
+        at: '2026-03-02T08:00:02.500Z',
+        node: 'CPN',
+        subject: node,
+        data: { health: 'down' },
+      },
+    });
     expect(live.state().nodes.get(node)?.health).toBe('down');
     expect(live.events[0]?.t).toBe(2_500);
     socket.emit('event', { id: 'bad' });

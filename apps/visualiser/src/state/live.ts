@@ -35,7 +35,10 @@ function unwrap(payload: unknown, key: string): unknown {
  * Connects to `<url>/monitor` with a viewer token: the snapshot sent on connect replaces the state, each event is
  * validated and applied. Virtual time is wall-clock ms since the first snapshot (passed in as `now`).
  */
-export function connectLive(options: { url: string; token?: string; connect: Connect; now: () => number; maxEvents?: number }, handlers: LiveHandlers): LiveSource {
+export function connectLive(
+  options: { url: string; token?: string; connect: Connect; now: () => number; maxEvents?: number },
+  handlers: LiveHandlers,
+): LiveSource {
   const base = options.url.replace(/\/+$/, '');
   const events: TimedEvent[] = [];
   const maxEvents = options.maxEvents ?? 50_000;
@@ -43,13 +46,17 @@ export function connectLive(options: { url: string; token?: string; connect: Con
   let origin: number | null = null;
   const elapsed = () => (origin === null ? 0 : options.now() - origin);
   handlers.onStatus?.('connecting');
-  const socket = options.connect(`${base}${NAMESPACES.monitor}`, { auth: options.token ? { token: options.token } : {}, transports: ['websocket', 'polling'] });
+  const socket = options.connect(`${base}${NAMESPACES.monitor}`, {
+    auth: options.token ? { token: options.token } : {},
+    transports: ['websocket', 'polling'],
+  });
   socket.on('connect', () => handlers.onStatus?.('connected'));
   socket.on('disconnect', (reason) => handlers.onStatus?.('disconnected', String(reason)));
   socket.on('connect_error', (e) => handlers.onStatus?.('error', e instanceof Error ? e.message : String(e)));
   socket.on(SOCKET_EVENTS.snapshot, (payload) => {
     const parsed = TopologySnapshot.safeParse(unwrap(unwrap(payload, 'snapshot'), 'state'));
-    if (!parsed.success) return handlers.onStatus?.('error', `invalid snapshot: ${parsed.error.issues[0]?.message ?? ''}`);
+    if (!parsed.success)
+      return handlers.onStatus?.('error', `invalid snapshot: ${parsed.error.issues[0]?.message ?? ''}`);
     origin ??= options.now();
     state = stateFromSnapshot(parsed.data, elapsed());
     handlers.onState(state);

@@ -60,7 +60,9 @@ export function parseRecording(text: string): Result<Recording> {
 // A recorder should write in time order; if it did not, sort stably and place each snapshot after the events up to its time.
 function reorder(header: Recording['header'], parts: Pick<Recording, 'events' | 'snapshots' | 'skipped'>): Recording {
   const events = [...parts.events].sort((a, b) => a.t - b.t);
-  const snapshots = [...parts.snapshots].sort((a, b) => a.t - b.t).map((s) => ({ ...s, eventCursor: upperBound(events, s.t) }));
+  const snapshots = [...parts.snapshots]
+    .sort((a, b) => a.t - b.t)
+    .map((s) => ({ ...s, eventCursor: upperBound(events, s.t) }));
   const duration = Math.max(events.at(-1)?.t ?? 0, snapshots.at(-1)?.t ?? 0);
   return { header, events, snapshots, skipped: parts.skipped, duration };
 }

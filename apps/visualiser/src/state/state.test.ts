@@ -19,8 +19,12 @@ function load(): Recording {
   return r.value;
 }
 
-const ev = (t: number, type: string, subject: string, data: Record<string, unknown> = {}): TimedEvent => // eslint-disable-line max-params -- a terse test builder
-  ({ t, event: { id: `e${t}${type}`, type, at: new Date(t).toISOString(), node: 'CPN', subject, severity: 'info', data } }) as TimedEvent;
+// eslint-disable-next-line max-params -- a terse test builder
+const ev = (t: number, type: string, subject: string, data: Record<string, unknown> = {}): TimedEvent =>
+  ({
+    t,
+    event: { id: `e${t}${type}`, type, at: new Date(t).toISOString(), node: 'CPN', subject, severity: 'info', data },
+  }) as TimedEvent;
 
 describe('loading a recording', () => {
   it('validates the header and indexes events and snapshots', () => {
@@ -41,7 +45,12 @@ describe('loading a recording', () => {
 
   it('skips and reports an invalid line but keeps the rest', () => {
     const lines = text.trimEnd().split('\n');
-    lines.splice(3, 0, '{"kind":"event","t":5,"event":{"id":"x","type":"no.such","at":"2026-01-01T00:00:00.000Z","node":"CPN"}}', 'not json');
+    lines.splice(
+      3,
+      0,
+      '{"kind":"event","t":5,"event":{"id":"x","type":"no.such","at":"2026-01-01T00:00:00.000Z","node":"CPN"}}',
+      'not json',
+    );
     const r = parseRecording(lines.join('\n'));
     expect(r.ok).toBe(true);
     if (r.ok) {
@@ -59,7 +68,9 @@ describe('seeking', () => {
     const direct = seek(rec, 70_000);
     expect(direct.cursor).toBe(played.cursor);
     expect([...direct.nodes.values()]).toEqual([...played.nodes.values()]);
-    expect([...direct.clusters.values()].map((c) => [c.id, c.health, c.utilisation])).toEqual([...played.clusters.values()].map((c) => [c.id, c.health, c.utilisation]));
+    expect([...direct.clusters.values()].map((c) => [c.id, c.health, c.utilisation])).toEqual(
+      [...played.clusters.values()].map((c) => [c.id, c.health, c.utilisation]),
+    );
     expect([...direct.jobs.keys()].sort()).toEqual([...played.jobs.keys()].sort());
   });
 
@@ -96,14 +107,21 @@ describe('failover episodes', () => {
   it('pairs a node going down with its recovery', () => {
     const episodes = failoverEpisodes(load().events);
     const node = episodes.find((e) => e.kind === 'node');
-    expect(node).toMatchObject({ subject: fixture.failover.node, start: fixture.failover.down, end: fixture.failover.up });
+    expect(node).toMatchObject({
+      subject: fixture.failover.node,
+      start: fixture.failover.down,
+      end: fixture.failover.up,
+    });
     expect(episodesAt(episodes, fixture.failover.down + 1).some((e) => e.subject === fixture.failover.node)).toBe(true);
   });
 
   it('pairs a failed job with its re-placement and leaves an unrecovered one open', () => {
     const eps = failoverEpisodes([
-      ev(1, 'job.fail', 'J1'), ev(2, 'job.fail', 'J2'), ev(5, 'job.replace', 'J1', { cluster: 'C9' }),
-      ev(6, 'cluster.health', 'C1', { health: 'down' }), ev(7, 'cluster.health', 'C1', { health: 'degraded' }),
+      ev(1, 'job.fail', 'J1'),
+      ev(2, 'job.fail', 'J2'),
+      ev(5, 'job.replace', 'J1', { cluster: 'C9' }),
+      ev(6, 'cluster.health', 'C1', { health: 'down' }),
+      ev(7, 'cluster.health', 'C1', { health: 'degraded' }),
     ]);
     expect(eps).toEqual([
       expect.objectContaining({ kind: 'job', subject: 'J1', start: 1, end: 5, replacedOn: 'C9' }),
@@ -133,9 +151,12 @@ describe('filters', () => {
 describe('flows', () => {
   it('counts placements per province pair once per job and failures separately', () => {
     const events = [
-      ev(1_000, 'job.schedule', 'J1', { from: '31', to: '62' }), ev(1_100, 'job.dispatch', 'J1', { from: '31', to: '62' }),
-      ev(2_000, 'job.schedule', 'J2', { from: '31', to: '62' }), ev(3_000, 'job.fail', 'J2', { from: '31', to: '62' }),
-      ev(4_000, 'job.schedule', 'J3', { from: '11', to: '15' }), ev(90_000, 'job.schedule', 'J4', { from: '11', to: '15' }),
+      ev(1_000, 'job.schedule', 'J1', { from: '31', to: '62' }),
+      ev(1_100, 'job.dispatch', 'J1', { from: '31', to: '62' }),
+      ev(2_000, 'job.schedule', 'J2', { from: '31', to: '62' }),
+      ev(3_000, 'job.fail', 'J2', { from: '31', to: '62' }),
+      ev(4_000, 'job.schedule', 'J3', { from: '11', to: '15' }),
+      ev(90_000, 'job.schedule', 'J4', { from: '11', to: '15' }),
     ];
     expect(flowRates(events, { t: 60_000, windowMs: 60_000 })).toEqual([
       { from: '11', to: '15', perMinute: 1, failedPerMinute: 0 },
@@ -156,7 +177,11 @@ describe('flows', () => {
 
 describe('deep links', () => {
   it('round-trips time, selection and language', () => {
-    const link = { t: 12_345, selection: { kind: 'cluster' as const, id: 'CPN.51.C151/CL-01JQ4ZK8M3XX1' }, lang: 'en' as const };
+    const link = {
+      t: 12_345,
+      selection: { kind: 'cluster' as const, id: 'CPN.51.C151/CL-01JQ4ZK8M3XX1' },
+      lang: 'en' as const,
+    };
     expect(formatHash(link)).toBe('#t=12345&sel=cluster:CPN.51.C151/CL-01JQ4ZK8M3XX1&lang=en');
     expect(parseHash(formatHash(link))).toEqual(link);
     expect(parseHash('#t=-4&sel=bogus:x&lang=fr')).toEqual({});
@@ -183,6 +208,7 @@ describe('aggregates', () => {
     expect([...stats.values()].reduce((n, p) => n + p.clusters, 0)).toBe(120);
     const rows = marketRows(s, { limit: 10 });
     expect(rows).toHaveLength(10);
-    for (let i = 1; i < rows.length; i++) expect(rows[i]!.pricePerCoreHourYuan).toBeGreaterThanOrEqual(rows[i - 1]!.pricePerCoreHourYuan);
+    for (let i = 1; i < rows.length; i++)
+      expect(rows[i]!.pricePerCoreHourYuan).toBeGreaterThanOrEqual(rows[i - 1]!.pricePerCoreHourYuan);
   });
 });

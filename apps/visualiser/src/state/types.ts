@@ -1,5 +1,13 @@
 import type { z } from 'zod';
-import type { MonitorEvent, RecordingHeader, SnapshotCluster, SnapshotJob, SnapshotLink, SnapshotNode, TopologySnapshot } from '@cpnet/protocol';
+import type {
+  MonitorEvent,
+  RecordingHeader,
+  SnapshotCluster,
+  SnapshotJob,
+  SnapshotLink,
+  SnapshotNode,
+  TopologySnapshot,
+} from '@cpnet/protocol';
 
 /** A monitoring event as validated by the protocol schema. */
 export type Event = z.output<typeof MonitorEvent>;

@@ -25,11 +25,24 @@ describe.each<ProfileName>(['ed25519', 'sm2'])('API tokens (%s)', (profile) => {
 
   it('refuses scopes beyond the role, inactive accounts and other issuers', async () => {
     const clock = fixedClock(T0);
-    await expect(issueApiToken(account, { privateKey: keys.privateKey, clock, scopes: ['records:write'] })).rejects.toThrow(/beyond/);
-    await expect(issueApiToken({ ...account, status: 'suspended' }, { privateKey: keys.privateKey, clock })).rejects.toThrow(/suspended/);
+    await expect(
+      issueApiToken(account, { privateKey: keys.privateKey, clock, scopes: ['records:write'] }),
+    ).rejects.toThrow(/beyond/);
+    await expect(
+      issueApiToken({ ...account, status: 'suspended' }, { privateKey: keys.privateKey, clock }),
+    ).rejects.toThrow(/suspended/);
     const token = await issueApiToken(account, { privateKey: keys.privateKey, clock, ttlSeconds: 99_999 });
     expect((await verifyApiToken(token, { publicKey: keys.publicKey, issuer: 'CPN.44', clock })).ok).toBe(false);
-    expect((await verifyApiToken(token, { publicKey: keys.publicKey, issuer: 'CPN.51', clock, accountStatus: () => 'revoked' })).ok).toBe(false);
+    expect(
+      (
+        await verifyApiToken(token, {
+          publicKey: keys.publicKey,
+          issuer: 'CPN.51',
+          clock,
+          accountStatus: () => 'revoked',
+        })
+      ).ok,
+    ).toBe(false);
   });
 });
 

@@ -25,7 +25,13 @@ export interface ApiTokenClaims {
 /** Issues a short-lived API token for an active account, scoped by its role (optionally narrowed). */
 export async function issueApiToken(
   account: Pick<Account, 'id' | 'role' | 'node' | 'status'>,
-  options: { privateKey: PrivateKeyHandle; clock: Clock; ttlSeconds?: number; scopes?: readonly string[]; randomBytes?: RandomBytes },
+  options: {
+    privateKey: PrivateKeyHandle;
+    clock: Clock;
+    ttlSeconds?: number;
+    scopes?: readonly string[];
+    randomBytes?: RandomBytes;
+  },
 ): Promise<string> {
   if (account.status !== 'active') throw new Error(`account ${account.id} is ${account.status}; no token is issued`);
   const allowed = ROLE_SCOPES[account.role];
@@ -35,7 +41,12 @@ export async function issueApiToken(
   const ttl = Math.min(options.ttlSeconds ?? API_TOKEN_TTL_S.default, API_TOKEN_TTL_S.max);
   const iat = Math.floor(options.clock.now() / 1000);
   const claims: ApiTokenClaims = {
-    iss: account.node, sub: account.id, role: account.role, scope: scopes.join(' '), iat, exp: iat + ttl,
+    iss: account.node,
+    sub: account.id,
+    role: account.role,
+    scope: scopes.join(' '),
+    iat,
+    exp: iat + ttl,
     jti: b64url((options.randomBytes ?? cryptoRandomBytes)(16)),
   };
   return signJwt({ ...claims }, { typ: API_TOKEN_TYP, privateKey: options.privateKey });
@@ -44,9 +55,20 @@ export async function issueApiToken(
 /** Verifies an API token from `issuer`: signature, claims, lifetime, scopes within the role, account not revoked. */
 export async function verifyApiToken(
   token: string,
-  options: { publicKey: PublicKeyHandle; issuer: string; clock: Clock; accountStatus?: (sub: string) => Account['status'] | null },
+  options: {
+    publicKey: PublicKeyHandle;
+    issuer: string;
+    clock: Clock;
+    accountStatus?: (sub: string) => Account['status'] | null;
+  },
 ): Promise<Result<ApiTokenClaims, string>> {
-  const v = await verifyJwt(token, { typ: API_TOKEN_TYP, publicKey: options.publicKey, clock: options.clock, claims: ['role', 'scope'], maxLifetimeS: API_TOKEN_TTL_S.max });
+  const v = await verifyJwt(token, {
+    typ: API_TOKEN_TYP,
+    publicKey: options.publicKey,
+    clock: options.clock,
+    claims: ['role', 'scope'],
+    maxLifetimeS: API_TOKEN_TTL_S.max,
+  });
   if (!v.ok) return v;
   const c = v.value as unknown as ApiTokenClaims;
   if (c.iss !== options.issuer) return err(`the token was issued by ${c.iss}, not ${options.issuer}`);

@@ -6,7 +6,9 @@ export const PASSWORD_KDF = { N: 1 << 15, r: 8, p: 3 } as const;
 
 function derive(password: string, salt: Uint8Array, params: { N: number; r: number; p: number }): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    scrypt(password.normalize('NFC'), salt, 32, { ...params, maxmem: 256 * params.N * params.r }, (e, key) => (e ? reject(e) : resolve(key)));
+    scrypt(password.normalize('NFC'), salt, 32, { ...params, maxmem: 256 * params.N * params.r }, (e, key) =>
+      e ? reject(e) : resolve(key),
+    );
   });
 }
 
@@ -24,7 +26,8 @@ export async function verifyPassword(password: string, encoded: string): Promise
   const parts = encoded.split('$');
   if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
   const [N, r, p] = parts.slice(1, 4).map(Number) as [number, number, number];
-  if (![N, r, p].every(Number.isSafeInteger) || N < 1 << 14 || N > 1 << 20 || r < 8 || r > 32 || p < 1 || p > 16) return false;
+  if (![N, r, p].every(Number.isSafeInteger) || N < 1 << 14 || N > 1 << 20 || r < 8 || r > 32 || p < 1 || p > 16)
+    return false;
   const expected = Buffer.from(parts[5] ?? '', 'base64url');
   if (expected.length !== 32) return false;
   const key = await derive(password, Buffer.from(parts[4] ?? '', 'base64url'), { N, r, p });

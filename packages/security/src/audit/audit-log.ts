@@ -62,8 +62,15 @@ export function createAuditLog(options: { profile?: ProfileName; keepEntries?: b
     consistencyProof: (a, b) => tree.consistencyProof(a, b),
     leafHash: (i) => tree.leaf(i),
     signTreeHead(signer) {
-      if (signer.privateKey.profile !== profile.name) throw new TypeError(`the log hashes with ${profile.name}; sign with a ${profile.name} key`);
-      const head = { logId: signer.logId, treeSize: tree.size, rootHash: b64(tree.root()), timestamp: signer.clock.now(), profile: profile.name };
+      if (signer.privateKey.profile !== profile.name)
+        throw new TypeError(`the log hashes with ${profile.name}; sign with a ${profile.name} key`);
+      const head = {
+        logId: signer.logId,
+        treeSize: tree.size,
+        rootHash: b64(tree.root()),
+        timestamp: signer.clock.now(),
+        profile: profile.name,
+      };
       return { ...head, signature: b64url(profile.sign(jcsBytes(head), signer.privateKey)) };
     },
     tree,

@@ -11,8 +11,12 @@ import { leafHash, nodeHash } from './hashes.ts';
 import type { AuditEntry } from './entry.ts';
 
 export const entry = (i: number): AuditEntry => ({
-  who: `CPN.51.C${151 + (i % 3)}`, action: i % 2 ? 'update' : 'create', resource: `CPN.51.C151/CL-${i}`,
-  decision: i % 5 === 0 ? 'deny' : 'allow', requestId: `req-${i}`, time: new Date(T0 + i * 1000).toISOString(),
+  who: `CPN.51.C${151 + (i % 3)}`,
+  action: i % 2 ? 'update' : 'create',
+  resource: `CPN.51.C151/CL-${i}`,
+  decision: i % 5 === 0 ? 'deny' : 'allow',
+  requestId: `req-${i}`,
+  time: new Date(T0 + i * 1000).toISOString(),
 });
 
 /** The RFC 6962 definition, recursively, as an independent reference. */
@@ -41,10 +45,26 @@ describe.each<ProfileName>(['ed25519', 'sm2'])('audit log (%s)', (profile) => {
     for (let n = 1; n <= 33; n++) {
       const root = tree.root(n);
       for (let m = 0; m < n; m++) {
-        expect(verifyInclusion(hash, { index: m, treeSize: n, leafHash: leaves[m]!, proof: tree.inclusionProof(m, n), root })).toBe(true);
+        expect(
+          verifyInclusion(hash, {
+            index: m,
+            treeSize: n,
+            leafHash: leaves[m]!,
+            proof: tree.inclusionProof(m, n),
+            root,
+          }),
+        ).toBe(true);
       }
       for (let m = 1; m <= n; m++) {
-        expect(verifyConsistency(hash, { first: m, second: n, firstRoot: tree.root(m), secondRoot: root, proof: tree.consistencyProof(m, n) })).toBe(true);
+        expect(
+          verifyConsistency(hash, {
+            first: m,
+            second: n,
+            firstRoot: tree.root(m),
+            secondRoot: root,
+            proof: tree.consistencyProof(m, n),
+          }),
+        ).toBe(true);
       }
     }
   });
@@ -56,8 +76,18 @@ describe.each<ProfileName>(['ed25519', 'sm2'])('audit log (%s)', (profile) => {
     const root = tree.root();
     expect(verifyInclusion(hash, { index: 3, treeSize: 10, leafHash: tree.leaf(4), proof, root })).toBe(false);
     expect(verifyInclusion(hash, { index: 4, treeSize: 10, leafHash: tree.leaf(3), proof, root })).toBe(false);
-    expect(verifyInclusion(hash, { index: 3, treeSize: 10, leafHash: tree.leaf(3), proof, root: tree.root(9) })).toBe(false);
-    expect(verifyConsistency(hash, { first: 6, second: 10, firstRoot: tree.root(5), secondRoot: root, proof: tree.consistencyProof(6) })).toBe(false);
+    expect(verifyInclusion(hash, { index: 3, treeSize: 10, leafHash: tree.leaf(3), proof, root: tree.root(9) })).toBe(
+      false,
+    );
+    expect(
+      verifyConsistency(hash, {
+        first: 6,
+        second: 10,
+        firstRoot: tree.root(5),
+        secondRoot: root,
+        proof: tree.consistencyProof(6),
+      }),
+    ).toBe(false);
   });
 
   it('signs tree heads and lets an auditor detect edits, deletions, insertions and reordering', () => {
@@ -68,10 +98,20 @@ describe.each<ProfileName>(['ed25519', 'sm2'])('audit log (%s)', (profile) => {
     const stored = [...log.entries()];
     const opts = { sth, publicKey: keys.publicKey };
     expect(verifyAuditEntries(stored, opts).ok).toBe(true);
-    const edited = stored.map((e, i) => (i === 7 ? { ...e, decision: e.decision === 'allow' ? ('deny' as const) : ('allow' as const) } : e));
+    const edited = stored.map((e, i) =>
+      i === 7 ? { ...e, decision: e.decision === 'allow' ? ('deny' as const) : ('allow' as const) } : e,
+    );
     expect(verifyAuditEntries(edited, opts).ok).toBe(false);
-    expect(verifyAuditEntries(stored.filter((_, i) => i !== 3), opts)).toMatchObject({ ok: false, error: { reason: expect.stringContaining('deleted') } });
-    expect(verifyAuditEntries([...stored.slice(0, 5), entry(99), ...stored.slice(5)], opts)).toMatchObject({ ok: false, error: { reason: expect.stringContaining('inserted') } });
+    expect(
+      verifyAuditEntries(
+        stored.filter((_, i) => i !== 3),
+        opts,
+      ),
+    ).toMatchObject({ ok: false, error: { reason: expect.stringContaining('deleted') } });
+    expect(verifyAuditEntries([...stored.slice(0, 5), entry(99), ...stored.slice(5)], opts)).toMatchObject({
+      ok: false,
+      error: { reason: expect.stringContaining('inserted') },
+    });
     const swapped = [...stored];
     [swapped[4], swapped[5]] = [swapped[5]!, swapped[4]!];
     expect(verifyAuditEntries(swapped, opts).ok).toBe(false);

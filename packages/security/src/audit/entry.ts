@@ -19,7 +19,8 @@ export function checkEntry(value: unknown): Result<AuditEntry, string> {
   const o = value as Record<string, unknown>;
   const unknown = Object.keys(o).find((k) => !(FIELDS as readonly string[]).includes(k));
   if (unknown) return err(`unknown audit field "${unknown}"`);
-  for (const f of FIELDS) if (typeof o[f] !== 'string' || o[f] === '') return err(`audit field "${f}" must be a non-empty string`);
+  for (const f of FIELDS)
+    if (typeof o[f] !== 'string' || o[f] === '') return err(`audit field "${f}" must be a non-empty string`);
   if (o.decision !== 'allow' && o.decision !== 'deny') return err('decision must be allow or deny');
   if (!RFC3339_MS.test(o.time as string)) return err('time must be RFC 3339 UTC with milliseconds');
   return ok(o as unknown as AuditEntry);

@@ -38,7 +38,8 @@ export class MerkleTree {
     if (h.length !== HASH_SIZE) throw new RangeError('a leaf hash is 32 bytes');
     const index = this.size;
     this.levels[0]!.push(h);
-    let i = index, k = 0;
+    let i = index,
+      k = 0;
     while (i % 2 === 1) {
       const level = this.levels[k]!;
       const parent = nodeHash(this.hash, level.get(i - 1), level.get(i));
@@ -80,7 +81,9 @@ export class MerkleTree {
     this.checkSize(treeSize);
     if (!(m >= 0 && m < treeSize)) throw new RangeError(`leaf ${m} is not in a tree of ${treeSize}`);
     const proof: Uint8Array[] = [];
-    let start = 0, end = treeSize, index = m;
+    let start = 0,
+      end = treeSize,
+      index = m;
     const stack: Uint8Array[] = [];
     while (end - start > 1) {
       const k = splitPoint(end - start);
@@ -104,7 +107,10 @@ export class MerkleTree {
     if (!(first >= 0 && first <= second)) throw new RangeError(`cannot prove ${first} consistent with ${second}`);
     if (first === 0 || first === second) return [];
     const stack: Uint8Array[] = [];
-    let start = 0, end = second, m = first, complete = true;
+    let start = 0,
+      end = second,
+      m = first,
+      complete = true;
     while (m !== end - start) {
       const k = splitPoint(end - start);
       if (m <= k) {
@@ -122,6 +128,7 @@ export class MerkleTree {
   }
 
   private checkSize(treeSize: number): void {
-    if (!Number.isSafeInteger(treeSize) || treeSize < 0 || treeSize > this.size) throw new RangeError(`tree size ${treeSize} is not between 0 and ${this.size}`);
+    if (!Number.isSafeInteger(treeSize) || treeSize < 0 || treeSize > this.size)
+      throw new RangeError(`tree size ${treeSize} is not between 0 and ${this.size}`);
   }
 }

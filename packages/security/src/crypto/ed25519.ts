@@ -6,7 +6,8 @@ const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
 function publicHandle(key: KeyObject): PublicKeyHandle {
   const jwk = key.export({ format: 'jwk' });
-  if (key.asymmetricKeyType !== 'ed25519' || typeof jwk.x !== 'string') throw new TypeError('not an Ed25519 public key');
+  if (key.asymmetricKeyType !== 'ed25519' || typeof jwk.x !== 'string')
+    throw new TypeError('not an Ed25519 public key');
   return { profile: 'ed25519', raw: new Uint8Array(Buffer.from(jwk.x, 'base64url')), native: key };
 }
 
@@ -34,7 +35,9 @@ export const ed25519Profile: CryptoProfile = {
   digestName: 'sha-256',
   generateKeyPair(seed) {
     if (seed.length !== 32) throw new RangeError('an Ed25519 seed is 32 bytes');
-    const privateKey = privateHandle(createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' }));
+    const privateKey = privateHandle(
+      createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' }),
+    );
     return { privateKey, publicKey: privateKey.publicKey };
   },
   sign: (data, privateKey) => new Uint8Array(sign(null, data, keyObject(privateKey))),

@@ -17,7 +17,11 @@ const ALLOWED_HEADER = new Set(['alg', 'typ', 'kid']);
  * Signs a compact JWS. Ed25519 keys sign with jose (alg EdDSA); SM2 keys sign the same structure with alg SM2SM3
  * (not a registered JOSE algorithm: a cpnet convention, see README).
  */
-export async function signCompact(payload: Uint8Array, header: { typ: string; kid?: string }, privateKey: PrivateKeyHandle): Promise<string> {
+export async function signCompact(
+  payload: Uint8Array,
+  header: { typ: string; kid?: string },
+  privateKey: PrivateKeyHandle,
+): Promise<string> {
   const profile = profileOf(privateKey);
   const protectedHeader = { alg: profile.jwsAlg, ...header };
   if (profile.name === 'ed25519') {
@@ -42,14 +46,19 @@ function parseHeader(part: string): Record<string, unknown> | null {
  * Verifies a compact JWS against one public key: the alg must be the key's profile algorithm (so `none`, HS256 and
  * algorithm confusion are refused), the typ must match, and no header beyond alg/typ/kid (no crit, jwk, jku, b64) is allowed.
  */
-export async function verifyCompact(token: string, publicKey: PublicKeyHandle, typ: string): Promise<Result<VerifiedJws, string>> {
+export async function verifyCompact(
+  token: string,
+  publicKey: PublicKeyHandle,
+  typ: string,
+): Promise<Result<VerifiedJws, string>> {
   const parts = typeof token === 'string' ? token.split('.') : [];
   if (parts.length !== 3) return err('not a compact JWS (three base64url parts)');
   const [h, p, s] = parts as [string, string, string];
   const header = parseHeader(h);
   if (!header) return err('the JWS header is not base64url JSON');
   const profile = profileOf(publicKey);
-  if (header.alg !== profile.jwsAlg) return err(`alg "${String(header.alg)}" is not allowed; expected ${profile.jwsAlg}`);
+  if (header.alg !== profile.jwsAlg)
+    return err(`alg "${String(header.alg)}" is not allowed; expected ${profile.jwsAlg}`);
   const extra = Object.keys(header).find((k) => !ALLOWED_HEADER.has(k));
   if (extra) return err(`JWS header "${extra}" is not allowed`);
   if (header.typ !== typ) return err(`typ "${String(header.typ)}" is not ${typ}`);
@@ -69,14 +78,18 @@ export async function verifyCompact(token: string, publicKey: PublicKeyHandle, t
 }
 
 /** Parses a JSON object payload and refuses any member outside `allowed` or missing from `required`. */
-export function strictPayload(payload: Uint8Array, spec: { allowed: readonly string[]; required: readonly string[] }): Result<Record<string, unknown>, string> {
+export function strictPayload(
+  payload: Uint8Array,
+  spec: { allowed: readonly string[]; required: readonly string[] },
+): Result<Record<string, unknown>, string> {
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(payload).toString('utf8'));
   } catch {
     return err('the payload is not JSON');
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return err('the payload is not a JSON object');
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    return err('the payload is not a JSON object');
   const obj = value as Record<string, unknown>;
   const unknown = Object.keys(obj).find((k) => !spec.allowed.includes(k));
   if (unknown) return err(`unknown field "${unknown}"`);

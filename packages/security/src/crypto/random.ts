@@ -15,9 +15,11 @@ export function seededRandomBytes(seed: number): RandomBytes {
   return (n) => {
     const out = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
-      x ^= x << 13; x >>>= 0;
+      x ^= x << 13;
+      x >>>= 0;
       x ^= x >>> 17;
-      x ^= x << 5; x >>>= 0;
+      x ^= x << 5;
+      x >>>= 0;
       out[i] = x & 0xff;
     }
     return out;

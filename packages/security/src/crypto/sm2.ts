@@ -5,11 +5,15 @@ import { b64url, fromHex, toHex } from './encoding.ts';
 /** The order n of the SM2 curve (GB/T 32918.5). */
 const SM2_N = BigInt('0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123');
 
-interface Sm2Public { hex: string; point?: ReturnType<typeof sm2.precomputePublicKey> }
+interface Sm2Public {
+  hex: string;
+  point?: ReturnType<typeof sm2.precomputePublicKey>;
+}
 
 function publicHandle(hex: string): PublicKeyHandle {
   const h = hex.toLowerCase();
-  if (!/^04[0-9a-f]{128}$/.test(h) || !sm2.verifyPublicKey(h)) throw new TypeError('not an SM2 public key (uncompressed point on the curve)');
+  if (!/^04[0-9a-f]{128}$/.test(h) || !sm2.verifyPublicKey(h))
+    throw new TypeError('not an SM2 public key (uncompressed point on the curve)');
   const native: Sm2Public = { hex: h };
   return { profile: 'sm2', raw: fromHex(h), native };
 }
@@ -41,7 +45,11 @@ export const sm2Profile: CryptoProfile = {
   },
   sign(data, privateKey) {
     if (privateKey.profile !== 'sm2') throw new TypeError(`expected an SM2 key, got ${privateKey.profile}`);
-    const sig = sm2.doSignature(data, privateKey.native as string, { hash: true, der: false, publicKey: sm2Public(privateKey.publicKey).hex });
+    const sig = sm2.doSignature(data, privateKey.native as string, {
+      hash: true,
+      der: false,
+      publicKey: sm2Public(privateKey.publicKey).hex,
+    });
     return fromHex(sig.padStart(128, '0'));
   },
   verify(data, signature, publicKey) {

@@ -13,7 +13,10 @@ export interface SignedAnswer<T> {
 }
 
 /** Signs an answer (e.g. a resolution answer) as the node `keyid`: a detached JWS over the JCS bytes of the body. */
-export async function signAnswer<T>(answer: T, signer: { keyid: string; privateKey: PrivateKeyHandle }): Promise<SignedAnswer<T>> {
+export async function signAnswer<T>(
+  answer: T,
+  signer: { keyid: string; privateKey: PrivateKeyHandle },
+): Promise<SignedAnswer<T>> {
   const jws = await signCompact(jcsBytes(answer), { typ: ANSWER_TYP, kid: signer.keyid }, signer.privateKey);
   const [h, , s] = jws.split('.');
   return { answer, signature: `${h}..${s}` };
@@ -28,7 +31,8 @@ export async function verifyAnswer<T>(
   options: { keyid: string; publicKey: PublicKeyHandle },
 ): Promise<Result<{ keyid: string }, string>> {
   const parts = typeof signed?.signature === 'string' ? signed.signature.split('.') : [];
-  if (parts.length !== 3 || parts[1] !== '') return err('the answer signature is not a detached JWS (header..signature)');
+  if (parts.length !== 3 || parts[1] !== '')
+    return err('the answer signature is not a detached JWS (header..signature)');
   let payload: string;
   try {
     payload = b64url(jcsBytes(signed.answer));
@@ -37,6 +41,7 @@ export async function verifyAnswer<T>(
   }
   const v = await verifyCompact(`${parts[0]}.${payload}.${parts[2]}`, options.publicKey, ANSWER_TYP);
   if (!v.ok) return v;
-  if (v.value.header.kid !== options.keyid) return err(`the answer was signed by ${String(v.value.header.kid)}, not ${options.keyid}`);
+  if (v.value.header.kid !== options.keyid)
+    return err(`the answer was signed by ${String(v.value.header.kid)}, not ${options.keyid}`);
   return ok({ keyid: options.keyid });
 }

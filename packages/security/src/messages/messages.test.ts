@@ -15,17 +15,33 @@ describe.each<ProfileName>(['ed25519', 'sm2'])('signed messages (%s)', (profile)
   const keys = testKeys(11, profile);
   const setup = (startedAt?: number) => {
     const clock = fixedClock(T0);
-    const verifier = createVerifier({ resolveKey: (k) => (k === 'CPN.51.C151' ? keys.publicKey : null), nonceStore: createMemoryNonceStore({ clock }), clock, startedAt, profile });
-    const sign = (req: HttpRequestLike) => ({ ...req, headers: { ...req.headers, ...signRequest(req, { keyid: 'CPN.51.C151', privateKey: keys.privateKey, clock }) } });
+    const verifier = createVerifier({
+      resolveKey: (k) => (k === 'CPN.51.C151' ? keys.publicKey : null),
+      nonceStore: createMemoryNonceStore({ clock }),
+      clock,
+      startedAt,
+      profile,
+    });
+    const sign = (req: HttpRequestLike) => ({
+      ...req,
+      headers: { ...req.headers, ...signRequest(req, { keyid: 'CPN.51.C151', privateKey: keys.privateKey, clock }) },
+    });
     return { clock, verifier, sign };
   };
-  const post: HttpRequestLike = { method: 'POST', url: URL_, headers: { 'content-type': 'application/json' }, body: '{"a":1}' };
+  const post: HttpRequestLike = {
+    method: 'POST',
+    url: URL_,
+    headers: { 'content-type': 'application/json' },
+    body: '{"a":1}',
+  };
 
   it('signs and verifies a request with a body, once', async () => {
     const { verifier, sign } = setup();
     const req = sign(post);
     expect(req.headers['content-digest']).toMatch(profile === 'ed25519' ? /^sha-256=:/ : /^sm3=:/);
-    expect(req.headers['signature-input']).toMatch(/^cpn=\("@method" "@target-uri" "content-type" "content-digest"\);created=\d+;expires=\d+;nonce="[^"]+";keyid="CPN.51.C151";alg="[a-z0-9-]+";tag="cpn"$/);
+    expect(req.headers['signature-input']).toMatch(
+      /^cpn=\("@method" "@target-uri" "content-type" "content-digest"\);created=\d+;expires=\d+;nonce="[^"]+";keyid="CPN.51.C151";alg="[a-z0-9-]+";tag="cpn"$/,
+    );
     expect(await verifier.verify(req)).toMatchObject({ ok: true, keyid: 'CPN.51.C151' });
     expect(await verifier.verify(req)).toMatchObject({ ok: false, code: 'REPLAYED' });
   });
@@ -58,24 +74,51 @@ describe.each<ProfileName>(['ed25519', 'sm2'])('signed messages (%s)', (profile)
   });
 
   it('signs answers so a resolver can check who answered', async () => {
-    const answer = { id: 'CPN.51.C151/CL-01JQ4ZK8M3XX1', authoritative: true, values: [{ index: 1, type: 'URL', data: 'https://x' }] };
+    const answer = {
+      id: 'CPN.51.C151/CL-01JQ4ZK8M3XX1',
+      authoritative: true,
+      values: [{ index: 1, type: 'URL', data: 'https://x' }],
+    };
     const signed = await signAnswer(answer, { keyid: 'CPN.51.C151', privateKey: keys.privateKey });
     expect(signed.signature).toMatch(/^[\w-]+\.\.[\w-]+$/);
     expect((await verifyAnswer(signed, { keyid: 'CPN.51.C151', publicKey: keys.publicKey })).ok).toBe(true);
     const reordered = { values: answer.values, authoritative: true, id: answer.id };
-    expect((await verifyAnswer({ answer: reordered, signature: signed.signature }, { keyid: 'CPN.51.C151', publicKey: keys.publicKey })).ok).toBe(true);
-    expect((await verifyAnswer({ answer: { ...answer, authoritative: false }, signature: signed.signature }, { keyid: 'CPN.51.C151', publicKey: keys.publicKey })).ok).toBe(false);
+    expect(
+      (
+        await verifyAnswer(
+          { answer: reordered, signature: signed.signature },
+          { keyid: 'CPN.51.C151', publicKey: keys.publicKey },
+        )
+      ).ok,
+    ).toBe(true);
+    expect(
+      (
+        await verifyAnswer(
+          { answer: { ...answer, authoritative: false }, signature: signed.signature },
+          { keyid: 'CPN.51.C151', publicKey: keys.publicKey },
+        )
+      ).ok,
+    ).toBe(false);
     expect((await verifyAnswer(signed, { keyid: 'CPN.51', publicKey: keys.publicKey })).ok).toBe(false);
   });
 
   it('issues single-use handshake tokens', async () => {
     const clock = fixedClock(T0);
     const store = createMemoryNonceStore({ clock });
-    const token = await issueHandshakeToken({ keyid: 'CPN.51.C151', audience: 'CPN.51', namespace: '/events' }, { privateKey: keys.privateKey, clock });
+    const token = await issueHandshakeToken(
+      { keyid: 'CPN.51.C151', audience: 'CPN.51', namespace: '/events' },
+      { privateKey: keys.privateKey, clock },
+    );
     const opts = { publicKey: keys.publicKey, audience: 'CPN.51', namespace: '/events', clock, nonceStore: store };
-    expect(await verifyHandshakeToken(token, opts)).toMatchObject({ ok: true, value: { iss: 'CPN.51.C151', aud: 'CPN.51' } });
+    expect(await verifyHandshakeToken(token, opts)).toMatchObject({
+      ok: true,
+      value: { iss: 'CPN.51.C151', aud: 'CPN.51' },
+    });
     expect((await verifyHandshakeToken(token, opts)).ok).toBe(false);
-    const other = await issueHandshakeToken({ keyid: 'CPN.51.C151', audience: 'CPN.51', namespace: '/events' }, { privateKey: keys.privateKey, clock });
+    const other = await issueHandshakeToken(
+      { keyid: 'CPN.51.C151', audience: 'CPN.51', namespace: '/events' },
+      { privateKey: keys.privateKey, clock },
+    );
     clock.advance(91_000);
     expect((await verifyHandshakeToken(other, opts)).ok).toBe(false);
   });

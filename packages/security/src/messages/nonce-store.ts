@@ -12,7 +12,10 @@ export interface NonceStore {
  * An in-memory replay store (not durable). Expired entries are swept as it fills; when it holds `maxEntries` live
  * nonces it refuses new ones (reports them as seen) rather than forgetting any — fail closed.
  */
-export function createMemoryNonceStore(options: { clock: Clock; maxEntries?: number }): NonceStore & { size(): number } {
+export function createMemoryNonceStore(options: {
+  clock: Clock;
+  maxEntries?: number;
+}): NonceStore & { size(): number } {
   const max = options.maxEntries ?? 1_000_000;
   const entries = new Map<string, number>();
   let nextSweep = 0;

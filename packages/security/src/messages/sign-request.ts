@@ -48,7 +48,8 @@ export function signRequest(request: HttpRequestLike, options: SignOptions): Sig
   let digest: string | undefined;
   let headers = request.headers;
   if (body.length > 0) {
-    if (headerValue(request.headers, 'content-type') === undefined) throw new TypeError('a request with a body must have a content-type to sign');
+    if (headerValue(request.headers, 'content-type') === undefined)
+      throw new TypeError('a request with a body must have a content-type to sign');
     digest = contentDigest(body, profile);
     headers = { ...request.headers, 'content-digest': digest };
     components.push('content-type', 'content-digest');

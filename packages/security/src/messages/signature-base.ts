@@ -14,14 +14,25 @@ export interface SignatureParams {
 }
 
 /** Components cpnet may cover: the derived ones of the wire contract and a few header fields. */
-export const ALLOWED_COMPONENTS: readonly string[] = ['@method', '@target-uri', 'content-type', 'content-digest', 'cpn-protocol', 'idempotency-key'];
+export const ALLOWED_COMPONENTS: readonly string[] = [
+  '@method',
+  '@target-uri',
+  'content-type',
+  'content-digest',
+  'cpn-protocol',
+  'idempotency-key',
+];
 
 /** The inner list of a Signature-Input member. */
 export function signatureInputList(components: readonly string[], params: SignatureParams): InnerList {
   const items: Item[] = components.map((c) => [c, new Map()]);
   const p = new Map<string, string | number>([
-    ['created', params.created], ['expires', params.expires], ['nonce', params.nonce],
-    ['keyid', params.keyid], ['alg', params.alg], ['tag', params.tag],
+    ['created', params.created],
+    ['expires', params.expires],
+    ['nonce', params.nonce],
+    ['keyid', params.keyid],
+    ['alg', params.alg],
+    ['tag', params.tag],
   ]);
   return [items, p];
 }

@@ -30,8 +30,13 @@ export function issueHandshakeToken(
 ): Promise<string> {
   const iat = Math.floor(options.clock.now() / 1000);
   const claims: HandshakeClaims = {
-    iss: request.keyid, sub: request.keyid, aud: request.audience, ns: request.namespace, protocol: PROTOCOL_VERSION,
-    iat, exp: iat + Math.min(options.lifetimeSeconds ?? HANDSHAKE_MAX_S, HANDSHAKE_MAX_S),
+    iss: request.keyid,
+    sub: request.keyid,
+    aud: request.audience,
+    ns: request.namespace,
+    protocol: PROTOCOL_VERSION,
+    iat,
+    exp: iat + Math.min(options.lifetimeSeconds ?? HANDSHAKE_MAX_S, HANDSHAKE_MAX_S),
     jti: b64url((options.randomBytes ?? cryptoRandomBytes)(16)),
   };
   return signJwt({ ...claims }, { typ: HANDSHAKE_TYP, privateKey: options.privateKey });
@@ -42,7 +47,13 @@ export async function verifyHandshakeToken(
   token: string,
   options: { publicKey: PublicKeyHandle; audience: string; namespace: string; clock: Clock; nonceStore: NonceStore },
 ): Promise<Result<HandshakeClaims, string>> {
-  const v = await verifyJwt(token, { typ: HANDSHAKE_TYP, publicKey: options.publicKey, clock: options.clock, claims: ['aud', 'ns', 'protocol'], maxLifetimeS: HANDSHAKE_MAX_S });
+  const v = await verifyJwt(token, {
+    typ: HANDSHAKE_TYP,
+    publicKey: options.publicKey,
+    clock: options.clock,
+    claims: ['aud', 'ns', 'protocol'],
+    maxLifetimeS: HANDSHAKE_MAX_S,
+  });
   if (!v.ok) return v;
   const c = v.value as unknown as HandshakeClaims;
   if (c.sub !== c.iss) return err('sub must equal iss');
@@ -50,7 +61,8 @@ export async function verifyHandshakeToken(
   if (c.ns !== options.namespace) return err(`the token is for namespace ${String(c.ns)}, not ${options.namespace}`);
   const version = checkProtocolVersion(typeof c.protocol === 'string' ? c.protocol : null);
   if (!version.ok) return err(version.reason);
-  if (await options.nonceStore.seen(c.iss, `hs:${c.jti}`, (c.exp + 30) * 1000)) return err('the handshake token was already used');
+  if (await options.nonceStore.seen(c.iss, `hs:${c.jti}`, (c.exp + 30) * 1000))
+    return err('the handshake token was already used');
   return ok(c);
 }
 
@@ -67,7 +79,8 @@ export function createSequenceValidator(last = -1): SequenceValidator {
   return {
     accept(seq) {
       if (!Number.isSafeInteger(seq) || seq < 0) return err(`seq ${String(seq)} is not a non-negative integer`);
-      if (seq <= current) return err(seq === current ? `seq ${seq} replayed` : `seq ${seq} is out of order (last was ${current})`);
+      if (seq <= current)
+        return err(seq === current ? `seq ${seq} replayed` : `seq ${seq} is out of order (last was ${current})`);
       const gap = seq - current - 1;
       current = seq;
       return ok({ gap });

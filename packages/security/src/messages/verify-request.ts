@@ -16,7 +16,11 @@ export type KeyResolution = PublicKeyHandle | readonly PublicKeyHandle[] | { rea
 /** The verifier's verdict, mapped by the node to 401 (UNAUTHENTICATED, REPLAYED) or 400 (UNSUPPORTED_VERSION). */
 export type VerifyResult =
   | { readonly ok: true; readonly keyid: string; readonly created: number; readonly nonce: string }
-  | { readonly ok: false; readonly code: 'UNAUTHENTICATED' | 'REPLAYED' | 'UNSUPPORTED_VERSION'; readonly reason: string };
+  | {
+      readonly ok: false;
+      readonly code: 'UNAUTHENTICATED' | 'REPLAYED' | 'UNSUPPORTED_VERSION';
+      readonly reason: string;
+    };
 
 /** Dependencies of a verifier. */
 export interface VerifierOptions {
@@ -48,9 +52,15 @@ function parseDict(value: string | undefined, name: string): Dictionary | string
 function checkParams(list: InnerList, profile: CryptoProfile): SignatureParams | string {
   const p = list[1];
   for (const k of p.keys()) if (!PARAMS.includes(k)) return `unexpected signature parameter "${k}"`;
-  const created = p.get('created'), expires = p.get('expires'), nonce = p.get('nonce'), keyid = p.get('keyid'), alg = p.get('alg'), tag = p.get('tag');
+  const created = p.get('created'),
+    expires = p.get('expires'),
+    nonce = p.get('nonce'),
+    keyid = p.get('keyid'),
+    alg = p.get('alg'),
+    tag = p.get('tag');
   if (!Number.isSafeInteger(created) || !Number.isSafeInteger(expires)) return 'created and expires must be integers';
-  if (typeof nonce !== 'string' || nonce.length < 8 || nonce.length > 128) return 'nonce must be a string of 8 to 128 characters';
+  if (typeof nonce !== 'string' || nonce.length < 8 || nonce.length > 128)
+    return 'nonce must be a string of 8 to 128 characters';
   if (typeof keyid !== 'string' || keyid.length === 0 || keyid.length > 256) return 'keyid must be a non-empty string';
   if (alg !== profile.httpAlg) return `alg ${JSON.stringify(alg)} is not allowed; expected "${profile.httpAlg}"`;
   if (tag !== SIGNATURE_TAG) return `tag ${JSON.stringify(tag)} is not "${SIGNATURE_TAG}"`;
@@ -62,11 +72,13 @@ function checkComponents(list: InnerList, request: HttpRequestLike, profile: Cry
   if (new Set(names).size !== names.length) return 'a component is covered twice';
   const bad = names.find((n) => !ALLOWED_COMPONENTS.includes(n));
   if (bad) return `component ${bad} may not be covered`;
-  for (const need of ['@method', '@target-uri']) if (!names.includes(need)) return `the signature does not cover ${need}`;
+  for (const need of ['@method', '@target-uri'])
+    if (!names.includes(need)) return `the signature does not cover ${need}`;
   const body = bodyBytes(request.body);
   const digestHeader = headerValue(request.headers, 'content-digest');
   if (body.length > 0 || digestHeader !== undefined) {
-    for (const need of ['content-type', 'content-digest']) if (!names.includes(need)) return `a request with a body must cover ${need}`;
+    for (const need of ['content-type', 'content-digest'])
+      if (!names.includes(need)) return `a request with a body must cover ${need}`;
     return checkContentDigest(digestHeader ?? '', body, profile);
   }
   return null;
@@ -75,10 +87,12 @@ function checkComponents(list: InnerList, request: HttpRequestLike, profile: Cry
 function checkTime(p: SignatureParams, options: VerifierOptions, durable: boolean): string | null {
   const now = options.clock.now();
   const skew = options.skewMs ?? 30_000;
-  if (p.expires <= p.created || p.expires - p.created > MAX_SIGNATURE_LIFETIME_S) return `expires must be within ${MAX_SIGNATURE_LIFETIME_S} s after created`;
+  if (p.expires <= p.created || p.expires - p.created > MAX_SIGNATURE_LIFETIME_S)
+    return `expires must be within ${MAX_SIGNATURE_LIFETIME_S} s after created`;
   if (p.created * 1000 > now + skew) return 'created is in the future beyond the allowed clock skew';
   if (p.expires * 1000 < now - skew) return 'the signature has expired';
-  if (!durable && options.startedAt !== undefined && p.created * 1000 < options.startedAt) return 'created before this node started and its replay memory does not survive restarts';
+  if (!durable && options.startedAt !== undefined && p.created * 1000 < options.startedAt)
+    return 'created before this node started and its replay memory does not survive restarts';
   return null;
 }
 
@@ -98,7 +112,8 @@ export function createVerifier(options: VerifierOptions): { verify(request: Http
     if (typeof inputs === 'string') return unauth(inputs);
     const sigs = parseDict(headerValue(request.headers, 'signature'), 'Signature');
     if (typeof sigs === 'string') return unauth(sigs);
-    const input = inputs.get(SIGNATURE_LABEL), sig = sigs.get(SIGNATURE_LABEL);
+    const input = inputs.get(SIGNATURE_LABEL),
+      sig = sigs.get(SIGNATURE_LABEL);
     if (!input || !Array.isArray(input[0])) return unauth(`Signature-Input has no "${SIGNATURE_LABEL}" inner list`);
     if (!sig || !(sig[0] instanceof ArrayBuffer)) return unauth(`Signature has no "${SIGNATURE_LABEL}" byte sequence`);
     const list = input as InnerList;
@@ -110,10 +125,12 @@ export function createVerifier(options: VerifierOptions): { verify(request: Http
     if (typeof keys === 'string') return unauth(`${keys}: ${params.keyid}`);
     const base = signatureBase(request, list);
     if (!('base' in base)) return unauth(`covered component ${base.missing} is missing from the request`);
-    const data = utf8(base.base), signature = new Uint8Array(sig[0]);
+    const data = utf8(base.base),
+      signature = new Uint8Array(sig[0]);
     if (!keys.some((k) => profile.verify(data, signature, k))) return unauth('the signature does not verify');
     const expiresAt = params.expires * 1000 + (options.skewMs ?? 30_000);
-    if (await options.nonceStore.seen(params.keyid, params.nonce, expiresAt)) return { ok: false, code: 'REPLAYED', reason: `nonce already seen for ${params.keyid}` };
+    if (await options.nonceStore.seen(params.keyid, params.nonce, expiresAt))
+      return { ok: false, code: 'REPLAYED', reason: `nonce already seen for ${params.keyid}` };
     if (options.requireProtocolVersion) {
       const v = checkProtocolVersion(headerValue(request.headers, PROTOCOL_HEADER));
       if (!v.ok) return { ok: false, code: 'UNSUPPORTED_VERSION', reason: v.reason };

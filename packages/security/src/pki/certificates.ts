@@ -42,16 +42,29 @@ export async function issueCertificate(
   options: { randomBytes?: RandomBytes; ca?: boolean; pathLength?: number } = {},
 ): Promise<string> {
   const name = classifyName(request.subject);
-  if (!name) throw new TypeError(`"${request.subject}" is neither a canonical prefix nor a provider/gateway identifier`);
+  if (!name)
+    throw new TypeError(`"${request.subject}" is neither a canonical prefix nor a provider/gateway identifier`);
   const ca = options.ca ?? name.kind !== 'leaf';
   const issuerCert = issuer.certificate ? new x509.X509Certificate(issuer.certificate) : null;
   const subjectKey = await toCryptoPublic(request.publicKey);
   const signingKey = await toCryptoPrivate(issuer.privateKey);
   const extensions: x509.Extension[] = [
     new x509.SubjectAlternativeNameExtension([{ type: 'url', value: identityUri(name.name) }], false),
-    new x509.KeyUsagesExtension(ca ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature : x509.KeyUsageFlags.digitalSignature, true),
+    new x509.KeyUsagesExtension(
+      ca
+        ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature
+        : x509.KeyUsageFlags.digitalSignature,
+      true,
+    ),
   ];
-  if (ca) extensions.push(new x509.BasicConstraintsExtension(true, options.pathLength ?? PATH_LENGTH[name.kind as keyof typeof PATH_LENGTH], true));
+  if (ca)
+    extensions.push(
+      new x509.BasicConstraintsExtension(
+        true,
+        options.pathLength ?? PATH_LENGTH[name.kind as keyof typeof PATH_LENGTH],
+        true,
+      ),
+    );
   else extensions.push(new x509.BasicConstraintsExtension(false, undefined, true));
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: request.serial ?? randomSerial(options.randomBytes ?? cryptoRandomBytes),

@@ -34,12 +34,25 @@ describe('certificate chains', async () => {
 
   it('renews with an overlap in which old and new keys are accepted', async () => {
     const newKeys = testKeys(33);
-    const renewal = await renewCertificate(pki.industry, { issuer: { certificate: pki.regional, privateKey: pki.regionalKeys.privateKey }, newPublicKey: newKeys.publicKey, clock: pki.clock, lifetimeMs: YEAR, overlapMs: DAY });
+    const renewal = await renewCertificate(pki.industry, {
+      issuer: { certificate: pki.regional, privateKey: pki.regionalKeys.privateKey },
+      newPublicKey: newKeys.publicKey,
+      clock: pki.clock,
+      lifetimeMs: YEAR,
+      overlapMs: DAY,
+    });
     const fresh = await verifyChain([renewal.certificate, pki.regional], opts);
     expect(fresh.ok && samePublicKey(fresh.value.publicKey, newKeys.publicKey)).toBe(true);
     const ring = createKeyRing();
     ring.add('CPN.51.C151', { publicKey: pki.industryKeys.publicKey, notBefore: T0 - DAY, notAfter: T0 + YEAR });
-    recordRotation(ring, { keyid: 'CPN.51.C151', oldKey: pki.industryKeys.publicKey, newKey: newKeys.publicKey, from: T0, until: T0 + YEAR, oldUntil: renewal.oldAcceptedUntil });
+    recordRotation(ring, {
+      keyid: 'CPN.51.C151',
+      oldKey: pki.industryKeys.publicKey,
+      newKey: newKeys.publicKey,
+      from: T0,
+      until: T0 + YEAR,
+      oldUntil: renewal.oldAcceptedUntil,
+    });
     expect(ring.keysFor('CPN.51.C151', T0 + 1000)).toHaveLength(2);
     expect(ring.keysFor('CPN.51.C151', T0 + 2 * DAY)).toHaveLength(1);
     expect(samePublicKey(ring.keysFor('CPN.51.C151', T0 + 2 * DAY)[0]!, newKeys.publicKey)).toBe(true);
@@ -47,7 +60,10 @@ describe('certificate chains', async () => {
 
   it('issues gateway (SV) leaves under a regional node too', async () => {
     const id = identifier('CPN.51', 'SV', '7ZZZA3');
-    const gw = await issueCertificate({ ...pki.validity, subject: id, publicKey: testKeys(9).publicKey }, { certificate: pki.regional, privateKey: pki.regionalKeys.privateKey });
+    const gw = await issueCertificate(
+      { ...pki.validity, subject: id, publicKey: testKeys(9).publicKey },
+      { certificate: pki.regional, privateKey: pki.regionalKeys.privateKey },
+    );
     expect((await verifyChain([gw, pki.regional], { root: pki.root, clock: fixedClock(T0) })).ok).toBe(true);
   });
 });

@@ -46,37 +46,48 @@ function checkFlags(cert: Cert, name: CertificateName): string | null {
   const bc = cert.getExtension(x509.BasicConstraintsExtension);
   const ku = cert.getExtension(x509.KeyUsagesExtension);
   const canSign = !!ku && (ku.usages & x509.KeyUsageFlags.keyCertSign) !== 0;
-  if (name.kind === 'leaf') return bc?.ca || canSign ? `${name.name} is a provider/gateway credential and must not be a CA` : null;
+  if (name.kind === 'leaf')
+    return bc?.ca || canSign ? `${name.name} is a provider/gateway credential and must not be a CA` : null;
   if (!bc?.ca || !canSign) return `${name.name} is a node certificate and must be a CA with keyCertSign`;
   const max = PATH_LENGTH[name.kind];
-  if (bc.pathLength === undefined || bc.pathLength > max) return `${name.name} has path length ${bc.pathLength ?? 'unlimited'}; a ${name.kind} CA has at most ${max}`;
+  if (bc.pathLength === undefined || bc.pathLength > max)
+    return `${name.name} has path length ${bc.pathLength ?? 'unlimited'}; a ${name.kind} CA has at most ${max}`;
   return null;
 }
 
 function checkScope(name: CertificateName, issuer: CertificateName): string | null {
   if (issuer.kind === 'leaf') return `${issuer.name} is not a CA and cannot issue`;
-  if (name.kind === 'leaf') return name.prefix === issuer.name ? null : `${name.name} lies outside its issuer ${issuer.name}`;
+  if (name.kind === 'leaf')
+    return name.prefix === issuer.name ? null : `${name.name} lies outside its issuer ${issuer.name}`;
   const parent = parentPrefix(name.name);
   if (parent === issuer.name) return null;
-  if (name.kind === 'regional') return `${name.name} is a regional certificate: only the national root signs those, not ${issuer.name}`;
+  if (name.kind === 'regional')
+    return `${name.name} is a regional certificate: only the national root signs those, not ${issuer.name}`;
   return `prefix ${name.name} lies outside its issuer ${issuer.name}`;
 }
 
-async function checkOne(certs: Cert[], i: number, ctx: { at: Date; revocations?: RevocationList }): Promise<Result<CertificateName, string>> {
+async function checkOne(
+  certs: Cert[],
+  i: number,
+  ctx: { at: Date; revocations?: RevocationList },
+): Promise<Result<CertificateName, string>> {
   const cert = certs[i] as Cert;
   const issuer = (certs[i + 1] ?? cert) as Cert;
   const name = certificateName(cert);
   if (!name.ok) return name;
-  if (cert.signatureAlgorithm.name !== 'Ed25519') return err(`signature algorithm ${cert.signatureAlgorithm.name} is not Ed25519`);
+  if (cert.signatureAlgorithm.name !== 'Ed25519')
+    return err(`signature algorithm ${cert.signatureAlgorithm.name} is not Ed25519`);
   if (ctx.at < cert.notBefore) return err(`${name.value.name} is not valid before ${cert.notBefore.toISOString()}`);
   if (ctx.at > cert.notAfter) return err(`${name.value.name} expired at ${cert.notAfter.toISOString()}`);
   const revoked = ctx.revocations?.reasonFor({ serial: cert.serialNumber, subject: name.value.name }) ?? null;
   if (revoked) return err(`${name.value.name} (serial ${cert.serialNumber}) is ${revoked}`);
   const flags = checkFlags(cert, name.value);
   if (flags) return err(flags);
-  if (cert.issuer !== issuer.subject) return err(`issuer "${cert.issuer}" is not the next certificate "${issuer.subject}"`);
+  if (cert.issuer !== issuer.subject)
+    return err(`issuer "${cert.issuer}" is not the next certificate "${issuer.subject}"`);
   const issuerCaPathLen = issuer.getExtension(x509.BasicConstraintsExtension)?.pathLength;
-  if (cert !== issuer && issuerCaPathLen !== undefined && i > issuerCaPathLen) return err(`path length exceeded below ${issuer.subject}`);
+  if (cert !== issuer && issuerCaPathLen !== undefined && i > issuerCaPathLen)
+    return err(`path length exceeded below ${issuer.subject}`);
   const valid = await cert.verify({ publicKey: issuer.publicKey, signatureOnly: true }).catch(() => false);
   if (!valid) return err(`the signature of ${name.value.name} does not verify with its issuer's key`);
   return name;
@@ -99,7 +110,8 @@ export async function verifyChain(
     if (!c.ok) return c;
     certs.push(c.value);
   }
-  if (certs.length > 0 && Buffer.from(certs[certs.length - 1]!.rawData).equals(Buffer.from(root.value.rawData))) certs.pop();
+  if (certs.length > 0 && Buffer.from(certs[certs.length - 1]!.rawData).equals(Buffer.from(root.value.rawData)))
+    certs.pop();
   if (certs.length === 0) return err({ index: 0, reason: 'the chain holds no certificate besides the root' });
   if (certs.length > 3) return err({ index: 3, reason: 'a chain has at most three certificates below the root' });
   certs.push(root.value);
@@ -111,11 +123,21 @@ export async function verifyChain(
     names.push(r.value);
   }
   const rootName = names[names.length - 1]!;
-  if (rootName.name !== 'CPN') return err({ index: certs.length - 1, reason: `the trust anchor names ${rootName.name}, not the national root CPN` });
+  if (rootName.name !== 'CPN')
+    return err({
+      index: certs.length - 1,
+      reason: `the trust anchor names ${rootName.name}, not the national root CPN`,
+    });
   for (let i = 0; i < names.length - 1; i++) {
     const scope = checkScope(names[i]!, names[i + 1]!);
     if (scope) return err({ index: i, reason: scope });
   }
   const first = names[0]!;
-  return ok({ name: first.name, kind: first.kind, prefix: first.prefix, publicKey: certificatePublicKey(certs[0]!), serial: certs[0]!.serialNumber });
+  return ok({
+    name: first.name,
+    kind: first.kind,
+    prefix: first.prefix,
+    publicKey: certificatePublicKey(certs[0]!),
+    serial: certs[0]!.serialNumber,
+  });
 }

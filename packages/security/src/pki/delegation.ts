@@ -20,7 +20,15 @@ export interface Delegation {
 }
 
 /** Why a delegation was refused. */
-export type DelegationErrorCode = 'MALFORMED' | 'BAD_SIGNATURE' | 'WRONG_ISSUER' | 'WRONG_KEY' | 'NOT_YET_VALID' | 'EXPIRED' | 'CODE_MISMATCH' | 'REVOKED';
+export type DelegationErrorCode =
+  | 'MALFORMED'
+  | 'BAD_SIGNATURE'
+  | 'WRONG_ISSUER'
+  | 'WRONG_KEY'
+  | 'NOT_YET_VALID'
+  | 'EXPIRED'
+  | 'CODE_MISMATCH'
+  | 'REVOKED';
 
 /** A refused delegation, with the reason a node prints before refusing to start. */
 export interface DelegationError {
@@ -42,13 +50,16 @@ export async function signDelegation(
 
 function checkShape(obj: Record<string, unknown>): Result<Delegation, DelegationError> {
   const bad = (reason: string) => err<DelegationError>({ code: 'MALFORMED', reason });
-  for (const k of ['iss', 'prefix', 'sub_jkt', 'serial'] as const) if (typeof obj[k] !== 'string' || obj[k] === '') return bad(`"${k}" must be a non-empty string`);
-  for (const k of ['nbf', 'exp'] as const) if (!Number.isSafeInteger(obj[k])) return bad(`"${k}" must be an integer (Unix seconds)`);
+  for (const k of ['iss', 'prefix', 'sub_jkt', 'serial'] as const)
+    if (typeof obj[k] !== 'string' || obj[k] === '') return bad(`"${k}" must be a non-empty string`);
+  for (const k of ['nbf', 'exp'] as const)
+    if (!Number.isSafeInteger(obj[k])) return bad(`"${k}" must be an integer (Unix seconds)`);
   const d = obj as unknown as Delegation;
   const parsed = parsePrefix(d.prefix);
   if (!parsed.ok || parsed.value.prefix !== d.prefix) return bad(`prefix "${d.prefix}" is not a canonical prefix`);
   const parent = parentPrefix(d.prefix) ?? ROOT_PREFIX; // the national root delegates its own prefix to itself
-  if (d.iss !== parent) return err({ code: 'WRONG_ISSUER', reason: `prefix ${d.prefix} can only be delegated by ${parent}, not ${d.iss}` });
+  if (d.iss !== parent)
+    return err({ code: 'WRONG_ISSUER', reason: `prefix ${d.prefix} can only be delegated by ${parent}, not ${d.iss}` });
   if (d.exp <= d.nbf) return bad('"exp" must be after "nbf"');
   return ok(d);
 }
@@ -74,15 +85,32 @@ export async function verifyDelegation(
   const shaped = checkShape(payload.value);
   if (!shaped.ok) return shaped;
   const d = shaped.value;
-  if (jws.value.header.kid !== undefined && jws.value.header.kid !== d.iss) return err({ code: 'WRONG_ISSUER', reason: `kid "${String(jws.value.header.kid)}" differs from iss ${d.iss}` });
-  if (d.sub_jkt !== jwkThumbprint(options.childPublicKey)) return err({ code: 'WRONG_KEY', reason: `delegation of ${d.prefix} is bound to another key (sub_jkt ${d.sub_jkt})` });
+  if (jws.value.header.kid !== undefined && jws.value.header.kid !== d.iss)
+    return err({ code: 'WRONG_ISSUER', reason: `kid "${String(jws.value.header.kid)}" differs from iss ${d.iss}` });
+  if (d.sub_jkt !== jwkThumbprint(options.childPublicKey))
+    return err({
+      code: 'WRONG_KEY',
+      reason: `delegation of ${d.prefix} is bound to another key (sub_jkt ${d.sub_jkt})`,
+    });
   const now = options.clock.now() / 1000;
-  if (now + SKEW_S < d.nbf) return err({ code: 'NOT_YET_VALID', reason: `delegation of ${d.prefix} is not valid before ${new Date(d.nbf * 1000).toISOString()}` });
-  if (now - SKEW_S >= d.exp) return err({ code: 'EXPIRED', reason: `delegation of ${d.prefix} expired at ${new Date(d.exp * 1000).toISOString()}` });
+  if (now + SKEW_S < d.nbf)
+    return err({
+      code: 'NOT_YET_VALID',
+      reason: `delegation of ${d.prefix} is not valid before ${new Date(d.nbf * 1000).toISOString()}`,
+    });
+  if (now - SKEW_S >= d.exp)
+    return err({
+      code: 'EXPIRED',
+      reason: `delegation of ${d.prefix} expired at ${new Date(d.exp * 1000).toISOString()}`,
+    });
   const revoked = options.isRevoked?.(d.serial) ?? null;
-  if (revoked !== null) return err({ code: 'REVOKED', reason: `delegation ${d.serial} of ${d.prefix} is revoked: ${revoked}` });
+  if (revoked !== null)
+    return err({ code: 'REVOKED', reason: `delegation ${d.serial} of ${d.prefix} is revoked: ${revoked}` });
   if (options.configuredCode !== undefined && options.configuredCode !== d.prefix) {
-    return err({ code: 'CODE_MISMATCH', reason: `configured code ${options.configuredCode} differs from the delegated prefix ${d.prefix}; refusing to start` });
+    return err({
+      code: 'CODE_MISMATCH',
+      reason: `configured code ${options.configuredCode} differs from the delegated prefix ${d.prefix}; refusing to start`,
+    });
   }
   return ok(d);
 }

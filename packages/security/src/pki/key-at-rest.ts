@@ -13,8 +13,13 @@ const MIN_PASSPHRASE = 12;
  * Encrypts a private key for storage with a passphrase. Ed25519: PKCS#8 `ENCRYPTED PRIVATE KEY` (PBES2, aes-256-cbc)
  * readable by openssl; SM2: scrypt (N=2^15) + aes-256-gcm in a cpnet PEM block.
  */
-export function encryptPrivateKey(key: PrivateKeyHandle, passphrase: string, randomBytes: RandomBytes = cryptoRandomBytes): string {
-  if (passphrase.length < MIN_PASSPHRASE) throw new RangeError(`a key passphrase has at least ${MIN_PASSPHRASE} characters`);
+export function encryptPrivateKey(
+  key: PrivateKeyHandle,
+  passphrase: string,
+  randomBytes: RandomBytes = cryptoRandomBytes,
+): string {
+  if (passphrase.length < MIN_PASSPHRASE)
+    throw new RangeError(`a key passphrase has at least ${MIN_PASSPHRASE} characters`);
   if (key.profile === 'ed25519') {
     return keyObject(key).export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase }).toString();
   }
@@ -31,7 +36,8 @@ export function encryptPrivateKey(key: PrivateKeyHandle, passphrase: string, ran
 export function decryptPrivateKey(pem: string, passphrase: string): Result<PrivateKeyHandle, string> {
   try {
     if (!pem.includes(SM2_LABEL)) {
-      if (!pem.includes('ENCRYPTED PRIVATE KEY')) return err('the key is not encrypted; refusing to load a plaintext private key');
+      if (!pem.includes('ENCRYPTED PRIVATE KEY'))
+        return err('the key is not encrypted; refusing to load a plaintext private key');
       return ok(ed25519Handle(createPrivateKey({ key: pem, format: 'pem', passphrase })) as PrivateKeyHandle);
     }
     const blob = Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
@@ -70,13 +76,18 @@ export function resolvePassphrase(input: {
 }): Result<PassphraseDecision, string> {
   const fromEnv = input.env.CPNET_KEY_PASSPHRASE;
   if (fromEnv !== undefined && fromEnv !== '') {
-    return fromEnv.length >= MIN_PASSPHRASE ? ok({ passphrase: fromEnv, source: 'env' }) : err(`CPNET_KEY_PASSPHRASE is shorter than ${MIN_PASSPHRASE} characters`);
+    return fromEnv.length >= MIN_PASSPHRASE
+      ? ok({ passphrase: fromEnv, source: 'env' })
+      : err(`CPNET_KEY_PASSPHRASE is shorter than ${MIN_PASSPHRASE} characters`);
   }
   if (input.passphraseFile !== undefined && input.passphraseFile !== null) {
     const p = input.passphraseFile.replace(/\r?\n$/, '');
-    return p.length >= MIN_PASSPHRASE ? ok({ passphrase: p, source: 'file' }) : err(`the passphrase file holds fewer than ${MIN_PASSPHRASE} characters`);
+    return p.length >= MIN_PASSPHRASE
+      ? ok({ passphrase: p, source: 'file' })
+      : err(`the passphrase file holds fewer than ${MIN_PASSPHRASE} characters`);
   }
-  const warning = 'no CPNET_KEY_PASSPHRASE or --passphrase-file: using a generated passphrase kept beside the key (development only)';
+  const warning =
+    'no CPNET_KEY_PASSPHRASE or --passphrase-file: using a generated passphrase kept beside the key (development only)';
   if (input.devFile) return ok({ passphrase: input.devFile.trim(), source: 'generated-file', warning });
   const passphrase = (input.generate ?? (() => Buffer.from(cryptoRandomBytes(32)).toString('base64url')))();
   return ok({ passphrase, source: 'generated', persist: { content: `${passphrase}\n`, mode: 0o600 }, warning });

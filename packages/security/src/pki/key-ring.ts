@@ -28,8 +28,12 @@ export function createKeyRing(): KeyRing {
     },
     retire(keyid, publicKey, at) {
       const list = keys.get(keyid) ?? [];
-      keys.set(keyid, list.map((k) => (samePublicKey(k.publicKey, publicKey) ? { ...k, notAfter: Math.min(k.notAfter, at) } : k)));
+      keys.set(
+        keyid,
+        list.map((k) => (samePublicKey(k.publicKey, publicKey) ? { ...k, notAfter: Math.min(k.notAfter, at) } : k)),
+      );
     },
-    keysFor: (keyid, at) => (keys.get(keyid) ?? []).filter((k) => k.notBefore <= at && at < k.notAfter).map((k) => k.publicKey),
+    keysFor: (keyid, at) =>
+      (keys.get(keyid) ?? []).filter((k) => k.notBefore <= at && at < k.notAfter).map((k) => k.publicKey),
   };
 }

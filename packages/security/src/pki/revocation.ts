@@ -31,7 +31,9 @@ export function createRevocationList(initial: readonly Revocation[] = []): Revoc
       if (entry.subject) bySubject.set(entry.subject, entry);
     },
     reasonFor(q) {
-      const hit = (q.serial ? bySerial.get(q.serial.toLowerCase()) : undefined) ?? (q.subject ? bySubject.get(q.subject) : undefined);
+      const hit =
+        (q.serial ? bySerial.get(q.serial.toLowerCase()) : undefined) ??
+        (q.subject ? bySubject.get(q.subject) : undefined);
       return hit ? `revoked at ${new Date(hit.revokedAt).toISOString()}: ${hit.reason}` : null;
     },
     entries: () => all.slice(),

@@ -19,13 +19,23 @@ export interface Renewal {
  */
 export async function renewCertificate(
   current: string,
-  options: { issuer: Issuer; newPublicKey: PublicKeyHandle; clock: Clock; lifetimeMs: number; overlapMs: number; randomBytes?: RandomBytes },
+  options: {
+    issuer: Issuer;
+    newPublicKey: PublicKeyHandle;
+    clock: Clock;
+    lifetimeMs: number;
+    overlapMs: number;
+    randomBytes?: RandomBytes;
+  },
 ): Promise<Renewal> {
   const old = new x509.X509Certificate(current);
   const name = certificateName(old);
   if (!name.ok) throw new TypeError(`cannot renew: ${name.error}`);
   const now = options.clock.now();
-  if (now > old.notAfter.getTime()) throw new RangeError(`cannot renew ${name.value.name}: it expired at ${old.notAfter.toISOString()}; issue a new one`);
+  if (now > old.notAfter.getTime())
+    throw new RangeError(
+      `cannot renew ${name.value.name}: it expired at ${old.notAfter.toISOString()}; issue a new one`,
+    );
   const certificate = await issueCertificate(
     { subject: name.value.name, publicKey: options.newPublicKey, notBefore: now, notAfter: now + options.lifetimeMs },
     options.issuer,
@@ -35,7 +45,17 @@ export async function renewCertificate(
 }
 
 /** Records a rotation in a key ring: the new key from now, the old key until the overlap ends. */
-export function recordRotation(ring: KeyRing, rotation: { keyid: string; oldKey: PublicKeyHandle; newKey: PublicKeyHandle; from: number; until: number; oldUntil: number }): void {
+export function recordRotation(
+  ring: KeyRing,
+  rotation: {
+    keyid: string;
+    oldKey: PublicKeyHandle;
+    newKey: PublicKeyHandle;
+    from: number;
+    until: number;
+    oldUntil: number;
+  },
+): void {
   ring.add(rotation.keyid, { publicKey: rotation.newKey, notBefore: rotation.from, notAfter: rotation.until });
   ring.retire(rotation.keyid, rotation.oldKey, rotation.oldUntil);
 }

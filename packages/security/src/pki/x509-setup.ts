@@ -25,5 +25,7 @@ export async function toCryptoPrivate(key: PrivateKeyHandle): Promise<CryptoKey>
 
 /** The public key of a certificate as a handle; throws for non-Ed25519 keys. */
 export function certificatePublicKey(cert: x509.X509Certificate): PublicKeyHandle {
-  return ed25519Handle(createPublicKey({ key: Buffer.from(cert.publicKey.rawData), format: 'der', type: 'spki' })) as PublicKeyHandle;
+  return ed25519Handle(
+    createPublicKey({ key: Buffer.from(cert.publicKey.rawData), format: 'der', type: 'spki' }),
+  ) as PublicKeyHandle;
 }

@@ -9,14 +9,22 @@ const OPERATOR = creditCode('91510100MA6CGUE5X');
 const INSTITUTION = creditCode('12510000MB1528764');
 
 const base: NodeApplication = {
-  role: 'industry', region: '51', industry: 'C151',
+  role: 'industry',
+  region: '51',
+  industry: 'C151',
   builder: { name: '宜宾酒业', creditCode: COMPANY, registeredCapitalWanYuan: 8000, fundingCapacityDeclared: true },
   operator: { name: '川云运营', creditCode: OPERATOR, telecomLicence: 'B1-20260001' },
   credit: { majorDishonestyRecords: [] },
-  site: '宜宾', endpoint: 'https://c151.example', publicKey: 'pem',
+  site: '宜宾',
+  endpoint: 'https://c151.example',
+  publicKey: 'pem',
 };
-const ctx: ApplicationContext = { clock: fixedClock(T0), existing: [{ prefix: 'CPN.51', role: 'regional', region: '51', status: 'online' }] };
-const rules = (app: Partial<NodeApplication>, c: Partial<ApplicationContext> = {}) => checkApplicationRules({ ...base, ...app }, { ...ctx, ...c }).map((v) => v.rule);
+const ctx: ApplicationContext = {
+  clock: fixedClock(T0),
+  existing: [{ prefix: 'CPN.51', role: 'regional', region: '51', status: 'online' }],
+};
+const rules = (app: Partial<NodeApplication>, c: Partial<ApplicationContext> = {}) =>
+  checkApplicationRules({ ...base, ...app }, { ...ctx, ...c }).map((v) => v.rule);
 
 describe('onboarding rules of the guide', () => {
   it('passes a complete application', () => expect(checkApplicationRules(base, ctx)).toEqual([]));
@@ -40,19 +48,30 @@ describe('onboarding rules of the guide', () => {
     const regional = { ...base, role: 'regional' as const, industry: undefined };
     expect(rules(regional)).toEqual(['one-regional-per-province']);
     expect(rules({ ...regional, region: '44' })).toEqual([]);
-    expect(rules(regional, { existing: [{ prefix: 'CPN.51', role: 'regional', region: '51', status: 'rejected' }] })).toEqual([]);
+    expect(
+      rules(regional, { existing: [{ prefix: 'CPN.51', role: 'regional', region: '51', status: 'rejected' }] }),
+    ).toEqual([]);
   });
   it('allows one industry node per industry unless a reviewer overrides with a reason', () => {
-    const existing = [...ctx.existing, { prefix: 'CPN.52.C151', role: 'industry' as const, region: '52', industry: 'C151', status: 'online' }];
+    const existing = [
+      ...ctx.existing,
+      { prefix: 'CPN.52.C151', role: 'industry' as const, region: '52', industry: 'C151', status: 'online' },
+    ];
     expect(rules({}, { existing })).toEqual(['one-industry-per-industry']);
-    expect(rules({}, { existing, industryOverride: { reviewer: 'r1', reason: '' } })).toEqual(['one-industry-per-industry']);
-    expect(rules({}, { existing, industryOverride: { reviewer: 'r1', reason: '产业集群规模需要第二节点' } })).toEqual([]);
+    expect(rules({}, { existing, industryOverride: { reviewer: 'r1', reason: '' } })).toEqual([
+      'one-industry-per-industry',
+    ]);
+    expect(rules({}, { existing, industryOverride: { reviewer: 'r1', reason: '产业集群规模需要第二节点' } })).toEqual(
+      [],
+    );
   });
   it('validates credit codes, the industry code, consortium agreements and the deadline', () => {
     expect(rules({ builder: { ...base.builder, creditCode: '91510100MA6CGUE4X0' } })).toContain('credit-code');
     expect(rules({ industry: 'C999' })).toContain('role-fields');
     expect(rules({ industry: 'A151' })).toContain('role-fields');
-    expect(rules({ consortium: { members: [{ name: 'y', creditCode: COMPANY }], agreementAttached: false } })).toEqual(['consortium-agreement']);
+    expect(rules({ consortium: { members: [{ name: 'y', creditCode: COMPANY }], agreementAttached: false } })).toEqual([
+      'consortium-agreement',
+    ]);
     expect(rules({}, { deadline: T0 - 1 })).toEqual(['deadline']);
     const v = checkApplicationRules({ ...base, builder: { ...base.builder, registeredCapitalWanYuan: 100 } }, ctx)[0]!;
     expect(v).toMatchObject({ field: 'builder.registeredCapitalWanYuan', reason: expect.stringContaining('5000万元') });

@@ -18,11 +18,22 @@ export interface ApplicationContext {
 const INACTIVE = new Set(['rejected', 'revoked']);
 
 function creditCodes(app: NodeApplication): RuleViolation[] {
-  const orgs: [string, Organisation][] = [['builder.creditCode', app.builder], ['operator.creditCode', app.operator]];
+  const orgs: [string, Organisation][] = [
+    ['builder.creditCode', app.builder],
+    ['operator.creditCode', app.operator],
+  ];
   app.consortium?.members.forEach((m, i) => orgs.push([`consortium.members[${i}].creditCode`, m]));
   return orgs.flatMap(([field, org]) => {
     const r = parseCreditCode(org.creditCode);
-    return r.ok ? [] : [{ rule: 'credit-code' as const, field, reason: `${org.name}: invalid 统一社会信用代码 ${JSON.stringify(org.creditCode)}` }];
+    return r.ok
+      ? []
+      : [
+          {
+            rule: 'credit-code' as const,
+            field,
+            reason: `${org.name}: invalid 统一社会信用代码 ${JSON.stringify(org.creditCode)}`,
+          },
+        ];
   });
 }
 
@@ -30,10 +41,18 @@ function capital(app: NodeApplication): RuleViolation[] {
   const out: RuleViolation[] = [];
   const c = app.builder.registeredCapitalWanYuan;
   if (!(c >= MIN_REGISTERED_CAPITAL_WAN_YUAN)) {
-    out.push({ rule: 'capital', field: 'builder.registeredCapitalWanYuan', reason: `the builder's registered capital is ${c}万元; at least ${MIN_REGISTERED_CAPITAL_WAN_YUAN}万元 is required` });
+    out.push({
+      rule: 'capital',
+      field: 'builder.registeredCapitalWanYuan',
+      reason: `the builder's registered capital is ${c}万元; at least ${MIN_REGISTERED_CAPITAL_WAN_YUAN}万元 is required`,
+    });
   }
   if (app.builder.fundingCapacityDeclared !== true) {
-    out.push({ rule: 'funding-capacity', field: 'builder.fundingCapacityDeclared', reason: 'the builder must declare its funding capacity (资金保障能力)' });
+    out.push({
+      rule: 'funding-capacity',
+      field: 'builder.fundingCapacityDeclared',
+      reason: 'the builder must declare its funding capacity (资金保障能力)',
+    });
   }
   return out;
 }
@@ -41,7 +60,13 @@ function capital(app: NodeApplication): RuleViolation[] {
 function licence(app: NodeApplication): RuleViolation[] {
   const publicInstitution = app.operator.creditCode.trim().startsWith('12');
   if (publicInstitution || (app.operator.telecomLicence ?? '').trim() !== '') return [];
-  return [{ rule: 'telecom-licence', field: 'operator.telecomLicence', reason: `the operator ${app.operator.name} needs a telecom business licence (增值电信业务经营许可证) unless it is a public institution (credit code starting 12)` }];
+  return [
+    {
+      rule: 'telecom-licence',
+      field: 'operator.telecomLicence',
+      reason: `the operator ${app.operator.name} needs a telecom business licence (增值电信业务经营许可证) unless it is a public institution (credit code starting 12)`,
+    },
+  ];
 }
 
 function creditRecord(app: NodeApplication, now: number): RuleViolation[] {
@@ -49,42 +74,94 @@ function creditRecord(app: NodeApplication, now: number): RuleViolation[] {
   since.setUTCFullYear(since.getUTCFullYear() - DISHONESTY_LOOKBACK_YEARS);
   return app.credit.majorDishonestyRecords.flatMap((rec, i) => {
     const t = Date.parse(rec.date);
-    if (Number.isNaN(t)) return [{ rule: 'credit-record' as const, field: `credit.majorDishonestyRecords[${i}].date`, reason: `record date ${JSON.stringify(rec.date)} is not a date; it cannot be ruled out` }];
-    return t >= since.getTime() ? [{ rule: 'credit-record' as const, field: `credit.majorDishonestyRecords[${i}]`, reason: `major dishonesty record of ${rec.date} (${rec.description}) is within the last ${DISHONESTY_LOOKBACK_YEARS} years` }] : [];
+    if (Number.isNaN(t))
+      return [
+        {
+          rule: 'credit-record' as const,
+          field: `credit.majorDishonestyRecords[${i}].date`,
+          reason: `record date ${JSON.stringify(rec.date)} is not a date; it cannot be ruled out`,
+        },
+      ];
+    return t >= since.getTime()
+      ? [
+          {
+            rule: 'credit-record' as const,
+            field: `credit.majorDishonestyRecords[${i}]`,
+            reason: `major dishonesty record of ${rec.date} (${rec.description}) is within the last ${DISHONESTY_LOOKBACK_YEARS} years`,
+          },
+        ]
+      : [];
   });
 }
 
 function roleFields(app: NodeApplication): RuleViolation[] {
   const prefix = app.role === 'regional' ? `CPN.${app.region}` : `CPN.${app.region}.${app.industry ?? ''}`;
-  if (app.role === 'regional' && app.industry !== undefined) return [{ rule: 'role-fields', field: 'industry', reason: 'a regional node application names no industry' }];
+  if (app.role === 'regional' && app.industry !== undefined)
+    return [{ rule: 'role-fields', field: 'industry', reason: 'a regional node application names no industry' }];
   const p = parsePrefix(prefix);
-  return p.ok ? [] : [{ rule: 'role-fields', field: p.error.segment === 'industry' ? 'industry' : 'region', reason: p.error.message }];
+  return p.ok
+    ? []
+    : [{ rule: 'role-fields', field: p.error.segment === 'industry' ? 'industry' : 'region', reason: p.error.message }];
 }
 
 function uniqueness(app: NodeApplication, ctx: ApplicationContext): RuleViolation[] {
   const live = ctx.existing.filter((n) => !INACTIVE.has(n.status));
   if (app.role === 'regional') {
     const clash = live.find((n) => n.role === 'regional' && n.region === app.region);
-    return clash ? [{ rule: 'one-regional-per-province', field: 'region', reason: `province ${app.region} already has a regional node (${clash.prefix})` }] : [];
+    return clash
+      ? [
+          {
+            rule: 'one-regional-per-province',
+            field: 'region',
+            reason: `province ${app.region} already has a regional node (${clash.prefix})`,
+          },
+        ]
+      : [];
   }
   const clash = live.find((n) => n.role === 'industry' && n.industry === app.industry);
   if (!clash) return [];
   const o = ctx.industryOverride;
   if (o && o.reviewer.trim() !== '' && o.reason.trim() !== '') return [];
-  return [{ rule: 'one-industry-per-industry', field: 'industry', reason: `industry ${app.industry ?? ''} already has an industry node (${clash.prefix}); a second needs a reviewer override with a reason` }];
+  return [
+    {
+      rule: 'one-industry-per-industry',
+      field: 'industry',
+      reason: `industry ${app.industry ?? ''} already has an industry node (${clash.prefix}); a second needs a reviewer override with a reason`,
+    },
+  ];
 }
 
 /** Checks an application against the guide's onboarding rules; an empty list means none is broken. */
 export function checkApplicationRules(application: NodeApplication, context: ApplicationContext): RuleViolation[] {
   const now = context.clock.now();
-  const late: RuleViolation[] = context.deadline !== undefined && now > context.deadline
-    ? [{ rule: 'deadline', field: '', reason: `applications closed at ${new Date(context.deadline).toISOString()} (逾期不再受理)` }]
-    : [];
-  const consortium: RuleViolation[] = application.consortium && !application.consortium.agreementAttached
-    ? [{ rule: 'consortium-agreement', field: 'consortium.agreementAttached', reason: 'a consortium (联合体) application must attach its agreement' }]
-    : [];
+  const late: RuleViolation[] =
+    context.deadline !== undefined && now > context.deadline
+      ? [
+          {
+            rule: 'deadline',
+            field: '',
+            reason: `applications closed at ${new Date(context.deadline).toISOString()} (逾期不再受理)`,
+          },
+        ]
+      : [];
+  const consortium: RuleViolation[] =
+    application.consortium && !application.consortium.agreementAttached
+      ? [
+          {
+            rule: 'consortium-agreement',
+            field: 'consortium.agreementAttached',
+            reason: 'a consortium (联合体) application must attach its agreement',
+          },
+        ]
+      : [];
   return [
-    ...late, ...roleFields(application), ...creditCodes(application), ...capital(application), ...licence(application),
-    ...creditRecord(application, now), ...consortium, ...uniqueness(application, context),
+    ...late,
+    ...roleFields(application),
+    ...creditCodes(application),
+    ...capital(application),
+    ...licence(application),
+    ...creditRecord(application, now),
+    ...consortium,
+    ...uniqueness(application, context),
   ];
 }

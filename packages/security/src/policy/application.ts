@@ -15,12 +15,17 @@ export interface NodeApplication {
   /** GB/T 4754 中类 (industry nodes only), e.g. C151. */
   readonly industry?: string;
   /** 建设主体. */
-  readonly builder: Organisation & { readonly registeredCapitalWanYuan: number; readonly fundingCapacityDeclared: boolean };
+  readonly builder: Organisation & {
+    readonly registeredCapitalWanYuan: number;
+    readonly fundingCapacityDeclared: boolean;
+  };
   /** 运营主体. */
   readonly operator: Organisation & { readonly telecomLicence?: string };
   /** 联合体: members and whether the consortium agreement is attached. */
   readonly consortium?: { readonly members: readonly Organisation[]; readonly agreementAttached: boolean };
-  readonly credit: { readonly majorDishonestyRecords: readonly { readonly date: string; readonly description: string }[] };
+  readonly credit: {
+    readonly majorDishonestyRecords: readonly { readonly date: string; readonly description: string }[];
+  };
   readonly site: string;
   readonly endpoint: string;
   /** The applicant node's public key (PEM or hex by profile). */
@@ -39,7 +44,17 @@ export interface ExistingNode {
 
 /** One broken rule, with the field at fault and a reason a reviewer can read. */
 export interface RuleViolation {
-  readonly rule: 'capital' | 'funding-capacity' | 'telecom-licence' | 'credit-record' | 'credit-code' | 'one-regional-per-province' | 'one-industry-per-industry' | 'consortium-agreement' | 'role-fields' | 'deadline';
+  readonly rule:
+    | 'capital'
+    | 'funding-capacity'
+    | 'telecom-licence'
+    | 'credit-record'
+    | 'credit-code'
+    | 'one-regional-per-province'
+    | 'one-industry-per-industry'
+    | 'consortium-agreement'
+    | 'role-fields'
+    | 'deadline';
   readonly field: string;
   readonly reason: string;
 }

@@ -11,9 +11,15 @@ export interface Policy {
 
 function registerFunctions(e: Enforcer): void {
   e.addFunction('within', (a: unknown, b: unknown) => typeof a === 'string' && typeof b === 'string' && isWithin(a, b));
-  e.addFunction('strictlyWithin', (a: unknown, b: unknown) => typeof a === 'string' && typeof b === 'string' && a !== b && isWithin(a, b));
+  e.addFunction(
+    'strictlyWithin',
+    (a: unknown, b: unknown) => typeof a === 'string' && typeof b === 'string' && a !== b && isWithin(a, b),
+  );
   e.addFunction('childOf', (a: unknown, b: unknown) => typeof a === 'string' && parentPrefix(a) === b);
-  e.addFunction('oneOf', (a: unknown, list: unknown) => typeof list === 'string' && (list === '*' || list.split(' ').includes(String(a))));
+  e.addFunction(
+    'oneOf',
+    (a: unknown, list: unknown) => typeof list === 'string' && (list === '*' || list.split(' ').includes(String(a))),
+  );
   e.addFunction('listed', (a: unknown, list: unknown) => Array.isArray(list) && list.includes(a));
 }
 
@@ -30,17 +36,30 @@ export async function createPolicy(rules: readonly PolicyRule[] = POLICY_RULES):
     const { principal, action, resource, context } = request;
     const residency = context?.province === undefined ? null : residencyVerdict(context.residency, context.province);
     const env = { residency: residency === null ? 'n/a' : residency.allowed ? 'allowed' : 'denied' };
-    const obj = { ...resource, level: resource.type === 'prefix' ? prefixLevel(resource.prefix) : null, reviewers: resource.reviewers ?? [] };
+    const obj = {
+      ...resource,
+      level: resource.type === 'prefix' ? prefixLevel(resource.prefix) : null,
+      reviewers: resource.reviewers ?? [],
+    };
     let result: [boolean, string[]];
     try {
       result = enforcer.enforceExSync({ ...principal }, obj, action, env);
     } catch (e) {
-      return { allowed: false, rule: null, reason: `the policy could not be evaluated (${(e as Error).message}); denied` };
+      return {
+        allowed: false,
+        rule: null,
+        reason: `the policy could not be evaluated (${(e as Error).message}); denied`,
+      };
     }
     const [allowed, matched] = result;
     // A denial explained by an allow rule cannot come from deny-overrides; report it as the default deny.
     const rule = allowed || matched[3] === 'deny' ? (matched[4] ?? null) : null;
-    if (rule === null) return { allowed: false, rule: null, reason: `no rule allows ${principal.kind} ${principal.id} to ${action} ${resource.type} in ${resource.prefix} (default deny)` };
+    if (rule === null)
+      return {
+        allowed: false,
+        rule: null,
+        reason: `no rule allows ${principal.kind} ${principal.id} to ${action} ${resource.type} in ${resource.prefix} (default deny)`,
+      };
     const base = why.get(rule) ?? rule;
     const reason = rule === 'data-residency' && residency && !residency.allowed ? `${base}: ${residency.reason}` : base;
     return { allowed, rule, reason };

@@ -3,7 +3,12 @@ import { identifier } from '../testing/fixtures.ts';
 import { createPolicy } from './engine.ts';
 import type { AccessRequest, Action, Principal, Resource } from './types.ts';
 
-const node = (prefix: string, status: Principal['status'] = 'active'): Principal => ({ kind: 'node', id: prefix, prefix, status });
+const node = (prefix: string, status: Principal['status'] = 'active'): Principal => ({
+  kind: 'node',
+  id: prefix,
+  prefix,
+  status,
+});
 const person = (id: string, role: Principal['role'], where: string | [string, Principal['status']]): Principal => {
   const [prefix, status] = typeof where === 'string' ? [where, 'active' as const] : where;
   return { kind: 'person', id, role, prefix, status };
@@ -15,11 +20,25 @@ const provider: Principal = { kind: 'provider', id: PV, prefix: 'CPN.51.C151', s
 const gateway: Principal = { kind: 'gateway', id: GW, prefix: 'CPN.51.C151', status: 'active', owner: PV };
 const revokedProvider: Principal = { ...provider, status: 'revoked' };
 
-const national = node('CPN'), sichuan = node('CPN.51'), guangdong = node('CPN.44'), baijiu = node('CPN.51.C151'), chips = node('CPN.51.C397');
-const cluster = (owner: string, prefix = 'CPN.51.C151'): Resource => ({ type: 'cluster', prefix, owner, id: `${prefix}/CL-1` });
+const national = node('CPN'),
+  sichuan = node('CPN.51'),
+  guangdong = node('CPN.44'),
+  baijiu = node('CPN.51.C151'),
+  chips = node('CPN.51.C397');
+const cluster = (owner: string, prefix = 'CPN.51.C151'): Resource => ({
+  type: 'cluster',
+  prefix,
+  owner,
+  id: `${prefix}/CL-1`,
+});
 const prefixRes = (p: string): Resource => ({ type: 'prefix', prefix: p, id: p });
 const nodeRes = (p: string): Resource => ({ type: 'node', prefix: p, id: p });
-const app = (routedTo: string, reviewers: string[] = []): Resource => ({ type: 'application', prefix: routedTo, routedTo, reviewers });
+const app = (routedTo: string, reviewers: string[] = []): Resource => ({
+  type: 'application',
+  prefix: routedTo,
+  routedTo,
+  reviewers,
+});
 const job = (prefix: string, owner = 't1'): Resource => ({ type: 'job', prefix, owner });
 
 type Row = [string, Principal, Action, Resource, boolean, AccessRequest['context']?];
@@ -42,7 +61,13 @@ const ROWS: Row[] = [
   ['regional cannot allocate in another province', sichuan, 'allocate', prefixRes('CPN.44.C397'), false],
   ['national cannot skip a level', national, 'allocate', prefixRes('CPN.51.C276'), false],
   ['industry cannot allocate prefixes', baijiu, 'allocate', prefixRes('CPN.51.C152'), false],
-  ['operator person cannot allocate a regional prefix', person('op0', 'operator', 'CPN'), 'allocate', prefixRes('CPN.52'), false],
+  [
+    'operator person cannot allocate a regional prefix',
+    person('op0', 'operator', 'CPN'),
+    'allocate',
+    prefixRes('CPN.52'),
+    false,
+  ],
   ['regional suspends its child', sichuan, 'suspend', nodeRes('CPN.51.C151'), true],
   ['national revokes a regional node', national, 'revoke', nodeRes('CPN.51'), true],
   ['node cannot revoke itself', sichuan, 'revoke', nodeRes('CPN.51'), false],
@@ -65,10 +90,28 @@ const ROWS: Row[] = [
   ['provider cannot suspend a node', provider, 'suspend', nodeRes('CPN.51.C151'), false],
   ['provider cannot allocate', provider, 'allocate', prefixRes('CPN.51.C151'), false],
   // reviewers act only on applications routed to them
-  ['national reviewer reviews a regional application', person('r1', 'reviewer', 'CPN'), 'review', app('CPN', ['r1']), true],
+  [
+    'national reviewer reviews a regional application',
+    person('r1', 'reviewer', 'CPN'),
+    'review',
+    app('CPN', ['r1']),
+    true,
+  ],
   ['reviewer not assigned is denied', person('r9', 'reviewer', 'CPN'), 'review', app('CPN', ['r1']), false],
-  ['regional reviewer cannot review a national-routed application', person('r2', 'reviewer', 'CPN.51'), 'review', app('CPN', ['r2']), false],
-  ['regional reviewer reviews an industry application', person('r2', 'reviewer', 'CPN.51'), 'review', app('CPN.51', ['r2']), true],
+  [
+    'regional reviewer cannot review a national-routed application',
+    person('r2', 'reviewer', 'CPN.51'),
+    'review',
+    app('CPN', ['r2']),
+    false,
+  ],
+  [
+    'regional reviewer reviews an industry application',
+    person('r2', 'reviewer', 'CPN.51'),
+    'review',
+    app('CPN.51', ['r2']),
+    true,
+  ],
   ['operator cannot review', person('op2', 'operator', 'CPN.51'), 'review', app('CPN.51', ['op2']), false],
   ['node reviews applications routed to it', sichuan, 'review', app('CPN.51'), true],
   ['node cannot review applications routed elsewhere', guangdong, 'review', app('CPN.51'), false],
@@ -81,16 +124,56 @@ const ROWS: Row[] = [
   ['tenant submits a job at its node', person('t1', 'tenant', 'CPN.51.C151'), 'submit', job('CPN.51.C151'), true],
   ['tenant cannot submit elsewhere', person('t1', 'tenant', 'CPN.51.C151'), 'submit', job('CPN.44'), false],
   ['tenant reads its own job', person('t1', 'tenant', 'CPN.51.C151'), 'read', job('CPN.51.C151', 't1'), true],
-  ['tenant cannot read another tenant job', person('t2', 'tenant', 'CPN.51.C151'), 'read', job('CPN.51.C151', 't1'), false],
+  [
+    'tenant cannot read another tenant job',
+    person('t2', 'tenant', 'CPN.51.C151'),
+    'read',
+    job('CPN.51.C151', 't1'),
+    false,
+  ],
   ['tenant cannot update clusters', person('t1', 'tenant', 'CPN.51.C151'), 'update', cluster(PV), false],
   // data residency, decided by protocol's residencyVerdict
-  ['placement in an allowed province', sichuan, 'place', job('CPN.51'), true, { residency: { provinces: ['51'] }, province: '51' }],
-  ['placement outside the allowed provinces', national, 'place', job('CPN.51'), false, { residency: { provinces: ['44'] }, province: '51' }],
-  ['placement outside the mainland without permission', national, 'place', job('CPN'), false, { residency: {}, province: '81' }],
-  ['tenant submit with residency allowing the province', person('t1', 'tenant', 'CPN.51.C151'), 'submit', job('CPN.51.C151'), true, { residency: { provinces: ['51'] }, province: '51' }],
+  [
+    'placement in an allowed province',
+    sichuan,
+    'place',
+    job('CPN.51'),
+    true,
+    { residency: { provinces: ['51'] }, province: '51' },
+  ],
+  [
+    'placement outside the allowed provinces',
+    national,
+    'place',
+    job('CPN.51'),
+    false,
+    { residency: { provinces: ['44'] }, province: '51' },
+  ],
+  [
+    'placement outside the mainland without permission',
+    national,
+    'place',
+    job('CPN'),
+    false,
+    { residency: {}, province: '81' },
+  ],
+  [
+    'tenant submit with residency allowing the province',
+    person('t1', 'tenant', 'CPN.51.C151'),
+    'submit',
+    job('CPN.51.C151'),
+    true,
+    { residency: { provinces: ['51'] }, province: '51' },
+  ],
   // default deny
   ['unknown action is denied', national, 'run' as Action, nodeRes('CPN'), false],
-  ['an unknown principal kind is denied', { kind: 'robot' as never, id: 'x', prefix: 'CPN', status: 'active' }, 'read', cluster(PV), false],
+  [
+    'an unknown principal kind is denied',
+    { kind: 'robot' as never, id: 'x', prefix: 'CPN', status: 'active' },
+    'read',
+    cluster(PV),
+    false,
+  ],
 ];
 
 describe('the authorisation policy', async () => {
@@ -103,19 +186,38 @@ describe('the authorisation policy', async () => {
     expect(d.reason.length).toBeGreaterThan(0);
   });
   it('names the deny rule and the residency reason', () => {
-    const d = policy.decide({ principal: national, action: 'place', resource: job('CPN.51'), context: { residency: { provinces: ['44'] }, province: '51' } });
+    const d = policy.decide({
+      principal: national,
+      action: 'place',
+      resource: job('CPN.51'),
+      context: { residency: { provinces: ['44'] }, province: '51' },
+    });
     expect(d).toMatchObject({ allowed: false, rule: 'data-residency', reason: expect.stringContaining('44') });
-    expect(policy.decide({ principal: revokedProvider, action: 'read', resource: cluster(PV) })).toMatchObject({ rule: 'inactive-principal' });
-    expect(policy.decide({ principal: chips, action: 'update', resource: cluster(PV) })).toMatchObject({ rule: null, reason: expect.stringContaining('default deny') });
+    expect(policy.decide({ principal: revokedProvider, action: 'read', resource: cluster(PV) })).toMatchObject({
+      rule: 'inactive-principal',
+    });
+    expect(policy.decide({ principal: chips, action: 'update', resource: cluster(PV) })).toMatchObject({
+      rule: null,
+      reason: expect.stringContaining('default deny'),
+    });
   });
   it('remembers decisions per request, not across different requests (each row decided twice, in reverse too)', () => {
-    const fresh = ROWS.map(([, principal, action, resource, , context]) => policy.decide({ principal, action, resource, context }));
-    const again = [...ROWS].reverse().map(([, principal, action, resource, , context]) => policy.decide({ principal, action, resource, context })).reverse();
+    const fresh = ROWS.map(([, principal, action, resource, , context]) =>
+      policy.decide({ principal, action, resource, context }),
+    );
+    const again = [...ROWS]
+      .reverse()
+      .map(([, principal, action, resource, , context]) => policy.decide({ principal, action, resource, context }))
+      .reverse();
     expect(again).toEqual(fresh);
     expect(fresh.map((d) => d.allowed)).toEqual(ROWS.map((r) => r[4]));
     // The same principal suspended is a different question with a different answer.
     const active = policy.decide({ principal: national, action: 'read', resource: nodeRes('CPN') });
-    const suspended = policy.decide({ principal: { ...national, status: 'suspended' }, action: 'read', resource: nodeRes('CPN') });
+    const suspended = policy.decide({
+      principal: { ...national, status: 'suspended' },
+      action: 'read',
+      resource: nodeRes('CPN'),
+    });
     expect(active.allowed).toBe(true);
     expect(suspended.allowed).toBe(false);
     expect(Object.isFrozen(active)).toBe(true);

@@ -17,7 +17,19 @@ export interface Principal {
 
 /** What is acted on. */
 export interface Resource {
-  readonly type: 'record' | 'cluster' | 'pool' | 'service' | 'provider' | 'job' | 'node' | 'prefix' | 'application' | 'audit' | 'metrics' | 'selection';
+  readonly type:
+    | 'record'
+    | 'cluster'
+    | 'pool'
+    | 'service'
+    | 'provider'
+    | 'job'
+    | 'node'
+    | 'prefix'
+    | 'application'
+    | 'audit'
+    | 'metrics'
+    | 'selection';
   /** The namespace the resource lives in (for `prefix`/`node`: the prefix itself). */
   readonly prefix: string;
   readonly id?: string;
@@ -31,8 +43,20 @@ export interface Resource {
 
 /** The actions the policy knows. */
 export type Action =
-  | 'read' | 'create' | 'update' | 'delete' | 'report' | 'allocate' | 'suspend' | 'reinstate' | 'revoke'
-  | 'review' | 'submit' | 'cancel' | 'place' | 'run';
+  | 'read'
+  | 'create'
+  | 'update'
+  | 'delete'
+  | 'report'
+  | 'allocate'
+  | 'suspend'
+  | 'reinstate'
+  | 'revoke'
+  | 'review'
+  | 'submit'
+  | 'cancel'
+  | 'place'
+  | 'run';
 
 /** A question to the policy. */
 export interface AccessRequest {

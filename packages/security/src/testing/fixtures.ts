@@ -24,14 +24,38 @@ export function identifier(prefix: string, kind: 'PV' | 'SV' | 'ND' | 'CL', seri
 
 /** The PKI of one branch: national root, Sichuan regional CA, 白酒 industry CA and a provider leaf, all valid at T0. */
 export async function buildPki() {
-  const rootKeys = testKeys(1), regionalKeys = testKeys(2), industryKeys = testKeys(3), providerKeys = testKeys(4);
+  const rootKeys = testKeys(1),
+    regionalKeys = testKeys(2),
+    industryKeys = testKeys(3),
+    providerKeys = testKeys(4);
   const validity = { notBefore: T0 - DAY, notAfter: T0 + YEAR };
   const root = await issueRootCertificate({ ...validity, privateKey: rootKeys.privateKey, serial: '01' });
-  const regional = await issueCertificate({ ...validity, subject: 'CPN.51', publicKey: regionalKeys.publicKey, serial: '02' }, { certificate: root, privateKey: rootKeys.privateKey });
-  const industry = await issueCertificate({ ...validity, subject: 'CPN.51.C151', publicKey: industryKeys.publicKey, serial: '03' }, { certificate: regional, privateKey: regionalKeys.privateKey });
+  const regional = await issueCertificate(
+    { ...validity, subject: 'CPN.51', publicKey: regionalKeys.publicKey, serial: '02' },
+    { certificate: root, privateKey: rootKeys.privateKey },
+  );
+  const industry = await issueCertificate(
+    { ...validity, subject: 'CPN.51.C151', publicKey: industryKeys.publicKey, serial: '03' },
+    { certificate: regional, privateKey: regionalKeys.privateKey },
+  );
   const providerId = identifier('CPN.51.C151', 'PV', '01JQ4ZK8M3XX');
-  const provider = await issueCertificate({ ...validity, subject: providerId, publicKey: providerKeys.publicKey, serial: '04' }, { certificate: industry, privateKey: industryKeys.privateKey });
-  return { clock: fixedClock(T0), validity, rootKeys, regionalKeys, industryKeys, providerKeys, root, regional, industry, provider, providerId };
+  const provider = await issueCertificate(
+    { ...validity, subject: providerId, publicKey: providerKeys.publicKey, serial: '04' },
+    { certificate: industry, privateKey: industryKeys.privateKey },
+  );
+  return {
+    clock: fixedClock(T0),
+    validity,
+    rootKeys,
+    regionalKeys,
+    industryKeys,
+    providerKeys,
+    root,
+    regional,
+    industry,
+    provider,
+    providerId,
+  };
 }
 
 /** A valid 统一社会信用代码 from a 17-character body (e.g. '91510100MA6C' padded). */

@@ -10,7 +10,11 @@ function dl(rows: Array<[Key | string, unknown]>): HTMLElement {
   for (const [k, v] of rows) {
     if (v === undefined) continue;
     let label = k;
-    try { label = t(k as Key) ?? k; } catch { /* a raw label */ }
+    try {
+      label = t(k as Key) ?? k;
+    } catch {
+      /* a raw label */
+    }
     d.append(el('dt', {}, label), el('dd', {}, v === null ? '–' : String(v)));
   }
   return d;
@@ -45,7 +49,14 @@ function eventsAbout(store: Store, matches: (e: TimedEvent) => boolean, limit = 
 
 function eventList(events: TimedEvent[]): HTMLElement {
   const ul = el('ul', { class: 'list' });
-  for (const e of events) ul.append(el('li', { class: `sev-${e.event.severity}` }, `${formatT(e.t)} ${e.event.type} ${e.event.subject ?? ''} ${JSON.stringify(e.event.data).slice(0, 80)}`));
+  for (const e of events)
+    ul.append(
+      el(
+        'li',
+        { class: `sev-${e.event.severity}` },
+        `${formatT(e.t)} ${e.event.type} ${e.event.subject ?? ''} ${JSON.stringify(e.event.data).slice(0, 80)}`,
+      ),
+    );
   return ul;
 }
 
@@ -62,17 +73,24 @@ function explanation(value: unknown): HTMLElement {
     table.append(h);
     for (const c of v.candidates as Array<Record<string, unknown>>) {
       const tr = el('tr');
-      tr.append(el('td', {}, String(c.rank ?? '')), el('td', { class: 'code' }, String(c.cluster ?? '')), el('td', {}, String(c.province ?? '')), el('td', { class: 'num' }, String(c.score ?? '')));
+      tr.append(
+        el('td', {}, String(c.rank ?? '')),
+        el('td', { class: 'code' }, String(c.cluster ?? '')),
+        el('td', {}, String(c.province ?? '')),
+        el('td', { class: 'num' }, String(c.score ?? '')),
+      );
       table.append(tr);
     }
     box.append(el('h3', {}, t('candidates')), table);
   }
   if (Array.isArray(v.excluded)) {
     const ul = el('ul', { class: 'list' });
-    for (const x of v.excluded as Array<Record<string, unknown>>) ul.append(el('li', {}, `${String(x.cluster ?? '')} — ${String(x.constraint ?? '')}: ${String(x.reason ?? '')}`));
+    for (const x of v.excluded as Array<Record<string, unknown>>)
+      ul.append(el('li', {}, `${String(x.cluster ?? '')} — ${String(x.constraint ?? '')}: ${String(x.reason ?? '')}`));
     box.append(el('h3', {}, t('excluded')), ul);
   }
-  if (typeof v.summary !== 'string' && !Array.isArray(v.candidates)) box.append(el('pre', {}, JSON.stringify(value, null, 2)));
+  if (typeof v.summary !== 'string' && !Array.isArray(v.candidates))
+    box.append(el('pre', {}, JSON.stringify(value, null, 2)));
   return box;
 }
 
@@ -86,44 +104,156 @@ export function createDrawer(root: HTMLElement, store: Store) {
     if (sel.kind === 'node') {
       const n = state.nodes.get(sel.id);
       out.push(el('div', { class: 'muted' }, n ? t(`role_${n.role}` as Key) : t('node')));
-      if (n) out.push(dl([['code', n.code], ['name', n.name], ['role', tv(n.role)], ['parent', n.parent], ['province', n.province], ['industry', n.industry], ['lifecycle', tv(n.lifecycle)], ['health', tv(n.health)], ['url', n.url]]));
-      const children = [...state.nodes.values()].filter((c) => c.parent === sel.id).sort((a, b) => a.code.localeCompare(b.code));
-      if (children.length) out.push(el('h3', {}, `${t('children')} (${children.length})`), linkList(children.map((c) => ({ id: c.code, text: `${c.name} · ${tv(c.lifecycle)} · ${tv(c.health)}` })), store, 50));
+      if (n)
+        out.push(
+          dl([
+            ['code', n.code],
+            ['name', n.name],
+            ['role', tv(n.role)],
+            ['parent', n.parent],
+            ['province', n.province],
+            ['industry', n.industry],
+            ['lifecycle', tv(n.lifecycle)],
+            ['health', tv(n.health)],
+            ['url', n.url],
+          ]),
+        );
+      const children = [...state.nodes.values()]
+        .filter((c) => c.parent === sel.id)
+        .sort((a, b) => a.code.localeCompare(b.code));
+      if (children.length)
+        out.push(
+          el('h3', {}, `${t('children')} (${children.length})`),
+          linkList(
+            children.map((c) => ({ id: c.code, text: `${c.name} · ${tv(c.lifecycle)} · ${tv(c.health)}` })),
+            store,
+            50,
+          ),
+        );
       const clusters = [...state.clusters.values()].filter((c) => c.node === sel.id);
-      out.push(el('h3', {}, `${t('clusters')} (${clusters.length})`), linkList(clusters.map((c) => ({ id: c.id, text: `${c.name} · ${Math.round(c.utilisation * 100)}% · ${tv(c.health)}` })), store, 50));
+      out.push(
+        el('h3', {}, `${t('clusters')} (${clusters.length})`),
+        linkList(
+          clusters.map((c) => ({
+            id: c.id,
+            text: `${c.name} · ${Math.round(c.utilisation * 100)}% · ${tv(c.health)}`,
+          })),
+          store,
+          50,
+        ),
+      );
       const ids = new Set(clusters.map((c) => c.id));
       const jobs = [...state.jobs.values()].filter((j) => j.node === sel.id || (j.cluster && ids.has(j.cluster)));
-      out.push(el('h3', {}, `${t('jobs')} (${jobs.length})`), linkList(jobs.map((j) => ({ id: j.id, text: `${j.state} ${j.from ?? '?'}→${j.to ?? '?'}` })), store, 30));
-      out.push(el('h3', {}, t('eventsAbout')), eventList(eventsAbout(store, (e) => e.event.subject === sel.id || e.event.data.target === sel.id)));
+      out.push(
+        el('h3', {}, `${t('jobs')} (${jobs.length})`),
+        linkList(
+          jobs.map((j) => ({ id: j.id, text: `${j.state} ${j.from ?? '?'}→${j.to ?? '?'}` })),
+          store,
+          30,
+        ),
+      );
+      out.push(
+        el('h3', {}, t('eventsAbout')),
+        eventList(eventsAbout(store, (e) => e.event.subject === sel.id || e.event.data.target === sel.id)),
+      );
     } else if (sel.kind === 'cluster') {
       const c = state.clusters.get(sel.id);
-      if (c) out.push(dl([['name', c.name], ['node', c.node], ['provider', c.provider], ['province', c.province], ['lifecycle', tv(c.lifecycle)], ['health', tv(c.health)], ['utilisation', `${Math.round(c.utilisation * 100)}%`], ['cores', c.cpuCores], ['coresFree', c.cpuAvailable], ['accelerators', c.accelerators], ['acceleratorsFree', c.acceleratorsAvailable], ['price', c.pricePerCoreHourYuan], ['green', `${Math.round(c.greenShare * 100)}%`]]));
+      if (c)
+        out.push(
+          dl([
+            ['name', c.name],
+            ['node', c.node],
+            ['provider', c.provider],
+            ['province', c.province],
+            ['lifecycle', tv(c.lifecycle)],
+            ['health', tv(c.health)],
+            ['utilisation', `${Math.round(c.utilisation * 100)}%`],
+            ['cores', c.cpuCores],
+            ['coresFree', c.cpuAvailable],
+            ['accelerators', c.accelerators],
+            ['acceleratorsFree', c.acceleratorsAvailable],
+            ['price', c.pricePerCoreHourYuan],
+            ['green', `${Math.round(c.greenShare * 100)}%`],
+          ]),
+        );
       const jobs = [...state.jobs.values()].filter((j) => j.cluster === sel.id);
-      out.push(el('h3', {}, `${t('jobs')} (${jobs.length})`), linkList(jobs.map((j) => ({ id: j.id, text: `${j.state} ${j.from ?? '?'}→${j.to ?? '?'}` })), store, 30));
-      out.push(el('h3', {}, t('eventsAbout')), eventList(eventsAbout(store, (e) => e.event.subject === sel.id || e.event.data.cluster === sel.id)));
+      out.push(
+        el('h3', {}, `${t('jobs')} (${jobs.length})`),
+        linkList(
+          jobs.map((j) => ({ id: j.id, text: `${j.state} ${j.from ?? '?'}→${j.to ?? '?'}` })),
+          store,
+          30,
+        ),
+      );
+      out.push(
+        el('h3', {}, t('eventsAbout')),
+        eventList(eventsAbout(store, (e) => e.event.subject === sel.id || e.event.data.cluster === sel.id)),
+      );
     } else if (sel.kind === 'job') {
       const j = state.jobs.get(sel.id);
       const history = eventsAbout(store, (e) => e.event.subject === sel.id, 50);
       const last = history[0]?.event;
-      out.push(dl([['state', j ? tv(j.state) : last ? last.type : '–'], ['tenant', j?.tenant ?? last?.data.tenant], ['from', j?.from ?? last?.data.from], ['to', j?.to ?? last?.data.to], ['cluster', j?.cluster ?? last?.data.cluster], ['node', j?.node ?? last?.node]]));
-      const expl = j?.explanation ?? history.find((e) => e.event.data.explanation !== undefined)?.event.data.explanation;
+      out.push(
+        dl([
+          ['state', j ? tv(j.state) : last ? last.type : '–'],
+          ['tenant', j?.tenant ?? last?.data.tenant],
+          ['from', j?.from ?? last?.data.from],
+          ['to', j?.to ?? last?.data.to],
+          ['cluster', j?.cluster ?? last?.data.cluster],
+          ['node', j?.node ?? last?.node],
+        ]),
+      );
+      const expl =
+        j?.explanation ?? history.find((e) => e.event.data.explanation !== undefined)?.event.data.explanation;
       out.push(el('h3', {}, t('explanation')), explanation(expl));
       out.push(el('h3', {}, t('eventsAbout')), eventList(history));
     } else if (sel.kind === 'identifier') {
       const parsed = parseIdentifier(sel.id);
       if (parsed.ok) {
         const d = describeIdentifier(parsed.value);
-        out.push(dl([['prefix', d.prefix], ['region', d.region ? `${d.region.code} ${d.region.name}` : null], ['industry', d.industry ? `${d.industry.code} ${d.industry.name ?? ''}` : null], ['kind', d.kind], ['serial', d.serial], ['check', d.check]]));
+        out.push(
+          dl([
+            ['prefix', d.prefix],
+            ['region', d.region ? `${d.region.code} ${d.region.name}` : null],
+            ['industry', d.industry ? `${d.industry.code} ${d.industry.name ?? ''}` : null],
+            ['kind', d.kind],
+            ['serial', d.serial],
+            ['check', d.check],
+          ]),
+        );
       } else out.push(el('div', { class: 'notice' }, `${parsed.error.segment}: ${parsed.error.message}`));
       out.push(el('h3', {}, t('eventsAbout')), eventList(eventsAbout(store, (e) => e.event.subject === sel.id)));
     } else {
       const tile = TILES.find((x) => x.code === sel.id);
       const s = provinceStats(state).get(sel.id);
-      out.push(dl([['code', sel.id], ['name', tile ? `${tile.name} ${tile.nameEn}` : sel.id], ['nodesCount', s?.nodes ?? 0], ['clustersCount', s?.clusters ?? 0], ['utilisation', s ? `${Math.round(s.meanUtilisation * 100)}%` : '–'], ['price', s ? s.meanPrice.toFixed(3) : '–']]));
+      out.push(
+        dl([
+          ['code', sel.id],
+          ['name', tile ? `${tile.name} ${tile.nameEn}` : sel.id],
+          ['nodesCount', s?.nodes ?? 0],
+          ['clustersCount', s?.clusters ?? 0],
+          ['utilisation', s ? `${Math.round(s.meanUtilisation * 100)}%` : '–'],
+          ['price', s ? s.meanPrice.toFixed(3) : '–'],
+        ]),
+      );
       const nodes = [...state.nodes.values()].filter((n) => n.province === sel.id);
-      out.push(el('h3', {}, t('nodes')), linkList(nodes.map((n) => ({ id: n.code, text: `${n.name} · ${tv(n.health)}` })), store, 50));
+      out.push(
+        el('h3', {}, t('nodes')),
+        linkList(
+          nodes.map((n) => ({ id: n.code, text: `${n.name} · ${tv(n.health)}` })),
+          store,
+          50,
+        ),
+      );
       const clusters = [...state.clusters.values()].filter((c) => c.province === sel.id);
-      out.push(el('h3', {}, `${t('clusters')} (${clusters.length})`), linkList(clusters.map((c) => ({ id: c.id, text: `${c.name} · ${tv(c.health)}` })), store, 30));
+      out.push(
+        el('h3', {}, `${t('clusters')} (${clusters.length})`),
+        linkList(
+          clusters.map((c) => ({ id: c.id, text: `${c.name} · ${tv(c.health)}` })),
+          store,
+          30,
+        ),
+      );
     }
     return out;
   }
@@ -154,7 +284,16 @@ export function createDrawer(root: HTMLElement, store: Store) {
       const scroll = root.scrollTop;
       const close = el('button', { class: 'close', 'aria-label': t('close') }, '×');
       close.addEventListener('click', () => store.select(null));
-      root.replaceChildren(close, el('div', { class: 'muted' }, sel.kind === 'province' || sel.kind === 'identifier' ? t(sel.kind) : tv(sel.kind)), el('h2', { id: 'drawer-title' }, titleOf(sel)), ...body(sel, state));
+      root.replaceChildren(
+        close,
+        el(
+          'div',
+          { class: 'muted' },
+          sel.kind === 'province' || sel.kind === 'identifier' ? t(sel.kind) : tv(sel.kind),
+        ),
+        el('h2', { id: 'drawer-title' }, titleOf(sel)),
+        ...body(sel, state),
+      );
       root.scrollTop = scroll;
     },
   };

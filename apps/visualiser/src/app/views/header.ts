@@ -31,7 +31,12 @@ export function createHeader(root: HTMLElement, store: Store, onLang: () => void
     update(): void {
       const replay = store.mode === 'replay';
       badge.className = `badge ${store.mode}`;
-      badge.textContent = store.mode === 'live' ? `${t('live')} · ${store.liveUrl ?? ''} · ${t(store.liveStatus as 'connected') ?? store.liveStatus}` : store.mode === 'replay' ? `${t('replay')} · ${store.recording?.header.scenario ?? ''}` : t('none');
+      badge.textContent =
+        store.mode === 'live'
+          ? `${t('live')} · ${store.liveUrl ?? ''} · ${t(store.liveStatus as 'connected') ?? store.liveStatus}`
+          : store.mode === 'replay'
+            ? `${t('replay')} · ${store.recording?.header.scenario ?? ''}`
+            : t('none');
       play.textContent = store.playing ? `❚❚ ${t('pause')}` : `▶ ${t('play')}`;
       play.disabled = !replay;
       speed.disabled = !replay;

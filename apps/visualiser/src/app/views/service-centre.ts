@@ -11,20 +11,29 @@ type Answer = z.output<typeof SelectionAnswer>;
 /** Renders a selection answer: summary, ranked candidates, exclusions with reasons. */
 export function renderAnswer(answer: Answer): HTMLElement {
   const box = el('div', { class: 'answer', id: 'selection-answer' });
-  box.append(el('p', {}, answer.summary), el('div', { class: 'muted' }, `${t('answeredBy')}: ${answer.answeredBy}${answer.escalated ? ' (escalated)' : ''}`));
+  box.append(
+    el('p', {}, answer.summary),
+    el('div', { class: 'muted' }, `${t('answeredBy')}: ${answer.answeredBy}${answer.escalated ? ' (escalated)' : ''}`),
+  );
   const table = el('table');
   const head = el('tr');
   for (const h of [t('rank'), t('cluster'), t('province'), t('score')]) head.append(el('th', {}, h));
   table.append(head);
   for (const c of answer.candidates) {
     const tr = el('tr');
-    tr.append(el('td', { class: 'num' }, String(c.rank)), el('td', { class: 'code' }, c.cluster), el('td', {}, c.province), el('td', { class: 'num' }, c.score.toFixed(3)));
+    tr.append(
+      el('td', { class: 'num' }, String(c.rank)),
+      el('td', { class: 'code' }, c.cluster),
+      el('td', {}, c.province),
+      el('td', { class: 'num' }, c.score.toFixed(3)),
+    );
     table.append(tr);
   }
   box.append(el('h3', {}, t('candidates')), table);
   if (answer.excluded.length) {
     const ex = el('ul', { class: 'list' });
-    for (const e of answer.excluded.slice(0, 50)) ex.append(el('li', {}, `${e.cluster} — ${e.constraint}: ${e.reason}`));
+    for (const e of answer.excluded.slice(0, 50))
+      ex.append(el('li', {}, `${e.cluster} — ${e.constraint}: ${e.reason}`));
     box.append(el('h3', {}, `${t('excluded')} (${answer.excluded.length})`), ex);
   }
   return box;
@@ -47,24 +56,47 @@ export function createServiceCentre(store: Store) {
     ps.append(el('option', { value: '' }, `${t('province')}: ${t('all')}`));
     for (const tile of TILES) ps.append(el('option', { value: tile.code }, `${tile.code} ${provinceLabel(tile)}`));
     ps.value = province;
-    ps.addEventListener('change', () => { province = ps.value; renderMarket(store.state); });
+    ps.addEventListener('change', () => {
+      province = ps.value;
+      renderMarket(store.state);
+    });
     const ts = el('select', { 'aria-label': t('type') });
-    for (const [v, k] of [['', 'all'], ['cpu', 'cpu'], ['accelerator', 'accelerator']] as const) ts.append(el('option', { value: v }, `${t('type')}: ${t(k)}`));
+    for (const [v, k] of [
+      ['', 'all'],
+      ['cpu', 'cpu'],
+      ['accelerator', 'accelerator'],
+    ] as const)
+      ts.append(el('option', { value: v }, `${t('type')}: ${t(k)}`));
     ts.value = type;
-    ts.addEventListener('change', () => { type = ts.value as typeof type; renderMarket(store.state); });
+    ts.addEventListener('change', () => {
+      type = ts.value as typeof type;
+      renderMarket(store.state);
+    });
     filters.append(ps, ts);
     const rows = marketRows(state, { ...(province ? { province } : {}), ...(type ? { type } : {}), limit: 30 });
     const table = el('table', { id: 'market-table' });
     const head = el('tr');
-    for (const [h, c] of [[t('cluster'), ''], [t('province'), ''], [t('coresFree'), 'num'], [t('accelerators'), 'num'], [t('priceShort'), 'num']]) head.append(el('th', c ? { class: c } : {}, h));
+    for (const [h, c] of [
+      [t('cluster'), ''],
+      [t('province'), ''],
+      [t('coresFree'), 'num'],
+      [t('accelerators'), 'num'],
+      [t('priceShort'), 'num'],
+    ])
+      head.append(el('th', c ? { class: c } : {}, h));
     table.append(head);
     for (const c of rows) {
       const tr = el('tr');
       tr.style.cursor = 'pointer';
       tr.title = `${c.id} ${c.name} · ${t('green')} ${Math.round(c.greenShare * 100)}%`;
       tr.addEventListener('click', () => store.select({ kind: 'cluster', id: c.id }));
-      tr.append(el('td', { class: 'code' }, c.name), el('td', {}, c.province), el('td', { class: 'num' }, String(c.cpuAvailable)),
-        el('td', { class: 'num' }, String(c.acceleratorsAvailable)), el('td', { class: 'num' }, c.pricePerCoreHourYuan.toFixed(3)));
+      tr.append(
+        el('td', { class: 'code' }, c.name),
+        el('td', {}, c.province),
+        el('td', { class: 'num' }, String(c.cpuAvailable)),
+        el('td', { class: 'num' }, String(c.acceleratorsAvailable)),
+        el('td', { class: 'num' }, c.pricePerCoreHourYuan.toFixed(3)),
+      );
       table.append(tr);
     }
     market.append(filters, table);
@@ -94,19 +126,44 @@ export function createServiceCentre(store: Store) {
     tolerantLabel.style.flexDirection = 'row';
     tolerantLabel.prepend(tolerant);
     const submit = el('button', { type: 'submit', id: 'template-submit' }, t('submit'));
-    form.append(field(t('cores'), cores), field(t('memory'), mem), field(t('accelerators'), acc), field(t('duration'), hours), field(t('from'), user), field(t('objective'), objective), tolerantLabel, submit);
+    form.append(
+      field(t('cores'), cores),
+      field(t('memory'), mem),
+      field(t('accelerators'), acc),
+      field(t('duration'), hours),
+      field(t('from'), user),
+      field(t('objective'), objective),
+      tolerantLabel,
+      submit,
+    );
     form.addEventListener('submit', (e) => {
       e.preventDefault();
       const count = Number(acc.value);
       const request = SelectionRequest.safeParse({
         template: {
-          name: 'visualiser', demand: { cpuCores: Number(cores.value), memoryGib: Number(mem.value), ...(count > 0 ? { accelerators: { count } } : {}) },
-          durationHours: Number(hours.value), constraints: { userProvince: user.value }, objective: objective.value, latencyTolerant: tolerant.checked,
+          name: 'visualiser',
+          demand: {
+            cpuCores: Number(cores.value),
+            memoryGib: Number(mem.value),
+            ...(count > 0 ? { accelerators: { count } } : {}),
+          },
+          durationHours: Number(hours.value),
+          constraints: { userProvince: user.value },
+          objective: objective.value,
+          latencyTolerant: tolerant.checked,
         },
         topK: 5,
       });
-      if (!request.success) return void result.replaceChildren(el('div', { class: 'notice' }, request.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')));
-      if (store.mode !== 'live') return void result.replaceChildren(el('div', { class: 'notice', id: 'needs-live' }, t('needsLive')));
+      if (!request.success)
+        return void result.replaceChildren(
+          el(
+            'div',
+            { class: 'notice' },
+            request.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+          ),
+        );
+      if (store.mode !== 'live')
+        return void result.replaceChildren(el('div', { class: 'notice', id: 'needs-live' }, t('needsLive')));
       void submitSelection(request.data);
     });
     formBox.append(form, result);
@@ -117,12 +174,22 @@ export function createServiceCentre(store: Store) {
     result.replaceChildren(el('div', { class: 'muted' }, t('loading')));
     try {
       // Same origin first (cpnet viz forwards it to the live node); the dev server has no forwarder, so go direct.
-      const res = await fetch('cpn/v1/selections', { method: 'POST', headers: { 'content-type': 'application/json', 'cpn-protocol': '1.0' }, body: JSON.stringify(body) });
+      const res = await fetch('cpn/v1/selections', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'cpn-protocol': '1.0' },
+        body: JSON.stringify(body),
+      });
       const json: unknown = await res.json();
       const answer = SelectionAnswer.safeParse(json);
       if (res.ok && answer.success) return void result.replaceChildren(renderAnswer(answer.data));
       const err = (json as { error?: { code?: string; message?: string } }).error;
-      result.replaceChildren(el('div', { class: 'notice' }, `${res.status} ${err?.code ?? ''} ${err?.message ?? (answer.success ? '' : answer.error.issues[0]?.message ?? '')}`));
+      result.replaceChildren(
+        el(
+          'div',
+          { class: 'notice' },
+          `${res.status} ${err?.code ?? ''} ${err?.message ?? (answer.success ? '' : (answer.error.issues[0]?.message ?? ''))}`,
+        ),
+      );
     } catch (e) {
       result.replaceChildren(el('div', { class: 'notice' }, e instanceof Error ? e.message : String(e)));
     }
@@ -131,7 +198,11 @@ export function createServiceCentre(store: Store) {
   renderForm();
   return {
     root,
-    update(state: ViewState, force: boolean): void { if (force) renderMarket(state); },
-    relabel(): void { renderForm(); },
+    update(state: ViewState, force: boolean): void {
+      if (force) renderMarket(state);
+    },
+    relabel(): void {
+      renderForm();
+    },
   };
 }

@@ -36,9 +36,17 @@ export function createSide(root: HTMLElement, store: Store) {
 
   function renderTabs(): void {
     tabs.innerHTML = '';
-    for (const [id, key] of [['overview', 'overview'], ['nodes', 'nodes'], ['service', 'service']] as const) {
+    for (const [id, key] of [
+      ['overview', 'overview'],
+      ['nodes', 'nodes'],
+      ['service', 'service'],
+    ] as const) {
       const b = el('button', { role: 'tab', 'aria-selected': String(tab === id), id: `tab-${id}` }, t(key));
-      b.addEventListener('click', () => { tab = id; renderTabs(); update(store.state, true); });
+      b.addEventListener('click', () => {
+        tab = id;
+        renderTabs();
+        update(store.state, true);
+      });
       tabs.append(b);
     }
   }
@@ -46,33 +54,82 @@ export function createSide(root: HTMLElement, store: Store) {
   function overview(state: ViewState): HTMLElement[] {
     const out: HTMLElement[] = [];
     const jobs = section('jobsByState', 'panel-jobs');
-    const entries = Object.entries(state.counters.jobsByState).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+    const entries = Object.entries(state.counters.jobsByState)
+      .filter(([, n]) => n > 0)
+      .sort((a, b) => b[1] - a[1]);
     const max = Math.max(1, ...entries.map(([, n]) => n));
-    jobs.append(entries.length ? bars(entries.map(([k, n]) => ({ label: tv(k), value: n, text: String(n), colour: k === 'failed' ? 'red' : k === 'finished' ? 'green' : '' })), max) : el('div', { class: 'muted' }, t('nothing')));
+    jobs.append(
+      entries.length
+        ? bars(
+            entries.map(([k, n]) => ({
+              label: tv(k),
+              value: n,
+              text: String(n),
+              colour: k === 'failed' ? 'red' : k === 'finished' ? 'green' : '',
+            })),
+            max,
+          )
+        : el('div', { class: 'muted' }, t('nothing')),
+    );
     jobs.append(el('div', { class: 'muted' }, `${t('inFlight')}: ${state.jobs.size}`));
     const sched = section('scheduling', 'panel-scheduling');
     const f = (v: number | null) => (v === null ? '–' : String(Math.round(v)));
-    sched.append(el('div', { class: 'metric' }, `${t('p50')} ${f(state.counters.schedulingP50Ms)} · ${t('p99')} ${f(state.counters.schedulingP99Ms)}`));
+    sched.append(
+      el(
+        'div',
+        { class: 'metric' },
+        `${t('p50')} ${f(state.counters.schedulingP50Ms)} · ${t('p99')} ${f(state.counters.schedulingP99Ms)}`,
+      ),
+    );
     sched.lastElementChild!.append(el('small', {}, t('ms')));
     const ids = section('identifiers', 'panel-identifiers');
-    ids.append(el('div', { class: 'metric' }, `${state.counters.identifiersRegistered.toLocaleString()} ${t('registered')} · ${state.counters.identifiersResolved.toLocaleString()} ${t('resolved')}`));
+    ids.append(
+      el(
+        'div',
+        { class: 'metric' },
+        `${state.counters.identifiersRegistered.toLocaleString()} ${t('registered')} · ${state.counters.identifiersResolved.toLocaleString()} ${t('resolved')}`,
+      ),
+    );
     const alerts = section('alerts', 'panel-alerts');
-    alerts.append(el('div', { class: `metric ${state.counters.securityAlerts ? 'sev-warning' : ''}` }, String(state.counters.securityAlerts)));
-    const recent = recentEvents(store.events, { end: store.mode === 'replay' ? state.cursor : store.events.length, filter: { families: ['security'] }, limit: 4 });
+    alerts.append(
+      el(
+        'div',
+        { class: `metric ${state.counters.securityAlerts ? 'sev-warning' : ''}` },
+        String(state.counters.securityAlerts),
+      ),
+    );
+    const recent = recentEvents(store.events, {
+      end: store.mode === 'replay' ? state.cursor : store.events.length,
+      filter: { families: ['security'] },
+      limit: 4,
+    });
     const list = el('ul', { class: 'list' });
     for (const r of recent) {
-      const li = el('li', {}, `${formatT(r.t)} ${r.event.node} ${String(r.event.data.message ?? r.event.data.rule ?? r.event.type)}`);
+      const li = el(
+        'li',
+        {},
+        `${formatT(r.t)} ${r.event.node} ${String(r.event.data.message ?? r.event.data.rule ?? r.event.type)}`,
+      );
       li.addEventListener('click', () => store.select({ kind: 'node', id: r.event.node }));
       list.append(li);
     }
     alerts.append(list);
     const prov = section('byProvince', 'panel-provinces');
-    const stats = [...provinceStats(state)].filter(([, s]) => s.clusters > 0).sort((a, b) => b[1].clusters - a[1].clusters).slice(0, 12);
+    const stats = [...provinceStats(state)]
+      .filter(([, s]) => s.clusters > 0)
+      .sort((a, b) => b[1].clusters - a[1].clusters)
+      .slice(0, 12);
     const table = el('table');
     table.append(el('thead'));
     table.tHead!.innerHTML = '';
     const hr = el('tr');
-    for (const [h, cls] of [[t('province'), ''], [t('clusters'), 'num'], [t('utilisation'), 'num'], [t('price'), 'num']] as const) hr.append(el('th', cls ? { class: cls } : {}, h));
+    for (const [h, cls] of [
+      [t('province'), ''],
+      [t('clusters'), 'num'],
+      [t('utilisation'), 'num'],
+      [t('price'), 'num'],
+    ] as const)
+      hr.append(el('th', cls ? { class: cls } : {}, h));
     table.tHead!.append(hr);
     const tb = el('tbody');
     for (const [code, s] of stats) {
@@ -80,7 +137,12 @@ export function createSide(root: HTMLElement, store: Store) {
       const tr = el('tr');
       tr.style.cursor = 'pointer';
       tr.addEventListener('click', () => store.select({ kind: 'province', id: code }));
-      tr.append(el('td', {}, `${code} ${provinceLabel(tile)}`), el('td', { class: 'num' }, String(s.clusters)), el('td', { class: 'num' }, `${Math.round(s.meanUtilisation * 100)}%`), el('td', { class: 'num' }, s.meanPrice.toFixed(3)));
+      tr.append(
+        el('td', {}, `${code} ${provinceLabel(tile)}`),
+        el('td', { class: 'num' }, String(s.clusters)),
+        el('td', { class: 'num' }, `${Math.round(s.meanUtilisation * 100)}%`),
+        el('td', { class: 'num' }, s.meanPrice.toFixed(3)),
+      );
       tb.append(tr);
     }
     table.append(tb);
@@ -95,9 +157,16 @@ export function createSide(root: HTMLElement, store: Store) {
     const nodes = [...state.nodes.values()].sort((a, b) => a.code.localeCompare(b.code));
     for (const n of nodes) {
       const li = el('li', { 'data-code': n.code, tabindex: '0' });
-      li.append(el('span', { class: `dot ${n.health}`, title: `${t('health')}: ${n.health}` }), el('span', { class: 'code' }, n.code), el('span', {}, n.name), el('span', { class: 'muted' }, tv(n.lifecycle)));
+      li.append(
+        el('span', { class: `dot ${n.health}`, title: `${t('health')}: ${n.health}` }),
+        el('span', { class: 'code' }, n.code),
+        el('span', {}, n.name),
+        el('span', { class: 'muted' }, tv(n.lifecycle)),
+      );
       li.addEventListener('click', () => store.select({ kind: 'node', id: n.code }));
-      li.addEventListener('keydown', (e) => { if (e.key === 'Enter') store.select({ kind: 'node', id: n.code }); });
+      li.addEventListener('keydown', (e) => {
+        if (e.key === 'Enter') store.select({ kind: 'node', id: n.code });
+      });
       list.append(li);
     }
     s.append(list);
@@ -107,12 +176,19 @@ export function createSide(root: HTMLElement, store: Store) {
   let lastKey = '';
   function update(state: ViewState, force = false): void {
     // The node list is rebuilt only when something it shows changed (it keeps focus and scroll otherwise).
-    const key = tab === 'nodes' ? [...state.nodes.values()].map((n) => `${n.code}${n.health}${n.lifecycle}`).join() : tab === 'service' ? `service${state.clusters.size}` : String(state.version);
+    const key =
+      tab === 'nodes'
+        ? [...state.nodes.values()].map((n) => `${n.code}${n.health}${n.lifecycle}`).join()
+        : tab === 'service'
+          ? `service${state.clusters.size}`
+          : String(state.version);
     if (!force && key === lastKey) return;
     lastKey = key;
     if (tab === 'service') {
-      if (!body.contains(service.root) || force) { body.replaceChildren(service.root); service.update(state, true); }
-      else service.update(state, false);
+      if (!body.contains(service.root) || force) {
+        body.replaceChildren(service.root);
+        service.update(state, true);
+      } else service.update(state, false);
       return;
     }
     body.replaceChildren(...(tab === 'overview' ? overview(state) : nodeList(state)));
@@ -121,7 +197,15 @@ export function createSide(root: HTMLElement, store: Store) {
   renderTabs();
   return {
     update,
-    relabel(): void { renderTabs(); service.relabel(); update(store.state, true); },
-    show(next: Tab): void { tab = next; renderTabs(); update(store.state, true); },
+    relabel(): void {
+      renderTabs();
+      service.relabel();
+      update(store.state, true);
+    },
+    show(next: Tab): void {
+      tab = next;
+      renderTabs();
+      update(store.state, true);
+    },
   };
 }

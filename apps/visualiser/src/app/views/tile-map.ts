@@ -55,23 +55,32 @@ export function createTileMap(root: HTMLElement, store: Store) {
   function drawTiles(state: ViewState): void {
     const stats = provinceStats(state);
     const maxClusters = Math.max(1, ...[...stats.values()].map((s) => s.clusters));
-    const downNodes = new Set([...state.nodes.values()].filter((n) => n.health === 'down' && n.province).map((n) => n.province!));
-    const g = svg.selectAll<SVGGElement, Tile>('g.tile').data(TILES, (d) => d.code).join((enter) => {
-      const e = enter.append('g').attr('class', 'tile').attr('tabindex', '0').attr('role', 'button');
-      e.append('rect');
-      e.append('text').attr('class', 'name');
-      e.append('text').attr('class', 'sub');
-      e.append('title');
-      return e;
-    });
+    const downNodes = new Set(
+      [...state.nodes.values()].filter((n) => n.health === 'down' && n.province).map((n) => n.province!),
+    );
+    const g = svg
+      .selectAll<SVGGElement, Tile>('g.tile')
+      .data(TILES, (d) => d.code)
+      .join((enter) => {
+        const e = enter.append('g').attr('class', 'tile').attr('tabindex', '0').attr('role', 'button');
+        e.append('rect');
+        e.append('text').attr('class', 'name');
+        e.append('text').attr('class', 'sub');
+        e.append('title');
+        return e;
+      });
     const pad = Math.max(1.5, cell * 0.04);
     g.attr('transform', (d) => `translate(${ox + d.col * cell + pad},${oy + d.row * cell + pad})`)
       .attr('data-province', (d) => d.code)
       .classed('down', (d) => downNodes.has(d.code) || (stats.get(d.code)?.clustersDown ?? 0) > 0)
       .classed('selected', (d) => store.selection?.kind === 'province' && store.selection.id === d.code)
       .on('click', (_e, d) => store.select({ kind: 'province', id: d.code }))
-      .on('keydown', (e: KeyboardEvent, d) => { if (e.key === 'Enter') store.select({ kind: 'province', id: d.code }); });
-    g.select('rect').attr('width', cell - 2 * pad).attr('height', cell - 2 * pad)
+      .on('keydown', (e: KeyboardEvent, d) => {
+        if (e.key === 'Enter') store.select({ kind: 'province', id: d.code });
+      });
+    g.select('rect')
+      .attr('width', cell - 2 * pad)
+      .attr('height', cell - 2 * pad)
       .attr('fill', (d) => {
         const s = stats.get(d.code);
         return s && s.clusters > 0 ? interpolateBlues(0.25 + 0.6 * (s.clusters / maxClusters)) : '#1f2d3b';
@@ -79,10 +88,24 @@ export function createTileMap(root: HTMLElement, store: Store) {
     const small = cell < 58;
     // Each name is sized to fit its tile (English names are long: "Inner Mongolia 15").
     const label = (d: Tile) => `${provinceLabel(d)}${small ? '' : ` ${d.code}`}`;
-    const fit = (text: string) => Math.max(7, Math.min(14, cell * 0.2, ((cell - 2 * pad) * 0.92) / ([...text].reduce((w, ch) => w + (ch.charCodeAt(0) > 0x2e80 ? 1 : 0.56), 0))));
-    g.select('text.name').attr('x', (cell - 2 * pad) / 2).attr('y', cell * 0.38).style('font-size', (d) => `${fit(label(d))}px`)
+    const fit = (text: string) =>
+      Math.max(
+        7,
+        Math.min(
+          14,
+          cell * 0.2,
+          ((cell - 2 * pad) * 0.92) / [...text].reduce((w, ch) => w + (ch.charCodeAt(0) > 0x2e80 ? 1 : 0.56), 0),
+        ),
+      );
+    g.select('text.name')
+      .attr('x', (cell - 2 * pad) / 2)
+      .attr('y', cell * 0.38)
+      .style('font-size', (d) => `${fit(label(d))}px`)
       .text(label);
-    g.select('text.sub').attr('x', (cell - 2 * pad) / 2).attr('y', cell * 0.66).style('font-size', `${Math.max(8, Math.min(11, cell * 0.15))}px`)
+    g.select('text.sub')
+      .attr('x', (cell - 2 * pad) / 2)
+      .attr('y', cell * 0.66)
+      .style('font-size', `${Math.max(8, Math.min(11, cell * 0.15))}px`)
       .text((d) => {
         const s = stats.get(d.code);
         return s ? `${s.nodes}·${s.clusters}` : '';
@@ -141,7 +164,8 @@ export function createTileMap(root: HTMLElement, store: Store) {
       if (state.t !== flowsAt && now - flowsComputedAt > 100) {
         // The busiest pairs only, so that a national picture stays readable.
         flows = flowRates(store.events, { t: state.t, windowMs: FLOW_WINDOW_MS })
-          .sort((a, b) => b.perMinute + 3 * b.failedPerMinute - (a.perMinute + 3 * a.failedPerMinute)).slice(0, MAX_FLOWS);
+          .sort((a, b) => b.perMinute + 3 * b.failedPerMinute - (a.perMinute + 3 * a.failedPerMinute))
+          .slice(0, MAX_FLOWS);
         flowsAt = state.t;
         flowsComputedAt = now;
       }

@@ -24,15 +24,25 @@ export function createTimeline(root: HTMLElement, store: Store) {
   let recentKey = '';
 
   function x(): d3Scale {
-    return scaleLinear().domain([0, Math.max(1, store.duration)]).range([0, strip.clientWidth]);
+    return scaleLinear()
+      .domain([0, Math.max(1, store.duration)])
+      .range([0, strip.clientWidth]);
   }
   type d3Scale = ReturnType<typeof scaleLinear<number, number>>;
 
   let dragging = false;
   const seekAt = (e: PointerEvent) => store.seek(Math.max(0, x().invert(e.offsetX)));
-  svg.on('pointerdown', (e: PointerEvent) => { dragging = true; seekAt(e); })
-    .on('pointermove', (e: PointerEvent) => { if (dragging) seekAt(e); })
-    .on('pointerup pointerleave', () => { dragging = false; });
+  svg
+    .on('pointerdown', (e: PointerEvent) => {
+      dragging = true;
+      seekAt(e);
+    })
+    .on('pointermove', (e: PointerEvent) => {
+      if (dragging) seekAt(e);
+    })
+    .on('pointerup pointerleave', () => {
+      dragging = false;
+    });
 
   function renderFilters(): void {
     filters.replaceChildren(el('span', { class: 'muted' }, `${t('filters')}:`));
@@ -42,14 +52,17 @@ export function createTimeline(root: HTMLElement, store: Store) {
       const box = el('input', { type: 'checkbox', value: family, 'data-family': family });
       box.checked = chosen.size === 0 || chosen.has(family);
       box.addEventListener('change', () => {
-        const on = [...filters.querySelectorAll<HTMLInputElement>('input[data-family]')].filter((b) => b.checked).map((b) => b.value);
+        const on = [...filters.querySelectorAll<HTMLInputElement>('input[data-family]')]
+          .filter((b) => b.checked)
+          .map((b) => b.value);
         store.setFilter({ ...store.filter, families: on.length === EVENT_FAMILIES.length ? [] : on });
       });
       label.append(box, family);
       filters.append(label);
     }
     const sev = el('select', { 'aria-label': t('minSeverity') });
-    for (const s of ['info', 'warning', 'critical'] as const) sev.append(el('option', { value: s }, `${t('minSeverity')}: ${t(s)}`));
+    for (const s of ['info', 'warning', 'critical'] as const)
+      sev.append(el('option', { value: s }, `${t('minSeverity')}: ${t(s)}`));
     sev.value = store.filter.minSeverity ?? 'info';
     sev.addEventListener('change', () => store.setFilter({ ...store.filter, minSeverity: sev.value as 'info' }));
     const text = el('input', { type: 'search', placeholder: t('search'), 'aria-label': t('search') });
@@ -67,33 +80,61 @@ export function createTimeline(root: HTMLElement, store: Store) {
     const counts = eventHistogram(store.events, { duration: store.duration, buckets: BUCKETS, filter: store.filter });
     const max = Math.max(1, ...counts);
     const bw = w / BUCKETS;
-    gHist.selectAll('rect').data(counts).join('rect')
-      .attr('x', (_d, i) => i * bw).attr('width', Math.max(1, bw - 0.5))
-      .attr('y', (d) => h - 4 - (h - 24) * (d / max)).attr('height', (d) => (h - 24) * (d / max)).attr('fill', '#3b5b7a');
+    gHist
+      .selectAll('rect')
+      .data(counts)
+      .join('rect')
+      .attr('x', (_d, i) => i * bw)
+      .attr('width', Math.max(1, bw - 0.5))
+      .attr('y', (d) => h - 4 - (h - 24) * (d / max))
+      .attr('height', (d) => (h - 24) * (d / max))
+      .attr('fill', '#3b5b7a');
     const sx = x();
     const eps = store.episodes;
     const row = { node: 0, cluster: 1, job: 2 } as const;
-    gEpisodes.selectAll('rect').data(eps).join((enter) => {
-      const r = enter.append('rect');
-      r.append('title');
-      return r;
-    })
+    gEpisodes
+      .selectAll('rect')
+      .data(eps)
+      .join((enter) => {
+        const r = enter.append('rect');
+        r.append('title');
+        return r;
+      })
       .attr('class', (e) => `episode ${e.kind}`)
       .attr('data-subject', (e) => e.subject)
-      .attr('x', (e) => sx(e.start)).attr('width', (e) => Math.max(3, sx(e.end ?? store.duration) - sx(e.start)))
-      .attr('y', (e) => 2 + row[e.kind] * 6).attr('height', 5)
+      .attr('x', (e) => sx(e.start))
+      .attr('width', (e) => Math.max(3, sx(e.end ?? store.duration) - sx(e.start)))
+      .attr('y', (e) => 2 + row[e.kind] * 6)
+      .attr('height', 5)
       .style('cursor', 'pointer')
-      .on('click', (ev: MouseEvent, e) => { ev.stopPropagation(); store.seek(e.start); store.select(selectionFor(e.subject, store.state)); })
-      .select('title').text((e) => `${t('episodes')}: ${e.kind} ${e.subject} ${formatT(e.start)} → ${e.end === null ? t('open') : formatT(e.end)}`);
+      .on('click', (ev: MouseEvent, e) => {
+        ev.stopPropagation();
+        store.seek(e.start);
+        store.select(selectionFor(e.subject, store.state));
+      })
+      .select('title')
+      .text(
+        (e) =>
+          `${t('episodes')}: ${e.kind} ${e.subject} ${formatT(e.start)} → ${e.end === null ? t('open') : formatT(e.end)}`,
+      );
     cursor.attr('y2', h);
     episodesBox.replaceChildren(el('h3', { class: 'muted' }, `${t('episodes')} (${eps.length})`));
     const ul = el('ul', { class: 'list', id: 'episode-list' });
     // Node and cluster episodes first: they are what a reviewer looks for; job failures follow.
-    const ordered = [...eps].sort((a, b) => (a.kind === 'job' ? 1 : 0) - (b.kind === 'job' ? 1 : 0) || a.start - b.start);
+    const ordered = [...eps].sort(
+      (a, b) => (a.kind === 'job' ? 1 : 0) - (b.kind === 'job' ? 1 : 0) || a.start - b.start,
+    );
     for (const e of ordered.slice(0, 200)) {
       const li = el('li', { 'data-subject': e.subject, class: e.end === null ? 'sev-critical' : '' });
-      li.append(el('span', { class: 'time' }, `${formatT(e.start)}–${e.end === null ? t('open') : formatT(e.end)}`), el('span', { class: 'muted' }, e.kind), el('span', { class: 'code' }, e.subject));
-      li.addEventListener('click', () => { store.seek(e.start); store.select(selectionFor(e.subject, store.state)); });
+      li.append(
+        el('span', { class: 'time' }, `${formatT(e.start)}–${e.end === null ? t('open') : formatT(e.end)}`),
+        el('span', { class: 'muted' }, e.kind),
+        el('span', { class: 'code' }, e.subject),
+      );
+      li.addEventListener('click', () => {
+        store.seek(e.start);
+        store.select(selectionFor(e.subject, store.state));
+      });
       ul.append(li);
     }
     episodesBox.append(ul);
@@ -108,7 +149,11 @@ export function createTimeline(root: HTMLElement, store: Store) {
     const ul = el('ul', { class: 'list', id: 'recent-events', 'aria-label': t('recent') });
     for (const r of items) {
       const li = el('li', { class: `sev-${r.event.severity}` });
-      li.append(el('span', { class: 'time' }, formatT(r.t)), el('span', {}, r.event.type), el('span', { class: 'code' }, r.event.subject ?? r.event.node));
+      li.append(
+        el('span', { class: 'time' }, formatT(r.t)),
+        el('span', {}, r.event.type),
+        el('span', { class: 'code' }, r.event.subject ?? r.event.node),
+      );
       li.addEventListener('click', () => store.select(selectionFor(r.event.subject ?? r.event.node, store.state)));
       ul.append(li);
     }
@@ -123,6 +168,10 @@ export function createTimeline(root: HTMLElement, store: Store) {
       cursor.attr('x1', sx(state.t)).attr('x2', sx(state.t));
       renderRecent(state, force);
     },
-    relabel(): void { renderFilters(); histKey = ''; recentKey = ''; },
+    relabel(): void {
+      renderFilters();
+      histKey = '';
+      recentKey = '';
+    },
   };
 }

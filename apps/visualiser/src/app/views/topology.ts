@@ -1,18 +1,46 @@
-import { hierarchy, interpolateYlGnBu, select, tree, zoom, zoomIdentity, type HierarchyPointNode, type ZoomTransform } from 'd3';
+import {
+  hierarchy,
+  interpolateYlGnBu,
+  select,
+  tree,
+  zoom,
+  zoomIdentity,
+  type HierarchyPointNode,
+  type ZoomTransform,
+} from 'd3';
 import type { ClusterView, NodeView, ViewState } from '../../state/types.ts';
 import { t, tv } from '../i18n.ts';
 import { el, type Store } from '../store.ts';
 
 /** Fill = lifecycle. */
 export const LIFECYCLE_FILL: Record<string, string> = {
-  online: '#1c7ed6', 'joint-debugging': '#9c36b5', accepted: '#3bc9db', approved: '#66d9e8', reviewing: '#adb5bd', applied: '#ced4da',
-  suspended: '#495057', revoked: '#000000', rejected: '#862e9c',
+  online: '#1c7ed6',
+  'joint-debugging': '#9c36b5',
+  accepted: '#3bc9db',
+  approved: '#66d9e8',
+  reviewing: '#adb5bd',
+  applied: '#ced4da',
+  suspended: '#495057',
+  revoked: '#000000',
+  rejected: '#862e9c',
 };
 /** Ring = health. */
 export const HEALTH_STROKE: Record<string, string> = { healthy: '#40c057', degraded: '#fab005', down: '#fa5252' };
 
-interface Placed { node: NodeView; x: number; y: number; angle: number }
-interface Layout { key: string; placed: Map<string, Placed>; clusterXY: Float32Array; clusterIndex: Map<string, number>; clusterIds: string[]; dotSpacing: number }
+interface Placed {
+  node: NodeView;
+  x: number;
+  y: number;
+  angle: number;
+}
+interface Layout {
+  key: string;
+  placed: Map<string, Placed>;
+  clusterXY: Float32Array;
+  clusterIndex: Map<string, number>;
+  clusterIds: string[];
+  dotSpacing: number;
+}
 
 const UTIL_BINS = 10;
 const utilColour = Array.from({ length: UTIL_BINS }, (_, i) => interpolateYlGnBu(0.25 + (0.75 * i) / (UTIL_BINS - 1)));
@@ -38,11 +66,13 @@ export function createTopology(root: HTMLElement, store: Store) {
   let width = 0;
   let height = 0;
 
-  const z = zoom<SVGSVGElement, unknown>().scaleExtent([0.5, 12]).on('zoom', (e: { transform: ZoomTransform }) => {
-    transform = e.transform;
-    gRoot.attr('transform', transform.toString());
-    drawClusters(store.state);
-  });
+  const z = zoom<SVGSVGElement, unknown>()
+    .scaleExtent([0.5, 12])
+    .on('zoom', (e: { transform: ZoomTransform }) => {
+      transform = e.transform;
+      gRoot.attr('transform', transform.toString());
+      drawClusters(store.state);
+    });
   svg.call(z);
   svg.on('click', (e: MouseEvent) => {
     // A click on the canvas area picks the nearest cluster dot (the SVG circles handle node clicks themselves).
@@ -52,7 +82,10 @@ export function createTopology(root: HTMLElement, store: Store) {
     let bestD = (layout.dotSpacing * 1.5) ** 2;
     for (let i = 0; i < layout.clusterIds.length; i++) {
       const d = (layout.clusterXY[2 * i]! - mx) ** 2 + (layout.clusterXY[2 * i + 1]! - my) ** 2;
-      if (d < bestD) { bestD = d; best = i; }
+      if (d < bestD) {
+        bestD = d;
+        best = i;
+      }
     }
     if (best >= 0) store.select({ kind: 'cluster', id: layout.clusterIds[best]! });
   });
@@ -82,19 +115,45 @@ export function createTopology(root: HTMLElement, store: Store) {
     if (layout && layout.key === key) return layout;
     const codes = new Set(nodes.map((n) => n.code));
     const rootCode = nodes.find((n) => n.role === 'national')?.code ?? '__root';
-    const rows = nodes.map((n) => ({ id: n.code, parent: n.code === rootCode ? null : n.parent && codes.has(n.parent) ? n.parent : rootCode, node: n }));
-    if (!codes.has(rootCode)) rows.push({ id: rootCode, parent: null, node: { code: rootCode, role: 'national', name: '', parent: null, province: null, industry: null, lifecycle: 'online', health: 'healthy', url: null } });
+    const rows = nodes.map((n) => ({
+      id: n.code,
+      parent: n.code === rootCode ? null : n.parent && codes.has(n.parent) ? n.parent : rootCode,
+      node: n,
+    }));
+    if (!codes.has(rootCode))
+      rows.push({
+        id: rootCode,
+        parent: null,
+        node: {
+          code: rootCode,
+          role: 'national',
+          name: '',
+          parent: null,
+          province: null,
+          industry: null,
+          lifecycle: 'online',
+          health: 'healthy',
+          url: null,
+        },
+      });
     const children = new Map<string | null, typeof rows>();
     for (const r of rows) children.set(r.parent, [...(children.get(r.parent) ?? []), r]);
     const rootRow = rows.find((r) => r.parent === null)!;
     const h = hierarchy(rootRow, (r) => (children.get(r.id) ?? []).sort((a, b) => a.id.localeCompare(b.id)));
     const radius = Math.max(60, Math.min(width, height) / 2 - 44);
-    const laid = tree<typeof rootRow>().size([2 * Math.PI, radius]).separation((a, b) => (a.parent === b.parent ? 1 : 1.4) / Math.max(1, a.depth))(h);
+    const laid = tree<typeof rootRow>()
+      .size([2 * Math.PI, radius])
+      .separation((a, b) => (a.parent === b.parent ? 1 : 1.4) / Math.max(1, a.depth))(h);
     const placed = new Map<string, Placed>();
     const maxDepth = Math.max(1, laid.height);
     laid.each((p: HierarchyPointNode<typeof rootRow>) => {
       const r = (p.depth / maxDepth) * radius * (p.depth === 1 && maxDepth === 2 ? 1.15 : 1);
-      placed.set(p.data.id, { node: p.data.node, angle: p.x, x: width / 2 + r * Math.sin(p.x), y: height / 2 - r * Math.cos(p.x) });
+      placed.set(p.data.id, {
+        node: p.data.node,
+        angle: p.x,
+        x: width / 2 + r * Math.sin(p.x),
+        y: height / 2 - r * Math.cos(p.x),
+      });
     });
     // Dots in a sunflower (phyllotaxis) around their node; the spacing shrinks so the busiest node's disc fits its slot.
     const maxCount = Math.max(1, ...[...byNode.values()].map((l) => l.length));
@@ -112,7 +171,14 @@ export function createTopology(root: HTMLElement, store: Store) {
         xy.push(at.x + r * Math.cos(a), at.y + r * Math.sin(a));
       }
     }
-    return { key, placed, clusterXY: Float32Array.from(xy), clusterIndex: new Map(clusterIds.map((id, i) => [id, i])), clusterIds, dotSpacing };
+    return {
+      key,
+      placed,
+      clusterXY: Float32Array.from(xy),
+      clusterIndex: new Map(clusterIds.map((id, i) => [id, i])),
+      clusterIds,
+      dotSpacing,
+    };
   }
 
   function drawClusters(state: ViewState): void {
@@ -126,7 +192,14 @@ export function createTopology(root: HTMLElement, store: Store) {
     for (const c of state.clusters.values()) {
       const i = layout.clusterIndex.get(c.id);
       if (i === undefined) continue;
-      const b = c.health === 'down' ? UTIL_BINS : c.health === 'degraded' ? UTIL_BINS + 1 : c.lifecycle !== 'active' ? UTIL_BINS + 2 : Math.min(UTIL_BINS - 1, Math.floor(c.utilisation * UTIL_BINS));
+      const b =
+        c.health === 'down'
+          ? UTIL_BINS
+          : c.health === 'degraded'
+            ? UTIL_BINS + 1
+            : c.lifecycle !== 'active'
+              ? UTIL_BINS + 2
+              : Math.min(UTIL_BINS - 1, Math.floor(c.utilisation * UTIL_BINS));
       bins[b]!.push(i);
     }
     const size = Math.max(0.9, layout.dotSpacing * 0.8);
@@ -134,7 +207,8 @@ export function createTopology(root: HTMLElement, store: Store) {
     for (let b = 0; b < bins.length; b++) {
       ctx.fillStyle = colours[b]!;
       const s = b === UTIL_BINS ? size * 1.6 : size;
-      for (const i of bins[b]!) ctx.fillRect(layout.clusterXY[2 * i]! - s / 2, layout.clusterXY[2 * i + 1]! - s / 2, s, s);
+      for (const i of bins[b]!)
+        ctx.fillRect(layout.clusterXY[2 * i]! - s / 2, layout.clusterXY[2 * i + 1]! - s / 2, s, s);
     }
   }
 
@@ -142,27 +216,40 @@ export function createTopology(root: HTMLElement, store: Store) {
     if (!layout) return;
     const placed = layout.placed;
     const links = [...state.links.values()].filter((l) => placed.has(l.from) && placed.has(l.to));
-    gLinks.selectAll<SVGLineElement, (typeof links)[number]>('line').data(links, (l) => `${l.from}>${l.to}`).join('line')
-      .attr('x1', (l) => placed.get(l.from)!.x).attr('y1', (l) => placed.get(l.from)!.y)
-      .attr('x2', (l) => placed.get(l.to)!.x).attr('y2', (l) => placed.get(l.to)!.y)
+    gLinks
+      .selectAll<SVGLineElement, (typeof links)[number]>('line')
+      .data(links, (l) => `${l.from}>${l.to}`)
+      .join('line')
+      .attr('x1', (l) => placed.get(l.from)!.x)
+      .attr('y1', (l) => placed.get(l.from)!.y)
+      .attr('x2', (l) => placed.get(l.to)!.x)
+      .attr('y2', (l) => placed.get(l.to)!.y)
       .attr('stroke', (l) => (l.health === 'healthy' ? '#3d5a75' : HEALTH_STROKE[l.health]!))
       .attr('stroke-width', (l) => (l.health === 'healthy' ? 1 : 2.5))
       .attr('stroke-dasharray', (l) => (l.health === 'down' ? '5 4' : null))
       .attr('class', (l) => `link ${l.health}`);
     const nodes = [...state.nodes.values()].filter((n) => placed.has(n.code));
-    const g = gNodes.selectAll<SVGGElement, NodeView>('g.node').data(nodes, (n) => n.code).join((enter) => {
-      const e = enter.append('g').attr('class', 'node').attr('tabindex', '0').attr('role', 'button');
-      e.append('circle');
-      e.append('title');
-      e.append('text').attr('class', 'node-label');
-      return e;
-    });
+    const g = gNodes
+      .selectAll<SVGGElement, NodeView>('g.node')
+      .data(nodes, (n) => n.code)
+      .join((enter) => {
+        const e = enter.append('g').attr('class', 'node').attr('tabindex', '0').attr('role', 'button');
+        e.append('circle');
+        e.append('title');
+        e.append('text').attr('class', 'node-label');
+        return e;
+      });
     g.attr('transform', (n) => `translate(${placed.get(n.code)!.x},${placed.get(n.code)!.y})`)
       .attr('data-code', (n) => n.code)
       .attr('aria-label', (n) => `${n.code} ${n.name}`)
       .style('cursor', 'pointer')
-      .on('click', (e: MouseEvent, n) => { e.stopPropagation(); store.select({ kind: 'node', id: n.code }); })
-      .on('keydown', (e: KeyboardEvent, n) => { if (e.key === 'Enter') store.select({ kind: 'node', id: n.code }); });
+      .on('click', (e: MouseEvent, n) => {
+        e.stopPropagation();
+        store.select({ kind: 'node', id: n.code });
+      })
+      .on('keydown', (e: KeyboardEvent, n) => {
+        if (e.key === 'Enter') store.select({ kind: 'node', id: n.code });
+      });
     g.select('circle')
       .attr('r', (n) => (n.role === 'national' ? 11 : n.role === 'regional' ? 7 : 5))
       .attr('fill', (n) => LIFECYCLE_FILL[n.lifecycle] ?? '#888')
@@ -170,10 +257,14 @@ export function createTopology(root: HTMLElement, store: Store) {
       .attr('stroke-width', (n) => (n.health === 'healthy' ? 2 : 3.5))
       .attr('class', (n) => `health-${n.health}`)
       .attr('opacity', (n) => (store.selection?.kind === 'node' && store.selection.id === n.code ? 1 : 0.95));
-    g.select('title').text((n) => `${n.code} ${n.name} · ${t('lifecycle')}: ${tv(n.lifecycle)} · ${t('health')}: ${tv(n.health)}`);
+    g.select('title').text(
+      (n) => `${n.code} ${n.name} · ${t('lifecycle')}: ${tv(n.lifecycle)} · ${t('health')}: ${tv(n.health)}`,
+    );
     g.select<SVGTextElement>('text')
       .attr('class', (n) => (n.role === 'industry' ? 'node-label small' : 'node-label'))
-      .attr('text-anchor', (n) => (n.role === 'national' ? 'middle' : Math.sin(placed.get(n.code)!.angle) >= 0 ? 'start' : 'end'))
+      .attr('text-anchor', (n) =>
+        n.role === 'national' ? 'middle' : Math.sin(placed.get(n.code)!.angle) >= 0 ? 'start' : 'end',
+      )
       .attr('dx', (n) => (n.role === 'national' ? 0 : Math.sin(placed.get(n.code)!.angle) >= 0 ? 9 : -9))
       .attr('dy', (n) => (n.role === 'national' ? 24 : 3))
       .text((n) => (n.role === 'industry' ? n.code.slice(4) : n.code));
@@ -197,7 +288,11 @@ export function createTopology(root: HTMLElement, store: Store) {
         drawNodes(state);
       }
       legend.innerHTML = '';
-      legend.append(el('div', {}, `● ${t('legendFill')} · ◯ ${t('legendRing')}`), el('div', {}, `▪ ${t('legendDots')}`), el('div', {}, `${state.nodes.size} ${t('nodesCount')} · ${state.clusters.size} ${t('clustersCount')}`));
+      legend.append(
+        el('div', {}, `● ${t('legendFill')} · ◯ ${t('legendRing')}`),
+        el('div', {}, `▪ ${t('legendDots')}`),
+        el('div', {}, `${state.nodes.size} ${t('nodesCount')} · ${state.clusters.size} ${t('clustersCount')}`),
+      );
     },
     /** Position of a cluster dot in page-independent stage coordinates (for tests and the drawer). */
     clusterAt(id: string): [number, number] | null {
