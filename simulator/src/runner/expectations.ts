@@ -146,12 +146,10 @@ async function evaluate(ctx: RunContext, e: ExpectationData): Promise<Verdict> {
       const sim = ctx.net.nodes.get(e.node);
       if (!sim?.running) return { passed: false, detail: `${e.node} is not running` };
       const read = async () => {
-        const r = await sim
-          .anon()
-          .request<{ items: Array<{ severity: string; data: { kind?: string } }> }>({
-            method: 'GET',
-            path: '/cpn/v1/events?type=security.alert&limit=1000',
-          });
+        const r = await sim.anon().request<{ items: Array<{ severity: string; data: { kind?: string } }> }>({
+          method: 'GET',
+          path: '/cpn/v1/events?type=security.alert&limit=1000',
+        });
         // Joint-debugging probes are recorded at severity info; only raised alerts count.
         return r.ok ? r.value.items.filter((a) => a.severity !== 'info') : null;
       };

@@ -84,14 +84,12 @@ export async function receiveApplication(
 
 async function forwardToNational(ctx: NodeContext, row: Row, review: WireReview): Promise<void> {
   if (!ctx.config.parentUrl) fail('UNAVAILABLE', 'this node has no parent to forward to');
-  const r = await ctx
-    .clientFor(ctx.config.parentUrl)
-    .forward({
-      originId: row.id,
-      applicant: row.applicant,
-      application: JSON.parse(row.body) as WireApplication,
-      opinion: review,
-    });
+  const r = await ctx.clientFor(ctx.config.parentUrl).forward({
+    originId: row.id,
+    applicant: row.applicant,
+    application: JSON.parse(row.body) as WireApplication,
+    opinion: review,
+  });
   if (!r.ok)
     fail(
       r.status === 0 || r.status >= 500 ? 'UPSTREAM_UNAVAILABLE' : r.error.code,

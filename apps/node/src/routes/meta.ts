@@ -58,17 +58,15 @@ export function metaRoutes(ctx: NodeContext): Router {
       orderBy: { seq: 'asc' },
       take: q.limit + 1,
     });
-    const items = rows
-      .slice(0, q.limit)
-      .map((r) => ({
-        id: r.id,
-        type: r.type,
-        at: r.at,
-        node: r.node ?? ctx.config.code,
-        ...(r.subject ? { subject: r.subject } : {}),
-        severity: r.severity,
-        data: JSON.parse(r.data) as unknown,
-      }));
+    const items = rows.slice(0, q.limit).map((r) => ({
+      id: r.id,
+      type: r.type,
+      at: r.at,
+      node: r.node ?? ctx.config.code,
+      ...(r.subject ? { subject: r.subject } : {}),
+      severity: r.severity,
+      data: JSON.parse(r.data) as unknown,
+    }));
     res.json({ items, next: rows.length > q.limit ? String(rows[q.limit - 1]?.seq) : null });
   });
   router.get('/cpn/v1/audit/head', (req, res) => {
