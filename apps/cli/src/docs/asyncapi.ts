@@ -10,10 +10,17 @@ const HandshakeClaims = {
   required: ['iss', 'sub', 'aud', 'ns', 'protocol', 'iat', 'exp', 'jti'],
   description: `Payload of the handshake token: a compact JWS, header { alg: "EdDSA" (or "SM2SM3"), typ: "${HANDSHAKE_TYP}", kid: iss }, payload the JCS of these claims. exp ≤ iat + ${HANDSHAKE_MAX_S}; single use (the jti is remembered by the receiver).`,
   properties: {
-    iss: { type: 'string', description: 'the connecting identity: a node prefix (e.g. CPN.51) or a provider PV identifier' },
+    iss: {
+      type: 'string',
+      description: 'the connecting identity: a node prefix (e.g. CPN.51) or a provider PV identifier',
+    },
     sub: { type: 'string', description: 'the same identity' },
     aud: { type: 'string', description: 'the prefix of the node connected to' },
-    ns: { type: 'string', enum: [NAMESPACES.monitor, NAMESPACES.gateway], description: 'the namespace the token opens' },
+    ns: {
+      type: 'string',
+      enum: [NAMESPACES.monitor, NAMESPACES.gateway],
+      description: 'the namespace the token opens',
+    },
     protocol: { type: 'string', description: 'the protocol version, e.g. 1.0' },
     iat: { type: 'integer', description: 'Unix seconds' },
     exp: { type: 'integer', description: `Unix seconds, at most iat + ${HANDSHAKE_MAX_S}` },
@@ -22,14 +29,30 @@ const HandshakeClaims = {
 };
 
 const MonitorSnapshot = {
-  description: 'The first message on /monitor: a TopologySnapshot with `protocol` beside its fields (when the node has no snapshot source yet: `{ protocol, node }` with the NodeInfo).',
+  description:
+    'The first message on /monitor: a TopologySnapshot with `protocol` beside its fields (when the node has no snapshot source yet: `{ protocol, node }` with the NodeInfo).',
   anyOf: [
-    { allOf: [ref('TopologySnapshot'), { type: 'object', required: ['protocol'], properties: { protocol: { type: 'string' } } }] },
-    { type: 'object', required: ['protocol', 'node'], properties: { protocol: { type: 'string' }, node: ref('NodeInfo') } },
+    {
+      allOf: [
+        ref('TopologySnapshot'),
+        { type: 'object', required: ['protocol'], properties: { protocol: { type: 'string' } } },
+      ],
+    },
+    {
+      type: 'object',
+      required: ['protocol', 'node'],
+      properties: { protocol: { type: 'string' }, node: ref('NodeInfo') },
+    },
   ],
 };
 
-const message = (name: string, payload: unknown, description: string) => ({ name, title: name, contentType: 'application/json', description, payload });
+const message = (name: string, payload: unknown, description: string) => ({
+  name,
+  title: name,
+  contentType: 'application/json',
+  description,
+  payload,
+});
 
 /** The AsyncAPI 3.0 document of every socket.io namespace, event, payload and acknowledgement. */
 export function asyncApiDocument(): Record<string, unknown> {
@@ -40,16 +63,16 @@ export function asyncApiDocument(): Record<string, unknown> {
       title: 'cpnet node sockets',
       version: PROTOCOL_VERSION,
       description: [
-        'socket.io v4 (Engine.IO protocol 4, WebSocket transport) on the node\'s HTTP port. Each socket.io namespace is a channel; each event name is a message.',
+        "socket.io v4 (Engine.IO protocol 4, WebSocket transport) on the node's HTTP port. Each socket.io namespace is a channel; each event name is a message.",
         'Generated from @cpnet/protocol and @cpnet/security by `npm run docs`; do not edit by hand.',
         '',
-        'Handshake: the client connects to the namespace with socket.io `auth` = `{ token, protocol }` (gateway) or `{ token }` (monitor), where token is a handshake token (see components.schemas.HandshakeClaims) signed with the connecting identity\'s key, audience the node\'s prefix, `ns` the namespace. A refused handshake is a socket.io connect_error whose message starts with `UNAUTHENTICATED:`.',
+        "Handshake: the client connects to the namespace with socket.io `auth` = `{ token, protocol }` (gateway) or `{ token }` (monitor), where token is a handshake token (see components.schemas.HandshakeClaims) signed with the connecting identity's key, audience the node's prefix, `ns` the namespace. A refused handshake is a socket.io connect_error whose message starts with `UNAUTHENTICATED:`.",
         '',
         'Versions: every event payload carries `protocol` (1.x); a receiver refuses another major version.',
         '',
         'Sequence rules (/gateway): each direction numbers its events with `seq`, strictly increasing per connection direction; the gateway keeps the number of a report when it resends it. A repeated or older seq is refused with ack `{ ok: false, error: { code: "REPLAYED" } }`.',
         'Acknowledgement: every event is acknowledged with a GatewayAck (the socket.io acknowledgement callback). For reports, an ack with ok: true means the report is durably applied.',
-        'Reconnect rules: on connect the node first sends `session` with `lastReportSeq`, the last report seq it has durably applied for this gateway. The gateway treats every pending report with seq ≤ lastReportSeq as applied and resends the others with their original seq. After a transport failure clients reconnect with socket.io\'s backoff; after a refused handshake or a node-side close, with their own doubling backoff with jitter, and a new single-use handshake token each time.',
+        "Reconnect rules: on connect the node first sends `session` with `lastReportSeq`, the last report seq it has durably applied for this gateway. The gateway treats every pending report with seq ≤ lastReportSeq as applied and resends the others with their original seq. After a transport failure clients reconnect with socket.io's backoff; after a refused handshake or a node-side close, with their own doubling backoff with jitter, and a new single-use handshake token each time.",
       ].join('\n'),
     },
     defaultContentType: 'application/json',
@@ -60,7 +83,8 @@ export function asyncApiDocument(): Record<string, unknown> {
       monitor: {
         address: NAMESPACES.monitor,
         title: 'Monitoring stream (运行监测)',
-        description: 'Admits a node\'s handshake token (ns "/monitor") or a person\'s API token whose role may read metrics. Sends `snapshot` once, then `event` for every event.',
+        description:
+          'Admits a node\'s handshake token (ns "/monitor") or a person\'s API token whose role may read metrics. Sends `snapshot` once, then `event` for every event.',
         messages: {
           snapshot: message(SOCKET_EVENTS.snapshot, ref('MonitorSnapshot'), 'node → client, once after the handshake'),
           event: message(SOCKET_EVENTS.event, ref('MonitorEvent'), 'node → client, every live event'),
@@ -69,27 +93,77 @@ export function asyncApiDocument(): Record<string, unknown> {
       gateway: {
         address: NAMESPACES.gateway,
         title: 'Provider gateway connection (资源汇聚)',
-        description: 'One connection per provider for all its clusters; identity = the provider\'s PV identifier. Handshake auth `{ token, protocol }` (components.schemas.GatewayAuth).',
+        description:
+          "One connection per provider for all its clusters; identity = the provider's PV identifier. Handshake auth `{ token, protocol }` (components.schemas.GatewayAuth).",
         messages: {
           session: message(GATEWAY_EVENTS.session, ref('GatewaySession'), 'node → gateway, once on connect'),
-          report: message(GATEWAY_EVENTS.report, ref('CapacityReport'), 'gateway → node: K1/K2 capacity, price, PUE, green share and metrics of its clusters'),
-          jobUpdate: message(GATEWAY_EVENTS.jobUpdate, ref('JobUpdate'), 'gateway → node: progress of a dispatched job'),
+          report: message(
+            GATEWAY_EVENTS.report,
+            ref('CapacityReport'),
+            'gateway → node: K1/K2 capacity, price, PUE, green share and metrics of its clusters',
+          ),
+          jobUpdate: message(
+            GATEWAY_EVENTS.jobUpdate,
+            ref('JobUpdate'),
+            'gateway → node: progress of a dispatched job',
+          ),
           dispatch: message(GATEWAY_EVENTS.dispatch, ref('Dispatch'), 'node → gateway: run a job on a cluster'),
           cancel: message(GATEWAY_EVENTS.cancel, ref('Cancel'), 'node → gateway: stop a job'),
-          control: message(GATEWAY_EVENTS.control, ref('Control'), 'node → gateway: suspend, reinstate or revoke the provider or a cluster (应急处置)'),
+          control: message(
+            GATEWAY_EVENTS.control,
+            ref('Control'),
+            'node → gateway: suspend, reinstate or revoke the provider or a cluster (应急处置)',
+          ),
           ack: message('ack', ref('GatewayAck'), 'the socket.io acknowledgement of any gateway event'),
         },
       },
     },
     operations: {
-      receiveSnapshot: { action: 'receive', channel: { $ref: '#/channels/monitor' }, messages: [{ $ref: '#/channels/monitor/messages/snapshot' }] },
-      receiveEvent: { action: 'receive', channel: { $ref: '#/channels/monitor' }, messages: [{ $ref: '#/channels/monitor/messages/event' }] },
-      receiveSession: { action: 'receive', channel: { $ref: '#/channels/gateway' }, messages: [{ $ref: '#/channels/gateway/messages/session' }] },
-      sendReport: { action: 'send', channel: { $ref: '#/channels/gateway' }, messages: [{ $ref: '#/channels/gateway/messages/report' }], reply: { channel: { $ref: '#/channels/gateway' }, messages: [{ $ref: '#/channels/gateway/messages/ack' }] } },
-      sendJobUpdate: { action: 'send', channel: { $ref: '#/channels/gateway' }, messages: [{ $ref: '#/channels/gateway/messages/jobUpdate' }], reply: { channel: { $ref: '#/channels/gateway' }, messages: [{ $ref: '#/channels/gateway/messages/ack' }] } },
-      receiveDispatch: { action: 'receive', channel: { $ref: '#/channels/gateway' }, messages: [{ $ref: '#/channels/gateway/messages/dispatch' }], reply: { channel: { $ref: '#/channels/gateway' }, messages: [{ $ref: '#/channels/gateway/messages/ack' }] } },
-      receiveCancel: { action: 'receive', channel: { $ref: '#/channels/gateway' }, messages: [{ $ref: '#/channels/gateway/messages/cancel' }], reply: { channel: { $ref: '#/channels/gateway' }, messages: [{ $ref: '#/channels/gateway/messages/ack' }] } },
-      receiveControl: { action: 'receive', channel: { $ref: '#/channels/gateway' }, messages: [{ $ref: '#/channels/gateway/messages/control' }], reply: { channel: { $ref: '#/channels/gateway' }, messages: [{ $ref: '#/channels/gateway/messages/ack' }] } },
+      receiveSnapshot: {
+        action: 'receive',
+        channel: { $ref: '#/channels/monitor' },
+        messages: [{ $ref: '#/channels/monitor/messages/snapshot' }],
+      },
+      receiveEvent: {
+        action: 'receive',
+        channel: { $ref: '#/channels/monitor' },
+        messages: [{ $ref: '#/channels/monitor/messages/event' }],
+      },
+      receiveSession: {
+        action: 'receive',
+        channel: { $ref: '#/channels/gateway' },
+        messages: [{ $ref: '#/channels/gateway/messages/session' }],
+      },
+      sendReport: {
+        action: 'send',
+        channel: { $ref: '#/channels/gateway' },
+        messages: [{ $ref: '#/channels/gateway/messages/report' }],
+        reply: { channel: { $ref: '#/channels/gateway' }, messages: [{ $ref: '#/channels/gateway/messages/ack' }] },
+      },
+      sendJobUpdate: {
+        action: 'send',
+        channel: { $ref: '#/channels/gateway' },
+        messages: [{ $ref: '#/channels/gateway/messages/jobUpdate' }],
+        reply: { channel: { $ref: '#/channels/gateway' }, messages: [{ $ref: '#/channels/gateway/messages/ack' }] },
+      },
+      receiveDispatch: {
+        action: 'receive',
+        channel: { $ref: '#/channels/gateway' },
+        messages: [{ $ref: '#/channels/gateway/messages/dispatch' }],
+        reply: { channel: { $ref: '#/channels/gateway' }, messages: [{ $ref: '#/channels/gateway/messages/ack' }] },
+      },
+      receiveCancel: {
+        action: 'receive',
+        channel: { $ref: '#/channels/gateway' },
+        messages: [{ $ref: '#/channels/gateway/messages/cancel' }],
+        reply: { channel: { $ref: '#/channels/gateway' }, messages: [{ $ref: '#/channels/gateway/messages/ack' }] },
+      },
+      receiveControl: {
+        action: 'receive',
+        channel: { $ref: '#/channels/gateway' },
+        messages: [{ $ref: '#/channels/gateway/messages/control' }],
+        reply: { channel: { $ref: '#/channels/gateway' }, messages: [{ $ref: '#/channels/gateway/messages/ack' }] },
+      },
     },
     components: { schemas },
   };
