@@ -171,7 +171,8 @@ async function resolveVsExpress(f: Figures): Promise<void> {
   const raw = new Database(path.join(tmp(), 'raw.db'));
   raw.pragma('journal_mode = WAL');
   raw.exec(
-    'CREATE TABLE r (id TEXT PRIMARY KEY, prefix TEXT, kind TEXT, serial TEXT, owner TEXT, version INT, status TEXT, "values" TEXT, createdAt TEXT, updatedAt TEXT)',
+    'CREATE TABLE r (id TEXT PRIMARY KEY, prefix TEXT, kind TEXT, serial TEXT, owner TEXT, version INT, status TEXT, ' +
+      '"values" TEXT, createdAt TEXT, updatedAt TEXT)',
   );
   const ins = raw.prepare('INSERT INTO r VALUES (?,?,?,?,?,?,?,?,?,?)');
   const t0 = performance.now();
@@ -300,7 +301,8 @@ async function million(f: Figures, count: number): Promise<void> {
   await first.close();
   const db = new Database(path.join(dir, 'node.db'));
   const ins = db.prepare(
-    'INSERT INTO IdentifierRecord (id, prefix, kind, serial, ownerNode, version, status, "values", createdAt, updatedAt) VALUES (?,?,?,?,?,?,?,?,?,?)',
+    'INSERT INTO IdentifierRecord (id, prefix, kind, serial, ownerNode, version, status, "values", createdAt, ' +
+      'updatedAt) VALUES (?,?,?,?,?,?,?,?,?,?)',
   );
   const now = new Date().toISOString().replace('Z', '+00:00');
   const values = JSON.stringify([

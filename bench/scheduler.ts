@@ -502,7 +502,8 @@ function eastDataWestCompute(): void {
   figures.east_west_cost_saved = 1 - b.cost / a.cost;
   figures.east_west_carbon_saved = 1 - b.carbon / a.carbon;
   console.log(
-    `moved west: ${f(100 * (b.west - a.west), 1)} points; resource+carbon cost saved ${f(100 * figures.east_west_cost_saved, 1)} %, carbon saved ${f(100 * figures.east_west_carbon_saved, 1)} %`,
+    `moved west: ${f(100 * (b.west - a.west), 1)} points; resource+carbon cost saved ` +
+      `${f(100 * figures.east_west_cost_saved, 1)} %, carbon saved ${f(100 * figures.east_west_carbon_saved, 1)} %`,
   );
 }
 

@@ -77,13 +77,15 @@ export async function run(): Promise<Record<string, number>> {
       const busy = threads
         .map(
           (u, i) =>
-            `${u.nodes} nodes ${Math.round(u.heapUsed / 2 ** 20)} MiB heap ${Math.round(((u.activeMs - (lastActive[i] ?? 0)) / (at - lastAt)) * 100)} % busy`,
+            `${u.nodes} nodes ${Math.round(u.heapUsed / 2 ** 20)} MiB heap ` +
+            `${Math.round(((u.activeMs - (lastActive[i] ?? 0)) / (at - lastAt)) * 100)} % busy`,
         )
         .join(', ');
       lastActive = threads.map((u) => u.activeMs);
       lastAt = at;
       console.log(
-        `  … ${((performance.now() - t0) / 1000).toFixed(0)} s wall, rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB, ${events} events${busy ? `; threads: ${busy}` : ''}`,
+        `  … ${((performance.now() - t0) / 1000).toFixed(0)} s wall, rss ` +
+          `${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB, ${events} events${busy ? `; threads: ${busy}` : ''}`,
       );
     })();
   }, 30_000);

@@ -38,7 +38,8 @@ describe('cpnet sim run', () => {
   it('exits 1 when an expectation fails, and writes the JSON and JUnit reports', async () => {
     const f = file(
       'fails.yaml',
-      'name: fails\nspeed: 20\ntopology:\n  regions:\n    - code: "51"\nsteps:\n  - { at: 1s, that: lifecycle, node: CPN.51, is: revoked }\n',
+      'name: fails\nspeed: 20\ntopology:\n  regions:\n    - code: "51"\nsteps:\n  - { at: 1s, that: lifecycle, node: ' +
+        'CPN.51, is: revoked }\n',
     );
     const report = path.join(dir, 'r.json');
     const junit = path.join(dir, 'r.xml');

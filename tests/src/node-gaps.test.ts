@@ -189,28 +189,32 @@ describe('idempotent writes', () => {
 });
 
 describe('the private key at rest', () => {
-  it('is stored encrypted; a generated development passphrase sits beside the database, 0600; a wrong passphrase refuses the start', async () => {
-    const dir = tempDir();
-    const n = await startTestNode({ role: 'national', code: 'CPN', dataDir: dir });
-    const stored = n.node.context.settings.get('key.private') ?? '';
-    expect(stored).toContain('ENCRYPTED PRIVATE KEY');
-    const pass = path.join(dir, 'key-passphrase');
-    expect(statSync(pass).mode & 0o777).toBe(0o600);
-    expect(readFileSync(pass, 'utf8').trim().length).toBeGreaterThanOrEqual(12);
-    const publicKey = n.node.context.identity.publicKeyPem;
-    await n.stop();
-    const again = await startTestNode({ role: 'national', code: 'CPN', dataDir: dir });
-    expect(again.node.context.identity.publicKeyPem).toBe(publicKey);
-    await again.stop();
-    const wrong = path.join(tempDir(), 'pass');
-    writeFileSync(wrong, 'not-the-right-passphrase\n');
-    const deps = {
-      clock: { now: () => Date.now() },
-      logger: pino({ level: 'silent' }),
-      randomBytes: cryptoRandomBytes,
-    };
-    await expect(
-      createNode({ role: 'national', code: 'CPN', port: 0, dataDir: dir, passphraseFile: wrong }, deps),
-    ).rejects.toThrow(/cannot be decrypted/);
-  });
+  it(
+    'is stored encrypted; a generated development passphrase sits beside the database, 0600; a wrong passphrase ' +
+      'refuses the start',
+    async () => {
+      const dir = tempDir();
+      const n = await startTestNode({ role: 'national', code: 'CPN', dataDir: dir });
+      const stored = n.node.context.settings.get('key.private') ?? '';
+      expect(stored).toContain('ENCRYPTED PRIVATE KEY');
+      const pass = path.join(dir, 'key-passphrase');
+      expect(statSync(pass).mode & 0o777).toBe(0o600);
+      expect(readFileSync(pass, 'utf8').trim().length).toBeGreaterThanOrEqual(12);
+      const publicKey = n.node.context.identity.publicKeyPem;
+      await n.stop();
+      const again = await startTestNode({ role: 'national', code: 'CPN', dataDir: dir });
+      expect(again.node.context.identity.publicKeyPem).toBe(publicKey);
+      await again.stop();
+      const wrong = path.join(tempDir(), 'pass');
+      writeFileSync(wrong, 'not-the-right-passphrase\n');
+      const deps = {
+        clock: { now: () => Date.now() },
+        logger: pino({ level: 'silent' }),
+        randomBytes: cryptoRandomBytes,
+      };
+      await expect(
+        createNode({ role: 'national', code: 'CPN', port: 0, dataDir: dir, passphraseFile: wrong }, deps),
+      ).rejects.toThrow(/cannot be decrypted/);
+    },
+  );
 });

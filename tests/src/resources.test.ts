@@ -300,41 +300,45 @@ describe('monitoring (运行监测)', () => {
 });
 
 describe('emergency orders (应急处置) on providers and clusters', () => {
-  it('suspends a cluster from the national node down, tells its gateway and takes it off the market; suspends a provider and closes its gateway', async () => {
-    const p = await registerProvider(regional.url, 40);
-    const [cl] = await registerClusters(p, 1, { resourceClass: '402' });
-    const controls: string[] = [];
-    const g = createGatewayConnection({
-      baseUrl: regional.url,
-      node: 'CPN.51',
-      signer: { keyid: p.id, privateKey: p.keys.privateKey },
-      backoff: { initialMs: 50, maxMs: 200 },
-      handlers: {
-        control: (o) => {
-          controls.push(`${o.action}:${o.target}`);
-          return { ok: true };
+  it(
+    'suspends a cluster from the national node down, tells its gateway and takes it off the market; suspends a ' +
+      'provider and closes its gateway',
+    async () => {
+      const p = await registerProvider(regional.url, 40);
+      const [cl] = await registerClusters(p, 1, { resourceClass: '402' });
+      const controls: string[] = [];
+      const g = createGatewayConnection({
+        baseUrl: regional.url,
+        node: 'CPN.51',
+        signer: { keyid: p.id, privateKey: p.keys.privateKey },
+        backoff: { initialMs: 50, maxMs: 200 },
+        handlers: {
+          control: (o) => {
+            controls.push(`${o.action}:${o.target}`);
+            return { ok: true };
+          },
         },
-      },
-    });
-    gateways.push(g);
-    await g.connect();
-    expect((await g.report([reportEntry(cl!)])).ok).toBe(true);
-    const onMarket = async () => {
-      const r = await regional.anon.request<{ totals: { clusters: number } }>({
-        method: 'GET',
-        path: '/cpn/v1/market?resourceClass=402',
       });
-      return r.ok ? r.value.totals.clusters : -1;
-    };
-    expect(await onMarket()).toBe(1);
-    const order = await national.self.emergency({ target: cl!, action: 'suspend', reason: '安全事件处置' });
-    expect(order.ok).toBe(true);
-    await eventually(async () => controls.includes(`suspend:${cl}`), 10_000);
-    expect(await onMarket()).toBe(0);
-    const byProvider = await regional.self.emergency({ target: p.id, action: 'suspend', reason: '违规' });
-    expect(byProvider.ok && byProvider.value.lifecycle).toBe('suspended');
-    await eventually(async () => controls.includes(`suspend:${p.id}`) && !g.connected, 10_000);
-    const tenant = await p.client.request({ method: 'POST', path: '/cpn/v1/clusters', body: clusterBody(p.id) });
-    expect(tenant.ok ? 0 : tenant.status).toBe(403);
-  });
+      gateways.push(g);
+      await g.connect();
+      expect((await g.report([reportEntry(cl!)])).ok).toBe(true);
+      const onMarket = async () => {
+        const r = await regional.anon.request<{ totals: { clusters: number } }>({
+          method: 'GET',
+          path: '/cpn/v1/market?resourceClass=402',
+        });
+        return r.ok ? r.value.totals.clusters : -1;
+      };
+      expect(await onMarket()).toBe(1);
+      const order = await national.self.emergency({ target: cl!, action: 'suspend', reason: '安全事件处置' });
+      expect(order.ok).toBe(true);
+      await eventually(async () => controls.includes(`suspend:${cl}`), 10_000);
+      expect(await onMarket()).toBe(0);
+      const byProvider = await regional.self.emergency({ target: p.id, action: 'suspend', reason: '违规' });
+      expect(byProvider.ok && byProvider.value.lifecycle).toBe('suspended');
+      await eventually(async () => controls.includes(`suspend:${p.id}`) && !g.connected, 10_000);
+      const tenant = await p.client.request({ method: 'POST', path: '/cpn/v1/clusters', body: clusterBody(p.id) });
+      expect(tenant.ok ? 0 : tenant.status).toBe(403);
+    },
+  );
 });

@@ -33,7 +33,8 @@ const value = (c: number): number => (c < 128 ? CHAR_VALUE[up(c)]! : -1);
 /**
  * The hot path: validates an identifier in one pass over its char codes — applying the ASCII trim and
  * upper-casing as it goes — and returns its canonical segments, or null for any failure (the detailed parser then
- * explains it); a wrong check pair — the common typo — is explained here. Valid input is a resolver's common case, so this allocates only the result.
+ * explains it); a wrong check pair — the common typo — is explained here. Valid input is a resolver's common case,
+ * so this allocates only the result.
  */
 export function fastParse(input: string): FastParsed | IdentifierError | null {
   let a = 0;

@@ -41,22 +41,29 @@ export function toJunitXml(report: RunReport): string {
   const errors = report.steps.filter((s) => !s.ok).length;
   const cases = [
     ...report.expectations.map((e) => {
-      const head = `    <testcase classname="${escapeXml(`scenario.${report.scenario}`)}" name="${escapeXml(e.name)}" time="${(e.at / 1000).toFixed(3)}"`;
+      const head =
+        `    <testcase classname="${escapeXml(`scenario.${report.scenario}`)}" name="${escapeXml(e.name)}" ` +
+        `time="${(e.at / 1000).toFixed(3)}"`;
       return e.passed
         ? `${head}/>`
-        : `${head}>\n      <failure message="${escapeXml(e.detail.split('\n')[0] ?? '')}">${escapeXml(e.detail)}</failure>\n    </testcase>`;
+        : `${head}>\n      <failure message="${escapeXml(e.detail.split('\n')[0] ?? '')}">${escapeXml(e.detail)}</failure>\n    ` +
+            `</testcase>`;
     }),
     ...report.steps
       .filter((s) => !s.ok)
       .map(
         (s) =>
-          `    <testcase classname="${escapeXml(`scenario.${report.scenario}.steps`)}" name="${escapeXml(`${s.action} at ${s.at} ms`)}" time="0">\n      <error message="${escapeXml(s.detail.split('\n')[0] ?? '')}">${escapeXml(s.detail)}</error>\n    </testcase>`,
+          `    <testcase classname="${escapeXml(`scenario.${report.scenario}.steps`)}" ` +
+          `name="${escapeXml(`${s.action} at ${s.at} ms`)}" time="0">\n      <error ` +
+          `message="${escapeXml(s.detail.split('\n')[0] ?? '')}">${escapeXml(s.detail)}</error>\n    </testcase>`,
       ),
   ];
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="cpnet" tests="${cases.length}" failures="${failures}" errors="${errors}" time="${(report.wallMs / 1000).toFixed(3)}">`,
-    `  <testsuite name="${escapeXml(report.scenario)}" tests="${cases.length}" failures="${failures}" errors="${errors}" time="${(report.wallMs / 1000).toFixed(3)}" timestamp="${escapeXml(report.startedAt)}">`,
+    `<testsuites name="cpnet" tests="${cases.length}" failures="${failures}" errors="${errors}" ` +
+      `time="${(report.wallMs / 1000).toFixed(3)}">`,
+    `  <testsuite name="${escapeXml(report.scenario)}" tests="${cases.length}" failures="${failures}" ` +
+      `errors="${errors}" time="${(report.wallMs / 1000).toFixed(3)}" timestamp="${escapeXml(report.startedAt)}">`,
     `    <properties><property name="seed" value="${report.seed}"/></properties>`,
     ...cases,
     '  </testsuite>',
@@ -68,7 +75,8 @@ export function toJunitXml(report: RunReport): string {
 /** A readable summary for the console. */
 export function summarise(report: RunReport): string {
   const lines = [
-    `scenario ${report.scenario} (seed ${report.seed}) — ${report.passed ? 'PASSED' : 'FAILED'} in ${(report.wallMs / 1000).toFixed(1)} s wall, ${(report.virtualMs / 1000).toFixed(1)} s virtual`,
+    `scenario ${report.scenario} (seed ${report.seed}) — ${report.passed ? 'PASSED' : 'FAILED'} in ` +
+      `${(report.wallMs / 1000).toFixed(1)} s wall, ${(report.virtualMs / 1000).toFixed(1)} s virtual`,
   ];
   for (const e of report.expectations)
     lines.push(`  ${e.passed ? '✓' : '✗'} ${e.name}${e.passed ? '' : ` — ${e.detail}`}`);

@@ -36,8 +36,11 @@ export function describeExpectation(e: ExpectationData): string {
       return `jobs ${e.state}${e.min !== undefined ? ` ≥ ${e.min}` : ''}${e.max !== undefined ? ` ≤ ${e.max}` : ''}`;
     case 'nothing-lost':
       return 'nothing acknowledged is lost or applied twice';
-    case 'timing':
-      return `${e.metric} time${e.bound.p50 !== undefined ? ` p50 ≤ ${formatDuration(e.bound.p50)}` : ''}${e.bound.p99 !== undefined ? ` p99 ≤ ${formatDuration(e.bound.p99)}` : ''}`;
+    case 'timing': {
+      const p50 = e.bound.p50 !== undefined ? ` p50 ≤ ${formatDuration(e.bound.p50)}` : '';
+      const p99 = e.bound.p99 !== undefined ? ` p99 ≤ ${formatDuration(e.bound.p99)}` : '';
+      return `${e.metric} time${p50}${p99}`;
+    }
     case 'share':
       return `share ${e.of}`;
     case 'market':
@@ -87,7 +90,9 @@ async function evaluate(ctx: RunContext, e: ExpectationData): Promise<Verdict> {
       const okList = !e.failing || e.failing.every((id) => failing.includes(id));
       return {
         passed: okPass && okList,
-        detail: `list ${latest.listVersion}: ${latest.passed ? 'passed' : `failed ${failing.join(', ')}${evidence ? ` — ${evidence}` : ''}`}`,
+        detail:
+          `list ${latest.listVersion}: ` +
+          `${latest.passed ? 'passed' : `failed ${failing.join(', ')}${evidence ? ` — ${evidence}` : ''}`}`,
       };
     }
     case 'nothing-lost':
@@ -171,7 +176,10 @@ async function evaluate(ctx: RunContext, e: ExpectationData): Promise<Verdict> {
         detail:
           ctx.attacks.length === 0
             ? 'no attack was sent'
-            : `${ctx.attacks.length - accepted.length} of ${ctx.attacks.length} refused${accepted.length ? `; accepted: ${accepted.map((a) => `${a.kind} at ${a.target}`).join(', ')}` : ` (${[...new Set(ctx.attacks.map((a) => a.kind))].join(', ')})`}`,
+            : `${ctx.attacks.length - accepted.length} of ${ctx.attacks.length} refused` +
+              (accepted.length
+                ? `; accepted: ${accepted.map((a) => `${a.kind} at ${a.target}`).join(', ')}`
+                : ` (${[...new Set(ctx.attacks.map((a) => a.kind))].join(', ')})`),
       };
     }
     case 'market': {
@@ -241,7 +249,11 @@ async function resolvable(ctx: RunContext, e: Extract<ExpectationData, { that: '
   if (ids.length === 0)
     return {
       passed: false,
-      detail: `no identifiers were registered${before === undefined ? '' : ` before ${Math.round(before)} ms (first at ${Math.round(ctx.registered[0]?.at ?? 0)} ms)`}`,
+      detail:
+        'no identifiers were registered' +
+        (before === undefined
+          ? ''
+          : ` before ${Math.round(before)} ms (first at ${Math.round(ctx.registered[0]?.at ?? 0)} ms)`),
     };
   const misses: string[] = [];
   let checked = 0;
@@ -292,7 +304,9 @@ async function nothingLost(ctx: RunContext): Promise<Verdict> {
   if (views.unreadable.length > 0)
     return {
       passed: false,
-      detail: `${views.unreadable.length} of ${ctx.jobs.length} jobs could not be read back (e.g. ${views.unreadable[0]}), so losses cannot be judged`,
+      detail:
+        `${views.unreadable.length} of ${ctx.jobs.length} jobs could not be read back (e.g. ` +
+        `${views.unreadable[0]}), so losses cannot be judged`,
     };
   for (const [id, v] of views) if (v) counts.set(`job:${id}`, 1);
   const finals = [...views.entries()].flatMap(([id, v]) =>
@@ -311,7 +325,10 @@ async function nothingLost(ctx: RunContext): Promise<Verdict> {
   };
   return {
     passed: report.passed,
-    detail: `${report.acknowledged} acknowledged (${ctx.registered.length} identifiers, ${ctx.jobs.length} jobs), ${report.lost.length} lost, ${report.duplicated.length} duplicated, ${report.jobsWithSeveralFinalStates.length} jobs with several final states, ${open} jobs still open${report.lost.length ? ` (lost e.g. ${report.lost[0]})` : ''}`,
+    detail:
+      `${report.acknowledged} acknowledged (${ctx.registered.length} identifiers, ${ctx.jobs.length} jobs), ` +
+      `${report.lost.length} lost, ${report.duplicated.length} duplicated, ${report.jobsWithSeveralFinalStates.length} ` +
+      `jobs with several final states, ${open} jobs still open${report.lost.length ? ` (lost e.g. ${report.lost[0]})` : ''}`,
   };
 }
 
@@ -340,7 +357,9 @@ async function share(ctx: RunContext, e: Extract<ExpectationData, { that: 'share
   const ok = (e.min === undefined || value >= e.min) && (e.max === undefined || value <= e.max);
   return {
     passed: ok,
-    detail: `${(value * 100).toFixed(1)} % of ${placed} placed ${tolerant ? 'latency-tolerant jobs ran in western provinces' : "latency-bound jobs stayed in their users' region"}`,
+    detail:
+      `${(value * 100).toFixed(1)} % of ${placed} placed ` +
+      `${tolerant ? 'latency-tolerant jobs ran in western provinces' : "latency-bound jobs stayed in their users' region"}`,
   };
 }
 

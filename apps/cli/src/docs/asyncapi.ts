@@ -8,7 +8,10 @@ const HandshakeClaims = {
   type: 'object',
   additionalProperties: false,
   required: ['iss', 'sub', 'aud', 'ns', 'protocol', 'iat', 'exp', 'jti'],
-  description: `Payload of the handshake token: a compact JWS, header { alg: "EdDSA" (or "SM2SM3"), typ: "${HANDSHAKE_TYP}", kid: iss }, payload the JCS of these claims. exp ≤ iat + ${HANDSHAKE_MAX_S}; single use (the jti is remembered by the receiver).`,
+  description:
+    `Payload of the handshake token: a compact JWS, header { alg: "EdDSA" (or "SM2SM3"), typ: ` +
+    `"${HANDSHAKE_TYP}", kid: iss }, payload the JCS of these claims. exp ≤ iat + ${HANDSHAKE_MAX_S}; single use (the ` +
+    `jti is remembered by the receiver).`,
   properties: {
     iss: {
       type: 'string',
@@ -30,7 +33,8 @@ const HandshakeClaims = {
 
 const MonitorSnapshot = {
   description:
-    'The first message on /monitor: a TopologySnapshot with `protocol` beside its fields (when the node has no snapshot source yet: `{ protocol, node }` with the NodeInfo).',
+    'The first message on /monitor: a TopologySnapshot with `protocol` beside its fields (when the node has no ' +
+    'snapshot source yet: `{ protocol, node }` with the NodeInfo).',
   anyOf: [
     {
       allOf: [
@@ -63,16 +67,27 @@ export function asyncApiDocument(): Record<string, unknown> {
       title: 'cpnet node sockets',
       version: PROTOCOL_VERSION,
       description: [
-        "socket.io v4 (Engine.IO protocol 4, WebSocket transport) on the node's HTTP port. Each socket.io namespace is a channel; each event name is a message.",
+        "socket.io v4 (Engine.IO protocol 4, WebSocket transport) on the node's HTTP port. Each socket.io namespace is " +
+          'a channel; each event name is a message.',
         'Generated from @cpnet/protocol and @cpnet/security by `npm run docs`; do not edit by hand.',
         '',
-        "Handshake: the client connects to the namespace with socket.io `auth` = `{ token, protocol }` (gateway) or `{ token }` (monitor), where token is a handshake token (see components.schemas.HandshakeClaims) signed with the connecting identity's key, audience the node's prefix, `ns` the namespace. A refused handshake is a socket.io connect_error whose message starts with `UNAUTHENTICATED:`.",
+        'Handshake: the client connects to the namespace with socket.io `auth` = `{ token, protocol }` (gateway) or `{ ' +
+          'token }` (monitor), where token is a handshake token (see components.schemas.HandshakeClaims) signed with ' +
+          "the connecting identity's key, audience the node's prefix, `ns` the namespace. A refused handshake is a " +
+          'socket.io connect_error whose message starts with `UNAUTHENTICATED:`.',
         '',
         'Versions: every event payload carries `protocol` (1.x); a receiver refuses another major version.',
         '',
-        'Sequence rules (/gateway): each direction numbers its events with `seq`, strictly increasing per connection direction; the gateway keeps the number of a report when it resends it. A repeated or older seq is refused with ack `{ ok: false, error: { code: "REPLAYED" } }`.',
-        'Acknowledgement: every event is acknowledged with a GatewayAck (the socket.io acknowledgement callback). For reports, an ack with ok: true means the report is durably applied.',
-        "Reconnect rules: on connect the node first sends `session` with `lastReportSeq`, the last report seq it has durably applied for this gateway. The gateway treats every pending report with seq ≤ lastReportSeq as applied and resends the others with their original seq. After a transport failure clients reconnect with socket.io's backoff; after a refused handshake or a node-side close, with their own doubling backoff with jitter, and a new single-use handshake token each time.",
+        'Sequence rules (/gateway): each direction numbers its events with `seq`, strictly increasing per connection ' +
+          'direction; the gateway keeps the number of a report when it resends it. A repeated or older seq is refused ' +
+          'with ack `{ ok: false, error: { code: "REPLAYED" } }`.',
+        'Acknowledgement: every event is acknowledged with a GatewayAck (the socket.io acknowledgement callback). For ' +
+          'reports, an ack with ok: true means the report is durably applied.',
+        'Reconnect rules: on connect the node first sends `session` with `lastReportSeq`, the last report seq it has ' +
+          'durably applied for this gateway. The gateway treats every pending report with seq ≤ lastReportSeq as ' +
+          'applied and resends the others with their original seq. After a transport failure clients reconnect with ' +
+          "socket.io's backoff; after a refused handshake or a node-side close, with their own doubling backoff with " +
+          'jitter, and a new single-use handshake token each time.',
       ].join('\n'),
     },
     defaultContentType: 'application/json',
@@ -84,7 +99,8 @@ export function asyncApiDocument(): Record<string, unknown> {
         address: NAMESPACES.monitor,
         title: 'Monitoring stream (运行监测)',
         description:
-          'Admits a node\'s handshake token (ns "/monitor") or a person\'s API token whose role may read metrics. Sends `snapshot` once, then `event` for every event.',
+          'Admits a node\'s handshake token (ns "/monitor") or a person\'s API token whose role may read metrics. ' +
+          'Sends `snapshot` once, then `event` for every event.',
         messages: {
           snapshot: message(SOCKET_EVENTS.snapshot, ref('MonitorSnapshot'), 'node → client, once after the handshake'),
           event: message(SOCKET_EVENTS.event, ref('MonitorEvent'), 'node → client, every live event'),
@@ -94,7 +110,8 @@ export function asyncApiDocument(): Record<string, unknown> {
         address: NAMESPACES.gateway,
         title: 'Provider gateway connection (资源汇聚)',
         description:
-          "One connection per provider for all its clusters; identity = the provider's PV identifier. Handshake auth `{ token, protocol }` (components.schemas.GatewayAuth).",
+          "One connection per provider for all its clusters; identity = the provider's PV identifier. Handshake auth " +
+          '`{ token, protocol }` (components.schemas.GatewayAuth).',
         messages: {
           session: message(GATEWAY_EVENTS.session, ref('GatewaySession'), 'node → gateway, once on connect'),
           report: message(

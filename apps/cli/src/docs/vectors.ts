@@ -69,7 +69,9 @@ const IDENTIFIER_INPUTS: { input: string; note: string }[] = [
 function identifierVectors() {
   return {
     description:
-      "Identifiers (算力标识) and their verdicts. A valid input gives its canonical form and parts; an invalid one the failing segment, the message and what was expected (for wrong check characters, the expected pair). Messages are cpnet's wording: implementations must agree on `valid`, `segment` and, for valid inputs, the canonical form and parts.",
+      'Identifiers (算力标识) and their verdicts. A valid input gives its canonical form and parts; an invalid one the ' +
+      'failing segment, the message and what was expected (for wrong check characters, the expected pair). Messages ' +
+      "are cpnet's wording: implementations must agree on `valid`, `segment` and, for valid inputs, the canonical form and parts.",
     vectors: IDENTIFIER_INPUTS.map(({ input, note }) => {
       const r = parseIdentifier(input);
       return r.ok
@@ -131,7 +133,11 @@ function signatureVectors(keys: ReturnType<typeof vectorKeys>) {
     },
   ] as const;
   return {
-    description: `RFC 9421 HTTP Message Signatures (Ed25519, label "${SIGNATURE_LABEL}") with fixed keys, created = ${VECTOR_TIME_MS / 1000} (2026-01-01T00:00:00Z) and fixed nonces. Ed25519 signatures are deterministic: an implementation must produce the same signature base and signature, and verify the given headers with the public key (at that time; ±30 s skew, expires ≤ created + 60).`,
+    description:
+      `RFC 9421 HTTP Message Signatures (Ed25519, label "${SIGNATURE_LABEL}") with fixed keys, created = ` +
+      `${VECTOR_TIME_MS / 1000} (2026-01-01T00:00:00Z) and fixed nonces. Ed25519 signatures are deterministic: an ` +
+      `implementation must produce the same signature base and signature, and verify the given headers with the public ` +
+      `key (at that time; ±30 s skew, expires ≤ created + 60).`,
     keys: { CPN: keys.CPN.json, 'CPN.51': keys['CPN.51'].json },
     vectors: cases.map((c) => {
       const headers: Record<string, string> = {
@@ -168,7 +174,8 @@ async function delegationVectors(keys: ReturnType<typeof vectorKeys>) {
   ).toString('base64url');
   return {
     description:
-      "Prefix delegations: compact JWS (EdDSA) by the parent over the JCS of { iss, prefix, sub_jkt, serial, nbf, exp } (sub_jkt = RFC 7638 thumbprint of the child's key). Verify with the parent's public key at `at`.",
+      'Prefix delegations: compact JWS (EdDSA) by the parent over the JCS of { iss, prefix, sub_jkt, serial, nbf, exp ' +
+      "} (sub_jkt = RFC 7638 thumbprint of the child's key). Verify with the parent's public key at `at`.",
     at: VECTOR_TIME_MS / 1000,
     parent: 'CPN',
     child: 'CPN.51',
@@ -229,7 +236,8 @@ function auditVectors() {
   }));
   return {
     description:
-      'The Merkle audit log (RFC 6962 §2.1, SHA-256): leaf = H(0x00 ‖ JCS(entry)), node = H(0x01 ‖ left ‖ right). Hashes in base64. Inclusion and consistency proofs verify with the RFC 9162 §2.1.3.2 / §2.1.4.2 algorithms.',
+      'The Merkle audit log (RFC 6962 §2.1, SHA-256): leaf = H(0x00 ‖ JCS(entry)), node = H(0x01 ‖ left ‖ right). ' +
+      'Hashes in base64. Inclusion and consistency proofs verify with the RFC 9162 §2.1.3.2 / §2.1.4.2 algorithms.',
     hash: 'sha-256',
     entries: AUDIT_ENTRIES.map((e) => ({ entry: e, leafHash: b64(entryLeafHash(hash, e as never)) })),
     roots: Array.from({ length: AUDIT_ENTRIES.length }, (_, i) => ({ treeSize: i + 1, root: b64(log.root(i + 1)) })),
@@ -272,7 +280,8 @@ async function answerAndTokenVectors(keys: ReturnType<typeof vectorKeys>) {
   );
   return {
     description:
-      'Signed resolution answers (detached JWS, RFC 7515 App. F, `header..signature` over the JCS of the answer without `signature`) and a /monitor handshake token (compact JWS over the JCS of its claims).',
+      'Signed resolution answers (detached JWS, RFC 7515 App. F, `header..signature` over the JCS of the answer ' +
+      'without `signature`) and a /monitor handshake token (compact JWS over the JCS of its claims).',
     answers: [{ name: 'an answer signed by CPN.51', keyid: 'CPN.51', answer, signature: signed.signature }],
     handshakeTokens: [
       {

@@ -27,7 +27,9 @@ export function verifyAuditEntries(
     return err({ reason: 'the signed tree head does not verify with the log key' });
   if (entries.length !== sth.treeSize)
     return err({
-      reason: `${entries.length} entries but the signed tree head covers ${sth.treeSize}: entries were ${entries.length < sth.treeSize ? 'deleted' : 'inserted'}`,
+      reason:
+        `${entries.length} entries but the signed tree head covers ${sth.treeSize}: entries were ` +
+        `${entries.length < sth.treeSize ? 'deleted' : 'inserted'}`,
     });
   const profile = cryptoProfile(sth.profile);
   const tree = new MerkleTree(profile.hash);

@@ -64,7 +64,9 @@ function licence(app: NodeApplication): RuleViolation[] {
     {
       rule: 'telecom-licence',
       field: 'operator.telecomLicence',
-      reason: `the operator ${app.operator.name} needs a telecom business licence (增值电信业务经营许可证) unless it is a public institution (credit code starting 12)`,
+      reason:
+        `the operator ${app.operator.name} needs a telecom business licence (增值电信业务经营许可证) unless it is a public ` +
+        `institution (credit code starting 12)`,
     },
   ];
 }
@@ -126,7 +128,9 @@ function uniqueness(app: NodeApplication, ctx: ApplicationContext): RuleViolatio
     {
       rule: 'one-industry-per-industry',
       field: 'industry',
-      reason: `industry ${app.industry ?? ''} already has an industry node (${clash.prefix}); a second needs a reviewer override with a reason`,
+      reason:
+        `industry ${app.industry ?? ''} already has an industry node (${clash.prefix}); a second needs a ` +
+        `reviewer override with a reason`,
     },
   ];
 }

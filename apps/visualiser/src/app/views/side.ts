@@ -87,7 +87,8 @@ export function createSide(root: HTMLElement, store: Store) {
       el(
         'div',
         { class: 'metric' },
-        `${state.counters.identifiersRegistered.toLocaleString()} ${t('registered')} · ${state.counters.identifiersResolved.toLocaleString()} ${t('resolved')}`,
+        `${state.counters.identifiersRegistered.toLocaleString()} ${t('registered')} · ` +
+          `${state.counters.identifiersResolved.toLocaleString()} ${t('resolved')}`,
       ),
     );
     const alerts = section('alerts', 'panel-alerts');

@@ -112,7 +112,10 @@ export function createTileMap(root: HTMLElement, store: Store) {
       });
     g.select('title').text((d) => {
       const s = stats.get(d.code);
-      return `${d.code} ${d.name} (${d.nameEn}) · ${s?.nodes ?? 0} ${t('nodesCount')} · ${s?.clusters ?? 0} ${t('clustersCount')}${s ? ` · ${t('utilisation')} ${Math.round(s.meanUtilisation * 100)}%` : ''}`;
+      return (
+        `${d.code} ${d.name} (${d.nameEn}) · ${s?.nodes ?? 0} ${t('nodesCount')} · ${s?.clusters ?? 0} ` +
+        `${t('clustersCount')}${s ? ` · ${t('utilisation')} ${Math.round(s.meanUtilisation * 100)}%` : ''}`
+      );
     });
   }
 

@@ -282,7 +282,9 @@ export function createTopology(root: HTMLElement, store: Store) {
       layout = computeLayout(state);
       drawClusters(state);
       // The SVG nodes and links change only with health, lifecycle or membership.
-      const signature = `${layout.key}|${store.selection?.id ?? ''}|${[...state.nodes.values()].map((n) => n.health[0]! + n.lifecycle).join()}|${[...state.links.values()].map((l) => l.health[0]).join('')}|${t('topology')}`;
+      const nodeStates = [...state.nodes.values()].map((n) => n.health[0]! + n.lifecycle).join();
+      const linkStates = [...state.links.values()].map((l) => l.health[0]).join('');
+      const signature = `${layout.key}|${store.selection?.id ?? ''}|${nodeStates}|${linkStates}|${t('topology')}`;
       if (force || resized || signature !== nodesSignature) {
         nodesSignature = signature;
         drawNodes(state);
