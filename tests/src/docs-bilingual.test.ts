@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ERROR_CODES, type ErrorCode } from '@cpnet/protocol';
+import { checkIds } from '@cpnet/cli';
+
+// The contract a team builds from is docs/ in English and Chinese. The ids and codes come from the code itself, so a
+// check or an error code added without its documentation (in both languages) fails here.
+const docs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs');
+const read = (name: string) => readFileSync(path.join(docs, name), 'utf8');
+
+const CODES = Object.keys(ERROR_CODES) as ErrorCode[];
+/** Every check id a run can report: the regional list, the industry list (adds `national:…`). */
+const CHECK_IDS = [...new Set([...checkIds('regional'), ...checkIds('industry')])];
+const TWINS = ['errors', 'profiles', 'conformance'] as const;
+
+/** The inline-code spans of a Markdown text. */
+function spans(text: string): Set<string> {
+  return new Set([...text.matchAll(/`([^`\n]+)`/g)].map((m) => m[1]!));
+}
+const mentioned = (text: string, known: readonly string[]) => known.filter((k) => spans(text).has(k)).sort();
+
+/** The first cells of the table rows whose first cell is one inline-code span: `| \`X\` | …`. */
+function rowKeys(text: string): string[] {
+  return [...text.matchAll(/^\|\s*`([^`]+)`\s*\|/gm)].map((m) => m[1]!);
+}
+
+describe('docs/ in English and Chinese', () => {
+  it.each(TWINS)('%s.md and %s.zh-CN.md name the same check ids and error codes', (name) => {
+    const en = read(`${name}.md`);
+    const zh = read(`${name}.zh-CN.md`);
+    expect(mentioned(zh, CODES), `error codes in ${name}.zh-CN.md vs ${name}.md`).toEqual(mentioned(en, CODES));
+    expect(mentioned(zh, CHECK_IDS), `check ids in ${name}.zh-CN.md vs ${name}.md`).toEqual(mentioned(en, CHECK_IDS));
+    expect(en).toContain(`(${name}.zh-CN.md)`);
+    expect(zh).toContain(`(${name}.md)`);
+  });
+
+  it.each(['errors.md', 'errors.zh-CN.md'])(
+    '%s catalogues every code of ERROR_CODES once, with its HTTP status and exit code',
+    (file) => {
+      const rows = [...read(file).matchAll(/^\|\s*`([A-Z_]+)`\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|/gm)];
+      const documented = rows.map((m) => m[1]!);
+      expect([...documented].sort(), `codes catalogued in ${file}`).toEqual([...CODES].sort());
+      expect(new Set(documented).size, `a code is catalogued twice in ${file}`).toBe(documented.length);
+      for (const [, code, status, exit] of rows) {
+        const entry = ERROR_CODES[code as ErrorCode];
+        expect(
+          { code, status: Number(status), exit: Number(exit) },
+          `${file}: the row of ${code} differs from ERROR_CODES`,
+        ).toEqual({ code, status: entry.status, exit: entry.exit });
+      }
+    },
+  );
+
+  it.each(['conformance.md', 'conformance.zh-CN.md'])('%s describes every check id the checker reports', (file) => {
+    const text = read(file);
+    expect(mentioned(text, CHECK_IDS), `check ids named in ${file}`).toEqual([...CHECK_IDS].sort());
+    // The per-check table: one row per check of the regional list, no row for a check that does not exist.
+    const rows = rowKeys(text).filter((k) => /^(national:)?[a-z][a-z0-9]*(-[a-z0-9]+)+$/.test(k));
+    expect([...rows].sort(), `rows of the check table in ${file}`).toEqual([...checkIds('regional')].sort());
+  });
+});
