@@ -14,14 +14,14 @@ export interface Observation {
 }
 
 /** A failover episode: from the failure to the moment service was restored. */
-export interface Episode {
+interface Episode {
   readonly what: string;
   readonly failedAt: number;
   readonly recoveredAt: number | null;
 }
 
 /** Final-state problems of jobs. */
-export interface JobFinality {
+interface JobFinality {
   readonly id: string;
   readonly finalStates: readonly string[];
 }
