@@ -13,13 +13,6 @@ export interface Observation {
   readonly count: number;
 }
 
-/** A failover episode: from the failure to the moment service was restored. */
-interface Episode {
-  readonly what: string;
-  readonly failedAt: number;
-  readonly recoveredAt: number | null;
-}
-
 /** Final-state problems of jobs. */
 interface JobFinality {
   readonly id: string;

@@ -15,8 +15,6 @@ export const EVENT_FAMILIES = [
   'security',
   'fault',
 ] as const;
-/** A family of event types. */
-type EventFamily = (typeof EVENT_FAMILIES)[number];
 
 const SEVERITY_RANK = { info: 0, warning: 1, critical: 2 } as const;
 
