@@ -59,7 +59,7 @@ export function cleanup(): void {
 }
 
 /** Valid credit codes (GB 32100) for applications. */
-export const CODES = {
+const CODES = {
   builder: '91510100MA6CXXXX1D',
   operator: '91510100MA6CYYYY26',
   institution: '12510000MB0P12345R',

@@ -3,7 +3,7 @@ import { createClient, createGatewayConnection, type GatewayConnection, type Nod
 import { ed25519Profile, generateKeyPair, type KeyPair } from '@cpnet/security';
 
 /** A valid 统一社会信用代码 numbered `n` (GB 32100 check character computed). */
-export function creditCode(n: number): string {
+function creditCode(n: number): string {
   const body = `915101007${String(n).padStart(8, '0')}`;
   return body + creditCodeCheck(body);
 }

@@ -1,5 +1,5 @@
 import { createRng } from './rng.ts';
-import { generateClusters, generateTasks } from './synthetic.ts';
+import { generateClusters } from './synthetic.ts';
 import type { Cluster, TaskTemplate } from './model.ts';
 
 /** A fake clock the tests move by hand. */
@@ -16,8 +16,6 @@ export function fakeClock(start = 1_700_000_000_000): { now: () => number; advan
 /** A small seeded cluster set. */
 export const someClusters = (n = 60, seed = 7): Cluster[] =>
   generateClusters(createRng(seed), { count: n, minFree: 0.3 });
-/** Seeded tasks. */
-export const someTasks = (n = 50, seed = 8): TaskTemplate[] => generateTasks(createRng(seed), { count: n });
 
 /** A plain cluster for hand-written cases. */
 export function cluster(id: string, over: Partial<Cluster> = {}): Cluster {

@@ -13,15 +13,8 @@ export interface Observation {
   readonly count: number;
 }
 
-/** A failover episode: from the failure to the moment service was restored. */
-export interface Episode {
-  readonly what: string;
-  readonly failedAt: number;
-  readonly recoveredAt: number | null;
-}
-
 /** Final-state problems of jobs. */
-export interface JobFinality {
+interface JobFinality {
   readonly id: string;
   readonly finalStates: readonly string[];
 }

@@ -7,7 +7,7 @@ import type { TraceJob } from '../trace/alibaba.ts';
 type Stream = z.output<typeof JobStream>;
 
 /** A job as the node reports it. */
-export interface JobView {
+interface JobView {
   readonly id: string;
   readonly state: string;
   readonly cluster: string | null;

@@ -9,8 +9,7 @@ import type { SimClock } from '../clock/virtual-clock.ts';
 import { nodeClients, simTimings, type SimNode, type SimNodeSpec } from './sim-node.ts';
 
 /** The cpnet command of this repository (run with the same Node as the simulator); CPNET_SIM_CLI overrides it. */
-export const CLI_PATH =
-  process.env.CPNET_SIM_CLI ?? fileURLToPath(new URL('../../../apps/cli/bin/cpnet.js', import.meta.url));
+const CLI_PATH = process.env.CPNET_SIM_CLI ?? fileURLToPath(new URL('../../../apps/cli/bin/cpnet.js', import.meta.url));
 /** Loaded into every child with --import: the child exits when the simulator's end of its stdin closes (no orphans). */
 const WATCHDOG = fileURLToPath(new URL('./child-watchdog.mjs', import.meta.url));
 /** How long a child may take to answer /healthz (tsx compiles the CLI on the fly: a few seconds on a busy machine). */

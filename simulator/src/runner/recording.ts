@@ -1,6 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
 import { MonitorEvent, NAMESPACES, PROTOCOL_VERSION, SOCKET_EVENTS, type TopologySnapshot } from '@cpnet/protocol';
-import { province as provinceOf } from '@cpnet/identifier';
 import { issueHandshakeToken } from '@cpnet/security';
 import type { z } from 'zod';
 import { createRecorder } from '../record/recorder.ts';
@@ -149,6 +148,3 @@ export async function attachRecording(ctx: RunContext, options: { sink: Recordin
     },
   };
 }
-
-/** Names of provinces for labels in recordings (kept here so the recorder stays free of code tables). */
-export const provinceName = (code: string | null): string => (code ? (provinceOf(code)?.name ?? code) : '');

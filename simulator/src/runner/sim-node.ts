@@ -43,7 +43,7 @@ export function simTimings(reportEveryMs = 10_000): Pick<NodeConfigInput, 'aggre
 }
 
 /** Periodic timers on a simulation clock (virtual time). */
-export function clockEvery(clock: SimClock): Every {
+function clockEvery(clock: SimClock): Every {
   return (ms, fn) => {
     let stopped = false;
     let handle = clock.after(ms, function tick() {

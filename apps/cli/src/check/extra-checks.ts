@@ -14,7 +14,7 @@ import {
 } from '@cpnet/node';
 
 /** What an extra check works with: the checking node, the target, a record registered at the checking node. */
-export interface ExtraEnv {
+interface ExtraEnv {
   readonly ctx: NodeContext;
   readonly target: CheckTarget;
   readonly timeoutMs: number;
@@ -23,7 +23,7 @@ export interface ExtraEnv {
 }
 
 /** A check beyond the node's joint-debugging list. */
-export interface ExtraCheck {
+interface ExtraCheck {
   readonly id: string;
   readonly description: string;
   run(env: ExtraEnv): Promise<unknown>;
@@ -45,7 +45,7 @@ function signedPost(
 }
 
 /** True when a body has the error shape `{ error: { code, message, field? } }` and nothing else. */
-export function isErrorBody(body: unknown): boolean {
+function isErrorBody(body: unknown): boolean {
   if (typeof body !== 'object' || body === null || Object.keys(body).join() !== 'error') return false;
   const e = (body as { error: unknown }).error;
   if (typeof e !== 'object' || e === null) return false;

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import { cryptoRandomBytes } from '@cpnet/security';
 import { createNode, type CpnNode } from '@cpnet/node';
@@ -6,7 +5,7 @@ import type { Clock } from '@cpnet/identifier';
 import { CheckSetupError, type CheckStateData } from './state.ts';
 
 /** The virtual national node and, for an industry target, the virtual regional parent. */
-export interface VirtualNodes {
+interface VirtualNodes {
   readonly national: CpnNode;
   readonly regional: CpnNode | null;
   /** The node the target applies to. */
@@ -112,9 +111,4 @@ export async function startVirtualNodes(
     await national.close();
   };
   return { national, regional, parent: regional ?? national, close };
-}
-
-/** The trust anchor (national root certificate) of the state folder. */
-export function readTrustAnchor(state: CheckStateData): string {
-  return readFileSync(state.trustAnchor, 'utf8');
 }

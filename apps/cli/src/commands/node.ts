@@ -24,7 +24,7 @@ interface StartFlags {
 }
 
 /** Loads the configuration (file, CPNET_* environment, flags) or throws exit 2 with the reason. */
-export function configFrom(flags: StartFlags, env: Readonly<Record<string, string | undefined>>) {
+function configFrom(flags: StartFlags, env: Readonly<Record<string, string | undefined>>) {
   try {
     return loadConfig({
       file: flags.config ?? env.CPNET_CONFIG,

@@ -6,7 +6,7 @@ import { CliExit, environmentFailed, invalidInput } from '../exit.ts';
 import type { Io } from '../io.ts';
 
 /** Options of `cpnet viz`. */
-export interface VizOptions {
+interface VizOptions {
   live?: string;
   replay?: string;
   token?: string;

@@ -1,5 +1,5 @@
 /** Languages of the page: Chinese by default, English switchable. */
-export type Lang = 'zh' | 'en';
+type Lang = 'zh' | 'en';
 
 const zh = {
   title: '国家算力互联互通节点体系 · 可视化',

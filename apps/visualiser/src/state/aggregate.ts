@@ -1,7 +1,7 @@
 import type { ClusterView, ViewState } from './types.ts';
 
 /** Per-province figures for the tile map and the panels. */
-export interface ProvinceStats {
+interface ProvinceStats {
   nodes: number;
   clusters: number;
   clustersDown: number;
@@ -53,17 +53,6 @@ export function provinceStats(state: ViewState): Map<string, ProvinceStats> {
     });
   }
   return result;
-}
-
-/** Clusters grouped by node code. */
-export function clustersByNode(state: ViewState): Map<string, ClusterView[]> {
-  const out = new Map<string, ClusterView[]>();
-  for (const c of state.clusters.values()) {
-    const list = out.get(c.node);
-    if (list) list.push(c);
-    else out.set(c.node, [c]);
-  }
-  return out;
 }
 
 /** Market rows for the service centre: clusters filtered by province and type, cheapest first. */

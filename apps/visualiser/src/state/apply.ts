@@ -16,7 +16,7 @@ const NODE_LIFECYCLE: readonly string[] = [
 const MEMBER_LIFECYCLE: readonly string[] = ['registered', 'active', 'suspended', 'revoked'];
 
 /** The job state each job event moves a job to (job.update carries its state in data.state). */
-export const JOB_EVENT_STATE: Readonly<Record<string, JobView['state']>> = {
+const JOB_EVENT_STATE: Readonly<Record<string, JobView['state']>> = {
   'job.submit': 'submitted',
   'job.queue': 'queued',
   'job.schedule': 'scheduled',
@@ -72,7 +72,7 @@ export function stateFromSnapshot(snapshot: Snapshot, t: number): ViewState {
 }
 
 /** The key of a link in `ViewState.links`. */
-export const linkKey = (from: string, to: string): string => `${from}>${to}`;
+const linkKey = (from: string, to: string): string => `${from}>${to}`;
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);

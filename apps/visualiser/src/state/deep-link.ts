@@ -1,7 +1,7 @@
 import type { Selection } from './types.ts';
 
 /** What a deep link carries: virtual time, selection, language. */
-export interface DeepLink {
+interface DeepLink {
   t?: number;
   selection?: Selection;
   lang?: 'zh' | 'en';

@@ -15,8 +15,6 @@ export const EVENT_FAMILIES = [
   'security',
   'fault',
 ] as const;
-/** A family of event types. */
-export type EventFamily = (typeof EVENT_FAMILIES)[number];
 
 const SEVERITY_RANK = { info: 0, warning: 1, critical: 2 } as const;
 
@@ -28,7 +26,7 @@ export interface EventFilter {
 }
 
 /** The family of an event type. */
-export function familyOf(type: string): string {
+function familyOf(type: string): string {
   const dot = type.indexOf('.');
   return dot < 0 ? type : type.slice(0, dot);
 }

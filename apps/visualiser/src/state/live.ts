@@ -9,17 +9,17 @@ export interface SocketLike {
 }
 
 /** Opens a socket: socket.io-client's `io` in the browser, a fake in tests. */
-export type Connect = (url: string, options: { auth: { token?: string }; transports: string[] }) => SocketLike;
+type Connect = (url: string, options: { auth: { token?: string }; transports: string[] }) => SocketLike;
 
 /** What the live source reports. */
-export interface LiveHandlers {
+interface LiveHandlers {
   onState(state: ViewState): void;
   onEvent?(event: TimedEvent): void;
   onStatus?(status: 'connecting' | 'connected' | 'disconnected' | 'error', detail?: string): void;
 }
 
 /** A live view of a node's `/monitor` stream. */
-export interface LiveSource {
+interface LiveSource {
   readonly events: TimedEvent[];
   state(): ViewState;
   close(): void;

@@ -4,7 +4,7 @@ import { PROVINCES } from '@cpnet/identifier';
  * A schematic tile map: one tile per GB/T 2260 province-level division at a (column, row) laid out roughly as the
  * capitals lie (west left, north up). Deliberately not boundary geometry: a published map of China needs 审图号.
  */
-export const TILE_GRID: Readonly<Record<string, readonly [col: number, row: number]>> = {
+const TILE_GRID: Readonly<Record<string, readonly [col: number, row: number]>> = {
   '23': [7, 0],
   '15': [4, 1],
   '11': [5, 1],

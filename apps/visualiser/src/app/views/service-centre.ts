@@ -9,7 +9,7 @@ import { el, type Store } from '../store.ts';
 type Answer = z.output<typeof SelectionAnswer>;
 
 /** Renders a selection answer: summary, ranked candidates, exclusions with reasons. */
-export function renderAnswer(answer: Answer): HTMLElement {
+function renderAnswer(answer: Answer): HTMLElement {
   const box = el('div', { class: 'answer', id: 'selection-answer' });
   box.append(
     el('p', {}, answer.summary),

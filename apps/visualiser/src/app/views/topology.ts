@@ -13,7 +13,7 @@ import { t, tv } from '../i18n.ts';
 import { el, type Store } from '../store.ts';
 
 /** Fill = lifecycle. */
-export const LIFECYCLE_FILL: Record<string, string> = {
+const LIFECYCLE_FILL: Record<string, string> = {
   online: '#1c7ed6',
   'joint-debugging': '#9c36b5',
   accepted: '#3bc9db',
@@ -25,7 +25,7 @@ export const LIFECYCLE_FILL: Record<string, string> = {
   rejected: '#862e9c',
 };
 /** Ring = health. */
-export const HEALTH_STROKE: Record<string, string> = { healthy: '#40c057', degraded: '#fab005', down: '#fa5252' };
+const HEALTH_STROKE: Record<string, string> = { healthy: '#40c057', degraded: '#fab005', down: '#fa5252' };
 
 interface Placed {
   node: NodeView;
