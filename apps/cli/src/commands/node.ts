@@ -56,7 +56,9 @@ export function configFrom(flags: StartFlags, env: Readonly<Record<string, strin
 
 /** `cpnet node start`: runs a national, regional or industry node until SIGINT/SIGTERM. */
 export function registerNodeCommands(program: Command, io: Io): void {
-  const node = program.command('node').description('run a cpnet node (national, regional or industry)');
+  const node = program
+    .command('node')
+    .description('run a cpnet node (national, regional or industry); back up and restore its database');
   node
     .command('start')
     .description(

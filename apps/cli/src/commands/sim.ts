@@ -45,7 +45,12 @@ export function loadScenarioFile(file: string): ScenarioData {
 
 /** `cpnet sim validate|schema`. */
 export function registerSimCommands(program: Command, io: Io): Command {
-  const sim = program.command('sim').description('the simulator: validate scenarios, print their schema');
+  const sim = program
+    .command('sim')
+    .description(
+      'the simulator: validate a scenario, run it against real nodes, bring its topology up for exploration, ' +
+        'print the scenario schema',
+    );
 
   sim
     .command('validate')
