@@ -17,6 +17,25 @@ const file = (name: string, text: string) => {
   return f;
 };
 
+describe('cpnet sim validate', () => {
+  it('exits 2 for a step naming a node the topology lacks, naming file, line and the closest known node', async () => {
+    const f = file(
+      'unknown-node.yaml',
+      'name: unknown\ntopology:\n  regions:\n    - code: "51"\nsteps:\n  - { at: 1s, that: lifecycle, node: CPN.52, is: online }\n',
+    );
+    const r = await cpnet('sim', 'validate', f);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`${f}:6:32: steps.0.node: node CPN.52 is not in the topology; did you mean CPN.51?`);
+  });
+
+  it('reports a YAML error left open at the end of a file on a line of the file', async () => {
+    const f = file('open.yaml', 'name: open\ntopology:\n  regions: [{ code: "51" }\n');
+    const r = await cpnet('sim', 'validate', f);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(new RegExp(`${f.replace(/[.\\]/g, '\\$&')}:3:12: YAML: `));
+  });
+});
+
 describe('cpnet sim run', () => {
   it('exits 2 naming file, line and field for a scenario with a typo, and starts nothing', async () => {
     const f = file(
