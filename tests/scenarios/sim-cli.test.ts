@@ -69,10 +69,14 @@ describe('cpnet sim run', () => {
       seed: number;
       passed: boolean;
       expectations: Array<{ name: string; passed: boolean; detail: string }>;
-      metrics: object;
+      metrics: Record<string, number>;
     };
     expect(json).toMatchObject({ scenario: 'fails', passed: false, expectations: [{ passed: false }] });
     expect(json.expectations[0]?.detail).toMatch(/expected revoked, found/);
+    // Only what was measured: no -1 placeholders (no nothing-lost check ran, no failover happened).
+    expect(Object.entries(json.metrics).filter(([, v]) => v < 0)).toEqual([]);
+    expect(json.metrics).not.toHaveProperty('acknowledged_lost');
+    expect(json.metrics).toMatchObject({ nodes: 2, identifiers_registered: 0 });
     expect(readFileSync(junit, 'utf8')).toContain('failures="1"');
   }, 120_000);
 });
