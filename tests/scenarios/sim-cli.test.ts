@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { bufferIo, run } from '@cpnet/cli';
 
@@ -79,4 +81,37 @@ describe('cpnet sim run', () => {
     expect(json.metrics).toMatchObject({ nodes: 2, identifiers_registered: 0 });
     expect(readFileSync(junit, 'utf8')).toContain('failures="1"');
   }, 120_000);
+});
+
+describe('cpnet sim up', () => {
+  it("starts the scenario's providers: their clusters appear in the market, and Ctrl-C stops everything", async () => {
+    const f = file(
+      'up.yaml',
+      'name: up\ntopology:\n  regions:\n    - code: "51"\n  providers:\n    - node: CPN.51\n      clusters:\n' +
+        '        - { cpuCores: 512, memoryGib: 2048 }\n        - { cpuCores: 256, memoryGib: 1024 }\n',
+    );
+    const bin = fileURLToPath(new URL('../../apps/cli/bin/cpnet.js', import.meta.url));
+    const child = spawn(process.execPath, [bin, 'sim', 'up', f], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      let clusters = -1;
+      for (let i = 0; i < 600 && clusters < 2; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        const url = out.match(/CPN\.51 +(http:\/\/\S+)/)?.[1];
+        if (!url) continue;
+        const market = await fetch(`${url}/cpn/v1/market`)
+          .then((r) => r.json() as Promise<{ totals: { clusters: number } }>)
+          .catch(() => null);
+        clusters = market?.totals.clusters ?? -1;
+      }
+      expect(out).toContain('1 provider(s) with 2 cluster(s)');
+      expect(clusters, out).toBe(2);
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+  }, 180_000);
 });

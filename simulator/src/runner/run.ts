@@ -42,6 +42,8 @@ export interface RunOptions {
   readonly onStarted?: (net: Network) => void | Promise<void>;
   /** Ends the run early (Ctrl-C in the demo): remaining steps are skipped and everything shuts down cleanly. */
   readonly signal?: AbortSignal;
+  /** Keep the network running after the last step until `signal` aborts, whatever the scenario's `until` (sim up). */
+  readonly untilAborted?: boolean;
   /**
    * One OS process per node (the real `cpnet node start`) instead of in this process; default: the scenario's
    * `processes`. Needs speed 1 and no skew-clock faults (see processModeProblems).
@@ -178,7 +180,8 @@ export async function runScenario(scenario: ScenarioData, options: RunOptions = 
       }
     }
     const end = scenario.until ?? 0;
-    if (end > now(ctx) && !options.signal?.aborted) await sleep(end - now(ctx));
+    if (options.untilAborted) await aborted;
+    else if (end > now(ctx) && !options.signal?.aborted) await sleep(end - now(ctx));
   } finally {
     stopped = true;
     await Promise.race([Promise.allSettled(background), new Promise((r) => setTimeout(r, 5000))]);
