@@ -96,7 +96,11 @@ export function registerNodeCommands(program: Command, io: Io): void {
     .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ cpnet node start --role national --code CPN --port 7000 --data ./data/cpn\n  $ cpnet node start --role regional --code CPN.51 --port 7051 --data ./data/51 --parent http://127.0.0.1:7000 --application ./sc.json\n\nExit codes: 2 a bad configuration value or application file, or none on first start (with the reason); 3 the port is in use or the data folder is unusable.',
+      '\nExamples:\n  $ cpnet node start --role national --code CPN --port 7000 --data ./data/cpn\n' +
+        '  $ cpnet node start --role regional --code CPN.51 --port 7051 --data ./data/51 --parent http://127.0.0.1:7000 ' +
+        '--application ./sc.json\n\nThe national node writes its root certificate to <data>/trust-anchor.pem and prints the path.\n' +
+        'Exit codes: 2 a bad configuration value or application file, or none on first start (with the reason); ' +
+        '3 the port is in use or the data folder is unusable.',
     )
     .action(async (flags: StartFlags) => {
       const config = configFrom(flags, process.env);

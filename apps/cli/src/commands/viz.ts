@@ -96,7 +96,9 @@ export function registerVizCommands(program: Command, io: Io): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ cpnet viz --replay .data/recording.jsonl\n  $ cpnet viz --live http://127.0.0.1:7001 --token $TOKEN --port 0\n\nPrints "Visualiser: <url>" and serves until interrupted (Ctrl-C).\nExit codes: 2 no source, invalid options or recording header, 3 port in use.',
+      '\nExamples:\n  $ cpnet viz --replay .data/recording.jsonl\n  $ cpnet viz --live http://127.0.0.1:7001 --token $TOKEN --port 0\n\n' +
+        'Prints "Visualiser: <url>" and serves until interrupted (Ctrl-C).\n' +
+        'Exit codes: 2 no source, invalid options or recording header, 3 port in use.',
     )
     .action((opts: VizOptions) =>
       runViz(
