@@ -30,6 +30,16 @@ describe('cpnet id check', () => {
   });
 });
 
+describe('cpnet --help', () => {
+  it('describes every command by all of its subcommands (sim: validate, run, up, schema; node: start, backup, restore)', async () => {
+    const r = await cpnet('--help');
+    expect(r.code).toBe(0);
+    const line = (name: string) => r.out.replace(/\n\s{6,}/g, ' ').match(new RegExp(`^  ${name} .*$`, 'm'))?.[0] ?? '';
+    expect(line('sim')).toMatch(/validate.*run.*up.*schema/);
+    expect(line('node')).toMatch(/run.*back up.*restore/);
+  });
+});
+
 describe('cpnet id parse', () => {
   it('prints JSON with names from the code tables', async () => {
     const r = await cpnet('id', 'parse', 'CPN.51.C151/CL-01JQ4ZK8M3XX1', '--json');

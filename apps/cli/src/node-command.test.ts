@@ -1,10 +1,11 @@
 import { createServer } from 'node:net';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bufferIo } from './io.ts';
 import { run } from './program.ts';
+import { sampleApplication } from './check/state.ts';
 
 const argv = (...args: string[]) => ['node', 'cpnet', 'node', 'start', ...args];
 const data = () => mkdtempSync(path.join(tmpdir(), 'cpnet-cli-'));
@@ -17,6 +18,40 @@ describe('cpnet node start', () => {
     const io2 = bufferIo();
     expect(await run(argv('--role', 'national', '--code', 'CPN.51', '--data', data()), io2)).toBe(2);
     expect(io2.stderr.join('')).toContain('code: CPN.51 is a regional prefix');
+  });
+
+  const regional = (...more: string[]) =>
+    argv('--role', 'regional', '--code', 'CPN.51', '--port', '0', '--data', data(), '--log-level', 'silent', ...more);
+  const parent = ['--parent', 'http://127.0.0.1:9'];
+
+  it('refuses a regional node without an application on first start (exit 2) instead of starting and never applying', async () => {
+    const io = bufferIo();
+    expect(await run(regional(...parent), io)).toBe(2);
+    expect(io.stderr.join('')).toContain(
+      'cpnet: refusing to start: a regional node applies to its parent on first start, and no application was given: ' +
+        'pass --application <file>',
+    );
+  });
+
+  it('refuses an invalid application file naming the file and the field (exit 2)', async () => {
+    const dir = data();
+    const bad = path.join(dir, 'application.json');
+    const application = sampleApplication('CPN.51');
+    writeFileSync(
+      bad,
+      JSON.stringify({ ...application, contact: { ...(application.contact as object), email: 'no' } }),
+    );
+    const io = bufferIo();
+    expect(await run(regional(...parent, '--application', bad), io)).toBe(2);
+    expect(io.stderr.join('')).toMatch(new RegExp(`refusing to start: application file ${bad}: contact\\.email: `));
+    const other = path.join(dir, 'other.json');
+    writeFileSync(other, JSON.stringify(sampleApplication('CPN.44')));
+    const io2 = bufferIo();
+    expect(await run(regional(...parent, '--application', other), io2)).toBe(2);
+    expect(io2.stderr.join('')).toContain(`application file ${other}: region: "44", but this node's code is CPN.51`);
+    const io3 = bufferIo();
+    expect(await run(regional(...parent, '--application', path.join(dir, 'missing.json')), io3)).toBe(2);
+    expect(io3.stderr.join('')).toContain('missing.json: ENOENT');
   });
 
   it('exits 3 when the port is in use', async () => {

@@ -5,7 +5,7 @@ export { NodeConfig, type NodeConfigInput } from './config.ts';
 /** The injected dependencies (clock, logger, randomness) and their real defaults. */
 export { defaultDeps, realEvery, type Every, type NodeDeps } from './deps.ts';
 /** Loading configuration from a file, the environment and flags, and starting a node until a signal. */
-export { loadConfig, startNode, type ConfigSources } from './main.ts';
+export { loadConfig, startNode, ApplicationError, type ConfigSources } from './main.ts';
 /** The shared context of a running node (for tests and the simulator). */
 export type { NodeContext, Lifecycle } from './context.ts';
 /** The joint-debugging check list and its version. */

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { applicationProblem } from './onboarding/applicant.ts';
 import { createNode, ConfigError, parseConfig, type CpnNode } from './create-node.ts';
 import type { NodeConfig, NodeConfigInput } from './config.ts';
 import { defaultDeps, type NodeDeps } from './deps.ts';
@@ -88,12 +90,26 @@ export function loadConfig(sources: ConfigSources): NodeConfig {
   return parseConfig(merged as NodeConfigInput);
 }
 
-/** Builds and starts a node, and closes it gracefully on SIGINT/SIGTERM. Rejects with EADDRINUSE etc. when it cannot listen. */
+/**
+ * Builds and starts a node, and closes it gracefully on SIGINT/SIGTERM. Rejects with EADDRINUSE etc. when it cannot
+ * listen, and with ApplicationError when a regional or industry node has no valid application to start onboarding.
+ * A national node writes its root certificate to `trust-anchor.pem` in its data folder (`trustAnchorFile`).
+ */
 export async function startNode(
   config: NodeConfig,
   deps: NodeDeps = defaultDeps({ level: config.logLevel, name: config.code }),
-): Promise<CpnNode & { url: string }> {
+): Promise<CpnNode & { url: string; trustAnchorFile: string | null }> {
   const node = await createNode(config, deps);
+  const problem = applicationProblem({
+    config,
+    applied: Boolean(node.context.identity.certificate || node.context.settings.get('application.id')),
+    endpoint: node.context.endpoint(),
+    publicKeyPem: node.context.identity.publicKeyPem,
+  });
+  if (problem) {
+    await node.close();
+    throw new ApplicationError(problem);
+  }
   let url: string;
   try {
     url = await node.listen();
@@ -107,5 +123,21 @@ export async function startNode(
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  return Object.assign(node, { url });
+  return Object.assign(node, { url, trustAnchorFile: writeTrustAnchor(node) });
+}
+
+/** A regional or industry node has no application to start onboarding with, or it is unreadable or invalid. */
+export class ApplicationError extends Error {}
+
+/**
+ * The national node writes its root certificate into its data folder, for operators to hand to child nodes as
+ * their trust anchor (`--trust-anchor`). Returns the file's path, or null for other nodes.
+ */
+function writeTrustAnchor(node: CpnNode): string | null {
+  const { config, identity } = node.context;
+  const root = identity.root ?? identity.certificate;
+  if (config.role !== 'national' || !root) return null;
+  const file = path.resolve(config.dataDir, 'trust-anchor.pem');
+  writeFileSync(file, root);
+  return file;
 }

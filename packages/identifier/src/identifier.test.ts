@@ -8,6 +8,7 @@ import {
   checkCharacters,
   formatIdentifier,
   parseIdentifier,
+  parsePrefix,
   PROVINCES,
   type Kind,
 } from './index.ts';
@@ -205,6 +206,38 @@ describe('properties', () => {
       }),
       FC,
     );
+  });
+});
+
+describe('errors point at what the user typed', () => {
+  it('a bad serial given to formatIdentifier is placed in the serial, not in the assembled identifier', () => {
+    const r = formatIdentifier({ prefix: 'CPN.51', kind: 'ND', serial: 'OIL' });
+    expect(!r.ok && [r.error.segment, r.error.message, r.error.position]).toEqual([
+      'serial',
+      'serial "OIL" has "O" at character 1 of the serial',
+      0,
+    ]);
+    const long = formatIdentifier({ prefix: 'CPN.51', kind: 'ND', serial: '12345678901234567' });
+    expect(!long.ok && long.error.message).toBe('serial "12345678901234567" has 17 characters');
+  });
+
+  it('a parsed identifier names the serial character by its place in the serial', () => {
+    const r = parseIdentifier('CPN.51/ND-1O00');
+    expect(!r.ok && [r.error.message, r.error.position]).toEqual([
+      'serial "1O" has "O" at character 2 of the serial',
+      11,
+    ]);
+  });
+
+  it('a prefix with a fourth part is refused as too many prefix parts, not as a bad industry code', () => {
+    for (const text of ['CPN.51.C151.X/ND-1EJ', 'CPN.51.C151.X']) {
+      const r = text.includes('/') ? parseIdentifier(text) : parsePrefix(text);
+      expect(!r.ok && [r.error.segment, r.error.message, r.error.position]).toEqual([
+        'prefix',
+        'prefix "CPN.51.C151.X" has 4 parts; a prefix has at most 3',
+        11,
+      ]);
+    }
   });
 });
 

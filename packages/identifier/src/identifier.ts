@@ -11,7 +11,8 @@ import { err, ok, type Result } from './result.ts';
 export type ParsedIdentifier = FastParsed;
 
 const EXPECTED_KIND = 'one of ND (node), PV (provider), CL (cluster), RP (resource pool), SV (service), JB (job)';
-const EXPECTED_SERIAL = "1 to 16 characters of Crockford's base-32 (0-9 A-Z without I L O U), then 2 check characters";
+const SERIAL_ALONE = "1 to 16 characters of Crockford's base-32 (0-9 A-Z without I L O U)";
+const EXPECTED_SERIAL = `${SERIAL_ALONE}, then 2 check characters`;
 
 /**
  * Parses, validates and canonicalises an identifier `prefix "/" kind "-" serial check`.
@@ -74,11 +75,7 @@ function scanSuffix(
     const c = s.charCodeAt(i);
     if (c >= 128 || IS_CROCKFORD[c] !== 1) {
       return err(
-        lazyError(
-          'serial',
-          () => [`serial "${s.slice(serialAt, checkAt)}" has "${s[i]}" at position ${i}`, EXPECTED_SERIAL],
-          i,
-        ),
+        lazyError('serial', () => [badSerialCharacter(s.slice(serialAt, checkAt), i - serialAt), EXPECTED_SERIAL], i),
       );
     }
   }
@@ -105,6 +102,11 @@ function scanSuffix(
   });
 }
 
+/** Names a character of the serial by its place in the serial (1-based), as the user typed it. */
+function badSerialCharacter(serial: string, index: number): string {
+  return `serial "${serial}" has "${serial[index]}" at character ${index + 1} of the serial`;
+}
+
 function dashOrEnd(s: string, from: number): number {
   const dash = s.indexOf('-', from);
   return dash < 0 ? s.length : dash;
@@ -128,8 +130,20 @@ export interface IdentifierParts {
   readonly serial: string;
 }
 
-/** Writes an identifier from canonical parts, computing its check characters. Validates the result. */
+/**
+ * Writes an identifier from canonical parts, computing its check characters. Validates the result; a bad serial's
+ * error position is its 0-based place in `parts.serial`.
+ */
 export function formatIdentifier(parts: IdentifierParts): Result<string, IdentifierError> {
+  // The serial is checked on its own first, so a rejection points into the serial given, not into the assembled text.
+  const { serial } = parts;
+  if (serial.length < 1 || serial.length > 16)
+    return err(identifierError('serial', [`serial "${serial}" has ${serial.length} characters`, SERIAL_ALONE]));
+  for (let i = 0; i < serial.length; i++) {
+    const c = serial.charCodeAt(i);
+    if (c >= 128 || IS_CROCKFORD[c] !== 1)
+      return err(identifierError('serial', [badSerialCharacter(serial, i), SERIAL_ALONE], i));
+  }
   const body = `${parts.prefix}/${parts.kind}-${parts.serial}`;
   const c = checkValue(body);
   if (c < 0) {

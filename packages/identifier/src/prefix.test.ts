@@ -17,9 +17,11 @@ describe('prefixes', () => {
     });
   });
 
-  it('rejects trailing junk', () => {
+  it('rejects trailing junk: a fourth part is a fault of the prefix, junk glued to the industry a fault of the industry', () => {
     const r = parsePrefix('CPN.51.C151.X');
-    expect(!r.ok && r.error.segment).toBe('industry');
+    expect(!r.ok && r.error.segment).toBe('prefix');
+    const glued = parsePrefix('CPN.51.C151X');
+    expect(!glued.ok && glued.error.segment).toBe('industry');
   });
 
   it('relates prefixes', () => {

@@ -59,6 +59,20 @@ export function scanPrefix(s: string, end: number): Result<ParsedPrefix, Identif
 }
 
 function scanIndustry(s: string, end: number, region: string): Result<ParsedPrefix, IdentifierError> {
+  // A dot after the industry's start is a fourth part: the fault is the prefix's shape, not the industry code.
+  const extra = s.indexOf('.', 7);
+  if (extra >= 0 && extra < end) {
+    return err(
+      lazyError(
+        'prefix',
+        () => [
+          `prefix "${s.slice(0, end)}" has ${s.slice(0, end).split('.').length} parts; a prefix has at most 3`,
+          EXPECTED_PREFIX,
+        ],
+        extra,
+      ),
+    );
+  }
   const got = s.slice(7, end);
   const letter = s.charCodeAt(7);
   if (end !== 11 || letter < 65 || letter > 90 || !isDigit(s.charCodeAt(8)) || !isDigit(s.charCodeAt(9))) {

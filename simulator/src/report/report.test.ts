@@ -31,4 +31,11 @@ describe('reports', () => {
     expect(text.split('\n')).toContain('1 passed, 1 failed');
     expect(text).toContain('failover_p99_ms=1234.50');
   });
+
+  it('summarise a run without expectations (the demo) without a verdict or "0 passed, 0 failed"', () => {
+    const text = summarise({ ...report, passed: true, expectations: [], steps: [{ ...report.steps[0]!, ok: true }] });
+    expect(text).not.toMatch(/PASSED|FAILED|0 passed/);
+    expect(text.split('\n')[0]).toMatch(/^scenario failover \(seed 7\) — ran in 12\.3 s wall/);
+    expect(text).toContain('no expectations; 1 action run, 0 failed');
+  });
 });

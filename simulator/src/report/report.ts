@@ -72,18 +72,28 @@ export function toJunitXml(report: RunReport): string {
   ].join('\n');
 }
 
-/** A readable summary for the console. */
+/**
+ * A readable summary for the console. A verdict and the count of expectations appear only when the scenario has
+ * expectations (a demo has none: it reports the actions it ran); metrics are those the run measured.
+ */
 export function summarise(report: RunReport): string {
+  const checked = report.expectations.length > 0;
+  const failedSteps = report.steps.filter((s) => !s.ok);
+  const verdict = checked ? (report.passed ? 'PASSED' : 'FAILED') : 'ran';
   const lines = [
-    `scenario ${report.scenario} (seed ${report.seed}) — ${report.passed ? 'PASSED' : 'FAILED'} in ` +
-      `${(report.wallMs / 1000).toFixed(1)} s wall, ${(report.virtualMs / 1000).toFixed(1)} s virtual`,
+    `scenario ${report.scenario} (seed ${report.seed}) — ${verdict} in ${(report.wallMs / 1000).toFixed(1)} s wall, ` +
+      `${(report.virtualMs / 1000).toFixed(1)} s virtual`,
   ];
   for (const e of report.expectations)
     lines.push(`  ${e.passed ? '✓' : '✗'} ${e.name}${e.passed ? '' : ` — ${e.detail}`}`);
-  const failedSteps = report.steps.filter((s) => !s.ok);
   for (const s of failedSteps) lines.push(`  ! ${s.action} at ${(s.at / 1000).toFixed(1)} s failed — ${s.detail}`);
-  const passed = report.expectations.filter((e) => e.passed).length;
-  lines.push(`${passed} passed, ${report.expectations.length - passed} failed`);
+  if (checked) {
+    const passed = report.expectations.filter((e) => e.passed).length;
+    lines.push(`${passed} passed, ${report.expectations.length - passed} failed`);
+  } else {
+    const n = report.steps.length;
+    lines.push(`no expectations; ${n} action${n === 1 ? '' : 's'} run, ${failedSteps.length} failed`);
+  }
   const metrics = Object.entries(report.metrics);
   if (metrics.length)
     lines.push(`metrics: ${metrics.map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(2)}`).join(' ')}`);

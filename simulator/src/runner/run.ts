@@ -42,6 +42,8 @@ export interface RunOptions {
   readonly onStarted?: (net: Network) => void | Promise<void>;
   /** Ends the run early (Ctrl-C in the demo): remaining steps are skipped and everything shuts down cleanly. */
   readonly signal?: AbortSignal;
+  /** Keep the network running after the last step until `signal` aborts, whatever the scenario's `until` (sim up). */
+  readonly untilAborted?: boolean;
   /**
    * One OS process per node (the real `cpnet node start`) instead of in this process; default: the scenario's
    * `processes`. Needs speed 1 and no skew-clock faults (see processModeProblems).
@@ -178,7 +180,8 @@ export async function runScenario(scenario: ScenarioData, options: RunOptions = 
       }
     }
     const end = scenario.until ?? 0;
-    if (end > now(ctx) && !options.signal?.aborted) await sleep(end - now(ctx));
+    if (options.untilAborted) await aborted;
+    else if (end > now(ctx) && !options.signal?.aborted) await sleep(end - now(ctx));
   } finally {
     stopped = true;
     await Promise.race([Promise.allSettled(background), new Promise((r) => setTimeout(r, 5000))]);
@@ -188,9 +191,9 @@ export async function runScenario(scenario: ScenarioData, options: RunOptions = 
     if (!options.dir) rmSync(dir, { recursive: true, force: true });
   }
   const resolve = [...ctx.resolveMs].sort((a, b) => a - b);
-  const q = (xs: number[], p: number) => (xs.length ? xs[Math.min(xs.length - 1, Math.floor(p * xs.length))]! : -1);
   const failover = ctx.checker.durations().sort((a, b) => a - b);
   const submits = [...ctx.submitMs].sort((a, b) => a - b);
+  const check = ctx.lastCheck;
   const report: RunReport = {
     scenario: scenario.name,
     seed,
@@ -200,20 +203,18 @@ export async function runScenario(scenario: ScenarioData, options: RunOptions = 
     virtualMs: Math.round(now(ctx)),
     expectations,
     steps,
+    // Only what was measured: a quantile needs samples, the loss figures a `nothing-lost` check.
     metrics: {
       nodes: plan.nodes.length,
-      identifiers_acknowledged: ctx.checker.acknowledged,
-      resolve_p50_ms: q(resolve, 0.5),
-      resolve_p99_ms: q(resolve, 0.99),
+      identifiers_registered: ctx.registered.length,
+      ...quantiles('resolve', resolve),
       failover_episodes: failover.length,
-      failover_p50_ms: q(failover, 0.5),
-      failover_p99_ms: q(failover, 0.99),
-      acknowledged_lost: ctx.lastCheck?.lost ?? -1,
-      acknowledged_duplicated: ctx.lastCheck?.duplicated ?? -1,
-      jobs_lost: ctx.lastCheck?.jobsLost ?? -1,
+      ...quantiles('failover', failover),
+      ...(check
+        ? { acknowledged_lost: check.lost, acknowledged_duplicated: check.duplicated, jobs_lost: check.jobsLost }
+        : {}),
       jobs_submitted: ctx.jobs.length,
-      job_submit_p50_ms: q(submits, 0.5),
-      job_submit_p99_ms: q(submits, 0.99),
+      ...quantiles('job_submit', submits),
       jobs_refused_at_submission: refusals.length,
       jobs_dispatched: new Set(ctx.dispatches.map((d) => d.job)).size,
       providers: ctx.providers.length,
@@ -224,6 +225,13 @@ export async function runScenario(scenario: ScenarioData, options: RunOptions = 
   };
   options.onProgress?.({ kind: 'finished', report });
   return report;
+}
+
+/** `<name>_p50_ms` and `<name>_p99_ms` of sorted samples; nothing when there are none. */
+function quantiles(name: string, sorted: readonly number[]): Record<string, number> {
+  if (sorted.length === 0) return {};
+  const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+  return { [`${name}_p50_ms`]: q(0.5), [`${name}_p99_ms`]: q(0.99) };
 }
 
 /** Starts each planned provider (registration, clusters, gateway) once its node is online. */

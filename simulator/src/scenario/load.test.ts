@@ -78,6 +78,49 @@ describe('scenario files', () => {
     expect(!r.ok && r.errors[0]?.message).toMatch(/^YAML: /);
   });
 
+  it('refuse a step naming a node the topology lacks, at its line, with the closest known node', () => {
+    const r = parseScenario(
+      good.replace('node: CPN.51\n    is: online', 'node: CPN.51.C152\n    is: online'),
+      'x.yaml',
+    );
+    expect(!r.ok && r.errors).toEqual([
+      {
+        file: 'x.yaml',
+        line: 14,
+        column: 5,
+        field: 'steps.1.node',
+        message: 'node CPN.51.C152 is not in the topology; did you mean CPN.51.C151?',
+      },
+    ]);
+    const link = parseScenario(
+      `${good}  - { at: 2m, do: fault, fault: { kind: partition, target: CPN.52~CPN } }\n`,
+      'x.yaml',
+    );
+    expect(!link.ok && link.errors[0]?.message).toBe('node CPN.52 is not in the topology; did you mean CPN.51?');
+  });
+
+  it('accept a node an apply step starts outside the topology (a rule-breaking applicant)', () => {
+    const r = parseScenario(
+      `${good}  - { at: 2m, do: apply, node: CPN.52, breaks: [capital] }\n  - { at: 3m, that: refused, node: CPN.52, rules: [capital] }\n`,
+      'x.yaml',
+    );
+    expect(r.ok).toBe(true);
+  });
+
+  it('place a YAML error left open at the end of the file where it opens, not on a line past the end', () => {
+    const text = 'name: x\ntopology: {}\nsteps:\n  - { at: 1s, do: fault\n';
+    const r = parseScenario(text, 'open.yaml');
+    expect(!r.ok && [r.errors[0]?.line, r.errors[0]?.column]).toEqual([4, 5]);
+    const nested = parseScenario(
+      'name: x\ntopology: {}\nsteps:\n  - { at: 1s, do: fault, fault: { kind: kill, target: CPN }\n',
+      'nested.yaml',
+    );
+    expect(!nested.ok && [nested.errors[0]?.line, nested.errors[0]?.column]).toEqual([4, 5]);
+    const quote = parseScenario('name: "x\ntopology: {}\n', 'q.yaml');
+    expect(!quote.ok && [quote.errors[0]?.line, quote.errors[0]?.column]).toEqual([1, 7]);
+    expect(!quote.ok && quote.errors[0]?.message).toMatch(/^YAML: Missing closing "quote \(opened here/);
+  });
+
   it('refuse a bad duration', () => {
     const r = parseScenario(good.replace('at: 1m30s', 'at: 90 seconds'), 'x.yaml');
     expect(!r.ok && r.errors[0]).toMatchObject({ field: 'steps.1.at', line: 12 });

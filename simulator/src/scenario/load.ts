@@ -1,6 +1,7 @@
-import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { isCollection, isMap, isPair, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { Scenario, type ScenarioData } from './schema.ts';
+import { unknownNodes } from './references.ts';
 
 /** Why a scenario file was refused: file, line, column, field and what was wrong. */
 export interface ScenarioError {
@@ -27,14 +28,69 @@ export function parseScenario(
     return {
       ok: false,
       errors: doc.errors.map((e) => {
-        const pos = lines.linePos(e.pos[0]);
-        return { file, line: pos.line, column: pos.col, field: '', message: `YAML: ${e.message.split('\n')[0]}` };
+        const { offset, note } = yamlErrorOffset({ doc, text, offset: e.pos[0] });
+        const pos = lines.linePos(offset);
+        return {
+          file,
+          line: pos.line,
+          column: pos.col,
+          field: '',
+          message: `YAML: ${e.message.split('\n')[0]}${note}`,
+        };
       }),
     };
   }
   const r = Scenario.safeParse(doc.toJS());
-  if (r.success) return { ok: true, value: r.data };
+  if (r.success) {
+    const unknown = unknownNodes(r.data);
+    if (unknown.length === 0) return { ok: true, value: r.data };
+    return {
+      ok: false,
+      errors: unknown.slice(0, 20).map((u) => {
+        const pos = lines.linePos(offsetOf(doc, u.path));
+        const hint = u.suggestion ? `; did you mean ${u.suggestion}?` : '';
+        return {
+          file,
+          line: pos.line,
+          column: pos.col,
+          field: u.path.join('.'),
+          message: `node ${u.code} is not in the topology${hint}`,
+        };
+      }),
+    };
+  }
   return { ok: false, errors: r.error.issues.slice(0, 20).map((issue) => locate({ doc, lines, file, issue })) };
+}
+
+/**
+ * Where to report a YAML error. One found at the end of the text (an unclosed quote or flow collection) is placed
+ * where the unclosed construct opens, else at the end of the last line, never on a line past the end of the file.
+ */
+function yamlErrorOffset(o: { doc: Document; text: string; offset: number }): { offset: number; note: string } {
+  const end = o.text.replace(/\s+$/, '').length;
+  if (o.offset < end) return { offset: o.offset, note: '' };
+  const opener = { at: -1 };
+  visit(o.doc, (_key, node) => {
+    const open =
+      (isCollection(node) && node.flow === true) ||
+      (isScalar(node) && (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE'));
+    const range = (node as { range?: [number, number, number] } | null)?.range;
+    if (!open || !range || range[1] < end || range[0] <= opener.at) return;
+    // A construct that closes on the last character also reaches the end: only an unclosed one counts. A flow
+    // collection's closing bracket must come after its last item (else it is a nested collection's).
+    const source = o.text.slice(range[0], range[1]).trimEnd();
+    const closer = source[0] === '{' ? '}' : source[0] === '[' ? ']' : source[0];
+    const lastItemEnd = isCollection(node) ? Math.max(0, ...node.items.map(itemEnd)) : 0;
+    const closed = source.length >= 2 && source.endsWith(closer ?? '') && range[0] + source.length > lastItemEnd;
+    if (!closed) opener.at = range[0];
+  });
+  if (opener.at >= 0) return { offset: opener.at, note: ' (opened here, still open at the end of the file)' };
+  return { offset: Math.max(0, end - 1), note: ' (at the end of the file)' };
+}
+
+function itemEnd(item: unknown): number {
+  const withRange = (n: unknown) => (n as { range?: [number, number, number] } | null | undefined)?.range?.[1] ?? 0;
+  return isPair(item) ? Math.max(withRange(item.key), withRange(item.value)) : withRange(item);
 }
 
 function locate(o: { doc: Document; lines: LineCounter; file: string; issue: z.core.$ZodIssue }): ScenarioError {

@@ -1,5 +1,12 @@
 import type { Command } from 'commander';
-import { ConfigError, DelegationMismatch, KeyPassphraseError, loadConfig, startNode } from '@cpnet/node';
+import {
+  ApplicationError,
+  ConfigError,
+  DelegationMismatch,
+  KeyPassphraseError,
+  loadConfig,
+  startNode,
+} from '@cpnet/node';
 import { environmentFailed, invalidInput } from '../exit.ts';
 import type { Io } from '../io.ts';
 import { registerNodeBackupCommands } from './node-backup.ts';
@@ -56,11 +63,14 @@ function configFrom(flags: StartFlags, env: Readonly<Record<string, string | und
 
 /** `cpnet node start`: runs a national, regional or industry node until SIGINT/SIGTERM. */
 export function registerNodeCommands(program: Command, io: Io): void {
-  const node = program.command('node').description('run a cpnet node (national, regional or industry)');
+  const node = program
+    .command('node')
+    .description('run a cpnet node (national, regional or industry); back up and restore its database');
   node
     .command('start')
     .description(
-      'start a node; a non-national node applies to its parent on first start and retries while the parent is unreachable',
+      'start a node; a non-national node applies to its parent on first start (--application) and retries while ' +
+        'the parent is unreachable',
     )
     .option('--config <file>', 'JSON config file (env CPNET_CONFIG); environment CPNET_* and flags override it')
     .option('--role <role>', 'national | regional | industry (CPNET_ROLE)')
@@ -86,7 +96,11 @@ export function registerNodeCommands(program: Command, io: Io): void {
     .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ cpnet node start --role national --code CPN --port 7000 --data ./data/cpn\n  $ cpnet node start --role regional --code CPN.51 --port 7051 --data ./data/51 --parent http://127.0.0.1:7000 --application ./sc.json\n\nExit codes: 2 a bad configuration value (with the reason); 3 the port is in use or the data folder is unusable.',
+      '\nExamples:\n  $ cpnet node start --role national --code CPN --port 7000 --data ./data/cpn\n' +
+        '  $ cpnet node start --role regional --code CPN.51 --port 7051 --data ./data/51 --parent http://127.0.0.1:7000 ' +
+        '--application ./sc.json\n\nThe national node writes its root certificate to <data>/trust-anchor.pem and prints the path.\n' +
+        'Exit codes: 2 a bad configuration value or application file, or none on first start (with the reason); ' +
+        '3 the port is in use or the data folder is unusable.',
     )
     .action(async (flags: StartFlags) => {
       const config = configFrom(flags, process.env);
@@ -94,8 +108,13 @@ export function registerNodeCommands(program: Command, io: Io): void {
       try {
         started = await startNode(config);
         io.out(`cpnet node ${config.code} (${config.role}) listening on ${started.url}`);
+        if (started.trustAnchorFile)
+          io.out(
+            `trust anchor (national root certificate) for child nodes' --trust-anchor: ${started.trustAnchorFile}`,
+          );
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
+        if (e instanceof ApplicationError) throw invalidInput(`refusing to start: ${err.message}`);
         if (e instanceof DelegationMismatch) throw invalidInput(`refusing to start: ${err.message}`);
         if (e instanceof KeyPassphraseError) throw invalidInput(`refusing to start: ${err.message}`);
         if (err.code === 'EADDRINUSE') throw environmentFailed(`port ${config.port} on ${config.host} is in use`);

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import {
-  createVirtualClock,
   expandTopology,
   formatScenarioErrors,
   killAllProcessNodes,
@@ -11,8 +10,6 @@ import {
   processModeProblems,
   runScenario,
   scenarioJsonSchema,
-  seededFaker,
-  startNetwork,
   summarise,
   toJunitXml,
   type Progress,
@@ -45,7 +42,12 @@ export function loadScenarioFile(file: string): ScenarioData {
 
 /** `cpnet sim validate|schema`. */
 export function registerSimCommands(program: Command, io: Io): Command {
-  const sim = program.command('sim').description('the simulator: validate scenarios, print their schema');
+  const sim = program
+    .command('sim')
+    .description(
+      'the simulator: validate a scenario, run it against real nodes, bring its topology up for exploration, ' +
+        'print the scenario schema',
+    );
 
   sim
     .command('validate')
@@ -176,41 +178,56 @@ export function registerSimCommands(program: Command, io: Io): Command {
     .option('--data <dir>', 'keep the node databases in this folder')
     .option('--processes', 'run every node as its own OS process (`cpnet node start`), logs in <data>/<node>/node.log')
     .action(async (file: string, opts: { data?: string; processes?: boolean }) => {
-      const scenario = loadScenarioFile(file);
-      const plan = expandTopology(scenario.topology, scenario.seed);
+      const loaded = loadScenarioFile(file);
+      // The topology with its providers and clusters, reviewed automatically, at real speed; no workload, no steps.
+      const scenario: ScenarioData = {
+        ...loaded,
+        topology: { ...loaded.topology, review: 'auto' },
+        workload: { jobs: [] },
+        steps: [],
+      };
       const dir = opts.data ?? mkdtempSync(path.join(tmpdir(), 'cpnet-up-'));
       const processes = opts.processes ?? scenario.processes;
-      const net = await startNetwork(plan, {
-        clock: createVirtualClock({ start: Date.now() }),
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      const report = await runScenario(scenario, {
+        speed: 1,
         dir,
-        autoReview: true,
-        faker: seededFaker(scenario.seed),
         logLevel: 'warn',
         processes,
-      }).catch((e: Error) => {
-        throw new CliExit(EXIT.ENVIRONMENT, `cannot start the topology: ${e.message}`);
-      });
-      try {
-        for (const role of ['regional', 'industry'] as const) {
-          for (const n of plan.nodes.filter((x) => x.role === role)) await net.startNode(n.code);
-        }
-      } catch (e) {
-        await net.close();
-        throw new CliExit(EXIT.ENVIRONMENT, `cannot start the topology: ${(e as Error).message}`);
-      }
-      io.out(
-        `topology "${scenario.name}" is up (data in ${dir}${processes ? '; one process per node' : ''}); nodes apply, are reviewed and come online in a few seconds:`,
-      );
-      for (const n of plan.nodes)
-        io.out(
-          `  ${n.code.padEnd(14)} ${net.urlOf(n.code)}   ${n.name}${processes ? `   pid ${net.nodes.get(n.code)?.pid ?? '-'}` : ''}`,
-        );
-      io.out('Ctrl-C stops every node.');
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
-      await net.close();
+        baseDir: path.dirname(file),
+        signal: stop.signal,
+        untilAborted: true,
+        onStarted: (net) => {
+          const plan = net.plan;
+          const clusters = plan.providers.reduce((n, p) => n + p.clusters.length, 0);
+          io.out(
+            `topology "${scenario.name}" is up (data in ${dir}${processes ? '; one process per node' : ''}); ` +
+              'nodes apply, are reviewed and come online in a few seconds:',
+          );
+          for (const n of plan.nodes)
+            io.out(
+              `  ${n.code.padEnd(14)} ${net.urlOf(n.code)}   ${n.name}` +
+                (processes ? `   pid ${net.nodes.get(n.code)?.pid ?? '-'}` : ''),
+            );
+          if (plan.providers.length)
+            io.out(
+              `${plan.providers.length} provider(s) with ${clusters} cluster(s) register as their nodes come online ` +
+                '(GET /cpn/v1/market at a node lists them).',
+            );
+          io.out('Ctrl-C stops every node.');
+        },
+      })
+        .catch((e: unknown) => {
+          throw new CliExit(EXIT.ENVIRONMENT, `cannot start the topology: ${(e as Error).message}`);
+        })
+        .finally(() => {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        });
+      for (const s of report.steps.filter((x) => !x.ok)) io.err(`! ${s.action}: ${s.detail}`);
     });
 
   sim

@@ -31,11 +31,18 @@ describe('cpnet viz', () => {
       { live: 'ftp://x' },
       { replay: notRecording },
       { replay: '/nonexistent.jsonl' },
-      { port: 'abc' },
+      { replay: notRecording, port: 'abc' },
     ]) {
       const e = await runViz({ ...opts, ...bad }, bufferIo(), async () => undefined).catch((x: unknown) => x);
       expect(e).toBeInstanceOf(CliExit);
       expect((e as CliExit).code).toBe(EXIT.INVALID_INPUT);
     }
+  });
+
+  it('refuses to start with neither --live nor --replay (exit 2 with usage), instead of serving an empty page', async () => {
+    const e = await runViz(opts, bufferIo(), async () => undefined).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(CliExit);
+    expect((e as CliExit).code).toBe(EXIT.INVALID_INPUT);
+    expect((e as CliExit).message).toMatch(/^no source: give --live <url> or --replay <file>; usage: cpnet viz/);
   });
 });

@@ -43,6 +43,11 @@ export async function runViz(
   until: (server: VisualiserServer) => Promise<void>,
 ): Promise<void> {
   if (opts.live && opts.replay) throw invalidInput('give --live <url> or --replay <file>, not both');
+  if (!opts.live && !opts.replay)
+    throw invalidInput(
+      'no source: give --live <url> or --replay <file>; usage: cpnet viz (--live <url> [--token <token>] | --replay <file>) ' +
+        '[--port <port>] [--host <host>]',
+    );
   const port = Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     throw invalidInput(`--port: "${opts.port}" is not a port; expected an integer 0–65535`);
@@ -67,13 +72,7 @@ export async function runViz(
     throw environmentFailed(`cannot start the visualiser: ${e instanceof Error ? e.message : String(e)}`);
   }
   io.out(`Visualiser: ${server.url}`);
-  io.out(
-    opts.live
-      ? `live from ${opts.live}/monitor`
-      : opts.replay
-        ? `replaying ${opts.replay}`
-        : 'no source: start with --live <url> or --replay <file>',
-  );
+  io.out(opts.live ? `live from ${opts.live}/monitor` : `replaying ${opts.replay}`);
   try {
     await until(server);
   } finally {
@@ -97,7 +96,9 @@ export function registerVizCommands(program: Command, io: Io): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ cpnet viz --replay .data/recording.jsonl\n  $ cpnet viz --live http://127.0.0.1:7001 --token $TOKEN --port 0\n\nPrints "Visualiser: <url>" and serves until interrupted (Ctrl-C).\nExit codes: 2 invalid options or recording header, 3 port in use.',
+      '\nExamples:\n  $ cpnet viz --replay .data/recording.jsonl\n  $ cpnet viz --live http://127.0.0.1:7001 --token $TOKEN --port 0\n\n' +
+        'Prints "Visualiser: <url>" and serves until interrupted (Ctrl-C).\n' +
+        'Exit codes: 2 no source, invalid options or recording header, 3 port in use.',
     )
     .action((opts: VizOptions) =>
       runViz(

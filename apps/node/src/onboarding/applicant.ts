@@ -18,6 +18,50 @@ function readApplication(ctx: NodeContext): unknown {
   return { ...data, endpoint: ctx.endpoint(), publicKey: ctx.identity.publicKeyPem };
 }
 
+/** What a node needs to know to tell whether it can onboard: its configuration and what it already holds. */
+export interface OnboardingStart {
+  readonly config: NodeContext['config'];
+  /** True once the node holds a certificate or has applied (a restart continues from there). */
+  readonly applied: boolean;
+  readonly endpoint: string;
+  readonly publicKeyPem: string;
+}
+
+/**
+ * Why a regional or industry node cannot begin onboarding, or null when it can: on first start it needs a readable,
+ * valid application whose role and region match its configuration. Checked before the node listens, so a missing
+ * or bad application stops the start (the CLI exits 2) instead of a node that never applies.
+ */
+export function applicationProblem(start: OnboardingStart): string | null {
+  const { config } = start;
+  if (config.role === 'national' || start.applied) return null;
+  const file = config.applicationFile;
+  if (!file)
+    return (
+      `a ${config.role} node applies to its parent on first start, and no application was given: ` +
+      'pass --application <file> (or CPNET_APPLICATION), the application (申报) JSON; `cpnet check init` writes a sample'
+    );
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    return `application file ${file}: ${(e as Error).message}`;
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data))
+    return `application file ${file}: not a JSON object`;
+  const valid = validate(Application, { ...data, endpoint: start.endpoint, publicKey: start.publicKeyPem });
+  if (!valid.ok) return `application file ${file}: ${valid.error.error.message}`;
+  const a = valid.value;
+  const [, region, industry] = config.code.split('.');
+  if (a.role !== config.role)
+    return `application file ${file}: role: "${a.role}", but this node's role is ${config.role}`;
+  if (a.region !== region)
+    return `application file ${file}: region: "${a.region}", but this node's code is ${config.code}`;
+  if ((a.industry ?? undefined) !== industry)
+    return `application file ${file}: industry: "${a.industry}", but this node's code is ${config.code}`;
+  return null;
+}
+
 async function submit(ctx: NodeContext, sleep: Sleep): Promise<string | null> {
   let body: unknown;
   try {
