@@ -31,7 +31,7 @@ export function hasCredentials(req: Request): boolean {
 }
 
 /** The target URI as the signer saw it. */
-export function targetUri(req: Request): string {
+function targetUri(req: Request): string {
   return `${req.protocol}://${req.headers.host ?? 'localhost'}${req.originalUrl}`;
 }
 

@@ -5,7 +5,7 @@ import { sqlTime } from '../store/sql.ts';
 import { fail } from './http-error.ts';
 
 /** The request header a client repeats on a retried write (a retry re-signs, so nonces differ; this does not). */
-export const IDEMPOTENCY_HEADER = 'idempotency-key';
+const IDEMPOTENCY_HEADER = 'idempotency-key';
 
 /** A retried write's identity: the key as stored (scoped to the caller and route) and what the request was. */
 export interface IdempotencyScope {

@@ -3,7 +3,7 @@ import type { Lifecycle, NodeContext } from '../context.ts';
 import { importPublicKey } from '../identity.ts';
 
 /** How a node's lifecycle maps to the policy's principal status. */
-export function principalStatus(lifecycle: string): Principal['status'] {
+function principalStatus(lifecycle: string): Principal['status'] {
   if (lifecycle === 'suspended') return 'suspended';
   if (lifecycle === 'revoked' || lifecycle === 'rejected') return 'revoked';
   return 'active';

@@ -31,11 +31,6 @@ function queueCopies(ctx: NodeContext, records: WireRecord[]): boolean {
   return true;
 }
 
-/** Queues a record copy to the parent (nothing for the national node). */
-export async function copyUpward(ctx: NodeContext, records: WireRecord[]): Promise<void> {
-  if (await ctx.sql.write(() => queueCopies(ctx, records))) ctx.outbox.kick();
-}
-
 function allocateSerial(ctx: NodeContext, input: { prefix: string; kind: string }): string {
   const insert = ctx.sql.stmt(
     'INSERT OR IGNORE INTO "AllocatedSerial" ("prefix", "serial", "kind", "allocatedAt") VALUES (?, ?, ?, ?)',

@@ -10,7 +10,7 @@ import { findRecordSync } from './registry.ts';
 const MAX_HOPS = 8;
 
 /** Builds and signs an answer from a record this node holds. */
-export async function answerFrom(
+async function answerFrom(
   ctx: NodeContext,
   input: { record: WireRecord; path: readonly string[] },
 ): Promise<SignedWireAnswer> {

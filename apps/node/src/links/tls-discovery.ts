@@ -2,7 +2,7 @@ import type { NodeContext } from '../context.ts';
 import { setChildTlsEndpoint } from '../onboarding/grant.ts';
 
 /** How often the https endpoints of the peers are asked again (a peer that was down, or moved its TLS port). */
-export const TLS_DISCOVERY_MS = 30_000;
+const TLS_DISCOVERY_MS = 30_000;
 
 /** Learns a peer's https endpoint; for a child, also records it in the child's ND record. Never throws. */
 export async function learnPeer(

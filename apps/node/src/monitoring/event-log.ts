@@ -40,7 +40,7 @@ const INSERT_EVENT =
   'INSERT OR IGNORE INTO "EventRecord" ("id", "type", "at", "subject", "severity", "data", "node") VALUES (?, ?, ?, ?, ?, ?, ?)';
 
 /** Stores events in one transaction, ignoring any id already held (a redelivered batch); returns the new ones. */
-export async function storeEvents(sql: SqlStore, events: readonly Event[]): Promise<Event[]> {
+async function storeEvents(sql: SqlStore, events: readonly Event[]): Promise<Event[]> {
   return sql.write(() =>
     events.filter(
       (e) =>

@@ -84,7 +84,7 @@ async function waitForGrant(ctx: NodeContext, input: { id: string; sleep: Sleep 
 }
 
 /** Verifies and stores a grant: the chain up to the trust anchor, the delegation of our configured code. */
-export async function installGrant(ctx: NodeContext, grant: GrantBody): Promise<void> {
+async function installGrant(ctx: NodeContext, grant: GrantBody): Promise<void> {
   const chain = [grant.certificate, ...grant.chain];
   const root = ctx.config.trustAnchor ? readFileSync(ctx.config.trustAnchor, 'utf8') : chain[chain.length - 1]!;
   const v = await verifyChain(chain, { root, clock: ctx.deps.clock });

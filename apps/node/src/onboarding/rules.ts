@@ -12,7 +12,7 @@ export function applicantPrefix(app: Pick<WireApplication, 'role' | 'region' | '
 }
 
 /** The wire application in the shape the security package's rules read. */
-export function ruleShape(app: WireApplication): NodeApplication {
+function ruleShape(app: WireApplication): NodeApplication {
   return {
     role: app.role as 'regional' | 'industry',
     region: app.region,
@@ -38,10 +38,7 @@ export function ruleShape(app: WireApplication): NodeApplication {
 }
 
 /** The nodes this node knows of (applications in progress or approved, and peers), for the uniqueness rules. */
-export async function existingNodes(
-  ctx: NodeContext,
-  self: { prefix: string; publicKey: string },
-): Promise<ExistingNode[]> {
+async function existingNodes(ctx: NodeContext, self: { prefix: string; publicKey: string }): Promise<ExistingNode[]> {
   // The applicant itself (same code and same key) is not a clash with itself; another key claiming the code is.
   const isSelf = (prefix: string, key: string | null | undefined) => prefix === self.prefix && key === self.publicKey;
   const apps = (await ctx.prisma.application.findMany({ where: { status: { not: 'rejected' } } })).filter(

@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import type { Clock } from '@cpnet/identifier';
 import type { Every } from '../deps.ts';
+import { AggregationConfig } from '../aggregation/config.ts';
+import { SchedulingConfig } from './config.ts';
 import type {
   Cancel,
   Dispatch,
@@ -102,16 +104,22 @@ export interface SchedulingOptions {
   readonly ackTimeoutMs: number;
 }
 
-/** Defaults: 3 s of silence marks a cluster down, summaries every second. */
+const schedulingDefaults = SchedulingConfig.parse({});
+
+/**
+ * Defaults, derived from the node configuration's defaults (defined once, in the zod schemas) so that a service built
+ * without options behaves as a node configured with none: the silence rule of resource aggregation's health sweep,
+ * the scheduling timings and the acknowledgement timeout.
+ */
 export const DEFAULT_SCHEDULING: SchedulingOptions = {
-  downAfterMs: 3000,
-  childDownAfterMs: 5000,
-  tickMs: 500,
-  summaryMs: 1000,
-  retryMs: 5000,
+  downAfterMs: AggregationConfig.parse({}).downAfterMs,
+  childDownAfterMs: schedulingDefaults.childDownAfterMs,
+  tickMs: schedulingDefaults.tickMs,
+  summaryMs: schedulingDefaults.summaryMs,
+  retryMs: schedulingDefaults.retryMs,
   quotas: {},
   failback: {},
-  ackTimeoutMs: 2000,
+  ackTimeoutMs: schedulingDefaults.ackTimeoutMs,
 };
 
 /** What a scheduling service is built from. */
