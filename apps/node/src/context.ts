@@ -4,17 +4,16 @@ import type { SerialAllocator } from '@cpnet/identifier';
 import type { NodeClient } from '@cpnet/client';
 import type { z } from 'zod';
 import type { NodeLifecycle, Health } from '@cpnet/protocol';
-import type { PrismaClient } from './generated/prisma/client.ts';
 import type { NodeConfig } from './config.ts';
 import type { NodeDeps } from './deps.ts';
 import type { Settings } from './store/settings.ts';
+import type { NodeStores } from './store/stores.ts';
 import type { NodeIdentity } from './identity.ts';
 import type { AuditTrail } from './audit.ts';
 import type { EventBus } from './events.ts';
 import type { NodeMetrics } from './metrics.ts';
 import type { AnswerCache } from './identifiers/cache.ts';
 import type { Outbox } from './links/outbox.ts';
-import type { SqlStore } from './store/sql.ts';
 import type { TlsLinks } from './links/tls.ts';
 
 /** A node's lifecycle status. */
@@ -33,9 +32,8 @@ export interface NodeState {
 export interface NodeContext {
   readonly config: NodeConfig;
   readonly deps: NodeDeps;
-  readonly prisma: PrismaClient;
-  /** A synchronous connection to the same database for the hot paths (resolution, registration, nonces, audit). */
-  readonly sql: SqlStore;
+  /** The node's persistence: the only way to the database. */
+  readonly db: NodeStores;
   readonly settings: Settings;
   readonly identity: NodeIdentity;
   readonly audit: AuditTrail;

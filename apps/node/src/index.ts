@@ -17,7 +17,7 @@ export { DelegationMismatch } from './identity.ts';
 /** A node refuses to start when its private key cannot be decrypted (wrong or missing passphrase). */
 export { KeyPassphraseError } from './identity.ts';
 /** Online backup of a node's SQLite database and restore into a data folder (`cpnet node backup|restore`). */
-export { backupNode, restoreNode, BackupError, type BackupResult } from './backup.ts';
+export { backupNode, restoreNode, BackupError, type BackupResult } from './store/sqlite-backup.ts';
 /** The joint-debugging checks run one by one with structured evidence (for `cpnet check`), and a signed echo. */
 export {
   runCheckList,

@@ -55,7 +55,7 @@ export async function memberEmergency(
   const lifecycle = RESULT[input.order.action]!;
   if (prefix !== ctx.config.code) {
     const next = childToward(ctx.config.code, prefix);
-    const hop = next ? await ctx.prisma.peer.findUnique({ where: { prefix: next } }) : null;
+    const hop = next ? await ctx.db.peers.byPrefix(next) : null;
     if (!hop) fail('NOT_FOUND', `no child of ${ctx.config.code} leads to ${prefix}`, 'target');
     await ctx.outbox.enqueue({ endpoint: hop.endpoint, path: ROUTES.emergency, body: { ...input.order, target: id } });
     ctx.outbox.kick();
@@ -66,7 +66,7 @@ export async function memberEmergency(
     const held = input.providerKeys.get(id);
     if (!held) fail('NOT_FOUND', `${id} is not a provider of ${ctx.config.code}`, 'target');
     if (held.lifecycle === 'revoked') fail('CONFLICT', `${id} is revoked`, 'target');
-    await ctx.sql.write(() => ctx.sql.stmt('UPDATE "Provider" SET "lifecycle" = ? WHERE "id" = ?').run(lifecycle, id));
+    await ctx.db.providers.setProviderLifecycle(id, lifecycle);
     input.providerKeys.setLifecycle(id, lifecycle);
     provider = id;
     ctx.events.emit('provider.lifecycle', {
@@ -78,7 +78,7 @@ export async function memberEmergency(
     const state = input.aggregation.table.get(id);
     if (!state) fail('NOT_FOUND', `${id} is not a cluster of ${ctx.config.code}`, 'target');
     if (state.spec.lifecycle === 'revoked') fail('CONFLICT', `${id} is revoked`, 'target');
-    await ctx.sql.write(() => ctx.sql.stmt('UPDATE "Cluster" SET "lifecycle" = ? WHERE "id" = ?').run(lifecycle, id));
+    await ctx.db.providers.setClusterLifecycle(id, lifecycle);
     state.spec.lifecycle = lifecycle;
     provider = state.spec.provider;
     ctx.events.emit('cluster.lifecycle', {

@@ -35,7 +35,7 @@ export interface ResourceServices {
 /** Builds the resource services of a node from the database. */
 export async function createResourceServices(ctx: NodeContext): Promise<ResourceServices> {
   const aggregation = await createAggregation(ctx, ctx.config.aggregation);
-  const providerKeys = await loadProviderKeys(ctx.prisma);
+  const providerKeys = await loadProviderKeys(ctx.db.providers);
   const shipper = createEventShipper(ctx);
   aggregation.providerActive = (id) => (providerKeys.get(id)?.lifecycle ?? 'active') === 'active';
   const timers: (() => void)[] = [];

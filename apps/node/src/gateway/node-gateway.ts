@@ -36,8 +36,7 @@ export function attachNodeGateway(
       return v.ok ? { ok: true, value: { gateway: iss, provider: iss } } : { ok: false, error: v.error };
     },
     async lastSeq(gateway) {
-      const row = await ctx.prisma.provider.findUnique({ where: { id: gateway }, select: { lastReportSeq: true } });
-      return row?.lastReportSeq ?? -1;
+      return ctx.db.providers.lastReportSeq(gateway);
     },
     clustersOf: (provider) => aggregation.table.ofProvider(provider),
     check: (entry, provider) => aggregation.table.check(entry, provider),

@@ -14,8 +14,7 @@ function principalStatus(lifecycle: string): Principal['status'] {
  * (checked on every node-to-node request; a Prisma query costs about a millisecond).
  */
 export function peerRow(ctx: NodeContext, prefix: string): { relation: string; lifecycle: string } | undefined {
-  return ctx.sql.stmt('SELECT "relation", "lifecycle" FROM "Peer" WHERE "prefix" = ?').get(prefix) as
-    { relation: string; lifecycle: string } | undefined;
+  return ctx.db.peers.link(prefix);
 }
 
 /** A known signer: its key and the principal it acts as. */
@@ -49,8 +48,7 @@ export async function knownSigner(ctx: NodeContext, keyid: string): Promise<Know
     };
   }
   // The synchronous connection: this runs on every signed request.
-  const peer = ctx.sql.stmt('SELECT "publicKey", "lifecycle" FROM "Peer" WHERE "prefix" = ?').get(keyid) as
-    { publicKey: string; lifecycle: string } | undefined;
+  const peer = ctx.db.peers.link(keyid);
   if (!peer) return null;
   return {
     key: cachedKey(peer.publicKey),

@@ -70,7 +70,7 @@ export function writeRoute(
       res.status(status).json(out);
       return;
     }
-    const held = storedResponse(ctx.sql, idempotency);
+    const held = storedResponse(ctx.db.idempotency, idempotency);
     if (held) {
       res.setHeader('idempotent-replayed', 'true');
       res.status(held.status).json(held.body);
@@ -88,8 +88,8 @@ export function writeRoute(
       running = (async () => {
         const [status, out] = await handler(req, { caller, body: parsedBody, requestId, idempotency });
         if (status >= 200 && status < 300)
-          await ctx.sql.write(() =>
-            storeResponse(ctx.sql, { scope: idempotency, status, body: out, now: ctx.deps.clock.now() }),
+          await ctx.db.write(() =>
+            storeResponse(ctx.db.idempotency, { scope: idempotency, status, body: out, now: ctx.deps.clock.now() }),
           );
         return [status, out] as [number, unknown];
       })();

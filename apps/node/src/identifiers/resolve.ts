@@ -70,8 +70,7 @@ export async function resolve(
     ctx.metrics.resolutions.inc({ source: 'local' });
     answer = await answerFrom(ctx, { record, path: input.path });
   } else if (r.to === 'down') {
-    const child = ctx.sql.stmt('SELECT "relation", "endpoint" FROM "Peer" WHERE "prefix" = ?').get(r.child) as
-      { relation: string; endpoint: string } | undefined;
+    const child = ctx.db.peers.link(r.child);
     if (!child || child.relation !== 'child') {
       const copy = findRecordSync(ctx, input.id);
       if (!copy) fail('NOT_FOUND', `${input.id}: no node ${r.child} is known below ${ctx.config.code}`);

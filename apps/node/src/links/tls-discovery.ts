@@ -31,8 +31,9 @@ export function startTlsDiscovery(ctx: NodeContext): () => void {
     if (running || !ctx.identity.root) return;
     running = true;
     try {
-      const peers = await ctx.prisma.peer.findMany({
-        where: { relation: { in: ['parent', 'ancestor', 'child', 'descendant'] }, lifecycle: { not: 'revoked' } },
+      const peers = await ctx.db.peers.list({
+        relations: ['parent', 'ancestor', 'child', 'descendant'],
+        notLifecycle: 'revoked',
       });
       await Promise.all(peers.map((p) => learnPeer(ctx, p)));
     } catch (e) {

@@ -18,22 +18,9 @@ export function createEventShipper(ctx: NodeContext): { ship(): Promise<number> 
     let shipped = 0;
     // Only forwarded types are read: job events (most of the log on a busy node) stay in SQLite. The cursor moves past
     // everything read up to the newest row, so the next round scans only what came since (not every job event again).
-    const newest = (ctx.sql.stmt('SELECT MAX("seq") AS m FROM "EventRecord"').get() as { m: number | null }).m ?? 0;
+    const newest = ctx.db.events.newestSeq();
     while (cursor < newest) {
-      const rows = ctx.sql
-        .stmt(
-          `SELECT * FROM "EventRecord" WHERE "seq" > ? AND "seq" <= ? AND "type" IN (${FORWARDED_EVENT_TYPES.map(() => '?').join(', ')}) ORDER BY "seq" LIMIT ${PAGE}`,
-        )
-        .all(cursor, newest, ...FORWARDED_EVENT_TYPES) as {
-        seq: number;
-        id: string;
-        type: string;
-        at: string;
-        node: string | null;
-        subject: string | null;
-        severity: string;
-        data: string;
-      }[];
+      const rows = ctx.db.events.ofTypes({ types: FORWARDED_EVENT_TYPES, after: cursor, upTo: newest, limit: PAGE });
       const events = rows.map((r) => ({
         id: r.id,
         type: r.type,

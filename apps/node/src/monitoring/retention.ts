@@ -9,7 +9,7 @@ const DAY_MS = 86_400_000;
  */
 export async function sweepEvents(ctx: NodeContext, days: number): Promise<number> {
   const cutoff = formatTime(ctx.deps.clock.now() - days * DAY_MS);
-  const r = await ctx.prisma.eventRecord.deleteMany({ where: { at: { lt: cutoff } } });
-  if (r.count > 0) ctx.deps.logger.info({ deleted: r.count, before: cutoff }, 'events past retention deleted');
-  return r.count;
+  const deleted = await ctx.db.events.deleteBefore(cutoff);
+  if (deleted > 0) ctx.deps.logger.info({ deleted, before: cutoff }, 'events past retention deleted');
+  return deleted;
 }

@@ -113,7 +113,7 @@ async function installGrant(ctx: NodeContext, grant: GrantBody): Promise<void> {
     certificate: parentCert,
     lifecycle: 'online',
   };
-  await ctx.prisma.peer.upsert({ where: { prefix: parent }, create: { prefix: parent, ...peer }, update: peer });
+  await ctx.db.peers.put(parent, peer);
   if (parent !== 'CPN') {
     const info = await createClient({ baseUrl: ctx.config.parentUrl! }).node();
     const nationalUrl = info.ok ? info.value.parentUrl : null;
@@ -126,11 +126,7 @@ async function installGrant(ctx: NodeContext, grant: GrantBody): Promise<void> {
         certificate: root,
         lifecycle: 'online',
       };
-      await ctx.prisma.peer.upsert({
-        where: { prefix: 'CPN' },
-        create: { prefix: 'CPN', ...national },
-        update: national,
-      });
+      await ctx.db.peers.put('CPN', national);
     }
   }
   await ctx.setLifecycle('approved', 'certificate and delegation received');
@@ -148,17 +144,14 @@ async function startTlsLinks(ctx: NodeContext): Promise<void> {
       'cannot start the TLS listener; node links stay on plain HTTP',
     );
   }
-  const peers = await ctx.prisma.peer.findMany({ where: { relation: { in: ['ancestor', 'parent'] } } });
+  const peers = await ctx.db.peers.list({ relations: ['ancestor', 'parent'] });
   for (const p of peers) await learnPeer(ctx, p);
 }
 
 /** Joint debugging both ways: with the national node first (industry nodes), then with the parent, which accepts. */
 export async function jointDebug(ctx: NodeContext): Promise<boolean> {
   await ctx.setLifecycle('joint-debugging');
-  const targets = await ctx.prisma.peer.findMany({
-    where: { relation: { in: ['ancestor', 'parent'] } },
-    orderBy: { relation: 'asc' },
-  });
+  const targets = await ctx.db.peers.list({ relations: ['ancestor', 'parent'], byRelation: true });
   let accepted = false;
   for (const t of targets) {
     const own = await runChecks(ctx, { prefix: t.prefix, endpoint: t.endpoint });

@@ -287,15 +287,13 @@ export async function runChecks(ctx: NodeContext, target: CheckTarget) {
     passed: checks.every((c) => c.passed),
     checks,
   };
-  await ctx.prisma.jointDebugRun.create({
-    data: {
-      target: target.prefix,
-      by: ctx.config.code,
-      listVersion: CHECK_LIST_VERSION,
-      passed: result.passed,
-      result: JSON.stringify(result),
-      at: result.at,
-    },
+  await ctx.db.jointDebug.add({
+    target: target.prefix,
+    by: ctx.config.code,
+    listVersion: CHECK_LIST_VERSION,
+    passed: result.passed,
+    result: JSON.stringify(result),
+    at: result.at,
   });
   ctx.events.emit('joint-debug.result', {
     subject: target.prefix,

@@ -62,11 +62,7 @@ export async function issueGrant(
     lifecycle: 'approved',
     health: 'healthy',
   };
-  await ctx.prisma.peer.upsert({
-    where: { prefix: input.applicant },
-    create: { prefix: input.applicant, ...peer },
-    update: peer,
-  });
+  await ctx.db.peers.put(input.applicant, peer);
   const record = await registerRecord(ctx, {
     kind: 'ND',
     values: nodeRecordValue({
@@ -78,15 +74,15 @@ export async function issueGrant(
       health: 'healthy',
     }),
   });
-  await ctx.prisma.peer.update({ where: { prefix: input.applicant }, data: { ndRecord: record.id } });
+  await ctx.db.peers.setNdRecord(input.applicant, record.id);
   return { prefix: input.applicant, certificate, chain: ctx.identity.chain, delegation };
 }
 
 /** Records a child's new lifecycle in its peer entry and its ND record (a new version, copied upward). */
 export async function setChildLifecycle(ctx: NodeContext, input: { prefix: string; lifecycle: string }): Promise<void> {
-  const peer = await ctx.prisma.peer.findUnique({ where: { prefix: input.prefix } });
+  const peer = await ctx.db.peers.byPrefix(input.prefix);
   if (!peer) return;
-  await ctx.prisma.peer.update({ where: { prefix: input.prefix }, data: { lifecycle: input.lifecycle } });
+  await ctx.db.peers.setLifecycle(input.prefix, input.lifecycle);
   if (!peer.ndRecord) return;
   const record = await findRecord(ctx, peer.ndRecord);
   if (!record || record.status !== 'active') return;
@@ -109,7 +105,7 @@ export async function setChildTlsEndpoint(
   ctx: NodeContext,
   input: { prefix: string; tlsEndpoint: string },
 ): Promise<void> {
-  const peer = await ctx.prisma.peer.findUnique({ where: { prefix: input.prefix } });
+  const peer = await ctx.db.peers.byPrefix(input.prefix);
   if (!peer?.ndRecord || peer.relation !== 'child') return;
   const record = await findRecord(ctx, peer.ndRecord);
   if (!record || record.status !== 'active') return;

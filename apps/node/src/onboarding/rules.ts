@@ -41,10 +41,10 @@ function ruleShape(app: WireApplication): NodeApplication {
 async function existingNodes(ctx: NodeContext, self: { prefix: string; publicKey: string }): Promise<ExistingNode[]> {
   // The applicant itself (same code and same key) is not a clash with itself; another key claiming the code is.
   const isSelf = (prefix: string, key: string | null | undefined) => prefix === self.prefix && key === self.publicKey;
-  const apps = (await ctx.prisma.application.findMany({ where: { status: { not: 'rejected' } } })).filter(
+  const apps = (await ctx.db.applications.notRejected()).filter(
     (a) => !isSelf(a.applicant, (JSON.parse(a.body) as { publicKey?: string }).publicKey),
   );
-  const peers = (await ctx.prisma.peer.findMany({ where: { relation: { in: ['child', 'descendant'] } } })).filter(
+  const peers = (await ctx.db.peers.list({ relations: ['child', 'descendant'] })).filter(
     (p) => !isSelf(p.prefix, p.publicKey),
   );
   const fromApps: ExistingNode[] = apps.map((a) => ({

@@ -13,7 +13,7 @@ const RESULT: Record<string, Lifecycle> = { suspend: 'suspended', reinstate: 'on
 
 async function relay(ctx: NodeContext, input: { target: string; body: unknown }): Promise<void> {
   const next = childToward(ctx.config.code, input.target);
-  const hop = next ? await ctx.prisma.peer.findUnique({ where: { prefix: next } }) : null;
+  const hop = next ? await ctx.db.peers.byPrefix(next) : null;
   if (!hop) {
     ctx.deps.logger.warn({ target: input.target }, 'no known child toward the target; the order is recorded here only');
     return;
@@ -84,7 +84,7 @@ export function governanceRoutes(ctx: NodeContext): Router {
     `${ROUTES.node}/lifecycle`,
     writeRoute(ctx, async (_req, { caller, body, requestId }) => {
       const notice = parseWith(LifecycleNotice, body);
-      const peer = await ctx.prisma.peer.findUnique({ where: { prefix: caller.principal.id } });
+      const peer = await ctx.db.peers.byPrefix(caller.principal.id);
       if (
         caller.principal.kind !== 'node' ||
         peer?.relation !== 'child' ||

@@ -121,7 +121,7 @@ export function resourceRoutes(
   });
 
   router.get(ROUTES.providers, async (_req, res) => {
-    const rows = await ctx.prisma.provider.findMany({ orderBy: { id: 'asc' } });
+    const rows = await ctx.db.providers.all();
     res.json({
       items: rows.map((p) => ({
         id: p.id,

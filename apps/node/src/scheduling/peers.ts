@@ -29,7 +29,7 @@ export function nodePeers(ctx: NodeContext): PeerPort {
   async function endpointOf(prefix: string): Promise<string | null> {
     const known = endpoints.get(prefix);
     if (known) return known;
-    const peer = await ctx.prisma.peer.findUnique({ where: { prefix } });
+    const peer = await ctx.db.peers.byPrefix(prefix);
     const url =
       peer?.endpoint ??
       (peer?.relation === 'parent' || prefix === parentCode() ? (ctx.config.parentUrl ?? null) : null);

@@ -151,9 +151,7 @@ export function schedulingRoutes(
   router.get(`${JOB_BASE}*id`, async (req, res) => {
     const id = jobParam(req);
     const caller = await reader(ctx, req);
-    const job =
-      service.job(id) ??
-      ((await ctx.prisma.job.findUnique({ where: { id } })) ? await storeGet(ctx, service, id) : null);
+    const job = service.job(id) ?? (ctx.db.jobs.has(id) ? await storeGet(ctx, service, id) : null);
     if (!job) fail('NOT_FOUND', `no job ${id} at ${ctx.config.code}`);
     await authorize(ctx, {
       request: {
@@ -197,9 +195,7 @@ export function schedulingRoutes(
       requestId: String(res.locals.requestId ?? '-'),
     });
     const m = await service.metering(q);
-    const children = (
-      ctx.sql.stmt('SELECT "summary" FROM "ChildMetering" ORDER BY "node"').all() as { summary: string }[]
-    ).map((r) => MeteringSummary.parse(JSON.parse(r.summary)));
+    const children = ctx.db.jobs.childMetering().map((summary) => MeteringSummary.parse(JSON.parse(summary)));
     res.json({ node: ctx.config.code, lines: m.lines, totals: m.totals, children });
   });
 
@@ -260,13 +256,7 @@ export function schedulingRoutes(
       const s = parseWith(MeteringSummary, body);
       // Every child sends its totals every metering interval: a write on the synchronous connection, not a Prisma upsert.
       const summary = JSON.stringify({ ...s, node: from });
-      await ctx.sql.write(() =>
-        ctx.sql
-          .stmt(
-            'INSERT INTO "ChildMetering" ("node", "at", "summary") VALUES (?, ?, ?) ON CONFLICT("node") DO UPDATE SET "at" = excluded."at", "summary" = excluded."summary"',
-          )
-          .run(from, s.at, summary),
-      );
+      await ctx.db.jobs.putChildMetering({ node: from, at: s.at, summary });
       return [200, { accepted: true }];
     }),
   );
