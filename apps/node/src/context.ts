@@ -1,5 +1,4 @@
-import type { Policy, NonceStore, Principal } from '@cpnet/security';
-import type { MemberOrder } from './aggregation/emergency.ts';
+import type { Policy, NonceStore } from '@cpnet/security';
 import type { SerialAllocator } from '@cpnet/identifier';
 import type { NodeClient } from '@cpnet/client';
 import type { z } from 'zod';
@@ -55,10 +54,4 @@ export interface NodeContext {
   setLifecycle(lifecycle: Lifecycle, reason?: string): Promise<void>;
   /** The endpoint this node advertises. */
   endpoint(): string;
-  /** Emergency orders on providers and clusters (set by resource aggregation); node targets are handled by governance. */
-  memberOrders?: (input: {
-    order: MemberOrder;
-    principal: Principal;
-    requestId: string;
-  }) => Promise<{ target: string; lifecycle: string }>;
 }

@@ -32,6 +32,7 @@ import { attachMonitor } from './monitor.ts';
 import { startApplicant } from './onboarding/applicant.ts';
 import { startAutoReviewRetries } from './onboarding/review.ts';
 import { createResourceServices, type ResourceServices } from './aggregation/resources.ts';
+import type { MemberOrders } from './aggregation/emergency.ts';
 import { createSchedulingServices, type SchedulingServices } from './scheduling/node-services.ts';
 import { buildSnapshot } from './monitoring/snapshot.ts';
 import { startTlsDiscovery } from './links/tls-discovery.ts';
@@ -182,7 +183,7 @@ export async function createNode(input: NodeConfigInput, parts: NodeParts | Node
   }
 }
 
-function buildApp(ctx: NodeContext, extra: Router[]): Express {
+function buildApp(ctx: NodeContext, parts: { routers: Router[]; memberOrders: MemberOrders }): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -215,9 +216,9 @@ function buildApp(ctx: NodeContext, extra: Router[]): Express {
   app.use(metaRoutes(ctx));
   app.use(identifierRoutes(ctx));
   app.use(onboardingRoutes(ctx));
-  app.use(governanceRoutes(ctx));
+  app.use(governanceRoutes(ctx, { memberOrders: parts.memberOrders }));
   app.use(accountRoutes(ctx));
-  for (const router of extra) app.use(router);
+  for (const router of parts.routers) app.use(router);
   app.use(notFound);
   app.use(errorHandler(ctx.deps.logger));
   return app;
@@ -234,7 +235,10 @@ function assemble(
 ): CpnNode {
   const { closeDb, resources, scheduling } = parts;
   let ioRef: Server | null = null;
-  const app = buildApp(ctx, [...resources.routes(() => ioRef), ...scheduling.routes()]);
+  const app = buildApp(ctx, {
+    routers: [...resources.routes(() => ioRef), ...scheduling.routes()],
+    memberOrders: resources.memberOrders,
+  });
   const server = createServer(app);
   parts.attachTls(server);
   const io = new Server(server, { serveClient: false, maxHttpBufferSize: ctx.config.bodyLimitBytes });

@@ -18,6 +18,13 @@ export interface MemberOrder {
   readonly reason: string;
 }
 
+/** Applies an emergency order to a provider or cluster (or relays it toward the descendant that holds it). */
+export type MemberOrders = (input: {
+  order: MemberOrder;
+  principal: Principal;
+  requestId: string;
+}) => Promise<{ target: string; lifecycle: string }>;
+
 /** Whether a target names a provider or cluster (PV / CL identifier) rather than a node prefix. */
 export function isMemberTarget(target: string): boolean {
   const p = parseIdentifier(target);

@@ -10,7 +10,7 @@ import { sweepEvents } from '../monitoring/retention.ts';
 import type { SnapshotSources } from '../monitoring/snapshot.ts';
 import { resourceRoutes } from '../routes/resources.ts';
 import { loadProviderKeys, type ProviderKeys } from './provider-keys.ts';
-import { memberEmergency } from './emergency.ts';
+import { memberEmergency, type MemberOrders } from './emergency.ts';
 import { clusterHealthCounts, createAggregation, type Aggregation } from './service.ts';
 
 /** Resource aggregation and monitoring of a node (part 2): built with the context, mounted on the app and io. */
@@ -19,6 +19,8 @@ export interface ResourceServices {
   readonly providerKeys: ProviderKeys;
   /** Set once `attach` ran. */
   gateway: GatewayHub | null;
+  /** Emergency orders on providers and clusters of this node (governance handles node targets). */
+  readonly memberOrders: MemberOrders;
   /** Other services' parts of the /monitor snapshot (scheduling sets `jobs`). */
   readonly snapshotSources: SnapshotSources;
   /** Job updates from gateways go here (scheduling sets it); acknowledged by default. */
@@ -50,10 +52,9 @@ export async function createResourceServices(ctx: NodeContext): Promise<Resource
     gateway: null,
     snapshotSources: {},
     onJobUpdate: undefined,
+    memberOrders: (input) => memberEmergency(ctx, { ...input, aggregation, providerKeys, gateway: services.gateway }),
     routes: (io) => [resourceRoutes(ctx, { aggregation, providerKeys }), eventLogRoutes(ctx, io)],
     attach(io) {
-      ctx.memberOrders = (input) =>
-        memberEmergency(ctx, { ...input, aggregation, providerKeys, gateway: services.gateway });
       services.gateway = attachNodeGateway(io, ctx, {
         aggregation,
         providerKeys,

@@ -7,7 +7,7 @@ import { fail } from '../http/http-error.ts';
 import { parseWith } from '../http/body.ts';
 import { audited, authorize, writeRoute } from '../http/write-route.ts';
 import { setChildLifecycle } from '../onboarding/grant.ts';
-import { isMemberTarget } from '../aggregation/emergency.ts';
+import { isMemberTarget, type MemberOrders } from '../aggregation/emergency.ts';
 
 const RESULT: Record<string, Lifecycle> = { suspend: 'suspended', reinstate: 'online', revoke: 'revoked' };
 
@@ -30,14 +30,14 @@ async function tellParent(
 }
 
 /** Emergency response (应急处置) and lifecycle notices that travel up the hierarchy. */
-export function governanceRoutes(ctx: NodeContext): Router {
+export function governanceRoutes(ctx: NodeContext, parts: { memberOrders: MemberOrders }): Router {
   const router = Router();
   router.post(
     ROUTES.emergency,
     writeRoute(ctx, async (_req, { caller, body, requestId }) => {
       const order = parseWith(EmergencyAction, body);
-      if (ctx.memberOrders && isMemberTarget(order.target)) {
-        const r = await ctx.memberOrders({ order, principal: caller.principal, requestId });
+      if (isMemberTarget(order.target)) {
+        const r = await parts.memberOrders({ order, principal: caller.principal, requestId });
         ctx.events.emit('security.emergency', {
           subject: r.target,
           severity: 'critical',

@@ -12,6 +12,7 @@ import type {
   JobRelay,
   MeteringLine,
   MeteringQuery,
+  MeteringTotals,
   MeteringSummary,
   PlacementAnswer,
   PlacementRequest,
@@ -21,7 +22,6 @@ import type {
 } from '@cpnet/protocol';
 import type { FailbackPolicy, Quota } from '@cpnet/scheduler';
 import type { JobRecord } from './job-machine.ts';
-import type { totals } from './metering.ts';
 
 /** A gateway acknowledgement. */
 export type Ack = z.output<typeof GatewayAck>;
@@ -63,6 +63,11 @@ export interface PeerPort {
 
 /** A metering line. */
 export type MeteringLineT = z.output<typeof MeteringLine>;
+/** Metering totals per tenant and per provider (each: jobs, core-hours, card-hours, amount). */
+export interface TotalsBy {
+  byTenant: Record<string, z.output<typeof MeteringTotals>>;
+  byProvider: Record<string, z.output<typeof MeteringTotals>>;
+}
 /** A metering query. */
 export type MeteringQueryT = z.output<typeof MeteringQuery>;
 
@@ -77,7 +82,7 @@ export interface JobStore {
   addMetering(line: MeteringLineT): Promise<void>;
   metering(q: MeteringQueryT): Promise<MeteringLineT[]>;
   /** Totals of every line per tenant and per provider (what `totals` gives for all lines, computed where they are). */
-  totals(): Promise<ReturnType<typeof totals>>;
+  totals(): Promise<TotalsBy>;
 }
 
 /** Event emitter of the node (/monitor and the event log). */
