@@ -31,13 +31,16 @@ export function isMemberTarget(target: string): boolean {
   return p.ok && (p.value.kind === 'PV' || p.value.kind === 'CL');
 }
 
+/** What `memberEmergency` uses of the node. */
+export type MemberEmergencyDeps = Pick<NodeContext, 'audit' | 'config' | 'db' | 'events' | 'outbox' | 'policy'>;
+
 /**
  * Applies an emergency order to a provider or cluster of this node: its lifecycle is stored, its gateway is told
  * (a `control` order) and, for a suspended or revoked provider, disconnected; a target in a descendant's namespace
  * is relayed toward it through the outbox. A revoked member stays revoked.
  */
 export async function memberEmergency(
-  ctx: NodeContext,
+  ctx: MemberEmergencyDeps,
   input: {
     order: MemberOrder;
     principal: Principal;

@@ -42,7 +42,10 @@ export interface Registered<T> {
 // Everything below runs inside one ctx.db.write transaction: serial, row, identifier record, copy upward, audit
 // entry and idempotency key commit together, so a write is either wholly there or not at all after a crash.
 
-function allocate(ctx: NodeContext, kind: Kind): { id: string; serial: string } {
+function allocate(
+  ctx: Pick<NodeContext, 'config' | 'db' | 'deps' | 'serials'>,
+  kind: Kind,
+): { id: string; serial: string } {
   const prefix = ctx.config.code;
   const serial = allocateSerial(ctx, { prefix, kind });
   const made = formatIdentifier({ prefix, kind, serial });
@@ -51,7 +54,7 @@ function allocate(ctx: NodeContext, kind: Kind): { id: string; serial: string } 
 }
 
 function recordIdentifier(
-  ctx: NodeContext,
+  ctx: Pick<NodeContext, 'config' | 'db' | 'outbox'>,
   input: { id: string; serial: string; kind: Kind; type: string; data: unknown; at: string },
 ): void {
   const record: WireRecord = {
@@ -81,7 +84,7 @@ function recordIdentifier(
     });
 }
 
-function providerView(ctx: NodeContext, row: Omit<ProviderRow, 'publicKey'>): ProviderView {
+function providerView(ctx: Pick<NodeContext, 'config'>, row: Omit<ProviderRow, 'publicKey'>): ProviderView {
   return {
     id: row.id,
     name: row.name,
@@ -95,12 +98,15 @@ function providerView(ctx: NodeContext, row: Omit<ProviderRow, 'publicKey'>): Pr
   };
 }
 
+/** What `registerProvider` uses of the node. */
+export type RegisterProviderDeps = Pick<NodeContext, 'audit' | 'config' | 'db' | 'deps' | 'outbox' | 'serials'>;
+
 /**
  * Registers a provider and allocates its PV identifier. A provider is known by its 统一社会信用代码: the same code
  * again with the same key answers the existing provider (200); with another key it is a conflict (409).
  */
 export function registerProvider(
-  ctx: NodeContext,
+  ctx: RegisterProviderDeps,
   input: { body: z.output<typeof RegisterProvider>; idempotency: IdempotencyScope | null; audit: WriteAudit },
 ): Promise<Registered<ProviderView>> {
   const body = input.body;
@@ -157,12 +163,15 @@ export function registerProvider(
   });
 }
 
+/** What `registerCluster` uses of the node. */
+export type RegisterClusterDeps = Pick<NodeContext, 'audit' | 'config' | 'db' | 'deps' | 'outbox' | 'serials'>;
+
 /**
  * Registers a cluster of a provider and allocates its CL identifier; a retried registration with the same
  * idempotency key is answered from the database, never applied twice.
  */
 export function registerCluster(
-  ctx: NodeContext,
+  ctx: RegisterClusterDeps,
   input: { body: z.output<typeof RegisterCluster>; idempotency: IdempotencyScope | null; audit: WriteAudit },
 ): Promise<Registered<ClusterView> & { spec: ClusterSpec | null }> {
   const body = input.body;

@@ -34,8 +34,27 @@ export interface ResourceServices {
   stop(): Promise<void>;
 }
 
+/** What `createResourceServices` uses of the node. */
+export type CreateResourceServicesDeps = Pick<
+  NodeContext,
+  | 'accounts'
+  | 'audit'
+  | 'config'
+  | 'db'
+  | 'deps'
+  | 'events'
+  | 'identity'
+  | 'metrics'
+  | 'nonceStore'
+  | 'outbox'
+  | 'policy'
+  | 'serials'
+  | 'settings'
+  | 'state'
+>;
+
 /** Builds the resource services of a node from the database. */
-export async function createResourceServices(ctx: NodeContext): Promise<ResourceServices> {
+export async function createResourceServices(ctx: CreateResourceServicesDeps): Promise<ResourceServices> {
   const aggregation = await createAggregation(ctx, ctx.config.aggregation);
   const providerKeys = await loadProviderKeys(ctx.db.providers);
   const shipper = createEventShipper(ctx);

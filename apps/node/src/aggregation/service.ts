@@ -40,8 +40,14 @@ export interface Aggregation {
   stop(): Promise<void>;
 }
 
+/** What `createAggregation` uses of the node. */
+export type CreateAggregationDeps = Pick<
+  NodeContext,
+  'config' | 'db' | 'deps' | 'events' | 'metrics' | 'outbox' | 'settings'
+>;
+
 /** Builds the aggregation of a node, loading clusters and children's summaries from the database. */
-export async function createAggregation(ctx: NodeContext, config: AggregationConfig): Promise<Aggregation> {
+export async function createAggregation(ctx: CreateAggregationDeps, config: AggregationConfig): Promise<Aggregation> {
   const table = new ClusterTable();
   for (const state of await ctx.db.providers.clusters()) table.put(state);
   const children = new Map<string, Summary>();

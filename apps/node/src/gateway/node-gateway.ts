@@ -7,10 +7,13 @@ import type { ProviderKeys } from '../aggregation/provider-keys.ts';
 import { attachGateway, type GatewayHub, type GatewayServices } from './namespace.ts';
 import { claimedIssuer } from '../http/token-issuer.ts';
 
+/** What `attachNodeGateway` uses of the node. */
+export type AttachNodeGatewayDeps = Pick<NodeContext, 'config' | 'db' | 'deps' | 'nonceStore'>;
+
 /** Mounts `/gateway` on a node: providers' gateways authenticate with their registered key. */
 export function attachNodeGateway(
   io: Server,
-  ctx: NodeContext,
+  ctx: AttachNodeGatewayDeps,
   deps: { aggregation: Aggregation; providerKeys: ProviderKeys; onJobUpdate?: GatewayServices['onJobUpdate'] },
 ): GatewayHub {
   const { aggregation, providerKeys } = deps;

@@ -9,11 +9,14 @@ function principalStatus(lifecycle: string): Principal['status'] {
   return 'active';
 }
 
+/** What `peerRow` uses of the node. */
+export type PeerRowDeps = Pick<NodeContext, 'db'>;
+
 /**
  * This node's record of a peer (its parent or a child): relation and lifecycle, read on the synchronous connection
  * (checked on every node-to-node request; a Prisma query costs about a millisecond).
  */
-export function peerRow(ctx: NodeContext, prefix: string): { relation: string; lifecycle: string } | undefined {
+export function peerRow(ctx: PeerRowDeps, prefix: string): { relation: string; lifecycle: string } | undefined {
   return ctx.db.peers.link(prefix);
 }
 
@@ -37,8 +40,11 @@ function cachedKey(pem: string): PublicKeyHandle {
   return k;
 }
 
+/** What `knownSigner` uses of the node. */
+export type KnownSignerDeps = Pick<NodeContext, 'config' | 'db' | 'identity' | 'state'>;
+
 /** Looks up a keyid: this node itself, or a peer (parent, child, ancestor, descendant) it knows. */
-export async function knownSigner(ctx: NodeContext, keyid: string): Promise<KnownSigner | null> {
+export async function knownSigner(ctx: KnownSignerDeps, keyid: string): Promise<KnownSigner | null> {
   if (keyid === ctx.config.code) {
     const lifecycle = ctx.state.lifecycle;
     return {

@@ -16,14 +16,17 @@ export interface WriteAudit {
 }
 
 /** Queues a record copy to the parent inside the caller's transaction (nothing for the national node). */
-function queueCopies(ctx: NodeContext, records: WireRecord[]): boolean {
+function queueCopies(ctx: Pick<NodeContext, 'config' | 'outbox'>, records: WireRecord[]): boolean {
   if (!ctx.config.parentUrl || records.length === 0) return false;
   ctx.outbox.enqueueInTransaction({ endpoint: ctx.config.parentUrl, path: ROUTES.copies, body: { records } });
   return true;
 }
 
+/** What `allocateSerial` uses of the node. */
+export type AllocateSerialDeps = Pick<NodeContext, 'db' | 'deps' | 'serials'>;
+
 /** Takes the next free serial under a prefix (inside the caller's transaction). */
-export function allocateSerial(ctx: NodeContext, input: { prefix: string; kind: string }): string {
+export function allocateSerial(ctx: AllocateSerialDeps, input: { prefix: string; kind: string }): string {
   for (;;) {
     const serial = ctx.serials.next();
     if (ctx.db.identifiers.takeSerial({ ...input, serial, at: ctx.deps.clock.now() })) {
@@ -34,7 +37,10 @@ export function allocateSerial(ctx: NodeContext, input: { prefix: string; kind: 
   }
 }
 
-function reserveSerial(ctx: NodeContext, input: { prefix: string; kind: string; serial: string }): void {
+function reserveSerial(
+  ctx: Pick<NodeContext, 'db' | 'deps'>,
+  input: { prefix: string; kind: string; serial: string },
+): void {
   if (!ctx.db.identifiers.takeSerial({ ...input, at: ctx.deps.clock.now() }))
     fail(
       'CONFLICT',
@@ -43,13 +49,19 @@ function reserveSerial(ctx: NodeContext, input: { prefix: string; kind: string; 
     );
 }
 
+/** What `registerRecord` uses of the node. */
+export type RegisterRecordDeps = Pick<
+  NodeContext,
+  'audit' | 'config' | 'db' | 'deps' | 'events' | 'metrics' | 'outbox' | 'serials'
+>;
+
 /**
  * Registers a record under this node's prefix, allocating a serial when none is given. The serial, the record, its
  * copy upward, the audit entry and the idempotency key commit in one transaction; a retry with the same key gets the
  * stored answer, even when the first attempt's answer was lost.
  */
 export async function registerRecord(
-  ctx: NodeContext,
+  ctx: RegisterRecordDeps,
   input: z.output<typeof RegisterIdentifier>,
   options: { audit?: WriteAudit; idempotency?: IdempotencyScope | null } = {},
 ): Promise<WireRecord> {
@@ -107,17 +119,23 @@ export async function registerRecord(
   return record;
 }
 
+/** What `findRecordSync` uses of the node. */
+export type FindRecordSyncDeps = Pick<NodeContext, 'db'>;
+
 /** Reads a stored record (own or a copy). */
-export function findRecordSync(ctx: NodeContext, id: string): WireRecord | null {
+export function findRecordSync(ctx: FindRecordSyncDeps, id: string): WireRecord | null {
   return ctx.db.identifiers.byId(id);
 }
 
+/** What `findRecord` uses of the node. */
+export type FindRecordDeps = Pick<NodeContext, 'db'>;
+
 /** Reads a stored record (own or a copy). */
-export async function findRecord(ctx: NodeContext, id: string): Promise<WireRecord | null> {
+export async function findRecord(ctx: FindRecordDeps, id: string): Promise<WireRecord | null> {
   return findRecordSync(ctx, id);
 }
 
-function ownRecord(ctx: NodeContext, id: string): WireRecord {
+function ownRecord(ctx: Pick<NodeContext, 'config' | 'db'>, id: string): WireRecord {
   const record = findRecordSync(ctx, id);
   if (!record || record.owner !== ctx.config.code) fail('NOT_FOUND', `${id} is not a record of ${ctx.config.code}`);
   if (record.status === 'revoked') fail('CONFLICT', `${id} is revoked`);
@@ -126,7 +144,7 @@ function ownRecord(ctx: NodeContext, id: string): WireRecord {
 
 /** Writes a new version of an own record with its copy upward and audit entry, in one transaction. */
 async function saveVersion(
-  ctx: NodeContext,
+  ctx: Pick<NodeContext, 'audit' | 'cache' | 'config' | 'db' | 'outbox'>,
   input: { id: string; next: (current: WireRecord) => WireRecord; audit?: WriteAudit },
 ): Promise<{ record: WireRecord; previous: WireRecord }> {
   const out = await ctx.db.write(() => {
@@ -145,9 +163,12 @@ async function saveVersion(
   return out;
 }
 
+/** What `updateRecord` uses of the node. */
+export type UpdateRecordDeps = Pick<NodeContext, 'audit' | 'cache' | 'config' | 'db' | 'deps' | 'events' | 'outbox'>;
+
 /** Replaces a record's values as a new version; the caller's version must be the current one. */
 export async function updateRecord(
-  ctx: NodeContext,
+  ctx: UpdateRecordDeps,
   input: { id: string; update: z.output<typeof UpdateIdentifier>; audit?: WriteAudit },
 ): Promise<WireRecord> {
   const { record } = await saveVersion(ctx, {
@@ -172,8 +193,11 @@ export async function updateRecord(
   return record;
 }
 
+/** What `revokeRecord` uses of the node. */
+export type RevokeRecordDeps = Pick<NodeContext, 'audit' | 'cache' | 'config' | 'db' | 'deps' | 'events' | 'outbox'>;
+
 /** Revokes a record (a new version with status revoked); its serial stays taken. */
-export async function revokeRecord(ctx: NodeContext, id: string, audit?: WriteAudit): Promise<WireRecord> {
+export async function revokeRecord(ctx: RevokeRecordDeps, id: string, audit?: WriteAudit): Promise<WireRecord> {
   const { record } = await saveVersion(ctx, {
     id,
     audit,
@@ -188,8 +212,11 @@ export async function revokeRecord(ctx: NodeContext, id: string, audit?: WriteAu
   return record;
 }
 
+/** What `listRecords` uses of the node. */
+export type ListRecordsDeps = Pick<NodeContext, 'db'>;
+
 /** A page of records ordered by identifier, optionally under one prefix. */
-export async function listRecords(ctx: NodeContext, q: { prefix?: string; cursor?: string; limit: number }) {
+export async function listRecords(ctx: ListRecordsDeps, q: { prefix?: string; cursor?: string; limit: number }) {
   const rows = await ctx.db.identifiers.page({
     ...(q.prefix ? { prefix: q.prefix } : {}),
     ...(q.cursor ? { after: q.cursor } : {}),
@@ -199,9 +226,12 @@ export async function listRecords(ctx: NodeContext, q: { prefix?: string; cursor
   return { items, next: rows.length > q.limit ? (items[items.length - 1]?.id ?? null) : null };
 }
 
+/** What `storeCopies` uses of the node. */
+export type StoreCopiesDeps = Pick<NodeContext, 'audit' | 'cache' | 'config' | 'db' | 'outbox'>;
+
 /** Stores copies from a child if newer than what is held, in one transaction with their copy further up. */
 export async function storeCopies(
-  ctx: NodeContext,
+  ctx: StoreCopiesDeps,
   records: WireRecord[],
   audit?: WriteAudit & { resource: string },
 ): Promise<WireRecord[]> {

@@ -4,9 +4,15 @@ import { setChildTlsEndpoint } from '../onboarding/grant.ts';
 /** How often the https endpoints of the peers are asked again (a peer that was down, or moved its TLS port). */
 const TLS_DISCOVERY_MS = 30_000;
 
+/** What `learnPeer` uses of the node. */
+export type LearnPeerDeps = Pick<
+  NodeContext,
+  'audit' | 'cache' | 'config' | 'db' | 'deps' | 'events' | 'outbox' | 'tls'
+>;
+
 /** Learns a peer's https endpoint; for a child, also records it in the child's ND record. Never throws. */
 export async function learnPeer(
-  ctx: NodeContext,
+  ctx: LearnPeerDeps,
   peer: { prefix: string; endpoint: string; relation: string },
 ): Promise<void> {
   try {
@@ -19,12 +25,18 @@ export async function learnPeer(
   }
 }
 
+/** What `startTlsDiscovery` uses of the node. */
+export type StartTlsDiscoveryDeps = Pick<
+  NodeContext,
+  'audit' | 'cache' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'outbox' | 'tls'
+>;
+
 /**
  * With TLS enabled: learns the https endpoint of every linked peer (parent, national node, children, descendants)
  * at start and every TLS_DISCOVERY_MS after, from their NodeInfo. Until a peer's endpoint is known it is reached over
  * plain HTTP. Returns the stop function.
  */
-export function startTlsDiscovery(ctx: NodeContext): () => void {
+export function startTlsDiscovery(ctx: StartTlsDiscoveryDeps): () => void {
   if (!ctx.tls.enabled) return () => undefined;
   let running = false;
   const round = async () => {

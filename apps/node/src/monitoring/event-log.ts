@@ -56,8 +56,14 @@ async function storeEvents(
   );
 }
 
+/** What `eventLogRoutes` uses of the node. */
+export type EventLogRoutesDeps = Pick<
+  NodeContext,
+  'accounts' | 'audit' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'metrics' | 'nonceStore' | 'state'
+>;
+
 /** `POST /cpn/v1/events` (a child forwards its subtree's events) and `GET /cpn/v1/events/export` (JSON Lines). */
-export function eventLogRoutes(ctx: NodeContext, io: () => Server | null): Router {
+export function eventLogRoutes(ctx: EventLogRoutesDeps, io: () => Server | null): Router {
   const router = Router();
   router.post(
     ROUTES.events,

@@ -5,12 +5,15 @@ import { FORWARDED_EVENT_TYPES } from './event-log.ts';
 const CURSOR = 'events.shipped';
 const PAGE = 500;
 
+/** What `createEventShipper` uses of the node. */
+export type CreateEventShipperDeps = Pick<NodeContext, 'config' | 'db' | 'outbox' | 'settings'>;
+
 /**
  * Queues forwardable events upward through the outbox, in order, from a cursor kept in the settings table.
  * If the node dies between queueing and moving the cursor, the events are queued again; the parent ignores ids
  * it already holds, so each arrives once.
  */
-export function createEventShipper(ctx: NodeContext): { ship(): Promise<number> } {
+export function createEventShipper(ctx: CreateEventShipperDeps): { ship(): Promise<number> } {
   let running: Promise<number> | null = null;
   async function once(): Promise<number> {
     if (!ctx.config.parentUrl) return 0;

@@ -32,9 +32,12 @@ export interface SnapshotSources {
   jobs?(): { jobs: Job[]; jobsByState: Record<string, number>; p50Ms: number | null; p99Ms: number | null };
 }
 
+/** What `buildSnapshot` uses of the node. */
+export type BuildSnapshotDeps = Pick<NodeContext, 'config' | 'db' | 'deps' | 'metrics' | 'state'>;
+
 /** The full state a viewer needs on connecting to /monitor: this node, its peers, its clusters, counters. */
 export async function buildSnapshot(
-  ctx: NodeContext,
+  ctx: BuildSnapshotDeps,
   input: { aggregation: Aggregation; sources?: SnapshotSources },
 ): Promise<Snapshot> {
   const peers = await ctx.db.peers.list();

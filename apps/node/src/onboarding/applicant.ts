@@ -6,19 +6,22 @@ import { createClient } from '@cpnet/client';
 import type { NodeContext } from '../context.ts';
 import { certificateKey } from '../identity.ts';
 import type { GrantBody } from './grant.ts';
-import { runChecks } from './checks.ts';
+import { runChecks, type RunChecksDeps } from './checks.ts';
 import { learnPeer } from '../links/tls-discovery.ts';
 
 type Sleep = (ms: number) => Promise<boolean>;
 
-function readApplication(ctx: NodeContext): unknown {
+function readApplication(ctx: Pick<NodeContext, 'config' | 'endpoint' | 'identity'>): unknown {
   const file = ctx.config.applicationFile;
   if (!file) return null;
   const data = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   return { ...data, endpoint: ctx.endpoint(), publicKey: ctx.identity.publicKeyPem };
 }
 
-async function submit(ctx: NodeContext, sleep: Sleep): Promise<string | null> {
+async function submit(
+  ctx: Pick<NodeContext, 'clientFor' | 'config' | 'deps' | 'endpoint' | 'identity' | 'setLifecycle'>,
+  sleep: Sleep,
+): Promise<string | null> {
   let body: unknown;
   try {
     body = readApplication(ctx);
@@ -65,7 +68,10 @@ async function submit(ctx: NodeContext, sleep: Sleep): Promise<string | null> {
   }
 }
 
-async function waitForGrant(ctx: NodeContext, input: { id: string; sleep: Sleep }): Promise<GrantBody | null> {
+async function waitForGrant(
+  ctx: Pick<NodeContext, 'clientFor' | 'config' | 'deps' | 'setLifecycle'>,
+  input: { id: string; sleep: Sleep },
+): Promise<GrantBody | null> {
   const parent = ctx.clientFor(ctx.config.parentUrl!);
   for (;;) {
     const r = await parent.application(input.id);
@@ -84,7 +90,23 @@ async function waitForGrant(ctx: NodeContext, input: { id: string; sleep: Sleep 
 }
 
 /** Verifies and stores a grant: the chain up to the trust anchor, the delegation of our configured code. */
-async function installGrant(ctx: NodeContext, grant: GrantBody): Promise<void> {
+async function installGrant(
+  ctx: Pick<
+    NodeContext,
+    | 'audit'
+    | 'cache'
+    | 'config'
+    | 'db'
+    | 'deps'
+    | 'events'
+    | 'identity'
+    | 'outbox'
+    | 'setLifecycle'
+    | 'settings'
+    | 'tls'
+  >,
+  grant: GrantBody,
+): Promise<void> {
   const chain = [grant.certificate, ...grant.chain];
   const root = ctx.config.trustAnchor ? readFileSync(ctx.config.trustAnchor, 'utf8') : chain[chain.length - 1]!;
   const v = await verifyChain(chain, { root, clock: ctx.deps.clock });
@@ -134,7 +156,9 @@ async function installGrant(ctx: NodeContext, grant: GrantBody): Promise<void> {
 }
 
 /** With TLS enabled: start the HTTPS listener now that the node holds a certificate, and learn the https endpoints of the parent and the national node. */
-async function startTlsLinks(ctx: NodeContext): Promise<void> {
+async function startTlsLinks(
+  ctx: Pick<NodeContext, 'audit' | 'cache' | 'config' | 'db' | 'deps' | 'events' | 'outbox' | 'tls'>,
+): Promise<void> {
   if (!ctx.tls.enabled) return;
   try {
     await ctx.tls.serve();
@@ -148,8 +172,11 @@ async function startTlsLinks(ctx: NodeContext): Promise<void> {
   for (const p of peers) await learnPeer(ctx, p);
 }
 
+/** What `jointDebug` uses of the node. */
+export type JointDebugDeps = RunChecksDeps & Pick<NodeContext, 'endpoint' | 'setLifecycle'>;
+
 /** Joint debugging both ways: with the national node first (industry nodes), then with the parent, which accepts. */
-export async function jointDebug(ctx: NodeContext): Promise<boolean> {
+export async function jointDebug(ctx: JointDebugDeps): Promise<boolean> {
   await ctx.setLifecycle('joint-debugging');
   const targets = await ctx.db.peers.list({ relations: ['ancestor', 'parent'], byRelation: true });
   let accepted = false;
@@ -181,8 +208,28 @@ export async function jointDebug(ctx: NodeContext): Promise<boolean> {
   return true;
 }
 
+/** What `startApplicant` uses of the node. */
+export type StartApplicantDeps = JointDebugDeps &
+  Pick<
+    NodeContext,
+    | 'audit'
+    | 'cache'
+    | 'clientFor'
+    | 'config'
+    | 'db'
+    | 'deps'
+    | 'endpoint'
+    | 'events'
+    | 'identity'
+    | 'outbox'
+    | 'setLifecycle'
+    | 'settings'
+    | 'state'
+    | 'tls'
+  >;
+
 /** The applicant's background work: apply (retrying while the parent is unreachable), wait for review, install the grant, joint-debug. */
-export function startApplicant(ctx: NodeContext): () => void {
+export function startApplicant(ctx: StartApplicantDeps): () => void {
   let stopped = false;
   let wake: (() => void) | null = null;
   const sleep: Sleep = (ms) =>

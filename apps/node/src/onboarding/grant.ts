@@ -30,9 +30,15 @@ function nodeRecordValue(data: {
   ];
 }
 
+/** What `issueGrant` uses of the node. */
+export type IssueGrantDeps = Pick<
+  NodeContext,
+  'audit' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'metrics' | 'outbox' | 'serials'
+>;
+
 /** Issues the certificate and delegation of an approved child, records it as a peer and registers its ND record. */
 export async function issueGrant(
-  ctx: NodeContext,
+  ctx: IssueGrantDeps,
   input: { applicant: string; app: WireApplication },
 ): Promise<GrantBody> {
   if (!ctx.identity.certificate) throw new Error(`${ctx.config.code} has no certificate yet and cannot issue one`);
@@ -78,8 +84,17 @@ export async function issueGrant(
   return { prefix: input.applicant, certificate, chain: ctx.identity.chain, delegation };
 }
 
+/** What `setChildLifecycle` uses of the node. */
+export type SetChildLifecycleDeps = Pick<
+  NodeContext,
+  'audit' | 'cache' | 'config' | 'db' | 'deps' | 'events' | 'outbox' | 'tls'
+>;
+
 /** Records a child's new lifecycle in its peer entry and its ND record (a new version, copied upward). */
-export async function setChildLifecycle(ctx: NodeContext, input: { prefix: string; lifecycle: string }): Promise<void> {
+export async function setChildLifecycle(
+  ctx: SetChildLifecycleDeps,
+  input: { prefix: string; lifecycle: string },
+): Promise<void> {
   const peer = await ctx.db.peers.byPrefix(input.prefix);
   if (!peer) return;
   await ctx.db.peers.setLifecycle(input.prefix, input.lifecycle);
@@ -100,9 +115,15 @@ export async function setChildLifecycle(ctx: NodeContext, input: { prefix: strin
   );
 }
 
+/** What `setChildTlsEndpoint` uses of the node. */
+export type SetChildTlsEndpointDeps = Pick<
+  NodeContext,
+  'audit' | 'cache' | 'config' | 'db' | 'deps' | 'events' | 'outbox'
+>;
+
 /** Records the https endpoint learnt for a child in its ND record (a new version, copied upward) when it changed. */
 export async function setChildTlsEndpoint(
-  ctx: NodeContext,
+  ctx: SetChildTlsEndpointDeps,
   input: { prefix: string; tlsEndpoint: string },
 ): Promise<void> {
   const peer = await ctx.db.peers.byPrefix(input.prefix);

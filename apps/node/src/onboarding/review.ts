@@ -36,9 +36,15 @@ function ruleError(violations: RuleViolation[]): HttpError {
   return new HttpError(code, violations.map((v) => `${v.rule}: ${v.reason}`).join('; '), first.field || undefined);
 }
 
+/** What `receiveApplication` uses of the node. */
+export type ReceiveApplicationDeps = Pick<
+  NodeContext,
+  'audit' | 'clientFor' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'metrics' | 'outbox' | 'serials'
+>;
+
 /** Receives an application (or a forwarded one): rules checked with reasons, stored, auto-reviewed if configured. */
 export async function receiveApplication(
-  ctx: NodeContext,
+  ctx: ReceiveApplicationDeps,
   input: { app: WireApplication; forwarded?: { by: string; originId: string; opinion: WireReview } },
 ): Promise<[number, Row]> {
   const applicant = applicantPrefix(input.app);
@@ -80,7 +86,11 @@ export async function receiveApplication(
   return [201, row];
 }
 
-async function forwardToNational(ctx: NodeContext, row: Row, review: WireReview): Promise<void> {
+async function forwardToNational(
+  ctx: Pick<NodeContext, 'clientFor' | 'config'>,
+  row: Row,
+  review: WireReview,
+): Promise<void> {
   if (!ctx.config.parentUrl) fail('UNAVAILABLE', 'this node has no parent to forward to');
   const r = await ctx.clientFor(ctx.config.parentUrl).forward({
     originId: row.id,
@@ -95,7 +105,10 @@ async function forwardToNational(ctx: NodeContext, row: Row, review: WireReview)
     );
 }
 
-async function approve(ctx: NodeContext, input: { row: Row; by: string; review: WireReview }): Promise<string | null> {
+async function approve(
+  ctx: Pick<NodeContext, 'audit' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'metrics' | 'outbox' | 'serials'>,
+  input: { row: Row; by: string; review: WireReview },
+): Promise<string | null> {
   const app = JSON.parse(input.row.body) as WireApplication;
   const override =
     input.review.override?.rule === 'one-industry-per-industry'
@@ -128,13 +141,19 @@ async function approve(ctx: NodeContext, input: { row: Row; by: string; review: 
   return JSON.stringify(await issueGrant(ctx, { applicant: input.row.applicant, app }));
 }
 
-function allowedDecisions(ctx: NodeContext, row: Row): readonly string[] {
+function allowedDecisions(ctx: Pick<NodeContext, 'config'>, row: Row): readonly string[] {
   if (ctx.config.role === 'regional' && row.status !== 'forwarded') return ['recommend', 'not-recommend'];
   return ['approve', 'reject'];
 }
 
+/** What `decide` uses of the node. */
+export type DecideDeps = Pick<
+  NodeContext,
+  'audit' | 'clientFor' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'metrics' | 'outbox' | 'serials'
+>;
+
 /** Applies a review: the regional opinion (recommend → forwarded to the national node) or a final decision. */
-export async function decide(ctx: NodeContext, input: { row: Row; by: string; review: WireReview }): Promise<Row> {
+export async function decide(ctx: DecideDeps, input: { row: Row; by: string; review: WireReview }): Promise<Row> {
   const { row, review } = input;
   if (row.status === 'approved' || row.status === 'rejected')
     fail('CONFLICT', `application ${row.id} is already ${row.status}`);
@@ -196,10 +215,17 @@ export async function decide(ctx: NodeContext, input: { row: Row; by: string; re
 }
 
 // Applications being auto-reviewed right now, per node: the retry sweep must not decide one twice (two grants).
-const reviewing = new WeakMap<NodeContext, Set<string>>();
+const reviewing = new WeakMap<object, Set<string>>();
 
 /** Decides an application by the rules alone (the auto-review setting); a failure leaves it pending for a retry. */
-async function autoReview(ctx: NodeContext, row: Row, forwarded: boolean): Promise<Row> {
+async function autoReview(
+  ctx: Pick<
+    NodeContext,
+    'audit' | 'clientFor' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'metrics' | 'outbox' | 'serials'
+  >,
+  row: Row,
+  forwarded: boolean,
+): Promise<Row> {
   let busy = reviewing.get(ctx);
   if (!busy) reviewing.set(ctx, (busy = new Set()));
   if (busy.has(row.id)) return row;
@@ -219,11 +245,17 @@ async function autoReview(ctx: NodeContext, row: Row, forwarded: boolean): Promi
   }
 }
 
+/** What `startAutoReviewRetries` uses of the node. */
+export type StartAutoReviewRetriesDeps = Pick<
+  NodeContext,
+  'audit' | 'clientFor' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'metrics' | 'outbox' | 'serials'
+>;
+
 /**
  * Retries auto-review of applications left pending — e.g. an industry application that arrived before its regional
  * node was itself approved, so the national node could not yet take the forwarded application. Returns a stop function.
  */
-export function startAutoReviewRetries(ctx: NodeContext): () => void {
+export function startAutoReviewRetries(ctx: StartAutoReviewRetriesDeps): () => void {
   if (!ctx.config.autoReview) return () => undefined;
   let running = false;
   const timer = setInterval(

@@ -38,7 +38,10 @@ function ruleShape(app: WireApplication): NodeApplication {
 }
 
 /** The nodes this node knows of (applications in progress or approved, and peers), for the uniqueness rules. */
-async function existingNodes(ctx: NodeContext, self: { prefix: string; publicKey: string }): Promise<ExistingNode[]> {
+async function existingNodes(
+  ctx: Pick<NodeContext, 'db'>,
+  self: { prefix: string; publicKey: string },
+): Promise<ExistingNode[]> {
   // The applicant itself (same code and same key) is not a clash with itself; another key claiming the code is.
   const isSelf = (prefix: string, key: string | null | undefined) => prefix === self.prefix && key === self.publicKey;
   const apps = (await ctx.db.applications.notRejected()).filter(
@@ -67,9 +70,12 @@ async function existingNodes(ctx: NodeContext, self: { prefix: string; publicKey
   return [...fromApps, ...fromPeers];
 }
 
+/** What `brokenRules` uses of the node. */
+export type BrokenRulesDeps = Pick<NodeContext, 'config' | 'db' | 'deps'>;
+
 /** The rules broken by an application, given an optional reviewer override of the one-industry rule. */
 export async function brokenRules(
-  ctx: NodeContext,
+  ctx: BrokenRulesDeps,
   input: { app: WireApplication; override?: { reviewer: string; reason: string } },
 ): Promise<RuleViolation[]> {
   const deadline = ctx.config.applicationDeadline ? Date.parse(ctx.config.applicationDeadline) : undefined;

@@ -6,8 +6,14 @@ import { fail } from '../http/http-error.ts';
 import { parseWith } from '../http/body.ts';
 import { audited, writeRoute } from '../http/write-route.ts';
 
+/** What `accountRoutes` uses of the node. */
+export type AccountRoutesDeps = Pick<
+  NodeContext,
+  'accounts' | 'audit' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'metrics' | 'nonceStore' | 'state'
+>;
+
 /** Accounts for people (reviewer, operator, tenant, viewer) and the password → API token exchange. */
-export function accountRoutes(ctx: NodeContext): Router {
+export function accountRoutes(ctx: AccountRoutesDeps): Router {
   const router = Router();
   router.get(ROUTES.accounts, async (_req, res) => {
     const rows = await ctx.db.accounts.all();

@@ -11,7 +11,10 @@ import { isMemberTarget, type MemberOrders } from '../aggregation/emergency.ts';
 
 const RESULT: Record<string, Lifecycle> = { suspend: 'suspended', reinstate: 'online', revoke: 'revoked' };
 
-async function relay(ctx: NodeContext, input: { target: string; body: unknown }): Promise<void> {
+async function relay(
+  ctx: Pick<NodeContext, 'config' | 'db' | 'deps' | 'outbox'>,
+  input: { target: string; body: unknown },
+): Promise<void> {
   const next = childToward(ctx.config.code, input.target);
   const hop = next ? await ctx.db.peers.byPrefix(next) : null;
   if (!hop) {
@@ -22,15 +25,35 @@ async function relay(ctx: NodeContext, input: { target: string; body: unknown })
 }
 
 async function tellParent(
-  ctx: NodeContext,
+  ctx: Pick<NodeContext, 'config' | 'outbox'>,
   notice: { target: string; lifecycle: string; reason?: string },
 ): Promise<void> {
   if (!ctx.config.parentUrl) return;
   await ctx.outbox.enqueue({ endpoint: ctx.config.parentUrl, path: `${ROUTES.node}/lifecycle`, body: notice });
 }
 
+/** What `governanceRoutes` uses of the node. */
+export type GovernanceRoutesDeps = Pick<
+  NodeContext,
+  | 'accounts'
+  | 'audit'
+  | 'cache'
+  | 'config'
+  | 'db'
+  | 'deps'
+  | 'events'
+  | 'identity'
+  | 'metrics'
+  | 'nonceStore'
+  | 'outbox'
+  | 'policy'
+  | 'setLifecycle'
+  | 'state'
+  | 'tls'
+>;
+
 /** Emergency response (应急处置) and lifecycle notices that travel up the hierarchy. */
-export function governanceRoutes(ctx: NodeContext, parts: { memberOrders: MemberOrders }): Router {
+export function governanceRoutes(ctx: GovernanceRoutesDeps, parts: { memberOrders: MemberOrders }): Router {
   const router = Router();
   router.post(
     ROUTES.emergency,

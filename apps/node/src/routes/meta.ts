@@ -7,8 +7,11 @@ import { openApiDocument } from '../openapi.ts';
 import { parseWith } from '../http/body.ts';
 import { eventOf } from '../store/events.ts';
 
+/** What `nodeInfo` uses of the node. */
+export type NodeInfoDeps = Pick<NodeContext, 'config' | 'deps' | 'identity' | 'state' | 'tls'>;
+
 /** This node's NodeInfo. */
-export function nodeInfo(ctx: NodeContext) {
+export function nodeInfo(ctx: NodeInfoDeps) {
   return {
     code: ctx.config.code,
     role: ctx.config.role,
@@ -27,8 +30,14 @@ export function nodeInfo(ctx: NodeContext) {
   };
 }
 
+/** What `metaRoutes` uses of the node. */
+export type MetaRoutesDeps = Pick<
+  NodeContext,
+  'audit' | 'config' | 'db' | 'deps' | 'identity' | 'metrics' | 'state' | 'tls'
+>;
+
 /** /healthz, /metrics, node info, OpenAPI, the event log and the audit head. */
-export function metaRoutes(ctx: NodeContext): Router {
+export function metaRoutes(ctx: MetaRoutesDeps): Router {
   const router = Router();
   const doc = openApiDocument();
   router.get(ROUTES.health, (_req, res) => {

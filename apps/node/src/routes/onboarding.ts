@@ -35,12 +35,33 @@ function applicantKey(body: unknown) {
   };
 }
 
-async function reviewerIds(ctx: NodeContext): Promise<string[]> {
+async function reviewerIds(ctx: Pick<NodeContext, 'db'>): Promise<string[]> {
   return ctx.db.accounts.reviewerIds();
 }
 
+/** What `onboardingRoutes` uses of the node. */
+export type OnboardingRoutesDeps = Pick<
+  NodeContext,
+  | 'accounts'
+  | 'audit'
+  | 'cache'
+  | 'clientFor'
+  | 'config'
+  | 'db'
+  | 'deps'
+  | 'events'
+  | 'identity'
+  | 'metrics'
+  | 'nonceStore'
+  | 'outbox'
+  | 'policy'
+  | 'serials'
+  | 'state'
+  | 'tls'
+>;
+
 /** Applications (申报), reviews (审核), forwarding, and joint debugging (联调). */
-export function onboardingRoutes(ctx: NodeContext): Router {
+export function onboardingRoutes(ctx: OnboardingRoutesDeps): Router {
   const router = Router();
   // The list carries applicants' contact details and organisations: reviewers, operators and nodes only.
   router.get(ROUTES.applications, async (req, res) => {

@@ -13,16 +13,34 @@ import type { Caller } from '../http/authenticate.ts';
 import { peerRow } from '../http/principal.ts';
 
 /** A provider signing with its own key acts as a provider principal in this node's namespace. */
-function providerPrincipal(ctx: NodeContext, keys: ProviderKeys, caller: Caller): Principal | null {
+function providerPrincipal(ctx: Pick<NodeContext, 'config'>, keys: ProviderKeys, caller: Caller): Principal | null {
   const p = keys.get(caller.who);
   if (!p) return null;
   const status = p.lifecycle === 'active' ? 'active' : p.lifecycle === 'suspended' ? 'suspended' : 'revoked';
   return { kind: 'provider', id: caller.who, prefix: ctx.config.code, status, owner: caller.who };
 }
 
+/** What `resourceRoutes` uses of the node. */
+export type ResourceRoutesDeps = Pick<
+  NodeContext,
+  | 'accounts'
+  | 'audit'
+  | 'config'
+  | 'db'
+  | 'deps'
+  | 'events'
+  | 'identity'
+  | 'metrics'
+  | 'nonceStore'
+  | 'outbox'
+  | 'policy'
+  | 'serials'
+  | 'state'
+>;
+
 /** Providers, clusters, summaries from children and the market view (算力资源汇聚). */
 export function resourceRoutes(
-  ctx: NodeContext,
+  ctx: ResourceRoutesDeps,
   deps: { aggregation: Aggregation; providerKeys: ProviderKeys },
 ): Router {
   const router = Router();

@@ -27,9 +27,28 @@ interface Seen {
   health: string;
 }
 
+/** What `createSchedulingServices` uses of the node. */
+export type CreateSchedulingServicesDeps = Pick<
+  NodeContext,
+  | 'accounts'
+  | 'audit'
+  | 'clientFor'
+  | 'config'
+  | 'db'
+  | 'deps'
+  | 'events'
+  | 'identity'
+  | 'metrics'
+  | 'nonceStore'
+  | 'outbox'
+  | 'policy'
+  | 'serials'
+  | 'state'
+>;
+
 /** Builds the scheduling services of a node. */
 export async function createSchedulingServices(
-  ctx: NodeContext,
+  ctx: CreateSchedulingServicesDeps,
   resources: ResourceServices,
 ): Promise<SchedulingServices> {
   const cfg = ctx.config.scheduling;
@@ -192,7 +211,7 @@ function parentOf(code: string): string | null {
   return p.length > 1 ? p.slice(0, -1).join('.') : null;
 }
 
-async function newJobId(ctx: NodeContext): Promise<string> {
+async function newJobId(ctx: Pick<NodeContext, 'config' | 'db' | 'deps' | 'serials'>): Promise<string> {
   // The unique (prefix, serial) row guards against reuse; the last serial is kept for a restart.
   const serial = await ctx.db.write(() => allocateSerial(ctx, { prefix: ctx.config.code, kind: 'JB' }));
   const id = formatIdentifier({ prefix: ctx.config.code, kind: 'JB', serial });
