@@ -1,5 +1,7 @@
 /** Builds a node (Express + socket.io + Prisma) without listening; parses its configuration. */
-export { createNode, parseConfig, ConfigError, type CpnNode } from './create-node.ts';
+export { createNode, parseConfig, ConfigError, type CpnNode, type NodeParts } from './create-node.ts';
+/** The node's persistence ports (one store per aggregate) and their SQLite implementation. */
+export { openSqliteStores, type NodeStores, type SqliteStores } from './store/stores.ts';
 /** The node configuration schema (zod) and its types. */
 export { NodeConfig, type NodeConfigInput } from './config.ts';
 /** The injected dependencies (clock, logger, randomness) and their real defaults. */
