@@ -54,7 +54,7 @@ async function admit(
 }
 
 /** What `attachMonitor` uses of the node. */
-export type AttachMonitorDeps = Pick<
+type AttachMonitorDeps = Pick<
   NodeContext,
   'accounts' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'nonceStore' | 'policy' | 'state' | 'tls'
 >;

@@ -32,7 +32,7 @@ export function isMemberTarget(target: string): boolean {
 }
 
 /** What `memberEmergency` uses of the node. */
-export type MemberEmergencyDeps = Pick<NodeContext, 'audit' | 'config' | 'db' | 'events' | 'outbox' | 'policy'>;
+type MemberEmergencyDeps = Pick<NodeContext, 'audit' | 'config' | 'db' | 'events' | 'outbox' | 'policy'>;
 
 /**
  * Applies an emergency order to a provider or cluster of this node: its lifecycle is stored, its gateway is told

@@ -99,7 +99,7 @@ function providerView(ctx: Pick<NodeContext, 'config'>, row: Omit<ProviderRow, '
 }
 
 /** What `registerProvider` uses of the node. */
-export type RegisterProviderDeps = Pick<NodeContext, 'audit' | 'config' | 'db' | 'deps' | 'outbox' | 'serials'>;
+type RegisterProviderDeps = Pick<NodeContext, 'audit' | 'config' | 'db' | 'deps' | 'outbox' | 'serials'>;
 
 /**
  * Registers a provider and allocates its PV identifier. A provider is known by its 统一社会信用代码: the same code
@@ -164,7 +164,7 @@ export function registerProvider(
 }
 
 /** What `registerCluster` uses of the node. */
-export type RegisterClusterDeps = Pick<NodeContext, 'audit' | 'config' | 'db' | 'deps' | 'outbox' | 'serials'>;
+type RegisterClusterDeps = Pick<NodeContext, 'audit' | 'config' | 'db' | 'deps' | 'outbox' | 'serials'>;
 
 /**
  * Registers a cluster of a provider and allocates its CL identifier; a retried registration with the same

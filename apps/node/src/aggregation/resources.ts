@@ -35,7 +35,7 @@ export interface ResourceServices {
 }
 
 /** What `createResourceServices` uses of the node. */
-export type CreateResourceServicesDeps = Pick<
+type CreateResourceServicesDeps = Pick<
   NodeContext,
   | 'accounts'
   | 'audit'

@@ -41,10 +41,7 @@ export interface Aggregation {
 }
 
 /** What `createAggregation` uses of the node. */
-export type CreateAggregationDeps = Pick<
-  NodeContext,
-  'config' | 'db' | 'deps' | 'events' | 'metrics' | 'outbox' | 'settings'
->;
+type CreateAggregationDeps = Pick<NodeContext, 'config' | 'db' | 'deps' | 'events' | 'metrics' | 'outbox' | 'settings'>;
 
 /** Builds the aggregation of a node, loading clusters and children's summaries from the database. */
 export async function createAggregation(ctx: CreateAggregationDeps, config: AggregationConfig): Promise<Aggregation> {

@@ -8,7 +8,7 @@ import { attachGateway, type GatewayHub, type GatewayServices } from './namespac
 import { claimedIssuer } from '../http/token-issuer.ts';
 
 /** What `attachNodeGateway` uses of the node. */
-export type AttachNodeGatewayDeps = Pick<NodeContext, 'config' | 'db' | 'deps' | 'nonceStore'>;
+type AttachNodeGatewayDeps = Pick<NodeContext, 'config' | 'db' | 'deps' | 'nonceStore'>;
 
 /** Mounts `/gateway` on a node: providers' gateways authenticate with their registered key. */
 export function attachNodeGateway(

@@ -120,7 +120,7 @@ async function byToken(
 }
 
 /** What `authenticate` uses of the node. */
-export type AuthenticateDeps = Pick<
+type AuthenticateDeps = Pick<
   NodeContext,
   'accounts' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'metrics' | 'nonceStore' | 'state'
 >;

@@ -7,7 +7,7 @@ const BASE = `${ROUTES.identifiers}/`;
 const ROUTE_LABEL = `${BASE}*id`;
 
 /** What `fastResolve` uses of the node. */
-export type FastResolveDeps = Pick<NodeContext, 'cache' | 'metrics'>;
+type FastResolveDeps = Pick<NodeContext, 'cache' | 'metrics'>;
 
 /**
  * The hot path of 标识检索: a GET of an identifier whose signed answer is in the cache is answered here, first in the

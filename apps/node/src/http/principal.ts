@@ -10,7 +10,7 @@ function principalStatus(lifecycle: string): Principal['status'] {
 }
 
 /** What `peerRow` uses of the node. */
-export type PeerRowDeps = Pick<NodeContext, 'db'>;
+type PeerRowDeps = Pick<NodeContext, 'db'>;
 
 /**
  * This node's record of a peer (its parent or a child): relation and lifecycle, read on the synchronous connection
@@ -41,7 +41,7 @@ function cachedKey(pem: string): PublicKeyHandle {
 }
 
 /** What `knownSigner` uses of the node. */
-export type KnownSignerDeps = Pick<NodeContext, 'config' | 'db' | 'identity' | 'state'>;
+type KnownSignerDeps = Pick<NodeContext, 'config' | 'db' | 'identity' | 'state'>;
 
 /** Looks up a keyid: this node itself, or a peer (parent, child, ancestor, descendant) it knows. */
 export async function knownSigner(ctx: KnownSignerDeps, keyid: string): Promise<KnownSigner | null> {

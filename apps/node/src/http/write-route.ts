@@ -23,7 +23,7 @@ export interface WriteInput {
 export type WriteHandler = (req: Request, input: WriteInput) => Promise<[number, unknown]>;
 
 /** What `writeRoute` uses of the node. */
-export type WriteRouteDeps = Pick<
+type WriteRouteDeps = Pick<
   NodeContext,
   'accounts' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'metrics' | 'nonceStore' | 'state'
 >;
@@ -115,7 +115,7 @@ export function writeRoute(
 const inflightByNode = new WeakMap<object, Map<string, Promise<[number, unknown]>>>();
 
 /** What `authorize` uses of the node. */
-export type AuthorizeDeps = Pick<NodeContext, 'audit' | 'events' | 'policy'>;
+type AuthorizeDeps = Pick<NodeContext, 'audit' | 'events' | 'policy'>;
 
 /** Asks the policy; a denial is audited and answered 403 with the policy's reason. */
 export async function authorize(
@@ -142,7 +142,7 @@ export async function authorize(
 }
 
 /** What `audited` uses of the node. */
-export type AuditedDeps = Pick<NodeContext, 'audit'>;
+type AuditedDeps = Pick<NodeContext, 'audit'>;
 
 /** Audits an allowed write. */
 export function audited(

@@ -23,7 +23,7 @@ function queueCopies(ctx: Pick<NodeContext, 'config' | 'outbox'>, records: WireR
 }
 
 /** What `allocateSerial` uses of the node. */
-export type AllocateSerialDeps = Pick<NodeContext, 'db' | 'deps' | 'serials'>;
+type AllocateSerialDeps = Pick<NodeContext, 'db' | 'deps' | 'serials'>;
 
 /** Takes the next free serial under a prefix (inside the caller's transaction). */
 export function allocateSerial(ctx: AllocateSerialDeps, input: { prefix: string; kind: string }): string {
@@ -50,7 +50,7 @@ function reserveSerial(
 }
 
 /** What `registerRecord` uses of the node. */
-export type RegisterRecordDeps = Pick<
+type RegisterRecordDeps = Pick<
   NodeContext,
   'audit' | 'config' | 'db' | 'deps' | 'events' | 'metrics' | 'outbox' | 'serials'
 >;
@@ -120,7 +120,7 @@ export async function registerRecord(
 }
 
 /** What `findRecordSync` uses of the node. */
-export type FindRecordSyncDeps = Pick<NodeContext, 'db'>;
+type FindRecordSyncDeps = Pick<NodeContext, 'db'>;
 
 /** Reads a stored record (own or a copy). */
 export function findRecordSync(ctx: FindRecordSyncDeps, id: string): WireRecord | null {
@@ -128,7 +128,7 @@ export function findRecordSync(ctx: FindRecordSyncDeps, id: string): WireRecord 
 }
 
 /** What `findRecord` uses of the node. */
-export type FindRecordDeps = Pick<NodeContext, 'db'>;
+type FindRecordDeps = Pick<NodeContext, 'db'>;
 
 /** Reads a stored record (own or a copy). */
 export async function findRecord(ctx: FindRecordDeps, id: string): Promise<WireRecord | null> {
@@ -164,7 +164,7 @@ async function saveVersion(
 }
 
 /** What `updateRecord` uses of the node. */
-export type UpdateRecordDeps = Pick<NodeContext, 'audit' | 'cache' | 'config' | 'db' | 'deps' | 'events' | 'outbox'>;
+type UpdateRecordDeps = Pick<NodeContext, 'audit' | 'cache' | 'config' | 'db' | 'deps' | 'events' | 'outbox'>;
 
 /** Replaces a record's values as a new version; the caller's version must be the current one. */
 export async function updateRecord(
@@ -194,7 +194,7 @@ export async function updateRecord(
 }
 
 /** What `revokeRecord` uses of the node. */
-export type RevokeRecordDeps = Pick<NodeContext, 'audit' | 'cache' | 'config' | 'db' | 'deps' | 'events' | 'outbox'>;
+type RevokeRecordDeps = Pick<NodeContext, 'audit' | 'cache' | 'config' | 'db' | 'deps' | 'events' | 'outbox'>;
 
 /** Revokes a record (a new version with status revoked); its serial stays taken. */
 export async function revokeRecord(ctx: RevokeRecordDeps, id: string, audit?: WriteAudit): Promise<WireRecord> {
@@ -213,7 +213,7 @@ export async function revokeRecord(ctx: RevokeRecordDeps, id: string, audit?: Wr
 }
 
 /** What `listRecords` uses of the node. */
-export type ListRecordsDeps = Pick<NodeContext, 'db'>;
+type ListRecordsDeps = Pick<NodeContext, 'db'>;
 
 /** A page of records ordered by identifier, optionally under one prefix. */
 export async function listRecords(ctx: ListRecordsDeps, q: { prefix?: string; cursor?: string; limit: number }) {
@@ -227,7 +227,7 @@ export async function listRecords(ctx: ListRecordsDeps, q: { prefix?: string; cu
 }
 
 /** What `storeCopies` uses of the node. */
-export type StoreCopiesDeps = Pick<NodeContext, 'audit' | 'cache' | 'config' | 'db' | 'outbox'>;
+type StoreCopiesDeps = Pick<NodeContext, 'audit' | 'cache' | 'config' | 'db' | 'outbox'>;
 
 /** Stores copies from a child if newer than what is held, in one transaction with their copy further up. */
 export async function storeCopies(

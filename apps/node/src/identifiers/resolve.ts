@@ -48,7 +48,7 @@ async function forward(
 }
 
 /** What `resolve` uses of the node. */
-export type ResolveDeps = Pick<NodeContext, 'cache' | 'clientFor' | 'config' | 'db' | 'deps' | 'identity' | 'metrics'>;
+type ResolveDeps = Pick<NodeContext, 'cache' | 'clientFor' | 'config' | 'db' | 'deps' | 'identity' | 'metrics'>;
 
 /**
  * Resolves an identifier the way Handle/DNS delegation does: from the cache, locally, down to the child owning the

@@ -5,10 +5,7 @@ import { setChildTlsEndpoint } from '../onboarding/grant.ts';
 const TLS_DISCOVERY_MS = 30_000;
 
 /** What `learnPeer` uses of the node. */
-export type LearnPeerDeps = Pick<
-  NodeContext,
-  'audit' | 'cache' | 'config' | 'db' | 'deps' | 'events' | 'outbox' | 'tls'
->;
+type LearnPeerDeps = Pick<NodeContext, 'audit' | 'cache' | 'config' | 'db' | 'deps' | 'events' | 'outbox' | 'tls'>;
 
 /** Learns a peer's https endpoint; for a child, also records it in the child's ND record. Never throws. */
 export async function learnPeer(
@@ -26,7 +23,7 @@ export async function learnPeer(
 }
 
 /** What `startTlsDiscovery` uses of the node. */
-export type StartTlsDiscoveryDeps = Pick<
+type StartTlsDiscoveryDeps = Pick<
   NodeContext,
   'audit' | 'cache' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'outbox' | 'tls'
 >;

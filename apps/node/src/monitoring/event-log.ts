@@ -57,7 +57,7 @@ async function storeEvents(
 }
 
 /** What `eventLogRoutes` uses of the node. */
-export type EventLogRoutesDeps = Pick<
+type EventLogRoutesDeps = Pick<
   NodeContext,
   'accounts' | 'audit' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'metrics' | 'nonceStore' | 'state'
 >;

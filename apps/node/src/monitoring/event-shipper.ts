@@ -6,7 +6,7 @@ const CURSOR = 'events.shipped';
 const PAGE = 500;
 
 /** What `createEventShipper` uses of the node. */
-export type CreateEventShipperDeps = Pick<NodeContext, 'config' | 'db' | 'outbox' | 'settings'>;
+type CreateEventShipperDeps = Pick<NodeContext, 'config' | 'db' | 'outbox' | 'settings'>;
 
 /**
  * Queues forwardable events upward through the outbox, in order, from a cursor kept in the settings table.

@@ -4,7 +4,7 @@ import type { NodeContext } from '../context.ts';
 const DAY_MS = 86_400_000;
 
 /** What `sweepEvents` uses of the node. */
-export type SweepEventsDeps = Pick<NodeContext, 'db' | 'deps'>;
+type SweepEventsDeps = Pick<NodeContext, 'db' | 'deps'>;
 
 /**
  * Deletes events older than the retention period (at least 180 days). Audit entries are never deleted: they are

@@ -33,7 +33,7 @@ export interface SnapshotSources {
 }
 
 /** What `buildSnapshot` uses of the node. */
-export type BuildSnapshotDeps = Pick<NodeContext, 'config' | 'db' | 'deps' | 'metrics' | 'state'>;
+type BuildSnapshotDeps = Pick<NodeContext, 'config' | 'db' | 'deps' | 'metrics' | 'state'>;
 
 /** The full state a viewer needs on connecting to /monitor: this node, its peers, its clusters, counters. */
 export async function buildSnapshot(

@@ -173,7 +173,7 @@ async function startTlsLinks(
 }
 
 /** What `jointDebug` uses of the node. */
-export type JointDebugDeps = RunChecksDeps & Pick<NodeContext, 'endpoint' | 'setLifecycle'>;
+type JointDebugDeps = RunChecksDeps & Pick<NodeContext, 'endpoint' | 'setLifecycle'>;
 
 /** Joint debugging both ways: with the national node first (industry nodes), then with the parent, which accepts. */
 export async function jointDebug(ctx: JointDebugDeps): Promise<boolean> {
@@ -209,7 +209,7 @@ export async function jointDebug(ctx: JointDebugDeps): Promise<boolean> {
 }
 
 /** What `startApplicant` uses of the node. */
-export type StartApplicantDeps = JointDebugDeps &
+type StartApplicantDeps = JointDebugDeps &
   Pick<
     NodeContext,
     | 'audit'

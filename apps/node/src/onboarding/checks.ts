@@ -198,7 +198,7 @@ const monitoring: Runner = async (ctx, t, s) => {
 };
 
 /** What `signedEcho` uses of the node. */
-export type SignedEchoDeps = Pick<NodeContext, 'clientFor' | 'config'>;
+type SignedEchoDeps = Pick<NodeContext, 'clientFor' | 'config'>;
 
 /** A signed POST of the echo route as `signer` (the checking node's key unless a forged one is given). */
 export function signedEcho(
@@ -261,7 +261,7 @@ function evidenceOf(e: unknown): CheckEvidence {
 }
 
 /** What `runCheckList` uses of the node. */
-export type RunCheckListDeps = Pick<
+type RunCheckListDeps = Pick<
   NodeContext,
   | 'audit'
   | 'cache'

@@ -31,7 +31,7 @@ function nodeRecordValue(data: {
 }
 
 /** What `issueGrant` uses of the node. */
-export type IssueGrantDeps = Pick<
+type IssueGrantDeps = Pick<
   NodeContext,
   'audit' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'metrics' | 'outbox' | 'serials'
 >;
@@ -85,7 +85,7 @@ export async function issueGrant(
 }
 
 /** What `setChildLifecycle` uses of the node. */
-export type SetChildLifecycleDeps = Pick<
+type SetChildLifecycleDeps = Pick<
   NodeContext,
   'audit' | 'cache' | 'config' | 'db' | 'deps' | 'events' | 'outbox' | 'tls'
 >;
@@ -116,10 +116,7 @@ export async function setChildLifecycle(
 }
 
 /** What `setChildTlsEndpoint` uses of the node. */
-export type SetChildTlsEndpointDeps = Pick<
-  NodeContext,
-  'audit' | 'cache' | 'config' | 'db' | 'deps' | 'events' | 'outbox'
->;
+type SetChildTlsEndpointDeps = Pick<NodeContext, 'audit' | 'cache' | 'config' | 'db' | 'deps' | 'events' | 'outbox'>;
 
 /** Records the https endpoint learnt for a child in its ND record (a new version, copied upward) when it changed. */
 export async function setChildTlsEndpoint(

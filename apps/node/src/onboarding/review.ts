@@ -37,7 +37,7 @@ function ruleError(violations: RuleViolation[]): HttpError {
 }
 
 /** What `receiveApplication` uses of the node. */
-export type ReceiveApplicationDeps = Pick<
+type ReceiveApplicationDeps = Pick<
   NodeContext,
   'audit' | 'clientFor' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'metrics' | 'outbox' | 'serials'
 >;
@@ -147,7 +147,7 @@ function allowedDecisions(ctx: Pick<NodeContext, 'config'>, row: Row): readonly 
 }
 
 /** What `decide` uses of the node. */
-export type DecideDeps = Pick<
+type DecideDeps = Pick<
   NodeContext,
   'audit' | 'clientFor' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'metrics' | 'outbox' | 'serials'
 >;
@@ -246,7 +246,7 @@ async function autoReview(
 }
 
 /** What `startAutoReviewRetries` uses of the node. */
-export type StartAutoReviewRetriesDeps = Pick<
+type StartAutoReviewRetriesDeps = Pick<
   NodeContext,
   'audit' | 'clientFor' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'metrics' | 'outbox' | 'serials'
 >;

@@ -71,7 +71,7 @@ async function existingNodes(
 }
 
 /** What `brokenRules` uses of the node. */
-export type BrokenRulesDeps = Pick<NodeContext, 'config' | 'db' | 'deps'>;
+type BrokenRulesDeps = Pick<NodeContext, 'config' | 'db' | 'deps'>;
 
 /** The rules broken by an application, given an optional reviewer override of the one-industry rule. */
 export async function brokenRules(

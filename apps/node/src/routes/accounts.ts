@@ -7,7 +7,7 @@ import { parseWith } from '../http/body.ts';
 import { audited, writeRoute } from '../http/write-route.ts';
 
 /** What `accountRoutes` uses of the node. */
-export type AccountRoutesDeps = Pick<
+type AccountRoutesDeps = Pick<
   NodeContext,
   'accounts' | 'audit' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'metrics' | 'nonceStore' | 'state'
 >;

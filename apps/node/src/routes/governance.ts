@@ -33,7 +33,7 @@ async function tellParent(
 }
 
 /** What `governanceRoutes` uses of the node. */
-export type GovernanceRoutesDeps = Pick<
+type GovernanceRoutesDeps = Pick<
   NodeContext,
   | 'accounts'
   | 'audit'

@@ -45,7 +45,7 @@ function pathHeader(req: Request): string[] {
 const resource = (id: string, prefix: string) => ({ type: 'record' as const, prefix, id });
 
 /** What `identifierRoutes` uses of the node. */
-export type IdentifierRoutesDeps = Pick<
+type IdentifierRoutesDeps = Pick<
   NodeContext,
   | 'accounts'
   | 'audit'

@@ -8,7 +8,7 @@ import { parseWith } from '../http/body.ts';
 import { eventOf } from '../store/events.ts';
 
 /** What `nodeInfo` uses of the node. */
-export type NodeInfoDeps = Pick<NodeContext, 'config' | 'deps' | 'identity' | 'state' | 'tls'>;
+type NodeInfoDeps = Pick<NodeContext, 'config' | 'deps' | 'identity' | 'state' | 'tls'>;
 
 /** This node's NodeInfo. */
 export function nodeInfo(ctx: NodeInfoDeps) {
@@ -31,10 +31,7 @@ export function nodeInfo(ctx: NodeInfoDeps) {
 }
 
 /** What `metaRoutes` uses of the node. */
-export type MetaRoutesDeps = Pick<
-  NodeContext,
-  'audit' | 'config' | 'db' | 'deps' | 'identity' | 'metrics' | 'state' | 'tls'
->;
+type MetaRoutesDeps = Pick<NodeContext, 'audit' | 'config' | 'db' | 'deps' | 'identity' | 'metrics' | 'state' | 'tls'>;
 
 /** /healthz, /metrics, node info, OpenAPI, the event log and the audit head. */
 export function metaRoutes(ctx: MetaRoutesDeps): Router {

@@ -40,7 +40,7 @@ async function reviewerIds(ctx: Pick<NodeContext, 'db'>): Promise<string[]> {
 }
 
 /** What `onboardingRoutes` uses of the node. */
-export type OnboardingRoutesDeps = Pick<
+type OnboardingRoutesDeps = Pick<
   NodeContext,
   | 'accounts'
   | 'audit'

@@ -21,7 +21,7 @@ function providerPrincipal(ctx: Pick<NodeContext, 'config'>, keys: ProviderKeys,
 }
 
 /** What `resourceRoutes` uses of the node. */
-export type ResourceRoutesDeps = Pick<
+type ResourceRoutesDeps = Pick<
   NodeContext,
   | 'accounts'
   | 'audit'

@@ -28,7 +28,7 @@ interface Seen {
 }
 
 /** What `createSchedulingServices` uses of the node. */
-export type CreateSchedulingServicesDeps = Pick<
+type CreateSchedulingServicesDeps = Pick<
   NodeContext,
   | 'accounts'
   | 'audit'

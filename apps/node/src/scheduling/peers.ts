@@ -24,7 +24,7 @@ const refusal = (to: string, reason: string, summary: string): PlacementResult =
 });
 
 /** What `nodePeers` uses of the node. */
-export type NodePeersDeps = Pick<NodeContext, 'clientFor' | 'config' | 'db' | 'deps' | 'outbox'>;
+type NodePeersDeps = Pick<NodeContext, 'clientFor' | 'config' | 'db' | 'deps' | 'outbox'>;
 
 /** The peer port of a node: signed HTTP to its parent and children; relays and metering through the durable outbox. */
 export function nodePeers(ctx: NodePeersDeps): PeerPort {

@@ -101,7 +101,7 @@ async function peerCaller(ctx: Pick<NodeContext, 'config' | 'db'>, caller: Calle
 }
 
 /** What `schedulingRoutes` uses of the node. */
-export type SchedulingRoutesDeps = Pick<
+type SchedulingRoutesDeps = Pick<
   NodeContext,
   | 'accounts'
   | 'audit'
