@@ -1,4 +1,4 @@
-/** Builds a node (Express + socket.io + Prisma) without listening; parses its configuration. */
+/** Builds a node (Express + socket.io + its stores) without listening; parses its configuration. */
 export { createNode, parseConfig, ConfigError, type CpnNode, type NodeParts } from './create-node.ts';
 /** The node's persistence ports (one store per aggregate) and their SQLite implementation. */
 export { openSqliteStores, type NodeStores, type SqliteStores } from './store/stores.ts';

@@ -13,8 +13,8 @@ function principalStatus(lifecycle: string): Principal['status'] {
 type PeerRowDeps = Pick<NodeContext, 'db'>;
 
 /**
- * This node's record of a peer (its parent or a child): relation and lifecycle, read on the synchronous connection
- * (checked on every node-to-node request; a Prisma query costs about a millisecond).
+ * This node's record of a peer (its parent or a child): relation and lifecycle, read synchronously
+ * (checked on every node-to-node request: a Prisma query would cost about a millisecond).
  */
 export function peerRow(ctx: PeerRowDeps, prefix: string): { relation: string; lifecycle: string } | undefined {
   return ctx.db.peers.link(prefix);
@@ -53,7 +53,7 @@ export async function knownSigner(ctx: KnownSignerDeps, keyid: string): Promise<
       principal: { kind: 'node', id: keyid, prefix: keyid, status: principalStatus(lifecycle) },
     };
   }
-  // The synchronous connection: this runs on every signed request.
+  // A synchronous read: this runs on every signed request.
   const peer = ctx.db.peers.link(keyid);
   if (!peer) return null;
   return {

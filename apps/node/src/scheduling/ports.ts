@@ -71,7 +71,7 @@ export interface TotalsBy {
 /** A metering query. */
 export type MeteringQueryT = z.output<typeof MeteringQuery>;
 
-/** Where job records and metering lines are kept (Prisma in the node, memory in unit tests). */
+/** Where job records and metering lines are kept (SQLite in the node, store/jobs.ts; memory in unit tests). */
 export interface JobStore {
   /** Every job not in a final state (loaded at start). */
   active(): Promise<JobRecord[]>;

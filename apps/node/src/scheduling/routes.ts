@@ -289,7 +289,7 @@ export function schedulingRoutes(
     SCHEDULING_ROUTES.metering,
     peerRoute(async (body, from) => {
       const s = parseWith(MeteringSummary, body);
-      // Every child sends its totals every metering interval: a write on the synchronous connection, not a Prisma upsert.
+      // Every child sends its totals every metering interval: the store writes them synchronously (group commit).
       const summary = JSON.stringify({ ...s, node: from });
       await ctx.db.jobs.putChildMetering({ node: from, at: s.at, summary });
       return [200, { accepted: true }];
