@@ -168,4 +168,60 @@ describe.each([['sqlite', sqlite]])('the store ports (%s)', (_name, make) => {
     });
     expect([...db.audit.entries()]).toEqual(['{"n":1}', '{"n":2}']);
   });
+  it('providers and clusters: registered in a unit of work, read back, lifecycles changed; child summaries kept', async () => {
+    const db = await make();
+    const provider = {
+      id: 'CPN.51/PV-1',
+      creditCode: '91510100MA6CXXXX1D',
+      name: 'p',
+      province: '51',
+      city: 'Chengdu',
+      publicKey: 'K',
+      lifecycle: 'active',
+      registeredAt: '2026-12-04T00:00:00.000Z',
+    };
+    await db.write(() => {
+      db.providers.addProvider(provider);
+      db.providers.addCluster({
+        id: 'CPN.51/CL-1',
+        provider: provider.id,
+        spec: { name: 'c', arch: 'arm64' },
+        lifecycle: 'registered',
+        registeredAt: provider.registeredAt,
+      });
+      db.providers.putChildSummary({ node: 'CPN.51.C151', at: 'a', summary: '{"s":1}', receivedAt: 'r' });
+    });
+    expect(db.providers.byCreditCode(provider.creditCode)).toEqual(provider);
+    expect(await db.providers.all()).toEqual([provider]);
+    expect(await db.providers.lastReportSeq(provider.id)).toBe(-1);
+    await db.providers.setProviderLifecycle(provider.id, 'suspended');
+    expect(db.providers.lifecycleOf(provider.id)).toBe('suspended');
+    expect(await db.providers.clusterSpec('CPN.51/CL-1')).toEqual({ name: 'c', arch: 'arm64' });
+    await db.providers.setClusterLifecycle('CPN.51/CL-1', 'active');
+    const [cluster] = await db.providers.clusters();
+    expect(cluster).toMatchObject({
+      spec: { name: 'c', arch: 'arm64', lifecycle: 'active' },
+      health: 'down',
+      reports: 0,
+    });
+    expect(await db.providers.childSummaries()).toEqual([{ node: 'CPN.51.C151', summary: '{"s":1}' }]);
+  });
+
+  it("accounts, joint-debugging runs and children's metering", async () => {
+    const db = await make();
+    await db.accounts.create({ id: 'r1', name: 'R', role: 'reviewer', passwordHash: 'h' });
+    await db.accounts.create({ id: 'o1', name: 'O', role: 'operator', passwordHash: 'h' });
+    expect((await db.accounts.all()).map((a) => a.id)).toEqual(['o1', 'r1']);
+    expect((await db.accounts.byId('r1'))?.status).toBe('active');
+    expect(await db.accounts.reviewerIds()).toEqual(['r1']);
+    const run = { target: 'CPN', by: 'CPN.51', listVersion: '1', passed: false, result: '{}', at: 'a' };
+    await db.jointDebug.add(run);
+    await db.jointDebug.add({ ...run, passed: true });
+    expect((await db.jointDebug.latest({ by: 'CPN.51', target: 'CPN' }))?.passed).toBe(true);
+    expect(await db.jointDebug.all()).toHaveLength(2);
+    await db.jobs.putChildMetering({ node: 'CPN.51', at: 'a', summary: '{"m":1}' });
+    await db.jobs.putChildMetering({ node: 'CPN.51', at: 'b', summary: '{"m":2}' });
+    expect(db.jobs.childMetering()).toEqual(['{"m":2}']);
+    expect(db.jobs.has('CPN.51/JB-1')).toBe(false);
+  });
 });
