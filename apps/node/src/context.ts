@@ -27,7 +27,10 @@ export interface NodeState {
   url: string | null;
 }
 
-/** Everything the routes and services of one node share. Built once by createNode. */
+/**
+ * The parts of one node, built once by createNode. No function takes all of it: each names the fields it uses (a
+ * `Pick` of this type), so its dependencies are explicit and a test builds only those.
+ */
 export interface NodeContext {
   readonly config: NodeConfig;
   readonly deps: NodeDeps;
