@@ -167,7 +167,15 @@ async function resolveVsExpress(f: Figures): Promise<void> {
   // core, whatever else the shared machine is running.
   const cpu = process.cpuUsage(cpu0);
   f.register_cpu_ms_per_op = (cpu.user + cpu.system) / 1000 / registered;
-  const rows = await node.context.prisma.identifierRecord.findMany({ take: 2000 });
+  const rows = (await node.context.db.identifiers.page({ take: 2000 })).map((r) => {
+    const at = r.id.lastIndexOf('/');
+    return {
+      ...r,
+      prefix: r.id.slice(0, at),
+      serial: r.id.slice(at + 1).split('-')[1] ?? '',
+      values: JSON.stringify(r.values),
+    };
+  });
   const raw = new Database(path.join(tmp(), 'raw.db'));
   raw.pragma('journal_mode = WAL');
   raw.exec(
@@ -184,12 +192,12 @@ async function resolveVsExpress(f: Figures): Promise<void> {
         r.prefix,
         r.kind,
         r.serial,
-        r.ownerNode,
+        r.owner,
         r.version,
         r.status,
         r.values,
-        r.createdAt.toISOString(),
-        r.updatedAt.toISOString(),
+        r.createdAt,
+        r.updatedAt,
       );
   }
   f.raw_sqlite_inserts_per_s = n / ((performance.now() - t0) / 1000);

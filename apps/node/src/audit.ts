@@ -2,14 +2,14 @@ import { createAuditLog, type AuditEntry, type AuditLog, type SignedTreeHead } f
 import { formatTime } from '@cpnet/protocol';
 import type { NodeDeps } from './deps.ts';
 import type { NodeIdentity } from './identity.ts';
-import type { SqlStore } from './store/sql.ts';
+import type { NodeStores } from './store/stores.ts';
 
 /** The node's audit log: a Merkle tree in memory, every entry also in SQLite (rebuilt at start). */
 export interface AuditTrail {
   /** Appends an entry in its own commit. */
   record(entry: Omit<AuditEntry, 'time'>): Promise<void>;
   /**
-   * Appends an entry inside the caller's open transaction on `ctx.sql` (so the write and its audit entry commit
+   * Appends an entry inside the caller's open transaction (`NodeStores.write`) (so the write and its audit entry commit
    * together); call it last in the transaction. The tree is updated only when the row is written.
    */
   recordInTransaction(entry: Omit<AuditEntry, 'time'>): void;
@@ -19,24 +19,20 @@ export interface AuditTrail {
 
 /** Opens the audit trail, replaying stored entries into the tree. */
 export function openAuditTrail(
-  sql: SqlStore,
+  db: Pick<NodeStores, 'write' | 'audit'>,
   ctx: { deps: NodeDeps; identity: NodeIdentity; code: string },
 ): AuditTrail {
   const log = createAuditLog();
-  for (const row of sql.stmt('SELECT "entry" FROM "AuditRecord" ORDER BY "seq"').iterate() as Iterable<{
-    entry: string;
-  }>) {
-    log.append(JSON.parse(row.entry) as AuditEntry);
-  }
+  for (const entry of db.audit.entries()) log.append(JSON.parse(entry) as AuditEntry);
   // Rows and tree change in one synchronous step, so the table order is always the tree order.
   const append = (partial: Omit<AuditEntry, 'time'>) => {
     const entry: AuditEntry = { ...partial, time: formatTime(ctx.deps.clock.now()) };
-    sql.stmt('INSERT INTO "AuditRecord" ("entry") VALUES (?)').run(JSON.stringify(entry));
+    db.audit.append(JSON.stringify(entry));
     log.append(entry);
   };
   return {
     log,
-    record: (partial) => sql.write(() => append(partial)),
+    record: (partial) => db.write(() => append(partial)),
     recordInTransaction: append,
     head: () => log.signTreeHead({ logId: ctx.code, privateKey: ctx.identity.keys.privateKey, clock: ctx.deps.clock }),
   };

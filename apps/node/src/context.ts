@@ -1,20 +1,18 @@
-import type { Policy, NonceStore, Principal } from '@cpnet/security';
-import type { MemberOrder } from './aggregation/emergency.ts';
+import type { Policy, NonceStore } from '@cpnet/security';
 import type { SerialAllocator } from '@cpnet/identifier';
 import type { NodeClient } from '@cpnet/client';
 import type { z } from 'zod';
 import type { NodeLifecycle, Health } from '@cpnet/protocol';
-import type { PrismaClient } from './generated/prisma/client.ts';
 import type { NodeConfig } from './config.ts';
 import type { NodeDeps } from './deps.ts';
 import type { Settings } from './store/settings.ts';
+import type { NodeStores } from './store/stores.ts';
 import type { NodeIdentity } from './identity.ts';
 import type { AuditTrail } from './audit.ts';
 import type { EventBus } from './events.ts';
 import type { NodeMetrics } from './metrics.ts';
 import type { AnswerCache } from './identifiers/cache.ts';
 import type { Outbox } from './links/outbox.ts';
-import type { SqlStore } from './store/sql.ts';
 import type { TlsLinks } from './links/tls.ts';
 
 /** A node's lifecycle status. */
@@ -29,13 +27,15 @@ export interface NodeState {
   url: string | null;
 }
 
-/** Everything the routes and services of one node share. Built once by createNode. */
+/**
+ * The parts of one node, built once by createNode. No function takes all of it: each names the fields it uses (a
+ * `Pick` of this type), so its dependencies are explicit and a test builds only those.
+ */
 export interface NodeContext {
   readonly config: NodeConfig;
   readonly deps: NodeDeps;
-  readonly prisma: PrismaClient;
-  /** A synchronous connection to the same database for the hot paths (resolution, registration, nonces, audit). */
-  readonly sql: SqlStore;
+  /** The node's persistence: the only way to the database. */
+  readonly db: NodeStores;
   readonly settings: Settings;
   readonly identity: NodeIdentity;
   readonly audit: AuditTrail;
@@ -57,10 +57,4 @@ export interface NodeContext {
   setLifecycle(lifecycle: Lifecycle, reason?: string): Promise<void>;
   /** The endpoint this node advertises. */
   endpoint(): string;
-  /** Emergency orders on providers and clusters (set by resource aggregation); node targets are handled by governance. */
-  memberOrders?: (input: {
-    order: MemberOrder;
-    principal: Principal;
-    requestId: string;
-  }) => Promise<{ target: string; lifecycle: string }>;
 }

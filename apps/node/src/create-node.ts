@@ -6,12 +6,13 @@ import { createSerialAllocator } from '@cpnet/identifier';
 import { createClient, type NodeClient } from '@cpnet/client';
 import { checkProtocolVersion, errorBody, PROTOCOL_HEADER } from '@cpnet/protocol';
 import { b64url, createPolicy } from '@cpnet/security';
-import { openDatabase } from './db/client.ts';
+import { openSqliteStores } from './store/stores.ts';
+import type { NodeStores } from './store/stores.ts';
 import { NodeConfig, type NodeConfigInput } from './config.ts';
 import type { NodeDeps } from './deps.ts';
 import type { Lifecycle, NodeContext, NodeState } from './context.ts';
 import { loadSettings } from './store/settings.ts';
-import { createDbNonceStore } from './store/nonce-store.ts';
+import { durableNonceStore } from './store/nonces.ts';
 import { loadIdentity } from './identity.ts';
 import { openAuditTrail } from './audit.ts';
 import { createEventBus } from './events.ts';
@@ -31,6 +32,7 @@ import { attachMonitor } from './monitor.ts';
 import { startApplicant } from './onboarding/applicant.ts';
 import { startAutoReviewRetries } from './onboarding/review.ts';
 import { createResourceServices, type ResourceServices } from './aggregation/resources.ts';
+import type { MemberOrders } from './aggregation/emergency.ts';
 import { createSchedulingServices, type SchedulingServices } from './scheduling/node-services.ts';
 import { buildSnapshot } from './monitoring/snapshot.ts';
 import { startTlsDiscovery } from './links/tls-discovery.ts';
@@ -75,13 +77,28 @@ function initialLifecycle(config: NodeConfig, stored: string | undefined): Lifec
   return config.role === 'national' ? 'online' : 'applied';
 }
 
-/** Builds a node from its configuration and dependencies: database opened and migrated, routes mounted; not listening. */
-export async function createNode(input: NodeConfigInput, deps: NodeDeps): Promise<CpnNode> {
+/** What a node is built from besides its configuration. */
+export interface NodeParts {
+  /** Time, logs and randomness. */
+  readonly deps: NodeDeps;
+  /**
+   * The node's persistence. When given, the caller owns it (the node does not close it); when absent, the SQLite
+   * database `node.db` in the configured data folder is opened (created and migrated) and closed with the node.
+   */
+  readonly db?: NodeStores;
+}
+
+/**
+ * Builds a node from its configuration and its parts (`createNode(config, { deps, db })`; passing the deps alone is
+ * the same as `{ deps }`): database opened and migrated unless given, routes mounted; not listening.
+ */
+export async function createNode(input: NodeConfigInput, parts: NodeParts | NodeDeps): Promise<CpnNode> {
   const config = parseConfig(input);
-  const db = await openDatabase(path.join(config.dataDir, 'node.db'), { durability: config.durability });
-  const { prisma, sql } = db;
+  const { deps, db: given } = 'deps' in parts ? parts : { deps: parts, db: undefined };
+  const db = given ?? (await openSqliteStores(path.join(config.dataDir, 'node.db'), { durability: config.durability }));
+  const closeDb = given ? () => Promise.resolve() : () => db.close();
   try {
-    const settings = loadSettings(sql);
+    const settings = loadSettings(db);
     const identity = await loadIdentity(settings, { config, deps });
     const state: NodeState = {
       lifecycle: initialLifecycle(config, settings.get('lifecycle')),
@@ -90,7 +107,7 @@ export async function createNode(input: NodeConfigInput, deps: NodeDeps): Promis
       url: config.publicUrl ?? null,
     };
     const metrics = createMetrics(config.code);
-    const events = createEventBus(prisma, { deps, code: config.code, sql });
+    const events = createEventBus(db, { deps, code: config.code });
     const clients = new Map<string, NodeClient>();
     const tls = createTlsLinks({ config, deps, identity, onChange: (endpoint) => clients.delete(endpoint) });
     // A peer is reached over TLS once its https endpoint is known (tls.route), with the national root as CA.
@@ -111,10 +128,10 @@ export async function createNode(input: NodeConfigInput, deps: NodeDeps): Promis
       return c;
     };
     const accounts = new Map(
-      (await prisma.account.findMany()).map((a) => [a.id, { role: a.role, status: a.status as 'active' }]),
+      (await db.accounts.all()).map((a) => [a.id, { role: a.role, status: a.status as 'active' }]),
     );
     const outbox: Outbox = createOutbox({
-      sql,
+      db,
       clock: deps.clock,
       logger: deps.logger,
       clientFor,
@@ -125,8 +142,7 @@ export async function createNode(input: NodeConfigInput, deps: NodeDeps): Promis
     const context: NodeContext = {
       config,
       deps,
-      prisma,
-      sql,
+      db,
       settings,
       identity,
       state,
@@ -135,9 +151,9 @@ export async function createNode(input: NodeConfigInput, deps: NodeDeps): Promis
       accounts,
       outbox,
       tls,
-      audit: openAuditTrail(sql, { deps, identity, code: config.code }),
+      audit: openAuditTrail(db, { deps, identity, code: config.code }),
       policy: await createPolicy(),
-      nonceStore: createDbNonceStore(sql, deps.clock),
+      nonceStore: durableNonceStore(db, deps.clock),
       cache: createAnswerCache(config.cacheEntries, deps.clock),
       serials: createSerialAllocator({ clock: deps.clock, after: settings.get('serial.last') ?? null }),
       clientFor,
@@ -156,18 +172,18 @@ export async function createNode(input: NodeConfigInput, deps: NodeDeps): Promis
     };
     const resources = await createResourceServices(context);
     return assemble(context, {
-      closeDb: db.close,
+      closeDb,
       resources,
       scheduling: await createSchedulingServices(context, resources),
       attachTls: tls.attach,
     });
   } catch (e) {
-    await db.close();
+    await closeDb();
     throw e;
   }
 }
 
-function buildApp(ctx: NodeContext, extra: Router[]): Express {
+function buildApp(ctx: NodeContext, parts: { routers: Router[]; memberOrders: MemberOrders }): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -200,9 +216,9 @@ function buildApp(ctx: NodeContext, extra: Router[]): Express {
   app.use(metaRoutes(ctx));
   app.use(identifierRoutes(ctx));
   app.use(onboardingRoutes(ctx));
-  app.use(governanceRoutes(ctx));
+  app.use(governanceRoutes(ctx, { memberOrders: parts.memberOrders }));
   app.use(accountRoutes(ctx));
-  for (const router of extra) app.use(router);
+  for (const router of parts.routers) app.use(router);
   app.use(notFound);
   app.use(errorHandler(ctx.deps.logger));
   return app;
@@ -219,7 +235,10 @@ function assemble(
 ): CpnNode {
   const { closeDb, resources, scheduling } = parts;
   let ioRef: Server | null = null;
-  const app = buildApp(ctx, [...resources.routes(() => ioRef), ...scheduling.routes()]);
+  const app = buildApp(ctx, {
+    routers: [...resources.routes(() => ioRef), ...scheduling.routes()],
+    memberOrders: resources.memberOrders,
+  });
   const server = createServer(app);
   parts.attachTls(server);
   const io = new Server(server, { serveClient: false, maxHttpBufferSize: ctx.config.bodyLimitBytes });

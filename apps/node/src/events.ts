@@ -9,9 +9,8 @@ import {
   type MonitorEvent,
 } from '@cpnet/protocol';
 import { b64url } from '@cpnet/security';
-import type { PrismaClient } from './generated/prisma/client.ts';
 import type { NodeDeps } from './deps.ts';
-import type { SqlStore } from './store/sql.ts';
+import type { NodeStores } from './store/stores.ts';
 
 /** A monitoring event as stored and streamed. */
 export type NodeEvent = z.output<typeof MonitorEvent>;
@@ -26,7 +25,10 @@ export interface EventBus {
 }
 
 /** Creates the node's event bus. */
-export function createEventBus(prisma: PrismaClient, ctx: { deps: NodeDeps; code: string; sql?: SqlStore }): EventBus {
+export function createEventBus(
+  db: Pick<NodeStores, 'write' | 'events'>,
+  ctx: { deps: NodeDeps; code: string },
+): EventBus {
   let io: Server | null = null;
   return {
     emit(type, detail = {}) {
@@ -39,19 +41,18 @@ export function createEventBus(prisma: PrismaClient, ctx: { deps: NodeDeps; code
         severity: detail.severity ?? 'info',
         data: detail.data ?? {},
       };
-      const data = JSON.stringify(event.data);
-      // On the synchronous connection the row joins the next group commit instead of costing a Prisma query.
-      const stored = ctx.sql
-        ? ctx.sql.write(() =>
-            ctx
-              .sql!.stmt(
-                'INSERT INTO "EventRecord" ("id", "type", "at", "subject", "severity", "data") VALUES (?, ?, ?, ?, ?, ?)',
-              )
-              .run(event.id, type, event.at, event.subject ?? null, event.severity, data),
-          )
-        : prisma.eventRecord.create({
-            data: { id: event.id, type, at: event.at, subject: event.subject ?? null, severity: event.severity, data },
-          });
+      // The row joins the next group commit (microseconds, not a Prisma query).
+      const stored = db.write(() =>
+        db.events.add({
+          id: event.id,
+          type,
+          at: event.at,
+          subject: event.subject ?? null,
+          severity: event.severity,
+          data: JSON.stringify(event.data),
+          node: null,
+        }),
+      );
       void stored.catch((e: unknown) => ctx.deps.logger.warn({ err: e }, 'event not stored'));
       io?.of(NAMESPACES.monitor).emit(SOCKET_EVENTS.event, { ...event, protocol: PROTOCOL_VERSION });
       return event;

@@ -65,7 +65,7 @@ export async function loadIdentity(
 }
 
 /** The file beside the database holding a generated development passphrase (owner read/write only). */
-export const DEV_PASSPHRASE_FILE = 'key-passphrase';
+const DEV_PASSPHRASE_FILE = 'key-passphrase';
 
 /** Thrown when the node's private key cannot be decrypted or no usable passphrase is given (the CLI exits 2). */
 export class KeyPassphraseError extends Error {}

@@ -1,5 +1,7 @@
-/** Builds a node (Express + socket.io + Prisma) without listening; parses its configuration. */
-export { createNode, parseConfig, ConfigError, type CpnNode } from './create-node.ts';
+/** Builds a node (Express + socket.io + its stores) without listening; parses its configuration. */
+export { createNode, parseConfig, ConfigError, type CpnNode, type NodeParts } from './create-node.ts';
+/** The node's persistence ports (one store per aggregate) and their SQLite implementation. */
+export { openSqliteStores, type NodeStores, type SqliteStores } from './store/stores.ts';
 /** The node configuration schema (zod) and its types. */
 export { NodeConfig, type NodeConfigInput } from './config.ts';
 /** The injected dependencies (clock, logger, randomness) and their real defaults. */
@@ -17,7 +19,7 @@ export { DelegationMismatch } from './identity.ts';
 /** A node refuses to start when its private key cannot be decrypted (wrong or missing passphrase). */
 export { KeyPassphraseError } from './identity.ts';
 /** Online backup of a node's SQLite database and restore into a data folder (`cpnet node backup|restore`). */
-export { backupNode, restoreNode, BackupError, type BackupResult } from './backup.ts';
+export { backupNode, restoreNode, BackupError, type BackupResult } from './store/sqlite-backup.ts';
 /** The joint-debugging checks run one by one with structured evidence (for `cpnet check`), and a signed echo. */
 export {
   runCheckList,

@@ -8,7 +8,10 @@ import { knownSigner } from './http/principal.ts';
 import { nodeInfo } from './routes/meta.ts';
 import { claimedIssuer } from './http/token-issuer.ts';
 
-async function admit(ctx: NodeContext, token: string): Promise<string | null> {
+async function admit(
+  ctx: Pick<NodeContext, 'accounts' | 'config' | 'db' | 'deps' | 'identity' | 'nonceStore' | 'policy' | 'state'>,
+  token: string,
+): Promise<string | null> {
   const iss = claimedIssuer(token);
   if (iss === null) return 'the token is not a JWT';
   if (iss === ctx.config.code) {
@@ -50,13 +53,19 @@ async function admit(ctx: NodeContext, token: string): Promise<string | null> {
   return v.ok ? null : v.error;
 }
 
+/** What `attachMonitor` uses of the node. */
+type AttachMonitorDeps = Pick<
+  NodeContext,
+  'accounts' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'nonceStore' | 'policy' | 'state' | 'tls'
+>;
+
 /**
  * The /monitor namespace: admitted by a handshake token (a node's) or an API token of a person the policy lets read
  * metrics; sends a TopologySnapshot (with `protocol`) then live events.
  */
 export function attachMonitor(
   io: Server,
-  ctx: NodeContext,
+  ctx: AttachMonitorDeps,
   snapshot?: () => Promise<z.output<typeof TopologySnapshot>>,
 ): void {
   const ns = io.of(NAMESPACES.monitor);

@@ -103,12 +103,7 @@ async function until<T>(fn: () => Promise<T | null>, input: { waitMs: number; ev
 type AppRow = { id: string; status: string; reasons: string; body: string };
 
 async function applicationOf(ctx: NodeContext, code: string): Promise<AppRow | null> {
-  const rows = await ctx.prisma.application.findMany({
-    where: { applicant: code },
-    orderBy: { submittedAt: 'desc' },
-    take: 1,
-  });
-  return rows[0] ?? null;
+  return ctx.db.applications.latestOf(code);
 }
 
 function notRun(ids: readonly string[], descriptions: Record<string, string>, why: string): ConformanceCheck[] {
@@ -308,12 +303,7 @@ function parentUrlFor(nodes: { parent: CpnNode }): string {
 
 async function reverse(ctx: NodeContext, input: { code: string; waitMs: number }): Promise<ConformanceCheck> {
   const latest = async () => {
-    const rows = await ctx.prisma.jointDebugRun.findMany({
-      where: { by: input.code, target: ctx.config.code },
-      orderBy: { id: 'desc' },
-      take: 1,
-    });
-    return rows[0] ?? null;
+    return ctx.db.jointDebug.latest({ by: input.code, target: ctx.config.code });
   };
   const any = await until(latest, { waitMs: input.waitMs });
   // A failing result may be followed by a passing retry: give the target a little longer.

@@ -24,9 +24,6 @@ export const AggregationConfig = z
 /** Validated aggregation settings. */
 export type AggregationConfig = z.output<typeof AggregationConfig>;
 
-/** The defaults, for a configuration that does not mention aggregation. */
-export const AGGREGATION_DEFAULTS: AggregationConfig = AggregationConfig.parse({});
-
 /** Event-log settings: retention (at least 180 days: network-operation logs are kept six months or more). */
 export const RetentionConfig = z.strictObject({
   days: z.number().int().min(180).default(180),

@@ -18,11 +18,21 @@ export interface MemberOrder {
   readonly reason: string;
 }
 
+/** Applies an emergency order to a provider or cluster (or relays it toward the descendant that holds it). */
+export type MemberOrders = (input: {
+  order: MemberOrder;
+  principal: Principal;
+  requestId: string;
+}) => Promise<{ target: string; lifecycle: string }>;
+
 /** Whether a target names a provider or cluster (PV / CL identifier) rather than a node prefix. */
 export function isMemberTarget(target: string): boolean {
   const p = parseIdentifier(target);
   return p.ok && (p.value.kind === 'PV' || p.value.kind === 'CL');
 }
+
+/** What `memberEmergency` uses of the node. */
+type MemberEmergencyDeps = Pick<NodeContext, 'audit' | 'config' | 'db' | 'events' | 'outbox' | 'policy'>;
 
 /**
  * Applies an emergency order to a provider or cluster of this node: its lifecycle is stored, its gateway is told
@@ -30,7 +40,7 @@ export function isMemberTarget(target: string): boolean {
  * is relayed toward it through the outbox. A revoked member stays revoked.
  */
 export async function memberEmergency(
-  ctx: NodeContext,
+  ctx: MemberEmergencyDeps,
   input: {
     order: MemberOrder;
     principal: Principal;
@@ -55,7 +65,7 @@ export async function memberEmergency(
   const lifecycle = RESULT[input.order.action]!;
   if (prefix !== ctx.config.code) {
     const next = childToward(ctx.config.code, prefix);
-    const hop = next ? await ctx.prisma.peer.findUnique({ where: { prefix: next } }) : null;
+    const hop = next ? await ctx.db.peers.byPrefix(next) : null;
     if (!hop) fail('NOT_FOUND', `no child of ${ctx.config.code} leads to ${prefix}`, 'target');
     await ctx.outbox.enqueue({ endpoint: hop.endpoint, path: ROUTES.emergency, body: { ...input.order, target: id } });
     ctx.outbox.kick();
@@ -66,7 +76,7 @@ export async function memberEmergency(
     const held = input.providerKeys.get(id);
     if (!held) fail('NOT_FOUND', `${id} is not a provider of ${ctx.config.code}`, 'target');
     if (held.lifecycle === 'revoked') fail('CONFLICT', `${id} is revoked`, 'target');
-    await ctx.sql.write(() => ctx.sql.stmt('UPDATE "Provider" SET "lifecycle" = ? WHERE "id" = ?').run(lifecycle, id));
+    await ctx.db.providers.setProviderLifecycle(id, lifecycle);
     input.providerKeys.setLifecycle(id, lifecycle);
     provider = id;
     ctx.events.emit('provider.lifecycle', {
@@ -78,7 +88,7 @@ export async function memberEmergency(
     const state = input.aggregation.table.get(id);
     if (!state) fail('NOT_FOUND', `${id} is not a cluster of ${ctx.config.code}`, 'target');
     if (state.spec.lifecycle === 'revoked') fail('CONFLICT', `${id} is revoked`, 'target');
-    await ctx.sql.write(() => ctx.sql.stmt('UPDATE "Cluster" SET "lifecycle" = ? WHERE "id" = ?').run(lifecycle, id));
+    await ctx.db.providers.setClusterLifecycle(id, lifecycle);
     state.spec.lifecycle = lifecycle;
     provider = state.spec.provider;
     ctx.events.emit('cluster.lifecycle', {

@@ -7,7 +7,7 @@ import type { Offer, Vector } from './types.ts';
 export type MarketFilter = z.output<typeof MarketQuery>;
 
 /** Whether an offer matches a query: province, resource class, accelerator model (substring, any case), price. */
-export function offerMatches(offer: Offer, q: MarketFilter): boolean {
+function offerMatches(offer: Offer, q: MarketFilter): boolean {
   if (q.province !== undefined && offer.province !== q.province) return false;
   if (q.resourceClass !== undefined && offer.resourceClass !== q.resourceClass) return false;
   if (q.maxPricePerCoreHourYuan !== undefined && offer.minPricePerCoreHourYuan > q.maxPricePerCoreHourYuan)

@@ -1,5 +1,5 @@
 import type { PublicKeyHandle } from '@cpnet/security';
-import type { PrismaClient } from '../generated/prisma/client.ts';
+import type { ProviderStore } from '../store/providers.ts';
 import { importPublicKey } from '../identity.ts';
 
 /** A provider's key and lifecycle as the node checks signatures and handshakes with them. */
@@ -19,11 +19,10 @@ export interface ProviderKeys {
 }
 
 /** Loads every provider's key. */
-export async function loadProviderKeys(prisma: PrismaClient): Promise<ProviderKeys> {
+export async function loadProviderKeys(providers: ProviderStore): Promise<ProviderKeys> {
   const byId = new Map<string, ProviderKey>();
   const imported = new Map<string, PublicKeyHandle>();
-  for (const p of await prisma.provider.findMany({ select: { id: true, publicKey: true, lifecycle: true } }))
-    byId.set(p.id, { ...p });
+  for (const p of await providers.all()) byId.set(p.id, { id: p.id, publicKey: p.publicKey, lifecycle: p.lifecycle });
   return {
     get: (id) => byId.get(id),
     key(id) {

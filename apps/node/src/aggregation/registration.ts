@@ -4,9 +4,9 @@ import { formatTime, ROUTES, type RegisterCluster, type RegisterProvider } from 
 import type { NodeContext } from '../context.ts';
 import { fail } from '../http/http-error.ts';
 import { storedResponse, storeResponse, type IdempotencyScope } from '../http/idempotency.ts';
-import { rawParams, type WireRecord } from '../store/records.ts';
-import { sqlTime } from '../store/sql.ts';
-import type { WriteAudit } from '../identifiers/registry.ts';
+import type { WireRecord } from '../store/records.ts';
+import type { ProviderRow } from '../store/providers.ts';
+import { allocateSerial, type WriteAudit } from '../identifiers/registry.ts';
 import type { ClusterSpec } from './types.ts';
 
 /** A provider as the node answers it. */
@@ -39,31 +39,22 @@ export interface Registered<T> {
   readonly created: boolean;
 }
 
-const INSERT_RECORD =
-  'INSERT INTO "IdentifierRecord" ("id", "prefix", "kind", "serial", "ownerNode", "version", "status", "values", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
-const INSERT_SERIAL =
-  'INSERT OR IGNORE INTO "AllocatedSerial" ("prefix", "serial", "kind", "allocatedAt") VALUES (?, ?, ?, ?)';
-const SET_LAST_SERIAL =
-  'INSERT INTO "NodeSetting" ("key", "value") VALUES (\'serial.last\', ?) ON CONFLICT("key") DO UPDATE SET "value" = excluded."value"';
-const INSERT_OUTBOX = 'INSERT INTO "Outbox" ("kind", "payload", "attempts", "nextAt") VALUES (?, ?, 0, ?)';
-
-// Everything below runs inside one ctx.sql.write transaction: serial, row, identifier record, copy upward, audit
+// Everything below runs inside one ctx.db.write transaction: serial, row, identifier record, copy upward, audit
 // entry and idempotency key commit together, so a write is either wholly there or not at all after a crash.
 
-function allocate(ctx: NodeContext, kind: Kind): { id: string; serial: string } {
+function allocate(
+  ctx: Pick<NodeContext, 'config' | 'db' | 'deps' | 'serials'>,
+  kind: Kind,
+): { id: string; serial: string } {
   const prefix = ctx.config.code;
-  for (;;) {
-    const serial = ctx.serials.next();
-    if (ctx.sql.stmt(INSERT_SERIAL).run(prefix, serial, kind, sqlTime(ctx.deps.clock.now())).changes !== 1) continue;
-    ctx.sql.stmt(SET_LAST_SERIAL).run(serial);
-    const made = formatIdentifier({ prefix, kind, serial });
-    if (!made.ok) throw new Error(made.error.message);
-    return { id: made.value, serial };
-  }
+  const serial = allocateSerial(ctx, { prefix, kind });
+  const made = formatIdentifier({ prefix, kind, serial });
+  if (!made.ok) throw new Error(made.error.message);
+  return { id: made.value, serial };
 }
 
 function recordIdentifier(
-  ctx: NodeContext,
+  ctx: Pick<NodeContext, 'config' | 'db' | 'outbox'>,
   input: { id: string; serial: string; kind: Kind; type: string; data: unknown; at: string },
 ): void {
   const record: WireRecord = {
@@ -84,25 +75,16 @@ function recordIdentifier(
     createdAt: input.at,
     updatedAt: input.at,
   };
-  ctx.sql.stmt(INSERT_RECORD).run(...rawParams(record, { prefix: ctx.config.code, serial: input.serial }));
-  if (ctx.config.parentUrl) {
-    const delivery = { endpoint: ctx.config.parentUrl, path: ROUTES.copies, body: { records: [record] } };
-    ctx.sql.stmt(INSERT_OUTBOX).run(ROUTES.copies, JSON.stringify(delivery), sqlTime(ctx.deps.clock.now()));
-  }
+  ctx.db.identifiers.insert(record, { prefix: ctx.config.code, serial: input.serial });
+  if (ctx.config.parentUrl)
+    ctx.outbox.enqueueInTransaction({
+      endpoint: ctx.config.parentUrl,
+      path: ROUTES.copies,
+      body: { records: [record] },
+    });
 }
 
-interface ProviderRow {
-  id: string;
-  name: string;
-  creditCode: string;
-  province: string;
-  city: string;
-  publicKey: string;
-  lifecycle: string;
-  registeredAt: string;
-}
-
-function providerView(ctx: NodeContext, row: Omit<ProviderRow, 'publicKey'>): ProviderView {
+function providerView(ctx: Pick<NodeContext, 'config'>, row: Omit<ProviderRow, 'publicKey'>): ProviderView {
   return {
     id: row.id,
     name: row.name,
@@ -116,20 +98,22 @@ function providerView(ctx: NodeContext, row: Omit<ProviderRow, 'publicKey'>): Pr
   };
 }
 
+/** What `registerProvider` uses of the node. */
+type RegisterProviderDeps = Pick<NodeContext, 'audit' | 'config' | 'db' | 'deps' | 'outbox' | 'serials'>;
+
 /**
  * Registers a provider and allocates its PV identifier. A provider is known by its 统一社会信用代码: the same code
  * again with the same key answers the existing provider (200); with another key it is a conflict (409).
  */
 export function registerProvider(
-  ctx: NodeContext,
+  ctx: RegisterProviderDeps,
   input: { body: z.output<typeof RegisterProvider>; idempotency: IdempotencyScope | null; audit: WriteAudit },
 ): Promise<Registered<ProviderView>> {
   const body = input.body;
-  return ctx.sql.write(() => {
-    const held = input.idempotency ? storedResponse(ctx.sql, input.idempotency) : null;
+  return ctx.db.write(() => {
+    const held = input.idempotency ? storedResponse(ctx.db.idempotency, input.idempotency) : null;
     if (held) return { status: held.status, value: held.body as ProviderView, created: false };
-    const existing = ctx.sql.stmt('SELECT * FROM "Provider" WHERE "creditCode" = ?').get(body.creditCode) as
-      ProviderRow | undefined;
+    const existing = ctx.db.providers.byCreditCode(body.creditCode);
     if (existing) {
       if (existing.publicKey.trim() !== body.publicKey.trim())
         fail(
@@ -151,11 +135,7 @@ export function registerProvider(
       lifecycle: 'active',
       registeredAt: at,
     };
-    ctx.sql
-      .stmt(
-        'INSERT INTO "Provider" ("id", "name", "creditCode", "province", "city", "publicKey", "lifecycle", "registeredAt", "lastReportSeq") VALUES (?, ?, ?, ?, ?, ?, ?, ?, -1)',
-      )
-      .run(row.id, row.name, row.creditCode, row.province, row.city, row.publicKey, row.lifecycle, row.registeredAt);
+    ctx.db.providers.addProvider(row);
     recordIdentifier(ctx, {
       id,
       serial,
@@ -172,29 +152,37 @@ export function registerProvider(
     });
     const value = providerView(ctx, row);
     if (input.idempotency)
-      storeResponse(ctx.sql, { scope: input.idempotency, status: 201, body: value, now: ctx.deps.clock.now() });
+      storeResponse(ctx.db.idempotency, {
+        scope: input.idempotency,
+        status: 201,
+        body: value,
+        now: ctx.deps.clock.now(),
+      });
     ctx.audit.recordInTransaction({ ...input.audit, resource: `provider:${id}`, decision: 'allow' });
     return { status: 201, value, created: true };
   });
 }
+
+/** What `registerCluster` uses of the node. */
+type RegisterClusterDeps = Pick<NodeContext, 'audit' | 'config' | 'db' | 'deps' | 'outbox' | 'serials'>;
 
 /**
  * Registers a cluster of a provider and allocates its CL identifier; a retried registration with the same
  * idempotency key is answered from the database, never applied twice.
  */
 export function registerCluster(
-  ctx: NodeContext,
+  ctx: RegisterClusterDeps,
   input: { body: z.output<typeof RegisterCluster>; idempotency: IdempotencyScope | null; audit: WriteAudit },
 ): Promise<Registered<ClusterView> & { spec: ClusterSpec | null }> {
   const body = input.body;
-  return ctx.sql.write(() => {
-    const held = input.idempotency ? storedResponse(ctx.sql, input.idempotency) : null;
+  return ctx.db.write(() => {
+    const held = input.idempotency ? storedResponse(ctx.db.idempotency, input.idempotency) : null;
     if (held) return { status: held.status, value: held.body as ClusterView, created: false, spec: null };
-    const provider = ctx.sql.stmt('SELECT "lifecycle" FROM "Provider" WHERE "id" = ?').get(body.provider) as
-      { lifecycle: string } | undefined;
-    if (!provider) fail('NOT_FOUND', `${body.provider} is not a provider registered at ${ctx.config.code}`, 'provider');
-    if (provider.lifecycle !== 'active')
-      fail('FORBIDDEN', `${body.provider} is ${provider.lifecycle}; it registers no clusters`, 'provider');
+    const lifecycle = ctx.db.providers.lifecycleOf(body.provider);
+    if (!lifecycle)
+      fail('NOT_FOUND', `${body.provider} is not a provider registered at ${ctx.config.code}`, 'provider');
+    if (lifecycle !== 'active')
+      fail('FORBIDDEN', `${body.provider} is ${lifecycle}; it registers no clusters`, 'provider');
     const at = formatTime(ctx.deps.clock.now());
     const { id, serial } = allocate(ctx, 'CL');
     const spec: ClusterSpec = {
@@ -220,13 +208,22 @@ export function registerCluster(
       securityLevel: body.securityLevel,
       carbonIntensity: body.carbonIntensity,
     };
-    ctx.sql
-      .stmt('INSERT INTO "Cluster" ("id", "provider", "spec", "lifecycle", "registeredAt") VALUES (?, ?, ?, ?, ?)')
-      .run(id, body.provider, JSON.stringify(stored), 'registered', at);
+    ctx.db.providers.addCluster({
+      id,
+      provider: body.provider,
+      spec: stored,
+      lifecycle: 'registered',
+      registeredAt: at,
+    });
     recordIdentifier(ctx, { id, serial, kind: 'CL', type: 'CPN_CLUSTER', data: stored, at });
     const value: ClusterView = { ...stored, lifecycle: 'registered', health: 'down', registeredAt: at };
     if (input.idempotency)
-      storeResponse(ctx.sql, { scope: input.idempotency, status: 201, body: value, now: ctx.deps.clock.now() });
+      storeResponse(ctx.db.idempotency, {
+        scope: input.idempotency,
+        status: 201,
+        body: value,
+        now: ctx.deps.clock.now(),
+      });
     ctx.audit.recordInTransaction({ ...input.audit, resource: `cluster:${id}`, decision: 'allow' });
     return { status: 201, value, created: true, spec };
   });

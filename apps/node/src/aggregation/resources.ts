@@ -10,7 +10,7 @@ import { sweepEvents } from '../monitoring/retention.ts';
 import type { SnapshotSources } from '../monitoring/snapshot.ts';
 import { resourceRoutes } from '../routes/resources.ts';
 import { loadProviderKeys, type ProviderKeys } from './provider-keys.ts';
-import { memberEmergency } from './emergency.ts';
+import { memberEmergency, type MemberOrders } from './emergency.ts';
 import { clusterHealthCounts, createAggregation, type Aggregation } from './service.ts';
 
 /** Resource aggregation and monitoring of a node (part 2): built with the context, mounted on the app and io. */
@@ -19,6 +19,8 @@ export interface ResourceServices {
   readonly providerKeys: ProviderKeys;
   /** Set once `attach` ran. */
   gateway: GatewayHub | null;
+  /** Emergency orders on providers and clusters of this node (governance handles node targets). */
+  readonly memberOrders: MemberOrders;
   /** Other services' parts of the /monitor snapshot (scheduling sets `jobs`). */
   readonly snapshotSources: SnapshotSources;
   /** Job updates from gateways go here (scheduling sets it); acknowledged by default. */
@@ -32,10 +34,29 @@ export interface ResourceServices {
   stop(): Promise<void>;
 }
 
+/** What `createResourceServices` uses of the node. */
+type CreateResourceServicesDeps = Pick<
+  NodeContext,
+  | 'accounts'
+  | 'audit'
+  | 'config'
+  | 'db'
+  | 'deps'
+  | 'events'
+  | 'identity'
+  | 'metrics'
+  | 'nonceStore'
+  | 'outbox'
+  | 'policy'
+  | 'serials'
+  | 'settings'
+  | 'state'
+>;
+
 /** Builds the resource services of a node from the database. */
-export async function createResourceServices(ctx: NodeContext): Promise<ResourceServices> {
+export async function createResourceServices(ctx: CreateResourceServicesDeps): Promise<ResourceServices> {
   const aggregation = await createAggregation(ctx, ctx.config.aggregation);
-  const providerKeys = await loadProviderKeys(ctx.prisma);
+  const providerKeys = await loadProviderKeys(ctx.db.providers);
   const shipper = createEventShipper(ctx);
   aggregation.providerActive = (id) => (providerKeys.get(id)?.lifecycle ?? 'active') === 'active';
   const timers: (() => void)[] = [];
@@ -50,10 +71,9 @@ export async function createResourceServices(ctx: NodeContext): Promise<Resource
     gateway: null,
     snapshotSources: {},
     onJobUpdate: undefined,
+    memberOrders: (input) => memberEmergency(ctx, { ...input, aggregation, providerKeys, gateway: services.gateway }),
     routes: (io) => [resourceRoutes(ctx, { aggregation, providerKeys }), eventLogRoutes(ctx, io)],
     attach(io) {
-      ctx.memberOrders = (input) =>
-        memberEmergency(ctx, { ...input, aggregation, providerKeys, gateway: services.gateway });
       services.gateway = attachNodeGateway(io, ctx, {
         aggregation,
         providerKeys,

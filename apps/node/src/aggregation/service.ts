@@ -2,21 +2,14 @@ import { formatTime, ROUTES, SubtreeSummary } from '@cpnet/protocol';
 import { b64url } from '@cpnet/security';
 import type { NodeContext } from '../context.ts';
 import { repeat } from '../deps.ts';
-import { sqlTime } from '../store/sql.ts';
 import { createIngestQueue, type IngestQueue } from '../gateway/ingest.ts';
 import type { AggregationConfig } from './config.ts';
 import { ClusterTable, type HealthChange } from './cluster-table.ts';
 import { shouldSend } from './damping.ts';
 import { healthCounts, worse } from './health.ts';
 import { marketView, type MarketFilter } from './market.ts';
-import { loadClusters, writeHealth, writeReports } from './store.ts';
 import { summarise } from './summary.ts';
 import type { ClusterSpec, HealthT, Summary } from './types.ts';
-
-const INSERT_KEY =
-  'INSERT OR IGNORE INTO "IdempotencyKey" ("key", "response", "createdAt") VALUES (?, \'{"accepted":true}\', ?)';
-const UPSERT_CHILD = `INSERT INTO "ChildSummary" ("node", "at", "summary", "receivedAt") VALUES (?, ?, ?, ?)
-  ON CONFLICT ("node") DO UPDATE SET "at" = excluded."at", "summary" = excluded."summary", "receivedAt" = excluded."receivedAt"`;
 
 /** Resource aggregation at one node: clusters in memory, reports in, health, summaries up, the market view. */
 export interface Aggregation {
@@ -47,12 +40,15 @@ export interface Aggregation {
   stop(): Promise<void>;
 }
 
+/** What `createAggregation` uses of the node. */
+type CreateAggregationDeps = Pick<NodeContext, 'config' | 'db' | 'deps' | 'events' | 'metrics' | 'outbox' | 'settings'>;
+
 /** Builds the aggregation of a node, loading clusters and children's summaries from the database. */
-export async function createAggregation(ctx: NodeContext, config: AggregationConfig): Promise<Aggregation> {
+export async function createAggregation(ctx: CreateAggregationDeps, config: AggregationConfig): Promise<Aggregation> {
   const table = new ClusterTable();
-  for (const state of await loadClusters(ctx.prisma)) table.put(state);
+  for (const state of await ctx.db.providers.clusters()) table.put(state);
   const children = new Map<string, Summary>();
-  for (const row of await ctx.prisma.childSummary.findMany()) {
+  for (const row of await ctx.db.providers.childSummaries()) {
     const parsed = SubtreeSummary.safeParse(JSON.parse(row.summary));
     if (parsed.success) children.set(row.node, parsed.data);
   }
@@ -74,7 +70,7 @@ export async function createAggregation(ctx: NodeContext, config: AggregationCon
 
   const ingest = createIngestQueue({
     write: (batch) =>
-      writeReports(ctx.sql, {
+      ctx.db.providers.writeReports({
         batch,
         now: ctx.deps.clock.now(),
         health: (e) => e.metrics.health,
@@ -119,7 +115,7 @@ export async function createAggregation(ctx: NodeContext, config: AggregationCon
     if (sweeping) return sweeping;
     sweeping = (async () => {
       const changes = table.sweep({ now: ctx.deps.clock.now(), timeouts });
-      await writeHealth(ctx.sql, changes);
+      await ctx.db.providers.writeHealth(changes);
       announce(changes);
       return changes;
     })().finally(() => {
@@ -172,18 +168,18 @@ export async function createAggregation(ctx: NodeContext, config: AggregationCon
       const applied: Summary[] = [];
       let duplicates = 0;
       const now = formatTime(ctx.deps.clock.now());
-      const created = sqlTime(ctx.deps.clock.now());
-      await ctx.sql.write(() => {
+      const created = ctx.deps.clock.now();
+      await ctx.db.write(() => {
         applied.length = 0;
         duplicates = 0;
         for (const { key, summary: s } of items) {
-          if (ctx.sql.stmt(INSERT_KEY).run(key, created).changes === 0) {
+          if (!ctx.db.idempotency.claim(key, '{"accepted":true}', created)) {
             duplicates += 1;
             continue;
           }
           const held = applied.findLast((a) => a.node === s.node) ?? children.get(s.node);
           if (held && held.at > s.at) continue;
-          ctx.sql.stmt(UPSERT_CHILD).run(s.node, s.at, JSON.stringify(s), now);
+          ctx.db.providers.putChildSummary({ node: s.node, at: s.at, summary: JSON.stringify(s), receivedAt: now });
           applied.push(s);
         }
       });

@@ -29,7 +29,7 @@ function mergeOffer(into: Offer, add: Offer): void {
 }
 
 /** The offer one cluster contributes (revoked clusters contribute none). */
-export function clusterOffer(state: ClusterState): Offer {
+function clusterOffer(state: ClusterState): Offer {
   const { k1, k2 } = capacityOf(state);
   const price = state.report?.price ?? state.spec.price;
   const hasCards = k1.accelerators.some((a) => a.count > 0);
@@ -50,7 +50,7 @@ export function clusterOffer(state: ClusterState): Offer {
 }
 
 /** Merges offers with the same node, province, class and industry. */
-export function mergeOffers(offers: Iterable<Offer>): Offer[] {
+function mergeOffers(offers: Iterable<Offer>): Offer[] {
   const byKey = new Map<string, Offer>();
   for (const o of offers) {
     const key = offerKey(o);

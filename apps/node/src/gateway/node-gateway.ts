@@ -7,10 +7,13 @@ import type { ProviderKeys } from '../aggregation/provider-keys.ts';
 import { attachGateway, type GatewayHub, type GatewayServices } from './namespace.ts';
 import { claimedIssuer } from '../http/token-issuer.ts';
 
+/** What `attachNodeGateway` uses of the node. */
+type AttachNodeGatewayDeps = Pick<NodeContext, 'config' | 'db' | 'deps' | 'nonceStore'>;
+
 /** Mounts `/gateway` on a node: providers' gateways authenticate with their registered key. */
 export function attachNodeGateway(
   io: Server,
-  ctx: NodeContext,
+  ctx: AttachNodeGatewayDeps,
   deps: { aggregation: Aggregation; providerKeys: ProviderKeys; onJobUpdate?: GatewayServices['onJobUpdate'] },
 ): GatewayHub {
   const { aggregation, providerKeys } = deps;
@@ -36,8 +39,7 @@ export function attachNodeGateway(
       return v.ok ? { ok: true, value: { gateway: iss, provider: iss } } : { ok: false, error: v.error };
     },
     async lastSeq(gateway) {
-      const row = await ctx.prisma.provider.findUnique({ where: { id: gateway }, select: { lastReportSeq: true } });
-      return row?.lastReportSeq ?? -1;
+      return ctx.db.providers.lastReportSeq(gateway);
     },
     clustersOf: (provider) => aggregation.table.ofProvider(provider),
     check: (entry, provider) => aggregation.table.check(entry, provider),

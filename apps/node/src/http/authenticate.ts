@@ -31,11 +31,15 @@ export function hasCredentials(req: Request): boolean {
 }
 
 /** The target URI as the signer saw it. */
-export function targetUri(req: Request): string {
+function targetUri(req: Request): string {
   return `${req.protocol}://${req.headers.host ?? 'localhost'}${req.originalUrl}`;
 }
 
-async function bySignature(ctx: NodeContext, req: Request, opts: { raw: Buffer; selfKey?: SelfKey }): Promise<Caller> {
+async function bySignature(
+  ctx: Pick<NodeContext, 'config' | 'db' | 'deps' | 'events' | 'identity' | 'metrics' | 'nonceStore' | 'state'>,
+  req: Request,
+  opts: { raw: Buffer; selfKey?: SelfKey },
+): Promise<Caller> {
   let principal: Principal | null = null;
   const resolveKey = async (keyid: string): Promise<KeyResolution> => {
     // Where the body names the signer's own key (an application), the signer proves that key: a second applicant
@@ -86,7 +90,10 @@ async function bySignature(ctx: NodeContext, req: Request, opts: { raw: Buffer; 
   return { principal, who: v.keyid };
 }
 
-async function byToken(ctx: NodeContext, req: Request): Promise<Caller> {
+async function byToken(
+  ctx: Pick<NodeContext, 'accounts' | 'config' | 'deps' | 'identity' | 'metrics'>,
+  req: Request,
+): Promise<Caller> {
   const token = (req.headers.authorization ?? '').replace(/^Bearer\s+/i, '').trim();
   const v = await verifyApiToken(token, {
     publicKey: ctx.identity.keys.publicKey,
@@ -112,9 +119,15 @@ async function byToken(ctx: NodeContext, req: Request): Promise<Caller> {
   };
 }
 
+/** What `authenticate` uses of the node. */
+type AuthenticateDeps = Pick<
+  NodeContext,
+  'accounts' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'metrics' | 'nonceStore' | 'state'
+>;
+
 /** Authenticates a request by its RFC 9421 signature (preferred) or its API token; failures are 401. */
 export function authenticate(
-  ctx: NodeContext,
+  ctx: AuthenticateDeps,
   req: Request,
   opts: { raw: Buffer; selfKey?: SelfKey },
 ): Promise<Caller> {

@@ -6,6 +6,9 @@ import type { NodeContext } from '../context.ts';
 const BASE = `${ROUTES.identifiers}/`;
 const ROUTE_LABEL = `${BASE}*id`;
 
+/** What `fastResolve` uses of the node. */
+type FastResolveDeps = Pick<NodeContext, 'cache' | 'metrics'>;
+
 /**
  * The hot path of 标识检索: a GET of an identifier whose signed answer is in the cache is answered here, first in the
  * app, with the answer's JSON serialised once per cache entry. Everything else about the contract holds: the answer
@@ -14,7 +17,7 @@ const ROUTE_LABEL = `${BASE}*id`;
  * `cpn-path` header of a forwarded query, a bad identifier) falls through to the router.
  */
 export function fastResolve(
-  ctx: NodeContext,
+  ctx: FastResolveDeps,
   input: { headers: ReadonlyArray<readonly [string, string]>; requestId: () => string },
 ): RequestHandler {
   return (req, res, next) => {

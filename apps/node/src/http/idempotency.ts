@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Request } from 'express';
-import type { SqlStore } from '../store/sql.ts';
-import { sqlTime } from '../store/sql.ts';
+import type { IdempotencyStore } from '../store/idempotency.ts';
 import { fail } from './http-error.ts';
 
 /** The request header a client repeats on a retried write (a retry re-signs, so nonces differ; this does not). */
-export const IDEMPOTENCY_HEADER = 'idempotency-key';
+const IDEMPOTENCY_HEADER = 'idempotency-key';
 
 /** A retried write's identity: the key as stored (scoped to the caller and route) and what the request was. */
 export interface IdempotencyScope {
@@ -48,11 +47,10 @@ export function idempotencyScope(
 }
 
 /** The response stored for a key, if any; the same key with a different request is 409. */
-export function storedResponse(sql: SqlStore, scope: IdempotencyScope): StoredResponse | null {
-  const row = sql.stmt('SELECT "response" FROM "IdempotencyKey" WHERE "key" = ?').get(scope.key) as
-    { response: string } | undefined;
-  if (!row) return null;
-  const held = JSON.parse(row.response) as StoredResponse;
+export function storedResponse(store: IdempotencyStore, scope: IdempotencyScope): StoredResponse | null {
+  const response = store.get(scope.key);
+  if (response === undefined) return null;
+  const held = JSON.parse(response) as StoredResponse;
   if (held.request !== scope.fingerprint)
     fail('CONFLICT', 'this Idempotency-Key was already used for a different request', IDEMPOTENCY_HEADER);
   return held;
@@ -60,11 +58,9 @@ export function storedResponse(sql: SqlStore, scope: IdempotencyScope): StoredRe
 
 /** Stores a response for a key (first one wins); call it inside the write's own transaction where there is one. */
 export function storeResponse(
-  sql: SqlStore,
+  store: IdempotencyStore,
   input: { scope: IdempotencyScope; status: number; body: unknown; now: number },
 ): void {
   const response: StoredResponse = { status: input.status, body: input.body, request: input.scope.fingerprint };
-  sql
-    .stmt('INSERT OR IGNORE INTO "IdempotencyKey" ("key", "response", "createdAt") VALUES (?, ?, ?)')
-    .run(input.scope.key, JSON.stringify(response), sqlTime(input.now));
+  store.claim(input.scope.key, JSON.stringify(response), input.now);
 }

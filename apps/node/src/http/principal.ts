@@ -3,19 +3,21 @@ import type { Lifecycle, NodeContext } from '../context.ts';
 import { importPublicKey } from '../identity.ts';
 
 /** How a node's lifecycle maps to the policy's principal status. */
-export function principalStatus(lifecycle: string): Principal['status'] {
+function principalStatus(lifecycle: string): Principal['status'] {
   if (lifecycle === 'suspended') return 'suspended';
   if (lifecycle === 'revoked' || lifecycle === 'rejected') return 'revoked';
   return 'active';
 }
 
+/** What `peerRow` uses of the node. */
+type PeerRowDeps = Pick<NodeContext, 'db'>;
+
 /**
- * This node's record of a peer (its parent or a child): relation and lifecycle, read on the synchronous connection
- * (checked on every node-to-node request; a Prisma query costs about a millisecond).
+ * This node's record of a peer (its parent or a child): relation and lifecycle, read synchronously
+ * (checked on every node-to-node request: a Prisma query would cost about a millisecond).
  */
-export function peerRow(ctx: NodeContext, prefix: string): { relation: string; lifecycle: string } | undefined {
-  return ctx.sql.stmt('SELECT "relation", "lifecycle" FROM "Peer" WHERE "prefix" = ?').get(prefix) as
-    { relation: string; lifecycle: string } | undefined;
+export function peerRow(ctx: PeerRowDeps, prefix: string): { relation: string; lifecycle: string } | undefined {
+  return ctx.db.peers.link(prefix);
 }
 
 /** A known signer: its key and the principal it acts as. */
@@ -38,8 +40,11 @@ function cachedKey(pem: string): PublicKeyHandle {
   return k;
 }
 
+/** What `knownSigner` uses of the node. */
+type KnownSignerDeps = Pick<NodeContext, 'config' | 'db' | 'identity' | 'state'>;
+
 /** Looks up a keyid: this node itself, or a peer (parent, child, ancestor, descendant) it knows. */
-export async function knownSigner(ctx: NodeContext, keyid: string): Promise<KnownSigner | null> {
+export async function knownSigner(ctx: KnownSignerDeps, keyid: string): Promise<KnownSigner | null> {
   if (keyid === ctx.config.code) {
     const lifecycle = ctx.state.lifecycle;
     return {
@@ -48,9 +53,8 @@ export async function knownSigner(ctx: NodeContext, keyid: string): Promise<Know
       principal: { kind: 'node', id: keyid, prefix: keyid, status: principalStatus(lifecycle) },
     };
   }
-  // The synchronous connection: this runs on every signed request.
-  const peer = ctx.sql.stmt('SELECT "publicKey", "lifecycle" FROM "Peer" WHERE "prefix" = ?').get(keyid) as
-    { publicKey: string; lifecycle: string } | undefined;
+  // A synchronous read: this runs on every signed request.
+  const peer = ctx.db.peers.link(keyid);
   if (!peer) return null;
   return {
     key: cachedKey(peer.publicKey),

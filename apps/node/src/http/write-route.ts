@@ -22,12 +22,18 @@ export interface WriteInput {
 /** A write handler; it validates the body, asks `authorize`, acts and returns [status, body]. */
 export type WriteHandler = (req: Request, input: WriteInput) => Promise<[number, unknown]>;
 
+/** What `writeRoute` uses of the node. */
+type WriteRouteDeps = Pick<
+  NodeContext,
+  'accounts' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'metrics' | 'nonceStore' | 'state'
+>;
+
 /**
  * Wraps a write: credentials are checked before the body is read (401), then the size (413), the signature or token
  * (401), the JSON (400/415); the handler validates (400) and authorises (403).
  */
 export function writeRoute(
-  ctx: NodeContext,
+  ctx: WriteRouteDeps,
   handler: WriteHandler,
   options: { selfKey?: (body: unknown) => SelfKey; anonymous?: boolean } = {},
 ): RequestHandler {
@@ -70,7 +76,7 @@ export function writeRoute(
       res.status(status).json(out);
       return;
     }
-    const held = storedResponse(ctx.sql, idempotency);
+    const held = storedResponse(ctx.db.idempotency, idempotency);
     if (held) {
       res.setHeader('idempotent-replayed', 'true');
       res.status(held.status).json(held.body);
@@ -88,8 +94,8 @@ export function writeRoute(
       running = (async () => {
         const [status, out] = await handler(req, { caller, body: parsedBody, requestId, idempotency });
         if (status >= 200 && status < 300)
-          await ctx.sql.write(() =>
-            storeResponse(ctx.sql, { scope: idempotency, status, body: out, now: ctx.deps.clock.now() }),
+          await ctx.db.write(() =>
+            storeResponse(ctx.db.idempotency, { scope: idempotency, status, body: out, now: ctx.deps.clock.now() }),
           );
         return [status, out] as [number, unknown];
       })();
@@ -106,10 +112,16 @@ export function writeRoute(
 }
 
 // Per node: many nodes share a process in the simulator.
-const inflightByNode = new WeakMap<NodeContext, Map<string, Promise<[number, unknown]>>>();
+const inflightByNode = new WeakMap<object, Map<string, Promise<[number, unknown]>>>();
+
+/** What `authorize` uses of the node. */
+type AuthorizeDeps = Pick<NodeContext, 'audit' | 'events' | 'policy'>;
 
 /** Asks the policy; a denial is audited and answered 403 with the policy's reason. */
-export async function authorize(ctx: NodeContext, input: { request: AccessRequest; requestId: string }): Promise<void> {
+export async function authorize(
+  ctx: AuthorizeDeps,
+  input: { request: AccessRequest; requestId: string },
+): Promise<void> {
   const d = ctx.policy.decide(input.request);
   const resource = `${input.request.resource.type}:${input.request.resource.id ?? input.request.resource.prefix}`;
   if (!d.allowed) {
@@ -129,9 +141,12 @@ export async function authorize(ctx: NodeContext, input: { request: AccessReques
   }
 }
 
+/** What `audited` uses of the node. */
+type AuditedDeps = Pick<NodeContext, 'audit'>;
+
 /** Audits an allowed write. */
 export function audited(
-  ctx: NodeContext,
+  ctx: AuditedDeps,
   entry: { who: string; action: string; resource: string; requestId: string },
 ): Promise<void> {
   return ctx.audit.record({ ...entry, decision: 'allow' });

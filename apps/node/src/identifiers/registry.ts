@@ -4,8 +4,7 @@ import { formatTime, ROUTES, type RegisterIdentifier, type UpdateIdentifier, typ
 import type { NodeContext } from '../context.ts';
 import { fail } from '../http/http-error.ts';
 import { storedResponse, storeResponse, type IdempotencyScope } from '../http/idempotency.ts';
-import { sqlTime } from '../store/sql.ts';
-import { rawParams, rawToWire, toWire, type RawRecordRow, type WireRecord } from '../store/records.ts';
+import type { WireRecord } from '../store/records.ts';
 
 type Values = z.output<typeof RecordValue>[];
 
@@ -16,49 +15,33 @@ export interface WriteAudit {
   readonly requestId: string;
 }
 
-const INSERT_RECORD =
-  'INSERT INTO "IdentifierRecord" ("id", "prefix", "kind", "serial", "ownerNode", "version", "status", "values", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
-const REPLACE_RECORD =
-  'INSERT OR REPLACE INTO "IdentifierRecord" ("id", "prefix", "kind", "serial", "ownerNode", "version", "status", "values", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
-
 /** Queues a record copy to the parent inside the caller's transaction (nothing for the national node). */
-function queueCopies(ctx: NodeContext, records: WireRecord[]): boolean {
+function queueCopies(ctx: Pick<NodeContext, 'config' | 'outbox'>, records: WireRecord[]): boolean {
   if (!ctx.config.parentUrl || records.length === 0) return false;
-  const delivery = { endpoint: ctx.config.parentUrl, path: ROUTES.copies, body: { records } };
-  ctx.sql
-    .stmt('INSERT INTO "Outbox" ("kind", "payload", "attempts", "nextAt") VALUES (?, ?, 0, ?)')
-    .run(ROUTES.copies, JSON.stringify(delivery), sqlTime(ctx.deps.clock.now()));
+  ctx.outbox.enqueueInTransaction({ endpoint: ctx.config.parentUrl, path: ROUTES.copies, body: { records } });
   return true;
 }
 
-/** Queues a record copy to the parent (nothing for the national node). */
-export async function copyUpward(ctx: NodeContext, records: WireRecord[]): Promise<void> {
-  if (await ctx.sql.write(() => queueCopies(ctx, records))) ctx.outbox.kick();
-}
+/** What `allocateSerial` uses of the node. */
+type AllocateSerialDeps = Pick<NodeContext, 'db' | 'deps' | 'serials'>;
 
-function allocateSerial(ctx: NodeContext, input: { prefix: string; kind: string }): string {
-  const insert = ctx.sql.stmt(
-    'INSERT OR IGNORE INTO "AllocatedSerial" ("prefix", "serial", "kind", "allocatedAt") VALUES (?, ?, ?, ?)',
-  );
+/** Takes the next free serial under a prefix (inside the caller's transaction). */
+export function allocateSerial(ctx: AllocateSerialDeps, input: { prefix: string; kind: string }): string {
   for (;;) {
     const serial = ctx.serials.next();
-    if (insert.run(input.prefix, serial, input.kind, sqlTime(ctx.deps.clock.now())).changes === 1) {
+    if (ctx.db.identifiers.takeSerial({ ...input, serial, at: ctx.deps.clock.now() })) {
       // Kept so a restarted node's allocator continues after it; read only at start, so the cache is not updated.
-      ctx.sql
-        .stmt(
-          'INSERT INTO "NodeSetting" ("key", "value") VALUES (\'serial.last\', ?) ON CONFLICT("key") DO UPDATE SET "value" = excluded."value"',
-        )
-        .run(serial);
+      ctx.db.settings.put('serial.last', serial);
       return serial;
     }
   }
 }
 
-function reserveSerial(ctx: NodeContext, input: { prefix: string; kind: string; serial: string }): void {
-  const r = ctx.sql
-    .stmt('INSERT OR IGNORE INTO "AllocatedSerial" ("prefix", "serial", "kind", "allocatedAt") VALUES (?, ?, ?, ?)')
-    .run(input.prefix, input.serial, input.kind, sqlTime(ctx.deps.clock.now()));
-  if (r.changes === 0)
+function reserveSerial(
+  ctx: Pick<NodeContext, 'db' | 'deps'>,
+  input: { prefix: string; kind: string; serial: string },
+): void {
+  if (!ctx.db.identifiers.takeSerial({ ...input, at: ctx.deps.clock.now() }))
     fail(
       'CONFLICT',
       `serial ${input.serial} was already issued under ${input.prefix}; a serial is never reused`,
@@ -66,13 +49,19 @@ function reserveSerial(ctx: NodeContext, input: { prefix: string; kind: string; 
     );
 }
 
+/** What `registerRecord` uses of the node. */
+type RegisterRecordDeps = Pick<
+  NodeContext,
+  'audit' | 'config' | 'db' | 'deps' | 'events' | 'metrics' | 'outbox' | 'serials'
+>;
+
 /**
  * Registers a record under this node's prefix, allocating a serial when none is given. The serial, the record, its
  * copy upward, the audit entry and the idempotency key commit in one transaction; a retry with the same key gets the
  * stored answer, even when the first attempt's answer was lost.
  */
 export async function registerRecord(
-  ctx: NodeContext,
+  ctx: RegisterRecordDeps,
   input: z.output<typeof RegisterIdentifier>,
   options: { audit?: WriteAudit; idempotency?: IdempotencyScope | null } = {},
 ): Promise<WireRecord> {
@@ -90,8 +79,8 @@ export async function registerRecord(
         'serial',
       );
   }
-  const { record, fresh, queued } = await ctx.sql.write(() => {
-    const held = options.idempotency ? storedResponse(ctx.sql, options.idempotency) : null;
+  const { record, fresh, queued } = await ctx.db.write(() => {
+    const held = options.idempotency ? storedResponse(ctx.db.idempotency, options.idempotency) : null;
     if (held) return { record: held.body as WireRecord, fresh: false, queued: false };
     const serial = given ?? allocateSerial(ctx, { prefix, kind: input.kind });
     if (given !== undefined) reserveSerial(ctx, { prefix, kind: input.kind, serial });
@@ -114,9 +103,10 @@ export async function registerRecord(
       createdAt: at,
       updatedAt: at,
     };
-    ctx.sql.stmt(INSERT_RECORD).run(...rawParams(rec, { prefix, serial }));
+    ctx.db.identifiers.insert(rec, { prefix, serial });
     const q = queueCopies(ctx, [rec]);
-    if (options.idempotency) storeResponse(ctx.sql, { scope: options.idempotency, status: 201, body: rec, now });
+    if (options.idempotency)
+      storeResponse(ctx.db.idempotency, { scope: options.idempotency, status: 201, body: rec, now });
     if (options.audit)
       ctx.audit.recordInTransaction({ ...options.audit, resource: `record:${rec.id}`, decision: 'allow' });
     return { record: rec, fresh: true, queued: q };
@@ -129,18 +119,23 @@ export async function registerRecord(
   return record;
 }
 
-/** Reads a stored record (own or a copy). */
-export function findRecordSync(ctx: NodeContext, id: string): WireRecord | null {
-  const row = ctx.sql.stmt('SELECT * FROM "IdentifierRecord" WHERE "id" = ?').get(id) as RawRecordRow | undefined;
-  return row ? rawToWire(row) : null;
-}
+/** What `findRecordSync` uses of the node. */
+type FindRecordSyncDeps = Pick<NodeContext, 'db'>;
 
 /** Reads a stored record (own or a copy). */
-export async function findRecord(ctx: NodeContext, id: string): Promise<WireRecord | null> {
+export function findRecordSync(ctx: FindRecordSyncDeps, id: string): WireRecord | null {
+  return ctx.db.identifiers.byId(id);
+}
+
+/** What `findRecord` uses of the node. */
+type FindRecordDeps = Pick<NodeContext, 'db'>;
+
+/** Reads a stored record (own or a copy). */
+export async function findRecord(ctx: FindRecordDeps, id: string): Promise<WireRecord | null> {
   return findRecordSync(ctx, id);
 }
 
-function ownRecord(ctx: NodeContext, id: string): WireRecord {
+function ownRecord(ctx: Pick<NodeContext, 'config' | 'db'>, id: string): WireRecord {
   const record = findRecordSync(ctx, id);
   if (!record || record.owner !== ctx.config.code) fail('NOT_FOUND', `${id} is not a record of ${ctx.config.code}`);
   if (record.status === 'revoked') fail('CONFLICT', `${id} is revoked`);
@@ -149,17 +144,15 @@ function ownRecord(ctx: NodeContext, id: string): WireRecord {
 
 /** Writes a new version of an own record with its copy upward and audit entry, in one transaction. */
 async function saveVersion(
-  ctx: NodeContext,
+  ctx: Pick<NodeContext, 'audit' | 'cache' | 'config' | 'db' | 'outbox'>,
   input: { id: string; next: (current: WireRecord) => WireRecord; audit?: WriteAudit },
 ): Promise<{ record: WireRecord; previous: WireRecord }> {
-  const out = await ctx.sql.write(() => {
+  const out = await ctx.db.write(() => {
     const previous = ownRecord(ctx, input.id);
     const record = input.next(previous);
     const parsed = parseIdentifier(record.id);
     if (!parsed.ok) fail('INVALID_IDENTIFIER', parsed.error.message);
-    ctx.sql
-      .stmt(REPLACE_RECORD)
-      .run(...rawParams(record, { prefix: parsed.value.prefix, serial: parsed.value.serial }));
+    ctx.db.identifiers.put(record, { prefix: parsed.value.prefix, serial: parsed.value.serial });
     const queued = queueCopies(ctx, [record]);
     if (input.audit)
       ctx.audit.recordInTransaction({ ...input.audit, resource: `record:${record.id}`, decision: 'allow' });
@@ -170,9 +163,12 @@ async function saveVersion(
   return out;
 }
 
+/** What `updateRecord` uses of the node. */
+type UpdateRecordDeps = Pick<NodeContext, 'audit' | 'cache' | 'config' | 'db' | 'deps' | 'events' | 'outbox'>;
+
 /** Replaces a record's values as a new version; the caller's version must be the current one. */
 export async function updateRecord(
-  ctx: NodeContext,
+  ctx: UpdateRecordDeps,
   input: { id: string; update: z.output<typeof UpdateIdentifier>; audit?: WriteAudit },
 ): Promise<WireRecord> {
   const { record } = await saveVersion(ctx, {
@@ -197,8 +193,11 @@ export async function updateRecord(
   return record;
 }
 
+/** What `revokeRecord` uses of the node. */
+type RevokeRecordDeps = Pick<NodeContext, 'audit' | 'cache' | 'config' | 'db' | 'deps' | 'events' | 'outbox'>;
+
 /** Revokes a record (a new version with status revoked); its serial stays taken. */
-export async function revokeRecord(ctx: NodeContext, id: string, audit?: WriteAudit): Promise<WireRecord> {
+export async function revokeRecord(ctx: RevokeRecordDeps, id: string, audit?: WriteAudit): Promise<WireRecord> {
   const { record } = await saveVersion(ctx, {
     id,
     audit,
@@ -213,34 +212,37 @@ export async function revokeRecord(ctx: NodeContext, id: string, audit?: WriteAu
   return record;
 }
 
+/** What `listRecords` uses of the node. */
+type ListRecordsDeps = Pick<NodeContext, 'db'>;
+
 /** A page of records ordered by identifier, optionally under one prefix. */
-export async function listRecords(ctx: NodeContext, q: { prefix?: string; cursor?: string; limit: number }) {
-  const rows = await ctx.prisma.identifierRecord.findMany({
-    where: { ...(q.prefix ? { prefix: q.prefix } : {}), ...(q.cursor ? { id: { gt: q.cursor } } : {}) },
-    orderBy: { id: 'asc' },
+export async function listRecords(ctx: ListRecordsDeps, q: { prefix?: string; cursor?: string; limit: number }) {
+  const rows = await ctx.db.identifiers.page({
+    ...(q.prefix ? { prefix: q.prefix } : {}),
+    ...(q.cursor ? { after: q.cursor } : {}),
     take: q.limit + 1,
   });
-  const items = rows.slice(0, q.limit).map(toWire);
+  const items = rows.slice(0, q.limit);
   return { items, next: rows.length > q.limit ? (items[items.length - 1]?.id ?? null) : null };
 }
 
+/** What `storeCopies` uses of the node. */
+type StoreCopiesDeps = Pick<NodeContext, 'audit' | 'cache' | 'config' | 'db' | 'outbox'>;
+
 /** Stores copies from a child if newer than what is held, in one transaction with their copy further up. */
 export async function storeCopies(
-  ctx: NodeContext,
+  ctx: StoreCopiesDeps,
   records: WireRecord[],
   audit?: WriteAudit & { resource: string },
 ): Promise<WireRecord[]> {
-  const { accepted, queued } = await ctx.sql.write(() => {
-    const held = ctx.sql.stmt('SELECT "version" FROM "IdentifierRecord" WHERE "id" = ?');
+  const { accepted, queued } = await ctx.db.write(() => {
     const out: WireRecord[] = [];
     for (const record of records) {
       const parsed = parseIdentifier(record.id);
       if (!parsed.ok) continue;
-      const h = held.get(record.id) as { version: number } | undefined;
-      if (h && h.version >= record.version) continue;
-      ctx.sql
-        .stmt(REPLACE_RECORD)
-        .run(...rawParams(record, { prefix: parsed.value.prefix, serial: parsed.value.serial }));
+      const held = ctx.db.identifiers.versionOf(record.id);
+      if (held !== undefined && held >= record.version) continue;
+      ctx.db.identifiers.put(record, { prefix: parsed.value.prefix, serial: parsed.value.serial });
       out.push(record);
     }
     const q = queueCopies(ctx, out);

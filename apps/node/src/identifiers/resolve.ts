@@ -10,8 +10,8 @@ import { findRecordSync } from './registry.ts';
 const MAX_HOPS = 8;
 
 /** Builds and signs an answer from a record this node holds. */
-export async function answerFrom(
-  ctx: NodeContext,
+async function answerFrom(
+  ctx: Pick<NodeContext, 'config' | 'deps' | 'identity'>,
   input: { record: WireRecord; path: readonly string[] },
 ): Promise<SignedWireAnswer> {
   const authoritative = input.record.owner === ctx.config.code;
@@ -27,7 +27,7 @@ export async function answerFrom(
 }
 
 async function fromCopy(
-  ctx: NodeContext,
+  ctx: Pick<NodeContext, 'config' | 'db' | 'deps' | 'identity' | 'metrics'>,
   input: { id: string; path: readonly string[]; reason: string },
 ): Promise<SignedWireAnswer> {
   const copy = findRecordSync(ctx, input.id);
@@ -37,7 +37,7 @@ async function fromCopy(
 }
 
 async function forward(
-  ctx: NodeContext,
+  ctx: Pick<NodeContext, 'clientFor' | 'config' | 'db' | 'deps' | 'identity' | 'metrics'>,
   input: { id: string; endpoint: string; hop: string; path: readonly string[] },
 ): Promise<SignedWireAnswer> {
   const r = await ctx.clientFor(input.endpoint).resolve(input.id, { path: [...input.path, ctx.config.code] });
@@ -47,12 +47,15 @@ async function forward(
   return fromCopy(ctx, { id: input.id, path: input.path, reason: `${input.hop} did not answer (${r.error.message})` });
 }
 
+/** What `resolve` uses of the node. */
+type ResolveDeps = Pick<NodeContext, 'cache' | 'clientFor' | 'config' | 'db' | 'deps' | 'identity' | 'metrics'>;
+
 /**
  * Resolves an identifier the way Handle/DNS delegation does: from the cache, locally, down to the child owning the
  * prefix, or up to the parent. When the next hop does not answer, a copy held here answers (not authoritative).
  */
 export async function resolve(
-  ctx: NodeContext,
+  ctx: ResolveDeps,
   input: { id: string; prefix: string; path: readonly string[] },
 ): Promise<SignedWireAnswer> {
   if (input.path.length >= MAX_HOPS)
@@ -70,8 +73,7 @@ export async function resolve(
     ctx.metrics.resolutions.inc({ source: 'local' });
     answer = await answerFrom(ctx, { record, path: input.path });
   } else if (r.to === 'down') {
-    const child = ctx.sql.stmt('SELECT "relation", "endpoint" FROM "Peer" WHERE "prefix" = ?').get(r.child) as
-      { relation: string; endpoint: string } | undefined;
+    const child = ctx.db.peers.link(r.child);
     if (!child || child.relation !== 'child') {
       const copy = findRecordSync(ctx, input.id);
       if (!copy) fail('NOT_FOUND', `${input.id}: no node ${r.child} is known below ${ctx.config.code}`);

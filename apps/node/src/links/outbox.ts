@@ -1,18 +1,19 @@
 import type { NodeClient } from '@cpnet/client';
 import type { Logger } from 'pino';
-import { sqlTime, type SqlStore } from '../store/sql.ts';
+import type { Delivery } from '../store/outbox.ts';
+import type { NodeStores } from '../store/stores.ts';
 
-/** One delivery: a signed POST of `body` to `path` at `endpoint`. Record copies to the same place are merged. */
-export interface Delivery {
-  readonly endpoint: string;
-  readonly path: string;
-  readonly body: unknown;
-}
+export type { Delivery } from '../store/outbox.ts';
 
 /** A durable outbox: deliveries survive a restart and are retried with backoff until the receiver accepts them. */
 export interface Outbox {
   /** Queues a delivery; resolves once it is durable (it joins the node's group commit). */
   enqueue(delivery: Delivery): Promise<void>;
+  /**
+   * Queues a delivery inside the caller's open transaction (`NodeStores.write`), so it commits with the write it
+   * belongs to; kick the outbox after the transaction commits.
+   */
+  enqueueInTransaction(delivery: Delivery): void;
   /** Deliveries waiting. */
   depth(): number;
   /** Starts draining (idempotent); called again after each enqueue. */
@@ -23,8 +24,8 @@ export interface Outbox {
 }
 
 interface Deps {
-  /** The node's synchronous connection (the `Outbox` table of the Prisma schema): a queue write costs microseconds. */
-  sql: SqlStore;
+  /** The node's stores: the outbox table and the unit of work (a queue write costs microseconds). */
+  db: Pick<NodeStores, 'write' | 'outbox'>;
   clock: { now(): number };
   logger: Logger;
   clientFor(endpoint: string): NodeClient;
@@ -69,10 +70,7 @@ export function createOutbox(deps: Deps): Outbox {
   let again = false;
 
   async function drainOnce(): Promise<'empty' | 'progress' | 'failed'> {
-    const rows = deps.sql.stmt('SELECT "id", "payload" FROM "Outbox" ORDER BY "id" LIMIT 200').all() as {
-      id: number;
-      payload: string;
-    }[];
+    const rows = deps.db.outbox.oldest(200);
     if (rows.length === 0) return 'empty';
     const first = rows[0]!;
     const d = JSON.parse(first.payload) as Delivery;
@@ -102,15 +100,11 @@ export function createOutbox(deps: Deps): Outbox {
           { endpoint: d.endpoint, path: d.path, status: r.status, error: r.error },
           'delivery refused; dropped',
         );
-      await deps.sql.write(() => {
-        for (const id of ids) deps.sql.stmt('DELETE FROM "Outbox" WHERE "id" = ?').run(id);
-      });
+      await deps.db.write(() => deps.db.outbox.remove(ids));
       deps.onDelivered?.(d.path, ids.length);
       return 'progress';
     }
-    await deps.sql.write(() => {
-      for (const id of ids) deps.sql.stmt('UPDATE "Outbox" SET "attempts" = "attempts" + 1 WHERE "id" = ?').run(id);
-    });
+    await deps.db.write(() => deps.db.outbox.failed(ids));
     deps.logger.warn(
       { endpoint: d.endpoint, path: d.path, status: r.status, retryInMs: delay, reason: r.error.message },
       'delivery failed; retrying with backoff',
@@ -163,14 +157,12 @@ export function createOutbox(deps: Deps): Outbox {
 
   return {
     async enqueue(delivery) {
-      const payload = JSON.stringify(delivery);
-      await deps.sql.write(() => {
-        deps.sql
-          .stmt('INSERT INTO "Outbox" ("kind", "payload", "nextAt") VALUES (?, ?, ?)')
-          .run(delivery.path, payload, sqlTime(deps.clock.now()));
-      });
+      await deps.db.write(() => deps.db.outbox.add(delivery, deps.clock.now()));
     },
-    depth: () => (deps.sql.stmt('SELECT COUNT(*) AS n FROM "Outbox"').get() as { n: number }).n,
+    enqueueInTransaction(delivery) {
+      deps.db.outbox.add(delivery, deps.clock.now());
+    },
+    depth: () => deps.db.outbox.count(),
     kick() {
       // A pending timer (the linger of an earlier kick, or a backoff after a failure) already covers this delivery:
       // the queue drains in order, so nothing new could go before the delivery that is backing off.

@@ -2,11 +2,14 @@ import type { NodeContext } from '../context.ts';
 import { setChildTlsEndpoint } from '../onboarding/grant.ts';
 
 /** How often the https endpoints of the peers are asked again (a peer that was down, or moved its TLS port). */
-export const TLS_DISCOVERY_MS = 30_000;
+const TLS_DISCOVERY_MS = 30_000;
+
+/** What `learnPeer` uses of the node. */
+type LearnPeerDeps = Pick<NodeContext, 'audit' | 'cache' | 'config' | 'db' | 'deps' | 'events' | 'outbox' | 'tls'>;
 
 /** Learns a peer's https endpoint; for a child, also records it in the child's ND record. Never throws. */
 export async function learnPeer(
-  ctx: NodeContext,
+  ctx: LearnPeerDeps,
   peer: { prefix: string; endpoint: string; relation: string },
 ): Promise<void> {
   try {
@@ -19,20 +22,27 @@ export async function learnPeer(
   }
 }
 
+/** What `startTlsDiscovery` uses of the node. */
+type StartTlsDiscoveryDeps = Pick<
+  NodeContext,
+  'audit' | 'cache' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'outbox' | 'tls'
+>;
+
 /**
  * With TLS enabled: learns the https endpoint of every linked peer (parent, national node, children, descendants)
  * at start and every TLS_DISCOVERY_MS after, from their NodeInfo. Until a peer's endpoint is known it is reached over
  * plain HTTP. Returns the stop function.
  */
-export function startTlsDiscovery(ctx: NodeContext): () => void {
+export function startTlsDiscovery(ctx: StartTlsDiscoveryDeps): () => void {
   if (!ctx.tls.enabled) return () => undefined;
   let running = false;
   const round = async () => {
     if (running || !ctx.identity.root) return;
     running = true;
     try {
-      const peers = await ctx.prisma.peer.findMany({
-        where: { relation: { in: ['parent', 'ancestor', 'child', 'descendant'] }, lifecycle: { not: 'revoked' } },
+      const peers = await ctx.db.peers.list({
+        relations: ['parent', 'ancestor', 'child', 'descendant'],
+        notLifecycle: 'revoked',
       });
       await Promise.all(peers.map((p) => learnPeer(ctx, p)));
     } catch (e) {

@@ -12,7 +12,7 @@ import {
 } from '@cpnet/protocol';
 import type { Server } from 'socket.io';
 import type { NodeContext } from '../context.ts';
-import type { SqlStore } from '../store/sql.ts';
+import { eventOf, type EventStore } from '../store/events.ts';
 import { fail } from '../http/http-error.ts';
 import { parseWith } from '../http/body.ts';
 import { audited, writeRoute } from '../http/write-route.ts';
@@ -36,22 +36,34 @@ export const FORWARDED_EVENT_TYPES = [
   'security.emergency',
 ] as const;
 
-const INSERT_EVENT =
-  'INSERT OR IGNORE INTO "EventRecord" ("id", "type", "at", "subject", "severity", "data", "node") VALUES (?, ?, ?, ?, ?, ?, ?)';
-
 /** Stores events in one transaction, ignoring any id already held (a redelivered batch); returns the new ones. */
-export async function storeEvents(sql: SqlStore, events: readonly Event[]): Promise<Event[]> {
-  return sql.write(() =>
-    events.filter(
-      (e) =>
-        sql.stmt(INSERT_EVENT).run(e.id, e.type, e.at, e.subject ?? null, e.severity, JSON.stringify(e.data), e.node)
-          .changes > 0,
+async function storeEvents(
+  db: { write<T>(fn: () => T): Promise<T>; readonly events: EventStore },
+  events: readonly Event[],
+): Promise<Event[]> {
+  return db.write(() =>
+    events.filter((e) =>
+      db.events.add({
+        id: e.id,
+        type: e.type,
+        at: e.at,
+        subject: e.subject ?? null,
+        severity: e.severity,
+        data: JSON.stringify(e.data),
+        node: e.node,
+      }),
     ),
   );
 }
 
+/** What `eventLogRoutes` uses of the node. */
+type EventLogRoutesDeps = Pick<
+  NodeContext,
+  'accounts' | 'audit' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'metrics' | 'nonceStore' | 'state'
+>;
+
 /** `POST /cpn/v1/events` (a child forwards its subtree's events) and `GET /cpn/v1/events/export` (JSON Lines). */
-export function eventLogRoutes(ctx: NodeContext, io: () => Server | null): Router {
+export function eventLogRoutes(ctx: EventLogRoutesDeps, io: () => Server | null): Router {
   const router = Router();
   router.post(
     ROUTES.events,
@@ -68,7 +80,7 @@ export function eventLogRoutes(ctx: NodeContext, io: () => Server | null): Route
             `events.${i}.node`,
           );
       }
-      const fresh = await storeEvents(ctx.sql, batch.events);
+      const fresh = await storeEvents(ctx.db, batch.events);
       for (const e of fresh)
         io()
           ?.of(NAMESPACES.monitor)
@@ -84,27 +96,16 @@ export function eventLogRoutes(ctx: NodeContext, io: () => Server | null): Route
     res.setHeader('content-disposition', `attachment; filename="${ctx.config.code}-events.jsonl"`);
     let cursor = 0;
     for (;;) {
-      const rows = await ctx.prisma.eventRecord.findMany({
-        where: {
-          seq: { gt: cursor },
-          ...(q.since || q.until
-            ? { at: { ...(q.since ? { gte: q.since } : {}), ...(q.until ? { lt: q.until } : {}) } }
-            : {}),
-          ...(q.type ? (family ? { type: { startsWith: family } } : { type: q.type }) : {}),
-        },
-        orderBy: { seq: 'asc' },
-        take: 1000,
+      const rows = await ctx.db.events.find({
+        after: cursor,
+        ...(q.since ? { since: q.since } : {}),
+        ...(q.until ? { until: q.until } : {}),
+        ...(family ? { family } : q.type ? { type: q.type } : {}),
+        limit: 1000,
       });
       if (rows.length === 0) break;
       cursor = rows[rows.length - 1]!.seq;
-      res.write(
-        rows
-          .map(
-            (r) =>
-              `${JSON.stringify({ id: r.id, type: r.type, at: r.at, node: r.node ?? ctx.config.code, ...(r.subject ? { subject: r.subject } : {}), severity: r.severity, data: JSON.parse(r.data) as unknown })}\n`,
-          )
-          .join(''),
-      );
+      res.write(rows.map((r) => `${JSON.stringify(eventOf(r, ctx.config.code))}\n`).join(''));
     }
     res.end();
   });

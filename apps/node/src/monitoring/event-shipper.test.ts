@@ -3,19 +3,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NodeContext } from '../context.ts';
-import { applyMigrations } from '../db/migrate.ts';
 import type { Delivery } from '../links/outbox.ts';
 import { loadSettings } from '../store/settings.ts';
-import { openSqlStore, type SqlStore } from '../store/sql.ts';
+import { openSqliteStores, type SqliteStores } from '../store/stores.ts';
 import { createEventShipper } from './event-shipper.ts';
 
 // The shipper queues forwarded event types upward and keeps a cursor; on a busy node most of the log is job events,
 // which it must step over once, not read again every round.
 
 const dirs: string[] = [];
-const stores: SqlStore[] = [];
-afterEach(() => {
-  for (const s of stores.splice(0)) s.close();
+const stores: SqliteStores[] = [];
+afterEach(async () => {
+  for (const s of stores.splice(0)) await s.close();
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
@@ -23,14 +22,13 @@ async function shipperAt() {
   const dir = mkdtempSync(path.join(tmpdir(), 'cpnet-shipper-'));
   dirs.push(dir);
   const file = path.join(dir, 'node.db');
-  applyMigrations(file);
-  const sql = openSqlStore(file);
-  stores.push(sql);
-  const settings = loadSettings(sql);
+  const db = await openSqliteStores(file);
+  stores.push(db);
+  const settings = loadSettings(db);
   const queued: Delivery[] = [];
   const ctx = {
     config: { code: 'CPN.51', parentUrl: 'http://127.0.0.1:1' },
-    sql,
+    db,
     settings,
     outbox: {
       enqueue: (d: Delivery) => {
@@ -42,14 +40,20 @@ async function shipperAt() {
   } as unknown as NodeContext;
   let n = 0;
   const add = (type: string, count = 1) =>
-    sql.write(() => {
+    db.write(() => {
       for (let i = 0; i < count; i++)
-        sql
-          .stmt('INSERT INTO "EventRecord" ("id", "type", "at", "severity", "data") VALUES (?, ?, ?, ?, ?)')
-          .run(`e${n++}`, type, '2026-11-26T00:00:00.000Z', 'info', '{}');
+        db.events.add({
+          id: `e${n++}`,
+          type,
+          at: '2026-11-26T00:00:00.000Z',
+          subject: null,
+          severity: 'info',
+          data: '{}',
+          node: null,
+        });
     });
   const cursor = () => Number(settings.get('events.shipped') ?? '0');
-  const newest = () => (sql.stmt('SELECT MAX("seq") AS m FROM "EventRecord"').get() as { m: number }).m;
+  const newest = () => db.events.newestSeq();
   return { shipper: createEventShipper(ctx), add, queued, cursor, newest };
 }
 

@@ -5,12 +5,15 @@ import { FORWARDED_EVENT_TYPES } from './event-log.ts';
 const CURSOR = 'events.shipped';
 const PAGE = 500;
 
+/** What `createEventShipper` uses of the node. */
+type CreateEventShipperDeps = Pick<NodeContext, 'config' | 'db' | 'outbox' | 'settings'>;
+
 /**
  * Queues forwardable events upward through the outbox, in order, from a cursor kept in the settings table.
  * If the node dies between queueing and moving the cursor, the events are queued again; the parent ignores ids
  * it already holds, so each arrives once.
  */
-export function createEventShipper(ctx: NodeContext): { ship(): Promise<number> } {
+export function createEventShipper(ctx: CreateEventShipperDeps): { ship(): Promise<number> } {
   let running: Promise<number> | null = null;
   async function once(): Promise<number> {
     if (!ctx.config.parentUrl) return 0;
@@ -18,22 +21,9 @@ export function createEventShipper(ctx: NodeContext): { ship(): Promise<number> 
     let shipped = 0;
     // Only forwarded types are read: job events (most of the log on a busy node) stay in SQLite. The cursor moves past
     // everything read up to the newest row, so the next round scans only what came since (not every job event again).
-    const newest = (ctx.sql.stmt('SELECT MAX("seq") AS m FROM "EventRecord"').get() as { m: number | null }).m ?? 0;
+    const newest = ctx.db.events.newestSeq();
     while (cursor < newest) {
-      const rows = ctx.sql
-        .stmt(
-          `SELECT * FROM "EventRecord" WHERE "seq" > ? AND "seq" <= ? AND "type" IN (${FORWARDED_EVENT_TYPES.map(() => '?').join(', ')}) ORDER BY "seq" LIMIT ${PAGE}`,
-        )
-        .all(cursor, newest, ...FORWARDED_EVENT_TYPES) as {
-        seq: number;
-        id: string;
-        type: string;
-        at: string;
-        node: string | null;
-        subject: string | null;
-        severity: string;
-        data: string;
-      }[];
+      const rows = ctx.db.events.ofTypes({ types: FORWARDED_EVENT_TYPES, after: cursor, upTo: newest, limit: PAGE });
       const events = rows.map((r) => ({
         id: r.id,
         type: r.type,

@@ -32,12 +32,15 @@ export interface SnapshotSources {
   jobs?(): { jobs: Job[]; jobsByState: Record<string, number>; p50Ms: number | null; p99Ms: number | null };
 }
 
+/** What `buildSnapshot` uses of the node. */
+type BuildSnapshotDeps = Pick<NodeContext, 'config' | 'db' | 'deps' | 'metrics' | 'state'>;
+
 /** The full state a viewer needs on connecting to /monitor: this node, its peers, its clusters, counters. */
 export async function buildSnapshot(
-  ctx: NodeContext,
+  ctx: BuildSnapshotDeps,
   input: { aggregation: Aggregation; sources?: SnapshotSources },
 ): Promise<Snapshot> {
-  const peers = await ctx.prisma.peer.findMany();
+  const peers = await ctx.db.peers.list();
   const self = {
     code: ctx.config.code,
     role: ctx.config.role,
@@ -102,8 +105,8 @@ export async function buildSnapshot(
   }
   const jobs = input.sources?.jobs?.() ?? { jobs: [], jobsByState: {}, p50Ms: null, p99Ms: null };
   const [identifiersRegistered, securityAlerts] = await Promise.all([
-    ctx.prisma.identifierRecord.count({ where: { ownerNode: ctx.config.code } }),
-    ctx.prisma.eventRecord.count({ where: { type: 'security.alert' } }),
+    ctx.db.identifiers.countOwnedBy(ctx.config.code),
+    ctx.db.events.count('security.alert'),
   ]);
   const resolved = (await ctx.metrics.resolutions.get()).values.reduce((n, v) => n + v.value, 0);
   return {

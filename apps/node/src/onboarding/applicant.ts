@@ -6,12 +6,12 @@ import { createClient } from '@cpnet/client';
 import type { NodeContext } from '../context.ts';
 import { certificateKey } from '../identity.ts';
 import type { GrantBody } from './grant.ts';
-import { runChecks } from './checks.ts';
+import { runChecks, type RunChecksDeps } from './checks.ts';
 import { learnPeer } from '../links/tls-discovery.ts';
 
 type Sleep = (ms: number) => Promise<boolean>;
 
-function readApplication(ctx: NodeContext): unknown {
+function readApplication(ctx: Pick<NodeContext, 'config' | 'endpoint' | 'identity'>): unknown {
   const file = ctx.config.applicationFile;
   if (!file) return null;
   const data = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
@@ -62,7 +62,10 @@ export function applicationProblem(start: OnboardingStart): string | null {
   return null;
 }
 
-async function submit(ctx: NodeContext, sleep: Sleep): Promise<string | null> {
+async function submit(
+  ctx: Pick<NodeContext, 'clientFor' | 'config' | 'deps' | 'endpoint' | 'identity' | 'setLifecycle'>,
+  sleep: Sleep,
+): Promise<string | null> {
   let body: unknown;
   try {
     body = readApplication(ctx);
@@ -109,7 +112,10 @@ async function submit(ctx: NodeContext, sleep: Sleep): Promise<string | null> {
   }
 }
 
-async function waitForGrant(ctx: NodeContext, input: { id: string; sleep: Sleep }): Promise<GrantBody | null> {
+async function waitForGrant(
+  ctx: Pick<NodeContext, 'clientFor' | 'config' | 'deps' | 'setLifecycle'>,
+  input: { id: string; sleep: Sleep },
+): Promise<GrantBody | null> {
   const parent = ctx.clientFor(ctx.config.parentUrl!);
   for (;;) {
     const r = await parent.application(input.id);
@@ -128,7 +134,23 @@ async function waitForGrant(ctx: NodeContext, input: { id: string; sleep: Sleep 
 }
 
 /** Verifies and stores a grant: the chain up to the trust anchor, the delegation of our configured code. */
-export async function installGrant(ctx: NodeContext, grant: GrantBody): Promise<void> {
+async function installGrant(
+  ctx: Pick<
+    NodeContext,
+    | 'audit'
+    | 'cache'
+    | 'config'
+    | 'db'
+    | 'deps'
+    | 'events'
+    | 'identity'
+    | 'outbox'
+    | 'setLifecycle'
+    | 'settings'
+    | 'tls'
+  >,
+  grant: GrantBody,
+): Promise<void> {
   const chain = [grant.certificate, ...grant.chain];
   const root = ctx.config.trustAnchor ? readFileSync(ctx.config.trustAnchor, 'utf8') : chain[chain.length - 1]!;
   const v = await verifyChain(chain, { root, clock: ctx.deps.clock });
@@ -157,7 +179,7 @@ export async function installGrant(ctx: NodeContext, grant: GrantBody): Promise<
     certificate: parentCert,
     lifecycle: 'online',
   };
-  await ctx.prisma.peer.upsert({ where: { prefix: parent }, create: { prefix: parent, ...peer }, update: peer });
+  await ctx.db.peers.put(parent, peer);
   if (parent !== 'CPN') {
     const info = await createClient({ baseUrl: ctx.config.parentUrl! }).node();
     const nationalUrl = info.ok ? info.value.parentUrl : null;
@@ -170,11 +192,7 @@ export async function installGrant(ctx: NodeContext, grant: GrantBody): Promise<
         certificate: root,
         lifecycle: 'online',
       };
-      await ctx.prisma.peer.upsert({
-        where: { prefix: 'CPN' },
-        create: { prefix: 'CPN', ...national },
-        update: national,
-      });
+      await ctx.db.peers.put('CPN', national);
     }
   }
   await ctx.setLifecycle('approved', 'certificate and delegation received');
@@ -182,7 +200,9 @@ export async function installGrant(ctx: NodeContext, grant: GrantBody): Promise<
 }
 
 /** With TLS enabled: start the HTTPS listener now that the node holds a certificate, and learn the https endpoints of the parent and the national node. */
-async function startTlsLinks(ctx: NodeContext): Promise<void> {
+async function startTlsLinks(
+  ctx: Pick<NodeContext, 'audit' | 'cache' | 'config' | 'db' | 'deps' | 'events' | 'outbox' | 'tls'>,
+): Promise<void> {
   if (!ctx.tls.enabled) return;
   try {
     await ctx.tls.serve();
@@ -192,17 +212,17 @@ async function startTlsLinks(ctx: NodeContext): Promise<void> {
       'cannot start the TLS listener; node links stay on plain HTTP',
     );
   }
-  const peers = await ctx.prisma.peer.findMany({ where: { relation: { in: ['ancestor', 'parent'] } } });
+  const peers = await ctx.db.peers.list({ relations: ['ancestor', 'parent'] });
   for (const p of peers) await learnPeer(ctx, p);
 }
 
+/** What `jointDebug` uses of the node. */
+type JointDebugDeps = RunChecksDeps & Pick<NodeContext, 'endpoint' | 'setLifecycle'>;
+
 /** Joint debugging both ways: with the national node first (industry nodes), then with the parent, which accepts. */
-export async function jointDebug(ctx: NodeContext): Promise<boolean> {
+export async function jointDebug(ctx: JointDebugDeps): Promise<boolean> {
   await ctx.setLifecycle('joint-debugging');
-  const targets = await ctx.prisma.peer.findMany({
-    where: { relation: { in: ['ancestor', 'parent'] } },
-    orderBy: { relation: 'asc' },
-  });
+  const targets = await ctx.db.peers.list({ relations: ['ancestor', 'parent'], byRelation: true });
   let accepted = false;
   for (const t of targets) {
     const own = await runChecks(ctx, { prefix: t.prefix, endpoint: t.endpoint });
@@ -232,8 +252,28 @@ export async function jointDebug(ctx: NodeContext): Promise<boolean> {
   return true;
 }
 
+/** What `startApplicant` uses of the node. */
+type StartApplicantDeps = JointDebugDeps &
+  Pick<
+    NodeContext,
+    | 'audit'
+    | 'cache'
+    | 'clientFor'
+    | 'config'
+    | 'db'
+    | 'deps'
+    | 'endpoint'
+    | 'events'
+    | 'identity'
+    | 'outbox'
+    | 'setLifecycle'
+    | 'settings'
+    | 'state'
+    | 'tls'
+  >;
+
 /** The applicant's background work: apply (retrying while the parent is unreachable), wait for review, install the grant, joint-debug. */
-export function startApplicant(ctx: NodeContext): () => void {
+export function startApplicant(ctx: StartApplicantDeps): () => void {
   let stopped = false;
   let wake: (() => void) | null = null;
   const sleep: Sleep = (ms) =>

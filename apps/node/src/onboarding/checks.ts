@@ -54,7 +54,7 @@ export type CheckOptions = { timeoutMs: number };
 export type CheckOutcome = { id: string; description: string; passed: boolean; evidence?: unknown };
 
 type Shared = { peerKey?: PublicKeyHandle; answer?: Record<string, unknown>; info?: Record<string, unknown> };
-type Runner = (ctx: NodeContext, t: CheckTarget, s: Shared & CheckOptions) => Promise<unknown>;
+type Runner = (ctx: RunCheckListDeps, t: CheckTarget, s: Shared & CheckOptions) => Promise<unknown>;
 
 const DEFAULTS: CheckOptions = { timeoutMs: 3000 };
 
@@ -197,9 +197,12 @@ const monitoring: Runner = async (ctx, t, s) => {
   }
 };
 
+/** What `signedEcho` uses of the node. */
+type SignedEchoDeps = Pick<NodeContext, 'clientFor' | 'config'>;
+
 /** A signed POST of the echo route as `signer` (the checking node's key unless a forged one is given). */
 export function signedEcho(
-  ctx: NodeContext,
+  ctx: SignedEchoDeps,
   t: CheckTarget,
   input: { body: unknown; privateKey?: Signer['privateKey'] },
 ) {
@@ -257,9 +260,26 @@ function evidenceOf(e: unknown): CheckEvidence {
   return e instanceof CheckFailure ? e.evidence : { expected: 'the check to complete', detail: (e as Error).message };
 }
 
+/** What `runCheckList` uses of the node. */
+type RunCheckListDeps = Pick<
+  NodeContext,
+  | 'audit'
+  | 'cache'
+  | 'clientFor'
+  | 'config'
+  | 'db'
+  | 'deps'
+  | 'events'
+  | 'identity'
+  | 'metrics'
+  | 'outbox'
+  | 'serials'
+  | 'state'
+>;
+
 /** Runs the check list against a peer without storing anything; never throws (a failing check is an outcome). */
 export async function runCheckList(
-  ctx: NodeContext,
+  ctx: RunCheckListDeps,
   target: CheckTarget,
   options: Partial<CheckOptions> = {},
 ): Promise<CheckOutcome[]> {
@@ -276,8 +296,11 @@ export async function runCheckList(
   return checks;
 }
 
+/** What `runChecks` uses of the node. */
+export type RunChecksDeps = RunCheckListDeps;
+
 /** Runs the joint-debugging check list against a peer and stores the result; never throws (a failing check is a result). */
-export async function runChecks(ctx: NodeContext, target: CheckTarget) {
+export async function runChecks(ctx: RunChecksDeps, target: CheckTarget) {
   const checks = await runCheckList(ctx, target);
   const result = {
     listVersion: CHECK_LIST_VERSION,
@@ -287,15 +310,13 @@ export async function runChecks(ctx: NodeContext, target: CheckTarget) {
     passed: checks.every((c) => c.passed),
     checks,
   };
-  await ctx.prisma.jointDebugRun.create({
-    data: {
-      target: target.prefix,
-      by: ctx.config.code,
-      listVersion: CHECK_LIST_VERSION,
-      passed: result.passed,
-      result: JSON.stringify(result),
-      at: result.at,
-    },
+  await ctx.db.jointDebug.add({
+    target: target.prefix,
+    by: ctx.config.code,
+    listVersion: CHECK_LIST_VERSION,
+    passed: result.passed,
+    result: JSON.stringify(result),
+    at: result.at,
   });
   ctx.events.emit('joint-debug.result', {
     subject: target.prefix,

@@ -30,9 +30,15 @@ function nodeRecordValue(data: {
   ];
 }
 
+/** What `issueGrant` uses of the node. */
+type IssueGrantDeps = Pick<
+  NodeContext,
+  'audit' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'metrics' | 'outbox' | 'serials'
+>;
+
 /** Issues the certificate and delegation of an approved child, records it as a peer and registers its ND record. */
 export async function issueGrant(
-  ctx: NodeContext,
+  ctx: IssueGrantDeps,
   input: { applicant: string; app: WireApplication },
 ): Promise<GrantBody> {
   if (!ctx.identity.certificate) throw new Error(`${ctx.config.code} has no certificate yet and cannot issue one`);
@@ -62,11 +68,7 @@ export async function issueGrant(
     lifecycle: 'approved',
     health: 'healthy',
   };
-  await ctx.prisma.peer.upsert({
-    where: { prefix: input.applicant },
-    create: { prefix: input.applicant, ...peer },
-    update: peer,
-  });
+  await ctx.db.peers.put(input.applicant, peer);
   const record = await registerRecord(ctx, {
     kind: 'ND',
     values: nodeRecordValue({
@@ -78,15 +80,24 @@ export async function issueGrant(
       health: 'healthy',
     }),
   });
-  await ctx.prisma.peer.update({ where: { prefix: input.applicant }, data: { ndRecord: record.id } });
+  await ctx.db.peers.setNdRecord(input.applicant, record.id);
   return { prefix: input.applicant, certificate, chain: ctx.identity.chain, delegation };
 }
 
+/** What `setChildLifecycle` uses of the node. */
+type SetChildLifecycleDeps = Pick<
+  NodeContext,
+  'audit' | 'cache' | 'config' | 'db' | 'deps' | 'events' | 'outbox' | 'tls'
+>;
+
 /** Records a child's new lifecycle in its peer entry and its ND record (a new version, copied upward). */
-export async function setChildLifecycle(ctx: NodeContext, input: { prefix: string; lifecycle: string }): Promise<void> {
-  const peer = await ctx.prisma.peer.findUnique({ where: { prefix: input.prefix } });
+export async function setChildLifecycle(
+  ctx: SetChildLifecycleDeps,
+  input: { prefix: string; lifecycle: string },
+): Promise<void> {
+  const peer = await ctx.db.peers.byPrefix(input.prefix);
   if (!peer) return;
-  await ctx.prisma.peer.update({ where: { prefix: input.prefix }, data: { lifecycle: input.lifecycle } });
+  await ctx.db.peers.setLifecycle(input.prefix, input.lifecycle);
   if (!peer.ndRecord) return;
   const record = await findRecord(ctx, peer.ndRecord);
   if (!record || record.status !== 'active') return;
@@ -104,12 +115,15 @@ export async function setChildLifecycle(ctx: NodeContext, input: { prefix: strin
   );
 }
 
+/** What `setChildTlsEndpoint` uses of the node. */
+type SetChildTlsEndpointDeps = Pick<NodeContext, 'audit' | 'cache' | 'config' | 'db' | 'deps' | 'events' | 'outbox'>;
+
 /** Records the https endpoint learnt for a child in its ND record (a new version, copied upward) when it changed. */
 export async function setChildTlsEndpoint(
-  ctx: NodeContext,
+  ctx: SetChildTlsEndpointDeps,
   input: { prefix: string; tlsEndpoint: string },
 ): Promise<void> {
-  const peer = await ctx.prisma.peer.findUnique({ where: { prefix: input.prefix } });
+  const peer = await ctx.db.peers.byPrefix(input.prefix);
   if (!peer?.ndRecord || peer.relation !== 'child') return;
   const record = await findRecord(ctx, peer.ndRecord);
   if (!record || record.status !== 'active') return;

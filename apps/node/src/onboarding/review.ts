@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { formatTime, ROUTES, type Review } from '@cpnet/protocol';
 import { b64url, type RuleViolation } from '@cpnet/security';
-import type { Application as Row } from '../generated/prisma/client.ts';
+import type { ApplicationRow as Row } from '../store/applications.ts';
 import type { NodeContext } from '../context.ts';
 import { fail, HttpError } from '../http/http-error.ts';
 import { applicantPrefix, brokenRules, OVERRIDABLE, type WireApplication } from './rules.ts';
@@ -36,13 +36,19 @@ function ruleError(violations: RuleViolation[]): HttpError {
   return new HttpError(code, violations.map((v) => `${v.rule}: ${v.reason}`).join('; '), first.field || undefined);
 }
 
+/** What `receiveApplication` uses of the node. */
+type ReceiveApplicationDeps = Pick<
+  NodeContext,
+  'audit' | 'clientFor' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'metrics' | 'outbox' | 'serials'
+>;
+
 /** Receives an application (or a forwarded one): rules checked with reasons, stored, auto-reviewed if configured. */
 export async function receiveApplication(
-  ctx: NodeContext,
+  ctx: ReceiveApplicationDeps,
   input: { app: WireApplication; forwarded?: { by: string; originId: string; opinion: WireReview } },
 ): Promise<[number, Row]> {
   const applicant = applicantPrefix(input.app);
-  const existing = await ctx.prisma.application.findFirst({ where: { applicant, status: { not: 'rejected' } } });
+  const existing = await ctx.db.applications.openOf(applicant);
   // The same applicant (same key) re-applying gets its application back; another key claiming the same code is a
   // second applicant, judged by the rules (one regional node per province, one industry node per industry).
   if (existing && (JSON.parse(existing.body) as WireApplication).publicKey === input.app.publicKey)
@@ -54,22 +60,20 @@ export async function receiveApplication(
   const reviews: StoredReview[] = input.forwarded
     ? [{ by: input.forwarded.by, at: formatTime(now), review: input.forwarded.opinion }]
     : [];
-  const row = await ctx.prisma.application.create({
-    data: {
-      id: `APP-${b64url(ctx.deps.randomBytes(12))}`,
-      applicant,
-      role: input.app.role,
-      region: input.app.region,
-      industry: input.app.industry,
-      body: JSON.stringify(input.app),
-      status: hard.length > 0 ? 'rejected' : violations.length > 0 ? 'reviewing' : 'submitted',
-      routedTo: ctx.config.code,
-      forwardedBy: input.forwarded?.by ?? null,
-      originId: input.forwarded?.originId ?? null,
-      reasons: JSON.stringify(reasonsOf(violations)),
-      reviews: JSON.stringify(reviews),
-      submittedAt: new Date(now),
-    },
+  const row = await ctx.db.applications.create({
+    id: `APP-${b64url(ctx.deps.randomBytes(12))}`,
+    applicant,
+    role: input.app.role,
+    region: input.app.region,
+    industry: input.app.industry,
+    body: JSON.stringify(input.app),
+    status: hard.length > 0 ? 'rejected' : violations.length > 0 ? 'reviewing' : 'submitted',
+    routedTo: ctx.config.code,
+    forwardedBy: input.forwarded?.by ?? null,
+    originId: input.forwarded?.originId ?? null,
+    reasons: JSON.stringify(reasonsOf(violations)),
+    reviews: JSON.stringify(reviews),
+    submittedAt: new Date(now),
   });
   ctx.events.emit('application.submitted', {
     subject: applicant,
@@ -82,7 +86,11 @@ export async function receiveApplication(
   return [201, row];
 }
 
-async function forwardToNational(ctx: NodeContext, row: Row, review: WireReview): Promise<void> {
+async function forwardToNational(
+  ctx: Pick<NodeContext, 'clientFor' | 'config'>,
+  row: Row,
+  review: WireReview,
+): Promise<void> {
   if (!ctx.config.parentUrl) fail('UNAVAILABLE', 'this node has no parent to forward to');
   const r = await ctx.clientFor(ctx.config.parentUrl).forward({
     originId: row.id,
@@ -97,7 +105,10 @@ async function forwardToNational(ctx: NodeContext, row: Row, review: WireReview)
     );
 }
 
-async function approve(ctx: NodeContext, input: { row: Row; by: string; review: WireReview }): Promise<string | null> {
+async function approve(
+  ctx: Pick<NodeContext, 'audit' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'metrics' | 'outbox' | 'serials'>,
+  input: { row: Row; by: string; review: WireReview },
+): Promise<string | null> {
   const app = JSON.parse(input.row.body) as WireApplication;
   const override =
     input.review.override?.rule === 'one-industry-per-industry'
@@ -109,7 +120,7 @@ async function approve(ctx: NodeContext, input: { row: Row; by: string; review: 
   if (violations.length > 0) throw ruleError(violations);
   if (input.row.forwardedBy) {
     // The national node's final decision on an industry node: the regional node issues the grant.
-    const regional = await ctx.prisma.peer.findUnique({ where: { prefix: input.row.forwardedBy } });
+    const regional = await ctx.db.peers.byPrefix(input.row.forwardedBy);
     if (!regional) fail('UNAVAILABLE', `${input.row.forwardedBy} is not a known child`);
     const peer = {
       relation: 'descendant',
@@ -118,11 +129,7 @@ async function approve(ctx: NodeContext, input: { row: Row; by: string; review: 
       publicKey: app.publicKey,
       lifecycle: 'approved',
     };
-    await ctx.prisma.peer.upsert({
-      where: { prefix: input.row.applicant },
-      create: { prefix: input.row.applicant, ...peer },
-      update: peer,
-    });
+    await ctx.db.peers.put(input.row.applicant, peer);
     await ctx.outbox.enqueue({
       endpoint: regional.endpoint,
       path: ROUTES.reviews.replace(':id', encodeURIComponent(input.row.originId ?? '')),
@@ -134,13 +141,19 @@ async function approve(ctx: NodeContext, input: { row: Row; by: string; review: 
   return JSON.stringify(await issueGrant(ctx, { applicant: input.row.applicant, app }));
 }
 
-function allowedDecisions(ctx: NodeContext, row: Row): readonly string[] {
+function allowedDecisions(ctx: Pick<NodeContext, 'config'>, row: Row): readonly string[] {
   if (ctx.config.role === 'regional' && row.status !== 'forwarded') return ['recommend', 'not-recommend'];
   return ['approve', 'reject'];
 }
 
+/** What `decide` uses of the node. */
+type DecideDeps = Pick<
+  NodeContext,
+  'audit' | 'clientFor' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'metrics' | 'outbox' | 'serials'
+>;
+
 /** Applies a review: the regional opinion (recommend → forwarded to the national node) or a final decision. */
-export async function decide(ctx: NodeContext, input: { row: Row; by: string; review: WireReview }): Promise<Row> {
+export async function decide(ctx: DecideDeps, input: { row: Row; by: string; review: WireReview }): Promise<Row> {
   const { row, review } = input;
   if (row.status === 'approved' || row.status === 'rejected')
     fail('CONFLICT', `application ${row.id} is already ${row.status}`);
@@ -159,31 +172,25 @@ export async function decide(ctx: NodeContext, input: { row: Row; by: string; re
       ...(JSON.parse(row.reviews) as StoredReview[]),
       { by: input.by, at: formatTime(ctx.deps.clock.now()), review },
     ]);
-    const forwarded = await ctx.prisma.application.update({
-      where: { id: row.id },
-      data: { status: 'forwarded', routedTo: 'CPN', reviews },
-    });
+    const forwarded = await ctx.db.applications.update(row.id, { status: 'forwarded', routedTo: 'CPN', reviews });
     try {
       await forwardToNational(ctx, row, review);
     } catch (e) {
-      await ctx.prisma.application.update({
-        where: { id: row.id },
-        data: { status: row.status, routedTo: row.routedTo, reviews: row.reviews },
-      });
+      await ctx.db.applications.update(row.id, { status: row.status, routedTo: row.routedTo, reviews: row.reviews });
       throw e;
     }
     ctx.events.emit('application.reviewed', {
       subject: row.applicant,
       data: { id: row.id, status: 'forwarded', by: input.by },
     });
-    return (await ctx.prisma.application.findUnique({ where: { id: row.id } })) ?? forwarded;
+    return (await ctx.db.applications.byId(row.id)) ?? forwarded;
   } else if (review.decision === 'approve') {
     grant = await approve(ctx, input);
     status = 'approved';
   } else {
     status = 'rejected';
     if (row.forwardedBy) {
-      const regional = await ctx.prisma.peer.findUnique({ where: { prefix: row.forwardedBy } });
+      const regional = await ctx.db.peers.byPrefix(row.forwardedBy);
       if (regional) {
         await ctx.outbox.enqueue({
           endpoint: regional.endpoint,
@@ -198,19 +205,27 @@ export async function decide(ctx: NodeContext, input: { row: Row; by: string; re
     ...(JSON.parse(row.reviews) as StoredReview[]),
     { by: input.by, at: formatTime(ctx.deps.clock.now()), review },
   ];
-  const updated = await ctx.prisma.application.update({
-    where: { id: row.id },
-    data: { status, reviews: JSON.stringify(reviews), ...(grant ? { grant } : {}) },
+  const updated = await ctx.db.applications.update(row.id, {
+    status,
+    reviews: JSON.stringify(reviews),
+    ...(grant ? { grant } : {}),
   });
   ctx.events.emit('application.decided', { subject: row.applicant, data: { id: row.id, status, by: input.by } });
   return updated;
 }
 
 // Applications being auto-reviewed right now, per node: the retry sweep must not decide one twice (two grants).
-const reviewing = new WeakMap<NodeContext, Set<string>>();
+const reviewing = new WeakMap<object, Set<string>>();
 
 /** Decides an application by the rules alone (the auto-review setting); a failure leaves it pending for a retry. */
-async function autoReview(ctx: NodeContext, row: Row, forwarded: boolean): Promise<Row> {
+async function autoReview(
+  ctx: Pick<
+    NodeContext,
+    'audit' | 'clientFor' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'metrics' | 'outbox' | 'serials'
+  >,
+  row: Row,
+  forwarded: boolean,
+): Promise<Row> {
   let busy = reviewing.get(ctx);
   if (!busy) reviewing.set(ctx, (busy = new Set()));
   if (busy.has(row.id)) return row;
@@ -230,11 +245,17 @@ async function autoReview(ctx: NodeContext, row: Row, forwarded: boolean): Promi
   }
 }
 
+/** What `startAutoReviewRetries` uses of the node. */
+type StartAutoReviewRetriesDeps = Pick<
+  NodeContext,
+  'audit' | 'clientFor' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'metrics' | 'outbox' | 'serials'
+>;
+
 /**
  * Retries auto-review of applications left pending — e.g. an industry application that arrived before its regional
  * node was itself approved, so the national node could not yet take the forwarded application. Returns a stop function.
  */
-export function startAutoReviewRetries(ctx: NodeContext): () => void {
+export function startAutoReviewRetries(ctx: StartAutoReviewRetriesDeps): () => void {
   if (!ctx.config.autoReview) return () => undefined;
   let running = false;
   const timer = setInterval(
@@ -242,11 +263,9 @@ export function startAutoReviewRetries(ctx: NodeContext): () => void {
       if (running) return;
       running = true;
       void (async () => {
-        const pending = await ctx.prisma.application.findMany({
-          where: { status: 'submitted', routedTo: ctx.config.code },
-        });
+        const pending = await ctx.db.applications.waitingAt(ctx.config.code);
         for (const row of pending) {
-          const current = await ctx.prisma.application.findUnique({ where: { id: row.id } });
+          const current = await ctx.db.applications.byId(row.id);
           if (current?.status !== 'submitted') continue;
           const violations = await brokenRules(ctx, { app: JSON.parse(current.body) as WireApplication });
           if (violations.length === 0) await autoReview(ctx, current, current.forwardedBy !== null);

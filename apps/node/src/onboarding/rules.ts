@@ -12,7 +12,7 @@ export function applicantPrefix(app: Pick<WireApplication, 'role' | 'region' | '
 }
 
 /** The wire application in the shape the security package's rules read. */
-export function ruleShape(app: WireApplication): NodeApplication {
+function ruleShape(app: WireApplication): NodeApplication {
   return {
     role: app.role as 'regional' | 'industry',
     region: app.region,
@@ -38,16 +38,16 @@ export function ruleShape(app: WireApplication): NodeApplication {
 }
 
 /** The nodes this node knows of (applications in progress or approved, and peers), for the uniqueness rules. */
-export async function existingNodes(
-  ctx: NodeContext,
+async function existingNodes(
+  ctx: Pick<NodeContext, 'db'>,
   self: { prefix: string; publicKey: string },
 ): Promise<ExistingNode[]> {
   // The applicant itself (same code and same key) is not a clash with itself; another key claiming the code is.
   const isSelf = (prefix: string, key: string | null | undefined) => prefix === self.prefix && key === self.publicKey;
-  const apps = (await ctx.prisma.application.findMany({ where: { status: { not: 'rejected' } } })).filter(
+  const apps = (await ctx.db.applications.notRejected()).filter(
     (a) => !isSelf(a.applicant, (JSON.parse(a.body) as { publicKey?: string }).publicKey),
   );
-  const peers = (await ctx.prisma.peer.findMany({ where: { relation: { in: ['child', 'descendant'] } } })).filter(
+  const peers = (await ctx.db.peers.list({ relations: ['child', 'descendant'] })).filter(
     (p) => !isSelf(p.prefix, p.publicKey),
   );
   const fromApps: ExistingNode[] = apps.map((a) => ({
@@ -70,9 +70,12 @@ export async function existingNodes(
   return [...fromApps, ...fromPeers];
 }
 
+/** What `brokenRules` uses of the node. */
+type BrokenRulesDeps = Pick<NodeContext, 'config' | 'db' | 'deps'>;
+
 /** The rules broken by an application, given an optional reviewer override of the one-industry rule. */
 export async function brokenRules(
-  ctx: NodeContext,
+  ctx: BrokenRulesDeps,
   input: { app: WireApplication; override?: { reviewer: string; reason: string } },
 ): Promise<RuleViolation[]> {
   const deadline = ctx.config.applicationDeadline ? Date.parse(ctx.config.applicationDeadline) : undefined;

@@ -6,11 +6,17 @@ import { fail } from '../http/http-error.ts';
 import { parseWith } from '../http/body.ts';
 import { audited, writeRoute } from '../http/write-route.ts';
 
+/** What `accountRoutes` uses of the node. */
+type AccountRoutesDeps = Pick<
+  NodeContext,
+  'accounts' | 'audit' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'metrics' | 'nonceStore' | 'state'
+>;
+
 /** Accounts for people (reviewer, operator, tenant, viewer) and the password → API token exchange. */
-export function accountRoutes(ctx: NodeContext): Router {
+export function accountRoutes(ctx: AccountRoutesDeps): Router {
   const router = Router();
   router.get(ROUTES.accounts, async (_req, res) => {
-    const rows = await ctx.prisma.account.findMany({ orderBy: { id: 'asc' } });
+    const rows = await ctx.db.accounts.all();
     res.json({ items: rows.map((a) => ({ id: a.id, name: a.name, role: a.role, status: a.status })) });
   });
   router.post(
@@ -20,10 +26,9 @@ export function accountRoutes(ctx: NodeContext): Router {
       const p = caller.principal;
       const allowed = (p.kind === 'node' && p.id === ctx.config.code) || (p.kind === 'person' && p.role === 'operator');
       if (!allowed) fail('FORBIDDEN', "accounts are created by this node's operators (or the node itself)");
-      if (await ctx.prisma.account.findUnique({ where: { id: input.id } }))
-        fail('CONFLICT', `account ${input.id} exists`, 'id');
+      if (await ctx.db.accounts.byId(input.id)) fail('CONFLICT', `account ${input.id} exists`, 'id');
       const passwordHash = await hashPassword(input.password, ctx.deps.randomBytes);
-      await ctx.prisma.account.create({ data: { id: input.id, name: input.name, role: input.role, passwordHash } });
+      await ctx.db.accounts.create({ id: input.id, name: input.name, role: input.role, passwordHash });
       ctx.accounts.set(input.id, { role: input.role, status: 'active' });
       await audited(ctx, { who: caller.who, action: 'create', resource: `account:${input.id}`, requestId });
       return [201, { id: input.id, role: input.role }];
@@ -35,7 +40,7 @@ export function accountRoutes(ctx: NodeContext): Router {
       ctx,
       async (_req, { body, requestId }) => {
         const input = parseWith(TokenRequest, body);
-        const account = await ctx.prisma.account.findUnique({ where: { id: input.account } });
+        const account = await ctx.db.accounts.byId(input.account);
         const ok =
           account !== null &&
           account.status === 'active' &&

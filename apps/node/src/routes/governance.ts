@@ -7,13 +7,16 @@ import { fail } from '../http/http-error.ts';
 import { parseWith } from '../http/body.ts';
 import { audited, authorize, writeRoute } from '../http/write-route.ts';
 import { setChildLifecycle } from '../onboarding/grant.ts';
-import { isMemberTarget } from '../aggregation/emergency.ts';
+import { isMemberTarget, type MemberOrders } from '../aggregation/emergency.ts';
 
 const RESULT: Record<string, Lifecycle> = { suspend: 'suspended', reinstate: 'online', revoke: 'revoked' };
 
-async function relay(ctx: NodeContext, input: { target: string; body: unknown }): Promise<void> {
+async function relay(
+  ctx: Pick<NodeContext, 'config' | 'db' | 'deps' | 'outbox'>,
+  input: { target: string; body: unknown },
+): Promise<void> {
   const next = childToward(ctx.config.code, input.target);
-  const hop = next ? await ctx.prisma.peer.findUnique({ where: { prefix: next } }) : null;
+  const hop = next ? await ctx.db.peers.byPrefix(next) : null;
   if (!hop) {
     ctx.deps.logger.warn({ target: input.target }, 'no known child toward the target; the order is recorded here only');
     return;
@@ -22,22 +25,42 @@ async function relay(ctx: NodeContext, input: { target: string; body: unknown })
 }
 
 async function tellParent(
-  ctx: NodeContext,
+  ctx: Pick<NodeContext, 'config' | 'outbox'>,
   notice: { target: string; lifecycle: string; reason?: string },
 ): Promise<void> {
   if (!ctx.config.parentUrl) return;
   await ctx.outbox.enqueue({ endpoint: ctx.config.parentUrl, path: `${ROUTES.node}/lifecycle`, body: notice });
 }
 
+/** What `governanceRoutes` uses of the node. */
+type GovernanceRoutesDeps = Pick<
+  NodeContext,
+  | 'accounts'
+  | 'audit'
+  | 'cache'
+  | 'config'
+  | 'db'
+  | 'deps'
+  | 'events'
+  | 'identity'
+  | 'metrics'
+  | 'nonceStore'
+  | 'outbox'
+  | 'policy'
+  | 'setLifecycle'
+  | 'state'
+  | 'tls'
+>;
+
 /** Emergency response (应急处置) and lifecycle notices that travel up the hierarchy. */
-export function governanceRoutes(ctx: NodeContext): Router {
+export function governanceRoutes(ctx: GovernanceRoutesDeps, parts: { memberOrders: MemberOrders }): Router {
   const router = Router();
   router.post(
     ROUTES.emergency,
     writeRoute(ctx, async (_req, { caller, body, requestId }) => {
       const order = parseWith(EmergencyAction, body);
-      if (ctx.memberOrders && isMemberTarget(order.target)) {
-        const r = await ctx.memberOrders({ order, principal: caller.principal, requestId });
+      if (isMemberTarget(order.target)) {
+        const r = await parts.memberOrders({ order, principal: caller.principal, requestId });
         ctx.events.emit('security.emergency', {
           subject: r.target,
           severity: 'critical',
@@ -84,7 +107,7 @@ export function governanceRoutes(ctx: NodeContext): Router {
     `${ROUTES.node}/lifecycle`,
     writeRoute(ctx, async (_req, { caller, body, requestId }) => {
       const notice = parseWith(LifecycleNotice, body);
-      const peer = await ctx.prisma.peer.findUnique({ where: { prefix: caller.principal.id } });
+      const peer = await ctx.db.peers.byPrefix(caller.principal.id);
       if (
         caller.principal.kind !== 'node' ||
         peer?.relation !== 'child' ||

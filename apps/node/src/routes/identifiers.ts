@@ -44,8 +44,28 @@ function pathHeader(req: Request): string[] {
 
 const resource = (id: string, prefix: string) => ({ type: 'record' as const, prefix, id });
 
+/** What `identifierRoutes` uses of the node. */
+type IdentifierRoutesDeps = Pick<
+  NodeContext,
+  | 'accounts'
+  | 'audit'
+  | 'cache'
+  | 'clientFor'
+  | 'config'
+  | 'db'
+  | 'deps'
+  | 'events'
+  | 'identity'
+  | 'metrics'
+  | 'nonceStore'
+  | 'outbox'
+  | 'policy'
+  | 'serials'
+  | 'state'
+>;
+
 /** Identifier registration (标识注册), update, revocation, listing, resolution (标识检索) and copies from children. */
-export function identifierRoutes(ctx: NodeContext): Router {
+export function identifierRoutes(ctx: IdentifierRoutesDeps): Router {
   const router = Router();
   router.get(ROUTES.identifiers, async (req, res) => {
     const q = parseWith(ListQuery, req.query);

@@ -5,9 +5,13 @@ import { parentPrefix } from '@cpnet/identifier';
 import type { NodeContext } from '../context.ts';
 import { openApiDocument } from '../openapi.ts';
 import { parseWith } from '../http/body.ts';
+import { eventOf } from '../store/events.ts';
+
+/** What `nodeInfo` uses of the node. */
+type NodeInfoDeps = Pick<NodeContext, 'config' | 'deps' | 'identity' | 'state' | 'tls'>;
 
 /** This node's NodeInfo. */
-export function nodeInfo(ctx: NodeContext) {
+export function nodeInfo(ctx: NodeInfoDeps) {
   return {
     code: ctx.config.code,
     role: ctx.config.role,
@@ -26,8 +30,11 @@ export function nodeInfo(ctx: NodeContext) {
   };
 }
 
+/** What `metaRoutes` uses of the node. */
+type MetaRoutesDeps = Pick<NodeContext, 'audit' | 'config' | 'db' | 'deps' | 'identity' | 'metrics' | 'state' | 'tls'>;
+
 /** /healthz, /metrics, node info, OpenAPI, the event log and the audit head. */
-export function metaRoutes(ctx: NodeContext): Router {
+export function metaRoutes(ctx: MetaRoutesDeps): Router {
   const router = Router();
   const doc = openApiDocument();
   router.get(ROUTES.health, (_req, res) => {
@@ -49,24 +56,13 @@ export function metaRoutes(ctx: NodeContext): Router {
   router.get(ROUTES.events, async (req, res) => {
     const q = parseWith(EventsQuery, req.query);
     const family = q.type?.endsWith('.*') ? q.type.slice(0, -1) : null;
-    const rows = await ctx.prisma.eventRecord.findMany({
-      where: {
-        ...(q.since ? { at: { gte: q.since } } : {}),
-        ...(q.type ? (family ? { type: { startsWith: family } } : { type: q.type }) : {}),
-        ...(q.cursor ? { seq: { gt: Number(q.cursor) || 0 } } : {}),
-      },
-      orderBy: { seq: 'asc' },
-      take: q.limit + 1,
+    const rows = await ctx.db.events.find({
+      ...(q.since ? { since: q.since } : {}),
+      ...(family ? { family } : q.type ? { type: q.type } : {}),
+      ...(q.cursor ? { after: Number(q.cursor) || 0 } : {}),
+      limit: q.limit + 1,
     });
-    const items = rows.slice(0, q.limit).map((r) => ({
-      id: r.id,
-      type: r.type,
-      at: r.at,
-      node: r.node ?? ctx.config.code,
-      ...(r.subject ? { subject: r.subject } : {}),
-      severity: r.severity,
-      data: JSON.parse(r.data) as unknown,
-    }));
+    const items = rows.slice(0, q.limit).map((r) => eventOf(r, ctx.config.code));
     res.json({ items, next: rows.length > q.limit ? String(rows[q.limit - 1]?.seq) : null });
   });
   router.get('/cpn/v1/audit/head', (req, res) => {

@@ -35,14 +35,33 @@ function applicantKey(body: unknown) {
   };
 }
 
-async function reviewerIds(ctx: NodeContext): Promise<string[]> {
-  return (
-    await ctx.prisma.account.findMany({ where: { role: 'reviewer', status: 'active' }, select: { id: true } })
-  ).map((a) => a.id);
+async function reviewerIds(ctx: Pick<NodeContext, 'db'>): Promise<string[]> {
+  return ctx.db.accounts.reviewerIds();
 }
 
+/** What `onboardingRoutes` uses of the node. */
+type OnboardingRoutesDeps = Pick<
+  NodeContext,
+  | 'accounts'
+  | 'audit'
+  | 'cache'
+  | 'clientFor'
+  | 'config'
+  | 'db'
+  | 'deps'
+  | 'events'
+  | 'identity'
+  | 'metrics'
+  | 'nonceStore'
+  | 'outbox'
+  | 'policy'
+  | 'serials'
+  | 'state'
+  | 'tls'
+>;
+
 /** Applications (申报), reviews (审核), forwarding, and joint debugging (联调). */
-export function onboardingRoutes(ctx: NodeContext): Router {
+export function onboardingRoutes(ctx: OnboardingRoutesDeps): Router {
   const router = Router();
   // The list carries applicants' contact details and organisations: reviewers, operators and nodes only.
   router.get(ROUTES.applications, async (req, res) => {
@@ -53,11 +72,11 @@ export function onboardingRoutes(ctx: NodeContext): Router {
     if (p.kind !== 'node' && !(p.kind === 'person' && (p.role === 'reviewer' || p.role === 'operator')))
       fail('FORBIDDEN', `${caller.who} may not read the applications; reviewers, operators and nodes may`);
     if (p.status !== 'active') fail('FORBIDDEN', `${caller.who} is ${p.status}`);
-    const rows = await ctx.prisma.application.findMany({ orderBy: { submittedAt: 'asc' } });
+    const rows = await ctx.db.applications.all();
     res.json({ items: rows.map(applicationState) });
   });
   router.get(ROUTES.application, async (req, res) => {
-    const row = await ctx.prisma.application.findUnique({ where: { id: String(req.params.id) } });
+    const row = await ctx.db.applications.byId(String(req.params.id));
     if (!row) fail('NOT_FOUND', `no application ${String(req.params.id)}`);
     res.json(applicationState(row));
   });
@@ -92,7 +111,7 @@ export function onboardingRoutes(ctx: NodeContext): Router {
     writeRoute(ctx, async (_req, { caller, body, requestId }) => {
       const fwd = parseWith(ForwardedApplication, body);
       if (ctx.config.role !== 'national') fail('FORBIDDEN', 'only the national node takes forwarded applications');
-      const peer = await ctx.prisma.peer.findUnique({ where: { prefix: caller.principal.id } });
+      const peer = await ctx.db.peers.byPrefix(caller.principal.id);
       if (
         caller.principal.kind !== 'node' ||
         peer?.relation !== 'child' ||
@@ -113,7 +132,7 @@ export function onboardingRoutes(ctx: NodeContext): Router {
     ROUTES.reviews,
     writeRoute(ctx, async (req, { caller, body, requestId }) => {
       const review = parseWith(Review, body);
-      const row = await ctx.prisma.application.findUnique({ where: { id: String(req.params.id) } });
+      const row = await ctx.db.applications.byId(String(req.params.id));
       if (!row) fail('NOT_FOUND', `no application ${String(req.params.id)}`);
       await authorize(ctx, {
         request: {
@@ -140,7 +159,7 @@ export function onboardingRoutes(ctx: NodeContext): Router {
     }),
   );
   router.get(ROUTES.jointDebug, async (_req, res) => {
-    const rows = await ctx.prisma.jointDebugRun.findMany({ orderBy: { id: 'asc' } });
+    const rows = await ctx.db.jointDebug.all();
     res.json({ items: rows.map((r) => JSON.parse(r.result) as unknown) });
   });
   router.post(
@@ -155,22 +174,20 @@ export function onboardingRoutes(ctx: NodeContext): Router {
     ROUTES.jointDebug,
     writeRoute(ctx, async (_req, { caller, body, requestId }) => {
       const request = parseWith(JointDebugRequest, body);
-      const peer = await ctx.prisma.peer.findUnique({ where: { prefix: caller.principal.id } });
+      const peer = await ctx.db.peers.byPrefix(caller.principal.id);
       if (!peer || !['child', 'descendant'].includes(peer.relation) || request.target !== caller.principal.id)
         fail('FORBIDDEN', `${caller.principal.id} is not an approved node below ${ctx.config.code}`);
       if (!['approved', 'joint-debugging', 'accepted', 'online'].includes(peer.lifecycle))
         fail('FORBIDDEN', `${peer.prefix} is ${peer.lifecycle}`);
       const theirs = request.result === undefined ? null : validate(JointDebugResult, request.result);
       if (theirs && theirs.ok) {
-        await ctx.prisma.jointDebugRun.create({
-          data: {
-            target: ctx.config.code,
-            by: peer.prefix,
-            listVersion: theirs.value.listVersion,
-            passed: theirs.value.passed,
-            result: JSON.stringify(theirs.value),
-            at: theirs.value.at,
-          },
+        await ctx.db.jointDebug.add({
+          target: ctx.config.code,
+          by: peer.prefix,
+          listVersion: theirs.value.listVersion,
+          passed: theirs.value.passed,
+          result: JSON.stringify(theirs.value),
+          at: theirs.value.at,
         });
       }
       await learnPeer(ctx, peer);

@@ -13,16 +13,34 @@ import type { Caller } from '../http/authenticate.ts';
 import { peerRow } from '../http/principal.ts';
 
 /** A provider signing with its own key acts as a provider principal in this node's namespace. */
-function providerPrincipal(ctx: NodeContext, keys: ProviderKeys, caller: Caller): Principal | null {
+function providerPrincipal(ctx: Pick<NodeContext, 'config'>, keys: ProviderKeys, caller: Caller): Principal | null {
   const p = keys.get(caller.who);
   if (!p) return null;
   const status = p.lifecycle === 'active' ? 'active' : p.lifecycle === 'suspended' ? 'suspended' : 'revoked';
   return { kind: 'provider', id: caller.who, prefix: ctx.config.code, status, owner: caller.who };
 }
 
+/** What `resourceRoutes` uses of the node. */
+type ResourceRoutesDeps = Pick<
+  NodeContext,
+  | 'accounts'
+  | 'audit'
+  | 'config'
+  | 'db'
+  | 'deps'
+  | 'events'
+  | 'identity'
+  | 'metrics'
+  | 'nonceStore'
+  | 'outbox'
+  | 'policy'
+  | 'serials'
+  | 'state'
+>;
+
 /** Providers, clusters, summaries from children and the market view (算力资源汇聚). */
 export function resourceRoutes(
-  ctx: NodeContext,
+  ctx: ResourceRoutesDeps,
   deps: { aggregation: Aggregation; providerKeys: ProviderKeys },
 ): Router {
   const router = Router();
@@ -121,7 +139,7 @@ export function resourceRoutes(
   });
 
   router.get(ROUTES.providers, async (_req, res) => {
-    const rows = await ctx.prisma.provider.findMany({ orderBy: { id: 'asc' } });
+    const rows = await ctx.db.providers.all();
     res.json({
       items: rows.map((p) => ({
         id: p.id,

@@ -164,8 +164,3 @@ export function jobView(job: JobRecord): z.input<typeof Job> {
     attempt: job.attempt,
   };
 }
-
-/** Entries of `job` not in `since` (what to relay after a change). */
-export function entriesAfter(job: JobRecord, count: number): HistoryEntry[] {
-  return job.history.slice(count);
-}

@@ -159,7 +159,7 @@ function candidate(c: SchedCandidate, place: ClusterPlace): z.input<typeof Candi
 }
 
 /** One sentence: the best candidate, or which constraint excluded everything (not an error). */
-export function selectionSummary(sel: Selection): string {
+function selectionSummary(sel: Selection): string {
   if (sel.considered === 0) return 'no clusters are known to this node';
   if (sel.candidates.length > 0) {
     const top = sel.candidates[0]!;

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { MeteringTotals } from '@cpnet/protocol';
 import { formatTime } from '@cpnet/protocol';
 import type { WireTemplate } from './mapping.ts';
-import type { MeteringLineT } from './ports.ts';
+import type { MeteringLineT, TotalsBy } from './ports.ts';
 
 /** Totals of one tenant or provider. */
 export type Totals = z.output<typeof MeteringTotals>;
@@ -39,10 +39,7 @@ export function meterRun(run: {
 }
 
 /** Totals per tenant and per provider of some metering lines. */
-export function totals(lines: readonly MeteringLineT[]): {
-  byTenant: Record<string, Totals>;
-  byProvider: Record<string, Totals>;
-} {
+export function totals(lines: readonly MeteringLineT[]): TotalsBy {
   const byTenant: Record<string, Totals> = {},
     byProvider: Record<string, Totals> = {};
   const jobs = { t: new Map<string, Set<string>>(), p: new Map<string, Set<string>>() };

@@ -3,10 +3,10 @@ import { formatIdentifier } from '@cpnet/identifier';
 import { RegisterCluster, SCHEDULING_ROUTES } from '@cpnet/protocol';
 import type { NodeContext } from '../context.ts';
 import { repeat } from '../deps.ts';
+import { allocateSerial } from '../identifiers/registry.ts';
 import type { ResourceServices } from '../aggregation/resources.ts';
 import type { ClusterFacts } from './mapping.ts';
 import { nodePeers } from './peers.ts';
-import { sqlJobStore } from './sql-store.ts';
 import type { GatewayPort } from './ports.ts';
 import { schedulingRoutes } from './routes.ts';
 import { SchedulingService } from './service.ts';
@@ -27,9 +27,28 @@ interface Seen {
   health: string;
 }
 
+/** What `createSchedulingServices` uses of the node. */
+type CreateSchedulingServicesDeps = Pick<
+  NodeContext,
+  | 'accounts'
+  | 'audit'
+  | 'clientFor'
+  | 'config'
+  | 'db'
+  | 'deps'
+  | 'events'
+  | 'identity'
+  | 'metrics'
+  | 'nonceStore'
+  | 'outbox'
+  | 'policy'
+  | 'serials'
+  | 'state'
+>;
+
 /** Builds the scheduling services of a node. */
 export async function createSchedulingServices(
-  ctx: NodeContext,
+  ctx: CreateSchedulingServicesDeps,
   resources: ResourceServices,
 ): Promise<SchedulingServices> {
   const cfg = ctx.config.scheduling;
@@ -58,7 +77,7 @@ export async function createSchedulingServices(
     parent: ctx.config.role === 'national' ? null : parentOf(ctx.config.code),
     clock: ctx.deps.clock,
     every: ctx.deps.every,
-    store: sqlJobStore(ctx.sql),
+    store: ctx.db.jobs,
     gateways,
     peers: nodePeers(ctx),
     emit: (type, detail) => {
@@ -96,10 +115,11 @@ export async function createSchedulingServices(
       if (!was || was.lifecycle !== lifecycle) {
         let x = extras.get(id);
         if (!x) {
-          const row = await ctx.prisma.cluster.findUnique({ where: { id } });
-          const spec = row
-            ? (JSON.parse(row.spec) as { arch?: string; securityLevel?: number; carbonIntensity?: number })
-            : {};
+          const spec = ((await ctx.db.providers.clusterSpec(id)) ?? {}) as {
+            arch?: string;
+            securityLevel?: number;
+            carbonIntensity?: number;
+          };
           x = {
             arch: spec.arch ?? 'x86_64',
             securityLevel: spec.securityLevel ?? 3,
@@ -191,26 +211,10 @@ function parentOf(code: string): string | null {
   return p.length > 1 ? p.slice(0, -1).join('.') : null;
 }
 
-const SET_LAST_SERIAL =
-  'INSERT INTO "NodeSetting" ("key", "value") VALUES (\'serial.last\', ?) ON CONFLICT("key") DO UPDATE SET "value" = excluded."value"';
-
-async function newJobId(ctx: NodeContext): Promise<string> {
-  for (;;) {
-    const serial = ctx.serials.next();
-    // The unique (prefix, serial) row guards against reuse; the last serial is kept for a restart.
-    const fresh = await ctx.sql.write(() => {
-      if (
-        ctx.sql
-          .stmt('INSERT OR IGNORE INTO "AllocatedSerial" ("prefix", "serial", "kind") VALUES (?, ?, ?)')
-          .run(ctx.config.code, serial, 'JB').changes !== 1
-      )
-        return false;
-      ctx.sql.stmt(SET_LAST_SERIAL).run(serial);
-      return true;
-    });
-    if (!fresh) continue;
-    const id = formatIdentifier({ prefix: ctx.config.code, kind: 'JB', serial });
-    if (!id.ok) throw new Error(id.error.message);
-    return id.value;
-  }
+async function newJobId(ctx: Pick<NodeContext, 'config' | 'db' | 'deps' | 'serials'>): Promise<string> {
+  // The unique (prefix, serial) row guards against reuse; the last serial is kept for a restart.
+  const serial = await ctx.db.write(() => allocateSerial(ctx, { prefix: ctx.config.code, kind: 'JB' }));
+  const id = formatIdentifier({ prefix: ctx.config.code, kind: 'JB', serial });
+  if (!id.ok) throw new Error(id.error.message);
+  return id.value;
 }

@@ -56,7 +56,7 @@ async function peer(o: {
 function portTo(url: string) {
   const ctx = {
     config: { code: 'CPN', parentUrl: null },
-    prisma: { peer: { findUnique: () => Promise.resolve({ prefix: 'CPN.44', relation: 'child', endpoint: url }) } },
+    db: { peers: { byPrefix: () => Promise.resolve({ prefix: 'CPN.44', relation: 'child', endpoint: url }) } },
     clientFor: (endpoint: string) => createClient({ baseUrl: endpoint }),
     deps: { logger: pino({ level: 'silent' }) },
   } as unknown as NodeContext;

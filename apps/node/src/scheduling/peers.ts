@@ -23,13 +23,16 @@ const refusal = (to: string, reason: string, summary: string): PlacementResult =
   summary,
 });
 
+/** What `nodePeers` uses of the node. */
+type NodePeersDeps = Pick<NodeContext, 'clientFor' | 'config' | 'db' | 'deps' | 'outbox'>;
+
 /** The peer port of a node: signed HTTP to its parent and children; relays and metering through the durable outbox. */
-export function nodePeers(ctx: NodeContext): PeerPort {
+export function nodePeers(ctx: NodePeersDeps): PeerPort {
   const endpoints = new Map<string, string>();
   async function endpointOf(prefix: string): Promise<string | null> {
     const known = endpoints.get(prefix);
     if (known) return known;
-    const peer = await ctx.prisma.peer.findUnique({ where: { prefix } });
+    const peer = await ctx.db.peers.byPrefix(prefix);
     const url =
       peer?.endpoint ??
       (peer?.relation === 'parent' || prefix === parentCode() ? (ctx.config.parentUrl ?? null) : null);

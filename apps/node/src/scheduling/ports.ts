@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import type { Clock } from '@cpnet/identifier';
 import type { Every } from '../deps.ts';
+import { AggregationConfig } from '../aggregation/config.ts';
+import { SchedulingConfig } from './config.ts';
 import type {
   Cancel,
   Dispatch,
@@ -10,6 +12,7 @@ import type {
   JobRelay,
   MeteringLine,
   MeteringQuery,
+  MeteringTotals,
   MeteringSummary,
   PlacementAnswer,
   PlacementRequest,
@@ -19,7 +22,6 @@ import type {
 } from '@cpnet/protocol';
 import type { FailbackPolicy, Quota } from '@cpnet/scheduler';
 import type { JobRecord } from './job-machine.ts';
-import type { totals } from './metering.ts';
 
 /** A gateway acknowledgement. */
 export type Ack = z.output<typeof GatewayAck>;
@@ -61,10 +63,15 @@ export interface PeerPort {
 
 /** A metering line. */
 export type MeteringLineT = z.output<typeof MeteringLine>;
+/** Metering totals per tenant and per provider (each: jobs, core-hours, card-hours, amount). */
+export interface TotalsBy {
+  byTenant: Record<string, z.output<typeof MeteringTotals>>;
+  byProvider: Record<string, z.output<typeof MeteringTotals>>;
+}
 /** A metering query. */
 export type MeteringQueryT = z.output<typeof MeteringQuery>;
 
-/** Where job records and metering lines are kept (Prisma in the node, memory in unit tests). */
+/** Where job records and metering lines are kept (SQLite in the node, store/jobs.ts; memory in unit tests). */
 export interface JobStore {
   /** Every job not in a final state (loaded at start). */
   active(): Promise<JobRecord[]>;
@@ -75,7 +82,7 @@ export interface JobStore {
   addMetering(line: MeteringLineT): Promise<void>;
   metering(q: MeteringQueryT): Promise<MeteringLineT[]>;
   /** Totals of every line per tenant and per provider (what `totals` gives for all lines, computed where they are). */
-  totals(): Promise<ReturnType<typeof totals>>;
+  totals(): Promise<TotalsBy>;
 }
 
 /** Event emitter of the node (/monitor and the event log). */
@@ -102,16 +109,22 @@ export interface SchedulingOptions {
   readonly ackTimeoutMs: number;
 }
 
-/** Defaults: 3 s of silence marks a cluster down, summaries every second. */
+const schedulingDefaults = SchedulingConfig.parse({});
+
+/**
+ * Defaults, derived from the node configuration's defaults (defined once, in the zod schemas) so that a service built
+ * without options behaves as a node configured with none: the silence rule of resource aggregation's health sweep,
+ * the scheduling timings and the acknowledgement timeout.
+ */
 export const DEFAULT_SCHEDULING: SchedulingOptions = {
-  downAfterMs: 3000,
-  childDownAfterMs: 5000,
-  tickMs: 500,
-  summaryMs: 1000,
-  retryMs: 5000,
+  downAfterMs: AggregationConfig.parse({}).downAfterMs,
+  childDownAfterMs: schedulingDefaults.childDownAfterMs,
+  tickMs: schedulingDefaults.tickMs,
+  summaryMs: schedulingDefaults.summaryMs,
+  retryMs: schedulingDefaults.retryMs,
   quotas: {},
   failback: {},
-  ackTimeoutMs: 2000,
+  ackTimeoutMs: schedulingDefaults.ackTimeoutMs,
 };
 
 /** What a scheduling service is built from. */

@@ -41,7 +41,13 @@ function jobParam(req: Request): string {
   return p.value.id;
 }
 
-async function reader(ctx: NodeContext, req: Request): Promise<Caller> {
+async function reader(
+  ctx: Pick<
+    NodeContext,
+    'accounts' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'metrics' | 'nonceStore' | 'state'
+  >,
+  req: Request,
+): Promise<Caller> {
   if (!hasCredentials(req)) fail('UNAUTHENTICATED', 'reading jobs and metering needs a signature or an API token');
   return authenticate(ctx, req, { raw: Buffer.alloc(0) });
 }
@@ -51,7 +57,20 @@ async function reader(ctx: NodeContext, req: Request): Promise<Caller> {
  * else needs `read` on `resource` and may name a tenant or none.
  */
 async function tenantScope(
-  ctx: NodeContext,
+  ctx: Pick<
+    NodeContext,
+    | 'accounts'
+    | 'audit'
+    | 'config'
+    | 'db'
+    | 'deps'
+    | 'events'
+    | 'identity'
+    | 'metrics'
+    | 'nonceStore'
+    | 'policy'
+    | 'state'
+  >,
   req: Request,
   o: { tenant: string | undefined; what: string; resource: AccessRequest['resource']; requestId: string },
 ): Promise<string | undefined> {
@@ -73,7 +92,7 @@ const tenantOf = (caller: Caller, named: string | undefined): string =>
   caller.principal.kind === 'person' ? caller.principal.id : (named ?? caller.principal.id);
 
 /** A peer node calling: the parent or a child of this node, else 403. Returns the resource prefix to authorise. */
-async function peerCaller(ctx: NodeContext, caller: Caller): Promise<string> {
+async function peerCaller(ctx: Pick<NodeContext, 'config' | 'db'>, caller: Caller): Promise<string> {
   if (caller.principal.kind !== 'node') fail('FORBIDDEN', 'only a parent or child node may call this');
   const peer = peerRow(ctx, caller.principal.id);
   if (!peer || (peer.relation !== 'parent' && peer.relation !== 'child'))
@@ -81,9 +100,25 @@ async function peerCaller(ctx: NodeContext, caller: Caller): Promise<string> {
   return peer.relation === 'parent' ? ctx.config.code : caller.principal.id;
 }
 
+/** What `schedulingRoutes` uses of the node. */
+type SchedulingRoutesDeps = Pick<
+  NodeContext,
+  | 'accounts'
+  | 'audit'
+  | 'config'
+  | 'db'
+  | 'deps'
+  | 'events'
+  | 'identity'
+  | 'metrics'
+  | 'nonceStore'
+  | 'policy'
+  | 'state'
+>;
+
 /** Scheduling routes: selections, jobs, metering, and the node-to-node placement protocol. */
 export function schedulingRoutes(
-  ctx: NodeContext,
+  ctx: SchedulingRoutesDeps,
   deps: { service: SchedulingService; sync: () => Promise<void> },
 ): Router {
   const { service, sync } = deps;
@@ -151,9 +186,7 @@ export function schedulingRoutes(
   router.get(`${JOB_BASE}*id`, async (req, res) => {
     const id = jobParam(req);
     const caller = await reader(ctx, req);
-    const job =
-      service.job(id) ??
-      ((await ctx.prisma.job.findUnique({ where: { id } })) ? await storeGet(ctx, service, id) : null);
+    const job = service.job(id) ?? (ctx.db.jobs.has(id) ? await service.stored(id) : null);
     if (!job) fail('NOT_FOUND', `no job ${id} at ${ctx.config.code}`);
     await authorize(ctx, {
       request: {
@@ -170,7 +203,7 @@ export function schedulingRoutes(
     `${JOB_BASE}*id`,
     writeRoute(ctx, async (req, { caller, requestId }) => {
       const id = jobParam(req);
-      const held = service.job(id) ?? (await storeGet(ctx, service, id));
+      const held = service.job(id) ?? (await service.stored(id));
       if (!held) fail('NOT_FOUND', `no job ${id} at ${ctx.config.code}`);
       await authorize(ctx, {
         request: {
@@ -197,9 +230,7 @@ export function schedulingRoutes(
       requestId: String(res.locals.requestId ?? '-'),
     });
     const m = await service.metering(q);
-    const children = (
-      ctx.sql.stmt('SELECT "summary" FROM "ChildMetering" ORDER BY "node"').all() as { summary: string }[]
-    ).map((r) => MeteringSummary.parse(JSON.parse(r.summary)));
+    const children = ctx.db.jobs.childMetering().map((summary) => MeteringSummary.parse(JSON.parse(summary)));
     res.json({ node: ctx.config.code, lines: m.lines, totals: m.totals, children });
   });
 
@@ -258,22 +289,11 @@ export function schedulingRoutes(
     SCHEDULING_ROUTES.metering,
     peerRoute(async (body, from) => {
       const s = parseWith(MeteringSummary, body);
-      // Every child sends its totals every metering interval: a write on the synchronous connection, not a Prisma upsert.
+      // Every child sends its totals every metering interval: the store writes them synchronously (group commit).
       const summary = JSON.stringify({ ...s, node: from });
-      await ctx.sql.write(() =>
-        ctx.sql
-          .stmt(
-            'INSERT INTO "ChildMetering" ("node", "at", "summary") VALUES (?, ?, ?) ON CONFLICT("node") DO UPDATE SET "at" = excluded."at", "summary" = excluded."summary"',
-          )
-          .run(from, s.at, summary),
-      );
+      await ctx.db.jobs.putChildMetering({ node: from, at: s.at, summary });
       return [200, { accepted: true }];
     }),
   );
   return router;
-}
-
-async function storeGet(ctx: NodeContext, service: SchedulingService, id: string): Promise<JobRecord | null> {
-  void ctx;
-  return service.stored(id);
 }

@@ -27,7 +27,7 @@ export function fakeClock(start = Date.UTC(2026, 10, 26, 8)): { now: () => numbe
 
 let serial = 1000;
 /** A valid identifier of `kind` under `prefix`. */
-export function idOf(prefix: string, kind: 'CL' | 'JB' | 'PV'): string {
+function idOf(prefix: string, kind: 'CL' | 'JB' | 'PV'): string {
   const r = formatIdentifier({ prefix, kind, serial: String(serial++) });
   if (!r.ok) throw new Error(r.error.message);
   return r.value;
@@ -84,7 +84,7 @@ export function fullReport(f: ClusterFacts): WireClusterReport {
 }
 
 /** A gateway that accepts (or refuses, per cluster) and remembers what it was sent. */
-export function fakeGateway(): GatewayPort & {
+function fakeGateway(): GatewayPort & {
   sent: DispatchMsg[];
   cancels: { cluster: string; job: string; reason: string }[];
   refuse: Set<string>;

@@ -10,22 +10,6 @@ export function toWire(row: Row): WireRecord {
   return rawToWire({ ...row, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString() });
 }
 
-/** The row data of a wire record. */
-export function toRow(record: WireRecord, parts: { prefix: string; serial: string }) {
-  return {
-    id: record.id,
-    prefix: parts.prefix,
-    kind: record.kind,
-    serial: parts.serial,
-    ownerNode: record.owner,
-    version: record.version,
-    status: record.status,
-    values: JSON.stringify(record.values),
-    createdAt: new Date(record.createdAt),
-    updatedAt: new Date(record.updatedAt),
-  };
-}
-
 /** A row read on the synchronous connection: dates are stored as text (Prisma's ISO form) or, bulk-loaded, numbers. */
 export interface RawRecordRow {
   id: string;

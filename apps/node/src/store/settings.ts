@@ -1,6 +1,14 @@
-import type { SqlStore } from './sql.ts';
+import type { SqliteConnection } from './connection.ts';
 
-/** The node's small key/value state, cached in memory and written through to SQLite. */
+/** The node's small key/value table (keys, certificate, grant, lifecycle, cursors, last serial). */
+export interface SettingStore {
+  /** Every setting. */
+  all(): Map<string, string>;
+  /** Writes one setting (synchronous: inside `NodeStores.write` it joins the caller's transaction). */
+  put(key: string, value: string): void;
+}
+
+/** The node's settings, cached in memory and written through to the store. */
 export interface Settings {
   get(key: string): string | undefined;
   getJson<T>(key: string): T | undefined;
@@ -11,18 +19,31 @@ export interface Settings {
 const UPSERT =
   'INSERT INTO "NodeSetting" ("key", "value") VALUES (?, ?) ON CONFLICT("key") DO UPDATE SET "value" = excluded."value"';
 
+/** The SQLite settings table. */
+export function sqliteSettingStore({ sql }: SqliteConnection): SettingStore {
+  return {
+    all: () =>
+      new Map(
+        (sql.stmt('SELECT "key", "value" FROM "NodeSetting"').all() as { key: string; value: string }[]).map((s) => [
+          s.key,
+          s.value,
+        ]),
+      ),
+    put(key, value) {
+      sql.stmt(UPSERT).run(key, value);
+    },
+  };
+}
+
 /**
- * Loads every setting once; reads are then synchronous. Writes go through the synchronous connection (Prisma's
- * `NodeSetting` table) and join its group commit: cursors moved every second on a busy node cost microseconds.
+ * Loads every setting once; reads are then synchronous. Writes join the group commit: cursors moved every second on
+ * a busy node cost microseconds.
  */
-export function loadSettings(sql: SqlStore): Settings {
-  const rows = sql.stmt('SELECT "key", "value" FROM "NodeSetting"').all() as { key: string; value: string }[];
-  const cache = new Map(rows.map((s) => [s.key, s.value]));
+export function loadSettings(db: { write<T>(fn: () => T): Promise<T>; readonly settings: SettingStore }): Settings {
+  const cache = db.settings.all();
   const set = async (key: string, value: string) => {
     cache.set(key, value);
-    await sql.write(() => {
-      sql.stmt(UPSERT).run(key, value);
-    });
+    await db.write(() => db.settings.put(key, value));
   };
   return {
     get: (key) => cache.get(key),

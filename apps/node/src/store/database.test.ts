@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase } from './client.ts';
+import { openDatabase } from './sqlite-database.ts';
 import { applyMigrations, listMigrations, MIGRATIONS_DIR } from './migrate.ts';
 
 interface MigrationRow {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 
 /** The database file inside a node's data folder. */
-export function databaseFile(dataDir: string): string {
+function databaseFile(dataDir: string): string {
   return path.join(dataDir, 'node.db');
 }
 

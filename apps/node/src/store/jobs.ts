@@ -1,8 +1,21 @@
 import { JobHistoryEntry, TaskTemplate } from '@cpnet/protocol';
-import type { SqlStore } from '../store/sql.ts';
-import { isFinal, type JobRecord, type JobStateName } from './job-machine.ts';
-import { matches } from './metering.ts';
-import type { JobStore, MeteringLineT } from './ports.ts';
+import type { SqliteConnection } from './connection.ts';
+import { isFinal, type JobRecord, type JobStateName } from '../scheduling/job-machine.ts';
+import { matches } from '../scheduling/metering.ts';
+import type { JobStore, MeteringLineT } from '../scheduling/ports.ts';
+
+/**
+ * The node's jobs: the scheduling service's `JobStore` (jobs, their history, metering lines) and the metering totals
+ * received from children.
+ */
+export interface NodeJobStore extends JobStore {
+  /** Whether a job is held (in any state). */
+  has(id: string): boolean;
+  /** Keeps a child's latest metering totals (JSON text). */
+  putChildMetering(input: { node: string; at: string; summary: string }): Promise<void>;
+  /** The children's latest metering totals (JSON text), by node. */
+  childMetering(): string[];
+}
 
 interface Row {
   id: string;
@@ -23,19 +36,23 @@ interface Row {
   costYuan: number;
 }
 
-const UPSERT = `INSERT INTO "Job" ("id","tenant","origin","template","state","attempt","stateAttempt","upstream","downstream","owner","cluster","preferredCluster","submittedAt","finishedAt","dispatchedAt","costYuan","final")
-  VALUES (@id,@tenant,@origin,@template,@state,@attempt,@stateAttempt,@upstream,@downstream,@owner,@cluster,@preferredCluster,@submittedAt,@finishedAt,@dispatchedAt,@costYuan,@final)
-  ON CONFLICT("id") DO UPDATE SET "state"=excluded."state","attempt"=excluded."attempt","stateAttempt"=excluded."stateAttempt","upstream"=excluded."upstream",
+const UPSERT = `INSERT INTO "Job" ("id","tenant","origin","template","state","attempt","stateAttempt","upstream",
+  "downstream","owner","cluster","preferredCluster","submittedAt","finishedAt","dispatchedAt","costYuan","final")
+  VALUES (@id,@tenant,@origin,@template,@state,@attempt,@stateAttempt,@upstream,@downstream,@owner,@cluster,
+  @preferredCluster,@submittedAt,@finishedAt,@dispatchedAt,@costYuan,@final)
+  ON CONFLICT("id") DO UPDATE SET "state"=excluded."state","attempt"=excluded."attempt",
+  "stateAttempt"=excluded."stateAttempt","upstream"=excluded."upstream",
   "downstream"=excluded."downstream","owner"=excluded."owner","cluster"=excluded."cluster","preferredCluster"=excluded."preferredCluster",
   "finishedAt"=excluded."finishedAt","dispatchedAt"=excluded."dispatchedAt","costYuan"=excluded."costYuan","final"=excluded."final"`;
 const HISTORY = 'INSERT OR IGNORE INTO "JobHistory" ("job","seq","entry") VALUES (?,?,?)';
-const METER = `INSERT OR IGNORE INTO "MeteringRecord" ("job","tenant","provider","cluster","coreHours","cardHours","amountYuan","from","to") VALUES (?,?,?,?,?,?,?,?,?)`;
+const METER = `INSERT OR IGNORE INTO "MeteringRecord"
+  ("job","tenant","provider","cluster","coreHours","cardHours","amountYuan","from","to") VALUES (?,?,?,?,?,?,?,?,?)`;
 
 /**
- * The node's durable job store on the synchronous SQLite connection (the tables are Prisma's `Job`, `JobHistory`,
+ * The SQLite job store on the synchronous connection (the tables are Prisma's `Job`, `JobHistory`,
  * `MeteringRecord`): a save is one statement group joining the node's group commit, acknowledged once durable.
  */
-export function sqlJobStore(sql: SqlStore): JobStore {
+export function sqliteJobStore({ sql }: SqliteConnection): NodeJobStore {
   const load = (row: Row): JobRecord => {
     const history = (
       sql.stmt('SELECT "entry" FROM "JobHistory" WHERE "job" = ? ORDER BY "seq"').all(row.id) as { entry: string }[]
@@ -61,6 +78,21 @@ export function sqlJobStore(sql: SqlStore): JobStore {
     };
   };
   return {
+    has: (id) => sql.stmt('SELECT 1 FROM "Job" WHERE "id" = ?').get(id) !== undefined,
+    async putChildMetering(m) {
+      await sql.write(() =>
+        sql
+          .stmt(
+            `INSERT INTO "ChildMetering" ("node", "at", "summary") VALUES (?, ?, ?)
+              ON CONFLICT("node") DO UPDATE SET "at" = excluded."at", "summary" = excluded."summary"`,
+          )
+          .run(m.node, m.at, m.summary),
+      );
+    },
+    childMetering: () =>
+      (sql.stmt('SELECT "summary" FROM "ChildMetering" ORDER BY "node"').all() as { summary: string }[]).map(
+        (r) => r.summary,
+      ),
     active: () => Promise.resolve((sql.stmt('SELECT * FROM "Job" WHERE "final" = 0').all() as Row[]).map(load)),
     get: (id) => {
       const row = sql.stmt('SELECT * FROM "Job" WHERE "id" = ?').get(id) as Row | undefined;
@@ -118,7 +150,8 @@ export function sqlJobStore(sql: SqlStore): JobStore {
           (
             sql
               .stmt(
-                `SELECT "${column}" AS k, COUNT(DISTINCT "job") AS jobs, SUM("coreHours") AS coreHours, SUM("cardHours") AS cardHours, SUM("amountYuan") AS amountYuan FROM "MeteringRecord" GROUP BY "${column}"`,
+                `SELECT "${column}" AS k, COUNT(DISTINCT "job") AS jobs, SUM("coreHours") AS coreHours,
+                  SUM("cardHours") AS cardHours, SUM("amountYuan") AS amountYuan FROM "MeteringRecord" GROUP BY "${column}"`,
               )
               .all() as { k: string; jobs: number; coreHours: number; cardHours: number; amountYuan: number }[]
           ).map(({ k, ...t }) => [k, t]),

@@ -6,7 +6,7 @@ import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import Database from 'better-sqlite3';
 import { PrismaClient } from '../generated/prisma/client.ts';
 import { applyMigrations } from './migrate.ts';
-import { openSqlStore, type SqlStore } from '../store/sql.ts';
+import { openSqlStore, type SqlStore } from './sql.ts';
 
 /**
  * How much an acknowledged write survives: `power-loss` — every commit is fsynced (SQLite synchronous=FULL), the

@@ -1,0 +1,49 @@
+import type { NonceStore } from '@cpnet/security';
+import type { Clock } from '@cpnet/identifier';
+import type { SqliteConnection } from './connection.ts';
+import { sqlTime } from './sql.ts';
+
+/** Signature nonces seen inside the replay window (the table behind the security package's `NonceStore`). */
+export interface SeenNonceStore {
+  /** Records a nonce; false when it was seen before (a replay). */
+  add(keyid: string, nonce: string, expiresAt: number): boolean;
+  /** Forgets nonces that expired before `at`. */
+  sweep(at: number): void;
+}
+
+/** The SQLite nonce table. */
+export function sqliteNonceStore({ sql }: SqliteConnection): SeenNonceStore {
+  return {
+    add: (keyid, nonce, expiresAt) =>
+      sql
+        .stmt('INSERT OR IGNORE INTO "SeenNonce" ("keyid", "nonce", "expiresAt") VALUES (?, ?, ?)')
+        .run(keyid, nonce, sqlTime(expiresAt)).changes === 1,
+    sweep(at) {
+      sql.stmt('DELETE FROM "SeenNonce" WHERE "expiresAt" < ?').run(sqlTime(at));
+    },
+  };
+}
+
+/**
+ * A durable replay store: replay memory survives a restart. One insert per signed request joining the group commit;
+ * expired rows are swept every 30 s.
+ */
+export function durableNonceStore(
+  db: { write<T>(fn: () => T): Promise<T>; readonly nonces: SeenNonceStore },
+  clock: Clock,
+): NonceStore {
+  let nextSweep = 0;
+  return {
+    durable: true,
+    async seen(keyid, nonce, expiresAt) {
+      const now = clock.now();
+      return db.write(() => {
+        if (now >= nextSweep) {
+          nextSweep = now + 30_000;
+          db.nonces.sweep(now);
+        }
+        return !db.nonces.add(keyid, nonce, expiresAt);
+      });
+    },
+  };
+}

@@ -1,0 +1,227 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { durableNonceStore } from './nonces.ts';
+import { loadSettings } from './settings.ts';
+import { openSqliteStores } from './stores.ts';
+import type { NodeStores } from './stores.ts';
+import type { WireRecord } from './records.ts';
+
+// The contract of the store ports, run against the SQLite implementation; a second implementation (PostgreSQL)
+// passes its own `open` to the same cases.
+
+const dirs: string[] = [];
+const open: NodeStores[] = [];
+afterEach(async () => {
+  for (const s of open.splice(0)) await s.close();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function sqlite(): Promise<NodeStores> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cpnet-stores-'));
+  dirs.push(dir);
+  const db = await openSqliteStores(path.join(dir, 'node.db'), { durability: 'crash' });
+  open.push(db);
+  return db;
+}
+
+const record = (serial: string, version = 1): WireRecord => ({
+  id: `CPN.51/SV-${serial}`,
+  kind: 'SV',
+  owner: 'CPN.51',
+  version,
+  status: 'active',
+  values: [{ index: 1, type: 'URL', data: `https://example.cn/${version}` }] as WireRecord['values'],
+  createdAt: '2026-12-04T00:00:00.000Z',
+  updatedAt: `2026-12-04T00:00:0${version}.000Z`,
+});
+
+describe.each([['sqlite', sqlite]])('the store ports (%s)', (_name, make) => {
+  it('identifiers: insert, read, replace, page, count; a serial is taken once', async () => {
+    const db = await make();
+    await db.write(() => {
+      db.identifiers.insert(record('01JQ4ZK8M0001'), { prefix: 'CPN.51', serial: '01JQ4ZK8M0001' });
+      db.identifiers.insert(record('01JQ4ZK8M0002'), { prefix: 'CPN.51', serial: '01JQ4ZK8M0002' });
+    });
+    expect(db.identifiers.byId('CPN.51/SV-01JQ4ZK8M0001')).toEqual(record('01JQ4ZK8M0001'));
+    expect(db.identifiers.byId('CPN.51/SV-NOPE')).toBeNull();
+    await db.write(() => db.identifiers.put(record('01JQ4ZK8M0001', 2), { prefix: 'CPN.51', serial: '01JQ4ZK8M0001' }));
+    expect(db.identifiers.versionOf('CPN.51/SV-01JQ4ZK8M0001')).toBe(2);
+    const page = await db.identifiers.page({ prefix: 'CPN.51', after: 'CPN.51/SV-01JQ4ZK8M0001', take: 10 });
+    expect(page.map((r) => r.id)).toEqual(['CPN.51/SV-01JQ4ZK8M0002']);
+    expect(await db.identifiers.countOwnedBy('CPN.51')).toBe(2);
+    const take = () => db.identifiers.takeSerial({ prefix: 'CPN.51', serial: 'X1', kind: 'SV', at: 0 });
+    expect(await db.write(take)).toBe(true);
+    expect(await db.write(take)).toBe(false);
+  });
+
+  it('outbox: deliveries come back oldest first, count, retry and go', async () => {
+    const db = await make();
+    await db.write(() => {
+      db.outbox.add({ endpoint: 'http://a', path: '/p', body: { n: 1 } }, 0);
+      db.outbox.add({ endpoint: 'http://a', path: '/p', body: { n: 2 } }, 0);
+    });
+    const queued = db.outbox.oldest(10);
+    expect(queued.map((q) => (JSON.parse(q.payload) as { body: { n: number } }).body.n)).toEqual([1, 2]);
+    await db.write(() => db.outbox.failed([queued[0]!.id]));
+    expect(db.outbox.count()).toBe(2);
+    await db.write(() => db.outbox.remove(queued.map((q) => q.id)));
+    expect(db.outbox.count()).toBe(0);
+  });
+
+  it('a unit of work that throws leaves nothing behind', async () => {
+    const db = await make();
+    await expect(
+      db.write(() => {
+        db.outbox.add({ endpoint: 'http://a', path: '/p', body: {} }, 0);
+        throw new Error('no');
+      }),
+    ).rejects.toThrow('no');
+    expect(db.outbox.count()).toBe(0);
+  });
+
+  it('peers: put creates then replaces; link reads the hot-path fields; list filters and orders', async () => {
+    const db = await make();
+    const peer = { relation: 'parent', role: 'national', endpoint: 'http://p', publicKey: 'K', lifecycle: 'online' };
+    await db.peers.put('CPN', peer);
+    await db.peers.put('CPN.51.C151', { ...peer, relation: 'child', role: 'industry', lifecycle: 'approved' });
+    await db.peers.put('CPN', { ...peer, endpoint: 'http://p2' });
+    expect(db.peers.link('CPN')).toEqual({
+      relation: 'parent',
+      lifecycle: 'online',
+      publicKey: 'K',
+      endpoint: 'http://p2',
+    });
+    expect(db.peers.link('CPN.44')).toBeUndefined();
+    await db.peers.setLifecycle('CPN.51.C151', 'revoked');
+    await db.peers.setNdRecord('CPN.51.C151', 'CPN.51/ND-1');
+    expect(await db.peers.byPrefix('CPN.51.C151')).toMatchObject({ lifecycle: 'revoked', ndRecord: 'CPN.51/ND-1' });
+    expect((await db.peers.list({ relations: ['child'] })).map((p) => p.prefix)).toEqual(['CPN.51.C151']);
+    expect(await db.peers.list({ notLifecycle: 'revoked' })).toHaveLength(1);
+    expect((await db.peers.list({ byRelation: true })).map((p) => p.relation)).toEqual(['child', 'parent']);
+  });
+
+  it('applications: create, the open one, the latest one, update', async () => {
+    const db = await make();
+    const base = {
+      applicant: 'CPN.51',
+      role: 'regional',
+      region: '51',
+      body: '{}',
+      routedTo: 'CPN',
+      forwardedBy: null,
+      originId: null,
+      reasons: '[]',
+      reviews: '[]',
+    };
+    await db.applications.create({ ...base, id: 'A1', status: 'rejected', submittedAt: new Date(1) });
+    await db.applications.create({ ...base, id: 'A2', status: 'submitted', submittedAt: new Date(2) });
+    expect((await db.applications.openOf('CPN.51'))?.id).toBe('A2');
+    expect((await db.applications.latestOf('CPN.51'))?.id).toBe('A2');
+    expect((await db.applications.waitingAt('CPN')).map((a) => a.id)).toEqual(['A2']);
+    const updated = await db.applications.update('A2', { status: 'approved', grant: '{"g":1}' });
+    expect(updated).toMatchObject({ status: 'approved', grant: '{"g":1}' });
+    expect((await db.applications.notRejected()).map((a) => a.id)).toEqual(['A2']);
+    expect((await db.applications.all()).map((a) => a.id)).toEqual(['A1', 'A2']);
+  });
+
+  it('events: a redelivered id is ignored; find by type family and time; ofTypes pages; old ones go', async () => {
+    const db = await make();
+    const ev = (id: string, type: string, at: string) => ({
+      id,
+      type,
+      at,
+      subject: null,
+      severity: 'info',
+      data: '{}',
+      node: null,
+    });
+    const added = await db.write(() => [
+      db.events.add(ev('e1', 'cluster.health', '2026-01-01T00:00:00.000Z')),
+      db.events.add(ev('e2', 'job.finish', '2026-06-01T00:00:00.000Z')),
+      db.events.add(ev('e1', 'cluster.health', '2026-01-01T00:00:00.000Z')),
+    ]);
+    expect(added).toEqual([true, true, false]);
+    expect((await db.events.find({ family: 'cluster.', limit: 10 })).map((e) => e.id)).toEqual(['e1']);
+    expect((await db.events.find({ since: '2026-02-01', limit: 10 })).map((e) => e.id)).toEqual(['e2']);
+    expect(db.events.newestSeq()).toBe(2);
+    expect(db.events.ofTypes({ types: ['job.finish'], after: 0, upTo: 2, limit: 10 }).map((e) => e.id)).toEqual(['e2']);
+    expect(await db.events.count('cluster.health')).toBe(1);
+    expect(await db.events.deleteBefore('2026-03-01')).toBe(1);
+  });
+
+  it('nonces, idempotency keys, settings and the audit log', async () => {
+    const db = await make();
+    const nonces = durableNonceStore(db, { now: () => 1000 });
+    expect(await nonces.seen('k', 'n1', 60_000)).toBe(false);
+    expect(await nonces.seen('k', 'n1', 60_000)).toBe(true);
+    expect(await db.write(() => db.idempotency.claim('key', '{"a":1}', 0))).toBe(true);
+    expect(await db.write(() => db.idempotency.claim('key', '{"a":2}', 0))).toBe(false);
+    expect(db.idempotency.get('key')).toBe('{"a":1}');
+    const settings = loadSettings(db);
+    await settings.setJson('x', { y: 1 });
+    expect(loadSettings(db).getJson('x')).toEqual({ y: 1 });
+    await db.write(() => {
+      db.audit.append('{"n":1}');
+      db.audit.append('{"n":2}');
+    });
+    expect([...db.audit.entries()]).toEqual(['{"n":1}', '{"n":2}']);
+  });
+  it('providers and clusters: registered in a unit of work, read back, lifecycles changed; child summaries kept', async () => {
+    const db = await make();
+    const provider = {
+      id: 'CPN.51/PV-1',
+      creditCode: '91510100MA6CXXXX1D',
+      name: 'p',
+      province: '51',
+      city: 'Chengdu',
+      publicKey: 'K',
+      lifecycle: 'active',
+      registeredAt: '2026-12-04T00:00:00.000Z',
+    };
+    await db.write(() => {
+      db.providers.addProvider(provider);
+      db.providers.addCluster({
+        id: 'CPN.51/CL-1',
+        provider: provider.id,
+        spec: { name: 'c', arch: 'arm64' },
+        lifecycle: 'registered',
+        registeredAt: provider.registeredAt,
+      });
+      db.providers.putChildSummary({ node: 'CPN.51.C151', at: 'a', summary: '{"s":1}', receivedAt: 'r' });
+    });
+    expect(db.providers.byCreditCode(provider.creditCode)).toEqual(provider);
+    expect(await db.providers.all()).toEqual([provider]);
+    expect(await db.providers.lastReportSeq(provider.id)).toBe(-1);
+    await db.providers.setProviderLifecycle(provider.id, 'suspended');
+    expect(db.providers.lifecycleOf(provider.id)).toBe('suspended');
+    expect(await db.providers.clusterSpec('CPN.51/CL-1')).toEqual({ name: 'c', arch: 'arm64' });
+    await db.providers.setClusterLifecycle('CPN.51/CL-1', 'active');
+    const [cluster] = await db.providers.clusters();
+    expect(cluster).toMatchObject({
+      spec: { name: 'c', arch: 'arm64', lifecycle: 'active' },
+      health: 'down',
+      reports: 0,
+    });
+    expect(await db.providers.childSummaries()).toEqual([{ node: 'CPN.51.C151', summary: '{"s":1}' }]);
+  });
+
+  it("accounts, joint-debugging runs and children's metering", async () => {
+    const db = await make();
+    await db.accounts.create({ id: 'r1', name: 'R', role: 'reviewer', passwordHash: 'h' });
+    await db.accounts.create({ id: 'o1', name: 'O', role: 'operator', passwordHash: 'h' });
+    expect((await db.accounts.all()).map((a) => a.id)).toEqual(['o1', 'r1']);
+    expect((await db.accounts.byId('r1'))?.status).toBe('active');
+    expect(await db.accounts.reviewerIds()).toEqual(['r1']);
+    const run = { target: 'CPN', by: 'CPN.51', listVersion: '1', passed: false, result: '{}', at: 'a' };
+    await db.jointDebug.add(run);
+    await db.jointDebug.add({ ...run, passed: true });
+    expect((await db.jointDebug.latest({ by: 'CPN.51', target: 'CPN' }))?.passed).toBe(true);
+    expect(await db.jointDebug.all()).toHaveLength(2);
+    await db.jobs.putChildMetering({ node: 'CPN.51', at: 'a', summary: '{"m":1}' });
+    await db.jobs.putChildMetering({ node: 'CPN.51', at: 'b', summary: '{"m":2}' });
+    expect(db.jobs.childMetering()).toEqual(['{"m":2}']);
+    expect(db.jobs.has('CPN.51/JB-1')).toBe(false);
+  });
+});

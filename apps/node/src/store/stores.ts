@@ -1,0 +1,77 @@
+import type { PrismaClient } from '../generated/prisma/client.ts';
+import { sqliteAccountStore, type AccountStore } from './accounts.ts';
+import { sqliteApplicationStore, type ApplicationStore } from './applications.ts';
+import { sqliteAuditStore, type AuditStore } from './audit.ts';
+import { sqliteEventStore, type EventStore } from './events.ts';
+import { sqliteIdempotencyStore, type IdempotencyStore } from './idempotency.ts';
+import { sqliteIdentifierStore, type IdentifierStore } from './identifiers.ts';
+import { sqliteJobStore, type NodeJobStore } from './jobs.ts';
+import { sqliteJointDebugStore, type JointDebugStore } from './joint-debug.ts';
+import { sqliteNonceStore, type SeenNonceStore } from './nonces.ts';
+import { sqliteOutboxStore, type OutboxStore } from './outbox.ts';
+import { sqlitePeerStore, type PeerStore } from './peers.ts';
+import { sqliteProviderStore, type ProviderStore } from './providers.ts';
+import { sqliteSettingStore, type SettingStore } from './settings.ts';
+import { openDatabase, type Durability } from './sqlite-database.ts';
+
+/**
+ * A node's persistence: one port per aggregate, and the unit of work that makes writes to several of them one
+ * transaction. Nothing else in the node touches the database, so a second implementation (PostgreSQL) is a second
+ * set of these ports.
+ */
+export interface NodeStores {
+  /**
+   * Runs `fn` as one transaction. The synchronous store methods called inside it join it; writes queued in the same
+   * turn of the event loop commit together (group commit) and the promise settles once the commit is durable.
+   */
+  write<T>(fn: () => T): Promise<T>;
+  readonly identifiers: IdentifierStore;
+  readonly applications: ApplicationStore;
+  readonly jointDebug: JointDebugStore;
+  readonly accounts: AccountStore;
+  readonly peers: PeerStore;
+  readonly providers: ProviderStore;
+  readonly jobs: NodeJobStore;
+  readonly outbox: OutboxStore;
+  readonly nonces: SeenNonceStore;
+  readonly idempotency: IdempotencyStore;
+  readonly events: EventStore;
+  readonly audit: AuditStore;
+  readonly settings: SettingStore;
+  /** Closes the connections. */
+  close(): Promise<void>;
+}
+
+/** The SQLite implementation, with its Prisma client (for tools that read the database directly). */
+export interface SqliteStores extends NodeStores {
+  readonly prisma: PrismaClient;
+  /** Migrations applied while opening (empty when the file was up to date). */
+  readonly applied: string[];
+}
+
+/**
+ * Opens (creating and migrating it if needed) the node's SQLite database at `file` and returns its stores.
+ * `durability` is as in `openDatabase`.
+ */
+export async function openSqliteStores(file: string, options: { durability?: Durability } = {}): Promise<SqliteStores> {
+  const conn = await openDatabase(file, options);
+  return {
+    prisma: conn.prisma,
+    applied: conn.applied,
+    write: (fn) => conn.sql.write(fn),
+    identifiers: sqliteIdentifierStore(conn),
+    applications: sqliteApplicationStore(conn),
+    jointDebug: sqliteJointDebugStore(conn),
+    accounts: sqliteAccountStore(conn),
+    peers: sqlitePeerStore(conn),
+    providers: sqliteProviderStore(conn),
+    jobs: sqliteJobStore(conn),
+    outbox: sqliteOutboxStore(conn),
+    nonces: sqliteNonceStore(conn),
+    idempotency: sqliteIdempotencyStore(conn),
+    events: sqliteEventStore(conn),
+    audit: sqliteAuditStore(conn),
+    settings: sqliteSettingStore(conn),
+    close: conn.close,
+  };
+}
