@@ -61,7 +61,8 @@ export const NodeConfig = z
       .default('power-loss')
       .describe(
         'power-loss (SQLite synchronous=FULL, every commit fsynced): nothing acknowledged is lost even if the machine loses power; ' +
-          'crash (synchronous=NORMAL in WAL mode): nothing is lost when the process dies, but the last commits may be lost on power loss — ' +
+          'crash (synchronous=NORMAL in WAL mode): nothing is lost when the process dies, but the last commits may be ' +
+          'lost on power loss — ' +
           'for simulations of many nodes on one machine',
       ),
     tls: z

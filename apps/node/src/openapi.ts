@@ -247,7 +247,8 @@ export function openApiDocument(): Record<string, unknown> {
       title: 'cpnet node',
       version: PROTOCOL_VERSION,
       description:
-        "A model of the national compute-power interconnection node protocol (not the real platform). Every request carries `cpn-protocol: 1.0`; writes are signed with RFC 9421 (Ed25519) or carry a person's API token.",
+        'A model of the national compute-power interconnection node protocol (not the real platform). Every request ' +
+        "carries `cpn-protocol: 1.0`; writes are signed with RFC 9421 (Ed25519) or carry a person's API token.",
     },
     paths,
     components: {

@@ -95,7 +95,10 @@ export const Topology = strict({
           ctx.addIssue({
             code: 'custom',
             path: ['regions', i, 'industries', j],
-            message: `industry ${ind} already has a node in region ${where}; the guide allows one industry node per industry, and auto review cannot grant the override a second one needs (use review: manual with a review step, or another industry)`,
+            message:
+              `industry ${ind} already has a node in region ${where}; the guide allows one industry node per ` +
+              `industry, and auto review cannot grant the override a second one needs (use review: manual with a ` +
+              `review step, or another industry)`,
           });
         else first.set(ind, r.code);
       }),
@@ -306,7 +309,8 @@ export const Step = z.unknown().transform((value, ctx) => {
     ctx.addIssue({
       code: 'custom',
       message:
-        'a step needs "do" (an action: apply, review, joint-debug, register, submit, fault, heal, restart, wait) or "that" (an expectation)',
+        'a step needs "do" (an action: apply, review, joint-debug, register, submit, fault, heal, restart, wait) or ' +
+        '"that" (an expectation)',
     });
     return z.NEVER;
   }
@@ -334,13 +338,15 @@ export const Scenario = strict({
     .boolean()
     .default(false)
     .describe(
-      "run each node as its own OS process (the real `cpnet node start`) instead of in the simulator's process; needs speed 1 and no skew-clock faults",
+      "run each node as its own OS process (the real `cpnet node start`) instead of in the simulator's process; needs " +
+        'speed 1 and no skew-clock faults',
     ),
   threads: z
     .union([z.literal('auto'), z.number().int().min(0).max(64)])
     .default(0)
     .describe(
-      "host the nodes in this many worker threads of the simulator's process (auto: one per core), so a large topology uses every core; 0: in the main thread",
+      "host the nodes in this many worker threads of the simulator's process (auto: one per core), so a large topology " +
+        'uses every core; 0: in the main thread',
     ),
 }).superRefine((s, ctx) => {
   if (s.processes && s.threads !== 0)
@@ -374,7 +380,8 @@ export function processModeProblems(
       out.push({
         path: ['steps', i, 'fault', 'kind'],
         message:
-          "skew-clock cannot be injected in process mode (a node process keeps the machine's clock); run this scenario in process (default) mode",
+          "skew-clock cannot be injected in process mode (a node process keeps the machine's clock); run this scenario " +
+          'in process (default) mode',
       });
   });
   return out;

@@ -17,12 +17,16 @@ export function conformanceJunit(report: ConformanceReport): string {
     if (c.passed) return `${head}${props}\n    </testcase>`;
     const ev = c.evidence as { expected?: string; detail?: string } | undefined;
     const message = ev?.detail ?? (ev?.expected ? `expected ${ev.expected}` : 'failed');
-    return `${head}\n      <failure message="${escape(message)}" type="MUST">${escape(JSON.stringify(c.evidence, null, 2))}</failure>${props}\n    </testcase>`;
+    return (
+      `${head}\n      <failure message="${escape(message)}" ` +
+      `type="MUST">${escape(JSON.stringify(c.evidence, null, 2))}</failure>${props}\n    </testcase>`
+    );
   });
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="cpnet check" tests="${report.checks.length}" failures="${failures}">`,
-    `  <testsuite name="${escape(`conformance of ${report.code ?? report.target} (${report.as})`)}" tests="${report.checks.length}" failures="${failures}" timestamp="${report.startedAt}">`,
+    `  <testsuite name="${escape(`conformance of ${report.code ?? report.target} (${report.as})`)}" ` +
+      `tests="${report.checks.length}" failures="${failures}" timestamp="${report.startedAt}">`,
     ...cases,
     '  </testsuite>',
     '</testsuites>',

@@ -209,7 +209,8 @@ async function runAll(input: RunInput): Promise<string | null> {
         expected: `an application by ${code} at ${parent.config.code}, decided`,
         detail: row
           ? `the application ${row.id} is still ${row.status} after ${options.waitMs} ms`
-          : `no application by ${code} arrived within ${options.waitMs} ms${info ? '' : ` (and ${endpoint} did not answer GET ${ROUTES.node})`}`,
+          : `no application by ${code} arrived within ${options.waitMs} ` +
+            `ms${info ? '' : ` (and ${endpoint} did not answer GET ${ROUTES.node})`}`,
       },
     });
     rest('no decided application');

@@ -100,7 +100,8 @@ export async function startVirtualNodes(
         await national.close();
         throw new CheckSetupError(
           'environment',
-          `the virtual regional node ${r.code} did not come online within ${options.waitMs} ms (lifecycle ${regional.context.state.lifecycle})`,
+          `the virtual regional node ${r.code} did not come online within ${options.waitMs} ms (lifecycle ` +
+            `${regional.context.state.lifecycle})`,
         );
       }
       await new Promise((res) => setTimeout(res, 100));

@@ -45,7 +45,10 @@ function write(file: string, text: string): void {
 function summary(report: ConformanceReport): string {
   const lines = report.checks.map((c) => {
     const ev = c.evidence as { expected?: string; detail?: string } | undefined;
-    return `${c.passed ? 'PASS' : 'FAIL'}  ${c.id}${c.passed ? '' : `\n      ${ev?.detail ?? ''}${ev?.expected ? `${ev.detail ? ' — ' : ''}expected ${ev.expected}` : ''}`}`;
+    return (
+      `${c.passed ? 'PASS' : 'FAIL'}  ` +
+      `${c.id}${c.passed ? '' : `\n      ${ev?.detail ?? ''}${ev?.expected ? `${ev.detail ? ' — ' : ''}expected ${ev.expected}` : ''}`}`
+    );
   });
   const failed = report.checks.filter((c) => !c.passed).length;
   return [
@@ -78,7 +81,9 @@ export function registerCheckCommands(program: Command, io: Io): Command {
     .option('--json', 'print { trustAnchor, parentUrl, application } as JSON')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ cpnet check init --state ./check --port 7400\n  $ cpnet check init --state ./check-c151 --as industry --code CPN.51.C151 --json\n\nThen start your node with --parent <parentUrl> --trust-anchor <trustAnchor> --application <your edited application>.\nExit codes: 0 done; 2 bad usage; 3 the folder cannot be written.',
+      '\nExamples:\n  $ cpnet check init --state ./check --port 7400\n  $ cpnet check init --state ./check-c151 --as ' +
+        'industry --code CPN.51.C151 --json\n\nThen start your node with --parent <parentUrl> --trust-anchor ' +
+        '<trustAnchor> --application <your edited application>.\nExit codes: 0 done; 2 bad usage; 3 the folder cannot be written.',
     )
     .action(async (opts: { state: string; port?: string; as?: string; code?: string; json?: boolean }) => {
       const as = role(opts.as);
@@ -94,7 +99,8 @@ export function registerCheckCommands(program: Command, io: Io): Command {
           '',
           'Start your node, before or after `cpnet check run`, with:',
           `  --parent ${r.parentUrl} --trust-anchor ${r.trustAnchor} --application <your application.json>`,
-          `e.g. cpnet node start --role ${as} --code <your code> --port 7051 --data ./data --parent ${r.parentUrl} --trust-anchor ${r.trustAnchor} --application ${r.application}`,
+          `e.g. cpnet node start --role ${as} --code <your code> --port 7051 --data ./data --parent ${r.parentUrl} ` +
+            `--trust-anchor ${r.trustAnchor} --application ${r.application}`,
           `then: cpnet check run --state ${opts.state} --target http://127.0.0.1:7051 --as ${as}`,
         ].join('\n'),
       );

@@ -34,7 +34,8 @@ export function registerDemoCommand(program: Command, io: Io): void {
   program
     .command('demo')
     .description(
-      'start the demonstration: national, Sichuan and its industries, western hubs and eastern demand, a continuous workload with occasional faults, and the live visualiser',
+      'start the demonstration: national, Sichuan and its industries, western hubs and eastern demand, a continuous ' +
+        'workload with occasional faults, and the live visualiser',
     )
     .option('--port <port>', 'port of the visualiser (0 picks a free one)', '0')
     .option('--speed <x>', "virtual time runs this many times faster than real time (default: the scenario's)")
@@ -43,7 +44,8 @@ export function registerDemoCommand(program: Command, io: Io): void {
     .option('--data <dir>', 'keep the node databases in this folder')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ npm start\n  $ npx cpnet demo --port 8080 --speed 20\n\nPrints "Visualiser: <url>" and every node\'s URL; Ctrl-C stops everything cleanly.',
+      '\nExamples:\n  $ npm start\n  $ npx cpnet demo --port 8080 --speed 20\n\nPrints "Visualiser: <url>" and every ' +
+        "node's URL; Ctrl-C stops everything cleanly.",
     )
     .action(async (opts: DemoOptions) => {
       const port = Number(opts.port);
@@ -69,7 +71,8 @@ export function registerDemoCommand(program: Command, io: Io): void {
         signal: stop.signal,
         onStarted: async (net) => {
           io.out(
-            `cpnet demo "${scenario.name}": ${net.plan.nodes.length} nodes, ${net.plan.providers.length} providers; nodes apply, are reviewed and come online in a few seconds`,
+            `cpnet demo "${scenario.name}": ${net.plan.nodes.length} nodes, ${net.plan.providers.length} providers; ` +
+              `nodes apply, are reviewed and come online in a few seconds`,
           );
           for (const n of net.plan.nodes) io.out(`  ${n.code.padEnd(12)} ${net.urlOf(n.code)}  ${n.name}`);
           if (!opts.viz) return;
@@ -89,7 +92,8 @@ export function registerDemoCommand(program: Command, io: Io): void {
         onProgress: (p) => {
           if (p.kind === 'action')
             io.out(
-              `[${(p.result.at / 60_000).toFixed(1)} min] ${p.result.ok ? '·' : '!'} ${p.result.action}${p.result.ok ? '' : ` — ${p.result.detail}`}`,
+              `[${(p.result.at / 60_000).toFixed(1)} min] ${p.result.ok ? '·' : '!'} ` +
+                `${p.result.action}${p.result.ok ? '' : ` — ${p.result.detail}`}`,
             );
         },
       })

@@ -25,7 +25,8 @@ export function registerIdCommands(program: Command, io: Io): void {
     .argument('<id>', 'the identifier, e.g. CPN.51.C151/CL-01JQ4ZK8M3XX1')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ cpnet id check CPN.51/ND-1EJ\n  $ cpnet id check " cpn.51/nd-1ej"   # prints CPN.51/ND-1EJ\n\nExit codes: 0 valid, 2 invalid (one line on stderr naming the segment).',
+      '\nExamples:\n  $ cpnet id check CPN.51/ND-1EJ\n  $ cpnet id check " cpn.51/nd-1ej"   # prints ' +
+        'CPN.51/ND-1EJ\n\nExit codes: 0 valid, 2 invalid (one line on stderr naming the segment).',
     )
     .action((text: string) => {
       const r = parseIdentifier(text);
@@ -63,7 +64,8 @@ export function registerIdCommands(program: Command, io: Io): void {
     .option('--serial <serial>', "1–16 characters of Crockford's base-32")
     .addHelpText(
       'after',
-      '\nExamples:\n  $ cpnet id make --prefix CPN.51.C151 --kind CL\n  $ cpnet id make --prefix CPN.51 --kind ND --serial 1   # CPN.51/ND-1EJ',
+      '\nExamples:\n  $ cpnet id make --prefix CPN.51.C151 --kind CL\n  $ cpnet id make --prefix CPN.51 --kind ND ' +
+        '--serial 1   # CPN.51/ND-1EJ',
     )
     .action((opts: { prefix: string; kind: string; serial?: string }) => {
       const prefix = parsePrefix(opts.prefix);

@@ -35,7 +35,8 @@ export function registerNodeBackupCommands(node: Command, io: Io): void {
         mapError,
       );
       io.out(
-        `restored ${r.pages} pages (${r.bytes} bytes) into ${r.file}; start the node with the key passphrase it had (CPNET_KEY_PASSPHRASE or --passphrase-file): it is not in the backup`,
+        `restored ${r.pages} pages (${r.bytes} bytes) into ${r.file}; start the node with the key passphrase it had ` +
+          `(CPNET_KEY_PASSPHRASE or --passphrase-file): it is not in the backup`,
       );
     });
 }

@@ -84,7 +84,8 @@ export function registerNodeCommands(program: Command, io: Io): void {
     .option('--application <file>', 'the application (申报) JSON (CPNET_APPLICATION)')
     .option(
       '--passphrase-file <file>',
-      'passphrase of the private key at rest (CPNET_PASSPHRASE_FILE; CPNET_KEY_PASSPHRASE wins; else a generated development one beside the database)',
+      'passphrase of the private key at rest (CPNET_PASSPHRASE_FILE; CPNET_KEY_PASSPHRASE wins; else a generated ' +
+        'development one beside the database)',
     )
     .option('--auto-review', 'decide applications by the rules alone (simulations)')
     .option(

@@ -56,7 +56,8 @@ export function registerSimCommands(program: Command, io: Io): Command {
     .option('--json', 'print the expanded topology as JSON')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ cpnet sim validate scenarios/onboarding.yaml\n\nExit codes: 0 valid; 2 invalid (each error as file:line:column: field: message).',
+      '\nExamples:\n  $ cpnet sim validate scenarios/onboarding.yaml\n\nExit codes: 0 valid; 2 invalid (each error as ' +
+        'file:line:column: field: message).',
     )
     .action((file: string, opts: { json?: boolean }) => {
       const scenario = loadScenarioFile(file);
@@ -96,12 +97,16 @@ export function registerSimCommands(program: Command, io: Io): Command {
     )
     .option(
       '--threads <n>',
-      "host the nodes in n worker threads, or auto (one per core), to use every core (default: the scenario's `threads`, else 0: the main thread)",
+      "host the nodes in n worker threads, or auto (one per core), to use every core (default: the scenario's " +
+        '`threads`, else 0: the main thread)',
       parseThreads,
     )
     .addHelpText(
       'after',
-      '\nExamples:\n  $ cpnet sim run scenarios/onboarding.yaml\n  $ cpnet sim run scenarios/failover.yaml --junit failover.xml --record failover.jsonl\n  $ cpnet sim run simulator/test-fixtures/process-failover.yaml --processes --speed 1\n  $ cpnet sim run scenarios/scale.yaml --threads auto\n\nExit codes: 0 every expectation held; 1 one failed; 2 invalid scenario or option; 3 the environment failed.',
+      '\nExamples:\n  $ cpnet sim run scenarios/onboarding.yaml\n  $ cpnet sim run scenarios/failover.yaml --junit ' +
+        'failover.xml --record failover.jsonl\n  $ cpnet sim run simulator/test-fixtures/process-failover.yaml ' +
+        '--processes --speed 1\n  $ cpnet sim run scenarios/scale.yaml --threads auto\n\nExit codes: 0 every ' +
+        'expectation held; 1 one failed; 2 invalid scenario or option; 3 the environment failed.',
     )
     .action(
       async (
@@ -126,10 +131,12 @@ export function registerSimCommands(program: Command, io: Io): Command {
           );
         if (processes) {
           const problems = processModeProblems(scenario, { speed: opts.speed });
-          if (problems.length)
-            throw invalidInput(
-              `cannot run ${file} in process mode:\n${problems.map((p) => `  ${p.path.join('.')}: ${p.message}${p.path[0] === 'speed' && opts.speed === undefined ? ' (pass --speed 1)' : ''}`).join('\n')}`,
-            );
+          if (problems.length) {
+            const hint = (p: (typeof problems)[number]) =>
+              p.path[0] === 'speed' && opts.speed === undefined ? ' (pass --speed 1)' : '';
+            const lines = problems.map((p) => `  ${p.path.join('.')}: ${p.message}${hint(p)}`);
+            throw invalidInput(`cannot run ${file} in process mode:\n${lines.join('\n')}`);
+          }
         }
         // Ctrl-C ends the run early and shuts every node down (child processes included); a second one kills them at once.
         const stop = new AbortController();

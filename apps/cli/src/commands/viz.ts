@@ -32,7 +32,8 @@ function checkReplay(file: string): void {
   const header = RecordingHeader.safeParse(json);
   if (!header.success)
     throw invalidInput(
-      `--replay: ${file} line 1 is not a cpnet recording header: ${header.error.issues[0]?.path.join('.')} ${header.error.issues[0]?.message}`,
+      `--replay: ${file} line 1 is not a cpnet recording header: ${header.error.issues[0]?.path.join('.')} ` +
+        `${header.error.issues[0]?.message}`,
     );
 }
 

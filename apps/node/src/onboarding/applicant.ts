@@ -199,7 +199,10 @@ async function installGrant(
   await startTlsLinks(ctx);
 }
 
-/** With TLS enabled: start the HTTPS listener now that the node holds a certificate, and learn the https endpoints of the parent and the national node. */
+/**
+ * With TLS enabled: start the HTTPS listener now that the node holds a certificate, and learn the https endpoints
+ * of the parent and the national node.
+ */
 async function startTlsLinks(
   ctx: Pick<NodeContext, 'audit' | 'cache' | 'config' | 'db' | 'deps' | 'events' | 'outbox' | 'tls'>,
 ): Promise<void> {

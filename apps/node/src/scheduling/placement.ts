@@ -108,7 +108,9 @@ export abstract class PlacementCore {
       this.record(job, {
         state: 'scheduled',
         node: this.me,
-        detail: `subtree ${c.prefix} (rank ${c.rank}, score ${c.score.toFixed(2)}, est. ${c.estimatedCostYuan.toFixed(2)} 元${c.western ? ', west' : ''})`,
+        detail:
+          `subtree ${c.prefix} (rank ${c.rank}, score ${c.score.toFixed(2)}, est. ` +
+          `${c.estimatedCostYuan.toFixed(2)} 元${c.western ? ', west' : ''})`,
       });
       this.emitWithSave(job, 'job.schedule', {
         subject: job.id,

@@ -37,7 +37,10 @@ export class QuotaExceeded extends Error {}
  */
 export class SchedulingService extends PlacementCore {
   private readonly lock = new KeyedLock();
-  /** Cancellations for children taken as down, sent when they report again (not through the outbox, whose queue a dead receiver would block). */
+  /**
+   * Cancellations for children taken as down, sent when they report again (not through the outbox, whose queue a
+   * dead receiver would block).
+   */
   private readonly owed = new Map<string, { job: string; reason: 'replaced'; attempt: number; at: string }[]>();
   private readonly timers: (() => void)[] = [];
   private ticking = false;
