@@ -9,9 +9,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import highsLoader from 'highs';
+import { createRng, type Rng } from '@cpnet/kernel';
 import {
   ClusterIndex,
-  createRng,
   feasibleCosts,
   fitCapacity,
   generateClusters,
@@ -27,7 +27,6 @@ import {
   kgCo2PerItKwh,
   DEFAULT_COST_MODEL,
   type Cluster,
-  type Rng,
   type TaskTemplate,
 } from '@cpnet/scheduler';
 

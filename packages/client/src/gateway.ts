@@ -1,5 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import type { z } from 'zod';
+import type { TimeSource } from '@cpnet/kernel';
+import { systemClock } from '@cpnet/kernel/system';
 import {
   Cancel,
   Control,
@@ -13,7 +15,6 @@ import {
   type GatewayAck,
   type JobUpdate,
 } from '@cpnet/protocol';
-import type { Clock } from '@cpnet/identifier';
 import { createSequenceValidator, issueHandshakeToken, type RandomBytes } from '@cpnet/security';
 import type { Signer } from './signer.ts';
 
@@ -35,7 +36,7 @@ export interface GatewayOptions {
   readonly node: string;
   /** The gateway's identity (its provider's PV identifier) and key. */
   readonly signer: Signer;
-  readonly clock?: Clock;
+  readonly clock?: TimeSource;
   readonly randomBytes?: RandomBytes;
   readonly handlers?: GatewayHandlers;
   /** Reconnection backoff (ms): doubled from `initialMs` up to `maxMs`, with jitter. */
@@ -77,11 +78,9 @@ export interface GatewayConnection {
   close(): void;
 }
 
-const SYSTEM_CLOCK: Clock = { now: () => Date.now() };
-
 /** Creates a gateway connection (not connected until `connect()`). */
 export function createGatewayConnection(options: GatewayOptions): GatewayConnection {
-  const clock = options.clock ?? SYSTEM_CLOCK;
+  const clock = options.clock ?? systemClock;
   const backoff = options.backoff ?? { initialMs: 200, maxMs: 10_000 };
   const pending = new Map<number, Pending>();
   const listeners: ((s: Session) => void)[] = [];

@@ -1,4 +1,4 @@
-import { err, ok, type Result } from './result.ts';
+import { err, ok, type Result } from '@cpnet/kernel';
 
 /** The GB 32100 alphabet: digits and upper-case letters without I O Z S V. */
 export const CREDIT_CODE_ALPHABET = '0123456789ABCDEFGHJKLMNPQRTUWXY';

@@ -1,5 +1,14 @@
-/** Result values for expected failures. */
-export { ok, err, type Result } from './result.ts';
+import { err as kernelErr, ok as kernelOk, type Result as KernelResult, type TimeSource } from '@cpnet/kernel';
+
+// Kept so older imports compile; they moved to @cpnet/kernel, which every package shares.
+/** @deprecated import `Result` from @cpnet/kernel */
+export type Result<T, E> = KernelResult<T, E>;
+/** @deprecated import `ok` from @cpnet/kernel */
+export const ok = kernelOk;
+/** @deprecated import `err` from @cpnet/kernel */
+export const err = kernelErr;
+/** @deprecated import `TimeSource` (only `now`) or `Clock` (with timers) from @cpnet/kernel */
+export type Clock = TimeSource;
 /** Rejection reasons naming the failing segment. */
 export { identifierError, type IdentifierError, type Segment } from './errors.ts';
 /** The input rules: trim, printable ASCII only, ASCII upper-casing. */
@@ -33,7 +42,7 @@ export {
 /** Resolution routing: local, down or up. */
 export { route, ancestry, inSubtree, type Route } from './routing.ts';
 /** Time-ordered 12-character serial allocation with an injected clock. */
-export { createSerialAllocator, decodeSerial, type Clock, type SerialAllocator } from './serial.ts';
+export { createSerialAllocator, decodeSerial, type SerialAllocator } from './serial.ts';
 /** GB/T 2260 province-level codes. */
 export { PROVINCES, province, type Province, type MacroRegion } from './provinces.ts';
 /** GB/T 4754-2017 sections, divisions and the 中类 names cpnet uses. */

@@ -1,5 +1,5 @@
 /** Stops a timer; calling it again, or after the timer fired, does nothing. */
-export type Cancel = () => void;
+export type CancelTimer = () => void;
 
 /**
  * What code that only reads the time needs. Pure functions (serials, token expiry, signature windows) take this, so a
@@ -16,9 +16,9 @@ export interface TimeSource {
  */
 export interface Clock extends TimeSource {
   /** Runs `fn` once, `ms` from now. */
-  setTimeout(fn: () => void, ms: number): Cancel;
+  setTimeout(fn: () => void, ms: number): CancelTimer;
   /** Runs `fn` every `ms` (the first time `ms` from now) until cancelled. */
-  setInterval(fn: () => void, ms: number): Cancel;
+  setInterval(fn: () => void, ms: number): CancelTimer;
   /** Resolves `ms` from now. */
   sleep(ms: number): Promise<void>;
 }

@@ -1,10 +1,13 @@
-import type { Cancel, Clock } from './clock.ts';
+import type { CancelTimer, Clock } from './clock.ts';
 
 /** A clock that moves only when a test says so. */
 export interface FakeClock extends Clock {
   /** Moves time on by `ms`, firing each timer that falls due, in order of due time (then of creation). */
   advance(ms: number): void;
-  /** Sets the time to `ms` (not earlier than now), firing the timers due by then, like `advance`. */
+  /**
+   * Sets the time to `ms`, firing the timers due by then like `advance`. An earlier `ms` turns the clock back (to test
+   * skew) and fires nothing; pending timers keep their due times.
+   */
   set(ms: number): void;
   /** The due time of the earliest pending timer, or null when none is pending. */
   nextDueAt(): number | null;
@@ -25,7 +28,7 @@ export function createFakeClock(start = 1_700_000_000_000): FakeClock {
   let seq = 0;
   const timers = new Map<number, Timer>();
 
-  const add = (fn: () => void, ms: number, every: number | null): Cancel => {
+  const add = (fn: () => void, ms: number, every: number | null): CancelTimer => {
     const timer: Timer = { seq: seq++, due: t + Math.max(0, ms), every, fn };
     timers.set(timer.seq, timer);
     return () => {
@@ -59,7 +62,10 @@ export function createFakeClock(start = 1_700_000_000_000): FakeClock {
         add(resolve, ms, null);
       }),
     advance: (ms) => runUntil(t + Math.max(0, ms)),
-    set: (ms) => runUntil(ms),
+    set: (ms) => {
+      if (ms < t) t = ms;
+      else runUntil(ms);
+    },
     nextDueAt: () => earliest()?.due ?? null,
     pending: () => timers.size,
   };

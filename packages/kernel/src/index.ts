@@ -3,6 +3,6 @@ export { err, ok, type Result } from './result.ts';
 /** The seeded random source (sfc32) that every package and the simulator share. */
 export { createRng, type Rng } from './rng.ts';
 /** The injected time source: `now`, timers that return a cancel handle, `sleep`. */
-export type { Cancel, Clock, TimeSource } from './clock.ts';
+export type { CancelTimer, Clock, TimeSource } from './clock.ts';
 /** A clock for tests that moves only on `advance`, firing due timers in order. */
 export { createFakeClock, type FakeClock } from './fake-clock.ts';

@@ -1,17 +1,6 @@
-import { createRng } from './rng.ts';
+import { createRng } from '@cpnet/kernel';
 import { generateClusters, generateTasks } from './synthetic.ts';
 import type { Cluster, TaskTemplate } from './model.ts';
-
-/** A fake clock the tests move by hand. */
-export function fakeClock(start = 1_700_000_000_000): { now: () => number; advance: (ms: number) => void } {
-  let t = start;
-  return {
-    now: () => t,
-    advance: (ms) => {
-      t += ms;
-    },
-  };
-}
 
 /** A small seeded cluster set. */
 export const someClusters = (n = 60, seed = 7): Cluster[] =>

@@ -1,5 +1,7 @@
 // @cpnet/scheduler — compute selection (算力选择) and interconnection scheduling (互联调度). Pure: time and randomness are parameters.
 
+import { createRng as kernelCreateRng, type Rng as KernelRng } from '@cpnet/kernel';
+
 /** Model types: clusters, task templates, subtree summaries, objectives and placement modes. */
 export type {
   AcceleratorDemand,
@@ -18,8 +20,11 @@ export type {
   TaskTemplate,
   Weights,
 } from './model.ts';
-/** Seeded random source (sfc32). */
-export { createRng, type Rng } from './rng.ts';
+// Kept so older imports compile; the seeded Rng moved to @cpnet/kernel, which every package shares.
+/** @deprecated import `createRng` from @cpnet/kernel */
+export const createRng = kernelCreateRng;
+/** @deprecated import `Rng` from @cpnet/kernel */
+export type Rng = KernelRng;
 /** The cost model: price × resources × duration + carbon price × energy × intensity + latency penalty. */
 export {
   DEFAULT_COST_MODEL,

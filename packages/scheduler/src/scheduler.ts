@@ -1,4 +1,4 @@
-import type { Clock } from '@cpnet/identifier';
+import type { TimeSource } from '@cpnet/kernel';
 import { ClusterIndex } from './cluster-index.ts';
 import type { CostModel } from './cost.ts';
 import { quotaBreach, usageOf, type Job, type Quota } from './jobs.ts';
@@ -20,7 +20,7 @@ export interface FailbackPolicy {
 /** Options of a scheduler. */
 export interface SchedulerOptions {
   readonly clusters: readonly Cluster[];
-  readonly clock: Clock;
+  readonly clock: TimeSource;
   readonly quotas?: Readonly<Record<string, Quota>>;
   readonly costModel?: CostModel;
   readonly failback?: Partial<FailbackPolicy>;
@@ -74,7 +74,7 @@ const DEFAULT_FAILBACK: FailbackPolicy = { minHealthyMs: 300_000, minImprovement
 export class Scheduler {
   /** The live columnar index (availability reflects placements). */
   readonly index: ClusterIndex;
-  private readonly clock: Clock;
+  private readonly clock: TimeSource;
   private readonly quotas: Readonly<Record<string, Quota>>;
   private readonly policy: FailbackPolicy;
   private readonly ttl: number;

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { createFakeClock } from '@cpnet/kernel';
 import { ClusterIndex } from './cluster-index.ts';
 import { residencyVerdict } from '@cpnet/protocol';
 import { select } from './select.ts';
-import { cluster, fakeClock, someClusters, task } from './fixtures.test-helpers.ts';
+import { cluster, someClusters, task } from './fixtures.test-helpers.ts';
 import type { Arch, TaskTemplate } from './model.ts';
 
 const FC = { seed: 20261126, numRuns: 200 } as const;
@@ -129,7 +130,7 @@ describe('select', () => {
   });
 
   it('checks deadlines against the clock it is given', () => {
-    const clock = fakeClock();
+    const clock = createFakeClock();
     const ix = ClusterIndex.build([cluster('slow', { queueWaitMinutes: 120 }), cluster('fast')]);
     const t = task('d', { durationHours: 1, constraints: { deadline: clock.now() + 90 * 60_000 } });
     const sel = select(ix, t, { clock });

@@ -1,4 +1,4 @@
-import type { Clock } from '@cpnet/identifier';
+import type { TimeSource } from '@cpnet/kernel';
 import type { ClusterIndex } from './cluster-index.ts';
 import { DEFAULT_COST_MODEL, type CostModel } from './cost.ts';
 import { BENEFIT, CRITERIA, weightsFor } from './criteria.ts';
@@ -18,7 +18,7 @@ export interface SelectOptions {
   readonly excludeRows?: Uint8Array;
   readonly costModel?: CostModel;
   /** Needed for deadlines; without it deadlines are not checked and a warning says so. */
-  readonly clock?: Clock;
+  readonly clock?: TimeSource;
 }
 
 /** One criterion of a candidate: its raw value and a 0–10 score (10 = best among candidates). */

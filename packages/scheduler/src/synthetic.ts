@@ -1,7 +1,7 @@
+import type { Rng } from '@cpnet/kernel';
 import { CROCKFORD_ALPHABET, formatIdentifier, PROVINCES } from '@cpnet/identifier';
 import { estimateLatencyMs } from './cost.ts';
 import type { AcceleratorPool, Cluster, Resources, TaskTemplate } from './model.ts';
-import type { Rng } from './rng.ts';
 
 /** Accelerator models used by the synthetic data: name, arch of their hosts, FP16/FP32 TFLOPS, W, 元/card-hour. */
 export const SYNTHETIC_MODELS = [

@@ -1,7 +1,8 @@
+import { createFakeClock } from '@cpnet/kernel';
 import { parseIdentifier } from '@cpnet/identifier';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '@cpnet/protocol';
 import {
-  createAuditLog, ed25519Profile, entryLeafHash, fixedClock, issueHandshakeToken, jwkThumbprint, seededRandomBytes, signAnswer,
+  createAuditLog, ed25519Profile, entryLeafHash, issueHandshakeToken, jwkThumbprint, seededRandomBytes, signAnswer,
   signDelegation, signRequest, SIGNATURE_LABEL, type KeyPair,
 } from '@cpnet/security';
 
@@ -81,7 +82,7 @@ export function signatureBaseOf(request: { method: string; url: string; headers:
 }
 
 function signatureVectors(keys: ReturnType<typeof vectorKeys>) {
-  const clock = fixedClock(VECTOR_TIME_MS);
+  const clock = createFakeClock(VECTOR_TIME_MS);
   const cases = [
     { name: 'signed POST with a body (content-type and content-digest covered)', keyid: 'CPN.51', method: 'POST', url: 'https://cpn51.example.cn/cpn/v1/identifiers', body: '{"kind":"SV","values":[{"index":1,"type":"URL","data":"https://example.cn","ttl":0}]}', nonce: 'AAECAwQFBgcICQoLDA0ODw' },
     { name: 'signed GET without a body (an identifier with %2F in the target URI)', keyid: 'CPN', method: 'GET', url: 'https://cpn.example.cn/cpn/v1/identifiers/CPN.51%2FND-1EJ', body: undefined, nonce: 'EBESExQVFhcYGRobHB0eHw' },
@@ -146,7 +147,7 @@ async function answerAndTokenVectors(keys: ReturnType<typeof vectorKeys>) {
     answeredBy: 'CPN.51', authoritative: true, path: ['CPN', 'CPN.51'], cachedUntil: '2026-01-01T01:00:00.000Z',
   };
   const signed = await signAnswer(answer, { keyid: 'CPN.51', privateKey: keys['CPN.51'].pair.privateKey });
-  const token = await issueHandshakeToken({ keyid: 'CPN', audience: 'CPN.51', namespace: '/monitor' }, { privateKey: keys.CPN.pair.privateKey, clock: fixedClock(VECTOR_TIME_MS), randomBytes: seededRandomBytes(7) });
+  const token = await issueHandshakeToken({ keyid: 'CPN', audience: 'CPN.51', namespace: '/monitor' }, { privateKey: keys.CPN.pair.privateKey, clock: createFakeClock(VECTOR_TIME_MS), randomBytes: seededRandomBytes(7) });
   return {
     description: 'Signed resolution answers (detached JWS, RFC 7515 App. F, `header..signature` over the JCS of the answer without `signature`) and a /monitor handshake token (compact JWS over the JCS of its claims).',
     answers: [{ name: 'an answer signed by CPN.51', keyid: 'CPN.51', answer, signature: signed.signature }],
