@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import type { TimeSource } from '@cpnet/kernel';
+import { systemClock } from '@cpnet/kernel/system';
 import { cryptoRandomBytes } from '@cpnet/security';
 import { createNode, type CpnNode } from '@cpnet/node';
 import { CheckSetupError, type CheckStateData } from './state.ts';
@@ -68,7 +69,7 @@ export async function startVirtualNodes(
 ): Promise<VirtualNodes> {
   const deps = {
     logger: options.logger ?? pino({ level: 'silent' }),
-    clock: options.clock ?? { now: () => Date.now() },
+    clock: options.clock ?? systemClock,
   };
   const national = await buildNational(state, deps);
   await listen(national, state.national.port);
