@@ -9,7 +9,7 @@ import {
   prepareStateDir,
   sampleApplication,
   saveState,
-  type CheckStateData,
+  type CheckState,
 } from './state.ts';
 import { parsePrefix } from './prefix.ts';
 import { buildNational } from './virtual-nodes.ts';
@@ -51,7 +51,7 @@ export async function initConformance(options: InitOptions): Promise<InitResult>
   prepareStateDir(dir);
   const nationalPort = options.port ?? (await freePort(host));
   const regionalCode = `CPN.${parsed.region}`;
-  const state: CheckStateData = {
+  const state: CheckState = {
     version: 1,
     as: options.as,
     code: parsed.code,

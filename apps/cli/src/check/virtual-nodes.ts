@@ -4,7 +4,7 @@ import type { TimeSource } from '@cpnet/kernel';
 import { systemClock } from '@cpnet/kernel/system';
 import { cryptoRandomBytes } from '@cpnet/security';
 import { createNode, type CpnNode } from '@cpnet/node';
-import { CheckSetupError, type CheckStateData } from './state.ts';
+import { CheckSetupError, type CheckState } from './state.ts';
 
 /** The virtual national node and, for an industry target, the virtual regional parent. */
 export interface VirtualNodes {
@@ -47,7 +47,7 @@ async function build(
 }
 
 /** Builds the virtual national node from the state folder without listening (init uses it to make the root). */
-export function buildNational(state: CheckStateData, deps: { logger: Logger; clock: TimeSource }): Promise<CpnNode> {
+export function buildNational(state: CheckState, deps: { logger: Logger; clock: TimeSource }): Promise<CpnNode> {
   return build(
     {
       role: 'national',
@@ -64,7 +64,7 @@ export function buildNational(state: CheckStateData, deps: { logger: Logger; clo
 
 /** Starts the virtual nodes of a state folder on their promised ports; the regional one is brought online first. */
 export async function startVirtualNodes(
-  state: CheckStateData,
+  state: CheckState,
   options: { logger?: Logger; clock?: TimeSource; waitMs: number },
 ): Promise<VirtualNodes> {
   const deps = {
@@ -116,6 +116,6 @@ export async function startVirtualNodes(
 }
 
 /** The trust anchor (national root certificate) of the state folder. */
-export function readTrustAnchor(state: CheckStateData): string {
+export function readTrustAnchor(state: CheckState): string {
   return readFileSync(state.trustAnchor, 'utf8');
 }

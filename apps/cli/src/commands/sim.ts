@@ -16,7 +16,7 @@ import {
   summarise,
   toJunitXml,
   type Progress,
-  type ScenarioData,
+  type Scenario,
 } from '@cpnet/simulator';
 import { EXIT } from '@cpnet/protocol';
 import { CliExit } from '../exit.ts';
@@ -24,7 +24,7 @@ import { environmentFailed, invalidInput } from '../exit.ts';
 import type { Io } from '../io.ts';
 
 /** Reads and validates a scenario file; a bad file is invalid input (exit 2) naming file, line and field. */
-export function loadScenarioFile(file: string): ScenarioData {
+export function loadScenarioFile(file: string): Scenario {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -1,4 +1,5 @@
-import type { ClusterView, ViewState } from './types.ts';
+import type { SnapshotCluster } from '@cpnet/protocol';
+import type { ViewState } from './types.ts';
 
 /** Per-province figures for the tile map and the panels. */
 export interface ProvinceStats {
@@ -56,8 +57,8 @@ export function provinceStats(state: ViewState): Map<string, ProvinceStats> {
 }
 
 /** Clusters grouped by node code. */
-export function clustersByNode(state: ViewState): Map<string, ClusterView[]> {
-  const out = new Map<string, ClusterView[]>();
+export function clustersByNode(state: ViewState): Map<string, SnapshotCluster[]> {
+  const out = new Map<string, SnapshotCluster[]>();
   for (const c of state.clusters.values()) {
     const list = out.get(c.node);
     if (list) list.push(c);
@@ -70,8 +71,8 @@ export function clustersByNode(state: ViewState): Map<string, ClusterView[]> {
 export function marketRows(
   state: ViewState,
   options: { province?: string; type?: 'cpu' | 'accelerator'; limit: number },
-): ClusterView[] {
-  const rows: ClusterView[] = [];
+): SnapshotCluster[] {
+  const rows: SnapshotCluster[] = [];
   for (const c of state.clusters.values()) {
     if (c.lifecycle !== 'active' || c.health === 'down') continue;
     if (options.province && c.province !== options.province) continue;
