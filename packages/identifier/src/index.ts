@@ -1,14 +1,5 @@
-import { err as kernelErr, ok as kernelOk, type Result as KernelResult, type TimeSource } from '@cpnet/kernel';
+import * as kernel from '@cpnet/kernel';
 
-// Kept so older imports compile; they moved to @cpnet/kernel, which every package shares.
-/** @deprecated import `Result` from @cpnet/kernel */
-export type Result<T, E> = KernelResult<T, E>;
-/** @deprecated import `ok` from @cpnet/kernel */
-export const ok = kernelOk;
-/** @deprecated import `err` from @cpnet/kernel */
-export const err = kernelErr;
-/** @deprecated import `TimeSource` (only `now`) or `Clock` (with timers) from @cpnet/kernel */
-export type Clock = TimeSource;
 /** Rejection reasons naming the failing segment. */
 export { identifierError, type IdentifierError, type Segment } from './errors.ts';
 /** The input rules: trim, printable ASCII only, ASCII upper-casing. */
@@ -52,7 +43,7 @@ export {
   parseCreditCode,
   creditCodeCheck,
   CREDIT_CODE_ALPHABET,
-  type CreditCode,
+  type ParsedCreditCode,
   type CreditCodeError,
 } from './credit-code.ts';
 /** The Handle-like record model. */
@@ -66,3 +57,13 @@ export {
 } from './record.ts';
 /** A human-readable description of a parsed identifier, with code-table names. */
 export { describeIdentifier, type IdentifierDescription } from './describe.ts';
+
+// Kept so older imports compile; they moved to @cpnet/kernel, which every package shares.
+/** @deprecated import `Result` from @cpnet/kernel */
+export type Result<T, E> = kernel.Result<T, E>;
+/** @deprecated import `ok` from @cpnet/kernel */
+export const ok = kernel.ok;
+/** @deprecated import `err` from @cpnet/kernel */
+export const err = kernel.err;
+/** @deprecated import `TimeSource` (only `now`) or `Clock` (with timers) from @cpnet/kernel */
+export type Clock = kernel.TimeSource;

@@ -1,12 +1,12 @@
 import { createRng } from '@cpnet/kernel';
 import { generateClusters, generateTasks } from './synthetic.ts';
-import type { Cluster, TaskTemplate } from './model.ts';
+import type { Cluster, Task } from './model.ts';
 
 /** A small seeded cluster set. */
 export const someClusters = (n = 60, seed = 7): Cluster[] =>
   generateClusters(createRng(seed), { count: n, minFree: 0.3 });
 /** Seeded tasks. */
-export const someTasks = (n = 50, seed = 8): TaskTemplate[] => generateTasks(createRng(seed), { count: n });
+export const someTasks = (n = 50, seed = 8): Task[] => generateTasks(createRng(seed), { count: n });
 
 /** A plain cluster for hand-written cases. */
 export function cluster(id: string, over: Partial<Cluster> = {}): Cluster {
@@ -39,7 +39,7 @@ export function cluster(id: string, over: Partial<Cluster> = {}): Cluster {
 }
 
 /** A plain task for hand-written cases. */
-export function task(id: string, over: Partial<TaskTemplate> = {}): TaskTemplate {
+export function task(id: string, over: Partial<Task> = {}): Task {
   return {
     id,
     tenant: 't',
