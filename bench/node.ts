@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import express from 'express';
 import { pino } from 'pino';
+import { systemClock } from '@cpnet/kernel/system';
 import { createClient } from '@cpnet/client';
 import { formatIdentifier } from '@cpnet/identifier';
 import { createNode, type CpnNode, type NodeConfigInput } from '@cpnet/node';
@@ -18,7 +19,7 @@ import { aggregationFigures } from './src/node-aggregation.ts';
 import { schedulingFigures } from './src/node-scheduling.ts';
 
 const deps = () => ({
-  clock: { now: () => Date.now() },
+  clock: systemClock,
   logger: pino({ level: 'silent' }),
   randomBytes: cryptoRandomBytes,
 });

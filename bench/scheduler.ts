@@ -9,9 +9,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import highsLoader from 'highs';
+import { createRng, type Rng } from '@cpnet/kernel';
 import {
   ClusterIndex,
-  createRng,
   feasibleCosts,
   fitCapacity,
   generateClusters,
@@ -27,8 +27,7 @@ import {
   kgCo2PerItKwh,
   DEFAULT_COST_MODEL,
   type Cluster,
-  type Rng,
-  type TaskTemplate,
+  type Task,
 } from '@cpnet/scheduler';
 
 const SEED = 20261126;
@@ -41,7 +40,7 @@ const f = (x: number, d = 3): string => (Number.isFinite(x) ? x.toFixed(d) : Str
 const table = (rows: Record<string, string | number>[]): void => console.table(rows);
 
 /** The least work any scorer does: one pass, same filter, a weighted sum of raw criteria, keep the best. */
-function floorPass(ix: ClusterIndex, task: TaskTemplate): number {
+function floorPass(ix: ClusterIndex, task: Task): number {
   const need = resolveNeed(ix, task);
   const acc = need.model >= 0 ? ix.acc[need.model] : undefined;
   const lat = need.userRow >= 0 ? ix.latency[need.userRow]! : undefined;
@@ -85,7 +84,7 @@ function floorPass(ix: ClusterIndex, task: TaskTemplate): number {
   return best;
 }
 
-function decisionTasks(rng: Rng): TaskTemplate[] {
+function decisionTasks(rng: Rng): Task[] {
   return generateTasks(rng, { count: 256 }).map((t, i) => ({
     ...t,
     objective: 'balanced',
@@ -170,7 +169,7 @@ function decisionLatency(): void {
 
 interface Instance {
   clusters: Cluster[];
-  tasks: TaskTemplate[];
+  tasks: Task[];
   maxShare: number;
   dropped: number;
 }
@@ -210,7 +209,7 @@ function instance(o: {
 async function lpBound(inst: Instance): Promise<{ value: number; vars: number; seconds: number }> {
   const highs = await highsLoader();
   const ix = ClusterIndex.build(inst.clusters);
-  const classes = new Map<string, { task: TaskTemplate; n: number }>();
+  const classes = new Map<string, { task: Task; n: number }>();
   for (const t of inst.tasks) {
     const key = JSON.stringify([t.demand, t.constraints, t.latencyTolerant, t.durationHours, t.latencyTargetMs]);
     const c = classes.get(key);
@@ -312,7 +311,7 @@ function evaluate(
   return { cost, carbon, latencyOk: withTarget ? ok / withTarget : 1, spread, rejected };
 }
 
-type Chooser = (ix: ClusterIndex, t: TaskTemplate, feasible: Int32Array) => number;
+type Chooser = (ix: ClusterIndex, t: Task, feasible: Int32Array) => number;
 
 function runBaseline(inst: Instance, choose: Chooser): Int32Array {
   const ix = ClusterIndex.build(inst.clusters);
@@ -461,7 +460,7 @@ function eastDataWestCompute(): void {
     latencyTolerant: false,
     constraints: { ...t.constraints, maxLatencyMs: 25 },
   }));
-  const run = (ts: TaskTemplate[]): { west: number; cost: number; carbon: number; placed: number } => {
+  const run = (ts: Task[]): { west: number; cost: number; carbon: number; placed: number } => {
     const ix = ClusterIndex.build(clusters);
     let west = 0,
       cost = 0,

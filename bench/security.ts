@@ -6,6 +6,7 @@ import { sign as edSign, verify as edVerify } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { TimeSource } from '@cpnet/kernel';
 import {
   createAuditLog,
   createMemoryNonceStore,
@@ -17,7 +18,6 @@ import {
   verifyInclusion,
   cryptoProfile,
   type AuditEntry,
-  type Clock,
   type AccessRequest,
 } from '@cpnet/security';
 
@@ -31,7 +31,7 @@ function percentile(sorted: number[], p: number): number {
 async function signVerify(iterations: number): Promise<{ signedPerS: number; barePerS: number }> {
   const keys = generateKeyPair();
   let now = T0;
-  const clock: Clock = { now: () => now };
+  const clock: TimeSource = { now: () => now };
   const verifier = createVerifier({
     resolveKey: () => keys.publicKey,
     nonceStore: createMemoryNonceStore({ clock }),

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseScenario, runScenario, summarise, type Network, type ScenarioData } from '@cpnet/simulator';
+import { parseScenario, runScenario, summarise, type Network, type Scenario } from '@cpnet/simulator';
 import { printTable, writeFigures } from './lib.ts';
 
 const SCENARIO = join(dirname(fileURLToPath(import.meta.url)), '..', 'scenarios', 'scale.yaml');
@@ -13,7 +13,7 @@ const SCENARIO = join(dirname(fileURLToPath(import.meta.url)), '..', 'scenarios'
  * Shrinks the scale scenario: fewer provinces and providers by `f`, fewer jobs (and a slower arrival rate) by `jobs`
  * (default `f`), the same shape.
  */
-export function scaled(s: ScenarioData, f: number, jobsF = f): ScenarioData {
+export function scaled(s: Scenario, f: number, jobsF = f): Scenario {
   if (f >= 1 && jobsF >= 1) return s;
   f = Math.min(1, f);
   jobsF = Math.min(1, jobsF);

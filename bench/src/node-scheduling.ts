@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
+import { systemClock } from '@cpnet/kernel/system';
 import { createClient, createGatewayConnection, type GatewayConnection, type NodeClient } from '@cpnet/client';
 import { creditCodeCheck } from '@cpnet/identifier';
 import { createNode, type CpnNode, type NodeConfigInput } from '@cpnet/node';
@@ -11,7 +12,7 @@ import { cryptoRandomBytes, ed25519Profile, generateKeyPair } from '@cpnet/secur
 type Figures = Record<string, number>;
 
 const deps = () => ({
-  clock: { now: () => Date.now() },
+  clock: systemClock,
   logger: pino({ level: 'silent' }),
   randomBytes: cryptoRandomBytes,
 });

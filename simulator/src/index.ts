@@ -13,8 +13,6 @@ export {
   ProviderTemplate,
   ClusterSpec,
   RegionSpec,
-  type ScenarioData,
-  type TopologyData,
 } from './scenario/schema.ts';
 /** Loading a scenario from YAML with errors that name file, line and field. */
 export { parseScenario, formatScenarioErrors, type ScenarioError } from './scenario/load.ts';

@@ -3,6 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
+import { systemClock } from '@cpnet/kernel/system';
 import {
   bufferIo,
   checkIds,
@@ -287,7 +288,7 @@ describe("cpnet check with an application that breaks the guide's rules", () => 
         retry: { initialMs: 50, maxMs: 300 },
         pollMs: 50,
       },
-      { clock: { now: () => Date.now() }, logger: pino({ level: 'silent' }), randomBytes: cryptoRandomBytes },
+      { clock: systemClock, logger: pino({ level: 'silent' }), randomBytes: cryptoRandomBytes },
     );
     const url = await node.listen();
     try {
@@ -328,7 +329,7 @@ describe('cpnet check of an industry node', () => {
         retry: { initialMs: 50, maxMs: 300 },
         pollMs: 50,
       },
-      { clock: { now: () => Date.now() }, logger: pino({ level: 'silent' }), randomBytes: cryptoRandomBytes },
+      { clock: systemClock, logger: pino({ level: 'silent' }), randomBytes: cryptoRandomBytes },
     );
     const url = await node.listen();
     try {

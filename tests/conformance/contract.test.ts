@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { createFakeClock } from '@cpnet/kernel';
 import { contractFiles, signatureBaseOf, VECTOR_TIME_MS } from '@cpnet/cli';
 import { canonicalise, parseIdentifier } from '@cpnet/identifier';
 import {
@@ -9,7 +10,6 @@ import {
   createVerifier,
   ed25519Profile,
   entryLeafHash,
-  fixedClock,
   verifyAnswer,
   verifyConsistency,
   verifyDelegation,
@@ -121,7 +121,7 @@ describe('test vectors verify with our implementation', () => {
           key(doc.keys[v.keyid]!.publicKeyPem),
         ),
       ).toBe(true);
-      const clock = fixedClock(VECTOR_TIME_MS + 5000);
+      const clock = createFakeClock(VECTOR_TIME_MS + 5000);
       const verifier = createVerifier({
         resolveKey: (k) => (k === v.keyid ? key(doc.keys[k]!.publicKeyPem) : null),
         nonceStore: createMemoryNonceStore({ clock }),
@@ -155,7 +155,7 @@ describe('test vectors verify with our implementation', () => {
       const r = await verifyDelegation(v.token, {
         parentPublicKey: key(doc.keys.CPN!.publicKeyPem),
         childPublicKey: key(doc.keys['CPN.51']!.publicKeyPem),
-        clock: fixedClock(doc.at * 1000),
+        clock: createFakeClock(doc.at * 1000),
       });
       expect(r.ok).toBe(v.valid);
     }
@@ -227,7 +227,7 @@ describe('test vectors verify with our implementation', () => {
       ).toBe(false);
     }
     for (const t of doc.handshakeTokens) {
-      const clock = fixedClock(t.at * 1000 + 1000);
+      const clock = createFakeClock(t.at * 1000 + 1000);
       const r = await verifyHandshakeToken(t.token, {
         publicKey: key(doc.keys[t.keyid]!.publicKeyPem),
         audience: t.audience,

@@ -2,6 +2,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
+import { systemClock } from '@cpnet/kernel/system';
 import { createClient, type NodeClient } from '@cpnet/client';
 import { createNode } from '@cpnet/node';
 import { cryptoRandomBytes, ed25519Profile, generateKeyPair } from '@cpnet/security';
@@ -208,7 +209,7 @@ describe('the private key at rest', () => {
       const wrong = path.join(tempDir(), 'pass');
       writeFileSync(wrong, 'not-the-right-passphrase\n');
       const deps = {
-        clock: { now: () => Date.now() },
+        clock: systemClock,
         logger: pino({ level: 'silent' }),
         randomBytes: cryptoRandomBytes,
       };

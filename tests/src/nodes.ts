@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
+import { systemClock } from '@cpnet/kernel/system';
 import { createClient, type NodeClient } from '@cpnet/client';
 import { cryptoRandomBytes } from '@cpnet/security';
 import { createNode, type CpnNode, type NodeConfigInput } from '@cpnet/node';
@@ -36,7 +37,7 @@ export async function startTestNode(
   const node = await createNode(
     { port: 0, retry: { initialMs: 50, maxMs: 400 }, pollMs: 50, linkTimeoutMs: 1500, ...rest, dataDir: dir },
     {
-      clock: clock ?? { now: () => Date.now() },
+      clock: clock ?? systemClock,
       logger: pino({ level: process.env.CPNET_TEST_LOG ?? 'silent' }),
       randomBytes: cryptoRandomBytes,
     },

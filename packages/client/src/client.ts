@@ -22,34 +22,33 @@ import { send, type ClientOptions, type RequestSpec } from './http.ts';
 import type { ClientResult } from './result.ts';
 
 type In<S extends z.ZodType> = z.input<S>;
-type Out<S extends z.ZodType> = z.output<S>;
 
 /** The typed client of one node. */
 export interface NodeClient {
   readonly options: ClientOptions;
   /** Any request (signed when it is a write and a signer is set). */
   request<T = unknown>(spec: RequestSpec): Promise<ClientResult<T>>;
-  node(): Promise<ClientResult<Out<typeof NodeInfo>>>;
+  node(): Promise<ClientResult<NodeInfo>>;
   health(): Promise<ClientResult<{ status: string }>>;
-  resolve(id: string, options?: { path?: readonly string[] }): Promise<ClientResult<Out<typeof ResolutionAnswer>>>;
-  register(body: In<typeof RegisterIdentifier>): Promise<ClientResult<Out<typeof IdentifierRecord>>>;
-  update(id: string, body: In<typeof UpdateIdentifier>): Promise<ClientResult<Out<typeof IdentifierRecord>>>;
-  revoke(id: string): Promise<ClientResult<Out<typeof IdentifierRecord>>>;
+  resolve(id: string, options?: { path?: readonly string[] }): Promise<ClientResult<ResolutionAnswer>>;
+  register(body: In<typeof RegisterIdentifier>): Promise<ClientResult<IdentifierRecord>>;
+  update(id: string, body: In<typeof UpdateIdentifier>): Promise<ClientResult<IdentifierRecord>>;
+  revoke(id: string): Promise<ClientResult<IdentifierRecord>>;
   list(query?: {
     prefix?: string;
     cursor?: string;
     limit?: number;
-  }): Promise<ClientResult<{ items: Out<typeof IdentifierRecord>[]; next: string | null }>>;
+  }): Promise<ClientResult<{ items: IdentifierRecord[]; next: string | null }>>;
   pushCopies(body: In<typeof CopyBatch>): Promise<ClientResult<{ accepted: number }>>;
-  apply(body: In<typeof Application>): Promise<ClientResult<Out<typeof ApplicationState>>>;
-  application(id: string): Promise<ClientResult<Out<typeof ApplicationState> & { grant?: unknown }>>;
-  applications(): Promise<ClientResult<{ items: Out<typeof ApplicationState>[] }>>;
-  review(id: string, body: In<typeof Review>): Promise<ClientResult<Out<typeof ApplicationState>>>;
-  forward(body: In<typeof ForwardedApplication>): Promise<ClientResult<Out<typeof ApplicationState>>>;
+  apply(body: In<typeof Application>): Promise<ClientResult<ApplicationState>>;
+  application(id: string): Promise<ClientResult<ApplicationState & { grant?: unknown }>>;
+  applications(): Promise<ClientResult<{ items: ApplicationState[] }>>;
+  review(id: string, body: In<typeof Review>): Promise<ClientResult<ApplicationState>>;
+  forward(body: In<typeof ForwardedApplication>): Promise<ClientResult<ApplicationState>>;
   jointDebug(
     body: In<typeof JointDebugRequest>,
-  ): Promise<ClientResult<{ result: Out<typeof JointDebugResult>; lifecycle: string }>>;
-  jointDebugResults(): Promise<ClientResult<{ items: Out<typeof JointDebugResult>[] }>>;
+  ): Promise<ClientResult<{ result: JointDebugResult; lifecycle: string }>>;
+  jointDebugResults(): Promise<ClientResult<{ items: JointDebugResult[] }>>;
   emergency(body: In<typeof EmergencyAction>): Promise<ClientResult<{ target: string; lifecycle: string }>>;
   notifyLifecycle(body: In<typeof LifecycleNotice>): Promise<ClientResult<{ target: string; lifecycle: string }>>;
   createAccount(body: In<typeof CreateAccount>): Promise<ClientResult<{ id: string; role: string }>>;

@@ -1,5 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import type { z } from 'zod';
+import type { TimeSource } from '@cpnet/kernel';
+import { systemClock } from '@cpnet/kernel/system';
 import {
   Cancel,
   Control,
@@ -13,18 +15,14 @@ import {
   type GatewayAck,
   type JobUpdate,
 } from '@cpnet/protocol';
-import type { Clock } from '@cpnet/identifier';
 import { createSequenceValidator, issueHandshakeToken, type RandomBytes } from '@cpnet/security';
 import type { Signer } from './signer.ts';
 
-type Ack = z.output<typeof GatewayAck>;
-type Session = z.output<typeof GatewaySession>;
-
 /** What a gateway does with the node's orders; each answer becomes the event's acknowledgement. */
 export interface GatewayHandlers {
-  dispatch?(order: z.output<typeof Dispatch>): Ack | Promise<Ack>;
-  cancel?(order: z.output<typeof Cancel>): Ack | Promise<Ack>;
-  control?(order: z.output<typeof Control>): Ack | Promise<Ack>;
+  dispatch?(order: Dispatch): GatewayAck | Promise<GatewayAck>;
+  cancel?(order: Cancel): GatewayAck | Promise<GatewayAck>;
+  control?(order: Control): GatewayAck | Promise<GatewayAck>;
 }
 
 /** How a gateway reaches its node. */
@@ -35,7 +33,7 @@ export interface GatewayOptions {
   readonly node: string;
   /** The gateway's identity (its provider's PV identifier) and key. */
   readonly signer: Signer;
-  readonly clock?: Clock;
+  readonly clock?: TimeSource;
   readonly randomBytes?: RandomBytes;
   readonly handlers?: GatewayHandlers;
   /** Reconnection backoff (ms): doubled from `initialMs` up to `maxMs`, with jitter. */
@@ -52,42 +50,40 @@ interface Pending {
   /** Entries in the report, resolved as `accepted` when the node says it already applied the seq. */
   readonly size: number;
   attempt: number;
-  resolve(ack: Ack): void;
+  resolve(ack: GatewayAck): void;
 }
 
 /** One socket.io connection for all of a provider's clusters: batched reports and job updates out, orders in. */
 export interface GatewayConnection {
   /** Connects; resolves on the node's first session message (rejects if the node refuses the handshake). */
-  connect(): Promise<Session>;
+  connect(): Promise<GatewaySession>;
   /**
    * Reports for many clusters at once. The seq is assigned here; if the connection drops before the acknowledgement,
    * the report is sent again with the same seq after reconnecting, and resolved as applied when the node's session says
    * it already applied that seq — so each acknowledged report is applied exactly once.
    */
-  report(clusters: readonly z.input<typeof ClusterReport>[]): Promise<Ack>;
+  report(clusters: readonly z.input<typeof ClusterReport>[]): Promise<GatewayAck>;
   /** Sends a job update (same delivery rule as reports). */
-  jobUpdate(update: Omit<z.input<typeof JobUpdate>, 'protocol' | 'seq' | 'at'> & { at?: string }): Promise<Ack>;
+  jobUpdate(update: Omit<z.input<typeof JobUpdate>, 'protocol' | 'seq' | 'at'> & { at?: string }): Promise<GatewayAck>;
   /** The last session the node sent. */
-  readonly session: Session | null;
+  readonly session: GatewaySession | null;
   readonly connected: boolean;
   /** Reports and updates sent but not acknowledged yet. */
   readonly pending: number;
   /** Called on every (re)connection with the node's session. */
-  onSession(listener: (session: Session) => void): void;
+  onSession(listener: (session: GatewaySession) => void): void;
   close(): void;
 }
 
-const SYSTEM_CLOCK: Clock = { now: () => Date.now() };
-
 /** Creates a gateway connection (not connected until `connect()`). */
 export function createGatewayConnection(options: GatewayOptions): GatewayConnection {
-  const clock = options.clock ?? SYSTEM_CLOCK;
+  const clock = options.clock ?? systemClock;
   const backoff = options.backoff ?? { initialMs: 200, maxMs: 10_000 };
   const pending = new Map<number, Pending>();
-  const listeners: ((s: Session) => void)[] = [];
+  const listeners: ((s: GatewaySession) => void)[] = [];
   let nextSeq = 0;
   let updateSeq = 0;
-  let session: Session | null = null;
+  let session: GatewaySession | null = null;
   /** True once this connection's session arrived: seqs are numbered above what the node already applied. */
   let ready = false;
   let lastId = 0;
@@ -95,7 +91,7 @@ export function createGatewayConnection(options: GatewayOptions): GatewayConnect
   let closed = false;
   let retryTimer: NodeJS.Timeout | null = null;
   let delay = backoff.initialMs;
-  let firstSession: { resolve(s: Session): void; reject(e: Error): void } | null = null;
+  let firstSession: { resolve(s: GatewaySession): void; reject(e: Error): void } | null = null;
 
   const token = () =>
     issueHandshakeToken(
@@ -110,7 +106,7 @@ export function createGatewayConnection(options: GatewayOptions): GatewayConnect
       p.payload = p.build(p.seq);
     }
     const attempt = ++p.attempt;
-    socket.emit(p.event, p.payload, (ack: Ack) => {
+    socket.emit(p.event, p.payload, (ack: GatewayAck) => {
       if (attempt !== p.attempt || !pending.has(p.id)) return; // an answer to an attempt made before a reconnect
       pending.delete(p.id);
       if (!ack.ok && ack.error.code === 'REPLAYED' && attempt > 1) {
@@ -144,11 +140,11 @@ export function createGatewayConnection(options: GatewayOptions): GatewayConnect
 
   function order<S extends z.ZodType>(
     schema: S,
-    handler: ((o: z.output<S>) => Ack | Promise<Ack>) | undefined,
+    handler: ((o: z.output<S>) => GatewayAck | Promise<GatewayAck>) | undefined,
     validator: { accept(seq: number): { ok: boolean; error?: string } },
   ) {
-    return (raw: unknown, reply?: (ack: Ack) => void) => {
-      const answer = (ack: Ack) => {
+    return (raw: unknown, reply?: (ack: GatewayAck) => void) => {
+      const answer = (ack: GatewayAck) => {
         if (typeof reply === 'function') reply(ack);
       };
       const parsed = schema.safeParse(raw);
@@ -219,7 +215,7 @@ export function createGatewayConnection(options: GatewayOptions): GatewayConnect
     });
   }
 
-  function enqueue(event: string, build: (seq: number) => Record<string, unknown>, size: number): Promise<Ack> {
+  function enqueue(event: string, build: (seq: number) => Record<string, unknown>, size: number): Promise<GatewayAck> {
     return new Promise((resolve) => {
       const p: Pending = { id: ++lastId, seq: null, event, build, payload: null, size, attempt: 0, resolve };
       pending.set(p.id, p);

@@ -1,5 +1,6 @@
+import type { TimeSource } from '@cpnet/kernel';
+import { systemClock } from '@cpnet/kernel/system';
 import { codeForStatus, PROTOCOL_HEADER, PROTOCOL_VERSION, type ErrorCode } from '@cpnet/protocol';
-import type { Clock } from '@cpnet/identifier';
 import type { RandomBytes } from '@cpnet/security';
 import type { ClientResult } from './result.ts';
 import { signatureHeaders, type Signer } from './signer.ts';
@@ -14,7 +15,7 @@ export interface ClientOptions {
   readonly signer?: Signer;
   /** A person's API token, sent as `Authorization: Bearer` when there is no signer. */
   readonly token?: string;
-  readonly clock?: Clock;
+  readonly clock?: TimeSource;
   readonly randomBytes?: RandomBytes;
   /** Per-request timeout in ms (default 5000). */
   readonly timeoutMs?: number;
@@ -34,8 +35,6 @@ export interface RequestSpec {
   /** Sign even a GET; writes are always signed when a signer is set. */
   readonly sign?: boolean;
 }
-
-const SYSTEM_CLOCK: Clock = { now: () => Date.now() };
 
 function failure<T>(e: { status: number; code: ErrorCode; message: string; field?: string }): ClientResult<T> {
   return {
@@ -59,7 +58,7 @@ export function buildHeaders(
       headers,
       signatureHeaders(
         { method: spec.method, url: spec.url, headers, body: spec.text },
-        { signer: options.signer, clock: options.clock ?? SYSTEM_CLOCK, randomBytes: options.randomBytes },
+        { signer: options.signer, clock: options.clock ?? systemClock, randomBytes: options.randomBytes },
       ),
     );
   } else if (options.token) {

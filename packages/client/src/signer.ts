@@ -1,5 +1,5 @@
+import type { TimeSource } from '@cpnet/kernel';
 import { signRequest, type PrivateKeyHandle, type RandomBytes } from '@cpnet/security';
-import type { Clock } from '@cpnet/identifier';
 
 /** Who the client signs as: a node prefix or a provider/gateway identifier, with its private key. */
 export interface Signer {
@@ -10,7 +10,7 @@ export interface Signer {
 /** Signature headers for one request; called again on every retry, so each attempt has a new nonce and `created`. */
 export function signatureHeaders(
   request: { method: string; url: string; headers: Record<string, string>; body?: string },
-  options: { signer: Signer; clock: Clock; randomBytes?: RandomBytes },
+  options: { signer: Signer; clock: TimeSource; randomBytes?: RandomBytes },
 ): Record<string, string> {
   const signed = signRequest(request, {
     keyid: options.signer.keyid,

@@ -1,11 +1,11 @@
-import { err, ok, type Result } from './result.ts';
+import { err, ok, type Result } from '@cpnet/kernel';
 
 /** The GB 32100 alphabet: digits and upper-case letters without I O Z S V. */
 export const CREDIT_CODE_ALPHABET = '0123456789ABCDEFGHJKLMNPQRTUWXY';
 const WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28] as const;
 
 /** A valid 统一社会信用代码 split into its parts. */
-export interface CreditCode {
+export interface ParsedCreditCode {
   readonly code: string;
   /** Registration authority (登记管理部门) code, position 1: 1 机构编制, 5 民政, 9 工商 … */
   readonly authority: string;
@@ -36,7 +36,7 @@ export function creditCodeCheck(body: string): string {
 }
 
 /** Validates a 统一社会信用代码 (GB 32100): 18 characters, its alphabet, digits in 3–8, the check character. */
-export function parseCreditCode(input: string): Result<CreditCode, CreditCodeError> {
+export function parseCreditCode(input: string): Result<ParsedCreditCode, CreditCodeError> {
   const code = input.trim().toUpperCase();
   if (code.length !== 18) {
     return err({ message: `统一社会信用代码 "${input}" has ${code.length} characters`, expected: '18 characters' });

@@ -1,3 +1,4 @@
+import { err, ok, type Result } from '@cpnet/kernel';
 import { CANONICAL_ALPHABET, CHAR_VALUE, IS_CROCKFORD } from './alphabet.ts';
 import { checkValue } from './check.ts';
 import { identifierError, lazyError, type IdentifierError } from './errors.ts';
@@ -5,7 +6,6 @@ import { isKind, type Kind } from './kinds.ts';
 import { normalise } from './normalise.ts';
 import { checkFailure, fastParse, type FastParsed } from './fast-parse.ts';
 import { scanPrefix } from './prefix.ts';
-import { err, ok, type Result } from './result.ts';
 
 /** A valid identifier in canonical form, split into its segments. */
 export type ParsedIdentifier = FastParsed;

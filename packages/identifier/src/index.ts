@@ -1,5 +1,5 @@
-/** Result values for expected failures. */
-export { ok, err, type Result } from './result.ts';
+import * as kernel from '@cpnet/kernel';
+
 /** Rejection reasons naming the failing segment. */
 export { identifierError, type IdentifierError, type Segment } from './errors.ts';
 /** The input rules: trim, printable ASCII only, ASCII upper-casing. */
@@ -33,7 +33,7 @@ export {
 /** Resolution routing: local, down or up. */
 export { route, ancestry, inSubtree, type Route } from './routing.ts';
 /** Time-ordered 12-character serial allocation with an injected clock. */
-export { createSerialAllocator, decodeSerial, type Clock, type SerialAllocator } from './serial.ts';
+export { createSerialAllocator, decodeSerial, type SerialAllocator } from './serial.ts';
 /** GB/T 2260 province-level codes. */
 export { PROVINCES, province, type Province, type MacroRegion } from './provinces.ts';
 /** GB/T 4754-2017 sections, divisions and the 中类 names cpnet uses. */
@@ -43,7 +43,7 @@ export {
   parseCreditCode,
   creditCodeCheck,
   CREDIT_CODE_ALPHABET,
-  type CreditCode,
+  type ParsedCreditCode,
   type CreditCodeError,
 } from './credit-code.ts';
 /** The Handle-like record model. */
@@ -57,3 +57,13 @@ export {
 } from './record.ts';
 /** A human-readable description of a parsed identifier, with code-table names. */
 export { describeIdentifier, type IdentifierDescription } from './describe.ts';
+
+// Kept so older imports compile; they moved to @cpnet/kernel, which every package shares.
+/** @deprecated import `Result` from @cpnet/kernel */
+export type Result<T, E> = kernel.Result<T, E>;
+/** @deprecated import `ok` from @cpnet/kernel */
+export const ok = kernel.ok;
+/** @deprecated import `err` from @cpnet/kernel */
+export const err = kernel.err;
+/** @deprecated import `TimeSource` (only `now`) or `Clock` (with timers) from @cpnet/kernel */
+export type Clock = kernel.TimeSource;

@@ -1,4 +1,4 @@
-import { err, ok, type Result } from './result.ts';
+import { err, ok, type Result } from '@cpnet/kernel';
 import { identifierError, type IdentifierError } from './errors.ts';
 
 /**

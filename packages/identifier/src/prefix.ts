@@ -1,4 +1,4 @@
-import { err, ok, type Result } from './result.ts';
+import { err, ok, type Result } from '@cpnet/kernel';
 import { lazyError, type IdentifierError } from './errors.ts';
 import { IS_PROVINCE_NUMBER } from './provinces.ts';
 import { SECTION_OF_DIVISION } from './industries.ts';

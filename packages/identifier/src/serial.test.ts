@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { createFakeClock } from '@cpnet/kernel';
 import { createSerialAllocator, decodeSerial, formatIdentifier } from './index.ts';
-
-const fixedClock = (ms: number) => ({ now: () => ms });
 
 describe('serial allocation', () => {
   it('encodes the Unix time in 10 characters and a counter in 2', () => {
-    const a = createSerialAllocator({ clock: fixedClock(1_764_000_000_000) });
+    const a = createSerialAllocator({ clock: createFakeClock(1_764_000_000_000) });
     const s = a.next();
     expect(s).toHaveLength(12);
     expect(decodeSerial(s)).toEqual({ ms: 1_764_000_000_000, counter: 0 });
@@ -34,14 +33,14 @@ describe('serial allocation', () => {
   });
 
   it('continues after a restart from the last persisted serial', () => {
-    const a = createSerialAllocator({ clock: fixedClock(5000) });
+    const a = createSerialAllocator({ clock: createFakeClock(5000) });
     const last = [a.next(), a.next(), a.next()].at(-1)!;
-    const b = createSerialAllocator({ clock: fixedClock(4000), after: last });
+    const b = createSerialAllocator({ clock: createFakeClock(4000), after: last });
     expect(b.next() > last).toBe(true);
   });
 
   it('makes valid identifiers', () => {
-    const a = createSerialAllocator({ clock: fixedClock(Date.UTC(2026, 10, 26)) });
+    const a = createSerialAllocator({ clock: createFakeClock(Date.UTC(2026, 10, 26)) });
     const id = formatIdentifier({ prefix: 'CPN.51.C151', kind: 'CL', serial: a.next() });
     expect(id.ok).toBe(true);
   });

@@ -1,9 +1,5 @@
+import type { TimeSource } from '@cpnet/kernel';
 import { CROCKFORD_ALPHABET } from './alphabet.ts';
-
-/** A source of the current time in Unix milliseconds (injected; the simulator passes a virtual clock). */
-export interface Clock {
-  now(): number;
-}
 
 const TIME_CHARS = 10;
 const COUNTER_CHARS = 2;
@@ -48,7 +44,7 @@ export interface SerialAllocator {
  * or 1,024 serials are issued within one millisecond, the logical time moves on by one millisecond, so serials
  * never repeat. Pass `after` (the last serial persisted) to continue after a restart.
  */
-export function createSerialAllocator(options: { clock: Clock; after?: string | null }): SerialAllocator {
+export function createSerialAllocator(options: { clock: TimeSource; after?: string | null }): SerialAllocator {
   const resumed = options.after ? decodeSerial(options.after) : null;
   let lastMs = resumed ? resumed.ms : -1;
   let counter = resumed ? resumed.counter : COUNTER_LIMIT - 1;

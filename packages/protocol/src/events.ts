@@ -49,6 +49,7 @@ export const EVENT_TYPES = [
 
 /** An event type. */
 export const EventType = z.enum(EVENT_TYPES);
+export type EventType = z.output<typeof EventType>;
 
 /** A stored and streamed event. */
 export const MonitorEvent = message({
@@ -61,11 +62,13 @@ export const MonitorEvent = message({
   severity: z.enum(['info', 'warning', 'critical']).default('info'),
   data: z.record(z.string(), z.unknown()).default({}),
 });
+export type MonitorEvent = z.output<typeof MonitorEvent>;
 
 /** `POST /cpn/v1/events`: events a child forwards upward; the event id is the idempotency key. */
 export const EventBatch = message({
   events: z.array(MonitorEvent).min(1).max(1000),
 });
+export type EventBatch = z.output<typeof EventBatch>;
 
 /** `GET /cpn/v1/events/export?since=&until=&type=`: the event log as JSON Lines, for archiving. */
 export const EventsExportQuery = z.strictObject({
@@ -73,6 +76,7 @@ export const EventsExportQuery = z.strictObject({
   until: Time.optional(),
   type: z.string().max(100).optional(),
 });
+export type EventsExportQuery = z.output<typeof EventsExportQuery>;
 
 /** `GET /cpn/v1/events?since=&type=`. */
 export const EventsQuery = z.strictObject({
@@ -81,6 +85,7 @@ export const EventsQuery = z.strictObject({
   cursor: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
+export type EventsQuery = z.output<typeof EventsQuery>;
 
 /** An audit entry: who did what, on which resource, with what decision. */
 export const AuditEntry = message({
@@ -91,6 +96,7 @@ export const AuditEntry = message({
   requestId: z.string(),
   time: Time,
 });
+export type AuditEntry = z.output<typeof AuditEntry>;
 
 /** The header line of a recording (JSON Lines). */
 export const RecordingHeader = message({
@@ -102,6 +108,7 @@ export const RecordingHeader = message({
   startedAt: Time,
   topology: z.unknown(),
 });
+export type RecordingHeader = z.output<typeof RecordingHeader>;
 
 /** A recorded line after the header: an event or a full-state snapshot, in virtual-time order. */
 export const RecordingLine = z.discriminatedUnion('kind', [
@@ -112,3 +119,4 @@ export const RecordingLine = z.discriminatedUnion('kind', [
   }),
   message({ kind: z.literal('snapshot'), t: z.number().nonnegative(), state: TopologySnapshot }),
 ]);
+export type RecordingLine = z.output<typeof RecordingLine>;

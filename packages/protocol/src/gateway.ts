@@ -30,9 +30,11 @@ export const GatewaySession = message({
   clusters: z.array(Identifier).describe('the clusters the node knows for this gateway'),
   at: Time,
 });
+export type GatewaySession = z.output<typeof GatewaySession>;
 
 /** Handshake auth of a gateway connection. */
 export const GatewayAuth = message({ token: z.string().min(1), protocol: z.string() });
+export type GatewayAuth = z.output<typeof GatewayAuth>;
 
 /** The acknowledgement of any gateway event. */
 export const GatewayAck = z.discriminatedUnion('ok', [
@@ -42,6 +44,7 @@ export const GatewayAck = z.discriminatedUnion('ok', [
     error: message({ code: z.string(), message: z.string(), field: z.string().optional() }),
   }),
 ]);
+export type GatewayAck = z.output<typeof GatewayAck>;
 
 /** node → gateway: run this job on this cluster. */
 export const Dispatch = message({
@@ -54,6 +57,7 @@ export const Dispatch = message({
   replicas: z.number().int().min(1),
   at: Time,
 });
+export type Dispatch = z.output<typeof Dispatch>;
 
 /** node → gateway: stop this job (cancelled by its tenant, or preempted). */
 export const Cancel = message({
@@ -63,6 +67,7 @@ export const Cancel = message({
   reason: z.enum(['cancelled', 'preempted', 'replaced', 'suspended']),
   at: Time,
 });
+export type Cancel = z.output<typeof Cancel>;
 
 /** node → gateway: the provider or one of its clusters was suspended, reinstated or revoked (应急处置). */
 export const Control = message({
@@ -73,6 +78,7 @@ export const Control = message({
   reason: z.string().max(2000),
   at: Time,
 });
+export type Control = z.output<typeof Control>;
 
 /** gateway → node: progress of a dispatched job. */
 export const JobUpdate = message({
@@ -86,3 +92,4 @@ export const JobUpdate = message({
   detail: z.string().max(2000).optional(),
   at: Time,
 });
+export type JobUpdate = z.output<typeof JobUpdate>;

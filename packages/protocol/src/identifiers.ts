@@ -4,6 +4,7 @@ import { Identifier, message, Prefix, Time } from './primitives.ts';
 
 /** A record kind code. */
 export const Kind = z.enum(KIND_CODES as [string, ...string[]]);
+export type Kind = z.output<typeof Kind>;
 
 /** A Handle-style typed value. */
 export const RecordValue = message({
@@ -22,6 +23,7 @@ export const RecordValue = message({
     adminWrite: true,
   }),
 }).refine((v) => v.data !== undefined, { message: 'data is required', path: ['data'] });
+export type RecordValue = z.output<typeof RecordValue>;
 
 /** An identifier record. */
 export const IdentifierRecord = message({
@@ -34,6 +36,7 @@ export const IdentifierRecord = message({
   createdAt: Time,
   updatedAt: Time,
 });
+export type IdentifierRecord = z.output<typeof IdentifierRecord>;
 
 /** `POST /cpn/v1/identifiers`: register under the node's prefix; the serial is allocated when absent. */
 export const RegisterIdentifier = message({
@@ -48,12 +51,14 @@ export const RegisterIdentifier = message({
   message: 'value indexes must be unique',
   path: ['values'],
 });
+export type RegisterIdentifier = z.output<typeof RegisterIdentifier>;
 
 /** `PUT /cpn/v1/identifiers/<id>`: replace the values; the version must match (optimistic concurrency). */
 export const UpdateIdentifier = message({
   version: z.number().int().min(1),
   values: z.array(RecordValue).min(1).max(100),
 });
+export type UpdateIdentifier = z.output<typeof UpdateIdentifier>;
 
 /** A resolution answer, signed by the answering node. */
 export const ResolutionAnswer = message({
@@ -64,3 +69,4 @@ export const ResolutionAnswer = message({
   cachedUntil: Time,
   signature: z.string().describe("the answering node's signature over the JCS of the answer without this field"),
 });
+export type ResolutionAnswer = z.output<typeof ResolutionAnswer>;

@@ -10,14 +10,17 @@ export const ForwardedApplication = message({
   application: Application,
   opinion: Review,
 });
+export type ForwardedApplication = z.output<typeof ForwardedApplication>;
 
 /** `POST /cpn/v1/copies`: records a child copies upward so ancestors can answer when the owner is down. */
 export const CopyBatch = message({
   records: z.array(IdentifierRecord).min(1).max(1000),
 });
+export type CopyBatch = z.output<typeof CopyBatch>;
 
 /** A person role at a node. */
 export const PersonRole = z.enum(['reviewer', 'operator', 'tenant', 'viewer']);
+export type PersonRole = z.output<typeof PersonRole>;
 
 /** `POST /cpn/v1/accounts`: an operator (or the node itself) creates an account for a person. */
 export const CreateAccount = message({
@@ -28,6 +31,7 @@ export const CreateAccount = message({
   role: PersonRole,
   password: z.string().min(8).max(200),
 });
+export type CreateAccount = z.output<typeof CreateAccount>;
 
 /** `POST /cpn/v1/tokens`: a person exchanges a password for a short-lived API token. */
 export const TokenRequest = message({
@@ -35,6 +39,7 @@ export const TokenRequest = message({
   password: z.string().min(1).max(200),
   ttlSeconds: z.number().int().min(60).max(3600).optional(),
 });
+export type TokenRequest = z.output<typeof TokenRequest>;
 
 /** `POST /cpn/v1/joint-debug`: a node asks its parent (or the national node) to run the joint-debugging checks on it. */
 export const JointDebugRequest = message({
@@ -42,6 +47,7 @@ export const JointDebugRequest = message({
   endpoint: z.url({ protocol: /^https?$/ }),
   result: z.unknown().optional().describe("the requester's own results of the checks run the other way"),
 });
+export type JointDebugRequest = z.output<typeof JointDebugRequest>;
 
 /** `PATCH`-like lifecycle notice a node sends about itself or a child, carried upward (ND record data changes). */
 export const LifecycleNotice = message({
@@ -59,3 +65,4 @@ export const LifecycleNotice = message({
   ]),
   reason: z.string().max(2000).optional(),
 });
+export type LifecycleNotice = z.output<typeof LifecycleNotice>;

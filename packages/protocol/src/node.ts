@@ -21,6 +21,7 @@ export const NodeInfo = message({
     'the https endpoint for node links, served with the node certificate once it has one',
   ),
 });
+export type NodeInfo = z.output<typeof NodeInfo>;
 
 /** The ND record data of a node in its parent's namespace. */
 export const NodeRecordData = message({
@@ -32,6 +33,7 @@ export const NodeRecordData = message({
   lifecycle: NodeLifecycle,
   health: Health,
 });
+export type NodeRecordData = z.output<typeof NodeRecordData>;
 
 /** A lifecycle change ordered by a parent (应急处置: suspend, reinstate, revoke). */
 export const EmergencyAction = message({
@@ -39,3 +41,4 @@ export const EmergencyAction = message({
   action: z.enum(['suspend', 'reinstate', 'revoke']),
   reason: z.string().min(1).max(2000),
 });
+export type EmergencyAction = z.output<typeof EmergencyAction>;

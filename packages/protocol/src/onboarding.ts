@@ -6,6 +6,7 @@ export const Organisation = message({
   name: z.string().min(1).max(200),
   creditCode: CreditCode,
 });
+export type Organisation = z.output<typeof Organisation>;
 
 /** The builder (建设主体) with its registered capital in 万元. */
 export const Builder = message({
@@ -14,6 +15,7 @@ export const Builder = message({
   registeredCapitalWanYuan: z.number().finite().nonnegative(),
   fundingCapacityDeclared: z.boolean(),
 });
+export type Builder = z.output<typeof Builder>;
 
 /** The operator (运营主体) and its telecom licence (增值电信业务经营许可证), if any. */
 export const Operator = message({
@@ -21,6 +23,7 @@ export const Operator = message({
   creditCode: CreditCode,
   telecomLicence: z.string().min(1).max(100).nullable(),
 });
+export type Operator = z.output<typeof Operator>;
 
 /** A consortium (联合体) and its agreement. */
 export const Consortium = message({
@@ -30,6 +33,7 @@ export const Consortium = message({
     .max(20),
   agreement: z.string().min(1).max(100_000),
 });
+export type Consortium = z.output<typeof Consortium>;
 
 /** A dishonesty record of the credit check. */
 export const CreditRecord = message({
@@ -37,6 +41,7 @@ export const CreditRecord = message({
   description: z.string().min(1).max(2000),
   major: z.boolean(),
 });
+export type CreditRecord = z.output<typeof CreditRecord>;
 
 /** An application (申报) of a node to its parent. */
 export const Application = message({
@@ -58,6 +63,7 @@ export const Application = message({
   if (a.role === 'regional' && a.industry !== null)
     ctx.addIssue({ code: 'custom', path: ['industry'], message: 'a regional node names no industry' });
 });
+export type Application = z.output<typeof Application>;
 
 /** A review step (初审推荐 / 联合复审 / final decision). */
 export const Review = message({
@@ -65,6 +71,7 @@ export const Review = message({
   opinion: z.string().min(1).max(10_000),
   override: message({ rule: z.string().min(1), reason: z.string().min(10).max(2000) }).optional(),
 });
+export type Review = z.output<typeof Review>;
 
 /** The state of an application as its parent keeps it. */
 export const ApplicationState = message({
@@ -75,6 +82,7 @@ export const ApplicationState = message({
   reasons: z.array(message({ rule: z.string(), message: z.string() })),
   reviews: z.array(message({ by: z.string(), at: Time, review: Review })),
 });
+export type ApplicationState = z.output<typeof ApplicationState>;
 
 /** The claims of a prefix delegation JWS. */
 export const DelegationClaims = message({
@@ -85,6 +93,7 @@ export const DelegationClaims = message({
   nbf: z.number().int(),
   exp: z.number().int(),
 });
+export type DelegationClaims = z.output<typeof DelegationClaims>;
 
 /** What a child receives on approval. */
 export const Grant = message({
@@ -93,6 +102,7 @@ export const Grant = message({
   chain: z.array(z.string()),
   delegation: z.string().describe('compact JWS'),
 });
+export type Grant = z.output<typeof Grant>;
 
 /** A joint-debugging result. */
 export const JointDebugResult = message({
@@ -105,3 +115,4 @@ export const JointDebugResult = message({
     message({ id: z.string(), description: z.string(), passed: z.boolean(), evidence: z.unknown().optional() }),
   ),
 });
+export type JointDebugResult = z.output<typeof JointDebugResult>;

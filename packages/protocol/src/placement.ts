@@ -27,6 +27,7 @@ export const SchedulingSummary = message({
   minLatencyMsTo: z.record(z.string(), NonNegative),
   health: Health,
 });
+export type SchedulingSummary = z.output<typeof SchedulingSummary>;
 
 /** A placement asked of another node (escalation up, or a parent asking the owning child down). */
 export const PlacementRequest = message({
@@ -40,9 +41,11 @@ export const PlacementRequest = message({
   exclude: z.array(Prefix).max(100).default([]),
   excludeClusters: z.array(Identifier).max(1000).default([]),
 });
+export type PlacementRequest = z.output<typeof PlacementRequest>;
 
 /** A refusal on the way: which node, and why. */
 export const Refusal = message({ node: Prefix, reason: z.string() });
+export type Refusal = z.output<typeof Refusal>;
 
 /** The answer to a placement: confirmed by the owner (with the history written on the way), or refused by every subtree. */
 export const PlacementAnswer = z.discriminatedUnion('ok', [
@@ -55,6 +58,7 @@ export const PlacementAnswer = z.discriminatedUnion('ok', [
   }),
   message({ ok: z.literal(false), refusals: z.array(Refusal), summary: z.string() }),
 ]);
+export type PlacementAnswer = z.output<typeof PlacementAnswer>;
 
 /**
  * Several placements asked of one node in one request. A node sends one placement request at a time to each peer
@@ -62,15 +66,19 @@ export const PlacementAnswer = z.discriminatedUnion('ok', [
  * request for many jobs while an idle one adds no delay. The receiver places them concurrently, each on its own.
  */
 export const PlacementBatch = message({ placements: z.array(PlacementRequest).min(1).max(100) });
+export type PlacementBatch = z.output<typeof PlacementBatch>;
 
 /** The answers to a batch of placements, in the order asked. */
 export const PlacementBatchAnswer = message({ answers: z.array(PlacementAnswer) });
+export type PlacementBatchAnswer = z.output<typeof PlacementBatchAnswer>;
 
 /** The body of `POST /cpn/v1/scheduling/placements`: one placement (answered by a PlacementAnswer) or a batch. */
 export const PlacementBody = z.union([PlacementBatch, PlacementRequest]);
+export type PlacementBody = z.output<typeof PlacementBody>;
 
 /** The answer of `POST /cpn/v1/scheduling/placements`: a PlacementAnswer for one placement, answers for a batch. */
 export const PlacementReply = z.union([PlacementBatchAnswer, PlacementAnswer]);
+export type PlacementReply = z.output<typeof PlacementReply>;
 
 /** A dry-run selection asked of another node (escalation of `POST /cpn/v1/selections`). */
 export const SelectionRelay = message({
@@ -79,9 +87,11 @@ export const SelectionRelay = message({
   direction: z.enum(['up', 'down']),
   exclude: z.array(Prefix).max(100).default([]),
 });
+export type SelectionRelay = z.output<typeof SelectionRelay>;
 
 /** The answer of a relayed selection. */
 export const SelectionRelayAnswer = SelectionAnswer;
+export type SelectionRelayAnswer = z.output<typeof SelectionRelayAnswer>;
 
 /** Job history entries (and metering lines) travelling from the owner back toward the job's origin, hop by hop. */
 export const JobRelay = message({
@@ -89,15 +99,18 @@ export const JobRelay = message({
   entries: z.array(JobHistoryEntry).min(1).max(100),
   metering: z.array(MeteringLine).max(100).optional(),
 });
+export type JobRelay = z.output<typeof JobRelay>;
 
 /**
  * Several relays to one node in one request: a node's outbox merges the relays queued for the same hop, so a busy
  * link carries one request for many jobs. Relays of one job keep their order.
  */
 export const JobRelays = message({ relays: z.array(JobRelay).min(1).max(500) });
+export type JobRelays = z.output<typeof JobRelays>;
 
 /** The body of `POST /cpn/v1/scheduling/job-updates`: a batch of relays, or a single one. */
 export const JobRelayBody = z.union([JobRelays, JobRelay]);
+export type JobRelayBody = z.output<typeof JobRelayBody>;
 
 /** A cancellation travelling from the origin toward the owner, hop by hop. */
 export const JobCancelRelay = message({
@@ -106,6 +119,7 @@ export const JobCancelRelay = message({
   attempt: z.number().int().min(1),
   at: Time,
 });
+export type JobCancelRelay = z.output<typeof JobCancelRelay>;
 
 /** Metering totals of one tenant or provider. */
 export const MeteringTotals = message({
@@ -114,6 +128,7 @@ export const MeteringTotals = message({
   cardHours: NonNegative,
   amountYuan: NonNegative,
 });
+export type MeteringTotals = z.output<typeof MeteringTotals>;
 
 /** A node's metering totals for its subtree, sent upward (计量统计 summarised upward). */
 export const MeteringSummary = message({
@@ -122,6 +137,7 @@ export const MeteringSummary = message({
   byTenant: z.record(z.string(), MeteringTotals),
   byProvider: z.record(z.string(), MeteringTotals),
 });
+export type MeteringSummary = z.output<typeof MeteringSummary>;
 
 /** `GET /cpn/v1/metering`: the lines metered at this node, totals, and the latest summaries of its children. */
 export const MeteringReport = message({
@@ -130,6 +146,7 @@ export const MeteringReport = message({
   totals: message({ byTenant: z.record(z.string(), MeteringTotals), byProvider: z.record(z.string(), MeteringTotals) }),
   children: z.array(MeteringSummary),
 });
+export type MeteringReport = z.output<typeof MeteringReport>;
 
 /** Routes of node-to-node scheduling (signed by the calling node). */
 export const SCHEDULING_ROUTES = {

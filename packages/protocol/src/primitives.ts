@@ -3,6 +3,7 @@ import { parseCreditCode, parseIdentifier, parsePrefix, PROVINCES } from '@cpnet
 
 /** `ext`: the one place any message may carry extra fields; receivers ignore it. */
 export const Ext = z.record(z.string(), z.unknown()).describe('Extension fields, ignored by receivers');
+export type Ext = z.output<typeof Ext>;
 
 /** A strict message: unknown fields are rejected, except inside `ext`. */
 export function message<T extends z.ZodRawShape>(shape: T) {
@@ -19,6 +20,7 @@ export const Identifier = z
     return z.NEVER;
   })
   .describe('算力标识, e.g. CPN.51.C151/CL-01JQ4ZK8M3XX1');
+export type Identifier = z.output<typeof Identifier>;
 
 /** A canonicalised prefix: CPN, CPN.<region> or CPN.<region>.<industry>. */
 export const Prefix = z
@@ -30,6 +32,7 @@ export const Prefix = z
     return z.NEVER;
   })
   .describe('A node code / naming-authority prefix, e.g. CPN.51.C151');
+export type Prefix = z.output<typeof Prefix>;
 
 /** A valid 统一社会信用代码 (GB 32100). */
 export const CreditCode = z
@@ -41,32 +44,40 @@ export const CreditCode = z
     return z.NEVER;
   })
   .describe('统一社会信用代码, 18 characters');
+export type CreditCode = z.output<typeof CreditCode>;
 
 /** A GB/T 2260 province-level code. */
 export const ProvinceCode = z
   .enum(PROVINCES.map((p) => p.code) as [string, ...string[]])
   .describe('GB/T 2260 province-level code');
+export type ProvinceCode = z.output<typeof ProvinceCode>;
 
 /** A GB/T 4754-2017 中类 code such as C151. */
 export const IndustryCode = z
   .string()
   .regex(/^[A-T]\d{2}[1-9]$/, 'a GB/T 4754-2017 中类 such as C151')
   .describe('GB/T 4754-2017 中类');
+export type IndustryCode = z.output<typeof IndustryCode>;
 
 /** RFC 3339 UTC time with milliseconds. */
 export const Time = z.iso.datetime({ offset: false, precision: 3 }).describe('RFC 3339 UTC with milliseconds');
+export type Time = z.output<typeof Time>;
 
 /** An http(s) URL. */
 export const Url = z.url({ protocol: /^https?$/ });
+export type Url = z.output<typeof Url>;
 
 /** A non-negative finite number. */
 export const NonNegative = z.number().finite().nonnegative();
+export type NonNegative = z.output<typeof NonNegative>;
 
 /** A share between 0 and 1. */
 export const Share = z.number().min(0).max(1);
+export type Share = z.output<typeof Share>;
 
 /** A node's role. */
 export const NodeRole = z.enum(['national', 'regional', 'industry']);
+export type NodeRole = z.output<typeof NodeRole>;
 
 /** A node's lifecycle status. */
 export const NodeLifecycle = z.enum([
@@ -80,15 +91,19 @@ export const NodeLifecycle = z.enum([
   'suspended',
   'revoked',
 ]);
+export type NodeLifecycle = z.output<typeof NodeLifecycle>;
 
 /** Health, separate from lifecycle. */
 export const Health = z.enum(['healthy', 'degraded', 'down']);
+export type Health = z.output<typeof Health>;
 
 /** A provider's or cluster's lifecycle. */
 export const MemberLifecycle = z.enum(['registered', 'active', 'suspended', 'revoked']);
+export type MemberLifecycle = z.output<typeof MemberLifecycle>;
 
 /** A page of results. */
 export const PageQuery = z.strictObject({
   cursor: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
+export type PageQuery = z.output<typeof PageQuery>;

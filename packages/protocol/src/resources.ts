@@ -22,6 +22,7 @@ export const Accelerators = message({
   fp16Tflops: NonNegative,
   fp32Tflops: NonNegative,
 });
+export type Accelerators = z.output<typeof Accelerators>;
 
 /** A capacity vector: K1 (total) or K2 (available). */
 export const ResourceVector = message({
@@ -31,6 +32,7 @@ export const ResourceVector = message({
   bandwidthGbps: NonNegative,
   accelerators: z.array(Accelerators).max(32).default([]),
 });
+export type ResourceVector = z.output<typeof ResourceVector>;
 
 /** Prices in 元 per unit-hour. */
 export const Price = message({
@@ -38,9 +40,11 @@ export const Price = message({
   perCardHourYuan: NonNegative.default(0),
   perGibHourYuan: NonNegative.default(0),
 });
+export type Price = z.output<typeof Price>;
 
 /** Resource catalogue class (401 general, 402 supercomputing, 403 intelligent computing). */
 export const ResourceClass = z.enum(['401', '402', '403']);
+export type ResourceClass = z.output<typeof ResourceClass>;
 
 /** `POST /cpn/v1/providers`: a compute supplier registers with an industry or regional node. */
 export const RegisterProvider = message({
@@ -50,6 +54,7 @@ export const RegisterProvider = message({
   city: z.string().min(1).max(100),
   publicKey: z.string().min(1).max(10_000),
 });
+export type RegisterProvider = z.output<typeof RegisterProvider>;
 
 /** A provider as a node holds it. */
 export const Provider = message({
@@ -63,6 +68,7 @@ export const Provider = message({
   health: Health,
   registeredAt: Time,
 });
+export type Provider = z.output<typeof Provider>;
 
 /** `POST /cpn/v1/clusters`: a provider registers a cluster. */
 export const RegisterCluster = message({
@@ -80,6 +86,7 @@ export const RegisterCluster = message({
   greenShare: Share,
   carbonIntensity: NonNegative.describe('gCO2 per kWh of grid power'),
 });
+export type RegisterCluster = z.output<typeof RegisterCluster>;
 
 /** Live metrics of a cluster. */
 export const ClusterMetrics = message({
@@ -90,6 +97,7 @@ export const ClusterMetrics = message({
   health: Health,
   runningJobs: z.number().int().nonnegative().default(0),
 });
+export type ClusterMetrics = z.output<typeof ClusterMetrics>;
 
 /** One cluster's entry in a gateway report. */
 export const ClusterReport = message({
@@ -101,6 +109,7 @@ export const ClusterReport = message({
   greenShare: Share,
   metrics: ClusterMetrics,
 });
+export type ClusterReport = z.output<typeof ClusterReport>;
 
 /** A gateway's batched report for all its clusters (socket.io `/gateway` event `report`). */
 export const CapacityReport = message({
@@ -110,6 +119,7 @@ export const CapacityReport = message({
   at: Time,
   clusters: z.array(ClusterReport).min(1).max(1000),
 });
+export type CapacityReport = z.output<typeof CapacityReport>;
 
 /**
  * One market offer: the clusters of one node in one province, resource class and industry, summed. Summaries carry
@@ -129,6 +139,7 @@ export const MarketOffer = message({
   greenShare: Share.describe('capacity-weighted green-power share'),
   pue: z.number().min(1).max(3).describe('capacity-weighted PUE'),
 });
+export type MarketOffer = z.output<typeof MarketOffer>;
 
 /** A node's summary of its subtree, sent upward. */
 export const SubtreeSummary = message({
@@ -147,6 +158,7 @@ export const SubtreeSummary = message({
   byIndustry: z.record(z.string(), message({ clusters: z.number().int().nonnegative() })),
   offers: z.array(MarketOffer).max(10_000).default([]).describe("the subtree's offers, for the market view"),
 });
+export type SubtreeSummary = z.output<typeof SubtreeSummary>;
 
 /** `POST /cpn/v1/summaries`: a child's summaries, each with an idempotency key the parent deduplicates by. */
 export const SummaryBatch = message({
@@ -155,6 +167,7 @@ export const SummaryBatch = message({
     .min(1)
     .max(1000),
 });
+export type SummaryBatch = z.output<typeof SummaryBatch>;
 
 /** The answer of `GET /cpn/v1/market`: the offers matching the query, cheapest first. */
 export const MarketView = message({
@@ -163,6 +176,7 @@ export const MarketView = message({
   offers: z.array(MarketOffer),
   totals: message({ clusters: z.number().int().nonnegative(), k1: ResourceVector, k2: ResourceVector }),
 });
+export type MarketView = z.output<typeof MarketView>;
 
 /** `GET /cpn/v1/market`: the national market view. */
 export const MarketQuery = z.strictObject({
@@ -171,3 +185,4 @@ export const MarketQuery = z.strictObject({
   accelerator: z.string().max(100).optional(),
   maxPricePerCoreHourYuan: z.coerce.number().nonnegative().optional(),
 });
+export type MarketQuery = z.output<typeof MarketQuery>;

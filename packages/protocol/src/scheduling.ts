@@ -13,9 +13,11 @@ export const Demand = message({
     minFp16Tflops: NonNegative.optional(),
   }).optional(),
 });
+export type Demand = z.output<typeof Demand>;
 
 /** Weights of the scoring criteria (explicit objective). */
 export const Weights = message({ cost: Share, latency: Share, green: Share, reliability: Share.default(0) });
+export type Weights = z.output<typeof Weights>;
 
 /** A task template: demand, hard constraints and objective (算力选择 input). */
 export const TaskTemplate = message({
@@ -44,9 +46,11 @@ export const TaskTemplate = message({
   priority: z.number().int().min(0).max(1000).default(100),
   tenant: z.string().min(1).max(100).optional(),
 });
+export type TaskTemplate = z.output<typeof TaskTemplate>;
 
 /** `POST /cpn/v1/selections`: a dry-run selection. */
 export const SelectionRequest = message({ template: TaskTemplate, topK: z.number().int().min(1).max(100).default(5) });
+export type SelectionRequest = z.output<typeof SelectionRequest>;
 
 /** A ranked candidate with its scores. */
 export const Candidate = message({
@@ -59,9 +63,11 @@ export const Candidate = message({
   criteria: z.record(z.string(), z.number()),
   estimatedCostYuan: NonNegative,
 });
+export type Candidate = z.output<typeof Candidate>;
 
 /** Why a cluster was excluded. */
 export const Exclusion = message({ cluster: Identifier, constraint: z.string(), reason: z.string() });
+export type Exclusion = z.output<typeof Exclusion>;
 
 /** The answer to a selection: candidates and every exclusion. */
 export const SelectionAnswer = message({
@@ -71,6 +77,7 @@ export const SelectionAnswer = message({
   excluded: z.array(Exclusion),
   summary: z.string().describe('one sentence; when nothing fits, which constraint excluded everything'),
 });
+export type SelectionAnswer = z.output<typeof SelectionAnswer>;
 
 /** Job states; the final ones are finished, failed and cancelled. */
 export const JobState = z.enum([
@@ -87,12 +94,14 @@ export const JobState = z.enum([
   'failed',
   'cancelled',
 ]);
+export type JobState = z.output<typeof JobState>;
 
 /** Final job states: every job ends in exactly one. */
 export const FINAL_JOB_STATES = ['finished', 'failed', 'cancelled'] as const;
 
 /** `POST /cpn/v1/jobs`. */
 export const SubmitJob = message({ template: TaskTemplate, idempotencyKey: z.string().min(8).max(200).optional() });
+export type SubmitJob = z.output<typeof SubmitJob>;
 
 /** One step of a job's history. */
 export const JobHistoryEntry = message({
@@ -108,6 +117,7 @@ export const JobHistoryEntry = message({
     .optional()
     .describe('placement attempt the entry belongs to (re-placement starts a new one)'),
 });
+export type JobHistoryEntry = z.output<typeof JobHistoryEntry>;
 
 /** A job as `GET /cpn/v1/jobs/<id>` returns it. */
 export const Job = message({
@@ -122,15 +132,18 @@ export const Job = message({
   owner: Prefix.nullable().optional().describe('the node whose cluster runs the job'),
   attempt: z.number().int().min(1).optional(),
 });
+export type Job = z.output<typeof Job>;
 
 /**
  * `GET /cpn/v1/jobs`: the jobs submitted at this node, in identifier order, a page at a time (`next` is the cursor of
  * the next page, null on the last). A tenant sees only its own; an operator may name a tenant or see all.
  */
 export const JobListQuery = PageQuery.extend({ tenant: z.string().max(100).optional() });
+export type JobListQuery = z.output<typeof JobListQuery>;
 
 /** A page of `GET /cpn/v1/jobs`. */
 export const JobPage = message({ items: z.array(Job), next: z.string().nullable() });
+export type JobPage = z.output<typeof JobPage>;
 
 /** `GET /cpn/v1/metering`. */
 export const MeteringQuery = z.strictObject({
@@ -139,6 +152,7 @@ export const MeteringQuery = z.strictObject({
   from: Time.optional(),
   to: Time.optional(),
 });
+export type MeteringQuery = z.output<typeof MeteringQuery>;
 
 /** A metering line: resource-hours × price. */
 export const MeteringLine = message({
@@ -152,3 +166,4 @@ export const MeteringLine = message({
   from: Time,
   to: Time,
 });
+export type MeteringLine = z.output<typeof MeteringLine>;

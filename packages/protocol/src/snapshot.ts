@@ -25,6 +25,7 @@ export const SnapshotNode = message({
   health: Health,
   url: z.string().nullable().default(null),
 });
+export type SnapshotNode = z.output<typeof SnapshotNode>;
 
 /** A cluster as the monitoring snapshot shows it: where it is, how it is, how full it is. */
 export const SnapshotCluster = message({
@@ -43,9 +44,11 @@ export const SnapshotCluster = message({
   pricePerCoreHourYuan: NonNegative,
   greenShare: Share,
 });
+export type SnapshotCluster = z.output<typeof SnapshotCluster>;
 
 /** A link between a node and its parent. */
 export const SnapshotLink = message({ from: Prefix, to: Prefix, health: Health, latencyMs: NonNegative.nullable() });
+export type SnapshotLink = z.output<typeof SnapshotLink>;
 
 /** A job in flight, for drawing flows (user province → cluster province). */
 export const SnapshotJob = message({
@@ -56,6 +59,7 @@ export const SnapshotJob = message({
   cluster: z.string().nullable(),
   to: ProvinceCode.nullable(),
 });
+export type SnapshotJob = z.output<typeof SnapshotJob>;
 
 /**
  * The full state a viewer needs to draw the network at one moment: sent on connect to `/monitor` and written into
@@ -77,3 +81,4 @@ export const TopologySnapshot = message({
     securityAlerts: z.number().int().nonnegative(),
   }),
 });
+export type TopologySnapshot = z.output<typeof TopologySnapshot>;

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { err, ok, type Result } from '@cpnet/identifier';
+import { err, ok, type Result } from '@cpnet/kernel';
 import { errorBody, type ErrorBody } from './errors.ts';
 
 /** Validates `input` against a schema; a failure becomes a 400 body naming the first failing field. */

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import highsLoader from 'highs';
+import { createRng } from '@cpnet/kernel';
 import { ClusterIndex } from './cluster-index.ts';
 import { placeBatch } from './batch.ts';
 import { placeOnline } from './online.ts';
 import { feasibleCosts } from './select.ts';
-import { createRng } from './rng.ts';
 import { fitCapacity, generateClusters, generateTasks } from './synthetic.ts';
 
 function instance(seed: number) {

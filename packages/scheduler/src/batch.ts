@@ -1,6 +1,6 @@
 import type { ClusterIndex } from './cluster-index.ts';
 import type { CostModel } from './cost.ts';
-import type { TaskTemplate } from './model.ts';
+import type { Task } from './model.ts';
 import { modelAt, resolveNeed } from './need.ts';
 import { feasibleCosts } from './select.ts';
 
@@ -32,7 +32,7 @@ interface Problem {
 }
 
 /** Builds the problem: costs from the shared filter and cost model; dims = cpu, memory, storage, bandwidth, cards per model. */
-function buildProblem(ix: ClusterIndex, tasks: readonly TaskTemplate[], cm: CostModel | undefined): Problem {
+function buildProblem(ix: ClusterIndex, tasks: readonly Task[], cm: CostModel | undefined): Problem {
   const C = ix.size,
     M = ix.models.length,
     K = 4 + M;
@@ -74,7 +74,7 @@ function buildProblem(ix: ClusterIndex, tasks: readonly TaskTemplate[], cm: Cost
  * Lagrangian relaxation of the capacity rows (subgradient, Polyak steps) prices scarce clusters; each price
  * vector is rounded into a placement by regret order, then improved by moves and swaps with the true costs.
  */
-export function placeBatch(ix: ClusterIndex, tasks: readonly TaskTemplate[], options: BatchOptions = {}): BatchResult {
+export function placeBatch(ix: ClusterIndex, tasks: readonly Task[], options: BatchOptions = {}): BatchResult {
   const P = buildProblem(ix, tasks, options.costModel);
   const { C, K } = P;
   const lambda = new Float64Array(C * K);

@@ -1,6 +1,6 @@
 import { residencyVerdict } from '@cpnet/protocol';
 import { ARCHS, HEALTHS, LIFECYCLES, PROVINCE_CODES, type ClusterIndex } from './cluster-index.ts';
-import type { TaskTemplate } from './model.ts';
+import type { Task } from './model.ts';
 import { modelAt, type Need } from './need.ts';
 
 /** Constraints a cluster can fail, in the order they are checked; index = reason code (0 = not excluded). */
@@ -45,7 +45,7 @@ export const R = {
 } as const;
 
 /** Why one cluster was excluded, with the values compared. */
-export interface Exclusion {
+export interface ExcludedCluster {
   readonly clusterId: string;
   readonly constraint: Constraint;
   readonly message: string;
@@ -55,7 +55,7 @@ export interface Exclusion {
 
 /** Context a reason needs besides the index row. */
 export interface ExplainContext {
-  readonly task: TaskTemplate;
+  readonly task: Task;
   readonly need: Need;
   readonly now: number | undefined;
 }
@@ -63,11 +63,15 @@ export interface ExplainContext {
 const fmt = (x: number): string => (Number.isInteger(x) ? String(x) : x.toFixed(2));
 
 /** Builds the explanation of reason `code` for `row`, reading the values from the index. */
-export function describeExclusion(ix: ClusterIndex, at: { row: number; code: number }, ctx: ExplainContext): Exclusion {
+export function describeExclusion(
+  ix: ClusterIndex,
+  at: { row: number; code: number },
+  ctx: ExplainContext,
+): ExcludedCluster {
   const { need, task } = ctx;
   const { row, code } = at;
   const id = ix.ids[row]!;
-  const cap = (constraint: Constraint, what: string, v: { per: number; avail: number }): Exclusion => ({
+  const cap = (constraint: Constraint, what: string, v: { per: number; avail: number }): ExcludedCluster => ({
     ...capFields(v),
     clusterId: id,
     constraint,

@@ -1,17 +1,6 @@
-import { createRng } from './rng.ts';
+import { createRng } from '@cpnet/kernel';
 import { generateClusters } from './synthetic.ts';
-import type { Cluster, TaskTemplate } from './model.ts';
-
-/** A fake clock the tests move by hand. */
-export function fakeClock(start = 1_700_000_000_000): { now: () => number; advance: (ms: number) => void } {
-  let t = start;
-  return {
-    now: () => t,
-    advance: (ms) => {
-      t += ms;
-    },
-  };
-}
+import type { Cluster, Task } from './model.ts';
 
 /** A small seeded cluster set. */
 export const someClusters = (n = 60, seed = 7): Cluster[] =>
@@ -48,7 +37,7 @@ export function cluster(id: string, over: Partial<Cluster> = {}): Cluster {
 }
 
 /** A plain task for hand-written cases. */
-export function task(id: string, over: Partial<TaskTemplate> = {}): TaskTemplate {
+export function task(id: string, over: Partial<Task> = {}): Task {
   return {
     id,
     tenant: 't',

@@ -2,14 +2,14 @@ import { PROVINCES } from '@cpnet/identifier';
 import { residencyVerdict } from '@cpnet/protocol';
 import { kgCo2PerItKwh, DEFAULT_COST_MODEL, type CostModel } from './cost.ts';
 import { weightsFor } from './criteria.ts';
-import type { Arch, Cluster, Health, SubtreeSummary, TaskTemplate } from './model.ts';
+import type { Arch, Cluster, Health, SubtreeView, Task } from './model.ts';
 
 const WEST = new Set(PROVINCES.filter((p) => p.macro === 'west').map((p) => p.code));
 /** Whether a province is in the western macro-region (东数西算's compute side). */
 export const isWestern = (province: string): boolean => WEST.has(province);
 
 /** Summarises a subtree's clusters for its parent: what the parent needs to pick a child without seeing every cluster. */
-export function summarise(prefix: string, clusters: readonly Cluster[]): SubtreeSummary {
+export function summarise(prefix: string, clusters: readonly Cluster[]): SubtreeView {
   const live = clusters.filter((c) => c.lifecycle === 'active' && c.health !== 'down');
   const cards: Record<string, number> = {},
     bigCards: Record<string, number> = {};
@@ -78,8 +78,8 @@ export interface SubtreeDecision {
 
 /** Chooses among child subtrees from their summaries (optimistic: best price, best latency, largest cluster). */
 export function chooseSubtree(
-  summaries: readonly SubtreeSummary[],
-  task: TaskTemplate,
+  summaries: readonly SubtreeView[],
+  task: Task,
   costModel: CostModel = DEFAULT_COST_MODEL,
 ): SubtreeDecision {
   const c = task.constraints ?? {},
@@ -89,7 +89,7 @@ export function chooseSubtree(
   const cards = d.accelerator?.count ?? 0,
     model = d.accelerator?.model;
   const excluded: { prefix: string; reason: string }[] = [];
-  const feasible: { s: SubtreeSummary; cost: number; lat: number; kg: number }[] = [];
+  const feasible: { s: SubtreeView; cost: number; lat: number; kg: number }[] = [];
   for (const s of summaries) {
     const pool = single ? s.largest : s.available;
     const haveCards = model ? (pool.cards[model] ?? 0) : Math.max(0, ...Object.values(pool.cards));

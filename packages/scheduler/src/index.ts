@@ -1,6 +1,10 @@
 // @cpnet/scheduler — compute selection (算力选择) and interconnection scheduling (互联调度). Pure: time and randomness are parameters.
 
-/** Model types: clusters, task templates, subtree summaries, objectives and placement modes. */
+import * as kernel from '@cpnet/kernel';
+import type { RankedCluster } from './select.ts';
+import type { SubtreeView, Task } from './model.ts';
+
+/** Model types: clusters, tasks, subtree views, objectives and placement modes. */
 export type {
   AcceleratorDemand,
   AcceleratorPool,
@@ -14,12 +18,10 @@ export type {
   PlacementMode,
   ReplicaDemand,
   Resources,
-  SubtreeSummary,
-  TaskTemplate,
-  Weights,
+  SubtreeView,
+  Task,
+  CriterionWeights,
 } from './model.ts';
-/** Seeded random source (sfc32). */
-export { createRng, type Rng } from './rng.ts';
 /** The cost model: price × resources × duration + carbon price × energy × intensity + latency penalty. */
 export {
   DEFAULT_COST_MODEL,
@@ -36,7 +38,7 @@ export { ClusterIndex, PROVINCE_CODES } from './cluster-index.ts';
 /** Objective presets and the criteria scored. */
 export { CRITERIA, OBJECTIVE_WEIGHTS, weightsFor } from './criteria.ts';
 /** Exclusion reasons: constraint names by code and their explanation. */
-export { CONSTRAINTS, describeExclusion, type Constraint, type Exclusion } from './exclusion.ts';
+export { CONSTRAINTS, describeExclusion, type Constraint, type ExcludedCluster } from './exclusion.ts';
 /** Resolves a task against an index into the numbers the filter reads. */
 export { resolveNeed, replicasFit, type Need } from './need.ts';
 /** Dry-run selection: filter with a reason per excluded cluster, TOPSIS or weighted sum, CATS 0–10 scores, top k. */
@@ -45,13 +47,13 @@ export {
   feasibleCosts,
   type Selection,
   type SelectOptions,
-  type Candidate,
+  type RankedCluster,
   type CriterionScore,
 } from './select.ts';
 /** Slices of capacity held by a job, and taking/giving them on the index (reservations). */
 export { sliceAt, take, give, fits, type Slice } from './slices.ts';
 /** Jobs and tenant quotas. */
-export type { Job, JobStatus, Quota } from './jobs.ts';
+export type { HeldJob, JobStatus, Quota } from './jobs.ts';
 /** Why a task would break its tenant's quota given what the tenant uses, or null. */
 export { quotaBreach } from './jobs.ts';
 /** Stateful placement: single/split/gang, reservations, preemption, quotas, failover and failback with hysteresis. */
@@ -87,3 +89,16 @@ export {
   type ClusterGenOptions,
   type TaskGenOptions,
 } from './synthetic.ts';
+
+// Kept so older imports compile. The seeded Rng moved to @cpnet/kernel, which every package shares; three model types
+// were renamed because @cpnet/protocol exports types of the same names for its wire schemas.
+/** @deprecated use Task (the protocol's TaskTemplate is the wire form) */
+export type TaskTemplate = Task;
+/** @deprecated use RankedCluster (the protocol's Candidate is the wire form) */
+export type Candidate = RankedCluster;
+/** @deprecated use SubtreeView (the protocol's SubtreeSummary is the wire form) */
+export type SubtreeSummary = SubtreeView;
+/** @deprecated import `createRng` from @cpnet/kernel */
+export const createRng = kernel.createRng;
+/** @deprecated import `Rng` from @cpnet/kernel */
+export type Rng = kernel.Rng;

@@ -1,13 +1,13 @@
-import type { TaskTemplate } from './model.ts';
+import type { Task } from './model.ts';
 import type { Slice } from './slices.ts';
 
 /** Where a job is in its life inside the scheduler. */
 export type JobStatus = 'reserved' | 'running' | 'queued';
 
 /** A job the scheduler holds. */
-export interface Job {
+export interface HeldJob {
   readonly id: string;
-  readonly task: TaskTemplate;
+  readonly task: Task;
   status: JobStatus;
   slices: Slice[];
   /** Replicas split mode could not place. */
@@ -32,7 +32,7 @@ export interface Quota {
 }
 
 /** Resources a job holds. */
-export function usageOf(job: Job): { cpuCores: number; memoryGib: number; cards: number } {
+export function usageOf(job: HeldJob): { cpuCores: number; memoryGib: number; cards: number } {
   let cpuCores = 0,
     memoryGib = 0,
     cards = 0;
@@ -46,7 +46,7 @@ export function usageOf(job: Job): { cpuCores: number; memoryGib: number; cards:
 
 /** Why a task would break its tenant's quota, or null. */
 export function quotaBreach(
-  task: TaskTemplate,
+  task: Task,
   used: { cpuCores: number; memoryGib: number; cards: number },
   q: Quota | undefined,
 ): string | null {

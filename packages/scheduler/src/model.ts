@@ -90,14 +90,14 @@ export interface HardConstraints {
 /** Criteria the scorer weighs. */
 export type Criterion = 'cost' | 'latency' | 'carbon' | 'reliability' | 'headroom';
 /** Explicit weights (normalised to sum 1). */
-export type Weights = Readonly<Partial<Record<Criterion, number>>>;
+export type CriterionWeights = Readonly<Partial<Record<Criterion, number>>>;
 /** Named objective presets. */
 export type Objective = 'cost' | 'latency' | 'green' | 'balanced';
 /** single: one cluster; split: replicas across clusters, partial allowed; gang: across clusters, all or none. */
 export type PlacementMode = 'single' | 'split' | 'gang';
 
-/** A task template (算力需求). */
-export interface TaskTemplate {
+/** A task (算力需求) as the scheduler sees it; the wire's TaskTemplate is mapped onto it. */
+export interface Task {
   readonly id: string;
   readonly tenant: string;
   /** Higher is more important; work of lower priority may be preempted. */
@@ -108,14 +108,14 @@ export interface TaskTemplate {
   readonly constraints?: HardConstraints;
   /** Soft latency bound: each ms above it costs the latency penalty. */
   readonly latencyTargetMs?: number;
-  readonly objective?: Objective | Weights;
+  readonly objective?: Objective | CriterionWeights;
   readonly mode?: PlacementMode;
   /** 东数西算: batch work that tolerates latency may go west; waives the latency penalty and weight. */
   readonly latencyTolerant?: boolean;
 }
 
 /** Aggregate of a child subtree (regional or industry node) as its parent sees it. */
-export interface SubtreeSummary {
+export interface SubtreeView {
   readonly prefix: string;
   readonly provinces: readonly string[];
   readonly archs: readonly Arch[];

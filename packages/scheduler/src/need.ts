@@ -1,6 +1,6 @@
 import { residencyVerdict } from '@cpnet/protocol';
 import { ARCHS, PROVINCE_CODES, provinceRow, type ClusterIndex } from './cluster-index.ts';
-import type { TaskTemplate } from './model.ts';
+import type { Task } from './model.ts';
 
 /** A task resolved against an index: numbers the hot loop reads. */
 export interface Need {
@@ -30,7 +30,7 @@ export interface Need {
 }
 
 /** Resolves a task template against an index (once per decision, not per cluster). */
-export function resolveNeed(ix: ClusterIndex, task: TaskTemplate): Need {
+export function resolveNeed(ix: ClusterIndex, task: Task): Need {
   const d = task.demand;
   const c = task.constraints ?? {};
   const cards = d.accelerator?.count ?? 0;

@@ -1,6 +1,6 @@
 import type { ClusterIndex } from './cluster-index.ts';
 import type { CostModel } from './cost.ts';
-import type { Objective, TaskTemplate, Weights } from './model.ts';
+import type { Objective, Task, CriterionWeights } from './model.ts';
 import { resolveNeed } from './need.ts';
 import { select } from './select.ts';
 import { sliceAt, take } from './slices.ts';
@@ -15,14 +15,14 @@ export interface OnlineResult {
 /** Places tasks one at a time in arrival order, each on its best cluster now (mutates the index's availability). */
 export function placeOnline(
   ix: ClusterIndex,
-  tasks: readonly TaskTemplate[],
-  options: { objective?: Objective | Weights; costModel?: CostModel } = {},
+  tasks: readonly Task[],
+  options: { objective?: Objective | CriterionWeights; costModel?: CostModel } = {},
 ): OnlineResult {
   const rows = new Int32Array(tasks.length).fill(-1);
   let cost = 0,
     rejected = 0;
   tasks.forEach((t0, i) => {
-    const t: TaskTemplate = { ...t0, mode: 'single', objective: options.objective ?? t0.objective };
+    const t: Task = { ...t0, mode: 'single', objective: options.objective ?? t0.objective };
     const c = select(ix, t, { k: 1, explain: 'codes', costModel: options.costModel }).candidates[0];
     if (!c) {
       rejected++;

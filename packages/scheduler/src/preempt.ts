@@ -1,13 +1,13 @@
 import type { ClusterIndex } from './cluster-index.ts';
 import { R } from './exclusion.ts';
-import type { Job } from './jobs.ts';
+import type { HeldJob } from './jobs.ts';
 import { replicasFit, type Need } from './need.ts';
 import { give, take } from './slices.ts';
 
 /** A cluster where evicting `victims` would make room. */
 export interface PreemptionPlan {
   readonly row: number;
-  readonly victims: readonly Job[];
+  readonly victims: readonly HeldJob[];
 }
 
 const CAPACITY_CODES = new Set<number>([R.cpu, R.memory, R.cards, R.storage, R.bandwidth]);
@@ -19,9 +19,9 @@ const CAPACITY_CODES = new Set<number>([R.cpu, R.memory, R.cards, R.storage, R.b
  */
 export function planPreemption(
   ix: ClusterIndex,
-  args: { need: Need; priority: number; codes: Uint8Array; jobsOnRow: (row: number) => Job[] },
+  args: { need: Need; priority: number; codes: Uint8Array; jobsOnRow: (row: number) => HeldJob[] },
 ): PreemptionPlan[] {
-  const plans: { row: number; victims: Job[]; top: number }[] = [];
+  const plans: { row: number; victims: HeldJob[]; top: number }[] = [];
   for (let row = 0; row < args.codes.length; row++) {
     if (!CAPACITY_CODES.has(args.codes[row]!)) continue;
     const lower = args
@@ -29,7 +29,7 @@ export function planPreemption(
       .filter((j) => j.task.priority < args.priority && j.status === 'running')
       .sort((a, b) => a.task.priority - b.task.priority || b.seq - a.seq);
     if (lower.length === 0) continue;
-    const victims: Job[] = [];
+    const victims: HeldJob[] = [];
     const freed = [];
     for (const v of lower) {
       for (const s of v.slices)

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { createFakeClock } from '@cpnet/kernel';
 import { Scheduler } from './scheduler.ts';
-import { cluster, fakeClock, someClusters, task } from './fixtures.test-helpers.ts';
+import { cluster, someClusters, task } from './fixtures.test-helpers.ts';
 
 const FC = { seed: 20261126, numRuns: 60 } as const;
 
@@ -16,7 +17,7 @@ function capacityHolds(s: Scheduler): void {
 
 describe('Scheduler', () => {
   it('places gang jobs all-or-nothing and split jobs partially', () => {
-    const s = new Scheduler({ clusters: [cluster('a'), cluster('b')], clock: fakeClock() });
+    const s = new Scheduler({ clusters: [cluster('a'), cluster('b')], clock: createFakeClock() });
     const gang = s.submit(task('g', { demand: { cpuCores: 40, memoryGib: 10 }, replicas: 6, mode: 'gang' }));
     expect(gang.ok).toBe(false);
     expect(s.index.cpuAvail[0]).toBe(100);
@@ -28,7 +29,7 @@ describe('Scheduler', () => {
   });
 
   it('preempts lower-priority work, re-queues the victims and never loses them', () => {
-    const s = new Scheduler({ clusters: [cluster('a')], clock: fakeClock() });
+    const s = new Scheduler({ clusters: [cluster('a')], clock: createFakeClock() });
     expect(s.submit(task('low', { priority: 1, demand: { cpuCores: 80, memoryGib: 10 } })).ok).toBe(true);
     const hi = s.submit(task('high', { priority: 5, demand: { cpuCores: 50, memoryGib: 10 } }));
     expect(hi.ok && hi.preempted).toEqual(['low']);
@@ -41,7 +42,7 @@ describe('Scheduler', () => {
   });
 
   it('enforces tenant quotas', () => {
-    const s = new Scheduler({ clusters: [cluster('a')], clock: fakeClock(), quotas: { t: { cpuCores: 25 } } });
+    const s = new Scheduler({ clusters: [cluster('a')], clock: createFakeClock(), quotas: { t: { cpuCores: 25 } } });
     expect(s.submit(task('1')).ok).toBe(true);
     expect(s.submit(task('2')).ok).toBe(true);
     const r = s.submit(task('3'));
@@ -50,7 +51,7 @@ describe('Scheduler', () => {
   });
 
   it('expires uncommitted reservations and keeps committed ones', () => {
-    const clock = fakeClock();
+    const clock = createFakeClock();
     const s = new Scheduler({ clusters: [cluster('a')], clock, reservationTtlMs: 1000 });
     s.reserve(task('r1'));
     s.reserve(task('r2'));
@@ -63,7 +64,7 @@ describe('Scheduler', () => {
   });
 
   it('fails over a down cluster and fails back only after the hysteresis', () => {
-    const clock = fakeClock();
+    const clock = createFakeClock();
     const s = new Scheduler({
       clusters: [cluster('home', { pricePerCoreHourYuan: 0.05 }), cluster('away', { pricePerCoreHourYuan: 0.2 })],
       clock,
@@ -102,7 +103,7 @@ describe('Scheduler', () => {
     );
     fc.assert(
       fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
-        const clock = fakeClock();
+        const clock = createFakeClock();
         const s = new Scheduler({ clusters, clock });
         const accepted = new Set<string>();
         const released = new Set<string>();
@@ -143,7 +144,7 @@ describe('Scheduler', () => {
 
   it('gives the same answers for the same inputs', () => {
     const run = (): string => {
-      const s = new Scheduler({ clusters: someClusters(30, 5), clock: fakeClock() });
+      const s = new Scheduler({ clusters: someClusters(30, 5), clock: createFakeClock() });
       const out = [];
       for (let i = 0; i < 40; i++)
         out.push(s.submit(task(`j${i}`, { priority: i % 3, demand: { cpuCores: 200 + 37 * i, memoryGib: 64 } })));
@@ -157,11 +158,11 @@ describe('node-server additions', () => {
   it('reserve skips clusters the caller excludes, and resume puts a running job back where it was', () => {
     const s = new Scheduler({
       clusters: [cluster('CPN.51/CL-A'), cluster('CPN.51/CL-B', { pricePerCoreHourYuan: 1 })],
-      clock: fakeClock(),
+      clock: createFakeClock(),
     });
     const r = s.reserve(task('j1'), { exclude: ['CPN.51/CL-A'] });
     expect(r.ok && r.slices[0]!.clusterId).toBe('CPN.51/CL-B');
-    const t = new Scheduler({ clusters: [cluster('CPN.51/CL-A'), cluster('CPN.51/CL-B')], clock: fakeClock() });
+    const t = new Scheduler({ clusters: [cluster('CPN.51/CL-A'), cluster('CPN.51/CL-B')], clock: createFakeClock() });
     expect(
       t.resume(task('j2', { demand: { cpuCores: 60, memoryGib: 10 } }), {
         clusterId: 'CPN.51/CL-B',

@@ -1,8 +1,8 @@
-import type { Clock } from '@cpnet/identifier';
+import type { TimeSource } from '@cpnet/kernel';
 import { ClusterIndex } from './cluster-index.ts';
 import type { CostModel } from './cost.ts';
-import { quotaBreach, usageOf, type Job, type Quota } from './jobs.ts';
-import type { Cluster, Health, TaskTemplate } from './model.ts';
+import { quotaBreach, usageOf, type HeldJob, type Quota } from './jobs.ts';
+import type { Cluster, Health, Task } from './model.ts';
 import { resolveNeed } from './need.ts';
 import { planPreemption } from './preempt.ts';
 import { select, type Selection, type SelectOptions } from './select.ts';
@@ -20,7 +20,7 @@ export interface FailbackPolicy {
 /** Options of a scheduler. */
 export interface SchedulerOptions {
   readonly clusters: readonly Cluster[];
-  readonly clock: Clock;
+  readonly clock: TimeSource;
   readonly quotas?: Readonly<Record<string, Quota>>;
   readonly costModel?: CostModel;
   readonly failback?: Partial<FailbackPolicy>;
@@ -74,16 +74,16 @@ const DEFAULT_FAILBACK: FailbackPolicy = { minHealthyMs: 300_000, minImprovement
 export class Scheduler {
   /** The live columnar index (availability reflects placements). */
   readonly index: ClusterIndex;
-  private readonly clock: Clock;
+  private readonly clock: TimeSource;
   private readonly quotas: Readonly<Record<string, Quota>>;
   private readonly policy: FailbackPolicy;
   private readonly ttl: number;
   private readonly costModel: CostModel | undefined;
-  private readonly byId = new Map<string, Job>();
+  private readonly byId = new Map<string, HeldJob>();
   /** Ids of jobs placed as reservations (some may since be committed or released): expiry looks only at these. */
   private readonly reservations = new Set<string>();
   /** Jobs holding a slice on each row: a cluster's jobs without scanning them all. */
-  private readonly onRow = new Map<number, Set<Job>>();
+  private readonly onRow = new Map<number, Set<HeldJob>>();
   private readonly healthSince: Map<number, number> = new Map();
   private seq = 0;
 
@@ -97,19 +97,19 @@ export class Scheduler {
   }
 
   /** Dry-run selection against the current availability: nothing is reserved. */
-  select(task: TaskTemplate, options: SelectOptions = {}): Selection {
+  select(task: Task, options: SelectOptions = {}): Selection {
     this.expire();
     return select(this.index, task, { clock: this.clock, costModel: this.costModel, ...options });
   }
 
   /** Places a task now (preempting lower-priority work if needed); on failure it is queued. */
-  submit(task: TaskTemplate, options: PlaceOptions = {}): PlaceOutcome {
+  submit(task: Task, options: PlaceOptions = {}): PlaceOutcome {
     this.expire();
     return this.admit(task, 'running', options);
   }
 
   /** Places a task as a reservation that expires after the TTL unless committed. */
-  reserve(task: TaskTemplate, options: PlaceOptions = {}): PlaceOutcome {
+  reserve(task: Task, options: PlaceOptions = {}): PlaceOutcome {
     this.expire();
     return this.admit(task, 'reserved', options);
   }
@@ -118,13 +118,13 @@ export class Scheduler {
    * Puts back a job already running on a known cluster (a node restarting from its database): no selection, the
    * slice is taken at that cluster; `preferredClusterId` keeps failback pointing at the first placement.
    */
-  resume(task: TaskTemplate, at: RestoreAt): boolean {
+  resume(task: Task, at: RestoreAt): boolean {
     const row = this.index.rowOf(at.clusterId);
     if (row < 0 || this.byId.has(task.id)) return false;
     const home = at.preferredClusterId === undefined ? row : this.index.rowOf(at.preferredClusterId);
     const s = sliceAt(this.index, resolveNeed(this.index, task), { row, replicas: at.replicas ?? task.replicas });
     take(this.index, s);
-    const job: Job = {
+    const job: HeldJob = {
       id: task.id,
       task,
       status: 'running',
@@ -174,25 +174,25 @@ export class Scheduler {
   }
 
   /** Jobs waiting, highest priority first. */
-  queued(): Job[] {
+  queued(): HeldJob[] {
     return [...this.byId.values()]
       .filter((j) => j.status === 'queued')
       .sort((a, b) => b.task.priority - a.task.priority || a.seq - b.seq);
   }
 
   /** A job by id. */
-  job(id: string): Job | undefined {
+  job(id: string): HeldJob | undefined {
     return this.byId.get(id);
   }
 
   /** Jobs holding capacity on a cluster (running or reserved). */
-  jobsOn(clusterId: string): Job[] {
+  jobsOn(clusterId: string): HeldJob[] {
     const row = this.index.rowOf(clusterId);
     return row < 0 ? [] : this.jobsOnRow(row);
   }
 
   /** All jobs the scheduler holds. */
-  jobs(): Job[] {
+  jobs(): HeldJob[] {
     return [...this.byId.values()];
   }
 
@@ -254,10 +254,10 @@ export class Scheduler {
     return moves;
   }
 
-  private admit(task: TaskTemplate, status: 'running' | 'reserved', options: PlaceOptions): PlaceOutcome {
+  private admit(task: Task, status: 'running' | 'reserved', options: PlaceOptions): PlaceOutcome {
     if (this.byId.has(task.id))
       return { ok: false, jobId: task.id, reason: `job ${task.id} already exists`, queued: false };
-    const job: Job = {
+    const job: HeldJob = {
       id: task.id,
       task,
       status: 'queued',
@@ -286,7 +286,7 @@ export class Scheduler {
   }
 
   /** Places a (queued) job: select, then take capacity atomically per mode; preempts for single mode. */
-  private placeJob(job: Job, o: { preempt: boolean }): PlaceOutcome {
+  private placeJob(job: HeldJob, o: { preempt: boolean }): PlaceOutcome {
     const task = job.task,
       ix = this.index;
     const need = resolveNeed(ix, task);
@@ -326,7 +326,7 @@ export class Scheduler {
     };
   }
 
-  private preempt(job: Job, sel: Selection): PlaceOutcome | null {
+  private preempt(job: HeldJob, sel: Selection): PlaceOutcome | null {
     const need = resolveNeed(this.index, job.task);
     const plans = planPreemption(this.index, {
       need,
@@ -357,7 +357,10 @@ export class Scheduler {
     return null;
   }
 
-  private settle(job: Job, p: { slices: Slice[]; unplaced: number; cost: number; preempted: string[] }): PlaceOutcome {
+  private settle(
+    job: HeldJob,
+    p: { slices: Slice[]; unplaced: number; cost: number; preempted: string[] },
+  ): PlaceOutcome {
     const now = this.clock.now();
     const first = job.preferredRow < 0;
     this.setSlices(job, p.slices);
@@ -378,14 +381,14 @@ export class Scheduler {
     };
   }
 
-  private unplace(j: Job): void {
+  private unplace(j: HeldJob): void {
     for (const s of j.slices) give(this.index, s);
     this.setSlices(j, []);
     j.status = 'queued';
   }
 
   /** Sets a job's slices, keeping the per-row index in step. */
-  private setSlices(j: Job, slices: Slice[]): void {
+  private setSlices(j: HeldJob, slices: Slice[]): void {
     for (const s of j.slices) this.onRow.get(s.row)?.delete(j);
     j.slices = slices;
     for (const s of slices) {
@@ -398,7 +401,7 @@ export class Scheduler {
     }
   }
 
-  private restore(j: Job, prev: Slice[]): void {
+  private restore(j: HeldJob, prev: Slice[]): void {
     // Victims of an abandoned plan go back exactly where they were: their slices were only just released.
     this.setSlices(
       j,
@@ -408,7 +411,7 @@ export class Scheduler {
     j.status = j.slices.length > 0 ? 'running' : 'queued';
   }
 
-  private excludedRows(job: Job): Uint8Array | undefined {
+  private excludedRows(job: HeldJob): Uint8Array | undefined {
     if (!job.excluded || job.excluded.size === 0) return undefined;
     const rows = new Uint8Array(this.index.size);
     for (const id of job.excluded) {
@@ -418,7 +421,7 @@ export class Scheduler {
     return rows;
   }
 
-  private jobsOnRow(row: number): Job[] {
+  private jobsOnRow(row: number): HeldJob[] {
     return [...(this.onRow.get(row) ?? [])].filter((j) => j.status !== 'queued');
   }
 

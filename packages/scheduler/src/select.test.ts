@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { createFakeClock } from '@cpnet/kernel';
 import { ClusterIndex } from './cluster-index.ts';
 import { residencyVerdict } from '@cpnet/protocol';
 import { select } from './select.ts';
-import { cluster, fakeClock, someClusters, task } from './fixtures.test-helpers.ts';
-import type { Arch, TaskTemplate } from './model.ts';
+import { cluster, someClusters, task } from './fixtures.test-helpers.ts';
+import type { Arch, Task } from './model.ts';
 
 const FC = { seed: 20261126, numRuns: 200 } as const;
 const clusters = someClusters(80);
@@ -23,7 +24,7 @@ const taskArb = fc
     maxPrice: fc.option(fc.integer({ min: 1, max: 5000 }), { nil: undefined }),
     mode: fc.constantFrom('single', 'split', 'gang'),
   })
-  .map((a): TaskTemplate =>
+  .map((a): Task =>
     task('p', {
       demand: {
         cpuCores: a.cpu,
@@ -31,7 +32,7 @@ const taskArb = fc
         ...(a.cards ? { accelerator: { model: a.model, count: a.cards } } : {}),
       },
       replicas: a.replicas,
-      mode: a.mode as TaskTemplate['mode'],
+      mode: a.mode as Task['mode'],
       constraints: {
         arch: a.arch as Arch | undefined,
         minSecurityLevel: a.sec,
@@ -129,7 +130,7 @@ describe('select', () => {
   });
 
   it('checks deadlines against the clock it is given', () => {
-    const clock = fakeClock();
+    const clock = createFakeClock();
     const ix = ClusterIndex.build([cluster('slow', { queueWaitMinutes: 120 }), cluster('fast')]);
     const t = task('d', { durationHours: 1, constraints: { deadline: clock.now() + 90 * 60_000 } });
     const sel = select(ix, t, { clock });

@@ -1,9 +1,9 @@
-import type { Clock } from '@cpnet/identifier';
+import type { TimeSource } from '@cpnet/kernel';
 import type { ClusterIndex } from './cluster-index.ts';
 import { DEFAULT_COST_MODEL, type CostModel } from './cost.ts';
 import { BENEFIT, CRITERIA, weightsFor } from './criteria.ts';
-import { CONSTRAINTS, R, describeExclusion, type Constraint, type Exclusion } from './exclusion.ts';
-import type { Criterion, TaskTemplate } from './model.ts';
+import { CONSTRAINTS, R, describeExclusion, type Constraint, type ExcludedCluster } from './exclusion.ts';
+import type { Criterion, Task } from './model.ts';
 import { modelAt, replicasFit, resolveNeed, type Need } from './need.ts';
 
 /** How a selection is made. */
@@ -18,7 +18,7 @@ export interface SelectOptions {
   readonly excludeRows?: Uint8Array;
   readonly costModel?: CostModel;
   /** Needed for deadlines; without it deadlines are not checked and a warning says so. */
-  readonly clock?: Clock;
+  readonly clock?: TimeSource;
 }
 
 /** One criterion of a candidate: its raw value and a 0–10 score (10 = best among candidates). */
@@ -28,7 +28,7 @@ export interface CriterionScore {
 }
 
 /** A ranked candidate cluster. */
-export interface Candidate {
+export interface RankedCluster {
   readonly clusterId: string;
   readonly row: number;
   readonly rank: number;
@@ -49,14 +49,14 @@ export interface Selection {
   readonly method: 'topsis' | 'weighted-sum';
   readonly considered: number;
   readonly feasible: number;
-  readonly candidates: readonly Candidate[];
+  readonly candidates: readonly RankedCluster[];
   /** Reason code per row (0 = candidate); `CONSTRAINTS[code]` names it. */
   readonly reasonCodes: Uint8Array;
   readonly excludedBy: Readonly<Partial<Record<Constraint, number>>>;
   /** The constraint that excluded most clusters, with a sentence — the answer when nothing fits. */
   readonly mainObstacle: { readonly constraint: Constraint; readonly count: number; readonly message: string } | null;
   /** Present with explain 'all': one entry per excluded cluster. */
-  readonly exclusions?: readonly Exclusion[];
+  readonly exclusions?: readonly ExcludedCluster[];
   readonly warnings: readonly string[];
 }
 
@@ -76,7 +76,7 @@ function scratchFor(ix: ClusterIndex): Scratch {
 }
 
 /** Filters, scores and ranks the clusters of `ix` for `task`. Pure apart from reusing scratch memory. */
-export function select(ix: ClusterIndex, task: TaskTemplate, options: SelectOptions = {}): Selection {
+export function select(ix: ClusterIndex, task: Task, options: SelectOptions = {}): Selection {
   const need = resolveNeed(ix, task);
   const now = options.clock?.now();
   const codes = new Uint8Array(ix.size);
@@ -125,7 +125,7 @@ export function select(ix: ClusterIndex, task: TaskTemplate, options: SelectOpti
     warnings,
   };
   if ((options.explain ?? 'all') === 'codes') return result;
-  const exclusions: Exclusion[] = [];
+  const exclusions: ExcludedCluster[] = [];
   for (let r = 0; r < codes.length; r++)
     if (codes[r]! !== 0) exclusions.push(describeExclusion(ix, { row: r, code: codes[r]! }, { task, need, now }));
   return { ...result, exclusions };
@@ -297,7 +297,7 @@ interface RankArgs {
 }
 
 /** Pass 2: TOPSIS closeness (or weighted sum) over the candidates, keeping the top k. */
-function rank(ix: ClusterIndex, need: Need, a: RankArgs): Candidate[] {
+function rank(ix: ClusterIndex, need: Need, a: RankArgs): RankedCluster[] {
   const { s, count, w } = a;
   const J = CRITERIA.length;
   const min = new Float64Array(J).fill(Infinity),
@@ -372,7 +372,7 @@ function rank(ix: ClusterIndex, need: Need, a: RankArgs): Candidate[] {
       topC[p] = c;
     }
   }
-  const out: Candidate[] = [];
+  const out: RankedCluster[] = [];
   for (let r = 0; r < k; r++) {
     const c = topC[r]!,
       row = s.rows[c]!,
@@ -402,7 +402,7 @@ function rank(ix: ClusterIndex, need: Need, a: RankArgs): Candidate[] {
 /** Every cluster that passes the hard constraints for `task`, with its cost — the columns a batch optimiser needs. */
 export function feasibleCosts(
   ix: ClusterIndex,
-  task: TaskTemplate,
+  task: Task,
   options: Pick<SelectOptions, 'costModel' | 'clock'> = {},
 ): { rows: Int32Array; costs: Float64Array } {
   const need = resolveNeed(ix, task);

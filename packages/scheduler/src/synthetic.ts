@@ -1,7 +1,7 @@
+import type { Rng } from '@cpnet/kernel';
 import { CROCKFORD_ALPHABET, formatIdentifier, PROVINCES } from '@cpnet/identifier';
 import { estimateLatencyMs } from './cost.ts';
-import type { AcceleratorPool, Cluster, Resources, TaskTemplate } from './model.ts';
-import type { Rng } from './rng.ts';
+import type { AcceleratorPool, Cluster, Resources, Task } from './model.ts';
 
 /** Accelerator models used by the synthetic data: name, arch of their hosts, FP16/FP32 TFLOPS, W, 元/card-hour. */
 export const SYNTHETIC_MODELS = [
@@ -118,8 +118,8 @@ export interface TaskGenOptions {
 }
 
 /** Synthetic single-replica tasks in the shape of an Alibaba-like GPU trace (generated, not copied). */
-export function generateTasks(rng: Rng, o: TaskGenOptions): TaskTemplate[] {
-  const out: TaskTemplate[] = [];
+export function generateTasks(rng: Rng, o: TaskGenOptions): Task[] {
+  const out: Task[] = [];
   for (let i = 0; i < o.count; i++) {
     const gpu = rng.next() < (o.gpuShare ?? 0.4) ? pick(rng, SYNTHETIC_MODELS) : null;
     const cards = gpu ? pick(rng, o.cardSizes ?? [1, 2, 4, 8]) : 0;
@@ -150,11 +150,7 @@ export function generateTasks(rng: Rng, o: TaskGenOptions): TaskTemplate[] {
  * Scales capacities so the tasks use `utilisation` of each resource class: cards per model on accelerator
  * clusters (which keep 8 cores per card), CPU cores of CPU-only tasks on CPU-only clusters. Availability = capacity.
  */
-export function fitCapacity(
-  clusters: readonly Cluster[],
-  tasks: readonly TaskTemplate[],
-  utilisation: number,
-): Cluster[] {
+export function fitCapacity(clusters: readonly Cluster[], tasks: readonly Task[], utilisation: number): Cluster[] {
   const demand = new Map<string, number>(),
     have = new Map<string, number>();
   const add = (m: Map<string, number>, k: string, v: number): void => {

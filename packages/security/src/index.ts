@@ -1,5 +1,3 @@
-/** Clocks: the Clock type and a movable fixed clock for tests and simulations. */
-export { fixedClock, type Clock } from './clock.ts';
 /** Injected randomness: the node:crypto default and a seeded source for repeatable runs. */
 export { cryptoRandomBytes, seededRandomBytes, type RandomBytes } from './crypto/random.ts';
 /** Encodings: RFC 8785 JCS, base64url, constant-time byte comparison. */

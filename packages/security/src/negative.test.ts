@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CompactSign } from 'jose';
 import { serializeDictionary, serializeInnerList, type InnerList } from 'structured-headers';
-import { fixedClock } from './clock.ts';
+import { createFakeClock } from '@cpnet/kernel';
 import { buildPki, DAY, identifier, T0, testKeys, YEAR } from './testing/fixtures.ts';
 import { b64url, jcsBytes, utf8 } from './crypto/encoding.ts';
 import { signJwt } from './crypto/jwt.ts';
@@ -21,7 +21,7 @@ import { verifyAuditEntries } from './audit/audit-verifier.ts';
 import { ed25519Profile } from './crypto/ed25519.ts';
 
 const pki = await buildPki();
-const clock = fixedClock(T0);
+const clock = createFakeClock(T0);
 const S = Math.floor(T0 / 1000);
 const KEYID = 'CPN.51.C151';
 const signer = pki.industryKeys,
@@ -40,7 +40,7 @@ const chainOk = async (
   (
     await verifyChain(chain, {
       root: opts.root ?? pki.root,
-      clock: fixedClock(opts.at ?? T0),
+      clock: createFakeClock(opts.at ?? T0),
       revocations: opts.revocations,
     })
   ).ok;
@@ -72,7 +72,7 @@ const signed = (
     ...signRequest(req, {
       keyid: opts.keyid ?? KEYID,
       privateKey: (opts.key ?? signer).privateKey,
-      clock: fixedClock(opts.at ?? T0),
+      clock: createFakeClock(opts.at ?? T0),
     }),
   },
 });
@@ -563,7 +563,7 @@ const CASES: [string, () => Promise<boolean>][] = [
     async () => {
       const t = await issueApiToken(
         { id: 'u1', role: 'viewer', node: 'CPN.51', status: 'active' },
-        { privateKey: signer.privateKey, clock: fixedClock(T0 - 3_600_000) },
+        { privateKey: signer.privateKey, clock: createFakeClock(T0 - 3_600_000) },
       );
       return (await verifyApiToken(t, { publicKey: signer.publicKey, issuer: 'CPN.51', clock })).ok;
     },

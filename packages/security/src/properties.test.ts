@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { fixedClock } from './clock.ts';
+import { createFakeClock } from '@cpnet/kernel';
 import { T0, testKeys } from './testing/fixtures.ts';
 import type { ProfileName } from './crypto/profile.ts';
 import { cryptoProfile } from './crypto/profiles.ts';
@@ -23,7 +23,7 @@ describe.each<ProfileName>(['ed25519', 'sm2'])('properties (%s)', (profile) => {
   const crypto = cryptoProfile(profile);
 
   it('sign/verify round trip for any method, path and body', async () => {
-    const clock = fixedClock(T0);
+    const clock = createFakeClock(T0);
     const verifier = createVerifier({
       resolveKey: () => keys.publicKey,
       nonceStore: createMemoryNonceStore({ clock }),
@@ -108,7 +108,7 @@ describe.each<ProfileName>(['ed25519', 'sm2'])('properties (%s)', (profile) => {
   });
 
   it('any tampering of stored audit entries is detected', () => {
-    const clock = fixedClock(T0);
+    const clock = createFakeClock(T0);
     const entryArb = (i: number): fc.Arbitrary<AuditEntry> =>
       fc.record({
         who: fc.constantFrom('CPN', 'CPN.51', 'CPN.51.C151'),

@@ -1,30 +1,17 @@
 import { describe, expect, it } from 'vitest';
+import { createFakeClock } from '@cpnet/kernel';
 import { ClusterReport } from '@cpnet/protocol';
 import { createVirtualClock, type RealTime } from '../clock/virtual-clock.ts';
 import type { PlannedCluster } from '../topology/expand.ts';
 import { createFakeCluster } from './fake-cluster.ts';
 
 function manualTime() {
-  let now = 0;
-  const timers: Array<{ at: number; fn: () => void; live: boolean }> = [];
+  const clock = createFakeClock(0);
   const real: RealTime = {
-    monotonicMs: () => now,
-    setTimeout: (fn, ms) => {
-      const t = { at: now + ms, fn, live: true };
-      timers.push(t);
-      return { cancel: () => void (t.live = false) };
-    },
+    monotonicMs: () => clock.now(),
+    setTimeout: (fn, ms) => ({ cancel: clock.setTimeout(fn, ms) }),
   };
-  return {
-    real,
-    advance: (ms: number) => {
-      now += ms;
-      for (const t of timers.filter((x) => x.live && x.at <= now)) {
-        t.live = false;
-        t.fn();
-      }
-    },
-  };
+  return { real, advance: (ms: number) => clock.advance(ms) };
 }
 
 const plan: PlannedCluster = {

@@ -9,7 +9,7 @@ type Update = Pick<z.input<typeof JobUpdate>, 'job' | 'attempt' | 'state' | 'det
 export interface RunRequest {
   readonly job: string;
   readonly attempt: number;
-  readonly demand: z.output<typeof Demand>;
+  readonly demand: Demand;
   readonly replicas: number;
   readonly durationHours: number;
 }

@@ -71,13 +71,11 @@ export type Recorder = ReturnType<typeof createRecorder>;
 /** Reads and validates a recording; an error names the line. */
 export function readRecording(
   text: string,
-):
-  | { ok: true; header: z.output<typeof RecordingHeader>; lines: Array<z.output<typeof RecordingLine>> }
-  | { ok: false; error: string } {
+): { ok: true; header: RecordingHeader; lines: Array<RecordingLine> } | { ok: false; error: string } {
   const rows = text.split('\n').filter((l) => l.trim() !== '');
   if (rows.length === 0) return { ok: false, error: 'line 1: the recording is empty; expected a header' };
-  const parsed: Array<z.output<typeof RecordingLine>> = [];
-  let header: z.output<typeof RecordingHeader> | null = null;
+  const parsed: Array<RecordingLine> = [];
+  let header: RecordingHeader | null = null;
   for (let i = 0; i < rows.length; i++) {
     let json: unknown;
     try {
@@ -91,9 +89,9 @@ export function readRecording(
         ok: false,
         error: `line ${i + 1}: ${r.error.issues[0]?.path.join('.') ?? ''}: ${r.error.issues[0]?.message ?? 'invalid'}`,
       };
-    if (i === 0) header = r.data as z.output<typeof RecordingHeader>;
+    if (i === 0) header = r.data as RecordingHeader;
     else {
-      const line = r.data as z.output<typeof RecordingLine>;
+      const line = r.data as RecordingLine;
       const prev = parsed.at(-1);
       if (prev && line.t < prev.t)
         return {

@@ -1,18 +1,14 @@
 import { createClient } from '@cpnet/client';
 import { generateKeyPair, signRequest } from '@cpnet/security';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '@cpnet/protocol';
-import type { z } from 'zod';
 import type { Action, Fault } from '../scenario/schema.ts';
 import { formatDuration } from '../scenario/duration.ts';
 import type { StepResult } from '../report/report.ts';
 import { now, type RunContext } from './context.ts';
 import { submitOne } from './jobs.ts';
 
-type ActionData = z.output<typeof Action>;
-type FaultData = z.output<typeof Fault>;
-
 /** Runs one action; never throws — a failed action is a step result that says why. */
-export async function runAction(ctx: RunContext, step: ActionData): Promise<StepResult> {
+export async function runAction(ctx: RunContext, step: Action): Promise<StepResult> {
   const at = now(ctx);
   const label = describeAction(step);
   try {
@@ -24,7 +20,7 @@ export async function runAction(ctx: RunContext, step: ActionData): Promise<Step
 }
 
 /** A short label of an action for progress lines and reports. */
-export function describeAction(step: ActionData): string {
+export function describeAction(step: Action): string {
   switch (step.do) {
     case 'apply':
       return `apply ${step.node}${step.breaks.length ? ` (breaking ${step.breaks.join(', ')})` : ''}`;
@@ -47,7 +43,7 @@ export function describeAction(step: ActionData): string {
   }
 }
 
-async function perform(ctx: RunContext, step: ActionData): Promise<string> {
+async function perform(ctx: RunContext, step: Action): Promise<string> {
   switch (step.do) {
     case 'apply': {
       const sim = await ctx.net.startNode(step.node, { breaks: step.breaks });
@@ -117,7 +113,7 @@ function parentCode(code: string): string | null {
   return dot < 0 ? null : code.slice(0, dot);
 }
 
-async function register(ctx: RunContext, step: Extract<ActionData, { do: 'register' }>): Promise<string> {
+async function register(ctx: RunContext, step: Extract<Action, { do: 'register' }>): Promise<string> {
   const client = nodeOf(ctx, step.node).self();
   let done = 0;
   const failures: string[] = [];
@@ -137,7 +133,7 @@ async function register(ctx: RunContext, step: Extract<ActionData, { do: 'regist
   return `${done} registered`;
 }
 
-async function review(ctx: RunContext, step: Extract<ActionData, { do: 'review' }>): Promise<string> {
+async function review(ctx: RunContext, step: Extract<Action, { do: 'review' }>): Promise<string> {
   const parent = parentCode(step.node);
   if (!parent) throw new Error('the national node is not reviewed');
   const reviewerNode = nodeOf(ctx, parent);
@@ -176,7 +172,7 @@ export function codeOfApplication(a: { region: string; industry: string | null }
   return a.industry ? `CPN.${a.region}.${a.industry}` : `CPN.${a.region}`;
 }
 
-async function fault(ctx: RunContext, f: FaultData): Promise<string> {
+async function fault(ctx: RunContext, f: Fault): Promise<string> {
   const name = f.name ?? f.target;
   const at = now(ctx);
   ctx.faultTimes.set(name, at);

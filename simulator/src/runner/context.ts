@@ -2,13 +2,13 @@ import type { Faker } from '@faker-js/faker';
 import type { NodeClient } from '@cpnet/client';
 import type { VirtualClock } from '../clock/virtual-clock.ts';
 import type { Checker } from '../checker/checker.ts';
-import type { ScenarioData } from '../scenario/schema.ts';
+import type { Scenario } from '../scenario/schema.ts';
 import type { Network } from './network.ts';
 import type { SimProvider } from './providers.ts';
 
 /** What a run keeps while it executes steps. */
 export interface RunContext {
-  readonly scenario: ScenarioData;
+  readonly scenario: Scenario;
   readonly net: Network;
   readonly clock: VirtualClock;
   readonly faker: Faker;

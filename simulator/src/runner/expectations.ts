@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import type { Expectation } from '../scenario/schema.ts';
 import { formatDuration } from '../scenario/duration.ts';
 import type { ExpectationResult } from '../report/report.ts';
@@ -8,10 +7,8 @@ import { RULE_OF_BREAK, type Break } from './application.ts';
 import { finalStates, isFinal, readJobs } from './jobs.ts';
 import { province } from '@cpnet/identifier';
 
-type ExpectationData = z.output<typeof Expectation>;
-
 /** Checks one expectation; never throws — a failure says what was expected and what was found. */
-export async function checkExpectation(ctx: RunContext, e: ExpectationData): Promise<ExpectationResult> {
+export async function checkExpectation(ctx: RunContext, e: Expectation): Promise<ExpectationResult> {
   const name = e.name ?? describeExpectation(e);
   try {
     const r = await evaluate(ctx, e);
@@ -22,7 +19,7 @@ export async function checkExpectation(ctx: RunContext, e: ExpectationData): Pro
 }
 
 /** A short name for an expectation without one. */
-export function describeExpectation(e: ExpectationData): string {
+export function describeExpectation(e: Expectation): string {
   switch (e.that) {
     case 'lifecycle':
       return `${e.node} is ${e.is}${e.within ? ` within ${formatDuration(e.within)}` : ''}`;
@@ -56,7 +53,7 @@ export function describeExpectation(e: ExpectationData): string {
 
 type Verdict = { passed: boolean; detail: string };
 
-async function evaluate(ctx: RunContext, e: ExpectationData): Promise<Verdict> {
+async function evaluate(ctx: RunContext, e: Expectation): Promise<Verdict> {
   switch (e.that) {
     case 'lifecycle': {
       const sim = ctx.net.nodes.get(e.node);
@@ -198,7 +195,7 @@ async function evaluate(ctx: RunContext, e: ExpectationData): Promise<Verdict> {
   }
 }
 
-async function refused(ctx: RunContext, e: Extract<ExpectationData, { that: 'refused' }>): Promise<Verdict> {
+async function refused(ctx: RunContext, e: Extract<Expectation, { that: 'refused' }>): Promise<Verdict> {
   const keys = ctx.applicants.get(e.node) ?? [];
   const parentCode = e.node.slice(0, e.node.lastIndexOf('.'));
   const parent = ctx.net.nodes.get(parentCode);
@@ -236,7 +233,7 @@ async function refused(ctx: RunContext, e: Extract<ExpectationData, { that: 'ref
   return { passed, detail: `refused with reasons — ${got.found.reasons}` };
 }
 
-async function resolvable(ctx: RunContext, e: Extract<ExpectationData, { that: 'resolvable' }>): Promise<Verdict> {
+async function resolvable(ctx: RunContext, e: Extract<Expectation, { that: 'resolvable' }>): Promise<Verdict> {
   const from =
     e.from === 'every-node'
       ? [...ctx.net.nodes.entries()].filter(([k, n]) => !k.includes('#') && n.running).map(([k]) => k)
@@ -332,7 +329,7 @@ async function nothingLost(ctx: RunContext): Promise<Verdict> {
   };
 }
 
-async function share(ctx: RunContext, e: Extract<ExpectationData, { that: 'share' }>): Promise<Verdict> {
+async function share(ctx: RunContext, e: Extract<Expectation, { that: 'share' }>): Promise<Verdict> {
   const views = await readJobs(ctx);
   const provinceOfCluster = new Map<string, string>();
   for (const p of ctx.providers) for (const [id, prov] of p.provinceOf) provinceOfCluster.set(id, prov);
@@ -373,7 +370,7 @@ function failoverDurations(ctx: RunContext): number[] {
   return ctx.checker.durations();
 }
 
-async function selection(ctx: RunContext, e: Extract<ExpectationData, { that: 'selection' }>): Promise<Verdict> {
+async function selection(ctx: RunContext, e: Extract<Expectation, { that: 'selection' }>): Promise<Verdict> {
   const sim = ctx.net.nodes.get(e.node);
   if (!sim?.running) return { passed: false, detail: `${e.node} is not running` };
   const p = ctx.providers.find((x) => x.planned.key === e.excludesProvider || x.id === e.excludesProvider);

@@ -1,10 +1,7 @@
 import { createClient, type NodeClient } from '@cpnet/client';
-import type { z } from 'zod';
 import type { JobStream } from '../scenario/schema.ts';
 import { now, type RunContext } from './context.ts';
 import type { TraceJob } from '../trace/alibaba.ts';
-
-type Stream = z.output<typeof JobStream>;
 
 /** A job as the node reports it. */
 interface JobView {
@@ -49,7 +46,7 @@ export function createTenants(ctx: Pick<RunContext, 'net' | 'clock'>) {
 /** Submits one job of a stream; an acknowledged submission is recorded for the checker. */
 export async function submitOne(
   ctx: RunContext,
-  o: { stream: Stream; index: number },
+  o: { stream: JobStream; index: number },
 ): Promise<{ ok: boolean; detail: string }> {
   const { stream } = o;
   const userProvince = stream.userProvinces ? stream.userProvinces[o.index % stream.userProvinces.length]! : null;
@@ -83,7 +80,7 @@ export async function submitOne(
 /** Runs a stream's arrivals in the background on the virtual clock; resolves when every job was submitted. */
 export function runStream(
   ctx: RunContext,
-  o: { stream: Stream; stopped: () => boolean; onRefusal: (detail: string) => void },
+  o: { stream: JobStream; stopped: () => boolean; onRefusal: (detail: string) => void },
 ): Promise<void> {
   const { stream } = o;
   // Arrival times are drawn up front (the seed fixes them), as offsets from the stream's start.
@@ -222,7 +219,7 @@ export function runTrace(
       onRefusal: o.onRefusal,
       submit: (i) => {
         const j = o.jobs[i]!;
-        const stream: Stream = {
+        const stream: JobStream = {
           name: 'trace',
           submitTo: o.submitTo,
           tenant: 'trace-tenant',

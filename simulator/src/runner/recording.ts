@@ -1,7 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import { MonitorEvent, NAMESPACES, PROTOCOL_VERSION, SOCKET_EVENTS, type TopologySnapshot } from '@cpnet/protocol';
 import { issueHandshakeToken } from '@cpnet/security';
-import type { z } from 'zod';
 import { createRecorder } from '../record/recorder.ts';
 import { now, type RunContext } from './context.ts';
 
@@ -9,7 +8,7 @@ import { now, type RunContext } from './context.ts';
 export type RecordingSink = (line: string) => void;
 
 type NodeView = {
-  lifecycle: z.output<typeof TopologySnapshot>['nodes'][number]['lifecycle'];
+  lifecycle: TopologySnapshot['nodes'][number]['lifecycle'];
   health: 'healthy' | 'degraded' | 'down';
 };
 

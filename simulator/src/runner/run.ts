@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createChecker } from '../checker/checker.ts';
 import { createVirtualClock } from '../clock/virtual-clock.ts';
 import type { ExpectationResult, RunReport, StepResult } from '../report/report.ts';
-import { processModeProblems, type ScenarioData } from '../scenario/schema.ts';
+import { processModeProblems, type Scenario } from '../scenario/schema.ts';
 import { expandTopology } from '../topology/expand.ts';
 import { seededFaker } from '../topology/fake-org.ts';
 import { describeAction, runAction } from './actions.ts';
@@ -57,7 +57,7 @@ export interface RunOptions {
  * Runs a scenario end to end: starts the national node and the topology as real node servers on loopback behind
  * fault proxies, executes the timed steps on the virtual clock, checks every expectation, and reports.
  */
-export async function runScenario(scenario: ScenarioData, options: RunOptions = {}): Promise<RunReport> {
+export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<RunReport> {
   const seed = options.seed ?? scenario.seed;
   const speed = options.speed ?? scenario.speed;
   const processes = options.processes ?? scenario.processes;

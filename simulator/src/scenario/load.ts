@@ -1,6 +1,6 @@
 import { isCollection, isMap, isPair, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
-import { Scenario, type ScenarioData } from './schema.ts';
+import { Scenario } from './schema.ts';
 import { unknownNodes } from './references.ts';
 
 /** Why a scenario file was refused: file, line, column, field and what was wrong. */
@@ -21,7 +21,7 @@ export function formatScenarioErrors(errors: readonly ScenarioError[]): string {
 export function parseScenario(
   text: string,
   file = '<scenario>',
-): { ok: true; value: ScenarioData } | { ok: false; errors: ScenarioError[] } {
+): { ok: true; value: Scenario } | { ok: false; errors: ScenarioError[] } {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {

@@ -1,4 +1,4 @@
-import type { ScenarioData } from './schema.ts';
+import type { Scenario } from './schema.ts';
 
 /** A field of a scenario naming a node that its topology does not have. */
 export interface UnknownNode {
@@ -9,7 +9,7 @@ export interface UnknownNode {
 }
 
 /** The node codes a topology starts: the national node, each region and each of its industries. */
-export function topologyNodeCodes(topology: ScenarioData['topology']): string[] {
+export function topologyNodeCodes(topology: Scenario['topology']): string[] {
   const codes = ['CPN'];
   for (const r of topology.regions) {
     codes.push(`CPN.${r.code}`);
@@ -31,7 +31,7 @@ function faultTargetNodes(target: string): string[] {
  * targets — that is neither in its topology nor started by an `apply` step. A run would only find these as a failed
  * expectation; they are input errors.
  */
-export function unknownNodes(scenario: ScenarioData): UnknownNode[] {
+export function unknownNodes(scenario: Scenario): UnknownNode[] {
   // An `apply` step may start an applicant the topology lacks (a rule-breaker to be refused): it is known from then on.
   const applied = scenario.steps.flatMap((s) => ('do' in s && s.do === 'apply' ? [s.node] : []));
   const known = [...new Set([...topologyNodeCodes(scenario.topology), ...applied])];

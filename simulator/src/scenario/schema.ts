@@ -22,6 +22,7 @@ export const RegionSpec = strict({
   name: z.string().min(1).optional(),
   industries: z.array(IndustryCode).max(50).default([]),
 });
+export type RegionSpec = z.output<typeof RegionSpec>;
 
 /** An explicit cluster. */
 export const ClusterSpec = strict({
@@ -38,6 +39,7 @@ export const ClusterSpec = strict({
   greenShare: Share.optional(),
   securityLevel: z.number().int().min(1).max(5).default(3),
 });
+export type ClusterSpec = z.output<typeof ClusterSpec>;
 
 /** An explicit provider and its clusters. */
 export const ProviderSpec = strict({
@@ -46,6 +48,7 @@ export const ProviderSpec = strict({
   node: Prefix,
   clusters: z.array(ClusterSpec).min(1).max(10_000),
 });
+export type ProviderSpec = z.output<typeof ProviderSpec>;
 
 /** A count template: `count` providers generated with the scenario's seed. */
 export const ProviderTemplate = strict({
@@ -59,6 +62,7 @@ export const ProviderTemplate = strict({
   pue: Range.default({ min: 1.1, max: 1.5 }),
   greenShare: Range.default({ min: 0.1, max: 0.9 }),
 });
+export type ProviderTemplate = z.output<typeof ProviderTemplate>;
 
 /** The topology: the national node, regions with industries, providers explicit or from templates. */
 export const Topology = strict({
@@ -105,6 +109,7 @@ export const Topology = strict({
     );
   }
 });
+export type Topology = z.output<typeof Topology>;
 
 /** A stream of jobs. */
 export const JobStream = strict({
@@ -121,6 +126,7 @@ export const JobStream = strict({
   userProvinces: z.array(ProvinceCode).min(1).optional(),
   template: TaskTemplate,
 });
+export type JobStream = z.output<typeof JobStream>;
 
 /** The workload: job streams and/or a trace. */
 export const Workload = strict({
@@ -138,6 +144,7 @@ export const Workload = strict({
     })
     .optional(),
 });
+export type Workload = z.output<typeof Workload>;
 
 const FaultKind = z.enum([
   'kill',
@@ -168,6 +175,7 @@ export const Fault = strict({
   bandwidthKbps: z.number().positive().optional(),
   skew: Duration.optional(),
 });
+export type Fault = z.output<typeof Fault>;
 
 const at = { at: Duration };
 
@@ -202,6 +210,7 @@ export const Action = z.discriminatedUnion('do', [
   strict({ ...at, do: z.literal('restart'), node: Prefix }),
   strict({ ...at, do: z.literal('wait'), for: Duration }),
 ]);
+export type Action = z.output<typeof Action>;
 
 const Bound = strict({ p50: Duration.optional(), p99: Duration.optional(), max: Duration.optional() });
 
@@ -297,6 +306,7 @@ export const Expectation = z.discriminatedUnion('that', [
     max: Share.optional(),
   }),
 ]);
+export type Expectation = z.output<typeof Expectation>;
 
 /**
  * One timed step: an action (`do`) or an expectation (`that`). Chosen by its key rather than a plain union, so that
@@ -320,6 +330,7 @@ export const Step = z.unknown().transform((value, ctx) => {
     ctx.addIssue({ ...issue, path: issue.path } as Parameters<typeof ctx.addIssue>[0]);
   return z.NEVER;
 });
+export type Step = z.output<typeof Step>;
 
 /** A scenario file. */
 export const Scenario = strict({
@@ -358,6 +369,7 @@ export const Scenario = strict({
   if (!s.processes) return;
   for (const p of processModeProblems(s)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
 });
+export type Scenario = z.output<typeof Scenario>;
 
 /**
  * Why a scenario cannot run in process mode (one OS process per node): such nodes keep the machine's clock, so the
@@ -386,8 +398,3 @@ export function processModeProblems(
   });
   return out;
 }
-
-/** A validated scenario. */
-export type ScenarioData = z.output<typeof Scenario>;
-/** A validated topology. */
-export type TopologyData = z.output<typeof Topology>;

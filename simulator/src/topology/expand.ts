@@ -1,6 +1,6 @@
 import type { Faker } from '@faker-js/faker';
 import { groupName, province } from '@cpnet/identifier';
-import type { TopologyData } from '../scenario/schema.ts';
+import type { Topology } from '../scenario/schema.ts';
 import { fakeCompanyName, fakeCreditCode, seededFaker } from './fake-org.ts';
 
 /** A node the simulator will start. */
@@ -60,7 +60,7 @@ export const ACCELERATOR_SPECS: Readonly<Record<string, { fp16: number; fp32: nu
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
 
 /** Expands a topology (explicit parts and count templates) into concrete nodes, providers and clusters. */
-export function expandTopology(topology: TopologyData, seed: number): TopologyPlan {
+export function expandTopology(topology: Topology, seed: number): TopologyPlan {
   const faker = seededFaker(seed);
   const nodes: PlannedNode[] = [
     { code: 'CPN', role: 'national', name: topology.national.name, parent: null, province: null, industry: null },
@@ -122,7 +122,7 @@ function provinceOf(prefix: string): string {
 
 function explicitCluster(o: {
   faker: Faker;
-  spec: TopologyData['providers'][number]['clusters'][number];
+  spec: Topology['providers'][number]['clusters'][number];
   key: string;
   province: string;
 }): PlannedCluster {
@@ -153,7 +153,7 @@ function explicitCluster(o: {
 
 function templateProvider(o: {
   faker: Faker;
-  t: TopologyData['providerTemplates'][number];
+  t: Topology['providerTemplates'][number];
   key: string;
   node: string;
 }): PlannedProvider {

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
+import { systemClock } from '@cpnet/kernel/system';
 import {
   CheckSetupError,
   freePort,
@@ -8,7 +9,7 @@ import {
   prepareStateDir,
   sampleApplication,
   saveState,
-  type CheckStateData,
+  type CheckState,
 } from './state.ts';
 import { parsePrefix } from './prefix.ts';
 import { buildNational } from './virtual-nodes.ts';
@@ -50,7 +51,7 @@ export async function initConformance(options: InitOptions): Promise<InitResult>
   prepareStateDir(dir);
   const nationalPort = options.port ?? (await freePort(host));
   const regionalCode = `CPN.${parsed.region}`;
-  const state: CheckStateData = {
+  const state: CheckState = {
     version: 1,
     as: options.as,
     code: parsed.code,
@@ -69,7 +70,7 @@ export async function initConformance(options: InitOptions): Promise<InitResult>
     application: path.join(dir, 'application.json'),
   };
   // The national node makes its root certificate at its first build; the same data folder keeps it for `run`.
-  const national = await buildNational(state, { logger: pino({ level: 'silent' }), clock: { now: () => Date.now() } });
+  const national = await buildNational(state, { logger: pino({ level: 'silent' }), clock: systemClock });
   const root = national.context.identity.root;
   await national.close();
   if (!root) throw new CheckSetupError('environment', 'the virtual national node has no root certificate');

@@ -24,8 +24,7 @@ export const CheckState = z.strictObject({
   application: z.string(),
   host: z.string(),
 });
-/** The parsed state. */
-export type CheckStateData = z.output<typeof CheckState>;
+export type CheckState = z.output<typeof CheckState>;
 
 /** A usage problem (exit 2) or an environment problem (exit 3) of init/run. */
 export class CheckSetupError extends Error {
@@ -40,7 +39,7 @@ export class CheckSetupError extends Error {
 const STATE_FILE = 'state.json';
 
 /** Reads the state folder written by `cpnet check init`. */
-export function loadState(dir: string): CheckStateData {
+export function loadState(dir: string): CheckState {
   const file = path.join(dir, STATE_FILE);
   if (!existsSync(file))
     throw new CheckSetupError(
@@ -63,7 +62,7 @@ export function loadState(dir: string): CheckStateData {
 }
 
 /** Writes the state file. */
-export function saveState(dir: string, state: CheckStateData): void {
+export function saveState(dir: string, state: CheckState): void {
   writeFileSync(path.join(dir, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
 }
 
@@ -80,7 +79,7 @@ export async function freePort(host: string): Promise<number> {
 }
 
 /** The parent URL a target applies to. */
-export function parentUrlOf(state: CheckStateData): string {
+export function parentUrlOf(state: CheckState): string {
   const port = state.regional ? state.regional.port : state.national.port;
   return `http://${state.host}:${port}`;
 }

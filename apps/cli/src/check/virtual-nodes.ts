@@ -1,8 +1,9 @@
 import { pino, type Logger } from 'pino';
+import type { TimeSource } from '@cpnet/kernel';
+import { systemClock } from '@cpnet/kernel/system';
 import { cryptoRandomBytes } from '@cpnet/security';
 import { createNode, type CpnNode } from '@cpnet/node';
-import type { Clock } from '@cpnet/identifier';
-import { CheckSetupError, type CheckStateData } from './state.ts';
+import { CheckSetupError, type CheckState } from './state.ts';
 
 /** The virtual national node and, for an industry target, the virtual regional parent. */
 interface VirtualNodes {
@@ -32,7 +33,7 @@ async function listen(node: CpnNode, port: number): Promise<void> {
 
 async function build(
   config: Parameters<typeof createNode>[0],
-  deps: { logger: Logger; clock: Clock },
+  deps: { logger: Logger; clock: TimeSource },
 ): Promise<CpnNode> {
   try {
     return await createNode(config, { clock: deps.clock, logger: deps.logger, randomBytes: cryptoRandomBytes });
@@ -45,7 +46,7 @@ async function build(
 }
 
 /** Builds the virtual national node from the state folder without listening (init uses it to make the root). */
-export function buildNational(state: CheckStateData, deps: { logger: Logger; clock: Clock }): Promise<CpnNode> {
+export function buildNational(state: CheckState, deps: { logger: Logger; clock: TimeSource }): Promise<CpnNode> {
   return build(
     {
       role: 'national',
@@ -62,12 +63,12 @@ export function buildNational(state: CheckStateData, deps: { logger: Logger; clo
 
 /** Starts the virtual nodes of a state folder on their promised ports; the regional one is brought online first. */
 export async function startVirtualNodes(
-  state: CheckStateData,
-  options: { logger?: Logger; clock?: Clock; waitMs: number },
+  state: CheckState,
+  options: { logger?: Logger; clock?: TimeSource; waitMs: number },
 ): Promise<VirtualNodes> {
   const deps = {
     logger: options.logger ?? pino({ level: 'silent' }),
-    clock: options.clock ?? { now: () => Date.now() },
+    clock: options.clock ?? systemClock,
   };
   const national = await buildNational(state, deps);
   await listen(national, state.national.port);

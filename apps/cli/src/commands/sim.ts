@@ -13,7 +13,7 @@ import {
   summarise,
   toJunitXml,
   type Progress,
-  type ScenarioData,
+  type Scenario,
 } from '@cpnet/simulator';
 import { EXIT } from '@cpnet/protocol';
 import { CliExit } from '../exit.ts';
@@ -21,7 +21,7 @@ import { environmentFailed, invalidInput } from '../exit.ts';
 import type { Io } from '../io.ts';
 
 /** Reads and validates a scenario file; a bad file is invalid input (exit 2) naming file, line and field. */
-export function loadScenarioFile(file: string): ScenarioData {
+export function loadScenarioFile(file: string): Scenario {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -187,7 +187,7 @@ export function registerSimCommands(program: Command, io: Io): Command {
     .action(async (file: string, opts: { data?: string; processes?: boolean }) => {
       const loaded = loadScenarioFile(file);
       // The topology with its providers and clusters, reviewed automatically, at real speed; no workload, no steps.
-      const scenario: ScenarioData = {
+      const scenario: Scenario = {
         ...loaded,
         topology: { ...loaded.topology, review: 'auto' },
         workload: { jobs: [] },

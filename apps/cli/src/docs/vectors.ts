@@ -1,10 +1,10 @@
+import { createFakeClock } from '@cpnet/kernel';
 import { parseIdentifier } from '@cpnet/identifier';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '@cpnet/protocol';
 import {
   createAuditLog,
   ed25519Profile,
   entryLeafHash,
-  fixedClock,
   issueHandshakeToken,
   jwkThumbprint,
   seededRandomBytes,
@@ -113,7 +113,7 @@ export function signatureBaseOf(
 }
 
 function signatureVectors(keys: ReturnType<typeof vectorKeys>) {
-  const clock = fixedClock(VECTOR_TIME_MS);
+  const clock = createFakeClock(VECTOR_TIME_MS);
   const cases = [
     {
       name: 'signed POST with a body (content-type and content-digest covered)',
@@ -276,7 +276,7 @@ async function answerAndTokenVectors(keys: ReturnType<typeof vectorKeys>) {
   const signed = await signAnswer(answer, { keyid: 'CPN.51', privateKey: keys['CPN.51'].pair.privateKey });
   const token = await issueHandshakeToken(
     { keyid: 'CPN', audience: 'CPN.51', namespace: '/monitor' },
-    { privateKey: keys.CPN.pair.privateKey, clock: fixedClock(VECTOR_TIME_MS), randomBytes: seededRandomBytes(7) },
+    { privateKey: keys.CPN.pair.privateKey, clock: createFakeClock(VECTOR_TIME_MS), randomBytes: seededRandomBytes(7) },
   );
   return {
     description:

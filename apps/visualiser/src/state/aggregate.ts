@@ -1,4 +1,5 @@
-import type { ClusterView, ViewState } from './types.ts';
+import type { SnapshotCluster } from '@cpnet/protocol';
+import type { ViewState } from './types.ts';
 
 /** Per-province figures for the tile map and the panels. */
 interface ProvinceStats {
@@ -59,8 +60,8 @@ export function provinceStats(state: ViewState): Map<string, ProvinceStats> {
 export function marketRows(
   state: ViewState,
   options: { province?: string; type?: 'cpu' | 'accelerator'; limit: number },
-): ClusterView[] {
-  const rows: ClusterView[] = [];
+): SnapshotCluster[] {
+  const rows: SnapshotCluster[] = [];
   for (const c of state.clusters.values()) {
     if (c.lifecycle !== 'active' || c.health === 'down') continue;
     if (options.province && c.province !== options.province) continue;

@@ -1,6 +1,13 @@
-import type { ClusterView, Counters, Event, JobView, LinkView, NodeView, Snapshot, ViewState } from './types.ts';
+import type {
+  Health,
+  SnapshotCluster,
+  MonitorEvent,
+  SnapshotLink,
+  SnapshotNode,
+  TopologySnapshot,
+} from '@cpnet/protocol';
+import type { Counters, JobView, ViewState } from './types.ts';
 
-type Health = NodeView['health'];
 const HEALTH: readonly string[] = ['healthy', 'degraded', 'down'];
 const NODE_LIFECYCLE: readonly string[] = [
   'applied',
@@ -56,7 +63,7 @@ export function emptyState(at = new Date(0).toISOString()): ViewState {
 }
 
 /** A fresh, independently mutable state from a snapshot. */
-export function stateFromSnapshot(snapshot: Snapshot, t: number): ViewState {
+export function stateFromSnapshot(snapshot: TopologySnapshot, t: number): ViewState {
   const counters: Counters = { ...snapshot.counters, jobsByState: { ...snapshot.counters.jobsByState } };
   return {
     t,
@@ -92,7 +99,7 @@ function pick(data: Record<string, unknown>, keys: readonly string[], allowed: r
  * Applies one event to the state, in place. Unknown or incomplete events change nothing but the time:
  * the snapshots remain the source of truth, events refine the view between them.
  */
-export function applyEvent(state: ViewState, event: Event, t: number): void {
+export function applyEvent(state: ViewState, event: MonitorEvent, t: number): void {
   state.t = t;
   state.at = event.at;
   state.version++;
@@ -108,11 +115,11 @@ export function applyEvent(state: ViewState, event: Event, t: number): void {
     case 'node.lifecycle': {
       const node = state.nodes.get(str(d.node) ?? subject);
       const l = pick(d, ['lifecycle', 'to', 'status'], NODE_LIFECYCLE);
-      if (node && l) node.lifecycle = l as NodeView['lifecycle'];
+      if (node && l) node.lifecycle = l as SnapshotNode['lifecycle'];
       return;
     }
     case 'topology.node-added': {
-      const n = d.node as Partial<NodeView> | undefined;
+      const n = d.node as Partial<SnapshotNode> | undefined;
       if (n && typeof n.code === 'string' && typeof n.role === 'string') {
         state.nodes.set(n.code, {
           parent: null,
@@ -123,7 +130,7 @@ export function applyEvent(state: ViewState, event: Event, t: number): void {
           url: null,
           name: n.code,
           ...n,
-        } as NodeView);
+        } as SnapshotNode);
       }
       return;
     }
@@ -133,9 +140,9 @@ export function applyEvent(state: ViewState, event: Event, t: number): void {
     case 'topology.link':
       return applyLink(state, d);
     case 'cluster.registered': {
-      const c = d.cluster as Partial<ClusterView> | undefined;
+      const c = d.cluster as Partial<SnapshotCluster> | undefined;
       if (c && typeof c.id === 'string' && typeof c.province === 'string')
-        state.clusters.set(c.id, { ...defaultCluster(c.id, event.node), ...c } as ClusterView);
+        state.clusters.set(c.id, { ...defaultCluster(c.id, event.node), ...c } as SnapshotCluster);
       return;
     }
     case 'cluster.health': {
@@ -147,7 +154,7 @@ export function applyEvent(state: ViewState, event: Event, t: number): void {
     case 'cluster.lifecycle': {
       const c = state.clusters.get(str(d.cluster) ?? subject);
       const l = pick(d, ['lifecycle', 'to', 'status'], MEMBER_LIFECYCLE);
-      if (c && l) c.lifecycle = l as ClusterView['lifecycle'];
+      if (c && l) c.lifecycle = l as SnapshotCluster['lifecycle'];
       return;
     }
     case 'capacity.report':
@@ -166,7 +173,7 @@ export function applyEvent(state: ViewState, event: Event, t: number): void {
   }
 }
 
-function defaultCluster(id: string, node: string): ClusterView {
+function defaultCluster(id: string, node: string): SnapshotCluster {
   return {
     id,
     node,
@@ -190,7 +197,7 @@ function applyLink(state: ViewState, d: Record<string, unknown>): void {
   const to = str(d.to);
   if (!from || !to) return;
   const key = linkKey(from, to);
-  const link: LinkView = state.links.get(key) ?? { from, to, health: 'healthy', latencyMs: null };
+  const link: SnapshotLink = state.links.get(key) ?? { from, to, health: 'healthy', latencyMs: null };
   const h = pick(d, ['health', 'status'], HEALTH);
   if (h) link.health = h as Health;
   const latency = num(d.latencyMs);
@@ -213,7 +220,7 @@ function applyCapacity(state: ViewState, id: string, d: Record<string, unknown>)
     c.utilisation = Math.min(1, Math.max(0, 1 - cpu / c.cpuCores));
 }
 
-function applyJob(state: ViewState, event: Event, subject: string): void {
+function applyJob(state: ViewState, event: MonitorEvent, subject: string): void {
   const d = event.data;
   const id = str(d.job) ?? subject;
   const next =

@@ -1,4 +1,5 @@
-import type { Event, TimedEvent } from './types.ts';
+import type { MonitorEvent } from '@cpnet/protocol';
+import type { TimedEvent } from './types.ts';
 
 /** Families of event types, the first segment of a type (`job.fail` → `job`). */
 export const EVENT_FAMILIES = [
@@ -32,7 +33,7 @@ function familyOf(type: string): string {
 }
 
 /** Whether an event passes the filter. */
-export function matchesFilter(event: Event, filter: EventFilter): boolean {
+export function matchesFilter(event: MonitorEvent, filter: EventFilter): boolean {
   if (filter.families && filter.families.length > 0 && !filter.families.includes(familyOf(event.type))) return false;
   if (filter.minSeverity && SEVERITY_RANK[event.severity] < SEVERITY_RANK[filter.minSeverity]) return false;
   const text = filter.text?.trim().toUpperCase();

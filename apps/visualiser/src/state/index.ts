@@ -1,6 +1,5 @@
 /** The pure state core of the visualiser (no DOM): recordings, seeking, filters, failover episodes, flows. */
 export * from './types.ts';
-export * from './result.ts';
 export * from './recording.ts';
 export * from './apply.ts';
 export * from './seek.ts';

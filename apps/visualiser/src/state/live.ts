@@ -1,6 +1,6 @@
 import { MonitorEvent, NAMESPACES, SOCKET_EVENTS, TopologySnapshot } from '@cpnet/protocol';
 import { applyEvent, emptyState, stateFromSnapshot } from './apply.ts';
-import type { Event, TimedEvent, ViewState } from './types.ts';
+import type { TimedEvent, ViewState } from './types.ts';
 
 /** The part of a socket.io client socket the adapter uses (a fake in tests). */
 export interface SocketLike {
@@ -65,7 +65,7 @@ export function connectLive(
     const parsed = MonitorEvent.safeParse(unwrap(payload, 'event'));
     if (!parsed.success) return handlers.onStatus?.('error', `invalid event: ${parsed.error.issues[0]?.message ?? ''}`);
     origin ??= options.now();
-    const timed: TimedEvent = { t: elapsed(), event: parsed.data as Event };
+    const timed: TimedEvent = { t: elapsed(), event: parsed.data as MonitorEvent };
     events.push(timed);
     if (events.length > maxEvents) events.splice(0, events.length - maxEvents);
     applyEvent(state, timed.event, timed.t);

@@ -1,6 +1,6 @@
+import { err, ok, type Result } from '@cpnet/kernel';
 import { RecordingHeader, RecordingLine } from '@cpnet/protocol';
 import type { Recording, TimedEvent, TimedSnapshot } from './types.ts';
-import { fail, ok, type Result } from './result.ts';
 
 function issueText(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): string {
   const first = error.issues[0];
@@ -13,19 +13,19 @@ function issueText(error: { issues: readonly { path: readonly PropertyKey[]; mes
  * Parses a recording (JSON Lines: a header, then events and snapshots in virtual-time order).
  * A bad header fails the whole load; a bad later line is skipped and reported, so a viewer still shows the rest.
  */
-export function parseRecording(text: string): Result<Recording> {
+export function parseRecording(text: string): Result<Recording, string> {
   const rows = text.split('\n');
   let index = 0;
   while (index < rows.length && rows[index]!.trim() === '') index++;
-  if (index >= rows.length) return fail('the recording is empty; expected a header line {"kind":"cpnet-recording",…}');
+  if (index >= rows.length) return err('the recording is empty; expected a header line {"kind":"cpnet-recording",…}');
   let headerJson: unknown;
   try {
     headerJson = JSON.parse(rows[index]!);
   } catch {
-    return fail(`line ${index + 1}: not JSON; expected the recording header`);
+    return err(`line ${index + 1}: not JSON; expected the recording header`);
   }
   const header = RecordingHeader.safeParse(headerJson);
-  if (!header.success) return fail(`line ${index + 1}: invalid recording header: ${issueText(header.error)}`);
+  if (!header.success) return err(`line ${index + 1}: invalid recording header: ${issueText(header.error)}`);
 
   const events: TimedEvent[] = [];
   const snapshots: TimedSnapshot[] = [];

@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import type {
   MonitorEvent,
   RecordingHeader,
@@ -9,40 +8,28 @@ import type {
   TopologySnapshot,
 } from '@cpnet/protocol';
 
-/** A monitoring event as validated by the protocol schema. */
-export type Event = z.output<typeof MonitorEvent>;
-/** A full-state snapshot as validated by the protocol schema. */
-export type Snapshot = z.output<typeof TopologySnapshot>;
-/** The header line of a recording. */
-export type Header = z.output<typeof RecordingHeader>;
-/** A node of the snapshot. */
-export type NodeView = z.output<typeof SnapshotNode>;
-/** A cluster of the snapshot. */
-export type ClusterView = z.output<typeof SnapshotCluster>;
-/** A node-to-parent link of the snapshot. */
-export type LinkView = z.output<typeof SnapshotLink>;
 /** Counters of the snapshot. */
-export type Counters = Snapshot['counters'];
+export type Counters = TopologySnapshot['counters'];
 /** A job in flight, with what the events told us beyond the snapshot. */
-export type JobView = z.output<typeof SnapshotJob> & { explanation?: unknown; node?: string };
+export type JobView = SnapshotJob & { explanation?: unknown; node?: string };
 
 /** An event with its virtual time (ms since the start of the recording or of the live session). */
 export interface TimedEvent {
   readonly t: number;
-  readonly event: Event;
+  readonly event: MonitorEvent;
 }
 
 /** A snapshot with its virtual time and how many events came before it in the recording. */
 export interface TimedSnapshot {
   readonly t: number;
-  readonly state: Snapshot;
+  readonly state: TopologySnapshot;
   /** Index in `Recording.events` of the first event after this snapshot. */
   readonly eventCursor: number;
 }
 
 /** A loaded, validated recording, indexed for seeking. */
 export interface Recording {
-  readonly header: Header;
+  readonly header: RecordingHeader;
   readonly events: readonly TimedEvent[];
   readonly snapshots: readonly TimedSnapshot[];
   /** Virtual time of the last line. */
@@ -55,9 +42,9 @@ export interface Recording {
 export interface ViewState {
   t: number;
   at: string;
-  nodes: Map<string, NodeView>;
-  clusters: Map<string, ClusterView>;
-  links: Map<string, LinkView>;
+  nodes: Map<string, SnapshotNode>;
+  clusters: Map<string, SnapshotCluster>;
+  links: Map<string, SnapshotLink>;
   jobs: Map<string, JobView>;
   counters: Counters;
   /** Index into the recording's events of the next event to apply (replay only). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fixedClock } from '../clock.ts';
+import { createFakeClock } from '@cpnet/kernel';
 import { T0, testKeys } from '../testing/fixtures.ts';
 import type { ProfileName } from '../crypto/profile.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
@@ -10,7 +10,7 @@ describe.each<ProfileName>(['ed25519', 'sm2'])('API tokens (%s)', (profile) => {
   const account = { id: 'u-reviewer-1', role: 'reviewer' as const, node: 'CPN.51', status: 'active' as const };
 
   it('issues short-lived tokens scoped by role', async () => {
-    const clock = fixedClock(T0);
+    const clock = createFakeClock(T0);
     const token = await issueApiToken(account, { privateKey: keys.privateKey, clock });
     const r = await verifyApiToken(token, { publicKey: keys.publicKey, issuer: 'CPN.51', clock });
     expect(r.ok).toBe(true);
@@ -24,7 +24,7 @@ describe.each<ProfileName>(['ed25519', 'sm2'])('API tokens (%s)', (profile) => {
   });
 
   it('refuses scopes beyond the role, inactive accounts and other issuers', async () => {
-    const clock = fixedClock(T0);
+    const clock = createFakeClock(T0);
     await expect(
       issueApiToken(account, { privateKey: keys.privateKey, clock, scopes: ['records:write'] }),
     ).rejects.toThrow(/beyond/);

@@ -1,4 +1,4 @@
-import { err, ok, type Result, type Clock } from '@cpnet/identifier';
+import { err, ok, type Result, type TimeSource } from '@cpnet/kernel';
 import type { PrivateKeyHandle, PublicKeyHandle } from '../crypto/profile.ts';
 import { signJwt, verifyJwt } from '../crypto/jwt.ts';
 import { cryptoRandomBytes, type RandomBytes } from '../crypto/random.ts';
@@ -27,7 +27,7 @@ export async function issueApiToken(
   account: Pick<Account, 'id' | 'role' | 'node' | 'status'>,
   options: {
     privateKey: PrivateKeyHandle;
-    clock: Clock;
+    clock: TimeSource;
     ttlSeconds?: number;
     scopes?: readonly string[];
     randomBytes?: RandomBytes;
@@ -58,7 +58,7 @@ export async function verifyApiToken(
   options: {
     publicKey: PublicKeyHandle;
     issuer: string;
-    clock: Clock;
+    clock: TimeSource;
     accountStatus?: (sub: string) => Account['status'] | null;
   },
 ): Promise<Result<ApiTokenClaims, string>> {

@@ -1,4 +1,4 @@
-import type { Clock } from '@cpnet/identifier';
+import type { TimeSource } from '@cpnet/kernel';
 import type { PrivateKeyHandle, ProfileName, PublicKeyHandle } from '../crypto/profile.ts';
 import { cryptoProfile } from '../crypto/profiles.ts';
 import { b64, fromB64url, b64url, jcsBytes } from '../crypto/encoding.ts';
@@ -35,7 +35,7 @@ export interface AuditLog {
   inclusionProof(index: number, treeSize?: number): Uint8Array[];
   consistencyProof(first: number, second?: number): Uint8Array[];
   leafHash(index: number): Uint8Array;
-  signTreeHead(signer: { logId: string; privateKey: PrivateKeyHandle; clock: Clock }): SignedTreeHead;
+  signTreeHead(signer: { logId: string; privateKey: PrivateKeyHandle; clock: TimeSource }): SignedTreeHead;
   readonly tree: MerkleTree;
 }
 

@@ -1,4 +1,4 @@
-import { err, ok, type Result } from '@cpnet/identifier';
+import { err, ok, type Result } from '@cpnet/kernel';
 import type { PublicKeyHandle } from '../crypto/profile.ts';
 import { cryptoProfile } from '../crypto/profiles.ts';
 import { b64 } from '../crypto/encoding.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fixedClock } from '../clock.ts';
+import { createFakeClock } from '@cpnet/kernel';
 import { T0, testKeys } from '../testing/fixtures.ts';
 import type { ProfileName } from '../crypto/profile.ts';
 import { cryptoProfile } from '../crypto/profiles.ts';
@@ -31,7 +31,7 @@ function referenceRoot(hash: (d: Uint8Array) => Uint8Array, leaves: Uint8Array[]
 describe.each<ProfileName>(['ed25519', 'sm2'])('audit log (%s)', (profile) => {
   const hash = cryptoProfile(profile).hash;
   const keys = testKeys(21, profile);
-  const clock = fixedClock(T0);
+  const clock = createFakeClock(T0);
 
   it('matches the RFC 6962 definition and proves every inclusion and consistency up to 33 leaves', () => {
     const tree = new MerkleTree(hash);

@@ -1,5 +1,3 @@
-import { err, ok, type Result } from '@cpnet/identifier';
-
 /** One audit entry: who did what on which resource, the decision, the request id and the time (RFC 3339 UTC). */
 export interface AuditEntry {
   readonly who: string;
@@ -25,3 +23,4 @@ export function checkEntry(value: unknown): Result<AuditEntry, string> {
   if (!RFC3339_MS.test(o.time as string)) return err('time must be RFC 3339 UTC with milliseconds');
   return ok(o as unknown as AuditEntry);
 }
+import { err, ok, type Result } from '@cpnet/kernel';

@@ -1,9 +1,9 @@
 import { CompactSign, compactVerify } from 'jose';
+import { err, ok, type Result } from '@cpnet/kernel';
 import type { PrivateKeyHandle, PublicKeyHandle } from './profile.ts';
 import { profileOf } from './profiles.ts';
 import { keyObject } from './ed25519.ts';
 import { b64url, fromB64url, utf8 } from './encoding.ts';
-import { err, ok, type Result } from '@cpnet/identifier';
 
 /** A verified compact JWS: its protected header and payload bytes. */
 export interface VerifiedJws {

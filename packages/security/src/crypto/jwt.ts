@@ -1,4 +1,4 @@
-import { err, ok, type Result, type Clock } from '@cpnet/identifier';
+import { err, ok, type Result, type TimeSource } from '@cpnet/kernel';
 import type { PrivateKeyHandle, PublicKeyHandle } from './profile.ts';
 import { signCompact, strictPayload, verifyCompact } from './jws.ts';
 import { jcsBytes } from './encoding.ts';
@@ -24,7 +24,7 @@ export function signJwt(
 export interface JwtCheck {
   readonly typ: string;
   readonly publicKey: PublicKeyHandle;
-  readonly clock: Clock;
+  readonly clock: TimeSource;
   /** Claims beyond iss/sub/iat/exp/jti this token type carries (all required). */
   readonly claims: readonly string[];
   /** The longest exp − iat accepted, in seconds. */

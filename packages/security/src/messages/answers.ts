@@ -1,4 +1,4 @@
-import { err, ok, type Result } from '@cpnet/identifier';
+import { err, ok, type Result } from '@cpnet/kernel';
 import type { PrivateKeyHandle, PublicKeyHandle } from '../crypto/profile.ts';
 import { signCompact, verifyCompact } from '../crypto/jws.ts';
 import { b64url, jcsBytes } from '../crypto/encoding.ts';

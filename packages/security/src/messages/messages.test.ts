@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fixedClock } from '../clock.ts';
+import { createFakeClock } from '@cpnet/kernel';
 import { T0, testKeys } from '../testing/fixtures.ts';
 import type { ProfileName } from '../crypto/profile.ts';
 import { signRequest } from './sign-request.ts';
@@ -14,7 +14,7 @@ const URL_ = 'https://cpn51.example/cpn/v1/records/CPN.51.C151%2FCL-01JQ4ZK8M3XX
 describe.each<ProfileName>(['ed25519', 'sm2'])('signed messages (%s)', (profile) => {
   const keys = testKeys(11, profile);
   const setup = (startedAt?: number) => {
-    const clock = fixedClock(T0);
+    const clock = createFakeClock(T0);
     const verifier = createVerifier({
       resolveKey: (k) => (k === 'CPN.51.C151' ? keys.publicKey : null),
       nonceStore: createMemoryNonceStore({ clock }),
@@ -103,7 +103,7 @@ describe.each<ProfileName>(['ed25519', 'sm2'])('signed messages (%s)', (profile)
   });
 
   it('issues single-use handshake tokens', async () => {
-    const clock = fixedClock(T0);
+    const clock = createFakeClock(T0);
     const store = createMemoryNonceStore({ clock });
     const token = await issueHandshakeToken(
       { keyid: 'CPN.51.C151', audience: 'CPN.51', namespace: '/events' },
@@ -139,7 +139,7 @@ describe('control-message sequence numbers', () => {
 
 describe('nonce store', () => {
   it('forgets expired nonces and fails closed when full', () => {
-    const clock = fixedClock(T0);
+    const clock = createFakeClock(T0);
     const store = createMemoryNonceStore({ clock, maxEntries: 2 });
     expect(store.seen('k', 'n1', T0 + 1000)).toBe(false);
     expect(store.seen('k', 'n1', T0 + 1000)).toBe(true);

@@ -1,5 +1,3 @@
-import type { Clock } from '@cpnet/identifier';
-
 /** Replay memory: remembers (keyid, nonce) until `expiresAt` (Unix ms). The node implements it over its database. */
 export interface NonceStore {
   /** True when the store survives a restart; otherwise verifiers refuse messages created before they started. */
@@ -13,7 +11,7 @@ export interface NonceStore {
  * nonces it refuses new ones (reports them as seen) rather than forgetting any — fail closed.
  */
 export function createMemoryNonceStore(options: {
-  clock: Clock;
+  clock: TimeSource;
   maxEntries?: number;
 }): NonceStore & { size(): number } {
   const max = options.maxEntries ?? 1_000_000;
@@ -40,3 +38,4 @@ export function createMemoryNonceStore(options: {
     size: () => entries.size,
   };
 }
+import type { TimeSource } from '@cpnet/kernel';

@@ -1,5 +1,5 @@
 import { serializeDictionary } from 'structured-headers';
-import type { Clock } from '@cpnet/identifier';
+import type { TimeSource } from '@cpnet/kernel';
 import type { PrivateKeyHandle } from '../crypto/profile.ts';
 import { profileOf } from '../crypto/profiles.ts';
 import { cryptoRandomBytes, type RandomBytes } from '../crypto/random.ts';
@@ -27,7 +27,7 @@ export interface SignOptions {
   /** The signer's identity: a node prefix or a provider/gateway identifier. */
   readonly keyid: string;
   readonly privateKey: PrivateKeyHandle;
-  readonly clock: Clock;
+  readonly clock: TimeSource;
   /** A fresh nonce; by default 16 random bytes, base64url. */
   readonly nonce?: string;
   readonly randomBytes?: RandomBytes;

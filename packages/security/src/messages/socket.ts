@@ -1,5 +1,5 @@
+import { err, ok, type Result, type TimeSource } from '@cpnet/kernel';
 import { checkProtocolVersion, PROTOCOL_VERSION } from '@cpnet/protocol';
-import { err, ok, type Result, type Clock } from '@cpnet/identifier';
 import type { PrivateKeyHandle, PublicKeyHandle } from '../crypto/profile.ts';
 import { signJwt, verifyJwt } from '../crypto/jwt.ts';
 import { cryptoRandomBytes, type RandomBytes } from '../crypto/random.ts';
@@ -26,7 +26,7 @@ export interface HandshakeClaims {
 /** Issues a signed, short-lived (≤ 60 s), single-use socket.io handshake token. */
 export function issueHandshakeToken(
   request: { keyid: string; audience: string; namespace: string },
-  options: { privateKey: PrivateKeyHandle; clock: Clock; lifetimeSeconds?: number; randomBytes?: RandomBytes },
+  options: { privateKey: PrivateKeyHandle; clock: TimeSource; lifetimeSeconds?: number; randomBytes?: RandomBytes },
 ): Promise<string> {
   const iat = Math.floor(options.clock.now() / 1000);
   const claims: HandshakeClaims = {
@@ -45,7 +45,13 @@ export function issueHandshakeToken(
 /** Verifies a handshake token for this node and namespace; a token is accepted once (its jti goes to the replay store). */
 export async function verifyHandshakeToken(
   token: string,
-  options: { publicKey: PublicKeyHandle; audience: string; namespace: string; clock: Clock; nonceStore: NonceStore },
+  options: {
+    publicKey: PublicKeyHandle;
+    audience: string;
+    namespace: string;
+    clock: TimeSource;
+    nonceStore: NonceStore;
+  },
 ): Promise<Result<HandshakeClaims, string>> {
   const v = await verifyJwt(token, {
     typ: HANDSHAKE_TYP,

@@ -1,6 +1,6 @@
 import { parseDictionary, type InnerList, type Dictionary } from 'structured-headers';
+import type { TimeSource } from '@cpnet/kernel';
 import { checkProtocolVersion, PROTOCOL_HEADER } from '@cpnet/protocol';
-import type { Clock } from '@cpnet/identifier';
 import type { CryptoProfile, ProfileName, PublicKeyHandle } from '../crypto/profile.ts';
 import { cryptoProfile } from '../crypto/profiles.ts';
 import { utf8 } from '../crypto/encoding.ts';
@@ -26,7 +26,7 @@ export type VerifyResult =
 export interface VerifierOptions {
   resolveKey(keyid: string): KeyResolution | Promise<KeyResolution>;
   readonly nonceStore: NonceStore;
-  readonly clock: Clock;
+  readonly clock: TimeSource;
   /** Unix ms the node started; with a non-durable store, messages created before it are refused. */
   readonly startedAt?: number;
   readonly profile?: ProfileName;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { createFakeClock } from '@cpnet/kernel';
 import { buildPki, DAY, identifier, T0, testKeys, YEAR } from '../testing/fixtures.ts';
-import { fixedClock } from '../clock.ts';
 import { issueCertificate } from './certificates.ts';
 import { verifyChain } from './chain.ts';
 import { createRevocationList } from './revocation.ts';
@@ -64,6 +64,6 @@ describe('certificate chains', async () => {
       { ...pki.validity, subject: id, publicKey: testKeys(9).publicKey },
       { certificate: pki.regional, privateKey: pki.regionalKeys.privateKey },
     );
-    expect((await verifyChain([gw, pki.regional], { root: pki.root, clock: fixedClock(T0) })).ok).toBe(true);
+    expect((await verifyChain([gw, pki.regional], { root: pki.root, clock: createFakeClock(T0) })).ok).toBe(true);
   });
 });

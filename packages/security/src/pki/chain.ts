@@ -1,4 +1,5 @@
-import { parentPrefix, err, ok, type Result, type Clock } from '@cpnet/identifier';
+import { err, ok, type Result, type TimeSource } from '@cpnet/kernel';
+import { parentPrefix } from '@cpnet/identifier';
 import type { PublicKeyHandle } from '../crypto/profile.ts';
 import { certificatePublicKey, x509 } from './x509-setup.ts';
 import { classifyName, PATH_LENGTH, type CertificateName } from './names.ts';
@@ -100,7 +101,7 @@ async function checkOne(
  */
 export async function verifyChain(
   chain: readonly string[],
-  options: { root: string; clock: Clock; revocations?: RevocationList },
+  options: { root: string; clock: TimeSource; revocations?: RevocationList },
 ): Promise<Result<VerifiedChain, ChainError>> {
   const root = parse(options.root, chain.length);
   if (!root.ok) return root;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { calculateJwkThumbprint, compactVerify } from 'jose';
-import { fixedClock } from '../clock.ts';
+import { createFakeClock } from '@cpnet/kernel';
 import { T0, testKeys } from '../testing/fixtures.ts';
 import type { ProfileName } from '../crypto/profile.ts';
 import { cryptoProfile } from '../crypto/profiles.ts';
@@ -15,7 +15,7 @@ describe.each<ProfileName>(['ed25519', 'sm2'])('prefix delegations (%s)', (profi
   const parent = testKeys(31, profile),
     child = testKeys(32, profile);
   const claims = { iss: 'CPN.51', prefix: 'CPN.51.C151', serial: 'D-0001', nbf: S - 60, exp: S + 86_400 };
-  const opts = { parentPublicKey: parent.publicKey, childPublicKey: child.publicKey, clock: fixedClock(T0) };
+  const opts = { parentPublicKey: parent.publicKey, childPublicKey: child.publicKey, clock: createFakeClock(T0) };
 
   it('verifies and binds the prefix to the child key', async () => {
     const token = await signDelegation(claims, { parentKey: parent.privateKey, childPublicKey: child.publicKey });

@@ -1,4 +1,5 @@
-import { parentPrefix, parsePrefix, ROOT_PREFIX, err, ok, type Result, type Clock } from '@cpnet/identifier';
+import { err, ok, type Result, type TimeSource } from '@cpnet/kernel';
+import { parentPrefix, parsePrefix, ROOT_PREFIX } from '@cpnet/identifier';
 import type { PrivateKeyHandle, PublicKeyHandle } from '../crypto/profile.ts';
 import { jwkThumbprint } from '../crypto/thumbprint.ts';
 import { signCompact, strictPayload, verifyCompact } from '../crypto/jws.ts';
@@ -73,7 +74,7 @@ export async function verifyDelegation(
   options: {
     parentPublicKey: PublicKeyHandle;
     childPublicKey: PublicKeyHandle;
-    clock: Clock;
+    clock: TimeSource;
     configuredCode?: string;
     isRevoked?: (serial: string) => string | null;
   },

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createPrivateKey, scryptSync } from 'node:crypto';
-import { err, ok, type Result } from '@cpnet/identifier';
+import { err, ok, type Result } from '@cpnet/kernel';
 import type { PrivateKeyHandle } from '../crypto/profile.ts';
 import { profileOf, cryptoProfile } from '../crypto/profiles.ts';
 import { ed25519Handle, keyObject } from '../crypto/ed25519.ts';

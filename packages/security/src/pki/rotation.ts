@@ -1,4 +1,4 @@
-import type { Clock } from '@cpnet/identifier';
+import type { TimeSource } from '@cpnet/kernel';
 import type { PublicKeyHandle } from '../crypto/profile.ts';
 import type { RandomBytes } from '../crypto/random.ts';
 import { issueCertificate, type Issuer } from './certificates.ts';
@@ -22,7 +22,7 @@ export async function renewCertificate(
   options: {
     issuer: Issuer;
     newPublicKey: PublicKeyHandle;
-    clock: Clock;
+    clock: TimeSource;
     lifetimeMs: number;
     overlapMs: number;
     randomBytes?: RandomBytes;

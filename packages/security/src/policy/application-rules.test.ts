@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fixedClock } from '../clock.ts';
+import { createFakeClock } from '@cpnet/kernel';
 import { creditCode, T0 } from '../testing/fixtures.ts';
 import { checkApplicationRules, type ApplicationContext } from './application-rules.ts';
 import type { NodeApplication } from './application.ts';
@@ -20,7 +20,7 @@ const base: NodeApplication = {
   publicKey: 'pem',
 };
 const ctx: ApplicationContext = {
-  clock: fixedClock(T0),
+  clock: createFakeClock(T0),
   existing: [{ prefix: 'CPN.51', role: 'regional', region: '51', status: 'online' }],
 };
 const rules = (app: Partial<NodeApplication>, c: Partial<ApplicationContext> = {}) =>
@@ -42,7 +42,7 @@ describe('onboarding rules of the guide', () => {
     const old = { majorDishonestyRecords: [{ date: '2022-06-01', description: '失信被执行人' }] };
     expect(rules({ credit: recent })).toEqual(['credit-record']);
     expect(rules({ credit: old })).toEqual([]);
-    expect(rules({ credit: recent }, { clock: fixedClock(Date.UTC(2028, 0, 1)) })).toEqual([]);
+    expect(rules({ credit: recent }, { clock: createFakeClock(Date.UTC(2028, 0, 1)) })).toEqual([]);
   });
   it('allows one regional node per province', () => {
     const regional = { ...base, role: 'regional' as const, industry: undefined };

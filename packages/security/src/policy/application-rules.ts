@@ -1,5 +1,6 @@
+import type { TimeSource } from '@cpnet/kernel';
 import { MIN_REGISTERED_CAPITAL_WAN_YUAN } from '@cpnet/protocol';
-import { parseCreditCode, parsePrefix, type Clock } from '@cpnet/identifier';
+import { parseCreditCode, parsePrefix } from '@cpnet/identifier';
 import type { ExistingNode, NodeApplication, Organisation, RuleViolation } from './application.ts';
 
 /** How far back a major dishonesty record disqualifies (3 years). */
@@ -7,7 +8,7 @@ export const DISHONESTY_LOOKBACK_YEARS = 3;
 
 /** What the rules need besides the application. */
 export interface ApplicationContext {
-  readonly clock: Clock;
+  readonly clock: TimeSource;
   readonly existing: readonly ExistingNode[];
   /** A reviewer's explicit override of the one-industry-node rule; needs a reason. */
   readonly industryOverride?: { readonly reviewer: string; readonly reason: string };

@@ -1,5 +1,5 @@
+import { createFakeClock } from '@cpnet/kernel';
 import { creditCodeCheck, formatIdentifier } from '@cpnet/identifier';
-import { fixedClock } from '../clock.ts';
 import { generateKeyPair } from '../crypto/profiles.ts';
 import type { KeyPair, ProfileName } from '../crypto/profile.ts';
 import { seededRandomBytes } from '../crypto/random.ts';
@@ -44,7 +44,7 @@ export async function buildPki() {
     { certificate: industry, privateKey: industryKeys.privateKey },
   );
   return {
-    clock: fixedClock(T0),
+    clock: createFakeClock(T0),
     validity,
     rootKeys,
     regionalKeys,

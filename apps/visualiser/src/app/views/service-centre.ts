@@ -1,15 +1,12 @@
 import { SelectionAnswer, SelectionRequest } from '@cpnet/protocol';
-import type { z } from 'zod';
 import { marketRows } from '../../state/aggregate.ts';
 import { TILES } from '../../state/tile-layout.ts';
 import type { ViewState } from '../../state/types.ts';
 import { provinceLabel, t } from '../i18n.ts';
 import { el, type Store } from '../store.ts';
 
-type Answer = z.output<typeof SelectionAnswer>;
-
 /** Renders a selection answer: summary, ranked candidates, exclusions with reasons. */
-function renderAnswer(answer: Answer): HTMLElement {
+function renderAnswer(answer: SelectionAnswer): HTMLElement {
   const box = el('div', { class: 'answer', id: 'selection-answer' });
   box.append(
     el('p', {}, answer.summary),

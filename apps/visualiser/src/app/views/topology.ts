@@ -8,7 +8,8 @@ import {
   type HierarchyPointNode,
   type ZoomTransform,
 } from 'd3';
-import type { ClusterView, NodeView, ViewState } from '../../state/types.ts';
+import type { SnapshotCluster, SnapshotNode } from '@cpnet/protocol';
+import type { ViewState } from '../../state/types.ts';
 import { t, tv } from '../i18n.ts';
 import { el, type Store } from '../store.ts';
 
@@ -28,7 +29,7 @@ const LIFECYCLE_FILL: Record<string, string> = {
 const HEALTH_STROKE: Record<string, string> = { healthy: '#40c057', degraded: '#fab005', down: '#fa5252' };
 
 interface Placed {
-  node: NodeView;
+  node: SnapshotNode;
   x: number;
   y: number;
   angle: number;
@@ -105,7 +106,7 @@ export function createTopology(root: HTMLElement, store: Store) {
 
   function computeLayout(state: ViewState): Layout {
     const nodes = [...state.nodes.values()];
-    const byNode = new Map<string, ClusterView[]>();
+    const byNode = new Map<string, SnapshotCluster[]>();
     for (const c of state.clusters.values()) {
       const list = byNode.get(c.node);
       if (list) list.push(c);
@@ -230,7 +231,7 @@ export function createTopology(root: HTMLElement, store: Store) {
       .attr('class', (l) => `link ${l.health}`);
     const nodes = [...state.nodes.values()].filter((n) => placed.has(n.code));
     const g = gNodes
-      .selectAll<SVGGElement, NodeView>('g.node')
+      .selectAll<SVGGElement, SnapshotNode>('g.node')
       .data(nodes, (n) => n.code)
       .join((enter) => {
         const e = enter.append('g').attr('class', 'node').attr('tabindex', '0').attr('role', 'button');

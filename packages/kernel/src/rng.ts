@@ -1,4 +1,4 @@
-/** A seeded source of randomness: the package never calls Math.random. */
+/** A seeded source of randomness: code that takes one never calls Math.random, so a run replays by its seed. */
 export interface Rng {
   /** A float in [0, 1). */
   next(): number;
