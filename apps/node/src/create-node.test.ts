@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { createClient } from '@cpnet/client';
 import { cryptoRandomBytes } from '@cpnet/security';
+import { systemClock } from '@cpnet/kernel/system';
 import { createNode } from './create-node.ts';
 import type { NodeDeps } from './deps.ts';
 import { openSqliteStores } from './store/stores.ts';
@@ -15,7 +16,7 @@ afterEach(() => {
 });
 
 const deps = (): NodeDeps => ({
-  clock: { now: () => Date.now() },
+  clock: systemClock,
   logger: pino({ level: 'silent' }),
   randomBytes: cryptoRandomBytes,
 });

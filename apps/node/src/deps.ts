@@ -1,6 +1,7 @@
 import { pino, type Logger } from 'pino';
 import { cryptoRandomBytes, type RandomBytes } from '@cpnet/security';
-import type { Clock } from '@cpnet/identifier';
+import type { TimeSource } from '@cpnet/kernel';
+import { systemClock } from '@cpnet/kernel/system';
 
 /** Runs `fn` every `ms` of the clock's time; returns a function that stops it. */
 export type Every = (ms: number, fn: () => void) => () => void;
@@ -28,7 +29,7 @@ export function repeat(
 
 /** What a node is built from besides its configuration: time, logs and randomness are injected. */
 export interface NodeDeps {
-  readonly clock: Clock;
+  readonly clock: TimeSource;
   /**
    * Periodic work (health sweeps, summaries, scheduling ticks) measured in the same time as `clock`: a simulation on
    * a virtual clock passes its own, so intervals and the silence thresholds they are compared with agree. Default
@@ -42,7 +43,7 @@ export interface NodeDeps {
 /** Real defaults: the system clock, a pino logger at `level`, node:crypto randomness. */
 export function defaultDeps(options: { level?: string; name?: string } = {}): NodeDeps {
   return {
-    clock: { now: () => Date.now() },
+    clock: systemClock,
     logger: pino({ level: options.level ?? 'info', name: options.name ?? 'cpnet-node' }),
     randomBytes: cryptoRandomBytes,
   };

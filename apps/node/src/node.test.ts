@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { createClient, type NodeClient } from '@cpnet/client';
 import { cryptoRandomBytes } from '@cpnet/security';
+import { systemClock } from '@cpnet/kernel/system';
 import { createNode, type CpnNode } from './create-node.ts';
 
 let node: CpnNode;
@@ -16,7 +17,7 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'cpnet-node-'));
   node = await createNode(
     { role: 'national', code: 'CPN', port: 0, dataDir: dir },
-    { clock: { now: () => Date.now() }, logger: pino({ level: 'silent' }), randomBytes: cryptoRandomBytes },
+    { clock: systemClock, logger: pino({ level: 'silent' }), randomBytes: cryptoRandomBytes },
   );
   url = await node.listen();
   signed = createClient({ baseUrl: url, signer: { keyid: 'CPN', privateKey: node.context.identity.keys.privateKey } });

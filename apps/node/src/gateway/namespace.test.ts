@@ -7,12 +7,13 @@ import { formatIdentifier } from '@cpnet/identifier';
 import { createGatewayConnection } from '@cpnet/client';
 import { createMemoryNonceStore, generateKeyPair, verifyHandshakeToken } from '@cpnet/security';
 import { NAMESPACES } from '@cpnet/protocol';
+import { systemClock } from '@cpnet/kernel/system';
 import { ClusterTable } from '../aggregation/cluster-table.ts';
 import type { ClusterReportT } from '../aggregation/types.ts';
 import { createIngestQueue, type PendingReport } from './ingest.ts';
 import { attachGateway } from './namespace.ts';
 
-const clock = { now: () => Date.now() };
+const clock = systemClock;
 const id = (kind: 'PV' | 'CL', serial: string) => {
   const r = formatIdentifier({ prefix: 'CPN.51.C151', kind, serial });
   if (!r.ok) throw new Error(r.error.message);

@@ -15,7 +15,7 @@ import {
   type GatewayAck,
 } from '@cpnet/protocol';
 import { createSequenceValidator, type SequenceValidator } from '@cpnet/security';
-import type { Clock } from '@cpnet/identifier';
+import type { TimeSource } from '@cpnet/kernel';
 import type { Logger } from 'pino';
 import type { ClusterReportT } from '../aggregation/types.ts';
 import type { IngestQueue } from './ingest.ts';
@@ -33,7 +33,7 @@ export interface GatewayIdentity {
 
 /** What the /gateway namespace needs from the node. */
 export interface GatewayServices {
-  readonly clock: Clock;
+  readonly clock: TimeSource;
   readonly logger: Logger;
   readonly node: string;
   /** Verifies the handshake token (single use, this node, this namespace, an active provider). */

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { Clock } from '@cpnet/identifier';
+import type { TimeSource } from '@cpnet/kernel';
 
 /** A signed resolution answer, ready to send. */
 export type SignedWireAnswer = Record<string, unknown> & { cachedUntil: string };
@@ -21,7 +21,7 @@ interface Entry {
 }
 
 /** Creates an LRU answer cache bounded by `max` entries, expiring on the injected clock. */
-export function createAnswerCache(max: number, clock: Clock): AnswerCache {
+export function createAnswerCache(max: number, clock: TimeSource): AnswerCache {
   const lru = max > 0 ? new LRUCache<string, Entry>({ max }) : null;
   const live = (id: string): Entry | undefined => {
     const hit = lru?.get(id);

@@ -8,7 +8,7 @@ import {
   type Quota,
   type SubtreeSummary,
 } from '@cpnet/scheduler';
-import type { Clock } from '@cpnet/identifier';
+import type { TimeSource } from '@cpnet/kernel';
 import { toCluster, type ClusterFacts, type WireClusterReport } from './mapping.ts';
 
 // Row codes of the scheduler's index, in its order.
@@ -32,7 +32,7 @@ export class ClusterView {
   private readonly seen = new Map<string, Seen>();
 
   constructor(
-    private readonly o: { clock: Clock; quotas?: Readonly<Record<string, Quota>>; failback?: Partial<FailbackPolicy> },
+    private readonly o: { clock: TimeSource; quotas?: Readonly<Record<string, Quota>>; failback?: Partial<FailbackPolicy> },
   ) {
     this.scheduler = new Scheduler({
       clusters: [],

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Clock } from '@cpnet/identifier';
+import type { TimeSource } from '@cpnet/kernel';
 import type { Every } from '../deps.ts';
 import { AggregationConfig } from '../aggregation/config.ts';
 import { SchedulingConfig } from './config.ts';
@@ -131,7 +131,7 @@ export const DEFAULT_SCHEDULING: SchedulingOptions = {
 export interface SchedulingDeps {
   readonly code: string;
   readonly parent: string | null;
-  readonly clock: Clock;
+  readonly clock: TimeSource;
   /** Periodic timers in the clock's time (default: real time). */
   readonly every?: Every;
   readonly store: JobStore;

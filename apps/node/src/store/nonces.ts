@@ -1,5 +1,5 @@
 import type { NonceStore } from '@cpnet/security';
-import type { Clock } from '@cpnet/identifier';
+import type { TimeSource } from '@cpnet/kernel';
 import type { SqliteConnection } from './connection.ts';
 import { sqlTime } from './sql.ts';
 
@@ -30,7 +30,7 @@ export function sqliteNonceStore({ sql }: SqliteConnection): SeenNonceStore {
  */
 export function durableNonceStore(
   db: { write<T>(fn: () => T): Promise<T>; readonly nonces: SeenNonceStore },
-  clock: Clock,
+  clock: TimeSource,
 ): NonceStore {
   let nextSweep = 0;
   return {
