@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { generateClusters, createRng, summarise, select, ClusterIndex } from '@cpnet/scheduler';
+import { createRng } from '@cpnet/kernel';
+import { generateClusters, summarise, select, ClusterIndex } from '@cpnet/scheduler';
 import { TaskTemplate } from '@cpnet/protocol';
 import { mergeSummaries, summaryFromWire, summaryToWire, toCluster, toSelectionAnswer, toTask } from './mapping.ts';
 import { facts, fullReport } from './testing.ts';

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { createFakeClock } from '@cpnet/kernel';
 import { formatTime, JobUpdate } from '@cpnet/protocol';
 import { QuotaExceeded } from './service.ts';
-import { facts, fakeClock, fullReport, hierarchy, settle, template } from './testing.ts';
+import { facts, fullReport, hierarchy, settle, template } from './testing.ts';
 
 const TREE = { CPN: null, 'CPN.51': 'CPN', 'CPN.44': 'CPN' } as const;
 const states = (h: { state: string }[]) => h.map((e) => e.state);
 
 function setup(options: Parameters<typeof hierarchy>[1]['options'] = {}) {
-  const clock = fakeClock();
+  const clock = createFakeClock(Date.UTC(2026, 10, 26, 8));
   const h = hierarchy(TREE, { clock, options });
   const add = (node: string, over: Parameters<typeof facts>[1] = {}) => {
     const f = facts(node, over);

@@ -1,4 +1,5 @@
 import { formatIdentifier } from '@cpnet/identifier';
+import type { TimeSource } from '@cpnet/kernel';
 import {
   JobCancelRelay,
   JobRelay,
@@ -13,17 +14,6 @@ import type { ClusterFacts, WireClusterReport } from './mapping.ts';
 import { memoryStore } from './memory-store.ts';
 import type { Ack, DispatchMsg, GatewayPort, PeerPort } from './ports.ts';
 import { SchedulingService } from './service.ts';
-
-/** A fake clock moved by hand. */
-export function fakeClock(start = Date.UTC(2026, 10, 26, 8)): { now: () => number; advance: (ms: number) => void } {
-  let t = start;
-  return {
-    now: () => t,
-    advance: (ms) => {
-      t += ms;
-    },
-  };
-}
 
 let serial = 1000;
 /** A valid identifier of `kind` under `prefix`. */
@@ -119,7 +109,7 @@ export const template = (over: Record<string, unknown> = {}): z.output<typeof Ta
 /** In-process hierarchy: services joined by a peer port that calls each other directly (through the wire schemas). */
 export function hierarchy(
   spec: Record<string, string | null>,
-  o: { clock: { now: () => number }; options?: ConstructorParameters<typeof SchedulingService>[0]['options'] },
+  o: { clock: TimeSource; options?: ConstructorParameters<typeof SchedulingService>[0]['options'] },
 ) {
   const services = new Map<string, SchedulingService>();
   const gateways = new Map<string, ReturnType<typeof fakeGateway>>();
