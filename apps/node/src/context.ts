@@ -1,7 +1,6 @@
 import type { Policy, NonceStore } from '@cpnet/security';
 import type { SerialAllocator } from '@cpnet/identifier';
 import type { NodeClient } from '@cpnet/client';
-import type { z } from 'zod';
 import type { NodeLifecycle, Health } from '@cpnet/protocol';
 import type { NodeConfig } from './config.ts';
 import type { NodeDeps } from './deps.ts';
@@ -15,13 +14,10 @@ import type { AnswerCache } from './identifiers/cache.ts';
 import type { Outbox } from './links/outbox.ts';
 import type { TlsLinks } from './links/tls.ts';
 
-/** A node's lifecycle status. */
-export type Lifecycle = z.output<typeof NodeLifecycle>;
-
 /** The mutable state of a running node. */
 export interface NodeState {
-  lifecycle: Lifecycle;
-  health: z.output<typeof Health>;
+  lifecycle: NodeLifecycle;
+  health: Health;
   readonly startedAt: number;
   /** The URL it listens on, once listening (or the configured public URL). */
   url: string | null;
@@ -54,7 +50,7 @@ export interface NodeContext {
   /** A signing client of another node (cached per endpoint). */
   clientFor(endpoint: string): NodeClient;
   /** Changes this node's own lifecycle (persisted, event raised). */
-  setLifecycle(lifecycle: Lifecycle, reason?: string): Promise<void>;
+  setLifecycle(lifecycle: NodeLifecycle, reason?: string): Promise<void>;
   /** The endpoint this node advertises. */
   endpoint(): string;
 }

@@ -4,13 +4,13 @@ import express, { type Express, type Router } from 'express';
 import { Server } from 'socket.io';
 import { createSerialAllocator } from '@cpnet/identifier';
 import { createClient, type NodeClient } from '@cpnet/client';
-import { checkProtocolVersion, errorBody, PROTOCOL_HEADER } from '@cpnet/protocol';
+import { checkProtocolVersion, errorBody, PROTOCOL_HEADER, type NodeLifecycle } from '@cpnet/protocol';
 import { b64url, createPolicy } from '@cpnet/security';
 import { openSqliteStores } from './store/stores.ts';
 import type { NodeStores } from './store/stores.ts';
 import { NodeConfig, type NodeConfigInput } from './config.ts';
 import type { NodeDeps } from './deps.ts';
-import type { Lifecycle, NodeContext, NodeState } from './context.ts';
+import type { NodeContext, NodeState } from './context.ts';
 import { loadSettings } from './store/settings.ts';
 import { durableNonceStore } from './store/nonces.ts';
 import { loadIdentity } from './identity.ts';
@@ -72,8 +72,8 @@ export function parseConfig(input: NodeConfigInput): NodeConfig {
   throw new ConfigError(`${field || 'config'}: ${issue?.message ?? 'invalid'}`, field);
 }
 
-function initialLifecycle(config: NodeConfig, stored: string | undefined): Lifecycle {
-  if (stored) return stored as Lifecycle;
+function initialLifecycle(config: NodeConfig, stored: string | undefined): NodeLifecycle {
+  if (stored) return stored as NodeLifecycle;
   return config.role === 'national' ? 'online' : 'applied';
 }
 

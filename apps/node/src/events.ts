@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import type { Server } from 'socket.io';
 import {
   formatTime,
@@ -12,15 +11,12 @@ import { b64url } from '@cpnet/security';
 import type { NodeDeps } from './deps.ts';
 import type { NodeStores } from './store/stores.ts';
 
-/** A monitoring event as stored and streamed. */
-export type NodeEvent = z.output<typeof MonitorEvent>;
-
 /** Records events in the event log and streams them on /monitor. */
 export interface EventBus {
   emit(
-    type: z.output<typeof EventType>,
-    detail?: { subject?: string; severity?: NodeEvent['severity']; data?: Record<string, unknown> },
-  ): NodeEvent;
+    type: EventType,
+    detail?: { subject?: string; severity?: MonitorEvent['severity']; data?: Record<string, unknown> },
+  ): MonitorEvent;
   attach(io: Server): void;
 }
 
@@ -32,7 +28,7 @@ export function createEventBus(
   let io: Server | null = null;
   return {
     emit(type, detail = {}) {
-      const event: NodeEvent = {
+      const event: MonitorEvent = {
         id: b64url(ctx.deps.randomBytes(12)),
         type,
         at: formatTime(ctx.deps.clock.now()),

@@ -9,7 +9,7 @@ export { defaultDeps, realEvery, type Every, type NodeDeps } from './deps.ts';
 /** Loading configuration from a file, the environment and flags, and starting a node until a signal. */
 export { loadConfig, startNode, ApplicationError, type ConfigSources } from './main.ts';
 /** The shared context of a running node (for tests and the simulator). */
-export type { NodeContext, Lifecycle } from './context.ts';
+export type { NodeContext } from './context.ts';
 /** The joint-debugging check list and its version. */
 export { CHECKS, CHECK_LIST_VERSION } from './onboarding/checks.ts';
 /** The OpenAPI document generated from the protocol schemas. */

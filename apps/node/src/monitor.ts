@@ -1,7 +1,6 @@
 import type { Server } from 'socket.io';
 import { NAMESPACES, PROTOCOL_VERSION, SOCKET_EVENTS } from '@cpnet/protocol';
 import { verifyApiToken, verifyHandshakeToken, type PersonRole } from '@cpnet/security';
-import type { z } from 'zod';
 import type { TopologySnapshot } from '@cpnet/protocol';
 import type { NodeContext } from './context.ts';
 import { knownSigner } from './http/principal.ts';
@@ -63,11 +62,7 @@ type AttachMonitorDeps = Pick<
  * The /monitor namespace: admitted by a handshake token (a node's) or an API token of a person the policy lets read
  * metrics; sends a TopologySnapshot (with `protocol`) then live events.
  */
-export function attachMonitor(
-  io: Server,
-  ctx: AttachMonitorDeps,
-  snapshot?: () => Promise<z.output<typeof TopologySnapshot>>,
-): void {
+export function attachMonitor(io: Server, ctx: AttachMonitorDeps, snapshot?: () => Promise<TopologySnapshot>): void {
   const ns = io.of(NAMESPACES.monitor);
   ns.use((socket, next) => {
     const token = (socket.handshake.auth as { token?: unknown }).token;

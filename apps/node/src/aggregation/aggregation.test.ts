@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import type { ClusterReport } from '@cpnet/protocol';
 import { ClusterTable } from './cluster-table.ts';
 import { healthAt } from './health.ts';
 import { summarise } from './summary.ts';
 import { isMaterialChange, shouldSend } from './damping.ts';
 import { marketView } from './market.ts';
-import type { ClusterReportT, ClusterSpec } from './types.ts';
+import type { ClusterSpec } from './types.ts';
 
 const timeouts = { degradedAfterMs: 10_000, downAfterMs: 30_000 };
 
@@ -35,7 +36,7 @@ function spec(over: Partial<ClusterSpec> & { id: string }): ClusterSpec {
 function report(
   cluster: string,
   over: { cores?: number; health?: 'healthy' | 'degraded' | 'down'; price?: number } = {},
-): ClusterReportT {
+): ClusterReport {
   const s = spec({ id: cluster });
   return {
     cluster,

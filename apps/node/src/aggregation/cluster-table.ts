@@ -1,12 +1,13 @@
+import type { ClusterReport, Health } from '@cpnet/protocol';
 import { healthAt, type HealthTimeouts } from './health.ts';
-import type { ClusterReportT, ClusterSpec, ClusterState, HealthT } from './types.ts';
+import type { ClusterSpec, ClusterState } from './types.ts';
 
 /** A change of a cluster's health, to record as an event. */
 export interface HealthChange {
   readonly cluster: string;
   readonly provider: string;
-  readonly from: HealthT;
-  readonly to: HealthT;
+  readonly from: Health;
+  readonly to: Health;
 }
 
 /** Why one entry of a report was not applied. */
@@ -56,7 +57,7 @@ export class ClusterTable {
   }
 
   /** Checks one report entry against the table: the cluster must exist, belong to `provider` and not be revoked. */
-  check(entry: Pick<ClusterReportT, 'cluster'>, provider: string): string | null {
+  check(entry: Pick<ClusterReport, 'cluster'>, provider: string): string | null {
     const state = this.states.get(entry.cluster);
     if (!state) return `${entry.cluster} is not a cluster registered at this node`;
     if (state.spec.provider !== provider) return `${entry.cluster} belongs to ${state.spec.provider}, not ${provider}`;
@@ -65,7 +66,7 @@ export class ClusterTable {
   }
 
   /** Applies reports (already checked and durably written) at `now`; returns the health changes they caused. */
-  apply(entries: readonly ClusterReportT[], input: { now: number; timeouts: HealthTimeouts }): HealthChange[] {
+  apply(entries: readonly ClusterReport[], input: { now: number; timeouts: HealthTimeouts }): HealthChange[] {
     const changes: HealthChange[] = [];
     for (const entry of entries) {
       const state = this.states.get(entry.cluster);

@@ -1,5 +1,5 @@
+import type { SubtreeSummary } from '@cpnet/protocol';
 import { cards } from './vectors.ts';
-import type { Summary } from './types.ts';
 
 /** When a summary is worth sending upward. */
 export interface DampingOptions {
@@ -9,7 +9,7 @@ export interface DampingOptions {
   readonly maxIntervalMs: number;
 }
 
-function totals(s: Summary) {
+function totals(s: SubtreeSummary) {
   let cores = 0;
   let cardsAvailable = 0;
   for (const o of s.offers) {
@@ -28,7 +28,7 @@ function relative(a: number, b: number): number {
  * Whether `next` differs materially from `last`: a cluster appeared or vanished, health counts changed, the set of
  * offers changed, or available cores or cards moved by at least the threshold.
  */
-export function isMaterialChange(last: Summary, next: Summary, threshold: number): boolean {
+export function isMaterialChange(last: SubtreeSummary, next: SubtreeSummary, threshold: number): boolean {
   if (last.clusters !== next.clusters || last.healthy !== next.healthy || last.offers.length !== next.offers.length)
     return true;
   const a = totals(last);
@@ -38,7 +38,7 @@ export function isMaterialChange(last: Summary, next: Summary, threshold: number
 
 /** Decides whether to send `next` now, given what was last sent and when (churn below the threshold waits). */
 export function shouldSend(
-  input: { last: Summary | null; lastSentAt: number | null; next: Summary; now: number },
+  input: { last: SubtreeSummary | null; lastSentAt: number | null; next: SubtreeSummary; now: number },
   options: DampingOptions,
 ): boolean {
   if (input.last === null || input.lastSentAt === null) return true;

@@ -1,5 +1,5 @@
 import { childToward, isWithin, parseIdentifier } from '@cpnet/identifier';
-import { ROUTES } from '@cpnet/protocol';
+import { ROUTES, type MemberLifecycle } from '@cpnet/protocol';
 import type { Action, Principal } from '@cpnet/security';
 import type { NodeContext } from '../context.ts';
 import { fail } from '../http/http-error.ts';
@@ -7,9 +7,8 @@ import { authorize } from '../http/write-route.ts';
 import type { GatewayHub } from '../gateway/namespace.ts';
 import type { ProviderKeys } from './provider-keys.ts';
 import type { Aggregation } from './service.ts';
-import type { MemberLifecycleT } from './types.ts';
 
-const RESULT: Record<string, MemberLifecycleT> = { suspend: 'suspended', reinstate: 'active', revoke: 'revoked' };
+const RESULT: Record<string, MemberLifecycle> = { suspend: 'suspended', reinstate: 'active', revoke: 'revoked' };
 
 /** An emergency order (应急处置) on a provider or cluster. */
 export interface MemberOrder {

@@ -1,4 +1,5 @@
-import type { ClusterState, HealthT } from './types.ts';
+import type { Health } from '@cpnet/protocol';
+import type { ClusterState } from './types.ts';
 
 /** When a silent cluster turns degraded and then down (ms since its last report). */
 export interface HealthTimeouts {
@@ -6,10 +7,10 @@ export interface HealthTimeouts {
   readonly downAfterMs: number;
 }
 
-const RANK: Record<HealthT, number> = { healthy: 0, degraded: 1, down: 2 };
+const RANK: Record<Health, number> = { healthy: 0, degraded: 1, down: 2 };
 
 /** The worse of two health values. */
-export function worse(a: HealthT, b: HealthT): HealthT {
+export function worse(a: Health, b: Health): Health {
   return RANK[a] >= RANK[b] ? a : b;
 }
 
@@ -21,17 +22,17 @@ export function healthAt(
   state: Pick<ClusterState, 'report' | 'lastReportAt'>,
   now: number,
   timeouts: HealthTimeouts,
-): HealthT {
+): Health {
   if (state.lastReportAt === null || state.report === null) return 'down';
   const silent = now - state.lastReportAt;
-  const bySilence: HealthT =
+  const bySilence: Health =
     silent >= timeouts.downAfterMs ? 'down' : silent >= timeouts.degradedAfterMs ? 'degraded' : 'healthy';
   return worse(state.report.metrics.health, bySilence);
 }
 
 /** Counts per health value. */
-export function healthCounts(states: Iterable<Pick<ClusterState, 'health'>>): Record<HealthT, number> {
-  const out: Record<HealthT, number> = { healthy: 0, degraded: 0, down: 0 };
+export function healthCounts(states: Iterable<Pick<ClusterState, 'health'>>): Record<Health, number> {
+  const out: Record<Health, number> = { healthy: 0, degraded: 0, down: 0 };
   for (const s of states) out[s.health] += 1;
   return out;
 }

@@ -1,13 +1,8 @@
-import type { z } from 'zod';
-import type { MarketQuery } from '@cpnet/protocol';
+import type { MarketQuery, ResourceVector, MarketOffer } from '@cpnet/protocol';
 import { addVectors, zeroVector } from './vectors.ts';
-import type { Offer, Vector } from './types.ts';
-
-/** A validated market query. */
-export type MarketFilter = z.output<typeof MarketQuery>;
 
 /** Whether an offer matches a query: province, resource class, accelerator model (substring, any case), price. */
-function offerMatches(offer: Offer, q: MarketFilter): boolean {
+function offerMatches(offer: MarketOffer, q: MarketQuery): boolean {
   if (q.province !== undefined && offer.province !== q.province) return false;
   if (q.resourceClass !== undefined && offer.resourceClass !== q.resourceClass) return false;
   if (q.maxPricePerCoreHourYuan !== undefined && offer.minPricePerCoreHourYuan > q.maxPricePerCoreHourYuan)
@@ -20,7 +15,7 @@ function offerMatches(offer: Offer, q: MarketFilter): boolean {
 }
 
 /** The market view: matching offers, cheapest per core-hour first, and their totals. */
-export function marketView(input: { node: string; at: string; offers: readonly Offer[] }, q: MarketFilter) {
+export function marketView(input: { node: string; at: string; offers: readonly MarketOffer[] }, q: MarketQuery) {
   const offers = input.offers
     .filter((o) => offerMatches(o, q))
     .sort(
@@ -29,8 +24,8 @@ export function marketView(input: { node: string; at: string; offers: readonly O
         a.node.localeCompare(b.node) ||
         a.province.localeCompare(b.province),
     );
-  let k1: Vector = zeroVector();
-  let k2: Vector = zeroVector();
+  let k1: ResourceVector = zeroVector();
+  let k2: ResourceVector = zeroVector();
   let clusters = 0;
   for (const o of offers) {
     k1 = addVectors(k1, o.k1);

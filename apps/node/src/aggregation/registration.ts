@@ -1,10 +1,14 @@
-import type { z } from 'zod';
 import { formatIdentifier, type Kind } from '@cpnet/identifier';
-import { formatTime, ROUTES, type RegisterCluster, type RegisterProvider } from '@cpnet/protocol';
+import {
+  formatTime,
+  ROUTES,
+  type RegisterCluster,
+  type RegisterProvider,
+  type IdentifierRecord,
+} from '@cpnet/protocol';
 import type { NodeContext } from '../context.ts';
 import { fail } from '../http/http-error.ts';
 import { storedResponse, storeResponse, type IdempotencyScope } from '../http/idempotency.ts';
-import type { WireRecord } from '../store/records.ts';
 import type { ProviderRow } from '../store/providers.ts';
 import { allocateSerial, type WriteAudit } from '../identifiers/registry.ts';
 import type { ClusterSpec } from './types.ts';
@@ -57,7 +61,7 @@ function recordIdentifier(
   ctx: Pick<NodeContext, 'config' | 'db' | 'outbox'>,
   input: { id: string; serial: string; kind: Kind; type: string; data: unknown; at: string },
 ): void {
-  const record: WireRecord = {
+  const record: IdentifierRecord = {
     id: input.id,
     kind: input.kind,
     owner: ctx.config.code,
@@ -107,7 +111,7 @@ type RegisterProviderDeps = Pick<NodeContext, 'audit' | 'config' | 'db' | 'deps'
  */
 export function registerProvider(
   ctx: RegisterProviderDeps,
-  input: { body: z.output<typeof RegisterProvider>; idempotency: IdempotencyScope | null; audit: WriteAudit },
+  input: { body: RegisterProvider; idempotency: IdempotencyScope | null; audit: WriteAudit },
 ): Promise<Registered<ProviderView>> {
   const body = input.body;
   return ctx.db.write(() => {
@@ -172,7 +176,7 @@ type RegisterClusterDeps = Pick<NodeContext, 'audit' | 'config' | 'db' | 'deps' 
  */
 export function registerCluster(
   ctx: RegisterClusterDeps,
-  input: { body: z.output<typeof RegisterCluster>; idempotency: IdempotencyScope | null; audit: WriteAudit },
+  input: { body: RegisterCluster; idempotency: IdempotencyScope | null; audit: WriteAudit },
 ): Promise<Registered<ClusterView> & { spec: ClusterSpec | null }> {
   const body = input.body;
   return ctx.db.write(() => {

@@ -1,4 +1,4 @@
-import { formatTime, ROUTES, SubtreeSummary } from '@cpnet/protocol';
+import { formatTime, ROUTES, SubtreeSummary, type MarketQuery, type Health } from '@cpnet/protocol';
 import { b64url } from '@cpnet/security';
 import type { NodeContext } from '../context.ts';
 import { repeat } from '../deps.ts';
@@ -7,9 +7,9 @@ import type { AggregationConfig } from './config.ts';
 import { ClusterTable, type HealthChange } from './cluster-table.ts';
 import { shouldSend } from './damping.ts';
 import { healthCounts, worse } from './health.ts';
-import { marketView, type MarketFilter } from './market.ts';
+import { marketView } from './market.ts';
 import { summarise } from './summary.ts';
-import type { ClusterSpec, HealthT, Summary } from './types.ts';
+import type { ClusterSpec } from './types.ts';
 
 /** Resource aggregation at one node: clusters in memory, reports in, health, summaries up, the market view. */
 export interface Aggregation {
@@ -22,14 +22,14 @@ export interface Aggregation {
    * summary is counted as a duplicate; an older summary than the one held is recorded but not applied.
    */
   receiveSummaries(
-    items: readonly { key: string; summary: Summary }[],
+    items: readonly { key: string; summary: SubtreeSummary }[],
   ): Promise<{ accepted: number; duplicates: number }>;
   /** This node's current subtree summary (own clusters and the latest summary of each child). */
-  summary(): Summary;
+  summary(): SubtreeSummary;
   /** The market view over this node's subtree. */
-  market(filter: MarketFilter): ReturnType<typeof marketView>;
+  market(filter: MarketQuery): ReturnType<typeof marketView>;
   /** A provider's health: the worst of its clusters' (down when it has none reporting). */
-  providerHealth(provider: string): HealthT;
+  providerHealth(provider: string): Health;
   /** Re-evaluates health now (the timer does this every sweepMs). */
   sweep(): Promise<HealthChange[]>;
   /** Considers sending a summary upward now (the timer does this every summaryMs); true when one was queued. */
@@ -47,13 +47,13 @@ type CreateAggregationDeps = Pick<NodeContext, 'config' | 'db' | 'deps' | 'event
 export async function createAggregation(ctx: CreateAggregationDeps, config: AggregationConfig): Promise<Aggregation> {
   const table = new ClusterTable();
   for (const state of await ctx.db.providers.clusters()) table.put(state);
-  const children = new Map<string, Summary>();
+  const children = new Map<string, SubtreeSummary>();
   for (const row of await ctx.db.providers.childSummaries()) {
     const parsed = SubtreeSummary.safeParse(JSON.parse(row.summary));
     if (parsed.success) children.set(row.node, parsed.data);
   }
   const timeouts = { degradedAfterMs: config.degradedAfterMs, downAfterMs: config.downAfterMs };
-  let lastSent: Summary | null = ctx.settings.getJson<Summary>('summary.lastSent') ?? null;
+  let lastSent: SubtreeSummary | null = ctx.settings.getJson<SubtreeSummary>('summary.lastSent') ?? null;
   let lastSentAt: number | null = null;
   const timers: (() => void)[] = [];
   let sweeping: Promise<HealthChange[]> | null = null;
@@ -102,7 +102,7 @@ export async function createAggregation(ctx: CreateAggregationDeps, config: Aggr
     },
   });
 
-  const summary = (): Summary =>
+  const summary = (): SubtreeSummary =>
     summarise({
       node: ctx.config.code,
       at: formatTime(ctx.deps.clock.now()),
@@ -165,7 +165,7 @@ export async function createAggregation(ctx: CreateAggregationDeps, config: Aggr
       });
     },
     async receiveSummaries(items) {
-      const applied: Summary[] = [];
+      const applied: SubtreeSummary[] = [];
       let duplicates = 0;
       const now = formatTime(ctx.deps.clock.now());
       const created = ctx.deps.clock.now();
@@ -194,7 +194,7 @@ export async function createAggregation(ctx: CreateAggregationDeps, config: Aggr
     providerHealth(provider) {
       const ids = table.ofProvider(provider);
       if (ids.length === 0) return 'down';
-      let h: HealthT = 'healthy';
+      let h: Health = 'healthy';
       let anyUp = false;
       for (const id of ids) {
         const s = table.get(id);
@@ -219,6 +219,6 @@ export async function createAggregation(ctx: CreateAggregationDeps, config: Aggr
 }
 
 /** Cluster counts per health, for the metrics gauge. */
-export function clusterHealthCounts(agg: Aggregation): Record<HealthT, number> {
+export function clusterHealthCounts(agg: Aggregation): Record<Health, number> {
   return healthCounts(agg.table.values());
 }

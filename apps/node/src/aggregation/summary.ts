@@ -1,17 +1,18 @@
+import type { ResourceVector, SubtreeSummary, MarketOffer } from '@cpnet/protocol';
 import { addVectors, zeroVector } from './vectors.ts';
-import type { ClusterState, Offer, Summary, Vector } from './types.ts';
+import type { ClusterState } from './types.ts';
 
-function capacityOf(state: ClusterState): { k1: Vector; k2: Vector } {
+function capacityOf(state: ClusterState): { k1: ResourceVector; k2: ResourceVector } {
   if (state.report) return { k1: state.report.k1, k2: state.health === 'down' ? zeroVector() : state.report.k2 };
   // Registered but never reported: its declared capacity is total, none of it is known to be available.
   return { k1: state.spec.capacity, k2: zeroVector() };
 }
 
-function offerKey(o: Pick<Offer, 'node' | 'province' | 'resourceClass' | 'industry'>): string {
+function offerKey(o: Pick<MarketOffer, 'node' | 'province' | 'resourceClass' | 'industry'>): string {
   return `${o.node}|${o.province}|${o.resourceClass}|${o.industry ?? ''}`;
 }
 
-function mergeOffer(into: Offer, add: Offer): void {
+function mergeOffer(into: MarketOffer, add: MarketOffer): void {
   const w1 = into.k1.cpuCores;
   const w2 = add.k1.cpuCores;
   const w = w1 + w2;
@@ -29,7 +30,7 @@ function mergeOffer(into: Offer, add: Offer): void {
 }
 
 /** The offer one cluster contributes (revoked clusters contribute none). */
-function clusterOffer(state: ClusterState): Offer {
+function clusterOffer(state: ClusterState): MarketOffer {
   const { k1, k2 } = capacityOf(state);
   const price = state.report?.price ?? state.spec.price;
   const hasCards = k1.accelerators.some((a) => a.count > 0);
@@ -50,8 +51,8 @@ function clusterOffer(state: ClusterState): Offer {
 }
 
 /** Merges offers with the same node, province, class and industry. */
-function mergeOffers(offers: Iterable<Offer>): Offer[] {
-  const byKey = new Map<string, Offer>();
+function mergeOffers(offers: Iterable<MarketOffer>): MarketOffer[] {
+  const byKey = new Map<string, MarketOffer>();
   for (const o of offers) {
     const key = offerKey(o);
     const held = byKey.get(key);
@@ -69,19 +70,19 @@ export function summarise(input: {
   node: string;
   at: string;
   clusters: Iterable<ClusterState>;
-  children: Iterable<Summary>;
+  children: Iterable<SubtreeSummary>;
   offered?: (c: ClusterState) => boolean;
-}): Summary {
-  const own: Offer[] = [];
+}): SubtreeSummary {
+  const own: MarketOffer[] = [];
   for (const c of input.clusters) {
     // Suspended and revoked clusters (or clusters of a suspended provider) are not on the market.
     if (c.spec.lifecycle === 'revoked' || c.spec.lifecycle === 'suspended' || input.offered?.(c) === false) continue;
     own.push(clusterOffer(c));
   }
-  const childOffers: Offer[] = [];
+  const childOffers: MarketOffer[] = [];
   for (const s of input.children) childOffers.push(...s.offers);
   const offers = mergeOffers([...own, ...childOffers]);
-  const summary: Summary = {
+  const summary: SubtreeSummary = {
     node: input.node,
     at: input.at,
     clusters: 0,

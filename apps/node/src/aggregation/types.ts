@@ -1,27 +1,4 @@
-import type { z } from 'zod';
-import type {
-  ClusterReport,
-  Health,
-  MarketOffer,
-  MemberLifecycle,
-  Price,
-  RegisterCluster,
-  ResourceVector,
-  SubtreeSummary,
-} from '@cpnet/protocol';
-
-/** A capacity vector (K1 or K2). */
-export type Vector = z.output<typeof ResourceVector>;
-/** One cluster's entry of a gateway report. */
-export type ClusterReportT = z.output<typeof ClusterReport>;
-/** A subtree summary as sent upward. */
-export type Summary = z.output<typeof SubtreeSummary>;
-/** One market offer. */
-export type Offer = z.output<typeof MarketOffer>;
-/** Health of a provider or cluster. */
-export type HealthT = z.output<typeof Health>;
-/** Lifecycle of a provider or cluster. */
-export type MemberLifecycleT = z.output<typeof MemberLifecycle>;
+import type { ClusterReport, Health, MemberLifecycle, Price, RegisterCluster, ResourceVector } from '@cpnet/protocol';
 
 /** A registered cluster: what the provider declared, where it lives, and its lifecycle. */
 export interface ClusterSpec {
@@ -32,21 +9,21 @@ export interface ClusterSpec {
   readonly province: string;
   readonly city: string;
   readonly industry: string | null;
-  readonly resourceClass: z.output<typeof RegisterCluster>['resourceClass'];
-  readonly capacity: Vector;
-  readonly price: z.output<typeof Price>;
+  readonly resourceClass: RegisterCluster['resourceClass'];
+  readonly capacity: ResourceVector;
+  readonly price: Price;
   readonly pue: number;
   readonly greenShare: number;
-  lifecycle: MemberLifecycleT;
+  lifecycle: MemberLifecycle;
 }
 
 /** What a node knows of a cluster right now: its declaration, its last report and its health. */
 export interface ClusterState {
   readonly spec: ClusterSpec;
-  report: ClusterReportT | null;
+  report: ClusterReport | null;
   /** When the last report was applied (node clock, ms), or null before the first. */
   lastReportAt: number | null;
-  health: HealthT;
+  health: Health;
   /** How many reports were applied to this cluster (each exactly once). */
   reports: number;
 }

@@ -1,12 +1,12 @@
-import type { Vector } from './types.ts';
+import type { ResourceVector } from '@cpnet/protocol';
 
 /** The zero capacity vector. */
-export function zeroVector(): Vector {
+export function zeroVector(): ResourceVector {
   return { cpuCores: 0, memoryGib: 0, storageGib: 0, bandwidthGbps: 0, accelerators: [] };
 }
 
 /** a + b, accelerators summed per model (kind and per-card figures from the first seen). */
-export function addVectors(a: Vector, b: Vector): Vector {
+export function addVectors(a: ResourceVector, b: ResourceVector): ResourceVector {
   const byModel = new Map(a.accelerators.map((x) => [x.model, { ...x }]));
   for (const x of b.accelerators) {
     const held = byModel.get(x.model);
@@ -23,6 +23,6 @@ export function addVectors(a: Vector, b: Vector): Vector {
 }
 
 /** The number of accelerator cards in a vector. */
-export function cards(v: Vector): number {
+export function cards(v: ResourceVector): number {
   return v.accelerators.reduce((n, x) => n + x.count, 0);
 }

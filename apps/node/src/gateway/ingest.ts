@@ -1,10 +1,10 @@
-import type { ClusterReportT } from '../aggregation/types.ts';
+import type { ClusterReport } from '@cpnet/protocol';
 
 /** One gateway report, checked, waiting to be written. */
 export interface PendingReport {
   readonly gateway: string;
   readonly seq: number;
-  readonly entries: readonly ClusterReportT[];
+  readonly entries: readonly ClusterReport[];
 }
 
 /** Writes a batch of reports durably (one transaction), or throws. */

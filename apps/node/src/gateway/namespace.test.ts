@@ -6,10 +6,9 @@ import { pino } from 'pino';
 import { formatIdentifier } from '@cpnet/identifier';
 import { createGatewayConnection } from '@cpnet/client';
 import { createMemoryNonceStore, generateKeyPair, verifyHandshakeToken } from '@cpnet/security';
-import { NAMESPACES } from '@cpnet/protocol';
+import { NAMESPACES, type ClusterReport } from '@cpnet/protocol';
 import { systemClock } from '@cpnet/kernel/system';
 import { ClusterTable } from '../aggregation/cluster-table.ts';
-import type { ClusterReportT } from '../aggregation/types.ts';
 import { createIngestQueue, type PendingReport } from './ingest.ts';
 import { attachGateway } from './namespace.ts';
 
@@ -27,7 +26,7 @@ afterEach(async () => {
   for (const c of closers.splice(0).reverse()) await c();
 });
 
-function entry(cluster: string): ClusterReportT {
+function entry(cluster: string): ClusterReport {
   const v = { cpuCores: 64, memoryGib: 256, storageGib: 1000, bandwidthGbps: 10, accelerators: [] };
   return {
     cluster,

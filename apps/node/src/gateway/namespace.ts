@@ -13,14 +13,13 @@ import {
   type Control,
   type Dispatch,
   type GatewayAck,
+  type ClusterReport,
 } from '@cpnet/protocol';
 import { createSequenceValidator, type SequenceValidator } from '@cpnet/security';
 import type { TimeSource } from '@cpnet/kernel';
 import type { Logger } from 'pino';
-import type { ClusterReportT } from '../aggregation/types.ts';
 import type { IngestQueue } from './ingest.ts';
 
-type Ack = z.output<typeof GatewayAck>;
 type Order<S extends z.ZodType> = Omit<z.input<S>, 'protocol' | 'seq' | 'at'>;
 
 /** Who a verified handshake token belongs to. */
@@ -43,10 +42,10 @@ export interface GatewayServices {
   /** The clusters a provider has here (sent in the session message). */
   clustersOf(provider: string): string[];
   /** Why one report entry cannot be applied, or null. */
-  check(entry: ClusterReportT, provider: string): string | null;
+  check(entry: ClusterReport, provider: string): string | null;
   readonly ingest: IngestQueue;
   /** A gateway's job update (the scheduler hooks in here); the default acknowledges it. */
-  onJobUpdate?(update: z.output<typeof JobUpdate>, from: GatewayIdentity): Promise<Ack>;
+  onJobUpdate?(update: JobUpdate, from: GatewayIdentity): Promise<GatewayAck>;
   /** Called when a gateway connects or disconnects. */
   onPresence?(identity: GatewayIdentity, connected: boolean): void;
 }
@@ -56,9 +55,9 @@ export interface GatewayHub {
   /** Whether the provider's gateway is connected now. */
   connected(provider: string): boolean;
   /** Sends an order to the provider's gateway and waits for its acknowledgement (UNAVAILABLE when not connected). */
-  dispatch(provider: string, order: Order<typeof Dispatch>, timeoutMs?: number): Promise<Ack>;
-  cancel(provider: string, order: Order<typeof Cancel>, timeoutMs?: number): Promise<Ack>;
-  control(provider: string, order: Order<typeof Control>, timeoutMs?: number): Promise<Ack>;
+  dispatch(provider: string, order: Order<typeof Dispatch>, timeoutMs?: number): Promise<GatewayAck>;
+  cancel(provider: string, order: Order<typeof Cancel>, timeoutMs?: number): Promise<GatewayAck>;
+  control(provider: string, order: Order<typeof Control>, timeoutMs?: number): Promise<GatewayAck>;
   /** Providers with a connected gateway. */
   providers(): string[];
   /** Closes the provider's gateway connection (a suspended or revoked provider); it cannot reconnect while so. */
@@ -71,7 +70,7 @@ interface Connection {
   outSeq: number;
 }
 
-const refuse = (code: string, message: string, field?: string): Ack => ({
+const refuse = (code: string, message: string, field?: string): GatewayAck => ({
   ok: false,
   error: field === undefined ? { code, message } : { code, message, field },
 });
@@ -135,8 +134,8 @@ export function attachGateway(io: Server, services: GatewayServices): GatewayHub
         },
       );
 
-    socket.on(GATEWAY_EVENTS.report, (raw: unknown, reply?: (ack: Ack) => void) => {
-      const answer = (ack: Ack) => {
+    socket.on(GATEWAY_EVENTS.report, (raw: unknown, reply?: (ack: GatewayAck) => void) => {
+      const answer = (ack: GatewayAck) => {
         if (typeof reply === 'function') reply(ack);
       };
       if (!sessionSent) return answer(refuse('UNAVAILABLE', 'wait for the session message before reporting'));
@@ -164,8 +163,8 @@ export function attachGateway(io: Server, services: GatewayServices): GatewayHub
       );
     });
 
-    socket.on(GATEWAY_EVENTS.jobUpdate, (raw: unknown, reply?: (ack: Ack) => void) => {
-      const answer = (ack: Ack) => {
+    socket.on(GATEWAY_EVENTS.jobUpdate, (raw: unknown, reply?: (ack: GatewayAck) => void) => {
+      const answer = (ack: GatewayAck) => {
         if (typeof reply === 'function') reply(ack);
       };
       const v = validate(JobUpdate, raw);
@@ -173,9 +172,9 @@ export function attachGateway(io: Server, services: GatewayServices): GatewayHub
       const seq = updateSeqs.get(identity.gateway)?.accept(v.value.seq);
       if (!seq) return answer(refuse('UNAVAILABLE', 'wait for the session message'));
       if (!seq.ok) return answer(refuse('REPLAYED', seq.error, 'seq'));
-      if (services.check({ cluster: v.value.cluster } as ClusterReportT, identity.provider))
+      if (services.check({ cluster: v.value.cluster } as ClusterReport, identity.provider))
         return answer(refuse('FORBIDDEN', `${v.value.cluster} is not a cluster of ${identity.provider}`, 'cluster'));
-      const handle = services.onJobUpdate ?? (() => Promise.resolve<Ack>({ ok: true }));
+      const handle = services.onJobUpdate ?? (() => Promise.resolve<GatewayAck>({ ok: true }));
       handle(v.value, identity).then(answer, (e: Error) => answer(refuse('INTERNAL', e.message)));
     });
 
@@ -188,7 +187,7 @@ export function attachGateway(io: Server, services: GatewayServices): GatewayHub
   });
 
   function send(event: string) {
-    return (provider: string, order: Record<string, unknown>, timeoutMs = 5000): Promise<Ack> => {
+    return (provider: string, order: Record<string, unknown>, timeoutMs = 5000): Promise<GatewayAck> => {
       const conn = [...connections.values()].find((c) => c.identity.provider === provider);
       if (!conn) return Promise.resolve(refuse('UNAVAILABLE', `the gateway of ${provider} is not connected`));
       const payload = {
@@ -198,7 +197,7 @@ export function attachGateway(io: Server, services: GatewayServices): GatewayHub
         ...order,
       };
       return new Promise((resolve) => {
-        conn.socket.timeout(timeoutMs).emit(event, payload, (err: Error | null, ack: Ack) => {
+        conn.socket.timeout(timeoutMs).emit(event, payload, (err: Error | null, ack: GatewayAck) => {
           resolve(
             err ? refuse('UNAVAILABLE', `no acknowledgement from the gateway of ${provider}: ${err.message}`) : ack,
           );

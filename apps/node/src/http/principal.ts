@@ -1,5 +1,6 @@
 import type { Principal, PublicKeyHandle } from '@cpnet/security';
-import type { Lifecycle, NodeContext } from '../context.ts';
+import type { NodeLifecycle } from '@cpnet/protocol';
+import type { NodeContext } from '../context.ts';
 import { importPublicKey } from '../identity.ts';
 
 /** How a node's lifecycle maps to the policy's principal status. */
@@ -24,7 +25,7 @@ export function peerRow(ctx: PeerRowDeps, prefix: string): { relation: string; l
 export interface KnownSigner {
   readonly key: PublicKeyHandle;
   readonly principal: Principal;
-  readonly lifecycle: Lifecycle | string;
+  readonly lifecycle: NodeLifecycle | string;
 }
 
 const keys = new Map<string, PublicKeyHandle>();

@@ -1,12 +1,15 @@
-import type { z } from 'zod';
 import { formatIdentifier, parseIdentifier, type Kind } from '@cpnet/identifier';
-import { formatTime, ROUTES, type RegisterIdentifier, type UpdateIdentifier, type RecordValue } from '@cpnet/protocol';
+import {
+  formatTime,
+  ROUTES,
+  type RegisterIdentifier,
+  type UpdateIdentifier,
+  type RecordValue,
+  type IdentifierRecord,
+} from '@cpnet/protocol';
 import type { NodeContext } from '../context.ts';
 import { fail } from '../http/http-error.ts';
 import { storedResponse, storeResponse, type IdempotencyScope } from '../http/idempotency.ts';
-import type { WireRecord } from '../store/records.ts';
-
-type Values = z.output<typeof RecordValue>[];
 
 /** Who a write is done for, audited in the same transaction as the write. */
 export interface WriteAudit {
@@ -16,7 +19,7 @@ export interface WriteAudit {
 }
 
 /** Queues a record copy to the parent inside the caller's transaction (nothing for the national node). */
-function queueCopies(ctx: Pick<NodeContext, 'config' | 'outbox'>, records: WireRecord[]): boolean {
+function queueCopies(ctx: Pick<NodeContext, 'config' | 'outbox'>, records: IdentifierRecord[]): boolean {
   if (!ctx.config.parentUrl || records.length === 0) return false;
   ctx.outbox.enqueueInTransaction({ endpoint: ctx.config.parentUrl, path: ROUTES.copies, body: { records } });
   return true;
@@ -62,9 +65,9 @@ type RegisterRecordDeps = Pick<
  */
 export async function registerRecord(
   ctx: RegisterRecordDeps,
-  input: z.output<typeof RegisterIdentifier>,
+  input: RegisterIdentifier,
   options: { audit?: WriteAudit; idempotency?: IdempotencyScope | null } = {},
-): Promise<WireRecord> {
+): Promise<IdentifierRecord> {
   const prefix = input.prefix ?? ctx.config.code;
   if (prefix !== ctx.config.code)
     fail('FORBIDDEN', `this node registers only under its own prefix ${ctx.config.code}, not ${prefix}`, 'prefix');
@@ -81,7 +84,7 @@ export async function registerRecord(
   }
   const { record, fresh, queued } = await ctx.db.write(() => {
     const held = options.idempotency ? storedResponse(ctx.db.idempotency, options.idempotency) : null;
-    if (held) return { record: held.body as WireRecord, fresh: false, queued: false };
+    if (held) return { record: held.body as IdentifierRecord, fresh: false, queued: false };
     const serial = given ?? allocateSerial(ctx, { prefix, kind: input.kind });
     if (given !== undefined) reserveSerial(ctx, { prefix, kind: input.kind, serial });
     const made = formatIdentifier({ prefix, kind, serial });
@@ -93,7 +96,7 @@ export async function registerRecord(
       );
     const now = ctx.deps.clock.now();
     const at = formatTime(now);
-    const rec: WireRecord = {
+    const rec: IdentifierRecord = {
       id: made.value,
       kind,
       owner: prefix,
@@ -123,7 +126,7 @@ export async function registerRecord(
 type FindRecordSyncDeps = Pick<NodeContext, 'db'>;
 
 /** Reads a stored record (own or a copy). */
-export function findRecordSync(ctx: FindRecordSyncDeps, id: string): WireRecord | null {
+export function findRecordSync(ctx: FindRecordSyncDeps, id: string): IdentifierRecord | null {
   return ctx.db.identifiers.byId(id);
 }
 
@@ -131,11 +134,11 @@ export function findRecordSync(ctx: FindRecordSyncDeps, id: string): WireRecord 
 type FindRecordDeps = Pick<NodeContext, 'db'>;
 
 /** Reads a stored record (own or a copy). */
-export async function findRecord(ctx: FindRecordDeps, id: string): Promise<WireRecord | null> {
+export async function findRecord(ctx: FindRecordDeps, id: string): Promise<IdentifierRecord | null> {
   return findRecordSync(ctx, id);
 }
 
-function ownRecord(ctx: Pick<NodeContext, 'config' | 'db'>, id: string): WireRecord {
+function ownRecord(ctx: Pick<NodeContext, 'config' | 'db'>, id: string): IdentifierRecord {
   const record = findRecordSync(ctx, id);
   if (!record || record.owner !== ctx.config.code) fail('NOT_FOUND', `${id} is not a record of ${ctx.config.code}`);
   if (record.status === 'revoked') fail('CONFLICT', `${id} is revoked`);
@@ -145,8 +148,8 @@ function ownRecord(ctx: Pick<NodeContext, 'config' | 'db'>, id: string): WireRec
 /** Writes a new version of an own record with its copy upward and audit entry, in one transaction. */
 async function saveVersion(
   ctx: Pick<NodeContext, 'audit' | 'cache' | 'config' | 'db' | 'outbox'>,
-  input: { id: string; next: (current: WireRecord) => WireRecord; audit?: WriteAudit },
-): Promise<{ record: WireRecord; previous: WireRecord }> {
+  input: { id: string; next: (current: IdentifierRecord) => IdentifierRecord; audit?: WriteAudit },
+): Promise<{ record: IdentifierRecord; previous: IdentifierRecord }> {
   const out = await ctx.db.write(() => {
     const previous = ownRecord(ctx, input.id);
     const record = input.next(previous);
@@ -169,8 +172,8 @@ type UpdateRecordDeps = Pick<NodeContext, 'audit' | 'cache' | 'config' | 'db' | 
 /** Replaces a record's values as a new version; the caller's version must be the current one. */
 export async function updateRecord(
   ctx: UpdateRecordDeps,
-  input: { id: string; update: z.output<typeof UpdateIdentifier>; audit?: WriteAudit },
-): Promise<WireRecord> {
+  input: { id: string; update: UpdateIdentifier; audit?: WriteAudit },
+): Promise<IdentifierRecord> {
   const { record } = await saveVersion(ctx, {
     id: input.id,
     audit: input.audit,
@@ -183,7 +186,7 @@ export async function updateRecord(
         );
       return {
         ...current,
-        values: input.update.values as Values,
+        values: input.update.values as RecordValue[],
         version: current.version + 1,
         updatedAt: formatTime(ctx.deps.clock.now()),
       };
@@ -197,7 +200,7 @@ export async function updateRecord(
 type RevokeRecordDeps = Pick<NodeContext, 'audit' | 'cache' | 'config' | 'db' | 'deps' | 'events' | 'outbox'>;
 
 /** Revokes a record (a new version with status revoked); its serial stays taken. */
-export async function revokeRecord(ctx: RevokeRecordDeps, id: string, audit?: WriteAudit): Promise<WireRecord> {
+export async function revokeRecord(ctx: RevokeRecordDeps, id: string, audit?: WriteAudit): Promise<IdentifierRecord> {
   const { record } = await saveVersion(ctx, {
     id,
     audit,
@@ -232,11 +235,11 @@ type StoreCopiesDeps = Pick<NodeContext, 'audit' | 'cache' | 'config' | 'db' | '
 /** Stores copies from a child if newer than what is held, in one transaction with their copy further up. */
 export async function storeCopies(
   ctx: StoreCopiesDeps,
-  records: WireRecord[],
+  records: IdentifierRecord[],
   audit?: WriteAudit & { resource: string },
-): Promise<WireRecord[]> {
+): Promise<IdentifierRecord[]> {
   const { accepted, queued } = await ctx.db.write(() => {
-    const out: WireRecord[] = [];
+    const out: IdentifierRecord[] = [];
     for (const record of records) {
       const parsed = parseIdentifier(record.id);
       if (!parsed.ok) continue;

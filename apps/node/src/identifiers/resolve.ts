@@ -1,9 +1,8 @@
 import { route, recordTtl } from '@cpnet/identifier';
-import { formatTime } from '@cpnet/protocol';
+import { formatTime, type IdentifierRecord } from '@cpnet/protocol';
 import { signAnswer } from '@cpnet/security';
 import type { NodeContext } from '../context.ts';
 import { fail } from '../http/http-error.ts';
-import type { WireRecord } from '../store/records.ts';
 import type { SignedWireAnswer } from './cache.ts';
 import { findRecordSync } from './registry.ts';
 
@@ -12,7 +11,7 @@ const MAX_HOPS = 8;
 /** Builds and signs an answer from a record this node holds. */
 async function answerFrom(
   ctx: Pick<NodeContext, 'config' | 'deps' | 'identity'>,
-  input: { record: WireRecord; path: readonly string[] },
+  input: { record: IdentifierRecord; path: readonly string[] },
 ): Promise<SignedWireAnswer> {
   const authoritative = input.record.owner === ctx.config.code;
   const answer = {

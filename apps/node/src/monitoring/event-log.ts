@@ -1,5 +1,4 @@
 import { Router } from 'express';
-import type { z } from 'zod';
 import { isWithin } from '@cpnet/identifier';
 import {
   EventBatch,
@@ -17,8 +16,6 @@ import { fail } from '../http/http-error.ts';
 import { parseWith } from '../http/body.ts';
 import { audited, writeRoute } from '../http/write-route.ts';
 import { peerRow } from '../http/principal.ts';
-
-type Event = z.output<typeof MonitorEvent>;
 
 /** Event types a node forwards to its parent, so the national node's log and stream cover the whole hierarchy. */
 export const FORWARDED_EVENT_TYPES = [
@@ -39,8 +36,8 @@ export const FORWARDED_EVENT_TYPES = [
 /** Stores events in one transaction, ignoring any id already held (a redelivered batch); returns the new ones. */
 async function storeEvents(
   db: { write<T>(fn: () => T): Promise<T>; readonly events: EventStore },
-  events: readonly Event[],
-): Promise<Event[]> {
+  events: readonly MonitorEvent[],
+): Promise<MonitorEvent[]> {
   return db.write(() =>
     events.filter((e) =>
       db.events.add({

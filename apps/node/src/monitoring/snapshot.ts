@@ -1,12 +1,8 @@
-import type { z } from 'zod';
 import { parentPrefix, parsePrefix } from '@cpnet/identifier';
 import { formatTime, type SnapshotJob, type TopologySnapshot } from '@cpnet/protocol';
 import type { NodeContext } from '../context.ts';
 import type { Aggregation } from '../aggregation/service.ts';
 import { cards } from '../aggregation/vectors.ts';
-
-type Snapshot = z.output<typeof TopologySnapshot>;
-type Job = z.output<typeof SnapshotJob>;
 
 const LIFECYCLES = new Set([
   'applied',
@@ -29,7 +25,7 @@ function placeOf(code: string): { province: string | null; industry: string | nu
 
 /** Extra parts of the snapshot owned by other services (jobs and their counters, from scheduling). */
 export interface SnapshotSources {
-  jobs?(): { jobs: Job[]; jobsByState: Record<string, number>; p50Ms: number | null; p99Ms: number | null };
+  jobs?(): { jobs: SnapshotJob[]; jobsByState: Record<string, number>; p50Ms: number | null; p99Ms: number | null };
 }
 
 /** What `buildSnapshot` uses of the node. */
@@ -39,7 +35,7 @@ type BuildSnapshotDeps = Pick<NodeContext, 'config' | 'db' | 'deps' | 'metrics' 
 export async function buildSnapshot(
   ctx: BuildSnapshotDeps,
   input: { aggregation: Aggregation; sources?: SnapshotSources },
-): Promise<Snapshot> {
+): Promise<TopologySnapshot> {
   const peers = await ctx.db.peers.list();
   const self = {
     code: ctx.config.code,
@@ -51,38 +47,38 @@ export async function buildSnapshot(
     health: ctx.state.health,
     url: ctx.state.url,
   };
-  const nodes: Snapshot['nodes'] = [self];
-  const links: Snapshot['links'] = [];
+  const nodes: TopologySnapshot['nodes'] = [self];
+  const links: TopologySnapshot['links'] = [];
   for (const p of peers) {
     if (p.prefix === ctx.config.code) continue;
     const lifecycle = LIFECYCLES.has(p.lifecycle) ? p.lifecycle : 'online';
     const health = HEALTH.has(p.health) ? p.health : 'healthy';
     nodes.push({
       code: p.prefix,
-      role: p.role as Snapshot['nodes'][number]['role'],
+      role: p.role as TopologySnapshot['nodes'][number]['role'],
       name: p.prefix,
       parent: parentPrefix(p.prefix),
       ...placeOf(p.prefix),
-      lifecycle: lifecycle as Snapshot['nodes'][number]['lifecycle'],
-      health: health as Snapshot['nodes'][number]['health'],
+      lifecycle: lifecycle as TopologySnapshot['nodes'][number]['lifecycle'],
+      health: health as TopologySnapshot['nodes'][number]['health'],
       url: p.endpoint,
     });
     if (p.relation === 'child')
       links.push({
         from: p.prefix,
         to: ctx.config.code,
-        health: health as Snapshot['links'][number]['health'],
+        health: health as TopologySnapshot['links'][number]['health'],
         latencyMs: null,
       });
     if (p.relation === 'parent')
       links.push({
         from: ctx.config.code,
         to: p.prefix,
-        health: health as Snapshot['links'][number]['health'],
+        health: health as TopologySnapshot['links'][number]['health'],
         latencyMs: null,
       });
   }
-  const clusters: Snapshot['clusters'] = [];
+  const clusters: TopologySnapshot['clusters'] = [];
   for (const s of input.aggregation.table.values()) {
     const k1 = s.report?.k1 ?? s.spec.capacity;
     const k2 = s.report?.k2 ?? null;

@@ -1,9 +1,8 @@
 import { issueCertificate, signDelegation, b64url } from '@cpnet/security';
-import { formatTime } from '@cpnet/protocol';
+import { formatTime, type Application } from '@cpnet/protocol';
 import type { NodeContext } from '../context.ts';
 import { importPublicKey } from '../identity.ts';
 import { registerRecord, updateRecord, findRecord } from '../identifiers/registry.ts';
-import type { WireApplication } from './rules.ts';
 
 const YEAR_MS = 365 * 86_400_000;
 
@@ -39,7 +38,7 @@ type IssueGrantDeps = Pick<
 /** Issues the certificate and delegation of an approved child, records it as a peer and registers its ND record. */
 export async function issueGrant(
   ctx: IssueGrantDeps,
-  input: { applicant: string; app: WireApplication },
+  input: { applicant: string; app: Application },
 ): Promise<GrantBody> {
   if (!ctx.identity.certificate) throw new Error(`${ctx.config.code} has no certificate yet and cannot issue one`);
   const now = ctx.deps.clock.now();

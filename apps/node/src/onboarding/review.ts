@@ -1,20 +1,18 @@
-import type { z } from 'zod';
-import { formatTime, ROUTES, type Review } from '@cpnet/protocol';
+import { formatTime, ROUTES, type Review, type Application } from '@cpnet/protocol';
 import { b64url, type RuleViolation } from '@cpnet/security';
 import type { ApplicationRow as Row } from '../store/applications.ts';
 import type { NodeContext } from '../context.ts';
 import { fail, HttpError } from '../http/http-error.ts';
-import { applicantPrefix, brokenRules, OVERRIDABLE, type WireApplication } from './rules.ts';
+import { applicantPrefix, brokenRules, OVERRIDABLE } from './rules.ts';
 import { issueGrant } from './grant.ts';
 
-type WireReview = z.output<typeof Review>;
-type StoredReview = { by: string; at: string; review: WireReview };
+type StoredReview = { by: string; at: string; review: Review };
 
 /** The wire state of a stored application (the grant included once approved). */
 export function applicationState(row: Row) {
   return {
     id: row.id,
-    application: JSON.parse(row.body) as WireApplication,
+    application: JSON.parse(row.body) as Application,
     status: row.status,
     submittedAt: row.submittedAt.toISOString(),
     reasons: JSON.parse(row.reasons) as { rule: string; message: string }[],
@@ -45,14 +43,13 @@ type ReceiveApplicationDeps = Pick<
 /** Receives an application (or a forwarded one): rules checked with reasons, stored, auto-reviewed if configured. */
 export async function receiveApplication(
   ctx: ReceiveApplicationDeps,
-  input: { app: WireApplication; forwarded?: { by: string; originId: string; opinion: WireReview } },
+  input: { app: Application; forwarded?: { by: string; originId: string; opinion: Review } },
 ): Promise<[number, Row]> {
   const applicant = applicantPrefix(input.app);
   const existing = await ctx.db.applications.openOf(applicant);
   // The same applicant (same key) re-applying gets its application back; another key claiming the same code is a
   // second applicant, judged by the rules (one regional node per province, one industry node per industry).
-  if (existing && (JSON.parse(existing.body) as WireApplication).publicKey === input.app.publicKey)
-    return [200, existing];
+  if (existing && (JSON.parse(existing.body) as Application).publicKey === input.app.publicKey) return [200, existing];
   const violations = await brokenRules(ctx, { app: input.app });
   if (violations.some((v) => v.rule === 'deadline')) throw ruleError(violations.filter((v) => v.rule === 'deadline'));
   const hard = violations.filter((v) => !OVERRIDABLE.has(v.rule));
@@ -89,13 +86,13 @@ export async function receiveApplication(
 async function forwardToNational(
   ctx: Pick<NodeContext, 'clientFor' | 'config'>,
   row: Row,
-  review: WireReview,
+  review: Review,
 ): Promise<void> {
   if (!ctx.config.parentUrl) fail('UNAVAILABLE', 'this node has no parent to forward to');
   const r = await ctx.clientFor(ctx.config.parentUrl).forward({
     originId: row.id,
     applicant: row.applicant,
-    application: JSON.parse(row.body) as WireApplication,
+    application: JSON.parse(row.body) as Application,
     opinion: review,
   });
   if (!r.ok)
@@ -107,9 +104,9 @@ async function forwardToNational(
 
 async function approve(
   ctx: Pick<NodeContext, 'audit' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'metrics' | 'outbox' | 'serials'>,
-  input: { row: Row; by: string; review: WireReview },
+  input: { row: Row; by: string; review: Review },
 ): Promise<string | null> {
-  const app = JSON.parse(input.row.body) as WireApplication;
+  const app = JSON.parse(input.row.body) as Application;
   const override =
     input.review.override?.rule === 'one-industry-per-industry'
       ? { reviewer: input.by, reason: input.review.override.reason }
@@ -153,7 +150,7 @@ type DecideDeps = Pick<
 >;
 
 /** Applies a review: the regional opinion (recommend → forwarded to the national node) or a final decision. */
-export async function decide(ctx: DecideDeps, input: { row: Row; by: string; review: WireReview }): Promise<Row> {
+export async function decide(ctx: DecideDeps, input: { row: Row; by: string; review: Review }): Promise<Row> {
   const { row, review } = input;
   if (row.status === 'approved' || row.status === 'rejected')
     fail('CONFLICT', `application ${row.id} is already ${row.status}`);
@@ -267,7 +264,7 @@ export function startAutoReviewRetries(ctx: StartAutoReviewRetriesDeps): () => v
         for (const row of pending) {
           const current = await ctx.db.applications.byId(row.id);
           if (current?.status !== 'submitted') continue;
-          const violations = await brokenRules(ctx, { app: JSON.parse(current.body) as WireApplication });
+          const violations = await brokenRules(ctx, { app: JSON.parse(current.body) as Application });
           if (violations.length === 0) await autoReview(ctx, current, current.forwardedBy !== null);
         }
       })()

@@ -1,18 +1,14 @@
-import type { z } from 'zod';
 import type { Application } from '@cpnet/protocol';
 import { checkApplicationRules, type ExistingNode, type NodeApplication, type RuleViolation } from '@cpnet/security';
 import type { NodeContext } from '../context.ts';
 
-/** An application as validated on the wire. */
-export type WireApplication = z.output<typeof Application>;
-
 /** The prefix an application asks for: CPN.<region> or CPN.<region>.<industry>. */
-export function applicantPrefix(app: Pick<WireApplication, 'role' | 'region' | 'industry'>): string {
+export function applicantPrefix(app: Pick<Application, 'role' | 'region' | 'industry'>): string {
   return app.role === 'regional' ? `CPN.${app.region}` : `CPN.${app.region}.${app.industry ?? ''}`;
 }
 
 /** The wire application in the shape the security package's rules read. */
-function ruleShape(app: WireApplication): NodeApplication {
+function ruleShape(app: Application): NodeApplication {
   return {
     role: app.role as 'regional' | 'industry',
     region: app.region,
@@ -76,7 +72,7 @@ type BrokenRulesDeps = Pick<NodeContext, 'config' | 'db' | 'deps'>;
 /** The rules broken by an application, given an optional reviewer override of the one-industry rule. */
 export async function brokenRules(
   ctx: BrokenRulesDeps,
-  input: { app: WireApplication; override?: { reviewer: string; reason: string } },
+  input: { app: Application; override?: { reviewer: string; reason: string } },
 ): Promise<RuleViolation[]> {
   const deadline = ctx.config.applicationDeadline ? Date.parse(ctx.config.applicationDeadline) : undefined;
   return checkApplicationRules(ruleShape(input.app), {

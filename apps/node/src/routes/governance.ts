@@ -1,15 +1,15 @@
 import { Router } from 'express';
 import { childToward, isWithin, parsePrefix } from '@cpnet/identifier';
-import { EmergencyAction, LifecycleNotice, ROUTES } from '@cpnet/protocol';
+import { EmergencyAction, LifecycleNotice, ROUTES, type NodeLifecycle } from '@cpnet/protocol';
 import type { Action } from '@cpnet/security';
-import type { Lifecycle, NodeContext } from '../context.ts';
+import type { NodeContext } from '../context.ts';
 import { fail } from '../http/http-error.ts';
 import { parseWith } from '../http/body.ts';
 import { audited, authorize, writeRoute } from '../http/write-route.ts';
 import { setChildLifecycle } from '../onboarding/grant.ts';
 import { isMemberTarget, type MemberOrders } from '../aggregation/emergency.ts';
 
-const RESULT: Record<string, Lifecycle> = { suspend: 'suspended', reinstate: 'online', revoke: 'revoked' };
+const RESULT: Record<string, NodeLifecycle> = { suspend: 'suspended', reinstate: 'online', revoke: 'revoked' };
 
 async function relay(
   ctx: Pick<NodeContext, 'config' | 'db' | 'deps' | 'outbox'>,

@@ -1,14 +1,21 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { parseIdentifier, parsePrefix } from '@cpnet/identifier';
-import { CopyBatch, PageQuery, Prefix, RegisterIdentifier, ROUTES, UpdateIdentifier } from '@cpnet/protocol';
+import {
+  CopyBatch,
+  PageQuery,
+  Prefix,
+  RegisterIdentifier,
+  ROUTES,
+  UpdateIdentifier,
+  type IdentifierRecord,
+} from '@cpnet/protocol';
 import type { NodeContext } from '../context.ts';
 import { fail } from '../http/http-error.ts';
 import { parseWith } from '../http/body.ts';
 import { authorize, writeRoute } from '../http/write-route.ts';
 import { listRecords, registerRecord, revokeRecord, storeCopies, updateRecord } from '../identifiers/registry.ts';
 import { resolve } from '../identifiers/resolve.ts';
-import type { WireRecord } from '../store/records.ts';
 
 const BASE = `${ROUTES.identifiers}/`;
 const ListQuery = PageQuery.extend({ prefix: Prefix.optional() });
@@ -107,7 +114,7 @@ export function identifierRoutes(ctx: IdentifierRoutesDeps): Router {
           requestId,
         });
       }
-      const accepted = await storeCopies(ctx, batch.records as WireRecord[], {
+      const accepted = await storeCopies(ctx, batch.records as IdentifierRecord[], {
         who: caller.who,
         action: 'copy',
         resource: `records:${batch.records.length}`,

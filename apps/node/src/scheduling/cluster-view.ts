@@ -6,17 +6,18 @@ import {
   type FailbackPolicy,
   type Health,
   type Quota,
-  type SubtreeSummary,
+  type SubtreeView,
 } from '@cpnet/scheduler';
 import type { TimeSource } from '@cpnet/kernel';
-import { toCluster, type ClusterFacts, type WireClusterReport } from './mapping.ts';
+import type { ClusterReport } from '@cpnet/protocol';
+import { toCluster, type ClusterFacts } from './mapping.ts';
 
 // Row codes of the scheduler's index, in its order.
 const HEALTHS: readonly Health[] = ['healthy', 'degraded', 'down'];
 const LIFECYCLES: readonly ClusterLifecycle[] = ['active', 'registered', 'suspended', 'revoked'];
 
 interface Seen {
-  report?: WireClusterReport;
+  report?: ClusterReport;
   reportAt: number;
   lastSeen: number;
   silentDown: boolean;
@@ -32,7 +33,11 @@ export class ClusterView {
   private readonly seen = new Map<string, Seen>();
 
   constructor(
-    private readonly o: { clock: TimeSource; quotas?: Readonly<Record<string, Quota>>; failback?: Partial<FailbackPolicy> },
+    private readonly o: {
+      clock: TimeSource;
+      quotas?: Readonly<Record<string, Quota>>;
+      failback?: Partial<FailbackPolicy>;
+    },
   ) {
     this.scheduler = new Scheduler({
       clusters: [],
@@ -54,7 +59,7 @@ export class ClusterView {
   }
 
   /** A gateway's report for one cluster; returns true when the cluster had been marked down for silence. */
-  report(r: WireClusterReport, at: number): { known: boolean; cameBack: boolean } {
+  report(r: ClusterReport, at: number): { known: boolean; cameBack: boolean } {
     const facts = this.facts.get(r.cluster);
     if (!facts) return { known: false, cameBack: false };
     const now = this.o.clock.now();
@@ -181,7 +186,7 @@ export class ClusterView {
   }
 
   /** The summary of these clusters for the parent. */
-  summary(prefix: string): SubtreeSummary {
+  summary(prefix: string): SubtreeView {
     return summarise(prefix, this.clusters());
   }
 }

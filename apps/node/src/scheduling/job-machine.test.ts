@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { formatTime, TaskTemplate } from '@cpnet/protocol';
-import { applyEntry, newJob, type HistoryEntry, type JobRecord } from './job-machine.ts';
+import { formatTime, TaskTemplate, type JobHistoryEntry } from '@cpnet/protocol';
+import { applyEntry, newJob, type JobRecord } from './job-machine.ts';
 
 const T0 = Date.UTC(2026, 10, 26, 8, 0, 0);
 const template = TaskTemplate.parse({ demand: { cpuCores: 4, memoryGib: 8 }, durationHours: 1 });
 const fresh = (): JobRecord =>
   newJob({ id: 'CPN.51/JB-1EJ', tenant: 't1', origin: 'CPN.51', template, at: T0, node: 'CPN.51' });
 const at = (s: number) => formatTime(T0 + s * 1000);
-const e = (state: HistoryEntry['state'], s: number, over: Partial<HistoryEntry> = {}): HistoryEntry => ({
+const e = (state: JobHistoryEntry['state'], s: number, over: Partial<JobHistoryEntry> = {}): JobHistoryEntry => ({
   state,
   at: at(s),
   node: 'CPN.51',

@@ -1,11 +1,12 @@
 import type { z } from 'zod';
-import { FINAL_JOB_STATES, formatTime, type Job, type JobHistoryEntry, type JobState } from '@cpnet/protocol';
-import type { WireTemplate } from './mapping.ts';
-
-/** A job state. */
-export type JobStateName = z.output<typeof JobState>;
-/** One step of a job's history. */
-export type HistoryEntry = z.output<typeof JobHistoryEntry>;
+import {
+  FINAL_JOB_STATES,
+  formatTime,
+  type Job,
+  type JobHistoryEntry,
+  type JobState,
+  type TaskTemplate,
+} from '@cpnet/protocol';
 
 /** A job as one node holds it. The origin holds the full story; brokers and owners hold their part and relay it. */
 export interface JobRecord {
@@ -13,7 +14,7 @@ export interface JobRecord {
   readonly tenant: string;
   /** The node the tenant submitted to. */
   readonly origin: string;
-  readonly template: WireTemplate;
+  readonly template: TaskTemplate;
   /** The node that asked this one to place the job (null at the origin): updates are relayed to it. */
   upstream: string | null;
   /** The node this one passed the job to (parent or child), or null when placed here or not placed. */
@@ -23,12 +24,12 @@ export interface JobRecord {
   cluster: string | null;
   /** The first cluster the job ran on: failback returns it there. */
   preferredCluster: string | null;
-  state: JobStateName;
+  state: JobState;
   /** Placement attempt: a re-placement or preemption starts the next one. */
   attempt: number;
   /** Attempt of the entry that set `state`. */
   stateAttempt: number;
-  history: HistoryEntry[];
+  history: JobHistoryEntry[];
   readonly submittedAt: number;
   finishedAt: number | null;
   /** When the current attempt was dispatched (for availability accounting and metering). */
@@ -37,7 +38,7 @@ export interface JobRecord {
 }
 
 const FINAL = new Set<string>(FINAL_JOB_STATES);
-const RANK: Record<JobStateName, number> = {
+const RANK: Record<JobState, number> = {
   submitted: 0,
   queued: 1,
   escalated: 2,
@@ -53,21 +54,21 @@ const RANK: Record<JobStateName, number> = {
 };
 
 /** Whether a state is final (finished, failed, cancelled). */
-export const isFinal = (s: JobStateName): boolean => FINAL.has(s);
+export const isFinal = (s: JobState): boolean => FINAL.has(s);
 
 /** A new job record in state `submitted` (or holding the first entry given). */
 export function newJob(o: {
   id: string;
   tenant: string;
   origin: string;
-  template: WireTemplate;
+  template: TaskTemplate;
   at: number;
   node: string;
   upstream?: string | null;
   attempt?: number;
 }): JobRecord {
   const attempt = o.attempt ?? 1;
-  const first: HistoryEntry = { state: 'submitted', at: formatTime(o.at), node: o.node, attempt };
+  const first: JobHistoryEntry = { state: 'submitted', at: formatTime(o.at), node: o.node, attempt };
   return {
     id: o.id,
     tenant: o.tenant,
@@ -89,7 +90,8 @@ export function newJob(o: {
   };
 }
 
-const key = (e: HistoryEntry): string => `${e.state}|${e.attempt ?? ''}|${e.node}|${e.cluster ?? ''}|${e.detail ?? ''}`;
+const key = (e: JobHistoryEntry): string =>
+  `${e.state}|${e.attempt ?? ''}|${e.node}|${e.cluster ?? ''}|${e.detail ?? ''}`;
 
 /** What applying an entry did. */
 export interface Applied {
@@ -106,10 +108,10 @@ export interface Applied {
  * every job has exactly one final state; entries of an older attempt (a cluster the job has left) are kept as history
  * but move nothing; within an attempt the state only moves forward (updates may arrive out of order).
  */
-export function applyEntry(job: JobRecord, entry: HistoryEntry): Applied {
+export function applyEntry(job: JobRecord, entry: JobHistoryEntry): Applied {
   const none: Applied = { appended: false, changed: false, finalised: false };
   if (isFinal(job.state)) return none;
-  const e: HistoryEntry = entry.attempt === undefined ? { ...entry, attempt: job.attempt } : entry;
+  const e: JobHistoryEntry = entry.attempt === undefined ? { ...entry, attempt: job.attempt } : entry;
   const k = key(e);
   if (job.history.some((h) => key(h) === k)) return none;
   const attempt = e.attempt!;

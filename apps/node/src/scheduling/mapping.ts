@@ -1,38 +1,23 @@
 import type { z } from 'zod';
-import type {
-  Candidate as SchedCandidate,
-  Cluster,
-  Health,
-  Selection,
-  SubtreeSummary,
-  TaskTemplate as SchedTask,
-} from '@cpnet/scheduler';
+import type { Cluster, Health, RankedCluster, Selection, SubtreeView, Task } from '@cpnet/scheduler';
 import type {
   Candidate,
   ClusterReport,
   Exclusion,
   RegisterCluster,
+  ResourceVector,
   SchedulingSummary,
   SelectionAnswer,
   TaskTemplate,
 } from '@cpnet/protocol';
 import { formatTime } from '@cpnet/protocol';
 
-/** A task template as validated from the wire. */
-export type WireTemplate = z.output<typeof TaskTemplate>;
-/** A cluster's entry of a gateway report. */
-export type WireClusterReport = z.output<typeof ClusterReport>;
-/** A selection answer on the wire. */
-export type WireSelectionAnswer = z.output<typeof SelectionAnswer>;
-/** A scheduling summary on the wire. */
-export type WireSchedulingSummary = z.output<typeof SchedulingSummary>;
-
 /** What a node knows about a registered cluster besides its reports: registration, owner, lifecycle, health. */
 export interface ClusterFacts {
   readonly id: string;
   readonly node: string;
   readonly provider: string;
-  readonly registration: z.output<typeof RegisterCluster>;
+  readonly registration: RegisterCluster;
   readonly lifecycle: Cluster['lifecycle'];
   readonly health: Health;
   /** 0–1; protocol has no field for it, 0.99 unless the node learns better. */
@@ -41,8 +26,7 @@ export interface ClusterFacts {
 
 const DEFAULT_RELIABILITY = 0.99;
 
-type Vector = WireClusterReport['k1'];
-function resources(v: Vector): Cluster['capacity'] {
+function resources(v: ResourceVector): Cluster['capacity'] {
   return {
     cpuCores: v.cpuCores,
     memoryGib: v.memoryGib,
@@ -58,7 +42,7 @@ function resources(v: Vector): Cluster['capacity'] {
 }
 
 /** A scheduler cluster row from the registration and the latest report (K1, K2, price, PUE, green share, latency). */
-export function toCluster(facts: ClusterFacts, report?: WireClusterReport): Cluster {
+export function toCluster(facts: ClusterFacts, report?: ClusterReport): Cluster {
   const reg = facts.registration;
   const k1 = report ? report.k1 : reg.capacity;
   const k2 = report ? report.k2 : reg.capacity;
@@ -91,10 +75,10 @@ export function toCluster(facts: ClusterFacts, report?: WireClusterReport): Clus
 }
 
 /** The scheduler's task from a wire template, with the job id and tenant the node assigns. */
-export function toTask(t: WireTemplate, who: { id: string; tenant: string }): SchedTask {
+export function toTask(t: TaskTemplate, who: { id: string; tenant: string }): Task {
   const c = t.constraints;
   const acc = t.demand.accelerators;
-  const objective: SchedTask['objective'] =
+  const objective: Task['objective'] =
     typeof t.objective === 'string'
       ? t.objective
       : {
@@ -142,7 +126,7 @@ export function toTask(t: WireTemplate, who: { id: string; tenant: string }): Sc
 /** Where a cluster is, for the answer's candidates. */
 export type ClusterPlace = (clusterId: string) => { node: string; province: string } | undefined;
 
-function candidate(c: SchedCandidate, place: ClusterPlace): z.input<typeof Candidate> {
+function candidate(c: RankedCluster, place: ClusterPlace): z.input<typeof Candidate> {
   const where = place(c.clusterId) ?? { node: 'CPN', province: '11' };
   const criteria: Record<string, number> = {};
   for (const [k, v] of Object.entries(c.criteria)) criteria[k] = Math.round(v.score * 100) / 100;
@@ -193,7 +177,7 @@ export function toSelectionAnswer(
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
 /** The scheduler's subtree summary on the wire (infinite prices of an empty subtree become null). */
-export function summaryToWire(s: SubtreeSummary, at: number): z.input<typeof SchedulingSummary> {
+export function summaryToWire(s: SubtreeView, at: number): z.input<typeof SchedulingSummary> {
   return {
     node: s.prefix,
     at: formatTime(at),
@@ -213,7 +197,7 @@ export function summaryToWire(s: SubtreeSummary, at: number): z.input<typeof Sch
 }
 
 /** A wire summary back into the scheduler's shape. */
-export function summaryFromWire(w: WireSchedulingSummary): SubtreeSummary {
+export function summaryFromWire(w: SchedulingSummary): SubtreeView {
   return {
     prefix: w.node,
     provinces: w.provinces,
@@ -232,7 +216,7 @@ export function summaryFromWire(w: WireSchedulingSummary): SubtreeSummary {
 }
 
 /** Merges child summaries into one for this node's parent (the subtree as a whole). */
-export function mergeSummaries(prefix: string, parts: readonly SubtreeSummary[]): SubtreeSummary {
+export function mergeSummaries(prefix: string, parts: readonly SubtreeView[]): SubtreeView {
   const live = parts.filter((p) => p.health !== 'down' && p.clusters > 0);
   const add = (a: Record<string, number>, b: Readonly<Record<string, number>>, f: (x: number, y: number) => number) => {
     for (const [k, v] of Object.entries(b)) a[k] = f(a[k] ?? 0, v);

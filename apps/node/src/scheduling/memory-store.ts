@@ -1,11 +1,12 @@
+import type { MeteringLine } from '@cpnet/protocol';
 import { isFinal, type JobRecord } from './job-machine.ts';
 import { matches, totals } from './metering.ts';
-import type { JobStore, MeteringLineT } from './ports.ts';
+import type { JobStore } from './ports.ts';
 
 /** A job store in memory (unit tests, and the simulator when durability is not the point). */
-export function memoryStore(): JobStore & { jobs: Map<string, JobRecord>; lines: MeteringLineT[] } {
+export function memoryStore(): JobStore & { jobs: Map<string, JobRecord>; lines: MeteringLine[] } {
   const jobs = new Map<string, JobRecord>();
-  const lines: MeteringLineT[] = [];
+  const lines: MeteringLine[] = [];
   const copy = (j: JobRecord): JobRecord => structuredClone(j);
   return {
     jobs,

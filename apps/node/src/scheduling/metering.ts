@@ -1,11 +1,6 @@
-import type { z } from 'zod';
-import type { MeteringTotals } from '@cpnet/protocol';
+import type { MeteringTotals, TaskTemplate, MeteringLine } from '@cpnet/protocol';
 import { formatTime } from '@cpnet/protocol';
-import type { WireTemplate } from './mapping.ts';
-import type { MeteringLineT, TotalsBy } from './ports.ts';
-
-/** Totals of one tenant or provider. */
-export type Totals = z.output<typeof MeteringTotals>;
+import type { TotalsBy } from './ports.ts';
 
 /** One run of a job on a cluster, priced: resource-hours × price (元 per core-hour and per card-hour). */
 export function meterRun(run: {
@@ -13,12 +8,12 @@ export function meterRun(run: {
   tenant: string;
   provider: string;
   cluster: string;
-  template: WireTemplate;
+  template: TaskTemplate;
   replicas?: number;
   price: { perCoreHourYuan: number; perCardHourYuan: number };
   from: number;
   to: number;
-}): MeteringLineT {
+}): MeteringLine {
   const hours = Math.max(0, run.to - run.from) / 3_600_000;
   const replicas = run.replicas ?? run.template.replicas;
   const coreHours = replicas * run.template.demand.cpuCores * hours;
@@ -39,11 +34,14 @@ export function meterRun(run: {
 }
 
 /** Totals per tenant and per provider of some metering lines. */
-export function totals(lines: readonly MeteringLineT[]): TotalsBy {
-  const byTenant: Record<string, Totals> = {},
-    byProvider: Record<string, Totals> = {};
+export function totals(lines: readonly MeteringLine[]): TotalsBy {
+  const byTenant: Record<string, MeteringTotals> = {},
+    byProvider: Record<string, MeteringTotals> = {};
   const jobs = { t: new Map<string, Set<string>>(), p: new Map<string, Set<string>>() };
-  const add = (m: Record<string, Totals>, at: { seen: Map<string, Set<string>>; key: string; line: MeteringLineT }) => {
+  const add = (
+    m: Record<string, MeteringTotals>,
+    at: { seen: Map<string, Set<string>>; key: string; line: MeteringLine },
+  ) => {
     const { seen, key: k, line: l } = at;
     const t = (m[k] ??= { jobs: 0, coreHours: 0, cardHours: 0, amountYuan: 0 });
     const s = seen.get(k) ?? new Set<string>();
@@ -62,7 +60,7 @@ export function totals(lines: readonly MeteringLineT[]): TotalsBy {
 
 /** Whether a line falls in a query (tenant, provider, and overlap with [from, to]). */
 export function matches(
-  l: MeteringLineT,
+  l: MeteringLine,
   q: { tenant?: string; provider?: string; from?: string; to?: string },
 ): boolean {
   if (q.tenant !== undefined && l.tenant !== q.tenant) return false;

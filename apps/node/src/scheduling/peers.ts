@@ -1,6 +1,6 @@
 import { PlacementAnswer, PlacementBatchAnswer, SCHEDULING_ROUTES, SelectionAnswer, validate } from '@cpnet/protocol';
 import type { NodeContext } from '../context.ts';
-import type { PeerPort, PlacementAsk, PlacementResult } from './ports.ts';
+import type { PeerPort, PlacementAsk } from './ports.ts';
 
 /** Placement requests in flight to one peer at most; placements asked meanwhile wait and go in the next, as a batch. */
 const IN_FLIGHT = 2;
@@ -9,7 +9,7 @@ const BATCH = 50;
 
 interface Waiting {
   body: PlacementAsk;
-  resolve: (r: PlacementResult) => void;
+  resolve: (r: PlacementAnswer) => void;
 }
 interface Lane {
   queue: Waiting[];
@@ -17,7 +17,7 @@ interface Lane {
   single: boolean;
 }
 
-const refusal = (to: string, reason: string, summary: string): PlacementResult => ({
+const refusal = (to: string, reason: string, summary: string): PlacementAnswer => ({
   ok: false,
   refusals: [{ node: to, reason }],
   summary,
@@ -60,7 +60,7 @@ export function nodePeers(ctx: NodePeersDeps): PeerPort {
     await ctx.outbox.enqueue({ endpoint: url, path, body });
     ctx.outbox.kick();
   };
-  const placeOne = async (to: string, body: PlacementAsk): Promise<PlacementResult> => {
+  const placeOne = async (to: string, body: PlacementAsk): Promise<PlacementAnswer> => {
     const r = await post(to, SCHEDULING_ROUTES.placements, body);
     if (!r.ok) return refusal(to, `unreachable: ${r.error}`, `${to} could not be asked: ${r.error}`);
     const v = validate(PlacementAnswer, r.value);
@@ -126,7 +126,7 @@ export function nodePeers(ctx: NodePeersDeps): PeerPort {
   };
   return {
     place(to, body) {
-      return new Promise<PlacementResult>((resolve) => {
+      return new Promise<PlacementAnswer>((resolve) => {
         let lane = lanes.get(to);
         if (!lane) {
           lane = { queue: [], inFlight: 0, single: false };

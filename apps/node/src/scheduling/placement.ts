@@ -1,16 +1,16 @@
-import { chooseSubtree, type SubtreeSummary } from '@cpnet/scheduler';
-import { formatTime, PROTOCOL_VERSION } from '@cpnet/protocol';
+import { chooseSubtree, type SubtreeView } from '@cpnet/scheduler';
+import {
+  formatTime,
+  PROTOCOL_VERSION,
+  type JobHistoryEntry,
+  type PlacementAnswer,
+  type MeteringLine,
+} from '@cpnet/protocol';
 import { ClusterView } from './cluster-view.ts';
-import { applyEntry, isFinal, type HistoryEntry, type JobRecord } from './job-machine.ts';
+import { applyEntry, isFinal, type JobRecord } from './job-machine.ts';
 import { toTask } from './mapping.ts';
 import { meterRun } from './metering.ts';
-import {
-  DEFAULT_SCHEDULING,
-  type MeteringLineT,
-  type PlacementResult,
-  type SchedulingDeps,
-  type SchedulingOptions,
-} from './ports.ts';
+import { DEFAULT_SCHEDULING, type SchedulingDeps, type SchedulingOptions } from './ports.ts';
 
 type Refusal = { node: string; reason: string };
 /** Where a placement ended: the owner and cluster, or every refusal on the way. */
@@ -33,7 +33,7 @@ export abstract class PlacementCore {
   readonly options: SchedulingOptions;
   protected readonly jobs = new Map<string, JobRecord>();
   protected readonly relayed = new Map<string, number>();
-  protected readonly children = new Map<string, { summary: SubtreeSummary; at: number; down: boolean }>();
+  protected readonly children = new Map<string, { summary: SubtreeView; at: number; down: boolean }>();
   protected readonly lastTry = new Map<string, number>();
 
   constructor(protected readonly d: SchedulingDeps) {
@@ -158,7 +158,7 @@ export abstract class PlacementCore {
     };
   }
 
-  protected adopt(job: JobRecord, a: Extract<PlacementResult, { ok: true }>, via: string): Placed {
+  protected adopt(job: JobRecord, a: Extract<PlacementAnswer, { ok: true }>, via: string): Placed {
     for (const e of a.history) applyEntry(job, e);
     job.downstream = via;
     job.owner = a.owner;
@@ -349,7 +349,7 @@ export abstract class PlacementCore {
 
   /** Final stop at this node (cancel): gateway or downstream told, state recorded. */
   protected async stopHere(job: JobRecord, o: { reason: 'cancelled'; detail: string }): Promise<void> {
-    let lines: MeteringLineT[] = [];
+    let lines: MeteringLine[] = [];
     if (job.owner === this.me && job.cluster) lines = await this.stopRun(job, 'cancelled');
     else if (job.downstream)
       await this.d.peers.cancel(job.downstream, {
@@ -364,7 +364,7 @@ export abstract class PlacementCore {
     this.pendingLines.set(job.id, lines);
   }
 
-  protected readonly pendingLines = new Map<string, MeteringLineT[]>();
+  protected readonly pendingLines = new Map<string, MeteringLine[]>();
   /** Events of a placement, emitted with the job's save: one commit for both (the event log is in the same database). */
   protected readonly pendingEvents = new Map<string, Parameters<SchedulingDeps['emit']>[]>();
 
@@ -379,7 +379,7 @@ export abstract class PlacementCore {
     this.pendingEvents.delete(job.id);
   }
 
-  protected async stopRun(job: JobRecord, reason: 'cancelled' | 'replaced'): Promise<MeteringLineT[]> {
+  protected async stopRun(job: JobRecord, reason: 'cancelled' | 'replaced'): Promise<MeteringLine[]> {
     const cluster = job.cluster!;
     const lines = this.meter(job, this.now());
     void this.d.gateways.cancel(cluster, {
@@ -396,7 +396,7 @@ export abstract class PlacementCore {
   }
 
   /** The metering line of the job's current run on this node's cluster (none when it did not run here). */
-  protected meter(job: JobRecord, end: number): MeteringLineT[] {
+  protected meter(job: JobRecord, end: number): MeteringLine[] {
     if (job.owner !== this.me || !job.cluster || job.dispatchedAt === null) return [];
     const running = job.history.find(
       (h) => h.state === 'running' && h.attempt === job.attempt && h.cluster === job.cluster,
@@ -419,12 +419,12 @@ export abstract class PlacementCore {
 
   // ── bookkeeping ─────────────────────────────────────────────────────────────
 
-  protected record(job: JobRecord, e: Omit<HistoryEntry, 'at' | 'attempt'> & { at?: string }): void {
+  protected record(job: JobRecord, e: Omit<JobHistoryEntry, 'at' | 'attempt'> & { at?: string }): void {
     applyEntry(job, { ...e, at: e.at ?? formatTime(this.now()), attempt: job.attempt });
   }
 
   /** Saves the job, stores metering lines, and relays what is new toward the origin. */
-  protected async flush(job: JobRecord, lines: MeteringLineT[] = []): Promise<void> {
+  protected async flush(job: JobRecord, lines: MeteringLine[] = []): Promise<void> {
     const all = [...lines, ...(this.pendingLines.get(job.id) ?? [])];
     this.pendingLines.delete(job.id);
     this.emitPending(job);
@@ -461,7 +461,7 @@ export abstract class PlacementCore {
     return u;
   }
 
-  protected liveChildren(): SubtreeSummary[] {
+  protected liveChildren(): SubtreeView[] {
     return [...this.children.values()].filter((c) => !c.down).map((c) => c.summary);
   }
 

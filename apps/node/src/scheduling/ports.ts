@@ -23,8 +23,6 @@ import type {
 import type { FailbackPolicy, Quota } from '@cpnet/scheduler';
 import type { JobRecord } from './job-machine.ts';
 
-/** A gateway acknowledgement. */
-export type Ack = z.output<typeof GatewayAck>;
 /** node → gateway dispatch. */
 export type DispatchMsg = z.input<typeof Dispatch>;
 /** node → gateway cancel. */
@@ -35,22 +33,20 @@ export type CancelMsg = z.input<typeof Cancel>;
  * (`job-update`) come back through `SchedulingService.onJobUpdate`. A missing or silent gateway answers a not-ok ack.
  */
 export interface GatewayPort {
-  dispatch(msg: DispatchMsg): Promise<Ack>;
+  dispatch(msg: DispatchMsg): Promise<GatewayAck>;
   /** Cancel on the gateway serving `cluster`. */
-  cancel(cluster: string, msg: CancelMsg): Promise<Ack>;
+  cancel(cluster: string, msg: CancelMsg): Promise<GatewayAck>;
 }
 
-/** A placement answer. */
-export type PlacementResult = z.output<typeof PlacementAnswer>;
 /** A placement request as sent. */
 export type PlacementAsk = z.input<typeof PlacementRequest>;
 
 /** How the service reaches its parent and children (signed HTTP; relays go through the durable outbox). */
 export interface PeerPort {
   /** Synchronous placement at another node; a transport failure is a refusal naming it. */
-  place(to: string, body: PlacementAsk): Promise<PlacementResult>;
+  place(to: string, body: PlacementAsk): Promise<PlacementAnswer>;
   /** A relayed dry-run selection; null when the node cannot be reached. */
-  select(to: string, body: z.input<typeof SelectionRelay>): Promise<z.output<typeof SelectionAnswer> | null>;
+  select(to: string, body: z.input<typeof SelectionRelay>): Promise<SelectionAnswer | null>;
   /** Durable: job history toward the origin. */
   relay(to: string, body: z.input<typeof JobRelay>): Promise<void>;
   /** Durable: a cancellation toward the owner. */
@@ -61,15 +57,11 @@ export interface PeerPort {
   metering(body: z.input<typeof MeteringSummary>): Promise<void>;
 }
 
-/** A metering line. */
-export type MeteringLineT = z.output<typeof MeteringLine>;
 /** Metering totals per tenant and per provider (each: jobs, core-hours, card-hours, amount). */
 export interface TotalsBy {
-  byTenant: Record<string, z.output<typeof MeteringTotals>>;
-  byProvider: Record<string, z.output<typeof MeteringTotals>>;
+  byTenant: Record<string, MeteringTotals>;
+  byProvider: Record<string, MeteringTotals>;
 }
-/** A metering query. */
-export type MeteringQueryT = z.output<typeof MeteringQuery>;
 
 /** Where job records and metering lines are kept (SQLite in the node, store/jobs.ts; memory in unit tests). */
 export interface JobStore {
@@ -79,15 +71,15 @@ export interface JobStore {
   /** Jobs submitted at `origin` (of one tenant, when named) with an id after `after`, in id order, at most `limit`. */
   list(q: { origin: string; tenant?: string; after?: string; limit: number }): Promise<JobRecord[]>;
   save(job: JobRecord): Promise<void>;
-  addMetering(line: MeteringLineT): Promise<void>;
-  metering(q: MeteringQueryT): Promise<MeteringLineT[]>;
+  addMetering(line: MeteringLine): Promise<void>;
+  metering(q: MeteringQuery): Promise<MeteringLine[]>;
   /** Totals of every line per tenant and per provider (what `totals` gives for all lines, computed where they are). */
   totals(): Promise<TotalsBy>;
 }
 
 /** Event emitter of the node (/monitor and the event log). */
 export type Emit = (
-  type: z.output<typeof EventType>,
+  type: EventType,
   detail: { subject?: string; severity?: 'info' | 'warning' | 'critical'; data?: Record<string, unknown> },
 ) => void;
 

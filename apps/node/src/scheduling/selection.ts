@@ -1,6 +1,7 @@
-import { chooseSubtree, type SubtreeSummary } from '@cpnet/scheduler';
+import { chooseSubtree, type SubtreeView } from '@cpnet/scheduler';
+import type { TaskTemplate, SelectionAnswer } from '@cpnet/protocol';
 import type { ClusterView } from './cluster-view.ts';
-import { toSelectionAnswer, toTask, type WireSelectionAnswer, type WireTemplate } from './mapping.ts';
+import { toSelectionAnswer, toTask } from './mapping.ts';
 import type { PeerPort } from './ports.ts';
 
 /** What a selection across the hierarchy needs. */
@@ -10,7 +11,7 @@ export interface SelectionContext {
   readonly view: ClusterView;
   readonly peers: PeerPort;
   /** Live child summaries. */
-  children(): SubtreeSummary[];
+  children(): SubtreeView[];
 }
 
 /**
@@ -20,15 +21,15 @@ export interface SelectionContext {
  */
 export async function selectAcross(
   ctx: SelectionContext,
-  req: { template: WireTemplate; topK: number; exclude: readonly string[]; allowUp: boolean },
-): Promise<WireSelectionAnswer> {
+  req: { template: TaskTemplate; topK: number; exclude: readonly string[]; allowUp: boolean },
+): Promise<SelectionAnswer> {
   const task = toTask(req.template, { id: 'selection', tenant: req.template.tenant ?? 'anonymous' });
   const sel = ctx.view.scheduler.select(task, { k: req.topK, explain: 'all' });
   const local = toSelectionAnswer(sel, {
     answeredBy: ctx.code,
     escalated: false,
     place: (id) => ctx.view.place(id),
-  }) as WireSelectionAnswer;
+  }) as SelectionAnswer;
   if (local.candidates.length > 0) return local;
   const notes: string[] = [];
   const exclude = [...new Set([...req.exclude, ctx.code])];

@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import { quotaBreach } from '@cpnet/scheduler';
 import {
   formatTime,
@@ -8,25 +7,22 @@ import {
   type JobUpdate,
   type PlacementRequest,
   type SelectionRelay,
+  type TaskTemplate,
+  type ClusterReport,
+  type SelectionAnswer,
+  type SchedulingSummary,
+  type JobHistoryEntry,
+  type PlacementAnswer,
+  type MeteringLine,
 } from '@cpnet/protocol';
 import { realEvery } from '../deps.ts';
-import { applyEntry, isFinal, newJob, type HistoryEntry, type JobRecord } from './job-machine.ts';
-import {
-  mergeSummaries,
-  summaryFromWire,
-  summaryToWire,
-  toTask,
-  type ClusterFacts,
-  type WireClusterReport,
-  type WireSchedulingSummary,
-  type WireSelectionAnswer,
-  type WireTemplate,
-} from './mapping.ts';
+import { applyEntry, isFinal, newJob, type JobRecord } from './job-machine.ts';
+import { mergeSummaries, summaryFromWire, summaryToWire, toTask, type ClusterFacts } from './mapping.ts';
 import { totals } from './metering.ts';
 import { KeyedLock } from './locks.ts';
 import { selectAcross } from './selection.ts';
 import { PlacementCore } from './placement.ts';
-import type { MeteringLineT, PlacementResult, SchedulingDeps } from './ports.ts';
+import type { SchedulingDeps } from './ports.ts';
 
 /** Thrown when a tenant's quota would be broken (the route answers 422). */
 export class QuotaExceeded extends Error {}
@@ -96,19 +92,19 @@ export class SchedulingService extends PlacementCore {
   }
 
   /** A gateway's report: capacity and liveness of its clusters. */
-  onReport(clusters: readonly WireClusterReport[], at: number): void {
+  onReport(clusters: readonly ClusterReport[], at: number): void {
     for (const c of clusters) this.view.report(c, at);
   }
 
   // ── selections ──────────────────────────────────────────────────────────────
 
   /** `POST /cpn/v1/selections`: dry run, across the hierarchy when the local view cannot satisfy the template. */
-  select(template: WireTemplate, topK: number): Promise<WireSelectionAnswer> {
+  select(template: TaskTemplate, topK: number): Promise<SelectionAnswer> {
     return selectAcross(this.selectionContext(), { template, topK, exclude: [], allowUp: true });
   }
 
   /** A selection relayed by the parent (down) or a child (up). */
-  onSelectionRelay(body: z.output<typeof SelectionRelay>): Promise<WireSelectionAnswer> {
+  onSelectionRelay(body: SelectionRelay): Promise<SelectionAnswer> {
     return selectAcross(this.selectionContext(), {
       template: body.template,
       topK: body.topK,
@@ -130,7 +126,7 @@ export class SchedulingService extends PlacementCore {
   // ── jobs ────────────────────────────────────────────────────────────────────
 
   /** `POST /cpn/v1/jobs`: quota checked here, then placed locally or escalated; answers once dispatched or queued. */
-  async submit(template: WireTemplate, tenant: string): Promise<JobRecord> {
+  async submit(template: TaskTemplate, tenant: string): Promise<JobRecord> {
     const quota = this.options.quotas[tenant];
     // Usage is summed over the jobs held here, so only for a tenant that has a quota.
     const breach = quota
@@ -167,7 +163,7 @@ export class SchedulingService extends PlacementCore {
   }
 
   /** A placement asked by the parent (down) or a child (escalation up). */
-  async onPlacement(body: z.output<typeof PlacementRequest>, from: string): Promise<PlacementResult> {
+  async onPlacement(body: PlacementRequest, from: string): Promise<PlacementAnswer> {
     return this.lock.run(body.job, async () => {
       let job = this.jobs.get(body.job);
       if (!job || isFinal(job.state)) {
@@ -209,7 +205,7 @@ export class SchedulingService extends PlacementCore {
   }
 
   /** Job history relayed from below (owner → origin, hop by hop). */
-  onRelay(body: z.output<typeof JobRelay>): Promise<boolean> {
+  onRelay(body: JobRelay): Promise<boolean> {
     return this.lock.run(body.job, async () => {
       const job = this.jobs.get(body.job) ?? (await this.d.store.get(body.job));
       if (!job) return false;
@@ -223,7 +219,7 @@ export class SchedulingService extends PlacementCore {
   }
 
   /** A cancellation relayed from above (origin → owner). */
-  onCancelRelay(body: z.output<typeof JobCancelRelay>, from: string): Promise<boolean> {
+  onCancelRelay(body: JobCancelRelay, from: string): Promise<boolean> {
     return this.lock.run(body.job, async () => {
       const job = this.jobs.get(body.job);
       if (!job || isFinal(job.state)) return false;
@@ -248,11 +244,11 @@ export class SchedulingService extends PlacementCore {
   }
 
   /** A gateway's `job-update`. */
-  onJobUpdate(u: z.output<typeof JobUpdate>): Promise<boolean> {
+  onJobUpdate(u: JobUpdate): Promise<boolean> {
     return this.lock.run(u.job, async () => {
       const job = this.jobs.get(u.job);
       if (!job || u.attempt !== job.attempt || job.cluster !== u.cluster) return false;
-      const entry = (state: HistoryEntry['state']): HistoryEntry => ({
+      const entry = (state: JobHistoryEntry['state']): JobHistoryEntry => ({
         state,
         at: u.at,
         node: this.me,
@@ -260,7 +256,7 @@ export class SchedulingService extends PlacementCore {
         attempt: u.attempt,
         ...(u.detail ? { detail: u.detail } : {}),
       });
-      let lines: MeteringLineT[] = [];
+      let lines: MeteringLine[] = [];
       if (u.state === 'running') {
         applyEntry(job, entry('running'));
       } else if (u.state === 'finished' || u.state === 'failed' || u.state === 'cancelled') {
@@ -289,7 +285,7 @@ export class SchedulingService extends PlacementCore {
   }
 
   /** A child's scheduling summary (also its heartbeat). */
-  onSummary(w: WireSchedulingSummary, from: string): void {
+  onSummary(w: SchedulingSummary, from: string): void {
     const prev = this.children.get(from);
     this.children.set(from, { summary: summaryFromWire({ ...w, node: from }), at: this.now(), down: false });
     if (prev?.down) {
@@ -302,7 +298,7 @@ export class SchedulingService extends PlacementCore {
   /** Metering lines matching a query, with totals. */
   async metering(
     q: Parameters<SchedulingDeps['store']['metering']>[0],
-  ): Promise<{ lines: MeteringLineT[]; totals: ReturnType<typeof totals> }> {
+  ): Promise<{ lines: MeteringLine[]; totals: ReturnType<typeof totals> }> {
     const lines = await this.d.store.metering(q);
     return { lines, totals: totals(lines) };
   }

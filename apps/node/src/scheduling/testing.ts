@@ -8,11 +8,12 @@ import {
   SchedulingSummary,
   SelectionRelay,
   TaskTemplate,
+  type ClusterReport,
+  type GatewayAck,
 } from '@cpnet/protocol';
-import type { z } from 'zod';
-import type { ClusterFacts, WireClusterReport } from './mapping.ts';
+import type { ClusterFacts } from './mapping.ts';
 import { memoryStore } from './memory-store.ts';
-import type { Ack, DispatchMsg, GatewayPort, PeerPort } from './ports.ts';
+import type { DispatchMsg, GatewayPort, PeerPort } from './ports.ts';
 import { SchedulingService } from './service.ts';
 
 let serial = 1000;
@@ -60,7 +61,7 @@ export function facts(
 }
 
 /** A report of a cluster with its full capacity free. */
-export function fullReport(f: ClusterFacts): WireClusterReport {
+export function fullReport(f: ClusterFacts): ClusterReport {
   const v = { ...f.registration.capacity, accelerators: f.registration.capacity.accelerators };
   return {
     cluster: f.id,
@@ -88,13 +89,13 @@ function fakeGateway(): GatewayPort & {
     refuse,
     dispatch: (m) => {
       sent.push(m);
-      return Promise.resolve<Ack>(
+      return Promise.resolve<GatewayAck>(
         refuse.has(m.cluster) ? { ok: false, error: { code: 'CONFLICT', message: 'no room' } } : { ok: true },
       );
     },
     cancel: (cluster, m) => {
       cancels.push({ cluster, job: m.job, reason: m.reason });
-      return Promise.resolve<Ack>({ ok: true });
+      return Promise.resolve<GatewayAck>({ ok: true });
     },
   };
 }
@@ -103,7 +104,7 @@ function fakeGateway(): GatewayPort & {
 export const settle = (ms = 30): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A template. */
-export const template = (over: Record<string, unknown> = {}): z.output<typeof TaskTemplate> =>
+export const template = (over: Record<string, unknown> = {}): TaskTemplate =>
   TaskTemplate.parse({ demand: { cpuCores: 16, memoryGib: 64 }, durationHours: 1, ...over });
 
 /** In-process hierarchy: services joined by a peer port that calls each other directly (through the wire schemas). */

@@ -1,5 +1,6 @@
+import type { IdentifierRecord } from '@cpnet/protocol';
 import type { SqliteConnection } from './connection.ts';
-import { rawParams, rawToWire, toWire, type RawRecordRow, type WireRecord } from './records.ts';
+import { rawParams, rawToWire, toWire, type RawRecordRow } from './records.ts';
 import { sqlTime } from './sql.ts';
 
 /** Where an identifier is filed: its prefix and serial (parsed from the identifier by the caller). */
@@ -14,17 +15,17 @@ export interface RecordParts {
  */
 export interface IdentifierStore {
   /** A stored record (own or a copy), or null. */
-  byId(id: string): WireRecord | null;
+  byId(id: string): IdentifierRecord | null;
   /** The stored version of a record, if held. */
   versionOf(id: string): number | undefined;
   /** Inserts a new record (fails if the id exists). */
-  insert(record: WireRecord, parts: RecordParts): void;
+  insert(record: IdentifierRecord, parts: RecordParts): void;
   /** Inserts or replaces a record. */
-  put(record: WireRecord, parts: RecordParts): void;
+  put(record: IdentifierRecord, parts: RecordParts): void;
   /** Takes a serial under a prefix for a kind; false when it was issued before (a serial is never reused). */
   takeSerial(input: { prefix: string; serial: string; kind: string; at: number }): boolean;
   /** Records ordered by identifier, optionally under one prefix and after a cursor, at most `take`. */
-  page(q: { prefix?: string; after?: string; take: number }): Promise<WireRecord[]>;
+  page(q: { prefix?: string; after?: string; take: number }): Promise<IdentifierRecord[]>;
   /** How many records a node owns. */
   countOwnedBy(owner: string): Promise<number>;
 }

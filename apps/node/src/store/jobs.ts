@@ -1,8 +1,8 @@
-import { JobHistoryEntry, TaskTemplate } from '@cpnet/protocol';
+import { JobHistoryEntry, TaskTemplate, type JobState, type MeteringLine } from '@cpnet/protocol';
 import type { SqliteConnection } from './connection.ts';
-import { isFinal, type JobRecord, type JobStateName } from '../scheduling/job-machine.ts';
+import { isFinal, type JobRecord } from '../scheduling/job-machine.ts';
 import { matches } from '../scheduling/metering.ts';
-import type { JobStore, MeteringLineT } from '../scheduling/ports.ts';
+import type { JobStore } from '../scheduling/ports.ts';
 
 /**
  * The node's jobs: the scheduling service's `JobStore` (jobs, their history, metering lines) and the metering totals
@@ -67,7 +67,7 @@ export function sqliteJobStore({ sql }: SqliteConnection): NodeJobStore {
       owner: row.owner,
       cluster: row.cluster,
       preferredCluster: row.preferredCluster,
-      state: row.state as JobStateName,
+      state: row.state as JobState,
       attempt: row.attempt,
       stateAttempt: row.stateAttempt,
       history,
@@ -163,7 +163,7 @@ export function sqliteJobStore({ sql }: SqliteConnection): NodeJobStore {
         .stmt(
           'SELECT "job","tenant","provider","cluster","coreHours","cardHours","amountYuan","from","to" FROM "MeteringRecord" ORDER BY "id"',
         )
-        .all() as MeteringLineT[];
+        .all() as MeteringLine[];
       return Promise.resolve(rows.filter((l) => matches(l, q)));
     },
   };

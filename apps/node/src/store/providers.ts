@@ -1,6 +1,7 @@
+import type { ClusterReport, Health, MemberLifecycle } from '@cpnet/protocol';
 import type { SqliteConnection } from './connection.ts';
 import type { PendingReport } from '../gateway/ingest.ts';
-import type { ClusterReportT, ClusterSpec, ClusterState, HealthT, MemberLifecycleT } from '../aggregation/types.ts';
+import type { ClusterSpec, ClusterState } from '../aggregation/types.ts';
 
 /** A compute supplier (算力提供方) registered at this node. */
 export interface ProviderRow {
@@ -57,11 +58,11 @@ export interface ProviderStore {
   writeReports(input: {
     batch: readonly PendingReport[];
     now: number;
-    health: (entry: ClusterReportT) => HealthT;
+    health: (entry: ClusterReport) => Health;
     registered: (cluster: string) => boolean;
   }): Promise<void>;
   /** Records health changes found by the sweeper, in one transaction. */
-  writeHealth(changes: readonly { cluster: string; to: HealthT }[]): Promise<void>;
+  writeHealth(changes: readonly { cluster: string; to: Health }[]): Promise<void>;
   childSummaries(): Promise<ChildSummaryRow[]>;
   /** Keeps a child's latest summary. */
   putChildSummary(input: { node: string; at: string; summary: string; receivedAt: string }): void;
@@ -136,13 +137,13 @@ export function sqliteProviderStore({ prisma, sql }: SqliteConnection): Provider
         const l = byId.get(c.id);
         const spec: ClusterSpec = {
           ...(JSON.parse(c.spec) as Omit<ClusterSpec, 'lifecycle'>),
-          lifecycle: c.lifecycle as MemberLifecycleT,
+          lifecycle: c.lifecycle as MemberLifecycle,
         };
         return {
           spec,
-          report: l ? (JSON.parse(l.report) as ClusterReportT) : null,
+          report: l ? (JSON.parse(l.report) as ClusterReport) : null,
           lastReportAt: l ? l.lastReportAt : null,
-          health: (l?.health as HealthT | undefined) ?? 'down',
+          health: (l?.health as Health | undefined) ?? 'down',
           reports: l?.reports ?? 0,
         };
       });

@@ -1,12 +1,8 @@
-import type { z } from 'zod';
 import type { IdentifierRecord } from '@cpnet/protocol';
 import type { IdentifierRecord as Row } from '../generated/prisma/client.ts';
 
-/** A record as on the wire. */
-export type WireRecord = z.output<typeof IdentifierRecord>;
-
 /** The wire form of a stored row. */
-export function toWire(row: Row): WireRecord {
+export function toWire(row: Row): IdentifierRecord {
   return rawToWire({ ...row, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString() });
 }
 
@@ -27,21 +23,21 @@ export interface RawRecordRow {
 const isoOf = (v: string | number) => new Date(v).toISOString();
 
 /** The wire form of a row read on the synchronous connection. */
-export function rawToWire(row: RawRecordRow): WireRecord {
+export function rawToWire(row: RawRecordRow): IdentifierRecord {
   return {
     id: row.id,
     kind: row.kind,
     owner: row.ownerNode,
     version: row.version,
-    status: row.status as WireRecord['status'],
-    values: JSON.parse(row.values) as WireRecord['values'],
+    status: row.status as IdentifierRecord['status'],
+    values: JSON.parse(row.values) as IdentifierRecord['values'],
     createdAt: isoOf(row.createdAt),
     updatedAt: isoOf(row.updatedAt),
   };
 }
 
 /** The positional parameters of an IdentifierRecord insert or replace on the synchronous connection. */
-export function rawParams(record: WireRecord, parts: { prefix: string; serial: string }): unknown[] {
+export function rawParams(record: IdentifierRecord, parts: { prefix: string; serial: string }): unknown[] {
   const t = (iso: string) => iso.replace('Z', '+00:00');
   return [
     record.id,

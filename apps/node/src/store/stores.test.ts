@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { IdentifierRecord } from '@cpnet/protocol';
 import { durableNonceStore } from './nonces.ts';
 import { loadSettings } from './settings.ts';
 import { openSqliteStores } from './stores.ts';
 import type { NodeStores } from './stores.ts';
-import type { WireRecord } from './records.ts';
 
 // The contract of the store ports, run against the SQLite implementation; a second implementation (PostgreSQL)
 // passes its own `open` to the same cases.
@@ -26,13 +26,13 @@ async function sqlite(): Promise<NodeStores> {
   return db;
 }
 
-const record = (serial: string, version = 1): WireRecord => ({
+const record = (serial: string, version = 1): IdentifierRecord => ({
   id: `CPN.51/SV-${serial}`,
   kind: 'SV',
   owner: 'CPN.51',
   version,
   status: 'active',
-  values: [{ index: 1, type: 'URL', data: `https://example.cn/${version}` }] as WireRecord['values'],
+  values: [{ index: 1, type: 'URL', data: `https://example.cn/${version}` }] as IdentifierRecord['values'],
   createdAt: '2026-12-04T00:00:00.000Z',
   updatedAt: `2026-12-04T00:00:0${version}.000Z`,
 });
