@@ -1,5 +1,3 @@
-import * as kernel from '@cpnet/kernel';
-
 /** Rejection reasons naming the failing segment. */
 export { identifierError, type IdentifierError, type Segment } from './errors.ts';
 /** The input rules: trim, printable ASCII only, ASCII upper-casing. */
@@ -57,13 +55,3 @@ export {
 } from './record.ts';
 /** A human-readable description of a parsed identifier, with code-table names. */
 export { describeIdentifier, type IdentifierDescription } from './describe.ts';
-
-// Kept so older imports compile; they moved to @cpnet/kernel, which every package shares.
-/** @deprecated import `Result` from @cpnet/kernel */
-export type Result<T, E> = kernel.Result<T, E>;
-/** @deprecated import `ok` from @cpnet/kernel */
-export const ok = kernel.ok;
-/** @deprecated import `err` from @cpnet/kernel */
-export const err = kernel.err;
-/** @deprecated import `TimeSource` (only `now`) or `Clock` (with timers) from @cpnet/kernel */
-export type Clock = kernel.TimeSource;

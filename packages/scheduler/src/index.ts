@@ -1,9 +1,5 @@
 // @cpnet/scheduler — compute selection (算力选择) and interconnection scheduling (互联调度). Pure: time and randomness are parameters.
 
-import * as kernel from '@cpnet/kernel';
-import type { RankedCluster } from './select.ts';
-import type { SubtreeView, Task } from './model.ts';
-
 /** Model types: clusters, tasks, subtree views, objectives and placement modes. */
 export type {
   AcceleratorDemand,
@@ -89,16 +85,3 @@ export {
   type ClusterGenOptions,
   type TaskGenOptions,
 } from './synthetic.ts';
-
-// Kept so older imports compile. The seeded Rng moved to @cpnet/kernel, which every package shares; three model types
-// were renamed because @cpnet/protocol exports types of the same names for its wire schemas.
-/** @deprecated use Task (the protocol's TaskTemplate is the wire form) */
-export type TaskTemplate = Task;
-/** @deprecated use RankedCluster (the protocol's Candidate is the wire form) */
-export type Candidate = RankedCluster;
-/** @deprecated use SubtreeView (the protocol's SubtreeSummary is the wire form) */
-export type SubtreeSummary = SubtreeView;
-/** @deprecated import `createRng` from @cpnet/kernel */
-export const createRng = kernel.createRng;
-/** @deprecated import `Rng` from @cpnet/kernel */
-export type Rng = kernel.Rng;
