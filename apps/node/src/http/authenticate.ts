@@ -35,6 +35,26 @@ function targetUri(req: Request): string {
   return `${req.protocol}://${req.headers.host ?? 'localhost'}${req.originalUrl}`;
 }
 
+const LOOPBACK_OR_ANY = new Set(['127.0.0.1', 'localhost', '::1', '[::1]', '0.0.0.0', '::']);
+
+/**
+ * The origins a signature may name in `@target-uri`, the advertised one first: the public URL, the TLS URL, the
+ * configured aliases, and the address the request arrived at, plain or TLS (loopback names when the node listens on
+ * loopback or on every interface). A request signed for another node (a sibling's URL) names none of them.
+ */
+function ownAuthorities(ctx: Pick<NodeContext, 'config' | 'state'>, req: Request): string[] {
+  const out = [ctx.state.url, ctx.config.publicUrl, ctx.config.tls.publicUrl, ...ctx.config.aliases];
+  const port = req.socket.localPort;
+  if (port !== undefined) {
+    const host = ctx.config.host;
+    const hosts = LOOPBACK_OR_ANY.has(host)
+      ? ['127.0.0.1', 'localhost', '[::1]']
+      : [host.includes(':') ? `[${host}]` : host];
+    for (const h of hosts) out.push(`${req.protocol}://${h}:${port}`);
+  }
+  return out.filter((u): u is string => typeof u === 'string');
+}
+
 async function bySignature(
   ctx: Pick<NodeContext, 'config' | 'db' | 'deps' | 'events' | 'identity' | 'metrics' | 'nonceStore' | 'state'>,
   req: Request,
@@ -63,6 +83,7 @@ async function bySignature(
     clock: ctx.deps.clock,
     startedAt: ctx.state.startedAt,
     requireProtocolVersion: true,
+    authorities: ownAuthorities(ctx, req),
   });
   const v = await verifier.verify({ method: req.method, url: targetUri(req), headers: req.headers, body: opts.raw });
   if (!v.ok) {

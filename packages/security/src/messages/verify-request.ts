@@ -34,6 +34,11 @@ export interface VerifierOptions {
   readonly skewMs?: number;
   /** Also require a `cpn-protocol` header of our major version (checked after the signature). */
   readonly requireProtocolVersion?: boolean;
+  /**
+   * The origins (`scheme://host[:port]`) the verifying node answers at, its own first: a signature whose
+   * `@target-uri` names another authority was meant for another node and is refused. Absent: not checked.
+   */
+  readonly authorities?: readonly string[];
 }
 
 const PARAMS = ['created', 'expires', 'nonce', 'keyid', 'alg', 'tag'];
@@ -96,6 +101,26 @@ function checkTime(p: SignatureParams, options: VerifierOptions, durable: boolea
   return null;
 }
 
+/** The origin of a URL (`http://h:1`, default port dropped, host lower-cased), or null when it is not an http(s) URL. */
+export function originOf(url: string): string | null {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.origin : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Null when the signed `@target-uri` names one of `authorities`, else why not (naming both sides). */
+function checkAuthority(url: string, authorities: readonly string[]): string | null {
+  const signed = originOf(url);
+  if (signed === null) return `@target-uri ${JSON.stringify(url.slice(0, 200))} is not an http(s) URL`;
+  const own = authorities.map(originOf).filter((o): o is string => o !== null);
+  if (own.includes(signed)) return null;
+  const others = own.length > 1 ? ` or one of its ${own.length - 1} aliases` : '';
+  return `the signature is for ${signed}, not for this node (${own[0] ?? 'no authority configured'}${others})`;
+}
+
 function candidates(resolution: KeyResolution, profile: CryptoProfile): readonly PublicKeyHandle[] | string {
   if (resolution === null) return 'unknown keyid';
   if ('revoked' in resolution) return `the key is ${resolution.revoked}`;
@@ -119,7 +144,10 @@ export function createVerifier(options: VerifierOptions): { verify(request: Http
     const list = input as InnerList;
     const params = checkParams(list, profile);
     if (typeof params === 'string') return unauth(params);
-    const problem = checkComponents(list, request, profile) ?? checkTime(params, options, options.nonceStore.durable);
+    const problem =
+      checkComponents(list, request, profile) ??
+      checkTime(params, options, options.nonceStore.durable) ??
+      (options.authorities ? checkAuthority(request.url, options.authorities) : null);
     if (problem) return unauth(problem);
     const keys = candidates(await options.resolveKey(params.keyid), profile);
     if (typeof keys === 'string') return unauth(`${keys}: ${params.keyid}`);
