@@ -28,29 +28,37 @@ type WriteRouteDeps = Pick<
   'accounts' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'metrics' | 'nonceStore' | 'state'
 >;
 
+/** How a write route finds keys besides the node's peers. */
+export interface WriteRouteOptions {
+  /**
+   * The signer's key travels in the body (provider self-registration, applications): the body is parsed before the
+   * signature can be checked, so invalid JSON is 400 `MALFORMED_JSON` whoever signed.
+   */
+  readonly selfKey?: (body: unknown) => SelfKey;
+  /** Signers known to the route besides the node's peers (providers): looked up without reading the body. */
+  readonly signerKey?: SelfKey;
+  /** No credentials (a login: the password is in the body). */
+  readonly anonymous?: boolean;
+}
+
 /**
  * Wraps a write: credentials are checked before the body is read (401), then the size (413), the signature or token
- * (401), the JSON (400/415); the handler validates (400) and authorises (403).
+ * (401), the JSON (400/415); the handler validates (400) and authorises (403). On a self-keyed route the JSON comes
+ * before the signature (its key is in the body).
  */
 export function writeRoute(
   ctx: WriteRouteDeps,
   handler: WriteHandler,
-  options: { selfKey?: (body: unknown) => SelfKey; anonymous?: boolean } = {},
+  options: WriteRouteOptions = {},
 ): RequestHandler {
   return async (req: Request, res: Response) => {
     if (!options.anonymous && !hasCredentials(req))
       fail('UNAUTHENTICATED', 'a write must be signed (RFC 9421 Signature-Input and Signature) or carry an API token');
     const raw = await readRaw(req, ctx.config.bodyLimitBytes);
     const requestId = (res.locals.requestId as string | undefined) ?? '-';
-    let body: unknown = undefined;
-    let parsed = false;
-    const parseOnce = () => {
-      if (!parsed) {
-        body = parseJson(req, raw);
-        parsed = true;
-      }
-      return body;
-    };
+    const bodyKeyed = options.selfKey;
+    // Where the key is in the body, the JSON must be read to find it; elsewhere the signature comes first.
+    let parsedBody: unknown = bodyKeyed ? parseJson(req, raw) : undefined;
     let caller: Caller;
     if (options.anonymous) {
       caller = {
@@ -58,18 +66,10 @@ export function writeRoute(
         who: 'anonymous',
       };
     } else {
-      const selfKey: SelfKey | undefined = options.selfKey
-        ? (keyid) => {
-            try {
-              return options.selfKey!(parseOnce())(keyid);
-            } catch {
-              return null;
-            }
-          }
-        : undefined;
+      const selfKey: SelfKey | undefined = bodyKeyed ? bodySelfKey(bodyKeyed, parsedBody) : options.signerKey;
       caller = await authenticate(ctx, req, { raw, selfKey });
     }
-    const parsedBody = parseOnce();
+    if (!bodyKeyed) parsedBody = parseJson(req, raw);
     const idempotency = idempotencyScope(req, { who: caller.who, body: parsedBody, raw });
     if (idempotency === null) {
       const [status, out] = await handler(req, { caller, body: parsedBody, requestId, idempotency });
@@ -107,6 +107,17 @@ export function writeRoute(
       res.status(status).json(out);
     } finally {
       if (first) inflight.delete(idempotency.key);
+    }
+  };
+}
+
+/** The key a self-keyed body names for a keyid; a body that names none (or a bad one) yields none. */
+function bodySelfKey(selfKey: (body: unknown) => SelfKey, body: unknown): SelfKey {
+  return (keyid) => {
+    try {
+      return selfKey(body)(keyid);
+    } catch {
+      return null;
     }
   };
 }

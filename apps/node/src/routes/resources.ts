@@ -130,7 +130,7 @@ export function resourceRoutes(
         const state = aggregation.table.get(r.value.id);
         return [r.status, { ...r.value, ...(state ? { lifecycle: state.spec.lifecycle, health: state.health } : {}) }];
       },
-      { selfKey: () => (keyid) => providerKeys.key(keyid) },
+      { signerKey: (keyid) => providerKeys.key(keyid) },
     ),
   );
 
