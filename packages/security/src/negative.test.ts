@@ -492,6 +492,32 @@ const CASES: [string, () => Promise<boolean>][] = [
       return (await v.verify(r)).ok;
     },
   ],
+  // Issue 17 item 8: credentials are checked before the body is read; the body is then held to the signed digest.
+  [
+    'before the body: a body announced but Content-Digest not covered',
+    async () => {
+      const { body: _body, ...head } = craft({ components: ['@method', '@target-uri'] });
+      void _body;
+      return (await verifierAt().verifyHead({ ...head, hasBody: true })).ok;
+    },
+  ],
+  [
+    'before the body: an unknown keyid, refused without reading it',
+    async () => {
+      const { body: _body, ...head } = signed(post, { keyid: 'CPN.44.C397' });
+      void _body;
+      return (await verifierAt().verifyHead({ ...head, hasBody: true })).ok;
+    },
+  ],
+  [
+    'after the head verified: a body other than the signed digest',
+    async () => {
+      const { body: _body, ...head } = signed(post);
+      void _body;
+      const v = await verifierAt().verifyHead({ ...head, hasBody: true });
+      return v.ok && v.checkBody(utf8('{"id":"y"}')) === null;
+    },
+  ],
   // ---- answers, sockets, tokens, audit
   [
     'answer tampered after signing',
@@ -695,6 +721,9 @@ describe('MUST-reject cases', () => {
     expect(await accepted(craft({}))).toBe(true);
     const aliases = ['http://127.0.0.1:7051', 'HTTPS://CPN51.example:443'];
     expect(await accepted(signed(post), { authorities: aliases })).toBe(true);
+    const { body, ...head } = signed(post);
+    const v = await verifierAt().verifyHead({ ...head, hasBody: true });
+    expect(v.ok && v.checkBody(utf8(body as string))).toBe(null);
   });
   it.each(CASES)('rejects: %s', async (_name, attempt) => {
     expect(await attempt()).toBe(false);

@@ -3,7 +3,7 @@ import type { AccessRequest } from '@cpnet/security';
 import type { NodeContext } from '../context.ts';
 import { fail, HttpError } from './http-error.ts';
 import { parseJson, readRaw } from './body.ts';
-import { authenticate, hasCredentials, type Caller, type SelfKey } from './authenticate.ts';
+import { authenticate, authenticateHead, hasCredentials, type Caller, type SelfKey } from './authenticate.ts';
 import { idempotencyScope, storedResponse, storeResponse, type IdempotencyScope } from './idempotency.ts';
 
 /** What a write handler receives: the authenticated caller and the parsed (not yet validated) JSON body. */
@@ -28,8 +28,14 @@ type WriteRouteDeps = Pick<
   'accounts' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'metrics' | 'nonceStore' | 'state'
 >;
 
+/**
+ * The body limit of routes whose credentials travel in the body (applications, provider self-registration, logins),
+ * read before anyone is authenticated: 64 KiB, or `bodyLimitBytes` when that is smaller.
+ */
+const SELF_KEYED_BODY_LIMIT_BYTES = 64 * 1024;
+
 /** How a write route finds keys besides the node's peers. */
-export interface WriteRouteOptions {
+interface WriteRouteOptions {
   /**
    * The signer's key travels in the body (provider self-registration, applications): the body is parsed before the
    * signature can be checked, so invalid JSON is 400 `MALFORMED_JSON` whoever signed.
@@ -54,22 +60,29 @@ export function writeRoute(
   return async (req: Request, res: Response) => {
     if (!options.anonymous && !hasCredentials(req))
       fail('UNAUTHENTICATED', 'a write must be signed (RFC 9421 Signature-Input and Signature) or carry an API token');
-    const raw = await readRaw(req, ctx.config.bodyLimitBytes);
     const requestId = (res.locals.requestId as string | undefined) ?? '-';
     const bodyKeyed = options.selfKey;
-    // Where the key is in the body, the JSON must be read to find it; elsewhere the signature comes first.
-    let parsedBody: unknown = bodyKeyed ? parseJson(req, raw) : undefined;
+    let raw: Buffer;
+    let parsedBody: unknown;
     let caller: Caller;
-    if (options.anonymous) {
-      caller = {
-        principal: { kind: 'person', id: 'anonymous', prefix: ctx.config.code, status: 'active' },
-        who: 'anonymous',
-      };
+    if (options.anonymous || bodyKeyed) {
+      // The credentials travel in the body (a key, a password): it must be read first, so it is kept small.
+      raw = await readRaw(req, Math.min(ctx.config.bodyLimitBytes, SELF_KEYED_BODY_LIMIT_BYTES));
+      parsedBody = parseJson(req, raw);
+      caller = bodyKeyed
+        ? await authenticate(ctx, req, { raw, selfKey: bodySelfKey(bodyKeyed, parsedBody) })
+        : {
+            principal: { kind: 'person', id: 'anonymous', prefix: ctx.config.code, status: 'active' },
+            who: 'anonymous',
+          };
     } else {
-      const selfKey: SelfKey | undefined = bodyKeyed ? bodySelfKey(bodyKeyed, parsedBody) : options.signerKey;
-      caller = await authenticate(ctx, req, { raw, selfKey });
+      // A token, or a signature over the headers (Content-Digest included), before a byte of the body is read.
+      const head = await authenticateHead(ctx, req, { selfKey: options.signerKey });
+      raw = await readRaw(req, ctx.config.bodyLimitBytes);
+      head.checkBody(raw);
+      caller = head.caller;
+      parsedBody = parseJson(req, raw);
     }
-    if (!bodyKeyed) parsedBody = parseJson(req, raw);
     const idempotency = idempotencyScope(req, { who: caller.who, body: parsedBody, raw });
     if (idempotency === null) {
       const [status, out] = await handler(req, { caller, body: parsedBody, requestId, idempotency });
