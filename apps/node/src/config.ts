@@ -18,6 +18,14 @@ export const NodeConfig = z
       .url({ protocol: /^https?$/ })
       .optional()
       .describe('the endpoint this node advertises (default http://host:port)'),
+    aliases: z
+      .array(z.url({ protocol: /^https?$/ }))
+      .max(256)
+      .default([])
+      .describe(
+        'other URLs this node is reached at (a load balancer, a standby endpoint, a proxy that keeps the Host header): ' +
+          'signatures are accepted only for its own URLs and these',
+      ),
     trustAnchor: z.string().min(1).optional().describe('path of the national root certificate (PEM)'),
     applicationFile: z.string().min(1).optional().describe('JSON file with the application (申报) data'),
     passphraseFile: z

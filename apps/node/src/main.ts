@@ -21,6 +21,7 @@ const ENV: Record<string, keyof NodeConfigInput> = {
   CPNET_DATA: 'dataDir',
   CPNET_PARENT: 'parentUrl',
   CPNET_PUBLIC_URL: 'publicUrl',
+  CPNET_ALIASES: 'aliases',
   CPNET_TRUST_ANCHOR: 'trustAnchor',
   CPNET_APPLICATION: 'applicationFile',
   CPNET_PASSPHRASE_FILE: 'passphraseFile',
@@ -50,7 +51,8 @@ function fromEnv(env: Readonly<Record<string, string | undefined>>): Record<stri
   for (const [name, key] of Object.entries(ENV)) {
     const v = env[name];
     if (v === undefined || v === '') continue;
-    out[key] = key === 'autoReview' ? flag(v) : v;
+    // Aliases are a comma-separated list of URLs.
+    out[key] = key === 'autoReview' ? flag(v) : key === 'aliases' ? v.split(',').map((u) => u.trim()) : v;
   }
   return out;
 }

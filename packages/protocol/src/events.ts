@@ -82,7 +82,11 @@ export type EventsExportQuery = z.output<typeof EventsExportQuery>;
 export const EventsQuery = z.strictObject({
   since: Time.optional(),
   type: z.union([EventType, z.string().regex(/^[a-z-]+\.\*$/, 'an event type or a family such as job.*')]).optional(),
-  cursor: z.string().max(200).optional(),
+  // The sequence number of the last event of the previous page (`next`): digits that fit a safe integer.
+  cursor: z
+    .string()
+    .regex(/^\d{1,15}$/, 'a cursor is the `next` of a previous page: 1 to 15 digits')
+    .optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 export type EventsQuery = z.output<typeof EventsQuery>;

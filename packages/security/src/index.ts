@@ -69,6 +69,9 @@ export {
 /** RFC 9421 verification with skew, replay and start-time checks (the node middleware's verifier). */
 export {
   createVerifier,
+  type HeadVerifyResult,
+  type HttpRequestHead,
+  type Verifier,
   type VerifierOptions,
   type VerifyResult,
   type KeyResolution,

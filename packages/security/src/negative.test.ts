@@ -54,7 +54,7 @@ const post: HttpRequestLike = {
 };
 const resolve = (k: string): KeyResolution =>
   k === KEYID ? signer.publicKey : k === 'CPN.51.C397' ? { revoked: 'revoked at 2026-02-01: key compromise' } : null;
-const verifierAt = (opts: { startedAt?: number } = {}) =>
+const verifierAt = (opts: { startedAt?: number; authorities?: readonly string[] } = {}) =>
   createVerifier({
     resolveKey: resolve,
     nonceStore: createMemoryNonceStore({ clock }),
@@ -76,7 +76,7 @@ const signed = (
     }),
   },
 });
-const accepted = async (req: HttpRequestLike, opts: { startedAt?: number } = {}) =>
+const accepted = async (req: HttpRequestLike, opts: { startedAt?: number; authorities?: readonly string[] } = {}) =>
   (await verifierAt(opts).verify(req)).ok;
 
 /** Builds a request signature by hand, so parameters the signer would never produce can be tried. */
@@ -471,6 +471,53 @@ const CASES: [string, () => Promise<boolean>][] = [
     () =>
       accepted(craft({ components: ['@method', '@target-uri', 'content-type', 'content-digest', 'x-forwarded-for'] })),
   ],
+  // Issue 17 item 4: a registration signed for CPN.44 was accepted by CPN.51 (the authority was never compared).
+  [
+    'signed for a sibling node (another authority in @target-uri)',
+    () =>
+      accepted(signed({ ...post, url: 'https://cpn44.example/cpn/v1/records' }), {
+        authorities: ['https://cpn51.example', 'http://127.0.0.1:7051'],
+      }),
+  ],
+  [
+    'signed for the right host on another port',
+    () => accepted(signed(post), { authorities: ['https://cpn51.example:8443'] }),
+  ],
+  [
+    'replayed through another alias of the same node (one replay memory for every alias)',
+    async () => {
+      const v = verifierAt({ authorities: ['https://cpn51.example', 'http://127.0.0.1:7051'] });
+      const r = signed({ ...post, url: 'http://127.0.0.1:7051/cpn/v1/records' });
+      await v.verify(r);
+      return (await v.verify(r)).ok;
+    },
+  ],
+  // Issue 17 item 8: credentials are checked before the body is read; the body is then held to the signed digest.
+  [
+    'before the body: a body announced but Content-Digest not covered',
+    async () => {
+      const { body: _body, ...head } = craft({ components: ['@method', '@target-uri'] });
+      void _body;
+      return (await verifierAt().verifyHead({ ...head, hasBody: true })).ok;
+    },
+  ],
+  [
+    'before the body: an unknown keyid, refused without reading it',
+    async () => {
+      const { body: _body, ...head } = signed(post, { keyid: 'CPN.44.C397' });
+      void _body;
+      return (await verifierAt().verifyHead({ ...head, hasBody: true })).ok;
+    },
+  ],
+  [
+    'after the head verified: a body other than the signed digest',
+    async () => {
+      const { body: _body, ...head } = signed(post);
+      void _body;
+      const v = await verifierAt().verifyHead({ ...head, hasBody: true });
+      return v.ok && v.checkBody(utf8('{"id":"y"}')) === null;
+    },
+  ],
   // ---- answers, sockets, tokens, audit
   [
     'answer tampered after signing',
@@ -672,6 +719,11 @@ describe('MUST-reject cases', () => {
     expect(await delegationOk(goodDelegation, { configuredCode: 'CPN.51.C151' })).toBe(true);
     expect(await accepted(signed(post))).toBe(true);
     expect(await accepted(craft({}))).toBe(true);
+    const aliases = ['http://127.0.0.1:7051', 'HTTPS://CPN51.example:443'];
+    expect(await accepted(signed(post), { authorities: aliases })).toBe(true);
+    const { body, ...head } = signed(post);
+    const v = await verifierAt().verifyHead({ ...head, hasBody: true });
+    expect(v.ok && v.checkBody(utf8(body as string))).toBe(null);
   });
   it.each(CASES)('rejects: %s', async (_name, attempt) => {
     expect(await attempt()).toBe(false);

@@ -92,13 +92,39 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
   const planned = new Map<string, PlannedNode>(plan.nodes.map((n) => [n.code, n]));
   const extra = new Map<string, number>();
 
+  // A child reaches its parent through its own `up` proxy, which keeps the Host header: the parent accepts signatures
+  // only for its own authorities, so each node is started with the proxies its children will use as its aliases
+  // (one per planned child and a few spares for ad-hoc or duplicate applicants), taken from this pool as they start.
+  const SPARE_UP_LINKS = 4;
+  const upPools = new Map<string, LinkProxy[]>();
+  const upAliases = new Map<string, string[]>();
+  const takeUp = (child: string, parent: SimNode): LinkProxy => {
+    const proxy = upPools.get(parent.spec.code)?.shift();
+    if (!proxy)
+      throw new Error(
+        `cannot start ${child}: its parent ${parent.spec.code} has no link proxy left (${SPARE_UP_LINKS} spares beyond the plan)`,
+      );
+    proxy.retarget(parent.port);
+    return proxy;
+  };
   const launch = async (node: PlannedNode, o: { breaks: readonly Break[]; key: string }): Promise<SimNode> => {
     const down = await startLinkProxy({ target: { host: '127.0.0.1', port: 1 } });
     let up: LinkProxy | null = null;
     if (node.parent) {
       const parent = nodes.get(node.parent);
       if (!parent?.running) throw new Error(`cannot start ${node.code}: its parent ${node.parent} is not running`);
-      up = await startLinkProxy({ target: { host: '127.0.0.1', port: parent.port } });
+      up = takeUp(node.code, parent);
+    }
+    let aliases = upAliases.get(node.code);
+    if (!aliases) {
+      const spares = node.role === 'industry' ? 2 : SPARE_UP_LINKS;
+      const count = plan.nodes.filter((n) => n.parent === node.code).length + spares;
+      const pool = await Promise.all(
+        Array.from({ length: count }, () => startLinkProxy({ target: { host: '127.0.0.1', port: 1 } })),
+      );
+      upPools.set(node.code, pool);
+      aliases = pool.map((p) => p.url);
+      upAliases.set(node.code, aliases);
     }
     const sim = await startOne(
       {
@@ -108,6 +134,7 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
         dataDir: path.join(options.dir, o.key.replaceAll('.', '_')),
         parentUrl: up?.url,
         publicUrl: down.url,
+        aliases,
         application:
           node.role === 'national'
             ? undefined
@@ -213,6 +240,7 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
         await l.up?.close();
         await l.down.close();
       }
+      for (const pool of upPools.values()) for (const p of pool.splice(0)) await p.close();
       await threads?.close();
     },
   };

@@ -76,6 +76,7 @@ export async function startProcessNode(spec: SimNodeSpec, clock: SimClock): Prom
         retry: { initialMs: 100, maxMs: 2000 },
         pollMs: 100,
         linkTimeoutMs: 10_000,
+        aliases: spec.aliases ?? [],
         ...simTimings(spec.reportEveryMs),
       },
       null,

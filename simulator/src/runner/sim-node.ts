@@ -16,6 +16,8 @@ export interface SimNodeSpec {
   readonly parentUrl?: string;
   /** The URL others reach this node at (its link proxy). */
   readonly publicUrl?: string;
+  /** Other URLs this node is reached at (the link proxies its children use): signatures for them are its own. */
+  readonly aliases?: readonly string[];
   readonly application?: Record<string, unknown>;
   readonly autoReview: boolean;
   readonly logLevel: string;
@@ -118,6 +120,7 @@ export async function startSimNode(spec: SimNodeSpec, clock: SimClock): Promise<
     dataDir: spec.dataDir,
     parentUrl: spec.parentUrl,
     publicUrl: spec.publicUrl,
+    aliases: [...(spec.aliases ?? [])],
     applicationFile,
     autoReview: spec.autoReview,
     retry: { initialMs: 200, maxMs: 2000 },

@@ -4,6 +4,7 @@ import {
   verifyApiToken,
   type Principal,
   type PublicKeyHandle,
+  type HeadVerifyResult,
   type KeyResolution,
 } from '@cpnet/security';
 import { checkProtocolVersion, PROTOCOL_HEADER } from '@cpnet/protocol';
@@ -35,11 +36,43 @@ function targetUri(req: Request): string {
   return `${req.protocol}://${req.headers.host ?? 'localhost'}${req.originalUrl}`;
 }
 
+const LOOPBACK_OR_ANY = new Set(['127.0.0.1', 'localhost', '::1', '[::1]', '0.0.0.0', '::']);
+
+/**
+ * The origins a signature may name in `@target-uri`, the advertised one first: the public URL, the TLS URL, the
+ * configured aliases, and the address the request arrived at, plain or TLS (loopback names when the node listens on
+ * loopback or on every interface). A request signed for another node (a sibling's URL) names none of them.
+ */
+function ownAuthorities(ctx: Pick<NodeContext, 'config' | 'state'>, req: Request): string[] {
+  const out = [ctx.state.url, ctx.config.publicUrl, ctx.config.tls.publicUrl, ...ctx.config.aliases];
+  const port = req.socket.localPort;
+  if (port !== undefined) {
+    const host = ctx.config.host;
+    const hosts = LOOPBACK_OR_ANY.has(host)
+      ? ['127.0.0.1', 'localhost', '[::1]']
+      : [host.includes(':') ? `[${host}]` : host];
+    for (const h of hosts) out.push(`${req.protocol}://${h}:${port}`);
+  }
+  return out.filter((u): u is string => typeof u === 'string');
+}
+
+/** An authenticated request whose body is still to be read: `checkBody` refuses a body its signature does not cover. */
+interface AuthenticatedHead {
+  readonly caller: Caller;
+  /** Throws 401 when the body read does not match the signed `Content-Digest`. */
+  checkBody(raw: Buffer): void;
+}
+
+/** True when the request's framing announces a body (Content-Length > 0 or a Transfer-Encoding). */
+function announcesBody(req: Request): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? '0') > 0;
+}
+
 async function bySignature(
   ctx: Pick<NodeContext, 'config' | 'db' | 'deps' | 'events' | 'identity' | 'metrics' | 'nonceStore' | 'state'>,
   req: Request,
-  opts: { raw: Buffer; selfKey?: SelfKey },
-): Promise<Caller> {
+  opts: { raw: Buffer | null; selfKey?: SelfKey },
+): Promise<AuthenticatedHead> {
   let principal: Principal | null = null;
   const resolveKey = async (keyid: string): Promise<KeyResolution> => {
     // Where the body names the signer's own key (an application), the signer proves that key: a second applicant
@@ -63,8 +96,14 @@ async function bySignature(
     clock: ctx.deps.clock,
     startedAt: ctx.state.startedAt,
     requireProtocolVersion: true,
+    authorities: ownAuthorities(ctx, req),
   });
-  const v = await verifier.verify({ method: req.method, url: targetUri(req), headers: req.headers, body: opts.raw });
+  const request = { method: req.method, url: targetUri(req), headers: req.headers };
+  // Before the body is read, the signature is verified over the headers (Content-Digest included).
+  const v: HeadVerifyResult =
+    opts.raw === null
+      ? await verifier.verifyHead({ ...request, hasBody: announcesBody(req) })
+      : await verifier.verify({ ...request, body: opts.raw }).then((r) => (r.ok ? { ...r, checkBody: () => null } : r));
   if (!v.ok) {
     if (v.code === 'REPLAYED') ctx.metrics.replaysRefused.inc();
     else if (v.code === 'UNAUTHENTICATED') ctx.metrics.signatureFailures.inc({ code: 'signature' });
@@ -87,8 +126,20 @@ async function bySignature(
     throw new HttpError(v.code, v.reason, v.code === 'UNSUPPORTED_VERSION' ? PROTOCOL_HEADER : undefined);
   }
   if (principal === null) throw new HttpError('UNAUTHENTICATED', `unknown keyid ${v.keyid}`);
-  return { principal, who: v.keyid };
+  const caller: Caller = { principal, who: v.keyid };
+  return {
+    caller,
+    checkBody(raw) {
+      const problem = v.checkBody(raw);
+      if (problem) {
+        ctx.metrics.signatureFailures.inc({ code: 'signature' });
+        throw new HttpError(problem.code, problem.reason);
+      }
+    },
+  };
 }
+
+const BODY_CHECKED = (): void => undefined;
 
 async function byToken(
   ctx: Pick<NodeContext, 'accounts' | 'config' | 'deps' | 'identity' | 'metrics'>,
@@ -126,13 +177,33 @@ type AuthenticateDeps = Pick<
 >;
 
 /** Authenticates a request by its RFC 9421 signature (preferred) or its API token; failures are 401. */
-export function authenticate(
+export async function authenticate(
   ctx: AuthenticateDeps,
   req: Request,
   opts: { raw: Buffer; selfKey?: SelfKey },
 ): Promise<Caller> {
+  return (await authenticateRequest(ctx, req, opts)).caller;
+}
+
+/**
+ * Authenticates a request before its body is read (a token at once, a signature over its headers); the caller reads
+ * the body and then calls `checkBody`, which compares it with the signed `Content-Digest` (401 when it differs).
+ */
+export function authenticateHead(
+  ctx: AuthenticateDeps,
+  req: Request,
+  opts: { selfKey?: SelfKey } = {},
+): Promise<AuthenticatedHead> {
+  return authenticateRequest(ctx, req, { raw: null, selfKey: opts.selfKey });
+}
+
+async function authenticateRequest(
+  ctx: AuthenticateDeps,
+  req: Request,
+  opts: { raw: Buffer | null; selfKey?: SelfKey },
+): Promise<AuthenticatedHead> {
   if (req.headers['signature-input'] !== undefined) return bySignature(ctx, req, opts);
-  if (req.headers.authorization !== undefined) return byToken(ctx, req);
+  if (req.headers.authorization !== undefined) return { caller: await byToken(ctx, req), checkBody: BODY_CHECKED };
   throw new HttpError(
     'UNAUTHENTICATED',
     'a write must be signed (RFC 9421 Signature-Input and Signature) or carry an API token',

@@ -30,6 +30,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     void _next;
     if (res.headersSent) return;
+    // Refused before its body was read (credentials first): close the connection rather than wait for the rest.
+    if (!req.complete) res.setHeader('connection', 'close');
     if (error instanceof HttpError) {
       res.status(httpStatus(error.code)).json(errorBody(error.code, error.message, error.field));
       return;

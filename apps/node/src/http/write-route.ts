@@ -3,7 +3,7 @@ import type { AccessRequest } from '@cpnet/security';
 import type { NodeContext } from '../context.ts';
 import { fail, HttpError } from './http-error.ts';
 import { parseJson, readRaw } from './body.ts';
-import { authenticate, hasCredentials, type Caller, type SelfKey } from './authenticate.ts';
+import { authenticate, authenticateHead, hasCredentials, type Caller, type SelfKey } from './authenticate.ts';
 import { idempotencyScope, storedResponse, storeResponse, type IdempotencyScope } from './idempotency.ts';
 
 /** What a write handler receives: the authenticated caller and the parsed (not yet validated) JSON body. */
@@ -29,47 +29,60 @@ type WriteRouteDeps = Pick<
 >;
 
 /**
+ * The body limit of routes whose credentials travel in the body (applications, provider self-registration, logins),
+ * read before anyone is authenticated: 64 KiB, or `bodyLimitBytes` when that is smaller.
+ */
+const SELF_KEYED_BODY_LIMIT_BYTES = 64 * 1024;
+
+/** How a write route finds keys besides the node's peers. */
+interface WriteRouteOptions {
+  /**
+   * The signer's key travels in the body (provider self-registration, applications): the body is parsed before the
+   * signature can be checked, so invalid JSON is 400 `MALFORMED_JSON` whoever signed.
+   */
+  readonly selfKey?: (body: unknown) => SelfKey;
+  /** Signers known to the route besides the node's peers (providers): looked up without reading the body. */
+  readonly signerKey?: SelfKey;
+  /** No credentials (a login: the password is in the body). */
+  readonly anonymous?: boolean;
+}
+
+/**
  * Wraps a write: credentials are checked before the body is read (401), then the size (413), the signature or token
- * (401), the JSON (400/415); the handler validates (400) and authorises (403).
+ * (401), the JSON (400/415); the handler validates (400) and authorises (403). On a self-keyed route the JSON comes
+ * before the signature (its key is in the body).
  */
 export function writeRoute(
   ctx: WriteRouteDeps,
   handler: WriteHandler,
-  options: { selfKey?: (body: unknown) => SelfKey; anonymous?: boolean } = {},
+  options: WriteRouteOptions = {},
 ): RequestHandler {
   return async (req: Request, res: Response) => {
     if (!options.anonymous && !hasCredentials(req))
       fail('UNAUTHENTICATED', 'a write must be signed (RFC 9421 Signature-Input and Signature) or carry an API token');
-    const raw = await readRaw(req, ctx.config.bodyLimitBytes);
     const requestId = (res.locals.requestId as string | undefined) ?? '-';
-    let body: unknown = undefined;
-    let parsed = false;
-    const parseOnce = () => {
-      if (!parsed) {
-        body = parseJson(req, raw);
-        parsed = true;
-      }
-      return body;
-    };
+    const bodyKeyed = options.selfKey;
+    let raw: Buffer;
+    let parsedBody: unknown;
     let caller: Caller;
-    if (options.anonymous) {
-      caller = {
-        principal: { kind: 'person', id: 'anonymous', prefix: ctx.config.code, status: 'active' },
-        who: 'anonymous',
-      };
+    if (options.anonymous || bodyKeyed) {
+      // The credentials travel in the body (a key, a password): it must be read first, so it is kept small.
+      raw = await readRaw(req, Math.min(ctx.config.bodyLimitBytes, SELF_KEYED_BODY_LIMIT_BYTES));
+      parsedBody = parseJson(req, raw);
+      caller = bodyKeyed
+        ? await authenticate(ctx, req, { raw, selfKey: bodySelfKey(bodyKeyed, parsedBody) })
+        : {
+            principal: { kind: 'person', id: 'anonymous', prefix: ctx.config.code, status: 'active' },
+            who: 'anonymous',
+          };
     } else {
-      const selfKey: SelfKey | undefined = options.selfKey
-        ? (keyid) => {
-            try {
-              return options.selfKey!(parseOnce())(keyid);
-            } catch {
-              return null;
-            }
-          }
-        : undefined;
-      caller = await authenticate(ctx, req, { raw, selfKey });
+      // A token, or a signature over the headers (Content-Digest included), before a byte of the body is read.
+      const head = await authenticateHead(ctx, req, { selfKey: options.signerKey });
+      raw = await readRaw(req, ctx.config.bodyLimitBytes);
+      head.checkBody(raw);
+      caller = head.caller;
+      parsedBody = parseJson(req, raw);
     }
-    const parsedBody = parseOnce();
     const idempotency = idempotencyScope(req, { who: caller.who, body: parsedBody, raw });
     if (idempotency === null) {
       const [status, out] = await handler(req, { caller, body: parsedBody, requestId, idempotency });
@@ -107,6 +120,17 @@ export function writeRoute(
       res.status(status).json(out);
     } finally {
       if (first) inflight.delete(idempotency.key);
+    }
+  };
+}
+
+/** The key a self-keyed body names for a keyid; a body that names none (or a bad one) yields none. */
+function bodySelfKey(selfKey: (body: unknown) => SelfKey, body: unknown): SelfKey {
+  return (keyid) => {
+    try {
+      return selfKey(body)(keyid);
+    } catch {
+      return null;
     }
   };
 }

@@ -59,7 +59,7 @@ export function metaRoutes(ctx: MetaRoutesDeps): Router {
     const rows = await ctx.db.events.find({
       ...(q.since ? { since: q.since } : {}),
       ...(family ? { family } : q.type ? { type: q.type } : {}),
-      ...(q.cursor ? { after: Number(q.cursor) || 0 } : {}),
+      ...(q.cursor ? { after: Number(q.cursor) } : {}),
       limit: q.limit + 1,
     });
     const items = rows.slice(0, q.limit).map((r) => eventOf(r, ctx.config.code));

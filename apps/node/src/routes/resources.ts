@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { z } from 'zod';
 import { MarketQuery, RegisterCluster, RegisterProvider, ROUTES, SummaryBatch } from '@cpnet/protocol';
 import type { Principal } from '@cpnet/security';
 import type { NodeContext } from '../context.ts';
@@ -11,6 +12,9 @@ import { parseWith } from '../http/body.ts';
 import { audited, authorize, writeRoute } from '../http/write-route.ts';
 import type { Caller } from '../http/authenticate.ts';
 import { peerRow } from '../http/principal.ts';
+
+/** `GET /cpn/v1/clusters?provider=`: one provider's clusters, or every cluster. */
+const ClustersQuery = z.strictObject({ provider: z.string().max(64).optional() });
 
 /** A provider signing with its own key acts as a provider principal in this node's namespace. */
 function providerPrincipal(ctx: Pick<NodeContext, 'config'>, keys: ProviderKeys, caller: Caller): Principal | null {
@@ -126,12 +130,12 @@ export function resourceRoutes(
         const state = aggregation.table.get(r.value.id);
         return [r.status, { ...r.value, ...(state ? { lifecycle: state.spec.lifecycle, health: state.health } : {}) }];
       },
-      { selfKey: () => (keyid) => providerKeys.key(keyid) },
+      { signerKey: (keyid) => providerKeys.key(keyid) },
     ),
   );
 
   router.get(ROUTES.clusters, (req, res) => {
-    const q = req.query as { provider?: string };
+    const q = parseWith(ClustersQuery, req.query);
     const items = [...aggregation.table.values()]
       .filter((s) => q.provider === undefined || s.spec.provider === q.provider)
       .map((s) => ({ ...s.spec, health: s.health, reports: s.reports, lastReport: s.report }));

@@ -7,17 +7,24 @@ export function contentDigest(body: Uint8Array, profile: CryptoProfile): string 
   return serializeDictionary(new Map([[profile.digestName, [new Uint8Array(profile.hash(body)), new Map()]]]));
 }
 
-/** Checks a Content-Digest value against a body; null when it matches, else why not. */
-export function checkContentDigest(value: string, body: Uint8Array, profile: CryptoProfile): string | null {
+/** The digest a Content-Digest value carries for the profile, or why it carries none. */
+export function digestOf(value: string, profile: CryptoProfile): { digest: Uint8Array } | { problem: string } {
   let dict;
   try {
     dict = parseDictionary(value);
   } catch {
-    return 'Content-Digest is not a structured dictionary';
+    return { problem: 'Content-Digest is not a structured dictionary' };
   }
   const member = dict.get(profile.digestName);
-  if (!member) return `Content-Digest carries no ${profile.digestName} digest`;
+  if (!member) return { problem: `Content-Digest carries no ${profile.digestName} digest` };
   const digest = member[0];
-  if (!(digest instanceof ArrayBuffer)) return `the ${profile.digestName} digest is not a byte sequence`;
-  return bytesEqual(new Uint8Array(digest), profile.hash(body)) ? null : 'Content-Digest does not match the body';
+  if (!(digest instanceof ArrayBuffer)) return { problem: `the ${profile.digestName} digest is not a byte sequence` };
+  return { digest: new Uint8Array(digest) };
+}
+
+/** Checks a Content-Digest value against a body; null when it matches, else why not. */
+export function checkContentDigest(value: string, body: Uint8Array, profile: CryptoProfile): string | null {
+  const d = digestOf(value, profile);
+  if ('problem' in d) return d.problem;
+  return bytesEqual(d.digest, profile.hash(body)) ? null : 'Content-Digest does not match the body';
 }

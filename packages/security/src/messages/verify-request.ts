@@ -5,7 +5,7 @@ import type { CryptoProfile, ProfileName, PublicKeyHandle } from '../crypto/prof
 import { cryptoProfile } from '../crypto/profiles.ts';
 import { utf8 } from '../crypto/encoding.ts';
 import { bodyBytes, headerValue, type HttpRequestLike } from './http.ts';
-import { checkContentDigest } from './content-digest.ts';
+import { checkContentDigest, digestOf } from './content-digest.ts';
 import { ALLOWED_COMPONENTS, signatureBase, type SignatureParams } from './signature-base.ts';
 import { MAX_SIGNATURE_LIFETIME_S, SIGNATURE_LABEL, SIGNATURE_TAG } from './sign-request.ts';
 import type { NonceStore } from './nonce-store.ts';
@@ -34,6 +34,11 @@ export interface VerifierOptions {
   readonly skewMs?: number;
   /** Also require a `cpn-protocol` header of our major version (checked after the signature). */
   readonly requireProtocolVersion?: boolean;
+  /**
+   * The origins (`scheme://host[:port]`) the verifying node answers at, its own first: a signature whose
+   * `@target-uri` names another authority was meant for another node and is refused. Absent: not checked.
+   */
+  readonly authorities?: readonly string[];
 }
 
 const PARAMS = ['created', 'expires', 'nonce', 'keyid', 'alg', 'tag'];
@@ -67,18 +72,31 @@ function checkParams(list: InnerList, profile: CryptoProfile): SignatureParams |
   return { created: created as number, expires: expires as number, nonce, keyid, alg, tag };
 }
 
-function checkComponents(list: InnerList, request: HttpRequestLike, profile: CryptoProfile): string | null {
+/** A request whose body is not read yet: `hasBody` from its framing (Content-Length > 0, Transfer-Encoding). */
+export type HttpRequestHead = Omit<HttpRequestLike, 'body'> & { readonly hasBody: boolean };
+
+function checkComponents(
+  list: InnerList,
+  request: HttpRequestLike | HttpRequestHead,
+  profile: CryptoProfile,
+): string | null {
   const names = list[0].map(([n, params]) => (typeof n === 'string' && params.size === 0 ? n : '?'));
   if (new Set(names).size !== names.length) return 'a component is covered twice';
   const bad = names.find((n) => !ALLOWED_COMPONENTS.includes(n));
   if (bad) return `component ${bad} may not be covered`;
   for (const need of ['@method', '@target-uri'])
     if (!names.includes(need)) return `the signature does not cover ${need}`;
-  const body = bodyBytes(request.body);
+  const body = 'hasBody' in request ? null : bodyBytes(request.body);
   const digestHeader = headerValue(request.headers, 'content-digest');
-  if (body.length > 0 || digestHeader !== undefined) {
+  const hasBody = 'hasBody' in request ? request.hasBody : body!.length > 0;
+  if (hasBody || digestHeader !== undefined) {
     for (const need of ['content-type', 'content-digest'])
       if (!names.includes(need)) return `a request with a body must cover ${need}`;
+    // Before the body arrives, the digest is only checked for form; the bytes are compared by `checkBody`.
+    if (body === null) {
+      const d = digestOf(digestHeader ?? '', profile);
+      return 'problem' in d ? d.problem : null;
+    }
     return checkContentDigest(digestHeader ?? '', body, profile);
   }
   return null;
@@ -96,6 +114,26 @@ function checkTime(p: SignatureParams, options: VerifierOptions, durable: boolea
   return null;
 }
 
+/** The origin of a URL (`http://h:1`, default port dropped, host lower-cased), or null when it is not an http(s) URL. */
+function originOf(url: string): string | null {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.origin : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Null when the signed `@target-uri` names one of `authorities`, else why not (naming both sides). */
+function checkAuthority(url: string, authorities: readonly string[]): string | null {
+  const signed = originOf(url);
+  if (signed === null) return `@target-uri ${JSON.stringify(url.slice(0, 200))} is not an http(s) URL`;
+  const own = authorities.map(originOf).filter((o): o is string => o !== null);
+  if (own.includes(signed)) return null;
+  const others = own.length > 1 ? ` or one of its ${own.length - 1} aliases` : '';
+  return `the signature is for ${signed}, not for this node (${own[0] ?? 'no authority configured'}${others})`;
+}
+
 function candidates(resolution: KeyResolution, profile: CryptoProfile): readonly PublicKeyHandle[] | string {
   if (resolution === null) return 'unknown keyid';
   if ('revoked' in resolution) return `the key is ${resolution.revoked}`;
@@ -104,10 +142,25 @@ function candidates(resolution: KeyResolution, profile: CryptoProfile): readonly
   return usable.length > 0 ? usable : 'no key of this profile is valid for keyid now';
 }
 
-/** Builds a verifier of RFC 9421 signatures with replay protection; `verify` never throws for bad input. */
-export function createVerifier(options: VerifierOptions): { verify(request: HttpRequestLike): Promise<VerifyResult> } {
+/** The verdict on a request's headers: on success, `checkBody` compares the body, once read, with `Content-Digest`. */
+export type HeadVerifyResult =
+  Failure | (Extract<VerifyResult, { ok: true }> & { checkBody(body: Uint8Array): Failure | null });
+
+/** A verifier of RFC 9421 signatures. */
+export interface Verifier {
+  /** Verifies a whole request, body included. */
+  verify(request: HttpRequestLike): Promise<VerifyResult>;
+  /**
+   * Verifies a request before its body is read: everything but the body's bytes (the signature covers the
+   * `Content-Digest` header, so a bad signature is refused without reading a byte). The nonce is spent on success.
+   */
+  verifyHead(request: HttpRequestHead): Promise<HeadVerifyResult>;
+}
+
+/** Builds a verifier of RFC 9421 signatures with replay protection; it never throws for bad input. */
+export function createVerifier(options: VerifierOptions): Verifier {
   const profile = cryptoProfile(options.profile ?? 'ed25519');
-  async function verify(request: HttpRequestLike): Promise<VerifyResult> {
+  async function verify(request: HttpRequestLike | HttpRequestHead): Promise<VerifyResult> {
     const inputs = parseDict(headerValue(request.headers, 'signature-input'), 'Signature-Input');
     if (typeof inputs === 'string') return unauth(inputs);
     const sigs = parseDict(headerValue(request.headers, 'signature'), 'Signature');
@@ -119,7 +172,10 @@ export function createVerifier(options: VerifierOptions): { verify(request: Http
     const list = input as InnerList;
     const params = checkParams(list, profile);
     if (typeof params === 'string') return unauth(params);
-    const problem = checkComponents(list, request, profile) ?? checkTime(params, options, options.nonceStore.durable);
+    const problem =
+      checkComponents(list, request, profile) ??
+      checkTime(params, options, options.nonceStore.durable) ??
+      (options.authorities ? checkAuthority(request.url, options.authorities) : null);
     if (problem) return unauth(problem);
     const keys = candidates(await options.resolveKey(params.keyid), profile);
     if (typeof keys === 'string') return unauth(`${keys}: ${params.keyid}`);
@@ -137,5 +193,21 @@ export function createVerifier(options: VerifierOptions): { verify(request: Http
     }
     return { ok: true, keyid: params.keyid, created: params.created, nonce: params.nonce };
   }
-  return { verify };
+  return {
+    verify,
+    async verifyHead(request) {
+      const v = await verify(request);
+      if (!v.ok) return v;
+      const digest = headerValue(request.headers, 'content-digest');
+      return {
+        ...v,
+        checkBody(body) {
+          if (digest === undefined)
+            return body.length === 0 ? null : unauth('a request with a body must cover content-digest');
+          const problem = checkContentDigest(digest, body, profile);
+          return problem ? unauth(problem) : null;
+        },
+      };
+    },
+  };
 }
