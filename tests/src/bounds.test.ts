@@ -1,4 +1,5 @@
 import { createClient, type NodeClient } from '@cpnet/client';
+import { ROUTES } from '@cpnet/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applicationFile, cleanup, eventually, lifecycleOf, startTestNode, tempDir, type TestNode } from './nodes.ts';
 
@@ -51,5 +52,47 @@ describe('a record copied upward cannot claim a false owner', () => {
       return r.ok ? r.value.items.find((i) => i.id === rec.id) : null;
     });
     expect(held.owner).toBe('CPN.51');
+  });
+});
+
+/** `depth` nested arrays and objects around a number, built without recursion. */
+function nested(depth: number): unknown {
+  let v: unknown = 1;
+  for (let i = 0; i < depth; i++) v = i % 2 ? [v] : { a: v };
+  return v;
+}
+
+describe('deep values', () => {
+  it('refuses values nested beyond 32 levels at registration and in copies: 400 naming the limit, never 500', async () => {
+    for (const depth of [33, 4_000, 100_000]) {
+      // As text: the client's JSON.stringify would overflow its own stack on the deepest.
+      const data = `${'['.repeat(depth)}1${']'.repeat(depth)}`;
+      const body = `{"kind":"SV","values":[{"index":1,"type":"T","data":${data}}]}`;
+      const r = await regional.self.request({ method: 'POST', path: ROUTES.identifiers, body });
+      expect(r.ok ? 201 : r.status).toBe(400);
+      expect(r.ok ? '' : `${r.error.field} ${r.error.message}`).toMatch(/values\.0\.data.*32 levels/);
+    }
+    const ok = await regional.self.register({ kind: 'SV', values: [{ index: 1, type: 'T', data: nested(32) }] });
+    expect(ok.ok).toBe(true);
+    if (!ok.ok) return;
+    const deep = { ...ok.value, version: 2, values: [{ ...ok.value.values[0]!, data: nested(4_000) }] };
+    const pushed = await asRegional(national).pushCopies({ records: [deep] });
+    expect(pushed.ok ? 200 : pushed.status).toBe(400);
+  });
+
+  it('resolves a deep value stored before the limit existed, at the owner and at CPN (no stack overflow)', async () => {
+    const made = await regional.self.register({ kind: 'SV', values: [{ index: 1, type: 'T', data: 1 }] });
+    if (!made.ok) throw new Error(made.error.message);
+    const deep = { ...made.value, values: [{ ...made.value.values[0]!, data: nested(4_000) }] };
+    const [prefix, rest] = deep.id.split('/') as [string, string];
+    for (const n of [regional, national]) {
+      const db = n.node.context.db;
+      await db.write(() => db.identifiers.put(deep, { prefix, serial: rest.slice(3) }));
+      n.node.context.cache.forget(deep.id);
+    }
+    for (const n of [regional, national]) {
+      const r = await n.anon.resolve(deep.id);
+      expect(r.ok ? 200 : r.status).toBe(200);
+    }
   });
 });
