@@ -1,6 +1,8 @@
 import { createClient, type NodeClient } from '@cpnet/client';
-import { ROUTES } from '@cpnet/protocol';
+import { formatTime, ROUTES } from '@cpnet/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterBody, registerProvider } from './providers.ts';
+import { startSimGateway } from './sim-gateway.ts';
 import { applicationFile, cleanup, eventually, lifecycleOf, startTestNode, tempDir, type TestNode } from './nodes.ts';
 
 let national: TestNode;
@@ -23,6 +25,8 @@ beforeAll(async () => {
     dataDir: rdir,
     applicationFile: applicationFile(rdir),
     autoReview: true,
+    aggregation: { degradedAfterMs: 5000, downAfterMs: 10_000, sweepMs: 50, summaryMs: 100, eventShipMs: 100 },
+    scheduling: { tickMs: 100, summaryMs: 100, retryMs: 400, meteringMs: 200 },
   });
   await eventually(async () => (await lifecycleOf(regional)) === 'online', 15_000);
 }, 60_000);
@@ -93,6 +97,69 @@ describe('deep values', () => {
     for (const n of [regional, national]) {
       const r = await n.anon.resolve(deep.id);
       expect(r.ok ? 200 : r.status).toBe(200);
+    }
+  });
+});
+
+describe("a provider's end-of-job time is not trusted for billing", () => {
+  it('refuses and alerts an update dated ten years ahead; meters the time the node observed', async () => {
+    const p = await registerProvider(regional.url, 71);
+    const body = clusterBody(p.id, { name: 'metered', province: '51' });
+    const c = await p.client.request<{ id: string }>({ method: 'POST', path: '/cpn/v1/clusters', body });
+    if (!c.ok) throw new Error(c.error.message);
+    const gw = await startSimGateway({
+      url: regional.url,
+      node: 'CPN.51',
+      provider: p,
+      clusters: [{ id: c.value.id, body: body as never }],
+      everyMs: 100,
+    });
+    try {
+      const made = await regional.self.createAccount({
+        id: 'biller',
+        name: 'b',
+        role: 'tenant',
+        password: 'tenant-pass-1',
+      });
+      if (!made.ok) throw new Error(made.error.message);
+      const t = await regional.anon.token({ account: 'biller', password: 'tenant-pass-1' });
+      if (!t.ok) throw new Error(t.error.message);
+      const tenant = createClient({ baseUrl: regional.url, token: t.value.token });
+      const template = { demand: { cpuCores: 8, memoryGib: 16 }, durationHours: 1 };
+      const job = await eventually(async () => {
+        const r = await tenant.request<{ id: string; state: string }>({
+          method: 'POST',
+          path: '/cpn/v1/jobs',
+          body: { template },
+        });
+        return r.ok && r.value.state === 'dispatched' ? r.value : null;
+      });
+      const run = gw.running.get(job.id)!;
+      gw.running.delete(job.id);
+      const tenYears = formatTime(Date.now() + 10 * 365 * 24 * 3_600_000);
+      const update = { job: job.id, cluster: run.cluster, attempt: run.attempt, state: 'finished' as const };
+      const refused = await gw.conn.jobUpdate({ ...update, at: tenYears });
+      expect(refused.ok).toBe(false);
+      expect(refused.ok ? '' : refused.error.message).toMatch(/clock skew/);
+      const alerts = await eventually(async () => {
+        const r = await regional.anon.request<{ items: { type: string; subject?: string }[] }>({
+          method: 'GET',
+          path: '/cpn/v1/events?type=security.alert',
+        });
+        return r.ok && r.value.items.find((e) => e.subject === job.id);
+      });
+      expect(alerts).toBeTruthy();
+      expect((await gw.conn.jobUpdate(update)).ok).toBe(true);
+      const metering = await eventually(async () => {
+        const r = await tenant.request<{ lines: { job: string; coreHours: number }[] }>({
+          method: 'GET',
+          path: '/cpn/v1/metering?tenant=biller',
+        });
+        return r.ok && r.value.lines.find((l) => l.job === job.id);
+      });
+      expect(metering.coreHours).toBeLessThan(1);
+    } finally {
+      gw.stop();
     }
   });
 });
