@@ -163,3 +163,23 @@ describe("a provider's end-of-job time is not trusted for billing", () => {
     }
   });
 });
+
+describe('quantities have realistic maxima', () => {
+  it('refuses a cluster with 1.7e308 cores with 400 naming the field; the summary upward stays finite', async () => {
+    const p = await registerProvider(regional.url, 72);
+    const huge = clusterBody(p.id, { name: 'huge' });
+    (huge.capacity as { cpuCores: number }).cpuCores = 1.7e308;
+    const r = await p.client.request({ method: 'POST', path: '/cpn/v1/clusters', body: huge });
+    expect(r.ok ? 201 : r.status).toBe(400);
+    expect(r.ok ? '' : r.error.field).toBe('capacity.cpuCores');
+    expect(r.ok ? '' : r.error.message).toMatch(/10000000/);
+    const price = clusterBody(p.id, { name: 'pricey', price: { perCoreHourYuan: 1e300 } });
+    const r2 = await p.client.request({ method: 'POST', path: '/cpn/v1/clusters', body: price });
+    expect(r2.ok ? '' : r2.error.field).toBe('price.perCoreHourYuan');
+    const self = await regional.anon.request<{ byClass: Record<string, { k1: { cpuCores: number } }> }>({
+      method: 'GET',
+      path: '/cpn/v1/summaries/self',
+    });
+    expect(self.ok && Object.values(self.value.byClass).every((c) => Number.isFinite(c.k1.cpuCores))).toBe(true);
+  });
+});

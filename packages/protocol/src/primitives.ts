@@ -113,8 +113,14 @@ export type Time = z.output<typeof Time>;
 export const Url = z.url({ protocol: /^https?$/ });
 export type Url = z.output<typeof Url>;
 
-/** A non-negative finite number. */
-export const NonNegative = z.number().finite().nonnegative();
+/**
+ * The largest quantity any message carries: 2^53 − 1, where doubles stop counting exactly. Every number is bounded,
+ * so a sum of a message's quantities stays finite (a summary never overflows to Infinity, which JSON sends as null).
+ */
+export const MAX_QUANTITY = Number.MAX_SAFE_INTEGER;
+
+/** A non-negative finite number, at most `MAX_QUANTITY`. */
+export const NonNegative = z.number().finite().nonnegative().max(MAX_QUANTITY);
 export type NonNegative = z.output<typeof NonNegative>;
 
 /** A share between 0 and 1. */
