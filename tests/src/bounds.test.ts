@@ -183,3 +183,32 @@ describe('quantities have realistic maxima', () => {
     expect(self.ok && Object.values(self.value.byClass).every((c) => Number.isFinite(c.k1.cpuCores))).toBe(true);
   });
 });
+
+describe('a refused item does not block the outbox', () => {
+  it('delivers the items merged with a refused one; the refused one is a dead letter with an alert', async () => {
+    const made = await regional.self.register({ kind: 'SV', values: [{ index: 1, type: 'T', data: 'ok' }] });
+    if (!made.ok) throw new Error(made.error.message);
+    const good = { ...made.value, version: made.value.version + 1 };
+    const bad = { ...made.value, version: made.value.version + 2, owner: 'CPN' }; // a false owner: 403
+    const ctx = regional.node.context;
+    const copy = (record: unknown) => ({ endpoint: national.url, path: ROUTES.copies, body: { records: [record] } });
+    await ctx.outbox.enqueue(copy(bad));
+    await ctx.outbox.enqueue(copy(good));
+    ctx.outbox.kick();
+    const held = await eventually(async () => {
+      const r = await national.anon.list({ prefix: 'CPN.51' });
+      return r.ok && r.value.items.find((i) => i.id === good.id && i.version === good.version);
+    });
+    expect(held).toBeTruthy();
+    const dead = await eventually(async () => ctx.db.outbox.deadLetters().find((l) => l.status === 403));
+    expect(dead.answer).toMatchObject({ code: 'FORBIDDEN', field: 'records' });
+    const alert = await eventually(async () => {
+      const r = await regional.anon.request<{ items: { type: string; data: { alert?: string } }[] }>({
+        method: 'GET',
+        path: '/cpn/v1/events?type=security.alert',
+      });
+      return r.ok && r.value.items.find((e) => e.data.alert === 'outbox.dead-letter');
+    });
+    expect(alert).toBeTruthy();
+  });
+});

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileS
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createNode, defaultDeps } from '@cpnet/node';
+import { createNode, defaultDeps, openSqliteStores } from '@cpnet/node';
 import { bufferIo } from './io.ts';
 import { run } from './program.ts';
 import { sampleApplication } from './check/state.ts';
@@ -115,5 +115,29 @@ describe('cpnet node start', () => {
       await run(argv('--role', 'national', '--code', 'CPN', '--port', '0', '--data', dir, '--log-level', 'silent'), io),
     ).toBe(3);
     expect(io.stderr.join('')).toMatch(/refusing to start: .*fails SQLite's integrity check.*cpnet node restore/);
+  });
+
+  it('cpnet node outbox list|retry shows the deliveries a peer refused and queues them again', async () => {
+    const dir = data();
+    const db = await openSqliteStores(path.join(dir, 'node.db'));
+    await db.write(() =>
+      db.outbox.add({ endpoint: 'http://parent', path: '/cpn/v1/summaries', body: { items: [] } }, 0),
+    );
+    const [row] = db.outbox.oldest(1);
+    const answer = { code: 'SCHEMA_VIOLATION', message: 'Too big', field: 'items.0.summary.clusters' };
+    await db.write(() => db.outbox.bury(row!.id, { status: 400, answer, at: 0 }));
+    await db.close();
+    const outbox = (...args: string[]) => ['node', 'cpnet', 'node', 'outbox', ...args, '--data', dir];
+    const list = bufferIo();
+    expect(await run(outbox('list'), list)).toBe(0);
+    expect(list.stdout.join('')).toMatch(
+      /\/cpn\/v1\/summaries\thttp:\/\/parent\t400 SCHEMA_VIOLATION items\.0\.summary\.clusters: Too big/,
+    );
+    const retry = bufferIo();
+    expect(await run(outbox('retry'), retry)).toBe(0);
+    expect(retry.stdout.join('')).toContain('queued 1 dead letter again');
+    const after = bufferIo();
+    expect(await run(outbox('list'), after)).toBe(0);
+    expect(after.stdout.join('')).toContain('0 dead letters');
   });
 });

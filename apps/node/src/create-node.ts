@@ -143,6 +143,18 @@ export async function createNode(input: NodeConfigInput, parts: NodeParts | Node
       retry: config.retry,
       lingerMs: config.outboxLingerMs,
       onDelivered: (p, n) => metrics.delivered.inc({ path: p }, n),
+      onRefused: (r) =>
+        events.emit('security.alert', {
+          subject: r.path,
+          severity: 'critical',
+          data: {
+            alert: 'outbox.dead-letter',
+            endpoint: r.endpoint,
+            status: r.status,
+            answer: r.answer,
+            retry: `cpnet node outbox retry --data ${config.dataDir}`,
+          },
+        }),
     });
     const context: NodeContext = {
       config,
