@@ -56,19 +56,26 @@ describe('the outbox handles refusals per item', () => {
     await send('s1');
     await send('s2', true);
     await send('s3');
+    // One queued delivery of several items (a child's copied batch is one): only its refused item is kept.
+    const items = [{ key: 's4' }, { key: 's5', bad: true }, { key: 's6' }];
+    await outbox.enqueue({ endpoint: 'http://parent', path: '/cpn/v1/summaries', body: { items } });
     expect(await outbox.idle(2000)).toBe(true);
-    expect(peer.received).toEqual(['s1', 's3']);
+    expect(peer.received).toEqual(['s1', 's3', 's4', 's6']);
     const dead = db.outbox.deadLetters();
-    expect(dead).toHaveLength(1);
+    expect(dead).toHaveLength(2);
     expect(dead[0]).toMatchObject({ status: 400, answer: { field: 'items.0.summary' } });
-    expect((dead[0]!.delivery.body as { items: { key: string }[] }).items[0]!.key).toBe('s2');
-    expect(alerts).toEqual([expect.objectContaining({ status: 400, path: '/cpn/v1/summaries' })]);
+    expect(dead.map((l) => (l.delivery.body as { items: { key: string }[] }).items.map((i) => i.key))).toEqual([
+      ['s2'],
+      ['s5'],
+    ]);
+    expect(alerts).toHaveLength(2);
+    expect(alerts[0]).toMatchObject({ status: 400, path: '/cpn/v1/summaries' });
     expect(outbox.depth()).toBe(0);
 
     // Once the cause is fixed (here: the item itself), a retry queues it again and it is delivered.
     await db.write(() => db.outbox.revive(Date.now()));
     expect(db.outbox.deadLetters()).toHaveLength(0);
-    expect(outbox.depth()).toBe(1);
+    expect(outbox.depth()).toBe(2);
     outbox.stop();
   });
 });

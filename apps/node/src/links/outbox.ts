@@ -112,18 +112,31 @@ export function createOutbox(deps: Deps): Outbox {
       return 'progress';
     }
     if (refusedFor(r)) {
-      // One refused item must not hold up (or take down) those merged with it: send each queued delivery alone.
-      if (ids.length === 1) return bury(first.id, { d, status: r.status, answer: r.error });
+      // One refused item must not hold up (or take down) those merged with it: each item is sent alone (a queued
+      // delivery may hold many, e.g. a child's copied batch); only the items still refused become a dead letter.
+      if (!merge) return bury(first.id, { d, status: r.status, answer: r.error });
       for (const id of ids) {
-        const alone = await deps.clientFor(d.endpoint).request({ method: 'POST', path: d.path, body: bodies.get(id) });
-        if (alone.ok) {
+        const refused: { item: unknown; status: number; answer: unknown }[] = [];
+        for (const item of itemsOf(bodies.get(id) as Record<string, unknown>, merge.field)) {
+          const body = { [merge.field]: [item] };
+          const alone = await deps.clientFor(d.endpoint).request({ method: 'POST', path: d.path, body });
+          if (refusedFor(alone) && !alone.ok) refused.push({ item, status: alone.status, answer: alone.error });
+          else if (!alone.ok) {
+            // Transient: retry the whole delivery later; receivers deduplicate the items already taken.
+            await deps.db.write(() => deps.db.outbox.failed([id]));
+            return 'failed';
+          }
+        }
+        if (refused.length === 0) {
           await deps.db.write(() => deps.db.outbox.remove([id]));
           deps.onDelivered?.(d.path, 1);
-        } else if (refusedFor(alone)) await bury(id, { d, status: alone.status, answer: alone.error });
-        else {
-          await deps.db.write(() => deps.db.outbox.failed([id]));
-          return 'failed';
+          continue;
         }
+        await bury(id, {
+          d: { ...d, body: { [merge.field]: refused.map((x) => x.item) } },
+          status: refused[0]!.status,
+          answer: refused.length === 1 ? refused[0]!.answer : refused.map((x) => x.answer),
+        });
       }
       return 'progress';
     }
@@ -135,10 +148,10 @@ export function createOutbox(deps: Deps): Outbox {
     return 'failed';
   }
 
-  /** Keeps a refused delivery as a dead letter with the peer's answer, logs it and raises the alert. */
+  /** Keeps a refused delivery (`d`: only its refused items) as a dead letter with the answer; logs and alerts. */
   async function bury(id: number, refusal: { d: Delivery; status: number; answer: unknown }): Promise<'progress'> {
     const { d, status, answer } = refusal;
-    await deps.db.write(() => deps.db.outbox.bury(id, { status, answer, at: deps.clock.now() }));
+    await deps.db.write(() => deps.db.outbox.bury(id, { delivery: d, status, answer, at: deps.clock.now() }));
     deps.logger.error(
       { endpoint: d.endpoint, path: d.path, status, answer },
       'delivery refused by the peer; kept as a dead letter (cpnet node outbox list|retry)',

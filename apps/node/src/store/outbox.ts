@@ -26,8 +26,11 @@ export interface OutboxStore {
   failed(ids: readonly number[]): void;
   /** Deliveries waiting. */
   count(): number;
-  /** Moves a refused delivery to the dead letters with the peer's answer (status and error body). */
-  bury(id: number, refusal: { status: number; answer: unknown; at: number }): void;
+  /**
+   * Moves a refused delivery to the dead letters with the peer's answer (status and error body); `delivery`, when
+   * given, is what is kept (the refused items only).
+   */
+  bury(id: number, refusal: { delivery?: Delivery; status: number; answer: unknown; at: number }): void;
   /** The dead letters, oldest first. */
   deadLetters(): DeadLetter[];
   /** Queues dead letters again (all, or those listed) at the end of the outbox at `at`; returns how many. */
@@ -68,7 +71,13 @@ export function sqliteOutboxStore({ sql }: SqliteConnection): OutboxStore {
         .stmt(
           'INSERT INTO "OutboxDeadLetter" ("kind", "payload", "status", "answer", "failedAt") VALUES (?, ?, ?, ?, ?)',
         )
-        .run(row.kind, row.payload, refusal.status, JSON.stringify(refusal.answer ?? null), sqlTime(refusal.at));
+        .run(
+          row.kind,
+          refusal.delivery ? JSON.stringify(refusal.delivery) : row.payload,
+          refusal.status,
+          JSON.stringify(refusal.answer ?? null),
+          sqlTime(refusal.at),
+        );
       sql.stmt('DELETE FROM "Outbox" WHERE "id" = ?').run(id);
     },
     deadLetters() {
