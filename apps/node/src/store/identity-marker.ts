@@ -6,10 +6,10 @@ import path from 'node:path';
  * key). It outlives a lost or emptied database, so the node refuses to start as a brand-new one (new key, broken
  * chain for every child) where one existed before.
  */
-export const IDENTITY_MARKER = 'node.identity';
+const IDENTITY_MARKER = 'node.identity';
 
 /** What the marker records. */
-export interface IdentityMarker {
+interface IdentityMarker {
   readonly code: string;
   readonly thumbprint: string;
 }
@@ -22,7 +22,7 @@ const restoreHint = (dataDir: string) =>
   `restore its database from a backup: cpnet node restore --from <backup> --data ${dataDir} --force`;
 
 /** The marker of a data folder, or null when it has none (a new folder, or one from before markers). */
-export function readIdentityMarker(dataDir: string): IdentityMarker | null {
+function readIdentityMarker(dataDir: string): IdentityMarker | null {
   const file = markerFile(dataDir);
   if (!existsSync(file)) return null;
   const m = JSON.parse(readFileSync(file, 'utf8')) as Partial<IdentityMarker>;
