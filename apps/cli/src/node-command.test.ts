@@ -1,8 +1,9 @@
 import { createServer } from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createNode, defaultDeps, openSqliteStores } from '@cpnet/node';
 import { bufferIo } from './io.ts';
 import { run } from './program.ts';
 import { sampleApplication } from './check/state.ts';
@@ -66,5 +67,77 @@ describe('cpnet node start', () => {
     blocker.close();
     expect(code).toBe(3);
     expect(io.stderr.join('')).toContain('in use');
+  });
+
+  it('exits 3 naming cpnet node restore when node.db is emptied or lost where a node existed (no new root key)', async () => {
+    const dir = data();
+    const national = (...more: string[]) =>
+      argv('--role', 'national', '--code', 'CPN', '--port', '0', '--data', dir, '--log-level', 'silent', ...more);
+    const node = await createNode(
+      { role: 'national', code: 'CPN', port: 0, dataDir: dir, logLevel: 'silent' },
+      defaultDeps({ level: 'silent' }),
+    );
+    await node.close();
+    const marker = path.join(dir, 'node.identity');
+    expect(existsSync(marker)).toBe(true);
+    const backup = path.join(data(), 'cpn.db');
+    expect(await run(['node', 'cpnet', 'node', 'backup', '--data', dir, '--out', backup], bufferIo())).toBe(0);
+    const db = path.join(dir, 'node.db');
+    for (const damage of [() => truncateSync(db, 0), () => rmSync(db)]) {
+      damage();
+      for (const s of ['-wal', '-shm']) rmSync(`${db}${s}`, { force: true });
+      const io = bufferIo();
+      // Before the marker this started a brand-new national node; bounded so such a start fails instead of hanging.
+      const code = await Promise.race([
+        run(national(), io),
+        new Promise((r) => setTimeout(() => r('started'), 10_000)),
+      ]);
+      expect(code).toBe(3);
+      expect(io.stderr.join('')).toMatch(/held node CPN .*cpnet node restore --from <backup> --data/);
+    }
+    const before = readFileSync(marker, 'utf8');
+    expect(
+      await run(['node', 'cpnet', 'node', 'restore', '--from', backup, '--data', dir, '--force'], bufferIo()),
+    ).toBe(0);
+    const restored = await createNode(
+      { role: 'national', code: 'CPN', port: 0, dataDir: dir, logLevel: 'silent' },
+      defaultDeps({ level: 'silent' }),
+    );
+    await restored.close();
+    expect(readFileSync(marker, 'utf8')).toBe(before); // the same node again: same key
+  });
+
+  it('exits 3 when node.db fails its integrity check', async () => {
+    const dir = data();
+    writeFileSync(path.join(dir, 'node.db'), Buffer.alloc(16_384, 7));
+    const io = bufferIo();
+    expect(
+      await run(argv('--role', 'national', '--code', 'CPN', '--port', '0', '--data', dir, '--log-level', 'silent'), io),
+    ).toBe(3);
+    expect(io.stderr.join('')).toMatch(/refusing to start: .*fails SQLite's integrity check.*cpnet node restore/);
+  });
+
+  it('cpnet node outbox list|retry shows the deliveries a peer refused and queues them again', async () => {
+    const dir = data();
+    const db = await openSqliteStores(path.join(dir, 'node.db'));
+    await db.write(() =>
+      db.outbox.add({ endpoint: 'http://parent', path: '/cpn/v1/summaries', body: { items: [] } }, 0),
+    );
+    const [row] = db.outbox.oldest(1);
+    const answer = { code: 'SCHEMA_VIOLATION', message: 'Too big', field: 'items.0.summary.clusters' };
+    await db.write(() => db.outbox.bury(row!.id, { status: 400, answer, at: 0 }));
+    await db.close();
+    const outbox = (...args: string[]) => ['node', 'cpnet', 'node', 'outbox', ...args, '--data', dir];
+    const list = bufferIo();
+    expect(await run(outbox('list'), list)).toBe(0);
+    expect(list.stdout.join('')).toMatch(
+      /\/cpn\/v1\/summaries\thttp:\/\/parent\t400 SCHEMA_VIOLATION items\.0\.summary\.clusters: Too big/,
+    );
+    const retry = bufferIo();
+    expect(await run(outbox('retry'), retry)).toBe(0);
+    expect(retry.stdout.join('')).toContain('queued 1 dead letter again');
+    const after = bufferIo();
+    expect(await run(outbox('list'), after)).toBe(0);
+    expect(after.stdout.join('')).toContain('0 dead letters');
   });
 });

@@ -5,13 +5,14 @@ import { Server } from 'socket.io';
 import { createSerialAllocator } from '@cpnet/identifier';
 import { createClient, type NodeClient } from '@cpnet/client';
 import { checkProtocolVersion, errorBody, PROTOCOL_HEADER, type NodeLifecycle } from '@cpnet/protocol';
-import { b64url, createPolicy } from '@cpnet/security';
+import { b64url, createPolicy, jwkThumbprint } from '@cpnet/security';
 import { openSqliteStores } from './store/stores.ts';
 import type { NodeStores } from './store/stores.ts';
 import { NodeConfig, type NodeConfigInput } from './config.ts';
 import type { NodeDeps } from './deps.ts';
 import type { NodeContext, NodeState } from './context.ts';
 import { loadSettings } from './store/settings.ts';
+import { checkDatabasePresent, checkIdentityMarker, checkKeyPresent } from './store/identity-marker.ts';
 import { durableNonceStore } from './store/nonces.ts';
 import { loadIdentity } from './identity.ts';
 import { openAuditTrail } from './audit.ts';
@@ -95,11 +96,15 @@ export interface NodeParts {
 export async function createNode(input: NodeConfigInput, parts: NodeParts | NodeDeps): Promise<CpnNode> {
   const config = parseConfig(input);
   const { deps, db: given } = 'deps' in parts ? parts : { deps: parts, db: undefined };
-  const db = given ?? (await openSqliteStores(path.join(config.dataDir, 'node.db'), { durability: config.durability }));
+  const dbFile = path.join(config.dataDir, 'node.db');
+  if (!given) checkDatabasePresent(config.dataDir, dbFile);
+  const db = given ?? (await openSqliteStores(dbFile, { durability: config.durability }));
   const closeDb = given ? () => Promise.resolve() : () => db.close();
   try {
     const settings = loadSettings(db);
+    checkKeyPresent(config.dataDir, settings.get('key.private') !== undefined);
     const identity = await loadIdentity(settings, { config, deps });
+    checkIdentityMarker(config.dataDir, { code: config.code, thumbprint: jwkThumbprint(identity.keys.publicKey) });
     const state: NodeState = {
       lifecycle: initialLifecycle(config, settings.get('lifecycle')),
       health: 'healthy',
@@ -138,6 +143,18 @@ export async function createNode(input: NodeConfigInput, parts: NodeParts | Node
       retry: config.retry,
       lingerMs: config.outboxLingerMs,
       onDelivered: (p, n) => metrics.delivered.inc({ path: p }, n),
+      onRefused: (r) =>
+        events.emit('security.alert', {
+          subject: r.path,
+          severity: 'critical',
+          data: {
+            alert: 'outbox.dead-letter',
+            endpoint: r.endpoint,
+            status: r.status,
+            answer: r.answer,
+            retry: `cpnet node outbox retry --data ${config.dataDir}`,
+          },
+        }),
     });
     const context: NodeContext = {
       config,

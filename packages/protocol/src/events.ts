@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { message, Prefix, Time } from './primitives.ts';
+import { bounded, message, Prefix, Time } from './primitives.ts';
 import { TopologySnapshot } from './snapshot.ts';
 
 /**
@@ -60,7 +60,7 @@ export const MonitorEvent = message({
   node: Prefix,
   subject: z.string().optional().describe('identifier or prefix the event is about'),
   severity: z.enum(['info', 'warning', 'critical']).default('info'),
-  data: z.record(z.string(), z.unknown()).default({}),
+  data: bounded(z.record(z.string(), z.unknown())).default({}),
 });
 export type MonitorEvent = z.output<typeof MonitorEvent>;
 

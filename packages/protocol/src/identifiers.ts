@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { KIND_CODES } from '@cpnet/identifier';
-import { Identifier, message, Prefix, Time } from './primitives.ts';
+import { Identifier, JsonData, message, Prefix, Time } from './primitives.ts';
 
 /** A record kind code. */
 export const Kind = z.enum(KIND_CODES as [string, ...string[]]);
@@ -10,7 +10,7 @@ export type Kind = z.output<typeof Kind>;
 export const RecordValue = message({
   index: z.number().int().min(1).max(1_000_000),
   type: z.string().min(1).max(100),
-  data: z.unknown(),
+  data: JsonData,
   ttl: z
     .number()
     .int()

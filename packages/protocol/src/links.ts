@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { IdentifierRecord } from './identifiers.ts';
 import { Application, Review } from './onboarding.ts';
-import { message, Prefix } from './primitives.ts';
+import { JsonData, message, Prefix } from './primitives.ts';
 
 /** `POST /cpn/v1/applications/forwarded`: a regional node forwards an industry application with its opinion. */
 export const ForwardedApplication = message({
@@ -45,7 +45,7 @@ export type TokenRequest = z.output<typeof TokenRequest>;
 export const JointDebugRequest = message({
   target: Prefix,
   endpoint: z.url({ protocol: /^https?$/ }),
-  result: z.unknown().optional().describe("the requester's own results of the checks run the other way"),
+  result: JsonData.optional().describe("the requester's own results of the checks run the other way"),
 });
 export type JointDebugRequest = z.output<typeof JointDebugRequest>;
 

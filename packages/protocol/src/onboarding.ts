@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CreditCode, IndustryCode, message, NodeRole, ProvinceCode, Time, Url } from './primitives.ts';
+import { CreditCode, IndustryCode, JsonData, message, NodeRole, ProvinceCode, Time, Url } from './primitives.ts';
 
 /** An organisation named in an application. */
 export const Organisation = message({
@@ -112,7 +112,7 @@ export const JointDebugResult = message({
   at: Time,
   passed: z.boolean(),
   checks: z.array(
-    message({ id: z.string(), description: z.string(), passed: z.boolean(), evidence: z.unknown().optional() }),
+    message({ id: z.string(), description: z.string(), passed: z.boolean(), evidence: JsonData.optional() }),
   ),
 });
 export type JointDebugResult = z.output<typeof JointDebugResult>;

@@ -1,8 +1,54 @@
 import { z } from 'zod';
 import { parseCreditCode, parseIdentifier, parsePrefix, PROVINCES } from '@cpnet/identifier';
 
+/** How deep a free-form JSON value (record data, `ext`, event data, evidence) may nest: objects and arrays. */
+export const MAX_VALUE_DEPTH = 32;
+/** How large a free-form JSON value may be, as UTF-8 JSON text. */
+export const MAX_VALUE_BYTES = 65_536;
+
+/** How deeply `value` nests objects and arrays, counted without recursion and stopping past `limit`. */
+function depthOf(value: unknown, limit: number): number {
+  let deepest = 0;
+  const work: Array<[unknown, number]> = [[value, 0]];
+  while (work.length > 0) {
+    const [v, d] = work.pop() as [unknown, number];
+    if (v === null || typeof v !== 'object') continue;
+    deepest = Math.max(deepest, d + 1);
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(v)) work.push([child, d + 1]);
+  }
+  return deepest;
+}
+
+const utf8 = new TextEncoder();
+
+/** Why a free-form JSON value is too deep or too large to store, or null. */
+export function valueBoundsProblem(value: unknown): string | null {
+  const depth = depthOf(value, MAX_VALUE_DEPTH);
+  if (depth > MAX_VALUE_DEPTH)
+    return `nested more than ${MAX_VALUE_DEPTH} levels deep; at most ${MAX_VALUE_DEPTH} levels of objects and arrays are allowed`;
+  const bytes = utf8.encode(JSON.stringify(value) ?? '').length;
+  if (bytes > MAX_VALUE_BYTES) return `${bytes} bytes of JSON; at most ${MAX_VALUE_BYTES} bytes are allowed`;
+  return null;
+}
+
+/** A schema's values, refused when deeper than `MAX_VALUE_DEPTH` or larger than `MAX_VALUE_BYTES`. */
+export function bounded<T extends z.ZodType>(schema: T) {
+  return schema.superRefine((value, ctx) => {
+    const problem = valueBoundsProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+}
+
+const BOUNDS_TEXT = `at most ${MAX_VALUE_DEPTH} levels deep and ${MAX_VALUE_BYTES} bytes of JSON`;
+
+/** Any JSON value within the bounds every stored free-form value keeps. */
+export const JsonData = bounded(z.unknown()).describe(`any JSON value, ${BOUNDS_TEXT}`);
+
 /** `ext`: the one place any message may carry extra fields; receivers ignore it. */
-export const Ext = z.record(z.string(), z.unknown()).describe('Extension fields, ignored by receivers');
+export const Ext = bounded(z.record(z.string(), z.unknown())).describe(
+  `Extension fields, ignored by receivers; ${BOUNDS_TEXT}`,
+);
 export type Ext = z.output<typeof Ext>;
 
 /** A strict message: unknown fields are rejected, except inside `ext`. */
@@ -67,8 +113,14 @@ export type Time = z.output<typeof Time>;
 export const Url = z.url({ protocol: /^https?$/ });
 export type Url = z.output<typeof Url>;
 
-/** A non-negative finite number. */
-export const NonNegative = z.number().finite().nonnegative();
+/**
+ * The largest quantity any message carries: 2^53 − 1, where doubles stop counting exactly. Every number is bounded,
+ * so a sum of a message's quantities stays finite (a summary never overflows to Infinity, which JSON sends as null).
+ */
+export const MAX_QUANTITY = Number.MAX_SAFE_INTEGER;
+
+/** A non-negative finite number, at most `MAX_QUANTITY`. */
+export const NonNegative = z.number().finite().nonnegative().max(MAX_QUANTITY);
 export type NonNegative = z.output<typeof NonNegative>;
 
 /** A share between 0 and 1. */

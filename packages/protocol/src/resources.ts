@@ -4,6 +4,7 @@ import {
   Health,
   Identifier,
   IndustryCode,
+  MAX_QUANTITY,
   MemberLifecycle,
   message,
   NonNegative,
@@ -13,32 +14,75 @@ import {
   Time,
 } from './primitives.ts';
 
+/**
+ * Realistic maxima of one cluster's quantities (far above any cluster built today, far below overflow). A value
+ * above one is refused with 400 naming the field; summed over any number of clusters they stay finite.
+ */
+export const CLUSTER_LIMITS = {
+  cpuCores: 10_000_000,
+  memoryGib: 100_000_000,
+  storageGib: 1_000_000_000,
+  bandwidthGbps: 1_000_000,
+  acceleratorCount: 1_000_000,
+  cardMemoryGib: 4_096,
+  cardTflops: 100_000,
+  perCoreHourYuan: 10_000,
+  perCardHourYuan: 100_000,
+  perGibHourYuan: 1_000,
+  carbonIntensity: 2_000,
+  latencyMs: 600_000,
+  runningJobs: 10_000_000,
+} as const;
+
+const upTo = (max: number) => z.number().finite().nonnegative().max(max);
+const count = (max: number) => z.number().int().nonnegative().max(max);
+
 /** Accelerators of one model: count and per-card compute. */
 export const Accelerators = message({
   model: z.string().min(1).max(100),
   kind: z.enum(['GPU', 'NPU', 'DCU', 'FPGA']).default('GPU'),
-  count: z.number().int().nonnegative(),
-  memoryGib: NonNegative.default(0),
-  fp16Tflops: NonNegative,
-  fp32Tflops: NonNegative,
+  count: count(CLUSTER_LIMITS.acceleratorCount),
+  memoryGib: upTo(CLUSTER_LIMITS.cardMemoryGib).default(0),
+  fp16Tflops: upTo(CLUSTER_LIMITS.cardTflops),
+  fp32Tflops: upTo(CLUSTER_LIMITS.cardTflops),
 });
 export type Accelerators = z.output<typeof Accelerators>;
 
-/** A capacity vector: K1 (total) or K2 (available). */
+/** A capacity vector of one cluster: K1 (total) or K2 (available). */
 export const ResourceVector = message({
-  cpuCores: NonNegative,
-  memoryGib: NonNegative,
-  storageGib: NonNegative,
-  bandwidthGbps: NonNegative,
+  cpuCores: upTo(CLUSTER_LIMITS.cpuCores),
+  memoryGib: upTo(CLUSTER_LIMITS.memoryGib),
+  storageGib: upTo(CLUSTER_LIMITS.storageGib),
+  bandwidthGbps: upTo(CLUSTER_LIMITS.bandwidthGbps),
   accelerators: z.array(Accelerators).max(32).default([]),
 });
 export type ResourceVector = z.output<typeof ResourceVector>;
 
+/** Accelerators summed over clusters (counts up to `MAX_QUANTITY`). */
+const AcceleratorTotals = message({
+  model: z.string().min(1).max(100),
+  kind: z.enum(['GPU', 'NPU', 'DCU', 'FPGA']).default('GPU'),
+  count: count(MAX_QUANTITY),
+  memoryGib: upTo(CLUSTER_LIMITS.cardMemoryGib).default(0),
+  fp16Tflops: upTo(CLUSTER_LIMITS.cardTflops),
+  fp32Tflops: upTo(CLUSTER_LIMITS.cardTflops),
+});
+
+/** A capacity vector summed over clusters (summaries, offers): each quantity up to `MAX_QUANTITY`. */
+export const ResourceTotals = message({
+  cpuCores: NonNegative,
+  memoryGib: NonNegative,
+  storageGib: NonNegative,
+  bandwidthGbps: NonNegative,
+  accelerators: z.array(AcceleratorTotals).max(1000).default([]),
+});
+export type ResourceTotals = z.output<typeof ResourceTotals>;
+
 /** Prices in 元 per unit-hour. */
 export const Price = message({
-  perCoreHourYuan: NonNegative,
-  perCardHourYuan: NonNegative.default(0),
-  perGibHourYuan: NonNegative.default(0),
+  perCoreHourYuan: upTo(CLUSTER_LIMITS.perCoreHourYuan),
+  perCardHourYuan: upTo(CLUSTER_LIMITS.perCardHourYuan).default(0),
+  perGibHourYuan: upTo(CLUSTER_LIMITS.perGibHourYuan).default(0),
 });
 export type Price = z.output<typeof Price>;
 
@@ -84,7 +128,7 @@ export const RegisterCluster = message({
   price: Price,
   pue: z.number().min(1).max(3),
   greenShare: Share,
-  carbonIntensity: NonNegative.describe('gCO2 per kWh of grid power'),
+  carbonIntensity: upTo(CLUSTER_LIMITS.carbonIntensity).describe('gCO2 per kWh of grid power'),
 });
 export type RegisterCluster = z.output<typeof RegisterCluster>;
 
@@ -93,9 +137,9 @@ export const ClusterMetrics = message({
   cpuUtil: Share,
   memoryUtil: Share,
   acceleratorUtil: Share,
-  latencyMs: NonNegative,
+  latencyMs: upTo(CLUSTER_LIMITS.latencyMs),
   health: Health,
-  runningJobs: z.number().int().nonnegative().default(0),
+  runningJobs: count(CLUSTER_LIMITS.runningJobs).default(0),
 });
 export type ClusterMetrics = z.output<typeof ClusterMetrics>;
 
@@ -130,12 +174,12 @@ export const MarketOffer = message({
   province: ProvinceCode,
   resourceClass: ResourceClass,
   industry: IndustryCode.nullable(),
-  clusters: z.number().int().nonnegative(),
-  healthy: z.number().int().nonnegative(),
-  k1: ResourceVector,
-  k2: ResourceVector,
-  minPricePerCoreHourYuan: NonNegative,
-  minPricePerCardHourYuan: NonNegative.nullable(),
+  clusters: count(MAX_QUANTITY),
+  healthy: count(MAX_QUANTITY),
+  k1: ResourceTotals,
+  k2: ResourceTotals,
+  minPricePerCoreHourYuan: upTo(CLUSTER_LIMITS.perCoreHourYuan),
+  minPricePerCardHourYuan: upTo(CLUSTER_LIMITS.perCardHourYuan).nullable(),
   greenShare: Share.describe('capacity-weighted green-power share'),
   pue: z.number().min(1).max(3).describe('capacity-weighted PUE'),
 });
@@ -145,17 +189,17 @@ export type MarketOffer = z.output<typeof MarketOffer>;
 export const SubtreeSummary = message({
   node: Prefix,
   at: Time,
-  clusters: z.number().int().nonnegative(),
-  healthy: z.number().int().nonnegative(),
+  clusters: count(MAX_QUANTITY),
+  healthy: count(MAX_QUANTITY),
   byClass: z.partialRecord(
     ResourceClass,
-    message({ k1: ResourceVector, k2: ResourceVector, minPricePerCoreHourYuan: NonNegative }),
+    message({ k1: ResourceTotals, k2: ResourceTotals, minPricePerCoreHourYuan: NonNegative }),
   ),
   byProvince: z.partialRecord(
     ProvinceCode,
-    message({ k1: ResourceVector, k2: ResourceVector, clusters: z.number().int().nonnegative() }),
+    message({ k1: ResourceTotals, k2: ResourceTotals, clusters: count(MAX_QUANTITY) }),
   ),
-  byIndustry: z.record(z.string(), message({ clusters: z.number().int().nonnegative() })),
+  byIndustry: z.record(z.string(), message({ clusters: count(MAX_QUANTITY) })),
   offers: z.array(MarketOffer).max(10_000).default([]).describe("the subtree's offers, for the market view"),
 });
 export type SubtreeSummary = z.output<typeof SubtreeSummary>;
@@ -174,7 +218,7 @@ export const MarketView = message({
   node: Prefix,
   at: Time,
   offers: z.array(MarketOffer),
-  totals: message({ clusters: z.number().int().nonnegative(), k1: ResourceVector, k2: ResourceVector }),
+  totals: message({ clusters: count(MAX_QUANTITY), k1: ResourceTotals, k2: ResourceTotals }),
 });
 export type MarketView = z.output<typeof MarketView>;
 

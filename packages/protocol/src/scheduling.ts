@@ -1,15 +1,16 @@
 import { z } from 'zod';
 import { Identifier, message, NonNegative, PageQuery, Prefix, ProvinceCode, Share, Time } from './primitives.ts';
+import { CLUSTER_LIMITS } from './resources.ts';
 
 /** What one replica needs. */
 export const Demand = message({
-  cpuCores: NonNegative,
-  memoryGib: NonNegative,
-  storageGib: NonNegative.default(0),
-  bandwidthGbps: NonNegative.default(0),
+  cpuCores: z.number().finite().nonnegative().max(CLUSTER_LIMITS.cpuCores),
+  memoryGib: z.number().finite().nonnegative().max(CLUSTER_LIMITS.memoryGib),
+  storageGib: z.number().finite().nonnegative().max(CLUSTER_LIMITS.storageGib).default(0),
+  bandwidthGbps: z.number().finite().nonnegative().max(CLUSTER_LIMITS.bandwidthGbps).default(0),
   accelerators: message({
     model: z.string().min(1).max(100).optional(),
-    count: z.number().int().positive(),
+    count: z.number().int().positive().max(CLUSTER_LIMITS.acceleratorCount),
     minFp16Tflops: NonNegative.optional(),
   }).optional(),
 });

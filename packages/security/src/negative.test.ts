@@ -532,6 +532,16 @@ const CASES: [string, () => Promise<boolean>][] = [
     },
   ],
   [
+    'answer over a value nested 100,000 levels deep, tampered (JCS must not overflow the stack)',
+    async () => {
+      let deep: unknown = 1;
+      for (let i = 0; i < 100_000; i++) deep = [deep];
+      const s = await signAnswer({ id: 'a', data: deep }, { keyid: KEYID, privateKey: signer.privateKey });
+      const tampered = { ...s, answer: { id: 'a', data: [deep] } };
+      return (await verifyAnswer(tampered, { keyid: KEYID, publicKey: signer.publicKey })).ok;
+    },
+  ],
+  [
     'answer claimed by another node',
     async () => {
       const s = await signAnswer({ id: 'a' }, { keyid: 'CPN.51.C397', privateKey: signer.privateKey });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { backupNode, BackupError, restoreNode } from '@cpnet/node';
+import { backupNode, BackupError, listDeadLetters, restoreNode, retryDeadLetters } from '@cpnet/node';
 import { environmentFailed, invalidInput } from '../exit.ts';
 import type { Io } from '../io.ts';
 
@@ -38,5 +38,41 @@ export function registerNodeBackupCommands(node: Command, io: Io): void {
         `restored ${r.pages} pages (${r.bytes} bytes) into ${r.file}; start the node with the key passphrase it had ` +
           `(CPNET_KEY_PASSPHRASE or --passphrase-file): it is not in the backup`,
       );
+    });
+  const outbox = node
+    .command('outbox')
+    .description(
+      "deliveries a peer refused (the outbox's dead letters): list them, retry them once the cause is fixed",
+    );
+  outbox
+    .command('list')
+    .description("list the dead letters: id, path, endpoint, the peer's answer")
+    .requiredOption('--data <dir>', "the node's data folder")
+    .action(async (flags: { data: string }) => {
+      const letters = await listDeadLetters(flags.data).catch(mapError);
+      for (const l of letters) {
+        const answer = l.answer as { code?: string; message?: string; field?: string } | null;
+        io.out(
+          `${l.id}\t${l.failedAt}\t${l.delivery.path}\t${l.delivery.endpoint}\t${l.status} ` +
+            `${answer?.code ?? ''}${answer?.field ? ` ${answer.field}` : ''}: ${answer?.message ?? ''}`,
+        );
+      }
+      io.out(`${letters.length} dead letter${letters.length === 1 ? '' : 's'}`);
+    });
+  outbox
+    .command('retry')
+    .description('queue dead letters again (all, or --id); a refused one comes back to the dead letters')
+    .requiredOption('--data <dir>', "the node's data folder")
+    .option('--id <ids...>', 'only these dead letters')
+    .addHelpText('after', '\nExample:\n  $ cpnet node outbox retry --data ./data/51 --id 3 4')
+    .action(async (flags: { data: string; id?: string[] }) => {
+      const ids = flags.id?.map((x) => {
+        const n = Number(x);
+        if (!Number.isInteger(n) || n < 1)
+          throw invalidInput(`--id ${x}: expected a dead letter id (a positive integer)`);
+        return n;
+      });
+      const n = await retryDeadLetters(flags.data, ids ? { ids } : {}).catch(mapError);
+      io.out(`queued ${n} dead letter${n === 1 ? '' : 's'} again; the node sends them at its next delivery or start`);
     });
 }

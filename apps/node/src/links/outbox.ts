@@ -37,7 +37,13 @@ interface Deps {
   lingerMs?: number;
   /** Called with the number of queued deliveries one request completed. */
   onDelivered?(path: string, count: number): void;
+  /** Called when the peer refused a delivery (4xx) and it went to the dead letters: raise the alert. */
+  onRefused?(refused: { deadLetters: number; endpoint: string; path: string; status: number; answer: unknown }): void;
 }
+
+/** A 4xx other than 401 (re-signed and retried) and 429 (retried later): the peer will refuse this body again. */
+const refusedFor = (r: { ok: boolean; status?: number }) =>
+  !r.ok && r.status !== undefined && r.status >= 400 && r.status < 500 && r.status !== 401 && r.status !== 429;
 
 const COPIES = '/cpn/v1/copies';
 
@@ -60,7 +66,11 @@ function itemsOf(body: Record<string, unknown>, field: string): unknown[] {
   return field === 'relays' && 'job' in body ? [body] : [];
 }
 
-/** Creates the outbox. Failures (unreachable, 5xx) back off exponentially; a 4xx answer drops the delivery, logged. */
+/**
+ * Creates the outbox. Failures (unreachable, 5xx, 401, 429) back off exponentially. A refusal (another 4xx) of a merged
+ * request is retried delivery by delivery; each delivery still refused alone becomes a dead letter with the peer's
+ * answer (`onRefused` raises the alert), and the others are delivered. Nothing is dropped.
+ */
 export function createOutbox(deps: Deps): Outbox {
   let running = false;
   let stopped = false;
@@ -76,6 +86,7 @@ export function createOutbox(deps: Deps): Outbox {
     const d = JSON.parse(first.payload) as Delivery;
     let ids = [first.id];
     let body = d.body;
+    const bodies = new Map<number, unknown>([[first.id, d.body]]);
     const merge = MERGEABLE[d.path];
     if (merge) {
       const { field, max } = merge;
@@ -90,18 +101,43 @@ export function createOutbox(deps: Deps): Outbox {
         if (items.length > 0 && items.length + more.length > max) break;
         items.push(...more);
         ids.push(r.id);
+        bodies.set(r.id, { [field]: more });
       }
       body = { [field]: items };
     }
     const r = await deps.clientFor(d.endpoint).request({ method: 'POST', path: d.path, body });
-    if (r.ok || (r.status >= 400 && r.status < 500 && r.status !== 401 && r.status !== 429)) {
-      if (!r.ok)
-        deps.logger.warn(
-          { endpoint: d.endpoint, path: d.path, status: r.status, error: r.error },
-          'delivery refused; dropped',
-        );
+    if (r.ok) {
       await deps.db.write(() => deps.db.outbox.remove(ids));
       deps.onDelivered?.(d.path, ids.length);
+      return 'progress';
+    }
+    if (refusedFor(r)) {
+      // One refused item must not hold up (or take down) those merged with it: each item is sent alone (a queued
+      // delivery may hold many, e.g. a child's copied batch); only the items still refused become a dead letter.
+      if (!merge) return bury(first.id, { d, status: r.status, answer: r.error });
+      for (const id of ids) {
+        const refused: { item: unknown; status: number; answer: unknown }[] = [];
+        for (const item of itemsOf(bodies.get(id) as Record<string, unknown>, merge.field)) {
+          const body = { [merge.field]: [item] };
+          const alone = await deps.clientFor(d.endpoint).request({ method: 'POST', path: d.path, body });
+          if (refusedFor(alone) && !alone.ok) refused.push({ item, status: alone.status, answer: alone.error });
+          else if (!alone.ok) {
+            // Transient: retry the whole delivery later; receivers deduplicate the items already taken.
+            await deps.db.write(() => deps.db.outbox.failed([id]));
+            return 'failed';
+          }
+        }
+        if (refused.length === 0) {
+          await deps.db.write(() => deps.db.outbox.remove([id]));
+          deps.onDelivered?.(d.path, 1);
+          continue;
+        }
+        await bury(id, {
+          d: { ...d, body: { [merge.field]: refused.map((x) => x.item) } },
+          status: refused[0]!.status,
+          answer: refused.length === 1 ? refused[0]!.answer : refused.map((x) => x.answer),
+        });
+      }
       return 'progress';
     }
     await deps.db.write(() => deps.db.outbox.failed(ids));
@@ -110,6 +146,18 @@ export function createOutbox(deps: Deps): Outbox {
       'delivery failed; retrying with backoff',
     );
     return 'failed';
+  }
+
+  /** Keeps a refused delivery (`d`: only its refused items) as a dead letter with the answer; logs and alerts. */
+  async function bury(id: number, refusal: { d: Delivery; status: number; answer: unknown }): Promise<'progress'> {
+    const { d, status, answer } = refusal;
+    await deps.db.write(() => deps.db.outbox.bury(id, { delivery: d, status, answer, at: deps.clock.now() }));
+    deps.logger.error(
+      { endpoint: d.endpoint, path: d.path, status, answer },
+      'delivery refused by the peer; kept as a dead letter (cpnet node outbox list|retry)',
+    );
+    deps.onRefused?.({ deadLetters: 1, endpoint: d.endpoint, path: d.path, status, answer });
+    return 'progress';
   }
 
   function schedule(ms: number) {

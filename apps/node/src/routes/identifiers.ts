@@ -1,6 +1,6 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { parseIdentifier, parsePrefix } from '@cpnet/identifier';
+import { isWithin, parseIdentifier, parsePrefix } from '@cpnet/identifier';
 import {
   CopyBatch,
   PageQuery,
@@ -47,6 +47,17 @@ function pathHeader(req: Request): string[] {
     if (!r.ok) fail('INVALID_PREFIX', `cpn-path: ${r.error.message}`, 'cpn-path');
     return r.value.prefix;
   });
+}
+
+/**
+ * Why a copied record's owner is false, or null. A copy is owned by the prefix it was registered under, which lies
+ * within its sender's: otherwise a child could hand a record to the parent (whose operator may edit its own records).
+ */
+function copyOwnerProblem(r: { id: string; owner: string }, at: { prefix: string; sender: string }): string | null {
+  if (!isWithin(r.owner, at.sender))
+    return `${r.id} claims owner ${r.owner}, outside the sender's prefix ${at.sender}; a copy's owner is its sender or below`;
+  if (r.owner !== at.prefix) return `${r.id} claims owner ${r.owner}; a record is owned by its prefix ${at.prefix}`;
+  return null;
 }
 
 const resource = (id: string, prefix: string) => ({ type: 'record' as const, prefix, id });
@@ -106,7 +117,10 @@ export function identifierRoutes(ctx: IdentifierRoutesDeps): Router {
       const batch = parseWith(CopyBatch, body);
       for (const r of batch.records) {
         const p = parseIdentifier(r.id);
-        const prefix = p.ok ? p.value.prefix : r.owner;
+        if (!p.ok) fail('INVALID_IDENTIFIER', `${r.id}: ${p.error.message}; expected ${p.error.expected}`, 'records');
+        const prefix = p.value.prefix;
+        const owner = copyOwnerProblem(r, { prefix, sender: caller.principal.prefix });
+        if (owner) fail('FORBIDDEN', owner, 'records');
         if (prefix === ctx.config.code)
           fail('FORBIDDEN', `${r.id} belongs to ${ctx.config.code} itself; a copy cannot replace it`, 'records');
         await authorize(ctx, {

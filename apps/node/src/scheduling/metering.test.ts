@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TaskTemplate } from '@cpnet/protocol';
-import { matches, meterRun, totals } from './metering.ts';
+import { matches, meterRun, observedTime, PROVIDER_TIME_SKEW_MS, totals } from './metering.ts';
 
 const T0 = Date.UTC(2026, 10, 26, 8);
 const template = TaskTemplate.parse({
@@ -42,5 +42,19 @@ describe('metering', () => {
     expect(t.byProvider.P2!.jobs).toBe(1);
     expect(matches(a, { tenant: 'beta' })).toBe(false);
     expect(matches(a, { from: new Date(T0 + 7_200_000).toISOString() })).toBe(false);
+  });
+});
+
+describe('observedTime', () => {
+  const seen = { dispatchedAt: 1_000_000, arrivedAt: 2_000_000 };
+  it('clips a provider time to the dispatch and the arrival it observed', () => {
+    expect(observedTime(1_500_000, seen)).toEqual({ ok: true, value: 1_500_000 });
+    expect(observedTime(2_000_000 + 20_000, seen)).toEqual({ ok: true, value: 2_000_000 });
+    expect(observedTime(1_000_000 - 20_000, seen)).toEqual({ ok: true, value: 1_000_000 });
+  });
+  it('refuses a time beyond the skew on either side, or none', () => {
+    expect(observedTime(2_000_000 + PROVIDER_TIME_SKEW_MS + 1, seen).ok).toBe(false);
+    expect(observedTime(1_000_000 - PROVIDER_TIME_SKEW_MS - 1, seen).ok).toBe(false);
+    expect(observedTime(Number.NaN, seen).ok).toBe(false);
   });
 });

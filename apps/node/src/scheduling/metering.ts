@@ -69,3 +69,30 @@ export function matches(
   if (q.to !== undefined && Date.parse(l.from) > Date.parse(q.to)) return false;
   return true;
 }
+
+/** How far a provider's clock may run ahead of the node's (or its time precede the dispatch) before it is refused. */
+export const PROVIDER_TIME_SKEW_MS = 30_000;
+
+/**
+ * The time of a provider's job update as metering may use it: the provider's claim clipped to what the node observed
+ * (not before the dispatch, not after the update arrived). A claim further out than `PROVIDER_TIME_SKEW_MS` is refused.
+ */
+export function observedTime(
+  claimed: number,
+  seen: { dispatchedAt: number | null; arrivedAt: number },
+): { ok: true; value: number } | { ok: false; error: string } {
+  const { dispatchedAt, arrivedAt } = seen;
+  const err = (error: string) => ({ ok: false as const, error });
+  if (!Number.isFinite(claimed)) return err('the update carries no valid time');
+  if (claimed > arrivedAt + PROVIDER_TIME_SKEW_MS)
+    return err(
+      `the update is dated ${formatTime(claimed)}, ${Math.round((claimed - arrivedAt) / 1000)} s after it arrived ` +
+        `(${formatTime(arrivedAt)}); at most ${PROVIDER_TIME_SKEW_MS / 1000} s of clock skew is accepted`,
+    );
+  if (dispatchedAt !== null && claimed < dispatchedAt - PROVIDER_TIME_SKEW_MS)
+    return err(
+      `the update is dated ${formatTime(claimed)}, before the job was dispatched (${formatTime(dispatchedAt)}) ` +
+        `by more than ${PROVIDER_TIME_SKEW_MS / 1000} s of clock skew`,
+    );
+  return { ok: true, value: Math.min(arrivedAt, Math.max(dispatchedAt ?? claimed, claimed)) };
+}

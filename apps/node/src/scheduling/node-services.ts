@@ -188,7 +188,9 @@ export async function createSchedulingServices(
     routes: () => [schedulingRoutes(ctx, { service, sync })],
     attach() {
       resources.onJobUpdate = async (u) => {
-        await service.onJobUpdate(u);
+        const r = await service.onJobUpdate(u);
+        if (typeof r === 'object')
+          return { ok: false, error: { code: 'RULE_VIOLATION', message: r.refused, field: 'at' } };
         return { ok: true };
       };
       resources.snapshotSources.jobs = () => service.snapshot();

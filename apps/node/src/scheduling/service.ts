@@ -18,7 +18,7 @@ import {
 import { realEvery } from '../deps.ts';
 import { applyEntry, isFinal, newJob, type JobRecord } from './job-machine.ts';
 import { mergeSummaries, summaryFromWire, summaryToWire, toTask, type ClusterFacts } from './mapping.ts';
-import { totals } from './metering.ts';
+import { observedTime, totals } from './metering.ts';
 import { KeyedLock } from './locks.ts';
 import { selectAcross } from './selection.ts';
 import { PlacementCore } from './placement.ts';
@@ -243,14 +243,28 @@ export class SchedulingService extends PlacementCore {
     });
   }
 
-  /** A gateway's `job-update`. */
-  onJobUpdate(u: JobUpdate): Promise<boolean> {
+  /**
+   * A gateway's `job-update`: applied (true), not about a run held here (false), or refused with the reason when its
+   * time is implausible. The provider's time is only trusted inside what this node saw (from the dispatch to the
+   * update's arrival), so a provider cannot bill hours that did not pass here.
+   */
+  onJobUpdate(u: JobUpdate): Promise<boolean | { refused: string }> {
     return this.lock.run(u.job, async () => {
       const job = this.jobs.get(u.job);
       if (!job || u.attempt !== job.attempt || job.cluster !== u.cluster) return false;
+      const observed = { dispatchedAt: job.dispatchedAt, arrivedAt: this.now() };
+      const when = observedTime(Date.parse(u.at), observed);
+      if (!when.ok) {
+        this.d.emit('security.alert', {
+          subject: job.id,
+          severity: 'warning',
+          data: { cluster: u.cluster, state: u.state, claimed: u.at, reason: when.error },
+        });
+        return { refused: when.error };
+      }
       const entry = (state: JobHistoryEntry['state']): JobHistoryEntry => ({
         state,
-        at: u.at,
+        at: formatTime(when.value),
         node: this.me,
         cluster: u.cluster,
         attempt: u.attempt,
@@ -260,7 +274,7 @@ export class SchedulingService extends PlacementCore {
       if (u.state === 'running') {
         applyEntry(job, entry('running'));
       } else if (u.state === 'finished' || u.state === 'failed' || u.state === 'cancelled') {
-        lines = this.meter(job, Date.parse(u.at));
+        lines = this.meter(job, when.value);
         this.view.scheduler.release(job.id);
         this.view.adjust(u.cluster);
         applyEntry(job, entry(u.state));
@@ -272,7 +286,7 @@ export class SchedulingService extends PlacementCore {
         this.jobs.delete(job.id);
         this.wakeQueue();
       } else if (u.state === 'refused') {
-        lines = this.meter(job, Date.parse(u.at));
+        lines = this.meter(job, when.value);
         await this.replace(job, {
           reason: `gateway refused on ${u.cluster}: ${u.detail ?? 'no reason given'}`,
           excludeClusters: [u.cluster],

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase } from './sqlite-database.ts';
+import { DatabaseDamaged, openDatabase } from './sqlite-database.ts';
 import { applyMigrations, listMigrations, MIGRATIONS_DIR } from './migrate.ts';
 
 interface MigrationRow {
@@ -160,5 +160,38 @@ PRAGMA defer_foreign_keys=OFF;`,
     expect(db.prepare('SELECT count(*) FROM "Child"').pluck().get()).toBe(2);
     expect(db.pragma('foreign_key_check')).toEqual([]);
     db.close();
+  });
+});
+
+describe('openDatabase refuses a damaged file', () => {
+  it('throws DatabaseDamaged for a file failing PRAGMA integrity_check, though its tables still read', async () => {
+    const file = path.join(dir, 'node.db');
+    const db = await openDatabase(file);
+    await db.prisma.$executeRawUnsafe(
+      `INSERT INTO "IdentifierRecord" ("id","prefix","kind","serial","ownerNode","version","status","values","createdAt","updatedAt") ` +
+        `VALUES ('CPN/SV-1','CPN','SV','1','CPN.51',1,'active','[]','t','t')`,
+    );
+    await db.close();
+    // Damage one index: give it the page of another index (other values). A table scan still reads, the check fails.
+    const raw = new Database(file);
+    const size = raw.pragma('page_size', { simple: true }) as number;
+    const root = (name: string) =>
+      (raw.prepare('SELECT rootpage FROM sqlite_master WHERE name = ?').get(name) as { rootpage: number }).rootpage;
+    const [from, to] = [root('IdentifierRecord_ownerNode_idx'), root('IdentifierRecord_prefix_idx')];
+    raw.close();
+    const bytes = readFileSync(file);
+    bytes.copy(bytes, (to - 1) * size, (from - 1) * size, from * size);
+    writeFileSync(file, bytes);
+    const check = new Database(file);
+    expect(check.prepare('SELECT count(*) AS n FROM "IdentifierRecord"').get()).toEqual({ n: 1 });
+    check.close();
+    await expect(openDatabase(file)).rejects.toThrow(DatabaseDamaged);
+    await expect(openDatabase(file)).rejects.toThrow(/integrity check.*cpnet node restore/);
+  });
+
+  it('throws DatabaseDamaged for a file that is not a database', async () => {
+    const file = path.join(dir, 'node.db');
+    writeFileSync(file, Buffer.alloc(8192, 7));
+    await expect(openDatabase(file)).rejects.toThrow(DatabaseDamaged);
   });
 });

@@ -26,6 +26,24 @@ export interface OutboxStore {
   failed(ids: readonly number[]): void;
   /** Deliveries waiting. */
   count(): number;
+  /**
+   * Moves a refused delivery to the dead letters with the peer's answer (status and error body); `delivery`, when
+   * given, is what is kept (the refused items only).
+   */
+  bury(id: number, refusal: { delivery?: Delivery; status: number; answer: unknown; at: number }): void;
+  /** The dead letters, oldest first. */
+  deadLetters(): DeadLetter[];
+  /** Queues dead letters again (all, or those listed) at the end of the outbox at `at`; returns how many. */
+  revive(at: number, ids?: readonly number[]): number;
+}
+
+/** A delivery the peer refused, kept until an operator retries it. */
+export interface DeadLetter {
+  readonly id: number;
+  readonly delivery: Delivery;
+  readonly status: number;
+  readonly answer: unknown;
+  readonly failedAt: string;
 }
 
 /** The SQLite outbox store. */
@@ -45,5 +63,50 @@ export function sqliteOutboxStore({ sql }: SqliteConnection): OutboxStore {
       for (const id of ids) sql.stmt('UPDATE "Outbox" SET "attempts" = "attempts" + 1 WHERE "id" = ?').run(id);
     },
     count: () => (sql.stmt('SELECT COUNT(*) AS n FROM "Outbox"').get() as { n: number }).n,
+    bury(id, refusal) {
+      const row = sql.stmt('SELECT "kind", "payload" FROM "Outbox" WHERE "id" = ?').get(id) as
+        { kind: string; payload: string } | undefined;
+      if (!row) return;
+      sql
+        .stmt(
+          'INSERT INTO "OutboxDeadLetter" ("kind", "payload", "status", "answer", "failedAt") VALUES (?, ?, ?, ?, ?)',
+        )
+        .run(
+          row.kind,
+          refusal.delivery ? JSON.stringify(refusal.delivery) : row.payload,
+          refusal.status,
+          JSON.stringify(refusal.answer ?? null),
+          sqlTime(refusal.at),
+        );
+      sql.stmt('DELETE FROM "Outbox" WHERE "id" = ?').run(id);
+    },
+    deadLetters() {
+      const rows = sql
+        .stmt('SELECT "id", "payload", "status", "answer", "failedAt" FROM "OutboxDeadLetter" ORDER BY "id"')
+        .all() as { id: number; payload: string; status: number; answer: string; failedAt: string | number }[];
+      return rows.map((r) => ({
+        id: r.id,
+        delivery: JSON.parse(r.payload) as Delivery,
+        status: r.status,
+        answer: JSON.parse(r.answer) as unknown,
+        failedAt: new Date(r.failedAt).toISOString(),
+      }));
+    },
+    revive(at, ids) {
+      const rows = (
+        sql.stmt('SELECT "id", "kind", "payload" FROM "OutboxDeadLetter" ORDER BY "id"').all() as {
+          id: number;
+          kind: string;
+          payload: string;
+        }[]
+      ).filter((r) => !ids || ids.includes(r.id));
+      for (const r of rows) {
+        sql
+          .stmt('INSERT INTO "Outbox" ("kind", "payload", "attempts", "nextAt") VALUES (?, ?, 0, ?)')
+          .run(r.kind, r.payload, sqlTime(at));
+        sql.stmt('DELETE FROM "OutboxDeadLetter" WHERE "id" = ?').run(r.id);
+      }
+      return rows.length;
+    },
   };
 }

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { setIdentityMarkerAside } from './identity-marker.ts';
 
 /** The database file inside a node's data folder. */
 function databaseFile(dataDir: string): string {
@@ -91,15 +92,20 @@ export async function restoreNode(input: {
       );
     const kept = `${target}.before-restore-${input.now ?? Date.now()}`;
     // Fold the old WAL into the file first so what is kept is complete.
-    const old = new Database(target);
     try {
-      old.pragma('wal_checkpoint(TRUNCATE)');
-    } finally {
-      old.close();
+      const old = new Database(target);
+      try {
+        old.pragma('wal_checkpoint(TRUNCATE)');
+      } finally {
+        old.close();
+      }
+    } catch {
+      // A damaged or empty database (the reason to restore) is kept as it is.
     }
     renameSync(target, kept);
   }
   for (const suffix of ['-wal', '-shm', '-journal']) rmSync(`${target}${suffix}`, { force: true });
+  setIdentityMarkerAside(input.dataDir, input.now ?? Date.now());
   const src = new Database(input.from, { readonly: true, fileMustExist: true });
   try {
     const r = await src.backup(target);

@@ -1,6 +1,6 @@
 // Opens the node's SQLite database ready for use: folder and file created, migrations applied, WAL on,
 // and a PrismaClient over better-sqlite3 (Prisma 7 needs a driver adapter; there is no query engine binary).
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import Database from 'better-sqlite3';
@@ -35,6 +35,7 @@ export async function openDatabase(dbFile: string, options: { durability?: Durab
   const durability = options.durability ?? 'power-loss';
   const file = path.resolve(dbFile);
   mkdirSync(path.dirname(file), { recursive: true });
+  checkIntegrity(file);
   const { applied } = applyMigrations(file);
   enableWal(file);
   const prisma = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: file }) });
@@ -52,6 +53,34 @@ export async function openDatabase(dbFile: string, options: { durability?: Durab
       await prisma.$disconnect();
     },
   };
+}
+
+/** The database file fails SQLite's integrity check (or is not a database): restore it, never use it. */
+export class DatabaseDamaged extends Error {}
+
+/**
+ * Runs `PRAGMA integrity_check` on an existing file before anything uses it: a damaged file would otherwise start
+ * and answer 500 "malformed" on whatever touches the damaged pages. It reads every page (a few seconds per GiB).
+ */
+function checkIntegrity(file: string): void {
+  if (!existsSync(file) || statSync(file).size === 0) return;
+  const hint = `restore it from a backup: cpnet node restore --from <backup> --data ${path.dirname(file)} --force`;
+  let problems: string[];
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file, { fileMustExist: true });
+    const rows = db.pragma('integrity_check(5)') as { integrity_check: string }[];
+    problems = rows.map((r) => r.integrity_check).filter((p) => p !== 'ok');
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? '';
+    // A locked or unreadable file is the environment, not damage: let the open below report it as before.
+    if (code !== 'SQLITE_CORRUPT' && code !== 'SQLITE_NOTADB') throw e;
+    problems = [(e as Error).message];
+  } finally {
+    db?.close();
+  }
+  if (problems.length > 0)
+    throw new DatabaseDamaged(`${file} fails SQLite's integrity check (${problems.join('; ')}); ${hint}`);
 }
 
 // WAL lets readers (resolution, the visualiser's queries) run while a write commits. The mode is stored in the

@@ -1,4 +1,4 @@
-import canonicalize from 'canonicalize';
+import { canonicalJson } from './jcs.ts';
 
 const encoder = new TextEncoder();
 
@@ -21,7 +21,7 @@ export function fromB64url(s: string): Uint8Array | null {
 
 /** RFC 8785 (JCS) canonical JSON text; throws on values JSON cannot hold. */
 export function jcs(value: unknown): string {
-  const text = canonicalize(value);
+  const text = canonicalJson(value);
   if (text === undefined) throw new TypeError('value cannot be canonicalised as JSON');
   return text;
 }

@@ -1,0 +1,81 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { NodeClient } from '@cpnet/client';
+import { openSqliteStores, type SqliteStores } from '../store/stores.ts';
+import { createOutbox } from './outbox.ts';
+
+/** A peer that refuses (400) any batch holding a summary marked bad, as a parent's schema would. */
+function fakePeer() {
+  const received: string[] = [];
+  let requests = 0;
+  const client = {
+    request: (spec: { body?: unknown }) => {
+      requests++;
+      const items = (spec.body as { items: { key: string; bad?: boolean }[] }).items;
+      if (items.some((i) => i.bad))
+        return Promise.resolve({
+          ok: false,
+          status: 400,
+          error: { status: 400, code: 'SCHEMA_VIOLATION', message: 'too big', field: 'items.0.summary' },
+        });
+      received.push(...items.map((i) => i.key));
+      return Promise.resolve({ ok: true, status: 200, value: {} });
+    },
+  } as unknown as NodeClient;
+  return { client, received, requests: () => requests };
+}
+
+let dir: string;
+let db: SqliteStores;
+beforeEach(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'cpnet-outbox-'));
+  db = await openSqliteStores(path.join(dir, 'node.db'));
+});
+afterEach(async () => {
+  await db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the outbox handles refusals per item', () => {
+  it('delivers the items merged with a refused one, keeps the refused one as a dead letter and alerts', async () => {
+    const peer = fakePeer();
+    const alerts: unknown[] = [];
+    const outbox = createOutbox({
+      db,
+      clock: { now: () => Date.now() },
+      logger: pino({ level: 'silent' }),
+      clientFor: () => peer.client,
+      retry: { initialMs: 10, maxMs: 50 },
+      onRefused: (r) => alerts.push(r),
+    });
+    const send = (key: string, bad = false) =>
+      outbox.enqueue({ endpoint: 'http://parent', path: '/cpn/v1/summaries', body: { items: [{ key, bad }] } });
+    await send('s1');
+    await send('s2', true);
+    await send('s3');
+    // One queued delivery of several items (a child's copied batch is one): only its refused item is kept.
+    const items = [{ key: 's4' }, { key: 's5', bad: true }, { key: 's6' }];
+    await outbox.enqueue({ endpoint: 'http://parent', path: '/cpn/v1/summaries', body: { items } });
+    expect(await outbox.idle(2000)).toBe(true);
+    expect(peer.received).toEqual(['s1', 's3', 's4', 's6']);
+    const dead = db.outbox.deadLetters();
+    expect(dead).toHaveLength(2);
+    expect(dead[0]).toMatchObject({ status: 400, answer: { field: 'items.0.summary' } });
+    expect(dead.map((l) => (l.delivery.body as { items: { key: string }[] }).items.map((i) => i.key))).toEqual([
+      ['s2'],
+      ['s5'],
+    ]);
+    expect(alerts).toHaveLength(2);
+    expect(alerts[0]).toMatchObject({ status: 400, path: '/cpn/v1/summaries' });
+    expect(outbox.depth()).toBe(0);
+
+    // Once the cause is fixed (here: the item itself), a retry queues it again and it is delivered.
+    await db.write(() => db.outbox.revive(Date.now()));
+    expect(db.outbox.deadLetters()).toHaveLength(0);
+    expect(outbox.depth()).toBe(2);
+    outbox.stop();
+  });
+});
