@@ -312,6 +312,34 @@ describe('jobs (互联调度)', () => {
     await eventually(async () => gws['CPN.44']!.cancels.some((c) => c.job === j.id && c.reason === 'cancelled'));
   });
 
+  it("tells tenants apart by node: CPN.44's own `acme` cannot read, cancel or see the metering of CPN.51's `acme`", async () => {
+    const j = await placed(acme, cpu({ name: 'pair', constraints: { residency: { provinces: ['44'] } } }));
+    await eventually(async () => (await getJob(acme, j.id)).owner === 'CPN.44');
+    const other = await tenant(nodes['CPN.44']!, 'acme');
+    const path = `/cpn/v1/jobs/${encodeURIComponent(j.id)}`;
+    const read = await other.request({ method: 'GET', path });
+    expect(read.ok ? 200 : read.status).toBe(403);
+    const cancel = await other.request({ method: 'DELETE', path });
+    expect(cancel.ok ? 200 : cancel.status).toBe(403);
+    await gws['CPN.44']!.finish(j.id);
+    await eventually(async () => (await getJob(acme, j.id)).state === 'finished');
+    // The owner meters the run under the pair; CPN.44's `acme` sees none of it, CPN.51's `acme` sees it at home.
+    const seen = await other.request<{ lines: { job: string }[]; totals: { byTenant: Record<string, unknown> } }>({
+      method: 'GET',
+      path: '/cpn/v1/metering',
+    });
+    expect(seen.ok && seen.value.lines.some((l) => l.job === j.id)).toBe(false);
+    expect(seen.ok && Object.keys(seen.value.totals.byTenant)).toEqual([]);
+    const home = await eventually(async () => {
+      const r = await acme.request<{ lines: { job: string; tenant: string }[] }>({
+        method: 'GET',
+        path: '/cpn/v1/metering',
+      });
+      return r.ok ? r.value.lines.find((l) => l.job === j.id) : undefined;
+    });
+    expect(home.tenant).toBe('acme@CPN.51');
+  });
+
   it('meters finished jobs (resource-hours × price) per tenant and provider, including the one run in another province', async () => {
     await gws['CPN.51']!.finish(local.id);
     await gws['CPN.44']!.finish(far.id);
@@ -325,7 +353,7 @@ describe('jobs (互联调度)', () => {
         ? r.value
         : null;
     });
-    expect(m.totals.byTenant.acme!.jobs).toBeGreaterThanOrEqual(2);
+    expect(m.totals.byTenant['acme@CPN.51']!.jobs).toBeGreaterThanOrEqual(2);
     expect(m.lines.find((l) => l.job === far.id)!.provider).toMatch(/^CPN\.44\/PV-/);
     const other = await acme.request({ method: 'GET', path: '/cpn/v1/metering?tenant=someone-else' });
     expect(other.ok ? 200 : other.status).toBe(403);
@@ -339,7 +367,7 @@ describe('jobs (互联调度)', () => {
         }[];
       }>({ method: 'GET', path: '/cpn/v1/metering', sign: true });
       const c44 = r.ok ? r.value.children.find((c) => c.node === 'CPN.44') : undefined;
-      return c44?.byTenant.acme ? c44 : null;
+      return c44?.byTenant['acme@CPN.51'] ? c44 : null;
     });
     expect(Object.keys(up.byProvider)[0]).toMatch(/^CPN\.44\/PV-/);
   });

@@ -1,7 +1,7 @@
 import { chooseSubtree, type SubtreeSummary } from '@cpnet/scheduler';
 import { formatTime, PROTOCOL_VERSION } from '@cpnet/protocol';
 import { ClusterView } from './cluster-view.ts';
-import { applyEntry, isFinal, type HistoryEntry, type JobRecord } from './job-machine.ts';
+import { applyEntry, isFinal, tenantKey, type HistoryEntry, type JobRecord } from './job-machine.ts';
 import { toTask } from './mapping.ts';
 import { meterRun } from './metering.ts';
 import {
@@ -406,7 +406,7 @@ export abstract class PlacementCore {
     return [
       meterRun({
         job: job.id,
-        tenant: job.tenant,
+        tenant: tenantKey(job.origin, job.tenant),
         provider: facts?.provider ?? job.cluster,
         cluster: job.cluster,
         template: job.template,

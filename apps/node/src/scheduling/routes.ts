@@ -21,7 +21,7 @@ import { parseWith } from '../http/body.ts';
 import { fail } from '../http/http-error.ts';
 import { peerRow } from '../http/principal.ts';
 import { audited, authorize, writeRoute } from '../http/write-route.ts';
-import { jobView, type JobRecord } from './job-machine.ts';
+import { jobView, tenantKey, type JobRecord } from './job-machine.ts';
 import { QuotaExceeded, type SchedulingService } from './service.ts';
 
 const JOB_BASE = `${ROUTES.jobs}/`;
@@ -192,7 +192,7 @@ export function schedulingRoutes(
       request: {
         principal: caller.principal,
         action: 'read',
-        resource: { type: 'job', prefix: ctx.config.code, owner: job.tenant },
+        resource: { type: 'job', prefix: ctx.config.code, owner: job.tenant, ownerNode: job.origin },
       },
       requestId: String(res.locals.requestId ?? '-'),
     });
@@ -209,7 +209,7 @@ export function schedulingRoutes(
         request: {
           principal: caller.principal,
           action: 'cancel',
-          resource: { type: 'job', prefix: ctx.config.code, owner: held.tenant },
+          resource: { type: 'job', prefix: ctx.config.code, owner: held.tenant, ownerNode: held.origin },
         },
         requestId,
       });
@@ -229,6 +229,8 @@ export function schedulingRoutes(
       resource: { type: 'metrics', prefix: ctx.config.code },
       requestId: String(res.locals.requestId ?? '-'),
     });
+    // Metering names a tenant by the pair `account@node`: a bare account means one of this node's accounts.
+    if (q.tenant !== undefined && !q.tenant.includes('@')) q.tenant = tenantKey(ctx.config.code, q.tenant);
     const m = await service.metering(q);
     const children = ctx.db.jobs.childMetering().map((summary) => MeteringSummary.parse(JSON.parse(summary)));
     res.json({ node: ctx.config.code, lines: m.lines, totals: m.totals, children });

@@ -10,7 +10,7 @@ import {
   type SelectionRelay,
 } from '@cpnet/protocol';
 import { realEvery } from '../deps.ts';
-import { applyEntry, isFinal, newJob, type HistoryEntry, type JobRecord } from './job-machine.ts';
+import { applyEntry, isFinal, newJob, tenantKey, type HistoryEntry, type JobRecord } from './job-machine.ts';
 import {
   mergeSummaries,
   summaryFromWire,
@@ -330,7 +330,7 @@ export class SchedulingService extends PlacementCore {
     return {
       jobs: jobs.map((j) => ({
         id: j.id,
-        tenant: j.tenant,
+        tenant: tenantKey(j.origin, j.tenant),
         state: j.state,
         from: j.template.constraints.userProvince ?? null,
         cluster: j.cluster,
