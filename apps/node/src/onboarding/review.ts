@@ -28,6 +28,25 @@ export function applicationState(row: Row) {
   };
 }
 
+/**
+ * An application's state as anyone may read it: no contact person (name, phone, e-mail), no reviewers' names or
+ * opinions, no grant. Organisations (builder, operator, their credit codes) are public in the guide's 公示.
+ */
+export function publicApplicationState(row: Row) {
+  const full = applicationState(row);
+  const { contact: _contact, ...application } = full.application as WireApplication & { contact?: unknown };
+  void _contact;
+  return {
+    id: full.id,
+    application,
+    status: full.status,
+    submittedAt: full.submittedAt,
+    reasons: full.reasons,
+    reviews: full.reviews.map((r) => ({ at: r.at, decision: r.review.decision })),
+    ext: { ...full.ext, redacted: ['application.contact', 'reviews', 'grant'] },
+  };
+}
+
 const reasonsOf = (v: RuleViolation[]) => v.map((x) => ({ rule: x.rule, message: x.reason }));
 
 function ruleError(violations: RuleViolation[]): HttpError {
@@ -181,7 +200,7 @@ export async function decide(ctx: DecideDeps, input: { row: Row; by: string; rev
     }
     ctx.events.emit('application.reviewed', {
       subject: row.applicant,
-      data: { id: row.id, status: 'forwarded', by: input.by },
+      data: { id: row.id, status: 'forwarded' },
     });
     return (await ctx.db.applications.byId(row.id)) ?? forwarded;
   } else if (review.decision === 'approve') {
@@ -210,7 +229,8 @@ export async function decide(ctx: DecideDeps, input: { row: Row; by: string; rev
     reviews: JSON.stringify(reviews),
     ...(grant ? { grant } : {}),
   });
-  ctx.events.emit('application.decided', { subject: row.applicant, data: { id: row.id, status, by: input.by } });
+  // Events are public: who reviewed stays in the application and the audit log.
+  ctx.events.emit('application.decided', { subject: row.applicant, data: { id: row.id, status } });
   return updated;
 }
 

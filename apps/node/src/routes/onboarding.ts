@@ -16,7 +16,7 @@ import { audited, authorize, writeRoute } from '../http/write-route.ts';
 import { authenticate, hasCredentials } from '../http/authenticate.ts';
 import { importPublicKey } from '../identity.ts';
 import { applicantPrefix } from '../onboarding/rules.ts';
-import { applicationState, decide, receiveApplication } from '../onboarding/review.ts';
+import { applicationState, decide, publicApplicationState, receiveApplication } from '../onboarding/review.ts';
 import { runChecks } from '../onboarding/checks.ts';
 import { learnPeer } from '../links/tls-discovery.ts';
 import { setChildLifecycle } from '../onboarding/grant.ts';
@@ -75,10 +75,19 @@ export function onboardingRoutes(ctx: OnboardingRoutesDeps): Router {
     const rows = await ctx.db.applications.all();
     res.json({ items: rows.map(applicationState) });
   });
+  // Anyone may follow an application's status; its contact person and the reviewers' names and opinions go only to
+  // the applicant (signing with the key it applied with), reviewers, operators and nodes.
   router.get(ROUTES.application, async (req, res) => {
     const row = await ctx.db.applications.byId(String(req.params.id));
     if (!row) fail('NOT_FOUND', `no application ${String(req.params.id)}`);
-    res.json(applicationState(row));
+    if (!hasCredentials(req)) return void res.json(publicApplicationState(row));
+    const own = (keyid: string) =>
+      keyid === row.applicant ? importPublicKey((JSON.parse(row.body) as { publicKey: string }).publicKey) : null;
+    const p = (await authenticate(ctx, req, { raw: Buffer.alloc(0), selfKey: own })).principal;
+    const full =
+      p.status === 'active' &&
+      (p.kind === 'node' || (p.kind === 'person' && (p.role === 'reviewer' || p.role === 'operator')));
+    res.json(full ? applicationState(row) : publicApplicationState(row));
   });
   router.post(
     ROUTES.applications,
