@@ -25,8 +25,9 @@ export const LimitsConfig = z.strictObject({
   applications: z
     .strictObject({
       windowMs: ms.default(60 * 60_000),
-      perKey: count(1_000_000).default(5).describe("applications stored per applicant's key per window"),
-      perAddress: count(1_000_000).default(20).describe('applications stored, and refusals, per address per window'),
+      perKey: count(1_000_000).default(5).describe("applications stored or refused per applicant's key per window"),
+      perAddress: count(1_000_000).default(100).describe('applications stored per address per window'),
+      refusalsPerAddress: count(1_000_000).default(20).describe('applications refused per address per window'),
       refusalLog: count(1_000_000).default(1000).describe('refusals from unknown keys kept (oldest dropped first)'),
     })
     .prefault({}),

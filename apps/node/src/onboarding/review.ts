@@ -94,12 +94,12 @@ export async function receiveApplication(
     reviews: JSON.stringify(reviews),
     submittedAt: new Date(now),
   });
-  ctx.events.emit('application.submitted', {
-    subject: applicant,
-    severity: hard.length > 0 ? 'warning' : 'info',
-    data: { id: row.id, status: row.status },
-  });
-  if (hard.length > 0) throw ruleError(hard);
+  if (hard.length > 0) {
+    // A refusal is kept for reviewers in a bounded log (the oldest go), with no public event: anyone can send one.
+    await ctx.db.applications.pruneRefusals(ctx.config.limits.applications.refusalLog);
+    throw ruleError(hard);
+  }
+  ctx.events.emit('application.submitted', { subject: applicant, data: { id: row.id, status: row.status } });
   if (ctx.config.autoReview && violations.length === 0)
     return [201, await autoReview(ctx, row, input.forwarded !== undefined)];
   return [201, row];

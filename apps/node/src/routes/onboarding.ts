@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Router } from 'express';
 import {
   Application,
@@ -10,7 +11,8 @@ import {
 } from '@cpnet/protocol';
 import { parentPrefix } from '@cpnet/identifier';
 import type { NodeContext } from '../context.ts';
-import { fail } from '../http/http-error.ts';
+import { fail, HttpError } from '../http/http-error.ts';
+import { WindowLimiter } from '../http/rate-limit.ts';
 import { parseWith } from '../http/body.ts';
 import { audited, authorize, writeRoute } from '../http/write-route.ts';
 import { authenticate, hasCredentials } from '../http/authenticate.ts';
@@ -63,6 +65,11 @@ type OnboardingRoutesDeps = Pick<
 /** Applications (申报), reviews (审核), forwarding, and joint debugging (联调). */
 export function onboardingRoutes(ctx: OnboardingRoutesDeps): Router {
   const router = Router();
+  const limits = ctx.config.limits.applications;
+  const clock = ctx.deps.clock;
+  const appsByKey = new WindowLimiter({ limit: limits.perKey, windowMs: limits.windowMs, clock });
+  const appsByAddress = new WindowLimiter({ limit: limits.perAddress, windowMs: limits.windowMs, clock });
+  const refusalsByAddress = new WindowLimiter({ limit: limits.refusalsPerAddress, windowMs: limits.windowMs, clock });
   // The list carries applicants' contact details and organisations: reviewers, operators and nodes only.
   router.get(ROUTES.applications, async (req, res) => {
     if (!hasCredentials(req))
@@ -93,9 +100,16 @@ export function onboardingRoutes(ctx: OnboardingRoutesDeps): Router {
     ROUTES.applications,
     writeRoute(
       ctx,
-      async (_req, { caller, body, requestId }) => {
+      async (req, { caller, body, requestId }) => {
         const app = parseWith(Application, body);
         const applicant = applicantPrefix(app);
+        // Anyone can make a key and apply: applications are throttled per key and per address (before anything is
+        // stored), refusals per address more tightly (limits.applications).
+        const key = createHash('sha256').update(app.publicKey).digest('base64url');
+        const address = req.socket.remoteAddress ?? '-';
+        appsByKey.check(key, 'applications from this key');
+        appsByAddress.check(address, 'applications from this address');
+        refusalsByAddress.check(address, 'refused applications from this address');
         if (caller.principal.id !== applicant)
           fail(
             'FORBIDDEN',
@@ -109,7 +123,22 @@ export function onboardingRoutes(ctx: OnboardingRoutesDeps): Router {
           );
         if (ctx.config.role === 'industry') fail('FORBIDDEN', 'an industry node takes no node applications');
         await audited(ctx, { who: caller.who, action: 'apply', resource: `application:${applicant}`, requestId });
-        const [status, row] = await receiveApplication(ctx, { app });
+        let received: Awaited<ReturnType<typeof receiveApplication>>;
+        try {
+          received = await receiveApplication(ctx, { app });
+        } catch (e) {
+          if (e instanceof HttpError && (e.code === 'RULE_VIOLATION' || e.code === 'DEADLINE_PASSED')) {
+            appsByKey.hit(key);
+            refusalsByAddress.hit(address);
+          }
+          throw e;
+        }
+        const [status, row] = received;
+        // 200 is the same applicant asking again: nothing new was stored.
+        if (status === 201) {
+          appsByKey.hit(key);
+          appsByAddress.hit(address);
+        }
         return [status, applicationState(row)];
       },
       { selfKey: applicantKey },
