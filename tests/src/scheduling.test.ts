@@ -113,7 +113,7 @@ beforeAll(async () => {
   nodes.CPN = national;
   nodes['CPN.51'] = await region('CPN.51', '51', { quotas: { 'quota-t': { cpuCores: 32 } } });
   nodes['CPN.44'] = await region('CPN.44', '44');
-  nodes['CPN.33'] = await region('CPN.33', '33');
+  nodes['CPN.33'] = await region('CPN.33', '33', { maxQueueMs: 1500, defaultQuota: { cpuCores: 40 } });
   const cpu512 = { cpuCores: 512, memoryGib: 4096, storageGib: 100_000, bandwidthGbps: 100, accelerators: [] };
   await supply('CPN.51', 51, [
     { name: 'home', body: { province: '51', capacity: cpu512, price: { perCoreHourYuan: 0.1, perCardHourYuan: 0 } } },
@@ -310,6 +310,28 @@ describe('jobs (互联调度)', () => {
     const again = await acme.request<Job>({ method: 'DELETE', path: `/cpn/v1/jobs/${encodeURIComponent(j.id)}` });
     expect(again.ok && again.value.history.filter((e) => e.state === 'cancelled')).toHaveLength(1);
     await eventually(async () => gws['CPN.44']!.cancels.some((c) => c.job === j.id && c.reason === 'cancelled'));
+  });
+
+  it('refuses at submission a job no cluster anywhere could ever hold, naming the largest cluster', async () => {
+    const r = await submit(acme, cpu({ name: 'impossible', demand: { cpuCores: 100_000, memoryGib: 64 } }));
+    expect(r.ok ? 201 : r.status).toBe(422);
+    expect(r.ok ? '' : r.error.message).toMatch(/100000 CPU cores; the largest cluster in the hierarchy has 512/);
+  });
+
+  it('fails a job queued longer than scheduling.maxQueueMs, with the reasons; default quotas hold per tenant', async () => {
+    const waiting = await tenant(nodes['CPN.33']!, 'waiting');
+    const j = await placed(waiting, cpu({ name: 'nowhere', constraints: { residency: { provinces: ['65'] } } }));
+    expect(j.state).toBe('queued');
+    const failed = await eventually(async () => {
+      const x = await getJob(waiting, j.id);
+      return x.state === 'failed' ? x : null;
+    });
+    expect(failed.history.at(-1)!.detail).toMatch(/maxQueueMs/);
+    // CPN.33's default quota is 40 cores per tenant: two 16-core jobs run, the third is refused.
+    const busy = await tenant(nodes['CPN.33']!, 'busy');
+    for (let i = 0; i < 2; i++) expect((await submit(busy, cpu({ name: `q${i}` }))).ok).toBe(true);
+    const third = await submit(busy, cpu({ name: 'q2' }));
+    expect(third.ok ? 201 : third.status).toBe(422);
   });
 
   it("tells tenants apart by node: CPN.44's own `acme` cannot read, cancel or see the metering of CPN.51's `acme`", async () => {

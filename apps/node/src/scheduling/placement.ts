@@ -448,10 +448,25 @@ export abstract class PlacementCore {
     }
   }
 
+  /** Unfinished jobs submitted here, per tenant (finished ones are dropped as `tenantUsage` meets them). */
+  private readonly tenants = new Map<string, Set<string>>();
+
+  protected byTenant(tenant: string): Set<string> {
+    let s = this.tenants.get(tenant);
+    if (!s) this.tenants.set(tenant, (s = new Set()));
+    return s;
+  }
+
   protected tenantUsage(tenant: string): { cpuCores: number; memoryGib: number; cards: number } {
     const u = { cpuCores: 0, memoryGib: 0, cards: 0 };
-    for (const j of this.jobs.values()) {
-      if (j.tenant !== tenant || j.origin !== this.me || isFinal(j.state)) continue;
+    const ids = this.byTenant(tenant);
+    for (const id of ids) {
+      const j = this.jobs.get(id);
+      if (!j || isFinal(j.state)) {
+        ids.delete(id);
+        continue;
+      }
+      if (j.tenant !== tenant || j.origin !== this.me) continue;
       const r = j.template.replicas,
         dm = j.template.demand;
       u.cpuCores += r * dm.cpuCores;

@@ -22,7 +22,7 @@ import { fail } from '../http/http-error.ts';
 import { peerRow } from '../http/principal.ts';
 import { audited, authorize, writeRoute } from '../http/write-route.ts';
 import { jobView, tenantKey, type JobRecord } from './job-machine.ts';
-import { QuotaExceeded, type SchedulingService } from './service.ts';
+import { NeverPlaceable, QuotaExceeded, type SchedulingService } from './service.ts';
 
 const JOB_BASE = `${ROUTES.jobs}/`;
 
@@ -163,7 +163,8 @@ export function schedulingRoutes(
         await audited(ctx, { who: caller.who, action: 'submit', resource: `job:${job.id}`, requestId });
         return [201, view(job)];
       } catch (e) {
-        if (e instanceof QuotaExceeded) fail('RULE_VIOLATION', e.message, 'template.demand');
+        if (e instanceof QuotaExceeded || e instanceof NeverPlaceable)
+          fail('RULE_VIOLATION', e.message, 'template.demand');
         throw e;
       }
     }),
@@ -284,7 +285,9 @@ export function schedulingRoutes(
     SCHEDULING_ROUTES.summaries,
     peerRoute(async (body, from) => {
       service.onSummary(parseWith(SchedulingSummary, body), from);
-      return [200, { accepted: true }];
+      // The answer carries the whole hierarchy's ceiling, so the child can refuse impossible jobs at submission.
+      const ceiling = service.hierarchyCeiling();
+      return [200, { accepted: true, ...(ceiling ? { ceiling } : {}) }];
     }),
   );
   router.post(

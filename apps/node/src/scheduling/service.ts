@@ -3,6 +3,7 @@ import { quotaBreach } from '@cpnet/scheduler';
 import {
   formatTime,
   PROTOCOL_VERSION,
+  type Ceiling,
   type JobCancelRelay,
   type JobRelay,
   type JobUpdate,
@@ -23,6 +24,7 @@ import {
   type WireTemplate,
 } from './mapping.ts';
 import { totals } from './metering.ts';
+import { beyondCeiling, ceilingOf, raise } from './ceiling.ts';
 import { KeyedLock } from './locks.ts';
 import { selectAcross } from './selection.ts';
 import { PlacementCore } from './placement.ts';
@@ -30,6 +32,9 @@ import type { MeteringLineT, PlacementResult, SchedulingDeps } from './ports.ts'
 
 /** Thrown when a tenant's quota would be broken (the route answers 422). */
 export class QuotaExceeded extends Error {}
+
+/** Thrown when no cluster in the hierarchy could ever hold a job (the route answers 422 with the reason). */
+export class NeverPlaceable extends Error {}
 
 /**
  * Scheduling at one node (互联调度): places jobs on its clusters, in child subtrees or through its parent; dispatches
@@ -43,6 +48,10 @@ export class SchedulingService extends PlacementCore {
    */
   private readonly owed = new Map<string, { job: string; reason: 'replaced'; attempt: number; at: string }[]>();
   private readonly timers: (() => void)[] = [];
+  /** Children's ceilings (kept while a child is down: it may come back). */
+  private readonly childCeilings = new Map<string, Ceiling>();
+  /** The hierarchy's ceiling as the parent answered it. */
+  private above: Ceiling | null = null;
   private ticking = false;
   /** Submit → dispatched latencies of jobs submitted here (ms), the latest 1,000. */
   private readonly latencies: number[] = [];
@@ -52,6 +61,7 @@ export class SchedulingService extends PlacementCore {
     for (const j of await this.d.store.active()) {
       this.jobs.set(j.id, j);
       this.relayed.set(j.id, j.history.length);
+      if (j.origin === this.me) this.byTenant(j.tenant).add(j.id);
     }
     const every = this.d.every ?? realEvery;
     this.timers.push(every(this.options.tickMs, () => void this.tick()));
@@ -131,8 +141,8 @@ export class SchedulingService extends PlacementCore {
 
   /** `POST /cpn/v1/jobs`: quota checked here, then placed locally or escalated; answers once dispatched or queued. */
   async submit(template: WireTemplate, tenant: string): Promise<JobRecord> {
-    const quota = this.options.quotas[tenant];
-    // Usage is summed over the jobs held here, so only for a tenant that has a quota.
+    const quota = this.options.quotas[tenant] ?? this.options.defaultQuota;
+    // Usage is summed over the tenant's unfinished jobs submitted here (an index per tenant keeps it cheap).
     const breach = quota
       ? quotaBreach(toTask(template, { id: 'quota', tenant }), this.tenantUsage(tenant), quota)
       : null;
@@ -140,11 +150,22 @@ export class SchedulingService extends PlacementCore {
     const id = await this.d.newJobId();
     const job = newJob({ id, tenant, origin: this.me, template, at: this.now(), node: this.me });
     this.jobs.set(id, job);
+    this.byTenant(tenant).add(id);
     const t0 = performance.now();
     // The answer is the job as placement left it (a gateway's `running` may follow at once).
     const answer = await this.lock.run(id, async () => {
       await this.placeOrQueue(job, { exclude: [], excludeClusters: [], allowUp: true });
+      // Not placed, and bigger than the largest cluster anywhere in reach: it would be retried forever. Judged only
+      // after placement failed, so a ceiling heard a summary interval ago cannot refuse what could be placed now.
+      const ceiling = job.state === 'queued' ? this.hierarchyCeiling() : null;
+      const never = ceiling ? beyondCeiling(template, ceiling) : null;
+      if (never) {
+        this.record(job, { state: 'failed', node: this.me, detail: `no cluster could ever hold this job: ${never}` });
+        this.d.emit('job.fail', { subject: job.id, severity: 'warning', data: { reason: 'never-placeable' } });
+        this.jobs.delete(job.id);
+      }
       await this.flush(job);
+      if (never) throw new NeverPlaceable(`no cluster in the hierarchy could ever hold this job (${job.id}): ${never}`);
       return structuredClone(job);
     });
     if (answer.state === 'dispatched') {
@@ -288,8 +309,27 @@ export class SchedulingService extends PlacementCore {
     });
   }
 
+  /** The largest cluster of this subtree per resource: its own clusters and its children's ceilings. */
+  subtreeCeiling(): Ceiling {
+    const c = ceilingOf(this.view.clusters());
+    for (const x of this.childCeilings.values()) raise(c, x);
+    return c;
+  }
+
+  /**
+   * The largest cluster per resource of the whole hierarchy as this node last heard it (its subtree, and what the
+   * parent answered to its last summary); null until it has heard from its parent or while no cluster is known.
+   */
+  hierarchyCeiling(): Ceiling | null {
+    if (this.d.parent && !this.above) return null;
+    const c = this.subtreeCeiling();
+    if (this.above) raise(c, this.above);
+    return c.cpuCores > 0 ? c : null;
+  }
+
   /** A child's scheduling summary (also its heartbeat). */
   onSummary(w: WireSchedulingSummary, from: string): void {
+    if (w.ceiling) this.childCeilings.set(from, w.ceiling);
     const prev = this.children.get(from);
     this.children.set(from, { summary: summaryFromWire({ ...w, node: from }), at: this.now(), down: false });
     if (prev?.down) {
@@ -438,6 +478,19 @@ export class SchedulingService extends PlacementCore {
     await this.lock.run(id, async () => {
       const j = this.jobs.get(id);
       if (!j || isFinal(j.state) || !['queued', 'preempted', 'replaced', 'submitted'].includes(j.state)) return;
+      if (j.state === 'queued' && this.now() - j.submittedAt >= this.options.maxQueueMs) {
+        // Not retried forever: what no cluster took within the maximum wait fails, with the last refusals.
+        const last = j.history.at(-1)?.detail ?? 'no cluster could take it';
+        this.record(j, {
+          state: 'failed',
+          node: this.me,
+          detail: `queued longer than ${this.options.maxQueueMs} ms (scheduling.maxQueueMs): ${last}`.slice(0, 1900),
+        });
+        this.d.emit('job.fail', { subject: j.id, severity: 'warning', data: { reason: 'max-queue-wait' } });
+        this.jobs.delete(j.id);
+        await this.flush(j);
+        return;
+      }
       await this.placeOrQueue(j, { exclude: [], excludeClusters: [], allowUp: j.upstream === null });
       await this.flush(j);
     });
@@ -446,7 +499,9 @@ export class SchedulingService extends PlacementCore {
   private async pushSummaries(): Promise<void> {
     const parts = [this.view.summary(this.me), ...this.liveChildren()];
     const merged = mergeSummaries(this.me, parts);
-    await this.d.peers.summary(summaryToWire(merged, this.now())).catch(() => undefined);
+    const body = { ...summaryToWire(merged, this.now()), ceiling: this.subtreeCeiling() };
+    const above = await this.d.peers.summary(body).catch(() => null);
+    if (above) this.above = above;
   }
 
   /** This subtree's metering totals for the parent. */
