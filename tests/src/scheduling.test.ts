@@ -112,7 +112,8 @@ beforeAll(async () => {
   });
   nodes.CPN = national;
   nodes['CPN.51'] = await region('CPN.51', '51', { quotas: { 'quota-t': { cpuCores: 32 } } });
-  nodes['CPN.44'] = await region('CPN.44', '44');
+  // CPN.44's own `acme` may hold 1 core; CPN.51's `acme`, whose jobs CPN.44 runs, is another tenant.
+  nodes['CPN.44'] = await region('CPN.44', '44', { quotas: { acme: { cpuCores: 1 } } });
   nodes['CPN.33'] = await region('CPN.33', '33', { maxQueueMs: 1500, defaultQuota: { cpuCores: 40 } });
   const cpu512 = { cpuCores: 512, memoryGib: 4096, storageGib: 100_000, bandwidthGbps: 100, accelerators: [] };
   await supply('CPN.51', 51, [

@@ -38,7 +38,11 @@ export abstract class PlacementCore {
 
   constructor(protected readonly d: SchedulingDeps) {
     this.options = { ...DEFAULT_SCHEDULING, ...d.options };
-    this.view = new ClusterView({ clock: d.clock, quotas: this.options.quotas, failback: this.options.failback });
+    // The owner's scheduler counts usage per tenant pair (`account@node`): a bare key is a tenant of this node.
+    const quotas = Object.fromEntries(
+      Object.entries(this.options.quotas).map(([k, q]) => [k.includes('@') ? k : tenantKey(d.code, k), q]),
+    );
+    this.view = new ClusterView({ clock: d.clock, quotas, failback: this.options.failback });
   }
 
   protected get me(): string {
@@ -98,7 +102,7 @@ export abstract class PlacementCore {
     if (local.ok) return local;
     refusals.push({ node: this.me, reason: local.reason });
     const exclude = [...new Set([...how.exclude, this.me])];
-    const task = toTask(job.template, { id: job.id, tenant: job.tenant });
+    const task = toTask(job.template, { id: job.id, tenant: tenantKey(job.origin, job.tenant) });
     const decision = chooseSubtree(
       this.liveChildren().filter((c) => !exclude.includes(c.prefix)),
       task,
@@ -174,7 +178,7 @@ export abstract class PlacementCore {
   ): Promise<{ ok: true; owner: string; cluster: string; costYuan: number } | { ok: false; reason: string }> {
     const s = this.view.scheduler;
     if (s.index.size === 0) return { ok: false, reason: 'no clusters registered here' };
-    const task = toTask(job.template, { id: job.id, tenant: job.tenant });
+    const task = toTask(job.template, { id: job.id, tenant: tenantKey(job.origin, job.tenant) });
     const exclude = [...excludeClusters];
     let last = 'no cluster fits';
     for (let tries = 0; tries < 4; tries++) {

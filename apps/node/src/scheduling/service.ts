@@ -95,7 +95,7 @@ export class SchedulingService extends PlacementCore {
     this.view.upsert(facts);
     for (const j of this.jobs.values()) {
       if (j.owner === this.me && j.cluster === facts.id && !isFinal(j.state) && !this.view.scheduler.job(j.id)) {
-        this.view.scheduler.resume(toTask(j.template, { id: j.id, tenant: j.tenant }), {
+        this.view.scheduler.resume(toTask(j.template, { id: j.id, tenant: tenantKey(j.origin, j.tenant) }), {
           clusterId: facts.id,
           preferredClusterId: j.preferredCluster ?? undefined,
           costYuan: j.costYuan,
