@@ -88,6 +88,25 @@ describe('personal data', () => {
     expect(byReviewer.ok && byReviewer.value.application.contact?.name).toBe('张三');
   });
 
+  it('a refused write raises a public alert that names the role and node, not the account', async () => {
+    const t = await person(quiet, 'alerted-tenant', 'tenant');
+    const r = await t.request({
+      method: 'POST',
+      path: '/cpn/v1/identifiers',
+      body: { kind: 'SV', values: [{ index: 1, type: 'URL', data: 'https://example.cn' }] },
+    });
+    expect(r.ok ? 200 : r.status).toBe(403);
+    const ev = await eventually(async () => {
+      const e = await quiet.anon.request<{ items: { subject?: string; data: { kind?: string } }[] }>({
+        method: 'GET',
+        path: '/cpn/v1/events?type=security.alert',
+      });
+      return e.ok ? e.value.items.find((x) => x.data.kind === 'forbidden') : undefined;
+    });
+    expect(ev.subject).toBe('tenant@CPN');
+    expect(JSON.stringify(ev)).not.toContain('alerted-tenant');
+  });
+
   it('the account list needs an operator or the node itself', async () => {
     const anon = await quiet.anon.request({ method: 'GET', path: '/cpn/v1/accounts' });
     expect(anon.ok ? 200 : anon.status).toBe(401);
