@@ -452,32 +452,41 @@ export abstract class PlacementCore {
     }
   }
 
-  /** Unfinished jobs submitted here, per tenant (finished ones are dropped as `tenantUsage` meets them). */
-  private readonly tenants = new Map<string, Set<string>>();
+  /**
+   * Per tenant: the jobs submitted here since the last exact count, and the sum of their demand. The sum only grows
+   * between counts (a finished job is still in it), so it can only over-state usage: a submission is checked against
+   * it in O(1), and recounted exactly (finished jobs dropped) only when it would breach or the set has doubled.
+   */
+  private readonly tenants = new Map<string, { ids: Set<string>; u: Usage; counted: number }>();
 
-  protected byTenant(tenant: string): Set<string> {
-    let s = this.tenants.get(tenant);
-    if (!s) this.tenants.set(tenant, (s = new Set()));
-    return s;
+  private tenantEntry(tenant: string) {
+    let e = this.tenants.get(tenant);
+    if (!e) this.tenants.set(tenant, (e = { ids: new Set(), u: { cpuCores: 0, memoryGib: 0, cards: 0 }, counted: 0 }));
+    return e;
   }
 
-  protected tenantUsage(tenant: string): { cpuCores: number; memoryGib: number; cards: number } {
-    const u = { cpuCores: 0, memoryGib: 0, cards: 0 };
-    const ids = this.byTenant(tenant);
-    for (const id of ids) {
-      const j = this.jobs.get(id);
-      if (!j || isFinal(j.state)) {
-        ids.delete(id);
-        continue;
+  /** Counts a job submitted here toward its tenant's usage. */
+  protected trackTenant(job: JobRecord): void {
+    const e = this.tenantEntry(job.tenant);
+    if (e.ids.has(job.id)) return;
+    e.ids.add(job.id);
+    addUsage(e.u, job);
+    if (e.ids.size > 2 * e.counted + 1000) this.tenantUsage(job.tenant, true);
+  }
+
+  /** The tenant's usage: an upper bound, or (`exact`) the sum over its unfinished jobs submitted here. */
+  protected tenantUsage(tenant: string, exact = false): Usage {
+    const e = this.tenantEntry(tenant);
+    if (exact) {
+      e.u = { cpuCores: 0, memoryGib: 0, cards: 0 };
+      for (const id of e.ids) {
+        const j = this.jobs.get(id);
+        if (!j || isFinal(j.state) || j.origin !== this.me) e.ids.delete(id);
+        else addUsage(e.u, j);
       }
-      if (j.tenant !== tenant || j.origin !== this.me) continue;
-      const r = j.template.replicas,
-        dm = j.template.demand;
-      u.cpuCores += r * dm.cpuCores;
-      u.memoryGib += r * dm.memoryGib;
-      u.cards += r * (dm.accelerators?.count ?? 0);
+      e.counted = e.ids.size;
     }
-    return u;
+    return { ...e.u };
   }
 
   protected liveChildren(): SubtreeSummary[] {
@@ -487,4 +496,14 @@ export abstract class PlacementCore {
   protected wakeQueue(): void {
     for (const j of this.jobs.values()) if (j.state === 'queued') this.lastTry.set(j.id, 0);
   }
+}
+
+type Usage = { cpuCores: number; memoryGib: number; cards: number };
+
+function addUsage(u: Usage, j: JobRecord): void {
+  const r = j.template.replicas,
+    dm = j.template.demand;
+  u.cpuCores += r * dm.cpuCores;
+  u.memoryGib += r * dm.memoryGib;
+  u.cards += r * (dm.accelerators?.count ?? 0);
 }

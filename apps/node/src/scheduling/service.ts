@@ -61,7 +61,7 @@ export class SchedulingService extends PlacementCore {
     for (const j of await this.d.store.active()) {
       this.jobs.set(j.id, j);
       this.relayed.set(j.id, j.history.length);
-      if (j.origin === this.me) this.byTenant(j.tenant).add(j.id);
+      if (j.origin === this.me) this.trackTenant(j);
     }
     const every = this.d.every ?? realEvery;
     this.timers.push(every(this.options.tickMs, () => void this.tick()));
@@ -143,14 +143,17 @@ export class SchedulingService extends PlacementCore {
   async submit(template: WireTemplate, tenant: string): Promise<JobRecord> {
     const quota = this.options.quotas[tenant] ?? this.options.defaultQuota;
     // Usage is summed over the tenant's unfinished jobs submitted here (an index per tenant keeps it cheap).
-    const breach = quota
-      ? quotaBreach(toTask(template, { id: 'quota', tenant }), this.tenantUsage(tenant), quota)
-      : null;
+    const task = toTask(template, { id: 'quota', tenant });
+    // The fast bound first; a breach is confirmed on the exact count (finished jobs dropped).
+    const breach =
+      quota && quotaBreach(task, this.tenantUsage(tenant), quota)
+        ? quotaBreach(task, this.tenantUsage(tenant, true), quota)
+        : null;
     if (breach) throw new QuotaExceeded(breach);
     const id = await this.d.newJobId();
     const job = newJob({ id, tenant, origin: this.me, template, at: this.now(), node: this.me });
     this.jobs.set(id, job);
-    this.byTenant(tenant).add(id);
+    this.trackTenant(job);
     const t0 = performance.now();
     // The answer is the job as placement left it (a gateway's `running` may follow at once).
     const answer = await this.lock.run(id, async () => {
