@@ -112,8 +112,9 @@ beforeAll(async () => {
   });
   nodes.CPN = national;
   nodes['CPN.51'] = await region('CPN.51', '51', { quotas: { 'quota-t': { cpuCores: 32 } } });
-  nodes['CPN.44'] = await region('CPN.44', '44');
-  nodes['CPN.33'] = await region('CPN.33', '33');
+  // CPN.44's own `acme` may hold 1 core; CPN.51's `acme`, whose jobs CPN.44 runs, is another tenant.
+  nodes['CPN.44'] = await region('CPN.44', '44', { quotas: { acme: { cpuCores: 1 } } });
+  nodes['CPN.33'] = await region('CPN.33', '33', { maxQueueMs: 1500, defaultQuota: { cpuCores: 40 } });
   const cpu512 = { cpuCores: 512, memoryGib: 4096, storageGib: 100_000, bandwidthGbps: 100, accelerators: [] };
   await supply('CPN.51', 51, [
     { name: 'home', body: { province: '51', capacity: cpu512, price: { perCoreHourYuan: 0.1, perCardHourYuan: 0 } } },
@@ -312,6 +313,56 @@ describe('jobs (互联调度)', () => {
     await eventually(async () => gws['CPN.44']!.cancels.some((c) => c.job === j.id && c.reason === 'cancelled'));
   });
 
+  it('refuses at submission a job no cluster anywhere could ever hold, naming the largest cluster', async () => {
+    const r = await submit(acme, cpu({ name: 'impossible', demand: { cpuCores: 100_000, memoryGib: 64 } }));
+    expect(r.ok ? 201 : r.status).toBe(422);
+    expect(r.ok ? '' : r.error.message).toMatch(/100000 CPU cores; the largest cluster in the hierarchy has 512/);
+  });
+
+  it('fails a job queued longer than scheduling.maxQueueMs, with the reasons; default quotas hold per tenant', async () => {
+    const waiting = await tenant(nodes['CPN.33']!, 'waiting');
+    const j = await placed(waiting, cpu({ name: 'nowhere', constraints: { residency: { provinces: ['65'] } } }));
+    expect(j.state).toBe('queued');
+    const failed = await eventually(async () => {
+      const x = await getJob(waiting, j.id);
+      return x.state === 'failed' ? x : null;
+    });
+    expect(failed.history.at(-1)!.detail).toMatch(/maxQueueMs/);
+    // CPN.33's default quota is 40 cores per tenant: two 16-core jobs run, the third is refused.
+    const busy = await tenant(nodes['CPN.33']!, 'busy');
+    for (let i = 0; i < 2; i++) expect((await submit(busy, cpu({ name: `q${i}` }))).ok).toBe(true);
+    const third = await submit(busy, cpu({ name: 'q2' }));
+    expect(third.ok ? 201 : third.status).toBe(422);
+  });
+
+  it("tells tenants apart by node: CPN.44's own `acme` cannot read, cancel or see the metering of CPN.51's `acme`", async () => {
+    const j = await placed(acme, cpu({ name: 'pair', constraints: { residency: { provinces: ['44'] } } }));
+    await eventually(async () => (await getJob(acme, j.id)).owner === 'CPN.44');
+    const other = await tenant(nodes['CPN.44']!, 'acme');
+    const path = `/cpn/v1/jobs/${encodeURIComponent(j.id)}`;
+    const read = await other.request({ method: 'GET', path });
+    expect(read.ok ? 200 : read.status).toBe(403);
+    const cancel = await other.request({ method: 'DELETE', path });
+    expect(cancel.ok ? 200 : cancel.status).toBe(403);
+    await gws['CPN.44']!.finish(j.id);
+    await eventually(async () => (await getJob(acme, j.id)).state === 'finished');
+    // The owner meters the run under the pair; CPN.44's `acme` sees none of it, CPN.51's `acme` sees it at home.
+    const seen = await other.request<{ lines: { job: string }[]; totals: { byTenant: Record<string, unknown> } }>({
+      method: 'GET',
+      path: '/cpn/v1/metering',
+    });
+    expect(seen.ok && seen.value.lines.some((l) => l.job === j.id)).toBe(false);
+    expect(seen.ok && Object.keys(seen.value.totals.byTenant)).toEqual([]);
+    const home = await eventually(async () => {
+      const r = await acme.request<{ lines: { job: string; tenant: string }[] }>({
+        method: 'GET',
+        path: '/cpn/v1/metering',
+      });
+      return r.ok ? r.value.lines.find((l) => l.job === j.id) : undefined;
+    });
+    expect(home.tenant).toBe('acme@CPN.51');
+  });
+
   it('meters finished jobs (resource-hours × price) per tenant and provider, including the one run in another province', async () => {
     await gws['CPN.51']!.finish(local.id);
     await gws['CPN.44']!.finish(far.id);
@@ -325,7 +376,7 @@ describe('jobs (互联调度)', () => {
         ? r.value
         : null;
     });
-    expect(m.totals.byTenant.acme!.jobs).toBeGreaterThanOrEqual(2);
+    expect(m.totals.byTenant['acme@CPN.51']!.jobs).toBeGreaterThanOrEqual(2);
     expect(m.lines.find((l) => l.job === far.id)!.provider).toMatch(/^CPN\.44\/PV-/);
     const other = await acme.request({ method: 'GET', path: '/cpn/v1/metering?tenant=someone-else' });
     expect(other.ok ? 200 : other.status).toBe(403);
@@ -339,7 +390,7 @@ describe('jobs (互联调度)', () => {
         }[];
       }>({ method: 'GET', path: '/cpn/v1/metering', sign: true });
       const c44 = r.ok ? r.value.children.find((c) => c.node === 'CPN.44') : undefined;
-      return c44?.byTenant.acme ? c44 : null;
+      return c44?.byTenant['acme@CPN.51'] ? c44 : null;
     });
     expect(Object.keys(up.byProvider)[0]).toMatch(/^CPN\.44\/PV-/);
   });

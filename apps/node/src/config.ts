@@ -3,6 +3,7 @@ import { BODY_LIMIT_BYTES, NodeRole, Prefix, Time } from '@cpnet/protocol';
 import { prefixLevel } from '@cpnet/identifier';
 import { AggregationConfig, RetentionConfig } from './aggregation/config.ts';
 import { SchedulingConfig } from './scheduling/config.ts';
+import { LimitsConfig } from './limits.ts';
 
 /** The configuration of a node, from flags, environment and a config file; validated at start. */
 export const NodeConfig = z
@@ -91,6 +92,7 @@ export const NodeConfig = z
     aggregation: AggregationConfig.prefault({}).describe('cluster health timeouts, summary damping and intervals'),
     scheduling: SchedulingConfig.prefault({}).describe('failover, failback, quotas and the placement protocol timings'),
     retention: RetentionConfig.prefault({}).describe('event log retention (at least 180 days)'),
+    limits: LimitsConfig.prefault({}).describe('throttles of logins and applications (per account, key and address)'),
   })
   .superRefine((c, ctx) => {
     const level = prefixLevel(c.code);

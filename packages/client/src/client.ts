@@ -89,7 +89,8 @@ export function createClient(options: ClientOptions): NodeClient {
     },
     pushCopies: (body) => call({ method: 'POST', path: ROUTES.copies, body }),
     apply: (body) => call({ method: 'POST', path: ROUTES.applications, body }),
-    application: (id) => call({ method: 'GET', path: app(id) }),
+    // Signed when the client has a key: the applicant (and reviewers) see the contact details, anyone else does not.
+    application: (id) => call({ method: 'GET', path: app(id), sign: true }),
     applications: () => call({ method: 'GET', path: ROUTES.applications, sign: true }),
     review: (id, body) => call({ method: 'POST', path: ROUTES.reviews.replace(':id', encodeURIComponent(id)), body }),
     forward: (body) => call({ method: 'POST', path: `${ROUTES.applications}/forwarded`, body }),

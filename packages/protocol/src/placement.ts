@@ -10,6 +10,14 @@ import { JobHistoryEntry, MeteringLine, SelectionAnswer, TaskTemplate } from './
 
 const Free = message({ cpuCores: NonNegative, memoryGib: NonNegative, cards: z.record(z.string(), NonNegative) });
 
+/**
+ * The largest single cluster of a subtree per resource: its capacity (K1), whatever its load. Children send theirs
+ * with their summaries; the parent answers with the whole hierarchy's, so every node can refuse at submission what no
+ * cluster anywhere could ever hold.
+ */
+export const Ceiling = Free;
+export type Ceiling = z.output<typeof Ceiling>;
+
 /** What a parent needs to choose a child subtree without seeing every cluster (the scheduler's subtree summary). */
 export const SchedulingSummary = message({
   node: Prefix,
@@ -26,8 +34,13 @@ export const SchedulingSummary = message({
   meanReliability: Share,
   minLatencyMsTo: z.record(z.string(), NonNegative),
   health: Health,
+  ceiling: Ceiling.optional(),
 });
 export type SchedulingSummary = z.output<typeof SchedulingSummary>;
+
+/** The answer to a summary: the whole hierarchy's ceiling as the parent knows it (absent while it knows none). */
+export const SummaryAnswer = message({ accepted: z.boolean(), ceiling: Ceiling.optional() });
+export type SummaryAnswer = z.output<typeof SummaryAnswer>;
 
 /** A placement asked of another node (escalation up, or a parent asking the owning child down). */
 export const PlacementRequest = message({

@@ -33,6 +33,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     // Refused before its body was read (credentials first): close the connection rather than wait for the rest.
     if (!req.complete) res.setHeader('connection', 'close');
     if (error instanceof HttpError) {
+      // A throttle's answer says when to come back (RateLimitedError in rate-limit.ts).
+      const after = (error as { retryAfterS?: unknown }).retryAfterS;
+      if (typeof after === 'number') res.setHeader('Retry-After', String(after));
       res.status(httpStatus(error.code)).json(errorBody(error.code, error.message, error.field));
       return;
     }

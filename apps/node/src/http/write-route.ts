@@ -2,6 +2,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { AccessRequest } from '@cpnet/security';
 import type { NodeContext } from '../context.ts';
 import { fail, HttpError } from './http-error.ts';
+import { publicName } from './public-name.ts';
 import { parseJson, readRaw } from './body.ts';
 import { authenticate, authenticateHead, hasCredentials, type Caller, type SelfKey } from './authenticate.ts';
 import { idempotencyScope, storedResponse, storeResponse, type IdempotencyScope } from './idempotency.ts';
@@ -156,10 +157,12 @@ export async function authorize(
       decision: 'deny',
       requestId: input.requestId,
     });
+    const p = input.request.principal;
+    const name = publicName(p);
     ctx.events.emit('security.alert', {
-      subject: input.request.principal.id,
+      subject: name,
       severity: 'warning',
-      data: { kind: 'forbidden', action: input.request.action, resource, reason: d.reason },
+      data: { kind: 'forbidden', action: input.request.action, resource, reason: d.reason.replaceAll(p.id, name) },
     });
     throw new HttpError('FORBIDDEN', d.reason);
   }

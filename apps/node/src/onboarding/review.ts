@@ -26,6 +26,25 @@ export function applicationState(row: Row) {
   };
 }
 
+/**
+ * An application's state as anyone may read it: no contact person (name, phone, e-mail), no reviewers' names or
+ * opinions, no grant. Organisations (builder, operator, their credit codes) are public in the guide's 公示.
+ */
+export function publicApplicationState(row: Row) {
+  const full = applicationState(row);
+  const { contact: _contact, ...application } = full.application as Application & { contact?: unknown };
+  void _contact;
+  return {
+    id: full.id,
+    application,
+    status: full.status,
+    submittedAt: full.submittedAt,
+    reasons: full.reasons,
+    reviews: full.reviews.map((r) => ({ at: r.at, decision: r.review.decision })),
+    ext: { ...full.ext, redacted: ['application.contact', 'reviews', 'grant'] },
+  };
+}
+
 const reasonsOf = (v: RuleViolation[]) => v.map((x) => ({ rule: x.rule, message: x.reason }));
 
 function ruleError(violations: RuleViolation[]): HttpError {
@@ -72,12 +91,12 @@ export async function receiveApplication(
     reviews: JSON.stringify(reviews),
     submittedAt: new Date(now),
   });
-  ctx.events.emit('application.submitted', {
-    subject: applicant,
-    severity: hard.length > 0 ? 'warning' : 'info',
-    data: { id: row.id, status: row.status },
-  });
-  if (hard.length > 0) throw ruleError(hard);
+  if (hard.length > 0) {
+    // A refusal is kept for reviewers in a bounded log (the oldest go), with no public event: anyone can send one.
+    await ctx.db.applications.pruneRefusals(ctx.config.limits.applications.refusalLog);
+    throw ruleError(hard);
+  }
+  ctx.events.emit('application.submitted', { subject: applicant, data: { id: row.id, status: row.status } });
   if (ctx.config.autoReview && violations.length === 0)
     return [201, await autoReview(ctx, row, input.forwarded !== undefined)];
   return [201, row];
@@ -178,7 +197,7 @@ export async function decide(ctx: DecideDeps, input: { row: Row; by: string; rev
     }
     ctx.events.emit('application.reviewed', {
       subject: row.applicant,
-      data: { id: row.id, status: 'forwarded', by: input.by },
+      data: { id: row.id, status: 'forwarded' },
     });
     return (await ctx.db.applications.byId(row.id)) ?? forwarded;
   } else if (review.decision === 'approve') {
@@ -207,7 +226,8 @@ export async function decide(ctx: DecideDeps, input: { row: Row; by: string; rev
     reviews: JSON.stringify(reviews),
     ...(grant ? { grant } : {}),
   });
-  ctx.events.emit('application.decided', { subject: row.applicant, data: { id: row.id, status, by: input.by } });
+  // Events are public: who reviewed stays in the application and the audit log.
+  ctx.events.emit('application.decided', { subject: row.applicant, data: { id: row.id, status } });
   return updated;
 }
 

@@ -6,6 +6,7 @@ import type { NodeContext } from '../context.ts';
 import { fail } from '../http/http-error.ts';
 import { parseWith } from '../http/body.ts';
 import { audited, authorize, writeRoute } from '../http/write-route.ts';
+import { publicName } from '../http/public-name.ts';
 import { setChildLifecycle } from '../onboarding/grant.ts';
 import { isMemberTarget, type MemberOrders } from '../aggregation/emergency.ts';
 
@@ -64,7 +65,7 @@ export function governanceRoutes(ctx: GovernanceRoutesDeps, parts: { memberOrder
         ctx.events.emit('security.emergency', {
           subject: r.target,
           severity: 'critical',
-          data: { action: order.action, reason: order.reason, by: caller.principal.id },
+          data: { action: order.action, reason: order.reason, by: publicName(caller.principal) },
         });
         await audited(ctx, { who: caller.who, action: order.action, resource: `member:${r.target}`, requestId });
         return [200, r];
@@ -97,7 +98,7 @@ export function governanceRoutes(ctx: GovernanceRoutesDeps, parts: { memberOrder
       ctx.events.emit('security.emergency', {
         subject: prefix,
         severity: 'critical',
-        data: { action: order.action, reason: order.reason, by: caller.principal.id },
+        data: { action: order.action, reason: order.reason, by: publicName(caller.principal) },
       });
       await audited(ctx, { who: caller.who, action: order.action, resource: `node:${prefix}`, requestId });
       return [200, { target: prefix, lifecycle }];

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Router } from 'express';
 import {
   Application,
@@ -10,13 +11,14 @@ import {
 } from '@cpnet/protocol';
 import { parentPrefix } from '@cpnet/identifier';
 import type { NodeContext } from '../context.ts';
-import { fail } from '../http/http-error.ts';
+import { fail, HttpError } from '../http/http-error.ts';
+import { WindowLimiter } from '../http/rate-limit.ts';
 import { parseWith } from '../http/body.ts';
 import { audited, authorize, writeRoute } from '../http/write-route.ts';
 import { authenticate, hasCredentials } from '../http/authenticate.ts';
 import { importPublicKey } from '../identity.ts';
 import { applicantPrefix } from '../onboarding/rules.ts';
-import { applicationState, decide, receiveApplication } from '../onboarding/review.ts';
+import { applicationState, decide, publicApplicationState, receiveApplication } from '../onboarding/review.ts';
 import { runChecks } from '../onboarding/checks.ts';
 import { learnPeer } from '../links/tls-discovery.ts';
 import { setChildLifecycle } from '../onboarding/grant.ts';
@@ -63,6 +65,11 @@ type OnboardingRoutesDeps = Pick<
 /** Applications (申报), reviews (审核), forwarding, and joint debugging (联调). */
 export function onboardingRoutes(ctx: OnboardingRoutesDeps): Router {
   const router = Router();
+  const limits = ctx.config.limits.applications;
+  const clock = ctx.deps.clock;
+  const appsByKey = new WindowLimiter({ limit: limits.perKey, windowMs: limits.windowMs, clock });
+  const appsByAddress = new WindowLimiter({ limit: limits.perAddress, windowMs: limits.windowMs, clock });
+  const refusalsByAddress = new WindowLimiter({ limit: limits.refusalsPerAddress, windowMs: limits.windowMs, clock });
   // The list carries applicants' contact details and organisations: reviewers, operators and nodes only.
   router.get(ROUTES.applications, async (req, res) => {
     if (!hasCredentials(req))
@@ -75,18 +82,34 @@ export function onboardingRoutes(ctx: OnboardingRoutesDeps): Router {
     const rows = await ctx.db.applications.all();
     res.json({ items: rows.map(applicationState) });
   });
+  // Anyone may follow an application's status; its contact person and the reviewers' names and opinions go only to
+  // the applicant (signing with the key it applied with), reviewers, operators and nodes.
   router.get(ROUTES.application, async (req, res) => {
     const row = await ctx.db.applications.byId(String(req.params.id));
     if (!row) fail('NOT_FOUND', `no application ${String(req.params.id)}`);
-    res.json(applicationState(row));
+    if (!hasCredentials(req)) return void res.json(publicApplicationState(row));
+    const own = (keyid: string) =>
+      keyid === row.applicant ? importPublicKey((JSON.parse(row.body) as { publicKey: string }).publicKey) : null;
+    const p = (await authenticate(ctx, req, { raw: Buffer.alloc(0), selfKey: own })).principal;
+    const full =
+      p.status === 'active' &&
+      (p.kind === 'node' || (p.kind === 'person' && (p.role === 'reviewer' || p.role === 'operator')));
+    res.json(full ? applicationState(row) : publicApplicationState(row));
   });
   router.post(
     ROUTES.applications,
     writeRoute(
       ctx,
-      async (_req, { caller, body, requestId }) => {
+      async (req, { caller, body, requestId }) => {
         const app = parseWith(Application, body);
         const applicant = applicantPrefix(app);
+        // Anyone can make a key and apply: applications are throttled per key and per address (before anything is
+        // stored), refusals per address more tightly (limits.applications).
+        const key = createHash('sha256').update(app.publicKey).digest('base64url');
+        const address = req.socket.remoteAddress ?? '-';
+        appsByKey.check(key, 'applications from this key');
+        appsByAddress.check(address, 'applications from this address');
+        refusalsByAddress.check(address, 'refused applications from this address');
         if (caller.principal.id !== applicant)
           fail(
             'FORBIDDEN',
@@ -100,7 +123,22 @@ export function onboardingRoutes(ctx: OnboardingRoutesDeps): Router {
           );
         if (ctx.config.role === 'industry') fail('FORBIDDEN', 'an industry node takes no node applications');
         await audited(ctx, { who: caller.who, action: 'apply', resource: `application:${applicant}`, requestId });
-        const [status, row] = await receiveApplication(ctx, { app });
+        let received: Awaited<ReturnType<typeof receiveApplication>>;
+        try {
+          received = await receiveApplication(ctx, { app });
+        } catch (e) {
+          if (e instanceof HttpError && (e.code === 'RULE_VIOLATION' || e.code === 'DEADLINE_PASSED')) {
+            appsByKey.hit(key);
+            refusalsByAddress.hit(address);
+          }
+          throw e;
+        }
+        const [status, row] = received;
+        // 200 is the same applicant asking again: nothing new was stored.
+        if (status === 201) {
+          appsByKey.hit(key);
+          appsByAddress.hit(address);
+        }
         return [status, applicationState(row)];
       },
       { selfKey: applicantKey },

@@ -35,6 +35,15 @@ export const SchedulingConfig = z.strictObject({
     .default(5000)
     .describe('how often metering totals are considered for the parent'),
   quotas: z.record(z.string(), Quota).default({}).describe('per-tenant limits enforced by this node'),
+  defaultQuota: Quota.default({ cpuCores: 200_000, memoryGib: 1_000_000, cards: 20_000 }).describe(
+    "limits of a tenant of this node with no entry in `quotas`: its unfinished jobs' demand (replicas × demand)",
+  ),
+  maxQueueMs: z
+    .number()
+    .int()
+    .min(1000)
+    .default(24 * 3_600_000)
+    .describe('a job queued this long after its submission fails with the reasons it could not be placed'),
   failback: z
     .strictObject({
       minHealthyMs: z.number().int().min(0).optional(),

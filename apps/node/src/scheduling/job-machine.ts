@@ -8,6 +8,14 @@ import {
   type TaskTemplate,
 } from '@cpnet/protocol';
 
+/**
+ * A tenant is the pair (node, account): `account@node`, as metering lines and totals name it everywhere, so that the
+ * `tenanta` of CPN.51 and the `tenanta` of CPN.44 are never summed together nor read by each other.
+ */
+export function tenantKey(node: string, account: string): string {
+  return `${account}@${node}`;
+}
+
 /** A job as one node holds it. The origin holds the full story; brokers and owners hold their part and relay it. */
 export interface JobRecord {
   readonly id: string;

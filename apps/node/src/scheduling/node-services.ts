@@ -95,6 +95,8 @@ export async function createSchedulingServices(
       retryMs: cfg.retryMs,
       ackTimeoutMs: cfg.ackTimeoutMs,
       quotas: cfg.quotas,
+      defaultQuota: cfg.defaultQuota,
+      maxQueueMs: cfg.maxQueueMs,
       failback: cfg.failback,
     },
   });

@@ -1,4 +1,11 @@
-import { PlacementAnswer, PlacementBatchAnswer, SCHEDULING_ROUTES, SelectionAnswer, validate } from '@cpnet/protocol';
+import {
+  PlacementAnswer,
+  PlacementBatchAnswer,
+  SCHEDULING_ROUTES,
+  SelectionAnswer,
+  SummaryAnswer,
+  validate,
+} from '@cpnet/protocol';
 import type { NodeContext } from '../context.ts';
 import type { PeerPort, PlacementAsk } from './ports.ts';
 
@@ -147,9 +154,11 @@ export function nodePeers(ctx: NodePeersDeps): PeerPort {
     cancel: (to, body) => durable(to, SCHEDULING_ROUTES.cancels, body),
     async summary(body) {
       const parent = parentCode();
-      if (!parent || !ctx.config.parentUrl) return;
+      if (!parent || !ctx.config.parentUrl) return null;
       endpoints.set(parent, ctx.config.parentUrl);
-      await post(parent, SCHEDULING_ROUTES.summaries, body);
+      const r = await post(parent, SCHEDULING_ROUTES.summaries, body);
+      const v = r.ok ? validate(SummaryAnswer, r.value) : null;
+      return v?.ok ? (v.value.ceiling ?? null) : null;
     },
     async metering(body) {
       const parent = parentCode();

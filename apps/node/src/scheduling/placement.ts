@@ -7,7 +7,7 @@ import {
   type MeteringLine,
 } from '@cpnet/protocol';
 import { ClusterView } from './cluster-view.ts';
-import { applyEntry, isFinal, type JobRecord } from './job-machine.ts';
+import { applyEntry, isFinal, tenantKey, type JobRecord } from './job-machine.ts';
 import { toTask } from './mapping.ts';
 import { meterRun } from './metering.ts';
 import { DEFAULT_SCHEDULING, type SchedulingDeps, type SchedulingOptions } from './ports.ts';
@@ -38,7 +38,11 @@ export abstract class PlacementCore {
 
   constructor(protected readonly d: SchedulingDeps) {
     this.options = { ...DEFAULT_SCHEDULING, ...d.options };
-    this.view = new ClusterView({ clock: d.clock, quotas: this.options.quotas, failback: this.options.failback });
+    // The owner's scheduler counts usage per tenant pair (`account@node`): a bare key is a tenant of this node.
+    const quotas = Object.fromEntries(
+      Object.entries(this.options.quotas).map(([k, q]) => [k.includes('@') ? k : tenantKey(d.code, k), q]),
+    );
+    this.view = new ClusterView({ clock: d.clock, quotas, failback: this.options.failback });
   }
 
   protected get me(): string {
@@ -98,7 +102,7 @@ export abstract class PlacementCore {
     if (local.ok) return local;
     refusals.push({ node: this.me, reason: local.reason });
     const exclude = [...new Set([...how.exclude, this.me])];
-    const task = toTask(job.template, { id: job.id, tenant: job.tenant });
+    const task = toTask(job.template, { id: job.id, tenant: tenantKey(job.origin, job.tenant) });
     const decision = chooseSubtree(
       this.liveChildren().filter((c) => !exclude.includes(c.prefix)),
       task,
@@ -174,7 +178,7 @@ export abstract class PlacementCore {
   ): Promise<{ ok: true; owner: string; cluster: string; costYuan: number } | { ok: false; reason: string }> {
     const s = this.view.scheduler;
     if (s.index.size === 0) return { ok: false, reason: 'no clusters registered here' };
-    const task = toTask(job.template, { id: job.id, tenant: job.tenant });
+    const task = toTask(job.template, { id: job.id, tenant: tenantKey(job.origin, job.tenant) });
     const exclude = [...excludeClusters];
     let last = 'no cluster fits';
     for (let tries = 0; tries < 4; tries++) {
@@ -406,7 +410,7 @@ export abstract class PlacementCore {
     return [
       meterRun({
         job: job.id,
-        tenant: job.tenant,
+        tenant: tenantKey(job.origin, job.tenant),
         provider: facts?.provider ?? job.cluster,
         cluster: job.cluster,
         template: job.template,
@@ -448,17 +452,41 @@ export abstract class PlacementCore {
     }
   }
 
-  protected tenantUsage(tenant: string): { cpuCores: number; memoryGib: number; cards: number } {
-    const u = { cpuCores: 0, memoryGib: 0, cards: 0 };
-    for (const j of this.jobs.values()) {
-      if (j.tenant !== tenant || j.origin !== this.me || isFinal(j.state)) continue;
-      const r = j.template.replicas,
-        dm = j.template.demand;
-      u.cpuCores += r * dm.cpuCores;
-      u.memoryGib += r * dm.memoryGib;
-      u.cards += r * (dm.accelerators?.count ?? 0);
+  /**
+   * Per tenant: the jobs submitted here since the last exact count, and the sum of their demand. The sum only grows
+   * between counts (a finished job is still in it), so it can only over-state usage: a submission is checked against
+   * it in O(1), and recounted exactly (finished jobs dropped) only when it would breach or the set has doubled.
+   */
+  private readonly tenants = new Map<string, { ids: Set<string>; u: Usage; counted: number }>();
+
+  private tenantEntry(tenant: string) {
+    let e = this.tenants.get(tenant);
+    if (!e) this.tenants.set(tenant, (e = { ids: new Set(), u: { cpuCores: 0, memoryGib: 0, cards: 0 }, counted: 0 }));
+    return e;
+  }
+
+  /** Counts a job submitted here toward its tenant's usage. */
+  protected trackTenant(job: JobRecord): void {
+    const e = this.tenantEntry(job.tenant);
+    if (e.ids.has(job.id)) return;
+    e.ids.add(job.id);
+    addUsage(e.u, job);
+    if (e.ids.size > 2 * e.counted + 1000) this.tenantUsage(job.tenant, true);
+  }
+
+  /** The tenant's usage: an upper bound, or (`exact`) the sum over its unfinished jobs submitted here. */
+  protected tenantUsage(tenant: string, exact = false): Usage {
+    const e = this.tenantEntry(tenant);
+    if (exact) {
+      e.u = { cpuCores: 0, memoryGib: 0, cards: 0 };
+      for (const id of e.ids) {
+        const j = this.jobs.get(id);
+        if (!j || isFinal(j.state) || j.origin !== this.me) e.ids.delete(id);
+        else addUsage(e.u, j);
+      }
+      e.counted = e.ids.size;
     }
-    return u;
+    return { ...e.u };
   }
 
   protected liveChildren(): SubtreeView[] {
@@ -468,4 +496,14 @@ export abstract class PlacementCore {
   protected wakeQueue(): void {
     for (const j of this.jobs.values()) if (j.state === 'queued') this.lastTry.set(j.id, 0);
   }
+}
+
+type Usage = { cpuCores: number; memoryGib: number; cards: number };
+
+function addUsage(u: Usage, j: JobRecord): void {
+  const r = j.template.replicas,
+    dm = j.template.demand;
+  u.cpuCores += r * dm.cpuCores;
+  u.memoryGib += r * dm.memoryGib;
+  u.cards += r * (dm.accelerators?.count ?? 0);
 }

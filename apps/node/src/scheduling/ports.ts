@@ -4,6 +4,7 @@ import type { Every } from '../deps.ts';
 import { AggregationConfig } from '../aggregation/config.ts';
 import { SchedulingConfig } from './config.ts';
 import type {
+  Ceiling,
   Cancel,
   Dispatch,
   EventType,
@@ -52,7 +53,7 @@ export interface PeerPort {
   /** Durable: a cancellation toward the owner. */
   cancel(to: string, body: z.input<typeof JobCancelRelay>): Promise<void>;
   /** Best effort (the next one replaces it): this subtree's scheduling summary to the parent. */
-  summary(body: z.input<typeof SchedulingSummary>): Promise<void>;
+  summary(body: z.input<typeof SchedulingSummary>): Promise<Ceiling | null>;
   /** Durable: metering totals to the parent. */
   metering(body: z.input<typeof MeteringSummary>): Promise<void>;
 }
@@ -96,6 +97,10 @@ export interface SchedulingOptions {
   /** Queued jobs are retried across the hierarchy at most this often. */
   readonly retryMs: number;
   readonly quotas: Readonly<Record<string, Quota>>;
+  /** The quota of a tenant with no entry in `quotas` (enforced where the tenant submits). */
+  readonly defaultQuota: Quota | null;
+  /** A job queued this long after its submission fails (with the reasons); it is not retried forever. */
+  readonly maxQueueMs: number;
   readonly failback: Partial<FailbackPolicy>;
   /** How long a dispatch waits for the gateway's acknowledgement. */
   readonly ackTimeoutMs: number;
@@ -115,6 +120,8 @@ export const DEFAULT_SCHEDULING: SchedulingOptions = {
   summaryMs: schedulingDefaults.summaryMs,
   retryMs: schedulingDefaults.retryMs,
   quotas: {},
+  defaultQuota: null,
+  maxQueueMs: schedulingDefaults.maxQueueMs,
   failback: {},
   ackTimeoutMs: schedulingDefaults.ackTimeoutMs,
 };

@@ -21,8 +21,8 @@ import { parseWith } from '../http/body.ts';
 import { fail } from '../http/http-error.ts';
 import { peerRow } from '../http/principal.ts';
 import { audited, authorize, writeRoute } from '../http/write-route.ts';
-import { jobView, type JobRecord } from './job-machine.ts';
-import { QuotaExceeded, type SchedulingService } from './service.ts';
+import { jobView, tenantKey, type JobRecord } from './job-machine.ts';
+import { NeverPlaceable, QuotaExceeded, type SchedulingService } from './service.ts';
 
 const JOB_BASE = `${ROUTES.jobs}/`;
 
@@ -163,7 +163,8 @@ export function schedulingRoutes(
         await audited(ctx, { who: caller.who, action: 'submit', resource: `job:${job.id}`, requestId });
         return [201, view(job)];
       } catch (e) {
-        if (e instanceof QuotaExceeded) fail('RULE_VIOLATION', e.message, 'template.demand');
+        if (e instanceof QuotaExceeded || e instanceof NeverPlaceable)
+          fail('RULE_VIOLATION', e.message, 'template.demand');
         throw e;
       }
     }),
@@ -192,7 +193,7 @@ export function schedulingRoutes(
       request: {
         principal: caller.principal,
         action: 'read',
-        resource: { type: 'job', prefix: ctx.config.code, owner: job.tenant },
+        resource: { type: 'job', prefix: ctx.config.code, owner: job.tenant, ownerNode: job.origin },
       },
       requestId: String(res.locals.requestId ?? '-'),
     });
@@ -209,7 +210,7 @@ export function schedulingRoutes(
         request: {
           principal: caller.principal,
           action: 'cancel',
-          resource: { type: 'job', prefix: ctx.config.code, owner: held.tenant },
+          resource: { type: 'job', prefix: ctx.config.code, owner: held.tenant, ownerNode: held.origin },
         },
         requestId,
       });
@@ -229,6 +230,8 @@ export function schedulingRoutes(
       resource: { type: 'metrics', prefix: ctx.config.code },
       requestId: String(res.locals.requestId ?? '-'),
     });
+    // Metering names a tenant by the pair `account@node`: a bare account means one of this node's accounts.
+    if (q.tenant !== undefined && !q.tenant.includes('@')) q.tenant = tenantKey(ctx.config.code, q.tenant);
     const m = await service.metering(q);
     const children = ctx.db.jobs.childMetering().map((summary) => MeteringSummary.parse(JSON.parse(summary)));
     res.json({ node: ctx.config.code, lines: m.lines, totals: m.totals, children });
@@ -282,7 +285,9 @@ export function schedulingRoutes(
     SCHEDULING_ROUTES.summaries,
     peerRoute(async (body, from) => {
       service.onSummary(parseWith(SchedulingSummary, body), from);
-      return [200, { accepted: true }];
+      // The answer carries the whole hierarchy's ceiling, so the child can refuse impossible jobs at submission.
+      const ceiling = service.hierarchyCeiling();
+      return [200, { accepted: true, ...(ceiling ? { ceiling } : {}) }];
     }),
   );
   router.post(

@@ -43,7 +43,7 @@ describe('scheduling service', () => {
     await s('CPN.51').onJobUpdate(upd('finished', 0));
     const stored = await h.stores.get('CPN.51')!.get(job.id);
     expect(stored!.state).toBe('finished');
-    expect(h.stores.get('CPN.51')!.lines[0]).toMatchObject({ tenant: 'acme', coreHours: 8, amountYuan: 0.8 });
+    expect(h.stores.get('CPN.51')!.lines[0]).toMatchObject({ tenant: 'acme@CPN.51', coreHours: 8, amountYuan: 0.8 });
   });
 
   it('escalates to the parent, which places in another province; history and metering reach the origin', async () => {

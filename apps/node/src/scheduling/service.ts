@@ -2,6 +2,7 @@ import { quotaBreach } from '@cpnet/scheduler';
 import {
   formatTime,
   PROTOCOL_VERSION,
+  type Ceiling,
   type JobCancelRelay,
   type JobRelay,
   type JobUpdate,
@@ -16,9 +17,10 @@ import {
   type MeteringLine,
 } from '@cpnet/protocol';
 import { realEvery } from '../deps.ts';
-import { applyEntry, isFinal, newJob, type JobRecord } from './job-machine.ts';
+import { applyEntry, isFinal, newJob, tenantKey, type JobRecord } from './job-machine.ts';
 import { mergeSummaries, summaryFromWire, summaryToWire, toTask, type ClusterFacts } from './mapping.ts';
 import { observedTime, totals } from './metering.ts';
+import { beyondCeiling, ceilingOf, raise } from './ceiling.ts';
 import { KeyedLock } from './locks.ts';
 import { selectAcross } from './selection.ts';
 import { PlacementCore } from './placement.ts';
@@ -26,6 +28,9 @@ import type { SchedulingDeps } from './ports.ts';
 
 /** Thrown when a tenant's quota would be broken (the route answers 422). */
 export class QuotaExceeded extends Error {}
+
+/** Thrown when no cluster in the hierarchy could ever hold a job (the route answers 422 with the reason). */
+export class NeverPlaceable extends Error {}
 
 /**
  * Scheduling at one node (互联调度): places jobs on its clusters, in child subtrees or through its parent; dispatches
@@ -39,6 +44,10 @@ export class SchedulingService extends PlacementCore {
    */
   private readonly owed = new Map<string, { job: string; reason: 'replaced'; attempt: number; at: string }[]>();
   private readonly timers: (() => void)[] = [];
+  /** Children's ceilings (kept while a child is down: it may come back). */
+  private readonly childCeilings = new Map<string, Ceiling>();
+  /** The hierarchy's ceiling as the parent answered it. */
+  private above: Ceiling | null = null;
   private ticking = false;
   /** Submit → dispatched latencies of jobs submitted here (ms), the latest 1,000. */
   private readonly latencies: number[] = [];
@@ -48,6 +57,7 @@ export class SchedulingService extends PlacementCore {
     for (const j of await this.d.store.active()) {
       this.jobs.set(j.id, j);
       this.relayed.set(j.id, j.history.length);
+      if (j.origin === this.me) this.trackTenant(j);
     }
     const every = this.d.every ?? realEvery;
     this.timers.push(every(this.options.tickMs, () => void this.tick()));
@@ -81,7 +91,7 @@ export class SchedulingService extends PlacementCore {
     this.view.upsert(facts);
     for (const j of this.jobs.values()) {
       if (j.owner === this.me && j.cluster === facts.id && !isFinal(j.state) && !this.view.scheduler.job(j.id)) {
-        this.view.scheduler.resume(toTask(j.template, { id: j.id, tenant: j.tenant }), {
+        this.view.scheduler.resume(toTask(j.template, { id: j.id, tenant: tenantKey(j.origin, j.tenant) }), {
           clusterId: facts.id,
           preferredClusterId: j.preferredCluster ?? undefined,
           costYuan: j.costYuan,
@@ -127,20 +137,34 @@ export class SchedulingService extends PlacementCore {
 
   /** `POST /cpn/v1/jobs`: quota checked here, then placed locally or escalated; answers once dispatched or queued. */
   async submit(template: TaskTemplate, tenant: string): Promise<JobRecord> {
-    const quota = this.options.quotas[tenant];
-    // Usage is summed over the jobs held here, so only for a tenant that has a quota.
-    const breach = quota
-      ? quotaBreach(toTask(template, { id: 'quota', tenant }), this.tenantUsage(tenant), quota)
-      : null;
+    const quota = this.options.quotas[tenant] ?? this.options.defaultQuota;
+    // Usage is summed over the tenant's unfinished jobs submitted here (an index per tenant keeps it cheap).
+    const task = toTask(template, { id: 'quota', tenant });
+    // The fast bound first; a breach is confirmed on the exact count (finished jobs dropped).
+    const breach =
+      quota && quotaBreach(task, this.tenantUsage(tenant), quota)
+        ? quotaBreach(task, this.tenantUsage(tenant, true), quota)
+        : null;
     if (breach) throw new QuotaExceeded(breach);
     const id = await this.d.newJobId();
     const job = newJob({ id, tenant, origin: this.me, template, at: this.now(), node: this.me });
     this.jobs.set(id, job);
+    this.trackTenant(job);
     const t0 = performance.now();
     // The answer is the job as placement left it (a gateway's `running` may follow at once).
     const answer = await this.lock.run(id, async () => {
       await this.placeOrQueue(job, { exclude: [], excludeClusters: [], allowUp: true });
+      // Not placed, and bigger than the largest cluster anywhere in reach: it would be retried forever. Judged only
+      // after placement failed, so a ceiling heard a summary interval ago cannot refuse what could be placed now.
+      const ceiling = job.state === 'queued' ? this.hierarchyCeiling() : null;
+      const never = ceiling ? beyondCeiling(template, ceiling) : null;
+      if (never) {
+        this.record(job, { state: 'failed', node: this.me, detail: `no cluster could ever hold this job: ${never}` });
+        this.d.emit('job.fail', { subject: job.id, severity: 'warning', data: { reason: 'never-placeable' } });
+        this.jobs.delete(job.id);
+      }
       await this.flush(job);
+      if (never) throw new NeverPlaceable(`no cluster in the hierarchy could ever hold this job (${job.id}): ${never}`);
       return structuredClone(job);
     });
     if (answer.state === 'dispatched') {
@@ -298,8 +322,27 @@ export class SchedulingService extends PlacementCore {
     });
   }
 
+  /** The largest cluster of this subtree per resource: its own clusters and its children's ceilings. */
+  subtreeCeiling(): Ceiling {
+    const c = ceilingOf(this.view.clusters());
+    for (const x of this.childCeilings.values()) raise(c, x);
+    return c;
+  }
+
+  /**
+   * The largest cluster per resource of the whole hierarchy as this node last heard it (its subtree, and what the
+   * parent answered to its last summary); null until it has heard from its parent or while no cluster is known.
+   */
+  hierarchyCeiling(): Ceiling | null {
+    if (this.d.parent && !this.above) return null;
+    const c = this.subtreeCeiling();
+    if (this.above) raise(c, this.above);
+    return c.cpuCores > 0 ? c : null;
+  }
+
   /** A child's scheduling summary (also its heartbeat). */
   onSummary(w: SchedulingSummary, from: string): void {
+    if (w.ceiling) this.childCeilings.set(from, w.ceiling);
     const prev = this.children.get(from);
     this.children.set(from, { summary: summaryFromWire({ ...w, node: from }), at: this.now(), down: false });
     if (prev?.down) {
@@ -340,7 +383,7 @@ export class SchedulingService extends PlacementCore {
     return {
       jobs: jobs.map((j) => ({
         id: j.id,
-        tenant: j.tenant,
+        tenant: tenantKey(j.origin, j.tenant),
         state: j.state,
         from: j.template.constraints.userProvince ?? null,
         cluster: j.cluster,
@@ -448,6 +491,19 @@ export class SchedulingService extends PlacementCore {
     await this.lock.run(id, async () => {
       const j = this.jobs.get(id);
       if (!j || isFinal(j.state) || !['queued', 'preempted', 'replaced', 'submitted'].includes(j.state)) return;
+      if (j.state === 'queued' && this.now() - j.submittedAt >= this.options.maxQueueMs) {
+        // Not retried forever: what no cluster took within the maximum wait fails, with the last refusals.
+        const last = j.history.at(-1)?.detail ?? 'no cluster could take it';
+        this.record(j, {
+          state: 'failed',
+          node: this.me,
+          detail: `queued longer than ${this.options.maxQueueMs} ms (scheduling.maxQueueMs): ${last}`.slice(0, 1900),
+        });
+        this.d.emit('job.fail', { subject: j.id, severity: 'warning', data: { reason: 'max-queue-wait' } });
+        this.jobs.delete(j.id);
+        await this.flush(j);
+        return;
+      }
       await this.placeOrQueue(j, { exclude: [], excludeClusters: [], allowUp: j.upstream === null });
       await this.flush(j);
     });
@@ -456,7 +512,9 @@ export class SchedulingService extends PlacementCore {
   private async pushSummaries(): Promise<void> {
     const parts = [this.view.summary(this.me), ...this.liveChildren()];
     const merged = mergeSummaries(this.me, parts);
-    await this.d.peers.summary(summaryToWire(merged, this.now())).catch(() => undefined);
+    const body = { ...summaryToWire(merged, this.now()), ceiling: this.subtreeCeiling() };
+    const above = await this.d.peers.summary(body).catch(() => null);
+    if (above) this.above = above;
   }
 
   /** This subtree's metering totals for the parent. */

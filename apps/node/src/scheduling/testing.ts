@@ -136,7 +136,9 @@ export function hierarchy(
         return Promise.resolve();
       },
       summary: async (body) => {
-        if (parent && !down.has(code)) services.get(parent)?.onSummary(SchedulingSummary.parse(body), code);
+        if (!parent || down.has(code)) return null;
+        services.get(parent)?.onSummary(SchedulingSummary.parse(body), code);
+        return services.get(parent)?.hierarchyCeiling() ?? null;
       },
       metering: async () => undefined,
     };

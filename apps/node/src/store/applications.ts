@@ -48,6 +48,11 @@ export interface ApplicationStore {
   waitingAt(node: string): Promise<ApplicationRow[]>;
   create(row: NewApplication): Promise<ApplicationRow>;
   update(id: string, change: ApplicationChange): Promise<ApplicationRow>;
+  /**
+   * Keeps the newest `keep` applications refused on arrival (rejected by the rules, no review, not forwarded) and
+   * deletes the older ones: a bounded log of refusals, so a flood of rule-breaking applications cannot fill the disk.
+   */
+  pruneRefusals(keep: number): Promise<number>;
 }
 
 /** The SQLite application store. */
@@ -61,5 +66,17 @@ export function sqliteApplicationStore({ prisma }: SqliteConnection): Applicatio
     waitingAt: (node) => prisma.application.findMany({ where: { status: 'submitted', routedTo: node } }),
     create: (row) => prisma.application.create({ data: row }),
     update: (id, change) => prisma.application.update({ where: { id }, data: change }),
+    async pruneRefusals(keep) {
+      const refusal = { status: 'rejected', reviews: '[]', forwardedBy: null };
+      const old = await prisma.application.findMany({
+        where: refusal,
+        orderBy: { submittedAt: 'desc' },
+        skip: keep,
+        select: { id: true },
+      });
+      if (old.length === 0) return 0;
+      const r = await prisma.application.deleteMany({ where: { ...refusal, id: { in: old.map((o) => o.id) } } });
+      return r.count;
+    },
   };
 }

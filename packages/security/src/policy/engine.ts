@@ -40,6 +40,7 @@ export async function createPolicy(rules: readonly PolicyRule[] = POLICY_RULES):
       ...resource,
       level: resource.type === 'prefix' ? prefixLevel(resource.prefix) : null,
       reviewers: resource.reviewers ?? [],
+      ownerNode: resource.ownerNode ?? '',
     };
     let result: [boolean, string[]];
     try {

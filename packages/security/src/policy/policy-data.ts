@@ -151,9 +151,9 @@ export const POLICY_RULES: readonly PolicyRule[] = [
   {
     name: 'tenant-own-jobs',
     sub: PERSON('tenant'),
-    obj: 'r.obj.type == "job" && r.obj.owner == r.sub.id',
+    obj: 'r.obj.type == "job" && r.obj.owner == r.sub.id && r.obj.ownerNode == r.sub.prefix',
     act: 'read cancel',
     eft: 'allow',
-    why: 'a tenant reads and cancels its own jobs',
+    why: 'a tenant reads and cancels its own jobs (a tenant is the pair node and account)',
   },
 ];

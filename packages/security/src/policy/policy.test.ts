@@ -39,7 +39,7 @@ const app = (routedTo: string, reviewers: string[] = []): Resource => ({
   routedTo,
   reviewers,
 });
-const job = (prefix: string, owner = 't1'): Resource => ({ type: 'job', prefix, owner });
+const job = (prefix: string, owner = 't1', ownerNode = prefix): Resource => ({ type: 'job', prefix, owner, ownerNode });
 
 type Row = [string, Principal, Action, Resource, boolean, AccessRequest['context']?];
 const ROWS: Row[] = [
@@ -129,6 +129,13 @@ const ROWS: Row[] = [
     person('t2', 'tenant', 'CPN.51.C151'),
     'read',
     job('CPN.51.C151', 't1'),
+    false,
+  ],
+  [
+    'tenant cannot read a same-named tenant job of another node',
+    person('t1', 'tenant', 'CPN.44'),
+    'read',
+    job('CPN.44', 't1', 'CPN.51'),
     false,
   ],
   ['tenant cannot update clusters', person('t1', 'tenant', 'CPN.51.C151'), 'update', cluster(PV), false],

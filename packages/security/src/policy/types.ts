@@ -35,6 +35,11 @@ export interface Resource {
   readonly id?: string;
   /** The principal id that owns it (a provider's records, a tenant's jobs). */
   readonly owner?: string;
+  /**
+   * Jobs: the node the owning tenant's account lives at (the job's origin). A tenant is the pair (node, account):
+   * `tenanta` at CPN.51 and `tenanta` at CPN.44 are different people.
+   */
+  readonly ownerNode?: string;
   /** Applications: the node prefix the application is routed to for review. */
   readonly routedTo?: string;
   /** Applications: the reviewer account ids assigned. */
