@@ -22,6 +22,7 @@ import { createAnswerCache } from './identifiers/cache.ts';
 import { createOutbox, type Outbox } from './links/outbox.ts';
 import { createTlsLinks } from './links/tls.ts';
 import { errorHandler, notFound } from './http/http-error.ts';
+import { answerClientErrors } from './http/client-error.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { fastResolve } from './http/fast-resolve.ts';
 import { metaRoutes } from './routes/meta.ts';
@@ -257,6 +258,7 @@ function assemble(
     memberOrders: resources.memberOrders,
   });
   const server = createServer(app);
+  answerClientErrors(server);
   parts.attachTls(server);
   const io = new Server(server, { serveClient: false, maxHttpBufferSize: ctx.config.bodyLimitBytes });
   ioRef = io;
