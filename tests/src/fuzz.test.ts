@@ -10,7 +10,7 @@ import type { SchemaContext } from './fuzz/schema-arbitrary.ts';
 // Issue 17, standing test: every route of docs/openapi.json, fed valid-but-hostile and invalid requests from
 // arbitraries built from its JSON Schemas, never answers ≥ 500, always answers errors as { error: { code, message } },
 // and leaves both nodes alive. CPNET_FUZZ_RUNS (per route) and CPNET_FUZZ_SEED run it longer or differently.
-const RUNS = Number(process.env.CPNET_FUZZ_RUNS ?? 40);
+const RUNS = Number(process.env.CPNET_FUZZ_RUNS ?? 100);
 const SEED = Number(process.env.CPNET_FUZZ_SEED ?? 20261204);
 
 const doc = JSON.parse(readFileSync(new URL('../../docs/openapi.json', import.meta.url), 'utf8')) as Parameters<
@@ -19,6 +19,8 @@ const doc = JSON.parse(readFileSync(new URL('../../docs/openapi.json', import.me
 const routes = routesOf(doc);
 
 let nodes: [TestNode, TestNode];
+// Statuses per route, printed with CPNET_FUZZ_STATS=1: how far past authentication and validation the fuzz reaches.
+const stats = new Map<string, Record<number, number>>();
 const tokens = new Map<string, string>();
 let ctx: SchemaContext;
 
@@ -52,6 +54,8 @@ beforeAll(async () => {
   };
 }, 60_000);
 afterAll(async () => {
+  if (process.env.CPNET_FUZZ_STATS === '1')
+    for (const [route, counts] of stats) console.log(route, JSON.stringify(counts));
   for (const n of [...(nodes ?? [])].reverse()) await n.stop();
   cleanup();
 });
@@ -117,6 +121,9 @@ describe(`HTTP fuzz from docs/openapi.json (${routes.length} routes × ${RUNS} r
       await fc.assert(
         fc.asyncProperty(requestsFor(route, ctx), async (r) => {
           const { status, text } = await send(r);
+          const counts = stats.get(`${route.method} ${route.path}`) ?? {};
+          counts[status] = (counts[status] ?? 0) + 1;
+          stats.set(`${route.method} ${route.path}`, counts);
           const wrong = verdict(status, text);
           if (wrong) throw new Error(`${wrong}: ${describeRequest(r)} → ${status} ${text.slice(0, 500)}`);
         }),
