@@ -32,6 +32,20 @@ async function tokenFor(n: TestNode, id: string, role: 'tenant' | 'operator'): P
   return t.value.token;
 }
 
+/** Names of real records at a node (an identifier, a job, the applications it holds), so path parameters can hit them. */
+async function recordsAt(n: TestNode, tenantToken: string): Promise<string[]> {
+  const ids: string[] = [];
+  const registered = await n.self.register({ kind: 'SV', values: [{ index: 1, type: 'T', data: 1 }] });
+  if (registered.ok) ids.push(registered.value.id);
+  const tenant = createClient({ baseUrl: n.url, token: tenantToken });
+  const template = { demand: { cpuCores: 1, memoryGib: 1 }, durationHours: 1 };
+  const job = await tenant.request<{ id: string }>({ method: 'POST', path: '/cpn/v1/jobs', body: { template } });
+  if (job.ok) ids.push(job.value.id);
+  const applications = await n.self.applications();
+  if (applications.ok) ids.push(...applications.value.items.map((a) => a.id));
+  return ids;
+}
+
 beforeAll(async () => {
   const national = await startTestNode({ role: 'national', code: 'CPN', autoReview: true });
   const dir = tempDir();
@@ -48,9 +62,11 @@ beforeAll(async () => {
     tokens.set(`${i}:tenant`, await tokenFor(n, 'fuzz-tenant', 'tenant'));
     tokens.set(`${i}:operator`, await tokenFor(n, 'fuzz-operator', 'operator'));
   }
+  const records = await Promise.all(nodes.map((n, i) => recordsAt(n, tokens.get(`${i}:tenant`)!)));
   ctx = {
     schemas: doc.components.schemas,
-    known: ['CPN', 'CPN.51', 'CPN.44', 'CPN.51/fuzz', 'fuzz-tenant', 'fuzz-operator', 'job-1', 'app-1', national.url],
+    known: ['CPN', 'CPN.51', 'CPN.44', 'CPN.51/fuzz', 'fuzz-tenant', 'fuzz-operator', national.url, ...records.flat()],
+    records: records.flat(),
   };
 }, 60_000);
 afterAll(async () => {

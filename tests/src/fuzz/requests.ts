@@ -204,10 +204,12 @@ const MALFORMED_IDS: readonly string[] = [
 ];
 
 function idOf(ctx: SchemaContext): fc.Arbitrary<string> {
+  const asPath = (names: readonly string[]) => fc.constantFrom(...names).map((k) => k.split('/').map(encode).join('/'));
   return fc.oneof(
-    fc.constantFrom(...ctx.known).map((k) => k.split('/').map(encode).join('/')),
-    fc.constantFrom(...MALFORMED_IDS),
-    fc.string({ maxLength: 30, unit: 'binary' }).map(encode),
+    { arbitrary: asPath(ctx.records.length > 0 ? ctx.records : ctx.known), weight: 3 },
+    { arbitrary: asPath(ctx.known), weight: 1 },
+    { arbitrary: fc.constantFrom(...MALFORMED_IDS), weight: 2 },
+    { arbitrary: fc.string({ maxLength: 30, unit: 'binary' }).map(encode), weight: 1 },
   );
 }
 

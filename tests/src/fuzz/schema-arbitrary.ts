@@ -31,6 +31,8 @@ export interface SchemaContext {
   readonly schemas: Readonly<Record<string, JsonSchema>>;
   /** Real identifiers, accounts and codes of the running nodes, so some values reach past "not found". */
   readonly known: readonly string[];
+  /** Names of records that exist at the nodes (identifiers, jobs, applications): path parameters try them most. */
+  readonly records: readonly string[];
 }
 
 // Nested $refs (a job's history, a record's value) are cut off here: deep values are the mutations' business.
