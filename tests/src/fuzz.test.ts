@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHeaders, createClient, type Signer } from '@cpnet/client';
-import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '@cpnet/protocol';
+import { PROTOCOL_HEADER } from '@cpnet/protocol';
 import { applicationFile, cleanup, eventually, lifecycleOf, startTestNode, tempDir, type TestNode } from './nodes.ts';
 import { describeRequest, requestsFor, routesOf, type Caller, type FuzzRequest } from './fuzz/requests.ts';
 import type { SchemaContext } from './fuzz/schema-arbitrary.ts';
@@ -108,7 +108,8 @@ function credentials(r: FuzzRequest, url: string, headers: Record<string, string
 async function send(r: FuzzRequest): Promise<{ status: number; text: string }> {
   const target = nodes[r.node];
   const url = new URL(r.target, target.url).toString();
-  const base: Record<string, string> = { [PROTOCOL_HEADER]: PROTOCOL_VERSION, accept: 'application/json' };
+  const base: Record<string, string> = { accept: 'application/json' };
+  if (r.protocol !== undefined) base[PROTOCOL_HEADER] = r.protocol;
   if (r.body !== undefined) base['content-type'] = r.contentType ?? 'application/json';
   const headers = credentials(r, url, base);
   const res = await fetch(url, { method: r.method, headers, body: r.body, signal: AbortSignal.timeout(15_000) });
@@ -147,6 +148,24 @@ describe(`HTTP fuzz from docs/openapi.json (${routes.length} routes × ${RUNS} r
       );
     });
   }
+
+  it('methods the document does not declare on a path get an error body, never ≥ 500', async () => {
+    const wrong: string[] = [];
+    for (const path of Object.keys(doc.paths)) {
+      const declared = Object.keys(doc.paths[path] ?? {}).map((m) => m.toUpperCase());
+      for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((m) => !declared.includes(m))) {
+        const url = `${nodes[0].url}${path.replace('{id}', 'CPN%2Fx')}`;
+        const res = await fetch(url, {
+          method,
+          headers: { 'content-type': 'application/json' },
+          body: method === 'GET' ? undefined : '{}',
+        });
+        const why = verdict(res.status, await res.text());
+        if (why) wrong.push(`${method} ${path} → ${res.status}: ${why}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
 
   it('both nodes still answer GET /cpn/v1/node with 200', async () => {
     for (const n of nodes) {

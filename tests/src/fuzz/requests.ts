@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { PROTOCOL_VERSION } from '@cpnet/protocol';
 import { valueOf, type JsonSchema, type SchemaContext } from './schema-arbitrary.ts';
 
 /** One operation of docs/openapi.json. */
@@ -25,6 +26,8 @@ export interface FuzzRequest {
   /** The content type, when it is not application/json. */
   readonly contentType?: string;
   readonly caller: Caller;
+  /** The protocol version header's value, or undefined to leave it out. */
+  readonly protocol: string | undefined;
   /** Whether the request goes to the national (0) or the regional (1) node. */
   readonly node: 0 | 1;
 }
@@ -245,8 +248,13 @@ export function requestsFor(route: Route, ctx: SchemaContext): fc.Arbitrary<Fuzz
   const params = route.path.includes('{') ? idOf(ctx) : fc.constant('');
   const body = route.body ? fc.option(bodyOf(route.body, ctx), { freq: 12, nil: undefined }) : fc.constant(undefined);
   const node = fc.constantFrom<0 | 1>(0, 0, 1);
+  // Mostly the version the nodes speak; sometimes none, an unknown one or garbage.
+  const protocol = fc.oneof(
+    { arbitrary: fc.constant<string | undefined>(PROTOCOL_VERSION), weight: 8 },
+    { arbitrary: fc.constantFrom<string | undefined>(undefined, '9.9', '0', '1.0, 2.0', 'x'.repeat(2000)), weight: 1 },
+  );
   return fc
-    .record({ id: params, query: queryOf(route.query, ctx), body, caller: fc.constantFrom(...CALLERS), node })
+    .record({ id: params, query: queryOf(route.query, ctx), body, caller: fc.constantFrom(...CALLERS), node, protocol })
     .map((r) => {
       const target = route.path.replace(/\{[^}]+\}/g, r.id) + r.query;
       const request: FuzzRequest = {
@@ -254,6 +262,7 @@ export function requestsFor(route: Route, ctx: SchemaContext): fc.Arbitrary<Fuzz
         target,
         caller: r.caller,
         node: r.node,
+        protocol: r.protocol,
         ...(r.body ? { body: r.body.body, ...(r.body.contentType ? { contentType: r.body.contentType } : {}) } : {}),
       };
       // fast-check prints counterexamples with this: bodies of 100,000 characters would bury the failure.
@@ -265,6 +274,7 @@ export function requestsFor(route: Route, ctx: SchemaContext): fc.Arbitrary<Fuzz
 export function describeRequest(r: FuzzRequest): string {
   const cut = (s: string) => (s.length > 300 ? `${s.slice(0, 300)}… (${s.length} chars)` : s);
   const type = r.contentType ? ` content-type=${r.contentType}` : '';
+  const protocol = r.protocol === PROTOCOL_VERSION ? '' : ` protocol=${cut(String(r.protocol))}`;
   const body = r.body === undefined ? '' : ` body=${cut(r.body)}`;
-  return `${r.method} ${cut(r.target)} to node ${r.node} as ${r.caller}${type}${body}`;
+  return `${r.method} ${cut(r.target)} to node ${r.node} as ${r.caller}${protocol}${type}${body}`;
 }
