@@ -62,7 +62,7 @@ describe('query parameters', () => {
   it('a query string over the 16 KiB header limit gets 431 with the error body, not a bare status', async () => {
     const res = await fetch(`${n.url}/cpn/v1/events?x=${'x'.repeat(70_000)}`);
     expect(res.status).toBe(431);
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('HEADERS_TOO_LARGE');
   });
 
   it(`hostile values to every parameter of every GET route: never 5xx (${cases.length} requests)`, async () => {

@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   RULE_VIOLATION: { status: 422, exit: 2, title: 'The request breaks a rule of the guide' },
   DEADLINE_PASSED: { status: 422, exit: 2, title: 'Applications are closed' },
   PAYLOAD_TOO_LARGE: { status: 413, exit: 2, title: 'The body is over the size limit' },
+  HEADERS_TOO_LARGE: { status: 431, exit: 2, title: 'The request line and headers are over the size limit' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, exit: 2, title: 'The body must be application/json' },
   RATE_LIMITED: { status: 429, exit: 2, title: 'Too many requests' },
   CHECK_FAILED: { status: 422, exit: 1, title: 'A check or expectation failed' },

@@ -7,7 +7,7 @@ function refusal(code: string | undefined): { status: number; reason: string; co
   // A request line or headers over Node's limit (16 KiB), e.g. a 70,000-character query string.
   if (code === 'HPE_HEADER_OVERFLOW') {
     const message = 'the request line and headers are over the 16 KiB limit; send long values in a body';
-    return { status: 431, reason: 'Request Header Fields Too Large', code: 'PAYLOAD_TOO_LARGE', message };
+    return { status: 431, reason: 'Request Header Fields Too Large', code: 'HEADERS_TOO_LARGE', message };
   }
   return {
     status: 400,
