@@ -16,6 +16,7 @@ import {
   verifyHandshakeToken,
   verifyInclusion,
 } from '@cpnet/security';
+import { IdentifierRecord, ResolutionAnswer } from '@cpnet/protocol';
 
 const docs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs');
 const read = (name: string) => JSON.parse(readFileSync(path.join(docs, name), 'utf8')) as Record<string, unknown>;
@@ -200,6 +201,33 @@ describe('test vectors verify with our implementation', () => {
           proof: c.proof.map(bytes),
         }),
       ).toBe(true);
+  });
+
+  it('every identifier record and resolution answer in the vectors parses with the @cpnet/protocol schemas', () => {
+    const records: unknown[] = [];
+    const answers: unknown[] = [];
+    const walk = (v: unknown): void => {
+      if (Array.isArray(v)) return v.forEach(walk);
+      if (typeof v !== 'object' || v === null) return;
+      for (const [k, child] of Object.entries(v)) {
+        if (k === 'record') records.push(child);
+        if (k === 'records' && Array.isArray(child)) records.push(...(child as unknown[]));
+        walk(child);
+      }
+    };
+    for (const name of ['identifiers', 'signatures', 'delegations', 'audit', 'answers'])
+      walk(read(`vectors/${name}.json`));
+    const doc = read('vectors/answers.json') as { answers: { answer: object; signature: string }[] };
+    for (const a of doc.answers) answers.push({ ...a.answer, signature: a.signature });
+    expect(records.length).toBeGreaterThan(0);
+    for (const r of records) {
+      const parsed = IdentifierRecord.safeParse(r);
+      expect(parsed.success, `${JSON.stringify(r)}: ${parsed.error?.message}`).toBe(true);
+    }
+    for (const a of answers) {
+      const parsed = ResolutionAnswer.safeParse(a);
+      expect(parsed.success, parsed.error?.message).toBe(true);
+    }
   });
 
   it('signed answers and handshake tokens', async () => {

@@ -95,8 +95,11 @@ describe('identifiers across the hierarchy', () => {
       );
       expect((await verifyAnswer({ answer, signature }, { keyid: 'CPN.51.C151', publicKey: key })).ok).toBe(true);
     }
+    // Up to the national node, which answers for its own ND record and says 404 for a serial it never issued.
     const up = await industry.anon.resolve(`CPN/ND-16Q`);
-    expect(up.ok ? 200 : up.status).toBe(404);
+    expect(up.ok && up.value).toMatchObject({ answeredBy: 'CPN', authoritative: true, record: { id: 'CPN/ND-16Q' } });
+    const none = await industry.anon.resolve(`CPN/ND-261`);
+    expect(none.ok ? 200 : none.status).toBe(404);
   });
 
   it("answers from an ancestor's copy, not authoritative, when the owner is down", async () => {

@@ -38,6 +38,7 @@ import type { MemberOrders } from './aggregation/emergency.ts';
 import { createSchedulingServices, type SchedulingServices } from './scheduling/node-services.ts';
 import { buildSnapshot } from './monitoring/snapshot.ts';
 import { startTlsDiscovery } from './links/tls-discovery.ts';
+import { ensureOwnNodeRecord } from './onboarding/own-record.ts';
 
 /** A built node: the Express app, the HTTP server with socket.io, and its context. It does not listen until asked. */
 export interface CpnNode {
@@ -300,6 +301,8 @@ function assemble(
           // The HTTPS listener starts now when this node holds a certificate (the national node), else after its grant.
           ctx.tls
             .serve()
+            // After the TLS listener, so the national node's own ND record carries its https endpoint too.
+            .then(() => ensureOwnNodeRecord(ctx))
             .then(() => scheduling.start())
             .then(() => resolve(url), reject);
         });

@@ -74,9 +74,12 @@ describe('a national node', () => {
   });
 
   it('never reuses a serial', async () => {
-    const a = await signed.register({ kind: 'CL', serial: '1', values: [{ index: 1, type: 'T', data: 1 }] });
+    // Serial 1 is the node's own ND record, CPN/ND-16Q, registered at first start.
+    const own = await signed.register({ kind: 'CL', serial: '1', values: [{ index: 1, type: 'T', data: 1 }] });
+    expect(own.ok ? 0 : own.status).toBe(409);
+    const a = await signed.register({ kind: 'CL', serial: '2', values: [{ index: 1, type: 'T', data: 1 }] });
     expect(a.ok).toBe(true);
-    const b = await signed.register({ kind: 'SV', serial: '1', values: [{ index: 1, type: 'T', data: 1 }] });
+    const b = await signed.register({ kind: 'SV', serial: '2', values: [{ index: 1, type: 'T', data: 1 }] });
     expect(b.ok ? 0 : b.status).toBe(409);
   });
 
@@ -105,7 +108,7 @@ describe('a national node', () => {
     const malformed = await fetch(`${url}/cpn/v1/identifiers/CPN.51/ND-1EK`);
     expect(malformed.status).toBe(400);
     expect(((await malformed.json()) as { error: { field: string } }).error.field).toBe('check');
-    expect((await fetch(`${url}/cpn/v1/identifiers/CPN/ND-16Q`)).status).toBe(404);
+    expect((await fetch(`${url}/cpn/v1/identifiers/CPN/ND-261`)).status).toBe(404);
     expect((await fetch(`${url}/nope`)).status).toBe(404);
     expect((await fetch(`${url}/cpn/v1/node`, { headers: { 'cpn-protocol': '2.0' } })).status).toBe(400);
   });

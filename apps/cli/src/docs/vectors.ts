@@ -250,9 +250,7 @@ async function answerAndTokenVectors(keys: ReturnType<typeof vectorKeys>) {
   const answer = {
     record: {
       id: 'CPN.51/ND-1EJ',
-      prefix: 'CPN.51',
       kind: 'ND',
-      serial: '1',
       owner: 'CPN.51',
       version: 1,
       status: 'active',

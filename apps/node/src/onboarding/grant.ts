@@ -14,8 +14,8 @@ export interface GrantBody {
   delegation: string;
 }
 
-/** The data of a child's ND record in this node's namespace. */
-function nodeRecordValue(data: {
+/** The values of a node's ND record: the child's in this node's namespace, or the national node's own. */
+export function nodeRecordValue(data: {
   prefix: string;
   role: string;
   endpoint: string;
