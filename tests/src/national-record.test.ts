@@ -19,7 +19,9 @@ async function ownRecord(n: TestNode) {
   // The listening address, not `n.url`, which is the public URL when one is configured.
   const address = n.node.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  const res = await fetch(`http://127.0.0.1:${port}/cpn/v1/identifiers/CPN%2FND-16Q`, { headers: { 'cpn-protocol': '1.0' } });
+  const res = await fetch(`http://127.0.0.1:${port}/cpn/v1/identifiers/CPN%2FND-16Q`, {
+    headers: { 'cpn-protocol': '1.0' },
+  });
   const body = (await res.json()) as {
     record: { id: string; owner: string; version: number; values: { data: { endpoint: string; prefix: string } }[] };
   };
