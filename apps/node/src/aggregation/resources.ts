@@ -1,5 +1,6 @@
 import type { Router } from 'express';
 import type { Server } from 'socket.io';
+import type { RouteDeps } from '../http/write-route.ts';
 import type { NodeContext } from '../context.ts';
 import { repeat } from '../deps.ts';
 import { attachNodeGateway } from '../gateway/node-gateway.ts';
@@ -35,23 +36,7 @@ export interface ResourceServices {
 }
 
 /** What `createResourceServices` uses of the node. */
-type CreateResourceServicesDeps = Pick<
-  NodeContext,
-  | 'accounts'
-  | 'audit'
-  | 'config'
-  | 'db'
-  | 'deps'
-  | 'events'
-  | 'identity'
-  | 'metrics'
-  | 'nonceStore'
-  | 'outbox'
-  | 'policy'
-  | 'serials'
-  | 'settings'
-  | 'state'
->;
+type CreateResourceServicesDeps = RouteDeps & Pick<NodeContext, 'outbox' | 'serials' | 'settings'>;
 
 /** Builds the resource services of a node from the database. */
 export async function createResourceServices(ctx: CreateResourceServicesDeps): Promise<ResourceServices> {

@@ -142,6 +142,9 @@ const inflightByNode = new WeakMap<object, Map<string, Promise<[number, unknown]
 /** What `authorize` uses of the node. */
 type AuthorizeDeps = Pick<NodeContext, 'audit' | 'events' | 'policy'>;
 
+/** What every route module that authenticates, authorises and audits uses of the node; modules add their own parts. */
+export type RouteDeps = WriteRouteDeps & AuthorizeDeps;
+
 /** Asks the policy; a denial is audited and answered 403 with the policy's reason. */
 export async function authorize(
   ctx: AuthorizeDeps,

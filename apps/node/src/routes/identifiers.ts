@@ -13,7 +13,7 @@ import {
 import type { NodeContext } from '../context.ts';
 import { fail } from '../http/http-error.ts';
 import { parseWith } from '../http/body.ts';
-import { authorize, writeRoute } from '../http/write-route.ts';
+import { authorize, writeRoute, type RouteDeps } from '../http/write-route.ts';
 import { listRecords, registerRecord, revokeRecord, storeCopies, updateRecord } from '../identifiers/registry.ts';
 import { resolve } from '../identifiers/resolve.ts';
 
@@ -63,24 +63,7 @@ function copyOwnerProblem(r: { id: string; owner: string }, at: { prefix: string
 const resource = (id: string, prefix: string) => ({ type: 'record' as const, prefix, id });
 
 /** What `identifierRoutes` uses of the node. */
-type IdentifierRoutesDeps = Pick<
-  NodeContext,
-  | 'accounts'
-  | 'audit'
-  | 'cache'
-  | 'clientFor'
-  | 'config'
-  | 'db'
-  | 'deps'
-  | 'events'
-  | 'identity'
-  | 'metrics'
-  | 'nonceStore'
-  | 'outbox'
-  | 'policy'
-  | 'serials'
-  | 'state'
->;
+type IdentifierRoutesDeps = RouteDeps & Pick<NodeContext, 'cache' | 'clientFor' | 'outbox' | 'serials'>;
 
 /** Identifier registration (标识注册), update, revocation, listing, resolution (标识检索) and copies from children. */
 export function identifierRoutes(ctx: IdentifierRoutesDeps): Router {

@@ -14,7 +14,7 @@ import type { NodeContext } from '../context.ts';
 import { fail, HttpError } from '../http/http-error.ts';
 import { WindowLimiter } from '../http/rate-limit.ts';
 import { parseWith } from '../http/body.ts';
-import { audited, authorize, writeRoute } from '../http/write-route.ts';
+import { audited, authorize, writeRoute, type RouteDeps } from '../http/write-route.ts';
 import { authenticate, hasCredentials } from '../http/authenticate.ts';
 import { importPublicKey } from '../identity.ts';
 import { applicantPrefix } from '../onboarding/rules.ts';
@@ -42,25 +42,7 @@ async function reviewerIds(ctx: Pick<NodeContext, 'db'>): Promise<string[]> {
 }
 
 /** What `onboardingRoutes` uses of the node. */
-type OnboardingRoutesDeps = Pick<
-  NodeContext,
-  | 'accounts'
-  | 'audit'
-  | 'cache'
-  | 'clientFor'
-  | 'config'
-  | 'db'
-  | 'deps'
-  | 'events'
-  | 'identity'
-  | 'metrics'
-  | 'nonceStore'
-  | 'outbox'
-  | 'policy'
-  | 'serials'
-  | 'state'
-  | 'tls'
->;
+type OnboardingRoutesDeps = RouteDeps & Pick<NodeContext, 'cache' | 'clientFor' | 'outbox' | 'serials' | 'tls'>;
 
 /** Applications (申报), reviews (审核), forwarding, and joint debugging (联调). */
 export function onboardingRoutes(ctx: OnboardingRoutesDeps): Router {

@@ -9,7 +9,7 @@ import type { ProviderKeys } from '../aggregation/provider-keys.ts';
 import { importPublicKey } from '../identity.ts';
 import { fail } from '../http/http-error.ts';
 import { parseWith } from '../http/body.ts';
-import { audited, authorize, writeRoute } from '../http/write-route.ts';
+import { audited, authorize, writeRoute, type RouteDeps } from '../http/write-route.ts';
 import type { Caller } from '../http/authenticate.ts';
 import { peerRow } from '../http/principal.ts';
 
@@ -25,22 +25,7 @@ function providerPrincipal(ctx: Pick<NodeContext, 'config'>, keys: ProviderKeys,
 }
 
 /** What `resourceRoutes` uses of the node. */
-type ResourceRoutesDeps = Pick<
-  NodeContext,
-  | 'accounts'
-  | 'audit'
-  | 'config'
-  | 'db'
-  | 'deps'
-  | 'events'
-  | 'identity'
-  | 'metrics'
-  | 'nonceStore'
-  | 'outbox'
-  | 'policy'
-  | 'serials'
-  | 'state'
->;
+type ResourceRoutesDeps = RouteDeps & Pick<NodeContext, 'outbox' | 'serials'>;
 
 /** Providers, clusters, summaries from children and the market view (算力资源汇聚). */
 export function resourceRoutes(

@@ -1,6 +1,7 @@
 import type { Router } from 'express';
 import { formatIdentifier } from '@cpnet/identifier';
 import { RegisterCluster, SCHEDULING_ROUTES } from '@cpnet/protocol';
+import type { RouteDeps } from '../http/write-route.ts';
 import type { NodeContext } from '../context.ts';
 import { repeat } from '../deps.ts';
 import { allocateSerial } from '../identifiers/registry.ts';
@@ -28,23 +29,7 @@ interface Seen {
 }
 
 /** What `createSchedulingServices` uses of the node. */
-type CreateSchedulingServicesDeps = Pick<
-  NodeContext,
-  | 'accounts'
-  | 'audit'
-  | 'clientFor'
-  | 'config'
-  | 'db'
-  | 'deps'
-  | 'events'
-  | 'identity'
-  | 'metrics'
-  | 'nonceStore'
-  | 'outbox'
-  | 'policy'
-  | 'serials'
-  | 'state'
->;
+type CreateSchedulingServicesDeps = RouteDeps & Pick<NodeContext, 'clientFor' | 'outbox' | 'serials'>;
 
 /** Builds the scheduling services of a node. */
 export async function createSchedulingServices(

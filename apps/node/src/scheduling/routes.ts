@@ -20,7 +20,7 @@ import { authenticate, hasCredentials, type Caller } from '../http/authenticate.
 import { parseWith } from '../http/body.ts';
 import { fail } from '../http/http-error.ts';
 import { peerRow } from '../http/principal.ts';
-import { audited, authorize, writeRoute } from '../http/write-route.ts';
+import { audited, authorize, writeRoute, type RouteDeps } from '../http/write-route.ts';
 import { jobView, tenantKey, type JobRecord } from './job-machine.ts';
 import { NeverPlaceable, QuotaExceeded, type SchedulingService } from './service.ts';
 
@@ -101,20 +101,7 @@ async function peerCaller(ctx: Pick<NodeContext, 'config' | 'db'>, caller: Calle
 }
 
 /** What `schedulingRoutes` uses of the node. */
-type SchedulingRoutesDeps = Pick<
-  NodeContext,
-  | 'accounts'
-  | 'audit'
-  | 'config'
-  | 'db'
-  | 'deps'
-  | 'events'
-  | 'identity'
-  | 'metrics'
-  | 'nonceStore'
-  | 'policy'
-  | 'state'
->;
+type SchedulingRoutesDeps = RouteDeps;
 
 /** Scheduling routes: selections, jobs, metering, and the node-to-node placement protocol. */
 export function schedulingRoutes(
