@@ -19,6 +19,9 @@ import { issueApiToken, verifyApiToken } from './accounts/api-tokens.ts';
 import { createAuditLog } from './audit/audit-log.ts';
 import { verifyAuditEntries } from './audit/audit-verifier.ts';
 import { ed25519Profile } from './crypto/ed25519.ts';
+import { createPolicy } from './policy/engine.ts';
+import type { AccessRequest, Principal, Resource } from './policy/types.ts';
+import { RecordValue, ResourceVector, valueBoundsProblem } from '@cpnet/protocol';
 
 const pki = await buildPki();
 const clock = createFakeClock(T0);
@@ -136,6 +139,35 @@ const rawJws = (header: object, payload: object, sig = '') =>
   `${b64url(utf8(JSON.stringify(header)))}.${b64url(jcsBytes(payload))}.${sig}`;
 const goodDelegation = await delegation();
 const [dh, dp, ds] = goodDelegation.split('.') as [string, string, string];
+
+// ---- Policy and bound helpers (the findings of issue 17 that a library decides)
+const policy = await createPolicy();
+const person = (role: 'tenant' | 'viewer' | 'reviewer' | 'operator', id: string, prefix: string): Principal => ({
+  kind: 'person',
+  id,
+  prefix,
+  role,
+  status: 'active',
+});
+const nodeAt = (prefix: string): Principal => ({ kind: 'node', id: prefix, prefix, status: 'active' });
+const allowed = (principal: Principal, action: AccessRequest['action'], resource: Resource) =>
+  Promise.resolve(policy.decide({ principal, action, resource }).allowed);
+/** A job that `acme` of CPN.51 submitted, escalated to and running under CPN.44. */
+const escalatedJob: Resource = { type: 'job', prefix: 'CPN.44', id: 'j-1', owner: 'acme', ownerNode: 'CPN.51' };
+const application: Resource = {
+  type: 'application',
+  prefix: 'CPN.51',
+  id: 'a-1',
+  routedTo: 'CPN.51',
+  reviewers: ['r1'],
+};
+const nested = (depth: number): unknown => {
+  let v: unknown = 1;
+  for (let i = 0; i < depth; i++) v = { v };
+  return v;
+};
+const vector = (cpuCores: number) => ({ cpuCores, memoryGib: 256, storageGib: 0, bandwidthGbps: 10 });
+const recordValue = (data: unknown) => ({ index: 100, type: 'CPN_DESC', data });
 
 const CASES: [string, () => Promise<boolean>][] = [
   // ---- certificates
@@ -720,6 +752,55 @@ const CASES: [string, () => Promise<boolean>][] = [
       return verifyAuditEntries([{ ...e, note: 'x' }], { sth, publicKey: signer.publicKey }).ok;
     },
   ],
+  // ---- Issue 17, the holes between nodes: a case per finding that a library decides. Items 4 and 8 are above
+  // (authority, credentials before the body); item 6 also above (an answer over a 100,000-deep value). The rest are
+  // node behaviour, tested against real nodes in tests/src: 2 bounds.test.ts (billing on observed times), 3
+  // bounds.test.ts and apps/node/src/links/outbox.test.ts (dead letters), 5 leaks-logins.test.ts (throttles, equal
+  // cost), 7 apps/node/src/store/database.test.ts and apps/cli/src/node-command.test.ts (integrity, identity marker),
+  // 10 scheduling.test.ts (422, maxQueueMs, default quotas), 11 application-flood.test.ts, 12 query-params.test.ts,
+  // 13 malformed-json.test.ts; fuzz.test.ts sweeps every route.
+  [
+    '#1 a tenant reads a job of the same account name at another node',
+    () => allowed(person('tenant', 'acme', 'CPN.44'), 'read', escalatedJob),
+  ],
+  [
+    '#1 a tenant cancels a job of the same account name at another node',
+    () => allowed(person('tenant', 'acme', 'CPN.44'), 'cancel', escalatedJob),
+  ],
+  [
+    '#1 a tenant reads a job whose owner node is not recorded',
+    () => allowed(person('tenant', 'acme', 'CPN.51'), 'read', { ...escalatedJob, ownerNode: undefined }),
+  ],
+  ['#3 a cluster of 1.7e308 cores', async () => ResourceVector.safeParse(vector(1.7e308)).success],
+  ['#3 a cluster of Infinity cores', async () => ResourceVector.safeParse(vector(Infinity)).success],
+  [
+    '#3 a cluster just over the documented maximum of cores',
+    async () => ResourceVector.safeParse(vector(10_000_001)).success,
+  ],
+  [
+    '#5 a viewer reads an application (contact names, phones, e-mails)',
+    () => allowed(person('viewer', 'v1', 'CPN.51'), 'read', application),
+  ],
+  [
+    '#5 a reviewer not assigned to the application reads it',
+    () => allowed(person('reviewer', 'r2', 'CPN.51'), 'read', application),
+  ],
+  [
+    '#5 an assigned reviewer of another node reads it',
+    () => allowed(person('reviewer', 'r1', 'CPN.44'), 'read', application),
+  ],
+  ['#5 a tenant reads an application', () => allowed(person('tenant', 'acme', 'CPN.51'), 'read', application)],
+  ['#6 a record value nested 33 levels deep', async () => RecordValue.safeParse(recordValue(nested(33))).success],
+  ['#6 a record value nested 4,000 levels deep', async () => RecordValue.safeParse(recordValue(nested(4000))).success],
+  ['#6 a value of more than 64 KiB of JSON', async () => valueBoundsProblem({ s: 'x'.repeat(70_000) }) === null],
+  [
+    '#9 a node copies upward a record owned in a sibling prefix',
+    () => allowed(nodeAt('CPN.44'), 'create', { type: 'record', prefix: 'CPN.51.C151', owner: 'CPN.51.C151' }),
+  ],
+  [
+    '#9 a node copies upward a record owned by its parent',
+    () => allowed(nodeAt('CPN.51.C151'), 'create', { type: 'record', prefix: 'CPN.51', owner: 'CPN.51' }),
+  ],
 ];
 
 describe('MUST-reject cases', () => {
@@ -734,6 +815,15 @@ describe('MUST-reject cases', () => {
     const { body, ...head } = signed(post);
     const v = await verifierAt().verifyHead({ ...head, hasBody: true });
     expect(v.ok && v.checkBody(utf8(body as string))).toBe(null);
+    // Issue 17's controls: the owner at its own node, an assigned reviewer, a cluster at the maximum, a value 32 deep.
+    expect(await allowed(person('tenant', 'acme', 'CPN.51'), 'read', escalatedJob)).toBe(true);
+    expect(await allowed(person('tenant', 'acme', 'CPN.51'), 'cancel', escalatedJob)).toBe(true);
+    expect(await allowed(person('reviewer', 'r1', 'CPN.51'), 'read', application)).toBe(true);
+    expect(ResourceVector.safeParse(vector(10_000_000)).success).toBe(true);
+    expect(RecordValue.safeParse(recordValue(nested(31))).success).toBe(true);
+    expect(await allowed(nodeAt('CPN.51.C151'), 'create', { type: 'record', prefix: 'CPN.51.C151', owner: 'x' })).toBe(
+      true,
+    );
   });
   it.each(CASES)('rejects: %s', async (_name, attempt) => {
     expect(await attempt()).toBe(false);
