@@ -231,7 +231,18 @@ export function openApiDocument(): Record<string, unknown> {
       error: {
         type: 'object',
         required: ['code', 'message'],
-        properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' } },
+        properties: {
+          code: { type: 'string' },
+          message: { type: 'string' },
+          field: { type: 'string' },
+          detail: {
+            type: 'object',
+            additionalProperties: { type: 'string' },
+            description:
+              'Facts that help fix the request: on a refused signature `serverTime` (the node clock) and ' +
+              '`signatureBase` (the RFC 9421 base the node verified).',
+          },
+        },
       },
     },
   };

@@ -31,15 +31,31 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 
 /** The error body of every failed request: `{ error: { code, message, field? } }`. */
 export interface ErrorBody {
-  readonly error: { readonly code: ErrorCode; readonly message: string; readonly field?: string };
+  readonly error: {
+    readonly code: ErrorCode;
+    readonly message: string;
+    readonly field?: string;
+    /**
+     * Facts that help the sender fix the request: on a refused signature, `serverTime` (the node's clock) and
+     * `signatureBase` (the RFC 9421 base the node rebuilt and verified, to compare with the one signed).
+     */
+    readonly detail?: Readonly<Record<string, string>>;
+  };
 }
 
 /** CLI exit codes. */
 export const EXIT = { OK: 0, CHECK_FAILED: 1, INVALID_INPUT: 2, ENVIRONMENT: 3 } as const;
 
 /** Builds an error body. */
-export function errorBody(code: ErrorCode, message: string, field?: string): ErrorBody {
-  return field === undefined ? { error: { code, message } } : { error: { code, message, field } };
+export function errorBody(
+  code: ErrorCode,
+  message: string,
+  at?: string | { readonly field?: string; readonly detail?: Readonly<Record<string, string>> },
+): ErrorBody {
+  const { field, detail } = typeof at === 'string' ? { field: at, detail: undefined } : (at ?? {});
+  return {
+    error: { code, message, ...(field === undefined ? {} : { field }), ...(detail === undefined ? {} : { detail }) },
+  };
 }
 
 /** The HTTP status for an error code. */

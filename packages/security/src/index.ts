@@ -74,6 +74,7 @@ export {
   type Verifier,
   type VerifierOptions,
   type VerifyResult,
+  type RefusalDetail,
   type KeyResolution,
 } from './messages/verify-request.ts';
 /** Replay memory: the injected store interface and an in-memory implementation. */

@@ -49,11 +49,18 @@ function isErrorBody(body: unknown): boolean {
   if (typeof body !== 'object' || body === null || Object.keys(body).join() !== 'error') return false;
   const e = (body as { error: unknown }).error;
   if (typeof e !== 'object' || e === null) return false;
-  const { code, message, field, ...rest } = e as Record<string, unknown>;
+  const { code, message, field, detail, ...rest } = e as Record<string, unknown>;
+  const detailOk =
+    detail === undefined ||
+    (typeof detail === 'object' &&
+      detail !== null &&
+      !Array.isArray(detail) &&
+      Object.values(detail).every((v) => typeof v === 'string'));
   return (
     typeof code === 'string' &&
     typeof message === 'string' &&
     (field === undefined || typeof field === 'string') &&
+    detailOk &&
     Object.keys(rest).length === 0
   );
 }
@@ -63,7 +70,7 @@ function expectError(x: Exchange, status: number, expected: string): { code: str
   if (!isErrorBody(bodyOf(x)))
     failWith(
       x,
-      `${expected}, with the body { "error": { "code", "message", "field"? } }`,
+      `${expected}, with the body { "error": { "code", "message", "field"?, "detail"? } }`,
       'the error body does not have the error shape',
     );
   return (bodyOf(x) as { error: { code: string; message: string; field?: string } }).error;
@@ -119,7 +126,8 @@ export const EXTRA_CHECKS: readonly ExtraCheck[] = [
   },
   {
     id: 'error-shape',
-    description: 'An unknown route MUST be answered 404 with the body { "error": { "code", "message", "field"? } }',
+    description:
+      'An unknown route MUST be answered 404 with the body { "error": { "code", "message", "field"?, "detail"? } }',
     run: async (env) => {
       const x = await get(env, '/cpn/v1/no-such-route');
       const e = expectError(x, 404, '404 for an unknown route');
