@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { IDENTIFIER_PATTERN, PREFIX_PATTERN } from '@cpnet/identifier';
 import {
   Application,
   checkProtocolVersion,
   CapacityReport,
   ERROR_CODES,
   Identifier,
+  IndustryCode,
   jsonSchemas,
+  Prefix,
   RegisterIdentifier,
   residencyVerdict,
   TaskTemplate,
@@ -142,6 +145,17 @@ describe('shared rules', () => {
       expect([1, 2, 3]).toContain(v.exit);
       if (v.status < 500 && code !== 'CHECK_FAILED') expect(v.exit, code).toBe(2);
     }
+  });
+
+  it('carries the identifier grammar as a pattern, while the parser still normalises what it accepts', () => {
+    const schemas = jsonSchemas() as Record<string, { properties: Record<string, { pattern?: string }> }>;
+    expect(schemas.IdentifierRecord!.properties.id!.pattern).toBe(IDENTIFIER_PATTERN);
+    expect(schemas.IdentifierRecord!.properties.owner!.pattern).toBe(PREFIX_PATTERN);
+    expect(new RegExp(IDENTIFIER_PATTERN).test('CPN.51/ND-1EJ')).toBe(true);
+    expect(validate(Identifier, ' cpn.51/nd-1ej')).toEqual({ ok: true, value: 'CPN.51/ND-1EJ' });
+    expect(validate(Prefix, 'cpn.51.c151')).toEqual({ ok: true, value: 'CPN.51.C151' });
+    expect(validate(IndustryCode, 'C151').ok).toBe(true);
+    expect(validate(IndustryCode, 'A151').ok).toBe(false);
   });
 
   it('exports a JSON Schema for every message', () => {
