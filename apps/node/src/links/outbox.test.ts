@@ -4,6 +4,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NodeClient } from '@cpnet/client';
+import { systemClock } from '@cpnet/kernel/system';
 import { openSqliteStores, type SqliteStores } from '../store/stores.ts';
 import { createOutbox } from './outbox.ts';
 
@@ -45,7 +46,8 @@ describe('the outbox handles refusals per item', () => {
     const alerts: unknown[] = [];
     const outbox = createOutbox({
       db,
-      clock: { now: () => Date.now() },
+      clock: systemClock,
+      wall: systemClock,
       logger: pino({ level: 'silent' }),
       clientFor: () => peer.client,
       retry: { initialMs: 10, maxMs: 50 },
