@@ -44,7 +44,7 @@ async function startTarget(input: { init: InitResult; publicUrl?: string; applic
       ...(input.publicUrl ? { publicUrl: input.publicUrl } : {}),
     },
     {
-      clock: offsetClock(systemClock, skewMs),
+      clock: offsetClock(systemClock, () => skewMs),
       logger: pino({ level: process.env.CPNET_TEST_LOG ?? 'silent' }),
       randomBytes: cryptoRandomBytes,
     },

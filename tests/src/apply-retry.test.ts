@@ -13,7 +13,11 @@ describe('applying to a parent that answers 401', () => {
   it('keeps retrying (an overloaded parent reads signatures after they expired) and applies once the parent can verify', async () => {
     // The national node's clock runs 10 minutes ahead: every signature of the applicant looks expired to it.
     let skew = 10 * 60_000;
-    const national = await startTestNode({ role: 'national', code: 'CPN', clock: offsetClock(systemClock, skew) });
+    const national = await startTestNode({
+      role: 'national',
+      code: 'CPN',
+      clock: offsetClock(systemClock, () => skew),
+    });
     started.push(national);
     const dir = tempDir();
     const regional = await startTestNode({

@@ -17,4 +17,13 @@ describe('offsetClock', () => {
     expect(fired).toBe(3);
     expect(skewed.now()).toBe(base.now() - 45_000);
   });
+
+  it('reads a function offset at every reading', () => {
+    const base = createFakeClock(1_000_000);
+    let skew = 600_000;
+    const skewed = offsetClock(base, () => skew);
+    expect(skewed.now()).toBe(1_600_000);
+    skew = 0;
+    expect(skewed.now()).toBe(1_000_000);
+  });
 });
