@@ -2,7 +2,7 @@ import './style.css';
 import { io } from 'socket.io-client';
 import { parseHash, formatHash } from '../state/deep-link.ts';
 import { failoverEpisodes } from '../state/episodes.ts';
-import { connectLive } from '../state/live.ts';
+import { connectLive, type TokenSource } from '../state/live.ts';
 import { parseRecording } from '../state/recording.ts';
 import { advance, seek } from '../state/seek.ts';
 import { emptyState } from '../state/apply.ts';
@@ -218,7 +218,20 @@ async function loadReplay(url: string): Promise<void> {
     }, 4000);
 }
 
-function startLive(url: string, token: string | undefined): void {
+/** A fresh viewer token from the server that served the page (it may mint one per call); the first one as fallback. */
+function tokenFromServer(first: string | undefined): TokenSource {
+  return async () => {
+    try {
+      const res = await fetch('token.json', { cache: 'no-store' });
+      if (res.ok) return ((await res.json()) as { token?: string | null }).token ?? first;
+    } catch {
+      /* the server is gone: try the token we have */
+    }
+    return first;
+  };
+}
+
+function startLive(url: string, token: TokenSource | undefined): void {
   store.mode = 'live';
   store.liveUrl = url;
   const source = connectLive(
@@ -260,7 +273,12 @@ async function main(): Promise<void> {
   }
   probe.mode = config.mode ?? 'none';
   if (config.mode === 'replay' && config.recording) await loadReplay(config.recording);
-  else if (config.mode === 'live' && config.liveUrl) startLive(config.liveUrl, config.token ?? undefined);
+  else if (config.mode === 'live' && config.liveUrl)
+    startLive(
+      config.liveUrl,
+      // Served by `cpnet viz`/`cpnet demo`: ask the server again at each reconnection; a ?token= link is fixed.
+      q.get('live') ? (config.token ?? undefined) : tokenFromServer(config.token ?? undefined),
+    );
   else status.textContent = `${t('none')} — cpnet viz --replay <file> | --live <url>`;
   renderAll(pageTime(), true);
   // The first complete render: every view drawn once with the loaded state.
