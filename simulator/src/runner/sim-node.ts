@@ -50,7 +50,7 @@ export function simTimings(reportEveryMs = 10_000): Pick<NodeConfigInput, 'aggre
  * The kernel `Clock` a node takes, over a simulation clock: node time is virtual (timestamps, timers, periodic work all
  * on `clock`). A bridge until the simulation clock implements `Clock` itself.
  */
-export function kernelClockOf(clock: SimClock): Clock {
+function kernelClockOf(clock: SimClock): Clock {
   return {
     now: () => clock.now(),
     setTimeout: (fn, ms) => {
