@@ -136,8 +136,10 @@ export async function startSimNode(spec: SimNodeSpec, clock: SimClock): Promise<
     aliases: [...(spec.aliases ?? [])],
     applicationFile,
     autoReview: spec.autoReview,
-    retry: { initialMs: 200, maxMs: 2000 },
-    pollMs: 300,
+    // Node time (virtual) since the node takes every timer from its clock: at speed 10 these are the 0.2–2 s backoff and
+    // the 300 ms review poll the simulator used in real time before (polling faster stalled large onboardings).
+    retry: { initialMs: 2000, maxMs: 20_000 },
+    pollMs: 3000,
     linkTimeoutMs: 10_000,
     logLevel: 'silent',
     // A killed node of the simulation is a process crash, which synchronous=NORMAL survives; an fsync per commit
