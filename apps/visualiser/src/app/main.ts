@@ -218,9 +218,17 @@ async function loadReplay(url: string): Promise<void> {
     }, 4000);
 }
 
-/** A fresh viewer token from the server that served the page (it may mint one per call); the first one as fallback. */
+/**
+ * Viewer tokens from the server that served the page: the one that came with config.json for the first connection, a
+ * fresh one from /token.json for each reconnection (the server may mint one per call); the first as fallback.
+ */
 function tokenFromServer(first: string | undefined): TokenSource {
+  let unused = first !== undefined;
   return async () => {
+    if (unused) {
+      unused = false;
+      return first;
+    }
     try {
       const res = await fetch('token.json', { cache: 'no-store' });
       if (res.ok) return ((await res.json()) as { token?: string | null }).token ?? first;
