@@ -51,6 +51,12 @@ describe('npm start (cpnet demo)', () => {
       );
       const text = await browser.page.evaluate(() => document.body.innerText);
       expect(text).toContain('CPN.62');
+      // The viewer's token lives an hour of node time (six real minutes at speed 10): the page gets a fresh one from
+      // the demo at every reconnection.
+      const fresh = async () => ((await (await fetch(new URL('token.json', url))).json()) as { token: string }).token;
+      const [a, b] = [await fresh(), await fresh()];
+      expect(a).toMatch(/^ey/);
+      expect(b).not.toBe(a);
       await browser.page.screenshot({ path: join(ARTIFACTS, 'demo.png') });
     } finally {
       await browser.close();

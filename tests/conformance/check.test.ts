@@ -3,6 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
+import { offsetClock } from '@cpnet/kernel';
 import { systemClock } from '@cpnet/kernel/system';
 import {
   bufferIo,
@@ -43,7 +44,7 @@ async function startTarget(input: { init: InitResult; publicUrl?: string; applic
       ...(input.publicUrl ? { publicUrl: input.publicUrl } : {}),
     },
     {
-      clock: { now: () => Date.now() + skewMs },
+      clock: offsetClock(systemClock, () => skewMs),
       logger: pino({ level: process.env.CPNET_TEST_LOG ?? 'silent' }),
       randomBytes: cryptoRandomBytes,
     },

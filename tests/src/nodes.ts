@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
+import type { Clock } from '@cpnet/kernel';
 import { systemClock } from '@cpnet/kernel/system';
 import { createClient, type NodeClient } from '@cpnet/client';
 import { cryptoRandomBytes } from '@cpnet/security';
@@ -30,7 +31,7 @@ export function tempDir(): string {
 
 /** Starts a real node on 127.0.0.1, port 0 unless given. */
 export async function startTestNode(
-  config: Omit<NodeConfigInput, 'dataDir' | 'port'> & { dataDir?: string; port?: number; clock?: { now(): number } },
+  config: Omit<NodeConfigInput, 'dataDir' | 'port'> & { dataDir?: string; port?: number; clock?: Clock },
 ): Promise<TestNode> {
   const { clock, ...rest } = config;
   const dir = rest.dataDir ?? tempDir();

@@ -5,7 +5,7 @@ export { openSqliteStores, type NodeStores, type SqliteStores } from './store/st
 /** The node configuration schema (zod) and its types. */
 export { NodeConfig, type NodeConfigInput } from './config.ts';
 /** The injected dependencies (clock, logger, randomness) and their real defaults. */
-export { defaultDeps, realEvery, type Every, type NodeDeps } from './deps.ts';
+export { defaultDeps, wallClock, type NodeDeps } from './deps.ts';
 /** Loading configuration from a file, the environment and flags, and starting a node until a signal. */
 export { loadConfig, startNode, ApplicationError, type ConfigSources } from './main.ts';
 /** The shared context of a running node (for tests and the simulator). */

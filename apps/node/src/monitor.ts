@@ -1,11 +1,11 @@
 import type { Server } from 'socket.io';
 import { NAMESPACES, PROTOCOL_VERSION, SOCKET_EVENTS } from '@cpnet/protocol';
-import { verifyApiToken, verifyHandshakeToken, type PersonRole } from '@cpnet/security';
+import { API_TOKEN_TYP, verifyApiToken, verifyHandshakeToken, type PersonRole } from '@cpnet/security';
 import type { TopologySnapshot } from '@cpnet/protocol';
 import type { NodeContext } from './context.ts';
 import { knownSigner } from './http/principal.ts';
 import { nodeInfo } from './routes/meta.ts';
-import { claimedIssuer } from './http/token-issuer.ts';
+import { claimedIssuer, claimedType } from './http/token-issuer.ts';
 
 async function admit(
   ctx: Pick<NodeContext, 'accounts' | 'config' | 'db' | 'deps' | 'identity' | 'nonceStore' | 'policy' | 'state'>,
@@ -38,6 +38,8 @@ async function admit(
         ? null
         : `FORBIDDEN: ${person.value.sub} (${person.value.role}) may not watch ${ctx.config.code}: ${d.reason}`;
     }
+    // A person's token that failed (expired, say, after its hour of node time): that is the reason, not its type.
+    if (claimedType(token) === API_TOKEN_TYP) return person.error;
   }
   const signer = await knownSigner(ctx, iss);
   if (!signer) return `unknown issuer ${iss}`;

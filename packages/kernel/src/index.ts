@@ -6,3 +6,5 @@ export { createRng, type Rng } from './rng.ts';
 export type { CancelTimer, Clock, TimeSource } from './clock.ts';
 /** A clock for tests that moves only on `advance`, firing due timers in order. */
 export { createFakeClock, type FakeClock } from './fake-clock.ts';
+/** A clock whose readings are shifted by a fixed offset (a machine whose clock is wrong); timers unchanged. */
+export { offsetClock } from './offset-clock.ts';

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { stopwatch, systemClock } from '@cpnet/kernel/system';
 
 /** The faults a link can have. Directions are named from the client's side: `up` client→server, `down` back. */
 export interface LinkFaults {
@@ -64,6 +65,8 @@ export async function startLinkProxy(options: {
   let upstreamAddress = { ...options.target };
   const conns = new Set<Conn>();
   const stats = { connections: 0, bytesUp: 0, bytesDown: 0, dropped: 0 };
+  // Wall ms on a monotonic clock: release times of delayed chunks.
+  const sinceStart = stopwatch();
 
   const forward = (o: { conn: Conn; from: net.Socket; to: () => net.Socket | null; direction: 'up' | 'down' }) => {
     const pipe: Pipe = { lastRelease: 0, pending: 0, endWhenDrained: false };
@@ -80,11 +83,12 @@ export async function startLinkProxy(options: {
       const delay = f.latencyMs + (f.jitterMs > 0 ? random() * f.jitterMs : 0);
       const transmit = f.bandwidthKbps ? (chunk.length * 8) / f.bandwidthKbps : 0;
       if (delay === 0 && transmit === 0 && pipe.pending === 0) return void o.to()?.write(chunk);
-      const now = performance.now();
+      const now = sinceStart();
       const release = Math.max(now + delay, pipe.lastRelease) + transmit;
       pipe.lastRelease = release;
       pipe.pending++;
-      setTimeout(() => {
+      // Wall time: the proxy delays real bytes on a real socket.
+      systemClock.setTimeout(() => {
         pipe.pending--;
         const target = o.to();
         if (target && !target.destroyed) target.write(chunk);

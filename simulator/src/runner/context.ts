@@ -5,6 +5,7 @@ import type { Checker } from '../checker/checker.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import type { Network } from './network.ts';
 import type { SimProvider } from './providers.ts';
+import { systemClock } from '@cpnet/kernel/system';
 
 /** What a run keeps while it executes steps. */
 export interface RunContext {
@@ -69,6 +70,6 @@ export async function poll<T>(
   for (;;) {
     const v = await fn();
     if (o.ok(v) || now(ctx) >= end) return v;
-    await new Promise((r) => setTimeout(r, 50));
+    await systemClock.sleep(50); // wall time: polls real nodes
   }
 }

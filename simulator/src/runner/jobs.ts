@@ -2,6 +2,7 @@ import { createClient, type NodeClient } from '@cpnet/client';
 import type { JobStream } from '../scenario/schema.ts';
 import { now, type RunContext } from './context.ts';
 import type { TraceJob } from '../trace/alibaba.ts';
+import { stopwatch } from '@cpnet/kernel/system';
 
 /** A job as the node reports it. */
 interface JobView {
@@ -55,14 +56,14 @@ export async function submitOne(
     : stream.template;
   const client = await ctx.tenantClient(stream.submitTo, stream.tenant);
   const key = `${ctx.scenario.name}-${stream.name}-${o.index}-${ctx.faker.string.alphanumeric(10)}`;
-  const t0 = performance.now();
+  const elapsed = stopwatch();
   const r = await client.request<JobView>({
     method: 'POST',
     path: '/cpn/v1/jobs',
     body: { template, idempotencyKey: key },
   });
   // Real milliseconds until the node answered: placed (across the hierarchy if need be) and dispatched, or queued.
-  ctx.submitMs.push(performance.now() - t0);
+  ctx.submitMs.push(elapsed());
   if (!r.ok) return { ok: false, detail: `${r.status} ${r.error.message}` };
   ctx.jobs.push({
     id: r.value.id,

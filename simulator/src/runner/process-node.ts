@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { cryptoRandomBytes, decryptPrivateKey, type PrivateKeyHandle } from '@cpnet/security';
 import type { SimClock } from '../clock/virtual-clock.ts';
 import { nodeClients, simTimings, type SimNode, type SimNodeSpec } from './sim-node.ts';
+import { systemClock } from '@cpnet/kernel/system';
 
 /** The cpnet command of this repository (run with the same Node as the simulator); CPNET_SIM_CLI overrides it. */
 const CLI_PATH = process.env.CPNET_SIM_CLI ?? fileURLToPath(new URL('../../../apps/cli/bin/cpnet.js', import.meta.url));
@@ -135,20 +136,22 @@ export async function startProcessNode(spec: SimNodeSpec, clock: SimClock): Prom
     c.once('exit', (code, signal) => {
       exit = { code, signal };
     });
-    const end = Date.now() + READY_TIMEOUT_MS;
-    while (Date.now() < end) {
+    // Wall time: a real child process starting (process mode runs at speed 1 on the machine's clock).
+    const end = systemClock.now() + READY_TIMEOUT_MS;
+    while (systemClock.now() < end) {
       if (exit) {
         const e = exit as { code: number | null; signal: string | null };
         throw new Error(
           `${spec.code} exited before it was ready (${e.signal ?? `exit ${e.code}`}): ${tail(logFile) || 'no output'}`,
         );
       }
+      // eslint-disable-next-line no-restricted-properties -- wall time: a real HTTP probe of a child process
       const ok = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) }).then(
         (r) => r.ok,
         () => false,
       );
       if (ok) return;
-      await new Promise((r) => setTimeout(r, 100));
+      await systemClock.sleep(100);
     }
     c.kill('SIGKILL');
     throw new Error(`${spec.code} did not answer /healthz within ${READY_TIMEOUT_MS / 1000} s: ${tail(logFile)}`);
@@ -194,8 +197,8 @@ export async function startProcessNode(spec: SimNodeSpec, clock: SimClock): Prom
           c.kill('SIGKILL');
         } else {
           c.kill('SIGTERM');
-          const force = setTimeout(() => c.kill('SIGKILL'), 5000);
-          exited.finally(() => clearTimeout(force)).catch(() => undefined);
+          const force = systemClock.setTimeout(() => c.kill('SIGKILL'), 5000);
+          exited.finally(force).catch(() => undefined);
         }
       }
       await exited;

@@ -9,6 +9,7 @@ import { ed25519Profile, generateKeyPair } from '@cpnet/security';
 import { createFakeCluster, type FakeCluster } from '../providers/fake-cluster.ts';
 import type { PlannedCluster, PlannedProvider } from '../topology/expand.ts';
 import { now, type RunContext } from './context.ts';
+import { systemClock } from '@cpnet/kernel/system';
 
 /** A provider of the simulation: registered at its node, with a gateway multiplexing all its clusters. */
 export interface SimProvider {
@@ -78,7 +79,7 @@ async function registerOnce<T>(
       headers: { 'idempotency-key': o.key },
     });
     if (r.ok || !TRANSIENT(r.status) || attempt === 5) return r;
-    await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+    await systemClock.sleep(250 * 2 ** attempt); // wall time: retries a real request
   }
 }
 

@@ -3,6 +3,7 @@ import { MonitorEvent, NAMESPACES, PROTOCOL_VERSION, SOCKET_EVENTS, type Topolog
 import { issueHandshakeToken } from '@cpnet/security';
 import { createRecorder } from '../record/recorder.ts';
 import { now, type RunContext } from './context.ts';
+import { systemClock } from '@cpnet/kernel/system';
 
 /** Receives the recording's JSON lines. */
 export type RecordingSink = (line: string) => void;
@@ -85,9 +86,9 @@ export async function attachRecording(ctx: RunContext, options: { sink: Recordin
   const nextTry = new Map<string, number>();
   const connect = async (code: string) => {
     const sim = ctx.net.nodes.get(code);
-    if (!sim?.running || connecting.has(code) || (nextTry.get(code) ?? 0) > performance.now()) return;
+    if (!sim?.running || connecting.has(code) || (nextTry.get(code) ?? 0) > systemClock.now()) return;
     connecting.add(code);
-    nextTry.set(code, performance.now() + 2000);
+    nextTry.set(code, systemClock.now() + 2000);
     try {
       // A handshake token signed with the node's own key, as its parent's would be: no account, and no password
       // hashing per node (with ~100 nodes, creating viewer accounts and logging in stalled the whole topology).
@@ -136,12 +137,13 @@ export async function attachRecording(ctx: RunContext, options: { sink: Recordin
       if (sim.running && !sockets.has(code) && !code.includes('#')) void connect(code);
     recorder.tick(now(ctx));
   };
-  const timer = setInterval(tick, 250);
+  // Wall time: the recorder samples the running network four times a real second.
+  const stopTicking = systemClock.setInterval(tick, 250);
   tick();
   return {
     tick,
     close() {
-      clearInterval(timer);
+      stopTicking();
       for (const s of sockets.values()) s.close();
       recorder.close(now(ctx));
     },

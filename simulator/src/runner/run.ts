@@ -16,6 +16,7 @@ import { createTenants, runStream, runTrace } from './jobs.ts';
 import { generateAlibabaPods, parseAlibabaPods } from '../trace/alibaba.ts';
 import { startProvider } from './providers.ts';
 import type { PlannedProvider } from '../topology/expand.ts';
+import { systemClock } from '@cpnet/kernel/system';
 
 /** What the runner tells its caller as it goes (for a live step list). */
 export type Progress =
@@ -69,7 +70,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       );
   }
   const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), `cpnet-sim-${scenario.name}-`));
-  const startedWall = Date.now();
+  const startedWall = systemClock.now();
   const clock = createVirtualClock({ start: startedWall, speed });
   const faker = seededFaker(seed);
   const plan = expandTopology(scenario.topology, seed);
@@ -184,7 +185,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     else if (end > now(ctx) && !options.signal?.aborted) await sleep(end - now(ctx));
   } finally {
     stopped = true;
-    await Promise.race([Promise.allSettled(background), new Promise((r) => setTimeout(r, 5000))]);
+    await Promise.race([Promise.allSettled(background), systemClock.sleep(5000)]);
     recording?.close();
     for (const p of ctx.providers) p.stop();
     await net.close();
@@ -199,7 +200,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     seed,
     passed: expectations.every((e) => e.passed) && steps.every((s) => s.ok),
     startedAt: new Date(startedWall).toISOString(),
-    wallMs: Date.now() - startedWall,
+    wallMs: systemClock.now() - startedWall,
     virtualMs: Math.round(now(ctx)),
     expectations,
     steps,
@@ -248,7 +249,7 @@ async function provision(
         const info = sim?.running ? await sim.anon().node() : null;
         if (info?.ok && info.value.lifecycle === 'online') break;
         // Real time, and not too often: dozens of onboarding nodes polled every 100 ms slowed their own onboarding.
-        await new Promise((r) => setTimeout(r, 500));
+        await systemClock.sleep(500);
       }
       for (const p of providers) {
         if (o.stopped()) return;

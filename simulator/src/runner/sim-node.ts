@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pino } from 'pino';
 import { createClient, type NodeClient } from '@cpnet/client';
-import { createNode, type CpnNode, type Every, type NodeConfigInput } from '@cpnet/node';
+import type { Clock } from '@cpnet/kernel';
+import { systemClock } from '@cpnet/kernel/system';
+import { createNode, type CpnNode, type NodeConfigInput } from '@cpnet/node';
 import { cryptoRandomBytes, type PrivateKeyHandle } from '@cpnet/security';
 import type { SimClock } from '../clock/virtual-clock.ts';
 
@@ -44,19 +46,30 @@ export function simTimings(reportEveryMs = 10_000): Pick<NodeConfigInput, 'aggre
   };
 }
 
-/** Periodic timers on a simulation clock (virtual time). */
-function clockEvery(clock: SimClock): Every {
-  return (ms, fn) => {
-    let stopped = false;
-    let handle = clock.after(ms, function tick() {
-      if (stopped) return;
-      handle = clock.after(ms, tick);
-      fn();
-    });
-    return () => {
-      stopped = true;
-      handle.cancel();
-    };
+/**
+ * The kernel `Clock` a node takes, over a simulation clock: node time is virtual (timestamps, timers, periodic work all
+ * on `clock`). A bridge until the simulation clock implements `Clock` itself.
+ */
+function kernelClockOf(clock: SimClock): Clock {
+  return {
+    now: () => clock.now(),
+    setTimeout: (fn, ms) => {
+      const handle = clock.after(ms, fn);
+      return () => handle.cancel();
+    },
+    setInterval: (fn, ms) => {
+      let stopped = false;
+      let handle = clock.after(ms, function tick() {
+        if (stopped) return;
+        handle = clock.after(ms, tick);
+        fn();
+      });
+      return () => {
+        stopped = true;
+        handle.cancel();
+      };
+    },
+    sleep: (ms) => clock.sleep(ms),
   };
 }
 
@@ -123,8 +136,10 @@ export async function startSimNode(spec: SimNodeSpec, clock: SimClock): Promise<
     aliases: [...(spec.aliases ?? [])],
     applicationFile,
     autoReview: spec.autoReview,
-    retry: { initialMs: 200, maxMs: 2000 },
-    pollMs: 300,
+    // Node time (virtual) since the node takes every timer from its clock: at speed 10 these are the 0.2–2 s backoff and
+    // the 300 ms review poll the simulator used in real time before (polling faster stalled large onboardings).
+    retry: { initialMs: 2000, maxMs: 20_000 },
+    pollMs: 3000,
     linkTimeoutMs: 10_000,
     logLevel: 'silent',
     // A killed node of the simulation is a process crash, which synchronous=NORMAL survives; an fsync per commit
@@ -160,10 +175,11 @@ export async function startSimNode(spec: SimNodeSpec, clock: SimClock): Promise<
     async start() {
       if (node) return;
       const n = await createNode(config(sim.port), {
-        clock,
+        // Node time is the simulation's; what guards the real sockets underneath stays on the wall clock.
+        clock: kernelClockOf(clock),
+        wall: systemClock,
         logger,
         randomBytes: cryptoRandomBytes,
-        every: clockEvery(clock),
       });
       try {
         await n.listen();

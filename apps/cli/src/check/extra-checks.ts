@@ -1,4 +1,5 @@
 import { io } from 'socket.io-client';
+import { systemClock } from '@cpnet/kernel/system';
 import { NAMESPACES, PROTOCOL_HEADER, ROUTES, SOCKET_EVENTS } from '@cpnet/protocol';
 import { identifierPath, buildHeaders, type ClientOptions } from '@cpnet/client';
 import {
@@ -206,13 +207,14 @@ export const EXTRA_CHECKS: readonly ExtraCheck[] = [
       };
       try {
         const outcome = await new Promise<string>((resolve) => {
-          const timer = setTimeout(() => resolve('timeout'), env.timeoutMs);
+          // Wall time: it waits on a real socket to the target.
+          const cancel = systemClock.setTimeout(() => resolve('timeout'), env.timeoutMs);
           socket.once('connect_error', (e: Error) => {
-            clearTimeout(timer);
+            cancel();
             resolve(`refused: ${e.message}`);
           });
           socket.once(SOCKET_EVENTS.snapshot, () => {
-            clearTimeout(timer);
+            cancel();
             resolve('snapshot');
           });
         });

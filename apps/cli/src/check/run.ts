@@ -12,6 +12,8 @@ import {
   type NodeContext,
 } from '@cpnet/node';
 import type { Logger } from 'pino';
+import type { Clock } from '@cpnet/kernel';
+import { systemClock } from '@cpnet/kernel/system';
 import { EXTRA_CHECKS } from './extra-checks.ts';
 import { CheckSetupError, loadState, parentUrlOf } from './state.ts';
 import { startVirtualNodes } from './virtual-nodes.ts';
@@ -41,10 +43,18 @@ export interface RunOptions {
   readonly stateDir: string;
   readonly target: string;
   readonly as: 'regional' | 'industry';
-  /** Each request of a check may take this long. */
+  /** Each request of a check may take this long (wall ms: it guards a real connection). */
   readonly timeoutMs: number;
-  /** How long to wait for the target's application, its review and the reverse joint debugging. */
+  /**
+   * How long to wait for the target's application, its review and the reverse joint debugging (ms of `clock`: wall
+   * time, since the target is a real node).
+   */
   readonly waitMs: number;
+  /**
+   * The runner's clock, also the virtual nodes' node time: the target is a real node checking signatures against its
+   * own clock, so this is the system clock (the default) outside tests.
+   */
+  readonly clock?: Clock;
   readonly logger?: Logger;
   /** Progress lines for a person (stderr). */
   readonly progress?: (line: string) => void;
@@ -89,14 +99,16 @@ export function checkDescriptions(as: 'regional' | 'industry'): Record<string, s
   return out;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(fn: () => Promise<T | null>, input: { waitMs: number; everyMs?: number }): Promise<T | null> {
-  const end = Date.now() + input.waitMs;
+/** Polls `fn` every `everyMs` (default 200) of `clock` until it gives a value or `waitMs` have passed. */
+async function until<T>(
+  fn: () => Promise<T | null>,
+  input: { clock: Clock; waitMs: number; everyMs?: number },
+): Promise<T | null> {
+  const end = input.clock.now() + input.waitMs;
   for (;;) {
     const v = await fn().catch(() => null);
-    if (v !== null || Date.now() >= end) return v;
-    await sleep(input.everyMs ?? 200);
+    if (v !== null || input.clock.now() >= end) return v;
+    await input.clock.sleep(input.everyMs ?? 200);
   }
 }
 
@@ -137,11 +149,12 @@ export async function runConformance(options: RunOptions): Promise<ConformanceRe
     throw new CheckSetupError('usage', `--target "${options.target}" is not a URL (e.g. http://127.0.0.1:7051)`);
   }
   const endpoint = targetUrl.origin;
-  const startedAt = formatTime(Date.now());
+  const clock = options.clock ?? systemClock;
+  const startedAt = formatTime(clock.now());
   const say = options.progress ?? (() => undefined);
   const descriptions = checkDescriptions(options.as);
   const ids = checkIds(options.as);
-  const nodes = await startVirtualNodes(state, { logger: options.logger, waitMs: options.waitMs });
+  const nodes = await startVirtualNodes(state, { logger: options.logger, clock, waitMs: options.waitMs });
   say(
     `virtual national node listening on http://${state.host}:${state.national.port}${nodes.regional ? `; virtual regional node ${state.regional!.code} on ${parentUrlOf(state)}` : ''}`,
   );
@@ -158,7 +171,7 @@ export async function runConformance(options: RunOptions): Promise<ConformanceRe
     as: options.as,
     listVersion: CHECK_LIST_VERSION,
     startedAt,
-    finishedAt: formatTime(Date.now()),
+    finishedAt: formatTime(clock.now()),
     passed: checks.length > 0 && checks.every((c) => c.passed),
     checks,
   };
@@ -178,6 +191,7 @@ interface RunInput {
 async function runAll(input: RunInput): Promise<string | null> {
   const { options, nodes, endpoint, checks, say, descriptions, ids } = input;
   const parent = nodes.parent.context;
+  const clock = parent.deps.clock;
   const rest = (why: string) => checks.push(...notRun(ids.slice(checks.length), descriptions, why));
   say(
     `waiting up to ${Math.round(options.waitMs / 1000)} s for ${endpoint} and its application (expected code ${input.stateCode})`,
@@ -190,7 +204,7 @@ async function runAll(input: RunInput): Promise<string | null> {
       const r = await createClient({ baseUrl: endpoint, timeoutMs: probeMs }).node();
       return r.ok ? r.value : null;
     },
-    { waitMs: options.waitMs },
+    { clock, waitMs: options.waitMs },
   );
   const code = info?.code ?? input.stateCode;
   const decided = await until(
@@ -198,7 +212,7 @@ async function runAll(input: RunInput): Promise<string | null> {
       const row = await applicationOf(parent, code);
       return row && (row.status === 'approved' || row.status === 'rejected') ? row : null;
     },
-    { waitMs: options.waitMs },
+    { clock, waitMs: options.waitMs },
   );
   if (!decided) {
     const row = await applicationOf(parent, code);
@@ -247,7 +261,7 @@ async function runAll(input: RunInput): Promise<string | null> {
       });
       return statusOf(x) === 200 && typeof (bodyOf(x) as { certificate?: unknown }).certificate === 'string' ? x : null;
     },
-    { waitMs: options.waitMs },
+    { clock, waitMs: options.waitMs },
   );
   checks.push(
     granted
@@ -306,11 +320,12 @@ async function reverse(ctx: NodeContext, input: { code: string; waitMs: number }
   const latest = async () => {
     return ctx.db.jointDebug.latest({ by: input.code, target: ctx.config.code });
   };
-  const any = await until(latest, { waitMs: input.waitMs });
+  const any = await until(latest, { clock: ctx.deps.clock, waitMs: input.waitMs });
   // A failing result may be followed by a passing retry: give the target a little longer.
   const row =
     any && !any.passed
       ? ((await until(async () => ((await latest())?.passed ? latest() : null), {
+          clock: ctx.deps.clock,
           waitMs: Math.min(input.waitMs, 5000),
         })) ?? any)
       : any;

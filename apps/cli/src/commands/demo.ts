@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { EXIT } from '@cpnet/protocol';
-import { runScenario, summarise, type Network } from '@cpnet/simulator';
+import { runScenario, summarise, type SimNode } from '@cpnet/simulator';
 import { CliExit, environmentFailed, invalidInput } from '../exit.ts';
 import type { Io } from '../io.ts';
 import { loadScenarioFile } from './sim.ts';
@@ -18,15 +18,27 @@ interface DemoOptions {
   data?: string;
 }
 
-/** A viewer's token at the national node, obtained as a person would (account, password, token). */
-async function viewerToken(net: Network): Promise<string | undefined> {
-  const national = net.nodes.get('CPN');
+/** What the demo's viewer uses of the national node. */
+type ViewerHost = Pick<SimNode, 'running' | 'self' | 'anon'>;
+
+const VIEWER = { id: 'demo-viewer', password: 'demo-viewer-pass' } as const;
+
+/**
+ * Makes the demo's viewer at the national node as a person would be (an account with a password), and returns a source
+ * of its tokens: each call logs in again for a fresh one. A token lives at most an hour of the node's time — six real
+ * minutes at speed 10 — and the demo runs until Ctrl-C, so the visualiser asks this source at every page load and
+ * reconnection instead of keeping one token. Undefined when the national node is not running.
+ */
+export async function viewerTokens(
+  national: ViewerHost | undefined,
+): Promise<(() => Promise<string | undefined>) | undefined> {
   if (!national?.running) return undefined;
-  await national
-    .self()
-    .createAccount({ id: 'demo-viewer', name: '演示观众', role: 'viewer', password: 'demo-viewer-pass' });
-  const t = await national.anon().token({ account: 'demo-viewer', password: 'demo-viewer-pass', ttlSeconds: 3600 });
-  return t.ok ? t.value.token : undefined;
+  await national.self().createAccount({ id: VIEWER.id, name: '演示观众', role: 'viewer', password: VIEWER.password });
+  return async () => {
+    if (!national.running) return undefined;
+    const t = await national.anon().token({ account: VIEWER.id, password: VIEWER.password, ttlSeconds: 3600 });
+    return t.ok ? t.value.token : undefined;
+  };
 }
 
 /** `cpnet demo` (= `npm start`): a lively topology, a continuous workload with faults, and the visualiser, until Ctrl-C. */
@@ -77,14 +89,16 @@ export function registerDemoCommand(program: Command, io: Io): void {
           for (const n of net.plan.nodes) io.out(`  ${n.code.padEnd(12)} ${net.urlOf(n.code)}  ${n.name}`);
           if (!opts.viz) return;
           const { serveVisualiser } = await import('@cpnet/visualiser');
-          const token = await viewerToken(net);
-          const viz = await serveVisualiser({ port, liveUrl: net.urlOf('CPN'), ...(token ? { token } : {}) }).catch(
-            (e: NodeJS.ErrnoException) => {
-              throw e.code === 'EADDRINUSE'
-                ? environmentFailed(`port ${port} is in use; choose another with --port`)
-                : environmentFailed(`cannot start the visualiser: ${e.message}`);
-            },
-          );
+          const tokens = await viewerTokens(net.nodes.get('CPN'));
+          const viz = await serveVisualiser({
+            port,
+            liveUrl: net.urlOf('CPN'),
+            ...(tokens ? { token: tokens } : {}),
+          }).catch((e: NodeJS.ErrnoException) => {
+            throw e.code === 'EADDRINUSE'
+              ? environmentFailed(`port ${port} is in use; choose another with --port`)
+              : environmentFailed(`cannot start the visualiser: ${e.message}`);
+          });
           closeViz = viz.close;
           io.out(`Visualiser: ${viz.url}`);
           io.out('Ctrl-C stops everything.');

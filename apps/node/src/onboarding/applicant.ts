@@ -282,12 +282,13 @@ export function startApplicant(ctx: StartApplicantDeps): () => void {
   const sleep: Sleep = (ms) =>
     new Promise((resolve) => {
       if (stopped) return resolve(false);
-      const t = setTimeout(() => {
+      // Node time: polling the review and retrying follow the node's clock (virtual in a simulation).
+      const cancel = ctx.deps.clock.setTimeout(() => {
         wake = null;
         resolve(!stopped);
       }, ms);
       wake = () => {
-        clearTimeout(t);
+        cancel();
         resolve(false);
       };
     });

@@ -6,6 +6,7 @@ import {
   type PlacementAnswer,
   type MeteringLine,
 } from '@cpnet/protocol';
+import { systemClock } from '@cpnet/kernel/system';
 import { ClusterView } from './cluster-view.ts';
 import { applyEntry, isFinal, tenantKey, type JobRecord } from './job-machine.ts';
 import { toTask } from './mapping.ts';
@@ -287,19 +288,19 @@ export abstract class PlacementCore {
   protected withTimeout<T extends { ok: boolean }>(
     p: Promise<T>,
   ): Promise<T | { ok: false; error: { code: string; message: string } }> {
-    return Promise.race([
-      p,
-      new Promise<{ ok: false; error: { code: string; message: string } }>((resolve) =>
-        setTimeout(
-          () =>
-            resolve({
-              ok: false,
-              error: { code: 'UNAVAILABLE', message: `no acknowledgement within ${this.options.ackTimeoutMs} ms` },
-            }),
-          this.options.ackTimeoutMs,
-        ).unref(),
-      ),
-    ]);
+    let cancel: () => void = () => undefined;
+    const timeout = new Promise<{ ok: false; error: { code: string; message: string } }>((resolve) => {
+      // Wall time: the acknowledgement comes over a real socket, whatever the node's clock does meanwhile.
+      cancel = (this.d.wall ?? systemClock).setTimeout(
+        () =>
+          resolve({
+            ok: false,
+            error: { code: 'UNAVAILABLE', message: `no acknowledgement within ${this.options.ackTimeoutMs} ms` },
+          }),
+        this.options.ackTimeoutMs,
+      );
+    });
+    return Promise.race([p, timeout]).finally(cancel);
   }
 
   /** A victim of preemption: stopped on its gateway, metered, then re-placed (or queued). */

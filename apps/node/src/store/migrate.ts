@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { systemClock } from '@cpnet/kernel/system';
 
 /** The migrations shipped with this package (apps/node/prisma/migrations). */
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/migrations', import.meta.url));
@@ -68,7 +69,8 @@ function applyOne(db: Database.Database, migration: MigrationFile): boolean {
   const apply = db.transaction((): boolean => {
     // Another process may have applied it since we looked: the immediate transaction holds the write lock now.
     if (appliedRows(db).some((row) => row.migration_name === migration.name)) return false;
-    const startedAt = prismaTimestamp(new Date());
+    // Wall time, as Prisma's own migrate records it: when this machine applied the migration.
+    const startedAt = prismaTimestamp(new Date(systemClock.now()));
     db.exec(migration.sql);
     // Foreign keys are off for the transaction (see below), so check them before committing.
     const violations = db.pragma('foreign_key_check') as unknown[];
@@ -76,7 +78,7 @@ function applyOne(db: Database.Database, migration: MigrationFile): boolean {
     db.prepare(
       `INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at,
        applied_steps_count) VALUES (?, ?, ?, ?, NULL, NULL, ?, 1)`,
-    ).run(randomUUID(), migration.checksum, prismaTimestamp(new Date()), migration.name, startedAt);
+    ).run(randomUUID(), migration.checksum, prismaTimestamp(new Date(systemClock.now())), migration.name, startedAt);
     return true;
   });
   return apply.immediate();

@@ -2,7 +2,7 @@ import './style.css';
 import { io } from 'socket.io-client';
 import { parseHash, formatHash } from '../state/deep-link.ts';
 import { failoverEpisodes } from '../state/episodes.ts';
-import { connectLive } from '../state/live.ts';
+import { connectLive, type TokenSource } from '../state/live.ts';
 import { parseRecording } from '../state/recording.ts';
 import { advance, seek } from '../state/seek.ts';
 import { emptyState } from '../state/apply.ts';
@@ -15,6 +15,7 @@ import { createSide } from './views/side.ts';
 import { createTileMap } from './views/tile-map.ts';
 import { createTimeline } from './views/timeline.ts';
 import { createTopology } from './views/topology.ts';
+import { pageClock, pageTime } from './page-clock.ts';
 
 /** What tests and the benchmark read from the page. */
 interface Probe {
@@ -91,7 +92,7 @@ const probe: Probe = {
   ready: false,
   error: null,
   mode: 'none',
-  loadStartedMs: performance.now(),
+  loadStartedMs: pageTime(),
   firstRenderMs: null,
   frames: [],
   renderMs: [],
@@ -125,13 +126,13 @@ function relabelAll(): void {
   header.relabel();
   side.relabel();
   timeline.relabel();
-  renderAll(performance.now(), true);
+  renderAll(pageTime(), true);
 }
 
-let hashTimer: ReturnType<typeof setTimeout> | undefined;
+let cancelHash: (() => void) | undefined;
 function writeHash(): void {
-  clearTimeout(hashTimer);
-  hashTimer = setTimeout(() => {
+  cancelHash?.();
+  cancelHash = pageClock.setTimeout(() => {
     const hash = formatHash({
       ...(store.mode === 'replay' ? { t: store.state.t } : {}),
       ...(store.selection ? { selection: store.selection } : {}),
@@ -157,7 +158,7 @@ window.addEventListener('hashchange', () => {
 let slowAt = 0;
 let episodesDirty = false;
 function renderAll(now: number, force = false): void {
-  const started = performance.now();
+  const started = pageTime();
   if (episodesDirty && (force || now - slowAt > 250)) {
     episodesDirty = false;
     store.episodes = failoverEpisodes(store.events);
@@ -172,10 +173,10 @@ function renderAll(now: number, force = false): void {
     side.update(store.state, force);
     drawer.update(store.state, force);
   }
-  probe.renderMs.push(performance.now() - started);
+  probe.renderMs.push(pageTime() - started);
 }
 
-let last = performance.now();
+let last = pageTime();
 function frame(now: number): void {
   const dt = now - last;
   last = now;
@@ -212,16 +213,37 @@ async function loadReplay(url: string): Promise<void> {
   replaceState(seek(rec, Math.min(initial.t ?? 0, rec.duration)));
   status.textContent = rec.skipped.length ? `${rec.skipped.length} ${t('skipped')}` : '';
   if (rec.skipped.length)
-    setTimeout(() => {
+    pageClock.setTimeout(() => {
       status.textContent = '';
     }, 4000);
 }
 
-function startLive(url: string, token: string | undefined): void {
+/**
+ * Viewer tokens from the server that served the page: the one that came with config.json for the first connection, a
+ * fresh one from /token.json for each reconnection (the server may mint one per call); the first as fallback.
+ */
+function tokenFromServer(first: string | undefined): TokenSource {
+  let unused = first !== undefined;
+  return async () => {
+    if (unused) {
+      unused = false;
+      return first;
+    }
+    try {
+      const res = await fetch('token.json', { cache: 'no-store' });
+      if (res.ok) return ((await res.json()) as { token?: string | null }).token ?? first;
+    } catch {
+      /* the server is gone: try the token we have */
+    }
+    return first;
+  };
+}
+
+function startLive(url: string, token: TokenSource | undefined): void {
   store.mode = 'live';
   store.liveUrl = url;
   const source = connectLive(
-    { url, ...(token ? { token } : {}), connect: (u, o) => io(u, o), now: () => performance.now() },
+    { url, ...(token ? { token } : {}), connect: (u, o) => io(u, o), now: () => pageTime() },
     {
       onState: (state) => {
         if (state === store.state) state.version++;
@@ -259,11 +281,16 @@ async function main(): Promise<void> {
   }
   probe.mode = config.mode ?? 'none';
   if (config.mode === 'replay' && config.recording) await loadReplay(config.recording);
-  else if (config.mode === 'live' && config.liveUrl) startLive(config.liveUrl, config.token ?? undefined);
+  else if (config.mode === 'live' && config.liveUrl)
+    startLive(
+      config.liveUrl,
+      // Served by `cpnet viz`/`cpnet demo`: ask the server again at each reconnection; a ?token= link is fixed.
+      q.get('live') ? (config.token ?? undefined) : tokenFromServer(config.token ?? undefined),
+    );
   else status.textContent = `${t('none')} — cpnet viz --replay <file> | --live <url>`;
-  renderAll(performance.now(), true);
+  renderAll(pageTime(), true);
   // The first complete render: every view drawn once with the loaded state.
-  probe.firstRenderMs = performance.now() - probe.loadStartedMs;
+  probe.firstRenderMs = pageTime() - probe.loadStartedMs;
   probe.ready = true;
   document.body.dataset.ready = 'true';
 }

@@ -1,6 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateRecording, toJsonLines } from '../fixtures/recording-fixture.ts';
 import { serveVisualiser, type VisualiserServer } from './serve.ts';
@@ -42,5 +44,63 @@ describe('serveVisualiser', () => {
   it('refuses a port in use with EADDRINUSE', async () => {
     const port = Number(new URL(server.url).port);
     await expect(serveVisualiser({ port, distDir: dist })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+  });
+});
+
+describe('serveVisualiser with a token source (cpnet demo)', () => {
+  it('hands out a fresh token for each page load and reconnection, and forwards selections with a fresh one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cpnet-serve-token-'));
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'dist'));
+    writeFileSync(join(dir, 'dist', 'index.html'), '<!doctype html>');
+    // A stand-in for the live node's selections route: a real server recording the bearer token it was sent.
+    const seen: string[] = [];
+    const node = createServer((req, res) => {
+      seen.push(String(req.headers.authorization));
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+    await new Promise<void>((ok) => node.listen(0, '127.0.0.1', ok));
+    const liveUrl = `http://127.0.0.1:${(node.address() as AddressInfo).port}`;
+    let minted = 0;
+    const server = await serveVisualiser({
+      port: 0,
+      liveUrl,
+      distDir: join(dir, 'dist'),
+      token: () => Promise.resolve(`t${++minted}`),
+    });
+    try {
+      expect(await (await fetch(new URL('config.json', server.url))).json()).toEqual({
+        mode: 'live',
+        liveUrl,
+        token: 't1',
+      });
+      expect(await (await fetch(new URL('token.json', server.url))).json()).toEqual({ token: 't2' });
+      expect(await (await fetch(new URL('token.json', server.url))).json()).toEqual({ token: 't3' });
+      const sel = await fetch(new URL('/cpn/v1/selections', server.url), { method: 'POST', body: '{}' });
+      expect(sel.status).toBe(200);
+      expect(seen).toEqual(['Bearer t4']);
+    } finally {
+      await server.close();
+      await new Promise<void>((ok) => node.close(() => ok()));
+    }
+  });
+
+  it('answers 502 naming the cause when no token can be minted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cpnet-serve-token-'));
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'dist'));
+    const server = await serveVisualiser({
+      port: 0,
+      liveUrl: 'http://127.0.0.1:9',
+      distDir: join(dir, 'dist'),
+      token: () => Promise.reject(new Error('the national node is down')),
+    });
+    try {
+      const res = await fetch(new URL('token.json', server.url));
+      expect(res.status).toBe(502);
+      expect(await res.json()).toMatchObject({ error: { code: 'UPSTREAM', message: /national node is down/ } });
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -14,8 +14,11 @@ export interface ServeOptions {
   replayFile?: string;
   /** A node's base URL: the page connects to `<liveUrl>/monitor`; selections are forwarded to it. */
   liveUrl?: string;
-  /** A viewer token handed to the page for the live connection. */
-  token?: string;
+  /**
+   * A viewer token handed to the page for the live connection: fixed, or a function minting a fresh one for each page
+   * load and reconnection (/token.json), so a page left open outlives any single token (`cpnet demo` does this).
+   */
+  token?: string | (() => Promise<string | undefined>);
   /** Build the page first when dist/ is missing or stale (default true). */
   build?: boolean;
   distDir?: string;
@@ -72,12 +75,13 @@ async function forwardSelection(req: IncomingMessage, res: ServerResponse, optio
   const body = await readBody(req, 1024 * 1024);
   if (!body) return sendJson(res, 413, { error: { code: 'TOO_LARGE', message: 'body over 1 MiB' } });
   try {
+    const token = await tokenOf(options);
     const answer = await fetch(new URL(ROUTES.selections, options.liveUrl), {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
         'cpn-protocol': '1.0',
-        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
       },
       body: body.toString('utf8'),
     });
@@ -93,6 +97,23 @@ async function forwardSelection(req: IncomingMessage, res: ServerResponse, optio
   }
 }
 
+/** The token to hand out now: the fixed one, or a fresh one from the function (null when there is none). */
+async function tokenOf(options: ServeOptions): Promise<string | null> {
+  if (typeof options.token !== 'function') return options.token ?? null;
+  return (await options.token()) ?? null;
+}
+
+/** Answers with a JSON body computed asynchronously; a failure is a 502 naming the cause (the live node, usually). */
+function sendLater(res: ServerResponse, body: () => Promise<unknown>): void {
+  body().then(
+    (b) => sendJson(res, 200, b),
+    (e: unknown) =>
+      sendJson(res, 502, {
+        error: { code: 'UPSTREAM', message: `no viewer token: ${e instanceof Error ? e.message : String(e)}` },
+      }),
+  );
+}
+
 function handler(options: ServeOptions, dist: string) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -104,12 +125,15 @@ function handler(options: ServeOptions, dist: string) {
       return sendJson(res, 405, { error: { code: 'METHOD', message: `${req.method} is not allowed here` } });
     if (path === '/config.json') {
       const mode = options.liveUrl ? 'live' : options.replayFile ? 'replay' : 'none';
-      return sendJson(res, 200, {
+      return sendLater(res, async () => ({
         mode,
         ...(options.replayFile ? { recording: 'recording.jsonl' } : {}),
-        ...(options.liveUrl ? { liveUrl: options.liveUrl, token: options.token ?? null } : {}),
-      });
+        ...(options.liveUrl ? { liveUrl: options.liveUrl, token: await tokenOf(options) } : {}),
+      }));
     }
+    // The page asks again at every reconnection: a token lives at most an hour of the node's time, which a fast
+    // simulation spends in minutes.
+    if (path === '/token.json') return sendLater(res, async () => ({ token: await tokenOf(options) }));
     if (path === '/recording.jsonl') {
       if (!options.replayFile)
         return sendJson(res, 404, {

@@ -36,7 +36,7 @@ describe('live source', () => {
         url: 'http://127.0.0.1:7000/',
         token: 'viewer-token',
         now: () => now,
-        connect: (url, o) => ((opened = { url, token: o.auth.token }), socket),
+        connect: (url, o) => ((opened = { url, token: (o.auth as { token?: string }).token }), socket),
       },
       { onState: () => undefined, onStatus: (s, d) => void statuses.push(d ? `${s}:${d}` : s) },
     );
@@ -62,5 +62,27 @@ describe('live source', () => {
     expect(statuses).toEqual(['connecting', 'connected', expect.stringMatching(/^error:invalid event/)]);
     live.close();
     expect(socket.closed).toBe(true);
+  });
+
+  it('asks a token source for a fresh token at every (re)connection, so an expired token is never reused', async () => {
+    let minted = 0;
+    const auths: ((cb: (a: { token?: string }) => void) => void)[] = [];
+    connectLive(
+      {
+        url: 'http://127.0.0.1:7000',
+        token: () => Promise.resolve(`viewer-token-${++minted}`),
+        now: () => 0,
+        connect: (_url, o) => {
+          if (typeof o.auth === 'function') auths.push(o.auth);
+          return fakeSocket();
+        },
+      },
+      { onState: () => undefined },
+    );
+    expect(auths).toHaveLength(1);
+    const ask = () => new Promise<{ token?: string }>((resolve) => auths[0]!(resolve));
+    // socket.io-client calls the auth function at the first connection and again at each reconnection.
+    expect(await ask()).toEqual({ token: 'viewer-token-1' });
+    expect(await ask()).toEqual({ token: 'viewer-token-2' });
   });
 });

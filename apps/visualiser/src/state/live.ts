@@ -8,8 +8,25 @@ export interface SocketLike {
   disconnect(): unknown;
 }
 
+/** The handshake's auth: fixed, or asked for at every (re)connection (socket.io-client calls a function each time). */
+type Auth = { token?: string } | ((cb: (auth: { token?: string }) => void) => void);
+
 /** Opens a socket: socket.io-client's `io` in the browser, a fake in tests. */
-type Connect = (url: string, options: { auth: { token?: string }; transports: string[] }) => SocketLike;
+type Connect = (url: string, options: { auth: Auth; transports: string[] }) => SocketLike;
+
+/** A viewer token, or where to get a fresh one: tokens expire (in the node's time), the page may stay open for days. */
+export type TokenSource = string | (() => Promise<string | undefined>);
+
+/** The handshake auth for a token source: a function source is asked again at every reconnection. */
+function authOf(token: TokenSource | undefined): Auth {
+  if (typeof token !== 'function') return token ? { token } : {};
+  return (cb) => {
+    token().then(
+      (t) => cb(t ? { token: t } : {}),
+      () => cb({}),
+    );
+  };
+}
 
 /** What the live source reports. */
 interface LiveHandlers {
@@ -36,7 +53,7 @@ function unwrap(payload: unknown, key: string): unknown {
  * validated and applied. Virtual time is wall-clock ms since the first snapshot (passed in as `now`).
  */
 export function connectLive(
-  options: { url: string; token?: string; connect: Connect; now: () => number; maxEvents?: number },
+  options: { url: string; token?: TokenSource; connect: Connect; now: () => number; maxEvents?: number },
   handlers: LiveHandlers,
 ): LiveSource {
   const base = options.url.replace(/\/+$/, '');
@@ -47,7 +64,7 @@ export function connectLive(
   const elapsed = () => (origin === null ? 0 : options.now() - origin);
   handlers.onStatus?.('connecting');
   const socket = options.connect(`${base}${NAMESPACES.monitor}`, {
-    auth: options.token ? { token: options.token } : {},
+    auth: authOf(options.token),
     transports: ['websocket', 'polling'],
   });
   socket.on('connect', () => handlers.onStatus?.('connected'));
