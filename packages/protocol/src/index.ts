@@ -1,5 +1,12 @@
 /** Protocol version and the major-version check. */
-export { PROTOCOL_VERSION, PROTOCOL_HEADER, checkProtocolVersion, type VersionVerdict } from './version.ts';
+export {
+  PROTOCOL_VERSION,
+  PROTOCOL_HEADER,
+  MINOR_SKEW,
+  VERSION_SKEW,
+  checkProtocolVersion,
+  type VersionVerdict,
+} from './version.ts';
 /** Error codes with their HTTP statuses and CLI exit codes. */
 export {
   ERROR_CODES,

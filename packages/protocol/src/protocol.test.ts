@@ -130,7 +130,13 @@ describe('shared rules', () => {
 
   it('protocol versions', () => {
     expect(checkProtocolVersion('1.0').ok).toBe(true);
-    expect(checkProtocolVersion('1.3').ok).toBe(true);
+    // Version skew N±1: 1.1 (a peer one minor ahead) is spoken with; 1.7 and 1.2 are too far apart.
+    expect(checkProtocolVersion('1.1').ok).toBe(true);
+    expect(checkProtocolVersion('1.7')).toMatchObject({ ok: false, reason: expect.stringContaining('1.0–1.1') });
+    expect(checkProtocolVersion('1.2').ok).toBe(false);
+    expect(checkProtocolVersion('1.2', '1.3').ok).toBe(true);
+    expect(checkProtocolVersion('1.4', '1.3').ok).toBe(true);
+    expect(checkProtocolVersion('1.5', '1.3').ok).toBe(false);
     expect(checkProtocolVersion('2.0').ok).toBe(false);
     expect(checkProtocolVersion(undefined).ok).toBe(false);
     expect(checkProtocolVersion('one').ok).toBe(false);
