@@ -1,0 +1,11 @@
+import type { RouteTable } from '../http/route-table.ts';
+import { META_ROUTES } from './meta.ts';
+import { IDENTIFIER_ROUTES } from './identifiers.ts';
+
+/**
+ * Every route table of a node, area by area: the rows Express mounts are the rows the OpenAPI document lists
+ * (`openApiDocument`), so the two cannot drift. A function: meta's table serves the document built from it.
+ */
+export function routeTables(): readonly RouteTable<never>[] {
+  return [META_ROUTES, IDENTIFIER_ROUTES] as readonly RouteTable<never>[];
+}
