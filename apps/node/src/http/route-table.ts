@@ -112,6 +112,8 @@ export interface RouteSpec<
   /** Body signer besides the node's peers: a key named by the body (self-keyed) or known to the route (providers). */
   readonly selfKey?: (body: unknown) => SelfKey;
   readonly signerKey?: (env: E) => SelfKey;
+  /** On a read: a key the request itself may name (the applicant reading its own application), looked up first. */
+  readonly readerKey?: (env: E, req: Request) => Promise<SelfKey | undefined>;
   /**
    * The policy's request for this call, asked after validation and before `handle` (403 on a denial); the route
    * checks the rest itself.
@@ -206,10 +208,16 @@ function handlerOf<E extends RouteDeps>(env: E, spec: RouteTable<E>[number]): Re
     // Reads: no body; credentials, when the route looks at them, cover the headers.
     return async (req, res) => {
       let caller: Caller | null = null;
+      const selfKey =
+        spec.auth !== 'none' && hasCredentials(req)
+          ? spec.readerKey
+            ? await spec.readerKey(env, req)
+            : spec.signerKey?.(env)
+          : undefined;
       if (spec.auth !== 'none' && hasCredentials(req))
         caller = await authenticate(env, req, {
           raw: Buffer.alloc(0),
-          ...(spec.signerKey ? { selfKey: spec.signerKey(env) } : {}),
+          ...(selfKey ? { selfKey } : {}),
         });
       else if (spec.auth === 'required')
         fail('UNAUTHENTICATED', `${spec.method.toUpperCase()} ${spec.path} needs a signature or an API token`);
