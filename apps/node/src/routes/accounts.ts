@@ -140,7 +140,10 @@ export const ACCOUNT_ROUTES: RouteTable<AccountRoutesDeps> = [
   }),
 ];
 
-/** Mounts the accounts area, with this node's login throttles (`limits.login` windows on the node's clock: wall time in a node, virtual in the simulator). */
+/**
+ * Mounts the accounts area, with this node's login throttles (`limits.login` windows on the node's clock: wall time
+ * in a node, virtual in the simulator).
+ */
 export function accountRoutes(ctx: RouteDeps): Router {
   const limits = ctx.config.limits.login;
   const logins = {

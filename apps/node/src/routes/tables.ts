@@ -4,6 +4,8 @@ import { IDENTIFIER_ROUTES } from './identifiers.ts';
 import { ACCOUNT_ROUTES } from './accounts.ts';
 import { GOVERNANCE_ROUTES } from './governance.ts';
 import { ONBOARDING_ROUTES } from './onboarding.ts';
+import { RESOURCE_ROUTES } from './resources.ts';
+import { EVENT_ROUTES } from '../monitoring/event-log.ts';
 
 /**
  * Every route table of a node, area by area: the rows Express mounts are the rows the OpenAPI document lists
@@ -16,5 +18,7 @@ export function routeTables(): readonly RouteTable<never>[] {
     ONBOARDING_ROUTES,
     GOVERNANCE_ROUTES,
     ACCOUNT_ROUTES,
+    RESOURCE_ROUTES,
+    EVENT_ROUTES,
   ] as readonly RouteTable<never>[];
 }
