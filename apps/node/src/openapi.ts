@@ -58,7 +58,7 @@ function errorStatuses(spec: RouteSpec): Record<number, string | null> {
   return out;
 }
 
-function operation(spec: RouteSpec, nameOf: (s: z.ZodType) => Json): Json {
+function operation(spec: RouteSpec, nameOf: (s: z.ZodType) => Json, usedResponses: Set<string>): Json {
   const parameters: Json[] = [{ $ref: '#/components/parameters/CpnProtocol' }];
   for (const [name, p] of Object.entries(spec.pathParams ?? {}))
     parameters.push({
@@ -109,7 +109,7 @@ function operation(spec: RouteSpec, nameOf: (s: z.ZodType) => Json): Json {
           description: `${generic}: ${when}`,
           content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
         }
-      : { $ref: `#/components/responses/${name}` };
+      : (usedResponses.add(name), { $ref: `#/components/responses/${name}` });
   }
   const access: Json = {
     auth: spec.auth,
@@ -172,10 +172,11 @@ function buildDocument(): Record<string, unknown> {
     return { $ref: `#/components/schemas/${name}` };
   };
   const paths: Record<string, Json> = {};
+  const usedResponses = new Set<string>();
   for (const spec of routeSpecs()) {
     const p = (paths[spec.path] ??= {});
     if (p[spec.method]) throw new Error(`route tables: ${spec.method.toUpperCase()} ${spec.path} twice`);
-    p[spec.method] = operation(spec as RouteSpec, nameOf);
+    p[spec.method] = operation(spec as RouteSpec, nameOf, usedResponses);
   }
   const schemas: Record<string, unknown> = {};
   for (const name of [...used].sort()) {
@@ -203,10 +204,11 @@ function buildDocument(): Record<string, unknown> {
   };
   const responses: Json = {};
   for (const [name, description] of Object.values(ERROR_RESPONSES))
-    responses[name] = {
-      description,
-      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-    };
+    if (usedResponses.has(name))
+      responses[name] = {
+        description,
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      };
   return {
     openapi: '3.1.0',
     info: {

@@ -73,9 +73,9 @@ const route = defineRoute<IdentifierRoutesDeps>();
 const ID_PARAM = {
   id: {
     description:
-      'The identifier with its `/` percent-encoded as `%2F` (e.g. `CPN.51%2FSV-1`). The raw-`/` form ' +
+      'The identifier; its `/` is percent-encoded in the URL as `%2F` (`CPN.51%2FSV-1`). The raw-`/` form ' +
       '(`/cpn/v1/identifiers/CPN.51/SV-1`) is an alias the node answers the same.',
-    example: 'CPN%2FND-16Q',
+    example: 'CPN/ND-16Q',
   },
 };
 const ID_ERROR = { 404: 'no record with that identifier here or, for a resolution, anywhere it was forwarded' };

@@ -53,7 +53,7 @@ type OnboardingRoutesDeps = RouteDeps &
 
 const route = defineRoute<OnboardingRoutesDeps>();
 
-const APP_PARAM = { id: { description: 'The application id this node gave it', example: 'CPN.51' } };
+const APP_PARAM = { id: { description: 'The application id this node gave it (`APP-…`)' } };
 
 /** An active node, reviewer or operator: who reads applications whole. */
 const mayReadWhole = (p: Principal) =>

@@ -6,6 +6,7 @@ import { GOVERNANCE_ROUTES } from './governance.ts';
 import { ONBOARDING_ROUTES } from './onboarding.ts';
 import { RESOURCE_ROUTES } from './resources.ts';
 import { EVENT_ROUTES } from '../monitoring/event-log.ts';
+import { SCHEDULING_ROUTE_TABLE } from '../scheduling/routes.ts';
 
 /**
  * Every route table of a node, area by area: the rows Express mounts are the rows the OpenAPI document lists
@@ -20,5 +21,6 @@ export function routeTables(): readonly RouteTable<never>[] {
     ACCOUNT_ROUTES,
     RESOURCE_ROUTES,
     EVENT_ROUTES,
+    SCHEDULING_ROUTE_TABLE,
   ] as readonly RouteTable<never>[];
 }
