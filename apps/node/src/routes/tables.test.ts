@@ -1,0 +1,90 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { cryptoRandomBytes } from '@cpnet/security';
+import { systemClock } from '@cpnet/kernel/system';
+import { createNode, type CpnNode } from '../create-node.ts';
+import { expressPath } from '../http/route-table.ts';
+import { openApiDocument, routeSpecs } from '../openapi.ts';
+
+// Issue 18: one route table per area drives both Express and docs/openapi.json. These checks hold the two together:
+// what Express answers is exactly what the tables list, and nothing registers a route beside them.
+
+let node: CpnNode;
+let dir: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'cpnet-tables-'));
+  node = await createNode(
+    { role: 'national', code: 'CPN', port: 0, dataDir: dir },
+    { clock: systemClock, logger: pino({ level: 'silent' }), randomBytes: cryptoRandomBytes },
+  );
+});
+afterAll(async () => {
+  await node.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Layer {
+  route?: { path: string; methods: Record<string, boolean> };
+  handle?: { stack?: Layer[] };
+}
+
+/** Every `METHOD path` Express has a route for, walking nested routers. */
+function mounted(stack: Layer[]): string[] {
+  return stack.flatMap((layer) => {
+    if (layer.route) return Object.keys(layer.route.methods).map((m) => `${m.toUpperCase()} ${layer.route!.path}`);
+    return layer.handle?.stack ? mounted(layer.handle.stack) : [];
+  });
+}
+
+const SRC = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+function sources(dir = SRC): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) return e.name === 'generated' ? [] : sources(full);
+    return e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? [full] : [];
+  });
+}
+
+describe('route tables', () => {
+  it('Express mounts exactly the rows of the tables, and the document lists the same operations', () => {
+    const router = (node.app as unknown as { router: { stack: Layer[] } }).router;
+    const express = mounted(router.stack).sort();
+    const rows = routeSpecs()
+      .map((s) => `${s.method.toUpperCase()} ${expressPath(s)}`)
+      .sort();
+    expect(express).toEqual(rows);
+    const doc = openApiDocument() as { paths: Record<string, Record<string, { operationId: string }>> };
+    const documented = Object.entries(doc.paths)
+      .flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`))
+      .sort();
+    expect(documented).toEqual(
+      routeSpecs()
+        .map((s) => `${s.method.toUpperCase()} ${s.path}`)
+        .sort(),
+    );
+    expect(documented.length).toBeGreaterThanOrEqual(46);
+  });
+
+  it('every operation id is unique and every {param} of a path is declared', () => {
+    const ids = routeSpecs().map((s) => s.operationId);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const s of routeSpecs()) {
+      const params = [...s.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+      expect(Object.keys(s.pathParams ?? {}), s.operationId).toEqual(params);
+    }
+  });
+
+  it('no module registers a route beside the tables (no router.get/post/put/delete outside route-table.ts)', () => {
+    const offenders = sources().filter(
+      (f) =>
+        !f.endsWith(path.join('http', 'route-table.ts')) &&
+        /\b(router|app)\.(get|post|put|delete|patch)\(/.test(readFileSync(f, 'utf8')),
+    );
+    expect(offenders.map((f) => path.relative(SRC, f))).toEqual([]);
+  });
+});
