@@ -226,8 +226,8 @@ function buildDocument(): Record<string, unknown> {
     servers: [
       {
         url: '{node}',
-        description: "A node's base URL (its `publicUrl`)",
-        variables: { node: { default: 'http://127.0.0.1:7001', description: 'scheme, host and port of the node' } },
+        description: "A node's base URL (its `publicUrl`): scheme, host and port",
+        variables: { node: { default: 'http://127.0.0.1:7001' } },
       },
     ],
     tags: Object.entries(TAGS).map(([name, description]) => ({ name, description })),
