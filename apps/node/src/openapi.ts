@@ -33,13 +33,18 @@ const ERROR_RESPONSES: Record<number, [string, string]> = {
   ],
   403: ['Forbidden', 'The caller may not do this (`FORBIDDEN`, with the policy’s reason)'],
   404: ['NotFound', 'No such resource (`NOT_FOUND`)'],
-  409: ['Conflict', 'The resource exists or changed (`CONFLICT`)'],
+  409: [
+    'Conflict',
+    'The resource exists or changed, or an Idempotency-Key was reused for a different request (`CONFLICT`)',
+  ],
   413: ['PayloadTooLarge', 'The body is over the size limit (`PAYLOAD_TOO_LARGE`)'],
   415: ['UnsupportedMediaType', 'The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`)'],
   422: ['RuleViolation', 'The request breaks a rule of the guide (`RULE_VIOLATION`, `DEADLINE_PASSED`)'],
   429: ['RateLimited', 'Too many requests (`RATE_LIMITED`); `Retry-After` says when to come back'],
   503: ['Unavailable', 'A node this request needs cannot be reached (`UPSTREAM_UNAVAILABLE`, `UNAVAILABLE`)'],
 };
+
+const IDEMPOTENCY_CONFLICT = 'an Idempotency-Key reused for a different request';
 
 const SECURITY: Record<RouteSpec['auth'], Json[]> = {
   none: [],
@@ -52,9 +57,11 @@ const SECURITY: Record<RouteSpec['auth'], Json[]> = {
 function errorStatuses(spec: RouteSpec): Record<number, string | null> {
   const out: Record<number, string | null> = { 400: null };
   if (spec.auth === 'required' || spec.auth === 'self-keyed' || spec.auth === 'optional') out[401] = null;
-  if (spec.auth !== 'none' && spec.auth !== 'login' && (spec.access || spec.authorize)) out[403] = null;
-  if (readsBody(spec)) Object.assign(out, { 413: null, 415: null });
-  for (const [s, when] of Object.entries(spec.errors ?? {})) out[Number(s)] = when;
+  if (spec.auth === 'required' || spec.auth === 'self-keyed') out[403] = null;
+  // Every write takes an Idempotency-Key: the same key with a different request is 409.
+  if (readsBody(spec)) Object.assign(out, { 409: null, 413: null, 415: null });
+  for (const [s, when] of Object.entries(spec.errors ?? {}))
+    out[Number(s)] = Number(s) === 409 && readsBody(spec) ? `${when}; or ${IDEMPOTENCY_CONFLICT}` : when;
   return out;
 }
 

@@ -1,0 +1,39 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanup, startTestNode, type TestNode } from '../nodes.ts';
+import { docsChecker } from './responses.ts';
+
+// The response checker itself: it passes a real answer and fails an undeclared status, a wrong shape and a wrong
+// error body — so the standing check every node test runs (contract/setup.ts) can fail.
+let n: TestNode;
+beforeAll(async () => {
+  n = await startTestNode({ role: 'national', code: 'CPN' });
+});
+afterAll(async () => {
+  await n?.stop();
+  cleanup();
+});
+
+describe('the response checker', () => {
+  it('passes real answers and refuses undeclared statuses, shapes and error bodies', async () => {
+    const checker = docsChecker();
+    const r = await fetch(`${n.url}/cpn/v1/node`);
+    const ok = {
+      method: 'GET',
+      url: '/cpn/v1/node',
+      status: r.status,
+      contentType: 'application/json',
+      body: await r.text(),
+    };
+    expect(checker.problems(ok)).toEqual([]);
+    expect(checker.problems({ ...ok, status: 418 })[0]).toMatch(/status not declared/);
+    expect(checker.problems({ ...ok, body: JSON.stringify({ code: 'CPN' }) }).length).toBeGreaterThan(0);
+    const surprise = { ...(JSON.parse(ok.body) as object), surprise: 1 };
+    expect(checker.problems({ ...ok, body: JSON.stringify(surprise) }).join()).toMatch(/surprise/);
+    const error = { ...ok, status: 400, body: JSON.stringify({ error: { code: 'NOPE', message: 'x' } }) };
+    expect(checker.problems(error).join()).toMatch(/code/);
+    // The raw-/ alias of an identifier matches its operation; an unknown route is not the checker's business.
+    const resolve = { ...ok, url: '/cpn/v1/identifiers/CPN/ND-16Q', status: 201 };
+    expect(checker.problems(resolve)[0]).toMatch(/resolveIdentifier/);
+    expect(checker.problems({ ...ok, url: '/cpn/v1/nowhere', status: 404 })).toEqual([]);
+  });
+});
