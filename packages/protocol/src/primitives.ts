@@ -86,7 +86,11 @@ export const CreditCode = z
   .transform((value, ctx) => {
     const r = parseCreditCode(value);
     if (r.ok) return r.value.code;
-    ctx.addIssue({ code: 'custom', message: `${r.error.message}; expected ${r.error.expected}` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `${r.error.message}; expected ${r.error.expected}`,
+      params: { errorCode: 'INVALID_CREDIT_CODE' },
+    });
     return z.NEVER;
   })
   .describe('统一社会信用代码, 18 characters');

@@ -2,11 +2,13 @@ import { describe, expect, it } from 'vitest';
 import {
   Application,
   checkProtocolVersion,
+  codeForStatus,
   CapacityReport,
   ERROR_CODES,
   Identifier,
   jsonSchemas,
   RegisterIdentifier,
+  RegisterProvider,
   residencyVerdict,
   TaskTemplate,
   validate,
@@ -146,8 +148,29 @@ describe('shared rules', () => {
     for (const [code, v] of Object.entries(ERROR_CODES)) {
       expect(v.status >= 400 && v.status < 600, code).toBe(true);
       expect([1, 2, 3]).toContain(v.exit);
-      if (v.status < 500 && code !== 'CHECK_FAILED') expect(v.exit, code).toBe(2);
+      if (v.status < 500) expect(v.exit, code).toBe(2);
     }
+  });
+
+  it('maps a bare status back to its general code', () => {
+    expect(codeForStatus(400)).toBe('SCHEMA_VIOLATION');
+    expect(codeForStatus(401)).toBe('UNAUTHENTICATED');
+    expect(codeForStatus(404)).toBe('NOT_FOUND');
+    expect(codeForStatus(422)).toBe('RULE_VIOLATION');
+    expect(codeForStatus(503)).toBe('UPSTREAM_UNAVAILABLE');
+    expect(codeForStatus(502)).toBe('INTERNAL');
+    expect(codeForStatus(418)).toBe('SCHEMA_VIOLATION');
+  });
+
+  it('an invalid credit code is INVALID_CREDIT_CODE naming the field', () => {
+    const r = validate(RegisterProvider, {
+      name: 'x',
+      creditCode: '91510100MA6CXXXX1E',
+      province: '51',
+      city: '成都',
+      publicKey: 'k',
+    });
+    expect(!r.ok && r.error.error).toMatchObject({ code: 'INVALID_CREDIT_CODE', field: 'creditCode' });
   });
 
   it('exports a JSON Schema for every message', () => {
