@@ -4,7 +4,7 @@ import { EmergencyAction, LifecycleAnswer, LifecycleNotice, ROUTES, type NodeLif
 import type { Action } from '@cpnet/security';
 import type { NodeContext } from '../context.ts';
 import { fail } from '../http/http-error.ts';
-import { audited, authorize, type RouteDeps } from '../http/write-route.ts';
+import { authorize, type RouteDeps } from '../http/write-route.ts';
 import { defineRoute, mountTable, type RouteTable } from '../http/route-table.ts';
 import { publicName } from '../http/public-name.ts';
 import { setChildLifecycle } from '../onboarding/grant.ts';
@@ -56,13 +56,21 @@ export const GOVERNANCE_ROUTES: RouteTable<GovernanceRoutesDeps> = [
     auth: 'required',
     body: EmergencyAction,
     responses: { 200: { description: 'Applied: the target and its lifecycle now', schema: LifecycleAnswer } },
-    errors: { 403: 'the target is not within this node, the policy refuses, or a node orders itself' },
+    errors: {
+      403: 'the target is not within this node, the policy refuses, or a node orders itself',
+      404: 'no child leads to the target, or the provider or cluster is not registered here',
+      409: 'the provider or cluster is revoked',
+    },
     access: {
       action: 'suspend | reinstate | revoke',
       resource: 'node',
       rule: 'the policy: the order’s action on the target',
     },
     audit: 'suspend | reinstate | revoke',
+    audited: ({ body }, out) => ({
+      action: body.action,
+      resource: `${isMemberTarget(body.target) ? 'member' : 'node'}:${(out as { target: string }).target}`,
+    }),
     handle: async ({ env, caller, body: order, requestId }) => {
       const principal = caller!.principal;
       if (isMemberTarget(order.target)) {
@@ -72,7 +80,6 @@ export const GOVERNANCE_ROUTES: RouteTable<GovernanceRoutesDeps> = [
           severity: 'critical',
           data: { action: order.action, reason: order.reason, by: publicName(principal) },
         });
-        await audited(env, { who: caller!.who, action: order.action, resource: `member:${r.target}`, requestId });
         return [200, r];
       }
       const target = parsePrefix(order.target);
@@ -105,7 +112,6 @@ export const GOVERNANCE_ROUTES: RouteTable<GovernanceRoutesDeps> = [
         severity: 'critical',
         data: { action: order.action, reason: order.reason, by: publicName(principal) },
       });
-      await audited(env, { who: caller!.who, action: order.action, resource: `node:${prefix}`, requestId });
       return [200, { target: prefix, lifecycle }];
     },
   }),

@@ -226,6 +226,7 @@ export const ONBOARDING_ROUTES: RouteTable<OnboardingRoutesDeps> = [
       404: 'no such application',
       409: 'the application is already decided',
       422: 'an override of a rule that cannot be overridden',
+      503: 'a recommendation this node must forward to its parent cannot be delivered',
     },
     access: {
       action: 'review',
@@ -305,7 +306,8 @@ export const ONBOARDING_ROUTES: RouteTable<OnboardingRoutesDeps> = [
     errors: { 403: 'the caller is not an approved node below this one' },
     access: { rule: 'an approved node below this one, about itself' },
     audit: 'joint-debug',
-    handle: async ({ env, caller, body: request, requestId }) => {
+    audited: ({ caller }) => ({ resource: `node:${caller!.principal.id}` }),
+    handle: async ({ env, caller, body: request }) => {
       const p = caller!.principal;
       const peer = await env.db.peers.byPrefix(p.id);
       if (!peer || !['child', 'descendant'].includes(peer.relation) || request.target !== p.id)
@@ -334,7 +336,6 @@ export const ONBOARDING_ROUTES: RouteTable<OnboardingRoutesDeps> = [
         await setChildLifecycle(env, { prefix: peer.prefix, lifecycle: 'joint-debugging' });
         lifecycle = 'joint-debugging';
       }
-      await audited(env, { who: caller!.who, action: 'joint-debug', resource: `node:${peer.prefix}`, requestId });
       return [200, { result, lifecycle }];
     },
   }),

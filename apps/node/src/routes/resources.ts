@@ -123,7 +123,10 @@ export const RESOURCE_ROUTES: RouteTable<ResourceRoutesDeps> = [
       200: { description: 'An Idempotency-Key answered again', schema: Cluster },
       201: { description: 'Registered', schema: Cluster },
     },
-    errors: { 403: 'the policy refuses, or this node is suspended or revoked' },
+    errors: {
+      403: 'the policy refuses, or this node is suspended or revoked',
+      404: '`provider` is not a provider registered here',
+    },
     access: {
       action: 'create',
       resource: 'cluster',
