@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { cryptoRandomBytes } from '@cpnet/security';
 import { systemClock } from '@cpnet/kernel/system';
+import { createClient, type NodeClient } from '@cpnet/client';
 import { createNode, type CpnNode } from '../create-node.ts';
 import { expressPath } from '../http/route-table.ts';
 import { openApiDocument, routeSpecs } from '../openapi.ts';
@@ -15,6 +16,8 @@ import { openApiDocument, routeSpecs } from '../openapi.ts';
 
 let node: CpnNode;
 let dir: string;
+let url: string;
+let signed: NodeClient;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'cpnet-tables-'));
@@ -22,6 +25,8 @@ beforeAll(async () => {
     { role: 'national', code: 'CPN', port: 0, dataDir: dir },
     { clock: systemClock, logger: pino({ level: 'silent' }), randomBytes: cryptoRandomBytes },
   );
+  url = await node.listen();
+  signed = createClient({ baseUrl: url, signer: { keyid: 'CPN', privateKey: node.context.identity.keys.privateKey } });
 });
 afterAll(async () => {
   await node.close();
@@ -86,5 +91,30 @@ describe('route tables', () => {
         /\b(router|app)\.(get|post|put|delete|patch)\(/.test(readFileSync(f, 'utf8')),
     );
     expect(offenders.map((f) => path.relative(SRC, f))).toEqual([]);
+  });
+
+  it('a write is validated before it is authorised, node-to-node scheduling included', async () => {
+    // The node signing to itself is neither its parent nor its child: a valid placement is 403, an invalid one 400.
+    const bad = await signed.request({ method: 'POST', path: '/cpn/v1/scheduling/placements', body: { nope: 1 } });
+    expect(bad.ok ? null : bad.error).toMatchObject({ status: 400, code: 'SCHEMA_VIOLATION' });
+    const metering = { node: 'CPN', at: '2026-12-04T00:00:00.000Z', byTenant: {}, byProvider: {} };
+    const peerOnly = await signed.request({ method: 'POST', path: '/cpn/v1/scheduling/metering', body: metering });
+    expect(peerOnly.ok ? null : peerOnly.error).toMatchObject({ status: 403, code: 'FORBIDDEN' });
+  });
+
+  it('cpn-protocol: N±1 accepted, 1.7 refused on writes and reads, no header fine on a read', async () => {
+    const body = { kind: 'SV', values: [{ index: 1, type: 'T', data: 1 }] };
+    const post = (version: string) =>
+      signed.request({ method: 'POST', path: '/cpn/v1/identifiers', body, headers: { 'cpn-protocol': version } });
+    expect((await post('1.1')).status).toBe(201);
+    const far = await post('1.7');
+    expect(far.ok ? null : far.error).toMatchObject({
+      status: 400,
+      code: 'UNSUPPORTED_VERSION',
+      field: 'cpn-protocol',
+    });
+    const read = await fetch(`${url}/cpn/v1/node`, { headers: { 'cpn-protocol': '1.7' } });
+    expect(read.status).toBe(400);
+    expect((await fetch(`${url}/cpn/v1/node`)).status).toBe(200);
   });
 });
