@@ -124,7 +124,7 @@ export interface RouteSpec<
     input: RouteInput<E, Out<B>, Out<Q>>,
     out: unknown,
   ) => { action?: string; resource: string } | null;
-  readonly handle: (input: RouteInput<E, Out<B>, Out<Q>>) => Promise<RouteAnswer<S>> | RouteAnswer<S>;
+  readonly handle: (input: RouteInput<E, Out<B>, Out<Q>>) => Promise<RouteAnswer<NoInfer<S>>> | RouteAnswer<NoInfer<S>>;
 }
 
 /** A route table: one area's operations. */
