@@ -204,7 +204,9 @@ function handlerOf<E extends RouteDeps>(env: E, spec: RouteTable<E>[number]): Re
     return answer;
   };
   const requestIdOf = (res: Response) => (res.locals.requestId as string | undefined) ?? '-';
-  if (spec.auth === 'none' || spec.auth === 'optional' || (spec.auth === 'required' && !WRITES.has(spec.method))) {
+  if (!WRITES.has(spec.method)) {
+    if (spec.auth === 'self-keyed' || spec.auth === 'login')
+      throw new Error(`${spec.operationId}: a read has no body to carry a key or a password`);
     // Reads: no body; credentials, when the route looks at them, cover the headers.
     return async (req, res) => {
       let caller: Caller | null = null;
@@ -225,6 +227,8 @@ function handlerOf<E extends RouteDeps>(env: E, spec: RouteTable<E>[number]): Re
       if (answer) res.status(answer[0]).json(answer[1]);
     };
   }
+  if (spec.auth === 'none' || spec.auth === 'optional')
+    throw new Error(`${spec.operationId}: a write is signed, carries a token, its own key, or a password`);
   return writeRoute(
     env,
     async (req, w) => {
