@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup, startTestNode, type TestNode } from '../nodes.ts';
+import { readFileSync } from 'node:fs';
 import { docsChecker } from './responses.ts';
+import { schemaValidator, type SchemaDocument } from './schemas.ts';
 
 // The response checker itself: it passes a real answer and fails an undeclared status, a wrong shape and a wrong
 // error body — so the standing check every node test runs (contract/setup.ts) can fail.
@@ -35,5 +37,16 @@ describe('the response checker', () => {
     const resolve = { ...ok, url: '/cpn/v1/identifiers/CPN/ND-16Q', status: 201 };
     expect(checker.problems(resolve)[0]).toMatch(/resolveIdentifier/);
     expect(checker.problems({ ...ok, url: '/cpn/v1/nowhere', status: 404 })).toEqual([]);
+  });
+
+  it('the same schema validator reads docs/asyncapi.json (for the socket events)', () => {
+    const asyncapi = JSON.parse(
+      readFileSync(new URL('../../../docs/asyncapi.json', import.meta.url), 'utf8'),
+    ) as SchemaDocument;
+    const events = schemaValidator(asyncapi);
+    const event = { id: 'e1', type: 'node.health', at: '2026-12-04T00:00:00.000Z', node: 'CPN', protocol: '1.0' };
+    const ref = { $ref: '#/components/schemas/MonitorEvent' };
+    expect(events.problems(ref, event)).toEqual([]);
+    expect(events.problems(ref, { ...event, type: 'no.such-type' }).length).toBeGreaterThan(0);
   });
 });
