@@ -44,6 +44,9 @@ const ERROR_RESPONSES: Record<number, [string, string]> = {
   503: ['Unavailable', 'A node this request needs cannot be reached (`UPSTREAM_UNAVAILABLE`, `UNAVAILABLE`)'],
 };
 
+/** Every answer carries the node's protocol version (conformance check `protocol-header`). */
+const ANSWER_HEADERS = { [PROTOCOL_HEADER]: { $ref: '#/components/headers/CpnProtocol' } };
+
 const IDEMPOTENCY_CONFLICT = 'an Idempotency-Key reused for a different request';
 
 const SECURITY: Record<RouteSpec['auth'], Json[]> = {
@@ -107,13 +110,14 @@ function operation(spec: RouteSpec, nameOf: (s: z.ZodType) => Json, usedResponse
         : s instanceof z.ZodType
           ? { 'application/json': { schema: nameOf(s) } }
           : { [s.mediaType]: { schema: { type: 'string', ...(s.description ? { description: s.description } : {}) } } };
-    responses[status] = { description: r.description, ...(content ? { content } : {}) };
+    responses[status] = { description: r.description, headers: ANSWER_HEADERS, ...(content ? { content } : {}) };
   }
   for (const [status, when] of Object.entries(errorStatuses(spec))) {
     const [name, generic] = ERROR_RESPONSES[Number(status)] ?? ['Error', 'An error'];
     responses[status] = when
       ? {
           description: `${generic}: ${when}`,
+          headers: ANSWER_HEADERS,
           content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
         }
       : (usedResponses.add(name), { $ref: `#/components/responses/${name}` });
@@ -214,6 +218,7 @@ function buildDocument(): Record<string, unknown> {
     if (usedResponses.has(name))
       responses[name] = {
         description,
+        headers: ANSWER_HEADERS,
         content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
       };
   return {
@@ -242,6 +247,13 @@ function buildDocument(): Record<string, unknown> {
     components: {
       schemas,
       responses,
+      headers: {
+        CpnProtocol: {
+          description: `The protocol version of the answering node (\`MAJOR.MINOR\`, this node: ${PROTOCOL_VERSION})`,
+          required: true,
+          schema: { type: 'string', pattern: '^\\d+\\.\\d+$' },
+        },
+      },
       parameters: {
         IdempotencyKey: {
           name: IDEMPOTENCY_HEADER.name,

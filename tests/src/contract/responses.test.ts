@@ -28,6 +28,11 @@ describe('the response checker', () => {
     };
     expect(checker.problems(ok)).toEqual([]);
     expect(checker.problems({ ...ok, status: 418 })[0]).toMatch(/status not declared/);
+    const headers = Object.fromEntries(r.headers.entries());
+    expect(checker.problems({ ...ok, headers })).toEqual([]);
+    const { 'cpn-protocol': _dropped, ...without } = headers;
+    void _dropped;
+    expect(checker.problems({ ...ok, headers: without })[0]).toMatch(/cpn-protocol is missing/);
     expect(checker.problems({ ...ok, body: JSON.stringify({ code: 'CPN' }) }).length).toBeGreaterThan(0);
     const surprise = { ...(JSON.parse(ok.body) as object), surprise: 1 };
     expect(checker.problems({ ...ok, body: JSON.stringify(surprise) }).join()).toMatch(/surprise/);

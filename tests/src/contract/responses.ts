@@ -6,15 +6,22 @@ import { schemaValidator, type SchemaDocument } from './schemas.ts';
 // operation, and the body must match the declared schema (an error body the Error schema). The violations are kept
 // and the test setup (contract/setup.ts) fails the test that was running.
 
+interface Response {
+  readonly $ref?: string;
+  readonly headers?: Record<string, { $ref?: string; required?: boolean }>;
+  readonly content?: Record<string, { schema?: unknown }>;
+}
+
 interface Operation {
   readonly operationId?: string;
-  readonly responses: Record<string, { $ref?: string; content?: Record<string, { schema?: unknown }> }>;
+  readonly responses: Record<string, Response>;
 }
 
 interface OpenApi extends SchemaDocument {
   readonly paths: Record<string, Record<string, Operation>>;
   readonly components: SchemaDocument['components'] & {
-    readonly responses?: Record<string, { content?: Record<string, { schema?: unknown }> }>;
+    readonly responses?: Record<string, Response>;
+    readonly headers?: Record<string, { required?: boolean }>;
   };
 }
 
@@ -26,6 +33,8 @@ export interface Exchange {
   readonly status: number;
   readonly contentType: string;
   readonly body: string;
+  /** The answer's headers (lower-case names); when given, the required ones declared are checked. */
+  readonly headers?: Readonly<Record<string, unknown>>;
 }
 
 /** Checks exchanges against an OpenAPI document. */
@@ -68,6 +77,11 @@ export function responseChecker(doc: OpenApi): ResponseChecker {
       let declared = found.op.responses[String(x.status)];
       if (!declared) return [`${where}: status not declared (declared: ${Object.keys(found.op.responses).join(', ')})`];
       if (declared.$ref) declared = doc.components.responses?.[declared.$ref.split('/').pop()!] ?? {};
+      const missing = Object.entries(declared.headers ?? {})
+        .filter(([, h]) => (h.$ref ? doc.components.headers?.[h.$ref.split('/').pop()!]?.required : h.required))
+        .filter(([name]) => x.headers !== undefined && x.headers[name.toLowerCase()] === undefined)
+        .map(([name]) => `${where}: the required header ${name} is missing`);
+      if (missing.length > 0) return missing;
       const content = declared.content;
       if (!content) return x.body.length === 0 ? [] : [`${where}: a body where none is declared`];
       const type = x.contentType.split(';')[0]!.trim().toLowerCase();
@@ -133,6 +147,7 @@ export function watchResponses(server: Server, checker: ResponseChecker = docsCh
         url: req.url ?? '/',
         status: res.statusCode,
         contentType: String(res.getHeader('content-type') ?? ''),
+        headers: res.getHeaders(),
         body: Buffer.concat(chunks).toString('utf8'),
       });
       violations.push(...problems);
