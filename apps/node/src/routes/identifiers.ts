@@ -21,7 +21,7 @@ import { listRecords, registerRecord, revokeRecord, storeCopies, updateRecord } 
 import { resolve } from '../identifiers/resolve.ts';
 
 const BASE = `${ROUTES.identifiers}/`;
-const ListQuery = PageQuery.extend({ prefix: Prefix.optional() });
+const ListQuery = PageQuery.extend({ prefix: Prefix.optional().describe('only records under this prefix') });
 
 /** The identifier in the URL: raw `/` or `%2F`, decoded once; malformed is 400 naming the segment. */
 function identifierParam(req: Request): { id: string; prefix: string } {

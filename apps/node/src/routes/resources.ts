@@ -27,7 +27,9 @@ import type { Caller } from '../http/authenticate.ts';
 import { peerRow } from '../http/principal.ts';
 
 /** `GET /cpn/v1/clusters?provider=`: one provider's clusters, or every cluster. */
-const ClustersQuery = z.strictObject({ provider: z.string().max(64).optional() });
+const ClustersQuery = z.strictObject({
+  provider: z.string().max(64).optional().describe("only this provider's clusters (its identifier)"),
+});
 
 /** A provider signing with its own key acts as a provider principal in this node's namespace. */
 function providerPrincipal(ctx: Pick<NodeContext, 'config'>, keys: ProviderKeys, caller: Caller): Principal | null {
