@@ -84,6 +84,13 @@ describe('route tables', () => {
     }
   });
 
+  it('every row that takes credentials says who may call it, and every write names its audit kind', () => {
+    for (const s of routeSpecs()) {
+      if (s.auth !== 'none') expect(s.access?.rule, `${s.operationId}: access.rule`).toBeTruthy();
+      if (s.method !== 'get') expect(s.audit, `${s.operationId}: audit`).toBeTruthy();
+    }
+  });
+
   it('no module registers a route beside the tables (no router.get/post/put/delete outside route-table.ts)', () => {
     const offenders = sources().filter(
       (f) =>

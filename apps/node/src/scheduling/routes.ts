@@ -112,6 +112,8 @@ const peerAuthorize = async ({ env, caller }: { env: SchedulingRoutesDeps; calle
   action: 'place' as const,
   resource: { type: 'job' as const, prefix: await peerCaller(env, caller!) },
 });
+/** Node-to-node scheduling traffic is not audited per call; the jobs it moves keep their own history. */
+const PEER_AUDIT = 'none (node-to-node scheduling traffic; each job keeps its history)';
 const PEER_ERRORS = { 403: 'the caller is neither the parent nor a child, or the policy refuses' };
 
 /** Scheduling routes: selections, jobs, metering, and the node-to-node placement protocol. */
@@ -127,6 +129,7 @@ export const SCHEDULING_ROUTE_TABLE: RouteTable<SchedulingRoutesDeps> = [
     body: SelectionRequest,
     responses: { 200: { description: 'Ranked candidates and exclusions', schema: SelectionAnswer } },
     access: { action: 'run', resource: 'selection', rule: 'the policy: `run` on a selection here' },
+    audit: 'none (a dry run changes nothing)',
     authorize: ({ env, caller }) => ({
       principal: caller!.principal,
       action: 'run',
@@ -310,6 +313,7 @@ export const SCHEDULING_ROUTE_TABLE: RouteTable<SchedulingRoutesDeps> = [
     responses: { 200: { description: 'Each placement’s answer', schema: PlacementReply } },
     errors: PEER_ERRORS,
     access: peerAccess,
+    audit: PEER_AUDIT,
     authorize: peerAuthorize,
     handle: async ({ env, caller, body: input }) => {
       const from = caller!.principal.id;
@@ -330,6 +334,7 @@ export const SCHEDULING_ROUTE_TABLE: RouteTable<SchedulingRoutesDeps> = [
     responses: { 200: { description: 'The candidates of this subtree', schema: SelectionRelayAnswer } },
     errors: PEER_ERRORS,
     access: peerAccess,
+    audit: PEER_AUDIT,
     authorize: peerAuthorize,
     handle: async ({ env, body }) => {
       await env.sync();
@@ -347,6 +352,7 @@ export const SCHEDULING_ROUTE_TABLE: RouteTable<SchedulingRoutesDeps> = [
     responses: { 200: { description: 'Whether each relay applied', schema: RelayAnswer } },
     errors: PEER_ERRORS,
     access: peerAccess,
+    audit: PEER_AUDIT,
     authorize: peerAuthorize,
     handle: async ({ env, body: input }) => {
       if (!('relays' in input)) return [200, { accepted: await env.service.onRelay(input) }];
@@ -365,6 +371,7 @@ export const SCHEDULING_ROUTE_TABLE: RouteTable<SchedulingRoutesDeps> = [
     responses: { 200: { description: 'Whether it applied', schema: RelayAnswer } },
     errors: PEER_ERRORS,
     access: peerAccess,
+    audit: PEER_AUDIT,
     authorize: peerAuthorize,
     handle: async ({ env, caller, body }) => [
       200,
@@ -383,6 +390,7 @@ export const SCHEDULING_ROUTE_TABLE: RouteTable<SchedulingRoutesDeps> = [
     responses: { 200: { description: 'Received, with the hierarchy’s ceiling', schema: SummaryAnswer } },
     errors: PEER_ERRORS,
     access: peerAccess,
+    audit: PEER_AUDIT,
     authorize: peerAuthorize,
     handle: ({ env, caller, body }) => {
       env.service.onSummary(body, caller!.principal.id);
@@ -401,6 +409,7 @@ export const SCHEDULING_ROUTE_TABLE: RouteTable<SchedulingRoutesDeps> = [
     responses: { 200: { description: 'Stored', schema: Received } },
     errors: PEER_ERRORS,
     access: peerAccess,
+    audit: PEER_AUDIT,
     authorize: peerAuthorize,
     handle: async ({ env, caller, body: s }) => {
       const from = caller!.principal.id;
