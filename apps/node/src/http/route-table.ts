@@ -9,7 +9,7 @@ import type { IdempotencyScope } from './idempotency.ts';
 import { audited, authorize, writeRoute, type RouteDeps } from './write-route.ts';
 
 /** The HTTP methods a node answers. */
-export type Method = 'get' | 'post' | 'put' | 'delete';
+type Method = 'get' | 'post' | 'put' | 'delete';
 
 /**
  * Who may call a route, as far as credentials go:
@@ -19,24 +19,24 @@ export type Method = 'get' | 'post' | 'put' | 'delete';
  * - `self-keyed`: signed with the key the body carries (its JSON is read first, with a small limit);
  * - `login`: no credentials, the password is in the body (read first, with a small limit).
  */
-export type Auth = 'none' | 'optional' | 'required' | 'self-keyed' | 'login';
+type Auth = 'none' | 'optional' | 'required' | 'self-keyed' | 'login';
 
 /** A declared response: its description and its schema (a zod schema of @cpnet/protocol, or a media type). */
-export interface ResponseSpec {
+interface ResponseSpec {
   readonly description: string;
   /** The body: a zod schema (named in the OpenAPI components when @cpnet/protocol exports it), or a non-JSON type. */
   readonly schema?: z.ZodType | { readonly mediaType: string; readonly description?: string };
 }
 
 /** A path parameter: `{id}` in the OpenAPI path. */
-export interface PathParam {
+interface PathParam {
   readonly description: string;
   /** An example value (as it appears in the URL). */
   readonly example?: string;
 }
 
 /** A header a route reads besides the credentials and `cpn-protocol`. */
-export interface HeaderParam {
+interface HeaderParam {
   readonly name: string;
   readonly description: string;
   readonly required?: boolean;
@@ -54,7 +54,7 @@ export const IDEMPOTENCY_HEADER: HeaderParam = {
  * Who may call a route beyond authentication, as documented (`x-cpn-access`): the policy's action and resource type
  * when the policy decides, else the rule the route applies itself.
  */
-export interface AccessSpec {
+interface AccessSpec {
   readonly action?: string;
   readonly resource?: AccessRequest['resource']['type'];
   /** The rule in words (who, and what the policy is given). */
@@ -62,7 +62,7 @@ export interface AccessSpec {
 }
 
 /** What a handler receives. */
-export interface RouteInput<E, B, Q> {
+interface RouteInput<E, B, Q> {
   readonly env: E;
   readonly req: Request;
   readonly res: Response;
@@ -75,7 +75,7 @@ export interface RouteInput<E, B, Q> {
 }
 
 /** A handler's answer: a declared status and its body, or `null` when it wrote the response itself (a stream). */
-export type RouteAnswer<S extends number> = readonly [S, unknown] | null;
+type RouteAnswer<S extends number> = readonly [S, unknown] | null;
 
 type Out<T> = T extends z.ZodType ? z.output<T> : undefined;
 
