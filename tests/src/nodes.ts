@@ -7,6 +7,7 @@ import { systemClock } from '@cpnet/kernel/system';
 import { createClient, type NodeClient } from '@cpnet/client';
 import { cryptoRandomBytes } from '@cpnet/security';
 import { createNode, type CpnNode, type NodeConfigInput } from '@cpnet/node';
+import { watchResponses } from './contract/responses.ts';
 
 /** A running node in a test, with a client that signs as the node itself. */
 export interface TestNode {
@@ -43,6 +44,8 @@ export async function startTestNode(
       randomBytes: cryptoRandomBytes,
     },
   );
+  // Every answer is checked against docs/openapi.json; a violation fails the running test (contract/setup.ts).
+  watchResponses(node.server);
   const url = await node.listen();
   const code = node.context.config.code;
   return {

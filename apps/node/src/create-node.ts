@@ -27,6 +27,7 @@ import { answerClientErrors } from './http/client-error.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { fastResolve } from './http/fast-resolve.ts';
 import { metaRoutes } from './routes/meta.ts';
+import { openApiDocument } from './openapi.ts';
 import { identifierRoutes } from './routes/identifiers.ts';
 import { onboardingRoutes } from './routes/onboarding.ts';
 import { governanceRoutes } from './routes/governance.ts';
@@ -236,7 +237,7 @@ function buildApp(ctx: NodeContext, parts: { routers: Router[]; memberOrders: Me
     }
     next();
   });
-  app.use(metaRoutes(ctx));
+  app.use(metaRoutes(ctx, openApiDocument));
   app.use(identifierRoutes(ctx));
   app.use(onboardingRoutes(ctx));
   app.use(governanceRoutes(ctx, { memberOrders: parts.memberOrders }));

@@ -98,7 +98,11 @@ export const CreditCode = z
   .transform((value, ctx) => {
     const r = parseCreditCode(value);
     if (r.ok) return r.value.code;
-    ctx.addIssue({ code: 'custom', message: `${r.error.message}; expected ${r.error.expected}` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `${r.error.message}; expected ${r.error.expected}`,
+      params: { errorCode: 'INVALID_CREDIT_CODE' },
+    });
     return z.NEVER;
   })
   .describe('统一社会信用代码, 18 characters');
@@ -167,7 +171,17 @@ export type MemberLifecycle = z.output<typeof MemberLifecycle>;
 
 /** A page of results. */
 export const PageQuery = z.strictObject({
-  cursor: z.string().max(200).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z
+    .string()
+    .max(200)
+    .optional()
+    .describe('the `next` of the previous page (same filters); absent for the first'),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(100)
+    .describe('items per page, 1–1000 (default 100); a page may hold fewer'),
 });
 export type PageQuery = z.output<typeof PageQuery>;

@@ -198,13 +198,14 @@ export function createVerifier(options: VerifierOptions): Verifier {
       signature = new Uint8Array(sig[0]);
     if (!keys.some((k) => profile.verify(data, signature, k)))
       return unauth('the signature does not verify', { serverTime, signatureBase: base.base });
-    const expiresAt = params.expires * 1000 + (options.skewMs ?? 30_000);
-    if (await options.nonceStore.seen(params.keyid, params.nonce, expiresAt))
-      return { ok: false, code: 'REPLAYED', reason: `nonce already seen for ${params.keyid}` };
+    // The version before the nonce: a request refused for its version has not spent its nonce.
     if (options.requireProtocolVersion) {
       const v = checkProtocolVersion(headerValue(request.headers, PROTOCOL_HEADER));
       if (!v.ok) return { ok: false, code: 'UNSUPPORTED_VERSION', reason: v.reason };
     }
+    const expiresAt = params.expires * 1000 + (options.skewMs ?? 30_000);
+    if (await options.nonceStore.seen(params.keyid, params.nonce, expiresAt))
+      return { ok: false, code: 'REPLAYED', reason: `nonce already seen for ${params.keyid}` };
     return { ok: true, keyid: params.keyid, created: params.created, nonce: params.nonce };
   }
   return {
