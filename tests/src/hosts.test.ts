@@ -1,12 +1,16 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bufferIo, run } from '@cpnet/cli';
 import { createClient, type NodeClient } from '@cpnet/client';
 import { cryptoRandomBytes, decryptPrivateKey, ed25519Profile, generateKeyPair } from '@cpnet/security';
 import { application, eventually } from './nodes.ts';
-import { createLan, hostsUnavailable, removeLeftovers, startOnHost, type HostNode, type Lan } from './hosts.ts';
+import { createLan, hostsUnavailable, removeLeftovers, type Lan } from '@cpnet/simulator';
+import { startOnHost, type HostNode } from './hosts.ts';
 
 // Issue 25: the national, a regional and an industry node on three separate hosts — network namespaces, each with its
 // own address, joined by veth cables on a bridge — each running the real `cpnet node start` as its own process.
@@ -245,4 +249,44 @@ describe.skipIf(unavailable !== null)('nodes on three separate hosts (network na
     }, 20_000);
     expect(fromNational.record.owner).toBe('CPN.51.C151');
   }, 120_000);
+});
+
+describe.skipIf(unavailable !== null)('cpnet sim run --hosts', () => {
+  it('runs a scenario with every node on its own host: onboarding, joint debugging, a partition healed', async () => {
+    const fixture = fileURLToPath(new URL('../../simulator/test-fixtures/hosts.yaml', import.meta.url));
+    const io = bufferIo();
+    const started = Date.now();
+    const code = await run(['node', 'cpnet', 'sim', 'run', fixture, '--hosts', '--quiet'], io);
+    const out = io.stdout.join('\n');
+    console.log(`hosts.test: sim run --hosts took ${Date.now() - started} ms (wall)`);
+    expect(code, out + io.stderr.join('\n')).toBe(0);
+    expect(out).toContain('8 passed, 0 failed');
+    // The namespaces and the bridge are gone with the run.
+    expect(removeLeftovers()).toEqual([]);
+  }, 180_000);
+});
+
+describe('cpnet sim run --hosts where namespaces cannot be made', () => {
+  const fixture = fileURLToPath(new URL('../../simulator/test-fixtures/hosts.yaml', import.meta.url));
+  const root = process.getuid?.() === 0;
+  // As root, the same command run as nobody (setpriv drops the privileges).
+  it.skipIf(root && !existsSync('/usr/bin/setpriv'))(
+    'exits 3 saying why, before starting anything',
+    async () => {
+      if (root) {
+        const cli = fileURLToPath(new URL('../../apps/cli/bin/cpnet.js', import.meta.url));
+        const r = spawnSync(
+          '/usr/bin/setpriv',
+          ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cli, 'sim', 'run', fixture, '--hosts'],
+          { encoding: 'utf8', env: { ...process.env, HOME: tmpdir() }, timeout: 60_000 },
+        );
+        expect([r.status, r.stderr.trim()]).toEqual([3, 'cpnet: --hosts: creating network namespaces needs root']);
+      } else {
+        const io = bufferIo();
+        expect(await run(['node', 'cpnet', 'sim', 'run', fixture, '--hosts'], io)).toBe(3);
+        expect(io.stderr.join('')).toMatch(/^cpnet: --hosts: /);
+      }
+    },
+    60_000,
+  );
 });
