@@ -19,6 +19,12 @@ function listFiles(dir, prefix = '') {
 
 /** Builds `<out>/<name>-<platform>` from the package folder `dir`; returns its path. */
 export async function buildSea({ root, dir, name, out, platform }) {
+  // Some distributions' Node builds leave the fuse out; postject would then fail with a less useful message.
+  if (!readFileSync(process.execPath).includes(FUSE))
+    throw new Error(
+      `${process.execPath} has no ${FUSE}: this Node cannot make single executables; build without --sea ` +
+        '(the self-contained package) or with the official Node binary',
+    );
   const work = mkdtempSync(path.join(tmpdir(), 'cpnet-sea-'));
   try {
     // The file the launcher requires from the cache folder to import() the ES module bundle.

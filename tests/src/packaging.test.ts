@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,6 +77,25 @@ async function build(target: 'check' | 'node', extra: readonly string[] = []): P
 async function unpack(tarball: string, into: string): Promise<void> {
   const r = await exec('tar', ['-xzf', tarball, '-C', into], { cwd: into, env: process.env });
   expect(r.code, r.stderr).toBe(0);
+}
+
+/** `systemd-analyze verify` of the unit pointed at the unpacked bundle (unknown keys and bad values are reported). */
+async function verifyUnit(unit: string, dir: string): Promise<void> {
+  if (!existsSync('/usr/bin/systemd-analyze')) {
+    console.log('packaging.test: no systemd-analyze here; the unit is not verified');
+    return;
+  }
+  const file = path.join(dir, 'verify', 'cpnet-node.service');
+  mkdirSync(path.dirname(file));
+  writeFileSync(
+    file,
+    unit
+      .replaceAll('/opt/cpnet-node', dir)
+      .replace('/usr/bin/node', process.execPath)
+      .replace('EnvironmentFile=/', 'EnvironmentFile=-/'),
+  );
+  const r = await exec('/usr/bin/systemd-analyze', ['verify', file], { cwd: dir, env: process.env });
+  expect([r.code, r.stderr.trim()]).toEqual([0, '']);
 }
 
 // Some Node builds (a few distributions' packages) lack the SEA fuse; the self-contained package is tested anyway.
@@ -216,6 +235,7 @@ describe('the node as an offline bundle (packaging/build.mjs node)', () => {
     const unit = readFileSync(path.join(dir, 'cpnet-node.service'), 'utf8');
     expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node \/opt\/cpnet-node\/cpnet-node\.mjs node start$/m);
     expect(unit).toMatch(/^EnvironmentFile=\/etc\/cpnet\/cpnet-node\.env$/m);
+    await verifyUnit(unit, dir);
     for (const f of ['INSTALL.md', 'INSTALL.zh-CN.md'])
       expect(readFileSync(path.join(dir, f), 'utf8')).toContain('cpnet-node');
     // The shipped environment file, as systemd would read it, with the national node's values put in.
