@@ -183,7 +183,7 @@ describe('cpnet check installed alone (packaging/build.mjs check)', () => {
   }, 120_000);
 
   it.skipIf(!seaPossible)(
-    'the single executable fails a skewed node on its clock, seen both ways (exit 1)',
+    'the single executable fails a skewed node on its clock (exit 1)',
     async () => {
       skewMs = 20_000;
       try {
@@ -195,13 +195,14 @@ describe('cpnet check installed alone (packaging/build.mjs check)', () => {
         expect(r.code, r.stderr).toBe(1);
         expect(r.stdout).toContain('DOES NOT CONFORM');
         const report = JSON.parse(readFileSync(json, 'utf8')) as ConformanceReport;
-        // The skew is seen both ways: by the checker (clock), and by the target's own joint debugging against its
-        // parent, when it re-runs it during this run (reverse-joint-debug, failed on its clock check alone).
+        // The checker sees the skew (clock) and nothing else wrong. The target re-runs its own joint debugging against
+        // the virtual parent during the run, with its clock skewed and the parent just restarted: that result
+        // (reverse-joint-debug) may fail too, on its clock check and, under load, on checks the restart disturbed.
         const failedChecks = report.checks.filter((c) => !c.passed);
         const detail = (id: string) => (failedChecks.find((c) => c.id === id)?.evidence as { detail?: string })?.detail;
         expect(failedChecks.map((c) => c.id).filter((id) => id !== 'reverse-joint-debug')).toEqual(['clock']);
         expect(detail('clock')).toMatch(/^clock skew \d+ ms exceeds/);
-        if (failedChecks.length > 1) expect(detail('reverse-joint-debug')).toBe('failed: clock');
+        if (failedChecks.length > 1) expect(detail('reverse-joint-debug')).toMatch(/^failed: .*clock/);
       } finally {
         skewMs = 0;
       }
