@@ -13,12 +13,24 @@ const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', '
 export function hostsUnavailable(): string | null {
   if (process.platform !== 'linux') return `network namespaces need Linux (this is ${process.platform})`;
   if (process.getuid?.() !== 0) return 'creating network namespaces needs root';
+  // Root in a container may still lack the capability: make (and remove) a namespace, a veth pair and a bridge.
+  const probe = `${PREFIX}${process.pid.toString(36)}-p`;
+  const steps = [
+    ['netns', 'add', probe],
+    ['link', 'add', `${probe}b`, 'type', 'bridge'],
+    ['link', 'add', `${probe}h`, 'type', 'veth', 'peer', 'name', `${probe}n`, 'netns', probe],
+  ];
   try {
-    ip('netns', 'list');
+    for (const step of steps) ip(...step);
+    return null;
   } catch (e) {
-    return `\`ip netns\` does not work here: ${(e as Error).message.split('\n')[0]}`;
+    const err = e as Error & { stderr?: string };
+    return `\`ip\` cannot make network namespaces, bridges or veth pairs here: ${(err.stderr || err.message).trim().split('\n')[0]}`;
+  } finally {
+    quietly(() => ip('link', 'delete', `${probe}h`));
+    quietly(() => ip('link', 'delete', `${probe}b`));
+    quietly(() => ip('netns', 'delete', probe));
   }
-  return null;
 }
 
 /** Runs a clean-up step that may find its object already gone. */
