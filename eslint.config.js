@@ -137,4 +137,10 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The single-executable launcher of packaging/: Node SEAs run one CommonJS script.
+    files: ['packaging/**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

@@ -65,5 +65,7 @@ export { startNetwork, type Network, type NetworkOptions } from './runner/networ
 /** Nodes of a simulation: in this process or one OS process each (the real CLI). */
 export { startSimNode, type SimNode, type SimNodeSpec } from './runner/sim-node.ts';
 export { startProcessNode, killAllProcessNodes } from './runner/process-node.ts';
+/** Separate hosts on one Linux machine: network namespaces on a bridge, each with its own address (root only). */
+export { createLan, hostsUnavailable, removeLeftovers, type Host, type Lan } from './runner/lan.ts';
 /** Applications made for simulated nodes, with rules broken on purpose. */
 export { makeApplication, RULE_OF_BREAK, type Break } from './runner/application.ts';

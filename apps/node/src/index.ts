@@ -26,6 +26,8 @@ export { listDeadLetters, retryDeadLetters } from './store/dead-letters.ts';
 export type { DeadLetter } from './store/outbox.ts';
 /** A `node.db` failing SQLite's integrity check: the node refuses to start (`cpnet` exits 3). */
 export { DatabaseDamaged } from './store/sqlite-database.ts';
+/** A database migrated by a newer version of the node (it records migrations this version does not ship). */
+export { DatabaseNewerThanNode } from './store/migrate.ts';
 /** A data folder whose identity marker shows a node its database no longer holds (`cpnet` exits 3). */
 export { NodeIdentityMismatch } from './store/identity-marker.ts';
 /** The joint-debugging checks run one by one with structured evidence (for `cpnet check`), and a signed echo. */

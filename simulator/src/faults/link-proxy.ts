@@ -58,7 +58,10 @@ export async function startLinkProxy(options: {
   target: { host: string; port: number };
   random?: () => number;
   transform?: ChunkTransform;
+  /** The address to listen on (default 127.0.0.1; a LAN's gateway when nodes run on separate hosts). */
+  listen?: string;
 }): Promise<LinkProxy> {
+  const listen = options.listen ?? '127.0.0.1';
   const random = options.random ?? Math.random;
   let transform: ChunkTransform | null = options.transform ?? null;
   let current: LinkFaults = NO_FAULTS;
@@ -125,7 +128,7 @@ export async function startLinkProxy(options: {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(0, listen, () => resolve());
   });
   const port = (server.address() as net.AddressInfo).port;
 
@@ -140,7 +143,7 @@ export async function startLinkProxy(options: {
 
   return {
     port,
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${listen}:${port}`,
     faults: () => current,
     retarget: (port) => {
       upstreamAddress = { ...upstreamAddress, port };

@@ -4,7 +4,8 @@ import type { VirtualClock, SimClock } from '../clock/virtual-clock.ts';
 import { startLinkProxy, type LinkProxy, type LinkFaults } from '../faults/link-proxy.ts';
 import type { PlannedNode, TopologyPlan } from '../topology/expand.ts';
 import { makeApplication, type Break } from './application.ts';
-import { startProcessNode } from './process-node.ts';
+import { createLan, removeLeftovers } from './lan.ts';
+import { startProcessNode, type ProcessHost } from './process-node.ts';
 import { startNodeThreads, type NodeThreads } from './node-threads.ts';
 import { startSimNode, type SimNode, type SimNodeSpec } from './sim-node.ts';
 
@@ -29,6 +30,11 @@ export interface NetworkOptions {
    * the machine's own time, so the clock must run at speed 1 and clock skew cannot be injected.
    */
   readonly processes?: boolean;
+  /**
+   * Each node (a process: needs `processes`) on a separate host: a network namespace with its own address on a
+   * bridge (lan.ts; root on Linux). The link proxies listen on the bridge's address, so faults work as on loopback.
+   */
+  readonly hosts?: boolean;
   /** How often gateways report (virtual ms); nodes set their cluster-silence thresholds from it. */
   readonly reportEveryMs?: number;
   /** Host the nodes in this many worker threads (0: in this thread). Not with `processes`. */
@@ -70,17 +76,23 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
     throw new Error(`process mode runs nodes on the machine's clock: the speed must be 1, not ${options.clock.speed}`);
   if (options.processes && options.threads)
     throw new Error('nodes run either in worker threads or as OS processes, not both');
+  if (options.hosts && !options.processes)
+    throw new Error('nodes on separate hosts run as OS processes: hosts needs processes');
+  if (options.hosts) removeLeftovers();
+  const lan = options.hosts ? createLan() : null;
+  /** Where the link proxies listen: loopback, or this process's address on the hosts' LAN. */
+  const listen = lan?.gateway ?? '127.0.0.1';
   const threads = options.threads ? startNodeThreads({ count: options.threads, clock: options.clock }) : null;
   // Busy nodes go to the threads in turn (the job streams' nodes first, then the national node, which batching makes
   // lighter), each weighing as much as a province's worth of quiet nodes; quiet nodes then fill the least loaded.
   const busy = [...new Set([...(options.busy ?? []), 'CPN'])];
   const place = (code: string) => (busy.includes(code) ? { weight: 25, thread: busy.indexOf(code) } : { weight: 1 });
-  const startOne = (spec: SimNodeSpec, key: string, clock: SimClock): Promise<SimNode> =>
+  const startOne = (spec: SimNodeSpec, o: { key: string; clock: SimClock; host: ProcessHost | null }) =>
     options.processes
-      ? startProcessNode(spec, clock)
+      ? startProcessNode(spec, o.clock, o.host ?? undefined)
       : threads
-        ? threads.start(spec, { key, clock, ...place(spec.code) })
-        : startSimNode(spec, clock);
+        ? threads.start(spec, { key: o.key, clock: o.clock, ...place(spec.code) })
+        : startSimNode(spec, o.clock);
   const nodes = new Map<string, SimNode>();
   const links = new Map<string, NodeLinks>();
   const skews = new Map<string, number>();
@@ -108,7 +120,10 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
     return proxy;
   };
   const launch = async (node: PlannedNode, o: { breaks: readonly Break[]; key: string }): Promise<SimNode> => {
-    const down = await startLinkProxy({ target: { host: '127.0.0.1', port: 1 } });
+    const host = lan?.add(o.key) ?? null;
+    // Proxies in front of this node (its `down` link and its children's `up` links) forward to its address.
+    const target = { host: host?.address ?? '127.0.0.1', port: 1 };
+    const down = await startLinkProxy({ target, listen });
     let up: LinkProxy | null = null;
     if (node.parent) {
       const parent = nodes.get(node.parent);
@@ -119,9 +134,7 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
     if (!aliases) {
       const spares = node.role === 'industry' ? 2 : SPARE_UP_LINKS;
       const count = plan.nodes.filter((n) => n.parent === node.code).length + spares;
-      const pool = await Promise.all(
-        Array.from({ length: count }, () => startLinkProxy({ target: { host: '127.0.0.1', port: 1 } })),
-      );
+      const pool = await Promise.all(Array.from({ length: count }, () => startLinkProxy({ target, listen })));
       upPools.set(node.code, pool);
       aliases = pool.map((p) => p.url);
       upAliases.set(node.code, aliases);
@@ -143,8 +156,7 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
         logLevel: options.logLevel ?? 'info',
         ...(options.reportEveryMs ? { reportEveryMs: options.reportEveryMs } : {}),
       },
-      o.key,
-      clockOf(node.code),
+      { key: o.key, clock: clockOf(node.code), host },
     );
     down.retarget(sim.port);
     nodes.set(o.key, sim);
@@ -242,6 +254,7 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
       }
       for (const pool of upPools.values()) for (const p of pool.splice(0)) await p.close();
       await threads?.close();
+      lan?.close();
     },
   };
 }

@@ -50,6 +50,11 @@ export interface RunOptions {
    * `processes`. Needs speed 1 and no skew-clock faults (see processModeProblems).
    */
   readonly processes?: boolean;
+  /**
+   * Each node on a separate host: its own network namespace and address (root on Linux; see lan.ts). Implies
+   * `processes`, with its limits.
+   */
+  readonly hosts?: boolean;
   /** Host the nodes in worker threads: a count, or auto (one per core); default: the scenario's `threads`. */
   readonly threads?: number | 'auto';
 }
@@ -61,7 +66,7 @@ export interface RunOptions {
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<RunReport> {
   const seed = options.seed ?? scenario.seed;
   const speed = options.speed ?? scenario.speed;
-  const processes = options.processes ?? scenario.processes;
+  const processes = (options.hosts ?? false) || (options.processes ?? scenario.processes);
   if (processes) {
     const problems = processModeProblems(scenario, { speed });
     if (problems.length)
@@ -83,6 +88,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     faker,
     logLevel: options.logLevel,
     processes,
+    hosts: options.hosts ?? false,
     threads,
     reportEveryMs: scenario.topology.reportEvery,
     busy: [

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import {
   expandTopology,
   formatScenarioErrors,
+  hostsUnavailable,
   killAllProcessNodes,
   parseScenario,
   processModeProblems,
@@ -96,6 +97,11 @@ export function registerSimCommands(program: Command, io: Io): Command {
       'run every node as its own OS process (`cpnet node start`; a kill is a real SIGKILL); needs speed 1, no skew-clock faults',
     )
     .option(
+      '--hosts',
+      'run every node as its own process on a separate host: a network namespace with its own address (10.77.x.y) ' +
+        'on a bridge; root on Linux only; implies --processes',
+    )
+    .option(
       '--threads <n>',
       "host the nodes in n worker threads, or auto (one per core), to use every core (default: the scenario's " +
         '`threads`, else 0: the main thread)',
@@ -105,7 +111,8 @@ export function registerSimCommands(program: Command, io: Io): Command {
       'after',
       '\nExamples:\n  $ cpnet sim run scenarios/onboarding.yaml\n  $ cpnet sim run scenarios/failover.yaml --junit ' +
         'failover.xml --record failover.jsonl\n  $ cpnet sim run simulator/test-fixtures/process-failover.yaml ' +
-        '--processes --speed 1\n  $ cpnet sim run scenarios/scale.yaml --threads auto\n\nExit codes: 0 every ' +
+        '--processes --speed 1\n  $ sudo cpnet sim run simulator/test-fixtures/hosts.yaml --hosts\n  $ cpnet sim run ' +
+        'scenarios/scale.yaml --threads auto\n\nExit codes: 0 every ' +
         'expectation held; 1 one failed; 2 invalid scenario or option; 3 the environment failed.',
     )
     .action(
@@ -120,11 +127,16 @@ export function registerSimCommands(program: Command, io: Io): Command {
           data?: string;
           quiet?: boolean;
           processes?: boolean;
+          hosts?: boolean;
           threads?: number | 'auto';
         },
       ) => {
         const scenario = loadScenarioFile(file);
-        const processes = opts.processes ?? scenario.processes;
+        const processes = (opts.hosts ?? false) || (opts.processes ?? scenario.processes);
+        if (opts.hosts) {
+          const why = hostsUnavailable();
+          if (why) throw environmentFailed(`--hosts: ${why}`);
+        }
         if (processes && (opts.threads ?? scenario.threads) !== 0)
           throw invalidInput(
             '--threads and --processes exclude each other: nodes run either in worker threads or as OS processes',
@@ -158,6 +170,7 @@ export function registerSimCommands(program: Command, io: Io): Command {
           logLevel: 'warn',
           baseDir: path.dirname(file),
           processes,
+          hosts: opts.hosts ?? false,
           threads: processes ? 0 : opts.threads,
           signal: stop.signal,
           record: recording?.write,
