@@ -31,6 +31,13 @@ import {
 } from '@cpnet/scheduler';
 
 const SEED = 20261126;
+
+/** The value of a checked result: the bench's inputs are generated, so an input error is a bug. */
+function must<T>(r: { ok: true; value: T } | { ok: false; error: { message: string } }): T {
+  if (!r.ok) throw new Error(r.error.message);
+  return r.value;
+}
+const indexOf = (clusters: readonly Cluster[]): ClusterIndex => must(ClusterIndex.build(clusters));
 const figures: Record<string, number> = {};
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -113,13 +120,13 @@ function decisionLatency(): void {
   const rows: Record<string, string | number>[] = [];
   for (const n of [100, 1000, 10000]) {
     const rng = createRng(SEED + n);
-    const ix = ClusterIndex.build(generateClusters(rng, { count: n, minFree: 0.3 }));
+    const ix = indexOf(generateClusters(rng, { count: n, minFree: 0.3 }));
     const tasks = decisionTasks(rng);
     let k = 0,
       sink = 0;
     const runs = n >= 10000 ? 3000 : 6000;
     for (let w = 0; w < 2000; w++) {
-      sink += select(ix, tasks[w % tasks.length]!, { explain: 'codes' }).feasible;
+      sink += must(select(ix, tasks[w % tasks.length]!, { explain: 'codes' })).feasible;
       sink += floorPass(ix, tasks[w % tasks.length]!);
     }
     // Interleaved so that machine noise (GC, other processes) falls on both alike.
@@ -129,7 +136,7 @@ function decisionLatency(): void {
       const t = tasks[k++ % tasks.length]!;
       ours.push(
         ...timeIt(() => {
-          sink += select(ix, t, { explain: 'codes' }).feasible;
+          sink += must(select(ix, t, { explain: 'codes' })).feasible;
         }, 1),
       );
       floor.push(
@@ -140,7 +147,7 @@ function decisionLatency(): void {
     }
     const full = timeIt(
       () => {
-        sink += select(ix, tasks[k++ % tasks.length]!).exclusions!.length;
+        sink += must(select(ix, tasks[k++ % tasks.length]!)).exclusions!.length;
       },
       Math.min(runs, 1000),
     );
@@ -191,8 +198,8 @@ function instance(o: {
     cardSizes: o.cardSizes ?? [1, 2, 3, 4],
   }).map((t) => ({ ...t, constraints: { userProvince: t.constraints!.userProvince! } }));
   const clusters = fitCapacity(generateClusters(rng, { count: o.clusters }), tasks0, o.util);
-  const ix = ClusterIndex.build(clusters);
-  const tasks = tasks0.filter((t) => feasibleCosts(ix, t).rows.length > 0);
+  const ix = indexOf(clusters);
+  const tasks = tasks0.filter((t) => must(feasibleCosts(ix, t)).rows.length > 0);
   let maxShare = 0;
   for (const t of tasks)
     for (const c of clusters) {
@@ -208,7 +215,7 @@ function instance(o: {
 /** LP relaxation, identical demands aggregated (exact for the LP: they are interchangeable). */
 async function lpBound(inst: Instance): Promise<{ value: number; vars: number; seconds: number }> {
   const highs = await highsLoader();
-  const ix = ClusterIndex.build(inst.clusters);
+  const ix = indexOf(inst.clusters);
   const classes = new Map<string, { task: Task; n: number }>();
   for (const t of inst.tasks) {
     const key = JSON.stringify([t.demand, t.constraints, t.latencyTolerant, t.durationHours, t.latencyTargetMs]);
@@ -221,7 +228,7 @@ async function lpBound(inst: Instance): Promise<{ value: number; vars: number; s
   const capTerms = new Map<string, string[]>();
   let v = 0;
   [...classes.values()].forEach(({ task, n }, ci) => {
-    const { rows, costs } = feasibleCosts(ix, task);
+    const { rows, costs } = must(feasibleCosts(ix, task));
     const terms: string[] = [];
     rows.forEach((row, p) => {
       const x = `x${v++}`;
@@ -314,10 +321,10 @@ function evaluate(
 type Chooser = (ix: ClusterIndex, t: Task, feasible: Int32Array) => number;
 
 function runBaseline(inst: Instance, choose: Chooser): Int32Array {
-  const ix = ClusterIndex.build(inst.clusters);
+  const ix = indexOf(inst.clusters);
   const rows = new Int32Array(inst.tasks.length).fill(-1);
   inst.tasks.forEach((t, i) => {
-    const fr = feasibleCosts(ix, t).rows;
+    const fr = must(feasibleCosts(ix, t)).rows;
     if (fr.length === 0) return;
     const r = choose(ix, t, fr);
     take(ix, sliceAt(ix, resolveNeed(ix, t), { row: r, replicas: t.replicas }));
@@ -378,10 +385,10 @@ async function quality(): Promise<void> {
     const inst = instance(c);
     const lp = await lpBound(inst);
     let t0 = performance.now();
-    const batch = placeBatch(ClusterIndex.build(inst.clusters), inst.tasks);
+    const batch = must(placeBatch(indexOf(inst.clusters), inst.tasks));
     const batchS = (performance.now() - t0) / 1000;
     t0 = performance.now();
-    const online = placeOnline(ClusterIndex.build(inst.clusters), inst.tasks, { objective: { cost: 1 } });
+    const online = must(placeOnline(indexOf(inst.clusters), inst.tasks, { objective: { cost: 1 } }));
     const onlineS = (performance.now() - t0) / 1000;
     const eb = evaluate(inst, batch.rows),
       eo = evaluate(inst, online.rows);
@@ -418,14 +425,8 @@ function versusBaselines(): void {
     n,
     runBaseline(inst, ch),
   ]);
-  results.push([
-    'cpnet online (TOPSIS, objective cost)',
-    placeOnline(ClusterIndex.build(inst.clusters), inst.tasks).rows,
-  ]);
-  results.push([
-    'cpnet batch (Lagrangian + local search)',
-    placeBatch(ClusterIndex.build(inst.clusters), inst.tasks).rows,
-  ]);
+  results.push(['cpnet online (TOPSIS, objective cost)', must(placeOnline(indexOf(inst.clusters), inst.tasks)).rows]);
+  results.push(['cpnet batch (Lagrangian + local search)', must(placeBatch(indexOf(inst.clusters), inst.tasks)).rows]);
   const ref = evaluate(inst, results.find(([n]) => n === 'karmada-static-weight')![1]);
   table(
     results.map(([name, rows]) => {
@@ -461,13 +462,13 @@ function eastDataWestCompute(): void {
     constraints: { ...t.constraints, maxLatencyMs: 25 },
   }));
   const run = (ts: Task[]): { west: number; cost: number; carbon: number; placed: number } => {
-    const ix = ClusterIndex.build(clusters);
+    const ix = indexOf(clusters);
     let west = 0,
       cost = 0,
       carbon = 0,
       placed = 0;
     for (const t of ts) {
-      const c = select(ix, t, { k: 1, explain: 'codes' }).candidates[0];
+      const c = must(select(ix, t, { k: 1, explain: 'codes' })).candidates[0];
       if (!c) continue;
       take(ix, sliceAt(ix, resolveNeed(ix, t), { row: c.row, replicas: t.replicas }));
       const cl = clusters[c.row]!;

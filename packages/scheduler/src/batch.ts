@@ -2,7 +2,9 @@ import type { ClusterIndex } from './cluster-index.ts';
 import type { CostModel } from './cost.ts';
 import type { Task } from './model.ts';
 import { modelAt, resolveNeed } from './need.ts';
-import { feasibleCosts } from './select.ts';
+import { measure } from './select.ts';
+import { ok } from '@cpnet/kernel';
+import { checkTasks, inputError, type Checked } from './validate.ts';
 
 /** Options of the batch optimiser. */
 export interface BatchOptions {
@@ -51,7 +53,7 @@ function buildProblem(ix: ClusterIndex, tasks: readonly Task[], cm: CostModel | 
     costs: Float64Array[] = [],
     use: Float64Array[] = [];
   for (const t of tasks) {
-    const f = feasibleCosts(ix, { ...t, mode: 'single' }, { costModel: cm });
+    const f = measure(ix, { ...t, mode: 'single' }, { costModel: cm });
     const need = resolveNeed(ix, t);
     const u = new Float64Array(f.rows.length * K);
     f.rows.forEach((row, p) => {
@@ -74,7 +76,12 @@ function buildProblem(ix: ClusterIndex, tasks: readonly Task[], cm: CostModel | 
  * Lagrangian relaxation of the capacity rows (subgradient, Polyak steps) prices scarce clusters; each price
  * vector is rounded into a placement by regret order, then improved by moves and swaps with the true costs.
  */
-export function placeBatch(ix: ClusterIndex, tasks: readonly Task[], options: BatchOptions = {}): BatchResult {
+export function placeBatch(ix: ClusterIndex, tasks: readonly Task[], options: BatchOptions = {}): Checked<BatchResult> {
+  const checked = checkTasks(tasks);
+  if (!checked.ok) return checked;
+  const it = options.iterations;
+  if (it !== undefined && !(Number.isInteger(it) && it >= 0))
+    return inputError('options.iterations', `must be a whole number ≥ 0, got ${String(it)}`);
   const P = buildProblem(ix, tasks, options.costModel);
   const { C, K } = P;
   const lambda = new Float64Array(C * K);
@@ -122,7 +129,7 @@ export function placeBatch(ix: ClusterIndex, tasks: readonly Task[], options: Ba
   }
   const rows = new Int32Array(P.D);
   for (let i = 0; i < P.D; i++) rows[i] = best[i]! >= 0 ? P.rows[i]![best[i]!]! : -1;
-  return { rows, costYuan: bestCost, lowerBoundYuan: Math.max(0, lb), rejected: rejectedOf(best) };
+  return ok({ rows, costYuan: bestCost, lowerBoundYuan: Math.max(0, lb), rejected: rejectedOf(best) });
 }
 
 function argminReduced(P: Problem, lambda: Float64Array, i: number): { p: number; r: number } {

@@ -21,6 +21,8 @@ export const CONSTRAINTS = [
   'price',
   'deadline',
   'excluded-by-caller',
+  'plugin',
+  'score',
 ] as const;
 /** A constraint that excluded a cluster. */
 export type Constraint = Exclude<(typeof CONSTRAINTS)[number], 'none'>;
@@ -42,6 +44,8 @@ export const R = {
   price: 13,
   deadline: 14,
   caller: 15,
+  plugin: 16,
+  score: 17,
 } as const;
 
 /** Why one cluster was excluded, with the values compared. */
@@ -58,6 +62,8 @@ export interface ExplainContext {
   readonly task: Task;
   readonly need: Need;
   readonly now: number | undefined;
+  /** Reasons given by filter plugins, by row. */
+  readonly pluginReasons?: ReadonlyMap<number, string>;
 }
 
 const fmt = (x: number): string => (Number.isInteger(x) ? String(x) : x.toFixed(2));
@@ -173,6 +179,18 @@ export function describeExclusion(
         message: `would finish at ${new Date(end).toISOString()}, after the deadline ${new Date(need.deadline).toISOString()}`,
       };
     }
+    case R.plugin:
+      return {
+        clusterId: id,
+        constraint: 'plugin',
+        message: ctx.pluginReasons?.get(row) ?? 'excluded by a filter plugin',
+      };
+    case R.score:
+      return {
+        clusterId: id,
+        constraint: 'score',
+        message: 'its score is not a finite number, so it cannot be ranked',
+      };
     default:
       return {
         clusterId: id,
