@@ -68,6 +68,46 @@ export interface ExplainContext {
 
 const fmt = (x: number): string => (Number.isInteger(x) ? String(x) : x.toFixed(2));
 
+/** A capacity exclusion: what the task needs (replicas × per replica) against what is free. */
+function capacity(
+  id: string,
+  constraint: Constraint,
+  v: { what: string; per: number; avail: number; replicas: number },
+): ExcludedCluster {
+  const need = v.per * v.replicas;
+  return {
+    clusterId: id,
+    constraint,
+    required: need,
+    actual: v.avail,
+    message:
+      'needs ' +
+      fmt(need) +
+      ' ' +
+      v.what +
+      ' (' +
+      v.replicas +
+      ' × ' +
+      fmt(v.per) +
+      '), ' +
+      fmt(v.avail) +
+      ' available',
+  };
+}
+
+// Residency messages depend only on the province: one verdict per province and task, not per cluster.
+const residencyMessages = new WeakMap<Need, string[]>();
+function residencyMessage(ctx: ExplainContext, province: string, p: number): string {
+  let cache = residencyMessages.get(ctx.need);
+  if (!cache) residencyMessages.set(ctx.need, (cache = []));
+  let m = cache[p];
+  if (m === undefined) {
+    const v = residencyVerdict(ctx.task.constraints?.residency, province);
+    m = cache[p] = v.allowed ? 'residency' : v.reason;
+  }
+  return m;
+}
+
 /** Builds the explanation of reason `code` for `row`, reading the values from the index. */
 export function describeExclusion(
   ix: ClusterIndex,
@@ -77,16 +117,7 @@ export function describeExclusion(
   const { need, task } = ctx;
   const { row, code } = at;
   const id = ix.ids[row]!;
-  const cap = (constraint: Constraint, what: string, v: { per: number; avail: number }): ExcludedCluster => ({
-    ...capFields(v),
-    clusterId: id,
-    constraint,
-    message: `needs ${fmt(v.per * need.minReplicas)} ${what} (${need.minReplicas} × ${fmt(v.per)}), ${fmt(v.avail)} available`,
-  });
-  const capFields = (v: { per: number; avail: number }): { required: number; actual: number } => ({
-    required: v.per * need.minReplicas,
-    actual: v.avail,
-  });
+  const replicas = need.minReplicas;
   switch (code) {
     case R.lifecycle:
       return {
@@ -118,13 +149,9 @@ export function describeExclusion(
       };
     }
     case R.residency: {
-      const v = residencyVerdict(task.constraints?.residency, PROVINCE_CODES[ix.prov[row]!]!);
-      return {
-        clusterId: id,
-        constraint: 'residency',
-        actual: PROVINCE_CODES[ix.prov[row]!]!,
-        message: v.allowed ? 'residency' : v.reason,
-      };
+      const p = ix.prov[row]!,
+        province = PROVINCE_CODES[p]!;
+      return { clusterId: id, constraint: 'residency', actual: province, message: residencyMessage(ctx, province, p) };
     }
     case R.security:
       return {
@@ -135,20 +162,22 @@ export function describeExclusion(
         message: `security level ${ix.security[row]} < required ${need.minSecurity}`,
       };
     case R.cpu:
-      return cap('cpu', 'CPU cores', { per: need.cpu, avail: ix.cpuAvail[row]! });
+      return capacity(id, 'cpu', { what: 'CPU cores', per: need.cpu, avail: ix.cpuAvail[row]!, replicas });
     case R.memory:
-      return cap('memory', 'GiB memory', { per: need.mem, avail: ix.memAvail[row]! });
+      return capacity(id, 'memory', { what: 'GiB memory', per: need.mem, avail: ix.memAvail[row]!, replicas });
     case R.cards: {
       const m = modelAt(ix, need, row);
-      return cap('accelerator-capacity', `${m >= 0 ? ix.models[m] : ''} cards`, {
+      return capacity(id, 'accelerator-capacity', {
+        what: `${m >= 0 ? ix.models[m] : ''} cards`,
         per: need.cards,
         avail: m >= 0 ? ix.acc[m]!.avail[row]! : 0,
+        replicas,
       });
     }
     case R.storage:
-      return cap('storage', 'GiB storage', { per: need.sto, avail: ix.stoAvail[row]! });
+      return capacity(id, 'storage', { what: 'GiB storage', per: need.sto, avail: ix.stoAvail[row]!, replicas });
     case R.bandwidth:
-      return cap('bandwidth', 'Gbit/s', { per: need.bw, avail: ix.bwAvail[row]! });
+      return capacity(id, 'bandwidth', { what: 'Gbit/s', per: need.bw, avail: ix.bwAvail[row]!, replicas });
     case R.latency: {
       const lat = ix.latency[need.userRow]![row]!;
       return {
