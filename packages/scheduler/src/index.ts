@@ -106,6 +106,8 @@ export {
   type SubtreeChoice,
   type SubtreeDecision,
 } from './hierarchy.ts';
+/** A pure planner for the hierarchy: the next step (place here, ask a child, ask the parent, give up); not wired in yet. */
+export { nextStep, type Plan, type PlanRequest, type PlanStep, type PlannerView, type Refusal } from './planner.ts';
 /** Seeded synthetic clusters and tasks for tests, the simulator and the bench. */
 export {
   generateClusters,
