@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { clusterArb, dominated, taskArb } from './testing.ts';
 import { chooseSubtree, escalate, summarise } from './hierarchy.ts';
 import { cluster, task, must } from './fixtures.test-helpers.ts';
 
@@ -48,5 +50,21 @@ describe('hierarchy', () => {
     for (const r of d.ranked) expect(Number.isFinite(r.score)).toBe(true);
     expect(d.ranked[0]!.prefix).toBe('CPN.52');
     expect(d.ranked.at(-1)!.prefix).toBe('CPN.11');
+  });
+});
+
+describe('chooseSubtree ranks by expected cost, absolutely', () => {
+  it('property: a child subtree dominated by A and B on every figure never changes which of them ranks first', () => {
+    fc.assert(
+      fc.property(clusterArb('A'), clusterArb('B'), taskArb, (a, b, t) => {
+        const sa = must(summarise('CPN.A', [a])),
+          sb = must(summarise('CPN.B', [b])),
+          sz = must(summarise('CPN.Z', [dominated(a, b, 'Z')]));
+        const first = (xs: (typeof sa)[]) =>
+          must(chooseSubtree(xs, t)).ranked.find((r) => r.prefix !== 'CPN.Z')?.prefix;
+        expect(first([sa, sb, sz])).toBe(first([sa, sb]));
+      }),
+      { seed: 20261126, numRuns: 200 },
+    );
   });
 });
