@@ -138,7 +138,7 @@ export function selectChecked(
     independent: registry.policies.get(options.method)!.independent,
   });
   feasible -= candidates.dropped;
-  const counts = new Array<number>(CONSTRAINTS.length).fill(0);
+  const counts = new Int32Array(CONSTRAINTS.length);
   for (let i = 0; i < codes.length; i++) counts[codes[i]!]!++;
   const excludedBy: Partial<Record<Constraint, number>> = {};
   let top = 0,
