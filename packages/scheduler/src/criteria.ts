@@ -51,16 +51,20 @@ export function weightsFor(task: Task): Weights {
 }
 
 /**
- * Shadow prices of the expected-cost policy, relative to the cost model's: the objective's weight of a criterion
- * over its weight of cost, divided by the same ratio in `balanced` (so `balanced` = the cost model's prices). Carbon
- * and latency are floored at 1: they are part of the bill, an objective may value them more, never less. Failure
- * (expected re-run cost) is weighted by the reliability weight and may go to 0.
+ * Shadow prices of the expected-cost policy, as multipliers of the cost model's carbon price and latency penalty,
+ * and of the expected re-run cost. `balanced` values carbon at 10 × the ETS-like carbon price (1 元/kg, near common
+ * social-cost-of-carbon estimates) and latency at the penalty; another objective scales these by its weight of
+ * the criterion over its weight of cost, relative to the same ratio in `balanced`. Carbon and latency are floored at
+ * 1 (they are part of the bill: an objective may value them more, never less); failure may go to 0.
  */
 export interface ShadowPrices {
   readonly carbon: number;
   readonly latency: number;
   readonly failure: number;
 }
+
+/** The shadow prices of the `balanced` objective; the others are scaled from these. */
+export const BALANCED_SHADOW_PRICES: ShadowPrices = { carbon: 10, latency: 1, failure: 1 };
 
 const B = OBJECTIVE_WEIGHTS.balanced as Record<Criterion, number>;
 
@@ -70,5 +74,10 @@ export function shadowPricesFor(task: Task): ShadowPrices {
   const raw = typeof o === 'string' ? OBJECTIVE_WEIGHTS[o] : o;
   const cost = Math.max(raw.cost ?? 0, 1e-9);
   const rel = (c: Criterion): number => Math.min(1e6, Math.max(0, raw[c] ?? 0) / cost / (B[c] / B.cost));
-  return { carbon: Math.max(1, rel('carbon')), latency: Math.max(1, rel('latency')), failure: rel('reliability') };
+  const k = BALANCED_SHADOW_PRICES;
+  return {
+    carbon: Math.max(1, k.carbon * rel('carbon')),
+    latency: Math.max(1, k.latency * rel('latency')),
+    failure: k.failure * rel('reliability'),
+  };
 }
