@@ -72,34 +72,44 @@ const fmt = (x: number): string => (Number.isInteger(x) ? String(x) : x.toFixed(
 function capacity(
   id: string,
   constraint: Constraint,
-  v: { what: string; per: number; avail: number; replicas: number },
+  v: { what: string; per: number; avail: number; replicas: number; ctx: ExplainContext },
 ): ExcludedCluster {
   const need = v.per * v.replicas;
-  return {
-    clusterId: id,
-    constraint,
-    required: need,
-    actual: v.avail,
-    message:
-      'needs ' +
-      fmt(need) +
-      ' ' +
-      v.what +
-      ' (' +
-      v.replicas +
-      ' × ' +
-      fmt(v.per) +
-      '), ' +
-      fmt(v.avail) +
-      ' available',
-  };
+  // The part before the availability is the same for every cluster of one decision: built once.
+  const cache = cacheOf(v.ctx);
+  // Keyed by what is counted ('CPU cores', 'A800 cards' …): an any-model task may count other cards elsewhere.
+  let head = cache.capacity.get(v.what);
+  if (head === undefined) {
+    head = 'needs ' + fmt(need) + ' ' + v.what + ' (' + v.replicas + ' × ' + fmt(v.per) + '), ';
+    cache.capacity.set(v.what, head);
+  }
+  return { clusterId: id, constraint, required: need, actual: v.avail, message: head + fmt(v.avail) + ' available' };
+}
+
+/** Messages that depend on one small value (lifecycle, security level) or on the decision alone, built once. */
+interface MessageCache {
+  residency: string[];
+  capacity: Map<string, string>;
+  small: Map<number, string>;
+}
+const caches = new WeakMap<Need, MessageCache>();
+function cacheOf(ctx: ExplainContext): MessageCache {
+  let c = caches.get(ctx.need);
+  if (!c) caches.set(ctx.need, (c = { residency: [], capacity: new Map(), small: new Map() }));
+  return c;
+}
+/** A message keyed by (reason code, small value). */
+function small(ctx: ExplainContext, key: { code: number; value: number }, build: () => string): string {
+  const c = cacheOf(ctx),
+    k = key.code * 1024 + key.value;
+  let m = c.small.get(k);
+  if (m === undefined) c.small.set(k, (m = build()));
+  return m;
 }
 
 // Residency messages depend only on the province: one verdict per province and task, not per cluster.
-const residencyMessages = new WeakMap<Need, string[]>();
 function residencyMessage(ctx: ExplainContext, province: string, p: number): string {
-  let cache = residencyMessages.get(ctx.need);
-  if (!cache) residencyMessages.set(ctx.need, (cache = []));
+  const cache = cacheOf(ctx).residency;
   let m = cache[p];
   if (m === undefined) {
     const v = residencyVerdict(ctx.task.constraints?.residency, province);
@@ -125,7 +135,11 @@ export function describeExclusion(
         constraint: 'lifecycle',
         required: 'active',
         actual: LIFECYCLES[ix.life[row]!]!,
-        message: `lifecycle is ${LIFECYCLES[ix.life[row]!]}, not active`,
+        message: small(
+          ctx,
+          { code, value: ix.life[row]! },
+          () => `lifecycle is ${LIFECYCLES[ix.life[row]!]}, not active`,
+        ),
       };
     case R.health:
       return { clusterId: id, constraint: 'health', actual: HEALTHS[ix.health[row]!]!, message: 'cluster is down' };
@@ -159,12 +173,16 @@ export function describeExclusion(
         constraint: 'security',
         required: need.minSecurity,
         actual: ix.security[row]!,
-        message: `security level ${ix.security[row]} < required ${need.minSecurity}`,
+        message: small(
+          ctx,
+          { code, value: ix.security[row]! },
+          () => `security level ${ix.security[row]} < required ${need.minSecurity}`,
+        ),
       };
     case R.cpu:
-      return capacity(id, 'cpu', { what: 'CPU cores', per: need.cpu, avail: ix.cpuAvail[row]!, replicas });
+      return capacity(id, 'cpu', { what: 'CPU cores', per: need.cpu, avail: ix.cpuAvail[row]!, replicas, ctx });
     case R.memory:
-      return capacity(id, 'memory', { what: 'GiB memory', per: need.mem, avail: ix.memAvail[row]!, replicas });
+      return capacity(id, 'memory', { what: 'GiB memory', per: need.mem, avail: ix.memAvail[row]!, replicas, ctx });
     case R.cards: {
       const m = modelAt(ix, need, row);
       return capacity(id, 'accelerator-capacity', {
@@ -172,12 +190,13 @@ export function describeExclusion(
         per: need.cards,
         avail: m >= 0 ? ix.acc[m]!.avail[row]! : 0,
         replicas,
+        ctx,
       });
     }
     case R.storage:
-      return capacity(id, 'storage', { what: 'GiB storage', per: need.sto, avail: ix.stoAvail[row]!, replicas });
+      return capacity(id, 'storage', { what: 'GiB storage', per: need.sto, avail: ix.stoAvail[row]!, replicas, ctx });
     case R.bandwidth:
-      return capacity(id, 'bandwidth', { what: 'Gbit/s', per: need.bw, avail: ix.bwAvail[row]!, replicas });
+      return capacity(id, 'bandwidth', { what: 'Gbit/s', per: need.bw, avail: ix.bwAvail[row]!, replicas, ctx });
     case R.latency: {
       const lat = ix.latency[need.userRow]![row]!;
       return {

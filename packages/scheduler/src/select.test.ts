@@ -107,6 +107,17 @@ describe('select', () => {
     expect(sel.feasible).toBe(0);
     expect(sel.mainObstacle).toMatchObject({ constraint: 'cpu', count: 2 });
     expect(sel.exclusions![0]).toMatchObject({ constraint: 'cpu', required: 120, actual: 100 });
+    // The message head is built once per decision; each cluster keeps its own availability.
+    const two = must(
+      select(
+        indexOf([cluster('x', { available: { ...cluster('x').capacity, cpuCores: 7 } }), cluster('y')]),
+        task('b', { demand: { cpuCores: 60, memoryGib: 10 }, replicas: 2 }),
+      ),
+    );
+    expect(two.exclusions!.map((e) => e.message)).toEqual([
+      'needs 120 CPU cores (2 × 60), 7 available',
+      'needs 120 CPU cores (2 × 60), 100 available',
+    ]);
     const res = must(select(ix, task('r', { constraints: { residency: { provinces: ['44'] } } })));
     expect(res.candidates.map((c) => c.clusterId)).toEqual(['b']);
     expect(res.exclusions![0]!.message).toContain('data residency');
