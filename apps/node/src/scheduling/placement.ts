@@ -104,10 +104,13 @@ export abstract class PlacementCore {
     refusals.push({ node: this.me, reason: local.reason });
     const exclude = [...new Set([...how.exclude, this.me])];
     const task = toTask(job.template, { id: job.id, tenant: tenantKey(job.origin, job.tenant) });
-    const decision = chooseSubtree(
+    const chosen = chooseSubtree(
       this.liveChildren().filter((c) => !exclude.includes(c.prefix)),
       task,
     );
+    const decision = chosen.ok
+      ? chosen.value
+      : { ranked: [], excluded: [{ prefix: 'children', reason: chosen.error.message }] };
     for (const x of decision.excluded) refusals.push({ node: x.prefix, reason: x.reason });
     for (const c of decision.ranked) {
       this.record(job, {
