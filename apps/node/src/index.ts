@@ -12,6 +12,8 @@ export { loadConfig, startNode, ApplicationError, type ConfigSources } from './m
 export type { NodeContext } from './context.ts';
 /** The joint-debugging check list and its version. */
 export { CHECKS, CHECK_LIST_VERSION } from './onboarding/checks.ts';
+/** Judging a submitted joint-debugging result by the checks it lists. */
+export { judgeJointDebugResult, type ResultVerdict } from './onboarding/reverse-result.ts';
 /** The OpenAPI document generated from the protocol schemas. */
 export { openApiDocument } from './openapi.ts';
 /** A node refuses to start when its stored delegation does not match its configured code. */

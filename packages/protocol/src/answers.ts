@@ -49,6 +49,9 @@ export const JointDebugList = message({ items: z.array(JointDebugResult) });
 /** `POST /cpn/v1/joint-debug`: this node's checks of the caller, and the caller's lifecycle after them. */
 export const JointDebugAnswer = message({ result: JointDebugResult, lifecycle: NodeLifecycle });
 
+/** `POST /cpn/v1/joint-debug/request`: the checks run in the background; `running` when a run was already going. */
+export const JointDebugRerunAnswer = message({ accepted: z.literal(true), by: Prefix, running: z.boolean() });
+
 /** `POST /cpn/v1/joint-debug/echo`. */
 export const EchoAnswer = message({ ok: z.literal(true), by: Prefix });
 

@@ -49,6 +49,16 @@ export const JointDebugRequest = message({
 });
 export type JointDebugRequest = z.output<typeof JointDebugRequest>;
 
+/**
+ * `POST /cpn/v1/joint-debug/request`: a parent (or the national node) asks a node below it to run the joint-debugging
+ * checks on it again and submit a fresh result (a rehearsal's checker does this at every run, so only a result of
+ * this run counts).
+ */
+export const JointDebugRerun = message({
+  reason: z.string().max(200).optional().describe('why the checks are asked for, shown in the log'),
+});
+export type JointDebugRerun = z.output<typeof JointDebugRerun>;
+
 /** `PATCH`-like lifecycle notice a node sends about itself or a child, carried upward (ND record data changes). */
 export const LifecycleNotice = message({
   target: Prefix,

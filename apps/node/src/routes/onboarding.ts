@@ -12,6 +12,8 @@ import {
   JointDebugList,
   PublicApplicationState,
   JointDebugRequest,
+  JointDebugRerun,
+  JointDebugRerunAnswer,
   JointDebugResult,
   Review,
   ROUTES,
@@ -27,6 +29,8 @@ import { importPublicKey } from '../identity.ts';
 import { applicantPrefix } from '../onboarding/rules.ts';
 import { applicationState, decide, publicApplicationState, receiveApplication } from '../onboarding/review.ts';
 import { runChecks } from '../onboarding/checks.ts';
+import { rerunJointDebug } from '../onboarding/applicant.ts';
+import { judgeJointDebugResult } from '../onboarding/reverse-result.ts';
 import { learnPeer } from '../links/tls-discovery.ts';
 import { setChildLifecycle } from '../onboarding/grant.ts';
 
@@ -46,7 +50,7 @@ function applicantKey(body: unknown) {
 
 /** What `onboardingRoutes` uses of the node. */
 type OnboardingRoutesDeps = RouteDeps &
-  Pick<NodeContext, 'cache' | 'clientFor' | 'outbox' | 'serials' | 'tls'> & {
+  Pick<NodeContext, 'cache' | 'clientFor' | 'endpoint' | 'outbox' | 'serials' | 'tls'> & {
     /** The application throttles, one set per node (`limits.applications`, windows on the node's clock). */
     readonly throttles: { byKey: WindowLimiter; byAddress: WindowLimiter; refusalsByAddress: WindowLimiter };
   };
@@ -293,6 +297,33 @@ export const ONBOARDING_ROUTES: RouteTable<OnboardingRoutesDeps> = [
     },
   }),
   route({
+    operationId: 'requestJointDebug',
+    method: 'post',
+    path: `${ROUTES.jointDebug}/request`,
+    tag: 'onboarding',
+    summary: 'A parent asks this node to run the joint-debugging checks on it again and submit a fresh result',
+    auth: 'required',
+    body: JointDebugRerun,
+    responses: {
+      202: {
+        description: 'The checks run in the background; the result is POSTed to each ancestor',
+        schema: JointDebugRerunAnswer,
+      },
+    },
+    errors: { 403: 'the caller is not this node’s parent or an ancestor' },
+    access: { rule: 'the parent or an ancestor of this node' },
+    audit: 'joint-debug-request',
+    audited: ({ caller }) => ({ resource: `node:${caller!.principal.id}` }),
+    handle: async ({ env, caller }) => {
+      const p = caller!.principal;
+      const peer = p.kind === 'node' ? await env.db.peers.byPrefix(p.id) : null;
+      if (!peer || !['parent', 'ancestor'].includes(peer.relation))
+        fail('FORBIDDEN', `${p.id} is not the parent or an ancestor of ${env.config.code}`);
+      const started = rerunJointDebug(env);
+      return [202, { accepted: true, by: env.config.code, running: !started }];
+    },
+  }),
+  route({
     operationId: 'jointDebug',
     method: 'post',
     path: ROUTES.jointDebug,
@@ -314,21 +345,25 @@ export const ONBOARDING_ROUTES: RouteTable<OnboardingRoutesDeps> = [
         fail('FORBIDDEN', `${p.id} is not an approved node below ${env.config.code}`);
       if (!['approved', 'joint-debugging', 'accepted', 'online'].includes(peer.lifecycle))
         fail('FORBIDDEN', `${peer.prefix} is ${peer.lifecycle}`);
-      const theirs = request.result === undefined ? null : validate(JointDebugResult, request.result);
-      if (theirs && theirs.ok) {
+      // The caller's own result counts by the checks it lists, not by the `passed` it claims.
+      const valid = request.result === undefined ? null : validate(JointDebugResult, request.result);
+      const theirs = valid?.ok
+        ? judgeJointDebugResult(valid.value, { by: peer.prefix, target: env.config.code })
+        : null;
+      if (valid?.ok && theirs) {
         await env.db.jointDebug.add({
           target: env.config.code,
           by: peer.prefix,
-          listVersion: theirs.value.listVersion,
-          passed: theirs.value.passed,
-          result: JSON.stringify(theirs.value),
-          at: theirs.value.at,
+          listVersion: valid.value.listVersion,
+          passed: theirs.passed,
+          result: JSON.stringify(valid.value),
+          at: valid.value.at,
         });
       }
       await learnPeer(env, peer);
       const result = await runChecks(env, { prefix: peer.prefix, endpoint: peer.endpoint });
       let lifecycle = peer.lifecycle;
-      if (peer.relation === 'child' && result.passed && theirs?.ok && theirs.value.passed) {
+      if (peer.relation === 'child' && result.passed && theirs?.passed) {
         await setChildLifecycle(env, { prefix: peer.prefix, lifecycle: 'accepted' });
         await setChildLifecycle(env, { prefix: peer.prefix, lifecycle: 'online' });
         lifecycle = 'online';
