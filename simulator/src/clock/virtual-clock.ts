@@ -95,7 +95,8 @@ export interface LoadReporter {
 }
 
 /** A clock over a timer queue whose time someone else moves. */
-function clockOver(q: TimerQueue, start: number, speed: number, onAdd: (due: number) => void): VirtualClock {
+function clockOver(q: TimerQueue, o: { start: number; speed: number; onAdd: (due: number) => void }): VirtualClock {
+  const { start, speed, onAdd } = o;
   const add = (fn: () => void, ms: number, every: number | null): CancelTimer => {
     const cancel = q.add(fn, ms, every);
     onAdd(q.now() + Math.max(0, ms) - start);
@@ -186,6 +187,9 @@ export interface Governor {
   stats(): GovernorStats;
 }
 
+/** The most virtual ms per wall ms while requests are in flight (see `GovernorOptions.busyRate`). */
+export const BUSY_RATE = 200;
+
 /** After a calendar jump, this much virtual time runs through its timers before the advance ends. */
 export const ADVANCE_SETTLE_MS = 120_000;
 
@@ -200,7 +204,7 @@ export function createGovernor(o: GovernorOptions): Governor {
   const tickMs = o.tickMs ?? 4;
   const lagSlowMs = o.lagSlowMs ?? 30;
   const lagStopMs = o.lagStopMs ?? 250;
-  const busyRate = Math.min(speed, o.busyRate ?? 200);
+  const busyRate = Math.min(speed, o.busyRate ?? BUSY_RATE);
   const settleMs = o.settleMs ?? 3;
   const drainMs = o.drainMs ?? 10_000;
   const s = views(new SharedArrayBuffer(HEADER + (capacity + 1) * SLOT * 8));
@@ -330,7 +334,7 @@ export function createGovernor(o: GovernorOptions): Governor {
   };
 
   return {
-    clock: clockOver(q, o.start, speed, () => undefined),
+    clock: clockOver(q, { start: o.start, speed, onAdd: () => undefined }),
     load,
     shared: s.buffer,
     attach() {
@@ -372,6 +376,17 @@ export interface ThreadClock {
   stop(): void;
 }
 
+/** `Atomics.waitAsync` (Node ≥ 16; not yet in TypeScript's ES2022 library). */
+const waitAsync = (
+  Atomics as unknown as {
+    waitAsync(
+      a: Int32Array,
+      i: number,
+      v: number,
+    ): { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+  }
+).waitAsync.bind(Atomics);
+
 /** The clock of a worker thread reading the shared time in `slot` (1..threads). */
 export function createThreadClock(o: {
   shared: SharedArrayBuffer;
@@ -390,8 +405,12 @@ export function createThreadClock(o: {
   const report = () => {
     s.slots[b + NEXT_DUE] = q.nextDue() - o.start;
   };
-  const clock = clockOver(q, o.start, o.speed, (due) => {
-    if (due < s.slots[b + NEXT_DUE]!) s.slots[b + NEXT_DUE] = due;
+  const clock = clockOver(q, {
+    start: o.start,
+    speed: o.speed,
+    onAdd: (due) => {
+      if (due < s.slots[b + NEXT_DUE]!) s.slots[b + NEXT_DUE] = due;
+    },
   });
   const pump = () => {
     const gen = Atomics.load(s.gen, 0);
@@ -431,7 +450,7 @@ export function createThreadClock(o: {
       const loop = () => {
         if (!running) return;
         pump();
-        const w = Atomics.waitAsync(s.gen, 0, s.slots[b + SEEN]!);
+        const w = waitAsync(s.gen, 0, s.slots[b + SEEN]!);
         if (w.async) void w.value.then(loop);
         else setImmediate(loop);
       };

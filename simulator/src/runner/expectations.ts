@@ -2,7 +2,7 @@ import type { Expectation } from '../scenario/schema.ts';
 import { formatDuration } from '../scenario/duration.ts';
 import type { ExpectationResult } from '../report/report.ts';
 import { codeOfApplication } from './actions.ts';
-import { now, poll, type RunContext } from './context.ts';
+import { now, poll, wallRate, type RunContext } from './context.ts';
 import { RULE_OF_BREAK, type Break } from './application.ts';
 import { finalStates, isFinal, readJobs } from './jobs.ts';
 import { province } from '@cpnet/identifier';
@@ -219,7 +219,7 @@ async function refused(ctx: RunContext, e: Extract<Expectation, { that: 'refused
     };
   };
   const got = await poll(ctx, read, {
-    withinMs: 10_000 * ctx.clock.speed,
+    withinMs: 10_000 * wallRate(ctx),
     ok: (v) => v.found !== null && wanted.every((w) => v.found!.rules.includes(w)),
   });
   if (!got.found)

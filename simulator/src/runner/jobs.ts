@@ -56,11 +56,9 @@ export async function submitOne(
   const client = await ctx.tenantClient(stream.submitTo, stream.tenant);
   const key = `${ctx.scenario.name}-${stream.name}-${o.index}-${ctx.faker.string.alphanumeric(10)}`;
   const t0 = performance.now();
-  const r = await client.request<JobView>({
-    method: 'POST',
-    path: '/cpn/v1/jobs',
-    body: { template, idempotencyKey: key },
-  });
+  const r = await ctx.clock.governor.load.track(
+    client.request<JobView>({ method: 'POST', path: '/cpn/v1/jobs', body: { template, idempotencyKey: key } }),
+  );
   // Real milliseconds until the node answered: placed (across the hierarchy if need be) and dispatched, or queued.
   ctx.submitMs.push(performance.now() - t0);
   if (!r.ok) return { ok: false, detail: `${r.status} ${r.error.message}` };

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Faker } from '@faker-js/faker';
-import type { VirtualClock, SimClock } from '../clock/virtual-clock.ts';
+import type { Governor, SimClock, VirtualClock } from '../clock/virtual-clock.ts';
+import { createRng } from '@cpnet/kernel';
 import { startLinkProxy, type LinkProxy, type LinkFaults } from '../faults/link-proxy.ts';
 import type { PlannedNode, TopologyPlan } from '../topology/expand.ts';
 import { makeApplication, type Break } from './application.ts';
@@ -19,7 +20,10 @@ export interface NodeLinks {
 
 /** Options of a simulated network. */
 export interface NetworkOptions {
-  readonly clock: VirtualClock;
+  /** The run's clock; with a governor (`createVirtualClock`) nodes in threads read its shared time. */
+  readonly clock: VirtualClock & { readonly governor?: Governor };
+  /** Seeds the link proxies' jitter and resets. */
+  readonly seed?: number;
   readonly dir: string;
   readonly autoReview: boolean;
   readonly faker: Faker;
@@ -70,7 +74,11 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
     throw new Error(`process mode runs nodes on the machine's clock: the speed must be 1, not ${options.clock.speed}`);
   if (options.processes && options.threads)
     throw new Error('nodes run either in worker threads or as OS processes, not both');
-  const threads = options.threads ? startNodeThreads({ count: options.threads, clock: options.clock }) : null;
+  const governor = options.clock.governor;
+  if (options.threads && !governor)
+    throw new Error('nodes in worker threads need a governed clock (createVirtualClock)');
+  const threads = options.threads && governor ? startNodeThreads({ count: options.threads, governor }) : null;
+  const rng = createRng((options.seed ?? 1) ^ 0x5eed);
   // Busy nodes go to the threads in turn (the job streams' nodes first, then the national node, which batching makes
   // lighter), each weighing as much as a province's worth of quiet nodes; quiet nodes then fill the least loaded.
   const busy = [...new Set([...(options.busy ?? []), 'CPN'])];
@@ -80,14 +88,13 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
       ? startProcessNode(spec, clock)
       : threads
         ? threads.start(spec, { key, clock, ...place(spec.code) })
-        : startSimNode(spec, clock);
+        : startSimNode(spec, clock, governor?.load);
   const nodes = new Map<string, SimNode>();
   const links = new Map<string, NodeLinks>();
   const skews = new Map<string, number>();
   const clockOf = (code: string): SimClock => ({
+    ...options.clock,
     now: () => options.clock.now() + (skews.get(code) ?? 0),
-    after: options.clock.after,
-    sleep: options.clock.sleep,
   });
   const planned = new Map<string, PlannedNode>(plan.nodes.map((n) => [n.code, n]));
   const extra = new Map<string, number>();
@@ -108,7 +115,7 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
     return proxy;
   };
   const launch = async (node: PlannedNode, o: { breaks: readonly Break[]; key: string }): Promise<SimNode> => {
-    const down = await startLinkProxy({ target: { host: '127.0.0.1', port: 1 } });
+    const down = await startLinkProxy({ target: { host: '127.0.0.1', port: 1 }, random: rng.next });
     let up: LinkProxy | null = null;
     if (node.parent) {
       const parent = nodes.get(node.parent);
@@ -120,7 +127,9 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
       const spares = node.role === 'industry' ? 2 : SPARE_UP_LINKS;
       const count = plan.nodes.filter((n) => n.parent === node.code).length + spares;
       const pool = await Promise.all(
-        Array.from({ length: count }, () => startLinkProxy({ target: { host: '127.0.0.1', port: 1 } })),
+        Array.from({ length: count }, () =>
+          startLinkProxy({ target: { host: '127.0.0.1', port: 1 }, random: rng.next }),
+        ),
       );
       upPools.set(node.code, pool);
       aliases = pool.map((p) => p.url);

@@ -206,7 +206,9 @@ export async function startProvider(
       const r = c.report();
       return r ? [{ cluster: cid, ...r }] : [];
     });
-    if (online && entries.length > 0) void conn?.report(entries).catch(() => undefined);
+    // A report on its way counts as work in flight: the clock does not run ahead of it.
+    if (online && entries.length > 0 && conn)
+      void ctx.clock.governor.load.track(conn.report(entries)).catch(() => undefined);
     ctx.clock.after(options.reportEveryMs, loop);
   };
   loop();

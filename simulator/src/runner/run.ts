@@ -27,9 +27,13 @@ export type Progress =
 
 /** Options of a run. */
 export interface RunOptions {
+  /** Overrides the scenario's seed: the same seed gives the same topology, arrivals, faults and keys. */
   readonly seed?: number;
-  /** Virtual time runs this many times faster than real time (default 10). */
-  readonly speed?: number;
+  /**
+   * Virtual time runs at most this many times faster than wall time, slower when the machine falls behind; `max`: as
+   * fast as the nodes keep up, jumping over idle time. Default: the scenario's.
+   */
+  readonly speed?: number | 'max';
   /** Where node databases go; a temporary folder (removed afterwards) by default. */
   readonly dir?: string;
   readonly onProgress?: (p: Progress) => void;
@@ -70,13 +74,21 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   }
   const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), `cpnet-sim-${scenario.name}-`));
   const startedWall = Date.now();
-  const clock = createVirtualClock({ start: startedWall, speed });
   const faker = seededFaker(seed);
   const plan = expandTopology(scenario.topology, seed);
   const wanted = options.threads ?? scenario.threads;
   const threads = processes ? 0 : wanted === 'auto' ? availableParallelism() : wanted;
+  // Process-mode nodes keep the machine's clock: the simulator's clock then runs at wall speed and never jumps.
+  const clock = createVirtualClock({
+    start: startedWall,
+    speed,
+    threads: Math.max(1, threads),
+    ...(processes ? { lagSlowMs: Infinity, lagStopMs: Infinity } : {}),
+  });
+  const t0 = performance.now();
   const net = await startNetwork(plan, {
     clock,
+    seed,
     dir,
     autoReview: scenario.topology.review === 'auto',
     faker,
@@ -93,6 +105,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     scenario,
     net,
     clock,
+    advanced: { ms: 0 },
     faker,
     checker: createChecker(),
     registered: [],
@@ -188,8 +201,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     recording?.close();
     for (const p of ctx.providers) p.stop();
     await net.close();
+    clock.governor.stop();
     if (!options.dir) rmSync(dir, { recursive: true, force: true });
   }
+  const held = clock.governor.stats();
   const resolve = [...ctx.resolveMs].sort((a, b) => a - b);
   const failover = ctx.checker.durations().sort((a, b) => a - b);
   const submits = [...ctx.submitMs].sort((a, b) => a - b);
@@ -199,8 +214,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     seed,
     passed: expectations.every((e) => e.passed) && steps.every((s) => s.ok),
     startedAt: new Date(startedWall).toISOString(),
-    wallMs: Date.now() - startedWall,
-    virtualMs: Math.round(now(ctx)),
+    wallMs: Math.round(performance.now() - t0),
+    virtualMs: Math.round(clock.elapsed()),
     expectations,
     steps,
     // Only what was measured: a quantile needs samples, the loss figures a `nothing-lost` check.
@@ -221,6 +236,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       clusters: ctx.providers.reduce((n, p) => n + p.clusters.size, 0),
       attacks_refused: ctx.attacks.filter((a) => a.refused).length,
       attacks_accepted: ctx.attacks.filter((a) => !a.refused).length,
+      // Wall ms the clock waited for the system: threads behind their due timers, event-loop lag.
+      clock_held_for_timers_ms: Math.round(held.heldForTimersMs),
+      clock_slowed_for_lag_ms: Math.round(held.slowedForLagMs),
+      clock_jumps: held.jumps,
     },
   };
   options.onProgress?.({ kind: 'finished', report });
@@ -247,8 +266,8 @@ async function provision(
         const sim = ctx.net.nodes.get(node);
         const info = sim?.running ? await sim.anon().node() : null;
         if (info?.ok && info.value.lifecycle === 'online') break;
-        // Real time, and not too often: dozens of onboarding nodes polled every 100 ms slowed their own onboarding.
-        await new Promise((r) => setTimeout(r, 500));
+        // Virtual time, and not too often: dozens of onboarding nodes polled every 100 ms slowed their own onboarding.
+        await ctx.clock.sleep(2000);
       }
       for (const p of providers) {
         if (o.stopped()) return;

@@ -1,11 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pino } from 'pino';
 import { createClient, type NodeClient } from '@cpnet/client';
 import { createNode, type CpnNode, type Every, type NodeConfigInput } from '@cpnet/node';
 import { cryptoRandomBytes, type PrivateKeyHandle } from '@cpnet/security';
-import type { SimClock } from '../clock/virtual-clock.ts';
+import type { LoadReporter, SimClock } from '../clock/virtual-clock.ts';
 
 /** How to start one node of a simulated topology. */
 export interface SimNodeSpec {
@@ -46,18 +47,7 @@ export function simTimings(reportEveryMs = 10_000): Pick<NodeConfigInput, 'aggre
 
 /** Periodic timers on a simulation clock (virtual time). */
 function clockEvery(clock: SimClock): Every {
-  return (ms, fn) => {
-    let stopped = false;
-    let handle = clock.after(ms, function tick() {
-      if (stopped) return;
-      handle = clock.after(ms, tick);
-      fn();
-    });
-    return () => {
-      stopped = true;
-      handle.cancel();
-    };
-  };
+  return (ms, fn) => clock.setInterval(fn, ms);
 }
 
 /**
@@ -99,8 +89,11 @@ export function nodeClients(
   };
 }
 
-/** Starts a node in this process; time comes from `clock` (the virtual clock, possibly skewed). */
-export async function startSimNode(spec: SimNodeSpec, clock: SimClock): Promise<SimNode> {
+/**
+ * Starts a node in this process; time comes from `clock` (the virtual clock, possibly skewed). Each request the node's
+ * server is answering counts as in flight with `load`, so the clock does not run ahead of a node still answering.
+ */
+export async function startSimNode(spec: SimNodeSpec, clock: SimClock, load?: LoadReporter): Promise<SimNode> {
   mkdirSync(spec.dataDir, { recursive: true });
   let applicationFile: string | undefined;
   if (spec.application) {
@@ -165,6 +158,11 @@ export async function startSimNode(spec: SimNodeSpec, clock: SimClock): Promise<
         randomBytes: cryptoRandomBytes,
         every: clockEvery(clock),
       });
+      if (load)
+        n.server.on('request', (_req, res: ServerResponse) => {
+          const end = load.begin();
+          res.once('close', end);
+        });
       try {
         await n.listen();
       } catch (e) {
