@@ -57,7 +57,14 @@ export { generateAlibabaPods, parseAlibabaPods, ALIBABA_POD_COLUMNS, type TraceJ
 /** Fake compute clusters that run jobs on the virtual clock and report K1/K2 capacity. */
 export { createFakeCluster, type FakeCluster, type RunRequest, type ChurnProfile } from './providers/fake-cluster.ts';
 /** Run reports: JSON shape, JUnit XML, console summary. */
-export { toJunitXml, summarise, type RunReport, type ExpectationResult, type StepResult } from './report/report.ts';
+export {
+  toJunitXml,
+  summarise,
+  samePlacementShare,
+  type RunReport,
+  type ExpectationResult,
+  type StepResult,
+} from './report/report.ts';
 /** Runs a scenario end to end against real node servers. */
 export { runScenario, type RunOptions, type Progress } from './runner/run.ts';
 /** A simulated network of real nodes behind fault proxies. */

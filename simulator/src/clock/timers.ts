@@ -26,10 +26,11 @@ export interface TimerQueue {
    */
   runUntil(t: number): void;
   /**
-   * A calendar jump to `t`: every timer due by `t` fires once, at `t` (an interval then continues from `t`), as
-   * timers behave when a machine resumes from sleep — missed rounds are not replayed.
+   * A calendar jump to `t`: every one-shot timer due by `t` fires once, at `t`, in the order it was due. Intervals
+   * either fire once at `t` too (then continue from `t`), or with `shiftIntervals` keep the delay they had left (a
+   * periodic sweep does not run at the very instant of the jump, before anything reported).
    */
-  jumpTo(t: number): void;
+  jumpTo(t: number, o?: { shiftIntervals?: boolean }): void;
 }
 
 export function createTimerQueue(start: number): TimerQueue {
@@ -103,17 +104,35 @@ export function createTimerQueue(start: number): TimerQueue {
       for (let x = peek(); x && x.due <= target; x = peek()) fire(x, x.due);
       t = Math.max(t, target);
     },
-    jumpTo(target) {
+    jumpTo(target, opts = {}) {
       if (target <= t) return;
-      // Timers made by a callback during the jump fire at `target` too only if due by then (a 0 ms timer).
+      const delta = target - t;
       const due: Timer[] = [];
-      for (let x = peek(); x && x.due <= target; x = peek()) due.push(pop()!);
+      const shifted: Timer[] = [];
+      for (let x = peek(); x && (x.due <= target || opts.shiftIntervals); x = peek()) {
+        pop();
+        if (opts.shiftIntervals && x.every !== null) shifted.push(x);
+        else if (x.due <= target) due.push(x);
+        else shifted.push(x); // not reached: one-shots beyond the jump stay where they are
+      }
       t = target;
-      for (const x of due) {
-        x.due = target;
+      for (const x of shifted) {
+        if (x.every !== null) x.due += delta;
         push(x);
       }
-      for (let x = peek(); x && x.due <= target; x = peek()) fire(x, target);
+      for (const x of due) {
+        if (x.cancelled) continue;
+        if (x.every === null) {
+          x.cancelled = true;
+          live--;
+        } else {
+          x.due = target + Math.max(1, x.every);
+          push(x);
+        }
+        x.fn();
+      }
+      // Timers a callback made for `target` itself (0 ms) fire too.
+      this.runUntil(target);
     },
   };
 }

@@ -178,8 +178,9 @@ export interface Governor {
   stop(): void;
   /**
    * Moves the calendar on by `ms` virtual: waits for in-flight work to drain (at most `drainMs`), jumps to `ms` − 2 min
-   * with every timer due in between firing once, then runs the last 2 minutes as at `max` so heartbeats, summaries
-   * and sweeps fire as they would and health settles. Resolves at the new time.
+   * — in this thread every timer due in between fires once, at the jump; in node slots one-shot timers due in between
+   * fire once and intervals keep the delay they had left — then runs the last 2 minutes as at `max`, so heartbeats,
+   * summaries and sweeps fire as they would and health settles. Resolves at the new time.
    */
   advance(ms: number): Promise<void>;
   /** Wall ms of lag the main thread reports (the stepping timer's lateness; tests set it). */
@@ -269,14 +270,12 @@ export function createGovernor(o: GovernorOptions): Governor {
     if (busy > 0 || lag > lagSlowMs) quietSince = r;
     if (pending) {
       // A calendar advance: jump once nothing is in flight (or the drain wait is over) and every thread caught up.
-      if (!behind && (busy === 0 || r - pending.asked >= drainMs)) {
-        const from = v;
-        const { by, resolve } = pending;
-        pending = null;
-        const jumpTo = from + Math.max(0, by - ADVANCE_SETTLE_MS);
-        advancing = { until: from + by, resolve };
-        if (jumpTo > from) publish(jumpTo, jumpTo);
-      }
+      if (behind || (busy > 0 && r - pending.asked < drainMs)) return;
+      const { by, resolve } = pending;
+      const jumpTo = v + Math.max(0, by - ADVANCE_SETTLE_MS);
+      advancing = { until: v + by, resolve };
+      pending = null;
+      if (jumpTo > v) publish(jumpTo, jumpTo);
       return;
     }
     if (behind) {
@@ -417,7 +416,9 @@ export function createThreadClock(o: {
     const jump = Atomics.load(s.time, 2);
     if (jump > jumped) {
       jumped = jump;
-      q.jumpTo(o.start + fromMicros(jump));
+      // Nodes' periodic work keeps the delay it had left: a health sweep does not run at the instant of the jump,
+      // before the simulator's side (which fires everything due at once) has reported.
+      q.jumpTo(o.start + fromMicros(jump), { shiftIntervals: true });
     }
     q.runUntil(o.start + fromMicros(Atomics.load(s.time, 1)));
     s.slots[b + LAG] = gen > 0 ? Math.max(0, real.monotonicMs() - s.published[3]!) : 0;
@@ -458,6 +459,8 @@ export function createThreadClock(o: {
     },
     stop() {
       running = false;
+      // Wakes a pending wait so that nothing is left waiting on the shared time.
+      Atomics.notify(s.gen, 0);
     },
   };
 }

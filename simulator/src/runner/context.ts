@@ -40,6 +40,8 @@ export interface RunContext {
     latencyTolerant: boolean;
     userProvince: string | null;
     submittedAt: number;
+    /** The job's place in its stream (its arrival), the same in every run of a seed. */
+    index: number;
   }>;
   /** Dispatches the gateways accepted, and job state changes the fake clusters reported (virtual ms). */
   readonly dispatches: Array<{ job: string; cluster: string; at: number }>;

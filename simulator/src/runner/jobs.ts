@@ -70,6 +70,7 @@ export async function submitOne(
     latencyTolerant: stream.template.latencyTolerant,
     userProvince,
     submittedAt: now(ctx),
+    index: o.index,
   });
   ctx.checker.ack({ key: `job:${r.value.id}`, kind: 'job', at: now(ctx) });
   return { ok: true, detail: r.value.id };

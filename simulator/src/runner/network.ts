@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Faker } from '@faker-js/faker';
-import type { Governor, SimClock, VirtualClock } from '../clock/virtual-clock.ts';
+import { createThreadClock, type Governor, type SimClock, type VirtualClock } from '../clock/virtual-clock.ts';
 import { createRng } from '@cpnet/kernel';
 import { startLinkProxy, type LinkProxy, type LinkFaults } from '../faults/link-proxy.ts';
 import type { PlannedNode, TopologyPlan } from '../topology/expand.ts';
@@ -79,6 +79,19 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
     throw new Error('nodes in worker threads need a governed clock (createVirtualClock)');
   const threads = options.threads && governor ? startNodeThreads({ count: options.threads, governor }) : null;
   const rng = createRng((options.seed ?? 1) ^ 0x5eed);
+  // Nodes in this thread read the shared time through their own slot, as a worker thread's nodes do: a calendar
+  // advance moves the simulator's side (providers, fake clusters) first and the nodes after.
+  const local =
+    governor && !threads && !options.processes
+      ? createThreadClock({
+          shared: governor.shared,
+          slot: governor.attach(),
+          start: options.clock.now() - options.clock.elapsed(),
+          speed: options.clock.speed,
+        })
+      : null;
+  local?.wake();
+  const nodeClock = local?.clock ?? options.clock;
   // Busy nodes go to the threads in turn (the job streams' nodes first, then the national node, which batching makes
   // lighter), each weighing as much as a province's worth of quiet nodes; quiet nodes then fill the least loaded.
   const busy = [...new Set([...(options.busy ?? []), 'CPN'])];
@@ -88,13 +101,13 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
       ? startProcessNode(spec, clock)
       : threads
         ? threads.start(spec, { key, clock, ...place(spec.code) })
-        : startSimNode(spec, clock, governor?.load);
+        : startSimNode(spec, clock, local?.load);
   const nodes = new Map<string, SimNode>();
   const links = new Map<string, NodeLinks>();
   const skews = new Map<string, number>();
   const clockOf = (code: string): SimClock => ({
-    ...options.clock,
-    now: () => options.clock.now() + (skews.get(code) ?? 0),
+    ...nodeClock,
+    now: () => nodeClock.now() + (skews.get(code) ?? 0),
   });
   const planned = new Map<string, PlannedNode>(plan.nodes.map((n) => [n.code, n]));
   const extra = new Map<string, number>();
@@ -251,6 +264,7 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
       }
       for (const pool of upPools.values()) for (const p of pool.splice(0)) await p.close();
       await threads?.close();
+      local?.stop();
     },
   };
 }

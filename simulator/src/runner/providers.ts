@@ -147,15 +147,19 @@ export async function startProvider(
         random: () => ctx.faker.number.float(),
         onUpdate: (u) => {
           ctx.jobEvents.push({ job: u.job, cluster: clusterId, state: u.state, at: now(ctx) });
-          void conn
-            ?.jobUpdate({
-              job: u.job,
-              cluster: clusterId,
-              attempt: u.attempt,
-              state: u.state,
-              ...(u.detail ? { detail: u.detail } : {}),
-              ...(u.progress !== undefined ? { progress: u.progress } : {}),
-            })
+          if (!conn) return;
+          // In flight until the node acknowledged it: the clock waits for a job's end to be heard.
+          void ctx.clock.governor.load
+            .track(
+              conn.jobUpdate({
+                job: u.job,
+                cluster: clusterId,
+                attempt: u.attempt,
+                state: u.state,
+                ...(u.detail ? { detail: u.detail } : {}),
+                ...(u.progress !== undefined ? { progress: u.progress } : {}),
+              }),
+            )
             .catch(() => undefined);
         },
       }),

@@ -210,6 +210,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const submits = [...ctx.submitMs].sort((a, b) => a - b);
   const check = ctx.lastCheck;
   const report: RunReport = {
+    placements: placements(ctx),
     scenario: scenario.name,
     seed,
     passed: expectations.every((e) => e.passed) && steps.every((s) => s.ok),
@@ -244,6 +245,19 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   };
   options.onProgress?.({ kind: 'finished', report });
   return report;
+}
+
+/** The last dispatch of each job, as `stream#index` → the cluster's key in the plan (see RunReport.placements). */
+function placements(ctx: RunContext): Record<string, string> {
+  const keyOf = new Map<string, string>();
+  for (const p of ctx.providers) for (const [key, id] of p.idOfKey) keyOf.set(id, key);
+  const jobOf = new Map(ctx.jobs.map((j) => [j.id, `${j.stream}#${j.index}`]));
+  const out: Record<string, string> = {};
+  for (const d of ctx.dispatches) {
+    const job = jobOf.get(d.job);
+    if (job) out[job] = keyOf.get(d.cluster) ?? d.cluster;
+  }
+  return out;
 }
 
 /** `<name>_p50_ms` and `<name>_p99_ms` of sorted samples; nothing when there are none. */
