@@ -9,6 +9,8 @@ import type { SimProvider } from './providers.ts';
 /** What a run keeps while it executes steps. */
 export interface RunContext {
   readonly scenario: Scenario;
+  /** The run's seed (the scenario's, or the one the run was given). */
+  readonly seed: number;
   readonly net: Network;
   readonly clock: RunClock;
   /** Virtual ms the calendar was moved on by `advance` steps: step times (`at`) do not count them. */

@@ -1,3 +1,4 @@
+import { createRng, deriveSeed } from '@cpnet/kernel';
 import { createClient, type NodeClient } from '@cpnet/client';
 import type { JobStream } from '../scenario/schema.ts';
 import { now, type RunContext } from './context.ts';
@@ -82,7 +83,8 @@ export function runStream(
   o: { stream: JobStream; stopped: () => boolean; onRefusal: (detail: string) => void },
 ): Promise<void> {
   const { stream } = o;
-  // Arrival times are drawn up front (the seed fixes them), as offsets from the stream's start.
+  // Arrival times are drawn up front from the stream's own sequence (the seed fixes them), as offsets from its start.
+  const rng = createRng(deriveSeed(ctx.seed, `stream:${stream.name}`));
   const offsets: number[] = [];
   let t = 0;
   for (let i = 0; i < stream.count; i++) {
@@ -91,7 +93,7 @@ export function runStream(
         ? 0
         : stream.arrival.kind === 'uniform'
           ? stream.arrival.every
-          : -Math.log(1 - ctx.faker.number.float({ min: 0, max: 0.999999 })) * (60_000 / stream.arrival.perMinute);
+          : -Math.log(1 - rng.next()) * (60_000 / stream.arrival.perMinute);
     offsets.push(t);
   }
   return (async () => {

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { Faker } from '@faker-js/faker';
 import { createThreadClock, type Governor, type SimClock, type VirtualClock } from '../clock/virtual-clock.ts';
-import { createRng } from '@cpnet/kernel';
+import { createRng, deriveSeed } from '@cpnet/kernel';
+import { seededFaker } from '../topology/fake-org.ts';
 import { startLinkProxy, type LinkProxy, type LinkFaults } from '../faults/link-proxy.ts';
 import type { PlannedNode, TopologyPlan } from '../topology/expand.ts';
 import { makeApplication, type Break } from './application.ts';
@@ -78,7 +79,7 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
   if (options.threads && !governor)
     throw new Error('nodes in worker threads need a governed clock (createVirtualClock)');
   const threads = options.threads && governor ? startNodeThreads({ count: options.threads, governor }) : null;
-  const rng = createRng((options.seed ?? 1) ^ 0x5eed);
+  const rng = createRng(deriveSeed(options.seed ?? 1, 'links'));
   // Nodes in this thread read the shared time through their own slot, as a worker thread's nodes do: a calendar
   // advance moves the simulator's side (providers, fake clusters) first and the nodes after.
   const local =
@@ -160,7 +161,13 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
         application:
           node.role === 'national'
             ? undefined
-            : makeApplication(node, { faker: options.faker, breaks: o.breaks, now: options.clock.now() }),
+            : makeApplication(node, {
+                // Its own sequence per applicant: the order nodes happen to start in does not change what they file.
+                faker:
+                  options.seed === undefined ? options.faker : seededFaker(deriveSeed(options.seed, `apply:${o.key}`)),
+                breaks: o.breaks,
+                now: options.clock.now(),
+              }),
         autoReview: options.autoReview,
         logLevel: options.logLevel ?? 'info',
         ...(options.reportEveryMs ? { reportEveryMs: options.reportEveryMs } : {}),

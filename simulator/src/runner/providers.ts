@@ -1,3 +1,4 @@
+import { createRng, deriveSeed } from '@cpnet/kernel';
 import {
   createClient,
   createGatewayConnection,
@@ -144,7 +145,8 @@ export async function startProvider(
         id: clusterId,
         plan: c,
         clock: ctx.clock,
-        random: () => ctx.faker.number.float(),
+        // Its own sequence from the run's seed: what other parts draw, and when, does not change its failures.
+        random: createRng(deriveSeed(ctx.seed, `cluster:${c.key}`)).next,
         onUpdate: (u) => {
           ctx.jobEvents.push({ job: u.job, cluster: clusterId, state: u.state, at: now(ctx) });
           if (!conn) return;

@@ -103,6 +103,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   });
   const ctx: RunContext = {
     scenario,
+    seed,
     net,
     clock,
     advanced: { ms: 0 },
