@@ -126,6 +126,23 @@ describe('governed virtual clock', () => {
     expect(h.clock.elapsed()).toBe(2000);
   });
 
+  it('slows while a request in flight is old, and stops when it is very old', () => {
+    const { real, pass } = fakeReal();
+    const g = createGovernor({ start: 0, speed: 10, real, ageSlowMs: 1000, ageStopMs: 3000, lagSlowMs: 1e9 });
+    const end = g.load.begin();
+    pass(2000); // the request is 2 s old: half speed
+    g.step();
+    expect(g.clock.elapsed()).toBe(10_000);
+    pass(2000); // 4 s old: stopped
+    g.step();
+    expect(g.clock.elapsed()).toBe(10_000);
+    end();
+    pass(100);
+    g.step();
+    expect(g.clock.elapsed()).toBe(11_000);
+    expect(g.stats().slowedForSlowRequestsMs).toBe(4000);
+  });
+
   it('advances the calendar: a coalesced jump, then the last 2 minutes through every timer', async () => {
     const { real, pass } = fakeReal();
     const g = createGovernor({ start: 0, speed: 10, real, threads: 1, settleMs: 0 });

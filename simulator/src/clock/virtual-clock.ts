@@ -53,16 +53,17 @@ export interface VirtualClock extends SimClock {
 //   BigInt64 [1]    virtual elapsed time, µs (Atomics)
 //   BigInt64 [2]    the last calendar jump's end, µs (Atomics): timers due by then fire once, coalesced
 //   Float64 [3]     wall ms of the last publish
-//   slot i (i = 0 main, 1.. threads), Float64 × 4 from byte 64 + 32 i:
+//   slot i (i = 0 main, 1.. threads), Float64 × 5 from byte 64 + 40 i:
 //     [0] lag (wall ms, self-reported)  [1] requests in flight  [2] next timer due (virtual elapsed ms)
-//     [3] the generation the thread last caught up with
+//     [3] the generation the thread last caught up with  [4] wall ms the oldest request in flight started (Infinity)
 
 const HEADER = 64;
-const SLOT = 4;
+const SLOT = 5;
 const LAG = 0;
 const INFLIGHT = 1;
 const NEXT_DUE = 2;
 const SEEN = 3;
+const OLDEST = 4;
 
 /** The shared cells, as views. */
 interface Shared {
@@ -88,10 +89,40 @@ const fromMicros = (us: bigint) => Number(us) / 1000;
 
 /** What a thread's clock tells the governor: work in flight and its own lag. */
 export interface LoadReporter {
+  /** Wall ms the oldest request still in flight started at; Infinity when none is. */
+  oldest(): number;
   /** One more request in flight; call the returned function when it ends. */
   begin(): () => void;
   /** Counts `p` as in flight until it settles. */
   track<T>(p: Promise<T>): Promise<T>;
+}
+
+/** Counts requests in flight and remembers when the oldest began (starts come in order: the first entry is oldest). */
+function createLoad(
+  real: RealTime,
+  onChange: (inflight: number, oldest: number) => void,
+): LoadReporter & { inflight(): number } {
+  const started = new Map<number, number>();
+  let next = 0;
+  const oldest = () => (started.size ? started.values().next().value! : Infinity);
+  const load = {
+    inflight: () => started.size,
+    oldest,
+    begin() {
+      const id = next++;
+      started.set(id, real.monotonicMs());
+      onChange(started.size, oldest());
+      return () => {
+        if (!started.delete(id)) return;
+        onChange(started.size, oldest());
+      };
+    },
+    track<T>(p: Promise<T>): Promise<T> {
+      const end = load.begin();
+      return p.finally(end);
+    },
+  };
+  return load;
 }
 
 /** A clock over a timer queue whose time someone else moves. */
@@ -136,6 +167,12 @@ export interface GovernorOptions {
    * 30 ms round trip spans at most 6 virtual s, well inside the ±30 s signature window.
    */
   readonly busyRate?: number;
+  /**
+   * Wall age of the oldest request in flight above which time slows down, and at which it stops: a request a node
+   * takes seconds to answer means the machine is behind (1 s and 5 s).
+   */
+  readonly ageSlowMs?: number;
+  readonly ageStopMs?: number;
   /** At `max`: wall ms the system must have been idle before the clock jumps to the next timer. */
   readonly settleMs?: number;
   /** How long (wall ms) a calendar `advance` waits for in-flight work to drain before it jumps anyway. */
@@ -148,6 +185,8 @@ export interface GovernorStats {
   heldForTimersMs: number;
   /** Steps slowed or stopped by event-loop lag. */
   slowedForLagMs: number;
+  /** Steps slowed or stopped because a request in flight was taking long (wall age past `ageSlowMs`). */
+  slowedForSlowRequestsMs: number;
   /** Steps capped because requests were in flight. */
   cappedForInflightMs: number;
   /** Jumps over idle time (at `max`) and calendar advances. */
@@ -207,12 +246,16 @@ export function createGovernor(o: GovernorOptions): Governor {
   const lagStopMs = o.lagStopMs ?? 250;
   const busyRate = Math.min(speed, o.busyRate ?? BUSY_RATE);
   const settleMs = o.settleMs ?? 3;
+  const ageSlowMs = o.ageSlowMs ?? 1000;
+  const ageStopMs = o.ageStopMs ?? 5000;
   const drainMs = o.drainMs ?? 10_000;
   const s = views(new SharedArrayBuffer(HEADER + (capacity + 1) * SLOT * 8));
-  for (let i = 0; i <= capacity; i++) s.slots[i * SLOT + NEXT_DUE] = Infinity;
+  for (let i = 0; i <= capacity; i++) {
+    s.slots[i * SLOT + NEXT_DUE] = Infinity;
+    s.slots[i * SLOT + OLDEST] = Infinity;
+  }
   const q = createTimerQueue(o.start);
   let v = 0;
-  let inflight = 0;
   let mainLag = 0;
   let lastReal = real.monotonicMs();
   let quietSince = lastReal;
@@ -220,6 +263,7 @@ export function createGovernor(o: GovernorOptions): Governor {
   const stats: GovernorStats = {
     heldForTimersMs: 0,
     slowedForLagMs: 0,
+    slowedForSlowRequestsMs: 0,
     cappedForInflightMs: 0,
     jumps: 0,
     publishes: 0,
@@ -251,7 +295,8 @@ export function createGovernor(o: GovernorOptions): Governor {
     lastReal = r;
     const gen = Atomics.load(s.gen, 0);
     let lag = mainLag;
-    let busy = inflight;
+    let busy = load.inflight();
+    let oldest = load.oldest();
     let due = q.nextDue() - o.start;
     let behind = false;
     for (let i = 1; i <= threads; i++) {
@@ -259,6 +304,7 @@ export function createGovernor(o: GovernorOptions): Governor {
       const seen = s.slots[b + SEEN]!;
       const nextDue = s.slots[b + NEXT_DUE]!;
       busy += s.slots[b + INFLIGHT]!;
+      oldest = Math.min(oldest, s.slots[b + OLDEST]!);
       lag = Math.max(lag, s.slots[b + LAG]!);
       if (seen < gen) {
         // Not caught up with the latest time: lagging by how long the first publish it missed has waited.
@@ -282,12 +328,15 @@ export function createGovernor(o: GovernorOptions): Governor {
       stats.heldForTimersMs += dt;
       return;
     }
-    if (lag >= lagStopMs) {
-      stats.slowedForLagMs += dt;
-      return;
-    }
-    const factor = lag <= lagSlowMs ? 1 : (lagStopMs - lag) / (lagStopMs - lagSlowMs);
-    if (factor < 1) stats.slowedForLagMs += dt;
+    // Requests answered slowly are the system falling behind too: the oldest one in flight, by its wall age.
+    const age = Number.isFinite(oldest) ? r - oldest : 0;
+    const ramp = (x: number, lo: number, hi: number) => (x <= lo ? 1 : x >= hi ? 0 : (hi - x) / (hi - lo));
+    const lagFactor = ramp(lag, lagSlowMs, lagStopMs);
+    const ageFactor = ramp(age, ageSlowMs, ageStopMs);
+    const factor = Math.min(lagFactor, ageFactor);
+    if (lagFactor < 1) stats.slowedForLagMs += dt;
+    if (ageFactor < 1) stats.slowedForSlowRequestsMs += dt;
+    if (factor === 0) return;
     const fast = max || advancing !== null;
     let rate = fast ? busyRate : speed;
     if (busy > 0 && rate > busyRate) {
@@ -316,21 +365,8 @@ export function createGovernor(o: GovernorOptions): Governor {
     timer = real.setTimeout(tick, tickMs);
   };
 
-  const load: LoadReporter = {
-    begin() {
-      inflight++;
-      let done = false;
-      return () => {
-        if (done) return;
-        done = true;
-        inflight--;
-      };
-    },
-    track(p) {
-      const end = load.begin();
-      return p.finally(end);
-    },
-  };
+  const load = createLoad(real, () => undefined);
+
 
   return {
     clock: clockOver(q, { start: o.start, speed, onAdd: () => undefined }),
@@ -399,7 +435,6 @@ export function createThreadClock(o: {
   const b = o.slot * SLOT;
   const q = createTimerQueue(o.start);
   let jumped = 0n;
-  let inflight = 0;
   let running = false;
   const report = () => {
     s.slots[b + NEXT_DUE] = q.nextDue() - o.start;
@@ -425,21 +460,11 @@ export function createThreadClock(o: {
     report();
     s.slots[b + SEEN] = gen;
   };
-  const load: LoadReporter = {
-    begin() {
-      s.slots[b + INFLIGHT] = ++inflight;
-      let done = false;
-      return () => {
-        if (done) return;
-        done = true;
-        s.slots[b + INFLIGHT] = --inflight;
-      };
-    },
-    track(p) {
-      const end = load.begin();
-      return p.finally(end);
-    },
-  };
+  const load = createLoad(real, (n, oldest) => {
+    s.slots[b + INFLIGHT] = n;
+    s.slots[b + OLDEST] = oldest;
+  });
+
   pump();
   return {
     clock,

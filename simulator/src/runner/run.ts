@@ -241,6 +241,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       // Wall ms the clock waited for the system: threads behind their due timers, event-loop lag.
       clock_held_for_timers_ms: Math.round(held.heldForTimersMs),
       clock_slowed_for_lag_ms: Math.round(held.slowedForLagMs),
+      clock_slowed_for_slow_requests_ms: Math.round(held.slowedForSlowRequestsMs),
       clock_jumps: held.jumps,
     },
   };

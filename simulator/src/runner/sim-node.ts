@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -159,7 +159,9 @@ export async function startSimNode(spec: SimNodeSpec, clock: SimClock, load?: Lo
         every: clockEvery(clock),
       });
       if (load)
-        n.server.on('request', (_req, res: ServerResponse) => {
+        n.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+          // socket.io's long-polls stay open by design: not work in flight.
+          if (req.url?.startsWith('/socket.io')) return;
           const end = load.begin();
           res.once('close', end);
         });
