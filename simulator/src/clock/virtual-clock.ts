@@ -305,7 +305,7 @@ export function createGovernor(o: GovernorOptions): Governor {
       const nextDue = s.slots[b + NEXT_DUE]!;
       busy += s.slots[b + INFLIGHT]!;
       oldest = Math.min(oldest, s.slots[b + OLDEST]!);
-      lag = Math.max(lag, s.slots[b + LAG]!);
+      // (A thread's self-reported lag is history once it caught up; only a publish it has not handled yet counts.)
       if (seen < gen) {
         // Not caught up with the latest time: lagging by how long the first publish it missed has waited.
         lag = Math.max(lag, gen - seen > 255 ? lagStopMs : r - ring[(seen + 1) & 255]!);
@@ -366,7 +366,6 @@ export function createGovernor(o: GovernorOptions): Governor {
   };
 
   const load = createLoad(real, () => undefined);
-
 
   return {
     clock: clockOver(q, { start: o.start, speed, onAdd: () => undefined }),
