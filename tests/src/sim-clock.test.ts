@@ -74,8 +74,9 @@ describe('the governed simulation clock', () => {
     const before = hogs.map((h) => cpuMsOf(h.pid!));
     const report = await runScenario(load('simulator/test-fixtures/scale-small.yaml'), { logLevel: 'error' });
     const used = hogs.map((h, i) => cpuMsOf(h.pid!) - before[i]!);
-    // The hogs really competed: each took a good share of a core over the run.
-    for (const ms of used) expect(ms).toBeGreaterThan(report.wallMs * 0.2);
+    // The hogs really competed: each took a share of a core over the run (≥ 10 %: the machine may be shared with more
+    // than this test; alone, each takes about half of a core against the run's two threads).
+    for (const ms of used) expect(ms).toBeGreaterThan(report.wallMs * 0.1);
     expect(report.passed, summarise(report)).toBe(true);
     expect(report.metrics['acknowledged_lost']).toBe(0);
     expect(report.metrics['acknowledged_duplicated']).toBe(0);
