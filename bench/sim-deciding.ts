@@ -37,11 +37,13 @@ const [speedArg = '10', f = '0.05', count = '600', perMinute = '300'] = process.
 const scenario = compressed(Number(f), Number(count), Number(perMinute));
 const t0 = performance.now();
 const report = await runScenario(scenario, {
-  speed: speedArg === 'max' ? ('max' as unknown as number) : Number(speedArg),
+  speed: speedArg === 'max' ? 'max' : Number(speedArg),
   logLevel: 'error',
   onProgress: (p) => {
     if (p.kind === 'expectation')
-      console.log(`${p.result.passed ? '✓' : '✗'} ${(p.result.at / 1000).toFixed(0)} s: ${p.result.name} — ${p.result.detail}`);
+      console.log(
+        `${p.result.passed ? '✓' : '✗'} ${(p.result.at / 1000).toFixed(0)} s: ${p.result.name} — ${p.result.detail}`,
+      );
   },
 });
 console.log(
