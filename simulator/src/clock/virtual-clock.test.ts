@@ -143,6 +143,20 @@ describe('governed virtual clock', () => {
     expect(g.stats().slowedForSlowRequestsMs).toBe(4000);
   });
 
+  it('slows to a given rate, without jumps, while asked to', () => {
+    const { real, pass } = fakeReal();
+    const g = createGovernor({ start: 0, speed: 'max', real, settleMs: 0 });
+    g.clock.setTimeout(() => undefined, 3_600_000);
+    const done = g.slow(5);
+    pass(100);
+    g.step();
+    expect(g.clock.elapsed()).toBe(500);
+    done();
+    pass(1);
+    g.step();
+    expect(g.clock.elapsed()).toBe(3_600_000);
+  });
+
   it('advances the calendar: a coalesced jump, then the last 2 minutes through every timer', async () => {
     const { real, pass } = fakeReal();
     const g = createGovernor({ start: 0, speed: 10, real, threads: 1, settleMs: 0 });

@@ -222,6 +222,11 @@ export interface Governor {
    * summaries and sweeps fire as they would and health settles. Resolves at the new time.
    */
   advance(ms: number): Promise<void>;
+  /**
+   * Slows time to at most `rate` virtual ms per wall ms (no jumps) until the returned function is called: for work the
+   * simulator knows runs on wall time (a node onboarding on wall-time polls).
+   */
+  slow(rate: number): () => void;
   /** Wall ms of lag the main thread reports (the stepping timer's lateness; tests set it). */
   reportLag(ms: number): void;
   stats(): GovernorStats;
@@ -271,6 +276,8 @@ export function createGovernor(o: GovernorOptions): Governor {
   let advancing: { until: number; resolve: () => void } | null = null;
   let pending: { by: number; asked: number; resolve: () => void } | null = null;
   let timer: { cancel(): void } | null = null;
+  const slows = new Map<number, number>();
+  let nextSlow = 0;
 
   const publish = (to: number, jump?: number) => {
     if (jump !== undefined) {
@@ -339,12 +346,14 @@ export function createGovernor(o: GovernorOptions): Governor {
     if (factor === 0) return;
     const fast = max || advancing !== null;
     let rate = fast ? busyRate : speed;
+    const slowest = Math.min(...slows.values());
+    if (rate > slowest) rate = slowest;
     if (busy > 0 && rate > busyRate) {
       rate = busyRate;
       stats.cappedForInflightMs += dt;
     }
     let to = v + rate * dt * factor;
-    if (fast && busy === 0 && r - quietSince >= settleMs && Number.isFinite(due) && due > to) {
+    if (fast && busy === 0 && slows.size === 0 && r - quietSince >= settleMs && Number.isFinite(due) && due > to) {
       to = due;
       stats.jumps++;
     }
@@ -391,6 +400,11 @@ export function createGovernor(o: GovernorOptions): Governor {
       return new Promise<void>((resolve) => {
         pending = { by: ms, asked: real.monotonicMs(), resolve };
       });
+    },
+    slow(rate) {
+      const id = nextSlow++;
+      slows.set(id, rate);
+      return () => void slows.delete(id);
     },
     reportLag(ms) {
       mainLag = ms;

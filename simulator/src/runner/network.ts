@@ -176,9 +176,34 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
       clockOf(node.code),
     );
     down.retarget(sim.port);
+    watchOnboarding(sim);
     nodes.set(o.key, sim);
     links.set(o.key, { up, down });
     return sim;
+  };
+
+  // At `max`, while a node onboards under automatic review the clock runs at most 5 virtual ms per wall ms, until the
+  // node is online (or refused, or 15 s of wall time passed): its applicant and its parent's review still poll on
+  // wall-time timers, which the virtual clock must not run past. (Once the node takes every timer from its injected
+  // clock, this can go.)
+  const watched = new Set<() => void>();
+  const ONBOARDING = new Set(['applied', 'reviewing', 'approved', 'joint-debugging', 'accepted']);
+  const watchOnboarding = (sim: SimNode) => {
+    if (!governor || Number.isFinite(options.clock.speed) || !options.autoReview || sim.spec.role === 'national')
+      return;
+    const end = governor.slow(5);
+    watched.add(end);
+    const since = performance.now();
+    const check = async () => {
+      const info = sim.running ? await sim.anon().node() : null;
+      const lifecycle = info?.ok ? info.value.lifecycle : null;
+      if (!watched.has(end) || (lifecycle && !ONBOARDING.has(lifecycle)) || performance.now() - since > 15_000) {
+        watched.delete(end);
+        return end();
+      }
+      setTimeout(() => void check(), 100);
+    };
+    void check();
   };
 
   const national = planned.get('CPN');
@@ -270,6 +295,8 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
         await l.down.close();
       }
       for (const pool of upPools.values()) for (const p of pool.splice(0)) await p.close();
+      for (const end of watched) end();
+      watched.clear();
       await threads?.close();
       local?.stop();
     },
