@@ -182,15 +182,24 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       recording?.tick();
       const label = 'do' in step ? describeAction(step) : describeExpectation(step);
       options.onProgress?.({ kind: 'step', index, total: ordered.length, at: now(ctx), label });
-      if ('do' in step) {
-        if (step.do === 'wait') await sleep(step.for);
-        const result = await runAction(ctx, step);
-        steps.push(result);
-        options.onProgress?.({ kind: 'action', result });
-      } else {
-        const result = await checkExpectation(ctx, step);
-        expectations.push(result);
-        options.onProgress?.({ kind: 'expectation', result });
+      // At max, a step being carried out (requests, polls) runs the clock at most STEP_RATE virtual ms per wall ms, as
+      // at the default speed: the step's own wall time does not let the schedule run ahead of it. Not while the
+      // calendar advances or the runner waits.
+      const busy = speed === 'max' && !('do' in step && (step.do === 'advance' || step.do === 'wait'));
+      const done = busy ? clock.governor.slow(STEP_RATE) : () => undefined;
+      try {
+        if ('do' in step) {
+          if (step.do === 'wait') await sleep(step.for);
+          const result = await runAction(ctx, step);
+          steps.push(result);
+          options.onProgress?.({ kind: 'action', result });
+        } else {
+          const result = await checkExpectation(ctx, step);
+          expectations.push(result);
+          options.onProgress?.({ kind: 'expectation', result });
+        }
+      } finally {
+        done();
       }
     }
     const end = scenario.until ?? 0;
@@ -248,6 +257,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   options.onProgress?.({ kind: 'finished', report });
   return report;
 }
+
+/** Virtual ms per wall ms at most while a step is carried out at `max` (the default speed). */
+const STEP_RATE = 10;
 
 /** The last dispatch of each job, as `stream#index` → the cluster's key in the plan (see RunReport.placements). */
 function placements(ctx: RunContext): Record<string, string> {
