@@ -31,11 +31,24 @@ export {
 } from './topology/expand.ts';
 /** Seeded fake organisations with valid 统一社会信用代码. */
 export { seededFaker, fakeCreditCode, fakeCompanyName } from './topology/fake-org.ts';
-/** The virtual clock (speed factor, skewed views for clock faults). */
+/**
+ * The governed virtual clock: a kernel `Clock` that never outruns the system (the governor, shared across worker
+ * threads), `max` speed, calendar advances, skewed views for clock faults.
+ */
 export {
   createVirtualClock,
+  createGovernor,
+  createThreadClock,
   processTime,
+  BUSY_RATE,
+  ADVANCE_SETTLE_MS,
   type VirtualClock,
+  type RunClock,
+  type Governor,
+  type GovernorOptions,
+  type GovernorStats,
+  type ThreadClock,
+  type LoadReporter,
   type SimClock,
   type RealTime,
   type TimerHandle,

@@ -47,7 +47,7 @@ describe('the governed simulation clock', () => {
     expect(Object.keys(a.placements ?? {}).length).toBe(8);
     expect(samePlacementShare(a, b)).toBeGreaterThanOrEqual(0.99);
     expect(a.seed).toBe(11);
-  }, 180_000); // wall cap: 3 min (about 55 s at speed 10, then about 6 s at max)
+  }, 180_000); // wall cap: 3 min (about 55 s at speed 10, then about 12 s at max)
 
   it('loses nothing beside a CPU hog on every core: slower, not wrong', async () => {
     for (let i = 0; i < availableParallelism(); i++)
