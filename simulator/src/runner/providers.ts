@@ -1,3 +1,4 @@
+import { createRng, deriveSeed } from '@cpnet/kernel';
 import {
   createClient,
   createGatewayConnection,
@@ -145,18 +146,23 @@ export async function startProvider(
         id: clusterId,
         plan: c,
         clock: ctx.clock,
-        random: () => ctx.faker.number.float(),
+        // Its own sequence from the run's seed: what other parts draw, and when, does not change its failures.
+        random: createRng(deriveSeed(ctx.seed, `cluster:${c.key}`)).next,
         onUpdate: (u) => {
           ctx.jobEvents.push({ job: u.job, cluster: clusterId, state: u.state, at: now(ctx) });
-          void conn
-            ?.jobUpdate({
-              job: u.job,
-              cluster: clusterId,
-              attempt: u.attempt,
-              state: u.state,
-              ...(u.detail ? { detail: u.detail } : {}),
-              ...(u.progress !== undefined ? { progress: u.progress } : {}),
-            })
+          if (!conn) return;
+          // In flight until the node acknowledged it: the clock waits for a job's end to be heard.
+          void ctx.clock.governor.load
+            .track(
+              conn.jobUpdate({
+                job: u.job,
+                cluster: clusterId,
+                attempt: u.attempt,
+                state: u.state,
+                ...(u.detail ? { detail: u.detail } : {}),
+                ...(u.progress !== undefined ? { progress: u.progress } : {}),
+              }),
+            )
             .catch(() => undefined);
         },
       }),
@@ -207,7 +213,9 @@ export async function startProvider(
       const r = c.report();
       return r ? [{ cluster: cid, ...r }] : [];
     });
-    if (online && entries.length > 0) void conn?.report(entries).catch(() => undefined);
+    // A report on its way counts as work in flight: the clock does not run ahead of it.
+    if (online && entries.length > 0 && conn)
+      void ctx.clock.governor.load.track(conn.report(entries)).catch(() => undefined);
     ctx.clock.after(options.reportEveryMs, loop);
   };
   loop();

@@ -1,13 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pino } from 'pino';
 import { createClient, type NodeClient } from '@cpnet/client';
-import type { Clock } from '@cpnet/kernel';
 import { systemClock } from '@cpnet/kernel/system';
 import { createNode, type CpnNode, type NodeConfigInput } from '@cpnet/node';
 import { cryptoRandomBytes, type PrivateKeyHandle } from '@cpnet/security';
-import type { SimClock } from '../clock/virtual-clock.ts';
+import type { LoadReporter, SimClock } from '../clock/virtual-clock.ts';
 
 /** How to start one node of a simulated topology. */
 export interface SimNodeSpec {
@@ -43,33 +43,6 @@ export function simTimings(reportEveryMs = 10_000): Pick<NodeConfigInput, 'aggre
       downAfterMs: Math.max(45_000, 5 * reportEveryMs),
     },
     scheduling: { tickMs: 5000, summaryMs: 15_000, childDownAfterMs: 60_000, meteringMs: 30_000 },
-  };
-}
-
-/**
- * The kernel `Clock` a node takes, over a simulation clock: node time is virtual (timestamps, timers, periodic work all
- * on `clock`). A bridge until the simulation clock implements `Clock` itself.
- */
-function kernelClockOf(clock: SimClock): Clock {
-  return {
-    now: () => clock.now(),
-    setTimeout: (fn, ms) => {
-      const handle = clock.after(ms, fn);
-      return () => handle.cancel();
-    },
-    setInterval: (fn, ms) => {
-      let stopped = false;
-      let handle = clock.after(ms, function tick() {
-        if (stopped) return;
-        handle = clock.after(ms, tick);
-        fn();
-      });
-      return () => {
-        stopped = true;
-        handle.cancel();
-      };
-    },
-    sleep: (ms) => clock.sleep(ms),
   };
 }
 
@@ -112,8 +85,11 @@ export function nodeClients(
   };
 }
 
-/** Starts a node in this process; time comes from `clock` (the virtual clock, possibly skewed). */
-export async function startSimNode(spec: SimNodeSpec, clock: SimClock): Promise<SimNode> {
+/**
+ * Starts a node in this process; time comes from `clock` (the virtual clock, possibly skewed). Each request the node's
+ * server is answering counts as in flight with `load`, so the clock does not run ahead of a node still answering.
+ */
+export async function startSimNode(spec: SimNodeSpec, clock: SimClock, load?: LoadReporter): Promise<SimNode> {
   mkdirSync(spec.dataDir, { recursive: true });
   let applicationFile: string | undefined;
   if (spec.application) {
@@ -176,11 +152,18 @@ export async function startSimNode(spec: SimNodeSpec, clock: SimClock): Promise<
       if (node) return;
       const n = await createNode(config(sim.port), {
         // Node time is the simulation's; what guards the real sockets underneath stays on the wall clock.
-        clock: kernelClockOf(clock),
+        clock,
         wall: systemClock,
         logger,
         randomBytes: cryptoRandomBytes,
       });
+      if (load)
+        n.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+          // socket.io's long-polls stay open by design: not work in flight.
+          if (req.url?.startsWith('/socket.io')) return;
+          const end = load.begin();
+          res.once('close', end);
+        });
       try {
         await n.listen();
       } catch (e) {

@@ -84,8 +84,9 @@ export function registerSimCommands(program: Command, io: Io): Command {
     .option('--seed <n>', 'override the scenario seed', parseInteger('--seed', 0, 2 ** 31))
     .option(
       '--speed <x>',
-      "virtual time runs this many times faster than real time (default: the scenario's, else 10)",
-      parseNumber('--speed', 0.1, 1000),
+      'virtual time runs at most this many times faster than wall time, or max: as fast as the nodes keep up, ' +
+        "skipping idle time (default: the scenario's, else 10)",
+      parseSpeed,
     )
     .option('--report <file>', 'write the JSON report')
     .option('--junit <file>', 'write a JUnit XML report')
@@ -120,7 +121,7 @@ export function registerSimCommands(program: Command, io: Io): Command {
         file: string,
         opts: {
           seed?: number;
-          speed?: number;
+          speed?: number | 'max';
           report?: string;
           junit?: string;
           record?: string;
@@ -264,6 +265,11 @@ function parseNumber(flag: string, min: number, max: number) {
       throw invalidInput(`${flag} must be a number from ${min} to ${max}, got "${text}"`);
     return v;
   };
+}
+
+/** `--speed`: a factor from 0.1 to 1000, or max. */
+function parseSpeed(text: string): number | 'max' {
+  return text === 'max' ? 'max' : parseNumber('--speed', 0.1, 1000)(text);
 }
 
 /** `--threads`: a count of worker threads (0–64) or auto (one per core). */
