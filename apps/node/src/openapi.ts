@@ -84,6 +84,17 @@ const OPS: Record<string, Record<string, Op>> = {
     },
   },
   [`${ROUTES.events}/export`]: { get: { summary: 'The event log as JSON Lines (since, until, type), for archiving' } },
+  [ROUTES.monitorSubtree]: {
+    get: {
+      summary:
+        "This node's whole subtree as a TopologySnapshot (waitMs: wall ms for the children); an ancestor (signed) or " +
+        'a person who may read metrics',
+      response: 'SubtreeSnapshot',
+    },
+  },
+  [ROUTES.monitorClusters]: {
+    get: { summary: "One node's clusters (node=<prefix>), when the subtree snapshot sent per-node sums" },
+  },
   [ROUTES.providers]: {
     get: { summary: 'Providers registered here, with health' },
     post: {

@@ -10,6 +10,8 @@ export type { ClientResult, ClientError } from './result.ts';
 export { signatureHeaders, type Signer } from './signer.ts';
 /** socket.io monitoring stream helpers. */
 export { connectMonitor, firstMessage } from './monitor.ts';
+/** A child node's standing socket.io link to its parent (its drop tells the parent the child is gone). */
+export { connectLink } from './link.ts';
 /** A provider gateway's one socket.io connection for all its clusters: batched reports, job updates, orders in. */
 export {
   createGatewayConnection,

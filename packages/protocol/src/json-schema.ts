@@ -9,8 +9,21 @@ import * as links from './links.ts';
 import * as snapshot from './snapshot.ts';
 import * as gateway from './gateway.ts';
 import * as placement from './placement.ts';
+import * as monitoring from './monitoring.ts';
 
-const MODULES = [node, onboarding, identifiers, resources, scheduling, events, links, snapshot, gateway, placement];
+const MODULES = [
+  node,
+  onboarding,
+  identifiers,
+  resources,
+  scheduling,
+  events,
+  links,
+  snapshot,
+  gateway,
+  placement,
+  monitoring,
+];
 
 /** Every exported message schema as JSON Schema (draft 2020-12), keyed by name; input shapes (what a sender writes). */
 export function jsonSchemas(): Record<string, unknown> {

@@ -24,6 +24,7 @@ import { beyondCeiling, ceilingOf, raise } from './ceiling.ts';
 import { KeyedLock } from './locks.ts';
 import { selectAcross } from './selection.ts';
 import { PlacementCore } from './placement.ts';
+import { traceparentOf } from '../monitoring/trace.ts';
 import type { SchedulingDeps } from './ports.ts';
 
 /** Thrown when a tenant's quota would be broken (the route answers 422). */
@@ -150,6 +151,8 @@ export class SchedulingService extends PlacementCore {
     const job = newJob({ id, tenant, origin: this.me, template, at: this.now(), node: this.me });
     this.jobs.set(id, job);
     this.trackTenant(job);
+    this.emitWithSave(job, 'job.submit', { subject: id, data: this.jobData(job) });
+    this.d.log?.info({ job: id, traceparent: traceparentOf(id, this.me) }, 'job submitted');
     const t0 = performance.now();
     // The answer is the job as placement left it (a gateway's `running` may follow at once).
     const answer = await this.lock.run(id, async () => {
@@ -160,7 +163,11 @@ export class SchedulingService extends PlacementCore {
       const never = ceiling ? beyondCeiling(template, ceiling) : null;
       if (never) {
         this.record(job, { state: 'failed', node: this.me, detail: `no cluster could ever hold this job: ${never}` });
-        this.d.emit('job.fail', { subject: job.id, severity: 'warning', data: { reason: 'never-placeable' } });
+        this.d.emit('job.fail', {
+          subject: job.id,
+          severity: 'warning',
+          data: this.jobData(job, { reason: 'never-placeable' }),
+        });
         this.jobs.delete(job.id);
       }
       await this.flush(job);
@@ -235,7 +242,12 @@ export class SchedulingService extends PlacementCore {
       if (!job) return false;
       for (const l of body.metering ?? []) await this.d.store.addMetering(l);
       let any = false;
-      for (const e of body.entries) any = applyEntry(job, e).appended || any;
+      for (const e of body.entries) {
+        if (!applyEntry(job, e).appended) continue;
+        any = true;
+        // The lifecycle reaches the origin's monitor: each step that happened below is an event here too.
+        this.emitRelayed(job, e, (...x) => this.d.emit(...x));
+      }
       if (isFinal(job.state)) this.jobs.delete(job.id);
       if (any || (body.metering?.length ?? 0) > 0) await this.flush(job, body.metering ?? []);
       return true;
@@ -282,7 +294,16 @@ export class SchedulingService extends PlacementCore {
         this.d.emit('security.alert', {
           subject: job.id,
           severity: 'warning',
-          data: { cluster: u.cluster, state: u.state, claimed: u.at, reason: when.error },
+          data: {
+            kind: 'implausible-time',
+            source: u.cluster,
+            target: job.id,
+            threat: true,
+            cluster: u.cluster,
+            state: u.state,
+            claimed: u.at,
+            reason: when.error,
+          },
         });
         return { refused: when.error };
       }
@@ -296,7 +317,8 @@ export class SchedulingService extends PlacementCore {
       });
       let lines: MeteringLine[] = [];
       if (u.state === 'running') {
-        applyEntry(job, entry('running'));
+        if (applyEntry(job, entry('running')).appended)
+          this.d.emit('job.run', { subject: job.id, data: this.jobData(job) });
       } else if (u.state === 'finished' || u.state === 'failed' || u.state === 'cancelled') {
         lines = this.meter(job, when.value);
         this.view.scheduler.release(job.id);
@@ -305,7 +327,7 @@ export class SchedulingService extends PlacementCore {
         this.d.emit(u.state === 'finished' ? 'job.finish' : u.state === 'failed' ? 'job.fail' : 'job.kill', {
           subject: job.id,
           severity: u.state === 'failed' ? 'warning' : 'info',
-          data: { cluster: u.cluster },
+          data: this.jobData(job),
         });
         this.jobs.delete(job.id);
         this.wakeQueue();
@@ -369,6 +391,8 @@ export class SchedulingService extends PlacementCore {
       from: string | null;
       cluster: string | null;
       to: string | null;
+      origin: string;
+      owner: string | null;
     }[];
     jobsByState: Record<string, number>;
     p50Ms: number | null;
@@ -388,6 +412,8 @@ export class SchedulingService extends PlacementCore {
         from: j.template.constraints.userProvince ?? null,
         cluster: j.cluster,
         to: j.cluster ? (this.view.place(j.cluster)?.province ?? null) : null,
+        origin: j.origin,
+        owner: j.owner,
       })),
       jobsByState,
       p50Ms: q(0.5),
@@ -468,7 +494,10 @@ export class SchedulingService extends PlacementCore {
         cluster: from,
         detail: `failback to preferred cluster ${to}`,
       });
-      this.d.emit('job.replace', { subject: j.id, data: { from, to, failback: true } });
+      this.d.emit('job.replace', {
+        subject: j.id,
+        data: this.jobData(j, { movedFrom: from, movedTo: to, failback: true }),
+      });
       this.record(j, { state: 'scheduled', node: this.me, cluster: to, detail: 'failback' });
       const slices = this.view.scheduler.job(j.id)?.slices ?? [];
       const refused = await this.dispatchSlices(
@@ -499,7 +528,11 @@ export class SchedulingService extends PlacementCore {
           node: this.me,
           detail: `queued longer than ${this.options.maxQueueMs} ms (scheduling.maxQueueMs): ${last}`.slice(0, 1900),
         });
-        this.d.emit('job.fail', { subject: j.id, severity: 'warning', data: { reason: 'max-queue-wait' } });
+        this.d.emit('job.fail', {
+          subject: j.id,
+          severity: 'warning',
+          data: this.jobData(j, { reason: 'max-queue-wait' }),
+        });
         this.jobs.delete(j.id);
         await this.flush(j);
         return;

@@ -1,4 +1,11 @@
-import { MonitorEvent, NAMESPACES, SOCKET_EVENTS, TopologySnapshot } from '@cpnet/protocol';
+import {
+  MonitorEvent,
+  MonitorHistory,
+  NAMESPACES,
+  SOCKET_EVENTS,
+  TopologySnapshot,
+  type FailoverEpisode,
+} from '@cpnet/protocol';
 import { applyEvent, emptyState, stateFromSnapshot } from './apply.ts';
 import type { TimedEvent, ViewState } from './types.ts';
 
@@ -15,6 +22,11 @@ type Connect = (url: string, options: { auth: { token?: string }; transports: st
 interface LiveHandlers {
   onState(state: ViewState): void;
   onEvent?(event: TimedEvent): void;
+  /**
+   * The history a node sends after the snapshot: the last `windowMs` of virtual time of events (already in `events`,
+   * with negative times, not applied: the snapshot holds their effect) and the failover episodes still open.
+   */
+  onHistory?(history: { since: string; windowMs: number; truncated: boolean; episodes: FailoverEpisode[] }): void;
   onStatus?(status: 'connecting' | 'connected' | 'disconnected' | 'error', detail?: string): void;
 }
 
@@ -59,6 +71,20 @@ export function connectLive(
       return handlers.onStatus?.('error', `invalid snapshot: ${parsed.error.issues[0]?.message ?? ''}`);
     origin ??= options.now();
     state = stateFromSnapshot(parsed.data, elapsed());
+    handlers.onState(state);
+  });
+  socket.on(SOCKET_EVENTS.history, (payload) => {
+    const parsed = MonitorHistory.safeParse(payload);
+    if (!parsed.success)
+      return handlers.onStatus?.('error', `invalid history: ${parsed.error.issues[0]?.message ?? ''}`);
+    const h = parsed.data;
+    const until = Date.parse(h.until);
+    // Times relative to the snapshot (virtual ms before it are negative); older than anything live, so first.
+    const past: TimedEvent[] = h.events.map((event) => ({ t: Date.parse(event.at) - until, event }));
+    const known = new Set(events.map((e) => e.event.id));
+    events.unshift(...past.filter((e) => !known.has(e.event.id)));
+    if (events.length > maxEvents) events.splice(0, events.length - maxEvents);
+    handlers.onHistory?.({ since: h.since, windowMs: h.windowMs, truncated: h.truncated, episodes: h.episodes });
     handlers.onState(state);
   });
   socket.on(SOCKET_EVENTS.event, (payload) => {

@@ -47,6 +47,13 @@ export interface ViewState {
   links: Map<string, SnapshotLink>;
   jobs: Map<string, JobView>;
   counters: Counters;
+  /**
+   * Job flow counters the nodes send upward (`job.flows`): count per `from>to>state` (provinces; '' when unknown),
+   * summed since the session or recording began.
+   */
+  flowCounts: Map<string, number>;
+  /** Alerts classified apart (joint-debugging probes, nodes not yet approved): recorded, not counted as threats. */
+  benignAlerts: number;
   /** Index into the recording's events of the next event to apply (replay only). */
   cursor: number;
   /** Bumped on every change so views can skip redrawing. */
