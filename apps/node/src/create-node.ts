@@ -264,7 +264,7 @@ function assemble(
   const { closeDb, resources, scheduling } = parts;
   let ioRef: Server | null = null;
   const healthWatch = createHealthWatch(ctx);
-  const subtree = createSubtreeSnapshots(ctx, () =>
+  const subtree = createSubtreeSnapshots({ ...ctx, childHealth: healthWatch.childHealth }, () =>
     buildSnapshot(ctx, {
       aggregation: resources.aggregation,
       sources: resources.snapshotSources,

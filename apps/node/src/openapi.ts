@@ -84,6 +84,13 @@ const OPS: Record<string, Record<string, Op>> = {
     },
   },
   [`${ROUTES.events}/export`]: { get: { summary: 'The event log as JSON Lines (since, until, type), for archiving' } },
+  [ROUTES.viewerTokens]: {
+    post: {
+      summary: "An operator (API token) or the node (signed) mints a token for one of this node's viewer accounts",
+      body: 'ViewerTokenRequest',
+      response: 'TokenAnswer',
+    },
+  },
   [ROUTES.monitorSubtree]: {
     get: {
       summary:

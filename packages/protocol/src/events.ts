@@ -124,5 +124,22 @@ export const RecordingLine = z.discriminatedUnion('kind', [
     event: MonitorEvent,
   }),
   message({ kind: z.literal('snapshot'), t: z.number().nonnegative(), state: TopologySnapshot }),
+  message({
+    kind: z.literal('index'),
+    t: z.number().nonnegative().describe('virtual ms of the last line before it'),
+    events: z.number().int().nonnegative().describe('events in the recording'),
+    snapshots: z
+      .array(
+        z.object({
+          t: z.number().nonnegative(),
+          offset: z.number().int().nonnegative().describe('byte offset of the snapshot line in the file'),
+          events: z.number().int().nonnegative().describe('events written before this snapshot'),
+        }),
+      )
+      .describe('every snapshot line, in order: a viewer seeks to one without reading the lines before it'),
+  }).describe(
+    'The last line of a recording: where each snapshot line starts, so that a long recording can be opened from its ' +
+      'tail and read from the snapshot before the moment wanted',
+  ),
 ]);
 export type RecordingLine = z.output<typeof RecordingLine>;

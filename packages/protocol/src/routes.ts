@@ -23,6 +23,7 @@ export const ROUTES = {
   monitorClusters: '/cpn/v1/monitor/clusters',
   accounts: '/cpn/v1/accounts',
   tokens: '/cpn/v1/tokens',
+  viewerTokens: '/cpn/v1/tokens/viewer',
   health: '/healthz',
   metrics: '/metrics',
 } as const;

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { EXIT } from '@cpnet/protocol';
+import { viewerToken as viewerTokenOf } from '@cpnet/client';
 import { runScenario, summarise, type Network } from '@cpnet/simulator';
 import { CliExit, environmentFailed, invalidInput } from '../exit.ts';
 import type { Io } from '../io.ts';
@@ -18,15 +19,29 @@ interface DemoOptions {
   data?: string;
 }
 
-/** A viewer's token at the national node, obtained as a person would (account, password, token). */
-async function viewerToken(net: Network): Promise<string | undefined> {
+/**
+ * The demo's stated credential: the viewer account `demo-viewer` (password `demo-viewer-pass`) at the national node.
+ * The page's token is obtained and renewed with it, as a person would (account, password, token).
+ */
+const DEMO_VIEWER = { kind: 'viewer', account: 'demo-viewer', password: 'demo-viewer-pass' } as const;
+/** Seconds of the node's (virtual) clock a demo viewer token lasts. */
+const DEMO_TOKEN_TTL_S = 3600;
+
+/** A viewer's token at the national node, and a renewal the page calls before it expires. */
+async function viewerToken(net: Network, speed: number) {
   const national = net.nodes.get('CPN');
   if (!national?.running) return undefined;
   await national
     .self()
-    .createAccount({ id: 'demo-viewer', name: '演示观众', role: 'viewer', password: 'demo-viewer-pass' });
-  const t = await national.anon().token({ account: 'demo-viewer', password: 'demo-viewer-pass', ttlSeconds: 3600 });
-  return t.ok ? t.value.token : undefined;
+    .createAccount({ id: DEMO_VIEWER.account, name: '演示观众', role: 'viewer', password: DEMO_VIEWER.password });
+  const renew = async () => {
+    const t = await viewerTokenOf(net.urlOf('CPN'), { credential: DEMO_VIEWER, ttlSeconds: DEMO_TOKEN_TTL_S });
+    // The token's lifetime is in the node's clock, which runs `speed` times faster than the wall: half of it in wall
+    // time is early enough whichever clock checks it.
+    return t.ok ? { ok: true as const, token: t.token, renewInMs: (t.expiresIn * 1000) / speed / 2 } : t;
+  };
+  const first = await renew();
+  return first.ok ? { token: first.token, renew } : undefined;
 }
 
 /** `cpnet demo` (= `npm start`): a lively topology, a continuous workload with faults, and the visualiser, until Ctrl-C. */
@@ -77,16 +92,22 @@ export function registerDemoCommand(program: Command, io: Io): void {
           for (const n of net.plan.nodes) io.out(`  ${n.code.padEnd(12)} ${net.urlOf(n.code)}  ${n.name}`);
           if (!opts.viz) return;
           const { serveVisualiser } = await import('@cpnet/visualiser');
-          const token = await viewerToken(net);
-          const viz = await serveVisualiser({ port, liveUrl: net.urlOf('CPN'), ...(token ? { token } : {}) }).catch(
-            (e: NodeJS.ErrnoException) => {
-              throw e.code === 'EADDRINUSE'
-                ? environmentFailed(`port ${port} is in use; choose another with --port`)
-                : environmentFailed(`cannot start the visualiser: ${e.message}`);
-            },
-          );
+          const viewer = await viewerToken(net, speed ?? scenario.speed);
+          const viz = await serveVisualiser({
+            port,
+            liveUrl: net.urlOf('CPN'),
+            ...(viewer ? { token: viewer.token, renew: viewer.renew } : {}),
+          }).catch((e: NodeJS.ErrnoException) => {
+            throw e.code === 'EADDRINUSE'
+              ? environmentFailed(`port ${port} is in use; choose another with --port`)
+              : environmentFailed(`cannot start the visualiser: ${e.message}`);
+          });
           closeViz = viz.close;
           io.out(`Visualiser: ${viz.url}`);
+          io.out(
+            `  the page's viewer token is renewed with the demo viewer account ${DEMO_VIEWER.account} ` +
+              `(password ${DEMO_VIEWER.password}) at ${net.urlOf('CPN')}`,
+          );
           io.out('Ctrl-C stops everything.');
         },
         onProgress: (p) => {

@@ -11,15 +11,23 @@ import type { NodeContext } from '../context.ts';
 
 /** Above this many clusters a snapshot sends per-node sums; `GET /cpn/v1/monitor/clusters?node=` lists them. */
 export const CLUSTER_LIST_MAX = 3000;
-/** How long (wall ms) a node waits for its children's subtrees when nobody says otherwise. */
-export const SUBTREE_WAIT_MS = 3000;
+/**
+ * How long (wall ms) a node waits for its children's subtrees when nobody says otherwise: well inside the 3 s a
+ * joint-debugging check gives a `/monitor` snapshot.
+ */
+export const SUBTREE_WAIT_MS = 1200;
+/** A build this recent (wall ms) is reused: viewers connecting together share one fan-out. */
+const REUSE_MS = 1000;
 /** A child is asked with this share of the caller's wait, so that its own children's answers fit inside it. */
 const CHILD_SHARE = 0.6;
 /** Lifecycles of children that have a subtree worth asking for (granted, not revoked). */
-const ASKED = new Set(['approved', 'joint-debugging', 'accepted', 'online', 'suspended']);
+const ASKED = new Set(['accepted', 'online', 'suspended']);
 
 /** What `createSubtreeSnapshots` uses of the node. */
-type SubtreeDeps = Pick<NodeContext, 'clientFor' | 'config' | 'db' | 'deps'>;
+type SubtreeDeps = Pick<NodeContext, 'clientFor' | 'config' | 'db' | 'deps'> & {
+  /** A child's health as its /link connection tells it (null: not known). */
+  childHealth?: (prefix: string) => 'healthy' | 'degraded' | 'down' | null;
+};
 
 /** The subtree view of a node: its own snapshot merged with each child's subtree, asked over signed HTTP. */
 export interface SubtreeSnapshots {
@@ -38,7 +46,7 @@ type Snapshot = TopologySnapshot;
  * `unreachable`. Cost: one signed GET per child per build, made only when a viewer connects (or a recorder asks).
  */
 export function createSubtreeSnapshots(ctx: SubtreeDeps, own: () => Promise<Snapshot>): SubtreeSnapshots {
-  const lastHeard = new Map<string, Snapshot>();
+  const lastHeard = new Map<string, { at: number; snapshot: Snapshot }>();
   let clusters: SnapshotCluster[] = [];
 
   async function ask(endpoint: string, waitMs: number): Promise<Snapshot | null> {
@@ -65,31 +73,45 @@ export function createSubtreeSnapshots(ctx: SubtreeDeps, own: () => Promise<Snap
     }
   }
 
+  let inFlight: Promise<Snapshot> | null = null;
   return {
-    async build(waitMs = SUBTREE_WAIT_MS) {
-      const [mine, peers] = await Promise.all([own(), ctx.db.peers.list({ relations: ['child'] })]);
-      const asked = peers.filter((p) => ASKED.has(p.lifecycle) && p.endpoint);
-      const parts = await Promise.all(
-        asked.map(async (p) => {
-          const s = await ask(p.endpoint, waitMs);
-          if (s) lastHeard.set(p.prefix, s);
-          return { prefix: p.prefix, snapshot: s ?? lastHeard.get(p.prefix) ?? null, fresh: s !== null };
-        }),
-      );
-      const merged = merge(
-        mine,
-        parts.map((p) => p.snapshot).filter((s): s is Snapshot => s !== null),
-      );
-      merged.unreachable = [
-        ...new Set([...merged.unreachable, ...parts.filter((p) => !p.fresh).map((p) => p.prefix)]),
-      ].sort();
-      clusters = merged.clusters;
-      return limitClusters(merged);
+    build(waitMs = SUBTREE_WAIT_MS) {
+      // Viewers connecting together share one build.
+      inFlight ??= buildOnce(waitMs).finally(() => {
+        inFlight = null;
+      });
+      return inFlight;
     },
     clustersOf(node) {
       return clusters.filter((c) => c.node === node);
     },
   };
+
+  async function buildOnce(waitMs: number): Promise<Snapshot> {
+    const [mine, peers] = await Promise.all([own(), ctx.db.peers.list({ relations: ['child'] })]);
+    const asked = peers.filter((p) => ASKED.has(p.lifecycle) && p.endpoint);
+    const parts = await Promise.all(
+      asked.map(async (p) => {
+        const held = lastHeard.get(p.prefix);
+        // Wall time: a child's answer this recent is reused (sparing the links); one whose link is down is not asked
+        // (it would only cost the wait), and its last answer stands, named in `unreachable`.
+        if (held && performance.now() - held.at < REUSE_MS)
+          return { prefix: p.prefix, snapshot: held.snapshot, fresh: true };
+        const s = ctx.childHealth?.(p.prefix) === 'down' ? null : await ask(p.endpoint, waitMs);
+        if (s) lastHeard.set(p.prefix, { at: performance.now(), snapshot: s });
+        return { prefix: p.prefix, snapshot: s ?? held?.snapshot ?? null, fresh: s !== null };
+      }),
+    );
+    const merged = merge(
+      mine,
+      parts.map((p) => p.snapshot).filter((s): s is Snapshot => s !== null),
+    );
+    merged.unreachable = [
+      ...new Set([...merged.unreachable, ...parts.filter((p) => !p.fresh).map((p) => p.prefix)]),
+    ].sort();
+    clusters = merged.clusters;
+    return limitClusters(merged);
+  }
 }
 
 /** This node's snapshot with its children's subtrees: this node's own entries (its view of its children) win. */

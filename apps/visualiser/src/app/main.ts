@@ -217,11 +217,27 @@ async function loadReplay(url: string): Promise<void> {
     }, 4000);
 }
 
-function startLive(url: string, token: string | undefined): void {
+function startLive(url: string, token: string | undefined, renewal: string | undefined): void {
   store.mode = 'live';
   store.liveUrl = url;
+  // The serving process renews the viewer token with its stated credential (cpnet demo, cpnet viz --operator).
+  const renew = renewal
+    ? async () => {
+        const res = await fetch(renewal, { method: 'POST' });
+        const body = (await res.json()) as { token?: string; renewInMs?: number; error?: { message?: string } };
+        return res.ok && body.token
+          ? { token: body.token, renewInMs: body.renewInMs ?? 60_000 }
+          : { error: body.error?.message ?? `HTTP ${res.status}` };
+      }
+    : undefined;
   const source = connectLive(
-    { url, ...(token ? { token } : {}), connect: (u, o) => io(u, o), now: () => performance.now() },
+    {
+      url,
+      ...(token ? { token } : {}),
+      ...(renew ? { renew } : {}),
+      connect: (u, o) => io(u, o),
+      now: () => performance.now(),
+    },
     {
       onState: (state) => {
         if (state === store.state) state.version++;
@@ -236,7 +252,7 @@ function startLive(url: string, token: string | undefined): void {
       },
       onStatus: (s, detail) => {
         store.liveStatus = s;
-        status.textContent = s === 'error' ? `${t('error')}: ${detail ?? ''}` : '';
+        status.textContent = s === 'error' || s === 'unauthorised' ? `${t('error')}: ${detail ?? ''}` : '';
         dirty = true;
       },
     },
@@ -246,7 +262,7 @@ function startLive(url: string, token: string | undefined): void {
 
 async function main(): Promise<void> {
   const q = new URLSearchParams(location.search);
-  let config: { mode?: string; recording?: string; liveUrl?: string; token?: string | null } = {};
+  let config: { mode?: string; recording?: string; liveUrl?: string; token?: string | null; renewal?: string } = {};
   if (q.get('replay')) config = { mode: 'replay', recording: q.get('replay')! };
   else if (q.get('live')) config = { mode: 'live', liveUrl: q.get('live')!, token: q.get('token') };
   else {
@@ -259,7 +275,8 @@ async function main(): Promise<void> {
   }
   probe.mode = config.mode ?? 'none';
   if (config.mode === 'replay' && config.recording) await loadReplay(config.recording);
-  else if (config.mode === 'live' && config.liveUrl) startLive(config.liveUrl, config.token ?? undefined);
+  else if (config.mode === 'live' && config.liveUrl)
+    startLive(config.liveUrl, config.token ?? undefined, config.renewal);
   else status.textContent = `${t('none')} — cpnet viz --replay <file> | --live <url>`;
   renderAll(performance.now(), true);
   // The first complete render: every view drawn once with the loaded state.

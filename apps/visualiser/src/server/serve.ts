@@ -16,6 +16,11 @@ export interface ServeOptions {
   liveUrl?: string;
   /** A viewer token handed to the page for the live connection. */
   token?: string;
+  /**
+   * Renews the page's viewer token with the credential the serving process was given (`POST /token`); `renewInMs` is
+   * the wall time after which the page should ask again (before the token expires).
+   */
+  renew?: () => Promise<{ ok: true; token: string; renewInMs: number } | { ok: false; error: string }>;
   /** Build the page first when dist/ is missing or stale (default true). */
   build?: boolean;
   distDir?: string;
@@ -93,11 +98,37 @@ async function forwardSelection(req: IncomingMessage, res: ServerResponse, optio
   }
 }
 
+// The page asks its own origin for a fresh viewer token; the credential stays in the serving process.
+async function renewToken(res: ServerResponse, options: ServeOptions): Promise<void> {
+  if (!options.renew)
+    return sendJson(res, 404, {
+      error: {
+        code: 'NO_RENEWAL',
+        message:
+          'this visualiser holds no credential to renew the viewer token: start it with cpnet viz --live <url> ' +
+          '--operator <account> --viewer <account> (password in $CPNET_OPERATOR_PASSWORD), or use cpnet demo',
+      },
+    });
+  try {
+    const r = await options.renew();
+    if (r.ok) return sendJson(res, 200, { token: r.token, renewInMs: r.renewInMs });
+    sendJson(res, 502, { error: { code: 'RENEWAL_REFUSED', message: `the node refused to renew: ${r.error}` } });
+  } catch (e) {
+    sendJson(res, 502, {
+      error: { code: 'UPSTREAM', message: `renewal failed: ${e instanceof Error ? e.message : String(e)}` },
+    });
+  }
+}
+
 function handler(options: ServeOptions, dist: string) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     if (req.method === 'POST' && path === ROUTES.selections) {
       void forwardSelection(req, res, options);
+      return;
+    }
+    if (req.method === 'POST' && path === '/token') {
+      void renewToken(res, options);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD')
@@ -108,6 +139,7 @@ function handler(options: ServeOptions, dist: string) {
         mode,
         ...(options.replayFile ? { recording: 'recording.jsonl' } : {}),
         ...(options.liveUrl ? { liveUrl: options.liveUrl, token: options.token ?? null } : {}),
+        ...(options.liveUrl && options.renew ? { renewal: 'token' } : {}),
       });
     }
     if (path === '/recording.jsonl') {

@@ -36,7 +36,10 @@ describe('live source', () => {
         url: 'http://127.0.0.1:7000/',
         token: 'viewer-token',
         now: () => now,
-        connect: (url, o) => ((opened = { url, token: o.auth.token }), socket),
+        connect: (url, o) => (
+          (opened = { url, token: typeof o.auth === 'function' ? undefined : o.auth.token }),
+          socket
+        ),
       },
       { onState: () => undefined, onStatus: (s, d) => void statuses.push(d ? `${s}:${d}` : s) },
     );
@@ -62,5 +65,42 @@ describe('live source', () => {
     expect(statuses).toEqual(['connecting', 'connected', expect.stringMatching(/^error:invalid event/)]);
     live.close();
     expect(socket.closed).toBe(true);
+  });
+
+  it('renews the viewer token from the page server before connecting and after a refusal; says plainly when it cannot', async () => {
+    const socket = fakeSocket() as ReturnType<typeof fakeSocket> & { connect(): void; connects: number };
+    socket.connects = 0;
+    socket.connect = () => void socket.connects++;
+    let auth: ((cb: (a: { token?: string }) => void) => void) | undefined;
+    let n = 0;
+    let failing = false;
+    const statuses: string[] = [];
+    const live = connectLive(
+      {
+        url: 'http://127.0.0.1:7000',
+        token: 'first',
+        renew: () =>
+          Promise.resolve(failing ? { error: 'wrong operator password' } : { token: `t${++n}`, renewInMs: 60_000 }),
+        now: () => 0,
+        connect: (_url, o) => ((auth = typeof o.auth === 'function' ? o.auth : undefined), socket),
+      },
+      { onState: () => undefined, onStatus: (s, d) => void statuses.push(d ? `${s}:${d}` : s) },
+    );
+    const current = () => new Promise<string | undefined>((ok) => auth!((a) => ok(a.token)));
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(await current()).toBe('t1');
+    socket.emit('connect_error', new Error('UNAUTHENTICATED: the token expired'));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(await current()).toBe('t2');
+    expect(socket.connects).toBe(1);
+    failing = true;
+    socket.emit('connect', undefined);
+    socket.emit('connect_error', new Error('UNAUTHENTICATED: the token expired'));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(statuses.at(-1)).toBe('unauthorised:the viewer token could not be renewed: wrong operator password');
+    socket.emit('connect_error', new Error('UNAUTHENTICATED: viewer-x is suspended'));
+    expect(statuses.at(-1)).toBe('unauthorised:the node refused the viewer token: viewer-x is suspended');
+    live.close();
   });
 });

@@ -13,10 +13,18 @@ import type { TimedEvent, ViewState } from './types.ts';
 export interface SocketLike {
   on(event: string, listener: (...args: unknown[]) => void): unknown;
   disconnect(): unknown;
+  /** Connects again (after a refused handshake socket.io does not retry by itself). */
+  connect?(): unknown;
 }
 
+/** The handshake auth: a fixed token, or a function asked at every (re)connection (a renewed token). */
+type Auth = { token?: string } | ((cb: (auth: { token?: string }) => void) => void);
+
 /** Opens a socket: socket.io-client's `io` in the browser, a fake in tests. */
-type Connect = (url: string, options: { auth: { token?: string }; transports: string[] }) => SocketLike;
+type Connect = (url: string, options: { auth: Auth; transports: string[] }) => SocketLike;
+
+/** A fresh viewer token from the server that serves the page (`POST /token`), or why there is none. */
+export type Renew = () => Promise<{ token: string; renewInMs: number } | { error: string }>;
 
 /** What the live source reports. */
 interface LiveHandlers {
@@ -27,7 +35,7 @@ interface LiveHandlers {
    * with negative times, not applied: the snapshot holds their effect) and the failover episodes still open.
    */
   onHistory?(history: { since: string; windowMs: number; truncated: boolean; episodes: FailoverEpisode[] }): void;
-  onStatus?(status: 'connecting' | 'connected' | 'disconnected' | 'error', detail?: string): void;
+  onStatus?(status: 'connecting' | 'connected' | 'disconnected' | 'error' | 'unauthorised', detail?: string): void;
 }
 
 /** A live view of a node's `/monitor` stream. */
@@ -48,9 +56,23 @@ function unwrap(payload: unknown, key: string): unknown {
  * validated and applied. Virtual time is wall-clock ms since the first snapshot (passed in as `now`).
  */
 export function connectLive(
-  options: { url: string; token?: string; connect: Connect; now: () => number; maxEvents?: number },
+  options: { url: string; token?: string; renew?: Renew; connect: Connect; now: () => number; maxEvents?: number },
   handlers: LiveHandlers,
 ): LiveSource {
+  let token = options.token;
+  let renewTimer: ReturnType<typeof setTimeout> | undefined;
+  let closed = false;
+  // Renews before expiry (the server says when, in wall ms) and after a refused handshake; null when it could not.
+  const renew = async (): Promise<string | null> => {
+    if (!options.renew) return null;
+    const r = await options.renew().catch((e: unknown) => ({ error: e instanceof Error ? e.message : String(e) }));
+    if ('error' in r) return r.error;
+    token = r.token;
+    clearTimeout(renewTimer);
+    if (!closed) renewTimer = setTimeout(() => void renew(), Math.max(1000, r.renewInMs));
+    return null;
+  };
+  let retried = false;
   const base = options.url.replace(/\/+$/, '');
   const events: TimedEvent[] = [];
   const maxEvents = options.maxEvents ?? 50_000;
@@ -59,12 +81,32 @@ export function connectLive(
   const elapsed = () => (origin === null ? 0 : options.now() - origin);
   handlers.onStatus?.('connecting');
   const socket = options.connect(`${base}${NAMESPACES.monitor}`, {
-    auth: options.token ? { token: options.token } : {},
+    auth: options.renew ? (cb) => cb(token ? { token } : {}) : token ? { token } : {},
     transports: ['websocket', 'polling'],
   });
-  socket.on('connect', () => handlers.onStatus?.('connected'));
+  if (options.renew) void renew();
+  socket.on('connect', () => {
+    retried = false;
+    handlers.onStatus?.('connected');
+  });
   socket.on('disconnect', (reason) => handlers.onStatus?.('disconnected', String(reason)));
-  socket.on('connect_error', (e) => handlers.onStatus?.('error', e instanceof Error ? e.message : String(e)));
+  socket.on('connect_error', (e) => {
+    const message = e instanceof Error ? e.message : String(e);
+    if (!message.startsWith('UNAUTHENTICATED')) return handlers.onStatus?.('error', message);
+    // Refused: an expired token is renewed once and tried again; otherwise the page says so plainly.
+    if (options.renew && !retried) {
+      retried = true;
+      void renew().then((problem) => {
+        if (problem) handlers.onStatus?.('unauthorised', `the viewer token could not be renewed: ${problem}`);
+        else socket.connect?.();
+      });
+      return;
+    }
+    handlers.onStatus?.(
+      'unauthorised',
+      `the node refused the viewer token: ${message.replace(/^UNAUTHENTICATED:\s*/, '')}`,
+    );
+  });
   socket.on(SOCKET_EVENTS.snapshot, (payload) => {
     const parsed = TopologySnapshot.safeParse(unwrap(unwrap(payload, 'snapshot'), 'state'));
     if (!parsed.success)
@@ -98,5 +140,13 @@ export function connectLive(
     handlers.onEvent?.(timed);
     handlers.onState(state);
   });
-  return { events, state: () => state, close: () => void socket.disconnect() };
+  return {
+    events,
+    state: () => state,
+    close: () => {
+      closed = true;
+      clearTimeout(renewTimer);
+      socket.disconnect();
+    },
+  };
 }

@@ -1,0 +1,72 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import {
+  parseScenario,
+  readRecording,
+  readRecordingIndex,
+  readSnapshotBefore,
+  runScenario,
+  summarise,
+} from '@cpnet/simulator';
+import { cleanup, tempDir } from '../src/nodes.ts';
+import { contractValidator } from '../src/contract.ts';
+
+// Issue 19: a recording holds what happened — nodes from the first snapshot, the clusters and jobs the nodes held,
+// job events with their provinces — and ends with an index by which a long recording opens from its tail.
+
+const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../scenarios');
+
+describe('recordings written by the real recorder', () => {
+  it('east-data-west-compute: nodes from the start, clusters and jobs in snapshots, provinces on job events, an index', async () => {
+    const file = 'east-data-west-compute.yaml';
+    const r = parseScenario(readFileSync(path.join(dir, file), 'utf8'), file);
+    if (!r.ok) throw new Error(JSON.stringify(r.errors));
+    const lines: string[] = [];
+    const report = await runScenario(r.value, { record: (l) => lines.push(l), logLevel: 'warn' });
+    expect(report.passed, summarise(report)).toBe(true);
+    const rec = readRecording(lines.join('\n'));
+    if (!rec.ok) throw new Error(rec.error);
+    const snapshots = rec.lines.filter((l) => l.kind === 'snapshot');
+    const events = rec.lines.filter((l) => l.kind === 'event');
+    // Play from the start shows the network.
+    expect(snapshots[0]!.state.nodes.length).toBe(r.value.topology.regions.length + 1 + countIndustries(r.value));
+    // The market step says 14 clusters: the snapshots after it hold them, and jobs in flight appear.
+    expect(Math.max(...snapshots.map((s) => s.state.clusters.length))).toBe(14);
+    expect(snapshots.some((s) => s.state.jobs.length > 0)).toBe(true);
+    // Job events carry origin and destination provinces.
+    const finished = events.filter((e) => e.event.type === 'job.finish' && e.event.data['relayed'] !== true);
+    expect(finished.length).toBeGreaterThan(0);
+    for (const e of finished)
+      expect(e.event.data).toMatchObject({ originProvince: expect.any(String), province: expect.any(String) });
+    // Every recorded event matches the contract.
+    const contract = contractValidator();
+    for (const e of events) contract.check('event', e.event);
+    expect(contract.failures.slice(0, 3)).toEqual([]);
+    // The index: the last line; a snapshot is read by its offset alone.
+    const last = rec.lines.at(-1)!;
+    expect(last.kind).toBe('index');
+    const f = path.join(tempDir(), 'run.jsonl');
+    writeFileSync(f, `${lines.join('\n')}\n`);
+    const idx = await readRecordingIndex(f);
+    if (!idx.ok) throw new Error(idx.error);
+    expect(idx.index.snapshots).toHaveLength(snapshots.length);
+    expect(idx.index.events).toBe(events.length);
+    const mid = snapshots[Math.floor(snapshots.length / 2)]!;
+    const got = await readSnapshotBefore(f, { index: idx.index, t: mid.t + 1 });
+    expect(got?.t).toBe(mid.t);
+    expect(got?.state).toEqual(mid.state);
+    const eventBytes = lines.filter((l) => l.startsWith('{"kind":"event"')).reduce((n, l) => n + l.length + 1, 0);
+    console.log(
+      `recording: ${lines.length} lines, ${events.length} events, ${snapshots.length} snapshots; ` +
+        `${(eventBytes / events.length).toFixed(0)} B per event line; ` +
+        `${(Buffer.byteLength(lines.join('\n')) / events.length).toFixed(0)} B per event with snapshots`,
+    );
+    cleanup();
+  }, 300_000);
+});
+
+function countIndustries(s: { topology: { regions: readonly { industries?: readonly unknown[] }[] } }): number {
+  return s.topology.regions.reduce((n, r) => n + (r.industries?.length ?? 0), 0);
+}
