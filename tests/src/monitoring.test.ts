@@ -166,6 +166,27 @@ describe('subtree snapshots', () => {
   }, 30_000);
 });
 
+describe('clusters on demand', () => {
+  it("lists one node's clusters for an ancestor; refuses the unsigned and the unknown plainly", async () => {
+    const r = await national.self.request<{ node: string; items: { id: string }[] }>({
+      method: 'GET',
+      path: '/cpn/v1/monitor/clusters?node=CPN.51.C151',
+      sign: true,
+    });
+    expect(r.ok && r.value.items.map((c) => c.id)).toEqual(clusters['CPN.51.C151']);
+    const anon = await national.anon.request({ method: 'GET', path: '/cpn/v1/monitor/clusters?node=CPN.51' });
+    expect(!anon.ok && anon.status).toBe(401);
+    const bad = await national.self.request({ method: 'GET', path: '/cpn/v1/monitor/clusters?node=nope', sign: true });
+    expect(!bad.ok && bad.status).toBe(400);
+    // A child may not see its parent's subtree.
+    const up = await nodes['CPN.44']!.self.request({ method: 'GET', path: '/cpn/v1/monitor/subtree', sign: true });
+    expect(up.ok).toBe(true);
+    const client44 = nodes['CPN.44']!.node.context.clientFor(national.url);
+    const denied = await client44.request({ method: 'GET', path: '/cpn/v1/monitor/subtree', sign: true });
+    expect(!denied.ok && denied.status).toBe(403);
+  }, 20_000);
+});
+
 describe('events a view can use', () => {
   it('follows one job by its trace id from an industry node in Sichuan to its finish in Guangdong', async () => {
     const watched = ['CPN.51.C151', 'CPN.51', 'CPN', 'CPN.44'].map((c) => ({

@@ -245,6 +245,13 @@ function startLive(url: string, token: string | undefined, renewal: string | und
         store.duration = Math.max(store.duration, state.t);
         dirty = true;
       },
+      // A late visitor is told that what it sees before its arrival is the node's recent history.
+      onHistory: (h) => {
+        status.textContent =
+          `${t('historyLoaded')} ${Math.round(h.windowMs / 60_000)} ${t('historyMinutes')}` +
+          (h.episodes.length ? ` · ${t('openEpisodes')} ${h.episodes.length}` : '');
+        episodesDirty = true;
+      },
       onEvent: (e) => {
         // Episodes change only with health and job events; they are recomputed with the slow panels, not per event.
         if (e.event.type.endsWith('.health') || e.event.type.startsWith('job.')) episodesDirty = true;
@@ -252,7 +259,12 @@ function startLive(url: string, token: string | undefined, renewal: string | und
       },
       onStatus: (s, detail) => {
         store.liveStatus = s;
-        status.textContent = s === 'error' || s === 'unauthorised' ? `${t('error')}: ${detail ?? ''}` : '';
+        status.textContent =
+          s === 'error'
+            ? `${t('error')}: ${detail ?? ''}`
+            : s === 'unauthorised'
+              ? `${t('unauthorised')}: ${detail ?? ''}`
+              : '';
         dirty = true;
       },
     },
