@@ -264,6 +264,7 @@ function assemble(
   const { closeDb, resources, scheduling } = parts;
   let ioRef: Server | null = null;
   const healthWatch = createHealthWatch(ctx);
+  scheduling.service.onChildHealth = (child, o) => healthWatch.summaries(child, o);
   const subtree = createSubtreeSnapshots({ ...ctx, childHealth: healthWatch.childHealth }, () =>
     buildSnapshot(ctx, {
       aggregation: resources.aggregation,

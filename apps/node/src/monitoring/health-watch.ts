@@ -18,6 +18,11 @@ export interface HealthWatch {
   childHealth(prefix: string): Health | null;
   /** The parent side: the /link namespace. */
   attach(io: Server): void;
+  /**
+   * Silence by the node's clock (virtual in a simulation): scheduling heard no summary from a child for its timeout
+   * (`down`), or hears one again. Catches a partition shorter than the wall-time pings.
+   */
+  summaries(child: string, o: { down: boolean; reason: string }): void;
   /** The child side: connects to the parent's /link and keeps it up; announces this node's (re)start. */
   start(): void;
   stop(): void;
@@ -68,6 +73,11 @@ export function createHealthWatch(ctx: HealthWatchDeps): HealthWatch {
 
   return {
     childHealth: (prefix) => health.get(prefix) ?? null,
+    summaries(child, o) {
+      if (o.down) set(child, 'down', { cause: 'silence', reason: o.reason });
+      else if (health.get(child) === 'down' && (connections.get(child) ?? 0) > 0)
+        set(child, 'healthy', { cause: 'reconnect', reason: o.reason });
+    },
     attach(io) {
       const ns = io.of(NAMESPACES.link);
       ns.use((socket, next) => {
@@ -94,7 +104,8 @@ export function createHealthWatch(ctx: HealthWatchDeps): HealthWatch {
         socket.on('disconnect', (why: string) => {
           const left = (connections.get(child) ?? 1) - 1;
           connections.set(child, left);
-          if (left > 0) return;
+          // This node closing says nothing about its children.
+          if (left > 0 || why === 'server shutting down') return;
           // `ping timeout`: no answer to pings (silence); anything else: the connection itself went away.
           const silent = why === 'ping timeout';
           set(child, 'down', {

@@ -125,7 +125,7 @@ describe('flows, episodes, trace ids', () => {
   });
 
   it('keeps an episode open from the first down until a recovery', () => {
-    const e = (type: string, subject: string, health: string, at: string): MonitorEvent =>
+    const e = ([type, subject, health, at]: [string, string, string, string]): MonitorEvent =>
       ({
         id: at,
         type,
@@ -136,11 +136,11 @@ describe('flows, episodes, trace ids', () => {
         data: { health, reason: `${subject} ${health}` },
       }) as MonitorEvent;
     const eps = openEpisodes([
-      e('node.health', 'CPN.44', 'down', '2026-01-01T00:00:01.000Z'),
-      e('node.health', 'CPN.44', 'down', '2026-01-01T00:00:02.000Z'),
-      e('link.health', 'CPN.33', 'down', '2026-01-01T00:00:03.000Z'),
-      e('link.health', 'CPN.33', 'healthy', '2026-01-01T00:00:04.000Z'),
-      e('cluster.health', 'c1', 'degraded', '2026-01-01T00:00:05.000Z'),
+      e(['node.health', 'CPN.44', 'down', '2026-01-01T00:00:01.000Z']),
+      e(['node.health', 'CPN.44', 'down', '2026-01-01T00:00:02.000Z']),
+      e(['link.health', 'CPN.33', 'down', '2026-01-01T00:00:03.000Z']),
+      e(['link.health', 'CPN.33', 'healthy', '2026-01-01T00:00:04.000Z']),
+      e(['cluster.health', 'c1', 'degraded', '2026-01-01T00:00:05.000Z']),
     ]);
     expect(eps).toEqual([{ kind: 'node', target: 'CPN.44', since: '2026-01-01T00:00:01.000Z', reason: 'CPN.44 down' }]);
   });

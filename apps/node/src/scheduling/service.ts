@@ -50,6 +50,8 @@ export class SchedulingService extends PlacementCore {
   /** The hierarchy's ceiling as the parent answered it. */
   private above: Ceiling | null = null;
   private ticking = false;
+  /** Told when a child goes silent (no summary for `childDownAfterMs`) and when it reports again. */
+  onChildHealth?: (child: string, o: { down: boolean; reason: string }) => void;
   /** Submit → dispatched latencies of jobs submitted here (ms), the latest 1,000. */
   private readonly latencies: number[] = [];
 
@@ -369,6 +371,7 @@ export class SchedulingService extends PlacementCore {
     this.children.set(from, { summary: summaryFromWire({ ...w, node: from }), at: this.now(), down: false });
     if (prev?.down) {
       this.d.log?.info({ child: from }, 'child reporting again');
+      this.onChildHealth?.(from, { down: false, reason: `${from} sends its scheduling summary again` });
       for (const c of this.owed.get(from) ?? []) void this.d.peers.cancel(from, c);
       this.owed.delete(from);
     }
@@ -433,6 +436,10 @@ export class SchedulingService extends PlacementCore {
         if (c.down || now - c.at < this.options.childDownAfterMs) continue;
         c.down = true;
         this.d.log?.warn({ child: prefix }, 'child stopped reporting; re-placing its jobs');
+        this.onChildHealth?.(prefix, {
+          down: true,
+          reason: `no scheduling summary from ${prefix} for ${this.options.childDownAfterMs} ms`,
+        });
         for (const j of [...this.jobs.values()].filter((x) => x.downstream === prefix && !isFinal(x.state))) {
           await this.lock.run(j.id, async () => {
             if (j.downstream !== prefix || isFinal(j.state)) return;
