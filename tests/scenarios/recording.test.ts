@@ -42,6 +42,8 @@ describe('recordings written by the real recorder', () => {
     expect(finished.length).toBeGreaterThan(0);
     for (const e of finished)
       expect(e.event.data).toMatchObject({ originProvince: expect.any(String), province: expect.any(String) });
+    // Each event once, though a forwarded one reaches the recorder from every ancestor too.
+    expect(new Set(events.map((e) => e.event.id)).size).toBe(events.length);
     // Every recorded event matches the contract.
     const contract = contractValidator();
     for (const e of events) contract.check('event', e.event);

@@ -20,6 +20,9 @@ const SUBTREE_EVERY_MS = 5000;
  */
 const SUBTREE_MIN_WALL_MS = 2000;
 
+/** Event ids remembered per generation for de-duplication (two generations are kept). */
+const SEEN_GENERATION = 200_000;
+
 /** Receives the recording's JSON lines. */
 export type RecordingSink = (line: string) => void;
 
@@ -38,6 +41,9 @@ export async function attachRecording(ctx: RunContext, options: { sink: Recordin
   const connecting = new Set<string>();
   let identifiers = 0;
   let alerts = 0;
+  // Event ids recorded lately, in two generations so that memory stays bounded on long runs.
+  let seen = new Set<string>();
+  let older = new Set<string>();
   /** The root node's latest subtree snapshot: clusters, jobs and counters as the nodes hold them. */
   let subtree: TopologySnapshot | null = null;
   const startMs = () => ctx.clock.now() - now(ctx);
@@ -137,6 +143,13 @@ export async function attachRecording(ctx: RunContext, options: { sink: Recordin
         const parsed = MonitorEvent.safeParse(rest);
         if (!parsed.success) return;
         const e = parsed.data;
+        // A forwarded event reaches the recorder once from its node and once from every ancestor: recorded once.
+        if (seen.has(e.id) || older.has(e.id)) return;
+        seen.add(e.id);
+        if (seen.size >= SEEN_GENERATION) {
+          older = seen;
+          seen = new Set();
+        }
         if (e.type === 'node.lifecycle' && e.subject)
           views.set(e.subject, {
             lifecycle: (e.data['to'] as NodeView['lifecycle']) ?? 'applied',
