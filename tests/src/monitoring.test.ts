@@ -221,6 +221,9 @@ describe('events a view can use', () => {
     );
     expect(traceIds.size, 'one trace id on every node').toBe(1);
     expect([...traceIds][0]).toMatch(/^[0-9a-f]{32}$/);
+    // The provider's gateway got the same trace with the dispatch.
+    const order = gws.flatMap((g) => g.dispatched).find((d) => d.job === id);
+    expect(order?.traceparent?.split('-')[1]).toBe([...traceIds][0]);
     // The lifecycle reaches the origin: submitted there, dispatched, running and finished in Guangdong.
     expect(ofJob('CPN.51.C151').map((e) => e.type)).toEqual(
       expect.arrayContaining(['job.submit', 'job.escalate', 'job.dispatch', 'job.run', 'job.finish']),

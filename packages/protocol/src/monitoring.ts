@@ -1,14 +1,9 @@
 import { z } from 'zod';
-import { Health, message, Prefix, ProvinceCode, Time } from './primitives.ts';
+import { Health, message, Prefix, ProvinceCode, Time, TraceParent } from './primitives.ts';
 import { JobState } from './scheduling.ts';
 import { MonitorEvent } from './events.ts';
 import { TopologySnapshot } from './snapshot.ts';
 
-/** A W3C Trace Context `traceparent` (version 00): trace id, parent span id, flags. */
-export const TraceParent = z
-  .string()
-  .regex(/^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/, 'a W3C traceparent: 00-<32 hex>-<16 hex>-<2 hex>');
-export type TraceParent = z.output<typeof TraceParent>;
 
 /** One cluster or subtree a placement did not take, with the reason. */
 export const RejectedCandidate = z.object({

@@ -46,7 +46,14 @@ export async function createSchedulingServices(
         return Promise.resolve({ ok: false, error: { code: 'UNAVAILABLE', message: `no gateway for ${msg.cluster}` } });
       return hub.dispatch(
         c.spec.provider,
-        { job: msg.job, cluster: msg.cluster, attempt: msg.attempt, template: msg.template, replicas: msg.replicas },
+        {
+          job: msg.job,
+          cluster: msg.cluster,
+          attempt: msg.attempt,
+          template: msg.template,
+          replicas: msg.replicas,
+          ...(msg.traceparent ? { traceparent: msg.traceparent } : {}),
+        },
         cfg.ackTimeoutMs,
       );
     },

@@ -205,6 +205,7 @@ export abstract class PlacementCore {
       direction: o.direction,
       exclude: [...o.exclude],
       excludeClusters: [...o.excludeClusters],
+      traceparent: traceparentOf(job.id, this.me),
     };
   }
 
@@ -303,6 +304,7 @@ export abstract class PlacementCore {
           attempt: job.attempt,
           template: job.template,
           replicas: sl.replicas,
+          traceparent: traceparentOf(job.id, this.me),
           at: formatTime(this.now()),
         }),
       );
@@ -555,6 +557,7 @@ export abstract class PlacementCore {
           job: job.id,
           entries: entries.slice(i, i + 100),
           ...(i === 0 && all.length ? { metering: all } : {}),
+          traceparent: traceparentOf(job.id, this.me),
         });
     }
   }

@@ -197,6 +197,11 @@ export class SchedulingService extends PlacementCore {
 
   /** A placement asked by the parent (down) or a child (escalation up). */
   async onPlacement(body: PlacementRequest, from: string): Promise<PlacementAnswer> {
+    // The caller's span is this hop's parent: the log line ties the two nodes' parts of the trace together.
+    this.d.log?.info(
+      { job: body.job, from, parentTraceparent: body.traceparent, traceparent: traceparentOf(body.job, this.me) },
+      'placement asked',
+    );
     return this.lock.run(body.job, async () => {
       let job = this.jobs.get(body.job);
       if (!job || isFinal(job.state)) {
