@@ -56,7 +56,7 @@ export const Dispatch = message({
   template: TaskTemplate,
   replicas: z.number().int().min(1),
   at: Time,
-  traceparent: TraceParent.optional().describe("W3C trace context of the job at the dispatching node (its span)"),
+  traceparent: TraceParent.optional().describe('W3C trace context of the job at the dispatching node (its span)'),
 });
 export type Dispatch = z.output<typeof Dispatch>;
 

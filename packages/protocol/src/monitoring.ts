@@ -4,7 +4,6 @@ import { JobState } from './scheduling.ts';
 import { MonitorEvent } from './events.ts';
 import { TopologySnapshot } from './snapshot.ts';
 
-
 /** One cluster or subtree a placement did not take, with the reason. */
 export const RejectedCandidate = z.object({
   target: z.string().describe('the cluster identifier or node prefix that was not taken'),

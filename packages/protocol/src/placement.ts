@@ -1,5 +1,15 @@
 import { z } from 'zod';
-import { Health, Identifier, message, NonNegative, Prefix, ProvinceCode, Share, Time, TraceParent } from './primitives.ts';
+import {
+  Health,
+  Identifier,
+  message,
+  NonNegative,
+  Prefix,
+  ProvinceCode,
+  Share,
+  Time,
+  TraceParent,
+} from './primitives.ts';
 import { JobHistoryEntry, MeteringLine, SelectionAnswer, TaskTemplate } from './scheduling.ts';
 
 /**
@@ -112,7 +122,7 @@ export const JobRelay = message({
   job: Identifier,
   entries: z.array(JobHistoryEntry).min(1).max(100),
   metering: z.array(MeteringLine).max(100).optional(),
-  traceparent: TraceParent.optional().describe("W3C trace context of the job at the relaying node (its span)"),
+  traceparent: TraceParent.optional().describe('W3C trace context of the job at the relaying node (its span)'),
 });
 export type JobRelay = z.output<typeof JobRelay>;
 
