@@ -113,7 +113,7 @@ async function bySignature(
       // is not yet approved is not known by its key: both recorded, classified apart, and not raised.
       const probe = req.path.endsWith('/joint-debug/echo');
       const keyid = claimedKeyid(req);
-      const pending = keyid !== null && !probe && notYetApproved(ctx, keyid);
+      const pending = keyid !== null && !probe && (await notYetApproved(ctx, keyid));
       const kind = probe ? 'probe' : pending ? 'not-approved' : v.code === 'REPLAYED' ? 'replay' : 'bad-signature';
       ctx.events.emit('security.alert', {
         subject: keyid ?? undefined,
@@ -215,10 +215,17 @@ async function authenticateRequest(
   );
 }
 
-/** Whether a keyid is a node that applied here and is not approved yet (or whose grant is not in force yet). */
-function notYetApproved(ctx: Pick<NodeContext, 'db'>, keyid: string): boolean {
+/**
+ * Whether a keyid is a node that applied and is not approved here yet: a peer still applying, or an applicant whose
+ * application is under review or whose grant has not reached this node (it starts speaking as soon as it holds its
+ * certificate). A rejected applicant that keeps speaking is not excused.
+ */
+async function notYetApproved(ctx: Pick<NodeContext, 'db'>, keyid: string): Promise<boolean> {
   const peer = ctx.db.peers.link(keyid);
-  return peer !== undefined && ['applied', 'reviewing', 'approved'].includes(peer.lifecycle);
+  if (peer) return ['applied', 'reviewing', 'approved'].includes(peer.lifecycle);
+  if (!/^CPN(\.[0-9A-Z]+){0,2}$/.test(keyid)) return false;
+  const application = await ctx.db.applications.latestOf(keyid);
+  return application !== null && application.status !== 'rejected';
 }
 
 /** The keyid a request claims in its Signature-Input (for alerts; not trusted for anything else). */
