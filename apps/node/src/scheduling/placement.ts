@@ -2,7 +2,6 @@ import { chooseSubtree, type SubtreeView } from '@cpnet/scheduler';
 import {
   formatTime,
   PROTOCOL_VERSION,
-  type EventType,
   type JobHistoryEntry,
   type PlacementAnswer,
   type MeteringLine,
@@ -11,20 +10,9 @@ import { ClusterView } from './cluster-view.ts';
 import { applyEntry, isFinal, tenantKey, type JobRecord } from './job-machine.ts';
 import { toTask } from './mapping.ts';
 import { meterRun } from './metering.ts';
-import { traceparentOf } from '../monitoring/trace.ts';
-import { regionOf } from '../monitoring/place.ts';
 import { DEFAULT_SCHEDULING, type SchedulingDeps, type SchedulingOptions } from './ports.ts';
-
-/** The event the origin raises for a step relayed from the node that did it. */
-const RELAYED_EVENT: Partial<Record<JobHistoryEntry['state'], EventType>> = {
-  dispatched: 'job.dispatch',
-  running: 'job.run',
-  finished: 'job.finish',
-  failed: 'job.fail',
-  cancelled: 'job.kill',
-  replaced: 'job.replace',
-  preempted: 'job.evict',
-};
+import { explainPlacement, jobEventData, relayedEvent } from './job-events.ts';
+import { traceparentOf } from '../monitoring/trace.ts';
 
 type Refusal = { node: string; reason: string };
 /** Where a placement ended: the owner and cluster, or every refusal on the way. */
@@ -486,50 +474,21 @@ export abstract class PlacementCore {
 
   /** At the origin, a step done at another node (relayed or in a placement answer) is an event here too. */
   protected emitRelayed(job: JobRecord, e: JobHistoryEntry, emit: SchedulingDeps['emit']): void {
-    const type = RELAYED_EVENT[e.state];
-    if (!type || job.origin !== this.me || e.node === this.me) return;
-    emit(type, {
-      subject: job.id,
-      severity: e.state === 'failed' || e.state === 'replaced' ? 'warning' : 'info',
-      data: this.jobData(job, { relayed: true, reportedBy: e.node, ...(e.detail ? { detail: e.detail } : {}) }),
-    });
+    const ev = relayedEvent(job, e, this.me);
+    if (ev) emit(ev.type, { ...ev.detail, data: this.jobData(job, ev.detail.data) });
   }
 
-  /** The `data` of a job event (JobEventData): origin, tenant, where it runs, its trace; `extra` first. */
+  /** The `data` of a job event (JobEventData) at this node; `extra` first. */
   protected jobData(job: JobRecord, extra: Record<string, unknown> = {}): Record<string, unknown> {
-    const cluster = job.cluster;
-    return {
-      ...extra,
-      origin: job.origin,
-      originProvince: regionOf(job.origin),
-      tenant: tenantKey(job.origin, job.tenant),
-      state: job.state,
-      cluster,
-      province: cluster ? (this.view.place(cluster)?.province ?? regionOf(cluster.split('/')[0]!)) : null,
-      owner: job.owner,
-      traceparent: traceparentOf(job.id, this.me),
-    };
+    return jobEventData(job, { me: this.me, provinceOf: (c) => this.view.place(c)?.province ?? null, extra });
   }
 
-  /**
-   * Why a local placement took `chosen`: the other candidates of a dry-run selection (ranked below it) and gateways
-   * that refused, then the constraint that excluded most clusters. One extra selection per placement, codes only.
-   */
+  /** Why a local placement took `chosen` (one extra codes-only selection per placement). */
   protected explain(
     task: ReturnType<typeof toTask>,
     o: { chosen: string; refused: readonly { target: string; reason: string }[] },
-  ): { chosen: string; rejected: { target: string; reason: string }[] } {
-    const sel = this.view.scheduler.select(task, { k: 4, explain: 'codes' });
-    const rejected = [...o.refused];
-    for (const c of sel.candidates)
-      if (c.clusterId !== o.chosen)
-        rejected.push({
-          target: c.clusterId,
-          reason: `ranked ${c.rank}: score ${c.catsScore.toFixed(1)}/10, est. ${c.costYuan.toFixed(2)} 元`,
-        });
-    if (sel.mainObstacle)
-      rejected.push({ target: `${sel.mainObstacle.count} clusters`, reason: sel.mainObstacle.message });
-    return { chosen: o.chosen, rejected: rejected.slice(0, 10) };
+  ) {
+    return explainPlacement(this.view.scheduler.select(task, { k: 4, explain: 'codes' }), o);
   }
 
   protected record(job: JobRecord, e: Omit<JobHistoryEntry, 'at' | 'attempt'> & { at?: string }): void {
