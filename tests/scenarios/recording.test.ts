@@ -37,6 +37,30 @@ describe('recordings written by the real recorder', () => {
     // The market step says 14 clusters: the snapshots after it hold them, and jobs in flight appear.
     expect(Math.max(...snapshots.map((s) => s.state.clusters.length))).toBe(14);
     expect(snapshots.some((s) => s.state.jobs.length > 0)).toBe(true);
+    // A snapshot at t holds what the events say held at t: clusters registered by then, jobs submitted by then and
+    // not finished well before (the subtree is asked while the run goes on: LAG_MS of virtual time either side).
+    const LAG_MS = 15_000;
+    const firstOf = (type: string) => {
+      const m = new Map<string, number>();
+      for (const e of events)
+        if (e.event.type === type && e.event.subject && !m.has(e.event.subject)) m.set(e.event.subject, e.t);
+      return m;
+    };
+    const registered = firstOf('cluster.registered');
+    const submitted = firstOf('job.submit');
+    const finishedAt = firstOf('job.finish');
+    let checkedJobs = 0;
+    for (const s of snapshots) {
+      for (const c of s.state.clusters)
+        expect(registered.get(c.id), `${c.id} at ${s.t}`).toBeLessThanOrEqual(s.t + LAG_MS);
+      for (const j of s.state.jobs) {
+        expect(submitted.get(j.id), `${j.id} submitted by ${s.t}`).toBeLessThanOrEqual(s.t + LAG_MS);
+        const done = finishedAt.get(j.id);
+        if (done !== undefined) expect(done, `${j.id} not finished long before ${s.t}`).toBeGreaterThan(s.t - LAG_MS);
+        checkedJobs++;
+      }
+    }
+    expect(checkedJobs).toBeGreaterThan(0);
     // Job events carry origin and destination provinces.
     const finished = events.filter((e) => e.event.type === 'job.finish' && e.event.data['relayed'] !== true);
     expect(finished.length).toBeGreaterThan(0);
