@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 
 /** The /monitor messages of docs/asyncapi.json a test checks, by socket event name. */
-const MONITOR_MESSAGES = { snapshot: 'MonitorSnapshot', history: 'MonitorHistory', event: 'MonitorEventTyped' };
+const MONITOR_MESSAGES = {
+  snapshot: 'MonitorSnapshot',
+  history: 'MonitorHistory',
+  event: 'MonitorEventTyped',
+  /** A snapshot as a recording holds it (no `protocol`). */
+  state: 'TopologySnapshot',
+};
 
 /** docs/asyncapi.json as committed. */
 export function asyncApiDoc(): {
