@@ -1,13 +1,18 @@
 // The scale run: scenarios/scale.yaml (94 real nodes, ~10,000 clusters, 100,000 jobs over an hour of virtual time),
-// or a fraction of it with CPNET_SCALE (e.g. 0.1) and of its jobs alone with CPNET_JOB_SCALE: wall time, simulated
-// events per second, peak RSS, scheduling p50/p99, jobs lost.
+// or a fraction of it with CPNET_SCALE (e.g. 0.1) and of its jobs alone with CPNET_JOB_SCALE, at `speed: max` (as
+// fast as the nodes keep up, so wall time is a performance figure): wall time, CPU per job, how busy the node threads
+// were, peak RSS, scheduling p50/p99, jobs lost. Then `max_speed_passing`: the highest fixed speed of a ladder
+// (CPNET_SPEED_LADDER, default 40,20,10) at which simulator/test-fixtures/scale-small.yaml passes with 0 lost and a
+// submit p99 ≤ 250 ms of wall time (0 when none does), tried from the top, so it is bounded to a few minutes.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseScenario, runScenario, summarise, type Network, type Scenario } from '@cpnet/simulator';
 import { printTable, writeFigures } from './lib.ts';
 
-const SCENARIO = join(dirname(fileURLToPath(import.meta.url)), '..', 'scenarios', 'scale.yaml');
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const SCENARIO = join(ROOT, 'scenarios', 'scale.yaml');
+const SMALL = join(ROOT, 'simulator', 'test-fixtures', 'scale-small.yaml');
 
 /**
  * Shrinks the scale scenario: fewer provinces and providers by `f`, fewer jobs (and a slower arrival rate) by `jobs`
@@ -69,6 +74,10 @@ export async function run(): Promise<Record<string, number>> {
   let net: Network | null = null;
   let lastActive: number[] = [];
   let lastAt = performance.now();
+  // Each thread's busy milliseconds at the start and the latest reading: their share of the run's wall time.
+  let firstActive: number[] | null = null;
+  let latestActive: number[] = [];
+  const cpu0 = process.cpuUsage();
   const status = setInterval(() => {
     void (async () => {
       const threads = (await net?.threads?.usage().catch(() => [])) ?? [];
@@ -82,6 +91,8 @@ export async function run(): Promise<Record<string, number>> {
         )
         .join(', ');
       lastActive = threads.map((u) => u.activeMs);
+      firstActive ??= lastActive;
+      latestActive = lastActive;
       lastAt = at;
       console.log(
         `  … ${((performance.now() - t0) / 1000).toFixed(0)} s wall, rss ` +
@@ -90,12 +101,20 @@ export async function run(): Promise<Record<string, number>> {
     })();
   }, 30_000);
   const report = await runScenario(scenario, {
+    speed: 'max',
     record: () => void events++,
     logLevel: 'error',
     onStarted: (n) => {
       net = n;
+      void n.threads?.usage().then((u) => (firstActive = u.map((x) => x.activeMs)));
     },
     onProgress: (p) => {
+      // The threads' busy time just before the network closes.
+      if (p.kind === 'expectation' && net?.threads)
+        void net.threads.usage().then(
+          (u) => (latestActive = u.map((x) => x.activeMs)),
+          () => undefined,
+        );
       if (p.kind === 'expectation')
         console.log(
           `  ${p.result.passed ? '✓' : '✗'} ${(p.result.at / 60_000).toFixed(1)} min virtual: ${p.result.name} — ${p.result.detail ?? ''}`,
@@ -103,7 +122,10 @@ export async function run(): Promise<Record<string, number>> {
     },
   }).finally(() => clearInterval(status));
   const wall = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   clearInterval(sampler);
+  const busyMs = latestActive.reduce((n, a, i) => n + a - (firstActive?.[i] ?? 0), 0);
+  const threadCount = latestActive.length;
   console.log(summarise(report));
   const m = report.metrics;
   const figures = {
@@ -114,12 +136,17 @@ export async function run(): Promise<Record<string, number>> {
     jobs_submitted: m['jobs_submitted'] ?? 0,
     wall_s: wall,
     virtual_s: report.virtualMs / 1000,
+    // CPU of the whole process (main and node threads) per submitted job.
+    cpu_ms_per_job: (cpu.user + cpu.system) / 1000 / Math.max(1, m['jobs_submitted'] ?? 0),
+    // The node threads' event loops: the share of the run's wall time they were busy (1: the threads were the limit).
+    threads_busy_share: threadCount ? busyMs / (wall * 1000 * threadCount) : -1,
     events_per_s: events / wall,
     peak_rss_mib: peak / 2 ** 20,
     scheduling_p50_ms: m['job_submit_p50_ms'] ?? -1,
     scheduling_p99_ms: m['job_submit_p99_ms'] ?? -1,
     jobs_lost: m['jobs_lost'] ?? -1,
     passed: report.passed ? 1 : 0,
+    max_speed_passing: await maxSpeedPassing(),
   };
   printTable(
     `simulator — scale run at ${f} of scenarios/scale.yaml (jobs at ${jobsF})`,
@@ -127,6 +154,27 @@ export async function run(): Promise<Record<string, number>> {
   );
   console.log(`figures → ${writeFigures('simulator', figures)}`);
   return figures;
+}
+
+/**
+ * The highest speed of the ladder at which the small scale run passes with nothing lost and a submit p99 within 250 ms
+ * of wall time; 0 when none does.
+ */
+async function maxSpeedPassing(): Promise<number> {
+  const ladder = (process.env.CPNET_SPEED_LADDER ?? '40,20,10').split(',').map(Number);
+  const parsed = parseScenario(readFileSync(SMALL, 'utf8'), SMALL);
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+  for (const speed of ladder.sort((a, b) => b - a)) {
+    const r = await runScenario(parsed.value, { speed, logLevel: 'error' });
+    const p99 = r.metrics['job_submit_p99_ms'] ?? Infinity;
+    const lost = r.metrics['acknowledged_lost'] ?? -1;
+    console.log(
+      `  speed ${speed}: ${r.passed ? 'passed' : 'failed'}, lost ${lost}, submit p99 ${p99.toFixed(0)} ms, ` +
+        `${(r.wallMs / 1000).toFixed(0)} s wall`,
+    );
+    if (r.passed && lost === 0 && p99 <= 250) return speed;
+  }
+  return 0;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await run();

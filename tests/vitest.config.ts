@@ -7,6 +7,8 @@ export default defineConfig({
     include: ['**/*.test.ts'],
     exclude: ['**/node_modules/**'],
     globalSetup: ['./browser/global-setup.ts'],
+    // Every answer of a test node is checked against docs/openapi.json (src/contract/responses.ts).
+    setupFiles: ['./src/contract/setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },

@@ -31,11 +31,24 @@ export {
 } from './topology/expand.ts';
 /** Seeded fake organisations with valid 统一社会信用代码. */
 export { seededFaker, fakeCreditCode, fakeCompanyName } from './topology/fake-org.ts';
-/** The virtual clock (speed factor, skewed views for clock faults). */
+/**
+ * The governed virtual clock: a kernel `Clock` that never outruns the system (the governor, shared across worker
+ * threads), `max` speed, calendar advances, skewed views for clock faults.
+ */
 export {
   createVirtualClock,
+  createGovernor,
+  createThreadClock,
   processTime,
+  BUSY_RATE,
+  ADVANCE_SETTLE_MS,
   type VirtualClock,
+  type RunClock,
+  type Governor,
+  type GovernorOptions,
+  type GovernorStats,
+  type ThreadClock,
+  type LoadReporter,
   type SimClock,
   type RealTime,
   type TimerHandle,
@@ -59,7 +72,14 @@ export { generateAlibabaPods, parseAlibabaPods, ALIBABA_POD_COLUMNS, type TraceJ
 /** Fake compute clusters that run jobs on the virtual clock and report K1/K2 capacity. */
 export { createFakeCluster, type FakeCluster, type RunRequest, type ChurnProfile } from './providers/fake-cluster.ts';
 /** Run reports: JSON shape, JUnit XML, console summary. */
-export { toJunitXml, summarise, type RunReport, type ExpectationResult, type StepResult } from './report/report.ts';
+export {
+  toJunitXml,
+  summarise,
+  samePlacementShare,
+  type RunReport,
+  type ExpectationResult,
+  type StepResult,
+} from './report/report.ts';
 /** Runs a scenario end to end against real node servers. */
 export { runScenario, type RunOptions, type Progress } from './runner/run.ts';
 /** A simulated network of real nodes behind fault proxies. */
@@ -67,5 +87,7 @@ export { startNetwork, type Network, type NetworkOptions } from './runner/networ
 /** Nodes of a simulation: in this process or one OS process each (the real CLI). */
 export { startSimNode, type SimNode, type SimNodeSpec } from './runner/sim-node.ts';
 export { startProcessNode, killAllProcessNodes } from './runner/process-node.ts';
+/** Separate hosts on one Linux machine: network namespaces on a bridge, each with its own address (root only). */
+export { createLan, hostsUnavailable, removeLeftovers, type Host, type Lan } from './runner/lan.ts';
 /** Applications made for simulated nodes, with rules broken on purpose. */
 export { makeApplication, RULE_OF_BREAK, type Break } from './runner/application.ts';

@@ -10,7 +10,10 @@ import {
   createVerifier,
   ed25519Profile,
   entryLeafHash,
+  sm2Profile,
   verifyAnswer,
+  verifyChain,
+  verifyTreeHead,
   verifyConsistency,
   verifyDelegation,
   verifyHandshakeToken,
@@ -34,6 +37,8 @@ describe('the generated contract in docs/', () => {
         'vectors/signatures.json',
         'vectors/delegations.json',
         'vectors/audit.json',
+        'vectors/certificates.json',
+        'vectors/sm2.json',
       ]),
     );
     for (const [name, text] of Object.entries(files)) {
@@ -144,6 +149,78 @@ describe('test vectors verify with our implementation', () => {
       });
       expect(tampered.ok).toBe(false);
     }
+  });
+
+  it('negative request vectors: each is refused with the code it names, at the vector time and authority', async () => {
+    const doc = read('vectors/signatures.json') as {
+      keys: Record<string, { publicKeyPem: string }>;
+      negative: {
+        name: string;
+        verifyAt: number;
+        authority: string;
+        presentTwice?: boolean;
+        request: { method: string; url: string; headers: Record<string, string>; body: string };
+        expected: { valid: false; code: string; reason: string };
+      }[];
+    };
+    expect(doc.negative.length).toBeGreaterThanOrEqual(8);
+    for (const v of doc.negative) {
+      const clock = createFakeClock(v.verifyAt * 1000);
+      const verifier = createVerifier({
+        resolveKey: (k) => (doc.keys[k] ? key(doc.keys[k].publicKeyPem) : null),
+        nonceStore: createMemoryNonceStore({ clock }),
+        clock,
+        startedAt: v.verifyAt * 1000 - 600_000,
+        requireProtocolVersion: true,
+        authorities: [v.authority],
+      });
+      if (v.presentTwice) expect((await verifier.verify(v.request)).ok, v.name).toBe(true);
+      const r = await verifier.verify(v.request);
+      expect(r.ok, v.name).toBe(false);
+      expect(r.ok ? null : r.code, v.name).toBe(v.expected.code);
+      expect(r.ok ? null : r.reason, v.name).toBe(v.expected.reason);
+    }
+  });
+
+  it('signed tree heads: the valid one verifies with its key, the forged ones do not', () => {
+    const doc = read('vectors/audit.json') as {
+      keys: Record<string, { publicKeyPem: string }>;
+      signedTreeHeads: { name: string; keyid: string; sth: never; valid: boolean }[];
+    };
+    expect(doc.signedTreeHeads.map((h) => h.valid)).toEqual([true, false, false]);
+    for (const h of doc.signedTreeHeads)
+      expect(verifyTreeHead(h.sth, key(doc.keys[h.keyid]!.publicKeyPem)), h.name).toBe(h.valid);
+  });
+
+  it('certificate chains: valid and broken ones judged as the vectors say', async () => {
+    const doc = read('vectors/certificates.json') as {
+      at: number;
+      root: string;
+      vectors: { name: string; chain: string[]; valid: boolean; reason?: string }[];
+    };
+    expect(doc.vectors.filter((v) => !v.valid).length).toBeGreaterThanOrEqual(4);
+    for (const v of doc.vectors) {
+      const r = await verifyChain(v.chain, { root: doc.root, clock: createFakeClock(doc.at * 1000) });
+      expect(r.ok, v.name).toBe(v.valid);
+      if (!r.ok) expect(r.error.reason, v.name).toBe(v.reason);
+    }
+  });
+
+  it('SM3 digests (the standard examples among them) and SM2 signatures', () => {
+    const doc = read('vectors/sm2.json') as {
+      digests: { message: string; sm3Hex: string }[];
+      key: { publicKeyHex: string };
+      signatures: { message: string; signatureHex: string; valid: boolean }[];
+    };
+    const utf8 = (t: string) => new TextEncoder().encode(t);
+    const hexOf = (b: Uint8Array) => Buffer.from(b).toString('hex');
+    // GB/T 32905-2016 Appendix A: SM3("abc") and SM3("abcd" × 16).
+    expect(doc.digests[0]!.sm3Hex).toBe('66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0');
+    expect(doc.digests[1]!.sm3Hex).toBe('debe9ff92275b8a138604889c18e5a4d6fdb70e5387e5765293dcba39c0c5732');
+    for (const d of doc.digests) expect(hexOf(sm2Profile.hash(utf8(d.message)))).toBe(d.sm3Hex);
+    const pub = sm2Profile.importPublicKey(doc.key.publicKeyHex);
+    for (const s of doc.signatures)
+      expect(sm2Profile.verify(utf8(s.message), new Uint8Array(Buffer.from(s.signatureHex, 'hex')), pub)).toBe(s.valid);
   });
 
   it('delegation JWS: the valid one verifies, the altered one does not', async () => {

@@ -1,4 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { offsetClock } from '@cpnet/kernel';
+import { systemClock } from '@cpnet/kernel/system';
 import { applicationFile, cleanup, eventually, lifecycleOf, startTestNode, tempDir, type TestNode } from './nodes.ts';
 
 const started: TestNode[] = [];
@@ -11,7 +13,11 @@ describe('applying to a parent that answers 401', () => {
   it('keeps retrying (an overloaded parent reads signatures after they expired) and applies once the parent can verify', async () => {
     // The national node's clock runs 10 minutes ahead: every signature of the applicant looks expired to it.
     let skew = 10 * 60_000;
-    const national = await startTestNode({ role: 'national', code: 'CPN', clock: { now: () => Date.now() + skew } });
+    const national = await startTestNode({
+      role: 'national',
+      code: 'CPN',
+      clock: offsetClock(systemClock, () => skew),
+    });
     started.push(national);
     const dir = tempDir();
     const regional = await startTestNode({

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, type ErrorCode } from '@cpnet/protocol';
 import { checkIds } from '@cpnet/cli';
+import { cleanup, startTestNode } from './nodes.ts';
 
 // The contract a team builds from is docs/ in English and Chinese. The ids and codes come from the code itself, so a
 // check or an error code added without its documentation (in both languages) fails here.
@@ -62,5 +63,32 @@ describe('docs/ in English and Chinese', () => {
     // The per-check table: one row per check of the regional list, no row for a check that does not exist.
     const rows = rowKeys(text).filter((k) => /^(national:)?[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(k));
     expect([...rows].sort(), `rows of the check table in ${file}`).toEqual([...checkIds('regional')].sort());
+  });
+});
+
+describe('docs/deployment.md and its zh-CN twin', () => {
+  const en = read('deployment.md');
+  const zh = read('deployment.zh-CN.md');
+  const series = (text: string) => [...spans(text)].filter((s) => /^cpn_[a-z_]+$/.test(s)).sort();
+  const variables = (text: string) => [...spans(text)].filter((s) => /^CPNET_[A-Z_]+$/.test(s)).sort();
+
+  it('link each other and name the same series and variables', () => {
+    expect(en).toContain('(deployment.zh-CN.md)');
+    expect(zh).toContain('(deployment.md)');
+    expect(series(zh)).toEqual(series(en));
+    expect(variables(zh)).toEqual(variables(en));
+  });
+
+  it("document every cpn_* series a node's /metrics exposes, and no other", async () => {
+    const node = await startTestNode({ role: 'national', code: 'CPN' });
+    try {
+      const text = await (await fetch(`${node.url}/metrics`)).text();
+      const exposed = [...text.matchAll(/^# TYPE (cpn_[a-z_]+) /gm)].map((m) => m[1]!).sort();
+      expect(exposed.length).toBeGreaterThan(5);
+      expect(series(en), 'series named in deployment.md').toEqual(exposed);
+    } finally {
+      await node.stop();
+      cleanup();
+    }
   });
 });

@@ -2,10 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
+import type { Clock } from '@cpnet/kernel';
 import { systemClock } from '@cpnet/kernel/system';
 import { createClient, type NodeClient } from '@cpnet/client';
 import { cryptoRandomBytes } from '@cpnet/security';
 import { createNode, type CpnNode, type NodeConfigInput } from '@cpnet/node';
+import { watchResponses } from './contract/responses.ts';
 
 /** A running node in a test, with a client that signs as the node itself. */
 export interface TestNode {
@@ -30,7 +32,7 @@ export function tempDir(): string {
 
 /** Starts a real node on 127.0.0.1, port 0 unless given. */
 export async function startTestNode(
-  config: Omit<NodeConfigInput, 'dataDir' | 'port'> & { dataDir?: string; port?: number; clock?: { now(): number } },
+  config: Omit<NodeConfigInput, 'dataDir' | 'port'> & { dataDir?: string; port?: number; clock?: Clock },
 ): Promise<TestNode> {
   const { clock, ...rest } = config;
   const dir = rest.dataDir ?? tempDir();
@@ -42,6 +44,8 @@ export async function startTestNode(
       randomBytes: cryptoRandomBytes,
     },
   );
+  // Every answer is checked against docs/openapi.json; a violation fails the running test (contract/setup.ts).
+  watchResponses(node.server);
   const url = await node.listen();
   const code = node.context.config.code;
   return {

@@ -36,14 +36,25 @@ export interface NodeProcess {
   stop(): Promise<void>;
 }
 
-/** Spawns `node apps/cli/bin/cpnet.js node start <args>` and waits until /healthz answers. */
+/** Spawns `node apps/cli/bin/cpnet.js node start <args>` (or another tree's `cli`) and waits until /healthz answers. */
 export async function spawnNode(
   args: readonly string[],
-  options: { port: number; env?: Record<string, string> },
+  options: { port: number; env?: Record<string, string>; cli?: string },
 ): Promise<NodeProcess> {
   const child = spawn(
     process.execPath,
-    [CPNET, 'node', 'start', '--host', '127.0.0.1', '--port', String(options.port), '--log-level', 'warn', ...args],
+    [
+      options.cli ?? CPNET,
+      'node',
+      'start',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(options.port),
+      '--log-level',
+      'warn',
+      ...args,
+    ],
     {
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io } from 'socket.io-client';
 import { bufferIo, run, runViz } from '@cpnet/cli';
+import type { Clock } from '@cpnet/kernel';
+import { systemClock } from '@cpnet/kernel/system';
 import { NAMESPACES, SOCKET_EVENTS } from '@cpnet/protocol';
 import { cleanup, startTestNode, tempDir, type TestNode } from './nodes.ts';
 
@@ -12,7 +14,8 @@ import { cleanup, startTestNode, tempDir, type TestNode } from './nodes.ts';
 
 let national: TestNode;
 let offsetMs = 0;
-const clock = { now: () => Date.now() + offsetMs };
+// The node's clock: the machine's, moved on by `offsetMs` (its timers stay the machine's).
+const clock: Clock = { ...systemClock, now: () => systemClock.now() + offsetMs };
 
 beforeAll(async () => {
   national = await startTestNode({ role: 'national', code: 'CPN', clock });

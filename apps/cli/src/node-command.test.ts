@@ -107,6 +107,33 @@ describe('cpnet node start', () => {
     expect(readFileSync(marker, 'utf8')).toBe(before); // the same node again: same key
   });
 
+  it('exits 3 when node.db was migrated by a newer version, and leaves it as it was', async () => {
+    const dir = data();
+    const node = await createNode(
+      { role: 'national', code: 'CPN', port: 0, dataDir: dir, logLevel: 'silent' },
+      defaultDeps({ level: 'silent' }),
+    );
+    await node.close();
+    // What a newer cpnet leaves behind: a migration this version does not ship, recorded as Prisma records it.
+    const file = path.join(dir, 'node.db');
+    const stores = await openSqliteStores(file);
+    await stores.prisma.$executeRawUnsafe(
+      `INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, started_at, applied_steps_count)
+       VALUES ('future', 'x', '2099-01-01T00:00:00.000+00:00', '20990101000000_from_a_newer_version',
+       '2099-01-01T00:00:00.000+00:00', 1)`,
+    );
+    await stores.close();
+    const before = readFileSync(file);
+    const io = bufferIo();
+    expect(
+      await run(argv('--role', 'national', '--code', 'CPN', '--port', '0', '--data', dir, '--log-level', 'silent'), io),
+    ).toBe(3);
+    expect(io.stderr.join('')).toMatch(
+      /^cpnet: refusing to start: .*node\.db was migrated by a newer version of cpnet: it records migration 20990101000000_from_a_newer_version, unknown to this version .*cpnet node restore --from <backup>/,
+    );
+    expect(readFileSync(file).equals(before)).toBe(true);
+  });
+
   it('exits 3 when node.db fails its integrity check', async () => {
     const dir = data();
     writeFileSync(path.join(dir, 'node.db'), Buffer.alloc(16_384, 7));

@@ -1,4 +1,4 @@
-// Writes the node's OpenAPI document (generated from @cpnet/protocol's zod schemas) to docs/openapi.json.
+// Writes the node's OpenAPI document (generated from its route tables and @cpnet/protocol's zod schemas) to docs/openapi.json.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';

@@ -3,13 +3,14 @@ import path from 'node:path';
 import express, { type Express, type Router } from 'express';
 import { Server } from 'socket.io';
 import { createSerialAllocator } from '@cpnet/identifier';
+import { stopwatch } from '@cpnet/kernel/system';
 import { createClient, type NodeClient } from '@cpnet/client';
 import { checkProtocolVersion, errorBody, PROTOCOL_HEADER, type NodeLifecycle } from '@cpnet/protocol';
 import { b64url, createPolicy, jwkThumbprint } from '@cpnet/security';
 import { openSqliteStores } from './store/stores.ts';
 import type { NodeStores } from './store/stores.ts';
 import { NodeConfig, type NodeConfigInput } from './config.ts';
-import type { NodeDeps } from './deps.ts';
+import { wallClock, type NodeDeps } from './deps.ts';
 import type { NodeContext, NodeState } from './context.ts';
 import { loadSettings } from './store/settings.ts';
 import { checkDatabasePresent, checkIdentityMarker, checkKeyPresent } from './store/identity-marker.ts';
@@ -26,6 +27,7 @@ import { answerClientErrors } from './http/client-error.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { fastResolve } from './http/fast-resolve.ts';
 import { metaRoutes } from './routes/meta.ts';
+import { openApiDocument } from './openapi.ts';
 import { identifierRoutes } from './routes/identifiers.ts';
 import { onboardingRoutes } from './routes/onboarding.ts';
 import { governanceRoutes } from './routes/governance.ts';
@@ -131,6 +133,7 @@ export async function createNode(input: NodeConfigInput, parts: NodeParts | Node
           ...(route ? { tls: route.tls } : {}),
           signer: { keyid: config.code, privateKey: identity.keys.privateKey },
           clock: deps.clock,
+          wall: wallClock(deps),
           randomBytes: deps.randomBytes,
           timeoutMs: config.linkTimeoutMs,
         });
@@ -144,6 +147,7 @@ export async function createNode(input: NodeConfigInput, parts: NodeParts | Node
     const outbox: Outbox = createOutbox({
       db,
       clock: deps.clock,
+      wall: wallClock(deps),
       logger: deps.logger,
       clientFor,
       retry: config.retry,
@@ -223,13 +227,14 @@ function buildApp(ctx: NodeContext, parts: { routers: Router[]; memberOrders: Me
   app.use(fastResolve(ctx, { headers: security.headers, requestId }));
   app.use(security.middleware);
   app.use((req, res, next) => {
-    const started = performance.now();
+    // Wall time: a request's latency is a performance figure of the machine, in a simulation too.
+    const elapsed = stopwatch();
     res.locals.requestId = requestId();
     res.setHeader('x-request-id', res.locals.requestId as string);
     res.on('finish', () => {
       const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
       ctx.metrics.requests.inc({ method: req.method, route: String(route), status: String(res.statusCode) });
-      ctx.metrics.duration.observe({ method: req.method, route: String(route) }, (performance.now() - started) / 1000);
+      ctx.metrics.duration.observe({ method: req.method, route: String(route) }, elapsed() / 1000);
     });
     const version = req.headers[PROTOCOL_HEADER];
     if (version !== undefined) {
@@ -241,7 +246,7 @@ function buildApp(ctx: NodeContext, parts: { routers: Router[]; memberOrders: Me
     }
     next();
   });
-  app.use(metaRoutes(ctx));
+  app.use(metaRoutes(ctx, openApiDocument));
   app.use(identifierRoutes(ctx));
   app.use(onboardingRoutes(ctx));
   app.use(governanceRoutes(ctx, { memberOrders: parts.memberOrders }));

@@ -1,49 +1,51 @@
 import { pino, type Logger } from 'pino';
 import { cryptoRandomBytes, type RandomBytes } from '@cpnet/security';
-import type { TimeSource } from '@cpnet/kernel';
+import type { Clock } from '@cpnet/kernel';
 import { systemClock } from '@cpnet/kernel/system';
 
-/** Runs `fn` every `ms` of the clock's time; returns a function that stops it. */
-export type Every = (ms: number, fn: () => void) => () => void;
-
-/** Periodic work in real time (setInterval, not keeping the process alive). */
-export const realEvery: Every = (ms, fn) => {
-  const t = setInterval(fn, ms);
-  t.unref();
-  return () => clearInterval(t);
-};
-
 /**
- * Runs an async background task every `ms` of the node's time (`deps.every`, else real time); a failure is logged as
- * `what failed` and the next round runs as usual. Returns a function that stops it.
+ * Runs an async background task every `ms` of node time (`deps.clock`); a failure is logged as `what failed` and the
+ * next round runs as usual. Returns a function that stops it.
  */
 export function repeat(
-  deps: Pick<NodeDeps, 'every' | 'logger'>,
+  deps: Pick<NodeDeps, 'clock' | 'logger'>,
   o: { ms: number; what: string },
   task: () => Promise<unknown>,
 ): () => void {
-  return (deps.every ?? realEvery)(o.ms, () => {
+  return deps.clock.setInterval(() => {
     task().catch((e: unknown) => deps.logger.warn({ err: e }, `${o.what} failed`));
-  });
+  }, o.ms);
 }
 
-/** What a node is built from besides its configuration: time, logs and randomness are injected. */
+/**
+ * What a node is built from besides its configuration: time, logs and randomness are injected. The node has two
+ * clocks (apps/node/README.md, "Time", lists every duration and which one it runs on).
+ */
 export interface NodeDeps {
-  readonly clock: TimeSource;
   /**
-   * Periodic work (health sweeps, summaries, scheduling ticks) measured in the same time as `clock`: a simulation on
-   * a virtual clock passes its own, so intervals and the silence thresholds they are compared with agree. Default
-   * `realEvery`.
+   * Node time: every timestamp, timer, sleep and deadline of the node's logic (tokens, certificates, leases, retention,
+   * health timeouts, retries, signature windows, periodic work). Virtual in a simulation.
    */
-  readonly every?: Every;
+  readonly clock: Clock;
+  /**
+   * Wall time: only durations that guard real network I/O (a link request's timeout, a gateway's acknowledgement, how
+   * long a batch lingers). Default `systemClock`; a simulation passes a virtual `clock` and keeps this real.
+   */
+  readonly wall?: Clock;
   readonly logger: Logger;
   readonly randomBytes: RandomBytes;
 }
 
-/** Real defaults: the system clock, a pino logger at `level`, node:crypto randomness. */
+/** The node's wall clock: `deps.wall`, else the system clock. */
+export function wallClock(deps: Pick<NodeDeps, 'wall'>): Clock {
+  return deps.wall ?? systemClock;
+}
+
+/** Real defaults: the system clock (node time is wall time), a pino logger at `level`, node:crypto randomness. */
 export function defaultDeps(options: { level?: string; name?: string } = {}): NodeDeps {
   return {
     clock: systemClock,
+    wall: systemClock,
     logger: pino({ level: options.level ?? 'info', name: options.name ?? 'cpnet-node' }),
     randomBytes: cryptoRandomBytes,
   };

@@ -5,13 +5,15 @@ export { openSqliteStores, type NodeStores, type SqliteStores } from './store/st
 /** The node configuration schema (zod) and its types. */
 export { NodeConfig, type NodeConfigInput } from './config.ts';
 /** The injected dependencies (clock, logger, randomness) and their real defaults. */
-export { defaultDeps, realEvery, type Every, type NodeDeps } from './deps.ts';
+export { defaultDeps, wallClock, type NodeDeps } from './deps.ts';
 /** Loading configuration from a file, the environment and flags, and starting a node until a signal. */
 export { loadConfig, startNode, ApplicationError, type ConfigSources } from './main.ts';
 /** The shared context of a running node (for tests and the simulator). */
 export type { NodeContext } from './context.ts';
 /** The joint-debugging check list and its version. */
 export { CHECKS, CHECK_LIST_VERSION } from './onboarding/checks.ts';
+/** Judging a submitted joint-debugging result by the checks it lists. */
+export { judgeJointDebugResult, type ResultVerdict } from './onboarding/reverse-result.ts';
 /** The OpenAPI document generated from the protocol schemas. */
 export { openApiDocument } from './openapi.ts';
 /** A node refuses to start when its stored delegation does not match its configured code. */
@@ -26,6 +28,8 @@ export { listDeadLetters, retryDeadLetters } from './store/dead-letters.ts';
 export type { DeadLetter } from './store/outbox.ts';
 /** A `node.db` failing SQLite's integrity check: the node refuses to start (`cpnet` exits 3). */
 export { DatabaseDamaged } from './store/sqlite-database.ts';
+/** A database migrated by a newer version of the node (it records migrations this version does not ship). */
+export { DatabaseNewerThanNode } from './store/migrate.ts';
 /** A data folder whose identity marker shows a node its database no longer holds (`cpnet` exits 3). */
 export { NodeIdentityMismatch } from './store/identity-marker.ts';
 /** The joint-debugging checks run one by one with structured evidence (for `cpnet check`), and a signed echo. */

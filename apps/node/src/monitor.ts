@@ -1,23 +1,11 @@
 import type { Server } from 'socket.io';
 import { NAMESPACES, PROTOCOL_VERSION, SOCKET_EVENTS } from '@cpnet/protocol';
-import { verifyApiToken, verifyHandshakeToken, type PersonRole } from '@cpnet/security';
+import { API_TOKEN_TYP, verifyApiToken, verifyHandshakeToken, type PersonRole } from '@cpnet/security';
 import type { MonitorHistory, TopologySnapshot } from '@cpnet/protocol';
 import type { NodeContext } from './context.ts';
 import { knownSigner } from './http/principal.ts';
 import { nodeInfo } from './routes/meta.ts';
-import { claimedIssuer } from './http/token-issuer.ts';
-
-/** The `typ` of a JWT's header, or null. */
-function tokenType(token: string): string | null {
-  try {
-    const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8')) as {
-      typ?: unknown;
-    };
-    return typeof header.typ === 'string' ? header.typ : null;
-  } catch {
-    return null;
-  }
-}
+import { claimedIssuer, claimedType } from './http/token-issuer.ts';
 
 async function admit(
   ctx: Pick<NodeContext, 'accounts' | 'config' | 'db' | 'deps' | 'identity' | 'nonceStore' | 'policy' | 'state'>,
@@ -50,8 +38,9 @@ async function admit(
         ? null
         : `FORBIDDEN: ${person.value.sub} (${person.value.role}) may not watch ${ctx.config.code}: ${d.reason}`;
     }
-    // A person's API token (not a node's handshake token) that failed: say why plainly (expired, account suspended).
-    if (tokenType(token) === 'at+jwt') return `the viewer token was refused: ${person.error}`;
+    // A person's API token (not a node's handshake token) that failed: say why plainly (expired after its hour of
+    // node time, account suspended), not its type.
+    if (claimedType(token) === API_TOKEN_TYP) return `the viewer token was refused: ${person.error}`;
   }
   const signer = await knownSigner(ctx, iss);
   if (!signer) return `unknown issuer ${iss}`;

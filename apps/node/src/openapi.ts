@@ -1,243 +1,199 @@
-import { jsonSchemas, PROTOCOL_VERSION, ROUTES, SCHEDULING_ROUTES } from '@cpnet/protocol';
+import { z } from 'zod';
+import * as protocol from '@cpnet/protocol';
+import { jsonSchemas, PROTOCOL_HEADER, PROTOCOL_VERSION, VERSION_SKEW } from '@cpnet/protocol';
+import { IDEMPOTENCY_HEADER, readsBody, type RouteSpec, type RouteTable } from './http/route-table.ts';
+import { routeTables } from './routes/tables.ts';
 
-type Op = { summary: string; body?: string; response?: string; signed?: boolean };
+type Json = Record<string, unknown>;
 
-const OPS: Record<string, Record<string, Op>> = {
-  [ROUTES.health]: { get: { summary: 'Liveness and readiness' } },
-  [ROUTES.metrics]: { get: { summary: 'Prometheus metrics (text format)' } },
-  [ROUTES.node]: { get: { summary: 'Who this node is', response: 'NodeInfo' } },
-  [`${ROUTES.node}/lifecycle`]: {
-    post: { summary: 'A child reports a lifecycle change in its subtree', body: 'LifecycleNotice', signed: true },
-  },
-  [ROUTES.openapi]: { get: { summary: 'This document' } },
-  [ROUTES.identifiers]: {
-    get: { summary: 'List records (paged: prefix, cursor, limit)' },
-    post: {
-      summary: 'Register an identifier under this node (标识注册)',
-      body: 'RegisterIdentifier',
-      response: 'IdentifierRecord',
-      signed: true,
-    },
-  },
-  '/cpn/v1/identifiers/{id}': {
-    get: { summary: 'Resolve an identifier (标识检索); raw / or %2F', response: 'ResolutionAnswer' },
-    put: {
-      summary: 'Update (new version; optimistic version check)',
-      body: 'UpdateIdentifier',
-      response: 'IdentifierRecord',
-      signed: true,
-    },
-    delete: { summary: 'Revoke', response: 'IdentifierRecord', signed: true },
-  },
-  [ROUTES.copies]: { post: { summary: 'Records copied upward by a child', body: 'CopyBatch', signed: true } },
-  [ROUTES.applications]: {
-    get: { summary: 'Applications received' },
-    post: {
-      summary: 'Apply (申报), signed with the key in the application',
-      body: 'Application',
-      response: 'ApplicationState',
-      signed: true,
-    },
-  },
-  [`${ROUTES.applications}/forwarded`]: {
-    post: {
-      summary: 'A regional node forwards an industry application with its opinion',
-      body: 'ForwardedApplication',
-      signed: true,
-    },
-  },
-  '/cpn/v1/applications/{id}': {
-    get: { summary: 'An application, with the grant once approved', response: 'ApplicationState' },
-  },
-  '/cpn/v1/applications/{id}/reviews': {
-    post: { summary: 'Review (初审推荐 / final decision)', body: 'Review', response: 'ApplicationState', signed: true },
-  },
-  [ROUTES.jointDebug]: {
-    get: { summary: 'Joint-debugging results' },
-    post: {
-      summary: 'Ask this node to run the joint-debugging checks on the caller',
-      body: 'JointDebugRequest',
-      signed: true,
-    },
-  },
-  [`${ROUTES.jointDebug}/echo`]: {
-    post: { summary: 'A signed no-op used by the forged/replayed checks', signed: true },
-  },
-  [ROUTES.emergency]: {
-    post: {
-      summary: 'Suspend, reinstate or revoke a node, provider or cluster (应急处置)',
-      body: 'EmergencyAction',
-      signed: true,
-    },
-  },
-  [ROUTES.accounts]: {
-    get: { summary: 'Accounts' },
-    post: { summary: 'Create an account', body: 'CreateAccount', signed: true },
-  },
-  [ROUTES.tokens]: { post: { summary: 'Exchange a password for an API token', body: 'TokenRequest' } },
-  [ROUTES.events]: {
-    get: { summary: 'The event log (paged: since, type or family such as cluster.*, cursor, limit)' },
-    post: {
-      summary: "Node to node: a child forwards its subtree's events (deduplicated by event id)",
-      body: 'EventBatch',
-      signed: true,
-    },
-  },
-  [`${ROUTES.events}/export`]: { get: { summary: 'The event log as JSON Lines (since, until, type), for archiving' } },
-  [ROUTES.viewerTokens]: {
-    post: {
-      summary: "An operator (API token) or the node (signed) mints a token for one of this node's viewer accounts",
-      body: 'ViewerTokenRequest',
-      response: 'TokenAnswer',
-    },
-  },
-  [ROUTES.monitorSubtree]: {
-    get: {
-      summary:
-        "This node's whole subtree as a TopologySnapshot (waitMs: wall ms for the children); an ancestor (signed) or " +
-        'a person who may read metrics',
-      response: 'SubtreeSnapshot',
-    },
-  },
-  [ROUTES.monitorClusters]: {
-    get: { summary: "One node's clusters (node=<prefix>), when the subtree snapshot sent per-node sums" },
-  },
-  [ROUTES.providers]: {
-    get: { summary: 'Providers registered here, with health' },
-    post: {
-      summary: 'Register a provider (统一社会信用代码); signed with the key in the body, keyid = the credit code',
-      body: 'RegisterProvider',
-      response: 'Provider',
-      signed: true,
-    },
-  },
-  [ROUTES.clusters]: {
-    get: { summary: 'Clusters registered here (provider filter), with health, report count and last report' },
-    post: {
-      summary: 'Register a cluster, signed by its provider; Idempotency-Key answered once',
-      body: 'RegisterCluster',
-      signed: true,
-    },
-  },
-  [ROUTES.summaries]: {
-    post: {
-      summary: "Node to node: a child's subtree summaries, each deduplicated by its key",
-      body: 'SummaryBatch',
-      signed: true,
-    },
-  },
-  [`${ROUTES.summaries}/self`]: { get: { summary: "This node's current subtree summary", response: 'SubtreeSummary' } },
-  [ROUTES.market]: {
-    get: {
-      summary: "The market view over this node's subtree (the national node: all), filterable",
-      response: 'MarketView',
-    },
-  },
-  '/cpn/v1/audit/head': { get: { summary: 'The signed tree head of the audit log' } },
-  [ROUTES.selections]: {
-    post: {
-      summary:
-        'Compute selection (算力选择), dry run: ranked candidates and every exclusion, across the hierarchy when needed',
-      body: 'SelectionRequest',
-      response: 'SelectionAnswer',
-      signed: true,
-    },
-  },
-  [ROUTES.jobs]: {
-    get: {
-      summary:
-        'List the jobs submitted here, in identifier order (paged: tenant, cursor, limit; a tenant sees its own)',
-      response: 'JobPage',
-    },
-    post: {
-      summary: 'Submit a job (tenant): placed locally or escalated, answered once dispatched or queued; 422 over quota',
-      body: 'SubmitJob',
-      response: 'Job',
-      signed: true,
-    },
-  },
-  [`${ROUTES.jobs}/{id}`]: {
-    get: { summary: 'A job with its history (signed or token)', response: 'Job', signed: true },
-    delete: { summary: 'Cancel a job (idempotent)', response: 'Job', signed: true },
-  },
-  [ROUTES.metering]: {
-    get: {
-      summary: "Metering (计量统计) lines and totals per tenant and provider, with children's totals",
-      response: 'MeteringReport',
-      signed: true,
-    },
-  },
-  [SCHEDULING_ROUTES.placements]: {
-    post: {
-      summary:
-        'Node to node: place a job, or a batch of jobs (escalation up, or the parent asking the owning child down)',
-      body: 'PlacementBody',
-      response: 'PlacementReply',
-      signed: true,
-    },
-  },
-  [SCHEDULING_ROUTES.selections]: {
-    post: {
-      summary: 'Node to node: a relayed dry-run selection',
-      body: 'SelectionRelay',
-      response: 'SelectionAnswer',
-      signed: true,
-    },
-  },
-  [SCHEDULING_ROUTES.jobUpdates]: {
-    post: { summary: 'Node to node: job history relayed toward the origin', body: 'JobRelayBody', signed: true },
-  },
-  [SCHEDULING_ROUTES.cancels]: {
-    post: { summary: 'Node to node: a cancellation relayed toward the owner', body: 'JobCancelRelay', signed: true },
-  },
-  [SCHEDULING_ROUTES.summaries]: {
-    post: {
-      summary: "Node to node: a child's scheduling summary (also its heartbeat)",
-      body: 'SchedulingSummary',
-      signed: true,
-    },
-  },
-  [SCHEDULING_ROUTES.metering]: {
-    post: { summary: "Node to node: a child's metering totals", body: 'MeteringSummary', signed: true },
-  },
+/** The components a route's zod schema is named by: every message schema @cpnet/protocol exports. */
+function schemaNames(): Map<unknown, string> {
+  const names = new Set(Object.keys(jsonSchemas()));
+  const out = new Map<unknown, string>();
+  for (const [name, value] of Object.entries(protocol)) if (names.has(name)) out.set(value, name);
+  return out;
+}
+
+function inline(schema: z.ZodType): Json {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Json;
+  void _drop;
+  return rest;
+}
+
+/** The generic error answers, shared by every operation (components.responses). */
+const ERROR_RESPONSES: Record<number, [string, string]> = {
+  400: [
+    'BadRequest',
+    'Malformed JSON (`MALFORMED_JSON`), a schema violation naming the field (`SCHEMA_VIOLATION`, `INVALID_IDENTIFIER`, ' +
+      '`INVALID_PREFIX`) or an unsupported `cpn-protocol` version (`UNSUPPORTED_VERSION`, field `cpn-protocol`)',
+  ],
+  401: [
+    'Unauthenticated',
+    'Credentials missing or refused (`UNAUTHENTICATED`, checked before the body is read), or a replayed nonce (`REPLAYED`)',
+  ],
+  403: ['Forbidden', 'The caller may not do this (`FORBIDDEN`, with the policy’s reason)'],
+  404: ['NotFound', 'No such resource (`NOT_FOUND`)'],
+  409: [
+    'Conflict',
+    'The resource exists or changed, or an Idempotency-Key was reused for a different request (`CONFLICT`)',
+  ],
+  413: ['PayloadTooLarge', 'The body is over the size limit (`PAYLOAD_TOO_LARGE`)'],
+  415: ['UnsupportedMediaType', 'The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`)'],
+  422: ['RuleViolation', 'The request breaks a rule of the guide (`RULE_VIOLATION`, `DEADLINE_PASSED`)'],
+  429: ['RateLimited', 'Too many requests (`RATE_LIMITED`); `Retry-After` says when to come back'],
+  503: ['Unavailable', 'A node this request needs cannot be reached (`UPSTREAM_UNAVAILABLE`, `UNAVAILABLE`)'],
 };
 
-const ERROR = { $ref: '#/components/schemas/Error' };
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+/** Every answer carries the node's protocol version (conformance check `protocol-header`). */
+const ANSWER_HEADERS = { [PROTOCOL_HEADER]: { $ref: '#/components/headers/CpnProtocol' } };
 
-function operation(op: Op) {
-  const responses: Record<string, unknown> = {
-    '200': { description: 'OK', content: { 'application/json': { schema: op.response ? ref(op.response) : {} } } },
-    '400': {
-      description: 'Malformed JSON, a schema violation (naming the field) or an unsupported protocol version',
-      content: { 'application/json': { schema: ERROR } },
-    },
-    '404': { description: 'Not found', content: { 'application/json': { schema: ERROR } } },
-  };
-  if (op.signed) {
-    responses['401'] = {
-      description: 'Missing or bad signature (checked before the body)',
-      content: { 'application/json': { schema: ERROR } },
-    };
-    responses['403'] = {
-      description: 'The signer may not do this',
-      content: { 'application/json': { schema: ERROR } },
-    };
-    responses['413'] = { description: 'Body over the size limit', content: { 'application/json': { schema: ERROR } } };
+const IDEMPOTENCY_CONFLICT = 'an Idempotency-Key reused for a different request';
+
+const SECURITY: Record<RouteSpec['auth'], Json[]> = {
+  none: [],
+  login: [],
+  optional: [{}, { httpSignature: [] }, { bearer: [] }],
+  required: [{ httpSignature: [] }, { bearer: [] }],
+  'self-keyed': [{ httpSignature: [] }],
+};
+
+function errorStatuses(spec: RouteSpec): Record<number, string | null> {
+  const out: Record<number, string | null> = { 400: null };
+  if (spec.auth === 'required' || spec.auth === 'self-keyed' || spec.auth === 'optional') out[401] = null;
+  if (spec.auth === 'required' || spec.auth === 'self-keyed') out[403] = null;
+  // Every write takes an Idempotency-Key: the same key with a different request is 409.
+  if (readsBody(spec)) Object.assign(out, { 409: null, 413: null, 415: null });
+  for (const [s, when] of Object.entries(spec.errors ?? {}))
+    out[Number(s)] = Number(s) === 409 && readsBody(spec) ? `${when}; or ${IDEMPOTENCY_CONFLICT}` : when;
+  return out;
+}
+
+function operation(spec: RouteSpec, nameOf: (s: z.ZodType) => Json, usedResponses: Set<string>): Json {
+  const parameters: Json[] = [{ $ref: '#/components/parameters/CpnProtocol' }];
+  for (const [name, p] of Object.entries(spec.pathParams ?? {}))
+    parameters.push({
+      name,
+      in: 'path',
+      required: true,
+      description: p.description,
+      schema: { type: 'string' },
+      ...(p.example ? { example: p.example } : {}),
+    });
+  if (spec.query) {
+    const q = inline(spec.query) as { properties?: Record<string, Json>; required?: string[] };
+    for (const [name, schema] of Object.entries(q.properties ?? {})) {
+      const { description, ...rest } = schema as Json & { description?: string };
+      parameters.push({
+        name,
+        in: 'query',
+        required: q.required?.includes(name) ?? false,
+        ...(description ? { description } : {}),
+        schema: rest,
+      });
+    }
   }
+  if (readsBody(spec)) parameters.push({ $ref: '#/components/parameters/IdempotencyKey' });
+  for (const h of spec.headers ?? [])
+    parameters.push({
+      name: h.name,
+      in: 'header',
+      required: h.required ?? false,
+      description: h.description,
+      schema: { type: 'string' },
+    });
+  const responses: Json = {};
+  for (const [status, r] of Object.entries(spec.responses) as [string, RouteSpec['responses'][number]][]) {
+    const s = r.schema;
+    const content =
+      s === undefined
+        ? undefined
+        : s instanceof z.ZodType
+          ? { 'application/json': { schema: nameOf(s) } }
+          : { [s.mediaType]: { schema: { type: 'string', ...(s.description ? { description: s.description } : {}) } } };
+    responses[status] = { description: r.description, headers: ANSWER_HEADERS, ...(content ? { content } : {}) };
+  }
+  for (const [status, when] of Object.entries(errorStatuses(spec))) {
+    const [name, generic] = ERROR_RESPONSES[Number(status)] ?? ['Error', 'An error'];
+    responses[status] = when
+      ? {
+          description: `${generic}: ${when}`,
+          headers: ANSWER_HEADERS,
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        }
+      : (usedResponses.add(name), { $ref: `#/components/responses/${name}` });
+  }
+  const access: Json = {
+    auth: spec.auth,
+    ...(spec.access ?? {}),
+    ...(spec.audit ? { audit: spec.audit } : {}),
+    ...(spec.expressPath ? { alias: spec.expressPath.replace('*id', '{raw-id}') } : {}),
+  };
   return {
-    summary: op.summary,
-    ...(op.signed ? { security: [{ httpSignature: [] }, { bearer: [] }] } : {}),
-    ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: ref(op.body) } } } } : {}),
+    operationId: spec.operationId,
+    summary: spec.summary,
+    ...(spec.description ? { description: spec.description } : {}),
+    tags: [spec.tag],
+    security: SECURITY[spec.auth],
+    parameters,
+    ...(spec.body
+      ? {
+          requestBody: {
+            required: !spec.bodyOptional,
+            content: { 'application/json': { schema: nameOf(spec.body) } },
+          },
+        }
+      : {}),
     responses,
+    'x-cpn-access': access,
   };
 }
 
-/** The OpenAPI 3.1 document of a node, generated from the protocol's zod schemas. */
+const TAGS: Record<string, string> = {
+  meta: 'Liveness, metrics, who the node is, this document, the event log and the audit log',
+  identifiers: 'Identifier registration (标识注册), update, revocation, listing, resolution (标识检索) and copies',
+  onboarding: 'Applications (申报), reviews (审核), forwarding and joint debugging (联调)',
+  governance: 'Emergency response (应急处置) and lifecycle notices',
+  accounts: 'Accounts for people and the password → API token exchange',
+  resources: 'Providers, clusters, subtree summaries and the market view (算力资源汇聚)',
+  events: 'The event log between nodes and its export',
+  monitoring: "Subtree snapshots for ancestors and viewers, and one node's clusters",
+  scheduling: 'Selections (算力选择), jobs, metering (计量统计) and the node-to-node placement protocol',
+};
+
+/** Every operation of a node, from its route tables (the same rows Express mounts). */
+export function routeSpecs(): RouteTable<never> {
+  return routeTables().flat() as unknown as RouteTable<never>;
+}
+
+let built: Record<string, unknown> | null = null;
+
+/** The OpenAPI 3.1 document of a node, generated from its route tables and the protocol's zod schemas (once). */
 export function openApiDocument(): Record<string, unknown> {
+  built ??= buildDocument();
+  return built;
+}
+
+function buildDocument(): Record<string, unknown> {
+  const all = jsonSchemas();
+  const names = schemaNames();
+  const used = new Set<string>(['Error']);
+  const nameOf = (s: z.ZodType): Json => {
+    const name = names.get(s);
+    if (name === undefined) return inline(s);
+    used.add(name);
+    return { $ref: `#/components/schemas/${name}` };
+  };
+  const paths: Record<string, Json> = {};
+  const usedResponses = new Set<string>();
+  for (const spec of routeSpecs()) {
+    const p = (paths[spec.path] ??= {});
+    if (p[spec.method]) throw new Error(`route tables: ${spec.method.toUpperCase()} ${spec.path} twice`);
+    p[spec.method] = operation(spec as RouteSpec, nameOf, usedResponses);
+  }
   const schemas: Record<string, unknown> = {};
-  for (const [name, schema] of Object.entries(jsonSchemas())) {
-    const { $schema: _drop, ...rest } = schema as Record<string, unknown>;
+  for (const name of [...used].sort()) {
+    if (name === 'Error') continue;
+    const { $schema: _drop, ...rest } = all[name] as Json;
     void _drop;
     schemas[name] = rest;
   }
@@ -249,16 +205,30 @@ export function openApiDocument(): Record<string, unknown> {
       error: {
         type: 'object',
         required: ['code', 'message'],
-        properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' } },
+        additionalProperties: false,
+        properties: {
+          code: { type: 'string', enum: Object.keys(protocol.ERROR_CODES) },
+          message: { type: 'string' },
+          field: { type: 'string' },
+          detail: {
+            type: 'object',
+            additionalProperties: { type: 'string' },
+            description:
+              'Facts that help fix the request: on a refused signature `serverTime` (the node clock) and ' +
+              '`signatureBase` (the RFC 9421 base the node verified).',
+          },
+        },
       },
     },
   };
-  const paths = Object.fromEntries(
-    Object.entries(OPS).map(([p, ops]) => [
-      p,
-      Object.fromEntries(Object.entries(ops).map(([m, op]) => [m, operation(op)])),
-    ]),
-  );
+  const responses: Json = {};
+  for (const [name, description] of Object.values(ERROR_RESPONSES))
+    if (usedResponses.has(name))
+      responses[name] = {
+        description,
+        headers: ANSWER_HEADERS,
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      };
   return {
     openapi: '3.1.0',
     info: {
@@ -266,18 +236,58 @@ export function openApiDocument(): Record<string, unknown> {
       version: PROTOCOL_VERSION,
       description:
         'A model of the national compute-power interconnection node protocol (not the real platform). Every request ' +
-        "carries `cpn-protocol: 1.0`; writes are signed with RFC 9421 (Ed25519) or carry a person's API token.",
+        `carries \`${PROTOCOL_HEADER}: ${PROTOCOL_VERSION}\`; writes are signed with RFC 9421 (Ed25519) or carry a ` +
+        "person's API token. Generated from the node's route tables (`apps/node/src/routes`), which also mount its " +
+        'Express routes. Version skew: ' +
+        VERSION_SKEW +
+        ' Each operation’s `x-cpn-access` names its credentials (`auth`), the policy action and resource or the rule ' +
+        'it applies, and the audit kind it records.',
     },
+    servers: [
+      {
+        url: '{node}',
+        description: "A node's base URL (its `publicUrl`): scheme, host and port",
+        variables: { node: { default: 'http://127.0.0.1:7001' } },
+      },
+    ],
+    tags: Object.entries(TAGS).map(([name, description]) => ({ name, description })),
     paths,
     components: {
       schemas,
+      responses,
+      headers: {
+        CpnProtocol: {
+          description: `The protocol version of the answering node (\`MAJOR.MINOR\`, this node: ${PROTOCOL_VERSION})`,
+          required: true,
+          schema: { type: 'string', pattern: '^\\d+\\.\\d+$' },
+        },
+      },
+      parameters: {
+        IdempotencyKey: {
+          name: IDEMPOTENCY_HEADER.name,
+          in: 'header',
+          required: false,
+          description: IDEMPOTENCY_HEADER.description,
+          schema: { type: 'string', minLength: 1, maxLength: 200 },
+        },
+        CpnProtocol: {
+          name: PROTOCOL_HEADER,
+          in: 'header',
+          required: false,
+          description:
+            `The protocol version, \`MAJOR.MINOR\` (this node: ${PROTOCOL_VERSION}). Sent by every client. ` +
+            VERSION_SKEW,
+          schema: { type: 'string', pattern: '^\\d+\\.\\d+$', example: PROTOCOL_VERSION },
+        },
+      },
       securitySchemes: {
         httpSignature: {
           type: 'apiKey',
           in: 'header',
           name: 'Signature',
           description:
-            'RFC 9421 with Signature-Input; covers @method, @target-uri, content-type, content-digest; tag="cpn"',
+            'RFC 9421 with Signature-Input; covers @method, @target-uri, content-type, content-digest; tag="cpn" ' +
+            '(docs/profiles.md)',
         },
         bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'at+jwt' },
       },

@@ -1,6 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import type { z } from 'zod';
-import type { TimeSource } from '@cpnet/kernel';
+import type { Clock, TimeSource } from '@cpnet/kernel';
 import { systemClock } from '@cpnet/kernel/system';
 import {
   Cancel,
@@ -33,10 +33,13 @@ export interface GatewayOptions {
   readonly node: string;
   /** The gateway's identity (its provider's PV identifier) and key. */
   readonly signer: Signer;
+  /** The gateway's time (report and update `at`, handshake tokens): node time. Default the system clock. */
   readonly clock?: TimeSource;
+  /** Wall time, for reconnecting (as socket.io's own reconnection does). Default the system clock. */
+  readonly wall?: Clock;
   readonly randomBytes?: RandomBytes;
   readonly handlers?: GatewayHandlers;
-  /** Reconnection backoff (ms): doubled from `initialMs` up to `maxMs`, with jitter. */
+  /** Reconnection backoff (wall ms): doubled from `initialMs` up to `maxMs`, with jitter. */
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
 }
 
@@ -78,6 +81,7 @@ export interface GatewayConnection {
 /** Creates a gateway connection (not connected until `connect()`). */
 export function createGatewayConnection(options: GatewayOptions): GatewayConnection {
   const clock = options.clock ?? systemClock;
+  const wall = options.wall ?? systemClock;
   const backoff = options.backoff ?? { initialMs: 200, maxMs: 10_000 };
   const pending = new Map<number, Pending>();
   const listeners: ((s: GatewaySession) => void)[] = [];
@@ -89,7 +93,7 @@ export function createGatewayConnection(options: GatewayOptions): GatewayConnect
   let lastId = 0;
   let socket: Socket | null = null;
   let closed = false;
-  let retryTimer: NodeJS.Timeout | null = null;
+  let retryTimer: (() => void) | null = null;
   let delay = backoff.initialMs;
   let firstSession: { resolve(s: GatewaySession): void; reject(e: Error): void } | null = null;
 
@@ -167,7 +171,7 @@ export function createGatewayConnection(options: GatewayOptions): GatewayConnect
     if (closed || retryTimer) return;
     const wait = Math.round(delay * (0.5 + Math.random() / 2));
     delay = Math.min(delay * 2, backoff.maxMs);
-    retryTimer = setTimeout(() => {
+    retryTimer = wall.setTimeout(() => {
       retryTimer = null;
       socket?.connect();
     }, wait);
@@ -267,7 +271,7 @@ export function createGatewayConnection(options: GatewayOptions): GatewayConnect
     },
     close() {
       closed = true;
-      if (retryTimer) clearTimeout(retryTimer);
+      retryTimer?.();
       socket?.close();
       for (const p of pending.values())
         p.resolve({ ok: false, error: { code: 'UNAVAILABLE', message: 'the gateway connection was closed' } });

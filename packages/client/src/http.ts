@@ -1,4 +1,4 @@
-import type { TimeSource } from '@cpnet/kernel';
+import type { Clock, TimeSource } from '@cpnet/kernel';
 import { systemClock } from '@cpnet/kernel/system';
 import { codeForStatus, PROTOCOL_HEADER, PROTOCOL_VERSION, type ErrorCode } from '@cpnet/protocol';
 import type { RandomBytes } from '@cpnet/security';
@@ -15,9 +15,15 @@ export interface ClientOptions {
   readonly signer?: Signer;
   /** A person's API token, sent as `Authorization: Bearer` when there is no signer. */
   readonly token?: string;
+  /**
+   * The signer's time (a signature's `created` and `expires`): node time, virtual in a simulation. Default the system
+   * clock.
+   */
   readonly clock?: TimeSource;
+  /** Wall time, for the per-request timeout that guards the real connection. Default the system clock. */
+  readonly wall?: Clock;
   readonly randomBytes?: RandomBytes;
-  /** Per-request timeout in ms (default 5000). */
+  /** Per-request timeout in wall ms (default 5000). */
   readonly timeoutMs?: number;
   /** Trust for `https:` node links (the PKI's root, and this node's certificate for mutual TLS). */
   readonly tls?: TlsOptions;
@@ -94,6 +100,7 @@ export async function send<T>(options: ClientOptions, spec: RequestSpec): Promis
       headers,
       body: text,
       timeoutMs: options.timeoutMs ?? 5000,
+      wall: options.wall ?? systemClock,
       agent: agentOf(options),
     });
   } catch (e) {

@@ -1,12 +1,19 @@
 import { io, type Socket } from 'socket.io-client';
+import type { Clock } from '@cpnet/kernel';
+import { systemClock } from '@cpnet/kernel/system';
 import { NAMESPACES } from '@cpnet/protocol';
 
 /**
  * A child node's standing connection to its parent's /link namespace: the parent takes the child as gone when it
  * drops (or stops answering pings). Each connection attempt asks `token` for a fresh single-use handshake token; after
- * a refused handshake (socket.io does not retry those) it tries again after `retryMs` of wall time.
+ * a refused handshake (socket.io does not retry those) it tries again after `retryMs` of wall time (`wall`, the system
+ * clock by default).
  */
-export function connectLink(baseUrl: string, o: { token: () => Promise<string>; retryMs: number }): Socket {
+export function connectLink(
+  baseUrl: string,
+  o: { token: () => Promise<string>; retryMs: number; wall?: Pick<Clock, 'setTimeout'> },
+): Socket {
+  const wall = o.wall ?? systemClock;
   const socket = io(`${baseUrl}${NAMESPACES.link}`, {
     auth: (cb) => {
       o.token().then(
@@ -21,7 +28,7 @@ export function connectLink(baseUrl: string, o: { token: () => Promise<string>; 
   });
   socket.on('connect_error', () => {
     // A refused handshake leaves the socket disconnected for good; a transport error is retried by socket.io.
-    if (!socket.active) setTimeout(() => socket.connect(), o.retryMs).unref();
+    if (!socket.active) wall.setTimeout(() => socket.connect(), o.retryMs);
   });
   return socket;
 }

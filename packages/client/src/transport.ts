@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { PeerCertificate } from 'node:tls';
+import type { Clock } from '@cpnet/kernel';
 
 /** TLS material for node links: the PKI's root to trust, and optionally this node's certificate and key (mutual TLS). */
 export interface TlsOptions {
@@ -47,7 +48,9 @@ function once(input: {
   method: string;
   headers: Record<string, string>;
   body?: string;
+  /** Wall ms the request may take (`wall`'s time): it guards a real connection. */
   timeoutMs: number;
+  wall: Clock;
   agent?: http.Agent;
 }): Promise<RawResponse & { reused: boolean }> {
   const secure = input.url.protocol === 'https:';
@@ -62,7 +65,7 @@ function once(input: {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
-        clearTimeout(timer);
+        cancel();
         resolve({
           status: res.statusCode ?? 0,
           text: Buffer.concat(chunks).toString('utf8'),
@@ -70,13 +73,16 @@ function once(input: {
         });
       });
       res.on('error', (e) => {
-        clearTimeout(timer);
+        cancel();
         reject(e);
       });
     });
-    const timer = setTimeout(() => req.destroy(new Error(`timed out after ${input.timeoutMs} ms`)), input.timeoutMs);
+    const cancel = input.wall.setTimeout(
+      () => req.destroy(new Error(`timed out after ${input.timeoutMs} ms`)),
+      input.timeoutMs,
+    );
     req.on('error', (e: Error & { reused?: boolean }) => {
-      clearTimeout(timer);
+      cancel();
       e.reused = req.reusedSocket;
       reject(e);
     });
@@ -94,7 +100,9 @@ export async function transmit(input: {
   method: string;
   headers: Record<string, string>;
   body?: string;
+  /** Wall ms the request may take (`wall`'s time): it guards a real connection. */
   timeoutMs: number;
+  wall: Clock;
   agent?: http.Agent;
 }): Promise<RawResponse> {
   try {

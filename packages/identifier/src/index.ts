@@ -28,13 +28,15 @@ export {
   type ParsedPrefix,
   type PrefixLevel,
 } from './prefix.ts';
+/** The grammar's shapes as regular-expression sources (canonical form; the check pair is the parser's business). */
+export { IDENTIFIER_PATTERN, PREFIX_PATTERN, INDUSTRY_PATTERN } from './pattern.ts';
 /** Resolution routing: local, down or up. */
 export { route, ancestry, inSubtree, type Route } from './routing.ts';
 /** Time-ordered 12-character serial allocation with an injected clock. */
 export { createSerialAllocator, decodeSerial, type SerialAllocator } from './serial.ts';
 /** GB/T 2260 province-level codes. */
 export { PROVINCES, province, type Province, type MacroRegion } from './provinces.ts';
-/** GB/T 4754-2017 sections, divisions and the 中类 names cpnet uses. */
+/** GB/T 4754-2017 sections, divisions and all 473 中类 names. */
 export { SECTIONS, DIVISION_NAMES, GROUP_NAMES, section, groupName, divisionName, type Section } from './industries.ts';
 /** 统一社会信用代码 (GB 32100) validation. */
 export {

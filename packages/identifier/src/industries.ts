@@ -1,3 +1,8 @@
+import { GROUP_NAMES } from './industry-groups.ts';
+
+/** The 473 中类 (groups) of GB/T 4754-2017 by code such as `C151`. */
+export { GROUP_NAMES };
+
 /** A GB/T 4754-2017 section (门类). */
 export interface Section {
   readonly letter: string;
@@ -132,34 +137,6 @@ export const DIVISION_NAMES: Readonly<Record<number, string>> = {
   97: '国际组织',
 };
 
-/** Names of the 中类 (groups) cpnet uses; an unknown but well-formed 中类 is valid with no name. */
-export const GROUP_NAMES: Readonly<Record<string, string>> = {
-  C151: '酒的制造',
-  C152: '饮料制造',
-  C153: '精制茶加工',
-  C271: '化学药品原料药制造',
-  C272: '化学药品制剂制造',
-  C274: '中成药生产',
-  C276: '生物药品制品制造',
-  C341: '锅炉及原动设备制造',
-  C342: '金属加工机械制造',
-  C361: '汽车整车制造',
-  C391: '计算机制造',
-  C392: '通信设备制造',
-  C396: '智能消费设备制造',
-  C397: '电子器件制造',
-  C398: '电子元件及电子专用材料制造',
-  D441: '电力生产',
-  I641: '互联网接入及相关服务',
-  I645: '互联网数据服务',
-  I651: '软件开发',
-  I652: '集成电路设计',
-  I655: '信息处理和存储支持服务',
-  J662: '货币银行服务',
-  M732: '工程和技术研究和试验发展',
-  Q841: '医院',
-};
-
 /** Section letter's char code for each division number 1–97 (0 for none). */
 export const SECTION_OF_DIVISION: Uint8Array = (() => {
   const table = new Uint8Array(100);
@@ -172,9 +149,12 @@ export function section(letter: string): Section | undefined {
   return SECTIONS.find((s) => s.letter === letter);
 }
 
-/** The name of a 中类 such as `C151`, or null when cpnet ships no name for it. */
+/**
+ * The name of a 中类 such as `C151`, or null when GB/T 4754-2017 has no such group (a well-formed but unknown 中类
+ * is still a valid industry segment; it just has no name).
+ */
 export function groupName(code: string): string | null {
-  return GROUP_NAMES[code] ?? null;
+  return Object.hasOwn(GROUP_NAMES, code) ? GROUP_NAMES[code]! : null;
 }
 
 /** The name of a division (大类) by number, or undefined. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRng } from './rng.ts';
+import { createRng, deriveSeed } from './rng.ts';
 
 describe('createRng', () => {
   it('gives the same sequence for the same seed and another for another seed', () => {
@@ -17,5 +17,11 @@ describe('createRng', () => {
       const n = rng.int(6);
       expect(Number.isInteger(n) && n >= 0 && n < 6).toBe(true);
     }
+  });
+
+  it('derives a seed per named part: the same for the same seed and label, another for another', () => {
+    expect(deriveSeed(11, 'stream:a')).toBe(deriveSeed(11, 'stream:a'));
+    expect(deriveSeed(11, 'stream:a')).not.toBe(deriveSeed(11, 'stream:b'));
+    expect(deriveSeed(11, 'stream:a')).not.toBe(deriveSeed(12, 'stream:a'));
   });
 });

@@ -32,3 +32,14 @@ export function createRng(seed: number): Rng {
   for (let i = 0; i < 12; i++) next();
   return { next, int: (n) => Math.floor(next() * n) };
 }
+
+/**
+ * A seed for one named part of a run (a job stream, a cluster, a link), derived from the run's seed: each part draws
+ * from its own sequence, so the order in which concurrent parts happen to draw does not change what any of them gets.
+ */
+export function deriveSeed(seed: number, label: string): number {
+  // FNV-1a over the label's UTF-16 code units, mixed with the seed.
+  let h = (0x811c9dc5 ^ seed) >>> 0;
+  for (let i = 0; i < label.length; i++) h = Math.imul(h ^ label.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}

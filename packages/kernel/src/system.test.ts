@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { systemClock } from './system.ts';
+import { stopwatch, systemClock } from './system.ts';
 
 describe('systemClock', () => {
   it('reads the wall clock', () => {
@@ -20,5 +20,13 @@ describe('systemClock', () => {
     await systemClock.sleep(20);
     expect(fired).toBe(true);
     expect(cancelled).toBe(false);
+  });
+});
+
+describe('stopwatch', () => {
+  it('measures elapsed wall time', async () => {
+    const elapsed = stopwatch();
+    await systemClock.sleep(15);
+    expect(elapsed()).toBeGreaterThanOrEqual(10);
   });
 });

@@ -20,7 +20,6 @@ export const ERROR_CODES = {
   HEADERS_TOO_LARGE: { status: 431, exit: 2, title: 'The request line and headers are over the size limit' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, exit: 2, title: 'The body must be application/json' },
   RATE_LIMITED: { status: 429, exit: 2, title: 'Too many requests' },
-  CHECK_FAILED: { status: 422, exit: 1, title: 'A check or expectation failed' },
   UPSTREAM_UNAVAILABLE: { status: 503, exit: 3, title: 'A node this request needs cannot be reached' },
   UNAVAILABLE: { status: 503, exit: 3, title: 'The node is not ready' },
   INTERNAL: { status: 500, exit: 3, title: 'The node failed' },
@@ -31,15 +30,31 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 
 /** The error body of every failed request: `{ error: { code, message, field? } }`. */
 export interface ErrorBody {
-  readonly error: { readonly code: ErrorCode; readonly message: string; readonly field?: string };
+  readonly error: {
+    readonly code: ErrorCode;
+    readonly message: string;
+    readonly field?: string;
+    /**
+     * Facts that help the sender fix the request: on a refused signature, `serverTime` (the node's clock) and
+     * `signatureBase` (the RFC 9421 base the node rebuilt and verified, to compare with the one signed).
+     */
+    readonly detail?: Readonly<Record<string, string>>;
+  };
 }
 
 /** CLI exit codes. */
 export const EXIT = { OK: 0, CHECK_FAILED: 1, INVALID_INPUT: 2, ENVIRONMENT: 3 } as const;
 
 /** Builds an error body. */
-export function errorBody(code: ErrorCode, message: string, field?: string): ErrorBody {
-  return field === undefined ? { error: { code, message } } : { error: { code, message, field } };
+export function errorBody(
+  code: ErrorCode,
+  message: string,
+  at?: string | { readonly field?: string; readonly detail?: Readonly<Record<string, string>> },
+): ErrorBody {
+  const { field, detail } = typeof at === 'string' ? { field: at, detail: undefined } : (at ?? {});
+  return {
+    error: { code, message, ...(field === undefined ? {} : { field }), ...(detail === undefined ? {} : { detail }) },
+  };
 }
 
 /** The HTTP status for an error code. */
@@ -52,8 +67,21 @@ export function exitCode(code: ErrorCode): number {
   return ERROR_CODES[code].exit;
 }
 
+/**
+ * The code a client reads from a bare status, where a status has more than one code: the general one (400 is a
+ * schema violation — malformed JSON and bad identifiers are special cases of it — and 503 an unreachable upstream).
+ */
+const GENERAL_CODE: Readonly<Partial<Record<number, ErrorCode>>> = {
+  400: 'SCHEMA_VIOLATION',
+  401: 'UNAUTHENTICATED',
+  422: 'RULE_VIOLATION',
+  503: 'UPSTREAM_UNAVAILABLE',
+};
+
 /** An error code for an HTTP status a peer returned (for clients that only see the status). */
 export function codeForStatus(status: number): ErrorCode {
+  const general = GENERAL_CODE[status];
+  if (general) return general;
   const found = (Object.keys(ERROR_CODES) as ErrorCode[]).find((c) => ERROR_CODES[c].status === status);
   return found ?? (status >= 500 ? 'INTERNAL' : 'SCHEMA_VIOLATION');
 }

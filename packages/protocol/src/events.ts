@@ -74,22 +74,32 @@ export type EventBatch = z.output<typeof EventBatch>;
 
 /** `GET /cpn/v1/events/export?since=&until=&type=`: the event log as JSON Lines, for archiving. */
 export const EventsExportQuery = z.strictObject({
-  since: Time.optional(),
-  until: Time.optional(),
-  type: z.string().max(100).optional(),
+  since: Time.optional().describe('only events at or after this time (RFC 3339 UTC)'),
+  until: Time.optional().describe('only events before this time (RFC 3339 UTC)'),
+  type: z.string().max(100).optional().describe('an event type, or a family such as `job.*`'),
 });
 export type EventsExportQuery = z.output<typeof EventsExportQuery>;
 
 /** `GET /cpn/v1/events?since=&type=`. */
 export const EventsQuery = z.strictObject({
-  since: Time.optional(),
-  type: z.union([EventType, z.string().regex(/^[a-z-]+\.\*$/, 'an event type or a family such as job.*')]).optional(),
+  since: Time.optional().describe('only events at or after this time (RFC 3339 UTC)'),
+  type: z
+    .union([EventType, z.string().regex(/^[a-z-]+\.\*$/, 'an event type or a family such as job.*')])
+    .optional()
+    .describe('an event type, or a family such as `cluster.*`'),
   // The sequence number of the last event of the previous page (`next`): digits that fit a safe integer.
   cursor: z
     .string()
     .regex(/^\d{1,15}$/, 'a cursor is the `next` of a previous page: 1 to 15 digits')
-    .optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+    .optional()
+    .describe('the `next` of the previous page (same filters); absent for the first'),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(100)
+    .describe('items per page, 1–1000 (default 100); a page may hold fewer'),
 });
 export type EventsQuery = z.output<typeof EventsQuery>;
 

@@ -1,5 +1,12 @@
 /** Protocol version and the major-version check. */
-export { PROTOCOL_VERSION, PROTOCOL_HEADER, checkProtocolVersion, type VersionVerdict } from './version.ts';
+export {
+  PROTOCOL_VERSION,
+  PROTOCOL_HEADER,
+  MINOR_SKEW,
+  VERSION_SKEW,
+  checkProtocolVersion,
+  type VersionVerdict,
+} from './version.ts';
 /** Error codes with their HTTP statuses and CLI exit codes. */
 export {
   ERROR_CODES,
@@ -39,6 +46,8 @@ export * from './monitoring.ts';
 export * from './links.ts';
 /** The `/gateway` socket.io contract: reports, dispatch, job updates, acknowledgements. */
 export * from './gateway.ts';
+/** The answers of a node's routes: pages `{ items, next }`, lists, acknowledgements, signed tree heads. */
+export * from './answers.ts';
 /** Routes, socket.io namespaces and events, size limits. */
 export { ROUTES, NAMESPACES, SOCKET_EVENTS, BODY_LIMIT_BYTES } from './routes.ts';
 /** Validation of any input against a schema into a 400 error body. */

@@ -10,6 +10,7 @@ import * as snapshot from './snapshot.ts';
 import * as gateway from './gateway.ts';
 import * as placement from './placement.ts';
 import * as monitoring from './monitoring.ts';
+import * as answers from './answers.ts';
 
 const MODULES = [
   node,
@@ -23,6 +24,7 @@ const MODULES = [
   gateway,
   placement,
   monitoring,
+  answers,
 ];
 
 /** Every exported message schema as JSON Schema (draft 2020-12), keyed by name; input shapes (what a sender writes). */

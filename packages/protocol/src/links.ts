@@ -51,13 +51,6 @@ export const ViewerTokenRequest = message({
 });
 export type ViewerTokenRequest = z.output<typeof ViewerTokenRequest>;
 
-/** The answer to `POST /cpn/v1/tokens` and `POST /cpn/v1/tokens/viewer`. */
-export const TokenAnswer = message({
-  token: z.string(),
-  expiresIn: z.number().int().positive().describe("seconds of the node's clock"),
-});
-export type TokenAnswer = z.output<typeof TokenAnswer>;
-
 /** `POST /cpn/v1/joint-debug`: a node asks its parent (or the national node) to run the joint-debugging checks on it. */
 export const JointDebugRequest = message({
   target: Prefix,
@@ -65,6 +58,16 @@ export const JointDebugRequest = message({
   result: JsonData.optional().describe("the requester's own results of the checks run the other way"),
 });
 export type JointDebugRequest = z.output<typeof JointDebugRequest>;
+
+/**
+ * `POST /cpn/v1/joint-debug/request`: a parent (or the national node) asks a node below it to run the joint-debugging
+ * checks on it again and submit a fresh result (a rehearsal's checker does this at every run, so only a result of
+ * this run counts).
+ */
+export const JointDebugRerun = message({
+  reason: z.string().max(200).optional().describe('why the checks are asked for, shown in the log'),
+});
+export type JointDebugRerun = z.output<typeof JointDebugRerun>;
 
 /** `PATCH`-like lifecycle notice a node sends about itself or a child, carried upward (ND record data changes). */
 export const LifecycleNotice = message({

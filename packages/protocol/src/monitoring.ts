@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Health, message, Prefix, ProvinceCode, Time, TraceParent } from './primitives.ts';
 import { JobState } from './scheduling.ts';
 import { MonitorEvent } from './events.ts';
-import { TopologySnapshot } from './snapshot.ts';
+import { SnapshotCluster, TopologySnapshot } from './snapshot.ts';
 
 /** One cluster or subtree a placement did not take, with the reason. */
 export const RejectedCandidate = z.object({
@@ -129,3 +129,10 @@ export function eventDataSchema(type: string): z.ZodType | null {
   if (type === 'security.alert') return AlertEventData;
   return null;
 }
+
+/** `GET /cpn/v1/monitor/clusters?node=`: one node's clusters, when its subtree snapshot sent per-node sums. */
+export const NodeClusters = message({
+  node: Prefix,
+  items: z.array(SnapshotCluster),
+});
+export type NodeClusters = z.output<typeof NodeClusters>;

@@ -43,8 +43,8 @@ export const CreditRecord = message({
 });
 export type CreditRecord = z.output<typeof CreditRecord>;
 
-/** An application (申报) of a node to its parent. */
-export const Application = message({
+/** The fields of an application, without its cross-field rules. */
+const APPLICATION_FIELDS = {
   role: NodeRole.exclude(['national']),
   region: ProvinceCode,
   industry: IndustryCode.nullable().default(null),
@@ -57,7 +57,10 @@ export const Application = message({
   endpoint: Url,
   publicKey: z.string().min(1).max(10_000).describe('PEM (SPKI) public key of the node'),
   contact: message({ name: z.string().min(1).max(100), phone: z.string().min(3).max(40), email: z.email() }),
-}).superRefine((a, ctx) => {
+};
+
+/** An application (申报) of a node to its parent. */
+export const Application = message(APPLICATION_FIELDS).superRefine((a, ctx) => {
   if (a.role === 'industry' && a.industry === null)
     ctx.addIssue({ code: 'custom', path: ['industry'], message: 'an industry node names its 中类' });
   if (a.role === 'regional' && a.industry !== null)
@@ -73,16 +76,52 @@ export const Review = message({
 });
 export type Review = z.output<typeof Review>;
 
-/** The state of an application as its parent keeps it. */
+/** What a child receives on approval. */
+export const Grant = message({
+  prefix: z.string(),
+  certificate: z.string(),
+  chain: z.array(z.string()),
+  delegation: z.string().describe('compact JWS'),
+});
+export type Grant = z.output<typeof Grant>;
+
+const ApplicationStatus = z.enum(['submitted', 'reviewing', 'forwarded', 'approved', 'rejected']);
+
+/** Where the parent keeps an application: its applicant prefix, where it was routed, who forwarded it. */
+const ApplicationExt = z.looseObject({
+  applicant: z.string(),
+  routedTo: z.string(),
+  forwardedBy: z.string().optional(),
+});
+
+/**
+ * The state of an application as its parent keeps it, with the grant once approved (for the applicant, reviewers,
+ * operators and nodes); `ext` carries the applicant prefix, the route (`routedTo`) and the forwarding node.
+ */
 export const ApplicationState = message({
   id: z.string(),
   application: Application,
-  status: z.enum(['submitted', 'reviewing', 'forwarded', 'approved', 'rejected']),
+  status: ApplicationStatus,
   submittedAt: Time,
   reasons: z.array(message({ rule: z.string(), message: z.string() })),
   reviews: z.array(message({ by: z.string(), at: Time, review: Review })),
-});
+  grant: Grant.optional(),
+}).extend({ ext: ApplicationExt.optional() });
 export type ApplicationState = z.output<typeof ApplicationState>;
+
+/**
+ * An application's state as anyone may read it: no contact person, no reviewers' names or opinions, no grant
+ * (`ext.redacted` lists what was left out).
+ */
+export const PublicApplicationState = message({
+  id: z.string(),
+  application: message((({ contact: _contact, ...rest }) => rest)(APPLICATION_FIELDS)),
+  status: ApplicationStatus,
+  submittedAt: Time,
+  reasons: z.array(message({ rule: z.string(), message: z.string() })),
+  reviews: z.array(message({ at: Time, decision: Review.shape.decision })),
+}).extend({ ext: ApplicationExt.extend({ redacted: z.array(z.string()) }) });
+export type PublicApplicationState = z.output<typeof PublicApplicationState>;
 
 /** The claims of a prefix delegation JWS. */
 export const DelegationClaims = message({
@@ -94,15 +133,6 @@ export const DelegationClaims = message({
   exp: z.number().int(),
 });
 export type DelegationClaims = z.output<typeof DelegationClaims>;
-
-/** What a child receives on approval. */
-export const Grant = message({
-  prefix: z.string(),
-  certificate: z.string(),
-  chain: z.array(z.string()),
-  delegation: z.string().describe('compact JWS'),
-});
-export type Grant = z.output<typeof Grant>;
 
 /** A joint-debugging result. */
 export const JointDebugResult = message({

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { parseCreditCode, parseIdentifier, parsePrefix, PROVINCES } from '@cpnet/identifier';
+import {
+  IDENTIFIER_PATTERN,
+  INDUSTRY_PATTERN,
+  parseCreditCode,
+  parseIdentifier,
+  parsePrefix,
+  PREFIX_PATTERN,
+  PROVINCES,
+} from '@cpnet/identifier';
 
 /** How deep a free-form JSON value (record data, `ext`, event data, evidence) may nest: objects and arrays. */
 export const MAX_VALUE_DEPTH = 32;
@@ -56,7 +64,11 @@ export function message<T extends z.ZodRawShape>(shape: T) {
   return z.strictObject({ ...shape, ext: Ext.optional() });
 }
 
-/** A canonicalised identifier (the input rules applied; a malformed one fails naming its segment). */
+/**
+ * A canonicalised identifier (the input rules applied; a malformed one fails naming its segment). Its JSON Schema
+ * carries `IDENTIFIER_PATTERN`, the canonical form: what a node answers with and what a sender should write. The
+ * parser is more lenient on input (lower case, blanks around), and only it checks the check pair.
+ */
 export const Identifier = z
   .string()
   .transform((value, ctx) => {
@@ -65,10 +77,10 @@ export const Identifier = z
     ctx.addIssue({ code: 'custom', message: `${r.error.segment}: ${r.error.message}; expected ${r.error.expected}` });
     return z.NEVER;
   })
-  .describe('算力标识, e.g. CPN.51.C151/CL-01JQ4ZK8M3XX1');
+  .meta({ description: '算力标识, e.g. CPN.51.C151/CL-01JQ4ZK8M3XX1', pattern: IDENTIFIER_PATTERN });
 export type Identifier = z.output<typeof Identifier>;
 
-/** A canonicalised prefix: CPN, CPN.<region> or CPN.<region>.<industry>. */
+/** A canonicalised prefix: CPN, CPN.<region> or CPN.<region>.<industry>; its JSON Schema carries `PREFIX_PATTERN`. */
 export const Prefix = z
   .string()
   .transform((value, ctx) => {
@@ -77,7 +89,7 @@ export const Prefix = z
     ctx.addIssue({ code: 'custom', message: `${r.error.segment}: ${r.error.message}; expected ${r.error.expected}` });
     return z.NEVER;
   })
-  .describe('A node code / naming-authority prefix, e.g. CPN.51.C151');
+  .meta({ description: 'A node code / naming-authority prefix, e.g. CPN.51.C151', pattern: PREFIX_PATTERN });
 export type Prefix = z.output<typeof Prefix>;
 
 /** A valid 统一社会信用代码 (GB 32100). */
@@ -86,7 +98,11 @@ export const CreditCode = z
   .transform((value, ctx) => {
     const r = parseCreditCode(value);
     if (r.ok) return r.value.code;
-    ctx.addIssue({ code: 'custom', message: `${r.error.message}; expected ${r.error.expected}` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `${r.error.message}; expected ${r.error.expected}`,
+      params: { errorCode: 'INVALID_CREDIT_CODE' },
+    });
     return z.NEVER;
   })
   .describe('统一社会信用代码, 18 characters');
@@ -98,10 +114,10 @@ export const ProvinceCode = z
   .describe('GB/T 2260 province-level code');
 export type ProvinceCode = z.output<typeof ProvinceCode>;
 
-/** A GB/T 4754-2017 中类 code such as C151. */
+/** A GB/T 4754-2017 中类 code such as C151: the letter is the section of the division, the last digit 1–9. */
 export const IndustryCode = z
   .string()
-  .regex(/^[A-T]\d{2}[1-9]$/, 'a GB/T 4754-2017 中类 such as C151')
+  .regex(new RegExp(INDUSTRY_PATTERN), 'a GB/T 4754-2017 中类 such as C151, its letter the section of its division')
   .describe('GB/T 4754-2017 中类');
 export type IndustryCode = z.output<typeof IndustryCode>;
 
@@ -155,8 +171,18 @@ export type MemberLifecycle = z.output<typeof MemberLifecycle>;
 
 /** A page of results. */
 export const PageQuery = z.strictObject({
-  cursor: z.string().max(200).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z
+    .string()
+    .max(200)
+    .optional()
+    .describe('the `next` of the previous page (same filters); absent for the first'),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(100)
+    .describe('items per page, 1–1000 (default 100); a page may hold fewer'),
 });
 export type PageQuery = z.output<typeof PageQuery>;
 

@@ -1,12 +1,17 @@
 import { describe, expect, it } from 'vitest';
+import { IDENTIFIER_PATTERN, PREFIX_PATTERN } from '@cpnet/identifier';
 import {
   Application,
   checkProtocolVersion,
+  codeForStatus,
   CapacityReport,
   ERROR_CODES,
   Identifier,
+  IndustryCode,
   jsonSchemas,
+  Prefix,
   RegisterIdentifier,
+  RegisterProvider,
   residencyVerdict,
   TaskTemplate,
   validate,
@@ -130,7 +135,13 @@ describe('shared rules', () => {
 
   it('protocol versions', () => {
     expect(checkProtocolVersion('1.0').ok).toBe(true);
-    expect(checkProtocolVersion('1.3').ok).toBe(true);
+    // Version skew N±1: 1.1 (a peer one minor ahead) is spoken with; 1.7 and 1.2 are too far apart.
+    expect(checkProtocolVersion('1.1').ok).toBe(true);
+    expect(checkProtocolVersion('1.7')).toMatchObject({ ok: false, reason: expect.stringContaining('1.0–1.1') });
+    expect(checkProtocolVersion('1.2').ok).toBe(false);
+    expect(checkProtocolVersion('1.2', '1.3').ok).toBe(true);
+    expect(checkProtocolVersion('1.4', '1.3').ok).toBe(true);
+    expect(checkProtocolVersion('1.5', '1.3').ok).toBe(false);
     expect(checkProtocolVersion('2.0').ok).toBe(false);
     expect(checkProtocolVersion(undefined).ok).toBe(false);
     expect(checkProtocolVersion('one').ok).toBe(false);
@@ -140,8 +151,40 @@ describe('shared rules', () => {
     for (const [code, v] of Object.entries(ERROR_CODES)) {
       expect(v.status >= 400 && v.status < 600, code).toBe(true);
       expect([1, 2, 3]).toContain(v.exit);
-      if (v.status < 500 && code !== 'CHECK_FAILED') expect(v.exit, code).toBe(2);
+      if (v.status < 500) expect(v.exit, code).toBe(2);
     }
+  });
+
+  it('carries the identifier grammar as a pattern, while the parser still normalises what it accepts', () => {
+    const schemas = jsonSchemas() as Record<string, { properties: Record<string, { pattern?: string }> }>;
+    expect(schemas.IdentifierRecord!.properties.id!.pattern).toBe(IDENTIFIER_PATTERN);
+    expect(schemas.IdentifierRecord!.properties.owner!.pattern).toBe(PREFIX_PATTERN);
+    expect(new RegExp(IDENTIFIER_PATTERN).test('CPN.51/ND-1EJ')).toBe(true);
+    expect(validate(Identifier, ' cpn.51/nd-1ej')).toEqual({ ok: true, value: 'CPN.51/ND-1EJ' });
+    expect(validate(Prefix, 'cpn.51.c151')).toEqual({ ok: true, value: 'CPN.51.C151' });
+    expect(validate(IndustryCode, 'C151').ok).toBe(true);
+    expect(validate(IndustryCode, 'A151').ok).toBe(false);
+  });
+
+  it('maps a bare status back to its general code', () => {
+    expect(codeForStatus(400)).toBe('SCHEMA_VIOLATION');
+    expect(codeForStatus(401)).toBe('UNAUTHENTICATED');
+    expect(codeForStatus(404)).toBe('NOT_FOUND');
+    expect(codeForStatus(422)).toBe('RULE_VIOLATION');
+    expect(codeForStatus(503)).toBe('UPSTREAM_UNAVAILABLE');
+    expect(codeForStatus(502)).toBe('INTERNAL');
+    expect(codeForStatus(418)).toBe('SCHEMA_VIOLATION');
+  });
+
+  it('an invalid credit code is INVALID_CREDIT_CODE naming the field', () => {
+    const r = validate(RegisterProvider, {
+      name: 'x',
+      creditCode: '91510100MA6CXXXX1E',
+      province: '51',
+      city: '成都',
+      publicKey: 'k',
+    });
+    expect(!r.ok && r.error.error).toMatchObject({ code: 'INVALID_CREDIT_CODE', field: 'creditCode' });
   });
 
   it('exports a JSON Schema for every message', () => {

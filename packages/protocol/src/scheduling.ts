@@ -139,7 +139,9 @@ export type Job = z.output<typeof Job>;
  * `GET /cpn/v1/jobs`: the jobs submitted at this node, in identifier order, a page at a time (`next` is the cursor of
  * the next page, null on the last). A tenant sees only its own; an operator may name a tenant or see all.
  */
-export const JobListQuery = PageQuery.extend({ tenant: z.string().max(100).optional() });
+export const JobListQuery = PageQuery.extend({
+  tenant: z.string().max(100).optional().describe("only this tenant's jobs (a tenant may name only itself)"),
+});
 export type JobListQuery = z.output<typeof JobListQuery>;
 
 /** A page of `GET /cpn/v1/jobs`. */
@@ -148,10 +150,10 @@ export type JobPage = z.output<typeof JobPage>;
 
 /** `GET /cpn/v1/metering`. */
 export const MeteringQuery = z.strictObject({
-  tenant: z.string().max(100).optional(),
-  provider: z.string().max(64).optional(),
-  from: Time.optional(),
-  to: Time.optional(),
+  tenant: z.string().max(100).optional().describe('an account of this node, or `account@node`'),
+  provider: z.string().max(64).optional().describe('a provider identifier'),
+  from: Time.optional().describe('lines metered at or after this time (RFC 3339 UTC)'),
+  to: Time.optional().describe('lines metered before this time (RFC 3339 UTC)'),
 });
 export type MeteringQuery = z.output<typeof MeteringQuery>;
 

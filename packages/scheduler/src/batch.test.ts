@@ -1,7 +1,7 @@
+import { must, indexOf } from './fixtures.test-helpers.ts';
 import { describe, expect, it } from 'vitest';
 import highsLoader from 'highs';
 import { createRng } from '@cpnet/kernel';
-import { ClusterIndex } from './cluster-index.ts';
 import { placeBatch } from './batch.ts';
 import { placeOnline } from './online.ts';
 import { feasibleCosts } from './select.ts';
@@ -20,12 +20,12 @@ async function lp(
   clusters: ReturnType<typeof instance>['clusters'],
   tasks: ReturnType<typeof instance>['tasks'],
 ): Promise<number> {
-  const ix = ClusterIndex.build(clusters);
+  const ix = indexOf(clusters);
   const obj: string[] = [],
     rows: string[] = [],
     cap = new Map<string, string[]>();
   tasks.forEach((t, i) => {
-    const f = feasibleCosts(ix, t);
+    const f = must(feasibleCosts(ix, t));
     rows.push(` d${i}: ${Array.from(f.rows, (r) => `x${i}_${r}`).join(' + ')} = 1`);
     f.rows.forEach((r, p) => {
       obj.push(`${f.costs[p]} x${i}_${r}`);
@@ -50,7 +50,7 @@ async function lp(
 describe('placeBatch / placeOnline', () => {
   it('respects capacity, places everything, and reaches ≤ 1.03 × the LP bound', async () => {
     const { tasks, clusters } = instance(11);
-    const b = placeBatch(ClusterIndex.build(clusters), tasks);
+    const b = must(placeBatch(indexOf(clusters), tasks));
     expect(b.rejected).toBe(0);
     const used = new Map<number, number>();
     tasks.forEach((t, i) => used.set(b.rows[i]!, (used.get(b.rows[i]!) ?? 0) + t.demand.cpuCores));
@@ -62,11 +62,11 @@ describe('placeBatch / placeOnline', () => {
 
   it('is deterministic and online never over-commits', () => {
     const { tasks, clusters } = instance(12);
-    expect(Array.from(placeBatch(ClusterIndex.build(clusters), tasks).rows)).toEqual(
-      Array.from(placeBatch(ClusterIndex.build(clusters), tasks).rows),
+    expect(Array.from(must(placeBatch(indexOf(clusters), tasks)).rows)).toEqual(
+      Array.from(must(placeBatch(indexOf(clusters), tasks)).rows),
     );
-    const ix = ClusterIndex.build(clusters);
-    placeOnline(ix, tasks);
+    const ix = indexOf(clusters);
+    must(placeOnline(ix, tasks));
     for (let r = 0; r < ix.size; r++) expect(ix.cpuAvail[r]!).toBeGreaterThanOrEqual(0);
   });
 });

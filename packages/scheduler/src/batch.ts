@@ -2,7 +2,9 @@ import type { ClusterIndex } from './cluster-index.ts';
 import type { CostModel } from './cost.ts';
 import type { Task } from './model.ts';
 import { modelAt, resolveNeed } from './need.ts';
-import { feasibleCosts } from './select.ts';
+import { measure } from './select.ts';
+import { ok } from '@cpnet/kernel';
+import { checkTasks, inputError, type Checked } from './validate.ts';
 
 /** Options of the batch optimiser. */
 export interface BatchOptions {
@@ -51,7 +53,7 @@ function buildProblem(ix: ClusterIndex, tasks: readonly Task[], cm: CostModel | 
     costs: Float64Array[] = [],
     use: Float64Array[] = [];
   for (const t of tasks) {
-    const f = feasibleCosts(ix, { ...t, mode: 'single' }, { costModel: cm });
+    const f = measure(ix, { ...t, mode: 'single' }, { costModel: cm });
     const need = resolveNeed(ix, t);
     const u = new Float64Array(f.rows.length * K);
     f.rows.forEach((row, p) => {
@@ -74,11 +76,16 @@ function buildProblem(ix: ClusterIndex, tasks: readonly Task[], cm: CostModel | 
  * Lagrangian relaxation of the capacity rows (subgradient, Polyak steps) prices scarce clusters; each price
  * vector is rounded into a placement by regret order, then improved by moves and swaps with the true costs.
  */
-export function placeBatch(ix: ClusterIndex, tasks: readonly Task[], options: BatchOptions = {}): BatchResult {
+export function placeBatch(ix: ClusterIndex, tasks: readonly Task[], options: BatchOptions = {}): Checked<BatchResult> {
+  const checked = checkTasks(tasks);
+  if (!checked.ok) return checked;
+  const it = options.iterations;
+  if (it !== undefined && !(Number.isInteger(it) && it >= 0))
+    return inputError('options.iterations', `must be a whole number ≥ 0, got ${String(it)}`);
   const P = buildProblem(ix, tasks, options.costModel);
   const { C, K } = P;
   const lambda = new Float64Array(C * K);
-  let best = improve(P, round(P, lambda));
+  let best = improve(P, repair(P, round(P, lambda)));
   let bestCost = costOf(P, best);
   let lb = -Infinity,
     theta = 1,
@@ -112,7 +119,7 @@ export function placeBatch(ix: ClusterIndex, tasks: readonly Task[], options: Ba
     const step = (theta * Math.max(bestCost - L, 1e-9 * bestCost)) / norm;
     for (let k = 0; k < C * K; k++) lambda[k] = Math.max(0, lambda[k]! + step * (load[k]! - P.cap[k]!));
     if (it % 40 === 39 || it === iterations - 1) {
-      const cand = improve(P, round(P, lambda));
+      const cand = improve(P, repair(P, round(P, lambda)));
       const c = costOf(P, cand);
       if (rejectedOf(cand) < rejectedOf(best) || (rejectedOf(cand) === rejectedOf(best) && c < bestCost)) {
         best = cand;
@@ -122,7 +129,7 @@ export function placeBatch(ix: ClusterIndex, tasks: readonly Task[], options: Ba
   }
   const rows = new Int32Array(P.D);
   for (let i = 0; i < P.D; i++) rows[i] = best[i]! >= 0 ? P.rows[i]![best[i]!]! : -1;
-  return { rows, costYuan: bestCost, lowerBoundYuan: Math.max(0, lb), rejected: rejectedOf(best) };
+  return ok({ rows, costYuan: bestCost, lowerBoundYuan: Math.max(0, lb), rejected: rejectedOf(best) });
 }
 
 function argminReduced(P: Problem, lambda: Float64Array, i: number): { p: number; r: number } {
@@ -191,6 +198,59 @@ function round(P: Problem, lambda: Float64Array): Int32Array {
         break;
       }
     }
+  }
+  return a;
+}
+
+/**
+ * Places rejected tasks by one ejection: for a rejected task, a cluster where it would fit once one task there moves
+ * to another cluster with room. Cheapest resulting change first; rounding leaves such holes when capacity is tight
+ * (95 % fill, hard latency bounds).
+ */
+function repair(P: Problem, a: Int32Array): Int32Array {
+  const left = Float64Array.from(P.cap);
+  const onRow: number[][] = Array.from({ length: P.C }, () => []);
+  for (let i = 0; i < P.D; i++)
+    if (a[i]! >= 0) {
+      shiftLeft(P, left, { i, p: a[i]!, sign: 1 });
+      onRow[P.rows[i]![a[i]!]!]!.push(i);
+    }
+  for (let i = 0; i < P.D; i++) {
+    if (a[i]! >= 0 || P.rows[i]!.length === 0) continue;
+    let best: { p: number; i2: number; q: number; delta: number } | null = null;
+    for (let p = 0; p < P.rows[i]!.length; p++) {
+      if (fitsAt(P, left, { i, p })) {
+        if (best === null || P.costs[i]![p]! < best.delta) best = { p, i2: -1, q: -1, delta: P.costs[i]![p]! };
+        continue;
+      }
+      const row = P.rows[i]![p]!;
+      for (const i2 of onRow[row]!) {
+        const cur = a[i2]!;
+        shiftLeft(P, left, { i: i2, p: cur, sign: -1 });
+        if (fitsAt(P, left, { i, p })) {
+          shiftLeft(P, left, { i, p, sign: 1 });
+          for (let q = 0; q < P.rows[i2]!.length; q++) {
+            if (q === cur || !fitsAt(P, left, { i: i2, p: q })) continue;
+            const delta = P.costs[i]![p]! + P.costs[i2]![q]! - P.costs[i2]![cur]!;
+            if (best === null || delta < best.delta) best = { p, i2, q, delta };
+          }
+          shiftLeft(P, left, { i, p, sign: -1 });
+        }
+        shiftLeft(P, left, { i: i2, p: cur, sign: 1 });
+      }
+    }
+    if (best === null) continue;
+    if (best.i2 >= 0) {
+      const from = P.rows[best.i2]![a[best.i2]!]!;
+      shiftLeft(P, left, { i: best.i2, p: a[best.i2]!, sign: -1 });
+      onRow[from] = onRow[from]!.filter((x) => x !== best.i2);
+      shiftLeft(P, left, { i: best.i2, p: best.q, sign: 1 });
+      onRow[P.rows[best.i2]![best.q]!]!.push(best.i2);
+      a[best.i2] = best.q;
+    }
+    shiftLeft(P, left, { i, p: best.p, sign: 1 });
+    onRow[P.rows[i]![best.p]!]!.push(i);
+    a[i] = best.p;
   }
   return a;
 }

@@ -1,6 +1,8 @@
+import { ok } from '@cpnet/kernel';
 import { PROVINCES } from '@cpnet/identifier';
 import { estimateLatencyMs, kgCo2PerItKwh } from './cost.ts';
 import type { Arch, Cluster, ClusterLifecycle, Health, Resources } from './model.ts';
+import { checkCluster, checkClusters, checkResources, inputError, type Checked } from './validate.ts';
 
 /** Province codes in column order of the latency matrix. */
 export const PROVINCE_CODES: readonly string[] = PROVINCES.map((p) => p.code);
@@ -90,11 +92,13 @@ export class ClusterIndex {
     this.latency = PROVINCE_CODES.map(() => new Float32Array(n));
   }
 
-  /** Builds an index from a cluster list (rows in list order). */
-  static build(clusters: readonly Cluster[]): ClusterIndex {
+  /** Builds an index from a cluster list (rows in list order), or names the first field of a cluster that is wrong. */
+  static build(clusters: readonly Cluster[]): Checked<ClusterIndex> {
+    const checked = checkClusters(clusters);
+    if (!checked.ok) return checked;
     const ix = new ClusterIndex(clusters.length);
-    for (const c of clusters) ix.upsert(c);
-    return ix;
+    for (const c of clusters) ix.write(c);
+    return ok(ix);
   }
 
   /** Row of a cluster id, or -1. */
@@ -107,8 +111,13 @@ export class ClusterIndex {
     return this.modelRow.get(model) ?? -1;
   }
 
-  /** Adds a cluster or overwrites its row in place (a gateway report). */
-  upsert(c: Cluster): number {
+  /** Adds a cluster or overwrites its row in place (a gateway report); a cluster with a bad field is refused. */
+  upsert(c: Cluster): Checked<number> {
+    const checked = checkCluster(c);
+    return checked.ok ? ok(this.write(c)) : checked;
+  }
+
+  private write(c: Cluster): number {
     let r = this.rowOf(c.id);
     if (r < 0) {
       if (this.size === this.room) this.resize(this.room * 2);
@@ -120,7 +129,7 @@ export class ClusterIndex {
     this.life[r] = LIFECYCLES.indexOf(c.lifecycle);
     this.health[r] = HEALTHS.indexOf(c.health);
     this.arch[r] = ARCHS.indexOf(c.arch);
-    this.prov[r] = Math.max(0, provinceRow(c.provinceCode));
+    this.prov[r] = provinceRow(c.provinceCode);
     this.security[r] = c.securityLevel;
     this.cpuCap[r] = c.capacity.cpuCores;
     this.memCap[r] = c.capacity.memoryGib;
@@ -149,13 +158,21 @@ export class ClusterIndex {
       m.fp16[r] = a.fp16Tflops;
       m.watts[r] = a.tdpWatts ?? 400;
     }
-    this.setAvailable(c.id, c.available);
+    this.writeAvailable(r, c.available);
     return r;
   }
 
-  /** Overwrites the K2 (available) vector of a cluster. */
-  setAvailable(id: string, k2: Resources): void {
-    const r = this.mustRow(id);
+  /** Overwrites the K2 (available) vector of a cluster; an unknown id or a bad figure is refused. */
+  setAvailable(id: string, k2: Resources): Checked<number> {
+    const r = this.rowOf(id);
+    if (r < 0) return inputError('clusterId', `unknown cluster ${id}`);
+    const checked = checkResources(k2, 'available');
+    if (!checked.ok) return checked;
+    this.writeAvailable(r, k2);
+    return ok(r);
+  }
+
+  private writeAvailable(r: number, k2: Resources): void {
     this.cpuAvail[r] = k2.cpuCores;
     this.memAvail[r] = k2.memoryGib;
     this.stoAvail[r] = k2.storageGib;
@@ -167,20 +184,24 @@ export class ClusterIndex {
     }
   }
 
-  /** Sets the health of a cluster. */
-  setHealth(id: string, h: Health): void {
-    this.health[this.mustRow(id)] = HEALTHS.indexOf(h);
+  /** Sets the health of a cluster; an unknown id or health is refused. */
+  setHealth(id: string, h: Health): Checked<number> {
+    const r = this.rowOf(id),
+      code = HEALTHS.indexOf(h);
+    if (r < 0) return inputError('clusterId', `unknown cluster ${id}`);
+    if (code < 0) return inputError('health', `must be one of ${HEALTHS.join(', ')}, got ${String(h)}`);
+    this.health[r] = code;
+    return ok(r);
   }
 
-  /** Sets the lifecycle of a cluster. */
-  setLifecycle(id: string, l: ClusterLifecycle): void {
-    this.life[this.mustRow(id)] = LIFECYCLES.indexOf(l);
-  }
-
-  private mustRow(id: string): number {
-    const r = this.rowOf(id);
-    if (r < 0) throw new Error(`unknown cluster ${id}`);
-    return r;
+  /** Sets the lifecycle of a cluster; an unknown id or lifecycle is refused. */
+  setLifecycle(id: string, l: ClusterLifecycle): Checked<number> {
+    const r = this.rowOf(id),
+      code = LIFECYCLES.indexOf(l);
+    if (r < 0) return inputError('clusterId', `unknown cluster ${id}`);
+    if (code < 0) return inputError('lifecycle', `must be one of ${LIFECYCLES.join(', ')}, got ${String(l)}`);
+    this.life[r] = code;
+    return ok(r);
   }
 
   private ensureModel(model: string): number {

@@ -21,6 +21,8 @@ export const CONSTRAINTS = [
   'price',
   'deadline',
   'excluded-by-caller',
+  'plugin',
+  'score',
 ] as const;
 /** A constraint that excluded a cluster. */
 export type Constraint = Exclude<(typeof CONSTRAINTS)[number], 'none'>;
@@ -42,6 +44,8 @@ export const R = {
   price: 13,
   deadline: 14,
   caller: 15,
+  plugin: 16,
+  score: 17,
 } as const;
 
 /** Why one cluster was excluded, with the values compared. */
@@ -58,9 +62,61 @@ export interface ExplainContext {
   readonly task: Task;
   readonly need: Need;
   readonly now: number | undefined;
+  /** Reasons given by filter plugins, by row. */
+  readonly pluginReasons?: ReadonlyMap<number, string>;
 }
 
 const fmt = (x: number): string => (Number.isInteger(x) ? String(x) : x.toFixed(2));
+
+/** A capacity exclusion: what the task needs (replicas × per replica) against what is free. */
+function capacity(
+  id: string,
+  constraint: Constraint,
+  v: { what: string; per: number; avail: number; replicas: number; ctx: ExplainContext },
+): ExcludedCluster {
+  const need = v.per * v.replicas;
+  // The part before the availability is the same for every cluster of one decision: built once.
+  const cache = cacheOf(v.ctx);
+  // Keyed by what is counted ('CPU cores', 'A800 cards' …): an any-model task may count other cards elsewhere.
+  let head = cache.capacity.get(v.what);
+  if (head === undefined) {
+    head = 'needs ' + fmt(need) + ' ' + v.what + ' (' + v.replicas + ' × ' + fmt(v.per) + '), ';
+    cache.capacity.set(v.what, head);
+  }
+  return { clusterId: id, constraint, required: need, actual: v.avail, message: head + fmt(v.avail) + ' available' };
+}
+
+/** Messages that depend on one small value (lifecycle, security level) or on the decision alone, built once. */
+interface MessageCache {
+  residency: string[];
+  capacity: Map<string, string>;
+  small: Map<number, string>;
+}
+const caches = new WeakMap<Need, MessageCache>();
+function cacheOf(ctx: ExplainContext): MessageCache {
+  let c = caches.get(ctx.need);
+  if (!c) caches.set(ctx.need, (c = { residency: [], capacity: new Map(), small: new Map() }));
+  return c;
+}
+/** A message keyed by (reason code, small value). */
+function small(ctx: ExplainContext, key: { code: number; value: number }, build: () => string): string {
+  const c = cacheOf(ctx),
+    k = key.code * 1024 + key.value;
+  let m = c.small.get(k);
+  if (m === undefined) c.small.set(k, (m = build()));
+  return m;
+}
+
+// Residency messages depend only on the province: one verdict per province and task, not per cluster.
+function residencyMessage(ctx: ExplainContext, province: string, p: number): string {
+  const cache = cacheOf(ctx).residency;
+  let m = cache[p];
+  if (m === undefined) {
+    const v = residencyVerdict(ctx.task.constraints?.residency, province);
+    m = cache[p] = v.allowed ? 'residency' : v.reason;
+  }
+  return m;
+}
 
 /** Builds the explanation of reason `code` for `row`, reading the values from the index. */
 export function describeExclusion(
@@ -71,16 +127,7 @@ export function describeExclusion(
   const { need, task } = ctx;
   const { row, code } = at;
   const id = ix.ids[row]!;
-  const cap = (constraint: Constraint, what: string, v: { per: number; avail: number }): ExcludedCluster => ({
-    ...capFields(v),
-    clusterId: id,
-    constraint,
-    message: `needs ${fmt(v.per * need.minReplicas)} ${what} (${need.minReplicas} × ${fmt(v.per)}), ${fmt(v.avail)} available`,
-  });
-  const capFields = (v: { per: number; avail: number }): { required: number; actual: number } => ({
-    required: v.per * need.minReplicas,
-    actual: v.avail,
-  });
+  const replicas = need.minReplicas;
   switch (code) {
     case R.lifecycle:
       return {
@@ -88,7 +135,11 @@ export function describeExclusion(
         constraint: 'lifecycle',
         required: 'active',
         actual: LIFECYCLES[ix.life[row]!]!,
-        message: `lifecycle is ${LIFECYCLES[ix.life[row]!]}, not active`,
+        message: small(
+          ctx,
+          { code, value: ix.life[row]! },
+          () => `lifecycle is ${LIFECYCLES[ix.life[row]!]}, not active`,
+        ),
       };
     case R.health:
       return { clusterId: id, constraint: 'health', actual: HEALTHS[ix.health[row]!]!, message: 'cluster is down' };
@@ -112,13 +163,9 @@ export function describeExclusion(
       };
     }
     case R.residency: {
-      const v = residencyVerdict(task.constraints?.residency, PROVINCE_CODES[ix.prov[row]!]!);
-      return {
-        clusterId: id,
-        constraint: 'residency',
-        actual: PROVINCE_CODES[ix.prov[row]!]!,
-        message: v.allowed ? 'residency' : v.reason,
-      };
+      const p = ix.prov[row]!,
+        province = PROVINCE_CODES[p]!;
+      return { clusterId: id, constraint: 'residency', actual: province, message: residencyMessage(ctx, province, p) };
     }
     case R.security:
       return {
@@ -126,23 +173,30 @@ export function describeExclusion(
         constraint: 'security',
         required: need.minSecurity,
         actual: ix.security[row]!,
-        message: `security level ${ix.security[row]} < required ${need.minSecurity}`,
+        message: small(
+          ctx,
+          { code, value: ix.security[row]! },
+          () => `security level ${ix.security[row]} < required ${need.minSecurity}`,
+        ),
       };
     case R.cpu:
-      return cap('cpu', 'CPU cores', { per: need.cpu, avail: ix.cpuAvail[row]! });
+      return capacity(id, 'cpu', { what: 'CPU cores', per: need.cpu, avail: ix.cpuAvail[row]!, replicas, ctx });
     case R.memory:
-      return cap('memory', 'GiB memory', { per: need.mem, avail: ix.memAvail[row]! });
+      return capacity(id, 'memory', { what: 'GiB memory', per: need.mem, avail: ix.memAvail[row]!, replicas, ctx });
     case R.cards: {
       const m = modelAt(ix, need, row);
-      return cap('accelerator-capacity', `${m >= 0 ? ix.models[m] : ''} cards`, {
+      return capacity(id, 'accelerator-capacity', {
+        what: `${m >= 0 ? ix.models[m] : ''} cards`,
         per: need.cards,
         avail: m >= 0 ? ix.acc[m]!.avail[row]! : 0,
+        replicas,
+        ctx,
       });
     }
     case R.storage:
-      return cap('storage', 'GiB storage', { per: need.sto, avail: ix.stoAvail[row]! });
+      return capacity(id, 'storage', { what: 'GiB storage', per: need.sto, avail: ix.stoAvail[row]!, replicas, ctx });
     case R.bandwidth:
-      return cap('bandwidth', 'Gbit/s', { per: need.bw, avail: ix.bwAvail[row]! });
+      return capacity(id, 'bandwidth', { what: 'Gbit/s', per: need.bw, avail: ix.bwAvail[row]!, replicas, ctx });
     case R.latency: {
       const lat = ix.latency[need.userRow]![row]!;
       return {
@@ -173,6 +227,18 @@ export function describeExclusion(
         message: `would finish at ${new Date(end).toISOString()}, after the deadline ${new Date(need.deadline).toISOString()}`,
       };
     }
+    case R.plugin:
+      return {
+        clusterId: id,
+        constraint: 'plugin',
+        message: ctx.pluginReasons?.get(row) ?? 'excluded by a filter plugin',
+      };
+    case R.score:
+      return {
+        clusterId: id,
+        constraint: 'score',
+        message: 'its score is not a finite number, so it cannot be ranked',
+      };
     default:
       return {
         clusterId: id,

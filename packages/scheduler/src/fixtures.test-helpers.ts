@@ -1,3 +1,4 @@
+import { ClusterIndex } from './cluster-index.ts';
 import { createRng } from '@cpnet/kernel';
 import { generateClusters } from './synthetic.ts';
 import type { Cluster, Task } from './model.ts';
@@ -48,3 +49,12 @@ export function task(id: string, over: Partial<Task> = {}): Task {
     ...over,
   };
 }
+
+/** The value of a checked result; a test fails loudly on an InputError. */
+export function must<T>(r: { ok: true; value: T } | { ok: false; error: { message: string } }): T {
+  if (!r.ok) throw new Error(`unexpected input error: ${r.error.message}`);
+  return r.value;
+}
+
+/** An index of clusters that must be valid. */
+export const indexOf = (clusters: readonly Cluster[]): ClusterIndex => must(ClusterIndex.build(clusters));

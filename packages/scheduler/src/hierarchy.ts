@@ -1,15 +1,22 @@
 import { PROVINCES } from '@cpnet/identifier';
 import { residencyVerdict } from '@cpnet/protocol';
+import { ok } from '@cpnet/kernel';
 import { kgCo2PerItKwh, DEFAULT_COST_MODEL, type CostModel } from './cost.ts';
-import { weightsFor } from './criteria.ts';
+import { shadowPricesFor } from './criteria.ts';
 import type { Arch, Cluster, Health, SubtreeView, Task } from './model.ts';
+import { checkClusters, checkSubtree, checkTask, type Checked } from './validate.ts';
 
 const WEST = new Set(PROVINCES.filter((p) => p.macro === 'west').map((p) => p.code));
 /** Whether a province is in the western macro-region (东数西算's compute side). */
 export const isWestern = (province: string): boolean => WEST.has(province);
 
-/** Summarises a subtree's clusters for its parent: what the parent needs to pick a child without seeing every cluster. */
-export function summarise(prefix: string, clusters: readonly Cluster[]): SubtreeView {
+/**
+ * Summarises a subtree's clusters for its parent: what the parent needs to pick a child without seeing every
+ * cluster. One pass with no spread into Math.min/max, so any number of clusters fits on the stack.
+ */
+export function summarise(prefix: string, clusters: readonly Cluster[]): Checked<SubtreeView> {
+  const checked = checkClusters(clusters);
+  if (!checked.ok) return checked;
   const live = clusters.filter((c) => c.lifecycle === 'active' && c.health !== 'down');
   const cards: Record<string, number> = {},
     bigCards: Record<string, number> = {};
@@ -20,8 +27,14 @@ export function summarise(prefix: string, clusters: readonly Cluster[]): Subtree
     bigMem = 0,
     weight = 0,
     kg = 0,
-    rel = 0;
+    rel = 0,
+    minCore = Infinity,
+    minCard = Infinity,
+    maxSec = 0;
   for (const c of live) {
+    if (c.pricePerCoreHourYuan < minCore) minCore = c.pricePerCoreHourYuan;
+    if (c.pricePerCardHourYuan < minCard) minCard = c.pricePerCardHourYuan;
+    if (c.securityLevel > maxSec) maxSec = c.securityLevel;
     cpu += c.available.cpuCores;
     mem += c.available.memoryGib;
     bigCpu = Math.max(bigCpu, c.available.cpuCores);
@@ -42,30 +55,33 @@ export function summarise(prefix: string, clusters: readonly Cluster[]): Subtree
       : live.length < clusters.length || live.some((c) => c.health === 'degraded')
         ? 'degraded'
         : 'healthy';
-  return {
+  return ok({
     prefix,
     provinces: [...new Set(live.map((c) => c.provinceCode))].sort(),
     archs: [...new Set(live.map((c) => c.arch))].sort() as Arch[],
     clusters: live.length,
     available: { cpuCores: cpu, memoryGib: mem, cards },
     largest: { cpuCores: bigCpu, memoryGib: bigMem, cards: bigCards },
-    minPricePerCoreHourYuan: Math.min(...live.map((c) => c.pricePerCoreHourYuan)),
-    minPricePerCardHourYuan: Math.min(...live.map((c) => c.pricePerCardHourYuan)),
+    minPricePerCoreHourYuan: minCore,
+    minPricePerCardHourYuan: minCard,
     kgCo2PerItKwh: weight > 0 ? kg / weight : 0,
-    maxSecurityLevel: Math.max(0, ...live.map((c) => c.securityLevel)),
+    maxSecurityLevel: maxSec,
     meanReliability: weight > 0 ? rel / weight : 0,
     minLatencyMsTo,
     health,
-  };
+  });
 }
 
 /** A ranked child subtree; the choice is approximate, so the caller confirms with the owner and tries the next on refusal. */
 export interface SubtreeChoice {
   readonly prefix: string;
   readonly rank: number;
-  /** Weighted score 0–1 (1 = best on every criterion among the feasible children). */
+  /** The best expected cost over this one's, 0–1 (1 = the first choice). Display only. */
   readonly score: number;
+  /** Optimistic bill, 元 (lowest prices, best latency). */
   readonly estimatedCostYuan: number;
+  /** What the ranking uses: the bill with the objective's shadow prices and the expected cost of a failure, 元. */
+  readonly expectedCostYuan: number;
   readonly latencyMs: number;
   readonly western: boolean;
 }
@@ -76,12 +92,21 @@ export interface SubtreeDecision {
   readonly excluded: readonly { readonly prefix: string; readonly reason: string }[];
 }
 
-/** Chooses among child subtrees from their summaries (optimistic: best price, best latency, largest cluster). */
+/**
+ * Chooses among child subtrees from their summaries (optimistic: best price, best latency, largest cluster),
+ * ranked by expected cost in 元 — absolute, like the cluster policy, so a dominated child never reorders the others.
+ */
 export function chooseSubtree(
   summaries: readonly SubtreeView[],
   task: Task,
   costModel: CostModel = DEFAULT_COST_MODEL,
-): SubtreeDecision {
+): Checked<SubtreeDecision> {
+  const checked = checkTask(task);
+  if (!checked.ok) return checked;
+  for (let i = 0; i < summaries.length; i++) {
+    const e = checkSubtree(summaries[i]!, `summaries[${i}]`);
+    if (e) return e;
+  }
   const c = task.constraints ?? {},
     d = task.demand,
     r = task.replicas,
@@ -89,7 +114,8 @@ export function chooseSubtree(
   const cards = d.accelerator?.count ?? 0,
     model = d.accelerator?.model;
   const excluded: { prefix: string; reason: string }[] = [];
-  const feasible: { s: SubtreeView; cost: number; lat: number; kg: number }[] = [];
+  const feasible: { s: SubtreeView; cost: number; lat: number; expected: number }[] = [];
+  const p = shadowPricesFor(task);
   for (const s of summaries) {
     const pool = single ? s.largest : s.available;
     const haveCards = model ? (pool.cards[model] ?? 0) : Math.max(0, ...Object.values(pool.cards));
@@ -120,48 +146,31 @@ export function chooseSubtree(
     const rh = r * task.durationHours;
     const kg =
       (rh * (d.cpuCores * costModel.wattsPerCore + cards * costModel.defaultCardWatts) * s.kgCo2PerItKwh) / 1000;
-    const over = task.latencyTolerant ? 0 : Math.max(0, lat - (task.latencyTargetMs ?? Infinity));
-    const cost =
-      rh * (d.cpuCores * s.minPricePerCoreHourYuan + cards * s.minPricePerCardHourYuan) +
-      kg * costModel.carbonPriceYuanPerKg +
-      over * rh * costModel.latencyPenaltyYuanPerMsHour;
-    feasible.push({ s, cost, lat, kg });
+    const target = task.latencyTolerant ? Infinity : (task.latencyTargetMs ?? Infinity);
+    const over = lat > target ? lat - target : 0;
+    const resource = rh * (d.cpuCores * s.minPricePerCoreHourYuan + cards * s.minPricePerCardHourYuan);
+    const carbonYuan = kg * costModel.carbonPriceYuanPerKg,
+      latYuan = over * rh * costModel.latencyPenaltyYuanPerMsHour;
+    const cost = resource + carbonYuan + latYuan;
+    const expected =
+      cost + (p.carbon - 1) * carbonYuan + (p.latency - 1) * latYuan + p.failure * (1 - s.meanReliability) * cost;
+    // NaN (0 × ∞ when a price is unknown and nothing is asked of it) sorts as unknown: last.
+    feasible.push({ s, cost, lat, expected: Number.isNaN(expected) ? Infinity : expected });
   }
-  const w = weightsFor(task);
-  // Min-max normalisation (lower is better) over the finite values; an unknown (infinite or missing) value — a
-  // subtree that reported no latency to the user's province, say — scores worst instead of poisoning the ranking.
-  const norm = (xs: number[], x: number): number => {
-    const finite = xs.filter(Number.isFinite);
-    if (!Number.isFinite(x)) return finite.length === xs.length ? 1 : 0;
-    const lo = Math.min(...finite),
-      hi = Math.max(...finite);
-    return hi > lo ? (hi - x) / (hi - lo) : 1;
-  };
-  const costs = feasible.map((f) => f.cost),
-    lats = feasible.map((f) => f.lat),
-    kgs = feasible.map((f) => f.kg),
-    rels = feasible.map((f) => -f.s.meanReliability);
-  const scored = feasible
-    .map((f) => ({
-      f,
-      score:
-        w[0]! * norm(costs, f.cost) +
-        w[1]! * norm(lats, f.lat) +
-        w[2]! * norm(kgs, f.kg) +
-        (w[3]! + w[4]!) * norm(rels, -f.s.meanReliability),
-    }))
-    .sort((a, b) => b.score - a.score || a.f.s.prefix.localeCompare(b.f.s.prefix));
-  return {
-    ranked: scored.map((x, i) => ({
-      prefix: x.f.s.prefix,
+  feasible.sort((a, b) => a.expected - b.expected || (a.s.prefix < b.s.prefix ? -1 : a.s.prefix > b.s.prefix ? 1 : 0));
+  const best = feasible[0]?.expected ?? 0;
+  return ok({
+    ranked: feasible.map((x, i) => ({
+      prefix: x.s.prefix,
       rank: i + 1,
-      score: x.score,
-      estimatedCostYuan: x.f.cost,
-      latencyMs: x.f.lat,
-      western: x.f.s.provinces.every(isWestern),
+      score: x.expected === best ? 1 : x.expected > 0 && Number.isFinite(x.expected) ? best / x.expected : 0,
+      estimatedCostYuan: x.cost,
+      expectedCostYuan: x.expected,
+      latencyMs: x.lat,
+      western: x.s.provinces.every(isWestern),
     })),
     excluded,
-  };
+  });
 }
 
 /** Tries ranked children in order until one owner accepts (the summary was approximate); reports every refusal. */

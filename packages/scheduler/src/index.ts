@@ -31,16 +31,46 @@ export {
 } from './cost.ts';
 /** Columnar (typed-array) index of clusters, updatable in place. */
 export { ClusterIndex, PROVINCE_CODES } from './cluster-index.ts';
-/** Objective presets and the criteria scored. */
-export { CRITERIA, OBJECTIVE_WEIGHTS, weightsFor } from './criteria.ts';
+/** Objective presets, the named criterion table, and the shadow prices the expected-cost policy reads. */
+export {
+  CRITERIA,
+  CRITERION_TABLE,
+  OBJECTIVE_WEIGHTS,
+  weightsFor,
+  shadowPricesFor,
+  type CriterionSpec,
+  type ShadowPrices,
+  type Weights,
+} from './criteria.ts';
+/** Input checks: every public function runs them and answers an InputError naming the field. */
+export { checkCluster, checkTask, checkResources, isProvinceCode, type InputError, type Checked } from './validate.ts';
+/** Ranking policies (expected cost, TOPSIS, weighted sum) and the plugin interfaces and registry. */
+export {
+  COLUMNS,
+  DEFAULT_REGISTRY,
+  createRegistry,
+  expectedCostPolicy,
+  topsisPolicy,
+  weightedSumPolicy,
+  type CandidateTable,
+  type Column,
+  type FilterPlugin,
+  type PolicyContext,
+  type Registry,
+  type ScorePlugin,
+  type ScoringPolicy,
+} from './policy.ts';
 /** Exclusion reasons: constraint names by code and their explanation. */
 export { CONSTRAINTS, describeExclusion, type Constraint, type ExcludedCluster } from './exclusion.ts';
+/** Preemption: the best plan (every hard constraint checked first, every cluster considered). */
+export { planPreemption, type PreemptionPlan } from './preempt.ts';
 /** Resolves a task against an index into the numbers the filter reads. */
 export { resolveNeed, replicasFit, type Need } from './need.ts';
 /** Dry-run selection: filter with a reason per excluded cluster, TOPSIS or weighted sum, CATS 0–10 scores, top k. */
 export {
   select,
   feasibleCosts,
+  measure,
   type Selection,
   type SelectOptions,
   type RankedCluster,
@@ -49,9 +79,9 @@ export {
 /** Slices of capacity held by a job, and taking/giving them on the index (reservations). */
 export { sliceAt, take, give, fits, type Slice } from './slices.ts';
 /** Jobs and tenant quotas. */
-export type { HeldJob, JobStatus, Quota } from './jobs.ts';
-/** Why a task would break its tenant's quota given what the tenant uses, or null. */
-export { quotaBreach } from './jobs.ts';
+export type { HeldJob, JobStatus, Quota, Usage, CountedJob } from './jobs.ts';
+/** Why a task would break its tenant's quota given what the tenant uses, or null; the one usage count (queued work included). */
+export { quotaBreach, tenantUsage, demandOf } from './jobs.ts';
 /** Stateful placement: single/split/gang, reservations, preemption, quotas, failover and failback with hysteresis. */
 export {
   Scheduler,
@@ -61,6 +91,7 @@ export {
   type RestoreAt,
   type Move,
   type FailbackPolicy,
+  type FailedStep,
 } from './scheduler.ts';
 /** Batch placement minimising total cost: Lagrangian prices, regret rounding, local search. */
 export { placeBatch, type BatchOptions, type BatchResult } from './batch.ts';
@@ -75,6 +106,8 @@ export {
   type SubtreeChoice,
   type SubtreeDecision,
 } from './hierarchy.ts';
+/** A pure planner for the hierarchy: the next step (place here, ask a child, ask the parent, give up); not wired in yet. */
+export { nextStep, type Plan, type PlanRequest, type PlanStep, type PlannerView, type Refusal } from './planner.ts';
 /** Seeded synthetic clusters and tasks for tests, the simulator and the bench. */
 export {
   generateClusters,

@@ -2,7 +2,10 @@ import type { ClusterIndex } from './cluster-index.ts';
 import type { CostModel } from './cost.ts';
 import type { Objective, Task, CriterionWeights } from './model.ts';
 import { resolveNeed } from './need.ts';
-import { select } from './select.ts';
+import { ok } from '@cpnet/kernel';
+import { DEFAULT_REGISTRY } from './policy.ts';
+import { selectChecked } from './select.ts';
+import { checkTasks, inputError, type Checked } from './validate.ts';
 import { sliceAt, take } from './slices.ts';
 
 /** Result of placing tasks one at a time. */
@@ -16,14 +19,25 @@ export interface OnlineResult {
 export function placeOnline(
   ix: ClusterIndex,
   tasks: readonly Task[],
-  options: { objective?: Objective | CriterionWeights; costModel?: CostModel } = {},
-): OnlineResult {
+  options: { objective?: Objective | CriterionWeights; costModel?: CostModel; method?: string } = {},
+): Checked<OnlineResult> {
+  const over = options.objective === undefined ? [] : [{ ...tasks[0]!, objective: options.objective }];
+  const checked = checkTasks(tasks.length > 0 ? [...tasks, ...over] : tasks);
+  if (!checked.ok) return checked;
+  const method = options.method ?? 'expected-cost';
+  if (!DEFAULT_REGISTRY.policies.has(method)) return inputError('options.method', `unknown policy ${method}`);
   const rows = new Int32Array(tasks.length).fill(-1);
   let cost = 0,
     rejected = 0;
   tasks.forEach((t0, i) => {
     const t: Task = { ...t0, mode: 'single', objective: options.objective ?? t0.objective };
-    const c = select(ix, t, { k: 1, explain: 'codes', costModel: options.costModel }).candidates[0];
+    const c = selectChecked(ix, t, {
+      k: 1,
+      explain: 'codes',
+      costModel: options.costModel,
+      method,
+      registry: DEFAULT_REGISTRY,
+    }).candidates[0];
     if (!c) {
       rejected++;
       return;
@@ -32,5 +46,5 @@ export function placeOnline(
     rows[i] = c.row;
     cost += c.costYuan;
   });
-  return { rows, costYuan: cost, rejected };
+  return ok({ rows, costYuan: cost, rejected });
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createFakeClock } from '@cpnet/kernel';
 import { Scheduler } from './scheduler.ts';
-import { cluster, someClusters, task } from './fixtures.test-helpers.ts';
+import { cluster, must, someClusters, task } from './fixtures.test-helpers.ts';
 
 const FC = { seed: 20261126, numRuns: 60 } as const;
 
@@ -57,7 +57,7 @@ describe('Scheduler', () => {
     s.reserve(task('r2'));
     expect(s.commit('r2')).toBe(true);
     clock.advance(1001);
-    expect(s.select(task('x')).candidates[0]!.replicasFit).toBe(1);
+    expect(must(s.select(task('x'))).candidates[0]!.replicasFit).toBe(1);
     expect(s.job('r1')).toBeUndefined();
     expect(s.job('r2')!.status).toBe('running');
     expect(s.index.cpuAvail[0]).toBe(90);

@@ -1,12 +1,14 @@
-import type { TimeSource } from '@cpnet/kernel';
+import { ok, type TimeSource } from '@cpnet/kernel';
 import { ClusterIndex } from './cluster-index.ts';
 import type { CostModel } from './cost.ts';
-import { quotaBreach, usageOf, type HeldJob, type Quota } from './jobs.ts';
+import { quotaBreach, tenantUsage, type HeldJob, type Quota, type Usage } from './jobs.ts';
 import type { Cluster, Health, Task } from './model.ts';
 import { resolveNeed } from './need.ts';
 import { planPreemption } from './preempt.ts';
-import { select, type Selection, type SelectOptions } from './select.ts';
-import { fits, give, sliceAt, take, type Slice } from './slices.ts';
+import { DEFAULT_REGISTRY, type Registry } from './policy.ts';
+import { select, selectChecked, type Selection, type SelectOptions } from './select.ts';
+import { give, sliceAt, take, type Slice } from './slices.ts';
+import { checkClusters, checkTask, inputError, type Checked, type InputError } from './validate.ts';
 
 /** Hysteresis of failback: nothing moves back until the preferred cluster has been healthy long enough and the gain is worth it. */
 export interface FailbackPolicy {
@@ -24,8 +26,15 @@ export interface SchedulerOptions {
   readonly quotas?: Readonly<Record<string, Quota>>;
   readonly costModel?: CostModel;
   readonly failback?: Partial<FailbackPolicy>;
+  /** Virtual time a reservation is held before it expires, ms (default 60 000). */
   readonly reservationTtlMs?: number;
+  /** Ranking policy and plugins (default: expected cost, no plugins). */
+  readonly registry?: Registry;
+  readonly method?: string;
 }
+
+/** The step of a placement that decided a failure. */
+export type FailedStep = 'input' | 'quota' | 'filter' | 'gang' | 'preemption' | 'duplicate';
 
 /** The answer to submit / reserve / a re-placement. */
 export type PlaceOutcome =
@@ -40,9 +49,13 @@ export type PlaceOutcome =
   | {
       readonly ok: false;
       readonly jobId: string;
+      /** Starts with the deciding step: "gang: 4 of 6 replicas fit …", "quota: …", "filter: cpu excluded …". */
       readonly reason: string;
+      readonly step: FailedStep;
       readonly queued: boolean;
       readonly selection?: Selection;
+      /** For step 'input': the field that was wrong. */
+      readonly error?: InputError;
     };
 
 /** Options of submit and reserve. */
@@ -70,6 +83,28 @@ export interface Move {
 
 const DEFAULT_FAILBACK: FailbackPolicy = { minHealthyMs: 300_000, minImprovement: 0.05, minMoveIntervalMs: 600_000 };
 
+/** Checks a scheduler's options: clusters, quotas, the failback policy and the TTL. */
+function checkOptions(o: SchedulerOptions): InputError | null {
+  const c = checkClusters(o.clusters);
+  if (!c.ok) return c.error;
+  for (const [tenant, q] of Object.entries(o.quotas ?? {}))
+    for (const k of ['cpuCores', 'memoryGib', 'cards'] as const) {
+      const v = q[k];
+      if (v !== undefined && !(Number.isFinite(v) && v >= 0))
+        return inputError(`quotas.${tenant}.${k}`, `must be a finite number ≥ 0, got ${v}`).error;
+    }
+  for (const [k, v] of Object.entries(o.failback ?? {}))
+    if (!(Number.isFinite(v) && v >= 0))
+      return inputError(`failback.${k}`, `must be a finite number ≥ 0, got ${v}`).error;
+  const ttl = o.reservationTtlMs;
+  if (ttl !== undefined && !(Number.isFinite(ttl) && ttl > 0))
+    return inputError('reservationTtlMs', `must be a finite number > 0, got ${ttl}`).error;
+  const reg = o.registry ?? DEFAULT_REGISTRY;
+  if (o.method !== undefined && !reg.policies.has(o.method))
+    return inputError('method', `must be one of ${[...reg.policies.keys()].join(', ')}, got ${o.method}`).error;
+  return null;
+}
+
 /** Stateful placement over a cluster index: reservations, priority and preemption, quotas, failover, failback. */
 export class Scheduler {
   /** The live columnar index (availability reflects placements). */
@@ -79,6 +114,8 @@ export class Scheduler {
   private readonly policy: FailbackPolicy;
   private readonly ttl: number;
   private readonly costModel: CostModel | undefined;
+  private readonly registry: Registry;
+  private readonly method: string;
   private readonly byId = new Map<string, HeldJob>();
   /** Ids of jobs placed as reservations (some may since be committed or released): expiry looks only at these. */
   private readonly reservations = new Set<string>();
@@ -87,8 +124,20 @@ export class Scheduler {
   private readonly healthSince: Map<number, number> = new Map();
   private seq = 0;
 
+  /** A scheduler, or the first field of the options that is wrong. */
+  static create(o: SchedulerOptions): Checked<Scheduler> {
+    const e = checkOptions(o);
+    return e ? { ok: false, error: e } : ok(new Scheduler(o));
+  }
+
+  /** Throws a TypeError naming the field when the options are wrong; use `Scheduler.create` for untrusted input. */
   constructor(o: SchedulerOptions) {
-    this.index = ClusterIndex.build(o.clusters);
+    const e = checkOptions(o);
+    if (e) throw new TypeError(e.message);
+    const ix = ClusterIndex.build(o.clusters);
+    this.index = ix.ok ? ix.value : new ClusterIndex();
+    this.registry = o.registry ?? DEFAULT_REGISTRY;
+    this.method = o.method ?? 'expected-cost';
     this.clock = o.clock;
     this.quotas = o.quotas ?? {};
     this.policy = { ...DEFAULT_FAILBACK, ...o.failback };
@@ -97,9 +146,26 @@ export class Scheduler {
   }
 
   /** Dry-run selection against the current availability: nothing is reserved. */
-  select(task: Task, options: SelectOptions = {}): Selection {
+  select(task: Task, options: SelectOptions = {}): Checked<Selection> {
     this.expire();
-    return select(this.index, task, { clock: this.clock, costModel: this.costModel, ...options });
+    return select(this.index, task, {
+      clock: this.clock,
+      costModel: this.costModel,
+      registry: this.registry,
+      method: this.method,
+      ...options,
+    });
+  }
+
+  /** Selection on a checked task (inner calls). */
+  private pick(task: Task, options: Omit<SelectOptions, 'method' | 'registry'>): Selection {
+    return selectChecked(this.index, task, {
+      clock: this.clock,
+      costModel: this.costModel,
+      ...options,
+      registry: this.registry,
+      method: this.method,
+    });
   }
 
   /** Places a task now (preempting lower-priority work if needed); on failure it is queued. */
@@ -120,16 +186,18 @@ export class Scheduler {
    */
   resume(task: Task, at: RestoreAt): boolean {
     const row = this.index.rowOf(at.clusterId);
-    if (row < 0 || this.byId.has(task.id)) return false;
+    if (row < 0 || this.byId.has(task.id) || !checkTask(task).ok) return false;
+    const n = at.replicas ?? task.replicas;
+    if (!(Number.isInteger(n) && n >= 1 && n <= task.replicas)) return false;
     const home = at.preferredClusterId === undefined ? row : this.index.rowOf(at.preferredClusterId);
-    const s = sliceAt(this.index, resolveNeed(this.index, task), { row, replicas: at.replicas ?? task.replicas });
+    const s = sliceAt(this.index, resolveNeed(this.index, task), { row, replicas: n });
     take(this.index, s);
     const job: HeldJob = {
       id: task.id,
       task,
       status: 'running',
       slices: [],
-      unplaced: 0,
+      unplaced: task.replicas - n,
       preferredRow: home < 0 ? row : home,
       placedAt: at.placedAt ?? this.clock.now(),
       lastMovedAt: at.lastMovedAt ?? -Infinity,
@@ -148,6 +216,8 @@ export class Scheduler {
     const j = this.byId.get(jobId);
     if (!j || j.status !== 'reserved') return false;
     j.status = 'running';
+    j.reservation = false;
+    j.expiresAt = Infinity;
     this.reservations.delete(jobId);
     return true;
   }
@@ -170,6 +240,11 @@ export class Scheduler {
       const r = this.placeJob(j, { preempt: false });
       if (r.ok) out.push(r);
     }
+    for (const j of this.byId.values())
+      if (j.status !== 'queued' && j.unplaced > 0) {
+        const r = this.topUp(j);
+        if (r) out.push(r);
+      }
     return out;
   }
 
@@ -196,17 +271,12 @@ export class Scheduler {
     return [...this.byId.values()];
   }
 
-  /** Resources a tenant holds (running and reserved). */
-  usage(tenant: string): { cpuCores: number; memoryGib: number; cards: number } {
-    const t = { cpuCores: 0, memoryGib: 0, cards: 0 };
-    for (const j of this.byId.values()) {
-      if (j.task.tenant !== tenant || j.status === 'queued') continue;
-      const u = usageOf(j);
-      t.cpuCores += u.cpuCores;
-      t.memoryGib += u.memoryGib;
-      t.cards += u.cards;
-    }
-    return t;
+  /**
+   * What counts against a tenant's quota: running and reserved slices, queued jobs' whole demand and a split job's
+   * replicas still waiting (`tenantUsage`, the one count the library and the node share).
+   */
+  usage(tenant: string): Usage {
+    return tenantUsage(this.byId.values(), tenant);
   }
 
   /** Records a health change; when a cluster goes down its jobs are re-placed elsewhere (or queued). */
@@ -214,15 +284,13 @@ export class Scheduler {
     this.expire();
     const row = this.index.rowOf(clusterId);
     if (row < 0) return [];
-    this.index.setHealth(clusterId, health);
-    this.healthSince.set(row, this.clock.now());
+    const before = this.index.health[row];
+    if (!this.index.setHealth(clusterId, health).ok) return [];
+    // Only a change starts the healthy-since timer: a repeated "healthy" report must not push failback back.
+    if (this.index.health[row] !== before || !this.healthSince.has(row)) this.healthSince.set(row, this.clock.now());
     if (health !== 'down') return [];
     const moves: Move[] = [];
-    for (const j of this.jobsOnRow(row)) {
-      this.unplace(j);
-      const r = this.placeJob(j, { preempt: true });
-      moves.push({ jobId: j.id, from: clusterId, to: r.ok ? r.slices[0]!.clusterId : null });
-    }
+    for (const j of this.jobsOnRow(row)) moves.push(...this.displace(j, row));
     return moves;
   }
 
@@ -240,7 +308,7 @@ export class Scheduler {
       if (now - j.lastMovedAt < this.policy.minMoveIntervalMs) continue;
       const only = new Uint8Array(this.index.size).fill(1);
       only[home] = 0;
-      const sel = this.select(j.task, { k: 1, explain: 'codes', excludeRows: only });
+      const sel = this.pick(j.task, { k: 1, explain: 'codes', excludeRows: only });
       const c = sel.candidates[0];
       if (!c || c.costYuan > j.costYuan * (1 - this.policy.minImprovement)) continue;
       give(this.index, cur);
@@ -255,8 +323,26 @@ export class Scheduler {
   }
 
   private admit(task: Task, status: 'running' | 'reserved', options: PlaceOptions): PlaceOutcome {
+    const checked = checkTask(task);
+    if (!checked.ok) {
+      const id = typeof task?.id === 'string' ? task.id : '';
+      return {
+        ok: false,
+        jobId: id,
+        reason: `input: ${checked.error.message}`,
+        step: 'input',
+        queued: false,
+        error: checked.error,
+      };
+    }
     if (this.byId.has(task.id))
-      return { ok: false, jobId: task.id, reason: `job ${task.id} already exists`, queued: false };
+      return {
+        ok: false,
+        jobId: task.id,
+        reason: `duplicate: job ${task.id} already exists`,
+        step: 'duplicate',
+        queued: false,
+      };
     const job: HeldJob = {
       id: task.id,
       task,
@@ -271,18 +357,17 @@ export class Scheduler {
       costYuan: 0,
     };
     if (options.exclude && options.exclude.length > 0) job.excluded = new Set(options.exclude);
-    const quota = this.quotas[task.tenant];
-    // Usage sums every job held, so it is computed only for a tenant with a quota.
-    const breach = quota ? quotaBreach(task, this.usage(task.tenant), quota) : null;
-    if (breach) return { ok: false, jobId: task.id, reason: breach, queued: false };
-    this.byId.set(task.id, job);
-    const r = this.placeJob(job, { preempt: true });
-    if (r.ok && status === 'reserved') {
-      job.status = 'reserved';
+    if (status === 'reserved') {
+      job.reservation = true;
       job.expiresAt = this.clock.now() + this.ttl;
-      this.reservations.add(job.id);
     }
-    return r;
+    const quota = this.quotas[task.tenant];
+    // Usage sums every job held (queued ones too), so it is computed only for a tenant with a quota.
+    const breach = quota ? quotaBreach(task, this.usage(task.tenant), quota) : null;
+    if (breach) return { ok: false, jobId: task.id, reason: `quota: ${breach}`, step: 'quota', queued: false };
+    this.byId.set(task.id, job);
+    if (job.reservation) this.reservations.add(job.id);
+    return this.placeJob(job, { preempt: true });
   }
 
   /** Places a (queued) job: select, then take capacity atomically per mode; preempts for single mode. */
@@ -291,7 +376,7 @@ export class Scheduler {
       ix = this.index;
     const need = resolveNeed(ix, task);
     const mode = task.mode ?? 'single';
-    const sel = this.select(task, {
+    const sel = this.pick(task, {
       k: mode === 'single' ? 1 : task.replicas,
       explain: 'codes',
       excludeRows: this.excludedRows(job),
@@ -313,48 +398,99 @@ export class Scheduler {
     if (placed) return this.settle(job, { slices, unplaced: left, cost, preempted: [] });
     for (const s of slices) give(ix, s);
     if (o.preempt && mode === 'single') {
-      const p = this.preempt(job, sel);
+      const p = this.preempt(job);
       if (p) return p;
     }
     job.status = 'queued';
+    const obstacle = sel.mainObstacle?.message ?? 'no cluster fits';
+    const fitted = task.replicas - left;
+    const reason =
+      mode === 'gang' && fitted > 0
+        ? `gang: ${fitted} of ${task.replicas} replicas fit across ${slices.length} clusters (all or none; ${obstacle})`
+        : `filter: ${obstacle}`;
     return {
       ok: false,
       jobId: job.id,
-      reason: sel.mainObstacle?.message ?? 'no cluster fits',
+      reason,
+      step: mode === 'gang' && fitted > 0 ? 'gang' : 'filter',
       queued: true,
       selection: sel,
     };
   }
 
-  private preempt(job: HeldJob, sel: Selection): PlaceOutcome | null {
+  /** Places more replicas of a split job that has some waiting; returns the outcome when any were placed. */
+  private topUp(job: HeldJob): PlaceOutcome | null {
+    const task = job.task,
+      ix = this.index;
+    const need = resolveNeed(ix, task);
+    const sel = this.pick(task, { k: job.unplaced, explain: 'codes', excludeRows: this.excludedRows(job) });
+    const slices = [...job.slices];
+    let left = job.unplaced,
+      cost = job.costYuan;
+    for (const c of sel.candidates) {
+      if (left === 0) break;
+      const n = Math.min(left, c.replicasFit);
+      if (n <= 0) continue;
+      const s = sliceAt(ix, need, { row: c.row, replicas: n });
+      take(ix, s);
+      slices.push(s);
+      left -= n;
+      cost += (c.costYuan * n) / task.replicas;
+    }
+    if (left === job.unplaced) return null;
+    this.setSlices(job, slices);
+    job.unplaced = left;
+    job.costYuan = cost;
+    return { ok: true, jobId: job.id, slices, unplaced: left, preempted: [], costYuan: cost };
+  }
+
+  /**
+   * A cluster went down: only the replicas there move. A single or gang job is re-placed whole (gang: all or none);
+   * a split job keeps its healthy slices and re-places the displaced replicas. A reservation stays a reservation.
+   */
+  private displace(j: HeldJob, row: number): Move[] {
+    const from = this.index.ids[row]!;
+    const mode = j.task.mode ?? 'single';
+    if (mode === 'split' && j.slices.some((s) => s.row !== row)) {
+      const gone = j.slices.filter((s) => s.row === row);
+      for (const s of gone) give(this.index, s);
+      this.setSlices(
+        j,
+        j.slices.filter((s) => s.row !== row),
+      );
+      const lost = gone.reduce((n, s) => n + s.replicas, 0);
+      j.unplaced += lost;
+      j.costYuan *= (j.task.replicas - j.unplaced) / Math.max(1, j.task.replicas - j.unplaced + lost);
+      const before = new Set(j.slices);
+      this.topUp(j);
+      const to = j.slices.filter((s) => !before.has(s)).map((s) => s.clusterId);
+      return to.length > 0 ? to.map((t) => ({ jobId: j.id, from, to: t })) : [{ jobId: j.id, from, to: null }];
+    }
+    this.unplace(j);
+    const r = this.placeJob(j, { preempt: true });
+    return r.ok ? r.slices.map((s) => ({ jobId: j.id, from, to: s.clusterId })) : [{ jobId: j.id, from, to: null }];
+  }
+
+  private preempt(job: HeldJob): PlaceOutcome | null {
     const need = resolveNeed(this.index, job.task);
-    const plans = planPreemption(this.index, {
+    const plan = planPreemption(this.index, {
+      task: job.task,
       need,
-      priority: job.task.priority,
-      codes: sel.reasonCodes,
+      clock: this.clock,
+      costModel: this.costModel,
+      exclude: this.excludedRows(job),
       jobsOnRow: (r) => this.jobsOnRow(r),
     });
-    for (const plan of plans.slice(0, 5)) {
-      const saved = plan.victims.map((v) => v.slices);
-      for (const v of plan.victims) this.unplace(v);
-      const only = new Uint8Array(this.index.size).fill(1);
-      only[plan.row] = 0;
-      const one = this.select(job.task, { k: 1, explain: 'codes', excludeRows: only });
-      const c = one.candidates[0];
-      if (c && c.replicasFit >= job.task.replicas) {
-        const s = sliceAt(this.index, need, { row: c.row, replicas: job.task.replicas });
-        take(this.index, s);
-        for (const v of plan.victims) v.status = 'queued';
-        return this.settle(job, {
-          slices: [s],
-          unplaced: 0,
-          cost: c.costYuan,
-          preempted: plan.victims.map((v) => v.id),
-        });
-      }
-      plan.victims.forEach((v, i) => this.restore(v, saved[i]!));
-    }
-    return null;
+    if (!plan) return null;
+    for (const v of plan.victims) this.unplace(v);
+    const s = sliceAt(this.index, need, { row: plan.row, replicas: job.task.replicas });
+    take(this.index, s);
+    return this.settle(job, {
+      slices: [s],
+      unplaced: 0,
+      cost: plan.costYuan,
+      preempted: plan.victims.map((v) => v.id),
+    });
   }
 
   private settle(
@@ -366,7 +502,9 @@ export class Scheduler {
     this.setSlices(job, p.slices);
     job.unplaced = p.unplaced;
     job.costYuan = p.cost;
-    job.status = 'running';
+    // A reservation stays a reservation wherever it moves, with its expiry.
+    job.status = job.reservation ? 'reserved' : 'running';
+    if (job.reservation) this.reservations.add(job.id);
     if (first) {
       job.preferredRow = p.slices[0]!.row;
       job.placedAt = now;
@@ -401,16 +539,6 @@ export class Scheduler {
     }
   }
 
-  private restore(j: HeldJob, prev: Slice[]): void {
-    // Victims of an abandoned plan go back exactly where they were: their slices were only just released.
-    this.setSlices(
-      j,
-      prev.filter((s) => fits(this.index, s)),
-    );
-    for (const s of j.slices) take(this.index, s);
-    j.status = j.slices.length > 0 ? 'running' : 'queued';
-  }
-
   private excludedRows(job: HeldJob): Uint8Array | undefined {
     if (!job.excluded || job.excluded.size === 0) return undefined;
     const rows = new Uint8Array(this.index.size);
@@ -430,7 +558,7 @@ export class Scheduler {
     const now = this.clock.now();
     for (const id of [...this.reservations]) {
       const j = this.byId.get(id);
-      if (!j || j.status !== 'reserved') this.reservations.delete(id);
+      if (!j || !j.reservation) this.reservations.delete(id);
       else if (j.expiresAt <= now) this.release(id);
     }
   }

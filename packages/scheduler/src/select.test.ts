@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createFakeClock } from '@cpnet/kernel';
-import { ClusterIndex } from './cluster-index.ts';
 import { residencyVerdict } from '@cpnet/protocol';
 import { select } from './select.ts';
-import { cluster, someClusters, task } from './fixtures.test-helpers.ts';
+import { cluster, someClusters, task, must, indexOf } from './fixtures.test-helpers.ts';
 import type { Arch, Task } from './model.ts';
 
 const FC = { seed: 20261126, numRuns: 200 } as const;
@@ -48,7 +47,7 @@ describe('select', () => {
   it('never returns a candidate that breaks a hard constraint or capacity', () => {
     fc.assert(
       fc.property(taskArb, (t) => {
-        const sel = select(ClusterIndex.build(clusters), t, { k: 100 });
+        const sel = must(select(indexOf(clusters), t, { k: 100 }));
         for (const c of sel.candidates) {
           const cl = clusters.find((x) => x.id === c.clusterId)!;
           const n = (t.mode ?? 'single') === 'single' ? t.replicas : 1;
@@ -80,7 +79,7 @@ describe('select', () => {
   it('gives every excluded cluster a reason, and every cluster is either a candidate or excluded', () => {
     fc.assert(
       fc.property(taskArb, (t) => {
-        const sel = select(ClusterIndex.build(clusters), t, { k: 1000 });
+        const sel = must(select(indexOf(clusters), t, { k: 1000 }));
         expect(sel.exclusions!.length + sel.feasible).toBe(clusters.length);
         expect(sel.candidates.length).toBe(sel.feasible);
         const ids = new Set([...sel.exclusions!.map((e) => e.clusterId), ...sel.candidates.map((c) => c.clusterId)]);
@@ -94,8 +93,8 @@ describe('select', () => {
   it('is deterministic for the same input', () => {
     fc.assert(
       fc.property(taskArb, (t) => {
-        const a = select(ClusterIndex.build(clusters), t),
-          b = select(ClusterIndex.build(clusters), t);
+        const a = must(select(indexOf(clusters), t)),
+          b = must(select(indexOf(clusters), t));
         expect(JSON.stringify(a)).toBe(JSON.stringify(b));
       }),
       { ...FC, numRuns: 50 },
@@ -103,24 +102,35 @@ describe('select', () => {
   });
 
   it('names the values of a capacity exclusion and the main obstacle when nothing fits', () => {
-    const ix = ClusterIndex.build([cluster('a'), cluster('b', { provinceCode: '44' })]);
-    const sel = select(ix, task('big', { demand: { cpuCores: 60, memoryGib: 10 }, replicas: 2 }));
+    const ix = indexOf([cluster('a'), cluster('b', { provinceCode: '44' })]);
+    const sel = must(select(ix, task('big', { demand: { cpuCores: 60, memoryGib: 10 }, replicas: 2 })));
     expect(sel.feasible).toBe(0);
     expect(sel.mainObstacle).toMatchObject({ constraint: 'cpu', count: 2 });
     expect(sel.exclusions![0]).toMatchObject({ constraint: 'cpu', required: 120, actual: 100 });
-    const res = select(ix, task('r', { constraints: { residency: { provinces: ['44'] } } }));
+    // The message head is built once per decision; each cluster keeps its own availability.
+    const two = must(
+      select(
+        indexOf([cluster('x', { available: { ...cluster('x').capacity, cpuCores: 7 } }), cluster('y')]),
+        task('b', { demand: { cpuCores: 60, memoryGib: 10 }, replicas: 2 }),
+      ),
+    );
+    expect(two.exclusions!.map((e) => e.message)).toEqual([
+      'needs 120 CPU cores (2 × 60), 7 available',
+      'needs 120 CPU cores (2 × 60), 100 available',
+    ]);
+    const res = must(select(ix, task('r', { constraints: { residency: { provinces: ['44'] } } })));
     expect(res.candidates.map((c) => c.clusterId)).toEqual(['b']);
     expect(res.exclusions![0]!.message).toContain('data residency');
   });
 
   it('ranks by TOPSIS with a CATS 0–10 score, and cost objective prefers the cheaper cluster', () => {
-    const ix = ClusterIndex.build([
+    const ix = indexOf([
       cluster('dear', { pricePerCoreHourYuan: 0.3 }),
       cluster('cheap', { pricePerCoreHourYuan: 0.05 }),
       cluster('mid', { pricePerCoreHourYuan: 0.1 }),
     ]);
     for (const method of ['topsis', 'weighted-sum'] as const) {
-      const sel = select(ix, task('t', { objective: 'cost' }), { method });
+      const sel = must(select(ix, task('t', { objective: 'cost' }), { method }));
       expect(sel.candidates[0]!.clusterId).toBe('cheap');
       expect(sel.candidates[0]!.catsScore).toBe(10);
       expect(sel.candidates[0]!.catsClass).toBe('preferred');
@@ -131,11 +141,11 @@ describe('select', () => {
 
   it('checks deadlines against the clock it is given', () => {
     const clock = createFakeClock();
-    const ix = ClusterIndex.build([cluster('slow', { queueWaitMinutes: 120 }), cluster('fast')]);
+    const ix = indexOf([cluster('slow', { queueWaitMinutes: 120 }), cluster('fast')]);
     const t = task('d', { durationHours: 1, constraints: { deadline: clock.now() + 90 * 60_000 } });
-    const sel = select(ix, t, { clock });
+    const sel = must(select(ix, t, { clock }));
     expect(sel.candidates.map((c) => c.clusterId)).toEqual(['fast']);
     expect(sel.excludedBy.deadline).toBe(1);
-    expect(select(ix, t).warnings[0]).toContain('no clock');
+    expect(must(select(ix, t)).warnings[0]).toContain('no clock');
   });
 });

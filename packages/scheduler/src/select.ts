@@ -1,17 +1,23 @@
+import { ok } from '@cpnet/kernel';
 import type { TimeSource } from '@cpnet/kernel';
 import type { ClusterIndex } from './cluster-index.ts';
 import { DEFAULT_COST_MODEL, type CostModel } from './cost.ts';
-import { BENEFIT, CRITERIA, weightsFor } from './criteria.ts';
+import { CRITERIA, CRITERION_TABLE } from './criteria.ts';
 import { CONSTRAINTS, R, describeExclusion, type Constraint, type ExcludedCluster } from './exclusion.ts';
 import type { Criterion, Task } from './model.ts';
 import { modelAt, replicasFit, resolveNeed, type Need } from './need.ts';
+import { COLUMNS, DEFAULT_REGISTRY, type CandidateTable, type Column, type Registry } from './policy.ts';
+import { checkTask, inputError, type Checked } from './validate.ts';
 
 /** How a selection is made. */
 export interface SelectOptions {
-  /** Candidates returned (default 5). */
+  /** Candidates returned (default 5); a whole number ≥ 0. */
   readonly k?: number;
-  /** TOPSIS (default) or a weighted sum of min-max normalised criteria. */
-  readonly method?: 'topsis' | 'weighted-sum';
+  /**
+   * The ranking policy, by name in the registry: `expected-cost` (default, absolute, in 元), `topsis` or
+   * `weighted-sum` (relative to the candidate set: see their caveat), or one a plugin registered.
+   */
+  readonly method?: string;
   /** 'all' (default): an Exclusion object for every excluded cluster; 'codes': only the reason code array (fast path). */
   readonly explain?: 'all' | 'codes';
   /** Rows the caller rules out (a failed cluster, an owner that refused). */
@@ -19,9 +25,11 @@ export interface SelectOptions {
   readonly costModel?: CostModel;
   /** Needed for deadlines; without it deadlines are not checked and a warning says so. */
   readonly clock?: TimeSource;
+  /** Policies, filter and score plugins (default: the built-in policies, no plugins). */
+  readonly registry?: Registry;
 }
 
-/** One criterion of a candidate: its raw value and a 0–10 score (10 = best among candidates). */
+/** One criterion of a candidate: its raw value and a 0–10 score (10 = best among candidates; display only). */
 export interface CriterionScore {
   readonly value: number;
   readonly score: number;
@@ -32,13 +40,16 @@ export interface RankedCluster {
   readonly clusterId: string;
   readonly row: number;
   readonly rank: number;
-  /** TOPSIS closeness (0–1) or weighted sum (0–1). */
+  /** The policy's score, lower is better (expected-cost: 元; topsis / weighted-sum: minus the closeness). */
+  readonly score: number;
+  /** 0–1, 1 for the best candidate: the best score over this one's (expected-cost) or the TOPSIS / weighted-sum closeness. */
   readonly closeness: number;
-  /** IETF CATS level-2 score: min-max normalised over the candidates, 0–10. */
+  /** IETF CATS level-2 score: min-max normalised over the candidates, 0–10 (display only; never used to choose). */
   readonly catsScore: number;
   /** CATS reading: 8–10 preferred, 4–7 optional, 0–3 not steering. */
   readonly catsClass: 'preferred' | 'optional' | 'not-steering';
   readonly criteria: Readonly<Record<Criterion, CriterionScore>>;
+  /** The cost model's bill, 元: resources + carbon at the carbon price + latency penalty. */
   readonly costYuan: number;
   readonly replicasFit: number;
 }
@@ -46,7 +57,7 @@ export interface RankedCluster {
 /** A dry-run answer: nothing is reserved. */
 export interface Selection {
   readonly taskId: string;
-  readonly method: 'topsis' | 'weighted-sum';
+  readonly method: string;
   readonly considered: number;
   readonly feasible: number;
   readonly candidates: readonly RankedCluster[];
@@ -60,39 +71,74 @@ export interface Selection {
   readonly warnings: readonly string[];
 }
 
+/** Scratch memory of one index: candidate rows and measured columns, reused across decisions. */
 interface Scratch {
   rows: Int32Array;
-  x: Float64Array[];
+  col: Record<Column, Float64Array>;
+  out: Float64Array;
 }
 const scratches = new WeakMap<ClusterIndex, Scratch>();
 function scratchFor(ix: ClusterIndex): Scratch {
   let s = scratches.get(ix);
   if (!s || s.rows.length < ix.size) {
     const n = Math.max(ix.size, 64);
-    s = { rows: new Int32Array(n), x: CRITERIA.map(() => new Float64Array(n)) };
+    const col = {} as Record<Column, Float64Array>;
+    for (const c of COLUMNS) col[c] = new Float64Array(n);
+    s = { rows: new Int32Array(n), col, out: new Float64Array(n) };
     scratches.set(ix, s);
   }
   return s;
 }
 
-/** Filters, scores and ranks the clusters of `ix` for `task`. Pure apart from reusing scratch memory. */
-export function select(ix: ClusterIndex, task: Task, options: SelectOptions = {}): Selection {
+/** Checks the options of a selection. */
+function checkOptions(o: SelectOptions, registry: Registry): Checked<string> {
+  if (o.k !== undefined && !(Number.isInteger(o.k) && o.k >= 0))
+    return inputError('options.k', `must be a whole number ≥ 0, got ${String(o.k)}`);
+  if (o.explain !== undefined && o.explain !== 'all' && o.explain !== 'codes')
+    return inputError('options.explain', `must be all or codes, got ${String(o.explain)}`);
+  const method = o.method ?? 'expected-cost';
+  if (!registry.policies.has(method))
+    return inputError('options.method', `must be one of ${[...registry.policies.keys()].join(', ')}, got ${method}`);
+  return ok(method);
+}
+
+/** Filters, scores and ranks the clusters of `ix` for `task`, or names the field of the task that is wrong. */
+export function select(ix: ClusterIndex, task: Task, options: SelectOptions = {}): Checked<Selection> {
+  const checked = checkTask(task);
+  if (!checked.ok) return checked;
+  const registry = options.registry ?? DEFAULT_REGISTRY;
+  const m = checkOptions(options, registry);
+  if (!m.ok) return m;
+  return ok(selectChecked(ix, task, { ...options, method: m.value, registry }));
+}
+
+/** `select` on a task already checked (the scheduler's inner calls). */
+export function selectChecked(
+  ix: ClusterIndex,
+  task: Task,
+  options: SelectOptions & { method: string; registry: Registry },
+): Selection {
   const need = resolveNeed(ix, task);
   const now = options.clock?.now();
   const codes = new Uint8Array(ix.size);
   const s = scratchFor(ix);
-  const feasible = filterAndMeasure({
-    ix,
-    need,
+  const cm = options.costModel ?? DEFAULT_COST_MODEL;
+  let feasible = filterAndMeasure({ ix, need, codes, s, now, exclude: options.excludeRows, cm });
+  const registry = options.registry;
+  const pluginReasons = registry.filters.size > 0 ? new Map<number, string>() : undefined;
+  if (pluginReasons || registry.scores.size > 0)
+    feasible = runPlugins({ ix, task, s, codes, registry, pluginReasons }, feasible);
+  const table: CandidateTable = { count: feasible, rows: s.rows, col: s.col };
+  registry.policies.get(options.method)!.score(table, { task, index: ix, costModel: cm }, s.out);
+  const candidates = rank(ix, need, {
+    t: table,
+    out: s.out,
+    k: options.k ?? 5,
     codes,
-    s,
-    now,
-    exclude: options.excludeRows,
-    cm: options.costModel ?? DEFAULT_COST_MODEL,
+    independent: registry.policies.get(options.method)!.independent,
   });
-  const method = options.method ?? 'topsis';
-  const candidates = rank(ix, need, { s, count: feasible, k: options.k ?? 5, w: weightsFor(task), method });
-  const counts = new Array<number>(CONSTRAINTS.length).fill(0);
+  feasible -= candidates.dropped;
+  const counts = new Int32Array(CONSTRAINTS.length);
   for (let i = 0; i < codes.length; i++) counts[codes[i]!]!++;
   const excludedBy: Partial<Record<Constraint, number>> = {};
   let top = 0,
@@ -112,23 +158,76 @@ export function select(ix: ClusterIndex, task: Task, options: SelectOptions = {}
           count: counts[top]!,
           message: `${CONSTRAINTS[top]} excluded ${counts[top]} of ${ix.size} clusters${feasible === 0 ? '; no cluster fits' : ''}`,
         };
-  const warnings = need.deadline < Infinity && now === undefined ? ['deadline not checked: no clock given'] : [];
+  const warnings: string[] = [];
+  if (need.deadline < Infinity && now === undefined) warnings.push('deadline not checked: no clock given');
+  if (need.maxLatency < Infinity && need.userRow < 0)
+    warnings.push('maxLatencyMs not checked: no constraints.userProvince to measure latency from');
   const result: Selection = {
     taskId: task.id,
-    method,
+    method: options.method,
     considered: ix.size,
     feasible,
-    candidates,
+    candidates: candidates.list,
     reasonCodes: codes,
     excludedBy,
     mainObstacle,
     warnings,
   };
   if ((options.explain ?? 'all') === 'codes') return result;
+  return { ...result, exclusions: describeAll(ix, codes, { task, need, now, pluginReasons }) };
+}
+
+/** Every excluded row's explanation. */
+function describeAll(
+  ix: ClusterIndex,
+  codes: Uint8Array,
+  ctx: Parameters<typeof describeExclusion>[2],
+): ExcludedCluster[] {
   const exclusions: ExcludedCluster[] = [];
   for (let r = 0; r < codes.length; r++)
-    if (codes[r]! !== 0) exclusions.push(describeExclusion(ix, { row: r, code: codes[r]! }, { task, need, now }));
-  return { ...result, exclusions };
+    if (codes[r]! !== 0) exclusions.push(describeExclusion(ix, { row: r, code: codes[r]! }, ctx));
+  return exclusions;
+}
+
+/** Filter plugins drop candidates (compacting the table); score plugins add 元 to `extraYuan`. */
+function runPlugins(
+  a: {
+    ix: ClusterIndex;
+    task: Task;
+    s: Scratch;
+    codes: Uint8Array;
+    registry: Registry;
+    pluginReasons: Map<number, string> | undefined;
+  },
+  count: number,
+): number {
+  const { ix, task, s, codes, registry } = a;
+  const filters = [...registry.filters.values()],
+    scores = [...registry.scores.values()];
+  let kept = 0;
+  for (let c = 0; c < count; c++) {
+    const row = s.rows[c]!;
+    let reason: string | null = null;
+    for (const f of filters) {
+      reason = f.filter(ix, row, task);
+      if (reason !== null) {
+        reason = `${f.name}: ${reason}`;
+        break;
+      }
+    }
+    if (reason !== null) {
+      codes[row] = R.plugin;
+      a.pluginReasons?.set(row, reason);
+      continue;
+    }
+    let extra = 0;
+    for (const p of scores) extra += p.yuan(ix, row, task);
+    s.rows[kept] = row;
+    for (const col of COLUMNS) s.col[col][kept] = s.col[col][c]!;
+    s.col.extraYuan[kept] = extra;
+    kept++;
+  }
+  return kept;
 }
 
 interface FilterArgs {
@@ -139,6 +238,8 @@ interface FilterArgs {
   now: number | undefined;
   exclude: Uint8Array | undefined;
   cm: CostModel;
+  /** Skip the capacity checks (preemption asks which clusters pass every other constraint). */
+  ignoreCapacity?: boolean;
 }
 
 /** Pass 1: one loop over the columns; writes a reason code per row and the criteria of each candidate. */
@@ -160,13 +261,17 @@ function filterAndMeasure(a: FilterArgs): number {
     reliability,
     queueWaitMin,
   } = ix;
-  const [xCost, xLat, xCarbon, xRel, xHead] = s.x as [
-    Float64Array,
-    Float64Array,
-    Float64Array,
-    Float64Array,
-    Float64Array,
-  ];
+  const {
+    cost: xCost,
+    latency: xLat,
+    carbon: xCarbon,
+    reliability: xRel,
+    headroom: xHead,
+    totalYuan: xTotal,
+    carbonYuan: xCarbonYuan,
+    latencyYuan: xLatYuan,
+    extraYuan: xExtra,
+  } = s.col;
   const rows = s.rows;
   const {
     cpu,
@@ -193,11 +298,13 @@ function filterAndMeasure(a: FilterArgs): number {
     penalty = cm.latencyPenaltyYuanPerMsHour;
   const checkDeadline = need.deadline < Infinity && a.now !== undefined;
   const startBudgetMin = checkDeadline ? (need.deadline - a.now! - hours * 3_600_000) / 60_000 : 0;
-  const cpuTotal = cpu * minReplicas,
-    memTotal = mem * minReplicas,
-    stoTotal = sto * minReplicas,
-    bwTotal = bw * minReplicas,
-    cardTotal = cards * minReplicas;
+  // Capacity is checked against these totals; zero totals pass any availability (≥ 0) without a branch in the loop.
+  const fill = a.ignoreCapacity ? 0 : minReplicas;
+  const cpuTotal = cpu * fill,
+    memTotal = mem * fill,
+    stoTotal = sto * fill,
+    bwTotal = bw * fill,
+    cardTotal = cards * fill;
   let count = 0;
   for (let i = 0, n = ix.size; i < n; i++) {
     if (life[i] !== 0) {
@@ -274,9 +381,16 @@ function filterAndMeasure(a: FilterArgs): number {
     }
     const kg = (rh * (cpu * wCore + cards * watts) * kgPerKwh[i]!) / 1000;
     const over = l - latencyTarget;
+    const resource = hourly * hours,
+      carbonYuan = kg * carbonPrice,
+      latYuan = over > 0 ? over * rh * penalty : 0;
     codes[i] = 0;
     rows[count] = i;
-    xCost[count] = hourly * hours + kg * carbonPrice + (over > 0 ? over * rh * penalty : 0);
+    xCost[count] = resource;
+    xTotal[count] = resource + carbonYuan + latYuan;
+    xCarbonYuan[count] = carbonYuan;
+    xLatYuan[count] = latYuan;
+    xExtra[count] = 0;
     xLat[count] = l;
     xCarbon[count] = kg;
     xRel[count] = health[i] === 1 ? reliability[i]! * 0.5 : reliability[i]!;
@@ -289,114 +403,90 @@ function filterAndMeasure(a: FilterArgs): number {
 }
 
 interface RankArgs {
-  s: Scratch;
-  count: number;
+  t: CandidateTable;
+  out: Float64Array;
   k: number;
-  w: Float64Array;
-  method: 'topsis' | 'weighted-sum';
+  codes: Uint8Array;
+  independent: boolean;
 }
 
-/** Pass 2: TOPSIS closeness (or weighted sum) over the candidates, keeping the top k. */
-function rank(ix: ClusterIndex, need: Need, a: RankArgs): RankedCluster[] {
-  const { s, count, w } = a;
-  const J = CRITERIA.length;
-  const min = new Float64Array(J).fill(Infinity),
-    max = new Float64Array(J).fill(-Infinity),
-    sq = new Float64Array(J);
-  for (let j = 0; j < J; j++) {
-    const x = s.x[j]!;
-    let lo = Infinity,
-      hi = -Infinity,
-      q = 0;
-    for (let c = 0; c < count; c++) {
-      const v = x[c]!;
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
-      q += v * v;
-    }
-    min[j] = lo;
-    max[j] = hi;
-    sq[j] = q;
-  }
-  // TOPSIS on vector-normalised, weighted values: coefficient w/‖x‖; ideal = min for costs, max for benefits.
-  const coef = new Float64Array(J),
-    best = new Float64Array(J),
-    worst = new Float64Array(J);
-  for (let j = 0; j < J; j++) {
-    const span = max[j]! - min[j]!;
-    coef[j] =
-      a.method === 'topsis' ? (sq[j]! > 0 && span > 0 ? w[j]! / Math.sqrt(sq[j]!) : 0) : span > 0 ? w[j]! / span : 0;
-    best[j] = BENEFIT[j] ? max[j]! : min[j]!;
-    worst[j] = BENEFIT[j] ? min[j]! : max[j]!;
-  }
-  const k = Math.min(a.k, count);
+/**
+ * Pass 2: keeps the k lowest scores (ties: the earlier row). A score that is not finite never enters the top k:
+ * its row is excluded with reason `score`.
+ */
+function rank(ix: ClusterIndex, need: Need, a: RankArgs): { list: RankedCluster[]; dropped: number } {
+  const { t, out } = a;
+  const k = Math.min(a.k, t.count);
   const topC = new Int32Array(k),
-    topS = new Float64Array(k).fill(-Infinity);
+    topS = new Float64Array(k).fill(Infinity);
   let sMin = Infinity,
-    sMax = -Infinity;
-  const [x0, x1, x2, x3, x4] = s.x as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
-  const [c0, c1, c2, c3, c4] = coef as unknown as [number, number, number, number, number];
-  const [b0, b1, b2, b3, b4] = best as unknown as [number, number, number, number, number];
-  const [u0, u1, u2, u3, u4] = worst as unknown as [number, number, number, number, number];
-  const topsis = a.method === 'topsis';
-  for (let c = 0; c < count; c++) {
-    let score: number;
-    if (topsis) {
-      const p0 = c0 * (x0[c]! - b0),
-        p1 = c1 * (x1[c]! - b1),
-        p2 = c2 * (x2[c]! - b2),
-        p3 = c3 * (x3[c]! - b3),
-        p4 = c4 * (x4[c]! - b4);
-      const n0 = c0 * (x0[c]! - u0),
-        n1 = c1 * (x1[c]! - u1),
-        n2 = c2 * (x2[c]! - u2),
-        n3 = c3 * (x3[c]! - u3),
-        n4 = c4 * (x4[c]! - u4);
-      const dp = Math.sqrt(p0 * p0 + p1 * p1 + p2 * p2 + p3 * p3 + p4 * p4);
-      const dn = Math.sqrt(n0 * n0 + n1 * n1 + n2 * n2 + n3 * n3 + n4 * n4);
-      score = dp + dn > 0 ? dn / (dp + dn) : 1;
-    } else {
-      score = c0 * (u0 - x0[c]!) + c1 * (u1 - x1[c]!) + c2 * (u2 - x2[c]!) + c3 * (x3[c]! - u3) + c4 * (x4[c]! - u4);
-      if (c0 + c1 + c2 + c3 + c4 === 0) score = 1;
+    sMax = -Infinity,
+    dropped = 0;
+  for (let c = 0; c < t.count; c++) {
+    const sc = out[c]!;
+    if (!(sc > -Infinity && sc < Infinity)) {
+      a.codes[t.rows[c]!] = R.score;
+      dropped++;
+      continue;
     }
-    if (score < sMin) sMin = score;
-    if (score > sMax) sMax = score;
-    if (k > 0 && score > topS[k - 1]!) {
+    if (sc < sMin) sMin = sc;
+    if (sc > sMax) sMax = sc;
+    if (k > 0 && sc < topS[k - 1]!) {
       let p = k - 1;
-      while (p > 0 && score > topS[p - 1]!) {
+      while (p > 0 && sc < topS[p - 1]!) {
         topS[p] = topS[p - 1]!;
         topC[p] = topC[p - 1]!;
         p--;
       }
-      topS[p] = score;
+      topS[p] = sc;
       topC[p] = c;
     }
   }
-  const out: RankedCluster[] = [];
-  for (let r = 0; r < k; r++) {
+  const kept = Math.min(k, t.count - dropped);
+  if (kept === 0) return { list: [], dropped };
+  const lo = {} as Record<Criterion, number>,
+    hi = {} as Record<Criterion, number>;
+  for (const name of CRITERIA) {
+    const x = t.col[name];
+    let l = Infinity,
+      h = -Infinity;
+    for (let c = 0; c < t.count; c++) {
+      const v = x[c]!;
+      if (v < l) l = v;
+      if (v > h) h = v;
+    }
+    lo[name] = l;
+    hi[name] = h;
+  }
+  const list: RankedCluster[] = [];
+  for (let r = 0; r < kept; r++) {
     const c = topC[r]!,
-      row = s.rows[c]!,
+      row = t.rows[c]!,
       sc = topS[r]!;
     const criteria = {} as Record<Criterion, CriterionScore>;
-    CRITERIA.forEach((name, j) => {
-      const v = s.x[j]![c]!,
-        span = max[j]! - min[j]!;
-      criteria[name] = { value: v, score: span > 0 ? (10 * (BENEFIT[j] ? v - min[j]! : max[j]! - v)) / span : 10 };
-    });
-    const cats = sMax > sMin ? (10 * (sc - sMin)) / (sMax - sMin) : 10;
-    out.push({
+    for (const name of CRITERIA) {
+      const v = t.col[name][c]!,
+        span = hi[name] - lo[name];
+      criteria[name] = {
+        value: v,
+        score: span > 0 ? (10 * (CRITERION_TABLE[name].benefit ? v - lo[name] : hi[name] - v)) / span : 10,
+      };
+    }
+    const cats = sMax > sMin ? (10 * (sMax - sc)) / (sMax - sMin) : 10;
+    list.push({
       clusterId: ix.ids[row]!,
       row,
       rank: r + 1,
-      closeness: sc,
+      score: sc,
+      closeness: a.independent ? (sc > 0 ? topS[0]! / sc : 1) : -sc,
       catsScore: Math.round(cats * 100) / 100,
       catsClass: cats >= 8 ? 'preferred' : cats >= 4 ? 'optional' : 'not-steering',
       criteria,
-      costYuan: criteria.cost.value,
+      costYuan: t.col.totalYuan[c]!,
       replicasFit: Math.min(need.replicas, replicasFit(ix, need, row)),
     });
   }
-  return out;
+  return { list, dropped };
 }
 
 /** Every cluster that passes the hard constraints for `task`, with its cost — the columns a batch optimiser needs. */
@@ -404,17 +494,32 @@ export function feasibleCosts(
   ix: ClusterIndex,
   task: Task,
   options: Pick<SelectOptions, 'costModel' | 'clock'> = {},
-): { rows: Int32Array; costs: Float64Array } {
+): Checked<{ rows: Int32Array; costs: Float64Array }> {
+  const checked = checkTask(task);
+  return checked.ok ? ok(measure(ix, task, options)) : checked;
+}
+
+/**
+ * The filter on a checked task: rows passing, their bill in 元, and the reason code of every row. With
+ * `ignoreCapacity`, rows are judged on every constraint but free capacity.
+ */
+export function measure(
+  ix: ClusterIndex,
+  task: Task,
+  options: Pick<SelectOptions, 'costModel' | 'clock' | 'excludeRows'> & { ignoreCapacity?: boolean } = {},
+): { rows: Int32Array; costs: Float64Array; codes: Uint8Array } {
   const need = resolveNeed(ix, task);
   const s = scratchFor(ix);
+  const codes = new Uint8Array(ix.size);
   const n = filterAndMeasure({
     ix,
     need,
-    codes: new Uint8Array(ix.size),
+    codes,
     s,
     now: options.clock?.now(),
-    exclude: undefined,
+    exclude: options.excludeRows,
     cm: options.costModel ?? DEFAULT_COST_MODEL,
+    ignoreCapacity: options.ignoreCapacity,
   });
-  return { rows: s.rows.slice(0, n), costs: s.x[0]!.slice(0, n) };
+  return { rows: s.rows.slice(0, n), costs: s.col.totalYuan.slice(0, n), codes };
 }

@@ -9,7 +9,7 @@ export { PROFILES, cryptoProfile, generateKeyPair, profileOf, samePublicKey } fr
 /** The Ed25519 profile and KeyObject interop. */
 export { ed25519Profile, ed25519Handle, keyObject } from './crypto/ed25519.ts';
 /** The 国密 profile: SM2 signatures with SM3, SM3 hashes. */
-export { sm2Profile } from './crypto/sm2.ts';
+export { sm2Profile, sm2SignWithNonce, sm2UserHash } from './crypto/sm2.ts';
 /** RFC 7638 JWK thumbprints. */
 export { jwkThumbprint } from './crypto/thumbprint.ts';
 /** Compact JWS signing and strict verification (EdDSA via jose, or SM2SM3). */
@@ -74,6 +74,7 @@ export {
   type Verifier,
   type VerifierOptions,
   type VerifyResult,
+  type RefusalDetail,
   type KeyResolution,
 } from './messages/verify-request.ts';
 /** Replay memory: the injected store interface and an in-memory implementation. */

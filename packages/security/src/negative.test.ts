@@ -829,3 +829,18 @@ describe('MUST-reject cases', () => {
     expect(await attempt()).toBe(false);
   });
 });
+
+describe('protocol version and the nonce', () => {
+  it('a signed write refused for its missing or too-new version has not spent its nonce', async () => {
+    const verifier = verifierAt();
+    const bare = signed({ ...post, headers: { 'content-type': 'application/json' } });
+    const missing = await verifier.verify(bare);
+    expect(missing).toMatchObject({ ok: false, code: 'UNSUPPORTED_VERSION' });
+    const tooNew = await verifier.verify({ ...bare, headers: { ...bare.headers, 'cpn-protocol': '1.7' } });
+    expect(tooNew).toMatchObject({ ok: false, code: 'UNSUPPORTED_VERSION' });
+    // The header is not covered by the signature: the same signed request, now with the header, is accepted once.
+    const fixed = { ...bare, headers: { ...bare.headers, 'cpn-protocol': '1.0' } };
+    expect((await verifier.verify(fixed)).ok).toBe(true);
+    expect(await verifier.verify(fixed)).toMatchObject({ ok: false, code: 'REPLAYED' });
+  });
+});

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { stopwatch, systemClock } from '@cpnet/kernel/system';
 
 /** The faults a link can have. Directions are named from the client's side: `up` client→server, `down` back. */
 export interface LinkFaults {
@@ -57,13 +58,18 @@ export async function startLinkProxy(options: {
   target: { host: string; port: number };
   random?: () => number;
   transform?: ChunkTransform;
+  /** The address to listen on (default 127.0.0.1; a LAN's gateway when nodes run on separate hosts). */
+  listen?: string;
 }): Promise<LinkProxy> {
+  const listen = options.listen ?? '127.0.0.1';
   const random = options.random ?? Math.random;
   let transform: ChunkTransform | null = options.transform ?? null;
   let current: LinkFaults = NO_FAULTS;
   let upstreamAddress = { ...options.target };
   const conns = new Set<Conn>();
   const stats = { connections: 0, bytesUp: 0, bytesDown: 0, dropped: 0 };
+  // Wall ms on a monotonic clock: release times of delayed chunks.
+  const sinceStart = stopwatch();
 
   const forward = (o: { conn: Conn; from: net.Socket; to: () => net.Socket | null; direction: 'up' | 'down' }) => {
     const pipe: Pipe = { lastRelease: 0, pending: 0, endWhenDrained: false };
@@ -80,11 +86,12 @@ export async function startLinkProxy(options: {
       const delay = f.latencyMs + (f.jitterMs > 0 ? random() * f.jitterMs : 0);
       const transmit = f.bandwidthKbps ? (chunk.length * 8) / f.bandwidthKbps : 0;
       if (delay === 0 && transmit === 0 && pipe.pending === 0) return void o.to()?.write(chunk);
-      const now = performance.now();
+      const now = sinceStart();
       const release = Math.max(now + delay, pipe.lastRelease) + transmit;
       pipe.lastRelease = release;
       pipe.pending++;
-      setTimeout(() => {
+      // Wall time: the proxy delays real bytes on a real socket.
+      systemClock.setTimeout(() => {
         pipe.pending--;
         const target = o.to();
         if (target && !target.destroyed) target.write(chunk);
@@ -121,7 +128,7 @@ export async function startLinkProxy(options: {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(0, listen, () => resolve());
   });
   const port = (server.address() as net.AddressInfo).port;
 
@@ -136,7 +143,7 @@ export async function startLinkProxy(options: {
 
   return {
     port,
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${listen}:${port}`,
     faults: () => current,
     retarget: (port) => {
       upstreamAddress = { ...upstreamAddress, port };

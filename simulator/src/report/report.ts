@@ -26,6 +26,22 @@ export interface RunReport {
   readonly expectations: readonly ExpectationResult[];
   readonly steps: readonly StepResult[];
   readonly metrics: Readonly<Record<string, number>>;
+  /**
+   * Where each acknowledged job was last dispatched, keyed so that two runs of the same seed compare: the job as
+   * `stream#index` (its arrival in the stream), the cluster by its key in the plan (provider and cluster number).
+   */
+  readonly placements?: Readonly<Record<string, string>>;
+}
+
+/** The share (0–1) of jobs placed on the same cluster in two reports, over the jobs either placed; 1 when none. */
+export function samePlacementShare(a: RunReport, b: RunReport): number {
+  const pa = a.placements ?? {};
+  const pb = b.placements ?? {};
+  const jobs = new Set([...Object.keys(pa), ...Object.keys(pb)]);
+  if (jobs.size === 0) return 1;
+  let same = 0;
+  for (const j of jobs) if (pa[j] !== undefined && pa[j] === pb[j]) same++;
+  return same / jobs.size;
 }
 
 const escapeXml = (s: string): string =>

@@ -4,7 +4,7 @@ import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '@cpnet/protocol';
 import type { Action, Fault } from '../scenario/schema.ts';
 import { formatDuration } from '../scenario/duration.ts';
 import type { StepResult } from '../report/report.ts';
-import { now, type RunContext } from './context.ts';
+import { now, wallRate, type RunContext } from './context.ts';
 import { submitOne } from './jobs.ts';
 
 /** Runs one action; never throws — a failed action is a step result that says why. */
@@ -40,6 +40,8 @@ export function describeAction(step: Action): string {
       return `restart ${step.node}`;
     case 'wait':
       return `wait ${formatDuration(step.for)}`;
+    case 'advance':
+      return `advance the calendar by ${formatDuration(step.by)}`;
   }
 }
 
@@ -87,6 +89,12 @@ async function perform(ctx: RunContext, step: Action): Promise<string> {
     }
     case 'wait':
       return `waited ${formatDuration(step.for)}`;
+    case 'advance': {
+      const from = ctx.clock.now();
+      await ctx.clock.governor.advance(step.by);
+      ctx.advanced.ms += step.by;
+      return `calendar ${new Date(from).toISOString()} → ${new Date(ctx.clock.now()).toISOString()}`;
+    }
     case 'submit': {
       const stream = ctx.scenario.workload.jobs.find((j) => j.name === step.stream);
       if (!stream) throw new Error(`no job stream named "${step.stream}" in the workload`);
@@ -198,7 +206,7 @@ async function fault(ctx: RunContext, f: Fault): Promise<string> {
           : f.kind === 'one-way-partition'
             ? { partition: 'up' as const }
             : f.kind === 'latency'
-              ? { latencyMs: (f.latency ?? 100) / ctx.clock.speed, jitterMs: (f.jitter ?? 0) / ctx.clock.speed }
+              ? { latencyMs: (f.latency ?? 100) / wallRate(ctx), jitterMs: (f.jitter ?? 0) / wallRate(ctx) }
               : { bandwidthKbps: f.bandwidthKbps ?? 1000 };
       ctx.net.setLinkFaults(child, faults);
       ctx.checker.failed(`link ${child}`, at);

@@ -1,6 +1,6 @@
 import type { Faker } from '@faker-js/faker';
 import type { NodeClient } from '@cpnet/client';
-import type { VirtualClock } from '../clock/virtual-clock.ts';
+import { BUSY_RATE, type RunClock } from '../clock/virtual-clock.ts';
 import type { Checker } from '../checker/checker.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import type { Network } from './network.ts';
@@ -9,8 +9,12 @@ import type { SimProvider } from './providers.ts';
 /** What a run keeps while it executes steps. */
 export interface RunContext {
   readonly scenario: Scenario;
+  /** The run's seed (the scenario's, or the one the run was given). */
+  readonly seed: number;
   readonly net: Network;
-  readonly clock: VirtualClock;
+  readonly clock: RunClock;
+  /** Virtual ms the calendar was moved on by `advance` steps: step times (`at`) do not count them. */
+  readonly advanced: { ms: number };
   readonly faker: Faker;
   readonly checker: Checker;
   /** Identifiers acknowledged by `register` steps, with the node that issued them. */
@@ -38,6 +42,8 @@ export interface RunContext {
     latencyTolerant: boolean;
     userProvince: string | null;
     submittedAt: number;
+    /** The job's place in its stream (its arrival), the same in every run of a seed. */
+    index: number;
   }>;
   /** Dispatches the gateways accepted, and job state changes the fake clusters reported (virtual ms). */
   readonly dispatches: Array<{ job: string; cluster: string; at: number }>;
@@ -54,9 +60,17 @@ export interface RunContext {
   }>;
 }
 
-/** Virtual ms since the run started. */
-export function now(ctx: RunContext): number {
-  return ctx.clock.elapsed();
+/** Scenario time: virtual ms since the run started, less the calendar advances (what steps' `at` is measured in). */
+export function now(ctx: Pick<RunContext, 'clock' | 'advanced'>): number {
+  return ctx.clock.elapsed() - ctx.advanced.ms;
+}
+
+/**
+ * Virtual ms per wall ms to scale a wall-time figure by (a link latency given in virtual time): the speed, or at `max`
+ * the governor's cap while work is in flight.
+ */
+export function wallRate(ctx: Pick<RunContext, 'clock'>): number {
+  return Number.isFinite(ctx.clock.speed) ? ctx.clock.speed : BUSY_RATE;
 }
 
 /** Polls `fn` until it is truthy or `withinMs` of virtual time passes (then returns the last value). */
@@ -69,6 +83,7 @@ export async function poll<T>(
   for (;;) {
     const v = await fn();
     if (o.ok(v) || now(ctx) >= end) return v;
-    await new Promise((r) => setTimeout(r, 50));
+    // Virtual time: polls are as far apart at every speed, and at `max` the wait is skipped when nothing else runs.
+    await ctx.clock.sleep(250);
   }
 }

@@ -1,7 +1,9 @@
+import { createRng, deriveSeed } from '@cpnet/kernel';
 import { createClient, type NodeClient } from '@cpnet/client';
 import type { JobStream } from '../scenario/schema.ts';
 import { now, type RunContext } from './context.ts';
 import type { TraceJob } from '../trace/alibaba.ts';
+import { stopwatch } from '@cpnet/kernel/system';
 
 /** A job as the node reports it. */
 interface JobView {
@@ -55,14 +57,12 @@ export async function submitOne(
     : stream.template;
   const client = await ctx.tenantClient(stream.submitTo, stream.tenant);
   const key = `${ctx.scenario.name}-${stream.name}-${o.index}-${ctx.faker.string.alphanumeric(10)}`;
-  const t0 = performance.now();
-  const r = await client.request<JobView>({
-    method: 'POST',
-    path: '/cpn/v1/jobs',
-    body: { template, idempotencyKey: key },
-  });
+  const elapsed = stopwatch();
+  const r = await ctx.clock.governor.load.track(
+    client.request<JobView>({ method: 'POST', path: '/cpn/v1/jobs', body: { template, idempotencyKey: key } }),
+  );
   // Real milliseconds until the node answered: placed (across the hierarchy if need be) and dispatched, or queued.
-  ctx.submitMs.push(performance.now() - t0);
+  ctx.submitMs.push(elapsed());
   if (!r.ok) return { ok: false, detail: `${r.status} ${r.error.message}` };
   ctx.jobs.push({
     id: r.value.id,
@@ -72,6 +72,7 @@ export async function submitOne(
     latencyTolerant: stream.template.latencyTolerant,
     userProvince,
     submittedAt: now(ctx),
+    index: o.index,
   });
   ctx.checker.ack({ key: `job:${r.value.id}`, kind: 'job', at: now(ctx) });
   return { ok: true, detail: r.value.id };
@@ -83,7 +84,8 @@ export function runStream(
   o: { stream: JobStream; stopped: () => boolean; onRefusal: (detail: string) => void },
 ): Promise<void> {
   const { stream } = o;
-  // Arrival times are drawn up front (the seed fixes them), as offsets from the stream's start.
+  // Arrival times are drawn up front from the stream's own sequence (the seed fixes them), as offsets from its start.
+  const rng = createRng(deriveSeed(ctx.seed, `stream:${stream.name}`));
   const offsets: number[] = [];
   let t = 0;
   for (let i = 0; i < stream.count; i++) {
@@ -92,7 +94,7 @@ export function runStream(
         ? 0
         : stream.arrival.kind === 'uniform'
           ? stream.arrival.every
-          : -Math.log(1 - ctx.faker.number.float({ min: 0, max: 0.999999 })) * (60_000 / stream.arrival.perMinute);
+          : -Math.log(1 - rng.next()) * (60_000 / stream.arrival.perMinute);
     offsets.push(t);
   }
   return (async () => {

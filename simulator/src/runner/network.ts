@@ -1,10 +1,14 @@
 import path from 'node:path';
 import type { Faker } from '@faker-js/faker';
-import type { VirtualClock, SimClock } from '../clock/virtual-clock.ts';
+import { createThreadClock, type Governor, type SimClock, type VirtualClock } from '../clock/virtual-clock.ts';
+import { createRng, deriveSeed } from '@cpnet/kernel';
+import { stopwatch, systemClock } from '@cpnet/kernel/system';
+import { seededFaker } from '../topology/fake-org.ts';
 import { startLinkProxy, type LinkProxy, type LinkFaults } from '../faults/link-proxy.ts';
 import type { PlannedNode, TopologyPlan } from '../topology/expand.ts';
 import { makeApplication, type Break } from './application.ts';
-import { startProcessNode } from './process-node.ts';
+import { createLan, removeLeftovers } from './lan.ts';
+import { startProcessNode, type ProcessHost } from './process-node.ts';
 import { startNodeThreads, type NodeThreads } from './node-threads.ts';
 import { startSimNode, type SimNode, type SimNodeSpec } from './sim-node.ts';
 
@@ -19,7 +23,10 @@ export interface NodeLinks {
 
 /** Options of a simulated network. */
 export interface NetworkOptions {
-  readonly clock: VirtualClock;
+  /** The run's clock; with a governor (`createVirtualClock`) nodes in threads read its shared time. */
+  readonly clock: VirtualClock & { readonly governor?: Governor };
+  /** Seeds the link proxies' jitter and resets. */
+  readonly seed?: number;
   readonly dir: string;
   readonly autoReview: boolean;
   readonly faker: Faker;
@@ -29,6 +36,11 @@ export interface NetworkOptions {
    * the machine's own time, so the clock must run at speed 1 and clock skew cannot be injected.
    */
   readonly processes?: boolean;
+  /**
+   * Each node (a process: needs `processes`) on a separate host: a network namespace with its own address on a
+   * bridge (lan.ts; root on Linux). The link proxies listen on the bridge's address, so faults work as on loopback.
+   */
+  readonly hosts?: boolean;
   /** How often gateways report (virtual ms); nodes set their cluster-silence thresholds from it. */
   readonly reportEveryMs?: number;
   /** Host the nodes in this many worker threads (0: in this thread). Not with `processes`. */
@@ -70,24 +82,46 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
     throw new Error(`process mode runs nodes on the machine's clock: the speed must be 1, not ${options.clock.speed}`);
   if (options.processes && options.threads)
     throw new Error('nodes run either in worker threads or as OS processes, not both');
-  const threads = options.threads ? startNodeThreads({ count: options.threads, clock: options.clock }) : null;
+  if (options.hosts && !options.processes)
+    throw new Error('nodes on separate hosts run as OS processes: hosts needs processes');
+  if (options.hosts) removeLeftovers();
+  const lan = options.hosts ? createLan() : null;
+  /** Where the link proxies listen: loopback, or this process's address on the hosts' LAN. */
+  const listen = lan?.gateway ?? '127.0.0.1';
+  const governor = options.clock.governor;
+  if (options.threads && !governor)
+    throw new Error('nodes in worker threads need a governed clock (createVirtualClock)');
+  const threads = options.threads && governor ? startNodeThreads({ count: options.threads, governor }) : null;
+  const rng = createRng(deriveSeed(options.seed ?? 1, 'links'));
+  // Nodes in this thread read the shared time through their own slot, as a worker thread's nodes do: a calendar
+  // advance moves the simulator's side (providers, fake clusters) first and the nodes after.
+  const local =
+    governor && !threads && !options.processes
+      ? createThreadClock({
+          shared: governor.shared,
+          slot: governor.attach(),
+          start: options.clock.now() - options.clock.elapsed(),
+          speed: options.clock.speed,
+        })
+      : null;
+  local?.wake();
+  const nodeClock = local?.clock ?? options.clock;
   // Busy nodes go to the threads in turn (the job streams' nodes first, then the national node, which batching makes
   // lighter), each weighing as much as a province's worth of quiet nodes; quiet nodes then fill the least loaded.
   const busy = [...new Set([...(options.busy ?? []), 'CPN'])];
   const place = (code: string) => (busy.includes(code) ? { weight: 25, thread: busy.indexOf(code) } : { weight: 1 });
-  const startOne = (spec: SimNodeSpec, key: string, clock: SimClock): Promise<SimNode> =>
+  const startOne = (spec: SimNodeSpec, o: { key: string; clock: SimClock; host: ProcessHost | null }) =>
     options.processes
-      ? startProcessNode(spec, clock)
+      ? startProcessNode(spec, o.clock, o.host ?? undefined)
       : threads
-        ? threads.start(spec, { key, clock, ...place(spec.code) })
-        : startSimNode(spec, clock);
+        ? threads.start(spec, { key: o.key, clock: o.clock, ...place(spec.code) })
+        : startSimNode(spec, o.clock, local?.load);
   const nodes = new Map<string, SimNode>();
   const links = new Map<string, NodeLinks>();
   const skews = new Map<string, number>();
   const clockOf = (code: string): SimClock => ({
-    now: () => options.clock.now() + (skews.get(code) ?? 0),
-    after: options.clock.after,
-    sleep: options.clock.sleep,
+    ...nodeClock,
+    now: () => nodeClock.now() + (skews.get(code) ?? 0),
   });
   const planned = new Map<string, PlannedNode>(plan.nodes.map((n) => [n.code, n]));
   const extra = new Map<string, number>();
@@ -108,7 +142,10 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
     return proxy;
   };
   const launch = async (node: PlannedNode, o: { breaks: readonly Break[]; key: string }): Promise<SimNode> => {
-    const down = await startLinkProxy({ target: { host: '127.0.0.1', port: 1 } });
+    const host = lan?.add(o.key) ?? null;
+    // Proxies in front of this node (its `down` link and its children's `up` links) forward to its address.
+    const target = { host: host?.address ?? '127.0.0.1', port: 1 };
+    const down = await startLinkProxy({ target, listen, random: rng.next });
     let up: LinkProxy | null = null;
     if (node.parent) {
       const parent = nodes.get(node.parent);
@@ -120,7 +157,7 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
       const spares = node.role === 'industry' ? 2 : SPARE_UP_LINKS;
       const count = plan.nodes.filter((n) => n.parent === node.code).length + spares;
       const pool = await Promise.all(
-        Array.from({ length: count }, () => startLinkProxy({ target: { host: '127.0.0.1', port: 1 } })),
+        Array.from({ length: count }, () => startLinkProxy({ target, listen, random: rng.next })),
       );
       upPools.set(node.code, pool);
       aliases = pool.map((p) => p.url);
@@ -138,18 +175,48 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
         application:
           node.role === 'national'
             ? undefined
-            : makeApplication(node, { faker: options.faker, breaks: o.breaks, now: options.clock.now() }),
+            : makeApplication(node, {
+                // Its own sequence per applicant: the order nodes happen to start in does not change what they file.
+                faker:
+                  options.seed === undefined ? options.faker : seededFaker(deriveSeed(options.seed, `apply:${o.key}`)),
+                breaks: o.breaks,
+                now: options.clock.now(),
+              }),
         autoReview: options.autoReview,
         logLevel: options.logLevel ?? 'info',
         ...(options.reportEveryMs ? { reportEveryMs: options.reportEveryMs } : {}),
       },
-      o.key,
-      clockOf(node.code),
+      { key: o.key, clock: clockOf(node.code), host },
     );
     down.retarget(sim.port);
+    watchOnboarding(sim);
     nodes.set(o.key, sim);
     links.set(o.key, { up, down });
     return sim;
+  };
+
+  // At `max`, while a node onboards under automatic review the clock runs at most 5 virtual ms per wall ms, until the
+  // node is online (or refused, or 15 s of wall time passed): its applicant and its parent's review still poll on
+  // wall-time timers, which the virtual clock must not run past. (Once the node takes every timer from its injected
+  // clock, this can go.)
+  const watched = new Set<() => void>();
+  const ONBOARDING = new Set(['applied', 'reviewing', 'approved', 'joint-debugging', 'accepted']);
+  const watchOnboarding = (sim: SimNode) => {
+    if (!governor || Number.isFinite(options.clock.speed) || !options.autoReview || sim.spec.role === 'national')
+      return;
+    const end = governor.slow(5);
+    watched.add(end);
+    const since = stopwatch(); // wall time
+    const check = async () => {
+      const info = sim.running ? await sim.anon().node() : null;
+      const lifecycle = info?.ok ? info.value.lifecycle : null;
+      if (!watched.has(end) || (lifecycle && !ONBOARDING.has(lifecycle)) || since() > 15_000) {
+        watched.delete(end);
+        return end();
+      }
+      systemClock.setTimeout(() => void check(), 100);
+    };
+    void check();
   };
 
   const national = planned.get('CPN');
@@ -241,7 +308,11 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
         await l.down.close();
       }
       for (const pool of upPools.values()) for (const p of pool.splice(0)) await p.close();
+      for (const end of watched) end();
+      watched.clear();
       await threads?.close();
+      lan?.close();
+      local?.stop();
     },
   };
 }

@@ -1,13 +1,14 @@
 import { Worker } from 'node:worker_threads';
 import { ed25519Profile, type PrivateKeyHandle } from '@cpnet/security';
-import type { SimClock, VirtualClock } from '../clock/virtual-clock.ts';
+import type { Governor, SimClock } from '../clock/virtual-clock.ts';
 import { nodeClients, type SimNode, type SimNodeSpec } from './sim-node.ts';
 
-/** What a node thread is created with: the main virtual clock's parameters. */
+/** What a node thread is created with: the shared time, its slot in it, and the clock's start and speed. */
 export interface ThreadSetup {
+  readonly shared: SharedArrayBuffer;
+  readonly slot: number;
   readonly start: number;
   readonly speed: number;
-  readonly origin: number;
 }
 
 /** An order from the main thread to a node thread. */
@@ -60,16 +61,18 @@ interface Thread {
  * Starts `count` worker threads for nodes. Each runs its nodes' servers, databases and timers on its own event loop
  * and reads the same virtual time as `clock`. The caller (simulator, providers, clients, link proxies) stays here.
  */
-export function startNodeThreads(options: { count: number; clock: VirtualClock }): NodeThreads {
+export function startNodeThreads(options: { count: number; governor: Governor }): NodeThreads {
   if (!Number.isInteger(options.count) || options.count < 1)
     throw new RangeError(`node threads: count must be a positive integer, got ${options.count}`);
-  const setup: ThreadSetup = {
-    start: options.clock.now() - options.clock.elapsed(),
-    speed: options.clock.speed,
-    origin: options.clock.origin,
-  };
+  const clock = options.governor.clock;
   let nextId = 1;
   const threads: Thread[] = Array.from({ length: options.count }, () => {
+    const setup: ThreadSetup = {
+      shared: options.governor.shared,
+      slot: options.governor.attach(),
+      start: clock.now() - clock.elapsed(),
+      speed: clock.speed,
+    };
     const worker = new Worker(ENTRY, { workerData: setup });
     const t: Thread = { worker, pending: new Map(), nodes: 0, load: 0, dead: null };
     worker.on('message', (reply: ThreadReply) => {

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { cryptoRandomBytes, decryptPrivateKey, type PrivateKeyHandle } from '@cpnet/security';
 import type { SimClock } from '../clock/virtual-clock.ts';
 import { nodeClients, simTimings, type SimNode, type SimNodeSpec } from './sim-node.ts';
+import { systemClock } from '@cpnet/kernel/system';
 
 /** The cpnet command of this repository (run with the same Node as the simulator); CPNET_SIM_CLI overrides it. */
 const CLI_PATH = process.env.CPNET_SIM_CLI ?? fileURLToPath(new URL('../../../apps/cli/bin/cpnet.js', import.meta.url));
@@ -49,19 +50,29 @@ function tail(file: string, chars = 1500): string {
   }
 }
 
+/** A separate host (lan.ts) to run a node on: the child enters its network namespace and listens on its address. */
+export interface ProcessHost {
+  readonly ns: string;
+  readonly address: string;
+}
+
+/** Every node on a separate host listens on this port of its own address. */
+const HOST_PORT = 7000;
+
 /**
  * Starts a node as a child process running the real CLI (`cpnet node start …`) with its own database in
  * `spec.dataDir`. Its output goes to `node.log` there. `stop({ abrupt: true })` is a real SIGKILL; `start()` respawns
  * it on the same port from its database. Time is the machine's own clock (process mode runs at speed 1); `clock` only
  * signs the runner's requests.
  */
-export async function startProcessNode(spec: SimNodeSpec, clock: SimClock): Promise<SimNode> {
+export async function startProcessNode(spec: SimNodeSpec, clock: SimClock, host?: ProcessHost): Promise<SimNode> {
   guardExit();
   mkdirSync(spec.dataDir, { recursive: true });
   const dataDir = path.resolve(spec.dataDir);
   const logFile = path.join(dataDir, 'node.log');
   const configFile = path.join(dataDir, 'sim-config.json');
   const dbFile = path.join(dataDir, 'node.db');
+  const address = host?.address ?? '127.0.0.1';
   let applicationFile: string | undefined;
   if (spec.application) {
     applicationFile = path.join(dataDir, 'application.json');
@@ -107,7 +118,7 @@ export async function startProcessNode(spec: SimNodeSpec, clock: SimClock): Prom
       '--code',
       spec.code,
       '--host',
-      '127.0.0.1',
+      address,
       '--port',
       String(port),
       '--data',
@@ -121,7 +132,10 @@ export async function startProcessNode(spec: SimNodeSpec, clock: SimClock): Prom
     ];
     const out = openSync(logFile, 'a');
     try {
-      const c = spawn(process.execPath, args, { env, stdio: ['pipe', out, out] });
+      // `ip netns exec` enters the host's namespace and execs Node there: the child's pid is the node's own.
+      const c = host
+        ? spawn('ip', ['netns', 'exec', host.ns, process.execPath, ...args], { env, stdio: ['pipe', out, out] })
+        : spawn(process.execPath, args, { env, stdio: ['pipe', out, out] });
       live.add(c);
       c.once('exit', () => live.delete(c));
       return c;
@@ -135,20 +149,22 @@ export async function startProcessNode(spec: SimNodeSpec, clock: SimClock): Prom
     c.once('exit', (code, signal) => {
       exit = { code, signal };
     });
-    const end = Date.now() + READY_TIMEOUT_MS;
-    while (Date.now() < end) {
+    // Wall time: a real child process starting (process mode runs at speed 1 on the machine's clock).
+    const end = systemClock.now() + READY_TIMEOUT_MS;
+    while (systemClock.now() < end) {
       if (exit) {
         const e = exit as { code: number | null; signal: string | null };
         throw new Error(
           `${spec.code} exited before it was ready (${e.signal ?? `exit ${e.code}`}): ${tail(logFile) || 'no output'}`,
         );
       }
-      const ok = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) }).then(
+      // eslint-disable-next-line no-restricted-properties -- wall time: a real HTTP probe of a child process
+      const ok = await fetch(`http://${address}:${port}/healthz`, { signal: AbortSignal.timeout(1000) }).then(
         (r) => r.ok,
         () => false,
       );
       if (ok) return;
-      await new Promise((r) => setTimeout(r, 100));
+      await systemClock.sleep(100);
     }
     c.kill('SIGKILL');
     throw new Error(`${spec.code} did not answer /healthz within ${READY_TIMEOUT_MS / 1000} s: ${tail(logFile)}`);
@@ -194,8 +210,8 @@ export async function startProcessNode(spec: SimNodeSpec, clock: SimClock): Prom
           c.kill('SIGKILL');
         } else {
           c.kill('SIGTERM');
-          const force = setTimeout(() => c.kill('SIGKILL'), 5000);
-          exited.finally(() => clearTimeout(force)).catch(() => undefined);
+          const force = systemClock.setTimeout(() => c.kill('SIGKILL'), 5000);
+          exited.finally(force).catch(() => undefined);
         }
       }
       await exited;
@@ -205,7 +221,7 @@ export async function startProcessNode(spec: SimNodeSpec, clock: SimClock): Prom
       child = null;
       // The first start picks a free port (retrying if another process took it meanwhile); restarts reuse it.
       for (let attempt = 0; ; attempt++) {
-        const port = sim.port || (await freePort());
+        const port = sim.port || (host ? HOST_PORT : await freePort());
         const c = spawnAt(port);
         exited = new Promise((resolve) => {
           if (c.exitCode !== null || c.signalCode !== null) resolve();
@@ -221,7 +237,7 @@ export async function startProcessNode(spec: SimNodeSpec, clock: SimClock): Prom
         }
         child = c;
         sim.port = port;
-        sim.url = `http://127.0.0.1:${port}`;
+        sim.url = `http://${address}:${port}`;
         break;
       }
       key ??= readKey();

@@ -1,3 +1,4 @@
+import { createRng, deriveSeed } from '@cpnet/kernel';
 import {
   createClient,
   createGatewayConnection,
@@ -9,6 +10,7 @@ import { ed25519Profile, generateKeyPair } from '@cpnet/security';
 import { createFakeCluster, type FakeCluster } from '../providers/fake-cluster.ts';
 import type { PlannedCluster, PlannedProvider } from '../topology/expand.ts';
 import { now, type RunContext } from './context.ts';
+import { systemClock } from '@cpnet/kernel/system';
 
 /** A provider of the simulation: registered at its node, with a gateway multiplexing all its clusters. */
 export interface SimProvider {
@@ -78,7 +80,7 @@ async function registerOnce<T>(
       headers: { 'idempotency-key': o.key },
     });
     if (r.ok || !TRANSIENT(r.status) || attempt === 5) return r;
-    await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+    await systemClock.sleep(250 * 2 ** attempt); // wall time: retries a real request
   }
 }
 
@@ -144,18 +146,23 @@ export async function startProvider(
         id: clusterId,
         plan: c,
         clock: ctx.clock,
-        random: () => ctx.faker.number.float(),
+        // Its own sequence from the run's seed: what other parts draw, and when, does not change its failures.
+        random: createRng(deriveSeed(ctx.seed, `cluster:${c.key}`)).next,
         onUpdate: (u) => {
           ctx.jobEvents.push({ job: u.job, cluster: clusterId, state: u.state, at: now(ctx) });
-          void conn
-            ?.jobUpdate({
-              job: u.job,
-              cluster: clusterId,
-              attempt: u.attempt,
-              state: u.state,
-              ...(u.detail ? { detail: u.detail } : {}),
-              ...(u.progress !== undefined ? { progress: u.progress } : {}),
-            })
+          if (!conn) return;
+          // In flight until the node acknowledged it: the clock waits for a job's end to be heard.
+          void ctx.clock.governor.load
+            .track(
+              conn.jobUpdate({
+                job: u.job,
+                cluster: clusterId,
+                attempt: u.attempt,
+                state: u.state,
+                ...(u.detail ? { detail: u.detail } : {}),
+                ...(u.progress !== undefined ? { progress: u.progress } : {}),
+              }),
+            )
             .catch(() => undefined);
         },
       }),
@@ -206,7 +213,9 @@ export async function startProvider(
       const r = c.report();
       return r ? [{ cluster: cid, ...r }] : [];
     });
-    if (online && entries.length > 0) void conn?.report(entries).catch(() => undefined);
+    // A report on its way counts as work in flight: the clock does not run ahead of it.
+    if (online && entries.length > 0 && conn)
+      void ctx.clock.governor.load.track(conn.report(entries)).catch(() => undefined);
     ctx.clock.after(options.reportEveryMs, loop);
   };
   loop();

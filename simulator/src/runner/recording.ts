@@ -11,6 +11,7 @@ import {
 import { issueHandshakeToken } from '@cpnet/security';
 import { createRecorder } from '../record/recorder.ts';
 import { now, type RunContext } from './context.ts';
+import { systemClock } from '@cpnet/kernel/system';
 
 /** Virtual ms between the root's subtree snapshots (recordings need one at least every 10 s). */
 const SUBTREE_EVERY_MS = 5000;
@@ -116,9 +117,9 @@ export async function attachRecording(ctx: RunContext, options: { sink: Recordin
   const nextTry = new Map<string, number>();
   const connect = async (code: string) => {
     const sim = ctx.net.nodes.get(code);
-    if (!sim?.running || connecting.has(code) || (nextTry.get(code) ?? 0) > performance.now()) return;
+    if (!sim?.running || connecting.has(code) || (nextTry.get(code) ?? 0) > systemClock.now()) return;
     connecting.add(code);
-    nextTry.set(code, performance.now() + 2000);
+    nextTry.set(code, systemClock.now() + 2000);
     try {
       // A handshake token signed with the node's own key, as its parent's would be: no account, and no password
       // hashing per node (with ~100 nodes, creating viewer accounts and logging in stalled the whole topology).
@@ -177,10 +178,10 @@ export async function attachRecording(ctx: RunContext, options: { sink: Recordin
   const askSubtree = async () => {
     const root = ctx.net.plan.nodes.find((n) => n.parent === null);
     const sim = root ? ctx.net.nodes.get(root.code) : undefined;
-    if (!sim?.running || asking || now(ctx) < nextAsk || performance.now() < nextAskWall) return;
+    if (!sim?.running || asking || now(ctx) < nextAsk || systemClock.now() < nextAskWall) return;
     asking = true;
     nextAsk = now(ctx) + SUBTREE_EVERY_MS;
-    nextAskWall = performance.now() + SUBTREE_MIN_WALL_MS;
+    nextAskWall = systemClock.now() + SUBTREE_MIN_WALL_MS;
     try {
       const r = await sim.self().request({ method: 'GET', path: `${ROUTES.monitorSubtree}?waitMs=2000`, sign: true });
       const v = r.ok ? validate(TopologySnapshot, r.value) : null;
@@ -201,12 +202,13 @@ export async function attachRecording(ctx: RunContext, options: { sink: Recordin
     void askSubtree();
     recorder.tick(now(ctx));
   };
-  const timer = setInterval(tick, 250);
+  // Wall time: the recorder samples the running network four times a real second.
+  const stopTicking = systemClock.setInterval(tick, 250);
   tick();
   return {
     tick,
     close() {
-      clearInterval(timer);
+      stopTicking();
       for (const s of sockets.values()) s.close();
       recorder.close(now(ctx));
     },

@@ -16,6 +16,7 @@ import { createTenants, runStream, runTrace } from './jobs.ts';
 import { generateAlibabaPods, parseAlibabaPods } from '../trace/alibaba.ts';
 import { startProvider } from './providers.ts';
 import type { PlannedProvider } from '../topology/expand.ts';
+import { stopwatch, systemClock } from '@cpnet/kernel/system';
 
 /** What the runner tells its caller as it goes (for a live step list). */
 export type Progress =
@@ -27,9 +28,13 @@ export type Progress =
 
 /** Options of a run. */
 export interface RunOptions {
+  /** Overrides the scenario's seed: the same seed gives the same topology, arrivals, faults and keys. */
   readonly seed?: number;
-  /** Virtual time runs this many times faster than real time (default 10). */
-  readonly speed?: number;
+  /**
+   * Virtual time runs at most this many times faster than wall time, slower when the machine falls behind; `max`: as
+   * fast as the nodes keep up, jumping over idle time. Default: the scenario's.
+   */
+  readonly speed?: number | 'max';
   /** Where node databases go; a temporary folder (removed afterwards) by default. */
   readonly dir?: string;
   readonly onProgress?: (p: Progress) => void;
@@ -49,6 +54,11 @@ export interface RunOptions {
    * `processes`. Needs speed 1 and no skew-clock faults (see processModeProblems).
    */
   readonly processes?: boolean;
+  /**
+   * Each node on a separate host: its own network namespace and address (root on Linux; see lan.ts). Implies
+   * `processes`, with its limits.
+   */
+  readonly hosts?: boolean;
   /** Host the nodes in worker threads: a count, or auto (one per core); default: the scenario's `threads`. */
   readonly threads?: number | 'auto';
 }
@@ -60,7 +70,7 @@ export interface RunOptions {
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<RunReport> {
   const seed = options.seed ?? scenario.seed;
   const speed = options.speed ?? scenario.speed;
-  const processes = options.processes ?? scenario.processes;
+  const processes = (options.hosts ?? false) || (options.processes ?? scenario.processes);
   if (processes) {
     const problems = processModeProblems(scenario, { speed });
     if (problems.length)
@@ -69,19 +79,28 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       );
   }
   const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), `cpnet-sim-${scenario.name}-`));
-  const startedWall = Date.now();
-  const clock = createVirtualClock({ start: startedWall, speed });
+  const startedWall = systemClock.now();
   const faker = seededFaker(seed);
   const plan = expandTopology(scenario.topology, seed);
   const wanted = options.threads ?? scenario.threads;
   const threads = processes ? 0 : wanted === 'auto' ? availableParallelism() : wanted;
+  // Process-mode nodes keep the machine's clock: the simulator's clock then runs at wall speed and never jumps.
+  const clock = createVirtualClock({
+    start: startedWall,
+    speed,
+    threads: Math.max(1, threads),
+    ...(processes ? { lagSlowMs: Infinity, lagStopMs: Infinity } : {}),
+  });
+  const elapsedWall = stopwatch();
   const net = await startNetwork(plan, {
     clock,
+    seed,
     dir,
     autoReview: scenario.topology.review === 'auto',
     faker,
     logLevel: options.logLevel,
     processes,
+    hosts: options.hosts ?? false,
     threads,
     reportEveryMs: scenario.topology.reportEvery,
     busy: [
@@ -91,8 +110,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   });
   const ctx: RunContext = {
     scenario,
+    seed,
     net,
     clock,
+    advanced: { ms: 0 },
     faker,
     checker: createChecker(),
     registered: [],
@@ -168,15 +189,24 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       recording?.tick();
       const label = 'do' in step ? describeAction(step) : describeExpectation(step);
       options.onProgress?.({ kind: 'step', index, total: ordered.length, at: now(ctx), label });
-      if ('do' in step) {
-        if (step.do === 'wait') await sleep(step.for);
-        const result = await runAction(ctx, step);
-        steps.push(result);
-        options.onProgress?.({ kind: 'action', result });
-      } else {
-        const result = await checkExpectation(ctx, step);
-        expectations.push(result);
-        options.onProgress?.({ kind: 'expectation', result });
+      // At max, a step being carried out (requests, polls) runs the clock at most STEP_RATE virtual ms per wall ms, as
+      // at the default speed: the step's own wall time does not let the schedule run ahead of it. Not while the
+      // calendar advances or the runner waits.
+      const busy = speed === 'max' && !('do' in step && (step.do === 'advance' || step.do === 'wait'));
+      const done = busy ? clock.governor.slow(STEP_RATE) : () => undefined;
+      try {
+        if ('do' in step) {
+          if (step.do === 'wait') await sleep(step.for);
+          const result = await runAction(ctx, step);
+          steps.push(result);
+          options.onProgress?.({ kind: 'action', result });
+        } else {
+          const result = await checkExpectation(ctx, step);
+          expectations.push(result);
+          options.onProgress?.({ kind: 'expectation', result });
+        }
+      } finally {
+        done();
       }
     }
     const end = scenario.until ?? 0;
@@ -184,23 +214,26 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     else if (end > now(ctx) && !options.signal?.aborted) await sleep(end - now(ctx));
   } finally {
     stopped = true;
-    await Promise.race([Promise.allSettled(background), new Promise((r) => setTimeout(r, 5000))]);
+    await Promise.race([Promise.allSettled(background), systemClock.sleep(5000)]);
     recording?.close();
     for (const p of ctx.providers) p.stop();
     await net.close();
+    clock.governor.stop();
     if (!options.dir) rmSync(dir, { recursive: true, force: true });
   }
+  const held = clock.governor.stats();
   const resolve = [...ctx.resolveMs].sort((a, b) => a - b);
   const failover = ctx.checker.durations().sort((a, b) => a - b);
   const submits = [...ctx.submitMs].sort((a, b) => a - b);
   const check = ctx.lastCheck;
   const report: RunReport = {
+    placements: placements(ctx),
     scenario: scenario.name,
     seed,
     passed: expectations.every((e) => e.passed) && steps.every((s) => s.ok),
     startedAt: new Date(startedWall).toISOString(),
-    wallMs: Date.now() - startedWall,
-    virtualMs: Math.round(now(ctx)),
+    wallMs: Math.round(elapsedWall()),
+    virtualMs: Math.round(clock.elapsed()),
     expectations,
     steps,
     // Only what was measured: a quantile needs samples, the loss figures a `nothing-lost` check.
@@ -221,10 +254,31 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       clusters: ctx.providers.reduce((n, p) => n + p.clusters.size, 0),
       attacks_refused: ctx.attacks.filter((a) => a.refused).length,
       attacks_accepted: ctx.attacks.filter((a) => !a.refused).length,
+      // Wall ms the clock waited for the system: threads behind their due timers, event-loop lag.
+      clock_held_for_timers_ms: Math.round(held.heldForTimersMs),
+      clock_slowed_for_lag_ms: Math.round(held.slowedForLagMs),
+      clock_slowed_for_slow_requests_ms: Math.round(held.slowedForSlowRequestsMs),
+      clock_jumps: held.jumps,
     },
   };
   options.onProgress?.({ kind: 'finished', report });
   return report;
+}
+
+/** Virtual ms per wall ms at most while a step is carried out at `max` (the default speed). */
+const STEP_RATE = 10;
+
+/** The last dispatch of each job, as `stream#index` → the cluster's key in the plan (see RunReport.placements). */
+function placements(ctx: RunContext): Record<string, string> {
+  const keyOf = new Map<string, string>();
+  for (const p of ctx.providers) for (const [key, id] of p.idOfKey) keyOf.set(id, key);
+  const jobOf = new Map(ctx.jobs.map((j) => [j.id, `${j.stream}#${j.index}`]));
+  const out: Record<string, string> = {};
+  for (const d of ctx.dispatches) {
+    const job = jobOf.get(d.job);
+    if (job) out[job] = keyOf.get(d.cluster) ?? d.cluster;
+  }
+  return out;
 }
 
 /** `<name>_p50_ms` and `<name>_p99_ms` of sorted samples; nothing when there are none. */
@@ -247,8 +301,8 @@ async function provision(
         const sim = ctx.net.nodes.get(node);
         const info = sim?.running ? await sim.anon().node() : null;
         if (info?.ok && info.value.lifecycle === 'online') break;
-        // Real time, and not too often: dozens of onboarding nodes polled every 100 ms slowed their own onboarding.
-        await new Promise((r) => setTimeout(r, 500));
+        // Virtual time, and not too often: dozens of onboarding nodes polled every 100 ms slowed their own onboarding.
+        await ctx.clock.sleep(2000);
       }
       for (const p of providers) {
         if (o.stopped()) return;

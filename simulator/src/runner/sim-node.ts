@@ -1,11 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pino } from 'pino';
 import { createClient, type NodeClient } from '@cpnet/client';
-import { createNode, type CpnNode, type Every, type NodeConfigInput } from '@cpnet/node';
+import { systemClock } from '@cpnet/kernel/system';
+import { createNode, type CpnNode, type NodeConfigInput } from '@cpnet/node';
 import { cryptoRandomBytes, type PrivateKeyHandle } from '@cpnet/security';
-import type { SimClock } from '../clock/virtual-clock.ts';
+import type { LoadReporter, SimClock } from '../clock/virtual-clock.ts';
 
 /** How to start one node of a simulated topology. */
 export interface SimNodeSpec {
@@ -41,22 +43,6 @@ export function simTimings(reportEveryMs = 10_000): Pick<NodeConfigInput, 'aggre
       downAfterMs: Math.max(45_000, 5 * reportEveryMs),
     },
     scheduling: { tickMs: 5000, summaryMs: 15_000, childDownAfterMs: 60_000, meteringMs: 30_000 },
-  };
-}
-
-/** Periodic timers on a simulation clock (virtual time). */
-function clockEvery(clock: SimClock): Every {
-  return (ms, fn) => {
-    let stopped = false;
-    let handle = clock.after(ms, function tick() {
-      if (stopped) return;
-      handle = clock.after(ms, tick);
-      fn();
-    });
-    return () => {
-      stopped = true;
-      handle.cancel();
-    };
   };
 }
 
@@ -99,8 +85,11 @@ export function nodeClients(
   };
 }
 
-/** Starts a node in this process; time comes from `clock` (the virtual clock, possibly skewed). */
-export async function startSimNode(spec: SimNodeSpec, clock: SimClock): Promise<SimNode> {
+/**
+ * Starts a node in this process; time comes from `clock` (the virtual clock, possibly skewed). Each request the node's
+ * server is answering counts as in flight with `load`, so the clock does not run ahead of a node still answering.
+ */
+export async function startSimNode(spec: SimNodeSpec, clock: SimClock, load?: LoadReporter): Promise<SimNode> {
   mkdirSync(spec.dataDir, { recursive: true });
   let applicationFile: string | undefined;
   if (spec.application) {
@@ -123,8 +112,10 @@ export async function startSimNode(spec: SimNodeSpec, clock: SimClock): Promise<
     aliases: [...(spec.aliases ?? [])],
     applicationFile,
     autoReview: spec.autoReview,
-    retry: { initialMs: 200, maxMs: 2000 },
-    pollMs: 300,
+    // Node time (virtual) since the node takes every timer from its clock: at speed 10 these are the 0.2–2 s backoff and
+    // the 300 ms review poll the simulator used in real time before (polling faster stalled large onboardings).
+    retry: { initialMs: 2000, maxMs: 20_000 },
+    pollMs: 3000,
     linkTimeoutMs: 10_000,
     logLevel: 'silent',
     // A killed node of the simulation is a process crash, which synchronous=NORMAL survives; an fsync per commit
@@ -160,11 +151,19 @@ export async function startSimNode(spec: SimNodeSpec, clock: SimClock): Promise<
     async start() {
       if (node) return;
       const n = await createNode(config(sim.port), {
+        // Node time is the simulation's; what guards the real sockets underneath stays on the wall clock.
         clock,
+        wall: systemClock,
         logger,
         randomBytes: cryptoRandomBytes,
-        every: clockEvery(clock),
       });
+      if (load)
+        n.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+          // socket.io's long-polls stay open by design: not work in flight.
+          if (req.url?.startsWith('/socket.io')) return;
+          const end = load.begin();
+          res.once('close', end);
+        });
       try {
         await n.listen();
       } catch (e) {

@@ -1,24 +1,23 @@
 // The worker-thread side of `node-threads.ts`: hosts simulated nodes (real servers on loopback, each with its own
-// SQLite file) and starts, stops and restarts them on the main thread's orders. Its virtual clock is made with the
-// main clock's start, speed and origin, so both threads read the same virtual time.
+// SQLite file) and starts, stops and restarts them on the main thread's orders. Its clock reads the time the main
+// thread's governor publishes in shared memory, fires its timers when that time passes them, and reports back its
+// lag, its requests in flight and its next timer.
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ed25519Profile } from '@cpnet/security';
-import { createVirtualClock, type SimClock } from '../clock/virtual-clock.ts';
+import { createThreadClock, type SimClock } from '../clock/virtual-clock.ts';
 import { startSimNode, type SimNode, type SimNodeSpec } from './sim-node.ts';
 import type { ThreadOrder, ThreadReply, ThreadSetup } from './node-threads.ts';
 
 const port = parentPort;
 if (!port) throw new Error('thread-host.ts runs only as a worker thread');
 const setup = workerData as ThreadSetup;
-const clock = createVirtualClock({ start: setup.start, speed: setup.speed, origin: setup.origin });
+const time = createThreadClock(setup);
+time.wake();
+const clock = time.clock;
 const nodes = new Map<string, SimNode>();
 const skews = new Map<string, number>();
-const clockOf = (code: string): SimClock => ({
-  now: () => clock.now() + (skews.get(code) ?? 0),
-  after: clock.after,
-  sleep: clock.sleep,
-});
+const clockOf = (code: string): SimClock => ({ ...clock, now: () => clock.now() + (skews.get(code) ?? 0) });
 
 function nodeOf(key: string): SimNode {
   const sim = nodes.get(key);
@@ -31,7 +30,7 @@ const started = (sim: SimNode) => ({ port: sim.port, privateKey: ed25519Profile.
 async function handle(order: ThreadOrder): Promise<unknown> {
   switch (order.op) {
     case 'start': {
-      const sim = await startSimNode(order.spec as SimNodeSpec, clockOf(order.spec.code));
+      const sim = await startSimNode(order.spec as SimNodeSpec, clockOf(order.spec.code), time.load);
       nodes.set(order.key, sim);
       return started(sim);
     }

@@ -209,6 +209,14 @@ export const Action = z.discriminatedUnion('do', [
   strict({ ...at, do: z.literal('heal'), fault: z.string().min(1).describe('the name of the fault, or its target') }),
   strict({ ...at, do: z.literal('restart'), node: Prefix }),
   strict({ ...at, do: z.literal('wait'), for: Duration }),
+  strict({
+    ...at,
+    do: z.literal('advance'),
+    by: Duration.describe(
+      'moves the calendar on by this much virtual time: timers due on the way fire once, the last 2 minutes run ' +
+        "through every timer; later steps' `at` does not count the advance",
+    ),
+  }),
 ]);
 export type Action = z.output<typeof Action>;
 
@@ -339,8 +347,18 @@ export const Scenario = strict({
     .min(1)
     .regex(/^[a-z0-9-]+$/, 'kebab-case'),
   description: z.string().default(''),
-  seed: z.number().int().default(1),
-  speed: z.number().min(0.1).max(1000).default(10).describe('virtual time runs this many times faster than real time'),
+  seed: z
+    .number()
+    .int()
+    .default(1)
+    .describe('seeds everything random in the run: topology, providers, faults, arrivals, keys of requests'),
+  speed: z
+    .union([z.number().min(0.1).max(1000), z.literal('max')])
+    .default(10)
+    .describe(
+      'virtual time runs at most this many times faster than wall time (slower when the machine falls behind); max: ' +
+        'as fast as the nodes keep up, jumping over idle time',
+    ),
   topology: Topology,
   workload: Workload.default({ jobs: [] }),
   steps: z.array(Step).default([]),
@@ -376,8 +394,8 @@ export type Scenario = z.output<typeof Scenario>;
  * virtual clock must run at real speed and no node's clock can be skewed. Empty when it can.
  */
 export function processModeProblems(
-  s: { speed: number; steps: readonly unknown[] },
-  o: { speed?: number } = {},
+  s: { speed: number | 'max'; steps: readonly unknown[] },
+  o: { speed?: number | 'max' } = {},
 ): Array<{ path: Array<string | number>; message: string }> {
   const out: Array<{ path: Array<string | number>; message: string }> = [];
   const speed = o.speed ?? s.speed;

@@ -32,31 +32,34 @@ export interface FuzzRequest {
   readonly node: 0 | 1;
 }
 
+interface Parameter {
+  readonly name?: string;
+  readonly in?: string;
+  readonly required?: boolean;
+  readonly schema?: JsonSchema;
+  readonly $ref?: string;
+}
+
 interface OpenApi {
-  readonly paths: Record<string, Record<string, { requestBody?: unknown; security?: unknown[] }>>;
+  readonly paths: Record<
+    string,
+    Record<string, { requestBody?: unknown; security?: unknown[]; parameters?: readonly Parameter[] }>
+  >;
   readonly components: { readonly schemas: Record<string, JsonSchema> };
 }
 
-// openapi.json does not list query parameters yet (the contract issue's route table will): these are the schemas
-// the routes parse their query strings with, by name, and ad-hoc ones for the two routes without a named schema.
-const QUERY_SCHEMAS: Record<string, JsonSchema> = {
-  '/cpn/v1/events': { $ref: '#/components/schemas/EventsQuery' },
-  '/cpn/v1/events/export': { $ref: '#/components/schemas/EventsExportQuery' },
-  '/cpn/v1/jobs': { $ref: '#/components/schemas/JobListQuery' },
-  '/cpn/v1/metering': { $ref: '#/components/schemas/MeteringQuery' },
-  '/cpn/v1/market': { $ref: '#/components/schemas/MarketQuery' },
-  '/cpn/v1/identifiers': {
+/** The query parameters an operation declares, as one object schema (undefined when it declares none). */
+function querySchema(parameters: readonly Parameter[] = []): JsonSchema | undefined {
+  const query = parameters.filter((p) => p.in === 'query' && p.name !== undefined);
+  if (query.length === 0) return undefined;
+  return {
     type: 'object',
-    properties: {
-      prefix: { type: 'string' },
-      cursor: { type: 'string' },
-      limit: { type: 'integer', minimum: 1, maximum: 1000 },
-    },
-  },
-  '/cpn/v1/clusters': { type: 'object', properties: { provider: { type: 'string' } } },
-};
+    properties: Object.fromEntries(query.map((p) => [p.name!, p.schema ?? {}])),
+    required: query.filter((p) => p.required).map((p) => p.name!),
+  } as JsonSchema;
+}
 
-/** Every path and method of the document, with its body and query schemas. */
+/** Every path and method of the document, with its body and query schemas (the declared query parameters). */
 export function routesOf(doc: OpenApi): Route[] {
   return Object.entries(doc.paths).flatMap(([path, ops]) =>
     Object.entries(ops)
@@ -65,7 +68,7 @@ export function routesOf(doc: OpenApi): Route[] {
         const body = (op.requestBody as { content?: Record<string, { schema?: JsonSchema }> } | undefined)?.content?.[
           'application/json'
         ]?.schema;
-        const query = method === 'get' ? QUERY_SCHEMAS[path] : undefined;
+        const query = querySchema(op.parameters);
         return { method: method.toUpperCase(), path, body, query, secured: (op.security?.length ?? 0) > 0 };
       }),
   );

@@ -1,4 +1,5 @@
 import { io } from 'socket.io-client';
+import { systemClock } from '@cpnet/kernel/system';
 import { NAMESPACES, PROTOCOL_HEADER, ROUTES, SOCKET_EVENTS } from '@cpnet/protocol';
 import { identifierPath, buildHeaders, type ClientOptions } from '@cpnet/client';
 import {
@@ -49,11 +50,18 @@ function isErrorBody(body: unknown): boolean {
   if (typeof body !== 'object' || body === null || Object.keys(body).join() !== 'error') return false;
   const e = (body as { error: unknown }).error;
   if (typeof e !== 'object' || e === null) return false;
-  const { code, message, field, ...rest } = e as Record<string, unknown>;
+  const { code, message, field, detail, ...rest } = e as Record<string, unknown>;
+  const detailOk =
+    detail === undefined ||
+    (typeof detail === 'object' &&
+      detail !== null &&
+      !Array.isArray(detail) &&
+      Object.values(detail).every((v) => typeof v === 'string'));
   return (
     typeof code === 'string' &&
     typeof message === 'string' &&
     (field === undefined || typeof field === 'string') &&
+    detailOk &&
     Object.keys(rest).length === 0
   );
 }
@@ -63,7 +71,7 @@ function expectError(x: Exchange, status: number, expected: string): { code: str
   if (!isErrorBody(bodyOf(x)))
     failWith(
       x,
-      `${expected}, with the body { "error": { "code", "message", "field"? } }`,
+      `${expected}, with the body { "error": { "code", "message", "field"?, "detail"? } }`,
       'the error body does not have the error shape',
     );
   return (bodyOf(x) as { error: { code: string; message: string; field?: string } }).error;
@@ -119,7 +127,8 @@ export const EXTRA_CHECKS: readonly ExtraCheck[] = [
   },
   {
     id: 'error-shape',
-    description: 'An unknown route MUST be answered 404 with the body { "error": { "code", "message", "field"? } }',
+    description:
+      'An unknown route MUST be answered 404 with the body { "error": { "code", "message", "field"?, "detail"? } }',
     run: async (env) => {
       const x = await get(env, '/cpn/v1/no-such-route');
       const e = expectError(x, 404, '404 for an unknown route');
@@ -198,13 +207,14 @@ export const EXTRA_CHECKS: readonly ExtraCheck[] = [
       };
       try {
         const outcome = await new Promise<string>((resolve) => {
-          const timer = setTimeout(() => resolve('timeout'), env.timeoutMs);
+          // Wall time: it waits on a real socket to the target.
+          const cancel = systemClock.setTimeout(() => resolve('timeout'), env.timeoutMs);
           socket.once('connect_error', (e: Error) => {
-            clearTimeout(timer);
+            cancel();
             resolve(`refused: ${e.message}`);
           });
           socket.once(SOCKET_EVENTS.snapshot, () => {
-            clearTimeout(timer);
+            cancel();
             resolve('snapshot');
           });
         });

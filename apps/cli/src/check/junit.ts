@@ -10,12 +10,15 @@ const escape = (s: string) =>
 
 /** The report as JUnit XML: one testcase per check, a failure with the evidence (JSON) when it failed. */
 export function conformanceJunit(report: ConformanceReport): string {
-  const failures = report.checks.filter((c) => !c.passed).length;
+  const failures = report.checks.filter((c) => !c.passed && !c.notRun).length;
+  const skipped = report.checks.filter((c) => c.notRun).length;
   const cases = report.checks.map((c) => {
     const head = `    <testcase classname="cpnet.conformance.${report.as}" name="${escape(c.id)}">`;
     const props = `\n      <system-out>${escape(c.description)}</system-out>`;
     if (c.passed) return `${head}${props}\n    </testcase>`;
     const ev = c.evidence as { expected?: string; detail?: string } | undefined;
+    if (c.notRun)
+      return `${head}\n      <skipped message="${escape(ev?.detail ?? 'not run')}"/>${props}\n    </testcase>`;
     const message = ev?.detail ?? (ev?.expected ? `expected ${ev.expected}` : 'failed');
     return (
       `${head}\n      <failure message="${escape(message)}" ` +
@@ -24,9 +27,9 @@ export function conformanceJunit(report: ConformanceReport): string {
   });
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="cpnet check" tests="${report.checks.length}" failures="${failures}">`,
+    `<testsuites name="cpnet check" tests="${report.checks.length}" failures="${failures}" skipped="${skipped}">`,
     `  <testsuite name="${escape(`conformance of ${report.code ?? report.target} (${report.as})`)}" ` +
-      `tests="${report.checks.length}" failures="${failures}" timestamp="${report.startedAt}">`,
+      `tests="${report.checks.length}" failures="${failures}" skipped="${skipped}" timestamp="${report.startedAt}">`,
     ...cases,
     '  </testsuite>',
     '</testsuites>',

@@ -1,9 +1,10 @@
-import { formatTime, ROUTES } from '@cpnet/protocol';
+import { formatTime, NodeInfo, ROUTES, validate } from '@cpnet/protocol';
 import { createClient } from '@cpnet/client';
 import {
   CHECKS,
   CHECK_LIST_VERSION,
   exchange,
+  judgeJointDebugResult,
   runCheckList,
   statusOf,
   bodyOf,
@@ -12,6 +13,8 @@ import {
   type NodeContext,
 } from '@cpnet/node';
 import type { Logger } from 'pino';
+import type { Clock } from '@cpnet/kernel';
+import { systemClock } from '@cpnet/kernel/system';
 import { EXTRA_CHECKS } from './extra-checks.ts';
 import { CheckSetupError, loadState, parentUrlOf } from './state.ts';
 import { startVirtualNodes } from './virtual-nodes.ts';
@@ -21,6 +24,8 @@ export interface ConformanceCheck {
   readonly id: string;
   readonly description: string;
   readonly passed: boolean;
+  /** The check never ran (an earlier step failed): reported apart from the failures, never as passed. */
+  readonly notRun?: true;
   readonly evidence?: unknown;
 }
 
@@ -41,10 +46,18 @@ export interface RunOptions {
   readonly stateDir: string;
   readonly target: string;
   readonly as: 'regional' | 'industry';
-  /** Each request of a check may take this long. */
+  /** Each request of a check may take this long (wall ms: it guards a real connection). */
   readonly timeoutMs: number;
-  /** How long to wait for the target's application, its review and the reverse joint debugging. */
+  /**
+   * How long to wait for the target's application, its review and the reverse joint debugging (ms of `clock`: wall
+   * time, since the target is a real node).
+   */
   readonly waitMs: number;
+  /**
+   * The runner's clock, also the virtual nodes' node time: the target is a real node checking signatures against its
+   * own clock, so this is the system clock (the default) outside tests.
+   */
+  readonly clock?: Clock;
   readonly logger?: Logger;
   /** Progress lines for a person (stderr). */
   readonly progress?: (line: string) => void;
@@ -89,14 +102,16 @@ export function checkDescriptions(as: 'regional' | 'industry'): Record<string, s
   return out;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(fn: () => Promise<T | null>, input: { waitMs: number; everyMs?: number }): Promise<T | null> {
-  const end = Date.now() + input.waitMs;
+/** Polls `fn` every `everyMs` (default 200) of `clock` until it gives a value or `waitMs` have passed. */
+async function until<T>(
+  fn: () => Promise<T | null>,
+  input: { clock: Clock; waitMs: number; everyMs?: number },
+): Promise<T | null> {
+  const end = input.clock.now() + input.waitMs;
   for (;;) {
     const v = await fn().catch(() => null);
-    if (v !== null || Date.now() >= end) return v;
-    await sleep(input.everyMs ?? 200);
+    if (v !== null || input.clock.now() >= end) return v;
+    await input.clock.sleep(input.everyMs ?? 200);
   }
 }
 
@@ -111,8 +126,36 @@ function notRun(ids: readonly string[], descriptions: Record<string, string>, wh
     id,
     description: descriptions[id] ?? id,
     passed: false,
+    notRun: true,
     evidence: { expected: 'the check to run', detail: `not run: ${why}` },
   }));
+}
+
+/** How long the run waits for a good application once the parent has refused one (wall time). */
+const REFUSED_GRACE_MS = 8000;
+
+/**
+ * Why the parent refused the target's applications since the run began: its security alerts on POST /applications
+ * (a bad or replayed signature is refused before an application exists, so no application row tells it).
+ */
+async function applicationRefusals(ctx: NodeContext, after: number): Promise<string[]> {
+  const rows = await ctx.db.events.find({ after, type: 'security.alert', limit: 200 });
+  const out: string[] = [];
+  for (const r of rows) {
+    const d = JSON.parse(r.data) as { kind?: string; reason?: string; path?: string; method?: string };
+    if (d.method !== 'POST' || !d.path?.endsWith(ROUTES.applications)) continue;
+    out.push(`${d.kind === 'forbidden' ? 403 : 401} ${d.reason ?? d.kind ?? 'refused'}`);
+  }
+  return out;
+}
+
+/** "3 applications by CPN.51 refused: 401 the signature does not verify (×3)". */
+function refusalSummary(code: string, refusals: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const r of refusals) counts.set(r, (counts.get(r) ?? 0) + 1);
+  const reasons = [...counts].map(([r, n]) => (n > 1 ? `${r} (×${n})` : r)).join('; ');
+  const n = refusals.length;
+  return `${n} application${n === 1 ? '' : 's'} by ${code} refused by the parent: ${reasons}`;
 }
 
 /** Drops the evidence of passed checks except a short `observed`, so the report stays small. */
@@ -137,18 +180,33 @@ export async function runConformance(options: RunOptions): Promise<ConformanceRe
     throw new CheckSetupError('usage', `--target "${options.target}" is not a URL (e.g. http://127.0.0.1:7051)`);
   }
   const endpoint = targetUrl.origin;
-  const startedAt = formatTime(Date.now());
+  const clock = options.clock ?? systemClock;
+  const startedAt = formatTime(clock.now());
   const say = options.progress ?? (() => undefined);
   const descriptions = checkDescriptions(options.as);
   const ids = checkIds(options.as);
-  const nodes = await startVirtualNodes(state, { logger: options.logger, waitMs: options.waitMs });
+  const nodes = await startVirtualNodes(state, { logger: options.logger, clock, waitMs: options.waitMs });
   say(
     `virtual national node listening on http://${state.host}:${state.national.port}${nodes.regional ? `; virtual regional node ${state.regional!.code} on ${parentUrlOf(state)}` : ''}`,
   );
   const checks: ConformanceCheck[] = [];
   let code: string | null;
   try {
-    code = await runAll({ options, nodes, endpoint, checks, say, descriptions, ids, stateCode: state.code });
+    const resultsBefore = {
+      parent: await resultsHeld(nodes.parent.context),
+      national: await resultsHeld(nodes.national.context),
+    };
+    code = await runAll({
+      options,
+      nodes,
+      endpoint,
+      checks,
+      say,
+      descriptions,
+      ids,
+      stateCode: state.code,
+      resultsBefore,
+    });
   } finally {
     await nodes.close();
   }
@@ -158,7 +216,7 @@ export async function runConformance(options: RunOptions): Promise<ConformanceRe
     as: options.as,
     listVersion: CHECK_LIST_VERSION,
     startedAt,
-    finishedAt: formatTime(Date.now()),
+    finishedAt: formatTime(clock.now()),
     passed: checks.length > 0 && checks.every((c) => c.passed),
     checks,
   };
@@ -173,11 +231,14 @@ interface RunInput {
   descriptions: Record<string, string>;
   ids: string[];
   stateCode: string;
+  /** Joint-debugging results each virtual node held when the run began. */
+  resultsBefore: { parent: number; national: number };
 }
 
 async function runAll(input: RunInput): Promise<string | null> {
   const { options, nodes, endpoint, checks, say, descriptions, ids } = input;
   const parent = nodes.parent.context;
+  const clock = parent.deps.clock;
   const rest = (why: string) => checks.push(...notRun(ids.slice(checks.length), descriptions, why));
   say(
     `waiting up to ${Math.round(options.waitMs / 1000)} s for ${endpoint} and its application (expected code ${input.stateCode})`,
@@ -190,30 +251,43 @@ async function runAll(input: RunInput): Promise<string | null> {
       const r = await createClient({ baseUrl: endpoint, timeoutMs: probeMs }).node();
       return r.ok ? r.value : null;
     },
-    { waitMs: options.waitMs },
+    { clock, waitMs: options.waitMs },
   );
   const code = info?.code ?? input.stateCode;
-  const decided = await until(
+  // Refusals before an application exists (a bad signature) show only as the parent's security alerts: once one is
+  // seen, the run waits a few seconds for a good application, then says why, instead of waiting out --wait.
+  const baseline = parent.db.events.newestSeq();
+  let refusals: string[] = [];
+  let firstRefusalAt: number | null = null;
+  const decided = await until<AppRow | 'refused'>(
     async () => {
       const row = await applicationOf(parent, code);
-      return row && (row.status === 'approved' || row.status === 'rejected') ? row : null;
+      if (row && (row.status === 'approved' || row.status === 'rejected')) return row;
+      refusals = await applicationRefusals(parent, baseline);
+      if (refusals.length === 0 || row) return null;
+      firstRefusalAt ??= clock.now();
+      return clock.now() - firstRefusalAt >= Math.min(REFUSED_GRACE_MS, options.waitMs) ? 'refused' : null;
     },
-    { waitMs: options.waitMs },
+    { clock, waitMs: options.waitMs },
   );
-  if (!decided) {
+  if (!decided || decided === 'refused') {
     const row = await applicationOf(parent, code);
+    if (refusals.length === 0) refusals = await applicationRefusals(parent, baseline);
     checks.push({
       ...APPLICATION_CHECK,
       passed: false,
       evidence: {
         expected: `an application by ${code} at ${parent.config.code}, decided`,
-        detail: row
-          ? `the application ${row.id} is still ${row.status} after ${options.waitMs} ms`
-          : `no application by ${code} arrived within ${options.waitMs} ` +
-            `ms${info ? '' : ` (and ${endpoint} did not answer GET ${ROUTES.node})`}`,
+        detail:
+          refusals.length > 0 && !row
+            ? refusalSummary(code, refusals)
+            : row
+              ? `the application ${row.id} is still ${row.status} after ${options.waitMs} ms`
+              : `no application by ${code} arrived within ${options.waitMs} ` +
+                `ms${info ? '' : ` (and ${endpoint} did not answer GET ${ROUTES.node})`}`,
       },
     });
-    rest('no decided application');
+    rest(refusals.length > 0 && !row ? 'the parent refused every application' : 'no decided application');
     return info ? code : null;
   }
   if (decided.status === 'rejected') {
@@ -237,6 +311,9 @@ async function runAll(input: RunInput): Promise<string | null> {
   }
   checks.push({ ...APPLICATION_CHECK, passed: true });
   say(`application ${decided.id} by ${code} approved; waiting for the target to install its certificate`);
+  // The same body is judged the same way as by identity-chain: a NodeInfo the schema refuses has no certificate to
+  // speak of, whatever field it carries.
+  let lastProblem = 'no answer';
   const granted = await until(
     async () => {
       const x = await exchange({
@@ -245,20 +322,34 @@ async function runAll(input: RunInput): Promise<string | null> {
         headers: { 'cpn-protocol': '1.0' },
         timeoutMs: probeMs,
       });
-      return statusOf(x) === 200 && typeof (bodyOf(x) as { certificate?: unknown }).certificate === 'string' ? x : null;
+      if (statusOf(x) !== 200) {
+        lastProblem = `GET ${ROUTES.node} answered ${statusOf(x)}`;
+        return null;
+      }
+      const v = validate(NodeInfo, bodyOf(x));
+      if (!v.ok) {
+        lastProblem = `the NodeInfo does not match its schema: ${v.error.error.message}`;
+        // A certificate is installed but the body around it is wrong: waiting will not change it.
+        return typeof (bodyOf(x) as { certificate?: unknown }).certificate === 'string' ? 'invalid' : null;
+      }
+      if (typeof v.value.certificate !== 'string') {
+        lastProblem = 'the NodeInfo has no certificate';
+        return null;
+      }
+      return x;
     },
-    { waitMs: options.waitMs },
+    { clock, waitMs: options.waitMs },
   );
   checks.push(
-    granted
+    granted && granted !== 'invalid'
       ? { ...GRANT_CHECK, passed: true }
       : {
           ...GRANT_CHECK,
           passed: false,
           evidence: {
             request: { method: 'GET', url: `${endpoint}${ROUTES.node}` },
-            expected: 'a NodeInfo with `certificate` and `chain`',
-            detail: `no certificate presented within ${options.waitMs} ms`,
+            expected: 'a NodeInfo matching its schema, with `certificate` and `chain`',
+            detail: granted === 'invalid' ? lastProblem : `${lastProblem} (within ${options.waitMs} ms)`,
           },
         },
   );
@@ -289,10 +380,18 @@ async function runAll(input: RunInput): Promise<string | null> {
       checks.push({ id: c.id, description: c.description, passed: false, evidence });
     }
   }
-  checks.push(await reverse(parent, { code, waitMs: options.waitMs }));
+  // Only a result of this run counts: each virtual parent asks the target for a fresh one (a node already online
+  // does not joint-debug again by itself).
+  const asked = await askForResults(nodes, endpoint);
+  checks.push(await reverse(parent, { code, waitMs: options.waitMs, before: input.resultsBefore.parent, asked }));
   // An industry node also joint-debugs with the national node.
   if (nodes.regional) {
-    const r = await reverse(nodes.national.context, { code, waitMs: options.waitMs });
+    const r = await reverse(nodes.national.context, {
+      code,
+      waitMs: options.waitMs,
+      before: input.resultsBefore.national,
+      asked,
+    });
     checks.push({ ...r, id: `national:${r.id}`, description: descriptions[`national:${r.id}`] ?? r.description });
   }
   return code;
@@ -302,39 +401,67 @@ function parentUrlFor(nodes: { parent: CpnNode }): string {
   return nodes.parent.context.endpoint();
 }
 
-async function reverse(ctx: NodeContext, input: { code: string; waitMs: number }): Promise<ConformanceCheck> {
+/** How many joint-debugging results a node holds: results already there before the run do not count. */
+async function resultsHeld(ctx: NodeContext): Promise<number> {
+  return (await ctx.db.jointDebug.all()).length;
+}
+
+/** POST /joint-debug/request to the target, signed by its virtual parent: '' when accepted, else why not. */
+async function askForResults(nodes: RunInput['nodes'], endpoint: string): Promise<string> {
+  const parent = nodes.parent.context;
+  const r = await parent
+    .clientFor(endpoint)
+    .request({ method: 'POST', path: `${ROUTES.jointDebug}/request`, body: { reason: 'cpnet check run' } });
+  return r.ok ? '' : `POST ${ROUTES.jointDebug}/request answered ${r.error.status ?? '?'} ${r.error.message}`;
+}
+
+async function reverse(
+  ctx: NodeContext,
+  input: { code: string; waitMs: number; before: number; asked: string },
+): Promise<ConformanceCheck> {
+  // Only a result submitted during this run counts; of those, the newest.
   const latest = async () => {
-    return ctx.db.jointDebug.latest({ by: input.code, target: ctx.config.code });
+    const rows = (await ctx.db.jointDebug.all()).slice(input.before);
+    const mine = rows.filter((r) => r.by === input.code && r.target === ctx.config.code);
+    return mine.at(-1) ?? null;
   };
-  const any = await until(latest, { waitMs: input.waitMs });
+  const judge = (row: { result: string }) =>
+    judgeJointDebugResult(JSON.parse(row.result) as unknown, { by: input.code, target: ctx.config.code });
+  const any = await until(latest, { clock: ctx.deps.clock, waitMs: input.waitMs });
   // A failing result may be followed by a passing retry: give the target a little longer.
   const row =
-    any && !any.passed
-      ? ((await until(async () => ((await latest())?.passed ? latest() : null), {
-          waitMs: Math.min(input.waitMs, 5000),
-        })) ?? any)
+    any && !judge(any).passed
+      ? ((await until(
+          async () => {
+            const r = await latest();
+            return r && judge(r).passed ? r : null;
+          },
+          { clock: ctx.deps.clock, waitMs: Math.min(input.waitMs, 5000) },
+        )) ?? any)
       : any;
   if (!row)
     return {
       ...REVERSE_CHECK,
       passed: false,
       evidence: {
-        expected: `POST ${ROUTES.jointDebug} by ${input.code} with its result against ${ctx.config.code}`,
-        detail: `no result arrived within ${input.waitMs} ms`,
+        expected: `POST ${ROUTES.jointDebug} by ${input.code} with its result against ${ctx.config.code}, during this run`,
+        detail:
+          `no result arrived within ${input.waitMs} ms` +
+          (input.asked ? ` (asked for one, but ${input.asked})` : ' (asked for one with POST /joint-debug/request)'),
       },
     };
-  if (row.passed) return { ...REVERSE_CHECK, passed: true };
-  const result = JSON.parse(row.result) as { checks?: { id: string; passed: boolean }[] };
+  const verdict = judge(row);
+  // The submitted result is the evidence either way: which checks it lists and their outcomes.
+  const observed = { at: row.at, listVersion: row.listVersion, outcomes: verdict.outcomes };
+  if (verdict.passed) return { ...REVERSE_CHECK, passed: true, evidence: { observed } };
   return {
     ...REVERSE_CHECK,
     passed: false,
     evidence: {
-      request: { method: 'POST', url: ROUTES.jointDebug, body: result },
-      expected: 'a result whose checks all passed',
-      detail: `failed: ${(result.checks ?? [])
-        .filter((c) => !c.passed)
-        .map((c) => c.id)
-        .join(', ')}`,
+      request: { method: 'POST', url: ROUTES.jointDebug, body: JSON.parse(row.result) as unknown },
+      observed,
+      expected: 'a result listing every check of the list, all passed',
+      detail: verdict.problems.join('; '),
     },
   };
 }

@@ -1,5 +1,5 @@
 import { pino, type Logger } from 'pino';
-import type { TimeSource } from '@cpnet/kernel';
+import type { Clock } from '@cpnet/kernel';
 import { systemClock } from '@cpnet/kernel/system';
 import { cryptoRandomBytes } from '@cpnet/security';
 import { createNode, type CpnNode } from '@cpnet/node';
@@ -33,7 +33,7 @@ async function listen(node: CpnNode, port: number): Promise<void> {
 
 async function build(
   config: Parameters<typeof createNode>[0],
-  deps: { logger: Logger; clock: TimeSource },
+  deps: { logger: Logger; clock: Clock },
 ): Promise<CpnNode> {
   try {
     return await createNode(config, { clock: deps.clock, logger: deps.logger, randomBytes: cryptoRandomBytes });
@@ -46,7 +46,7 @@ async function build(
 }
 
 /** Builds the virtual national node from the state folder without listening (init uses it to make the root). */
-export function buildNational(state: CheckState, deps: { logger: Logger; clock: TimeSource }): Promise<CpnNode> {
+export function buildNational(state: CheckState, deps: { logger: Logger; clock: Clock }): Promise<CpnNode> {
   return build(
     {
       role: 'national',
@@ -64,7 +64,7 @@ export function buildNational(state: CheckState, deps: { logger: Logger; clock: 
 /** Starts the virtual nodes of a state folder on their promised ports; the regional one is brought online first. */
 export async function startVirtualNodes(
   state: CheckState,
-  options: { logger?: Logger; clock?: TimeSource; waitMs: number },
+  options: { logger?: Logger; clock?: Clock; waitMs: number },
 ): Promise<VirtualNodes> {
   const deps = {
     logger: options.logger ?? pino({ level: 'silent' }),
@@ -94,9 +94,10 @@ export async function startVirtualNodes(
       await national.close();
       throw e;
     });
-    const end = Date.now() + options.waitMs;
+    // `waitMs` is of the nodes' clock: wall time when it is the system clock (the default).
+    const end = deps.clock.now() + options.waitMs;
     while (regional.context.state.lifecycle !== 'online') {
-      if (Date.now() > end) {
+      if (deps.clock.now() > end) {
         await regional.close();
         await national.close();
         throw new CheckSetupError(
@@ -105,7 +106,7 @@ export async function startVirtualNodes(
             `${regional.context.state.lifecycle})`,
         );
       }
-      await new Promise((res) => setTimeout(res, 100));
+      await deps.clock.sleep(100);
     }
   }
   const close = async () => {

@@ -42,19 +42,37 @@ function write(file: string, text: string): void {
   }
 }
 
+/** "1 MUST check failed, 21 not run". */
+function mustFailed(report: ConformanceReport): string {
+  const failed = report.checks.filter((c) => !c.passed && !c.notRun).length;
+  const notRun = report.checks.filter((c) => c.notRun).length;
+  return `${failed} MUST check(s) failed${notRun > 0 ? `, ${notRun} not run` : ''}`;
+}
+
 function summary(report: ConformanceReport): string {
-  const lines = report.checks.map((c) => {
+  const ran = report.checks.filter((c) => !c.notRun);
+  const skipped = report.checks.filter((c) => c.notRun);
+  const lines = ran.map((c) => {
     const ev = c.evidence as { expected?: string; detail?: string } | undefined;
     return (
       `${c.passed ? 'PASS' : 'FAIL'}  ` +
       `${c.id}${c.passed ? '' : `\n      ${ev?.detail ?? ''}${ev?.expected ? `${ev.detail ? ' — ' : ''}expected ${ev.expected}` : ''}`}`
     );
   });
-  const failed = report.checks.filter((c) => !c.passed).length;
+  // Checks that never ran share one reason (the step that stopped the run): one line, not one failure each.
+  if (skipped.length > 0) {
+    const why = (skipped[0]!.evidence as { detail?: string } | undefined)?.detail ?? 'not run';
+    lines.push(
+      `SKIP  ${skipped.length} check(s) ${why}: ${skipped.map((c) => c.id).join(', ')}`,
+    );
+  }
+  const passed = ran.filter((c) => c.passed).length;
+  const failed = ran.length - passed;
   return [
     `conformance of ${report.code ?? '?'} at ${report.target} (as ${report.as}, check list ${report.listVersion})`,
     ...lines,
-    `${report.checks.length - failed} passed, ${failed} failed: ${report.passed ? 'CONFORMS' : 'DOES NOT CONFORM'}`,
+    `${passed} passed, ${failed} failed${skipped.length > 0 ? `, ${skipped.length} not run` : ''}: ` +
+      `${report.passed ? 'CONFORMS' : 'DOES NOT CONFORM'}`,
   ].join('\n');
 }
 
@@ -155,8 +173,7 @@ export function registerCheckCommands(program: Command, io: Io): Command {
         if (opts.json) write(opts.json, `${JSON.stringify(report, null, 2)}\n`);
         if (opts.junit) write(opts.junit, conformanceJunit(report));
         io.out(summary(report));
-        if (!report.passed)
-          throw new CliExit(EXIT.CHECK_FAILED, `${report.checks.filter((c) => !c.passed).length} MUST check(s) failed`);
+        if (!report.passed) throw new CliExit(EXIT.CHECK_FAILED, mustFailed(report));
       },
     );
   return check;

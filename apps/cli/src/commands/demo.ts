@@ -2,8 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { EXIT } from '@cpnet/protocol';
-import { viewerToken as viewerTokenOf } from '@cpnet/client';
-import { runScenario, summarise, type Network } from '@cpnet/simulator';
+import { runScenario, summarise, type SimNode } from '@cpnet/simulator';
 import { CliExit, environmentFailed, invalidInput } from '../exit.ts';
 import type { Io } from '../io.ts';
 import { loadScenarioFile } from './sim.ts';
@@ -19,26 +18,46 @@ interface DemoOptions {
   data?: string;
 }
 
+/** What the demo's viewer uses of the national node. */
+type ViewerHost = Pick<SimNode, 'running' | 'self' | 'anon'>;
+
 /**
  * The demo's stated credential: the viewer account `demo-viewer` (password `demo-viewer-pass`) at the national node.
  * The page's token is obtained and renewed with it, as a person would (account, password, token).
  */
-const DEMO_VIEWER = { kind: 'viewer', account: 'demo-viewer', password: 'demo-viewer-pass' } as const;
-/** Seconds of the node's (virtual) clock a demo viewer token lasts. */
+const DEMO_VIEWER = { account: 'demo-viewer', password: 'demo-viewer-pass' } as const;
+/** Seconds of the node's (virtual) clock a demo viewer token lasts: the node's maximum. */
 const DEMO_TOKEN_TTL_S = 3600;
+/** Wall ms between renewals when virtual time has no fixed speed (`max`): a refused token is renewed at once anyway. */
+const RENEW_AT_MAX_MS = 30_000;
 
-/** A viewer's token at the national node, and a renewal the page calls before it expires. */
-async function viewerToken(net: Network, speed: number) {
-  const national = net.nodes.get('CPN');
+/** A renewal's answer, as the visualiser server takes it (`ServeOptions.renew`). */
+type Renewed = { ok: true; token: string; renewInMs: number } | { ok: false; error: string };
+
+/**
+ * Makes the demo's viewer at the national node (an account with a password) and returns its first token and the
+ * renewal the visualiser's page calls before that token expires (and at once when the node refuses it). A token lives
+ * an hour of the node's time — six real minutes at speed 10 — and the demo runs until Ctrl-C. Undefined when the
+ * national node is not running.
+ */
+export async function viewerRenewal(
+  national: ViewerHost | undefined,
+  speed: number | 'max',
+): Promise<{ token: string; renew: () => Promise<Renewed> } | undefined> {
   if (!national?.running) return undefined;
   await national
     .self()
     .createAccount({ id: DEMO_VIEWER.account, name: '演示观众', role: 'viewer', password: DEMO_VIEWER.password });
-  const renew = async () => {
-    const t = await viewerTokenOf(net.urlOf('CPN'), { credential: DEMO_VIEWER, ttlSeconds: DEMO_TOKEN_TTL_S });
+  const renew = async (): Promise<Renewed> => {
+    if (!national.running) return { ok: false, error: 'the national node is not running' };
+    const t = await national
+      .anon()
+      .token({ account: DEMO_VIEWER.account, password: DEMO_VIEWER.password, ttlSeconds: DEMO_TOKEN_TTL_S });
+    if (!t.ok) return { ok: false, error: `${DEMO_VIEWER.account}: ${t.error.message}` };
     // The token's lifetime is in the node's clock, which runs `speed` times faster than the wall: half of it in wall
     // time is early enough whichever clock checks it.
-    return t.ok ? { ok: true as const, token: t.token, renewInMs: (t.expiresIn * 1000) / speed / 2 } : t;
+    const renewInMs = speed === 'max' ? RENEW_AT_MAX_MS : (t.value.expiresIn * 1000) / speed / 2;
+    return { ok: true, token: t.value.token, renewInMs };
   };
   const first = await renew();
   return first.ok ? { token: first.token, renew } : undefined;
@@ -92,7 +111,7 @@ export function registerDemoCommand(program: Command, io: Io): void {
           for (const n of net.plan.nodes) io.out(`  ${n.code.padEnd(12)} ${net.urlOf(n.code)}  ${n.name}`);
           if (!opts.viz) return;
           const { serveVisualiser } = await import('@cpnet/visualiser');
-          const viewer = await viewerToken(net, speed ?? scenario.speed);
+          const viewer = await viewerRenewal(net.nodes.get('CPN'), speed ?? scenario.speed);
           const viz = await serveVisualiser({
             port,
             liveUrl: net.urlOf('CPN'),

@@ -3,6 +3,7 @@ import {
   ApplicationError,
   ConfigError,
   DatabaseDamaged,
+  DatabaseNewerThanNode,
   DelegationMismatch,
   KeyPassphraseError,
   NodeIdentityMismatch,
@@ -103,8 +104,8 @@ export function registerNodeCommands(program: Command, io: Io): void {
         '  $ cpnet node start --role regional --code CPN.51 --port 7051 --data ./data/51 --parent http://127.0.0.1:7000 ' +
         '--application ./sc.json\n\nThe national node writes its root certificate to <data>/trust-anchor.pem and prints the path.\n' +
         'Exit codes: 2 a bad configuration value or application file, or none on first start (with the reason); ' +
-        '3 the port is in use, the data folder is unusable, node.db fails its integrity check, or the folder held a node ' +
-        'its database no longer holds (restore it with cpnet node restore).',
+        '3 the port is in use, the data folder is unusable, node.db fails its integrity check or was migrated by a newer ' +
+        'version, or the folder held a node its database no longer holds (restore it with cpnet node restore).',
     )
     .action(async (flags: StartFlags) => {
       const config = configFrom(flags, process.env);
@@ -121,7 +122,7 @@ export function registerNodeCommands(program: Command, io: Io): void {
         if (e instanceof ApplicationError) throw invalidInput(`refusing to start: ${err.message}`);
         if (e instanceof DelegationMismatch) throw invalidInput(`refusing to start: ${err.message}`);
         if (e instanceof KeyPassphraseError) throw invalidInput(`refusing to start: ${err.message}`);
-        if (e instanceof DatabaseDamaged || e instanceof NodeIdentityMismatch)
+        if (e instanceof DatabaseDamaged || e instanceof DatabaseNewerThanNode || e instanceof NodeIdentityMismatch)
           throw environmentFailed(`refusing to start: ${err.message}`);
         if (err.code === 'EADDRINUSE') throw environmentFailed(`port ${config.port} on ${config.host} is in use`);
         if (err.code === 'EACCES' || err.code === 'EROFS' || err.code === 'ENOTDIR' || err.code === 'EPERM')

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import {
   expandTopology,
   formatScenarioErrors,
+  hostsUnavailable,
   killAllProcessNodes,
   parseScenario,
   processModeProblems,
@@ -83,8 +84,9 @@ export function registerSimCommands(program: Command, io: Io): Command {
     .option('--seed <n>', 'override the scenario seed', parseInteger('--seed', 0, 2 ** 31))
     .option(
       '--speed <x>',
-      "virtual time runs this many times faster than real time (default: the scenario's, else 10)",
-      parseNumber('--speed', 0.1, 1000),
+      'virtual time runs at most this many times faster than wall time, or max: as fast as the nodes keep up, ' +
+        "skipping idle time (default: the scenario's, else 10)",
+      parseSpeed,
     )
     .option('--report <file>', 'write the JSON report')
     .option('--junit <file>', 'write a JUnit XML report')
@@ -96,6 +98,11 @@ export function registerSimCommands(program: Command, io: Io): Command {
       'run every node as its own OS process (`cpnet node start`; a kill is a real SIGKILL); needs speed 1, no skew-clock faults',
     )
     .option(
+      '--hosts',
+      'run every node as its own process on a separate host: a network namespace with its own address (10.77.x.y) ' +
+        'on a bridge; root on Linux only; implies --processes',
+    )
+    .option(
       '--threads <n>',
       "host the nodes in n worker threads, or auto (one per core), to use every core (default: the scenario's " +
         '`threads`, else 0: the main thread)',
@@ -105,7 +112,8 @@ export function registerSimCommands(program: Command, io: Io): Command {
       'after',
       '\nExamples:\n  $ cpnet sim run scenarios/onboarding.yaml\n  $ cpnet sim run scenarios/failover.yaml --junit ' +
         'failover.xml --record failover.jsonl\n  $ cpnet sim run simulator/test-fixtures/process-failover.yaml ' +
-        '--processes --speed 1\n  $ cpnet sim run scenarios/scale.yaml --threads auto\n\nExit codes: 0 every ' +
+        '--processes --speed 1\n  $ sudo cpnet sim run simulator/test-fixtures/hosts.yaml --hosts\n  $ cpnet sim run ' +
+        'scenarios/scale.yaml --threads auto\n\nExit codes: 0 every ' +
         'expectation held; 1 one failed; 2 invalid scenario or option; 3 the environment failed.',
     )
     .action(
@@ -113,18 +121,23 @@ export function registerSimCommands(program: Command, io: Io): Command {
         file: string,
         opts: {
           seed?: number;
-          speed?: number;
+          speed?: number | 'max';
           report?: string;
           junit?: string;
           record?: string;
           data?: string;
           quiet?: boolean;
           processes?: boolean;
+          hosts?: boolean;
           threads?: number | 'auto';
         },
       ) => {
         const scenario = loadScenarioFile(file);
-        const processes = opts.processes ?? scenario.processes;
+        const processes = (opts.hosts ?? false) || (opts.processes ?? scenario.processes);
+        if (opts.hosts) {
+          const why = hostsUnavailable();
+          if (why) throw environmentFailed(`--hosts: ${why}`);
+        }
         if (processes && (opts.threads ?? scenario.threads) !== 0)
           throw invalidInput(
             '--threads and --processes exclude each other: nodes run either in worker threads or as OS processes',
@@ -158,6 +171,7 @@ export function registerSimCommands(program: Command, io: Io): Command {
           logLevel: 'warn',
           baseDir: path.dirname(file),
           processes,
+          hosts: opts.hosts ?? false,
           threads: processes ? 0 : opts.threads,
           signal: stop.signal,
           record: recording?.write,
@@ -251,6 +265,11 @@ function parseNumber(flag: string, min: number, max: number) {
       throw invalidInput(`${flag} must be a number from ${min} to ${max}, got "${text}"`);
     return v;
   };
+}
+
+/** `--speed`: a factor from 0.1 to 1000, or max. */
+function parseSpeed(text: string): number | 'max' {
+  return text === 'max' ? 'max' : parseNumber('--speed', 0.1, 1000)(text);
 }
 
 /** `--threads`: a count of worker threads (0–64) or auto (one per core). */

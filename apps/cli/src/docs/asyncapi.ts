@@ -110,7 +110,8 @@ export function asyncApiDocument(): Record<string, unknown> {
           "the connecting identity's key, audience the node's prefix, `ns` the namespace. A refused handshake is a " +
           'socket.io connect_error whose message starts with `UNAUTHENTICATED:`.',
         '',
-        'Versions: every event payload carries `protocol` (1.x); a receiver refuses another major version.',
+        'Versions: every event payload carries `protocol` (1.x); a receiver refuses another major version and a ' +
+          'minor more than one apart from its own (N±1, docs/profiles.md section 5).',
         '',
         'Sequence rules (/gateway): each direction numbers its events with `seq`, strictly increasing per connection ' +
           'direction; the gateway keeps the number of a report when it resends it. A repeated or older seq is refused ' +

@@ -1,5 +1,5 @@
 import { createFakeClock } from '@cpnet/kernel';
-import { parseIdentifier } from '@cpnet/identifier';
+import { formatIdentifier, parseIdentifier } from '@cpnet/identifier';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '@cpnet/protocol';
 import {
   createAuditLog,
@@ -8,10 +8,15 @@ import {
   issueHandshakeToken,
   jwkThumbprint,
   seededRandomBytes,
+  issueCertificate,
+  issueRootCertificate,
   signAnswer,
   signDelegation,
   signRequest,
   SIGNATURE_LABEL,
+  sm2Profile,
+  sm2SignWithNonce,
+  sm2UserHash,
   type KeyPair,
 } from '@cpnet/security';
 
@@ -158,7 +163,107 @@ function signatureVectors(keys: ReturnType<typeof vectorKeys>) {
         headers: signed,
       };
     }),
+    negative: negativeSignatureVectors(keys),
   };
+}
+
+/** Where the negative request vectors are verified: the regional node CPN.51 at this origin. */
+export const VECTOR_AUTHORITY = 'https://cpn51.example.cn';
+
+/** Why each negative vector is refused, in cpnet's words (the `reason` of its 401). */
+const REASONS: Record<string, string> = {
+  'one bit of the signature flipped': 'the signature does not verify',
+  'expired: verified 120 s after created (expires is created + 60)': 'the signature has expired',
+  'created 60 s in the future of the verifier (allowed skew ±30 s)':
+    'created is in the future beyond the allowed clock skew',
+  'replayed: the same request presented twice (the first is accepted, the second refused)':
+    'nonce already seen for CPN.51',
+  'an unknown signature parameter (foo), correctly signed over': 'unexpected signature parameter "foo"',
+  'signed for another authority (CPN.44) and presented to CPN.51':
+    'the signature is for https://cpn44.example.cn, not for this node (https://cpn51.example.cn)',
+  'body changed after signing (Content-Digest no longer matches)': 'Content-Digest does not match the body',
+  "keyid CPN.51 but signed with CPN's key": 'the signature does not verify',
+};
+
+/**
+ * Requests every verifier must refuse, each with what to do and the error code cpnet answers. All are made at
+ * VECTOR_TIME_MS with the fixed keys; `verifyAt` is the verifier's clock (Unix s), `authority` its own origin.
+ */
+function negativeSignatureVectors(keys: ReturnType<typeof vectorKeys>) {
+  const at = VECTOR_TIME_MS / 1000;
+  const body = '{"kind":"SV","values":[{"index":1,"type":"URL","data":"https://example.cn","ttl":0}]}';
+  const sign = (o: { url?: string; nonce: string; key?: KeyPair; keyid?: string; body?: string }) => {
+    const url = o.url ?? `${VECTOR_AUTHORITY}/cpn/v1/identifiers`;
+    const headers: Record<string, string> = { [PROTOCOL_HEADER]: PROTOCOL_VERSION, 'content-type': 'application/json' };
+    const signed = signRequest(
+      { method: 'POST', url, headers, body: o.body ?? body },
+      {
+        keyid: o.keyid ?? 'CPN.51',
+        privateKey: (o.key ?? keys['CPN.51'].pair).privateKey,
+        clock: createFakeClock(VECTOR_TIME_MS),
+        nonce: o.nonce,
+      },
+    );
+    return { method: 'POST', url, headers: { ...headers, ...signed } as Record<string, string>, body: o.body ?? body };
+  };
+  const forged = sign({ nonce: 'ICEiIyQlJicoKSorLC0uLw' });
+  const sigBytes = Buffer.from(/:([^:]+):/.exec(forged.headers.signature!)![1]!, 'base64');
+  sigBytes[0] = sigBytes[0]! ^ 0x01;
+  forged.headers.signature = `${SIGNATURE_LABEL}=:${sigBytes.toString('base64')}:`;
+  // A signature-input with a parameter the profile does not define, signed properly over it.
+  const extra = sign({ nonce: 'MDEyMzQ1Njc4OTo7PD0-Pw' });
+  extra.headers['signature-input'] = `${extra.headers['signature-input']!};foo="bar"`;
+  const extraBase = signatureBaseOf(extra, extra.headers['signature-input']);
+  const extraSig = ed25519Profile.sign(new TextEncoder().encode(extraBase), keys['CPN.51'].pair.privateKey);
+  extra.headers.signature = `${SIGNATURE_LABEL}=:${b64(extraSig)}:`;
+  const bodyChanged = sign({ nonce: 'QEFCQ0RFRkdISUpLTE1OTw' });
+  bodyChanged.body = bodyChanged.body.replace('https://example.cn', 'https://attacker.example');
+  const cases = [
+    { name: 'one bit of the signature flipped', request: forged, code: 'UNAUTHENTICATED' },
+    {
+      name: 'expired: verified 120 s after created (expires is created + 60)',
+      request: sign({ nonce: 'UFFSU1RVVldYWVpbXF1eXw' }),
+      verifyAt: at + 120,
+      code: 'UNAUTHENTICATED',
+    },
+    {
+      name: 'created 60 s in the future of the verifier (allowed skew ±30 s)',
+      request: sign({ nonce: 'YGFiY2RlZmdoaWprbG1ubw' }),
+      verifyAt: at - 60,
+      code: 'UNAUTHENTICATED',
+    },
+    {
+      name: 'replayed: the same request presented twice (the first is accepted, the second refused)',
+      request: sign({ nonce: 'cHFyc3R1dnd4eXp7fH1-fw' }),
+      presentTwice: true,
+      code: 'REPLAYED',
+    },
+    { name: 'an unknown signature parameter (foo), correctly signed over', request: extra, code: 'UNAUTHENTICATED' },
+    {
+      name: 'signed for another authority (CPN.44) and presented to CPN.51',
+      request: sign({ url: 'https://cpn44.example.cn/cpn/v1/identifiers', nonce: 'gIGCg4SFhoeIiYqLjI2Ojw' }),
+      code: 'UNAUTHENTICATED',
+    },
+    {
+      name: 'body changed after signing (Content-Digest no longer matches)',
+      request: bodyChanged,
+      code: 'UNAUTHENTICATED',
+    },
+    {
+      name: "keyid CPN.51 but signed with CPN's key",
+      request: sign({ nonce: 'kJGSk5SVlpeYmZqbnJ2enw', key: keys.CPN.pair }),
+      code: 'UNAUTHENTICATED',
+    },
+  ];
+  return cases.map((c) => ({
+    name: c.name,
+    verifyAt: c.verifyAt ?? at,
+    authority: VECTOR_AUTHORITY,
+    ...(c.presentTwice ? { presentTwice: true } : {}),
+    request: c.request,
+    // cpnet's wording of the refusal, for reading: implementations must agree on `valid` and `code` only.
+    expected: { valid: false, code: c.code, reason: REASONS[c.name] },
+  }));
 }
 
 async function delegationVectors(keys: ReturnType<typeof vectorKeys>) {
@@ -206,7 +311,7 @@ const AUDIT_ENTRIES = Array.from({ length: 7 }, (_, i) => ({
   time: new Date(VECTOR_TIME_MS + i * 1000).toISOString(),
 }));
 
-function auditVectors() {
+function auditVectors(keys: ReturnType<typeof vectorKeys>) {
   const log = createAuditLog();
   for (const e of AUDIT_ENTRIES) log.append(e as never);
   const hash = ed25519Profile.hash;
@@ -243,7 +348,25 @@ function auditVectors() {
     roots: Array.from({ length: AUDIT_ENTRIES.length }, (_, i) => ({ treeSize: i + 1, root: b64(log.root(i + 1)) })),
     inclusion,
     consistency,
+    signedTreeHeads: signedTreeHeads(log, keys),
   };
+}
+
+/** Tree heads of the audit log signed by CPN.51 (JCS of every field but `signature`, EdDSA), and a forged one. */
+function signedTreeHeads(log: ReturnType<typeof createAuditLog>, keys: ReturnType<typeof vectorKeys>) {
+  const clock = createFakeClock(VECTOR_TIME_MS + 60_000);
+  const sth = log.signTreeHead({ logId: 'CPN.51', privateKey: keys['CPN.51'].pair.privateKey, clock });
+  const forged = log.signTreeHead({ logId: 'CPN.51', privateKey: keys.CPN.pair.privateKey, clock });
+  return [
+    { name: 'tree head of all 7 entries, signed by CPN.51', keyid: 'CPN.51', sth, valid: true },
+    { name: 'the same head signed with the wrong key (CPN)', keyid: 'CPN.51', sth: forged, valid: false },
+    {
+      name: 'a valid signature over another root (the root hash replaced)',
+      keyid: 'CPN.51',
+      sth: { ...sth, rootHash: b64(log.root(6)) },
+      valid: false,
+    },
+  ];
 }
 
 async function answerAndTokenVectors(keys: ReturnType<typeof vectorKeys>) {
@@ -294,6 +417,126 @@ async function answerAndTokenVectors(keys: ReturnType<typeof vectorKeys>) {
   };
 }
 
+/** Certificate chains (X.509, Ed25519) of one branch: the national root, Sichuan's CA, its 白酒 CA and a provider. */
+async function certificateVectors(keys: ReturnType<typeof vectorKeys>) {
+  const industryKey = fixedKey(3),
+    providerKey = fixedKey(4),
+    strangerKey = fixedKey(5);
+  const DAY = 86_400_000;
+  const validity = { notBefore: VECTOR_TIME_MS - DAY, notAfter: VECTOR_TIME_MS + 365 * DAY };
+  const asRoot = { privateKey: keys.CPN.pair.privateKey };
+  const root = await issueRootCertificate({ ...validity, privateKey: keys.CPN.pair.privateKey, serial: '01' });
+  const regional = await issueCertificate(
+    { ...validity, subject: 'CPN.51', publicKey: keys['CPN.51'].pair.publicKey, serial: '02' },
+    { ...asRoot, certificate: root },
+  );
+  const asRegional = { certificate: regional, privateKey: keys['CPN.51'].pair.privateKey };
+  const industry = await issueCertificate(
+    { ...validity, subject: 'CPN.51.C151', publicKey: industryKey.pair.publicKey, serial: '03' },
+    asRegional,
+  );
+  const formatted = formatIdentifier({ prefix: 'CPN.51.C151', kind: 'PV', serial: '01JQ4ZK8M3XX' });
+  if (!formatted.ok) throw new Error(formatted.error.message);
+  const providerId = formatted.value;
+  const asIndustry = { certificate: industry, privateKey: industryKey.pair.privateKey };
+  const provider = await issueCertificate(
+    { ...validity, subject: providerId, publicKey: providerKey.pair.publicKey, serial: '04' },
+    asIndustry,
+  );
+  const expired = await issueCertificate(
+    {
+      notBefore: VECTOR_TIME_MS - 400 * DAY,
+      notAfter: VECTOR_TIME_MS - DAY,
+      subject: providerId,
+      publicKey: providerKey.pair.publicKey,
+      serial: '05',
+    },
+    asIndustry,
+  );
+  const outside = await issueCertificate(
+    { ...validity, subject: 'CPN.44.C397', publicKey: strangerKey.pair.publicKey, serial: '06' },
+    asRegional,
+  );
+  const byStranger = await issueCertificate(
+    { ...validity, subject: 'CPN.51.C151', publicKey: industryKey.pair.publicKey, serial: '07' },
+    { certificate: regional, privateKey: strangerKey.pair.privateKey },
+  );
+  const chain = (name: string, pems: string[], verdict: { valid: boolean; reason?: string }) => ({
+    name,
+    chain: pems,
+    ...verdict,
+  });
+  return {
+    description:
+      'X.509 chains (Ed25519, RFC 8410) leaf first, each to be verified against the root at `at` (Unix s). Names are ' +
+      'URI SANs `cpn:<prefix or identifier>`; a CA at each level has basicConstraints with the path length of its ' +
+      "level and may issue only names within its own prefix (see docs/profiles.md). `reason` is cpnet's wording of " +
+      'the refusal, for reading: implementations must agree on `valid`.',
+    at: VECTOR_TIME_MS / 1000,
+    root,
+    keys: {
+      CPN: keys.CPN.json,
+      'CPN.51': keys['CPN.51'].json,
+      'CPN.51.C151': industryKey.json,
+      provider: providerKey.json,
+    },
+    vectors: [
+      chain('provider ← 白酒 industry CA ← Sichuan regional CA', [provider, industry, regional], { valid: true }),
+      chain('industry CA ← regional CA', [industry, regional], { valid: true }),
+      chain('the intermediate missing', [provider, regional], {
+        valid: false,
+        reason: 'issuer "CN=cpn:CPN.51.C151" is not the next certificate "CN=cpn:CPN.51"',
+      }),
+      chain('an expired provider certificate', [expired, industry, regional], {
+        valid: false,
+        reason: 'CPN.51.C151/PV-01JQ4ZK8M3XXS1 expired at 2025-12-31T00:00:00.000Z',
+      }),
+      chain('Sichuan issuing a Guangdong prefix', [outside, regional], {
+        valid: false,
+        reason: 'prefix CPN.44.C397 lies outside its issuer CPN.51',
+      }),
+      chain('an industry certificate signed by a key that is not its issuer’s', [byStranger, regional], {
+        valid: false,
+        reason: "the signature of CPN.51.C151 does not verify with its issuer's key",
+      }),
+    ],
+  };
+}
+
+/** SM3 digests and SM2 signatures (GB/T 32918 with SM3, default user id) with fixed keys and fixed nonces. */
+function sm2Vectors() {
+  const seed = (n: number) => seededRandomBytes(n)(32);
+  const key = sm2Profile.generateKeyPair(seed(21));
+  const nonce = sm2Profile.generateKeyPair(seed(22));
+  const utf8 = (t: string) => new TextEncoder().encode(t);
+  const messages = ['abc', 'abcd'.repeat(16), '算力互联互通'];
+  const signatures = messages.map((m) => {
+    const sig = sm2SignWithNonce(utf8(m), key.privateKey, nonce.privateKey);
+    return { message: m, signatureHex: hex(sig), valid: sm2Profile.verify(utf8(m), sig, key.publicKey) };
+  });
+  const tampered = Uint8Array.from(Buffer.from(signatures[0]!.signatureHex, 'hex'));
+  tampered[63] = tampered[63]! ^ 0x01;
+  return {
+    description:
+      'SM3 (GB/T 32905) digests, and SM2 signatures (GB/T 32918.2) with SM3 over Z_A ‖ M, the default user id ' +
+      '1234567812345678, signatures as r ‖ s (64 bytes, hex), public keys as uncompressed points (04 ‖ x ‖ y). The ' +
+      "signatures use a fixed nonce k (given) so bytes can be compared; production signing draws a fresh k. 'abc' and " +
+      "'abcd'×16 are the standard's own examples for SM3.",
+    digests: messages.map((m) => ({ message: m, sm3Hex: hex(sm2Profile.hash(utf8(m))) })),
+    key: {
+      privateKeyHex: sm2Profile.exportPrivateKey(key.privateKey),
+      publicKeyHex: sm2Profile.exportPublicKey(key.publicKey),
+      userId: '1234567812345678',
+      zHex: hex(sm2UserHash(key.publicKey)),
+    },
+    nonceKHex: sm2Profile.exportPrivateKey(nonce.privateKey),
+    signatures: [
+      ...signatures,
+      { message: 'abc', signatureHex: hex(tampered), valid: false, note: 'the last bit of s flipped' },
+    ],
+  };
+}
+
 /** Every vector file, by name under docs/vectors/. */
 export async function vectorFiles(): Promise<Record<string, unknown>> {
   const keys = vectorKeys();
@@ -304,7 +547,9 @@ export async function vectorFiles(): Promise<Record<string, unknown>> {
       keys: { CPN: keys.CPN.json, 'CPN.51': keys['CPN.51'].json },
       ...(await delegationVectors(keys)),
     },
-    'audit.json': auditVectors(),
+    'audit.json': { keys: { 'CPN.51': keys['CPN.51'].json }, ...auditVectors(keys) },
+    'certificates.json': await certificateVectors(keys),
+    'sm2.json': sm2Vectors(),
     'answers.json': {
       keys: { CPN: keys.CPN.json, 'CPN.51': keys['CPN.51'].json },
       ...(await answerAndTokenVectors(keys)),

@@ -128,7 +128,8 @@ async function bySignature(
         },
       });
     }
-    throw new HttpError(v.code, v.reason, v.code === 'UNSUPPORTED_VERSION' ? PROTOCOL_HEADER : undefined);
+    const field = v.code === 'UNSUPPORTED_VERSION' ? PROTOCOL_HEADER : undefined;
+    throw new HttpError(v.code, v.reason, { field, detail: v.detail ? { ...v.detail } : undefined });
   }
   if (principal === null) throw new HttpError('UNAUTHENTICATED', `unknown keyid ${v.keyid}`);
   const caller: Caller = { principal, who: v.keyid };

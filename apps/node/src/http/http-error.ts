@@ -4,12 +4,18 @@ import type { Logger } from 'pino';
 
 /** An expected failure of a request: thrown by handlers, turned into the error body by `errorHandler`. */
 export class HttpError extends Error {
+  readonly field?: string;
+  /** Facts for the sender (`error.detail`): e.g. the node's clock and the signature base it verified. */
+  readonly detail?: Readonly<Record<string, string>>;
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly field?: string,
+    at?: string | { readonly field?: string; readonly detail?: Readonly<Record<string, string>> },
   ) {
     super(message);
+    const { field, detail } = typeof at === 'string' ? { field: at, detail: undefined } : (at ?? {});
+    this.field = field;
+    this.detail = detail;
   }
 }
 
@@ -36,7 +42,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       // A throttle's answer says when to come back (RateLimitedError in rate-limit.ts).
       const after = (error as { retryAfterS?: unknown }).retryAfterS;
       if (typeof after === 'number') res.setHeader('Retry-After', String(after));
-      res.status(httpStatus(error.code)).json(errorBody(error.code, error.message, error.field));
+      res
+        .status(httpStatus(error.code))
+        .json(errorBody(error.code, error.message, { field: error.field, detail: error.detail }));
       return;
     }
     const e = error as { type?: string; status?: number; message?: string };

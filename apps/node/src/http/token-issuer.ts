@@ -12,3 +12,15 @@ export function claimedIssuer(token: string): string | null {
     return null;
   }
 }
+
+/** The `typ` a JWT's header claims, read without verifying it (to name the right reason for a refusal); null if none. */
+export function claimedType(token: string): string | null {
+  try {
+    const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8')) as {
+      typ?: unknown;
+    };
+    return typeof header.typ === 'string' ? header.typ : null;
+  } catch {
+    return null;
+  }
+}

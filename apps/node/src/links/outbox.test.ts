@@ -4,6 +4,8 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NodeClient } from '@cpnet/client';
+import { createFakeClock } from '@cpnet/kernel';
+import { systemClock } from '@cpnet/kernel/system';
 import { openSqliteStores, type SqliteStores } from '../store/stores.ts';
 import { createOutbox } from './outbox.ts';
 
@@ -45,7 +47,8 @@ describe('the outbox handles refusals per item', () => {
     const alerts: unknown[] = [];
     const outbox = createOutbox({
       db,
-      clock: { now: () => Date.now() },
+      clock: systemClock,
+      wall: systemClock,
       logger: pino({ level: 'silent' }),
       clientFor: () => peer.client,
       retry: { initialMs: 10, maxMs: 50 },
@@ -77,5 +80,57 @@ describe('the outbox handles refusals per item', () => {
     expect(db.outbox.deadLetters()).toHaveLength(0);
     expect(outbox.depth()).toBe(2);
     outbox.stop();
+  });
+});
+
+describe('the outbox backs off on the node clock', () => {
+  /** Event-loop turns for the drain's database writes (group commit on setImmediate): no time passes. */
+  const drain = async () => {
+    for (let i = 0; i < 20; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+  };
+
+  it('retries a failed delivery only when the fake clock reaches the backoff, doubling it', async () => {
+    const clock = createFakeClock(Date.UTC(2026, 10, 26, 8));
+    let requests = 0;
+    const client = {
+      request: () => {
+        requests++;
+        return Promise.resolve(
+          requests <= 2
+            ? { ok: false, status: 503, error: { status: 503, code: 'UPSTREAM_UNAVAILABLE', message: 'busy' } }
+            : { ok: true, status: 200, value: {} },
+        );
+      },
+    } as unknown as NodeClient;
+    const outbox = createOutbox({
+      db,
+      clock,
+      wall: systemClock,
+      logger: pino({ level: 'silent' }),
+      clientFor: () => client,
+      retry: { initialMs: 1000, maxMs: 60_000 },
+    });
+    try {
+      await outbox.enqueue({ endpoint: 'http://parent', path: '/cpn/v1/summaries', body: { items: [{ key: 'a' }] } });
+      outbox.kick();
+      await drain();
+      expect(requests).toBe(1);
+      clock.advance(999);
+      await drain();
+      expect(requests).toBe(1);
+      clock.advance(1);
+      await drain();
+      expect(requests).toBe(2);
+      // The second failure doubles the wait: nothing at +1999 ms, the delivery at +2000 ms.
+      clock.advance(1999);
+      await drain();
+      expect(requests).toBe(2);
+      clock.advance(1);
+      await drain();
+      expect(requests).toBe(3);
+      expect(outbox.depth()).toBe(0);
+    } finally {
+      outbox.stop();
+    }
   });
 });

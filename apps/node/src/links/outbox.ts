@@ -1,4 +1,5 @@
 import type { NodeClient } from '@cpnet/client';
+import type { Clock } from '@cpnet/kernel';
 import type { Logger } from 'pino';
 import type { Delivery } from '../store/outbox.ts';
 import type { NodeStores } from '../store/stores.ts';
@@ -18,7 +19,7 @@ export interface Outbox {
   depth(): number;
   /** Starts draining (idempotent); called again after each enqueue. */
   kick(): void;
-  /** Resolves when nothing is pending (or after `timeoutMs`). */
+  /** Resolves true when nothing is pending, false after `timeoutMs` of wall time. */
   idle(timeoutMs?: number): Promise<boolean>;
   stop(): void;
 }
@@ -26,12 +27,16 @@ export interface Outbox {
 interface Deps {
   /** The node's stores: the outbox table and the unit of work (a queue write costs microseconds). */
   db: Pick<NodeStores, 'write' | 'outbox'>;
-  clock: { now(): number };
+  /** Node time: queue timestamps and the retry backoff (`retry`), so retries follow a simulation's clock. */
+  clock: Clock;
+  /** Wall time: the linger before a drain and `idle`'s timeout, which wait on real requests. */
+  wall: Clock;
   logger: Logger;
   clientFor(endpoint: string): NodeClient;
+  /** Backoff after a failed delivery, node ms: doubled from `initialMs` up to `maxMs`. */
   retry: { initialMs: number; maxMs: number };
   /**
-   * How long a kick waits before draining (real ms), so deliveries enqueued meanwhile merge into the same request
+   * How long a kick waits before draining (wall ms), so deliveries enqueued meanwhile merge into the same request
    * (as Kafka's linger.ms). 0 drains at once.
    */
   lingerMs?: number;
@@ -74,7 +79,7 @@ function itemsOf(body: Record<string, unknown>, field: string): unknown[] {
 export function createOutbox(deps: Deps): Outbox {
   let running = false;
   let stopped = false;
-  let timer: NodeJS.Timeout | null = null;
+  let timer: (() => void) | null = null;
   let delay = deps.retry.initialMs;
   let waiters: (() => void)[] = [];
   let again = false;
@@ -160,9 +165,10 @@ export function createOutbox(deps: Deps): Outbox {
     return 'progress';
   }
 
-  function schedule(ms: number) {
+  /** Drains again after `ms` on `clock`: the node clock for a backoff, the wall clock for a linger. */
+  function schedule(ms: number, clock: Clock = deps.clock) {
     if (stopped || timer) return;
-    timer = setTimeout(() => {
+    timer = clock.setTimeout(() => {
       timer = null;
       void run();
     }, ms);
@@ -198,7 +204,7 @@ export function createOutbox(deps: Deps): Outbox {
       // A kick that came while this drain ran may have enqueued after its last read: drain once more.
       if (again && !stopped) {
         again = false;
-        if (!timer) schedule(deps.lingerMs ?? 0);
+        if (!timer) schedule(deps.lingerMs ?? 0, deps.wall);
       }
     }
   }
@@ -221,17 +227,13 @@ export function createOutbox(deps: Deps): Outbox {
       if (timer || stopped) return;
       const linger = deps.lingerMs ?? 0;
       if (linger <= 0) void run();
-      else
-        timer = setTimeout(() => {
-          timer = null;
-          void run();
-        }, linger);
+      else schedule(linger, deps.wall);
     },
     idle(timeoutMs = 5000) {
       return new Promise((resolve) => {
-        const t = setTimeout(() => resolve(false), timeoutMs);
+        const cancel = deps.wall.setTimeout(() => resolve(false), timeoutMs);
         waiters.push(() => {
-          clearTimeout(t);
+          cancel();
           resolve(true);
         });
         void run();
@@ -239,7 +241,7 @@ export function createOutbox(deps: Deps): Outbox {
     },
     stop() {
       stopped = true;
-      if (timer) clearTimeout(timer);
+      timer?.();
     },
   };
 }

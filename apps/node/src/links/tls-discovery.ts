@@ -1,7 +1,7 @@
 import type { NodeContext } from '../context.ts';
 import { setChildTlsEndpoint } from '../onboarding/grant.ts';
 
-/** How often the https endpoints of the peers are asked again (a peer that was down, or moved its TLS port). */
+/** How often the https endpoints of the peers are asked again (node ms: a peer that was down, or moved its TLS port). */
 const TLS_DISCOVERY_MS = 30_000;
 
 /** What `learnPeer` uses of the node. */
@@ -52,7 +52,5 @@ export function startTlsDiscovery(ctx: StartTlsDiscoveryDeps): () => void {
     }
   };
   void round();
-  const timer = setInterval(() => void round(), TLS_DISCOVERY_MS);
-  timer.unref();
-  return () => clearInterval(timer);
+  return ctx.deps.clock.setInterval(() => void round(), TLS_DISCOVERY_MS);
 }

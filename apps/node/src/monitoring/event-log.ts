@@ -1,6 +1,7 @@
-import { Router } from 'express';
+import type { Router } from 'express';
 import { isWithin } from '@cpnet/identifier';
 import {
+  BatchAnswer,
   EventBatch,
   EventsExportQuery,
   NAMESPACES,
@@ -10,11 +11,10 @@ import {
   type MonitorEvent,
 } from '@cpnet/protocol';
 import type { Server } from 'socket.io';
-import type { NodeContext } from '../context.ts';
 import { eventOf, type EventStore } from '../store/events.ts';
 import { fail } from '../http/http-error.ts';
-import { parseWith } from '../http/body.ts';
-import { audited, writeRoute } from '../http/write-route.ts';
+import type { RouteDeps } from '../http/write-route.ts';
+import { defineRoute, mountTable, type RouteTable } from '../http/route-table.ts';
 import { peerRow } from '../http/principal.ts';
 
 /** Event types a node forwards to its parent, so the national node's log and stream cover the whole hierarchy. */
@@ -56,57 +56,85 @@ async function storeEvents(
 }
 
 /** What `eventLogRoutes` uses of the node. */
-type EventLogRoutesDeps = Pick<
-  NodeContext,
-  'accounts' | 'audit' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'metrics' | 'nonceStore' | 'state'
->;
+type EventLogRoutesDeps = RouteDeps & {
+  /** The socket.io server, read when an event must be streamed (null before it is attached). */
+  readonly io: () => Server | null;
+};
+
+const route = defineRoute<EventLogRoutesDeps>();
 
 /** `POST /cpn/v1/events` (a child forwards its subtree's events) and `GET /cpn/v1/events/export` (JSON Lines). */
-export function eventLogRoutes(ctx: EventLogRoutesDeps, io: () => Server | null): Router {
-  const router = Router();
-  router.post(
-    ROUTES.events,
-    writeRoute(ctx, async (_req, { caller, body, requestId }) => {
-      const batch = parseWith(EventBatch, body);
-      const peer = caller.principal.kind === 'node' ? peerRow(ctx, caller.principal.id) : undefined;
-      if (peer?.relation !== 'child' || caller.principal.status !== 'active')
-        fail('FORBIDDEN', `${caller.principal.id} is not an active child of ${ctx.config.code}`);
+export const EVENT_ROUTES: RouteTable<EventLogRoutesDeps> = [
+  route({
+    operationId: 'receiveEvents',
+    method: 'post',
+    path: ROUTES.events,
+    tag: 'events',
+    summary: "Node to node: a child forwards its subtree's events (deduplicated by event id)",
+    auth: 'required',
+    body: EventBatch,
+    responses: { 200: { description: 'How many were new and how many already held', schema: BatchAnswer } },
+    errors: { 403: 'the caller is not an active child, or an event is from outside its subtree' },
+    access: { rule: "an active child node, for its subtree's events" },
+    audit: 'report',
+    audited: ({ body }) => ({ resource: `events:${body.events.length}` }),
+    handle: async ({ env, caller, body: batch }) => {
+      const p = caller!.principal;
+      const peer = p.kind === 'node' ? peerRow(env, p.id) : undefined;
+      if (peer?.relation !== 'child' || p.status !== 'active')
+        fail('FORBIDDEN', `${p.id} is not an active child of ${env.config.code}`);
       for (const [i, e] of batch.events.entries()) {
-        if (!isWithin(e.node, caller.principal.id))
-          fail(
-            'FORBIDDEN',
-            `${caller.principal.id} may forward only events of its subtree, not of ${e.node}`,
-            `events.${i}.node`,
-          );
+        if (!isWithin(e.node, p.id))
+          fail('FORBIDDEN', `${p.id} may forward only events of its subtree, not of ${e.node}`, `events.${i}.node`);
       }
-      const fresh = await storeEvents(ctx.db, batch.events);
+      const fresh = await storeEvents(env.db, batch.events);
       for (const e of fresh)
-        io()
+        env
+          .io()
           ?.of(NAMESPACES.monitor)
           .emit(SOCKET_EVENTS.event, { ...e, protocol: PROTOCOL_VERSION });
-      await audited(ctx, { who: caller.who, action: 'report', resource: `events:${batch.events.length}`, requestId });
       return [200, { accepted: fresh.length, duplicates: batch.events.length - fresh.length }];
-    }),
-  );
-  router.get(`${ROUTES.events}/export`, async (req, res) => {
-    const q = parseWith(EventsExportQuery, req.query);
-    const family = q.type?.endsWith('.*') ? q.type.slice(0, -1) : null;
-    res.type('application/x-ndjson');
-    res.setHeader('content-disposition', `attachment; filename="${ctx.config.code}-events.jsonl"`);
-    let cursor = 0;
-    for (;;) {
-      const rows = await ctx.db.events.find({
-        after: cursor,
-        ...(q.since ? { since: q.since } : {}),
-        ...(q.until ? { until: q.until } : {}),
-        ...(family ? { family } : q.type ? { type: q.type } : {}),
-        limit: 1000,
-      });
-      if (rows.length === 0) break;
-      cursor = rows[rows.length - 1]!.seq;
-      res.write(rows.map((r) => `${JSON.stringify(eventOf(r, ctx.config.code))}\n`).join(''));
-    }
-    res.end();
-  });
-  return router;
+    },
+  }),
+  route({
+    operationId: 'exportEvents',
+    method: 'get',
+    path: `${ROUTES.events}/export`,
+    tag: 'events',
+    summary: 'The event log as JSON Lines, for archiving',
+    description: 'Every event matching `since`, `until` and `type` (a type or a family such as `job.*`), one per line.',
+    auth: 'none',
+    query: EventsExportQuery,
+    responses: {
+      200: {
+        description: 'One MonitorEvent per line',
+        schema: { mediaType: 'application/x-ndjson', description: 'JSON Lines of MonitorEvent' },
+      },
+    },
+    handle: async ({ env, res, query: q }) => {
+      const family = q.type?.endsWith('.*') ? q.type.slice(0, -1) : null;
+      res.type('application/x-ndjson');
+      res.setHeader('content-disposition', `attachment; filename="${env.config.code}-events.jsonl"`);
+      let cursor = 0;
+      for (;;) {
+        const rows = await env.db.events.find({
+          after: cursor,
+          ...(q.since ? { since: q.since } : {}),
+          ...(q.until ? { until: q.until } : {}),
+          ...(family ? { family } : q.type ? { type: q.type } : {}),
+          limit: 1000,
+        });
+        if (rows.length === 0) break;
+        cursor = rows[rows.length - 1]!.seq;
+        res.write(rows.map((r) => `${JSON.stringify(eventOf(r, env.config.code))}\n`).join(''));
+      }
+      res.end();
+      return null;
+    },
+  }),
+];
+
+/** Mounts the event-log routes. */
+export function eventLogRoutes(ctx: RouteDeps, io: () => Server | null): Router {
+  return mountTable({ ...ctx, io }, EVENT_ROUTES);
 }

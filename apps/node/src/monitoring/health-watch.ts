@@ -3,6 +3,7 @@ import { connectLink } from '@cpnet/client';
 import { NAMESPACES, type Health, type HealthEventData } from '@cpnet/protocol';
 import { issueHandshakeToken, verifyHandshakeToken } from '@cpnet/security';
 import type { NodeContext } from '../context.ts';
+import { wallClock } from '../deps.ts';
 import { knownSigner, peerRow } from '../http/principal.ts';
 import { claimedIssuer } from '../http/token-issuer.ts';
 
@@ -125,6 +126,8 @@ export function createHealthWatch(ctx: HealthWatchDeps): HealthWatch {
       if (!parentUrl || !parent) return;
       link = connectLink(parentUrl, {
         retryMs: ctx.config.monitoring.linkRetryMs,
+        // Wall time: retrying a refused link is about the network, not the scenario.
+        wall: wallClock(ctx.deps),
         token: () =>
           issueHandshakeToken(
             { keyid: ctx.config.code, audience: parent, namespace: NAMESPACES.link },

@@ -8,6 +8,7 @@ import {
   type SnapshotJob,
 } from '@cpnet/protocol';
 import type { NodeContext } from '../context.ts';
+import { wallClock } from '../deps.ts';
 
 /** Above this many clusters a snapshot sends per-node sums; `GET /cpn/v1/monitor/clusters?node=` lists them. */
 export const CLUSTER_LIST_MAX = 3000;
@@ -47,15 +48,16 @@ type Snapshot = TopologySnapshot;
  */
 export function createSubtreeSnapshots(ctx: SubtreeDeps, own: () => Promise<Snapshot>): SubtreeSnapshots {
   const lastHeard = new Map<string, { at: number; snapshot: Snapshot }>();
+  // Wall time: waits and reuse guard real links, whatever the node's (possibly virtual) clock does.
+  const wall = wallClock(ctx.deps);
   let clusters: SnapshotCluster[] = [];
 
   async function ask(endpoint: string, waitMs: number): Promise<Snapshot | null> {
     const childWait = Math.max(100, Math.floor(waitMs * CHILD_SHARE));
     // Wall time: a network timeout guarding a real link.
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let cancel: (() => void) | undefined;
     const timeout = new Promise<null>((resolve) => {
-      timer = setTimeout(() => resolve(null), waitMs);
-      timer.unref();
+      cancel = wall.setTimeout(() => resolve(null), waitMs);
     });
     const answer = ctx
       .clientFor(endpoint)
@@ -69,7 +71,7 @@ export function createSubtreeSnapshots(ctx: SubtreeDeps, own: () => Promise<Snap
     try {
       return await Promise.race([answer, timeout]);
     } finally {
-      clearTimeout(timer);
+      cancel?.();
     }
   }
 
@@ -95,10 +97,9 @@ export function createSubtreeSnapshots(ctx: SubtreeDeps, own: () => Promise<Snap
         const held = lastHeard.get(p.prefix);
         // Wall time: a child's answer this recent is reused (sparing the links); one whose link is down is not asked
         // (it would only cost the wait), and its last answer stands, named in `unreachable`.
-        if (held && performance.now() - held.at < REUSE_MS)
-          return { prefix: p.prefix, snapshot: held.snapshot, fresh: true };
+        if (held && wall.now() - held.at < REUSE_MS) return { prefix: p.prefix, snapshot: held.snapshot, fresh: true };
         const s = ctx.childHealth?.(p.prefix) === 'down' ? null : await ask(p.endpoint, waitMs);
-        if (s) lastHeard.set(p.prefix, { at: performance.now(), snapshot: s });
+        if (s) lastHeard.set(p.prefix, { at: wall.now(), snapshot: s });
         return { prefix: p.prefix, snapshot: s ?? held?.snapshot ?? null, fresh: s !== null };
       }),
     );

@@ -255,6 +255,33 @@ export async function jointDebug(ctx: JointDebugDeps): Promise<boolean> {
   return true;
 }
 
+/** Reruns in progress, per node context: a second request while one runs joins it. */
+const rerunning = new WeakSet<object>();
+
+/**
+ * Runs the joint-debugging checks again against the parent (and the national node) and submits the results, without
+ * changing this node's lifecycle: a parent asked for a fresh result (POST /joint-debug/request). False when a run
+ * was already going.
+ */
+export function rerunJointDebug(ctx: RunChecksDeps & Pick<NodeContext, 'endpoint'>): boolean {
+  if (rerunning.has(ctx)) return false;
+  rerunning.add(ctx);
+  const run = async () => {
+    const targets = await ctx.db.peers.list({ relations: ['ancestor', 'parent'], byRelation: true });
+    for (const t of targets) {
+      const own = await runChecks(ctx, { prefix: t.prefix, endpoint: t.endpoint });
+      const r = await ctx
+        .clientFor(t.endpoint)
+        .jointDebug({ target: ctx.config.code, endpoint: ctx.endpoint(), result: own });
+      if (!r.ok) ctx.deps.logger.warn({ peer: t.prefix, reason: r.error.message }, 'joint debugging rerun refused');
+    }
+  };
+  run()
+    .catch((e: unknown) => ctx.deps.logger.warn({ err: e }, 'joint debugging rerun failed'))
+    .finally(() => rerunning.delete(ctx));
+  return true;
+}
+
 /** What `startApplicant` uses of the node. */
 type StartApplicantDeps = JointDebugDeps &
   Pick<
@@ -282,12 +309,13 @@ export function startApplicant(ctx: StartApplicantDeps): () => void {
   const sleep: Sleep = (ms) =>
     new Promise((resolve) => {
       if (stopped) return resolve(false);
-      const t = setTimeout(() => {
+      // Node time: polling the review and retrying follow the node's clock (virtual in a simulation).
+      const cancel = ctx.deps.clock.setTimeout(() => {
         wake = null;
         resolve(!stopped);
       }, ms);
       wake = () => {
-        clearTimeout(t);
+        cancel();
         resolve(false);
       };
     });

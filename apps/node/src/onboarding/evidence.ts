@@ -65,6 +65,8 @@ export async function exchange(spec: {
       method: spec.method,
       headers,
       body: typeof spec.body === 'string' || spec.body === undefined ? spec.body : new Uint8Array(spec.body),
+      // Wall time: a timeout guarding a real request to the node under test (fetch's own timer).
+      // eslint-disable-next-line no-restricted-properties -- AbortSignal.timeout is the fetch API's wall-clock timeout
       signal: AbortSignal.timeout(spec.timeoutMs),
     });
     const text = await r.text();

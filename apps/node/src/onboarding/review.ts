@@ -275,7 +275,8 @@ type StartAutoReviewRetriesDeps = Pick<
 export function startAutoReviewRetries(ctx: StartAutoReviewRetriesDeps): () => void {
   if (!ctx.config.autoReview) return () => undefined;
   let running = false;
-  const timer = setInterval(
+  // Node time: a retry schedule of the node's own work.
+  return ctx.deps.clock.setInterval(
     () => {
       if (running) return;
       running = true;
@@ -295,6 +296,4 @@ export function startAutoReviewRetries(ctx: StartAutoReviewRetriesDeps): () => v
     },
     Math.max(200, ctx.config.pollMs * 5),
   );
-  timer.unref();
-  return () => clearInterval(timer);
 }

@@ -1,11 +1,11 @@
-import { Router } from 'express';
+import type { Router } from 'express';
 import { childToward, isWithin, parsePrefix } from '@cpnet/identifier';
-import { EmergencyAction, LifecycleNotice, ROUTES, type NodeLifecycle } from '@cpnet/protocol';
+import { EmergencyAction, LifecycleAnswer, LifecycleNotice, ROUTES, type NodeLifecycle } from '@cpnet/protocol';
 import type { Action } from '@cpnet/security';
 import type { NodeContext } from '../context.ts';
 import { fail } from '../http/http-error.ts';
-import { parseWith } from '../http/body.ts';
-import { audited, authorize, writeRoute } from '../http/write-route.ts';
+import { authorize, type RouteDeps } from '../http/write-route.ts';
+import { defineRoute, mountTable, type RouteTable } from '../http/route-table.ts';
 import { publicName } from '../http/public-name.ts';
 import { setChildLifecycle } from '../onboarding/grant.ts';
 import { isMemberTarget, type MemberOrders } from '../aggregation/emergency.ts';
@@ -34,40 +34,52 @@ async function tellParent(
 }
 
 /** What `governanceRoutes` uses of the node. */
-type GovernanceRoutesDeps = Pick<
-  NodeContext,
-  | 'accounts'
-  | 'audit'
-  | 'cache'
-  | 'config'
-  | 'db'
-  | 'deps'
-  | 'events'
-  | 'identity'
-  | 'metrics'
-  | 'nonceStore'
-  | 'outbox'
-  | 'policy'
-  | 'setLifecycle'
-  | 'state'
-  | 'tls'
->;
+type GovernanceRoutesDeps = RouteDeps &
+  Pick<NodeContext, 'cache' | 'outbox' | 'setLifecycle' | 'tls'> & {
+    /** Orders on providers and clusters (resource aggregation). */
+    readonly memberOrders: MemberOrders;
+  };
+
+const route = defineRoute<GovernanceRoutesDeps>();
 
 /** Emergency response (应急处置) and lifecycle notices that travel up the hierarchy. */
-export function governanceRoutes(ctx: GovernanceRoutesDeps, parts: { memberOrders: MemberOrders }): Router {
-  const router = Router();
-  router.post(
-    ROUTES.emergency,
-    writeRoute(ctx, async (_req, { caller, body, requestId }) => {
-      const order = parseWith(EmergencyAction, body);
+export const GOVERNANCE_ROUTES: RouteTable<GovernanceRoutesDeps> = [
+  route({
+    operationId: 'emergency',
+    method: 'post',
+    path: ROUTES.emergency,
+    tag: 'governance',
+    summary: 'Suspend, reinstate or revoke a node, provider or cluster (应急处置)',
+    description:
+      'A node target is relayed down toward it and reported up to the parent; a provider or cluster target is ' +
+      'applied by the node that registered it.',
+    auth: 'required',
+    body: EmergencyAction,
+    responses: { 200: { description: 'Applied: the target and its lifecycle now', schema: LifecycleAnswer } },
+    errors: {
+      403: 'the target is not within this node, the policy refuses, or a node orders itself',
+      404: 'no child leads to the target, or the provider or cluster is not registered here',
+      409: 'the provider or cluster is revoked',
+    },
+    access: {
+      action: 'suspend | reinstate | revoke',
+      resource: 'node',
+      rule: 'the policy: the order’s action on the target',
+    },
+    audit: 'suspend | reinstate | revoke',
+    audited: ({ body }, out) => ({
+      action: body.action,
+      resource: `${isMemberTarget(body.target) ? 'member' : 'node'}:${(out as { target: string }).target}`,
+    }),
+    handle: async ({ env, caller, body: order, requestId }) => {
+      const principal = caller!.principal;
       if (isMemberTarget(order.target)) {
-        const r = await parts.memberOrders({ order, principal: caller.principal, requestId });
-        ctx.events.emit('security.emergency', {
+        const r = await env.memberOrders({ order, principal, requestId });
+        env.events.emit('security.emergency', {
           subject: r.target,
           severity: 'critical',
-          data: { action: order.action, reason: order.reason, by: publicName(caller.principal) },
+          data: { action: order.action, reason: order.reason, by: publicName(principal) },
         });
-        await audited(ctx, { who: caller.who, action: order.action, resource: `member:${r.target}`, requestId });
         return [200, r];
       }
       const target = parsePrefix(order.target);
@@ -78,55 +90,65 @@ export function governanceRoutes(ctx: GovernanceRoutesDeps, parts: { memberOrder
           'target',
         );
       const prefix = target.value.prefix;
-      if (!isWithin(prefix, ctx.config.code)) fail('FORBIDDEN', `${prefix} is not within ${ctx.config.code}`, 'target');
-      await authorize(ctx, {
-        request: { principal: caller.principal, action: order.action as Action, resource: { type: 'node', prefix } },
+      if (!isWithin(prefix, env.config.code)) fail('FORBIDDEN', `${prefix} is not within ${env.config.code}`, 'target');
+      await authorize(env, {
+        request: { principal, action: order.action as Action, resource: { type: 'node', prefix } },
         requestId,
       });
       const lifecycle = RESULT[order.action]!;
       const payload = { ...order, target: prefix };
-      if (prefix === ctx.config.code) {
-        if (caller.principal.id === ctx.config.code)
+      if (prefix === env.config.code) {
+        if (principal.id === env.config.code)
           fail('FORBIDDEN', 'a node cannot suspend, reinstate or revoke itself; its parent does');
-        await ctx.setLifecycle(lifecycle, order.reason);
+        await env.setLifecycle(lifecycle, order.reason);
       } else {
-        await setChildLifecycle(ctx, { prefix, lifecycle });
-        await relay(ctx, { target: prefix, body: payload });
-        await tellParent(ctx, { target: prefix, lifecycle, reason: order.reason });
-        ctx.outbox.kick();
+        await setChildLifecycle(env, { prefix, lifecycle });
+        await relay(env, { target: prefix, body: payload });
+        await tellParent(env, { target: prefix, lifecycle, reason: order.reason });
+        env.outbox.kick();
       }
-      ctx.events.emit('security.emergency', {
+      env.events.emit('security.emergency', {
         subject: prefix,
         severity: 'critical',
-        data: { action: order.action, reason: order.reason, by: publicName(caller.principal) },
+        data: { action: order.action, reason: order.reason, by: publicName(principal) },
       });
-      await audited(ctx, { who: caller.who, action: order.action, resource: `node:${prefix}`, requestId });
       return [200, { target: prefix, lifecycle }];
-    }),
-  );
-  router.post(
-    `${ROUTES.node}/lifecycle`,
-    writeRoute(ctx, async (_req, { caller, body, requestId }) => {
-      const notice = parseWith(LifecycleNotice, body);
-      const peer = await ctx.db.peers.byPrefix(caller.principal.id);
-      if (
-        caller.principal.kind !== 'node' ||
-        peer?.relation !== 'child' ||
-        !isWithin(notice.target, caller.principal.id) ||
-        notice.target === caller.principal.id
-      ) {
-        fail('FORBIDDEN', `${caller.principal.id} may report only on nodes below it`);
-      }
-      await setChildLifecycle(ctx, { prefix: notice.target, lifecycle: notice.lifecycle });
-      await tellParent(ctx, {
+    },
+  }),
+  route({
+    operationId: 'lifecycleNotice',
+    method: 'post',
+    path: `${ROUTES.node}/lifecycle`,
+    tag: 'governance',
+    summary: 'Node to node: a child reports a lifecycle change in its subtree',
+    auth: 'required',
+    body: LifecycleNotice,
+    responses: { 200: { description: 'Recorded and passed up', schema: LifecycleAnswer } },
+    errors: { 403: 'the caller is not a child, or the target is not below it' },
+    access: { rule: 'a child node, about a node strictly below it' },
+    audit: 'lifecycle',
+    audited: ({ body }) => ({ resource: `node:${body.target}` }),
+    handle: async ({ env, caller, body: notice }) => {
+      const p = caller!.principal;
+      const peer = await env.db.peers.byPrefix(p.id);
+      if (p.kind !== 'node' || peer?.relation !== 'child' || !isWithin(notice.target, p.id) || notice.target === p.id)
+        fail('FORBIDDEN', `${p.id} may report only on nodes below it`);
+      await setChildLifecycle(env, { prefix: notice.target, lifecycle: notice.lifecycle });
+      await tellParent(env, {
         target: notice.target,
         lifecycle: notice.lifecycle,
         ...(notice.reason ? { reason: notice.reason } : {}),
       });
-      ctx.outbox.kick();
-      await audited(ctx, { who: caller.who, action: 'lifecycle', resource: `node:${notice.target}`, requestId });
+      env.outbox.kick();
       return [200, { target: notice.target, lifecycle: notice.lifecycle }];
-    }),
-  );
-  return router;
+    },
+  }),
+];
+
+/** Mounts the governance area. */
+export function governanceRoutes(
+  ctx: Omit<GovernanceRoutesDeps, 'memberOrders'>,
+  parts: { memberOrders: MemberOrders },
+): Router {
+  return mountTable({ ...ctx, memberOrders: parts.memberOrders }, GOVERNANCE_ROUTES);
 }

@@ -1,10 +1,19 @@
-import { Router } from 'express';
+import type { Router } from 'express';
 import { z } from 'zod';
-import { EventsQuery, formatTime, PROTOCOL_VERSION, ROUTES } from '@cpnet/protocol';
+import {
+  EventPage,
+  EventsQuery,
+  formatTime,
+  HealthAnswer,
+  NodeInfo,
+  PROTOCOL_VERSION,
+  ROUTES,
+  SignedTreeHead,
+} from '@cpnet/protocol';
 import { parentPrefix } from '@cpnet/identifier';
 import type { NodeContext } from '../context.ts';
-import { openApiDocument } from '../openapi.ts';
-import { parseWith } from '../http/body.ts';
+import { defineRoute, mountTable, type RouteTable } from '../http/route-table.ts';
+import type { RouteDeps } from '../http/write-route.ts';
 import { eventOf } from '../store/events.ts';
 
 /** What `nodeInfo` uses of the node. */
@@ -31,43 +40,102 @@ export function nodeInfo(ctx: NodeInfoDeps) {
 }
 
 /** What `metaRoutes` uses of the node. */
-type MetaRoutesDeps = Pick<NodeContext, 'audit' | 'config' | 'db' | 'deps' | 'identity' | 'metrics' | 'state' | 'tls'>;
+type MetaRoutesDeps = RouteDeps &
+  Pick<NodeContext, 'tls'> & {
+    /** The OpenAPI document (built from the route tables, this one included). */
+    readonly openApi: () => Record<string, unknown>;
+  };
 
-/** /healthz, /metrics, node info, OpenAPI, the event log and the audit head. */
-export function metaRoutes(ctx: MetaRoutesDeps): Router {
-  const router = Router();
-  const doc = openApiDocument();
-  router.get(ROUTES.health, (_req, res) => {
-    res.json({
-      status: ctx.state.health === 'down' ? 'down' : 'ok',
-      lifecycle: ctx.state.lifecycle,
-      health: ctx.state.health,
-    });
-  });
-  router.get(ROUTES.metrics, async (_req, res) => {
-    res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
-  });
-  router.get(ROUTES.node, (_req, res) => {
-    res.json(nodeInfo(ctx));
-  });
-  router.get(ROUTES.openapi, (_req, res) => {
-    res.json(doc);
-  });
-  router.get(ROUTES.events, async (req, res) => {
-    const q = parseWith(EventsQuery, req.query);
-    const family = q.type?.endsWith('.*') ? q.type.slice(0, -1) : null;
-    const rows = await ctx.db.events.find({
-      ...(q.since ? { since: q.since } : {}),
-      ...(family ? { family } : q.type ? { type: q.type } : {}),
-      ...(q.cursor ? { after: Number(q.cursor) } : {}),
-      limit: q.limit + 1,
-    });
-    const items = rows.slice(0, q.limit).map((r) => eventOf(r, ctx.config.code));
-    res.json({ items, next: rows.length > q.limit ? String(rows[q.limit - 1]?.seq) : null });
-  });
-  router.get('/cpn/v1/audit/head', (req, res) => {
-    parseWith(z.strictObject({}), req.query);
-    res.json(ctx.audit.head());
-  });
-  return router;
+const route = defineRoute<MetaRoutesDeps>();
+
+/** The meta area: /healthz, /metrics, node info, this document, the event log and the audit head. */
+export const META_ROUTES: RouteTable<MetaRoutesDeps> = [
+  route({
+    operationId: 'health',
+    method: 'get',
+    path: ROUTES.health,
+    tag: 'meta',
+    summary: 'Liveness and readiness',
+    auth: 'none',
+    responses: {
+      200: { description: 'The node answers (status `down` when its health is down)', schema: HealthAnswer },
+    },
+    handle: ({ env }) => [
+      200,
+      { status: env.state.health === 'down' ? 'down' : 'ok', lifecycle: env.state.lifecycle, health: env.state.health },
+    ],
+  }),
+  route({
+    operationId: 'metrics',
+    method: 'get',
+    path: ROUTES.metrics,
+    tag: 'meta',
+    summary: 'Prometheus metrics (text exposition format)',
+    auth: 'none',
+    responses: { 200: { description: 'The metrics', schema: { mediaType: 'text/plain' } } },
+    handle: async ({ env, res }) => {
+      res.type(env.metrics.registry.contentType).send(await env.metrics.registry.metrics());
+      return null;
+    },
+  }),
+  route({
+    operationId: 'nodeInfo',
+    method: 'get',
+    path: ROUTES.node,
+    tag: 'meta',
+    summary: 'Who this node is',
+    auth: 'none',
+    responses: { 200: { description: 'This node', schema: NodeInfo } },
+    handle: ({ env }) => [200, nodeInfo(env)],
+  }),
+  route({
+    operationId: 'openapi',
+    method: 'get',
+    path: ROUTES.openapi,
+    tag: 'meta',
+    summary: 'This document',
+    auth: 'none',
+    responses: { 200: { description: 'The OpenAPI 3.1 document', schema: z.looseObject({ openapi: z.string() }) } },
+    handle: ({ env }) => [200, env.openApi()],
+  }),
+  route({
+    operationId: 'listEvents',
+    method: 'get',
+    path: ROUTES.events,
+    tag: 'events',
+    summary: 'The event log, paged in the order this node stored it',
+    description:
+      'Filter by `since` (an RFC 3339 time) and `type` (an event type, or a family such as `cluster.*`). `next` is ' +
+      'the cursor of the following page: pass it back as `cursor` with the same filters.',
+    auth: 'none',
+    query: EventsQuery,
+    responses: { 200: { description: 'A page of events', schema: EventPage } },
+    handle: async ({ env, query: q }) => {
+      const family = q.type?.endsWith('.*') ? q.type.slice(0, -1) : null;
+      const rows = await env.db.events.find({
+        ...(q.since ? { since: q.since } : {}),
+        ...(family ? { family } : q.type ? { type: q.type } : {}),
+        ...(q.cursor ? { after: Number(q.cursor) } : {}),
+        limit: q.limit + 1,
+      });
+      const items = rows.slice(0, q.limit).map((r) => eventOf(r, env.config.code));
+      return [200, { items, next: rows.length > q.limit ? String(rows[q.limit - 1]?.seq) : null }];
+    },
+  }),
+  route({
+    operationId: 'auditHead',
+    method: 'get',
+    path: '/cpn/v1/audit/head',
+    tag: 'meta',
+    summary: 'The signed tree head of the audit log',
+    auth: 'none',
+    query: z.strictObject({}),
+    responses: { 200: { description: 'The current signed tree head', schema: SignedTreeHead } },
+    handle: ({ env }) => [200, env.audit.head()],
+  }),
+];
+
+/** Mounts the meta area. */
+export function metaRoutes(ctx: Omit<MetaRoutesDeps, 'openApi'>, openApi: () => Record<string, unknown>): Router {
+  return mountTable({ ...ctx, openApi }, META_ROUTES);
 }

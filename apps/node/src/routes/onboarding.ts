@@ -1,9 +1,19 @@
 import { createHash } from 'node:crypto';
-import { Router } from 'express';
+import type { Router } from 'express';
+import { z } from 'zod';
+import type { Principal } from '@cpnet/security';
 import {
   Application,
+  ApplicationList,
+  ApplicationState,
+  EchoAnswer,
   ForwardedApplication,
+  JointDebugAnswer,
+  JointDebugList,
+  PublicApplicationState,
   JointDebugRequest,
+  JointDebugRerun,
+  JointDebugRerunAnswer,
   JointDebugResult,
   Review,
   ROUTES,
@@ -13,13 +23,14 @@ import { parentPrefix } from '@cpnet/identifier';
 import type { NodeContext } from '../context.ts';
 import { fail, HttpError } from '../http/http-error.ts';
 import { WindowLimiter } from '../http/rate-limit.ts';
-import { parseWith } from '../http/body.ts';
-import { audited, authorize, writeRoute, type RouteDeps } from '../http/write-route.ts';
-import { authenticate, hasCredentials } from '../http/authenticate.ts';
+import { audited, type RouteDeps } from '../http/write-route.ts';
+import { defineRoute, mountTable, type RouteTable } from '../http/route-table.ts';
 import { importPublicKey } from '../identity.ts';
 import { applicantPrefix } from '../onboarding/rules.ts';
 import { applicationState, decide, publicApplicationState, receiveApplication } from '../onboarding/review.ts';
 import { runChecks } from '../onboarding/checks.ts';
+import { rerunJointDebug } from '../onboarding/applicant.ts';
+import { judgeJointDebugResult } from '../onboarding/reverse-result.ts';
 import { learnPeer } from '../links/tls-discovery.ts';
 import { setChildLifecycle } from '../onboarding/grant.ts';
 
@@ -37,193 +48,342 @@ function applicantKey(body: unknown) {
   };
 }
 
-async function reviewerIds(ctx: Pick<NodeContext, 'db'>): Promise<string[]> {
-  return ctx.db.accounts.reviewerIds();
-}
-
 /** What `onboardingRoutes` uses of the node. */
-type OnboardingRoutesDeps = RouteDeps & Pick<NodeContext, 'cache' | 'clientFor' | 'outbox' | 'serials' | 'tls'>;
+type OnboardingRoutesDeps = RouteDeps &
+  Pick<NodeContext, 'cache' | 'clientFor' | 'endpoint' | 'outbox' | 'serials' | 'tls'> & {
+    /** The application throttles, one set per node (`limits.applications`, windows on the node's clock). */
+    readonly throttles: { byKey: WindowLimiter; byAddress: WindowLimiter; refusalsByAddress: WindowLimiter };
+  };
+
+const route = defineRoute<OnboardingRoutesDeps>();
+
+const APP_PARAM = { id: { description: 'The application id this node gave it (`APP-…`)' } };
+
+/** An active node, reviewer or operator: who reads applications whole. */
+const mayReadWhole = (p: Principal) =>
+  p.status === 'active' &&
+  (p.kind === 'node' || (p.kind === 'person' && (p.role === 'reviewer' || p.role === 'operator')));
 
 /** Applications (申报), reviews (审核), forwarding, and joint debugging (联调). */
-export function onboardingRoutes(ctx: OnboardingRoutesDeps): Router {
-  const router = Router();
-  const limits = ctx.config.limits.applications;
-  const clock = ctx.deps.clock;
-  const appsByKey = new WindowLimiter({ limit: limits.perKey, windowMs: limits.windowMs, clock });
-  const appsByAddress = new WindowLimiter({ limit: limits.perAddress, windowMs: limits.windowMs, clock });
-  const refusalsByAddress = new WindowLimiter({ limit: limits.refusalsPerAddress, windowMs: limits.windowMs, clock });
+export const ONBOARDING_ROUTES: RouteTable<OnboardingRoutesDeps> = [
   // The list carries applicants' contact details and organisations: reviewers, operators and nodes only.
-  router.get(ROUTES.applications, async (req, res) => {
-    if (!hasCredentials(req))
-      fail('UNAUTHENTICATED', 'the list of applications needs a reviewer or operator token, or a node signature');
-    const caller = await authenticate(ctx, req, { raw: Buffer.alloc(0) });
-    const p = caller.principal;
-    if (p.kind !== 'node' && !(p.kind === 'person' && (p.role === 'reviewer' || p.role === 'operator')))
-      fail('FORBIDDEN', `${caller.who} may not read the applications; reviewers, operators and nodes may`);
-    if (p.status !== 'active') fail('FORBIDDEN', `${caller.who} is ${p.status}`);
-    const rows = await ctx.db.applications.all();
-    res.json({ items: rows.map(applicationState) });
-  });
+  route({
+    operationId: 'listApplications',
+    method: 'get',
+    path: ROUTES.applications,
+    tag: 'onboarding',
+    summary: 'Applications received',
+    auth: 'required',
+    responses: { 200: { description: 'Every application received here, whole', schema: ApplicationList } },
+    errors: { 403: 'the caller is not an active node, reviewer or operator' },
+    access: { rule: 'an active node (signature), reviewer or operator (token)' },
+    handle: async ({ env, caller }) => {
+      const p = caller!.principal;
+      if (p.kind !== 'node' && !(p.kind === 'person' && (p.role === 'reviewer' || p.role === 'operator')))
+        fail('FORBIDDEN', `${caller!.who} may not read the applications; reviewers, operators and nodes may`);
+      if (p.status !== 'active') fail('FORBIDDEN', `${caller!.who} is ${p.status}`);
+      const rows = await env.db.applications.all();
+      return [200, { items: rows.map(applicationState) }];
+    },
+  }),
   // Anyone may follow an application's status; its contact person and the reviewers' names and opinions go only to
   // the applicant (signing with the key it applied with), reviewers, operators and nodes.
-  router.get(ROUTES.application, async (req, res) => {
-    const row = await ctx.db.applications.byId(String(req.params.id));
-    if (!row) fail('NOT_FOUND', `no application ${String(req.params.id)}`);
-    if (!hasCredentials(req)) return void res.json(publicApplicationState(row));
-    const own = (keyid: string) =>
-      keyid === row.applicant ? importPublicKey((JSON.parse(row.body) as { publicKey: string }).publicKey) : null;
-    const p = (await authenticate(ctx, req, { raw: Buffer.alloc(0), selfKey: own })).principal;
-    const full =
-      p.status === 'active' &&
-      (p.kind === 'node' || (p.kind === 'person' && (p.role === 'reviewer' || p.role === 'operator')));
-    res.json(full ? applicationState(row) : publicApplicationState(row));
-  });
-  router.post(
-    ROUTES.applications,
-    writeRoute(
-      ctx,
-      async (req, { caller, body, requestId }) => {
-        const app = parseWith(Application, body);
-        const applicant = applicantPrefix(app);
-        // Anyone can make a key and apply: applications are throttled per key and per address (before anything is
-        // stored), refusals per address more tightly (limits.applications).
-        const key = createHash('sha256').update(app.publicKey).digest('base64url');
-        const address = req.socket.remoteAddress ?? '-';
-        appsByKey.check(key, 'applications from this key');
-        appsByAddress.check(address, 'applications from this address');
-        refusalsByAddress.check(address, 'refused applications from this address');
-        if (caller.principal.id !== applicant)
-          fail(
-            'FORBIDDEN',
-            `an application for ${applicant} is signed by that node's own key (keyid ${applicant}), not ${caller.principal.id}`,
-          );
-        if (parentPrefix(applicant) !== ctx.config.code)
-          fail(
-            'RULE_VIOLATION',
-            `${applicant} applies to ${parentPrefix(applicant)}, not to ${ctx.config.code}`,
-            app.role === 'industry' ? 'region' : 'role',
-          );
-        if (ctx.config.role === 'industry') fail('FORBIDDEN', 'an industry node takes no node applications');
-        await audited(ctx, { who: caller.who, action: 'apply', resource: `application:${applicant}`, requestId });
-        let received: Awaited<ReturnType<typeof receiveApplication>>;
-        try {
-          received = await receiveApplication(ctx, { app });
-        } catch (e) {
-          if (e instanceof HttpError && (e.code === 'RULE_VIOLATION' || e.code === 'DEADLINE_PASSED')) {
-            appsByKey.hit(key);
-            refusalsByAddress.hit(address);
-          }
-          throw e;
-        }
-        const [status, row] = received;
-        // 200 is the same applicant asking again: nothing new was stored.
-        if (status === 201) {
-          appsByKey.hit(key);
-          appsByAddress.hit(address);
-        }
-        return [status, applicationState(row)];
+  route({
+    operationId: 'getApplication',
+    method: 'get',
+    path: '/cpn/v1/applications/{id}',
+    tag: 'onboarding',
+    summary: 'An application, with the grant once approved',
+    description:
+      'Without credentials (or for another caller) the public state: no contact person, no reviewers, no grant. ' +
+      'The applicant signing with the key it applied with, reviewers, operators and nodes get it whole.',
+    auth: 'optional',
+    pathParams: APP_PARAM,
+    responses: {
+      200: {
+        description: 'The whole state, or the public one',
+        schema: z.union([ApplicationState, PublicApplicationState]),
       },
-      { selfKey: applicantKey },
-    ),
-  );
-  router.post(
-    `${ROUTES.applications}/forwarded`,
-    writeRoute(ctx, async (_req, { caller, body, requestId }) => {
-      const fwd = parseWith(ForwardedApplication, body);
-      if (ctx.config.role !== 'national') fail('FORBIDDEN', 'only the national node takes forwarded applications');
-      const peer = await ctx.db.peers.byPrefix(caller.principal.id);
-      if (
-        caller.principal.kind !== 'node' ||
-        peer?.relation !== 'child' ||
-        parentPrefix(fwd.applicant) !== caller.principal.id
-      )
-        fail('FORBIDDEN', `${caller.principal.id} may forward only applications of its own industry nodes`);
+    },
+    errors: { 404: 'no such application' },
+    access: { rule: 'anyone; the whole state for the applicant, active nodes, reviewers and operators' },
+    readerKey: async (env, req) => {
+      const row = await env.db.applications.byId(String(req.params.id));
+      if (!row) return undefined;
+      return (keyid: string) =>
+        keyid === row.applicant ? importPublicKey((JSON.parse(row.body) as { publicKey: string }).publicKey) : null;
+    },
+    handle: async ({ env, req, caller }) => {
+      const row = await env.db.applications.byId(String(req.params.id));
+      if (!row) fail('NOT_FOUND', `no application ${String(req.params.id)}`);
+      return [200, caller && mayReadWhole(caller.principal) ? applicationState(row) : publicApplicationState(row)];
+    },
+  }),
+  route({
+    operationId: 'apply',
+    method: 'post',
+    path: ROUTES.applications,
+    tag: 'onboarding',
+    summary: 'Apply (申报), signed with the key in the application (keyid = the applicant prefix)',
+    description:
+      'The body is read first (64 KiB at most) for its key. Every broken rule of the guide is listed in a 422; ' +
+      'applications are throttled per key and per address (429).',
+    auth: 'self-keyed',
+    selfKey: applicantKey,
+    body: Application,
+    responses: {
+      200: { description: 'The same applicant asked again: nothing new was stored', schema: ApplicationState },
+      201: { description: 'Received', schema: ApplicationState },
+    },
+    errors: {
+      403: "signed by another key than the applicant's, or this node takes no node applications",
+      422: 'the wrong parent, a broken rule of the guide, or applications are closed',
+      429: 'too many applications from this key or address',
+      503: 'the parent this application must be forwarded to cannot be reached',
+    },
+    access: { rule: "the applicant's own key (proof of possession)" },
+    audit: 'apply',
+    handle: async ({ env, req, caller, body: app, requestId }) => {
+      const { byKey, byAddress, refusalsByAddress } = env.throttles;
+      const applicant = applicantPrefix(app);
+      // Anyone can make a key and apply: applications are throttled per key and per address (before anything is
+      // stored), refusals per address more tightly (limits.applications).
+      const key = createHash('sha256').update(app.publicKey).digest('base64url');
+      const address = req.socket.remoteAddress ?? '-';
+      byKey.check(key, 'applications from this key');
+      byAddress.check(address, 'applications from this address');
+      refusalsByAddress.check(address, 'refused applications from this address');
+      if (caller!.principal.id !== applicant)
+        fail(
+          'FORBIDDEN',
+          `an application for ${applicant} is signed by that node's own key (keyid ${applicant}), not ${caller!.principal.id}`,
+        );
+      if (parentPrefix(applicant) !== env.config.code)
+        fail(
+          'RULE_VIOLATION',
+          `${applicant} applies to ${parentPrefix(applicant)}, not to ${env.config.code}`,
+          app.role === 'industry' ? 'region' : 'role',
+        );
+      if (env.config.role === 'industry') fail('FORBIDDEN', 'an industry node takes no node applications');
+      await audited(env, { who: caller!.who, action: 'apply', resource: `application:${applicant}`, requestId });
+      let received: Awaited<ReturnType<typeof receiveApplication>>;
+      try {
+        received = await receiveApplication(env, { app });
+      } catch (e) {
+        if (e instanceof HttpError && (e.code === 'RULE_VIOLATION' || e.code === 'DEADLINE_PASSED')) {
+          byKey.hit(key);
+          refusalsByAddress.hit(address);
+        }
+        throw e;
+      }
+      const [status, row] = received;
+      // 200 is the same applicant asking again: nothing new was stored.
+      if (status === 201) {
+        byKey.hit(key);
+        byAddress.hit(address);
+      }
+      return [status === 201 ? 201 : 200, applicationState(row)];
+    },
+  }),
+  route({
+    operationId: 'forwardApplication',
+    method: 'post',
+    path: `${ROUTES.applications}/forwarded`,
+    tag: 'onboarding',
+    summary: 'Node to node: a regional node forwards an industry application with its opinion',
+    auth: 'required',
+    body: ForwardedApplication,
+    responses: {
+      200: { description: 'Already held: nothing new was stored', schema: ApplicationState },
+      201: { description: 'Received', schema: ApplicationState },
+    },
+    errors: { 403: 'not the national node, or the caller is not the parent of the applicant', 422: 'a broken rule' },
+    access: { rule: "a child (regional) node, for its own industry nodes' applications, at the national node" },
+    audit: 'forward',
+    handle: async ({ env, caller, body: fwd, requestId }) => {
+      if (env.config.role !== 'national') fail('FORBIDDEN', 'only the national node takes forwarded applications');
+      const p = caller!.principal;
+      const peer = await env.db.peers.byPrefix(p.id);
+      if (p.kind !== 'node' || peer?.relation !== 'child' || parentPrefix(fwd.applicant) !== p.id)
+        fail('FORBIDDEN', `${p.id} may forward only applications of its own industry nodes`);
       if (applicantPrefix(fwd.application) !== fwd.applicant)
         fail('SCHEMA_VIOLATION', 'applicant does not match the application', 'applicant');
-      await audited(ctx, { who: caller.who, action: 'forward', resource: `application:${fwd.applicant}`, requestId });
-      const [status, row] = await receiveApplication(ctx, {
+      await audited(env, { who: caller!.who, action: 'forward', resource: `application:${fwd.applicant}`, requestId });
+      const [status, row] = await receiveApplication(env, {
         app: fwd.application,
-        forwarded: { by: caller.principal.id, originId: fwd.originId, opinion: fwd.opinion },
+        forwarded: { by: p.id, originId: fwd.originId, opinion: fwd.opinion },
       });
-      return [status, applicationState(row)];
-    }),
-  );
-  router.post(
-    ROUTES.reviews,
-    writeRoute(ctx, async (req, { caller, body, requestId }) => {
-      const review = parseWith(Review, body);
-      const row = await ctx.db.applications.byId(String(req.params.id));
+      return [status === 201 ? 201 : 200, applicationState(row)];
+    },
+  }),
+  route({
+    operationId: 'reviewApplication',
+    method: 'post',
+    path: '/cpn/v1/applications/{id}/reviews',
+    tag: 'onboarding',
+    summary: 'Review (初审推荐 / final decision)',
+    auth: 'required',
+    pathParams: APP_PARAM,
+    body: Review,
+    responses: { 200: { description: 'The application after the review', schema: ApplicationState } },
+    errors: {
+      404: 'no such application',
+      409: 'the application is already decided',
+      422: 'an override of a rule that cannot be overridden',
+      503: 'a recommendation this node must forward to its parent cannot be delivered',
+    },
+    access: {
+      action: 'review',
+      resource: 'application',
+      rule: 'the policy: `review` on the application (a reviewer of the node it is routed to)',
+    },
+    audit: 'review:<decision>',
+    authorize: async ({ env, req, caller }) => {
+      const row = await env.db.applications.byId(String(req.params.id));
       if (!row) fail('NOT_FOUND', `no application ${String(req.params.id)}`);
-      await authorize(ctx, {
-        request: {
-          principal: caller.principal,
-          action: 'review',
-          resource: {
-            type: 'application',
-            prefix: ctx.config.code,
-            id: row.id,
-            routedTo: row.routedTo,
-            reviewers: await reviewerIds(ctx),
-          },
+      return {
+        principal: caller!.principal,
+        action: 'review',
+        resource: {
+          type: 'application',
+          prefix: env.config.code,
+          id: row.id,
+          routedTo: row.routedTo,
+          reviewers: await env.db.accounts.reviewerIds(),
         },
-        requestId,
-      });
-      const updated = await decide(ctx, { row, by: caller.principal.id, review });
-      await audited(ctx, {
-        who: caller.who,
-        action: `review:${review.decision}`,
-        resource: `application:${row.id}`,
-        requestId,
-      });
+      };
+    },
+    audited: ({ req, body }) => ({
+      action: `review:${body.decision}`,
+      resource: `application:${String(req.params.id)}`,
+    }),
+    handle: async ({ env, req, caller, body: review }) => {
+      const row = await env.db.applications.byId(String(req.params.id));
+      if (!row) fail('NOT_FOUND', `no application ${String(req.params.id)}`);
+      const updated = await decide(env, { row, by: caller!.principal.id, review });
       return [200, applicationState(updated)];
-    }),
-  );
-  router.get(ROUTES.jointDebug, async (_req, res) => {
-    const rows = await ctx.db.jointDebug.all();
-    res.json({ items: rows.map((r) => JSON.parse(r.result) as unknown) });
-  });
-  router.post(
-    `${ROUTES.jointDebug}/echo`,
-    writeRoute(ctx, async (_req, { caller, requestId }) => {
-      if (caller.principal.kind !== 'node') fail('FORBIDDEN', 'the echo is for nodes');
-      await audited(ctx, { who: caller.who, action: 'echo', resource: `node:${ctx.config.code}`, requestId });
-      return [200, { ok: true, by: caller.principal.id }];
-    }),
-  );
-  router.post(
-    ROUTES.jointDebug,
-    writeRoute(ctx, async (_req, { caller, body, requestId }) => {
-      const request = parseWith(JointDebugRequest, body);
-      const peer = await ctx.db.peers.byPrefix(caller.principal.id);
-      if (!peer || !['child', 'descendant'].includes(peer.relation) || request.target !== caller.principal.id)
-        fail('FORBIDDEN', `${caller.principal.id} is not an approved node below ${ctx.config.code}`);
+    },
+  }),
+  route({
+    operationId: 'listJointDebug',
+    method: 'get',
+    path: ROUTES.jointDebug,
+    tag: 'onboarding',
+    summary: 'Joint-debugging results held here',
+    auth: 'none',
+    responses: {
+      200: { description: 'Every result received from the nodes this one was checked by', schema: JointDebugList },
+    },
+    handle: async ({ env }) => {
+      const rows = await env.db.jointDebug.all();
+      return [200, { items: rows.map((r) => JSON.parse(r.result) as unknown) }];
+    },
+  }),
+  route({
+    operationId: 'jointDebugEcho',
+    method: 'post',
+    path: `${ROUTES.jointDebug}/echo`,
+    tag: 'onboarding',
+    summary: 'A signed no-op used by the forged and replayed checks of joint debugging',
+    auth: 'required',
+    responses: { 200: { description: 'The signature verified', schema: EchoAnswer } },
+    errors: { 403: 'the caller is not a node' },
+    access: { rule: 'any node' },
+    audit: 'echo',
+    audited: ({ env }) => ({ resource: `node:${env.config.code}` }),
+    handle: ({ caller }) => {
+      if (caller!.principal.kind !== 'node') fail('FORBIDDEN', 'the echo is for nodes');
+      return [200, { ok: true, by: caller!.principal.id }];
+    },
+  }),
+  route({
+    operationId: 'requestJointDebug',
+    method: 'post',
+    path: `${ROUTES.jointDebug}/request`,
+    tag: 'onboarding',
+    summary: 'A parent asks this node to run the joint-debugging checks on it again and submit a fresh result',
+    auth: 'required',
+    body: JointDebugRerun,
+    responses: {
+      202: {
+        description: 'The checks run in the background; the result is POSTed to each ancestor',
+        schema: JointDebugRerunAnswer,
+      },
+    },
+    errors: { 403: 'the caller is not this node’s parent or an ancestor' },
+    access: { rule: 'the parent or an ancestor of this node' },
+    audit: 'joint-debug-request',
+    audited: ({ caller }) => ({ resource: `node:${caller!.principal.id}` }),
+    handle: async ({ env, caller }) => {
+      const p = caller!.principal;
+      const peer = p.kind === 'node' ? await env.db.peers.byPrefix(p.id) : null;
+      if (!peer || !['parent', 'ancestor'].includes(peer.relation))
+        fail('FORBIDDEN', `${p.id} is not the parent or an ancestor of ${env.config.code}`);
+      const started = rerunJointDebug(env);
+      return [202, { accepted: true, by: env.config.code, running: !started }];
+    },
+  }),
+  route({
+    operationId: 'jointDebug',
+    method: 'post',
+    path: ROUTES.jointDebug,
+    tag: 'onboarding',
+    summary: 'Ask this node to run the joint-debugging checks on the caller',
+    auth: 'required',
+    body: JointDebugRequest,
+    responses: {
+      200: { description: 'The checks run and the caller’s lifecycle after them', schema: JointDebugAnswer },
+    },
+    errors: { 403: 'the caller is not an approved node below this one' },
+    access: { rule: 'an approved node below this one, about itself' },
+    audit: 'joint-debug',
+    audited: ({ caller }) => ({ resource: `node:${caller!.principal.id}` }),
+    handle: async ({ env, caller, body: request }) => {
+      const p = caller!.principal;
+      const peer = await env.db.peers.byPrefix(p.id);
+      if (!peer || !['child', 'descendant'].includes(peer.relation) || request.target !== p.id)
+        fail('FORBIDDEN', `${p.id} is not an approved node below ${env.config.code}`);
       if (!['approved', 'joint-debugging', 'accepted', 'online'].includes(peer.lifecycle))
         fail('FORBIDDEN', `${peer.prefix} is ${peer.lifecycle}`);
-      const theirs = request.result === undefined ? null : validate(JointDebugResult, request.result);
-      if (theirs && theirs.ok) {
-        await ctx.db.jointDebug.add({
-          target: ctx.config.code,
+      // The caller's own result counts by the checks it lists, not by the `passed` it claims.
+      const valid = request.result === undefined ? null : validate(JointDebugResult, request.result);
+      const theirs = valid?.ok
+        ? judgeJointDebugResult(valid.value, { by: peer.prefix, target: env.config.code })
+        : null;
+      if (valid?.ok && theirs) {
+        await env.db.jointDebug.add({
+          target: env.config.code,
           by: peer.prefix,
-          listVersion: theirs.value.listVersion,
-          passed: theirs.value.passed,
-          result: JSON.stringify(theirs.value),
-          at: theirs.value.at,
+          listVersion: valid.value.listVersion,
+          passed: theirs.passed,
+          result: JSON.stringify(valid.value),
+          at: valid.value.at,
         });
       }
-      await learnPeer(ctx, peer);
-      const result = await runChecks(ctx, { prefix: peer.prefix, endpoint: peer.endpoint });
+      await learnPeer(env, peer);
+      const result = await runChecks(env, { prefix: peer.prefix, endpoint: peer.endpoint });
       let lifecycle = peer.lifecycle;
-      if (peer.relation === 'child' && result.passed && theirs?.ok && theirs.value.passed) {
-        await setChildLifecycle(ctx, { prefix: peer.prefix, lifecycle: 'accepted' });
-        await setChildLifecycle(ctx, { prefix: peer.prefix, lifecycle: 'online' });
+      if (peer.relation === 'child' && result.passed && theirs?.passed) {
+        await setChildLifecycle(env, { prefix: peer.prefix, lifecycle: 'accepted' });
+        await setChildLifecycle(env, { prefix: peer.prefix, lifecycle: 'online' });
         lifecycle = 'online';
       } else if (peer.relation === 'child') {
-        await setChildLifecycle(ctx, { prefix: peer.prefix, lifecycle: 'joint-debugging' });
+        await setChildLifecycle(env, { prefix: peer.prefix, lifecycle: 'joint-debugging' });
         lifecycle = 'joint-debugging';
       }
-      await audited(ctx, { who: caller.who, action: 'joint-debug', resource: `node:${peer.prefix}`, requestId });
       return [200, { result, lifecycle }];
-    }),
-  );
-  return router;
+    },
+  }),
+];
+
+/** Mounts the onboarding area with this node's application throttles. */
+export function onboardingRoutes(ctx: Omit<OnboardingRoutesDeps, 'throttles'>): Router {
+  const limits = ctx.config.limits.applications;
+  const clock = ctx.deps.clock;
+  const throttles = {
+    byKey: new WindowLimiter({ limit: limits.perKey, windowMs: limits.windowMs, clock }),
+    byAddress: new WindowLimiter({ limit: limits.perAddress, windowMs: limits.windowMs, clock }),
+    refusalsByAddress: new WindowLimiter({ limit: limits.refusalsPerAddress, windowMs: limits.windowMs, clock }),
+  };
+  return mountTable({ ...ctx, throttles }, ONBOARDING_ROUTES);
 }

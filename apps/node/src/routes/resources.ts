@@ -1,6 +1,19 @@
-import { Router } from 'express';
+import type { Router } from 'express';
 import { z } from 'zod';
-import { MarketQuery, RegisterCluster, RegisterProvider, ROUTES, SummaryBatch } from '@cpnet/protocol';
+import {
+  BatchAnswer,
+  Cluster,
+  ClusterList,
+  MarketQuery,
+  MarketView,
+  Provider,
+  ProviderList,
+  RegisterCluster,
+  RegisterProvider,
+  ROUTES,
+  SubtreeSummary,
+  SummaryBatch,
+} from '@cpnet/protocol';
 import type { Principal } from '@cpnet/security';
 import type { NodeContext } from '../context.ts';
 import type { Aggregation } from '../aggregation/service.ts';
@@ -8,13 +21,15 @@ import { registerCluster, registerProvider } from '../aggregation/registration.t
 import type { ProviderKeys } from '../aggregation/provider-keys.ts';
 import { importPublicKey } from '../identity.ts';
 import { fail } from '../http/http-error.ts';
-import { parseWith } from '../http/body.ts';
-import { audited, authorize, writeRoute, type RouteDeps } from '../http/write-route.ts';
+import type { RouteDeps } from '../http/write-route.ts';
+import { defineRoute, mountTable, type RouteTable } from '../http/route-table.ts';
 import type { Caller } from '../http/authenticate.ts';
 import { peerRow } from '../http/principal.ts';
 
 /** `GET /cpn/v1/clusters?provider=`: one provider's clusters, or every cluster. */
-const ClustersQuery = z.strictObject({ provider: z.string().max(64).optional() });
+const ClustersQuery = z.strictObject({
+  provider: z.string().max(64).optional().describe("only this provider's clusters (its identifier)"),
+});
 
 /** A provider signing with its own key acts as a provider principal in this node's namespace. */
 function providerPrincipal(ctx: Pick<NodeContext, 'config'>, keys: ProviderKeys, caller: Caller): Principal | null {
@@ -25,161 +40,237 @@ function providerPrincipal(ctx: Pick<NodeContext, 'config'>, keys: ProviderKeys,
 }
 
 /** What `resourceRoutes` uses of the node. */
-type ResourceRoutesDeps = RouteDeps & Pick<NodeContext, 'outbox' | 'serials'>;
+type ResourceRoutesDeps = RouteDeps &
+  Pick<NodeContext, 'outbox' | 'serials'> & {
+    readonly aggregation: Aggregation;
+    readonly providerKeys: ProviderKeys;
+  };
+
+const route = defineRoute<ResourceRoutesDeps>();
+
+/** The key a provider registering itself signs with: the one in the body, its credit code as keyid. */
+function providerSelfKey(body: unknown) {
+  return (keyid: string) => {
+    const b = body as { creditCode?: unknown; publicKey?: unknown } | undefined;
+    if (!b || typeof b.publicKey !== 'string' || b.creditCode !== keyid) return null;
+    try {
+      return importPublicKey(b.publicKey);
+    } catch {
+      return null;
+    }
+  };
+}
 
 /** Providers, clusters, summaries from children and the market view (算力资源汇聚). */
-export function resourceRoutes(
-  ctx: ResourceRoutesDeps,
-  deps: { aggregation: Aggregation; providerKeys: ProviderKeys },
-): Router {
-  const router = Router();
-  const { aggregation, providerKeys } = deps;
-
+export const RESOURCE_ROUTES: RouteTable<ResourceRoutesDeps> = [
   // A provider registers itself, signing with the key in the body and its credit code as keyid (it has no
   // identifier yet), or a node registers it on its behalf.
-  router.post(
-    ROUTES.providers,
-    writeRoute(
-      ctx,
-      async (_req, { caller, body, requestId, idempotency }) => {
-        const input = parseWith(RegisterProvider, body);
-        if (caller.who !== input.creditCode) {
-          await authorize(ctx, {
-            request: {
-              principal: caller.principal,
-              action: 'create',
-              resource: { type: 'provider', prefix: ctx.config.code },
-            },
-            requestId,
-          });
-        }
-        if (ctx.state.lifecycle === 'suspended' || ctx.state.lifecycle === 'revoked')
-          fail('FORBIDDEN', `${ctx.config.code} is ${ctx.state.lifecycle}; it registers nothing`);
-        const r = await registerProvider(ctx, {
-          body: input,
-          idempotency,
-          audit: { who: caller.who, action: 'create', requestId },
+  route({
+    operationId: 'registerProvider',
+    method: 'post',
+    path: ROUTES.providers,
+    tag: 'resources',
+    summary: 'Register a provider (统一社会信用代码)',
+    description:
+      'Signed with the key in the body and the credit code as keyid (the body is read first, 64 KiB at most), or ' +
+      'by a node on its behalf. A provider already registered under the credit code is answered 200.',
+    auth: 'self-keyed',
+    selfKey: providerSelfKey,
+    body: RegisterProvider,
+    responses: {
+      200: { description: 'Already registered under this credit code', schema: Provider },
+      201: { description: 'Registered', schema: Provider },
+    },
+    errors: { 403: 'the policy refuses a signer other than the provider, or this node is suspended or revoked' },
+    access: {
+      action: 'create',
+      resource: 'provider',
+      rule: 'the provider itself (its own key), else the policy: `create` on a provider here',
+    },
+    audit: 'create',
+    authorize: ({ env, caller, body }) =>
+      caller!.who === body.creditCode
+        ? null
+        : { principal: caller!.principal, action: 'create', resource: { type: 'provider', prefix: env.config.code } },
+    handle: async ({ env, caller, body: input, requestId, idempotency }) => {
+      if (env.state.lifecycle === 'suspended' || env.state.lifecycle === 'revoked')
+        fail('FORBIDDEN', `${env.config.code} is ${env.state.lifecycle}; it registers nothing`);
+      const r = await registerProvider(env, {
+        body: input,
+        idempotency,
+        audit: { who: caller!.who, action: 'create', requestId },
+      });
+      if (r.created) {
+        env.providerKeys.put({ id: r.value.id, publicKey: input.publicKey, lifecycle: 'active' });
+        env.events.emit('provider.registered', {
+          subject: r.value.id,
+          data: { name: r.value.name, creditCode: r.value.creditCode, province: r.value.province },
         });
-        if (r.created) {
-          providerKeys.put({ id: r.value.id, publicKey: input.publicKey, lifecycle: 'active' });
-          ctx.events.emit('provider.registered', {
-            subject: r.value.id,
-            data: { name: r.value.name, creditCode: r.value.creditCode, province: r.value.province },
-          });
-          ctx.metrics.registrations.inc();
-          ctx.outbox.kick();
-        }
-        return [r.status, { ...r.value, health: aggregation.providerHealth(r.value.id) }];
-      },
-      {
-        selfKey: (body) => (keyid) => {
-          const b = body as { creditCode?: unknown; publicKey?: unknown } | undefined;
-          if (!b || typeof b.publicKey !== 'string' || b.creditCode !== keyid) return null;
-          try {
-            return importPublicKey(b.publicKey);
-          } catch {
-            return null;
-          }
+        env.metrics.registrations.inc();
+        env.outbox.kick();
+      }
+      return [r.status === 201 ? 201 : 200, { ...r.value, health: env.aggregation.providerHealth(r.value.id) }];
+    },
+  }),
+  route({
+    operationId: 'registerCluster',
+    method: 'post',
+    path: ROUTES.clusters,
+    tag: 'resources',
+    summary: 'Register a cluster, signed by its provider (or a node on its behalf)',
+    auth: 'required',
+    signerKey: (env) => (keyid) => env.providerKeys.key(keyid),
+    body: RegisterCluster,
+    responses: {
+      200: { description: 'An Idempotency-Key answered again', schema: Cluster },
+      201: { description: 'Registered', schema: Cluster },
+    },
+    errors: {
+      403: 'the policy refuses, or this node is suspended or revoked',
+      404: '`provider` is not a provider registered here',
+    },
+    access: {
+      action: 'create',
+      resource: 'cluster',
+      rule: 'the policy: `create` on a cluster owned by `provider` (the provider itself, or an operator)',
+    },
+    audit: 'create',
+    authorize: ({ env, caller, body }) => ({
+      principal: providerPrincipal(env, env.providerKeys, caller!) ?? caller!.principal,
+      action: 'create',
+      resource: { type: 'cluster', prefix: env.config.code, owner: body.provider },
+    }),
+    handle: async ({ env, caller, body: input, requestId, idempotency }) => {
+      if (env.state.lifecycle === 'suspended' || env.state.lifecycle === 'revoked')
+        fail('FORBIDDEN', `${env.config.code} is ${env.state.lifecycle}; it registers nothing`);
+      const r = await registerCluster(env, {
+        body: input,
+        idempotency,
+        audit: { who: caller!.who, action: 'create', requestId },
+      });
+      if (r.spec) {
+        env.aggregation.added(r.spec);
+        env.metrics.registrations.inc();
+        env.outbox.kick();
+      }
+      const state = env.aggregation.table.get(r.value.id);
+      return [
+        r.status === 201 ? 201 : 200,
+        { ...r.value, ...(state ? { lifecycle: state.spec.lifecycle, health: state.health } : {}) },
+      ];
+    },
+  }),
+  route({
+    operationId: 'listClusters',
+    method: 'get',
+    path: ROUTES.clusters,
+    tag: 'resources',
+    summary: 'Clusters registered here, with health, report count and last report',
+    auth: 'none',
+    query: ClustersQuery,
+    responses: {
+      200: { description: 'Every cluster (of one provider when `provider` is given)', schema: ClusterList },
+    },
+    handle: ({ env, query: q }) => {
+      const items = [...env.aggregation.table.values()]
+        .filter((s) => q.provider === undefined || s.spec.provider === q.provider)
+        .map((s) => ({ ...s.spec, health: s.health, reports: s.reports, lastReport: s.report }));
+      return [200, { items }];
+    },
+  }),
+  route({
+    operationId: 'listProviders',
+    method: 'get',
+    path: ROUTES.providers,
+    tag: 'resources',
+    summary: 'Providers registered here, with health',
+    auth: 'none',
+    responses: { 200: { description: 'Every provider', schema: ProviderList } },
+    handle: async ({ env }) => {
+      const rows = await env.db.providers.all();
+      return [
+        200,
+        {
+          items: rows.map((p) => ({
+            id: p.id,
+            name: p.name,
+            creditCode: p.creditCode,
+            province: p.province,
+            city: p.city,
+            node: env.config.code,
+            lifecycle: p.lifecycle,
+            health: env.aggregation.providerHealth(p.id),
+            registeredAt: p.registeredAt,
+          })),
         },
-      },
-    ),
-  );
-
-  router.post(
-    ROUTES.clusters,
-    writeRoute(
-      ctx,
-      async (_req, { caller, body, requestId, idempotency }) => {
-        const input = parseWith(RegisterCluster, body);
-        const principal = providerPrincipal(ctx, providerKeys, caller) ?? caller.principal;
-        await authorize(ctx, {
-          request: {
-            principal,
-            action: 'create',
-            resource: { type: 'cluster', prefix: ctx.config.code, owner: input.provider },
-          },
-          requestId,
-        });
-        if (ctx.state.lifecycle === 'suspended' || ctx.state.lifecycle === 'revoked')
-          fail('FORBIDDEN', `${ctx.config.code} is ${ctx.state.lifecycle}; it registers nothing`);
-        const r = await registerCluster(ctx, {
-          body: input,
-          idempotency,
-          audit: { who: caller.who, action: 'create', requestId },
-        });
-        if (r.spec) {
-          aggregation.added(r.spec);
-          ctx.metrics.registrations.inc();
-          ctx.outbox.kick();
-        }
-        const state = aggregation.table.get(r.value.id);
-        return [r.status, { ...r.value, ...(state ? { lifecycle: state.spec.lifecycle, health: state.health } : {}) }];
-      },
-      { signerKey: (keyid) => providerKeys.key(keyid) },
-    ),
-  );
-
-  router.get(ROUTES.clusters, (req, res) => {
-    const q = parseWith(ClustersQuery, req.query);
-    const items = [...aggregation.table.values()]
-      .filter((s) => q.provider === undefined || s.spec.provider === q.provider)
-      .map((s) => ({ ...s.spec, health: s.health, reports: s.reports, lastReport: s.report }));
-    res.json({ items });
-  });
-
-  router.get(ROUTES.providers, async (_req, res) => {
-    const rows = await ctx.db.providers.all();
-    res.json({
-      items: rows.map((p) => ({
-        id: p.id,
-        name: p.name,
-        creditCode: p.creditCode,
-        province: p.province,
-        city: p.city,
-        node: ctx.config.code,
-        lifecycle: p.lifecycle,
-        health: aggregation.providerHealth(p.id),
-        registeredAt: p.registeredAt,
-      })),
-    });
-  });
-
+      ];
+    },
+  }),
   // A child's summaries, each deduplicated by its idempotency key; only a child may speak for its own subtree.
-  router.post(
-    ROUTES.summaries,
-    writeRoute(ctx, async (_req, { caller, body, requestId }) => {
-      const batch = parseWith(SummaryBatch, body);
-      const peer = caller.principal.kind === 'node' ? peerRow(ctx, caller.principal.id) : undefined;
-      if (peer?.relation !== 'child') fail('FORBIDDEN', `${caller.principal.id} is not a child of ${ctx.config.code}`);
-      if (caller.principal.status !== 'active') fail('FORBIDDEN', `${caller.principal.id} is ${peer.lifecycle}`);
+  route({
+    operationId: 'receiveSummaries',
+    method: 'post',
+    path: ROUTES.summaries,
+    tag: 'resources',
+    summary: "Node to node: a child's subtree summaries, each deduplicated by its key",
+    auth: 'required',
+    body: SummaryBatch,
+    responses: { 200: { description: 'How many were new and how many already held', schema: BatchAnswer } },
+    errors: { 403: 'the caller is not an active child, or a summary is not its own' },
+    access: { rule: 'an active child node, for its own summary' },
+    audit: 'report',
+    audited: ({ caller }) => ({ resource: `summary:${caller!.principal.id}` }),
+    handle: async ({ env, caller, body: batch }) => {
+      const p = caller!.principal;
+      const peer = p.kind === 'node' ? peerRow(env, p.id) : undefined;
+      if (peer?.relation !== 'child') fail('FORBIDDEN', `${p.id} is not a child of ${env.config.code}`);
+      if (p.status !== 'active') fail('FORBIDDEN', `${p.id} is ${peer.lifecycle}`);
       for (const [i, item] of batch.items.entries()) {
-        if (item.summary.node !== caller.principal.id)
+        if (item.summary.node !== p.id)
           fail(
             'FORBIDDEN',
-            `${caller.principal.id} may send only its own summary, not ${item.summary.node}'s`,
+            `${p.id} may send only its own summary, not ${item.summary.node}'s`,
             `items.${i}.summary.node`,
           );
       }
-      const r = await aggregation.receiveSummaries(
-        batch.items.map((i) => ({ key: `${caller.who}|summary|${i.key}`, summary: i.summary })),
+      const r = await env.aggregation.receiveSummaries(
+        batch.items.map((i) => ({ key: `${caller!.who}|summary|${i.key}`, summary: i.summary })),
       );
       if (r.accepted > 0)
-        ctx.events.emit('summary.received', {
-          subject: caller.principal.id,
+        env.events.emit('summary.received', {
+          subject: p.id,
           data: { accepted: r.accepted, duplicates: r.duplicates },
         });
-      await audited(ctx, { who: caller.who, action: 'report', resource: `summary:${caller.principal.id}`, requestId });
       return [200, r];
-    }),
-  );
+    },
+  }),
+  route({
+    operationId: 'market',
+    method: 'get',
+    path: ROUTES.market,
+    tag: 'resources',
+    summary: "The market view over this node's subtree (the national node: all), filterable",
+    auth: 'none',
+    query: MarketQuery,
+    responses: { 200: { description: 'The offers matching the filters', schema: MarketView } },
+    handle: ({ env, query }) => [200, env.aggregation.market(query)],
+  }),
+  route({
+    operationId: 'ownSummary',
+    method: 'get',
+    path: `${ROUTES.summaries}/self`,
+    tag: 'resources',
+    summary: "This node's current subtree summary",
+    auth: 'none',
+    responses: { 200: { description: 'The summary', schema: SubtreeSummary } },
+    handle: ({ env }) => [200, env.aggregation.summary()],
+  }),
+];
 
-  router.get(ROUTES.market, (req, res) => {
-    const q = parseWith(MarketQuery, req.query);
-    res.json(aggregation.market(q));
-  });
-
-  router.get(`${ROUTES.summaries}/self`, (_req, res) => {
-    res.json(aggregation.summary());
-  });
-  return router;
+/** Mounts the resource area. */
+export function resourceRoutes(
+  ctx: Omit<ResourceRoutesDeps, 'aggregation' | 'providerKeys'>,
+  deps: { aggregation: Aggregation; providerKeys: ProviderKeys },
+): Router {
+  return mountTable({ ...ctx, ...deps }, RESOURCE_ROUTES);
 }

@@ -187,6 +187,9 @@ export class ClusterView {
 
   /** The summary of these clusters for the parent. */
   summary(prefix: string): SubtreeView {
-    return summarise(prefix, this.clusters());
+    const s = summarise(prefix, this.clusters());
+    // The clusters were checked when they registered; a refusal here is a bug, not bad input.
+    if (!s.ok) throw new Error(`summary of ${prefix}: ${s.error.message}`);
+    return s.value;
   }
 }

@@ -63,17 +63,17 @@ export function relayedEvent(
  * below it), then the constraint that excluded most clusters; at most 10.
  */
 export function explainPlacement(
-  sel: Selection,
+  sel: Selection | null,
   o: { chosen: string; refused: readonly { target: string; reason: string }[] },
 ): JobExplanation & { chosen: string } {
   const rejected = [...o.refused];
-  for (const c of sel.candidates)
+  for (const c of sel?.candidates ?? [])
     if (c.clusterId !== o.chosen)
       rejected.push({
         target: c.clusterId,
         reason: `ranked ${c.rank}: score ${c.catsScore.toFixed(1)}/10, est. ${c.costYuan.toFixed(2)} 元`,
       });
-  if (sel.mainObstacle)
+  if (sel?.mainObstacle)
     rejected.push({ target: `${sel.mainObstacle.count} clusters`, reason: sel.mainObstacle.message });
   return { chosen: o.chosen, rejected: rejected.slice(0, 10) };
 }

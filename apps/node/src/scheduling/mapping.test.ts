@@ -5,6 +5,12 @@ import { TaskTemplate } from '@cpnet/protocol';
 import { mergeSummaries, summaryFromWire, summaryToWire, toCluster, toSelectionAnswer, toTask } from './mapping.ts';
 import { facts, fullReport } from './testing.ts';
 
+/** The value of a scheduler result (a test fails loudly on an input error). */
+function must<T>(r: { ok: true; value: T } | { ok: false; error: { message: string } }): T {
+  if (!r.ok) throw new Error(r.error.message);
+  return r.value;
+}
+
 describe('mapping protocol ⇄ scheduler', () => {
   it('maps a wire template: accelerators, placement, explicit weights (green → carbon), deadline as epoch ms', () => {
     const t = TaskTemplate.parse({
@@ -48,16 +54,18 @@ describe('mapping protocol ⇄ scheduler', () => {
 
   it('an unsatisfiable selection answers which constraint excluded everything', () => {
     const f = facts('CPN.51');
-    const ix = ClusterIndex.build([toCluster(f, fullReport(f))]);
-    const sel = select(
-      ix,
-      toTask(
-        TaskTemplate.parse({
-          demand: { cpuCores: 1, memoryGib: 1 },
-          durationHours: 1,
-          constraints: { residency: { provinces: ['44'] } },
-        }),
-        { id: 's', tenant: 't' },
+    const ix = must(ClusterIndex.build([toCluster(f, fullReport(f))]));
+    const sel = must(
+      select(
+        ix,
+        toTask(
+          TaskTemplate.parse({
+            demand: { cpuCores: 1, memoryGib: 1 },
+            durationHours: 1,
+            constraints: { residency: { provinces: ['44'] } },
+          }),
+          { id: 's', tenant: 't' },
+        ),
       ),
     );
     const a = toSelectionAnswer(sel, {
@@ -72,11 +80,11 @@ describe('mapping protocol ⇄ scheduler', () => {
 
   it("summaries survive the wire (an empty subtree's infinite prices as null) and merge per subtree", () => {
     const clusters = generateClusters(createRng(3), { count: 20 });
-    const s = summarise('CPN.51', clusters);
+    const s = must(summarise('CPN.51', clusters));
     expect(summaryFromWire({ ...summaryToWire(s, 0), at: '1970-01-01T00:00:00.000Z' } as never)).toEqual(s);
-    const empty = summaryToWire(summarise('CPN.44', []), 0);
+    const empty = summaryToWire(must(summarise('CPN.44', [])), 0);
     expect(empty.minPricePerCoreHourYuan).toBeNull();
-    const m = mergeSummaries('CPN', [s, summarise('CPN.44', [])]);
+    const m = mergeSummaries('CPN', [s, must(summarise('CPN.44', []))]);
     expect(m).toMatchObject({ prefix: 'CPN', clusters: s.clusters, health: 'degraded' });
   });
 });

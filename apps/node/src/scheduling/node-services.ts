@@ -3,7 +3,7 @@ import { formatIdentifier } from '@cpnet/identifier';
 import { RegisterCluster, SCHEDULING_ROUTES } from '@cpnet/protocol';
 import type { RouteDeps } from '../http/write-route.ts';
 import type { NodeContext } from '../context.ts';
-import { repeat } from '../deps.ts';
+import { repeat, wallClock } from '../deps.ts';
 import { allocateSerial } from '../identifiers/registry.ts';
 import type { ResourceServices } from '../aggregation/resources.ts';
 import type { ClusterFacts } from './mapping.ts';
@@ -70,7 +70,7 @@ export async function createSchedulingServices(
     code: ctx.config.code,
     parent: ctx.config.role === 'national' ? null : parentOf(ctx.config.code),
     clock: ctx.deps.clock,
-    every: ctx.deps.every,
+    wall: wallClock(ctx.deps),
     store: ctx.db.jobs,
     gateways,
     peers: nodePeers(ctx),

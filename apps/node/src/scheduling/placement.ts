@@ -6,6 +6,7 @@ import {
   type PlacementAnswer,
   type MeteringLine,
 } from '@cpnet/protocol';
+import { systemClock } from '@cpnet/kernel/system';
 import { ClusterView } from './cluster-view.ts';
 import { applyEntry, isFinal, tenantKey, type JobRecord } from './job-machine.ts';
 import { toTask } from './mapping.ts';
@@ -114,10 +115,13 @@ export abstract class PlacementCore {
     refusals.push({ node: this.me, reason: local.reason });
     const exclude = [...new Set([...how.exclude, this.me])];
     const task = toTask(job.template, { id: job.id, tenant: tenantKey(job.origin, job.tenant) });
-    const decision = chooseSubtree(
+    const chosen = chooseSubtree(
       this.liveChildren().filter((c) => !exclude.includes(c.prefix)),
       task,
     );
+    const decision = chosen.ok
+      ? chosen.value
+      : { ranked: [], excluded: [{ prefix: 'children', reason: chosen.error.message }] };
     for (const x of decision.excluded) refusals.push({ node: x.prefix, reason: x.reason });
     for (const c of decision.ranked) {
       this.record(job, {
@@ -328,19 +332,19 @@ export abstract class PlacementCore {
   protected withTimeout<T extends { ok: boolean }>(
     p: Promise<T>,
   ): Promise<T | { ok: false; error: { code: string; message: string } }> {
-    return Promise.race([
-      p,
-      new Promise<{ ok: false; error: { code: string; message: string } }>((resolve) =>
-        setTimeout(
-          () =>
-            resolve({
-              ok: false,
-              error: { code: 'UNAVAILABLE', message: `no acknowledgement within ${this.options.ackTimeoutMs} ms` },
-            }),
-          this.options.ackTimeoutMs,
-        ).unref(),
-      ),
-    ]);
+    let cancel: () => void = () => undefined;
+    const timeout = new Promise<{ ok: false; error: { code: string; message: string } }>((resolve) => {
+      // Wall time: the acknowledgement comes over a real socket, whatever the node's clock does meanwhile.
+      cancel = (this.d.wall ?? systemClock).setTimeout(
+        () =>
+          resolve({
+            ok: false,
+            error: { code: 'UNAVAILABLE', message: `no acknowledgement within ${this.options.ackTimeoutMs} ms` },
+          }),
+        this.options.ackTimeoutMs,
+      );
+    });
+    return Promise.race([p, timeout]).finally(cancel);
   }
 
   /** A victim of preemption: stopped on its gateway, metered, then re-placed (or queued). */
@@ -488,7 +492,9 @@ export abstract class PlacementCore {
     task: ReturnType<typeof toTask>,
     o: { chosen: string; refused: readonly { target: string; reason: string }[] },
   ) {
-    return explainPlacement(this.view.scheduler.select(task, { k: 4, explain: 'codes' }), o);
+    const checked = this.view.scheduler.select(task, { k: 4, explain: 'codes' });
+    // The task was just placed, so it is valid; were it refused, the gateways' refusals alone explain.
+    return explainPlacement(checked.ok ? checked.value : null, o);
   }
 
   protected record(job: JobRecord, e: Omit<JobHistoryEntry, 'at' | 'attempt'> & { at?: string }): void {

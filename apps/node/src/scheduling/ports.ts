@@ -1,6 +1,5 @@
 import type { z } from 'zod';
-import type { TimeSource } from '@cpnet/kernel';
-import type { Every } from '../deps.ts';
+import type { Clock } from '@cpnet/kernel';
 import { AggregationConfig } from '../aggregation/config.ts';
 import { SchedulingConfig } from './config.ts';
 import type {
@@ -102,7 +101,7 @@ export interface SchedulingOptions {
   /** A job queued this long after its submission fails (with the reasons); it is not retried forever. */
   readonly maxQueueMs: number;
   readonly failback: Partial<FailbackPolicy>;
-  /** How long a dispatch waits for the gateway's acknowledgement. */
+  /** How long a dispatch waits for the gateway's acknowledgement (wall ms: it guards a real socket). */
   readonly ackTimeoutMs: number;
 }
 
@@ -130,9 +129,10 @@ export const DEFAULT_SCHEDULING: SchedulingOptions = {
 export interface SchedulingDeps {
   readonly code: string;
   readonly parent: string | null;
-  readonly clock: TimeSource;
-  /** Periodic timers in the clock's time (default: real time). */
-  readonly every?: Every;
+  /** Node time: timestamps, the scheduling tick, summaries, queue deadlines (virtual in a simulation). */
+  readonly clock: Clock;
+  /** Wall time: how long a dispatch waits for the gateway's acknowledgement over its real socket (default: the system clock). */
+  readonly wall?: Clock;
   readonly store: JobStore;
   readonly gateways: GatewayPort;
   readonly peers: PeerPort;

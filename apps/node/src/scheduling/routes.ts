@@ -1,27 +1,36 @@
-import { Router, type Request } from 'express';
+import type { Request, Router } from 'express';
 import { parseIdentifier } from '@cpnet/identifier';
 import {
+  Job,
   JobCancelRelay,
   JobListQuery,
+  JobPage,
   JobRelayBody,
   MeteringQuery,
+  MeteringReport,
   MeteringSummary,
   PlacementBody,
+  PlacementReply,
+  Received,
+  RelayAnswer,
   ROUTES,
   SCHEDULING_ROUTES,
   SchedulingSummary,
+  SelectionAnswer,
   SelectionRelay,
+  SelectionRelayAnswer,
   SelectionRequest,
   SubmitJob,
+  SummaryAnswer,
 } from '@cpnet/protocol';
 import type { AccessRequest } from '@cpnet/security';
 import type { NodeContext } from '../context.ts';
-import { authenticate, hasCredentials, type Caller } from '../http/authenticate.ts';
-import { parseWith } from '../http/body.ts';
+import type { Caller } from '../http/authenticate.ts';
 import { fail } from '../http/http-error.ts';
 import { peerRow } from '../http/principal.ts';
-import { audited, authorize, writeRoute, type RouteDeps } from '../http/write-route.ts';
-import { jobView, tenantKey, type JobRecord } from './job-machine.ts';
+import { authorize, type RouteDeps } from '../http/write-route.ts';
+import { defineRoute, mountTable, type RouteTable } from '../http/route-table.ts';
+import { jobView, tenantKey } from './job-machine.ts';
 import { NeverPlaceable, QuotaExceeded, type SchedulingService } from './service.ts';
 
 const JOB_BASE = `${ROUTES.jobs}/`;
@@ -41,40 +50,15 @@ function jobParam(req: Request): string {
   return p.value.id;
 }
 
-async function reader(
-  ctx: Pick<
-    NodeContext,
-    'accounts' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'metrics' | 'nonceStore' | 'state'
-  >,
-  req: Request,
-): Promise<Caller> {
-  if (!hasCredentials(req)) fail('UNAUTHENTICATED', 'reading jobs and metering needs a signature or an API token');
-  return authenticate(ctx, req, { raw: Buffer.alloc(0) });
-}
-
 /**
  * The tenant a read is limited to: a tenant reads only its own (403 naming `tenant` when it names another); anyone
  * else needs `read` on `resource` and may name a tenant or none.
  */
 async function tenantScope(
-  ctx: Pick<
-    NodeContext,
-    | 'accounts'
-    | 'audit'
-    | 'config'
-    | 'db'
-    | 'deps'
-    | 'events'
-    | 'identity'
-    | 'metrics'
-    | 'nonceStore'
-    | 'policy'
-    | 'state'
-  >,
-  req: Request,
+  ctx: Pick<NodeContext, 'audit' | 'events' | 'policy'>,
+  caller: Caller,
   o: { tenant: string | undefined; what: string; resource: AccessRequest['resource']; requestId: string },
 ): Promise<string | undefined> {
-  const caller = await reader(ctx, req);
   if (caller.principal.kind === 'person' && caller.principal.role === 'tenant') {
     if (o.tenant !== undefined && o.tenant !== caller.principal.id)
       fail('FORBIDDEN', `a tenant ${o.what} (${caller.principal.id})`, 'tenant');
@@ -101,191 +85,346 @@ async function peerCaller(ctx: Pick<NodeContext, 'config' | 'db'>, caller: Calle
 }
 
 /** What `schedulingRoutes` uses of the node. */
-type SchedulingRoutesDeps = RouteDeps;
+type SchedulingRoutesDeps = RouteDeps & {
+  readonly service: SchedulingService;
+  /** Brings the cluster view up to date before a selection or placement. */
+  readonly sync: () => Promise<void>;
+};
+
+const route = defineRoute<SchedulingRoutesDeps>();
+
+const JOB_PARAM = {
+  id: {
+    description:
+      'The job identifier (kind JB); its `/` is percent-encoded in the URL as `%2F` (`CPN.51%2FJB-…`). The raw-`/` ' +
+      'form (`/cpn/v1/jobs/CPN.51/JB-…`) is an alias the node answers the same.',
+  },
+};
+
+/** The policy request of a node-to-node scheduling call: `place` on jobs under the prefix the peer may speak for. */
+const peerAccess = {
+  action: 'place',
+  resource: 'job',
+  rule: 'the parent or a child node; the policy: `place` on jobs of this node (parent) or of the child',
+} as const;
+const peerAuthorize = async ({ env, caller }: { env: SchedulingRoutesDeps; caller: Caller | null }) => ({
+  principal: caller!.principal,
+  action: 'place' as const,
+  resource: { type: 'job' as const, prefix: await peerCaller(env, caller!) },
+});
+/** Node-to-node scheduling traffic is not audited per call; the jobs it moves keep their own history. */
+const PEER_AUDIT = 'none (node-to-node scheduling traffic; each job keeps its history)';
+const PEER_ERRORS = { 403: 'the caller is neither the parent nor a child, or the policy refuses' };
 
 /** Scheduling routes: selections, jobs, metering, and the node-to-node placement protocol. */
-export function schedulingRoutes(
-  ctx: SchedulingRoutesDeps,
-  deps: { service: SchedulingService; sync: () => Promise<void> },
-): Router {
-  const { service, sync } = deps;
-  const router = Router();
-  const view = (j: JobRecord) => jobView(j);
-
-  router.post(
-    ROUTES.selections,
-    writeRoute(ctx, async (_req, { caller, body, requestId }) => {
-      const input = parseWith(SelectionRequest, body);
-      await authorize(ctx, {
-        request: {
-          principal: caller.principal,
-          action: 'run',
-          resource: { type: 'selection', prefix: ctx.config.code },
-        },
-        requestId,
-      });
-      await sync();
-      return [200, await service.select(input.template, input.topK)];
+export const SCHEDULING_ROUTE_TABLE: RouteTable<SchedulingRoutesDeps> = [
+  route({
+    operationId: 'select',
+    method: 'post',
+    path: ROUTES.selections,
+    tag: 'scheduling',
+    summary: 'Compute selection (算力选择), dry run: ranked candidates and every exclusion',
+    description: 'Escalated across the hierarchy when this subtree has no candidate.',
+    auth: 'required',
+    body: SelectionRequest,
+    responses: { 200: { description: 'Ranked candidates and exclusions', schema: SelectionAnswer } },
+    access: { action: 'run', resource: 'selection', rule: 'the policy: `run` on a selection here' },
+    audit: 'none (a dry run changes nothing)',
+    authorize: ({ env, caller }) => ({
+      principal: caller!.principal,
+      action: 'run',
+      resource: { type: 'selection', prefix: env.config.code },
     }),
-  );
-
-  router.post(
-    ROUTES.jobs,
-    writeRoute(ctx, async (_req, { caller, body, requestId }) => {
-      const input = parseWith(SubmitJob, body);
-      const tenant = tenantOf(caller, input.template.tenant);
-      await authorize(ctx, {
-        request: {
-          principal: caller.principal,
-          action: 'submit',
-          resource: { type: 'job', prefix: ctx.config.code, owner: tenant },
-        },
-        requestId,
-      });
-      if (ctx.state.lifecycle === 'suspended' || ctx.state.lifecycle === 'revoked')
-        fail('FORBIDDEN', `${ctx.config.code} is ${ctx.state.lifecycle}; it accepts no jobs`);
-      await sync();
+    handle: async ({ env, body: input }) => {
+      await env.sync();
+      return [200, await env.service.select(input.template, input.topK)];
+    },
+  }),
+  route({
+    operationId: 'submitJob',
+    method: 'post',
+    path: ROUTES.jobs,
+    tag: 'scheduling',
+    summary: 'Submit a job (tenant): placed locally or escalated, answered once dispatched or queued',
+    description:
+      'A person submits for its own account; a node may name the tenant in the template. The body’s ' +
+      '`idempotencyKey` (or the Idempotency-Key header) is answered once.',
+    auth: 'required',
+    body: SubmitJob,
+    responses: { 201: { description: 'Accepted: dispatched or queued', schema: Job } },
+    errors: {
+      403: 'the policy refuses, or this node is suspended or revoked',
+      422: "over the tenant's quota, or no cluster in the hierarchy could ever take it",
+    },
+    access: { action: 'submit', resource: 'job', rule: 'the policy: `submit` on a job owned by the tenant' },
+    audit: 'submit',
+    audited: (_input, out) => ({ resource: `job:${(out as { id: string }).id}` }),
+    authorize: ({ env, caller, body }) => ({
+      principal: caller!.principal,
+      action: 'submit',
+      resource: { type: 'job', prefix: env.config.code, owner: tenantOf(caller!, body.template.tenant) },
+    }),
+    handle: async ({ env, caller, body: input }) => {
+      const tenant = tenantOf(caller!, input.template.tenant);
+      if (env.state.lifecycle === 'suspended' || env.state.lifecycle === 'revoked')
+        fail('FORBIDDEN', `${env.config.code} is ${env.state.lifecycle}; it accepts no jobs`);
+      await env.sync();
       try {
-        const job = await service.submit({ ...input.template, tenant }, tenant);
-        await audited(ctx, { who: caller.who, action: 'submit', resource: `job:${job.id}`, requestId });
-        return [201, view(job)];
+        const job = await env.service.submit({ ...input.template, tenant }, tenant);
+        return [201, jobView(job)];
       } catch (e) {
         if (e instanceof QuotaExceeded || e instanceof NeverPlaceable)
           fail('RULE_VIOLATION', e.message, 'template.demand');
         throw e;
       }
-    }),
-  );
-
-  router.get(ROUTES.jobs, async (req, res) => {
-    const q = parseWith(JobListQuery, req.query);
-    q.tenant = await tenantScope(ctx, req, {
-      tenant: q.tenant,
-      what: 'lists only its own jobs',
-      resource: { type: 'job', prefix: ctx.config.code, ...(q.tenant ? { owner: q.tenant } : {}) },
-      requestId: String(res.locals.requestId ?? '-'),
-    });
-    // One more than asked tells whether another page follows.
-    const jobs = await service.list({ tenant: q.tenant, after: q.cursor, limit: q.limit + 1 });
-    const items = jobs.slice(0, q.limit);
-    res.json({ items: items.map(view), next: jobs.length > q.limit ? items.at(-1)!.id : null });
-  });
-
-  router.get(`${JOB_BASE}*id`, async (req, res) => {
-    const id = jobParam(req);
-    const caller = await reader(ctx, req);
-    const job = service.job(id) ?? (ctx.db.jobs.has(id) ? await service.stored(id) : null);
-    if (!job) fail('NOT_FOUND', `no job ${id} at ${ctx.config.code}`);
-    await authorize(ctx, {
-      request: {
-        principal: caller.principal,
-        action: 'read',
-        resource: { type: 'job', prefix: ctx.config.code, owner: job.tenant, ownerNode: job.origin },
-      },
-      requestId: String(res.locals.requestId ?? '-'),
-    });
-    res.json(view(job));
-  });
-
-  router.delete(
-    `${JOB_BASE}*id`,
-    writeRoute(ctx, async (req, { caller, requestId }) => {
+    },
+  }),
+  route({
+    operationId: 'listJobs',
+    method: 'get',
+    path: ROUTES.jobs,
+    tag: 'scheduling',
+    summary: 'The jobs submitted here, in identifier order (paged)',
+    description:
+      'A tenant sees its own (403 naming `tenant` for another’s); others need `read` on jobs and may filter by ' +
+      '`tenant`. `next` is the identifier of the last job of the page: pass it back as `cursor` with the same ' +
+      'filter; null on the last page.',
+    auth: 'required',
+    query: JobListQuery,
+    responses: { 200: { description: 'A page of jobs', schema: JobPage } },
+    errors: { 403: 'a tenant naming another tenant, or the policy refuses' },
+    access: { action: 'read', resource: 'job', rule: 'a tenant: its own; anyone else: the policy, `read` on jobs' },
+    handle: async ({ env, res, caller, query: q }) => {
+      const tenant = await tenantScope(env, caller!, {
+        tenant: q.tenant,
+        what: 'lists only its own jobs',
+        resource: { type: 'job', prefix: env.config.code, ...(q.tenant ? { owner: q.tenant } : {}) },
+        requestId: String(res.locals.requestId ?? '-'),
+      });
+      // One more than asked tells whether another page follows.
+      const jobs = await env.service.list({ tenant, after: q.cursor, limit: q.limit + 1 });
+      const items = jobs.slice(0, q.limit);
+      return [200, { items: items.map(jobView), next: jobs.length > q.limit ? items.at(-1)!.id : null }];
+    },
+  }),
+  route({
+    operationId: 'getJob',
+    method: 'get',
+    path: `${ROUTES.jobs}/{id}`,
+    expressPath: `${JOB_BASE}*id`,
+    tag: 'scheduling',
+    summary: 'A job with its history',
+    auth: 'required',
+    pathParams: JOB_PARAM,
+    responses: { 200: { description: 'The job', schema: Job } },
+    errors: { 404: 'no such job here' },
+    access: {
+      action: 'read',
+      resource: 'job',
+      rule: 'the policy: `read` on the job (its tenant, its nodes, operators)',
+    },
+    handle: async ({ env, req, res, caller }) => {
       const id = jobParam(req);
-      const held = service.job(id) ?? (await service.stored(id));
-      if (!held) fail('NOT_FOUND', `no job ${id} at ${ctx.config.code}`);
-      await authorize(ctx, {
+      const job = env.service.job(id) ?? (env.db.jobs.has(id) ? await env.service.stored(id) : null);
+      if (!job) fail('NOT_FOUND', `no job ${id} at ${env.config.code}`);
+      await authorize(env, {
         request: {
-          principal: caller.principal,
-          action: 'cancel',
-          resource: { type: 'job', prefix: ctx.config.code, owner: held.tenant, ownerNode: held.origin },
+          principal: caller!.principal,
+          action: 'read',
+          resource: { type: 'job', prefix: env.config.code, owner: job.tenant, ownerNode: job.origin },
         },
-        requestId,
+        requestId: String(res.locals.requestId ?? '-'),
       });
-      const job = await service.cancel(id, caller.who);
-      if (!job) fail('NOT_FOUND', `no job ${id} at ${ctx.config.code}`);
+      return [200, jobView(job)];
+    },
+  }),
+  route({
+    operationId: 'cancelJob',
+    method: 'delete',
+    path: `${ROUTES.jobs}/{id}`,
+    expressPath: `${JOB_BASE}*id`,
+    tag: 'scheduling',
+    summary: 'Cancel a job (idempotent for the same Idempotency-Key)',
+    auth: 'required',
+    pathParams: JOB_PARAM,
+    responses: { 200: { description: 'The cancelled job', schema: Job } },
+    errors: { 404: 'no such job here', 409: 'the job already finished' },
+    access: { action: 'cancel', resource: 'job', rule: 'the policy: `cancel` on the job' },
+    audit: 'cancel',
+    audited: ({ req }) => ({ resource: `job:${jobParam(req)}` }),
+    authorize: async ({ env, req, caller }) => {
+      const id = jobParam(req);
+      const held = env.service.job(id) ?? (await env.service.stored(id));
+      if (!held) fail('NOT_FOUND', `no job ${id} at ${env.config.code}`);
+      return {
+        principal: caller!.principal,
+        action: 'cancel',
+        resource: { type: 'job', prefix: env.config.code, owner: held.tenant, ownerNode: held.origin },
+      };
+    },
+    handle: async ({ env, req, caller }) => {
+      const id = jobParam(req);
+      const job = await env.service.cancel(id, caller!.who);
+      if (!job) fail('NOT_FOUND', `no job ${id} at ${env.config.code}`);
       if (job.state !== 'cancelled') fail('CONFLICT', `job ${id} is already ${job.state}`, 'id');
-      await audited(ctx, { who: caller.who, action: 'cancel', resource: `job:${id}`, requestId });
-      return [200, view(job)];
-    }),
-  );
-
-  router.get(ROUTES.metering, async (req, res) => {
-    const q = parseWith(MeteringQuery, req.query);
-    q.tenant = await tenantScope(ctx, req, {
-      tenant: q.tenant,
-      what: 'reads only its own metering',
-      resource: { type: 'metrics', prefix: ctx.config.code },
-      requestId: String(res.locals.requestId ?? '-'),
-    });
-    // Metering names a tenant by the pair `account@node`: a bare account means one of this node's accounts.
-    if (q.tenant !== undefined && !q.tenant.includes('@')) q.tenant = tenantKey(ctx.config.code, q.tenant);
-    const m = await service.metering(q);
-    const children = ctx.db.jobs.childMetering().map((summary) => MeteringSummary.parse(JSON.parse(summary)));
-    res.json({ node: ctx.config.code, lines: m.lines, totals: m.totals, children });
-  });
-
-  // ── node to node ──
-  const peerRoute = <T>(handle: (body: unknown, from: string) => Promise<[number, T]>) =>
-    writeRoute(ctx, async (_req, { caller, body, requestId }) => {
-      const prefix = await peerCaller(ctx, caller);
-      await authorize(ctx, {
-        request: { principal: caller.principal, action: 'place', resource: { type: 'job', prefix } },
-        requestId,
+      return [200, jobView(job)];
+    },
+  }),
+  route({
+    operationId: 'metering',
+    method: 'get',
+    path: ROUTES.metering,
+    tag: 'scheduling',
+    summary: "Metering (计量统计) lines and totals per tenant and provider, with children's totals",
+    description: 'A tenant reads its own; a bare account in `tenant` means one of this node’s (`account@node`).',
+    auth: 'required',
+    query: MeteringQuery,
+    responses: { 200: { description: 'The metering report', schema: MeteringReport } },
+    errors: { 403: 'a tenant naming another tenant, or the policy refuses' },
+    access: {
+      action: 'read',
+      resource: 'metrics',
+      rule: 'a tenant: its own; anyone else: the policy, `read` on metrics',
+    },
+    handle: async ({ env, res, caller, query: q }) => {
+      q.tenant = await tenantScope(env, caller!, {
+        tenant: q.tenant,
+        what: 'reads only its own metering',
+        resource: { type: 'metrics', prefix: env.config.code },
+        requestId: String(res.locals.requestId ?? '-'),
       });
-      return handle(body, caller.principal.id);
-    });
-  router.post(
-    SCHEDULING_ROUTES.placements,
-    peerRoute(async (body, from): Promise<[number, unknown]> => {
-      const input = parseWith(PlacementBody, body);
-      await sync();
-      if (!('placements' in input)) return [200, await service.onPlacement(input, from)];
+      // Metering names a tenant by the pair `account@node`: a bare account means one of this node's accounts.
+      if (q.tenant !== undefined && !q.tenant.includes('@')) q.tenant = tenantKey(env.config.code, q.tenant);
+      const m = await env.service.metering(q);
+      const children = env.db.jobs.childMetering().map((summary) => MeteringSummary.parse(JSON.parse(summary)));
+      return [200, { node: env.config.code, lines: m.lines, totals: m.totals, children }];
+    },
+  }),
+  // ── node to node: the body is validated, then the peer and the policy are checked ──
+  route({
+    operationId: 'placeJobs',
+    method: 'post',
+    path: SCHEDULING_ROUTES.placements,
+    tag: 'scheduling',
+    summary:
+      'Node to node: place a job, or a batch of jobs (escalation up, or the parent asking the owning child down)',
+    auth: 'required',
+    body: PlacementBody,
+    responses: { 200: { description: 'Each placement’s answer', schema: PlacementReply } },
+    errors: PEER_ERRORS,
+    access: peerAccess,
+    audit: PEER_AUDIT,
+    authorize: peerAuthorize,
+    handle: async ({ env, caller, body: input }) => {
+      const from = caller!.principal.id;
+      await env.sync();
+      if (!('placements' in input)) return [200, await env.service.onPlacement(input, from)];
       // Each placement is placed on its own (its own lock and answer); they share the commits of one turn.
-      return [200, { answers: await Promise.all(input.placements.map((p) => service.onPlacement(p, from))) }];
-    }),
-  );
-  router.post(
-    SCHEDULING_ROUTES.selections,
-    peerRoute(async (body) => {
-      const req = parseWith(SelectionRelay, body);
-      await sync();
-      return [200, await service.onSelectionRelay(req)];
-    }),
-  );
-  router.post(
-    SCHEDULING_ROUTES.jobUpdates,
-    peerRoute(async (body): Promise<[number, { accepted: boolean | boolean[] }]> => {
-      const input = parseWith(JobRelayBody, body);
-      if (!('relays' in input)) return [200, { accepted: await service.onRelay(input) }];
+      return [200, { answers: await Promise.all(input.placements.map((p) => env.service.onPlacement(p, from))) }];
+    },
+  }),
+  route({
+    operationId: 'relaySelection',
+    method: 'post',
+    path: SCHEDULING_ROUTES.selections,
+    tag: 'scheduling',
+    summary: 'Node to node: a relayed dry-run selection',
+    auth: 'required',
+    body: SelectionRelay,
+    responses: { 200: { description: 'The candidates of this subtree', schema: SelectionRelayAnswer } },
+    errors: PEER_ERRORS,
+    access: peerAccess,
+    audit: PEER_AUDIT,
+    authorize: peerAuthorize,
+    handle: async ({ env, body }) => {
+      await env.sync();
+      return [200, await env.service.onSelectionRelay(body)];
+    },
+  }),
+  route({
+    operationId: 'relayJobUpdates',
+    method: 'post',
+    path: SCHEDULING_ROUTES.jobUpdates,
+    tag: 'scheduling',
+    summary: 'Node to node: job history relayed toward the origin',
+    auth: 'required',
+    body: JobRelayBody,
+    responses: { 200: { description: 'Whether each relay applied', schema: RelayAnswer } },
+    errors: PEER_ERRORS,
+    access: peerAccess,
+    audit: PEER_AUDIT,
+    authorize: peerAuthorize,
+    handle: async ({ env, body: input }) => {
+      if (!('relays' in input)) return [200, { accepted: await env.service.onRelay(input) }];
       // Relays of different jobs apply concurrently (their writes share one commit); one job's keep their order.
-      return [200, { accepted: await Promise.all(input.relays.map((r) => service.onRelay(r))) }];
-    }),
-  );
-  router.post(
-    SCHEDULING_ROUTES.cancels,
-    peerRoute(async (body, from) => [
+      return [200, { accepted: await Promise.all(input.relays.map((r) => env.service.onRelay(r))) }];
+    },
+  }),
+  route({
+    operationId: 'relayCancel',
+    method: 'post',
+    path: SCHEDULING_ROUTES.cancels,
+    tag: 'scheduling',
+    summary: 'Node to node: a cancellation relayed toward the owner',
+    auth: 'required',
+    body: JobCancelRelay,
+    responses: { 200: { description: 'Whether it applied', schema: RelayAnswer } },
+    errors: PEER_ERRORS,
+    access: peerAccess,
+    audit: PEER_AUDIT,
+    authorize: peerAuthorize,
+    handle: async ({ env, caller, body }) => [
       200,
-      { accepted: await service.onCancelRelay(parseWith(JobCancelRelay, body), from) },
-    ]),
-  );
-  router.post(
-    SCHEDULING_ROUTES.summaries,
-    peerRoute(async (body, from) => {
-      service.onSummary(parseWith(SchedulingSummary, body), from);
-      // The answer carries the whole hierarchy's ceiling, so the child can refuse impossible jobs at submission.
-      const ceiling = service.hierarchyCeiling();
+      { accepted: await env.service.onCancelRelay(body, caller!.principal.id) },
+    ],
+  }),
+  route({
+    operationId: 'schedulingSummary',
+    method: 'post',
+    path: SCHEDULING_ROUTES.summaries,
+    tag: 'scheduling',
+    summary: "Node to node: a child's scheduling summary (also its heartbeat)",
+    description: "The answer carries the whole hierarchy's ceiling, so the child can refuse impossible jobs at once.",
+    auth: 'required',
+    body: SchedulingSummary,
+    responses: { 200: { description: 'Received, with the hierarchy’s ceiling', schema: SummaryAnswer } },
+    errors: PEER_ERRORS,
+    access: peerAccess,
+    audit: PEER_AUDIT,
+    authorize: peerAuthorize,
+    handle: ({ env, caller, body }) => {
+      env.service.onSummary(body, caller!.principal.id);
+      const ceiling = env.service.hierarchyCeiling();
       return [200, { accepted: true, ...(ceiling ? { ceiling } : {}) }];
-    }),
-  );
-  router.post(
-    SCHEDULING_ROUTES.metering,
-    peerRoute(async (body, from) => {
-      const s = parseWith(MeteringSummary, body);
+    },
+  }),
+  route({
+    operationId: 'childMetering',
+    method: 'post',
+    path: SCHEDULING_ROUTES.metering,
+    tag: 'scheduling',
+    summary: "Node to node: a child's metering totals",
+    auth: 'required',
+    body: MeteringSummary,
+    responses: { 200: { description: 'Stored', schema: Received } },
+    errors: PEER_ERRORS,
+    access: peerAccess,
+    audit: PEER_AUDIT,
+    authorize: peerAuthorize,
+    handle: async ({ env, caller, body: s }) => {
+      const from = caller!.principal.id;
       // Every child sends its totals every metering interval: the store writes them synchronously (group commit).
       const summary = JSON.stringify({ ...s, node: from });
-      await ctx.db.jobs.putChildMetering({ node: from, at: s.at, summary });
+      await env.db.jobs.putChildMetering({ node: from, at: s.at, summary });
       return [200, { accepted: true }];
-    }),
-  );
-  return router;
+    },
+  }),
+];
+
+/** Mounts the scheduling area. */
+export function schedulingRoutes(
+  ctx: RouteDeps,
+  deps: { service: SchedulingService; sync: () => Promise<void> },
+): Router {
+  return mountTable({ ...ctx, ...deps }, SCHEDULING_ROUTE_TABLE);
 }

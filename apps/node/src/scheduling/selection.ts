@@ -1,4 +1,5 @@
 import { chooseSubtree, type SubtreeView } from '@cpnet/scheduler';
+import { fail } from '../http/http-error.ts';
 import type { TaskTemplate, SelectionAnswer } from '@cpnet/protocol';
 import type { ClusterView } from './cluster-view.ts';
 import { toSelectionAnswer, toTask } from './mapping.ts';
@@ -24,7 +25,9 @@ export async function selectAcross(
   req: { template: TaskTemplate; topK: number; exclude: readonly string[]; allowUp: boolean },
 ): Promise<SelectionAnswer> {
   const task = toTask(req.template, { id: 'selection', tenant: req.template.tenant ?? 'anonymous' });
-  const sel = ctx.view.scheduler.select(task, { k: req.topK, explain: 'all' });
+  const checked = ctx.view.scheduler.select(task, { k: req.topK, explain: 'all' });
+  if (!checked.ok) fail(checked.error.code, checked.error.message, checked.error.field);
+  const sel = checked.value;
   const local = toSelectionAnswer(sel, {
     answeredBy: ctx.code,
     escalated: false,
@@ -33,10 +36,13 @@ export async function selectAcross(
   if (local.candidates.length > 0) return local;
   const notes: string[] = [];
   const exclude = [...new Set([...req.exclude, ctx.code])];
-  const decision = chooseSubtree(
+  const chosen = chooseSubtree(
     ctx.children().filter((c) => !exclude.includes(c.prefix)),
     task,
   );
+  const decision = chosen.ok
+    ? chosen.value
+    : { ranked: [], excluded: [{ prefix: 'children', reason: chosen.error.message }] };
   for (const c of decision.ranked) {
     const a = await ctx.peers.select(c.prefix, { template: req.template, topK: req.topK, direction: 'down', exclude });
     if (a && a.candidates.length > 0) return { ...a, escalated: true };

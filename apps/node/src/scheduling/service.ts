@@ -16,7 +16,7 @@ import {
   type PlacementAnswer,
   type MeteringLine,
 } from '@cpnet/protocol';
-import { realEvery } from '../deps.ts';
+import { stopwatch } from '@cpnet/kernel/system';
 import { applyEntry, isFinal, newJob, tenantKey, type JobRecord } from './job-machine.ts';
 import { mergeSummaries, summaryFromWire, summaryToWire, toTask, type ClusterFacts } from './mapping.ts';
 import { observedTime, totals } from './metering.ts';
@@ -52,7 +52,7 @@ export class SchedulingService extends PlacementCore {
   private ticking = false;
   /** Told when a child goes silent (no summary for `childDownAfterMs`) and when it reports again. */
   onChildHealth?: (child: string, o: { down: boolean; reason: string }) => void;
-  /** Submit → dispatched latencies of jobs submitted here (ms), the latest 1,000. */
+  /** Submit → dispatched latencies of jobs submitted here (wall ms), the latest 1,000. */
   private readonly latencies: number[] = [];
 
   /** Loads unfinished jobs from the store (a restart resumes them) and starts the timers. */
@@ -62,9 +62,9 @@ export class SchedulingService extends PlacementCore {
       this.relayed.set(j.id, j.history.length);
       if (j.origin === this.me) this.trackTenant(j);
     }
-    const every = this.d.every ?? realEvery;
-    this.timers.push(every(this.options.tickMs, () => void this.tick()));
-    if (this.d.parent) this.timers.push(every(this.options.summaryMs, () => void this.pushSummaries()));
+    const { clock } = this.d;
+    this.timers.push(clock.setInterval(() => void this.tick(), this.options.tickMs));
+    if (this.d.parent) this.timers.push(clock.setInterval(() => void this.pushSummaries(), this.options.summaryMs));
   }
 
   stop(): void {
@@ -155,7 +155,8 @@ export class SchedulingService extends PlacementCore {
     this.trackTenant(job);
     this.emitWithSave(job, 'job.submit', { subject: id, data: this.jobData(job) });
     this.d.log?.info({ job: id, traceparent: traceparentOf(id, this.me) }, 'job submitted');
-    const t0 = performance.now();
+    // Wall time: the latency of the node's own work, a performance figure (not a scenario duration).
+    const elapsed = stopwatch();
     // The answer is the job as placement left it (a gateway's `running` may follow at once).
     const answer = await this.lock.run(id, async () => {
       await this.placeOrQueue(job, { exclude: [], excludeClusters: [], allowUp: true });
@@ -177,7 +178,7 @@ export class SchedulingService extends PlacementCore {
       return structuredClone(job);
     });
     if (answer.state === 'dispatched') {
-      this.latencies.push(performance.now() - t0);
+      this.latencies.push(elapsed());
       if (this.latencies.length > 1000) this.latencies.shift();
     }
     return answer;

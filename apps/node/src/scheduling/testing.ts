@@ -1,5 +1,5 @@
 import { formatIdentifier } from '@cpnet/identifier';
-import type { TimeSource } from '@cpnet/kernel';
+import type { Clock } from '@cpnet/kernel';
 import {
   JobCancelRelay,
   JobRelay,
@@ -110,7 +110,7 @@ export const template = (over: Record<string, unknown> = {}): TaskTemplate =>
 /** In-process hierarchy: services joined by a peer port that calls each other directly (through the wire schemas). */
 export function hierarchy(
   spec: Record<string, string | null>,
-  o: { clock: TimeSource; options?: ConstructorParameters<typeof SchedulingService>[0]['options'] },
+  o: { clock: Clock; options?: ConstructorParameters<typeof SchedulingService>[0]['options'] },
 ) {
   const services = new Map<string, SchedulingService>();
   const gateways = new Map<string, ReturnType<typeof fakeGateway>>();

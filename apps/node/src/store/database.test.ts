@@ -5,7 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DatabaseDamaged, openDatabase } from './sqlite-database.ts';
-import { applyMigrations, listMigrations, MIGRATIONS_DIR } from './migrate.ts';
+import { applyMigrations, DatabaseNewerThanNode, listMigrations, MIGRATIONS_DIR } from './migrate.ts';
 
 interface MigrationRow {
   migration_name: string;
@@ -105,6 +105,29 @@ describe('applyMigrations', () => {
     const before = migrationRows(dbFile);
     expect(applyMigrations(dbFile)).toEqual({ applied: [] });
     expect(migrationRows(dbFile)).toEqual(before);
+  });
+
+  it('refuses a database a newer version migrated, changing nothing', () => {
+    const migrations = path.join(dir, 'migrations');
+    writeMigration(migrations, '20250101000000_init', 'CREATE TABLE "A" ("id" INTEGER PRIMARY KEY);');
+    const dbFile = path.join(dir, 'node.db');
+    applyMigrations(dbFile, migrations);
+    // The newer version applied this one; this version ships only the first (and a second it has not applied yet).
+    writeMigration(migrations, '20250102000000_later', 'CREATE TABLE "B" ("id" INTEGER PRIMARY KEY);');
+    const newer = path.join(dir, 'newer');
+    writeMigration(newer, '20250101000000_init', 'CREATE TABLE "A" ("id" INTEGER PRIMARY KEY);');
+    writeMigration(newer, '20250103000000_future', 'CREATE TABLE "C" ("id" INTEGER PRIMARY KEY);');
+    applyMigrations(dbFile, newer);
+    const before = migrationRows(dbFile);
+
+    expect(() => applyMigrations(dbFile, migrations)).toThrow(DatabaseNewerThanNode);
+    expect(() => applyMigrations(dbFile, migrations)).toThrow(
+      /records migration 20250103000000_future, unknown to this version \(its latest is 20250102000000_later\)/,
+    );
+    expect(migrationRows(dbFile)).toEqual(before);
+    const db = new Database(dbFile, { readonly: true });
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'B'").get()).toBeUndefined();
+    db.close();
   });
 
   it('rolls a failing migration back entirely and names it', () => {

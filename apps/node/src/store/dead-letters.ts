@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { systemClock } from '@cpnet/kernel/system';
 import type { DeadLetter } from './outbox.ts';
 import { openSqliteStores } from './stores.ts';
 
@@ -24,6 +25,7 @@ export function listDeadLetters(dataDir: string): Promise<DeadLetter[]> {
  * Queues dead letters again (all, or the ids given) at the end of the outbox (`cpnet node outbox retry`). A running
  * node sends them at its next delivery, a stopped one when it starts; refused again, they come back here.
  */
+// An operator's command on a data folder: the time is the machine's (wall time).
 export function retryDeadLetters(dataDir: string, options: { ids?: readonly number[]; now?: number } = {}) {
-  return withStores(dataDir, (db) => db.write(() => db.outbox.revive(options.now ?? Date.now(), options.ids)));
+  return withStores(dataDir, (db) => db.write(() => db.outbox.revive(options.now ?? systemClock.now(), options.ids)));
 }

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { systemClock } from '@cpnet/kernel/system';
 
 /** The migrations shipped with this package (apps/node/prisma/migrations). */
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/migrations', import.meta.url));
@@ -54,6 +55,25 @@ function appliedRows(db: Database.Database): MigrationRow[] {
     .all() as MigrationRow[];
 }
 
+/**
+ * The database was migrated by a newer version of the node: it records migrations this version does not ship.
+ * Migrations only go forward, so this version cannot know what those changed; it must not run on the file.
+ */
+export class DatabaseNewerThanNode extends Error {}
+
+function assertNotNewer(dbFile: string, input: { rows: MigrationRow[]; known: readonly MigrationFile[] }): void {
+  const known = new Set(input.known.map((m) => m.name));
+  const unknown = input.rows.map((row) => row.migration_name).filter((name) => !known.has(name));
+  if (unknown.length === 0) return;
+  const latest = input.known.at(-1)?.name ?? 'none';
+  throw new DatabaseNewerThanNode(
+    `${dbFile} was migrated by a newer version of cpnet: it records migration${unknown.length > 1 ? 's' : ''} ` +
+      `${unknown.sort().join(', ')}, unknown to this version (its latest is ${latest}); migrations only go forward, ` +
+      'so start the newer version again, or restore the backup taken before the upgrade with cpnet node restore ' +
+      `--from <backup> --data ${path.dirname(path.resolve(dbFile))} --force`,
+  );
+}
+
 function assertNoFailedMigration(rows: MigrationRow[]): void {
   const failed = rows.find((row) => row.finished_at === null);
   if (failed) {
@@ -68,7 +88,8 @@ function applyOne(db: Database.Database, migration: MigrationFile): boolean {
   const apply = db.transaction((): boolean => {
     // Another process may have applied it since we looked: the immediate transaction holds the write lock now.
     if (appliedRows(db).some((row) => row.migration_name === migration.name)) return false;
-    const startedAt = prismaTimestamp(new Date());
+    // Wall time, as Prisma's own migrate records it: when this machine applied the migration.
+    const startedAt = prismaTimestamp(new Date(systemClock.now()));
     db.exec(migration.sql);
     // Foreign keys are off for the transaction (see below), so check them before committing.
     const violations = db.pragma('foreign_key_check') as unknown[];
@@ -76,7 +97,7 @@ function applyOne(db: Database.Database, migration: MigrationFile): boolean {
     db.prepare(
       `INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at,
        applied_steps_count) VALUES (?, ?, ?, ?, NULL, NULL, ?, 1)`,
-    ).run(randomUUID(), migration.checksum, prismaTimestamp(new Date()), migration.name, startedAt);
+    ).run(randomUUID(), migration.checksum, prismaTimestamp(new Date(systemClock.now())), migration.name, startedAt);
     return true;
   });
   return apply.immediate();
@@ -86,7 +107,8 @@ function applyOne(db: Database.Database, migration: MigrationFile): boolean {
  * Applies the pending migrations of `migrationsDir` to the SQLite file `dbFile` (created if missing), each in its
  * own transaction, and records them in `_prisma_migrations` (checksum: sha256 hex of migration.sql).
  * Returns the names of the migrations it applied; none when the database is up to date.
- * A migration that fails is rolled back entirely and the error names it.
+ * A migration that fails is rolled back entirely and the error names it. A database that records a migration not in
+ * `migrationsDir` was written by a newer version: `DatabaseNewerThanNode`, and nothing is changed.
  */
 export function applyMigrations(dbFile: string, migrationsDir: string = MIGRATIONS_DIR): { applied: string[] } {
   mkdirSync(path.dirname(path.resolve(dbFile)), { recursive: true });
@@ -100,9 +122,12 @@ export function applyMigrations(dbFile: string, migrationsDir: string = MIGRATIO
       }
     }).immediate();
     const rows = appliedRows(db);
+    const known = listMigrations(migrationsDir);
+    // Before anything else is looked at or changed: a newer version's database is refused as it is.
+    assertNotNewer(dbFile, { rows, known });
     assertNoFailedMigration(rows);
     const done = new Set(rows.map((row) => row.migration_name));
-    const pending = listMigrations(migrationsDir).filter((migration) => !done.has(migration.name));
+    const pending = known.filter((migration) => !done.has(migration.name));
     // Prisma's table-redefinition scripts turn foreign keys off around a DROP/RENAME, but that pragma is ignored
     // inside a transaction, where the DROP would then cascade and delete child rows. So, as SQLite's ALTER TABLE
     // procedure advises, turn them off outside the transaction and run foreign_key_check before committing.

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { systemClock } from '@cpnet/kernel/system';
 
 /** The better-sqlite3 connection type. */
 export type SqlDatabase = Database.Database;
@@ -79,7 +80,8 @@ export function openSqlStore(file: string, options: { durability?: 'power-loss' 
         queue = [...items, ...queue];
         retrying = true;
         attempt++;
-        setTimeout(
+        // Wall time: it waits on a real lock held by another connection of this process.
+        systemClock.setTimeout(
           () => {
             retrying = false;
             flush();

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { systemClock } from '@cpnet/kernel/system';
 import { setIdentityMarkerAside } from './identity-marker.ts';
 
 /** The database file inside a node's data folder. */
@@ -90,7 +91,7 @@ export async function restoreNode(input: {
         `${target} exists; stop the node and pass --force to replace it (the old file is kept)`,
         'input',
       );
-    const kept = `${target}.before-restore-${input.now ?? Date.now()}`;
+    const kept = `${target}.before-restore-${input.now ?? systemClock.now()}`;
     // Fold the old WAL into the file first so what is kept is complete.
     try {
       const old = new Database(target);
@@ -105,7 +106,7 @@ export async function restoreNode(input: {
     renameSync(target, kept);
   }
   for (const suffix of ['-wal', '-shm', '-journal']) rmSync(`${target}${suffix}`, { force: true });
-  setIdentityMarkerAside(input.dataDir, input.now ?? Date.now());
+  setIdentityMarkerAside(input.dataDir, input.now ?? systemClock.now());
   const src = new Database(input.from, { readonly: true, fileMustExist: true });
   try {
     const r = await src.backup(target);

@@ -15,6 +15,7 @@ import { createSide } from './views/side.ts';
 import { createTileMap } from './views/tile-map.ts';
 import { createTimeline } from './views/timeline.ts';
 import { createTopology } from './views/topology.ts';
+import { pageClock, pageTime } from './page-clock.ts';
 
 /** What tests and the benchmark read from the page. */
 interface Probe {
@@ -91,7 +92,7 @@ const probe: Probe = {
   ready: false,
   error: null,
   mode: 'none',
-  loadStartedMs: performance.now(),
+  loadStartedMs: pageTime(),
   firstRenderMs: null,
   frames: [],
   renderMs: [],
@@ -125,13 +126,13 @@ function relabelAll(): void {
   header.relabel();
   side.relabel();
   timeline.relabel();
-  renderAll(performance.now(), true);
+  renderAll(pageTime(), true);
 }
 
-let hashTimer: ReturnType<typeof setTimeout> | undefined;
+let cancelHash: (() => void) | undefined;
 function writeHash(): void {
-  clearTimeout(hashTimer);
-  hashTimer = setTimeout(() => {
+  cancelHash?.();
+  cancelHash = pageClock.setTimeout(() => {
     const hash = formatHash({
       ...(store.mode === 'replay' ? { t: store.state.t } : {}),
       ...(store.selection ? { selection: store.selection } : {}),
@@ -157,7 +158,7 @@ window.addEventListener('hashchange', () => {
 let slowAt = 0;
 let episodesDirty = false;
 function renderAll(now: number, force = false): void {
-  const started = performance.now();
+  const started = pageTime();
   if (episodesDirty && (force || now - slowAt > 250)) {
     episodesDirty = false;
     store.episodes = failoverEpisodes(store.events);
@@ -172,10 +173,10 @@ function renderAll(now: number, force = false): void {
     side.update(store.state, force);
     drawer.update(store.state, force);
   }
-  probe.renderMs.push(performance.now() - started);
+  probe.renderMs.push(pageTime() - started);
 }
 
-let last = performance.now();
+let last = pageTime();
 function frame(now: number): void {
   const dt = now - last;
   last = now;
@@ -212,7 +213,7 @@ async function loadReplay(url: string): Promise<void> {
   replaceState(seek(rec, Math.min(initial.t ?? 0, rec.duration)));
   status.textContent = rec.skipped.length ? `${rec.skipped.length} ${t('skipped')}` : '';
   if (rec.skipped.length)
-    setTimeout(() => {
+    pageClock.setTimeout(() => {
       status.textContent = '';
     }, 4000);
 }
@@ -236,7 +237,8 @@ function startLive(url: string, token: string | undefined, renewal: string | und
       ...(token ? { token } : {}),
       ...(renew ? { renew } : {}),
       connect: (u, o) => io(u, o),
-      now: () => performance.now(),
+      now: () => pageTime(),
+      clock: pageClock,
     },
     {
       onState: (state) => {
@@ -290,9 +292,9 @@ async function main(): Promise<void> {
   else if (config.mode === 'live' && config.liveUrl)
     startLive(config.liveUrl, config.token ?? undefined, config.renewal);
   else status.textContent = `${t('none')} — cpnet viz --replay <file> | --live <url>`;
-  renderAll(performance.now(), true);
+  renderAll(pageTime(), true);
   // The first complete render: every view drawn once with the loaded state.
-  probe.firstRenderMs = performance.now() - probe.loadStartedMs;
+  probe.firstRenderMs = pageTime() - probe.loadStartedMs;
   probe.ready = true;
   document.body.dataset.ready = 'true';
 }

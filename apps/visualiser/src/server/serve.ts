@@ -14,11 +14,12 @@ export interface ServeOptions {
   replayFile?: string;
   /** A node's base URL: the page connects to `<liveUrl>/monitor`; selections are forwarded to it. */
   liveUrl?: string;
-  /** A viewer token handed to the page for the live connection. */
+  /** A viewer token handed to the page for the live connection (and used to forward its selections). */
   token?: string;
   /**
    * Renews the page's viewer token with the credential the serving process was given (`POST /token`); `renewInMs` is
-   * the wall time after which the page should ask again (before the token expires).
+   * the wall time after which the page should ask again (before the token expires). The latest renewed token is the
+   * one selections are forwarded with.
    */
   renew?: () => Promise<{ ok: true; token: string; renewInMs: number } | { ok: false; error: string }>;
   /** Build the page first when dist/ is missing or stale (default true). */
@@ -66,7 +67,12 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | n
 }
 
 // The page posts selections to its own origin; forwarding them avoids needing CORS on the node.
-async function forwardSelection(req: IncomingMessage, res: ServerResponse, options: ServeOptions): Promise<void> {
+async function forwardSelection(
+  req: IncomingMessage,
+  res: ServerResponse,
+  o: { options: ServeOptions; current: { token?: string } },
+): Promise<void> {
+  const { options } = o;
   if (!options.liveUrl)
     return sendJson(res, 409, {
       error: {
@@ -77,12 +83,13 @@ async function forwardSelection(req: IncomingMessage, res: ServerResponse, optio
   const body = await readBody(req, 1024 * 1024);
   if (!body) return sendJson(res, 413, { error: { code: 'TOO_LARGE', message: 'body over 1 MiB' } });
   try {
+    const token = o.current.token;
     const answer = await fetch(new URL(ROUTES.selections, options.liveUrl), {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
         'cpn-protocol': '1.0',
-        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
       },
       body: body.toString('utf8'),
     });
@@ -99,7 +106,7 @@ async function forwardSelection(req: IncomingMessage, res: ServerResponse, optio
 }
 
 // The page asks its own origin for a fresh viewer token; the credential stays in the serving process.
-async function renewToken(res: ServerResponse, options: ServeOptions): Promise<void> {
+async function renewToken(res: ServerResponse, options: ServeOptions, current: { token?: string }): Promise<void> {
   if (!options.renew)
     return sendJson(res, 404, {
       error: {
@@ -111,8 +118,12 @@ async function renewToken(res: ServerResponse, options: ServeOptions): Promise<v
     });
   try {
     const r = await options.renew();
-    if (r.ok) return sendJson(res, 200, { token: r.token, renewInMs: r.renewInMs });
-    sendJson(res, 502, { error: { code: 'RENEWAL_REFUSED', message: `the node refused to renew: ${r.error}` } });
+    if (!r.ok)
+      return sendJson(res, 502, {
+        error: { code: 'RENEWAL_REFUSED', message: `the node refused to renew: ${r.error}` },
+      });
+    current.token = r.token;
+    sendJson(res, 200, { token: r.token, renewInMs: r.renewInMs });
   } catch (e) {
     sendJson(res, 502, {
       error: { code: 'UPSTREAM', message: `renewal failed: ${e instanceof Error ? e.message : String(e)}` },
@@ -121,14 +132,16 @@ async function renewToken(res: ServerResponse, options: ServeOptions): Promise<v
 }
 
 function handler(options: ServeOptions, dist: string) {
+  // The page's latest viewer token: the first one, then each renewal's.
+  const current: { token?: string } = options.token ? { token: options.token } : {};
   return (req: IncomingMessage, res: ServerResponse): void => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     if (req.method === 'POST' && path === ROUTES.selections) {
-      void forwardSelection(req, res, options);
+      void forwardSelection(req, res, { options, current });
       return;
     }
     if (req.method === 'POST' && path === '/token') {
-      void renewToken(res, options);
+      void renewToken(res, options, current);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD')
@@ -138,7 +151,7 @@ function handler(options: ServeOptions, dist: string) {
       return sendJson(res, 200, {
         mode,
         ...(options.replayFile ? { recording: 'recording.jsonl' } : {}),
-        ...(options.liveUrl ? { liveUrl: options.liveUrl, token: options.token ?? null } : {}),
+        ...(options.liveUrl ? { liveUrl: options.liveUrl, token: current.token ?? null } : {}),
         ...(options.liveUrl && options.renew ? { renewal: 'token' } : {}),
       });
     }

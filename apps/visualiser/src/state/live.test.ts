@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createFakeClock } from '@cpnet/kernel';
 import { generateRecording } from '../fixtures/recording-fixture.ts';
 import { connectLive, type SocketLike } from './live.ts';
 
@@ -75,6 +76,7 @@ describe('live source', () => {
     let n = 0;
     let failing = false;
     const statuses: string[] = [];
+    const clock = createFakeClock(0);
     const live = connectLive(
       {
         url: 'http://127.0.0.1:7000',
@@ -82,6 +84,7 @@ describe('live source', () => {
         renew: () =>
           Promise.resolve(failing ? { error: 'wrong operator password' } : { token: `t${++n}`, renewInMs: 60_000 }),
         now: () => 0,
+        clock,
         connect: (_url, o) => ((auth = typeof o.auth === 'function' ? o.auth : undefined), socket),
       },
       { onState: () => undefined, onStatus: (s, d) => void statuses.push(d ? `${s}:${d}` : s) },
@@ -94,6 +97,13 @@ describe('live source', () => {
     await new Promise((r) => setTimeout(r, 0));
     expect(await current()).toBe('t2');
     expect(socket.connects).toBe(1);
+    // Before expiry: the server said when (renewInMs of the page's wall clock).
+    clock.advance(59_000);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(await current()).toBe('t2');
+    clock.advance(1_000);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(await current()).toBe('t3');
     failing = true;
     socket.emit('connect', undefined);
     socket.emit('connect_error', new Error('UNAUTHENTICATED: the token expired'));

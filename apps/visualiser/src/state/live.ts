@@ -6,6 +6,7 @@ import {
   TopologySnapshot,
   type FailoverEpisode,
 } from '@cpnet/protocol';
+import type { Clock } from '@cpnet/kernel';
 import { applyEvent, emptyState, stateFromSnapshot } from './apply.ts';
 import type { TimedEvent, ViewState } from './types.ts';
 
@@ -17,7 +18,7 @@ export interface SocketLike {
   connect?(): unknown;
 }
 
-/** The handshake auth: a fixed token, or a function asked at every (re)connection (a renewed token). */
+/** The handshake's auth: fixed, or asked for at every (re)connection (socket.io-client calls a function each time). */
 type Auth = { token?: string } | ((cb: (auth: { token?: string }) => void) => void);
 
 /** Opens a socket: socket.io-client's `io` in the browser, a fake in tests. */
@@ -51,16 +52,27 @@ function unwrap(payload: unknown, key: string): unknown {
   return payload;
 }
 
+/** What `connectLive` is given. */
+interface LiveOptions {
+  url: string;
+  /** The first viewer token. */
+  token?: string;
+  /** Renews the token (before it expires, and when a handshake is refused). */
+  renew?: Renew;
+  connect: Connect;
+  now: () => number;
+  /** The page's wall clock, for the renewal timer (the page's own in the browser, a fake in tests). */
+  clock?: Pick<Clock, 'setTimeout'>;
+  maxEvents?: number;
+}
+
 /**
  * Connects to `<url>/monitor` with a viewer token: the snapshot sent on connect replaces the state, each event is
  * validated and applied. Virtual time is wall-clock ms since the first snapshot (passed in as `now`).
  */
-export function connectLive(
-  options: { url: string; token?: string; renew?: Renew; connect: Connect; now: () => number; maxEvents?: number },
-  handlers: LiveHandlers,
-): LiveSource {
+export function connectLive(options: LiveOptions, handlers: LiveHandlers): LiveSource {
   let token = options.token;
-  let renewTimer: ReturnType<typeof setTimeout> | undefined;
+  let cancelRenewal: (() => void) | undefined;
   let closed = false;
   // Renews before expiry (the server says when, in wall ms) and after a refused handshake; null when it could not.
   const renew = async (): Promise<string | null> => {
@@ -68,8 +80,10 @@ export function connectLive(
     const r = await options.renew().catch((e: unknown) => ({ error: e instanceof Error ? e.message : String(e) }));
     if ('error' in r) return r.error;
     token = r.token;
-    clearTimeout(renewTimer);
-    if (!closed) renewTimer = setTimeout(() => void renew(), Math.max(1000, r.renewInMs));
+    cancelRenewal?.();
+    cancelRenewal = undefined;
+    if (!closed && options.clock)
+      cancelRenewal = options.clock.setTimeout(() => void renew(), Math.max(1000, r.renewInMs));
     return null;
   };
   let retried = false;
@@ -145,7 +159,7 @@ export function connectLive(
     state: () => state,
     close: () => {
       closed = true;
-      clearTimeout(renewTimer);
+      cancelRenewal?.();
       socket.disconnect();
     },
   };

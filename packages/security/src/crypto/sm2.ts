@@ -73,3 +73,25 @@ export const sm2Profile: CryptoProfile = {
   importPrivateKey: (text) => privateHandle(text.trim()),
   publicJwk: (k) => ({ kty: 'EC', crv: 'SM2', x: b64url(k.raw.subarray(1, 33)), y: b64url(k.raw.subarray(33, 65)) }),
 };
+
+/**
+ * An SM2 signature with a given nonce k (the private scalar of `nonce`), for published test vectors only: the same
+ * signature is produced every time, so other implementations can compare bytes. Reusing k for two messages reveals
+ * the private key — production signing (`sm2Profile.sign`) always draws a fresh k.
+ */
+export function sm2SignWithNonce(data: Uint8Array, privateKey: PrivateKeyHandle, nonce: PrivateKeyHandle): Uint8Array {
+  if (privateKey.profile !== 'sm2' || nonce.profile !== 'sm2') throw new TypeError('expected SM2 keys');
+  const kx = sm2Public(nonce.publicKey).hex.slice(2, 66);
+  const sig = sm2.doSignature(data, privateKey.native as string, {
+    hash: true,
+    der: false,
+    publicKey: sm2Public(privateKey.publicKey).hex,
+    pointPool: [{ k: BigInt(`0x${nonce.native as string}`), x1: BigInt(`0x${kx}`) }],
+  });
+  return fromHex(sig.padStart(128, '0'));
+}
+
+/** Z_A of GB/T 32918.2 (SM3 over the user id, curve parameters and public key) for the default or a given user id. */
+export function sm2UserHash(publicKey: PublicKeyHandle, userId?: string): Uint8Array {
+  return sm2.getZ(sm2Public(publicKey).hex, userId);
+}

@@ -20,7 +20,17 @@ export type VerifyResult =
       readonly ok: false;
       readonly code: 'UNAUTHENTICATED' | 'REPLAYED' | 'UNSUPPORTED_VERSION';
       readonly reason: string;
+      /** What helps the sender find its mistake: the verifier's clock, and the base it verified when the bytes differ. */
+      readonly detail?: RefusalDetail;
     };
+
+/** Shown to the sender of a refused request (nothing secret: the base is built from what it sent). */
+export interface RefusalDetail {
+  /** The verifier's time (RFC 3339), on every refusal about time or the signature. */
+  readonly serverTime: string;
+  /** The RFC 9421 signature base the verifier rebuilt and checked, when the signature did not verify. */
+  readonly signatureBase?: string;
+}
 
 /** Dependencies of a verifier. */
 export interface VerifierOptions {
@@ -43,7 +53,8 @@ export interface VerifierOptions {
 
 const PARAMS = ['created', 'expires', 'nonce', 'keyid', 'alg', 'tag'];
 type Failure = Extract<VerifyResult, { ok: false }>;
-const unauth = (reason: string): Failure => ({ ok: false, code: 'UNAUTHENTICATED', reason });
+const unauth = (reason: string, detail?: RefusalDetail): Failure =>
+  detail ? { ok: false, code: 'UNAUTHENTICATED', reason, detail } : { ok: false, code: 'UNAUTHENTICATED', reason };
 
 function parseDict(value: string | undefined, name: string): Dictionary | string {
   if (value === undefined) return `missing ${name} header`;
@@ -172,25 +183,29 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const list = input as InnerList;
     const params = checkParams(list, profile);
     if (typeof params === 'string') return unauth(params);
-    const problem =
-      checkComponents(list, request, profile) ??
-      checkTime(params, options, options.nonceStore.durable) ??
-      (options.authorities ? checkAuthority(request.url, options.authorities) : null);
-    if (problem) return unauth(problem);
+    const serverTime = new Date(options.clock.now()).toISOString();
+    const components = checkComponents(list, request, profile);
+    if (components) return unauth(components);
+    const time = checkTime(params, options, options.nonceStore.durable);
+    if (time) return unauth(time, { serverTime });
+    const authority = options.authorities ? checkAuthority(request.url, options.authorities) : null;
+    if (authority) return unauth(authority);
     const keys = candidates(await options.resolveKey(params.keyid), profile);
     if (typeof keys === 'string') return unauth(`${keys}: ${params.keyid}`);
     const base = signatureBase(request, list);
     if (!('base' in base)) return unauth(`covered component ${base.missing} is missing from the request`);
     const data = utf8(base.base),
       signature = new Uint8Array(sig[0]);
-    if (!keys.some((k) => profile.verify(data, signature, k))) return unauth('the signature does not verify');
-    const expiresAt = params.expires * 1000 + (options.skewMs ?? 30_000);
-    if (await options.nonceStore.seen(params.keyid, params.nonce, expiresAt))
-      return { ok: false, code: 'REPLAYED', reason: `nonce already seen for ${params.keyid}` };
+    if (!keys.some((k) => profile.verify(data, signature, k)))
+      return unauth('the signature does not verify', { serverTime, signatureBase: base.base });
+    // The version before the nonce: a request refused for its version has not spent its nonce.
     if (options.requireProtocolVersion) {
       const v = checkProtocolVersion(headerValue(request.headers, PROTOCOL_HEADER));
       if (!v.ok) return { ok: false, code: 'UNSUPPORTED_VERSION', reason: v.reason };
     }
+    const expiresAt = params.expires * 1000 + (options.skewMs ?? 30_000);
+    if (await options.nonceStore.seen(params.keyid, params.nonce, expiresAt))
+      return { ok: false, code: 'REPLAYED', reason: `nonce already seen for ${params.keyid}` };
     return { ok: true, keyid: params.keyid, created: params.created, nonce: params.nonce };
   }
   return {

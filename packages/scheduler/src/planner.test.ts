@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { nextStep, type PlannerView, type PlanRequest, type Refusal } from './planner.ts';
+import { summarise } from './hierarchy.ts';
+import { cluster, indexOf, must, task } from './fixtures.test-helpers.ts';
+import type { Task } from './model.ts';
+
+const child = (prefix: string, province: string, price: number) =>
+  must(summarise(prefix, [cluster(`${prefix}/c`, { provinceCode: province, pricePerCoreHourYuan: price })]));
+const view = (over: Partial<PlannerView> = {}): PlannerView => ({
+  code: 'CPN.31',
+  parent: 'CPN',
+  index: indexOf([cluster('home', { provinceCode: '31' })]),
+  children: [child('CPN.31.C397', '31', 0.2), child('CPN.31.C151', '31', 0.1)],
+  ...over,
+});
+const req = (t: Task, over: Partial<PlanRequest> = {}): PlanRequest => ({
+  task: t,
+  allowUp: true,
+  excludeNodes: [],
+  excludeClusters: [],
+  ...over,
+});
+const big = task('big', { demand: { cpuCores: 90, memoryGib: 10 } });
+
+/** Runs the walk as an executor would, every peer refusing; returns the steps in order. */
+function walk(v: PlannerView, r: PlanRequest): string[] {
+  const refusals: Refusal[] = [];
+  const steps: string[] = [];
+  for (let i = 0; i < 10; i++) {
+    const p = must(nextStep(v, r, refusals)).step;
+    if (p.kind === 'give-up') return [...steps, 'give-up'];
+    if (p.kind === 'place-local') return [...steps, `local ${p.slices.map((s) => s.clusterId).join(',')}`];
+    const node = p.prefix;
+    steps.push(`${p.kind} ${node}`);
+    refusals.push({ node, reason: 'no room' });
+  }
+  throw new Error('the walk did not end');
+}
+
+describe('nextStep: one pure planner for the hierarchy', () => {
+  it('places locally first when a cluster fits', () => {
+    const p = must(nextStep(view(), req(task('t')), []));
+    expect(p.step).toMatchObject({ kind: 'place-local', slices: [{ clusterId: 'home', replicas: 1 }], unplaced: 0 });
+  });
+
+  it('local full: children cheapest first, then the parent, then gives up with every reason', () => {
+    const v = view({
+      index: indexOf([cluster('home', { provinceCode: '31', available: { ...cluster('x').capacity, cpuCores: 10 } })]),
+    });
+    expect(walk(v, req(big))).toEqual(['ask-child CPN.31.C151', 'ask-child CPN.31.C397', 'ask-parent CPN', 'give-up']);
+    const first = must(nextStep(v, req(big), []));
+    expect(first.notes[0]).toMatchObject({
+      node: 'CPN.31',
+      reason: expect.stringMatching(/^filter: cpu excluded 1 of 1/),
+    });
+  });
+
+  it('latency-tolerant work goes to the parent first (东数西算), then local', () => {
+    const t = task('w', { latencyTolerant: true });
+    const p = must(nextStep(view(), req(t), []));
+    expect(p.step).toEqual({ kind: 'ask-parent', prefix: 'CPN', why: 'east-data-west-compute' });
+    const back = must(nextStep(view(), req(t), [{ node: 'CPN', reason: 'nothing better' }]));
+    expect(back.step.kind).toBe('place-local');
+  });
+
+  it('asked by its parent, a node never asks the parent back nor an excluded child', () => {
+    const v = view({ index: indexOf([]) });
+    expect(walk(v, req(big, { allowUp: false, excludeNodes: ['CPN.31.C151'] }))).toEqual([
+      'ask-child CPN.31.C397',
+      'give-up',
+    ]);
+  });
+
+  it('a gang that only partly fits is not placed locally, and the reason says how many fit', () => {
+    const v = view({
+      index: indexOf([cluster('a', { provinceCode: '31' }), cluster('b', { provinceCode: '31' })]),
+      children: [],
+    });
+    const g = task('g', { demand: { cpuCores: 40, memoryGib: 1 }, replicas: 6, mode: 'gang' });
+    const p = must(nextStep(v, req(g, { allowUp: false }), []));
+    expect(p.step.kind).toBe('give-up');
+    expect(p.notes[0]!.reason).toMatch(/^gang: 4 of 6 replicas fit across 2 clusters/);
+    const s = must(nextStep(v, req({ ...g, mode: 'split' }, { allowUp: false }), []));
+    expect(s.step).toMatchObject({ kind: 'place-local', unplaced: 2 });
+  });
+
+  it('refuses a bad task with the field named, and skips clusters the caller excludes', () => {
+    const bad = nextStep(view(), req(task('x', { replicas: 1.5 })), []);
+    expect(!bad.ok && bad.error.field).toBe('task.replicas');
+    const p = must(nextStep(view(), req(task('t'), { excludeClusters: ['home'] }), []));
+    expect(p.step).toMatchObject({ kind: 'ask-child', prefix: 'CPN.31.C151' });
+  });
+});

@@ -1,0 +1,141 @@
+import { ok, type TimeSource } from '@cpnet/kernel';
+import type { ClusterIndex } from './cluster-index.ts';
+import type { CostModel } from './cost.ts';
+import { chooseSubtree } from './hierarchy.ts';
+import type { SubtreeView, Task } from './model.ts';
+import { DEFAULT_REGISTRY, type Registry } from './policy.ts';
+import { selectChecked } from './select.ts';
+import { checkTask, type Checked } from './validate.ts';
+
+/** What a node knows when it decides where a job goes (its own clusters, its children's summaries). */
+export interface PlannerView {
+  /** This node's prefix, e.g. `CPN.51`. */
+  readonly code: string;
+  readonly parent: string | null;
+  readonly index: ClusterIndex;
+  readonly children: readonly SubtreeView[];
+  readonly clock?: TimeSource;
+  readonly costModel?: CostModel;
+  readonly registry?: Registry;
+  readonly method?: string;
+}
+
+/** A job to place, and where it may not go. */
+export interface PlanRequest {
+  readonly task: Task;
+  /** False when the parent asked: the parent tries its other children itself. */
+  readonly allowUp: boolean;
+  /** Nodes not to ask (the asker, nodes tried upstream). */
+  readonly excludeNodes: readonly string[];
+  /** Clusters ruled out (failed, refused by their gateway). */
+  readonly excludeClusters: readonly string[];
+}
+
+/** A refusal so far: by this node's own clusters (node = this code) or by a peer. */
+export interface Refusal {
+  readonly node: string;
+  readonly reason: string;
+}
+
+/** The next thing the node's executor does; it feeds a refusal back and asks again. */
+export type PlanStep =
+  | {
+      readonly kind: 'place-local';
+      readonly slices: readonly { readonly clusterId: string; readonly replicas: number }[];
+      readonly unplaced: number;
+      readonly costYuan: number;
+    }
+  | { readonly kind: 'ask-child'; readonly prefix: string; readonly rank: number; readonly expectedCostYuan: number }
+  | { readonly kind: 'ask-parent'; readonly prefix: string; readonly why: 'east-data-west-compute' | 'last-resort' }
+  | { readonly kind: 'give-up'; readonly refusals: readonly Refusal[] };
+
+/** The step and what was ruled out on the way (the local obstacle, children excluded by their summaries). */
+export interface Plan {
+  readonly step: PlanStep;
+  readonly notes: readonly Refusal[];
+}
+
+/**
+ * One planner for the hierarchy (互联调度), pure: given the node's view, the job and the refusals so far, the next
+ * step. Order: latency-tolerant work is offered to the parent first (东数西算: the ancestors see every subtree and may
+ * send it west); then this node's clusters; then children by expected cost; then the parent; then give up (the
+ * executor queues the job at its origin or answers the asker). Never asks a node twice or an excluded one.
+ */
+export function nextStep(view: PlannerView, req: PlanRequest, refusals: readonly Refusal[]): Checked<Plan> {
+  const checked = checkTask(req.task);
+  if (!checked.ok) return checked;
+  const tried = new Set([...req.excludeNodes, ...refusals.map((r) => r.node)]);
+  const notes: Refusal[] = [];
+  const parent = view.parent;
+  const canAskParent = req.allowUp && parent !== null && !tried.has(parent);
+  if (req.task.latencyTolerant && canAskParent)
+    return ok({ step: { kind: 'ask-parent', prefix: parent, why: 'east-data-west-compute' }, notes });
+  if (!tried.has(view.code)) {
+    const local = planLocal(view, req);
+    if (local.step) return ok({ step: local.step, notes });
+    notes.push({ node: view.code, reason: local.reason });
+  }
+  const chosen = chooseSubtree(
+    view.children.filter((c) => !tried.has(c.prefix) && c.prefix !== view.code),
+    req.task,
+    view.costModel,
+  );
+  if (!chosen.ok) return chosen;
+  for (const x of chosen.value.excluded) notes.push({ node: x.prefix, reason: x.reason });
+  const child = chosen.value.ranked[0];
+  if (child)
+    return ok({
+      step: { kind: 'ask-child', prefix: child.prefix, rank: child.rank, expectedCostYuan: child.expectedCostYuan },
+      notes,
+    });
+  if (canAskParent) return ok({ step: { kind: 'ask-parent', prefix: parent, why: 'last-resort' }, notes });
+  return ok({ step: { kind: 'give-up', refusals: [...refusals, ...notes] }, notes });
+}
+
+/** This node's clusters: the placement the selection allows per mode, computed without changing the index. */
+function planLocal(view: PlannerView, req: PlanRequest): { step: PlanStep | null; reason: string } {
+  const ix = view.index,
+    task = req.task;
+  if (ix.size === 0) return { step: null, reason: 'no clusters registered here' };
+  let exclude: Uint8Array | undefined;
+  if (req.excludeClusters.length > 0) {
+    exclude = new Uint8Array(ix.size);
+    for (const id of req.excludeClusters) {
+      const r = ix.rowOf(id);
+      if (r >= 0) exclude[r] = 1;
+    }
+  }
+  const mode = task.mode ?? 'single';
+  const sel = selectChecked(ix, task, {
+    k: mode === 'single' ? 1 : task.replicas,
+    explain: 'codes',
+    excludeRows: exclude,
+    clock: view.clock,
+    costModel: view.costModel,
+    registry: view.registry ?? DEFAULT_REGISTRY,
+    method: view.method ?? 'expected-cost',
+  });
+  const slices: { clusterId: string; replicas: number }[] = [];
+  let left = task.replicas,
+    cost = 0;
+  // Candidates are distinct clusters, so each one's fit is independent of the others: no need to take capacity.
+  for (const c of sel.candidates) {
+    if (left === 0) break;
+    const n = Math.min(left, c.replicasFit);
+    if (n <= 0) continue;
+    slices.push({ clusterId: c.clusterId, replicas: n });
+    left -= n;
+    cost += (c.costYuan * n) / task.replicas;
+  }
+  const obstacle = sel.mainObstacle?.message ?? 'no cluster fits';
+  if (slices.length > 0 && (left === 0 || mode === 'split'))
+    return { step: { kind: 'place-local', slices, unplaced: left, costYuan: cost }, reason: '' };
+  const fitted = task.replicas - left;
+  return {
+    step: null,
+    reason:
+      mode === 'gang' && fitted > 0
+        ? `gang: ${fitted} of ${task.replicas} replicas fit across ${slices.length} clusters (${obstacle})`
+        : `filter: ${obstacle}`,
+  };
+}
