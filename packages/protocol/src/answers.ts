@@ -107,6 +107,24 @@ export const SignedTreeHead = message({
   signature: z.string().describe('base64url signature over the JCS of the other fields'),
 });
 
+/** `GET /cpn/v1/audit/proofs/inclusion`: entry `index` is in the tree of `treeSize` entries (RFC 9162 §2.1.3). */
+export const InclusionProof = message({
+  index: z.number().int().nonnegative(),
+  treeSize: z.number().int().positive(),
+  leafHash: z.string().describe('base64 H(0x00 ‖ JCS(entry))'),
+  proof: z.array(z.string()).describe('base64 hashes, leaf to root'),
+  root: z.string().describe('base64 root of the tree of treeSize entries'),
+});
+
+/** `GET /cpn/v1/audit/proofs/consistency`: the tree of `first` entries is a prefix of the tree of `second` (§2.1.4). */
+export const ConsistencyProof = message({
+  first: z.number().int().positive(),
+  second: z.number().int().positive(),
+  firstRoot: z.string().describe('base64'),
+  secondRoot: z.string().describe('base64'),
+  proof: z.array(z.string()).describe('base64 hashes'),
+});
+
 /** A relayed job update or cancellation: whether it was applied (one per relay in a batch). */
 export const RelayAnswer = message({ accepted: z.union([z.boolean(), z.array(z.boolean())]) });
 

@@ -62,9 +62,7 @@ function summary(report: ConformanceReport): string {
   // Checks that never ran share one reason (the step that stopped the run): one line, not one failure each.
   if (skipped.length > 0) {
     const why = (skipped[0]!.evidence as { detail?: string } | undefined)?.detail ?? 'not run';
-    lines.push(
-      `SKIP  ${skipped.length} check(s) ${why}: ${skipped.map((c) => c.id).join(', ')}`,
-    );
+    lines.push(`SKIP  ${skipped.length} check(s) ${why}: ${skipped.map((c) => c.id).join(', ')}`);
   }
   const passed = ran.filter((c) => c.passed).length;
   const failed = ran.length - passed;

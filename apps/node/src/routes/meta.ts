@@ -1,10 +1,12 @@
 import type { Router } from 'express';
 import { z } from 'zod';
 import {
+  ConsistencyProof,
   EventPage,
   EventsQuery,
   formatTime,
   HealthAnswer,
+  InclusionProof,
   NodeInfo,
   PROTOCOL_VERSION,
   ROUTES,
@@ -15,6 +17,10 @@ import type { NodeContext } from '../context.ts';
 import { defineRoute, mountTable, type RouteTable } from '../http/route-table.ts';
 import type { RouteDeps } from '../http/write-route.ts';
 import { eventOf } from '../store/events.ts';
+import { fail } from '../http/http-error.ts';
+
+const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+const count = z.coerce.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
 /** What `nodeInfo` uses of the node. */
 type NodeInfoDeps = Pick<NodeContext, 'config' | 'deps' | 'identity' | 'state' | 'tls'>;
@@ -132,6 +138,64 @@ export const META_ROUTES: RouteTable<MetaRoutesDeps> = [
     query: z.strictObject({}),
     responses: { 200: { description: 'The current signed tree head', schema: SignedTreeHead } },
     handle: ({ env }) => [200, env.audit.head()],
+  }),
+  route({
+    operationId: 'auditInclusionProof',
+    method: 'get',
+    path: '/cpn/v1/audit/proofs/inclusion',
+    tag: 'meta',
+    summary:
+      'An inclusion proof of one audit entry in the tree of treeSize entries (verify it as docs/vectors/audit.json)',
+    description:
+      'The entry itself is not shown (it names principals): whoever holds an entry checks its leaf hash against ' +
+      '`leafHash`, then the proof against the root of a signed tree head. `treeSize` defaults to the current size.',
+    auth: 'none',
+    query: z.strictObject({ index: count, treeSize: count.optional() }),
+    responses: { 200: { description: 'The proof', schema: InclusionProof } },
+    handle: ({ env, query: q }) => {
+      const log = env.audit.log;
+      const treeSize = q.treeSize ?? log.size;
+      if (treeSize < 1 || treeSize > log.size)
+        fail('SCHEMA_VIOLATION', `treeSize must be 1 to ${log.size} (the log's size)`, 'treeSize');
+      if (q.index >= treeSize) fail('SCHEMA_VIOLATION', `index must be below treeSize ${treeSize}`, 'index');
+      return [
+        200,
+        {
+          index: q.index,
+          treeSize,
+          leafHash: b64(log.leafHash(q.index)),
+          proof: log.inclusionProof(q.index, treeSize).map(b64),
+          root: b64(log.root(treeSize)),
+        },
+      ];
+    },
+  }),
+  route({
+    operationId: 'auditConsistencyProof',
+    method: 'get',
+    path: '/cpn/v1/audit/proofs/consistency',
+    tag: 'meta',
+    summary: 'A consistency proof: the tree of first entries is a prefix of the tree of second entries',
+    auth: 'none',
+    query: z.strictObject({ first: count, second: count.optional() }),
+    responses: { 200: { description: 'The proof', schema: ConsistencyProof } },
+    handle: ({ env, query: q }) => {
+      const log = env.audit.log;
+      const second = q.second ?? log.size;
+      if (second < 1 || second > log.size)
+        fail('SCHEMA_VIOLATION', `second must be 1 to ${log.size} (the log's size)`, 'second');
+      if (q.first < 1 || q.first > second) fail('SCHEMA_VIOLATION', `first must be 1 to ${second}`, 'first');
+      return [
+        200,
+        {
+          first: q.first,
+          second,
+          firstRoot: b64(log.root(q.first)),
+          secondRoot: b64(log.root(second)),
+          proof: log.consistencyProof(q.first, second).map(b64),
+        },
+      ];
+    },
   }),
 ];
 
