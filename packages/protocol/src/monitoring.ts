@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Health, message, Prefix, ProvinceCode, Time, TraceParent } from './primitives.ts';
 import { JobState } from './scheduling.ts';
 import { MonitorEvent } from './events.ts';
-import { SnapshotCluster, TopologySnapshot } from './snapshot.ts';
+import { SnapshotCluster } from './snapshot.ts';
 
 /** One cluster or subtree a placement did not take, with the reason. */
 export const RejectedCandidate = z.object({
@@ -117,10 +117,6 @@ export const MonitorHistory = message({
   episodes: z.array(FailoverEpisode),
 });
 export type MonitorHistory = z.output<typeof MonitorHistory>;
-
-/** `GET /cpn/v1/monitor/subtree`: a node's snapshot of its whole subtree (asked by an ancestor, signed). */
-export const SubtreeSnapshot = TopologySnapshot;
-export type SubtreeSnapshot = z.output<typeof SubtreeSnapshot>;
 
 /** The `data` schema of each event type that has one (others carry free `data`). */
 export function eventDataSchema(type: string): z.ZodType | null {

@@ -1,7 +1,7 @@
 import type { Router } from 'express';
 import { z } from 'zod';
 import { isWithin } from '@cpnet/identifier';
-import { NodeClusters, Prefix, ROUTES, SubtreeSnapshot } from '@cpnet/protocol';
+import { NodeClusters, Prefix, ROUTES, TopologySnapshot } from '@cpnet/protocol';
 import type { PersonRole } from '@cpnet/security';
 import type { Caller } from '../http/authenticate.ts';
 import { fail } from '../http/http-error.ts';
@@ -64,7 +64,8 @@ export const MONITOR_ROUTES: RouteTable<MonitorRoutesDeps> = [
       'cluster sums instead of every cluster (`GET /cpn/v1/monitor/clusters` lists one node’s).',
     auth: 'required',
     query: SubtreeQuery,
-    responses: { 200: { description: "The subtree's snapshot", schema: SubtreeSnapshot } },
+    // The subtree's snapshot is a TopologySnapshot (one schema, not an alias: an alias would name it twice).
+    responses: { 200: { description: "The subtree's snapshot", schema: TopologySnapshot } },
     errors: { 403: 'the caller is neither an ancestor node nor a person allowed to read metrics' },
     access: { action: 'read', resource: 'metrics', rule: WATCHER_RULE },
     handle: async ({ env, caller, query }) => {
