@@ -65,6 +65,8 @@ export {
 export { createChecker, type Checker, type CheckReport, type AckedOp, type Observation } from './checker/checker.ts';
 /** Recordings: JSON Lines with a header, ordered events and periodic snapshots. */
 export { createRecorder, readRecording, type Recorder, type RecorderOptions } from './record/recorder.ts';
+/** Opening a long recording from its index: the tail, then one snapshot line by its offset. */
+export { readRecordingIndex, readSnapshotBefore, type RecordingIndex } from './record/index-reader.ts';
 /** Jobs in the Alibaba cluster-trace-gpu-v2023 pod format (generated, not shipped). */
 export { generateAlibabaPods, parseAlibabaPods, ALIBABA_POD_COLUMNS, type TraceJob } from './trace/alibaba.ts';
 /** Fake compute clusters that run jobs on the virtual clock and report K1/K2 capacity. */

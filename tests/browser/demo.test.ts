@@ -51,12 +51,16 @@ describe('npm start (cpnet demo)', () => {
       );
       const text = await browser.page.evaluate(() => document.body.innerText);
       expect(text).toContain('CPN.62');
-      // The viewer's token lives an hour of node time (six real minutes at speed 10): the page gets a fresh one from
-      // the demo at every reconnection.
-      const fresh = async () => ((await (await fetch(new URL('token.json', url))).json()) as { token: string }).token;
+      // The viewer's token lives an hour of node time (six real minutes at speed 10): the page renews it through the
+      // demo before it expires, and again when a reconnection is refused.
+      const config = (await (await fetch(new URL('config.json', url))).json()) as { renewal?: string };
+      expect(config.renewal).toBe('token');
+      const fresh = async () =>
+        (await (await fetch(new URL('token', url), { method: 'POST' })).json()) as { token: string; renewInMs: number };
       const [a, b] = [await fresh(), await fresh()];
-      expect(a).toMatch(/^ey/);
-      expect(b).not.toBe(a);
+      expect(a.token).toMatch(/^ey/);
+      expect(b.token).not.toBe(a.token);
+      expect(a.renewInMs).toBe(180_000);
       await browser.page.screenshot({ path: join(ARTIFACTS, 'demo.png') });
     } finally {
       await browser.close();

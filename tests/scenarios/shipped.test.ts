@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseScenario, runScenario, summarise } from '@cpnet/simulator';
+import { contractValidator } from '../src/contract.ts';
 
 const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../scenarios');
 // Scenarios that need parts of the system not built yet are listed by name in their own test files, not here.
@@ -39,6 +40,13 @@ describe('shipped scenarios', () => {
       expect(parsed[0]?.kind).toBe('cpnet-recording');
       expect(parsed.filter((l) => l.kind === 'snapshot').length).toBeGreaterThan(1);
       expect(parsed.some((l) => l.kind === 'event')).toBe(true);
+      // Every event and snapshot the nodes sent during the scenario matches docs/asyncapi.json.
+      const contract = contractValidator();
+      for (const l of parsed as { kind: string; event?: unknown; state?: unknown }[]) {
+        if (l.kind === 'event') contract.check('event', l.event);
+        if (l.kind === 'snapshot') contract.check('state', l.state);
+      }
+      expect(contract.failures.slice(0, 3)).toEqual([]);
     },
     240_000,
   );

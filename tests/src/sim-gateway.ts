@@ -25,7 +25,7 @@ interface Running {
 export interface SimGateway {
   readonly conn: GatewayConnection;
   readonly running: Map<string, Running>;
-  readonly dispatched: { job: string; cluster: string; attempt: number }[];
+  readonly dispatched: { job: string; cluster: string; attempt: number; traceparent?: string }[];
   readonly cancels: { job: string; reason: string }[];
   refuse: (order: { cluster: string; template: { name?: string } }) => boolean;
   silence(cluster: string): void;
@@ -53,10 +53,16 @@ export async function startSimGateway(o: {
       attempt: number;
       template: { name?: string; demand: { cpuCores: number; accelerators?: { model?: string; count: number } } };
       replicas: number;
+      traceparent?: string;
     }) {
       if (sim.refuse(order))
         return { ok: false as const, error: { code: 'CONFLICT', message: 'no room on this cluster after all' } };
-      dispatched.push({ job: order.job, cluster: order.cluster, attempt: order.attempt });
+      dispatched.push({
+        job: order.job,
+        cluster: order.cluster,
+        attempt: order.attempt,
+        ...(order.traceparent ? { traceparent: order.traceparent } : {}),
+      });
       running.set(order.job, {
         job: order.job,
         cluster: order.cluster,

@@ -23,3 +23,5 @@ export { CheckSetupError } from './check/state.ts';
 export { contractFiles } from './docs/contract.ts';
 /** The fixed keys and time of the test vectors, and the RFC 9421 signature base rebuilt from a request. */
 export { vectorKeys, signatureBaseOf, VECTOR_TIME_MS } from './docs/vectors.ts';
+/** `cpnet viz` and `cpnet viz token` as functions (for tests that serve the visualiser against real nodes). */
+export { runViz, runVizToken } from './commands/viz.ts';

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { BODY_LIMIT_BYTES, NodeRole, Prefix, Time } from '@cpnet/protocol';
 import { prefixLevel } from '@cpnet/identifier';
 import { AggregationConfig, RetentionConfig } from './aggregation/config.ts';
+import { MonitoringConfig } from './monitoring/config.ts';
 import { SchedulingConfig } from './scheduling/config.ts';
 import { LimitsConfig } from './limits.ts';
 
@@ -91,6 +92,9 @@ export const NodeConfig = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     aggregation: AggregationConfig.prefault({}).describe('cluster health timeouts, summary damping and intervals'),
     scheduling: SchedulingConfig.prefault({}).describe('failover, failback, quotas and the placement protocol timings'),
+    monitoring: MonitoringConfig.prefault({}).describe(
+      'flow counters, history for late viewers, and the /link socket that tells a parent its child is gone',
+    ),
     retention: RetentionConfig.prefault({}).describe('event log retention (at least 180 days)'),
     limits: LimitsConfig.prefault({}).describe('throttles of logins and applications (per account, key and address)'),
   })

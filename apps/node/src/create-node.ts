@@ -39,6 +39,10 @@ import { createResourceServices, type ResourceServices } from './aggregation/res
 import type { MemberOrders } from './aggregation/emergency.ts';
 import { createSchedulingServices, type SchedulingServices } from './scheduling/node-services.ts';
 import { buildSnapshot } from './monitoring/snapshot.ts';
+import { createSubtreeSnapshots } from './monitoring/subtree.ts';
+import { monitorRoutes } from './monitoring/routes.ts';
+import { createHealthWatch } from './monitoring/health-watch.ts';
+import { historyFor } from './monitoring/history.ts';
 import { startTlsDiscovery } from './links/tls-discovery.ts';
 import { ensureOwnNodeRecord } from './onboarding/own-record.ts';
 
@@ -154,6 +158,11 @@ export async function createNode(input: NodeConfigInput, parts: NodeParts | Node
           subject: r.path,
           severity: 'critical',
           data: {
+            kind: 'dead-letter',
+            reason: `${r.endpoint}${r.path} refused a delivery for good (${r.status})`,
+            source: config.code,
+            target: `${r.endpoint}${r.path}`,
+            threat: true,
             alert: 'outbox.dead-letter',
             endpoint: r.endpoint,
             status: r.status,
@@ -259,18 +268,32 @@ function assemble(
 ): CpnNode {
   const { closeDb, resources, scheduling } = parts;
   let ioRef: Server | null = null;
+  const healthWatch = createHealthWatch(ctx);
+  scheduling.service.onChildHealth = (child, o) => healthWatch.summaries(child, o);
+  const subtree = createSubtreeSnapshots({ ...ctx, childHealth: healthWatch.childHealth }, () =>
+    buildSnapshot(ctx, {
+      aggregation: resources.aggregation,
+      sources: resources.snapshotSources,
+      childHealth: healthWatch.childHealth,
+    }),
+  );
   const app = buildApp(ctx, {
-    routers: [...resources.routes(() => ioRef), ...scheduling.routes()],
+    routers: [...resources.routes(() => ioRef), ...scheduling.routes(), monitorRoutes(ctx, subtree)],
     memberOrders: resources.memberOrders,
   });
   const server = createServer(app);
   answerClientErrors(server);
   parts.attachTls(server);
-  const io = new Server(server, { serveClient: false, maxHttpBufferSize: ctx.config.bodyLimitBytes });
+  const io = new Server(server, {
+    serveClient: false,
+    maxHttpBufferSize: ctx.config.bodyLimitBytes,
+    // Wall time: how soon a silent peer (a partition) is noticed on every socket, the /link of children included.
+    pingInterval: ctx.config.monitoring.linkPingMs,
+    pingTimeout: ctx.config.monitoring.linkPingTimeoutMs,
+  });
   ioRef = io;
-  attachMonitor(io, ctx, () =>
-    buildSnapshot(ctx, { aggregation: resources.aggregation, sources: resources.snapshotSources }),
-  );
+  healthWatch.attach(io);
+  attachMonitor(io, ctx, { snapshot: () => subtree.build(), history: () => historyFor(ctx) });
   resources.attach(io);
   scheduling.attach();
   let stopApplicant: (() => void) | null = null;
@@ -309,6 +332,7 @@ function assemble(
             // After the TLS listener, so the national node's own ND record carries its https endpoint too.
             .then(() => ensureOwnNodeRecord(ctx))
             .then(() => scheduling.start())
+            .then(() => healthWatch.start())
             .then(() => resolve(url), reject);
         });
       });
@@ -316,6 +340,7 @@ function assemble(
     async close() {
       if (closed) return;
       closed = true;
+      healthWatch.stop();
       stopApplicant?.();
       stopAutoReview?.();
       stopTlsDiscovery?.();

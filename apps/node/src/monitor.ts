@@ -1,7 +1,7 @@
 import type { Server } from 'socket.io';
 import { NAMESPACES, PROTOCOL_VERSION, SOCKET_EVENTS } from '@cpnet/protocol';
 import { API_TOKEN_TYP, verifyApiToken, verifyHandshakeToken, type PersonRole } from '@cpnet/security';
-import type { TopologySnapshot } from '@cpnet/protocol';
+import type { MonitorHistory, TopologySnapshot } from '@cpnet/protocol';
 import type { NodeContext } from './context.ts';
 import { knownSigner } from './http/principal.ts';
 import { nodeInfo } from './routes/meta.ts';
@@ -38,8 +38,9 @@ async function admit(
         ? null
         : `FORBIDDEN: ${person.value.sub} (${person.value.role}) may not watch ${ctx.config.code}: ${d.reason}`;
     }
-    // A person's token that failed (expired, say, after its hour of node time): that is the reason, not its type.
-    if (claimedType(token) === API_TOKEN_TYP) return person.error;
+    // A person's API token (not a node's handshake token) that failed: say why plainly (expired after its hour of
+    // node time, account suspended), not its type.
+    if (claimedType(token) === API_TOKEN_TYP) return `the viewer token was refused: ${person.error}`;
   }
   const signer = await knownSigner(ctx, iss);
   if (!signer) return `unknown issuer ${iss}`;
@@ -64,7 +65,15 @@ type AttachMonitorDeps = Pick<
  * The /monitor namespace: admitted by a handshake token (a node's) or an API token of a person the policy lets read
  * metrics; sends a TopologySnapshot (with `protocol`) then live events.
  */
-export function attachMonitor(io: Server, ctx: AttachMonitorDeps, snapshot?: () => Promise<TopologySnapshot>): void {
+export function attachMonitor(
+  io: Server,
+  ctx: AttachMonitorDeps,
+  sources: {
+    snapshot?: () => Promise<TopologySnapshot>;
+    history?: () => Promise<Omit<MonitorHistory, 'protocol'>>;
+  } = {},
+): void {
+  const { snapshot, history } = sources;
   const ns = io.of(NAMESPACES.monitor);
   ns.use((socket, next) => {
     const token = (socket.handshake.auth as { token?: unknown }).token;
@@ -80,14 +89,22 @@ export function attachMonitor(io: Server, ctx: AttachMonitorDeps, snapshot?: () 
       socket.emit(SOCKET_EVENTS.snapshot, { protocol: PROTOCOL_VERSION, node: nodeInfo(ctx) });
       return;
     }
-    // The TopologySnapshot with the protocol version beside it, as on every socket event.
-    snapshot().then(
-      (s) => socket.emit(SOCKET_EVENTS.snapshot, { ...s, protocol: PROTOCOL_VERSION }),
-      (e: unknown) => {
-        ctx.deps.logger.warn({ err: e }, 'snapshot failed');
-        socket.emit(SOCKET_EVENTS.snapshot, { protocol: PROTOCOL_VERSION, node: nodeInfo(ctx) });
-      },
-    );
+    // The TopologySnapshot with the protocol version beside it, as on every socket event; then the recent history.
+    snapshot()
+      .then(
+        (s) => socket.emit(SOCKET_EVENTS.snapshot, { ...s, protocol: PROTOCOL_VERSION }),
+        (e: unknown) => {
+          ctx.deps.logger.warn({ err: e }, 'snapshot failed');
+          socket.emit(SOCKET_EVENTS.snapshot, { protocol: PROTOCOL_VERSION, node: nodeInfo(ctx) });
+        },
+      )
+      .then(() => history?.())
+      .then(
+        (h) => {
+          if (h) socket.emit(SOCKET_EVENTS.history, { ...h, protocol: PROTOCOL_VERSION });
+        },
+        (e: unknown) => ctx.deps.logger.warn({ err: e }, 'monitor history failed'),
+      );
   });
   ctx.events.attach(io);
 }

@@ -156,6 +156,7 @@ const TAGS: Record<string, string> = {
   accounts: 'Accounts for people and the password → API token exchange',
   resources: 'Providers, clusters, subtree summaries and the market view (算力资源汇聚)',
   events: 'The event log between nodes and its export',
+  monitoring: "Subtree snapshots for ancestors and viewers, and one node's clusters",
   scheduling: 'Selections (算力选择), jobs, metering (计量统计) and the node-to-node placement protocol',
 };
 

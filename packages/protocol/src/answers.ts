@@ -71,8 +71,11 @@ export const AccountList = message({
 /** `POST /cpn/v1/accounts`. */
 export const AccountCreated = message({ id: z.string(), role: PersonRole });
 
-/** `POST /cpn/v1/tokens`: an API token (a JWS) and its lifetime in seconds (wall time). */
-export const TokenAnswer = message({ token: z.string(), expiresIn: z.number().int().positive() });
+/** `POST /cpn/v1/tokens` and `POST /cpn/v1/tokens/viewer`: an API token (a JWS) and its lifetime. */
+export const TokenAnswer = message({
+  token: z.string(),
+  expiresIn: z.number().int().positive().describe("seconds of the node's clock"),
+});
 
 /** `GET /cpn/v1/providers`. */
 export const ProviderList = message({ items: z.array(Provider) });

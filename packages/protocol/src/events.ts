@@ -10,6 +10,7 @@ export const EVENT_TYPES = [
   'topology.node-added',
   'topology.node-removed',
   'topology.link',
+  'link.health',
   'node.lifecycle',
   'node.health',
   'provider.registered',
@@ -41,6 +42,7 @@ export const EVENT_TYPES = [
   'job.lost',
   'job.update',
   'job.replace',
+  'job.flows',
   'security.alert',
   'security.emergency',
   'fault.injected',
@@ -132,5 +134,22 @@ export const RecordingLine = z.discriminatedUnion('kind', [
     event: MonitorEvent,
   }),
   message({ kind: z.literal('snapshot'), t: z.number().nonnegative(), state: TopologySnapshot }),
+  message({
+    kind: z.literal('index'),
+    t: z.number().nonnegative().describe('virtual ms of the last line before it'),
+    events: z.number().int().nonnegative().describe('events in the recording'),
+    snapshots: z
+      .array(
+        z.object({
+          t: z.number().nonnegative(),
+          offset: z.number().int().nonnegative().describe('byte offset of the snapshot line in the file'),
+          events: z.number().int().nonnegative().describe('events written before this snapshot'),
+        }),
+      )
+      .describe('every snapshot line, in order: a viewer seeks to one without reading the lines before it'),
+  }).describe(
+    'The last line of a recording: where each snapshot line starts, so that a long recording can be opened from its ' +
+      'tail and read from the snapshot before the moment wanted',
+  ),
 ]);
 export type RecordingLine = z.output<typeof RecordingLine>;

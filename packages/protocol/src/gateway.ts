@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Identifier, message, Share, Time } from './primitives.ts';
+import { Identifier, message, Share, Time, TraceParent } from './primitives.ts';
 import { TaskTemplate } from './scheduling.ts';
 
 /**
@@ -56,6 +56,7 @@ export const Dispatch = message({
   template: TaskTemplate,
   replicas: z.number().int().min(1),
   at: Time,
+  traceparent: TraceParent.optional().describe('W3C trace context of the job at the dispatching node (its span)'),
 });
 export type Dispatch = z.output<typeof Dispatch>;
 

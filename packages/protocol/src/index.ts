@@ -40,6 +40,8 @@ export * from './placement.ts';
 export * from './events.ts';
 /** The full-state snapshot of the monitoring stream and recordings. */
 export * from './snapshot.ts';
+/** What monitoring events carry (job, health, alert, flow data), late visitors' history, trace context. */
+export * from './monitoring.ts';
 /** Node-server messages: forwarded applications, record copies, accounts, tokens, joint-debugging requests. */
 export * from './links.ts';
 /** The `/gateway` socket.io contract: reports, dispatch, job updates, acknowledgements. */

@@ -9,6 +9,7 @@ import * as links from './links.ts';
 import * as snapshot from './snapshot.ts';
 import * as gateway from './gateway.ts';
 import * as placement from './placement.ts';
+import * as monitoring from './monitoring.ts';
 import * as answers from './answers.ts';
 
 const MODULES = [
@@ -22,6 +23,7 @@ const MODULES = [
   snapshot,
   gateway,
   placement,
+  monitoring,
   answers,
 ];
 

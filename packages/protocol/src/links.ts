@@ -41,6 +41,16 @@ export const TokenRequest = message({
 });
 export type TokenRequest = z.output<typeof TokenRequest>;
 
+/**
+ * `POST /cpn/v1/tokens/viewer`: an operator of the node (or the node itself) mints an API token for one of its viewer
+ * accounts, without the viewer's password (a visualiser renews the token it shows the page with this).
+ */
+export const ViewerTokenRequest = message({
+  viewer: z.string().min(1).max(63).describe('a viewer account of this node'),
+  ttlSeconds: z.number().int().min(60).max(3600).optional(),
+});
+export type ViewerTokenRequest = z.output<typeof ViewerTokenRequest>;
+
 /** `POST /cpn/v1/joint-debug`: a node asks its parent (or the national node) to run the joint-debugging checks on it. */
 export const JointDebugRequest = message({
   target: Prefix,

@@ -1,5 +1,15 @@
 import { z } from 'zod';
-import { Health, Identifier, message, NonNegative, Prefix, ProvinceCode, Share, Time } from './primitives.ts';
+import {
+  Health,
+  Identifier,
+  message,
+  NonNegative,
+  Prefix,
+  ProvinceCode,
+  Share,
+  Time,
+  TraceParent,
+} from './primitives.ts';
 import { JobHistoryEntry, MeteringLine, SelectionAnswer, TaskTemplate } from './scheduling.ts';
 
 /**
@@ -53,6 +63,7 @@ export const PlacementRequest = message({
   /** Subtrees already tried (the asker itself, refusals). */
   exclude: z.array(Prefix).max(100).default([]),
   excludeClusters: z.array(Identifier).max(1000).default([]),
+  traceparent: TraceParent.optional().describe("W3C trace context of the job at the asking node (the asker's span)"),
 });
 export type PlacementRequest = z.output<typeof PlacementRequest>;
 
@@ -111,6 +122,7 @@ export const JobRelay = message({
   job: Identifier,
   entries: z.array(JobHistoryEntry).min(1).max(100),
   metering: z.array(MeteringLine).max(100).optional(),
+  traceparent: TraceParent.optional().describe('W3C trace context of the job at the relaying node (its span)'),
 });
 export type JobRelay = z.output<typeof JobRelay>;
 

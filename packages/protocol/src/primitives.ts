@@ -185,3 +185,9 @@ export const PageQuery = z.strictObject({
     .describe('items per page, 1–1000 (default 100); a page may hold fewer'),
 });
 export type PageQuery = z.output<typeof PageQuery>;
+
+/** A W3C Trace Context `traceparent` (version 00): trace id, parent span id, flags. */
+export const TraceParent = z
+  .string()
+  .regex(/^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/, 'a W3C traceparent: 00-<32 hex>-<16 hex>-<2 hex>');
+export type TraceParent = z.output<typeof TraceParent>;

@@ -19,8 +19,11 @@ export const ROUTES = {
   job: '/cpn/v1/jobs/*id',
   metering: '/cpn/v1/metering',
   events: '/cpn/v1/events',
+  monitorSubtree: '/cpn/v1/monitor/subtree',
+  monitorClusters: '/cpn/v1/monitor/clusters',
   accounts: '/cpn/v1/accounts',
   tokens: '/cpn/v1/tokens',
+  viewerTokens: '/cpn/v1/tokens/viewer',
   health: '/healthz',
   metrics: '/metrics',
 } as const;
@@ -32,6 +35,7 @@ export const NAMESPACES = { monitor: '/monitor', gateway: '/gateway', link: '/li
 export const SOCKET_EVENTS = {
   snapshot: 'snapshot',
   event: 'event',
+  history: 'history',
   report: 'report',
   dispatch: 'dispatch',
   jobUpdate: 'job-update',

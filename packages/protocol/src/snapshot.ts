@@ -58,11 +58,31 @@ export const SnapshotJob = message({
   from: ProvinceCode.nullable(),
   cluster: z.string().nullable(),
   to: ProvinceCode.nullable(),
+  origin: Prefix.nullable().default(null).describe('the node the job was submitted at'),
+  owner: Prefix.nullable().default(null).describe('the node whose cluster runs it, when known'),
 });
 export type SnapshotJob = z.output<typeof SnapshotJob>;
 
 /**
- * The full state a viewer needs to draw the network at one moment: sent on connect to `/monitor` and written into
+ * The clusters of one node, summed: sent in place of the node's clusters when a subtree holds more than a few
+ * thousand (`GET /cpn/v1/monitor/clusters?node=` lists them on demand).
+ */
+export const SnapshotClusterGroup = message({
+  node: Prefix,
+  province: ProvinceCode.nullable(),
+  clusters: z.number().int().nonnegative(),
+  healthy: z.number().int().nonnegative(),
+  down: z.number().int().nonnegative(),
+  cpuCores: NonNegative,
+  cpuAvailable: NonNegative,
+  accelerators: z.number().int().nonnegative(),
+  acceleratorsAvailable: z.number().int().nonnegative(),
+});
+export type SnapshotClusterGroup = z.output<typeof SnapshotClusterGroup>;
+
+/**
+ * The full state a viewer needs to draw the network at one moment — the node's whole subtree: every node, link,
+ * cluster (or per-node sums above a few thousand) and job in flight. Sent on connect to `/monitor` and written into
  * recordings at least every 10 s of virtual time so that a viewer can seek.
  */
 export const TopologySnapshot = message({
@@ -72,6 +92,14 @@ export const TopologySnapshot = message({
   clusters: z.array(SnapshotCluster),
   links: z.array(SnapshotLink),
   jobs: z.array(SnapshotJob),
+  clusterGroups: z
+    .array(SnapshotClusterGroup)
+    .default([])
+    .describe('per-node sums of the clusters not listed in `clusters` (only above a few thousand clusters)'),
+  unreachable: z
+    .array(Prefix)
+    .default([])
+    .describe('children that did not answer for their subtree: their part is the last one heard, or missing'),
   counters: message({
     identifiersRegistered: z.number().int().nonnegative(),
     identifiersResolved: z.number().int().nonnegative(),

@@ -58,6 +58,37 @@ describe('recorder', () => {
     expect(snaps.at(-1)).toBe(40_000);
   });
 
+  it('writes a reported state in its place among the events, and ends with an index of byte offsets', () => {
+    const lines: string[] = [];
+    const rec = createRecorder({ header, sink: (l) => lines.push(l), snapshot });
+    rec.tick(0);
+    rec.event(1000, event('a'));
+    rec.event(3000, event('b'));
+    rec.snapshotAt(2000, { ...snapshot(), at: '2026-11-26T00:00:02.000Z' });
+    for (let t = 0; t <= 8000; t += 500) rec.tick(t);
+    rec.close(9000);
+    const r = readRecording(lines.join('\n'));
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.lines.map((l) => `${l.kind}@${l.t}`)).toEqual([
+      'snapshot@0',
+      'event@1000',
+      'snapshot@2000',
+      'event@3000',
+      'snapshot@9000',
+      'index@9000',
+    ]);
+    const index = r.lines.at(-1)!;
+    if (index.kind !== 'index') throw new Error('no index');
+    expect(index.events).toBe(2);
+    const text = `${lines.join('\n')}\n`;
+    for (const s of index.snapshots) {
+      const line = text.slice(Buffer.from(text).subarray(0, s.offset).toString().length).split('\n', 1)[0]!;
+      expect(JSON.parse(line)).toMatchObject({ kind: 'snapshot', t: s.t });
+    }
+    expect(index.snapshots.map((s) => s.events)).toEqual([0, 1, 2]);
+  });
+
   it('refuses a snapshot interval over 10 s', () => {
     expect(() => createRecorder({ header, sink: () => {}, snapshot, snapshotEveryMs: 20_000 })).toThrow(/10 s/);
   });

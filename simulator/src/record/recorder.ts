@@ -7,7 +7,7 @@ export interface RecorderOptions {
   /** Receives each JSON line (without the newline). */
   readonly sink: (line: string) => void;
   /** The full state at the current moment, for the periodic snapshots. */
-  readonly snapshot: () => z.input<typeof TopologySnapshot>;
+  readonly snapshot: (t: number) => z.input<typeof TopologySnapshot>;
   /** Virtual ms between snapshots (≤ 10 s so that a viewer can seek). */
   readonly snapshotEveryMs?: number;
   /** Events arrive from many nodes slightly out of order; they are held this long (virtual ms) and written sorted. */
@@ -16,33 +16,49 @@ export interface RecorderOptions {
 
 /**
  * Writes a recording as JSON Lines: the header, then events in virtual-time order, with a full-state snapshot at
- * least every `snapshotEveryMs` of virtual time. Every line is validated against the protocol before it is written.
+ * least every `snapshotEveryMs` of virtual time, and last an `index` line with the byte offset of every snapshot (a
+ * viewer reads the tail, then only the lines from the snapshot before the moment it wants). Every line is validated
+ * against the protocol before it is written.
  */
 export function createRecorder(options: RecorderOptions) {
   const every = options.snapshotEveryMs ?? 10_000;
   if (every > 10_000) throw new RangeError('snapshots must come at least every 10 s of virtual time');
   const window = options.reorderWindowMs ?? 1000;
-  const held: Array<{ t: number; event: z.input<typeof MonitorEvent> }> = [];
+  type Held =
+    { t: number; event: z.input<typeof MonitorEvent> } | { t: number; state: z.input<typeof TopologySnapshot> };
+  const held: Held[] = [];
+  const index: { t: number; offset: number; events: number }[] = [];
   let lastWritten = 0;
   let nextSnapshot = 0;
   let lines = 0;
+  let events = 0;
+  let offset = 0;
   const write = (value: unknown) => {
-    options.sink(JSON.stringify(value));
+    const line = JSON.stringify(value);
+    options.sink(line);
     lines++;
+    offset += Buffer.byteLength(line) + 1;
   };
   write(RecordingHeader.parse(options.header));
 
-  const writeSnapshot = (t: number) => {
-    write(RecordingLine.parse({ kind: 'snapshot', t, state: options.snapshot() }));
+  const writeSnapshot = (t: number, state: z.input<typeof TopologySnapshot> = options.snapshot(t)) => {
+    index.push({ t, offset, events });
+    write(RecordingLine.parse({ kind: 'snapshot', t, state }));
+    lastWritten = Math.max(lastWritten, t);
     nextSnapshot = t + every;
   };
   const flushUpTo = (t: number) => {
     held.sort((a, b) => a.t - b.t);
     while (held.length > 0 && held[0]!.t <= t) {
       const next = held.shift()!;
+      if ('state' in next) {
+        writeSnapshot(Math.max(lastWritten, next.t), next.state);
+        continue;
+      }
       while (next.t >= nextSnapshot) writeSnapshot(Math.max(lastWritten, nextSnapshot));
       lastWritten = Math.max(lastWritten, next.t);
       write(RecordingLine.parse({ kind: 'event', t: lastWritten, event: next.event }));
+      events++;
     }
   };
 
@@ -51,15 +67,23 @@ export function createRecorder(options: RecorderOptions) {
     event(t: number, event: z.input<typeof MonitorEvent>): void {
       held.push({ t: Math.max(0, t), event });
     },
+    /**
+     * Adds the state the nodes reported for virtual time `t` (a subtree snapshot, asked for while the run goes on):
+     * written in its place among the events, and the periodic snapshot is not due until `snapshotEveryMs` after it.
+     */
+    snapshotAt(t: number, state: z.input<typeof TopologySnapshot>): void {
+      held.push({ t: Math.max(0, t), state });
+    },
     /** Advances to virtual time `t`: writes events older than the reorder window and any snapshot due. */
     tick(t: number): void {
       flushUpTo(t - window);
-      if (t >= nextSnapshot) writeSnapshot(Math.max(lastWritten, t));
+      if (t - window >= nextSnapshot) writeSnapshot(Math.max(lastWritten, t - window));
     },
-    /** Writes everything held and a final snapshot. */
+    /** Writes everything held, a final snapshot and the index; returns the number of lines. */
     close(t: number): number {
       flushUpTo(Number.POSITIVE_INFINITY);
       writeSnapshot(Math.max(lastWritten, t));
+      write(RecordingLine.parse({ kind: 'index', t: lastWritten, events, snapshots: index }));
       return lines;
     },
   };

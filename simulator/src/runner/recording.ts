@@ -1,9 +1,28 @@
 import { io, type Socket } from 'socket.io-client';
-import { MonitorEvent, NAMESPACES, PROTOCOL_VERSION, SOCKET_EVENTS, type TopologySnapshot } from '@cpnet/protocol';
+import {
+  MonitorEvent,
+  NAMESPACES,
+  PROTOCOL_VERSION,
+  ROUTES,
+  SOCKET_EVENTS,
+  TopologySnapshot,
+  validate,
+} from '@cpnet/protocol';
 import { issueHandshakeToken } from '@cpnet/security';
 import { createRecorder } from '../record/recorder.ts';
 import { now, type RunContext } from './context.ts';
 import { systemClock } from '@cpnet/kernel/system';
+
+/** Virtual ms between the root's subtree snapshots (recordings need one at least every 10 s). */
+const SUBTREE_EVERY_MS = 5000;
+/**
+ * Wall ms between them at least: each is a fan-out of signed requests through the hierarchy, and at ×10 speed 5 s of
+ * virtual time is half a second; between answers the periodic snapshot carries what was heard last.
+ */
+const SUBTREE_MIN_WALL_MS = 2000;
+
+/** Event ids remembered per generation for de-duplication (two generations are kept). */
+const SEEN_GENERATION = 200_000;
 
 /** Receives the recording's JSON lines. */
 export type RecordingSink = (line: string) => void;
@@ -23,6 +42,63 @@ export async function attachRecording(ctx: RunContext, options: { sink: Recordin
   const connecting = new Set<string>();
   let identifiers = 0;
   let alerts = 0;
+  // Event ids recorded lately, in two generations so that memory stays bounded on long runs.
+  let seen = new Set<string>();
+  let older = new Set<string>();
+  /** The root node's latest subtree snapshot: clusters, jobs and counters as the nodes hold them. */
+  let subtree: TopologySnapshot | null = null;
+  const startMs = () => ctx.clock.now() - now(ctx);
+  const planNodes = () =>
+    // Every planned node from the first snapshot on (Play from the start shows the network); one not started yet is
+    // down and still applying.
+    ctx.net.plan.nodes.map((n) => {
+      const v = views.get(n.code);
+      const running = ctx.net.nodes.get(n.code)?.running ?? false;
+      const heard = subtree?.nodes.find((x) => x.code === n.code);
+      return {
+        code: n.code,
+        role: n.role,
+        name: n.name,
+        parent: n.parent,
+        province: n.province,
+        industry: n.industry,
+        lifecycle: heard?.lifecycle ?? v?.lifecycle ?? 'applied',
+        health: running ? (heard?.health ?? v?.health ?? 'healthy') : ('down' as const),
+        url: ctx.net.nodes.has(n.code) ? ctx.net.urlOf(n.code) : null,
+      };
+    });
+  // `t`: the virtual ms since the start the snapshot is written at; its `at` says the same moment.
+  const buildSnapshot = (t = now(ctx)) => ({
+    at: new Date(startMs() + t).toISOString(),
+    nodes: planNodes(),
+    clusters: subtree?.clusters ?? [],
+    clusterGroups: subtree?.clusterGroups ?? [],
+    links: ctx.net.plan.nodes
+      .filter((n) => n.parent && ctx.net.links.get(n.code))
+      .map((n) => {
+        const f = ctx.net.links.get(n.code)!.up?.faults();
+        return {
+          from: n.code,
+          to: n.parent!,
+          health:
+            f && f.partition !== 'none'
+              ? ('down' as const)
+              : f && (f.latencyMs > 0 || f.bandwidthKbps)
+                ? ('degraded' as const)
+                : ('healthy' as const),
+          latencyMs: f ? f.latencyMs : null,
+        };
+      }),
+    jobs: subtree?.jobs ?? [],
+    counters: {
+      identifiersRegistered: Math.max(identifiers, subtree?.counters.identifiersRegistered ?? 0),
+      identifiersResolved: ctx.resolveMs.length,
+      jobsByState: subtree?.counters.jobsByState ?? {},
+      schedulingP50Ms: subtree?.counters.schedulingP50Ms ?? null,
+      schedulingP99Ms: subtree?.counters.schedulingP99Ms ?? null,
+      securityAlerts: subtree?.counters.securityAlerts ?? alerts,
+    },
+  });
   const recorder = createRecorder({
     header: {
       kind: 'cpnet-recording',
@@ -34,52 +110,7 @@ export async function attachRecording(ctx: RunContext, options: { sink: Recordin
       topology: ctx.net.plan,
     },
     sink: options.sink,
-    snapshot: () => ({
-      at: new Date(ctx.clock.now()).toISOString(),
-      nodes: ctx.net.plan.nodes
-        .filter((n) => ctx.net.nodes.has(n.code))
-        .map((n) => {
-          const v = views.get(n.code);
-          const running = ctx.net.nodes.get(n.code)?.running ?? false;
-          return {
-            code: n.code,
-            role: n.role,
-            name: n.name,
-            parent: n.parent,
-            province: n.province,
-            industry: n.industry,
-            lifecycle: v?.lifecycle ?? 'applied',
-            health: running ? (v?.health ?? 'healthy') : 'down',
-            url: ctx.net.urlOf(n.code),
-          };
-        }),
-      clusters: [],
-      links: ctx.net.plan.nodes
-        .filter((n) => n.parent && ctx.net.links.get(n.code))
-        .map((n) => {
-          const f = ctx.net.links.get(n.code)!.up?.faults();
-          return {
-            from: n.code,
-            to: n.parent!,
-            health:
-              f && f.partition !== 'none'
-                ? ('down' as const)
-                : f && (f.latencyMs > 0 || f.bandwidthKbps)
-                  ? ('degraded' as const)
-                  : ('healthy' as const),
-            latencyMs: f ? f.latencyMs : null,
-          };
-        }),
-      jobs: [],
-      counters: {
-        identifiersRegistered: identifiers,
-        identifiersResolved: ctx.resolveMs.length,
-        jobsByState: {},
-        schedulingP50Ms: null,
-        schedulingP99Ms: null,
-        securityAlerts: alerts,
-      },
-    }),
+    snapshot: buildSnapshot,
   });
 
   // A node that could not be connected yet (busy, or not online) is tried again, at most every 2 s of real time.
@@ -113,13 +144,20 @@ export async function attachRecording(ctx: RunContext, options: { sink: Recordin
         const parsed = MonitorEvent.safeParse(rest);
         if (!parsed.success) return;
         const e = parsed.data;
+        // A forwarded event reaches the recorder once from its node and once from every ancestor: recorded once.
+        if (seen.has(e.id) || older.has(e.id)) return;
+        seen.add(e.id);
+        if (seen.size >= SEEN_GENERATION) {
+          older = seen;
+          seen = new Set();
+        }
         if (e.type === 'node.lifecycle' && e.subject)
           views.set(e.subject, {
             lifecycle: (e.data['to'] as NodeView['lifecycle']) ?? 'applied',
             health: views.get(e.subject)?.health ?? 'healthy',
           });
         if (e.type === 'identifier.registered') identifiers++;
-        if (e.type === 'security.alert') alerts++;
+        if (e.type === 'security.alert' && e.data['threat'] !== false) alerts++;
         recorder.event(Math.max(0, Date.parse(e.at) - (ctx.clock.now() - now(ctx))), e);
       });
       socket.on('disconnect', () => {
@@ -132,9 +170,36 @@ export async function attachRecording(ctx: RunContext, options: { sink: Recordin
     }
   };
 
+  // The root's subtree snapshot, asked for every few seconds of virtual time (one request in flight at most) and
+  // written at the virtual time it describes, so that a snapshot at t holds what the nodes held at t.
+  let asking = false;
+  let nextAsk = 0;
+  let nextAskWall = 0;
+  const askSubtree = async () => {
+    const root = ctx.net.plan.nodes.find((n) => n.parent === null);
+    const sim = root ? ctx.net.nodes.get(root.code) : undefined;
+    if (!sim?.running || asking || now(ctx) < nextAsk || systemClock.now() < nextAskWall) return;
+    asking = true;
+    nextAsk = now(ctx) + SUBTREE_EVERY_MS;
+    nextAskWall = systemClock.now() + SUBTREE_MIN_WALL_MS;
+    try {
+      const r = await sim.self().request({ method: 'GET', path: `${ROUTES.monitorSubtree}?waitMs=2000`, sign: true });
+      const v = r.ok ? validate(TopologySnapshot, r.value) : null;
+      if (v?.ok) {
+        subtree = v.value;
+        const s = buildSnapshot();
+        recorder.snapshotAt(Math.max(0, Date.parse(v.value.at) - startMs()), { ...s, at: v.value.at });
+      }
+    } catch {
+      // The root is busy or down: the periodic snapshot uses what was heard last.
+    } finally {
+      asking = false;
+    }
+  };
   const tick = () => {
     for (const [code, sim] of ctx.net.nodes)
       if (sim.running && !sockets.has(code) && !code.includes('#')) void connect(code);
+    void askSubtree();
     recorder.tick(now(ctx));
   };
   // Wall time: the recorder samples the running network four times a real second.

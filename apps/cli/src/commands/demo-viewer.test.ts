@@ -7,7 +7,7 @@ import { connectMonitor, createClient, firstMessage } from '@cpnet/client';
 import { createFakeClock, type FakeClock } from '@cpnet/kernel';
 import { createNode } from '@cpnet/node';
 import { cryptoRandomBytes } from '@cpnet/security';
-import { viewerTokens } from './demo.ts';
+import { viewerRenewal } from './demo.ts';
 
 /** Moves node time on by `ms` in one-minute steps, letting the node's periodic work of each step run. */
 async function advance(clock: FakeClock, ms: number): Promise<void> {
@@ -31,7 +31,7 @@ async function watch(url: string, token: string): Promise<string> {
 }
 
 describe('the demo viewer', () => {
-  it("mints and checks tokens on the node's clock: an hour of node time ends a token, the demo's source gives a fresh one", async () => {
+  it("mints and checks tokens on the node's clock: an hour of node time ends a token, the demo's renewal gives a fresh one", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'cpnet-demo-viewer-'));
     // Node time is a fake clock: the hour passes by advancing it, as a simulation at any speed would.
     const clock = createFakeClock(Date.now());
@@ -42,20 +42,27 @@ describe('the demo viewer', () => {
     try {
       const url = await node.listen();
       const signer = { keyid: 'CPN', privateKey: node.context.identity.keys.privateKey };
-      const tokens = await viewerTokens({
-        running: true,
-        self: () => createClient({ baseUrl: url, signer, clock }),
-        anon: () => createClient({ baseUrl: url, clock }),
-      });
-      const first = (await tokens!())!;
+      const viewer = await viewerRenewal(
+        {
+          running: true,
+          self: () => createClient({ baseUrl: url, signer, clock }),
+          anon: () => createClient({ baseUrl: url, clock }),
+        },
+        10,
+      );
+      const first = viewer!.token;
       expect(await watch(url, first)).toBe('admitted');
       // The hour, plus the 30 s of clock skew a verifier allows, is node time: nothing real has to pass.
       await advance(clock, 3_629_000);
       expect(await watch(url, first)).toBe('admitted');
       await advance(clock, 2_000);
       expect(await watch(url, first)).toMatch(/UNAUTHENTICATED.*expired/);
-      // What the visualiser does at a reconnection: ask the source again.
-      expect(await watch(url, (await tokens!())!)).toBe('admitted');
+      // What the visualiser's page does before expiry, and at once when a reconnection is refused: renew.
+      const renewed = await viewer!.renew();
+      if (!renewed.ok) throw new Error(renewed.error);
+      // Half the hour of node time, in wall time at speed 10.
+      expect(renewed.renewInMs).toBe(180_000);
+      expect(await watch(url, renewed.token)).toBe('admitted');
     } finally {
       await node.close();
       rmSync(dir, { recursive: true, force: true });

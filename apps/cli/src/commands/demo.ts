@@ -21,24 +21,46 @@ interface DemoOptions {
 /** What the demo's viewer uses of the national node. */
 type ViewerHost = Pick<SimNode, 'running' | 'self' | 'anon'>;
 
-const VIEWER = { id: 'demo-viewer', password: 'demo-viewer-pass' } as const;
+/**
+ * The demo's stated credential: the viewer account `demo-viewer` (password `demo-viewer-pass`) at the national node.
+ * The page's token is obtained and renewed with it, as a person would (account, password, token).
+ */
+const DEMO_VIEWER = { account: 'demo-viewer', password: 'demo-viewer-pass' } as const;
+/** Seconds of the node's (virtual) clock a demo viewer token lasts: the node's maximum. */
+const DEMO_TOKEN_TTL_S = 3600;
+/** Wall ms between renewals when virtual time has no fixed speed (`max`): a refused token is renewed at once anyway. */
+const RENEW_AT_MAX_MS = 30_000;
+
+/** A renewal's answer, as the visualiser server takes it (`ServeOptions.renew`). */
+type Renewed = { ok: true; token: string; renewInMs: number } | { ok: false; error: string };
 
 /**
- * Makes the demo's viewer at the national node as a person would be (an account with a password), and returns a source
- * of its tokens: each call logs in again for a fresh one. A token lives at most an hour of the node's time — six real
- * minutes at speed 10 — and the demo runs until Ctrl-C, so the visualiser asks this source at every page load and
- * reconnection instead of keeping one token. Undefined when the national node is not running.
+ * Makes the demo's viewer at the national node (an account with a password) and returns its first token and the
+ * renewal the visualiser's page calls before that token expires (and at once when the node refuses it). A token lives
+ * an hour of the node's time — six real minutes at speed 10 — and the demo runs until Ctrl-C. Undefined when the
+ * national node is not running.
  */
-export async function viewerTokens(
+export async function viewerRenewal(
   national: ViewerHost | undefined,
-): Promise<(() => Promise<string | undefined>) | undefined> {
+  speed: number | 'max',
+): Promise<{ token: string; renew: () => Promise<Renewed> } | undefined> {
   if (!national?.running) return undefined;
-  await national.self().createAccount({ id: VIEWER.id, name: '演示观众', role: 'viewer', password: VIEWER.password });
-  return async () => {
-    if (!national.running) return undefined;
-    const t = await national.anon().token({ account: VIEWER.id, password: VIEWER.password, ttlSeconds: 3600 });
-    return t.ok ? t.value.token : undefined;
+  await national
+    .self()
+    .createAccount({ id: DEMO_VIEWER.account, name: '演示观众', role: 'viewer', password: DEMO_VIEWER.password });
+  const renew = async (): Promise<Renewed> => {
+    if (!national.running) return { ok: false, error: 'the national node is not running' };
+    const t = await national
+      .anon()
+      .token({ account: DEMO_VIEWER.account, password: DEMO_VIEWER.password, ttlSeconds: DEMO_TOKEN_TTL_S });
+    if (!t.ok) return { ok: false, error: `${DEMO_VIEWER.account}: ${t.error.message}` };
+    // The token's lifetime is in the node's clock, which runs `speed` times faster than the wall: half of it in wall
+    // time is early enough whichever clock checks it.
+    const renewInMs = speed === 'max' ? RENEW_AT_MAX_MS : (t.value.expiresIn * 1000) / speed / 2;
+    return { ok: true, token: t.value.token, renewInMs };
   };
+  const first = await renew();
+  return first.ok ? { token: first.token, renew } : undefined;
 }
 
 /** `cpnet demo` (= `npm start`): a lively topology, a continuous workload with faults, and the visualiser, until Ctrl-C. */
@@ -89,11 +111,11 @@ export function registerDemoCommand(program: Command, io: Io): void {
           for (const n of net.plan.nodes) io.out(`  ${n.code.padEnd(12)} ${net.urlOf(n.code)}  ${n.name}`);
           if (!opts.viz) return;
           const { serveVisualiser } = await import('@cpnet/visualiser');
-          const tokens = await viewerTokens(net.nodes.get('CPN'));
+          const viewer = await viewerRenewal(net.nodes.get('CPN'), speed ?? scenario.speed);
           const viz = await serveVisualiser({
             port,
             liveUrl: net.urlOf('CPN'),
-            ...(tokens ? { token: tokens } : {}),
+            ...(viewer ? { token: viewer.token, renew: viewer.renew } : {}),
           }).catch((e: NodeJS.ErrnoException) => {
             throw e.code === 'EADDRINUSE'
               ? environmentFailed(`port ${port} is in use; choose another with --port`)
@@ -101,6 +123,10 @@ export function registerDemoCommand(program: Command, io: Io): void {
           });
           closeViz = viz.close;
           io.out(`Visualiser: ${viz.url}`);
+          io.out(
+            `  the page's viewer token is renewed with the demo viewer account ${DEMO_VIEWER.account} ` +
+              `(password ${DEMO_VIEWER.password}) at ${net.urlOf('CPN')}`,
+          );
           io.out('Ctrl-C stops everything.');
         },
         onProgress: (p) => {

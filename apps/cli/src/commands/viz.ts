@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { RecordingHeader, Url } from '@cpnet/protocol';
+import { EXIT, RecordingHeader, Url } from '@cpnet/protocol';
 import type { VisualiserServer } from '@cpnet/visualiser';
+import { viewerToken, type ViewerCredential } from '@cpnet/client';
 import { CliExit, environmentFailed, invalidInput } from '../exit.ts';
 import type { Io } from '../io.ts';
 
@@ -12,6 +13,38 @@ interface VizOptions {
   token?: string;
   port: string;
   host: string;
+  /** An operator account of the live node whose credential renews the page's viewer token. */
+  operator?: string;
+  /** The viewer account the operator mints tokens for. */
+  viewer?: string;
+  /** The operator's password (from $CPNET_OPERATOR_PASSWORD or --password-file). */
+  password?: string;
+  passwordFile?: string;
+}
+
+/** Seconds of the node's clock a minted viewer token lasts (the node's maximum). */
+const VIEWER_TTL_S = 3600;
+
+function operatorPassword(opts: { password?: string; passwordFile?: string }): string {
+  if (opts.passwordFile) {
+    try {
+      return readFileSync(opts.passwordFile, 'utf8').trim();
+    } catch (e) {
+      throw invalidInput(`--password-file: cannot read ${opts.passwordFile}: ${(e as Error).message}`);
+    }
+  }
+  if (!opts.password)
+    throw invalidInput(
+      "the operator's password is missing: set $CPNET_OPERATOR_PASSWORD or give --password-file <file>",
+    );
+  return opts.password;
+}
+
+/** The operator credential of `--operator` and `--viewer`, checked (exit 2 naming what is missing). */
+function operatorCredential(opts: VizOptions): ViewerCredential {
+  if (!opts.operator || !opts.viewer)
+    throw invalidInput('give both --operator <account> and --viewer <account> to mint viewer tokens');
+  return { kind: 'operator', account: opts.operator, viewer: opts.viewer, password: operatorPassword(opts) };
 }
 
 function checkReplay(file: string): void {
@@ -55,6 +88,22 @@ export async function runViz(
   if (opts.live && !Url.safeParse(opts.live).success)
     throw invalidInput(`--live: "${opts.live}" is not an http(s) URL; expected e.g. http://127.0.0.1:7001`);
   if (opts.replay) checkReplay(opts.replay);
+  if ((opts.operator || opts.viewer) && !opts.live) throw invalidInput('--operator and --viewer need --live <url>');
+  const credential = opts.operator || opts.viewer ? operatorCredential(opts) : null;
+  // The page's token is renewed with the operator's credential at half its lifetime (the node's clock, wall speed).
+  const renew =
+    credential && opts.live
+      ? async () => {
+          const t = await viewerToken(opts.live!, { credential, ttlSeconds: VIEWER_TTL_S });
+          return t.ok ? { ok: true as const, token: t.token, renewInMs: (t.expiresIn * 1000) / 2 } : t;
+        }
+      : undefined;
+  let token = opts.token;
+  if (renew && !token) {
+    const first = await renew();
+    if (!first.ok) throw invalidInput(`--operator: no viewer token: ${first.error}`);
+    token = first.token;
+  }
   let server: VisualiserServer;
   try {
     // Loaded here so other commands do not pay for the visualiser's imports.
@@ -64,7 +113,8 @@ export async function runViz(
       host: opts.host,
       ...(opts.replay ? { replayFile: opts.replay } : {}),
       ...(opts.live ? { liveUrl: opts.live } : {}),
-      ...(opts.token ? { token: opts.token } : {}),
+      ...(token ? { token } : {}),
+      ...(renew ? { renew } : {}),
     });
   } catch (e) {
     if (e instanceof CliExit) throw e;
@@ -74,6 +124,10 @@ export async function runViz(
   }
   io.out(`Visualiser: ${server.url}`);
   io.out(opts.live ? `live from ${opts.live}/monitor` : `replaying ${opts.replay}`);
+  if (credential?.kind === 'operator')
+    io.out(
+      `the page's viewer token (${credential.viewer}) is renewed with operator ${credential.account}'s credential`,
+    );
   try {
     await until(server);
   } finally {
@@ -83,7 +137,7 @@ export async function runViz(
 
 /** `cpnet viz [--live <url> | --replay <file>]`. */
 export function registerVizCommands(program: Command, io: Io): void {
-  program
+  const viz = program
     .command('viz')
     .description("serve the D3 visualiser: live from a node's /monitor stream, or replaying a recording")
     .option('--live <url>', "a node's base URL, e.g. http://127.0.0.1:7001")
@@ -93,6 +147,9 @@ export function registerVizCommands(program: Command, io: Io): void {
       'viewer token for the live /monitor stream (default $CPNET_VIEWER_TOKEN)',
       process.env.CPNET_VIEWER_TOKEN,
     )
+    .option('--operator <account>', "an operator account of the live node: renews the page's viewer token")
+    .option('--viewer <account>', 'the viewer account the operator mints tokens for')
+    .option('--password-file <file>', "a file holding the operator's password (default $CPNET_OPERATOR_PASSWORD)")
     .option('--port <port>', 'port to listen on (0 = any free port)', '5180')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .addHelpText(
@@ -103,13 +160,66 @@ export function registerVizCommands(program: Command, io: Io): void {
     )
     .action((opts: VizOptions) =>
       runViz(
-        opts,
+        { ...opts, password: process.env.CPNET_OPERATOR_PASSWORD },
         io,
         () =>
           new Promise<void>((done) => {
             process.once('SIGINT', () => done());
             process.once('SIGTERM', () => done());
           }),
+      ),
+    );
+  registerVizTokenCommand(viz, io);
+}
+
+/** `cpnet viz token`: mints a viewer token at a node with an operator's credential and prints it. */
+export async function runVizToken(
+  opts: { node: string; operator?: string; viewer?: string; ttl: string; password?: string; passwordFile?: string },
+  io: Io,
+): Promise<void> {
+  if (!Url.safeParse(opts.node).success)
+    throw invalidInput(`--node: "${opts.node}" is not an http(s) URL; expected e.g. http://127.0.0.1:7001`);
+  const ttl = Number(opts.ttl);
+  if (!Number.isInteger(ttl) || ttl < 60 || ttl > VIEWER_TTL_S)
+    throw invalidInput(`--ttl: "${opts.ttl}" is not a lifetime; expected whole seconds from 60 to ${VIEWER_TTL_S}`);
+  const credential = operatorCredential({ port: '0', host: '', ...opts });
+  const t = await viewerToken(opts.node, { credential, ttlSeconds: ttl }).catch((e: unknown) => ({
+    ok: false as const,
+    error: `${opts.node} did not answer: ${e instanceof Error ? e.message : String(e)}`,
+  }));
+  if (!t.ok) throw new CliExit(EXIT.CHECK_FAILED, `no viewer token: ${t.error}`);
+  io.out(t.token);
+}
+
+/** `cpnet viz token --node <url> --operator <account> --viewer <account>`. */
+export function registerVizTokenCommand(viz: Command, io: Io): void {
+  viz
+    .command('token')
+    .description("mint a viewer token at a node with an operator's credential (prints the token)")
+    .requiredOption('--node <url>', "the node's base URL, e.g. http://127.0.0.1:7001")
+    .option('--operator <account>', 'an operator account of that node')
+    .option('--viewer <account>', 'the viewer account to mint a token for')
+    .option('--password-file <file>', "a file holding the operator's password (default $CPNET_OPERATOR_PASSWORD)")
+    .option('--ttl <seconds>', "lifetime in seconds of the node's clock", String(VIEWER_TTL_S))
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ CPNET_OPERATOR_PASSWORD=… cpnet viz token --node http://127.0.0.1:7001 --operator ops --viewer wall\n\n' +
+        'Exit codes: 2 invalid options or missing password, 1 the node refused (wrong password, not a viewer).',
+    )
+    // `--operator`, `--viewer` and `--password-file` are also options of `viz`, which parses them first.
+    .action((_opts: unknown, cmd: Command) =>
+      runVizToken(
+        {
+          ...(cmd.optsWithGlobals() as {
+            node: string;
+            operator?: string;
+            viewer?: string;
+            ttl: string;
+            passwordFile?: string;
+          }),
+          password: process.env.CPNET_OPERATOR_PASSWORD,
+        },
+        io,
       ),
     );
 }

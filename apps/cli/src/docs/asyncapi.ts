@@ -1,4 +1,12 @@
-import { GATEWAY_EVENTS, jsonSchemas, NAMESPACES, PROTOCOL_VERSION, SOCKET_EVENTS } from '@cpnet/protocol';
+import {
+  EVENT_TYPES,
+  eventDataSchema,
+  GATEWAY_EVENTS,
+  jsonSchemas,
+  NAMESPACES,
+  PROTOCOL_VERSION,
+  SOCKET_EVENTS,
+} from '@cpnet/protocol';
 import { HANDSHAKE_MAX_S, HANDSHAKE_TYP } from '@cpnet/security';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -50,6 +58,32 @@ const MonitorSnapshot = {
   ],
 };
 
+/** Which `data` schema each event type carries (job, health, alert and flow events have one). */
+const DATA_SCHEMA_NAME = new Map([
+  ['JobEventData', (t: string) => t.startsWith('job.') && t !== 'job.flows'],
+  ['FlowEventData', (t: string) => t === 'job.flows'],
+  ['HealthEventData', (t: string) => ['node.health', 'link.health', 'cluster.health'].includes(t)],
+  ['AlertEventData', (t: string) => t === 'security.alert'],
+] as const);
+
+/** A MonitorEvent whose `data` matches the schema of its type. */
+function typedEvent(): Record<string, unknown> {
+  const cases = [];
+  for (const [name, applies] of DATA_SCHEMA_NAME) {
+    const types = EVENT_TYPES.filter((t) => applies(t) && eventDataSchema(t) !== null);
+    cases.push({
+      if: { type: 'object', required: ['type'], properties: { type: { enum: types } } },
+      then: { type: 'object', properties: { data: ref(name) } },
+    });
+  }
+  return {
+    description:
+      'A MonitorEvent; the `data` of job.* events is a JobEventData (job.flows: FlowEventData), of node.health, ' +
+      'link.health and cluster.health a HealthEventData, of security.alert an AlertEventData.',
+    allOf: [ref('MonitorEvent'), ...cases],
+  };
+}
+
 const message = (name: string, payload: unknown, description: string) => ({
   name,
   title: name,
@@ -60,7 +94,7 @@ const message = (name: string, payload: unknown, description: string) => ({
 
 /** The AsyncAPI 3.0 document of every socket.io namespace, event, payload and acknowledgement. */
 export function asyncApiDocument(): Record<string, unknown> {
-  const schemas = { ...jsonSchemas(), HandshakeClaims, MonitorSnapshot };
+  const schemas = { ...jsonSchemas(), HandshakeClaims, MonitorSnapshot, MonitorEventTyped: typedEvent() };
   return {
     asyncapi: '3.0.0',
     info: {
@@ -101,10 +135,16 @@ export function asyncApiDocument(): Record<string, unknown> {
         title: 'Monitoring stream (运行监测)',
         description:
           'Admits a node\'s handshake token (ns "/monitor") or a person\'s API token whose role may read metrics. ' +
-          'Sends `snapshot` once, then `event` for every event.',
+          'Sends `snapshot` once (the whole subtree of the node), then `history` once (the last 15 minutes of virtual ' +
+          'time of events and the open failover episodes), then `event` for every event of the subtree the node hears.',
         messages: {
           snapshot: message(SOCKET_EVENTS.snapshot, ref('MonitorSnapshot'), 'node → client, once after the handshake'),
-          event: message(SOCKET_EVENTS.event, ref('MonitorEvent'), 'node → client, every live event'),
+          history: message(
+            SOCKET_EVENTS.history,
+            ref('MonitorHistory'),
+            'node → client, once after the snapshot: recent events and open failover episodes for a late visitor',
+          ),
+          event: message(SOCKET_EVENTS.event, ref('MonitorEventTyped'), 'node → client, every live event'),
         },
       },
       gateway: {
@@ -141,6 +181,11 @@ export function asyncApiDocument(): Record<string, unknown> {
         action: 'receive',
         channel: { $ref: '#/channels/monitor' },
         messages: [{ $ref: '#/channels/monitor/messages/snapshot' }],
+      },
+      receiveHistory: {
+        action: 'receive',
+        channel: { $ref: '#/channels/monitor' },
+        messages: [{ $ref: '#/channels/monitor/messages/history' }],
       },
       receiveEvent: {
         action: 'receive',

@@ -58,12 +58,17 @@ export async function createAggregation(ctx: CreateAggregationDeps, config: Aggr
   const timers: (() => void)[] = [];
   let sweeping: Promise<HealthChange[]> | null = null;
 
-  const announce = (changes: readonly HealthChange[]) => {
+  // HealthEventData (health, was, cause, reason), with from/to kept for readers of older logs.
+  const announce = (changes: readonly HealthChange[], cause: 'report' | 'silence') => {
     for (const c of changes) {
+      const reason =
+        cause === 'report'
+          ? `the gateway of ${c.provider} reports ${c.cluster} ${c.to}`
+          : `${c.cluster} has not reported: ${c.to} by the silence rule`;
       ctx.events.emit('cluster.health', {
         subject: c.cluster,
         severity: c.to === 'down' ? 'warning' : 'info',
-        data: { from: c.from, to: c.to, provider: c.provider },
+        data: { health: c.to, was: c.from, cause, reason, from: c.from, to: c.to, provider: c.provider },
       });
     }
   };
@@ -80,7 +85,7 @@ export async function createAggregation(ctx: CreateAggregationDeps, config: Aggr
       const now = ctx.deps.clock.now();
       let entries = 0;
       for (const r of batch) {
-        announce(table.apply(r.entries, { now, timeouts }));
+        announce(table.apply(r.entries, { now, timeouts }), 'report');
         entries += r.entries.length;
         for (const e of r.entries) {
           const s = table.get(e.cluster);
@@ -116,7 +121,7 @@ export async function createAggregation(ctx: CreateAggregationDeps, config: Aggr
     sweeping = (async () => {
       const changes = table.sweep({ now: ctx.deps.clock.now(), timeouts });
       await ctx.db.providers.writeHealth(changes);
-      announce(changes);
+      announce(changes, 'silence');
       return changes;
     })().finally(() => {
       sweeping = null;

@@ -109,17 +109,22 @@ async function bySignature(
     else if (v.code === 'UNAUTHENTICATED') ctx.metrics.signatureFailures.inc({ code: 'signature' });
     // A forged or replayed write is a security event operators must see, not only a 401 to the sender.
     if (v.code === 'REPLAYED' || v.code === 'UNAUTHENTICATED') {
-      // Joint debugging sends forged and replayed probes to the echo route on purpose: recorded, but not raised.
+      // Joint debugging sends forged and replayed probes to the echo route on purpose, and a node whose application
+      // is not yet approved is not known by its key: both recorded, classified apart, and not raised.
       const probe = req.path.endsWith('/joint-debug/echo');
+      const keyid = claimedKeyid(req);
+      const pending = keyid !== null && !probe && (await notYetApproved(ctx, keyid));
+      const kind = probe ? 'probe' : pending ? 'not-approved' : v.code === 'REPLAYED' ? 'replay' : 'bad-signature';
       ctx.events.emit('security.alert', {
-        subject: claimedKeyid(req) ?? undefined,
-        severity: probe ? 'info' : 'warning',
+        subject: keyid ?? undefined,
+        severity: probe || pending ? 'info' : 'warning',
         data: {
-          kind: v.code === 'REPLAYED' ? 'replay' : 'bad-signature',
-          probe,
+          kind,
           reason: v.reason,
-          method: req.method,
-          path: req.path,
+          source: keyid ?? `address ${req.ip ?? 'unknown'}`,
+          target: `${req.method} ${req.path}`,
+          threat: !probe && !pending,
+          ...(probe ? { probe: v.code === 'REPLAYED' ? 'replay' : 'bad-signature' } : {}),
         },
       });
     }
@@ -209,6 +214,19 @@ async function authenticateRequest(
     'UNAUTHENTICATED',
     'a write must be signed (RFC 9421 Signature-Input and Signature) or carry an API token',
   );
+}
+
+/**
+ * Whether a keyid is a node that applied and is not approved here yet: a peer still applying, or an applicant whose
+ * application is under review or whose grant has not reached this node (it starts speaking as soon as it holds its
+ * certificate). A rejected applicant that keeps speaking is not excused.
+ */
+async function notYetApproved(ctx: Pick<NodeContext, 'db'>, keyid: string): Promise<boolean> {
+  const peer = ctx.db.peers.link(keyid);
+  if (peer) return ['applied', 'reviewing', 'approved'].includes(peer.lifecycle);
+  if (!/^CPN(\.[0-9A-Z]+){0,2}$/.test(keyid)) return false;
+  const application = await ctx.db.applications.latestOf(keyid);
+  return application !== null && application.status !== 'rejected';
 }
 
 /** The keyid a request claims in its Signature-Input (for alerts; not trusted for anything else). */

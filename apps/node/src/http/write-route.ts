@@ -162,10 +162,19 @@ export async function authorize(
     });
     const p = input.request.principal;
     const name = publicName(p);
+    // A node not yet approved (or suspended) that keeps speaking is expected during onboarding: recorded, not raised.
+    const pending = p.kind === 'node' && p.status !== 'active';
     ctx.events.emit('security.alert', {
       subject: name,
-      severity: 'warning',
-      data: { kind: 'forbidden', action: input.request.action, resource, reason: d.reason.replaceAll(p.id, name) },
+      severity: pending ? 'info' : 'warning',
+      data: {
+        kind: pending ? 'not-approved' : 'forbidden',
+        action: input.request.action,
+        source: name,
+        target: resource,
+        reason: d.reason.replaceAll(p.id, name),
+        threat: !pending,
+      },
     });
     throw new HttpError('FORBIDDEN', d.reason);
   }

@@ -21,6 +21,8 @@ import { peerRow } from '../http/principal.ts';
 export const FORWARDED_EVENT_TYPES = [
   'node.lifecycle',
   'node.health',
+  'link.health',
+  'job.flows',
   'provider.registered',
   'provider.lifecycle',
   'cluster.registered',

@@ -23,6 +23,18 @@ function placeOf(code: string): { province: string | null; industry: string | nu
   return { province: p.value.region ?? null, industry: p.value.industry ?? null };
 }
 
+/** The name a child gave in its application (申报), else its prefix. */
+async function applicantName(ctx: Pick<NodeContext, 'db'>, prefix: string): Promise<string> {
+  const row = await ctx.db.applications.latestOf(prefix);
+  if (!row) return prefix;
+  try {
+    const name = (JSON.parse(row.body) as { name?: unknown }).name;
+    return typeof name === 'string' && name !== '' ? name : prefix;
+  } catch {
+    return prefix;
+  }
+}
+
 /** Extra parts of the snapshot owned by other services (jobs and their counters, from scheduling). */
 export interface SnapshotSources {
   jobs?(): { jobs: SnapshotJob[]; jobsByState: Record<string, number>; p50Ms: number | null; p99Ms: number | null };
@@ -31,16 +43,24 @@ export interface SnapshotSources {
 /** What `buildSnapshot` uses of the node. */
 type BuildSnapshotDeps = Pick<NodeContext, 'config' | 'db' | 'deps' | 'metrics' | 'state'>;
 
-/** The full state a viewer needs on connecting to /monitor: this node, its peers, its clusters, counters. */
+/**
+ * This node's own part of the monitoring snapshot: itself, its peers as it sees them, its clusters, the jobs it
+ * holds, counters. `subtree.ts` merges its children's parts into the subtree snapshot a viewer receives.
+ */
 export async function buildSnapshot(
   ctx: BuildSnapshotDeps,
-  input: { aggregation: Aggregation; sources?: SnapshotSources },
+  input: {
+    aggregation: Aggregation;
+    sources?: SnapshotSources;
+    /** A child's health as its /link connection tells it (null: not known from the link). */
+    childHealth?: (prefix: string) => TopologySnapshot['nodes'][number]['health'] | null;
+  },
 ): Promise<TopologySnapshot> {
   const peers = await ctx.db.peers.list();
   const self = {
     code: ctx.config.code,
     role: ctx.config.role,
-    name: ctx.config.name ?? ctx.config.code,
+    name: ctx.config.name ?? (ctx.config.role === 'national' ? '国家节点' : ctx.config.code),
     parent: parentPrefix(ctx.config.code),
     ...placeOf(ctx.config.code),
     lifecycle: ctx.state.lifecycle,
@@ -52,11 +72,12 @@ export async function buildSnapshot(
   for (const p of peers) {
     if (p.prefix === ctx.config.code) continue;
     const lifecycle = LIFECYCLES.has(p.lifecycle) ? p.lifecycle : 'online';
-    const health = HEALTH.has(p.health) ? p.health : 'healthy';
+    const linked = p.relation === 'child' ? (input.childHealth?.(p.prefix) ?? null) : null;
+    const health = linked ?? (HEALTH.has(p.health) ? p.health : 'healthy');
     nodes.push({
       code: p.prefix,
       role: p.role as TopologySnapshot['nodes'][number]['role'],
-      name: p.prefix,
+      name: p.relation === 'child' ? await applicantName(ctx, p.prefix) : p.prefix,
       parent: parentPrefix(p.prefix),
       ...placeOf(p.prefix),
       lifecycle: lifecycle as TopologySnapshot['nodes'][number]['lifecycle'],
@@ -102,7 +123,8 @@ export async function buildSnapshot(
   const jobs = input.sources?.jobs?.() ?? { jobs: [], jobsByState: {}, p50Ms: null, p99Ms: null };
   const [identifiersRegistered, securityAlerts] = await Promise.all([
     ctx.db.identifiers.countOwnedBy(ctx.config.code),
-    ctx.db.events.count('security.alert'),
+    // Alerts that are threats: probes and not-yet-approved nodes are recorded with severity info, and not counted.
+    ctx.db.events.count('security.alert', { notSeverity: 'info' }),
   ]);
   const resolved = (await ctx.metrics.resolutions.get()).values.reduce((n, v) => n + v.value, 0);
   return {
@@ -111,6 +133,8 @@ export async function buildSnapshot(
     clusters,
     links,
     jobs: jobs.jobs,
+    clusterGroups: [],
+    unreachable: [],
     counters: {
       identifiersRegistered,
       identifiersResolved: resolved,

@@ -1,5 +1,13 @@
 import type { Router } from 'express';
-import { AccountCreated, AccountList, CreateAccount, ROUTES, TokenAnswer, TokenRequest } from '@cpnet/protocol';
+import {
+  AccountCreated,
+  AccountList,
+  CreateAccount,
+  ROUTES,
+  TokenAnswer,
+  TokenRequest,
+  ViewerTokenRequest,
+} from '@cpnet/protocol';
 import {
   hashPassword,
   issueApiToken,
@@ -135,6 +143,47 @@ export const ACCOUNT_ROUTES: RouteTable<AccountRoutesDeps> = [
         resource: `account:${account.id}`,
         requestId,
       });
+      return [201, { token, expiresIn: ttl }];
+    },
+  }),
+  // A visualiser keeps its page's viewer token fresh with an operator's credential, not the viewer's password.
+  route({
+    operationId: 'mintViewerToken',
+    method: 'post',
+    path: ROUTES.viewerTokens,
+    tag: 'accounts',
+    summary: "Mint a token for one of this node's viewer accounts",
+    description:
+      'For a visualiser that renews its page’s viewer token with an operator’s credential (`cpnet viz --operator`, ' +
+      '`cpnet viz token`): the viewer’s password never leaves its owner.',
+    auth: 'required',
+    body: ViewerTokenRequest,
+    responses: { 201: { description: "An API token of the viewer's account", schema: TokenAnswer } },
+    errors: {
+      403: 'the caller is neither this node nor one of its operators, or the account is not an active viewer',
+      404: 'no such account',
+    },
+    access: { rule: "this node's own signature or an operator's token" },
+    audit: 'token',
+    audited: ({ body }) => ({ resource: `account:${body.viewer}` }),
+    handle: async ({ env, caller, body: input }) => {
+      if (!nodeOrOperator(env, caller!.principal))
+        fail('FORBIDDEN', "viewer tokens are minted by this node's operators (or the node itself)");
+      const account = await env.db.accounts.byId(input.viewer);
+      if (!account) fail('NOT_FOUND', `no account ${input.viewer} at ${env.config.code}`, 'viewer');
+      if (account.role !== 'viewer')
+        fail('FORBIDDEN', `${input.viewer} is a ${account.role} account; only viewer tokens are minted here`, 'viewer');
+      if (account.status !== 'active') fail('FORBIDDEN', `${input.viewer} is ${account.status}`, 'viewer');
+      const ttl = input.ttlSeconds ?? API_TOKEN_TTL_S.default;
+      const token = await issueApiToken(
+        { id: account.id, role: 'viewer', node: env.config.code, status: 'active' },
+        {
+          privateKey: env.identity.keys.privateKey,
+          clock: env.deps.clock,
+          ttlSeconds: ttl,
+          randomBytes: env.deps.randomBytes,
+        },
+      );
       return [201, { token, expiresIn: ttl }];
     },
   }),

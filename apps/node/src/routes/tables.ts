@@ -6,6 +6,7 @@ import { GOVERNANCE_ROUTES } from './governance.ts';
 import { ONBOARDING_ROUTES } from './onboarding.ts';
 import { RESOURCE_ROUTES } from './resources.ts';
 import { EVENT_ROUTES } from '../monitoring/event-log.ts';
+import { MONITOR_ROUTES } from '../monitoring/routes.ts';
 import { SCHEDULING_ROUTE_TABLE } from '../scheduling/routes.ts';
 
 /**
@@ -21,6 +22,7 @@ export function routeTables(): readonly RouteTable<never>[] {
     ACCOUNT_ROUTES,
     RESOURCE_ROUTES,
     EVENT_ROUTES,
+    MONITOR_ROUTES,
     SCHEDULING_ROUTE_TABLE,
   ] as readonly RouteTable<never>[];
 }

@@ -8,6 +8,7 @@ import { allocateSerial } from '../identifiers/registry.ts';
 import type { ResourceServices } from '../aggregation/resources.ts';
 import type { ClusterFacts } from './mapping.ts';
 import { nodePeers } from './peers.ts';
+import { createFlowCounters } from '../monitoring/flows.ts';
 import type { GatewayPort } from './ports.ts';
 import { schedulingRoutes } from './routes.ts';
 import { SchedulingService } from './service.ts';
@@ -45,7 +46,14 @@ export async function createSchedulingServices(
         return Promise.resolve({ ok: false, error: { code: 'UNAVAILABLE', message: `no gateway for ${msg.cluster}` } });
       return hub.dispatch(
         c.spec.provider,
-        { job: msg.job, cluster: msg.cluster, attempt: msg.attempt, template: msg.template, replicas: msg.replicas },
+        {
+          job: msg.job,
+          cluster: msg.cluster,
+          attempt: msg.attempt,
+          template: msg.template,
+          replicas: msg.replicas,
+          ...(msg.traceparent ? { traceparent: msg.traceparent } : {}),
+        },
         cfg.ackTimeoutMs,
       );
     },
@@ -57,6 +65,7 @@ export async function createSchedulingServices(
       return hub.cancel(c.spec.provider, { job: msg.job, reason: msg.reason }, cfg.ackTimeoutMs);
     },
   };
+  const flows = createFlowCounters(ctx.deps.clock);
   const service = new SchedulingService({
     code: ctx.config.code,
     parent: ctx.config.role === 'national' ? null : parentOf(ctx.config.code),
@@ -67,6 +76,7 @@ export async function createSchedulingServices(
     peers: nodePeers(ctx),
     emit: (type, detail) => {
       ctx.events.emit(type, detail);
+      if (type.startsWith('job.')) flows.count(detail.data);
     },
     newJobId: () => newJobId(ctx),
     log: { warn: (o, m) => ctx.deps.logger.warn(o, m), info: (o, m) => ctx.deps.logger.info(o, m) },
@@ -187,6 +197,12 @@ export async function createSchedulingServices(
       await service.start();
       stops.push(repeat(ctx.deps, { ms: cfg.tickMs, what: 'cluster sync' }, sync));
       stops.push(repeat(ctx.deps, { ms: cfg.meteringMs, what: 'metering push' }, pushMetering));
+      stops.push(
+        repeat(ctx.deps, { ms: ctx.config.monitoring.flowsMs, what: 'job flow counters' }, async () => {
+          const data = flows.drain();
+          if (data) ctx.events.emit('job.flows', { subject: ctx.config.code, data });
+        }),
+      );
     },
     stop() {
       for (const s of stops.splice(0)) s();

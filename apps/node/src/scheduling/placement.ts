@@ -12,6 +12,8 @@ import { applyEntry, isFinal, tenantKey, type JobRecord } from './job-machine.ts
 import { toTask } from './mapping.ts';
 import { meterRun } from './metering.ts';
 import { DEFAULT_SCHEDULING, type SchedulingDeps, type SchedulingOptions } from './ports.ts';
+import { explainPlacement, jobEventData, relayedEvent } from './job-events.ts';
+import { traceparentOf } from '../monitoring/trace.ts';
 
 type Refusal = { node: string; reason: string };
 /** Where a placement ended: the owner and cluster, or every refusal on the way. */
@@ -64,7 +66,16 @@ export abstract class PlacementCore {
     if (r.ok) return;
     const why = r.refusals.map((x) => `${x.node}: ${x.reason}`).join('; ');
     this.record(job, { state: 'queued', node: this.me, detail: why.slice(0, 1900) });
-    this.d.emit('job.queue', { subject: job.id, data: { refusals: r.refusals } });
+    this.d.emit('job.queue', {
+      subject: job.id,
+      data: this.jobData(job, {
+        refusals: r.refusals,
+        explanation: {
+          chosen: null,
+          rejected: r.refusals.slice(0, 10).map((x) => ({ target: x.node, reason: x.reason })),
+        },
+      }),
+    });
   }
 
   /**
@@ -85,7 +96,7 @@ export abstract class PlacementCore {
       });
       this.emitWithSave(job, 'job.escalate', {
         subject: job.id,
-        data: { to: parentFirst, reason: 'latency-tolerant (东数西算)' },
+        data: this.jobData(job, { via: parentFirst, reason: 'latency-tolerant (东数西算)' }),
       });
       const a = await this.d.peers.place(
         parentFirst,
@@ -122,7 +133,20 @@ export abstract class PlacementCore {
       });
       this.emitWithSave(job, 'job.schedule', {
         subject: job.id,
-        data: { subtree: c.prefix, ranked: decision.ranked.map((r) => r.prefix), excluded: decision.excluded },
+        data: this.jobData(job, {
+          subtree: c.prefix,
+          ranked: decision.ranked.map((r) => r.prefix),
+          excluded: decision.excluded,
+          explanation: {
+            chosen: c.prefix,
+            rejected: [
+              ...refusals.map((x) => ({ target: x.node, reason: x.reason })),
+              ...decision.ranked
+                .filter((r) => r.rank > c.rank)
+                .map((r) => ({ target: r.prefix, reason: `ranked ${r.rank} (score ${r.score.toFixed(2)})` })),
+            ].slice(0, 10),
+          },
+        }),
       });
       const a = await this.d.peers.place(
         c.prefix,
@@ -133,13 +157,23 @@ export abstract class PlacementCore {
       this.d.emit('job.schedule', {
         subject: job.id,
         severity: 'warning',
-        data: { subtree: c.prefix, refused: a.summary },
+        data: this.jobData(job, { subtree: c.prefix, refused: a.summary }),
       });
     }
     const parent = this.d.parent;
     if (how.allowUp && parent && !exclude.includes(parent)) {
       this.record(job, { state: 'escalated', node: this.me, detail: `to ${parent}: ${local.reason}`.slice(0, 1900) });
-      this.emitWithSave(job, 'job.escalate', { subject: job.id, data: { to: parent, reason: local.reason } });
+      this.emitWithSave(job, 'job.escalate', {
+        subject: job.id,
+        data: this.jobData(job, {
+          via: parent,
+          reason: local.reason,
+          explanation: {
+            chosen: null,
+            rejected: refusals.slice(0, 10).map((x) => ({ target: x.node, reason: x.reason })),
+          },
+        }),
+      });
       const a = await this.d.peers.place(
         parent,
         this.ask(job, { direction: 'up', exclude, excludeClusters: how.excludeClusters }),
@@ -163,11 +197,15 @@ export abstract class PlacementCore {
       direction: o.direction,
       exclude: [...o.exclude],
       excludeClusters: [...o.excludeClusters],
+      traceparent: traceparentOf(job.id, this.me),
     };
   }
 
   protected adopt(job: JobRecord, a: Extract<PlacementAnswer, { ok: true }>, via: string): Placed {
-    for (const e of a.history) applyEntry(job, e);
+    // The owner first, so that the events raised for the answer's steps name it.
+    job.owner = a.owner;
+    for (const e of a.history)
+      if (applyEntry(job, e).appended) this.emitRelayed(job, e, (...x) => this.emitWithSave(job, ...x));
     job.downstream = via;
     job.owner = a.owner;
     job.cluster = a.cluster;
@@ -184,6 +222,7 @@ export abstract class PlacementCore {
     if (s.index.size === 0) return { ok: false, reason: 'no clusters registered here' };
     const task = toTask(job.template, { id: job.id, tenant: tenantKey(job.origin, job.tenant) });
     const exclude = [...excludeClusters];
+    const refusedHere: { target: string; reason: string }[] = [];
     let last = 'no cluster fits';
     for (let tries = 0; tries < 4; tries++) {
       s.release(job.id);
@@ -202,12 +241,12 @@ export abstract class PlacementCore {
       });
       this.emitWithSave(job, 'job.schedule', {
         subject: job.id,
-        data: {
-          cluster,
+        data: this.jobData(job, {
           costYuan: r.costYuan,
           preempted: r.preempted,
           slices: r.slices.map((x) => ({ cluster: x.clusterId, replicas: x.replicas })),
-        },
+          explanation: this.explain(task, { chosen: cluster, refused: refusedHere }),
+        }),
       });
       const refused = await this.dispatchSlices(job, r.slices);
       if (refused === null) {
@@ -231,10 +270,11 @@ export abstract class PlacementCore {
       s.release(job.id);
       exclude.push(refused.cluster);
       last = `gateway of ${refused.cluster} refused: ${refused.reason}`;
+      refusedHere.push({ target: refused.cluster, reason: `gateway refused: ${refused.reason}` });
       this.d.emit('job.schedule', {
         subject: job.id,
         severity: 'warning',
-        data: { cluster: refused.cluster, refused: refused.reason },
+        data: this.jobData(job, { refusedCluster: refused.cluster, refused: refused.reason }),
       });
     }
     return { ok: false, reason: last };
@@ -256,6 +296,7 @@ export abstract class PlacementCore {
           attempt: job.attempt,
           template: job.template,
           replicas: sl.replicas,
+          traceparent: traceparentOf(job.id, this.me),
           at: formatTime(this.now()),
         }),
       );
@@ -283,7 +324,7 @@ export abstract class PlacementCore {
       });
     for (const c of sent) {
       this.record(job, { state: 'dispatched', node: this.me, cluster: c, at });
-      this.emitWithSave(job, 'job.dispatch', { subject: job.id, data: { cluster: c, attempt: job.attempt } });
+      this.emitWithSave(job, 'job.dispatch', { subject: job.id, data: this.jobData(job, { attempt: job.attempt }) });
     }
     return null;
   }
@@ -327,7 +368,11 @@ export abstract class PlacementCore {
       ...(cluster ? { cluster } : {}),
       detail: `by ${by.id} (priority ${by.template.priority} > ${v.template.priority})`,
     });
-    this.d.emit('job.evict', { subject: v.id, severity: 'warning', data: { cluster, by: by.id } });
+    this.d.emit('job.evict', {
+      subject: v.id,
+      severity: 'warning',
+      data: this.jobData(v, { evictedFrom: cluster, by: by.id }),
+    });
     await this.flush(v, lines);
     this.lastTry.set(v.id, 0);
     setImmediate(() => void this.retry(v.id));
@@ -346,7 +391,11 @@ export abstract class PlacementCore {
       ...(job.cluster ? { cluster: job.cluster } : {}),
       detail: o.reason,
     });
-    this.d.emit('job.replace', { subject: job.id, severity: 'warning', data: { from, reason: o.reason } });
+    this.d.emit('job.replace', {
+      subject: job.id,
+      severity: 'warning',
+      data: this.jobData(job, { movedFrom: from, reason: o.reason }),
+    });
     job.downstream = null;
     await this.placeOrQueue(job, {
       exclude: o.exclude,
@@ -367,7 +416,7 @@ export abstract class PlacementCore {
         at: formatTime(this.now()),
       });
     this.record(job, { state: 'cancelled', node: this.me, detail: o.detail });
-    this.d.emit('job.kill', { subject: job.id, data: { by: o.detail } });
+    this.d.emit('job.kill', { subject: job.id, data: this.jobData(job, { by: o.detail }) });
     this.jobs.delete(job.id);
     this.pendingLines.set(job.id, lines);
   }
@@ -427,6 +476,27 @@ export abstract class PlacementCore {
 
   // ── bookkeeping ─────────────────────────────────────────────────────────────
 
+  /** At the origin, a step done at another node (relayed or in a placement answer) is an event here too. */
+  protected emitRelayed(job: JobRecord, e: JobHistoryEntry, emit: SchedulingDeps['emit']): void {
+    const ev = relayedEvent(job, e, this.me);
+    if (ev) emit(ev.type, { ...ev.detail, data: this.jobData(job, ev.detail.data) });
+  }
+
+  /** The `data` of a job event (JobEventData) at this node; `extra` first. */
+  protected jobData(job: JobRecord, extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return jobEventData(job, { me: this.me, provinceOf: (c) => this.view.place(c)?.province ?? null, extra });
+  }
+
+  /** Why a local placement took `chosen` (one extra codes-only selection per placement). */
+  protected explain(
+    task: ReturnType<typeof toTask>,
+    o: { chosen: string; refused: readonly { target: string; reason: string }[] },
+  ) {
+    const checked = this.view.scheduler.select(task, { k: 4, explain: 'codes' });
+    // The task was just placed, so it is valid; were it refused, the gateways' refusals alone explain.
+    return explainPlacement(checked.ok ? checked.value : null, o);
+  }
+
   protected record(job: JobRecord, e: Omit<JobHistoryEntry, 'at' | 'attempt'> & { at?: string }): void {
     applyEntry(job, { ...e, at: e.at ?? formatTime(this.now()), attempt: job.attempt });
   }
@@ -452,6 +522,7 @@ export abstract class PlacementCore {
           job: job.id,
           entries: entries.slice(i, i + 100),
           ...(i === 0 && all.length ? { metering: all } : {}),
+          traceparent: traceparentOf(job.id, this.me),
         });
     }
   }

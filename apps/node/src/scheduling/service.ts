@@ -24,6 +24,7 @@ import { beyondCeiling, ceilingOf, raise } from './ceiling.ts';
 import { KeyedLock } from './locks.ts';
 import { selectAcross } from './selection.ts';
 import { PlacementCore } from './placement.ts';
+import { traceparentOf } from '../monitoring/trace.ts';
 import type { SchedulingDeps } from './ports.ts';
 
 /** Thrown when a tenant's quota would be broken (the route answers 422). */
@@ -49,6 +50,8 @@ export class SchedulingService extends PlacementCore {
   /** The hierarchy's ceiling as the parent answered it. */
   private above: Ceiling | null = null;
   private ticking = false;
+  /** Told when a child goes silent (no summary for `childDownAfterMs`) and when it reports again. */
+  onChildHealth?: (child: string, o: { down: boolean; reason: string }) => void;
   /** Submit → dispatched latencies of jobs submitted here (wall ms), the latest 1,000. */
   private readonly latencies: number[] = [];
 
@@ -150,6 +153,8 @@ export class SchedulingService extends PlacementCore {
     const job = newJob({ id, tenant, origin: this.me, template, at: this.now(), node: this.me });
     this.jobs.set(id, job);
     this.trackTenant(job);
+    this.emitWithSave(job, 'job.submit', { subject: id, data: this.jobData(job) });
+    this.d.log?.info({ job: id, traceparent: traceparentOf(id, this.me) }, 'job submitted');
     // Wall time: the latency of the node's own work, a performance figure (not a scenario duration).
     const elapsed = stopwatch();
     // The answer is the job as placement left it (a gateway's `running` may follow at once).
@@ -161,7 +166,11 @@ export class SchedulingService extends PlacementCore {
       const never = ceiling ? beyondCeiling(template, ceiling) : null;
       if (never) {
         this.record(job, { state: 'failed', node: this.me, detail: `no cluster could ever hold this job: ${never}` });
-        this.d.emit('job.fail', { subject: job.id, severity: 'warning', data: { reason: 'never-placeable' } });
+        this.d.emit('job.fail', {
+          subject: job.id,
+          severity: 'warning',
+          data: this.jobData(job, { reason: 'never-placeable' }),
+        });
         this.jobs.delete(job.id);
       }
       await this.flush(job);
@@ -189,6 +198,11 @@ export class SchedulingService extends PlacementCore {
 
   /** A placement asked by the parent (down) or a child (escalation up). */
   async onPlacement(body: PlacementRequest, from: string): Promise<PlacementAnswer> {
+    // The caller's span is this hop's parent: the log line ties the two nodes' parts of the trace together.
+    this.d.log?.info(
+      { job: body.job, from, parentTraceparent: body.traceparent, traceparent: traceparentOf(body.job, this.me) },
+      'placement asked',
+    );
     return this.lock.run(body.job, async () => {
       let job = this.jobs.get(body.job);
       if (!job || isFinal(job.state)) {
@@ -236,7 +250,12 @@ export class SchedulingService extends PlacementCore {
       if (!job) return false;
       for (const l of body.metering ?? []) await this.d.store.addMetering(l);
       let any = false;
-      for (const e of body.entries) any = applyEntry(job, e).appended || any;
+      for (const e of body.entries) {
+        if (!applyEntry(job, e).appended) continue;
+        any = true;
+        // The lifecycle reaches the origin's monitor: each step that happened below is an event here too.
+        this.emitRelayed(job, e, (...x) => this.d.emit(...x));
+      }
       if (isFinal(job.state)) this.jobs.delete(job.id);
       if (any || (body.metering?.length ?? 0) > 0) await this.flush(job, body.metering ?? []);
       return true;
@@ -283,7 +302,16 @@ export class SchedulingService extends PlacementCore {
         this.d.emit('security.alert', {
           subject: job.id,
           severity: 'warning',
-          data: { cluster: u.cluster, state: u.state, claimed: u.at, reason: when.error },
+          data: {
+            kind: 'implausible-time',
+            source: u.cluster,
+            target: job.id,
+            threat: true,
+            cluster: u.cluster,
+            state: u.state,
+            claimed: u.at,
+            reason: when.error,
+          },
         });
         return { refused: when.error };
       }
@@ -297,7 +325,8 @@ export class SchedulingService extends PlacementCore {
       });
       let lines: MeteringLine[] = [];
       if (u.state === 'running') {
-        applyEntry(job, entry('running'));
+        if (applyEntry(job, entry('running')).appended)
+          this.d.emit('job.run', { subject: job.id, data: this.jobData(job) });
       } else if (u.state === 'finished' || u.state === 'failed' || u.state === 'cancelled') {
         lines = this.meter(job, when.value);
         this.view.scheduler.release(job.id);
@@ -306,7 +335,7 @@ export class SchedulingService extends PlacementCore {
         this.d.emit(u.state === 'finished' ? 'job.finish' : u.state === 'failed' ? 'job.fail' : 'job.kill', {
           subject: job.id,
           severity: u.state === 'failed' ? 'warning' : 'info',
-          data: { cluster: u.cluster },
+          data: this.jobData(job),
         });
         this.jobs.delete(job.id);
         this.wakeQueue();
@@ -348,6 +377,7 @@ export class SchedulingService extends PlacementCore {
     this.children.set(from, { summary: summaryFromWire({ ...w, node: from }), at: this.now(), down: false });
     if (prev?.down) {
       this.d.log?.info({ child: from }, 'child reporting again');
+      this.onChildHealth?.(from, { down: false, reason: `${from} sends its scheduling summary again` });
       for (const c of this.owed.get(from) ?? []) void this.d.peers.cancel(from, c);
       this.owed.delete(from);
     }
@@ -370,6 +400,8 @@ export class SchedulingService extends PlacementCore {
       from: string | null;
       cluster: string | null;
       to: string | null;
+      origin: string;
+      owner: string | null;
     }[];
     jobsByState: Record<string, number>;
     p50Ms: number | null;
@@ -389,6 +421,8 @@ export class SchedulingService extends PlacementCore {
         from: j.template.constraints.userProvince ?? null,
         cluster: j.cluster,
         to: j.cluster ? (this.view.place(j.cluster)?.province ?? null) : null,
+        origin: j.origin,
+        owner: j.owner,
       })),
       jobsByState,
       p50Ms: q(0.5),
@@ -408,6 +442,10 @@ export class SchedulingService extends PlacementCore {
         if (c.down || now - c.at < this.options.childDownAfterMs) continue;
         c.down = true;
         this.d.log?.warn({ child: prefix }, 'child stopped reporting; re-placing its jobs');
+        this.onChildHealth?.(prefix, {
+          down: true,
+          reason: `no scheduling summary from ${prefix} for ${this.options.childDownAfterMs} ms`,
+        });
         for (const j of [...this.jobs.values()].filter((x) => x.downstream === prefix && !isFinal(x.state))) {
           await this.lock.run(j.id, async () => {
             if (j.downstream !== prefix || isFinal(j.state)) return;
@@ -469,7 +507,10 @@ export class SchedulingService extends PlacementCore {
         cluster: from,
         detail: `failback to preferred cluster ${to}`,
       });
-      this.d.emit('job.replace', { subject: j.id, data: { from, to, failback: true } });
+      this.d.emit('job.replace', {
+        subject: j.id,
+        data: this.jobData(j, { movedFrom: from, movedTo: to, failback: true }),
+      });
       this.record(j, { state: 'scheduled', node: this.me, cluster: to, detail: 'failback' });
       const slices = this.view.scheduler.job(j.id)?.slices ?? [];
       const refused = await this.dispatchSlices(
@@ -500,7 +541,11 @@ export class SchedulingService extends PlacementCore {
           node: this.me,
           detail: `queued longer than ${this.options.maxQueueMs} ms (scheduling.maxQueueMs): ${last}`.slice(0, 1900),
         });
-        this.d.emit('job.fail', { subject: j.id, severity: 'warning', data: { reason: 'max-queue-wait' } });
+        this.d.emit('job.fail', {
+          subject: j.id,
+          severity: 'warning',
+          data: this.jobData(j, { reason: 'max-queue-wait' }),
+        });
         this.jobs.delete(j.id);
         await this.flush(j);
         return;

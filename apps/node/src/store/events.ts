@@ -47,10 +47,12 @@ export interface EventStore {
   find(q: EventQuery): Promise<StoredEvent[]>;
   /** The newest sequence number (0 when empty). */
   newestSeq(): number;
+  /** The newest `limit` events at or after `since`, not of the types left out, oldest first. */
+  recent(q: { since: string; limit: number; leaveOut: readonly string[] }): StoredEvent[];
   /** Events of the given types with after < seq ≤ upTo, in order, at most `limit` (synchronous: the shipper's read). */
   ofTypes(q: { types: readonly string[]; after: number; upTo: number; limit: number }): StoredEvent[];
   /** How many events of a type are held. */
-  count(type: string): Promise<number>;
+  count(type: string, o?: { notSeverity?: string }): Promise<number>;
   /** Deletes events before a time; returns how many. */
   deleteBefore(at: string): Promise<number>;
 }
@@ -75,6 +77,16 @@ export function sqliteEventStore({ prisma, sql }: SqliteConnection): EventStore 
         take: q.limit,
       }),
     newestSeq: () => (sql.stmt('SELECT MAX("seq") AS m FROM "EventRecord"').get() as { m: number | null }).m ?? 0,
+    recent: (q) =>
+      (
+        sql
+          .stmt(
+            `SELECT * FROM "EventRecord" WHERE "at" >= ?
+              ${q.leaveOut.length ? `AND "type" NOT IN (${q.leaveOut.map(() => '?').join(', ')})` : ''}
+              ORDER BY "seq" DESC LIMIT ?`,
+          )
+          .all(q.since, ...q.leaveOut, q.limit) as StoredEvent[]
+      ).reverse(),
     ofTypes: (q) =>
       sql
         .stmt(
@@ -82,7 +94,8 @@ export function sqliteEventStore({ prisma, sql }: SqliteConnection): EventStore 
             AND "type" IN (${q.types.map(() => '?').join(', ')}) ORDER BY "seq" LIMIT ?`,
         )
         .all(q.after, q.upTo, ...q.types, q.limit) as StoredEvent[],
-    count: (type) => prisma.eventRecord.count({ where: { type } }),
+    count: (type, o = {}) =>
+      prisma.eventRecord.count({ where: { type, ...(o.notSeverity ? { severity: { not: o.notSeverity } } : {}) } }),
     deleteBefore: async (at) => (await prisma.eventRecord.deleteMany({ where: { at: { lt: at } } })).count,
   };
 }

@@ -2,7 +2,7 @@ import './style.css';
 import { io } from 'socket.io-client';
 import { parseHash, formatHash } from '../state/deep-link.ts';
 import { failoverEpisodes } from '../state/episodes.ts';
-import { connectLive, type TokenSource } from '../state/live.ts';
+import { connectLive } from '../state/live.ts';
 import { parseRecording } from '../state/recording.ts';
 import { advance, seek } from '../state/seek.ts';
 import { emptyState } from '../state/apply.ts';
@@ -218,38 +218,41 @@ async function loadReplay(url: string): Promise<void> {
     }, 4000);
 }
 
-/**
- * Viewer tokens from the server that served the page: the one that came with config.json for the first connection, a
- * fresh one from /token.json for each reconnection (the server may mint one per call); the first as fallback.
- */
-function tokenFromServer(first: string | undefined): TokenSource {
-  let unused = first !== undefined;
-  return async () => {
-    if (unused) {
-      unused = false;
-      return first;
-    }
-    try {
-      const res = await fetch('token.json', { cache: 'no-store' });
-      if (res.ok) return ((await res.json()) as { token?: string | null }).token ?? first;
-    } catch {
-      /* the server is gone: try the token we have */
-    }
-    return first;
-  };
-}
-
-function startLive(url: string, token: TokenSource | undefined): void {
+function startLive(url: string, token: string | undefined, renewal: string | undefined): void {
   store.mode = 'live';
   store.liveUrl = url;
+  // The serving process renews the viewer token with its stated credential (cpnet demo, cpnet viz --operator).
+  const renew = renewal
+    ? async () => {
+        const res = await fetch(renewal, { method: 'POST' });
+        const body = (await res.json()) as { token?: string; renewInMs?: number; error?: { message?: string } };
+        return res.ok && body.token
+          ? { token: body.token, renewInMs: body.renewInMs ?? 60_000 }
+          : { error: body.error?.message ?? `HTTP ${res.status}` };
+      }
+    : undefined;
   const source = connectLive(
-    { url, ...(token ? { token } : {}), connect: (u, o) => io(u, o), now: () => pageTime() },
+    {
+      url,
+      ...(token ? { token } : {}),
+      ...(renew ? { renew } : {}),
+      connect: (u, o) => io(u, o),
+      now: () => pageTime(),
+      clock: pageClock,
+    },
     {
       onState: (state) => {
         if (state === store.state) state.version++;
         else replaceState(state);
         store.duration = Math.max(store.duration, state.t);
         dirty = true;
+      },
+      // A late visitor is told that what it sees before its arrival is the node's recent history.
+      onHistory: (h) => {
+        status.textContent =
+          `${t('historyLoaded')} ${Math.round(h.windowMs / 60_000)} ${t('historyMinutes')}` +
+          (h.episodes.length ? ` · ${t('openEpisodes')} ${h.episodes.length}` : '');
+        episodesDirty = true;
       },
       onEvent: (e) => {
         // Episodes change only with health and job events; they are recomputed with the slow panels, not per event.
@@ -258,7 +261,12 @@ function startLive(url: string, token: TokenSource | undefined): void {
       },
       onStatus: (s, detail) => {
         store.liveStatus = s;
-        status.textContent = s === 'error' ? `${t('error')}: ${detail ?? ''}` : '';
+        status.textContent =
+          s === 'error'
+            ? `${t('error')}: ${detail ?? ''}`
+            : s === 'unauthorised'
+              ? `${t('unauthorised')}: ${detail ?? ''}`
+              : '';
         dirty = true;
       },
     },
@@ -268,7 +276,7 @@ function startLive(url: string, token: TokenSource | undefined): void {
 
 async function main(): Promise<void> {
   const q = new URLSearchParams(location.search);
-  let config: { mode?: string; recording?: string; liveUrl?: string; token?: string | null } = {};
+  let config: { mode?: string; recording?: string; liveUrl?: string; token?: string | null; renewal?: string } = {};
   if (q.get('replay')) config = { mode: 'replay', recording: q.get('replay')! };
   else if (q.get('live')) config = { mode: 'live', liveUrl: q.get('live')!, token: q.get('token') };
   else {
@@ -282,11 +290,7 @@ async function main(): Promise<void> {
   probe.mode = config.mode ?? 'none';
   if (config.mode === 'replay' && config.recording) await loadReplay(config.recording);
   else if (config.mode === 'live' && config.liveUrl)
-    startLive(
-      config.liveUrl,
-      // Served by `cpnet viz`/`cpnet demo`: ask the server again at each reconnection; a ?token= link is fixed.
-      q.get('live') ? (config.token ?? undefined) : tokenFromServer(config.token ?? undefined),
-    );
+    startLive(config.liveUrl, config.token ?? undefined, config.renewal);
   else status.textContent = `${t('none')} — cpnet viz --replay <file> | --live <url>`;
   renderAll(pageTime(), true);
   // The first complete render: every view drawn once with the loaded state.

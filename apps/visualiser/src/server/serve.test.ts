@@ -47,8 +47,8 @@ describe('serveVisualiser', () => {
   });
 });
 
-describe('serveVisualiser with a token source (cpnet demo)', () => {
-  it('hands out a fresh token for each page load and reconnection, and forwards selections with a fresh one', async () => {
+describe('serveVisualiser with a renewal (cpnet demo, cpnet viz --operator)', () => {
+  it('hands the page a fresh token on POST /token and forwards selections with the latest one', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cpnet-serve-token-'));
     const { mkdirSync } = await import('node:fs');
     mkdirSync(join(dir, 'dist'));
@@ -61,31 +61,36 @@ describe('serveVisualiser with a token source (cpnet demo)', () => {
     });
     await new Promise<void>((ok) => node.listen(0, '127.0.0.1', ok));
     const liveUrl = `http://127.0.0.1:${(node.address() as AddressInfo).port}`;
-    let minted = 0;
+    let minted = 1;
     const server = await serveVisualiser({
       port: 0,
       liveUrl,
       distDir: join(dir, 'dist'),
-      token: () => Promise.resolve(`t${++minted}`),
+      token: 't1',
+      renew: () => Promise.resolve({ ok: true, token: `t${++minted}`, renewInMs: 180_000 }),
     });
     try {
       expect(await (await fetch(new URL('config.json', server.url))).json()).toEqual({
         mode: 'live',
         liveUrl,
         token: 't1',
+        renewal: 'token',
       });
-      expect(await (await fetch(new URL('token.json', server.url))).json()).toEqual({ token: 't2' });
-      expect(await (await fetch(new URL('token.json', server.url))).json()).toEqual({ token: 't3' });
-      const sel = await fetch(new URL('/cpn/v1/selections', server.url), { method: 'POST', body: '{}' });
-      expect(sel.status).toBe(200);
-      expect(seen).toEqual(['Bearer t4']);
+      const select = () => fetch(new URL('/cpn/v1/selections', server.url), { method: 'POST', body: '{}' });
+      expect((await select()).status).toBe(200);
+      const renewed = await fetch(new URL('token', server.url), { method: 'POST' });
+      expect(await renewed.json()).toEqual({ token: 't2', renewInMs: 180_000 });
+      expect((await select()).status).toBe(200);
+      expect(seen).toEqual(['Bearer t1', 'Bearer t2']);
+      // A page loaded later starts from the latest token.
+      expect(await (await fetch(new URL('config.json', server.url))).json()).toMatchObject({ token: 't2' });
     } finally {
       await server.close();
       await new Promise<void>((ok) => node.close(() => ok()));
     }
   });
 
-  it('answers 502 naming the cause when no token can be minted', async () => {
+  it('answers 502 naming the cause when no token can be minted, 404 when it holds no credential', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cpnet-serve-token-'));
     const { mkdirSync } = await import('node:fs');
     mkdirSync(join(dir, 'dist'));
@@ -93,14 +98,19 @@ describe('serveVisualiser with a token source (cpnet demo)', () => {
       port: 0,
       liveUrl: 'http://127.0.0.1:9',
       distDir: join(dir, 'dist'),
-      token: () => Promise.reject(new Error('the national node is down')),
+      renew: () => Promise.reject(new Error('the national node is down')),
     });
+    const fixed = await serveVisualiser({ port: 0, liveUrl: 'http://127.0.0.1:9', distDir: join(dir, 'dist') });
     try {
-      const res = await fetch(new URL('token.json', server.url));
+      const res = await fetch(new URL('token', server.url), { method: 'POST' });
       expect(res.status).toBe(502);
       expect(await res.json()).toMatchObject({ error: { code: 'UPSTREAM', message: /national node is down/ } });
+      const none = await fetch(new URL('token', fixed.url), { method: 'POST' });
+      expect(none.status).toBe(404);
+      expect(await none.json()).toMatchObject({ error: { code: 'NO_RENEWAL' } });
     } finally {
       await server.close();
+      await fixed.close();
     }
   });
 });

@@ -14,11 +14,14 @@ export interface ServeOptions {
   replayFile?: string;
   /** A node's base URL: the page connects to `<liveUrl>/monitor`; selections are forwarded to it. */
   liveUrl?: string;
+  /** A viewer token handed to the page for the live connection (and used to forward its selections). */
+  token?: string;
   /**
-   * A viewer token handed to the page for the live connection: fixed, or a function minting a fresh one for each page
-   * load and reconnection (/token.json), so a page left open outlives any single token (`cpnet demo` does this).
+   * Renews the page's viewer token with the credential the serving process was given (`POST /token`); `renewInMs` is
+   * the wall time after which the page should ask again (before the token expires). The latest renewed token is the
+   * one selections are forwarded with.
    */
-  token?: string | (() => Promise<string | undefined>);
+  renew?: () => Promise<{ ok: true; token: string; renewInMs: number } | { ok: false; error: string }>;
   /** Build the page first when dist/ is missing or stale (default true). */
   build?: boolean;
   distDir?: string;
@@ -64,7 +67,12 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | n
 }
 
 // The page posts selections to its own origin; forwarding them avoids needing CORS on the node.
-async function forwardSelection(req: IncomingMessage, res: ServerResponse, options: ServeOptions): Promise<void> {
+async function forwardSelection(
+  req: IncomingMessage,
+  res: ServerResponse,
+  o: { options: ServeOptions; current: { token?: string } },
+): Promise<void> {
+  const { options } = o;
   if (!options.liveUrl)
     return sendJson(res, 409, {
       error: {
@@ -75,7 +83,7 @@ async function forwardSelection(req: IncomingMessage, res: ServerResponse, optio
   const body = await readBody(req, 1024 * 1024);
   if (!body) return sendJson(res, 413, { error: { code: 'TOO_LARGE', message: 'body over 1 MiB' } });
   try {
-    const token = await tokenOf(options);
+    const token = o.current.token;
     const answer = await fetch(new URL(ROUTES.selections, options.liveUrl), {
       method: 'POST',
       headers: {
@@ -97,43 +105,56 @@ async function forwardSelection(req: IncomingMessage, res: ServerResponse, optio
   }
 }
 
-/** The token to hand out now: the fixed one, or a fresh one from the function (null when there is none). */
-async function tokenOf(options: ServeOptions): Promise<string | null> {
-  if (typeof options.token !== 'function') return options.token ?? null;
-  return (await options.token()) ?? null;
-}
-
-/** Answers with a JSON body computed asynchronously; a failure is a 502 naming the cause (the live node, usually). */
-function sendLater(res: ServerResponse, body: () => Promise<unknown>): void {
-  body().then(
-    (b) => sendJson(res, 200, b),
-    (e: unknown) =>
-      sendJson(res, 502, {
-        error: { code: 'UPSTREAM', message: `no viewer token: ${e instanceof Error ? e.message : String(e)}` },
-      }),
-  );
+// The page asks its own origin for a fresh viewer token; the credential stays in the serving process.
+async function renewToken(res: ServerResponse, options: ServeOptions, current: { token?: string }): Promise<void> {
+  if (!options.renew)
+    return sendJson(res, 404, {
+      error: {
+        code: 'NO_RENEWAL',
+        message:
+          'this visualiser holds no credential to renew the viewer token: start it with cpnet viz --live <url> ' +
+          '--operator <account> --viewer <account> (password in $CPNET_OPERATOR_PASSWORD), or use cpnet demo',
+      },
+    });
+  try {
+    const r = await options.renew();
+    if (!r.ok)
+      return sendJson(res, 502, {
+        error: { code: 'RENEWAL_REFUSED', message: `the node refused to renew: ${r.error}` },
+      });
+    current.token = r.token;
+    sendJson(res, 200, { token: r.token, renewInMs: r.renewInMs });
+  } catch (e) {
+    sendJson(res, 502, {
+      error: { code: 'UPSTREAM', message: `renewal failed: ${e instanceof Error ? e.message : String(e)}` },
+    });
+  }
 }
 
 function handler(options: ServeOptions, dist: string) {
+  // The page's latest viewer token: the first one, then each renewal's.
+  const current: { token?: string } = options.token ? { token: options.token } : {};
   return (req: IncomingMessage, res: ServerResponse): void => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     if (req.method === 'POST' && path === ROUTES.selections) {
-      void forwardSelection(req, res, options);
+      void forwardSelection(req, res, { options, current });
+      return;
+    }
+    if (req.method === 'POST' && path === '/token') {
+      void renewToken(res, options, current);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return sendJson(res, 405, { error: { code: 'METHOD', message: `${req.method} is not allowed here` } });
     if (path === '/config.json') {
       const mode = options.liveUrl ? 'live' : options.replayFile ? 'replay' : 'none';
-      return sendLater(res, async () => ({
+      return sendJson(res, 200, {
         mode,
         ...(options.replayFile ? { recording: 'recording.jsonl' } : {}),
-        ...(options.liveUrl ? { liveUrl: options.liveUrl, token: await tokenOf(options) } : {}),
-      }));
+        ...(options.liveUrl ? { liveUrl: options.liveUrl, token: current.token ?? null } : {}),
+        ...(options.liveUrl && options.renew ? { renewal: 'token' } : {}),
+      });
     }
-    // The page asks again at every reconnection: a token lives at most an hour of the node's time, which a fast
-    // simulation spends in minutes.
-    if (path === '/token.json') return sendLater(res, async () => ({ token: await tokenOf(options) }));
     if (path === '/recording.jsonl') {
       if (!options.replayFile)
         return sendJson(res, 404, {

@@ -1,4 +1,5 @@
 import type {
+  EventType,
   Health,
   SnapshotCluster,
   MonitorEvent,
@@ -40,6 +41,54 @@ const JOB_EVENT_STATE: Readonly<Record<string, JobView['state']>> = {
 };
 const FINAL = new Set(['finished', 'failed', 'cancelled']);
 
+/**
+ * What the view does with each event type of the contract: `state` (changes the drawn state), `list` (kept in the
+ * event list and timeline only: the snapshot holds its effect, or it is an audit fact). Typed over every EventType,
+ * so a new type does not compile until the view says what it does with it; a test holds it to docs/asyncapi.json.
+ */
+export const EVENT_HANDLING: Readonly<Record<EventType, 'state' | 'list'>> = {
+  'topology.node-added': 'state',
+  'topology.node-removed': 'state',
+  'topology.link': 'state',
+  'link.health': 'state',
+  'node.lifecycle': 'state',
+  'node.health': 'state',
+  'provider.registered': 'list',
+  'provider.lifecycle': 'list',
+  'cluster.registered': 'state',
+  'cluster.lifecycle': 'state',
+  'cluster.health': 'state',
+  'capacity.report': 'state',
+  'summary.received': 'list',
+  'identifier.registered': 'state',
+  'identifier.updated': 'list',
+  'identifier.revoked': 'list',
+  'identifier.resolved': 'state',
+  'application.submitted': 'list',
+  'application.reviewed': 'list',
+  'application.decided': 'list',
+  'joint-debug.result': 'list',
+  'job.submit': 'state',
+  'job.queue': 'state',
+  'job.schedule': 'state',
+  'job.escalate': 'state',
+  'job.confirm': 'state',
+  'job.dispatch': 'state',
+  'job.run': 'state',
+  'job.evict': 'state',
+  'job.fail': 'state',
+  'job.finish': 'state',
+  'job.kill': 'state',
+  'job.lost': 'state',
+  'job.update': 'state',
+  'job.replace': 'state',
+  'job.flows': 'state',
+  'security.alert': 'state',
+  'security.emergency': 'list',
+  'fault.injected': 'list',
+  'fault.healed': 'list',
+};
+
 /** An empty state (before the first snapshot). */
 export function emptyState(at = new Date(0).toISOString()): ViewState {
   return {
@@ -49,6 +98,10 @@ export function emptyState(at = new Date(0).toISOString()): ViewState {
     clusters: new Map(),
     links: new Map(),
     jobs: new Map(),
+    clusterGroups: [],
+    unreachable: [],
+    flowCounts: new Map(),
+    benignAlerts: 0,
     cursor: 0,
     version: 0,
     counters: {
@@ -72,6 +125,10 @@ export function stateFromSnapshot(snapshot: TopologySnapshot, t: number): ViewSt
     clusters: new Map(snapshot.clusters.map((c) => [c.id, { ...c }])),
     links: new Map(snapshot.links.map((l) => [linkKey(l.from, l.to), { ...l }])),
     jobs: new Map(snapshot.jobs.map((j) => [j.id, { ...j }])),
+    clusterGroups: snapshot.clusterGroups.map((g) => ({ ...g })),
+    unreachable: [...snapshot.unreachable],
+    flowCounts: new Map(),
+    benignAlerts: 0,
     counters,
     cursor: 0,
     version: 0,
@@ -139,6 +196,11 @@ export function applyEvent(state: ViewState, event: MonitorEvent, t: number): vo
       return;
     case 'topology.link':
       return applyLink(state, d);
+    case 'link.health':
+      // A parent's view of the link from its child: `child` → `parent`.
+      return applyLink(state, { ...d, from: str(d.child) ?? subject, to: str(d.parent) ?? event.node });
+    case 'job.flows':
+      return applyFlows(state, d);
     case 'cluster.registered': {
       const c = d.cluster as Partial<SnapshotCluster> | undefined;
       if (c && typeof c.id === 'string' && typeof c.province === 'string')
@@ -166,7 +228,8 @@ export function applyEvent(state: ViewState, event: MonitorEvent, t: number): vo
       state.counters.identifiersResolved++;
       return;
     case 'security.alert':
-      state.counters.securityAlerts++;
+      if (d.threat === false) state.benignAlerts++;
+      else state.counters.securityAlerts++;
       return;
     default:
       if (event.type.startsWith('job.')) applyJob(state, event, subject);
@@ -220,6 +283,17 @@ function applyCapacity(state: ViewState, id: string, d: Record<string, unknown>)
     c.utilisation = Math.min(1, Math.max(0, 1 - cpu / c.cpuCores));
 }
 
+function applyFlows(state: ViewState, d: Record<string, unknown>): void {
+  if (!Array.isArray(d.flows)) return;
+  for (const f of d.flows as Record<string, unknown>[]) {
+    const count = num(f.count);
+    const st = str(f.state);
+    if (count === undefined || !st) continue;
+    const key = `${str(f.from) ?? ''}>${str(f.to) ?? ''}>${st}`;
+    state.flowCounts.set(key, (state.flowCounts.get(key) ?? 0) + count);
+  }
+}
+
 function applyJob(state: ViewState, event: MonitorEvent, subject: string): void {
   const d = event.data;
   const id = str(d.job) ?? subject;
@@ -227,7 +301,16 @@ function applyJob(state: ViewState, event: MonitorEvent, subject: string): void 
     event.type === 'job.update' ? (str(d.state) as JobView['state'] | undefined) : JOB_EVENT_STATE[event.type];
   let job = state.jobs.get(id);
   if (!job) {
-    job = { id, tenant: str(d.tenant) ?? '', state: next ?? 'submitted', from: null, cluster: null, to: null };
+    job = {
+      id,
+      tenant: str(d.tenant) ?? '',
+      state: next ?? 'submitted',
+      from: null,
+      cluster: null,
+      to: null,
+      origin: null,
+      owner: null,
+    };
     state.jobs.set(id, job);
   } else if (next && job.state !== next) {
     bump(state.counters.jobsByState, job.state, -1);
@@ -244,11 +327,18 @@ function applyJob(state: ViewState, event: MonitorEvent, subject: string): void 
   if (FINAL.has(job.state)) state.jobs.delete(id);
 }
 
+const PROVINCE = /^\d{2}$/;
+
 function mergeJob(job: JobView, d: Record<string, unknown>, node: string): void {
-  const from = str(d.from);
-  if (from) job.from = from;
-  const to = str(d.to);
-  if (to) job.to = to;
+  // Nodes send originProvince/province (JobEventData); older recordings from/to. Only province codes are taken.
+  const from = str(d.originProvince) ?? str(d.from);
+  if (from && PROVINCE.test(from)) job.from = from;
+  const to = str(d.province) ?? str(d.to);
+  if (to && PROVINCE.test(to)) job.to = to;
+  const origin = str(d.origin);
+  if (origin) job.origin = origin;
+  const owner = str(d.owner);
+  if (owner) job.owner = owner;
   const cluster = str(d.cluster);
   if (cluster) job.cluster = cluster;
   const tenant = str(d.tenant);

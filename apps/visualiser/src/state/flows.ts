@@ -25,8 +25,8 @@ export function flowRates(events: readonly TimedEvent[], options: { t: number; w
     const { event } = events[i]!;
     const placedType = PLACED.has(event.type);
     if (!placedType && !FAILED.has(event.type)) continue;
-    const from = event.data.from;
-    const to = event.data.to;
+    const from = event.data.originProvince ?? event.data.from;
+    const to = event.data.province ?? event.data.to;
     if (typeof from !== 'string' || typeof to !== 'string') continue;
     const key = `${from}>${to}`;
     if (placedType) {

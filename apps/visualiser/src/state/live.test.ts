@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createFakeClock } from '@cpnet/kernel';
 import { generateRecording } from '../fixtures/recording-fixture.ts';
 import { connectLive, type SocketLike } from './live.ts';
 
@@ -36,7 +37,10 @@ describe('live source', () => {
         url: 'http://127.0.0.1:7000/',
         token: 'viewer-token',
         now: () => now,
-        connect: (url, o) => ((opened = { url, token: (o.auth as { token?: string }).token }), socket),
+        connect: (url, o) => (
+          (opened = { url, token: typeof o.auth === 'function' ? undefined : o.auth.token }),
+          socket
+        ),
       },
       { onState: () => undefined, onStatus: (s, d) => void statuses.push(d ? `${s}:${d}` : s) },
     );
@@ -64,25 +68,49 @@ describe('live source', () => {
     expect(socket.closed).toBe(true);
   });
 
-  it('asks a token source for a fresh token at every (re)connection, so an expired token is never reused', async () => {
-    let minted = 0;
-    const auths: ((cb: (a: { token?: string }) => void) => void)[] = [];
-    connectLive(
+  it('renews the viewer token from the page server before connecting and after a refusal; says plainly when it cannot', async () => {
+    const socket = fakeSocket() as ReturnType<typeof fakeSocket> & { connect(): void; connects: number };
+    socket.connects = 0;
+    socket.connect = () => void socket.connects++;
+    let auth: ((cb: (a: { token?: string }) => void) => void) | undefined;
+    let n = 0;
+    let failing = false;
+    const statuses: string[] = [];
+    const clock = createFakeClock(0);
+    const live = connectLive(
       {
         url: 'http://127.0.0.1:7000',
-        token: () => Promise.resolve(`viewer-token-${++minted}`),
+        token: 'first',
+        renew: () =>
+          Promise.resolve(failing ? { error: 'wrong operator password' } : { token: `t${++n}`, renewInMs: 60_000 }),
         now: () => 0,
-        connect: (_url, o) => {
-          if (typeof o.auth === 'function') auths.push(o.auth);
-          return fakeSocket();
-        },
+        clock,
+        connect: (_url, o) => ((auth = typeof o.auth === 'function' ? o.auth : undefined), socket),
       },
-      { onState: () => undefined },
+      { onState: () => undefined, onStatus: (s, d) => void statuses.push(d ? `${s}:${d}` : s) },
     );
-    expect(auths).toHaveLength(1);
-    const ask = () => new Promise<{ token?: string }>((resolve) => auths[0]!(resolve));
-    // socket.io-client calls the auth function at the first connection and again at each reconnection.
-    expect(await ask()).toEqual({ token: 'viewer-token-1' });
-    expect(await ask()).toEqual({ token: 'viewer-token-2' });
+    const current = () => new Promise<string | undefined>((ok) => auth!((a) => ok(a.token)));
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(await current()).toBe('t1');
+    socket.emit('connect_error', new Error('UNAUTHENTICATED: the token expired'));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(await current()).toBe('t2');
+    expect(socket.connects).toBe(1);
+    // Before expiry: the server said when (renewInMs of the page's wall clock).
+    clock.advance(59_000);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(await current()).toBe('t2');
+    clock.advance(1_000);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(await current()).toBe('t3');
+    failing = true;
+    socket.emit('connect', undefined);
+    socket.emit('connect_error', new Error('UNAUTHENTICATED: the token expired'));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(statuses.at(-1)).toBe('unauthorised:the viewer token could not be renewed: wrong operator password');
+    socket.emit('connect_error', new Error('UNAUTHENTICATED: viewer-x is suspended'));
+    expect(statuses.at(-1)).toBe('unauthorised:the node refused the viewer token: viewer-x is suspended');
+    live.close();
   });
 });

@@ -1,4 +1,12 @@
-import { MonitorEvent, NAMESPACES, SOCKET_EVENTS, TopologySnapshot } from '@cpnet/protocol';
+import {
+  MonitorEvent,
+  MonitorHistory,
+  NAMESPACES,
+  SOCKET_EVENTS,
+  TopologySnapshot,
+  type FailoverEpisode,
+} from '@cpnet/protocol';
+import type { Clock } from '@cpnet/kernel';
 import { applyEvent, emptyState, stateFromSnapshot } from './apply.ts';
 import type { TimedEvent, ViewState } from './types.ts';
 
@@ -6,6 +14,8 @@ import type { TimedEvent, ViewState } from './types.ts';
 export interface SocketLike {
   on(event: string, listener: (...args: unknown[]) => void): unknown;
   disconnect(): unknown;
+  /** Connects again (after a refused handshake socket.io does not retry by itself). */
+  connect?(): unknown;
 }
 
 /** The handshake's auth: fixed, or asked for at every (re)connection (socket.io-client calls a function each time). */
@@ -14,25 +24,19 @@ type Auth = { token?: string } | ((cb: (auth: { token?: string }) => void) => vo
 /** Opens a socket: socket.io-client's `io` in the browser, a fake in tests. */
 type Connect = (url: string, options: { auth: Auth; transports: string[] }) => SocketLike;
 
-/** A viewer token, or where to get a fresh one: tokens expire (in the node's time), the page may stay open for days. */
-export type TokenSource = string | (() => Promise<string | undefined>);
-
-/** The handshake auth for a token source: a function source is asked again at every reconnection. */
-function authOf(token: TokenSource | undefined): Auth {
-  if (typeof token !== 'function') return token ? { token } : {};
-  return (cb) => {
-    token().then(
-      (t) => cb(t ? { token: t } : {}),
-      () => cb({}),
-    );
-  };
-}
+/** A fresh viewer token from the server that serves the page (`POST /token`), or why there is none. */
+export type Renew = () => Promise<{ token: string; renewInMs: number } | { error: string }>;
 
 /** What the live source reports. */
 interface LiveHandlers {
   onState(state: ViewState): void;
   onEvent?(event: TimedEvent): void;
-  onStatus?(status: 'connecting' | 'connected' | 'disconnected' | 'error', detail?: string): void;
+  /**
+   * The history a node sends after the snapshot: the last `windowMs` of virtual time of events (already in `events`,
+   * with negative times, not applied: the snapshot holds their effect) and the failover episodes still open.
+   */
+  onHistory?(history: { since: string; windowMs: number; truncated: boolean; episodes: FailoverEpisode[] }): void;
+  onStatus?(status: 'connecting' | 'connected' | 'disconnected' | 'error' | 'unauthorised', detail?: string): void;
 }
 
 /** A live view of a node's `/monitor` stream. */
@@ -48,14 +52,41 @@ function unwrap(payload: unknown, key: string): unknown {
   return payload;
 }
 
+/** What `connectLive` is given. */
+interface LiveOptions {
+  url: string;
+  /** The first viewer token. */
+  token?: string;
+  /** Renews the token (before it expires, and when a handshake is refused). */
+  renew?: Renew;
+  connect: Connect;
+  now: () => number;
+  /** The page's wall clock, for the renewal timer (the page's own in the browser, a fake in tests). */
+  clock?: Pick<Clock, 'setTimeout'>;
+  maxEvents?: number;
+}
+
 /**
  * Connects to `<url>/monitor` with a viewer token: the snapshot sent on connect replaces the state, each event is
  * validated and applied. Virtual time is wall-clock ms since the first snapshot (passed in as `now`).
  */
-export function connectLive(
-  options: { url: string; token?: TokenSource; connect: Connect; now: () => number; maxEvents?: number },
-  handlers: LiveHandlers,
-): LiveSource {
+export function connectLive(options: LiveOptions, handlers: LiveHandlers): LiveSource {
+  let token = options.token;
+  let cancelRenewal: (() => void) | undefined;
+  let closed = false;
+  // Renews before expiry (the server says when, in wall ms) and after a refused handshake; null when it could not.
+  const renew = async (): Promise<string | null> => {
+    if (!options.renew) return null;
+    const r = await options.renew().catch((e: unknown) => ({ error: e instanceof Error ? e.message : String(e) }));
+    if ('error' in r) return r.error;
+    token = r.token;
+    cancelRenewal?.();
+    cancelRenewal = undefined;
+    if (!closed && options.clock)
+      cancelRenewal = options.clock.setTimeout(() => void renew(), Math.max(1000, r.renewInMs));
+    return null;
+  };
+  let retried = false;
   const base = options.url.replace(/\/+$/, '');
   const events: TimedEvent[] = [];
   const maxEvents = options.maxEvents ?? 50_000;
@@ -64,18 +95,52 @@ export function connectLive(
   const elapsed = () => (origin === null ? 0 : options.now() - origin);
   handlers.onStatus?.('connecting');
   const socket = options.connect(`${base}${NAMESPACES.monitor}`, {
-    auth: authOf(options.token),
+    auth: options.renew ? (cb) => cb(token ? { token } : {}) : token ? { token } : {},
     transports: ['websocket', 'polling'],
   });
-  socket.on('connect', () => handlers.onStatus?.('connected'));
+  if (options.renew) void renew();
+  socket.on('connect', () => {
+    retried = false;
+    handlers.onStatus?.('connected');
+  });
   socket.on('disconnect', (reason) => handlers.onStatus?.('disconnected', String(reason)));
-  socket.on('connect_error', (e) => handlers.onStatus?.('error', e instanceof Error ? e.message : String(e)));
+  socket.on('connect_error', (e) => {
+    const message = e instanceof Error ? e.message : String(e);
+    if (!message.startsWith('UNAUTHENTICATED')) return handlers.onStatus?.('error', message);
+    // Refused: an expired token is renewed once and tried again; otherwise the page says so plainly.
+    if (options.renew && !retried) {
+      retried = true;
+      void renew().then((problem) => {
+        if (problem) handlers.onStatus?.('unauthorised', `the viewer token could not be renewed: ${problem}`);
+        else socket.connect?.();
+      });
+      return;
+    }
+    handlers.onStatus?.(
+      'unauthorised',
+      `the node refused the viewer token: ${message.replace(/^UNAUTHENTICATED:\s*/, '')}`,
+    );
+  });
   socket.on(SOCKET_EVENTS.snapshot, (payload) => {
     const parsed = TopologySnapshot.safeParse(unwrap(unwrap(payload, 'snapshot'), 'state'));
     if (!parsed.success)
       return handlers.onStatus?.('error', `invalid snapshot: ${parsed.error.issues[0]?.message ?? ''}`);
     origin ??= options.now();
     state = stateFromSnapshot(parsed.data, elapsed());
+    handlers.onState(state);
+  });
+  socket.on(SOCKET_EVENTS.history, (payload) => {
+    const parsed = MonitorHistory.safeParse(payload);
+    if (!parsed.success)
+      return handlers.onStatus?.('error', `invalid history: ${parsed.error.issues[0]?.message ?? ''}`);
+    const h = parsed.data;
+    const until = Date.parse(h.until);
+    // Times relative to the snapshot (virtual ms before it are negative); older than anything live, so first.
+    const past: TimedEvent[] = h.events.map((event) => ({ t: Date.parse(event.at) - until, event }));
+    const known = new Set(events.map((e) => e.event.id));
+    events.unshift(...past.filter((e) => !known.has(e.event.id)));
+    if (events.length > maxEvents) events.splice(0, events.length - maxEvents);
+    handlers.onHistory?.({ since: h.since, windowMs: h.windowMs, truncated: h.truncated, episodes: h.episodes });
     handlers.onState(state);
   });
   socket.on(SOCKET_EVENTS.event, (payload) => {
@@ -89,5 +154,13 @@ export function connectLive(
     handlers.onEvent?.(timed);
     handlers.onState(state);
   });
-  return { events, state: () => state, close: () => void socket.disconnect() };
+  return {
+    events,
+    state: () => state,
+    close: () => {
+      closed = true;
+      cancelRenewal?.();
+      socket.disconnect();
+    },
+  };
 }

@@ -48,6 +48,8 @@ export function parseRecording(text: string): Result<Recording, string> {
       continue;
     }
     const v = line.data;
+    // The index (the last line) serves readers that open a recording from its tail; a whole read needs none.
+    if (v.kind === 'index') continue;
     if (v.t < lastT) ordered = false;
     lastT = Math.max(lastT, v.t);
     if (v.kind === 'event') events.push({ t: v.t, event: v.event });

@@ -2,6 +2,7 @@ import type {
   MonitorEvent,
   RecordingHeader,
   SnapshotCluster,
+  SnapshotClusterGroup,
   SnapshotJob,
   SnapshotLink,
   SnapshotNode,
@@ -47,6 +48,17 @@ export interface ViewState {
   links: Map<string, SnapshotLink>;
   jobs: Map<string, JobView>;
   counters: Counters;
+  /**
+   * Job flow counters the nodes send upward (`job.flows`): count per `from>to>state` (provinces; '' when unknown),
+   * summed since the session or recording began.
+   */
+  flowCounts: Map<string, number>;
+  /** Per-node sums sent instead of clusters above a few thousand (the node's `GET /cpn/v1/monitor/clusters`). */
+  clusterGroups: SnapshotClusterGroup[];
+  /** Children that did not answer for their subtree when the snapshot was built (their part is the last heard). */
+  unreachable: string[];
+  /** Alerts classified apart (joint-debugging probes, nodes not yet approved): recorded, not counted as threats. */
+  benignAlerts: number;
   /** Index into the recording's events of the next event to apply (replay only). */
   cursor: number;
   /** Bumped on every change so views can skip redrawing. */
