@@ -55,10 +55,21 @@ describe('npm start (cpnet demo)', () => {
       // demo before it expires, and again when a reconnection is refused.
       const config = (await (await fetch(new URL('config.json', url))).json()) as { renewal?: string };
       expect(config.renewal).toBe('token');
-      const fresh = async () =>
-        (await (await fetch(new URL('token', url), { method: 'POST' })).json()) as { token: string; renewInMs: number };
+      // A renewal is a password login at the node: on a loaded machine its hash queue can answer 429 (the page then
+      // retries), so the test retries twice too, a second apart (wall time), and shows the last refusal.
+      const fresh = async () => {
+        let body: { token: string; renewInMs: number } | { error: unknown } = { error: 'not asked' };
+        for (let attempt = 0; attempt < 3; attempt++) {
+          const r = await fetch(new URL('token', url), { method: 'POST' });
+          body = (await r.json()) as typeof body;
+          if (r.ok) break;
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+        }
+        return body as unknown as { token: string; renewInMs: number };
+      };
       const [a, b] = [await fresh(), await fresh()];
-      expect(a.token).toMatch(/^ey/);
+      expect(JSON.stringify(a)).toMatch(/"token":"ey/);
+      expect(JSON.stringify(b)).toMatch(/"token":"ey/);
       expect(b.token).not.toBe(a.token);
       expect(a.renewInMs).toBe(180_000);
       await browser.page.screenshot({ path: join(ARTIFACTS, 'demo.png') });
