@@ -6,9 +6,6 @@ import {
   Application,
   ApplicationList,
   ApplicationState,
-  CAPABILITIES,
-  capabilitiesOf,
-  commonCapabilities,
   EchoAnswer,
   ForwardedApplication,
   JointDebugAnswer,
@@ -53,7 +50,7 @@ function applicantKey(body: unknown) {
 
 /** What `onboardingRoutes` uses of the node. */
 type OnboardingRoutesDeps = RouteDeps &
-  Pick<NodeContext, 'cache' | 'clientFor' | 'endpoint' | 'outbox' | 'serials' | 'settings' | 'tls'> & {
+  Pick<NodeContext, 'cache' | 'clientFor' | 'endpoint' | 'outbox' | 'serials' | 'tls'> & {
     /** The application throttles, one set per node (`limits.applications`, windows on the node's clock). */
     readonly throttles: { byKey: WindowLimiter; byAddress: WindowLimiter; refusalsByAddress: WindowLimiter };
   };
@@ -374,10 +371,7 @@ export const ONBOARDING_ROUTES: RouteTable<OnboardingRoutesDeps> = [
         await setChildLifecycle(env, { prefix: peer.prefix, lifecycle: 'joint-debugging' });
         lifecycle = 'joint-debugging';
       }
-      // The handshake's capabilities: the caller's, kept for this node's later requests, and ours in the answer.
-      const common = commonCapabilities(CAPABILITIES, capabilitiesOf(request));
-      await env.settings.setJson(`peer.capabilities.${peer.prefix}`, common);
-      return [200, { result, lifecycle, ext: { capabilities: [...CAPABILITIES], common } }];
+      return [200, { result, lifecycle }];
     },
   }),
 ];
