@@ -136,8 +136,24 @@ afterAll(async () => {
 
 describe('subtree snapshots', () => {
   it('lists at the national node every cluster the market API lists, and every node with its own name', async () => {
-    const w = await watch(national);
-    const s = await w.snapshot();
+    // The snapshot merges each child's subtree answer, reused for 1 s of wall time: a cluster registered just before
+    // may appear one answer later. Connect until every cluster the market lists is there (up to 15 s of wall time).
+    const marketCount = async () => {
+      const m = await national.anon.request<{ totals: { clusters: number } }>({
+        method: 'GET',
+        path: '/cpn/v1/market',
+      });
+      return m.ok ? m.value.totals.clusters : -1;
+    };
+    let w = await watch(national);
+    let s = await w.snapshot();
+    const listed = (x: typeof s) => x.clusters.filter((c) => c.lifecycle === 'active' || c.lifecycle === 'registered');
+    for (let i = 0; i < 30 && listed(s).length !== (await marketCount()); i++) {
+      w.close();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      w = await watch(national);
+      s = await w.snapshot();
+    }
     const market = await national.anon.request<{
       offers: { node: string; clusters: number }[];
       totals: { clusters: number };
@@ -279,7 +295,8 @@ describe('events a view can use', () => {
       10_000,
     );
     const wallMs = Date.now() - started;
-    expect(down.data).toMatchObject({ cause: 'connection', was: 'healthy' });
+    // The dropped link usually tells first; on a loaded machine the silence watch can win the race (both are right).
+    expect(down.data).toMatchObject({ cause: expect.stringMatching(/^(connection|silence)$/), was: 'healthy' });
     expect(w.events.some((e) => e.type === 'link.health' && e.subject === 'CPN.44' && e.data.health === 'down')).toBe(
       true,
     );
