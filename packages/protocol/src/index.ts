@@ -5,6 +5,10 @@ export {
   MINOR_SKEW,
   VERSION_SKEW,
   checkProtocolVersion,
+  CAPABILITIES,
+  capabilitiesOf,
+  commonCapabilities,
+  type Capability,
   type VersionVerdict,
 } from './version.ts';
 /** Error codes with their HTTP statuses and CLI exit codes. */

@@ -47,3 +47,26 @@ export function checkProtocolVersion(
     };
   return { ok: true };
 }
+
+/**
+ * What this implementation does beyond the first 1.0 release, advertised as `ext.capabilities` in NodeInfo and in both
+ * messages of the joint-debugging handshake (POST /cpn/v1/joint-debug and its answer). `ext` is open in every 1.x
+ * schema, so a peer one minor apart learns them without a schema change; a peer that advertises nothing is taken to
+ * have none of them.
+ */
+export const CAPABILITIES = ['joint-debug-request', 'audit-proofs', 'refusal-detail', 'subtree-snapshot'] as const;
+/** One advertised capability. */
+export type Capability = (typeof CAPABILITIES)[number];
+
+/** The capabilities a message advertises in `ext.capabilities` (names kept as sent; anything malformed is none). */
+export function capabilitiesOf(message: unknown): string[] {
+  const ext = (message as { ext?: unknown } | null | undefined)?.ext;
+  const list = (ext as { capabilities?: unknown } | null | undefined)?.capabilities;
+  if (!Array.isArray(list)) return [];
+  return list.filter((c): c is string => typeof c === 'string' && c.length > 0 && c.length <= 64).slice(0, 64);
+}
+
+/** What two peers can both use: ours that the other advertised, in our order. */
+export function commonCapabilities(ours: readonly string[], theirs: readonly string[]): string[] {
+  return ours.filter((c) => theirs.includes(c));
+}

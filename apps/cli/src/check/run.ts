@@ -1,4 +1,4 @@
-import { formatTime, NodeInfo, ROUTES, validate } from '@cpnet/protocol';
+import { capabilitiesOf, formatTime, NodeInfo, ROUTES, validate } from '@cpnet/protocol';
 import { createClient } from '@cpnet/client';
 import {
   CHECKS,
@@ -382,7 +382,7 @@ async function runAll(input: RunInput): Promise<string | null> {
   }
   // Only a result of this run counts: each virtual parent asks the target for a fresh one (a node already online
   // does not joint-debug again by itself).
-  const asked = await askForResults(nodes, endpoint);
+  const asked = await askForResults(nodes, { endpoint, info });
   checks.push(await reverse(parent, { code, waitMs: options.waitMs, before: input.resultsBefore.parent, asked }));
   // An industry node also joint-debugs with the national node.
   if (nodes.regional) {
@@ -406,8 +406,18 @@ async function resultsHeld(ctx: NodeContext): Promise<number> {
   return (await ctx.db.jointDebug.all()).length;
 }
 
-/** POST /joint-debug/request to the target, signed by its virtual parent: '' when accepted, else why not. */
-async function askForResults(nodes: RunInput['nodes'], endpoint: string): Promise<string> {
+/**
+ * POST /joint-debug/request to the target, signed by its virtual parent: '' when accepted, else why not. Only a target
+ * advertising the `joint-debug-request` capability (NodeInfo `ext.capabilities`) is asked; another must joint-debug
+ * again by itself during the run (restarted, say).
+ */
+async function askForResults(nodes: RunInput['nodes'], target: { endpoint: string; info: unknown }): Promise<string> {
+  if (!capabilitiesOf(target.info).includes('joint-debug-request'))
+    return (
+      'the target does not advertise the joint-debug-request capability (a 1.0 node): restart it so that it ' +
+      'joint-debugs again during the run'
+    );
+  const { endpoint } = target;
   const parent = nodes.parent.context;
   const r = await parent
     .clientFor(endpoint)

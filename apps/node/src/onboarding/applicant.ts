@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Application, validate } from '@cpnet/protocol';
+import { Application, CAPABILITIES, capabilitiesOf, commonCapabilities, validate } from '@cpnet/protocol';
 import { parentPrefix } from '@cpnet/identifier';
 import { ed25519Profile, verifyChain, verifyDelegation } from '@cpnet/security';
 import { createClient } from '@cpnet/client';
@@ -219,8 +219,16 @@ async function startTlsLinks(
   for (const p of peers) await learnPeer(ctx, p);
 }
 
+/** What this node advertises in the joint-debugging handshake. */
+const HANDSHAKE_EXT = { capabilities: [...CAPABILITIES] };
+
+/** Keeps what this node and `peer` can both use, from the peer's answer to the handshake. */
+async function keepCapabilities(ctx: Pick<NodeContext, 'settings'>, peer: string, answer: unknown): Promise<void> {
+  await ctx.settings.setJson(`peer.capabilities.${peer}`, commonCapabilities(CAPABILITIES, capabilitiesOf(answer)));
+}
+
 /** What `jointDebug` uses of the node. */
-type JointDebugDeps = RunChecksDeps & Pick<NodeContext, 'endpoint' | 'setLifecycle'>;
+type JointDebugDeps = RunChecksDeps & Pick<NodeContext, 'endpoint' | 'setLifecycle' | 'settings'>;
 
 /** Joint debugging both ways: with the national node first (industry nodes), then with the parent, which accepts. */
 export async function jointDebug(ctx: JointDebugDeps): Promise<boolean> {
@@ -231,11 +239,12 @@ export async function jointDebug(ctx: JointDebugDeps): Promise<boolean> {
     const own = await runChecks(ctx, { prefix: t.prefix, endpoint: t.endpoint });
     const r = await ctx
       .clientFor(t.endpoint)
-      .jointDebug({ target: ctx.config.code, endpoint: ctx.endpoint(), result: own });
+      .jointDebug({ target: ctx.config.code, endpoint: ctx.endpoint(), result: own, ext: HANDSHAKE_EXT });
     if (!r.ok) {
       ctx.deps.logger.warn({ peer: t.prefix, reason: r.error.message }, 'joint debugging request failed');
       return false;
     }
+    await keepCapabilities(ctx, t.prefix, r.value);
     if (!own.passed || !r.value.result.passed) {
       ctx.deps.logger.warn(
         {
@@ -263,7 +272,7 @@ const rerunning = new WeakSet<object>();
  * changing this node's lifecycle: a parent asked for a fresh result (POST /joint-debug/request). False when a run
  * was already going.
  */
-export function rerunJointDebug(ctx: RunChecksDeps & Pick<NodeContext, 'endpoint'>): boolean {
+export function rerunJointDebug(ctx: RunChecksDeps & Pick<NodeContext, 'endpoint' | 'settings'>): boolean {
   if (rerunning.has(ctx)) return false;
   rerunning.add(ctx);
   const run = async () => {
@@ -272,8 +281,9 @@ export function rerunJointDebug(ctx: RunChecksDeps & Pick<NodeContext, 'endpoint
       const own = await runChecks(ctx, { prefix: t.prefix, endpoint: t.endpoint });
       const r = await ctx
         .clientFor(t.endpoint)
-        .jointDebug({ target: ctx.config.code, endpoint: ctx.endpoint(), result: own });
+        .jointDebug({ target: ctx.config.code, endpoint: ctx.endpoint(), result: own, ext: HANDSHAKE_EXT });
       if (!r.ok) ctx.deps.logger.warn({ peer: t.prefix, reason: r.error.message }, 'joint debugging rerun refused');
+      else await keepCapabilities(ctx, t.prefix, r.value);
     }
   };
   run()

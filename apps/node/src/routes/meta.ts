@@ -1,6 +1,7 @@
 import type { Router } from 'express';
 import { z } from 'zod';
 import {
+  CAPABILITIES,
   ConsistencyProof,
   EventPage,
   EventsQuery,
@@ -42,6 +43,8 @@ export function nodeInfo(ctx: NodeInfoDeps) {
     ...(ctx.identity.certificate ? { certificate: ctx.identity.certificate, chain: ctx.identity.chain.slice(1) } : {}),
     publicKey: ctx.identity.publicKeyPem,
     ...(ctx.tls.endpoint() ? { tlsEndpoint: ctx.tls.endpoint()! } : {}),
+    // What this node does beyond 1.0, in `ext`, which every 1.x schema accepts (docs/profiles.md §5).
+    ext: { capabilities: [...CAPABILITIES] },
   };
 }
 

@@ -6,6 +6,9 @@ import {
   Application,
   ApplicationList,
   ApplicationState,
+  CAPABILITIES,
+  capabilitiesOf,
+  commonCapabilities,
   EchoAnswer,
   ForwardedApplication,
   JointDebugAnswer,
@@ -50,7 +53,7 @@ function applicantKey(body: unknown) {
 
 /** What `onboardingRoutes` uses of the node. */
 type OnboardingRoutesDeps = RouteDeps &
-  Pick<NodeContext, 'cache' | 'clientFor' | 'endpoint' | 'outbox' | 'serials' | 'tls'> & {
+  Pick<NodeContext, 'cache' | 'clientFor' | 'endpoint' | 'outbox' | 'serials' | 'settings' | 'tls'> & {
     /** The application throttles, one set per node (`limits.applications`, windows on the node's clock). */
     readonly throttles: { byKey: WindowLimiter; byAddress: WindowLimiter; refusalsByAddress: WindowLimiter };
   };
@@ -371,7 +374,10 @@ export const ONBOARDING_ROUTES: RouteTable<OnboardingRoutesDeps> = [
         await setChildLifecycle(env, { prefix: peer.prefix, lifecycle: 'joint-debugging' });
         lifecycle = 'joint-debugging';
       }
-      return [200, { result, lifecycle }];
+      // The handshake's capabilities: the caller's, kept for this node's later requests, and ours in the answer.
+      const common = commonCapabilities(CAPABILITIES, capabilitiesOf(request));
+      await env.settings.setJson(`peer.capabilities.${peer.prefix}`, common);
+      return [200, { result, lifecycle, ext: { capabilities: [...CAPABILITIES], common } }];
     },
   }),
 ];
