@@ -66,6 +66,12 @@ export type JointDebugRequest = z.output<typeof JointDebugRequest>;
  */
 export const JointDebugRerun = message({
   reason: z.string().max(200).optional().describe('why the checks are asked for, shown in the log'),
+  request: z
+    .string()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe('an id the node echoes as `ext.request` in the result it submits, so the asker counts only that result'),
 });
 export type JointDebugRerun = z.output<typeof JointDebugRerun>;
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { capabilitiesOf, formatTime, NodeInfo, ROUTES, validate } from '@cpnet/protocol';
 import { createClient } from '@cpnet/client';
 import {
@@ -382,8 +383,11 @@ async function runAll(input: RunInput): Promise<string | null> {
   }
   // Only a result of this run counts: each virtual parent asks the target for a fresh one (a node already online
   // does not joint-debug again by itself).
-  const asked = await askForResults(nodes, { endpoint, info });
-  checks.push(await reverse(parent, { code, waitMs: options.waitMs, before: input.resultsBefore.parent, asked }));
+  const requestId = randomUUID();
+  const asked = await askForResults(nodes, { endpoint, info, requestId });
+  checks.push(
+    await reverse(parent, { code, waitMs: options.waitMs, before: input.resultsBefore.parent, asked, requestId }),
+  );
   // An industry node also joint-debugs with the national node.
   if (nodes.regional) {
     const r = await reverse(nodes.national.context, {
@@ -391,6 +395,7 @@ async function runAll(input: RunInput): Promise<string | null> {
       waitMs: options.waitMs,
       before: input.resultsBefore.national,
       asked,
+      requestId,
     });
     checks.push({ ...r, id: `national:${r.id}`, description: descriptions[`national:${r.id}`] ?? r.description });
   }
@@ -411,7 +416,10 @@ async function resultsHeld(ctx: NodeContext): Promise<number> {
  * advertising the `joint-debug-request` capability (NodeInfo `ext.capabilities`) is asked; another must joint-debug
  * again by itself during the run (restarted, say).
  */
-async function askForResults(nodes: RunInput['nodes'], target: { endpoint: string; info: unknown }): Promise<string> {
+async function askForResults(
+  nodes: RunInput['nodes'],
+  target: { endpoint: string; info: unknown; requestId: string },
+): Promise<string> {
   if (!capabilitiesOf(target.info).includes('joint-debug-request'))
     return (
       'the target does not advertise the joint-debug-request capability (a 1.0 node): restart it so that it ' +
@@ -419,20 +427,25 @@ async function askForResults(nodes: RunInput['nodes'], target: { endpoint: strin
     );
   const { endpoint } = target;
   const parent = nodes.parent.context;
-  const r = await parent
-    .clientFor(endpoint)
-    .request({ method: 'POST', path: `${ROUTES.jointDebug}/request`, body: { reason: 'cpnet check run' } });
+  const r = await parent.clientFor(endpoint).request({
+    method: 'POST',
+    path: `${ROUTES.jointDebug}/request`,
+    body: { reason: 'cpnet check run', request: target.requestId },
+  });
   return r.ok ? '' : `POST ${ROUTES.jointDebug}/request answered ${r.error.status ?? '?'} ${r.error.message}`;
 }
 
 async function reverse(
   ctx: NodeContext,
-  input: { code: string; waitMs: number; before: number; asked: string },
+  input: { code: string; waitMs: number; before: number; asked: string; requestId: string },
 ): Promise<ConformanceCheck> {
-  // Only a result submitted during this run counts; of those, the newest.
+  // Only a result submitted during this run counts, and when the target was asked, only one echoing this run's
+  // request id (a rerun asked by an earlier run may land during this one); of those, the newest.
+  const echoes = (row: { result: string }) =>
+    input.asked !== '' || (JSON.parse(row.result) as { ext?: { request?: unknown } }).ext?.request === input.requestId;
   const latest = async () => {
     const rows = (await ctx.db.jointDebug.all()).slice(input.before);
-    const mine = rows.filter((r) => r.by === input.code && r.target === ctx.config.code);
+    const mine = rows.filter((r) => r.by === input.code && r.target === ctx.config.code && echoes(r));
     return mine.at(-1) ?? null;
   };
   const judge = (row: { result: string }) =>

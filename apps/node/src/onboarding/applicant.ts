@@ -264,21 +264,31 @@ export async function jointDebug(ctx: JointDebugDeps): Promise<boolean> {
   return true;
 }
 
-/** Reruns in progress, per node context: a second request while one runs joins it. */
-const rerunning = new WeakSet<object>();
+/** Reruns in progress, per node context, with the request id of the one asked for while it ran (run next). */
+const rerunning = new WeakMap<object, { next: string | null }>();
 
 /**
  * Runs the joint-debugging checks again against the parent (and the national node) and submits the results, without
- * changing this node's lifecycle: a parent asked for a fresh result (POST /joint-debug/request). False when a run
- * was already going.
+ * changing this node's lifecycle: a parent asked for a fresh result (POST /joint-debug/request). Each result echoes
+ * the asker's `request` id as `ext.request`. A request while a run is going is run right after it (the latest one
+ * only). False when it was queued that way.
  */
-export function rerunJointDebug(ctx: RunChecksDeps & Pick<NodeContext, 'endpoint' | 'settings'>): boolean {
-  if (rerunning.has(ctx)) return false;
-  rerunning.add(ctx);
-  const run = async () => {
+export function rerunJointDebug(
+  ctx: RunChecksDeps & Pick<NodeContext, 'endpoint' | 'settings'>,
+  request: string | null = null,
+): boolean {
+  const state = rerunning.get(ctx);
+  if (state) {
+    state.next = request ?? '';
+    return false;
+  }
+  const mine = { next: null as string | null };
+  rerunning.set(ctx, mine);
+  const runOnce = async (id: string | null) => {
     const targets = await ctx.db.peers.list({ relations: ['ancestor', 'parent'], byRelation: true });
     for (const t of targets) {
-      const own = await runChecks(ctx, { prefix: t.prefix, endpoint: t.endpoint });
+      const checked = await runChecks(ctx, { prefix: t.prefix, endpoint: t.endpoint });
+      const own = id ? { ...checked, ext: { request: id } } : checked;
       const r = await ctx
         .clientFor(t.endpoint)
         .jointDebug({ target: ctx.config.code, endpoint: ctx.endpoint(), result: own, ext: HANDSHAKE_EXT });
@@ -286,9 +296,16 @@ export function rerunJointDebug(ctx: RunChecksDeps & Pick<NodeContext, 'endpoint
       else await keepCapabilities(ctx, t.prefix, r.value);
     }
   };
-  run()
-    .catch((e: unknown) => ctx.deps.logger.warn({ err: e }, 'joint debugging rerun failed'))
-    .finally(() => rerunning.delete(ctx));
+  const run = async () => {
+    let id: string | null = request;
+    for (;;) {
+      await runOnce(id).catch((e: unknown) => ctx.deps.logger.warn({ err: e }, 'joint debugging rerun failed'));
+      if (mine.next === null) return;
+      id = mine.next || null;
+      mine.next = null;
+    }
+  };
+  void run().finally(() => rerunning.delete(ctx));
   return true;
 }
 

@@ -317,12 +317,12 @@ export const ONBOARDING_ROUTES: RouteTable<OnboardingRoutesDeps> = [
     access: { rule: 'the parent or an ancestor of this node' },
     audit: 'joint-debug-request',
     audited: ({ caller }) => ({ resource: `node:${caller!.principal.id}` }),
-    handle: async ({ env, caller }) => {
+    handle: async ({ env, caller, body: request }) => {
       const p = caller!.principal;
       const peer = p.kind === 'node' ? await env.db.peers.byPrefix(p.id) : null;
       if (!peer || !['parent', 'ancestor'].includes(peer.relation))
         fail('FORBIDDEN', `${p.id} is not the parent or an ancestor of ${env.config.code}`);
-      const started = rerunJointDebug(env);
+      const started = rerunJointDebug(env, request.request ?? null);
       return [202, { accepted: true, by: env.config.code, running: !started }];
     },
   }),
