@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bounded, message, Prefix, Time } from './primitives.ts';
+import { bounded, message, PageLimit, Prefix, Time } from './primitives.ts';
 import { TopologySnapshot } from './snapshot.ts';
 
 /**
@@ -93,13 +93,7 @@ export const EventsQuery = z.strictObject({
     .regex(/^\d{1,15}$/, 'a cursor is the `next` of a previous page: 1 to 15 digits')
     .optional()
     .describe('the `next` of the previous page (same filters); absent for the first'),
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(1000)
-    .default(100)
-    .describe('items per page, 1–1000 (default 100); a page may hold fewer'),
+  limit: PageLimit,
 });
 export type EventsQuery = z.output<typeof EventsQuery>;
 

@@ -169,6 +169,15 @@ export type Health = z.output<typeof Health>;
 export const MemberLifecycle = z.enum(['registered', 'active', 'suspended', 'revoked']);
 export type MemberLifecycle = z.output<typeof MemberLifecycle>;
 
+/** Items per page of every paged list. */
+export const PageLimit = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(1000)
+  .default(100)
+  .describe('items per page, 1–1000 (default 100); a page may hold fewer');
+
 /** A page of results. */
 export const PageQuery = z.strictObject({
   cursor: z
@@ -176,13 +185,7 @@ export const PageQuery = z.strictObject({
     .max(200)
     .optional()
     .describe('the `next` of the previous page (same filters); absent for the first'),
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(1000)
-    .default(100)
-    .describe('items per page, 1–1000 (default 100); a page may hold fewer'),
+  limit: PageLimit,
 });
 export type PageQuery = z.output<typeof PageQuery>;
 
