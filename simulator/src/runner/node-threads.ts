@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { ed25519Profile, type PrivateKeyHandle } from '@cpnet/security';
+import type { StallPlan } from '../clock/stall.ts';
 import type { Governor, SimClock } from '../clock/virtual-clock.ts';
 import { nodeClients, type SimNode, type SimNodeSpec } from './sim-node.ts';
 
@@ -18,6 +19,7 @@ type Order =
   | { op: 'stop'; key: string; abrupt: boolean }
   | { op: 'restart'; key: string }
   | { op: 'skew'; code: string; ms: number }
+  | { op: 'stall'; plan: StallPlan }
   | { op: 'usage' };
 
 /** A node thread's answer to one order. */
@@ -29,6 +31,8 @@ export interface ThreadUsage {
   readonly heapUsed: number;
   /** Milliseconds its event loop has been busy since it started. */
   readonly activeMs: number;
+  /** Wall milliseconds a stall (see `stall`) has blocked it. */
+  readonly stalledMs: number;
 }
 
 /** Worker threads hosting simulated nodes, so that the nodes of a large topology use every core. */
@@ -42,6 +46,8 @@ export interface NodeThreads {
   /** Shifts a node's clock in its thread (and nothing here: the caller's SimClock carries its own view). */
   skew(code: string, ms: number): Promise<void>;
   usage(): Promise<ThreadUsage[]>;
+  /** Makes one thread keep stalling (a fault for tests of the governed clock: a slowed thread must not lose work). */
+  stall(thread: number, plan: StallPlan): Promise<void>;
   /** Terminates the threads (stop the nodes first for a graceful end). */
   close(): Promise<void>;
 }
@@ -160,6 +166,11 @@ export function startNodeThreads(options: { count: number; governor: Governor })
       );
     },
     usage: () => Promise.all(threads.map((t) => ask<ThreadUsage>(t, { op: 'usage' }))),
+    async stall(thread, plan) {
+      const t = threads[thread];
+      if (!t) throw new RangeError(`stall: thread ${thread} does not exist (there are ${threads.length})`);
+      await ask(t, { op: 'stall', plan });
+    },
     async close() {
       await Promise.all(threads.map((t) => t.worker.terminate()));
     },

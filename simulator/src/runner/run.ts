@@ -3,6 +3,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createChecker } from '../checker/checker.ts';
 import { createVirtualClock } from '../clock/virtual-clock.ts';
+import { stallProblem, type StallPlan } from '../clock/stall.ts';
 import type { ExpectationResult, RunReport, StepResult } from '../report/report.ts';
 import { processModeProblems, type Scenario } from '../scenario/schema.ts';
 import { expandTopology } from '../topology/expand.ts';
@@ -61,6 +62,11 @@ export interface RunOptions {
   readonly hosts?: boolean;
   /** Host the nodes in worker threads: a count, or auto (one per core); default: the scenario's `threads`. */
   readonly threads?: number | 'auto';
+  /**
+   * A fault for tests of the governed clock: node thread `thread` is blocked for `busyMs` every `everyMs` of wall time
+   * for the whole run. Needs worker threads. The report's `thread_stalled_ms` says how long it was blocked.
+   */
+  readonly stallThread?: StallPlan & { readonly thread: number };
 }
 
 /**
@@ -77,6 +83,12 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       throw new Error(
         `cannot run ${scenario.name} in process mode: ${problems.map((p) => `${p.path.join('.')}: ${p.message}`).join('; ')}`,
       );
+  }
+  if (options.stallThread) {
+    const problem = stallProblem(options.stallThread);
+    if (problem) throw new RangeError(`stallThread: ${problem}`);
+    if (processes || (options.threads ?? scenario.threads) === 0)
+      throw new RangeError('stallThread: stalls a worker thread, and this run hosts no nodes in worker threads');
   }
   const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), `cpnet-sim-${scenario.name}-`));
   const startedWall = systemClock.now();
@@ -108,6 +120,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       ...(scenario.workload.trace ? [scenario.workload.trace.submitTo] : []),
     ],
   });
+  if (options.stallThread) await net.threads?.stall(options.stallThread.thread, options.stallThread);
   const ctx: RunContext = {
     scenario,
     seed,
@@ -140,6 +153,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     .map((x) => x.s);
   options.onProgress?.({ kind: 'started', scenario: scenario.name, nodes: plan.nodes.length, steps: ordered.length });
   let stopped = false;
+  let stalledMs = 0;
   const background: Promise<void>[] = [];
   const aborted = new Promise<void>((resolve) => {
     if (options.signal?.aborted) resolve();
@@ -217,6 +231,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     await Promise.race([Promise.allSettled(background), systemClock.sleep(5000)]);
     recording?.close();
     for (const p of ctx.providers) p.stop();
+    if (options.stallThread)
+      stalledMs = ((await net.threads?.usage().catch(() => [])) ?? []).reduce((n, u) => n + u.stalledMs, 0);
     await net.close();
     clock.governor.stop();
     if (!options.dir) rmSync(dir, { recursive: true, force: true });
@@ -259,6 +275,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       clock_slowed_for_lag_ms: Math.round(held.slowedForLagMs),
       clock_slowed_for_slow_requests_ms: Math.round(held.slowedForSlowRequestsMs),
       clock_jumps: held.jumps,
+      ...(options.stallThread ? { thread_stalled_ms: stalledMs } : {}),
     },
   };
   options.onProgress?.({ kind: 'finished', report });

@@ -5,6 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ed25519Profile } from '@cpnet/security';
+import { stallThread, type Stall } from '../clock/stall.ts';
 import { createThreadClock, type SimClock } from '../clock/virtual-clock.ts';
 import { startSimNode, type SimNode, type SimNodeSpec } from './sim-node.ts';
 import type { ThreadOrder, ThreadReply, ThreadSetup } from './node-threads.ts';
@@ -17,6 +18,7 @@ time.wake();
 const clock = time.clock;
 const nodes = new Map<string, SimNode>();
 const skews = new Map<string, number>();
+let stall: Stall | null = null;
 const clockOf = (code: string): SimClock => ({ ...clock, now: () => clock.now() + (skews.get(code) ?? 0) });
 
 function nodeOf(key: string): SimNode {
@@ -46,11 +48,16 @@ async function handle(order: ThreadOrder): Promise<unknown> {
       if (order.ms === 0) skews.delete(order.code);
       else skews.set(order.code, order.ms);
       return null;
+    case 'stall':
+      stall?.stop();
+      stall = stallThread(order.plan);
+      return null;
     case 'usage':
       return {
         nodes: nodes.size,
         heapUsed: process.memoryUsage().heapUsed,
         activeMs: performance.eventLoopUtilization().active,
+        stalledMs: stall?.stalledMs() ?? 0,
       };
   }
 }
