@@ -10,6 +10,8 @@ import {
   runScenario,
   summarise,
 } from '@cpnet/simulator';
+import { MarketView, ROUTES } from '@cpnet/protocol';
+import type { Network } from '@cpnet/simulator';
 import { cleanup, tempDir } from '../src/nodes.ts';
 import { contractValidator } from '../src/contract.ts';
 
@@ -24,7 +26,40 @@ describe('recordings written by the real recorder', () => {
     const r = parseScenario(readFileSync(path.join(dir, file), 'utf8'), file);
     if (!r.ok) throw new Error(JSON.stringify(r.errors));
     const lines: string[] = [];
-    const report = await runScenario(r.value, { record: (l) => lines.push(l), logLevel: 'warn' });
+    // What the nodes themselves say while the run goes on: the national market (clusters by node, at the national
+    // node's time) and each running node's lifecycle, sampled every second of wall time.
+    const live: LiveSample[] = [];
+    let sampling = true;
+    const sampler = async (net: Network) => {
+      while (sampling) {
+        const national = net.nodes.get('CPN');
+        const market = national?.running ? await national.anon().request({ method: 'GET', path: ROUTES.market }) : null;
+        if (market?.ok) {
+          const view = MarketView.parse(market.value);
+          const byNode = new Map<string, number>();
+          for (const o of view.offers) byNode.set(o.node, (byNode.get(o.node) ?? 0) + o.clusters);
+          const lifecycles = new Map<string, string>();
+          for (const [code, sim] of net.nodes) {
+            if (!sim.running) continue;
+            const info = await sim.anon().node();
+            if (info.ok) lifecycles.set(code, info.value.lifecycle);
+          }
+          live.push({ at: Date.parse(view.at), byNode, lifecycles });
+        }
+        await new Promise((done) => setTimeout(done, 1000));
+      }
+    };
+    let sampled: Promise<void> = Promise.resolve();
+    const report = await runScenario(r.value, {
+      record: (l) => lines.push(l),
+      logLevel: 'warn',
+      onStarted: (net) => {
+        sampled = sampler(net);
+      },
+    }).finally(() => {
+      sampling = false;
+    });
+    await sampled;
     // The scenario's own expectations are shipped.test.ts's business (its west share depends on timing); this test
     // asks only that the work happened, and looks at what was recorded of it.
     expect(report.metrics['jobs_dispatched'], summarise(report)).toBe(32);
@@ -61,6 +96,41 @@ describe('recordings written by the real recorder', () => {
       }
     }
     expect(checkedJobs).toBeGreaterThan(0);
+    // A snapshot at t matches the nodes' state at t: for each live sample, a snapshot within LAG_MS of virtual time
+    // holds the same number of clusters per node as the national market did, and each node's lifecycle as the node
+    // itself said it.
+    const snapshotTimes = snapshots.map((s) => ({ at: Date.parse(s.state.at), state: s.state }));
+    const lifecycleEvents = events
+      .filter((e) => e.event.type === 'node.lifecycle')
+      .map((e) => ({ subject: e.event.subject, to: e.event.data['to'], at: Date.parse(e.event.at) }));
+    let matched = 0;
+    for (const sample of live) {
+      const near = snapshotTimes.filter((s) => Math.abs(s.at - sample.at) <= LAG_MS);
+      if (near.length === 0) continue;
+      const clustersOk = near.some(({ state }) =>
+        [...sample.byNode].every(([node, n]) => state.clusters.filter((c) => c.node === node).length === n),
+      );
+      expect(
+        clustersOk,
+        `clusters by node at ${new Date(sample.at).toISOString()}: ${JSON.stringify([...sample.byNode])}`,
+      ).toBe(true);
+      for (const [code, lifecycle] of sample.lifecycles) {
+        // A state shorter than the 10 s between snapshots (accepted, on the way to online) is held by its event.
+        const ok =
+          near.some(({ state }) => state.nodes.find((n) => n.code === code)?.lifecycle === lifecycle) ||
+          lifecycleEvents.some((e) => e.subject === code && e.to === lifecycle && Math.abs(e.at - sample.at) <= LAG_MS);
+        const seen = near.map(
+          (x) => `${new Date(x.at).toISOString()} ${x.state.nodes.find((n) => n.code === code)?.lifecycle}`,
+        );
+        expect(ok, `${code} was ${lifecycle} at ${new Date(sample.at).toISOString()}; near: ${seen.join(', ')}`).toBe(
+          true,
+        );
+      }
+      matched++;
+    }
+    // The sampler ran for the whole run: samples while clusters arrived and while jobs ran.
+    expect(matched).toBeGreaterThan(10);
+    expect(live.some((x) => [...x.byNode.values()].reduce((a, b) => a + b, 0) === 14)).toBe(true);
     // Job events carry origin and destination provinces.
     const finished = events.filter((e) => e.event.type === 'job.finish' && e.event.data['relayed'] !== true);
     expect(finished.length).toBeGreaterThan(0);
@@ -94,6 +164,13 @@ describe('recordings written by the real recorder', () => {
     cleanup();
   }, 300_000);
 });
+
+/** What the nodes said at one moment (the national node's time). */
+interface LiveSample {
+  readonly at: number;
+  readonly byNode: ReadonlyMap<string, number>;
+  readonly lifecycles: ReadonlyMap<string, string>;
+}
 
 function countIndustries(s: { topology: { regions: readonly { industries?: readonly unknown[] }[] } }): number {
   return s.topology.regions.reduce((n, r) => n + (r.industries?.length ?? 0), 0);

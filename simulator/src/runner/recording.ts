@@ -62,7 +62,9 @@ export async function attachRecording(ctx: RunContext, options: { sink: Recordin
         parent: n.parent,
         province: n.province,
         industry: n.industry,
-        lifecycle: heard?.lifecycle ?? v?.lifecycle ?? 'applied',
+        // The node's own word first (its lifecycle events, as they happen); the root's subtree answer lists only
+        // approved children, and its periodic answer can be seconds behind a transition.
+        lifecycle: v?.lifecycle ?? heard?.lifecycle ?? 'applied',
         health: running ? (heard?.health ?? v?.health ?? 'healthy') : ('down' as const),
         url: ctx.net.nodes.has(n.code) ? ctx.net.urlOf(n.code) : null,
       };
@@ -134,6 +136,16 @@ export async function attachRecording(ctx: RunContext, options: { sink: Recordin
         transports: ['websocket'],
         reconnection: false,
         forceNew: true,
+      });
+      // A transition between reading NodeInfo above and the socket's connecting would be missed: read it again.
+      socket.on('connect', () => {
+        void sim
+          .anon()
+          .node()
+          .then((again) => {
+            if (again.ok) views.set(code, { lifecycle: again.value.lifecycle, health: again.value.health });
+          })
+          .catch(() => undefined);
       });
       socket.on('connect_error', () => {
         socket.close();
