@@ -37,6 +37,15 @@ export const NodeConfig = z
       .describe('file holding the passphrase of the private key at rest (CPNET_KEY_PASSPHRASE wins)'),
     autoReview: z.boolean().default(false).describe('decide applications by the rules alone (simulations)'),
     applicationDeadline: Time.optional().describe('applications received after this are refused (逾期不再受理)'),
+    certificateLifetimeDays: z.coerce
+      .number()
+      .int()
+      .min(3)
+      .max(3650)
+      .default(365)
+      .describe(
+        'how long the certificates and delegations this node issues to its children are valid; children renew after two thirds',
+      ),
     bodyLimitBytes: z.coerce
       .number()
       .int()

@@ -34,6 +34,7 @@ import { governanceRoutes } from './routes/governance.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { attachMonitor } from './monitor.ts';
 import { startApplicant } from './onboarding/applicant.ts';
+import { startCertificateRenewal } from './onboarding/renewal.ts';
 import { startAutoReviewRetries } from './onboarding/review.ts';
 import { createResourceServices, type ResourceServices } from './aggregation/resources.ts';
 import type { MemberOrders } from './aggregation/emergency.ts';
@@ -297,6 +298,7 @@ function assemble(
   resources.attach(io);
   scheduling.attach();
   let stopApplicant: (() => void) | null = null;
+  let stopRenewal: (() => void) | null = null;
   let stopAutoReview: (() => void) | null = null;
   let stopTlsDiscovery: (() => void) | null = null;
   let closed = false;
@@ -323,7 +325,10 @@ function assemble(
           ctx.outbox.kick();
           stopTlsDiscovery = startTlsDiscovery(ctx);
           resources.start();
-          if (ctx.config.role !== 'national') stopApplicant = startApplicant(ctx);
+          if (ctx.config.role !== 'national') {
+            stopApplicant = startApplicant(ctx);
+            stopRenewal = startCertificateRenewal(ctx);
+          }
           stopAutoReview = startAutoReviewRetries(ctx);
           const url = ctx.state.url;
           // The HTTPS listener starts now when this node holds a certificate (the national node), else after its grant.
@@ -342,6 +347,7 @@ function assemble(
       closed = true;
       healthWatch.stop();
       stopApplicant?.();
+      stopRenewal?.();
       stopAutoReview?.();
       stopTlsDiscovery?.();
       scheduling.stop();

@@ -14,6 +14,8 @@ export type { NodeContext } from './context.ts';
 export { CHECKS, CHECK_LIST_VERSION } from './onboarding/checks.ts';
 /** Judging a submitted joint-debugging result by the checks it lists. */
 export { judgeJointDebugResult, type ResultVerdict } from './onboarding/reverse-result.ts';
+/** Certificate renewal with the parent once two thirds of a certificate's life have passed (one check, on demand). */
+export { renewIfDue, type RenewalOutcome } from './onboarding/renewal.ts';
 /** The OpenAPI document generated from the protocol schemas. */
 export { openApiDocument } from './openapi.ts';
 /** A node refuses to start when its stored delegation does not match its configured code. */

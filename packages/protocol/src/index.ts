@@ -32,6 +32,8 @@ export * from './primitives.ts';
 export * from './node.ts';
 /** Applications, reviews, delegations, grants, joint-debugging results. */
 export * from './onboarding.ts';
+/** Certificate renewal by the parent (same key, a new validity period). */
+export * from './certificates.ts';
 /** Identifier records, registration, resolution answers. */
 export * from './identifiers.ts';
 /** Providers, clusters, K1/K2 capacity reports, summaries, market. */

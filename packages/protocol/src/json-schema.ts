@@ -11,6 +11,7 @@ import * as gateway from './gateway.ts';
 import * as placement from './placement.ts';
 import * as monitoring from './monitoring.ts';
 import * as answers from './answers.ts';
+import * as certificates from './certificates.ts';
 
 const MODULES = [
   node,
@@ -25,6 +26,7 @@ const MODULES = [
   placement,
   monitoring,
   answers,
+  certificates,
 ];
 
 /** Every exported message schema as JSON Schema (draft 2020-12), keyed by name; input shapes (what a sender writes). */

@@ -1,6 +1,7 @@
 /** HTTP routes of a node, all under `/cpn/v1`. */
 export const ROUTES = {
   node: '/cpn/v1/node',
+  certificateRenewal: '/cpn/v1/node/certificate',
   openapi: '/cpn/v1/openapi.json',
   applications: '/cpn/v1/applications',
   application: '/cpn/v1/applications/:id',

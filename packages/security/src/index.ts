@@ -27,6 +27,8 @@ export {
 export { classifyName, PATH_LENGTH, LEAF_KINDS, type CertificateKind, type CertificateName } from './pki/names.ts';
 /** Chain verification up to the national root. */
 export { verifyChain, certificateName, type VerifiedChain, type ChainError } from './pki/chain.ts';
+/** A certificate's validity period, and whether a chain is due for renewal (two thirds of a life passed). */
+export { certificateValidity, renewalDue, RENEW_AFTER_SHARE, type Validity } from './pki/validity.ts';
 /** Revocation lists with reasons. */
 export { createRevocationList, type Revocation, type RevocationList } from './pki/revocation.ts';
 /** Key rings holding the old and new keys during a rotation overlap. */

@@ -7,6 +7,7 @@ import { RULE_OF_BREAK, type Break } from './application.ts';
 import { finalStates, isFinal, readJobs } from './jobs.ts';
 import { province } from '@cpnet/identifier';
 import { stopwatch } from '@cpnet/kernel/system';
+import { certificateValidity, verifyChain } from '@cpnet/security';
 
 /** Checks one expectation; never throws — a failure says what was expected and what was found. */
 export async function checkExpectation(ctx: RunContext, e: Expectation): Promise<ExpectationResult> {
@@ -34,6 +35,8 @@ export function describeExpectation(e: Expectation): string {
       return `jobs ${e.state}${e.min !== undefined ? ` ≥ ${e.min}` : ''}${e.max !== undefined ? ` ≤ ${e.max}` : ''}`;
     case 'nothing-lost':
       return 'nothing acknowledged is lost or applied twice';
+    case 'certificate':
+      return `${e.node}'s certificate chain verifies${e.validFor ? ` and stays valid ${formatDuration(e.validFor)} longer` : ''}`;
     case 'timing': {
       const p50 = e.bound.p50 !== undefined ? ` p50 ≤ ${formatDuration(e.bound.p50)}` : '';
       const p99 = e.bound.p99 !== undefined ? ` p99 ≤ ${formatDuration(e.bound.p99)}` : '';
@@ -95,6 +98,8 @@ async function evaluate(ctx: RunContext, e: Expectation): Promise<Verdict> {
     }
     case 'nothing-lost':
       return nothingLost(ctx);
+    case 'certificate':
+      return certificateHolds(ctx, e);
     case 'timing': {
       const values =
         e.metric === 'resolve'
@@ -421,4 +426,25 @@ async function selection(ctx: RunContext, e: Extract<Expectation, { that: 'selec
       ? `still offered: ${offered.map((c) => c.cluster).join(', ')}`
       : `${got.candidates.length} candidates, none of ${p.planned.name}'s ${banned.size} clusters`,
   };
+}
+
+/** The node's chain (from its NodeInfo) verifies to the national node's certificate at this virtual moment. */
+async function certificateHolds(ctx: RunContext, e: Extract<Expectation, { that: 'certificate' }>): Promise<Verdict> {
+  const sim = ctx.net.nodes.get(e.node);
+  const national = ctx.net.nodes.get('CPN');
+  if (!sim?.running || !national?.running)
+    return { passed: false, detail: `${e.node} or the national node is not running` };
+  const [info, root] = await Promise.all([sim.anon().node(), national.anon().node()]);
+  if (!info.ok || !root.ok) return { passed: false, detail: 'cannot read NodeInfo' };
+  const { certificate, chain = [] } = info.value;
+  if (!certificate || !root.value.certificate) return { passed: false, detail: `${e.node} holds no certificate` };
+  const v = await verifyChain([certificate, ...chain], { root: root.value.certificate, clock: ctx.clock });
+  if (!v.ok) return { passed: false, detail: `certificate ${v.error.index} of the chain: ${v.error.reason}` };
+  const validity = certificateValidity(certificate);
+  if (!validity.ok) return { passed: false, detail: validity.error };
+  const left = validity.value.notAfter - ctx.clock.now();
+  const days = (left / 86_400_000).toFixed(1);
+  return left >= e.validFor
+    ? { passed: true, detail: `the chain verifies; valid ${days} more days` }
+    : { passed: false, detail: `the chain verifies but expires in ${days} days, under ${formatDuration(e.validFor)}` };
 }

@@ -43,6 +43,8 @@ export interface NetworkOptions {
   readonly hosts?: boolean;
   /** How often gateways report (virtual ms); nodes set their cluster-silence thresholds from it. */
   readonly reportEveryMs?: number;
+  /** How long parents' certificates for their children are valid (days); the node default otherwise. */
+  readonly certificateLifetimeDays?: number;
   /** Host the nodes in this many worker threads (0: in this thread). Not with `processes`. */
   readonly threads?: number;
   /**
@@ -185,6 +187,7 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
         autoReview: options.autoReview,
         logLevel: options.logLevel ?? 'info',
         ...(options.reportEveryMs ? { reportEveryMs: options.reportEveryMs } : {}),
+        ...(options.certificateLifetimeDays ? { certificateLifetimeDays: options.certificateLifetimeDays } : {}),
       },
       { key: o.key, clock: clockOf(node.code), host },
     );

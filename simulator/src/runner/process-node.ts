@@ -89,6 +89,7 @@ export async function startProcessNode(spec: SimNodeSpec, clock: SimClock, host?
         linkTimeoutMs: 10_000,
         aliases: spec.aliases ?? [],
         ...simTimings(spec.reportEveryMs),
+        ...(spec.certificateLifetimeDays ? { certificateLifetimeDays: spec.certificateLifetimeDays } : {}),
       },
       null,
       2,

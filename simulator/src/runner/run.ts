@@ -115,6 +115,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     hosts: options.hosts ?? false,
     threads,
     reportEveryMs: scenario.topology.reportEvery,
+    ...(scenario.topology.certificateLifetime
+      ? { certificateLifetimeDays: scenario.topology.certificateLifetime / 86_400_000 }
+      : {}),
     busy: [
       ...scenario.workload.jobs.map((j) => j.submitTo),
       ...(scenario.workload.trace ? [scenario.workload.trace.submitTo] : []),

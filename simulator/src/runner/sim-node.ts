@@ -25,6 +25,8 @@ export interface SimNodeSpec {
   readonly logLevel: string;
   /** How often gateways report (virtual ms): the node's cluster-silence thresholds are set from it. */
   readonly reportEveryMs?: number;
+  /** How long the certificates it issues to children are valid (days); the node's default otherwise. */
+  readonly certificateLifetimeDays?: number;
 }
 
 /**
@@ -122,6 +124,7 @@ export async function startSimNode(spec: SimNodeSpec, clock: SimClock, load?: Lo
     // would stall every other node sharing this thread.
     durability: 'crash',
     ...simTimings(spec.reportEveryMs),
+    ...(spec.certificateLifetimeDays ? { certificateLifetimeDays: spec.certificateLifetimeDays } : {}),
   });
   let node: CpnNode | null = null;
   let key: PrivateKeyHandle | null = null;

@@ -67,6 +67,13 @@ export type ProviderTemplate = z.output<typeof ProviderTemplate>;
 /** The topology: the national node, regions with industries, providers explicit or from templates. */
 export const Topology = strict({
   reportEvery: Duration.default(10_000).describe("virtual time between a gateway's capacity reports"),
+  certificateLifetime: Duration.refine((ms) => ms % 86_400_000 === 0 && ms >= 3 * 86_400_000, {
+    message: 'a whole number of days, at least 3d',
+  })
+    .optional()
+    .describe(
+      "how long parents' certificates for their children are valid (default 365d); children renew after two thirds",
+    ),
   review: z
     .enum(['auto', 'manual'])
     .default('auto')
@@ -271,6 +278,13 @@ export const Expectation = z.discriminatedUnion('that', [
     within: Duration.optional(),
   }),
   strict({ ...at, name: z.string().optional(), that: z.literal('nothing-lost') }),
+  strict({
+    ...at,
+    name: z.string().optional(),
+    that: z.literal('certificate'),
+    node: Prefix,
+    validFor: Duration.default(0).describe('its own certificate stays valid at least this much longer'),
+  }).describe("the node's certificate chain verifies up to the national root at this moment"),
   strict({
     ...at,
     name: z.string().optional(),

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { Application, CAPABILITIES, capabilitiesOf, commonCapabilities, validate } from '@cpnet/protocol';
 import { parentPrefix } from '@cpnet/identifier';
-import { ed25519Profile, verifyChain, verifyDelegation } from '@cpnet/security';
+import { ed25519Profile } from '@cpnet/security';
 import { createClient } from '@cpnet/client';
 import type { NodeContext } from '../context.ts';
 import { certificateKey } from '../identity.ts';
 import type { GrantBody } from './grant.ts';
 import { runChecks, type RunChecksDeps } from './checks.ts';
+import { verifyGrant } from './verify-grant.ts';
 import { learnPeer } from '../links/tls-discovery.ts';
 
 type Sleep = (ms: number) => Promise<boolean>;
@@ -151,20 +152,8 @@ async function installGrant(
   >,
   grant: GrantBody,
 ): Promise<void> {
-  const chain = [grant.certificate, ...grant.chain];
-  const root = ctx.config.trustAnchor ? readFileSync(ctx.config.trustAnchor, 'utf8') : chain[chain.length - 1]!;
-  const v = await verifyChain(chain, { root, clock: ctx.deps.clock });
-  if (!v.ok) throw new Error(`the granted certificate does not verify: ${v.error.reason}`);
-  if (v.value.name !== ctx.config.code)
-    throw new Error(`the certificate names ${v.value.name}, not ${ctx.config.code}`);
+  const { chain, root } = await verifyGrant(ctx, grant);
   const parentCert = chain[1]!;
-  const d = await verifyDelegation(grant.delegation, {
-    parentPublicKey: certificateKey(parentCert),
-    childPublicKey: ctx.identity.keys.publicKey,
-    clock: ctx.deps.clock,
-    configuredCode: ctx.config.code,
-  });
-  if (!d.ok) throw new Error(`the delegation is refused: ${d.error.reason}`);
   Object.assign(ctx.identity, { certificate: grant.certificate, chain, root, delegation: grant.delegation });
   await ctx.settings.set('certificate', grant.certificate);
   await ctx.settings.setJson('chain', chain);

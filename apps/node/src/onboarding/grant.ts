@@ -4,7 +4,7 @@ import type { NodeContext } from '../context.ts';
 import { importPublicKey } from '../identity.ts';
 import { registerRecord, updateRecord, findRecord } from '../identifiers/registry.ts';
 
-const YEAR_MS = 365 * 86_400_000;
+const DAY_MS = 86_400_000;
 
 /** What a child receives on approval: its certificate, the issuer chain up to the root, the prefix delegation. */
 export interface GrantBody {
@@ -41,23 +41,10 @@ export async function issueGrant(
   input: { applicant: string; app: Application },
 ): Promise<GrantBody> {
   if (!ctx.identity.certificate) throw new Error(`${ctx.config.code} has no certificate yet and cannot issue one`);
-  const now = ctx.deps.clock.now();
-  const childKey = importPublicKey(input.app.publicKey);
-  const certificate = await issueCertificate(
-    { subject: input.applicant, publicKey: childKey, notBefore: now - 86_400_000, notAfter: now + YEAR_MS },
-    { certificate: ctx.identity.certificate, privateKey: ctx.identity.keys.privateKey },
-    { randomBytes: ctx.deps.randomBytes },
-  );
-  const delegation = await signDelegation(
-    {
-      iss: ctx.config.code,
-      prefix: input.applicant,
-      serial: b64url(ctx.deps.randomBytes(9)),
-      nbf: Math.floor(now / 1000) - 60,
-      exp: Math.floor((now + YEAR_MS) / 1000),
-    },
-    { parentKey: ctx.identity.keys.privateKey, childPublicKey: childKey },
-  );
+  const { certificate, delegation } = await issueCredentials(ctx, {
+    prefix: input.applicant,
+    publicKeyPem: input.app.publicKey,
+  });
   const peer = {
     relation: 'child',
     role: input.app.role,
@@ -81,6 +68,73 @@ export async function issueGrant(
   });
   await ctx.db.peers.setNdRecord(input.applicant, record.id);
   return { prefix: input.applicant, certificate, chain: ctx.identity.chain, delegation };
+}
+
+/**
+ * A certificate and a prefix delegation for a child's key, valid from a day ago (clock skew) for the configured
+ * lifetime (`certificateLifetimeDays`).
+ */
+async function issueCredentials(
+  ctx: Pick<NodeContext, 'config' | 'deps' | 'identity'>,
+  input: { prefix: string; publicKeyPem: string },
+): Promise<{ certificate: string; delegation: string }> {
+  if (!ctx.identity.certificate) throw new Error(`${ctx.config.code} has no certificate yet and cannot issue one`);
+  const now = ctx.deps.clock.now();
+  const lifetimeMs = ctx.config.certificateLifetimeDays * DAY_MS;
+  const childKey = importPublicKey(input.publicKeyPem);
+  const certificate = await issueCertificate(
+    { subject: input.prefix, publicKey: childKey, notBefore: now - DAY_MS, notAfter: now + lifetimeMs },
+    { certificate: ctx.identity.certificate, privateKey: ctx.identity.keys.privateKey },
+    { randomBytes: ctx.deps.randomBytes },
+  );
+  const delegation = await signDelegation(
+    {
+      iss: ctx.config.code,
+      prefix: input.prefix,
+      serial: b64url(ctx.deps.randomBytes(9)),
+      nbf: Math.floor(now / 1000) - 60,
+      exp: Math.floor((now + lifetimeMs) / 1000),
+    },
+    { parentKey: ctx.identity.keys.privateKey, childPublicKey: childKey },
+  );
+  return { certificate, delegation };
+}
+
+/** Lifecycles in which a child's certificate is not renewed: its parent has stopped vouching for it. */
+const NOT_RENEWED = new Set(['suspended', 'revoked', 'rejected']);
+
+/**
+ * Renews an approved child's certificate and delegation for the same key (`POST /cpn/v1/node/certificate`), records
+ * the new certificate in its peer entry and ND record, and hands down this node's current chain, so a renewal also
+ * refreshes the issuer certificates the child presents. Refused for a node that is not a child here, or one that is
+ * suspended, revoked or rejected.
+ */
+export async function renewGrant(
+  ctx: Pick<NodeContext, 'audit' | 'cache' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'outbox' | 'tls'>,
+  input: { prefix: string },
+): Promise<{ ok: true; grant: GrantBody } | { ok: false; reason: string }> {
+  const peer = await ctx.db.peers.byPrefix(input.prefix);
+  if (peer?.relation !== 'child')
+    return { ok: false, reason: `${input.prefix} is not a child of ${ctx.config.code}; a node's parent renews it` };
+  if (NOT_RENEWED.has(peer.lifecycle))
+    return { ok: false, reason: `${input.prefix} is ${peer.lifecycle}: its certificate is not renewed` };
+  const { certificate, delegation } = await issueCredentials(ctx, {
+    prefix: input.prefix,
+    publicKeyPem: peer.publicKey,
+  });
+  const { relation, role, endpoint, publicKey, lifecycle, health } = peer;
+  await ctx.db.peers.put(input.prefix, { relation, role, endpoint, publicKey, lifecycle, health, certificate });
+  if (peer.ndRecord) {
+    const record = await findRecord(ctx, peer.ndRecord);
+    if (record?.status === 'active') {
+      const current = record.values[0]?.data as Parameters<typeof nodeRecordValue>[0];
+      await updateRecord(ctx, {
+        id: record.id,
+        update: { version: record.version, values: nodeRecordValue({ ...current, certificate }) },
+      });
+    }
+  }
+  return { ok: true, grant: { prefix: input.prefix, certificate, chain: ctx.identity.chain, delegation } };
 }
 
 /** What `setChildLifecycle` uses of the node. */

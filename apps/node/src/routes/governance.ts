@@ -1,13 +1,21 @@
 import type { Router } from 'express';
 import { childToward, isWithin, parsePrefix } from '@cpnet/identifier';
-import { EmergencyAction, LifecycleAnswer, LifecycleNotice, ROUTES, type NodeLifecycle } from '@cpnet/protocol';
+import {
+  CertificateRenewalRequest,
+  EmergencyAction,
+  Grant,
+  LifecycleAnswer,
+  LifecycleNotice,
+  ROUTES,
+  type NodeLifecycle,
+} from '@cpnet/protocol';
 import type { Action } from '@cpnet/security';
 import type { NodeContext } from '../context.ts';
 import { fail } from '../http/http-error.ts';
 import { authorize, type RouteDeps } from '../http/write-route.ts';
 import { defineRoute, mountTable, type RouteTable } from '../http/route-table.ts';
 import { publicName } from '../http/public-name.ts';
-import { setChildLifecycle } from '../onboarding/grant.ts';
+import { renewGrant, setChildLifecycle } from '../onboarding/grant.ts';
 import { isMemberTarget, type MemberOrders } from '../aggregation/emergency.ts';
 
 const RESULT: Record<string, NodeLifecycle> = { suspend: 'suspended', reinstate: 'online', revoke: 'revoked' };
@@ -141,6 +149,33 @@ export const GOVERNANCE_ROUTES: RouteTable<GovernanceRoutesDeps> = [
       });
       env.outbox.kick();
       return [200, { target: notice.target, lifecycle: notice.lifecycle }];
+    },
+  }),
+  route({
+    operationId: 'renewCertificate',
+    method: 'post',
+    path: ROUTES.certificateRenewal,
+    tag: 'governance',
+    summary: 'Node to node: a child asks its parent to renew its certificate and delegation (same key)',
+    description:
+      'Asked by the child once two thirds of its certificate’s life (or of an issuer’s in its chain) have passed. ' +
+      'The answer carries the parent’s current chain, so issuer renewals reach the child too.',
+    auth: 'required',
+    body: CertificateRenewalRequest,
+    responses: {
+      200: { description: 'The renewed certificate, the parent’s chain and a renewed delegation', schema: Grant },
+    },
+    errors: { 403: 'the caller is not a child node here, or it is suspended, revoked or rejected' },
+    access: { rule: 'a child node, for itself' },
+    audit: 'renew-certificate',
+    audited: ({ caller }) => ({ resource: `node:${caller!.principal.id}` }),
+    handle: async ({ env, caller }) => {
+      const p = caller!.principal;
+      if (p.kind !== 'node') fail('FORBIDDEN', `only a child node renews its own certificate, not a ${p.kind}`);
+      const r = await renewGrant(env, { prefix: p.id });
+      if (!r.ok) fail('FORBIDDEN', r.reason);
+      env.deps.logger.info({ child: p.id }, 'child certificate renewed');
+      return [200, r.grant];
     },
   }),
 ];
