@@ -2,7 +2,6 @@ import path from 'node:path';
 import type { Faker } from '@faker-js/faker';
 import { createThreadClock, type Governor, type SimClock, type VirtualClock } from '../clock/virtual-clock.ts';
 import { createRng, deriveSeed } from '@cpnet/kernel';
-import { stopwatch, systemClock } from '@cpnet/kernel/system';
 import { seededFaker } from '../topology/fake-org.ts';
 import { startLinkProxy, type LinkProxy, type LinkFaults } from '../faults/link-proxy.ts';
 import type { PlannedNode, TopologyPlan } from '../topology/expand.ts';
@@ -192,34 +191,9 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
       { key: o.key, clock: clockOf(node.code), host },
     );
     down.retarget(sim.port);
-    watchOnboarding(sim);
     nodes.set(o.key, sim);
     links.set(o.key, { up, down });
     return sim;
-  };
-
-  // At `max`, while a node onboards under automatic review the clock runs at most 5 virtual ms per wall ms, until the
-  // node is online (or refused, or 15 s of wall time passed): its applicant and its parent's review still poll on
-  // wall-time timers, which the virtual clock must not run past. (Once the node takes every timer from its injected
-  // clock, this can go.)
-  const watched = new Set<() => void>();
-  const ONBOARDING = new Set(['applied', 'reviewing', 'approved', 'joint-debugging', 'accepted']);
-  const watchOnboarding = (sim: SimNode) => {
-    if (!governor || Number.isFinite(options.clock.speed) || !options.autoReview || sim.spec.role === 'national')
-      return;
-    const end = governor.slow(5);
-    watched.add(end);
-    const since = stopwatch(); // wall time
-    const check = async () => {
-      const info = sim.running ? await sim.anon().node() : null;
-      const lifecycle = info?.ok ? info.value.lifecycle : null;
-      if (!watched.has(end) || (lifecycle && !ONBOARDING.has(lifecycle)) || since() > 15_000) {
-        watched.delete(end);
-        return end();
-      }
-      systemClock.setTimeout(() => void check(), 100);
-    };
-    void check();
   };
 
   const national = planned.get('CPN');
@@ -311,8 +285,6 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
         await l.down.close();
       }
       for (const pool of upPools.values()) for (const p of pool.splice(0)) await p.close();
-      for (const end of watched) end();
-      watched.clear();
       await threads?.close();
       lan?.close();
       local?.stop();
