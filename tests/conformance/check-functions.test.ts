@@ -36,8 +36,9 @@ async function checkFixture(faults: NodeFaults | undefined): Promise<Conformance
       retry: { initialMs: 50, maxMs: 300 },
       pollMs: 50,
       linkTimeoutMs: 2000,
-      // A summary is considered every 300 ms (5 s by default): the fixtures' flow wait can be short.
-      aggregation: { summaryMs: 300 },
+      // A summary is considered every 300 ms (5 s by default) and a cluster silent for 3 s is down (45 s): the
+      // fixtures' waits can be short.
+      aggregation: { summaryMs: 300, degradedAfterMs: 2000, downAfterMs: 3000 },
       scheduling: { meteringMs: 300 },
     },
     {
@@ -56,6 +57,7 @@ async function checkFixture(faults: NodeFaults | undefined): Promise<Conformance
     timeoutMs: 3000,
     waitMs: 30_000,
     flowWaitMs: 5000,
+    darkWaitMs: 10_000,
   });
 }
 

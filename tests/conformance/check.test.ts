@@ -41,6 +41,8 @@ async function startTarget(input: { init: InitResult; publicUrl?: string; applic
       retry: { initialMs: 50, maxMs: 300 },
       pollMs: 50,
       linkTimeoutMs: 2000,
+      // A cluster silent for 3 s is down (45 s by default), so that cluster-dark-replaced takes seconds, not a minute.
+      aggregation: { degradedAfterMs: 2000, downAfterMs: 3000 },
       ...(input.publicUrl ? { publicUrl: input.publicUrl } : {}),
     },
     {
@@ -345,6 +347,7 @@ describe('cpnet check of an industry node', () => {
         applicationFile: i.application,
         retry: { initialMs: 50, maxMs: 300 },
         pollMs: 50,
+        aggregation: { degradedAfterMs: 2000, downAfterMs: 3000 },
       },
       { clock: systemClock, logger: pino({ level: 'silent' }), randomBytes: cryptoRandomBytes },
     );

@@ -136,7 +136,8 @@ export const AGGREGATION_CHECKS: readonly FunctionCheck[] = [
       const a = r.value as
         | { candidates?: { cluster: string }[]; excluded?: { cluster: string; reason: string }[]; summary?: string }
         | undefined;
-      const [x86, arm] = p.clusters;
+      const x86 = p.clusters.find((c) => c.body.arch === 'x86_64');
+      const arm = p.clusters.find((c) => c.body.arch === 'aarch64');
       const ranked = a?.candidates?.some((c) => c.cluster === x86!.id);
       const why = a?.excluded?.find((e) => e.cluster === arm!.id);
       if (!r.ok || !ranked || !why?.reason || !a?.summary)

@@ -18,6 +18,11 @@ export interface FunctionEnv {
    * (wall ms): three times the documented interval (a summary is considered every 5 s), 15 s by default.
    */
   readonly flowWaitMs: number;
+  /**
+   * How long the target may take to re-place the jobs of a cluster gone dark (wall ms; default 60 s: the reference
+   * node takes a cluster silent for 45 s as down, `aggregation.downAfterMs`, and then re-places at once).
+   */
+  readonly darkWaitMs: number;
 }
 
 /** State the checks share, in the order they run: a check whose step before failed is not run. */

@@ -67,6 +67,8 @@ export interface RunOptions {
    * (wall ms; default 15 s, three times the documented 5 s summary interval).
    */
   readonly flowWaitMs?: number;
+  /** How long the target may take to re-place the jobs of a cluster gone dark (wall ms; default 60 s). */
+  readonly darkWaitMs?: number;
   /** Each request of a check may take this long (wall ms: it guards a real connection). */
   readonly timeoutMs: number;
   /**
@@ -363,6 +365,7 @@ async function runAll(input: RunInput): Promise<string | null> {
       clock,
       timeoutMs: options.timeoutMs,
       flowWaitMs: options.flowWaitMs ?? 15_000,
+      darkWaitMs: options.darkWaitMs ?? 60_000,
     };
     checks.push(...(await runFunctionChecks(env, say)));
   }

@@ -22,29 +22,8 @@ export const SCHEDULING_CHECKS: readonly FunctionCheck[] = [
       "互联调度: a job the parent places into the target's subtree MUST be dispatched to the provider's gateway",
     needs: ['aggregation-reports'],
     run: async (env, s) => {
-      s.tenant = await tenantAt(env);
-      const body = { template: TEMPLATE };
-      const r = (await s.tenant.request<{ id: string }>({ method: 'POST', path: ROUTES.jobs, body })) as Answer;
-      if (!r.ok)
-        throw new Failed({
-          request: { method: 'POST', url: `${env.parent.endpoint()}${ROUTES.jobs}`, body },
-          response: shown(r),
-          expected: `the parent ${env.parent.config.code} to accept the job`,
-          detail: `answered ${r.status}`,
-        });
-      const job = (r.value as { id: string }).id;
-      s.job = job;
-      return within(env, env.flowWaitMs, () => {
-        const d = s.provider!.dispatched.find((x) => x.job === job);
-        if (!d)
-          return Promise.reject(
-            new Failed({
-              expected: `a dispatch of ${job} on the gateway of ${s.provider!.id}`,
-              detail: `no dispatch of ${job} within ${env.flowWaitMs} ms`,
-            }),
-          );
-        return Promise.resolve({ job, cluster: d.cluster });
-      });
+      s.job = await submitAndDispatch(env, s);
+      return { job: s.job, cluster: s.provider!.dispatched.find((d) => d.job === s.job)!.cluster };
     },
   },
   {
@@ -98,6 +77,35 @@ export const SCHEDULING_CHECKS: readonly FunctionCheck[] = [
           });
         return { jobs };
       }),
+  },
+  {
+    id: 'cluster-dark-replaced',
+    description:
+      '互联调度: when a cluster running a job goes dark (its gateway stops reporting it), the target MUST re-place the ' +
+      'job on another fitting cluster of its subtree',
+    needs: ['placement-dispatched'],
+    run: async (env, s) => {
+      const job = await submitAndDispatch(env, s);
+      const first = s.provider!.dispatched.find((d) => d.job === job)!;
+      await s.provider!.update(job, 'running');
+      s.provider!.silence(first.cluster);
+      return within(env, env.darkWaitMs, () => {
+        const again = s.provider!.dispatched.find((d) => d.job === job && d.attempt > first.attempt);
+        if (!again || again.cluster === first.cluster)
+          return Promise.reject(
+            new Failed({
+              expected: `a new dispatch of ${job} (attempt > ${first.attempt}) on a cluster other than ${first.cluster}`,
+              detail:
+                `${first.cluster} silent for ${env.darkWaitMs} ms; dispatches of ${job} seen: ` +
+                s
+                  .provider!.dispatched.filter((d) => d.job === job)
+                  .map((d) => `attempt ${d.attempt} on ${d.cluster}`)
+                  .join(', '),
+            }),
+          );
+        return Promise.resolve({ job, from: first.cluster, to: again.cluster, attempt: again.attempt });
+      });
+    },
   },
 ];
 
@@ -168,6 +176,32 @@ async function order(env: FunctionEnv, s: Shared, action: 'suspend' | 'revoke'):
       });
     return { lifecycle: held };
   });
+}
+
+/** Submits the checks' job at the parent as its tenant and waits for its dispatch on the virtual gateway. */
+async function submitAndDispatch(env: FunctionEnv, s: Shared): Promise<string> {
+  s.tenant ??= await tenantAt(env);
+  const body = { template: TEMPLATE };
+  const r = (await s.tenant.request<{ id: string }>({ method: 'POST', path: ROUTES.jobs, body })) as Answer;
+  if (!r.ok)
+    throw new Failed({
+      request: { method: 'POST', url: `${env.parent.endpoint()}${ROUTES.jobs}`, body },
+      response: shown(r),
+      expected: `the parent ${env.parent.config.code} to accept the job`,
+      detail: `answered ${r.status}`,
+    });
+  const job = (r.value as { id: string }).id;
+  await within(env, env.flowWaitMs, () =>
+    s.provider!.dispatched.some((x) => x.job === job)
+      ? Promise.resolve()
+      : Promise.reject(
+          new Failed({
+            expected: `a dispatch of ${job} on the gateway of ${s.provider!.id}`,
+            detail: `no dispatch of ${job} within ${env.flowWaitMs} ms`,
+          }),
+        ),
+  );
+  return job;
 }
 
 /** A tenant account at the parent (created by the parent itself), signed in with a token. */

@@ -38,8 +38,8 @@ export interface VirtualProvider {
   readonly controls: Control[];
   /** Reports every cluster not silenced now: K1 as registered, K2 less the jobs it holds. */
   report(): Promise<unknown>;
-  /** Stops reporting a cluster (it goes dark) or resumes it. */
-  silence(cluster: string, silent: boolean): void;
+  /** Stops reporting a cluster: it goes dark. */
+  silence(cluster: string): void;
   /** Sends a job's update as the provider's gateway. */
   update(job: string, state: 'running' | 'finished'): Promise<unknown>;
   close(): void;
@@ -81,8 +81,9 @@ export class ProviderSetupError extends Error {
 }
 
 /**
- * Registers a provider with its own key and a valid credit code at the target, registers two clusters (an x86_64 one
- * and an aarch64 one, so that a selection has something to exclude), and connects their gateway.
+ * Registers a provider with its own key and a valid credit code at the target, registers three clusters (two x86_64,
+ * so that a failed one's jobs have somewhere to go, and an aarch64 one, so that a selection has something to exclude),
+ * and connects their gateway.
  */
 export async function startVirtualProvider(o: {
   endpoint: string;
@@ -120,7 +121,8 @@ export async function startVirtualProvider(o: {
   });
   const clusters: VirtualCluster[] = [];
   for (const [name, arch] of [
-    ['联调集群 x86', 'x86_64'],
+    ['联调集群 x86 甲', 'x86_64'],
+    ['联调集群 x86 乙', 'x86_64'],
     ['联调集群 arm', 'aarch64'],
   ] as const) {
     const b = clusterBody(id, { name, arch, cores: 512 });
@@ -136,6 +138,7 @@ export async function startVirtualProvider(o: {
   const dispatched: Held[] = [];
   const controls: Control[] = [];
   const silent = new Set<string>();
+  const finished = new Set<string>();
   const gateway = createGatewayConnection({
     baseUrl: o.endpoint,
     node: o.node,
@@ -160,12 +163,15 @@ export async function startVirtualProvider(o: {
     },
   });
   const held = (job: string) => [...dispatched].reverse().find((d) => d.job === job);
+  // What a cluster runs: the latest attempt of each job not finished.
+  const running = () => [...new Map(dispatched.map((d) => [d.job, d])).values()].filter((d) => !finished.has(d.job));
   const report = () => {
     const entries = clusters
       .filter((c) => !silent.has(c.id))
       .map((c) => {
         const k1 = c.body.capacity;
-        const used = dispatched.filter((d) => d.cluster === c.id).reduce((a, d) => a + d.cores, 0);
+        const mine = running().filter((d) => d.cluster === c.id);
+        const used = mine.reduce((a, d) => a + d.cores, 0);
         return {
           cluster: c.id,
           k1,
@@ -179,7 +185,7 @@ export async function startVirtualProvider(o: {
             acceleratorUtil: 0,
             latencyMs: 4,
             health: 'healthy' as const,
-            runningJobs: dispatched.length,
+            runningJobs: mine.length,
           },
         };
       });
@@ -198,10 +204,11 @@ export async function startVirtualProvider(o: {
     dispatched,
     controls,
     report,
-    silence: (c, s) => void (s ? silent.add(c) : silent.delete(c)),
+    silence: (c) => void silent.add(c),
     update: (job, state) => {
       const d = held(job);
       if (!d) throw new Error(`the virtual gateway holds no dispatch of ${job}`);
+      if (state === 'finished') finished.add(job);
       return gateway.jobUpdate({ job, cluster: d.cluster, attempt: d.attempt, state });
     },
     close: () => {

@@ -152,6 +152,11 @@ export function registerCheckCommands(program: Command, io: Io): Command {
       'seconds a summary, job update or metering total the target sends by itself may take to reach the parent',
       '15',
     )
+    .option(
+      '--dark-wait <s>',
+      'seconds the target may take to re-place the jobs of a cluster that goes dark (45 s of silence make it down)',
+      '60',
+    )
     .option('--wait <s>', 'seconds to wait for the application, its review and the reverse joint debugging', '300')
     .option('--log-level <level>', 'log level of the virtual nodes (stderr)', 'silent')
     .option('--quiet', 'no progress lines')
@@ -170,6 +175,7 @@ export function registerCheckCommands(program: Command, io: Io): Command {
         wait?: string;
         list?: string;
         flowWait?: string;
+        darkWait?: string;
         logLevel?: string;
         quiet?: boolean;
       }) => {
@@ -178,6 +184,7 @@ export function registerCheckCommands(program: Command, io: Io): Command {
         const waitMs = seconds('--wait', opts.wait, 300);
         const flowWaitMs = seconds('--flow-wait', opts.flowWait, 15);
         const list = listVersion(opts.list);
+        const darkWaitMs = seconds('--dark-wait', opts.darkWait, 60);
         const logger = pino({ level: opts.logLevel ?? 'silent' }, pino.destination(2));
         const report = await runConformance({
           stateDir: opts.state,
@@ -186,6 +193,7 @@ export function registerCheckCommands(program: Command, io: Io): Command {
           timeoutMs,
           waitMs,
           flowWaitMs,
+          darkWaitMs,
           list,
           logger,
           progress: opts.quiet ? undefined : (l) => io.err(l),
