@@ -79,7 +79,8 @@ export const AGGREGATION_CHECKS: readonly FunctionCheck[] = [
         const ours = p.clusters.reduce((a, c) => a + c.body.capacity.cpuCores, 0);
         const province = summary?.byProvince['51'];
         const klass = summary?.byClass['403'];
-        const fresh = summary !== null && Date.parse(summary.at) >= s.firstReportAt! - 1000;
+        // Made after the report, by the target's clock, which may be up to 5 s off ours (the `clock` check).
+        const fresh = summary !== null && Date.parse(summary.at) >= s.firstReportAt! - 5000;
         if (
           !summary ||
           !fresh ||
