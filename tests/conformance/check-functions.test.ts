@@ -87,7 +87,8 @@ describe('cpnet check 1.1: each fault fixture fails exactly the checks of the be
     );
     expect(evidence(noSummaries, 'aggregation-market')?.detail).toBe('no offer of CPN.51');
 
-    expect(failed(lostUpdates)).toEqual(['job-updates-in-order']);
+    // A job the target gives up reaches the parent as an update too: without updates, the parent never takes it back.
+    expect(failed(lostUpdates)).toEqual(['job-updates-in-order', 'job-escalated']);
     // The parent saw the placement answered (dispatched) and nothing after it.
     expect(evidence(lostUpdates, 'job-updates-in-order')?.detail).toMatch(/ → dispatched$/);
 

@@ -31,6 +31,8 @@ export interface Shared {
   firstReportAt?: number;
   tenant?: NodeClient;
   job?: string;
+  /** The job re-placed by `cluster-dark-replaced`. */
+  dark?: string;
 }
 
 /** A failed check: what was asked, what came back, what was expected. */

@@ -103,7 +103,43 @@ export const SCHEDULING_CHECKS: readonly FunctionCheck[] = [
                   .join(', '),
             }),
           );
+        s.dark = job;
         return Promise.resolve({ job, from: first.cluster, to: again.cluster, attempt: again.attempt });
+      });
+    },
+  },
+  {
+    id: 'job-escalated',
+    description:
+      '互联调度: a job the target can no longer hold in its subtree (its last fitting cluster goes dark too) MUST go ' +
+      'back up to the parent (escalated), which then retries it across the hierarchy',
+    needs: ['cluster-dark-replaced'],
+    run: async (env, s) => {
+      const job = s.dark!;
+      const now = [...s.provider!.dispatched].reverse().find((d) => d.job === job)!;
+      await s.provider!.update(job, 'running');
+      s.provider!.silence(now.cluster);
+      const path = `${ROUTES.jobs}/${encodeURIComponent(job)}`;
+      return within(env, env.darkWaitMs, async () => {
+        const r = (await s.tenant!.request({ method: 'GET', path })) as Answer;
+        const history = (r.value as { history?: { state: string; node: string; detail?: string }[] } | undefined)
+          ?.history;
+        // The target gives the job up (escalated, or queued for want of a cluster), then the parent acts on it.
+        const h = history ?? [];
+        const given = h.findLastIndex((e) => e.node === env.target.prefix && ['escalated', 'queued'].includes(e.state));
+        const taken = given < 0 ? -1 : h.findIndex((e, i) => i > given && e.node === env.parent.config.code);
+        if (!r.ok || taken < 0)
+          throw new Failed({
+            request: { method: 'GET', url: `${env.parent.endpoint()}${path}` },
+            response: shown(r),
+            expected:
+              `the job's history at the parent: an \`escalated\` (or \`queued\`) entry by ${env.target.prefix}, ` +
+              `then an entry by ${env.parent.config.code} (it retries the job)`,
+            detail: `${now.cluster} silent too; the parent's history of ${job}: ${
+              history?.map((h) => `${h.state}@${h.node}`).join(' → ') ?? '(none)'
+            }`,
+          });
+        return { given: h[given], taken: h[taken] };
       });
     },
   },
