@@ -67,7 +67,7 @@ describe('onboarding national → regional → industry', () => {
     const atRegional = await regional.anon.jointDebugResults();
     const runs = atRegional.ok ? atRegional.value.items : [];
     expect(
-      runs.some((r) => r.by === 'CPN.51' && r.target === 'CPN.51.C151' && r.passed && r.listVersion === '1.0'),
+      runs.some((r) => r.by === 'CPN.51' && r.target === 'CPN.51.C151' && r.passed && r.listVersion === '1.1'),
     ).toBe(true);
     expect(runs.some((r) => r.by === 'CPN.51.C151' && r.target === 'CPN.51' && r.passed)).toBe(true);
     const atNational = await national.anon.jointDebugResults();

@@ -142,6 +142,8 @@ describe('cpnet check installed alone (packaging/build.mjs check)', () => {
       parentUrl: r.parentUrl,
       trustAnchor: r.trustAnchor,
       applicationFile: r.application,
+      // A cluster silent for 3 s is down (45 s by default): cluster-dark-replaced takes seconds.
+      aggregation: { degradedAfterMs: 2000, downAfterMs: 3000 },
       clock: offsetClock(systemClock, () => skewMs),
     });
   }, 120_000);

@@ -14,6 +14,7 @@ export {
   type ConformanceReport,
   type ConformanceCheck,
   type RunOptions,
+  type ListVersion,
 } from './check/run.ts';
 /** The conformance report as JUnit XML. */
 export { conformanceJunit } from './check/junit.ts';

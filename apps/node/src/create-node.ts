@@ -21,6 +21,7 @@ import { createEventBus } from './events.ts';
 import { createMetrics } from './metrics.ts';
 import { createAnswerCache } from './identifiers/cache.ts';
 import { createOutbox, type Outbox } from './links/outbox.ts';
+import { faultyMemberOrders, faultyOutbox } from './faults.ts';
 import { createTlsLinks } from './links/tls.ts';
 import { errorHandler, notFound } from './http/http-error.ts';
 import { answerClientErrors } from './http/client-error.ts';
@@ -145,33 +146,36 @@ export async function createNode(input: NodeConfigInput, parts: NodeParts | Node
     const accounts = new Map(
       (await db.accounts.all()).map((a) => [a.id, { role: a.role, status: a.status as 'active' }]),
     );
-    const outbox: Outbox = createOutbox({
-      db,
-      clock: deps.clock,
-      wall: wallClock(deps),
-      logger: deps.logger,
-      clientFor,
-      retry: config.retry,
-      lingerMs: config.outboxLingerMs,
-      onDelivered: (p, n) => metrics.delivered.inc({ path: p }, n),
-      onRefused: (r) =>
-        events.emit('security.alert', {
-          subject: r.path,
-          severity: 'critical',
-          data: {
-            kind: 'dead-letter',
-            reason: `${r.endpoint}${r.path} refused a delivery for good (${r.status})`,
-            source: config.code,
-            target: `${r.endpoint}${r.path}`,
-            threat: true,
-            alert: 'outbox.dead-letter',
-            endpoint: r.endpoint,
-            status: r.status,
-            answer: r.answer,
-            retry: `cpnet node outbox retry --data ${config.dataDir}`,
-          },
-        }),
-    });
+    const outbox: Outbox = faultyOutbox(
+      createOutbox({
+        db,
+        clock: deps.clock,
+        wall: wallClock(deps),
+        logger: deps.logger,
+        clientFor,
+        retry: config.retry,
+        lingerMs: config.outboxLingerMs,
+        onDelivered: (p, n) => metrics.delivered.inc({ path: p }, n),
+        onRefused: (r) =>
+          events.emit('security.alert', {
+            subject: r.path,
+            severity: 'critical',
+            data: {
+              kind: 'dead-letter',
+              reason: `${r.endpoint}${r.path} refused a delivery for good (${r.status})`,
+              source: config.code,
+              target: `${r.endpoint}${r.path}`,
+              threat: true,
+              alert: 'outbox.dead-letter',
+              endpoint: r.endpoint,
+              status: r.status,
+              answer: r.answer,
+              retry: `cpnet node outbox retry --data ${config.dataDir}`,
+            },
+          }),
+      }),
+      deps.faults,
+    );
     const context: NodeContext = {
       config,
       deps,
@@ -280,7 +284,7 @@ function assemble(
   );
   const app = buildApp(ctx, {
     routers: [...resources.routes(() => ioRef), ...scheduling.routes(), monitorRoutes(ctx, subtree)],
-    memberOrders: resources.memberOrders,
+    memberOrders: faultyMemberOrders(resources.memberOrders, ctx.deps.faults),
   });
   const server = createServer(app);
   answerClientErrors(server);

@@ -2,6 +2,7 @@ import { pino, type Logger } from 'pino';
 import { cryptoRandomBytes, type RandomBytes } from '@cpnet/security';
 import type { Clock } from '@cpnet/kernel';
 import { systemClock } from '@cpnet/kernel/system';
+import type { NodeFaults } from './faults.ts';
 
 /**
  * Runs an async background task every `ms` of node time (`deps.clock`); a failure is logged as `what failed` and the
@@ -34,6 +35,8 @@ export interface NodeDeps {
   readonly wall?: Clock;
   readonly logger: Logger;
   readonly randomBytes: RandomBytes;
+  /** Test-only: behaviours switched off for a conformance fault fixture (none in a real node). */
+  readonly faults?: NodeFaults;
 }
 
 /** The node's wall clock: `deps.wall`, else the system clock. */

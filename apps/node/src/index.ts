@@ -6,12 +6,14 @@ export { openSqliteStores, type NodeStores, type SqliteStores } from './store/st
 export { NodeConfig, type NodeConfigInput } from './config.ts';
 /** The injected dependencies (clock, logger, randomness) and their real defaults. */
 export { defaultDeps, wallClock, type NodeDeps } from './deps.ts';
+/** Test-only behaviours a conformance fault fixture switches off. */
+export type { NodeFaults } from './faults.ts';
 /** Loading configuration from a file, the environment and flags, and starting a node until a signal. */
 export { loadConfig, startNode, ApplicationError, type ConfigSources } from './main.ts';
 /** The shared context of a running node (for tests and the simulator). */
 export type { NodeContext } from './context.ts';
 /** The joint-debugging check list and its version. */
-export { CHECKS, CHECK_LIST_VERSION } from './onboarding/checks.ts';
+export { CHECKS, CHECK_LISTS, CHECK_LIST_VERSION, DOCUMENTED_SERIES } from './onboarding/checks.ts';
 /** Judging a submitted joint-debugging result by the checks it lists. */
 export { judgeJointDebugResult, type ResultVerdict } from './onboarding/reverse-result.ts';
 /** Certificate renewal with the parent once two thirds of a certificate's life have passed (one check, on demand). */

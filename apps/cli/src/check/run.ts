@@ -1,24 +1,37 @@
 import { randomUUID } from 'node:crypto';
-import { capabilitiesOf, formatTime, NodeInfo, ROUTES, validate } from '@cpnet/protocol';
+import { formatTime, NodeInfo, ROUTES, validate } from '@cpnet/protocol';
 import { createClient } from '@cpnet/client';
 import {
   CHECKS,
-  CHECK_LIST_VERSION,
+  CHECK_LISTS,
   exchange,
-  judgeJointDebugResult,
   runCheckList,
   statusOf,
   bodyOf,
   type CheckOutcome,
   type CpnNode,
-  type NodeContext,
 } from '@cpnet/node';
 import type { Logger } from 'pino';
 import type { Clock } from '@cpnet/kernel';
 import { systemClock } from '@cpnet/kernel/system';
 import { EXTRA_CHECKS } from './extra-checks.ts';
+import { FUNCTION_CHECKS, runFunctionChecks } from './function-checks.ts';
+import {
+  applicationOf,
+  applicationRefusals,
+  notRun,
+  REFUSED_GRACE_MS,
+  refusalSummary,
+  type AppRow,
+} from './application.ts';
+import { askForResults, resultsHeld, reverse, REVERSE_CHECK, until } from './reverse.ts';
 import { CheckSetupError, loadState, parentUrlOf } from './state.ts';
 import { startVirtualNodes } from './virtual-nodes.ts';
+
+/** A version of the check list: 1.0 (the protocol) or 1.1 (the protocol and the node functions, the default). */
+export type ListVersion = keyof typeof CHECK_LISTS;
+/** The check list versions `--list` accepts, the default last. */
+export const LIST_VERSIONS: readonly ListVersion[] = ['1.0', '1.1'];
 
 /** One conformance check in a report: a MUST statement, whether it held, and the evidence when it did not. */
 export interface ConformanceCheck {
@@ -47,6 +60,15 @@ export interface RunOptions {
   readonly stateDir: string;
   readonly target: string;
   readonly as: 'regional' | 'industry';
+  /** The check list to run (default 1.1). */
+  readonly list?: ListVersion;
+  /**
+   * How long what the target sends upward by itself (a summary, job updates, metering) may take to reach the parent
+   * (wall ms; default 15 s, three times the documented 5 s summary interval).
+   */
+  readonly flowWaitMs?: number;
+  /** How long the target may take to re-place the jobs of a cluster gone dark (wall ms; default 60 s). */
+  readonly darkWaitMs?: number;
   /** Each request of a check may take this long (wall ms: it guards a real connection). */
   readonly timeoutMs: number;
   /**
@@ -74,20 +96,24 @@ const GRANT_CHECK = {
   description:
     'After approval the target MUST install its certificate and delegation and present them at GET /cpn/v1/node',
 };
-const REVERSE_CHECK = {
-  id: 'reverse-joint-debug',
-  description:
-    'The target MUST run the joint-debugging checks against its parent and submit a passing result (POST /cpn/v1/joint-debug)',
-};
 
-/** Every check id a run reports, in order (industry targets add the list run from the national node, prefixed `national:`). */
-export function checkIds(as: 'regional' | 'industry'): string[] {
+/** The node's own list (run both ways) of a list version. */
+function nodeList(list: ListVersion): readonly string[] {
+  return CHECK_LISTS[list];
+}
+
+/**
+ * Every check id a run reports, in order (industry targets add the list run from the national node, prefixed
+ * `national:`); list 1.1 adds the node-function checks the parent runs with a virtual provider.
+ */
+export function checkIds(as: 'regional' | 'industry', list: ListVersion = '1.1'): string[] {
   return [
     APPLICATION_CHECK.id,
     GRANT_CHECK.id,
-    ...CHECKS.map((c) => c.id),
-    ...(as === 'industry' ? CHECKS.map((c) => `national:${c.id}`) : []),
+    ...nodeList(list),
+    ...(as === 'industry' ? nodeList(list).map((id) => `national:${id}`) : []),
     ...EXTRA_CHECKS.map((c) => c.id),
+    ...(list === '1.0' ? [] : FUNCTION_CHECKS.map((c) => c.id)),
     REVERSE_CHECK.id,
     ...(as === 'industry' ? [`national:${REVERSE_CHECK.id}`] : []),
   ];
@@ -95,68 +121,12 @@ export function checkIds(as: 'regional' | 'industry'): string[] {
 
 /** The description of every check, by id. */
 export function checkDescriptions(as: 'regional' | 'industry'): Record<string, string> {
-  const all = [APPLICATION_CHECK, GRANT_CHECK, ...CHECKS, ...EXTRA_CHECKS, REVERSE_CHECK];
+  const all = [APPLICATION_CHECK, GRANT_CHECK, ...CHECKS, ...EXTRA_CHECKS, ...FUNCTION_CHECKS, REVERSE_CHECK];
   const out: Record<string, string> = {};
   for (const c of all) out[c.id] = c.description;
   if (as === 'industry')
     for (const c of [...CHECKS, REVERSE_CHECK]) out[`national:${c.id}`] = `${c.description} (with the national node)`;
   return out;
-}
-
-/** Polls `fn` every `everyMs` (default 200) of `clock` until it gives a value or `waitMs` have passed. */
-async function until<T>(
-  fn: () => Promise<T | null>,
-  input: { clock: Clock; waitMs: number; everyMs?: number },
-): Promise<T | null> {
-  const end = input.clock.now() + input.waitMs;
-  for (;;) {
-    const v = await fn().catch(() => null);
-    if (v !== null || input.clock.now() >= end) return v;
-    await input.clock.sleep(input.everyMs ?? 200);
-  }
-}
-
-type AppRow = { id: string; status: string; reasons: string; body: string };
-
-async function applicationOf(ctx: NodeContext, code: string): Promise<AppRow | null> {
-  return ctx.db.applications.latestOf(code);
-}
-
-function notRun(ids: readonly string[], descriptions: Record<string, string>, why: string): ConformanceCheck[] {
-  return ids.map((id) => ({
-    id,
-    description: descriptions[id] ?? id,
-    passed: false,
-    notRun: true,
-    evidence: { expected: 'the check to run', detail: `not run: ${why}` },
-  }));
-}
-
-/** How long the run waits for a good application once the parent has refused one (wall time). */
-const REFUSED_GRACE_MS = 8000;
-
-/**
- * Why the parent refused the target's applications since the run began: its security alerts on POST /applications
- * (a bad or replayed signature is refused before an application exists, so no application row tells it).
- */
-async function applicationRefusals(ctx: NodeContext, after: number): Promise<string[]> {
-  const rows = await ctx.db.events.find({ after, type: 'security.alert', limit: 200 });
-  const out: string[] = [];
-  for (const r of rows) {
-    const d = JSON.parse(r.data) as { kind?: string; reason?: string; path?: string; method?: string };
-    if (d.method !== 'POST' || !d.path?.endsWith(ROUTES.applications)) continue;
-    out.push(`${d.kind === 'forbidden' ? 403 : 401} ${d.reason ?? d.kind ?? 'refused'}`);
-  }
-  return out;
-}
-
-/** "3 applications by CPN.51 refused: 401 the signature does not verify (×3)". */
-function refusalSummary(code: string, refusals: readonly string[]): string {
-  const counts = new Map<string, number>();
-  for (const r of refusals) counts.set(r, (counts.get(r) ?? 0) + 1);
-  const reasons = [...counts].map(([r, n]) => (n > 1 ? `${r} (×${n})` : r)).join('; ');
-  const n = refusals.length;
-  return `${n} application${n === 1 ? '' : 's'} by ${code} refused by the parent: ${reasons}`;
 }
 
 /** Drops the evidence of passed checks except a short `observed`, so the report stays small. */
@@ -185,7 +155,8 @@ export async function runConformance(options: RunOptions): Promise<ConformanceRe
   const startedAt = formatTime(clock.now());
   const say = options.progress ?? (() => undefined);
   const descriptions = checkDescriptions(options.as);
-  const ids = checkIds(options.as);
+  const list = options.list ?? '1.1';
+  const ids = checkIds(options.as, list);
   const nodes = await startVirtualNodes(state, { logger: options.logger, clock, waitMs: options.waitMs });
   say(
     `virtual national node listening on http://${state.host}:${state.national.port}${nodes.regional ? `; virtual regional node ${state.regional!.code} on ${parentUrlOf(state)}` : ''}`,
@@ -205,6 +176,7 @@ export async function runConformance(options: RunOptions): Promise<ConformanceRe
       say,
       descriptions,
       ids,
+      list,
       stateCode: state.code,
       resultsBefore,
     });
@@ -215,7 +187,7 @@ export async function runConformance(options: RunOptions): Promise<ConformanceRe
     target: endpoint,
     code,
     as: options.as,
-    listVersion: CHECK_LIST_VERSION,
+    listVersion: list,
     startedAt,
     finishedAt: formatTime(clock.now()),
     passed: checks.length > 0 && checks.every((c) => c.passed),
@@ -231,6 +203,7 @@ interface RunInput {
   say: (line: string) => void;
   descriptions: Record<string, string>;
   ids: string[];
+  list: ListVersion;
   stateCode: string;
   /** Joint-debugging results each virtual node held when the run began. */
   resultsBefore: { parent: number; national: number };
@@ -356,10 +329,13 @@ async function runAll(input: RunInput): Promise<string | null> {
   );
   const target = { prefix: code, endpoint };
   say(`running the joint-debugging checks from ${parent.config.code}`);
-  for (const o of await runCheckList(parent, target, { timeoutMs: options.timeoutMs })) checks.push(fromOutcome(o));
+  const listed = new Set(nodeList(input.list));
+  const ofList = (os: CheckOutcome[]) => os.filter((o) => listed.has(o.id));
+  for (const o of ofList(await runCheckList(parent, target, { timeoutMs: options.timeoutMs })))
+    checks.push(fromOutcome(o));
   if (nodes.regional) {
     say('running the joint-debugging checks from CPN');
-    for (const o of await runCheckList(nodes.national.context, target, { timeoutMs: options.timeoutMs }))
+    for (const o of ofList(await runCheckList(nodes.national.context, target, { timeoutMs: options.timeoutMs })))
       checks.push({ ...fromOutcome(o, 'national:'), description: descriptions[`national:${o.id}`] ?? o.description });
   }
   const record = await parent
@@ -381,12 +357,31 @@ async function runAll(input: RunInput): Promise<string | null> {
       checks.push({ id: c.id, description: c.description, passed: false, evidence });
     }
   }
+  if (input.list !== '1.0') {
+    say(`running the node-function checks from ${parent.config.code} with a virtual provider`);
+    const env = {
+      parent,
+      target,
+      clock,
+      timeoutMs: options.timeoutMs,
+      flowWaitMs: options.flowWaitMs ?? 15_000,
+      darkWaitMs: options.darkWaitMs ?? 60_000,
+    };
+    checks.push(...(await runFunctionChecks(env, say)));
+  }
   // Only a result of this run counts: each virtual parent asks the target for a fresh one (a node already online
   // does not joint-debug again by itself).
   const requestId = randomUUID();
   const asked = await askForResults(nodes, { endpoint, info, requestId });
   checks.push(
-    await reverse(parent, { code, waitMs: options.waitMs, before: input.resultsBefore.parent, asked, requestId }),
+    await reverse(parent, {
+      code,
+      waitMs: options.waitMs,
+      before: input.resultsBefore.parent,
+      asked,
+      requestId,
+      list: input.list,
+    }),
   );
   // An industry node also joint-debugs with the national node.
   if (nodes.regional) {
@@ -396,6 +391,7 @@ async function runAll(input: RunInput): Promise<string | null> {
       before: input.resultsBefore.national,
       asked,
       requestId,
+      list: input.list,
     });
     checks.push({ ...r, id: `national:${r.id}`, description: descriptions[`national:${r.id}`] ?? r.description });
   }
@@ -404,87 +400,4 @@ async function runAll(input: RunInput): Promise<string | null> {
 
 function parentUrlFor(nodes: { parent: CpnNode }): string {
   return nodes.parent.context.endpoint();
-}
-
-/** How many joint-debugging results a node holds: results already there before the run do not count. */
-async function resultsHeld(ctx: NodeContext): Promise<number> {
-  return (await ctx.db.jointDebug.all()).length;
-}
-
-/**
- * POST /joint-debug/request to the target, signed by its virtual parent: '' when accepted, else why not. Only a target
- * advertising the `joint-debug-request` capability (NodeInfo `ext.capabilities`) is asked; another must joint-debug
- * again by itself during the run (restarted, say).
- */
-async function askForResults(
-  nodes: RunInput['nodes'],
-  target: { endpoint: string; info: unknown; requestId: string },
-): Promise<string> {
-  if (!capabilitiesOf(target.info).includes('joint-debug-request'))
-    return (
-      'the target does not advertise the joint-debug-request capability (a 1.0 node): restart it so that it ' +
-      'joint-debugs again during the run'
-    );
-  const { endpoint } = target;
-  const parent = nodes.parent.context;
-  const r = await parent.clientFor(endpoint).request({
-    method: 'POST',
-    path: `${ROUTES.jointDebug}/request`,
-    body: { reason: 'cpnet check run', request: target.requestId },
-  });
-  return r.ok ? '' : `POST ${ROUTES.jointDebug}/request answered ${r.error.status ?? '?'} ${r.error.message}`;
-}
-
-async function reverse(
-  ctx: NodeContext,
-  input: { code: string; waitMs: number; before: number; asked: string; requestId: string },
-): Promise<ConformanceCheck> {
-  // Only a result submitted during this run counts, and when the target was asked, only one echoing this run's
-  // request id (a rerun asked by an earlier run may land during this one); of those, the newest.
-  const echoes = (row: { result: string }) =>
-    input.asked !== '' || (JSON.parse(row.result) as { ext?: { request?: unknown } }).ext?.request === input.requestId;
-  const latest = async () => {
-    const rows = (await ctx.db.jointDebug.all()).slice(input.before);
-    const mine = rows.filter((r) => r.by === input.code && r.target === ctx.config.code && echoes(r));
-    return mine.at(-1) ?? null;
-  };
-  const judge = (row: { result: string }) =>
-    judgeJointDebugResult(JSON.parse(row.result) as unknown, { by: input.code, target: ctx.config.code });
-  const any = await until(latest, { clock: ctx.deps.clock, waitMs: input.waitMs });
-  // A failing result may be followed by a passing retry: give the target a little longer.
-  const row =
-    any && !judge(any).passed
-      ? ((await until(
-          async () => {
-            const r = await latest();
-            return r && judge(r).passed ? r : null;
-          },
-          { clock: ctx.deps.clock, waitMs: Math.min(input.waitMs, 5000) },
-        )) ?? any)
-      : any;
-  if (!row)
-    return {
-      ...REVERSE_CHECK,
-      passed: false,
-      evidence: {
-        expected: `POST ${ROUTES.jointDebug} by ${input.code} with its result against ${ctx.config.code}, during this run`,
-        detail:
-          `no result arrived within ${input.waitMs} ms` +
-          (input.asked ? ` (asked for one, but ${input.asked})` : ' (asked for one with POST /joint-debug/request)'),
-      },
-    };
-  const verdict = judge(row);
-  // The submitted result is the evidence either way: which checks it lists and their outcomes.
-  const observed = { at: row.at, listVersion: row.listVersion, outcomes: verdict.outcomes };
-  if (verdict.passed) return { ...REVERSE_CHECK, passed: true, evidence: { observed } };
-  return {
-    ...REVERSE_CHECK,
-    passed: false,
-    evidence: {
-      request: { method: 'POST', url: ROUTES.jointDebug, body: JSON.parse(row.result) as unknown },
-      observed,
-      expected: 'a result listing every check of the list, all passed',
-      detail: verdict.problems.join('; '),
-    },
-  };
 }

@@ -5,13 +5,19 @@ import { EXIT } from '@cpnet/protocol';
 import { CliExit, environmentFailed, invalidInput } from '../exit.ts';
 import type { Io } from '../io.ts';
 import { initConformance } from '../check/init.ts';
-import { runConformance, type ConformanceReport } from '../check/run.ts';
+import { LIST_VERSIONS, runConformance, type ConformanceReport, type ListVersion } from '../check/run.ts';
 import { conformanceJunit } from '../check/junit.ts';
 import { CheckSetupError } from '../check/state.ts';
 
 function role(value: string | undefined): 'regional' | 'industry' {
   if (value === 'regional' || value === 'industry') return value;
   throw invalidInput(`--as must be regional or industry, not "${value ?? ''}"`);
+}
+
+function listVersion(value: string | undefined): ListVersion {
+  const v = value ?? '1.1';
+  if ((LIST_VERSIONS as readonly string[]).includes(v)) return v as ListVersion;
+  throw invalidInput(`--list must be one of ${LIST_VERSIONS.join(', ')}, not "${v}"`);
 }
 
 function seconds(name: string, value: string | undefined, fallback: number): number {
@@ -135,13 +141,28 @@ export function registerCheckCommands(program: Command, io: Io): Command {
       '--json <file>',
       'write the JSON report { target, passed, checks: [{ id, description, passed, evidence? }] }',
     )
+    .option(
+      '--list <version>',
+      'the check list: 1.1 (the protocol and the node functions with a virtual provider) or 1.0 (the protocol)',
+      '1.1',
+    )
     .option('--timeout <s>', 'seconds each request of a check may take', '5')
+    .option(
+      '--flow-wait <s>',
+      'seconds a summary, job update or metering total the target sends by itself may take to reach the parent',
+      '15',
+    )
+    .option(
+      '--dark-wait <s>',
+      'seconds the target may take to re-place the jobs of a cluster that goes dark (45 s of silence make it down)',
+      '60',
+    )
     .option('--wait <s>', 'seconds to wait for the application, its review and the reverse joint debugging', '300')
     .option('--log-level <level>', 'log level of the virtual nodes (stderr)', 'silent')
     .option('--quiet', 'no progress lines')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ cpnet check run --state ./check --target http://127.0.0.1:7051 --as regional --junit check.xml --json check.json\n\nExit codes: 0 every MUST holds; 1 a MUST failed (evidence in the report); 2 bad usage; 3 the environment failed (a port in use).',
+      '\nExamples:\n  $ cpnet check run --state ./check --target http://127.0.0.1:7051 --as regional --junit check.xml --json check.json\n  $ cpnet check run --state ./check --target http://127.0.0.1:7051 --as regional --list 1.0\n\nExit codes: 0 every MUST holds; 1 a MUST failed (evidence in the report); 2 bad usage; 3 the environment failed (a port in use).',
     )
     .action(
       async (opts: {
@@ -152,12 +173,18 @@ export function registerCheckCommands(program: Command, io: Io): Command {
         json?: string;
         timeout?: string;
         wait?: string;
+        list?: string;
+        flowWait?: string;
+        darkWait?: string;
         logLevel?: string;
         quiet?: boolean;
       }) => {
         const as = role(opts.as);
         const timeoutMs = seconds('--timeout', opts.timeout, 5);
         const waitMs = seconds('--wait', opts.wait, 300);
+        const flowWaitMs = seconds('--flow-wait', opts.flowWait, 15);
+        const list = listVersion(opts.list);
+        const darkWaitMs = seconds('--dark-wait', opts.darkWait, 60);
         const logger = pino({ level: opts.logLevel ?? 'silent' }, pino.destination(2));
         const report = await runConformance({
           stateDir: opts.state,
@@ -165,6 +192,9 @@ export function registerCheckCommands(program: Command, io: Io): Command {
           as,
           timeoutMs,
           waitMs,
+          flowWaitMs,
+          darkWaitMs,
+          list,
           logger,
           progress: opts.quiet ? undefined : (l) => io.err(l),
         }).catch(mapSetup);

@@ -14,8 +14,21 @@ import { knownSigner } from '../http/principal.ts';
 import { registerRecord } from '../identifiers/registry.ts';
 import { bodyOf, CheckFailure, exchange, failWith, statusOf, type CheckEvidence, type Exchange } from './evidence.ts';
 
-/** The version of the joint-debugging check list; results say which version ran. */
-export const CHECK_LIST_VERSION = '1.0';
+/**
+ * The version of the joint-debugging check list a node runs; results say which version ran. 1.1 adds
+ * `metrics-series` (数据监测 both ways); `cpnet check` adds the node-function checks a parent runs with a virtual provider.
+ */
+export const CHECK_LIST_VERSION = '1.1';
+
+/** The Prometheus series every node MUST expose at /metrics (apps/node/README.md, "Metrics"). */
+export const DOCUMENTED_SERIES = [
+  'cpn_http_requests_total',
+  'cpn_signature_failures_total',
+  'cpn_replays_refused_total',
+  'cpn_cluster_reports_total',
+  'cpn_outbox_depth',
+  'cpn_clusters',
+] as const;
 
 /** The checks, in the order they run (documented in the README); each description is a MUST statement. */
 export const CHECKS = [
@@ -42,7 +55,17 @@ export const CHECKS = [
     id: 'replayed-refused',
     description: 'A replayed signed message MUST be refused with 401 after the original was accepted',
   },
+  {
+    id: 'metrics-series',
+    description: `The peer /metrics MUST expose, in Prometheus text, the documented series (${DOCUMENTED_SERIES.join(', ')})`,
+  },
 ] as const;
+
+/** The check ids of each list version a result may be judged against (1.0 stays selectable). */
+export const CHECK_LISTS: Readonly<Record<'1.0' | '1.1', readonly string[]>> = {
+  '1.0': CHECKS.filter((c) => c.id !== 'metrics-series').map((c) => c.id),
+  '1.1': CHECKS.map((c) => c.id),
+};
 
 /** The id of a check of the list. */
 export type CheckId = (typeof CHECKS)[number]['id'];
@@ -246,6 +269,21 @@ const replayed: Runner = async (ctx, t, s) => {
   return { original: 200, replay: 401 };
 };
 
+const metricsSeries: Runner = async (_ctx, t, s) => {
+  const x = await exchange({
+    method: 'GET',
+    url: new URL(ROUTES.metrics, t.endpoint).toString(),
+    headers: { accept: 'text/plain' },
+    timeoutMs: s.timeoutMs,
+  });
+  const text = 'error' in x.response ? '' : x.response.text;
+  if (statusOf(x) !== 200) failWith(x, '200 with the Prometheus text exposition');
+  const missing = DOCUMENTED_SERIES.filter((n) => !new RegExp(`^# TYPE ${n} `, 'm').test(text));
+  if (missing.length > 0)
+    failWith(x, `every documented series (${DOCUMENTED_SERIES.join(', ')})`, `missing: ${missing.join(', ')}`);
+  return { series: DOCUMENTED_SERIES.length };
+};
+
 const RUNNERS: Record<CheckId, Runner> = {
   'identity-chain': identityChain,
   clock,
@@ -254,6 +292,7 @@ const RUNNERS: Record<CheckId, Runner> = {
   'monitoring-stream': monitoring,
   'forged-refused': forged,
   'replayed-refused': replayed,
+  'metrics-series': metricsSeries,
 };
 
 function evidenceOf(e: unknown): CheckEvidence {

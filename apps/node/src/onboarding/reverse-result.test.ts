@@ -30,6 +30,15 @@ describe('a submitted joint-debugging result is judged by the checks it lists', 
     expect(judgeJointDebugResult(result({ target: 'CPN.44' }), who).passed).toBe(false);
     expect(judgeJointDebugResult(result({ listVersion: '0.9' }), who).passed).toBe(false);
   });
+  it('judges against the list asked for: a 1.0 result fails the 1.1 list (metrics-series missing), a 1.1 one passes 1.0', () => {
+    const old = CHECKS.filter((c) => c.id !== 'metrics-series').map((c) => ({ ...c, passed: true }));
+    const v = judgeJointDebugResult(result({ listVersion: '1.0', checks: old }), who);
+    expect(v.problems).toEqual(['check list 1.0, expected 1.1', 'checks missing from the result: metrics-series']);
+    expect(judgeJointDebugResult(result({ listVersion: '1.0', checks: old }), { ...who, list: '1.0' }).passed).toBe(
+      true,
+    );
+    expect(judgeJointDebugResult(result(), { ...who, list: '1.0' }).passed).toBe(true);
+  });
   it('refuses what is not a result at all', () => {
     expect(judgeJointDebugResult({ passed: true }, who).problems[0]).toMatch(/^not a joint-debugging result/);
   });

@@ -1,0 +1,35 @@
+import type { Outbox } from './links/outbox.ts';
+import type { MemberOrders } from './aggregation/emergency.ts';
+
+/**
+ * Behaviours a conformance fault fixture switches off, so that `cpnet check` can be shown to fail exactly the checks
+ * of that behaviour against an otherwise real node. Test-only: set through `NodeDeps.faults`, never through the
+ * configuration file, the environment or the command line.
+ */
+export interface NodeFaults {
+  /** Deliveries to these paths are dropped when queued: a node that never forwards summaries, or loses job updates. */
+  readonly dropDeliveries?: readonly string[];
+  /** Emergency orders on a provider or cluster are answered as applied but not applied. */
+  readonly ignoreMemberOrders?: boolean;
+}
+
+const RESULT = { suspend: 'suspended', reinstate: 'active', revoke: 'revoked' } as const;
+
+/** The outbox with `faults.dropDeliveries` switched on (the outbox itself when there are none). */
+export function faultyOutbox(outbox: Outbox, faults: NodeFaults | undefined): Outbox {
+  const drop = new Set(faults?.dropDeliveries ?? []);
+  if (drop.size === 0) return outbox;
+  return {
+    ...outbox,
+    enqueue: (d) => (drop.has(d.path) ? Promise.resolve() : outbox.enqueue(d)),
+    enqueueInTransaction: (d) => {
+      if (!drop.has(d.path)) outbox.enqueueInTransaction(d);
+    },
+  };
+}
+
+/** Member orders with `faults.ignoreMemberOrders` switched on (the orders themselves otherwise). */
+export function faultyMemberOrders(orders: MemberOrders, faults: NodeFaults | undefined): MemberOrders {
+  if (!faults?.ignoreMemberOrders) return orders;
+  return ({ order }) => Promise.resolve({ target: order.target, lifecycle: RESULT[order.action] });
+}
