@@ -90,4 +90,38 @@ describe('nextStep: one pure planner for the hierarchy', () => {
     const p = must(nextStep(view(), req(task('t'), { excludeClusters: ['home'] }), []));
     expect(p.step).toMatchObject({ kind: 'ask-child', prefix: 'CPN.31.C151' });
   });
+
+  it('a refused child keeps its rank; the next one is asked (what escalate() did, now in the one walk)', () => {
+    const v = view({ index: indexOf([]) });
+    const first = must(nextStep(v, req(big), [{ node: 'CPN.31', reason: 'full' }])).step;
+    expect(first).toMatchObject({ kind: 'ask-child', prefix: 'CPN.31.C151', rank: 1 });
+    const next = must(nextStep(v, req(big), [{ node: 'CPN.31.C151', reason: 'capacity changed' }])).step;
+    expect(next).toMatchObject({ kind: 'ask-child', prefix: 'CPN.31.C397', rank: 2 });
+  });
+
+  it('preempts lower-priority running work on a full cluster when the view shows the held jobs', () => {
+    const ix = indexOf([cluster('home', { provinceCode: '31', available: { ...cluster('x').capacity, cpuCores: 5 } })]);
+    const low = { id: 'low', task: task('low', { priority: 0 }), status: 'running', seq: 1, costYuan: 1, slices: [] };
+    const slice = {
+      row: 0,
+      clusterId: 'home',
+      replicas: 1,
+      cpuCores: 95,
+      memoryGib: 1,
+      storageGib: 0,
+      bandwidthGbps: 0,
+    };
+    const held = [{ ...low, slices: [{ ...slice, model: null, cards: 0 }] }] as never[];
+    const t = task('hi', { priority: 5, demand: { cpuCores: 50, memoryGib: 1 } });
+    const p = must(nextStep(view({ index: ix, heldOn: () => held, children: [] }), req(t, { allowUp: false }), []));
+    expect(p.step).toMatchObject({ kind: 'place-local', slices: [{ clusterId: 'home' }], preempts: ['low'] });
+    expect(ix.cpuAvail[0]).toBe(5);
+    const none = must(nextStep(view({ index: ix, children: [] }), req(t, { allowUp: false }), []));
+    expect(none.step.kind).toBe('give-up');
+  });
+
+  it('a dry-run selection may skip the westward offer and answer locally first', () => {
+    const t = task('w', { latencyTolerant: true });
+    expect(must(nextStep(view(), req(t, { offerWest: false }), [])).step.kind).toBe('place-local');
+  });
 });
