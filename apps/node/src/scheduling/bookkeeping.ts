@@ -124,6 +124,28 @@ export abstract class JobBook {
           traceparent: traceparentOf(job.id, this.me),
         });
     }
+    if (job.upstream && job.downstream === job.upstream && !isFinal(job.state)) await this.handOver(job);
+  }
+
+  /**
+   * A job this node re-placed by asking the node it came from (the hand-back of a re-placement at a node that is not
+   * the origin): that node holds it again and relays from its new owner, so this copy ends here, quietly (its
+   * history has just been relayed; the `cancelled` entry stays in this node's store only).
+   */
+  private async handOver(job: JobRecord): Promise<void> {
+    const to = job.upstream!;
+    job.upstream = null;
+    this.jobs.delete(job.id);
+    this.relayed.delete(job.id);
+    this.lastTry.delete(job.id);
+    applyEntry(job, {
+      state: 'cancelled',
+      at: formatTime(this.now()),
+      node: this.me,
+      attempt: job.attempt,
+      detail: `handed back to ${to}, which placed it again`,
+    });
+    await this.d.store.save(job);
   }
 
   // ── quota usage ─────────────────────────────────────────────────────────────

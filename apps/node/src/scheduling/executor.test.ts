@@ -88,6 +88,28 @@ describe('the executor of the planner at a node', () => {
     expect(sent.slice(2).map((m) => [m.cluster, m.replicas])).toEqual([[kept, 2]]);
   });
 
+  it('re-placement at a node that is not the origin escalates too: handed back to the parent, which places it', async () => {
+    const { add, h, s } = setup();
+    add('CPN.51', { cpuCores: 8 });
+    const x = add('CPN.44', { cpuCores: 64 });
+    await h.summaries();
+    const job = await s('CPN.51').submit(template(), 'acme');
+    expect(job).toMatchObject({ owner: 'CPN.44', cluster: x.id });
+    // CPN.44 has nothing else when x fails; the national node has a cluster by then.
+    const z = add('CPN', { province: '11' });
+    await s('CPN.44').clusterDown(x.id, 'gone');
+    await settle(300);
+    expect(s('CPN.44').job(job.id)).toBeUndefined();
+    expect((await h.stores.get('CPN.44')!.get(job.id))!.history.at(-1)).toMatchObject({
+      state: 'cancelled',
+      detail: expect.stringMatching(/handed back to CPN/),
+    });
+    expect(s('CPN').job(job.id)).toMatchObject({ owner: 'CPN', cluster: z.id, upstream: 'CPN.51' });
+    const origin = (await h.stores.get('CPN.51')!.get(job.id))!;
+    expect(origin).toMatchObject({ owner: 'CPN', cluster: z.id, state: 'dispatched' });
+    expect(origin.history.map((e) => e.state)).toContain('replaced');
+  });
+
   it('re-placement at a node that is not the origin still walks the planner: a child asked by its parent', async () => {
     const { add, h, s } = setup();
     add('CPN.51', { cpuCores: 8 });

@@ -66,7 +66,8 @@ export abstract class RecoveryCore extends PlacementCore {
     await this.placeOrQueue(job, {
       exclude: o.exclude,
       excludeClusters: o.excludeClusters,
-      allowUp: job.upstream === null,
+      // Also at a node that is not the origin: asking the node the job came from hands it back (see `flush`).
+      allowUp: true,
     });
   }
 

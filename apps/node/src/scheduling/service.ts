@@ -184,6 +184,7 @@ export class SchedulingService extends RecoveryCore {
     );
     return this.lock.run(body.job, async () => {
       let job = this.jobs.get(body.job);
+      let handBack = false;
       if (!job || isFinal(job.state)) {
         job = newJob({
           id: body.job,
@@ -196,7 +197,9 @@ export class SchedulingService extends RecoveryCore {
           attempt: body.attempt,
         });
       } else {
-        job.upstream = from;
+        // Handed back by the node it went to (it re-places the job and asks here): the upstream stays.
+        if (job.downstream !== from) job.upstream = from;
+        else handBack = true;
         if (body.attempt > job.attempt) job.attempt = body.attempt;
       }
       const before = job.history.length;
@@ -215,9 +218,14 @@ export class SchedulingService extends RecoveryCore {
       }
       this.jobs.set(job.id, job);
       const history = job.history.slice(before);
-      this.relayed.set(job.id, job.history.length);
-      this.emitPending(job);
-      await this.d.store.save(job);
+      if (handBack) {
+        // The asker is below: the steps go in the answer to it, and up toward the origin from here.
+        await this.flush(job);
+      } else {
+        this.relayed.set(job.id, job.history.length);
+        this.emitPending(job);
+        await this.d.store.save(job);
+      }
       return { ok: true, owner: r.owner, cluster: r.cluster, costYuan: Math.max(0, r.costYuan), history };
     });
   }
