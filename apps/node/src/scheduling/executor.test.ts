@@ -110,6 +110,23 @@ describe('the executor of the planner at a node', () => {
     expect(origin.history.map((e) => e.state)).toContain('replaced');
   });
 
+  it('a job queued at a node that is not the origin is retried through the parent too, once room appears', async () => {
+    const { clock, add, h, s } = setup({ retryMs: 1000 });
+    add('CPN.51', { cpuCores: 8 });
+    const x = add('CPN.44', { cpuCores: 64 });
+    await h.summaries();
+    const job = await s('CPN.51').submit(template(), 'acme');
+    await s('CPN.44').clusterDown(x.id, 'gone');
+    // Nothing anywhere: the hand-back is refused and the job waits at CPN.44.
+    expect(s('CPN.44').job(job.id)!.state).toBe('queued');
+    const z = add('CPN', { province: '11' });
+    clock.advance(2000);
+    await s('CPN.44').tick();
+    await settle(300);
+    expect(s('CPN.44').job(job.id)).toBeUndefined();
+    expect((await h.stores.get('CPN.51')!.get(job.id))!).toMatchObject({ owner: 'CPN', cluster: z.id });
+  });
+
   it('re-placement at a node that is not the origin still walks the planner: a child asked by its parent', async () => {
     const { add, h, s } = setup();
     add('CPN.51', { cpuCores: 8 });

@@ -227,7 +227,7 @@ export abstract class RecoveryCore extends PlacementCore {
       );
       if (refused) {
         this.view.scheduler.release(j.id);
-        await this.placeOrQueue(j, { exclude: [], excludeClusters: [to], allowUp: j.upstream === null });
+        await this.placeOrQueue(j, { exclude: [], excludeClusters: [to], allowUp: true });
       } else {
         j.owner = this.me;
       }
@@ -265,7 +265,8 @@ export abstract class RecoveryCore extends PlacementCore {
         this.lastTry.set(j.id, this.now());
         return;
       }
-      await this.placeOrQueue(j, { exclude: [], excludeClusters: [], allowUp: j.upstream === null });
+      // The whole plan, the parent included, at any node (a non-origin node hands the job back: see `flush`).
+      await this.placeOrQueue(j, { exclude: [], excludeClusters: [], allowUp: true });
       await this.flush(j);
     });
   }
