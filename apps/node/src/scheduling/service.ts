@@ -126,7 +126,11 @@ export class SchedulingService extends RecoveryCore {
     const quota = this.options.quotas[tenant] ?? this.options.defaultQuota;
     // The one usage count (the library's tenantUsage): every unfinished job submitted here, queued ones whole.
     const task = toTask(template, { id: 'quota', tenant: tenantKey(this.me, tenant) });
-    const breach = quota ? quotaBreach(task, this.tenantUsage(tenant), quota) : null;
+    // The O(1) bound first; the exact count only when the bound would breach.
+    const breach =
+      quota && quotaBreach(task, this.tenantBound(tenant), quota)
+        ? quotaBreach(task, this.tenantUsage(tenant), quota)
+        : null;
     if (breach) throw new QuotaExceeded(breach);
     const id = await this.d.newJobId();
     const job = newJob({ id, tenant, origin: this.me, template, at: this.now(), node: this.me });
