@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { clusterArb, dominated, taskArb } from './testing.ts';
-import { chooseSubtree, escalate, summarise } from './hierarchy.ts';
+import { chooseSubtree, summarise } from './hierarchy.ts';
 import { cluster, task, must } from './fixtures.test-helpers.ts';
 
 const east = must(
@@ -23,16 +23,6 @@ describe('hierarchy', () => {
     expect(tolerant.ranked[0]).toMatchObject({ prefix: 'CPN.52', western: true });
     const resid = must(chooseSubtree([east, west], { ...base, constraints: { residency: { provinces: ['31'] } } }));
     expect(resid.excluded).toEqual([{ prefix: 'CPN.52', reason: expect.stringContaining('data residency') }]);
-  });
-
-  it('escalates to the next child when the owner refuses', () => {
-    const d = must(chooseSubtree([east, west], task('t', { objective: 'cost' })));
-    const r = escalate(d, (p) => (p === 'CPN.52' ? { ok: false, reason: 'capacity changed' } : { ok: true, value: p }));
-    expect(r).toMatchObject({
-      ok: true,
-      prefix: 'CPN.31',
-      refusals: [{ prefix: 'CPN.52', reason: 'capacity changed' }],
-    });
   });
 
   it('never ranks by NaN: a subtree with no latency to the user province scores worst on latency, finitely', () => {

@@ -172,19 +172,3 @@ export function chooseSubtree(
     excluded,
   });
 }
-
-/** Tries ranked children in order until one owner accepts (the summary was approximate); reports every refusal. */
-export function escalate<T>(
-  decision: SubtreeDecision,
-  tryChild: (prefix: string) => { ok: true; value: T } | { ok: false; reason: string },
-):
-  | { ok: true; prefix: string; value: T; refusals: { prefix: string; reason: string }[] }
-  | { ok: false; refusals: { prefix: string; reason: string }[] } {
-  const refusals: { prefix: string; reason: string }[] = [];
-  for (const c of decision.ranked) {
-    const r = tryChild(c.prefix);
-    if (r.ok) return { ok: true, prefix: c.prefix, value: r.value, refusals };
-    refusals.push({ prefix: c.prefix, reason: r.reason });
-  }
-  return { ok: false, refusals };
-}

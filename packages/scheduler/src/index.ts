@@ -97,16 +97,9 @@ export {
 export { placeBatch, type BatchOptions, type BatchResult } from './batch.ts';
 /** Online placement, one task at a time in arrival order. */
 export { placeOnline, type OnlineResult } from './online.ts';
-/** Hierarchy: subtree summaries, choosing a child (东数西算 aware) and escalation with retry on refusal. */
-export {
-  summarise,
-  chooseSubtree,
-  escalate,
-  isWestern,
-  type SubtreeChoice,
-  type SubtreeDecision,
-} from './hierarchy.ts';
-/** A pure planner for the hierarchy: the next step (place here, ask a child, ask the parent, give up); not wired in yet. */
+/** Hierarchy: subtree summaries and ranking the child subtrees (东数西算 aware); the walk is `nextStep`'s. */
+export { summarise, chooseSubtree, isWestern, type SubtreeChoice, type SubtreeDecision } from './hierarchy.ts';
+/** The one planner for the hierarchy, pure: the next step (place here, ask a child, ask the parent, give up); the node executes it. */
 export { nextStep, type Plan, type PlanRequest, type PlanStep, type PlannerView, type Refusal } from './planner.ts';
 /** Seeded synthetic clusters and tasks for tests, the simulator and the bench. */
 export {

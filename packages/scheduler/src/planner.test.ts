@@ -3,6 +3,8 @@ import { nextStep, type PlannerView, type PlanRequest, type Refusal } from './pl
 import { summarise } from './hierarchy.ts';
 import { cluster, indexOf, must, task } from './fixtures.test-helpers.ts';
 import type { Task } from './model.ts';
+import { createRng } from '@cpnet/kernel';
+import { generateClusters, generateTasks } from './synthetic.ts';
 
 const child = (prefix: string, province: string, price: number) =>
   must(summarise(prefix, [cluster(`${prefix}/c`, { provinceCode: province, pricePerCoreHourYuan: price })]));
@@ -89,5 +91,64 @@ describe('nextStep: one pure planner for the hierarchy', () => {
     expect(!bad.ok && bad.error.field).toBe('task.replicas');
     const p = must(nextStep(view(), req(task('t'), { excludeClusters: ['home'] }), []));
     expect(p.step).toMatchObject({ kind: 'ask-child', prefix: 'CPN.31.C151' });
+  });
+
+  it('a refused child keeps its rank; the next one is asked (what escalate() did, now in the one walk)', () => {
+    const v = view({ index: indexOf([]) });
+    const first = must(nextStep(v, req(big), [{ node: 'CPN.31', reason: 'full' }])).step;
+    expect(first).toMatchObject({ kind: 'ask-child', prefix: 'CPN.31.C151', rank: 1 });
+    const next = must(nextStep(v, req(big), [{ node: 'CPN.31.C151', reason: 'capacity changed' }])).step;
+    expect(next).toMatchObject({ kind: 'ask-child', prefix: 'CPN.31.C397', rank: 2 });
+  });
+
+  it('preempts lower-priority running work on a full cluster when the view shows the held jobs', () => {
+    const ix = indexOf([cluster('home', { provinceCode: '31', available: { ...cluster('x').capacity, cpuCores: 5 } })]);
+    const low = { id: 'low', task: task('low', { priority: 0 }), status: 'running', seq: 1, costYuan: 1, slices: [] };
+    const slice = {
+      row: 0,
+      clusterId: 'home',
+      replicas: 1,
+      cpuCores: 95,
+      memoryGib: 1,
+      storageGib: 0,
+      bandwidthGbps: 0,
+    };
+    const held = [{ ...low, slices: [{ ...slice, model: null, cards: 0 }] }] as never[];
+    const t = task('hi', { priority: 5, demand: { cpuCores: 50, memoryGib: 1 } });
+    const p = must(nextStep(view({ index: ix, heldOn: () => held, children: [] }), req(t, { allowUp: false }), []));
+    expect(p.step).toMatchObject({ kind: 'place-local', slices: [{ clusterId: 'home' }], preempts: ['low'] });
+    expect(ix.cpuAvail[0]).toBe(5);
+    const none = must(nextStep(view({ index: ix, children: [] }), req(t, { allowUp: false }), []));
+    expect(none.step.kind).toBe('give-up');
+  });
+
+  it('a dry-run selection may skip the westward offer and answer locally first', () => {
+    const t = task('w', { latencyTolerant: true });
+    expect(must(nextStep(view(), req(t, { offerWest: false }), [])).step.kind).toBe('place-local');
+  });
+
+  it('property: over seeded views, every walk ends, asks no node twice, never an excluded one, the parent only if allowed and last', () => {
+    const rng = createRng(20261205);
+    const tasks = generateTasks(rng, { count: 300 });
+    for (let i = 0; i < tasks.length; i++) {
+      const n = rng.int(5);
+      const children = Array.from({ length: n }, (_, c) =>
+        must(summarise(`CPN.31.C${c}`, generateClusters(rng, { count: 1 + rng.int(4), minFree: rng.next() }))),
+      );
+      const local = generateClusters(rng, { count: rng.int(3), minFree: rng.next() });
+      const excluded = children.filter(() => rng.next() < 0.3).map((c) => c.prefix);
+      const allowUp = rng.next() < 0.5;
+      const v = view({ index: indexOf(local), children, parent: rng.next() < 0.8 ? 'CPN' : null });
+      const r = req(tasks[i]!, { allowUp, excludeNodes: excluded });
+      const steps = walk(v, r);
+      const asked = steps.filter((x) => x.startsWith('ask-')).map((x) => x.split(' ')[1]!);
+      expect(steps.length, `case ${i}`).toBeLessThanOrEqual(n + 2);
+      expect(new Set(asked).size, `case ${i}: ${steps.join(', ')}`).toBe(asked.length);
+      for (const x of excluded) expect(asked).not.toContain(x);
+      if (!allowUp || v.parent === null) expect(asked).not.toContain('CPN');
+      const up = steps.findIndex((x) => x === 'ask-parent CPN');
+      // Last resort: nothing after the parent; westward (latency-tolerant): first.
+      if (up >= 0) expect(up === steps.length - 2 || (up === 0 && tasks[i]!.latencyTolerant)).toBe(true);
+    }
   });
 });

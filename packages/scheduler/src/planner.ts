@@ -1,9 +1,12 @@
 import { ok, type TimeSource } from '@cpnet/kernel';
 import type { ClusterIndex } from './cluster-index.ts';
 import type { CostModel } from './cost.ts';
-import { chooseSubtree } from './hierarchy.ts';
+import { chooseSubtree, type SubtreeChoice } from './hierarchy.ts';
+import type { HeldJob } from './jobs.ts';
 import type { SubtreeView, Task } from './model.ts';
+import { resolveNeed } from './need.ts';
 import { DEFAULT_REGISTRY, type Registry } from './policy.ts';
+import { planPreemption } from './preempt.ts';
 import { selectChecked } from './select.ts';
 import { checkTask, type Checked } from './validate.ts';
 
@@ -13,7 +16,13 @@ export interface PlannerView {
   readonly code: string;
   readonly parent: string | null;
   readonly index: ClusterIndex;
+  /** Live children's summaries (a child taken as down is left out by the caller). */
   readonly children: readonly SubtreeView[];
+  /**
+   * The jobs held on one of this node's clusters (read only), so that the plan may preempt lower-priority work as
+   * the node's scheduler would; absent, the plan never preempts.
+   */
+  readonly heldOn?: (clusterId: string) => readonly HeldJob[];
   readonly clock?: TimeSource;
   readonly costModel?: CostModel;
   readonly registry?: Registry;
@@ -29,6 +38,8 @@ export interface PlanRequest {
   readonly excludeNodes: readonly string[];
   /** Clusters ruled out (failed, refused by their gateway). */
   readonly excludeClusters: readonly string[];
+  /** Offer latency-tolerant work to the parent first (东数西算); default true. A dry-run selection answers locally first. */
+  readonly offerWest?: boolean;
 }
 
 /** A refusal so far: by this node's own clusters (node = this code) or by a peer. */
@@ -44,8 +55,18 @@ export type PlanStep =
       readonly slices: readonly { readonly clusterId: string; readonly replicas: number }[];
       readonly unplaced: number;
       readonly costYuan: number;
+      /** Lower-priority jobs to evict first (single mode only). */
+      readonly preempts: readonly string[];
     }
-  | { readonly kind: 'ask-child'; readonly prefix: string; readonly rank: number; readonly expectedCostYuan: number }
+  | {
+      readonly kind: 'ask-child';
+      readonly prefix: string;
+      readonly rank: number;
+      readonly expectedCostYuan: number;
+      /** The chosen child as ranked, and the whole ranking (ranks are stable across refusals). */
+      readonly choice: SubtreeChoice;
+      readonly ranked: readonly SubtreeChoice[];
+    }
   | { readonly kind: 'ask-parent'; readonly prefix: string; readonly why: 'east-data-west-compute' | 'last-resort' }
   | { readonly kind: 'give-up'; readonly refusals: readonly Refusal[] };
 
@@ -58,8 +79,10 @@ export interface Plan {
 /**
  * One planner for the hierarchy (互联调度), pure: given the node's view, the job and the refusals so far, the next
  * step. Order: latency-tolerant work is offered to the parent first (东数西算: the ancestors see every subtree and may
- * send it west); then this node's clusters; then children by expected cost; then the parent; then give up (the
- * executor queues the job at its origin or answers the asker). Never asks a node twice or an excluded one.
+ * send it west); then this node's clusters (preempting lower-priority work when the view shows it); then children
+ * by expected cost; then the parent; then give up (the executor queues the job at its origin or answers the asker).
+ * Never asks a node twice or an excluded one. Ranks are computed over the children not excluded by the request, so
+ * a child keeps its rank while the ones before it refuse.
  */
 export function nextStep(view: PlannerView, req: PlanRequest, refusals: readonly Refusal[]): Checked<Plan> {
   const checked = checkTask(req.task);
@@ -68,24 +91,33 @@ export function nextStep(view: PlannerView, req: PlanRequest, refusals: readonly
   const notes: Refusal[] = [];
   const parent = view.parent;
   const canAskParent = req.allowUp && parent !== null && !tried.has(parent);
-  if (req.task.latencyTolerant && canAskParent)
+  if (req.task.latencyTolerant && canAskParent && req.offerWest !== false)
     return ok({ step: { kind: 'ask-parent', prefix: parent, why: 'east-data-west-compute' }, notes });
   if (!tried.has(view.code)) {
     const local = planLocal(view, req);
     if (local.step) return ok({ step: local.step, notes });
     notes.push({ node: view.code, reason: local.reason });
   }
+  const excluded = new Set(req.excludeNodes);
   const chosen = chooseSubtree(
-    view.children.filter((c) => !tried.has(c.prefix) && c.prefix !== view.code),
+    view.children.filter((c) => !excluded.has(c.prefix) && c.prefix !== view.code),
     req.task,
     view.costModel,
   );
   if (!chosen.ok) return chosen;
   for (const x of chosen.value.excluded) notes.push({ node: x.prefix, reason: x.reason });
-  const child = chosen.value.ranked[0];
+  const ranked = chosen.value.ranked;
+  const child = ranked.find((c) => !tried.has(c.prefix));
   if (child)
     return ok({
-      step: { kind: 'ask-child', prefix: child.prefix, rank: child.rank, expectedCostYuan: child.expectedCostYuan },
+      step: {
+        kind: 'ask-child',
+        prefix: child.prefix,
+        rank: child.rank,
+        expectedCostYuan: child.expectedCostYuan,
+        choice: child,
+        ranked,
+      },
       notes,
     });
   if (canAskParent) return ok({ step: { kind: 'ask-parent', prefix: parent, why: 'last-resort' }, notes });
@@ -129,13 +161,36 @@ function planLocal(view: PlannerView, req: PlanRequest): { step: PlanStep | null
   }
   const obstacle = sel.mainObstacle?.message ?? 'no cluster fits';
   if (slices.length > 0 && (left === 0 || mode === 'split'))
-    return { step: { kind: 'place-local', slices, unplaced: left, costYuan: cost }, reason: '' };
+    return { step: { kind: 'place-local', slices, unplaced: left, costYuan: cost, preempts: [] }, reason: '' };
+  if (mode === 'single' && view.heldOn) {
+    const heldOn = view.heldOn;
+    // planPreemption frees and retakes capacity on the index while it looks: the index is unchanged afterwards.
+    const plan = planPreemption(ix, {
+      task,
+      need: resolveNeed(ix, task),
+      clock: view.clock,
+      costModel: view.costModel,
+      exclude,
+      jobsOnRow: (row) => heldOn(ix.ids[row]!).filter((j) => j.status !== 'queued'),
+    });
+    if (plan)
+      return {
+        step: {
+          kind: 'place-local',
+          slices: [{ clusterId: ix.ids[plan.row]!, replicas: task.replicas }],
+          unplaced: 0,
+          costYuan: plan.costYuan,
+          preempts: plan.victims.map((v) => v.id),
+        },
+        reason: '',
+      };
+  }
   const fitted = task.replicas - left;
   return {
     step: null,
     reason:
       mode === 'gang' && fitted > 0
-        ? `gang: ${fitted} of ${task.replicas} replicas fit across ${slices.length} clusters (${obstacle})`
+        ? `gang: ${fitted} of ${task.replicas} replicas fit across ${slices.length} clusters (all or none; ${obstacle})`
         : `filter: ${obstacle}`,
   };
 }

@@ -5,6 +5,7 @@ import {
   type ClusterLifecycle,
   type FailbackPolicy,
   type Health,
+  type InputError,
   type Quota,
   type SubtreeView,
 } from '@cpnet/scheduler';
@@ -37,6 +38,8 @@ export class ClusterView {
       clock: TimeSource;
       quotas?: Readonly<Record<string, Quota>>;
       failback?: Partial<FailbackPolicy>;
+      /** Told when the scheduler refuses a cluster's figures (the field and rule named); the cluster is left out. */
+      refused?: (id: string, error: InputError) => void;
     },
   ) {
     this.scheduler = new Scheduler({
@@ -54,8 +57,15 @@ export class ClusterView {
     const now = this.o.clock.now();
     const s = this.seen.get(facts.id) ?? { reportAt: now, lastSeen: now, silentDown: false };
     this.seen.set(facts.id, s);
-    this.scheduler.index.upsert(toCluster(s.silentDown ? { ...facts, health: 'down' } : facts, s.report));
+    this.put(toCluster(s.silentDown ? { ...facts, health: 'down' } : facts, s.report));
     this.adjust(facts.id);
+  }
+
+  /** Into the scheduler's index; a refusal (a figure out of range) is reported with its field, never dropped silently. */
+  private put(c: Cluster): boolean {
+    const r = this.scheduler.index.upsert(c);
+    if (!r.ok) this.o.refused?.(c.id, r.error);
+    return r.ok;
   }
 
   /** A gateway's report for one cluster; returns true when the cluster had been marked down for silence. */
@@ -66,12 +76,14 @@ export class ClusterView {
     const s = this.seen.get(r.cluster)!;
     const cameBack = s.silentDown;
     const before = this.healthOf(r.cluster);
+    const next = toCluster(facts, r);
+    // A refused report changes nothing: the last good one stays in force (liveness still counts the contact).
+    s.lastSeen = now;
+    if (!this.put(next)) return { known: true, cameBack: false };
     s.report = r;
     s.reportAt = Math.min(now, at);
-    s.lastSeen = now;
     s.silentDown = false;
-    this.scheduler.index.upsert(toCluster(facts, r));
-    const after = toCluster(facts, r).health;
+    const after = next.health;
     // Through the scheduler so its failback hysteresis knows since when the cluster is healthy.
     if (after !== before) this.scheduler.setHealth(r.cluster, after);
     this.adjust(r.cluster);

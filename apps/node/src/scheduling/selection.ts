@@ -1,4 +1,4 @@
-import { chooseSubtree, type SubtreeView } from '@cpnet/scheduler';
+import { nextStep, type PlannerView, type Refusal, type SubtreeView } from '@cpnet/scheduler';
 import { fail } from '../http/http-error.ts';
 import type { TaskTemplate, SelectionAnswer } from '@cpnet/protocol';
 import type { ClusterView } from './cluster-view.ts';
@@ -16,8 +16,8 @@ export interface SelectionContext {
 }
 
 /**
- * A dry-run selection (nothing reserved): this node's clusters first; when none fits, the child subtrees whose
- * summaries could (best first), then the parent (unless the request came from it). An answer where nothing fits
+ * A dry-run selection (nothing reserved): this node's clusters first; when none fits, the planner's walk — the child
+ * subtrees whose summaries could (best first), then the parent (unless the request came from it). An answer where nothing fits
  * anywhere is still an answer: the local exclusions and a summary naming the constraint that excluded everything.
  */
 export async function selectAcross(
@@ -35,25 +35,43 @@ export async function selectAcross(
   }) as SelectionAnswer;
   if (local.candidates.length > 0) return local;
   const notes: string[] = [];
+  // The walk is the planner's (the same one placements take), with this node's clusters already refused and no
+  // westward offer: a dry run answers from here first.
+  const asked: Refusal[] = [{ node: ctx.code, reason: local.summary }];
+  const view: PlannerView = {
+    code: ctx.code,
+    parent: ctx.parent,
+    index: ctx.view.scheduler.index,
+    children: ctx.children(),
+  };
   const exclude = [...new Set([...req.exclude, ctx.code])];
-  const chosen = chooseSubtree(
-    ctx.children().filter((c) => !exclude.includes(c.prefix)),
-    task,
-  );
-  const decision = chosen.ok
-    ? chosen.value
-    : { ranked: [], excluded: [{ prefix: 'children', reason: chosen.error.message }] };
-  for (const c of decision.ranked) {
-    const a = await ctx.peers.select(c.prefix, { template: req.template, topK: req.topK, direction: 'down', exclude });
+  let excluded: string[] | null = null;
+  const flushExcluded = () => {
+    notes.push(...(excluded ?? []));
+    excluded = [];
+  };
+  for (;;) {
+    const planned = nextStep(
+      view,
+      { task, allowUp: req.allowUp, excludeNodes: req.exclude, excludeClusters: [], offerWest: false },
+      asked,
+    );
+    if (!planned.ok) {
+      notes.push(`children: ${planned.error.message}`);
+      break;
+    }
+    excluded ??= planned.value.notes.filter((n) => n.node !== ctx.code).map((n) => `${n.node}: ${n.reason}`);
+    const step = planned.value.step;
+    if (step.kind !== 'ask-child' && step.kind !== 'ask-parent') break;
+    if (step.kind === 'ask-parent') flushExcluded();
+    const direction = step.kind === 'ask-child' ? 'down' : 'up';
+    const a = await ctx.peers.select(step.prefix, { template: req.template, topK: req.topK, direction, exclude });
     if (a && a.candidates.length > 0) return { ...a, escalated: true };
-    notes.push(a ? `${c.prefix}: ${a.summary}` : `${c.prefix}: unreachable`);
+    const why = a ? a.summary : 'unreachable';
+    notes.push(`${step.prefix}: ${why}`);
+    asked.push({ node: step.prefix, reason: why });
   }
-  for (const x of decision.excluded) notes.push(`${x.prefix}: ${x.reason}`);
-  if (req.allowUp && ctx.parent && !exclude.includes(ctx.parent)) {
-    const a = await ctx.peers.select(ctx.parent, { template: req.template, topK: req.topK, direction: 'up', exclude });
-    if (a && a.candidates.length > 0) return { ...a, escalated: true };
-    notes.push(a ? `${ctx.parent}: ${a.summary}` : `${ctx.parent}: unreachable`);
-  }
+  flushExcluded();
   const escalated = notes.length > 0;
   return {
     ...local,

@@ -1,8 +1,6 @@
 import { quotaBreach } from '@cpnet/scheduler';
 import {
   formatTime,
-  PROTOCOL_VERSION,
-  type Ceiling,
   type JobCancelRelay,
   type JobRelay,
   type JobUpdate,
@@ -11,19 +9,17 @@ import {
   type TaskTemplate,
   type ClusterReport,
   type SelectionAnswer,
-  type SchedulingSummary,
   type JobHistoryEntry,
   type PlacementAnswer,
   type MeteringLine,
 } from '@cpnet/protocol';
 import { stopwatch } from '@cpnet/kernel/system';
 import { applyEntry, isFinal, newJob, tenantKey, type JobRecord } from './job-machine.ts';
-import { mergeSummaries, summaryFromWire, summaryToWire, toTask, type ClusterFacts } from './mapping.ts';
+import { toTask, type ClusterFacts } from './mapping.ts';
 import { observedTime, totals } from './metering.ts';
-import { beyondCeiling, ceilingOf, raise } from './ceiling.ts';
-import { KeyedLock } from './locks.ts';
+import { beyondCeiling } from './ceiling.ts';
 import { selectAcross } from './selection.ts';
-import { PlacementCore } from './placement.ts';
+import { RecoveryCore } from './recovery.ts';
 import { traceparentOf } from '../monitoring/trace.ts';
 import type { SchedulingDeps } from './ports.ts';
 
@@ -37,21 +33,8 @@ export class NeverPlaceable extends Error {}
  * Scheduling at one node (互联调度): places jobs on its clusters, in child subtrees or through its parent; dispatches
  * to gateways; tracks every job to one final state; re-places on failure; fails back; preempts; meters.
  */
-export class SchedulingService extends PlacementCore {
-  private readonly lock = new KeyedLock();
-  /**
-   * Cancellations for children taken as down, sent when they report again (not through the outbox, whose queue a
-   * dead receiver would block).
-   */
-  private readonly owed = new Map<string, { job: string; reason: 'replaced'; attempt: number; at: string }[]>();
+export class SchedulingService extends RecoveryCore {
   private readonly timers: (() => void)[] = [];
-  /** Children's ceilings (kept while a child is down: it may come back). */
-  private readonly childCeilings = new Map<string, Ceiling>();
-  /** The hierarchy's ceiling as the parent answered it. */
-  private above: Ceiling | null = null;
-  private ticking = false;
-  /** Told when a child goes silent (no summary for `childDownAfterMs`) and when it reports again. */
-  onChildHealth?: (child: string, o: { down: boolean; reason: string }) => void;
   /** Submit → dispatched latencies of jobs submitted here (wall ms), the latest 1,000. */
   private readonly latencies: number[] = [];
 
@@ -141,12 +124,12 @@ export class SchedulingService extends PlacementCore {
   /** `POST /cpn/v1/jobs`: quota checked here, then placed locally or escalated; answers once dispatched or queued. */
   async submit(template: TaskTemplate, tenant: string): Promise<JobRecord> {
     const quota = this.options.quotas[tenant] ?? this.options.defaultQuota;
-    // Usage is summed over the tenant's unfinished jobs submitted here (an index per tenant keeps it cheap).
-    const task = toTask(template, { id: 'quota', tenant });
-    // The fast bound first; a breach is confirmed on the exact count (finished jobs dropped).
+    // The one usage count (the library's tenantUsage): every unfinished job submitted here, queued ones whole.
+    const task = toTask(template, { id: 'quota', tenant: tenantKey(this.me, tenant) });
+    // The O(1) bound first; the exact count only when the bound would breach.
     const breach =
-      quota && quotaBreach(task, this.tenantUsage(tenant), quota)
-        ? quotaBreach(task, this.tenantUsage(tenant, true), quota)
+      quota && quotaBreach(task, this.tenantBound(tenant), quota)
+        ? quotaBreach(task, this.tenantUsage(tenant), quota)
         : null;
     if (breach) throw new QuotaExceeded(breach);
     const id = await this.d.newJobId();
@@ -205,6 +188,7 @@ export class SchedulingService extends PlacementCore {
     );
     return this.lock.run(body.job, async () => {
       let job = this.jobs.get(body.job);
+      let handBack = false;
       if (!job || isFinal(job.state)) {
         job = newJob({
           id: body.job,
@@ -217,7 +201,9 @@ export class SchedulingService extends PlacementCore {
           attempt: body.attempt,
         });
       } else {
-        job.upstream = from;
+        // Handed back by the node it went to (it re-places the job and asks here): the upstream stays.
+        if (job.downstream !== from) job.upstream = from;
+        else handBack = true;
         if (body.attempt > job.attempt) job.attempt = body.attempt;
       }
       const before = job.history.length;
@@ -236,9 +222,14 @@ export class SchedulingService extends PlacementCore {
       }
       this.jobs.set(job.id, job);
       const history = job.history.slice(before);
-      this.relayed.set(job.id, job.history.length);
-      this.emitPending(job);
-      await this.d.store.save(job);
+      if (handBack) {
+        // The asker is below: the steps go in the answer to it, and up toward the origin from here.
+        await this.flush(job);
+      } else {
+        this.relayed.set(job.id, job.history.length);
+        this.emitPending(job);
+        await this.d.store.save(job);
+      }
       return { ok: true, owner: r.owner, cluster: r.cluster, costYuan: Math.max(0, r.costYuan), history };
     });
   }
@@ -352,37 +343,6 @@ export class SchedulingService extends PlacementCore {
     });
   }
 
-  /** The largest cluster of this subtree per resource: its own clusters and its children's ceilings. */
-  subtreeCeiling(): Ceiling {
-    const c = ceilingOf(this.view.clusters());
-    for (const x of this.childCeilings.values()) raise(c, x);
-    return c;
-  }
-
-  /**
-   * The largest cluster per resource of the whole hierarchy as this node last heard it (its subtree, and what the
-   * parent answered to its last summary); null until it has heard from its parent or while no cluster is known.
-   */
-  hierarchyCeiling(): Ceiling | null {
-    if (this.d.parent && !this.above) return null;
-    const c = this.subtreeCeiling();
-    if (this.above) raise(c, this.above);
-    return c.cpuCores > 0 ? c : null;
-  }
-
-  /** A child's scheduling summary (also its heartbeat). */
-  onSummary(w: SchedulingSummary, from: string): void {
-    if (w.ceiling) this.childCeilings.set(from, w.ceiling);
-    const prev = this.children.get(from);
-    this.children.set(from, { summary: summaryFromWire({ ...w, node: from }), at: this.now(), down: false });
-    if (prev?.down) {
-      this.d.log?.info({ child: from }, 'child reporting again');
-      this.onChildHealth?.(from, { down: false, reason: `${from} sends its scheduling summary again` });
-      for (const c of this.owed.get(from) ?? []) void this.d.peers.cancel(from, c);
-      this.owed.delete(from);
-    }
-  }
-
   /** Metering lines matching a query, with totals. */
   async metering(
     q: Parameters<SchedulingDeps['store']['metering']>[0],
@@ -428,139 +388,6 @@ export class SchedulingService extends PlacementCore {
       p50Ms: q(0.5),
       p99Ms: q(0.99),
     };
-  }
-
-  /** One round of background work (also callable from tests). */
-  async tick(): Promise<void> {
-    if (this.ticking) return;
-    this.ticking = true;
-    try {
-      for (const id of this.view.silent(this.options.downAfterMs))
-        await this.clusterDown(id, `cluster ${id} stopped reporting`);
-      const now = this.now();
-      for (const [prefix, c] of this.children) {
-        if (c.down || now - c.at < this.options.childDownAfterMs) continue;
-        c.down = true;
-        this.d.log?.warn({ child: prefix }, 'child stopped reporting; re-placing its jobs');
-        this.onChildHealth?.(prefix, {
-          down: true,
-          reason: `no scheduling summary from ${prefix} for ${this.options.childDownAfterMs} ms`,
-        });
-        for (const j of [...this.jobs.values()].filter((x) => x.downstream === prefix && !isFinal(x.state))) {
-          await this.lock.run(j.id, async () => {
-            if (j.downstream !== prefix || isFinal(j.state)) return;
-            this.owed.set(prefix, [
-              ...(this.owed.get(prefix) ?? []),
-              { job: j.id, reason: 'replaced', attempt: j.attempt, at: formatTime(this.now()) },
-            ]);
-            await this.replace(j, {
-              reason: `node ${prefix} stopped reporting`,
-              excludeClusters: [],
-              exclude: [prefix],
-            });
-            await this.flush(j);
-          });
-        }
-      }
-      for (const m of this.view.scheduler.failback()) await this.failback(m.jobId, m.from, m.to!);
-      for (const j of [...this.jobs.values()]) {
-        if (j.state !== 'queued' || now - (this.lastTry.get(j.id) ?? 0) < this.options.retryMs) continue;
-        await this.retry(j.id);
-      }
-    } catch (e) {
-      this.d.log?.warn({ err: e }, 'scheduling tick failed');
-    } finally {
-      this.ticking = false;
-    }
-  }
-
-  /** Marks a cluster down and re-places the jobs it ran. */
-  async clusterDown(id: string, reason: string): Promise<void> {
-    this.view.markDown(id);
-    for (const j of [...this.jobs.values()].filter(
-      (x) => x.owner === this.me && x.cluster === id && !isFinal(x.state),
-    )) {
-      await this.lock.run(j.id, async () => {
-        if (j.cluster !== id || isFinal(j.state)) return;
-        const lines = this.meter(j, this.now());
-        await this.replace(j, { reason, excludeClusters: [id], exclude: [] });
-        await this.flush(j, lines);
-      });
-    }
-  }
-
-  private async failback(jobId: string, from: string, to: string): Promise<void> {
-    await this.lock.run(jobId, async () => {
-      const j = this.jobs.get(jobId);
-      if (!j || isFinal(j.state) || j.cluster !== from) return;
-      const lines = this.meter(j, this.now());
-      void this.d.gateways.cancel(from, {
-        protocol: PROTOCOL_VERSION,
-        seq: 0,
-        job: j.id,
-        reason: 'replaced',
-        at: formatTime(this.now()),
-      });
-      this.record(j, {
-        state: 'replaced',
-        node: this.me,
-        cluster: from,
-        detail: `failback to preferred cluster ${to}`,
-      });
-      this.d.emit('job.replace', {
-        subject: j.id,
-        data: this.jobData(j, { movedFrom: from, movedTo: to, failback: true }),
-      });
-      this.record(j, { state: 'scheduled', node: this.me, cluster: to, detail: 'failback' });
-      const slices = this.view.scheduler.job(j.id)?.slices ?? [];
-      const refused = await this.dispatchSlices(
-        j,
-        slices.map((s) => ({ clusterId: s.clusterId, replicas: s.replicas })),
-      );
-      if (refused) {
-        this.view.scheduler.release(j.id);
-        await this.placeOrQueue(j, { exclude: [], excludeClusters: [to], allowUp: j.upstream === null });
-      } else {
-        j.owner = this.me;
-      }
-      this.view.adjust(from);
-      this.view.adjust(to);
-      await this.flush(j, lines);
-    });
-  }
-
-  protected async retry(id: string): Promise<void> {
-    await this.lock.run(id, async () => {
-      const j = this.jobs.get(id);
-      if (!j || isFinal(j.state) || !['queued', 'preempted', 'replaced', 'submitted'].includes(j.state)) return;
-      if (j.state === 'queued' && this.now() - j.submittedAt >= this.options.maxQueueMs) {
-        // Not retried forever: what no cluster took within the maximum wait fails, with the last refusals.
-        const last = j.history.at(-1)?.detail ?? 'no cluster could take it';
-        this.record(j, {
-          state: 'failed',
-          node: this.me,
-          detail: `queued longer than ${this.options.maxQueueMs} ms (scheduling.maxQueueMs): ${last}`.slice(0, 1900),
-        });
-        this.d.emit('job.fail', {
-          subject: j.id,
-          severity: 'warning',
-          data: this.jobData(j, { reason: 'max-queue-wait' }),
-        });
-        this.jobs.delete(j.id);
-        await this.flush(j);
-        return;
-      }
-      await this.placeOrQueue(j, { exclude: [], excludeClusters: [], allowUp: j.upstream === null });
-      await this.flush(j);
-    });
-  }
-
-  private async pushSummaries(): Promise<void> {
-    const parts = [this.view.summary(this.me), ...this.liveChildren()];
-    const merged = mergeSummaries(this.me, parts);
-    const body = { ...summaryToWire(merged, this.now()), ceiling: this.subtreeCeiling() };
-    const above = await this.d.peers.summary(body).catch(() => null);
-    if (above) this.above = above;
   }
 
   /** This subtree's metering totals for the parent. */
