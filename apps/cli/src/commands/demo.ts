@@ -112,9 +112,16 @@ export function registerDemoCommand(program: Command, io: Io): void {
           if (!opts.viz) return;
           const { serveVisualiser } = await import('@cpnet/visualiser');
           const viewer = await viewerRenewal(net.nodes.get('CPN'), speed ?? scenario.speed);
+
+          const runSpeed = speed ?? scenario.speed;
           const viz = await serveVisualiser({
             port,
             liveUrl: net.urlOf('CPN'),
+            // The page's one clock is the scenario's: virtual time since the run began, as the log below prints it.
+            clock: {
+              origin: new Date(net.clock.now() - net.clock.elapsed()).toISOString(),
+              speed: runSpeed,
+            },
             ...(viewer ? { token: viewer.token, renew: viewer.renew } : {}),
           }).catch((e: NodeJS.ErrnoException) => {
             throw e.code === 'EADDRINUSE'

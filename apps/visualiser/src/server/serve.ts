@@ -22,6 +22,12 @@ export interface ServeOptions {
    * one selections are forwarded with.
    */
   renew?: () => Promise<{ ok: true; token: string; renewInMs: number } | { ok: false; error: string }>;
+  /**
+   * The scenario's clock, when the live network is a simulation (`cpnet demo`): `origin` is the virtual time its run
+   * started (ISO), `speed` how many times faster than the wall it runs. The page then shows one clock — virtual time
+   * since the start, as the CLI's log prints it (`[12.3 min]`), labelled with its speed.
+   */
+  clock?: { origin: string; speed: number | 'max' };
   /** Build the page first when dist/ is missing or stale (default true). */
   build?: boolean;
   distDir?: string;
@@ -153,6 +159,7 @@ function handler(options: ServeOptions, dist: string) {
         ...(options.replayFile ? { recording: 'recording.jsonl' } : {}),
         ...(options.liveUrl ? { liveUrl: options.liveUrl, token: current.token ?? null } : {}),
         ...(options.liveUrl && options.renew ? { renewal: 'token' } : {}),
+        ...(options.clock ? { clock: options.clock } : {}),
       });
     }
     if (path === '/recording.jsonl') {

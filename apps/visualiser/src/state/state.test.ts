@@ -168,6 +168,21 @@ describe('flows', () => {
     expect(dotCount(10_000)).toBe(16);
   });
 
+  it('takes the job.flows sums the nodes send: dispatched rows as placements, failed as failures', () => {
+    const flows = (rows: unknown[]) => ({ flows: rows });
+    const events = [
+      ev(1_000, 'job.flows', 'CPN.31', flows([{ from: '31', to: null, state: 'scheduled', count: 4 }])),
+      ev(2_000, 'job.flows', 'CPN.62', flows([{ from: '31', to: '62', state: 'dispatched', count: 4 }])),
+      ev(3_000, 'job.flows', 'CPN.62', flows([{ from: '31', to: '62', state: 'failed', count: 1 }])),
+      // A pair reported by sums is not counted again from single events.
+      ev(3_500, 'job.dispatch', 'J9', { originProvince: '31', province: '62' }),
+      ev(4_000, 'job.flows', 'CPN.44', flows([{ from: '44', to: '44', state: 'running', count: 2 }])),
+    ];
+    expect(flowRates(events, { t: 60_000, windowMs: 60_000 })).toEqual([
+      { from: '31', to: '62', perMinute: 4, failedPerMinute: 1 },
+    ]);
+  });
+
   it('sees east-to-west flows in the fixture', () => {
     const rec = load();
     const flows = flowRates(rec.events, { t: 60_000, windowMs: 60_000 });
