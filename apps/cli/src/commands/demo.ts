@@ -26,6 +26,11 @@ type ViewerHost = Pick<SimNode, 'running' | 'self' | 'anon'>;
  * The page's token is obtained and renewed with it, as a person would (account, password, token).
  */
 const DEMO_VIEWER = { account: 'demo-viewer', password: 'demo-viewer-pass' } as const;
+/**
+ * The demo's tenant at the national node (`demo-tenant`, password `demo-tenant-pass`): the service centre's selections
+ * go with its token, so that the viewer account keeps only what a viewer may do.
+ */
+const DEMO_TENANT = { account: 'demo-tenant', password: 'demo-tenant-pass' } as const;
 /** Seconds of the node's (virtual) clock a demo viewer token lasts: the node's maximum. */
 const DEMO_TOKEN_TTL_S = 3600;
 /** Wall ms between renewals when virtual time has no fixed speed (`max`): a refused token is renewed at once anyway. */
@@ -61,6 +66,28 @@ export async function viewerRenewal(
   };
   const first = await renew();
   return first.ok ? { token: first.token, renew } : undefined;
+}
+
+/**
+ * Makes the demo's tenant at the national node and returns how a selection gets a token: a fresh one each time
+ * (selections are a reviewer's clicks, not a stream; a password login costs a hash). Undefined when the national node
+ * is not running or refuses the account.
+ */
+export async function tenantTokens(
+  national: ViewerHost | undefined,
+): Promise<(() => Promise<{ ok: true; token: string } | { ok: false; error: string }>) | undefined> {
+  if (!national?.running) return undefined;
+  const made = await national
+    .self()
+    .createAccount({ id: DEMO_TENANT.account, name: '演示租户', role: 'tenant', password: DEMO_TENANT.password });
+  if (!made.ok) return undefined;
+  return async () => {
+    if (!national.running) return { ok: false, error: 'the national node is not running' };
+    const t = await national.anon().token({ account: DEMO_TENANT.account, password: DEMO_TENANT.password });
+    return t.ok
+      ? { ok: true, token: t.value.token }
+      : { ok: false, error: `${DEMO_TENANT.account}: ${t.error.message}` };
+  };
 }
 
 /** `cpnet demo` (= `npm start`): a lively topology, a continuous workload with faults, and the visualiser, until Ctrl-C. */
@@ -112,7 +139,7 @@ export function registerDemoCommand(program: Command, io: Io): void {
           if (!opts.viz) return;
           const { serveVisualiser } = await import('@cpnet/visualiser');
           const viewer = await viewerRenewal(net.nodes.get('CPN'), speed ?? scenario.speed);
-
+          const tenant = await tenantTokens(net.nodes.get('CPN'));
           const runSpeed = speed ?? scenario.speed;
           const viz = await serveVisualiser({
             port,
@@ -123,6 +150,7 @@ export function registerDemoCommand(program: Command, io: Io): void {
               speed: runSpeed,
             },
             ...(viewer ? { token: viewer.token, renew: viewer.renew } : {}),
+            ...(tenant ? { selectionToken: tenant } : {}),
           }).catch((e: NodeJS.ErrnoException) => {
             throw e.code === 'EADDRINUSE'
               ? environmentFailed(`port ${port} is in use; choose another with --port`)
@@ -134,6 +162,11 @@ export function registerDemoCommand(program: Command, io: Io): void {
             `  the page's viewer token is renewed with the demo viewer account ${DEMO_VIEWER.account} ` +
               `(password ${DEMO_VIEWER.password}) at ${net.urlOf('CPN')}`,
           );
+          if (tenant)
+            io.out(
+              `  the service centre's selections run as the demo tenant ${DEMO_TENANT.account} ` +
+                `(password ${DEMO_TENANT.password})`,
+            );
           io.out('Ctrl-C stops everything.');
         },
         onProgress: (p) => {

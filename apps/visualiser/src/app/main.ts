@@ -6,7 +6,7 @@ import { connectLive } from '../state/live.ts';
 import { parseRecording } from '../state/recording.ts';
 import { advance, seek } from '../state/seek.ts';
 import { emptyState } from '../state/apply.ts';
-import type { Selection, ViewState } from '../state/types.ts';
+import type { Selection, TimedEvent, ViewState } from '../state/types.ts';
 import { lang, setLang, t } from './i18n.ts';
 import type { Store } from './store.ts';
 import { createDrawer } from './views/drawer.ts';
@@ -28,6 +28,7 @@ interface Probe {
   renderMs: number[];
   t(): number;
   duration(): number;
+  events(): readonly TimedEvent[];
   seek(t: number): void;
   play(speed?: number): void;
   pause(): void;
@@ -60,6 +61,7 @@ const store: Store = {
   filter: {},
   liveUrl: null,
   liveStatus: 'connecting',
+  clockSpeed: null,
   seek(time) {
     if (!store.recording) return;
     replaceState(seek(store.recording, time));
@@ -98,6 +100,7 @@ const probe: Probe = {
   renderMs: [],
   t: () => store.state.t,
   duration: () => store.duration,
+  events: () => store.events,
   seek: (time) => store.seek(time),
   play: (speed) => {
     if (speed) store.setSpeed(speed);
@@ -142,6 +145,14 @@ function writeHash(): void {
       history.replaceState(null, '', hash === '#' ? location.pathname + location.search : hash);
   }, 150);
 }
+
+// Escape closes the drawer, wherever the focus is (a control inside it included).
+document.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && store.selection) {
+    e.preventDefault();
+    store.select(null);
+  }
+});
 
 window.addEventListener('hashchange', () => {
   const link = parseHash(location.hash);
@@ -218,8 +229,15 @@ async function loadReplay(url: string): Promise<void> {
     }, 4000);
 }
 
-function startLive(url: string, token: string | undefined, renewal: string | undefined): void {
+function startLive(
+  url: string,
+  token: string | undefined,
+  renewal: string | undefined,
+  clock: { origin: string; speed: number | 'max' } | undefined,
+  served: boolean,
+): void {
   store.mode = 'live';
+  store.clockSpeed = clock?.speed ?? null;
   store.liveUrl = url;
   // The serving process renews the viewer token with its stated credential (cpnet demo, cpnet viz --operator).
   const renew = renewal
@@ -237,6 +255,7 @@ function startLive(url: string, token: string | undefined, renewal: string | und
       ...(token ? { token } : {}),
       ...(renew ? { renew } : {}),
       connect: (u, o) => io(u, o),
+      ...(clock ? { origin: Date.parse(clock.origin) } : {}),
       now: () => pageTime(),
       clock: pageClock,
     },
@@ -249,9 +268,14 @@ function startLive(url: string, token: string | undefined, renewal: string | und
       },
       // A late visitor is told that what it sees before its arrival is the node's recent history.
       onHistory: (h) => {
-        status.textContent =
+        const said =
           `${t('historyLoaded')} ${Math.round(h.windowMs / 60_000)} ${t('historyMinutes')}` +
           (h.episodes.length ? ` · ${t('openEpisodes')} ${h.episodes.length}` : '');
+        status.textContent = said;
+        // Said for a few seconds (wall), then out of the way of the views.
+        pageClock.setTimeout(() => {
+          if (status.textContent === said) status.textContent = '';
+        }, 6000);
         episodesDirty = true;
       },
       onEvent: (e) => {
@@ -272,11 +296,34 @@ function startLive(url: string, token: string | undefined, renewal: string | und
     },
   );
   store.events = source.events;
+  // Served by cpnet viz / cpnet demo: the node's current picture every SNAPSHOT_EVERY_MS (wall), through the server.
+  if (served) {
+    const poll = async () => {
+      try {
+        const res = await fetch('snapshot');
+        if (res.ok) source.refresh(await res.json());
+      } catch {
+        /* the next poll tries again; the stream's status says whether the node is reachable */
+      }
+      pageClock.setTimeout(() => void poll(), SNAPSHOT_EVERY_MS);
+    };
+    pageClock.setTimeout(() => void poll(), SNAPSHOT_EVERY_MS);
+  }
 }
+
+/** Wall ms between two snapshot refreshes in live mode. */
+const SNAPSHOT_EVERY_MS = 5_000;
 
 async function main(): Promise<void> {
   const q = new URLSearchParams(location.search);
-  let config: { mode?: string; recording?: string; liveUrl?: string; token?: string | null; renewal?: string } = {};
+  let config: {
+    mode?: string;
+    recording?: string;
+    liveUrl?: string;
+    token?: string | null;
+    renewal?: string;
+    clock?: { origin: string; speed: number | 'max' };
+  } = {};
   if (q.get('replay')) config = { mode: 'replay', recording: q.get('replay')! };
   else if (q.get('live')) config = { mode: 'live', liveUrl: q.get('live')!, token: q.get('token') };
   else {
@@ -290,7 +337,7 @@ async function main(): Promise<void> {
   probe.mode = config.mode ?? 'none';
   if (config.mode === 'replay' && config.recording) await loadReplay(config.recording);
   else if (config.mode === 'live' && config.liveUrl)
-    startLive(config.liveUrl, config.token ?? undefined, config.renewal);
+    startLive(config.liveUrl, config.token ?? undefined, config.renewal, config.clock, !q.get('live'));
   else status.textContent = `${t('none')} — cpnet viz --replay <file> | --live <url>`;
   renderAll(pageTime(), true);
   // The first complete render: every view drawn once with the loaded state.

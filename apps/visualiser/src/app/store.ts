@@ -17,6 +17,8 @@ export interface Store {
   filter: EventFilter;
   liveUrl: string | null;
   liveStatus: string;
+  /** How many times faster than the wall the live network's clock runs (`cpnet demo` says), when known. */
+  clockSpeed: number | 'max' | null;
   /** Set by views to ask main.ts to move in time or select. */
   seek(t: number): void;
   select(selection: Selection | null): void;

@@ -43,6 +43,11 @@ interface LiveHandlers {
 interface LiveSource {
   readonly events: TimedEvent[];
   state(): ViewState;
+  /**
+   * Replaces the state with a fresh snapshot of the node (`GET /cpn/v1/monitor/subtree`): the stream sends one on
+   * connect, and capacity, prices and utilisation change without events reaching the national node.
+   */
+  refresh(snapshot: unknown): boolean;
   close(): void;
 }
 
@@ -170,6 +175,20 @@ export function connectLive(options: LiveOptions, handlers: LiveHandlers): LiveS
   return {
     events,
     state: () => state,
+    refresh(payload: unknown): boolean {
+      const parsed = TopologySnapshot.safeParse(payload);
+      if (!parsed.success) {
+        handlers.onStatus?.('error', `invalid snapshot: ${parsed.error.issues[0]?.message ?? ''}`);
+        return false;
+      }
+      // What only the events carried (flow sums, benign alerts) is kept; the rest is the node's current picture.
+      const next = stateFromSnapshot(parsed.data, timeOf(parsed.data.at));
+      next.flowCounts = state.flowCounts;
+      next.benignAlerts = state.benignAlerts;
+      state = next;
+      handlers.onState(state);
+      return true;
+    },
     close: () => {
       closed = true;
       cancelRenewal?.();

@@ -44,8 +44,22 @@ export function createHeader(root: HTMLElement, store: Store, onLang: () => void
       speed.value = String(store.speed);
       scrub.max = String(Math.max(1, Math.round(store.duration)));
       if (document.activeElement !== scrub) scrub.value = String(Math.round(store.state.t));
-      const at = store.state.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
-      time.textContent = `${formatT(store.state.t)} / ${formatT(store.duration)} · ${at}`;
+      // One clock on the page: the network's virtual time since the start (of the scenario in a simulation, of the
+      // recording in replay), in minutes as the CLI's log prints it, with its speed; lists and the timeline use it too.
+      const minutes = (ms: number) => `${(Math.max(0, ms) / 60_000).toFixed(1)} ${t('minutes')}`;
+      const rate =
+        store.mode === 'replay'
+          ? `${t('playback')} ×${store.speed}`
+          : store.clockSpeed === 'max'
+            ? t('speedMax')
+            : store.clockSpeed !== null
+              ? `×${store.clockSpeed}`
+              : '';
+      time.textContent =
+        `${t('virtualTime')} ${minutes(store.state.t)}` +
+        (replay ? ` / ${minutes(store.duration)}` : '') +
+        (rate ? ` · ${rate}` : '');
+      time.title = `${formatT(store.state.t)} · ${store.state.at}`;
     },
   };
 }

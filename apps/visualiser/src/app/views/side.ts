@@ -2,7 +2,7 @@ import { provinceStats } from '../../state/aggregate.ts';
 import { recentEvents } from '../../state/filters.ts';
 import { TILES } from '../../state/tile-layout.ts';
 import type { ViewState } from '../../state/types.ts';
-import { provinceLabel, t, tv, type Key } from '../i18n.ts';
+import { provinceLabel, t, te, tv, type Key } from '../i18n.ts';
 import { el, formatT, type Store } from '../store.ts';
 import { createServiceCentre } from './service-centre.ts';
 
@@ -39,9 +39,10 @@ export function createSide(root: HTMLElement, store: Store) {
     for (const [id, key] of [
       ['overview', 'overview'],
       ['nodes', 'nodes'],
-      ['service', 'service'],
+      ['service', 'serviceTab'],
     ] as const) {
       const b = el('button', { role: 'tab', 'aria-selected': String(tab === id), id: `tab-${id}` }, t(key));
+      if (id === 'service') b.title = t('service');
       b.addEventListener('click', () => {
         tab = id;
         renderTabs();
@@ -109,7 +110,8 @@ export function createSide(root: HTMLElement, store: Store) {
       const li = el(
         'li',
         {},
-        `${formatT(r.t)} ${r.event.node} ${String(r.event.data.message ?? r.event.data.rule ?? r.event.type)}`,
+        `${formatT(r.t)} ${r.event.node} ${te(r.event.type)}` +
+          (typeof r.event.data.kind === 'string' ? ` · ${tv(r.event.data.kind)}` : ''),
       );
       li.addEventListener('click', () => store.select({ kind: 'node', id: r.event.node }));
       list.append(li);
