@@ -41,8 +41,10 @@ export function labelProblems(): string[] {
     .filter((e) => (e.textContent ?? '').trim() !== '')
     .map((e) => ({ e, r: e.getBoundingClientRect() }))
     .filter(({ r }) => r.width > 0 && r.height > 0);
-  const name = (e: Element) =>
-    `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''}${e.getAttribute('class') ? `.${e.getAttribute('class')}` : ''} "${(e.textContent ?? '').trim().slice(0, 24)}"`;
+  const name = (e: Element) => {
+    const cls = e.getAttribute('class');
+    return `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''}${cls ? `.${cls}` : ''} "${(e.textContent ?? '').trim().slice(0, 24)}"`;
+  };
   const problems: string[] = [];
   for (const { e, r } of labels)
     if (r.left < -0.5 || r.top < -0.5 || r.right > vw + 0.5 || r.bottom > vh + 0.5)

@@ -24,15 +24,18 @@ export function createEventShipper(ctx: CreateEventShipperDeps): { ship(): Promi
     const newest = ctx.db.events.newestSeq();
     while (cursor < newest) {
       const rows = ctx.db.events.ofTypes({ types: FORWARDED_EVENT_TYPES, after: cursor, upTo: newest, limit: PAGE });
-      const events = rows.map((r) => ({
-        id: r.id,
-        type: r.type,
-        at: r.at,
-        node: r.node ?? ctx.config.code,
-        ...(r.subject ? { subject: r.subject } : {}),
-        severity: r.severity,
-        data: JSON.parse(r.data) as Record<string, unknown>,
-      }));
+      const events = rows
+        .map((r) => ({
+          id: r.id,
+          type: r.type,
+          at: r.at,
+          node: r.node ?? ctx.config.code,
+          ...(r.subject ? { subject: r.subject } : {}),
+          severity: r.severity,
+          data: JSON.parse(r.data) as Record<string, unknown>,
+        }))
+        // Of job.schedule only the placement on a cluster goes up (one per job): the others choose a subtree.
+        .filter((e) => e.type !== 'job.schedule' || typeof e.data.cluster === 'string');
       if (events.length > 0)
         await ctx.outbox.enqueue({ endpoint: ctx.config.parentUrl, path: ROUTES.events, body: { events } });
       // A short page is the last one: everything up to `newest` has been looked at.

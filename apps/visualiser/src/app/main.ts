@@ -229,13 +229,17 @@ async function loadReplay(url: string): Promise<void> {
     }, 4000);
 }
 
-function startLive(
-  url: string,
-  token: string | undefined,
-  renewal: string | undefined,
-  clock: { origin: string; speed: number | 'max' } | undefined,
-  served: boolean,
-): void {
+/** Where the live page connects and what its server offers (config.json, or ?live=&token= without a server). */
+interface LiveConfig {
+  url: string;
+  token: string | undefined;
+  renewal: string | undefined;
+  clock: { origin: string; speed: number | 'max' } | undefined;
+  /** Served by cpnet viz / cpnet demo (it forwards snapshots and selections). */
+  served: boolean;
+}
+
+function startLive({ url, token, renewal, clock, served }: LiveConfig): void {
   store.mode = 'live';
   store.clockSpeed = clock?.speed ?? null;
   store.liveUrl = url;
@@ -337,7 +341,13 @@ async function main(): Promise<void> {
   probe.mode = config.mode ?? 'none';
   if (config.mode === 'replay' && config.recording) await loadReplay(config.recording);
   else if (config.mode === 'live' && config.liveUrl)
-    startLive(config.liveUrl, config.token ?? undefined, config.renewal, config.clock, !q.get('live'));
+    startLive({
+      url: config.liveUrl,
+      token: config.token ?? undefined,
+      renewal: config.renewal,
+      clock: config.clock,
+      served: !q.get('live'),
+    });
   else status.textContent = `${t('none')} — cpnet viz --replay <file> | --live <url>`;
   renderAll(pageTime(), true);
   // The first complete render: every view drawn once with the loaded state.

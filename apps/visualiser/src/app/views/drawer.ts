@@ -127,7 +127,10 @@ function explanation(value: unknown, store: Store): HTMLElement {
     }
     box.append(el('h3', {}, `${t('whyNot')} (${(v.rejected as unknown[]).length})`), table);
   }
-  if (typeof v.summary === 'string') ((shown = true), box.append(el('p', {}, v.summary)));
+  if (typeof v.summary === 'string') {
+    shown = true;
+    box.append(el('p', {}, v.summary));
+  }
   if (Array.isArray(v.candidates)) {
     shown = true;
     const table = el('table');
