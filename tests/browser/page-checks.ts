@@ -2,7 +2,7 @@
 
 /** The page's own words in the Chinese UI: every English word that is not an identifier, unit or proper name. */
 export function englishWords(): string[] {
-  const ALLOW = new Set(['p50', 'p99', 'CPU', 'GPU', 'GiB', 'English', 'ms', 'PUE', 'Esc']);
+  const ALLOW = new Set(['p50', 'p99', 'CPU', 'GPU', 'GiB', 'English', 'ms', 'PUE', 'Esc', 'CSV']);
   // Every rendered text node of the page, one by one (joined with spaces: adjacent labels do not run together).
   // The node's own wording (marked lang=en: reasons no pattern translates) and the raw view are not the page's words.
   const parts: string[] = [];

@@ -202,4 +202,42 @@ describe.skipIf(!haveChromium)("the reviewer's screen on a running scenario", ()
     expect(await page.evaluate(labelProblems)).toEqual([]);
     await page.setViewportSize({ width: 1600, height: 1000 });
   });
+
+  it('draws the trends over the run with a CSV of each, works from the keyboard, and has a projector mode', async () => {
+    await page.click('#tab-trends');
+    await page.waitForSelector('#trend-jobs svg.trend path[d^="M"]', { state: 'attached', timeout: 15_000 });
+    for (const id of ['jobs', 'scheduling', 'provinces', 'prices', 'alerts'])
+      expect(await page.locator(`#csv-${id}`).count()).toBe(1);
+    const [file] = await Promise.all([page.waitForEvent('download', { timeout: 5_000 }), page.click('#csv-jobs')]);
+    const csv = await new Promise<string>((resolve, reject) => {
+      void file.createReadStream().then((stream) => {
+        let text = '';
+        stream.on('data', (d: Buffer) => (text += d.toString()));
+        stream.on('end', () => resolve(text));
+        stream.on('error', reject);
+      });
+    });
+    const [head, ...rows] = csv.trim().split('\r\n');
+    expect(head).toMatch(/^t_ms,/);
+    expect(rows.length).toBeGreaterThan(0);
+    await page.screenshot({ path: join(ARTIFACTS, 'screen-trends.png') });
+    // Keyboard: the episode of the killed node, focused and opened with Enter; Escape closes the drawer.
+    await page.focus('#episode-list li[data-subject="CPN.64"]');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#drawer:not([hidden])', { timeout: 2_000 });
+    expect(await page.innerText('#drawer-title')).toContain('CPN.64');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('#drawer[hidden]', { state: 'attached', timeout: 2_000 });
+    await page.focus('#tilemap g.tile[data-province="62"]');
+    await page.keyboard.press(' ');
+    await page.waitForSelector('#drawer:not([hidden])', { timeout: 2_000 });
+    await page.keyboard.press('Escape');
+    await page.click('#projector');
+    expect(await page.getAttribute('body', 'class')).toContain('projector');
+    await page.click('#tab-overview');
+    await new Promise((r) => setTimeout(r, 600));
+    await page.screenshot({ path: join(ARTIFACTS, 'screen-projector.png') });
+    expect(await page.evaluate(labelProblems)).toEqual([]);
+    await page.click('#projector');
+  }, 40_000);
 });

@@ -74,13 +74,13 @@ describe('event shipper', () => {
     expect(s.cursor()).toBe(s.newest());
   });
 
-  it('ships the placement on a cluster (job.schedule with data.cluster), not the choices of a subtree', async () => {
+  it('ships the placement on a cluster (job.schedule choosing a cluster), not the choices of a subtree', async () => {
     const s = await shipperAt();
     await s.add('job.schedule', 2, JSON.stringify({ cluster: null, explanation: { chosen: 'CPN.62', rejected: [] } }));
-    await s.add('job.schedule', 1, JSON.stringify({ cluster: 'CPN.62/CL-1', explanation: { chosen: 'CPN.62/CL-1' } }));
+    await s.add('job.schedule', 1, JSON.stringify({ cluster: null, explanation: { chosen: 'CPN.62/CL-1' } }));
     expect(await s.shipper.ship()).toBe(1);
-    const sent = (s.queued[0]!.body as { events: { data: { cluster: string } }[] }).events;
-    expect(sent.map((e) => e.data.cluster)).toEqual(['CPN.62/CL-1']);
+    const sent = (s.queued[0]!.body as { events: { data: { explanation: { chosen: string } } }[] }).events;
+    expect(sent.map((e) => e.data.explanation.chosen)).toEqual(['CPN.62/CL-1']);
   });
 
   it('steps over job events alone without shipping anything, and then ships only what is new', async () => {

@@ -6,6 +6,7 @@ import { connectLive } from '../state/live.ts';
 import { parseRecording } from '../state/recording.ts';
 import { advance, seek } from '../state/seek.ts';
 import { emptyState } from '../state/apply.ts';
+import { addSample, createSeries, recordingSeries } from '../state/series.ts';
 import type { Selection, TimedEvent, ViewState } from '../state/types.ts';
 import { lang, setLang, t } from './i18n.ts';
 import type { Store } from './store.ts';
@@ -40,6 +41,8 @@ const initial = parseHash(location.hash);
 setLang(initial.lang ?? (new URLSearchParams(location.search).get('lang') === 'en' ? 'en' : 'zh'));
 
 let dirty = true;
+/** Virtual ms between two samples of the live figures (the trends tab). */
+const LIVE_SAMPLE_MS = 10_000;
 
 // Views skip redrawing when `version` is unchanged, so a replacing state must carry a newer version than the last.
 function replaceState(next: ViewState): void {
@@ -53,6 +56,7 @@ const store: Store = {
   recording: null,
   events: [],
   episodes: [],
+  series: createSeries(LIVE_SAMPLE_MS),
   state: emptyState(),
   duration: 0,
   playing: false,
@@ -146,11 +150,18 @@ function writeHash(): void {
   }, 150);
 }
 
-// Escape closes the drawer, wherever the focus is (a control inside it included).
+// Escape closes the drawer, wherever the focus is (a control inside it included). Enter or Space on anything
+// focusable that is not a native control (list rows, tiles, nodes, table rows) does what a click does.
 document.addEventListener('keydown', (e) => {
   if (e.key === 'Escape' && store.selection) {
     e.preventDefault();
     store.select(null);
+    return;
+  }
+  const target = e.target as Element | null;
+  if ((e.key === 'Enter' || e.key === ' ') && target?.matches('[tabindex="0"]:not(button, input, select, a)')) {
+    e.preventDefault();
+    target.dispatchEvent(new MouseEvent('click', { bubbles: true }));
   }
 });
 
@@ -220,6 +231,7 @@ async function loadReplay(url: string): Promise<void> {
   store.recording = rec;
   store.events = rec.events;
   store.episodes = failoverEpisodes(rec.events);
+  store.series = recordingSeries(rec);
   store.duration = rec.duration;
   replaceState(seek(rec, Math.min(initial.t ?? 0, rec.duration)));
   status.textContent = rec.skipped.length ? `${rec.skipped.length} ${t('skipped')}` : '';
@@ -268,6 +280,7 @@ function startLive({ url, token, renewal, clock, served }: LiveConfig): void {
         if (state === store.state) state.version++;
         else replaceState(state);
         store.duration = Math.max(store.duration, state.t);
+        addSample(store.series, state);
         dirty = true;
       },
       // A late visitor is told that what it sees before its arrival is the node's recent history.

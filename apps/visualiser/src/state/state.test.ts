@@ -5,6 +5,7 @@ import { parseRecording } from './recording.ts';
 import { failoverEpisodes, episodesAt } from './episodes.ts';
 import { eventHistogram, matchesFilter, recentEvents } from './filters.ts';
 import { dotCount, flowRates } from './flows.ts';
+import { addSample, alertsByKind, createSeries, recordingSeries, seriesTables, toCsv } from './series.ts';
 import { formatHash, parseHash } from './deep-link.ts';
 import { TILES, TILE_COLUMNS, TILE_ROWS } from './tile-layout.ts';
 import { marketRows, provinceStats } from './aggregate.ts';
@@ -225,5 +226,47 @@ describe('aggregates', () => {
     expect(rows).toHaveLength(10);
     for (let i = 1; i < rows.length; i++)
       expect(rows[i]!.pricePerCoreHourYuan).toBeGreaterThanOrEqual(rows[i - 1]!.pricePerCoreHourYuan);
+  });
+});
+
+describe('series', () => {
+  it('samples a recording per snapshot and exports each table as CSV', () => {
+    const rec = load();
+    const series = recordingSeries(rec);
+    expect(series.samples.length).toBe(rec.snapshots.length);
+    const tables = seriesTables(series, rec.events, { to: rec.duration, buckets: 10 });
+    expect(tables.jobs.header[0]).toBe('t_ms');
+    expect(tables.jobs.rows).toHaveLength(series.samples.length);
+    expect(tables.scheduling.header).toEqual(['t_ms', 'p50_ms', 'p99_ms']);
+    expect(tables.provinces.rows.length).toBeGreaterThan(0);
+    expect(tables.alerts.rows).toHaveLength(10);
+    expect(
+      toCsv(
+        ['a', 'b'],
+        [
+          [1, 'x,"y"'],
+          [2, null],
+        ],
+      ),
+    ).toBe('a,b\r\n1,"x,""y"""\r\n2,\r\n');
+  });
+
+  it('counts alerts by kind per bucket and samples live state at most once per interval', () => {
+    const events = [
+      ev(1_000, 'security.alert', 'CPN.51', { kind: 'replay' }),
+      ev(2_000, 'security.alert', 'CPN.51', { kind: 'probe', threat: false }),
+      ev(9_000, 'security.alert', 'CPN.51', { kind: 'replay' }),
+    ];
+    expect(alertsByKind(events, { from: 0, to: 10_000, buckets: 2 }).map((b) => b.counts)).toEqual([
+      { replay: 1, probe: 1 },
+      { replay: 1 },
+    ]);
+    const series = createSeries(10_000);
+    const state = seek(load(), 0);
+    expect(addSample(series, state)).toBe(true);
+    state.t = 5_000;
+    expect(addSample(series, state)).toBe(false);
+    state.t = 10_000;
+    expect(addSample(series, state)).toBe(true);
   });
 });

@@ -32,7 +32,7 @@ function linkList(items: Array<{ id: string; text: string }>, store: Store, limi
       ul.append(li);
     }
     if (items.length > n) {
-      const more = el('li', {}, `… ${items.length - n} ${t('more')}`);
+      const more = el('li', { tabindex: '0' }, `… ${items.length - n} ${t('more')}`);
       more.addEventListener('click', () => render(n + 200));
       ul.append(more);
     }

@@ -11,7 +11,26 @@ export function createHeader(root: HTMLElement, store: Store, onLang: () => void
   const scrub = el('input', { type: 'range', id: 'scrub', min: '0', max: '1000', step: '100', value: '0' });
   const time = el('span', { class: 'time', id: 'time' });
   const langButton = el('button', { id: 'lang' });
-  root.append(title, badge, play, speed, scrub, time, langButton);
+  // Projector mode: large type, high contrast, thicker marks (a class on <body>; kept in localStorage).
+  const projector = el('button', { id: 'projector', 'aria-pressed': 'false' });
+  const setProjector = (on: boolean) => {
+    document.body.classList.toggle('projector', on);
+    projector.setAttribute('aria-pressed', String(on));
+    try {
+      localStorage.setItem('cpnet-projector', on ? '1' : '0');
+    } catch {
+      /* storage refused: the mode lasts this page only */
+    }
+    window.dispatchEvent(new Event('resize'));
+  };
+  projector.addEventListener('click', () => setProjector(!document.body.classList.contains('projector')));
+  try {
+    if (localStorage.getItem('cpnet-projector') === '1' || new URLSearchParams(location.search).has('projector'))
+      setProjector(true);
+  } catch {
+    /* no storage */
+  }
+  root.append(title, badge, play, speed, scrub, time, projector, langButton);
   play.addEventListener('click', () => store.setPlaying(!store.playing));
   speed.addEventListener('change', () => store.setSpeed(Number(speed.value)));
   scrub.addEventListener('input', () => store.seek(Number(scrub.value)));
@@ -21,6 +40,7 @@ export function createHeader(root: HTMLElement, store: Store, onLang: () => void
     title.textContent = t('title');
     document.title = t('title');
     langButton.textContent = t('language');
+    projector.textContent = t('projector');
     langButton.setAttribute('aria-label', lang() === 'zh' ? 'Switch to English' : '切换到中文');
     speed.setAttribute('aria-label', t('speed'));
     scrub.setAttribute('aria-label', t('time'));

@@ -35,7 +35,8 @@ function renderAnswer(answer: SelectionAnswer): HTMLElement {
   if (answer.excluded.length) {
     const ex = el('ul', { class: 'list' });
     for (const e of answer.excluded.slice(0, 50))
-      ex.append(el('li', {}, `${e.cluster} — ${e.constraint}: ${e.reason}`));
+      // The node's own words (constraint and reason), marked as such.
+      ex.append(el('li', { lang: 'en', title: t('asSent') }, `${e.cluster} — ${e.constraint}: ${e.reason}`));
     box.append(el('h3', {}, `${t('excluded')} (${answer.excluded.length})`), ex);
   }
   return box;

@@ -137,7 +137,7 @@ export function createTimeline(root: HTMLElement, store: Store) {
       (a, b) => (a.kind === 'job' ? 1 : 0) - (b.kind === 'job' ? 1 : 0) || a.start - b.start,
     );
     for (const e of ordered.slice(0, 200)) {
-      const li = el('li', { 'data-subject': e.subject, class: e.end === null ? 'sev-critical' : '' });
+      const li = el('li', { 'data-subject': e.subject, class: e.end === null ? 'sev-critical' : '', tabindex: '0' });
       li.append(
         el('span', { class: 'time' }, `${formatT(e.start)}–${e.end === null ? t('open') : formatT(e.end)}`),
         el('span', { class: 'muted' }, tv(e.kind)),
@@ -160,7 +160,7 @@ export function createTimeline(root: HTMLElement, store: Store) {
     const items = recentEvents(store.events, { end, filter: store.filter, limit: 40 });
     const ul = el('ul', { class: 'list', id: 'recent-events', 'aria-label': t('recent') });
     for (const r of items) {
-      const li = el('li', { class: `sev-${r.event.severity}` });
+      const li = el('li', { class: `sev-${r.event.severity}`, tabindex: '0' });
       li.append(
         el('span', { class: 'time' }, formatT(r.t)),
         el('span', { title: r.event.type }, te(r.event.type)),
