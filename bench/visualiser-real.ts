@@ -24,6 +24,8 @@ interface Probe {
 
 /** Runs the scenario with a live page and the recorder; returns its figures and writes the recording to `file`. */
 export async function realFigures(context: BrowserContext, file: string): Promise<Figures> {
+  // tsx names functions (esbuild keepNames): functions evaluated in the page call __name, which the page lacks.
+  await context.addInitScript('window.__name = (f) => f');
   const parsed = parseScenario(readFileSync(SCENARIO, 'utf8'), SCENARIO);
   if (!parsed.ok) throw new Error(`${SCENARIO}: ${JSON.stringify(parsed.errors)}`);
   // The bench kills CPN.64 itself (so that it knows the instant); the scenario's own fault steps are dropped.
