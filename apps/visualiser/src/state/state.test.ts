@@ -270,3 +270,16 @@ describe('series', () => {
     expect(addSample(series, state)).toBe(true);
   });
 });
+
+describe('playing a recording whose first snapshot comes after time 0 (as the real recorder writes)', () => {
+  it('takes each snapshot it plays past', () => {
+    const rec = load();
+    // The fixture with its first snapshot moved to 5 s: playing from 0 must still show its nodes and clusters.
+    const late: Recording = { ...rec, snapshots: rec.snapshots.map((s, i) => (i === 0 ? { ...s, t: 5_000 } : s)) };
+    let state = seek(late, 0);
+    expect(state.nodes.size).toBe(0);
+    for (let t = 100; t <= 8_000; t += 100) state = advance(late, state, t);
+    expect(state.nodes.size).toBe(rec.snapshots[0]!.state.nodes.length);
+    expect(state.clusters.size).toBeGreaterThan(0);
+  });
+});
