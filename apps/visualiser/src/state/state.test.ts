@@ -8,7 +8,7 @@ import { dotCount, flowRates } from './flows.ts';
 import { addSample, alertsByKind, createSeries, recordingSeries, seriesTables, toCsv } from './series.ts';
 import { formatHash, parseHash } from './deep-link.ts';
 import { TILES, TILE_COLUMNS, TILE_ROWS } from './tile-layout.ts';
-import { marketRows, provinceStats } from './aggregate.ts';
+import { clusterTotal, marketRows, provinceStats } from './aggregate.ts';
 import type { Recording, TimedEvent } from './types.ts';
 
 const fixture = generateRecording({ nodes: 12, clusters: 120, events: 1500, seed: 7, durationMs: 90_000 });
@@ -226,6 +226,22 @@ describe('aggregates', () => {
     expect(rows).toHaveLength(10);
     for (let i = 1; i < rows.length; i++)
       expect(rows[i]!.pricePerCoreHourYuan).toBeGreaterThanOrEqual(rows[i - 1]!.pricePerCoreHourYuan);
+    // Clusters a large subtree sent as per-node sums count too.
+    expect(clusterTotal(s)).toBe(120);
+    s.clusterGroups = [
+      {
+        node: 'CPN.62',
+        province: '62',
+        clusters: 5000,
+        healthy: 5000,
+        down: 0,
+        cpuCores: 1,
+        cpuAvailable: 1,
+        accelerators: 0,
+        acceleratorsAvailable: 0,
+      },
+    ];
+    expect(clusterTotal(s)).toBe(5120);
   });
 });
 

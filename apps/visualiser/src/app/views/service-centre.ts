@@ -1,5 +1,5 @@
 import { SelectionAnswer, SelectionRequest } from '@cpnet/protocol';
-import { marketRows } from '../../state/aggregate.ts';
+import { clusterTotal, marketRows } from '../../state/aggregate.ts';
 import { TILES } from '../../state/tile-layout.ts';
 import type { ViewState } from '../../state/types.ts';
 import { provinceLabel, t, tv } from '../i18n.ts';
@@ -53,7 +53,7 @@ export function createServiceCentre(store: Store) {
   root.append(market, formBox);
 
   function renderMarket(state: ViewState): void {
-    market.replaceChildren(el('h2', {}, `${t('market')} · ${state.clusters.size} ${t('clustersCount')}`));
+    market.replaceChildren(el('h2', {}, `${t('market')} · ${clusterTotal(state)} ${t('clustersCount')}`));
     const filters = el('div', { class: 'filters' });
     const ps = el('select', { 'aria-label': t('province') });
     ps.append(el('option', { value: '' }, `${t('province')}: ${t('all')}`));

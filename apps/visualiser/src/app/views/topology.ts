@@ -12,6 +12,7 @@ import type { SnapshotCluster, SnapshotNode } from '@cpnet/protocol';
 import type { ViewState } from '../../state/types.ts';
 import { t, tv } from '../i18n.ts';
 import { el, type Store } from '../store.ts';
+import { clusterTotal } from '../../state/aggregate.ts';
 
 /** Fill = lifecycle. */
 const LIFECYCLE_FILL: Record<string, string> = {
@@ -320,13 +321,13 @@ export function createTopology(root: HTMLElement, store: Store) {
         nodesSignature = signature;
         drawNodes(state);
       }
-      root.dataset.clusters = String(state.clusters.size);
+      root.dataset.clusters = String(clusterTotal(state));
       root.dataset.firstCluster = state.clusters.keys().next().value ?? '';
       legend.innerHTML = '';
       legend.append(
         el('div', {}, `● ${t('legendFill')} · ◯ ${t('legendRing')}`),
         el('div', {}, `▪ ${t('legendDots')} · ${t('legendDown')}`),
-        el('div', {}, `${state.nodes.size} ${t('nodesCount')} · ${state.clusters.size} ${t('clustersCount')}`),
+        el('div', {}, `${state.nodes.size} ${t('nodesCount')} · ${clusterTotal(state)} ${t('clustersCount')}`),
       );
     },
     /** Position of a cluster dot in page-independent stage coordinates (for tests and the drawer). */
