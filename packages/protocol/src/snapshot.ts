@@ -104,8 +104,12 @@ export const TopologySnapshot = message({
     identifiersRegistered: z.number().int().nonnegative(),
     identifiersResolved: z.number().int().nonnegative(),
     jobsByState: z.record(z.string(), z.number().int().nonnegative()),
-    schedulingP50Ms: NonNegative.nullable(),
-    schedulingP99Ms: NonNegative.nullable(),
+    schedulingP50Ms: NonNegative.nullable().describe(
+      "submit → dispatched of the jobs submitted at the node, wall ms; in a subtree snapshot the worst node's",
+    ),
+    schedulingP99Ms: NonNegative.nullable().describe(
+      "submit → dispatched of the jobs submitted at the node, wall ms; in a subtree snapshot the worst node's",
+    ),
     securityAlerts: z.number().int().nonnegative(),
   }),
 });

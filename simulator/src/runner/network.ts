@@ -56,6 +56,8 @@ export interface NetworkOptions {
 /** A topology of real node servers on loopback, linked through fault proxies. */
 export interface Network {
   readonly plan: TopologyPlan;
+  /** The run's virtual clock (what `cpnet demo` tells its visualiser: the run's start and speed). */
+  readonly clock: VirtualClock;
   readonly nodes: ReadonlyMap<string, SimNode>;
   readonly links: ReadonlyMap<string, NodeLinks>;
   /** Starts a planned node (its parent must be running): it applies to its parent on start. */
@@ -213,6 +215,7 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
 
   return {
     plan,
+    clock: options.clock,
     nodes,
     links,
     threads,

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { EXIT } from '@cpnet/protocol';
-import { runScenario, summarise, type SimNode } from '@cpnet/simulator';
+import { parseDuration, runScenario, summarise, type Scenario, type SimNode } from '@cpnet/simulator';
 import { CliExit, environmentFailed, invalidInput } from '../exit.ts';
 import type { Io } from '../io.ts';
 import { loadScenarioFile } from './sim.ts';
@@ -12,6 +12,7 @@ const DEMO = fileURLToPath(new URL('../../../../scenarios/demo.yaml', import.met
 /** Options of `cpnet demo`. */
 interface DemoOptions {
   port: string;
+  faultCycle?: string;
   speed?: string;
   scenario: string;
   viz: boolean;
@@ -26,6 +27,11 @@ type ViewerHost = Pick<SimNode, 'running' | 'self' | 'anon'>;
  * The page's token is obtained and renewed with it, as a person would (account, password, token).
  */
 const DEMO_VIEWER = { account: 'demo-viewer', password: 'demo-viewer-pass' } as const;
+/**
+ * The demo's tenant at the national node (`demo-tenant`, password `demo-tenant-pass`): the service centre's selections
+ * go with its token, so that the viewer account keeps only what a viewer may do.
+ */
+const DEMO_TENANT = { account: 'demo-tenant', password: 'demo-tenant-pass' } as const;
 /** Seconds of the node's (virtual) clock a demo viewer token lasts: the node's maximum. */
 const DEMO_TOKEN_TTL_S = 3600;
 /** Wall ms between renewals when virtual time has no fixed speed (`max`): a refused token is renewed at once anyway. */
@@ -63,6 +69,69 @@ export async function viewerRenewal(
   return first.ok ? { token: first.token, renew } : undefined;
 }
 
+/**
+ * Makes the demo's tenant at the national node and returns how a selection gets a token: a fresh one each time
+ * (selections are a reviewer's clicks, not a stream; a password login costs a hash). Undefined when the national node
+ * is not running or refuses the account.
+ */
+export async function tenantTokens(
+  national: ViewerHost | undefined,
+): Promise<(() => Promise<{ ok: true; token: string } | { ok: false; error: string }>) | undefined> {
+  if (!national?.running) return undefined;
+  const made = await national
+    .self()
+    .createAccount({ id: DEMO_TENANT.account, name: '演示租户', role: 'tenant', password: DEMO_TENANT.password });
+  if (!made.ok) return undefined;
+  return async () => {
+    if (!national.running) return { ok: false, error: 'the national node is not running' };
+    const t = await national.anon().token({ account: DEMO_TENANT.account, password: DEMO_TENANT.password });
+    return t.ok
+      ? { ok: true, token: t.value.token }
+      : { ok: false, error: `${DEMO_TENANT.account}: ${t.error.message}` };
+  };
+}
+
+/** The fault cycle in virtual ms, or null for none; a bad value names the option. */
+function faultCycle(option: string | undefined, builtIn: boolean): number | null {
+  if (option === undefined) return builtIn ? DEMO_FAULT_CYCLE_MS : null;
+  if (option === 'off') return null;
+  let ms: number;
+  try {
+    ms = parseDuration(option);
+  } catch {
+    throw invalidInput(`--fault-cycle: "${option}" is not a duration; expected e.g. 10m, 90s or off`);
+  }
+  if (!(ms >= 60_000)) throw invalidInput(`--fault-cycle must be at least 1m of virtual time, got "${option}"`);
+  return ms;
+}
+
+/** Virtual time after which the default demo plays its faults again (one wall minute at its speed 10). */
+const DEMO_FAULT_CYCLE_MS = 10 * 60_000;
+
+/**
+ * The scenario's fault and heal steps again every `cycleMs` of virtual time until `untilMs`, so that a visitor who
+ * arrives late still sees a fault and its recovery. Copies get their own fault names (`dark~2`), so each heal finds its
+ * own fault; a heal naming a target instead of a fault is copied as it is.
+ */
+export function repeatFaults(steps: Scenario['steps'], o: { cycleMs: number; untilMs: number }): Scenario['steps'] {
+  type Step = Scenario['steps'][number];
+  type FaultOrHeal = Extract<Step, { do: 'fault' }> | Extract<Step, { do: 'heal' }>;
+  const faults = steps.filter((s): s is FaultOrHeal => 'do' in s && (s.do === 'fault' || s.do === 'heal'));
+  const named = new Set(faults.flatMap((s) => (s.do === 'fault' && s.fault.name ? [s.fault.name] : [])));
+  const out = [...steps];
+  for (let k = 1; ; k++) {
+    const copies = faults.filter((s) => s.at + k * o.cycleMs <= o.untilMs);
+    if (copies.length === 0) break;
+    for (const s of copies) {
+      const at = s.at + k * o.cycleMs;
+      if (s.do === 'fault')
+        out.push({ ...s, at, fault: { ...s.fault, ...(s.fault.name ? { name: `${s.fault.name}~${k + 1}` } : {}) } });
+      else out.push({ ...s, at, fault: named.has(s.fault) ? `${s.fault}~${k + 1}` : s.fault });
+    }
+  }
+  return out;
+}
+
 /** `cpnet demo` (= `npm start`): a lively topology, a continuous workload with faults, and the visualiser, until Ctrl-C. */
 export function registerDemoCommand(program: Command, io: Io): void {
   program
@@ -76,6 +145,11 @@ export function registerDemoCommand(program: Command, io: Io): void {
     .option('--scenario <file>', 'run another scenario as the demo', DEMO)
     .option('--no-viz', 'do not start the visualiser')
     .option('--data <dir>', 'keep the node databases in this folder')
+    .option(
+      '--fault-cycle <duration>',
+      'play the scenario\'s faults again every <duration> of virtual time, e.g. 10m, or "off" (default: 10m for the ' +
+        'built-in demo, off for another scenario)',
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  $ npm start\n  $ npx cpnet demo --port 8080 --speed 20\n\nPrints "Visualiser: <url>" and every ' +
@@ -88,7 +162,15 @@ export function registerDemoCommand(program: Command, io: Io): void {
       const speed = opts.speed === undefined ? undefined : Number(opts.speed);
       if (speed !== undefined && (!Number.isFinite(speed) || speed < 0.1 || speed > 1000))
         throw invalidInput(`--speed must be a number from 0.1 to 1000, got "${opts.speed}"`);
-      const scenario = loadScenarioFile(opts.scenario);
+      const loaded = loadScenarioFile(opts.scenario);
+      const cycle = faultCycle(opts.faultCycle, opts.scenario === DEMO);
+      const scenario =
+        cycle === null
+          ? loaded
+          : {
+              ...loaded,
+              steps: repeatFaults(loaded.steps, { cycleMs: cycle, untilMs: loaded.until ?? 0 }),
+            };
       const stop = new AbortController();
       const onSignal = () => {
         io.out('\nstopping the demo …');
@@ -112,10 +194,18 @@ export function registerDemoCommand(program: Command, io: Io): void {
           if (!opts.viz) return;
           const { serveVisualiser } = await import('@cpnet/visualiser');
           const viewer = await viewerRenewal(net.nodes.get('CPN'), speed ?? scenario.speed);
+          const tenant = await tenantTokens(net.nodes.get('CPN'));
+          const runSpeed = speed ?? scenario.speed;
           const viz = await serveVisualiser({
             port,
             liveUrl: net.urlOf('CPN'),
+            // The page's one clock is the scenario's: virtual time since the run began, as the log below prints it.
+            clock: {
+              origin: new Date(net.clock.now() - net.clock.elapsed()).toISOString(),
+              speed: runSpeed,
+            },
             ...(viewer ? { token: viewer.token, renew: viewer.renew } : {}),
+            ...(tenant ? { selectionToken: tenant } : {}),
           }).catch((e: NodeJS.ErrnoException) => {
             throw e.code === 'EADDRINUSE'
               ? environmentFailed(`port ${port} is in use; choose another with --port`)
@@ -127,6 +217,11 @@ export function registerDemoCommand(program: Command, io: Io): void {
             `  the page's viewer token is renewed with the demo viewer account ${DEMO_VIEWER.account} ` +
               `(password ${DEMO_VIEWER.password}) at ${net.urlOf('CPN')}`,
           );
+          if (tenant)
+            io.out(
+              `  the service centre's selections run as the demo tenant ${DEMO_TENANT.account} ` +
+                `(password ${DEMO_TENANT.password})`,
+            );
           io.out('Ctrl-C stops everything.');
         },
         onProgress: (p) => {

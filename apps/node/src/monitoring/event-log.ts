@@ -23,6 +23,10 @@ export const FORWARDED_EVENT_TYPES = [
   'node.health',
   'link.health',
   'job.flows',
+  // Only the placement on a cluster (the event shipper drops the others): one per job, with the owner's explanation
+  // (the cluster chosen, the clusters not taken and why), what a reviewer asks of a job on the national screen. The
+  // other job events stay at the nodes (job.flows sums them).
+  'job.schedule',
   'provider.registered',
   'provider.lifecycle',
   'cluster.registered',

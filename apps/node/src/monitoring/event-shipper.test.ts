@@ -39,7 +39,7 @@ async function shipperAt() {
     },
   } as unknown as NodeContext;
   let n = 0;
-  const add = (type: string, count = 1) =>
+  const add = (type: string, count = 1, data = '{}') =>
     db.write(() => {
       for (let i = 0; i < count; i++)
         db.events.add({
@@ -48,7 +48,7 @@ async function shipperAt() {
           at: '2026-11-26T00:00:00.000Z',
           subject: null,
           severity: 'info',
-          data: '{}',
+          data,
           node: null,
         });
     });
@@ -72,6 +72,15 @@ describe('event shipper', () => {
       'security.alert',
     ]);
     expect(s.cursor()).toBe(s.newest());
+  });
+
+  it('ships the placement on a cluster (job.schedule choosing a cluster), not the choices of a subtree', async () => {
+    const s = await shipperAt();
+    await s.add('job.schedule', 2, JSON.stringify({ cluster: null, explanation: { chosen: 'CPN.62', rejected: [] } }));
+    await s.add('job.schedule', 1, JSON.stringify({ cluster: null, explanation: { chosen: 'CPN.62/CL-1' } }));
+    expect(await s.shipper.ship()).toBe(1);
+    const sent = (s.queued[0]!.body as { events: { data: { explanation: { chosen: string } } }[] }).events;
+    expect(sent.map((e) => e.data.explanation.chosen)).toEqual(['CPN.62/CL-1']);
   });
 
   it('steps over job events alone without shipping anything, and then ships only what is new', async () => {

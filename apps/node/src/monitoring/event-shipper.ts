@@ -5,6 +5,12 @@ import { FORWARDED_EVENT_TYPES } from './event-log.ts';
 const CURSOR = 'events.shipped';
 const PAGE = 500;
 
+/** A job.schedule whose explanation chose a cluster (an identifier with a serial) rather than a subtree (a prefix). */
+function placedOnCluster(data: Record<string, unknown>): boolean {
+  const chosen = (data.explanation as { chosen?: unknown } | undefined)?.chosen;
+  return typeof chosen === 'string' && chosen.includes('/');
+}
+
 /** What `createEventShipper` uses of the node. */
 type CreateEventShipperDeps = Pick<NodeContext, 'config' | 'db' | 'outbox' | 'settings'>;
 
@@ -24,15 +30,19 @@ export function createEventShipper(ctx: CreateEventShipperDeps): { ship(): Promi
     const newest = ctx.db.events.newestSeq();
     while (cursor < newest) {
       const rows = ctx.db.events.ofTypes({ types: FORWARDED_EVENT_TYPES, after: cursor, upTo: newest, limit: PAGE });
-      const events = rows.map((r) => ({
-        id: r.id,
-        type: r.type,
-        at: r.at,
-        node: r.node ?? ctx.config.code,
-        ...(r.subject ? { subject: r.subject } : {}),
-        severity: r.severity,
-        data: JSON.parse(r.data) as Record<string, unknown>,
-      }));
+      const events = rows
+        .map((r) => ({
+          id: r.id,
+          type: r.type,
+          at: r.at,
+          node: r.node ?? ctx.config.code,
+          ...(r.subject ? { subject: r.subject } : {}),
+          severity: r.severity,
+          data: JSON.parse(r.data) as Record<string, unknown>,
+        }))
+        // Of job.schedule only the placement on a cluster goes up (one per job): its explanation chose a cluster's
+        // identifier (`<prefix>/<serial>`); the others chose a subtree (a bare prefix).
+        .filter((e) => e.type !== 'job.schedule' || placedOnCluster(e.data));
       if (events.length > 0)
         await ctx.outbox.enqueue({ endpoint: ctx.config.parentUrl, path: ROUTES.events, body: { events } });
       // A short page is the last one: everything up to `newest` has been looked at.

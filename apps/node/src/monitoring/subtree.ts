@@ -152,6 +152,10 @@ export function merge(mine: Snapshot, children: readonly Snapshot[]): Snapshot {
     counters.identifiersResolved += s.counters.identifiersResolved;
   }
   for (const j of jobs.values()) counters.jobsByState[j.state] = (counters.jobsByState[j.state] ?? 0) + 1;
+  // Latencies are measured where jobs are submitted (leaves and regional nodes), not at the node that merges: without
+  // the samples a subtree's quantile is the worst of its nodes' (an upper bound, never better than any node's).
+  counters.schedulingP50Ms = worst([mine, ...children].map((s) => s.counters.schedulingP50Ms));
+  counters.schedulingP99Ms = worst([mine, ...children].map((s) => s.counters.schedulingP99Ms));
   return {
     ...mine,
     nodes: [...nodes.values()],
@@ -162,6 +166,12 @@ export function merge(mine: Snapshot, children: readonly Snapshot[]): Snapshot {
     unreachable: [...unreachable],
     counters,
   };
+}
+
+/** The largest of the known values, or null when none is known. */
+function worst(values: readonly (number | null)[]): number | null {
+  const known = values.filter((v): v is number => v !== null);
+  return known.length ? Math.max(...known) : null;
 }
 
 const STAGE: Record<SnapshotJob['state'], number> = {

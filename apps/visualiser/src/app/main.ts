@@ -6,7 +6,8 @@ import { connectLive } from '../state/live.ts';
 import { parseRecording } from '../state/recording.ts';
 import { advance, seek } from '../state/seek.ts';
 import { emptyState } from '../state/apply.ts';
-import type { Selection, ViewState } from '../state/types.ts';
+import { addSample, createSeries, recordingSeries } from '../state/series.ts';
+import type { Selection, TimedEvent, ViewState } from '../state/types.ts';
 import { lang, setLang, t } from './i18n.ts';
 import type { Store } from './store.ts';
 import { createDrawer } from './views/drawer.ts';
@@ -28,6 +29,7 @@ interface Probe {
   renderMs: number[];
   t(): number;
   duration(): number;
+  events(): readonly TimedEvent[];
   seek(t: number): void;
   play(speed?: number): void;
   pause(): void;
@@ -39,6 +41,8 @@ const initial = parseHash(location.hash);
 setLang(initial.lang ?? (new URLSearchParams(location.search).get('lang') === 'en' ? 'en' : 'zh'));
 
 let dirty = true;
+/** Virtual ms between two samples of the live figures (the trends tab). */
+const LIVE_SAMPLE_MS = 10_000;
 
 // Views skip redrawing when `version` is unchanged, so a replacing state must carry a newer version than the last.
 function replaceState(next: ViewState): void {
@@ -52,6 +56,7 @@ const store: Store = {
   recording: null,
   events: [],
   episodes: [],
+  series: createSeries(LIVE_SAMPLE_MS),
   state: emptyState(),
   duration: 0,
   playing: false,
@@ -60,6 +65,7 @@ const store: Store = {
   filter: {},
   liveUrl: null,
   liveStatus: 'connecting',
+  clockSpeed: null,
   seek(time) {
     if (!store.recording) return;
     replaceState(seek(store.recording, time));
@@ -98,6 +104,7 @@ const probe: Probe = {
   renderMs: [],
   t: () => store.state.t,
   duration: () => store.duration,
+  events: () => store.events,
   seek: (time) => store.seek(time),
   play: (speed) => {
     if (speed) store.setSpeed(speed);
@@ -142,6 +149,21 @@ function writeHash(): void {
       history.replaceState(null, '', hash === '#' ? location.pathname + location.search : hash);
   }, 150);
 }
+
+// Escape closes the drawer, wherever the focus is (a control inside it included). Enter or Space on anything
+// focusable that is not a native control (list rows, tiles, nodes, table rows) does what a click does.
+document.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && store.selection) {
+    e.preventDefault();
+    store.select(null);
+    return;
+  }
+  const target = e.target as Element | null;
+  if ((e.key === 'Enter' || e.key === ' ') && target?.matches('[tabindex="0"]:not(button, input, select, a)')) {
+    e.preventDefault();
+    target.dispatchEvent(new MouseEvent('click', { bubbles: true }));
+  }
+});
 
 window.addEventListener('hashchange', () => {
   const link = parseHash(location.hash);
@@ -209,6 +231,7 @@ async function loadReplay(url: string): Promise<void> {
   store.recording = rec;
   store.events = rec.events;
   store.episodes = failoverEpisodes(rec.events);
+  store.series = recordingSeries(rec);
   store.duration = rec.duration;
   replaceState(seek(rec, Math.min(initial.t ?? 0, rec.duration)));
   status.textContent = rec.skipped.length ? `${rec.skipped.length} ${t('skipped')}` : '';
@@ -218,8 +241,19 @@ async function loadReplay(url: string): Promise<void> {
     }, 4000);
 }
 
-function startLive(url: string, token: string | undefined, renewal: string | undefined): void {
+/** Where the live page connects and what its server offers (config.json, or ?live=&token= without a server). */
+interface LiveConfig {
+  url: string;
+  token: string | undefined;
+  renewal: string | undefined;
+  clock: { origin: string; speed: number | 'max' } | undefined;
+  /** Served by cpnet viz / cpnet demo (it forwards snapshots and selections). */
+  served: boolean;
+}
+
+function startLive({ url, token, renewal, clock, served }: LiveConfig): void {
   store.mode = 'live';
+  store.clockSpeed = clock?.speed ?? null;
   store.liveUrl = url;
   // The serving process renews the viewer token with its stated credential (cpnet demo, cpnet viz --operator).
   const renew = renewal
@@ -237,6 +271,7 @@ function startLive(url: string, token: string | undefined, renewal: string | und
       ...(token ? { token } : {}),
       ...(renew ? { renew } : {}),
       connect: (u, o) => io(u, o),
+      ...(clock ? { origin: Date.parse(clock.origin) } : {}),
       now: () => pageTime(),
       clock: pageClock,
     },
@@ -245,13 +280,19 @@ function startLive(url: string, token: string | undefined, renewal: string | und
         if (state === store.state) state.version++;
         else replaceState(state);
         store.duration = Math.max(store.duration, state.t);
+        addSample(store.series, state);
         dirty = true;
       },
       // A late visitor is told that what it sees before its arrival is the node's recent history.
       onHistory: (h) => {
-        status.textContent =
+        const said =
           `${t('historyLoaded')} ${Math.round(h.windowMs / 60_000)} ${t('historyMinutes')}` +
           (h.episodes.length ? ` · ${t('openEpisodes')} ${h.episodes.length}` : '');
+        status.textContent = said;
+        // Said for a few seconds (wall), then out of the way of the views.
+        pageClock.setTimeout(() => {
+          if (status.textContent === said) status.textContent = '';
+        }, 6000);
         episodesDirty = true;
       },
       onEvent: (e) => {
@@ -272,11 +313,34 @@ function startLive(url: string, token: string | undefined, renewal: string | und
     },
   );
   store.events = source.events;
+  // Served by cpnet viz / cpnet demo: the node's current picture every SNAPSHOT_EVERY_MS (wall), through the server.
+  if (served) {
+    const poll = async () => {
+      try {
+        const res = await fetch('snapshot');
+        if (res.ok) source.refresh(await res.json());
+      } catch {
+        /* the next poll tries again; the stream's status says whether the node is reachable */
+      }
+      pageClock.setTimeout(() => void poll(), SNAPSHOT_EVERY_MS);
+    };
+    pageClock.setTimeout(() => void poll(), SNAPSHOT_EVERY_MS);
+  }
 }
+
+/** Wall ms between two snapshot refreshes in live mode. */
+const SNAPSHOT_EVERY_MS = 5_000;
 
 async function main(): Promise<void> {
   const q = new URLSearchParams(location.search);
-  let config: { mode?: string; recording?: string; liveUrl?: string; token?: string | null; renewal?: string } = {};
+  let config: {
+    mode?: string;
+    recording?: string;
+    liveUrl?: string;
+    token?: string | null;
+    renewal?: string;
+    clock?: { origin: string; speed: number | 'max' };
+  } = {};
   if (q.get('replay')) config = { mode: 'replay', recording: q.get('replay')! };
   else if (q.get('live')) config = { mode: 'live', liveUrl: q.get('live')!, token: q.get('token') };
   else {
@@ -290,7 +354,13 @@ async function main(): Promise<void> {
   probe.mode = config.mode ?? 'none';
   if (config.mode === 'replay' && config.recording) await loadReplay(config.recording);
   else if (config.mode === 'live' && config.liveUrl)
-    startLive(config.liveUrl, config.token ?? undefined, config.renewal);
+    startLive({
+      url: config.liveUrl,
+      token: config.token ?? undefined,
+      renewal: config.renewal,
+      clock: config.clock,
+      served: !q.get('live'),
+    });
   else status.textContent = `${t('none')} — cpnet viz --replay <file> | --live <url>`;
   renderAll(pageTime(), true);
   // The first complete render: every view drawn once with the loaded state.

@@ -1,5 +1,6 @@
 import type { Episode } from '../state/episodes.ts';
 import type { EventFilter } from '../state/filters.ts';
+import type { Series } from '../state/series.ts';
 import type { Recording, Selection, TimedEvent, ViewState } from '../state/types.ts';
 
 /** Everything the views read; mutated by main.ts and the controls, then views update. */
@@ -9,6 +10,8 @@ export interface Store {
   /** Events in time order (the recording's, or those received live). */
   events: readonly TimedEvent[];
   episodes: Episode[];
+  /** Figures over the run (the trends tab): the recording's snapshots, or samples taken live. */
+  series: Series;
   state: ViewState;
   duration: number;
   playing: boolean;
@@ -17,6 +20,8 @@ export interface Store {
   filter: EventFilter;
   liveUrl: string | null;
   liveStatus: string;
+  /** How many times faster than the wall the live network's clock runs (`cpnet demo` says), when known. */
+  clockSpeed: number | 'max' | null;
   /** Set by views to ask main.ts to move in time or select. */
   seek(t: number): void;
   select(selection: Selection | null): void;

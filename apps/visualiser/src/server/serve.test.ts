@@ -75,6 +75,7 @@ describe('serveVisualiser with a renewal (cpnet demo, cpnet viz --operator)', ()
         liveUrl,
         token: 't1',
         renewal: 'token',
+        selections: 'viewer',
       });
       const select = () => fetch(new URL('/cpn/v1/selections', server.url), { method: 'POST', body: '{}' });
       expect((await select()).status).toBe(200);
@@ -84,6 +85,44 @@ describe('serveVisualiser with a renewal (cpnet demo, cpnet viz --operator)', ()
       expect(seen).toEqual(['Bearer t1', 'Bearer t2']);
       // A page loaded later starts from the latest token.
       expect(await (await fetch(new URL('config.json', server.url))).json()).toMatchObject({ token: 't2' });
+      // The node's subtree snapshot, asked with the latest viewer token.
+      expect((await fetch(new URL('snapshot', server.url))).status).toBe(200);
+      expect(seen.at(-1)).toBe('Bearer t2');
+    } finally {
+      await server.close();
+      await new Promise<void>((ok) => node.close(() => ok()));
+    }
+  });
+
+  it("forwards selections with the selection token (cpnet demo's tenant), not the viewer's", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cpnet-serve-tenant-'));
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'dist'));
+    writeFileSync(join(dir, 'dist', 'index.html'), '<!doctype html>');
+    const seen: string[] = [];
+    const node = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url} ${String(req.headers.authorization)}`);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+    await new Promise<void>((ok) => node.listen(0, '127.0.0.1', ok));
+    const liveUrl = `http://127.0.0.1:${(node.address() as AddressInfo).port}`;
+    let refuse = false;
+    const server = await serveVisualiser({
+      port: 0,
+      liveUrl,
+      distDir: join(dir, 'dist'),
+      token: 'viewer',
+      selectionToken: () => Promise.resolve(refuse ? { ok: false, error: 'no' } : { ok: true, token: 'tenant' }),
+    });
+    try {
+      expect(await (await fetch(new URL('config.json', server.url))).json()).toMatchObject({ selections: 'tenant' });
+      const select = () => fetch(new URL('/cpn/v1/selections', server.url), { method: 'POST', body: '{}' });
+      expect((await select()).status).toBe(200);
+      expect(seen).toEqual(['POST /cpn/v1/selections Bearer tenant']);
+      refuse = true;
+      const refused = await select();
+      expect(refused.status).toBe(502);
+      expect(JSON.stringify(await refused.json())).toContain('no token for selections: no');
     } finally {
       await server.close();
       await new Promise<void>((ok) => node.close(() => ok()));

@@ -22,6 +22,17 @@ export interface ServeOptions {
    * one selections are forwarded with.
    */
   renew?: () => Promise<{ ok: true; token: string; renewInMs: number } | { ok: false; error: string }>;
+  /**
+   * The scenario's clock, when the live network is a simulation (`cpnet demo`): `origin` is the virtual time its run
+   * started (ISO), `speed` how many times faster than the wall it runs. The page then shows one clock — virtual time
+   * since the start, as the CLI's log prints it (`[12.3 min]`), labelled with its speed.
+   */
+  clock?: { origin: string; speed: number | 'max' };
+  /**
+   * A token for selections only (`cpnet demo`: its demo tenant's), asked for each selection the page forwards; without
+   * it selections go with the viewer token (which a node refuses unless the viewer may run selections).
+   */
+  selectionToken?: () => Promise<{ ok: true; token: string } | { ok: false; error: string }>;
   /** Build the page first when dist/ is missing or stale (default true). */
   build?: boolean;
   distDir?: string;
@@ -83,7 +94,15 @@ async function forwardSelection(
   const body = await readBody(req, 1024 * 1024);
   if (!body) return sendJson(res, 413, { error: { code: 'TOO_LARGE', message: 'body over 1 MiB' } });
   try {
-    const token = o.current.token;
+    let token = o.current.token;
+    if (options.selectionToken) {
+      const t = await options.selectionToken();
+      if (!t.ok)
+        return sendJson(res, 502, {
+          error: { code: 'RENEWAL_REFUSED', message: `no token for selections: ${t.error}` },
+        });
+      token = t.token;
+    }
     const answer = await fetch(new URL(ROUTES.selections, options.liveUrl), {
       method: 'POST',
       headers: {
@@ -92,6 +111,28 @@ async function forwardSelection(
         ...(token ? { authorization: `Bearer ${token}` } : {}),
       },
       body: body.toString('utf8'),
+    });
+    res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
+    res.end(Buffer.from(await answer.arrayBuffer()));
+  } catch (e) {
+    sendJson(res, 502, {
+      error: {
+        code: 'UPSTREAM',
+        message: `the live node at ${options.liveUrl} did not answer: ${e instanceof Error ? e.message : String(e)}`,
+      },
+    });
+  }
+}
+
+// The page asks its own origin for the node's current subtree snapshot (with the latest viewer token).
+async function forwardSnapshot(res: ServerResponse, options: ServeOptions, current: { token?: string }): Promise<void> {
+  if (!options.liveUrl)
+    return sendJson(res, 409, {
+      error: { code: 'NOT_LIVE', message: 'snapshots come from a live node; this visualiser is replaying a recording' },
+    });
+  try {
+    const answer = await fetch(new URL(`${ROUTES.monitorSubtree}?waitMs=2000`, options.liveUrl), {
+      headers: { 'cpn-protocol': '1.0', ...(current.token ? { authorization: `Bearer ${current.token}` } : {}) },
     });
     res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
     res.end(Buffer.from(await answer.arrayBuffer()));
@@ -144,6 +185,10 @@ function handler(options: ServeOptions, dist: string) {
       void renewToken(res, options, current);
       return;
     }
+    if (req.method === 'GET' && path === '/snapshot') {
+      void forwardSnapshot(res, options, current);
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return sendJson(res, 405, { error: { code: 'METHOD', message: `${req.method} is not allowed here` } });
     if (path === '/config.json') {
@@ -153,6 +198,8 @@ function handler(options: ServeOptions, dist: string) {
         ...(options.replayFile ? { recording: 'recording.jsonl' } : {}),
         ...(options.liveUrl ? { liveUrl: options.liveUrl, token: current.token ?? null } : {}),
         ...(options.liveUrl && options.renew ? { renewal: 'token' } : {}),
+        ...(options.clock ? { clock: options.clock } : {}),
+        ...(options.liveUrl ? { selections: options.selectionToken ? 'tenant' : 'viewer' } : {}),
       });
     }
     if (path === '/recording.jsonl') {

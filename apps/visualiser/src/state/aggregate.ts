@@ -73,3 +73,8 @@ export function marketRows(
     .sort((a, b) => a.pricePerCoreHourYuan - b.pricePerCoreHourYuan || a.id.localeCompare(b.id))
     .slice(0, options.limit);
 }
+
+/** Every cluster of the network: those listed, and those a large subtree sent only as per-node sums. */
+export function clusterTotal(state: ViewState): number {
+  return state.clusters.size + state.clusterGroups.reduce((n, g) => n + g.clusters, 0);
+}

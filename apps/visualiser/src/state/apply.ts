@@ -205,6 +205,20 @@ export function applyEvent(state: ViewState, event: MonitorEvent, t: number): vo
       const c = d.cluster as Partial<SnapshotCluster> | undefined;
       if (c && typeof c.id === 'string' && typeof c.province === 'string')
         state.clusters.set(c.id, { ...defaultCluster(c.id, event.node), ...c } as SnapshotCluster);
+      // Nodes send the cluster's identifier as the subject with its provider and province: the cluster is counted at
+      // once; its capacity, price and utilisation come with the next snapshot.
+      else if (
+        event.subject &&
+        str(d.province) &&
+        PROVINCE.test(d.province as string) &&
+        !state.clusters.has(event.subject)
+      )
+        state.clusters.set(event.subject, {
+          ...defaultCluster(event.subject, event.node),
+          province: d.province as string,
+          provider: str(d.provider) ?? '',
+          lifecycle: 'registered',
+        });
       return;
     }
     case 'cluster.health': {

@@ -10,3 +10,4 @@ export * from './aggregate.ts';
 export * from './deep-link.ts';
 export * from './tile-layout.ts';
 export * from './live.ts';
+export * from './series.ts';

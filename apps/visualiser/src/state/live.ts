@@ -43,6 +43,11 @@ interface LiveHandlers {
 interface LiveSource {
   readonly events: TimedEvent[];
   state(): ViewState;
+  /**
+   * Replaces the state with a fresh snapshot of the node (`GET /cpn/v1/monitor/subtree`): the stream sends one on
+   * connect, and capacity, prices and utilisation change without events reaching the national node.
+   */
+  refresh(snapshot: unknown): boolean;
   close(): void;
 }
 
@@ -61,6 +66,11 @@ interface LiveOptions {
   renew?: Renew;
   connect: Connect;
   now: () => number;
+  /**
+   * Virtual epoch ms that time 0 stands for (a simulation's start, `cpnet demo`); without it, the first snapshot's
+   * time. Every event's `t` is its own time (`at`) minus this origin: one clock, the network's, virtual in a simulation.
+   */
+  origin?: number;
   /** The page's wall clock, for the renewal timer (the page's own in the browser, a fake in tests). */
   clock?: Pick<Clock, 'setTimeout'>;
   maxEvents?: number;
@@ -68,7 +78,8 @@ interface LiveOptions {
 
 /**
  * Connects to `<url>/monitor` with a viewer token: the snapshot sent on connect replaces the state, each event is
- * validated and applied. Virtual time is wall-clock ms since the first snapshot (passed in as `now`).
+ * validated and applied. Times are the network's (`at`, virtual in a simulation) minus `origin`; kept non-decreasing
+ * in arrival order so that the event list stays sorted for the views' binary searches.
  */
 export function connectLive(options: LiveOptions, handlers: LiveHandlers): LiveSource {
   let token = options.token;
@@ -91,8 +102,14 @@ export function connectLive(options: LiveOptions, handlers: LiveHandlers): LiveS
   const events: TimedEvent[] = [];
   const maxEvents = options.maxEvents ?? 50_000;
   let state = emptyState();
-  let origin: number | null = null;
-  const elapsed = () => (origin === null ? 0 : options.now() - origin);
+  let origin: number | null = options.origin ?? null;
+  let lastT = Number.NEGATIVE_INFINITY;
+  const timeOf = (at: string): number => {
+    const ms = Date.parse(at);
+    origin ??= ms;
+    lastT = Math.max(lastT, ms - origin);
+    return lastT;
+  };
   handlers.onStatus?.('connecting');
   const socket = options.connect(`${base}${NAMESPACES.monitor}`, {
     auth: options.renew ? (cb) => cb(token ? { token } : {}) : token ? { token } : {},
@@ -125,8 +142,7 @@ export function connectLive(options: LiveOptions, handlers: LiveHandlers): LiveS
     const parsed = TopologySnapshot.safeParse(unwrap(unwrap(payload, 'snapshot'), 'state'));
     if (!parsed.success)
       return handlers.onStatus?.('error', `invalid snapshot: ${parsed.error.issues[0]?.message ?? ''}`);
-    origin ??= options.now();
-    state = stateFromSnapshot(parsed.data, elapsed());
+    state = stateFromSnapshot(parsed.data, timeOf(parsed.data.at));
     handlers.onState(state);
   });
   socket.on(SOCKET_EVENTS.history, (payload) => {
@@ -134,9 +150,12 @@ export function connectLive(options: LiveOptions, handlers: LiveHandlers): LiveS
     if (!parsed.success)
       return handlers.onStatus?.('error', `invalid history: ${parsed.error.issues[0]?.message ?? ''}`);
     const h = parsed.data;
-    const until = Date.parse(h.until);
-    // Times relative to the snapshot (virtual ms before it are negative); older than anything live, so first.
-    const past: TimedEvent[] = h.events.map((event) => ({ t: Date.parse(event.at) - until, event }));
+    origin ??= Date.parse(h.until);
+    const base = origin;
+    // On the same clock as everything live (before the first snapshot: negative); older, so first.
+    const past: TimedEvent[] = h.events
+      .map((event) => ({ t: Date.parse(event.at) - base, event }))
+      .sort((a, b) => a.t - b.t);
     const known = new Set(events.map((e) => e.event.id));
     events.unshift(...past.filter((e) => !known.has(e.event.id)));
     if (events.length > maxEvents) events.splice(0, events.length - maxEvents);
@@ -146,8 +165,7 @@ export function connectLive(options: LiveOptions, handlers: LiveHandlers): LiveS
   socket.on(SOCKET_EVENTS.event, (payload) => {
     const parsed = MonitorEvent.safeParse(unwrap(payload, 'event'));
     if (!parsed.success) return handlers.onStatus?.('error', `invalid event: ${parsed.error.issues[0]?.message ?? ''}`);
-    origin ??= options.now();
-    const timed: TimedEvent = { t: elapsed(), event: parsed.data as MonitorEvent };
+    const timed: TimedEvent = { t: timeOf(parsed.data.at), event: parsed.data as MonitorEvent };
     events.push(timed);
     if (events.length > maxEvents) events.splice(0, events.length - maxEvents);
     applyEvent(state, timed.event, timed.t);
@@ -157,6 +175,20 @@ export function connectLive(options: LiveOptions, handlers: LiveHandlers): LiveS
   return {
     events,
     state: () => state,
+    refresh(payload: unknown): boolean {
+      const parsed = TopologySnapshot.safeParse(payload);
+      if (!parsed.success) {
+        handlers.onStatus?.('error', `invalid snapshot: ${parsed.error.issues[0]?.message ?? ''}`);
+        return false;
+      }
+      // What only the events carried (flow sums, benign alerts) is kept; the rest is the node's current picture.
+      const next = stateFromSnapshot(parsed.data, timeOf(parsed.data.at));
+      next.flowCounts = state.flowCounts;
+      next.benignAlerts = state.benignAlerts;
+      state = next;
+      handlers.onState(state);
+      return true;
+    },
     close: () => {
       closed = true;
       cancelRenewal?.();

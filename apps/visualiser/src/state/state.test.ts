@@ -5,9 +5,10 @@ import { parseRecording } from './recording.ts';
 import { failoverEpisodes, episodesAt } from './episodes.ts';
 import { eventHistogram, matchesFilter, recentEvents } from './filters.ts';
 import { dotCount, flowRates } from './flows.ts';
+import { addSample, alertsByKind, createSeries, recordingSeries, seriesTables, toCsv } from './series.ts';
 import { formatHash, parseHash } from './deep-link.ts';
 import { TILES, TILE_COLUMNS, TILE_ROWS } from './tile-layout.ts';
-import { marketRows, provinceStats } from './aggregate.ts';
+import { clusterTotal, marketRows, provinceStats } from './aggregate.ts';
 import type { Recording, TimedEvent } from './types.ts';
 
 const fixture = generateRecording({ nodes: 12, clusters: 120, events: 1500, seed: 7, durationMs: 90_000 });
@@ -168,6 +169,21 @@ describe('flows', () => {
     expect(dotCount(10_000)).toBe(16);
   });
 
+  it('takes the job.flows sums the nodes send: dispatched rows as placements, failed as failures', () => {
+    const flows = (rows: unknown[]) => ({ flows: rows });
+    const events = [
+      ev(1_000, 'job.flows', 'CPN.31', flows([{ from: '31', to: null, state: 'scheduled', count: 4 }])),
+      ev(2_000, 'job.flows', 'CPN.62', flows([{ from: '31', to: '62', state: 'dispatched', count: 4 }])),
+      ev(3_000, 'job.flows', 'CPN.62', flows([{ from: '31', to: '62', state: 'failed', count: 1 }])),
+      // A pair reported by sums is not counted again from single events.
+      ev(3_500, 'job.dispatch', 'J9', { originProvince: '31', province: '62' }),
+      ev(4_000, 'job.flows', 'CPN.44', flows([{ from: '44', to: '44', state: 'running', count: 2 }])),
+    ];
+    expect(flowRates(events, { t: 60_000, windowMs: 60_000 })).toEqual([
+      { from: '31', to: '62', perMinute: 4, failedPerMinute: 1 },
+    ]);
+  });
+
   it('sees east-to-west flows in the fixture', () => {
     const rec = load();
     const flows = flowRates(rec.events, { t: 60_000, windowMs: 60_000 });
@@ -210,5 +226,76 @@ describe('aggregates', () => {
     expect(rows).toHaveLength(10);
     for (let i = 1; i < rows.length; i++)
       expect(rows[i]!.pricePerCoreHourYuan).toBeGreaterThanOrEqual(rows[i - 1]!.pricePerCoreHourYuan);
+    // Clusters a large subtree sent as per-node sums count too.
+    expect(clusterTotal(s)).toBe(120);
+    s.clusterGroups = [
+      {
+        node: 'CPN.62',
+        province: '62',
+        clusters: 5000,
+        healthy: 5000,
+        down: 0,
+        cpuCores: 1,
+        cpuAvailable: 1,
+        accelerators: 0,
+        acceleratorsAvailable: 0,
+      },
+    ];
+    expect(clusterTotal(s)).toBe(5120);
+  });
+});
+
+describe('series', () => {
+  it('samples a recording per snapshot and exports each table as CSV', () => {
+    const rec = load();
+    const series = recordingSeries(rec);
+    expect(series.samples.length).toBe(rec.snapshots.length);
+    const tables = seriesTables(series, rec.events, { to: rec.duration, buckets: 10 });
+    expect(tables.jobs.header[0]).toBe('t_ms');
+    expect(tables.jobs.rows).toHaveLength(series.samples.length);
+    expect(tables.scheduling.header).toEqual(['t_ms', 'p50_ms', 'p99_ms']);
+    expect(tables.provinces.rows.length).toBeGreaterThan(0);
+    expect(tables.alerts.rows).toHaveLength(10);
+    expect(
+      toCsv(
+        ['a', 'b'],
+        [
+          [1, 'x,"y"'],
+          [2, null],
+        ],
+      ),
+    ).toBe('a,b\r\n1,"x,""y"""\r\n2,\r\n');
+  });
+
+  it('counts alerts by kind per bucket and samples live state at most once per interval', () => {
+    const events = [
+      ev(1_000, 'security.alert', 'CPN.51', { kind: 'replay' }),
+      ev(2_000, 'security.alert', 'CPN.51', { kind: 'probe', threat: false }),
+      ev(9_000, 'security.alert', 'CPN.51', { kind: 'replay' }),
+    ];
+    expect(alertsByKind(events, { from: 0, to: 10_000, buckets: 2 }).map((b) => b.counts)).toEqual([
+      { replay: 1, probe: 1 },
+      { replay: 1 },
+    ]);
+    const series = createSeries(10_000);
+    const state = seek(load(), 0);
+    expect(addSample(series, state)).toBe(true);
+    state.t = 5_000;
+    expect(addSample(series, state)).toBe(false);
+    state.t = 10_000;
+    expect(addSample(series, state)).toBe(true);
+  });
+});
+
+describe('playing a recording whose first snapshot comes after time 0 (as the real recorder writes)', () => {
+  it('takes each snapshot it plays past', () => {
+    const rec = load();
+    // The fixture with its first snapshot moved to 5 s: playing from 0 must still show its nodes and clusters.
+    const late: Recording = { ...rec, snapshots: rec.snapshots.map((s, i) => (i === 0 ? { ...s, t: 5_000 } : s)) };
+    let state = seek(late, 0);
+    expect(state.nodes.size).toBe(0);
+    for (let t = 100; t <= 8_000; t += 100) state = advance(late, state, t);
+    expect(state.nodes.size).toBe(rec.snapshots[0]!.state.nodes.length);
+    expect(state.clusters.size).toBeGreaterThan(0);
   });
 });

@@ -2,7 +2,8 @@ import { describeIdentifier, parseIdentifier } from '@cpnet/identifier';
 import { provinceStats } from '../../state/aggregate.ts';
 import { TILES } from '../../state/tile-layout.ts';
 import type { Selection, TimedEvent, ViewState } from '../../state/types.ts';
-import { provinceLabel, t, tv, type Key } from '../i18n.ts';
+import { lang, provinceLabel, t, te, tv, type Key } from '../i18n.ts';
+import { reasonText } from '../reasons.ts';
 import { el, formatT, selectionFor, type Store } from '../store.ts';
 
 function dl(rows: Array<[Key | string, unknown]>): HTMLElement {
@@ -31,7 +32,7 @@ function linkList(items: Array<{ id: string; text: string }>, store: Store, limi
       ul.append(li);
     }
     if (items.length > n) {
-      const more = el('li', {}, `… ${items.length - n} ${t('more')}`);
+      const more = el('li', { tabindex: '0' }, `… ${items.length - n} ${t('more')}`);
       more.addEventListener('click', () => render(n + 200));
       ul.append(more);
     }
@@ -47,26 +48,91 @@ function eventsAbout(store: Store, matches: (e: TimedEvent) => boolean, limit = 
   return out;
 }
 
+/** A node's reason, translated when its pattern is known; otherwise as sent, marked as the node's wording. */
+function reason(text: string): HTMLElement {
+  const r = reasonText(text);
+  return el('span', r.wire ? { class: 'wire', lang: 'en', title: t('asSent') } : { title: text }, r.text);
+}
+
+/** The fields of an event's data that the drawer lays out (the raw view has all of them). */
+const EVENT_FIELDS: ReadonlyArray<[string, Key, 'value' | 'code' | 'reason']> = [
+  ['health', 'health', 'value'],
+  ['state', 'state', 'value'],
+  ['cause', 'cause', 'value'],
+  ['cluster', 'cluster', 'code'],
+  ['province', 'to', 'code'],
+  ['reason', 'reason', 'reason'],
+];
+
 function eventList(events: TimedEvent[]): HTMLElement {
-  const ul = el('ul', { class: 'list' });
-  for (const e of events)
-    ul.append(
-      el(
-        'li',
-        { class: `sev-${e.event.severity}` },
-        `${formatT(e.t)} ${e.event.type} ${e.event.subject ?? ''} ${JSON.stringify(e.event.data).slice(0, 80)}`,
-      ),
+  const ul = el('ul', { class: 'list event-fields' });
+  for (const e of events) {
+    const li = el('li', { class: `sev-${e.event.severity}` });
+    li.append(
+      el('span', { class: 'time' }, formatT(e.t)),
+      el('span', { title: e.event.type }, te(e.event.type)),
+      el('span', { class: 'code' }, e.event.subject ?? e.event.node),
     );
+    const d = e.event.data;
+    for (const [field, key, kind] of EVENT_FIELDS) {
+      const v = d[field];
+      if (typeof v !== 'string' || v === '') continue;
+      const f = el('span', { class: 'field' }, `${t(key)}: `);
+      f.append(kind === 'reason' ? reason(v) : el('span', kind === 'code' ? { class: 'code' } : {}, tv(v)));
+      li.append(f);
+    }
+    ul.append(li);
+  }
   return ul;
 }
 
-/** Renders a job's scheduling explanation: a summary, candidates and exclusions when so shaped, else the raw value. */
-function explanation(value: unknown): HTMLElement {
+/**
+ * A job's scheduling explanation as the nodes send it (`JobExplanation`: the chosen cluster — or, above its owner,
+ * subtree — and the candidates not taken with their reasons); older shapes (summary, candidates, excluded) too.
+ */
+function explanation(value: unknown, store: Store): HTMLElement {
   const box = el('div', { id: 'job-explanation' });
   if (value === undefined) return (box.append(el('div', { class: 'muted' }, t('noExplanation'))), box);
-  const v = value as { summary?: unknown; candidates?: unknown; excluded?: unknown };
-  if (typeof v.summary === 'string') box.append(el('p', {}, v.summary));
+  const v = value as {
+    chosen?: unknown;
+    rejected?: unknown;
+    summary?: unknown;
+    candidates?: unknown;
+    excluded?: unknown;
+  };
+  let shown = false;
+  if (typeof v.chosen === 'string' || v.chosen === null) {
+    shown = true;
+    const chosen = el('div', { class: 'chosen', id: 'job-chosen' });
+    chosen.append(el('span', { class: 'muted' }, `${t('chosen')}: `));
+    const c = el('span', { class: 'code link', tabindex: '0' }, v.chosen ?? '–');
+    if (v.chosen) c.addEventListener('click', () => store.select(selectionFor(v.chosen as string, store.state)));
+    chosen.append(c);
+    box.append(chosen);
+  }
+  if (Array.isArray(v.rejected)) {
+    shown = true;
+    const table = el('table', { id: 'job-rejected' });
+    const h = el('tr');
+    for (const k of [t('notChosen'), t('reason')]) h.append(el('th', {}, k));
+    table.append(h);
+    for (const r of v.rejected as Array<Record<string, unknown>>) {
+      const tr = el('tr');
+      const target = String(r.target ?? '');
+      tr.append(el('td', { class: 'code' }, reasonText(target).text));
+      const why = el('td');
+      why.append(reason(String(r.reason ?? '')));
+      tr.append(why);
+      table.append(tr);
+    }
+    box.append(el('h3', {}, `${t('whyNot')} (${(v.rejected as unknown[]).length})`), table);
+  }
+  if (typeof v.summary === 'string') {
+    shown = true;
+    box.append(el('p', {}, v.summary));
+  }
   if (Array.isArray(v.candidates)) {
+    shown = true;
     const table = el('table');
     const h = el('tr');
     for (const k of [t('rank'), t('cluster'), t('province'), t('score')]) h.append(el('th', {}, k));
@@ -83,14 +149,17 @@ function explanation(value: unknown): HTMLElement {
     }
     box.append(el('h3', {}, t('candidates')), table);
   }
-  if (Array.isArray(v.excluded)) {
+  if (Array.isArray(v.excluded) && v.excluded.length) {
+    shown = true;
     const ul = el('ul', { class: 'list' });
-    for (const x of v.excluded as Array<Record<string, unknown>>)
-      ul.append(el('li', {}, `${String(x.cluster ?? '')} — ${String(x.constraint ?? '')}: ${String(x.reason ?? '')}`));
+    for (const x of v.excluded as Array<Record<string, unknown>>) {
+      const li = el('li', {}, `${String(x.cluster ?? x.target ?? '')} — `);
+      li.append(reason(String(x.reason ?? x.constraint ?? '')));
+      ul.append(li);
+    }
     box.append(el('h3', {}, t('excluded')), ul);
   }
-  if (typeof v.summary !== 'string' && !Array.isArray(v.candidates))
-    box.append(el('pre', {}, JSON.stringify(value, null, 2)));
+  if (!shown) box.append(el('div', { class: 'muted' }, t('unknownShape')));
   return box;
 }
 
@@ -98,6 +167,21 @@ function explanation(value: unknown): HTMLElement {
 export function createDrawer(root: HTMLElement, store: Store) {
   let shownKey = '';
   let shownVersion = -1;
+  let raw = false;
+
+  /** The selection as the state and the events hold it, for the raw view. */
+  function rawOf(sel: Selection, state: ViewState): unknown {
+    const entity =
+      sel.kind === 'node'
+        ? state.nodes.get(sel.id)
+        : sel.kind === 'cluster'
+          ? state.clusters.get(sel.id)
+          : sel.kind === 'job'
+            ? state.jobs.get(sel.id)
+            : undefined;
+    const events = eventsAbout(store, (e) => e.event.subject === sel.id, 20).map((e) => e.event);
+    return { selection: sel, ...(entity ? { state: entity } : {}), events };
+  }
 
   function body(sel: Selection, state: ViewState): HTMLElement[] {
     const out: HTMLElement[] = [];
@@ -147,7 +231,7 @@ export function createDrawer(root: HTMLElement, store: Store) {
       out.push(
         el('h3', {}, `${t('jobs')} (${jobs.length})`),
         linkList(
-          jobs.map((j) => ({ id: j.id, text: `${j.state} ${j.from ?? '?'}→${j.to ?? '?'}` })),
+          jobs.map((j) => ({ id: j.id, text: `${tv(j.state)} ${j.from ?? '?'}→${j.to ?? '?'}` })),
           store,
           30,
         ),
@@ -180,7 +264,7 @@ export function createDrawer(root: HTMLElement, store: Store) {
       out.push(
         el('h3', {}, `${t('jobs')} (${jobs.length})`),
         linkList(
-          jobs.map((j) => ({ id: j.id, text: `${j.state} ${j.from ?? '?'}→${j.to ?? '?'}` })),
+          jobs.map((j) => ({ id: j.id, text: `${tv(j.state)} ${j.from ?? '?'}→${j.to ?? '?'}` })),
           store,
           30,
         ),
@@ -195,17 +279,26 @@ export function createDrawer(root: HTMLElement, store: Store) {
       const last = history[0]?.event;
       out.push(
         dl([
-          ['state', j ? tv(j.state) : last ? last.type : '–'],
+          ['state', j ? tv(j.state) : last ? te(last.type) : '–'],
           ['tenant', j?.tenant ?? last?.data.tenant],
-          ['from', j?.from ?? last?.data.from],
-          ['to', j?.to ?? last?.data.to],
+          ['origin', j?.origin ?? last?.data.origin],
+          ['from', j?.from ?? last?.data.originProvince ?? last?.data.from],
+          ['to', j?.to ?? last?.data.province ?? last?.data.to],
           ['cluster', j?.cluster ?? last?.data.cluster],
-          ['node', j?.node ?? last?.node],
+          ['owner', j?.owner ?? last?.data.owner],
         ]),
       );
-      const expl =
-        j?.explanation ?? history.find((e) => e.event.data.explanation !== undefined)?.event.data.explanation;
-      out.push(el('h3', {}, t('explanation')), explanation(expl));
+      // The owner's explanation names clusters; the ones above it name subtrees: the cluster-level one first.
+      const explained = history.filter((e) => e.event.data.explanation !== undefined);
+      const owner = explained.find((e) => {
+        const c = (e.event.data.explanation as { chosen?: unknown }).chosen;
+        return typeof c === 'string' && c.includes('/CL-');
+      });
+      const expl = owner?.event.data.explanation ?? j?.explanation ?? explained[0]?.event.data.explanation;
+      out.push(el('h3', {}, t('explanation')), explanation(expl, store));
+      for (const e of explained)
+        if (e !== owner && e.event.data.explanation !== expl)
+          out.push(el('h3', {}, `${t('explanationAt')} ${e.event.node}`), explanation(e.event.data.explanation, store));
       out.push(el('h3', {}, t('eventsAbout')), eventList(history));
     } else if (sel.kind === 'identifier') {
       const parsed = parseIdentifier(sel.id);
@@ -229,7 +322,7 @@ export function createDrawer(root: HTMLElement, store: Store) {
       out.push(
         dl([
           ['code', sel.id],
-          ['name', tile ? `${tile.name} ${tile.nameEn}` : sel.id],
+          ['name', tile ? (lang() === 'zh' ? tile.name : tile.nameEn) : sel.id],
           ['nodesCount', s?.nodes ?? 0],
           ['clustersCount', s?.clusters ?? 0],
           ['utilisation', s ? `${Math.round(s.meanUtilisation * 100)}%` : '–'],
@@ -278,21 +371,35 @@ export function createDrawer(root: HTMLElement, store: Store) {
       const key = `${sel.kind}:${sel.id}`;
       // Refresh at most when the state changed, and not every frame during playback (main.ts throttles).
       if (!force && key === shownKey && state.version === shownVersion) return;
+      if (key !== shownKey) raw = false;
       shownKey = key;
       shownVersion = state.version;
       root.hidden = false;
       const scroll = root.scrollTop;
-      const close = el('button', { class: 'close', 'aria-label': t('close') }, '×');
+      // Below the side column's tabs, so that the drawer never hides them.
+      const tabs = document.querySelector('#side .tabs');
+      root.style.top = `${Math.round(tabs ? tabs.getBoundingClientRect().bottom + 4 : 0)}px`;
+      const close = el('button', { class: 'close', 'aria-label': t('close'), title: t('closeHint') }, '×');
       close.addEventListener('click', () => store.select(null));
+      const rawButton = el('button', { class: 'raw', id: 'drawer-raw', 'aria-pressed': String(raw) }, t('rawView'));
+      rawButton.addEventListener('click', () => {
+        raw = !raw;
+        shownVersion = -1;
+        this.update(store.state, true);
+        (root.querySelector('#drawer-raw') as HTMLElement | null)?.focus();
+      });
       root.replaceChildren(
         close,
+        rawButton,
         el(
           'div',
           { class: 'muted' },
           sel.kind === 'province' || sel.kind === 'identifier' ? t(sel.kind) : tv(sel.kind),
         ),
         el('h2', { id: 'drawer-title' }, titleOf(sel)),
-        ...body(sel, state),
+        ...(raw
+          ? [el('pre', { class: 'raw-json', lang: 'en' }, JSON.stringify(rawOf(sel, state), null, 2))]
+          : body(sel, state)),
       );
       root.scrollTop = scroll;
     },

@@ -11,7 +11,26 @@ export function createHeader(root: HTMLElement, store: Store, onLang: () => void
   const scrub = el('input', { type: 'range', id: 'scrub', min: '0', max: '1000', step: '100', value: '0' });
   const time = el('span', { class: 'time', id: 'time' });
   const langButton = el('button', { id: 'lang' });
-  root.append(title, badge, play, speed, scrub, time, langButton);
+  // Projector mode: large type, high contrast, thicker marks (a class on <body>; kept in localStorage).
+  const projector = el('button', { id: 'projector', 'aria-pressed': 'false' });
+  const setProjector = (on: boolean) => {
+    document.body.classList.toggle('projector', on);
+    projector.setAttribute('aria-pressed', String(on));
+    try {
+      localStorage.setItem('cpnet-projector', on ? '1' : '0');
+    } catch {
+      /* storage refused: the mode lasts this page only */
+    }
+    window.dispatchEvent(new Event('resize'));
+  };
+  projector.addEventListener('click', () => setProjector(!document.body.classList.contains('projector')));
+  try {
+    if (localStorage.getItem('cpnet-projector') === '1' || new URLSearchParams(location.search).has('projector'))
+      setProjector(true);
+  } catch {
+    /* no storage */
+  }
+  root.append(title, badge, play, speed, scrub, time, projector, langButton);
   play.addEventListener('click', () => store.setPlaying(!store.playing));
   speed.addEventListener('change', () => store.setSpeed(Number(speed.value)));
   scrub.addEventListener('input', () => store.seek(Number(scrub.value)));
@@ -21,6 +40,7 @@ export function createHeader(root: HTMLElement, store: Store, onLang: () => void
     title.textContent = t('title');
     document.title = t('title');
     langButton.textContent = t('language');
+    projector.textContent = t('projector');
     langButton.setAttribute('aria-label', lang() === 'zh' ? 'Switch to English' : '切换到中文');
     speed.setAttribute('aria-label', t('speed'));
     scrub.setAttribute('aria-label', t('time'));
@@ -44,8 +64,22 @@ export function createHeader(root: HTMLElement, store: Store, onLang: () => void
       speed.value = String(store.speed);
       scrub.max = String(Math.max(1, Math.round(store.duration)));
       if (document.activeElement !== scrub) scrub.value = String(Math.round(store.state.t));
-      const at = store.state.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
-      time.textContent = `${formatT(store.state.t)} / ${formatT(store.duration)} · ${at}`;
+      // One clock on the page: the network's virtual time since the start (of the scenario in a simulation, of the
+      // recording in replay), in minutes as the CLI's log prints it, with its speed; lists and the timeline use it too.
+      const minutes = (ms: number) => `${(Math.max(0, ms) / 60_000).toFixed(1)} ${t('minutes')}`;
+      const rate =
+        store.mode === 'replay'
+          ? `${t('playback')} ×${store.speed}`
+          : store.clockSpeed === 'max'
+            ? t('speedMax')
+            : store.clockSpeed !== null
+              ? `×${store.clockSpeed}`
+              : '';
+      time.textContent =
+        `${t('virtualTime')} ${minutes(store.state.t)}` +
+        (replay ? ` / ${minutes(store.duration)}` : '') +
+        (rate ? ` · ${rate}` : '');
+      time.title = `${formatT(store.state.t)} · ${store.state.at}`;
     },
   };
 }

@@ -1,16 +1,21 @@
 import { SelectionAnswer, SelectionRequest } from '@cpnet/protocol';
-import { marketRows } from '../../state/aggregate.ts';
+import { clusterTotal, marketRows } from '../../state/aggregate.ts';
 import { TILES } from '../../state/tile-layout.ts';
 import type { ViewState } from '../../state/types.ts';
-import { provinceLabel, t } from '../i18n.ts';
+import { provinceLabel, t, tv } from '../i18n.ts';
 import { el, type Store } from '../store.ts';
 
 /** Renders a selection answer: summary, ranked candidates, exclusions with reasons. */
 function renderAnswer(answer: SelectionAnswer): HTMLElement {
   const box = el('div', { class: 'answer', id: 'selection-answer' });
   box.append(
-    el('p', {}, answer.summary),
-    el('div', { class: 'muted' }, `${t('answeredBy')}: ${answer.answeredBy}${answer.escalated ? ' (escalated)' : ''}`),
+    // The node's own summary, as it wrote it.
+    el('p', { lang: 'en', title: t('asSent') }, answer.summary),
+    el(
+      'div',
+      { class: 'muted' },
+      `${t('answeredBy')}: ${answer.answeredBy}${answer.escalated ? `（${tv('escalated')}）` : ''}`,
+    ),
   );
   const table = el('table');
   const head = el('tr');
@@ -30,7 +35,8 @@ function renderAnswer(answer: SelectionAnswer): HTMLElement {
   if (answer.excluded.length) {
     const ex = el('ul', { class: 'list' });
     for (const e of answer.excluded.slice(0, 50))
-      ex.append(el('li', {}, `${e.cluster} — ${e.constraint}: ${e.reason}`));
+      // The node's own words (constraint and reason), marked as such.
+      ex.append(el('li', { lang: 'en', title: t('asSent') }, `${e.cluster} — ${e.constraint}: ${e.reason}`));
     box.append(el('h3', {}, `${t('excluded')} (${answer.excluded.length})`), ex);
   }
   return box;
@@ -47,7 +53,7 @@ export function createServiceCentre(store: Store) {
   root.append(market, formBox);
 
   function renderMarket(state: ViewState): void {
-    market.replaceChildren(el('h2', {}, `${t('market')} · ${state.clusters.size} ${t('clustersCount')}`));
+    market.replaceChildren(el('h2', {}, `${t('market')} · ${clusterTotal(state)} ${t('clustersCount')}`));
     const filters = el('div', { class: 'filters' });
     const ps = el('select', { 'aria-label': t('province') });
     ps.append(el('option', { value: '' }, `${t('province')}: ${t('all')}`));
@@ -116,7 +122,8 @@ export function createServiceCentre(store: Store) {
     for (const tile of TILES) user.append(el('option', { value: tile.code }, `${tile.code} ${provinceLabel(tile)}`));
     user.value = '31';
     const objective = el('select', { name: 'objective' });
-    for (const o of ['balanced', 'cost', 'latency', 'green']) objective.append(el('option', { value: o }, o));
+    for (const o of ['balanced', 'cost', 'latency', 'green'] as const)
+      objective.append(el('option', { value: o }, t(`objective_${o}`)));
     const tolerant = el('input', { type: 'checkbox', name: 'latencyTolerant' });
     tolerant.checked = true;
     const tolerantLabel = el('label', {}, t('latencyTolerant'));
@@ -163,8 +170,24 @@ export function createServiceCentre(store: Store) {
         return void result.replaceChildren(el('div', { class: 'notice', id: 'needs-live' }, t('needsLive')));
       void submitSelection(request.data);
     });
-    formBox.append(form, result);
-    if (store.mode !== 'live') result.replaceChildren(el('div', { class: 'notice', id: 'needs-live' }, t('needsLive')));
+    formBox.append(modeLine, form, result);
+    showMode();
+  }
+
+  // Which mode the centre is in, said plainly: selections go to the live node, or need one (replay).
+  const modeLine = el('div', { class: 'mode-line', id: 'service-mode' });
+  let shownMode = '';
+  function showMode(): void {
+    shownMode = store.mode;
+    if (store.mode === 'live') {
+      modeLine.className = 'mode-line live';
+      modeLine.textContent = `${t('serviceLive')} ${store.liveUrl ?? ''}`;
+      if (result.querySelector('#needs-live')) result.replaceChildren();
+    } else {
+      modeLine.className = 'mode-line';
+      modeLine.textContent = store.mode === 'replay' ? t('serviceReplay') : t('none');
+      result.replaceChildren(el('div', { class: 'notice', id: 'needs-live' }, t('needsLive')));
+    }
   }
 
   async function submitSelection(body: unknown): Promise<void> {
@@ -196,6 +219,7 @@ export function createServiceCentre(store: Store) {
   return {
     root,
     update(state: ViewState, force: boolean): void {
+      if (store.mode !== shownMode) showMode();
       if (force) renderMarket(state);
     },
     relabel(): void {

@@ -2,11 +2,13 @@ import { provinceStats } from '../../state/aggregate.ts';
 import { recentEvents } from '../../state/filters.ts';
 import { TILES } from '../../state/tile-layout.ts';
 import type { ViewState } from '../../state/types.ts';
-import { provinceLabel, t, tv, type Key } from '../i18n.ts';
+import { provinceLabel, t, te, tv, type Key } from '../i18n.ts';
 import { el, formatT, type Store } from '../store.ts';
 import { createServiceCentre } from './service-centre.ts';
+import { createTrends } from './trends.ts';
+import { pageTime } from '../page-clock.ts';
 
-type Tab = 'overview' | 'nodes' | 'service';
+type Tab = 'overview' | 'nodes' | 'service' | 'trends';
 
 function bars(rows: Array<{ label: string; value: number; text: string; colour?: string }>, max: number): HTMLElement {
   const box = el('div', { class: 'bars' });
@@ -33,15 +35,18 @@ export function createSide(root: HTMLElement, store: Store) {
   const body = el('div', { role: 'tabpanel' });
   root.append(tabs, body);
   const service = createServiceCentre(store);
+  const trends = createTrends(store, () => store.series);
 
   function renderTabs(): void {
     tabs.innerHTML = '';
     for (const [id, key] of [
       ['overview', 'overview'],
+      ['trends', 'trends'],
       ['nodes', 'nodes'],
-      ['service', 'service'],
+      ['service', 'serviceTab'],
     ] as const) {
       const b = el('button', { role: 'tab', 'aria-selected': String(tab === id), id: `tab-${id}` }, t(key));
+      if (id === 'service') b.title = t('service');
       b.addEventListener('click', () => {
         tab = id;
         renderTabs();
@@ -108,8 +113,9 @@ export function createSide(root: HTMLElement, store: Store) {
     for (const r of recent) {
       const li = el(
         'li',
-        {},
-        `${formatT(r.t)} ${r.event.node} ${String(r.event.data.message ?? r.event.data.rule ?? r.event.type)}`,
+        { tabindex: '0' },
+        `${formatT(r.t)} ${r.event.node} ${te(r.event.type)}` +
+          (typeof r.event.data.kind === 'string' ? ` · ${tv(r.event.data.kind)}` : ''),
       );
       li.addEventListener('click', () => store.select({ kind: 'node', id: r.event.node }));
       list.append(li);
@@ -135,7 +141,7 @@ export function createSide(root: HTMLElement, store: Store) {
     const tb = el('tbody');
     for (const [code, s] of stats) {
       const tile = TILES.find((x) => x.code === code)!;
-      const tr = el('tr');
+      const tr = el('tr', { tabindex: '0' });
       tr.style.cursor = 'pointer';
       tr.addEventListener('click', () => store.select({ kind: 'province', id: code }));
       tr.append(
@@ -183,6 +189,11 @@ export function createSide(root: HTMLElement, store: Store) {
         : tab === 'service'
           ? `service${state.clusters.size}`
           : String(state.version);
+    if (tab === 'trends') {
+      if (!body.contains(trends.root)) body.replaceChildren(trends.root);
+      trends.update(pageTime(), force);
+      return;
+    }
     if (!force && key === lastKey) return;
     lastKey = key;
     if (tab === 'service') {

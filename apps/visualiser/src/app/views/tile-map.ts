@@ -14,6 +14,15 @@ export function createTileMap(root: HTMLElement, store: Store) {
   root.append(el('h2', { id: 'tilemap-title' }, t('tilemap')));
   const stage = el('div', { class: 'stage' });
   const svg = select(stage).append('svg').attr('role', 'img').attr('aria-labelledby', 'tilemap-title');
+  const hatch = svg
+    .append('defs')
+    .append('pattern')
+    .attr('id', 'fault-hatch')
+    .attr('width', 8)
+    .attr('height', 8)
+    .attr('patternUnits', 'userSpaceOnUse')
+    .attr('patternTransform', 'rotate(45)');
+  hatch.append('rect').attr('width', 3).attr('height', 8).attr('fill', 'rgba(250,82,82,0.55)');
   const canvas = el('canvas');
   canvas.style.pointerEvents = 'none';
   // Flows under the tiles (drawn semi-transparent) so that the province names stay readable over busy flows.
@@ -64,6 +73,8 @@ export function createTileMap(root: HTMLElement, store: Store) {
       .join((enter) => {
         const e = enter.append('g').attr('class', 'tile').attr('tabindex', '0').attr('role', 'button');
         e.append('rect');
+        // A tile with a failure is hatched as well as bordered red (not by colour alone).
+        e.append('rect').attr('class', 'hatch');
         e.append('text').attr('class', 'name');
         e.append('text').attr('class', 'sub');
         e.append('title');
@@ -78,7 +89,11 @@ export function createTileMap(root: HTMLElement, store: Store) {
       .on('keydown', (e: KeyboardEvent, d) => {
         if (e.key === 'Enter') store.select({ kind: 'province', id: d.code });
       });
-    g.select('rect')
+    g.select('rect.hatch')
+      .attr('width', cell - 2 * pad)
+      .attr('height', cell - 2 * pad)
+      .attr('fill', 'url(#fault-hatch)');
+    g.select('rect:not(.hatch)')
       .attr('width', cell - 2 * pad)
       .attr('height', cell - 2 * pad)
       .attr('fill', (d) => {
@@ -97,10 +112,12 @@ export function createTileMap(root: HTMLElement, store: Store) {
           ((cell - 2 * pad) * 0.92) / [...text].reduce((w, ch) => w + (ch.charCodeAt(0) > 0x2e80 ? 1 : 0.56), 0),
         ),
       );
+    // One size for every name: the largest that fits the longest one.
+    const nameSize = Math.min(...TILES.map((d) => fit(label(d))));
     g.select('text.name')
       .attr('x', (cell - 2 * pad) / 2)
       .attr('y', cell * 0.38)
-      .style('font-size', (d) => `${fit(label(d))}px`)
+      .style('font-size', `${nameSize}px`)
       .text(label);
     g.select('text.sub')
       .attr('x', (cell - 2 * pad) / 2)
@@ -133,8 +150,9 @@ export function createTileMap(root: HTMLElement, store: Store) {
       // A curved path bending to the left of its direction, so A→B and B→A do not overlap.
       const mx = (a[0] + b[0]) / 2 - (b[1] - a[1]) * 0.18;
       const my = (a[1] + b[1]) / 2 + (b[0] - a[0]) * 0.18;
-      ctx.strokeStyle = 'rgba(77,171,247,0.16)';
-      ctx.lineWidth = 1;
+      // The path's width follows the rate too (dots for motion, width for a still screenshot or a projector).
+      ctx.strokeStyle = f.failedPerMinute > f.perMinute ? 'rgba(255,77,79,0.55)' : 'rgba(77,171,247,0.45)';
+      ctx.lineWidth = Math.min(9, 1 + 1.2 * Math.sqrt(f.perMinute + f.failedPerMinute));
       ctx.beginPath();
       ctx.moveTo(a[0], a[1]);
       ctx.quadraticCurveTo(mx, my, b[0], b[1]);
@@ -162,8 +180,23 @@ export function createTileMap(root: HTMLElement, store: Store) {
         statsVersion = state.version;
         tilesAt = now;
         drawTiles(state);
-        legend.textContent = `${t('flows')}: ${t('flowLegend')} · ${t('nodesCount')}·${t('clustersCount')}`;
       }
+      const between = flows.filter((f) => f.from !== f.to);
+      const busiest = between[0];
+      const name = (code: string) => {
+        const tile = TILES.find((x) => x.code === code);
+        return tile ? provinceLabel(tile) : code;
+      };
+      const legendText =
+        `${t('flows')}: ${t('flowLegend')} · ${t('nodesCount')}·${t('clustersCount')}` +
+        (busiest
+          ? `\n${t('busiest')}: ${name(busiest.from)} → ${name(busiest.to)} ` +
+            `${busiest.perMinute.toFixed(1)} ${t('perMinute')}（${between.length} ${t('pairs')}）`
+          : '');
+      if (legend.textContent !== legendText) legend.textContent = legendText;
+      stage.dataset.flows = between
+        .map((f) => `${f.from}>${f.to}:${f.perMinute.toFixed(2)}:${f.failedPerMinute.toFixed(2)}`)
+        .join(' ');
       if (state.t !== flowsAt && now - flowsComputedAt > 100) {
         // The busiest pairs only, so that a national picture stays readable.
         flows = flowRates(store.events, { t: state.t, windowMs: FLOW_WINDOW_MS })

@@ -1,7 +1,7 @@
 import { scaleLinear, select } from 'd3';
 import { EVENT_FAMILIES, eventHistogram, recentEvents } from '../../state/filters.ts';
 import type { ViewState } from '../../state/types.ts';
-import { t } from '../i18n.ts';
+import { t, te, tf, tv } from '../i18n.ts';
 import { el, formatT, selectionFor, type Store } from '../store.ts';
 
 const BUCKETS = 240;
@@ -17,6 +17,8 @@ export function createTimeline(root: HTMLElement, store: Store) {
   stage.append(filters, strip, recent, episodesBox);
   root.append(stage);
   const svg = select(strip).append('svg').attr('aria-label', t('timeline'));
+  // Node and cluster failures as bands across the whole strip, from failure to recovery (hatched: not colour alone).
+  const gBands = svg.append('g').attr('class', 'episode-bands');
   const gHist = svg.append('g');
   const gEpisodes = svg.append('g').attr('class', 'episode-marks');
   const cursor = svg.append('line').attr('stroke', '#ffd43b').attr('stroke-width', 2).attr('y1', 0);
@@ -57,7 +59,7 @@ export function createTimeline(root: HTMLElement, store: Store) {
           .map((b) => b.value);
         store.setFilter({ ...store.filter, families: on.length === EVENT_FAMILIES.length ? [] : on });
       });
-      label.append(box, family);
+      label.append(box, tf(family));
       filters.append(label);
     }
     const sev = el('select', { 'aria-label': t('minSeverity') });
@@ -104,8 +106,8 @@ export function createTimeline(root: HTMLElement, store: Store) {
       .attr('data-subject', (e) => e.subject)
       .attr('x', (e) => sx(e.start))
       .attr('width', (e) => Math.max(3, sx(e.end ?? store.duration) - sx(e.start)))
-      .attr('y', (e) => 2 + row[e.kind] * 6)
-      .attr('height', 5)
+      .attr('y', (e) => 2 + row[e.kind] * 10)
+      .attr('height', 9)
       .style('cursor', 'pointer')
       .on('click', (ev: MouseEvent, e) => {
         ev.stopPropagation();
@@ -115,8 +117,18 @@ export function createTimeline(root: HTMLElement, store: Store) {
       .select('title')
       .text(
         (e) =>
-          `${t('episodes')}: ${e.kind} ${e.subject} ${formatT(e.start)} → ${e.end === null ? t('open') : formatT(e.end)}`,
+          `${t('episodes')}: ${tv(e.kind)} ${e.subject} ${formatT(e.start)} → ${e.end === null ? t('open') : formatT(e.end)}`,
       );
+    gBands
+      .selectAll('rect')
+      .data(eps.filter((e) => e.kind !== 'job'))
+      .join('rect')
+      .attr('class', 'episode-band')
+      .attr('data-subject', (e) => e.subject)
+      .attr('x', (e) => sx(e.start))
+      .attr('width', (e) => Math.max(3, sx(e.end ?? store.duration) - sx(e.start)))
+      .attr('y', 0)
+      .attr('height', h);
     cursor.attr('y2', h);
     episodesBox.replaceChildren(el('h3', { class: 'muted' }, `${t('episodes')} (${eps.length})`));
     const ul = el('ul', { class: 'list', id: 'episode-list' });
@@ -125,10 +137,10 @@ export function createTimeline(root: HTMLElement, store: Store) {
       (a, b) => (a.kind === 'job' ? 1 : 0) - (b.kind === 'job' ? 1 : 0) || a.start - b.start,
     );
     for (const e of ordered.slice(0, 200)) {
-      const li = el('li', { 'data-subject': e.subject, class: e.end === null ? 'sev-critical' : '' });
+      const li = el('li', { 'data-subject': e.subject, class: e.end === null ? 'sev-critical' : '', tabindex: '0' });
       li.append(
         el('span', { class: 'time' }, `${formatT(e.start)}–${e.end === null ? t('open') : formatT(e.end)}`),
-        el('span', { class: 'muted' }, e.kind),
+        el('span', { class: 'muted' }, tv(e.kind)),
         el('span', { class: 'code' }, e.subject),
       );
       li.addEventListener('click', () => {
@@ -148,10 +160,10 @@ export function createTimeline(root: HTMLElement, store: Store) {
     const items = recentEvents(store.events, { end, filter: store.filter, limit: 40 });
     const ul = el('ul', { class: 'list', id: 'recent-events', 'aria-label': t('recent') });
     for (const r of items) {
-      const li = el('li', { class: `sev-${r.event.severity}` });
+      const li = el('li', { class: `sev-${r.event.severity}`, tabindex: '0' });
       li.append(
         el('span', { class: 'time' }, formatT(r.t)),
-        el('span', {}, r.event.type),
+        el('span', { title: r.event.type }, te(r.event.type)),
         el('span', { class: 'code' }, r.event.subject ?? r.event.node),
       );
       li.addEventListener('click', () => store.select(selectionFor(r.event.subject ?? r.event.node, store.state)));

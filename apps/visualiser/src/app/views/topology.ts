@@ -12,6 +12,7 @@ import type { SnapshotCluster, SnapshotNode } from '@cpnet/protocol';
 import type { ViewState } from '../../state/types.ts';
 import { t, tv } from '../i18n.ts';
 import { el, type Store } from '../store.ts';
+import { clusterTotal } from '../../state/aggregate.ts';
 
 /** Fill = lifecycle. */
 const LIFECYCLE_FILL: Record<string, string> = {
@@ -25,6 +26,9 @@ const LIFECYCLE_FILL: Record<string, string> = {
   revoked: '#000000',
   rejected: '#862e9c',
 };
+/** Height (px) at the bottom of the stage kept for the legend's three lines. */
+const LEGEND_SPACE = 64;
+
 /** Ring = health. */
 const HEALTH_STROKE: Record<string, string> = { healthy: '#40c057', degraded: '#fab005', down: '#fa5252' };
 
@@ -141,7 +145,9 @@ export function createTopology(root: HTMLElement, store: Store) {
     for (const r of rows) children.set(r.parent, [...(children.get(r.parent) ?? []), r]);
     const rootRow = rows.find((r) => r.parent === null)!;
     const h = hierarchy(rootRow, (r) => (children.get(r.id) ?? []).sort((a, b) => a.id.localeCompare(b.id)));
-    const radius = Math.max(60, Math.min(width, height) / 2 - 44);
+    // The legend takes the bottom of the stage: the tree is laid out above it, so no label runs under it.
+    const usable = Math.max(120, height - LEGEND_SPACE);
+    const radius = Math.max(60, Math.min(width, usable) / 2 - 44);
     const laid = tree<typeof rootRow>()
       .size([2 * Math.PI, radius])
       .separation((a, b) => (a.parent === b.parent ? 1 : 1.4) / Math.max(1, a.depth))(h);
@@ -153,7 +159,7 @@ export function createTopology(root: HTMLElement, store: Store) {
         node: p.data.node,
         angle: p.x,
         x: width / 2 + r * Math.sin(p.x),
-        y: height / 2 - r * Math.cos(p.x),
+        y: usable / 2 - r * Math.cos(p.x),
       });
     });
     // Dots in a sunflower (phyllotaxis) around their node; the spacing shrinks so the busiest node's disc fits its slot.
@@ -211,6 +217,20 @@ export function createTopology(root: HTMLElement, store: Store) {
       for (const i of bins[b]!)
         ctx.fillRect(layout.clusterXY[2 * i]! - s / 2, layout.clusterXY[2 * i + 1]! - s / 2, s, s);
     }
+    // A down cluster is also crossed out (shape as well as colour).
+    ctx.strokeStyle = '#ffe3e3';
+    ctx.lineWidth = Math.max(0.4, size * 0.25);
+    ctx.beginPath();
+    const r = size * 0.8;
+    for (const i of bins[UTIL_BINS]!) {
+      const x = layout.clusterXY[2 * i]!;
+      const y = layout.clusterXY[2 * i + 1]!;
+      ctx.moveTo(x - r, y - r);
+      ctx.lineTo(x + r, y + r);
+      ctx.moveTo(x - r, y + r);
+      ctx.lineTo(x + r, y - r);
+    }
+    ctx.stroke();
   }
 
   function drawNodes(state: ViewState): void {
@@ -236,6 +256,8 @@ export function createTopology(root: HTMLElement, store: Store) {
       .join((enter) => {
         const e = enter.append('g').attr('class', 'node').attr('tabindex', '0').attr('role', 'button');
         e.append('circle');
+        // Not by colour alone: a down node is crossed out (shape), a degraded one gets a notch.
+        e.append('path').attr('class', 'fault-mark');
         e.append('title');
         e.append('text').attr('class', 'node-label');
         return e;
@@ -258,6 +280,15 @@ export function createTopology(root: HTMLElement, store: Store) {
       .attr('stroke-width', (n) => (n.health === 'healthy' ? 2 : 3.5))
       .attr('class', (n) => `health-${n.health}`)
       .attr('opacity', (n) => (store.selection?.kind === 'node' && store.selection.id === n.code ? 1 : 0.95));
+    g.attr('data-health', (n) => n.health).classed('down', (n) => n.health === 'down');
+    g.select('path.fault-mark').attr('d', (n) => {
+      const r = (n.role === 'national' ? 11 : n.role === 'regional' ? 7 : 5) + 4;
+      return n.health === 'down'
+        ? `M${-r},${-r}L${r},${r}M${-r},${r}L${r},${-r}`
+        : n.health === 'degraded'
+          ? `M0,${-r - 3}L0,${-r + 3}`
+          : '';
+    });
     g.select('title').text(
       (n) => `${n.code} ${n.name} · ${t('lifecycle')}: ${tv(n.lifecycle)} · ${t('health')}: ${tv(n.health)}`,
     );
@@ -268,7 +299,7 @@ export function createTopology(root: HTMLElement, store: Store) {
       )
       .attr('dx', (n) => (n.role === 'national' ? 0 : Math.sin(placed.get(n.code)!.angle) >= 0 ? 9 : -9))
       .attr('dy', (n) => (n.role === 'national' ? 24 : 3))
-      .text((n) => (n.role === 'industry' ? n.code.slice(4) : n.code));
+      .text((n) => (n.role === 'industry' ? n.code.slice(4) : n.code) + (n.health === 'down' ? ` ✕${tv('down')}` : ''));
   }
 
   return {
@@ -290,11 +321,13 @@ export function createTopology(root: HTMLElement, store: Store) {
         nodesSignature = signature;
         drawNodes(state);
       }
+      root.dataset.clusters = String(clusterTotal(state));
+      root.dataset.firstCluster = state.clusters.keys().next().value ?? '';
       legend.innerHTML = '';
       legend.append(
         el('div', {}, `● ${t('legendFill')} · ◯ ${t('legendRing')}`),
-        el('div', {}, `▪ ${t('legendDots')}`),
-        el('div', {}, `${state.nodes.size} ${t('nodesCount')} · ${state.clusters.size} ${t('clustersCount')}`),
+        el('div', {}, `▪ ${t('legendDots')} · ${t('legendDown')}`),
+        el('div', {}, `${state.nodes.size} ${t('nodesCount')} · ${clusterTotal(state)} ${t('clustersCount')}`),
       );
     },
     /** Position of a cluster dot in page-independent stage coordinates (for tests and the drawer). */
