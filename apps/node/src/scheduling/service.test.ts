@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createFakeClock } from '@cpnet/kernel';
 import { formatTime, JobUpdate } from '@cpnet/protocol';
 import { QuotaExceeded } from './service.ts';
-import { facts, fullReport, hierarchy, settle, template } from './testing.ts';
+import { facts, fullReport, hierarchy, settle, template, until } from './testing.ts';
 
 const TREE = { CPN: null, 'CPN.51': 'CPN', 'CPN.44': 'CPN' } as const;
 const states = (h: { state: string }[]) => h.map((e) => e.state);
@@ -75,7 +75,8 @@ describe('scheduling service', () => {
         at: formatTime(clock.now()),
       }),
     );
-    await settle();
+    // The finish travels back to the origin through two relays: wait for it (5 s of wall time at most).
+    await until(async () => (await h.stores.get('CPN.51')!.get(job.id))?.state === 'finished');
     expect((await h.stores.get('CPN.51')!.get(job.id))!.state).toBe('finished');
   });
 

@@ -103,6 +103,18 @@ function fakeGateway(): GatewayPort & {
 /** Lets relayed deliveries arrive. */
 export const settle = (ms = 30): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Waits until `ok()` holds, checking every 10 ms of wall time, for at most `timeoutMs` of wall time (relays travel
+ * through promises and a loaded machine can take longer than a fixed pause); false if it never held.
+ */
+export async function until(ok: () => Promise<boolean> | boolean, timeoutMs = 5000): Promise<boolean> {
+  for (let waited = 0; waited < timeoutMs; waited += 10) {
+    if (await ok()) return true;
+    await settle(10);
+  }
+  return ok();
+}
+
 /** A template. */
 export const template = (over: Record<string, unknown> = {}): TaskTemplate =>
   TaskTemplate.parse({ demand: { cpuCores: 16, memoryGib: 64 }, durationHours: 1, ...over });
