@@ -35,6 +35,13 @@ export const NodeConfig = z
       .min(1)
       .optional()
       .describe('file holding the passphrase of the private key at rest (CPNET_KEY_PASSPHRASE wins)'),
+    acceptance: z
+      .enum(['authority', 'automatic'])
+      .default('automatic')
+      .describe(
+        'how children that passed joint debugging are accepted (验收): authority (an acceptance officer decides on ' +
+          'the evidence pack; `cpnet node start` defaults to it) or automatic (simulations and `cpnet check` rehearsals)',
+      ),
     autoReview: z.boolean().default(false).describe('decide applications by the rules alone (simulations)'),
     applicationDeadline: Time.optional().describe('applications received after this are refused (逾期不再受理)'),
     bodyLimitBytes: z.coerce

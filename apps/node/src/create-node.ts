@@ -31,6 +31,7 @@ import { openApiDocument } from './openapi.ts';
 import { identifierRoutes } from './routes/identifiers.ts';
 import { onboardingRoutes } from './routes/onboarding.ts';
 import { governanceRoutes } from './routes/governance.ts';
+import { acceptanceRoutes } from './acceptance/routes.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { attachMonitor } from './monitor.ts';
 import { startApplicant } from './onboarding/applicant.ts';
@@ -251,6 +252,7 @@ function buildApp(ctx: NodeContext, parts: { routers: Router[]; memberOrders: Me
   app.use(onboardingRoutes(ctx));
   app.use(governanceRoutes(ctx, { memberOrders: parts.memberOrders }));
   app.use(accountRoutes(ctx));
+  app.use(acceptanceRoutes(ctx));
   for (const router of parts.routers) app.use(router);
   app.use(notFound);
   app.use(errorHandler(ctx.deps.logger));

@@ -8,6 +8,7 @@ import { certificateKey } from '../identity.ts';
 import type { GrantBody } from './grant.ts';
 import { runChecks, type RunChecksDeps } from './checks.ts';
 import { learnPeer } from '../links/tls-discovery.ts';
+import { conformanceKey } from '../acceptance/evidence.ts';
 
 type Sleep = (ms: number) => Promise<boolean>;
 
@@ -245,6 +246,8 @@ export async function jointDebug(ctx: JointDebugDeps): Promise<boolean> {
       return false;
     }
     await keepCapabilities(ctx, t.prefix, r.value);
+    // The latest full result this peer ran on us: the conformance report of the 验收 evidence pack.
+    await ctx.settings.setJson(conformanceKey(t.prefix), r.value.result);
     if (!own.passed || !r.value.result.passed) {
       ctx.deps.logger.warn(
         {
@@ -257,6 +260,11 @@ export async function jointDebug(ctx: JointDebugDeps): Promise<boolean> {
       return false;
     }
     if (t.relation === 'parent') accepted = r.value.lifecycle === 'online';
+    if (t.relation === 'parent' && !accepted)
+      ctx.deps.logger.info(
+        { peer: t.prefix, acceptance: (r.value as { ext?: { acceptance?: string } }).ext?.acceptance ?? null },
+        'joint debugging passed both ways; waiting for the authority’s acceptance (待验收)',
+      );
   }
   if (!accepted) return false;
   await ctx.setLifecycle('accepted', 'every joint-debugging check passed both ways');
@@ -293,7 +301,10 @@ export function rerunJointDebug(
         .clientFor(t.endpoint)
         .jointDebug({ target: ctx.config.code, endpoint: ctx.endpoint(), result: own, ext: HANDSHAKE_EXT });
       if (!r.ok) ctx.deps.logger.warn({ peer: t.prefix, reason: r.error.message }, 'joint debugging rerun refused');
-      else await keepCapabilities(ctx, t.prefix, r.value);
+      else {
+        await keepCapabilities(ctx, t.prefix, r.value);
+        await ctx.settings.setJson(conformanceKey(t.prefix), r.value.result);
+      }
     }
   };
   const run = async () => {
