@@ -227,10 +227,7 @@ export function checkOrder(
 }
 
 /** Applies a signed order to the supervision state. */
-export function applyOrder(
-  c: AcceptanceCase,
-  order: AcceptanceCase['supervision']['orders'][number],
-): AcceptanceCase {
+export function applyOrder(c: AcceptanceCase, order: AcceptanceCase['supervision']['orders'][number]): AcceptanceCase {
   const state =
     order.action === 'suspend'
       ? 'suspended'

@@ -103,10 +103,7 @@ export async function runtimeFigures(ctx: EvidenceDeps, period: { from: number; 
  * national node ran on it, runtime figures over the period (default: the last 30 days of node time), the security
  * table, and its audit log's signed tree head; signed by the node.
  */
-export async function gatherEvidence(
-  ctx: EvidenceDeps,
-  q: { from?: number; to?: number } = {},
-): Promise<EvidencePack> {
+export async function gatherEvidence(ctx: EvidenceDeps, q: { from?: number; to?: number } = {}): Promise<EvidencePack> {
   const now = ctx.deps.clock.now();
   const to = q.to ?? now;
   const from = q.from ?? to - 30 * DAY_MS;

@@ -39,7 +39,9 @@ type AcceptanceRoutesDeps = RouteDeps &
 
 const route = defineRoute<AcceptanceRoutesDeps>();
 
-const NODE_PARAM = { node: { description: 'The prefix of the approved node (CPN.51, CPN.51.C151)', example: 'CPN.51' } };
+const NODE_PARAM = {
+  node: { description: 'The prefix of the approved node (CPN.51, CPN.51.C151)', example: 'CPN.51' },
+};
 
 /** The policy's question about a case. */
 const ask = (principal: Principal, action: Action, node: string) => ({
@@ -79,7 +81,11 @@ export const ACCEPTANCE_ROUTE_TABLE: RouteTable<AcceptanceRoutesDeps> = [
     auth: 'required',
     responses: { 200: { description: 'Every case, with what is overdue now', schema: AcceptanceCaseList } },
     errors: { 403: 'the caller may not read acceptance cases here' },
-    access: { action: 'read', resource: 'acceptance', rule: 'officers, supervisors, experts and operators of this node' },
+    access: {
+      action: 'read',
+      resource: 'acceptance',
+      rule: 'officers, supervisors, experts and operators of this node',
+    },
     handle: async ({ env, caller }) => {
       const p = caller!.principal;
       const cases = await allCases(env);
@@ -257,7 +263,11 @@ export const ACCEPTANCE_ROUTE_TABLE: RouteTable<AcceptanceRoutesDeps> = [
       const peer = await env.db.peers.byPrefix(c.node);
       if (lifecycle && peer) {
         await setChildLifecycle(env, { prefix: c.node, lifecycle });
-        const order = { target: c.node, action: body.action === 'suspend' ? 'suspend' : 'reinstate', reason: body.reason };
+        const order = {
+          target: c.node,
+          action: body.action === 'suspend' ? 'suspend' : 'reinstate',
+          reason: body.reason,
+        };
         await env.outbox.enqueue({ endpoint: peer.endpoint, path: ROUTES.emergency, body: order });
         env.outbox.kick();
       }

@@ -12,7 +12,11 @@ export const ACCEPTANCE_JWS_TYPE = 'cpn-acceptance+jws';
 
 /** Signs a record as this node: a compact JWS over its RFC 8785 JSON. */
 export function signRecord(ctx: Pick<NodeContext, 'config' | 'identity'>, record: unknown): Promise<string> {
-  return signCompact(jcsBytes(record), { typ: ACCEPTANCE_JWS_TYPE, kid: ctx.config.code }, ctx.identity.keys.privateKey);
+  return signCompact(
+    jcsBytes(record),
+    { typ: ACCEPTANCE_JWS_TYPE, kid: ctx.config.code },
+    ctx.identity.keys.privateKey,
+  );
 }
 
 /** Opens the case of a node this one approved: the construction period begins (idempotent). */
@@ -45,7 +49,13 @@ export async function currentCase(ctx: AcceptanceDeps, node: string): Promise<Ac
     await ctx.db.acceptance.put(value, formatTime(now));
     for (const f of raised) {
       ctx.events.emit('acceptance.flag', { subject: node, severity: 'warning', data: { ...f } });
-      await ctx.audit.record({ who: ctx.config.code, action: `flag:${f.kind}`, resource: `acceptance:${node}`, decision: 'allow', requestId: '-' });
+      await ctx.audit.record({
+        who: ctx.config.code,
+        action: `flag:${f.kind}`,
+        resource: `acceptance:${node}`,
+        decision: 'allow',
+        requestId: '-',
+      });
     }
   }
   return value;
@@ -61,7 +71,8 @@ export async function allCases(ctx: AcceptanceDeps): Promise<AcceptanceCase[]> {
 /** The case, or 404. */
 export async function caseOr404(ctx: AcceptanceDeps, node: string): Promise<AcceptanceCase> {
   const c = await currentCase(ctx, node);
-  if (!c) fail('NOT_FOUND', `no acceptance case for ${node} at ${ctx.config.code} (cases open when a node is approved)`);
+  if (!c)
+    fail('NOT_FOUND', `no acceptance case for ${node} at ${ctx.config.code} (cases open when a node is approved)`);
   return c;
 }
 

@@ -115,7 +115,8 @@ export const ACCOUNT_ROUTES: RouteTable<AccountRoutesDeps> = [
     handle: async ({ env, req, caller }) => {
       const id = String(req.params.id);
       const p = caller!.principal;
-      if (!nodeOrOperator(env, p)) fail('FORBIDDEN', "accounts are disabled by this node's operators (or the node itself)");
+      if (!nodeOrOperator(env, p))
+        fail('FORBIDDEN', "accounts are disabled by this node's operators (or the node itself)");
       if (p.kind === 'person' && p.id === id) fail('FORBIDDEN', 'an operator cannot disable its own account', 'id');
       const account = await env.db.accounts.byId(id);
       if (!account) fail('NOT_FOUND', `no account ${id} at ${env.config.code}`, 'id');
