@@ -13,7 +13,7 @@ import { sqlitePeerStore, type PeerStore } from './peers.ts';
 import { sqliteProviderStore, type ProviderStore } from './providers.ts';
 import { sqliteSettingStore, type SettingStore } from './settings.ts';
 import { openDatabase, type Durability } from './sqlite-database.ts';
-import { sqliteAcceptanceStore, type AcceptanceStore } from '../acceptance/store.ts';
+import { sqliteAcceptanceStore, type AcceptanceStore } from './acceptance.ts';
 
 /**
  * A node's persistence: one port per aggregate, and the unit of work that makes writes to several of them one

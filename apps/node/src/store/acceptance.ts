@@ -1,5 +1,5 @@
 import type { AcceptanceCase } from '@cpnet/protocol';
-import type { SqliteConnection } from '../store/connection.ts';
+import type { SqliteConnection } from './connection.ts';
 
 /** The acceptance cases this node keeps as the authority of the nodes it approved. */
 export interface AcceptanceStore {
