@@ -43,6 +43,7 @@ beforeAll(async () => {
     parentUrl: national.url,
     dataDir: rdir,
     applicationFile: applicationFile(rdir),
+    acceptancePollMs: 200,
   });
   started.push(national, regional);
   const op = await national.self.createAccount({ id: 'ops-1', name: '运维', role: 'operator', password: 'ops-pass-1' });

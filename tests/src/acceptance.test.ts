@@ -37,6 +37,7 @@ beforeAll(async () => {
     parentUrl: national.url,
     dataDir: dir,
     applicationFile: applicationFile(dir),
+    acceptancePollMs: 200,
   });
   started.push(national, regional);
 }, 30_000);

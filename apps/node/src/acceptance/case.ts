@@ -124,7 +124,11 @@ function inWindow(c: AcceptanceCase, at: number): boolean {
  */
 export function recordRun(c: AcceptanceCase, run: { at: number; by: string; passed: boolean }): AcceptanceCase {
   const within = inWindow(c, run.at);
-  const runs = [...c.jointDebug.runs, { at: formatTime(run.at), by: run.by, passed: run.passed, inWindow: within }];
+  // A node waiting for its decision keeps re-running the checks: the case keeps the latest runs only.
+  const runs = [
+    ...c.jointDebug.runs,
+    { at: formatTime(run.at), by: run.by, passed: run.passed, inWindow: within },
+  ].slice(-RUNS_KEPT);
   const waiting = ['construction', 'joint-debugging', 'failed'].includes(c.status);
   if (!waiting) return { ...c, jointDebug: { ...c.jointDebug, runs } };
   if (!run.passed || !within) return { ...c, status: 'joint-debugging', jointDebug: { ...c.jointDebug, runs } };
@@ -134,6 +138,9 @@ export function recordRun(c: AcceptanceCase, run: { at: number; by: string; pass
     jointDebug: { ...c.jointDebug, runs, passedAt: formatTime(run.at) },
   };
 }
+
+/** Joint-debugging runs kept per case (the newest). */
+export const RUNS_KEPT = 100;
 
 /** A decision before it is signed: what the officer recorded. */
 export type UnsignedDecision = Omit<AcceptanceCase['decisions'][number], 'signature'>;

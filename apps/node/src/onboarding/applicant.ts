@@ -260,6 +260,7 @@ export async function jointDebug(ctx: JointDebugDeps): Promise<boolean> {
       return false;
     }
     if (t.relation === 'parent') accepted = r.value.lifecycle === 'online';
+    if (t.relation === 'parent') await ctx.settings.set('acceptance.waiting', String(!accepted));
     if (t.relation === 'parent' && !accepted)
       ctx.deps.logger.info(
         { peer: t.prefix, acceptance: (r.value as { ext?: { acceptance?: string } }).ext?.acceptance ?? null },
@@ -373,7 +374,9 @@ export function startApplicant(ctx: StartApplicantDeps): () => void {
     }
     let delay = ctx.config.retry.initialMs;
     while (!stopped && !(await jointDebug(ctx))) {
-      if (!(await sleep(delay))) return;
+      // Passed and waiting for the authority's decision (待验收): ask again at the slow pace, not the retry pace.
+      const waiting = ctx.settings.get('acceptance.waiting') === 'true';
+      if (!(await sleep(waiting ? ctx.config.acceptancePollMs : delay))) return;
       delay = Math.min(delay * 2, ctx.config.retry.maxMs);
     }
   };
