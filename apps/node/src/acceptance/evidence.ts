@@ -53,7 +53,7 @@ export async function availability(
   const span = Math.max(1, q.to - q.from);
   if (q.node === ctx.config.code) {
     const up = Math.max(0, q.to - Math.max(q.from, ctx.state.startedAt));
-    return { availability: Math.min(1, up / span), downMs: span - Math.min(span, up) };
+    return { availability: Math.min(1, up / span), downMs: Math.round(span - Math.min(span, up)) };
   }
   const rows = await ctx.db.events.find({ type: 'node.health', until: formatTime(q.to), limit: 100_000 });
   let down: number | null = null;
@@ -69,7 +69,7 @@ export async function availability(
     }
   }
   if (down !== null) downMs += q.to - down;
-  return { availability: 1 - downMs / span, downMs };
+  return { availability: Math.max(0, 1 - downMs / span), downMs: Math.round(downMs) };
 }
 
 /** The runtime figures over [from, to) of node time, from this node's metrics, event log and stores. */
