@@ -113,16 +113,19 @@ describe('after approval: construction, joint debugging on schedule, 验收 by t
       return x.flags.find((f) => f.kind === 'milestone-overdue' && !f.cleared) ? x : null;
     }, 10_000);
     expect(flagged.milestones[0]?.overdue).toBe(true);
-    // The node itself reports to its authority, signed with its own key.
-    const asRegional = createClient({
-      baseUrl: national.url,
-      signer: { keyid: 'CPN.51', privateKey: regional.node.context.identity.keys.privateKey },
-    });
-    const done = await asRegional.request<AcceptanceCase>({
+    // The node's operator reports at its own node; the node signs it to its authority.
+    const operator = await person(regional, 'ops-51', 'operator');
+    const done = await operator.request<AcceptanceCase>({
       method: 'POST',
-      path: `${CASE}/milestones/site-ready`,
+      path: '/cpn/v1/acceptance/own/milestones/site-ready',
       body: { status: 'done', note: '已完成' },
     });
+    const again = await operator.request({
+      method: 'POST',
+      path: '/cpn/v1/acceptance/own/milestones/site-ready',
+      body: { status: 'done' },
+    });
+    expect(again.ok ? null : again.status).toBe(409);
     expect(done.ok ? done.value.milestones[0]?.status : done.error).toBe('done');
     expect(done.ok && done.value.flags.every((f) => f.cleared)).toBe(true);
   });
@@ -182,5 +185,22 @@ describe('after approval: construction, joint debugging on schedule, 验收 by t
       'restore',
     ]);
     await eventually(async () => (await lifecycleOf(regional)) === 'online', 10_000);
+    // The node's operator sees every order on the case, through the node.
+    const operator = createClient({
+      baseUrl: regional.url,
+      token: (
+        (await regional.anon.token({ account: 'ops-51', password: 'accept-pass-1' })) as {
+          ok: true;
+          value: { token: string };
+        }
+      ).value.token,
+    });
+    const own = await operator.request<AcceptanceCase>({ method: 'GET', path: '/cpn/v1/acceptance/own' });
+    expect(own.ok && own.value.supervision.orders.map((o) => o.reason)).toEqual([
+      '安全检查发现问题',
+      '限期整改',
+      '复查',
+      '整改完成',
+    ]);
   });
 });

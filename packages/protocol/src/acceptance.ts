@@ -15,6 +15,8 @@ export const ACCEPTANCE_ROUTES = {
   decisions: '/cpn/v1/acceptance/cases/{node}/decisions',
   supervision: '/cpn/v1/acceptance/cases/{node}/supervision',
   evidence: '/cpn/v1/acceptance/evidence',
+  own: '/cpn/v1/acceptance/own',
+  ownMilestone: '/cpn/v1/acceptance/own/milestones/{milestone}',
 } as const;
 
 /** A time on input: RFC 3339 with any offset (`2026-06-30T18:00:00+08:00`); stored and answered in UTC. */

@@ -56,7 +56,7 @@ const caseCommand = (parent: Command, name: string, description: string) =>
   );
 
 /**
- * `cpnet acceptance show | plan | progress | gather | decide | supervise | report`: the authority's acceptance case of
+ * `cpnet acceptance show | own | progress | plan | gather | decide | supervise | report`: the authority's acceptance case of
  * an approved node (建设实施 → 验收), for officers, supervisors, experts and the node's people.
  */
 export function registerAcceptanceCommands(program: Command, io: Io): void {
@@ -69,6 +69,31 @@ export function registerAcceptanceCommands(program: Command, io: Io): void {
       const c = await call(flags, { method: 'GET', template: ACCEPTANCE_ROUTES.case });
       io.out(flags.json ? JSON.stringify(c, null, 2) : summary(c));
     });
+  withPersonOptions(
+    acc
+      .command('progress')
+      .description('report a construction milestone at your own node (an operator); the node signs it to its authority')
+      .requiredOption('--milestone <id>', 'the milestone id from the plan')
+      .option('--status <s>', 'in-progress | done', 'done')
+      .option('--note <text>', 'what was done'),
+  ).action(async (flags: PersonFlags & { milestone: string; status: string; note?: string }) => {
+    const client = await personClient(flags);
+    const r = await client.request<AcceptanceCase>({
+      method: 'POST',
+      path: ACCEPTANCE_ROUTES.ownMilestone.replace('{milestone}', encodeURIComponent(flags.milestone)),
+      body: { status: flags.status, ...(flags.note ? { note: flags.note } : {}) },
+    });
+    if (!r.ok) throw refused(r);
+    io.out(summary(r.value));
+  });
+  withPersonOptions(
+    acc.command('own').description("your own node's case as its authority keeps it (an operator of the node)"),
+  ).action(async (flags: PersonFlags) => {
+    const client = await personClient(flags);
+    const r = await client.request<AcceptanceCase>({ method: 'GET', path: ACCEPTANCE_ROUTES.own });
+    if (!r.ok) throw refused(r);
+    io.out(summary(r.value));
+  });
   caseCommand(acc, 'plan', 'set the 实施计划: milestones with dates and the joint-debugging window (JSON file)')
     .requiredOption(
       '--file <file>',

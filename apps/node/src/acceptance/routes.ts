@@ -307,7 +307,77 @@ export const ACCEPTANCE_ROUTE_TABLE: RouteTable<AcceptanceRoutesDeps> = [
   }),
 ];
 
+/** This node's own case, fetched from its authority (the parent) with the node's signature. */
+async function ownCase(
+  env: AcceptanceRoutesDeps,
+  spec: { method: 'GET' | 'POST'; path: string; body?: unknown },
+): Promise<unknown> {
+  if (!env.config.parentUrl) fail('NOT_FOUND', `${env.config.code} has no authority above it`);
+  const r = await env.clientFor(env.config.parentUrl).request({ ...spec, sign: true });
+  if (r.ok) return r.value;
+  if (r.status === 0 || r.status >= 500) fail('UPSTREAM_UNAVAILABLE', `the authority: ${r.error.message}`);
+  const code = r.status === 404 ? 'NOT_FOUND' : r.status === 409 ? 'CONFLICT' : 'RULE_VIOLATION';
+  fail(code, `the authority refused: ${r.error.message}`, r.error.field);
+}
+
+/** This node itself or one of its operators. */
+const selfOrOperator = (env: Pick<NodeContext, 'config'>, p: Principal) =>
+  (p.kind === 'node' && p.id === env.config.code) || (p.kind === 'person' && p.role === 'operator');
+
+/** The node's side: its operators read the case the authority keeps and report construction progress through it. */
+export const OWN_ACCEPTANCE_ROUTES: RouteTable<AcceptanceRoutesDeps> = [
+  route({
+    operationId: 'ownAcceptanceCase',
+    method: 'get',
+    path: ACCEPTANCE_ROUTES.own,
+    tag: 'acceptance',
+    summary: "This node's acceptance case, as its authority keeps it (plan, runs, decisions, supervision orders)",
+    auth: 'required',
+    responses: { 200: { description: 'The case, read from the authority', schema: AcceptanceCase } },
+    errors: {
+      403: 'the caller is neither this node nor one of its operators',
+      404: 'no case',
+      503: 'the authority cannot be reached',
+    },
+    access: { rule: "this node's operators and itself" },
+    handle: async ({ env, caller }) => {
+      if (!selfOrOperator(env, caller!.principal))
+        fail('FORBIDDEN', `the case of ${env.config.code} is for its operators`);
+      const path = ACCEPTANCE_ROUTES.case.replace('{node}', encodeURIComponent(env.config.code));
+      return [200, await ownCase(env, { method: 'GET', path })];
+    },
+  }),
+  route({
+    operationId: 'reportOwnMilestone',
+    method: 'post',
+    path: ACCEPTANCE_ROUTES.ownMilestone,
+    tag: 'acceptance',
+    summary: 'An operator reports construction progress; the node signs it to its authority',
+    auth: 'required',
+    pathParams: { milestone: { description: 'The milestone id from the plan', example: 'site-ready' } },
+    body: MilestoneReport,
+    responses: { 200: { description: 'The case after the report, from the authority', schema: AcceptanceCase } },
+    errors: {
+      403: 'the caller is neither this node nor one of its operators',
+      404: 'no case or no such milestone',
+      422: 'the authority refused the report',
+      503: 'the authority cannot be reached',
+    },
+    access: { rule: "this node's operators and itself" },
+    audit: 'report',
+    audited: ({ req }) => ({ resource: `acceptance:own/${param(req, 'milestone')}` }),
+    handle: async ({ env, req, caller, body }) => {
+      if (!selfOrOperator(env, caller!.principal))
+        fail('FORBIDDEN', `progress of ${env.config.code} is reported by its operators`);
+      const path = ACCEPTANCE_ROUTES.milestone
+        .replace('{node}', encodeURIComponent(env.config.code))
+        .replace('{milestone}', encodeURIComponent(param(req, 'milestone')));
+      return [200, await ownCase(env, { method: 'POST', path, body })];
+    },
+  }),
+];
+
 /** Mounts the acceptance area. */
 export function acceptanceRoutes(ctx: AcceptanceRoutesDeps): Router {
-  return mountTable(ctx, ACCEPTANCE_ROUTE_TABLE);
+  return mountTable(ctx, [...OWN_ACCEPTANCE_ROUTES, ...ACCEPTANCE_ROUTE_TABLE]);
 }
