@@ -29,7 +29,13 @@ async function caseOf(c: NodeClient): Promise<AcceptanceCase> {
 }
 
 beforeAll(async () => {
-  national = await startTestNode({ role: 'national', code: 'CPN', autoReview: true, acceptance: 'authority' });
+  national = await startTestNode({
+    role: 'national',
+    code: 'CPN',
+    autoReview: true,
+    acceptance: 'authority',
+    acceptanceSweepMs: 1000,
+  });
   const dir = tempDir();
   regional = await startTestNode({
     role: 'regional',
@@ -107,7 +113,15 @@ describe('after approval: construction, joint debugging on schedule, 验收 by t
       },
     });
     expect(planned.ok && planned.value.milestones[0]?.due).toBe(iso(soon));
-    // Wall time: wait until the first milestone is past due (≤ 1 s here).
+    // Wall time: the sweep (every 1 s here) raises the flag to the authority's event log without anyone reading.
+    const raised = await eventually(async () => {
+      const r = await fetch(`${national.url}/cpn/v1/events/export?type=acceptance.flag`);
+      const lines = (await r.text()).split('\n').filter(Boolean);
+      return lines
+        .map((l) => JSON.parse(l) as { subject: string; data: { subject: string } })
+        .find((e) => e.data.subject === 'site-ready');
+    }, 10_000);
+    expect(raised.subject).toBe('CPN.51');
     const flagged = await eventually(async () => {
       const x = await caseOf(officer);
       return x.flags.find((f) => f.kind === 'milestone-overdue' && !f.cleared) ? x : null;

@@ -50,6 +50,12 @@ export const NodeConfig = z
       .describe(
         'node time between joint-debugging runs of a node that passed and waits for its acceptance decision (待验收)',
       ),
+    acceptanceSweepMs: z
+      .number()
+      .int()
+      .min(1000)
+      .default(3_600_000)
+      .describe('node time between sweeps that flag overdue milestones, windows and conditions to the authority'),
     autoReview: z.boolean().default(false).describe('decide applications by the rules alone (simulations)'),
     applicationDeadline: Time.optional().describe('applications received after this are refused (逾期不再受理)'),
     bodyLimitBytes: z.coerce

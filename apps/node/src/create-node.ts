@@ -32,6 +32,7 @@ import { identifierRoutes } from './routes/identifiers.ts';
 import { onboardingRoutes } from './routes/onboarding.ts';
 import { governanceRoutes } from './routes/governance.ts';
 import { acceptanceRoutes } from './acceptance/routes.ts';
+import { startAcceptanceSweep } from './acceptance/service.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { attachMonitor } from './monitor.ts';
 import { startApplicant } from './onboarding/applicant.ts';
@@ -300,6 +301,7 @@ function assemble(
   scheduling.attach();
   let stopApplicant: (() => void) | null = null;
   let stopAutoReview: (() => void) | null = null;
+  let stopAcceptanceSweep: (() => void) | null = null;
   let stopTlsDiscovery: (() => void) | null = null;
   let closed = false;
   return {
@@ -327,6 +329,7 @@ function assemble(
           resources.start();
           if (ctx.config.role !== 'national') stopApplicant = startApplicant(ctx);
           stopAutoReview = startAutoReviewRetries(ctx);
+          stopAcceptanceSweep = startAcceptanceSweep(ctx);
           const url = ctx.state.url;
           // The HTTPS listener starts now when this node holds a certificate (the national node), else after its grant.
           ctx.tls
@@ -345,6 +348,7 @@ function assemble(
       healthWatch.stop();
       stopApplicant?.();
       stopAutoReview?.();
+      stopAcceptanceSweep?.();
       stopTlsDiscovery?.();
       scheduling.stop();
       await resources.stop();

@@ -2,6 +2,7 @@ import { formatTime, type AcceptanceCase } from '@cpnet/protocol';
 import { jcsBytes, signCompact } from '@cpnet/security';
 import type { NodeContext } from '../context.ts';
 import { fail } from '../http/http-error.ts';
+import { repeat } from '../deps.ts';
 import { openCase, recordRun, refreshFlags, type CaseResult } from './case.ts';
 
 /** What the acceptance service uses of the node. */
@@ -104,4 +105,12 @@ export async function recordJointDebugRun(
       requestId: '-',
     });
   return next;
+}
+
+/**
+ * Raises what became overdue even when nobody reads the cases: every `acceptanceSweepMs` of node time the cases are
+ * refreshed (a flag is raised once, as on a read). Nothing runs on a node that keeps no case.
+ */
+export function startAcceptanceSweep(ctx: AcceptanceDeps): () => void {
+  return repeat(ctx.deps, { ms: ctx.config.acceptanceSweepMs, what: 'acceptance sweep' }, () => allCases(ctx));
 }
