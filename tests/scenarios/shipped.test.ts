@@ -50,4 +50,22 @@ describe('shipped scenarios', () => {
     },
     240_000,
   );
+
+  // 15 days of calendar in about 40 s of wall time on a quiet machine (advance step, speed 4): capped at 120 s wall.
+  it('acceptance.yaml: construction, joint debugging in its window, 验收 and supervision', async () => {
+    const r = parseScenario(readFileSync(path.join(dir, 'acceptance.yaml'), 'utf8'), 'acceptance.yaml');
+    if (!r.ok) throw new Error(JSON.stringify(r.errors));
+    const lines: string[] = [];
+    const report = await runScenario(r.value, { record: (l) => lines.push(l), logLevel: 'warn' });
+    expect(report.passed, summarise(report)).toBe(true);
+    expect(report.expectations.length).toBeGreaterThan(10);
+    const contract = contractValidator();
+    const events = lines.map((l) => JSON.parse(l) as { kind: string; event?: { type: string } });
+    for (const l of events) if (l.kind === 'event') contract.check('event', l.event);
+    expect(contract.failures.slice(0, 3)).toEqual([]);
+    const types = new Set(events.map((l) => l.event?.type));
+    expect(types.has('acceptance.flag') && types.has('acceptance.decided') && types.has('acceptance.supervision')).toBe(
+      true,
+    );
+  }, 120_000);
 });

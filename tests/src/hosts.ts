@@ -45,7 +45,7 @@ export async function startOnHost(
         '--port',
         String(port),
       ].concat(options.args),
-      { env: { ...process.env, ...options.env }, stdio: ['ignore', out, out] },
+      { env: { CPNET_ACCEPTANCE: 'automatic', ...process.env, ...options.env }, stdio: ['ignore', out, out] },
     );
   } finally {
     closeSync(out);

@@ -36,7 +36,10 @@ export interface NodeProcess {
   stop(): Promise<void>;
 }
 
-/** Spawns `node apps/cli/bin/cpnet.js node start <args>` (or another tree's `cli`) and waits until /healthz answers. */
+/**
+ * Spawns `node apps/cli/bin/cpnet.js node start <args>` (or another tree's `cli`) and waits until /healthz answers.
+ * Test topologies are rehearsals: children that pass joint debugging are accepted automatically (CPNET_ACCEPTANCE).
+ */
 export async function spawnNode(
   args: readonly string[],
   options: { port: number; env?: Record<string, string>; cli?: string },
@@ -56,7 +59,7 @@ export async function spawnNode(
       ...args,
     ],
     {
-      env: { ...process.env, ...options.env },
+      env: { CPNET_ACCEPTANCE: 'automatic', ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

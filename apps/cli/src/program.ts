@@ -5,6 +5,8 @@ import { registerVizCommands } from './commands/viz.ts';
 import { registerSimCommands } from './commands/sim.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerCheckCommands } from './commands/check.ts';
+import { registerAccountCommands } from './commands/account.ts';
+import { registerAcceptanceCommands } from './commands/acceptance.ts';
 import type { Io } from './io.ts';
 import { buildProgramWith, runWith, type RegisterCommands } from './program-core.ts';
 
@@ -15,6 +17,8 @@ const ALL_COMMANDS: readonly RegisterCommands[] = [
   registerSimCommands,
   registerDemoCommand,
   registerCheckCommands,
+  registerAccountCommands,
+  registerAcceptanceCommands,
 ];
 
 /** Builds the `cpnet` program writing to `io`. */

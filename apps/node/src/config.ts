@@ -35,6 +35,27 @@ export const NodeConfig = z
       .min(1)
       .optional()
       .describe('file holding the passphrase of the private key at rest (CPNET_KEY_PASSPHRASE wins)'),
+    acceptance: z
+      .enum(['authority', 'automatic'])
+      .default('automatic')
+      .describe(
+        'how children that passed joint debugging are accepted (验收): authority (an acceptance officer decides on ' +
+          'the evidence pack; `cpnet node start` defaults to it) or automatic (simulations and `cpnet check` rehearsals)',
+      ),
+    acceptancePollMs: z
+      .number()
+      .int()
+      .min(10)
+      .default(60_000)
+      .describe(
+        'node time between joint-debugging runs of a node that passed and waits for its acceptance decision (待验收)',
+      ),
+    acceptanceSweepMs: z
+      .number()
+      .int()
+      .min(1000)
+      .default(3_600_000)
+      .describe('node time between sweeps that flag overdue milestones, windows and conditions to the authority'),
     autoReview: z.boolean().default(false).describe('decide applications by the rules alone (simulations)'),
     applicationDeadline: Time.optional().describe('applications received after this are refused (逾期不再受理)'),
     certificateLifetimeDays: z.coerce

@@ -32,6 +32,8 @@ import { openApiDocument } from './openapi.ts';
 import { identifierRoutes } from './routes/identifiers.ts';
 import { onboardingRoutes } from './routes/onboarding.ts';
 import { governanceRoutes } from './routes/governance.ts';
+import { acceptanceRoutes } from './acceptance/routes.ts';
+import { startAcceptanceSweep } from './acceptance/service.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { attachMonitor } from './monitor.ts';
 import { startApplicant } from './onboarding/applicant.ts';
@@ -256,6 +258,7 @@ function buildApp(ctx: NodeContext, parts: { routers: Router[]; memberOrders: Me
   app.use(onboardingRoutes(ctx));
   app.use(governanceRoutes(ctx, { memberOrders: parts.memberOrders }));
   app.use(accountRoutes(ctx));
+  app.use(acceptanceRoutes(ctx));
   for (const router of parts.routers) app.use(router);
   app.use(notFound);
   app.use(errorHandler(ctx.deps.logger));
@@ -304,6 +307,7 @@ function assemble(
   let stopApplicant: (() => void) | null = null;
   let stopRenewal: (() => void) | null = null;
   let stopAutoReview: (() => void) | null = null;
+  let stopAcceptanceSweep: (() => void) | null = null;
   let stopTlsDiscovery: (() => void) | null = null;
   let closed = false;
   return {
@@ -334,6 +338,7 @@ function assemble(
             stopRenewal = startCertificateRenewal(ctx);
           }
           stopAutoReview = startAutoReviewRetries(ctx);
+          stopAcceptanceSweep = startAcceptanceSweep(ctx);
           const url = ctx.state.url;
           // The HTTPS listener starts now when this node holds a certificate (the national node), else after its grant.
           ctx.tls
@@ -353,6 +358,7 @@ function assemble(
       stopApplicant?.();
       stopRenewal?.();
       stopAutoReview?.();
+      stopAcceptanceSweep?.();
       stopTlsDiscovery?.();
       scheduling.stop();
       await resources.stop();

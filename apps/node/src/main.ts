@@ -9,6 +9,8 @@ import { defaultDeps, type NodeDeps } from './deps.ts';
 export interface ConfigSources {
   readonly file?: string;
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Defaults of the program starting the node, below the file, environment and flags (`cpnet node start`: authority acceptance). */
+  readonly defaults?: Readonly<Record<string, unknown>>;
   readonly flags?: Partial<Record<keyof NodeConfigInput, unknown>>;
 }
 
@@ -26,6 +28,7 @@ const ENV: Record<string, keyof NodeConfigInput> = {
   CPNET_APPLICATION: 'applicationFile',
   CPNET_PASSPHRASE_FILE: 'passphraseFile',
   CPNET_AUTO_REVIEW: 'autoReview',
+  CPNET_ACCEPTANCE: 'acceptance',
   CPNET_DEADLINE: 'applicationDeadline',
   CPNET_BODY_LIMIT: 'bodyLimitBytes',
   CPNET_LOG_LEVEL: 'logLevel',
@@ -78,7 +81,7 @@ export function loadConfig(sources: ConfigSources): NodeConfig {
   const flags = Object.fromEntries(Object.entries(sources.flags ?? {}).filter(([, v]) => v !== undefined));
   const file = sources.file ? fromFile(sources.file) : {};
   const env = fromEnv(sources.env ?? {});
-  const merged: Record<string, unknown> = { ...file, ...env, ...flags };
+  const merged: Record<string, unknown> = { ...sources.defaults, ...file, ...env, ...flags };
   // `tls` is an object: its fields merge across the sources (file, then environment, then flags).
   const tlsParts = [file.tls, env.tls, flags.tls].filter((t) => t !== undefined);
   if (tlsParts.length > 0) {

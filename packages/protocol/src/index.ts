@@ -50,6 +50,8 @@ export * from './snapshot.ts';
 export * from './monitoring.ts';
 /** Node-server messages: forwarded applications, record copies, accounts, tokens, joint-debugging requests. */
 export * from './links.ts';
+/** After approval: construction plan, joint debugging on schedule, 验收 evidence and decisions, supervision. */
+export * from './acceptance.ts';
 /** The `/gateway` socket.io contract: reports, dispatch, job updates, acknowledgements. */
 export * from './gateway.ts';
 /** The answers of a node's routes: pages `{ items, next }`, lists, acknowledgements, signed tree heads. */

@@ -18,8 +18,19 @@ export const CopyBatch = message({
 });
 export type CopyBatch = z.output<typeof CopyBatch>;
 
-/** A person role at a node. */
-export const PersonRole = z.enum(['reviewer', 'operator', 'tenant', 'viewer']);
+/**
+ * A person role at a node: reviewer (审核), operator (运维), tenant (租户), viewer; after approval the acceptance
+ * officer (验收), the supervisor (监督指导) and the expert (评审专家, reads the evidence).
+ */
+export const PersonRole = z.enum([
+  'reviewer',
+  'operator',
+  'tenant',
+  'viewer',
+  'acceptance-officer',
+  'supervisor',
+  'expert',
+]);
 export type PersonRole = z.output<typeof PersonRole>;
 
 /** `POST /cpn/v1/accounts`: an operator (or the node itself) creates an account for a person. */
@@ -32,6 +43,10 @@ export const CreateAccount = message({
   password: z.string().min(8).max(200),
 });
 export type CreateAccount = z.output<typeof CreateAccount>;
+
+/** `POST /cpn/v1/accounts/{id}/disable`: an operator disables an account (its tokens stop working at once). */
+export const DisableAccount = message({ reason: z.string().min(1).max(2000) });
+export type DisableAccount = z.output<typeof DisableAccount>;
 
 /** `POST /cpn/v1/tokens`: a person exchanges a password for a short-lived API token. */
 export const TokenRequest = message({

@@ -6,6 +6,7 @@ import { formatDuration } from '../scenario/duration.ts';
 import type { StepResult } from '../report/report.ts';
 import { now, wallRate, type RunContext } from './context.ts';
 import { submitOne } from './jobs.ts';
+import { acceptanceAction } from './acceptance.ts';
 
 /** Runs one action; never throws — a failed action is a step result that says why. */
 export async function runAction(ctx: RunContext, step: Action): Promise<StepResult> {
@@ -42,6 +43,8 @@ export function describeAction(step: Action): string {
       return `wait ${formatDuration(step.for)}`;
     case 'advance':
       return `advance the calendar by ${formatDuration(step.by)}`;
+    case 'acceptance':
+      return `acceptance ${step.act} ${step.node}${step.decision ? `: ${step.decision}` : ''}${step.action ? `: ${step.action}` : ''}`;
   }
 }
 
@@ -73,6 +76,8 @@ async function perform(ctx: RunContext, step: Action): Promise<string> {
     }
     case 'review':
       return review(ctx, step);
+    case 'acceptance':
+      return acceptanceAction(ctx, step);
     case 'fault':
       return fault(ctx, step.fault);
     case 'heal': {

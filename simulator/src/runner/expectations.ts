@@ -3,6 +3,7 @@ import { formatDuration } from '../scenario/duration.ts';
 import type { ExpectationResult } from '../report/report.ts';
 import { codeOfApplication } from './actions.ts';
 import { now, poll, wallRate, type RunContext } from './context.ts';
+import { acceptanceVerdict } from './acceptance.ts';
 import { RULE_OF_BREAK, type Break } from './application.ts';
 import { finalStates, isFinal, readJobs } from './jobs.ts';
 import { province } from '@cpnet/identifier';
@@ -52,6 +53,13 @@ export function describeExpectation(e: Expectation): string {
       return `selections at ${e.node} offer no cluster of ${e.excludesProvider}`;
     case 'attacks-refused':
       return 'every attack was refused';
+    case 'acceptance':
+      return [
+        `${e.node}'s acceptance case`,
+        e.status ? ` is ${e.status}` : '',
+        e.overdue ? ` (overdue: ${e.overdue.join(', ') || 'none'})` : '',
+        e.supervision ? `, supervision ${e.supervision}` : '',
+      ].join('');
   }
 }
 
@@ -72,6 +80,8 @@ async function evaluate(ctx: RunContext, e: Expectation): Promise<Verdict> {
     }
     case 'refused':
       return refused(ctx, e);
+    case 'acceptance':
+      return acceptanceVerdict(ctx, e);
     case 'resolvable':
       return resolvable(ctx, e);
     case 'joint-debug': {

@@ -28,6 +28,8 @@ export interface NetworkOptions {
   readonly seed?: number;
   readonly dir: string;
   readonly autoReview: boolean;
+  /** How parents accept children that passed joint debugging (the scenario's `topology.acceptance`). */
+  readonly acceptance?: 'authority' | 'automatic';
   readonly faker: Faker;
   readonly logLevel?: string;
   /**
@@ -186,6 +188,7 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
                 now: options.clock.now(),
               }),
         autoReview: options.autoReview,
+        acceptance: options.acceptance ?? 'automatic',
         logLevel: options.logLevel ?? 'info',
         ...(options.reportEveryMs ? { reportEveryMs: options.reportEveryMs } : {}),
         ...(options.certificateLifetimeDays ? { certificateLifetimeDays: options.certificateLifetimeDays } : {}),

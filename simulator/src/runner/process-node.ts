@@ -128,6 +128,9 @@ export async function startProcessNode(spec: SimNodeSpec, clock: SimClock, host?
       ...(spec.publicUrl ? ['--public-url', spec.publicUrl] : []),
       ...(applicationFile ? ['--application', applicationFile] : []),
       ...(spec.autoReview ? ['--auto-review'] : []),
+      // `cpnet node start` defaults to authority acceptance; a simulation says which it runs.
+      '--acceptance',
+      spec.acceptance ?? 'automatic',
       '--log-level',
       spec.logLevel === 'silent' ? 'silent' : 'warn',
     ];

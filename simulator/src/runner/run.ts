@@ -109,6 +109,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     seed,
     dir,
     autoReview: scenario.topology.review === 'auto',
+    acceptance: scenario.topology.acceptance === 'authority' ? 'authority' : 'automatic',
     faker,
     logLevel: options.logLevel,
     processes,

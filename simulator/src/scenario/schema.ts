@@ -78,6 +78,13 @@ export const Topology = strict({
     .enum(['auto', 'manual'])
     .default('auto')
     .describe('auto: parents decide applications by the rules alone; manual: review steps decide'),
+  acceptance: z
+    .enum(['auto', 'authority'])
+    .default('auto')
+    .describe(
+      'auto: a child that passes joint debugging is accepted at once (rehearsal); authority: an acceptance officer ' +
+        'decides (acceptance steps)',
+    ),
   national: strict({ name: z.string().min(1).default('国家算力互联互通节点') }).default({
     name: '国家算力互联互通节点',
   }),
@@ -218,6 +225,30 @@ export const Action = z.discriminatedUnion('do', [
   strict({ ...at, do: z.literal('wait'), for: Duration }),
   strict({
     ...at,
+    do: z.literal('acceptance'),
+    node: Prefix.describe('the approved node; its parent is the authority'),
+    act: z
+      .enum(['plan', 'progress', 'gather', 'decide', 'supervise'])
+      .describe(
+        'plan: milestones and window; progress: the node reports a milestone; gather: the evidence pack; ' +
+          'decide: an acceptance officer; supervise: a supervisor',
+      ),
+    milestones: z
+      .array(strict({ id: z.string().min(1), title: z.string().min(1), due: Duration.describe('after now') }))
+      .optional(),
+    window: strict({ from: Duration, to: Duration }).optional().describe('the joint-debugging window, from now'),
+    milestone: z.string().min(1).optional(),
+    status: z.enum(['in-progress', 'done']).optional(),
+    decision: z.enum(['pass', 'pass-with-conditions', 'fail']).optional(),
+    reasons: z.array(z.string().min(1)).optional(),
+    conditions: z.array(strict({ text: z.string().min(1), due: Duration.describe('after now') })).optional(),
+    action: z.enum(['suspend', 'require-rectification', 'reinspect', 'restore']).optional(),
+    reason: z.string().min(1).optional(),
+    due: Duration.optional().describe('require-rectification: due after now'),
+    result: z.enum(['pass', 'fail']).optional(),
+  }),
+  strict({
+    ...at,
     do: z.literal('advance'),
     by: Duration.describe(
       'moves the calendar on by this much virtual time: timers due on the way fire once, the last 2 minutes run ' +
@@ -277,6 +308,19 @@ export const Expectation = z.discriminatedUnion('that', [
     max: z.number().int().nonnegative().optional(),
     within: Duration.optional(),
   }),
+  strict({
+    ...at,
+    name: z.string().optional(),
+    that: z.literal('acceptance'),
+    node: Prefix,
+    status: z
+      .enum(['construction', 'joint-debugging', 'awaiting-acceptance', 'conditional', 'accepted', 'failed'])
+      .optional(),
+    overdue: z.array(z.string()).optional().describe('exactly these milestones are flagged overdue now'),
+    supervision: z.enum(['normal', 'suspended', 'rectifying', 'reinspected']).optional(),
+    runs: strict({ failedInWindow: z.number().int().min(0).optional() }).optional(),
+    within: Duration.optional(),
+  }).describe("the node's acceptance case at its authority"),
   strict({ ...at, name: z.string().optional(), that: z.literal('nothing-lost') }),
   strict({
     ...at,
@@ -341,7 +385,7 @@ export const Step = z.unknown().transform((value, ctx) => {
     ctx.addIssue({
       code: 'custom',
       message:
-        'a step needs "do" (an action: apply, review, joint-debug, register, submit, fault, heal, restart, wait) or ' +
+        'a step needs "do" (an action: apply, review, joint-debug, acceptance, register, submit, fault, heal, restart, wait, advance) or ' +
         '"that" (an expectation)',
     });
     return z.NEVER;

@@ -27,6 +27,7 @@ interface StartFlags {
   application?: string;
   passphraseFile?: string;
   autoReview?: boolean;
+  acceptance?: string;
   logLevel?: string;
   tls?: boolean;
   tlsPort?: string;
@@ -39,6 +40,8 @@ function configFrom(flags: StartFlags, env: Readonly<Record<string, string | und
     return loadConfig({
       file: flags.config ?? env.CPNET_CONFIG,
       env,
+      // A real deployment's children are accepted (验收) by an officer's decision; simulations and `cpnet check` set automatic.
+      defaults: { acceptance: 'authority' },
       flags: {
         role: flags.role,
         code: flags.code,
@@ -51,6 +54,7 @@ function configFrom(flags: StartFlags, env: Readonly<Record<string, string | und
         applicationFile: flags.application,
         passphraseFile: flags.passphraseFile,
         autoReview: flags.autoReview,
+        acceptance: flags.acceptance,
         logLevel: flags.logLevel,
         tls:
           flags.tls === undefined && flags.tlsPort === undefined && flags.tlsPublicUrl === undefined
@@ -91,6 +95,10 @@ export function registerNodeCommands(program: Command, io: Io): void {
         'development one beside the database)',
     )
     .option('--auto-review', 'decide applications by the rules alone (simulations)')
+    .option(
+      '--acceptance <mode>',
+      'authority (default: an acceptance officer decides 验收) or automatic (rehearsals); env CPNET_ACCEPTANCE',
+    )
     .option(
       '--tls',
       "also serve node links over HTTPS with the node certificate and prefer peers' HTTPS endpoints (CPNET_TLS)",

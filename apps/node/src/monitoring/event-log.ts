@@ -35,6 +35,9 @@ export const FORWARDED_EVENT_TYPES = [
   'identifier.revoked',
   'application.decided',
   'joint-debug.result',
+  'acceptance.flag',
+  'acceptance.decided',
+  'acceptance.supervision',
   'security.alert',
   'security.emergency',
 ] as const;

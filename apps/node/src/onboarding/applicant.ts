@@ -9,6 +9,7 @@ import type { GrantBody } from './grant.ts';
 import { runChecks, type RunChecksDeps } from './checks.ts';
 import { verifyGrant } from './verify-grant.ts';
 import { learnPeer } from '../links/tls-discovery.ts';
+import { conformanceKey } from '../acceptance/evidence.ts';
 
 type Sleep = (ms: number) => Promise<boolean>;
 
@@ -234,6 +235,8 @@ export async function jointDebug(ctx: JointDebugDeps): Promise<boolean> {
       return false;
     }
     await keepCapabilities(ctx, t.prefix, r.value);
+    // The latest full result this peer ran on us: the conformance report of the 验收 evidence pack.
+    await ctx.settings.setJson(conformanceKey(t.prefix), r.value.result);
     if (!own.passed || !r.value.result.passed) {
       ctx.deps.logger.warn(
         {
@@ -246,6 +249,12 @@ export async function jointDebug(ctx: JointDebugDeps): Promise<boolean> {
       return false;
     }
     if (t.relation === 'parent') accepted = r.value.lifecycle === 'online';
+    if (t.relation === 'parent') await ctx.settings.set('acceptance.waiting', String(!accepted));
+    if (t.relation === 'parent' && !accepted)
+      ctx.deps.logger.info(
+        { peer: t.prefix, acceptance: (r.value as { ext?: { acceptance?: string } }).ext?.acceptance ?? null },
+        'joint debugging passed both ways; waiting for the authority’s acceptance (待验收)',
+      );
   }
   if (!accepted) return false;
   await ctx.setLifecycle('accepted', 'every joint-debugging check passed both ways');
@@ -282,7 +291,10 @@ export function rerunJointDebug(
         .clientFor(t.endpoint)
         .jointDebug({ target: ctx.config.code, endpoint: ctx.endpoint(), result: own, ext: HANDSHAKE_EXT });
       if (!r.ok) ctx.deps.logger.warn({ peer: t.prefix, reason: r.error.message }, 'joint debugging rerun refused');
-      else await keepCapabilities(ctx, t.prefix, r.value);
+      else {
+        await keepCapabilities(ctx, t.prefix, r.value);
+        await ctx.settings.setJson(conformanceKey(t.prefix), r.value.result);
+      }
     }
   };
   const run = async () => {
@@ -351,7 +363,9 @@ export function startApplicant(ctx: StartApplicantDeps): () => void {
     }
     let delay = ctx.config.retry.initialMs;
     while (!stopped && !(await jointDebug(ctx))) {
-      if (!(await sleep(delay))) return;
+      // Passed and waiting for the authority's decision (待验收): ask again at the slow pace, not the retry pace.
+      const waiting = ctx.settings.get('acceptance.waiting') === 'true';
+      if (!(await sleep(waiting ? ctx.config.acceptancePollMs : delay))) return;
       delay = Math.min(delay * 2, ctx.config.retry.maxMs);
     }
   };

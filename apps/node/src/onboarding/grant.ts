@@ -1,3 +1,4 @@
+import { openAcceptanceCase } from '../acceptance/service.ts';
 import { issueCertificate, signDelegation, b64url } from '@cpnet/security';
 import { formatTime, type Application } from '@cpnet/protocol';
 import type { NodeContext } from '../context.ts';
@@ -67,6 +68,8 @@ export async function issueGrant(
     }),
   });
   await ctx.db.peers.setNdRecord(input.applicant, record.id);
+  // Approval starts the construction period (建设实施): the authority's acceptance case of the child.
+  await openAcceptanceCase(ctx, { node: input.applicant, approvedAt: now });
   return { prefix: input.applicant, certificate, chain: ctx.identity.chain, delegation };
 }
 

@@ -3,6 +3,7 @@ import {
   AccountCreated,
   AccountList,
   CreateAccount,
+  DisableAccount,
   ROUTES,
   TokenAnswer,
   TokenRequest,
@@ -52,7 +53,7 @@ const route = defineRoute<AccountRoutesDeps>();
 const nodeOrOperator = (env: Pick<NodeContext, 'config'>, p: Principal) =>
   (p.kind === 'node' && p.id === env.config.code) || (p.kind === 'person' && p.role === 'operator');
 
-/** Accounts for people (reviewer, operator, tenant, viewer) and the password → API token exchange. */
+/** Accounts for people (every PersonRole) and the password → API token exchange. */
 export const ACCOUNT_ROUTES: RouteTable<AccountRoutesDeps> = [
   // Who has which account and role is for this node's operators (and the node itself), not for anyone asking.
   route({
@@ -92,6 +93,36 @@ export const ACCOUNT_ROUTES: RouteTable<AccountRoutesDeps> = [
       await env.db.accounts.create({ id: input.id, name: input.name, role: input.role, passwordHash });
       env.accounts.set(input.id, { role: input.role, status: 'active' });
       return [201, { id: input.id, role: input.role }];
+    },
+  }),
+  route({
+    operationId: 'disableAccount',
+    method: 'post',
+    path: `${ROUTES.accounts}/{id}/disable`,
+    tag: 'accounts',
+    summary: 'Disable an account: its tokens stop working at once and it cannot log in',
+    auth: 'required',
+    pathParams: { id: { description: 'The account id', example: 'officer-li' } },
+    body: DisableAccount,
+    responses: { 200: { description: 'The account, disabled', schema: AccountCreated } },
+    errors: {
+      403: 'the caller is neither this node nor one of its operators, or disables itself',
+      404: 'no such account',
+    },
+    access: { rule: "this node's own signature or an operator's token" },
+    audit: 'disable',
+    audited: ({ req }) => ({ resource: `account:${String(req.params.id)}` }),
+    handle: async ({ env, req, caller }) => {
+      const id = String(req.params.id);
+      const p = caller!.principal;
+      if (!nodeOrOperator(env, p))
+        fail('FORBIDDEN', "accounts are disabled by this node's operators (or the node itself)");
+      if (p.kind === 'person' && p.id === id) fail('FORBIDDEN', 'an operator cannot disable its own account', 'id');
+      const account = await env.db.accounts.byId(id);
+      if (!account) fail('NOT_FOUND', `no account ${id} at ${env.config.code}`, 'id');
+      await env.db.accounts.setStatus(id, 'suspended');
+      env.accounts.set(id, { role: account.role, status: 'suspended' });
+      return [200, { id, role: account.role }];
     },
   }),
   route({

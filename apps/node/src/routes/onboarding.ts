@@ -36,6 +36,7 @@ import { rerunJointDebug } from '../onboarding/applicant.ts';
 import { judgeJointDebugResult } from '../onboarding/reverse-result.ts';
 import { learnPeer } from '../links/tls-discovery.ts';
 import { setChildLifecycle } from '../onboarding/grant.ts';
+import { recordJointDebugRun } from '../acceptance/service.ts';
 
 /** The applicant's own key, taken from the application it signed (proof of possession of that key). */
 function applicantKey(body: unknown) {
@@ -366,18 +367,29 @@ export const ONBOARDING_ROUTES: RouteTable<OnboardingRoutesDeps> = [
       await learnPeer(env, peer);
       const result = await runChecks(env, { prefix: peer.prefix, endpoint: peer.endpoint });
       let lifecycle = peer.lifecycle;
-      if (peer.relation === 'child' && result.passed && theirs?.passed) {
-        await setChildLifecycle(env, { prefix: peer.prefix, lifecycle: 'accepted' });
-        await setChildLifecycle(env, { prefix: peer.prefix, lifecycle: 'online' });
-        lifecycle = 'online';
-      } else if (peer.relation === 'child') {
-        await setChildLifecycle(env, { prefix: peer.prefix, lifecycle: 'joint-debugging' });
-        lifecycle = 'joint-debugging';
+      let acceptance: string | null = null;
+      if (peer.relation === 'child') {
+        // The run goes into the child's acceptance case: in its window (按期) and passing both ways it moves the case
+        // to 待验收, or straight to accepted when this authority accepts automatically (rehearsals, simulations).
+        const passed = result.passed && theirs?.passed === true;
+        const c = await recordJointDebugRun(env, { node: peer.prefix, passed });
+        acceptance = c.status;
+        if (passed && c.status === 'accepted') {
+          await setChildLifecycle(env, { prefix: peer.prefix, lifecycle: 'accepted' });
+          await setChildLifecycle(env, { prefix: peer.prefix, lifecycle: 'online' });
+          lifecycle = 'online';
+        } else {
+          await setChildLifecycle(env, { prefix: peer.prefix, lifecycle: 'joint-debugging' });
+          lifecycle = 'joint-debugging';
+        }
       }
       // The handshake's capabilities: the caller's, kept for this node's later requests, and ours in the answer.
       const common = commonCapabilities(CAPABILITIES, capabilitiesOf(request));
       await env.settings.setJson(`peer.capabilities.${peer.prefix}`, common);
-      return [200, { result, lifecycle, ext: { capabilities: [...CAPABILITIES], common } }];
+      return [
+        200,
+        { result, lifecycle, ext: { capabilities: [...CAPABILITIES], common, ...(acceptance ? { acceptance } : {}) } },
+      ];
     },
   }),
 ];

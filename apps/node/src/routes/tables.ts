@@ -8,6 +8,7 @@ import { RESOURCE_ROUTES } from './resources.ts';
 import { EVENT_ROUTES } from '../monitoring/event-log.ts';
 import { MONITOR_ROUTES } from '../monitoring/routes.ts';
 import { SCHEDULING_ROUTE_TABLE } from '../scheduling/routes.ts';
+import { ACCEPTANCE_ROUTE_TABLE, OWN_ACCEPTANCE_ROUTES } from '../acceptance/routes.ts';
 
 /**
  * Every route table of a node, area by area: the rows Express mounts are the rows the OpenAPI document lists
@@ -24,5 +25,7 @@ export function routeTables(): readonly RouteTable<never>[] {
     EVENT_ROUTES,
     MONITOR_ROUTES,
     SCHEDULING_ROUTE_TABLE,
+    OWN_ACCEPTANCE_ROUTES,
+    ACCEPTANCE_ROUTE_TABLE,
   ] as readonly RouteTable<never>[];
 }

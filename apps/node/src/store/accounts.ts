@@ -4,7 +4,7 @@ import type { SqliteConnection } from './connection.ts';
 export interface Account {
   readonly id: string;
   readonly name: string;
-  /** reviewer | operator | tenant | viewer */
+  /** a PersonRole (reviewer, operator, tenant, viewer, acceptance-officer, supervisor, expert …) */
   readonly role: string;
   /** active | suspended | revoked */
   readonly status: string;
@@ -18,6 +18,8 @@ export interface AccountStore {
   all(): Promise<Account[]>;
   byId(id: string): Promise<Account | null>;
   create(account: Pick<Account, 'id' | 'name' | 'role' | 'passwordHash'>): Promise<void>;
+  /** Sets an account's status (a disabled account is `suspended`). */
+  setStatus(id: string, status: 'active' | 'suspended' | 'revoked'): Promise<void>;
   /** The ids of active reviewers. */
   reviewerIds(): Promise<string[]>;
 }
@@ -29,6 +31,9 @@ export function sqliteAccountStore({ prisma }: SqliteConnection): AccountStore {
     byId: (id) => prisma.account.findUnique({ where: { id } }),
     async create(account) {
       await prisma.account.create({ data: account });
+    },
+    async setStatus(id, status) {
+      await prisma.account.update({ where: { id }, data: { status } });
     },
     reviewerIds: async () =>
       (await prisma.account.findMany({ where: { role: 'reviewer', status: 'active' }, select: { id: true } })).map(

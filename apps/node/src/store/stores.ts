@@ -13,6 +13,7 @@ import { sqlitePeerStore, type PeerStore } from './peers.ts';
 import { sqliteProviderStore, type ProviderStore } from './providers.ts';
 import { sqliteSettingStore, type SettingStore } from './settings.ts';
 import { openDatabase, type Durability } from './sqlite-database.ts';
+import { sqliteAcceptanceStore, type AcceptanceStore } from './acceptance.ts';
 
 /**
  * A node's persistence: one port per aggregate, and the unit of work that makes writes to several of them one
@@ -38,6 +39,8 @@ export interface NodeStores {
   readonly events: EventStore;
   readonly audit: AuditStore;
   readonly settings: SettingStore;
+  /** Acceptance cases of the approved nodes below this one (建设实施 → 验收). */
+  readonly acceptance: AcceptanceStore;
   /** Closes the connections. */
   close(): Promise<void>;
 }
@@ -72,6 +75,7 @@ export async function openSqliteStores(file: string, options: { durability?: Dur
     events: sqliteEventStore(conn),
     audit: sqliteAuditStore(conn),
     settings: sqliteSettingStore(conn),
+    acceptance: sqliteAcceptanceStore(conn),
     close: conn.close,
   };
 }

@@ -1,8 +1,21 @@
-/** The roles of people with accounts: 审核 reviewer, 运维 operator, 租户 tenant, viewer. */
-export type PersonRole = 'reviewer' | 'operator' | 'tenant' | 'viewer';
+import type { PersonRole as WirePersonRole } from '@cpnet/protocol';
+
+/**
+ * The roles of people with accounts: 审核 reviewer, 运维 operator, 租户 tenant, viewer, 验收 acceptance-officer,
+ * 监督指导 supervisor, 评审专家 expert. The wire enum (`PersonRole` in @cpnet/protocol) is the one list.
+ */
+export type PersonRole = WirePersonRole;
 
 /** Every person role. */
-export const PERSON_ROLES: readonly PersonRole[] = ['reviewer', 'operator', 'tenant', 'viewer'];
+export const PERSON_ROLES: readonly PersonRole[] = [
+  'reviewer',
+  'operator',
+  'tenant',
+  'viewer',
+  'acceptance-officer',
+  'supervisor',
+  'expert',
+];
 
 /** The API-token scopes of each role; the policy decides each request, scopes bound what a token may even ask. */
 export const ROLE_SCOPES: Readonly<Record<PersonRole, readonly string[]>> = {
@@ -10,6 +23,9 @@ export const ROLE_SCOPES: Readonly<Record<PersonRole, readonly string[]>> = {
   operator: ['records:read', 'records:write', 'nodes:operate', 'providers:operate', 'audit:read', 'metrics:read'],
   tenant: ['jobs:submit', 'jobs:read', 'selection:run', 'records:read'],
   viewer: ['records:read', 'metrics:read'],
+  'acceptance-officer': ['acceptance:read', 'acceptance:plan', 'acceptance:decide', 'records:read'],
+  supervisor: ['acceptance:read', 'acceptance:supervise', 'records:read'],
+  expert: ['acceptance:read', 'records:read'],
 };
 
 /** A person's account at a node. */

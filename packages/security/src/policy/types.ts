@@ -29,7 +29,8 @@ export interface Resource {
     | 'application'
     | 'audit'
     | 'metrics'
-    | 'selection';
+    | 'selection'
+    | 'acceptance';
   /** The namespace the resource lives in (for `prefix`/`node`: the prefix itself). */
   readonly prefix: string;
   readonly id?: string;
@@ -61,7 +62,11 @@ export type Action =
   | 'submit'
   | 'cancel'
   | 'place'
-  | 'run';
+  | 'run'
+  | 'plan'
+  | 'gather'
+  | 'accept'
+  | 'supervise';
 
 /** A question to the policy. */
 export interface AccessRequest {
