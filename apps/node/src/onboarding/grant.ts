@@ -69,7 +69,7 @@ export async function issueGrant(
   });
   await ctx.db.peers.setNdRecord(input.applicant, record.id);
   // Approval starts the construction period (建设实施): the authority's acceptance case of the child.
-  await openAcceptanceCase(ctx, { node: input.applicant, approvedAt: now });
+  await openAcceptanceCase(ctx, { node: input.applicant, approvedAt: ctx.deps.clock.now() });
   return { prefix: input.applicant, certificate, chain: ctx.identity.chain, delegation };
 }
 
