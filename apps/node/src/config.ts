@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BODY_LIMIT_BYTES, NodeRole, Prefix, Time } from '@cpnet/protocol';
+import { BODY_LIMIT_BYTES, NodeRole, Prefix, TimeInput } from '@cpnet/protocol';
 import { prefixLevel } from '@cpnet/identifier';
 import { AggregationConfig, RetentionConfig } from './aggregation/config.ts';
 import { MonitoringConfig } from './monitoring/config.ts';
@@ -36,7 +36,9 @@ export const NodeConfig = z
       .optional()
       .describe('file holding the passphrase of the private key at rest (CPNET_KEY_PASSPHRASE wins)'),
     autoReview: z.boolean().default(false).describe('decide applications by the rules alone (simulations)'),
-    applicationDeadline: Time.optional().describe('applications received after this are refused (逾期不再受理)'),
+    applicationDeadline: TimeInput.optional().describe(
+      'applications received after this are refused (逾期不再受理); any RFC 3339 offset, kept in UTC',
+    ),
     bodyLimitBytes: z.coerce
       .number()
       .int()

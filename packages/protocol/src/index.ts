@@ -32,6 +32,8 @@ export * from './primitives.ts';
 export * from './node.ts';
 /** Applications, reviews, delegations, grants, joint-debugging results. */
 export * from './onboarding.ts';
+/** Application dossiers (申报书, 建设方案, attachments) and the guide's review-chain steps. */
+export * from './dossier.ts';
 /** Identifier records, registration, resolution answers. */
 export * from './identifiers.ts';
 /** Providers, clusters, K1/K2 capacity reports, summaries, market. */

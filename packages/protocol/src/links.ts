@@ -19,7 +19,15 @@ export const CopyBatch = message({
 export type CopyBatch = z.output<typeof CopyBatch>;
 
 /** A person role at a node. */
-export const PersonRole = z.enum(['reviewer', 'operator', 'tenant', 'viewer']);
+export const PersonRole = z.enum([
+  'reviewer',
+  'operator',
+  'tenant',
+  'viewer',
+  'city-reviewer',
+  'provincial-reviewer',
+  'expert',
+]);
 export type PersonRole = z.output<typeof PersonRole>;
 
 /** `POST /cpn/v1/accounts`: an operator (or the node itself) creates an account for a person. */
@@ -30,6 +38,12 @@ export const CreateAccount = message({
   name: z.string().min(1).max(200),
   role: PersonRole,
   password: z.string().min(8).max(200),
+  agency: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('the reviewer’s agency (省经济和信息化厅, 省通信管理局, 工信部, a 市州), as the guide names it'),
 });
 export type CreateAccount = z.output<typeof CreateAccount>;
 

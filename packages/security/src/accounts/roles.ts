@@ -1,8 +1,20 @@
-/** The roles of people with accounts: 审核 reviewer, 运维 operator, 租户 tenant, viewer. */
-export type PersonRole = 'reviewer' | 'operator' | 'tenant' | 'viewer';
+/**
+ * The roles of people with accounts: 审核 reviewer, 运维 operator, 租户 tenant, viewer, and the review stages of a
+ * province's guide: 市州 city-reviewer (初审推荐), provincial-reviewer (联合复审, 上报), expert (工信部专家评审).
+ */
+export type PersonRole =
+  'reviewer' | 'operator' | 'tenant' | 'viewer' | 'city-reviewer' | 'provincial-reviewer' | 'expert';
 
 /** Every person role. */
-export const PERSON_ROLES: readonly PersonRole[] = ['reviewer', 'operator', 'tenant', 'viewer'];
+export const PERSON_ROLES: readonly PersonRole[] = [
+  'reviewer',
+  'operator',
+  'tenant',
+  'viewer',
+  'city-reviewer',
+  'provincial-reviewer',
+  'expert',
+];
 
 /** The API-token scopes of each role; the policy decides each request, scopes bound what a token may even ask. */
 export const ROLE_SCOPES: Readonly<Record<PersonRole, readonly string[]>> = {
@@ -10,6 +22,9 @@ export const ROLE_SCOPES: Readonly<Record<PersonRole, readonly string[]>> = {
   operator: ['records:read', 'records:write', 'nodes:operate', 'providers:operate', 'audit:read', 'metrics:read'],
   tenant: ['jobs:submit', 'jobs:read', 'selection:run', 'records:read'],
   viewer: ['records:read', 'metrics:read'],
+  'city-reviewer': ['applications:read', 'applications:review'],
+  'provincial-reviewer': ['applications:read', 'applications:review'],
+  expert: ['applications:read', 'applications:review'],
 };
 
 /** A person's account at a node. */
