@@ -5,6 +5,7 @@ import { registerVizCommands } from './commands/viz.ts';
 import { registerSimCommands } from './commands/sim.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerCheckCommands } from './commands/check.ts';
+import { registerApplicationCommands } from './commands/application.ts';
 import type { Io } from './io.ts';
 import { buildProgramWith, runWith, type RegisterCommands } from './program-core.ts';
 
@@ -15,6 +16,7 @@ const ALL_COMMANDS: readonly RegisterCommands[] = [
   registerSimCommands,
   registerDemoCommand,
   registerCheckCommands,
+  registerApplicationCommands,
 ];
 
 /** Builds the `cpnet` program writing to `io`. */

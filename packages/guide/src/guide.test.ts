@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { ChainStepInput } from '@cpnet/protocol';
+import { Dossier, type ChainStepInput } from '@cpnet/protocol';
 import { chainView, loadGuide, refuseStep, sampleDossier, validateDossier, checkNetworkRules } from './index.ts';
 import type { Actor, RecordedStep } from './index.ts';
 
@@ -36,6 +36,7 @@ describe('the Sichuan 2026 guide as data', () => {
 
 describe('offline validation', () => {
   it('a sample dossier of each role meets every offline rule', () => {
+    expect(Dossier.safeParse(sampleDossier(guide, { role: 'industry' })).success).toBe(true);
     expect(validateDossier(sampleDossier(guide, { role: 'regional' }), { guide, now: DURING })).toEqual([]);
     for (const f of guide.applicants.industry.focus)
       expect(

@@ -20,3 +20,5 @@ export {
 export { dateInZone, readableTime } from './time.ts';
 /** A sample dossier that meets every offline rule of a guide (for `cpnet application init` and tests). */
 export { sampleDossier } from './sample.ts';
+/** The 申报书 rendered: Markdown (the editable copy) and self-contained HTML (printed to PDF by the CLI). */
+export { renderDossierMarkdown, renderDossierHtml, sectionTitles } from './render.ts';

@@ -27,13 +27,13 @@ export function sampleDossier(guide: Guide, input: { role: 'regional' | 'industr
       summary: `申报建设${name}，上联国家节点，下联行业节点及算力主体。`,
       builder: {
         name: '示例算力建设有限公司',
-        creditCode: code(`91${guide.province}0100MA6C000`),
+        creditCode: code(`91${guide.province}0100MA6C00001`),
         capital: { paidInWanYuan: 6000, subscribedWanYuan: 10_000 },
         fundingCapacity: '自有资金与银行授信，覆盖建设期全部投资。',
       },
       operator: {
         name: '示例算力运营有限公司',
-        creditCode: code(`91${guide.province}0100MA6C001`),
+        creditCode: code(`91${guide.province}0100MA6C00002`),
         licence: {
           number: 'B1-20230001',
           scope: ['B1.互联网数据中心业务'],
