@@ -30,6 +30,14 @@ export const NodeConfig = z
       ),
     trustAnchor: z.string().min(1).optional().describe('path of the national root certificate (PEM)'),
     applicationFile: z.string().min(1).optional().describe('JSON file with the application (申报) data'),
+    guideFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "the province's guide (guides/sichuan-2026.yaml): dossiers and the full review chain; " +
+          'without one the node runs the rehearsal chain (one reviewer, or auto-review)',
+      ),
     passphraseFile: z
       .string()
       .min(1)

@@ -30,6 +30,8 @@ import { metaRoutes } from './routes/meta.ts';
 import { openApiDocument } from './openapi.ts';
 import { identifierRoutes } from './routes/identifiers.ts';
 import { onboardingRoutes } from './routes/onboarding.ts';
+import { dossierRoutes } from './routes/dossier.ts';
+import { guideOf } from './onboarding/guide-file.ts';
 import { governanceRoutes } from './routes/governance.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { attachMonitor } from './monitor.ts';
@@ -103,6 +105,8 @@ export interface NodeParts {
  */
 export async function createNode(input: NodeConfigInput, parts: NodeParts | NodeDeps): Promise<CpnNode> {
   const config = parseConfig(input);
+  // A guide that cannot be read stops the start (ConfigError, the CLI exits 2) before the database is touched.
+  guideOf(config);
   const { deps, db: given } = 'deps' in parts ? parts : { deps: parts, db: undefined };
   const dbFile = path.join(config.dataDir, 'node.db');
   if (!given) checkDatabasePresent(config.dataDir, dbFile);
@@ -249,6 +253,7 @@ function buildApp(ctx: NodeContext, parts: { routers: Router[]; memberOrders: Me
   app.use(metaRoutes(ctx, openApiDocument));
   app.use(identifierRoutes(ctx));
   app.use(onboardingRoutes(ctx));
+  app.use(dossierRoutes(ctx));
   app.use(governanceRoutes(ctx, { memberOrders: parts.memberOrders }));
   app.use(accountRoutes(ctx));
   for (const router of parts.routers) app.use(router);

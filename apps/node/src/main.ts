@@ -27,6 +27,7 @@ const ENV: Record<string, keyof NodeConfigInput> = {
   CPNET_PASSPHRASE_FILE: 'passphraseFile',
   CPNET_AUTO_REVIEW: 'autoReview',
   CPNET_DEADLINE: 'applicationDeadline',
+  CPNET_GUIDE: 'guideFile',
   CPNET_BODY_LIMIT: 'bodyLimitBytes',
   CPNET_LOG_LEVEL: 'logLevel',
 };

@@ -197,3 +197,38 @@ export const DisqualifiedList = message({
   items: z.array(message({ creditCode: z.string(), application: z.string(), at: Time, reason: z.string() })),
 });
 export type DisqualifiedList = z.output<typeof DisqualifiedList>;
+
+/** An application's dossier as its node holds it: the digest of its canonical JSON and the stored attachments. */
+export const DossierState = message({
+  application: z.string(),
+  sha256: Sha256Hex,
+  updatedAt: Time,
+  dossier: Dossier,
+  attachments: z.array(AttachmentStored),
+});
+export type DossierState = z.output<typeof DossierState>;
+
+/** An attachment with its bytes, for the applicant and its reviewers. */
+export const AttachmentDownload = AttachmentStored.extend({ contentBase64: z.string() });
+export type AttachmentDownload = z.output<typeof AttachmentDownload>;
+
+/** `GET /cpn/v1/application-checks`: the guide's rules that need a node, checked for a would-be applicant. */
+export const ApplicationChecksQuery = z.strictObject({
+  role: z.enum(['regional', 'industry']),
+  region: ProvinceCode,
+  industry: IndustryCode.optional(),
+  creditCodes: z
+    .string()
+    .max(2000)
+    .describe('comma-separated 统一社会信用代码 of the builder, operator and consortium members'),
+  lang: z.enum(['zh', 'en']).default('zh'),
+});
+export type ApplicationChecksQuery = z.output<typeof ApplicationChecksQuery>;
+
+/** The answer of `GET /cpn/v1/application-checks`. */
+export const ApplicationChecks = message({
+  guide: z.string(),
+  checked: z.array(z.string()),
+  reasons: z.array(message({ rule: z.string(), field: z.string(), message: z.string() })),
+});
+export type ApplicationChecks = z.output<typeof ApplicationChecks>;
