@@ -29,6 +29,8 @@ export interface NetworkOptions {
   readonly seed?: number;
   readonly dir: string;
   readonly autoReview: boolean;
+  /** A province's guide file: every node runs its review chain. */
+  readonly guideFile?: string;
   readonly faker: Faker;
   readonly logLevel?: string;
   /**
@@ -183,6 +185,7 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
                 now: options.clock.now(),
               }),
         autoReview: options.autoReview,
+        ...(options.guideFile ? { guideFile: options.guideFile } : {}),
         logLevel: options.logLevel ?? 'info',
         ...(options.reportEveryMs ? { reportEveryMs: options.reportEveryMs } : {}),
       },

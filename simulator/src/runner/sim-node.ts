@@ -22,6 +22,8 @@ export interface SimNodeSpec {
   readonly aliases?: readonly string[];
   readonly application?: Record<string, unknown>;
   readonly autoReview: boolean;
+  /** A province's guide file (the node runs its review chain). */
+  readonly guideFile?: string;
   readonly logLevel: string;
   /** How often gateways report (virtual ms): the node's cluster-silence thresholds are set from it. */
   readonly reportEveryMs?: number;
@@ -112,6 +114,7 @@ export async function startSimNode(spec: SimNodeSpec, clock: SimClock, load?: Lo
     aliases: [...(spec.aliases ?? [])],
     applicationFile,
     autoReview: spec.autoReview,
+    ...(spec.guideFile ? { guideFile: spec.guideFile } : {}),
     // Node time (virtual) since the node takes every timer from its clock: at speed 10 these are the 0.2–2 s backoff and
     // the 300 ms review poll the simulator used in real time before (polling faster stalled large onboardings).
     retry: { initialMs: 2000, maxMs: 20_000 },

@@ -190,11 +190,14 @@ export async function chainState(ctx: Pick<NodeContext, 'config' | 'db'>, row: R
   const held = await ctx.db.dossiers.get(row.id);
   const city = held ? (JSON.parse(held.body) as Dossier).declaration.authority.city : null;
   const view = chainView({ guide, role: row.role as 'regional' | 'industry', city, steps: rows.map(recorded) });
-  const atParent = row.status === 'forwarded' && row.routedTo !== ctx.config.code;
+  // Reported (上报) to the national node: the chain goes on there; its decision comes back as the status.
+  const reported = row.routedTo !== ctx.config.code;
+  const there =
+    row.status === 'approved' ? 'listed' : row.status === 'rejected' ? 'rejected' : `forwarded:${row.routedTo}`;
   return {
     application: row.id,
     guide: guide.id,
-    stage: atParent ? `forwarded:${row.routedTo}` : view.stage,
+    stage: reported ? there : view.stage,
     steps: rows.map(wire),
   };
 }
