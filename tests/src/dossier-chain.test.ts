@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { bufferIo, run } from '@cpnet/cli';
 import { createClient, type NodeClient } from '@cpnet/client';
 import { creditCodeCheck } from '@cpnet/identifier';
 import { offsetClock } from '@cpnet/kernel';
@@ -223,6 +225,11 @@ describe('the Sichuan 2026 review chain on real nodes', () => {
         .ok,
     ).toBe(true);
     setCalendar('2026-04-26T09:00:00+08:00');
+    const shown = await national.anon.publicity();
+    expect(shown.ok && shown.value.items.map((x) => [x.applicant, x.status, x.unanswered])).toEqual([
+      ['CPN.51', 'publicity', 0],
+      ['CPN.51.C151', 'publicity', 1],
+    ]);
     const publish = { stage: 'list', action: 'publish', verdict: 'pass', comment: '入选' } as const;
     const blocked = await (await mof()).chainStep(baijiuAtN, publish);
     expect(blocked.ok ? '' : blocked.error.message).toMatch(/objections 1 are not answered/);
@@ -238,6 +245,12 @@ describe('the Sichuan 2026 review chain on real nodes', () => {
     const listed = await (await mof()).chainStep(baijiuAtN, publish);
     expect(listed.ok && listed.value.stage).toBe('listed');
     await eventually(async () => (await lifecycleOf(baijiu)) === 'online', 20_000);
+
+    const list = await national.anon.publicity();
+    expect(list.ok && list.value.items.map((x) => [x.applicant, x.status])).toEqual([
+      ['CPN.51', 'listed'],
+      ['CPN.51.C151', 'listed'],
+    ]);
 
     // Every step is signed by the node that recorded it and audited.
     const chain = await own(national, national.url).chain(baijiuAtN);
@@ -295,6 +308,37 @@ describe('the Sichuan 2026 review chain on real nodes', () => {
       creditCodes: [builder],
     });
     expect(checks.ok && checks.value.reasons.map((r) => r.rule)).toEqual(['disqualified']);
+    // `cpnet application validate --node` asks the node the rules only it can check.
+    const dossierFile = path.join(dir, 'dossier.json');
+    writeFileSync(dossierFile, JSON.stringify(d));
+    const io = bufferIo();
+    const exit = await run(
+      [
+        'node',
+        'cpnet',
+        'application',
+        'validate',
+        dossierFile,
+        '--at',
+        '2026-03-22T10:00:00+08:00',
+        '--node',
+        regional.url,
+        '--json',
+      ],
+      io,
+    );
+    expect(exit).toBe(1);
+    const verdict = JSON.parse(io.stdout.join('')) as { reasons: { rule: string }[]; unchecked: string[] };
+    expect(verdict.unchecked).toEqual([]);
+    expect(verdict.reasons.map((r) => r.rule)).toEqual([
+      'attachment-file',
+      'attachment-file',
+      'attachment-file',
+      'attachment-file',
+      'attachment-file',
+      'disqualified',
+      'disqualified',
+    ]);
     // The same builder under another 中类 is refused at once.
     const dir2 = tempDir();
     const again = await startTestNode({

@@ -26,6 +26,7 @@ import {
   type DisqualifiedList,
   type Dossier,
   type DossierState,
+  type PublicityList,
 } from '@cpnet/protocol';
 import { send, type ClientOptions, type RequestSpec } from './http.ts';
 import type { ClientResult } from './result.ts';
@@ -72,6 +73,8 @@ export interface NodeClient {
     lang?: 'zh' | 'en';
   }): Promise<ClientResult<ApplicationChecks>>;
   disqualified(): Promise<ClientResult<DisqualifiedList>>;
+  /** Applications in 公示 and the published list. */
+  publicity(): Promise<ClientResult<PublicityList>>;
   forward(body: In<typeof ForwardedApplication>): Promise<ClientResult<ApplicationState>>;
   jointDebug(
     body: In<typeof JointDebugRequest>,
@@ -136,6 +139,7 @@ export function createClient(options: ClientOptions): NodeClient {
       return call({ method: 'GET', path: `/cpn/v1/application-checks?${params.toString()}` });
     },
     disqualified: () => call({ method: 'GET', path: '/cpn/v1/disqualified' }),
+    publicity: () => call({ method: 'GET', path: '/cpn/v1/publicity' }),
     forward: (body) => call({ method: 'POST', path: `${ROUTES.applications}/forwarded`, body }),
     jointDebug: (body) => call({ method: 'POST', path: ROUTES.jointDebug, body }),
     jointDebugResults: () => call({ method: 'GET', path: ROUTES.jointDebug }),

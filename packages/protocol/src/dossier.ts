@@ -232,3 +232,23 @@ export const ApplicationChecks = message({
   reasons: z.array(message({ rule: z.string(), field: z.string(), message: z.string() })),
 });
 export type ApplicationChecks = z.output<typeof ApplicationChecks>;
+
+/** `GET /cpn/v1/publicity`: applications in 公示 and those on the published list (公布入选节点名单), for anyone. */
+export const PublicityList = message({
+  guide: z.string(),
+  items: z.array(
+    message({
+      application: z.string(),
+      applicant: z.string(),
+      name: z.string(),
+      builder: z.string(),
+      operator: z.string(),
+      status: z.enum(['publicity', 'listed']),
+      publicityEnds: Time.nullable(),
+      objections: z.number().int().min(0),
+      unanswered: z.number().int().min(0),
+      listedAt: Time.nullable(),
+    }),
+  ),
+});
+export type PublicityList = z.output<typeof PublicityList>;

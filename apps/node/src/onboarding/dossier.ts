@@ -347,3 +347,36 @@ export async function receiveForwardedChain(
     })),
   );
 }
+
+/** Applications in 公示 and those on the published list held here: what the guide makes public. */
+export async function publicity(ctx: Pick<NodeContext, 'config' | 'db'>) {
+  const guide = requireGuide(ctx);
+  const items = [];
+  for (const row of await ctx.db.applications.all()) {
+    if (row.routedTo !== ctx.config.code) continue;
+    const held = await ctx.db.dossiers.get(row.id);
+    if (!held) continue;
+    const rows = await ctx.db.dossiers.steps(row.id);
+    const d = JSON.parse(held.body) as Dossier;
+    const role = row.role as 'regional' | 'industry';
+    const view = chainView({ guide, role, city: d.declaration.authority.city, steps: rows.map(recorded) });
+    const waiting = stagesFor(guide, role).find((s) => s.key === view.stage)?.kind;
+    const open = view.publicityEnds !== null && (waiting === 'publicity' || waiting === 'list');
+    if (!open && view.stage !== 'listed') continue;
+    const steps = rows.map(recorded);
+    const published = steps.find((s) => s.step.action === 'publish');
+    items.push({
+      application: row.id,
+      applicant: row.applicant,
+      name: d.declaration.name,
+      builder: d.declaration.builder.name,
+      operator: d.declaration.operator.name,
+      status: view.stage === 'listed' ? ('listed' as const) : ('publicity' as const),
+      publicityEnds: view.publicityEnds === null ? null : formatTime(view.publicityEnds),
+      objections: steps.filter((s) => s.step.action === 'object').length,
+      unanswered: view.openObjections.length,
+      listedAt: published ? formatTime(published.at) : null,
+    });
+  }
+  return { guide: guide.id, items };
+}

@@ -12,6 +12,7 @@ import {
   DossierState,
   formatTime,
   NodeRole,
+  PublicityList,
 } from '@cpnet/protocol';
 import { checkNetworkRules, NETWORK_RULES, sampleDossier, type Actor } from '@cpnet/guide';
 import type { Principal } from '@cpnet/security';
@@ -26,6 +27,7 @@ import {
   attachmentBodyLimit,
   chainState,
   dossierState,
+  publicity,
   putDossier,
   requireGuide,
   storeAttachment,
@@ -275,6 +277,17 @@ export const DOSSIER_ROUTES: RouteTable<DossierRoutesDeps> = [
       const reasons = checkNetworkRules(d, { guide, known: unique, disqualified, lang: query.lang });
       return [200, { guide: guide.id, checked: [...NETWORK_RULES], reasons }];
     },
+  }),
+  route({
+    operationId: 'listPublicity',
+    method: 'get',
+    path: '/cpn/v1/publicity',
+    tag: 'dossiers',
+    summary: 'Applications in 公示 (with its end and objections) and the published list (公布入选节点名单)',
+    auth: 'none',
+    responses: { 200: { description: 'In 公示 or listed', schema: PublicityList } },
+    errors: { 409: 'no guide here' },
+    handle: async ({ env }) => [200, await publicity(env)],
   }),
   route({
     operationId: 'listDisqualified',
