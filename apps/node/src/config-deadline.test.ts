@@ -17,3 +17,19 @@ describe('CPNET_DEADLINE', () => {
     expect(() => loadConfig({ env: { ...base, CPNET_DEADLINE: '2026-03-25 23:59' } })).toThrow(/applicationDeadline/);
   });
 });
+
+describe('CPNET_GUIDE', () => {
+  it('a guide file that does not fit the schema stops the start, naming the file and the field', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { createNode } = await import('./create-node.ts');
+    const { defaultDeps } = await import('./deps.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'cpnet-guide-'));
+    writeFileSync(join(dir, 'g.yaml'), 'id: x\n');
+    const config = loadConfig({ env: { ...base, CPNET_DATA: dir, CPNET_GUIDE: join(dir, 'g.yaml') } });
+    await expect(createNode(config, defaultDeps({ level: 'silent' }))).rejects.toThrow(
+      /^guideFile: .*g\.yaml: (id|title)/,
+    );
+  });
+});

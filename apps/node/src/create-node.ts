@@ -106,7 +106,11 @@ export interface NodeParts {
 export async function createNode(input: NodeConfigInput, parts: NodeParts | NodeDeps): Promise<CpnNode> {
   const config = parseConfig(input);
   // A guide that cannot be read stops the start (ConfigError, the CLI exits 2) before the database is touched.
-  guideOf(config);
+  try {
+    guideOf(config);
+  } catch (e) {
+    throw new ConfigError((e as Error).message, 'guideFile');
+  }
   const { deps, db: given } = 'deps' in parts ? parts : { deps: parts, db: undefined };
   const dbFile = path.join(config.dataDir, 'node.db');
   if (!given) checkDatabasePresent(config.dataDir, dbFile);
