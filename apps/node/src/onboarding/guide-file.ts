@@ -19,7 +19,7 @@ export function guideOf(config: NodeConfig): Guide | null {
     try {
       data = parse(readFileSync(config.guideFile, 'utf8'));
     } catch (e) {
-      throw new Error(`guideFile: ${config.guideFile}: ${(e as Error).message}`);
+      throw new Error(`guideFile: ${config.guideFile}: ${(e as Error).message}`, { cause: e });
     }
     const g = loadGuide(data);
     if (!g.ok) throw new Error(`guideFile: ${config.guideFile}: ${g.error}`);
