@@ -198,6 +198,24 @@ describe('the Sichuan 2026 review chain on real nodes', () => {
     expect((await (await jxtN()).chainStep(regionalApp, report)).ok).toBe(true);
     expect((await (await txjN()).chainStep(regionalApp, report)).ok).toBe(true);
     const baijiuAtN = await appId(national, 'CPN.51.C151');
+    // A forward whose steps were altered after signing is refused (and changes nothing at the national node).
+    const atRegional = own(regional, regional.url);
+    const [held, steps, dossier] = await Promise.all([
+      atRegional.application(baijiuApp),
+      atRegional.chain(baijiuApp),
+      atRegional.dossier(baijiuApp),
+    ]);
+    if (!held.ok || !steps.ok || !dossier.ok) throw new Error('cannot read the regional copy');
+    const tampered = structuredClone(steps.value.steps);
+    tampered[0]!.step.comment = '不推荐';
+    const forged = await own(regional, national.url).forward({
+      originId: baijiuApp,
+      applicant: 'CPN.51.C151',
+      application: held.value.application,
+      opinion: { decision: 'recommend', opinion: '联合上报' },
+      ext: { dossier: dossier.value.dossier, chain: tampered },
+    });
+    expect(forged.ok ? null : [forged.status, forged.error.field]).toEqual([422, 'ext.chain']);
     const carried = await own(national, national.url).chain(baijiuAtN);
     expect(carried.ok && [carried.value.stage, carried.value.steps.length]).toEqual(['expert-review', 5]);
 

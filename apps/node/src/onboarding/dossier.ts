@@ -9,7 +9,7 @@ import {
   type ChainStepInput,
   type Review,
 } from '@cpnet/protocol';
-import { jcsBytes, signCompact } from '@cpnet/security';
+import { bytesEqual, jcsBytes, signCompact, verifyCompact, type PublicKeyHandle } from '@cpnet/security';
 import {
   chainView,
   checkNetworkRules,
@@ -202,6 +202,32 @@ export async function chainState(ctx: Pick<NodeContext, 'config' | 'db'>, row: R
   };
 }
 
+/** The JWS type of a signed chain step. */
+const STEP_TYP = 'cpn-chain-step+jws';
+
+/**
+ * Why a forwarded chain cannot be kept, or null: each step must be signed by the forwarding node over exactly what it
+ * says (its application id there, seq, author, role, agency, time and step).
+ */
+export async function forwardedChainProblem(input: {
+  ext: Record<string, unknown> | undefined;
+  originId: string;
+  key: PublicKeyHandle;
+}): Promise<string | null> {
+  if (!input.ext || input.ext.chain === undefined) return null;
+  const chain = z.array(ChainStep).max(200).safeParse(input.ext.chain);
+  if (!chain.success) return 'ext.chain is not a list of chain steps';
+  if (!Dossier.safeParse(input.ext.dossier).success) return 'ext.dossier is not a dossier';
+  for (const [i, s] of chain.data.entries()) {
+    const v = await verifyCompact(s.signature, input.key, STEP_TYP);
+    const { signature: _sig, ext: _ext, ...rest } = s;
+    const expected = jcsBytes({ application: input.originId, ...rest });
+    if (!v.ok || !bytesEqual(v.value.payload, expected) || s.seq !== i + 1)
+      return `ext.chain.${i}: not signed by the forwarding node over this step (${v.ok ? 'content differs' : v.error})`;
+  }
+  return null;
+}
+
 // One step at a time per application and node: a step is judged against the steps before it.
 const queues = new WeakMap<object, Map<string, Promise<unknown>>>();
 function serially<T>(owner: object, key: string, fn: () => Promise<T>): Promise<T> {
@@ -246,7 +272,7 @@ async function takeStepNow(ctx: StepDeps, input: { row: Row; actor: Actor; step:
   const signed = { application: row.id, seq, ...base, at: formatTime(now), step: input.step };
   const signature = await signCompact(
     jcsBytes(signed),
-    { typ: 'cpn-chain-step+jws', kid: ctx.config.code },
+    { typ: STEP_TYP, kid: ctx.config.code },
     ctx.identity.keys.privateKey,
   );
   const stepRow: ChainStepRow = {

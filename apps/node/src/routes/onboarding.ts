@@ -37,7 +37,7 @@ import { judgeJointDebugResult } from '../onboarding/reverse-result.ts';
 import { learnPeer } from '../links/tls-discovery.ts';
 import { setChildLifecycle } from '../onboarding/grant.ts';
 import { guideOf } from '../onboarding/guide-file.ts';
-import { receiveForwardedChain } from '../onboarding/dossier.ts';
+import { forwardedChainProblem, receiveForwardedChain } from '../onboarding/dossier.ts';
 
 /** The applicant's own key, taken from the application it signed (proof of possession of that key). */
 function applicantKey(body: unknown) {
@@ -228,6 +228,14 @@ export const ONBOARDING_ROUTES: RouteTable<OnboardingRoutesDeps> = [
         fail('FORBIDDEN', `${p.id} may forward only applications of its own industry nodes`);
       if (applicantPrefix(fwd.application) !== fwd.applicant)
         fail('SCHEMA_VIOLATION', 'applicant does not match the application', 'applicant');
+      // The province's signed steps must be the forwarding node's, over exactly what they say.
+      const key =
+        peer?.publicKey ??
+        (JSON.parse((await env.db.applications.openOf(p.id))?.body ?? '{}') as { publicKey?: string }).publicKey;
+      const problem = key
+        ? await forwardedChainProblem({ ext: fwd.ext, originId: fwd.originId, key: importPublicKey(key) })
+        : null;
+      if (problem) fail('RULE_VIOLATION', problem, 'ext.chain');
       await audited(env, { who: caller!.who, action: 'forward', resource: `application:${fwd.applicant}`, requestId });
       const [status, row] = await receiveApplication(env, {
         app: fwd.application,
