@@ -83,6 +83,9 @@ describe('offline validation', () => {
       'declaration.operator.licence.validUntil',
     ]);
     const late = t('2026-03-26T00:00:00+08:00');
+    expect(validateDossier(sampleDossier(guide, { role: 'regional' }), { guide, now: late })[0]!.message).toBe(
+      '申报已于 2026-03-25 23:59:59 (Asia/Shanghai) 截止，逾期不再受理',
+    );
     expect(
       validateDossier(sampleDossier(guide, { role: 'regional' }), { guide, now: late }).map((r) => r.rule),
     ).toEqual(['deadline']);

@@ -1,7 +1,7 @@
 import type { Dossier } from '@cpnet/protocol';
 import type { Guide } from './schema.ts';
 import { Reasons, type Lang, type Reason } from './reasons.ts';
-import { dateInZone } from './time.ts';
+import { dateInZone, readableTime } from './time.ts';
 
 /** What the offline validation needs besides the dossier: the guide, the time of the check, the language. */
 export interface ValidateOptions {
@@ -250,10 +250,12 @@ function checkAttachments(d: Dossier, guide: Guide, r: Reasons): void {
 }
 
 function checkDeadline(opts: ValidateOptions, r: Reasons): void {
-  if (opts.now > Date.parse(opts.guide.deadline))
+  const closes = Date.parse(opts.guide.deadline);
+  const when = readableTime(closes, opts.guide.timezone);
+  if (opts.now > closes)
     r.add('deadline', 'guide.deadline', {
-      zh: `申报已于 ${opts.guide.deadline} 截止，逾期不再受理`,
-      en: `applications closed at ${opts.guide.deadline} (逾期不再受理)`,
+      zh: `申报已于 ${when} 截止，逾期不再受理`,
+      en: `applications closed at ${when} (逾期不再受理)`,
     });
 }
 
