@@ -103,6 +103,7 @@ export default tseslint.config(
   },
   {
     files: [
+      'packages/guide/src/**',
       'packages/identifier/src/**',
       'packages/kernel/src/**',
       'packages/protocol/src/**',

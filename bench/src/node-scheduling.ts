@@ -30,7 +30,7 @@ const APP = {
     registeredCapitalWanYuan: 20000,
     fundingCapacityDeclared: true,
   },
-  operator: { name: 'o', creditCode: '91510100MA6CYYYY26', telecomLicence: 'B1' },
+  operator: { name: 'o', creditCode: '91510100MA6CYYYY26', telecomLicence: 'B1-20260001' },
   consortium: null,
   credit: { records: [] },
   contact: { name: 'c', phone: '000', email: 'a@b.cn' },

@@ -26,6 +26,7 @@ describe('shipped scenarios', () => {
     'east-data-west-compute.yaml',
     'security.yaml',
     'trace-replay.yaml',
+    'sichuan-2026.yaml',
   ])(
     '%s passes end to end against real nodes',
     async (file) => {

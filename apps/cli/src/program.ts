@@ -7,6 +7,7 @@ import { registerDemoCommand } from './commands/demo.ts';
 import { registerCheckCommands } from './commands/check.ts';
 import { registerAccountCommands } from './commands/account.ts';
 import { registerAcceptanceCommands } from './commands/acceptance.ts';
+import { registerApplicationCommands } from './commands/application.ts';
 import type { Io } from './io.ts';
 import { buildProgramWith, runWith, type RegisterCommands } from './program-core.ts';
 
@@ -19,6 +20,7 @@ const ALL_COMMANDS: readonly RegisterCommands[] = [
   registerCheckCommands,
   registerAccountCommands,
   registerAcceptanceCommands,
+  registerApplicationCommands,
 ];
 
 /** Builds the `cpnet` program writing to `io`. */

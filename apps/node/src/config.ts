@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BODY_LIMIT_BYTES, NodeRole, Prefix, Time } from '@cpnet/protocol';
+import { BODY_LIMIT_BYTES, NodeRole, Prefix, TimeInput } from '@cpnet/protocol';
 import { prefixLevel } from '@cpnet/identifier';
 import { AggregationConfig, RetentionConfig } from './aggregation/config.ts';
 import { MonitoringConfig } from './monitoring/config.ts';
@@ -30,6 +30,14 @@ export const NodeConfig = z
       ),
     trustAnchor: z.string().min(1).optional().describe('path of the national root certificate (PEM)'),
     applicationFile: z.string().min(1).optional().describe('JSON file with the application (申报) data'),
+    guideFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "the province's guide (guides/sichuan-2026.yaml): dossiers and the full review chain; " +
+          'without one the node runs the rehearsal chain (one reviewer, or auto-review)',
+      ),
     passphraseFile: z
       .string()
       .min(1)
@@ -57,7 +65,9 @@ export const NodeConfig = z
       .default(3_600_000)
       .describe('node time between sweeps that flag overdue milestones, windows and conditions to the authority'),
     autoReview: z.boolean().default(false).describe('decide applications by the rules alone (simulations)'),
-    applicationDeadline: Time.optional().describe('applications received after this are refused (逾期不再受理)'),
+    applicationDeadline: TimeInput.optional().describe(
+      'applications received after this are refused (逾期不再受理); any RFC 3339 offset, kept in UTC',
+    ),
     certificateLifetimeDays: z.coerce
       .number()
       .int()

@@ -31,6 +31,8 @@ import { metaRoutes } from './routes/meta.ts';
 import { openApiDocument } from './openapi.ts';
 import { identifierRoutes } from './routes/identifiers.ts';
 import { onboardingRoutes } from './routes/onboarding.ts';
+import { dossierRoutes } from './routes/dossier.ts';
+import { guideOf } from './onboarding/guide-file.ts';
 import { governanceRoutes } from './routes/governance.ts';
 import { acceptanceRoutes } from './acceptance/routes.ts';
 import { startAcceptanceSweep } from './acceptance/service.ts';
@@ -107,6 +109,12 @@ export interface NodeParts {
  */
 export async function createNode(input: NodeConfigInput, parts: NodeParts | NodeDeps): Promise<CpnNode> {
   const config = parseConfig(input);
+  // A guide that cannot be read stops the start (ConfigError, the CLI exits 2) before the database is touched.
+  try {
+    guideOf(config);
+  } catch (e) {
+    throw new ConfigError((e as Error).message, 'guideFile');
+  }
   const { deps, db: given } = 'deps' in parts ? parts : { deps: parts, db: undefined };
   const dbFile = path.join(config.dataDir, 'node.db');
   if (!given) checkDatabasePresent(config.dataDir, dbFile);
@@ -256,6 +264,7 @@ function buildApp(ctx: NodeContext, parts: { routers: Router[]; memberOrders: Me
   app.use(metaRoutes(ctx, openApiDocument));
   app.use(identifierRoutes(ctx));
   app.use(onboardingRoutes(ctx));
+  app.use(dossierRoutes(ctx));
   app.use(governanceRoutes(ctx, { memberOrders: parts.memberOrders }));
   app.use(accountRoutes(ctx));
   app.use(acceptanceRoutes(ctx));

@@ -30,6 +30,7 @@ const ENV: Record<string, keyof NodeConfigInput> = {
   CPNET_AUTO_REVIEW: 'autoReview',
   CPNET_ACCEPTANCE: 'acceptance',
   CPNET_DEADLINE: 'applicationDeadline',
+  CPNET_GUIDE: 'guideFile',
   CPNET_BODY_LIMIT: 'bodyLimitBytes',
   CPNET_LOG_LEVEL: 'logLevel',
 };

@@ -152,6 +152,8 @@ const TAGS: Record<string, string> = {
   meta: 'Liveness, metrics, who the node is, this document, the event log and the audit log',
   identifiers: 'Identifier registration (标识注册), update, revocation, listing, resolution (标识检索) and copies',
   onboarding: 'Applications (申报), reviews (审核), forwarding and joint debugging (联调)',
+  dossiers:
+    'Application dossiers (申报书, 建设方案, attachments) and the review chain of the province guide (初审推荐 → 名单)',
   governance: 'Emergency response (应急处置) and lifecycle notices',
   accounts: 'Accounts for people and the password → API token exchange',
   resources: 'Providers, clusters, subtree summaries and the market view (算力资源汇聚)',

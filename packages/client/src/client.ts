@@ -17,6 +17,16 @@ import {
   type ApplicationState,
   type TokenRequest,
   type JointDebugResult,
+  type ApplicationChecks,
+  type AttachmentDownload,
+  type AttachmentStored,
+  type AttachmentUpload,
+  type ChainState,
+  type ChainStepInput,
+  type DisqualifiedList,
+  type Dossier,
+  type DossierState,
+  type PublicityList,
 } from '@cpnet/protocol';
 import { send, type ClientOptions, type RequestSpec } from './http.ts';
 import type { ClientResult } from './result.ts';
@@ -44,6 +54,27 @@ export interface NodeClient {
   application(id: string): Promise<ClientResult<ApplicationState & { grant?: unknown }>>;
   applications(): Promise<ClientResult<{ items: ApplicationState[] }>>;
   review(id: string, body: In<typeof Review>): Promise<ClientResult<ApplicationState>>;
+  /** Uploads an attachment of an application (the applicant). */
+  uploadAttachment(id: string, body: In<typeof AttachmentUpload>): Promise<ClientResult<AttachmentStored>>;
+  /** Submits the dossier of an application (the applicant); `lang: 'en'` for English reasons. */
+  putDossier(id: string, body: In<typeof Dossier>, o?: { lang?: 'zh' | 'en' }): Promise<ClientResult<DossierState>>;
+  dossier(id: string): Promise<ClientResult<DossierState>>;
+  attachment(id: string, sha256: string): Promise<ClientResult<AttachmentDownload>>;
+  /** The review chain of an application under the node's guide. */
+  chain(id: string): Promise<ClientResult<ChainState>>;
+  /** Takes a step of the review chain. */
+  chainStep(id: string, body: In<typeof ChainStepInput>): Promise<ClientResult<ChainState>>;
+  /** The guide's rules that need a node, for a would-be applicant. */
+  applicationChecks(q: {
+    role: 'regional' | 'industry';
+    region: string;
+    industry?: string;
+    creditCodes: readonly string[];
+    lang?: 'zh' | 'en';
+  }): Promise<ClientResult<ApplicationChecks>>;
+  disqualified(): Promise<ClientResult<DisqualifiedList>>;
+  /** Applications in 公示 and the published list. */
+  publicity(): Promise<ClientResult<PublicityList>>;
   forward(body: In<typeof ForwardedApplication>): Promise<ClientResult<ApplicationState>>;
   jointDebug(
     body: In<typeof JointDebugRequest>,
@@ -93,6 +124,22 @@ export function createClient(options: ClientOptions): NodeClient {
     application: (id) => call({ method: 'GET', path: app(id), sign: true }),
     applications: () => call({ method: 'GET', path: ROUTES.applications, sign: true }),
     review: (id, body) => call({ method: 'POST', path: ROUTES.reviews.replace(':id', encodeURIComponent(id)), body }),
+    uploadAttachment: (id, body) => call({ method: 'POST', path: `${app(id)}/attachments`, body }),
+    putDossier: (id, body, o) =>
+      call({ method: 'PUT', path: `${app(id)}/dossier${o?.lang === 'en' ? '?lang=en' : ''}`, body }),
+    dossier: (id) => call({ method: 'GET', path: `${app(id)}/dossier`, sign: true }),
+    attachment: (id, sha256) =>
+      call({ method: 'GET', path: `${app(id)}/attachments/${encodeURIComponent(sha256)}`, sign: true }),
+    chain: (id) => call({ method: 'GET', path: `${app(id)}/chain`, sign: true }),
+    chainStep: (id, body) => call({ method: 'POST', path: `${app(id)}/chain`, body }),
+    applicationChecks: (q) => {
+      const params = new URLSearchParams({ role: q.role, region: q.region, creditCodes: q.creditCodes.join(',') });
+      if (q.industry) params.set('industry', q.industry);
+      if (q.lang) params.set('lang', q.lang);
+      return call({ method: 'GET', path: `/cpn/v1/application-checks?${params.toString()}` });
+    },
+    disqualified: () => call({ method: 'GET', path: '/cpn/v1/disqualified' }),
+    publicity: () => call({ method: 'GET', path: '/cpn/v1/publicity' }),
     forward: (body) => call({ method: 'POST', path: `${ROUTES.applications}/forwarded`, body }),
     jointDebug: (body) => call({ method: 'POST', path: ROUTES.jointDebug, body }),
     jointDebugResults: () => call({ method: 'GET', path: ROUTES.jointDebug }),

@@ -40,11 +40,11 @@ export type TimeWindow = z.output<typeof TimeWindow>;
  * `PUT …/acceptance/cases/{node}/plan`: the construction plan of an approved node — the milestones and dates of its
  * 实施计划, and the window in which joint debugging (对接联调) must pass (按期).
  */
-export const ConstructionPlan = message({
+export const AcceptancePlan = message({
   milestones: z.array(MilestoneInput).min(1).max(50),
   jointDebugWindow: TimeWindow,
 });
-export type ConstructionPlan = z.output<typeof ConstructionPlan>;
+export type AcceptancePlan = z.output<typeof AcceptancePlan>;
 
 /** `POST …/acceptance/cases/{node}/milestones/{milestone}`: the node reports progress on a milestone. */
 export const MilestoneReport = message({

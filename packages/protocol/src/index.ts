@@ -34,6 +34,8 @@ export * from './node.ts';
 export * from './onboarding.ts';
 /** Certificate renewal by the parent (same key, a new validity period). */
 export * from './certificates.ts';
+/** Application dossiers (申报书, 建设方案, attachments) and the guide's review-chain steps. */
+export * from './dossier.ts';
 /** Identifier records, registration, resolution answers. */
 export * from './identifiers.ts';
 /** Providers, clusters, K1/K2 capacity reports, summaries, market. */

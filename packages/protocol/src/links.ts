@@ -19,8 +19,9 @@ export const CopyBatch = message({
 export type CopyBatch = z.output<typeof CopyBatch>;
 
 /**
- * A person role at a node: reviewer (审核), operator (运维), tenant (租户), viewer; after approval the acceptance
- * officer (验收), the supervisor (监督指导) and the expert (评审专家, reads the evidence).
+ * A person role at a node: reviewer (审核), operator (运维), tenant (租户), viewer; the review stages of a province's
+ * guide — city-reviewer (市州初审推荐), provincial-reviewer (联合复审, 上报), expert (工信部专家评审; after approval it
+ * also reads acceptance evidence); after approval the acceptance officer (验收) and the supervisor (监督指导).
  */
 export const PersonRole = z.enum([
   'reviewer',
@@ -29,6 +30,8 @@ export const PersonRole = z.enum([
   'viewer',
   'acceptance-officer',
   'supervisor',
+  'city-reviewer',
+  'provincial-reviewer',
   'expert',
 ]);
 export type PersonRole = z.output<typeof PersonRole>;
@@ -41,6 +44,12 @@ export const CreateAccount = message({
   name: z.string().min(1).max(200),
   role: PersonRole,
   password: z.string().min(8).max(200),
+  agency: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('the reviewer’s agency (省经济和信息化厅, 省通信管理局, 工信部, a 市州), as the guide names it'),
 });
 export type CreateAccount = z.output<typeof CreateAccount>;
 

@@ -125,6 +125,16 @@ export type IndustryCode = z.output<typeof IndustryCode>;
 export const Time = z.iso.datetime({ offset: false, precision: 3 }).describe('RFC 3339 UTC with milliseconds');
 export type Time = z.output<typeof Time>;
 
+/**
+ * A time as people write it: RFC 3339 with any offset (`2026-03-25T23:59:59+08:00`) or `Z`, seconds' fraction
+ * optional; read into the wire form, UTC with milliseconds.
+ */
+export const TimeInput = z.iso
+  .datetime({ offset: true })
+  .transform((t) => new Date(Date.parse(t)).toISOString())
+  .describe('RFC 3339 with an offset or Z; stored as UTC with milliseconds');
+export type TimeInput = z.output<typeof TimeInput>;
+
 /** An http(s) URL. */
 export const Url = z.url({ protocol: /^https?$/ });
 export type Url = z.output<typeof Url>;

@@ -7,6 +7,7 @@ import type { StepResult } from '../report/report.ts';
 import { now, wallRate, type RunContext } from './context.ts';
 import { submitOne } from './jobs.ts';
 import { acceptanceAction } from './acceptance.ts';
+import { chainStep, dossierStep } from './guide-steps.ts';
 
 /** Runs one action; never throws — a failed action is a step result that says why. */
 export async function runAction(ctx: RunContext, step: Action): Promise<StepResult> {
@@ -27,6 +28,12 @@ export function describeAction(step: Action): string {
       return `apply ${step.node}${step.breaks.length ? ` (breaking ${step.breaks.join(', ')})` : ''}`;
     case 'review':
       return `review ${step.node}: ${step.decision}`;
+    case 'dossier':
+      return `dossier of ${step.node}${step.breaks.length ? ` (breaking ${step.breaks.join(', ')})` : ''}`;
+    case 'chain': {
+      const by = step.by === 'applicant' ? 'the applicant' : `${step.by.role} of ${step.by.agency}`;
+      return `${step.stage}:${step.action} on ${step.node} by ${by}`;
+    }
     case 'joint-debug':
       return `joint-debug ${step.node}`;
     case 'register':
@@ -78,6 +85,10 @@ async function perform(ctx: RunContext, step: Action): Promise<string> {
       return review(ctx, step);
     case 'acceptance':
       return acceptanceAction(ctx, step);
+    case 'dossier':
+      return dossierStep(ctx, step);
+    case 'chain':
+      return chainStep(ctx, step);
     case 'fault':
       return fault(ctx, step.fault);
     case 'heal': {
@@ -115,13 +126,15 @@ async function perform(ctx: RunContext, step: Action): Promise<string> {
   }
 }
 
-function nodeOf(ctx: RunContext, code: string) {
+/** The running node of a code. */
+export function nodeOf(ctx: RunContext, code: string) {
   const n = ctx.net.nodes.get(code);
   if (!n) throw new Error(`node ${code} was not started (add an apply step, or it is not in the topology)`);
   return n;
 }
 
-function parentCode(code: string): string | null {
+/** The code of a node's parent, or null for the national node. */
+export function parentCode(code: string): string | null {
   const dot = code.lastIndexOf('.');
   return dot < 0 ? null : code.slice(0, dot);
 }

@@ -1,3 +1,4 @@
+import { chainStageOf } from './guide-steps.ts';
 import type { Expectation } from '../scenario/schema.ts';
 import { formatDuration } from '../scenario/duration.ts';
 import type { ExpectationResult } from '../report/report.ts';
@@ -28,6 +29,8 @@ export function describeExpectation(e: Expectation): string {
       return `${e.node} is ${e.is}${e.within ? ` within ${formatDuration(e.within)}` : ''}`;
     case 'refused':
       return `${e.node}'s application is refused for ${e.rules.join(', ')}`;
+    case 'chain':
+      return `${e.node}'s review chain is at ${e.stage}`;
     case 'resolvable':
       return `every registered identifier resolves from ${e.from === 'every-node' ? 'every node' : e.from.join(', ')}`;
     case 'joint-debug':
@@ -77,6 +80,13 @@ async function evaluate(ctx: RunContext, e: Expectation): Promise<Verdict> {
       };
       const got = await poll(ctx, read, { withinMs: e.within ?? 0, ok: (v) => v === e.is });
       return { passed: got === e.is, detail: got === e.is ? `${e.node} is ${got}` : `expected ${e.is}, found ${got}` };
+    }
+    case 'chain': {
+      const got = await poll(ctx, () => chainStageOf(ctx, e).catch((x: unknown) => String(x)), {
+        withinMs: e.within ?? 0,
+        ok: (v) => v === e.stage,
+      });
+      return { passed: got === e.stage, detail: got === e.stage ? `at ${got}` : `expected ${e.stage}, found ${got}` };
     }
     case 'refused':
       return refused(ctx, e);

@@ -30,6 +30,8 @@ export interface NetworkOptions {
   readonly autoReview: boolean;
   /** How parents accept children that passed joint debugging (the scenario's `topology.acceptance`). */
   readonly acceptance?: 'authority' | 'automatic';
+  /** A province's guide file: every node runs its review chain. */
+  readonly guideFile?: string;
   readonly faker: Faker;
   readonly logLevel?: string;
   /**
@@ -189,6 +191,7 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
               }),
         autoReview: options.autoReview,
         acceptance: options.acceptance ?? 'automatic',
+        ...(options.guideFile ? { guideFile: options.guideFile } : {}),
         logLevel: options.logLevel ?? 'info',
         ...(options.reportEveryMs ? { reportEveryMs: options.reportEveryMs } : {}),
         ...(options.certificateLifetimeDays ? { certificateLifetimeDays: options.certificateLifetimeDays } : {}),

@@ -12,6 +12,7 @@ import { describeAction, runAction } from './actions.ts';
 import { now, type RunContext } from './context.ts';
 import { checkExpectation, describeExpectation } from './expectations.ts';
 import { startNetwork, type Network } from './network.ts';
+import { guidePath } from './guide-steps.ts';
 import { attachRecording, type RecordingSink } from './recording.ts';
 import { createTenants, runStream, runTrace } from './jobs.ts';
 import { generateAlibabaPods, parseAlibabaPods } from '../trace/alibaba.ts';
@@ -98,7 +99,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const threads = processes ? 0 : wanted === 'auto' ? availableParallelism() : wanted;
   // Process-mode nodes keep the machine's clock: the simulator's clock then runs at wall speed and never jumps.
   const clock = createVirtualClock({
-    start: startedWall,
+    // A scenario over a guide's calendar starts at its date; process-mode nodes keep the machine's clock.
+    start: scenario.calendar && !processes ? Date.parse(scenario.calendar) : startedWall,
     speed,
     threads: Math.max(1, threads),
     ...(processes ? { lagSlowMs: Infinity, lagStopMs: Infinity } : {}),
@@ -110,6 +112,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     dir,
     autoReview: scenario.topology.review === 'auto',
     acceptance: scenario.topology.acceptance === 'authority' ? 'authority' : 'automatic',
+    ...(scenario.topology.guide ? { guideFile: guidePath(scenario.topology.guide) } : {}),
     faker,
     logLevel: options.logLevel,
     processes,

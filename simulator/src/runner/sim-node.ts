@@ -24,6 +24,8 @@ export interface SimNodeSpec {
   readonly autoReview: boolean;
   /** How this node accepts children that passed joint debugging (验收); simulations default to automatic. */
   readonly acceptance?: 'authority' | 'automatic';
+  /** A province's guide file (the node runs its review chain). */
+  readonly guideFile?: string;
   readonly logLevel: string;
   /** How often gateways report (virtual ms): the node's cluster-silence thresholds are set from it. */
   readonly reportEveryMs?: number;
@@ -117,6 +119,7 @@ export async function startSimNode(spec: SimNodeSpec, clock: SimClock, load?: Lo
     applicationFile,
     autoReview: spec.autoReview,
     acceptance: spec.acceptance ?? 'automatic',
+    ...(spec.guideFile ? { guideFile: spec.guideFile } : {}),
     // Node time (virtual) since the node takes every timer from its clock: at speed 10 these are the 0.2–2 s backoff and
     // the 300 ms review poll the simulator used in real time before (polling faster stalled large onboardings).
     retry: { initialMs: 2000, maxMs: 20_000 },

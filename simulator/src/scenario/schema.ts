@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import {
+  ChainStepInput,
   CreditCode,
+  TimeInput,
   IndustryCode,
   Kind,
   NodeLifecycle,
@@ -89,6 +91,14 @@ export const Topology = strict({
     name: '国家算力互联互通节点',
   }),
   regions: z.array(RegionSpec).max(34).default([]),
+  guide: z
+    .string()
+    .regex(/^[a-z0-9-]+$/)
+    .optional()
+    .describe(
+      "a province's guide in guides/ (e.g. sichuan-2026): every node runs its review chain (dossier and chain steps); " +
+        'without one, the rehearsal chain (review auto or manual)',
+    ),
   providers: z.array(ProviderSpec).default([]),
   providerTemplates: z.array(ProviderTemplate).default([]),
 }).superRefine((t, ctx) => {
@@ -213,6 +223,32 @@ export const Action = z.discriminatedUnion('do', [
   strict({ ...at, do: z.literal('joint-debug'), node: Prefix }),
   strict({
     ...at,
+    do: z.literal('dossier'),
+    node: Prefix,
+    breaks: z.array(z.enum(['security-section', 'oversize-attachment'])).default([]),
+  }).describe("the applicant uploads its attachments and submits a dossier meeting the topology's guide"),
+  strict({
+    ...at,
+    do: z.literal('chain'),
+    node: Prefix,
+    by: z.union([
+      z.literal('applicant'),
+      strict({ role: z.string().min(1), agency: z.string().min(1), account: z.string().min(1).optional() }),
+    ]),
+    stage: ChainStepInput.shape.stage,
+    action: ChainStepInput.shape.action,
+    verdict: z.enum(['pass', 'fail']).optional(),
+    score: z.number().min(0).max(100).optional(),
+    objection: z.number().int().min(1).optional(),
+    comment: z.string().min(1).default('意见'),
+    expect: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('the step must be refused with this rule (e.g. window, one-opinion-per-agency)'),
+  }).describe("a step of the guide's review chain on the node's application, where it is held"),
+  strict({
+    ...at,
     do: z.literal('register'),
     node: Prefix,
     kind: Kind.default('SV'),
@@ -268,6 +304,14 @@ export const Expectation = z.discriminatedUnion('that', [
     that: z.literal('lifecycle'),
     node: Prefix,
     is: NodeLifecycle,
+    within: Duration.optional(),
+  }),
+  strict({
+    ...at,
+    name: z.string().optional(),
+    that: z.literal('chain'),
+    node: Prefix,
+    stage: z.string().min(1).describe('the stage the application waits in, or listed / refused / disqualified'),
     within: Duration.optional(),
   }),
   strict({
@@ -417,6 +461,9 @@ export const Scenario = strict({
       'virtual time runs at most this many times faster than wall time (slower when the machine falls behind); max: ' +
         'as fast as the nodes keep up, jumping over idle time',
     ),
+  calendar: TimeInput.optional().describe(
+    "the date the virtual clock starts at (e.g. a guide's publication, 2026-03-18T09:00:00+08:00); default now",
+  ),
   topology: Topology,
   workload: Workload.default({ jobs: [] }),
   steps: z.array(Step).default([]),

@@ -57,10 +57,12 @@ function matcher(template: string): RegExp {
 
 export function responseChecker(doc: OpenApi): ResponseChecker {
   const schemas = schemaValidator(doc);
-  // Literal paths first: /cpn/v1/summaries/self is not /cpn/v1/summaries/{x}.
+  // Literal paths first: /cpn/v1/summaries/self is not /cpn/v1/summaries/{x}; then the longer templates, so
+  // /cpn/v1/applications/{id}/dossier is not taken for the raw-`/` alias of /cpn/v1/applications/{id}.
+  const segments = (t: string) => t.split('/').length;
   const templates = Object.keys(doc.paths)
     .map((t) => ({ t, re: matcher(t), literal: !t.includes('{') }))
-    .sort((a, b) => Number(b.literal) - Number(a.literal));
+    .sort((a, b) => Number(b.literal) - Number(a.literal) || segments(b.t) - segments(a.t));
   const find = (method: string, path: string) => {
     for (const { t, re } of templates) {
       const op = doc.paths[t]![method.toLowerCase()];

@@ -2,7 +2,7 @@ import {
   formatTime,
   type AcceptanceCase,
   type AcceptanceDecisionInput,
-  type ConstructionPlan,
+  type AcceptancePlan,
   type ErrorCode,
   type MilestoneReport,
   type SupervisionOrder,
@@ -51,7 +51,7 @@ export function openCase(input: {
 }
 
 /** Sets the 实施计划: milestones (kept progress by id) and the joint-debugging window. */
-export function planCase(c: AcceptanceCase, plan: ConstructionPlan): CaseResult {
+export function planCase(c: AcceptanceCase, plan: AcceptancePlan): CaseResult {
   if (c.status === 'accepted') return refuse('CONFLICT', `${c.node} is already accepted (已验收); its plan is closed`);
   const approved = Date.parse(c.approvedAt);
   const seen = new Set<string>();

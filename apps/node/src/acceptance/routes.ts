@@ -4,7 +4,7 @@ import {
   AcceptanceCase,
   AcceptanceCaseList,
   AcceptanceDecisionInput,
-  ConstructionPlan,
+  AcceptancePlan,
   EvidencePack,
   EvidenceQuery,
   GatherEvidence,
@@ -116,7 +116,7 @@ export const ACCEPTANCE_ROUTE_TABLE: RouteTable<AcceptanceRoutesDeps> = [
     summary: 'Set the construction plan: milestones of the 实施计划 and the joint-debugging window (按期)',
     auth: 'required',
     pathParams: NODE_PARAM,
-    body: ConstructionPlan,
+    body: AcceptancePlan,
     responses: { 200: { description: 'The case with its plan', schema: AcceptanceCase } },
     errors: {
       404: 'no case for that node here',

@@ -112,8 +112,13 @@ export interface RouteSpec<
   /** Body signer besides the node's peers: a key named by the body (self-keyed) or known to the route (providers). */
   readonly selfKey?: (body: unknown) => SelfKey;
   readonly signerKey?: (env: E) => SelfKey;
-  /** On a read: a key the request itself may name (the applicant reading its own application), looked up first. */
+  /**
+   * A key the request itself may name (the applicant reading or writing its own application), looked up first: on a
+   * read before the headers are verified, on a write before the body is read.
+   */
   readonly readerKey?: (env: E, req: Request) => Promise<SelfKey | undefined>;
+  /** A write's own body limit in bytes (attachments), instead of the node's `bodyLimitBytes`. */
+  readonly bodyLimitBytes?: (env: E) => number;
   /**
    * The policy's request for this call, asked after validation and before `handle` (403 on a denial); the route
    * checks the rest itself.
@@ -240,6 +245,8 @@ function handlerOf<E extends RouteDeps>(env: E, spec: RouteTable<E>[number]): Re
       ...(spec.auth === 'login' ? { anonymous: true } : {}),
       ...(spec.auth === 'self-keyed' && spec.selfKey ? { selfKey: spec.selfKey } : {}),
       ...(spec.signerKey ? { signerKey: spec.signerKey(env) } : {}),
+      ...(spec.readerKey ? { signerKeyFor: (req: Request) => spec.readerKey!(env, req) } : {}),
+      ...(spec.bodyLimitBytes ? { bodyLimitBytes: spec.bodyLimitBytes(env) } : {}),
     },
   );
 }

@@ -46,6 +46,10 @@ interface WriteRouteOptions {
   readonly signerKey?: SelfKey;
   /** No credentials (a login: the password is in the body). */
   readonly anonymous?: boolean;
+  /** A signer the request names (the applicant of the application in its path), looked up before the body is read. */
+  readonly signerKeyFor?: (req: Request) => Promise<SelfKey | undefined>;
+  /** The route's own body limit (attachments), instead of the node's `bodyLimitBytes`. */
+  readonly bodyLimitBytes?: number;
 }
 
 /**
@@ -78,8 +82,9 @@ export function writeRoute(
           };
     } else {
       // A token, or a signature over the headers (Content-Digest included), before a byte of the body is read.
-      const head = await authenticateHead(ctx, req, { selfKey: options.signerKey });
-      raw = await readRaw(req, ctx.config.bodyLimitBytes);
+      const selfKey = options.signerKey ?? (options.signerKeyFor ? await options.signerKeyFor(req) : undefined);
+      const head = await authenticateHead(ctx, req, { selfKey });
+      raw = await readRaw(req, options.bodyLimitBytes ?? ctx.config.bodyLimitBytes);
       head.checkBody(raw);
       caller = head.caller;
       parsedBody = parseJson(req, raw);

@@ -5,6 +5,7 @@ import type { NodeContext } from '../context.ts';
 import { fail, HttpError } from '../http/http-error.ts';
 import { applicantPrefix, brokenRules, OVERRIDABLE } from './rules.ts';
 import { issueGrant } from './grant.ts';
+import { guideOf } from './guide-file.ts';
 
 type StoredReview = { by: string; at: string; review: Review };
 
@@ -69,7 +70,10 @@ export async function receiveApplication(
   // The same applicant (same key) re-applying gets its application back; another key claiming the same code is a
   // second applicant, judged by the rules (one regional node per province, one industry node per industry).
   if (existing && (JSON.parse(existing.body) as Application).publicKey === input.app.publicKey) return [200, existing];
-  const violations = await brokenRules(ctx, { app: input.app });
+  // Under a guide a forwarded application is the province's 上报, whose own window the chain enforced; the
+  // deadline of 组织申报 was the applicant's, checked where it applied.
+  const reported = input.forwarded !== undefined && guideOf(ctx.config) !== null;
+  const violations = (await brokenRules(ctx, { app: input.app })).filter((v) => !(reported && v.rule === 'deadline'));
   if (violations.some((v) => v.rule === 'deadline')) throw ruleError(violations.filter((v) => v.rule === 'deadline'));
   const hard = violations.filter((v) => !OVERRIDABLE.has(v.rule));
   const now = ctx.deps.clock.now();
@@ -97,22 +101,24 @@ export async function receiveApplication(
     throw ruleError(hard);
   }
   ctx.events.emit('application.submitted', { subject: applicant, data: { id: row.id, status: row.status } });
-  if (ctx.config.autoReview && violations.length === 0)
+  // A node following a guide reviews through its chain, never by the rules alone.
+  if (ctx.config.autoReview && !guideOf(ctx.config) && violations.length === 0)
     return [201, await autoReview(ctx, row, input.forwarded !== undefined)];
   return [201, row];
 }
 
 async function forwardToNational(
   ctx: Pick<NodeContext, 'clientFor' | 'config'>,
-  row: Row,
-  review: Review,
+  input: { row: Row; review: Review; ext?: Record<string, unknown> },
 ): Promise<void> {
+  const { row, review } = input;
   if (!ctx.config.parentUrl) fail('UNAVAILABLE', 'this node has no parent to forward to');
   const r = await ctx.clientFor(ctx.config.parentUrl).forward({
     originId: row.id,
     applicant: row.applicant,
     application: JSON.parse(row.body) as Application,
     opinion: review,
+    ...(input.ext ? { ext: input.ext } : {}),
   });
   if (!r.ok)
     fail(
@@ -157,7 +163,8 @@ async function approve(
   return JSON.stringify(await issueGrant(ctx, { applicant: input.row.applicant, app }));
 }
 
-function allowedDecisions(ctx: Pick<NodeContext, 'config'>, row: Row): readonly string[] {
+/** The decisions a review may take here: recommend / not-recommend at a regional node, else approve / reject. */
+export function allowedDecisions(ctx: Pick<NodeContext, 'config'>, row: Row): readonly string[] {
   if (ctx.config.role === 'regional' && row.status !== 'forwarded') return ['recommend', 'not-recommend'];
   return ['approve', 'reject'];
 }
@@ -168,8 +175,14 @@ type DecideDeps = Pick<
   'audit' | 'clientFor' | 'config' | 'db' | 'deps' | 'events' | 'identity' | 'metrics' | 'outbox' | 'serials'
 >;
 
-/** Applies a review: the regional opinion (recommend → forwarded to the national node) or a final decision. */
-export async function decide(ctx: DecideDeps, input: { row: Row; by: string; review: Review }): Promise<Row> {
+/**
+ * Applies a review: the regional opinion (recommend → forwarded to the national node, with `forwardExt` — a guide's
+ * dossier and review chain — in the forward's `ext`) or a final decision.
+ */
+export async function decide(
+  ctx: DecideDeps,
+  input: { row: Row; by: string; review: Review; forwardExt?: Record<string, unknown> },
+): Promise<Row> {
   const { row, review } = input;
   if (row.status === 'approved' || row.status === 'rejected')
     fail('CONFLICT', `application ${row.id} is already ${row.status}`);
@@ -190,7 +203,7 @@ export async function decide(ctx: DecideDeps, input: { row: Row; by: string; rev
     ]);
     const forwarded = await ctx.db.applications.update(row.id, { status: 'forwarded', routedTo: 'CPN', reviews });
     try {
-      await forwardToNational(ctx, row, review);
+      await forwardToNational(ctx, { row, review, ...(input.forwardExt ? { ext: input.forwardExt } : {}) });
     } catch (e) {
       await ctx.db.applications.update(row.id, { status: row.status, routedTo: row.routedTo, reviews: row.reviews });
       throw e;
@@ -273,7 +286,7 @@ type StartAutoReviewRetriesDeps = Pick<
  * node was itself approved, so the national node could not yet take the forwarded application. Returns a stop function.
  */
 export function startAutoReviewRetries(ctx: StartAutoReviewRetriesDeps): () => void {
-  if (!ctx.config.autoReview) return () => undefined;
+  if (!ctx.config.autoReview || guideOf(ctx.config)) return () => undefined;
   let running = false;
   // Node time: a retry schedule of the node's own work.
   return ctx.deps.clock.setInterval(

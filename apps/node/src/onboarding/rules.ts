@@ -1,6 +1,7 @@
 import type { Application } from '@cpnet/protocol';
 import { checkApplicationRules, type ExistingNode, type NodeApplication, type RuleViolation } from '@cpnet/security';
 import type { NodeContext } from '../context.ts';
+import { guideOf } from './guide-file.ts';
 
 /** The prefix an application asks for: CPN.<region> or CPN.<region>.<industry>. */
 export function applicantPrefix(app: Pick<Application, 'role' | 'region' | 'industry'>): string {
@@ -74,13 +75,28 @@ export async function brokenRules(
   ctx: BrokenRulesDeps,
   input: { app: Application; override?: { reviewer: string; reason: string } },
 ): Promise<RuleViolation[]> {
-  const deadline = ctx.config.applicationDeadline ? Date.parse(ctx.config.applicationDeadline) : undefined;
-  return checkApplicationRules(ruleShape(input.app), {
+  // The configured deadline wins; a node following a guide closes applications at the guide's (逾期不再受理).
+  const closes = ctx.config.applicationDeadline ?? guideOf(ctx.config)?.deadline;
+  const deadline = closes ? Date.parse(closes) : undefined;
+  const banned = new Set((await ctx.db.dossiers.disqualified()).map((d) => d.creditCode));
+  const parties = [
+    ['builder.creditCode', input.app.builder.creditCode],
+    ['operator.creditCode', input.app.operator.creditCode],
+  ] as const;
+  const disqualified: RuleViolation[] = parties
+    .filter(([, c]) => banned.has(c))
+    .map(([field, c]) => ({
+      rule: 'disqualified',
+      field,
+      reason: `${c} was disqualified for false materials (取消申报资格，不得再次申报)`,
+    }));
+  const broken = checkApplicationRules(ruleShape(input.app), {
     clock: ctx.deps.clock,
     existing: await existingNodes(ctx, { prefix: applicantPrefix(input.app), publicKey: input.app.publicKey }),
     ...(deadline !== undefined ? { deadline } : {}),
     ...(input.override ? { industryOverride: input.override } : {}),
   });
+  return [...disqualified, ...broken];
 }
 
 /** Rules a reviewer may override (the others refuse the application outright). */

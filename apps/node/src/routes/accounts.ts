@@ -90,7 +90,13 @@ export const ACCOUNT_ROUTES: RouteTable<AccountRoutesDeps> = [
         fail('FORBIDDEN', "accounts are created by this node's operators (or the node itself)");
       if (await env.db.accounts.byId(input.id)) fail('CONFLICT', `account ${input.id} exists`, 'id');
       const passwordHash = await hashPassword(input.password, env.deps.randomBytes);
-      await env.db.accounts.create({ id: input.id, name: input.name, role: input.role, passwordHash });
+      await env.db.accounts.create({
+        id: input.id,
+        name: input.name,
+        role: input.role,
+        passwordHash,
+        agency: input.agency ?? null,
+      });
       env.accounts.set(input.id, { role: input.role, status: 'active' });
       return [201, { id: input.id, role: input.role }];
     },

@@ -37,6 +37,8 @@ import { judgeJointDebugResult } from '../onboarding/reverse-result.ts';
 import { learnPeer } from '../links/tls-discovery.ts';
 import { setChildLifecycle } from '../onboarding/grant.ts';
 import { recordJointDebugRun } from '../acceptance/service.ts';
+import { guideOf } from '../onboarding/guide-file.ts';
+import { forwardedChainProblem, receiveForwardedChain } from '../onboarding/dossier.ts';
 
 /** The applicant's own key, taken from the application it signed (proof of possession of that key). */
 function applicantKey(body: unknown) {
@@ -202,21 +204,47 @@ export const ONBOARDING_ROUTES: RouteTable<OnboardingRoutesDeps> = [
       201: { description: 'Received', schema: ApplicationState },
     },
     errors: { 403: 'not the national node, or the caller is not the parent of the applicant', 422: 'a broken rule' },
-    access: { rule: "a child (regional) node, for its own industry nodes' applications, at the national node" },
+    access: {
+      rule:
+        "a child (regional) node, for its own industry nodes' applications, at the national node; under a guide also " +
+        'a regional node whose own application is open here (上报 of both comes before the list)',
+    },
     audit: 'forward',
+    // Under a guide the province reports its industry nodes before its regional node is approved: a regional node
+    // with an open application here signs with the key it applied with.
+    readerKey: async (env) => {
+      if (!guideOf(env.config)) return undefined;
+      const open = (await env.db.applications.notRejected()).filter((a) => a.role === 'regional');
+      return (keyid: string) => {
+        const a = open.find((x) => x.applicant === keyid);
+        return a ? importPublicKey((JSON.parse(a.body) as { publicKey: string }).publicKey) : null;
+      };
+    },
     handle: async ({ env, caller, body: fwd, requestId }) => {
       if (env.config.role !== 'national') fail('FORBIDDEN', 'only the national node takes forwarded applications');
       const p = caller!.principal;
       const peer = await env.db.peers.byPrefix(p.id);
-      if (p.kind !== 'node' || peer?.relation !== 'child' || parentPrefix(fwd.applicant) !== p.id)
+      const applying = guideOf(env.config) !== null && (await env.db.applications.openOf(p.id))?.role === 'regional';
+      if (p.kind !== 'node' || (peer?.relation !== 'child' && !applying) || parentPrefix(fwd.applicant) !== p.id)
         fail('FORBIDDEN', `${p.id} may forward only applications of its own industry nodes`);
       if (applicantPrefix(fwd.application) !== fwd.applicant)
         fail('SCHEMA_VIOLATION', 'applicant does not match the application', 'applicant');
+      // The province's signed steps must be the forwarding node's, over exactly what they say.
+      const key =
+        peer?.publicKey ??
+        (JSON.parse((await env.db.applications.openOf(p.id))?.body ?? '{}') as { publicKey?: string }).publicKey;
+      const problem = key
+        ? await forwardedChainProblem({ ext: fwd.ext, originId: fwd.originId, key: importPublicKey(key) })
+        : null;
+      if (problem) fail('RULE_VIOLATION', problem, 'ext.chain');
       await audited(env, { who: caller!.who, action: 'forward', resource: `application:${fwd.applicant}`, requestId });
       const [status, row] = await receiveApplication(env, {
         app: fwd.application,
         forwarded: { by: p.id, originId: fwd.originId, opinion: fwd.opinion },
       });
+      // Under a guide the regional node's 上报 carries the dossier and the province's signed steps: the expert
+      // review, 公示 and the list continue here from them.
+      if (status === 201) await receiveForwardedChain(env, { row, ext: fwd.ext });
       return [status === 201 ? 201 : 200, applicationState(row)];
     },
   }),
@@ -264,6 +292,14 @@ export const ONBOARDING_ROUTES: RouteTable<OnboardingRoutesDeps> = [
     handle: async ({ env, req, caller, body: review }) => {
       const row = await env.db.applications.byId(String(req.params.id));
       if (!row) fail('NOT_FOUND', `no application ${String(req.params.id)}`);
+      const guide = guideOf(env.config);
+      // Under a guide people review through its chain; nodes still send their decisions here (the national
+      // node's list decision coming back to the regional node).
+      if (guide && caller!.principal.kind === 'person')
+        fail(
+          'CONFLICT',
+          `${env.config.code} follows ${guide.id}: review through POST /cpn/v1/applications/${row.id}/chain`,
+        );
       const updated = await decide(env, { row, by: caller!.principal.id, review });
       return [200, applicationState(updated)];
     },

@@ -9,6 +9,8 @@ export interface Account {
   /** active | suspended | revoked */
   readonly status: string;
   readonly passwordHash: string;
+  /** The reviewer's agency as the guide names it, if any. */
+  readonly agency: string | null;
   readonly createdAt: Date;
 }
 
@@ -17,7 +19,7 @@ export interface AccountStore {
   /** Every account, by id. */
   all(): Promise<Account[]>;
   byId(id: string): Promise<Account | null>;
-  create(account: Pick<Account, 'id' | 'name' | 'role' | 'passwordHash'>): Promise<void>;
+  create(account: Pick<Account, 'id' | 'name' | 'role' | 'passwordHash'> & { agency?: string | null }): Promise<void>;
   /** Sets an account's status (a disabled account is `suspended`). */
   setStatus(id: string, status: 'active' | 'suspended' | 'revoked'): Promise<void>;
   /** The ids of active reviewers. */

@@ -1,6 +1,7 @@
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import { sqliteAccountStore, type AccountStore } from './accounts.ts';
 import { sqliteApplicationStore, type ApplicationStore } from './applications.ts';
+import { sqliteDossierStore, type DossierStore } from './dossiers.ts';
 import { sqliteAuditStore, type AuditStore } from './audit.ts';
 import { sqliteEventStore, type EventStore } from './events.ts';
 import { sqliteIdempotencyStore, type IdempotencyStore } from './idempotency.ts';
@@ -28,6 +29,8 @@ export interface NodeStores {
   write<T>(fn: () => T): Promise<T>;
   readonly identifiers: IdentifierStore;
   readonly applications: ApplicationStore;
+  /** Dossiers, attachments, review-chain steps, disqualified credit codes. */
+  readonly dossiers: DossierStore;
   readonly jointDebug: JointDebugStore;
   readonly accounts: AccountStore;
   readonly peers: PeerStore;
@@ -64,6 +67,7 @@ export async function openSqliteStores(file: string, options: { durability?: Dur
     write: (fn) => conn.sql.write(fn),
     identifiers: sqliteIdentifierStore(conn),
     applications: sqliteApplicationStore(conn),
+    dossiers: sqliteDossierStore(conn),
     jointDebug: sqliteJointDebugStore(conn),
     accounts: sqliteAccountStore(conn),
     peers: sqlitePeerStore(conn),

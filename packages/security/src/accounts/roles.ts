@@ -1,8 +1,10 @@
 import type { PersonRole as WirePersonRole } from '@cpnet/protocol';
 
 /**
- * The roles of people with accounts: 审核 reviewer, 运维 operator, 租户 tenant, viewer, 验收 acceptance-officer,
- * 监督指导 supervisor, 评审专家 expert. The wire enum (`PersonRole` in @cpnet/protocol) is the one list.
+ * The roles of people with accounts: 审核 reviewer, 运维 operator, 租户 tenant, viewer; the review stages of a
+ * province's guide: 市州 city-reviewer (初审推荐), provincial-reviewer (联合复审, 上报), expert (工信部专家评审); after
+ * approval 验收 acceptance-officer and 监督指导 supervisor (the expert also reads acceptance evidence). The wire enum
+ * (`PersonRole` in @cpnet/protocol) is the one list.
  */
 export type PersonRole = WirePersonRole;
 
@@ -14,6 +16,8 @@ export const PERSON_ROLES: readonly PersonRole[] = [
   'viewer',
   'acceptance-officer',
   'supervisor',
+  'city-reviewer',
+  'provincial-reviewer',
   'expert',
 ];
 
@@ -25,7 +29,9 @@ export const ROLE_SCOPES: Readonly<Record<PersonRole, readonly string[]>> = {
   viewer: ['records:read', 'metrics:read'],
   'acceptance-officer': ['acceptance:read', 'acceptance:plan', 'acceptance:decide', 'records:read'],
   supervisor: ['acceptance:read', 'acceptance:supervise', 'records:read'],
-  expert: ['acceptance:read', 'records:read'],
+  'city-reviewer': ['applications:read', 'applications:review'],
+  'provincial-reviewer': ['applications:read', 'applications:review'],
+  expert: ['applications:read', 'applications:review', 'acceptance:read', 'records:read'],
 };
 
 /** A person's account at a node. */

@@ -35,6 +35,9 @@ describe('onboarding rules of the guide', () => {
   });
   it('requires a telecom licence unless the operator is a public institution', () => {
     expect(rules({ operator: { name: 'x', creditCode: OPERATOR } })).toEqual(['telecom-licence']);
+    // "无" (none) or any other text is not a licence number.
+    expect(rules({ operator: { name: 'x', creditCode: OPERATOR, telecomLicence: '无' } })).toEqual(['telecom-licence']);
+    expect(rules({ operator: { name: 'x', creditCode: OPERATOR, telecomLicence: '川B2-20230001' } })).toEqual([]);
     expect(rules({ operator: { name: '省大数据中心', creditCode: INSTITUTION } })).toEqual([]);
   });
   it('refuses major dishonesty records of the last 3 years relative to the injected clock', () => {

@@ -58,9 +58,26 @@ function capital(app: NodeApplication): RuleViolation[] {
   return out;
 }
 
+/**
+ * A telecom business licence number (电信业务经营许可证编号): an optional province abbreviation, the categories
+ * (A…, B1, B2, several joined by '.') and 8 digits — B1-20230001, 川B2-20230001. Text such as "无" is no licence.
+ */
+const LICENCE_NUMBER =
+  /^[京津冀晋蒙辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝川贵云藏陕甘青宁新]?[AB][0-9]{1,2}(\.[AB][0-9]{1,2})*-[0-9]{8}$/u;
+
 function licence(app: NodeApplication): RuleViolation[] {
   const publicInstitution = app.operator.creditCode.trim().startsWith('12');
-  if (publicInstitution || (app.operator.telecomLicence ?? '').trim() !== '') return [];
+  const given = (app.operator.telecomLicence ?? '').trim();
+  if (publicInstitution) return [];
+  if (given !== '' && !LICENCE_NUMBER.test(given))
+    return [
+      {
+        rule: 'telecom-licence',
+        field: 'operator.telecomLicence',
+        reason: `"${given}" is not a telecom business licence number (e.g. B1-20230001, 川B2-20230001)`,
+      },
+    ];
+  if (given !== '') return [];
   return [
     {
       rule: 'telecom-licence',

@@ -54,7 +54,8 @@ export interface RuleViolation {
     | 'one-industry-per-industry'
     | 'consortium-agreement'
     | 'role-fields'
-    | 'deadline';
+    | 'deadline'
+    | 'disqualified';
   readonly field: string;
   readonly reason: string;
 }
