@@ -2,7 +2,7 @@ import { pino, type Logger } from 'pino';
 import { cryptoRandomBytes, type RandomBytes } from '@cpnet/security';
 import type { Clock } from '@cpnet/kernel';
 import { systemClock } from '@cpnet/kernel/system';
-import type { NodeFaults } from './faults.ts';
+import type { NodeFaults } from './fault-spec.ts';
 
 /**
  * Runs an async background task every `ms` of node time (`deps.clock`); a failure is logged as `what failed` and the

@@ -17,7 +17,7 @@ import type { Caller } from '../http/authenticate.ts';
 import { fail } from '../http/http-error.ts';
 import { peerRow } from '../http/principal.ts';
 import { defineRoute, type RouteTable } from '../http/route-table.ts';
-import type { SchedulingRoutesDeps } from './routes.ts';
+import type { SchedulingRoutesDeps } from './route-deps.ts';
 
 const route = defineRoute<SchedulingRoutesDeps>();
 

@@ -18,6 +18,7 @@ import type { Caller } from '../http/authenticate.ts';
 import { fail } from '../http/http-error.ts';
 import { authorize, type RouteDeps } from '../http/write-route.ts';
 import { defineRoute, mountTable, type RouteTable } from '../http/route-table.ts';
+import type { SchedulingRoutesDeps } from './route-deps.ts';
 import { jobView, tenantKey } from './job-machine.ts';
 import { NeverPlaceable, QuotaExceeded, type SchedulingService } from './service.ts';
 import { SCHEDULING_PEER_ROUTES } from './peer-routes.ts';
@@ -64,12 +65,7 @@ async function tenantScope(
 const tenantOf = (caller: Caller, named: string | undefined): string =>
   caller.principal.kind === 'person' ? caller.principal.id : (named ?? caller.principal.id);
 
-/** What `schedulingRoutes` uses of the node. */
-export type SchedulingRoutesDeps = RouteDeps & {
-  readonly service: SchedulingService;
-  /** Brings the cluster view up to date before a selection or placement. */
-  readonly sync: () => Promise<void>;
-};
+export type { SchedulingRoutesDeps } from './route-deps.ts';
 
 const route = defineRoute<SchedulingRoutesDeps>();
 
