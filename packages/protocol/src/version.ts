@@ -54,7 +54,13 @@ export function checkProtocolVersion(
  * schema, so a peer one minor apart learns them without a schema change; a peer that advertises nothing is taken to
  * have none of them.
  */
-export const CAPABILITIES = ['joint-debug-request', 'audit-proofs', 'refusal-detail', 'subtree-snapshot'] as const;
+export const CAPABILITIES = [
+  'joint-debug-request',
+  'audit-proofs',
+  'refusal-detail',
+  'subtree-snapshot',
+  'check-list-1.1',
+] as const;
 /** One advertised capability. */
 export type Capability = (typeof CAPABILITIES)[number];
 

@@ -1,4 +1,13 @@
-import { formatTime, NAMESPACES, NodeInfo, ResolutionAnswer, ROUTES, SOCKET_EVENTS, validate } from '@cpnet/protocol';
+import {
+  capabilitiesOf,
+  formatTime,
+  NAMESPACES,
+  NodeInfo,
+  ResolutionAnswer,
+  ROUTES,
+  SOCKET_EVENTS,
+  validate,
+} from '@cpnet/protocol';
 import { generateKeyPair, issueHandshakeToken, verifyAnswer, verifyChain, type PublicKeyHandle } from '@cpnet/security';
 import {
   buildHeaders,
@@ -61,8 +70,11 @@ export const CHECKS = [
   },
 ] as const;
 
+/** A version of the joint-debugging check list. */
+export type CheckListVersion = '1.0' | '1.1';
+
 /** The check ids of each list version a result may be judged against (1.0 stays selectable). */
-export const CHECK_LISTS: Readonly<Record<'1.0' | '1.1', readonly string[]>> = {
+export const CHECK_LISTS: Readonly<Record<CheckListVersion, readonly string[]>> = {
   '1.0': CHECKS.filter((c) => c.id !== 'metrics-series').map((c) => c.id),
   '1.1': CHECKS.map((c) => c.id),
 };
@@ -320,11 +332,12 @@ type RunCheckListDeps = Pick<
 export async function runCheckList(
   ctx: RunCheckListDeps,
   target: CheckTarget,
-  options: Partial<CheckOptions> = {},
+  options: Partial<CheckOptions> & { list?: CheckListVersion } = {},
 ): Promise<CheckOutcome[]> {
   const shared: Shared & CheckOptions = { ...DEFAULTS, ...options };
   const checks: CheckOutcome[] = [];
-  for (const c of CHECKS) {
+  const ids = new Set(CHECK_LISTS[options.list ?? CHECK_LIST_VERSION]);
+  for (const c of CHECKS.filter((x) => ids.has(x.id))) {
     try {
       const evidence = await RUNNERS[c.id](ctx, target, shared);
       checks.push({ id: c.id, description: c.description, passed: true, evidence });
@@ -338,11 +351,29 @@ export async function runCheckList(
 /** What `runChecks` uses of the node. */
 export type RunChecksDeps = RunCheckListDeps;
 
+/**
+ * The check list to run against a peer and to judge its results by: 1.1 when it advertises `check-list-1.1` in its
+ * NodeInfo's `ext.capabilities`, else 1.0 (a 1.0 peer neither runs nor passes the checks 1.1 added). An unreachable
+ * peer gets the current list (its checks then fail with evidence).
+ */
+export async function checkListFor(
+  ctx: Pick<NodeContext, 'clientFor'>,
+  target: Pick<CheckTarget, 'endpoint'>,
+): Promise<CheckListVersion> {
+  const info = await ctx
+    .clientFor(target.endpoint)
+    .node()
+    .catch(() => null);
+  if (!info?.ok) return CHECK_LIST_VERSION;
+  return capabilitiesOf(info.value).includes('check-list-1.1') ? '1.1' : '1.0';
+}
+
 /** Runs the joint-debugging check list against a peer and stores the result; never throws (a failing check is a result). */
-export async function runChecks(ctx: RunChecksDeps, target: CheckTarget) {
-  const checks = await runCheckList(ctx, target);
+export async function runChecks(ctx: RunChecksDeps, target: CheckTarget, options: { list?: CheckListVersion } = {}) {
+  const listVersion = options.list ?? (await checkListFor(ctx, target));
+  const checks = await runCheckList(ctx, target, { list: listVersion });
   const result = {
-    listVersion: CHECK_LIST_VERSION,
+    listVersion,
     target: target.prefix,
     by: ctx.config.code,
     at: formatTime(ctx.deps.clock.now()),
@@ -352,7 +383,7 @@ export async function runChecks(ctx: RunChecksDeps, target: CheckTarget) {
   await ctx.db.jointDebug.add({
     target: target.prefix,
     by: ctx.config.code,
-    listVersion: CHECK_LIST_VERSION,
+    listVersion,
     passed: result.passed,
     result: JSON.stringify(result),
     at: result.at,
@@ -360,7 +391,7 @@ export async function runChecks(ctx: RunChecksDeps, target: CheckTarget) {
   ctx.events.emit('joint-debug.result', {
     subject: target.prefix,
     severity: result.passed ? 'info' : 'warning',
-    data: { passed: result.passed, listVersion: CHECK_LIST_VERSION },
+    data: { passed: result.passed, listVersion },
   });
   return result;
 }

@@ -385,10 +385,12 @@ export const ONBOARDING_ROUTES: RouteTable<OnboardingRoutesDeps> = [
         fail('FORBIDDEN', `${p.id} is not an approved node below ${env.config.code}`);
       if (!['approved', 'joint-debugging', 'accepted', 'online'].includes(peer.lifecycle))
         fail('FORBIDDEN', `${peer.prefix} is ${peer.lifecycle}`);
+      // The list both sides run and are judged by: 1.1 when the caller advertises it, else 1.0 (a 1.0 node).
+      const list = capabilitiesOf(request).includes('check-list-1.1') ? '1.1' : '1.0';
       // The caller's own result counts by the checks it lists, not by the `passed` it claims.
       const valid = request.result === undefined ? null : validate(JointDebugResult, request.result);
       const theirs = valid?.ok
-        ? judgeJointDebugResult(valid.value, { by: peer.prefix, target: env.config.code })
+        ? judgeJointDebugResult(valid.value, { by: peer.prefix, target: env.config.code, list })
         : null;
       if (valid?.ok && theirs) {
         await env.db.jointDebug.add({
@@ -401,7 +403,7 @@ export const ONBOARDING_ROUTES: RouteTable<OnboardingRoutesDeps> = [
         });
       }
       await learnPeer(env, peer);
-      const result = await runChecks(env, { prefix: peer.prefix, endpoint: peer.endpoint });
+      const result = await runChecks(env, { prefix: peer.prefix, endpoint: peer.endpoint }, { list });
       let lifecycle = peer.lifecycle;
       let acceptance: string | null = null;
       if (peer.relation === 'child') {
