@@ -115,7 +115,8 @@ function timeIt(fn: () => void, runs: number): number[] {
 
 function decisionLatency(): void {
   console.log(
-    '\n## Decision latency (select: filter + policy + top-5; reasons as codes; explain_all = groups with 5 examples per constraint, as the API sends; explain_every = every exclusion materialised)',
+    '\n## Decision latency (select: filter + policy + top-5; reasons as codes; explain_all = groups with 5 ' +
+      'examples per constraint, as the API sends; explain_every = every exclusion materialised)',
   );
   const rows: Record<string, string | number>[] = [];
   for (const n of [100, 1000, 10000, 100000]) {
