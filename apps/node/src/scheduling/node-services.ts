@@ -95,22 +95,21 @@ export async function createSchedulingServices(
   // once per cluster.
   const extras = new Map<string, { arch: string; securityLevel: number; carbonIntensity: number }>();
   const known = new Set<string>();
-  async function factsOf(st: ClusterState): Promise<ClusterFacts> {
+  type Extras = { arch: string; securityLevel: number; carbonIntensity: number };
+  async function extrasOf(id: string): Promise<Extras> {
+    const held = extras.get(id);
+    if (held) return held;
+    const spec = ((await ctx.db.providers.clusterSpec(id)) ?? {}) as Partial<Extras>;
+    const x = {
+      arch: spec.arch ?? 'x86_64',
+      securityLevel: spec.securityLevel ?? 3,
+      carbonIntensity: spec.carbonIntensity ?? 500,
+    };
+    extras.set(id, x);
+    return x;
+  }
+  function factsOf(st: ClusterState, x: Extras): ClusterFacts {
     const id = st.spec.id;
-    let x = extras.get(id);
-    if (!x) {
-      const spec = ((await ctx.db.providers.clusterSpec(id)) ?? {}) as {
-        arch?: string;
-        securityLevel?: number;
-        carbonIntensity?: number;
-      };
-      x = {
-        arch: spec.arch ?? 'x86_64',
-        securityLevel: spec.securityLevel ?? 3,
-        carbonIntensity: spec.carbonIntensity ?? 500,
-      };
-      extras.set(id, x);
-    }
     // A suspended or revoked provider takes all its clusters out of selection, whatever their own lifecycle.
     const lifecycle =
       st.spec.lifecycle === 'active' && !resources.aggregation.providerActive(st.spec.provider)
@@ -140,10 +139,10 @@ export async function createSchedulingServices(
       health: st.health,
     };
   }
-  async function apply(c: ClusterChange): Promise<void> {
+  function apply(c: ClusterChange, x: Extras | undefined): void {
     const id = c.cluster.spec.id;
-    if (c.kind === 'registered' || c.kind === 'lifecycle' || !known.has(id)) {
-      service.upsertCluster(await factsOf(c.cluster));
+    if (x) {
+      service.upsertCluster(factsOf(c.cluster, x));
       known.add(id);
     }
     if (c.kind === 'report') service.onReport([c.report], c.at);
@@ -153,12 +152,31 @@ export async function createSchedulingServices(
         .clusterHealth(id, c.to, downReason(id, c))
         .catch((err: unknown) => ctx.deps.logger.warn({ err, cluster: id }, 'cluster health change failed'));
   }
-  // Events arrive synchronously; the first sight of a cluster reads the database, so they are applied in a chain.
+  // Events arrive synchronously and are applied at once, in order; only the first sight of a cluster reads the
+  // database (its arch, security level, carbon), and while such a read is pending later changes queue behind it.
   let feeding: Promise<void> = Promise.resolve();
+  let pending = 0;
+  const warn = (err: unknown, c: ClusterChange) =>
+    ctx.deps.logger.warn({ err, cluster: c.cluster.spec.id }, 'cluster change not applied');
   const feed = (c: ClusterChange) => {
+    const id = c.cluster.spec.id;
+    const needsFacts = c.kind === 'registered' || c.kind === 'lifecycle' || !known.has(id);
+    const held = extras.get(id);
+    if (pending === 0 && (!needsFacts || held)) {
+      try {
+        apply(c, needsFacts ? held : undefined);
+      } catch (err) {
+        warn(err, c);
+      }
+      return;
+    }
+    pending += 1;
     feeding = feeding
-      .then(() => apply(c))
-      .catch((err: unknown) => ctx.deps.logger.warn({ err, cluster: c.cluster.spec.id }, 'cluster change not applied'));
+      .then(async () => apply(c, needsFacts ? await extrasOf(id) : undefined))
+      .catch((err: unknown) => warn(err, c))
+      .finally(() => {
+        pending -= 1;
+      });
   };
   /** Resolves when every change announced so far is in the view (a route waits for it; nothing is polled). */
   const settled = (): Promise<void> => feeding;
