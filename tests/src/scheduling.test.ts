@@ -417,6 +417,22 @@ describe('jobs (互联调度)', () => {
     expect(gws['CPN.51']!.running.get(j.id)?.cluster).toBe(home);
   });
 
+  it('re-places the job of a cluster its gateway reports down while it keeps reporting', async () => {
+    const j = await placed(acme, cpu({ name: 'reported-down' }));
+    const home = clusters['CPN.51']!.home!;
+    expect(j.cluster).toBe(home);
+    gws['CPN.51']!.health(home, 'down');
+    try {
+      const moved = await eventually(async () => {
+        const x = await getJob(acme, j.id);
+        return x.cluster && x.cluster !== home && x.state !== 'replaced' ? x : null;
+      }, 10_000);
+      expect(moved.history.find((e) => e.state === 'replaced')?.detail).toMatch(/reports .* down/);
+    } finally {
+      gws['CPN.51']!.health(home, 'healthy');
+    }
+  });
+
   it('keeps job state across a restart of the node', async () => {
     const j = await placed(acme, cpu({ name: 'durable' }));
     const n = nodes['CPN.51']!;

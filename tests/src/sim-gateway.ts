@@ -20,7 +20,8 @@ interface Running {
 /**
  * A provider gateway over part 2's real socket.io client: reports K1 and K2 (K1 less the jobs it runs) for its
  * clusters every `everyMs`, accepts dispatches (or refuses those `refuse` says no to), reports them running, and
- * stops them on cancel. `silence(cluster)` stops reporting one cluster (a failure), `resume` brings it back.
+ * stops them on cancel. `silence(cluster)` stops reporting one cluster (a failure), `resume` brings it back;
+ * `health(cluster, h)` reports it with that health from then on (a gateway that says `down` and keeps reporting).
  */
 export interface SimGateway {
   readonly conn: GatewayConnection;
@@ -30,6 +31,7 @@ export interface SimGateway {
   refuse: (order: { cluster: string; template: { name?: string } }) => boolean;
   silence(cluster: string): void;
   resume(cluster: string): void;
+  health(cluster: string, health: 'healthy' | 'degraded' | 'down'): void;
   finish(job: string, state?: 'finished' | 'failed'): Promise<void>;
   stop(): void;
 }
@@ -44,6 +46,7 @@ export async function startSimGateway(o: {
 }): Promise<SimGateway> {
   const running = new Map<string, Running>();
   const silent = new Set<string>();
+  const healths = new Map<string, 'healthy' | 'degraded' | 'down'>();
   const dispatched: SimGateway['dispatched'] = [];
   const cancels: SimGateway['cancels'] = [];
   const handlers = {
@@ -104,6 +107,9 @@ export async function startSimGateway(o: {
     resume: (c) => {
       silent.delete(c);
     },
+    health: (c, h) => {
+      healths.set(c, h);
+    },
     async finish(job, state = 'finished') {
       const r = running.get(job);
       if (!r) throw new Error(`the gateway does not run ${job}`);
@@ -142,7 +148,7 @@ export async function startSimGateway(o: {
             memoryUtil: 0.1,
             acceleratorUtil: 0,
             latencyMs: 4,
-            health: 'healthy',
+            health: healths.get(c.id) ?? 'healthy',
             runningJobs: running.size,
           },
         } as never;

@@ -70,12 +70,16 @@ export type Candidate = z.output<typeof Candidate>;
 export const Exclusion = message({ cluster: Identifier, constraint: z.string(), reason: z.string() });
 export type Exclusion = z.output<typeof Exclusion>;
 
-/** The answer to a selection: candidates and every exclusion. */
+/** The answer to a selection: candidates, and exclusions by constraint (the first few of each; all counted in `summary`). */
 export const SelectionAnswer = message({
   answeredBy: Prefix,
   escalated: z.boolean(),
   candidates: z.array(Candidate),
-  excluded: z.array(Exclusion),
+  excluded: z
+    .array(Exclusion)
+    .describe(
+      'the first 5 excluded clusters of each constraint, the most frequent constraint first; the summary counts all',
+    ),
   summary: z.string().describe('one sentence; when nothing fits, which constraint excluded everything'),
 });
 export type SelectionAnswer = z.output<typeof SelectionAnswer>;

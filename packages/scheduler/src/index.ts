@@ -72,6 +72,7 @@ export {
   feasibleCosts,
   measure,
   type Selection,
+  type ExclusionGroup,
   type SelectOptions,
   type RankedCluster,
   type CriterionScore,

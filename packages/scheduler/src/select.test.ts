@@ -90,6 +90,28 @@ describe('select', () => {
     );
   });
 
+  it('groups exclusions by constraint: counts match every exclusion, examples are the first of each, in row order', () => {
+    fc.assert(
+      fc.property(taskArb, fc.integer({ min: 0, max: 4 }), (t, examples) => {
+        const sel = must(select(indexOf(clusters), t, { k: 1000, examples }));
+        const groups = sel.exclusionGroups!;
+        for (const g of groups) {
+          const all = sel.exclusions!.filter((e) => e.constraint === g.constraint);
+          expect(g.count).toBe(all.length);
+          expect(g.count).toBe(sel.excludedBy[g.constraint]);
+          expect(g.examples).toEqual(all.slice(0, examples));
+        }
+        expect(groups.reduce((n, g) => n + g.count, 0)).toBe(sel.exclusions!.length);
+        expect(groups.map((g) => g.count)).toEqual(groups.map((g) => g.count).sort((a, b) => b - a));
+      }),
+      FC,
+    );
+    expect(select(indexOf(clusters), task('x'), { examples: -1 })).toMatchObject({
+      ok: false,
+      error: { field: 'options.examples' },
+    });
+  });
+
   it('is deterministic for the same input', () => {
     fc.assert(
       fc.property(taskArb, (t) => {

@@ -18,8 +18,13 @@ export interface SelectOptions {
    * `weighted-sum` (relative to the candidate set: see their caveat), or one a plugin registered.
    */
   readonly method?: string;
-  /** 'all' (default): an Exclusion object for every excluded cluster; 'codes': only the reason code array (fast path). */
+  /**
+   * 'all' (default): exclusions grouped by constraint with the first `examples` explained, and every exclusion on
+   * demand (built on first read); 'codes': only the reason code array (fast path).
+   */
   readonly explain?: 'all' | 'codes';
+  /** Clusters explained per constraint in `exclusionGroups` (default 5; a whole number). */
+  readonly examples?: number;
   /** Rows the caller rules out (a failed cluster, an owner that refused). */
   readonly excludeRows?: Uint8Array;
   readonly costModel?: CostModel;
@@ -54,6 +59,13 @@ export interface RankedCluster {
   readonly replicasFit: number;
 }
 
+/** The clusters one constraint excluded: how many, and the first few explained. */
+export interface ExclusionGroup {
+  readonly constraint: Constraint;
+  readonly count: number;
+  readonly examples: readonly ExcludedCluster[];
+}
+
 /** A dry-run answer: nothing is reserved. */
 export interface Selection {
   readonly taskId: string;
@@ -66,7 +78,15 @@ export interface Selection {
   readonly excludedBy: Readonly<Partial<Record<Constraint, number>>>;
   /** The constraint that excluded most clusters, with a sentence — the answer when nothing fits. */
   readonly mainObstacle: { readonly constraint: Constraint; readonly count: number; readonly message: string } | null;
-  /** Present with explain 'all': one entry per excluded cluster. */
+  /**
+   * Present with explain 'all': exclusions grouped by constraint, most frequent first — the count and the first
+   * `examples` clusters (row order) each with its explanation. Cheap: at most `examples` described per constraint.
+   */
+  readonly exclusionGroups?: readonly ExclusionGroup[];
+  /**
+   * Present with explain 'all': one entry per excluded cluster, built on first read (an object and a message per
+   * cluster: tens of ms at 100,000 clusters) and then kept.
+   */
   readonly exclusions?: readonly ExcludedCluster[];
   readonly warnings: readonly string[];
 }
@@ -96,6 +116,8 @@ function checkOptions(o: SelectOptions, registry: Registry): Checked<string> {
     return inputError('options.k', `must be a whole number ≥ 0, got ${String(o.k)}`);
   if (o.explain !== undefined && o.explain !== 'all' && o.explain !== 'codes')
     return inputError('options.explain', `must be all or codes, got ${String(o.explain)}`);
+  if (o.examples !== undefined && !(Number.isInteger(o.examples) && o.examples >= 0))
+    return inputError('options.examples', `must be a whole number ≥ 0, got ${String(o.examples)}`);
   const method = o.method ?? 'expected-cost';
   if (!registry.policies.has(method))
     return inputError('options.method', `must be one of ${[...registry.policies.keys()].join(', ')}, got ${method}`);
@@ -174,7 +196,51 @@ export function selectChecked(
     warnings,
   };
   if ((options.explain ?? 'all') === 'codes') return result;
-  return { ...result, exclusions: describeAll(ix, codes, { task, need, now, pluginReasons }) };
+  const ctx = { task, need, now, pluginReasons };
+  const full: Selection = {
+    ...result,
+    exclusionGroups: describeGroups(ix, { codes, counts, examples: options.examples ?? 5 }, ctx),
+  };
+  let every: ExcludedCluster[] | undefined;
+  // Lazy: a caller that reads only the groups (the node's API) never pays for an object per excluded cluster.
+  return Object.defineProperty(full, 'exclusions', {
+    enumerable: true,
+    get: () => (every ??= describeAll(ix, codes, ctx)),
+  });
+}
+
+/** The first `examples` excluded rows of each constraint, explained; stops once every group has its examples. */
+function describeGroups(
+  ix: ClusterIndex,
+  o: { codes: Uint8Array; counts: ArrayLike<number>; examples: number },
+  ctx: Parameters<typeof describeExclusion>[2],
+): ExclusionGroup[] {
+  const { codes, counts } = o;
+  const rows: number[][] = [];
+  let wanted = 0;
+  for (let c = 1; c < counts.length; c++) {
+    rows.push([]);
+    wanted += Math.min(o.examples, counts[c]!);
+  }
+  for (let r = 0; r < codes.length && wanted > 0; r++) {
+    const c = codes[r]!;
+    if (c === 0) continue;
+    const list = rows[c - 1]!;
+    if (list.length < o.examples) {
+      list.push(r);
+      wanted -= 1;
+    }
+  }
+  const groups: ExclusionGroup[] = [];
+  for (let c = 1; c < counts.length; c++) {
+    if (counts[c]! === 0) continue;
+    groups.push({
+      constraint: CONSTRAINTS[c] as Constraint,
+      count: counts[c]!,
+      examples: rows[c - 1]!.map((row) => describeExclusion(ix, { row, code: c }, ctx)),
+    });
+  }
+  return groups.sort((a, b) => b.count - a.count);
 }
 
 /** Every excluded row's explanation. */

@@ -78,6 +78,10 @@ export async function memberEmergency(
     await ctx.db.providers.setProviderLifecycle(id, lifecycle);
     input.providerKeys.setLifecycle(id, lifecycle);
     provider = id;
+    for (const c of input.aggregation.table.ofProvider(id)) {
+      const cluster = input.aggregation.table.get(c);
+      if (cluster) input.aggregation.changed({ kind: 'lifecycle', cluster });
+    }
     ctx.events.emit('provider.lifecycle', {
       subject: id,
       severity: 'warning',
@@ -89,6 +93,7 @@ export async function memberEmergency(
     if (state.spec.lifecycle === 'revoked') fail('CONFLICT', `${id} is revoked`, 'target');
     await ctx.db.providers.setClusterLifecycle(id, lifecycle);
     state.spec.lifecycle = lifecycle;
+    input.aggregation.changed({ kind: 'lifecycle', cluster: state });
     provider = state.spec.provider;
     ctx.events.emit('cluster.lifecycle', {
       subject: id,

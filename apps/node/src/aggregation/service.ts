@@ -1,4 +1,4 @@
-import { formatTime, ROUTES, SubtreeSummary, type MarketQuery, type Health } from '@cpnet/protocol';
+import { formatTime, ROUTES, SubtreeSummary, type ClusterReport, type MarketQuery, type Health } from '@cpnet/protocol';
 import { b64url } from '@cpnet/security';
 import type { NodeContext } from '../context.ts';
 import { repeat } from '../deps.ts';
@@ -9,7 +9,24 @@ import { shouldSend } from './damping.ts';
 import { healthCounts, worse } from './health.ts';
 import { marketView } from './market.ts';
 import { summarise } from './summary.ts';
-import type { ClusterSpec } from './types.ts';
+import type { ClusterSpec, ClusterState } from './types.ts';
+
+/**
+ * A change of one cluster, in the order the aggregation applied it: the feed of the node's one cluster model
+ * (scheduling's `ClusterView`). `cluster` is the table's state after the change. `health` is the one liveness judge's
+ * verdict (`healthAt`: a gateway's reported health made worse by silence), for a report as for a sweep.
+ */
+export type ClusterChange =
+  | { readonly kind: 'registered' | 'lifecycle'; readonly cluster: ClusterState }
+  | { readonly kind: 'report'; readonly cluster: ClusterState; readonly report: ClusterReport; readonly at: number }
+  | {
+      readonly kind: 'health';
+      readonly cluster: ClusterState;
+      readonly from: Health;
+      readonly to: Health;
+      readonly cause: 'report' | 'silence';
+      readonly reason: string;
+    };
 
 /** Resource aggregation at one node: clusters in memory, reports in, health, summaries up, the market view. */
 export interface Aggregation {
@@ -36,6 +53,10 @@ export interface Aggregation {
   pushSummary(force?: boolean): Promise<boolean>;
   /** Whether a provider's clusters are on offer (false while it is suspended or revoked). */
   providerActive: (provider: string) => boolean;
+  /** Calls `listener` with every cluster change, synchronously, in order; returns the unsubscribe function. */
+  onChange(listener: (change: ClusterChange) => void): () => void;
+  /** Announces a change made outside the aggregation (a lifecycle order on a cluster or its provider). */
+  changed(change: ClusterChange): void;
   start(): void;
   stop(): Promise<void>;
 }
@@ -57,6 +78,10 @@ export async function createAggregation(ctx: CreateAggregationDeps, config: Aggr
   let lastSentAt: number | null = null;
   const timers: (() => void)[] = [];
   let sweeping: Promise<HealthChange[]> | null = null;
+  const listeners = new Set<(change: ClusterChange) => void>();
+  const changed = (change: ClusterChange) => {
+    for (const l of listeners) l(change);
+  };
 
   // HealthEventData (health, was, cause, reason), with from/to kept for readers of older logs.
   const announce = (changes: readonly HealthChange[], cause: 'report' | 'silence') => {
@@ -70,6 +95,8 @@ export async function createAggregation(ctx: CreateAggregationDeps, config: Aggr
         severity: c.to === 'down' ? 'warning' : 'info',
         data: { health: c.to, was: c.from, cause, reason, from: c.from, to: c.to, provider: c.provider },
       });
+      const cluster = table.get(c.cluster);
+      if (cluster) changed({ kind: 'health', cluster, from: c.from, to: c.to, cause, reason });
     }
   };
 
@@ -85,12 +112,19 @@ export async function createAggregation(ctx: CreateAggregationDeps, config: Aggr
       const now = ctx.deps.clock.now();
       let entries = 0;
       for (const r of batch) {
-        announce(table.apply(r.entries, { now, timeouts }), 'report');
+        const health = table.apply(r.entries, { now, timeouts });
         entries += r.entries.length;
+        // The model learns the lifecycle, then the figures, then the judge's verdict on them.
         for (const e of r.entries) {
           const s = table.get(e.cluster);
-          if (s && s.spec.lifecycle === 'registered') s.spec.lifecycle = 'active';
+          if (!s) continue;
+          if (s.spec.lifecycle === 'registered') {
+            s.spec.lifecycle = 'active';
+            changed({ kind: 'lifecycle', cluster: s });
+          }
+          changed({ kind: 'report', cluster: s, report: e, at: now });
         }
+        announce(health, 'report');
       }
       ctx.metrics.reports.inc(entries);
       // One capacity event per gateway per commit (not per cluster or report), so the log and stream stay readable
@@ -163,7 +197,7 @@ export async function createAggregation(ctx: CreateAggregationDeps, config: Aggr
     table,
     ingest,
     added(spec) {
-      table.register(spec);
+      changed({ kind: 'registered', cluster: table.register(spec) });
       ctx.events.emit('cluster.registered', {
         subject: spec.id,
         data: { provider: spec.provider, province: spec.province, resourceClass: spec.resourceClass },
@@ -211,6 +245,11 @@ export async function createAggregation(ctx: CreateAggregationDeps, config: Aggr
     },
     sweep,
     pushSummary,
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    changed,
     start() {
       every(config.sweepMs, sweep);
       every(config.summaryMs, () => pushSummary());

@@ -20,13 +20,14 @@ const LIFECYCLES: readonly ClusterLifecycle[] = ['active', 'registered', 'suspen
 interface Seen {
   report?: ClusterReport;
   reportAt: number;
-  lastSeen: number;
-  silentDown: boolean;
+  /** The aggregation's verdict (its one liveness judge), as last told; never derived here. */
+  health: Health;
 }
 
 /**
- * This node's own clusters as the scheduler sees them: registration facts, the latest gateway report, liveness.
- * Availability is the reported K2 less the jobs placed since that report (the gateway has not counted them yet).
+ * This node's own clusters as the scheduler sees them: registration facts, the latest gateway report, and the health
+ * the aggregation judged. Fed by the aggregation's change events (`node-services.ts`); it never judges liveness
+ * itself. Availability is the reported K2 less the jobs placed since that report (the gateway has not counted them yet).
  */
 export class ClusterView {
   readonly scheduler: Scheduler;
@@ -51,14 +52,21 @@ export class ClusterView {
     });
   }
 
-  /** A cluster registered, or its lifecycle changed. Registration counts as a sign of life. */
+  /**
+   * A cluster registered, or its lifecycle changed. A new cluster starts with `facts.health`; a known one keeps the
+   * health last judged (it changes only through `setHealth` / `markDown`, so the scheduler's failback timer sees it).
+   */
   upsert(facts: ClusterFacts): void {
     this.facts.set(facts.id, facts);
-    const now = this.o.clock.now();
-    const s = this.seen.get(facts.id) ?? { reportAt: now, lastSeen: now, silentDown: false };
+    const s = this.seen.get(facts.id) ?? { reportAt: this.o.clock.now(), health: facts.health };
     this.seen.set(facts.id, s);
-    this.put(toCluster(s.silentDown ? { ...facts, health: 'down' } : facts, s.report));
+    this.put(this.row(facts, s, s.report));
     this.adjust(facts.id);
+  }
+
+  /** The scheduler row: registration and report figures, with the judged health (not the report's own). */
+  private row(facts: ClusterFacts, s: Seen, report: ClusterReport | undefined): Cluster {
+    return { ...toCluster(facts, report), health: s.health };
   }
 
   /** Into the scheduler's index; a refusal (a figure out of range) is reported with its field, never dropped silently. */
@@ -68,44 +76,37 @@ export class ClusterView {
     return r.ok;
   }
 
-  /** A gateway's report for one cluster; returns true when the cluster had been marked down for silence. */
-  report(r: ClusterReport, at: number): { known: boolean; cameBack: boolean } {
+  /**
+   * A gateway's report for one cluster: figures only. Its health reaches the scheduler through the aggregation's
+   * verdict (`setHealth`), which may be worse (silence) and is the one that triggers re-placement.
+   */
+  report(r: ClusterReport, at: number): { known: boolean } {
     const facts = this.facts.get(r.cluster);
-    if (!facts) return { known: false, cameBack: false };
-    const now = this.o.clock.now();
+    if (!facts) return { known: false };
     const s = this.seen.get(r.cluster)!;
-    const cameBack = s.silentDown;
-    const before = this.healthOf(r.cluster);
-    const next = toCluster(facts, r);
-    // A refused report changes nothing: the last good one stays in force (liveness still counts the contact).
-    s.lastSeen = now;
-    if (!this.put(next)) return { known: true, cameBack: false };
+    // A refused report changes nothing: the last good one stays in force.
+    if (!this.put(this.row(facts, s, r))) return { known: true };
     s.report = r;
-    s.reportAt = Math.min(now, at);
-    s.silentDown = false;
-    const after = next.health;
-    // Through the scheduler so its failback hysteresis knows since when the cluster is healthy.
-    if (after !== before) this.scheduler.setHealth(r.cluster, after);
+    s.reportAt = Math.min(this.o.clock.now(), at);
     this.adjust(r.cluster);
-    return { known: true, cameBack };
+    return { known: true };
   }
 
-  /** Clusters silent for `ms` that were not yet marked down: marked down now (the caller re-places their jobs). */
-  silent(ms: number): string[] {
-    const now = this.o.clock.now();
-    const out: string[] = [];
-    for (const [id, s] of this.seen) {
-      if (s.silentDown || now - s.lastSeen < ms) continue;
-      const f = this.facts.get(id);
-      if (!f || f.lifecycle !== 'active') continue;
-      s.silentDown = true;
-      out.push(id);
-    }
-    return out;
+  /**
+   * The aggregation judged a cluster healthy or degraded (a transition to down goes through the service's
+   * `clusterDown`, which moves the jobs, then `markDown`).
+   */
+  setHealth(id: string, health: Exclude<Health, 'down'>): void {
+    const s = this.seen.get(id);
+    if (!s) return;
+    s.health = health;
+    this.scheduler.setHealth(id, health);
   }
 
   /** Marks a cluster down in the scheduler index (without letting the scheduler move jobs: the service does). */
   markDown(id: string): void {
+    const s = this.seen.get(id);
+    if (s) s.health = 'down';
     const ix = this.scheduler.index;
     if (ix.rowOf(id) < 0) return;
     for (const m of this.scheduler.setHealth(id, 'down')) this.scheduler.release(m.jobId);

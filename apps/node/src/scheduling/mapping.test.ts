@@ -52,6 +52,27 @@ describe('mapping protocol ⇄ scheduler', () => {
     expect(toCluster({ ...f, health: 'down' }, r).health).toBe('down');
   });
 
+  it('an answer names the first 5 clusters of each constraint and counts all of them in the summary', () => {
+    const west = Array.from({ length: 8 }, () => facts('CPN.51'));
+    const small = Array.from({ length: 2 }, () => facts('CPN.51', { cpuCores: 2, province: '44' }));
+    const ix = must(ClusterIndex.build([...west, ...small].map((f) => toCluster(f, fullReport(f)))));
+    const template = TaskTemplate.parse({
+      demand: { cpuCores: 4, memoryGib: 1 },
+      durationHours: 1,
+      constraints: { residency: { provinces: ['44'] } },
+    });
+    const sel = must(select(ix, toTask(template, { id: 's', tenant: 't' })));
+    const a = toSelectionAnswer(sel, {
+      answeredBy: 'CPN.51',
+      escalated: false,
+      place: () => ({ node: 'CPN.51', province: '51' }),
+    });
+    // Most frequent constraint first: residency (8, the first 5 named), then cpu (both named).
+    expect(a.excluded.map((e) => e.cluster)).toEqual([...west.slice(0, 5), ...small].map((f) => f.id));
+    expect(a.excluded.map((e) => e.constraint)).toEqual([...Array(5).fill('residency'), 'cpu', 'cpu']);
+    expect(a.summary).toMatch(/residency excluded 8 of 10 clusters.*cpu 2/);
+  });
+
   it('an unsatisfiable selection answers which constraint excluded everything', () => {
     const f = facts('CPN.51');
     const ix = must(ClusterIndex.build([toCluster(f, fullReport(f))]));

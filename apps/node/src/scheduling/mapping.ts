@@ -160,11 +160,11 @@ export function toSelectionAnswer(
   sel: Selection,
   o: { answeredBy: string; escalated: boolean; place: ClusterPlace },
 ): z.input<typeof SelectionAnswer> {
-  const excluded: z.input<typeof Exclusion>[] = (sel.exclusions ?? []).map((e) => ({
-    cluster: e.clusterId,
-    constraint: e.constraint,
-    reason: e.message,
-  }));
+  // The first few clusters of each constraint (the scheduler's groups, most frequent first); the counts of all are in
+  // the summary. One entry per excluded cluster cost an object and a message each (tens of ms at 100,000 clusters).
+  const excluded: z.input<typeof Exclusion>[] = (sel.exclusionGroups ?? []).flatMap((g) =>
+    g.examples.map((e) => ({ cluster: e.clusterId, constraint: e.constraint, reason: e.message })),
+  );
   return {
     answeredBy: o.answeredBy,
     escalated: o.escalated,

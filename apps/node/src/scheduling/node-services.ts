@@ -6,6 +6,8 @@ import type { NodeContext } from '../context.ts';
 import { repeat, wallClock } from '../deps.ts';
 import { allocateSerial } from '../identifiers/registry.ts';
 import type { ResourceServices } from '../aggregation/resources.ts';
+import type { ClusterChange } from '../aggregation/service.ts';
+import type { ClusterState } from '../aggregation/types.ts';
 import type { ClusterFacts } from './mapping.ts';
 import { nodePeers } from './peers.ts';
 import { createFlowCounters } from '../monitoring/flows.ts';
@@ -21,12 +23,6 @@ export interface SchedulingServices {
   attach(): void;
   start(): Promise<void>;
   stop(): void;
-}
-
-interface Seen {
-  lifecycle: string;
-  reports: number;
-  health: string;
 }
 
 /** What `createSchedulingServices` uses of the node. */
@@ -81,9 +77,6 @@ export async function createSchedulingServices(
     newJobId: () => newJobId(ctx),
     log: { warn: (o, m) => ctx.deps.logger.warn(o, m), info: (o, m) => ctx.deps.logger.info(o, m) },
     options: {
-      // The same silence rule as resource aggregation's health sweep; the service's own clock also covers a restart
-      // (a cluster that never reports again after the node came back).
-      downAfterMs: ctx.config.aggregation.downAfterMs,
       childDownAfterMs: cfg.childDownAfterMs,
       tickMs: cfg.tickMs,
       summaryMs: cfg.summaryMs,
@@ -96,78 +89,97 @@ export async function createSchedulingServices(
     },
   });
 
-  // Cluster facts the aggregation table does not hold in memory (arch, security level, carbon) come from the database once.
+  // One cluster model: the scheduler's view is fed by the aggregation's change events, in order, and judges no
+  // liveness of its own (the aggregation's health — reported, made worse by silence — is the one verdict).
+  // Cluster facts the aggregation table does not hold in memory (arch, security level, carbon) come from the database
+  // once per cluster.
   const extras = new Map<string, { arch: string; securityLevel: number; carbonIntensity: number }>();
-  const seen = new Map<string, Seen>();
-  let syncing: Promise<void> | null = null;
-  async function syncOnce(): Promise<void> {
-    for (const st of resources.aggregation.table.values()) {
-      const id = st.spec.id;
-      const was = seen.get(id);
-      // A suspended or revoked provider takes all its clusters out of selection, whatever their own lifecycle.
-      const lifecycle =
-        st.spec.lifecycle === 'active' && !resources.aggregation.providerActive(st.spec.provider)
-          ? 'suspended'
-          : st.spec.lifecycle;
-      if (!was || was.lifecycle !== lifecycle) {
-        let x = extras.get(id);
-        if (!x) {
-          const spec = ((await ctx.db.providers.clusterSpec(id)) ?? {}) as {
-            arch?: string;
-            securityLevel?: number;
-            carbonIntensity?: number;
-          };
-          x = {
-            arch: spec.arch ?? 'x86_64',
-            securityLevel: spec.securityLevel ?? 3,
-            carbonIntensity: spec.carbonIntensity ?? 500,
-          };
-          extras.set(id, x);
-        }
-        const registration = RegisterCluster.parse({
-          provider: st.spec.provider,
-          name: st.spec.name,
-          province: st.spec.province,
-          city: st.spec.city,
-          industry: st.spec.industry,
-          resourceClass: st.spec.resourceClass,
-          arch: x.arch,
-          securityLevel: x.securityLevel,
-          capacity: st.spec.capacity,
-          price: st.spec.price,
-          pue: st.spec.pue,
-          greenShare: st.spec.greenShare,
-          carbonIntensity: x.carbonIntensity,
-        });
-        const facts: ClusterFacts = {
-          id,
-          node: st.spec.node,
-          provider: st.spec.provider,
-          registration,
-          lifecycle: lifecycle as ClusterFacts['lifecycle'],
-          health: 'healthy',
-        };
-        service.upsertCluster(facts);
-      }
-      const now: Seen = { lifecycle, reports: st.reports, health: st.health };
-      if (st.report && (!was || was.reports !== st.reports))
-        service.onReport([st.report], st.lastReportAt ?? ctx.deps.clock.now());
-      if (
-        was &&
-        was.health !== 'down' &&
-        st.health === 'down' &&
-        st.reports > 0 &&
-        service.view.healthOf(id) !== 'down'
-      ) {
-        await service.clusterDown(id, `cluster ${id} stopped reporting (aggregation marked it down)`);
-      }
-      seen.set(id, now);
-    }
+  const known = new Set<string>();
+  type Extras = { arch: string; securityLevel: number; carbonIntensity: number };
+  async function extrasOf(id: string): Promise<Extras> {
+    const held = extras.get(id);
+    if (held) return held;
+    const spec = ((await ctx.db.providers.clusterSpec(id)) ?? {}) as Partial<Extras>;
+    const x = {
+      arch: spec.arch ?? 'x86_64',
+      securityLevel: spec.securityLevel ?? 3,
+      carbonIntensity: spec.carbonIntensity ?? 500,
+    };
+    extras.set(id, x);
+    return x;
   }
-  const sync = (): Promise<void> =>
-    (syncing ??= syncOnce().finally(() => {
-      syncing = null;
-    }));
+  function factsOf(st: ClusterState, x: Extras): ClusterFacts {
+    const id = st.spec.id;
+    // A suspended or revoked provider takes all its clusters out of selection, whatever their own lifecycle.
+    const lifecycle =
+      st.spec.lifecycle === 'active' && !resources.aggregation.providerActive(st.spec.provider)
+        ? 'suspended'
+        : st.spec.lifecycle;
+    const registration = RegisterCluster.parse({
+      provider: st.spec.provider,
+      name: st.spec.name,
+      province: st.spec.province,
+      city: st.spec.city,
+      industry: st.spec.industry,
+      resourceClass: st.spec.resourceClass,
+      arch: x.arch,
+      securityLevel: x.securityLevel,
+      capacity: st.spec.capacity,
+      price: st.spec.price,
+      pue: st.spec.pue,
+      greenShare: st.spec.greenShare,
+      carbonIntensity: x.carbonIntensity,
+    });
+    return {
+      id,
+      node: st.spec.node,
+      provider: st.spec.provider,
+      registration,
+      lifecycle: lifecycle as ClusterFacts['lifecycle'],
+      health: st.health,
+    };
+  }
+  function apply(c: ClusterChange, x: Extras | undefined): void {
+    const id = c.cluster.spec.id;
+    if (x) {
+      service.upsertCluster(factsOf(c.cluster, x));
+      known.add(id);
+    }
+    if (c.kind === 'report') service.onReport([c.report], c.at);
+    else if (c.kind === 'health' && c.to !== c.from)
+      // Not awaited: the view marks the cluster down at once (later events see it); re-placement runs on its own.
+      void service
+        .clusterHealth(id, c.to, downReason(id, c))
+        .catch((err: unknown) => ctx.deps.logger.warn({ err, cluster: id }, 'cluster health change failed'));
+  }
+  // Events arrive synchronously and are applied at once, in order; only the first sight of a cluster reads the
+  // database (its arch, security level, carbon), and while such a read is pending later changes queue behind it.
+  let feeding: Promise<void> = Promise.resolve();
+  let pending = 0;
+  const warn = (err: unknown, c: ClusterChange) =>
+    ctx.deps.logger.warn({ err, cluster: c.cluster.spec.id }, 'cluster change not applied');
+  const feed = (c: ClusterChange) => {
+    const id = c.cluster.spec.id;
+    const needsFacts = c.kind === 'registered' || c.kind === 'lifecycle' || !known.has(id);
+    const held = extras.get(id);
+    if (pending === 0 && (!needsFacts || held)) {
+      try {
+        apply(c, needsFacts ? held : undefined);
+      } catch (err) {
+        warn(err, c);
+      }
+      return;
+    }
+    pending += 1;
+    feeding = feeding
+      .then(async () => apply(c, needsFacts ? await extrasOf(id) : undefined))
+      .catch((err: unknown) => warn(err, c))
+      .finally(() => {
+        pending -= 1;
+      });
+  };
+  /** Resolves when every change announced so far is in the view (a route waits for it; nothing is polled). */
+  const settled = (): Promise<void> => feeding;
 
   const stops: (() => void)[] = [];
   let lastMetering = '';
@@ -182,7 +194,7 @@ export async function createSchedulingServices(
   }
   return {
     service,
-    routes: () => [schedulingRoutes(ctx, { service, sync })],
+    routes: () => [schedulingRoutes(ctx, { service, settled })],
     attach() {
       resources.onJobUpdate = async (u) => {
         const r = await service.onJobUpdate(u);
@@ -193,9 +205,25 @@ export async function createSchedulingServices(
       resources.snapshotSources.jobs = () => service.snapshot();
     },
     async start() {
-      await sync();
+      // Jobs first, so that loading a cluster puts back the jobs it ran; then every cluster as the table holds it.
       await service.start();
-      stops.push(repeat(ctx.deps, { ms: cfg.tickMs, what: 'cluster sync' }, sync));
+      stops.push(resources.aggregation.onChange(feed));
+      for (const st of resources.aggregation.table.values()) {
+        feed({ kind: 'registered', cluster: st });
+        if (st.report)
+          feed({ kind: 'report', cluster: st, report: st.report, at: st.lastReportAt ?? ctx.deps.clock.now() });
+        // Judged down before the restart: its jobs move now (the sweep only announces changes).
+        if (st.health === 'down' && st.reports > 0)
+          feed({
+            kind: 'health',
+            cluster: st,
+            from: 'healthy',
+            to: 'down',
+            cause: 'silence',
+            reason: 'down when the node started',
+          });
+      }
+      await settled();
       stops.push(repeat(ctx.deps, { ms: cfg.meteringMs, what: 'metering push' }, pushMetering));
       stops.push(
         repeat(ctx.deps, { ms: ctx.config.monitoring.flowsMs, what: 'job flow counters' }, async () => {
@@ -209,6 +237,14 @@ export async function createSchedulingServices(
       service.stop();
     },
   };
+}
+
+/** Why a cluster's jobs move: the judge's cause, in the words the job history has always used for silence. */
+function downReason(id: string, c: { to: string; cause: 'report' | 'silence'; reason: string }): string {
+  if (c.to !== 'down') return c.reason;
+  return c.cause === 'silence'
+    ? `cluster ${id} stopped reporting (down by the aggregation's silence rule)`
+    : `cluster ${id} is down: ${c.reason}`;
 }
 
 function parentOf(code: string): string | null {

@@ -63,7 +63,7 @@ export const SCHEDULING_PEER_ROUTES: RouteTable<SchedulingRoutesDeps> = [
     authorize: peerAuthorize,
     handle: async ({ env, caller, body: input }) => {
       const from = caller!.principal.id;
-      await env.sync();
+      await env.settled();
       if (!('placements' in input)) return [200, await env.service.onPlacement(input, from)];
       // Each placement is placed on its own (its own lock and answer); they share the commits of one turn.
       return [200, { answers: await Promise.all(input.placements.map((p) => env.service.onPlacement(p, from))) }];
@@ -83,7 +83,7 @@ export const SCHEDULING_PEER_ROUTES: RouteTable<SchedulingRoutesDeps> = [
     audit: PEER_AUDIT,
     authorize: peerAuthorize,
     handle: async ({ env, body }) => {
-      await env.sync();
+      await env.settled();
       return [200, await env.service.onSelectionRelay(body)];
     },
   }),

@@ -1,6 +1,5 @@
 import type { z } from 'zod';
 import type { Clock } from '@cpnet/kernel';
-import { AggregationConfig } from '../aggregation/config.ts';
 import { SchedulingConfig } from './config.ts';
 import type {
   Ceiling,
@@ -85,8 +84,6 @@ export type Emit = (
 
 /** Tunables of the scheduling service. */
 export interface SchedulingOptions {
-  /** A cluster whose gateway has not reported for this long is marked down (its jobs re-placed). */
-  readonly downAfterMs: number;
   /** A child whose scheduling summary is older than this is taken as down (jobs placed through it re-placed). */
   readonly childDownAfterMs: number;
   /** How often liveness, failback and the queue are checked. */
@@ -109,11 +106,9 @@ const schedulingDefaults = SchedulingConfig.parse({});
 
 /**
  * Defaults, derived from the node configuration's defaults (defined once, in the zod schemas) so that a service built
- * without options behaves as a node configured with none: the silence rule of resource aggregation's health sweep,
- * the scheduling timings and the acknowledgement timeout.
+ * without options behaves as a node configured with none: the scheduling timings and the acknowledgement timeout.
  */
 export const DEFAULT_SCHEDULING: SchedulingOptions = {
-  downAfterMs: AggregationConfig.parse({}).downAfterMs,
   childDownAfterMs: schedulingDefaults.childDownAfterMs,
   tickMs: schedulingDefaults.tickMs,
   summaryMs: schedulingDefaults.summaryMs,

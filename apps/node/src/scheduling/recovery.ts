@@ -1,4 +1,4 @@
-import { quotaBreach } from '@cpnet/scheduler';
+import { quotaBreach, type Health } from '@cpnet/scheduler';
 import { formatTime, PROTOCOL_VERSION, type Ceiling, type MeteringLine, type SchedulingSummary } from '@cpnet/protocol';
 import { isFinal, type JobRecord } from './job-machine.ts';
 import { mergeSummaries, summaryFromWire, summaryToWire } from './mapping.ts';
@@ -140,8 +140,6 @@ export abstract class RecoveryCore extends PlacementCore {
     if (this.ticking) return;
     this.ticking = true;
     try {
-      for (const id of this.view.silent(this.options.downAfterMs))
-        await this.clusterDown(id, `cluster ${id} stopped reporting`);
       const now = this.now();
       for (const [prefix, c] of this.children) {
         if (c.down || now - c.at < this.options.childDownAfterMs) continue;
@@ -177,6 +175,15 @@ export abstract class RecoveryCore extends PlacementCore {
     } finally {
       this.ticking = false;
     }
+  }
+
+  /**
+   * The aggregation's verdict on one of this node's clusters (the one liveness judge: a gateway's reported health
+   * made worse by silence). Any transition to down — reported or by silence — re-places the cluster's jobs.
+   */
+  async clusterHealth(id: string, health: Health, reason: string): Promise<void> {
+    if (health === 'down') await this.clusterDown(id, reason);
+    else this.view.setHealth(id, health);
   }
 
   /** Marks a cluster down and re-places the jobs it ran. */

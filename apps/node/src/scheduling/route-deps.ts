@@ -4,6 +4,6 @@ import type { SchedulingService } from './service.ts';
 /** What the scheduling routes (tenant-facing and node-to-node) use of the node. */
 export type SchedulingRoutesDeps = RouteDeps & {
   readonly service: SchedulingService;
-  /** Brings the cluster view up to date before a selection or placement. */
-  readonly sync: () => Promise<void>;
+  /** Resolves when the cluster changes announced so far are in the scheduler's view. */
+  readonly settled: () => Promise<void>;
 };

@@ -97,7 +97,7 @@ export const SCHEDULING_ROUTE_TABLE: RouteTable<SchedulingRoutesDeps> = [
       resource: { type: 'selection', prefix: env.config.code },
     }),
     handle: async ({ env, body: input }) => {
-      await env.sync();
+      await env.settled();
       return [200, await env.service.select(input.template, input.topK)];
     },
   }),
@@ -129,7 +129,7 @@ export const SCHEDULING_ROUTE_TABLE: RouteTable<SchedulingRoutesDeps> = [
       const tenant = tenantOf(caller!, input.template.tenant);
       if (env.state.lifecycle === 'suspended' || env.state.lifecycle === 'revoked')
         fail('FORBIDDEN', `${env.config.code} is ${env.state.lifecycle}; it accepts no jobs`);
-      await env.sync();
+      await env.settled();
       try {
         const job = await env.service.submit({ ...input.template, tenant }, tenant);
         return [201, jobView(job)];
@@ -267,7 +267,7 @@ export const SCHEDULING_ROUTE_TABLE: RouteTable<SchedulingRoutesDeps> = [
 /** Mounts the scheduling area. */
 export function schedulingRoutes(
   ctx: RouteDeps,
-  deps: { service: SchedulingService; sync: () => Promise<void> },
+  deps: { service: SchedulingService; settled: () => Promise<void> },
 ): Router {
   return mountTable({ ...ctx, ...deps }, SCHEDULING_ROUTE_TABLE);
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createFakeClock } from '@cpnet/kernel';
 import { formatTime, JobUpdate } from '@cpnet/protocol';
 import { QuotaExceeded } from './service.ts';
-import { facts, fullReport, hierarchy, settle, template, until } from './testing.ts';
+import { facts, fullReport, hierarchy, judge, settle, template, until } from './testing.ts';
 
 const TREE = { CPN: null, 'CPN.51': 'CPN', 'CPN.44': 'CPN' } as const;
 const states = (h: { state: string }[]) => h.map((e) => e.state);
@@ -92,25 +92,29 @@ describe('scheduling service', () => {
   });
 
   it('re-places the jobs of a cluster that stops reporting, and fails back with hysteresis', async () => {
-    const { clock, h, add, s } = setup({
-      downAfterMs: 1000,
+    const { clock, h, s } = setup({
       failback: { minHealthyMs: 5000, minMoveIntervalMs: 0, minImprovement: 0.05 },
     });
-    const home = add('CPN.51', { price: 0.05 });
-    const spare = add('CPN.51', { price: 0.2 });
+    // Liveness is the aggregation's verdict (its table and sweep), fed to the service.
+    const j = judge(s('CPN.51'), { clock, timeouts: { degradedAfterMs: 500, downAfterMs: 1000 } });
+    const home = facts('CPN.51', { price: 0.05 });
+    const spare = facts('CPN.51', { price: 0.2 });
+    j.add(home);
+    j.add(spare);
+    await j.report([fullReport(home), fullReport(spare)]);
     const job = await s('CPN.51').submit(template(), 'acme');
     expect(job.cluster).toBe(home.id);
     clock.advance(1500);
-    s('CPN.51').onReport([fullReport(spare)], clock.now());
-    await s('CPN.51').tick();
-    const j = s('CPN.51').job(job.id)!;
-    expect(j).toMatchObject({ cluster: spare.id, attempt: 2, state: 'dispatched' });
-    expect(states(j.history)).toContain('replaced');
-    s('CPN.51').onReport([fullReport(home), fullReport(spare)], clock.now());
+    await j.report([fullReport(spare)]);
+    await j.sweep();
+    const x = s('CPN.51').job(job.id)!;
+    expect(x).toMatchObject({ cluster: spare.id, attempt: 2, state: 'dispatched' });
+    expect(states(x.history)).toContain('replaced');
+    await j.report([fullReport(home), fullReport(spare)]);
     await s('CPN.51').tick();
     expect(s('CPN.51').job(job.id)!.cluster).toBe(spare.id);
     clock.advance(6000);
-    s('CPN.51').onReport([fullReport(home), fullReport(spare)], clock.now());
+    await j.report([fullReport(home), fullReport(spare)]);
     await s('CPN.51').tick();
     expect(s('CPN.51').job(job.id)).toMatchObject({ cluster: home.id, attempt: 3 });
     expect(h.gateways.get('CPN.51')!.cancels.map((c) => c.reason)).toContain('replaced');

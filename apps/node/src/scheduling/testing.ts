@@ -11,6 +11,8 @@ import {
   type ClusterReport,
   type GatewayAck,
 } from '@cpnet/protocol';
+import { ClusterTable, type HealthChange } from '../aggregation/cluster-table.ts';
+import type { HealthTimeouts } from '../aggregation/health.ts';
 import type { ClusterFacts } from './mapping.ts';
 import { memoryStore } from './memory-store.ts';
 import type { DispatchMsg, GatewayPort, PeerPort } from './ports.ts';
@@ -184,4 +186,51 @@ export function hierarchy(
       for (const c of order) await (services.get(c) as unknown as { pushSummaries(): Promise<void> }).pushSummaries();
     },
   };
+}
+
+/**
+ * The aggregation's liveness judge — its `ClusterTable` (reports applied, the silence sweep) — feeding one service
+ * the way `node-services.ts` does: registrations, reports, then the table's health changes. The sweep runs on the
+ * service's clock every `sweepMs` (node time) once `start` is called.
+ */
+export function judge(service: SchedulingService, o: { clock: Clock; timeouts: HealthTimeouts; sweepMs?: number }) {
+  const table = new ClusterTable();
+  const tell = async (changes: readonly HealthChange[], cause: string) => {
+    for (const c of changes) await service.clusterHealth(c.cluster, c.to, `${c.cluster} ${c.to} (${cause})`);
+  };
+  const j = {
+    table,
+    /** Registers a cluster (down until its first report, as in the aggregation). */
+    add(f: ClusterFacts): void {
+      const reg = f.registration;
+      table.register({
+        id: f.id,
+        node: f.node,
+        provider: f.provider,
+        name: reg.name,
+        province: reg.province,
+        city: reg.city,
+        industry: reg.industry ?? null,
+        resourceClass: reg.resourceClass,
+        capacity: reg.capacity,
+        price: reg.price,
+        pue: reg.pue,
+        greenShare: reg.greenShare,
+        lifecycle: f.lifecycle,
+      });
+      service.upsertCluster({ ...f, health: 'down' });
+    },
+    /** A gateway's reports, applied now: figures to the view, then the judge's verdict. */
+    async report(reports: readonly ClusterReport[]): Promise<void> {
+      const now = o.clock.now();
+      const changes = table.apply(reports, { now, timeouts: o.timeouts });
+      for (const r of reports) service.onReport([r], now);
+      await tell(changes, 'report');
+    },
+    /** One sweep of the silence rule now. */
+    sweep: () => tell(table.sweep({ now: o.clock.now(), timeouts: o.timeouts }), 'silence'),
+    /** Sweeps every `sweepMs` of node time; returns the stop function. */
+    start: () => o.clock.setInterval(() => void j.sweep(), o.sweepMs ?? 250),
+  };
+  return j;
 }
