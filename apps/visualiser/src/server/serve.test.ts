@@ -27,10 +27,26 @@ describe('serveVisualiser', () => {
     expect(await (await fetch(new URL('config.json', server.url))).json()).toEqual({
       mode: 'replay',
       recording: 'recording.jsonl',
+      recordingIndex: 'recording/index',
     });
     const rec = await fetch(new URL('recording.jsonl', server.url));
     expect(rec.headers.get('content-type')).toContain('application/x-ndjson');
     expect((await rec.text()).split('\n')[0]).toContain('cpnet-recording');
+  });
+
+  it('serves the header and index of the recording, and byte ranges of it', async () => {
+    const served = (await (await fetch(new URL('recording/index', server.url))).json()) as {
+      header: { kind: string };
+      index: { snapshots: { offset: number }[] };
+      headerEnd: number;
+    };
+    expect(served.header.kind).toBe('cpnet-recording');
+    const at = served.index.snapshots[0]!.offset;
+    const part = await fetch(new URL('recording.jsonl', server.url), { headers: { range: `bytes=${at}-${at + 19}` } });
+    expect(part.status).toBe(206);
+    expect(await part.text()).toBe('{"kind":"snapshot","');
+    const past = await fetch(new URL('recording.jsonl', server.url), { headers: { range: 'bytes=99999999-' } });
+    expect(past.status).toBe(416);
   });
 
   it('answers 404 outside dist and 409 to a selection while replaying', async () => {

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { ROUTES } from '@cpnet/protocol';
 import { DIST_DIR, ensureBuilt } from './build.ts';
+import { indexRecording } from './recording-index.ts';
 
 /** Options of the static server. */
 export interface ServeOptions {
@@ -61,9 +62,48 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-function sendFile(res: ServerResponse, file: string, type: string): void {
-  res.writeHead(200, { 'content-type': type, 'content-length': statSync(file).size, 'cache-control': 'no-cache' });
+function sendFile(res: ServerResponse, file: string, o: { type: string; range?: string }): void {
+  const size = statSync(file).size;
+  // One byte range (`bytes=a-b`): the page reads a recording chunk by chunk, from the offsets of its index.
+  const m = o.range ? /^bytes=(\d+)-(\d*)$/.exec(o.range) : null;
+  if (m) {
+    const start = Number(m[1]);
+    const end = Math.min(size - 1, m[2] ? Number(m[2]) : size - 1);
+    if (start > end) {
+      res.writeHead(416, { 'content-range': `bytes */${size}` });
+      res.end();
+      return;
+    }
+    res.writeHead(206, {
+      'content-type': o.type,
+      'content-length': end - start + 1,
+      'content-range': `bytes ${start}-${end}/${size}`,
+      'cache-control': 'no-cache',
+    });
+    createReadStream(file, { start, end }).pipe(res);
+    return;
+  }
+  res.writeHead(200, {
+    'content-type': o.type,
+    'content-length': size,
+    'accept-ranges': 'bytes',
+    'cache-control': 'no-cache',
+  });
   createReadStream(file).pipe(res);
+}
+
+// The header and index of the recording, read once (the recorder's last line, or built by one scan) and kept.
+function serveIndex(
+  res: ServerResponse,
+  o: { file: string; cache: { index?: ReturnType<typeof indexRecording> } },
+): void {
+  o.cache.index ??= indexRecording(o.file);
+  o.cache.index.then(
+    (r) =>
+      r.ok ? sendJson(res, 200, r.value) : sendJson(res, 422, { error: { code: 'NOT_A_RECORDING', message: r.error } }),
+    (e: unknown) =>
+      sendJson(res, 500, { error: { code: 'READ', message: e instanceof Error ? e.message : String(e) } }),
+  );
 }
 
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
@@ -175,6 +215,7 @@ async function renewToken(res: ServerResponse, options: ServeOptions, current: {
 function handler(options: ServeOptions, dist: string) {
   // The page's latest viewer token: the first one, then each renewal's.
   const current: { token?: string } = options.token ? { token: options.token } : {};
+  const cache: { index?: ReturnType<typeof indexRecording> } = {};
   return (req: IncomingMessage, res: ServerResponse): void => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     if (req.method === 'POST' && path === ROUTES.selections) {
@@ -195,7 +236,7 @@ function handler(options: ServeOptions, dist: string) {
       const mode = options.liveUrl ? 'live' : options.replayFile ? 'replay' : 'none';
       return sendJson(res, 200, {
         mode,
-        ...(options.replayFile ? { recording: 'recording.jsonl' } : {}),
+        ...(options.replayFile ? { recording: 'recording.jsonl', recordingIndex: 'recording/index' } : {}),
         ...(options.liveUrl ? { liveUrl: options.liveUrl, token: current.token ?? null } : {}),
         ...(options.liveUrl && options.renew ? { renewal: 'token' } : {}),
         ...(options.clock ? { clock: options.clock } : {}),
@@ -207,12 +248,22 @@ function handler(options: ServeOptions, dist: string) {
         return sendJson(res, 404, {
           error: { code: 'NOT_FOUND', message: 'no recording: start with --replay <file>' },
         });
-      return sendFile(res, options.replayFile, 'application/x-ndjson; charset=utf-8');
+      return sendFile(res, options.replayFile, {
+        type: 'application/x-ndjson; charset=utf-8',
+        ...(typeof req.headers.range === 'string' ? { range: req.headers.range } : {}),
+      });
+    }
+    if (path === '/recording/index') {
+      if (!options.replayFile)
+        return sendJson(res, 404, {
+          error: { code: 'NOT_FOUND', message: 'no recording: start with --replay <file>' },
+        });
+      return serveIndex(res, { file: options.replayFile, cache });
     }
     const file = normalize(join(dist, path === '/' ? 'index.html' : path));
     if (!file.startsWith(dist + sep) || !existsSync(file) || statSync(file).isDirectory())
       return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `${path} not found` } });
-    sendFile(res, file, TYPES[extname(file)] ?? 'application/octet-stream');
+    sendFile(res, file, { type: TYPES[extname(file)] ?? 'application/octet-stream' });
   };
 }
 
