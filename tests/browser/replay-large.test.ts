@@ -95,4 +95,16 @@ describe.skipIf(!chromiumPath)('visualiser opening a large recording by its inde
     const expected = t < 3 * span + fixture.failover.up ? 'health-down' : 'health-healthy';
     await expect.poll(() => circle.getAttribute('class'), { timeout: 10_000 }).toBe(expected);
   });
+
+  it('follows a deep link into the middle, reading only the chunk it needs', async () => {
+    const { node, down } = fixture.failover;
+    const middle = 3 * span + down + 2_000;
+    await page.goto('about:blank'); // a fresh page: the same URL with another hash would not reload
+    await page.goto(`${server.url}#t=${middle}&sel=node:${node}`);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    expect(await probe((p) => Math.round(p.t()))).toBe(middle);
+    expect(await page.locator('#drawer-title').textContent()).toContain(node);
+    expect(await page.locator('#drawer dl').textContent()).toContain('故障');
+    expect((await probe((p) => p.bytesFetched())) ?? Infinity).toBeLessThan(statSync(file).size / 3);
+  });
 });

@@ -25,9 +25,14 @@ export interface ChunkedReplay {
   covers(t: number): boolean;
   /**
    * Loads what `t` needs: the next chunk when `t` is just past the window (appended; `trimmed` when older chunks were
-   * dropped), otherwise the chunk holding `t` alone. Resolves with whether the window changed.
+   * dropped), otherwise the chunk holding `t` alone (unless `appendOnly`: a prefetch never replaces the window). The
+   * window changes synchronously after the fetch, and not at all when `stale()` says the caller no longer wants it
+   * (a later seek), so concurrent prefetches and seeks cannot undo each other. Resolves with whether it changed.
    */
-  ensure(t: number): Promise<{ changed: boolean; trimmed: boolean }>;
+  ensure(
+    t: number,
+    o?: { appendOnly?: boolean; stale?: () => boolean },
+  ): Promise<{ changed: boolean; trimmed: boolean }>;
   /** The trends' samples (one per snapshot) of every chunk loaded so far, kept when chunks leave the window. */
   series(): Series;
   /** Bytes fetched so far (for tests: a seek must not read the whole file). */
@@ -80,13 +85,14 @@ export function openChunked(url: string, served: ServedIndex & { headerEnd: numb
       everyMs: 10_000,
       samples: [...samples.entries()].sort((a, b) => a[0] - b[0]).flatMap(([, list]) => list),
     }),
-    async ensure(t) {
-      if (covers(t) || chunks.length === 0) return { changed: false, trimmed: false };
+    async ensure(t, o = {}) {
+      const unchanged = { changed: false, trimmed: false };
+      if (covers(t) || chunks.length === 0) return unchanged;
       const target = chunkAt(chunks, t);
-      const last = window.at(-1);
       const loaded = await load(target);
-      if (covers(t)) return { changed: false, trimmed: false };
-      if (last && window.at(-1) === last && target.n === last.chunk.n + 1) {
+      if (covers(t) || o.stale?.()) return unchanged;
+      const last = window.at(-1);
+      if (last && target.n === last.chunk.n + 1) {
         window = [...window, loaded];
         let trimmed = false;
         while (window.length > 1 && events() > WINDOW_EVENTS && window[1]!.chunk.from <= t) {
@@ -95,6 +101,7 @@ export function openChunked(url: string, served: ServedIndex & { headerEnd: numb
         }
         return { changed: true, trimmed };
       }
+      if (o.appendOnly) return unchanged;
       window = [loaded];
       return { changed: true, trimmed: true };
     },

@@ -218,7 +218,7 @@ function frame(now: number): void {
   probe.frames.push(dt);
   if (probe.frames.length > 5000) probe.frames.splice(0, 1000);
   if (probe.renderMs.length > 5000) probe.renderMs.splice(0, 1000);
-  if (store.playing && store.recording) {
+  if (store.playing && store.recording && !seekPending) {
     let next = Math.min(store.duration, store.state.t + Math.min(dt, 100) * store.speed);
     if (chunked) next = chunkedPlayhead(chunked, next);
     replaceState(advance(store.recording, store.state, next));
@@ -250,15 +250,25 @@ function showWindow(time: number, reseek: boolean): void {
   dirty = true;
 }
 
+/** Counts seeks into unloaded parts: only the latest one's chunk is shown. */
+let seekGeneration = 0;
+/** While a seek waits for its chunk, playback does not move (it would play the old window). */
+let seekPending = false;
+
 async function loadWindow(time: number, reseek: boolean): Promise<void> {
   if (!chunked) return;
+  const generation = ++seekGeneration;
   status.textContent = t('loading');
+  seekPending = true;
   try {
-    const r = await chunked.ensure(time);
+    const r = await chunked.ensure(time, { stale: () => generation !== seekGeneration });
+    if (generation !== seekGeneration) return;
+    seekPending = false;
     if (r.changed) showWindow(time, reseek || r.trimmed);
     const skipped = store.recording?.skipped.length ?? 0;
     status.textContent = skipped ? `${skipped} ${t('skipped')}` : '';
   } catch (e) {
+    if (generation === seekGeneration) seekPending = false;
     status.textContent = `${t('error')}: ${e instanceof Error ? e.message : String(e)}`;
   }
 }
@@ -273,7 +283,7 @@ function chunkedPlayhead(c: ChunkedReplay, next: number): number {
   if (Number.isFinite(until) && !appending && next > rec.from + (until - rec.from) / 2) {
     appending = true;
     const at = store.state.t;
-    loading = c.ensure(until).then(
+    loading = c.ensure(until, { appendOnly: true }).then(
       (r) => {
         appending = false;
         if (r.changed) showWindow(store.state.t, r.trimmed || store.state.t < at);
