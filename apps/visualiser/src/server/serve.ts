@@ -2,7 +2,7 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
-import { ROUTES } from '@cpnet/protocol';
+import { ACCEPTANCE_ROUTES, ROUTES } from '@cpnet/protocol';
 import { DIST_DIR, ensureBuilt } from './build.ts';
 import { indexRecording } from './recording-index.ts';
 
@@ -34,6 +34,15 @@ export interface ServeOptions {
    * it selections go with the viewer token (which a node refuses unless the viewer may run selections).
    */
   selectionToken?: () => Promise<{ ok: true; token: string } | { ok: false; error: string }>;
+  /**
+   * Tokens of reviewing accounts (`cpnet demo`: its demo reviewer's for the applications, role `reviewer`, and its demo
+   * expert's for the acceptance cases, role `expert` — the node lets each role read one of the two), asked for each
+   * `GET /pipeline`: what the live node reports, for the 申报与验收 board. The viewer role is not widened for it.
+   */
+  pipelineTokens?: {
+    applications: () => Promise<{ ok: true; token: string } | { ok: false; error: string }>;
+    cases: () => Promise<{ ok: true; token: string } | { ok: false; error: string }>;
+  };
   /** Build the page first when dist/ is missing or stale (default true). */
   build?: boolean;
   distDir?: string;
@@ -186,6 +195,36 @@ async function forwardSnapshot(res: ServerResponse, options: ServeOptions, curre
   }
 }
 
+// The board's data: the live node's applications and acceptance cases, read with the reviewing account's token.
+async function forwardPipeline(res: ServerResponse, options: ServeOptions): Promise<void> {
+  const tokens = options.pipelineTokens;
+  if (!options.liveUrl || !tokens)
+    return sendJson(res, 404, {
+      error: {
+        code: 'NO_PIPELINE',
+        message: 'no reviewing account to read applications and acceptance cases with (cpnet demo provides them)',
+      },
+    });
+  const read = async (path: string, token: (typeof tokens)['cases']) => {
+    try {
+      const t = await token();
+      if (!t.ok) return { ok: false, error: t.error };
+      const answer = await fetch(new URL(path, options.liveUrl), {
+        headers: { 'cpn-protocol': '1.0', authorization: `Bearer ${t.token}` },
+      });
+      const body: unknown = await answer.json();
+      return answer.ok ? { ok: true, body } : { ok: false, error: `HTTP ${answer.status}: ${JSON.stringify(body)}` };
+    } catch (e) {
+      return { ok: false, error: e instanceof Error ? e.message : String(e) };
+    }
+  };
+  const [applications, cases] = await Promise.all([
+    read(ROUTES.applications, tokens.applications),
+    read(ACCEPTANCE_ROUTES.cases, tokens.cases),
+  ]);
+  sendJson(res, 200, { applications, cases });
+}
+
 // The page asks its own origin for a fresh viewer token; the credential stays in the serving process.
 async function renewToken(res: ServerResponse, options: ServeOptions, current: { token?: string }): Promise<void> {
   if (!options.renew)
@@ -226,6 +265,10 @@ function handler(options: ServeOptions, dist: string) {
       void renewToken(res, options, current);
       return;
     }
+    if (req.method === 'GET' && path === '/pipeline') {
+      void forwardPipeline(res, options);
+      return;
+    }
     if (req.method === 'GET' && path === '/snapshot') {
       void forwardSnapshot(res, options, current);
       return;
@@ -241,6 +284,7 @@ function handler(options: ServeOptions, dist: string) {
         ...(options.liveUrl && options.renew ? { renewal: 'token' } : {}),
         ...(options.clock ? { clock: options.clock } : {}),
         ...(options.liveUrl ? { selections: options.selectionToken ? 'tenant' : 'viewer' } : {}),
+        ...(options.liveUrl && options.pipelineTokens ? { pipeline: 'pipeline' } : {}),
       });
     }
     if (path === '/recording.jsonl') {
