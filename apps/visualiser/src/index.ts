@@ -5,6 +5,8 @@ export { serveVisualiser, type ServeOptions, type VisualiserServer } from './ser
 export { ensureBuilt, isBuildStale, DIST_DIR, VISUALISER_ROOT } from './server/build.ts';
 /** A seeded, schema-valid recording FIXTURE for tests and benchmarks (not the simulator's recorder). */
 export { generateRecording, toJsonLines, type Fixture, type FixtureOptions } from './fixtures/recording-fixture.ts';
+/** Repeats a FIXTURE's lines through a recorder (the simulator's real one) into a long indexed recording. */
+export { repeatThroughRecorder, type RecorderLike } from './fixtures/large-recording.ts';
 /** Parses a recording (JSON Lines) into a validated, seekable recording. */
 export { parseRecording } from './state/recording.ts';
 /** Builds the state at a virtual time from the latest snapshot and the events after it. */

@@ -32,6 +32,9 @@ const DEMO_VIEWER = { account: 'demo-viewer', password: 'demo-viewer-pass' } as 
  * go with its token, so that the viewer account keeps only what a viewer may do.
  */
 const DEMO_TENANT = { account: 'demo-tenant', password: 'demo-tenant-pass' } as const;
+/** The demo's reviewing accounts the visualiser's 申报与验收 board reads with (see accountTokens). */
+const DEMO_REVIEWER = { id: 'demo-reviewer', role: 'reviewer', password: 'demo-reviewer-pass' } as const;
+const DEMO_EXPERT = { id: 'demo-expert', role: 'expert', password: 'demo-expert-pass' } as const;
 /** Seconds of the node's (virtual) clock a demo viewer token lasts: the node's maximum. */
 const DEMO_TOKEN_TTL_S = 3600;
 /** Wall ms between renewals when virtual time has no fixed speed (`max`): a refused token is renewed at once anyway. */
@@ -88,6 +91,25 @@ export async function tenantTokens(
     return t.ok
       ? { ok: true, token: t.value.token }
       : { ok: false, error: `${DEMO_TENANT.account}: ${t.error.message}` };
+  };
+}
+
+/**
+ * A demo account made at the national node and a function logging it in for each use; undefined when it cannot be
+ * made. The visualiser's 申报与验收 board reads with two: `demo-reviewer` (role reviewer: the applications) and
+ * `demo-expert` (role expert: the acceptance cases) — the node lets each role read one of the two.
+ */
+export async function accountTokens(
+  national: ViewerHost | undefined,
+  account: { id: string; name: string; role: 'reviewer' | 'expert'; password: string },
+): Promise<(() => Promise<{ ok: true; token: string } | { ok: false; error: string }>) | undefined> {
+  if (!national?.running) return undefined;
+  const made = await national.self().createAccount(account);
+  if (!made.ok) return undefined;
+  return async () => {
+    if (!national.running) return { ok: false, error: 'the national node is not running' };
+    const t = await national.anon().token({ account: account.id, password: account.password });
+    return t.ok ? { ok: true, token: t.value.token } : { ok: false, error: `${account.id}: ${t.error.message}` };
   };
 }
 
@@ -195,6 +217,8 @@ export function registerDemoCommand(program: Command, io: Io): void {
           const { serveVisualiser } = await import('@cpnet/visualiser');
           const viewer = await viewerRenewal(net.nodes.get('CPN'), speed ?? scenario.speed);
           const tenant = await tenantTokens(net.nodes.get('CPN'));
+          const reviewer = await accountTokens(net.nodes.get('CPN'), { ...DEMO_REVIEWER, name: '演示评审人' });
+          const expert = await accountTokens(net.nodes.get('CPN'), { ...DEMO_EXPERT, name: '演示评审专家' });
           const runSpeed = speed ?? scenario.speed;
           const viz = await serveVisualiser({
             port,
@@ -206,6 +230,7 @@ export function registerDemoCommand(program: Command, io: Io): void {
             },
             ...(viewer ? { token: viewer.token, renew: viewer.renew } : {}),
             ...(tenant ? { selectionToken: tenant } : {}),
+            ...(reviewer && expert ? { pipelineTokens: { applications: reviewer, cases: expert } } : {}),
           }).catch((e: NodeJS.ErrnoException) => {
             throw e.code === 'EADDRINUSE'
               ? environmentFailed(`port ${port} is in use; choose another with --port`)
@@ -221,6 +246,12 @@ export function registerDemoCommand(program: Command, io: Io): void {
             io.out(
               `  the service centre's selections run as the demo tenant ${DEMO_TENANT.account} ` +
                 `(password ${DEMO_TENANT.password})`,
+            );
+          if (reviewer && expert)
+            io.out(
+              `  the 申报与验收 board reads applications as ${DEMO_REVIEWER.id} (role reviewer, password ` +
+                `${DEMO_REVIEWER.password}) and acceptance cases as ${DEMO_EXPERT.id} (role expert, password ` +
+                `${DEMO_EXPERT.password})`,
             );
           io.out('Ctrl-C stops everything.');
         },

@@ -16,11 +16,15 @@ describe('cpnet viz', () => {
     writeFileSync(file, toJsonLines(generateRecording({ nodes: 4, clusters: 8, events: 20, seed: 1 })));
     const io = bufferIo();
     let config: unknown;
+    let index: { index?: { kind: string; events: number } } = {};
     await runViz({ ...opts, replay: file }, io, async (server) => {
       config = await (await fetch(new URL('config.json', server.url))).json();
+      index = (await (await fetch(new URL('recording/index', server.url))).json()) as typeof index;
     });
     expect(io.stdout[0]).toMatch(/^Visualiser: http:\/\/127\.0\.0\.1:\d+\/$/);
-    expect(config).toEqual({ mode: 'replay', recording: 'recording.jsonl' });
+    expect(config).toEqual({ mode: 'replay', recording: 'recording.jsonl', recordingIndex: 'recording/index' });
+    // Served by its index: the page reads the header and index first, then chunks by byte range.
+    expect(index.index).toMatchObject({ kind: 'index', events: 20 });
   }, 60_000);
 
   it('refuses bad options and files that are not recordings with exit 2', async () => {

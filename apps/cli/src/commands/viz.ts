@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import type { Command } from 'commander';
 import { EXIT, RecordingHeader, Url } from '@cpnet/protocol';
 import type { VisualiserServer } from '@cpnet/visualiser';
@@ -50,8 +50,14 @@ function operatorCredential(opts: VizOptions): ViewerCredential {
 function checkReplay(file: string): void {
   let text: string;
   try {
-    // The header is the first line; reading the first 64 KiB is enough to check it without loading the whole file.
-    text = readFileSync(file, { encoding: 'utf8', flag: 'r' }).slice(0, 65_536);
+    // The header is the first line: the first 64 KiB are read to check it, not the whole (possibly huge) file.
+    const fd = openSync(file, 'r');
+    try {
+      const buf = Buffer.alloc(65_536);
+      text = buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
   } catch (e) {
     throw invalidInput(`--replay: cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`);
   }
@@ -141,7 +147,10 @@ export function registerVizCommands(program: Command, io: Io): void {
     .command('viz')
     .description("serve the D3 visualiser: live from a node's /monitor stream, or replaying a recording")
     .option('--live <url>', "a node's base URL, e.g. http://127.0.0.1:7001")
-    .option('--replay <file>', 'a recording (JSON Lines) written by the simulator')
+    .option(
+      '--replay <file>',
+      'a recording (JSON Lines) written by the simulator; served by its index (the page reads it in chunks)',
+    )
     .option(
       '--token <token>',
       'viewer token for the live /monitor stream (default $CPNET_VIEWER_TOKEN)',

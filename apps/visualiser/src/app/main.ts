@@ -17,6 +17,9 @@ import { createTileMap } from './views/tile-map.ts';
 import { createTimeline } from './views/timeline.ts';
 import { createTopology } from './views/topology.ts';
 import { pageClock, pageTime } from './page-clock.ts';
+import { openChunked, type ChunkedReplay } from './chunked-replay.ts';
+import type { ServedIndex } from '../state/chunks.ts';
+import { RecordingHeader, RecordingLine } from '@cpnet/protocol';
 
 /** What tests and the benchmark read from the page. */
 interface Probe {
@@ -31,6 +34,10 @@ interface Probe {
   duration(): number;
   events(): readonly TimedEvent[];
   seek(t: number): void;
+  /** Bytes of the recording fetched so far when it is read by its index (null: read whole). */
+  bytesFetched(): number | null;
+  /** Settles when the chunks the last seek or playback asked for are loaded and shown. */
+  settled(): Promise<void>;
   play(speed?: number): void;
   pause(): void;
 }
@@ -68,6 +75,10 @@ const store: Store = {
   clockSpeed: null,
   seek(time) {
     if (!store.recording) return;
+    if (chunked && !chunked.covers(time)) {
+      loading = loadWindow(time, true);
+      return;
+    }
     replaceState(seek(store.recording, time));
   },
   select(selection: Selection | null) {
@@ -106,6 +117,8 @@ const probe: Probe = {
   duration: () => store.duration,
   events: () => store.events,
   seek: (time) => store.seek(time),
+  bytesFetched: () => (chunked ? chunked.bytes() : null),
+  settled: () => loading,
   play: (speed) => {
     if (speed) store.setSpeed(speed);
     store.setPlaying(true);
@@ -205,8 +218,9 @@ function frame(now: number): void {
   probe.frames.push(dt);
   if (probe.frames.length > 5000) probe.frames.splice(0, 1000);
   if (probe.renderMs.length > 5000) probe.renderMs.splice(0, 1000);
-  if (store.playing && store.recording) {
-    const next = Math.min(store.duration, store.state.t + Math.min(dt, 100) * store.speed);
+  if (store.playing && store.recording && !seekPending) {
+    let next = Math.min(store.duration, store.state.t + Math.min(dt, 100) * store.speed);
+    if (chunked) next = chunkedPlayhead(chunked, next);
     replaceState(advance(store.recording, store.state, next));
     if (next >= store.duration) store.playing = false;
     dirty = true;
@@ -219,8 +233,91 @@ function frame(now: number): void {
   requestAnimationFrame(frame);
 }
 
-async function loadReplay(url: string): Promise<void> {
+/** The recording read by its index, chunk by chunk (null when read whole). */
+let chunked: ChunkedReplay | null = null;
+let loading: Promise<void> = Promise.resolve();
+let appending = false;
+
+// Shows the loaded window: views read the window's events; a state whose cursor no longer fits is re-sought.
+function showWindow(time: number, reseek: boolean): void {
+  if (!chunked) return;
+  const rec = chunked.recording();
+  store.recording = rec;
+  store.events = rec.events;
+  store.episodes = failoverEpisodes(rec.events);
+  store.series = chunked.series();
+  if (reseek) replaceState(seek(rec, time));
+  dirty = true;
+}
+
+/** Counts seeks into unloaded parts: only the latest one's chunk is shown. */
+let seekGeneration = 0;
+/** While a seek waits for its chunk, playback does not move (it would play the old window). */
+let seekPending = false;
+
+async function loadWindow(time: number, reseek: boolean): Promise<void> {
+  if (!chunked) return;
+  const generation = ++seekGeneration;
   status.textContent = t('loading');
+  seekPending = true;
+  try {
+    const r = await chunked.ensure(time, { stale: () => generation !== seekGeneration });
+    if (generation !== seekGeneration) return;
+    seekPending = false;
+    if (r.changed) showWindow(time, reseek || r.trimmed);
+    const skipped = store.recording?.skipped.length ?? 0;
+    status.textContent = skipped ? `${skipped} ${t('skipped')}` : '';
+  } catch (e) {
+    if (generation === seekGeneration) seekPending = false;
+    status.textContent = `${t('error')}: ${e instanceof Error ? e.message : String(e)}`;
+  }
+}
+
+/**
+ * Playback stays inside the loaded window (events at the next chunk's first snapshot belong to that chunk); the next
+ * chunk is fetched while the playhead is in the second half of the last one, so playback rarely waits.
+ */
+function chunkedPlayhead(c: ChunkedReplay, next: number): number {
+  const rec = store.recording as ReturnType<ChunkedReplay['recording']>;
+  const until = rec.until;
+  if (Number.isFinite(until) && !appending && next > rec.from + (until - rec.from) / 2) {
+    appending = true;
+    const at = store.state.t;
+    loading = c.ensure(until, { appendOnly: true }).then(
+      (r) => {
+        appending = false;
+        if (r.changed) showWindow(store.state.t, r.trimmed || store.state.t < at);
+      },
+      (e: unknown) => {
+        appending = false;
+        store.playing = false;
+        status.textContent = `${t('error')}: ${e instanceof Error ? e.message : String(e)}`;
+      },
+    );
+  }
+  return Math.min(next, until - 1);
+}
+
+async function loadIndexed(url: string, indexUrl: string): Promise<boolean> {
+  const res = await fetch(indexUrl);
+  if (!res.ok) return false;
+  const body = (await res.json()) as ServedIndex & { headerEnd: number };
+  // The header and the index are validated like every line; the chunks are validated as they arrive.
+  const header = RecordingHeader.safeParse(body.header);
+  const index = RecordingLine.safeParse(body.index);
+  if (!header.success || !index.success || index.data.kind !== 'index' || !Number.isInteger(body.headerEnd))
+    throw new Error(`${indexUrl}: not a recording header and index`);
+  const served = { ...body, header: header.data, index: index.data };
+  chunked = openChunked(url, served);
+  store.mode = 'replay';
+  store.duration = served.index.t;
+  await loadWindow(Math.min(initial.t ?? 0, served.index.t), true);
+  return true;
+}
+
+async function loadReplay(url: string, indexUrl?: string): Promise<void> {
+  status.textContent = t('loading');
+  if (indexUrl && (await loadIndexed(url, indexUrl))) return;
   const res = await fetch(url);
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
   const text = await res.text();
@@ -336,6 +433,7 @@ async function main(): Promise<void> {
   let config: {
     mode?: string;
     recording?: string;
+    recordingIndex?: string;
     liveUrl?: string;
     token?: string | null;
     renewal?: string;
@@ -352,7 +450,7 @@ async function main(): Promise<void> {
     }
   }
   probe.mode = config.mode ?? 'none';
-  if (config.mode === 'replay' && config.recording) await loadReplay(config.recording);
+  if (config.mode === 'replay' && config.recording) await loadReplay(config.recording, config.recordingIndex);
   else if (config.mode === 'live' && config.liveUrl)
     startLive({
       url: config.liveUrl,

@@ -27,15 +27,33 @@ describe('serveVisualiser', () => {
     expect(await (await fetch(new URL('config.json', server.url))).json()).toEqual({
       mode: 'replay',
       recording: 'recording.jsonl',
+      recordingIndex: 'recording/index',
     });
     const rec = await fetch(new URL('recording.jsonl', server.url));
     expect(rec.headers.get('content-type')).toContain('application/x-ndjson');
     expect((await rec.text()).split('\n')[0]).toContain('cpnet-recording');
   });
 
+  it('serves the header and index of the recording, and byte ranges of it', async () => {
+    const served = (await (await fetch(new URL('recording/index', server.url))).json()) as {
+      header: { kind: string };
+      index: { snapshots: { offset: number }[] };
+      headerEnd: number;
+    };
+    expect(served.header.kind).toBe('cpnet-recording');
+    const at = served.index.snapshots[0]!.offset;
+    const part = await fetch(new URL('recording.jsonl', server.url), { headers: { range: `bytes=${at}-${at + 19}` } });
+    expect(part.status).toBe(206);
+    expect(await part.text()).toBe('{"kind":"snapshot","');
+    const past = await fetch(new URL('recording.jsonl', server.url), { headers: { range: 'bytes=99999999-' } });
+    expect(past.status).toBe(416);
+  });
+
   it('answers 404 outside dist and 409 to a selection while replaying', async () => {
     expect((await fetch(new URL('/../../etc/passwd', server.url))).status).toBe(404);
     expect((await fetch(new URL('/%2e%2e/%2e%2e/etc/passwd', server.url))).status).toBe(404);
+    // No reviewing accounts given: no board.
+    expect((await fetch(new URL('pipeline', server.url))).status).toBe(404);
     const res = await fetch(new URL('/cpn/v1/selections', server.url), { method: 'POST', body: '{}' });
     expect(res.status).toBe(409);
     expect(await res.json()).toMatchObject({ error: { code: 'NOT_LIVE' } });
@@ -125,6 +143,43 @@ describe('serveVisualiser with a renewal (cpnet demo, cpnet viz --operator)', ()
       expect(JSON.stringify(await refused.json())).toContain('no token for selections: no');
     } finally {
       await server.close();
+      await new Promise<void>((ok) => node.close(() => ok()));
+    }
+  });
+
+  it('reads the board with the reviewing tokens it was given, one per list, and says when it has none', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cpnet-serve-pipeline-'));
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'dist'));
+    writeFileSync(join(dir, 'dist', 'index.html'), '<!doctype html>');
+    const seen: string[] = [];
+    const node = createServer((req, res) => {
+      seen.push(`${req.url} ${String(req.headers.authorization)}`);
+      const refused = req.headers.authorization !== 'Bearer expert' && req.url?.includes('acceptance');
+      res.writeHead(refused ? 403 : 200, { 'content-type': 'application/json' }).end('{"items":[]}');
+    });
+    await new Promise<void>((ok) => node.listen(0, '127.0.0.1', ok));
+    const liveUrl = `http://127.0.0.1:${(node.address() as AddressInfo).port}`;
+    const server2 = await serveVisualiser({
+      port: 0,
+      liveUrl,
+      distDir: join(dir, 'dist'),
+      token: 'viewer',
+      pipelineTokens: {
+        applications: () => Promise.resolve({ ok: true, token: 'reviewer' }),
+        cases: () => Promise.resolve({ ok: true, token: 'expert' }),
+      },
+    });
+    try {
+      expect(await (await fetch(new URL('config.json', server2.url))).json()).toMatchObject({ pipeline: 'pipeline' });
+      const board = (await (await fetch(new URL('pipeline', server2.url))).json()) as Record<string, unknown>;
+      expect(board).toEqual({
+        applications: { ok: true, body: { items: [] } },
+        cases: { ok: true, body: { items: [] } },
+      });
+      expect(seen.sort()).toEqual(['/cpn/v1/acceptance/cases Bearer expert', '/cpn/v1/applications Bearer reviewer']);
+    } finally {
+      await server2.close();
       await new Promise<void>((ok) => node.close(() => ok()));
     }
   });

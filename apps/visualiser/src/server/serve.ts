@@ -2,8 +2,9 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
-import { ROUTES } from '@cpnet/protocol';
+import { ACCEPTANCE_ROUTES, ROUTES } from '@cpnet/protocol';
 import { DIST_DIR, ensureBuilt } from './build.ts';
+import { indexRecording } from './recording-index.ts';
 
 /** Options of the static server. */
 export interface ServeOptions {
@@ -33,6 +34,15 @@ export interface ServeOptions {
    * it selections go with the viewer token (which a node refuses unless the viewer may run selections).
    */
   selectionToken?: () => Promise<{ ok: true; token: string } | { ok: false; error: string }>;
+  /**
+   * Tokens of reviewing accounts (`cpnet demo`: its demo reviewer's for the applications, role `reviewer`, and its demo
+   * expert's for the acceptance cases, role `expert` — the node lets each role read one of the two), asked for each
+   * `GET /pipeline`: what the live node reports, for the 申报与验收 board. The viewer role is not widened for it.
+   */
+  pipelineTokens?: {
+    applications: () => Promise<{ ok: true; token: string } | { ok: false; error: string }>;
+    cases: () => Promise<{ ok: true; token: string } | { ok: false; error: string }>;
+  };
   /** Build the page first when dist/ is missing or stale (default true). */
   build?: boolean;
   distDir?: string;
@@ -61,9 +71,48 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-function sendFile(res: ServerResponse, file: string, type: string): void {
-  res.writeHead(200, { 'content-type': type, 'content-length': statSync(file).size, 'cache-control': 'no-cache' });
+function sendFile(res: ServerResponse, file: string, o: { type: string; range?: string }): void {
+  const size = statSync(file).size;
+  // One byte range (`bytes=a-b`): the page reads a recording chunk by chunk, from the offsets of its index.
+  const m = o.range ? /^bytes=(\d+)-(\d*)$/.exec(o.range) : null;
+  if (m) {
+    const start = Number(m[1]);
+    const end = Math.min(size - 1, m[2] ? Number(m[2]) : size - 1);
+    if (start > end) {
+      res.writeHead(416, { 'content-range': `bytes */${size}` });
+      res.end();
+      return;
+    }
+    res.writeHead(206, {
+      'content-type': o.type,
+      'content-length': end - start + 1,
+      'content-range': `bytes ${start}-${end}/${size}`,
+      'cache-control': 'no-cache',
+    });
+    createReadStream(file, { start, end }).pipe(res);
+    return;
+  }
+  res.writeHead(200, {
+    'content-type': o.type,
+    'content-length': size,
+    'accept-ranges': 'bytes',
+    'cache-control': 'no-cache',
+  });
   createReadStream(file).pipe(res);
+}
+
+// The header and index of the recording, read once (the recorder's last line, or built by one scan) and kept.
+function serveIndex(
+  res: ServerResponse,
+  o: { file: string; cache: { index?: ReturnType<typeof indexRecording> } },
+): void {
+  o.cache.index ??= indexRecording(o.file);
+  o.cache.index.then(
+    (r) =>
+      r.ok ? sendJson(res, 200, r.value) : sendJson(res, 422, { error: { code: 'NOT_A_RECORDING', message: r.error } }),
+    (e: unknown) =>
+      sendJson(res, 500, { error: { code: 'READ', message: e instanceof Error ? e.message : String(e) } }),
+  );
 }
 
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
@@ -146,6 +195,36 @@ async function forwardSnapshot(res: ServerResponse, options: ServeOptions, curre
   }
 }
 
+// The board's data: the live node's applications and acceptance cases, read with the reviewing account's token.
+async function forwardPipeline(res: ServerResponse, options: ServeOptions): Promise<void> {
+  const tokens = options.pipelineTokens;
+  if (!options.liveUrl || !tokens)
+    return sendJson(res, 404, {
+      error: {
+        code: 'NO_PIPELINE',
+        message: 'no reviewing account to read applications and acceptance cases with (cpnet demo provides them)',
+      },
+    });
+  const read = async (path: string, token: (typeof tokens)['cases']) => {
+    try {
+      const t = await token();
+      if (!t.ok) return { ok: false, error: t.error };
+      const answer = await fetch(new URL(path, options.liveUrl), {
+        headers: { 'cpn-protocol': '1.0', authorization: `Bearer ${t.token}` },
+      });
+      const body: unknown = await answer.json();
+      return answer.ok ? { ok: true, body } : { ok: false, error: `HTTP ${answer.status}: ${JSON.stringify(body)}` };
+    } catch (e) {
+      return { ok: false, error: e instanceof Error ? e.message : String(e) };
+    }
+  };
+  const [applications, cases] = await Promise.all([
+    read(ROUTES.applications, tokens.applications),
+    read(ACCEPTANCE_ROUTES.cases, tokens.cases),
+  ]);
+  sendJson(res, 200, { applications, cases });
+}
+
 // The page asks its own origin for a fresh viewer token; the credential stays in the serving process.
 async function renewToken(res: ServerResponse, options: ServeOptions, current: { token?: string }): Promise<void> {
   if (!options.renew)
@@ -175,6 +254,7 @@ async function renewToken(res: ServerResponse, options: ServeOptions, current: {
 function handler(options: ServeOptions, dist: string) {
   // The page's latest viewer token: the first one, then each renewal's.
   const current: { token?: string } = options.token ? { token: options.token } : {};
+  const cache: { index?: ReturnType<typeof indexRecording> } = {};
   return (req: IncomingMessage, res: ServerResponse): void => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     if (req.method === 'POST' && path === ROUTES.selections) {
@@ -183,6 +263,10 @@ function handler(options: ServeOptions, dist: string) {
     }
     if (req.method === 'POST' && path === '/token') {
       void renewToken(res, options, current);
+      return;
+    }
+    if (req.method === 'GET' && path === '/pipeline') {
+      void forwardPipeline(res, options);
       return;
     }
     if (req.method === 'GET' && path === '/snapshot') {
@@ -195,11 +279,12 @@ function handler(options: ServeOptions, dist: string) {
       const mode = options.liveUrl ? 'live' : options.replayFile ? 'replay' : 'none';
       return sendJson(res, 200, {
         mode,
-        ...(options.replayFile ? { recording: 'recording.jsonl' } : {}),
+        ...(options.replayFile ? { recording: 'recording.jsonl', recordingIndex: 'recording/index' } : {}),
         ...(options.liveUrl ? { liveUrl: options.liveUrl, token: current.token ?? null } : {}),
         ...(options.liveUrl && options.renew ? { renewal: 'token' } : {}),
         ...(options.clock ? { clock: options.clock } : {}),
         ...(options.liveUrl ? { selections: options.selectionToken ? 'tenant' : 'viewer' } : {}),
+        ...(options.liveUrl && options.pipelineTokens ? { pipeline: 'pipeline' } : {}),
       });
     }
     if (path === '/recording.jsonl') {
@@ -207,12 +292,22 @@ function handler(options: ServeOptions, dist: string) {
         return sendJson(res, 404, {
           error: { code: 'NOT_FOUND', message: 'no recording: start with --replay <file>' },
         });
-      return sendFile(res, options.replayFile, 'application/x-ndjson; charset=utf-8');
+      return sendFile(res, options.replayFile, {
+        type: 'application/x-ndjson; charset=utf-8',
+        ...(typeof req.headers.range === 'string' ? { range: req.headers.range } : {}),
+      });
+    }
+    if (path === '/recording/index') {
+      if (!options.replayFile)
+        return sendJson(res, 404, {
+          error: { code: 'NOT_FOUND', message: 'no recording: start with --replay <file>' },
+        });
+      return serveIndex(res, { file: options.replayFile, cache });
     }
     const file = normalize(join(dist, path === '/' ? 'index.html' : path));
     if (!file.startsWith(dist + sep) || !existsSync(file) || statSync(file).isDirectory())
       return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `${path} not found` } });
-    sendFile(res, file, TYPES[extname(file)] ?? 'application/octet-stream');
+    sendFile(res, file, { type: TYPES[extname(file)] ?? 'application/octet-stream' });
   };
 }
 

@@ -27,24 +27,43 @@ export function parseRecording(text: string): Result<Recording, string> {
   const header = RecordingHeader.safeParse(headerJson);
   if (!header.success) return err(`line ${index + 1}: invalid recording header: ${issueText(header.error)}`);
 
+  const { events, snapshots, skipped, lastT, ordered } = parseLines(rows, { from: index + 1, lineOffset: 0 });
+  if (!ordered) return ok(reorder(header.data, { events, snapshots, skipped }));
+  return ok({ header: header.data, events, snapshots, skipped, duration: lastT });
+}
+
+/** The lines of one part of a recording, validated one by one (a bad line is skipped and reported). */
+export interface ParsedLines {
+  events: TimedEvent[];
+  snapshots: TimedSnapshot[];
+  skipped: { line: number; message: string }[];
+  lastT: number;
+  ordered: boolean;
+}
+
+/**
+ * Validates `rows[from…]` as recording lines (events, snapshots; the index line is left out). `lineOffset` is added to
+ * reported line numbers, for a part read from the middle of a file; snapshots' cursors count this part's events.
+ */
+export function parseLines(rows: readonly string[], o: { from: number; lineOffset: number }): ParsedLines {
   const events: TimedEvent[] = [];
   const snapshots: TimedSnapshot[] = [];
   const skipped: { line: number; message: string }[] = [];
   let lastT = 0;
   let ordered = true;
-  for (let i = index + 1; i < rows.length; i++) {
+  for (let i = o.from; i < rows.length; i++) {
     const row = rows[i]!;
     if (row.trim() === '') continue;
     let json: unknown;
     try {
       json = JSON.parse(row);
     } catch {
-      skipped.push({ line: i + 1, message: 'not JSON' });
+      skipped.push({ line: o.lineOffset + i + 1, message: 'not JSON' });
       continue;
     }
     const line = RecordingLine.safeParse(json);
     if (!line.success) {
-      skipped.push({ line: i + 1, message: issueText(line.error) });
+      skipped.push({ line: o.lineOffset + i + 1, message: issueText(line.error) });
       continue;
     }
     const v = line.data;
@@ -55,8 +74,7 @@ export function parseRecording(text: string): Result<Recording, string> {
     if (v.kind === 'event') events.push({ t: v.t, event: v.event });
     else snapshots.push({ t: v.t, state: v.state, eventCursor: events.length });
   }
-  if (!ordered) return ok(reorder(header.data, { events, snapshots, skipped }));
-  return ok({ header: header.data, events, snapshots, skipped, duration: lastT });
+  return { events, snapshots, skipped, lastT, ordered };
 }
 
 // A recorder should write in time order; if it did not, sort stably and place each snapshot after the events up to its time.

@@ -6,9 +6,10 @@ import { provinceLabel, t, te, tv, type Key } from '../i18n.ts';
 import { el, formatT, type Store } from '../store.ts';
 import { createServiceCentre } from './service-centre.ts';
 import { createTrends } from './trends.ts';
+import { createPipeline } from './pipeline.ts';
 import { pageTime } from '../page-clock.ts';
 
-type Tab = 'overview' | 'nodes' | 'service' | 'trends';
+type Tab = 'overview' | 'nodes' | 'service' | 'trends' | 'pipeline';
 
 function bars(rows: Array<{ label: string; value: number; text: string; colour?: string }>, max: number): HTMLElement {
   const box = el('div', { class: 'bars' });
@@ -36,6 +37,7 @@ export function createSide(root: HTMLElement, store: Store) {
   root.append(tabs, body);
   const service = createServiceCentre(store);
   const trends = createTrends(store, () => store.series);
+  const pipeline = createPipeline(() => store.mode === 'live');
 
   function renderTabs(): void {
     tabs.innerHTML = '';
@@ -44,6 +46,7 @@ export function createSide(root: HTMLElement, store: Store) {
       ['trends', 'trends'],
       ['nodes', 'nodes'],
       ['service', 'serviceTab'],
+      ['pipeline', 'pipelineTab'],
     ] as const) {
       const b = el('button', { role: 'tab', 'aria-selected': String(tab === id), id: `tab-${id}` }, t(key));
       if (id === 'service') b.title = t('service');
@@ -192,6 +195,12 @@ export function createSide(root: HTMLElement, store: Store) {
     if (tab === 'trends') {
       if (!body.contains(trends.root)) body.replaceChildren(trends.root);
       trends.update(pageTime(), force);
+      return;
+    }
+    if (tab === 'pipeline') {
+      const fresh = !body.contains(pipeline.root);
+      if (fresh) body.replaceChildren(pipeline.root);
+      pipeline.update(force || fresh);
       return;
     }
     if (!force && key === lastKey) return;
