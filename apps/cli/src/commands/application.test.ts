@@ -32,6 +32,13 @@ describe('cpnet application', () => {
       expect(r.code).toBe(0);
       expect(r.out).toMatch(/sha256 [0-9a-f]{64}/);
     }
+    // A file the guide does not take for its kind is refused at once, naming the rule, and the dossier is unchanged.
+    const before = readFileSync(file, 'utf8');
+    writeFileSync(join(dir, 'pledge.txt'), 'not a pdf');
+    const wrong = await cpnet('application', 'attach', file, join(dir, 'pledge.txt'), '--kind', 'credit-pledge');
+    expect(wrong.code).toBe(2);
+    expect(wrong.err).toContain('the guide takes application/pdf, image/png, image/jpeg for credit-pledge');
+    expect(readFileSync(file, 'utf8')).toBe(before);
     const ok = await cpnet('application', 'validate', file, '--at', AT);
     expect(ok).toMatchObject({ code: 0 });
     expect(ok.out).toContain('符合所检查的全部规则');

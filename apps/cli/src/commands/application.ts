@@ -110,7 +110,8 @@ export function registerApplicationCommands(program: Command, io: Io): void {
     .argument('<file>', 'the attachment, e.g. a PDF beside the dossier')
     .requiredOption('--kind <kind>', AttachmentKind.options.join(' | '))
     .option('--media-type <type>', 'its media type (default from the extension)')
-    .action((dossierFile: string, file: string, opts: { kind: string; mediaType?: string }) => {
+    .option('--guide <file>', "the guide file (default: the dossier's guide in guides/)")
+    .action((dossierFile: string, file: string, opts: { kind: string; mediaType?: string; guide?: string }) => {
       const kind = AttachmentKind.safeParse(opts.kind);
       if (!kind.success) throw invalidInput(`--kind must be one of ${AttachmentKind.options.join(', ')}`);
       const d = readDossier(dossierFile);
@@ -125,6 +126,18 @@ export function registerApplicationCommands(program: Command, io: Io): void {
       const mediaType = opts.mediaType ?? types[ext] ?? 'application/octet-stream';
       const rel = relative(dirname(resolve(dossierFile)), resolve(file));
       const entry = { kind: kind.data, file: rel, mediaType, ...digestOf(file) };
+      // The guide's type and size limits for this kind, checked now: a wrong file is refused, and nothing is written.
+      const guide = guideFor({ ...(opts.guide ? { file: opts.guide } : {}), id: d.guide });
+      const material = guide.materials.find((m) => m.kind === kind.data);
+      if (material && !material.mediaTypes.includes(mediaType))
+        throw invalidInput(
+          `${rel}: ${mediaType}; the guide takes ${material.mediaTypes.join(', ')} for ${kind.data} (${material.title})` +
+            ' — pass --media-type if the extension misleads',
+        );
+      if (material && entry.bytes > material.maxBytes)
+        throw invalidInput(
+          `${rel}: ${entry.bytes} bytes, over the guide's limit of ${material.maxBytes} for ${kind.data}`,
+        );
       const attachments = [...d.attachments.filter((a) => a.file !== rel), entry];
       write(dossierFile, `${JSON.stringify({ ...d, attachments }, null, 2)}\n`);
       io.out(`${kind.data} ${rel} ${entry.bytes} bytes sha256 ${entry.sha256}`);
