@@ -1,6 +1,8 @@
 // Node-side entry of @cpnet/visualiser (the page itself is built by Vite from index.html and src/app).
 /** The static server of the built page, for `cpnet viz` and `npm start`. */
 export { serveVisualiser, type ServeOptions, type VisualiserServer } from './server/serve.ts';
+/** The 申报与验收 board's reads: the reviewing accounts' tokens per node, and logging them in by password. */
+export { loginTokens, type PipelineAccount, type PipelineNode, type PipelineTokens } from './server/pipeline.ts';
 /** Builds the page with Vite when dist/ is missing or older than its sources. */
 export { ensureBuilt, isBuildStale, DIST_DIR, VISUALISER_ROOT } from './server/build.ts';
 /** A seeded, schema-valid recording FIXTURE for tests and benchmarks (not the simulator's recorder). */

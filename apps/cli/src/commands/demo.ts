@@ -95,21 +95,47 @@ export async function tenantTokens(
 }
 
 /**
- * A demo account made at the national node and a function logging it in for each use; undefined when it cannot be
- * made. The visualiser's 申报与验收 board reads with two: `demo-reviewer` (role reviewer: the applications) and
- * `demo-expert` (role expert: the acceptance cases) — the node lets each role read one of the two.
+ * A demo account made at the national node — and, on first use, at each regional node the board reads (node-signed
+ * account creation, as at the national node) — and a function logging it in at the node asked for (the national one
+ * without a node); undefined when it cannot be made at the national node. The visualiser's 申报与验收 board reads with
+ * two: `demo-reviewer` (role reviewer: the applications and their chains) and `demo-expert` (role expert: the
+ * acceptance cases) — the node lets each role read one of the two.
  */
 export async function accountTokens(
-  national: ViewerHost | undefined,
+  hosts: { get(code: string): ViewerHost | undefined },
   account: { id: string; name: string; role: 'reviewer' | 'expert'; password: string },
-): Promise<(() => Promise<{ ok: true; token: string } | { ok: false; error: string }>) | undefined> {
+): Promise<
+  ((node?: { code: string }) => Promise<{ ok: true; token: string } | { ok: false; error: string }>) | undefined
+> {
+  const national = hosts.get('CPN');
   if (!national?.running) return undefined;
   const made = await national.self().createAccount(account);
   if (!made.ok) return undefined;
-  return async () => {
-    if (!national.running) return { ok: false, error: 'the national node is not running' };
-    const t = await national.anon().token({ account: account.id, password: account.password });
-    return t.ok ? { ok: true, token: t.value.token } : { ok: false, error: `${account.id}: ${t.error.message}` };
+  // One creation per node, shared by the reads that ask at once (the board reads a node's chains in parallel).
+  const madeAt = new Map<string, Promise<{ ok: true } | { ok: false; error: string }>>([
+    ['CPN', Promise.resolve({ ok: true })],
+  ]);
+  return async (node) => {
+    const code = node?.code ?? 'CPN';
+    const host = hosts.get(code);
+    if (!host?.running) return { ok: false, error: `node ${code} is not running` };
+    let making = madeAt.get(code);
+    if (!making) {
+      making = host
+        .self()
+        .createAccount(account)
+        .then((r) => (r.ok ? { ok: true as const } : { ok: false as const, error: r.error.message }));
+      madeAt.set(code, making);
+    }
+    const there = await making;
+    if (!there.ok) {
+      madeAt.delete(code);
+      return { ok: false, error: `${account.id} at ${code}: ${there.error}` };
+    }
+    const t = await host.anon().token({ account: account.id, password: account.password });
+    return t.ok
+      ? { ok: true, token: t.value.token }
+      : { ok: false, error: `${account.id} at ${code}: ${t.error.message}` };
   };
 }
 
@@ -212,13 +238,17 @@ export function registerDemoCommand(program: Command, io: Io): void {
             `cpnet demo "${scenario.name}": ${net.plan.nodes.length} nodes, ${net.plan.providers.length} providers; ` +
               `nodes apply, are reviewed and come online in a few seconds`,
           );
-          for (const n of net.plan.nodes) io.out(`  ${n.code.padEnd(12)} ${net.urlOf(n.code)}  ${n.name}`);
+          // A node the scenario starts with an apply step is not running yet (sichuan-2026's region and industries).
+          for (const n of net.plan.nodes)
+            io.out(
+              `  ${n.code.padEnd(12)} ${net.nodes.has(n.code) ? net.urlOf(n.code) : '(starts when it applies)'}  ${n.name}`,
+            );
           if (!opts.viz) return;
           const { serveVisualiser } = await import('@cpnet/visualiser');
           const viewer = await viewerRenewal(net.nodes.get('CPN'), speed ?? scenario.speed);
           const tenant = await tenantTokens(net.nodes.get('CPN'));
-          const reviewer = await accountTokens(net.nodes.get('CPN'), { ...DEMO_REVIEWER, name: '演示评审人' });
-          const expert = await accountTokens(net.nodes.get('CPN'), { ...DEMO_EXPERT, name: '演示评审专家' });
+          const reviewer = await accountTokens(net.nodes, { ...DEMO_REVIEWER, name: '演示评审人' });
+          const expert = await accountTokens(net.nodes, { ...DEMO_EXPERT, name: '演示评审专家' });
           const runSpeed = speed ?? scenario.speed;
           const viz = await serveVisualiser({
             port,

@@ -49,4 +49,45 @@ describe('cpnet viz', () => {
     expect((e as CliExit).code).toBe(EXIT.INVALID_INPUT);
     expect((e as CliExit).message).toMatch(/^no source: give --live <url> or --replay <file>; usage: cpnet viz/);
   });
+
+  it('refuses a bad --pipeline-credentials file with exit 2 naming the file and the field', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cpnet-viz-'));
+    const write = (name: string, text: string) => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    const cases: [string, RegExp][] = [
+      [join(dir, 'missing.json'), /cannot read .*missing\.json/],
+      [write('not-json.json', 'reviewer:pass'), /not-json\.json is not JSON; expected \{"applications"/],
+      [write('no-cases.json', '{"applications":{"account":"r","password":"p"}}'), /no-cases\.json: cases: /],
+      [
+        write(
+          'empty-password.json',
+          '{"applications":{"account":"r","password":""},"cases":{"account":"e","password":"p"}}',
+        ),
+        /applications\.password: /,
+      ],
+    ];
+    for (const [file, message] of cases) {
+      const e = await runViz(
+        { ...opts, live: 'http://127.0.0.1:1', pipelineCredentials: file },
+        bufferIo(),
+        async () => undefined,
+      ).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(CliExit);
+      expect((e as CliExit).code).toBe(EXIT.INVALID_INPUT);
+      expect((e as CliExit).message).toMatch(/^--pipeline-credentials: /);
+      expect((e as CliExit).message).toMatch(message);
+    }
+    const good = write(
+      'good.json',
+      '{"applications":{"account":"r","password":"p"},"cases":{"account":"e","password":"p"}}',
+    );
+    const noLive = await runViz(
+      { ...opts, replay: good, pipelineCredentials: good },
+      bufferIo(),
+      async () => undefined,
+    ).catch((x: unknown) => x);
+    expect((noLive as CliExit).message).toMatch(/^--pipeline-credentials needs --live <url>$/);
+  });
 });

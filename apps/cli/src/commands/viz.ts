@@ -5,6 +5,7 @@ import type { VisualiserServer } from '@cpnet/visualiser';
 import { viewerToken, type ViewerCredential } from '@cpnet/client';
 import { CliExit, environmentFailed, invalidInput } from '../exit.ts';
 import type { Io } from '../io.ts';
+import { readPipelineCredentials } from './pipeline-credentials.ts';
 
 /** Options of `cpnet viz`. */
 interface VizOptions {
@@ -20,6 +21,8 @@ interface VizOptions {
   /** The operator's password (from $CPNET_OPERATOR_PASSWORD or --password-file). */
   password?: string;
   passwordFile?: string;
+  /** A JSON file naming the reviewing accounts the 申报与验收 board reads with (default $CPNET_PIPELINE_CREDENTIALS). */
+  pipelineCredentials?: string;
 }
 
 /** Seconds of the node's clock a minted viewer token lasts (the node's maximum). */
@@ -93,8 +96,10 @@ export async function runViz(
     throw invalidInput(`--port: "${opts.port}" is not a port; expected an integer 0–65535`);
   if (opts.live && !Url.safeParse(opts.live).success)
     throw invalidInput(`--live: "${opts.live}" is not an http(s) URL; expected e.g. http://127.0.0.1:7001`);
+  if (opts.pipelineCredentials && !opts.live) throw invalidInput('--pipeline-credentials needs --live <url>');
   if (opts.replay) checkReplay(opts.replay);
   if ((opts.operator || opts.viewer) && !opts.live) throw invalidInput('--operator and --viewer need --live <url>');
+  const reviewing = opts.pipelineCredentials ? readPipelineCredentials(opts.pipelineCredentials) : null;
   const credential = opts.operator || opts.viewer ? operatorCredential(opts) : null;
   // The page's token is renewed with the operator's credential at half its lifetime (the node's clock, wall speed).
   const renew =
@@ -113,7 +118,7 @@ export async function runViz(
   let server: VisualiserServer;
   try {
     // Loaded here so other commands do not pay for the visualiser's imports.
-    const { serveVisualiser } = await import('@cpnet/visualiser');
+    const { serveVisualiser, loginTokens } = await import('@cpnet/visualiser');
     server = await serveVisualiser({
       port,
       host: opts.host,
@@ -121,6 +126,7 @@ export async function runViz(
       ...(opts.live ? { liveUrl: opts.live } : {}),
       ...(token ? { token } : {}),
       ...(renew ? { renew } : {}),
+      ...(reviewing && opts.live ? { pipelineTokens: loginTokens(opts.live, reviewing) } : {}),
     });
   } catch (e) {
     if (e instanceof CliExit) throw e;
@@ -130,6 +136,11 @@ export async function runViz(
   }
   io.out(`Visualiser: ${server.url}`);
   io.out(opts.live ? `live from ${opts.live}/monitor` : `replaying ${opts.replay}`);
+  if (reviewing)
+    io.out(
+      `the 申报与验收 board reads applications as ${reviewing.applications.account} and acceptance cases as ` +
+        `${reviewing.cases.account}, at the live node and each regional node under it`,
+    );
   if (credential?.kind === 'operator')
     io.out(
       `the page's viewer token (${credential.viewer}) is renewed with operator ${credential.account}'s credential`,
@@ -159,6 +170,12 @@ export function registerVizCommands(program: Command, io: Io): void {
     .option('--operator <account>', "an operator account of the live node: renews the page's viewer token")
     .option('--viewer <account>', 'the viewer account the operator mints tokens for')
     .option('--password-file <file>', "a file holding the operator's password (default $CPNET_OPERATOR_PASSWORD)")
+    .option(
+      '--pipeline-credentials <file>',
+      'JSON naming the reviewing accounts of the 申报与验收 board: {"applications":{"account","password"},' +
+        '"cases":{"account","password"}} (default $CPNET_PIPELINE_CREDENTIALS)',
+      process.env.CPNET_PIPELINE_CREDENTIALS,
+    )
     .option('--port <port>', 'port to listen on (0 = any free port)', '5180')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .addHelpText(

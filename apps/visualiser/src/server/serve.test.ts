@@ -176,11 +176,88 @@ describe('serveVisualiser with a renewal (cpnet demo, cpnet viz --operator)', ()
       expect(board).toEqual({
         applications: { ok: true, body: { items: [] } },
         cases: { ok: true, body: { items: [] } },
+        held: [],
+        nodes: [{ node: 'CPN', ok: true }],
       });
-      expect(seen.sort()).toEqual(['/cpn/v1/acceptance/cases Bearer expert', '/cpn/v1/applications Bearer reviewer']);
+      // The subtree snapshot (for the regional nodes) is read with the viewer token, the lists with the reviewers'.
+      expect(seen.sort()).toEqual([
+        '/cpn/v1/acceptance/cases Bearer expert',
+        '/cpn/v1/applications Bearer reviewer',
+        '/cpn/v1/monitor/subtree Bearer viewer',
+      ]);
     } finally {
       await server2.close();
       await new Promise<void>((ok) => node.close(() => ok()));
+    }
+  });
+
+  it('reads each regional node of the subtree with tokens valid there, merging by applicant, with its chain', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cpnet-serve-pipeline-'));
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'dist'));
+    const seen: string[] = [];
+    const listen = async (answer: (url: string) => [number, unknown]) => {
+      const s = createServer((req, res) => {
+        seen.push(`${req.url} ${String(req.headers.authorization)}`);
+        const [status, body] = answer(req.url ?? '');
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      });
+      await new Promise<void>((ok) => s.listen(0, '127.0.0.1', ok));
+      return { s, url: `http://127.0.0.1:${(s.address() as AddressInfo).port}` };
+    };
+    const app = (id: string, applicant: string, status: string) => ({ id, status, ext: { applicant } });
+    const chain = { application: 'A-2', guide: 'sichuan-2026', stage: 'joint-review', steps: [] };
+    const regional = await listen((url) =>
+      url.endsWith('/applications')
+        ? [200, { items: [app('A-1', 'CPN.51', 'forwarded'), app('A-2', 'CPN.51.C397', 'reviewing')] }]
+        : url.endsWith('/A-2/chain')
+          ? [200, chain]
+          : [409, { error: { code: 'CONFLICT', message: 'no dossier' } }],
+    );
+    const national = await listen((url) =>
+      url.startsWith('/cpn/v1/monitor/subtree')
+        ? [
+            200,
+            {
+              nodes: [
+                { code: 'CPN', role: 'national', url: 'x' },
+                { code: 'CPN.51', role: 'regional', url: regional.url },
+              ],
+            },
+          ]
+        : url.endsWith('/applications')
+          ? [200, { items: [app('N-1', 'CPN.51', 'approved')] }]
+          : url.includes('/chain')
+            ? [409, { error: { code: 'CONFLICT', message: 'no guide here' } }]
+            : [200, { items: [] }],
+    );
+    const at = (n?: { code: string }) => Promise.resolve({ ok: true as const, token: `reviewer@${n?.code ?? 'CPN'}` });
+    const server = await serveVisualiser({
+      port: 0,
+      liveUrl: national.url,
+      distDir: join(dir, 'dist'),
+      token: 'viewer',
+      pipelineTokens: { applications: at, cases: () => Promise.resolve({ ok: true, token: 'expert' }) },
+    });
+    try {
+      const board = (await (await fetch(new URL('pipeline', server.url))).json()) as Record<string, unknown>;
+      expect(board.applications).toEqual({
+        ok: true,
+        body: { items: [app('N-1', 'CPN.51', 'approved'), app('A-2', 'CPN.51.C397', 'reviewing')] },
+      });
+      expect(board.held).toEqual([
+        { applicant: 'CPN.51', heldAt: ['CPN', 'CPN.51'] },
+        { applicant: 'CPN.51.C397', heldAt: ['CPN.51'], chain },
+      ]);
+      expect(board.nodes).toEqual([
+        { node: 'CPN', ok: true },
+        { node: 'CPN.51', ok: true },
+      ]);
+      expect(seen).toContain('/cpn/v1/applications Bearer reviewer@CPN.51');
+      expect(seen).toContain('/cpn/v1/applications/A-2/chain Bearer reviewer@CPN.51');
+    } finally {
+      await server.close();
+      for (const { s } of [national, regional]) await new Promise<void>((ok) => s.close(() => ok()));
     }
   });
 

@@ -2,8 +2,9 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
-import { ACCEPTANCE_ROUTES, ROUTES } from '@cpnet/protocol';
+import { ROUTES } from '@cpnet/protocol';
 import { DIST_DIR, ensureBuilt } from './build.ts';
+import { readPipeline, type PipelineTokens } from './pipeline.ts';
 import { indexRecording } from './recording-index.ts';
 
 /** Options of the static server. */
@@ -39,10 +40,7 @@ export interface ServeOptions {
    * expert's for the acceptance cases, role `expert` — the node lets each role read one of the two), asked for each
    * `GET /pipeline`: what the live node reports, for the 申报与验收 board. The viewer role is not widened for it.
    */
-  pipelineTokens?: {
-    applications: () => Promise<{ ok: true; token: string } | { ok: false; error: string }>;
-    cases: () => Promise<{ ok: true; token: string } | { ok: false; error: string }>;
-  };
+  pipelineTokens?: PipelineTokens;
   /** Build the page first when dist/ is missing or stale (default true). */
   build?: boolean;
   distDir?: string;
@@ -195,34 +193,23 @@ async function forwardSnapshot(res: ServerResponse, options: ServeOptions, curre
   }
 }
 
-// The board's data: the live node's applications and acceptance cases, read with the reviewing account's token.
-async function forwardPipeline(res: ServerResponse, options: ServeOptions): Promise<void> {
+// The board's data: the live node's and its regional nodes' applications (with their chains) and acceptance cases.
+async function forwardPipeline(res: ServerResponse, options: ServeOptions, current: { token?: string }): Promise<void> {
   const tokens = options.pipelineTokens;
   if (!options.liveUrl || !tokens)
     return sendJson(res, 404, {
       error: {
         code: 'NO_PIPELINE',
-        message: 'no reviewing account to read applications and acceptance cases with (cpnet demo provides them)',
+        message:
+          'no reviewing account to read applications and acceptance cases with (cpnet demo provides them; cpnet viz ' +
+          '--live takes --pipeline-credentials <file>)',
       },
     });
-  const read = async (path: string, token: (typeof tokens)['cases']) => {
-    try {
-      const t = await token();
-      if (!t.ok) return { ok: false, error: t.error };
-      const answer = await fetch(new URL(path, options.liveUrl), {
-        headers: { 'cpn-protocol': '1.0', authorization: `Bearer ${t.token}` },
-      });
-      const body: unknown = await answer.json();
-      return answer.ok ? { ok: true, body } : { ok: false, error: `HTTP ${answer.status}: ${JSON.stringify(body)}` };
-    } catch (e) {
-      return { ok: false, error: e instanceof Error ? e.message : String(e) };
-    }
-  };
-  const [applications, cases] = await Promise.all([
-    read(ROUTES.applications, tokens.applications),
-    read(ACCEPTANCE_ROUTES.cases, tokens.cases),
-  ]);
-  sendJson(res, 200, { applications, cases });
+  sendJson(
+    res,
+    200,
+    await readPipeline({ liveUrl: options.liveUrl, tokens, ...(current.token ? { viewerToken: current.token } : {}) }),
+  );
 }
 
 // The page asks its own origin for a fresh viewer token; the credential stays in the serving process.
@@ -266,7 +253,7 @@ function handler(options: ServeOptions, dist: string) {
       return;
     }
     if (req.method === 'GET' && path === '/pipeline') {
-      void forwardPipeline(res, options);
+      void forwardPipeline(res, options, current);
       return;
     }
     if (req.method === 'GET' && path === '/snapshot') {

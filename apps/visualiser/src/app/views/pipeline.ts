@@ -1,4 +1,4 @@
-import { AcceptanceCaseList, ApplicationState, type AcceptanceCase } from '@cpnet/protocol';
+import { AcceptanceCaseList, ApplicationState, ChainState, type AcceptanceCase } from '@cpnet/protocol';
 import { z } from 'zod';
 import { lang } from '../i18n.ts';
 import { pageTime } from '../page-clock.ts';
@@ -40,21 +40,79 @@ const LABELS: Record<string, { zh: string; en: string }> = {
   pass: { zh: '通过', en: 'pass' },
   'pass-with-conditions': { zh: '有条件通过', en: 'pass with conditions' },
   fail: { zh: '不通过', en: 'fail' },
+  heldAt: { zh: '受理节点', en: 'held at' },
+  chain: { zh: '评审环节', en: 'stage' },
+  steps: { zh: '已办步骤', en: 'steps' },
+};
+
+/** The guide's review-chain stages and actions, as the guide names them (guides/*.yaml `stages`). */
+const CHAIN: Record<string, { zh: string; en: string }> = {
+  'city-review': { zh: '初审推荐', en: 'city review' },
+  'joint-review': { zh: '联合复审', en: 'joint review' },
+  report: { zh: '上报', en: 'report' },
+  'expert-review': { zh: '专家评审', en: 'expert review' },
+  publicity: { zh: '公示', en: 'publicity' },
+  list: { zh: '名单', en: 'list' },
+  done: { zh: '已入选', en: 'listed' },
+  listed: { zh: '已入选', en: 'listed' },
+  refused: { zh: '未获推荐', en: 'refused' },
+  disqualified: { zh: '取消申报资格', en: 'disqualified' },
+  opinion: { zh: '意见', en: 'opinion' },
+  score: { zh: '评分', en: 'score' },
+  'open-publicity': { zh: '开始公示', en: 'publicity opened' },
+  object: { zh: '异议', en: 'objection' },
+  answer: { zh: '答复', en: 'answer' },
+  publish: { zh: '公布', en: 'published' },
+  'false-materials': { zh: '材料造假', en: 'false materials' },
+};
+const C = (k: string) => {
+  // A chain 上报'd to a node waits there: `forwarded:CPN`.
+  const [stage, to] = k.split(':');
+  return to && stage === 'forwarded'
+    ? `${lang() === 'zh' ? '已上报' : 'forwarded to'} ${to}`
+    : (CHAIN[k]?.[lang()] ?? k);
 };
 const L = (k: string) => LABELS[k]?.[lang()] ?? k;
 
 const Answer = z.object({
   applications: z.object({ ok: z.boolean(), body: z.unknown().optional(), error: z.string().optional() }),
   cases: z.object({ ok: z.boolean(), body: z.unknown().optional(), error: z.string().optional() }),
+  held: z
+    .array(z.object({ applicant: z.string(), heldAt: z.array(z.string()), chain: z.unknown().optional() }))
+    .optional(),
 });
+
+/** Where an application is held and, when that node runs a guide, its review chain. */
+interface Held {
+  heldAt: string[];
+  chain?: ChainState;
+}
 const ApplicationList = z.object({ items: z.array(ApplicationState) });
 
 interface Board {
   applications: ApplicationState[] | string;
+  held: Map<string, Held>;
   cases: AcceptanceCase[] | string;
 }
 
-function applicationBoard(apps: ApplicationState[]): HTMLElement {
+function chainLine(h: Held | undefined): HTMLElement[] {
+  if (!h) return [];
+  const out = [
+    el('div', { class: 'card-held', 'data-held': h.heldAt.join(' ') }, `${L('heldAt')} ${h.heldAt.join('、')}`),
+  ];
+  if (h.chain) {
+    const steps = h.chain.steps.map(
+      (s) => `${C(s.step.stage)}·${C(s.step.action)}${s.step.verdict ? `(${L(s.step.verdict)})` : ''}`,
+    );
+    out.push(
+      el('div', { class: 'card-chain', 'data-chain-stage': h.chain.stage }, `${L('chain')} ${C(h.chain.stage)}`),
+      el('div', { class: 'card-steps muted' }, `${L('steps')} ${steps.length ? steps.join(' → ') : L('none')}`),
+    );
+  }
+  return out;
+}
+
+function applicationBoard(apps: ApplicationState[], held: Map<string, Held>): HTMLElement {
   const board = el('div', { class: 'board', id: 'application-board' });
   for (const stage of APP_STAGES) {
     const col = el('div', { class: 'board-col', 'data-stage': stage });
@@ -62,13 +120,9 @@ function applicationBoard(apps: ApplicationState[]): HTMLElement {
     col.append(el('h3', {}, `${L(stage)} · ${mine.length}`));
     for (const a of mine) {
       const code = a.ext?.applicant ?? a.id;
-      col.append(
-        el(
-          'div',
-          { class: 'board-card', 'data-node': code, title: a.application.name },
-          `${code} ${a.application.name}`,
-        ),
-      );
+      const card = el('div', { class: 'board-card', 'data-node': code, title: a.application.name });
+      card.append(el('div', {}, `${code} ${a.application.name}`), ...chainLine(held.get(code)));
+      col.append(card);
     }
     board.append(col);
   }
@@ -122,17 +176,23 @@ export function createPipeline(live: () => boolean) {
       const body: unknown = await res.json();
       const answer = Answer.safeParse(body);
       if (!res.ok || !answer.success) {
-        board = { applications: `HTTP ${res.status}`, cases: `HTTP ${res.status}` };
+        board = { applications: `HTTP ${res.status}`, held: new Map(), cases: `HTTP ${res.status}` };
         return;
       }
       const apps = ApplicationList.safeParse(answer.data.applications.body);
       const cases = AcceptanceCaseList.safeParse(answer.data.cases.body);
+      const held = new Map<string, Held>();
+      for (const h of answer.data.held ?? []) {
+        const chain = ChainState.safeParse(h.chain);
+        held.set(h.applicant, { heldAt: h.heldAt, ...(chain.success ? { chain: chain.data } : {}) });
+      }
       board = {
+        held,
         applications: apps.success ? apps.data.items : (answer.data.applications.error ?? 'invalid'),
         cases: cases.success ? cases.data.items : (answer.data.cases.error ?? 'invalid'),
       };
     } catch (e) {
-      board = { applications: String(e), cases: String(e) };
+      board = { applications: String(e), held: new Map(), cases: String(e) };
     } finally {
       asking = false;
       render();
@@ -152,7 +212,7 @@ export function createPipeline(live: () => boolean) {
       apps.append(
         typeof board.applications === 'string'
           ? el('p', { class: 'muted' }, `${L('unavailable')}: ${board.applications}`)
-          : applicationBoard(board.applications),
+          : applicationBoard(board.applications, board.held),
       );
       acc.append(
         typeof board.cases === 'string'
