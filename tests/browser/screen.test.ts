@@ -222,15 +222,25 @@ describe.skipIf(!haveChromium)("the reviewer's screen on a running scenario", ()
     expect(rows.length).toBeGreaterThan(0);
     await page.screenshot({ path: join(ARTIFACTS, 'screen-trends.png') });
     // Keyboard: the episode of the killed node, focused and opened with Enter; Escape closes the drawer.
-    await page.focus('#episode-list li[data-subject="CPN.64"]');
-    await page.keyboard.press('Enter');
-    await page.waitForSelector('#drawer:not([hidden])', { timeout: 2_000 });
+    // The lists and the map are redrawn as snapshots arrive (every 5 s of wall time): an element focused just before a
+    // redraw is gone when the key lands, so focus and press again until the drawer opens (10 s of wall time at most).
+    const openWith = async (selector: string, key: string) => {
+      for (let tries = 0; tries < 10; tries++) {
+        await page.focus(selector);
+        await page.keyboard.press(key);
+        const opened = await page
+          .waitForSelector('#drawer:not([hidden])', { timeout: 1_000 })
+          .then(() => true)
+          .catch(() => false);
+        if (opened) return;
+      }
+      throw new Error(`${key} on ${selector} never opened the drawer`);
+    };
+    await openWith('#episode-list li[data-subject="CPN.64"]', 'Enter');
     expect(await page.innerText('#drawer-title')).toContain('CPN.64');
     await page.keyboard.press('Escape');
-    await page.waitForSelector('#drawer[hidden]', { state: 'attached', timeout: 2_000 });
-    await page.focus('#tilemap g.tile[data-province="62"]');
-    await page.keyboard.press(' ');
-    await page.waitForSelector('#drawer:not([hidden])', { timeout: 2_000 });
+    await page.waitForSelector('#drawer[hidden]', { state: 'attached', timeout: 10_000 });
+    await openWith('#tilemap g.tile[data-province="62"]', ' ');
     await page.keyboard.press('Escape');
     await page.click('#projector');
     expect(await page.getAttribute('body', 'class')).toContain('projector');

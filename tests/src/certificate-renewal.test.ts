@@ -49,6 +49,8 @@ describe('certificate renewal', () => {
     if (!granted.ok) throw new Error(granted.error);
     expect(granted.value.notAfter - granted.value.notBefore).toBe(4 * DAY); // a day back for skew, three ahead
     // The child's clock two and a half days on: due. Requests are still signed at the real time.
+    // Certificates hold whole seconds: a renewal in the grant's own second would carry the same dates.
+    await new Promise((r) => setTimeout(r, 1100)); // wall time
     const ctx = regional.node.context;
     const later = { ...ctx, deps: { ...ctx.deps, clock: offsetClock(systemClock, 2.5 * DAY) } };
     expect(await renewIfDue(later)).toBe('renewed');
