@@ -22,6 +22,15 @@ export function parseIdentifier(input: string): Result<ParsedIdentifier, Identif
   // Valid input takes one pass; invalid input is normalised and explained by the detailed scanner below.
   const direct = fastParse(input);
   if (direct !== null) return 'id' in direct ? { ok: true, value: direct } : { ok: false, error: direct };
+  return parseIdentifierDetailed(input);
+}
+
+/**
+ * The detailed scanner alone: normalises, then checks segment by segment and explains the first failure. The
+ * reference the one-pass `fastParse` is property-tested against (identifier.test.ts).
+ * @internal
+ */
+export function parseIdentifierDetailed(input: string): Result<ParsedIdentifier, IdentifierError> {
   const n = normalise(input);
   if (!n.ok) return n;
   const s = n.value;
