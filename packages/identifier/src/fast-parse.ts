@@ -114,7 +114,8 @@ export function fastParse(input: string): FastParsed | IdentifierError | null {
     const raw = input.charCodeAt(j);
     const c = up(raw);
     if (c !== raw) lower = true;
-    if (c >= 128 || IS_CROCKFORD[c] !== 1) return null;
+    if (c >= 128 || IS_CROCKFORD[c] !== 1)
+      return printableFrom(input, j, n) ? serialFailure(input, { serialAt, checkAt, at: j, a }) : null;
     p = (p + CHAR_VALUE[c]!) * 36;
     if (p > LAZY_LIMIT) p %= 1271;
   }
@@ -160,6 +161,38 @@ function regionComesFirst(input: string, from: number, n: number): boolean {
     if (c === 47) slash = true;
   }
   return slash;
+}
+
+/** True when nothing in input[from, n) is outside printable ASCII (what the input rules refuse before the grammar). */
+function printableFrom(input: string, from: number, n: number): boolean {
+  for (let j = from; j < n; j++) {
+    const c = input.charCodeAt(j);
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+export const SERIAL_ALONE = "1 to 16 characters of Crockford's base-32 (0-9 A-Z without I L O U)";
+export const EXPECTED_SERIAL = `${SERIAL_ALONE}, then 2 check characters`;
+
+/** Names a character of the serial by its place in the serial (1-based), as the user typed it. */
+export function badSerialCharacter(serial: string, index: number): string {
+  return `serial "${serial}" has "${serial[index]}" at character ${index + 1} of the serial`;
+}
+
+/**
+ * The detailed scanner's rejection of a serial character outside Crockford's alphabet: the serial is
+ * input[serialAt, checkAt), the bad character at `at`, the trimmed input starting at `a`.
+ */
+function serialFailure(
+  input: string,
+  { serialAt, checkAt, at, a }: { serialAt: number; checkAt: number; at: number; a: number },
+): IdentifierError {
+  return lazyError(
+    'serial',
+    () => [badSerialCharacter(input.slice(serialAt, checkAt).toUpperCase(), at - serialAt), EXPECTED_SERIAL],
+    at - a,
+  );
 }
 
 const codeDigits = (s: string, at: number): number =>
