@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -7,12 +9,50 @@ export type Figures = Record<string, number>;
 
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results');
 
-/** Writes `bench/results/<name>.json` as flat `{ figure: number }`. */
+/**
+ * Writes `bench/results/<name>.json` as flat `{ figure: number }`, and beside it `<name>.meta.json`: the commit, time,
+ * machine, load average and command of the run (what `npm run bench -- baseline --record=<name>` copies into
+ * bench/baseline.json with the figures).
+ */
 export function writeFigures(name: string, figures: Figures): string {
   mkdirSync(RESULTS, { recursive: true });
   const file = join(RESULTS, `${name}.json`);
   writeFileSync(file, `${JSON.stringify(figures, null, 2)}\n`);
+  writeFileSync(join(RESULTS, `${name}.meta.json`), `${JSON.stringify(runMeta(name), null, 2)}\n`);
   return file;
+}
+
+/** Where and how a run happened: the fields of a baseline entry other than its figures. */
+export function runMeta(name: string): {
+  commit: string;
+  measuredAt: string;
+  machine: string;
+  loadAverage: number;
+  loaded: boolean;
+  command: string;
+} {
+  const git = (...args: string[]) => {
+    try {
+      return execFileSync('git', args, { cwd: dirname(RESULTS), encoding: 'utf8' }).trim();
+    } catch {
+      return '';
+    }
+  };
+  const dirty = git('status', '--porcelain', '--untracked-files=no') !== '';
+  const load = loadavg()[0]!;
+  const env = Object.entries(process.env)
+    .filter(([k]) => k.startsWith('CPNET_') && k !== 'CPNET_BENCH_LOADED')
+    .map(([k, v]) => `${k}=${v} `)
+    .join('');
+  const cpu = cpus();
+  return {
+    commit: `${git('rev-parse', '--short', 'HEAD') || 'unknown'}${dirty ? '+' : ''}`,
+    measuredAt: new Date().toISOString(),
+    machine: `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+    loadAverage: Math.round(load * 100) / 100,
+    loaded: process.env.CPNET_BENCH_LOADED === '1' || load >= 1,
+    command: `${env}npm run bench -- ${[name, ...process.argv.slice(2).filter((a) => a.startsWith('--'))].join(' ')}`,
+  };
 }
 
 /** Prints rows as an aligned table. */

@@ -17,6 +17,7 @@ import { cryptoRandomBytes } from '@cpnet/security';
 import { printTable, quantile, writeFigures, type Figures } from './lib.ts';
 import { aggregationFigures } from './src/node-aggregation.ts';
 import { schedulingFigures } from './src/node-scheduling.ts';
+import { signVerify } from './security.ts';
 
 const deps = () => ({
   clock: systemClock,
@@ -377,6 +378,9 @@ async function million(f: Figures, count: number): Promise<void> {
 export async function run(): Promise<Figures> {
   const f: Figures = {};
   try {
+    // What each signed request costs the node's security layer, against bare Ed25519 (interleaved rounds).
+    const sv = await signVerify(10_000);
+    f.sign_verify_ratio_to_crypto = sv.signedPerS / sv.barePerS;
     await resolveVsExpress(f);
     await threeHops(f);
     await million(f, Number(process.env.CPNET_BENCH_RECORDS ?? 1_000_000));

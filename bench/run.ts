@@ -7,10 +7,14 @@ const here = dirname(fileURLToPath(import.meta.url));
 const available = readdirSync(here)
   .filter((f) => f.endsWith('.ts') && !['run.ts', 'lib.ts'].includes(f) && !f.endsWith('.test.ts'))
   .map((f) => f.slice(0, -3));
-const names = process.argv.slice(2);
+// Arguments starting with `--` are options for the benchmarks (e.g. `baseline --write`), not names.
+const names = process.argv.slice(2).filter((a) => !a.startsWith('--') || a === '--help');
 
 if (names.length === 0 || names.includes('--help')) {
-  console.log(`usage: npm run bench -- <name> [<name> …]\navailable: ${available.join(', ')}`);
+  console.log(
+    `usage: npm run bench -- <name> [<name> …] [--options]\navailable: ${available.join(', ')}\n` +
+      'baseline [--write] [--record=<name>,…]: check / rewrite the README tables from bench/baseline.json',
+  );
   process.exit(names.length === 0 ? 2 : 0);
 }
 for (const name of names) {

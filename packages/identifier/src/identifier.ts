@@ -4,15 +4,20 @@ import { checkValue } from './check.ts';
 import { identifierError, lazyError, type IdentifierError } from './errors.ts';
 import { isKind, type Kind } from './kinds.ts';
 import { normalise } from './normalise.ts';
-import { checkFailure, fastParse, type FastParsed } from './fast-parse.ts';
+import {
+  badSerialCharacter,
+  checkFailure,
+  EXPECTED_SERIAL,
+  fastParse,
+  SERIAL_ALONE,
+  type FastParsed,
+} from './fast-parse.ts';
 import { scanPrefix } from './prefix.ts';
 
 /** A valid identifier in canonical form, split into its segments. */
 export type ParsedIdentifier = FastParsed;
 
 const EXPECTED_KIND = 'one of ND (node), PV (provider), CL (cluster), RP (resource pool), SV (service), JB (job)';
-const SERIAL_ALONE = "1 to 16 characters of Crockford's base-32 (0-9 A-Z without I L O U)";
-const EXPECTED_SERIAL = `${SERIAL_ALONE}, then 2 check characters`;
 
 /**
  * Parses, validates and canonicalises an identifier `prefix "/" kind "-" serial check`.
@@ -22,6 +27,15 @@ export function parseIdentifier(input: string): Result<ParsedIdentifier, Identif
   // Valid input takes one pass; invalid input is normalised and explained by the detailed scanner below.
   const direct = fastParse(input);
   if (direct !== null) return 'id' in direct ? { ok: true, value: direct } : { ok: false, error: direct };
+  return parseIdentifierDetailed(input);
+}
+
+/**
+ * The detailed scanner alone: normalises, then checks segment by segment and explains the first failure. The
+ * reference the one-pass `fastParse` is property-tested against (identifier.test.ts).
+ * @internal
+ */
+export function parseIdentifierDetailed(input: string): Result<ParsedIdentifier, IdentifierError> {
   const n = normalise(input);
   if (!n.ok) return n;
   const s = n.value;
@@ -100,11 +114,6 @@ function scanSuffix(
     serial: s.slice(serialAt, checkAt),
     check: s.slice(checkAt),
   });
-}
-
-/** Names a character of the serial by its place in the serial (1-based), as the user typed it. */
-function badSerialCharacter(serial: string, index: number): string {
-  return `serial "${serial}" has "${serial[index]}" at character ${index + 1} of the serial`;
 }
 
 function dashOrEnd(s: string, from: number): number {

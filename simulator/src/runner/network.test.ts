@@ -82,6 +82,8 @@ describe('a simulated network', () => {
       const usage = await tnet.threads!.usage();
       // The national node counts as busy (every escalation passes it): the first thread is its own, the rest fill the other.
       expect(usage.map((u) => u.nodes)).toEqual([1, 3]);
+      // Each thread reports its isolate's GC time (the scale benchmark's gc_share), a finite number of milliseconds.
+      expect(usage.every((u) => Number.isFinite(u.gcMs) && u.gcMs >= 0)).toBe(true);
       // The node's clock (in its thread) reads the main thread's virtual time, not the machine's.
       const before = clock.now();
       const seen = Date.parse((await info('CPN.44'))!.now);

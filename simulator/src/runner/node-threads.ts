@@ -33,6 +33,8 @@ export interface ThreadUsage {
   readonly activeMs: number;
   /** Wall milliseconds a stall (see `stall`) has blocked it. */
   readonly stalledMs: number;
+  /** Milliseconds its isolate has spent in garbage collection since it started (perf_hooks `gc` entries). */
+  readonly gcMs: number;
 }
 
 /** Worker threads hosting simulated nodes, so that the nodes of a large topology use every core. */

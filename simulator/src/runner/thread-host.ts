@@ -2,7 +2,7 @@
 // SQLite file) and starts, stops and restarts them on the main thread's orders. Its clock reads the time the main
 // thread's governor publishes in shared memory, fires its timers when that time passes them, and reports back its
 // lag, its requests in flight and its next timer.
-import { performance } from 'node:perf_hooks';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ed25519Profile } from '@cpnet/security';
 import { stallThread, type Stall } from '../clock/stall.ts';
@@ -19,6 +19,11 @@ const clock = time.clock;
 const nodes = new Map<string, SimNode>();
 const skews = new Map<string, number>();
 let stall: Stall | null = null;
+// Milliseconds this thread's isolate spent in garbage collection (what the scale benchmark reports as GC share).
+let gcMs = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcMs += e.duration;
+}).observe({ entryTypes: ['gc'] });
 const clockOf = (code: string): SimClock => ({ ...clock, now: () => clock.now() + (skews.get(code) ?? 0) });
 
 function nodeOf(key: string): SimNode {
@@ -58,6 +63,7 @@ async function handle(order: ThreadOrder): Promise<unknown> {
         heapUsed: process.memoryUsage().heapUsed,
         activeMs: performance.eventLoopUtilization().active,
         stalledMs: stall?.stalledMs() ?? 0,
+        gcMs,
       };
   }
 }

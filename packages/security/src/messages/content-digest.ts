@@ -1,10 +1,11 @@
-import { parseDictionary, serializeDictionary } from 'structured-headers';
+import { parseDictionary } from 'structured-headers';
 import type { CryptoProfile } from '../crypto/profile.ts';
 import { bytesEqual } from '../crypto/encoding.ts';
+import { byteSequenceMember } from './signature-base.ts';
 
 /** The RFC 9530 Content-Digest value of a body, e.g. `sha-256=:base64:` (`sm3=:…:` under the 国密 profile). */
 export function contentDigest(body: Uint8Array, profile: CryptoProfile): string {
-  return serializeDictionary(new Map([[profile.digestName, [new Uint8Array(profile.hash(body)), new Map()]]]));
+  return byteSequenceMember(profile.digestName, profile.hash(body));
 }
 
 /** The digest a Content-Digest value carries for the profile, or why it carries none. */

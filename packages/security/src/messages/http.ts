@@ -18,8 +18,11 @@ export function headerValue(headers: HttpRequestLike['headers'], name: string): 
   return (typeof found === 'string' ? found : found.join(', ')).trim();
 }
 
+const encoder = new TextEncoder();
+const EMPTY = new Uint8Array(0);
+
 /** The body as bytes (empty when absent). */
 export function bodyBytes(body: HttpRequestLike['body']): Uint8Array {
-  if (body === undefined || body === null) return new Uint8Array(0);
-  return typeof body === 'string' ? new TextEncoder().encode(body) : body;
+  if (body === undefined || body === null) return EMPTY;
+  return typeof body === 'string' ? encoder.encode(body) : body;
 }

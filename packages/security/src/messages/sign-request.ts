@@ -1,4 +1,4 @@
-import { serializeDictionary } from 'structured-headers';
+import { serializeInnerList } from 'structured-headers';
 import type { TimeSource } from '@cpnet/kernel';
 import type { PrivateKeyHandle } from '../crypto/profile.ts';
 import { profileOf } from '../crypto/profiles.ts';
@@ -6,7 +6,7 @@ import { cryptoRandomBytes, type RandomBytes } from '../crypto/random.ts';
 import { b64url, utf8 } from '../crypto/encoding.ts';
 import { bodyBytes, headerValue, type HttpRequestLike } from './http.ts';
 import { contentDigest } from './content-digest.ts';
-import { signatureBase, signatureInputList } from './signature-base.ts';
+import { byteSequenceMember, signatureBase, signatureInputList } from './signature-base.ts';
 
 /** The signature label cpnet uses. */
 export const SIGNATURE_LABEL = 'cpn';
@@ -63,12 +63,14 @@ export function signRequest(request: HttpRequestLike, options: SignOptions): Sig
     alg: profile.httpAlg,
     tag: SIGNATURE_TAG,
   });
-  const base = signatureBase({ ...request, headers }, list);
+  // Serialised once: the same text is the base's @signature-params line and the Signature-Input member's value.
+  const params = serializeInnerList(list);
+  const base = signatureBase({ ...request, headers }, list, params);
   if (!('base' in base)) throw new TypeError(`cannot sign: component ${base.missing} is missing`);
   const signature = profile.sign(utf8(base.base), options.privateKey);
   const out = {
-    'signature-input': serializeDictionary(new Map([[SIGNATURE_LABEL, list]])),
-    signature: serializeDictionary(new Map([[SIGNATURE_LABEL, [new Uint8Array(signature), new Map()]]])),
+    'signature-input': `${SIGNATURE_LABEL}=${params}`,
+    signature: byteSequenceMember(SIGNATURE_LABEL, signature),
   };
   return digest === undefined ? out : { ...out, 'content-digest': digest };
 }

@@ -48,7 +48,12 @@ function componentValue(request: HttpRequestLike, component: string): string | n
  * The RFC 9421 §2.5 signature base: one line per covered component, then `"@signature-params"`.
  * Null (with the component) when a covered component is absent from the request.
  */
-export function signatureBase(request: HttpRequestLike, list: InnerList): { base: string } | { missing: string } {
+export function signatureBase(
+  request: HttpRequestLike,
+  list: InnerList,
+  /** `serializeInnerList(list)` when the caller has it already (the signer puts it in Signature-Input too). */
+  params: string = serializeInnerList(list),
+): { base: string } | { missing: string } {
   const lines: string[] = [];
   for (const [name] of list[0]) {
     const c = String(name);
@@ -56,6 +61,14 @@ export function signatureBase(request: HttpRequestLike, list: InnerList): { base
     if (value === null) return { missing: c };
     lines.push(`"${c}": ${value}`);
   }
-  lines.push(`"@signature-params": ${serializeInnerList(list)}`);
+  lines.push(`"@signature-params": ${params}`);
   return { base: lines.join('\n') };
+}
+
+/**
+ * An RFC 8941 dictionary of one member whose value is a byte sequence without parameters — `key=:base64:` — as
+ * `serializeDictionary` writes it (`key` is a constant token of cpnet's: a signature label or a digest algorithm).
+ */
+export function byteSequenceMember(key: string, bytes: Uint8Array): string {
+  return `${key}=:${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')}:`;
 }

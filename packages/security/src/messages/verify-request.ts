@@ -183,11 +183,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const list = input as InnerList;
     const params = checkParams(list, profile);
     if (typeof params === 'string') return unauth(params);
-    const serverTime = new Date(options.clock.now()).toISOString();
+    // The verifier's time, shown on a refusal: written only when one is made (this runs on every signed request).
+    const serverTime = () => new Date(options.clock.now()).toISOString();
     const components = checkComponents(list, request, profile);
     if (components) return unauth(components);
     const time = checkTime(params, options, options.nonceStore.durable);
-    if (time) return unauth(time, { serverTime });
+    if (time) return unauth(time, { serverTime: serverTime() });
     const authority = options.authorities ? checkAuthority(request.url, options.authorities) : null;
     if (authority) return unauth(authority);
     const keys = candidates(await options.resolveKey(params.keyid), profile);
@@ -197,7 +198,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const data = utf8(base.base),
       signature = new Uint8Array(sig[0]);
     if (!keys.some((k) => profile.verify(data, signature, k)))
-      return unauth('the signature does not verify', { serverTime, signatureBase: base.base });
+      return unauth('the signature does not verify', { serverTime: serverTime(), signatureBase: base.base });
     // The version before the nonce: a request refused for its version has not spent its nonce.
     if (options.requireProtocolVersion) {
       const v = checkProtocolVersion(headerValue(request.headers, PROTOCOL_HEADER));
