@@ -245,7 +245,8 @@ describe('serveVisualiser with a renewal (cpnet demo, cpnet viz --operator)', ()
               : [200, { items: [] }],
     );
     const at = (n?: { code: string }) => Promise.resolve({ ok: true as const, token: `reviewer@${n?.code ?? 'CPN'}` });
-    const expert = (n?: { code: string }) => Promise.resolve({ ok: true as const, token: `expert@${n?.code ?? 'CPN'}` });
+    const expert = (n?: { code: string }) =>
+      Promise.resolve({ ok: true as const, token: `expert@${n?.code ?? 'CPN'}` });
     const server = await serveVisualiser({
       port: 0,
       liveUrl: national.url,

@@ -57,7 +57,10 @@ const LABELS: Record<string, { zh: string; en: string }> = {
   window: { zh: '窗口', en: 'window' },
   noWindow: { zh: '未排期', en: 'not planned' },
   noRuns: { zh: '未联调', en: 'no runs' },
-  noPlan: { zh: '未报实施计划', en: 'no plan yet' },
+  noPlan: { zh: '无建设里程碑', en: 'no milestones' },
+  autoAccepted: { zh: '联调通过即自动验收', en: 'accepted automatically once joint debugging passed' },
+  latest: { zh: '最近', en: 'latest' },
+  stepCount: { zh: '步', en: 'steps' },
   publicityTitle: { zh: '公示与入选名单', en: 'Publicity and the published list' },
   publicityOf: { zh: '公示', en: 'publicity' },
   inPublicity: { zh: '公示中', en: 'in publicity' },
@@ -197,24 +200,42 @@ function author(s: ChainStep): string {
   return [s.agency, L(s.role)].filter(Boolean).join(' ');
 }
 
-function chainLine(h: Held | undefined): HTMLElement[] {
+/** One step of a chain: what (stage·action, verdict), who (agency and role), when (Beijing time). */
+const stepText = (s: ChainStep) =>
+  `${C(s.step.stage)}·${C(s.step.action)}${s.step.verdict ? `(${L(s.step.verdict)})` : ''} — ${author(s)} · ${shanghai(s.at)}`;
+
+/** Cards whose steps the viewer opened (kept across the board's redraws every 5 s). */
+const openSteps = new Set<string>();
+
+function chainLine(code: string, h: Held | undefined): HTMLElement[] {
   if (!h) return [];
   const out: HTMLElement[] = [
     el('div', { class: 'card-held', 'data-held': h.heldAt.join(' ') }, `${L('heldAt')} ${h.heldAt.join('、')}`),
   ];
   if (h.chain) {
-    out.push(el('div', { class: 'card-chain', 'data-chain-stage': h.chain.stage }, `${L('chain')} ${C(h.chain.stage)}`));
-    // Each step on its own line: what (stage·action, verdict), who (agency and role), when (Beijing time).
-    const steps = el('ol', { class: 'card-steps muted', title: L('steps') });
+    out.push(
+      el('div', { class: 'card-chain', 'data-chain-stage': h.chain.stage }, `${L('chain')} ${C(h.chain.stage)}`),
+    );
+    const last = h.chain.steps.at(-1);
+    if (!last) {
+      out.push(el('div', { class: 'card-steps muted' }, `${L('steps')} ${L('none')}`));
+      return out;
+    }
+    // Every step on its own line, folded under the latest one (a card stays short; Enter or a click opens it).
+    const details = el('details', { class: 'card-steps muted' });
+    if (openSteps.has(code)) details.open = true;
+    details.addEventListener('toggle', () => {
+      if (details.open) openSteps.add(code);
+      else openSteps.delete(code);
+    });
+    details.append(
+      el('summary', {}, `${L('steps')} ${h.chain.steps.length} ${L('stepCount')} · ${L('latest')}：${stepText(last)}`),
+    );
+    const steps = el('ol', {});
     for (const s of h.chain.steps)
-      steps.append(
-        el(
-          'li',
-          { class: 'card-step', 'data-by': s.by, 'data-at': s.at },
-          `${C(s.step.stage)}·${C(s.step.action)}${s.step.verdict ? `(${L(s.step.verdict)})` : ''} — ${author(s)} · ${shanghai(s.at)}`,
-        ),
-      );
-    out.push(h.chain.steps.length ? steps : el('div', { class: 'card-steps muted' }, `${L('steps')} ${L('none')}`));
+      steps.append(el('li', { class: 'card-step', 'data-by': s.by, 'data-at': s.at }, stepText(s)));
+    details.append(steps);
+    out.push(details);
   }
   return out;
 }
@@ -228,7 +249,7 @@ function applicationBoard(apps: ApplicationState[], held: Map<string, Held>): HT
     for (const a of mine) {
       const code = a.ext?.applicant ?? a.id;
       const card = el('div', { class: 'board-card', 'data-node': code, title: a.application.name });
-      card.append(el('div', {}, `${code} ${a.application.name}`), ...chainLine(held.get(code)));
+      card.append(el('div', {}, `${code} ${a.application.name}`), ...chainLine(code, held.get(code)));
       col.append(card);
     }
     board.append(col);
@@ -300,9 +321,7 @@ function caseRows(cases: AcceptanceCase[], heldAt: Map<string, string[]>): HTMLE
         'phaseJoint',
         joint,
         [
-          c.jointDebug.runs.length
-            ? `${L('passed')} ${passed} · ${L('failedRuns')} ${failed}`
-            : L('noRuns'),
+          c.jointDebug.runs.length ? `${L('passed')} ${passed} · ${L('failedRuns')} ${failed}` : L('noRuns'),
           w ? `${L('window')} ${shanghai(w.from)} ${L('until')} ${shanghai(w.to)}` : `${L('window')} ${L('noWindow')}`,
           ...(c.jointDebug.overdue ? [L('overdue')] : []),
         ].join(' · '),
@@ -311,7 +330,11 @@ function caseRows(cases: AcceptanceCase[], heldAt: Map<string, string[]>): HTMLE
         'phaseAcceptance',
         acceptance,
         [
-          `${L('decision')} ${last ? `${L(last.decision)} · ${shanghai(last.at)}` : L('none')}`,
+          last
+            ? `${L('decision')} ${L(last.decision)} · ${shanghai(last.at)}`
+            : c.mode === 'automatic' && c.status === 'accepted'
+              ? L('autoAccepted')
+              : `${L('decision')} ${L('none')}`,
           `${L('supervision')} ${L(c.supervision.state)}`,
         ].join(' · '),
       ),
@@ -327,8 +350,7 @@ function publicityRows(lists: Publicity[]): HTMLElement {
   for (const p of lists) {
     const node = el('div', { class: 'publicity-node', 'data-node': p.node });
     node.append(el('h3', {}, `${p.node} ${L('publicityOf')}`));
-    if (typeof p.list === 'string')
-      node.append(withRaw(el('p', { class: 'muted' }, `${L('unavailable')}: `), p.list));
+    if (typeof p.list === 'string') node.append(withRaw(el('p', { class: 'muted' }, `${L('unavailable')}: `), p.list));
     else if (p.list.items.length === 0) node.append(el('p', { class: 'muted' }, L('none')));
     else
       for (const i of p.list.items) {
@@ -442,7 +464,10 @@ export function createPipeline(live: () => boolean) {
         ...(typeof board.cases === 'string'
           ? []
           : board.caseErrors.map((e) =>
-              withRaw(el('p', { class: 'muted case-error', 'data-node': e.node }, `${L('unavailable')} ${e.node}: `), e.error),
+              withRaw(
+                el('p', { class: 'muted case-error', 'data-node': e.node }, `${L('unavailable')} ${e.node}: `),
+                e.error,
+              ),
             )),
       );
       pub.append(publicityRows(board.publicity));
