@@ -56,6 +56,39 @@ async function loginAt(base: string, account: 'demo-reviewer' | 'demo-expert'): 
   return login.ok ? login.value.token : null;
 }
 
+const tokens = new Map<string, string>();
+/**
+ * GET with a demo account's token at a node, logging in only when none is held (or the last was refused): the board's
+ * server logs in with the same accounts, and a node refuses a second login of an account while one is running. Null
+ * while the account does not exist there yet.
+ */
+async function authGet(
+  base: string,
+  account: 'demo-reviewer' | 'demo-expert',
+  path: string,
+): Promise<{ status: number; body: unknown } | null> {
+  const key = `${account}@${base}`;
+  let token = tokens.get(key);
+  if (!token) {
+    token = (await loginAt(base, account)) ?? undefined;
+    if (!token) return null;
+    tokens.set(key, token);
+  }
+  const r = await get(base, path, token);
+  if (r.status === 401) tokens.delete(key);
+  return r;
+}
+
+/** A failed poll's error with what was compared last, the board's text and a screenshot (pipeline-chain-failed.png). */
+const failWith = (state: () => unknown) => async (e: Error) => {
+  await page.screenshot({ path: join(ARTIFACTS, 'pipeline-chain-failed.png') }).catch(() => undefined);
+  const board = await page
+    .locator('#pipeline')
+    .innerText()
+    .catch(() => '');
+  throw new Error(`${e.message}; last compared: ${JSON.stringify(state())}; board: ${board.slice(0, 1500)}`);
+};
+
 /** A node time as Beijing wall-clock time, minute precision (an oracle independent of the page's formatter). */
 const beijing = (iso: string) =>
   new Date(iso).toLocaleString('sv-SE', { timeZone: 'Asia/Shanghai', hour12: false }).slice(0, 16);
@@ -70,12 +103,14 @@ const Items = z.object({
 });
 
 /** CPN.51's URL: the endpoint its application to the national node names (in the snapshot only once online). */
+let regionFound: string | null = null;
 async function regionUrl(): Promise<string | null> {
-  const national = demo!.nodeUrl('CPN');
-  const token = await loginAt(national, 'demo-reviewer');
-  if (!token) return null;
-  const apps = Regional.parse((await get(national, ROUTES.applications, token)).body);
-  return apps.items.find((a) => a.ext?.applicant === 'CPN.51')?.application.endpoint ?? null;
+  if (regionFound) return regionFound;
+  const r = await authGet(demo!.nodeUrl('CPN'), 'demo-reviewer', ROUTES.applications);
+  if (r?.status !== 200) return null;
+  const apps = Regional.parse(r.body);
+  regionFound = apps.items.find((a) => a.ext?.applicant === 'CPN.51')?.application.endpoint ?? null;
+  return regionFound;
 }
 
 describe.skipIf(!haveChromium)('the 申报与验收 board on the Sichuan guide’s review chain', () => {
@@ -83,13 +118,13 @@ describe.skipIf(!haveChromium)('the 申报与验收 board on the Sichuan guide�
     // What CPN.51 itself reports: each application it holds and the stage its chain waits in.
     const nodeChains = async (): Promise<Map<string, ChainState>> => {
       const region = await regionUrl();
-      const token = region && (await loginAt(region, 'demo-reviewer'));
       const chains = new Map<string, ChainState>();
-      if (!region || !token) return chains;
-      const list = Items.parse((await get(region, ROUTES.applications, token)).body);
+      const r = region && (await authGet(region, 'demo-reviewer', ROUTES.applications));
+      if (!region || !r || r.status !== 200) return chains;
+      const list = Items.parse(r.body);
       for (const a of list.items) {
-        const c = await get(region, `${ROUTES.applications}/${a.id}/chain`, token);
-        if (c.status === 200) chains.set(a.ext?.applicant ?? a.id, ChainState.parse(c.body));
+        const c = await authGet(region, 'demo-reviewer', `${ROUTES.applications}/${a.id}/chain`);
+        if (c?.status === 200) chains.set(a.ext?.applicant ?? a.id, ChainState.parse(c.body));
       }
       return chains;
     };
@@ -121,7 +156,8 @@ describe.skipIf(!haveChromium)('the 申报与验收 board on the Sichuan guide�
         },
         { timeout: 100_000, interval: 1_000 },
       )
-      .toBe(true);
+      .toBe(true)
+      .catch(failWith(() => last));
     console.log('board matched CPN.51 at', JSON.stringify([...matched]), 'last', JSON.stringify(last));
     const text = (await page.locator('#pipeline').textContent()) ?? '';
     expect(text).toContain('受理节点');
@@ -131,11 +167,11 @@ describe.skipIf(!haveChromium)('the 申报与验收 board on the Sichuan guide�
     // are the first steps, in order, of the chain a holding node reports (CPN.51's; the national node's once 上报'd —
     // steps are only ever appended), and each line names its author's agency and its time. Cap 60 s wall.
     const chainAt = async (base: string): Promise<ChainState | undefined> => {
-      const token = await loginAt(base, 'demo-reviewer');
-      if (!token) return undefined;
-      const list = Items.parse((await get(base, ROUTES.applications, token)).body);
+      const r = await authGet(base, 'demo-reviewer', ROUTES.applications);
+      if (r?.status !== 200) return undefined;
+      const list = Items.parse(r.body);
       const id = list.items.find((a) => a.ext?.applicant === 'CPN.51.C397')?.id;
-      const c = id ? await get(base, `${ROUTES.applications}/${id}/chain`, token) : null;
+      const c = id ? await authGet(base, 'demo-reviewer', `${ROUTES.applications}/${id}/chain`) : null;
       return c?.status === 200 ? ChainState.parse(c.body) : undefined;
     };
     let stepsSeen: unknown = null;
@@ -172,7 +208,8 @@ describe.skipIf(!haveChromium)('the 申报与验收 board on the Sichuan guide�
         },
         { timeout: 60_000, interval: 1_000 },
       )
-      .toBe(true);
+      .toBe(true)
+      .catch(failWith(() => stepsSeen));
     console.log('steps of CPN.51.C397', JSON.stringify(stepsSeen));
     expect(await page.locator('#application-board li.card-step').first().textContent()).toMatch(
       /市州评审人|省级评审人|评审专家|评审人|申报单位/,
@@ -186,10 +223,8 @@ describe.skipIf(!haveChromium)('the 申报与验收 board on the Sichuan guide�
     // there) at one moment, with at least one industry node's case (cap 150 s wall: 公布 is at 36 s of the run).
     const nodeCases = async (): Promise<string[]> => {
       const region = await regionUrl();
-      const token = region && (await loginAt(region, 'demo-expert'));
-      if (!region || !token) return [];
-      const r = await get(region, ACCEPTANCE_ROUTES.cases, token);
-      if (r.status !== 200) return [];
+      const r = region && (await authGet(region, 'demo-expert', ACCEPTANCE_ROUTES.cases));
+      if (!r || r.status !== 200) return [];
       return AcceptanceCaseList.parse(r.body)
         .items.map((c) => `${c.node}:${c.status}`)
         .sort();
@@ -211,7 +246,8 @@ describe.skipIf(!haveChromium)('the 申报与验收 board on the Sichuan guide�
         },
         { timeout: 150_000, interval: 1_000 },
       )
-      .toBe(true);
+      .toBe(true)
+      .catch(failWith(() => last));
     console.log('cases at CPN.51 matched:', JSON.stringify(last));
     const phases = await page.evaluate(() =>
       [...document.querySelectorAll('#acceptance-cases .case[data-held="CPN.51"]')].map((r) =>
@@ -261,7 +297,8 @@ describe.skipIf(!haveChromium)('the 申报与验收 board on the Sichuan guide�
         },
         { timeout: 30_000, interval: 1_000 },
       )
-      .toBe(true);
+      .toBe(true)
+      .catch(failWith(() => last));
     console.log('公示 matched:', JSON.stringify(last));
     const publicity = (await page.locator('#publicity').textContent()) ?? '';
     expect(publicity).toMatch(/公示中|已入选/);

@@ -18,6 +18,9 @@ export interface PipelineTokens {
   cases: (node?: PipelineNode) => Promise<TokenAnswer>;
 }
 
+/** Wall ms a node has to answer one read of the board (a node still starting may accept and never answer). */
+const READ_TIMEOUT_MS = 10_000;
+
 type Read = { ok: true; body: unknown } | { ok: false; error: string; status?: number };
 
 async function read(base: string, path: string, token: Promise<TokenAnswer>): Promise<Read> {
@@ -25,6 +28,7 @@ async function read(base: string, path: string, token: Promise<TokenAnswer>): Pr
     const t = await token;
     if (!t.ok) return { ok: false, error: t.error };
     const answer = await fetch(new URL(path, base), {
+      signal: AbortSignal.timeout(READ_TIMEOUT_MS),
       headers: { 'cpn-protocol': '1.0', authorization: `Bearer ${t.token}` },
     });
     const body: unknown = await answer.json();
@@ -51,6 +55,7 @@ function applicantOf(a: Record<string, unknown>): string {
 async function regionsOf(liveUrl: string, viewerToken: string | undefined): Promise<PipelineNode[]> {
   try {
     const answer = await fetch(new URL(ROUTES.monitorSubtree, liveUrl), {
+      signal: AbortSignal.timeout(READ_TIMEOUT_MS),
       headers: { 'cpn-protocol': '1.0', ...(viewerToken ? { authorization: `Bearer ${viewerToken}` } : {}) },
     });
     if (!answer.ok) return [];
@@ -94,7 +99,10 @@ interface Held {
 /** Reads a node's public 公示 list (no token: anyone may read it); a node without a guide answers 409 — no list. */
 async function readPublicity(base: string): Promise<Read | { ok: true; none: true }> {
   try {
-    const answer = await fetch(new URL(PUBLICITY_ROUTE, base), { headers: { 'cpn-protocol': '1.0' } });
+    const answer = await fetch(new URL(PUBLICITY_ROUTE, base), {
+      signal: AbortSignal.timeout(READ_TIMEOUT_MS),
+      headers: { 'cpn-protocol': '1.0' },
+    });
     const body: unknown = await answer.json();
     if (answer.status === 409) return { ok: true, none: true };
     return answer.ok
@@ -258,6 +266,7 @@ export function loginTokens(
     const at = node?.url ?? liveUrl;
     try {
       const answer = await fetch(new URL(ROUTES.tokens, at), {
+        signal: AbortSignal.timeout(READ_TIMEOUT_MS),
         method: 'POST',
         headers: { 'cpn-protocol': '1.0', 'content-type': 'application/json' },
         body: JSON.stringify({ account: a.account, password: a.password }),

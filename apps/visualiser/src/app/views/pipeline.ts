@@ -8,11 +8,13 @@ import {
 } from '@cpnet/protocol';
 import { z } from 'zod';
 import { lang } from '../i18n.ts';
-import { pageTime } from '../page-clock.ts';
+import { pageClock, pageTime } from '../page-clock.ts';
 import { el } from '../store.ts';
 
 /** Wall ms between two reads of the board's data (through the visualiser's server). */
 const EVERY_MS = 5_000;
+/** Wall ms the page waits for its server's answer (each node read there has 10 s) before it asks again. */
+const ANSWER_TIMEOUT_MS = 60_000;
 
 const APP_STAGES = ['submitted', 'reviewing', 'forwarded', 'approved', 'rejected'] as const;
 
@@ -400,7 +402,8 @@ export function createPipeline(live: () => boolean) {
   async function fetchBoard(): Promise<void> {
     asking = true;
     try {
-      const res = await fetch('pipeline');
+      // Never waits for ever: the next read starts only when this one is done.
+      const res = await fetch('pipeline', { signal: AbortSignal.timeout(ANSWER_TIMEOUT_MS) });
       const body: unknown = await res.json();
       const answer = Answer.safeParse(body);
       if (!res.ok || !answer.success) {
@@ -475,14 +478,23 @@ export function createPipeline(live: () => boolean) {
     root.replaceChildren(apps, acc, pub);
   }
 
+  function ask(force: boolean): void {
+    const now = pageTime();
+    if (live() && !asking && (force || now - askedAt > EVERY_MS)) {
+      askedAt = now;
+      void fetchBoard();
+    }
+  }
+  // Its own timer while the tab is shown: the board is read every 5 s even when nothing else on the page redraws
+  // (a run that only moves its calendar sends few events).
+  pageClock.setInterval(() => {
+    if (root.isConnected) ask(false);
+  }, 1_000);
+
   return {
     root,
     update(force: boolean): void {
-      const now = pageTime();
-      if (live() && !asking && (force || now - askedAt > EVERY_MS)) {
-        askedAt = now;
-        void fetchBoard();
-      }
+      ask(force);
       if (force) render();
     },
   };
