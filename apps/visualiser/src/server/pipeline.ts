@@ -21,6 +21,43 @@ export interface PipelineTokens {
 /** Wall ms a node has to answer one read of the board (a node still starting may accept and never answer). */
 const READ_TIMEOUT_MS = 10_000;
 
+type Kind = 'applications' | 'cases';
+
+/** Tokens that can be dropped: a node refused one (401: expired or revoked), so the next ask logs in again. */
+export type KeptTokens = PipelineTokens & { forget(kind: Kind, node?: PipelineNode): void };
+
+/**
+ * Tokens kept per account and node until a node refuses one: a password login costs a hash (seconds on a loaded
+ * machine), and a node refuses a second login of an account while one is running. A failed login is not kept.
+ */
+export function keptTokens(tokens: PipelineTokens): KeptTokens {
+  const kept = new Map<string, Promise<TokenAnswer>>();
+  const keyOf = (kind: Kind, node?: PipelineNode) => `${kind} ${node?.code ?? ''}`;
+  const ask = (kind: Kind) => (node?: PipelineNode) => {
+    const key = keyOf(kind, node);
+    let t = kept.get(key);
+    if (!t) {
+      const asked = tokens[kind](node).catch((e: unknown): TokenAnswer => ({
+        ok: false,
+        error: e instanceof Error ? e.message : String(e),
+      }));
+      kept.set(key, asked);
+      void asked.then((a) => {
+        if (!a.ok && kept.get(key) === asked) kept.delete(key);
+      });
+      t = asked;
+    }
+    return t;
+  };
+  return {
+    applications: ask('applications'),
+    cases: ask('cases'),
+    forget: (kind, node) => {
+      kept.delete(keyOf(kind, node));
+    },
+  };
+}
+
 type Read = { ok: true; body: unknown } | { ok: false; error: string; status?: number };
 
 async function read(base: string, path: string, token: Promise<TokenAnswer>): Promise<Read> {
@@ -146,7 +183,8 @@ export interface PublicityRead {
 export async function readPipeline(o: {
   liveUrl: string;
   nationalCode?: string;
-  tokens: PipelineTokens;
+  /** Kept tokens (`keptTokens`, as the server holds them) are reused across reads; others are kept for this read. */
+  tokens: PipelineTokens | KeptTokens;
   viewerToken?: string;
 }): Promise<{
   applications: Read;
@@ -158,8 +196,16 @@ export async function readPipeline(o: {
   publicity: PublicityRead[];
 }> {
   const national = o.nationalCode ?? 'CPN';
-  const nationalToken = o.tokens.applications();
-  const nationalList = await read(o.liveUrl, ROUTES.applications, nationalToken);
+  // One login per node and account at most (a password login costs a hash; logins are rate-limited).
+  const tokens = 'forget' in o.tokens ? o.tokens : keptTokens(o.tokens);
+  /** A read with the account of `kind` at a node; once more with a fresh login when the node refused the token. */
+  const readAs = async (kind: Kind, base: string, path: string, at?: PipelineNode): Promise<Read> => {
+    const first = await read(base, path, tokens[kind](at));
+    if (first.ok || first.status !== 401) return first;
+    tokens.forget(kind, at);
+    return read(base, path, tokens[kind](at));
+  };
+  const nationalList = await readAs('applications', o.liveUrl, ROUTES.applications);
   const regions = mergeRegions(
     await regionsOf(o.liveUrl, o.viewerToken),
     nationalList.ok ? regionsApplying(itemsOf(nationalList.body)) : [],
@@ -170,19 +216,19 @@ export async function readPipeline(o: {
   ];
   const lists = await Promise.all(
     sources.map(async (s) => {
-      // One login per node and account for its list and every chain (a password login costs a hash; logins are
-      // rate-limited); the cases with the account that may read them there, the 公示 list without one.
-      const token = s.at ? o.tokens.applications(s.at) : nationalToken;
+      // The list and every chain with the reviewing account, the cases with the account that may read them there,
+      // the 公示 list without one.
       const [list, cases, publicity] = await Promise.all([
-        s.at ? read(s.url, ROUTES.applications, token) : Promise.resolve(nationalList),
-        read(s.url, ACCEPTANCE_ROUTES.cases, o.tokens.cases(s.at)),
+        s.at ? readAs('applications', s.url, ROUTES.applications, s.at) : Promise.resolve(nationalList),
+        readAs('cases', s.url, ACCEPTANCE_ROUTES.cases, s.at),
         readPublicity(s.url),
       ]);
       const chains = new Map<string, unknown>();
       if (list.ok)
         await Promise.all(
           itemsOf(list.body).map(async (a) => {
-            const c = await read(s.url, `${ROUTES.applications}/${encodeURIComponent(String(a.id))}/chain`, token);
+            const path = `${ROUTES.applications}/${encodeURIComponent(String(a.id))}/chain`;
+            const c = await readAs('applications', s.url, path, s.at);
             if (c.ok) chains.set(String(a.id), c.body);
           }),
         );

@@ -296,6 +296,51 @@ describe('serveVisualiser with a renewal (cpnet demo, cpnet viz --operator)', ()
     }
   });
 
+  it('keeps the board’s tokens across reads and logs in again once when a node refuses one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cpnet-serve-pipeline-'));
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'dist'));
+    let valid = 'reviewer-1';
+    const node = createServer((req, res) => {
+      const auth = String(req.headers.authorization);
+      const refused = req.url === '/cpn/v1/applications' && auth !== `Bearer ${valid}`;
+      res
+        .writeHead(refused ? 401 : 200, { 'content-type': 'application/json' })
+        .end(refused ? '{"error":{"code":"UNAUTHENTICATED","message":"expired"}}' : '{"items":[]}');
+    });
+    await new Promise<void>((ok) => node.listen(0, '127.0.0.1', ok));
+    const logins: string[] = [];
+    let n = 0;
+    const server = await serveVisualiser({
+      port: 0,
+      liveUrl: `http://127.0.0.1:${(node.address() as AddressInfo).port}`,
+      distDir: join(dir, 'dist'),
+      pipelineTokens: {
+        applications: () => {
+          logins.push('applications');
+          return Promise.resolve({ ok: true, token: `reviewer-${++n}` });
+        },
+        cases: () => {
+          logins.push('cases');
+          return Promise.resolve({ ok: true, token: 'expert' });
+        },
+      },
+    });
+    try {
+      const board = async () =>
+        (await (await fetch(new URL('pipeline', server.url))).json()) as { applications: { ok: boolean } };
+      expect((await board()).applications.ok).toBe(true);
+      expect((await board()).applications.ok).toBe(true);
+      expect(logins.sort()).toEqual(['applications', 'cases']);
+      valid = 'reviewer-2'; // the node no longer takes the first token (expired)
+      expect((await board()).applications.ok).toBe(true);
+      expect(logins.sort()).toEqual(['applications', 'applications', 'cases']);
+    } finally {
+      await server.close();
+      await new Promise<void>((ok) => node.close(() => ok()));
+    }
+  });
+
   it('answers 502 naming the cause when no token can be minted, 404 when it holds no credential', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cpnet-serve-token-'));
     const { mkdirSync } = await import('node:fs');
