@@ -281,10 +281,10 @@ describe.skipIf(!haveChromium)('the 申报与验收 board on the Sichuan guide�
     const pagePublicity = () =>
       page.evaluate(() =>
         [...document.querySelectorAll('#publicity .publicity-item')]
-          .map(
-            (i) =>
-              `${i.closest('.publicity-node')!.getAttribute('data-node')} ${i.getAttribute('data-applicant')}:${i.getAttribute('data-status')}`,
-          )
+          .map((i) => {
+            const node = i.closest('.publicity-node')!.getAttribute('data-node');
+            return `${node} ${i.getAttribute('data-applicant')}:${i.getAttribute('data-status')}`;
+          })
           .sort(),
       );
     await expect

@@ -21,6 +21,10 @@ export interface PipelineTokens {
 /** Wall ms a node has to answer one read of the board (a node still starting may accept and never answer). */
 const READ_TIMEOUT_MS = 10_000;
 
+/** The abort signal of one node read: a wall-time cap, as the fetch API takes it (a node answers in real time). */
+// eslint-disable-next-line no-restricted-properties -- AbortSignal.timeout is the fetch API's wall-clock timeout
+const readTimeout = () => AbortSignal.timeout(READ_TIMEOUT_MS);
+
 type Kind = 'applications' | 'cases';
 
 /** Tokens that can be dropped: a node refused one (401: expired or revoked), so the next ask logs in again. */
@@ -65,7 +69,7 @@ async function read(base: string, path: string, token: Promise<TokenAnswer>): Pr
     const t = await token;
     if (!t.ok) return { ok: false, error: t.error };
     const answer = await fetch(new URL(path, base), {
-      signal: AbortSignal.timeout(READ_TIMEOUT_MS),
+      signal: readTimeout(),
       headers: { 'cpn-protocol': '1.0', authorization: `Bearer ${t.token}` },
     });
     const body: unknown = await answer.json();
@@ -92,7 +96,7 @@ function applicantOf(a: Record<string, unknown>): string {
 async function regionsOf(liveUrl: string, viewerToken: string | undefined): Promise<PipelineNode[]> {
   try {
     const answer = await fetch(new URL(ROUTES.monitorSubtree, liveUrl), {
-      signal: AbortSignal.timeout(READ_TIMEOUT_MS),
+      signal: readTimeout(),
       headers: { 'cpn-protocol': '1.0', ...(viewerToken ? { authorization: `Bearer ${viewerToken}` } : {}) },
     });
     if (!answer.ok) return [];
@@ -137,7 +141,7 @@ interface Held {
 async function readPublicity(base: string): Promise<Read | { ok: true; none: true }> {
   try {
     const answer = await fetch(new URL(PUBLICITY_ROUTE, base), {
-      signal: AbortSignal.timeout(READ_TIMEOUT_MS),
+      signal: readTimeout(),
       headers: { 'cpn-protocol': '1.0' },
     });
     const body: unknown = await answer.json();
@@ -199,13 +203,13 @@ export async function readPipeline(o: {
   // One login per node and account at most (a password login costs a hash; logins are rate-limited).
   const tokens = 'forget' in o.tokens ? o.tokens : keptTokens(o.tokens);
   /** A read with the account of `kind` at a node; once more with a fresh login when the node refused the token. */
-  const readAs = async (kind: Kind, base: string, path: string, at?: PipelineNode): Promise<Read> => {
-    const first = await read(base, path, tokens[kind](at));
+  const readAs = async (kind: Kind, where: { url: string; at?: PipelineNode }, path: string): Promise<Read> => {
+    const first = await read(where.url, path, tokens[kind](where.at));
     if (first.ok || first.status !== 401) return first;
-    tokens.forget(kind, at);
-    return read(base, path, tokens[kind](at));
+    tokens.forget(kind, where.at);
+    return read(where.url, path, tokens[kind](where.at));
   };
-  const nationalList = await readAs('applications', o.liveUrl, ROUTES.applications);
+  const nationalList = await readAs('applications', { url: o.liveUrl }, ROUTES.applications);
   const regions = mergeRegions(
     await regionsOf(o.liveUrl, o.viewerToken),
     nationalList.ok ? regionsApplying(itemsOf(nationalList.body)) : [],
@@ -219,8 +223,8 @@ export async function readPipeline(o: {
       // The list and every chain with the reviewing account, the cases with the account that may read them there,
       // the 公示 list without one.
       const [list, cases, publicity] = await Promise.all([
-        s.at ? readAs('applications', s.url, ROUTES.applications, s.at) : Promise.resolve(nationalList),
-        readAs('cases', s.url, ACCEPTANCE_ROUTES.cases, s.at),
+        s.at ? readAs('applications', s, ROUTES.applications) : Promise.resolve(nationalList),
+        readAs('cases', s, ACCEPTANCE_ROUTES.cases),
         readPublicity(s.url),
       ]);
       const chains = new Map<string, unknown>();
@@ -228,7 +232,7 @@ export async function readPipeline(o: {
         await Promise.all(
           itemsOf(list.body).map(async (a) => {
             const path = `${ROUTES.applications}/${encodeURIComponent(String(a.id))}/chain`;
-            const c = await readAs('applications', s.url, path, s.at);
+            const c = await readAs('applications', s, path);
             if (c.ok) chains.set(String(a.id), c.body);
           }),
         );
@@ -312,7 +316,7 @@ export function loginTokens(
     const at = node?.url ?? liveUrl;
     try {
       const answer = await fetch(new URL(ROUTES.tokens, at), {
-        signal: AbortSignal.timeout(READ_TIMEOUT_MS),
+        signal: readTimeout(),
         method: 'POST',
         headers: { 'cpn-protocol': '1.0', 'content-type': 'application/json' },
         body: JSON.stringify({ account: a.account, password: a.password }),

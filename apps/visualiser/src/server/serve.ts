@@ -197,9 +197,9 @@ async function forwardSnapshot(res: ServerResponse, options: ServeOptions, curre
 async function forwardPipeline(
   res: ServerResponse,
   options: ServeOptions,
-  current: { token?: string },
-  tokens: KeptTokens | undefined,
+  held: { current: { token?: string }; tokens: KeptTokens | undefined },
 ): Promise<void> {
+  const { current, tokens } = held;
   if (!options.liveUrl || !tokens)
     return sendJson(res, 404, {
       error: {
@@ -259,7 +259,7 @@ function handler(options: ServeOptions, dist: string) {
       return;
     }
     if (req.method === 'GET' && path === '/pipeline') {
-      void forwardPipeline(res, options, current, pipelineTokens);
+      void forwardPipeline(res, options, { current, tokens: pipelineTokens });
       return;
     }
     if (req.method === 'GET' && path === '/snapshot') {

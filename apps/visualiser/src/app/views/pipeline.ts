@@ -402,7 +402,8 @@ export function createPipeline(live: () => boolean) {
   async function fetchBoard(): Promise<void> {
     asking = true;
     try {
-      // Never waits for ever: the next read starts only when this one is done.
+      // Never waits for ever: the next read starts only when this one is done. (Wall time, as the fetch API takes it.)
+      // eslint-disable-next-line no-restricted-properties -- AbortSignal.timeout is the fetch API's wall-clock timeout
       const res = await fetch('pipeline', { signal: AbortSignal.timeout(ANSWER_TIMEOUT_MS) });
       const body: unknown = await res.json();
       const answer = Answer.safeParse(body);
