@@ -12,8 +12,10 @@ import { englishWords } from './page-checks.ts';
 
 // The 申报与验收 board over a guide's review chain: `cpnet demo --scenario scenarios/sichuan-2026.yaml --speed 1` (the
 // regional node CPN.51 and industry nodes apply under the Sichuan guide; 初审推荐 … 名单 run at CPN.51, the regional
-// node and the industry nodes are 上报'd to the national node). The oracle is the regional node's own API, read with
-// the demo reviewer there: its applications and each one's chain stage, not the page's data.
+// node and the industry nodes are 上报'd to the national node; after 公布 CPN.51 approves its industry nodes and holds
+// their acceptance cases). The oracle is the nodes' own APIs, read with the demo's accounts there (or none, for the
+// public 公示 lists): CPN.51's applications and chain stages, a chain's steps, CPN.51's acceptance cases, and CPN's and
+// CPN.51's 公示 lists — not the page's data.
 const SICHUAN = fileURLToPath(new URL('../../scenarios/sichuan-2026.yaml', import.meta.url));
 const haveChromium = findChromium() !== null;
 
