@@ -177,7 +177,7 @@ function withRaw(e: HTMLElement, raw: string): HTMLElement {
 }
 
 /** A node time as Asia/Shanghai wall-clock time (the guide's calendar): `2026-03-21 09:00`. */
-export function shanghai(iso: string): string {
+function shanghai(iso: string): string {
   const t = Date.parse(iso);
   if (!Number.isFinite(t)) return iso;
   const parts = Object.fromEntries(
