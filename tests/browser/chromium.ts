@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -52,4 +52,64 @@ export async function launch(
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** `cpnet`'s entry point, as `npm start` runs it. */
+const BIN = fileURLToPath(new URL('../../apps/cli/bin/cpnet.js', import.meta.url));
+
+/** A running `cpnet demo`: its page's URL, its output so far, a node's URL from its start lines, and Ctrl-C. */
+export interface RunningDemo {
+  url: string;
+  process: ChildProcess;
+  output(): string;
+  /** The URL `cpnet demo` printed for a node it started with (`  CPN          http://…`). */
+  nodeUrl(code: string): string;
+  /** Ctrl-C (SIGINT), then SIGKILL if it has not exited within 15 s (wall). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `cpnet demo --port 0 …args` and resolves once it prints its "Visualiser:" line (cap `capMs` of wall time);
+ * rejects with its output if it exits first.
+ */
+export function startDemo(args: string[], capMs = 60_000): Promise<RunningDemo> {
+  let out = '';
+  const child = spawn(process.execPath, [BIN, 'demo', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const done = new Promise((r) => child.once('exit', r));
+    child.kill('SIGINT');
+    await Promise.race([done, new Promise((r) => setTimeout(r, 15_000))]);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      void stop();
+      reject(new Error(`no "Visualiser:" line within ${capMs / 1000} s (wall):\n${out}`));
+    }, capMs);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = /^Visualiser: (http:\/\/\S+)/m.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({
+          url: m[1]!,
+          process: child,
+          output: () => out,
+          nodeUrl: (code) => {
+            const line = new RegExp(`^\\s+${code.replaceAll('.', '\\.')}\\s+(http:\\/\\/\\S+)`, 'm').exec(out);
+            if (!line) throw new Error(`cpnet demo printed no URL for ${code}:\n${out}`);
+            return line[1]!;
+          },
+          stop,
+        });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`cpnet demo exited ${code}:\n${out}`));
+    });
+  });
 }

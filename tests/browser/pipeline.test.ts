@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,64 +5,38 @@ import type { Page } from 'playwright-core';
 import { createClient } from '@cpnet/client';
 import { ACCEPTANCE_ROUTES, AcceptanceCaseList, ApplicationState, ROUTES } from '@cpnet/protocol';
 import { z } from 'zod';
-import { ARTIFACTS, findChromium, launch } from './chromium.ts';
+import { ARTIFACTS, findChromium, launch, startDemo, type RunningDemo } from './chromium.ts';
 
 // The 申报与验收 board against real nodes: `cpnet demo --scenario scenarios/acceptance.yaml` (CPN.51 and CPN.44 apply
 // to the national node, which is their acceptance authority; speed 4) and one page on it. The oracle is the national
 // node's own API, read with the demo's reviewing accounts (demo-reviewer, role reviewer: applications; demo-expert,
 // role expert: acceptance cases), not the page's data.
-const BIN = fileURLToPath(new URL('../../apps/cli/bin/cpnet.js', import.meta.url));
 const SCENARIO = fileURLToPath(new URL('../../scenarios/acceptance.yaml', import.meta.url));
 const haveChromium = findChromium() !== null;
 
-let demo: ChildProcess | null = null;
-let out = '';
+let demo: RunningDemo | null = null;
 let url = '';
 let browser: Awaited<ReturnType<typeof launch>> | null = null;
 let page: Page;
 
-function startDemo(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    demo = spawn(process.execPath, [BIN, 'demo', '--port', '0', '--scenario', SCENARIO], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const timer = setTimeout(() => reject(new Error(`no "Visualiser:" line within 60 s (wall):\n${out}`)), 60_000);
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const m = /^Visualiser: (http:\/\/\S+)/m.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    };
-    demo.stdout!.on('data', onData);
-    demo.stderr!.on('data', onData);
-    demo.once('exit', (code) => reject(new Error(`cpnet demo exited ${code}:\n${out}`)));
-  });
-}
-
 beforeAll(async () => {
   if (!haveChromium) return;
-  url = await startDemo();
+  demo = await startDemo(['--scenario', SCENARIO]);
+  url = demo.url;
   browser = await launch({ width: 1600, height: 1000 });
   page = browser.page;
 }, 90_000);
 
 afterAll(async () => {
   await browser?.close();
-  if (demo && demo.exitCode === null) {
-    const done = new Promise((r) => demo!.once('exit', r));
-    demo.kill('SIGINT');
-    await Promise.race([done, new Promise((r) => setTimeout(r, 15_000))]);
-    if (demo.exitCode === null) demo.kill('SIGKILL');
-  }
+  await demo?.stop();
 });
 
 describe.skipIf(!haveChromium)('the 申报与验收 board on a running acceptance scenario', () => {
   it("shows every application by the stage the national node reports, and each node's acceptance case", async () => {
-    expect(out).toContain('demo-reviewer');
-    expect(out).toContain('demo-expert');
-    const national = /^\s+CPN\s+(http:\/\/\S+)/m.exec(out)![1]!;
+    expect(demo!.output()).toContain('demo-reviewer');
+    expect(demo!.output()).toContain('demo-expert');
+    const national = demo!.nodeUrl('CPN');
     const loginAs = async (account: string) => {
       const login = await createClient({ baseUrl: national }).token({ account, password: `${account}-pass` });
       if (!login.ok) throw new Error(login.error.message);
@@ -126,6 +99,15 @@ describe.skipIf(!haveChromium)('the 申报与验收 board on a running acceptanc
       )
       .toBe(true);
     console.log('board matched the node:', JSON.stringify(last));
+    // Each case says where it is held (the national node approved both regions) and its three phases.
+    const rows = await page.evaluate(() =>
+      [...document.querySelectorAll('#acceptance-cases .case')].map((r) => ({
+        held: r.getAttribute('data-held'),
+        phases: [...r.querySelectorAll('.case-phase')].map((p) => p.getAttribute('data-phase')),
+      })),
+    );
+    for (const r of rows)
+      expect(r).toEqual({ held: 'CPN', phases: ['phaseConstruction', 'phaseJoint', 'phaseAcceptance'] });
     const text = (await page.locator('#pipeline').textContent()) ?? '';
     expect(text).toContain('已批准');
     expect(text).toMatch(/联调中|待验收|有条件通过|已验收|建设中/);

@@ -1,59 +1,38 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { ARTIFACTS, findChromium, launch } from './chromium.ts';
+import { ARTIFACTS, findChromium, launch, startDemo, type RunningDemo } from './chromium.ts';
 import { englishWords, labelProblems } from './page-checks.ts';
 
 // The reviewer's screen against real nodes: one `cpnet demo` run of screen-scenario.yaml (the demo's topology, jobs
 // from the start, CPN.64 killed at 4 min and restarted at 6 min of virtual time, speed 10) and one page on it; every
 // assertion below reads that page. Wall-time caps are stated with each wait.
-const BIN = fileURLToPath(new URL('../../apps/cli/bin/cpnet.js', import.meta.url));
 const SCENARIO = fileURLToPath(new URL('./screen-scenario.yaml', import.meta.url));
 const wallNow = () => performance.now();
 
-let demo: ChildProcess | null = null;
-let out = '';
+let demo: RunningDemo | null = null;
 let url = '';
 let browser: Awaited<ReturnType<typeof launch>> | null = null;
 let page: Page;
-
-function startDemo(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    demo = spawn(process.execPath, [BIN, 'demo', '--port', '0', '--scenario', SCENARIO], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const timer = setTimeout(() => reject(new Error(`no "Visualiser:" line within 90 s (wall):\n${out}`)), 90_000);
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const m = /^Visualiser: (http:\/\/\S+)/m.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    };
-    demo.stdout!.on('data', onData);
-    demo.stderr!.on('data', onData);
-    demo.once('exit', (code) => reject(new Error(`cpnet demo exited ${code}:\n${out}`)));
-  });
-}
+const out = () => demo?.output() ?? '';
 
 /** Waits until the CLI log shows a line matching `re`; resolves with the wall time it was seen (polled every 50 ms). */
 async function logLine(re: RegExp, capMs: number): Promise<number> {
   const until = wallNow() + capMs;
   while (wallNow() < until) {
-    if (re.test(out)) return wallNow();
+    if (re.test(out())) return wallNow();
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`no log line ${re} within ${capMs} ms (wall):\n${out.slice(-2000)}`);
+  throw new Error(`no log line ${re} within ${capMs} ms (wall):\n${out().slice(-2000)}`);
 }
 
 const haveChromium = findChromium() !== null;
 
 beforeAll(async () => {
   if (!haveChromium) return;
-  url = await startDemo();
+  demo = await startDemo(['--scenario', SCENARIO], 90_000);
+  url = demo.url;
   browser = await launch({ width: 1600, height: 1000 });
   page = browser.page;
   await page.goto(url);
@@ -65,18 +44,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (demo && demo.exitCode === null) {
-    const done = new Promise((r) => demo!.once('exit', r));
-    demo.kill('SIGINT');
-    await Promise.race([done, new Promise((r) => setTimeout(r, 15_000))]);
-    if (demo.exitCode === null) demo.kill('SIGKILL');
-  }
+  await demo?.stop();
 });
 
 describe.skipIf(!haveChromium)("the reviewer's screen on a running scenario", () => {
   it('shows as many clusters as the national market API lists', async () => {
     const token = ((await (await fetch(new URL('token', url), { method: 'POST' })).json()) as { token: string }).token;
-    const national = /^\s+CPN\s+(http:\/\/\S+)/m.exec(out)![1]!;
+    const national = demo!.nodeUrl('CPN');
     // Providers register their clusters in the first minutes: poll until both agree (cap 30 s wall).
     let market = -1;
     let shown = -2;

@@ -18,6 +18,50 @@ export interface PipelineTokens {
   cases: (node?: PipelineNode) => Promise<TokenAnswer>;
 }
 
+/** Wall ms a node has to answer one read of the board (a node still starting may accept and never answer). */
+const READ_TIMEOUT_MS = 10_000;
+
+/** The abort signal of one node read: a wall-time cap, as the fetch API takes it (a node answers in real time). */
+// eslint-disable-next-line no-restricted-properties -- AbortSignal.timeout is the fetch API's wall-clock timeout
+const readTimeout = () => AbortSignal.timeout(READ_TIMEOUT_MS);
+
+type Kind = 'applications' | 'cases';
+
+/** Tokens that can be dropped: a node refused one (401: expired or revoked), so the next ask logs in again. */
+export type KeptTokens = PipelineTokens & { forget(kind: Kind, node?: PipelineNode): void };
+
+/**
+ * Tokens kept per account and node until a node refuses one: a password login costs a hash (seconds on a loaded
+ * machine), and a node refuses a second login of an account while one is running. A failed login is not kept.
+ */
+export function keptTokens(tokens: PipelineTokens): KeptTokens {
+  const kept = new Map<string, Promise<TokenAnswer>>();
+  const keyOf = (kind: Kind, node?: PipelineNode) => `${kind} ${node?.code ?? ''}`;
+  const ask = (kind: Kind) => (node?: PipelineNode) => {
+    const key = keyOf(kind, node);
+    let t = kept.get(key);
+    if (!t) {
+      const asked = tokens[kind](node).catch((e: unknown): TokenAnswer => ({
+        ok: false,
+        error: e instanceof Error ? e.message : String(e),
+      }));
+      kept.set(key, asked);
+      void asked.then((a) => {
+        if (!a.ok && kept.get(key) === asked) kept.delete(key);
+      });
+      t = asked;
+    }
+    return t;
+  };
+  return {
+    applications: ask('applications'),
+    cases: ask('cases'),
+    forget: (kind, node) => {
+      kept.delete(keyOf(kind, node));
+    },
+  };
+}
+
 type Read = { ok: true; body: unknown } | { ok: false; error: string; status?: number };
 
 async function read(base: string, path: string, token: Promise<TokenAnswer>): Promise<Read> {
@@ -25,6 +69,7 @@ async function read(base: string, path: string, token: Promise<TokenAnswer>): Pr
     const t = await token;
     if (!t.ok) return { ok: false, error: t.error };
     const answer = await fetch(new URL(path, base), {
+      signal: readTimeout(),
       headers: { 'cpn-protocol': '1.0', authorization: `Bearer ${t.token}` },
     });
     const body: unknown = await answer.json();
@@ -51,6 +96,7 @@ function applicantOf(a: Record<string, unknown>): string {
 async function regionsOf(liveUrl: string, viewerToken: string | undefined): Promise<PipelineNode[]> {
   try {
     const answer = await fetch(new URL(ROUTES.monitorSubtree, liveUrl), {
+      signal: readTimeout(),
       headers: { 'cpn-protocol': '1.0', ...(viewerToken ? { authorization: `Bearer ${viewerToken}` } : {}) },
     });
     if (!answer.ok) return [];
@@ -91,25 +137,79 @@ interface Held {
   chain?: unknown;
 }
 
+/** Reads a node's public 公示 list (no token: anyone may read it); a node without a guide answers 409 — no list. */
+async function readPublicity(base: string): Promise<Read | { ok: true; none: true }> {
+  try {
+    const answer = await fetch(new URL(PUBLICITY_ROUTE, base), {
+      signal: readTimeout(),
+      headers: { 'cpn-protocol': '1.0' },
+    });
+    const body: unknown = await answer.json();
+    if (answer.status === 409) return { ok: true, none: true };
+    return answer.ok
+      ? { ok: true, body }
+      : { ok: false, status: answer.status, error: `HTTP ${answer.status}: ${JSON.stringify(body)}` };
+  } catch (e) {
+    return { ok: false, error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/** `GET /cpn/v1/publicity` (the dossier area's public list; not in `ROUTES`). */
+const PUBLICITY_ROUTE = '/cpn/v1/publicity';
+
+/** When each application's 公示 opened: the time of its chain's `open-publicity` step. */
+function publicityOpened(chains: Map<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [id, c] of chains) {
+    const steps = (c as { steps?: { at?: unknown; step?: { action?: unknown } }[] }).steps ?? [];
+    const opened = steps.filter((s) => s.step?.action === 'open-publicity' && typeof s.at === 'string').at(-1);
+    if (opened) out[id] = opened.at as string;
+  }
+  return out;
+}
+
+/** A node's 公示 list as the board shows it: the list (or that the node runs no guide), and when each window opened. */
+export interface PublicityRead {
+  node: string;
+  ok: boolean;
+  body?: unknown;
+  none?: true;
+  error?: string;
+  opened?: Record<string, string>;
+}
+
 /**
- * The 申报与验收 board's data: the live (national) node's applications and cases, and each regional node's (read with
- * accounts valid there), merged by applicant prefix — each marked with the nodes holding it — with the review chain of
- * each application a node running a guide reports (`GET /cpn/v1/applications/{id}/chain`; 409 where there is none).
+ * The 申报与验收 board's data: the live (national) node's applications, acceptance cases and 公示 list, and each
+ * regional node's (read with accounts valid there), merged — applications by applicant prefix, cases by node — each
+ * marked with the nodes holding it, with the review chain of each application a node running a guide reports
+ * (`GET /cpn/v1/applications/{id}/chain`; 409 where there is none).
  */
 export async function readPipeline(o: {
   liveUrl: string;
   nationalCode?: string;
-  tokens: PipelineTokens;
+  /** Kept tokens (`keptTokens`, as the server holds them) are reused across reads; others are kept for this read. */
+  tokens: PipelineTokens | KeptTokens;
   viewerToken?: string;
 }): Promise<{
   applications: Read;
   cases: Read;
   held: { applicant: string; heldAt: string[]; chain?: unknown }[];
   nodes: { node: string; ok: boolean; error?: string }[];
+  caseHeld: { node: string; heldAt: string[] }[];
+  caseNodes: { node: string; ok: boolean; error?: string }[];
+  publicity: PublicityRead[];
 }> {
   const national = o.nationalCode ?? 'CPN';
-  const nationalToken = o.tokens.applications();
-  const nationalList = await read(o.liveUrl, ROUTES.applications, nationalToken);
+  // One login per node and account at most (a password login costs a hash; logins are rate-limited).
+  const tokens = 'forget' in o.tokens ? o.tokens : keptTokens(o.tokens);
+  /** A read with the account of `kind` at a node; once more with a fresh login when the node refused the token. */
+  const readAs = async (kind: Kind, where: { url: string; at?: PipelineNode }, path: string): Promise<Read> => {
+    const first = await read(where.url, path, tokens[kind](where.at));
+    if (first.ok || first.status !== 401) return first;
+    tokens.forget(kind, where.at);
+    return read(where.url, path, tokens[kind](where.at));
+  };
+  const nationalList = await readAs('applications', { url: o.liveUrl }, ROUTES.applications);
   const regions = mergeRegions(
     await regionsOf(o.liveUrl, o.viewerToken),
     nationalList.ok ? regionsApplying(itemsOf(nationalList.body)) : [],
@@ -118,23 +218,27 @@ export async function readPipeline(o: {
     { code: national, url: o.liveUrl },
     ...regions.map((r) => ({ code: r.code, url: r.url, at: r })),
   ];
-  const [cases, ...lists] = await Promise.all([
-    read(o.liveUrl, ACCEPTANCE_ROUTES.cases, o.tokens.cases()),
-    ...sources.map(async (s) => {
-      // One login per node for its list and every chain (a password login costs a hash; logins are rate-limited).
-      const token = s.at ? o.tokens.applications(s.at) : nationalToken;
-      const list = s.at ? await read(s.url, ROUTES.applications, token) : nationalList;
-      if (!list.ok) return { s, list, chains: new Map<string, unknown>() };
+  const lists = await Promise.all(
+    sources.map(async (s) => {
+      // The list and every chain with the reviewing account, the cases with the account that may read them there,
+      // the 公示 list without one.
+      const [list, cases, publicity] = await Promise.all([
+        s.at ? readAs('applications', s, ROUTES.applications) : Promise.resolve(nationalList),
+        readAs('cases', s, ACCEPTANCE_ROUTES.cases),
+        readPublicity(s.url),
+      ]);
       const chains = new Map<string, unknown>();
-      await Promise.all(
-        itemsOf(list.body).map(async (a) => {
-          const c = await read(s.url, `${ROUTES.applications}/${encodeURIComponent(String(a.id))}/chain`, token);
-          if (c.ok) chains.set(String(a.id), c.body);
-        }),
-      );
-      return { s, list, chains };
+      if (list.ok)
+        await Promise.all(
+          itemsOf(list.body).map(async (a) => {
+            const path = `${ROUTES.applications}/${encodeURIComponent(String(a.id))}/chain`;
+            const c = await readAs('applications', s, path);
+            if (c.ok) chains.set(String(a.id), c.body);
+          }),
+        );
+      return { s, list, chains, cases, publicity };
     }),
-  ]);
+  );
   const byApplicant = new Map<string, Held>();
   for (const { s, list, chains } of lists) {
     if (!list.ok) continue;
@@ -151,18 +255,46 @@ export async function readPipeline(o: {
       if (chain && !seen.chain) seen.chain = chain;
     }
   }
+  // An acceptance case is held by the authority that approved the node: the national node for a region, the region
+  // for its industry nodes. Merged by node; a node's case held twice (not expected) keeps the first and both holders.
+  const byNode = new Map<string, { item: Record<string, unknown>; heldAt: string[] }>();
+  for (const { s, cases } of lists) {
+    if (!cases.ok) continue;
+    for (const c of itemsOf(cases.body)) {
+      const key = String(c.node);
+      const seen = byNode.get(key);
+      if (seen) seen.heldAt.push(s.code);
+      else byNode.set(key, { item: c, heldAt: [s.code] });
+    }
+  }
   const readable = lists.find((l) => l.list.ok) ?? lists[0]!;
+  const casesReadable = lists.find((l) => l.cases.ok) ?? lists[0]!;
   return {
     applications: readable.list.ok
       ? { ok: true, body: { items: [...byApplicant.values()].map((h) => h.application) } }
       : readable.list,
-    cases,
+    cases: casesReadable.cases.ok
+      ? { ok: true, body: { items: [...byNode.values()].map((c) => c.item) } }
+      : casesReadable.cases,
     held: [...byApplicant.entries()].map(([applicant, h]) => ({
       applicant,
       heldAt: h.heldAt,
       ...(h.chain ? { chain: h.chain } : {}),
     })),
     nodes: lists.map(({ s, list }) => ({ node: s.code, ok: list.ok, ...(list.ok ? {} : { error: list.error }) })),
+    caseHeld: [...byNode.entries()].map(([node, c]) => ({ node, heldAt: c.heldAt })),
+    caseNodes: lists.map(({ s, cases }) => ({
+      node: s.code,
+      ok: cases.ok,
+      ...(cases.ok ? {} : { error: cases.error }),
+    })),
+    publicity: lists.map(({ s, publicity, chains }) =>
+      'none' in publicity
+        ? { node: s.code, ok: true, none: true as const }
+        : publicity.ok
+          ? { node: s.code, ok: true, body: publicity.body, opened: publicityOpened(chains) }
+          : { node: s.code, ok: false, error: publicity.error },
+    ),
   };
 }
 
@@ -184,6 +316,7 @@ export function loginTokens(
     const at = node?.url ?? liveUrl;
     try {
       const answer = await fetch(new URL(ROUTES.tokens, at), {
+        signal: readTimeout(),
         method: 'POST',
         headers: { 'cpn-protocol': '1.0', 'content-type': 'application/json' },
         body: JSON.stringify({ account: a.account, password: a.password }),

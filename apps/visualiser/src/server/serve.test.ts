@@ -178,12 +178,17 @@ describe('serveVisualiser with a renewal (cpnet demo, cpnet viz --operator)', ()
         cases: { ok: true, body: { items: [] } },
         held: [],
         nodes: [{ node: 'CPN', ok: true }],
+        caseHeld: [],
+        caseNodes: [{ node: 'CPN', ok: true }],
+        publicity: [{ node: 'CPN', ok: true, body: { items: [] }, opened: {} }],
       });
-      // The subtree snapshot (for the regional nodes) is read with the viewer token, the lists with the reviewers'.
+      // The subtree snapshot (for the regional nodes) is read with the viewer token, the lists with the reviewers',
+      // the public 公示 list with none.
       expect(seen.sort()).toEqual([
         '/cpn/v1/acceptance/cases Bearer expert',
         '/cpn/v1/applications Bearer reviewer',
         '/cpn/v1/monitor/subtree Bearer viewer',
+        '/cpn/v1/publicity undefined',
       ]);
     } finally {
       await server2.close();
@@ -206,13 +211,19 @@ describe('serveVisualiser with a renewal (cpnet demo, cpnet viz --operator)', ()
       return { s, url: `http://127.0.0.1:${(s.address() as AddressInfo).port}` };
     };
     const app = (id: string, applicant: string, status: string) => ({ id, status, ext: { applicant } });
-    const chain = { application: 'A-2', guide: 'sichuan-2026', stage: 'joint-review', steps: [] };
+    const opened = { at: '2026-04-20T01:00:00.000Z', step: { action: 'open-publicity' } };
+    const chain = { application: 'A-2', guide: 'sichuan-2026', stage: 'publicity', steps: [opened] };
+    const publicity = { guide: 'sichuan-2026', items: [{ application: 'A-2', applicant: 'CPN.51.C397' }] };
     const regional = await listen((url) =>
       url.endsWith('/applications')
         ? [200, { items: [app('A-1', 'CPN.51', 'forwarded'), app('A-2', 'CPN.51.C397', 'reviewing')] }]
         : url.endsWith('/A-2/chain')
           ? [200, chain]
-          : [409, { error: { code: 'CONFLICT', message: 'no dossier' } }],
+          : url.endsWith('/acceptance/cases')
+            ? [200, { items: [{ node: 'CPN.51.C341', status: 'joint-debugging' }] }]
+            : url.endsWith('/publicity')
+              ? [200, publicity]
+              : [409, { error: { code: 'CONFLICT', message: 'no dossier' } }],
     );
     const national = await listen((url) =>
       url.startsWith('/cpn/v1/monitor/subtree')
@@ -227,20 +238,44 @@ describe('serveVisualiser with a renewal (cpnet demo, cpnet viz --operator)', ()
           ]
         : url.endsWith('/applications')
           ? [200, { items: [app('N-1', 'CPN.51', 'approved')] }]
-          : url.includes('/chain')
+          : url.includes('/chain') || url.endsWith('/publicity')
             ? [409, { error: { code: 'CONFLICT', message: 'no guide here' } }]
-            : [200, { items: [] }],
+            : url.endsWith('/acceptance/cases')
+              ? [200, { items: [{ node: 'CPN.51', status: 'accepted' }] }]
+              : [200, { items: [] }],
     );
     const at = (n?: { code: string }) => Promise.resolve({ ok: true as const, token: `reviewer@${n?.code ?? 'CPN'}` });
+    const expert = (n?: { code: string }) =>
+      Promise.resolve({ ok: true as const, token: `expert@${n?.code ?? 'CPN'}` });
     const server = await serveVisualiser({
       port: 0,
       liveUrl: national.url,
       distDir: join(dir, 'dist'),
       token: 'viewer',
-      pipelineTokens: { applications: at, cases: () => Promise.resolve({ ok: true, token: 'expert' }) },
+      pipelineTokens: { applications: at, cases: expert },
     });
     try {
       const board = (await (await fetch(new URL('pipeline', server.url))).json()) as Record<string, unknown>;
+      // Acceptance cases from every node, each marked with the node holding it (its approving authority); the 公示
+      // list of each node running a guide, with when each window opened (from the chain's open-publicity step).
+      expect(board.cases).toEqual({
+        ok: true,
+        body: {
+          items: [
+            { node: 'CPN.51', status: 'accepted' },
+            { node: 'CPN.51.C341', status: 'joint-debugging' },
+          ],
+        },
+      });
+      expect(board.caseHeld).toEqual([
+        { node: 'CPN.51', heldAt: ['CPN'] },
+        { node: 'CPN.51.C341', heldAt: ['CPN.51'] },
+      ]);
+      expect(board.publicity).toEqual([
+        { node: 'CPN', ok: true, none: true },
+        { node: 'CPN.51', ok: true, body: publicity, opened: { 'A-2': opened.at } },
+      ]);
+      expect(seen).toContain('/cpn/v1/acceptance/cases Bearer expert@CPN.51');
       expect(board.applications).toEqual({
         ok: true,
         body: { items: [app('N-1', 'CPN.51', 'approved'), app('A-2', 'CPN.51.C397', 'reviewing')] },
@@ -258,6 +293,51 @@ describe('serveVisualiser with a renewal (cpnet demo, cpnet viz --operator)', ()
     } finally {
       await server.close();
       for (const { s } of [national, regional]) await new Promise<void>((ok) => s.close(() => ok()));
+    }
+  });
+
+  it('keeps the board’s tokens across reads and logs in again once when a node refuses one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cpnet-serve-pipeline-'));
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'dist'));
+    let valid = 'reviewer-1';
+    const node = createServer((req, res) => {
+      const auth = String(req.headers.authorization);
+      const refused = req.url === '/cpn/v1/applications' && auth !== `Bearer ${valid}`;
+      res
+        .writeHead(refused ? 401 : 200, { 'content-type': 'application/json' })
+        .end(refused ? '{"error":{"code":"UNAUTHENTICATED","message":"expired"}}' : '{"items":[]}');
+    });
+    await new Promise<void>((ok) => node.listen(0, '127.0.0.1', ok));
+    const logins: string[] = [];
+    let n = 0;
+    const server = await serveVisualiser({
+      port: 0,
+      liveUrl: `http://127.0.0.1:${(node.address() as AddressInfo).port}`,
+      distDir: join(dir, 'dist'),
+      pipelineTokens: {
+        applications: () => {
+          logins.push('applications');
+          return Promise.resolve({ ok: true, token: `reviewer-${++n}` });
+        },
+        cases: () => {
+          logins.push('cases');
+          return Promise.resolve({ ok: true, token: 'expert' });
+        },
+      },
+    });
+    try {
+      const board = async () =>
+        (await (await fetch(new URL('pipeline', server.url))).json()) as { applications: { ok: boolean } };
+      expect((await board()).applications.ok).toBe(true);
+      expect((await board()).applications.ok).toBe(true);
+      expect(logins.sort()).toEqual(['applications', 'cases']);
+      valid = 'reviewer-2'; // the node no longer takes the first token (expired)
+      expect((await board()).applications.ok).toBe(true);
+      expect(logins.sort()).toEqual(['applications', 'applications', 'cases']);
+    } finally {
+      await server.close();
+      await new Promise<void>((ok) => node.close(() => ok()));
     }
   });
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { ROUTES } from '@cpnet/protocol';
 import { DIST_DIR, ensureBuilt } from './build.ts';
-import { readPipeline, type PipelineTokens } from './pipeline.ts';
+import { keptTokens, readPipeline, type KeptTokens, type PipelineTokens } from './pipeline.ts';
 import { indexRecording } from './recording-index.ts';
 
 /** Options of the static server. */
@@ -194,8 +194,12 @@ async function forwardSnapshot(res: ServerResponse, options: ServeOptions, curre
 }
 
 // The board's data: the live node's and its regional nodes' applications (with their chains) and acceptance cases.
-async function forwardPipeline(res: ServerResponse, options: ServeOptions, current: { token?: string }): Promise<void> {
-  const tokens = options.pipelineTokens;
+async function forwardPipeline(
+  res: ServerResponse,
+  options: ServeOptions,
+  held: { current: { token?: string }; tokens: KeptTokens | undefined },
+): Promise<void> {
+  const { current, tokens } = held;
   if (!options.liveUrl || !tokens)
     return sendJson(res, 404, {
       error: {
@@ -242,6 +246,8 @@ function handler(options: ServeOptions, dist: string) {
   // The page's latest viewer token: the first one, then each renewal's.
   const current: { token?: string } = options.token ? { token: options.token } : {};
   const cache: { index?: ReturnType<typeof indexRecording> } = {};
+  // The board's tokens are kept across its reads (every 5 s) until a node refuses one.
+  const pipelineTokens = options.pipelineTokens && keptTokens(options.pipelineTokens);
   return (req: IncomingMessage, res: ServerResponse): void => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     if (req.method === 'POST' && path === ROUTES.selections) {
@@ -253,7 +259,7 @@ function handler(options: ServeOptions, dist: string) {
       return;
     }
     if (req.method === 'GET' && path === '/pipeline') {
-      void forwardPipeline(res, options, current);
+      void forwardPipeline(res, options, { current, tokens: pipelineTokens });
       return;
     }
     if (req.method === 'GET' && path === '/snapshot') {
