@@ -86,7 +86,9 @@ describe('a node killed with SIGKILL during a stream of writes', () => {
 });
 
 describe('a parent held down for a while', () => {
-  it('receives every copy, summary and event once after it returns', async () => {
+  // Copies and events wait in the child's outbox and arrive once each. Summaries do not wait: the child sends its one
+  // summary upward directly every scheduling interval, the newest wins, and a lost one is superseded by the next.
+  it('receives every copy and event once, and the newest summary, after it returns', async () => {
     const nationalDir = tempDir();
     const nationalPort = await freePort(); // outside the ephemeral range: nobody else takes it while the node is down
     let national: TestNode = await startTestNode({
@@ -120,12 +122,13 @@ describe('a parent held down for a while', () => {
     await g.connect();
     for (let i = 0; i < 5; i++)
       expect((await g.report([...before, ...during].map((c) => reportEntry(c, 100 + i)))).ok).toBe(true);
-    await sleep(1000); // summaries and events pile up while the parent is away
+    await sleep(1000); // copies and events pile up while the parent is away
     const depth = Number(
       /cpn_outbox_depth\{node="CPN.51"\} (\d+)/.exec(await (await fetch(`${regional.url}/metrics`)).text())?.[1] ?? 0,
     );
     expect(depth).toBeGreaterThan(0);
 
+    const returned = Date.now();
     national = await startTestNode({
       role: 'national',
       code: 'CPN',
@@ -150,5 +153,12 @@ describe('a parent held down for a while', () => {
     });
     expect(market.ok && market.value.totals.clusters).toBe(45);
     expect(market.ok && market.value.totals.k2.cpuCores).toBe(45 * 104);
+    // The newest summary: made after the national node returned, the scheduling figures in it, none queued.
+    const rows = await national.node.context.db.providers.childSummaries();
+    const held = JSON.parse(rows.find((r) => r.node === 'CPN.51')!.summary) as { at: string; ext?: object };
+    expect(Date.parse(held.at)).toBeGreaterThanOrEqual(returned);
+    expect(held.ext).toHaveProperty('scheduling');
+    const queued = regional.node.context.db.outbox.oldest(10_000);
+    expect(queued.filter((d) => (JSON.parse(d.payload) as { path: string }).path === '/cpn/v1/summaries')).toEqual([]);
   }, 120_000);
 });

@@ -15,8 +15,11 @@ let national: TestNode;
 let regional: TestNode;
 let industry: TestNode;
 
+// The one summary upward every 200 ms; a child silent for 2 s is taken as down (10 s by default).
+const SCHED = { summaryMs: 200, childDownAfterMs: 2000 };
+
 beforeAll(async () => {
-  national = await startTestNode({ role: 'national', code: 'CPN', autoReview: true });
+  national = await startTestNode({ role: 'national', code: 'CPN', autoReview: true, scheduling: SCHED });
   const rdir = tempDir();
   regional = await startTestNode({
     role: 'regional',
@@ -25,6 +28,7 @@ beforeAll(async () => {
     dataDir: rdir,
     applicationFile: applicationFile(rdir),
     autoReview: true,
+    scheduling: SCHED,
   });
   await eventually(async () => (await lifecycleOf(regional)) === 'online', 15_000);
   const idir = tempDir();
@@ -34,6 +38,7 @@ beforeAll(async () => {
     parentUrl: regional.url,
     dataDir: idir,
     applicationFile: applicationFile(idir, { role: 'industry', industry: 'C151', name: '四川白酒行业节点' }),
+    scheduling: SCHED,
   });
   await eventually(async () => (await lifecycleOf(industry)) === 'online', 20_000);
 }, 60_000);
@@ -125,6 +130,7 @@ describe('identifiers across the hierarchy', () => {
       parentUrl: regional.url,
       dataDir: industry.dir,
       port: Number(new URL(industry.url).port),
+      scheduling: SCHED,
     });
     expect(await lifecycleOf(industry)).toBe('online');
   });
@@ -189,4 +195,77 @@ describe('emergency response', () => {
     expect(r.ok).toBe(true);
     await eventually(async () => (await lifecycleOf(industry)) === 'online', 10_000);
   });
+});
+
+/** How many requests to `route` a node answered with `status`, from its /metrics. */
+async function answered(n: TestNode, route: string, status = 200): Promise<number> {
+  const text = await (await fetch(`${n.url}/metrics`)).text();
+  let total = 0;
+  for (const m of text.matchAll(/^cpn_http_requests_total\{([^}]*)\} (\d+)$/gm))
+    if (m[1]!.includes(`route="${route}"`) && m[1]!.includes(`status="${status}"`)) total += Number(m[2]);
+  return total;
+}
+
+/** The node.health events a node raised about `child` going down (by silence: no summary). */
+async function downs(n: TestNode, child: string): Promise<number> {
+  const r = await n.anon.request<{ items: { subject: string; data: { health?: string } }[] }>({
+    method: 'GET',
+    path: '/cpn/v1/events?type=node.health&limit=1000',
+  });
+  if (!r.ok) throw new Error(r.error.message);
+  return r.value.items.filter((e) => e.subject === child && e.data.health === 'down').length;
+}
+
+describe('one summary upward (issue 21)', () => {
+  it('sends the scheduling figures in ext.scheduling of the subtree summary, and no scheduling summary', async () => {
+    expect(industry.node.context.settings.getJson<string[]>('peer.capabilities.CPN.51')).toContain('one-summary');
+    expect(regional.node.context.settings.getJson<string[]>('peer.capabilities.CPN')).toContain('one-summary');
+    const row = await eventually(async () => {
+      const rows = await regional.node.context.db.providers.childSummaries();
+      const r = rows.find((x) => x.node === 'CPN.51.C151');
+      return r && (JSON.parse(r.summary) as { ext?: { scheduling?: unknown } }).ext?.scheduling ? r : null;
+    });
+    expect(JSON.parse(row.summary)).toMatchObject({ node: 'CPN.51.C151', ext: { scheduling: { clusters: 0 } } });
+    // (Before the joint-debugging handshake a child sends the 1.0 pair; once online, only the one summary.)
+    const count = (n: TestNode) =>
+      Promise.all([answered(n, '/cpn/v1/summaries'), answered(n, '/cpn/v1/scheduling/summaries')]);
+    const [one, two] = [await count(national), await count(regional)];
+    await new Promise((r) => setTimeout(r, 1000));
+    // About five a second (one every 200 ms) to each parent, straight to /cpn/v1/summaries; none to the 1.0 route.
+    for (const [n, [summaries, scheduling]] of [
+      [national, one],
+      [regional, two],
+    ] as const) {
+      const [s2, sc2] = await count(n);
+      expect(s2 - summaries).toBeGreaterThanOrEqual(2);
+      expect(sc2).toBe(scheduling);
+    }
+  });
+
+  it('does not take a child as down while its outbox is held up by a backlog', async () => {
+    const ctx = industry.node.context;
+    // A dead receiver first (a delivery backing off holds up all that follow), then the backlog behind it.
+    const DEAD = 'http://127.0.0.1:9';
+    const BACKLOG = 10_000;
+    const body = { job: 'CPN.51.C151/JB-1', reason: 'cancelled', attempt: 1, at: new Date(0).toISOString() };
+    await Promise.all(
+      Array.from({ length: BACKLOG }, () =>
+        ctx.outbox.enqueue({ endpoint: DEAD, path: '/cpn/v1/scheduling/cancels', body }),
+      ),
+    );
+    try {
+      const downsBefore = await downs(regional, 'CPN.51.C151');
+      const heardBefore = await answered(regional, '/cpn/v1/summaries');
+      // Three times childDownAfterMs.
+      await new Promise((r) => setTimeout(r, 3 * SCHED.childDownAfterMs));
+      expect(ctx.outbox.depth()).toBeGreaterThanOrEqual(BACKLOG);
+      expect(await answered(regional, '/cpn/v1/summaries')).toBeGreaterThan(heardBefore + 5);
+      expect(await downs(regional, 'CPN.51.C151')).toBe(downsBefore);
+    } finally {
+      const stuck = ctx.db.outbox
+        .oldest(BACKLOG + 1000)
+        .filter((d) => (JSON.parse(d.payload) as { endpoint: string }).endpoint === DEAD);
+      await ctx.db.write(() => ctx.db.outbox.remove(stuck.map((d) => d.id)));
+    }
+  }, 30_000);
 });

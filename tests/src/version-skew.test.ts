@@ -18,8 +18,10 @@ import { applicationFile, cleanup, eventually, tempDir } from './nodes.ts';
 import { freePort, spawnNode, type NodeProcess } from './process.ts';
 
 // Issue 18, version skew: a node of the previous protocol release talks to HEAD in both directions (onboarding, the
-// review, the grant and joint debugging until the child is online). The release is built from git history into a
-// temporary folder that shares this checkout's third-party node_modules (its own workspace packages are its own).
+// review, the grant and joint debugging until the child is online, then the child's scheduling summary, its heartbeat,
+// on the 1.0 route: issue 21's one summary upward is used only between nodes that both advertise it). The release is
+// built from git history into a temporary folder that shares this checkout's third-party node_modules (its own
+// workspace packages are its own).
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const RELEASES = JSON.parse(readFileSync(path.join(ROOT, 'packages/protocol/releases.json'), 'utf8')) as {
@@ -104,7 +106,19 @@ async function pair(parentTree: 'old' | 'head', childTree: 'old' | 'head') {
     );
   }
   expect((await nodeInfo(national.url)).lifecycle).toBe('online');
+  // The heartbeat crosses the pair: with a release node on either side nobody advertised `one-summary` to the other,
+  // so the child sends its scheduling summary on its own, and the parent answers it.
+  await eventually(async () => (await answered(national.url, '/cpn/v1/scheduling/summaries')) > 0, 20_000);
   for (const p of [child, national]) await p.stop();
+}
+
+/** How many requests to `route` the node at `url` answered 200, from its /metrics. */
+async function answered(url: string, route: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let total = 0;
+  for (const m of text.matchAll(/^cpn_http_requests_total\{([^}]*)\} (\d+)$/gm))
+    if (m[1]!.includes(`route="${route}"`) && m[1]!.includes('status="200"')) total += Number(m[2]);
+  return total;
 }
 
 describe.skipIf(missing !== null)(

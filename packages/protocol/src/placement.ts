@@ -28,10 +28,13 @@ const Free = message({ cpuCores: NonNegative, memoryGib: NonNegative, cards: z.r
 export const Ceiling = Free;
 export type Ceiling = z.output<typeof Ceiling>;
 
-/** What a parent needs to choose a child subtree without seeing every cluster (the scheduler's subtree summary). */
-export const SchedulingSummary = message({
-  node: Prefix,
-  at: Time,
+/**
+ * What a parent needs to choose a child subtree without seeing every cluster (the scheduler's subtree summary), and
+ * takes as the child's heartbeat: the figures of one subtree, without who sent them and when. A child sends them in
+ * `ext.scheduling` of its `SubtreeSummary` (the one summary upward) to a parent that advertised `one-summary`, else
+ * as a `SchedulingSummary`.
+ */
+const FIGURES = {
   provinces: z.array(ProvinceCode),
   archs: z.array(z.enum(['x86_64', 'aarch64', 'loongarch64', 'sw_64'])),
   clusters: z.number().int().nonnegative(),
@@ -45,8 +48,42 @@ export const SchedulingSummary = message({
   minLatencyMsTo: z.record(z.string(), NonNegative),
   health: Health,
   ceiling: Ceiling.optional(),
-});
+};
+
+/** A subtree's scheduling figures (free capacity, largest cluster, prices, carbon, latency, health, ceiling). */
+export const SchedulingFigures = message(FIGURES);
+export type SchedulingFigures = z.output<typeof SchedulingFigures>;
+
+/**
+ * A child's scheduling summary on its own (`POST /cpn/v1/scheduling/summaries`, as 1.0 nodes send it): who, when and
+ * the figures, defined from `SchedulingFigures` so that the two cannot drift.
+ */
+export const SchedulingSummary = message({ node: Prefix, at: Time, ...FIGURES });
 export type SchedulingSummary = z.output<typeof SchedulingSummary>;
+
+/**
+ * The scheduling figures a `SubtreeSummary` carries in `ext.scheduling` (the one summary upward), or null when it
+ * carries none (a 1.0 node) or something malformed — read, like `capabilitiesOf`, without trusting `ext`.
+ */
+export function schedulingFiguresOf(summary: unknown): SchedulingFigures | null {
+  const ext = (summary as { ext?: unknown } | null | undefined)?.ext;
+  const figures = (ext as { scheduling?: unknown } | null | undefined)?.scheduling;
+  if (figures === undefined || figures === null) return null;
+  const parsed = SchedulingFigures.safeParse(figures);
+  return parsed.success ? parsed.data : null;
+}
+
+/**
+ * The hierarchy's ceiling a parent answers to the one summary upward, in `ext.ceiling` of its `BatchAnswer` (absent
+ * while it knows none, and from a 1.0 parent); null when absent or malformed.
+ */
+export function summaryCeilingOf(answer: unknown): Ceiling | null {
+  const ext = (answer as { ext?: unknown } | null | undefined)?.ext;
+  const ceiling = (ext as { ceiling?: unknown } | null | undefined)?.ceiling;
+  if (ceiling === undefined || ceiling === null) return null;
+  const parsed = Ceiling.safeParse(ceiling);
+  return parsed.success ? parsed.data : null;
+}
 
 /** The answer to a summary: the whole hierarchy's ceiling as the parent knows it (absent while it knows none). */
 export const SummaryAnswer = message({ accepted: z.boolean(), ceiling: Ceiling.optional() });

@@ -13,6 +13,11 @@ import {
   RegisterIdentifier,
   RegisterProvider,
   residencyVerdict,
+  SchedulingFigures,
+  SchedulingSummary,
+  schedulingFiguresOf,
+  SubtreeSummary,
+  summaryCeilingOf,
   TaskTemplate,
   validate,
 } from './index.ts';
@@ -119,6 +124,55 @@ describe('scheduling and reports', () => {
       ],
     });
     expect(r.ok).toBe(false);
+  });
+});
+
+describe('the one summary upward', () => {
+  const figures = {
+    provinces: ['51'],
+    archs: ['x86_64'],
+    clusters: 2,
+    available: { cpuCores: 64, memoryGib: 256, cards: { A800: 8 } },
+    largest: { cpuCores: 64, memoryGib: 256, cards: { A800: 8 } },
+    minPricePerCoreHourYuan: 0.1,
+    minPricePerCardHourYuan: null,
+    kgCo2PerItKwh: 0.4,
+    maxSecurityLevel: 3,
+    meanReliability: 0.99,
+    minLatencyMsTo: { '51': 2 },
+    health: 'healthy',
+    ceiling: { cpuCores: 64, memoryGib: 256, cards: { A800: 8 } },
+  };
+  const summary = {
+    node: 'CPN.51',
+    at: '2026-11-26T00:00:00.000Z',
+    clusters: 2,
+    healthy: 2,
+    byClass: {},
+    byProvince: {},
+    byIndustry: {},
+  };
+
+  it('defines SchedulingSummary as node and time plus SchedulingFigures', () => {
+    expect(Object.keys(SchedulingSummary.shape)).toEqual(['node', 'at', ...Object.keys(SchedulingFigures.shape)]);
+    expect(SchedulingSummary.safeParse({ node: 'CPN.51', at: summary.at, ...figures }).success).toBe(true);
+  });
+
+  it('reads the figures in ext.scheduling of a SubtreeSummary, and none from a 1.0 summary or a malformed one', () => {
+    const one = SubtreeSummary.parse({ ...summary, ext: { scheduling: figures } });
+    expect(schedulingFiguresOf(one)).toMatchObject({ clusters: 2, available: { cpuCores: 64 } });
+    expect(schedulingFiguresOf(SubtreeSummary.parse(summary))).toBeNull();
+    expect(schedulingFiguresOf({ ...summary, ext: { scheduling: { ...figures, clusters: -1 } } })).toBeNull();
+    expect(schedulingFiguresOf({ ...summary, ext: { scheduling: 'x' } })).toBeNull();
+    expect(schedulingFiguresOf(null)).toBeNull();
+  });
+
+  it("reads the parent's ceiling in ext.ceiling of its answer, and none when absent or malformed", () => {
+    expect(summaryCeilingOf({ accepted: 1, duplicates: 0, ext: { ceiling: figures.ceiling } })).toEqual(
+      figures.ceiling,
+    );
+    expect(summaryCeilingOf({ accepted: 1, duplicates: 0 })).toBeNull();
+    expect(summaryCeilingOf({ accepted: 1, duplicates: 0, ext: { ceiling: { cpuCores: 'many' } } })).toBeNull();
   });
 });
 

@@ -60,6 +60,9 @@ export const CAPABILITIES = [
   'refusal-detail',
   'subtree-snapshot',
   'check-list-1.1',
+  // The one summary upward: a child sends its scheduling figures in `ext.scheduling` of its SubtreeSummary, directly
+  // every scheduling interval, and the parent takes it as the child's heartbeat and answers `ext.ceiling`.
+  'one-summary',
 ] as const;
 /** One advertised capability. */
 export type Capability = (typeof CAPABILITIES)[number];

@@ -1,11 +1,23 @@
-import { formatTime, ROUTES, SubtreeSummary, type ClusterReport, type MarketQuery, type Health } from '@cpnet/protocol';
+import type { z } from 'zod';
+import {
+  formatTime,
+  ROUTES,
+  schedulingFiguresOf,
+  SubtreeSummary,
+  type Ceiling,
+  type ClusterReport,
+  type Health,
+  type MarketQuery,
+  type SchedulingFigures,
+} from '@cpnet/protocol';
 import { b64url } from '@cpnet/security';
 import type { NodeContext } from '../context.ts';
 import { repeat } from '../deps.ts';
 import { createIngestQueue, type IngestQueue } from '../gateway/ingest.ts';
 import type { AggregationConfig } from './config.ts';
 import { ClusterTable, type HealthChange } from './cluster-table.ts';
-import { shouldSend } from './damping.ts';
+import { sendsOneSummary } from '../links/one-summary.ts';
+import { isMaterialChange, shouldSend } from './damping.ts';
 import { healthCounts, worse } from './health.ts';
 import { marketView } from './market.ts';
 import { summarise } from './summary.ts';
@@ -28,6 +40,30 @@ export type ClusterChange =
       readonly reason: string;
     };
 
+/**
+ * Scheduling's part of the one summary upward (set by the node's scheduling): the figures this node sends in
+ * `ext.scheduling`, where a child's figures go, and the ceiling a child's summary is answered with.
+ */
+export interface SchedulingLink {
+  /** This subtree's scheduling figures (its own view merged with its live children's, and its ceiling). */
+  figures(): z.input<typeof SchedulingFigures>;
+  /** A child's figures, from its newest summary: also the child's heartbeat. */
+  onFigures(child: string, figures: SchedulingFigures): void;
+  /** The whole hierarchy's ceiling as this node knows it (null while none). */
+  ceiling(): Ceiling | null;
+}
+
+/** What a batch of children's summaries did. */
+export interface SummariesReceived {
+  /** New (not seen before by their keys), applied or not (an older summary than the one held is not). */
+  readonly accepted: number;
+  readonly duplicates: number;
+  /** Written to the database: changed materially since the last one written, or that one is old. */
+  readonly stored: number;
+  /** Whether any applied summary carried scheduling figures (its sender reads the ceiling in the answer). */
+  readonly figures: boolean;
+}
+
 /** Resource aggregation at one node: clusters in memory, reports in, health, summaries up, the market view. */
 export interface Aggregation {
   readonly table: ClusterTable;
@@ -35,21 +71,30 @@ export interface Aggregation {
   /** Adds a newly registered cluster (after its registration committed). */
   added(spec: ClusterSpec): void;
   /**
-   * Stores children's summaries: each key is recorded with the summary in one transaction, so a redelivered
-   * summary is counted as a duplicate; an older summary than the one held is recorded but not applied.
+   * Takes children's summaries, newest first by their `at` (an older summary than the one held is counted but not
+   * applied), each deduplicated by its key. An applied summary's scheduling figures go to scheduling (its heartbeat).
+   * One is written (its key and the row, in one transaction) only when it changed materially since the child's last
+   * written one, or that one is `summaryMaxIntervalMs` old; the others are held in memory only, as a child sends one
+   * every scheduling interval.
    */
-  receiveSummaries(
-    items: readonly { key: string; summary: SubtreeSummary }[],
-  ): Promise<{ accepted: number; duplicates: number }>;
-  /** This node's current subtree summary (own clusters and the latest summary of each child). */
-  summary(): SubtreeSummary;
+  receiveSummaries(items: readonly { key: string; summary: SubtreeSummary }[]): Promise<SummariesReceived>;
+  /**
+   * This node's current subtree summary (own clusters and the latest summary of each child), with the scheduling
+   * figures in `ext.scheduling` (`figures`, else the scheduling link's) once scheduling is linked.
+   */
+  summary(figures?: z.input<typeof SchedulingFigures>): SubtreeSummary;
+  /** Scheduling's part of the one summary upward; null until the node's scheduling links itself. */
+  scheduling: SchedulingLink | null;
   /** The market view over this node's subtree. */
   market(filter: MarketQuery): ReturnType<typeof marketView>;
   /** A provider's health: the worst of its clusters' (down when it has none reporting). */
   providerHealth(provider: string): Health;
   /** Re-evaluates health now (the timer does this every sweepMs). */
   sweep(): Promise<HealthChange[]>;
-  /** Considers sending a summary upward now (the timer does this every summaryMs); true when one was queued. */
+  /**
+   * Considers sending a summary upward through the outbox now (the timer does this every summaryMs), damped; true when
+   * one was queued. Not to a parent that takes the one summary upward: scheduling sends it, directly.
+   */
   pushSummary(force?: boolean): Promise<boolean>;
   /** Whether a provider's clusters are on offer (false while it is suspended or revoked). */
   providerActive: (provider: string) => boolean;
@@ -73,6 +118,14 @@ export async function createAggregation(ctx: CreateAggregationDeps, config: Aggr
     const parsed = SubtreeSummary.safeParse(JSON.parse(row.summary));
     if (parsed.success) children.set(row.node, parsed.data);
   }
+  /** Each child's summary last written, and when (node time): what the next one is compared with. */
+  const written = new Map<string, { summary: SubtreeSummary; at: number }>();
+  /** Keys of summaries taken but not written (their rows would cost a commit a second per child), the newest. */
+  const recent = new Set<string>();
+  const remember = (key: string) => {
+    recent.add(key);
+    if (recent.size > RECENT_KEYS) recent.delete(recent.values().next().value as string);
+  };
   const timeouts = { degradedAfterMs: config.degradedAfterMs, downAfterMs: config.downAfterMs };
   let lastSent: SubtreeSummary | null = ctx.settings.getJson<SubtreeSummary>('summary.lastSent') ?? null;
   let lastSentAt: number | null = null;
@@ -141,7 +194,7 @@ export async function createAggregation(ctx: CreateAggregationDeps, config: Aggr
     },
   });
 
-  const summary = (): SubtreeSummary =>
+  const subtree = (): SubtreeSummary =>
     summarise({
       node: ctx.config.code,
       at: formatTime(ctx.deps.clock.now()),
@@ -149,6 +202,10 @@ export async function createAggregation(ctx: CreateAggregationDeps, config: Aggr
       children: children.values(),
       offered: (c) => aggregation.providerActive(c.spec.provider),
     });
+  const summary = (figures = aggregation.scheduling?.figures()): SubtreeSummary => {
+    const s = subtree();
+    return figures ? { ...s, ext: { scheduling: figures } } : s;
+  };
 
   async function sweep(): Promise<HealthChange[]> {
     if (sweeping) return sweeping;
@@ -164,7 +221,7 @@ export async function createAggregation(ctx: CreateAggregationDeps, config: Aggr
   }
 
   async function pushSummary(force = false): Promise<boolean> {
-    if (!ctx.config.parentUrl) return false;
+    if (!ctx.config.parentUrl || sendsOneSummary(ctx)) return false;
     const next = summary();
     const now = ctx.deps.clock.now();
     if (
@@ -204,30 +261,59 @@ export async function createAggregation(ctx: CreateAggregationDeps, config: Aggr
       });
     },
     async receiveSummaries(items) {
-      const applied: SubtreeSummary[] = [];
+      const now = ctx.deps.clock.now();
+      const writes: { key: string; summary: SubtreeSummary }[] = [];
       let duplicates = 0;
-      const now = formatTime(ctx.deps.clock.now());
-      const created = ctx.deps.clock.now();
-      await ctx.db.write(() => {
-        applied.length = 0;
-        duplicates = 0;
-        for (const { key, summary: s } of items) {
-          if (!ctx.db.idempotency.claim(key, '{"accepted":true}', created)) {
-            duplicates += 1;
-            continue;
-          }
-          const held = applied.findLast((a) => a.node === s.node) ?? children.get(s.node);
-          if (held && held.at > s.at) continue;
-          ctx.db.providers.putChildSummary({ node: s.node, at: s.at, summary: JSON.stringify(s), receivedAt: now });
-          applied.push(s);
+      let figures = false;
+      for (const { key, summary: s } of items) {
+        if (recent.has(key) || ctx.db.idempotency.get(key) !== undefined) {
+          duplicates += 1;
+          continue;
         }
-      });
-      for (const s of applied) children.set(s.node, s);
-      return { accepted: items.length - duplicates, duplicates };
+        const held = children.get(s.node);
+        if (held && held.at > s.at) {
+          remember(key);
+          continue;
+        }
+        children.set(s.node, s);
+        const f = schedulingFiguresOf(s);
+        if (f) {
+          figures = true;
+          aggregation.scheduling?.onFigures(s.node, f);
+        }
+        const last = written.get(s.node);
+        if (
+          last &&
+          now - last.at < config.summaryMaxIntervalMs &&
+          !isMaterialChange(last.summary, s, config.dampingThreshold)
+        ) {
+          remember(key);
+          continue;
+        }
+        written.set(s.node, { summary: s, at: now });
+        writes.push({ key, summary: s });
+      }
+      if (writes.length > 0) {
+        const receivedAt = formatTime(now);
+        try {
+          await ctx.db.write(() => {
+            for (const { key, summary: s } of writes) {
+              ctx.db.idempotency.claim(key, '{"accepted":true}', now);
+              ctx.db.providers.putChildSummary({ node: s.node, at: s.at, summary: JSON.stringify(s), receivedAt });
+            }
+          });
+        } catch (e) {
+          // Not written: the next summary of these children is written, whatever it says.
+          for (const { summary: s } of writes) written.delete(s.node);
+          throw e;
+        }
+      }
+      return { accepted: items.length - duplicates, duplicates, stored: writes.length, figures };
     },
     summary,
+    scheduling: null,
     market(filter) {
-      const s = summary();
+      const s = subtree();
       return marketView({ node: ctx.config.code, at: s.at, offers: s.offers }, filter);
     },
     providerHealth(provider) {
@@ -261,6 +347,9 @@ export async function createAggregation(ctx: CreateAggregationDeps, config: Aggr
   };
   return aggregation;
 }
+
+/** How many keys of summaries taken but not written are remembered (for duplicates). */
+const RECENT_KEYS = 10_000;
 
 /** Cluster counts per health, for the metrics gauge. */
 export function clusterHealthCounts(agg: Aggregation): Record<Health, number> {

@@ -206,21 +206,36 @@ export const RESOURCE_ROUTES: RouteTable<ResourceRoutesDeps> = [
       ];
     },
   }),
-  // A child's summaries, each deduplicated by its idempotency key; only a child may speak for its own subtree.
+  // A child's summaries, each deduplicated by its idempotency key; only a child may speak for its own subtree. A child
+  // that sends the one summary upward sends one every scheduling interval (its heartbeat): only the summaries written
+  // (changed materially, or the last written is old) are audited and raise `summary.received`.
   route({
     operationId: 'receiveSummaries',
     method: 'post',
     path: ROUTES.summaries,
     tag: 'resources',
     summary: "Node to node: a child's subtree summaries, each deduplicated by its key",
+    description:
+      'The newest summary of a child (by `at`) is applied; an older one is counted and dropped. A summary may carry ' +
+      "the child's scheduling figures in `ext.scheduling` (the `SchedulingFigures` message of docs/asyncapi.json's " +
+      'schemas: the one summary upward, sent every ' +
+      "scheduling interval to a parent that advertised the `one-summary` capability): the parent ranks the child's " +
+      "subtree with them and takes them as its heartbeat, and answers the whole hierarchy's ceiling in `ext.ceiling` " +
+      '(a `Ceiling`, absent while it knows none). A summary is written only when it changed materially since the ' +
+      "child's last written one, or that one is older than the parent's `summaryMaxIntervalMs`.",
     auth: 'required',
     body: SummaryBatch,
-    responses: { 200: { description: 'How many were new and how many already held', schema: BatchAnswer } },
+    responses: {
+      200: {
+        description: "How many were new and how many already held; `ext.ceiling`: the hierarchy's ceiling",
+        schema: BatchAnswer,
+      },
+    },
     errors: { 403: 'the caller is not an active child, or a summary is not its own' },
     access: { rule: 'an active child node, for its own summary' },
     audit: 'report',
-    audited: ({ caller }) => ({ resource: `summary:${caller!.principal.id}` }),
-    handle: async ({ env, caller, body: batch }) => {
+    audited: ({ caller, res }) => (res.locals.summariesStored ? { resource: `summary:${caller!.principal.id}` } : null),
+    handle: async ({ env, caller, res, body: batch }) => {
       const p = caller!.principal;
       const peer = p.kind === 'node' ? peerRow(env, p.id) : undefined;
       if (peer?.relation !== 'child') fail('FORBIDDEN', `${p.id} is not a child of ${env.config.code}`);
@@ -236,12 +251,14 @@ export const RESOURCE_ROUTES: RouteTable<ResourceRoutesDeps> = [
       const r = await env.aggregation.receiveSummaries(
         batch.items.map((i) => ({ key: `${caller!.who}|summary|${i.key}`, summary: i.summary })),
       );
-      if (r.accepted > 0)
+      res.locals.summariesStored = r.stored;
+      if (r.stored > 0)
         env.events.emit('summary.received', {
           subject: p.id,
           data: { accepted: r.accepted, duplicates: r.duplicates },
         });
-      return [200, r];
+      const ceiling = r.figures ? env.aggregation.scheduling?.ceiling() : null;
+      return [200, { accepted: r.accepted, duplicates: r.duplicates, ...(ceiling ? { ext: { ceiling } } : {}) }];
     },
   }),
   route({

@@ -14,13 +14,13 @@ export const SchedulingConfig = z.strictObject({
     .int()
     .min(10)
     .default(1000)
-    .describe('how often the scheduling summary (also a heartbeat) goes to the parent'),
+    .describe('how often the summary with the scheduling figures (also the heartbeat) goes to the parent, directly'),
   childDownAfterMs: z
     .number()
     .int()
     .min(10)
     .default(10_000)
-    .describe('a child silent this long is taken as down; jobs placed through it are re-placed'),
+    .describe('a child whose last summary is this old is taken as down; jobs placed through it are re-placed'),
   retryMs: z
     .number()
     .int()

@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { createRng } from '@cpnet/kernel';
 import { generateClusters, summarise, select, ClusterIndex } from '@cpnet/scheduler';
 import { TaskTemplate } from '@cpnet/protocol';
-import { mergeSummaries, summaryFromWire, summaryToWire, toCluster, toSelectionAnswer, toTask } from './mapping.ts';
+import {
+  figuresFromWire,
+  figuresToWire,
+  mergeSummaries,
+  summaryToWire,
+  toCluster,
+  toSelectionAnswer,
+  toTask,
+} from './mapping.ts';
 import { facts, fullReport } from './testing.ts';
 
 /** The value of a scheduler result (a test fails loudly on an input error). */
@@ -102,7 +110,8 @@ describe('mapping protocol ⇄ scheduler', () => {
   it("summaries survive the wire (an empty subtree's infinite prices as null) and merge per subtree", () => {
     const clusters = generateClusters(createRng(3), { count: 20 });
     const s = must(summarise('CPN.51', clusters));
-    expect(summaryFromWire({ ...summaryToWire(s, 0), at: '1970-01-01T00:00:00.000Z' } as never)).toEqual(s);
+    expect(figuresFromWire('CPN.51', figuresToWire(s) as never)).toEqual(s);
+    expect(summaryToWire(s, 0)).toEqual({ node: 'CPN.51', at: '1970-01-01T00:00:00.000Z', ...figuresToWire(s) });
     const empty = summaryToWire(must(summarise('CPN.44', [])), 0);
     expect(empty.minPricePerCoreHourYuan).toBeNull();
     const m = mergeSummaries('CPN', [s, must(summarise('CPN.44', []))]);

@@ -6,6 +6,7 @@ import type {
   Exclusion,
   RegisterCluster,
   ResourceVector,
+  SchedulingFigures,
   SchedulingSummary,
   SelectionAnswer,
   TaskTemplate,
@@ -176,11 +177,9 @@ export function toSelectionAnswer(
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
-/** The scheduler's subtree summary on the wire (infinite prices of an empty subtree become null). */
-export function summaryToWire(s: SubtreeView, at: number): z.input<typeof SchedulingSummary> {
+/** The scheduler's subtree summary as wire figures (infinite prices of an empty subtree become null). */
+export function figuresToWire(s: SubtreeView): z.input<typeof SchedulingFigures> {
   return {
-    node: s.prefix,
-    at: formatTime(at),
     provinces: [...s.provinces],
     archs: [...s.archs],
     clusters: s.clusters,
@@ -196,10 +195,15 @@ export function summaryToWire(s: SubtreeView, at: number): z.input<typeof Schedu
   };
 }
 
-/** A wire summary back into the scheduler's shape. */
-export function summaryFromWire(w: SchedulingSummary): SubtreeView {
+/** The scheduler's subtree summary on the wire, as a 1.0 `SchedulingSummary`. */
+export function summaryToWire(s: SubtreeView, at: number): z.input<typeof SchedulingSummary> {
+  return { node: s.prefix, at: formatTime(at), ...figuresToWire(s) };
+}
+
+/** A child's wire figures back into the scheduler's shape (its ceiling is kept apart). */
+export function figuresFromWire(prefix: string, w: SchedulingFigures): SubtreeView {
   return {
-    prefix: w.node,
+    prefix,
     provinces: w.provinces,
     archs: w.archs,
     clusters: w.clusters,

@@ -9,6 +9,7 @@ import type { ResourceServices } from '../aggregation/resources.ts';
 import type { ClusterChange } from '../aggregation/service.ts';
 import type { ClusterState } from '../aggregation/types.ts';
 import type { ClusterFacts } from './mapping.ts';
+import { sendsOneSummary } from '../links/one-summary.ts';
 import { nodePeers } from './peers.ts';
 import { createFlowCounters } from '../monitoring/flows.ts';
 import type { GatewayPort } from './ports.ts';
@@ -26,7 +27,7 @@ export interface SchedulingServices {
 }
 
 /** What `createSchedulingServices` uses of the node. */
-type CreateSchedulingServicesDeps = RouteDeps & Pick<NodeContext, 'clientFor' | 'outbox' | 'serials'>;
+type CreateSchedulingServicesDeps = RouteDeps & Pick<NodeContext, 'clientFor' | 'outbox' | 'serials' | 'settings'>;
 
 /** Builds the scheduling services of a node. */
 export async function createSchedulingServices(
@@ -69,7 +70,13 @@ export async function createSchedulingServices(
     wall: wallClock(ctx.deps),
     store: ctx.db.jobs,
     gateways,
-    peers: nodePeers(ctx),
+    // The figures go up in the aggregation's subtree summary (the one summary upward) when the parent takes it.
+    peers: nodePeers(ctx, {
+      oneSummary: {
+        takes: () => sendsOneSummary(ctx),
+        summary: (figures) => resources.aggregation.summary(figures),
+      },
+    }),
     emit: (type, detail) => {
       ctx.events.emit(type, detail);
       if (type.startsWith('job.')) flows.count(detail.data);
@@ -88,6 +95,14 @@ export async function createSchedulingServices(
       failback: cfg.failback,
     },
   });
+
+  // One summary upward: the aggregation carries this subtree's figures in `ext.scheduling`, hands a child's figures
+  // (its heartbeat) to the service, and answers a child's summary with the hierarchy's ceiling.
+  resources.aggregation.scheduling = {
+    figures: () => service.schedulingFigures(),
+    onFigures: (child, figures) => service.onFigures(child, figures),
+    ceiling: () => service.hierarchyCeiling(),
+  };
 
   // One cluster model: the scheduler's view is fed by the aggregation's change events, in order, and judges no
   // liveness of its own (the aggregation's health — reported, made worse by silence — is the one verdict).

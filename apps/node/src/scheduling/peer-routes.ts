@@ -129,8 +129,11 @@ export const SCHEDULING_PEER_ROUTES: RouteTable<SchedulingRoutesDeps> = [
     method: 'post',
     path: SCHEDULING_ROUTES.summaries,
     tag: 'scheduling',
-    summary: "Node to node: a child's scheduling summary (also its heartbeat)",
-    description: "The answer carries the whole hierarchy's ceiling, so the child can refuse impossible jobs at once.",
+    summary: "Node to node: a 1.0 child's scheduling summary (also its heartbeat)",
+    description:
+      "The answer carries the whole hierarchy's ceiling, so the child can refuse impossible jobs at once. A child " +
+      'whose parent advertised the `one-summary` capability sends these figures in `ext.scheduling` of its subtree ' +
+      'summary (`POST /cpn/v1/summaries`) instead; this route stays for 1.0 children.',
     auth: 'required',
     body: SchedulingSummary,
     responses: { 200: { description: 'Received, with the hierarchy’s ceiling', schema: SummaryAnswer } },

@@ -1,11 +1,18 @@
+import type { z } from 'zod';
 import {
+  formatTime,
   PlacementAnswer,
   PlacementBatchAnswer,
+  ROUTES,
   SCHEDULING_ROUTES,
   SelectionAnswer,
+  summaryCeilingOf,
   SummaryAnswer,
   validate,
+  type SchedulingFigures,
+  type SubtreeSummary,
 } from '@cpnet/protocol';
+import { b64url } from '@cpnet/security';
 import type { NodeContext } from '../context.ts';
 import type { PeerPort, PlacementAsk } from './ports.ts';
 
@@ -33,8 +40,20 @@ const refusal = (to: string, reason: string, summary: string): PlacementAnswer =
 /** What `nodePeers` uses of the node. */
 type NodePeersDeps = Pick<NodeContext, 'clientFor' | 'config' | 'db' | 'deps' | 'outbox'>;
 
-/** The peer port of a node: signed HTTP to its parent and children; relays and metering through the durable outbox. */
-export function nodePeers(ctx: NodePeersDeps): PeerPort {
+/** The one summary upward, as the node's aggregation makes it. */
+export interface OneSummary {
+  /** Whether the parent takes it (it advertised `one-summary`; see `sendsOneSummary`). */
+  takes(): boolean;
+  /** This subtree's summary with `figures` in `ext.scheduling`. */
+  summary(figures: z.input<typeof SchedulingFigures>): SubtreeSummary;
+}
+
+/**
+ * The peer port of a node: signed HTTP to its parent and children; relays and metering through the durable outbox.
+ * The summary upward goes directly (never through the outbox: it is the heartbeat, only the newest matters, and the
+ * ceiling comes back in the answer): as the one summary when `oneSummary` says the parent takes it, else on its own.
+ */
+export function nodePeers(ctx: NodePeersDeps, o: { oneSummary?: OneSummary } = {}): PeerPort {
   const endpoints = new Map<string, string>();
   async function endpointOf(prefix: string): Promise<string | null> {
     const known = endpoints.get(prefix);
@@ -152,10 +171,18 @@ export function nodePeers(ctx: NodePeersDeps): PeerPort {
     // Queued as a batch of one: the outbox merges the relays waiting for the same hop into one request.
     relay: (to, body) => durable(to, SCHEDULING_ROUTES.jobUpdates, { relays: [body] }),
     cancel: (to, body) => durable(to, SCHEDULING_ROUTES.cancels, body),
-    async summary(body) {
+    async summary(figures) {
       const parent = parentCode();
       if (!parent || !ctx.config.parentUrl) return null;
       endpoints.set(parent, ctx.config.parentUrl);
+      if (o.oneSummary?.takes()) {
+        const summary = o.oneSummary.summary(figures);
+        // A fresh key each time: the parent applies the newest by `at`; a lost one is superseded by the next.
+        const key = `${ctx.config.code}/summary/${summary.at}/${b64url(ctx.deps.randomBytes(6))}`;
+        const r = await post(parent, ROUTES.summaries, { items: [{ key, summary }] });
+        return r.ok ? summaryCeilingOf(r.value) : null;
+      }
+      const body = { node: ctx.config.code, at: formatTime(ctx.deps.clock.now()), ...figures };
       const r = await post(parent, SCHEDULING_ROUTES.summaries, body);
       const v = r.ok ? validate(SummaryAnswer, r.value) : null;
       return v?.ok ? (v.value.ceiling ?? null) : null;

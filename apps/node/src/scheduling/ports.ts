@@ -15,7 +15,7 @@ import type {
   MeteringSummary,
   PlacementAnswer,
   PlacementRequest,
-  SchedulingSummary,
+  SchedulingFigures,
   SelectionAnswer,
   SelectionRelay,
 } from '@cpnet/protocol';
@@ -50,8 +50,13 @@ export interface PeerPort {
   relay(to: string, body: z.input<typeof JobRelay>): Promise<void>;
   /** Durable: a cancellation toward the owner. */
   cancel(to: string, body: z.input<typeof JobCancelRelay>): Promise<void>;
-  /** Best effort (the next one replaces it): this subtree's scheduling summary to the parent. */
-  summary(body: z.input<typeof SchedulingSummary>): Promise<Ceiling | null>;
+  /**
+   * Best effort (the next one replaces it), every `summaryMs`: this subtree's scheduling figures to the parent — in
+   * the one summary upward (`ext.scheduling` of the subtree summary) to a parent that advertised `one-summary`, else
+   * as a 1.0 `SchedulingSummary`. Either is the child's heartbeat; the answer is the hierarchy's ceiling (null when
+   * the parent knows none or could not be reached).
+   */
+  summary(figures: z.input<typeof SchedulingFigures>): Promise<Ceiling | null>;
   /** Durable: metering totals to the parent. */
   metering(body: z.input<typeof MeteringSummary>): Promise<void>;
 }
@@ -84,11 +89,11 @@ export type Emit = (
 
 /** Tunables of the scheduling service. */
 export interface SchedulingOptions {
-  /** A child whose scheduling summary is older than this is taken as down (jobs placed through it re-placed). */
+  /** A child whose last summary is older than this is taken as down (jobs placed through it re-placed). */
   readonly childDownAfterMs: number;
   /** How often liveness, failback and the queue are checked. */
   readonly tickMs: number;
-  /** How often the summary goes to the parent. */
+  /** How often the summary (the scheduling figures, the heartbeat) goes to the parent. */
   readonly summaryMs: number;
   /** Queued jobs are retried across the hierarchy at most this often. */
   readonly retryMs: number;

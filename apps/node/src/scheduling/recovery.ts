@@ -1,7 +1,15 @@
 import { quotaBreach, type Health } from '@cpnet/scheduler';
-import { formatTime, PROTOCOL_VERSION, type Ceiling, type MeteringLine, type SchedulingSummary } from '@cpnet/protocol';
+import type { z } from 'zod';
+import {
+  formatTime,
+  PROTOCOL_VERSION,
+  type Ceiling,
+  type MeteringLine,
+  type SchedulingFigures,
+  type SchedulingSummary,
+} from '@cpnet/protocol';
 import { isFinal, type JobRecord } from './job-machine.ts';
-import { mergeSummaries, summaryFromWire, summaryToWire } from './mapping.ts';
+import { figuresFromWire, figuresToWire, mergeSummaries } from './mapping.ts';
 import { ceilingOf, raise } from './ceiling.ts';
 import { PlacementCore } from './placement.ts';
 
@@ -22,6 +30,8 @@ export abstract class RecoveryCore extends PlacementCore {
   /** The hierarchy's ceiling as the parent answered it. */
   private above: Ceiling | null = null;
   private ticking = false;
+  /** A summary to the parent in flight (the next one waits: only the newest matters). */
+  private pushing = false;
   /** Told when a child goes silent (no summary for `childDownAfterMs`) and when it reports again. */
   onChildHealth?: (child: string, o: { down: boolean; reason: string }) => void;
 
@@ -122,14 +132,22 @@ export abstract class RecoveryCore extends PlacementCore {
     return c.cpuCores > 0 ? c : null;
   }
 
-  /** A child's scheduling summary (also its heartbeat). */
+  /** A 1.0 child's scheduling summary (`POST /cpn/v1/scheduling/summaries`): its figures, and its heartbeat. */
   onSummary(w: SchedulingSummary, from: string): void {
-    if (w.ceiling) this.childCeilings.set(from, w.ceiling);
+    this.onFigures(from, w);
+  }
+
+  /**
+   * A child's scheduling figures, from its one summary upward (`ext.scheduling` of its `SubtreeSummary`) or from a
+   * 1.0 `SchedulingSummary`; also its heartbeat, stamped with this node's time on reception (not the child's `at`).
+   */
+  onFigures(from: string, figures: SchedulingFigures): void {
+    if (figures.ceiling) this.childCeilings.set(from, figures.ceiling);
     const prev = this.children.get(from);
-    this.children.set(from, { summary: summaryFromWire({ ...w, node: from }), at: this.now(), down: false });
+    this.children.set(from, { summary: figuresFromWire(from, figures), at: this.now(), down: false });
     if (prev?.down) {
       this.d.log?.info({ child: from }, 'child reporting again');
-      this.onChildHealth?.(from, { down: false, reason: `${from} sends its scheduling summary again` });
+      this.onChildHealth?.(from, { down: false, reason: `${from} sends its summary again` });
       for (const c of this.owed.get(from) ?? []) void this.d.peers.cancel(from, c);
       this.owed.delete(from);
     }
@@ -147,7 +165,7 @@ export abstract class RecoveryCore extends PlacementCore {
         this.d.log?.warn({ child: prefix }, 'child stopped reporting; re-placing its jobs');
         this.onChildHealth?.(prefix, {
           down: true,
-          reason: `no scheduling summary from ${prefix} for ${this.options.childDownAfterMs} ms`,
+          reason: `no summary from ${prefix} for ${this.options.childDownAfterMs} ms`,
         });
         for (const j of [...this.jobs.values()].filter((x) => x.downstream === prefix && !isFinal(x.state))) {
           await this.lock.run(j.id, async () => {
@@ -278,11 +296,27 @@ export abstract class RecoveryCore extends PlacementCore {
     });
   }
 
+  /**
+   * This subtree's scheduling figures for the parent: its own view merged with its live children's (the ones the
+   * liveness rule took down left out), and the subtree's ceiling.
+   */
+  schedulingFigures(): z.input<typeof SchedulingFigures> {
+    const merged = mergeSummaries(this.me, [this.view.summary(this.me), ...this.liveChildren()]);
+    return { ...figuresToWire(merged), ceiling: this.subtreeCeiling() };
+  }
+
+  /**
+   * Sends this subtree's figures to the parent (every `summaryMs`; the node's peer port sends them as the one summary
+   * upward or, to a 1.0 parent, as a `SchedulingSummary`); the parent's answer is the hierarchy's ceiling.
+   */
   protected async pushSummaries(): Promise<void> {
-    const parts = [this.view.summary(this.me), ...this.liveChildren()];
-    const merged = mergeSummaries(this.me, parts);
-    const body = { ...summaryToWire(merged, this.now()), ceiling: this.subtreeCeiling() };
-    const above = await this.d.peers.summary(body).catch(() => null);
-    if (above) this.above = above;
+    if (this.pushing) return;
+    this.pushing = true;
+    try {
+      const above = await this.d.peers.summary(this.schedulingFigures()).catch(() => null);
+      if (above) this.above = above;
+    } finally {
+      this.pushing = false;
+    }
   }
 }

@@ -1,10 +1,12 @@
 import { formatIdentifier } from '@cpnet/identifier';
 import type { Clock } from '@cpnet/kernel';
 import {
+  formatTime,
   JobCancelRelay,
   JobRelay,
   PlacementRequest,
   RegisterCluster,
+  SchedulingFigures,
   SchedulingSummary,
   SelectionRelay,
   TaskTemplate,
@@ -121,10 +123,18 @@ export async function until(ok: () => Promise<boolean> | boolean, timeoutMs = 50
 export const template = (over: Record<string, unknown> = {}): TaskTemplate =>
   TaskTemplate.parse({ demand: { cpuCores: 16, memoryGib: 64 }, durationHours: 1, ...over });
 
-/** In-process hierarchy: services joined by a peer port that calls each other directly (through the wire schemas). */
+/**
+ * In-process hierarchy: services joined by a peer port that calls each other directly (through the wire schemas).
+ * A child sends its figures as the one summary upward (`onFigures`), or as a 1.0 `SchedulingSummary` (`onSummary`)
+ * when it is named in `legacy`.
+ */
 export function hierarchy(
   spec: Record<string, string | null>,
-  o: { clock: Clock; options?: ConstructorParameters<typeof SchedulingService>[0]['options'] },
+  o: {
+    clock: Clock;
+    options?: ConstructorParameters<typeof SchedulingService>[0]['options'];
+    legacy?: readonly string[];
+  },
 ) {
   const services = new Map<string, SchedulingService>();
   const gateways = new Map<string, ReturnType<typeof fakeGateway>>();
@@ -149,10 +159,13 @@ export function hierarchy(
         if (!down.has(to)) setTimeout(() => void services.get(to)?.onCancelRelay(JobCancelRelay.parse(body), code), 1);
         return Promise.resolve();
       },
-      summary: async (body) => {
-        if (!parent || down.has(code)) return null;
-        services.get(parent)?.onSummary(SchedulingSummary.parse(body), code);
-        return services.get(parent)?.hierarchyCeiling() ?? null;
+      summary: async (figures) => {
+        const above = parent ? services.get(parent) : undefined;
+        if (!above || down.has(code)) return null;
+        if (o.legacy?.includes(code))
+          above.onSummary(SchedulingSummary.parse({ node: code, at: formatTime(o.clock.now()), ...figures }), code);
+        else above.onFigures(code, SchedulingFigures.parse(figures));
+        return above.hierarchyCeiling();
       },
       metering: async () => undefined,
     };

@@ -19,6 +19,9 @@ const PATTERNS: ReadonlyArray<[RegExp, string]> = [
   [/^the link from (\S+) dropped(.*)$/, '来自 $1 的链路断开$2'],
   [/^node (\S+) stopped reporting$/, '节点 $1 停止上报'],
   [/^cluster (\S+) stopped reporting$/, '集群 $1 停止上报'],
+  [/^no summary from (\S+) for (\d+) ms$/, '$2 毫秒未收到 $1 的汇总'],
+  [/^(\S+) sends its summary again$/, '$1 恢复发送汇总'],
+  // As nodes before the one summary upward wrote them (recordings keep them).
   [/^no scheduling summary from (\S+) for (\d+) ms$/, '$2 毫秒未收到 $1 的调度摘要'],
   [/^(\S+) sends its scheduling summary again$/, '$1 恢复发送调度摘要'],
   [/^the gateway of (\S+) reports (\S+) (healthy|degraded|down)$/, '$1 的网关报告 $2 $3'],
