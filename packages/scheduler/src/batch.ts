@@ -20,6 +20,18 @@ export interface BatchResult {
   /** A valid lower bound on any placement's cost (equals the LP bound at the dual optimum). */
   readonly lowerBoundYuan: number;
   readonly rejected: number;
+  /** The Lagrangian prices at the best bound: what online placement can learn from (`placeOnline`'s `prices`). */
+  readonly prices: CapacityPrices;
+}
+
+/**
+ * Shadow prices of capacity, 元 per unit per cluster row: `perUnit[row * dims + k]` for dimension k of
+ * `[cpu cores, memory GiB, storage GiB, bandwidth Gbps, cards of models[0], cards of models[1], …]`.
+ */
+export interface CapacityPrices {
+  readonly dims: number;
+  readonly models: readonly string[];
+  readonly perUnit: Float64Array;
 }
 
 interface Problem {
@@ -31,6 +43,7 @@ interface Problem {
   costs: Float64Array[];
   use: Float64Array[];
   cap: Float64Array;
+  scale: number[];
 }
 
 /** Builds the problem: costs from the shared filter and cost model; dims = cpu, memory, storage, bandwidth, cards per model. */
@@ -68,7 +81,7 @@ function buildProblem(ix: ClusterIndex, tasks: readonly Task[], cm: CostModel | 
     costs.push(f.costs);
     use.push(u);
   }
-  return { D: tasks.length, C, K, rows, costs, use, cap };
+  return { D: tasks.length, C, K, rows, costs, use, cap, scale };
 }
 
 /**
@@ -85,6 +98,7 @@ export function placeBatch(ix: ClusterIndex, tasks: readonly Task[], options: Ba
   const P = buildProblem(ix, tasks, options.costModel);
   const { C, K } = P;
   const lambda = new Float64Array(C * K);
+  const bestLambda = new Float64Array(C * K);
   let best = improve(P, repair(P, round(P, lambda)));
   let bestCost = costOf(P, best);
   let lb = -Infinity,
@@ -105,6 +119,7 @@ export function placeBatch(ix: ClusterIndex, tasks: readonly Task[], options: Ba
     }
     if (lb === -Infinity || L > lb + 1e-9 * Math.abs(lb)) {
       lb = L;
+      bestLambda.set(lambda);
       stall = 0;
     } else if (++stall >= 15) {
       theta /= 2;
@@ -129,7 +144,15 @@ export function placeBatch(ix: ClusterIndex, tasks: readonly Task[], options: Ba
   }
   const rows = new Int32Array(P.D);
   for (let i = 0; i < P.D; i++) rows[i] = best[i]! >= 0 ? P.rows[i]![best[i]!]! : -1;
-  return ok({ rows, costYuan: bestCost, lowerBoundYuan: Math.max(0, lb), rejected: rejectedOf(best) });
+  const perUnit = new Float64Array(C * K);
+  for (let j = 0; j < C; j++) for (let k = 0; k < K; k++) perUnit[j * K + k] = bestLambda[j * K + k]! * P.scale[k]!;
+  return ok({
+    rows,
+    costYuan: bestCost,
+    lowerBoundYuan: Math.max(0, lb),
+    rejected: rejectedOf(best),
+    prices: { dims: K, models: [...ix.models], perUnit },
+  });
 }
 
 function argminReduced(P: Problem, lambda: Float64Array, i: number): { p: number; r: number } {

@@ -1,11 +1,12 @@
 import type { ClusterIndex } from './cluster-index.ts';
 import type { CostModel } from './cost.ts';
 import type { Objective, Task, CriterionWeights } from './model.ts';
-import { resolveNeed } from './need.ts';
+import { modelAt, resolveNeed } from './need.ts';
+import type { CapacityPrices } from './batch.ts';
 import { ok } from '@cpnet/kernel';
 import { DEFAULT_REGISTRY } from './policy.ts';
-import { selectChecked } from './select.ts';
-import { checkTasks, inputError, type Checked } from './validate.ts';
+import { measure, selectChecked } from './select.ts';
+import { checkTasks, inputError, type Checked, type InputError } from './validate.ts';
 import { sliceAt, take } from './slices.ts';
 
 /** Result of placing tasks one at a time. */
@@ -19,7 +20,16 @@ export interface OnlineResult {
 export function placeOnline(
   ix: ClusterIndex,
   tasks: readonly Task[],
-  options: { objective?: Objective | CriterionWeights; costModel?: CostModel; method?: string } = {},
+  options: {
+    objective?: Objective | CriterionWeights;
+    costModel?: CostModel;
+    method?: string;
+    /**
+     * Learned capacity prices (a past batch's `prices`): each task goes where its bill + the price of the capacity it
+     * takes is least, instead of where its score is least now. The objective and method are then not used.
+     */
+    prices?: CapacityPrices;
+  } = {},
 ): Checked<OnlineResult> {
   const over = options.objective === undefined ? [] : [{ ...tasks[0]!, objective: options.objective }];
   const checked = checkTasks(tasks.length > 0 ? [...tasks, ...over] : tasks);
@@ -29,6 +39,49 @@ export function placeOnline(
   const rows = new Int32Array(tasks.length).fill(-1);
   let cost = 0,
     rejected = 0;
+  if (options.prices) {
+    const pe = checkPrices(ix, options.prices);
+    if (pe) return pe;
+    const pr = options.prices;
+    const K = pr.dims;
+    const modelCol = ix.models.map((m) => pr.models.indexOf(m));
+    tasks.forEach((t0, i) => {
+      const t: Task = { ...t0, mode: 'single' };
+      const need = resolveNeed(ix, t);
+      const m = measure(ix, t, { costModel: options.costModel });
+      let best = -1,
+        bestV = Infinity;
+      for (let p = 0; p < m.rows.length; p++) {
+        const row = m.rows[p]!,
+          base = row < pr.perUnit.length / K ? row * K : -1;
+        let v = m.costs[p]!;
+        if (base >= 0) {
+          const n = t.replicas;
+          v +=
+            n *
+            (need.cpu * pr.perUnit[base]! +
+              need.mem * pr.perUnit[base + 1]! +
+              need.sto * pr.perUnit[base + 2]! +
+              need.bw * pr.perUnit[base + 3]!);
+          const mm = modelAt(ix, need, row);
+          const col = mm >= 0 ? modelCol[mm]! : -1;
+          if (col >= 0) v += n * need.cards * pr.perUnit[base + 4 + col]!;
+        }
+        if (v < bestV) {
+          bestV = v;
+          best = p;
+        }
+      }
+      if (best < 0) {
+        rejected++;
+        return;
+      }
+      take(ix, sliceAt(ix, need, { row: m.rows[best]!, replicas: t.replicas }));
+      rows[i] = m.rows[best]!;
+      cost += m.costs[best]!;
+    });
+    return ok({ rows, costYuan: cost, rejected });
+  }
   tasks.forEach((t0, i) => {
     const t: Task = { ...t0, mode: 'single', objective: options.objective ?? t0.objective };
     const c = selectChecked(ix, t, {
@@ -47,4 +100,20 @@ export function placeOnline(
     cost += c.costYuan;
   });
   return ok({ rows, costYuan: cost, rejected });
+}
+
+function checkPrices(ix: ClusterIndex, p: CapacityPrices): { ok: false; error: InputError } | null {
+  if (typeof p !== 'object' || p === null || !(p.perUnit instanceof Float64Array))
+    return inputError('options.prices', "must be a batch result's prices");
+  if (!(Number.isInteger(p.dims) && p.dims === 4 + p.models.length))
+    return inputError(
+      'options.prices.dims',
+      `must be 4 + the number of models (${4 + p.models.length}), got ${p.dims}`,
+    );
+  if (p.perUnit.length % p.dims !== 0 || p.perUnit.length / p.dims > ix.size)
+    return inputError('options.prices.perUnit', 'must hold dims prices per cluster row of the index');
+  for (let i = 0; i < p.perUnit.length; i++)
+    if (!(p.perUnit[i]! >= 0 && Number.isFinite(p.perUnit[i]!)))
+      return inputError(`options.prices.perUnit[${i}]`, `must be a finite number ≥ 0, got ${p.perUnit[i]}`);
+  return null;
 }
