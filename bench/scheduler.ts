@@ -430,6 +430,20 @@ async function quality(): Promise<void> {
     figures[`batch_rejected${c.key}`] = eb.rejected;
     figures[`online_rejected${c.key}`] = eo.rejected;
     figures[`max_demand_share${c.key}`] = inst.maxShare;
+    if (c.key === '') {
+      const h = historyFor({ demands: c.demands, seed: c.seed });
+      const learned = must(
+        placeOnline(indexOf(inst.clusters), inst.tasks, { window: ROLLING, prices: learnedPrices(inst, h) }),
+      );
+      const el = evaluate(inst, learned.rows);
+      figures.online_cost_over_lp_80 = el.cost / lp.value;
+      figures.online_rejected_80 = el.rejected;
+      figures.online_greedy_cost_over_lp_80 = eo.cost / lp.value;
+      console.log(
+        `2000x80 at 80 %: rolling batch of ${ROLLING} + prices learned from an earlier day: ` +
+          `${f(el.cost / lp.value, 4)} × LP, rejected ${el.rejected} (greedy ${f(eo.cost / lp.value, 4)})`,
+      );
+    }
   }
   table(rows);
   console.log('A rejected demand adds nothing to a cost; compare costs only where rejected = 0.');
@@ -494,6 +508,25 @@ export async function hardRegimes(): Promise<void> {
     figures[`${c.key}_online_rejected`] = eo.rejected;
     figures[`${c.key}_optimum_over_lp`] = mip.value / lp.value;
     figures[`${c.key}_max_demand_share`] = inst.maxShare;
+    if (c.key === 'hard95') {
+      const h = historyFor({ demands: c.demands, seed: c.seed, cpuSizes: c.cpuSizes, cardSizes: c.cardSizes });
+      const priced = evaluate(
+        inst,
+        must(placeOnline(indexOf(inst.clusters), inst.tasks, { window: ROLLING, prices: learnedPrices(inst, h) })).rows,
+      );
+      const rolling = evaluate(inst, must(placeOnline(indexOf(inst.clusters), inst.tasks, { window: ROLLING })).rows);
+      figures.online_rejected_95 = rolling.rejected;
+      figures.online_cost_over_lp_95 = rolling.cost / lp.value;
+      figures.online_priced_rejected_95 = priced.rejected;
+      figures.online_priced_cost_over_lp_95 = priced.cost / lp.value;
+      figures.online_greedy_rejected_95 = eo.rejected;
+      figures.batch_rejected_95 = eb.rejected;
+      console.log(
+        `95 % fill: rolling batch of ${ROLLING} ${f(rolling.cost / lp.value, 4)} × LP, rejected ${rolling.rejected}; ` +
+          `with learned prices ${f(priced.cost / lp.value, 4)}, rejected ${priced.rejected}; ` +
+          `greedy rejected ${eo.rejected}; batch rejected ${eb.rejected}`,
+      );
+    }
   }
   table(rows);
   console.log("exact_optimum Optimal: every demand is placed by the optimum, so any rejection above is the method's.");
@@ -597,6 +630,9 @@ function evaluateParts(inst: Instance, parts: readonly (readonly Part[])[]): Out
 const asParts = (rows: Int32Array, tasks: readonly Task[]): Part[][] =>
   Array.from(rows, (r, i) => (r < 0 ? [] : [{ row: r, replicas: tasks[i]!.replicas }]));
 
+/** Arrivals per rolling batch ("the last few seconds of arrivals"). */
+const ROLLING = 100;
+
 /** Prices learned from a past batch: the same clusters, an earlier day's arrivals of the same shape. */
 function learnedPrices(inst: Instance, history: readonly Task[]): CapacityPrices {
   return must(placeBatch(indexOf(inst.clusters), history)).prices;
@@ -654,6 +690,17 @@ function methodsOn(
       parts: asParts(must(placeOnline(fresh(), inst.tasks, { prices: learnedPrices(inst, history) })).rows, inst.tasks),
     },
     {
+      name: 'cpnet rolling batch (100 arrivals)',
+      parts: asParts(must(placeOnline(fresh(), inst.tasks, { window: ROLLING })).rows, inst.tasks),
+    },
+    {
+      name: 'cpnet rolling batch + learned prices',
+      parts: asParts(
+        must(placeOnline(fresh(), inst.tasks, { window: ROLLING, prices: learnedPrices(inst, history) })).rows,
+        inst.tasks,
+      ),
+    },
+    {
       name: 'cpnet batch (Lagrangian + local search)',
       parts: asParts(must(placeBatch(fresh(), inst.tasks)).rows, inst.tasks),
     },
@@ -662,9 +709,20 @@ function methodsOn(
 }
 
 /** The same task generator with another seed: "yesterday's" arrivals, for prices learned before the day starts. */
-function historyFor(o: { demands: number; seed: number; hardLatencyMs?: number; dataSizes?: boolean }): Task[] {
+function historyFor(o: {
+  demands: number;
+  seed: number;
+  hardLatencyMs?: number;
+  dataSizes?: boolean;
+  cpuSizes?: number[];
+  cardSizes?: number[];
+}): Task[] {
   const rng = createRng(o.seed + 7777);
-  return generateTasks(rng, { count: o.demands, cpuSizes: [4, 8, 12, 16], cardSizes: [1, 2, 3, 4] }).map((t) => ({
+  return generateTasks(rng, {
+    count: o.demands,
+    cpuSizes: o.cpuSizes ?? [4, 8, 12, 16],
+    cardSizes: o.cardSizes ?? [1, 2, 3, 4],
+  }).map((t) => ({
     ...t,
     constraints: {
       userProvince: t.constraints!.userProvince!,

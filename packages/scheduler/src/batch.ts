@@ -9,8 +9,13 @@ import { checkTasks, inputError, type Checked } from './validate.ts';
 /** Options of the batch optimiser. */
 export interface BatchOptions {
   readonly costModel?: CostModel;
-  /** Subgradient iterations of the Lagrangian (default 300). */
+  /** Subgradient iterations of the Lagrangian (default 200). */
   readonly iterations?: number;
+  /**
+   * Learned capacity prices (an earlier batch's `prices`) charged on top of each bill while optimising: a small batch
+   * (a rolling window of arrivals) then leaves scarce capacity for the work still to come. `costYuan` stays the bill.
+   */
+  readonly prices?: CapacityPrices;
 }
 
 /** A batch placement: one cluster row per task (-1 = rejected), its cost and the Lagrangian lower bound. */
@@ -41,13 +46,20 @@ interface Problem {
   /** Per task: candidate rows, costs, and the task's use of each dim (scaled) at that row. */
   rows: Int32Array[];
   costs: Float64Array[];
+  /** The bill without learned prices (equal to `costs` when there are none). */
+  bills: Float64Array[];
   use: Float64Array[];
   cap: Float64Array;
   scale: number[];
 }
 
 /** Builds the problem: costs from the shared filter and cost model; dims = cpu, memory, storage, bandwidth, cards per model. */
-function buildProblem(ix: ClusterIndex, tasks: readonly Task[], cm: CostModel | undefined): Problem {
+function buildProblem(
+  ix: ClusterIndex,
+  tasks: readonly Task[],
+  cm: CostModel | undefined,
+  prices?: CapacityPrices,
+): Problem {
   const C = ix.size,
     M = ix.models.length,
     K = 4 + M;
@@ -64,7 +76,9 @@ function buildProblem(ix: ClusterIndex, tasks: readonly Task[], cm: CostModel | 
   for (let j = 0; j < C; j++) for (let k = 0; k < K; k++) cap[j * K + k]! *= scale[k]!;
   const rows: Int32Array[] = [],
     costs: Float64Array[] = [],
+    bills: Float64Array[] = [],
     use: Float64Array[] = [];
+  const modelCol = prices ? ix.models.map((m) => prices.models.indexOf(m)) : [];
   for (const t of tasks) {
     const f = measure(ix, { ...t, mode: 'single' }, { costModel: cm });
     const need = resolveNeed(ix, t);
@@ -78,10 +92,31 @@ function buildProblem(ix: ClusterIndex, tasks: readonly Task[], cm: CostModel | 
       if (m >= 0) u[p * K + 4 + m] = need.cards * t.replicas * scale[4 + m]!;
     });
     rows.push(f.rows);
-    costs.push(f.costs);
+    bills.push(f.costs);
+    costs.push(prices ? surcharged(ix, { need, prices, modelCol, replicas: t.replicas }, f) : f.costs);
     use.push(u);
   }
-  return { D: tasks.length, C, K, rows, costs, use, cap, scale };
+  return { D: tasks.length, C, K, rows, costs, bills, use, cap, scale };
+}
+
+/** Each row's bill plus the learned price of the capacity the task takes there. */
+function surcharged(
+  ix: ClusterIndex,
+  a: { need: ReturnType<typeof resolveNeed>; prices: CapacityPrices; modelCol: number[]; replicas: number },
+  f: { rows: Int32Array; costs: Float64Array },
+): Float64Array {
+  const { need, prices, modelCol, replicas } = a;
+  const Kp = prices.dims,
+    pu = prices.perUnit;
+  return Float64Array.from(f.costs, (c, p) => {
+    const row = f.rows[p]!,
+      b = row * Kp;
+    if (b + Kp > pu.length) return c;
+    let v = need.cpu * pu[b]! + need.mem * pu[b + 1]! + need.sto * pu[b + 2]! + need.bw * pu[b + 3]!;
+    const m = modelAt(ix, need, row);
+    if (m >= 0 && modelCol[m]! >= 0) v += need.cards * pu[b + 4 + modelCol[m]!]!;
+    return c + replicas * v;
+  });
 }
 
 /**
@@ -95,7 +130,7 @@ export function placeBatch(ix: ClusterIndex, tasks: readonly Task[], options: Ba
   const it = options.iterations;
   if (it !== undefined && !(Number.isInteger(it) && it >= 0))
     return inputError('options.iterations', `must be a whole number ≥ 0, got ${String(it)}`);
-  const P = buildProblem(ix, tasks, options.costModel);
+  const P = buildProblem(ix, tasks, options.costModel, options.prices);
   const { C, K } = P;
   const lambda = new Float64Array(C * K);
   const bestLambda = new Float64Array(C * K);
@@ -146,9 +181,11 @@ export function placeBatch(ix: ClusterIndex, tasks: readonly Task[], options: Ba
   for (let i = 0; i < P.D; i++) rows[i] = best[i]! >= 0 ? P.rows[i]![best[i]!]! : -1;
   const perUnit = new Float64Array(C * K);
   for (let j = 0; j < C; j++) for (let k = 0; k < K; k++) perUnit[j * K + k] = bestLambda[j * K + k]! * P.scale[k]!;
+  let bill = 0;
+  for (let i = 0; i < P.D; i++) if (best[i]! >= 0) bill += P.bills[i]![best[i]!]!;
   return ok({
     rows,
-    costYuan: bestCost,
+    costYuan: bill,
     lowerBoundYuan: Math.max(0, lb),
     rejected: rejectedOf(best),
     prices: { dims: K, models: [...ix.models], perUnit },

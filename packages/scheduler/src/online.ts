@@ -2,7 +2,7 @@ import type { ClusterIndex } from './cluster-index.ts';
 import type { CostModel } from './cost.ts';
 import type { Objective, Task, CriterionWeights } from './model.ts';
 import { modelAt, resolveNeed } from './need.ts';
-import type { CapacityPrices } from './batch.ts';
+import { placeBatch, type CapacityPrices } from './batch.ts';
 import { ok } from '@cpnet/kernel';
 import { DEFAULT_REGISTRY } from './policy.ts';
 import { measure, selectChecked } from './select.ts';
@@ -29,6 +29,11 @@ export function placeOnline(
      * takes is least, instead of where its score is least now. The objective and method are then not used.
      */
     prices?: CapacityPrices;
+    /**
+     * Rolling batch: arrivals are placed `window` at a time by the batch optimiser on what is free then (with the
+     * learned `prices` charged on top, when given) — a queue of a few seconds of arrivals instead of one at a time.
+     */
+    window?: number;
   } = {},
 ): Checked<OnlineResult> {
   const over = options.objective === undefined ? [] : [{ ...tasks[0]!, objective: options.objective }];
@@ -42,6 +47,28 @@ export function placeOnline(
   if (options.prices) {
     const pe = checkPrices(ix, options.prices);
     if (pe) return pe;
+  }
+  const w = options.window;
+  if (w !== undefined) {
+    if (!(Number.isInteger(w) && w >= 1)) return inputError('options.window', `must be a whole number ≥ 1, got ${w}`);
+    for (let from = 0; from < tasks.length; from += w) {
+      const chunk = tasks.slice(from, from + w).map((t) => ({ ...t, mode: 'single' as const }));
+      const prices = options.prices;
+      const b = placeBatch(ix, chunk, { costModel: options.costModel, prices, iterations: 60 });
+      if (!b.ok) return b;
+      b.value.rows.forEach((row, k) => {
+        if (row < 0) {
+          rejected++;
+          return;
+        }
+        take(ix, sliceAt(ix, resolveNeed(ix, chunk[k]!), { row, replicas: chunk[k]!.replicas }));
+        rows[from + k] = row;
+      });
+      cost += b.value.costYuan;
+    }
+    return ok({ rows, costYuan: cost, rejected });
+  }
+  if (options.prices) {
     const pr = options.prices;
     const K = pr.dims;
     const modelCol = ix.models.map((m) => pr.models.indexOf(m));
