@@ -23,7 +23,7 @@ export interface FairOptions {
   readonly capacity: FairVector;
   /** Tenant weights, > 0 (absent tenants weigh 1). */
   readonly weights?: Readonly<Record<string, number>>;
-  /** Priority points a waiting job gains per hour it waits (default 1). */
+  /** Priority points a waiting job gains per hour it waits (default 2). */
   readonly agingPerHour?: number;
   /** Let short jobs (declared `durationHours`) run ahead without delaying the head (default true). */
   readonly backfill?: boolean;
@@ -126,7 +126,7 @@ export function admitChecked(
   o: FairOptions,
 ): Admission {
   const cap = o.capacity,
-    aging = o.agingPerHour ?? 1;
+    aging = o.agingPerHour ?? 2;
   const w = (t: string): number => o.weights?.[t] ?? 1;
   let free = cap;
   const used = new Map<string, FairVector>();

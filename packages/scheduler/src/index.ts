@@ -119,6 +119,23 @@ export { placeOnline, type OnlineResult } from './online.ts';
 export { summarise, chooseSubtree, isWestern, type SubtreeChoice, type SubtreeDecision } from './hierarchy.ts';
 /** The one planner for the hierarchy, pure: the next step (place here, ask a child, ask the parent, give up); the node executes it. */
 export { nextStep, type Plan, type PlanRequest, type PlanStep, type PlannerView, type Refusal } from './planner.ts';
+/** Fair admission to contended capacity: weighted DRF among tenants, aging priority, EASY backfill; a queue simulator. */
+export {
+  admit,
+  agedPriority,
+  checkFairOptions,
+  dominantShare,
+  drfEntitlements,
+  simulateQueue,
+  vectorOf,
+  type Admission,
+  type Arrival,
+  type FairOptions,
+  type FairVector,
+  type QueueRun,
+  type RunningJob,
+  type WaitingJob,
+} from './fair.ts';
 /** Seeded synthetic clusters and tasks for tests, the simulator and the bench. */
 export {
   generateClusters,
