@@ -8,6 +8,7 @@ import { planPreemption } from './preempt.ts';
 import { DEFAULT_REGISTRY, type Registry } from './policy.ts';
 import { select, selectChecked, type Selection, type SelectOptions } from './select.ts';
 import { give, sliceAt, take, type Slice } from './slices.ts';
+import { planGroup } from './group.ts';
 import { checkClusters, checkTask, inputError, type Checked, type InputError } from './validate.ts';
 
 /** Hysteresis of failback: nothing moves back until the preferred cluster has been healthy long enough and the gain is worth it. */
@@ -34,7 +35,7 @@ export interface SchedulerOptions {
 }
 
 /** The step of a placement that decided a failure. */
-export type FailedStep = 'input' | 'quota' | 'filter' | 'gang' | 'preemption' | 'duplicate';
+export type FailedStep = 'input' | 'quota' | 'filter' | 'gang' | 'spread' | 'affinity' | 'preemption' | 'duplicate';
 
 /** The answer to submit / reserve / a re-placement. */
 export type PlaceOutcome =
@@ -81,6 +82,8 @@ export interface Move {
   readonly to: string | null;
 }
 
+/** Candidates the gang / spread planner considers (the best ranked). */
+const GROUP_CANDIDATES = 256;
 const DEFAULT_FAILBACK: FailbackPolicy = { minHealthyMs: 300_000, minImprovement: 0.05, minMoveIntervalMs: 600_000 };
 
 /** Checks a scheduler's options: clusters, quotas, the failback policy and the TTL. */
@@ -376,11 +379,35 @@ export class Scheduler {
       ix = this.index;
     const need = resolveNeed(ix, task);
     const mode = task.mode ?? 'single';
+    const grouped = mode === 'gang' || (mode === 'split' && task.placement !== undefined);
     const sel = this.pick(task, {
-      k: mode === 'single' ? 1 : task.replicas,
+      k: mode === 'single' ? 1 : grouped ? Math.min(ix.size, GROUP_CANDIDATES) : task.replicas,
       explain: 'codes',
       excludeRows: this.excludedRows(job),
     });
+    if (grouped) {
+      const plan = planGroup(ix, task, sel.candidates);
+      if (plan.ok) {
+        const cost = new Map(sel.candidates.map((c) => [c.row, c.costYuan]));
+        const slices = plan.parts.map((p) => sliceAt(ix, need, p));
+        for (const s of slices) take(ix, s);
+        const placedN = plan.parts.reduce((a, p) => a + p.replicas, 0);
+        const bill = plan.parts.reduce((a, p) => a + (cost.get(p.row)! * p.replicas) / task.replicas, 0);
+        return this.settle(job, { slices, unplaced: task.replicas - placedN, cost: bill, preempted: [] });
+      }
+      job.status = 'queued';
+      const obstacle = sel.mainObstacle?.message ?? 'no cluster fits';
+      return sel.candidates.length === 0
+        ? { ok: false, jobId: job.id, reason: `filter: ${obstacle}`, step: 'filter', queued: true, selection: sel }
+        : {
+            ok: false,
+            jobId: job.id,
+            reason: `${plan.reason}; ${obstacle}`,
+            step: plan.step,
+            queued: true,
+            selection: sel,
+          };
+    }
     const slices: Slice[] = [];
     let left = task.replicas,
       cost = 0;
@@ -403,19 +430,7 @@ export class Scheduler {
     }
     job.status = 'queued';
     const obstacle = sel.mainObstacle?.message ?? 'no cluster fits';
-    const fitted = task.replicas - left;
-    const reason =
-      mode === 'gang' && fitted > 0
-        ? `gang: ${fitted} of ${task.replicas} replicas fit across ${slices.length} clusters (all or none; ${obstacle})`
-        : `filter: ${obstacle}`;
-    return {
-      ok: false,
-      jobId: job.id,
-      reason,
-      step: mode === 'gang' && fitted > 0 ? 'gang' : 'filter',
-      queued: true,
-      selection: sel,
-    };
+    return { ok: false, jobId: job.id, reason: `filter: ${obstacle}`, step: 'filter', queued: true, selection: sel };
   }
 
   /** Places more replicas of a split job that has some waiting; returns the outcome when any were placed. */
