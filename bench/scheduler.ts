@@ -849,6 +849,69 @@ export function eastDataWestCompute(): void {
   );
 }
 
+/** 东数西算 that pays for moving data: small-data training goes west, large-data jobs stay near their data. */
+export function dataGravity(): void {
+  console.log(
+    '\n## Data has weight: latency-tolerant training with its data in the east, 0.3 元/GiB between provinces',
+  );
+  const rng = createRng(SEED + 60);
+  const clusters = generateClusters(rng, { count: 1000, minFree: 0.5 });
+  const base = generateTasks(rng, { count: 2000, latencyTolerantShare: 1, gpuShare: 1 });
+  const rows: Record<string, string | number>[] = [];
+  for (const [cohort, gib] of [
+    ['small data (20 GiB)', 20],
+    ['large data (4 TiB)', 4096],
+  ] as const) {
+    const tasks = base.map((t) => ({
+      ...t,
+      objective: 'balanced' as const,
+      data: { inputGib: gib, province: t.constraints!.userProvince!, outputGib: Math.round(gib / 20) },
+    }));
+    const ix = indexOf(clusters);
+    let west = 0,
+      placed = 0,
+      moved = 0,
+      transferYuan = 0,
+      cost = 0,
+      nearCost = 0;
+    for (const t of tasks) {
+      const sel = must(select(ix, t, { k: 1, explain: 'codes' }));
+      const c = sel.candidates[0];
+      if (!c) continue;
+      // The same task kept in its data's province (cheapest there now), for the saving net of transfer.
+      const home = must(
+        select(
+          ix,
+          { ...t, constraints: { ...t.constraints, residency: { provinces: [t.data.province] } } },
+          { k: 1, explain: 'codes' },
+        ),
+      ).candidates[0];
+      take(ix, sliceAt(ix, resolveNeed(ix, t), { row: c.row, replicas: t.replicas }));
+      placed++;
+      if (isWestern(clusters[c.row]!.provinceCode)) west++;
+      moved += c.transfer?.movedGib ?? 0;
+      transferYuan += c.transfer?.yuan ?? 0;
+      cost += c.costYuan;
+      nearCost += home ? home.costYuan : c.costYuan;
+    }
+    rows.push({
+      cohort,
+      placed,
+      west_share: f(west / placed, 3),
+      data_moved_tib: f(moved / 1024, 1),
+      transfer_yuan: Math.round(transferYuan),
+      cost_yuan: Math.round(cost),
+      saving_net_of_transfer_vs_near_data: f(1 - cost / nearCost, 3),
+    });
+    const k = gib < 100 ? 'small' : 'large';
+    figures[`data_gravity_${k}_west_share`] = west / placed;
+    figures[`data_gravity_${k}_moved_tib`] = moved / 1024;
+    figures[`data_gravity_${k}_saving_net`] = 1 - cost / nearCost;
+  }
+  table(rows);
+  console.log("saving: 1 − bill (transfer included) / bill of the cheapest cluster in the data's own province.");
+}
+
 /** Fair sharing and no starvation, in virtual time (event-driven; nothing sleeps). */
 export function fairness(): void {
   console.log('\n## Fair sharing (weighted DRF) and no starvation (aging + EASY backfill), virtual time');
@@ -994,6 +1057,7 @@ export async function run(): Promise<Record<string, number>> {
   await quality();
   await hardRegimes();
   await versusBaselines();
+  dataGravity();
   fairness();
   eastDataWestCompute();
   const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'scheduler.json');
