@@ -57,9 +57,9 @@ interface Problem {
 function buildProblem(
   ix: ClusterIndex,
   tasks: readonly Task[],
-  cm: CostModel | undefined,
-  prices?: CapacityPrices,
+  o: { cm: CostModel | undefined; prices?: CapacityPrices },
 ): Problem {
+  const { cm, prices } = o;
   const C = ix.size,
     M = ix.models.length,
     K = 4 + M;
@@ -130,7 +130,7 @@ export function placeBatch(ix: ClusterIndex, tasks: readonly Task[], options: Ba
   const it = options.iterations;
   if (it !== undefined && !(Number.isInteger(it) && it >= 0))
     return inputError('options.iterations', `must be a whole number ≥ 0, got ${String(it)}`);
-  const P = buildProblem(ix, tasks, options.costModel, options.prices);
+  const P = buildProblem(ix, tasks, { cm: options.costModel, prices: options.prices });
   const { C, K } = P;
   const lambda = new Float64Array(C * K);
   const bestLambda = new Float64Array(C * K);

@@ -16,11 +16,11 @@ describe('fair admission', () => {
       { task: job('a1', { tenant: 'a', cores: 30 }), since: 0 },
       { task: job('b1', { tenant: 'b', cores: 30 }), since: 1 },
     ];
-    const r = must(admit(waiting, running, 0, { capacity: cap }));
+    const r = must(admit({ waiting, running, now: 0 }, { capacity: cap }));
     expect(r.admitted).toEqual(['b1']);
     // a holds 0.6 over weight 10 = 0.06; b holds 0.1 over weight 0.1 = 1: a goes first.
     const both = [...running, { task: job('rb', { tenant: 'b', cores: 10 }), end: 10 * H }];
-    const w = must(admit(waiting, both, 0, { capacity: cap, weights: { a: 10, b: 0.1 } }));
+    const w = must(admit({ waiting, running: both, now: 0 }, { capacity: cap, weights: { a: 10, b: 0.1 } }));
     expect(w.admitted[0]).toBe('a1');
   });
 
@@ -30,8 +30,12 @@ describe('fair admission', () => {
       { task: job('high', { priority: 5, cores: 50 }), since: 10 * H },
     ];
     const running = [{ task: job('r', { cores: 50 }), end: 20 * H }];
-    expect(must(admit(waiting, running, 10 * H, { capacity: cap, agingPerHour: 0 })).admitted).toEqual(['high']);
-    expect(must(admit(waiting, running, 10 * H, { capacity: cap, agingPerHour: 1 })).admitted).toEqual(['low']);
+    expect(must(admit({ waiting, running, now: 10 * H }, { capacity: cap, agingPerHour: 0 })).admitted).toEqual([
+      'high',
+    ]);
+    expect(must(admit({ waiting, running, now: 10 * H }, { capacity: cap, agingPerHour: 1 })).admitted).toEqual([
+      'low',
+    ]);
   });
 
   it('backfills short jobs without delaying the head; a long job waits', () => {
@@ -41,28 +45,36 @@ describe('fair admission', () => {
       { task: job('short', { priority: 0, cores: 20, durationHours: 1 }), since: 1 },
       { task: job('long', { priority: 0, cores: 10, durationHours: 5 }), since: 2 },
     ];
-    const r = must(admit(waiting, running, 0, { capacity: cap }));
+    const r = must(admit({ waiting, running, now: 0 }, { capacity: cap }));
     expect(r.reservation).toEqual({ taskId: 'head', at: 2 * H });
     // At 2 h the head takes 80 of 100: 'long' (10 cores, 5 h) fits in the 20 left over — so it may run too.
     expect(r.admitted).toEqual(['short', 'long']);
     const tight = must(
       admit(
-        [...waiting.slice(0, 2), { task: job('long', { priority: 0, cores: 25, durationHours: 5 }), since: 2 }],
-        [{ task: job('r', { cores: 50 }), end: 2 * H }],
-        0,
+        {
+          waiting: [
+            ...waiting.slice(0, 2),
+            { task: job('long', { priority: 0, cores: 25, durationHours: 5 }), since: 2 },
+          ],
+          running: [{ task: job('r', { cores: 50 }), end: 2 * H }],
+          now: 0,
+        },
         { capacity: cap },
       ),
     );
     expect(tight.admitted).toEqual(['short']);
-    expect(must(admit(waiting, running, 0, { capacity: cap, backfill: false })).admitted).toEqual([]);
+    expect(must(admit({ waiting, running, now: 0 }, { capacity: cap, backfill: false })).admitted).toEqual([]);
   });
 
   it('refuses bad options naming the field', () => {
-    const e = admit([], [], 0, { capacity: cap, weights: { a: 0 } });
+    const e = admit({ waiting: [], running: [], now: 0 }, { capacity: cap, weights: { a: 0 } });
     expect(!e.ok && e.error.field).toBe('options.weights.a');
-    const c = admit([], [], 0, { capacity: { ...cap, cards: -1 } });
+    const c = admit({ waiting: [], running: [], now: 0 }, { capacity: { ...cap, cards: -1 } });
     expect(!c.ok && c.error.field).toBe('options.capacity.cards');
-    const t = admit([{ task: job('x', { replicas: 0 }), since: 0 }], [], 0, { capacity: cap });
+    const t = admit(
+      { waiting: [{ task: job('x', { replicas: 0 }), since: 0 }], running: [], now: 0 },
+      { capacity: cap },
+    );
     expect(!t.ok && t.error.field).toBe('waiting[0].task.replicas');
   });
 

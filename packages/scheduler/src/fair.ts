@@ -41,6 +41,13 @@ export interface RunningJob {
   readonly end: number;
 }
 
+/** The queue at one moment: waiting and running jobs, and the time (virtual ms). */
+export interface QueueState {
+  readonly waiting: readonly WaitingJob[];
+  readonly running: readonly RunningJob[];
+  readonly now: number;
+}
+
 /** One admission round. */
 export interface Admission {
   /** Ids admitted now, in order. */
@@ -102,12 +109,8 @@ export const agedPriority = (j: WaitingJob, now: number, agingPerHour: number): 
  * work will have ended; with backfill, later jobs (same order) that fit now are admitted when they end by then or
  * fit in what the head leaves over at that time.
  */
-export function admit(
-  waiting: readonly WaitingJob[],
-  running: readonly RunningJob[],
-  now: number,
-  options: FairOptions,
-): Checked<Admission> {
+export function admit(state: QueueState, options: FairOptions): Checked<Admission> {
+  const { waiting } = state;
   const oe = checkFairOptions(options);
   if (oe) return oe;
   for (const [i, j] of waiting.entries()) {
@@ -115,16 +118,12 @@ export function admit(
     if (!c.ok) return c;
     if (!Number.isFinite(j.since)) return inputError(`waiting[${i}].since`, `must be a finite time, got ${j.since}`);
   }
-  return ok(admitChecked(waiting, running, now, options));
+  return ok(admitChecked(state, options));
 }
 
 /** `admit` on checked input (the simulator's inner calls). */
-export function admitChecked(
-  waiting: readonly WaitingJob[],
-  running: readonly RunningJob[],
-  now: number,
-  o: FairOptions,
-): Admission {
+export function admitChecked(state: QueueState, o: FairOptions): Admission {
+  const { waiting, running, now } = state;
   const cap = o.capacity,
     aging = o.agingPerHour ?? 2;
   const w = (t: string): number => o.weights?.[t] ?? 1;
@@ -297,7 +296,7 @@ export function simulateQueue(
       k++;
     }
     running = running.filter((r) => r.end > now);
-    const a = admitChecked(waiting, running, now, options);
+    const a = admitChecked({ waiting, running, now }, options);
     if (a.admitted.length > 0) {
       const ids = new Set(a.admitted);
       for (const id of a.admitted) {

@@ -98,11 +98,13 @@ describe('gang locality and spread constraints', () => {
   it('property: a placed gang is whole and honours max provinces; a split never exceeds its max', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.constantFrom('11', '13', '31', '44', '62', '65'), { minLength: 1, maxLength: 8 }),
-        fc.integer({ min: 1, max: 8 }),
-        fc.integer({ min: 1, max: 3 }),
-        fc.constantFrom<'gang' | 'split'>('gang', 'split'),
-        (provs, replicas, max, mode) => {
+        fc.tuple(
+          fc.array(fc.constantFrom('11', '13', '31', '44', '62', '65'), { minLength: 1, maxLength: 8 }),
+          fc.integer({ min: 1, max: 8 }),
+          fc.integer({ min: 1, max: 3 }),
+          fc.constantFrom<'gang' | 'split'>('gang', 'split'),
+        ),
+        ([provs, replicas, max, mode]) => {
           const clusters = provs.map((p, i) => at(`c${i}`, p));
           const t = task('t', {
             demand: { cpuCores: 40, memoryGib: 1 },

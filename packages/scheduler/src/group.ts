@@ -56,9 +56,9 @@ const groupKey = (ix: ClusterIndex, by: SpreadConstraint['by'], row: number): st
 function fillSpread(
   ix: ClusterIndex,
   cands: readonly GroupCandidate[],
-  need: number,
-  spread: readonly SpreadConstraint[],
+  o: { need: number; spread: readonly SpreadConstraint[] },
 ): { parts: Parts; left: number; short?: string } {
+  const { need, spread } = o;
   let pool = cands.filter((c) => c.replicasFit > 0);
   // max: keep only the first `max` groups met in rank order.
   for (const s of spread) {
@@ -112,9 +112,9 @@ function fillSpread(
 function gangPlan(
   ix: ClusterIndex,
   cands: readonly GroupCandidate[],
-  need: number,
-  bound: number | undefined,
+  o: { need: number; bound: number | undefined },
 ): { parts: Parts; locality: 'cluster' | 'province' | 'latency-bound' | 'any' } | null {
+  const { need, bound } = o;
   const one = cands.find((c) => c.replicasFit >= need);
   if (one) return { parts: [{ row: one.row, replicas: need }], locality: 'cluster' };
   // One province: the province whose best-ranked clusters fill the job first in rank order of its best cluster.
@@ -167,7 +167,7 @@ export function planGroup(ix: ClusterIndex, task: Task, ranked: readonly GroupCa
   for (const t of tries) {
     const g = t.group === undefined ? {} : { affinityGroup: t.group };
     if (pc?.spread && pc.spread.length > 0) {
-      const f = fillSpread(ix, t.cands, task.replicas, pc.spread);
+      const f = fillSpread(ix, t.cands, { need: task.replicas, spread: pc.spread });
       if (f.short) {
         why = { ok: false, step: 'spread', reason: `spread: ${f.short}` };
         continue;
@@ -177,12 +177,14 @@ export function planGroup(ix: ClusterIndex, task: Task, ranked: readonly GroupCa
       why = {
         ok: false,
         step: mode === 'gang' ? 'gang' : 'spread',
-        reason: `${mode === 'gang' ? 'gang' : 'spread'}: ${task.replicas - f.left} of ${task.replicas} replicas fit within the spread constraints`,
+        reason:
+          `${mode === 'gang' ? 'gang' : 'spread'}: ${task.replicas - f.left} of ${task.replicas} replicas ` +
+          'fit within the spread constraints',
       };
       continue;
     }
     if (mode === 'gang') {
-      const p = gangPlan(ix, t.cands, task.replicas, pc?.maxInterReplicaLatencyMs);
+      const p = gangPlan(ix, t.cands, { need: task.replicas, bound: pc?.maxInterReplicaLatencyMs });
       if (p) return { ok: true, parts: p.parts, locality: p.locality, ...g };
       const total = t.cands.reduce((a, c) => a + c.replicasFit, 0);
       why = {
@@ -190,7 +192,8 @@ export function planGroup(ix: ClusterIndex, task: Task, ranked: readonly GroupCa
         step: 'gang',
         reason:
           pc?.maxInterReplicaLatencyMs !== undefined && total >= task.replicas
-            ? `gang: ${task.replicas} replicas fit only across clusters more than ${pc.maxInterReplicaLatencyMs} ms apart (no single cluster or province holds them)`
+            ? `gang: ${task.replicas} replicas fit only across clusters more than ` +
+              `${pc.maxInterReplicaLatencyMs} ms apart (no single cluster or province holds them)`
             : `gang: ${Math.min(total, task.replicas)} of ${task.replicas} replicas fit (all or none)`,
       };
       continue;

@@ -122,6 +122,7 @@ export { nextStep, type Plan, type PlanRequest, type PlanStep, type PlannerView,
 /** Fair admission to contended capacity: weighted DRF among tenants, aging priority, EASY backfill; a queue simulator. */
 export {
   admit,
+  admitChecked,
   agedPriority,
   checkFairOptions,
   dominantShare,
@@ -133,6 +134,7 @@ export {
   type FairOptions,
   type FairVector,
   type QueueRun,
+  type QueueState,
   type RunningJob,
   type WaitingJob,
 } from './fair.ts';

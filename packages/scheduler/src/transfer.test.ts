@@ -52,7 +52,10 @@ describe('data has weight', () => {
   });
 
   it('a pair override changes price and bandwidth; the transfer time counts against the deadline', () => {
-    const transfer = { ...DEFAULT_TRANSFER, pairs: [{ from: '11', to: '62', pricePerGibYuan: 0.01, bandwidthGbps: 1 }] };
+    const transfer = {
+      ...DEFAULT_TRANSFER,
+      pairs: [{ from: '11', to: '62', pricePerGibYuan: 0.01, bandwidthGbps: 1 }],
+    };
     const ix = indexOf([west]);
     const c = must(select(ix, train(100), { costModel: { ...DEFAULT_COST_MODEL, transfer } })).candidates[0]!;
     expect(c.transfer!.yuan).toBeCloseTo(110 * 0.01, 6);
@@ -92,11 +95,13 @@ describe('data has weight', () => {
     const codes = ['11', '31', '44', '51', '62', '65'];
     fc.assert(
       fc.property(
-        fc.constantFrom(...codes),
-        fc.constantFrom(...codes),
-        fc.integer({ min: 0, max: 10_000 }),
-        fc.integer({ min: 0, max: 10_000 }),
-        (from, to, inGib, outGib) => {
+        fc.tuple(
+          fc.constantFrom(...codes),
+          fc.constantFrom(...codes),
+          fc.integer({ min: 0, max: 10_000 }),
+          fc.integer({ min: 0, max: 10_000 }),
+        ),
+        ([from, to, inGib, outGib]) => {
           const d = { inRow: provinceRow(from), outRow: provinceRow(from), inGib, outGib };
           const e = estimateTransfer(m, d, provinceRow(to));
           const twice = estimateTransfer(m, { ...d, inGib: 2 * inGib, outGib: 2 * outGib }, provinceRow(to));

@@ -88,7 +88,7 @@ describe('Karmada divided', () => {
         fc.integer({ min: 1, max: 100 }),
         (w, n) => {
           const rows = w.map((_, i) => i);
-          const parts = divideByWeight(rows, w, n, rows);
+          const parts = divideByWeight(rows, { weights: w, replicas: n, tieOrder: rows });
           const sum = w.reduce((a, b) => a + b, 0);
           expect(parts.reduce((a, p) => a + p.replicas, 0)).toBe(n);
           for (const p of parts) expect(p.replicas).toBeGreaterThanOrEqual(Math.floor((w[p.row]! * n) / sum));

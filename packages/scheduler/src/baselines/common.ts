@@ -37,9 +37,9 @@ export type Decide = (ix: ClusterIndex, task: Task, need: Need) => readonly Part
 export function runBaseline(
   ix: ClusterIndex,
   tasks: readonly Task[],
-  decide: Decide,
-  costModel?: CostModel,
+  o: { readonly decide: Decide; readonly costModel?: CostModel },
 ): Checked<BaselineResult> {
+  const { decide, costModel } = o;
   const c = checkTasks(tasks);
   if (!c.ok) return c;
   if (costModel?.transfer) {
@@ -82,10 +82,9 @@ export function eligibleRows(
  */
 export function divideByWeight(
   rows: readonly number[],
-  weights: readonly number[],
-  replicas: number,
-  tieOrder: readonly number[],
+  o: { readonly weights: readonly number[]; readonly replicas: number; readonly tieOrder: readonly number[] },
 ): Part[] {
+  const { weights, replicas, tieOrder } = o;
   const sum = weights.reduce((a, b) => a + b, 0);
   if (rows.length === 0 || sum <= 0) return [];
   const got = weights.map((w) => Math.floor((w * replicas) / sum));

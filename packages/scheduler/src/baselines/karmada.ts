@@ -44,10 +44,10 @@ export interface KarmadaOptions extends BaselineOptions {
 
 function spreadSelect(
   ix: ClusterIndex,
-  rows: number[],
-  avail: number[],
+  c: { rows: number[]; avail: number[] },
   s: KarmadaSpread | undefined,
 ): number[] | null {
+  const { rows, avail } = c;
   if (!s) return rows;
   const key = (r: number): string => (s.by === 'province' ? String(ix.prov[r]) : ix.prefixes[r]!);
   const groups = new Map<string, { rows: number[]; avail: number }>();
@@ -68,19 +68,17 @@ export function karmadaStaticWeight(
   tasks: readonly Task[],
   o: KarmadaOptions,
 ): Checked<BaselineResult> {
-  return runBaseline(
-    ix,
-    tasks,
-    (ix, t, need) => {
+  return runBaseline(ix, tasks, {
+    decide: (ix, t, need) => {
       const all = Array.from(eligibleRows(ix, t, { capacity: false, costModel: o.costModel }).rows);
       const avail = all.map((r) => replicasFit(ix, need, r));
-      const rows = spreadSelect(ix, all, avail, o.spread);
+      const rows = spreadSelect(ix, { rows: all, avail }, o.spread);
       if (!rows) return [];
       const w = rows.map((r) => (o.staticWeights ? (o.staticWeights[ix.ids[r]!] ?? 0) : 1));
-      return divideByWeight(rows, w, t.replicas, shuffledRanks(rows.length, o.rng));
+      return divideByWeight(rows, { weights: w, replicas: t.replicas, tieOrder: shuffledRanks(rows.length, o.rng) });
     },
-    o.costModel,
-  );
+    costModel: o.costModel,
+  });
 }
 
 /** Divided scheduling with dynamic weights by available replicas. Mutates the index's availability. */
@@ -89,21 +87,19 @@ export function karmadaDynamicWeight(
   tasks: readonly Task[],
   o: KarmadaOptions,
 ): Checked<BaselineResult> {
-  return runBaseline(
-    ix,
-    tasks,
-    (ix, t, need): Part[] => {
+  return runBaseline(ix, tasks, {
+    decide: (ix, t, need): Part[] => {
       const all = Array.from(eligibleRows(ix, t, { capacity: false, costModel: o.costModel }).rows);
       const avail = all.map((r) => replicasFit(ix, need, r));
-      const rows = spreadSelect(ix, all, avail, o.spread);
+      const rows = spreadSelect(ix, { rows: all, avail }, o.spread);
       if (!rows) return [];
       const w = rows.map((r) => replicasFit(ix, need, r));
       if (w.reduce((a, b) => a + b, 0) < t.replicas) return [];
       // Ties by cluster name, as Karmada sorts its target clusters.
       const byName = rows.map((r) => r).sort((a, b) => (ix.ids[a]! < ix.ids[b]! ? -1 : 1));
       const rankOf = rows.map((r) => byName.indexOf(r));
-      return divideByWeight(rows, w, t.replicas, rankOf);
+      return divideByWeight(rows, { weights: w, replicas: t.replicas, tieOrder: rankOf });
     },
-    o.costModel,
-  );
+    costModel: o.costModel,
+  });
 }

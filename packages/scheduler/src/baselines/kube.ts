@@ -18,7 +18,8 @@ import { eligibleRows, runBaseline, type BaselineOptions, type BaselineResult } 
 import type { Checked } from '../validate.ts';
 
 /** The default profile's score of one row for a pod of `cpu` cores and `mem` GiB. */
-export function kubeDefaultScore(ix: ClusterIndex, row: number, cpu: number, mem: number): number {
+export function kubeDefaultScore(ix: ClusterIndex, row: number, pod: { cpu: number; mem: number }): number {
+  const { cpu, mem } = pod;
   const cpuCap = ix.cpuCap[row]!,
     memCap = ix.memCap[row]!;
   const cpuReq = cpuCap - ix.cpuAvail[row]! + cpu,
@@ -34,16 +35,14 @@ export function kubeDefaultScore(ix: ClusterIndex, row: number, cpu: number, mem
 
 /** kube-scheduler's default scoring, every task whole on one cluster. Mutates the index's availability. */
 export function kubeDefault(ix: ClusterIndex, tasks: readonly Task[], o: BaselineOptions): Checked<BaselineResult> {
-  return runBaseline(
-    ix,
-    tasks,
-    (ix, t, need) => {
+  return runBaseline(ix, tasks, {
+    decide: (ix, t, need) => {
       const { rows } = eligibleRows(ix, { ...t, mode: 'single' }, { capacity: true, costModel: o.costModel });
       let best = -1,
         bestS = -Infinity,
         ties = 0;
       for (const r of rows) {
-        const s = kubeDefaultScore(ix, r, need.cpu * t.replicas, need.mem * t.replicas);
+        const s = kubeDefaultScore(ix, r, { cpu: need.cpu * t.replicas, mem: need.mem * t.replicas });
         if (s > bestS) {
           bestS = s;
           best = r;
@@ -52,6 +51,6 @@ export function kubeDefault(ix: ClusterIndex, tasks: readonly Task[], o: Baselin
       }
       return best < 0 ? [] : [{ row: best, replicas: t.replicas }];
     },
-    o.costModel,
-  );
+    costModel: o.costModel,
+  });
 }

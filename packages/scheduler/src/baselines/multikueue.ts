@@ -28,10 +28,8 @@ export function multiKueue(ix: ClusterIndex, tasks: readonly Task[], o: MultiKue
   const pos = new Int32Array(ix.size);
   byName.forEach((r, i) => (pos[r] = i));
   const round = o.roundSize ?? 3;
-  return runBaseline(
-    ix,
-    tasks,
-    (ix, t) => {
+  return runBaseline(ix, tasks, {
+    decide: (ix, t) => {
       const { rows } = eligibleRows(ix, { ...t, mode: 'single' }, { capacity: true, costModel: o.costModel });
       if (rows.length === 0) return [];
       let pool = Array.from(rows);
@@ -41,6 +39,6 @@ export function multiKueue(ix: ClusterIndex, tasks: readonly Task[], o: MultiKue
       }
       return [{ row: pool[o.rng.int(pool.length)]!, replicas: t.replicas }];
     },
-    o.costModel,
-  );
+    costModel: o.costModel,
+  });
 }

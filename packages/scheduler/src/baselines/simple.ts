@@ -13,28 +13,24 @@ export function cheapestFeasible(
   tasks: readonly Task[],
   o: BaselineOptions,
 ): Checked<BaselineResult> {
-  return runBaseline(
-    ix,
-    tasks,
-    (ix, t) => {
+  return runBaseline(ix, tasks, {
+    decide: (ix, t) => {
       const { rows, costs } = eligibleRows(ix, { ...t, mode: 'single' }, { capacity: true, costModel: o.costModel });
       let best = -1;
       for (let p = 0; p < rows.length; p++) if (best < 0 || costs[p]! < costs[best]!) best = p;
       return best < 0 ? [] : [{ row: rows[best]!, replicas: t.replicas }];
     },
-    o.costModel,
-  );
+    costModel: o.costModel,
+  });
 }
 
 /** A uniformly random feasible cluster per task (seeded). Mutates the index's availability. */
 export function randomFeasible(ix: ClusterIndex, tasks: readonly Task[], o: BaselineOptions): Checked<BaselineResult> {
-  return runBaseline(
-    ix,
-    tasks,
-    (ix, t) => {
+  return runBaseline(ix, tasks, {
+    decide: (ix, t) => {
       const { rows } = eligibleRows(ix, { ...t, mode: 'single' }, { capacity: true, costModel: o.costModel });
       return rows.length === 0 ? [] : [{ row: rows[o.rng.int(rows.length)]!, replicas: t.replicas }];
     },
-    o.costModel,
-  );
+    costModel: o.costModel,
+  });
 }
