@@ -71,6 +71,31 @@ describe('gang locality and spread constraints', () => {
     expect(!one.r.ok && one.r.reason).toMatch(/^spread: 1 provinces of the 2 asked/);
   });
 
+  it("drain's top-up of a split job keeps within the spread maximum", () => {
+    const clusters = [at('a', '11'), at('b', '31')];
+    const s = new Scheduler({ clusters, clock: createFakeClock() });
+    const t = task('s', {
+      demand: { cpuCores: 40, memoryGib: 1 },
+      replicas: 4,
+      mode: 'split',
+      placement: { spread: [{ by: 'province', max: 1 }] },
+    });
+    const r = s.submit(t);
+    expect(r.ok && r.slices.map((x) => x.clusterId)).toEqual(['a']);
+    expect(r.ok && r.unplaced).toBe(2);
+    s.drain();
+    expect(s.job('s')!.slices.map((x) => x.clusterId)).toEqual(['a']);
+    // Without the maximum the waiting replicas go to b.
+    const free = new Scheduler({ clusters, clock: createFakeClock() });
+    free.submit({ ...t, placement: undefined });
+    expect(
+      free
+        .job('s')!
+        .slices.map((x) => x.clusterId)
+        .sort(),
+    ).toEqual(['a', 'b']);
+  });
+
   it('ordered affinity groups fall back to the next group when the first cannot hold the job', () => {
     const clusters = [at('w', '62'), at('e', '31')];
     const t = gang(4, {

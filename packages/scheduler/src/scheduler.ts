@@ -82,6 +82,9 @@ export interface Move {
   readonly to: string | null;
 }
 
+/** The spread group of a row: its province code or its provider (node prefix). */
+const spreadKey = (ix: ClusterIndex, by: 'province' | 'provider', row: number): string =>
+  by === 'province' ? String(ix.prov[row]) : ix.prefixes[row]!;
 /** Candidates the gang / spread planner considers (the best ranked). */
 const GROUP_CANDIDATES = 256;
 const DEFAULT_FAILBACK: FailbackPolicy = { minHealthyMs: 300_000, minImprovement: 0.05, minMoveIntervalMs: 600_000 };
@@ -438,17 +441,27 @@ export class Scheduler {
     const task = job.task,
       ix = this.index;
     const need = resolveNeed(ix, task);
-    const sel = this.pick(task, { k: job.unplaced, explain: 'codes', excludeRows: this.excludedRows(job) });
+    const spread = task.placement?.spread ?? [];
+    const sel = this.pick(task, {
+      k: spread.length > 0 ? Math.min(ix.size, GROUP_CANDIDATES) : job.unplaced,
+      explain: 'codes',
+      excludeRows: this.excludedRows(job),
+    });
     const slices = [...job.slices];
     let left = job.unplaced,
       cost = job.costYuan;
+    // Spread maxima hold for the replicas added too: a new province or provider only while under its max.
+    const used = spread.map((sp) => new Set(slices.map((x) => spreadKey(ix, sp.by, x.row))));
     for (const c of sel.candidates) {
+      if (spread.some((sp, i) => !used[i]!.has(spreadKey(ix, sp.by, c.row)) && used[i]!.size >= (sp.max ?? Infinity)))
+        continue;
       if (left === 0) break;
       const n = Math.min(left, c.replicasFit);
       if (n <= 0) continue;
       const s = sliceAt(ix, need, { row: c.row, replicas: n });
       take(ix, s);
       slices.push(s);
+      spread.forEach((sp, i) => used[i]!.add(spreadKey(ix, sp.by, c.row)));
       left -= n;
       cost += (c.costYuan * n) / task.replicas;
     }
