@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { must, task } from './fixtures.test-helpers.ts';
+import { cluster, must, task } from './fixtures.test-helpers.ts';
+import { Scheduler } from './scheduler.ts';
 import { admit, drfEntitlements, simulateQueue, type Arrival } from './fair.ts';
 import type { Task } from './model.ts';
 
@@ -8,6 +9,30 @@ const H = 3_600_000;
 const cap = { cpuCores: 100, memoryGib: 400, cards: 0 };
 const job = (id: string, o: Partial<Task> & { cores?: number } = {}): Task =>
   task(id, { demand: { cpuCores: o.cores ?? 10, memoryGib: 10 }, ...o });
+
+describe('Scheduler aging', () => {
+  it('drain places a low-priority job that waited long before a newer high-priority one; bad aging is refused', () => {
+    let now = 0;
+    const clock = { now: () => now };
+    const c = cluster('c', {
+      capacity: { ...cluster('x').capacity, cpuCores: 50 },
+      available: { ...cluster('x').capacity, cpuCores: 50 },
+    });
+    const mk = (agingPerHour: number) => {
+      now = 0;
+      const s = new Scheduler({ clusters: [c], clock, agingPerHour });
+      expect(s.submit(job('run', { priority: 9, cores: 50 })).ok).toBe(true);
+      s.submit(job('low', { priority: 0, cores: 50 }));
+      now = 10 * H;
+      s.submit(job('high', { priority: 5, cores: 50 }));
+      s.release('run');
+      return s.drain().map((r) => r.ok && r.jobId);
+    };
+    expect(mk(0)).toEqual(['high']);
+    expect(mk(1)).toEqual(['low']);
+    expect(() => new Scheduler({ clusters: [c], clock, agingPerHour: -1 })).toThrow(/agingPerHour/);
+  });
+});
 
 describe('fair admission', () => {
   it('offers the tenant with the least weighted dominant share first', () => {

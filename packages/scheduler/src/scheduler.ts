@@ -32,6 +32,12 @@ export interface SchedulerOptions {
   /** Ranking policy and plugins (default: expected cost, no plugins). */
   readonly registry?: Registry;
   readonly method?: string;
+  /**
+   * Aging: a queued job's priority grows by this many points per hour (virtual) it has waited, so `drain` cannot
+   * starve low-priority work behind a stream of higher-priority jobs. Default 0 (off, priority then arrival);
+   * `fair.ts`'s admission uses 2.
+   */
+  readonly agingPerHour?: number;
 }
 
 /** The step of a placement that decided a failure. */
@@ -105,6 +111,9 @@ function checkOptions(o: SchedulerOptions): InputError | null {
   const ttl = o.reservationTtlMs;
   if (ttl !== undefined && !(Number.isFinite(ttl) && ttl > 0))
     return inputError('reservationTtlMs', `must be a finite number > 0, got ${ttl}`).error;
+  const ag = o.agingPerHour;
+  if (ag !== undefined && !(Number.isFinite(ag) && ag >= 0))
+    return inputError('agingPerHour', `must be a finite number ≥ 0, got ${ag}`).error;
   const reg = o.registry ?? DEFAULT_REGISTRY;
   if (o.method !== undefined && !reg.policies.has(o.method))
     return inputError('method', `must be one of ${[...reg.policies.keys()].join(', ')}, got ${o.method}`).error;
@@ -119,6 +128,7 @@ export class Scheduler {
   private readonly quotas: Readonly<Record<string, Quota>>;
   private readonly policy: FailbackPolicy;
   private readonly ttl: number;
+  private readonly aging: number;
   private readonly costModel: CostModel | undefined;
   private readonly registry: Registry;
   private readonly method: string;
@@ -148,6 +158,7 @@ export class Scheduler {
     this.quotas = o.quotas ?? {};
     this.policy = { ...DEFAULT_FAILBACK, ...o.failback };
     this.ttl = o.reservationTtlMs ?? 60_000;
+    this.aging = o.agingPerHour ?? 0;
     this.costModel = o.costModel;
   }
 
@@ -254,11 +265,14 @@ export class Scheduler {
     return out;
   }
 
-  /** Jobs waiting, highest priority first. */
+  /** Jobs waiting, highest (aged) priority first, then by arrival. */
   queued(): HeldJob[] {
+    const now = this.aging > 0 ? this.clock.now() : 0;
+    const aged = (j: HeldJob): number =>
+      j.task.priority + (this.aging > 0 ? (this.aging * Math.max(0, now - (j.queuedSince ?? now))) / 3_600_000 : 0);
     return [...this.byId.values()]
       .filter((j) => j.status === 'queued')
-      .sort((a, b) => b.task.priority - a.task.priority || a.seq - b.seq);
+      .sort((a, b) => aged(b) - aged(a) || a.seq - b.seq);
   }
 
   /** A job by id. */
@@ -353,6 +367,7 @@ export class Scheduler {
       id: task.id,
       task,
       status: 'queued',
+      queuedSince: this.clock.now(),
       slices: [],
       unplaced: 0,
       preferredRow: -1,
@@ -399,6 +414,7 @@ export class Scheduler {
         return this.settle(job, { slices, unplaced: task.replicas - placedN, cost: bill, preempted: [] });
       }
       job.status = 'queued';
+      job.queuedSince ??= this.clock.now();
       const obstacle = sel.mainObstacle?.message ?? 'no cluster fits';
       return sel.candidates.length === 0
         ? { ok: false, jobId: job.id, reason: `filter: ${obstacle}`, step: 'filter', queued: true, selection: sel }
@@ -432,6 +448,7 @@ export class Scheduler {
       if (p) return p;
     }
     job.status = 'queued';
+    job.queuedSince ??= this.clock.now();
     const obstacle = sel.mainObstacle?.message ?? 'no cluster fits';
     return { ok: false, jobId: job.id, reason: `filter: ${obstacle}`, step: 'filter', queued: true, selection: sel };
   }
@@ -532,6 +549,7 @@ export class Scheduler {
     job.costYuan = p.cost;
     // A reservation stays a reservation wherever it moves, with its expiry.
     job.status = job.reservation ? 'reserved' : 'running';
+    delete job.queuedSince;
     if (job.reservation) this.reservations.add(job.id);
     if (first) {
       job.preferredRow = p.slices[0]!.row;
@@ -551,6 +569,7 @@ export class Scheduler {
     for (const s of j.slices) give(this.index, s);
     this.setSlices(j, []);
     j.status = 'queued';
+    j.queuedSince = this.clock.now();
   }
 
   /** Sets a job's slices, keeping the per-row index in step. */
