@@ -4,7 +4,7 @@ import type { Task } from './model.ts';
 import { modelAt, resolveNeed } from './need.ts';
 import { measure } from './select.ts';
 import { ok } from '@cpnet/kernel';
-import { checkTasks, inputError, type Checked } from './validate.ts';
+import { checkTasks, inputError, type Checked, type InputError } from './validate.ts';
 
 /** Options of the batch optimiser. */
 export interface BatchOptions {
@@ -127,6 +127,10 @@ function surcharged(
 export function placeBatch(ix: ClusterIndex, tasks: readonly Task[], options: BatchOptions = {}): Checked<BatchResult> {
   const checked = checkTasks(tasks);
   if (!checked.ok) return checked;
+  if (options.prices) {
+    const pe = checkPrices(ix, options.prices);
+    if (pe) return pe;
+  }
   const it = options.iterations;
   if (it !== undefined && !(Number.isInteger(it) && it >= 0))
     return inputError('options.iterations', `must be a whole number ≥ 0, got ${String(it)}`);
@@ -386,4 +390,21 @@ function improve(P: Problem, a: Int32Array): Int32Array {
     if (!gained) break;
   }
   return a;
+}
+
+/** Checks learned prices against an index: dims = 4 + models, one finite non-negative price per row and dim. */
+export function checkPrices(ix: ClusterIndex, p: CapacityPrices): { ok: false; error: InputError } | null {
+  if (typeof p !== 'object' || p === null || !(p.perUnit instanceof Float64Array))
+    return inputError('options.prices', "must be a batch result's prices");
+  if (!(Number.isInteger(p.dims) && p.dims === 4 + p.models.length))
+    return inputError(
+      'options.prices.dims',
+      `must be 4 + the number of models (${4 + p.models.length}), got ${p.dims}`,
+    );
+  if (p.perUnit.length % p.dims !== 0 || p.perUnit.length / p.dims > ix.size)
+    return inputError('options.prices.perUnit', 'must hold dims prices per cluster row of the index');
+  for (let i = 0; i < p.perUnit.length; i++)
+    if (!(p.perUnit[i]! >= 0 && Number.isFinite(p.perUnit[i]!)))
+      return inputError(`options.prices.perUnit[${i}]`, `must be a finite number ≥ 0, got ${p.perUnit[i]}`);
+  return null;
 }

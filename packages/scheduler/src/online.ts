@@ -2,11 +2,11 @@ import type { ClusterIndex } from './cluster-index.ts';
 import type { CostModel } from './cost.ts';
 import type { Objective, Task, CriterionWeights } from './model.ts';
 import { modelAt, resolveNeed } from './need.ts';
-import { placeBatch, type CapacityPrices } from './batch.ts';
+import { checkPrices, placeBatch, type CapacityPrices } from './batch.ts';
 import { ok } from '@cpnet/kernel';
 import { DEFAULT_REGISTRY } from './policy.ts';
 import { measure, selectChecked } from './select.ts';
-import { checkTasks, inputError, type Checked, type InputError } from './validate.ts';
+import { checkTasks, inputError, type Checked } from './validate.ts';
 import { sliceAt, take } from './slices.ts';
 
 /** Result of placing tasks one at a time. */
@@ -127,20 +127,4 @@ export function placeOnline(
     cost += c.costYuan;
   });
   return ok({ rows, costYuan: cost, rejected });
-}
-
-function checkPrices(ix: ClusterIndex, p: CapacityPrices): { ok: false; error: InputError } | null {
-  if (typeof p !== 'object' || p === null || !(p.perUnit instanceof Float64Array))
-    return inputError('options.prices', "must be a batch result's prices");
-  if (!(Number.isInteger(p.dims) && p.dims === 4 + p.models.length))
-    return inputError(
-      'options.prices.dims',
-      `must be 4 + the number of models (${4 + p.models.length}), got ${p.dims}`,
-    );
-  if (p.perUnit.length % p.dims !== 0 || p.perUnit.length / p.dims > ix.size)
-    return inputError('options.prices.perUnit', 'must hold dims prices per cluster row of the index');
-  for (let i = 0; i < p.perUnit.length; i++)
-    if (!(p.perUnit[i]! >= 0 && Number.isFinite(p.perUnit[i]!)))
-      return inputError(`options.prices.perUnit[${i}]`, `must be a finite number ≥ 0, got ${p.perUnit[i]}`);
-  return null;
 }
