@@ -151,8 +151,23 @@ export function interLatency(ix: ClusterIndex, a: number, b: number): number {
   return Math.max(ix.latency[ix.prov[a]!]![b]!, ix.latency[ix.prov[b]!]![a]!);
 }
 
-/** Plans a split or gang job over its ranked candidates (see the module note). */
-export function planGroup(ix: ClusterIndex, task: Task, ranked: readonly GroupCandidate[]): GroupPlan {
+/** Candidates the gang / spread planner considers (the best ranked). */
+export const GROUP_CANDIDATES = 256;
+
+/** Whether a task's replicas go through `planGroup`: every gang, and a split job with placement constraints. */
+export const isGrouped = (t: Task): boolean => t.mode === 'gang' || (t.mode === 'split' && t.placement !== undefined);
+
+/**
+ * Plans a split or gang job over its ranked candidates (see the module note). `obstacle`, the selection's main
+ * obstacle, ends a refusal's reason.
+ */
+export function planGroup(
+  ix: ClusterIndex,
+  task: Task,
+  o: { readonly ranked: readonly GroupCandidate[]; readonly obstacle?: string },
+): GroupPlan {
+  const ranked = o.ranked;
+  const tail = o.obstacle ? `; ${o.obstacle}` : '';
   const mode = task.mode ?? 'single';
   const pc = task.placement;
   const groups = pc?.affinityGroups;
@@ -194,7 +209,8 @@ export function planGroup(ix: ClusterIndex, task: Task, ranked: readonly GroupCa
           pc?.maxInterReplicaLatencyMs !== undefined && total >= task.replicas
             ? `gang: ${task.replicas} replicas fit only across clusters more than ` +
               `${pc.maxInterReplicaLatencyMs} ms apart (no single cluster or province holds them)`
-            : `gang: ${Math.min(total, task.replicas)} of ${task.replicas} replicas fit (all or none)`,
+            : `gang: ${Math.min(total, task.replicas)} of ${task.replicas} replicas fit across ` +
+              `${fill(t.cands, task.replicas).parts.length} clusters (all or none)`,
       };
       continue;
     }
@@ -202,10 +218,10 @@ export function planGroup(ix: ClusterIndex, task: Task, ranked: readonly GroupCa
     if (f.parts.length > 0) return { ok: true, parts: f.parts, locality: 'any', ...g };
     why = { ok: false, step: 'affinity', reason: 'affinity: no cluster of the group fits' };
   }
-  if (groups && groups.length > 0 && why && why.ok === false)
-    return {
-      ...why,
-      reason: `${why.reason} (in every affinity group: ${groups.map((g, i) => g.name ?? `#${i}`).join(', ')})`,
-    };
-  return why ?? { ok: false, step: 'gang', reason: 'gang: no candidates' };
+  const out: GroupPlan = why ?? { ok: false, step: 'gang', reason: 'gang: no candidates' };
+  if (out.ok) return out;
+  let reason = out.reason.endsWith('(all or none)') ? `${out.reason.slice(0, -1)}${tail})` : `${out.reason}${tail}`;
+  if (groups && groups.length > 0)
+    reason += ` (in every affinity group: ${groups.map((g, i) => g.name ?? `#${i}`).join(', ')})`;
+  return { ...out, reason };
 }

@@ -8,7 +8,7 @@ import { planPreemption } from './preempt.ts';
 import { DEFAULT_REGISTRY, type Registry } from './policy.ts';
 import { select, selectChecked, type Selection, type SelectOptions } from './select.ts';
 import { give, sliceAt, take, type Slice } from './slices.ts';
-import { planGroup } from './group.ts';
+import { GROUP_CANDIDATES, isGrouped, planGroup } from './group.ts';
 import { checkClusters, checkTask, inputError, type Checked, type InputError } from './validate.ts';
 
 /** Hysteresis of failback: nothing moves back until the preferred cluster has been healthy long enough and the gain is worth it. */
@@ -91,8 +91,6 @@ export interface Move {
 /** The spread group of a row: its province code or its provider (node prefix). */
 const spreadKey = (ix: ClusterIndex, by: 'province' | 'provider', row: number): string =>
   by === 'province' ? String(ix.prov[row]) : ix.prefixes[row]!;
-/** Candidates the gang / spread planner considers (the best ranked). */
-const GROUP_CANDIDATES = 256;
 const DEFAULT_FAILBACK: FailbackPolicy = { minHealthyMs: 300_000, minImprovement: 0.05, minMoveIntervalMs: 600_000 };
 
 /** Checks a scheduler's options: clusters, quotas, the failback policy and the TTL. */
@@ -397,14 +395,15 @@ export class Scheduler {
       ix = this.index;
     const need = resolveNeed(ix, task);
     const mode = task.mode ?? 'single';
-    const grouped = mode === 'gang' || (mode === 'split' && task.placement !== undefined);
+    const grouped = isGrouped(task);
     const sel = this.pick(task, {
       k: mode === 'single' ? 1 : grouped ? Math.min(ix.size, GROUP_CANDIDATES) : task.replicas,
       explain: 'codes',
       excludeRows: this.excludedRows(job),
     });
     if (grouped) {
-      const plan = planGroup(ix, task, sel.candidates);
+      const obstacle = sel.mainObstacle?.message ?? 'no cluster fits';
+      const plan = planGroup(ix, task, { ranked: sel.candidates, obstacle });
       if (plan.ok) {
         const cost = new Map(sel.candidates.map((c) => [c.row, c.costYuan]));
         const slices = plan.parts.map((p) => sliceAt(ix, need, p));
@@ -415,13 +414,12 @@ export class Scheduler {
       }
       job.status = 'queued';
       job.queuedSince ??= this.clock.now();
-      const obstacle = sel.mainObstacle?.message ?? 'no cluster fits';
       return sel.candidates.length === 0
         ? { ok: false, jobId: job.id, reason: `filter: ${obstacle}`, step: 'filter', queued: true, selection: sel }
         : {
             ok: false,
             jobId: job.id,
-            reason: `${plan.reason}; ${obstacle}`,
+            reason: plan.reason,
             step: plan.step,
             queued: true,
             selection: sel,
