@@ -69,4 +69,43 @@ describe('placeBatch / placeOnline', () => {
     must(placeOnline(ix, tasks));
     for (let r = 0; r < ix.size; r++) expect(ix.cpuAvail[r]!).toBeGreaterThanOrEqual(0);
   });
+
+  it('online learns the batch prices: with prices from another day it never over-commits and rejects few', () => {
+    const { tasks: all, clusters } = instance(13);
+    // Tasks no cluster can take (their card model is absent) are left out: every method rejects them.
+    const tasks = all.filter((t) => must(feasibleCosts(indexOf(clusters), t)).rows.length > 0);
+    expect(tasks.length).toBeGreaterThan(200);
+    const past = instance(14).tasks;
+    const prices = must(placeBatch(indexOf(clusters), past)).prices;
+    expect(prices.dims).toBe(4 + indexOf(clusters).models.length);
+    expect(prices.perUnit.every((x) => Number.isFinite(x) && x >= 0)).toBe(true);
+    expect(prices.perUnit.some((x) => x > 0)).toBe(true);
+    for (const o of [{ prices }, { window: 50 }, { window: 50, prices }]) {
+      const ix = indexOf(clusters);
+      const r = must(placeOnline(ix, tasks, o));
+      // Learned prices can fragment the cheap clusters (the README's measured weakness): a few, not many.
+      expect(r.rejected).toBeLessThanOrEqual(0.05 * tasks.length);
+      for (let k = 0; k < ix.size; k++) expect(ix.cpuAvail[k]!).toBeGreaterThanOrEqual(-1e-9);
+      expect(Array.from(r.rows).filter((x) => x < 0)).toHaveLength(r.rejected);
+    }
+    // One window holding every arrival is the batch itself.
+    const few = tasks.slice(0, 80);
+    const whole = must(placeOnline(indexOf(clusters), few, { window: few.length }));
+    expect(Array.from(whole.rows)).toEqual(
+      Array.from(must(placeBatch(indexOf(clusters), few, { iterations: 60 })).rows),
+    );
+  }, 60_000);
+
+  it('refuses a bad window or prices naming the field', () => {
+    const { tasks, clusters } = instance(15);
+    const w = placeOnline(indexOf(clusters), tasks, { window: 0 });
+    expect(!w.ok && w.error.field).toBe('options.window');
+    const prices = must(placeBatch(indexOf(clusters), tasks.slice(0, 20))).prices;
+    const d = placeOnline(indexOf(clusters), tasks, { prices: { ...prices, dims: 3 } });
+    expect(!d.ok && d.error.field).toBe('options.prices.dims');
+    const neg = Float64Array.from(prices.perUnit);
+    neg[0] = -1;
+    const n = placeBatch(indexOf(clusters), tasks, { prices: { ...prices, perUnit: neg } });
+    expect(!n.ok && n.error.field).toBe('options.prices.perUnit[0]');
+  });
 });

@@ -4,13 +4,18 @@ import type { Task } from './model.ts';
 import { modelAt, resolveNeed } from './need.ts';
 import { measure } from './select.ts';
 import { ok } from '@cpnet/kernel';
-import { checkTasks, inputError, type Checked } from './validate.ts';
+import { checkTasks, inputError, type Checked, type InputError } from './validate.ts';
 
 /** Options of the batch optimiser. */
 export interface BatchOptions {
   readonly costModel?: CostModel;
-  /** Subgradient iterations of the Lagrangian (default 300). */
+  /** Subgradient iterations of the Lagrangian (default 200). */
   readonly iterations?: number;
+  /**
+   * Learned capacity prices (an earlier batch's `prices`) charged on top of each bill while optimising: a small batch
+   * (a rolling window of arrivals) then leaves scarce capacity for the work still to come. `costYuan` stays the bill.
+   */
+  readonly prices?: CapacityPrices;
 }
 
 /** A batch placement: one cluster row per task (-1 = rejected), its cost and the Lagrangian lower bound. */
@@ -20,6 +25,18 @@ export interface BatchResult {
   /** A valid lower bound on any placement's cost (equals the LP bound at the dual optimum). */
   readonly lowerBoundYuan: number;
   readonly rejected: number;
+  /** The Lagrangian prices at the best bound: what online placement can learn from (`placeOnline`'s `prices`). */
+  readonly prices: CapacityPrices;
+}
+
+/**
+ * Shadow prices of capacity, 元 per unit per cluster row: `perUnit[row * dims + k]` for dimension k of
+ * `[cpu cores, memory GiB, storage GiB, bandwidth Gbps, cards of models[0], cards of models[1], …]`.
+ */
+export interface CapacityPrices {
+  readonly dims: number;
+  readonly models: readonly string[];
+  readonly perUnit: Float64Array;
 }
 
 interface Problem {
@@ -29,12 +46,20 @@ interface Problem {
   /** Per task: candidate rows, costs, and the task's use of each dim (scaled) at that row. */
   rows: Int32Array[];
   costs: Float64Array[];
+  /** The bill without learned prices (equal to `costs` when there are none). */
+  bills: Float64Array[];
   use: Float64Array[];
   cap: Float64Array;
+  scale: number[];
 }
 
 /** Builds the problem: costs from the shared filter and cost model; dims = cpu, memory, storage, bandwidth, cards per model. */
-function buildProblem(ix: ClusterIndex, tasks: readonly Task[], cm: CostModel | undefined): Problem {
+function buildProblem(
+  ix: ClusterIndex,
+  tasks: readonly Task[],
+  o: { cm: CostModel | undefined; prices?: CapacityPrices },
+): Problem {
+  const { cm, prices } = o;
   const C = ix.size,
     M = ix.models.length,
     K = 4 + M;
@@ -51,7 +76,9 @@ function buildProblem(ix: ClusterIndex, tasks: readonly Task[], cm: CostModel | 
   for (let j = 0; j < C; j++) for (let k = 0; k < K; k++) cap[j * K + k]! *= scale[k]!;
   const rows: Int32Array[] = [],
     costs: Float64Array[] = [],
+    bills: Float64Array[] = [],
     use: Float64Array[] = [];
+  const modelCol = prices ? ix.models.map((m) => prices.models.indexOf(m)) : [];
   for (const t of tasks) {
     const f = measure(ix, { ...t, mode: 'single' }, { costModel: cm });
     const need = resolveNeed(ix, t);
@@ -65,10 +92,31 @@ function buildProblem(ix: ClusterIndex, tasks: readonly Task[], cm: CostModel | 
       if (m >= 0) u[p * K + 4 + m] = need.cards * t.replicas * scale[4 + m]!;
     });
     rows.push(f.rows);
-    costs.push(f.costs);
+    bills.push(f.costs);
+    costs.push(prices ? surcharged(ix, { need, prices, modelCol, replicas: t.replicas }, f) : f.costs);
     use.push(u);
   }
-  return { D: tasks.length, C, K, rows, costs, use, cap };
+  return { D: tasks.length, C, K, rows, costs, bills, use, cap, scale };
+}
+
+/** Each row's bill plus the learned price of the capacity the task takes there. */
+function surcharged(
+  ix: ClusterIndex,
+  a: { need: ReturnType<typeof resolveNeed>; prices: CapacityPrices; modelCol: number[]; replicas: number },
+  f: { rows: Int32Array; costs: Float64Array },
+): Float64Array {
+  const { need, prices, modelCol, replicas } = a;
+  const Kp = prices.dims,
+    pu = prices.perUnit;
+  return Float64Array.from(f.costs, (c, p) => {
+    const row = f.rows[p]!,
+      b = row * Kp;
+    if (b + Kp > pu.length) return c;
+    let v = need.cpu * pu[b]! + need.mem * pu[b + 1]! + need.sto * pu[b + 2]! + need.bw * pu[b + 3]!;
+    const m = modelAt(ix, need, row);
+    if (m >= 0 && modelCol[m]! >= 0) v += need.cards * pu[b + 4 + modelCol[m]!]!;
+    return c + replicas * v;
+  });
 }
 
 /**
@@ -79,12 +127,17 @@ function buildProblem(ix: ClusterIndex, tasks: readonly Task[], cm: CostModel | 
 export function placeBatch(ix: ClusterIndex, tasks: readonly Task[], options: BatchOptions = {}): Checked<BatchResult> {
   const checked = checkTasks(tasks);
   if (!checked.ok) return checked;
+  if (options.prices) {
+    const pe = checkPrices(ix, options.prices);
+    if (pe) return pe;
+  }
   const it = options.iterations;
   if (it !== undefined && !(Number.isInteger(it) && it >= 0))
     return inputError('options.iterations', `must be a whole number ≥ 0, got ${String(it)}`);
-  const P = buildProblem(ix, tasks, options.costModel);
+  const P = buildProblem(ix, tasks, { cm: options.costModel, prices: options.prices });
   const { C, K } = P;
   const lambda = new Float64Array(C * K);
+  const bestLambda = new Float64Array(C * K);
   let best = improve(P, repair(P, round(P, lambda)));
   let bestCost = costOf(P, best);
   let lb = -Infinity,
@@ -105,6 +158,7 @@ export function placeBatch(ix: ClusterIndex, tasks: readonly Task[], options: Ba
     }
     if (lb === -Infinity || L > lb + 1e-9 * Math.abs(lb)) {
       lb = L;
+      bestLambda.set(lambda);
       stall = 0;
     } else if (++stall >= 15) {
       theta /= 2;
@@ -129,7 +183,17 @@ export function placeBatch(ix: ClusterIndex, tasks: readonly Task[], options: Ba
   }
   const rows = new Int32Array(P.D);
   for (let i = 0; i < P.D; i++) rows[i] = best[i]! >= 0 ? P.rows[i]![best[i]!]! : -1;
-  return ok({ rows, costYuan: bestCost, lowerBoundYuan: Math.max(0, lb), rejected: rejectedOf(best) });
+  const perUnit = new Float64Array(C * K);
+  for (let j = 0; j < C; j++) for (let k = 0; k < K; k++) perUnit[j * K + k] = bestLambda[j * K + k]! * P.scale[k]!;
+  let bill = 0;
+  for (let i = 0; i < P.D; i++) if (best[i]! >= 0) bill += P.bills[i]![best[i]!]!;
+  return ok({
+    rows,
+    costYuan: bill,
+    lowerBoundYuan: Math.max(0, lb),
+    rejected: rejectedOf(best),
+    prices: { dims: K, models: [...ix.models], perUnit },
+  });
 }
 
 function argminReduced(P: Problem, lambda: Float64Array, i: number): { p: number; r: number } {
@@ -326,4 +390,21 @@ function improve(P: Problem, a: Int32Array): Int32Array {
     if (!gained) break;
   }
   return a;
+}
+
+/** Checks learned prices against an index: dims = 4 + models, one finite non-negative price per row and dim. */
+export function checkPrices(ix: ClusterIndex, p: CapacityPrices): { ok: false; error: InputError } | null {
+  if (typeof p !== 'object' || p === null || !(p.perUnit instanceof Float64Array))
+    return inputError('options.prices', "must be a batch result's prices");
+  if (!(Number.isInteger(p.dims) && p.dims === 4 + p.models.length))
+    return inputError(
+      'options.prices.dims',
+      `must be 4 + the number of models (${4 + p.models.length}), got ${p.dims}`,
+    );
+  if (p.perUnit.length % p.dims !== 0 || p.perUnit.length / p.dims > ix.size)
+    return inputError('options.prices.perUnit', 'must hold dims prices per cluster row of the index');
+  for (let i = 0; i < p.perUnit.length; i++)
+    if (!(p.perUnit[i]! >= 0 && Number.isFinite(p.perUnit[i]!)))
+      return inputError(`options.prices.perUnit[${i}]`, `must be a finite number ≥ 0, got ${p.perUnit[i]}`);
+  return null;
 }

@@ -1,4 +1,5 @@
 import { PROVINCES } from '@cpnet/identifier';
+import type { TransferTable } from './transfer.ts';
 
 /**
  * The cost model, in 元 for a whole task:
@@ -15,6 +16,8 @@ export interface CostModel {
   readonly wattsPerCore: number;
   /** Card power when the pool does not report it, W. */
   readonly defaultCardWatts: number;
+  /** Inter-province data transfer prices and bandwidths; `DEFAULT_TRANSFER` when absent. */
+  readonly transfer?: TransferTable;
 }
 
 /** Defaults used by the bench and the scheduler unless overridden. */

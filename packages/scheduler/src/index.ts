@@ -17,7 +17,24 @@ export type {
   SubtreeView,
   Task,
   CriterionWeights,
+  TaskData,
+  SpreadConstraint,
+  PlacementConstraints,
 } from './model.ts';
+/** Data has weight: the inter-province transfer table (price, bandwidth), its defaults and checks. */
+export {
+  DEFAULT_TRANSFER,
+  checkTransferTable,
+  estimateTransfer,
+  transferMatrix,
+  type TransferTable,
+  type TransferPair,
+  type TransferEstimate,
+  type TransferMatrix,
+  type DataNeed,
+} from './transfer.ts';
+/** Faithful re-creations of Karmada, kube-scheduler, Kueue MultiKueue, greedy and random placement, for comparison. */
+export * from './baselines/index.ts';
 /** The cost model: price × resources × duration + carbon price × energy × intensity + latency penalty. */
 export {
   DEFAULT_COST_MODEL,
@@ -95,13 +112,32 @@ export {
   type FailedStep,
 } from './scheduler.ts';
 /** Batch placement minimising total cost: Lagrangian prices, regret rounding, local search. */
-export { placeBatch, type BatchOptions, type BatchResult } from './batch.ts';
+export { placeBatch, type BatchOptions, type BatchResult, type CapacityPrices } from './batch.ts';
 /** Online placement, one task at a time in arrival order. */
 export { placeOnline, type OnlineResult } from './online.ts';
 /** Hierarchy: subtree summaries and ranking the child subtrees (东数西算 aware); the walk is `nextStep`'s. */
 export { summarise, chooseSubtree, isWestern, type SubtreeChoice, type SubtreeDecision } from './hierarchy.ts';
 /** The one planner for the hierarchy, pure: the next step (place here, ask a child, ask the parent, give up); the node executes it. */
 export { nextStep, type Plan, type PlanRequest, type PlanStep, type PlannerView, type Refusal } from './planner.ts';
+/** Fair admission to contended capacity: weighted DRF among tenants, aging priority, EASY backfill; a queue simulator. */
+export {
+  admit,
+  admitChecked,
+  agedPriority,
+  checkFairOptions,
+  dominantShare,
+  drfEntitlements,
+  simulateQueue,
+  vectorOf,
+  type Admission,
+  type Arrival,
+  type FairOptions,
+  type FairVector,
+  type QueueRun,
+  type QueueState,
+  type RunningJob,
+  type WaitingJob,
+} from './fair.ts';
 /** Seeded synthetic clusters and tasks for tests, the simulator and the bench. */
 export {
   generateClusters,

@@ -25,6 +25,8 @@ export interface HeldJob {
   excluded?: ReadonlySet<string>;
   /** Placed by `reserve` and not committed: it expires at `expiresAt` wherever it is moved. */
   reservation?: boolean;
+  /** Virtual time (ms) it has been waiting since, while queued — for aging. */
+  queuedSince?: number;
 }
 
 /** Resources counted against a quota. */

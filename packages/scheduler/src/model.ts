@@ -110,8 +110,43 @@ export interface Task {
   readonly latencyTargetMs?: number;
   readonly objective?: Objective | CriterionWeights;
   readonly mode?: PlacementMode;
-  /** 东数西算: batch work that tolerates latency may go west; waives the latency penalty and weight. */
+  /** 东数西算: batch work that tolerates latency may go west; waives the latency penalty and weight (not the data transfer). */
   readonly latencyTolerant?: boolean;
+  /** The task's data: moving it to the cluster and its output back costs 元 and delays the start (see `TransferTable`). */
+  readonly data?: TaskData;
+  /** Gang locality and spread constraints (optional). */
+  readonly placement?: PlacementConstraints;
+}
+
+/** Input data a task reads and the output it writes. */
+export interface TaskData {
+  /** GiB read before the task starts. */
+  readonly inputGib: number;
+  /** GB/T 2260 province the input lives in. */
+  readonly province: string;
+  /** GiB written, moved to `outputProvince` (default: `province`) after the task. */
+  readonly outputGib?: number;
+  readonly outputProvince?: string;
+}
+
+/** Spread of a split or gang job over provinces or providers (like Karmada's spreadConstraints). */
+export interface SpreadConstraint {
+  /** `province` or `provider` (a cluster's node prefix names its provider). */
+  readonly by: 'province' | 'provider';
+  readonly min?: number;
+  readonly max?: number;
+}
+
+/** Gang locality, spread and ordered affinity groups for a task. */
+export interface PlacementConstraints {
+  /**
+   * A gang's locality, tried in order: one cluster, else one province, else clusters whose pairwise latency is at most
+   * `maxInterReplicaLatencyMs` (default: no bound — any province).
+   */
+  readonly maxInterReplicaLatencyMs?: number;
+  readonly spread?: readonly SpreadConstraint[];
+  /** Ordered affinity groups: the first group (a set of provinces) that can hold the job is used. */
+  readonly affinityGroups?: readonly { readonly name?: string; readonly provinces: readonly string[] }[];
 }
 
 /** Aggregate of a child subtree (regional or industry node) as its parent sees it. */

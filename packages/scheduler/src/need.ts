@@ -1,6 +1,7 @@
 import { residencyVerdict } from '@cpnet/protocol';
 import { ARCHS, PROVINCE_CODES, provinceRow, type ClusterIndex } from './cluster-index.ts';
 import type { Task } from './model.ts';
+import type { DataNeed } from './transfer.ts';
 
 /** A task resolved against an index: numbers the hot loop reads. */
 export interface Need {
@@ -27,6 +28,8 @@ export interface Need {
   readonly latencyTarget: number;
   /** 1 where the data may be processed, per province column — from protocol's residencyVerdict. */
   readonly residencyOk: Uint8Array;
+  /** The task's data (`inRow` -1 when it names none). */
+  readonly data: DataNeed;
 }
 
 /** Resolves a task template against an index (once per decision, not per cluster). */
@@ -61,8 +64,18 @@ export function resolveNeed(ix: ClusterIndex, task: Task): Need {
     deadline: c.deadline ?? Infinity,
     latencyTarget: task.latencyTolerant ? Infinity : (task.latencyTargetMs ?? Infinity),
     residencyOk,
+    data: task.data
+      ? {
+          inRow: provinceRow(task.data.province),
+          outRow: provinceRow(task.data.outputProvince ?? task.data.province),
+          inGib: task.data.inputGib,
+          outGib: task.data.outputGib ?? 0,
+        }
+      : NO_DATA,
   };
 }
+
+const NO_DATA: DataNeed = { inRow: -1, outRow: -1, inGib: 0, outGib: 0 };
 
 /** The model column a replica would use at a row (best available among those fast enough), or -1. */
 export function modelAt(ix: ClusterIndex, need: Need, row: number): number {

@@ -86,6 +86,21 @@ describe('nextStep: one pure planner for the hierarchy', () => {
     expect(s.step).toMatchObject({ kind: 'place-local', unplaced: 2 });
   });
 
+  it('plans a gang as the scheduler places it: one province before a cheaper spread over provinces', () => {
+    const clusters = [
+      cluster('w1', { provinceCode: '62', pricePerCoreHourYuan: 0.01 }),
+      cluster('w2', { provinceCode: '65', pricePerCoreHourYuan: 0.01 }),
+      cluster('e1', { provinceCode: '31' }),
+      cluster('e2', { provinceCode: '31' }),
+    ];
+    const v = view({ index: indexOf(clusters), children: [] });
+    const g = task('g', { demand: { cpuCores: 40, memoryGib: 1 }, replicas: 4, mode: 'gang' });
+    const p = must(nextStep(v, req(g, { allowUp: false }), []));
+    expect(p.step.kind).toBe('place-local');
+    const ids = p.step.kind === 'place-local' ? p.step.slices.map((x) => x.clusterId).sort() : [];
+    expect(ids).toEqual(['e1', 'e2']);
+  });
+
   it('refuses a bad task with the field named, and skips clusters the caller excludes', () => {
     const bad = nextStep(view(), req(task('x', { replicas: 1.5 })), []);
     expect(!bad.ok && bad.error.field).toBe('task.replicas');

@@ -1,6 +1,7 @@
 import { ok, type TimeSource } from '@cpnet/kernel';
 import type { ClusterIndex } from './cluster-index.ts';
 import type { CostModel } from './cost.ts';
+import { GROUP_CANDIDATES, isGrouped, planGroup } from './group.ts';
 import { chooseSubtree, type SubtreeChoice } from './hierarchy.ts';
 import type { HeldJob } from './jobs.ts';
 import type { SubtreeView, Task } from './model.ts';
@@ -138,8 +139,9 @@ function planLocal(view: PlannerView, req: PlanRequest): { step: PlanStep | null
     }
   }
   const mode = task.mode ?? 'single';
+  const grouped = isGrouped(task);
   const sel = selectChecked(ix, task, {
-    k: mode === 'single' ? 1 : task.replicas,
+    k: mode === 'single' ? 1 : grouped ? Math.min(ix.size, GROUP_CANDIDATES) : task.replicas,
     explain: 'codes',
     excludeRows: exclude,
     clock: view.clock,
@@ -147,6 +149,30 @@ function planLocal(view: PlannerView, req: PlanRequest): { step: PlanStep | null
     registry: view.registry ?? DEFAULT_REGISTRY,
     method: view.method ?? 'expected-cost',
   });
+  if (grouped) {
+    // Gang locality, spread and affinity groups: the same planner `Scheduler.reserve` runs, so they agree.
+    const plan = planGroup(ix, task, {
+      ranked: sel.candidates,
+      obstacle: sel.mainObstacle?.message ?? 'no cluster fits',
+    });
+    if (!plan.ok)
+      return {
+        step: null,
+        reason: sel.candidates.length === 0 ? `filter: ${sel.mainObstacle?.message ?? 'no cluster fits'}` : plan.reason,
+      };
+    const bill = new Map(sel.candidates.map((c) => [c.row, c.costYuan]));
+    const placed = plan.parts.reduce((a, p) => a + p.replicas, 0);
+    return {
+      step: {
+        kind: 'place-local',
+        slices: plan.parts.map((p) => ({ clusterId: ix.ids[p.row]!, replicas: p.replicas })),
+        unplaced: task.replicas - placed,
+        costYuan: plan.parts.reduce((a, p) => a + (bill.get(p.row)! * p.replicas) / task.replicas, 0),
+        preempts: [],
+      },
+      reason: '',
+    };
+  }
   const slices: { clusterId: string; replicas: number }[] = [];
   let left = task.replicas,
     cost = 0;

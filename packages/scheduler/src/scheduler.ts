@@ -8,6 +8,7 @@ import { planPreemption } from './preempt.ts';
 import { DEFAULT_REGISTRY, type Registry } from './policy.ts';
 import { select, selectChecked, type Selection, type SelectOptions } from './select.ts';
 import { give, sliceAt, take, type Slice } from './slices.ts';
+import { GROUP_CANDIDATES, isGrouped, planGroup } from './group.ts';
 import { checkClusters, checkTask, inputError, type Checked, type InputError } from './validate.ts';
 
 /** Hysteresis of failback: nothing moves back until the preferred cluster has been healthy long enough and the gain is worth it. */
@@ -31,10 +32,16 @@ export interface SchedulerOptions {
   /** Ranking policy and plugins (default: expected cost, no plugins). */
   readonly registry?: Registry;
   readonly method?: string;
+  /**
+   * Aging: a queued job's priority grows by this many points per hour (virtual) it has waited, so `drain` cannot
+   * starve low-priority work behind a stream of higher-priority jobs. Default 0 (off, priority then arrival);
+   * `fair.ts`'s admission uses 2.
+   */
+  readonly agingPerHour?: number;
 }
 
 /** The step of a placement that decided a failure. */
-export type FailedStep = 'input' | 'quota' | 'filter' | 'gang' | 'preemption' | 'duplicate';
+export type FailedStep = 'input' | 'quota' | 'filter' | 'gang' | 'spread' | 'affinity' | 'preemption' | 'duplicate';
 
 /** The answer to submit / reserve / a re-placement. */
 export type PlaceOutcome =
@@ -81,6 +88,9 @@ export interface Move {
   readonly to: string | null;
 }
 
+/** The spread group of a row: its province code or its provider (node prefix). */
+const spreadKey = (ix: ClusterIndex, by: 'province' | 'provider', row: number): string =>
+  by === 'province' ? String(ix.prov[row]) : ix.prefixes[row]!;
 const DEFAULT_FAILBACK: FailbackPolicy = { minHealthyMs: 300_000, minImprovement: 0.05, minMoveIntervalMs: 600_000 };
 
 /** Checks a scheduler's options: clusters, quotas, the failback policy and the TTL. */
@@ -99,6 +109,9 @@ function checkOptions(o: SchedulerOptions): InputError | null {
   const ttl = o.reservationTtlMs;
   if (ttl !== undefined && !(Number.isFinite(ttl) && ttl > 0))
     return inputError('reservationTtlMs', `must be a finite number > 0, got ${ttl}`).error;
+  const ag = o.agingPerHour;
+  if (ag !== undefined && !(Number.isFinite(ag) && ag >= 0))
+    return inputError('agingPerHour', `must be a finite number ≥ 0, got ${ag}`).error;
   const reg = o.registry ?? DEFAULT_REGISTRY;
   if (o.method !== undefined && !reg.policies.has(o.method))
     return inputError('method', `must be one of ${[...reg.policies.keys()].join(', ')}, got ${o.method}`).error;
@@ -113,6 +126,7 @@ export class Scheduler {
   private readonly quotas: Readonly<Record<string, Quota>>;
   private readonly policy: FailbackPolicy;
   private readonly ttl: number;
+  private readonly aging: number;
   private readonly costModel: CostModel | undefined;
   private readonly registry: Registry;
   private readonly method: string;
@@ -142,6 +156,7 @@ export class Scheduler {
     this.quotas = o.quotas ?? {};
     this.policy = { ...DEFAULT_FAILBACK, ...o.failback };
     this.ttl = o.reservationTtlMs ?? 60_000;
+    this.aging = o.agingPerHour ?? 0;
     this.costModel = o.costModel;
   }
 
@@ -248,11 +263,14 @@ export class Scheduler {
     return out;
   }
 
-  /** Jobs waiting, highest priority first. */
+  /** Jobs waiting, highest (aged) priority first, then by arrival. */
   queued(): HeldJob[] {
+    const now = this.aging > 0 ? this.clock.now() : 0;
+    const aged = (j: HeldJob): number =>
+      j.task.priority + (this.aging > 0 ? (this.aging * Math.max(0, now - (j.queuedSince ?? now))) / 3_600_000 : 0);
     return [...this.byId.values()]
       .filter((j) => j.status === 'queued')
-      .sort((a, b) => b.task.priority - a.task.priority || a.seq - b.seq);
+      .sort((a, b) => aged(b) - aged(a) || a.seq - b.seq);
   }
 
   /** A job by id. */
@@ -347,6 +365,7 @@ export class Scheduler {
       id: task.id,
       task,
       status: 'queued',
+      queuedSince: this.clock.now(),
       slices: [],
       unplaced: 0,
       preferredRow: -1,
@@ -376,11 +395,36 @@ export class Scheduler {
       ix = this.index;
     const need = resolveNeed(ix, task);
     const mode = task.mode ?? 'single';
+    const grouped = isGrouped(task);
     const sel = this.pick(task, {
-      k: mode === 'single' ? 1 : task.replicas,
+      k: mode === 'single' ? 1 : grouped ? Math.min(ix.size, GROUP_CANDIDATES) : task.replicas,
       explain: 'codes',
       excludeRows: this.excludedRows(job),
     });
+    if (grouped) {
+      const obstacle = sel.mainObstacle?.message ?? 'no cluster fits';
+      const plan = planGroup(ix, task, { ranked: sel.candidates, obstacle });
+      if (plan.ok) {
+        const cost = new Map(sel.candidates.map((c) => [c.row, c.costYuan]));
+        const slices = plan.parts.map((p) => sliceAt(ix, need, p));
+        for (const s of slices) take(ix, s);
+        const placedN = plan.parts.reduce((a, p) => a + p.replicas, 0);
+        const bill = plan.parts.reduce((a, p) => a + (cost.get(p.row)! * p.replicas) / task.replicas, 0);
+        return this.settle(job, { slices, unplaced: task.replicas - placedN, cost: bill, preempted: [] });
+      }
+      job.status = 'queued';
+      job.queuedSince ??= this.clock.now();
+      return sel.candidates.length === 0
+        ? { ok: false, jobId: job.id, reason: `filter: ${obstacle}`, step: 'filter', queued: true, selection: sel }
+        : {
+            ok: false,
+            jobId: job.id,
+            reason: plan.reason,
+            step: plan.step,
+            queued: true,
+            selection: sel,
+          };
+    }
     const slices: Slice[] = [];
     let left = task.replicas,
       cost = 0;
@@ -402,20 +446,9 @@ export class Scheduler {
       if (p) return p;
     }
     job.status = 'queued';
+    job.queuedSince ??= this.clock.now();
     const obstacle = sel.mainObstacle?.message ?? 'no cluster fits';
-    const fitted = task.replicas - left;
-    const reason =
-      mode === 'gang' && fitted > 0
-        ? `gang: ${fitted} of ${task.replicas} replicas fit across ${slices.length} clusters (all or none; ${obstacle})`
-        : `filter: ${obstacle}`;
-    return {
-      ok: false,
-      jobId: job.id,
-      reason,
-      step: mode === 'gang' && fitted > 0 ? 'gang' : 'filter',
-      queued: true,
-      selection: sel,
-    };
+    return { ok: false, jobId: job.id, reason: `filter: ${obstacle}`, step: 'filter', queued: true, selection: sel };
   }
 
   /** Places more replicas of a split job that has some waiting; returns the outcome when any were placed. */
@@ -423,17 +456,27 @@ export class Scheduler {
     const task = job.task,
       ix = this.index;
     const need = resolveNeed(ix, task);
-    const sel = this.pick(task, { k: job.unplaced, explain: 'codes', excludeRows: this.excludedRows(job) });
+    const spread = task.placement?.spread ?? [];
+    const sel = this.pick(task, {
+      k: spread.length > 0 ? Math.min(ix.size, GROUP_CANDIDATES) : job.unplaced,
+      explain: 'codes',
+      excludeRows: this.excludedRows(job),
+    });
     const slices = [...job.slices];
     let left = job.unplaced,
       cost = job.costYuan;
+    // Spread maxima hold for the replicas added too: a new province or provider only while under its max.
+    const used = spread.map((sp) => new Set(slices.map((x) => spreadKey(ix, sp.by, x.row))));
     for (const c of sel.candidates) {
+      if (spread.some((sp, i) => !used[i]!.has(spreadKey(ix, sp.by, c.row)) && used[i]!.size >= (sp.max ?? Infinity)))
+        continue;
       if (left === 0) break;
       const n = Math.min(left, c.replicasFit);
       if (n <= 0) continue;
       const s = sliceAt(ix, need, { row: c.row, replicas: n });
       take(ix, s);
       slices.push(s);
+      spread.forEach((sp, i) => used[i]!.add(spreadKey(ix, sp.by, c.row)));
       left -= n;
       cost += (c.costYuan * n) / task.replicas;
     }
@@ -504,6 +547,7 @@ export class Scheduler {
     job.costYuan = p.cost;
     // A reservation stays a reservation wherever it moves, with its expiry.
     job.status = job.reservation ? 'reserved' : 'running';
+    delete job.queuedSince;
     if (job.reservation) this.reservations.add(job.id);
     if (first) {
       job.preferredRow = p.slices[0]!.row;
@@ -523,6 +567,7 @@ export class Scheduler {
     for (const s of j.slices) give(this.index, s);
     this.setSlices(j, []);
     j.status = 'queued';
+    j.queuedSince = this.clock.now();
   }
 
   /** Sets a job's slices, keeping the per-row index in step. */

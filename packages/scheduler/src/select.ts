@@ -8,6 +8,13 @@ import type { Criterion, Task } from './model.ts';
 import { modelAt, replicasFit, resolveNeed, type Need } from './need.ts';
 import { COLUMNS, DEFAULT_REGISTRY, type CandidateTable, type Column, type Registry } from './policy.ts';
 import { checkTask, inputError, type Checked } from './validate.ts';
+import {
+  DEFAULT_TRANSFER,
+  checkTransferTable,
+  estimateTransfer,
+  transferMatrix,
+  type TransferEstimate,
+} from './transfer.ts';
 
 /** How a selection is made. */
 export interface SelectOptions {
@@ -57,6 +64,8 @@ export interface RankedCluster {
   /** The cost model's bill, 元: resources + carbon at the carbon price + latency penalty. */
   readonly costYuan: number;
   readonly replicasFit: number;
+  /** When the task names data: GiB moved across provinces, its 元 (in `costYuan`) and the seconds before the start. */
+  readonly transfer?: TransferEstimate;
 }
 
 /** The clusters one constraint excluded: how many, and the first few explained. */
@@ -118,6 +127,8 @@ function checkOptions(o: SelectOptions, registry: Registry): Checked<string> {
     return inputError('options.explain', `must be all or codes, got ${String(o.explain)}`);
   if (o.examples !== undefined && !(Number.isInteger(o.examples) && o.examples >= 0))
     return inputError('options.examples', `must be a whole number ≥ 0, got ${String(o.examples)}`);
+  const te = o.costModel?.transfer === undefined ? null : checkTransferTable(o.costModel.transfer);
+  if (te) return te;
   const method = o.method ?? 'expected-cost';
   if (!registry.policies.has(method))
     return inputError('options.method', `must be one of ${[...registry.policies.keys()].join(', ')}, got ${method}`);
@@ -158,6 +169,7 @@ export function selectChecked(
     k: options.k ?? 5,
     codes,
     independent: registry.policies.get(options.method)!.independent,
+    costModel: cm,
   });
   feasible -= candidates.dropped;
   const counts = new Int32Array(CONSTRAINTS.length);
@@ -364,6 +376,10 @@ function filterAndMeasure(a: FilterArgs): number {
     penalty = cm.latencyPenaltyYuanPerMsHour;
   const checkDeadline = need.deadline < Infinity && a.now !== undefined;
   const startBudgetMin = checkDeadline ? (need.deadline - a.now! - hours * 3_600_000) / 60_000 : 0;
+  // Data has weight: 元 per GiB from the data's province to each cluster's and back (0 when the task names no data).
+  const dn = need.data;
+  const tm = dn.inRow >= 0 ? transferMatrix(cm.transfer ?? DEFAULT_TRANSFER) : undefined;
+  const P = tm ? tm.provinces : 0;
   // Capacity is checked against these totals; zero totals pass any availability (≥ 0) without a branch in the loop.
   const fill = a.ignoreCapacity ? 0 : minReplicas;
   const cpuTotal = cpu * fill,
@@ -441,7 +457,14 @@ function filterAndMeasure(a: FilterArgs): number {
       codes[i] = R.price;
       continue;
     }
-    if (checkDeadline && queueWaitMin[i]! > startBudgetMin) {
+    let xfer = 0,
+      xferMin = 0;
+    if (tm !== undefined) {
+      const p = prov[i]!;
+      xfer = dn.inGib * tm.price[dn.inRow * P + p]! + dn.outGib * tm.price[p * P + dn.outRow]!;
+      xferMin = (dn.inGib * tm.secondsPerGib[dn.inRow * P + p]!) / 60;
+    }
+    if (checkDeadline && queueWaitMin[i]! + xferMin > startBudgetMin) {
       codes[i] = R.deadline;
       continue;
     }
@@ -452,8 +475,8 @@ function filterAndMeasure(a: FilterArgs): number {
       latYuan = over > 0 ? over * rh * penalty : 0;
     codes[i] = 0;
     rows[count] = i;
-    xCost[count] = resource;
-    xTotal[count] = resource + carbonYuan + latYuan;
+    xCost[count] = resource + xfer;
+    xTotal[count] = resource + xfer + carbonYuan + latYuan;
     xCarbonYuan[count] = carbonYuan;
     xLatYuan[count] = latYuan;
     xExtra[count] = 0;
@@ -474,7 +497,10 @@ interface RankArgs {
   k: number;
   codes: Uint8Array;
   independent: boolean;
+  costModel: CostModel;
 }
+
+const transferOf = (cm: CostModel) => transferMatrix(cm.transfer ?? DEFAULT_TRANSFER);
 
 /**
  * Pass 2: keeps the k lowest scores (ties: the earlier row). A score that is not finite never enters the top k:
@@ -550,6 +576,9 @@ function rank(ix: ClusterIndex, need: Need, a: RankArgs): { list: RankedCluster[
       criteria,
       costYuan: t.col.totalYuan[c]!,
       replicasFit: Math.min(need.replicas, replicasFit(ix, need, row)),
+      ...(need.data.inRow >= 0
+        ? { transfer: estimateTransfer(transferOf(a.costModel), need.data, ix.prov[row]!) }
+        : {}),
     });
   }
   return { list, dropped };

@@ -137,7 +137,9 @@ export function checkTask(t: Task, at = 'task'): Checked<Task> {
     optNum(t.latencyTargetMs, `${at}.latencyTargetMs`) ??
     (t.mode === undefined ? null : oneOf(t.mode, MODES, `${at}.mode`)) ??
     objective(t.objective, `${at}.objective`) ??
-    constraints(t, at);
+    constraints(t, at) ??
+    data(t, at) ??
+    placement(t, at);
   return e ?? ok(t);
 }
 
@@ -171,6 +173,54 @@ function constraints(t: Task, at: string): Fail {
     if (!Array.isArray(list)) return inputError(`${p}.residency.provinces`, 'must be an array of province codes');
     for (let i = 0; i < list.length; i++) {
       const pe = province(list[i], `${p}.residency.provinces[${i}]`);
+      if (pe) return pe;
+    }
+  }
+  return null;
+}
+
+function data(t: Task, at: string): Fail {
+  const d = t.data;
+  if (d === undefined) return null;
+  const p = `${at}.data`;
+  if (typeof d !== 'object' || d === null) return inputError(p, 'must be { inputGib, province, outputGib? }');
+  return (
+    num(d.inputGib, `${p}.inputGib`) ??
+    province(d.province, `${p}.province`) ??
+    optNum(d.outputGib, `${p}.outputGib`) ??
+    (d.outputProvince === undefined ? null : province(d.outputProvince, `${p}.outputProvince`))
+  );
+}
+
+const SPREAD_BY = new Set(['province', 'provider']);
+
+function placement(t: Task, at: string): Fail {
+  const pc = t.placement;
+  if (pc === undefined) return null;
+  const p = `${at}.placement`;
+  if (typeof pc !== 'object' || pc === null) return inputError(p, 'must be an object');
+  const e = optNum(pc.maxInterReplicaLatencyMs, `${p}.maxInterReplicaLatencyMs`);
+  if (e) return e;
+  for (const [i, s] of (pc.spread ?? []).entries()) {
+    const f = `${p}.spread[${i}]`;
+    const se =
+      oneOf(s?.by, SPREAD_BY, `${f}.by`) ??
+      optNum(s.min, `${f}.min`, { min: 1, integer: true }) ??
+      optNum(s.max, `${f}.max`, { min: 1, integer: true }) ??
+      (s.min !== undefined && s.max !== undefined && s.min > s.max
+        ? inputError(`${f}.min`, `must be ≤ max (${s.max}), got ${s.min}`)
+        : null) ??
+      (s.min !== undefined && s.min > t.replicas
+        ? inputError(`${f}.min`, `must be ≤ replicas (${t.replicas}), got ${s.min}`)
+        : null);
+    if (se) return se;
+  }
+  for (const [i, g] of (pc.affinityGroups ?? []).entries()) {
+    const f = `${p}.affinityGroups[${i}].provinces`;
+    if (!Array.isArray(g?.provinces) || g.provinces.length === 0)
+      return inputError(f, 'must be a non-empty array of province codes');
+    for (const [j, code] of g.provinces.entries()) {
+      const pe = province(code, `${f}[${j}]`);
       if (pe) return pe;
     }
   }

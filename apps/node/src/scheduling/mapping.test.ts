@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '@cpnet/kernel';
 import { generateClusters, summarise, select, ClusterIndex } from '@cpnet/scheduler';
-import { TaskTemplate } from '@cpnet/protocol';
+import { SelectionAnswer, TaskTemplate } from '@cpnet/protocol';
 import {
   figuresFromWire,
   figuresToWire,
@@ -39,6 +39,35 @@ describe('mapping protocol ⇄ scheduler', () => {
       constraints: { arch: 'sw_64', residency: { provinces: ['51'] }, deadline: Date.UTC(2026, 11, 1) },
       objective: { cost: 0.5, latency: 0.2, carbon: 0.3, reliability: 0 },
     });
+  });
+
+  it('maps the issue-27 fields from ext (data, locality) and shows the transfer in the candidate ext', () => {
+    const t = TaskTemplate.parse({
+      demand: { cpuCores: 4, memoryGib: 8 },
+      durationHours: 1,
+      placement: 'gang',
+      replicas: 2,
+      latencyTolerant: true,
+      ext: {
+        data: { inputGib: 100, province: '11', outputGib: 10 },
+        locality: { maxInterReplicaLatencyMs: 10 },
+      },
+    });
+    const task = toTask(t, { id: 'J', tenant: 'acme' });
+    expect(task.data).toEqual({ inputGib: 100, province: '11', outputGib: 10 });
+    expect(task.placement).toEqual({ maxInterReplicaLatencyMs: 10 });
+    const f = facts('CPN.51');
+    const ix = must(ClusterIndex.build([toCluster(f, fullReport(f))]));
+    const answer = SelectionAnswer.parse(
+      toSelectionAnswer(must(select(ix, task)), {
+        answeredBy: 'CPN',
+        escalated: false,
+        place: () => ({ node: 'CPN.51', province: '51' }),
+      }),
+    );
+    expect(answer.candidates[0]!.ext).toEqual({ transfer: { movedGib: 110, yuan: 33, secondsToStart: 172 } });
+    const bad = select(ix, toTask({ ...t, ext: { data: { inputGib: -1, province: '11' } } }, { id: 'J', tenant: 'a' }));
+    expect(!bad.ok && bad.error.field).toBe('task.data.inputGib');
   });
 
   it('builds a cluster row from registration and report: K2 from the report, the worse health, latency to its own province', () => {

@@ -121,6 +121,10 @@ export function toTask(t: TaskTemplate, who: { id: string; tenant: string }): Ta
     },
     objective,
     latencyTolerant: t.latencyTolerant,
+    // Issue 27 fields ride in `ext` (a 1.0 peer ignores them): `ext.data` (input GiB and province, output GiB) and
+    // `ext.locality` (gang latency bound, spread, affinity groups). The scheduler checks them and names the field.
+    ...(t.ext?.data !== undefined ? { data: t.ext.data as Task['data'] } : {}),
+    ...(t.ext?.locality !== undefined ? { placement: t.ext.locality as Task['placement'] } : {}),
   };
 }
 
@@ -140,6 +144,18 @@ function candidate(c: RankedCluster, place: ClusterPlace): z.input<typeof Candid
     cats: Math.min(10, Math.max(0, c.catsScore)),
     criteria,
     estimatedCostYuan: Math.max(0, Math.round(c.costYuan * 100) / 100),
+    // The data transfer in the cost (issue 27), in `ext` so a 1.0 reader ignores it.
+    ...(c.transfer
+      ? {
+          ext: {
+            transfer: {
+              movedGib: Math.round(c.transfer.movedGib * 100) / 100,
+              yuan: Math.round(c.transfer.yuan * 100) / 100,
+              secondsToStart: Math.round(c.transfer.secondsToStart),
+            },
+          },
+        }
+      : {}),
   };
 }
 
