@@ -232,7 +232,7 @@ async function drain(f: Figures, count = 5000): Promise<void> {
   await regional.node.context.outbox.idle(5000);
   await national.node.close();
   for (let i = 0; i < count; i++) await regional.node.resources.aggregation.pushSummary(true);
-  const queued = regional.node.context.db.outbox.count();
+  const queued = await regional.node.context.db.outbox.count();
   national = await start({
     role: 'national',
     code: 'CPN',
@@ -243,7 +243,7 @@ async function drain(f: Figures, count = 5000): Promise<void> {
   });
   const t0 = performance.now();
   regional.node.context.outbox.kick();
-  while (regional.node.context.db.outbox.count() > 0) await sleep(5);
+  while ((await regional.node.context.db.outbox.count()) > 0) await sleep(5);
   f.outbox_drain_per_s = queued / ((performance.now() - t0) / 1000);
   f.outbox_drained = queued;
   await regional.node.close();

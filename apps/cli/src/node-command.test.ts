@@ -150,7 +150,7 @@ describe('cpnet node start', () => {
     await db.write(() =>
       db.outbox.add({ endpoint: 'http://parent', path: '/cpn/v1/summaries', body: { items: [] } }, 0),
     );
-    const [row] = db.outbox.oldest(1);
+    const [row] = await db.outbox.oldest(1);
     const answer = { code: 'SCHEMA_VIOLATION', message: 'Too big', field: 'items.0.summary.clusters' };
     await db.write(() => db.outbox.bury(row!.id, { status: 400, answer, at: 0 }));
     await db.close();

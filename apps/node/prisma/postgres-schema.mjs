@@ -15,17 +15,19 @@ const HEADER =
 
 /** The PostgreSQL schema for the text of the SQLite one; throws when the source's shape is not the expected one. */
 export function postgresSchemaOf(source) {
-  const replace = (text, from, to, what) => {
-    if (!from.test(text)) throw new Error(`schema.prisma: expected ${what}`);
-    return text.replace(from, to);
-  };
-  let out = replace(source, /provider = "sqlite"/, 'provider = "postgresql"', 'provider = "sqlite" in datasource db');
-  out = replace(
-    out,
-    /output {3}= "\.\.\/src\/generated\/prisma"/,
-    'output   = "../src/generated/prisma-postgres"',
-    'the client output "../src/generated/prisma"',
-  );
+  const edits = [
+    { from: /provider = "sqlite"/, to: 'provider = "postgresql"', what: 'provider = "sqlite" in datasource db' },
+    {
+      from: /output {3}= "\.\.\/src\/generated\/prisma"/,
+      to: 'output   = "../src/generated/prisma-postgres"',
+      what: 'the client output "../src/generated/prisma"',
+    },
+  ];
+  let out = source;
+  for (const { from, to, what } of edits) {
+    if (!from.test(out)) throw new Error(`schema.prisma: expected ${what}`);
+    out = out.replace(from, to);
+  }
   return HEADER + out;
 }
 

@@ -8,6 +8,7 @@ import { createClient, type NodeClient } from '@cpnet/client';
 import { checkProtocolVersion, errorBody, PROTOCOL_HEADER, type NodeLifecycle } from '@cpnet/protocol';
 import { b64url, createPolicy, jwkThumbprint } from '@cpnet/security';
 import { openSqliteStores } from './store/stores.ts';
+import { openPostgresStores } from './store/postgres-stores.ts';
 import type { NodeStores } from './store/stores.ts';
 import { NodeConfig, type NodeConfigInput } from './config.ts';
 import { wallClock, type NodeDeps } from './deps.ts';
@@ -117,11 +118,15 @@ export async function createNode(input: NodeConfigInput, parts: NodeParts | Node
   }
   const { deps, db: given } = 'deps' in parts ? parts : { deps: parts, db: undefined };
   const dbFile = path.join(config.dataDir, 'node.db');
-  if (!given) checkDatabasePresent(config.dataDir, dbFile);
-  const db = given ?? (await openSqliteStores(dbFile, { durability: config.durability }));
+  if (!given && !config.database) checkDatabasePresent(config.dataDir, dbFile);
+  const db =
+    given ??
+    (config.database
+      ? await openPostgresStores(config.database)
+      : await openSqliteStores(dbFile, { durability: config.durability }));
   const closeDb = given ? () => Promise.resolve() : () => db.close();
   try {
-    const settings = loadSettings(db);
+    const settings = await loadSettings(db);
     checkKeyPresent(config.dataDir, settings.get('key.private') !== undefined);
     const identity = await loadIdentity(settings, { config, deps });
     checkIdentityMarker(config.dataDir, { code: config.code, thumbprint: jwkThumbprint(identity.keys.publicKey) });
@@ -198,7 +203,7 @@ export async function createNode(input: NodeConfigInput, parts: NodeParts | Node
       accounts,
       outbox,
       tls,
-      audit: openAuditTrail(db, { deps, identity, code: config.code }),
+      audit: await openAuditTrail(db, { deps, identity, code: config.code }),
       policy: await createPolicy(),
       nonceStore: durableNonceStore(db, deps.clock),
       cache: createAnswerCache(config.cacheEntries, deps.clock),

