@@ -218,7 +218,12 @@ export async function createAggregation(ctx: CreateAggregationDeps, config: Aggr
           }
           const held = applied.findLast((a) => a.node === s.node) ?? children.get(s.node);
           if (held && held.at > s.at) continue;
-          await ctx.db.providers.putChildSummary({ node: s.node, at: s.at, summary: JSON.stringify(s), receivedAt: now });
+          await ctx.db.providers.putChildSummary({
+            node: s.node,
+            at: s.at,
+            summary: JSON.stringify(s),
+            receivedAt: now,
+          });
           applied.push(s);
         }
       });

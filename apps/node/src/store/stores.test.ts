@@ -37,7 +37,7 @@ afterAll(async () => {
 });
 
 async function postgres(): Promise<NodeStores> {
-  const db = await openPostgresStores(await server!.database(), { poolSize: 2 });
+  const db = await openPostgresStores(await server!.migratedDatabase(), { poolSize: 2 });
   open.push(db);
   return db;
 }
@@ -165,9 +165,9 @@ describe.each([
     expect((await db.events.find({ family: 'cluster.', limit: 10 })).map((e) => e.id)).toEqual(['e1']);
     expect((await db.events.find({ since: '2026-02-01', limit: 10 })).map((e) => e.id)).toEqual(['e2']);
     expect(await db.events.newestSeq()).toBe(2);
-    expect((await db.events.ofTypes({ types: ['job.finish'], after: 0, upTo: 2, limit: 10 })).map((e) => e.id)).toEqual([
-      'e2',
-    ]);
+    expect((await db.events.ofTypes({ types: ['job.finish'], after: 0, upTo: 2, limit: 10 })).map((e) => e.id)).toEqual(
+      ['e2'],
+    );
     expect(
       (await db.events.recent({ since: '2026-01-01', limit: 10, leaveOut: ['job.finish'] })).map((e) => e.id),
     ).toEqual(['e1']);

@@ -1,0 +1,101 @@
+// Nodes on PostgreSQL (`--database`): a national and a regional node, each on its own database of one real
+// PostgreSQL server (embedded, or CPNET_TEST_DATABASE_URL), onboard, register and resolve identifiers, and keep
+// everything across a restart.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { startTestPostgres, type TestPostgres } from '@cpnet/node/testing/postgres';
+import { applicationFile, cleanup, eventually, lifecycleOf, startTestNode, tempDir, type TestNode } from './nodes.ts';
+
+let server: TestPostgres;
+let national: TestNode;
+let regional: TestNode;
+let nationalDb: string;
+let regionalDb: string;
+const nationalDir = tempDir();
+
+beforeAll(async () => {
+  server = await startTestPostgres();
+  nationalDb = await server.database();
+  regionalDb = await server.database();
+  national = await startTestNode({
+    role: 'national',
+    code: 'CPN',
+    autoReview: true,
+    dataDir: nationalDir,
+    database: nationalDb,
+  });
+  const rdir = tempDir();
+  regional = await startTestNode({
+    role: 'regional',
+    code: 'CPN.51',
+    parentUrl: national.url,
+    dataDir: rdir,
+    applicationFile: applicationFile(rdir),
+    autoReview: true,
+    database: regionalDb,
+  });
+  await eventually(async () => (await lifecycleOf(regional)) === 'online', 20_000);
+}, 90_000);
+
+afterAll(async () => {
+  for (const n of [regional, national]) await n?.stop();
+  await server?.stop();
+  cleanup();
+});
+
+async function rows(url: string, sql: string): Promise<Record<string, unknown>[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query(sql)).rows as Record<string, unknown>[];
+  } finally {
+    await c.end();
+  }
+}
+
+describe('nodes on PostgreSQL', () => {
+  it('onboard, register and resolve across the two nodes; the rows are in PostgreSQL, no node.db is written', async () => {
+    const r = await regional.self.register({
+      kind: 'SV',
+      values: [{ index: 1, type: 'URL', data: 'https://sc.example.cn', ttl: 0 }],
+    });
+    if (!r.ok) throw new Error(r.error.message);
+    for (const n of [regional, national]) {
+      const a = await n.anon.resolve(r.value.id);
+      expect(a.ok && a.value).toMatchObject({ answeredBy: 'CPN.51', authoritative: true, record: { id: r.value.id } });
+    }
+    // The copy travels up through the regional node's outbox into the national node's database.
+    await eventually(async () => {
+      const list = await national.anon.list({ prefix: 'CPN.51' });
+      return list.ok && list.value.items.some((x) => x.id === r.value.id);
+    });
+    expect(await rows(regionalDb, `SELECT "id" FROM "IdentifierRecord" WHERE "id" = '${r.value.id}'`)).toHaveLength(1);
+    expect(await rows(nationalDb, `SELECT "id" FROM "IdentifierRecord" WHERE "id" = '${r.value.id}'`)).toHaveLength(1);
+    const audit = await rows(regionalDb, 'SELECT COUNT(*)::int AS n FROM "AuditRecord"');
+    expect(audit[0]!.n).toBeGreaterThan(0);
+    const peers = await rows(nationalDb, `SELECT "relation", "lifecycle" FROM "Peer" WHERE "prefix" = 'CPN.51'`);
+    expect(peers).toEqual([{ relation: 'child', lifecycle: 'online' }]);
+    const { existsSync } = await import('node:fs');
+    expect(existsSync(`${nationalDir}/node.db`)).toBe(false);
+  });
+
+  it('a restarted national node keeps its identity, its records and its audit log', async () => {
+    const before = await national.anon.node();
+    const head = national.node.context.audit.head();
+    await national.stop();
+    national = await startTestNode({
+      role: 'national',
+      code: 'CPN',
+      autoReview: true,
+      dataDir: nationalDir,
+      database: nationalDb,
+    });
+    const after = await national.anon.node();
+    expect(after.ok && after.value.publicKey).toBe(before.ok && before.value.publicKey);
+    expect(national.node.context.audit.head().treeSize).toBeGreaterThanOrEqual(head.treeSize);
+    const nd = await national.anon.resolve('CPN/ND-16Q');
+    expect(nd.ok && nd.value).toMatchObject({ answeredBy: 'CPN', authoritative: true });
+    const applied = await rows(nationalDb, 'SELECT COUNT(*)::int AS n FROM "_prisma_migrations"');
+    expect(applied[0]!.n).toBeGreaterThan(0);
+  }, 30_000);
+});
