@@ -2,6 +2,9 @@
 // PostgreSQL server (embedded, or CPNET_TEST_DATABASE_URL), onboard, register and resolve identifiers, and keep
 // everything across a restart.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import pg from 'pg';
 import { startTestPostgres, type TestPostgres } from '@cpnet/node/testing/postgres';
 import { applicationFile, cleanup, eventually, lifecycleOf, startTestNode, tempDir, type TestNode } from './nodes.ts';
@@ -75,7 +78,6 @@ describe('nodes on PostgreSQL', () => {
     expect(audit[0]!.n).toBeGreaterThan(0);
     const peers = await rows(nationalDb, `SELECT "relation", "lifecycle" FROM "Peer" WHERE "prefix" = 'CPN.51'`);
     expect(peers).toEqual([{ relation: 'child', lifecycle: 'online' }]);
-    const { existsSync } = await import('node:fs');
     expect(existsSync(`${nationalDir}/node.db`)).toBe(false);
   });
 
@@ -98,4 +100,29 @@ describe('nodes on PostgreSQL', () => {
     const applied = await rows(nationalDb, 'SELECT COUNT(*)::int AS n FROM "_prisma_migrations"');
     expect(applied[0]!.n).toBeGreaterThan(0);
   }, 30_000);
+
+  it("is backed up with pg_dump and restored with pg_restore (the operator's job): the node starts on the copy", async () => {
+    const r = await national.self.register({
+      kind: 'SV',
+      values: [{ index: 1, type: 'URL', data: 'https://cpn.example.cn' }],
+    });
+    if (!r.ok) throw new Error(r.error.message);
+    const dump = path.join(tempDir(), 'national.dump');
+    // Debian's pg_dump 15 (postgresql-client) against the embedded 15.x server; custom format, as pg_restore reads it.
+    execFileSync('pg_dump', ['--format=custom', '--no-owner', `--file=${dump}`, `--dbname=${nationalDb}`]);
+    const restored = await server.database();
+    execFileSync('pg_restore', ['--no-owner', '--exit-on-error', `--dbname=${restored}`, dump]);
+    const pem = national.node.context.identity.publicKeyPem;
+    await national.stop();
+    national = await startTestNode({
+      role: 'national',
+      code: 'CPN',
+      autoReview: true,
+      dataDir: nationalDir,
+      database: restored,
+    });
+    expect(national.node.context.identity.publicKeyPem).toBe(pem);
+    const a = await national.anon.resolve(r.value.id);
+    expect(a.ok && a.value).toMatchObject({ answeredBy: 'CPN', authoritative: true, record: { id: r.value.id } });
+  }, 60_000);
 });

@@ -46,8 +46,14 @@ export async function applyPostgresMigrations(
   url: string,
   migrationsDir: string = POSTGRES_MIGRATIONS_DIR,
 ): Promise<{ applied: string[] }> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new Error(`PostgreSQL at ${redactUrl(url)} cannot be used: ${(error as Error).message || String(error)}`, {
+      cause: error,
+    });
+  }
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATE_LOCK]);
     try {
