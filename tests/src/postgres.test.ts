@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { startTestPostgres, type TestPostgres } from '@cpnet/node/testing/postgres';
+import { killDuringWrites } from './kill-during-writes.ts';
 import { applicationFile, cleanup, eventually, lifecycleOf, startTestNode, tempDir, type TestNode } from './nodes.ts';
 
 let server: TestPostgres;
@@ -125,4 +126,13 @@ describe('nodes on PostgreSQL', () => {
     const a = await national.anon.resolve(r.value.id);
     expect(a.ok && a.value).toMatchObject({ answeredBy: 'CPN', authoritative: true, record: { id: r.value.id } });
   }, 60_000);
+
+  it('a node on PostgreSQL killed with SIGKILL during a stream of writes loses no acknowledged write, applies none twice', async () => {
+    const running: { stop(): Promise<void> }[] = [];
+    try {
+      await killDuringWrites(['--database', await server.database()], running);
+    } finally {
+      for (const n of running.reverse()) await n.stop().catch(() => undefined);
+    }
+  }, 120_000);
 });
