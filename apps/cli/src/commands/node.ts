@@ -118,8 +118,9 @@ export function registerNodeCommands(program: Command, io: Io): void {
         '  $ cpnet node start --role regional --code CPN.51 --port 7051 --data ./data/51 --parent http://127.0.0.1:7000 ' +
         '--application ./sc.json\n\nThe national node writes its root certificate to <data>/trust-anchor.pem and prints the path.\n' +
         'Exit codes: 2 a bad configuration value or application file, or none on first start (with the reason); ' +
-        '3 the port is in use, the data folder or the --database server is unusable, node.db fails its integrity check or was migrated by a newer ' +
-        'version, or the folder held a node its database no longer holds (restore it with cpnet node restore).',
+        '3 the port is in use, the data folder or the --database server is unusable, node.db fails its integrity ' +
+        'check or was migrated by a newer version, or the folder held a node its database no longer holds ' +
+        '(restore it with cpnet node restore).',
     )
     .action(async (flags: StartFlags) => {
       const config = configFrom(flags, process.env);

@@ -51,10 +51,10 @@ export function withDatabase(url: string, name: string): string {
 
 /**
  * Starts PostgreSQL (or connects to CPNET_TEST_DATABASE_URL). Run as root, the server runs as user `postgres` and
- * its data folder is made for that user. fsync is off: these servers hold throw-away test data, and a test that
- * kills a process kills the node, not the server.
+ * its data folder is made for that user. fsync is off unless `durable` (benchmarks): these servers hold throw-away
+ * test data, and a test that kills a process kills the node, not the server.
  */
-export async function startTestPostgres(): Promise<TestPostgres> {
+export async function startTestPostgres(options: { durable?: boolean } = {}): Promise<TestPostgres> {
   const external = process.env['CPNET_TEST_DATABASE_URL'];
   const made: string[] = [];
   const database = async (base: string, template?: string) => {
@@ -117,7 +117,11 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     // Creates user postgres if missing (root only); also chowns the data folder.
     createPostgresUser: root,
     initdbFlags: ['--encoding=UTF8', '--no-sync'],
-    postgresFlags: ['-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'listen_addresses=127.0.0.1'],
+    postgresFlags: [
+      ...(options.durable ? [] : ['-c', 'fsync=off', '-c', 'full_page_writes=off']),
+      '-c',
+      'listen_addresses=127.0.0.1',
+    ],
     onLog: () => {},
     onError: () => {},
   });

@@ -94,7 +94,7 @@ export function openSqlStore(file: string, options: { durability?: 'power-loss' 
     queue = [];
     if (items.length === 0) return;
     busy = true;
-    let outcomes: Outcome[] = [];
+    let outcomes: Outcome[];
     try {
       try {
         begin.run();
