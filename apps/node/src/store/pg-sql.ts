@@ -44,14 +44,27 @@ function getTypeParser(oid: number, format?: 'text' | 'binary') {
 
 /** Opens the pool (`max` connections for reads) and the writer connection. */
 export async function openPgSql(url: string, options: { max?: number } = {}): Promise<PgSql> {
-  const config = { connectionString: url, types: { getTypeParser } as pg.CustomTypesConfig };
+  // Sessions in UTC, whatever the server's TimeZone: Prisma's DateTime columns hold UTC without a zone.
+  const config = {
+    connectionString: url,
+    types: { getTypeParser } as pg.CustomTypesConfig,
+    options: '-c TimeZone=UTC',
+  };
   const pool = new pg.Pool({ ...config, max: options.max ?? 8 });
   // An idle pooled connection the server ends (a restart, a failover) is dropped from the pool, not fatal.
   pool.on('error', () => {});
-  const writer = new pg.Client(config);
+  // The writer connection; a lost one (a server restart, a failover) fails the group it was running and is
+  // replaced before the next group.
   let writerError: Error | null = null;
-  writer.on('error', (e) => (writerError = e));
-  await writer.connect();
+  const connectWriter = async () => {
+    const client = new pg.Client(config);
+    client.on('error', (e) => (writerError = e));
+    client.on('end', () => (writerError ??= new Error('the writer connection ended')));
+    await client.connect();
+    writerError = null;
+    return client;
+  };
+  let writer = await connectWriter();
   const inUnit = new AsyncLocalStorage<pg.Client>();
   const names = new Map<string, string>();
   const nameOf = (text: string) => {
@@ -104,7 +117,10 @@ export async function openPgSql(url: string, options: { max?: number } = {}): Pr
     let outcomes: Outcome[] | null = null;
     let failure: unknown = null;
     try {
-      if (writerError) throw writerError;
+      if (writerError) {
+        await writer.end().catch(() => {});
+        writer = await connectWriter();
+      }
       await writer.query('BEGIN');
       try {
         outcomes = await runUnits(items);
@@ -132,6 +148,7 @@ export async function openPgSql(url: string, options: { max?: number } = {}): Pr
     },
     async close() {
       await writer.end().catch(() => {});
+      writerError = null;
       await pool.end();
     },
   };

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import type { IdentifierRecord } from '@cpnet/protocol';
 import { durableNonceStore } from './nonces.ts';
 import { loadSettings } from './settings.ts';
@@ -248,5 +249,28 @@ describe.each([
     await db.jobs.putChildMetering({ node: 'CPN.51', at: 'b', summary: '{"m":2}' });
     expect(await db.jobs.childMetering()).toEqual(['{"m":2}']);
     expect(await db.jobs.has('CPN.51/JB-1')).toBe(false);
+  });
+});
+
+describe('the PostgreSQL connection', () => {
+  it('replaces a writer connection the server ended: the next unit of work commits', async () => {
+    const url = await server!.migratedDatabase();
+    const db = await openPostgresStores(url, { poolSize: 2 });
+    open.push(db);
+    await db.write(() => db.settings.put('a', '1'));
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const ended = await admin.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+      );
+      expect(ended.rowCount).toBeGreaterThan(0);
+    } finally {
+      await admin.end();
+    }
+    // The group running when the connection died may fail; the one after it runs on a new connection.
+    await db.write(() => db.settings.put('b', '2')).catch(() => undefined);
+    await db.write(() => db.settings.put('c', '3'));
+    expect((await db.settings.all()).get('c')).toBe('3');
   });
 });
