@@ -6,6 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import { readFileSync } from 'node:fs';
+import { parseScenario, runScenario, summarise } from '@cpnet/simulator';
 import { startTestPostgres, type TestPostgres } from '@cpnet/node/testing/postgres';
 import { killDuringWrites } from './kill-during-writes.ts';
 import { applicationFile, cleanup, eventually, lifecycleOf, startTestNode, tempDir, type TestNode } from './nodes.ts';
@@ -135,4 +137,35 @@ describe('nodes on PostgreSQL', () => {
       for (const n of running.reverse()) await n.stop().catch(() => undefined);
     }
   }, 120_000);
+
+  // About 90 s of wall time (scale-small at its speed 10 on 7 nodes), too much for every CI run: it runs with
+  // CPNET_TEST_POSTGRES_SCALE=1. (At speed max it does not finish within 5 min on this machine: left to look into.)
+  it.runIf(process.env.CPNET_TEST_POSTGRES_SCALE === '1')(
+    'the scale scenario scaled down (scale-small: 7 nodes, ~540 clusters, 600 jobs) passes with every node on PostgreSQL',
+    async () => {
+      const file = path.join(import.meta.dirname, '..', '..', 'simulator', 'test-fixtures', 'scale-small.yaml');
+      const parsed = parseScenario(readFileSync(file, 'utf8'), file);
+      if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+      const databases = new Map<string, string>();
+      const report = await runScenario(parsed.value, {
+        logLevel: 'error',
+        database: async (key) => {
+          const url = await server.database();
+          databases.set(key, url);
+          return url;
+        },
+      });
+      expect(report.passed, summarise(report)).toBe(true);
+      expect(report.metrics['acknowledged_lost']).toBe(0);
+      expect(report.metrics['acknowledged_duplicated']).toBe(0);
+      expect(report.metrics['jobs_submitted']).toBe(600);
+      // The jobs really are in PostgreSQL: the national node's database and the busy nodes' hold rows.
+      expect(databases.size).toBe(7);
+      const held = await Promise.all(
+        [...databases.values()].map((u) => rows(u, 'SELECT COUNT(*)::int AS n FROM "Job"')),
+      );
+      expect(held.reduce((n, r) => n + (r[0]!.n as number), 0)).toBeGreaterThanOrEqual(600);
+    },
+    300_000,
+  );
 });
