@@ -84,6 +84,17 @@ describe('nodes on PostgreSQL', () => {
     expect(existsSync(`${nationalDir}/node.db`)).toBe(false);
   });
 
+  it('a first start makes the data folder (it keeps the key passphrase and the identity marker)', async () => {
+    const dir = path.join(tempDir(), 'not-yet');
+    const n = await startTestNode({ role: 'national', code: 'CPN', dataDir: dir, database: await server.database() });
+    try {
+      expect(existsSync(path.join(dir, 'key-passphrase'))).toBe(true);
+      expect(existsSync(path.join(dir, 'node.db'))).toBe(false);
+    } finally {
+      await n.stop();
+    }
+  });
+
   it('a restarted national node keeps its identity, its records and its audit log', async () => {
     const before = await national.anon.node();
     const head = national.node.context.audit.head();

@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
 import path from 'node:path';
 import express, { type Express, type Router } from 'express';
@@ -119,6 +120,9 @@ export async function createNode(input: NodeConfigInput, parts: NodeParts | Node
   const { deps, db: given } = 'deps' in parts ? parts : { deps: parts, db: undefined };
   const dbFile = path.join(config.dataDir, 'node.db');
   if (!given && !config.database) checkDatabasePresent(config.dataDir, dbFile);
+  // On SQLite opening node.db makes the folder; on PostgreSQL the folder still holds the key's passphrase, the
+  // identity marker and the trust anchor.
+  if (!given && config.database) mkdirSync(config.dataDir, { recursive: true });
   const db =
     given ??
     (config.database
