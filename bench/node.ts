@@ -15,7 +15,8 @@ import { formatIdentifier } from '@cpnet/identifier';
 import { createNode, type CpnNode, type NodeConfigInput } from '@cpnet/node';
 import { cryptoRandomBytes } from '@cpnet/security';
 import { printTable, quantile, writeFigures, type Figures } from './lib.ts';
-import { aggregationFigures } from './src/node-aggregation.ts';
+import { startTestPostgres } from '@cpnet/node/testing/postgres';
+import { aggregationFigures, reportsPerSecond } from './src/node-aggregation.ts';
 import { schedulingFigures } from './src/node-scheduling.ts';
 import { signVerify } from './security.ts';
 
@@ -130,8 +131,8 @@ async function online(url: string): Promise<void> {
   throw new Error(`${url} did not come online`);
 }
 
-async function resolveVsExpress(f: Figures): Promise<void> {
-  const { node, url } = await start({ role: 'national', code: 'CPN' });
+async function resolveVsExpress(f: Figures, database?: string): Promise<void> {
+  const { node, url } = await start({ role: 'national', code: 'CPN', ...(database ? { database } : {}) });
   const self = createClient({
     baseUrl: url,
     signer: { keyid: 'CPN', privateKey: node.context.identity.keys.privateKey },
@@ -374,9 +375,44 @@ async function million(f: Figures, count: number): Promise<void> {
   }
 }
 
-/** Runs the node benchmark and writes bench/results/node.json (merged: other parts' figures are kept). */
+/**
+ * register_per_s, resolve_ratio_to_express and reports_per_s of a node on PostgreSQL (an embedded 15.x server on this
+ * machine, fsync on, as in production; CPNET_TEST_DATABASE_URL names another) beside the SQLite figures already in
+ * `f`, with the PostgreSQL-over-SQLite ratios.
+ */
+async function databaseFigures(f: Figures): Promise<void> {
+  const server = await startTestPostgres({ durable: true });
+  try {
+    const pg: Figures = {};
+    await resolveVsExpress(pg, await server.database());
+    f.register_per_s_postgres = pg.register_per_s!;
+    f.register_cpu_ms_per_op_postgres = pg.register_cpu_ms_per_op!;
+    f.resolve_ratio_to_express_postgres = pg.resolve_ratio_to_express!;
+    f.reports_per_s_postgres = await reportsPerSecond(await server.database());
+    f.register_postgres_over_sqlite = f.register_per_s_postgres / f.register_per_s!;
+    f.resolve_postgres_over_sqlite = f.resolve_ratio_to_express_postgres / f.resolve_ratio_to_express!;
+    f.reports_postgres_over_sqlite = f.reports_per_s_postgres / f.reports_per_s!;
+  } finally {
+    await server.stop();
+  }
+}
+
+/**
+ * Runs the node benchmark and writes bench/results/node.json (merged: other parts' figures are kept).
+ * CPNET_BENCH_ONLY=databases runs only the SQLite/PostgreSQL comparison (register, resolve, reports).
+ */
 export async function run(): Promise<Figures> {
   const f: Figures = {};
+  if (process.env.CPNET_BENCH_ONLY === 'databases') {
+    try {
+      await resolveVsExpress(f);
+      f.reports_per_s = await reportsPerSecond();
+      await databaseFigures(f);
+    } finally {
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    }
+    return report(f);
+  }
   try {
     // What each signed request costs the node's security layer, against bare Ed25519 (interleaved rounds).
     const sv = await signVerify(10_000);
@@ -386,9 +422,14 @@ export async function run(): Promise<Figures> {
     await million(f, Number(process.env.CPNET_BENCH_RECORDS ?? 1_000_000));
     await aggregationFigures(f);
     Object.assign(f, await schedulingFigures());
+    await databaseFigures(f);
   } finally {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }
+  return report(f);
+}
+
+function report(f: Figures): Figures {
   printTable(
     'node',
     Object.entries(f).map(([figure, value]) => ({ figure, value })),

@@ -48,13 +48,16 @@ function parseArgs(argv) {
 const migrationsBesideBundle = {
   name: 'migrations-beside-bundle',
   setup(build) {
-    build.onLoad({ filter: /apps[\\/]node[\\/]src[\\/]store[\\/]migrate\.ts$/ }, (args) => {
-      const source = readFileSync(args.path, 'utf8');
-      const from = "new URL('../../prisma/migrations', import.meta.url)";
-      if (!source.includes(from))
-        throw new Error(`${args.path} no longer contains ${from}: update packaging/build.mjs`);
-      return { contents: source.replace(from, "new URL('./migrations', import.meta.url)"), loader: 'ts' };
-    });
+    const beside = (file, folder) =>
+      build.onLoad({ filter: new RegExp(`apps[\\\\/]node[\\\\/]src[\\\\/]store[\\\\/]${file}\\.ts$`) }, (args) => {
+        const source = readFileSync(args.path, 'utf8');
+        const from = `new URL('../../prisma/${folder}', import.meta.url)`;
+        if (!source.includes(from))
+          throw new Error(`${args.path} no longer contains ${from}: update packaging/build.mjs`);
+        return { contents: source.replace(from, `new URL('./${folder}', import.meta.url)`), loader: 'ts' };
+      });
+    beside('migrate', 'migrations');
+    beside('migrate-postgres', 'migrations-postgres');
   },
 };
 
@@ -130,6 +133,9 @@ function copyNativeSqlite(dir) {
 
 function copyMigrations(dir) {
   cpSync(path.join(ROOT, 'apps/node/prisma/migrations'), path.join(dir, 'migrations'), { recursive: true });
+  cpSync(path.join(ROOT, 'apps/node/prisma/migrations-postgres'), path.join(dir, 'migrations-postgres'), {
+    recursive: true,
+  });
 }
 
 /** The package.json of the package: its command, and the platform and Node ABI its native addon was built for. */

@@ -120,7 +120,11 @@ async function provider(
 
 /** Child process mode: a national node over `dir`; prints its URL and stays up until stdin closes. */
 async function serveChild(dir: string): Promise<void> {
-  const node = await createNode({ role: 'national', code: 'CPN', port: 0, dataDir: dir, logLevel: 'silent' }, deps());
+  const database = process.env.CPNET_BENCH_AGG_DATABASE;
+  const node = await createNode(
+    { role: 'national', code: 'CPN', port: 0, dataDir: dir, logLevel: 'silent', ...(database ? { database } : {}) },
+    deps(),
+  );
   process.stdout.write(`${JSON.stringify({ url: await node.listen() })}\n`);
   process.stdin.resume();
   await once(process.stdin, 'end');
@@ -133,7 +137,11 @@ async function serveChild(dir: string): Promise<void> {
  * `ms`; the figure is cluster entries acknowledged (durably written, group-committed) per second. The node runs in a
  * process of its own, so the gateways' encoding does not count against it.
  */
-async function reports(f: Figures, options = { gateways: 10, ms: 4500, inFlight: 4 }): Promise<void> {
+async function reports(
+  f: Figures,
+  options = { gateways: 10, ms: 4500, inFlight: 4 },
+  database?: string,
+): Promise<void> {
   const child = spawn(
     process.execPath,
     [
@@ -142,7 +150,14 @@ async function reports(f: Figures, options = { gateways: 10, ms: 4500, inFlight:
       'tsx',
       new URL(import.meta.url).pathname,
     ],
-    { env: { ...process.env, CPNET_BENCH_AGG_SERVE: tmp() }, stdio: ['pipe', 'pipe', 'inherit'] },
+    {
+      env: {
+        ...process.env,
+        CPNET_BENCH_AGG_SERVE: tmp(),
+        ...(database ? { CPNET_BENCH_AGG_DATABASE: database } : {}),
+      },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
   );
   try {
     const [line] = (await once(child.stdout, 'data')) as [Buffer];
@@ -232,7 +247,7 @@ async function drain(f: Figures, count = 5000): Promise<void> {
   await regional.node.context.outbox.idle(5000);
   await national.node.close();
   for (let i = 0; i < count; i++) await regional.node.resources.aggregation.pushSummary(true);
-  const queued = regional.node.context.db.outbox.count();
+  const queued = await regional.node.context.db.outbox.count();
   national = await start({
     role: 'national',
     code: 'CPN',
@@ -243,11 +258,22 @@ async function drain(f: Figures, count = 5000): Promise<void> {
   });
   const t0 = performance.now();
   regional.node.context.outbox.kick();
-  while (regional.node.context.db.outbox.count() > 0) await sleep(5);
+  while ((await regional.node.context.db.outbox.count()) > 0) await sleep(5);
   f.outbox_drain_per_s = queued / ((performance.now() - t0) / 1000);
   f.outbox_drained = queued;
   await regional.node.close();
   await national.node.close();
+}
+
+/** reports_per_s alone, of a node on the SQLite file (no `database`) or on the PostgreSQL database at `database`. */
+export async function reportsPerSecond(database?: string): Promise<number> {
+  const f: Figures = {};
+  try {
+    await reports(f, undefined, database);
+  } finally {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  }
+  return f.reports_per_s!;
 }
 
 /** Adds reports_per_s and outbox_drain_per_s (and their sizes) to `f`. */

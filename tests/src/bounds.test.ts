@@ -200,7 +200,7 @@ describe('a refused item does not block the outbox', () => {
       return r.ok && r.value.items.find((i) => i.id === good.id && i.version === good.version);
     });
     expect(held).toBeTruthy();
-    const dead = await eventually(async () => ctx.db.outbox.deadLetters().find((l) => l.status === 403));
+    const dead = await eventually(async () => (await ctx.db.outbox.deadLetters()).find((l) => l.status === 403));
     expect(dead.answer).toMatchObject({ code: 'FORBIDDEN', field: 'records' });
     const alert = await eventually(async () => {
       const r = await regional.anon.request<{ items: { type: string; data: { alert?: string } }[] }>({

@@ -262,9 +262,9 @@ describe('one summary upward (issue 21)', () => {
       expect(await answered(regional, '/cpn/v1/summaries')).toBeGreaterThan(heardBefore + 5);
       expect(await downs(regional, 'CPN.51.C151')).toBe(downsBefore);
     } finally {
-      const stuck = ctx.db.outbox
-        .oldest(BACKLOG + 1000)
-        .filter((d) => (JSON.parse(d.payload) as { endpoint: string }).endpoint === DEAD);
+      const stuck = (await ctx.db.outbox.oldest(BACKLOG + 1000)).filter(
+        (d) => (JSON.parse(d.payload) as { endpoint: string }).endpoint === DEAD,
+      );
       await ctx.db.write(() => ctx.db.outbox.remove(stuck.map((d) => d.id)));
     }
   }, 30_000);

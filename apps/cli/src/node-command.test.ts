@@ -21,6 +21,20 @@ describe('cpnet node start', () => {
     expect(io2.stderr.join('')).toContain('code: CPN.51 is a regional prefix');
   });
 
+  it('refuses a --database that is not a PostgreSQL URL (exit 2, naming the flag); an unreachable one is exit 3', async () => {
+    for (const bad of ['mysql://u@h/db', 'not a url', 'postgres://']) {
+      const io = bufferIo();
+      expect(await run(argv('--role', 'national', '--code', 'CPN', '--data', data(), '--database', bad), io)).toBe(2);
+      expect(io.stderr.join('')).toContain('--database (CPNET_DATABASE_URL) must be a postgres://');
+    }
+    const io = bufferIo();
+    const url = 'postgres://cpnet:secret@127.0.0.1:9/cpnet';
+    const args = argv('--role', 'national', '--code', 'CPN', '--port', '0', '--data', data(), '--log-level', 'silent');
+    expect(await run([...args, '--database', url], io)).toBe(3);
+    expect(io.stderr.join('')).toContain('PostgreSQL at postgres://cpnet:***@127.0.0.1:9/cpnet cannot be used');
+    expect(io.stderr.join('')).not.toContain('secret');
+  });
+
   const regional = (...more: string[]) =>
     argv('--role', 'regional', '--code', 'CPN.51', '--port', '0', '--data', data(), '--log-level', 'silent', ...more);
   const parent = ['--parent', 'http://127.0.0.1:9'];
@@ -150,7 +164,7 @@ describe('cpnet node start', () => {
     await db.write(() =>
       db.outbox.add({ endpoint: 'http://parent', path: '/cpn/v1/summaries', body: { items: [] } }, 0),
     );
-    const [row] = db.outbox.oldest(1);
+    const [row] = await db.outbox.oldest(1);
     const answer = { code: 'SCHEMA_VIOLATION', message: 'Too big', field: 'items.0.summary.clusters' };
     await db.write(() => db.outbox.bury(row!.id, { status: 400, answer, at: 0 }));
     await db.close();

@@ -12,22 +12,22 @@ export interface AuditTrail {
    * Appends an entry inside the caller's open transaction (`NodeStores.write`) (so the write and its audit entry commit
    * together); call it last in the transaction. The tree is updated only when the row is written.
    */
-  recordInTransaction(entry: Omit<AuditEntry, 'time'>): void;
+  recordInTransaction(entry: Omit<AuditEntry, 'time'>): Promise<void>;
   head(): SignedTreeHead;
   readonly log: AuditLog;
 }
 
 /** Opens the audit trail, replaying stored entries into the tree. */
-export function openAuditTrail(
+export async function openAuditTrail(
   db: Pick<NodeStores, 'write' | 'audit'>,
   ctx: { deps: NodeDeps; identity: NodeIdentity; code: string },
-): AuditTrail {
+): Promise<AuditTrail> {
   const log = createAuditLog();
-  for (const entry of db.audit.entries()) log.append(JSON.parse(entry) as AuditEntry);
-  // Rows and tree change in one synchronous step, so the table order is always the tree order.
-  const append = (partial: Omit<AuditEntry, 'time'>) => {
+  for (const entry of await db.audit.entries()) log.append(JSON.parse(entry) as AuditEntry);
+  // Inside a unit of work (units run one after another), so the table order is always the tree order.
+  const append = async (partial: Omit<AuditEntry, 'time'>) => {
     const entry: AuditEntry = { ...partial, time: formatTime(ctx.deps.clock.now()) };
-    db.audit.append(JSON.stringify(entry));
+    await db.audit.append(JSON.stringify(entry));
     log.append(entry);
   };
   return {

@@ -14,7 +14,21 @@ export const NodeConfig = z
     name: z.string().min(1).max(200).optional(),
     host: z.string().min(1).default('127.0.0.1'),
     port: z.coerce.number().int().min(0).max(65535).default(7000),
-    dataDir: z.string().min(1).describe('folder of the SQLite file and the exported root certificate'),
+    dataDir: z
+      .string()
+      .min(1)
+      .describe('folder of the SQLite file (unless --database) and the exported root certificate'),
+    database: z
+      .url({
+        protocol: /^postgres(ql)?$/,
+        hostname: /^.+$/,
+        error: '--database (CPNET_DATABASE_URL) must be a postgres://user:password@host:port/database URL',
+      })
+      .optional()
+      .describe(
+        'PostgreSQL instead of SQLite: postgres://user:password@host:port/database (the database must exist; ' +
+          'migrations are applied at start). Absent: the SQLite file node.db in the data folder',
+      ),
     parentUrl: z.url({ protocol: /^https?$/ }).optional(),
     publicUrl: z
       .url({ protocol: /^https?$/ })

@@ -37,7 +37,7 @@ describe('createNode(config, { deps, db })', () => {
     if (!r.ok) return;
     await node.close();
     // The node wrote through the given stores and did not close them.
-    expect(db.identifiers.byId(r.value.id)?.values[0]?.data).toBe('https://example.cn');
+    expect((await db.identifiers.byId(r.value.id))?.values[0]?.data).toBe('https://example.cn');
     expect(existsSync(path.join(dir, 'node.db'))).toBe(false);
     await db.close();
   });

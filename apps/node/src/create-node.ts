@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
 import path from 'node:path';
 import express, { type Express, type Router } from 'express';
@@ -8,6 +9,7 @@ import { createClient, type NodeClient } from '@cpnet/client';
 import { checkProtocolVersion, errorBody, PROTOCOL_HEADER, type NodeLifecycle } from '@cpnet/protocol';
 import { b64url, createPolicy, jwkThumbprint } from '@cpnet/security';
 import { openSqliteStores } from './store/stores.ts';
+import { openPostgresStores } from './store/postgres-stores.ts';
 import type { NodeStores } from './store/stores.ts';
 import { NodeConfig, type NodeConfigInput } from './config.ts';
 import { wallClock, type NodeDeps } from './deps.ts';
@@ -117,11 +119,18 @@ export async function createNode(input: NodeConfigInput, parts: NodeParts | Node
   }
   const { deps, db: given } = 'deps' in parts ? parts : { deps: parts, db: undefined };
   const dbFile = path.join(config.dataDir, 'node.db');
-  if (!given) checkDatabasePresent(config.dataDir, dbFile);
-  const db = given ?? (await openSqliteStores(dbFile, { durability: config.durability }));
+  if (!given && !config.database) checkDatabasePresent(config.dataDir, dbFile);
+  // On SQLite opening node.db makes the folder; on PostgreSQL the folder still holds the key's passphrase, the
+  // identity marker and the trust anchor.
+  if (!given && config.database) mkdirSync(config.dataDir, { recursive: true });
+  const db =
+    given ??
+    (config.database
+      ? await openPostgresStores(config.database)
+      : await openSqliteStores(dbFile, { durability: config.durability }));
   const closeDb = given ? () => Promise.resolve() : () => db.close();
   try {
-    const settings = loadSettings(db);
+    const settings = await loadSettings(db);
     checkKeyPresent(config.dataDir, settings.get('key.private') !== undefined);
     const identity = await loadIdentity(settings, { config, deps });
     checkIdentityMarker(config.dataDir, { code: config.code, thumbprint: jwkThumbprint(identity.keys.publicKey) });
@@ -198,7 +207,7 @@ export async function createNode(input: NodeConfigInput, parts: NodeParts | Node
       accounts,
       outbox,
       tls,
-      audit: openAuditTrail(db, { deps, identity, code: config.code }),
+      audit: await openAuditTrail(db, { deps, identity, code: config.code }),
       policy: await createPolicy(),
       nonceStore: durableNonceStore(db, deps.clock),
       cache: createAnswerCache(config.cacheEntries, deps.clock),

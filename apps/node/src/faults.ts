@@ -14,9 +14,7 @@ export function faultyOutbox(outbox: Outbox, faults: NodeFaults | undefined): Ou
   return {
     ...outbox,
     enqueue: (d) => (drop.has(d.path) ? Promise.resolve() : outbox.enqueue(d)),
-    enqueueInTransaction: (d) => {
-      if (!drop.has(d.path)) outbox.enqueueInTransaction(d);
-    },
+    enqueueInTransaction: (d) => (drop.has(d.path) ? Promise.resolve() : outbox.enqueueInTransaction(d)),
   };
 }
 

@@ -21,6 +21,7 @@ const ENV: Record<string, keyof NodeConfigInput> = {
   CPNET_HOST: 'host',
   CPNET_PORT: 'port',
   CPNET_DATA: 'dataDir',
+  CPNET_DATABASE_URL: 'database',
   CPNET_PARENT: 'parentUrl',
   CPNET_PUBLIC_URL: 'publicUrl',
   CPNET_ALIASES: 'aliases',

@@ -27,6 +27,8 @@ export interface NetworkOptions {
   /** Seeds the link proxies' jitter and resets. */
   readonly seed?: number;
   readonly dir: string;
+  /** Each node's PostgreSQL database, by node key (none: each node on SQLite in its data folder). */
+  readonly database?: (key: string) => Promise<string>;
   readonly autoReview: boolean;
   /** How parents accept children that passed joint debugging (the scenario's `topology.acceptance`). */
   readonly acceptance?: 'authority' | 'automatic';
@@ -176,6 +178,7 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
         role: node.role,
         name: node.name,
         dataDir: path.join(options.dir, o.key.replaceAll('.', '_')),
+        ...(options.database ? { database: await options.database(o.key) } : {}),
         parentUrl: up?.url,
         publicUrl: down.url,
         aliases,

@@ -124,6 +124,7 @@ export async function startProcessNode(spec: SimNodeSpec, clock: SimClock, host?
       String(port),
       '--data',
       dataDir,
+      ...(spec.database ? ['--database', spec.database] : []),
       ...(spec.parentUrl ? ['--parent', spec.parentUrl] : []),
       ...(spec.publicUrl ? ['--public-url', spec.publicUrl] : []),
       ...(applicationFile ? ['--application', applicationFile] : []),

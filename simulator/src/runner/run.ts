@@ -39,6 +39,11 @@ export interface RunOptions {
   readonly speed?: number | 'max';
   /** Where node databases go; a temporary folder (removed afterwards) by default. */
   readonly dir?: string;
+  /**
+   * Each node's PostgreSQL database URL, by node key (an empty database per node; the caller makes and drops them):
+   * every node runs `--database` instead of SQLite in `dir`.
+   */
+  readonly database?: (key: string) => Promise<string>;
   readonly onProgress?: (p: Progress) => void;
   /** Receives the recording's JSON lines. */
   readonly record?: RecordingSink;
@@ -110,6 +115,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     clock,
     seed,
     dir,
+    ...(options.database ? { database: options.database } : {}),
     autoReview: scenario.topology.review === 'auto',
     acceptance: scenario.topology.acceptance === 'authority' ? 'authority' : 'automatic',
     ...(scenario.topology.guide ? { guideFile: guidePath(scenario.topology.guide) } : {}),

@@ -15,6 +15,8 @@ export interface SimNodeSpec {
   readonly role: 'national' | 'regional' | 'industry';
   readonly name: string;
   readonly dataDir: string;
+  /** The node's PostgreSQL database (`--database`); none: SQLite in `dataDir`. */
+  readonly database?: string;
   readonly parentUrl?: string;
   /** The URL others reach this node at (its link proxy). */
   readonly publicUrl?: string;
@@ -113,6 +115,7 @@ export async function startSimNode(spec: SimNodeSpec, clock: SimClock, load?: Lo
     host: '127.0.0.1',
     port,
     dataDir: spec.dataDir,
+    ...(spec.database ? { database: spec.database } : {}),
     parentUrl: spec.parentUrl,
     publicUrl: spec.publicUrl,
     aliases: [...(spec.aliases ?? [])],

@@ -230,7 +230,7 @@ async function runAll(input: RunInput): Promise<string | null> {
   const code = info?.code ?? input.stateCode;
   // Refusals before an application exists (a bad signature) show only as the parent's security alerts: once one is
   // seen, the run waits a few seconds for a good application, then says why, instead of waiting out --wait.
-  const baseline = parent.db.events.newestSeq();
+  const baseline = await parent.db.events.newestSeq();
   let refusals: string[] = [];
   let firstRefusalAt: number | null = null;
   const decided = await until<AppRow | 'refused'>(

@@ -21,6 +21,7 @@ interface StartFlags {
   host?: string;
   port?: string;
   data?: string;
+  database?: string;
   parent?: string;
   publicUrl?: string;
   trustAnchor?: string;
@@ -48,6 +49,7 @@ function configFrom(flags: StartFlags, env: Readonly<Record<string, string | und
         host: flags.host,
         port: flags.port,
         dataDir: flags.data,
+        database: flags.database,
         parentUrl: flags.parent,
         publicUrl: flags.publicUrl,
         trustAnchor: flags.trustAnchor,
@@ -85,6 +87,10 @@ export function registerNodeCommands(program: Command, io: Io): void {
     .option('--host <host>', 'listen address (CPNET_HOST, default 127.0.0.1)')
     .option('--port <port>', 'listen port, 0 for any (CPNET_PORT, default 7000)')
     .option('--data <dir>', 'data folder for the SQLite file (CPNET_DATA)')
+    .option(
+      '--database <url>',
+      'PostgreSQL instead of SQLite: postgres://user:password@host:port/database (CPNET_DATABASE_URL)',
+    )
     .option('--parent <url>', 'the parent node URL (CPNET_PARENT)')
     .option('--public-url <url>', 'the endpoint to advertise (CPNET_PUBLIC_URL)')
     .option('--trust-anchor <root-cert.pem>', 'the national root certificate (CPNET_TRUST_ANCHOR)')
@@ -112,8 +118,9 @@ export function registerNodeCommands(program: Command, io: Io): void {
         '  $ cpnet node start --role regional --code CPN.51 --port 7051 --data ./data/51 --parent http://127.0.0.1:7000 ' +
         '--application ./sc.json\n\nThe national node writes its root certificate to <data>/trust-anchor.pem and prints the path.\n' +
         'Exit codes: 2 a bad configuration value or application file, or none on first start (with the reason); ' +
-        '3 the port is in use, the data folder is unusable, node.db fails its integrity check or was migrated by a newer ' +
-        'version, or the folder held a node its database no longer holds (restore it with cpnet node restore).',
+        '3 the port is in use, the data folder or the --database server is unusable, node.db fails its integrity ' +
+        'check or was migrated by a newer version, or the folder held a node its database no longer holds ' +
+        '(restore it with cpnet node restore).',
     )
     .action(async (flags: StartFlags) => {
       const config = configFrom(flags, process.env);

@@ -16,6 +16,7 @@ import {
   truncateDatabaseFile,
 } from './sqlite-adapter.mjs';
 import { createWasmEngine, lastPanicMessage, wasmPackageVersion } from './wasm-engine.mjs';
+import { createPostgresAdapterFactory, isPostgresUrl, postgresCliCommand } from './postgres-adapter.mjs';
 
 function parseArgs(argv) {
   const args = { datamodels: [], datasource: {}, version: false, cli: undefined };
@@ -46,6 +47,13 @@ function runCliCommand(command, datasource) {
     process.exitCode = 1;
   };
   if (!datasource.url) return fail('P1012', 'No datasource URL was given (--datasource).');
+  if (isPostgresUrl(datasource.url)) {
+    return postgresCliCommand(command, datasource.url).then(([code, message]) => {
+      if (code) return fail(code, message);
+      if (message) process.stdout.write(message + '\n');
+      process.stderr.write(lines.join('\n') + '\n');
+    });
+  }
   const file = sqliteFilePath(datasource.url);
   const name = path.basename(file);
   if (command === 'can-connect-to-database') {
@@ -78,7 +86,9 @@ function rpcError(error) {
 function serveRpc({ datamodels, datasource }) {
   const files = datamodels.map((file) => [file, readFileSync(file, 'utf8')]);
   const log = (line) => process.stderr.write(String(line).trim() + '\n');
-  const adapters = createAdapterFactory(datasource, (message) => log(logLine('INFO', { message })));
+  const adapters = isPostgresUrl(datasource.url)
+    ? createPostgresAdapterFactory(datasource)
+    : createAdapterFactory(datasource, (message) => log(logLine('INFO', { message })));
   const send = (message) => process.stdout.write(JSON.stringify({ jsonrpc: '2.0', ...message }) + '\n');
   let engine;
   const getEngine = async () =>
@@ -121,7 +131,8 @@ function serveRpc({ datamodels, datasource }) {
     },
     // Quirk 3: reset must leave an empty database, as the native engine does by truncating the file.
     async reset(params) {
-      if (adapters.file === ':memory:') return (await getEngine()).reset(params);
+      // On PostgreSQL the engine's own reset (drop and re-create the schema) is the native behaviour.
+      if (adapters.file === ':memory:' || adapters.file === null) return (await getEngine()).reset(params);
       const old = engine;
       engine = undefined;
       await adapters.closeMain();
@@ -129,7 +140,13 @@ function serveRpc({ datamodels, datasource }) {
       truncateDatabaseFile(adapters.file);
       return {};
     },
-    async createDatabase() {
+    async createDatabase(params) {
+      if (adapters.file === null) {
+        const url = params?.datasource?.tag === 'ConnectionString' ? params.datasource.url : datasource.url;
+        const [code, message] = await postgresCliCommand('create-database', url);
+        if (code) throw Object.assign(new Error(message), { code });
+        return { databaseName: new URL(url).pathname.slice(1) };
+      }
       ensureDatabaseFile(adapters.file);
       return { databaseName: path.basename(adapters.file) };
     },

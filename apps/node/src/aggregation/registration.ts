@@ -46,21 +46,21 @@ export interface Registered<T> {
 // Everything below runs inside one ctx.db.write transaction: serial, row, identifier record, copy upward, audit
 // entry and idempotency key commit together, so a write is either wholly there or not at all after a crash.
 
-function allocate(
+async function allocate(
   ctx: Pick<NodeContext, 'config' | 'db' | 'deps' | 'serials'>,
   kind: Kind,
-): { id: string; serial: string } {
+): Promise<{ id: string; serial: string }> {
   const prefix = ctx.config.code;
-  const serial = allocateSerial(ctx, { prefix, kind });
+  const serial = await allocateSerial(ctx, { prefix, kind });
   const made = formatIdentifier({ prefix, kind, serial });
   if (!made.ok) throw new Error(made.error.message);
   return { id: made.value, serial };
 }
 
-function recordIdentifier(
+async function recordIdentifier(
   ctx: Pick<NodeContext, 'config' | 'db' | 'outbox'>,
   input: { id: string; serial: string; kind: Kind; type: string; data: unknown; at: string },
-): void {
+): Promise<void> {
   const record: IdentifierRecord = {
     id: input.id,
     kind: input.kind,
@@ -79,9 +79,9 @@ function recordIdentifier(
     createdAt: input.at,
     updatedAt: input.at,
   };
-  ctx.db.identifiers.insert(record, { prefix: ctx.config.code, serial: input.serial });
+  await ctx.db.identifiers.insert(record, { prefix: ctx.config.code, serial: input.serial });
   if (ctx.config.parentUrl)
-    ctx.outbox.enqueueInTransaction({
+    await ctx.outbox.enqueueInTransaction({
       endpoint: ctx.config.parentUrl,
       path: ROUTES.copies,
       body: { records: [record] },
@@ -114,10 +114,10 @@ export function registerProvider(
   input: { body: RegisterProvider; idempotency: IdempotencyScope | null; audit: WriteAudit },
 ): Promise<Registered<ProviderView>> {
   const body = input.body;
-  return ctx.db.write(() => {
-    const held = input.idempotency ? storedResponse(ctx.db.idempotency, input.idempotency) : null;
+  return ctx.db.write(async () => {
+    const held = input.idempotency ? await storedResponse(ctx.db.idempotency, input.idempotency) : null;
     if (held) return { status: held.status, value: held.body as ProviderView, created: false };
-    const existing = ctx.db.providers.byCreditCode(body.creditCode);
+    const existing = await ctx.db.providers.byCreditCode(body.creditCode);
     if (existing) {
       if (existing.publicKey.trim() !== body.publicKey.trim())
         fail(
@@ -128,7 +128,7 @@ export function registerProvider(
       return { status: 200, value: providerView(ctx, existing), created: false };
     }
     const at = formatTime(ctx.deps.clock.now());
-    const { id, serial } = allocate(ctx, 'PV');
+    const { id, serial } = await allocate(ctx, 'PV');
     const row: ProviderRow = {
       id,
       name: body.name,
@@ -139,8 +139,8 @@ export function registerProvider(
       lifecycle: 'active',
       registeredAt: at,
     };
-    ctx.db.providers.addProvider(row);
-    recordIdentifier(ctx, {
+    await ctx.db.providers.addProvider(row);
+    await recordIdentifier(ctx, {
       id,
       serial,
       kind: 'PV',
@@ -156,13 +156,13 @@ export function registerProvider(
     });
     const value = providerView(ctx, row);
     if (input.idempotency)
-      storeResponse(ctx.db.idempotency, {
+      await storeResponse(ctx.db.idempotency, {
         scope: input.idempotency,
         status: 201,
         body: value,
         now: ctx.deps.clock.now(),
       });
-    ctx.audit.recordInTransaction({ ...input.audit, resource: `provider:${id}`, decision: 'allow' });
+    await ctx.audit.recordInTransaction({ ...input.audit, resource: `provider:${id}`, decision: 'allow' });
     return { status: 201, value, created: true };
   });
 }
@@ -179,16 +179,16 @@ export function registerCluster(
   input: { body: RegisterCluster; idempotency: IdempotencyScope | null; audit: WriteAudit },
 ): Promise<Registered<ClusterView> & { spec: ClusterSpec | null }> {
   const body = input.body;
-  return ctx.db.write(() => {
-    const held = input.idempotency ? storedResponse(ctx.db.idempotency, input.idempotency) : null;
+  return ctx.db.write(async () => {
+    const held = input.idempotency ? await storedResponse(ctx.db.idempotency, input.idempotency) : null;
     if (held) return { status: held.status, value: held.body as ClusterView, created: false, spec: null };
-    const lifecycle = ctx.db.providers.lifecycleOf(body.provider);
+    const lifecycle = await ctx.db.providers.lifecycleOf(body.provider);
     if (!lifecycle)
       fail('NOT_FOUND', `${body.provider} is not a provider registered at ${ctx.config.code}`, 'provider');
     if (lifecycle !== 'active')
       fail('FORBIDDEN', `${body.provider} is ${lifecycle}; it registers no clusters`, 'provider');
     const at = formatTime(ctx.deps.clock.now());
-    const { id, serial } = allocate(ctx, 'CL');
+    const { id, serial } = await allocate(ctx, 'CL');
     const spec: ClusterSpec = {
       id,
       node: ctx.config.code,
@@ -212,23 +212,23 @@ export function registerCluster(
       securityLevel: body.securityLevel,
       carbonIntensity: body.carbonIntensity,
     };
-    ctx.db.providers.addCluster({
+    await ctx.db.providers.addCluster({
       id,
       provider: body.provider,
       spec: stored,
       lifecycle: 'registered',
       registeredAt: at,
     });
-    recordIdentifier(ctx, { id, serial, kind: 'CL', type: 'CPN_CLUSTER', data: stored, at });
+    await recordIdentifier(ctx, { id, serial, kind: 'CL', type: 'CPN_CLUSTER', data: stored, at });
     const value: ClusterView = { ...stored, lifecycle: 'registered', health: 'down', registeredAt: at };
     if (input.idempotency)
-      storeResponse(ctx.db.idempotency, {
+      await storeResponse(ctx.db.idempotency, {
         scope: input.idempotency,
         status: 201,
         body: value,
         now: ctx.deps.clock.now(),
       });
-    ctx.audit.recordInTransaction({ ...input.audit, resource: `cluster:${id}`, decision: 'allow' });
+    await ctx.audit.recordInTransaction({ ...input.audit, resource: `cluster:${id}`, decision: 'allow' });
     return { status: 201, value, created: true, spec };
   });
 }

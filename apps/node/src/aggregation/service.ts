@@ -266,7 +266,7 @@ export async function createAggregation(ctx: CreateAggregationDeps, config: Aggr
       let duplicates = 0;
       let figures = false;
       for (const { key, summary: s } of items) {
-        if (recent.has(key) || ctx.db.idempotency.get(key) !== undefined) {
+        if (recent.has(key) || (await ctx.db.idempotency.get(key)) !== undefined) {
           duplicates += 1;
           continue;
         }
@@ -296,10 +296,15 @@ export async function createAggregation(ctx: CreateAggregationDeps, config: Aggr
       if (writes.length > 0) {
         const receivedAt = formatTime(now);
         try {
-          await ctx.db.write(() => {
+          await ctx.db.write(async () => {
             for (const { key, summary: s } of writes) {
-              ctx.db.idempotency.claim(key, '{"accepted":true}', now);
-              ctx.db.providers.putChildSummary({ node: s.node, at: s.at, summary: JSON.stringify(s), receivedAt });
+              await ctx.db.idempotency.claim(key, '{"accepted":true}', now);
+              await ctx.db.providers.putChildSummary({
+                node: s.node,
+                at: s.at,
+                summary: JSON.stringify(s),
+                receivedAt,
+              });
             }
           });
         } catch (e) {

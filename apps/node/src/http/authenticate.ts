@@ -222,7 +222,7 @@ async function authenticateRequest(
  * certificate). A rejected applicant that keeps speaking is not excused.
  */
 async function notYetApproved(ctx: Pick<NodeContext, 'db'>, keyid: string): Promise<boolean> {
-  const peer = ctx.db.peers.link(keyid);
+  const peer = await ctx.db.peers.link(keyid);
   if (peer) return ['applied', 'reviewing', 'approved'].includes(peer.lifecycle);
   if (!/^CPN(\.[0-9A-Z]+){0,2}$/.test(keyid)) return false;
   const application = await ctx.db.applications.latestOf(keyid);

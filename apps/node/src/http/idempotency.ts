@@ -47,8 +47,8 @@ export function idempotencyScope(
 }
 
 /** The response stored for a key, if any; the same key with a different request is 409. */
-export function storedResponse(store: IdempotencyStore, scope: IdempotencyScope): StoredResponse | null {
-  const response = store.get(scope.key);
+export async function storedResponse(store: IdempotencyStore, scope: IdempotencyScope): Promise<StoredResponse | null> {
+  const response = await store.get(scope.key);
   if (response === undefined) return null;
   const held = JSON.parse(response) as StoredResponse;
   if (held.request !== scope.fingerprint)
@@ -57,10 +57,10 @@ export function storedResponse(store: IdempotencyStore, scope: IdempotencyScope)
 }
 
 /** Stores a response for a key (first one wins); call it inside the write's own transaction where there is one. */
-export function storeResponse(
+export async function storeResponse(
   store: IdempotencyStore,
   input: { scope: IdempotencyScope; status: number; body: unknown; now: number },
-): void {
+): Promise<void> {
   const response: StoredResponse = { status: input.status, body: input.body, request: input.scope.fingerprint };
-  store.claim(input.scope.key, JSON.stringify(response), input.now);
+  await store.claim(input.scope.key, JSON.stringify(response), input.now);
 }

@@ -14,10 +14,13 @@ function principalStatus(lifecycle: string): Principal['status'] {
 type PeerRowDeps = Pick<NodeContext, 'db'>;
 
 /**
- * This node's record of a peer (its parent or a child): relation and lifecycle, read synchronously
+ * This node's record of a peer (its parent or a child): relation and lifecycle, read through the hot-path SQL
  * (checked on every node-to-node request: a Prisma query would cost about a millisecond).
  */
-export function peerRow(ctx: PeerRowDeps, prefix: string): { relation: string; lifecycle: string } | undefined {
+export function peerRow(
+  ctx: PeerRowDeps,
+  prefix: string,
+): Promise<{ relation: string; lifecycle: string } | undefined> {
   return ctx.db.peers.link(prefix);
 }
 
@@ -54,8 +57,8 @@ export async function knownSigner(ctx: KnownSignerDeps, keyid: string): Promise<
       principal: { kind: 'node', id: keyid, prefix: keyid, status: principalStatus(lifecycle) },
     };
   }
-  // A synchronous read: this runs on every signed request.
-  const peer = ctx.db.peers.link(keyid);
+  // A hot-path read (prepared SQL, not Prisma): this runs on every signed request.
+  const peer = await ctx.db.peers.link(keyid);
   if (!peer) return null;
   return {
     key: cachedKey(peer.publicKey),

@@ -95,7 +95,7 @@ export function writeRoute(
       res.status(status).json(out);
       return;
     }
-    const held = storedResponse(ctx.db.idempotency, idempotency);
+    const held = await storedResponse(ctx.db.idempotency, idempotency);
     if (held) {
       res.setHeader('idempotent-replayed', 'true');
       res.status(held.status).json(held.body);

@@ -19,9 +19,9 @@ export interface WriteAudit {
 }
 
 /** Queues a record copy to the parent inside the caller's transaction (nothing for the national node). */
-function queueCopies(ctx: Pick<NodeContext, 'config' | 'outbox'>, records: IdentifierRecord[]): boolean {
+async function queueCopies(ctx: Pick<NodeContext, 'config' | 'outbox'>, records: IdentifierRecord[]): Promise<boolean> {
   if (!ctx.config.parentUrl || records.length === 0) return false;
-  ctx.outbox.enqueueInTransaction({ endpoint: ctx.config.parentUrl, path: ROUTES.copies, body: { records } });
+  await ctx.outbox.enqueueInTransaction({ endpoint: ctx.config.parentUrl, path: ROUTES.copies, body: { records } });
   return true;
 }
 
@@ -29,22 +29,25 @@ function queueCopies(ctx: Pick<NodeContext, 'config' | 'outbox'>, records: Ident
 type AllocateSerialDeps = Pick<NodeContext, 'db' | 'deps' | 'serials'>;
 
 /** Takes the next free serial under a prefix (inside the caller's transaction). */
-export function allocateSerial(ctx: AllocateSerialDeps, input: { prefix: string; kind: string }): string {
+export async function allocateSerial(
+  ctx: AllocateSerialDeps,
+  input: { prefix: string; kind: string },
+): Promise<string> {
   for (;;) {
     const serial = ctx.serials.next();
-    if (ctx.db.identifiers.takeSerial({ ...input, serial, at: ctx.deps.clock.now() })) {
+    if (await ctx.db.identifiers.takeSerial({ ...input, serial, at: ctx.deps.clock.now() })) {
       // Kept so a restarted node's allocator continues after it; read only at start, so the cache is not updated.
-      ctx.db.settings.put('serial.last', serial);
+      await ctx.db.settings.put('serial.last', serial);
       return serial;
     }
   }
 }
 
-function reserveSerial(
+async function reserveSerial(
   ctx: Pick<NodeContext, 'db' | 'deps'>,
   input: { prefix: string; kind: string; serial: string },
-): void {
-  if (!ctx.db.identifiers.takeSerial({ ...input, at: ctx.deps.clock.now() }))
+): Promise<void> {
+  if (!(await ctx.db.identifiers.takeSerial({ ...input, at: ctx.deps.clock.now() })))
     fail(
       'CONFLICT',
       `serial ${input.serial} was already issued under ${input.prefix}; a serial is never reused`,
@@ -82,11 +85,11 @@ export async function registerRecord(
         'serial',
       );
   }
-  const { record, fresh, queued } = await ctx.db.write(() => {
-    const held = options.idempotency ? storedResponse(ctx.db.idempotency, options.idempotency) : null;
+  const { record, fresh, queued } = await ctx.db.write(async () => {
+    const held = options.idempotency ? await storedResponse(ctx.db.idempotency, options.idempotency) : null;
     if (held) return { record: held.body as IdentifierRecord, fresh: false, queued: false };
-    const serial = given ?? allocateSerial(ctx, { prefix, kind: input.kind });
-    if (given !== undefined) reserveSerial(ctx, { prefix, kind: input.kind, serial });
+    const serial = given ?? (await allocateSerial(ctx, { prefix, kind: input.kind }));
+    if (given !== undefined) await reserveSerial(ctx, { prefix, kind: input.kind, serial });
     const made = formatIdentifier({ prefix, kind, serial });
     if (!made.ok)
       fail(
@@ -106,12 +109,12 @@ export async function registerRecord(
       createdAt: at,
       updatedAt: at,
     };
-    ctx.db.identifiers.insert(rec, { prefix, serial });
-    const q = queueCopies(ctx, [rec]);
+    await ctx.db.identifiers.insert(rec, { prefix, serial });
+    const q = await queueCopies(ctx, [rec]);
     if (options.idempotency)
-      storeResponse(ctx.db.idempotency, { scope: options.idempotency, status: 201, body: rec, now });
+      await storeResponse(ctx.db.idempotency, { scope: options.idempotency, status: 201, body: rec, now });
     if (options.audit)
-      ctx.audit.recordInTransaction({ ...options.audit, resource: `record:${rec.id}`, decision: 'allow' });
+      await ctx.audit.recordInTransaction({ ...options.audit, resource: `record:${rec.id}`, decision: 'allow' });
     return { record: rec, fresh: true, queued: q };
   });
   if (fresh) {
@@ -122,24 +125,16 @@ export async function registerRecord(
   return record;
 }
 
-/** What `findRecordSync` uses of the node. */
-type FindRecordSyncDeps = Pick<NodeContext, 'db'>;
-
-/** Reads a stored record (own or a copy). */
-export function findRecordSync(ctx: FindRecordSyncDeps, id: string): IdentifierRecord | null {
-  return ctx.db.identifiers.byId(id);
-}
-
 /** What `findRecord` uses of the node. */
 type FindRecordDeps = Pick<NodeContext, 'db'>;
 
 /** Reads a stored record (own or a copy). */
 export async function findRecord(ctx: FindRecordDeps, id: string): Promise<IdentifierRecord | null> {
-  return findRecordSync(ctx, id);
+  return ctx.db.identifiers.byId(id);
 }
 
-function ownRecord(ctx: Pick<NodeContext, 'config' | 'db'>, id: string): IdentifierRecord {
-  const record = findRecordSync(ctx, id);
+async function ownRecord(ctx: Pick<NodeContext, 'config' | 'db'>, id: string): Promise<IdentifierRecord> {
+  const record = await findRecord(ctx, id);
   if (!record || record.owner !== ctx.config.code) fail('NOT_FOUND', `${id} is not a record of ${ctx.config.code}`);
   if (record.status === 'revoked') fail('CONFLICT', `${id} is revoked`);
   return record;
@@ -150,15 +145,15 @@ async function saveVersion(
   ctx: Pick<NodeContext, 'audit' | 'cache' | 'config' | 'db' | 'outbox'>,
   input: { id: string; next: (current: IdentifierRecord) => IdentifierRecord; audit?: WriteAudit },
 ): Promise<{ record: IdentifierRecord; previous: IdentifierRecord }> {
-  const out = await ctx.db.write(() => {
-    const previous = ownRecord(ctx, input.id);
+  const out = await ctx.db.write(async () => {
+    const previous = await ownRecord(ctx, input.id);
     const record = input.next(previous);
     const parsed = parseIdentifier(record.id);
     if (!parsed.ok) fail('INVALID_IDENTIFIER', parsed.error.message);
-    ctx.db.identifiers.put(record, { prefix: parsed.value.prefix, serial: parsed.value.serial });
-    const queued = queueCopies(ctx, [record]);
+    await ctx.db.identifiers.put(record, { prefix: parsed.value.prefix, serial: parsed.value.serial });
+    const queued = await queueCopies(ctx, [record]);
     if (input.audit)
-      ctx.audit.recordInTransaction({ ...input.audit, resource: `record:${record.id}`, decision: 'allow' });
+      await ctx.audit.recordInTransaction({ ...input.audit, resource: `record:${record.id}`, decision: 'allow' });
     return { record, previous, queued };
   });
   ctx.cache.forget(input.id);
@@ -238,19 +233,19 @@ export async function storeCopies(
   records: IdentifierRecord[],
   audit?: WriteAudit & { resource: string },
 ): Promise<IdentifierRecord[]> {
-  const { accepted, queued } = await ctx.db.write(() => {
+  const { accepted, queued } = await ctx.db.write(async () => {
     const out: IdentifierRecord[] = [];
     for (const record of records) {
       const parsed = parseIdentifier(record.id);
       if (!parsed.ok) continue;
-      const held = ctx.db.identifiers.versionOf(record.id);
+      const held = await ctx.db.identifiers.versionOf(record.id);
       if (held !== undefined && held >= record.version) continue;
-      ctx.db.identifiers.put(record, { prefix: parsed.value.prefix, serial: parsed.value.serial });
+      await ctx.db.identifiers.put(record, { prefix: parsed.value.prefix, serial: parsed.value.serial });
       out.push(record);
     }
-    const q = queueCopies(ctx, out);
+    const q = await queueCopies(ctx, out);
     if (audit)
-      ctx.audit.recordInTransaction({
+      await ctx.audit.recordInTransaction({
         who: audit.who,
         action: audit.action,
         resource: audit.resource,

@@ -4,7 +4,7 @@ import { signAnswer } from '@cpnet/security';
 import type { NodeContext } from '../context.ts';
 import { fail } from '../http/http-error.ts';
 import type { SignedWireAnswer } from './cache.ts';
-import { findRecordSync } from './registry.ts';
+import { findRecord } from './registry.ts';
 
 const MAX_HOPS = 8;
 
@@ -29,7 +29,7 @@ async function fromCopy(
   ctx: Pick<NodeContext, 'config' | 'db' | 'deps' | 'identity' | 'metrics'>,
   input: { id: string; path: readonly string[]; reason: string },
 ): Promise<SignedWireAnswer> {
-  const copy = findRecordSync(ctx, input.id);
+  const copy = await findRecord(ctx, input.id);
   if (!copy) fail('UPSTREAM_UNAVAILABLE', `${input.reason}, and this node holds no copy of ${input.id}`);
   ctx.metrics.resolutions.inc({ source: 'copy' });
   return answerFrom(ctx, { record: copy, path: input.path });
@@ -67,14 +67,14 @@ export async function resolve(
   const r = route(ctx.config.code, input.prefix);
   let answer: SignedWireAnswer;
   if (r.to === 'local') {
-    const record = findRecordSync(ctx, input.id);
+    const record = await findRecord(ctx, input.id);
     if (!record) fail('NOT_FOUND', `${input.id} is not registered at ${ctx.config.code}`);
     ctx.metrics.resolutions.inc({ source: 'local' });
     answer = await answerFrom(ctx, { record, path: input.path });
   } else if (r.to === 'down') {
-    const child = ctx.db.peers.link(r.child);
+    const child = await ctx.db.peers.link(r.child);
     if (!child || child.relation !== 'child') {
-      const copy = findRecordSync(ctx, input.id);
+      const copy = await findRecord(ctx, input.id);
       if (!copy) fail('NOT_FOUND', `${input.id}: no node ${r.child} is known below ${ctx.config.code}`);
       answer = await answerFrom(ctx, { record: copy, path: input.path });
     } else {

@@ -64,7 +64,7 @@ describe('the outbox handles refusals per item', () => {
     await outbox.enqueue({ endpoint: 'http://parent', path: '/cpn/v1/summaries', body: { items } });
     expect(await outbox.idle(2000)).toBe(true);
     expect(peer.received).toEqual(['s1', 's3', 's4', 's6']);
-    const dead = db.outbox.deadLetters();
+    const dead = await db.outbox.deadLetters();
     expect(dead).toHaveLength(2);
     expect(dead[0]).toMatchObject({ status: 400, answer: { field: 'items.0.summary' } });
     expect(dead.map((l) => (l.delivery.body as { items: { key: string }[] }).items.map((i) => i.key))).toEqual([
@@ -73,12 +73,12 @@ describe('the outbox handles refusals per item', () => {
     ]);
     expect(alerts).toHaveLength(2);
     expect(alerts[0]).toMatchObject({ status: 400, path: '/cpn/v1/summaries' });
-    expect(outbox.depth()).toBe(0);
+    expect(await outbox.depth()).toBe(0);
 
     // Once the cause is fixed (here: the item itself), a retry queues it again and it is delivered.
     await db.write(() => db.outbox.revive(Date.now()));
-    expect(db.outbox.deadLetters()).toHaveLength(0);
-    expect(outbox.depth()).toBe(2);
+    expect(await db.outbox.deadLetters()).toHaveLength(0);
+    expect(await outbox.depth()).toBe(2);
     outbox.stop();
   });
 });
@@ -128,7 +128,7 @@ describe('the outbox backs off on the node clock', () => {
       clock.advance(1);
       await drain();
       expect(requests).toBe(3);
-      expect(outbox.depth()).toBe(0);
+      expect(await outbox.depth()).toBe(0);
     } finally {
       outbox.stop();
     }

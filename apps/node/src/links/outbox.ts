@@ -14,9 +14,9 @@ export interface Outbox {
    * Queues a delivery inside the caller's open transaction (`NodeStores.write`), so it commits with the write it
    * belongs to; kick the outbox after the transaction commits.
    */
-  enqueueInTransaction(delivery: Delivery): void;
+  enqueueInTransaction(delivery: Delivery): Promise<void>;
   /** Deliveries waiting. */
-  depth(): number;
+  depth(): Promise<number>;
   /** Starts draining (idempotent); called again after each enqueue. */
   kick(): void;
   /** Resolves true when nothing is pending, false after `timeoutMs` of wall time. */
@@ -85,7 +85,7 @@ export function createOutbox(deps: Deps): Outbox {
   let again = false;
 
   async function drainOnce(): Promise<'empty' | 'progress' | 'failed'> {
-    const rows = deps.db.outbox.oldest(200);
+    const rows = await deps.db.outbox.oldest(200);
     if (rows.length === 0) return 'empty';
     const first = rows[0]!;
     const d = JSON.parse(first.payload) as Delivery;
@@ -213,9 +213,7 @@ export function createOutbox(deps: Deps): Outbox {
     async enqueue(delivery) {
       await deps.db.write(() => deps.db.outbox.add(delivery, deps.clock.now()));
     },
-    enqueueInTransaction(delivery) {
-      deps.db.outbox.add(delivery, deps.clock.now());
-    },
+    enqueueInTransaction: (delivery) => deps.db.outbox.add(delivery, deps.clock.now()),
     depth: () => deps.db.outbox.count(),
     kick() {
       // A pending timer (the linger of an earlier kick, or a backoff after a failure) already covers this delivery:

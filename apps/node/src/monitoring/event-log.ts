@@ -44,12 +44,13 @@ export const FORWARDED_EVENT_TYPES = [
 
 /** Stores events in one transaction, ignoring any id already held (a redelivered batch); returns the new ones. */
 async function storeEvents(
-  db: { write<T>(fn: () => T): Promise<T>; readonly events: EventStore },
+  db: { write<T>(fn: () => Promise<T>): Promise<T>; readonly events: EventStore },
   events: readonly MonitorEvent[],
 ): Promise<MonitorEvent[]> {
-  return db.write(() =>
-    events.filter((e) =>
-      db.events.add({
+  return db.write(async () => {
+    const fresh: MonitorEvent[] = [];
+    for (const e of events) {
+      const added = await db.events.add({
         id: e.id,
         type: e.type,
         at: e.at,
@@ -57,9 +58,11 @@ async function storeEvents(
         severity: e.severity,
         data: JSON.stringify(e.data),
         node: e.node,
-      }),
-    ),
-  );
+      });
+      if (added) fresh.push(e);
+    }
+    return fresh;
+  });
 }
 
 /** What `eventLogRoutes` uses of the node. */
@@ -87,7 +90,7 @@ export const EVENT_ROUTES: RouteTable<EventLogRoutesDeps> = [
     audited: ({ body }) => ({ resource: `events:${body.events.length}` }),
     handle: async ({ env, caller, body: batch }) => {
       const p = caller!.principal;
-      const peer = p.kind === 'node' ? peerRow(env, p.id) : undefined;
+      const peer = p.kind === 'node' ? await peerRow(env, p.id) : undefined;
       if (peer?.relation !== 'child' || p.status !== 'active')
         fail('FORBIDDEN', `${p.id} is not an active child of ${env.config.code}`);
       for (const [i, e] of batch.events.entries()) {

@@ -24,7 +24,7 @@ async function shipperAt() {
   const file = path.join(dir, 'node.db');
   const db = await openSqliteStores(file);
   stores.push(db);
-  const settings = loadSettings(db);
+  const settings = await loadSettings(db);
   const queued: Delivery[] = [];
   const ctx = {
     config: { code: 'CPN.51', parentUrl: 'http://127.0.0.1:1' },
@@ -40,9 +40,9 @@ async function shipperAt() {
   } as unknown as NodeContext;
   let n = 0;
   const add = (type: string, count = 1, data = '{}') =>
-    db.write(() => {
+    db.write(async () => {
       for (let i = 0; i < count; i++)
-        db.events.add({
+        await db.events.add({
           id: `e${n++}`,
           type,
           at: '2026-11-26T00:00:00.000Z',
@@ -71,7 +71,7 @@ describe('event shipper', () => {
       'cluster.registered',
       'security.alert',
     ]);
-    expect(s.cursor()).toBe(s.newest());
+    expect(s.cursor()).toBe(await s.newest());
   });
 
   it('ships the placement on a cluster (job.schedule choosing a cluster), not the choices of a subtree', async () => {
@@ -89,7 +89,7 @@ describe('event shipper', () => {
     expect(await s.shipper.ship()).toBe(1);
     await s.add('job.finish', 1000);
     expect(await s.shipper.ship()).toBe(0);
-    expect(s.cursor()).toBe(s.newest());
+    expect(s.cursor()).toBe(await s.newest());
     await s.add('node.health');
     expect(await s.shipper.ship()).toBe(1);
     expect(s.queued.map((d) => (d.body as { events: { type: string }[] }).events.map((e) => e.type))).toEqual([

@@ -27,9 +27,14 @@ export function createEventShipper(ctx: CreateEventShipperDeps): { ship(): Promi
     let shipped = 0;
     // Only forwarded types are read: job events (most of the log on a busy node) stay in SQLite. The cursor moves past
     // everything read up to the newest row, so the next round scans only what came since (not every job event again).
-    const newest = ctx.db.events.newestSeq();
+    const newest = await ctx.db.events.newestSeq();
     while (cursor < newest) {
-      const rows = ctx.db.events.ofTypes({ types: FORWARDED_EVENT_TYPES, after: cursor, upTo: newest, limit: PAGE });
+      const rows = await ctx.db.events.ofTypes({
+        types: FORWARDED_EVENT_TYPES,
+        after: cursor,
+        upTo: newest,
+        limit: PAGE,
+      });
       const events = rows
         .map((r) => ({
           id: r.id,

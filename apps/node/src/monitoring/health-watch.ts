@@ -58,7 +58,8 @@ export function createHealthWatch(ctx: HealthWatchDeps): HealthWatch {
   async function admit(token: string): Promise<{ child: string } | { problem: string }> {
     const iss = claimedIssuer(token);
     if (iss === null) return { problem: 'the token is not a JWT' };
-    if (peerRow(ctx, iss)?.relation !== 'child') return { problem: `${iss} is not a child of ${ctx.config.code}` };
+    if ((await peerRow(ctx, iss))?.relation !== 'child')
+      return { problem: `${iss} is not a child of ${ctx.config.code}` };
     const signer = await knownSigner(ctx, iss);
     if (!signer) return { problem: `unknown issuer ${iss}` };
     if (signer.principal.status !== 'active') return { problem: `${iss} is ${signer.lifecycle}` };

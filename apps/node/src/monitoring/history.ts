@@ -43,7 +43,7 @@ export async function historyFor(ctx: HistoryDeps): Promise<Omit<MonitorHistory,
   const now = ctx.deps.clock.now();
   const { historyMs, historyMax } = ctx.config.monitoring;
   const since = formatTime(now - historyMs);
-  const rows = ctx.db.events.recent({ since, limit: historyMax + 1, leaveOut: LEFT_OUT });
+  const rows = await ctx.db.events.recent({ since, limit: historyMax + 1, leaveOut: LEFT_OUT });
   const truncated = rows.length > historyMax;
   const events = rows.slice(truncated ? 1 : 0).map((r) => eventOf(r, ctx.config.code) as MonitorEvent);
   const health: MonitorEvent[] = [];

@@ -237,7 +237,7 @@ export const RESOURCE_ROUTES: RouteTable<ResourceRoutesDeps> = [
     audited: ({ caller, res }) => (res.locals.summariesStored ? { resource: `summary:${caller!.principal.id}` } : null),
     handle: async ({ env, caller, res, body: batch }) => {
       const p = caller!.principal;
-      const peer = p.kind === 'node' ? peerRow(env, p.id) : undefined;
+      const peer = p.kind === 'node' ? await peerRow(env, p.id) : undefined;
       if (peer?.relation !== 'child') fail('FORBIDDEN', `${p.id} is not a child of ${env.config.code}`);
       if (p.status !== 'active') fail('FORBIDDEN', `${p.id} is ${peer.lifecycle}`);
       for (const [i, item] of batch.items.entries()) {

@@ -59,7 +59,7 @@ async function setup(o: { childDownAfterMs?: number } = {}) {
     events: { emit: () => undefined },
     metrics: { reports: { inc: () => undefined } },
     outbox: { enqueue: () => Promise.resolve(), kick: () => undefined },
-    settings: loadSettings(db),
+    settings: await loadSettings(db),
   };
   const agg: Aggregation = await createAggregation(ctx as never, config);
   const national = h.services.get('CPN')!;

@@ -24,7 +24,7 @@ const route = defineRoute<SchedulingRoutesDeps>();
 /** A peer node calling: the parent or a child of this node, else 403. Returns the resource prefix to authorise. */
 async function peerCaller(ctx: Pick<NodeContext, 'config' | 'db'>, caller: Caller): Promise<string> {
   if (caller.principal.kind !== 'node') fail('FORBIDDEN', 'only a parent or child node may call this');
-  const peer = peerRow(ctx, caller.principal.id);
+  const peer = await peerRow(ctx, caller.principal.id);
   if (!peer || (peer.relation !== 'parent' && peer.relation !== 'child'))
     fail('FORBIDDEN', `${caller.principal.id} is neither the parent nor a child of ${ctx.config.code}`);
   return peer.relation === 'parent' ? ctx.config.code : caller.principal.id;

@@ -186,7 +186,7 @@ export const SCHEDULING_ROUTE_TABLE: RouteTable<SchedulingRoutesDeps> = [
     },
     handle: async ({ env, req, res, caller }) => {
       const id = jobParam(req);
-      const job = env.service.job(id) ?? (env.db.jobs.has(id) ? await env.service.stored(id) : null);
+      const job = env.service.job(id) ?? ((await env.db.jobs.has(id)) ? await env.service.stored(id) : null);
       if (!job) fail('NOT_FOUND', `no job ${id} at ${env.config.code}`);
       await authorize(env, {
         request: {
@@ -257,7 +257,7 @@ export const SCHEDULING_ROUTE_TABLE: RouteTable<SchedulingRoutesDeps> = [
       // Metering names a tenant by the pair `account@node`: a bare account means one of this node's accounts.
       if (q.tenant !== undefined && !q.tenant.includes('@')) q.tenant = tenantKey(env.config.code, q.tenant);
       const m = await env.service.metering(q);
-      const children = env.db.jobs.childMetering().map((summary) => MeteringSummary.parse(JSON.parse(summary)));
+      const children = (await env.db.jobs.childMetering()).map((summary) => MeteringSummary.parse(JSON.parse(summary)));
       return [200, { node: env.config.code, lines: m.lines, totals: m.totals, children }];
     },
   }),

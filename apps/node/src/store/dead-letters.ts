@@ -18,7 +18,7 @@ async function withStores<T>(dataDir: string, fn: (db: Awaited<ReturnType<typeof
 
 /** The deliveries a peer refused, kept in a data folder's dead letters (`cpnet node outbox list`). */
 export function listDeadLetters(dataDir: string): Promise<DeadLetter[]> {
-  return withStores(dataDir, (db) => Promise.resolve(db.outbox.deadLetters()));
+  return withStores(dataDir, (db) => db.outbox.deadLetters());
 }
 
 /**

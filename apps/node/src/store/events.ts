@@ -41,16 +41,16 @@ export interface EventQuery {
 
 /** The monitoring event log (kept at least 180 days). */
 export interface EventStore {
-  /** Stores an event; false when its id is already held (a redelivered one). Synchronous: joins `NodeStores.write`. */
-  add(event: NewEvent): boolean;
+  /** Stores an event; false when its id is already held (a redelivered one). Joins `NodeStores.write`. */
+  add(event: NewEvent): Promise<boolean>;
   /** Events in sequence order. */
   find(q: EventQuery): Promise<StoredEvent[]>;
   /** The newest sequence number (0 when empty). */
-  newestSeq(): number;
+  newestSeq(): Promise<number>;
   /** The newest `limit` events at or after `since`, not of the types left out, oldest first. */
-  recent(q: { since: string; limit: number; leaveOut: readonly string[] }): StoredEvent[];
-  /** Events of the given types with after < seq ≤ upTo, in order, at most `limit` (synchronous: the shipper's read). */
-  ofTypes(q: { types: readonly string[]; after: number; upTo: number; limit: number }): StoredEvent[];
+  recent(q: { since: string; limit: number; leaveOut: readonly string[] }): Promise<StoredEvent[]>;
+  /** Events of the given types with after < seq ≤ upTo, in order, at most `limit` (the shipper's read). */
+  ofTypes(q: { types: readonly string[]; after: number; upTo: number; limit: number }): Promise<StoredEvent[]>;
   /** How many events of a type are held. */
   count(type: string, o?: { notSeverity?: string }): Promise<number>;
   /** Deletes events before a time; returns how many. */
@@ -63,7 +63,7 @@ const INSERT =
 /** The SQLite event store. */
 export function sqliteEventStore({ prisma, sql }: SqliteConnection): EventStore {
   return {
-    add: (e) => sql.stmt(INSERT).run(e.id, e.type, e.at, e.subject, e.severity, e.data, e.node).changes > 0,
+    add: async (e) => sql.stmt(INSERT).run(e.id, e.type, e.at, e.subject, e.severity, e.data, e.node).changes > 0,
     find: (q) =>
       prisma.eventRecord.findMany({
         where: {
@@ -76,8 +76,8 @@ export function sqliteEventStore({ prisma, sql }: SqliteConnection): EventStore 
         orderBy: { seq: 'asc' },
         take: q.limit,
       }),
-    newestSeq: () => (sql.stmt('SELECT MAX("seq") AS m FROM "EventRecord"').get() as { m: number | null }).m ?? 0,
-    recent: (q) =>
+    newestSeq: async () => (sql.stmt('SELECT MAX("seq") AS m FROM "EventRecord"').get() as { m: number | null }).m ?? 0,
+    recent: async (q) =>
       (
         sql
           .stmt(
@@ -87,7 +87,7 @@ export function sqliteEventStore({ prisma, sql }: SqliteConnection): EventStore 
           )
           .all(q.since, ...q.leaveOut, q.limit) as StoredEvent[]
       ).reverse(),
-    ofTypes: (q) =>
+    ofTypes: async (q) =>
       sql
         .stmt(
           `SELECT * FROM "EventRecord" WHERE "seq" > ? AND "seq" <= ?

@@ -10,20 +10,20 @@ export interface RecordParts {
 }
 
 /**
- * Identifier records (own and copies from descendants) and the serials ever issued. The synchronous methods are the
- * hot paths; called inside `NodeStores.write` they join its transaction.
+ * Identifier records (own and copies from descendants) and the serials ever issued. Called inside
+ * `NodeStores.write`, the methods join its transaction.
  */
 export interface IdentifierStore {
   /** A stored record (own or a copy), or null. */
-  byId(id: string): IdentifierRecord | null;
+  byId(id: string): Promise<IdentifierRecord | null>;
   /** The stored version of a record, if held. */
-  versionOf(id: string): number | undefined;
+  versionOf(id: string): Promise<number | undefined>;
   /** Inserts a new record (fails if the id exists). */
-  insert(record: IdentifierRecord, parts: RecordParts): void;
+  insert(record: IdentifierRecord, parts: RecordParts): Promise<void>;
   /** Inserts or replaces a record. */
-  put(record: IdentifierRecord, parts: RecordParts): void;
+  put(record: IdentifierRecord, parts: RecordParts): Promise<void>;
   /** Takes a serial under a prefix for a kind; false when it was issued before (a serial is never reused). */
-  takeSerial(input: { prefix: string; serial: string; kind: string; at: number }): boolean;
+  takeSerial(input: { prefix: string; serial: string; kind: string; at: number }): Promise<boolean>;
   /** Records ordered by identifier, optionally under one prefix and after a cursor, at most `take`. */
   page(q: { prefix?: string; after?: string; take: number }): Promise<IdentifierRecord[]>;
   /** How many records a node owns. */
@@ -39,20 +39,20 @@ const TAKE_SERIAL =
 /** The SQLite identifier store. */
 export function sqliteIdentifierStore({ prisma, sql }: SqliteConnection): IdentifierStore {
   return {
-    byId(id) {
+    async byId(id) {
       const row = sql.stmt('SELECT * FROM "IdentifierRecord" WHERE "id" = ?').get(id) as RawRecordRow | undefined;
       return row ? rawToWire(row) : null;
     },
-    versionOf: (id) =>
+    versionOf: async (id) =>
       (sql.stmt('SELECT "version" FROM "IdentifierRecord" WHERE "id" = ?').get(id) as { version: number } | undefined)
         ?.version,
-    insert(record, parts) {
+    async insert(record, parts) {
       sql.stmt(INSERT).run(...rawParams(record, parts));
     },
-    put(record, parts) {
+    async put(record, parts) {
       sql.stmt(REPLACE).run(...rawParams(record, parts));
     },
-    takeSerial: (i) => sql.stmt(TAKE_SERIAL).run(i.prefix, i.serial, i.kind, sqlTime(i.at)).changes === 1,
+    takeSerial: async (i) => sql.stmt(TAKE_SERIAL).run(i.prefix, i.serial, i.kind, sqlTime(i.at)).changes === 1,
     async page(q) {
       const rows = await prisma.identifierRecord.findMany({
         where: { ...(q.prefix ? { prefix: q.prefix } : {}), ...(q.after ? { id: { gt: q.after } } : {}) },

@@ -10,11 +10,11 @@ import type { JobStore } from '../scheduling/ports.ts';
  */
 export interface NodeJobStore extends JobStore {
   /** Whether a job is held (in any state). */
-  has(id: string): boolean;
+  has(id: string): Promise<boolean>;
   /** Keeps a child's latest metering totals (JSON text). */
   putChildMetering(input: { node: string; at: string; summary: string }): Promise<void>;
   /** The children's latest metering totals (JSON text), by node. */
-  childMetering(): string[];
+  childMetering(): Promise<string[]>;
 }
 
 interface Row {
@@ -78,7 +78,7 @@ export function sqliteJobStore({ sql }: SqliteConnection): NodeJobStore {
     };
   };
   return {
-    has: (id) => sql.stmt('SELECT 1 FROM "Job" WHERE "id" = ?').get(id) !== undefined,
+    has: async (id) => sql.stmt('SELECT 1 FROM "Job" WHERE "id" = ?').get(id) !== undefined,
     async putChildMetering(m) {
       await sql.write(() =>
         sql
@@ -89,7 +89,7 @@ export function sqliteJobStore({ sql }: SqliteConnection): NodeJobStore {
           .run(m.node, m.at, m.summary),
       );
     },
-    childMetering: () =>
+    childMetering: async () =>
       (sql.stmt('SELECT "summary" FROM "ChildMetering" ORDER BY "node"').all() as { summary: string }[]).map(
         (r) => r.summary,
       ),

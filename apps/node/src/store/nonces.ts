@@ -6,19 +6,19 @@ import { sqlTime } from './sql.ts';
 /** Signature nonces seen inside the replay window (the table behind the security package's `NonceStore`). */
 export interface SeenNonceStore {
   /** Records a nonce; false when it was seen before (a replay). */
-  add(keyid: string, nonce: string, expiresAt: number): boolean;
+  add(keyid: string, nonce: string, expiresAt: number): Promise<boolean>;
   /** Forgets nonces that expired before `at`. */
-  sweep(at: number): void;
+  sweep(at: number): Promise<void>;
 }
 
 /** The SQLite nonce table. */
 export function sqliteNonceStore({ sql }: SqliteConnection): SeenNonceStore {
   return {
-    add: (keyid, nonce, expiresAt) =>
+    add: async (keyid, nonce, expiresAt) =>
       sql
         .stmt('INSERT OR IGNORE INTO "SeenNonce" ("keyid", "nonce", "expiresAt") VALUES (?, ?, ?)')
         .run(keyid, nonce, sqlTime(expiresAt)).changes === 1,
-    sweep(at) {
+    async sweep(at) {
       sql.stmt('DELETE FROM "SeenNonce" WHERE "expiresAt" < ?').run(sqlTime(at));
     },
   };
@@ -29,7 +29,7 @@ export function sqliteNonceStore({ sql }: SqliteConnection): SeenNonceStore {
  * expired rows are swept every 30 s.
  */
 export function durableNonceStore(
-  db: { write<T>(fn: () => T): Promise<T>; readonly nonces: SeenNonceStore },
+  db: { write<T>(fn: () => Promise<T>): Promise<T>; readonly nonces: SeenNonceStore },
   clock: TimeSource,
 ): NonceStore {
   let nextSweep = 0;
@@ -37,12 +37,12 @@ export function durableNonceStore(
     durable: true,
     async seen(keyid, nonce, expiresAt) {
       const now = clock.now();
-      return db.write(() => {
+      return db.write(async () => {
         if (now >= nextSweep) {
           nextSweep = now + 30_000;
-          db.nonces.sweep(now);
+          await db.nonces.sweep(now);
         }
-        return !db.nonces.add(keyid, nonce, expiresAt);
+        return !(await db.nonces.add(keyid, nonce, expiresAt));
       });
     },
   };

@@ -16,25 +16,25 @@ export interface QueuedDelivery {
 
 /** The durable outbox table. `add` is the only way a delivery is queued (the `Outbox` service calls it). */
 export interface OutboxStore {
-  /** Queues a delivery (synchronous: inside `NodeStores.write` it commits with the caller's other writes). */
-  add(delivery: Delivery, at: number): void;
+  /** Queues a delivery (inside `NodeStores.write` it commits with the caller's other writes). */
+  add(delivery: Delivery, at: number): Promise<void>;
   /** The oldest queued deliveries, at most `limit`. */
-  oldest(limit: number): QueuedDelivery[];
+  oldest(limit: number): Promise<QueuedDelivery[]>;
   /** Removes delivered (or refused) deliveries. */
-  remove(ids: readonly number[]): void;
+  remove(ids: readonly number[]): Promise<void>;
   /** Counts one more failed attempt of each. */
-  failed(ids: readonly number[]): void;
+  failed(ids: readonly number[]): Promise<void>;
   /** Deliveries waiting. */
-  count(): number;
+  count(): Promise<number>;
   /**
    * Moves a refused delivery to the dead letters with the peer's answer (status and error body); `delivery`, when
    * given, is what is kept (the refused items only).
    */
-  bury(id: number, refusal: { delivery?: Delivery; status: number; answer: unknown; at: number }): void;
+  bury(id: number, refusal: { delivery?: Delivery; status: number; answer: unknown; at: number }): Promise<void>;
   /** The dead letters, oldest first. */
-  deadLetters(): DeadLetter[];
+  deadLetters(): Promise<DeadLetter[]>;
   /** Queues dead letters again (all, or those listed) at the end of the outbox at `at`; returns how many. */
-  revive(at: number, ids?: readonly number[]): number;
+  revive(at: number, ids?: readonly number[]): Promise<number>;
 }
 
 /** A delivery the peer refused, kept until an operator retries it. */
@@ -49,21 +49,21 @@ export interface DeadLetter {
 /** The SQLite outbox store. */
 export function sqliteOutboxStore({ sql }: SqliteConnection): OutboxStore {
   return {
-    add(delivery, at) {
+    async add(delivery, at) {
       sql
         .stmt('INSERT INTO "Outbox" ("kind", "payload", "attempts", "nextAt") VALUES (?, ?, 0, ?)')
         .run(delivery.path, JSON.stringify(delivery), sqlTime(at));
     },
-    oldest: (limit) =>
+    oldest: async (limit) =>
       sql.stmt('SELECT "id", "payload" FROM "Outbox" ORDER BY "id" LIMIT ?').all(limit) as QueuedDelivery[],
-    remove(ids) {
+    async remove(ids) {
       for (const id of ids) sql.stmt('DELETE FROM "Outbox" WHERE "id" = ?').run(id);
     },
-    failed(ids) {
+    async failed(ids) {
       for (const id of ids) sql.stmt('UPDATE "Outbox" SET "attempts" = "attempts" + 1 WHERE "id" = ?').run(id);
     },
-    count: () => (sql.stmt('SELECT COUNT(*) AS n FROM "Outbox"').get() as { n: number }).n,
-    bury(id, refusal) {
+    count: async () => (sql.stmt('SELECT COUNT(*) AS n FROM "Outbox"').get() as { n: number }).n,
+    async bury(id, refusal) {
       const row = sql.stmt('SELECT "kind", "payload" FROM "Outbox" WHERE "id" = ?').get(id) as
         { kind: string; payload: string } | undefined;
       if (!row) return;
@@ -80,7 +80,7 @@ export function sqliteOutboxStore({ sql }: SqliteConnection): OutboxStore {
         );
       sql.stmt('DELETE FROM "Outbox" WHERE "id" = ?').run(id);
     },
-    deadLetters() {
+    async deadLetters() {
       const rows = sql
         .stmt('SELECT "id", "payload", "status", "answer", "failedAt" FROM "OutboxDeadLetter" ORDER BY "id"')
         .all() as { id: number; payload: string; status: number; answer: string; failedAt: string | number }[];
@@ -92,7 +92,7 @@ export function sqliteOutboxStore({ sql }: SqliteConnection): OutboxStore {
         failedAt: new Date(r.failedAt).toISOString(),
       }));
     },
-    revive(at, ids) {
+    async revive(at, ids) {
       const rows = (
         sql.stmt('SELECT "id", "kind", "payload" FROM "OutboxDeadLetter" ORDER BY "id"').all() as {
           id: number;

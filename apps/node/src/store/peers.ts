@@ -27,7 +27,7 @@ export type PeerLink = Pick<Peer, 'relation' | 'lifecycle' | 'publicKey' | 'endp
 /** The peers of a node. */
 export interface PeerStore {
   /** The hot path (signature checks, resolution): relation, lifecycle, key and endpoint of a peer, if known. */
-  link(prefix: string): PeerLink | undefined;
+  link(prefix: string): Promise<PeerLink | undefined>;
   byPrefix(prefix: string): Promise<Peer | null>;
   /** Peers, optionally of some relations and not in one lifecycle; ordered by relation when asked, else as stored. */
   list(q?: { relations?: readonly string[]; notLifecycle?: string; byRelation?: boolean }): Promise<Peer[]>;
@@ -40,7 +40,7 @@ export interface PeerStore {
 /** The SQLite peer store. */
 export function sqlitePeerStore({ prisma, sql }: SqliteConnection): PeerStore {
   return {
-    link: (prefix) =>
+    link: async (prefix) =>
       sql.stmt('SELECT "relation", "lifecycle", "publicKey", "endpoint" FROM "Peer" WHERE "prefix" = ?').get(prefix) as
         PeerLink | undefined,
     byPrefix: (prefix) => prisma.peer.findUnique({ where: { prefix } }),

@@ -34,18 +34,18 @@ export interface ChildSummaryRow {
 
 /**
  * Providers, their clusters, the clusters' live state from gateway reports, and the children's resource summaries.
- * The synchronous methods join `NodeStores.write` when called inside it.
+ * Called inside `NodeStores.write`, the methods join its transaction.
  */
 export interface ProviderStore {
   /** Every provider, by id. */
   all(): Promise<ProviderRow[]>;
-  byCreditCode(creditCode: string): ProviderRow | undefined;
-  lifecycleOf(id: string): string | undefined;
+  byCreditCode(creditCode: string): Promise<ProviderRow | undefined>;
+  lifecycleOf(id: string): Promise<string | undefined>;
   /** The last gateway report seq durably applied for a provider (−1: none). */
   lastReportSeq(id: string): Promise<number>;
-  addProvider(row: ProviderRow): void;
+  addProvider(row: ProviderRow): Promise<void>;
   setProviderLifecycle(id: string, lifecycle: string): Promise<void>;
-  addCluster(cluster: NewCluster): void;
+  addCluster(cluster: NewCluster): Promise<void>;
   setClusterLifecycle(id: string, lifecycle: string): Promise<void>;
   /** The declared spec of a cluster (parsed JSON), or null. */
   clusterSpec(id: string): Promise<Record<string, unknown> | null>;
@@ -65,7 +65,7 @@ export interface ProviderStore {
   writeHealth(changes: readonly { cluster: string; to: Health }[]): Promise<void>;
   childSummaries(): Promise<ChildSummaryRow[]>;
   /** Keeps a child's latest summary. */
-  putChildSummary(input: { node: string; at: string; summary: string; receivedAt: string }): void;
+  putChildSummary(input: { node: string; at: string; summary: string; receivedAt: string }): Promise<void>;
 }
 
 const UPSERT_LIVE = `INSERT INTO "ClusterLive" ("cluster", "report", "lastReportAt", "health", "reports") VALUES (?, ?, ?, ?, 1)
@@ -98,19 +98,19 @@ export function sqliteProviderStore({ prisma, sql }: SqliteConnection): Provider
           registeredAt: true,
         },
       }),
-    byCreditCode: (creditCode) =>
+    byCreditCode: async (creditCode) =>
       sql
         .stmt(
           `SELECT "id", "creditCode", "name", "province", "city", "publicKey", "lifecycle", "registeredAt"
             FROM "Provider" WHERE "creditCode" = ?`,
         )
         .get(creditCode) as ProviderRow | undefined,
-    lifecycleOf: (id) =>
+    lifecycleOf: async (id) =>
       (sql.stmt('SELECT "lifecycle" FROM "Provider" WHERE "id" = ?').get(id) as { lifecycle: string } | undefined)
         ?.lifecycle,
     lastReportSeq: async (id) =>
       (await prisma.provider.findUnique({ where: { id }, select: { lastReportSeq: true } }))?.lastReportSeq ?? -1,
-    addProvider(r) {
+    async addProvider(r) {
       sql
         .stmt(INSERT_PROVIDER)
         .run(r.id, r.name, r.creditCode, r.province, r.city, r.publicKey, r.lifecycle, r.registeredAt);
@@ -118,7 +118,7 @@ export function sqliteProviderStore({ prisma, sql }: SqliteConnection): Provider
     async setProviderLifecycle(id, lifecycle) {
       await sql.write(() => sql.stmt('UPDATE "Provider" SET "lifecycle" = ? WHERE "id" = ?').run(lifecycle, id));
     },
-    addCluster(c) {
+    async addCluster(c) {
       sql
         .stmt('INSERT INTO "Cluster" ("id", "provider", "spec", "lifecycle", "registeredAt") VALUES (?, ?, ?, ?, ?)')
         .run(c.id, c.provider, JSON.stringify(c.spec), c.lifecycle, c.registeredAt);
@@ -172,7 +172,7 @@ export function sqliteProviderStore({ prisma, sql }: SqliteConnection): Provider
       });
     },
     childSummaries: () => prisma.childSummary.findMany({ select: { node: true, summary: true } }),
-    putChildSummary(s) {
+    async putChildSummary(s) {
       sql.stmt(UPSERT_CHILD).run(s.node, s.at, s.summary, s.receivedAt);
     },
   };

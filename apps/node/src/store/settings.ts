@@ -3,9 +3,9 @@ import type { SqliteConnection } from './connection.ts';
 /** The node's small key/value table (keys, certificate, grant, lifecycle, cursors, last serial). */
 export interface SettingStore {
   /** Every setting. */
-  all(): Map<string, string>;
-  /** Writes one setting (synchronous: inside `NodeStores.write` it joins the caller's transaction). */
-  put(key: string, value: string): void;
+  all(): Promise<Map<string, string>>;
+  /** Writes one setting (inside `NodeStores.write` it joins the caller's transaction). */
+  put(key: string, value: string): Promise<void>;
 }
 
 /** The node's settings, cached in memory and written through to the store. */
@@ -22,14 +22,14 @@ const UPSERT =
 /** The SQLite settings table. */
 export function sqliteSettingStore({ sql }: SqliteConnection): SettingStore {
   return {
-    all: () =>
+    all: async () =>
       new Map(
         (sql.stmt('SELECT "key", "value" FROM "NodeSetting"').all() as { key: string; value: string }[]).map((s) => [
           s.key,
           s.value,
         ]),
       ),
-    put(key, value) {
+    async put(key, value) {
       sql.stmt(UPSERT).run(key, value);
     },
   };
@@ -39,8 +39,11 @@ export function sqliteSettingStore({ sql }: SqliteConnection): SettingStore {
  * Loads every setting once; reads are then synchronous. Writes join the group commit: cursors moved every second on
  * a busy node cost microseconds.
  */
-export function loadSettings(db: { write<T>(fn: () => T): Promise<T>; readonly settings: SettingStore }): Settings {
-  const cache = db.settings.all();
+export async function loadSettings(db: {
+  write<T>(fn: () => Promise<T>): Promise<T>;
+  readonly settings: SettingStore;
+}): Promise<Settings> {
+  const cache = await db.settings.all();
   const set = async (key: string, value: string) => {
     cache.set(key, value);
     await db.write(() => db.settings.put(key, value));

@@ -16,9 +16,10 @@ export interface SqlStore {
   /**
    * Runs `fn` in a transaction of its own (a savepoint: if it throws, only its changes are undone). Writes queued in
    * the same turn of the event loop commit together — one commit, one WAL fsync, for all of them (group commit) —
-   * and each promise settles only after that commit, so nothing is acknowledged before it is durable.
+   * and each promise settles only after that commit, so nothing is acknowledged before it is durable. `fn` may be
+   * async, but must await nothing but store calls: the transaction (and SQLite's write lock) stays open meanwhile.
    */
-  write<T>(fn: () => T): Promise<T>;
+  write<T>(fn: () => T | Promise<T>): Promise<T>;
   close(): void;
 }
 
@@ -54,56 +55,90 @@ export function openSqlStore(file: string, options: { durability?: 'power-loss' 
     reject: (e: unknown) => void;
   }
   let queue: Pending[] = [];
-  let retrying = false;
+  let busy = false;
   type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
-  const runAll = db.transaction((items: Pending[]): Outcome[] =>
-    items.map((it) => {
+  const begin = db.prepare('BEGIN IMMEDIATE');
+  const commit = db.prepare('COMMIT');
+  const rollback = db.prepare('ROLLBACK');
+  const savepoint = db.prepare('SAVEPOINT unit');
+  const release = db.prepare('RELEASE unit');
+  const undo = db.prepare('ROLLBACK TO unit');
+  const isThenable = (v: unknown): v is PromiseLike<unknown> =>
+    typeof (v as { then?: unknown } | null)?.then === 'function';
+  // Each unit runs in a savepoint of the one transaction. A unit may be async (the store ports are, so that a
+  // PostgreSQL implementation can sit behind them); the SQLite stores answer with settled promises, so awaiting
+  // them takes only microtasks and no other task of the event loop runs inside the transaction.
+  async function runUnits(items: Pending[]): Promise<Outcome[]> {
+    const outcomes: Outcome[] = [];
+    for (const it of items) {
+      savepoint.run();
       try {
-        return { ok: true, value: db.transaction(it.fn)() };
+        let value = it.fn();
+        if (isThenable(value)) value = await value;
+        release.run();
+        outcomes.push({ ok: true, value });
       } catch (error) {
-        return { ok: false, error };
+        undo.run();
+        release.run();
+        outcomes.push({ ok: false, error });
       }
-    }),
-  );
+    }
+    return outcomes;
+  }
   let attempt = 0;
   // While another connection holds the write lock (a Prisma interactive transaction awaiting between statements),
   // retry after a short wait instead of busy-waiting: that connection needs this event loop to finish.
-  function flush(): void {
+  async function flush(): Promise<void> {
+    if (busy) return;
     const items = queue;
     queue = [];
     if (items.length === 0) return;
+    busy = true;
     let outcomes: Outcome[];
     try {
-      outcomes = runAll.immediate(items);
-    } catch (e) {
-      if (BUSY.has((e as { code?: string }).code ?? '') && attempt < 2000) {
-        queue = [...items, ...queue];
-        retrying = true;
-        attempt++;
-        // Wall time: it waits on a real lock held by another connection of this process.
-        systemClock.setTimeout(
-          () => {
-            retrying = false;
-            flush();
-          },
-          Math.min(attempt, 20),
-        );
-        return;
+      try {
+        begin.run();
+      } catch (e) {
+        if (BUSY.has((e as { code?: string }).code ?? '') && attempt < 2000) {
+          queue = [...items, ...queue];
+          attempt++;
+          // Wall time: it waits on a real lock held by another connection of this process.
+          systemClock.setTimeout(
+            () => {
+              busy = false;
+              void flush();
+            },
+            Math.min(attempt, 20),
+          );
+          return;
+        }
+        throw e;
       }
+      attempt = 0;
+      try {
+        outcomes = await runUnits(items);
+        commit.run();
+      } catch (e) {
+        if (db.inTransaction) rollback.run();
+        throw e;
+      }
+    } catch (e) {
+      busy = false;
       for (const it of items) it.reject(e);
-      outcomes = [];
+      if (queue.length > 0) setImmediate(() => void flush());
+      return;
     }
-    attempt = 0;
+    busy = false;
     outcomes.forEach((o, i) => (o.ok ? items[i]!.resolve(o.value) : items[i]!.reject(o.error)));
-    if (queue.length > 0) setImmediate(flush);
+    if (queue.length > 0) setImmediate(() => void flush());
   }
   return {
     db,
     stmt,
-    write<T>(fn: () => T): Promise<T> {
+    write<T>(fn: () => T | Promise<T>): Promise<T> {
       return new Promise<T>((resolve, reject) => {
         queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
-        if (queue.length === 1 && !retrying) setImmediate(flush);
+        if (queue.length === 1 && !busy) setImmediate(() => void flush());
       });
     },
     close: () => db.close(),

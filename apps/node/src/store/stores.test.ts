@@ -1,15 +1,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import type { IdentifierRecord } from '@cpnet/protocol';
 import { durableNonceStore } from './nonces.ts';
 import { loadSettings } from './settings.ts';
 import { openSqliteStores } from './stores.ts';
 import type { NodeStores } from './stores.ts';
+import { openPostgresStores } from './postgres-stores.ts';
+import { startTestPostgres, type TestPostgres } from './postgres-test-server.ts';
 
-// The contract of the store ports, run against the SQLite implementation; a second implementation (PostgreSQL)
-// passes its own `open` to the same cases.
+// The contract of the store ports, run against both implementations: SQLite, and PostgreSQL (one embedded server for
+// the file, a fresh database per case; CPNET_TEST_DATABASE_URL names an existing server instead).
 
 const dirs: string[] = [];
 const open: NodeStores[] = [];
@@ -26,6 +29,20 @@ async function sqlite(): Promise<NodeStores> {
   return db;
 }
 
+let server: TestPostgres | undefined;
+beforeAll(async () => {
+  server = await startTestPostgres();
+}, 60_000);
+afterAll(async () => {
+  await server?.stop();
+});
+
+async function postgres(): Promise<NodeStores> {
+  const db = await openPostgresStores(await server!.migratedDatabase(), { poolSize: 2 });
+  open.push(db);
+  return db;
+}
+
 const record = (serial: string, version = 1): IdentifierRecord => ({
   id: `CPN.51/SV-${serial}`,
   kind: 'SV',
@@ -37,17 +54,20 @@ const record = (serial: string, version = 1): IdentifierRecord => ({
   updatedAt: `2026-12-04T00:00:0${version}.000Z`,
 });
 
-describe.each([['sqlite', sqlite]])('the store ports (%s)', (_name, make) => {
+describe.each([
+  ['sqlite', sqlite],
+  ['postgres', postgres],
+])('the store ports (%s)', (_name, make) => {
   it('identifiers: insert, read, replace, page, count; a serial is taken once', async () => {
     const db = await make();
-    await db.write(() => {
-      db.identifiers.insert(record('01JQ4ZK8M0001'), { prefix: 'CPN.51', serial: '01JQ4ZK8M0001' });
-      db.identifiers.insert(record('01JQ4ZK8M0002'), { prefix: 'CPN.51', serial: '01JQ4ZK8M0002' });
+    await db.write(async () => {
+      await db.identifiers.insert(record('01JQ4ZK8M0001'), { prefix: 'CPN.51', serial: '01JQ4ZK8M0001' });
+      await db.identifiers.insert(record('01JQ4ZK8M0002'), { prefix: 'CPN.51', serial: '01JQ4ZK8M0002' });
     });
-    expect(db.identifiers.byId('CPN.51/SV-01JQ4ZK8M0001')).toEqual(record('01JQ4ZK8M0001'));
-    expect(db.identifiers.byId('CPN.51/SV-NOPE')).toBeNull();
+    expect(await db.identifiers.byId('CPN.51/SV-01JQ4ZK8M0001')).toEqual(record('01JQ4ZK8M0001'));
+    expect(await db.identifiers.byId('CPN.51/SV-NOPE')).toBeNull();
     await db.write(() => db.identifiers.put(record('01JQ4ZK8M0001', 2), { prefix: 'CPN.51', serial: '01JQ4ZK8M0001' }));
-    expect(db.identifiers.versionOf('CPN.51/SV-01JQ4ZK8M0001')).toBe(2);
+    expect(await db.identifiers.versionOf('CPN.51/SV-01JQ4ZK8M0001')).toBe(2);
     const page = await db.identifiers.page({ prefix: 'CPN.51', after: 'CPN.51/SV-01JQ4ZK8M0001', take: 10 });
     expect(page.map((r) => r.id)).toEqual(['CPN.51/SV-01JQ4ZK8M0002']);
     expect(await db.identifiers.countOwnedBy('CPN.51')).toBe(2);
@@ -58,27 +78,27 @@ describe.each([['sqlite', sqlite]])('the store ports (%s)', (_name, make) => {
 
   it('outbox: deliveries come back oldest first, count, retry and go', async () => {
     const db = await make();
-    await db.write(() => {
-      db.outbox.add({ endpoint: 'http://a', path: '/p', body: { n: 1 } }, 0);
-      db.outbox.add({ endpoint: 'http://a', path: '/p', body: { n: 2 } }, 0);
+    await db.write(async () => {
+      await db.outbox.add({ endpoint: 'http://a', path: '/p', body: { n: 1 } }, 0);
+      await db.outbox.add({ endpoint: 'http://a', path: '/p', body: { n: 2 } }, 0);
     });
-    const queued = db.outbox.oldest(10);
+    const queued = await db.outbox.oldest(10);
     expect(queued.map((q) => (JSON.parse(q.payload) as { body: { n: number } }).body.n)).toEqual([1, 2]);
     await db.write(() => db.outbox.failed([queued[0]!.id]));
-    expect(db.outbox.count()).toBe(2);
+    expect(await db.outbox.count()).toBe(2);
     await db.write(() => db.outbox.remove(queued.map((q) => q.id)));
-    expect(db.outbox.count()).toBe(0);
+    expect(await db.outbox.count()).toBe(0);
   });
 
   it('a unit of work that throws leaves nothing behind', async () => {
     const db = await make();
     await expect(
-      db.write(() => {
-        db.outbox.add({ endpoint: 'http://a', path: '/p', body: {} }, 0);
+      db.write(async () => {
+        await db.outbox.add({ endpoint: 'http://a', path: '/p', body: {} }, 0);
         throw new Error('no');
       }),
     ).rejects.toThrow('no');
-    expect(db.outbox.count()).toBe(0);
+    expect(await db.outbox.count()).toBe(0);
   });
 
   it('peers: put creates then replaces; link reads the hot-path fields; list filters and orders', async () => {
@@ -87,13 +107,13 @@ describe.each([['sqlite', sqlite]])('the store ports (%s)', (_name, make) => {
     await db.peers.put('CPN', peer);
     await db.peers.put('CPN.51.C151', { ...peer, relation: 'child', role: 'industry', lifecycle: 'approved' });
     await db.peers.put('CPN', { ...peer, endpoint: 'http://p2' });
-    expect(db.peers.link('CPN')).toEqual({
+    expect(await db.peers.link('CPN')).toEqual({
       relation: 'parent',
       lifecycle: 'online',
       publicKey: 'K',
       endpoint: 'http://p2',
     });
-    expect(db.peers.link('CPN.44')).toBeUndefined();
+    expect(await db.peers.link('CPN.44')).toBeUndefined();
     await db.peers.setLifecycle('CPN.51.C151', 'revoked');
     await db.peers.setNdRecord('CPN.51.C151', 'CPN.51/ND-1');
     expect(await db.peers.byPrefix('CPN.51.C151')).toMatchObject({ lifecycle: 'revoked', ndRecord: 'CPN.51/ND-1' });
@@ -137,16 +157,21 @@ describe.each([['sqlite', sqlite]])('the store ports (%s)', (_name, make) => {
       data: '{}',
       node: null,
     });
-    const added = await db.write(() => [
-      db.events.add(ev('e1', 'cluster.health', '2026-01-01T00:00:00.000Z')),
-      db.events.add(ev('e2', 'job.finish', '2026-06-01T00:00:00.000Z')),
-      db.events.add(ev('e1', 'cluster.health', '2026-01-01T00:00:00.000Z')),
+    const added = await db.write(async () => [
+      await db.events.add(ev('e1', 'cluster.health', '2026-01-01T00:00:00.000Z')),
+      await db.events.add(ev('e2', 'job.finish', '2026-06-01T00:00:00.000Z')),
+      await db.events.add(ev('e1', 'cluster.health', '2026-01-01T00:00:00.000Z')),
     ]);
     expect(added).toEqual([true, true, false]);
     expect((await db.events.find({ family: 'cluster.', limit: 10 })).map((e) => e.id)).toEqual(['e1']);
     expect((await db.events.find({ since: '2026-02-01', limit: 10 })).map((e) => e.id)).toEqual(['e2']);
-    expect(db.events.newestSeq()).toBe(2);
-    expect(db.events.ofTypes({ types: ['job.finish'], after: 0, upTo: 2, limit: 10 }).map((e) => e.id)).toEqual(['e2']);
+    expect(await db.events.newestSeq()).toBe(2);
+    expect((await db.events.ofTypes({ types: ['job.finish'], after: 0, upTo: 2, limit: 10 })).map((e) => e.id)).toEqual(
+      ['e2'],
+    );
+    expect(
+      (await db.events.recent({ since: '2026-01-01', limit: 10, leaveOut: ['job.finish'] })).map((e) => e.id),
+    ).toEqual(['e1']);
     expect(await db.events.count('cluster.health')).toBe(1);
     expect(await db.events.deleteBefore('2026-03-01')).toBe(1);
   });
@@ -158,15 +183,16 @@ describe.each([['sqlite', sqlite]])('the store ports (%s)', (_name, make) => {
     expect(await nonces.seen('k', 'n1', 60_000)).toBe(true);
     expect(await db.write(() => db.idempotency.claim('key', '{"a":1}', 0))).toBe(true);
     expect(await db.write(() => db.idempotency.claim('key', '{"a":2}', 0))).toBe(false);
-    expect(db.idempotency.get('key')).toBe('{"a":1}');
-    const settings = loadSettings(db);
+    expect(await db.idempotency.get('key')).toBe('{"a":1}');
+    const settings = await loadSettings(db);
     await settings.setJson('x', { y: 1 });
-    expect(loadSettings(db).getJson('x')).toEqual({ y: 1 });
-    await db.write(() => {
-      db.audit.append('{"n":1}');
-      db.audit.append('{"n":2}');
+    await settings.set('x', '"z"');
+    expect((await loadSettings(db)).getJson('x')).toEqual('z');
+    await db.write(async () => {
+      await db.audit.append('{"n":1}');
+      await db.audit.append('{"n":2}');
     });
-    expect([...db.audit.entries()]).toEqual(['{"n":1}', '{"n":2}']);
+    expect(await db.audit.entries()).toEqual(['{"n":1}', '{"n":2}']);
   });
   it('providers and clusters: registered in a unit of work, read back, lifecycles changed; child summaries kept', async () => {
     const db = await make();
@@ -180,22 +206,22 @@ describe.each([['sqlite', sqlite]])('the store ports (%s)', (_name, make) => {
       lifecycle: 'active',
       registeredAt: '2026-12-04T00:00:00.000Z',
     };
-    await db.write(() => {
-      db.providers.addProvider(provider);
-      db.providers.addCluster({
+    await db.write(async () => {
+      await db.providers.addProvider(provider);
+      await db.providers.addCluster({
         id: 'CPN.51/CL-1',
         provider: provider.id,
         spec: { name: 'c', arch: 'arm64' },
         lifecycle: 'registered',
         registeredAt: provider.registeredAt,
       });
-      db.providers.putChildSummary({ node: 'CPN.51.C151', at: 'a', summary: '{"s":1}', receivedAt: 'r' });
+      await db.providers.putChildSummary({ node: 'CPN.51.C151', at: 'a', summary: '{"s":1}', receivedAt: 'r' });
     });
-    expect(db.providers.byCreditCode(provider.creditCode)).toEqual(provider);
+    expect(await db.providers.byCreditCode(provider.creditCode)).toEqual(provider);
     expect(await db.providers.all()).toEqual([provider]);
     expect(await db.providers.lastReportSeq(provider.id)).toBe(-1);
     await db.providers.setProviderLifecycle(provider.id, 'suspended');
-    expect(db.providers.lifecycleOf(provider.id)).toBe('suspended');
+    expect(await db.providers.lifecycleOf(provider.id)).toBe('suspended');
     expect(await db.providers.clusterSpec('CPN.51/CL-1')).toEqual({ name: 'c', arch: 'arm64' });
     await db.providers.setClusterLifecycle('CPN.51/CL-1', 'active');
     const [cluster] = await db.providers.clusters();
@@ -221,7 +247,30 @@ describe.each([['sqlite', sqlite]])('the store ports (%s)', (_name, make) => {
     expect(await db.jointDebug.all()).toHaveLength(2);
     await db.jobs.putChildMetering({ node: 'CPN.51', at: 'a', summary: '{"m":1}' });
     await db.jobs.putChildMetering({ node: 'CPN.51', at: 'b', summary: '{"m":2}' });
-    expect(db.jobs.childMetering()).toEqual(['{"m":2}']);
-    expect(db.jobs.has('CPN.51/JB-1')).toBe(false);
+    expect(await db.jobs.childMetering()).toEqual(['{"m":2}']);
+    expect(await db.jobs.has('CPN.51/JB-1')).toBe(false);
+  });
+});
+
+describe('the PostgreSQL connection', () => {
+  it('replaces a writer connection the server ended: the next unit of work commits', async () => {
+    const url = await server!.migratedDatabase();
+    const db = await openPostgresStores(url, { poolSize: 2 });
+    open.push(db);
+    await db.write(() => db.settings.put('a', '1'));
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const ended = await admin.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+      );
+      expect(ended.rowCount).toBeGreaterThan(0);
+    } finally {
+      await admin.end();
+    }
+    // The group running when the connection died may fail; the one after it runs on a new connection.
+    await db.write(() => db.settings.put('b', '2')).catch(() => undefined);
+    await db.write(() => db.settings.put('c', '3'));
+    expect((await db.settings.all()).get('c')).toBe('3');
   });
 });

@@ -23,10 +23,11 @@ import { sqliteAcceptanceStore, type AcceptanceStore } from './acceptance.ts';
  */
 export interface NodeStores {
   /**
-   * Runs `fn` as one transaction. The synchronous store methods called inside it join it; writes queued in the same
-   * turn of the event loop commit together (group commit) and the promise settles once the commit is durable.
+   * Runs `fn` as one transaction: the store methods it awaits join it; writes queued meanwhile commit together
+   * (group commit) and the promise settles once the commit is durable. `fn` must await nothing but store calls —
+   * the transaction, and the database's write lock, stay open while it runs. If it throws, its changes are undone.
    */
-  write<T>(fn: () => T): Promise<T>;
+  write<T>(fn: () => Promise<T>): Promise<T>;
   readonly identifiers: IdentifierStore;
   readonly applications: ApplicationStore;
   /** Dossiers, attachments, review-chain steps, disqualified credit codes. */

@@ -1,0 +1,155 @@
+// The hot-path connection of the PostgreSQL stores: node-postgres with a pool for reads and one writer connection
+// for the units of work, which commit in groups as on SQLite (one transaction, a savepoint per unit).
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+
+/** What a statement gives back: its rows and how many rows it changed (INSERT … ON CONFLICT DO NOTHING: 0 or 1). */
+export interface PgResult<R> {
+  readonly rows: R[];
+  readonly rowCount: number | null;
+}
+
+/** The PostgreSQL hot-path connection. */
+export interface PgSql {
+  /**
+   * Runs a statement (prepared once per connection, named by its text's hash). Inside `write` it runs on the
+   * unit's transaction; outside, on a pooled connection (it sees committed data only).
+   */
+  query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<PgResult<R>>;
+  /**
+   * Runs `fn` as a unit of work: units queued while a transaction runs commit together in the next one (group
+   * commit), each in a savepoint, so one that throws undoes only its own changes. The promise settles after the
+   * commit. Units run one at a time, as on SQLite: the node's read-then-write units need no isolation level above
+   * read committed and never deadlock each other.
+   */
+  write<T>(fn: () => T | Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+const TIMESTAMP = 1114; // timestamp without time zone: Prisma's DateTime on PostgreSQL, always UTC
+const TIMESTAMPTZ = 1184;
+const INT8 = 20;
+
+/**
+ * Values as the SQLite connection gives them: timestamps as ISO text (Prisma writes UTC into `timestamp(3)`; the
+ * default parser would read them as local time), 64-bit integers (COUNT, SUM) as numbers.
+ */
+function getTypeParser(oid: number, format?: 'text' | 'binary') {
+  if (oid === TIMESTAMP) return (s: string) => `${s.replace(' ', 'T')}Z`;
+  if (oid === TIMESTAMPTZ) return (s: string) => new Date(s).toISOString();
+  if (oid === INT8) return (s: string) => Number(s);
+  return pg.types.getTypeParser(oid, format ?? 'text');
+}
+
+/** Opens the pool (`max` connections for reads) and the writer connection. */
+export async function openPgSql(url: string, options: { max?: number } = {}): Promise<PgSql> {
+  // Sessions in UTC, whatever the server's TimeZone: Prisma's DateTime columns hold UTC without a zone.
+  const config = {
+    connectionString: url,
+    types: { getTypeParser } as pg.CustomTypesConfig,
+    options: '-c TimeZone=UTC',
+  };
+  const pool = new pg.Pool({ ...config, max: options.max ?? 8 });
+  // An idle pooled connection the server ends (a restart, a failover) is dropped from the pool, not fatal.
+  pool.on('error', () => {});
+  // The writer connection; a lost one (a server restart, a failover) fails the group it was running and is
+  // replaced before the next group.
+  let writerError: Error | null = null;
+  const connectWriter = async () => {
+    const client = new pg.Client(config);
+    client.on('error', (e) => (writerError = e));
+    client.on('end', () => (writerError ??= new Error('the writer connection ended')));
+    await client.connect();
+    writerError = null;
+    return client;
+  };
+  let writer = await connectWriter();
+  const inUnit = new AsyncLocalStorage<pg.Client>();
+  const names = new Map<string, string>();
+  const nameOf = (text: string) => {
+    let n = names.get(text);
+    if (!n) {
+      n = `cpn_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
+      names.set(text, n);
+    }
+    return n;
+  };
+  const query = async <R>(text: string, values: unknown[] = []): Promise<PgResult<R>> => {
+    const on = inUnit.getStore() ?? pool;
+    const r = await on.query({ name: nameOf(text), text, values });
+    return { rows: r.rows as R[], rowCount: r.rowCount };
+  };
+
+  interface Pending {
+    fn: () => unknown;
+    resolve: (v: unknown) => void;
+    reject: (e: unknown) => void;
+  }
+  let queue: Pending[] = [];
+  let busy = false;
+  type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+  async function runUnits(items: Pending[]): Promise<Outcome[]> {
+    const outcomes: Outcome[] = [];
+    // One unit alone needs no savepoint: the transaction is its own.
+    const alone = items.length === 1;
+    for (const it of items) {
+      if (!alone) await writer.query('SAVEPOINT unit');
+      try {
+        const value = await inUnit.run(writer, it.fn);
+        if (!alone) await writer.query('RELEASE SAVEPOINT unit');
+        outcomes.push({ ok: true, value });
+      } catch (error) {
+        if (alone) throw error;
+        await writer.query('ROLLBACK TO SAVEPOINT unit');
+        await writer.query('RELEASE SAVEPOINT unit');
+        outcomes.push({ ok: false, error });
+      }
+    }
+    return outcomes;
+  }
+  async function flush(): Promise<void> {
+    if (busy) return;
+    const items = queue;
+    queue = [];
+    if (items.length === 0) return;
+    busy = true;
+    let outcomes: Outcome[] | null = null;
+    let failure: unknown = null;
+    try {
+      if (writerError) {
+        await writer.end().catch(() => {});
+        writer = await connectWriter();
+      }
+      await writer.query('BEGIN');
+      try {
+        outcomes = await runUnits(items);
+        await writer.query('COMMIT');
+      } catch (e) {
+        await writer.query('ROLLBACK').catch(() => {});
+        throw e;
+      }
+    } catch (e) {
+      failure = e;
+    }
+    busy = false;
+    if (outcomes) outcomes.forEach((o, i) => (o.ok ? items[i]!.resolve(o.value) : items[i]!.reject(o.error)));
+    else for (const it of items) it.reject(failure);
+    if (queue.length > 0) setImmediate(() => void flush());
+  }
+
+  return {
+    query,
+    write<T>(fn: () => T | Promise<T>): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+        if (queue.length === 1 && !busy) setImmediate(() => void flush());
+      });
+    },
+    async close() {
+      await writer.end().catch(() => {});
+      writerError = null;
+      await pool.end();
+    },
+  };
+}
