@@ -3,6 +3,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
+import { awaitedOutsideStore, nestedWrite } from './unit-of-work.ts';
 
 /** What a statement gives back: its rows and how many rows it changed (INSERT … ON CONFLICT DO NOTHING: 0 or 1). */
 export interface PgResult<R> {
@@ -21,7 +22,10 @@ export interface PgSql {
    * Runs `fn` as a unit of work: units queued while a transaction runs commit together in the next one (group
    * commit), each in a savepoint, so one that throws undoes only its own changes. The promise settles after the
    * commit. Units run one at a time, as on SQLite: the node's read-then-write units need no isolation level above
-   * read committed and never deadlock each other.
+   * read committed and never deadlock each other. A unit must await nothing but its own statements: one that is
+   * pending with none of its statements running once the microtasks have run (it awaits a timer, a network call, a
+   * Prisma query outside its transaction, another unit) is undone and fails with `UnitOfWorkError`
+   * 'awaited-outside-store'; a `write` called inside a unit fails with 'nested-write'.
    */
   write<T>(fn: () => T | Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -65,7 +69,15 @@ export async function openPgSql(url: string, options: { max?: number } = {}): Pr
     return client;
   };
   let writer = await connectWriter();
-  const inUnit = new AsyncLocalStorage<pg.Client>();
+  /** The unit of work running now: its statements in flight, and whether it is over (settled or failed). */
+  interface Unit {
+    inflight: number;
+    over: boolean;
+    failed: boolean;
+    /** Fails the unit if it is pending with no statement in flight once the microtasks have run. */
+    check(): void;
+  }
+  const inUnit = new AsyncLocalStorage<Unit>();
   const names = new Map<string, string>();
   const nameOf = (text: string) => {
     let n = names.get(text);
@@ -76,9 +88,20 @@ export async function openPgSql(url: string, options: { max?: number } = {}): Pr
     return n;
   };
   const query = async <R>(text: string, values: unknown[] = []): Promise<PgResult<R>> => {
-    const on = inUnit.getStore() ?? pool;
-    const r = await on.query({ name: nameOf(text), text, values });
-    return { rows: r.rows as R[], rowCount: r.rowCount };
+    const unit = inUnit.getStore();
+    // A callback made inside a unit (a timer, a listener) keeps its context after the unit is over: it runs outside.
+    if (!unit || (unit.over && !unit.failed)) {
+      const r = await pool.query({ name: nameOf(text), text, values });
+      return { rows: r.rows as R[], rowCount: r.rowCount };
+    }
+    if (unit.failed) throw awaitedOutsideStore();
+    unit.inflight++;
+    try {
+      const r = await writer.query({ name: nameOf(text), text, values });
+      return { rows: r.rows as R[], rowCount: r.rowCount };
+    } finally {
+      if (--unit.inflight === 0) unit.check();
+    }
   };
 
   interface Pending {
@@ -89,6 +112,41 @@ export async function openPgSql(url: string, options: { max?: number } = {}): Pr
   let queue: Pending[] = [];
   let busy = false;
   type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+  // Runs one unit, failing it if it awaits something other than its own statements (see `write`).
+  function runUnit(fn: () => unknown): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const unit: Unit = {
+        inflight: 0,
+        over: false,
+        failed: false,
+        check() {
+          setImmediate(() => {
+            if (unit.over || unit.inflight > 0) return;
+            unit.over = true;
+            unit.failed = true;
+            reject(awaitedOutsideStore());
+          });
+        },
+      };
+      inUnit.run(unit, () => {
+        Promise.resolve()
+          .then(fn)
+          .then(
+            (v) => {
+              if (unit.over) return;
+              unit.over = true;
+              resolve(v);
+            },
+            (e: unknown) => {
+              if (unit.over) return;
+              unit.over = true;
+              reject(e);
+            },
+          );
+        unit.check();
+      });
+    });
+  }
   async function runUnits(items: Pending[]): Promise<Outcome[]> {
     const outcomes: Outcome[] = [];
     // One unit alone needs no savepoint: the transaction is its own.
@@ -96,7 +154,7 @@ export async function openPgSql(url: string, options: { max?: number } = {}): Pr
     for (const it of items) {
       if (!alone) await writer.query('SAVEPOINT unit');
       try {
-        const value = await inUnit.run(writer, it.fn);
+        const value = await runUnit(it.fn);
         if (!alone) await writer.query('RELEASE SAVEPOINT unit');
         outcomes.push({ ok: true, value });
       } catch (error) {
@@ -141,6 +199,8 @@ export async function openPgSql(url: string, options: { max?: number } = {}): Pr
   return {
     query,
     write<T>(fn: () => T | Promise<T>): Promise<T> {
+      const unit = inUnit.getStore();
+      if (unit && !unit.over) return Promise.reject(nestedWrite());
       return new Promise<T>((resolve, reject) => {
         queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
         if (queue.length === 1 && !busy) setImmediate(() => void flush());

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { systemClock } from '@cpnet/kernel/system';
+import { awaitedOutsideStore, nestedWrite } from './unit-of-work.ts';
 
 /** The better-sqlite3 connection type. */
 export type SqlDatabase = Database.Database;
@@ -18,6 +19,8 @@ export interface SqlStore {
    * the same turn of the event loop commit together — one commit, one WAL fsync, for all of them (group commit) —
    * and each promise settles only after that commit, so nothing is acknowledged before it is durable. `fn` may be
    * async, but must await nothing but store calls: the transaction (and SQLite's write lock) stays open meanwhile.
+   * A unit that awaits anything else (it is still pending once the microtasks have run) is undone and fails with
+   * `UnitOfWorkError` 'awaited-outside-store'; a `write` called inside a unit fails with 'nested-write'.
    */
   write<T>(fn: () => T | Promise<T>): Promise<T>;
   close(): void;
@@ -65,6 +68,11 @@ export function openSqlStore(file: string, options: { durability?: 'power-loss' 
   const undo = db.prepare('ROLLBACK TO unit');
   const isThenable = (v: unknown): v is PromiseLike<unknown> =>
     typeof (v as { then?: unknown } | null)?.then === 'function';
+  // True while a group's units run. SQLite's stores answer with settled promises, so while it is true only the
+  // units' own microtasks run: a `write` now comes from inside a unit (it would wait for its own commit).
+  let running = false;
+  const STALLED = Symbol('stalled');
+  const nextTask = () => new Promise<typeof STALLED>((r) => setImmediate(() => r(STALLED)));
   // Each unit runs in a savepoint of the one transaction. A unit may be async (the store ports are, so that a
   // PostgreSQL implementation can sit behind them); the SQLite stores answer with settled promises, so awaiting
   // them takes only microtasks and no other task of the event loop runs inside the transaction.
@@ -74,7 +82,16 @@ export function openSqlStore(file: string, options: { durability?: 'power-loss' 
       savepoint.run();
       try {
         let value = it.fn();
-        if (isThenable(value)) value = await value;
+        if (isThenable(value)) {
+          // Store calls settle within microtasks; a unit still pending at the next task of the event loop awaits
+          // something else, with the write lock held: it is undone rather than left to block every writer.
+          const unit = Promise.resolve(value);
+          value = await Promise.race([unit, nextTask()]);
+          if (value === STALLED) {
+            unit.catch(() => {});
+            throw awaitedOutsideStore();
+          }
+        }
         release.run();
         outcomes.push({ ok: true, value });
       } catch (error) {
@@ -116,7 +133,12 @@ export function openSqlStore(file: string, options: { durability?: 'power-loss' 
       }
       attempt = 0;
       try {
-        outcomes = await runUnits(items);
+        running = true;
+        try {
+          outcomes = await runUnits(items);
+        } finally {
+          running = false;
+        }
         commit.run();
       } catch (e) {
         if (db.inTransaction) rollback.run();
@@ -136,6 +158,7 @@ export function openSqlStore(file: string, options: { durability?: 'power-loss' 
     db,
     stmt,
     write<T>(fn: () => T | Promise<T>): Promise<T> {
+      if (running) return Promise.reject(nestedWrite());
       return new Promise<T>((resolve, reject) => {
         queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
         if (queue.length === 1 && !busy) setImmediate(() => void flush());

@@ -90,6 +90,36 @@ describe.each([
     expect(await db.outbox.count()).toBe(0);
   });
 
+  it('a nested write, or a unit awaiting something other than a store call, fails loudly instead of hanging', async () => {
+    const db = await make();
+    // A write inside a unit would wait for its own commit: refused at once, naming the cause.
+    await expect(
+      db.write(async () => {
+        await db.settings.put('outer', '1');
+        await db.write(() => db.settings.put('inner', '1'));
+      }),
+    ).rejects.toMatchObject({ name: 'UnitOfWorkError', code: 'nested-write' });
+    // A unit awaiting a timer (wall time, 20 ms) would hold the single writer meanwhile: undone, with the cause.
+    await expect(
+      db.write(async () => {
+        await db.settings.put('stalled', '1');
+        await new Promise((r) => setTimeout(r, 20));
+      }),
+    ).rejects.toMatchObject({ name: 'UnitOfWorkError', code: 'awaited-outside-store' });
+    // Units queued beside the bad ones, and later ones, still commit; the bad ones left nothing.
+    const [, beside] = await Promise.allSettled([
+      db.write(async () => {
+        await new Promise((r) => setTimeout(r, 5));
+      }),
+      db.write(() => db.settings.put('beside', '1')),
+    ]);
+    expect(beside.status).toBe('fulfilled');
+    await db.write(() => db.settings.put('after', '1'));
+    await new Promise((r) => setTimeout(r, 30));
+    const all = await db.settings.all();
+    expect([...all.keys()].sort()).toEqual(['after', 'beside']);
+  });
+
   it('a unit of work that throws leaves nothing behind', async () => {
     const db = await make();
     await expect(
