@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileS
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createNode, defaultDeps, openSqliteStores } from '@cpnet/node';
+import { createNode, defaultDeps, openPostgresStores, openSqliteStores } from '@cpnet/node';
+import { startTestPostgres } from '@cpnet/node/testing/postgres';
 import { bufferIo } from './io.ts';
 import { run } from './program.ts';
 import { sampleApplication } from './check/state.ts';
@@ -181,4 +182,50 @@ describe('cpnet node start', () => {
     expect(await run(outbox('list'), after)).toBe(0);
     expect(after.stdout.join('')).toContain('0 dead letters');
   });
+
+  it('on a PostgreSQL node (--database): outbox list|retry read the database; backup|restore refuse with the pg_dump/pg_restore command', async () => {
+    const server = await startTestPostgres();
+    try {
+      const url = await server.migratedDatabase();
+      const db = await openPostgresStores(url, { poolSize: 1 });
+      try {
+        await db.write(() =>
+          db.outbox.add({ endpoint: 'http://parent', path: '/cpn/v1/summaries', body: { items: [] } }, 0),
+        );
+        const [row] = await db.outbox.oldest(1);
+        await db.write(() => db.outbox.bury(row!.id, { status: 400, answer: { code: 'X', message: 'no' }, at: 0 }));
+      } finally {
+        await db.close();
+      }
+      // The data folder holds no node.db: everything is read from the database.
+      const dir = data();
+      const outbox = (...args: string[]) => ['node', 'cpnet', 'node', 'outbox', ...args, '--data', dir];
+      const list = bufferIo();
+      expect(await run(outbox('list', '--database', url), list)).toBe(0);
+      expect(list.stdout.join('')).toMatch(/\/cpn\/v1\/summaries\thttp:\/\/parent\t400 X: no[\s\S]*1 dead letter$/);
+      const retry = bufferIo();
+      expect(await run(outbox('retry', '--database', url), retry)).toBe(0);
+      expect(retry.stdout.join('')).toContain('queued 1 dead letter again');
+      const after = bufferIo();
+      expect(await run(outbox('list', '--database', url), after)).toBe(0);
+      expect(after.stdout.join('')).toContain('0 dead letters');
+      const password = new URL(url).password;
+      const backup = bufferIo();
+      const out = path.join(dir, 'cpn.dump');
+      expect(await run(['node', 'cpnet', 'node', 'backup', '--data', dir, '--out', out, '--database', url], backup)).toBe(2);
+      expect(backup.stderr.join('')).toContain(`pg_dump --format=custom --no-owner --file=${out} --dbname=`);
+      expect(backup.stderr.join('')).not.toContain(password);
+      expect(existsSync(out)).toBe(false);
+      const restore = bufferIo();
+      expect(
+        await run(['node', 'cpnet', 'node', 'restore', '--from', out, '--data', dir, '--database', url], restore),
+      ).toBe(2);
+      expect(restore.stderr.join('')).toMatch(/pg_restore --no-owner --exit-on-error --dbname='postgres:\/\/postgres@.*' /);
+      const bad = bufferIo();
+      expect(await run(outbox('list', '--database', 'mysql://x@y/z'), bad)).toBe(2);
+      expect(bad.stderr.join('')).toContain('--database (CPNET_DATABASE_URL) must be a postgres://');
+    } finally {
+      await server.stop();
+    }
+  }, 60_000);
 });

@@ -2,13 +2,28 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { systemClock } from '@cpnet/kernel/system';
 import type { DeadLetter } from './outbox.ts';
-import { openSqliteStores } from './stores.ts';
+import { openPostgresStores } from './postgres-stores.ts';
+import { openSqliteStores, type NodeStores } from './stores.ts';
 
-/** Opens a data folder's database for an operator command (the node may run: SQLite WAL lets both write). */
-async function withStores<T>(dataDir: string, fn: (db: Awaited<ReturnType<typeof openSqliteStores>>) => Promise<T>) {
-  const file = path.join(dataDir, 'node.db');
-  if (!existsSync(file)) throw new Error(`no node database at ${file}`);
-  const db = await openSqliteStores(file);
+/** Where an operator command finds a node's database: its data folder (SQLite), or its PostgreSQL URL. */
+export interface NodeDatabase {
+  /** PostgreSQL (`--database`, CPNET_DATABASE_URL); without it, `node.db` in the data folder. */
+  readonly database?: string;
+}
+
+/**
+ * Opens a node's database for an operator command while the node may run (SQLite WAL lets both write; on
+ * PostgreSQL the command is one more client).
+ */
+async function withStores<T>(dataDir: string, where: NodeDatabase, fn: (db: NodeStores) => Promise<T>) {
+  let db: NodeStores;
+  if (where.database) db = await openPostgresStores(where.database, { poolSize: 1 });
+  else {
+    const file = path.join(dataDir, 'node.db');
+    if (!existsSync(file))
+      throw new Error(`no node database at ${file} (a node on PostgreSQL: give its --database or CPNET_DATABASE_URL)`);
+    db = await openSqliteStores(file);
+  }
   try {
     return await fn(db);
   } finally {
@@ -16,9 +31,9 @@ async function withStores<T>(dataDir: string, fn: (db: Awaited<ReturnType<typeof
   }
 }
 
-/** The deliveries a peer refused, kept in a data folder's dead letters (`cpnet node outbox list`). */
-export function listDeadLetters(dataDir: string): Promise<DeadLetter[]> {
-  return withStores(dataDir, (db) => db.outbox.deadLetters());
+/** The deliveries a peer refused, kept in a node's dead letters (`cpnet node outbox list`). */
+export function listDeadLetters(dataDir: string, where: NodeDatabase = {}): Promise<DeadLetter[]> {
+  return withStores(dataDir, where, (db) => db.outbox.deadLetters());
 }
 
 /**
@@ -26,6 +41,11 @@ export function listDeadLetters(dataDir: string): Promise<DeadLetter[]> {
  * node sends them at its next delivery, a stopped one when it starts; refused again, they come back here.
  */
 // An operator's command on a data folder: the time is the machine's (wall time).
-export function retryDeadLetters(dataDir: string, options: { ids?: readonly number[]; now?: number } = {}) {
-  return withStores(dataDir, (db) => db.write(() => db.outbox.revive(options.now ?? systemClock.now(), options.ids)));
+export function retryDeadLetters(
+  dataDir: string,
+  options: NodeDatabase & { ids?: readonly number[]; now?: number } = {},
+) {
+  return withStores(dataDir, options, (db) =>
+    db.write(() => db.outbox.revive(options.now ?? systemClock.now(), options.ids)),
+  );
 }
