@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
+import { afterAll } from 'vitest';
+import { startTestPostgres, type TestPostgres } from '@cpnet/node/testing/postgres';
 import type { Clock } from '@cpnet/kernel';
 import { systemClock } from '@cpnet/kernel/system';
 import { createClient, type NodeClient } from '@cpnet/client';
@@ -30,14 +32,50 @@ export function tempDir(): string {
   return d;
 }
 
-/** Starts a real node on 127.0.0.1, port 0 unless given. */
+/**
+ * CPNET_TEST_DATABASE=postgres puts every test node that names no `database` on PostgreSQL: one server per test file
+ * (embedded, or CPNET_TEST_DATABASE_URL), a fresh migrated database per data folder — a node restarted on the same
+ * folder finds its database again. Anything else (the default): SQLite in the data folder.
+ */
+export const testDatabase: 'sqlite' | 'postgres' = process.env.CPNET_TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
+let postgres: Promise<TestPostgres> | undefined;
+const databases = new Map<string, string>();
+// Registered when this module loads, so it runs after the test file's own afterAll hooks (hooks run as a stack).
+afterAll(async () => {
+  const server = postgres;
+  postgres = undefined;
+  databases.clear();
+  if (server) await (await server).stop();
+});
+
+/** The PostgreSQL database of a data folder under CPNET_TEST_DATABASE=postgres (made on first use). */
+async function databaseFor(dir: string): Promise<string> {
+  let url = databases.get(dir);
+  if (!url) {
+    postgres ??= startTestPostgres();
+    url = await (await postgres).migratedDatabase();
+    databases.set(dir, url);
+  }
+  return url;
+}
+
+/** Starts a real node on 127.0.0.1, port 0 unless given (on PostgreSQL under CPNET_TEST_DATABASE=postgres). */
 export async function startTestNode(
   config: Omit<NodeConfigInput, 'dataDir' | 'port'> & { dataDir?: string; port?: number; clock?: Clock },
 ): Promise<TestNode> {
   const { clock, ...rest } = config;
   const dir = rest.dataDir ?? tempDir();
+  const database = rest.database ?? (testDatabase === 'postgres' ? await databaseFor(path.resolve(dir)) : undefined);
   const node = await createNode(
-    { port: 0, retry: { initialMs: 50, maxMs: 400 }, pollMs: 50, linkTimeoutMs: 1500, ...rest, dataDir: dir },
+    {
+      port: 0,
+      retry: { initialMs: 50, maxMs: 400 },
+      pollMs: 50,
+      linkTimeoutMs: 1500,
+      ...rest,
+      dataDir: dir,
+      ...(database ? { database } : {}),
+    },
     {
       clock: clock ?? systemClock,
       logger: pino({ level: process.env.CPNET_TEST_LOG ?? 'silent' }),
