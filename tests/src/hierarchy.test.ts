@@ -258,7 +258,7 @@ describe('one summary upward (issue 21)', () => {
       const heardBefore = await answered(regional, '/cpn/v1/summaries');
       // Three times childDownAfterMs.
       await new Promise((r) => setTimeout(r, 3 * SCHED.childDownAfterMs));
-      expect(ctx.outbox.depth()).toBeGreaterThanOrEqual(BACKLOG);
+      expect(await ctx.outbox.depth()).toBeGreaterThanOrEqual(BACKLOG);
       expect(await answered(regional, '/cpn/v1/summaries')).toBeGreaterThan(heardBefore + 5);
       expect(await downs(regional, 'CPN.51.C151')).toBe(downsBefore);
     } finally {

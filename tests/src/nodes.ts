@@ -37,7 +37,9 @@ export function tempDir(): string {
  * (embedded, or CPNET_TEST_DATABASE_URL), a fresh migrated database per data folder — a node restarted on the same
  * folder finds its database again. Anything else (the default): SQLite in the data folder.
  */
-export const testDatabase: 'sqlite' | 'postgres' = process.env.CPNET_TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
+export function testDatabase(): 'sqlite' | 'postgres' {
+  return process.env.CPNET_TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
+}
 let postgres: Promise<TestPostgres> | undefined;
 const databases = new Map<string, string>();
 // Registered when this module loads, so it runs after the test file's own afterAll hooks (hooks run as a stack).
@@ -65,7 +67,7 @@ export async function startTestNode(
 ): Promise<TestNode> {
   const { clock, ...rest } = config;
   const dir = rest.dataDir ?? tempDir();
-  const database = rest.database ?? (testDatabase === 'postgres' ? await databaseFor(path.resolve(dir)) : undefined);
+  const database = rest.database ?? (testDatabase() === 'postgres' ? await databaseFor(path.resolve(dir)) : undefined);
   const node = await createNode(
     {
       port: 0,

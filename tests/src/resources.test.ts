@@ -148,13 +148,16 @@ describe('the /gateway connection', () => {
     expect(await healthOf()).toBe('healthy');
     await eventually(async () => (await healthOf()) === 'degraded', 5000);
     await eventually(async () => (await healthOf()) === 'down', 5000);
-    const events = await regional.anon.request<{ items: { subject: string; data: { from: string; to: string } }[] }>({
-      method: 'GET',
-      path: '/cpn/v1/events?type=cluster.health&limit=1000',
-    });
-    const mine = events.ok
-      ? events.value.items.filter((e) => e.subject === cl).map((e) => `${e.data.from}>${e.data.to}`)
-      : [];
+    // The event is stored in its own unit of work: on PostgreSQL it may commit just after the health is visible.
+    const mine = await eventually(async () => {
+      const events = await regional.anon.request<{ items: { subject: string; data: { from: string; to: string } }[] }>(
+        { method: 'GET', path: '/cpn/v1/events?type=cluster.health&limit=1000' },
+      );
+      const m = events.ok
+        ? events.value.items.filter((e) => e.subject === cl).map((e) => `${e.data.from}>${e.data.to}`)
+        : [];
+      return m.length >= 3 ? m : null;
+    }, 5000);
     expect(mine).toEqual(['down>healthy', 'healthy>degraded', 'degraded>down']);
   });
 });
