@@ -150,9 +150,10 @@ describe('the /gateway connection', () => {
     await eventually(async () => (await healthOf()) === 'down', 5000);
     // The event is stored in its own unit of work: on PostgreSQL it may commit just after the health is visible.
     const mine = await eventually(async () => {
-      const events = await regional.anon.request<{ items: { subject: string; data: { from: string; to: string } }[] }>(
-        { method: 'GET', path: '/cpn/v1/events?type=cluster.health&limit=1000' },
-      );
+      const events = await regional.anon.request<{ items: { subject: string; data: { from: string; to: string } }[] }>({
+        method: 'GET',
+        path: '/cpn/v1/events?type=cluster.health&limit=1000',
+      });
       const m = events.ok
         ? events.value.items.filter((e) => e.subject === cl).map((e) => `${e.data.from}>${e.data.to}`)
         : [];

@@ -183,7 +183,7 @@ describe('cpnet node start', () => {
     expect(after.stdout.join('')).toContain('0 dead letters');
   });
 
-  it('on a PostgreSQL node (--database): outbox list|retry read the database; backup|restore refuse with the pg_dump/pg_restore command', async () => {
+  it('on a PostgreSQL node: outbox list|retry read the database; backup|restore refuse, naming pg_dump/pg_restore', async () => {
     const server = await startTestPostgres();
     try {
       const url = await server.migratedDatabase();
@@ -212,7 +212,9 @@ describe('cpnet node start', () => {
       const password = new URL(url).password;
       const backup = bufferIo();
       const out = path.join(dir, 'cpn.dump');
-      expect(await run(['node', 'cpnet', 'node', 'backup', '--data', dir, '--out', out, '--database', url], backup)).toBe(2);
+      expect(
+        await run(['node', 'cpnet', 'node', 'backup', '--data', dir, '--out', out, '--database', url], backup),
+      ).toBe(2);
       expect(backup.stderr.join('')).toContain(`pg_dump --format=custom --no-owner --file=${out} --dbname=`);
       expect(backup.stderr.join('')).not.toContain(password);
       expect(existsSync(out)).toBe(false);
@@ -220,7 +222,9 @@ describe('cpnet node start', () => {
       expect(
         await run(['node', 'cpnet', 'node', 'restore', '--from', out, '--data', dir, '--database', url], restore),
       ).toBe(2);
-      expect(restore.stderr.join('')).toMatch(/pg_restore --no-owner --exit-on-error --dbname='postgres:\/\/postgres@.*' /);
+      expect(restore.stderr.join('')).toMatch(
+        /pg_restore --no-owner --exit-on-error --dbname='postgres:\/\/postgres@.*' /,
+      );
       const bad = bufferIo();
       expect(await run(outbox('list', '--database', 'mysql://x@y/z'), bad)).toBe(2);
       expect(bad.stderr.join('')).toContain('--database (CPNET_DATABASE_URL) must be a postgres://');

@@ -1,12 +1,5 @@
 import type { Command } from 'commander';
-import {
-  backupNode,
-  BackupError,
-  listDeadLetters,
-  redactUrl,
-  restoreNode,
-  retryDeadLetters,
-} from '@cpnet/node';
+import { backupNode, BackupError, listDeadLetters, redactUrl, restoreNode, retryDeadLetters } from '@cpnet/node';
 import { environmentFailed, invalidInput } from '../exit.ts';
 import type { Io } from '../io.ts';
 
@@ -19,18 +12,14 @@ function mapError(e: unknown): never {
 function databaseOf(flag: string | undefined): string | undefined {
   const url = flag ?? process.env['CPNET_DATABASE_URL'];
   if (url === undefined || url === '') return undefined;
-  let ok = false;
-  try {
-    const u = new URL(url);
-    ok = /^postgres(ql)?:$/.test(u.protocol) && u.hostname !== '';
-  } catch {
-    ok = false;
-  }
-  if (!ok) throw invalidInput('--database (CPNET_DATABASE_URL) must be a postgres://user:password@host:port/database URL');
+  const u = URL.canParse(url) ? new URL(url) : null;
+  if (!u || !/^postgres(ql)?:$/.test(u.protocol) || u.hostname === '')
+    throw invalidInput('--database (CPNET_DATABASE_URL) must be a postgres://user:password@host:port/database URL');
   return url;
 }
 
-const DATABASE_HELP = "the node's PostgreSQL database, postgres://… (env CPNET_DATABASE_URL); without it, node.db in --data";
+const DATABASE_HELP =
+  "the node's PostgreSQL database, postgres://… (env CPNET_DATABASE_URL); without it, node.db in --data";
 
 /**
  * `cpnet node backup|restore` copy a SQLite file; a node on PostgreSQL is backed up by the operator's PostgreSQL
@@ -125,9 +114,10 @@ export function registerNodeBackupCommands(node: Command, io: Io): void {
           throw invalidInput(`--id ${x}: expected a dead letter id (a positive integer)`);
         return n;
       });
-      const n = await retryDeadLetters(flags.data, { ...(ids ? { ids } : {}), ...(database ? { database } : {}) }).catch(
-        mapError,
-      );
+      const n = await retryDeadLetters(flags.data, {
+        ...(ids ? { ids } : {}),
+        ...(database ? { database } : {}),
+      }).catch(mapError);
       io.out(`queued ${n} dead letter${n === 1 ? '' : 's'} again; the node sends them at its next delivery or start`);
     });
 }

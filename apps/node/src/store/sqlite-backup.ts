@@ -55,7 +55,11 @@ function checkDatabase(file: string): void {
  */
 export async function backupNode(input: { dataDir: string; out: string }): Promise<BackupResult> {
   const source = databaseFile(input.dataDir);
-  if (!existsSync(source)) throw new BackupError(`no node database at ${source} (a node on PostgreSQL is backed up with pg_dump: add its --database to see the command)`, 'input');
+  if (!existsSync(source))
+    throw new BackupError(
+      `no node database at ${source} (a node on PostgreSQL is backed up with pg_dump: add its --database to see the command)`,
+      'input',
+    );
   if (existsSync(input.out)) throw new BackupError(`${input.out} exists; choose a new file name`, 'input');
   mkdirSync(path.dirname(path.resolve(input.out)), { recursive: true });
   const db = new Database(source, { readonly: true, fileMustExist: true });

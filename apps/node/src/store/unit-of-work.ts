@@ -19,7 +19,6 @@ export class UnitOfWorkError extends Error {
  * unit they join its transaction.
  */
 export function nestedWrite(): UnitOfWorkError {
-  if (process.env.CPNET_DEBUG_UNITS) console.error('DEBUG-UNIT nested', new Error().stack);
   return new UnitOfWorkError(
     'nested-write',
     'write() was called inside a unit of work: a unit cannot open another (it would wait for its own commit); ' +
@@ -33,7 +32,6 @@ export function nestedWrite(): UnitOfWorkError {
  * write, forever. The unit is undone and fails with this error.
  */
 export function awaitedOutsideStore(): UnitOfWorkError {
-  if (process.env.CPNET_DEBUG_UNITS) console.error('DEBUG-UNIT outside', new Error().stack);
   return new UnitOfWorkError(
     'awaited-outside-store',
     'a unit of work awaited something other than a store call of its own transaction (a timer, a network call, a ' +
