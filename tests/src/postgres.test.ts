@@ -150,7 +150,7 @@ describe('nodes on PostgreSQL', () => {
   }, 120_000);
 
   // About 90 s of wall time (scale-small at its speed 10 on 7 nodes), too much for every CI run: it runs with
-  // CPNET_TEST_POSTGRES_SCALE=1. (At speed max it does not finish within 5 min on this machine: left to look into.)
+  // CPNET_TEST_POSTGRES_SCALE=1, or =max for speed max (95–134 s here; see apps/node/README.md, PostgreSQL).
   it.runIf(['1', 'max'].includes(process.env.CPNET_TEST_POSTGRES_SCALE ?? ''))(
     'the scale scenario scaled down (scale-small: 7 nodes, ~540 clusters, 600 jobs) passes with every node on PostgreSQL',
     async () => {
