@@ -508,6 +508,16 @@ export const Scenario = strict({
       path: ['threads'],
       message: 'threads and processes exclude each other: nodes run either in worker threads or as OS processes',
     });
+  const streams = s.workload.jobs.map((j) => j.name);
+  s.steps.forEach((step, i) => {
+    const e = step as { that?: string; stream?: string };
+    if (e.that === 'share' && e.stream !== undefined && !streams.includes(e.stream))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['steps', i, 'stream'],
+        message: `no job stream "${e.stream}" (streams: ${streams.join(', ') || 'none'})`,
+      });
+  });
   if (!s.processes) return;
   for (const p of processModeProblems(s)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
 });
