@@ -23,7 +23,9 @@ export const RejectedCandidate = z.object({
 export const JobExplanation = z.object({
   chosen: z.string().nullable().describe('the cluster (or, above the owner, the subtree) the job went to'),
   rejected: z.array(RejectedCandidate).max(10).describe('the first candidates not taken, with reasons'),
-  transfer: DataTransfer.optional().describe("the job's data transfer to the chosen cluster (jobs that name input data)"),
+  transfer: DataTransfer.optional().describe(
+    "the job's data transfer to the chosen cluster (jobs that name input data)",
+  ),
 });
 export type JobExplanation = z.output<typeof JobExplanation>;
 

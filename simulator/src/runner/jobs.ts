@@ -55,9 +55,7 @@ export async function submitOne(
   // The scenario's `data` rides in the wire template's `ext.data` (the node maps it to the scheduler's task data).
   const { data, ...wire } = stream.template;
   const withData = data ? { ...wire, ext: { ...wire.ext, data } } : wire;
-  const template = userProvince
-    ? { ...withData, constraints: { ...withData.constraints, userProvince } }
-    : withData;
+  const template = userProvince ? { ...withData, constraints: { ...withData.constraints, userProvince } } : withData;
   const client = await ctx.tenantClient(stream.submitTo, stream.tenant);
   const key = `${ctx.scenario.name}-${stream.name}-${o.index}-${ctx.faker.string.alphanumeric(10)}`;
   const elapsed = stopwatch();

@@ -68,7 +68,9 @@ describe('mapping protocol ⇄ scheduler', () => {
     );
     expect(answer.candidates[0]!.ext).toEqual({ transfer: { movedGib: 110, yuan: 33, secondsToStart: 172 } });
     // The job's explanation (job.schedule events, the visualiser's drawer) carries the same transfer, valid on the wire.
-    const two = must(ClusterIndex.build([toCluster(f, fullReport(f)), toCluster(facts('CPN.11'), fullReport(facts('CPN.11')))]));
+    const two = must(
+      ClusterIndex.build([toCluster(f, fullReport(f)), toCluster(facts('CPN.11'), fullReport(facts('CPN.11')))]),
+    );
     const sel = must(select(two, { ...task, mode: 'single', replicas: 1, placement: undefined }, { k: 4 }));
     const why = JobExplanation.parse(explainPlacement(sel, { chosen: sel.candidates[0]!.clusterId, refused: [] }));
     const all = [why.transfer, ...why.rejected.map((r) => r.transfer)].filter((x) => x !== undefined);

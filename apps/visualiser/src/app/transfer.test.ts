@@ -16,7 +16,11 @@ describe('transferText: a candidate’s data transfer in the job drawer', () => 
   });
 
   it('reads only a well-formed transfer from an explanation entry', () => {
-    expect(transferOf({ movedGib: 1, yuan: 0.3, secondsToStart: 2 })).toEqual({ movedGib: 1, yuan: 0.3, secondsToStart: 2 });
+    expect(transferOf({ movedGib: 1, yuan: 0.3, secondsToStart: 2 })).toEqual({
+      movedGib: 1,
+      yuan: 0.3,
+      secondsToStart: 2,
+    });
     expect(transferOf(undefined)).toBeNull();
     expect(transferOf({ movedGib: -1, yuan: 0, secondsToStart: 0 })).toBeNull();
     expect(transferOf({ movedGib: 1, yuan: '3', secondsToStart: 0 })).toBeNull();

@@ -111,7 +111,8 @@ function explanation(value: unknown, store: Store): HTMLElement {
     chosen.append(c);
     // Data has weight: what moving the job's data to the chosen cluster costs (jobs that name input data).
     const moved = transferOf((value as { transfer?: unknown }).transfer);
-    if (moved) chosen.append(el('span', { class: 'muted transfer', id: 'job-chosen-transfer' }, ` · ${transferText(moved)}`));
+    if (moved)
+      chosen.append(el('span', { class: 'muted transfer', id: 'job-chosen-transfer' }, ` · ${transferText(moved)}`));
     box.append(chosen);
   }
   if (Array.isArray(v.rejected)) {
