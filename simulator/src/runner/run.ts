@@ -258,6 +258,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const check = ctx.lastCheck;
   const report: RunReport = {
     placements: placements(ctx),
+    ...(refusals.length ? { refusals: refusals.slice(0, 3).map((r) => r.slice(0, 300)) } : {}),
     scenario: scenario.name,
     seed,
     passed: expectations.every((e) => e.passed) && steps.every((s) => s.ok),
