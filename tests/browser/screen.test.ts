@@ -122,6 +122,41 @@ describe.skipIf(!haveChromium)("the reviewer's screen on a running scenario", ()
     await page.waitForSelector('#drawer[hidden]', { state: 'attached', timeout: 2_000 });
   }, 70_000);
 
+  it("shows a training job's data transfer (1 GiB in Shanghai) for the chosen cluster and the others, in Chinese", async () => {
+    // The training stream names input data: the placing node's explanation carries each candidate's transfer.
+    const job = await page.waitForFunction(
+      () => {
+        const probe = (
+          window as unknown as {
+            __cpnetViz: { events(): { event: { type: string; subject?: string; data: Record<string, unknown> } }[] };
+          }
+        ).__cpnetViz;
+        const e = probe.events().find((x) => {
+          const ex = x.event.data.explanation as
+            { transfer?: unknown; rejected?: { transfer?: unknown }[] } | undefined;
+          return x.event.type === 'job.schedule' && ex?.transfer !== undefined && ex.rejected?.some((r) => r.transfer);
+        });
+        return e?.event.subject ?? false;
+      },
+      undefined,
+      { timeout: 60_000 },
+    );
+    const id = (await job.jsonValue()) as string;
+    // It may be the job of the test above, whose link is still the page's hash: clear it so that the drawer reopens.
+    await page.evaluate(() => (location.hash = ''));
+    await page.evaluate((sel) => (location.hash = `#sel=job:${sel}`), id);
+    await page.waitForSelector('#drawer:not([hidden]) #job-chosen', { timeout: 5_000 });
+    expect(await page.locator('#job-chosen-transfer').count(), await page.innerText('#drawer')).toBe(1);
+    const moved = /迁移 \d[\d,.]* GiB · [\d,.]+ 元 · \d[\d.]* (秒|分钟|小时)后可开始|数据不出省 · 0 元/;
+    expect(await page.innerText('#job-chosen-transfer')).toMatch(moved);
+    const head = await page.$$eval('#job-rejected tr th', (ths) => ths.map((th) => th.textContent ?? ''));
+    expect(head).toContain('数据传输');
+    const cells = await page.$$eval('#job-rejected td.transfer', (tds) => tds.map((td) => td.textContent ?? ''));
+    expect(cells.some((c) => moved.test(c))).toBe(true);
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('#drawer[hidden]', { state: 'attached', timeout: 2_000 });
+  }, 70_000);
+
   it('shows a killed node as down within 10 s (wall) of the kill, crossed out, with its episode on the timeline', async () => {
     // The kill is at 4 min of virtual time (24 s of wall time at speed 10 after the start): cap 90 s wall to see it.
     const killedAt = await logLine(/\[\d+\.\d min\] · fault kill CPN\.64/, 90_000);

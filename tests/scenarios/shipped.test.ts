@@ -27,6 +27,8 @@ describe('shipped scenarios', () => {
     'security.yaml',
     'trace-replay.yaml',
     'sichuan-2026.yaml',
+    // ~16–21 s of wall time at speed max on a loaded 2-core machine.
+    'data-gravity.yaml',
   ])(
     '%s passes end to end against real nodes',
     async (file) => {

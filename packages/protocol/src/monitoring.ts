@@ -4,16 +4,28 @@ import { JobState } from './scheduling.ts';
 import { MonitorEvent } from './events.ts';
 import { SnapshotCluster } from './snapshot.ts';
 
+/** Moving a job's input data to a cluster and its output back (data has weight): GiB, 元, seconds before it starts. */
+export const DataTransfer = z.object({
+  movedGib: z.number().nonnegative().describe('GiB crossing a province boundary (input in, output back)'),
+  yuan: z.number().nonnegative().describe('what moving it costs, 元 (in the estimated cost)'),
+  secondsToStart: z.number().nonnegative().describe('seconds the input takes to arrive before the job starts'),
+});
+export type DataTransfer = z.output<typeof DataTransfer>;
+
 /** One cluster or subtree a placement did not take, with the reason. */
 export const RejectedCandidate = z.object({
   target: z.string().describe('the cluster identifier or node prefix that was not taken'),
   reason: z.string(),
+  transfer: DataTransfer.optional().describe("the job's data transfer had it gone there (jobs that name input data)"),
 });
 
 /** Why a job runs where it runs: the chosen cluster and the first ones rejected, with reasons. */
 export const JobExplanation = z.object({
   chosen: z.string().nullable().describe('the cluster (or, above the owner, the subtree) the job went to'),
   rejected: z.array(RejectedCandidate).max(10).describe('the first candidates not taken, with reasons'),
+  transfer: DataTransfer.optional().describe(
+    "the job's data transfer to the chosen cluster (jobs that name input data)",
+  ),
 });
 export type JobExplanation = z.output<typeof JobExplanation>;
 

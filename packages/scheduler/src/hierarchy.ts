@@ -4,6 +4,7 @@ import { ok } from '@cpnet/kernel';
 import { kgCo2PerItKwh, DEFAULT_COST_MODEL, type CostModel } from './cost.ts';
 import { shadowPricesFor } from './criteria.ts';
 import type { Arch, Cluster, Health, SubtreeView, Task } from './model.ts';
+import { cheapestTransferYuan, DEFAULT_TRANSFER } from './transfer.ts';
 import { checkClusters, checkSubtree, checkTask, type Checked } from './validate.ts';
 
 const WEST = new Set(PROVINCES.filter((p) => p.macro === 'west').map((p) => p.code));
@@ -151,7 +152,10 @@ export function chooseSubtree(
     const resource = rh * (d.cpuCores * s.minPricePerCoreHourYuan + cards * s.minPricePerCardHourYuan);
     const carbonYuan = kg * costModel.carbonPriceYuanPerKg,
       latYuan = over * rh * costModel.latencyPenaltyYuanPerMsHour;
-    const cost = resource + carbonYuan + latYuan;
+    // Data has weight: the cheapest move of the task's data into one of the subtree's provinces (optimistic, as the
+    // prices are), so a subtree holding the data outranks a cheaper one far from it when the data is heavy.
+    const transferYuan = cheapestTransferYuan(task.data, s.provinces, costModel.transfer ?? DEFAULT_TRANSFER);
+    const cost = resource + carbonYuan + latYuan + transferYuan;
     const expected =
       cost + (p.carbon - 1) * carbonYuan + (p.latency - 1) * latYuan + p.failure * (1 - s.meanReliability) * cost;
     // NaN (0 × ∞ when a price is unknown and nothing is asked of it) sorts as unknown: last.

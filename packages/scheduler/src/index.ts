@@ -25,6 +25,8 @@ export type {
 export {
   DEFAULT_TRANSFER,
   checkTransferTable,
+  cheapestTransferYuan,
+  dataNeedOf,
   estimateTransfer,
   transferMatrix,
   type TransferTable,

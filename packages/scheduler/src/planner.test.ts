@@ -65,6 +65,33 @@ describe('nextStep: one pure planner for the hierarchy', () => {
     expect(back.step.kind).toBe('place-local');
   });
 
+  it('data has weight: heavy data stays where it lives, light data is still offered west', () => {
+    const heavy = task('h', { latencyTolerant: true, data: { inputGib: 4096, province: '31' } });
+    expect(must(nextStep(view(), req(heavy), [])).step.kind).toBe('place-local');
+    const light = task('l', { latencyTolerant: true, data: { inputGib: 1, province: '31' } });
+    expect(must(nextStep(view(), req(light), [])).step).toEqual({
+      kind: 'ask-parent',
+      prefix: 'CPN',
+      why: 'east-data-west-compute',
+    });
+    // Heavy data living elsewhere (Beijing) pays to come here too: offered to the parent, which sees Beijing.
+    const away = task('a', { latencyTolerant: true, data: { inputGib: 4096, province: '11' } });
+    expect(must(nextStep(view(), req(away), [])).step.kind).toBe('ask-parent');
+  });
+
+  it('a parent ranks the subtree that holds heavy data first, a cheaper far one first for light data', () => {
+    const v = view({
+      code: 'CPN',
+      parent: null,
+      index: indexOf([]),
+      children: [child('CPN.31', '31', 0.25), child('CPN.62', '62', 0.06)],
+    });
+    const heavy = task('h', { data: { inputGib: 4096, province: '31' } });
+    const light = task('l', { data: { inputGib: 1, province: '31' } });
+    expect(must(nextStep(v, req(heavy, { allowUp: false }), [])).step).toMatchObject({ prefix: 'CPN.31' });
+    expect(must(nextStep(v, req(light, { allowUp: false }), [])).step).toMatchObject({ prefix: 'CPN.62' });
+  });
+
   it('asked by its parent, a node never asks the parent back nor an excluded child', () => {
     const v = view({ index: indexOf([]) });
     expect(walk(v, req(big, { allowUp: false, excludeNodes: ['CPN.31.C151'] }))).toEqual([

@@ -10,6 +10,8 @@ import { DEFAULT_REGISTRY, type Registry } from './policy.ts';
 import { planPreemption } from './preempt.ts';
 import { selectChecked } from './select.ts';
 import { checkTask, type Checked } from './validate.ts';
+import { cheapestTransferYuan, DEFAULT_TRANSFER } from './transfer.ts';
+import { PROVINCE_CODES } from './cluster-index.ts';
 
 /** What a node knows when it decides where a job goes (its own clusters, its children's summaries). */
 export interface PlannerView {
@@ -92,10 +94,19 @@ export function nextStep(view: PlannerView, req: PlanRequest, refusals: readonly
   const notes: Refusal[] = [];
   const parent = view.parent;
   const canAskParent = req.allowUp && parent !== null && !tried.has(parent);
-  if (req.task.latencyTolerant && canAskParent && req.offerWest !== false)
-    return ok({ step: { kind: 'ask-parent', prefix: parent, why: 'east-data-west-compute' }, notes });
+  let local: { step: PlanStep | null; reason: string } | null = null;
+  if (req.task.latencyTolerant && canAskParent && req.offerWest !== false) {
+    // Data has weight: work whose data would cost more to move out of this node's provinces than the whole job
+    // costs here stays (compute elsewhere cannot cost less than nothing); otherwise it is offered west first.
+    local = req.task.data && !tried.has(view.code) ? planLocal(view, req) : null;
+    const stays =
+      local?.step?.kind === 'place-local' &&
+      local.step.unplaced === 0 &&
+      leavingCostYuan(view, req.task) >= local.step.costYuan;
+    if (!stays) return ok({ step: { kind: 'ask-parent', prefix: parent, why: 'east-data-west-compute' }, notes });
+  }
   if (!tried.has(view.code)) {
-    const local = planLocal(view, req);
+    local ??= planLocal(view, req);
     if (local.step) return ok({ step: local.step, notes });
     notes.push({ node: view.code, reason: local.reason });
   }
@@ -219,4 +230,12 @@ function planLocal(view: PlannerView, req: PlanRequest): { step: PlanStep | null
         ? `gang: ${fitted} of ${task.replicas} replicas fit across ${slices.length} clusters (all or none; ${obstacle})`
         : `filter: ${obstacle}`,
   };
+}
+
+/** The least moving a task's data to any province where this node has no cluster costs (元): leaving's floor. */
+function leavingCostYuan(view: PlannerView, task: Task): number {
+  const here = new Set<string>();
+  for (let r = 0; r < view.index.size; r++) here.add(PROVINCE_CODES[view.index.prov[r]!]!);
+  const elsewhere = PROVINCE_CODES.filter((p) => !here.has(p));
+  return cheapestTransferYuan(task.data, elsewhere, view.costModel?.transfer ?? DEFAULT_TRANSFER);
 }

@@ -1,4 +1,5 @@
 import { PROVINCE_CODES, provinceRow } from './cluster-index.ts';
+import type { TaskData } from './model.ts';
 import { inputError, isProvinceCode, type InputError } from './validate.ts';
 
 /**
@@ -137,4 +138,35 @@ export function estimateTransfer(m: TransferMatrix, d: DataNeed, at: number): Tr
   const yuan = d.inGib * m.price[d.inRow * P + at]! + d.outGib * m.price[at * P + d.outRow]!;
   const movedGib = (d.inRow !== at ? d.inGib : 0) + (d.outRow !== at ? d.outGib : 0);
   return { movedGib, yuan, secondsToStart: d.inGib * m.secondsPerGib[d.inRow * P + at]! };
+}
+
+/** A task's data as rows of the matrices (`inRow` -1 when it names none). */
+export function dataNeedOf(data: TaskData | undefined): DataNeed {
+  if (!data) return { inRow: -1, outRow: -1, inGib: 0, outGib: 0 };
+  return {
+    inRow: provinceRow(data.province),
+    outRow: provinceRow(data.outputProvince ?? data.province),
+    inGib: data.inputGib,
+    outGib: data.outputGib ?? 0,
+  };
+}
+
+/**
+ * The cheapest transfer of a task's data to any of `provinces` (元; 0 without data or provinces): the optimistic
+ * bound a subtree summary allows, since a summary names its provinces but not which cluster the job would get.
+ */
+export function cheapestTransferYuan(
+  data: TaskData | undefined,
+  provinces: readonly string[],
+  table: TransferTable = DEFAULT_TRANSFER,
+): number {
+  const d = dataNeedOf(data);
+  if (d.inRow < 0) return 0;
+  const m = transferMatrix(table);
+  let best = Infinity;
+  for (const p of provinces) {
+    const col = provinceRow(p);
+    if (col >= 0) best = Math.min(best, estimateTransfer(m, d, col).yuan);
+  }
+  return Number.isFinite(best) ? best : 0;
 }

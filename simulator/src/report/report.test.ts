@@ -30,6 +30,9 @@ describe('reports', () => {
     expect(text).toContain('✗ nothing lost');
     expect(text.split('\n')).toContain('1 passed, 1 failed');
     expect(text).toContain('failover_p99_ms=1234.50');
+    expect(text).not.toContain('refused at submission');
+    const refused = summarise({ ...report, refusals: ['training: 504 the node did not answer in time'] });
+    expect(refused).toContain('refused at submission (first 1): training: 504 the node did not answer in time');
   });
 
   it('summarise a run without expectations (the demo) without a verdict or "0 passed, 0 failed"', () => {

@@ -31,6 +31,8 @@ export interface RunReport {
    * `stream#index` (its arrival in the stream), the cluster by its key in the plan (provider and cluster number).
    */
   readonly placements?: Readonly<Record<string, string>>;
+  /** The first few submissions the nodes refused (`stream: status reason`), so a refusal count says why. */
+  readonly refusals?: readonly string[];
 }
 
 /** The share (0–1) of jobs placed on the same cluster in two reports, over the jobs either placed; 1 when none. */
@@ -110,6 +112,8 @@ export function summarise(report: RunReport): string {
     const n = report.steps.length;
     lines.push(`no expectations; ${n} action${n === 1 ? '' : 's'} run, ${failedSteps.length} failed`);
   }
+  if (report.refusals?.length)
+    lines.push(`refused at submission (first ${report.refusals.length}): ${report.refusals.join('; ')}`);
   const metrics = Object.entries(report.metrics);
   if (metrics.length)
     lines.push(`metrics: ${metrics.map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(2)}`).join(' ')}`);

@@ -2,7 +2,7 @@ import type { Faker } from '@faker-js/faker';
 import type { NodeClient } from '@cpnet/client';
 import { BUSY_RATE, type RunClock } from '../clock/virtual-clock.ts';
 import type { Checker } from '../checker/checker.ts';
-import type { Scenario } from '../scenario/schema.ts';
+import type { Scenario, TemplateData } from '../scenario/schema.ts';
 import type { Network } from './network.ts';
 import type { SimProvider } from './providers.ts';
 
@@ -41,6 +41,8 @@ export interface RunContext {
     tenant: string;
     latencyTolerant: boolean;
     userProvince: string | null;
+    /** The template's input data (`ext.data` on the wire), null when it names none. */
+    data: TemplateData | null;
     submittedAt: number;
     /** The job's place in its stream (its arrival), the same in every run of a seed. */
     index: number;

@@ -47,7 +47,7 @@ export function describeExpectation(e: Expectation): string {
       return `${e.metric} time${p50}${p99}`;
     }
     case 'share':
-      return `share ${e.of}`;
+      return `share ${e.of}${e.stream ? ` (${e.stream})` : ''}`;
     case 'market':
       return `the market at ${e.node} lists ≥ ${e.clusters} clusters`;
     case 'alerts':
@@ -382,7 +382,12 @@ async function share(ctx: RunContext, e: Extract<Expectation, { that: 'share' }>
   const provinceOfCluster = new Map<string, string>();
   for (const p of ctx.providers) for (const [id, prov] of p.provinceOf) provinceOfCluster.set(id, prov);
   const tolerant = e.of === 'latency-tolerant-west';
-  const pool = ctx.jobs.filter((j) => j.latencyTolerant === tolerant && (tolerant || j.userProvince !== null));
+  const local = e.of === 'data-local';
+  const pool = ctx.jobs.filter(
+    (j) =>
+      (e.stream === undefined || j.stream === e.stream) &&
+      (local ? j.data !== null : j.latencyTolerant === tolerant && (tolerant || j.userProvince !== null)),
+  );
   let placed = 0;
   let hits = 0;
   for (const j of pool) {
@@ -394,17 +399,23 @@ async function share(ctx: RunContext, e: Extract<Expectation, { that: 'share' }>
     if (!prov) continue;
     placed++;
     const macro = province(prov)?.macro;
-    if (tolerant ? macro === 'west' : macro === province(j.userProvince!)?.macro) hits++;
+    if (local ? prov === j.data!.province : tolerant ? macro === 'west' : macro === province(j.userProvince!)?.macro)
+      hits++;
   }
-  if (placed === 0)
-    return { passed: false, detail: `no ${tolerant ? 'latency-tolerant' : 'latency-bound'} job was placed` };
+  const what = local ? 'data-carrying' : tolerant ? 'latency-tolerant' : 'latency-bound';
+  const of = e.stream === undefined ? '' : ` of stream ${e.stream}`;
+  if (placed === 0) return { passed: false, detail: `no ${what} job${of} was placed` };
   const value = hits / placed;
   const ok = (e.min === undefined || value >= e.min) && (e.max === undefined || value <= e.max);
   return {
     passed: ok,
     detail:
-      `${(value * 100).toFixed(1)} % of ${placed} placed ` +
-      `${tolerant ? 'latency-tolerant jobs ran in western provinces' : "latency-bound jobs stayed in their users' region"}`,
+      `${(value * 100).toFixed(1)} % of ${placed} placed ${what} jobs${of} ` +
+      (local
+        ? "ran in their data's province"
+        : tolerant
+          ? 'ran in western provinces'
+          : "stayed in their users' region"),
   };
 }
 

@@ -52,9 +52,10 @@ export async function submitOne(
 ): Promise<{ ok: boolean; detail: string }> {
   const { stream } = o;
   const userProvince = stream.userProvinces ? stream.userProvinces[o.index % stream.userProvinces.length]! : null;
-  const template = userProvince
-    ? { ...stream.template, constraints: { ...stream.template.constraints, userProvince } }
-    : stream.template;
+  // The scenario's `data` rides in the wire template's `ext.data` (the node maps it to the scheduler's task data).
+  const { data, ...wire } = stream.template;
+  const withData = data ? { ...wire, ext: { ...wire.ext, data } } : wire;
+  const template = userProvince ? { ...withData, constraints: { ...withData.constraints, userProvince } } : withData;
   const client = await ctx.tenantClient(stream.submitTo, stream.tenant);
   const key = `${ctx.scenario.name}-${stream.name}-${o.index}-${ctx.faker.string.alphanumeric(10)}`;
   const elapsed = stopwatch();
@@ -71,6 +72,7 @@ export async function submitOne(
     tenant: stream.tenant,
     latencyTolerant: stream.template.latencyTolerant,
     userProvince,
+    data: data ?? null,
     submittedAt: now(ctx),
     index: o.index,
   });

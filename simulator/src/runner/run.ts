@@ -9,6 +9,7 @@ import { processModeProblems, type Scenario } from '../scenario/schema.ts';
 import { expandTopology } from '../topology/expand.ts';
 import { seededFaker } from '../topology/fake-org.ts';
 import { describeAction, runAction } from './actions.ts';
+import { dataGravity, type PlacedDataJob, type PricedCluster } from '../report/data-gravity.ts';
 import { now, type RunContext } from './context.ts';
 import { checkExpectation, describeExpectation } from './expectations.ts';
 import { startNetwork, type Network } from './network.ts';
@@ -257,6 +258,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const check = ctx.lastCheck;
   const report: RunReport = {
     placements: placements(ctx),
+    ...(refusals.length ? { refusals: refusals.slice(0, 3).map((r) => r.slice(0, 300)) } : {}),
     scenario: scenario.name,
     seed,
     passed: expectations.every((e) => e.passed) && steps.every((s) => s.ok),
@@ -288,6 +290,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       clock_slowed_for_lag_ms: Math.round(held.slowedForLagMs),
       clock_slowed_for_slow_requests_ms: Math.round(held.slowedForSlowRequestsMs),
       clock_jumps: held.jumps,
+      ...dataMetrics(ctx),
       ...(options.stallThread ? { thread_stalled_ms: stalledMs } : {}),
     },
   };
@@ -309,6 +312,48 @@ function placements(ctx: RunContext): Record<string, string> {
     if (job) out[job] = keyOf.get(d.cluster) ?? d.cluster;
   }
   return out;
+}
+
+/**
+ * Data has weight (issue 27): GiB moved and the saving net of transfer, from the placements the nodes made (each job's
+ * last dispatch), the planned clusters' prices and the scheduler's own transfer model; nothing without data jobs.
+ */
+function dataMetrics(ctx: RunContext): Record<string, number> {
+  const withData = ctx.jobs.filter((j) => j.data !== null);
+  if (withData.length === 0) return {};
+  const clusterOf = new Map<string, PricedCluster>();
+  for (const p of ctx.providers)
+    for (const c of p.planned.clusters) {
+      const id = p.idOfKey.get(c.key);
+      if (id) clusterOf.set(id, c);
+    }
+  const last = new Map<string, string>();
+  for (const d of ctx.dispatches) last.set(d.job, d.cluster);
+  const streams = new Map(ctx.scenario.workload.jobs.map((s) => [s.name, s.template]));
+  const placed: PlacedDataJob[] = [];
+  for (const j of withData) {
+    const cluster = clusterOf.get(last.get(j.id) ?? '');
+    const t = streams.get(j.stream);
+    if (!cluster || !t) continue;
+    const hours = t.replicas * t.durationHours;
+    placed.push({
+      data: j.data!,
+      coreHours: t.demand.cpuCores * hours,
+      cardHours: (t.demand.accelerators?.count ?? 0) * hours,
+      cluster,
+    });
+  }
+  const g = dataGravity(placed, [...clusterOf.values()]);
+  const r2 = (x: number) => Math.round(x * 100) / 100;
+  return {
+    data_jobs_placed: placed.length,
+    data_moved_gib: r2(g.movedGib),
+    data_transfer_yuan: r2(g.transferYuan),
+    data_compute_yuan: r2(g.computeYuan),
+    data_stay_home_yuan: r2(g.stayYuan),
+    data_saving_net_yuan: r2(g.savingNetYuan),
+    data_saving_net_pct: r2(g.savingNetShare * 100),
+  };
 }
 
 /** `<name>_p50_ms` and `<name>_p99_ms` of sorted samples; nothing when there are none. */

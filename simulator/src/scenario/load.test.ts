@@ -121,6 +121,26 @@ describe('scenario files', () => {
     expect(!quote.ok && quote.errors[0]?.message).toMatch(/^YAML: Missing closing "quote \(opened here/);
   });
 
+  it('accept a stream template with input data, and name a typo or a bad value in it, and an unknown share stream', () => {
+    const jobs = (data: string, stream = 'scan') =>
+      good.replace(
+        'steps:\n',
+        `workload:\n  jobs:\n    - name: scan\n      submitTo: CPN.51\n      count: 1\n      arrival: { kind: burst }\n` +
+          `      template: { demand: { cpuCores: 1, memoryGib: 1 }, durationHours: 1, data: ${data} }\n` +
+          `steps:\n  - { at: 2m, that: share, of: data-local, stream: ${stream} }\n`,
+      );
+    const ok = parseScenario(jobs('{ inputGib: 4096, province: "31" }'), 'x.yaml');
+    expect(ok.ok && ok.value.workload.jobs[0]!.template.data).toEqual({ inputGib: 4096, province: '31' });
+    const typo = parseScenario(jobs('{ inputGB: 4096, province: "31" }'), 'x.yaml');
+    expect(!typo.ok && typo.errors.map((e) => e.field)).toContain('workload.jobs.0.template.data.inputGB');
+    const negative = parseScenario(jobs('{ inputGib: -1, province: "31" }'), 'x.yaml');
+    expect(!negative.ok && negative.errors[0]?.field).toBe('workload.jobs.0.template.data.inputGib');
+    const place = parseScenario(jobs('{ inputGib: 1, province: "99" }'), 'x.yaml');
+    expect(!place.ok && place.errors[0]?.field).toBe('workload.jobs.0.template.data.province');
+    const stream = parseScenario(jobs('{ inputGib: 1, province: "31" }', 'scna'), 'x.yaml');
+    expect(!stream.ok && stream.errors[0]).toMatchObject({ field: 'steps.0.stream' });
+  });
+
   it('refuse a bad duration', () => {
     const r = parseScenario(good.replace('at: 1m30s', 'at: 90 seconds'), 'x.yaml');
     expect(!r.ok && r.errors[0]).toMatchObject({ field: 'steps.1.at', line: 12 });
@@ -133,5 +153,8 @@ describe('the published JSON Schema', () => {
     const s = JSON.stringify(scenarioJsonSchema());
     expect(s).toContain('"joint-debug"');
     expect(s).toContain('"nothing-lost"');
-  });
+    expect(s).toContain('"inputGib"');
+    expect(s).toContain('"data-local"');
+    // Importing the whole simulator (the node and its Prisma client) took ~5 s of wall time on a loaded machine.
+  }, 30_000);
 });

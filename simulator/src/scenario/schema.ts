@@ -135,6 +135,22 @@ export const Topology = strict({
 });
 export type Topology = z.output<typeof Topology>;
 
+/**
+ * A job's input data (issue 27, data has weight): GiB read before it starts and the province they live in, GiB written
+ * and where they go (default: the input's province). Sent to the node as the template's `ext.data`.
+ */
+export const TemplateData = strict({
+  inputGib: z.number().finite().nonnegative().max(1e9).describe('GiB of input read before the job starts'),
+  province: ProvinceCode.describe('GB/T 2260 province the input lives in'),
+  outputGib: z.number().finite().nonnegative().max(1e9).optional().describe('GiB written, moved after the job'),
+  outputProvince: ProvinceCode.optional().describe('where the output goes (default: province)'),
+});
+export type TemplateData = z.output<typeof TemplateData>;
+
+/** A stream's task template: the wire template, plus `data` (sent as `ext.data`, which a 1.0 peer ignores). */
+export const StreamTemplate = TaskTemplate.extend({ data: TemplateData.optional() });
+export type StreamTemplate = z.output<typeof StreamTemplate>;
+
 /** A stream of jobs. */
 export const JobStream = strict({
   name: z.string().min(1),
@@ -148,7 +164,7 @@ export const JobStream = strict({
     strict({ kind: z.literal('burst') }),
   ]),
   userProvinces: z.array(ProvinceCode).min(1).optional(),
-  template: TaskTemplate,
+  template: StreamTemplate,
 });
 export type JobStream = z.output<typeof JobStream>;
 
@@ -411,7 +427,10 @@ export const Expectation = z.discriminatedUnion('that', [
     ...at,
     name: z.string().optional(),
     that: z.literal('share'),
-    of: z.enum(['latency-tolerant-west', 'latency-bound-local']),
+    of: z
+      .enum(['latency-tolerant-west', 'latency-bound-local', 'data-local'])
+      .describe("data-local: jobs with input data placed in their data's province"),
+    stream: z.string().min(1).optional().describe('only the jobs of this stream'),
     min: Share.optional(),
     max: Share.optional(),
   }),
@@ -489,6 +508,16 @@ export const Scenario = strict({
       path: ['threads'],
       message: 'threads and processes exclude each other: nodes run either in worker threads or as OS processes',
     });
+  const streams = s.workload.jobs.map((j) => j.name);
+  s.steps.forEach((step, i) => {
+    const e = step as { that?: string; stream?: string };
+    if (e.that === 'share' && e.stream !== undefined && !streams.includes(e.stream))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['steps', i, 'stream'],
+        message: `no job stream "${e.stream}" (streams: ${streams.join(', ') || 'none'})`,
+      });
+  });
   if (!s.processes) return;
   for (const p of processModeProblems(s)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
 });

@@ -1,5 +1,5 @@
 import type { Selection } from '@cpnet/scheduler';
-import type { EventType, JobExplanation, JobHistoryEntry } from '@cpnet/protocol';
+import type { DataTransfer, EventType, JobExplanation, JobHistoryEntry } from '@cpnet/protocol';
 import { regionOf } from '../monitoring/place.ts';
 import { traceparentOf } from '../monitoring/trace.ts';
 import { tenantKey, type JobRecord } from './job-machine.ts';
@@ -58,22 +58,34 @@ export function relayedEvent(
   };
 }
 
+/** A scheduler transfer estimate as the explanation carries it (GiB and 元 to the cent, whole seconds). */
+const wireTransfer = (x: { movedGib: number; yuan: number; secondsToStart: number }): DataTransfer => ({
+  movedGib: Math.round(x.movedGib * 100) / 100,
+  yuan: Math.round(x.yuan * 100) / 100,
+  secondsToStart: Math.round(x.secondsToStart),
+});
+
 /**
  * Why a local placement took `chosen`: gateways that refused, the other candidates of a dry-run selection (ranked
- * below it), then the constraint that excluded most clusters; at most 10.
+ * below it), then the constraint that excluded most clusters; at most 10. Each candidate of a job that names input
+ * data carries its transfer (GiB moved, 元, seconds to start), and so does the chosen cluster.
  */
+
 export function explainPlacement(
   sel: Selection | null,
   o: { chosen: string; refused: readonly { target: string; reason: string }[] },
 ): JobExplanation & { chosen: string } {
-  const rejected = [...o.refused];
+  const rejected: JobExplanation['rejected'] = [...o.refused];
   for (const c of sel?.candidates ?? [])
     if (c.clusterId !== o.chosen)
       rejected.push({
         target: c.clusterId,
         reason: `ranked ${c.rank}: score ${c.catsScore.toFixed(1)}/10, est. ${c.costYuan.toFixed(2)} 元`,
+        ...(c.transfer ? { transfer: wireTransfer(c.transfer) } : {}),
       });
   if (sel?.mainObstacle)
     rejected.push({ target: `${sel.mainObstacle.count} clusters`, reason: sel.mainObstacle.message });
-  return { chosen: o.chosen, rejected: rejected.slice(0, 10) };
+  // Data has weight: the transfer to the chosen cluster too (a job that names input data; the selection ranks it).
+  const mine = sel?.candidates.find((c) => c.clusterId === o.chosen)?.transfer;
+  return { chosen: o.chosen, rejected: rejected.slice(0, 10), ...(mine ? { transfer: wireTransfer(mine) } : {}) };
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '@cpnet/kernel';
 import { generateClusters, summarise, select, ClusterIndex } from '@cpnet/scheduler';
-import { SelectionAnswer, TaskTemplate } from '@cpnet/protocol';
+import { JobExplanation, SelectionAnswer, TaskTemplate } from '@cpnet/protocol';
+import { explainPlacement } from './job-events.ts';
 import {
   figuresFromWire,
   figuresToWire,
@@ -66,6 +67,15 @@ describe('mapping protocol ⇄ scheduler', () => {
       }),
     );
     expect(answer.candidates[0]!.ext).toEqual({ transfer: { movedGib: 110, yuan: 33, secondsToStart: 172 } });
+    // The job's explanation (job.schedule events, the visualiser's drawer) carries the same transfer, valid on the wire.
+    const two = must(
+      ClusterIndex.build([toCluster(f, fullReport(f)), toCluster(facts('CPN.11'), fullReport(facts('CPN.11')))]),
+    );
+    const sel = must(select(two, { ...task, mode: 'single', replicas: 1, placement: undefined }, { k: 4 }));
+    const why = JobExplanation.parse(explainPlacement(sel, { chosen: sel.candidates[0]!.clusterId, refused: [] }));
+    const all = [why.transfer, ...why.rejected.map((r) => r.transfer)].filter((x) => x !== undefined);
+    expect(all).toHaveLength(2);
+    expect(all.map((x) => x.movedGib).sort((a, b) => a - b)).toEqual([0, 110]);
     const bad = select(ix, toTask({ ...t, ext: { data: { inputGib: -1, province: '11' } } }, { id: 'J', tenant: 'a' }));
     expect(!bad.ok && bad.error.field).toBe('task.data.inputGib');
   });

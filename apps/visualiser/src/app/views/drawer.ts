@@ -4,6 +4,7 @@ import { TILES } from '../../state/tile-layout.ts';
 import type { Selection, TimedEvent, ViewState } from '../../state/types.ts';
 import { lang, provinceLabel, t, te, tv, type Key } from '../i18n.ts';
 import { reasonText } from '../reasons.ts';
+import { transferOf, transferText } from '../transfer.ts';
 import { el, formatT, selectionFor, type Store } from '../store.ts';
 
 function dl(rows: Array<[Key | string, unknown]>): HTMLElement {
@@ -108,21 +109,32 @@ function explanation(value: unknown, store: Store): HTMLElement {
     const c = el('span', { class: 'code link', tabindex: '0' }, v.chosen ?? '–');
     if (v.chosen) c.addEventListener('click', () => store.select(selectionFor(v.chosen as string, store.state)));
     chosen.append(c);
+    // Data has weight: what moving the job's data to the chosen cluster costs (jobs that name input data).
+    const moved = transferOf((value as { transfer?: unknown }).transfer);
+    if (moved)
+      chosen.append(el('span', { class: 'muted transfer', id: 'job-chosen-transfer' }, ` · ${transferText(moved)}`));
     box.append(chosen);
   }
   if (Array.isArray(v.rejected)) {
     shown = true;
     const table = el('table', { id: 'job-rejected' });
     const h = el('tr');
-    for (const k of [t('notChosen'), t('reason')]) h.append(el('th', {}, k));
+    const rows = v.rejected as Array<Record<string, unknown>>;
+    // A transfer column when the job names input data: GiB moved, 元 and the wait before it could start there.
+    const withTransfer = rows.some((r) => transferOf(r.transfer) !== null);
+    for (const k of [t('notChosen'), t('reason'), ...(withTransfer ? [t('transfer')] : [])]) h.append(el('th', {}, k));
     table.append(h);
-    for (const r of v.rejected as Array<Record<string, unknown>>) {
+    for (const r of rows) {
       const tr = el('tr');
       const target = String(r.target ?? '');
       tr.append(el('td', { class: 'code' }, reasonText(target).text));
       const why = el('td');
       why.append(reason(String(r.reason ?? '')));
       tr.append(why);
+      if (withTransfer) {
+        const moved = transferOf(r.transfer);
+        tr.append(el('td', { class: 'transfer' }, moved ? transferText(moved) : '–'));
+      }
       table.append(tr);
     }
     box.append(el('h3', {}, `${t('whyNot')} (${(v.rejected as unknown[]).length})`), table);
