@@ -17,7 +17,8 @@ export interface NodeJobStore extends JobStore {
   childMetering(): Promise<string[]>;
 }
 
-interface Row {
+/** A row of the Job table, as both databases' hot-path SQL reads it. */
+export interface JobRow {
   id: string;
   tenant: string;
   origin: string;
@@ -53,7 +54,7 @@ const METER = `INSERT OR IGNORE INTO "MeteringRecord"
  * `MeteringRecord`): a save is one statement group joining the node's group commit, acknowledged once durable.
  */
 export function sqliteJobStore({ sql }: SqliteConnection): NodeJobStore {
-  const load = (row: Row): JobRecord => {
+  const load = (row: JobRow): JobRecord => {
     const history = (
       sql.stmt('SELECT "entry" FROM "JobHistory" WHERE "job" = ? ORDER BY "seq"').all(row.id) as { entry: string }[]
     ).map((h) => JobHistoryEntry.parse(JSON.parse(h.entry)));
@@ -93,9 +94,9 @@ export function sqliteJobStore({ sql }: SqliteConnection): NodeJobStore {
       (sql.stmt('SELECT "summary" FROM "ChildMetering" ORDER BY "node"').all() as { summary: string }[]).map(
         (r) => r.summary,
       ),
-    active: () => Promise.resolve((sql.stmt('SELECT * FROM "Job" WHERE "final" = 0').all() as Row[]).map(load)),
+    active: () => Promise.resolve((sql.stmt('SELECT * FROM "Job" WHERE "final" = 0').all() as JobRow[]).map(load)),
     get: (id) => {
-      const row = sql.stmt('SELECT * FROM "Job" WHERE "id" = ?').get(id) as Row | undefined;
+      const row = sql.stmt('SELECT * FROM "Job" WHERE "id" = ?').get(id) as JobRow | undefined;
       return Promise.resolve(row ? load(row) : null);
     },
     list(q) {
@@ -104,7 +105,7 @@ export function sqliteJobStore({ sql }: SqliteConnection): NodeJobStore {
         .stmt(
           'SELECT * FROM "Job" WHERE "id" > ? AND "origin" = ? AND (? IS NULL OR "tenant" = ?) ORDER BY "id" LIMIT ?',
         )
-        .all(q.after ?? '', q.origin, q.tenant ?? null, q.tenant ?? null, q.limit) as Row[];
+        .all(q.after ?? '', q.origin, q.tenant ?? null, q.tenant ?? null, q.limit) as JobRow[];
       return Promise.resolve(rows.map(load));
     },
     save(j) {

@@ -18,7 +18,7 @@ import { sqliteDossierStore } from './dossiers.ts';
 import { sqliteEventStore, type EventStore, type StoredEvent } from './events.ts';
 import type { IdempotencyStore } from './idempotency.ts';
 import { sqliteIdentifierStore, type IdentifierStore } from './identifiers.ts';
-import type { NodeJobStore } from './jobs.ts';
+import type { JobRow, NodeJobStore } from './jobs.ts';
 import { sqliteJointDebugStore } from './joint-debug.ts';
 import { applyPostgresMigrations } from './migrate-postgres.ts';
 import type { SeenNonceStore } from './nonces.ts';
@@ -352,25 +352,6 @@ function providers(sql: PgSql, cold: ProviderStore): ProviderStore {
       );
     },
   };
-}
-
-interface JobRow {
-  id: string;
-  tenant: string;
-  origin: string;
-  template: string;
-  state: string;
-  attempt: number;
-  stateAttempt: number;
-  upstream: string | null;
-  downstream: string | null;
-  owner: string | null;
-  cluster: string | null;
-  preferredCluster: string | null;
-  submittedAt: number;
-  finishedAt: number | null;
-  dispatchedAt: number | null;
-  costYuan: number;
 }
 
 const JOB_COLUMNS = [
