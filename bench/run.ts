@@ -28,3 +28,11 @@ for (const name of names) {
   const mod = (await import(pathToFileURL(join(here, `${name}.ts`)).href)) as { run: () => Promise<unknown> | unknown };
   await mod.run();
 }
+// Every benchmark closes what it opened; if something is still open a few seconds after the last one finished (a
+// timer or socket a benchmark leaked), say what it is and end the process instead of hanging.
+const settle = setTimeout(() => {
+  const open = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap' && r !== 'PipeWrap');
+  console.error(`bench: still open after the run: ${open.join(', ') || 'nothing named'} — exiting`);
+  process.exit(0);
+}, 5000);
+settle.unref();
