@@ -6,7 +6,7 @@ import { authenticate, hasCredentials } from './authenticate.ts';
 import { parseWith } from './body.ts';
 import { fail } from './http-error.ts';
 import type { IdempotencyScope } from './idempotency.ts';
-import { audited, authorize, writeRoute, type RouteDeps } from './write-route.ts';
+import { audited, authorize, nonceRecorded, writeRoute, type RouteDeps } from './write-route.ts';
 
 /** The HTTP methods a node answers. */
 type Method = 'get' | 'post' | 'put' | 'delete';
@@ -229,6 +229,7 @@ function handlerOf<E extends RouteDeps>(env: E, spec: RouteTable<E>[number]): Re
       else if (spec.auth === 'required')
         fail('UNAUTHENTICATED', `${spec.method.toUpperCase()} ${spec.path} needs a signature or an API token`);
       const answer = await run(req, res, { caller, body: undefined, requestId: requestIdOf(res), idempotency: null });
+      if (caller) await nonceRecorded(env, req);
       if (answer) res.status(answer[0]).json(answer[1]);
     };
   }

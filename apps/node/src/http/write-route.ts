@@ -92,11 +92,13 @@ export function writeRoute(
     const idempotency = idempotencyScope(req, { who: caller.who, body: parsedBody, raw });
     if (idempotency === null) {
       const [status, out] = await handler(req, { caller, body: parsedBody, requestId, idempotency });
+      await nonceRecorded(ctx, req);
       res.status(status).json(out);
       return;
     }
     const held = await storedResponse(ctx.db.idempotency, idempotency);
     if (held) {
+      await nonceRecorded(ctx, req);
       res.setHeader('idempotent-replayed', 'true');
       res.status(held.status).json(held.body);
       return;
@@ -122,12 +124,22 @@ export function writeRoute(
     }
     try {
       const [status, out] = await running;
+      await nonceRecorded(ctx, req);
       if (!first) res.setHeader('idempotent-replayed', 'true');
       res.status(status).json(out);
     } finally {
       if (first) inflight.delete(idempotency.key);
     }
   };
+}
+
+/**
+ * Waits until the nonce of a signed request is durable. It joined the group commit of the request's own write (or
+ * an earlier one), so after a write this is already settled; a request that wrote nothing waits for the next group
+ * commit. Nothing is answered before its nonce would refuse a replay after a crash.
+ */
+export async function nonceRecorded(ctx: Pick<NodeContext, 'nonceStore'>, req: Request): Promise<void> {
+  if (req.headers['signature-input'] !== undefined) await ctx.nonceStore.recorded();
 }
 
 /** The key a self-keyed body names for a keyid; a body that names none (or a bad one) yields none. */

@@ -20,8 +20,17 @@ export interface SqlStore {
    * async, but must await nothing but store calls: the transaction (and SQLite's write lock) stays open meanwhile.
    */
   write<T>(fn: () => T | Promise<T>): Promise<T>;
+  /**
+   * Like `write`, but the unit does not ask for a commit of its own: it joins the next group commit that a `write`
+   * starts, or commits after `ENLIST_WAIT_MS` of wall time when none does. Units keep their order: a unit enlisted
+   * before a `write` commits in the same transaction as that write or in an earlier one (replay nonces use this).
+   */
+  enlist<T>(fn: () => T | Promise<T>): Promise<T>;
   close(): void;
 }
+
+/** How long (wall time, ms) an enlisted unit waits for a write to join before it commits alone. */
+export const ENLIST_WAIT_MS = 10;
 
 /** SQLite's primary result code for "database is locked by another connection". */
 const BUSY = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_LOCKED']);
@@ -53,9 +62,33 @@ export function openSqlStore(file: string, options: { durability?: 'power-loss' 
     fn: () => unknown;
     resolve: (v: unknown) => void;
     reject: (e: unknown) => void;
+    lazy: boolean;
   }
   let queue: Pending[] = [];
+  /** Units in the queue that ask for a commit now (queued by `write`). */
+  let eager = 0;
   let busy = false;
+  let soon = false;
+  let later = false;
+  // A flush on the next turn when a write waits, after ENLIST_WAIT_MS when only enlisted units do.
+  function schedule(): void {
+    if (busy || queue.length === 0) return;
+    if (eager > 0) {
+      if (soon) return;
+      soon = true;
+      setImmediate(() => {
+        soon = false;
+        void flush();
+      });
+    } else if (!later) {
+      later = true;
+      // Wall time: how long an enlisted unit waits for a write to share its commit with.
+      systemClock.setTimeout(() => {
+        later = false;
+        void flush();
+      }, ENLIST_WAIT_MS);
+    }
+  }
   type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
   const begin = db.prepare('BEGIN IMMEDIATE');
   const commit = db.prepare('COMMIT');
@@ -92,6 +125,7 @@ export function openSqlStore(file: string, options: { durability?: 'power-loss' 
     if (busy) return;
     const items = queue;
     queue = [];
+    eager = 0;
     if (items.length === 0) return;
     busy = true;
     let outcomes: Outcome[];
@@ -101,6 +135,7 @@ export function openSqlStore(file: string, options: { durability?: 'power-loss' 
       } catch (e) {
         if (BUSY.has((e as { code?: string }).code ?? '') && attempt < 2000) {
           queue = [...items, ...queue];
+          eager = queue.filter((it) => !it.lazy).length;
           attempt++;
           // Wall time: it waits on a real lock held by another connection of this process.
           systemClock.setTimeout(
@@ -125,22 +160,24 @@ export function openSqlStore(file: string, options: { durability?: 'power-loss' 
     } catch (e) {
       busy = false;
       for (const it of items) it.reject(e);
-      if (queue.length > 0) setImmediate(() => void flush());
+      schedule();
       return;
     }
     busy = false;
     outcomes.forEach((o, i) => (o.ok ? items[i]!.resolve(o.value) : items[i]!.reject(o.error)));
-    if (queue.length > 0) setImmediate(() => void flush());
+    schedule();
   }
+  const enqueue = <T>(fn: () => T | Promise<T>, lazy: boolean): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      queue.push({ fn, resolve: resolve as (v: unknown) => void, reject, lazy });
+      if (!lazy) eager++;
+      schedule();
+    });
   return {
     db,
     stmt,
-    write<T>(fn: () => T | Promise<T>): Promise<T> {
-      return new Promise<T>((resolve, reject) => {
-        queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
-        if (queue.length === 1 && !busy) setImmediate(() => void flush());
-      });
-    },
+    write: (fn) => enqueue(fn, false),
+    enlist: (fn) => enqueue(fn, true),
     close: () => db.close(),
   };
 }
