@@ -229,7 +229,7 @@ function handlerOf<E extends RouteDeps>(env: E, spec: RouteTable<E>[number]): Re
       else if (spec.auth === 'required')
         fail('UNAUTHENTICATED', `${spec.method.toUpperCase()} ${spec.path} needs a signature or an API token`);
       const answer = await run(req, res, { caller, body: undefined, requestId: requestIdOf(res), idempotency: null });
-      if (caller) await nonceRecorded(env, req);
+      if (caller) await nonceRecorded(env, caller);
       if (answer) res.status(answer[0]).json(answer[1]);
     };
   }

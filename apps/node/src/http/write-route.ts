@@ -92,13 +92,13 @@ export function writeRoute(
     const idempotency = idempotencyScope(req, { who: caller.who, body: parsedBody, raw });
     if (idempotency === null) {
       const [status, out] = await handler(req, { caller, body: parsedBody, requestId, idempotency });
-      await nonceRecorded(ctx, req);
+      await nonceRecorded(ctx, caller);
       res.status(status).json(out);
       return;
     }
     const held = await storedResponse(ctx.db.idempotency, idempotency);
     if (held) {
-      await nonceRecorded(ctx, req);
+      await nonceRecorded(ctx, caller);
       res.setHeader('idempotent-replayed', 'true');
       res.status(held.status).json(held.body);
       return;
@@ -124,7 +124,7 @@ export function writeRoute(
     }
     try {
       const [status, out] = await running;
-      await nonceRecorded(ctx, req);
+      await nonceRecorded(ctx, caller);
       if (!first) res.setHeader('idempotent-replayed', 'true');
       res.status(status).json(out);
     } finally {
@@ -138,8 +138,8 @@ export function writeRoute(
  * an earlier one), so after a write this is already settled; a request that wrote nothing waits for the next group
  * commit. Nothing is answered before its nonce would refuse a replay after a crash.
  */
-export async function nonceRecorded(ctx: Pick<NodeContext, 'nonceStore'>, req: Request): Promise<void> {
-  if (req.headers['signature-input'] !== undefined) await ctx.nonceStore.recorded();
+export async function nonceRecorded(ctx: Pick<NodeContext, 'nonceStore'>, caller: Caller): Promise<void> {
+  if (caller.nonce !== undefined) await ctx.nonceStore.recorded(caller.who, caller.nonce);
 }
 
 /** The key a self-keyed body names for a keyid; a body that names none (or a bad one) yields none. */

@@ -31,16 +31,18 @@ export function sqliteNonceStore({ sql }: SqliteConnection): SeenNonceStore {
 /** The node's replay memory: the security package's `NonceStore`, plus what the node awaits before it answers. */
 export interface NodeNonceStore extends NonceStore {
   /**
-   * Settles once every nonce accepted so far is durable (rejects when its commit failed). A request is answered
-   * only after this: a response the client holds always has a durable nonce behind it.
+   * Settles once the nonce is durable (at once when it is; rejects when its commit failed for good). A signed
+   * request is answered only after this: a response the client holds always has a durable nonce behind it.
    */
-  recorded(): Promise<void>;
+  recorded(keyid: string, nonce: string): Promise<void>;
   /**
    * The same memory, but `seen` settles only after the nonce's commit: for handshakes that open a session (gateway,
    * monitor, child links), whose effect — a connection speaking as the signer — is not a database write.
    */
   readonly committed: NonceStore;
 }
+
+const keyOf = (keyid: string, nonce: string) => `${keyid.length}:${keyid}${nonce}`;
 
 /** How many times a nonce whose commit failed is enlisted again before only this process's memory holds it. */
 const RETRIES = 3;
@@ -65,7 +67,8 @@ export function durableNonceStore(
   /** Committed nonces to drop from `held` once no check that began before their commit is still running. */
   let forget: string[] = [];
   let checking = 0;
-  let last: Promise<unknown> = Promise.resolve();
+  /** The commit each held nonce waits for (the latest try). */
+  const commits = new Map<string, Promise<unknown>>();
   const drain = () => {
     if (checking > 0 || forget.length === 0) return;
     for (const k of forget) held.delete(k);
@@ -79,9 +82,10 @@ export function durableNonceStore(
       if (sweep) await db.nonces.sweep(now);
       await db.nonces.add(keyid, nonce, expiresAt);
     });
-    last = done;
+    commits.set(key, done);
     done.then(
       () => {
+        commits.delete(key);
         forget.push(key);
         drain();
       },
@@ -94,7 +98,7 @@ export function durableNonceStore(
     return done;
   };
   const seen = async (keyid: string, nonce: string, expiresAt: number): Promise<Promise<unknown> | null> => {
-    const key = `${keyid.length}:${keyid}${nonce}`;
+    const key = keyOf(keyid, nonce);
     if (held.has(key)) return null;
     checking++;
     let known: boolean;
@@ -119,7 +123,20 @@ export function durableNonceStore(
     async seen(keyid, nonce, expiresAt) {
       return (await seen(keyid, nonce, expiresAt)) === null;
     },
-    recorded: () => last.then(() => undefined),
+    async recorded(keyid, nonce) {
+      const key = keyOf(keyid, nonce);
+      for (;;) {
+        const done = commits.get(key);
+        if (!done) return;
+        try {
+          await done;
+          return;
+        } catch (e) {
+          // Enlisted again (the failed try's handler ran first): wait for the new try.
+          if (commits.get(key) === done) throw e;
+        }
+      }
+    },
     committed: {
       durable: true,
       async seen(keyid, nonce, expiresAt) {

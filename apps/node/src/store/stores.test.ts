@@ -185,7 +185,7 @@ describe.each([
     expect(await nonces.seen('k', 'n2', 60_000)).toBe(false);
     expect(await nonces.seen('k', 'n2', 60_000)).toBe(true);
     await db.write(() => db.settings.put('after-n2', '1'));
-    await nonces.recorded();
+    await nonces.recorded('k', 'n2');
     const restarted = durableNonceStore(db, { now: () => 2000 });
     expect(await restarted.seen('k', 'n2', 60_000)).toBe(true);
     expect(await restarted.seen('k', 'n3', 60_000)).toBe(false);
