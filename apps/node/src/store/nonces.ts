@@ -56,6 +56,7 @@ const RETRIES = 3;
  */
 export function durableNonceStore(
   db: {
+    write<T>(fn: () => Promise<T>): Promise<T>;
     enlist<T>(fn: () => Promise<T>): Promise<T>;
     readonly nonces: SeenNonceStore;
   },
@@ -97,7 +98,8 @@ export function durableNonceStore(
     );
     return done;
   };
-  const seen = async (keyid: string, nonce: string, expiresAt: number): Promise<Promise<unknown> | null> => {
+  // The commit is wrapped: an async function returning a promise would wait for it.
+  const seen = async (keyid: string, nonce: string, expiresAt: number): Promise<{ done: Promise<unknown> } | null> => {
     const key = keyOf(keyid, nonce);
     if (held.has(key)) return null;
     checking++;
@@ -116,7 +118,7 @@ export function durableNonceStore(
     drain();
     const done = record(key, keyid, nonce, expiresAt, 0);
     done.catch(() => undefined);
-    return done;
+    return { done };
   };
   return {
     durable: true,
@@ -125,6 +127,8 @@ export function durableNonceStore(
     },
     async recorded(keyid, nonce) {
       const key = keyOf(keyid, nonce);
+      // Still waiting for a write to join (the request wrote nothing): an empty unit asks for the commit now.
+      if (commits.has(key)) void db.write(async () => undefined).catch(() => undefined);
       for (;;) {
         const done = commits.get(key);
         if (!done) return;
@@ -140,9 +144,10 @@ export function durableNonceStore(
     committed: {
       durable: true,
       async seen(keyid, nonce, expiresAt) {
-        const done = await seen(keyid, nonce, expiresAt);
-        if (done === null) return true;
-        await done;
+        const fresh = await seen(keyid, nonce, expiresAt);
+        if (fresh === null) return true;
+        void db.write(async () => undefined).catch(() => undefined);
+        await fresh.done;
         return false;
       },
     },

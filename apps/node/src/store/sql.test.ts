@@ -38,11 +38,11 @@ describe('group commit', () => {
     await Promise.all([enlisted, written]);
     expect(seenInside).toEqual([true, false]);
     expect([visible('nonce'), visible('record')]).toEqual([true, true]);
-    // With no write to join, an enlisted unit still commits (after ENLIST_WAIT_MS of wall time; bound 10× and more).
+    // With no write to join, an enlisted unit still commits (after ENLIST_WAIT_MS, 1 s of wall time; bound 10×).
     const t0 = performance.now();
     await sql.enlist(() => sql.stmt('INSERT INTO t (k) VALUES (?)').run('alone'));
     expect(visible('alone')).toBe(true);
-    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(performance.now() - t0).toBeLessThan(10_000);
     other.close();
     sql.close();
   });

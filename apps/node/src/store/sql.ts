@@ -22,15 +22,20 @@ export interface SqlStore {
   write<T>(fn: () => T | Promise<T>): Promise<T>;
   /**
    * Like `write`, but the unit does not ask for a commit of its own: it joins the next group commit that a `write`
-   * starts, or commits after `ENLIST_WAIT_MS` of wall time when none does. Units keep their order: a unit enlisted
-   * before a `write` commits in the same transaction as that write or in an earlier one (replay nonces use this).
+   * starts, or commits after `ENLIST_WAIT_MS` of wall time when none does (a bound for an idle node; a caller that
+   * needs it sooner queues a `write`). Units keep their order: a unit enlisted before a `write` commits in the same
+   * transaction as that write or in an earlier one (replay nonces use this).
    */
   enlist<T>(fn: () => T | Promise<T>): Promise<T>;
   close(): void;
 }
 
-/** How long (wall time, ms) an enlisted unit waits for a write to join before it commits alone. */
-export const ENLIST_WAIT_MS = 10;
+/**
+ * How long (wall time, ms) an enlisted unit waits for a write to join before it commits alone. A request's own
+ * write comes tens of milliseconds after its nonce on a loaded machine, and an answer asks for the commit it
+ * waits for (see `durableNonceStore`), so this only bounds how long an unanswered request's nonce stays in memory.
+ */
+export const ENLIST_WAIT_MS = 1000;
 
 /** SQLite's primary result code for "database is locked by another connection". */
 const BUSY = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_LOCKED']);
