@@ -18,8 +18,11 @@ describe('a node killed with SIGKILL during a stream of writes', () => {
     () => killDuringWrites([], running),
     120_000,
   );
-  it('refuses a replay of an acknowledged signed registration after the restart (its nonce is durable)', () =>
-    replayAfterKill([], running), 60_000);
+  it(
+    'refuses a replay of an acknowledged signed registration after the restart (its nonce is durable)',
+    () => replayAfterKill([], running),
+    60_000,
+  );
 });
 
 describe('a parent held down for a while', () => {

@@ -51,7 +51,7 @@ async function admit(
     namespace: NAMESPACES.monitor,
     clock: ctx.deps.clock,
     // A session opens on this handshake (not a database write): its nonce is durable before it is accepted.
-        nonceStore: ctx.nonceStore.committed,
+    nonceStore: ctx.nonceStore.committed,
   });
   return v.ok ? null : v.error;
 }

@@ -69,7 +69,7 @@ export function createHealthWatch(ctx: HealthWatchDeps): HealthWatch {
       namespace: NAMESPACES.link,
       clock: ctx.deps.clock,
       // A session opens on this handshake (not a database write): its nonce is durable before it is accepted.
-        nonceStore: ctx.nonceStore.committed,
+      nonceStore: ctx.nonceStore.committed,
     });
     return v.ok ? { child: iss } : { problem: v.error };
   }

@@ -75,13 +75,17 @@ export function durableNonceStore(
     for (const k of forget) held.delete(k);
     forget = [];
   };
-  const record = (key: string, keyid: string, nonce: string, expiresAt: number, tries: number): Promise<unknown> => {
+  const record = (
+    key: string,
+    n: { keyid: string; nonce: string; expiresAt: number },
+    tries: number,
+  ): Promise<unknown> => {
     const now = clock.now();
     const sweep = now >= nextSweep;
     if (sweep) nextSweep = now + 30_000;
     const done = db.enlist(async () => {
       if (sweep) await db.nonces.sweep(now);
-      await db.nonces.add(keyid, nonce, expiresAt);
+      await db.nonces.add(n.keyid, n.nonce, n.expiresAt);
     });
     commits.set(key, done);
     done.then(
@@ -93,7 +97,7 @@ export function durableNonceStore(
       // The transaction failed: so did every write in it. The nonce is enlisted again (ahead of the next commit, so
       // a later write of its request still commits with it); meanwhile, and after the last try, memory refuses it.
       () => {
-        if (tries < RETRIES) void record(key, keyid, nonce, expiresAt, tries + 1).catch(() => undefined);
+        if (tries < RETRIES) void record(key, n, tries + 1).catch(() => undefined);
       },
     );
     return done;
@@ -116,7 +120,7 @@ export function durableNonceStore(
     }
     held.set(key, expiresAt);
     drain();
-    const done = record(key, keyid, nonce, expiresAt, 0);
+    const done = record(key, { keyid, nonce, expiresAt }, 0);
     done.catch(() => undefined);
     return { done };
   };
