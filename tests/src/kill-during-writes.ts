@@ -1,5 +1,6 @@
 // The SIGKILL test body, shared by the SQLite (durability.test.ts) and PostgreSQL (postgres.test.ts) runs.
 import { expect } from 'vitest';
+import { buildHeaders } from '@cpnet/client';
 import { eventually, tempDir } from './nodes.ts';
 import { freePort, spawnNode, type NodeProcess } from './process.ts';
 import { clusterBody, gateway, registerProvider, reportEntry } from './providers.ts';
@@ -81,4 +82,33 @@ export async function killDuringWrites(more: readonly string[], running: { stop(
   expect(counts).toEqual(Object.fromEntries([...registered.values()].map((c) => [c, reportsAcked.get(c) ?? 0])));
   const providers = (await (await fetch(`${url}/cpn/v1/providers`)).json()) as { items: unknown[] };
   expect(providers.items).toHaveLength(1);
+}
+
+/**
+ * Starts a national node process, registers a cluster with a signed request, kills the node with SIGKILL right after
+ * the answer, starts it again and sends the very same request (headers and body) again: it is refused as a replay
+ * (401 REPLAYED) and registers nothing. The nonce joined the registration's own commit; this is the proof that an
+ * acknowledged signed write leaves its nonce durable behind it.
+ */
+export async function replayAfterKill(more: readonly string[], running: { stop(): Promise<void> }[]): Promise<void> {
+  const port = await freePort();
+  const dir = tempDir();
+  const args = ['--role', 'national', '--code', 'CPN', '--data', dir, ...more];
+  let proc: NodeProcess = await spawnNode(args, { port });
+  running.push({ stop: () => proc.stop() });
+  const url = proc.url;
+  const p = await registerProvider(url, 700);
+  const path = '/cpn/v1/clusters';
+  const text = JSON.stringify(clusterBody(p.id, { name: '重放集群' }));
+  const headers = buildHeaders(p.client.options, { method: 'POST', path, url: url + path, text });
+  const send = () => fetch(url + path, { method: 'POST', headers, body: text });
+  const first = await send();
+  expect(first.status).toBe(201);
+  await proc.kill();
+  proc = await spawnNode(args, { port });
+  const replay = await send();
+  expect(replay.status).toBe(401);
+  expect(((await replay.json()) as { error: { code: string } }).error.code).toBe('REPLAYED');
+  const list = await fetch(`${url}/cpn/v1/clusters?provider=${encodeURIComponent(p.id)}`);
+  expect(((await list.json()) as { items: unknown[] }).items).toHaveLength(1);
 }

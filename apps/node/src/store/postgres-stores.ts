@@ -91,6 +91,10 @@ function identifiers(sql: PgSql, cold: IdentifierStore): IdentifierStore {
 
 function nonces(sql: PgSql): SeenNonceStore {
   return {
+    async has(keyid, nonce) {
+      const r = await sql.query('SELECT 1 FROM "SeenNonce" WHERE "keyid" = $1 AND "nonce" = $2', [keyid, nonce]);
+      return r.rows.length > 0;
+    },
     async add(keyid, nonce, expiresAt) {
       const r = await sql.query(
         'INSERT INTO "SeenNonce" ("keyid", "nonce", "expiresAt") VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
@@ -537,6 +541,7 @@ export async function openPostgresStores(url: string, options: { poolSize?: numb
     prisma,
     applied,
     write: (fn) => sql.write(fn),
+    enlist: (fn) => sql.enlist(fn),
     identifiers: identifiers(sql, sqliteIdentifierStore(conn)),
     applications: sqliteApplicationStore(conn),
     dossiers: sqliteDossierStore(conn),
