@@ -19,7 +19,7 @@ describe('a node killed with SIGKILL during a stream of writes', () => {
     120_000,
   );
   it(
-    'refuses a replay of an acknowledged signed registration after the restart (its nonce is durable)',
+    'refuses replays of acknowledged signed requests after the restart: a registration (nonce in its own commit) and an application (nonce committed first)',
     () => replayAfterKill([], running),
     60_000,
   );

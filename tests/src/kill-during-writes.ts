@@ -1,7 +1,8 @@
 // The SIGKILL test body, shared by the SQLite (durability.test.ts) and PostgreSQL (postgres.test.ts) runs.
 import { expect } from 'vitest';
 import { buildHeaders } from '@cpnet/client';
-import { eventually, tempDir } from './nodes.ts';
+import { cryptoRandomBytes, ed25519Profile, generateKeyPair } from '@cpnet/security';
+import { application, eventually, tempDir } from './nodes.ts';
 import { freePort, spawnNode, type NodeProcess } from './process.ts';
 import { clusterBody, gateway, registerProvider, reportEntry } from './providers.ts';
 
@@ -85,10 +86,11 @@ export async function killDuringWrites(more: readonly string[], running: { stop(
 }
 
 /**
- * Starts a national node process, registers a cluster with a signed request, kills the node with SIGKILL right after
- * the answer, starts it again and sends the very same request (headers and body) again: it is refused as a replay
- * (401 REPLAYED) and registers nothing. The nonce joined the registration's own commit; this is the proof that an
- * acknowledged signed write leaves its nonce durable behind it.
+ * Starts a national node process and sends two signed requests it acknowledges: a cluster registration (a route
+ * whose nonce rides its own commit, `nonceInOwnCommit`) and an application (a route that keeps the default: the
+ * nonce is committed before the handler runs). It kills the node with SIGKILL right after the answers, starts it
+ * again and sends the very same requests (headers and body) again: both are refused as replays (401 REPLAYED) and
+ * nothing is stored twice.
  */
 export async function replayAfterKill(more: readonly string[], running: { stop(): Promise<void> }[]): Promise<void> {
   const port = await freePort();
@@ -98,17 +100,30 @@ export async function replayAfterKill(more: readonly string[], running: { stop()
   running.push({ stop: () => proc.stop() });
   const url = proc.url;
   const p = await registerProvider(url, 700);
-  const path = '/cpn/v1/clusters';
-  const text = JSON.stringify(clusterBody(p.id, { name: '重放集群' }));
-  const headers = buildHeaders(p.client.options, { method: 'POST', path, url: url + path, text });
-  const send = () => fetch(url + path, { method: 'POST', headers, body: text });
-  const first = await send();
-  expect(first.status).toBe(201);
+  const signed = (path: string, body: unknown, options: Parameters<typeof buildHeaders>[0]) => {
+    const text = JSON.stringify(body);
+    const headers = buildHeaders(options, { method: 'POST', path, url: url + path, text });
+    return () => fetch(url + path, { method: 'POST', headers, body: text });
+  };
+  const cluster = signed('/cpn/v1/clusters', clusterBody(p.id, { name: '重放集群' }), p.client.options);
+  const keys = generateKeyPair({ randomBytes: cryptoRandomBytes });
+  const app = {
+    ...application(),
+    endpoint: 'http://127.0.0.1:9',
+    publicKey: ed25519Profile.exportPublicKey(keys.publicKey),
+  };
+  const apply = signed('/cpn/v1/applications', app, {
+    baseUrl: url,
+    signer: { keyid: 'CPN.51', privateKey: keys.privateKey },
+  });
+  expect((await cluster()).status).toBe(201);
+  expect((await apply()).status).toBe(201);
   await proc.kill();
   proc = await spawnNode(args, { port });
-  const replay = await send();
-  expect(replay.status).toBe(401);
-  expect(((await replay.json()) as { error: { code: string } }).error.code).toBe('REPLAYED');
+  for (const replay of [await cluster(), await apply()]) {
+    expect(replay.status).toBe(401);
+    expect(((await replay.json()) as { error: { code: string } }).error.code).toBe('REPLAYED');
+  }
   const list = await fetch(`${url}/cpn/v1/clusters?provider=${encodeURIComponent(p.id)}`);
   expect(((await list.json()) as { items: unknown[] }).items).toHaveLength(1);
 }

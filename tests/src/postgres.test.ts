@@ -149,7 +149,7 @@ describe('nodes on PostgreSQL', () => {
     }
   }, 120_000);
 
-  it('a node on PostgreSQL killed with SIGKILL refuses a replay of an acknowledged signed registration', async () => {
+  it('a node on PostgreSQL killed with SIGKILL refuses replays of acknowledged signed requests (both nonce paths)', async () => {
     const running: { stop(): Promise<void> }[] = [];
     try {
       await replayAfterKill(['--database', await server.database()], running);
