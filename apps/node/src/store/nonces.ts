@@ -7,6 +7,8 @@ import { sqlTime } from './sql.ts';
 export interface SeenNonceStore {
   /** True when the nonce is recorded (committed, or written earlier in the current unit of work). */
   has(keyid: string, nonce: string): Promise<boolean>;
+  /** The latest `expiresAt` (Unix ms) of any recorded nonce, or null when none is. */
+  latestExpiry(): Promise<number | null>;
   /** Records a nonce; false when it was seen before (a replay). */
   add(keyid: string, nonce: string, expiresAt: number): Promise<boolean>;
   /** Forgets nonces that expired before `at`. */
@@ -18,6 +20,10 @@ export function sqliteNonceStore({ sql }: SqliteConnection): SeenNonceStore {
   return {
     has: async (keyid, nonce) =>
       sql.stmt('SELECT 1 FROM "SeenNonce" WHERE "keyid" = ? AND "nonce" = ?').get(keyid, nonce) !== undefined,
+    async latestExpiry() {
+      const row = sql.stmt('SELECT MAX("expiresAt") AS "at" FROM "SeenNonce"').get() as { at: string | null };
+      return row.at === null ? null : Date.parse(row.at);
+    },
     add: async (keyid, nonce, expiresAt) =>
       sql
         .stmt('INSERT OR IGNORE INTO "SeenNonce" ("keyid", "nonce", "expiresAt") VALUES (?, ?, ?)')
@@ -48,11 +54,13 @@ const keyOf = (keyid: string, nonce: string) => `${keyid.length}:${keyid}${nonce
 const RETRIES = 3;
 
 /**
- * A durable replay store: replay memory survives a restart. A new nonce is held in memory (concurrent replays are
- * refused at once) and its row is enlisted in the next group commit — normally the request's own, so a signed write
- * costs one commit, not two. Rows enlisted before a write commit with it or before it; see the README's
- * "Replay protection across a crash" for why this is as safe as committing the nonce first. Expired rows are swept
- * every 30 s (store time).
+ * A durable replay store: replay memory survives a restart. A new nonce is held in memory until it expires (a
+ * concurrent or later replay is refused there) and its row is enlisted in the next group commit — normally the
+ * request's own, so a signed write costs one commit, not two; see the README's "Replay protection across a crash".
+ * The table is read only for a message that a run of the node before this one could have recorded: a replay carries
+ * its original's signature parameters, so its `expiresAt` is its row's; one that expires after every row this run
+ * found at its start cannot match any of them, and memory holds every nonce this run accepted. Expired rows are swept
+ * every 30 s and expired memory every 10 s (store time).
  */
 export function durableNonceStore(
   db: {
@@ -63,18 +71,14 @@ export function durableNonceStore(
   clock: TimeSource,
 ): NodeNonceStore {
   let nextSweep = 0;
-  /** Nonces accepted here and not yet known to be visible to every check: key → expiresAt. */
+  /** Every nonce this run accepted, until it expires: key → expiresAt. */
   const held = new Map<string, number>();
-  /** Committed nonces to drop from `held` once no check that began before their commit is still running. */
-  let forget: string[] = [];
-  let checking = 0;
-  /** The commit each held nonce waits for (the latest try). */
+  let nextForget = 0;
+  /** The latest expiry of the rows earlier runs left (read once, before this run records any). */
+  const earlier = db.nonces.latestExpiry();
+  earlier.catch(() => undefined);
+  /** The commit each nonce not yet durable waits for (the latest try). */
   const commits = new Map<string, Promise<unknown>>();
-  const drain = () => {
-    if (checking > 0 || forget.length === 0) return;
-    for (const k of forget) held.delete(k);
-    forget = [];
-  };
   const record = (
     key: string,
     n: { keyid: string; nonce: string; expiresAt: number },
@@ -90,12 +94,10 @@ export function durableNonceStore(
     commits.set(key, done);
     done.then(
       () => {
-        commits.delete(key);
-        forget.push(key);
-        drain();
+        if (commits.get(key) === done) commits.delete(key);
       },
       // The transaction failed: so did every write in it. The nonce is enlisted again (ahead of the next commit, so
-      // a later write of its request still commits with it); meanwhile, and after the last try, memory refuses it.
+      // a later write of its request still commits with it); memory refuses it meanwhile and after the last try.
       () => {
         if (tries < RETRIES) void record(key, n, tries + 1).catch(() => undefined);
       },
@@ -105,21 +107,21 @@ export function durableNonceStore(
   // The commit is wrapped: an async function returning a promise would wait for it.
   const seen = async (keyid: string, nonce: string, expiresAt: number): Promise<{ done: Promise<unknown> } | null> => {
     const key = keyOf(keyid, nonce);
+    const now = clock.now();
+    if (now >= nextForget) {
+      nextForget = now + 10_000;
+      // A message is accepted only until its expiresAt (the verifier's time check): an expired entry guards nothing.
+      for (const [k, at] of held) if (at < now) held.delete(k);
+    }
     if (held.has(key)) return null;
-    checking++;
-    let known: boolean;
-    try {
-      known = await db.nonces.has(keyid, nonce);
-    } finally {
-      checking--;
-    }
-    // Checked again after the read: a concurrent request may have taken the nonce meanwhile.
-    if (known || held.has(key)) {
-      drain();
-      return null;
-    }
+    const before = await earlier;
+    if (before !== null && expiresAt <= before) {
+      // It may be a replay of a message an earlier run recorded: the table says.
+      const known = await db.nonces.has(keyid, nonce);
+      // Checked again after the read: a concurrent request may have taken the nonce meanwhile.
+      if (known || held.has(key)) return null;
+    } else if (held.has(key)) return null;
     held.set(key, expiresAt);
-    drain();
     const done = record(key, { keyid, nonce, expiresAt }, 0);
     done.catch(() => undefined);
     return { done };

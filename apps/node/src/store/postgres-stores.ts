@@ -95,6 +95,14 @@ function nonces(sql: PgSql): SeenNonceStore {
       const r = await sql.query('SELECT 1 FROM "SeenNonce" WHERE "keyid" = $1 AND "nonce" = $2', [keyid, nonce]);
       return r.rows.length > 0;
     },
+    async latestExpiry() {
+      // Epoch milliseconds computed by the server: a timestamp column read as a Date would be taken as local time.
+      const r = await sql.query<{ at: number | null }>(
+        'SELECT (EXTRACT(EPOCH FROM MAX("expiresAt")) * 1000)::float8 AS "at" FROM "SeenNonce"',
+      );
+      const at = r.rows[0]?.at ?? null;
+      return at === null ? null : Math.round(Number(at));
+    },
     async add(keyid, nonce, expiresAt) {
       const r = await sql.query(
         'INSERT INTO "SeenNonce" ("keyid", "nonce", "expiresAt") VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
