@@ -19,7 +19,8 @@ describe('a node killed with SIGKILL during a stream of writes', () => {
     120_000,
   );
   it(
-    'refuses replays of acknowledged signed requests after the restart: a registration (nonce in its own commit) and an application (nonce committed first)',
+    'refuses replays of acknowledged signed requests after the restart: a registration (nonce in its own commit) ' +
+      'and an application (nonce committed first)',
     () => replayAfterKill([], running),
     60_000,
   );

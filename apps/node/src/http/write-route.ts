@@ -99,10 +99,10 @@ export function writeRoute(
       // The default: the nonce is committed before the handler runs, so nothing the handler does (a call to another
       // node, an event streamed to subscribers) can be repeated by a replay after a crash.
       await nonceRecorded(ctx, caller);
-      return answer(req, res, caller, parsedBody, raw, requestId);
+      return answer(req, res, { caller, parsedBody, raw, requestId });
     }
     try {
-      await answer(req, res, caller, parsedBody, raw, requestId);
+      await answer(req, res, { caller, parsedBody, raw, requestId });
     } catch (e) {
       // A refusal too waits for the nonce: the request may be accepted once the state it was refused on changes.
       await nonceRecorded(ctx, caller);
@@ -113,10 +113,7 @@ export function writeRoute(
   async function answer(
     req: Request,
     res: Response,
-    caller: Caller,
-    parsedBody: unknown,
-    raw: Buffer,
-    requestId: string,
+    { caller, parsedBody, raw, requestId }: { caller: Caller; parsedBody: unknown; raw: Buffer; requestId: string },
   ): Promise<void> {
     const idempotency = idempotencyScope(req, { who: caller.who, body: parsedBody, raw });
     if (idempotency === null) {

@@ -63,8 +63,8 @@ type RegisterRecordDeps = Pick<
 
 /**
  * Registers a record under this node's prefix, allocating a serial when none is given. The serial, the record, its
- * copy upward, the audit entry, the idempotency key and the `identifier.registered` event commit in one transaction; a retry with the same key gets the
- * stored answer, even when the first attempt's answer was lost.
+ * copy upward, the audit entry, the idempotency key and the `identifier.registered` event commit in one transaction;
+ * a retry with the same key gets the stored answer, even when the first attempt's answer was lost.
  */
 export async function registerRecord(
   ctx: RegisterRecordDeps,

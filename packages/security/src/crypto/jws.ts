@@ -39,8 +39,9 @@ function parseHeader(part: string): Record<string, unknown> | null {
 }
 
 /**
- * Verifies a compact JWS against one public key (synchronously inside: no WebCrypto promise or thread-pool job): the alg must be the key's profile algorithm (so `none`, HS256 and
- * algorithm confusion are refused), the typ must match, and no header beyond alg/typ/kid (no crit, jwk, jku, b64) is allowed.
+ * Verifies a compact JWS against one public key (synchronously inside: no WebCrypto promise or thread-pool job): the
+ * alg must be the key's profile algorithm (so `none`, HS256 and algorithm confusion are refused), the typ must match,
+ * and no header beyond alg/typ/kid (no crit, jwk, jku, b64) is allowed.
  */
 export async function verifyCompact(
   token: string,

@@ -11,13 +11,14 @@ import { cryptoRandomBytes } from '@cpnet/security';
 import { systemClock } from '@cpnet/kernel/system';
 import { createClient, type NodeClient } from '@cpnet/client';
 import { createNode, type CpnNode } from '../create-node.ts';
-import { errorHandler, fail } from './http-error.ts';
-import { defineRoute, mountTable, type RouteTable } from './route-table.ts';
-import type { RouteDeps } from './write-route.ts';
+import { errorHandler, fail } from '../http/http-error.ts';
+import { defineRoute, mountTable, type RouteTable } from '../http/route-table.ts';
+import type { RouteDeps } from '../http/write-route.ts';
 
 // Issue 26: a signed request's nonce is durable before its handler runs, unless the route declares that the nonce
 // rides its own commit (`nonceInOwnCommit`). The handlers below look, on a second connection to the node's SQLite
 // file, whether their request's nonce is committed at the moment they run, and the answers report it.
+// (It lives beside the store because it reads the database file directly.)
 
 let node: CpnNode;
 let dir: string;
