@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { systemClock } from '@cpnet/kernel/system';
 import { createClient, createGatewayConnection, type GatewayConnection } from '@cpnet/client';
 import { creditCodeCheck } from '@cpnet/identifier';
+import { ROUTES } from '@cpnet/protocol';
 import { createNode, type CpnNode, type NodeConfigInput } from '@cpnet/node';
 import { cryptoRandomBytes, ed25519Profile, generateKeyPair } from '@cpnet/security';
 
@@ -246,7 +247,15 @@ async function drain(f: Figures, count = 5000): Promise<void> {
   if (regional.node.context.state.lifecycle !== 'online') throw new Error('the regional node did not come online');
   await regional.node.context.outbox.idle(5000);
   await national.node.close();
-  for (let i = 0; i < count; i++) await regional.node.resources.aggregation.pushSummary(true);
+  // Summaries no longer go through the outbox to a parent that takes the one summary upward (issue 21), so the
+  // deliveries are queued here as the node queues them for a 1.0 parent: one summary each, its own key.
+  const aggregation = regional.node.resources.aggregation;
+  for (let i = 0; i < count; i++)
+    await regional.node.context.outbox.enqueue({
+      endpoint: national.url,
+      path: ROUTES.summaries,
+      body: { items: [{ key: `CPN.51/summary/bench/${i}`, summary: aggregation.summary() }] },
+    });
   const queued = await regional.node.context.db.outbox.count();
   national = await start({
     role: 'national',

@@ -2,6 +2,7 @@ import { parseDictionary } from 'structured-headers';
 import type { CryptoProfile } from '../crypto/profile.ts';
 import { bytesEqual } from '../crypto/encoding.ts';
 import { byteSequenceMember } from './signature-base.ts';
+import { parseCanonicalByteMember } from './canonical-fields.ts';
 
 /** The RFC 9530 Content-Digest value of a body, e.g. `sha-256=:base64:` (`sm3=:…:` under the 国密 profile). */
 export function contentDigest(body: Uint8Array, profile: CryptoProfile): string {
@@ -10,6 +11,8 @@ export function contentDigest(body: Uint8Array, profile: CryptoProfile): string 
 
 /** The digest a Content-Digest value carries for the profile, or why it carries none. */
 export function digestOf(value: string, profile: CryptoProfile): { digest: Uint8Array } | { problem: string } {
+  const fast = parseCanonicalByteMember(value, profile.digestName);
+  if (fast) return { digest: fast };
   let dict;
   try {
     dict = parseDictionary(value);

@@ -6,7 +6,8 @@ import { cryptoRandomBytes, type RandomBytes } from '../crypto/random.ts';
 import { b64url, utf8 } from '../crypto/encoding.ts';
 import { bodyBytes, headerValue, type HttpRequestLike } from './http.ts';
 import { contentDigest } from './content-digest.ts';
-import { byteSequenceMember, signatureBase, signatureInputList } from './signature-base.ts';
+import { byteSequenceMember, signatureBaseOf, signatureInputList } from './signature-base.ts';
+import { signatureParamsText } from './canonical-fields.ts';
 
 /** The signature label cpnet uses. */
 export const SIGNATURE_LABEL = 'cpn';
@@ -55,17 +56,17 @@ export function signRequest(request: HttpRequestLike, options: SignOptions): Sig
     components.push('content-type', 'content-digest');
   }
   const created = Math.floor(options.clock.now() / 1000);
-  const list = signatureInputList(components, {
+  const p = {
     created,
     expires: created + lifetime,
     nonce: options.nonce ?? b64url((options.randomBytes ?? cryptoRandomBytes)(16)),
     keyid: options.keyid,
     alg: profile.httpAlg,
     tag: SIGNATURE_TAG,
-  });
+  };
   // Serialised once: the same text is the base's @signature-params line and the Signature-Input member's value.
-  const params = serializeInnerList(list);
-  const base = signatureBase({ ...request, headers }, list, params);
+  const params = signatureParamsText(components, p) ?? serializeInnerList(signatureInputList(components, p));
+  const base = signatureBaseOf({ ...request, headers }, components, params);
   if (!('base' in base)) throw new TypeError(`cannot sign: component ${base.missing} is missing`);
   const signature = profile.sign(utf8(base.base), options.privateKey);
   const out = {

@@ -54,15 +54,26 @@ export function signatureBase(
   /** `serializeInnerList(list)` when the caller has it already (the signer puts it in Signature-Input too). */
   params: string = serializeInnerList(list),
 ): { base: string } | { missing: string } {
-  const lines: string[] = [];
-  for (const [name] of list[0]) {
-    const c = String(name);
+  return signatureBaseOf(
+    request,
+    list[0].map(([name]) => String(name)),
+    params,
+  );
+}
+
+/** The signature base from the covered components' names and the `@signature-params` text. */
+export function signatureBaseOf(
+  request: HttpRequestLike,
+  components: readonly string[],
+  params: string,
+): { base: string } | { missing: string } {
+  let base = '';
+  for (const c of components) {
     const value = componentValue(request, c);
     if (value === null) return { missing: c };
-    lines.push(`"${c}": ${value}`);
+    base += `"${c}": ${value}\n`;
   }
-  lines.push(`"@signature-params": ${params}`);
-  return { base: lines.join('\n') };
+  return { base: `${base}"@signature-params": ${params}` };
 }
 
 /**

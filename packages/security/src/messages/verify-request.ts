@@ -1,4 +1,4 @@
-import { parseDictionary, type InnerList, type Dictionary } from 'structured-headers';
+import { parseDictionary, serializeInnerList, type InnerList, type Dictionary } from 'structured-headers';
 import type { TimeSource } from '@cpnet/kernel';
 import { checkProtocolVersion, PROTOCOL_HEADER } from '@cpnet/protocol';
 import type { CryptoProfile, ProfileName, PublicKeyHandle } from '../crypto/profile.ts';
@@ -6,7 +6,8 @@ import { cryptoProfile } from '../crypto/profiles.ts';
 import { utf8 } from '../crypto/encoding.ts';
 import { bodyBytes, headerValue, type HttpRequestLike } from './http.ts';
 import { checkContentDigest, digestOf } from './content-digest.ts';
-import { ALLOWED_COMPONENTS, signatureBase, type SignatureParams } from './signature-base.ts';
+import { ALLOWED_COMPONENTS, signatureBaseOf, type SignatureParams } from './signature-base.ts';
+import { parseCanonicalByteMember, parseCanonicalInput } from './canonical-fields.ts';
 import { MAX_SIGNATURE_LIFETIME_S, SIGNATURE_LABEL, SIGNATURE_TAG } from './sign-request.ts';
 import type { NonceStore } from './nonce-store.ts';
 
@@ -65,8 +66,43 @@ function parseDict(value: string | undefined, name: string): Dictionary | string
   }
 }
 
-function checkParams(list: InnerList, profile: CryptoProfile): SignatureParams | string {
-  const p = list[1];
+/** The covered components (`?` for one that is not a plain name), the parameters, and the inner list's text. */
+interface SignedInput {
+  readonly components: readonly string[];
+  readonly params: ReadonlyMap<string, unknown>;
+  /** The `@signature-params` value: the canonical text read, or the library's serialisation of what it parsed. */
+  text(): string;
+}
+
+/** The `label` member of a Signature-Input header: by the canonical fast path, else through `structured-headers`. */
+function signedInput(value: string | undefined): SignedInput | string {
+  const fast = value === undefined ? null : parseCanonicalInput(value, SIGNATURE_LABEL);
+  if (fast) return { components: fast.components, params: fast.params, text: () => fast.text };
+  const inputs = parseDict(value, 'Signature-Input');
+  if (typeof inputs === 'string') return inputs;
+  const input = inputs.get(SIGNATURE_LABEL);
+  if (!input || !Array.isArray(input[0])) return `Signature-Input has no "${SIGNATURE_LABEL}" inner list`;
+  const list = input as InnerList;
+  return {
+    components: list[0].map(([n, params]) => (typeof n === 'string' && params.size === 0 ? n : '?')),
+    params: list[1],
+    text: () => serializeInnerList(list),
+  };
+}
+
+/** The `label` member of a Signature header, or why there is none. */
+function signatureBytes(value: string | undefined): Uint8Array | string {
+  const fast = value === undefined ? null : parseCanonicalByteMember(value, SIGNATURE_LABEL);
+  if (fast) return fast;
+  const sigs = parseDict(value, 'Signature');
+  if (typeof sigs === 'string') return sigs;
+  const sig = sigs.get(SIGNATURE_LABEL);
+  if (!sig || !(sig[0] instanceof ArrayBuffer)) return `Signature has no "${SIGNATURE_LABEL}" byte sequence`;
+  return new Uint8Array(sig[0]);
+}
+
+function checkParams(input: SignedInput, profile: CryptoProfile): SignatureParams | string {
+  const p = input.params;
   for (const k of p.keys()) if (!PARAMS.includes(k)) return `unexpected signature parameter "${k}"`;
   const created = p.get('created'),
     expires = p.get('expires'),
@@ -87,11 +123,10 @@ function checkParams(list: InnerList, profile: CryptoProfile): SignatureParams |
 export type HttpRequestHead = Omit<HttpRequestLike, 'body'> & { readonly hasBody: boolean };
 
 function checkComponents(
-  list: InnerList,
+  names: readonly string[],
   request: HttpRequestLike | HttpRequestHead,
   profile: CryptoProfile,
 ): string | null {
-  const names = list[0].map(([n, params]) => (typeof n === 'string' && params.size === 0 ? n : '?'));
   if (new Set(names).size !== names.length) return 'a component is covered twice';
   const bad = names.find((n) => !ALLOWED_COMPONENTS.includes(n));
   if (bad) return `component ${bad} may not be covered`;
@@ -172,20 +207,15 @@ export interface Verifier {
 export function createVerifier(options: VerifierOptions): Verifier {
   const profile = cryptoProfile(options.profile ?? 'ed25519');
   async function verify(request: HttpRequestLike | HttpRequestHead): Promise<VerifyResult> {
-    const inputs = parseDict(headerValue(request.headers, 'signature-input'), 'Signature-Input');
-    if (typeof inputs === 'string') return unauth(inputs);
-    const sigs = parseDict(headerValue(request.headers, 'signature'), 'Signature');
-    if (typeof sigs === 'string') return unauth(sigs);
-    const input = inputs.get(SIGNATURE_LABEL),
-      sig = sigs.get(SIGNATURE_LABEL);
-    if (!input || !Array.isArray(input[0])) return unauth(`Signature-Input has no "${SIGNATURE_LABEL}" inner list`);
-    if (!sig || !(sig[0] instanceof ArrayBuffer)) return unauth(`Signature has no "${SIGNATURE_LABEL}" byte sequence`);
-    const list = input as InnerList;
-    const params = checkParams(list, profile);
+    const input = signedInput(headerValue(request.headers, 'signature-input'));
+    if (typeof input === 'string') return unauth(input);
+    const signature = signatureBytes(headerValue(request.headers, 'signature'));
+    if (typeof signature === 'string') return unauth(signature);
+    const params = checkParams(input, profile);
     if (typeof params === 'string') return unauth(params);
     // The verifier's time, shown on a refusal: written only when one is made (this runs on every signed request).
     const serverTime = () => new Date(options.clock.now()).toISOString();
-    const components = checkComponents(list, request, profile);
+    const components = checkComponents(input.components, request, profile);
     if (components) return unauth(components);
     const time = checkTime(params, options, options.nonceStore.durable);
     if (time) return unauth(time, { serverTime: serverTime() });
@@ -193,10 +223,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (authority) return unauth(authority);
     const keys = candidates(await options.resolveKey(params.keyid), profile);
     if (typeof keys === 'string') return unauth(`${keys}: ${params.keyid}`);
-    const base = signatureBase(request, list);
+    const base = signatureBaseOf(request, input.components, input.text());
     if (!('base' in base)) return unauth(`covered component ${base.missing} is missing from the request`);
-    const data = utf8(base.base),
-      signature = new Uint8Array(sig[0]);
+    const data = utf8(base.base);
     if (!keys.some((k) => profile.verify(data, signature, k)))
       return unauth('the signature does not verify', { serverTime: serverTime(), signatureBase: base.base });
     // The version before the nonce: a request refused for its version has not spent its nonce.
