@@ -74,9 +74,17 @@ export function durableNonceStore(
   /** Every nonce this run accepted, until it expires: key → expiresAt. */
   const held = new Map<string, number>();
   let nextForget = 0;
-  /** The latest expiry of the rows earlier runs left (read once, before this run records any). */
-  const earlier = db.nonces.latestExpiry();
-  earlier.catch(() => undefined);
+  /**
+   * The latest expiry of the rows earlier runs left: read once, before this run records any (a failed read is tried
+   * again by the next request; nothing is recorded meanwhile).
+   */
+  let earlier: Promise<number | null> | null = null;
+  const earlierRows = (): Promise<number | null> =>
+    (earlier ??= db.nonces.latestExpiry().catch((e: unknown) => {
+      earlier = null;
+      throw e;
+    }));
+  earlierRows().catch(() => undefined);
   /** The commit each nonce not yet durable waits for (the latest try). */
   const commits = new Map<string, Promise<unknown>>();
   const record = (
@@ -114,7 +122,7 @@ export function durableNonceStore(
       for (const [k, at] of held) if (at < now) held.delete(k);
     }
     if (held.has(key)) return null;
-    const before = await earlier;
+    const before = await earlierRows();
     if (before !== null && expiresAt <= before) {
       // It may be a replay of a message an earlier run recorded: the table says.
       const known = await db.nonces.has(keyid, nonce);
