@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { killDuringWrites } from './kill-during-writes.ts';
+import { killDuringWrites, replayAfterKill } from './kill-during-writes.ts';
 import { applicationFile, cleanup, eventually, lifecycleOf, startTestNode, tempDir, type TestNode } from './nodes.ts';
 import { freePort } from './process.ts';
 import { gateway, registerClusters, registerProvider, reportEntry } from './providers.ts';
@@ -17,6 +17,12 @@ describe('a node killed with SIGKILL during a stream of writes', () => {
     'loses no acknowledged registration or report and applies none twice',
     () => killDuringWrites([], running),
     120_000,
+  );
+  it(
+    'refuses replays of acknowledged signed requests after the restart: a registration (nonce in its own commit) ' +
+      'and an application (nonce committed first)',
+    () => replayAfterKill([], running),
+    60_000,
   );
 });
 

@@ -1,6 +1,8 @@
 // The SIGKILL test body, shared by the SQLite (durability.test.ts) and PostgreSQL (postgres.test.ts) runs.
 import { expect } from 'vitest';
-import { eventually, tempDir } from './nodes.ts';
+import { buildHeaders } from '@cpnet/client';
+import { cryptoRandomBytes, ed25519Profile, generateKeyPair } from '@cpnet/security';
+import { application, eventually, tempDir } from './nodes.ts';
 import { freePort, spawnNode, type NodeProcess } from './process.ts';
 import { clusterBody, gateway, registerProvider, reportEntry } from './providers.ts';
 
@@ -81,4 +83,47 @@ export async function killDuringWrites(more: readonly string[], running: { stop(
   expect(counts).toEqual(Object.fromEntries([...registered.values()].map((c) => [c, reportsAcked.get(c) ?? 0])));
   const providers = (await (await fetch(`${url}/cpn/v1/providers`)).json()) as { items: unknown[] };
   expect(providers.items).toHaveLength(1);
+}
+
+/**
+ * Starts a national node process and sends two signed requests it acknowledges: a cluster registration (a route
+ * whose nonce rides its own commit, `nonceInOwnCommit`) and an application (a route that keeps the default: the
+ * nonce is committed before the handler runs). It kills the node with SIGKILL right after the answers, starts it
+ * again and sends the very same requests (headers and body) again: both are refused as replays (401 REPLAYED) and
+ * nothing is stored twice.
+ */
+export async function replayAfterKill(more: readonly string[], running: { stop(): Promise<void> }[]): Promise<void> {
+  const port = await freePort();
+  const dir = tempDir();
+  const args = ['--role', 'national', '--code', 'CPN', '--data', dir, ...more];
+  let proc: NodeProcess = await spawnNode(args, { port });
+  running.push({ stop: () => proc.stop() });
+  const url = proc.url;
+  const p = await registerProvider(url, 700);
+  const signed = (path: string, body: unknown, options: Parameters<typeof buildHeaders>[0]) => {
+    const text = JSON.stringify(body);
+    const headers = buildHeaders(options, { method: 'POST', path, url: url + path, text });
+    return () => fetch(url + path, { method: 'POST', headers, body: text });
+  };
+  const cluster = signed('/cpn/v1/clusters', clusterBody(p.id, { name: '重放集群' }), p.client.options);
+  const keys = generateKeyPair({ randomBytes: cryptoRandomBytes });
+  const app = {
+    ...application(),
+    endpoint: 'http://127.0.0.1:9',
+    publicKey: ed25519Profile.exportPublicKey(keys.publicKey),
+  };
+  const apply = signed('/cpn/v1/applications', app, {
+    baseUrl: url,
+    signer: { keyid: 'CPN.51', privateKey: keys.privateKey },
+  });
+  expect((await cluster()).status).toBe(201);
+  expect((await apply()).status).toBe(201);
+  await proc.kill();
+  proc = await spawnNode(args, { port });
+  for (const replay of [await cluster(), await apply()]) {
+    expect(replay.status).toBe(401);
+    expect(((await replay.json()) as { error: { code: string } }).error.code).toBe('REPLAYED');
+  }
+  const list = await fetch(`${url}/cpn/v1/clusters?provider=${encodeURIComponent(p.id)}`);
+  expect(((await list.json()) as { items: unknown[] }).items).toHaveLength(1);
 }

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { readFileSync } from 'node:fs';
 import { parseScenario, runScenario, summarise } from '@cpnet/simulator';
 import { startTestPostgres, type TestPostgres } from '@cpnet/node/testing/postgres';
-import { killDuringWrites } from './kill-during-writes.ts';
+import { killDuringWrites, replayAfterKill } from './kill-during-writes.ts';
 import { applicationFile, cleanup, eventually, lifecycleOf, startTestNode, tempDir, type TestNode } from './nodes.ts';
 
 let server: TestPostgres;
@@ -148,6 +148,15 @@ describe('nodes on PostgreSQL', () => {
       for (const n of running.reverse()) await n.stop().catch(() => undefined);
     }
   }, 120_000);
+
+  it('a node on PostgreSQL killed with SIGKILL refuses replays of acknowledged signed requests (both nonce paths)', async () => {
+    const running: { stop(): Promise<void> }[] = [];
+    try {
+      await replayAfterKill(['--database', await server.database()], running);
+    } finally {
+      for (const n of running.reverse()) await n.stop().catch(() => undefined);
+    }
+  }, 60_000);
 
   // About 90 s of wall time (scale-small at its speed 10 on 7 nodes), too much for every CI run: it runs with
   // CPNET_TEST_POSTGRES_SCALE=1, or =max for speed max (95–134 s here; see apps/node/README.md, PostgreSQL).

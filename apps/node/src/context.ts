@@ -1,4 +1,5 @@
-import type { Policy, NonceStore } from '@cpnet/security';
+import type { Policy } from '@cpnet/security';
+import type { NodeNonceStore } from './store/nonces.ts';
 import type { SerialAllocator } from '@cpnet/identifier';
 import type { NodeClient } from '@cpnet/client';
 import type { NodeLifecycle, Health } from '@cpnet/protocol';
@@ -38,7 +39,7 @@ export interface NodeContext {
   readonly events: EventBus;
   readonly metrics: NodeMetrics;
   readonly policy: Policy;
-  readonly nonceStore: NonceStore;
+  readonly nonceStore: NodeNonceStore;
   readonly cache: AnswerCache;
   readonly outbox: Outbox;
   /** TLS node links: this node's HTTPS listener and its peers' HTTPS endpoints. */

@@ -11,12 +11,19 @@ import { b64url } from '@cpnet/security';
 import type { NodeDeps } from './deps.ts';
 import type { NodeStores } from './store/stores.ts';
 
+type EventDetail = { subject?: string; severity?: MonitorEvent['severity']; data?: Record<string, unknown> };
+
 /** Records events in the event log and streams them on /monitor. */
 export interface EventBus {
-  emit(
-    type: EventType,
-    detail?: { subject?: string; severity?: MonitorEvent['severity']; data?: Record<string, unknown> },
-  ): MonitorEvent;
+  /** Stores the event's row in the next group commit (not awaited) and streams it now. */
+  emit(type: EventType, detail?: EventDetail): MonitorEvent;
+  /**
+   * Inside a unit of work: stores the event's row in that unit, so it commits with the unit's other writes (no commit
+   * of its own, and never without them); the caller streams it with `publish` once the unit has committed.
+   */
+  stage(type: EventType, detail?: EventDetail): Promise<MonitorEvent>;
+  /** Streams a staged event on /monitor (after its unit committed). */
+  publish(event: MonitorEvent): void;
   attach(io: Server): void;
 }
 
@@ -26,33 +33,42 @@ export function createEventBus(
   ctx: { deps: NodeDeps; code: string },
 ): EventBus {
   let io: Server | null = null;
+  const make = (type: EventType, detail: EventDetail): MonitorEvent => ({
+    id: b64url(ctx.deps.randomBytes(12)),
+    type,
+    at: formatTime(ctx.deps.clock.now()),
+    node: ctx.code,
+    subject: detail.subject,
+    severity: detail.severity ?? 'info',
+    data: detail.data ?? {},
+  });
+  const store = (event: MonitorEvent) =>
+    db.events.add({
+      id: event.id,
+      type: event.type,
+      at: event.at,
+      subject: event.subject ?? null,
+      severity: event.severity,
+      data: JSON.stringify(event.data),
+      node: null,
+    });
+  const publish = (event: MonitorEvent) =>
+    io?.of(NAMESPACES.monitor).emit(SOCKET_EVENTS.event, { ...event, protocol: PROTOCOL_VERSION });
   return {
     emit(type, detail = {}) {
-      const event: MonitorEvent = {
-        id: b64url(ctx.deps.randomBytes(12)),
-        type,
-        at: formatTime(ctx.deps.clock.now()),
-        node: ctx.code,
-        subject: detail.subject,
-        severity: detail.severity ?? 'info',
-        data: detail.data ?? {},
-      };
+      const event = make(type, detail);
       // The row joins the next group commit (microseconds, not a Prisma query).
-      const stored = db.write(() =>
-        db.events.add({
-          id: event.id,
-          type,
-          at: event.at,
-          subject: event.subject ?? null,
-          severity: event.severity,
-          data: JSON.stringify(event.data),
-          node: null,
-        }),
-      );
+      const stored = db.write(() => store(event));
       void stored.catch((e: unknown) => ctx.deps.logger.warn({ err: e }, 'event not stored'));
-      io?.of(NAMESPACES.monitor).emit(SOCKET_EVENTS.event, { ...event, protocol: PROTOCOL_VERSION });
+      publish(event);
       return event;
     },
+    async stage(type, detail = {}) {
+      const event = make(type, detail);
+      await store(event);
+      return event;
+    },
+    publish,
     attach(server) {
       io = server;
     },

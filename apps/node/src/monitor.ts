@@ -50,7 +50,8 @@ async function admit(
     audience: ctx.config.code,
     namespace: NAMESPACES.monitor,
     clock: ctx.deps.clock,
-    nonceStore: ctx.nonceStore,
+    // A session opens on this handshake (not a database write): its nonce is durable before it is accepted.
+    nonceStore: ctx.nonceStore.committed,
   });
   return v.ok ? null : v.error;
 }

@@ -5,6 +5,7 @@ import {
   type RegisterCluster,
   type RegisterProvider,
   type IdentifierRecord,
+  type MonitorEvent,
 } from '@cpnet/protocol';
 import type { NodeContext } from '../context.ts';
 import { fail } from '../http/http-error.ts';
@@ -41,6 +42,8 @@ export interface Registered<T> {
   readonly status: number;
   readonly value: T;
   readonly created: boolean;
+  /** The registration's event, stored in its transaction; the caller streams it (`events.publish`) after the commit. */
+  readonly event?: MonitorEvent;
 }
 
 // Everything below runs inside one ctx.db.write transaction: serial, row, identifier record, copy upward, audit
@@ -103,7 +106,7 @@ function providerView(ctx: Pick<NodeContext, 'config'>, row: Omit<ProviderRow, '
 }
 
 /** What `registerProvider` uses of the node. */
-type RegisterProviderDeps = Pick<NodeContext, 'audit' | 'config' | 'db' | 'deps' | 'outbox' | 'serials'>;
+type RegisterProviderDeps = Pick<NodeContext, 'audit' | 'config' | 'db' | 'deps' | 'events' | 'outbox' | 'serials'>;
 
 /**
  * Registers a provider and allocates its PV identifier. A provider is known by its 统一社会信用代码: the same code
@@ -163,12 +166,16 @@ export function registerProvider(
         now: ctx.deps.clock.now(),
       });
     await ctx.audit.recordInTransaction({ ...input.audit, resource: `provider:${id}`, decision: 'allow' });
-    return { status: 201, value, created: true };
+    const event = await ctx.events.stage('provider.registered', {
+      subject: id,
+      data: { name: row.name, creditCode: row.creditCode, province: row.province },
+    });
+    return { status: 201, value, created: true, event };
   });
 }
 
 /** What `registerCluster` uses of the node. */
-type RegisterClusterDeps = Pick<NodeContext, 'audit' | 'config' | 'db' | 'deps' | 'outbox' | 'serials'>;
+type RegisterClusterDeps = Pick<NodeContext, 'audit' | 'config' | 'db' | 'deps' | 'events' | 'outbox' | 'serials'>;
 
 /**
  * Registers a cluster of a provider and allocates its CL identifier; a retried registration with the same
@@ -229,6 +236,10 @@ export function registerCluster(
         now: ctx.deps.clock.now(),
       });
     await ctx.audit.recordInTransaction({ ...input.audit, resource: `cluster:${id}`, decision: 'allow' });
-    return { status: 201, value, created: true, spec };
+    const event = await ctx.events.stage('cluster.registered', {
+      subject: id,
+      data: { provider: spec.provider, province: spec.province, resourceClass: spec.resourceClass },
+    });
+    return { status: 201, value, created: true, spec, event };
   });
 }

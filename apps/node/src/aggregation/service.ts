@@ -8,6 +8,7 @@ import {
   type ClusterReport,
   type Health,
   type MarketQuery,
+  type MonitorEvent,
   type SchedulingFigures,
 } from '@cpnet/protocol';
 import { b64url } from '@cpnet/security';
@@ -68,8 +69,8 @@ export interface SummariesReceived {
 export interface Aggregation {
   readonly table: ClusterTable;
   readonly ingest: IngestQueue;
-  /** Adds a newly registered cluster (after its registration committed). */
-  added(spec: ClusterSpec): void;
+  /** Adds a newly registered cluster (after its registration committed), streaming its staged event when given. */
+  added(spec: ClusterSpec, event?: MonitorEvent): void;
   /**
    * Takes children's summaries, newest first by their `at` (an older summary than the one held is counted but not
    * applied), each deduplicated by its key. An applied summary's scheduling figures go to scheduling (its heartbeat).
@@ -253,12 +254,14 @@ export async function createAggregation(ctx: CreateAggregationDeps, config: Aggr
     providerActive: () => true,
     table,
     ingest,
-    added(spec) {
+    added(spec, event) {
       changed({ kind: 'registered', cluster: table.register(spec) });
-      ctx.events.emit('cluster.registered', {
-        subject: spec.id,
-        data: { provider: spec.provider, province: spec.province, resourceClass: spec.resourceClass },
-      });
+      if (event) ctx.events.publish(event);
+      else
+        ctx.events.emit('cluster.registered', {
+          subject: spec.id,
+          data: { provider: spec.provider, province: spec.province, resourceClass: spec.resourceClass },
+        });
     },
     async receiveSummaries(items) {
       const now = ctx.deps.clock.now();

@@ -34,7 +34,8 @@ export function attachNodeGateway(
         audience: ctx.config.code,
         namespace: NAMESPACES.gateway,
         clock: ctx.deps.clock,
-        nonceStore: ctx.nonceStore,
+        // A session opens on this handshake (not a database write): its nonce is durable before it is accepted.
+        nonceStore: ctx.nonceStore.committed,
       });
       return v.ok ? { ok: true, value: { gateway: iss, provider: iss } } : { ok: false, error: v.error };
     },

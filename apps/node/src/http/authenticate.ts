@@ -18,6 +18,8 @@ export interface Caller {
   readonly principal: Principal;
   /** The keyid of a signature, or `token:<account>`. */
   readonly who: string;
+  /** The signature's nonce (a signed request). */
+  readonly nonce?: string;
 }
 
 /** A signer not known yet whose key comes with the request (an applicant signing its own application). */
@@ -132,7 +134,7 @@ async function bySignature(
     throw new HttpError(v.code, v.reason, { field, detail: v.detail ? { ...v.detail } : undefined });
   }
   if (principal === null) throw new HttpError('UNAUTHENTICATED', `unknown keyid ${v.keyid}`);
-  const caller: Caller = { principal, who: v.keyid };
+  const caller: Caller = { principal, who: v.keyid, nonce: v.nonce };
   return {
     caller,
     checkBody(raw) {

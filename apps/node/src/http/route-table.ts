@@ -6,7 +6,7 @@ import { authenticate, hasCredentials } from './authenticate.ts';
 import { parseWith } from './body.ts';
 import { fail } from './http-error.ts';
 import type { IdempotencyScope } from './idempotency.ts';
-import { audited, authorize, writeRoute, type RouteDeps } from './write-route.ts';
+import { audited, authorize, nonceRecorded, writeRoute, type RouteDeps } from './write-route.ts';
 
 /** The HTTP methods a node answers. */
 type Method = 'get' | 'post' | 'put' | 'delete';
@@ -120,6 +120,17 @@ export interface RouteSpec<
   /** A write's own body limit in bytes (attachments), instead of the node's `bodyLimitBytes`. */
   readonly bodyLimitBytes?: (env: E) => number;
   /**
+   * Opt-in, reviewed: a signed request's nonce rides the handler's own commit instead of being committed before the
+   * handler runs (the default, which costs a commit of its own). The value is the crash argument, in words: why a
+   * replay after a crash is still refused or harmless. It holds only for a handler whose effects are rows of this
+   * node's database written in one unit of work (the nonce is enlisted before it, so it commits in the same
+   * transaction or an earlier one) and whose every effect beyond process memory — an event streamed, an outbox kick,
+   * a call to another node — comes after that commit; every answer, a refusal too, waits until the nonce is durable.
+   * A handler that calls another node or streams anything before its commit must not declare it. The routes that do
+   * are listed in routes/tables.test.ts (a new one fails that test until it is added there) and in the README.
+   */
+  readonly nonceInOwnCommit?: string;
+  /**
    * The policy's request for this call, asked after validation and before `handle` (403 on a denial); the route
    * checks the rest itself.
    */
@@ -228,7 +239,14 @@ function handlerOf<E extends RouteDeps>(env: E, spec: RouteTable<E>[number]): Re
         });
       else if (spec.auth === 'required')
         fail('UNAUTHENTICATED', `${spec.method.toUpperCase()} ${spec.path} needs a signature or an API token`);
-      const answer = await run(req, res, { caller, body: undefined, requestId: requestIdOf(res), idempotency: null });
+      // As on writes: the nonce is durable before the handler runs unless the route declares otherwise.
+      if (caller && !spec.nonceInOwnCommit) await nonceRecorded(env, caller);
+      let answer: RouteAnswer<number>;
+      try {
+        answer = await run(req, res, { caller, body: undefined, requestId: requestIdOf(res), idempotency: null });
+      } finally {
+        if (caller) await nonceRecorded(env, caller);
+      }
       if (answer) res.status(answer[0]).json(answer[1]);
     };
   }
@@ -247,6 +265,7 @@ function handlerOf<E extends RouteDeps>(env: E, spec: RouteTable<E>[number]): Re
       ...(spec.signerKey ? { signerKey: spec.signerKey(env) } : {}),
       ...(spec.readerKey ? { signerKeyFor: (req: Request) => spec.readerKey!(env, req) } : {}),
       ...(spec.bodyLimitBytes ? { bodyLimitBytes: spec.bodyLimitBytes(env) } : {}),
+      ...(spec.nonceInOwnCommit ? { nonceInOwnCommit: true } : {}),
     },
   );
 }

@@ -50,12 +50,18 @@ interface WriteRouteOptions {
   readonly signerKeyFor?: (req: Request) => Promise<SelfKey | undefined>;
   /** The route's own body limit (attachments), instead of the node's `bodyLimitBytes`. */
   readonly bodyLimitBytes?: number;
+  /**
+   * The signed request's nonce rides the handler's own commit (`RouteSpec.nonceInOwnCommit`, with its argument)
+   * instead of being committed before the handler runs; every answer, a refusal too, then waits for it.
+   */
+  readonly nonceInOwnCommit?: boolean;
 }
 
 /**
  * Wraps a write: credentials are checked before the body is read (401), then the size (413), the signature or token
  * (401), the JSON (400/415); the handler validates (400) and authorises (403). On a self-keyed route the JSON comes
- * before the signature (its key is in the body).
+ * before the signature (its key is in the body). A signed request's nonce is durable before the handler runs, unless
+ * the route declares `nonceInOwnCommit`: then it joins the handler's own commit and the answer waits for it.
  */
 export function writeRoute(
   ctx: WriteRouteDeps,
@@ -89,14 +95,36 @@ export function writeRoute(
       caller = head.caller;
       parsedBody = parseJson(req, raw);
     }
+    if (!options.nonceInOwnCommit) {
+      // The default: the nonce is committed before the handler runs, so nothing the handler does (a call to another
+      // node, an event streamed to subscribers) can be repeated by a replay after a crash.
+      await nonceRecorded(ctx, caller);
+      return answer(req, res, { caller, parsedBody, raw, requestId });
+    }
+    try {
+      await answer(req, res, { caller, parsedBody, raw, requestId });
+    } catch (e) {
+      // A refusal too waits for the nonce: the request may be accepted once the state it was refused on changes.
+      await nonceRecorded(ctx, caller);
+      throw e;
+    }
+  };
+
+  async function answer(
+    req: Request,
+    res: Response,
+    { caller, parsedBody, raw, requestId }: { caller: Caller; parsedBody: unknown; raw: Buffer; requestId: string },
+  ): Promise<void> {
     const idempotency = idempotencyScope(req, { who: caller.who, body: parsedBody, raw });
     if (idempotency === null) {
       const [status, out] = await handler(req, { caller, body: parsedBody, requestId, idempotency });
+      await nonceRecorded(ctx, caller);
       res.status(status).json(out);
       return;
     }
     const held = await storedResponse(ctx.db.idempotency, idempotency);
     if (held) {
+      await nonceRecorded(ctx, caller);
       res.setHeader('idempotent-replayed', 'true');
       res.status(held.status).json(held.body);
       return;
@@ -122,12 +150,23 @@ export function writeRoute(
     }
     try {
       const [status, out] = await running;
+      await nonceRecorded(ctx, caller);
       if (!first) res.setHeader('idempotent-replayed', 'true');
       res.status(status).json(out);
     } finally {
       if (first) inflight.delete(idempotency.key);
     }
-  };
+  }
+}
+
+/**
+ * Waits until the nonce of a signed request is durable (at once for a token or an unsigned request). Before a
+ * handler (the default) it asks for a commit; after the write of a route whose nonce rides its own commit it is
+ * already settled (the nonce joined that commit or an earlier one); a request that wrote nothing waits for the next
+ * group commit. Nothing is answered before its nonce would refuse a replay after a crash.
+ */
+export async function nonceRecorded(ctx: Pick<NodeContext, 'nonceStore'>, caller: Caller): Promise<void> {
+  if (caller.nonce !== undefined) await ctx.nonceStore.recorded(caller.who, caller.nonce);
 }
 
 /** The key a self-keyed body names for a keyid; a body that names none (or a bad one) yields none. */

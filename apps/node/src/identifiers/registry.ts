@@ -63,8 +63,8 @@ type RegisterRecordDeps = Pick<
 
 /**
  * Registers a record under this node's prefix, allocating a serial when none is given. The serial, the record, its
- * copy upward, the audit entry and the idempotency key commit in one transaction; a retry with the same key gets the
- * stored answer, even when the first attempt's answer was lost.
+ * copy upward, the audit entry, the idempotency key and the `identifier.registered` event commit in one transaction;
+ * a retry with the same key gets the stored answer, even when the first attempt's answer was lost.
  */
 export async function registerRecord(
   ctx: RegisterRecordDeps,
@@ -85,9 +85,9 @@ export async function registerRecord(
         'serial',
       );
   }
-  const { record, fresh, queued } = await ctx.db.write(async () => {
+  const { record, fresh, queued, event } = await ctx.db.write(async () => {
     const held = options.idempotency ? await storedResponse(ctx.db.idempotency, options.idempotency) : null;
-    if (held) return { record: held.body as IdentifierRecord, fresh: false, queued: false };
+    if (held) return { record: held.body as IdentifierRecord, fresh: false, queued: false, event: null };
     const serial = given ?? (await allocateSerial(ctx, { prefix, kind: input.kind }));
     if (given !== undefined) await reserveSerial(ctx, { prefix, kind: input.kind, serial });
     const made = formatIdentifier({ prefix, kind, serial });
@@ -115,11 +115,13 @@ export async function registerRecord(
       await storeResponse(ctx.db.idempotency, { scope: options.idempotency, status: 201, body: rec, now });
     if (options.audit)
       await ctx.audit.recordInTransaction({ ...options.audit, resource: `record:${rec.id}`, decision: 'allow' });
-    return { record: rec, fresh: true, queued: q };
+    // The event's row commits with the record (no commit of its own); it is streamed once that commit is done.
+    const event = await ctx.events.stage('identifier.registered', { subject: rec.id });
+    return { record: rec, fresh: true, queued: q, event };
   });
   if (fresh) {
     ctx.metrics.registrations.inc();
-    ctx.events.emit('identifier.registered', { subject: record.id });
+    if (event) ctx.events.publish(event);
   }
   if (queued) ctx.outbox.kick();
   return record;

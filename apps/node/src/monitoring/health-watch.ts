@@ -68,7 +68,8 @@ export function createHealthWatch(ctx: HealthWatchDeps): HealthWatch {
       audience: ctx.config.code,
       namespace: NAMESPACES.link,
       clock: ctx.deps.clock,
-      nonceStore: ctx.nonceStore,
+      // A session opens on this handshake (not a database write): its nonce is durable before it is accepted.
+      nonceStore: ctx.nonceStore.committed,
     });
     return v.ok ? { child: iss } : { problem: v.error };
   }

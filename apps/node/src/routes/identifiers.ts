@@ -112,6 +112,12 @@ export const IDENTIFIER_ROUTES: RouteTable<IdentifierRoutesDeps> = [
     errors: { 403: 'the policy refuses, or this node is suspended or revoked', 409: 'the identifier exists' },
     access: { action: 'create', resource: 'record', rule: 'the policy: `create` on a record under `prefix`' },
     audit: 'create',
+    nonceInOwnCommit:
+      'registerRecord writes the serial, the record, its copy upward (an outbox row), the audit entry, the ' +
+      'idempotency key and the identifier.registered event in one unit of work; the event is streamed and the ' +
+      'outbox kicked only after that commit, which holds the nonce (or follows its commit). Lost in a crash, the ' +
+      'nonce was lost with every row of the request, and no answer had left: a replay registers once, as the ' +
+      'original would have.',
     authorize: ({ env, caller, body }) => ({
       principal: caller!.principal,
       action: 'create',

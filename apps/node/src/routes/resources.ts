@@ -88,6 +88,11 @@ export const RESOURCE_ROUTES: RouteTable<ResourceRoutesDeps> = [
       rule: 'the provider itself (its own key), else the policy: `create` on a provider here',
     },
     audit: 'create',
+    nonceInOwnCommit:
+      'registerProvider writes the provider, its PV identifier record and copy upward (an outbox row), the ' +
+      'idempotency key, the audit entry and the provider.registered event in one unit of work; the key cache, the ' +
+      'event stream and the outbox kick follow that commit, which holds the nonce (or follows its commit). Lost in ' +
+      'a crash, the nonce was lost with every row of the request and no answer had left: a replay registers once.',
     authorize: ({ env, caller, body }) =>
       caller!.who === body.creditCode
         ? null
@@ -102,10 +107,7 @@ export const RESOURCE_ROUTES: RouteTable<ResourceRoutesDeps> = [
       });
       if (r.created) {
         env.providerKeys.put({ id: r.value.id, publicKey: input.publicKey, lifecycle: 'active' });
-        env.events.emit('provider.registered', {
-          subject: r.value.id,
-          data: { name: r.value.name, creditCode: r.value.creditCode, province: r.value.province },
-        });
+        if (r.event) env.events.publish(r.event);
         env.metrics.registrations.inc();
         env.outbox.kick();
       }
@@ -135,6 +137,11 @@ export const RESOURCE_ROUTES: RouteTable<ResourceRoutesDeps> = [
       rule: 'the policy: `create` on a cluster owned by `provider` (the provider itself, or an operator)',
     },
     audit: 'create',
+    nonceInOwnCommit:
+      'registerCluster writes the cluster, its CL identifier record and copy upward (an outbox row), the ' +
+      'idempotency key, the audit entry and the cluster.registered event in one unit of work; the cluster table, ' +
+      'the event stream and the outbox kick follow that commit, which holds the nonce (or follows its commit). Lost ' +
+      'in a crash, the nonce was lost with every row of the request and no answer had left: a replay registers once.',
     authorize: ({ env, caller, body }) => ({
       principal: providerPrincipal(env, env.providerKeys, caller!) ?? caller!.principal,
       action: 'create',
@@ -149,7 +156,7 @@ export const RESOURCE_ROUTES: RouteTable<ResourceRoutesDeps> = [
         audit: { who: caller!.who, action: 'create', requestId },
       });
       if (r.spec) {
-        env.aggregation.added(r.spec);
+        env.aggregation.added(r.spec, r.event);
         env.metrics.registrations.inc();
         env.outbox.kick();
       }

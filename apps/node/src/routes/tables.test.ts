@@ -91,6 +91,16 @@ describe('route tables', () => {
     }
   });
 
+  it("only reviewed routes let a signed request's nonce ride their own commit, each with its crash argument", () => {
+    // Reviewed (issue 26, apps/node/README.md "Replay protection across a crash"): each handler writes only rows of
+    // this node's database, in one unit of work, and streams or kicks anything only after that commit. Adding a route
+    // here is a security review: a handler that calls another node or streams before its commit must not be listed.
+    const REVIEWED = ['registerCluster', 'registerIdentifier', 'registerProvider'];
+    const declared = routeSpecs().filter((s) => s.nonceInOwnCommit !== undefined);
+    expect(declared.map((s) => s.operationId).sort()).toEqual(REVIEWED);
+    for (const s of declared) expect(s.nonceInOwnCommit!.length, s.operationId).toBeGreaterThan(80);
+  });
+
   it('no module registers a route beside the tables (no router.get/post/put/delete outside route-table.ts)', () => {
     const offenders = sources().filter(
       (f) =>

@@ -4,6 +4,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { awaitedOutsideStore, nestedWrite } from './unit-of-work.ts';
+import { systemClock } from '@cpnet/kernel/system';
+import { ENLIST_WAIT_MS } from './sql.ts';
 
 /** What a statement gives back: its rows and how many rows it changed (INSERT … ON CONFLICT DO NOTHING: 0 or 1). */
 export interface PgResult<R> {
@@ -28,6 +30,8 @@ export interface PgSql {
    * 'awaited-outside-store'; a `write` called inside a unit fails with 'nested-write'.
    */
   write<T>(fn: () => T | Promise<T>): Promise<T>;
+  /** As `SqlStore.enlist`: the unit joins the next group commit, or commits alone after `ENLIST_WAIT_MS`. */
+  enlist<T>(fn: () => T | Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -108,9 +112,33 @@ export async function openPgSql(url: string, options: { max?: number } = {}): Pr
     fn: () => unknown;
     resolve: (v: unknown) => void;
     reject: (e: unknown) => void;
+    lazy: boolean;
   }
   let queue: Pending[] = [];
+  /** Units in the queue that ask for a commit now (queued by `write`). */
+  let eager = 0;
   let busy = false;
+  let soon = false;
+  let later = false;
+  // A flush on the next turn when a write waits, after ENLIST_WAIT_MS when only enlisted units do.
+  function schedule(): void {
+    if (busy || queue.length === 0) return;
+    if (eager > 0) {
+      if (soon) return;
+      soon = true;
+      setImmediate(() => {
+        soon = false;
+        void flush();
+      });
+    } else if (!later) {
+      later = true;
+      // Wall time: how long an enlisted unit waits for a write to share its commit with.
+      systemClock.setTimeout(() => {
+        later = false;
+        void flush();
+      }, ENLIST_WAIT_MS);
+    }
+  }
   type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
   // Runs one unit, failing it if it awaits something other than its own statements (see `write`).
   function runUnit(fn: () => unknown): Promise<unknown> {
@@ -170,6 +198,7 @@ export async function openPgSql(url: string, options: { max?: number } = {}): Pr
     if (busy) return;
     const items = queue;
     queue = [];
+    eager = 0;
     if (items.length === 0) return;
     busy = true;
     let outcomes: Outcome[] | null = null;
@@ -193,19 +222,22 @@ export async function openPgSql(url: string, options: { max?: number } = {}): Pr
     busy = false;
     if (outcomes) outcomes.forEach((o, i) => (o.ok ? items[i]!.resolve(o.value) : items[i]!.reject(o.error)));
     else for (const it of items) it.reject(failure);
-    if (queue.length > 0) setImmediate(() => void flush());
+    schedule();
   }
+  const enqueue = <T>(fn: () => T | Promise<T>, lazy: boolean): Promise<T> => {
+    const unit = inUnit.getStore();
+    if (unit && !unit.over) return Promise.reject(nestedWrite());
+    return new Promise<T>((resolve, reject) => {
+      queue.push({ fn, resolve: resolve as (v: unknown) => void, reject, lazy });
+      if (!lazy) eager++;
+      schedule();
+    });
+  };
 
   return {
     query,
-    write<T>(fn: () => T | Promise<T>): Promise<T> {
-      const unit = inUnit.getStore();
-      if (unit && !unit.over) return Promise.reject(nestedWrite());
-      return new Promise<T>((resolve, reject) => {
-        queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
-        if (queue.length === 1 && !busy) setImmediate(() => void flush());
-      });
-    },
+    write: (fn) => enqueue(fn, false),
+    enlist: (fn) => enqueue(fn, true),
     async close() {
       await writer.end().catch(() => {});
       writerError = null;

@@ -91,6 +91,18 @@ function identifiers(sql: PgSql, cold: IdentifierStore): IdentifierStore {
 
 function nonces(sql: PgSql): SeenNonceStore {
   return {
+    async has(keyid, nonce) {
+      const r = await sql.query('SELECT 1 FROM "SeenNonce" WHERE "keyid" = $1 AND "nonce" = $2', [keyid, nonce]);
+      return r.rows.length > 0;
+    },
+    async latestExpiry() {
+      // Epoch milliseconds computed by the server: a timestamp column read as a Date would be taken as local time.
+      const r = await sql.query<{ at: number | null }>(
+        'SELECT (EXTRACT(EPOCH FROM MAX("expiresAt")) * 1000)::float8 AS "at" FROM "SeenNonce"',
+      );
+      const at = r.rows[0]?.at ?? null;
+      return at === null ? null : Math.round(Number(at));
+    },
     async add(keyid, nonce, expiresAt) {
       const r = await sql.query(
         'INSERT INTO "SeenNonce" ("keyid", "nonce", "expiresAt") VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
@@ -537,6 +549,7 @@ export async function openPostgresStores(url: string, options: { poolSize?: numb
     prisma,
     applied,
     write: (fn) => sql.write(fn),
+    enlist: (fn) => sql.enlist(fn),
     identifiers: identifiers(sql, sqliteIdentifierStore(conn)),
     applications: sqliteApplicationStore(conn),
     dossiers: sqliteDossierStore(conn),

@@ -21,6 +21,32 @@ afterEach(() => {
 });
 
 describe('group commit', () => {
+  it('an enlisted unit waits for a later write and commits in its transaction; alone, it commits within a few ms', async () => {
+    const { file, sql } = store();
+    const other = new Database(file, { readonly: true });
+    const visible = (k: string) => other.prepare('SELECT 1 FROM t WHERE k = ?').get(k) !== undefined;
+    const enlisted = sql.enlist(() => sql.stmt('INSERT INTO t (k) VALUES (?)').run('nonce').changes);
+    // Several turns of the event loop pass (a request's body is read, its handler runs) before the write comes.
+    for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+    expect(visible('nonce')).toBe(false);
+    const seenInside: boolean[] = [];
+    const written = sql.write(() => {
+      sql.stmt('INSERT INTO t (k) VALUES (?)').run('record');
+      // Inside the write's transaction: the enlisted row is there on this connection, not yet committed for others.
+      seenInside.push(sql.stmt('SELECT 1 FROM t WHERE k = ?').get('nonce') !== undefined, visible('nonce'));
+    });
+    await Promise.all([enlisted, written]);
+    expect(seenInside).toEqual([true, false]);
+    expect([visible('nonce'), visible('record')]).toEqual([true, true]);
+    // With no write to join, an enlisted unit still commits (after ENLIST_WAIT_MS, 1 s of wall time; bound 10×).
+    const t0 = performance.now();
+    await sql.enlist(() => sql.stmt('INSERT INTO t (k) VALUES (?)').run('alone'));
+    expect(visible('alone')).toBe(true);
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    other.close();
+    sql.close();
+  });
+
   it('writes of one turn commit together; one that throws undoes only its own changes', async () => {
     const { sql } = store();
     const ins = (k: string) => sql.write(() => sql.stmt('INSERT INTO t (k) VALUES (?)').run(k).changes);

@@ -23,8 +23,22 @@ export interface SqlStore {
    * `UnitOfWorkError` 'awaited-outside-store'; a `write` called inside a unit fails with 'nested-write'.
    */
   write<T>(fn: () => T | Promise<T>): Promise<T>;
+  /**
+   * Like `write`, but the unit does not ask for a commit of its own: it joins the next group commit that a `write`
+   * starts, or commits after `ENLIST_WAIT_MS` of wall time when none does (a bound for an idle node; a caller that
+   * needs it sooner queues a `write`). Units keep their order: a unit enlisted before a `write` commits in the same
+   * transaction as that write or in an earlier one (replay nonces use this).
+   */
+  enlist<T>(fn: () => T | Promise<T>): Promise<T>;
   close(): void;
 }
+
+/**
+ * How long (wall time, ms) an enlisted unit waits for a write to join before it commits alone. A request's own
+ * write comes tens of milliseconds after its nonce on a loaded machine, and an answer asks for the commit it
+ * waits for (see `durableNonceStore`), so this only bounds how long an unanswered request's nonce stays in memory.
+ */
+export const ENLIST_WAIT_MS = 1000;
 
 /** SQLite's primary result code for "database is locked by another connection". */
 const BUSY = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_LOCKED']);
@@ -56,9 +70,33 @@ export function openSqlStore(file: string, options: { durability?: 'power-loss' 
     fn: () => unknown;
     resolve: (v: unknown) => void;
     reject: (e: unknown) => void;
+    lazy: boolean;
   }
   let queue: Pending[] = [];
+  /** Units in the queue that ask for a commit now (queued by `write`). */
+  let eager = 0;
   let busy = false;
+  let soon = false;
+  let later = false;
+  // A flush on the next turn when a write waits, after ENLIST_WAIT_MS when only enlisted units do.
+  function schedule(): void {
+    if (busy || queue.length === 0) return;
+    if (eager > 0) {
+      if (soon) return;
+      soon = true;
+      setImmediate(() => {
+        soon = false;
+        void flush();
+      });
+    } else if (!later) {
+      later = true;
+      // Wall time: how long an enlisted unit waits for a write to share its commit with.
+      systemClock.setTimeout(() => {
+        later = false;
+        void flush();
+      }, ENLIST_WAIT_MS);
+    }
+  }
   type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
   const begin = db.prepare('BEGIN IMMEDIATE');
   const commit = db.prepare('COMMIT');
@@ -109,6 +147,7 @@ export function openSqlStore(file: string, options: { durability?: 'power-loss' 
     if (busy) return;
     const items = queue;
     queue = [];
+    eager = 0;
     if (items.length === 0) return;
     busy = true;
     let outcomes: Outcome[];
@@ -118,6 +157,7 @@ export function openSqlStore(file: string, options: { durability?: 'power-loss' 
       } catch (e) {
         if (BUSY.has((e as { code?: string }).code ?? '') && attempt < 2000) {
           queue = [...items, ...queue];
+          eager = queue.filter((it) => !it.lazy).length;
           attempt++;
           // Wall time: it waits on a real lock held by another connection of this process.
           systemClock.setTimeout(
@@ -147,23 +187,26 @@ export function openSqlStore(file: string, options: { durability?: 'power-loss' 
     } catch (e) {
       busy = false;
       for (const it of items) it.reject(e);
-      if (queue.length > 0) setImmediate(() => void flush());
+      schedule();
       return;
     }
     busy = false;
     outcomes.forEach((o, i) => (o.ok ? items[i]!.resolve(o.value) : items[i]!.reject(o.error)));
-    if (queue.length > 0) setImmediate(() => void flush());
+    schedule();
   }
+  const enqueue = <T>(fn: () => T | Promise<T>, lazy: boolean): Promise<T> => {
+    if (running) return Promise.reject(nestedWrite());
+    return new Promise<T>((resolve, reject) => {
+      queue.push({ fn, resolve: resolve as (v: unknown) => void, reject, lazy });
+      if (!lazy) eager++;
+      schedule();
+    });
+  };
   return {
     db,
     stmt,
-    write<T>(fn: () => T | Promise<T>): Promise<T> {
-      if (running) return Promise.reject(nestedWrite());
-      return new Promise<T>((resolve, reject) => {
-        queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
-        if (queue.length === 1 && !busy) setImmediate(() => void flush());
-      });
-    },
+    write: (fn) => enqueue(fn, false),
+    enlist: (fn) => enqueue(fn, true),
     close: () => db.close(),
   };
 }

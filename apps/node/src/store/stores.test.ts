@@ -211,6 +211,39 @@ describe.each([
     const nonces = durableNonceStore(db, { now: () => 1000 });
     expect(await nonces.seen('k', 'n1', 60_000)).toBe(false);
     expect(await nonces.seen('k', 'n1', 60_000)).toBe(true);
+    // A nonce joins the next write's commit; a new replay memory over the same database (a restart) refuses it.
+    expect(await nonces.seen('k', 'n2', 60_000)).toBe(false);
+    expect(await nonces.seen('k', 'n2', 60_000)).toBe(true);
+    await db.write(() => db.settings.put('after-n2', '1'));
+    await nonces.recorded('k', 'n2');
+    const restarted = durableNonceStore(db, { now: () => 2000 });
+    expect(await restarted.seen('k', 'n2', 60_000)).toBe(true);
+    expect(await restarted.seen('k', 'n3', 60_000)).toBe(false);
+    expect(await restarted.committed.seen('k', 'n4', 60_000)).toBe(false);
+    expect(await durableNonceStore(db, { now: () => 3000 }).seen('k', 'n4', 60_000)).toBe(true);
+    // Concurrent replays of one nonce: exactly one is accepted.
+    const racing = await Promise.all([1, 2, 3].map(() => restarted.seen('k', 'n5', 60_000)));
+    expect(racing.filter((r) => !r)).toHaveLength(1);
+    // The table is read only for messages an earlier run may have recorded (expiring no later than its rows); every
+    // nonce of an earlier run is refused after a restart, whatever its expiry, and memory refuses this run's own.
+    const run2 = durableNonceStore(db, { now: () => 4000 });
+    for (const [n, at] of [
+      ['e1', 70_000],
+      ['e2', 50_000],
+      ['e3', 90_000],
+    ] as const)
+      expect(await run2.seen('k', n, at)).toBe(false);
+    await Promise.all(['e1', 'e2', 'e3'].map((n) => run2.recorded('k', n)));
+    const run3 = durableNonceStore(db, { now: () => 5000 });
+    for (const [n, at] of [
+      ['e1', 70_000],
+      ['e2', 50_000],
+      ['e3', 90_000],
+      ['n2', 60_000],
+    ] as const)
+      expect(await run3.seen('k', n, at), n).toBe(true);
+    expect(await run3.seen('k', 'late', 120_000)).toBe(false);
+    expect(await run3.seen('k', 'late', 120_000)).toBe(true);
     expect(await db.write(() => db.idempotency.claim('key', '{"a":1}', 0))).toBe(true);
     expect(await db.write(() => db.idempotency.claim('key', '{"a":2}', 0))).toBe(false);
     expect(await db.idempotency.get('key')).toBe('{"a":1}');

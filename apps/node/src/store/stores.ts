@@ -28,6 +28,12 @@ export interface NodeStores {
    * the transaction, and the database's write lock, stay open while it runs. If it throws, its changes are undone.
    */
   write<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Like `write`, but without asking for a commit of its own: the unit joins the next group commit a `write` starts
+   * (or commits alone after a few milliseconds of wall time). A unit enlisted before a `write` commits with it or
+   * before it — the replay nonce of a signed request joins the request's own commit this way.
+   */
+  enlist<T>(fn: () => Promise<T>): Promise<T>;
   readonly identifiers: IdentifierStore;
   readonly applications: ApplicationStore;
   /** Dossiers, attachments, review-chain steps, disqualified credit codes. */
@@ -66,6 +72,7 @@ export async function openSqliteStores(file: string, options: { durability?: Dur
     prisma: conn.prisma,
     applied: conn.applied,
     write: (fn) => conn.sql.write(fn),
+    enlist: (fn) => conn.sql.enlist(fn),
     identifiers: sqliteIdentifierStore(conn),
     applications: sqliteApplicationStore(conn),
     dossiers: sqliteDossierStore(conn),
