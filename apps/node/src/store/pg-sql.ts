@@ -11,6 +11,57 @@ export interface PgResult<R> {
   readonly rowCount: number | null;
 }
 
+/**
+ * Work in flight, as a simulator's clock counts it: `begin` when a piece of database work starts, the returned
+ * function when it ends. At `speed: max` the simulator jumps virtual time only when nothing is in flight; a
+ * PostgreSQL statement is a round trip to another process that may outlast the task that started it (a timer's), so
+ * the node reports every one. SQLite needs none: its statements run inside the task that asks for them.
+ */
+export interface DatabaseWork {
+  begin(): () => void;
+}
+
+/**
+ * node-postgres's Client, counting each query from the moment it is sent until its answer (or error) as `work`: for
+ * the pool, the writer and Prisma's own pool (adapter-pg), which all take a `Client` class. Queries are sent in the
+ * three forms node-postgres knows: with a callback (pg-pool), as a promise (ours, adapter-pg), or as a submittable
+ * (not used here: sent uncounted).
+ */
+export function countingClient(work: DatabaseWork): typeof pg.Client {
+  class CountingClient extends pg.Client {}
+  const send = pg.Client.prototype.query as (this: pg.Client, ...args: unknown[]) => unknown;
+  (CountingClient.prototype as { query: unknown }).query = function (this: pg.Client, ...args: unknown[]) {
+    const first = args[0] as { submit?: unknown } | null | undefined;
+    if (first && typeof first.submit === 'function') return send.apply(this, args);
+    const end = work.begin();
+    const last = args.length - 1;
+    const callback = args[last];
+    if (last > 0 && typeof callback === 'function') {
+      args[last] = (...r: unknown[]) => {
+        end();
+        return (callback as (...r: unknown[]) => unknown)(...r);
+      };
+      try {
+        return send.apply(this, args);
+      } catch (e) {
+        end();
+        throw e;
+      }
+    }
+    let r: unknown;
+    try {
+      r = send.apply(this, args);
+    } catch (e) {
+      end();
+      throw e;
+    }
+    if (r instanceof Promise) r.then(end, end);
+    else end();
+    return r;
+  };
+  return CountingClient;
+}
+
 /** The PostgreSQL hot-path connection. */
 export interface PgSql {
   /**
@@ -46,13 +97,19 @@ function getTypeParser(oid: number, format?: 'text' | 'binary') {
   return pg.types.getTypeParser(oid, format ?? 'text');
 }
 
-/** Opens the pool (`max` connections for reads) and the writer connection. */
-export async function openPgSql(url: string, options: { max?: number } = {}): Promise<PgSql> {
+/**
+ * Opens the pool (`max` connections for reads) and the writer connection. With `work`, every statement and every
+ * unit of work (from `write` until it settles, its wait in the queue included) counts as work in flight.
+ */
+export async function openPgSql(url: string, options: { max?: number; work?: DatabaseWork } = {}): Promise<PgSql> {
+  const { work } = options;
+  const Client = work ? countingClient(work) : pg.Client;
   // Sessions in UTC, whatever the server's TimeZone: Prisma's DateTime columns hold UTC without a zone.
   const config = {
     connectionString: url,
     types: { getTypeParser } as pg.CustomTypesConfig,
     options: '-c TimeZone=UTC',
+    Client,
   };
   const pool = new pg.Pool({ ...config, max: options.max ?? 8 });
   // An idle pooled connection the server ends (a restart, a failover) is dropped from the pool, not fatal.
@@ -61,7 +118,7 @@ export async function openPgSql(url: string, options: { max?: number } = {}): Pr
   // replaced before the next group.
   let writerError: Error | null = null;
   const connectWriter = async () => {
-    const client = new pg.Client(config);
+    const client = new Client(config);
     client.on('error', (e) => (writerError = e));
     client.on('end', () => (writerError ??= new Error('the writer connection ended')));
     await client.connect();
@@ -201,10 +258,14 @@ export async function openPgSql(url: string, options: { max?: number } = {}): Pr
     write<T>(fn: () => T | Promise<T>): Promise<T> {
       const unit = inUnit.getStore();
       if (unit && !unit.over) return Promise.reject(nestedWrite());
-      return new Promise<T>((resolve, reject) => {
+      const queued = new Promise<T>((resolve, reject) => {
         queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
         if (queue.length === 1 && !busy) setImmediate(() => void flush());
       });
+      if (!work) return queued;
+      const end = work.begin();
+      queued.then(end, end);
+      return queued;
     },
     async close() {
       await writer.end().catch(() => {});

@@ -24,7 +24,7 @@ import { applyPostgresMigrations } from './migrate-postgres.ts';
 import type { SeenNonceStore } from './nonces.ts';
 import type { DeadLetter, Delivery, OutboxStore, QueuedDelivery } from './outbox.ts';
 import { sqlitePeerStore, type PeerLink, type PeerStore } from './peers.ts';
-import { openPgSql, type PgSql } from './pg-sql.ts';
+import { countingClient, openPgSql, type DatabaseWork, type PgSql } from './pg-sql.ts';
 import { sqliteProviderStore, type ProviderRow, type ProviderStore } from './providers.ts';
 import { rawParams, rawToWire, type RawRecordRow } from './records.ts';
 import type { SettingStore } from './settings.ts';
@@ -519,15 +519,22 @@ export interface PostgresStores extends NodeStores {
 
 /**
  * Opens the node's PostgreSQL database at `url` (migrating it if needed) and returns its stores. The database must
- * exist; the user needs the rights to create tables in it (the first start applies the migrations).
+ * exist; the user needs the rights to create tables in it (the first start applies the migrations). `work`: every
+ * statement (hot paths and Prisma's) and every unit of work is reported as work in flight (a simulator's clock).
  */
-export async function openPostgresStores(url: string, options: { poolSize?: number } = {}): Promise<PostgresStores> {
+export async function openPostgresStores(
+  url: string,
+  options: { poolSize?: number; work?: DatabaseWork } = {},
+): Promise<PostgresStores> {
   const { applied } = await applyPostgresMigrations(url);
-  const prisma = new PostgresPrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
+  const { work } = options;
+  const prisma = new PostgresPrismaClient({
+    adapter: new PrismaPg({ connectionString: url, ...(work ? { Client: countingClient(work) } : {}) }),
+  });
   await prisma.$connect();
   let sql: PgSql;
   try {
-    sql = await openPgSql(url, { max: options.poolSize });
+    sql = await openPgSql(url, { max: options.poolSize, work });
   } catch (e) {
     await prisma.$disconnect();
     throw e;
