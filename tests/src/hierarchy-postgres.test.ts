@@ -1,4 +1,5 @@
-// The hierarchy suite with every node on PostgreSQL, in every `npm test` (onboarding down three levels, registration, copies upward, the outbox backlog and its retries).
+// The hierarchy suite with every node on PostgreSQL, in every `npm test` (onboarding down three levels,
+// registration, copies upward, the outbox backlog and its retries).
 import { onPostgres } from './on-postgres.ts';
 
 await onPostgres(() => import('./hierarchy.test.ts'));

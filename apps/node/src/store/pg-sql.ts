@@ -82,6 +82,9 @@ export interface PgSql {
   close(): Promise<void>;
 }
 
+/** A timestamp as the stores write it: ISO text in UTC (what Prisma's DateTime column reads back). */
+export const iso = (ms: number) => new Date(ms).toISOString();
+
 const TIMESTAMP = 1114; // timestamp without time zone: Prisma's DateTime on PostgreSQL, always UTC
 const TIMESTAMPTZ = 1184;
 const INT8 = 20;
