@@ -74,6 +74,7 @@ describe("a node's PostgreSQL work counts as in flight for the governed clock", 
       expect(fired).toEqual([]);
       expect(g.load.oldest()).toBeLessThan(Infinity);
       expect(g.clock.elapsed()).toBeLessThanOrEqual(1000 + 5 * 5 * 200); // capped at the busy rate, as a request
+      expect(g.stats().cappedForInflightMs).toBeGreaterThan(0);
       lock.release();
       await lock.holding;
       await write;
