@@ -70,6 +70,13 @@ export interface PgSql {
    */
   query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<PgResult<R>>;
   /**
+   * A data-modifying statement whose answer nobody reads (an INSERT without RETURNING). Inside `write` it is held and
+   * sent with the unit's other held statements as one statement (each but the last a CTE of the last: one round
+   * trip) before the unit's next `query` and before the unit ends, so its error fails the unit there; a unit holds
+   * one statement of each text at most (the order of rows within one table is kept). Outside `write` it is `query`.
+   */
+  hold(text: string, values?: unknown[]): Promise<void>;
+  /**
    * Runs `fn` as a unit of work: units queued while a transaction runs commit together in the next one (group
    * commit), each in a savepoint, so one that throws undoes only its own changes. The promise settles after the
    * commit. Units run one at a time, as on SQLite: the node's read-then-write units need no isolation level above
@@ -136,6 +143,8 @@ export async function openPgSql(url: string, options: { max?: number; work?: Dat
     failed: boolean;
     /** Fails the unit if it is pending with no statement in flight once the microtasks have run. */
     check(): void;
+    /** Statements held for the unit's next round trip (`hold`). */
+    held: { text: string; values: unknown[] }[];
   }
   const inUnit = new AsyncLocalStorage<Unit>();
   const names = new Map<string, string>();
@@ -147,6 +156,25 @@ export async function openPgSql(url: string, options: { max?: number; work?: Dat
     }
     return n;
   };
+  /** Sends a unit's held statements as one: `WITH held_0 AS (…), held_1 AS (…) <last>`, parameters renumbered. */
+  const release = async (unit: Unit): Promise<void> => {
+    const held = unit.held.splice(0);
+    if (held.length === 0) return;
+    const values: unknown[] = [];
+    const texts = held.map((h) => {
+      const offset = values.length;
+      values.push(...h.values);
+      return offset ? h.text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`) : h.text;
+    });
+    const last = texts.pop()!;
+    const text = texts.length ? `WITH ${texts.map((t, i) => `held_${i} AS (${t})`).join(', ')} ${last}` : last;
+    unit.inflight++;
+    try {
+      await writer.query({ name: nameOf(text), text, values });
+    } finally {
+      if (--unit.inflight === 0) unit.check();
+    }
+  };
   const query = async <R>(text: string, values: unknown[] = []): Promise<PgResult<R>> => {
     const unit = inUnit.getStore();
     // A callback made inside a unit (a timer, a listener) keeps its context after the unit is over: it runs outside.
@@ -155,6 +183,7 @@ export async function openPgSql(url: string, options: { max?: number; work?: Dat
       return { rows: r.rows as R[], rowCount: r.rowCount };
     }
     if (unit.failed) throw awaitedOutsideStore();
+    if (unit.held.length) await release(unit);
     unit.inflight++;
     try {
       const r = await writer.query({ name: nameOf(text), text, values });
@@ -179,6 +208,7 @@ export async function openPgSql(url: string, options: { max?: number; work?: Dat
         inflight: 0,
         over: false,
         failed: false,
+        held: [],
         check() {
           setImmediate(() => {
             if (unit.over || unit.inflight > 0) return;
@@ -191,6 +221,11 @@ export async function openPgSql(url: string, options: { max?: number; work?: Dat
       inUnit.run(unit, () => {
         Promise.resolve()
           .then(fn)
+          .then(async (v) => {
+            // Its held statements are sent while it is still running: their errors are its own.
+            if (!unit.over && unit.held.length) await release(unit);
+            return v;
+          })
           .then(
             (v) => {
               if (unit.over) return;
@@ -258,6 +293,16 @@ export async function openPgSql(url: string, options: { max?: number; work?: Dat
 
   return {
     query,
+    async hold(text, values = []) {
+      const unit = inUnit.getStore();
+      if (!unit || (unit.over && !unit.failed)) {
+        await query(text, values);
+        return;
+      }
+      if (unit.failed) throw awaitedOutsideStore();
+      if (unit.held.some((h) => h.text === text)) await release(unit);
+      unit.held.push({ text, values });
+    },
     write<T>(fn: () => T | Promise<T>): Promise<T> {
       const unit = inUnit.getStore();
       if (unit && !unit.over) return Promise.reject(nestedWrite());

@@ -7,7 +7,7 @@ export function postgresAuditStore(sql: PgSql): AuditStore {
     entries: async () =>
       (await sql.query<{ entry: string }>('SELECT "entry" FROM "AuditRecord" ORDER BY "seq"')).rows.map((r) => r.entry),
     async append(entry) {
-      await sql.query('INSERT INTO "AuditRecord" ("entry") VALUES ($1)', [entry]);
+      await sql.hold('INSERT INTO "AuditRecord" ("entry") VALUES ($1)', [entry]);
     },
   };
 }

@@ -21,7 +21,7 @@ export function postgresIdentifierStore(sql: PgSql, cold: IdentifierStore): Iden
       return rows[0]?.version;
     },
     async insert(record, parts) {
-      await sql.query(
+      await sql.hold(
         `INSERT INTO "IdentifierRecord" (${RECORD_COLUMNS}) VALUES (${RECORD_VALUES})`,
         rawParams(record, parts),
       );

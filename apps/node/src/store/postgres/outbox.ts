@@ -7,7 +7,7 @@ const ADD_DELIVERY = 'INSERT INTO "Outbox" ("kind", "payload", "attempts", "next
 export function postgresOutboxStore(sql: PgSql): OutboxStore {
   return {
     async add(delivery, at) {
-      await sql.query(ADD_DELIVERY, [delivery.path, JSON.stringify(delivery), iso(at)]);
+      await sql.hold(ADD_DELIVERY, [delivery.path, JSON.stringify(delivery), iso(at)]);
     },
     oldest: async (limit) =>
       (await sql.query<QueuedDelivery>('SELECT "id", "payload" FROM "Outbox" ORDER BY "id" LIMIT $1', [limit])).rows,
