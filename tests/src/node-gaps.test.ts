@@ -1,10 +1,7 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pino } from 'pino';
-import { systemClock } from '@cpnet/kernel/system';
 import { createClient, type NodeClient } from '@cpnet/client';
-import { createNode } from '@cpnet/node';
 import { cryptoRandomBytes, ed25519Profile, generateKeyPair } from '@cpnet/security';
 import {
   application,
@@ -208,13 +205,9 @@ describe('the private key at rest', () => {
       await again.stop();
       const wrong = path.join(tempDir(), 'pass');
       writeFileSync(wrong, 'not-the-right-passphrase\n');
-      const deps = {
-        clock: systemClock,
-        logger: pino({ level: 'silent' }),
-        randomBytes: cryptoRandomBytes,
-      };
+      // Through the helper, so under CPNET_TEST_DATABASE=postgres the node finds its database (the folder's).
       await expect(
-        createNode({ role: 'national', code: 'CPN', port: 0, dataDir: dir, passphraseFile: wrong }, deps),
+        startTestNode({ role: 'national', code: 'CPN', dataDir: dir, passphraseFile: wrong }),
       ).rejects.toThrow(/cannot be decrypted/);
     },
   );

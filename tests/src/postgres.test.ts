@@ -40,8 +40,9 @@ beforeAll(async () => {
     autoReview: true,
     database: regionalDb,
   });
-  await eventually(async () => (await lifecycleOf(regional)) === 'online', 20_000);
-}, 90_000);
+  // Wall time, generous: at load 29 this onboarding once took over 20 s.
+  await eventually(async () => (await lifecycleOf(regional)) === 'online', 60_000);
+}, 120_000);
 
 afterAll(async () => {
   for (const n of [regional, national]) await n?.stop();

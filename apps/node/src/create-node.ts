@@ -126,7 +126,7 @@ export async function createNode(input: NodeConfigInput, parts: NodeParts | Node
   const db =
     given ??
     (config.database
-      ? await openPostgresStores(config.database)
+      ? await openPostgresStores(config.database, { work: deps.databaseWork })
       : await openSqliteStores(dbFile, { durability: config.durability }));
   const closeDb = given ? () => Promise.resolve() : () => db.close();
   try {

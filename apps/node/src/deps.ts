@@ -3,6 +3,7 @@ import { cryptoRandomBytes, type RandomBytes } from '@cpnet/security';
 import type { Clock } from '@cpnet/kernel';
 import { systemClock } from '@cpnet/kernel/system';
 import type { NodeFaults } from './fault-spec.ts';
+import type { DatabaseWork } from './store/pg-sql.ts';
 
 /**
  * Runs an async background task every `ms` of node time (`deps.clock`); a failure is logged as `what failed` and the
@@ -35,6 +36,12 @@ export interface NodeDeps {
   readonly wall?: Clock;
   readonly logger: Logger;
   readonly randomBytes: RandomBytes;
+  /**
+   * A simulator's count of work in flight: on PostgreSQL every statement and unit of work of the node's stores begins
+   * and ends one (`DatabaseWork`), so virtual time does not jump while a round trip a timer started is running.
+   * Unused on SQLite, whose statements finish inside the task that asks for them.
+   */
+  readonly databaseWork?: DatabaseWork;
   /** Test-only: behaviours switched off for a conformance fault fixture (none in a real node). */
   readonly faults?: NodeFaults;
 }

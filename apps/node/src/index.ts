@@ -3,6 +3,7 @@ export { createNode, parseConfig, ConfigError, type CpnNode, type NodeParts } fr
 /** The node's persistence ports (one store per aggregate) and their SQLite implementation. */
 export { openSqliteStores, type NodeStores, type SqliteStores } from './store/stores.ts';
 export { openPostgresStores, type PostgresStores } from './store/postgres-stores.ts';
+export type { DatabaseWork } from './store/pg-sql.ts';
 export { applyPostgresMigrations, redactUrl } from './store/migrate-postgres.ts';
 /** The node configuration schema (zod) and its types. */
 export { NodeConfig, type NodeConfigInput } from './config.ts';

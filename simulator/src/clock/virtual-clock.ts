@@ -187,7 +187,7 @@ export interface GovernorStats {
   slowedForLagMs: number;
   /** Steps slowed or stopped because a request in flight was taking long (wall age past `ageSlowMs`). */
   slowedForSlowRequestsMs: number;
-  /** Steps capped because requests were in flight. */
+  /** Steps capped because work was in flight (at `max`: a jump to the next timer held back by it). */
   cappedForInflightMs: number;
   /** Jumps over idle time (at `max`) and calendar advances. */
   jumps: number;
@@ -348,10 +348,10 @@ export function createGovernor(o: GovernorOptions): Governor {
     let rate = fast ? busyRate : speed;
     const slowest = Math.min(...slows.values());
     if (rate > slowest) rate = slowest;
-    if (busy > 0 && rate > busyRate) {
-      rate = busyRate;
-      stats.cappedForInflightMs += dt;
-    }
+    // Capped: a rate above the busy rate, or at `max` a jump to the next timer held back by work in flight.
+    const held = fast && Number.isFinite(due) && due > v + Math.min(rate, busyRate) * dt * factor;
+    if (busy > 0 && (rate > busyRate || held)) stats.cappedForInflightMs += dt;
+    if (busy > 0 && rate > busyRate) rate = busyRate;
     let to = v + rate * dt * factor;
     if (fast && busy === 0 && slows.size === 0 && r - quietSince >= settleMs && Number.isFinite(due) && due > to) {
       to = due;

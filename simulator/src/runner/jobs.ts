@@ -33,7 +33,12 @@ export function createTenants(ctx: Pick<RunContext, 'net' | 'clock'>) {
           .replace(/[^a-z0-9._-]/g, '-')
           .slice(0, 60) || 'tenant';
       // An account that already exists (a renewal, a second stream of the same tenant) is fine.
-      await sim.self().createAccount({ id: account, name: tenant, role: 'tenant', password: 'simulated-tenant' });
+      const made = await sim
+        .self()
+        .createAccount({ id: account, name: tenant, role: 'tenant', password: 'simulated-tenant' });
+      // Its failure (a timeout on a loaded machine) is the reason to give, not the token refusal that follows.
+      if (!made.ok && made.error.code !== 'CONFLICT')
+        throw new Error(`no tenant account at ${node}: ${made.status} ${made.error.message}`);
       const t = await sim.anon().token({ account, password: 'simulated-tenant', ttlSeconds: 3600 });
       if (!t.ok) throw new Error(`no tenant token at ${node}: ${t.error.message}`);
       return createClient({ baseUrl: ctx.net.urlOf(node), token: t.value.token, clock: ctx.clock, timeoutMs: 30_000 });

@@ -289,6 +289,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       clock_held_for_timers_ms: Math.round(held.heldForTimersMs),
       clock_slowed_for_lag_ms: Math.round(held.slowedForLagMs),
       clock_slowed_for_slow_requests_ms: Math.round(held.slowedForSlowRequestsMs),
+      clock_capped_for_inflight_ms: Math.round(held.cappedForInflightMs),
       clock_jumps: held.jumps,
       ...dataMetrics(ctx),
       ...(options.stallThread ? { thread_stalled_ms: stalledMs } : {}),

@@ -95,7 +95,8 @@ export function nodeClients(
 
 /**
  * Starts a node in this process; time comes from `clock` (the virtual clock, possibly skewed). Each request the node's
- * server is answering counts as in flight with `load`, so the clock does not run ahead of a node still answering.
+ * server is answering, and on PostgreSQL each of its database round trips and units of work, counts as in flight with
+ * `load`, so the clock does not run ahead of a node still answering or writing.
  */
 export async function startSimNode(spec: SimNodeSpec, clock: SimClock, load?: LoadReporter): Promise<SimNode> {
   mkdirSync(spec.dataDir, { recursive: true });
@@ -168,6 +169,9 @@ export async function startSimNode(spec: SimNodeSpec, clock: SimClock, load?: Lo
         wall: systemClock,
         logger,
         randomBytes: cryptoRandomBytes,
+        // On PostgreSQL the node's database round trips count as in flight too: a write a timer started keeps the
+        // clock from jumping until it is done, as a request being answered does.
+        ...(load ? { databaseWork: load } : {}),
       });
       if (load)
         n.server.on('request', (req: IncomingMessage, res: ServerResponse) => {

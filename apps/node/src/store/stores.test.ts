@@ -336,4 +336,41 @@ describe('the PostgreSQL connection', () => {
     await db.write(() => db.settings.put('c', '3'));
     expect((await db.settings.all()).get('c')).toBe('3');
   });
+  it('held statements: one round trip for a unit’s inserts, seen by its later reads, their errors fail only their unit', async () => {
+    let queries = 0;
+    const db = await openPostgresStores(await server!.migratedDatabase(), {
+      poolSize: 2,
+      work: { begin: () => (queries++, () => undefined) },
+    });
+    open.push(db);
+    const delivery = { endpoint: 'http://127.0.0.1:1', path: '/cpn/v1/copies', body: {} };
+    // A registration's inserts (record, copy upward, audit entry): BEGIN, one statement, COMMIT (+ the unit itself).
+    queries = 0;
+    await db.write(async () => {
+      await db.identifiers.insert(record('1'), { prefix: 'CPN.51', serial: '1' });
+      await db.outbox.add(delivery, 1);
+      await db.audit.append('first');
+    });
+    expect(queries).toBe(4);
+    // Two of one kind in one unit keep their order; a read in the unit sees what it holds.
+    const seen = await db.write(async () => {
+      await db.audit.append('second');
+      await db.audit.append('third');
+      return db.identifiers.versionOf(record('1').id);
+    });
+    expect(seen).toBe(1);
+    expect(await db.audit.entries()).toEqual(['first', 'second', 'third']);
+    // A held insert that breaks a key fails its own unit when it is sent; the unit grouped with it commits.
+    const [dup, other] = await Promise.allSettled([
+      db.write(async () => {
+        await db.audit.append('undone');
+        await db.identifiers.insert(record('1'), { prefix: 'CPN.51', serial: '1' });
+      }),
+      db.write(() => db.audit.append('fourth')),
+    ]);
+    expect(dup.status).toBe('rejected');
+    expect(other.status).toBe('fulfilled');
+    expect(await db.audit.entries()).toEqual(['first', 'second', 'third', 'fourth']);
+    expect(await db.outbox.count()).toBe(1);
+  });
 });

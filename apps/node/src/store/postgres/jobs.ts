@@ -1,0 +1,162 @@
+// PostgreSQL: jobs, their history and metering, in PostgreSQL's SQL on node-postgres (see ../postgres-stores.ts).
+import { type JobState, type MeteringLine, JobHistoryEntry, TaskTemplate } from '@cpnet/protocol';
+import { isFinal, type JobRecord } from '../../scheduling/job-machine.ts';
+import { matches } from '../../scheduling/metering.ts';
+import type { JobRow, NodeJobStore } from '../jobs.ts';
+import type { PgSql } from '../pg-sql.ts';
+
+const JOB_COLUMNS = [
+  'id',
+  'tenant',
+  'origin',
+  'template',
+  'state',
+  'attempt',
+  'stateAttempt',
+  'upstream',
+  'downstream',
+  'owner',
+  'cluster',
+  'preferredCluster',
+  'submittedAt',
+  'finishedAt',
+  'dispatchedAt',
+  'costYuan',
+  'final',
+] as const;
+const UPSERT_JOB = `INSERT INTO "Job" (${JOB_COLUMNS.map((c) => `"${c}"`).join(', ')})
+  VALUES (${JOB_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
+  ON CONFLICT ("id") DO UPDATE SET ${JOB_COLUMNS.filter(
+    (c) => !['id', 'tenant', 'origin', 'template', 'submittedAt'].includes(c),
+  )
+    .map((c) => `"${c}" = excluded."${c}"`)
+    .join(', ')}`;
+
+export function postgresJobStore(sql: PgSql): NodeJobStore {
+  const load = async (rows: JobRow[]): Promise<JobRecord[]> => {
+    if (rows.length === 0) return [];
+    const { rows: history } = await sql.query<{ job: string; entry: string }>(
+      'SELECT "job", "entry" FROM "JobHistory" WHERE "job" = ANY($1::text[]) ORDER BY "job", "seq"',
+      [rows.map((r) => r.id)],
+    );
+    const byJob = new Map<string, JobHistoryEntry[]>();
+    for (const h of history) {
+      const list = byJob.get(h.job) ?? [];
+      list.push(JobHistoryEntry.parse(JSON.parse(h.entry)));
+      byJob.set(h.job, list);
+    }
+    return rows.map((row) => ({
+      id: row.id,
+      tenant: row.tenant,
+      origin: row.origin,
+      template: TaskTemplate.parse(JSON.parse(row.template)),
+      upstream: row.upstream,
+      downstream: row.downstream,
+      owner: row.owner,
+      cluster: row.cluster,
+      preferredCluster: row.preferredCluster,
+      state: row.state as JobState,
+      attempt: row.attempt,
+      stateAttempt: row.stateAttempt,
+      history: byJob.get(row.id) ?? [],
+      submittedAt: row.submittedAt,
+      finishedAt: row.finishedAt,
+      dispatchedAt: row.dispatchedAt,
+      costYuan: row.costYuan,
+    }));
+  };
+  return {
+    has: async (id) => (await sql.query('SELECT 1 FROM "Job" WHERE "id" = $1', [id])).rows.length > 0,
+    async putChildMetering(m) {
+      await sql.write(() =>
+        sql.query(
+          `INSERT INTO "ChildMetering" ("node", "at", "summary") VALUES ($1, $2, $3)
+            ON CONFLICT ("node") DO UPDATE SET "at" = excluded."at", "summary" = excluded."summary"`,
+          [m.node, m.at, m.summary],
+        ),
+      );
+    },
+    childMetering: async () =>
+      (await sql.query<{ summary: string }>('SELECT "summary" FROM "ChildMetering" ORDER BY "node"')).rows.map(
+        (r) => r.summary,
+      ),
+    active: async () => load((await sql.query<JobRow>('SELECT * FROM "Job" WHERE NOT "final"')).rows),
+    get: async (id) =>
+      (await load((await sql.query<JobRow>('SELECT * FROM "Job" WHERE "id" = $1', [id])).rows))[0] ?? null,
+    list: async (q) =>
+      load(
+        (
+          await sql.query<JobRow>(
+            `SELECT * FROM "Job" WHERE "id" > $1 AND "origin" = $2 AND ($3::text IS NULL OR "tenant" = $3)
+              ORDER BY "id" LIMIT $4`,
+            [q.after ?? '', q.origin, q.tenant ?? null, q.limit],
+          )
+        ).rows,
+      ),
+    save(j) {
+      const history = j.history.map((e) => JSON.stringify(e));
+      const values = [
+        j.id,
+        j.tenant,
+        j.origin,
+        JSON.stringify(j.template),
+        j.state,
+        j.attempt,
+        j.stateAttempt,
+        j.upstream,
+        j.downstream,
+        j.owner,
+        j.cluster,
+        j.preferredCluster,
+        j.submittedAt,
+        j.finishedAt,
+        j.dispatchedAt,
+        j.costYuan,
+        isFinal(j.state),
+      ];
+      return sql.write(async () => {
+        await sql.query(UPSERT_JOB, values);
+        // The whole history is offered each time; (job, seq) is unique, so what is stored already is ignored.
+        const stored = (
+          await sql.query<{ n: number }>('SELECT COUNT(*)::int AS n FROM "JobHistory" WHERE "job" = $1', [j.id])
+        ).rows[0]!.n;
+        if (stored < history.length) {
+          const seqs = history.map((_, i) => i).slice(stored);
+          await sql.query(
+            `INSERT INTO "JobHistory" ("job", "seq", "entry") SELECT $1, * FROM unnest($2::int[], $3::text[])
+              ON CONFLICT DO NOTHING`,
+            [j.id, seqs, history.slice(stored)],
+          );
+        }
+      });
+    },
+    addMetering: (l) =>
+      sql.write(async () => {
+        await sql.query(
+          `INSERT INTO "MeteringRecord" ("job", "tenant", "provider", "cluster", "coreHours", "cardHours",
+            "amountYuan", "from", "to") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+          [l.job, l.tenant, l.provider, l.cluster, l.coreHours, l.cardHours, l.amountYuan, l.from, l.to],
+        );
+      }),
+    async totals() {
+      const by = async (column: 'tenant' | 'provider') =>
+        Object.fromEntries(
+          (
+            await sql.query<{ k: string; jobs: number; coreHours: number; cardHours: number; amountYuan: number }>(
+              `SELECT "${column}" AS k, COUNT(DISTINCT "job")::int AS jobs, SUM("coreHours") AS "coreHours",
+                SUM("cardHours") AS "cardHours", SUM("amountYuan") AS "amountYuan"
+                FROM "MeteringRecord" GROUP BY "${column}"`,
+            )
+          ).rows.map(({ k, ...t }) => [k, t]),
+        );
+      return { byTenant: await by('tenant'), byProvider: await by('provider') };
+    },
+    async metering(q) {
+      const { rows } = await sql.query<MeteringLine>(
+        `SELECT "job", "tenant", "provider", "cluster", "coreHours", "cardHours", "amountYuan", "from", "to"
+          FROM "MeteringRecord" ORDER BY "id"`,
+      );
+      return rows.filter((l) => matches(l, q));
+    },
+  };
+}

@@ -1,0 +1,67 @@
+// PostgreSQL: the outbox and its dead letters, in PostgreSQL's SQL on node-postgres (see ../postgres-stores.ts).
+import type { DeadLetter, Delivery, OutboxStore, QueuedDelivery } from '../outbox.ts';
+import { iso, type PgSql } from '../pg-sql.ts';
+
+const ADD_DELIVERY = 'INSERT INTO "Outbox" ("kind", "payload", "attempts", "nextAt") VALUES ($1, $2, 0, $3)';
+
+export function postgresOutboxStore(sql: PgSql): OutboxStore {
+  return {
+    async add(delivery, at) {
+      await sql.hold(ADD_DELIVERY, [delivery.path, JSON.stringify(delivery), iso(at)]);
+    },
+    oldest: async (limit) =>
+      (await sql.query<QueuedDelivery>('SELECT "id", "payload" FROM "Outbox" ORDER BY "id" LIMIT $1', [limit])).rows,
+    async remove(ids) {
+      await sql.query('DELETE FROM "Outbox" WHERE "id" = ANY($1::int[])', [[...ids]]);
+    },
+    async failed(ids) {
+      await sql.query('UPDATE "Outbox" SET "attempts" = "attempts" + 1 WHERE "id" = ANY($1::int[])', [[...ids]]);
+    },
+    count: async () => (await sql.query<{ n: number }>('SELECT COUNT(*)::int AS n FROM "Outbox"')).rows[0]!.n,
+    async bury(id, refusal) {
+      const { rows } = await sql.query<{ kind: string; payload: string }>(
+        'DELETE FROM "Outbox" WHERE "id" = $1 RETURNING "kind", "payload"',
+        [id],
+      );
+      const row = rows[0];
+      if (!row) return;
+      await sql.query(
+        'INSERT INTO "OutboxDeadLetter" ("kind", "payload", "status", "answer", "failedAt") VALUES ($1, $2, $3, $4, $5)',
+        [
+          row.kind,
+          refusal.delivery ? JSON.stringify(refusal.delivery) : row.payload,
+          refusal.status,
+          JSON.stringify(refusal.answer ?? null),
+          iso(refusal.at),
+        ],
+      );
+    },
+    async deadLetters(): Promise<DeadLetter[]> {
+      const { rows } = await sql.query<{
+        id: number;
+        payload: string;
+        status: number;
+        answer: string;
+        failedAt: string;
+      }>('SELECT "id", "payload", "status", "answer", "failedAt" FROM "OutboxDeadLetter" ORDER BY "id"');
+      return rows.map((r) => ({
+        id: r.id,
+        delivery: JSON.parse(r.payload) as Delivery,
+        status: r.status,
+        answer: JSON.parse(r.answer) as unknown,
+        failedAt: new Date(r.failedAt).toISOString(),
+      }));
+    },
+    async revive(at, ids) {
+      const { rows } = await sql.query<{ id: number; kind: string; payload: string }>(
+        'SELECT "id", "kind", "payload" FROM "OutboxDeadLetter" ORDER BY "id"',
+      );
+      const chosen = rows.filter((r) => !ids || ids.includes(r.id));
+      for (const r of chosen) {
+        await sql.query(ADD_DELIVERY, [r.kind, r.payload, iso(at)]);
+        await sql.query('DELETE FROM "OutboxDeadLetter" WHERE "id" = $1', [r.id]);
+      }
+      return chosen.length;
+    },
+  };
+}
