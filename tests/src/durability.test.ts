@@ -111,8 +111,14 @@ describe('a parent held down for a while', () => {
     expect(market.ok && market.value.totals.clusters).toBe(45);
     expect(market.ok && market.value.totals.k2.cpuCores).toBe(45 * 104);
     // The newest summary: made after the national node returned, the scheduling figures in it, none queued.
-    const rows = await national.node.context.db.providers.childSummaries();
-    const held = JSON.parse(rows.find((r) => r.node === 'CPN.51')!.summary) as { at: string; ext?: object };
+    // The market answers from memory; the row is written by the summary's own unit of work, which on PostgreSQL may
+    // still be committing when the market already shows it.
+    const held = await eventually(async () => {
+      const rows = await national.node.context.db.providers.childSummaries();
+      const row = rows.find((r) => r.node === 'CPN.51');
+      const s = row ? (JSON.parse(row.summary) as { at: string; ext?: object }) : null;
+      return s && Date.parse(s.at) >= returned ? s : null;
+    }, 10_000);
     expect(Date.parse(held.at)).toBeGreaterThanOrEqual(returned);
     expect(held.ext).toHaveProperty('scheduling');
     const queued = await regional.node.context.db.outbox.oldest(10_000);
