@@ -9,6 +9,7 @@ import { openSqliteStores, type SqliteStores } from '../store/stores.ts';
 import { SchedulingService } from './service.ts';
 import { facts, fullReport, template } from './testing.ts';
 import type { FairnessOptions } from './admission.ts';
+import { SchedulingConfig } from './config.ts';
 
 // Fair admission at a node whose own capacity is contended, on a real SQLite job store. Node time is a fake clock
 // (virtual hours); jobs finish when their declared duration has passed (the test plays the gateway).
@@ -143,4 +144,12 @@ describe('fair admission at a contended node (real SQLite job store)', () => {
     expect(aged).toBeLessThanOrEqual(10 * H);
     expect(await waitOf(0)).toBe(Infinity);
   }, 60_000);
+
+  it('settings: defaults on (every tenant weight 1, aging 2/h, backfill); a weight ≤ 0 is refused naming the tenant', () => {
+    expect(SchedulingConfig.parse({}).fairness).toEqual({ weights: {}, agingPerHour: 2, backfill: true });
+    expect(SchedulingConfig.parse({ fairness: null }).fairness).toBeNull();
+    const bad = SchedulingConfig.safeParse({ fairness: { weights: { acme: 0 } } });
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues[0]?.path).toEqual(['fairness', 'weights', 'acme']);
+  });
 });

@@ -265,7 +265,8 @@ export abstract class RecoveryCore extends PlacementCore {
           } else this.lastTry.set(id, now);
         }
         const seen = this.fairSeen.get(id);
-        if (seen?.why === why) return;
+        // The last entry says why it waits (not the other nodes' refusals just recorded).
+        if (seen?.why === why && j.history.at(-1)?.detail === why.slice(0, 1900)) return;
         this.fairSeen.set(id, { freeKey: seen?.freeKey ?? '', why });
         this.record(j, { state: 'queued', node: this.me, detail: why.slice(0, 1900) });
         await this.flush(j);
