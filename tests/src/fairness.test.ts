@@ -132,4 +132,26 @@ describe('fair admission at a real node', () => {
     const still = waiting.find((w) => w.c === fb && gw.running.has(w.j.id) === false)!;
     expect((await get(fb, still.j.id)).history.at(-1)!.detail).toMatch(/shares: .*fa 67 % at weight 2/);
   });
+
+  it('typed extensions: a bad ext.data is a 400 naming template.ext.data.…, before any job is made', async () => {
+    for (const [data, field] of [
+      [{ inputGib: -1, province: '31' }, 'template.ext.data.inputGib'],
+      [{ inputGB: 10, province: '31' }, 'template.ext.data.inputGB'],
+    ] as const) {
+      const r = await fa.request<Job>({
+        method: 'POST',
+        path: '/cpn/v1/jobs',
+        body: { template: { ...job, ext: { data } } },
+      });
+      expect(r.ok).toBe(false);
+      expect(!r.ok && r.status).toBe(400);
+      expect(!r.ok && r.error.field).toBe(field);
+    }
+    const sel = await fa.request({
+      method: 'POST',
+      path: '/cpn/v1/selections',
+      body: { template: { ...job, ext: { locality: { spread: [{ by: 'province', min: 3, max: 2 }] } } } },
+    });
+    expect(!sel.ok && sel.error.field).toBe('template.ext.locality.spread[0].min');
+  });
 });

@@ -178,7 +178,8 @@ export function openApiDocument(): Record<string, unknown> {
 function buildDocument(): Record<string, unknown> {
   const all = jsonSchemas();
   const names = schemaNames();
-  const used = new Set<string>(['Error']);
+  // Named schemas of typed `ext` fields (issue 27): no body references them by $ref (they ride in `ext`), so listed.
+  const used = new Set<string>(['Error', 'TemplateData', 'TemplateLocality']);
   const nameOf = (s: z.ZodType): Json => {
     const name = names.get(s);
     if (name === undefined) return inline(s);
