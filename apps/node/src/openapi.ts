@@ -200,6 +200,16 @@ function buildDocument(): Record<string, unknown> {
     void _drop;
     schemas[name] = rest;
   }
+  // A template's `ext` stays a free object (the 1.0 shape); the node checks its typed keys, so they are documented.
+  for (const name of ['SubmitJob', 'SelectionRequest']) {
+    const body = schemas[name] as { properties?: { template?: { properties?: { ext?: Json } } } } | undefined;
+    const ext = body?.properties?.template?.properties?.ext;
+    if (ext)
+      ext.properties = {
+        data: { $ref: '#/components/schemas/TemplateData' },
+        locality: { $ref: '#/components/schemas/TemplateLocality' },
+      };
+  }
   schemas.Error = {
     type: 'object',
     required: ['error'],
