@@ -26,6 +26,7 @@ export {
   DEFAULT_TRANSFER,
   checkTransferTable,
   cheapestTransferYuan,
+  cheapestTransfer,
   dataNeedOf,
   estimateTransfer,
   transferMatrix,

@@ -3,7 +3,7 @@ import { formatTime, PROTOCOL_VERSION, type PlacementAnswer } from '@cpnet/proto
 import { systemClock } from '@cpnet/kernel/system';
 import { applyEntry, isFinal, type JobRecord } from './job-machine.ts';
 import { JobBook } from './bookkeeping.ts';
-import { explainPlacement } from './job-events.ts';
+import { explainPlacement, wireTransfer } from './job-events.ts';
 import { traceparentOf } from '../monitoring/trace.ts';
 
 /** Where a placement ended: the owner and cluster, or every refusal on the way. */
@@ -15,6 +15,7 @@ export interface PlaceHow {
   excludeClusters: readonly string[];
   allowUp: boolean;
 }
+const round2 = (x: number): number => Math.round(x * 100) / 100;
 /** Gateway refusals tolerated on this node's clusters before the walk moves on to other nodes. */
 const GATEWAY_TRIES = 4;
 
@@ -123,7 +124,12 @@ export abstract class PlacementCore extends JobBook {
           node: this.me,
           detail:
             `subtree ${c.prefix} (rank ${c.rank}, score ${c.score.toFixed(2)}, est. ` +
-            `${c.estimatedCostYuan.toFixed(2)} 元${c.western ? ', west' : ''})`,
+            `${c.estimatedCostYuan.toFixed(2)} 元${c.western ? ', west' : ''}` +
+            (c.transfer
+              ? `; data: ${round2(c.transfer.movedGib)} GiB moved into ${c.transfer.province}, ` +
+                `${round2(c.transfer.yuan)} 元, ${Math.round(c.transfer.secondsToStart)} s to start`
+              : '') +
+            ')',
         });
         this.emitWithSave(job, 'job.schedule', {
           subject: job.id,
@@ -139,8 +145,14 @@ export abstract class PlacementCore extends JobBook {
                 ...report.map((x) => ({ target: x.node, reason: x.reason })),
                 ...step.ranked
                   .filter((r) => r.rank > c.rank)
-                  .map((r) => ({ target: r.prefix, reason: `ranked ${r.rank} (score ${r.score.toFixed(2)})` })),
+                  .map((r) => ({
+                    target: r.prefix,
+                    reason: `ranked ${r.rank} (score ${r.score.toFixed(2)})`,
+                    ...(r.transfer ? { transfer: wireTransfer(r.transfer) } : {}),
+                  })),
               ].slice(0, 10),
+              // The data move the subtree's rank assumed (its cheapest province for the data).
+              ...(c.transfer ? { transfer: wireTransfer(c.transfer) } : {}),
             },
           }),
         });

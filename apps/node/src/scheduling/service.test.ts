@@ -46,6 +46,31 @@ describe('scheduling service', () => {
     expect(h.stores.get('CPN.51')!.lines[0]).toMatchObject({ tenant: 'acme@CPN.51', coreHours: 8, amountYuan: 0.8 });
   });
 
+  it('a subtree chosen for a job with data: its history and explanation carry the data move the rank assumed', async () => {
+    const { h, add, s } = setup();
+    add('CPN.51', { cpuCores: 64, price: 0.05 });
+    add('CPN.44', { cpuCores: 64, price: 0.3 });
+    await h.summaries();
+    const job = await s('CPN').submit(
+      template({ latencyTolerant: true, ext: { data: { inputGib: 100, province: '44', outputGib: 10 } } }),
+      'acme',
+    );
+    expect(job.state).toBe('dispatched');
+    const at = job.history.find((e) => e.node === 'CPN' && e.state === 'scheduled')!;
+    expect(at.detail).toMatch(
+      /^subtree CPN\.\d\d .*; data: (0|110) GiB moved into (44|51), [\d.]+ 元, \d+ s to start\)$/,
+    );
+    const ev = h.events.find((e) => e.node === 'CPN' && e.type === 'job.schedule' && e.data?.explanation)!;
+    const ex = ev.data!.explanation as {
+      chosen: string;
+      transfer?: { movedGib: number };
+      rejected: { target: string; transfer?: { movedGib: number } }[];
+    };
+    // Both subtrees were ranked with their move: the chosen one's and the other's.
+    const moves = [ex.transfer?.movedGib, ex.rejected.find((r) => r.target.startsWith('CPN.'))?.transfer?.movedGib];
+    expect(moves.sort()).toEqual([0, 110]);
+  });
+
   it('escalates to the parent, which places in another province; history and metering reach the origin', async () => {
     const { clock, h, add, s } = setup();
     add('CPN.51', { cpuCores: 8 });
