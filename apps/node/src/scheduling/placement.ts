@@ -14,6 +14,8 @@ export interface PlaceHow {
   exclude: readonly string[];
   excludeClusters: readonly string[];
   allowUp: boolean;
+  /** The asker's own bill when it offered the job west first (`ext.reserveYuan`): only something cheaper is used. */
+  reserveYuan?: number;
 }
 const round2 = (x: number): number => Math.round(x * 100) / 100;
 /** Gateway refusals tolerated on this node's clusters before the walk moves on to other nodes. */
@@ -87,6 +89,7 @@ export abstract class PlacementCore extends JobBook {
           allowUp: how.allowUp,
           excludeNodes: how.exclude,
           excludeClusters: [...how.excludeClusters, ...gatewayRefused],
+          ...(how.reserveYuan !== undefined ? { reserveYuan: how.reserveYuan } : {}),
         },
         asked,
       );
@@ -158,7 +161,12 @@ export abstract class PlacementCore extends JobBook {
         });
         a = await this.d.peers.place(
           c.prefix,
-          this.ask(job, { direction: 'down', exclude, excludeClusters: how.excludeClusters }),
+          this.ask(job, {
+            direction: 'down',
+            exclude,
+            excludeClusters: how.excludeClusters,
+            reserveYuan: how.reserveYuan,
+          }),
         );
         if (!a.ok)
           this.d.emit('job.schedule', {
@@ -193,7 +201,12 @@ export abstract class PlacementCore extends JobBook {
         });
         a = await this.d.peers.place(
           step.prefix,
-          this.ask(job, { direction: 'up', exclude, excludeClusters: how.excludeClusters }),
+          this.ask(job, {
+            direction: 'up',
+            exclude,
+            excludeClusters: how.excludeClusters,
+            reserveYuan: step.reserveYuan,
+          }),
         );
       }
       if (a.ok) return this.adopt(job, a, step.prefix);
@@ -204,9 +217,16 @@ export abstract class PlacementCore extends JobBook {
 
   protected ask(
     job: JobRecord,
-    o: { direction: 'up' | 'down'; exclude: readonly string[]; excludeClusters: readonly string[] },
+    o: {
+      direction: 'up' | 'down';
+      exclude: readonly string[];
+      excludeClusters: readonly string[];
+      reserveYuan?: number | undefined;
+    },
   ) {
     return {
+      // The bill to beat rides in `ext` (a 1.0 peer ignores it and places as before).
+      ...(o.reserveYuan !== undefined ? { ext: { reserveYuan: o.reserveYuan } } : {}),
       job: job.id,
       origin: job.origin,
       tenant: job.tenant,

@@ -219,10 +219,12 @@ export class SchedulingService extends RecoveryCore {
         if (body.attempt > job.attempt) job.attempt = body.attempt;
       }
       const before = job.history.length;
+      const reserve = body.ext?.reserveYuan;
       const r = await this.place(job, {
         exclude: body.exclude,
         excludeClusters: body.excludeClusters,
         allowUp: body.direction === 'up',
+        ...(typeof reserve === 'number' && Number.isFinite(reserve) && reserve >= 0 ? { reserveYuan: reserve } : {}),
       });
       if (!r.ok) {
         this.emitPending(job);
