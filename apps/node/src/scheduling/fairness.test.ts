@@ -145,6 +145,19 @@ describe('fair admission at a contended node (real SQLite job store)', () => {
     expect(await waitOf(0)).toBe(Infinity);
   }, 60_000);
 
+  it('a waiting job no free cluster can take (its arch) holds no share of the capacity: the others run', async () => {
+    const n = node({ weights: {}, agingPerHour: 2, backfill: true });
+    const odd = await n.s.submit(
+      template({ demand: { cpuCores: 12, memoryGib: 4 }, durationHours: 1, constraints: { arch: 'aarch64' } }),
+      'c',
+    );
+    expect(odd.state).toBe('queued');
+    for (let i = 0; i < 3; i++) await n.submit('z');
+    await n.step(1000);
+    expect(n.running.size).toBe(3);
+    expect(n.s.job(odd.id)?.state).toBe('queued');
+  });
+
   it('settings: defaults on (every tenant weight 1, aging 2/h, backfill); a weight ≤ 0 is refused naming the tenant', () => {
     expect(SchedulingConfig.parse({}).fairness).toEqual({ weights: {}, agingPerHour: 2, backfill: true });
     expect(SchedulingConfig.parse({ fairness: null }).fairness).toBeNull();

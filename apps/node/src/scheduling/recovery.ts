@@ -199,7 +199,7 @@ export abstract class RecoveryCore extends PlacementCore {
   }
 
   /** The free capacity each fair-waiting job last saw, and the wait reason last recorded for it. */
-  private readonly fairSeen = new Map<string, { freeKey: string; why: string }>();
+  private readonly fairSeen = new Map<string, { freeKey: string; why: string; failedAt?: string }>();
 
   /** The jobs submitted here that wait for this node's own capacity (queued, and no bigger than all of it). */
   protected fairWaiting(): { ids: Set<string>; capacity: FairVector } {
@@ -226,19 +226,25 @@ export abstract class RecoveryCore extends PlacementCore {
     const { ids, capacity } = this.fairWaiting();
     if (ids.size === 0 || !this.options.fairness) return ids;
     const now = this.now();
-    const round = admissionRound({
+    const waiting = [...ids].map((id) => {
+      const j = this.jobs.get(id)!;
+      return { id, task: this.taskOf(j), since: j.submittedAt };
+    });
+    const input = {
       capacity,
-      waiting: [...ids].map((id) => {
-        const j = this.jobs.get(id)!;
-        return { id, task: this.taskOf(j), since: j.submittedAt };
-      }),
+      waiting,
       running: this.view.scheduler
         .jobs()
         .filter((h) => h.slices.length > 0)
         .map(runningOf),
       now,
       fairness: this.options.fairness,
-    });
+    };
+    let round = admissionRound(input);
+    // A job admitted on the totals but not placed at this same free capacity (a constraint no free cluster meets,
+    // fragmentation) takes no share of it until the capacity changes: it would hold back the jobs behind it.
+    const stuck = (id: string): boolean => this.fairSeen.get(id)?.failedAt === round.freeKey;
+    if (round.admit.some(stuck)) round = admissionRound({ ...input, waiting: waiting.filter((w) => !stuck(w.id)) });
     const due = (id: string): boolean =>
       now - (this.lastTry.get(id) ?? 0) >= this.options.retryMs ||
       now - (this.jobs.get(id)?.submittedAt ?? 0) >= this.options.maxQueueMs;
@@ -246,6 +252,7 @@ export abstract class RecoveryCore extends PlacementCore {
       if (this.fairSeen.get(id)?.freeKey === round.freeKey && !due(id)) continue;
       this.fairSeen.set(id, { freeKey: round.freeKey, why: this.fairSeen.get(id)?.why ?? '' });
       await this.retry(id);
+      if (this.jobs.get(id)?.state === 'queued') this.fairSeen.get(id)!.failedAt = round.freeKey;
     }
     const local = this.view.clusters().map((c) => c.id);
     for (const [id, why] of round.why) {
@@ -267,7 +274,7 @@ export abstract class RecoveryCore extends PlacementCore {
         const seen = this.fairSeen.get(id);
         // The last entry says why it waits (not the other nodes' refusals just recorded).
         if (seen?.why === why && j.history.at(-1)?.detail === why.slice(0, 1900)) return;
-        this.fairSeen.set(id, { freeKey: seen?.freeKey ?? '', why });
+        this.fairSeen.set(id, { ...seen, freeKey: seen?.freeKey ?? '', why });
         this.record(j, { state: 'queued', node: this.me, detail: why.slice(0, 1900) });
         await this.flush(j);
       });
