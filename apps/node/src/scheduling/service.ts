@@ -145,10 +145,11 @@ export class SchedulingService extends RecoveryCore {
     const contended = this.fairWaiting().ids.size > 0;
     let answer = await this.lock.run(id, async () => {
       if (contended) {
-        this.record(job, {
-          state: 'queued',
-          node: this.me,
-          detail: "fair admission: jobs already wait for this node's capacity; admitted in fair order",
+        const detail = "fair admission: jobs already wait for this node's capacity; admitted in fair order";
+        this.record(job, { state: 'queued', node: this.me, detail });
+        this.d.emit('job.queue', {
+          subject: job.id,
+          data: this.jobData(job, { explanation: { chosen: null, rejected: [{ target: this.me, reason: detail }] } }),
         });
       } else await this.placeOrQueue(job, { exclude: [], excludeClusters: [], allowUp: true });
       // Not placed, and bigger than the largest cluster anywhere in reach: it would be retried forever. Judged only
