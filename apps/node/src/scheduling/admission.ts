@@ -37,6 +37,8 @@ export interface WaitingHere {
 export interface Round {
   readonly admit: readonly string[];
   readonly why: ReadonlyMap<string, string>;
+  /** The head of the queue (the first that does not fit the free capacity), or null. */
+  readonly head: string | null;
   /** The free capacity the round saw (a key: a job is retried again when it changes). */
   readonly freeKey: string;
 }
@@ -127,5 +129,5 @@ export function admissionRound(o: {
             `shares: ${table}`,
     );
   }
-  return { admit: a.admitted, why, freeKey };
+  return { admit: a.admitted, why, freeKey, head: a.reservation?.taskId ?? null };
 }

@@ -1,4 +1,4 @@
-import { quotaBreach, vectorOf, type FairVector, type Health } from '@cpnet/scheduler';
+import { agedPriority, quotaBreach, vectorOf, type FairVector, type Health } from '@cpnet/scheduler';
 import type { z } from 'zod';
 import {
   formatTime,
@@ -199,7 +199,10 @@ export abstract class RecoveryCore extends PlacementCore {
   }
 
   /** The free capacity each fair-waiting job last saw, and the wait reason last recorded for it. */
-  private readonly fairSeen = new Map<string, { freeKey: string; why: string; failedAt?: string }>();
+  private readonly fairSeen = new Map<
+    string,
+    { freeKey: string; why: string; failedAt?: string; headTriedAt?: string }
+  >();
 
   /** The jobs submitted here that wait for this node's own capacity (queued, and no bigger than all of it). */
   protected fairWaiting(): { ids: Set<string>; capacity: FairVector } {
@@ -251,8 +254,25 @@ export abstract class RecoveryCore extends PlacementCore {
     for (const id of round.admit) {
       if (this.fairSeen.get(id)?.freeKey === round.freeKey && !due(id)) continue;
       this.fairSeen.set(id, { freeKey: round.freeKey, why: this.fairSeen.get(id)?.why ?? '' });
+      // From the template's priority (not one it aged to before, were it preempted and queued again).
+      const w = waiting.find((x) => x.id === id)!;
+      const base = { task: { ...w.task, priority: this.jobs.get(id)!.template.priority }, since: w.since };
+      this.admittedAt.set(id, agedPriority(base, now, this.options.fairness.agingPerHour));
       await this.retry(id);
       if (this.jobs.get(id)?.state === 'queued') this.fairSeen.get(id)!.failedAt = round.freeKey;
+    }
+    // The head does not fit the free capacity, but its placement may preempt lower-priority work (as before fair
+    // admission): it is tried once per free capacity (and every `retryMs`), keeping its place in the queue.
+    const head = round.head;
+    if (head && (this.fairSeen.get(head)?.headTriedAt !== round.freeKey || due(head))) {
+      const seen = this.fairSeen.get(head);
+      this.fairSeen.set(head, {
+        ...seen,
+        freeKey: seen?.freeKey ?? '',
+        why: seen?.why ?? '',
+        headTriedAt: round.freeKey,
+      });
+      await this.retry(head);
     }
     const local = this.view.clusters().map((c) => c.id);
     for (const [id, why] of round.why) {
@@ -279,7 +299,11 @@ export abstract class RecoveryCore extends PlacementCore {
         await this.flush(j);
       });
     }
+    // A stuck one (left out of the round) is still retried every `retryMs`, and fails after `maxQueueMs`.
+    const admitted = new Set(round.admit);
+    for (const id of ids) if (!admitted.has(id) && !round.why.has(id) && due(id)) await this.retry(id);
     for (const id of this.fairSeen.keys()) if (!ids.has(id)) this.fairSeen.delete(id);
+    for (const id of this.admittedAt.keys()) if (!this.jobs.has(id)) this.admittedAt.delete(id);
     return ids;
   }
 
