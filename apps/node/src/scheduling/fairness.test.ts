@@ -106,15 +106,15 @@ describe('fair admission at a contended node (real SQLite job store)', () => {
     expect([...n.running.values()].filter((r) => r.tenant === 'a')).toHaveLength(12);
     const waiting = n.s.job([...n.queued].at(-1)!)!;
     expect(waiting.history.at(-1)!.detail).toMatch(/fair admission: tenant b holds 0 % .* at weight 1/);
-    // Both keep a backlog for 6 virtual hours (steps of 5 virtual minutes); shares measured from hour 1.
+    // Both keep a backlog for 6 virtual hours (steps of 10 virtual minutes); shares measured from hour 1.
     const held = { a: 0, b: 0 };
-    for (let t = 0; t < 72; t++) {
-      await n.step(5 * 60_000);
+    for (let t = 0; t < 36; t++) {
+      await n.step(10 * 60_000);
       for (const tenant of ['a', 'b'] as const) {
         const backlog = [...n.queued].filter((id) => n.s.job(id)?.tenant === tenant).length;
         for (let k = backlog; k < 8; k++) await n.submit(tenant);
       }
-      if (t >= 12) for (const r of n.running.values()) held[r.tenant as 'a' | 'b']++;
+      if (t >= 6) for (const r of n.running.values()) held[r.tenant as 'a' | 'b']++;
     }
     const ratio = held.a / held.b;
     expect(ratio).toBeGreaterThan(1.7);
@@ -130,11 +130,11 @@ describe('fair admission at a contended node (real SQLite job store)', () => {
       const low = await n.submit('a', 0);
       expect(low.state).toBe('queued');
       // A stream of priority-5 jobs keeps 16 waiting (more than the node holds) for 10 virtual hours.
-      for (let t = 0; t < 120; t++) {
+      for (let t = 0; t < 60; t++) {
         const backlog = [...n.queued].filter((id) => id !== low.id).length;
         for (let k = backlog; k < 16; k++) await n.submit('a', 5);
-        await n.step(5 * 60_000);
-        if (n.running.has(low.id)) return t * 5 * 60_000;
+        await n.step(10 * 60_000);
+        if (n.running.has(low.id)) return (t + 1) * 10 * 60_000;
       }
       return Infinity;
     };
