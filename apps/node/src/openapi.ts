@@ -178,7 +178,8 @@ export function openApiDocument(): Record<string, unknown> {
 function buildDocument(): Record<string, unknown> {
   const all = jsonSchemas();
   const names = schemaNames();
-  const used = new Set<string>(['Error']);
+  // Named schemas of typed `ext` fields (issue 27): no body references them by $ref (they ride in `ext`), so listed.
+  const used = new Set<string>(['Error', 'TemplateData', 'TemplateLocality']);
   const nameOf = (s: z.ZodType): Json => {
     const name = names.get(s);
     if (name === undefined) return inline(s);
@@ -198,6 +199,16 @@ function buildDocument(): Record<string, unknown> {
     const { $schema: _drop, ...rest } = all[name] as Json;
     void _drop;
     schemas[name] = rest;
+  }
+  // A template's `ext` stays a free object (the 1.0 shape); the node checks its typed keys, so they are documented.
+  for (const name of ['SubmitJob', 'SelectionRequest']) {
+    const body = schemas[name] as { properties?: { template?: { properties?: { ext?: Json } } } } | undefined;
+    const ext = body?.properties?.template?.properties?.ext;
+    if (ext)
+      ext.properties = {
+        data: { $ref: '#/components/schemas/TemplateData' },
+        locality: { $ref: '#/components/schemas/TemplateLocality' },
+      };
   }
   schemas.Error = {
     type: 'object',

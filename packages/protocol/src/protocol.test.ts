@@ -255,3 +255,23 @@ describe('shared rules', () => {
     );
   });
 });
+
+describe('typed template extensions (issue 27): ext.data and ext.locality', () => {
+  it('accept good values and name the field of a bad one; the 1.0 TaskTemplate keeps its shape', async () => {
+    const { TaskTemplate, checkTemplateExt } = await import('./scheduling.ts');
+    const t = (ext: Record<string, unknown>) =>
+      TaskTemplate.parse({ demand: { cpuCores: 1, memoryGib: 1 }, durationHours: 1, ext });
+    expect(checkTemplateExt(t({ data: { inputGib: 10, province: '31', outputGib: 1 }, other: 1 }))).toBeNull();
+    expect(checkTemplateExt(t({ locality: { spread: [{ by: 'province', min: 1, max: 2 }] } }))).toBeNull();
+    expect(checkTemplateExt(t({ data: { inputGib: -1, province: '31' } }))?.field).toBe('template.ext.data.inputGib');
+    expect(checkTemplateExt(t({ data: { inputGib: 1, province: '99' } }))?.field).toBe('template.ext.data.province');
+    expect(checkTemplateExt(t({ data: { inputGB: 1, province: '31' } }))?.message).toBe(
+      'template.ext.data.inputGB: unknown field',
+    );
+    expect(checkTemplateExt(t({ locality: { spread: [{ by: 'province', min: 3, max: 2 }] } }))?.field).toBe(
+      'template.ext.locality.spread[0].min',
+    );
+    // ext stays a free record in the 1.0 schema: any JSON passes TaskTemplate itself.
+    expect(t({ data: 'anything' }).ext).toEqual({ data: 'anything' });
+  });
+});

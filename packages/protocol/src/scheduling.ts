@@ -49,6 +49,85 @@ export const TaskTemplate = message({
 });
 export type TaskTemplate = z.output<typeof TaskTemplate>;
 
+/**
+ * `template.ext.data` (issue 27, an extension: a 1.0 peer ignores it): the task's input data, where it lives, and
+ * its output. The input moves to the chosen cluster before the task starts and the output back after it ends,
+ * priced and timed by the scheduler's inter-province transfer table.
+ */
+export const TemplateData = z
+  .strictObject({
+    inputGib: z.number().finite().nonnegative().max(1e9).describe('GiB read before the task starts'),
+    province: ProvinceCode.describe('GB/T 2260 province the input lives in'),
+    outputGib: z.number().finite().nonnegative().max(1e9).optional().describe('GiB written (default 0)'),
+    outputProvince: ProvinceCode.optional().describe('where the output goes (default: `province`)'),
+  })
+  .describe('template.ext.data: input data (GiB, province) and output of a task (issue 27 extension)');
+export type TemplateData = z.output<typeof TemplateData>;
+
+/**
+ * `template.ext.locality` (issue 27, an extension): gang locality, spread of a split job, ordered affinity groups.
+ */
+export const TemplateLocality = z
+  .strictObject({
+    maxInterReplicaLatencyMs: z
+      .number()
+      .finite()
+      .nonnegative()
+      .optional()
+      .describe('a gang tries one cluster, else one province, else clusters at most this far apart (ms)'),
+    spread: z
+      .array(
+        z
+          .strictObject({
+            by: z.enum(['province', 'provider']),
+            min: z.number().int().min(1).optional(),
+            max: z.number().int().min(1).optional(),
+          })
+          .refine((x) => x.min === undefined || x.max === undefined || x.min <= x.max, {
+            message: 'min must not exceed max',
+            path: ['min'],
+          }),
+      )
+      .max(2)
+      .optional()
+      .describe("minimum and maximum number of provinces or providers of a split or gang job (Karmada's spread)"),
+    affinityGroups: z
+      .array(
+        z.strictObject({
+          name: z.string().min(1).max(100).optional(),
+          provinces: z.array(ProvinceCode).min(1).max(34),
+        }),
+      )
+      .max(16)
+      .optional()
+      .describe('ordered groups of provinces: the first that can hold the job is used'),
+  })
+  .describe('template.ext.locality: gang locality, spread and affinity groups (issue 27 extension)');
+export type TemplateLocality = z.output<typeof TemplateLocality>;
+
+/** The typed part of a template's `ext`: `data` and `locality`; other keys stay free (extensions). */
+export const TemplateExt = z.looseObject({ data: TemplateData.optional(), locality: TemplateLocality.optional() });
+export type TemplateExt = z.output<typeof TemplateExt>;
+
+/**
+ * Checks a template's typed extensions (`ext.data`, `ext.locality`), naming the field under `at`
+ * (`template.ext.data.inputGib: …`); null when they are absent or valid.
+ */
+export function checkTemplateExt(
+  template: { readonly ext?: Record<string, unknown> },
+  at = 'template',
+): { field: string; message: string } | null {
+  if (template.ext === undefined) return null;
+  const r = TemplateExt.safeParse(template.ext);
+  if (r.success) return null;
+  // A misspelt key is named itself (`template.ext.data.inputGB: unknown field`), before the field it left missing.
+  const issue = r.error.issues.find((i) => i.code === 'unrecognized_keys') ?? r.error.issues[0]!;
+  const unknown = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+  const path = unknown === undefined ? issue.path : [...issue.path, unknown];
+  const field = [`${at}.ext`, ...path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`))].join('');
+  return { field, message: `${field}: ${unknown === undefined ? issue.message : 'unknown field'}` };
+}
+
 /** `POST /cpn/v1/selections`: a dry-run selection. */
 export const SelectionRequest = message({ template: TaskTemplate, topK: z.number().int().min(1).max(100).default(5) });
 export type SelectionRequest = z.output<typeof SelectionRequest>;

@@ -25,6 +25,22 @@ describe('hierarchy', () => {
     expect(resid.excluded).toEqual([{ prefix: 'CPN.52', reason: expect.stringContaining('data residency') }]);
   });
 
+  it('each ranked subtree carries the data move its rank assumed; none without data', () => {
+    const t = { ...task('t', { constraints: { userProvince: '31' } }), latencyTolerant: true };
+    const withData = must(
+      chooseSubtree([east, west], { ...t, data: { inputGib: 100, province: '31', outputGib: 10 } }),
+    );
+    const byPrefix = new Map(withData.ranked.map((r) => [r.prefix, r.transfer]));
+    // Into Shanghai itself nothing crosses a boundary (free; read at 25 Gbps within the province); into Guizhou
+    // 110 GiB at the default 0.3 元/GiB, the input at 5 Gbps.
+    expect(byPrefix.get('CPN.31')).toMatchObject({ movedGib: 0, yuan: 0, province: '31' });
+    expect(byPrefix.get('CPN.31')!.secondsToStart).toBeCloseTo((100 * 8 * 1.073741824) / 25, 6);
+    expect(byPrefix.get('CPN.52')).toMatchObject({ movedGib: 110, province: '52' });
+    expect(byPrefix.get('CPN.52')!.yuan).toBeCloseTo(33, 6);
+    expect(byPrefix.get('CPN.52')!.secondsToStart).toBeCloseTo((100 * 8 * 1.073741824) / 5, 6);
+    expect(must(chooseSubtree([east, west], t)).ranked.every((r) => r.transfer === undefined)).toBe(true);
+  });
+
   it('never ranks by NaN: a subtree with no latency to the user province scores worst on latency, finitely', () => {
     const silent = must(
       summarise('CPN.11', [

@@ -4,7 +4,7 @@ import { ok } from '@cpnet/kernel';
 import { kgCo2PerItKwh, DEFAULT_COST_MODEL, type CostModel } from './cost.ts';
 import { shadowPricesFor } from './criteria.ts';
 import type { Arch, Cluster, Health, SubtreeView, Task } from './model.ts';
-import { cheapestTransferYuan, DEFAULT_TRANSFER } from './transfer.ts';
+import { cheapestTransfer, DEFAULT_TRANSFER, type TransferEstimate } from './transfer.ts';
 import { checkClusters, checkSubtree, checkTask, type Checked } from './validate.ts';
 
 const WEST = new Set(PROVINCES.filter((p) => p.macro === 'west').map((p) => p.code));
@@ -85,6 +85,8 @@ export interface SubtreeChoice {
   readonly expectedCostYuan: number;
   readonly latencyMs: number;
   readonly western: boolean;
+  /** The data move the rank assumed (the cheapest into any of its provinces); only for a task that names data. */
+  readonly transfer?: TransferEstimate & { readonly province: string };
 }
 
 /** Ranked children, and the reason each other child was ruled out. */
@@ -115,7 +117,13 @@ export function chooseSubtree(
   const cards = d.accelerator?.count ?? 0,
     model = d.accelerator?.model;
   const excluded: { prefix: string; reason: string }[] = [];
-  const feasible: { s: SubtreeView; cost: number; lat: number; expected: number }[] = [];
+  const feasible: {
+    s: SubtreeView;
+    cost: number;
+    lat: number;
+    expected: number;
+    transfer: SubtreeChoice['transfer'] | null;
+  }[] = [];
   const p = shadowPricesFor(task);
   for (const s of summaries) {
     const pool = single ? s.largest : s.available;
@@ -154,12 +162,12 @@ export function chooseSubtree(
       latYuan = over * rh * costModel.latencyPenaltyYuanPerMsHour;
     // Data has weight: the cheapest move of the task's data into one of the subtree's provinces (optimistic, as the
     // prices are), so a subtree holding the data outranks a cheaper one far from it when the data is heavy.
-    const transferYuan = cheapestTransferYuan(task.data, s.provinces, costModel.transfer ?? DEFAULT_TRANSFER);
-    const cost = resource + carbonYuan + latYuan + transferYuan;
+    const transfer = cheapestTransfer(task.data, s.provinces, costModel.transfer ?? DEFAULT_TRANSFER);
+    const cost = resource + carbonYuan + latYuan + (transfer?.yuan ?? 0);
     const expected =
       cost + (p.carbon - 1) * carbonYuan + (p.latency - 1) * latYuan + p.failure * (1 - s.meanReliability) * cost;
     // NaN (0 × ∞ when a price is unknown and nothing is asked of it) sorts as unknown: last.
-    feasible.push({ s, cost, lat, expected: Number.isNaN(expected) ? Infinity : expected });
+    feasible.push({ s, cost, lat, expected: Number.isNaN(expected) ? Infinity : expected, transfer });
   }
   feasible.sort((a, b) => a.expected - b.expected || (a.s.prefix < b.s.prefix ? -1 : a.s.prefix > b.s.prefix ? 1 : 0));
   const best = feasible[0]?.expected ?? 0;
@@ -172,6 +180,7 @@ export function chooseSubtree(
       expectedCostYuan: x.expected,
       latencyMs: x.lat,
       western: x.s.provinces.every(isWestern),
+      ...(x.transfer ? { transfer: x.transfer } : {}),
     })),
     excluded,
   });

@@ -26,6 +26,7 @@ export {
   DEFAULT_TRANSFER,
   checkTransferTable,
   cheapestTransferYuan,
+  cheapestTransfer,
   dataNeedOf,
   estimateTransfer,
   transferMatrix,
@@ -140,6 +141,20 @@ export {
   type RunningJob,
   type WaitingJob,
 } from './fair.ts';
+/** Cohorts with borrowing (Kueue's model): nominal quota, borrowing and lending limits, hierarchical cohorts, reclaim. */
+export {
+  admitToCohort,
+  admitToCohortChecked,
+  checkCohortConfig,
+  usageOf,
+  violation,
+  type CohortConfig,
+  type CohortDecision,
+  type CohortSpec,
+  type Limit,
+  type QueueSpec,
+  type Workload,
+} from './cohort.ts';
 /** Seeded synthetic clusters and tasks for tests, the simulator and the bench. */
 export {
   generateClusters,

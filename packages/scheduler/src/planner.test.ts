@@ -60,7 +60,11 @@ describe('nextStep: one pure planner for the hierarchy', () => {
   it('latency-tolerant work goes to the parent first (东数西算), then local', () => {
     const t = task('w', { latencyTolerant: true });
     const p = must(nextStep(view(), req(t), []));
-    expect(p.step).toEqual({ kind: 'ask-parent', prefix: 'CPN', why: 'east-data-west-compute' });
+    expect(p.step).toMatchObject({ kind: 'ask-parent', prefix: 'CPN', why: 'east-data-west-compute' });
+    // The offer carries this node's own bill: the parent must beat it.
+    const local = must(nextStep(view(), req(t, { allowUp: false }), [])).step;
+    expect(local.kind).toBe('place-local');
+    expect(p.step.kind === 'ask-parent' && p.step.reserveYuan).toBe(local.kind === 'place-local' && local.costYuan);
     const back = must(nextStep(view(), req(t), [{ node: 'CPN', reason: 'nothing better' }]));
     expect(back.step.kind).toBe('place-local');
   });
@@ -69,7 +73,7 @@ describe('nextStep: one pure planner for the hierarchy', () => {
     const heavy = task('h', { latencyTolerant: true, data: { inputGib: 4096, province: '31' } });
     expect(must(nextStep(view(), req(heavy), [])).step.kind).toBe('place-local');
     const light = task('l', { latencyTolerant: true, data: { inputGib: 1, province: '31' } });
-    expect(must(nextStep(view(), req(light), [])).step).toEqual({
+    expect(must(nextStep(view(), req(light), [])).step).toMatchObject({
       kind: 'ask-parent',
       prefix: 'CPN',
       why: 'east-data-west-compute',
@@ -90,6 +94,39 @@ describe('nextStep: one pure planner for the hierarchy', () => {
     const light = task('l', { data: { inputGib: 1, province: '31' } });
     expect(must(nextStep(v, req(heavy, { allowUp: false }), [])).step).toMatchObject({ prefix: 'CPN.31' });
     expect(must(nextStep(v, req(light, { allowUp: false }), [])).step).toMatchObject({ prefix: 'CPN.62' });
+  });
+
+  it('work offered west comes back rather than going somewhere dearer than the asker (its reserve)', () => {
+    const v = view({
+      code: 'CPN',
+      parent: null,
+      index: indexOf([]),
+      children: [child('CPN.31', '31', 0.25), child('CPN.62', '62', 0.06), child('CPN.44', '44', 0.2)],
+    });
+    const t = task('w', { latencyTolerant: true });
+    const ask = (reserveYuan?: number) =>
+      must(nextStep(v, req(t, { allowUp: false, excludeNodes: ['CPN.31'], reserveYuan }), []));
+    expect(ask().step).toMatchObject({ kind: 'ask-child', prefix: 'CPN.62' });
+    const cheap = ask(1e6).step;
+    expect(cheap).toMatchObject({ kind: 'ask-child', prefix: 'CPN.62' });
+    // The asker's own bill is below every sibling's optimistic one: the parent refuses, naming why.
+    const none = ask(0.01);
+    expect(none.step.kind).toBe('give-up');
+    expect(none.notes).toContainEqual({
+      node: 'CPN.62',
+      reason: expect.stringMatching(/^its bill [\d.]+ 元 is not below the asker's own 0\.01 元$/),
+    });
+    // Between the two: only the sibling that beats it is asked.
+    const d = must(nextStep(v, req(t, { allowUp: false, excludeNodes: ['CPN.31'] }), [])).step;
+    const bill62 = d.kind === 'ask-child' ? d.ranked.find((r) => r.prefix === 'CPN.62')!.estimatedCostYuan : 0;
+    const bill44 = d.kind === 'ask-child' ? d.ranked.find((r) => r.prefix === 'CPN.44')!.estimatedCostYuan : 0;
+    expect(bill62).toBeLessThan(bill44);
+    const refusedFirst = must(
+      nextStep(v, req(t, { allowUp: false, excludeNodes: ['CPN.31'], reserveYuan: (bill62 + bill44) / 2 }), [
+        { node: 'CPN.62', reason: 'full' },
+      ]),
+    );
+    expect(refusedFirst.step.kind).toBe('give-up');
   });
 
   it('asked by its parent, a node never asks the parent back nor an excluded child', () => {

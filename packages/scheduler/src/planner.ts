@@ -43,6 +43,12 @@ export interface PlanRequest {
   readonly excludeClusters: readonly string[];
   /** Offer latency-tolerant work to the parent first (东数西算); default true. A dry-run selection answers locally first. */
   readonly offerWest?: boolean;
+  /**
+   * The asker's own bill for the job (元), when it offered the job west first and could run it itself: nothing here
+   * or below is used unless its bill (a subtree's optimistic one) is below it, so the offer comes back — refused —
+   * rather than going somewhere dearer than the asker.
+   */
+  readonly reserveYuan?: number;
 }
 
 /** A refusal so far: by this node's own clusters (node = this code) or by a peer. */
@@ -70,7 +76,13 @@ export type PlanStep =
       readonly choice: SubtreeChoice;
       readonly ranked: readonly SubtreeChoice[];
     }
-  | { readonly kind: 'ask-parent'; readonly prefix: string; readonly why: 'east-data-west-compute' | 'last-resort' }
+  | {
+      readonly kind: 'ask-parent';
+      readonly prefix: string;
+      readonly why: 'east-data-west-compute' | 'last-resort';
+      /** What the parent must beat (`PlanRequest.reserveYuan`): this node's bill, or the reserve it was given. */
+      readonly reserveYuan?: number;
+    }
   | { readonly kind: 'give-up'; readonly refusals: readonly Refusal[] };
 
 /** The step and what was ruled out on the way (the local obstacle, children excluded by their summaries). */
@@ -98,17 +110,34 @@ export function nextStep(view: PlannerView, req: PlanRequest, refusals: readonly
   if (req.task.latencyTolerant && canAskParent && req.offerWest !== false) {
     // Data has weight: work whose data would cost more to move out of this node's provinces than the whole job
     // costs here stays (compute elsewhere cannot cost less than nothing); otherwise it is offered west first.
-    local = req.task.data && !tried.has(view.code) ? planLocal(view, req) : null;
-    const stays =
-      local?.step?.kind === 'place-local' &&
-      local.step.unplaced === 0 &&
-      leavingCostYuan(view, req.task) >= local.step.costYuan;
-    if (!stays) return ok({ step: { kind: 'ask-parent', prefix: parent, why: 'east-data-west-compute' }, notes });
+    local = !tried.has(view.code) ? planLocal(view, req) : null;
+    const whole = local?.step?.kind === 'place-local' && local.step.unplaced === 0 ? local.step.costYuan : undefined;
+    const stays = req.task.data !== undefined && whole !== undefined && leavingCostYuan(view, req.task) >= whole;
+    // The parent must beat this node's own bill (or the reserve this node was given), else it refuses the offer.
+    const reserve = Math.min(whole ?? Infinity, req.reserveYuan ?? Infinity);
+    if (!stays)
+      return ok({
+        step: {
+          kind: 'ask-parent',
+          prefix: parent,
+          why: 'east-data-west-compute',
+          ...(Number.isFinite(reserve) ? { reserveYuan: reserve } : {}),
+        },
+        notes,
+      });
   }
+  const reserve = req.reserveYuan;
+  const beats = (yuan: number): boolean => reserve === undefined || yuan < reserve;
+  const notBelow = (yuan: number): string =>
+    `its bill ${yuan.toFixed(2)} 元 is not below the asker's own ${reserve!.toFixed(2)} 元`;
   if (!tried.has(view.code)) {
     local ??= planLocal(view, req);
-    if (local.step) return ok({ step: local.step, notes });
-    notes.push({ node: view.code, reason: local.reason });
+    if (local.step && (local.step.kind !== 'place-local' || beats(local.step.costYuan)))
+      return ok({ step: local.step, notes });
+    notes.push({
+      node: view.code,
+      reason: local.step?.kind === 'place-local' ? notBelow(local.step.costYuan) : local.reason,
+    });
   }
   const excluded = new Set(req.excludeNodes);
   const chosen = chooseSubtree(
@@ -119,7 +148,10 @@ export function nextStep(view: PlannerView, req: PlanRequest, refusals: readonly
   if (!chosen.ok) return chosen;
   for (const x of chosen.value.excluded) notes.push({ node: x.prefix, reason: x.reason });
   const ranked = chosen.value.ranked;
-  const child = ranked.find((c) => !tried.has(c.prefix));
+  // A subtree's bill is optimistic (a lower bound): one not below the reserve can never beat the asker.
+  for (const c of ranked)
+    if (!beats(c.estimatedCostYuan)) notes.push({ node: c.prefix, reason: notBelow(c.estimatedCostYuan) });
+  const child = ranked.find((c) => !tried.has(c.prefix) && beats(c.estimatedCostYuan));
   if (child)
     return ok({
       step: {
@@ -132,7 +164,16 @@ export function nextStep(view: PlannerView, req: PlanRequest, refusals: readonly
       },
       notes,
     });
-  if (canAskParent) return ok({ step: { kind: 'ask-parent', prefix: parent, why: 'last-resort' }, notes });
+  if (canAskParent)
+    return ok({
+      step: {
+        kind: 'ask-parent',
+        prefix: parent,
+        why: 'last-resort',
+        ...(reserve !== undefined ? { reserveYuan: reserve } : {}),
+      },
+      notes,
+    });
   return ok({ step: { kind: 'give-up', refusals: [...refusals, ...notes] }, notes });
 }
 

@@ -160,13 +160,28 @@ export function cheapestTransferYuan(
   provinces: readonly string[],
   table: TransferTable = DEFAULT_TRANSFER,
 ): number {
+  return cheapestTransfer(data, provinces, table)?.yuan ?? 0;
+}
+
+/**
+ * The cheapest move of a task's data into one of `provinces` (then the fewest seconds to start), with the province it
+ * assumed; null when the task names no data or no province is known. What a subtree's rank assumed.
+ */
+export function cheapestTransfer(
+  data: TaskData | undefined,
+  provinces: readonly string[],
+  table: TransferTable = DEFAULT_TRANSFER,
+): (TransferEstimate & { readonly province: string }) | null {
   const d = dataNeedOf(data);
-  if (d.inRow < 0) return 0;
+  if (d.inRow < 0) return null;
   const m = transferMatrix(table);
-  let best = Infinity;
+  let best: (TransferEstimate & { readonly province: string }) | null = null;
   for (const p of provinces) {
     const col = provinceRow(p);
-    if (col >= 0) best = Math.min(best, estimateTransfer(m, d, col).yuan);
+    if (col < 0) continue;
+    const e = estimateTransfer(m, d, col);
+    if (!best || e.yuan < best.yuan || (e.yuan === best.yuan && e.secondsToStart < best.secondsToStart))
+      best = { ...e, province: p };
   }
-  return Number.isFinite(best) ? best : 0;
+  return best;
 }

@@ -202,11 +202,18 @@ export abstract class JobBook {
     return tenantUsage(counted, key);
   }
 
+  /**
+   * The priority a job had aged to when fair admission let it in: it keeps it while placed, so a fresh job of the
+   * base priority it overtook cannot preempt it at once (which would undo the aging).
+   */
+  protected readonly admittedAt = new Map<string, number>();
+
   /** The job as the scheduler library sees it (tenant `account@origin`), built once per job. */
   protected taskOf(job: JobRecord): Task {
     let t = this.tasks.get(job);
     if (!t) this.tasks.set(job, (t = toTask(job.template, { id: job.id, tenant: tenantKey(job.origin, job.tenant) })));
-    return t;
+    const aged = this.admittedAt.get(job.id);
+    return aged !== undefined && aged > t.priority ? { ...t, priority: aged } : t;
   }
 
   protected liveChildren(): SubtreeView[] {

@@ -44,6 +44,28 @@ export const SchedulingConfig = z.strictObject({
     .min(1000)
     .default(24 * 3_600_000)
     .describe('a job queued this long after its submission fails with the reasons it could not be placed'),
+  fairness: z
+    .strictObject({
+      weights: z
+        .record(z.string(), z.number().positive())
+        .default({})
+        .describe('tenant weights (> 0) by tenant name; a tenant not named weighs 1'),
+      agingPerHour: z
+        .number()
+        .nonnegative()
+        .default(2)
+        .describe('priority points a waiting job gains per hour it waits (node time)'),
+      backfill: z
+        .boolean()
+        .default(true)
+        .describe('short jobs with a declared duration may run ahead when they do not delay the head of the queue'),
+    })
+    .nullable()
+    .default({ weights: {}, agingPerHour: 2, backfill: true })
+    .describe(
+      "fair admission when jobs wait for this node's own capacity: weighted dominant-resource fairness among " +
+        'tenants, aging and backfill; null turns it off. With nothing waiting, a job is placed at once as before',
+    ),
   failback: z
     .strictObject({
       minHealthyMs: z.number().int().min(0).optional(),

@@ -59,7 +59,7 @@ export function relayedEvent(
 }
 
 /** A scheduler transfer estimate as the explanation carries it (GiB and 元 to the cent, whole seconds). */
-const wireTransfer = (x: { movedGib: number; yuan: number; secondsToStart: number }): DataTransfer => ({
+export const wireTransfer = (x: { movedGib: number; yuan: number; secondsToStart: number }): DataTransfer => ({
   movedGib: Math.round(x.movedGib * 100) / 100,
   yuan: Math.round(x.yuan * 100) / 100,
   secondsToStart: Math.round(x.secondsToStart),

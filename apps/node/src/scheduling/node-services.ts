@@ -93,6 +93,7 @@ export async function createSchedulingServices(
       defaultQuota: cfg.defaultQuota,
       maxQueueMs: cfg.maxQueueMs,
       failback: cfg.failback,
+      fairness: cfg.fairness,
     },
   });
 

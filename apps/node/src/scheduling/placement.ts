@@ -3,7 +3,7 @@ import { formatTime, PROTOCOL_VERSION, type PlacementAnswer } from '@cpnet/proto
 import { systemClock } from '@cpnet/kernel/system';
 import { applyEntry, isFinal, type JobRecord } from './job-machine.ts';
 import { JobBook } from './bookkeeping.ts';
-import { explainPlacement } from './job-events.ts';
+import { explainPlacement, wireTransfer } from './job-events.ts';
 import { traceparentOf } from '../monitoring/trace.ts';
 
 /** Where a placement ended: the owner and cluster, or every refusal on the way. */
@@ -14,7 +14,10 @@ export interface PlaceHow {
   exclude: readonly string[];
   excludeClusters: readonly string[];
   allowUp: boolean;
+  /** The asker's own bill when it offered the job west first (`ext.reserveYuan`): only something cheaper is used. */
+  reserveYuan?: number;
 }
+const round2 = (x: number): number => Math.round(x * 100) / 100;
 /** Gateway refusals tolerated on this node's clusters before the walk moves on to other nodes. */
 const GATEWAY_TRIES = 4;
 
@@ -86,6 +89,7 @@ export abstract class PlacementCore extends JobBook {
           allowUp: how.allowUp,
           excludeNodes: how.exclude,
           excludeClusters: [...how.excludeClusters, ...gatewayRefused],
+          ...(how.reserveYuan !== undefined ? { reserveYuan: how.reserveYuan } : {}),
         },
         asked,
       );
@@ -123,7 +127,12 @@ export abstract class PlacementCore extends JobBook {
           node: this.me,
           detail:
             `subtree ${c.prefix} (rank ${c.rank}, score ${c.score.toFixed(2)}, est. ` +
-            `${c.estimatedCostYuan.toFixed(2)} 元${c.western ? ', west' : ''})`,
+            `${c.estimatedCostYuan.toFixed(2)} 元${c.western ? ', west' : ''}` +
+            (c.transfer
+              ? `; data: ${round2(c.transfer.movedGib)} GiB moved into ${c.transfer.province}, ` +
+                `${round2(c.transfer.yuan)} 元, ${Math.round(c.transfer.secondsToStart)} s to start`
+              : '') +
+            ')',
         });
         this.emitWithSave(job, 'job.schedule', {
           subject: job.id,
@@ -139,14 +148,25 @@ export abstract class PlacementCore extends JobBook {
                 ...report.map((x) => ({ target: x.node, reason: x.reason })),
                 ...step.ranked
                   .filter((r) => r.rank > c.rank)
-                  .map((r) => ({ target: r.prefix, reason: `ranked ${r.rank} (score ${r.score.toFixed(2)})` })),
+                  .map((r) => ({
+                    target: r.prefix,
+                    reason: `ranked ${r.rank} (score ${r.score.toFixed(2)})`,
+                    ...(r.transfer ? { transfer: wireTransfer(r.transfer) } : {}),
+                  })),
               ].slice(0, 10),
+              // The data move the subtree's rank assumed (its cheapest province for the data).
+              ...(c.transfer ? { transfer: wireTransfer(c.transfer) } : {}),
             },
           }),
         });
         a = await this.d.peers.place(
           c.prefix,
-          this.ask(job, { direction: 'down', exclude, excludeClusters: how.excludeClusters }),
+          this.ask(job, {
+            direction: 'down',
+            exclude,
+            excludeClusters: how.excludeClusters,
+            reserveYuan: how.reserveYuan,
+          }),
         );
         if (!a.ok)
           this.d.emit('job.schedule', {
@@ -181,7 +201,12 @@ export abstract class PlacementCore extends JobBook {
         });
         a = await this.d.peers.place(
           step.prefix,
-          this.ask(job, { direction: 'up', exclude, excludeClusters: how.excludeClusters }),
+          this.ask(job, {
+            direction: 'up',
+            exclude,
+            excludeClusters: how.excludeClusters,
+            reserveYuan: step.reserveYuan,
+          }),
         );
       }
       if (a.ok) return this.adopt(job, a, step.prefix);
@@ -192,9 +217,16 @@ export abstract class PlacementCore extends JobBook {
 
   protected ask(
     job: JobRecord,
-    o: { direction: 'up' | 'down'; exclude: readonly string[]; excludeClusters: readonly string[] },
+    o: {
+      direction: 'up' | 'down';
+      exclude: readonly string[];
+      excludeClusters: readonly string[];
+      reserveYuan?: number | undefined;
+    },
   ) {
     return {
+      // The bill to beat rides in `ext` (a 1.0 peer ignores it and places as before).
+      ...(o.reserveYuan !== undefined ? { ext: { reserveYuan: o.reserveYuan } } : {}),
       job: job.id,
       origin: job.origin,
       tenant: job.tenant,

@@ -1,3 +1,4 @@
+import type { FairnessOptions } from './admission.ts';
 import type { z } from 'zod';
 import type { Clock } from '@cpnet/kernel';
 import { SchedulingConfig } from './config.ts';
@@ -105,6 +106,8 @@ export interface SchedulingOptions {
   readonly failback: Partial<FailbackPolicy>;
   /** How long a dispatch waits for the gateway's acknowledgement (wall ms: it guards a real socket). */
   readonly ackTimeoutMs: number;
+  /** Fair admission of jobs waiting for this node's capacity (null: off, first come first tried as before 27). */
+  readonly fairness: FairnessOptions | null;
 }
 
 const schedulingDefaults = SchedulingConfig.parse({});
@@ -123,6 +126,7 @@ export const DEFAULT_SCHEDULING: SchedulingOptions = {
   maxQueueMs: schedulingDefaults.maxQueueMs,
   failback: {},
   ackTimeoutMs: schedulingDefaults.ackTimeoutMs,
+  fairness: schedulingDefaults.fairness,
 };
 
 /** What a scheduling service is built from. */

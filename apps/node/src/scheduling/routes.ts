@@ -11,6 +11,7 @@ import {
   SelectionAnswer,
   SelectionRequest,
   SubmitJob,
+  checkTemplateExt,
 } from '@cpnet/protocol';
 import type { AccessRequest } from '@cpnet/security';
 import type { NodeContext } from '../context.ts';
@@ -85,7 +86,10 @@ export const SCHEDULING_ROUTE_TABLE: RouteTable<SchedulingRoutesDeps> = [
     path: ROUTES.selections,
     tag: 'scheduling',
     summary: 'Compute selection (算力选择), dry run: ranked candidates and every exclusion',
-    description: 'Escalated across the hierarchy when this subtree has no candidate.',
+    description:
+      'Escalated across the hierarchy when this subtree has no candidate. The template’s typed extensions ' +
+      '`ext.data` (components.schemas.TemplateData) and `ext.locality` (TemplateLocality) are checked: a bad value ' +
+      'is a 400 naming it (`template.ext.data.inputGib`).',
     auth: 'required',
     body: SelectionRequest,
     responses: { 200: { description: 'Ranked candidates and exclusions', schema: SelectionAnswer } },
@@ -97,6 +101,8 @@ export const SCHEDULING_ROUTE_TABLE: RouteTable<SchedulingRoutesDeps> = [
       resource: { type: 'selection', prefix: env.config.code },
     }),
     handle: async ({ env, body: input }) => {
+      const bad = checkTemplateExt(input.template);
+      if (bad) fail('SCHEMA_VIOLATION', bad.message, bad.field);
       await env.settled();
       return [200, await env.service.select(input.template, input.topK)];
     },
@@ -109,7 +115,9 @@ export const SCHEDULING_ROUTE_TABLE: RouteTable<SchedulingRoutesDeps> = [
     summary: 'Submit a job (tenant): placed locally or escalated, answered once dispatched or queued',
     description:
       'A person submits for its own account; a node may name the tenant in the template. The body’s ' +
-      '`idempotencyKey` (or the Idempotency-Key header) is answered once.',
+      '`idempotencyKey` (or the Idempotency-Key header) is answered once. The template’s typed extensions ' +
+      '`ext.data` (input data: components.schemas.TemplateData) and `ext.locality` (gang locality, spread, ' +
+      'affinity groups: TemplateLocality) are checked: a bad value is a 400 naming it (`template.ext.data.inputGib`).',
     auth: 'required',
     body: SubmitJob,
     responses: { 201: { description: 'Accepted: dispatched or queued', schema: Job } },
@@ -127,6 +135,9 @@ export const SCHEDULING_ROUTE_TABLE: RouteTable<SchedulingRoutesDeps> = [
     }),
     handle: async ({ env, caller, body: input }) => {
       const tenant = tenantOf(caller!, input.template.tenant);
+      // The typed extensions (issue 27): a bad value is a 400 naming `template.ext.data.inputGib`, not a queued job.
+      const bad = checkTemplateExt(input.template);
+      if (bad) fail('SCHEMA_VIOLATION', bad.message, bad.field);
       if (env.state.lifecycle === 'suspended' || env.state.lifecycle === 'revoked')
         fail('FORBIDDEN', `${env.config.code} is ${env.state.lifecycle}; it accepts no jobs`);
       await env.settled();

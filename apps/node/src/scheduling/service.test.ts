@@ -46,6 +46,54 @@ describe('scheduling service', () => {
     expect(h.stores.get('CPN.51')!.lines[0]).toMatchObject({ tenant: 'acme@CPN.51', coreHours: 8, amountYuan: 0.8 });
   });
 
+  it('a subtree chosen for a job with data: its history and explanation carry the data move the rank assumed', async () => {
+    const { h, add, s } = setup();
+    add('CPN.51', { cpuCores: 64, price: 0.05 });
+    add('CPN.44', { cpuCores: 64, price: 0.3 });
+    await h.summaries();
+    const job = await s('CPN').submit(
+      template({ latencyTolerant: true, ext: { data: { inputGib: 100, province: '44', outputGib: 10 } } }),
+      'acme',
+    );
+    expect(job.state).toBe('dispatched');
+    const at = job.history.find((e) => e.node === 'CPN' && e.state === 'scheduled')!;
+    expect(at.detail).toMatch(
+      /^subtree CPN\.\d\d .*; data: (0|110) GiB moved into (44|51), [\d.]+ 元, \d+ s to start\)$/,
+    );
+    const ev = h.events.find((e) => e.node === 'CPN' && e.type === 'job.schedule' && e.data?.explanation)!;
+    const ex = ev.data!.explanation as {
+      chosen: string;
+      transfer?: { movedGib: number };
+      rejected: { target: string; transfer?: { movedGib: number } }[];
+    };
+    // Both subtrees were ranked with their move: the chosen one's and the other's.
+    const moves = [ex.transfer?.movedGib, ex.rejected.find((r) => r.target.startsWith('CPN.'))?.transfer?.movedGib];
+    expect(moves.sort()).toEqual([0, 110]);
+  });
+
+  it('latency-tolerant work offered west comes back when no other subtree beats the asker’s own bill', async () => {
+    const { h, add, s } = setup();
+    const home = add('CPN.51', { cpuCores: 64, price: 0.05 });
+    const far = add('CPN.44', { cpuCores: 64, price: 0.3 });
+    await h.summaries();
+    const cheapHere = await s('CPN.51').submit(template({ latencyTolerant: true }), 'acme');
+    expect(cheapHere).toMatchObject({ state: 'dispatched', cluster: home.id });
+    // Offered to the parent first (东数西算), which refused: Guangdong's bill is not below Sichuan's own.
+    expect(cheapHere.history.map((e) => `${e.state}@${e.node}`).slice(0, 3)).toEqual([
+      'submitted@CPN.51',
+      'escalated@CPN.51',
+      'scheduled@CPN.51',
+    ]);
+    // Where the other subtree is cheaper, the offer is taken there.
+    const { h: h2, add: add2, s: s2 } = setup();
+    add2('CPN.51', { cpuCores: 64, price: 0.3 });
+    const cheapFar = add2('CPN.44', { cpuCores: 64, price: 0.05 });
+    await h2.summaries();
+    const moved = await s2('CPN.51').submit(template({ latencyTolerant: true }), 'acme');
+    expect(moved).toMatchObject({ state: 'dispatched', cluster: cheapFar.id });
+    void far;
+  });
+
   it('escalates to the parent, which places in another province; history and metering reach the origin', async () => {
     const { clock, h, add, s } = setup();
     add('CPN.51', { cpuCores: 8 });

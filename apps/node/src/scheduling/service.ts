@@ -141,8 +141,17 @@ export class SchedulingService extends RecoveryCore {
     // Wall time: the latency of the node's own work, a performance figure (not a scenario duration).
     const elapsed = stopwatch();
     // The answer is the job as placement left it (a gateway's `running` may follow at once).
-    const answer = await this.lock.run(id, async () => {
-      await this.placeOrQueue(job, { exclude: [], excludeClusters: [], allowUp: true });
+    // Jobs already wait for this node's capacity: the new one joins them and fair admission decides who goes first.
+    const contended = this.fairWaiting().ids.size > 0;
+    let answer = await this.lock.run(id, async () => {
+      if (contended) {
+        const detail = "fair admission: jobs already wait for this node's capacity; admitted in fair order";
+        this.record(job, { state: 'queued', node: this.me, detail });
+        this.d.emit('job.queue', {
+          subject: job.id,
+          data: this.jobData(job, { explanation: { chosen: null, rejected: [{ target: this.me, reason: detail }] } }),
+        });
+      } else await this.placeOrQueue(job, { exclude: [], excludeClusters: [], allowUp: true });
       // Not placed, and bigger than the largest cluster anywhere in reach: it would be retried forever. Judged only
       // after placement failed, so a ceiling heard a summary interval ago cannot refuse what could be placed now.
       const ceiling = job.state === 'queued' ? this.hierarchyCeiling() : null;
@@ -160,6 +169,10 @@ export class SchedulingService extends RecoveryCore {
       if (never) throw new NeverPlaceable(`no cluster in the hierarchy could ever hold this job (${job.id}): ${never}`);
       return structuredClone(job);
     });
+    if (contended) {
+      await this.admitRound();
+      answer = structuredClone(this.jobs.get(id) ?? answer);
+    }
     if (answer.state === 'dispatched') {
       this.latencies.push(elapsed());
       if (this.latencies.length > 1000) this.latencies.shift();
@@ -207,10 +220,12 @@ export class SchedulingService extends RecoveryCore {
         if (body.attempt > job.attempt) job.attempt = body.attempt;
       }
       const before = job.history.length;
+      const reserve = body.ext?.reserveYuan;
       const r = await this.place(job, {
         exclude: body.exclude,
         excludeClusters: body.excludeClusters,
         allowUp: body.direction === 'up',
+        ...(typeof reserve === 'number' && Number.isFinite(reserve) && reserve >= 0 ? { reserveYuan: reserve } : {}),
       });
       if (!r.ok) {
         this.emitPending(job);

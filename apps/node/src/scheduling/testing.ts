@@ -140,6 +140,8 @@ export function hierarchy(
   const gateways = new Map<string, ReturnType<typeof fakeGateway>>();
   const down = new Set<string>();
   const stores = new Map<string, ReturnType<typeof memoryStore>>();
+  /** Every event the services emitted, in order. */
+  const events: { node: string; type: string; data?: Record<string, unknown> }[] = [];
   for (const [code, parent] of Object.entries(spec)) {
     const peers: PeerPort = {
       place: async (to, body) => {
@@ -182,7 +184,7 @@ export function hierarchy(
         store,
         gateways: gw,
         peers,
-        emit: () => undefined,
+        emit: (type, detail) => void events.push({ node: code, type, data: detail.data }),
         newJobId: () => Promise.resolve(idOf(code, 'JB')),
         options: { tickMs: 1e9, summaryMs: 1e9, ...o.options },
       }),
@@ -193,6 +195,7 @@ export function hierarchy(
     gateways,
     stores,
     down,
+    events,
     /** Each non-root node sends its summary up (children before parents). */
     async summaries() {
       const order = Object.keys(spec).sort((a, b) => b.length - a.length);
