@@ -64,11 +64,47 @@ const MERGEABLE: Record<string, { field: string; max: number }> = {
   '/cpn/v1/scheduling/job-updates': { field: 'relays', max: 500 },
 };
 
-/** The items of a queued body; a job relay queued singly (before relays were batched) is one item. */
-function itemsOf(body: Record<string, unknown>, field: string): unknown[] {
+/**
+ * The items of a queued body, or null when the body is not a list (a bare job relay, queued for a peer without
+ * `job-update-batches`): such a delivery is sent alone, as queued.
+ */
+function itemsOf(body: Record<string, unknown>, field: string): unknown[] | null {
   const items = body[field];
-  if (Array.isArray(items)) return items;
-  return field === 'relays' && 'job' in body ? [body] : [];
+  return Array.isArray(items) ? items : null;
+}
+
+interface Relay {
+  job: string;
+  entries: unknown[];
+  metering?: unknown[];
+}
+
+/** Most history entries, and metering lines, in one JobRelay (its schema's limit). */
+const RELAY_MAX = 100;
+
+/**
+ * Appends job relays to `items`, coalescing each into an earlier relay of the same job when the two fit in one (≤ 100
+ * entries and metering lines): the receiver applies one relay's entries in order, as it applied consecutive relays of
+ * the job, and ignores an entry it has (each is keyed by state and attempt), so nothing is lost or applied twice; the
+ * receiver does one save and one relay onward instead of several. `at` maps a job to its relay's index in `items`.
+ */
+function coalesceRelays(items: unknown[], more: unknown[], at: Map<string, number>): void {
+  for (const m of more) {
+    const r = m as Relay;
+    const i = typeof r.job === 'string' && Array.isArray(r.entries) ? at.get(r.job) : undefined;
+    const into = i === undefined ? undefined : (items[i] as Relay);
+    if (
+      into &&
+      into.entries.length + r.entries.length <= RELAY_MAX &&
+      (into.metering?.length ?? 0) + (r.metering?.length ?? 0) <= RELAY_MAX
+    ) {
+      const metering = [...(into.metering ?? []), ...(r.metering ?? [])];
+      items[i!] = { ...into, entries: [...into.entries, ...r.entries], ...(metering.length ? { metering } : {}) };
+      continue;
+    }
+    if (typeof r.job === 'string') at.set(r.job, items.length);
+    items.push(m);
+  }
 }
 
 /**
@@ -92,19 +128,24 @@ export function createOutbox(deps: Deps): Outbox {
     let ids = [first.id];
     let body = d.body;
     const bodies = new Map<number, unknown>([[first.id, d.body]]);
-    const merge = MERGEABLE[d.path];
+    const mergeable = MERGEABLE[d.path];
+    const merge = mergeable && itemsOf(d.body as Record<string, unknown>, mergeable.field) ? mergeable : undefined;
     if (merge) {
       const { field, max } = merge;
       // Merge queued deliveries to the same place, oldest first, up to the receiver's batch limit. Receivers order
-      // these items themselves (record versions, summary times), so other deliveries between them do not matter.
+      // these items themselves (record versions, summary times), so other deliveries between them do not matter. A
+      // delivery to the same place that is not a list (a bare relay) ends the merge: it goes alone, in its turn.
       const items: unknown[] = [];
+      const relaysAt = new Map<string, number>();
       ids = [];
       for (const r of rows) {
         const x = JSON.parse(r.payload) as Delivery & { body: Record<string, unknown> };
         if (x.path !== d.path || x.endpoint !== d.endpoint) continue;
         const more = itemsOf(x.body, field);
+        if (!more) break;
         if (items.length > 0 && items.length + more.length > max) break;
-        items.push(...more);
+        if (field === 'relays') coalesceRelays(items, more, relaysAt);
+        else items.push(...more);
         ids.push(r.id);
         bodies.set(r.id, { [field]: more });
       }
@@ -122,7 +163,7 @@ export function createOutbox(deps: Deps): Outbox {
       if (!merge) return bury(first.id, { d, status: r.status, answer: r.error });
       for (const id of ids) {
         const refused: { item: unknown; status: number; answer: unknown }[] = [];
-        for (const item of itemsOf(bodies.get(id) as Record<string, unknown>, merge.field)) {
+        for (const item of itemsOf(bodies.get(id) as Record<string, unknown>, merge.field) ?? []) {
           const body = { [merge.field]: [item] };
           const alone = await deps.clientFor(d.endpoint).request({ method: 'POST', path: d.path, body });
           if (refusedFor(alone) && !alone.ok) refused.push({ item, status: alone.status, answer: alone.error });
