@@ -13,6 +13,7 @@ import { dataGravity, type PlacedDataJob, type PricedCluster } from '../report/d
 import { now, type RunContext } from './context.ts';
 import { checkExpectation, describeExpectation } from './expectations.ts';
 import { startNetwork, type Network } from './network.ts';
+import { estimateLoads } from './balance.ts';
 import { guidePath } from './guide-steps.ts';
 import { attachRecording, type RecordingSink } from './recording.ts';
 import { createTenants, runStream, runTrace } from './jobs.ts';
@@ -129,10 +130,24 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     ...(scenario.topology.certificateLifetime
       ? { certificateLifetimeDays: scenario.topology.certificateLifetime / 86_400_000 }
       : {}),
-    busy: [
-      ...scenario.workload.jobs.map((j) => j.submitTo),
-      ...(scenario.workload.trace ? [scenario.workload.trace.submitTo] : []),
-    ],
+    loads: estimateLoads(
+      plan,
+      [
+        ...scenario.workload.jobs.map((j) => ({
+          submitTo: j.submitTo,
+          count: j.count,
+          latencyTolerant: j.template.latencyTolerant,
+        })),
+        // A trace's size is known once it is read: count it as one busy stream.
+        ...(scenario.workload.trace
+          ? [{ submitTo: scenario.workload.trace.submitTo, count: scenario.workload.trace.generate?.pods ?? 10_000 }]
+          : []),
+      ],
+      {
+        runMs: Math.max(0, ...scenario.steps.map((s) => s.at)),
+        reportEveryMs: scenario.topology.reportEvery,
+      },
+    ),
   });
   if (options.stallThread) await net.threads?.stall(options.stallThread.thread, options.stallThread);
   const ctx: RunContext = {
