@@ -37,6 +37,27 @@ describe('the load estimate', () => {
     expect(loads.get('CPN')).toBeCloseTo(500 * LOAD_COST.hop);
     expect(loads.get('CPN.51')).toBeCloseTo(500 * LOAD_COST.hop);
   });
+  it('sends a stream with a concurrent demand to the cheapest clusters that hold it, streams in order', () => {
+    const cheapest = plan.providers
+      .flatMap((p) => p.clusters.map((c) => ({ node: p.node, price: c.pricePerCoreHourYuan, cores: c.cpuCores })))
+      .sort((a, b) => a.price - b.price)[0]!;
+    const other = cheapest.node === 'CPN.31.I645' ? 'CPN.51.C151' : 'CPN.31.I645';
+    const loads = estimateLoads(
+      plan,
+      [{ submitTo: 'CPN', count: 1000, latencyTolerant: true, concurrentCores: 1 }],
+      { runMs: 0, reportEveryMs: 30_000 },
+    );
+    const reports = 20 * LOAD_COST.report;
+    expect(loads.get(cheapest.node)).toBeCloseTo(1000 * LOAD_COST.owner + reports);
+    expect(loads.get(other)).toBeCloseTo(reports);
+    // More than the whole network holds at once: every cluster takes its cores’ share; nothing is lost.
+    const all = plan.providers.flatMap((p) => p.clusters).reduce((n, c) => n + c.cpuCores, 0);
+    const big = estimateLoads(plan, [{ submitTo: 'CPN', count: 1000, concurrentCores: all * 10 }], {
+      runMs: 0,
+      reportEveryMs: 30_000,
+    });
+    expect(big.get('CPN.31.I645')! + big.get('CPN.51.C151')!).toBeCloseTo(1000 * LOAD_COST.owner + 2 * reports);
+  });
 });
 
 describe('the thread placement', () => {

@@ -8,6 +8,12 @@ export interface StreamLoad {
   readonly count: number;
   /** Latency-tolerant work may be placed anywhere in the country (东数西算); other work stays in its subtree. */
   readonly latencyTolerant?: boolean;
+  /**
+   * CPU cores the stream keeps busy at once (Little's law: arrivals per hour × hours per job × cores per job). Given,
+   * its jobs go to the cheapest clusters (price per core-hour and carbon, as the scheduler's cost model weighs them)
+   * until they hold that many, as the scheduler places them; not given, they spread over the clusters by count.
+   */
+  readonly concurrentCores?: number;
 }
 
 /**
@@ -28,9 +34,9 @@ const within = (code: string, prefix: string) => code === prefix || code.startsW
 /**
  * Each planned node's expected work over a run of `runMs` virtual ms with capacity reports every `reportEveryMs`: its
  * clusters' reports, plus for each job its origin, the node that runs it and the nodes between (through their lowest
- * common ancestor). Where a job runs is not known before the scheduler decides, so its owner is spread over the nodes
- * in proportion to the clusters they hold: in the origin's subtree (the whole country for latency-tolerant work, or
- * when the subtree holds none).
+ * common ancestor). Where a job runs is estimated as the scheduler's cost model would choose: among the clusters of the
+ * origin's subtree (the whole country for latency-tolerant work, or when the subtree holds none), the cheapest per
+ * core-hour with free cores for the stream's concurrent demand (streams in order, each taking what it holds).
  */
 export function estimateLoads(
   plan: TopologyPlan,
@@ -43,11 +49,37 @@ export function estimateLoads(
   for (const p of plan.providers) clusters.set(p.node, (clusters.get(p.node) ?? 0) + p.clusters.length);
   const rounds = Math.max(1, o.runMs / Math.max(1, o.reportEveryMs));
   for (const [code, n] of clusters) add(code, n * rounds * LOAD_COST.report);
+  // What is left of each cluster's cores once earlier streams took theirs.
+  const free = new Map<string, number>();
+  const all = plan.providers.flatMap((p) =>
+    p.clusters.map((c) => {
+      free.set(c.key, c.cpuCores);
+      // Per core-hour: the price, plus the carbon price of a core's energy (DEFAULT_COST_MODEL: 10 W per core,
+      // 0.1 元/kg; the simulator's grid intensity is 600 g/kWh × (1 − green share)).
+      const cost = c.pricePerCoreHourYuan + 0.01 * c.pue * 0.6 * (1 - c.greenShare) ** 2 * 0.1;
+      return { key: c.key, node: p.node, cores: c.cpuCores, cost };
+    }),
+  );
+  all.sort((a, b) => a.cost - b.cost || a.key.localeCompare(b.key));
   for (const s of streams) {
     add(s.submitTo, s.count * LOAD_COST.origin);
-    const local = [...clusters].filter(([code]) => within(code, s.submitTo));
-    const owners = s.latencyTolerant || local.length === 0 ? [...clusters] : local;
-    const total = owners.reduce((n, [, c]) => n + c, 0);
+    const local = all.filter((c) => within(c.node, s.submitTo));
+    const pool = s.latencyTolerant || local.length === 0 ? all : local;
+    const owners = new Map<string, number>();
+    if (s.concurrentCores !== undefined && s.concurrentCores > 0) {
+      let need = s.concurrentCores;
+      for (const c of pool) {
+        if (need <= 0) break;
+        const take = Math.min(need, free.get(c.key) ?? 0);
+        if (take <= 0) continue;
+        free.set(c.key, (free.get(c.key) ?? 0) - take);
+        owners.set(c.node, (owners.get(c.node) ?? 0) + take);
+        need -= take;
+      }
+    }
+    // No demand given, or more than the pool holds at once: the rest spreads by cluster count.
+    if (owners.size === 0) for (const c of pool) owners.set(c.node, (owners.get(c.node) ?? 0) + 1);
+    const total = [...owners.values()].reduce((n, c) => n + c, 0);
     if (total === 0) continue;
     const up = ancestors(s.submitTo);
     for (const [owner, c] of owners) {

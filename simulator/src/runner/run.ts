@@ -77,6 +77,19 @@ export interface RunOptions {
   readonly stallThread?: StallPlan & { readonly thread: number };
 }
 
+/** The cores a job stream keeps busy at once (Little's law), for the thread placement's load estimate. */
+function concurrentCores(j: Scenario['workload']['jobs'][number]): number {
+  const cores = (j.template.demand.cpuCores ?? 0) * (j.template.replicas ?? 1);
+  const hours = j.template.durationHours ?? 0;
+  const perHour =
+    j.arrival.kind === 'poisson'
+      ? j.arrival.perMinute * 60
+      : j.arrival.kind === 'uniform'
+        ? 3_600_000 / Math.max(1, j.arrival.every)
+        : Infinity;
+  return perHour === Infinity ? j.count * cores : Math.min(j.count, perHour * hours) * cores;
+}
+
 /**
  * Runs a scenario end to end: starts the national node and the topology as real node servers on loopback behind
  * fault proxies, executes the timed steps on the virtual clock, checks every expectation, and reports.
@@ -137,6 +150,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
           submitTo: j.submitTo,
           count: j.count,
           latencyTolerant: j.template.latencyTolerant,
+          concurrentCores: concurrentCores(j),
         })),
         // A trace's size is known once it is read: count it as one busy stream.
         ...(scenario.workload.trace
