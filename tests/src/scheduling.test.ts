@@ -238,34 +238,6 @@ describe('jobs (互联调度)', () => {
     expect(await events(nodes['CPN.44']!)).toEqual(expect.arrayContaining(['job.schedule', 'job.dispatch']));
   });
 
-  it('relays job updates one per request, as bare relays, to a peer that did not advertise job-update-batches', async () => {
-    // CPN.44 takes its parent for a 1.0 node (the handshake left it without the capability); CPN still batches.
-    const owner = nodes['CPN.44']!.node.context;
-    const key = 'peer.capabilities.CPN';
-    const saved = owner.settings.getJson<string[]>(key) ?? [];
-    const queued: unknown[] = [];
-    const enqueue = owner.outbox.enqueue.bind(owner.outbox);
-    owner.outbox.enqueue = (d) => {
-      if (d.path === '/cpn/v1/scheduling/job-updates') queued.push(d.body);
-      return enqueue(d);
-    };
-    await owner.settings.setJson(
-      key,
-      saved.filter((c) => c !== 'job-update-batches'),
-    );
-    try {
-      const job = await placed(acme, cpu({ name: 'one-by-one', constraints: { residency: { provinces: ['44'] } } }));
-      expect(job.owner).toBe('CPN.44');
-      await eventually(async () => (await getJob(acme, job.id)).state === 'running');
-      const mine = queued.filter((b) => (b as { job?: string }).job === job.id);
-      expect(mine.length).toBeGreaterThan(0);
-      expect(queued.some((b) => 'relays' in (b as object))).toBe(false);
-    } finally {
-      owner.outbox.enqueue = enqueue;
-      await owner.settings.setJson(key, saved);
-    }
-  });
-
   it('retries elsewhere when the owning subtree refuses to confirm (its gateway has no room after all)', async () => {
     gws['CPN.44']!.refuse = (o) => o.template.name === 'refuse-at-44';
     const j = await placed(

@@ -63,10 +63,6 @@ export const CAPABILITIES = [
   // The one summary upward: a child sends its scheduling figures in `ext.scheduling` of its SubtreeSummary, directly
   // every scheduling interval, and the parent takes it as the child's heartbeat and answers `ext.ceiling`.
   'one-summary',
-  // Job updates relayed in batches: `POST /cpn/v1/scheduling/job-updates` takes `{ relays: [...] }` (JobRelays), and
-  // the sender merges and coalesces the relays queued for this peer into one signed request. To a peer without it
-  // (a 1.0 node), each relay goes alone as a bare JobRelay.
-  'job-update-batches',
 ] as const;
 /** One advertised capability. */
 export type Capability = (typeof CAPABILITIES)[number];

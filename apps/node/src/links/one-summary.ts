@@ -3,7 +3,7 @@ import { ROUTES, type Capability } from '@cpnet/protocol';
 import type { NodeContext } from '../context.ts';
 
 /** What the joint-debugging handshake left this node with for `peer`: the capabilities both advertised. */
-export function peerHas(ctx: Pick<NodeContext, 'settings'>, peer: string, capability: Capability): boolean {
+function peerHas(ctx: Pick<NodeContext, 'settings'>, peer: string, capability: Capability): boolean {
   return ctx.settings.getJson<string[]>(`peer.capabilities.${peer}`)?.includes(capability) === true;
 }
 

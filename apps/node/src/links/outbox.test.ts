@@ -135,7 +135,7 @@ describe('the outbox backs off on the node clock', () => {
   });
 });
 
-describe('job relays: merged, coalesced per job, and bare to a 1.0 peer', () => {
+describe('job relays: merged, and coalesced per job', () => {
   const PATH = '/cpn/v1/scheduling/job-updates';
   const entry = (state: string, n: number) => ({ state, at: `2026-12-05T09:00:0${n}.000Z`, node: 'CPN.51', attempt: 1 });
   const relay = (job: string, ...states: string[]) => ({ job, entries: states.map((s, i) => entry(s, i)) });
@@ -162,7 +162,7 @@ describe('job relays: merged, coalesced per job, and bare to a 1.0 peer', () => 
       await q({ relays: [relay('J2', 'placed')] });
       await q({ relays: [{ ...relay('J1', 'dispatched'), metering: [{ line: 1 }] }] });
       await q({ relays: [relay('J1', 'running')] });
-      // A bare relay (queued for a peer without `job-update-batches`) ends the merge and goes alone, in its turn.
+      // A relay queued singly (by a node before relays were batched) is one item like the others.
       await q(relay('J3', 'placed'));
       await q({ relays: [relay('J2', 'finished')] });
       expect(await outbox.idle(2000)).toBe(true);
@@ -174,11 +174,10 @@ describe('job relays: merged, coalesced per job, and bare to a 1.0 peer', () => 
               entries: [entry('placed', 0), entry('dispatched', 0), entry('running', 0)],
               metering: [{ line: 1 }],
             },
-            relay('J2', 'placed'),
+            { job: 'J2', entries: [entry('placed', 0), entry('finished', 0)] },
+            relay('J3', 'placed'),
           ],
         },
-        relay('J3', 'placed'),
-        { relays: [relay('J2', 'finished')] },
       ]);
       expect(await outbox.depth()).toBe(0);
     } finally {

@@ -64,13 +64,11 @@ const MERGEABLE: Record<string, { field: string; max: number }> = {
   '/cpn/v1/scheduling/job-updates': { field: 'relays', max: 500 },
 };
 
-/**
- * The items of a queued body, or null when the body is not a list (a bare job relay, queued for a peer without
- * `job-update-batches`): such a delivery is sent alone, as queued.
- */
-function itemsOf(body: Record<string, unknown>, field: string): unknown[] | null {
+/** The items of a queued body; a job relay queued singly (before relays were batched) is one item. */
+function itemsOf(body: Record<string, unknown>, field: string): unknown[] {
   const items = body[field];
-  return Array.isArray(items) ? items : null;
+  if (Array.isArray(items)) return items;
+  return field === 'relays' && 'job' in body ? [body] : [];
 }
 
 interface Relay {
@@ -128,13 +126,11 @@ export function createOutbox(deps: Deps): Outbox {
     let ids = [first.id];
     let body = d.body;
     const bodies = new Map<number, unknown>([[first.id, d.body]]);
-    const mergeable = MERGEABLE[d.path];
-    const merge = mergeable && itemsOf(d.body as Record<string, unknown>, mergeable.field) ? mergeable : undefined;
+    const merge = MERGEABLE[d.path];
     if (merge) {
       const { field, max } = merge;
       // Merge queued deliveries to the same place, oldest first, up to the receiver's batch limit. Receivers order
-      // these items themselves (record versions, summary times), so other deliveries between them do not matter. A
-      // delivery to the same place that is not a list (a bare relay) ends the merge: it goes alone, in its turn.
+      // these items themselves (record versions, summary times), so other deliveries between them do not matter.
       const items: unknown[] = [];
       const relaysAt = new Map<string, number>();
       ids = [];
@@ -142,7 +138,6 @@ export function createOutbox(deps: Deps): Outbox {
         const x = JSON.parse(r.payload) as Delivery & { body: Record<string, unknown> };
         if (x.path !== d.path || x.endpoint !== d.endpoint) continue;
         const more = itemsOf(x.body, field);
-        if (!more) break;
         if (items.length > 0 && items.length + more.length > max) break;
         if (field === 'relays') coalesceRelays(items, more, relaysAt);
         else items.push(...more);
@@ -163,7 +158,7 @@ export function createOutbox(deps: Deps): Outbox {
       if (!merge) return bury(first.id, { d, status: r.status, answer: r.error });
       for (const id of ids) {
         const refused: { item: unknown; status: number; answer: unknown }[] = [];
-        for (const item of itemsOf(bodies.get(id) as Record<string, unknown>, merge.field) ?? []) {
+        for (const item of itemsOf(bodies.get(id) as Record<string, unknown>, merge.field)) {
           const body = { [merge.field]: [item] };
           const alone = await deps.clientFor(d.endpoint).request({ method: 'POST', path: d.path, body });
           if (refusedFor(alone) && !alone.ok) refused.push({ item, status: alone.status, answer: alone.error });

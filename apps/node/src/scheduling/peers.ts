@@ -14,7 +14,6 @@ import {
 } from '@cpnet/protocol';
 import { b64url } from '@cpnet/security';
 import type { NodeContext } from '../context.ts';
-import { peerHas } from '../links/one-summary.ts';
 import type { PeerPort, PlacementAsk } from './ports.ts';
 
 /** Placement requests in flight to one peer at most; placements asked meanwhile wait and go in the next, as a batch. */
@@ -39,7 +38,7 @@ const refusal = (to: string, reason: string, summary: string): PlacementAnswer =
 });
 
 /** What `nodePeers` uses of the node. */
-type NodePeersDeps = Pick<NodeContext, 'clientFor' | 'config' | 'db' | 'deps' | 'outbox' | 'settings'>;
+type NodePeersDeps = Pick<NodeContext, 'clientFor' | 'config' | 'db' | 'deps' | 'outbox'>;
 
 /** The one summary upward, as the node's aggregation makes it. */
 export interface OneSummary {
@@ -169,10 +168,8 @@ export function nodePeers(ctx: NodePeersDeps, o: { oneSummary?: OneSummary } = {
       const v = validate(SelectionAnswer, r.value);
       return v.ok ? v.value : null;
     },
-    // To a peer that advertised `job-update-batches`: queued as a batch of one, which the outbox merges with the relays
-    // waiting for the same hop (and coalesces per job) into one request. To a 1.0 peer: a bare relay, sent alone.
-    relay: (to, body) =>
-      durable(to, SCHEDULING_ROUTES.jobUpdates, peerHas(ctx, to, 'job-update-batches') ? { relays: [body] } : body),
+    // Queued as a batch of one: the outbox merges the relays waiting for the same hop into one request.
+    relay: (to, body) => durable(to, SCHEDULING_ROUTES.jobUpdates, { relays: [body] }),
     cancel: (to, body) => durable(to, SCHEDULING_ROUTES.cancels, body),
     async summary(figures) {
       const parent = parentCode();
