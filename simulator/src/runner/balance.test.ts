@@ -16,9 +16,14 @@ const plan = expandTopology(
 
 describe('the load estimate', () => {
   it('charges origin, owner, the nodes between, and cluster reports', () => {
-    const loads = estimateLoads(plan, [{ submitTo: 'CPN.51.C151', count: 1000 }], { runMs: 60_000, reportEveryMs: 30_000 });
+    const loads = estimateLoads(plan, [{ submitTo: 'CPN.51.C151', count: 1000 }], {
+      runMs: 60_000,
+      reportEveryMs: 30_000,
+    });
     // 20 clusters at C151 (its own), reporting twice: all 1,000 jobs start and run there.
-    expect(loads.get('CPN.51.C151')).toBeCloseTo(1000 * (LOAD_COST.origin + LOAD_COST.owner) + 20 * 2 * LOAD_COST.report);
+    expect(loads.get('CPN.51.C151')).toBeCloseTo(
+      1000 * (LOAD_COST.origin + LOAD_COST.owner) + 20 * 2 * LOAD_COST.report,
+    );
     expect(loads.get('CPN.31.I645')).toBeCloseTo(20 * 2 * LOAD_COST.report);
     expect(loads.get('CPN')).toBe(0);
     expect(loads.get('CPN.51.I651')).toBe(0);
@@ -42,11 +47,10 @@ describe('the load estimate', () => {
       .flatMap((p) => p.clusters.map((c) => ({ node: p.node, price: c.pricePerCoreHourYuan, cores: c.cpuCores })))
       .sort((a, b) => a.price - b.price)[0]!;
     const other = cheapest.node === 'CPN.31.I645' ? 'CPN.51.C151' : 'CPN.31.I645';
-    const loads = estimateLoads(
-      plan,
-      [{ submitTo: 'CPN', count: 1000, latencyTolerant: true, concurrentCores: 1 }],
-      { runMs: 0, reportEveryMs: 30_000 },
-    );
+    const loads = estimateLoads(plan, [{ submitTo: 'CPN', count: 1000, latencyTolerant: true, concurrentCores: 1 }], {
+      runMs: 0,
+      reportEveryMs: 30_000,
+    });
     const reports = 20 * LOAD_COST.report;
     expect(loads.get(cheapest.node)).toBeCloseTo(1000 * LOAD_COST.owner + reports);
     expect(loads.get(other)).toBeCloseTo(reports);

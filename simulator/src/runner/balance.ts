@@ -110,8 +110,7 @@ export function balanceThreads(loads: ReadonlyMap<string, number>, threads: numb
   const order = [...loads].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   for (const [code, w] of order) {
     let t = 0;
-    for (let i = 1; i < count; i++)
-      if (load[i]! < load[t]! || (load[i] === load[t] && nodes[i]! < nodes[t]!)) t = i;
+    for (let i = 1; i < count; i++) if (load[i]! < load[t]! || (load[i] === load[t] && nodes[i]! < nodes[t]!)) t = i;
     out.set(code, t);
     load[t] = load[t]! + w;
     nodes[t] = nodes[t]! + 1;

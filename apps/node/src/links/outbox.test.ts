@@ -137,7 +137,12 @@ describe('the outbox backs off on the node clock', () => {
 
 describe('job relays: merged, and coalesced per job', () => {
   const PATH = '/cpn/v1/scheduling/job-updates';
-  const entry = (state: string, n: number) => ({ state, at: `2026-12-05T09:00:0${n}.000Z`, node: 'CPN.51', attempt: 1 });
+  const entry = (state: string, n: number) => ({
+    state,
+    at: `2026-12-05T09:00:0${n}.000Z`,
+    node: 'CPN.51',
+    attempt: 1,
+  });
   const relay = (job: string, ...states: string[]) => ({ job, entries: states.map((s, i) => entry(s, i)) });
 
   it('sends the relays queued for one peer as one request, one relay per job with its entries in order', async () => {
