@@ -1,3 +1,4 @@
+import { balanceThreads } from './balance.ts';
 import path from 'node:path';
 import type { Faker } from '@faker-js/faker';
 import { createThreadClock, type Governor, type SimClock, type VirtualClock } from '../clock/virtual-clock.ts';
@@ -53,10 +54,11 @@ export interface NetworkOptions {
   /** Host the nodes in this many worker threads (0: in this thread). Not with `processes`. */
   readonly threads?: number;
   /**
-   * Nodes expected to be busy (those job streams are submitted to): with threads, they and the national node (every
-   * escalation passes it) are spread over the threads in turn instead of landing by start order.
+   * Each node's expected work (`estimateLoads` in balance.ts: the jobs it will see and the cluster reports it will
+   * take): with threads, the planned nodes are spread by it (`balanceThreads`), heaviest first to the least loaded
+   * thread; a node not in it (an ad-hoc applicant) goes to the least loaded thread with a weight of 1.
    */
-  readonly busy?: readonly string[];
+  readonly loads?: ReadonlyMap<string, number>;
 }
 
 /** A topology of real node servers on loopback, linked through fault proxies. */
@@ -115,10 +117,12 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
       : null;
   local?.wake();
   const nodeClock = local?.clock ?? options.clock;
-  // Busy nodes go to the threads in turn (the job streams' nodes first, then the national node, which batching makes
-  // lighter), each weighing as much as a province's worth of quiet nodes; quiet nodes then fill the least loaded.
-  const busy = [...new Set([...(options.busy ?? []), 'CPN'])];
-  const place = (code: string) => (busy.includes(code) ? { weight: 25, thread: busy.indexOf(code) } : { weight: 1 });
+  // Planned nodes go where the load estimate puts them; without one, each to the thread with the fewest nodes.
+  const assigned = threads && options.loads ? balanceThreads(options.loads, threads.count) : null;
+  const place = (code: string) => {
+    const thread = assigned?.get(code);
+    return thread === undefined ? { weight: 1 } : { weight: options.loads?.get(code) ?? 1, thread };
+  };
   const startOne = (spec: SimNodeSpec, o: { key: string; clock: SimClock; host: ProcessHost | null }) =>
     options.processes
       ? startProcessNode(spec, o.clock, o.host ?? undefined)

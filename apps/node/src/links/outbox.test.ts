@@ -134,3 +134,87 @@ describe('the outbox backs off on the node clock', () => {
     }
   });
 });
+
+describe('job relays: merged, and coalesced per job', () => {
+  const PATH = '/cpn/v1/scheduling/job-updates';
+  const entry = (state: string, n: number) => ({
+    state,
+    at: `2026-12-05T09:00:0${n}.000Z`,
+    node: 'CPN.51',
+    attempt: 1,
+  });
+  const relay = (job: string, ...states: string[]) => ({ job, entries: states.map((s, i) => entry(s, i)) });
+
+  it('sends the relays queued for one peer as one request, one relay per job with its entries in order', async () => {
+    const bodies: unknown[] = [];
+    const client = {
+      request: (spec: { body?: unknown }) => {
+        bodies.push(spec.body);
+        return Promise.resolve({ ok: true, status: 200, value: {} });
+      },
+    } as unknown as NodeClient;
+    const outbox = createOutbox({
+      db,
+      clock: systemClock,
+      wall: systemClock,
+      logger: pino({ level: 'silent' }),
+      clientFor: () => client,
+      retry: { initialMs: 10, maxMs: 50 },
+    });
+    try {
+      const q = (body: unknown) => outbox.enqueue({ endpoint: 'http://parent', path: PATH, body });
+      await q({ relays: [relay('J1', 'placed')] });
+      await q({ relays: [relay('J2', 'placed')] });
+      await q({ relays: [{ ...relay('J1', 'dispatched'), metering: [{ line: 1 }] }] });
+      await q({ relays: [relay('J1', 'running')] });
+      // A relay queued singly (by a node before relays were batched) is one item like the others.
+      await q(relay('J3', 'placed'));
+      await q({ relays: [relay('J2', 'finished')] });
+      expect(await outbox.idle(2000)).toBe(true);
+      expect(bodies).toEqual([
+        {
+          relays: [
+            {
+              job: 'J1',
+              entries: [entry('placed', 0), entry('dispatched', 0), entry('running', 0)],
+              metering: [{ line: 1 }],
+            },
+            { job: 'J2', entries: [entry('placed', 0), entry('finished', 0)] },
+            relay('J3', 'placed'),
+          ],
+        },
+      ]);
+      expect(await outbox.depth()).toBe(0);
+    } finally {
+      outbox.stop();
+    }
+  });
+
+  it('does not coalesce past a relay’s limit of 100 entries', async () => {
+    const bodies: { relays: { job: string; entries: unknown[] }[] }[] = [];
+    const client = {
+      request: (spec: { body?: unknown }) => {
+        bodies.push(spec.body as (typeof bodies)[number]);
+        return Promise.resolve({ ok: true, status: 200, value: {} });
+      },
+    } as unknown as NodeClient;
+    const outbox = createOutbox({
+      db,
+      clock: systemClock,
+      wall: systemClock,
+      logger: pino({ level: 'silent' }),
+      clientFor: () => client,
+      retry: { initialMs: 10, maxMs: 50 },
+    });
+    try {
+      const many = (n: number) => ({ job: 'J1', entries: Array.from({ length: n }, (_, i) => entry(`s${i}`, 0)) });
+      await outbox.enqueue({ endpoint: 'http://parent', path: PATH, body: { relays: [many(60)] } });
+      await outbox.enqueue({ endpoint: 'http://parent', path: PATH, body: { relays: [many(50)] } });
+      expect(await outbox.idle(2000)).toBe(true);
+      expect(bodies).toHaveLength(1);
+      expect(bodies[0]!.relays.map((r) => r.entries.length)).toEqual([60, 50]);
+    } finally {
+      outbox.stop();
+    }
+  });
+});

@@ -71,6 +71,40 @@ function itemsOf(body: Record<string, unknown>, field: string): unknown[] {
   return field === 'relays' && 'job' in body ? [body] : [];
 }
 
+interface Relay {
+  job: string;
+  entries: unknown[];
+  metering?: unknown[];
+}
+
+/** Most history entries, and metering lines, in one JobRelay (its schema's limit). */
+const RELAY_MAX = 100;
+
+/**
+ * Appends job relays to `items`, coalescing each into an earlier relay of the same job when the two fit in one (≤ 100
+ * entries and metering lines): the receiver applies one relay's entries in order, as it applied consecutive relays of
+ * the job, and ignores an entry it has (each is keyed by state and attempt), so nothing is lost or applied twice; the
+ * receiver does one save and one relay onward instead of several. `at` maps a job to its relay's index in `items`.
+ */
+function coalesceRelays(items: unknown[], more: unknown[], at: Map<string, number>): void {
+  for (const m of more) {
+    const r = m as Relay;
+    const i = typeof r.job === 'string' && Array.isArray(r.entries) ? at.get(r.job) : undefined;
+    const into = i === undefined ? undefined : (items[i] as Relay);
+    if (
+      into &&
+      into.entries.length + r.entries.length <= RELAY_MAX &&
+      (into.metering?.length ?? 0) + (r.metering?.length ?? 0) <= RELAY_MAX
+    ) {
+      const metering = [...(into.metering ?? []), ...(r.metering ?? [])];
+      items[i!] = { ...into, entries: [...into.entries, ...r.entries], ...(metering.length ? { metering } : {}) };
+      continue;
+    }
+    if (typeof r.job === 'string') at.set(r.job, items.length);
+    items.push(m);
+  }
+}
+
 /**
  * Creates the outbox. Failures (unreachable, 5xx, 401, 429) back off exponentially. A refusal (another 4xx) of a merged
  * request is retried delivery by delivery; each delivery still refused alone becomes a dead letter with the peer's
@@ -98,13 +132,15 @@ export function createOutbox(deps: Deps): Outbox {
       // Merge queued deliveries to the same place, oldest first, up to the receiver's batch limit. Receivers order
       // these items themselves (record versions, summary times), so other deliveries between them do not matter.
       const items: unknown[] = [];
+      const relaysAt = new Map<string, number>();
       ids = [];
       for (const r of rows) {
         const x = JSON.parse(r.payload) as Delivery & { body: Record<string, unknown> };
         if (x.path !== d.path || x.endpoint !== d.endpoint) continue;
         const more = itemsOf(x.body, field);
         if (items.length > 0 && items.length + more.length > max) break;
-        items.push(...more);
+        if (field === 'relays') coalesceRelays(items, more, relaysAt);
+        else items.push(...more);
         ids.push(r.id);
         bodies.set(r.id, { [field]: more });
       }
