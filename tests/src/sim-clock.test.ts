@@ -1,13 +1,13 @@
 // The simulator's governed clock end to end (issue 16), against real nodes: four months of virtual time in under two
 // minutes of wall time; the failover scenario replayed by seed at two speeds (its speed-10 run is also the shipped
-// scenarios' run of failover.yaml); a small scale run beside a CPU hog on every core and one with a stalling node
-// thread, correct if slower. Wall-time caps are stated per test.
+// scenarios' run of failover.yaml); a small scale run beside a CPU hog on every core with one node thread stalling,
+// correct if slower. Wall-time caps are stated per test.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { parseScenario, runScenario, samePlacementShare, summarise, type Scenario } from '@cpnet/simulator';
 import { expectValidRecording } from './recording-checks.ts';
 
@@ -39,28 +39,8 @@ describe('the governed simulation clock', () => {
     expect(report.wallMs).toBeLessThan(120_000);
   }, 150_000); // wall cap: 2.5 min
 
-  describe('replays and contention, overlapped', () => {
-    // The runs below are mostly waiting: a speed-10 run sleeps between the governor's steps (its 502 virtual s take
-    // at least 50 s of wall time), so the runs of each phase go side by side instead of one after another — first
-    // with no hog, then with a CPU hog on every core — and each case below awaits the runs it asserts on. Side by
-    // side they load each other too: the same verdicts and placements, and nothing lost, are asked under more load
-    // than one run alone, never less. The scale cuts run at `max` (they check correctness, not a fixed speed; the
-    // failover replays keep speed 10 because that case is about speed).
-    type Report = Awaited<ReturnType<typeof runScenario>>;
-    const failover = load('scenarios/failover.yaml');
-    const scaleSmall = load('simulator/test-fixtures/scale-small.yaml');
-    const replays: { label: string; report: Promise<Report> }[] = [];
-    let hogged: Promise<{ report: Report; used: number[] }>;
-    let stalled: Promise<Report>;
-    let phases: Promise<unknown>;
-    // The speed-10 run without a hog is failover.yaml as shipped (its speed, its seed): it is also the shipped
-    // scenarios' run of it, recorded and checked as scenarios/shipped.test.ts checks the others.
-    const recording: string[] = [];
-    const replay = (label: string, speed: number | 'max', record?: (line: string) => void) => {
-      const report = runScenario(failover, { speed, seed: 11, logLevel: 'error', ...(record ? { record } : {}) });
-      replays.push({ label, report });
-      return report;
-    };
+  it('replays the failover scenario by seed five times, at 10 and max, idle and under a hog: same verdicts and placements', async () => {
+    const scenario = load('scenarios/failover.yaml');
     const hog = () => {
       for (let i = 0; i < availableParallelism(); i++)
         hogs.push(spawn('sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' }));
@@ -68,90 +48,81 @@ describe('the governed simulation clock', () => {
     const unhog = () => {
       for (const h of hogs.splice(0)) h.kill('SIGKILL');
     };
-    // Every run's failure reaches the case that awaits it; none is left unhandled meanwhile.
-    const settle = (ps: Promise<unknown>[]) => Promise.allSettled(ps);
+    const runs: { label: string; report: Awaited<ReturnType<typeof runScenario>> }[] = [];
+    const run = async (label: string, speed: number | 'max', record?: (line: string) => void) =>
+      runs.push({
+        label,
+        report: await runScenario(scenario, { speed, seed: 11, logLevel: 'error', ...(record ? { record } : {}) }),
+      });
+    // The first run is failover.yaml as shipped (its speed, its seed): it is also the shipped scenarios' run of it,
+    // recorded and checked as scenarios/shipped.test.ts checks the others.
+    const recording: string[] = [];
+    await run('speed 10, idle', 10, (l) => recording.push(l));
+    await run('max, idle', 'max');
+    await run('max, idle, again', 'max');
+    hog();
+    try {
+      await run('max, under a hog', 'max');
+      await run('speed 10, under a hog', 10);
+    } finally {
+      unhog();
+    }
+    const verdicts = (r: (typeof runs)[number]['report']) => r.expectations.map((e) => `${e.name}: ${e.passed}`);
+    const first = runs[0]!.report;
+    expect(first.passed, summarise(first)).toBe(true);
+    expect(first.expectations.length).toBeGreaterThan(3);
+    expectValidRecording(recording);
+    expect(Object.keys(first.placements ?? {}).length).toBe(8);
+    expect(first.seed).toBe(11);
+    for (const { label, report } of runs.slice(1)) {
+      expect(verdicts(report), `${label}: ${summarise(report)}`).toEqual(verdicts(first));
+      expect(samePlacementShare(first, report), label).toBeGreaterThanOrEqual(0.99);
+    }
+  }, 480_000); // wall cap: 8 min (about 55 s at speed 10 and 12 s at max when idle; under the hog up to twice that)
 
-    beforeAll(() => {
-      const quiet = async () => {
-        // Thread 0 is blocked 60 ms of every 100 ms of wall time for the whole run: it has 40 % of its time left.
-        stalled = runScenario(scaleSmall, {
+  // One run of the scale cut serves the next two cases: beside a CPU hog on every core AND with node thread 0 blocked
+  // 60 ms of every 100 ms of wall time (40 % of its time left), at `max` (they check correctness, not a fixed speed).
+  // Each case asserts on it what it asserted on a run of its own before.
+  type Contended = { report: Awaited<ReturnType<typeof runScenario>>; used: number[] };
+  let contendedRun: Promise<Contended> | undefined;
+  const contended = () =>
+    (contendedRun ??= (async () => {
+      const mine: ChildProcess[] = [];
+      for (let i = 0; i < availableParallelism(); i++)
+        mine.push(spawn('sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' }));
+      try {
+        const before = mine.map((h) => cpuMsOf(h.pid!));
+        const report = await runScenario(load('simulator/test-fixtures/scale-small.yaml'), {
           speed: 'max',
           logLevel: 'error',
           stallThread: { thread: 0, busyMs: 60, everyMs: 100 },
         });
-        const maxRuns = (async () => {
-          await replay('max, no hog', 'max');
-          await replay('max, no hog, again', 'max');
-        })();
-        await settle([replay('speed 10, no hog', 10, (l) => recording.push(l)), maxRuns, stalled]);
-      };
-      const underHog = async () => {
-        hog();
-        try {
-          const before = hogs.map((h) => cpuMsOf(h.pid!));
-          hogged = runScenario(scaleSmall, { speed: 'max', logLevel: 'error' }).then((report) => ({
-            report,
-            used: hogs.map((h, i) => cpuMsOf(h.pid!) - before[i]!),
-          }));
-          await settle([replay('max, under a hog', 'max'), replay('speed 10, under a hog', 10), hogged]);
-        } finally {
-          unhog();
-        }
-      };
-      phases = quiet().then(underHog);
-      // Each case awaits the phases (a failure of the phases themselves fails every case), then its own runs.
-      phases.catch(() => undefined);
-    });
-    afterAll(async () => {
-      await phases.catch(() => undefined);
-    }, 960_000);
-
-    it('replays the failover scenario by seed five times, at 10 and max, with and without a hog: same verdicts, placements', async () => {
-      await phases;
-      const runs = await Promise.all(replays.map(async ({ label, report }) => ({ label, report: await report })));
-      expect(runs.map((r) => r.label).sort()).toEqual([
-        'max, no hog',
-        'max, no hog, again',
-        'max, under a hog',
-        'speed 10, no hog',
-        'speed 10, under a hog',
-      ]);
-      const verdicts = (r: Report) => r.expectations.map((e) => `${e.name}: ${e.passed}`);
-      const first = runs.find((r) => r.label === 'speed 10, no hog')!.report;
-      expect(first.passed, summarise(first)).toBe(true);
-      expect(first.expectations.length).toBeGreaterThan(3);
-      expectValidRecording(recording);
-      expect(Object.keys(first.placements ?? {}).length).toBe(8);
-      expect(first.seed).toBe(11);
-      for (const { label, report } of runs.filter((r) => r.report !== first)) {
-        expect(verdicts(report), `${label}: ${summarise(report)}`).toEqual(verdicts(first));
-        expect(samePlacementShare(first, report), label).toBeGreaterThanOrEqual(0.99);
+        return { report, used: mine.map((h, i) => cpuMsOf(h.pid!) - before[i]!) };
+      } finally {
+        for (const h of mine) h.kill('SIGKILL');
       }
-    }, 960_000); // wall cap: 16 min for both phases, the three cases' caps before they overlapped (8 + 4 + 4 min)
+    })());
 
-    it('loses nothing beside a CPU hog on every core: slower, not wrong', async () => {
-      await phases;
-      const { report, used } = await hogged;
-      // The hogs really competed: each took a share of a core over the run (≥ 10 %: the machine may be shared with more
-      // than this test; alone, each takes about half of a core against the run's two threads).
-      for (const ms of used) expect(ms).toBeGreaterThan(report.wallMs * 0.1);
-      expect(report.passed, summarise(report)).toBe(true);
-      expect(report.metrics['acknowledged_lost']).toBe(0);
-      expect(report.metrics['acknowledged_duplicated']).toBe(0);
-      expect(report.metrics['jobs_submitted']).toBe(600);
-    }, 240_000); // wall cap: 4 min (it ran during the case above)
+  it('loses nothing beside a CPU hog on every core: slower, not wrong', async () => {
+    const { report, used } = await contended();
+    // The hogs really competed: each took a share of a core over the run (≥ 10 %: the machine may be shared with more
+    // than this test; alone, each takes about half of a core against the run's two threads).
+    for (const ms of used) expect(ms).toBeGreaterThan(report.wallMs * 0.1);
+    expect(report.passed, summarise(report)).toBe(true);
+    expect(report.metrics['acknowledged_lost']).toBe(0);
+    expect(report.metrics['acknowledged_duplicated']).toBe(0);
+    expect(report.metrics['jobs_submitted']).toBe(600);
+  }, 480_000); // wall cap: 8 min (the two runs' caps of 4 min each before they were one run)
 
-    it('loses nothing when one node thread keeps stalling: its nodes answer late, the clock waits for them', async () => {
-      await phases;
-      const report = await stalled;
-      // The stall really happened: the thread was blocked for most of the run.
-      expect(report.metrics['thread_stalled_ms']).toBeGreaterThan(report.wallMs * 0.4);
-      expect(report.passed, summarise(report)).toBe(true);
-      expect(report.metrics['acknowledged_lost']).toBe(0);
-      expect(report.metrics['acknowledged_duplicated']).toBe(0);
-      expect(report.metrics['jobs_submitted']).toBe(600);
-    }, 240_000); // wall cap: 4 min (it ran during the first case)
-  });
+  it('loses nothing when one node thread keeps stalling: its nodes answer late, the clock waits for them', async () => {
+    const { report } = await contended();
+    // The stall really happened: the thread was blocked for most of the run.
+    expect(report.metrics['thread_stalled_ms']).toBeGreaterThan(report.wallMs * 0.4);
+    expect(report.passed, summarise(report)).toBe(true);
+    expect(report.metrics['acknowledged_lost']).toBe(0);
+    expect(report.metrics['acknowledged_duplicated']).toBe(0);
+    expect(report.metrics['jobs_submitted']).toBe(600);
+  }, 480_000); // wall cap: the run of the case above (run here if that case was left out)
 
   it('refuses a stall it cannot carry out, before starting anything', async () => {
     const scenario = load('simulator/test-fixtures/scale-small.yaml');
