@@ -33,6 +33,7 @@ import { metaRoutes } from './routes/meta.ts';
 import { openApiDocument } from './openapi.ts';
 import { identifierRoutes } from './routes/identifiers.ts';
 import { onboardingRoutes } from './routes/onboarding.ts';
+import { jointDebugRoutes } from './routes/joint-debug.ts';
 import { dossierRoutes } from './routes/dossier.ts';
 import { guideOf } from './onboarding/guide-file.ts';
 import { governanceRoutes } from './routes/governance.ts';
@@ -273,6 +274,7 @@ function buildApp(ctx: NodeContext, parts: { routers: Router[]; memberOrders: Me
   app.use(metaRoutes(ctx, openApiDocument));
   app.use(identifierRoutes(ctx));
   app.use(onboardingRoutes(ctx));
+  app.use(jointDebugRoutes(ctx));
   app.use(dossierRoutes(ctx));
   app.use(governanceRoutes(ctx, { memberOrders: parts.memberOrders }));
   app.use(accountRoutes(ctx));

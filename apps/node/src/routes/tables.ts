@@ -4,6 +4,7 @@ import { IDENTIFIER_ROUTES } from './identifiers.ts';
 import { ACCOUNT_ROUTES } from './accounts.ts';
 import { GOVERNANCE_ROUTES } from './governance.ts';
 import { ONBOARDING_ROUTES } from './onboarding.ts';
+import { JOINT_DEBUG_ROUTES } from './joint-debug.ts';
 import { DOSSIER_ROUTES } from './dossier.ts';
 import { RESOURCE_ROUTES } from './resources.ts';
 import { EVENT_ROUTES } from '../monitoring/event-log.ts';
@@ -20,6 +21,7 @@ export function routeTables(): readonly RouteTable<never>[] {
     META_ROUTES,
     IDENTIFIER_ROUTES,
     ONBOARDING_ROUTES,
+    JOINT_DEBUG_ROUTES,
     DOSSIER_ROUTES,
     GOVERNANCE_ROUTES,
     ACCOUNT_ROUTES,
