@@ -91,8 +91,10 @@ function eventList(events: TimedEvent[]): HTMLElement {
  * A job's scheduling explanation as the nodes send it (`JobExplanation`: the chosen cluster — or, above its owner,
  * subtree — and the candidates not taken with their reasons); older shapes (summary, candidates, excluded) too.
  */
-function explanation(value: unknown, store: Store): HTMLElement {
-  const box = el('div', { id: 'job-explanation' });
+function explanation(value: unknown, store: Store, primary = true): HTMLElement {
+  // Element ids only on the first explanation shown (the owner's): the ones at other nodes repeat its parts.
+  const id = (name: string): Record<string, string> => (primary ? { id: name } : {});
+  const box = el('div', id('job-explanation'));
   if (value === undefined) return (box.append(el('div', { class: 'muted' }, t('noExplanation'))), box);
   const v = value as {
     chosen?: unknown;
@@ -104,7 +106,7 @@ function explanation(value: unknown, store: Store): HTMLElement {
   let shown = false;
   if (typeof v.chosen === 'string' || v.chosen === null) {
     shown = true;
-    const chosen = el('div', { class: 'chosen', id: 'job-chosen' });
+    const chosen = el('div', { class: 'chosen', ...id('job-chosen') });
     chosen.append(el('span', { class: 'muted' }, `${t('chosen')}: `));
     const c = el('span', { class: 'code link', tabindex: '0' }, v.chosen ?? '–');
     if (v.chosen) c.addEventListener('click', () => store.select(selectionFor(v.chosen as string, store.state)));
@@ -112,12 +114,12 @@ function explanation(value: unknown, store: Store): HTMLElement {
     // Data has weight: what moving the job's data to the chosen cluster costs (jobs that name input data).
     const moved = transferOf((value as { transfer?: unknown }).transfer);
     if (moved)
-      chosen.append(el('span', { class: 'muted transfer', id: 'job-chosen-transfer' }, ` · ${transferText(moved)}`));
+      chosen.append(el('span', { class: 'muted transfer', ...id('job-chosen-transfer') }, ` · ${transferText(moved)}`));
     box.append(chosen);
   }
   if (Array.isArray(v.rejected)) {
     shown = true;
-    const table = el('table', { id: 'job-rejected' });
+    const table = el('table', id('job-rejected'));
     const h = el('tr');
     const rows = v.rejected as Array<Record<string, unknown>>;
     // A transfer column when the job names input data: GiB moved, 元 and the wait before it could start there.
@@ -310,7 +312,10 @@ export function createDrawer(root: HTMLElement, store: Store) {
       out.push(el('h3', {}, t('explanation')), explanation(expl, store));
       for (const e of explained)
         if (e !== owner && e.event.data.explanation !== expl)
-          out.push(el('h3', {}, `${t('explanationAt')} ${e.event.node}`), explanation(e.event.data.explanation, store));
+          out.push(
+            el('h3', {}, `${t('explanationAt')} ${e.event.node}`),
+            explanation(e.event.data.explanation, store, false),
+          );
       out.push(el('h3', {}, t('eventsAbout')), eventList(history));
     } else if (sel.kind === 'identifier') {
       const parsed = parseIdentifier(sel.id);
