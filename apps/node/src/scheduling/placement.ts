@@ -5,6 +5,7 @@ import { applyEntry, isFinal, type JobRecord } from './job-machine.ts';
 import { JobBook } from './bookkeeping.ts';
 import { explainPlacement, wireTransfer } from './job-events.ts';
 import { traceparentOf } from '../monitoring/trace.ts';
+import { OwedCancels } from './owed-cancels.ts';
 
 /** Where a placement ended: the owner and cluster, or every refusal on the way. */
 export type Placed =
@@ -28,6 +29,8 @@ const GATEWAY_TRIES = 4;
  * back, until a placement holds or the planner gives up. Also preemption, re-placement and stopping a run.
  */
 export abstract class PlacementCore extends JobBook {
+  /** Stop orders to gateways, sent again each tick until acknowledged (a stopped run must free its cluster). */
+  protected readonly cancels = new OwedCancels({ gateways: this.d.gateways, now: () => this.now(), log: this.d.log });
   /** Tries a queued or displaced job again (the service holds the job's lock). */
   protected abstract retry(id: string): Promise<void>;
 
@@ -396,14 +399,7 @@ export abstract class PlacementCore extends JobBook {
     if (!v || isFinal(v.state)) return;
     const lines = this.meter(v, this.now());
     const cluster = v.cluster;
-    if (cluster)
-      void this.d.gateways.cancel(cluster, {
-        protocol: PROTOCOL_VERSION,
-        seq: 0,
-        job: v.id,
-        reason: 'preempted',
-        at: formatTime(this.now()),
-      });
+    if (cluster) this.cancels.stop(cluster, v, 'preempted');
     this.record(v, {
       state: 'preempted',
       node: this.me,

@@ -2,7 +2,6 @@ import { agedPriority, quotaBreach, vectorOf, type FairVector, type Health } fro
 import type { z } from 'zod';
 import {
   formatTime,
-  PROTOCOL_VERSION,
   type Ceiling,
   type MeteringLine,
   type SchedulingFigures,
@@ -51,15 +50,7 @@ export abstract class RecoveryCore extends PlacementCore {
     if (job.owner === this.me) {
       // Every slice is placed again, so the ones still running elsewhere stop (the failed cluster's is gone anyway).
       const ranOn = o.ranOn ?? this.view.scheduler.job(job.id)?.slices.map((x) => x.clusterId) ?? [];
-      for (const c of new Set(ranOn))
-        if (!o.excludeClusters.includes(c))
-          void this.d.gateways.cancel(c, {
-            protocol: PROTOCOL_VERSION,
-            seq: 0,
-            job: job.id,
-            reason: 'replaced',
-            at: formatTime(this.now()),
-          });
+      for (const c of new Set(ranOn)) if (!o.excludeClusters.includes(c)) this.cancels.stop(c, job, 'replaced');
       this.view.scheduler.release(job.id);
     }
     this.record(job, {
@@ -102,13 +93,7 @@ export abstract class RecoveryCore extends PlacementCore {
   protected async stopRun(job: JobRecord, reason: 'cancelled' | 'replaced'): Promise<MeteringLine[]> {
     const cluster = job.cluster!;
     const lines = this.meter(job, this.now());
-    void this.d.gateways.cancel(cluster, {
-      protocol: PROTOCOL_VERSION,
-      seq: 0,
-      job: job.id,
-      reason,
-      at: formatTime(this.now()),
-    });
+    this.cancels.stop(cluster, job, reason);
     this.view.scheduler.release(job.id);
     this.view.adjust(cluster);
     this.wakeQueue();
@@ -159,6 +144,7 @@ export abstract class RecoveryCore extends PlacementCore {
     if (this.ticking) return;
     this.ticking = true;
     try {
+      this.cancels.resend((id) => this.jobs.get(id));
       const now = this.now();
       for (const [prefix, c] of this.children) {
         if (c.down || now - c.at < this.options.childDownAfterMs) continue;
@@ -339,13 +325,7 @@ export abstract class RecoveryCore extends PlacementCore {
       const j = this.jobs.get(jobId);
       if (!j || isFinal(j.state) || j.cluster !== from) return;
       const lines = this.meter(j, this.now());
-      void this.d.gateways.cancel(from, {
-        protocol: PROTOCOL_VERSION,
-        seq: 0,
-        job: j.id,
-        reason: 'replaced',
-        at: formatTime(this.now()),
-      });
+      this.cancels.stop(from, j, 'replaced');
       this.record(j, {
         state: 'replaced',
         node: this.me,

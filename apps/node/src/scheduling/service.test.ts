@@ -184,6 +184,27 @@ describe('scheduling service', () => {
     expect(h.gateways.get('CPN.51')!.cancels).toContainEqual({ cluster: only.id, job: low.id, reason: 'preempted' });
   });
 
+  it('sends a preemption cancel again each tick until the gateway, away when it was first sent, hears it', async () => {
+    const { h, add, s } = setup();
+    const only = add('CPN.51', { cpuCores: 32 });
+    add('CPN.44', { cpuCores: 64 });
+    await h.summaries();
+    const gw = h.gateways.get('CPN.51')!;
+    const low = await s('CPN.51').submit(template({ demand: { cpuCores: 32, memoryGib: 64 }, priority: 10 }), 'acme');
+    gw.away.add(only.id);
+    await s('CPN.51').submit(template({ demand: { cpuCores: 32, memoryGib: 64 }, priority: 500 }), 'acme');
+    await settle();
+    await s('CPN.51').tick();
+    await settle();
+    expect(gw.cancels).toEqual([]);
+    gw.away.delete(only.id);
+    await s('CPN.51').tick();
+    await settle();
+    await s('CPN.51').tick();
+    await settle();
+    expect(gw.cancels).toEqual([{ cluster: only.id, job: low.id, reason: 'preempted' }]);
+  });
+
   it("refuses a submission over the tenant's quota", async () => {
     const { add, s } = setup({ quotas: { acme: { cpuCores: 40 } } });
     add('CPN.51');

@@ -83,14 +83,18 @@ function fakeGateway(): GatewayPort & {
   sent: DispatchMsg[];
   cancels: { cluster: string; job: string; reason: string }[];
   refuse: Set<string>;
+  /** Clusters whose gateway is away: a cancel for them is not heard (UNAVAILABLE). */
+  away: Set<string>;
 } {
   const sent: DispatchMsg[] = [],
     cancels: { cluster: string; job: string; reason: string }[] = [],
-    refuse = new Set<string>();
+    refuse = new Set<string>(),
+    away = new Set<string>();
   return {
     sent,
     cancels,
     refuse,
+    away,
     dispatch: (m) => {
       sent.push(m);
       return Promise.resolve<GatewayAck>(
@@ -98,6 +102,8 @@ function fakeGateway(): GatewayPort & {
       );
     },
     cancel: (cluster, m) => {
+      if (away.has(cluster))
+        return Promise.resolve<GatewayAck>({ ok: false, error: { code: 'UNAVAILABLE', message: 'gateway away' } });
       cancels.push({ cluster, job: m.job, reason: m.reason });
       return Promise.resolve<GatewayAck>({ ok: true });
     },
