@@ -81,7 +81,13 @@ export function startNodeThreads(options: { count: number; governor: Governor })
       start: clock.now() - clock.elapsed(),
       speed: clock.speed,
     };
-    const worker = new Worker(ENTRY, { workerData: setup });
+    // CPNET_THREAD_CPU_PROF=<dir>: each node thread writes a V8 CPU profile there (`--cpu-prof`; open it in Chrome's
+    // DevTools or speedscope) when it ends — how to see where a scale run's time goes.
+    const profDir = process.env.CPNET_THREAD_CPU_PROF;
+    const worker = new Worker(ENTRY, {
+      workerData: setup,
+      ...(profDir ? { execArgv: [...process.execArgv, '--cpu-prof', `--cpu-prof-dir=${profDir}`] } : {}),
+    });
     const t: Thread = { worker, pending: new Map(), nodes: 0, load: 0, dead: null };
     worker.on('message', (reply: ThreadReply) => {
       const p = t.pending.get(reply.id);
