@@ -8,7 +8,7 @@ import {
   badSerialCharacter,
   checkFailure,
   EXPECTED_SERIAL,
-  fastParse,
+  fastParseResult,
   SERIAL_ALONE,
   type FastParsed,
 } from './fast-parse.ts';
@@ -25,9 +25,7 @@ const EXPECTED_KIND = 'one of ND (node), PV (provider), CL (cluster), RP (resour
  */
 export function parseIdentifier(input: string): Result<ParsedIdentifier, IdentifierError> {
   // Valid input takes one pass; invalid input is normalised and explained by the detailed scanner below.
-  const direct = fastParse(input);
-  if (direct !== null) return 'id' in direct ? { ok: true, value: direct } : { ok: false, error: direct };
-  return parseIdentifierDetailed(input);
+  return fastParseResult(input) ?? parseIdentifierDetailed(input);
 }
 
 /**
