@@ -24,10 +24,22 @@ const sfInt = (n: number): boolean => Number.isSafeInteger(n) && n >= 0 && n <= 
  */
 export function signatureParamsText(components: readonly string[], p: SignatureParams): string | null {
   if (!sfInt(p.created) || !sfInt(p.expires)) return null;
-  for (const s of components) if (!plain(s)) return null;
-  if (!plain(p.nonce) || !plain(p.keyid) || !plain(p.alg) || !plain(p.tag)) return null;
-  const items = components.map((c) => `"${c}"`).join(' ');
+  const items = componentsText(components);
+  if (items === null || !plain(p.nonce) || !plain(p.keyid) || !plain(p.alg) || !plain(p.tag)) return null;
   return `(${items});created=${p.created};expires=${p.expires};nonce="${p.nonce}";keyid="${p.keyid}";alg="${p.alg}";tag="${p.tag}"`;
+}
+
+/** Serialised frozen component lists (the signer's constants), made once each. */
+const frozenLists = new WeakMap<readonly string[], string | null>();
+
+/** The inner list's items, `"@method" "@target-uri" …`, or null when one needs escaping. */
+function componentsText(components: readonly string[]): string | null {
+  const known = frozenLists.get(components);
+  if (known !== undefined) return known;
+  let text: string | null = components.map((c) => `"${c}"`).join(' ');
+  for (const s of components) if (!plain(s)) text = null;
+  if (Object.isFrozen(components)) frozenLists.set(components, text);
+  return text;
 }
 
 /** A Signature-Input member read by the fast path. */

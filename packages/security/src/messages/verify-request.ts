@@ -3,8 +3,7 @@ import type { TimeSource } from '@cpnet/kernel';
 import { checkProtocolVersion, PROTOCOL_HEADER } from '@cpnet/protocol';
 import type { CryptoProfile, ProfileName, PublicKeyHandle } from '../crypto/profile.ts';
 import { cryptoProfile } from '../crypto/profiles.ts';
-import { utf8 } from '../crypto/encoding.ts';
-import { bodyBytes, headerValue, type HttpRequestLike } from './http.ts';
+import { bodyBytes, headerValue, transientUtf8, type HttpRequestLike } from './http.ts';
 import { checkContentDigest, digestOf } from './content-digest.ts';
 import { ALLOWED_COMPONENTS, signatureBaseOf, type SignatureParams } from './signature-base.ts';
 import { parseCanonicalByteMember, parseCanonicalInput } from './canonical-fields.ts';
@@ -248,7 +247,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (typeof keys === 'string') return unauth(`${keys}: ${params.keyid}`);
     const base = signatureBaseOf(request, input.components, paramsText(input));
     if (!('base' in base)) return unauth(`covered component ${base.missing} is missing from the request`);
-    const data = utf8(base.base);
+    const data = transientUtf8(base.base);
     if (!keys.some((k) => profile.verify(data, signature, k)))
       return unauth('the signature does not verify', { serverTime: serverTime(options), signatureBase: base.base });
     // The version before the nonce: a request refused for its version has not spent its nonce.
