@@ -71,10 +71,19 @@ const H_INDUSTRY: Int32Array = Int32Array.from({ length: 1000 }, (_, x) => {
 const H_KIND: Int32Array = Int32Array.from({ length: 26 * 26 }, (_, x) =>
   KIND_AT[x] === undefined ? 0 : horner(KIND_AT[x]!),
 );
-/** The value of a serial character (Crockford's alphabet, either case) by char code below 128, else -1. */
+/** Marks a lower-case letter in SERIAL_VALUE (values are below 64). */
+const LOWER = 64;
+/**
+ * The value of a serial character (Crockford's alphabet, either case) by char code below 128, plus LOWER for a
+ * lower-case letter; -1 for anything else.
+ */
 const SERIAL_VALUE: Int8Array = (() => {
   const t = new Int8Array(128).fill(-1);
-  for (let c = 0; c < 128; c++) if (IS_CROCKFORD[c] === 1) t[c] = t[c < 65 ? c : c + 32] = CHAR_VALUE[c]!;
+  for (let c = 0; c < 128; c++) {
+    if (IS_CROCKFORD[c] !== 1) continue;
+    t[c] = CHAR_VALUE[c]!;
+    if (c >= 65) t[c + 32] = CHAR_VALUE[c]! + LOWER;
+  }
   return t;
 })();
 /** The value of 0-9, A-Z or a-z by char code below 128, else -1 (the check pair). */
@@ -105,12 +114,19 @@ export function fastParse(input: string): FastParsed | IdentifierError | null {
  * @internal
  */
 export function fastParseResult(input: string): Result<FastParsed, IdentifierError> | null {
+  // Each character is read once (reading is most of a scan's cost): the blanks' ends give the first and last.
   let a = 0;
   let n = input.length;
-  while (a < n && (input.charCodeAt(a) === 32 || input.charCodeAt(a) === 9)) a++;
-  while (n > a && (input.charCodeAt(n - 1) === 32 || input.charCodeAt(n - 1) === 9)) n--;
+  if (n < 10) return null;
+  let c0 = input.charCodeAt(0);
+  while (c0 === 32 || c0 === 9) {
+    if (++a === n) return null;
+    c0 = input.charCodeAt(a);
+  }
+  // input[a] is not blank, so this stops at a at the latest.
+  let x2 = input.charCodeAt(n - 1);
+  while (x2 === 32 || x2 === 9) x2 = input.charCodeAt(--n - 1);
   if (n - a < 10) return null;
-  const c0 = input.charCodeAt(a);
   const c1 = input.charCodeAt(a + 1);
   const c2 = input.charCodeAt(a + 2);
   // Lower case anywhere is noted as the scan goes, so that upper-casing costs nothing when there is none.
@@ -120,7 +136,8 @@ export function fastParseResult(input: string): Result<FastParsed, IdentifierErr
   let i = a + 3;
   let regionNumber = -1;
   let industry = -1;
-  if (input.charCodeAt(i) === 46) {
+  let c = input.charCodeAt(i);
+  if (c === 46) {
     const d1 = digit(input.charCodeAt(i + 1));
     const d2 = digit(input.charCodeAt(i + 2));
     if (d1 < 0 || d2 < 0) return null;
@@ -131,7 +148,8 @@ export function fastParseResult(input: string): Result<FastParsed, IdentifierErr
     }
     h = H_REGION[regionNumber]!;
     i += 3;
-    if (input.charCodeAt(i) === 46) {
+    c = input.charCodeAt(i);
+    if (c === 46) {
       const raw = input.charCodeAt(i + 1);
       const e1 = digit(input.charCodeAt(i + 2));
       const e2 = digit(input.charCodeAt(i + 3));
@@ -141,9 +159,10 @@ export function fastParseResult(input: string): Result<FastParsed, IdentifierErr
       industry = e1 * 100 + e2 * 10 + e3;
       h = (h * POW36[4]! + H_INDUSTRY[industry]!) % MOD;
       i += 5;
+      c = input.charCodeAt(i);
     }
   }
-  if (input.charCodeAt(i) !== 47 || input.charCodeAt(i + 3) !== 45) return null;
+  if (c !== 47 || input.charCodeAt(i + 3) !== 45) return null;
   const r1 = input.charCodeAt(i + 1);
   const r2 = input.charCodeAt(i + 2);
   const k1 = up(r1);
@@ -157,17 +176,18 @@ export function fastParseResult(input: string): Result<FastParsed, IdentifierErr
   const length = checkAt - serialAt;
   if (length < 1 || length > 16) return null;
   let sum = 0;
-  for (let j = serialAt; j < checkAt; j++) {
+  let marks = 0;
+  for (let j = serialAt, k = length; k > 0; j++, k--) {
     const c = input.charCodeAt(j);
     const v = c < 128 ? SERIAL_VALUE[c]! : -1;
     if (v < 0) return printableFrom(input, j, n) ? err(serialFailure(input, { serialAt, checkAt, at: j, a })) : null;
-    if (c > 96) lower = true;
-    sum += v * POW36[checkAt - j]!;
+    marks |= v;
+    sum += (v & (LOWER - 1)) * POW36[k]!;
   }
+  if ((marks & LOWER) !== 0) lower = true;
   const p = (h * POW36[length + 2]! + H_KIND[kindAt]! * POW36[length]! + sum) % MOD;
   const expected = (MOD + 1 - ((p * 36) % MOD)) % MOD;
   const x1 = input.charCodeAt(checkAt);
-  const x2 = input.charCodeAt(checkAt + 1);
   const v1 = x1 < 128 ? ANY_VALUE[x1]! : -1;
   const v2 = x2 < 128 ? ANY_VALUE[x2]! : -1;
   if (v1 < 0 || v2 < 0) return null;
