@@ -53,6 +53,8 @@ const POW36: Int32Array = (() => {
   for (let k = 0, w = 1; k < t.length; k++, w = (w * 36) % MOD) t[k] = w;
   return t;
 })();
+/** The check value from Horner's value p of everything before it: (1272 − p · 36 mod 1271) mod 1271. */
+const CHECK_OF: Int32Array = Int32Array.from({ length: MOD }, (_, p) => (MOD + 1 - ((p * 36) % MOD)) % MOD);
 /** Horner's value of canonical characters (no separators). */
 function horner(text: string): number {
   let p = 0;
@@ -142,10 +144,9 @@ export function fastParseResult(input: string): Result<FastParsed, IdentifierErr
     const d2 = digit(input.charCodeAt(i + 2));
     if (d1 < 0 || d2 < 0) return null;
     regionNumber = d1 * 10 + d2;
-    if (IS_PROVINCE_NUMBER[regionNumber] !== 1) {
-      // Explained here only when it is the detailed scanner's first complaint too; else that scanner explains.
-      return regionComesFirst(input, i + 3, n) ? err(regionFailure(input.slice(i + 1, i + 3), i + 1 - a)) : null;
-    }
+    // Not a province: whether that is the first thing wrong (the detailed scanner's answer) needs the rest read again,
+    // so it is left to the detailed scanner, when the rejection is read.
+    if (IS_PROVINCE_NUMBER[regionNumber] !== 1) return null;
     h = H_REGION[regionNumber]!;
     i += 3;
     c = input.charCodeAt(i);
@@ -186,7 +187,7 @@ export function fastParseResult(input: string): Result<FastParsed, IdentifierErr
   }
   if ((marks & LOWER) !== 0) lower = true;
   const p = (h * POW36[length + 2]! + H_KIND[kindAt]! * POW36[length]! + sum) % MOD;
-  const expected = (MOD + 1 - ((p * 36) % MOD)) % MOD;
+  const expected = CHECK_OF[p]!;
   const x1 = input.charCodeAt(checkAt);
   const v1 = x1 < 128 ? ANY_VALUE[x1]! : -1;
   const v2 = x2 < 128 ? ANY_VALUE[x2]! : -1;
@@ -215,22 +216,6 @@ export function fastParseResult(input: string): Result<FastParsed, IdentifierErr
       check: CHECK_TEXT[expected]!,
     },
   };
-}
-
-/**
- * True when a bad region is what the detailed scanner reports first: the two digits end the region ('.' or '/'
- * follows), the text has a '/', and nothing in it is outside printable ASCII (which the input rules refuse first).
- */
-function regionComesFirst(input: string, from: number, n: number): boolean {
-  const after = input.charCodeAt(from);
-  if (after !== 46 && after !== 47) return false;
-  let slash = false;
-  for (let j = from; j < n; j++) {
-    const c = input.charCodeAt(j);
-    if (c < 0x21 || c > 0x7e) return false;
-    if (c === 47) slash = true;
-  }
-  return slash;
 }
 
 /** True when nothing in input[from, n) is outside printable ASCII (what the input rules refuse before the grammar). */
