@@ -85,6 +85,9 @@ export function parseCanonicalInput(value: string, label: string): CanonicalInpu
 }
 
 const bytePatterns = new Map<string, RegExp>();
+/** Base64 characters whose value is a multiple of 16 (last before "=="), or of 4 (last before "="). */
+const LAST_BEFORE_2 = 'AQgw';
+const LAST_BEFORE_1 = 'AEIMQUYcgkosw048';
 /**
  * The bytes of a dictionary that is exactly one member, `key=:base64:` (Signature, Content-Digest), in canonical
  * form; null for anything else.
@@ -99,8 +102,11 @@ export function parseCanonicalByteMember(value: string, key: string): Uint8Array
   }
   const m = re.exec(value);
   if (!m) return null;
-  const b = Buffer.from(m[1]!, 'base64');
-  // Canonical base64 only: unused bits must be zero, as a re-encoding shows.
-  if (b.toString('base64') !== m[1]) return null;
+  const text = m[1]!;
+  // Canonical base64 only: the bits the last character carries past the bytes must be zero — 4 of them before "==",
+  // 2 before "=" (the characters whose value is a multiple of 16, or of 4); the same as a re-encoding reproducing it.
+  const pad = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  if (pad > 0 && !(pad === 2 ? LAST_BEFORE_2 : LAST_BEFORE_1).includes(text[text.length - pad - 1]!)) return null;
+  const b = Buffer.from(text, 'base64');
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
