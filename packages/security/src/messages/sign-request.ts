@@ -79,5 +79,10 @@ export function signRequest(request: HttpRequestLike, options: SignOptions): Sig
 }
 
 /** The components cpnet signs, with a body and without (shared, so their serialisation is made once). */
-const COVERED_WITH_BODY: readonly string[] = Object.freeze(['@method', '@target-uri', 'content-type', 'content-digest']);
+const COVERED_WITH_BODY: readonly string[] = Object.freeze([
+  '@method',
+  '@target-uri',
+  'content-type',
+  'content-digest',
+]);
 const COVERED_WITHOUT_BODY: readonly string[] = Object.freeze(['@method', '@target-uri']);
