@@ -8,7 +8,7 @@ import {
   badSerialCharacter,
   checkFailure,
   EXPECTED_SERIAL,
-  fastParse,
+  fastParseResult,
   SERIAL_ALONE,
   type FastParsed,
 } from './fast-parse.ts';
@@ -25,9 +25,45 @@ const EXPECTED_KIND = 'one of ND (node), PV (provider), CL (cluster), RP (resour
  */
 export function parseIdentifier(input: string): Result<ParsedIdentifier, IdentifierError> {
   // Valid input takes one pass; invalid input is normalised and explained by the detailed scanner below.
-  const direct = fastParse(input);
-  if (direct !== null) return 'id' in direct ? { ok: true, value: direct } : { ok: false, error: direct };
-  return parseIdentifierDetailed(input);
+  return fastParseResult(input) ?? { ok: false, error: new DeferredRejection(input) };
+}
+
+/**
+ * The rejection of text the one-pass scanner refused without explaining. The text is invalid — the scanner declines
+ * only what the detailed scanner refuses (fast-parse.test.ts holds them to it) — and the detailed scanner's
+ * explanation is made when one of its fields is first read: a caller that only asks whether text is valid (a filter,
+ * `isIdentifier`, a validator flooded with garbage) does not pay for it, one that reports it gets the same fields.
+ */
+class DeferredRejection implements IdentifierError {
+  readonly #input: string;
+  #error: IdentifierError | null = null;
+  constructor(input: string) {
+    this.#input = input;
+  }
+  #explained(): IdentifierError {
+    if (this.#error === null) {
+      const r = parseIdentifierDetailed(this.#input);
+      if (r.ok) throw new Error(`identifier scanners disagree: ${JSON.stringify(this.#input)} is valid in detail`);
+      this.#error = r.error;
+    }
+    return this.#error;
+  }
+  get segment(): IdentifierError['segment'] {
+    return this.#explained().segment;
+  }
+  get message(): string {
+    return this.#explained().message;
+  }
+  get expected(): string {
+    return this.#explained().expected;
+  }
+  get position(): number | undefined {
+    return this.#explained().position;
+  }
+  toJSON(): IdentifierError {
+    const e = this.#explained();
+    return identifierError(e.segment, [e.message, e.expected], e.position);
+  }
 }
 
 /**

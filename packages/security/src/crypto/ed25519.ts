@@ -1,6 +1,7 @@
-import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import type { CryptoProfile, PrivateKeyHandle, PublicKeyHandle } from './profile.ts';
 import { b64url } from './encoding.ts';
+import { hash as nodeHash } from 'node:crypto';
 
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
@@ -49,7 +50,9 @@ export const ed25519Profile: CryptoProfile = {
       return false;
     }
   },
-  hash: (data) => new Uint8Array(createHash('sha256').update(data).digest()),
+  // One-shot hashing (Node ≥ 20.12): no Hash object per call, which cost as much as the digest of a small body.
+  hash: (data) => new Uint8Array(nodeHash('sha256', data, 'buffer')),
+  hashBase64: (data) => nodeHash('sha256', data, 'base64'),
   exportPublicKey: (k) => keyObject(k).export({ format: 'pem', type: 'spki' }).toString(),
   importPublicKey: (text) => publicHandle(createPublicKey(text)),
   exportPrivateKey: (k) => keyObject(k).export({ format: 'pem', type: 'pkcs8' }).toString(),

@@ -6,10 +6,12 @@ const encoder = new TextEncoder();
 export const utf8 = (s: string): Uint8Array => encoder.encode(s);
 
 /** base64url without padding (RFC 7515 §2). */
-export const b64url = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
+export const b64url = (bytes: Uint8Array): string =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
 
 /** Standard base64 with padding (RFC 8941 byte sequences, RFC 9530 digests). */
-export const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
+export const b64 = (bytes: Uint8Array): string =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 
 /** Decodes strict base64url (no padding, no other characters); null when malformed. */
 export function fromB64url(s: string): Uint8Array | null {

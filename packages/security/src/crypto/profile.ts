@@ -39,6 +39,8 @@ export interface CryptoProfile {
   /** False, never a throw, for a malformed signature or a key of another profile. */
   verify(data: Uint8Array, signature: Uint8Array, publicKey: PublicKeyHandle): boolean;
   hash(data: Uint8Array): Uint8Array;
+  /** The same digest as standard base64 with padding, when the profile can write it without a byte copy. */
+  readonly hashBase64?: (data: Uint8Array) => string;
   /** Ed25519: SPKI PEM; SM2: hex of the uncompressed point. */
   exportPublicKey(publicKey: PublicKeyHandle): string;
   importPublicKey(text: string): PublicKeyHandle;

@@ -24,10 +24,22 @@ const sfInt = (n: number): boolean => Number.isSafeInteger(n) && n >= 0 && n <= 
  */
 export function signatureParamsText(components: readonly string[], p: SignatureParams): string | null {
   if (!sfInt(p.created) || !sfInt(p.expires)) return null;
-  for (const s of components) if (!plain(s)) return null;
-  if (!plain(p.nonce) || !plain(p.keyid) || !plain(p.alg) || !plain(p.tag)) return null;
-  const items = components.map((c) => `"${c}"`).join(' ');
+  const items = componentsText(components);
+  if (items === null || !plain(p.nonce) || !plain(p.keyid) || !plain(p.alg) || !plain(p.tag)) return null;
   return `(${items});created=${p.created};expires=${p.expires};nonce="${p.nonce}";keyid="${p.keyid}";alg="${p.alg}";tag="${p.tag}"`;
+}
+
+/** Serialised frozen component lists (the signer's constants), made once each. */
+const frozenLists = new WeakMap<readonly string[], string | null>();
+
+/** The inner list's items, `"@method" "@target-uri" …`, or null when one needs escaping. */
+function componentsText(components: readonly string[]): string | null {
+  const known = frozenLists.get(components);
+  if (known !== undefined) return known;
+  let text: string | null = components.map((c) => `"${c}"`).join(' ');
+  for (const s of components) if (!plain(s)) text = null;
+  if (Object.isFrozen(components)) frozenLists.set(components, text);
+  return text;
 }
 
 /** A Signature-Input member read by the fast path. */
@@ -73,6 +85,9 @@ export function parseCanonicalInput(value: string, label: string): CanonicalInpu
 }
 
 const bytePatterns = new Map<string, RegExp>();
+/** Base64 characters whose value is a multiple of 16 (last before "=="), or of 4 (last before "="). */
+const LAST_BEFORE_2 = 'AQgw';
+const LAST_BEFORE_1 = 'AEIMQUYcgkosw048';
 /**
  * The bytes of a dictionary that is exactly one member, `key=:base64:` (Signature, Content-Digest), in canonical
  * form; null for anything else.
@@ -87,8 +102,11 @@ export function parseCanonicalByteMember(value: string, key: string): Uint8Array
   }
   const m = re.exec(value);
   if (!m) return null;
-  const b = Buffer.from(m[1]!, 'base64');
-  // Canonical base64 only: unused bits must be zero, as a re-encoding shows.
-  if (b.toString('base64') !== m[1]) return null;
+  const text = m[1]!;
+  // Canonical base64 only: the bits the last character carries past the bytes must be zero — 4 of them before "==",
+  // 2 before "=" (the characters whose value is a multiple of 16, or of 4); the same as a re-encoding reproducing it.
+  const pad = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  if (pad > 0 && !(pad === 2 ? LAST_BEFORE_2 : LAST_BEFORE_1).includes(text[text.length - pad - 1]!)) return null;
+  const b = Buffer.from(text, 'base64');
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }

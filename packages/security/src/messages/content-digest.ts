@@ -6,7 +6,9 @@ import { parseCanonicalByteMember } from './canonical-fields.ts';
 
 /** The RFC 9530 Content-Digest value of a body, e.g. `sha-256=:base64:` (`sm3=:…:` under the 国密 profile). */
 export function contentDigest(body: Uint8Array, profile: CryptoProfile): string {
-  return byteSequenceMember(profile.digestName, profile.hash(body));
+  return profile.hashBase64
+    ? `${profile.digestName}=:${profile.hashBase64(body)}:`
+    : byteSequenceMember(profile.digestName, profile.hash(body));
 }
 
 /** The digest a Content-Digest value carries for the profile, or why it carries none. */
@@ -28,6 +30,9 @@ export function digestOf(value: string, profile: CryptoProfile): { digest: Uint8
 
 /** Checks a Content-Digest value against a body; null when it matches, else why not. */
 export function checkContentDigest(value: string, body: Uint8Array, profile: CryptoProfile): string | null {
+  // The header as cpnet writes it — exactly the canonical member of the body's digest — matches without decoding;
+  // anything else (another member order, a wrong digest) is parsed and its bytes compared as before.
+  if (value === contentDigest(body, profile)) return null;
   const d = digestOf(value, profile);
   if ('problem' in d) return d.problem;
   return bytesEqual(d.digest, profile.hash(body)) ? null : 'Content-Digest does not match the body';

@@ -18,11 +18,17 @@ export function headerValue(headers: HttpRequestLike['headers'], name: string): 
   return (typeof found === 'string' ? found : found.join(', ')).trim();
 }
 
-const encoder = new TextEncoder();
 const EMPTY = new Uint8Array(0);
 
-/** The body as bytes (empty when absent). */
+/**
+ * UTF-8 bytes of a string to hash or sign at once. `Buffer.from` serves small strings from Node's shared pool,
+ * where `TextEncoder` allocates an ArrayBuffer per call (and the collector then tracks each one): the bytes are only
+ * read by the hash or signature that follows, never kept.
+ */
+export const transientUtf8 = (text: string): Uint8Array => Buffer.from(text, 'utf8');
+
+/** The body as bytes (empty when absent), read at once by the digest; not to be kept (see `transientUtf8`). */
 export function bodyBytes(body: HttpRequestLike['body']): Uint8Array {
   if (body === undefined || body === null) return EMPTY;
-  return typeof body === 'string' ? encoder.encode(body) : body;
+  return typeof body === 'string' ? transientUtf8(body) : body;
 }

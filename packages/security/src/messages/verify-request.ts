@@ -3,8 +3,7 @@ import type { TimeSource } from '@cpnet/kernel';
 import { checkProtocolVersion, PROTOCOL_HEADER } from '@cpnet/protocol';
 import type { CryptoProfile, ProfileName, PublicKeyHandle } from '../crypto/profile.ts';
 import { cryptoProfile } from '../crypto/profiles.ts';
-import { utf8 } from '../crypto/encoding.ts';
-import { bodyBytes, headerValue, type HttpRequestLike } from './http.ts';
+import { bodyBytes, headerValue, transientUtf8, type HttpRequestLike } from './http.ts';
 import { checkContentDigest, digestOf } from './content-digest.ts';
 import { ALLOWED_COMPONENTS, signatureBaseOf, type SignatureParams } from './signature-base.ts';
 import { parseCanonicalByteMember, parseCanonicalInput } from './canonical-fields.ts';
@@ -70,14 +69,18 @@ function parseDict(value: string | undefined, name: string): Dictionary | string
 interface SignedInput {
   readonly components: readonly string[];
   readonly params: ReadonlyMap<string, unknown>;
-  /** The `@signature-params` value: the canonical text read, or the library's serialisation of what it parsed. */
-  text(): string;
+  /** The `@signature-params` value when the canonical text was read; else null, and `list` is what was parsed. */
+  readonly text: string | null;
+  readonly list: InnerList | null;
 }
+
+/** The `@signature-params` value: the canonical text read, or the library's serialisation of what it parsed. */
+const paramsText = (input: SignedInput): string => input.text ?? serializeInnerList(input.list!);
 
 /** The `label` member of a Signature-Input header: by the canonical fast path, else through `structured-headers`. */
 function signedInput(value: string | undefined): SignedInput | string {
   const fast = value === undefined ? null : parseCanonicalInput(value, SIGNATURE_LABEL);
-  if (fast) return { components: fast.components, params: fast.params, text: () => fast.text };
+  if (fast) return { components: fast.components, params: fast.params, text: fast.text, list: null };
   const inputs = parseDict(value, 'Signature-Input');
   if (typeof inputs === 'string') return inputs;
   const input = inputs.get(SIGNATURE_LABEL);
@@ -86,7 +89,8 @@ function signedInput(value: string | undefined): SignedInput | string {
   return {
     components: list[0].map(([n, params]) => (typeof n === 'string' && params.size === 0 ? n : '?')),
     params: list[1],
-    text: () => serializeInnerList(list),
+    text: null,
+    list,
   };
 }
 
@@ -122,16 +126,25 @@ function checkParams(input: SignedInput, profile: CryptoProfile): SignatureParam
 /** A request whose body is not read yet: `hasBody` from its framing (Content-Length > 0, Transfer-Encoding). */
 export type HttpRequestHead = Omit<HttpRequestLike, 'body'> & { readonly hasBody: boolean };
 
+/** True for the components cpnet's signer covers, with a body or without. */
+const isSignersList = (names: readonly string[]): boolean =>
+  (names.length === 2 || (names.length === 4 && names[2] === 'content-type' && names[3] === 'content-digest')) &&
+  names[0] === '@method' &&
+  names[1] === '@target-uri';
+
 function checkComponents(
   names: readonly string[],
   request: HttpRequestLike | HttpRequestHead,
   profile: CryptoProfile,
 ): string | null {
-  if (new Set(names).size !== names.length) return 'a component is covered twice';
-  const bad = names.find((n) => !ALLOWED_COMPONENTS.includes(n));
-  if (bad) return `component ${bad} may not be covered`;
-  for (const need of ['@method', '@target-uri'])
-    if (!names.includes(need)) return `the signature does not cover ${need}`;
+  // What cpnet's signer covers passes these checks; only another list needs them spelt out.
+  if (!isSignersList(names)) {
+    if (new Set(names).size !== names.length) return 'a component is covered twice';
+    const bad = names.find((n) => !ALLOWED_COMPONENTS.includes(n));
+    if (bad) return `component ${bad} may not be covered`;
+    for (const need of ['@method', '@target-uri'])
+      if (!names.includes(need)) return `the signature does not cover ${need}`;
+  }
   const body = 'hasBody' in request ? null : bodyBytes(request.body);
   const digestHeader = headerValue(request.headers, 'content-digest');
   const hasBody = 'hasBody' in request ? request.hasBody : body!.length > 0;
@@ -203,6 +216,16 @@ export interface Verifier {
   verifyHead(request: HttpRequestHead): Promise<HeadVerifyResult>;
 }
 
+/** The verifier's time, shown on a refusal: written only when one is made (verification runs on every request). */
+const serverTime = (options: VerifierOptions): string => new Date(options.clock.now()).toISOString();
+
+/**
+ * True for a promise (or any thenable). A plain answer — an in-memory key table or nonce store — is used as it is:
+ * awaiting it would still cost a turn of the microtask queue on every request.
+ */
+const isThenable = <T>(value: T | PromiseLike<T>): value is PromiseLike<T> =>
+  typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+
 /** Builds a verifier of RFC 9421 signatures with replay protection; it never throws for bad input. */
 export function createVerifier(options: VerifierOptions): Verifier {
   const profile = cryptoProfile(options.profile ?? 'ed25519');
@@ -213,28 +236,28 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (typeof signature === 'string') return unauth(signature);
     const params = checkParams(input, profile);
     if (typeof params === 'string') return unauth(params);
-    // The verifier's time, shown on a refusal: written only when one is made (this runs on every signed request).
-    const serverTime = () => new Date(options.clock.now()).toISOString();
     const components = checkComponents(input.components, request, profile);
     if (components) return unauth(components);
     const time = checkTime(params, options, options.nonceStore.durable);
-    if (time) return unauth(time, { serverTime: serverTime() });
+    if (time) return unauth(time, { serverTime: serverTime(options) });
     const authority = options.authorities ? checkAuthority(request.url, options.authorities) : null;
     if (authority) return unauth(authority);
-    const keys = candidates(await options.resolveKey(params.keyid), profile);
+    const resolution = options.resolveKey(params.keyid);
+    const keys = candidates(isThenable(resolution) ? await resolution : resolution, profile);
     if (typeof keys === 'string') return unauth(`${keys}: ${params.keyid}`);
-    const base = signatureBaseOf(request, input.components, input.text());
+    const base = signatureBaseOf(request, input.components, paramsText(input));
     if (!('base' in base)) return unauth(`covered component ${base.missing} is missing from the request`);
-    const data = utf8(base.base);
+    const data = transientUtf8(base.base);
     if (!keys.some((k) => profile.verify(data, signature, k)))
-      return unauth('the signature does not verify', { serverTime: serverTime(), signatureBase: base.base });
+      return unauth('the signature does not verify', { serverTime: serverTime(options), signatureBase: base.base });
     // The version before the nonce: a request refused for its version has not spent its nonce.
     if (options.requireProtocolVersion) {
       const v = checkProtocolVersion(headerValue(request.headers, PROTOCOL_HEADER));
       if (!v.ok) return { ok: false, code: 'UNSUPPORTED_VERSION', reason: v.reason };
     }
     const expiresAt = params.expires * 1000 + (options.skewMs ?? 30_000);
-    if (await options.nonceStore.seen(params.keyid, params.nonce, expiresAt))
+    const seen = options.nonceStore.seen(params.keyid, params.nonce, expiresAt);
+    if (isThenable(seen) ? await seen : seen)
       return { ok: false, code: 'REPLAYED', reason: `nonce already seen for ${params.keyid}` };
     return { ok: true, keyid: params.keyid, created: params.created, nonce: params.nonce };
   }
