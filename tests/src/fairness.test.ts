@@ -97,7 +97,7 @@ describe('fair admission at a real node', () => {
   // dispatched at once, 13 jobs admitted on 12 cores (fa 9, fb 4), the 12 not admitted within 15 s, and the gateway
   // asked to finish a job it no longer ran. The node's fair admission stays tested in virtual time on a real job store
   // (apps/node/src/scheduling/fairness.test.ts); this real-node case comes back when those races are understood.
-  it.skip('tenants weighted 2:1 flooding a 12-core node: freed capacity goes 8 to 4; a waiting job names its share', async () => {
+  it('tenants weighted 2:1 flooding a 12-core node: freed capacity goes 8 to 4; a waiting job names its share', async () => {
     // The cluster reports before work arrives.
     await eventually(async () => {
       const r = await region.self.request<{ candidates: unknown[] }>({

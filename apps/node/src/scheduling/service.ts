@@ -299,6 +299,8 @@ export class SchedulingService extends RecoveryCore {
    * update's arrival), so a provider cannot bill hours that did not pass here.
    */
   onJobUpdate(u: JobUpdate): Promise<boolean | { refused: string }> {
+    // From its arrival until applied, a report that crosses it is not fresh at the cluster (`cluster-view.ts`).
+    const settle = u.state === 'running' ? () => undefined : this.view.inFlight(u.cluster);
     return this.lock.run(u.job, async () => {
       const job = this.jobs.get(u.job);
       if (!job || u.attempt !== job.attempt || job.cluster !== u.cluster) return false;
@@ -355,7 +357,7 @@ export class SchedulingService extends RecoveryCore {
       }
       await this.flush(job, lines);
       return true;
-    });
+    }).finally(settle);
   }
 
   /** Metering lines matching a query, with totals. */
