@@ -220,10 +220,16 @@ export abstract class JobBook {
 
   /** The job as the scheduler library sees it (tenant `account@origin`), built once per job. */
   protected taskOf(job: JobRecord): Task {
-    let t = this.tasks.get(job);
-    if (!t) this.tasks.set(job, (t = toTask(job.template, { id: job.id, tenant: tenantKey(job.origin, job.tenant) })));
+    const t = this.baseTaskOf(job);
     const aged = this.admittedAt.get(job.id);
     return aged !== undefined && aged > t.priority ? { ...t, priority: aged } : t;
+  }
+
+  /** The job as submitted (its template's priority, not aged): what it may preempt by. */
+  protected baseTaskOf(job: JobRecord): Task {
+    let t = this.tasks.get(job);
+    if (!t) this.tasks.set(job, (t = toTask(job.template, { id: job.id, tenant: tenantKey(job.origin, job.tenant) })));
+    return t;
   }
 
   protected liveChildren(): SubtreeView[] {

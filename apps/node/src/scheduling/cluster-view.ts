@@ -20,7 +20,6 @@ const LIFECYCLES: readonly ClusterLifecycle[] = ['active', 'registered', 'suspen
 
 interface Seen {
   report?: ClusterReport;
-  reportAt: number;
   /** The aggregation's verdict (its one liveness judge), as last told; never derived here. */
   health: Health;
   /** Use there that this node does not hold (other work the gateway runs), from the latest fresh report. */
@@ -71,7 +70,6 @@ export class ClusterView {
   upsert(facts: ClusterFacts): void {
     this.facts.set(facts.id, facts);
     const s = this.seen.get(facts.id) ?? {
-      reportAt: this.o.clock.now(),
       health: facts.health,
       external: NO_USE,
       changedAt: -Infinity,
@@ -107,14 +105,13 @@ export class ClusterView {
     // A refused report changes nothing: the last good one stays in force.
     if (!this.put(this.row(facts, s, r))) return { known: true };
     s.report = r;
-    s.reportAt = Math.min(this.o.clock.now(), at);
     const row = this.scheduler.index.rowOf(r.cluster);
     const held = heldUse(this.scheduler.jobsOn(r.cluster), row);
     if (s.inFlight === 0 && at > s.changedAt && useKey(held) === s.heldKey) {
       const c = toCluster(facts, r);
       s.external = externalUse(c.capacity, c.available, held);
     }
-    this.adjust(r.cluster);
+    this.account(r.cluster, held);
     return { known: true };
   }
 
@@ -183,20 +180,20 @@ export class ClusterView {
 
   /** Recomputes a cluster's free capacity: K1 less the jobs held there less the use this node does not hold. */
   adjust(id: string): void {
+    const row = this.scheduler.index.rowOf(id);
+    if (row >= 0) this.account(id, heldUse(this.scheduler.jobsOn(id), row));
+  }
+
+  private account(id: string, held: Use): void {
     const s = this.seen.get(id),
       f = this.facts.get(id);
-    const ix = this.scheduler.index,
-      row = ix.rowOf(id);
-    if (!s || !f || row < 0) return;
-    const held = heldUse(this.scheduler.jobsOn(id), row);
+    if (!s || !f) return;
     const key = useKey(held);
     if (key !== s.heldKey) {
       s.heldKey = key;
       s.changedAt = this.o.clock.now();
     }
-    ix.setAvailable(id, freeOf(toCluster(f, s.report).capacity, held, s.external));
-    if (process.env.FAIR_DEBUG)
-      console.error(`DBG adjust ${id.slice(-4)} held=${held.cpuCores} ext=${s.external.cpuCores} k2=${s.report?.k2.cpuCores} inflight=${s.inFlight} free=${ix.cpuAvail[row]}`);
+    this.scheduler.index.setAvailable(id, freeOf(toCluster(f, s.report).capacity, held, s.external));
   }
 
   /** The clusters as scheduler rows with their current availability. */

@@ -86,6 +86,8 @@ export abstract class PlacementCore extends JobBook {
         view,
         {
           task,
+          // Aging orders the queue and protects the placed job; it preempts only by its base priority.
+          preemptBelow: this.baseTaskOf(job).priority,
           allowUp: how.allowUp,
           excludeNodes: how.exclude,
           excludeClusters: [...how.excludeClusters, ...gatewayRefused],
@@ -267,7 +269,7 @@ export abstract class PlacementCore extends JobBook {
     const s = this.view.scheduler;
     s.release(job.id);
     const { exclude, refusedHere } = o;
-    const r = s.reserve(task, { exclude });
+    const r = s.reserve(task, { exclude, preemptBelow: this.baseTaskOf(job).priority });
     if (!r.ok) {
       s.release(job.id);
       return { ok: false, reason: r.reason };
