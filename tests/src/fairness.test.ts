@@ -93,11 +93,10 @@ const get = async (c: NodeClient, id: string): Promise<Job> => {
 };
 
 describe('fair admission at a real node', () => {
-  // Skipped: flaky on a quiet machine (it passed beside heavy load). Seen at the merge of stop 33: not all 12 first jobs
-  // dispatched at once, 13 jobs admitted on 12 cores (fa 9, fb 4), the 12 not admitted within 15 s, and the gateway
-  // asked to finish a job it no longer ran. The node's fair admission stays tested in virtual time on a real job store
-  // (apps/node/src/scheduling/fairness.test.ts); this real-node case comes back when those races are understood.
-  it.skip('tenants weighted 2:1 flooding a 12-core node: freed capacity goes 8 to 4; a waiting job names its share', async () => {
+  // Once flaky (4 of 4 quiet runs failed): the node took a gateway report stamped at its durable write as counting
+  // every job placed before then, and let a job's aged priority preempt work of its own base priority. Both fixed
+  // (cluster-view.ts's one account, `preemptBelow`); the gateway may finish jobs and report in any order.
+  it('tenants weighted 2:1 flooding a 12-core node: freed capacity goes 8 to 4; a waiting job names its share', async () => {
     // The cluster reports before work arrives.
     await eventually(async () => {
       const r = await region.self.request<{ candidates: unknown[] }>({
@@ -131,7 +130,13 @@ describe('fair admission at a real node', () => {
       }
       return out;
     };
-    expect(await eventually(async () => (await admitted()).fa + (await admitted()).fb === 12, 15_000)).toBe(true);
+    // Wall time: 1–2 s seen on the loaded machine, up to 6.4 s beside two CPU hogs at load 24; bound 30 s. At least
+    // 12, then exactly 8 + 4: a 13th admission fails here, naming the counts, rather than as a timeout.
+    const count = async () => {
+      const a = await admitted();
+      return a.fa + a.fb >= 12;
+    };
+    expect(await eventually(count, 30_000)).toBe(true);
     expect(await admitted()).toEqual({ fa: 8, fb: 4 });
     const still = waiting.find((w) => w.c === fb && gw.running.has(w.j.id) === false)!;
     expect((await get(fb, still.j.id)).history.at(-1)!.detail).toMatch(/shares: .*fa 67 % at weight 2/);

@@ -23,6 +23,8 @@ export interface HeldJob {
   costYuan: number;
   /** Clusters the caller ruled out for this job (a gateway that refused it). */
   excluded?: ReadonlySet<string>;
+  /** Preempts only work below this priority (`PlaceOptions.preemptBelow`); default its task's priority. */
+  preemptBelow?: number;
   /** Placed by `reserve` and not committed: it expires at `expiresAt` wherever it is moved. */
   reservation?: boolean;
   /** Virtual time (ms) it has been waiting since, while queued — for aging. */

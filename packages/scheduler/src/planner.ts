@@ -49,6 +49,12 @@ export interface PlanRequest {
    * rather than going somewhere dearer than the asker.
    */
   readonly reserveYuan?: number;
+  /**
+   * Work of a priority below this may be preempted (default the task's own priority). A job whose priority aged
+   * while it waited passes its base priority: the aged one keeps it from being preempted, but it is no licence to
+   * evict work of its own base priority.
+   */
+  readonly preemptBelow?: number;
 }
 
 /** A refusal so far: by this node's own clusters (node = this code) or by a peer. */
@@ -245,6 +251,7 @@ function planLocal(view: PlannerView, req: PlanRequest): { step: PlanStep | null
     // planPreemption frees and retakes capacity on the index while it looks: the index is unchanged afterwards.
     const plan = planPreemption(ix, {
       task,
+      ...(req.preemptBelow !== undefined ? { below: req.preemptBelow } : {}),
       need: resolveNeed(ix, task),
       clock: view.clock,
       costModel: view.costModel,

@@ -28,6 +28,8 @@ export function planPreemption(
   ix: ClusterIndex,
   args: {
     task: Task;
+    /** Victims must have a priority below this; default the task's priority. */
+    below?: number;
     need: Need;
     clock?: TimeSource;
     costModel?: CostModel;
@@ -47,7 +49,7 @@ export function planPreemption(
     const row = eligible.rows[p]!;
     const lower = args
       .jobsOnRow(row)
-      .filter((j) => j.task.priority < task.priority && j.status === 'running')
+      .filter((j) => j.task.priority < (args.below ?? task.priority) && j.status === 'running')
       .sort((a, b) => a.task.priority - b.task.priority || b.seq - a.seq);
     if (lower.length === 0) continue;
     const victims: HeldJob[] = [];

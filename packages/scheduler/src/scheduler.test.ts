@@ -41,6 +41,23 @@ describe('Scheduler', () => {
     expect(s.drain().map((o) => o.jobId)).toEqual(['peer']);
   });
 
+  it('preempts only below `preemptBelow`: an aged priority protects a job but evicts nothing of its base priority', () => {
+    const s = new Scheduler({ clusters: [cluster('a')], clock: createFakeClock() });
+    expect(s.submit(task('base', { priority: 1, demand: { cpuCores: 80, memoryGib: 10 } })).ok).toBe(true);
+    // Aged from 1 to 1.5 while it waited: it may not evict the running job of its base priority 1.
+    const aged = s.submit(task('aged', { priority: 1.5, demand: { cpuCores: 50, memoryGib: 10 } }), {
+      preemptBelow: 1,
+    });
+    expect(aged.ok).toBe(false);
+    expect(s.job('base')!.status).toBe('running');
+    s.release('aged');
+    expect(s.submit(task('low', { priority: 0, demand: { cpuCores: 20, memoryGib: 10 } })).ok).toBe(true);
+    s.release('base');
+    expect(
+      s.submit(task('aged2', { priority: 1.5, demand: { cpuCores: 90, memoryGib: 10 } }), { preemptBelow: 1 }),
+    ).toMatchObject({ ok: true, preempted: ['low'] });
+  });
+
   it('enforces tenant quotas', () => {
     const s = new Scheduler({ clusters: [cluster('a')], clock: createFakeClock(), quotas: { t: { cpuCores: 25 } } });
     expect(s.submit(task('1')).ok).toBe(true);

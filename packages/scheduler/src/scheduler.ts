@@ -69,6 +69,12 @@ export type PlaceOutcome =
 export interface PlaceOptions {
   /** Clusters ruled out for this job (a gateway refused it, or it failed there). */
   readonly exclude?: readonly string[];
+  /**
+   * Work of a priority below this may be preempted (default the task's own priority). A job whose priority aged
+   * while it waited passes its base priority: the aged one keeps it from being preempted, but it is no licence to
+   * evict work of its own base priority.
+   */
+  readonly preemptBelow?: number;
 }
 
 /** Where a restored job runs. */
@@ -376,6 +382,7 @@ export class Scheduler {
       costYuan: 0,
     };
     if (options.exclude && options.exclude.length > 0) job.excluded = new Set(options.exclude);
+    if (options.preemptBelow !== undefined) job.preemptBelow = options.preemptBelow;
     if (status === 'reserved') {
       job.reservation = true;
       job.expiresAt = this.clock.now() + this.ttl;
@@ -518,6 +525,7 @@ export class Scheduler {
     const need = resolveNeed(this.index, job.task);
     const plan = planPreemption(this.index, {
       task: job.task,
+      ...(job.preemptBelow !== undefined ? { below: job.preemptBelow } : {}),
       need,
       clock: this.clock,
       costModel: this.costModel,

@@ -31,7 +31,13 @@ import type { ClusterSpec, ClusterState } from './types.ts';
  */
 export type ClusterChange =
   | { readonly kind: 'registered' | 'lifecycle'; readonly cluster: ClusterState }
-  | { readonly kind: 'report'; readonly cluster: ClusterState; readonly report: ClusterReport; readonly at: number }
+  | {
+      readonly kind: 'report';
+      readonly cluster: ClusterState;
+      readonly report: ClusterReport;
+      /** Node time the report arrived (before its durable write), so it orders against the node's own changes. */
+      readonly at: number;
+    }
   | {
       readonly kind: 'health';
       readonly cluster: ClusterState;
@@ -176,7 +182,7 @@ export async function createAggregation(ctx: CreateAggregationDeps, config: Aggr
             s.spec.lifecycle = 'active';
             changed({ kind: 'lifecycle', cluster: s });
           }
-          changed({ kind: 'report', cluster: s, report: e, at: now });
+          changed({ kind: 'report', cluster: s, report: e, at: r.receivedAt ?? now });
         }
         announce(health, 'report');
       }

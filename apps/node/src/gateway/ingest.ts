@@ -5,6 +5,8 @@ export interface PendingReport {
   readonly gateway: string;
   readonly seq: number;
   readonly entries: readonly ClusterReport[];
+  /** Node time the report arrived on the socket (the view orders it against dispatches and finishes by it). */
+  readonly receivedAt?: number;
 }
 
 /** Writes a batch of reports durably (one transaction), or throws. */

@@ -150,7 +150,8 @@ export function attachGateway(io: Server, services: GatewayServices): GatewayHub
       }
       const seq = reportSeqs.get(identity.gateway)!.accept(report.seq);
       if (!seq.ok) return answer(refuse('REPLAYED', seq.error, 'seq'));
-      services.ingest.submit({ gateway: identity.gateway, seq: report.seq, entries: report.clusters }).then(
+      const receivedAt = services.clock.now();
+      services.ingest.submit({ gateway: identity.gateway, seq: report.seq, entries: report.clusters, receivedAt }).then(
         () => answer({ ok: true, accepted: report.clusters.length }),
         (e: Error) => {
           // No answer: the gateway resends everything unacknowledged after it reconnects, above the stored seq.

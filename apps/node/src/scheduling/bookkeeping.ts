@@ -23,7 +23,17 @@ export abstract class JobBook {
   protected readonly children = new Map<string, { summary: SubtreeView; at: number; down: boolean }>();
   protected readonly lastTry = new Map<string, number>();
 
-  constructor(protected readonly d: SchedulingDeps) {
+  protected readonly d: SchedulingDeps;
+
+  constructor(deps: SchedulingDeps) {
+    const g = deps.gateways;
+    // Every order to a gateway is in flight at its cluster until answered: a report crossing it is not fresh (its
+    // figures may or may not count the order), so it cannot undo what the node holds there (`cluster-view.ts`).
+    const tracked = <T>(cluster: string, p: Promise<T>): Promise<T> => p.finally(this.view.inFlight(cluster));
+    const d = (this.d = {
+      ...deps,
+      gateways: { dispatch: (m) => tracked(m.cluster, g.dispatch(m)), cancel: (c, m) => tracked(c, g.cancel(c, m)) },
+    });
     this.options = { ...DEFAULT_SCHEDULING, ...d.options };
     // The owner's scheduler counts usage per tenant pair (`account@node`): a bare key is a tenant of this node.
     const quotas = Object.fromEntries(
@@ -210,10 +220,16 @@ export abstract class JobBook {
 
   /** The job as the scheduler library sees it (tenant `account@origin`), built once per job. */
   protected taskOf(job: JobRecord): Task {
-    let t = this.tasks.get(job);
-    if (!t) this.tasks.set(job, (t = toTask(job.template, { id: job.id, tenant: tenantKey(job.origin, job.tenant) })));
+    const t = this.baseTaskOf(job);
     const aged = this.admittedAt.get(job.id);
     return aged !== undefined && aged > t.priority ? { ...t, priority: aged } : t;
+  }
+
+  /** The job as submitted (its template's priority, not aged): what it may preempt by. */
+  protected baseTaskOf(job: JobRecord): Task {
+    let t = this.tasks.get(job);
+    if (!t) this.tasks.set(job, (t = toTask(job.template, { id: job.id, tenant: tenantKey(job.origin, job.tenant) })));
+    return t;
   }
 
   protected liveChildren(): SubtreeView[] {

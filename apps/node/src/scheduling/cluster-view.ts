@@ -12,6 +12,7 @@ import {
 import type { TimeSource } from '@cpnet/kernel';
 import type { ClusterReport } from '@cpnet/protocol';
 import { toCluster, type ClusterFacts } from './mapping.ts';
+import { externalUse, freeOf, heldUse, NO_USE, useKey, type Use } from './capacity-account.ts';
 
 // Row codes of the scheduler's index, in its order.
 const HEALTHS: readonly Health[] = ['healthy', 'degraded', 'down'];
@@ -19,15 +20,25 @@ const LIFECYCLES: readonly ClusterLifecycle[] = ['active', 'registered', 'suspen
 
 interface Seen {
   report?: ClusterReport;
-  reportAt: number;
   /** The aggregation's verdict (its one liveness judge), as last told; never derived here. */
   health: Health;
+  /** Use there that this node does not hold (other work the gateway runs), from the latest fresh report. */
+  external: Use;
+  /** Node time of the latest change in what this node holds there, or of an order or update settling. */
+  changedAt: number;
+  /** `useKey` of the held use when last counted: a change made before `adjust` ran is still noticed. */
+  heldKey: string;
+  /** Dispatches and cancels sent to the gateway and not yet answered, and job updates from it being applied. */
+  inFlight: number;
 }
 
 /**
  * This node's own clusters as the scheduler sees them: registration facts, the latest gateway report, and the health
  * the aggregation judged. Fed by the aggregation's change events (`node-services.ts`); it never judges liveness
- * itself. Availability is the reported K2 less the jobs placed since that report (the gateway has not counted them yet).
+ * itself. Free capacity is one account (`capacity-account.ts`): K1 less the jobs this node holds there (authoritative)
+ * less the use it does not hold, which only a fresh report sets: one that arrived after the node's latest change
+ * there, with no dispatch, cancel or job update in flight (a report the gateway took before a dispatch or a finish
+ * never undoes it).
  */
 export class ClusterView {
   readonly scheduler: Scheduler;
@@ -58,7 +69,13 @@ export class ClusterView {
    */
   upsert(facts: ClusterFacts): void {
     this.facts.set(facts.id, facts);
-    const s = this.seen.get(facts.id) ?? { reportAt: this.o.clock.now(), health: facts.health };
+    const s = this.seen.get(facts.id) ?? {
+      health: facts.health,
+      external: NO_USE,
+      changedAt: -Infinity,
+      heldKey: useKey(NO_USE),
+      inFlight: 0,
+    };
     this.seen.set(facts.id, s);
     this.put(this.row(facts, s, s.report));
     this.adjust(facts.id);
@@ -77,8 +94,9 @@ export class ClusterView {
   }
 
   /**
-   * A gateway's report for one cluster: figures only. Its health reaches the scheduler through the aggregation's
-   * verdict (`setHealth`), which may be worse (silence) and is the one that triggers re-placement.
+   * A gateway's report for one cluster, `at` the node time it arrived: figures only. Its health reaches the scheduler
+   * through the aggregation's verdict (`setHealth`), which may be worse (silence) and is the one that triggers
+   * re-placement. Its use beyond this node's jobs counts only when it is fresh (see the class).
    */
   report(r: ClusterReport, at: number): { known: boolean } {
     const facts = this.facts.get(r.cluster);
@@ -87,9 +105,31 @@ export class ClusterView {
     // A refused report changes nothing: the last good one stays in force.
     if (!this.put(this.row(facts, s, r))) return { known: true };
     s.report = r;
-    s.reportAt = Math.min(this.o.clock.now(), at);
-    this.adjust(r.cluster);
+    const row = this.scheduler.index.rowOf(r.cluster);
+    const held = heldUse(this.scheduler.jobsOn(r.cluster), row);
+    if (s.inFlight === 0 && at > s.changedAt && useKey(held) === s.heldKey) {
+      const c = toCluster(facts, r);
+      s.external = externalUse(c.capacity, c.available, held);
+    }
+    this.account(r.cluster, held);
     return { known: true };
+  }
+
+  /**
+   * An order to the gateway of `id` (dispatch, cancel) or an update from it is under way: reports are not fresh until
+   * it settles. Answers the function that settles it (idempotent).
+   */
+  inFlight(id: string): () => void {
+    const s = this.seen.get(id);
+    if (!s) return () => undefined;
+    s.inFlight += 1;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      s.inFlight -= 1;
+      s.changedAt = this.o.clock.now();
+    };
   }
 
   /**
@@ -138,39 +178,22 @@ export class ClusterView {
     return f ? { node: f.node, province: f.registration.province } : undefined;
   }
 
-  /** Recomputes a cluster's availability: reported K2 less jobs placed or moved there after the report. */
+  /** Recomputes a cluster's free capacity: K1 less the jobs held there less the use this node does not hold. */
   adjust(id: string): void {
+    const row = this.scheduler.index.rowOf(id);
+    if (row >= 0) this.account(id, heldUse(this.scheduler.jobsOn(id), row));
+  }
+
+  private account(id: string, held: Use): void {
     const s = this.seen.get(id),
       f = this.facts.get(id);
-    const ix = this.scheduler.index,
-      row = ix.rowOf(id);
-    if (!s || !f || row < 0) return;
-    const base = toCluster(f, s.report).available;
-    const cards = new Map(base.accelerators.map((a) => [a.model, a.count]));
-    let cpu = base.cpuCores,
-      mem = base.memoryGib,
-      sto = base.storageGib,
-      bw = base.bandwidthGbps;
-    for (const j of this.scheduler.jobsOn(id)) {
-      // A report taken after the job was placed already counts it.
-      if (s.report && Math.max(j.placedAt, j.lastMovedAt) < s.reportAt) continue;
-      for (const sl of j.slices) {
-        if (sl.row !== row) continue;
-        cpu -= sl.replicas * sl.cpuCores;
-        mem -= sl.replicas * sl.memoryGib;
-        sto -= sl.replicas * sl.storageGib;
-        bw -= sl.replicas * sl.bandwidthGbps;
-        if (sl.model !== null) cards.set(sl.model, (cards.get(sl.model) ?? 0) - sl.replicas * sl.cards);
-      }
+    if (!s || !f) return;
+    const key = useKey(held);
+    if (key !== s.heldKey) {
+      s.heldKey = key;
+      s.changedAt = this.o.clock.now();
     }
-    const z = (x: number) => Math.max(0, x);
-    ix.setAvailable(id, {
-      cpuCores: z(cpu),
-      memoryGib: z(mem),
-      storageGib: z(sto),
-      bandwidthGbps: z(bw),
-      accelerators: base.accelerators.map((a) => ({ ...a, count: z(cards.get(a.model) ?? 0) })),
-    });
+    this.scheduler.index.setAvailable(id, freeOf(toCluster(f, s.report).capacity, held, s.external));
   }
 
   /** The clusters as scheduler rows with their current availability. */

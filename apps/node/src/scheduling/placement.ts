@@ -1,4 +1,4 @@
-import { nextStep, type PlannerView, type Refusal, type Task } from '@cpnet/scheduler';
+import { nextStep, type PlaceOutcome, type PlannerView, type Refusal, type Task } from '@cpnet/scheduler';
 import { formatTime, PROTOCOL_VERSION, type PlacementAnswer } from '@cpnet/protocol';
 import { systemClock } from '@cpnet/kernel/system';
 import { applyEntry, isFinal, type JobRecord } from './job-machine.ts';
@@ -89,6 +89,8 @@ export abstract class PlacementCore extends JobBook {
         view,
         {
           task,
+          // Aging orders the queue and protects the placed job; it preempts only by its base priority.
+          preemptBelow: this.baseTaskOf(job).priority,
           allowUp: how.allowUp,
           excludeNodes: how.exclude,
           excludeClusters: [...how.excludeClusters, ...gatewayRefused],
@@ -270,11 +272,34 @@ export abstract class PlacementCore extends JobBook {
     const s = this.view.scheduler;
     s.release(job.id);
     const { exclude, refusedHere } = o;
-    const r = s.reserve(task, { exclude });
+    const r = s.reserve(task, { exclude, preemptBelow: this.baseTaskOf(job).priority });
     if (!r.ok) {
       s.release(job.id);
       return { ok: false, reason: r.reason };
     }
+    // Held from the reservation on, though the gateway learns of it only with the dispatch.
+    const settle = r.slices.map((x) => this.view.inFlight(x.clusterId));
+    try {
+      return await this.commitLocal(job, { task, r, refusedHere });
+    } finally {
+      for (const done of settle) done();
+    }
+  }
+
+  /** Evicts what the reservation preempts, dispatches its slices, and commits (or releases on a refusal). */
+  private async commitLocal(
+    job: JobRecord,
+    o: {
+      task: Task;
+      r: Extract<PlaceOutcome, { ok: true }>;
+      refusedHere: { target: string; reason: string }[];
+    },
+  ): Promise<
+    | { ok: true; owner: string; cluster: string; costYuan: number }
+    | { ok: false; reason: string; refusedCluster: string }
+  > {
+    const s = this.view.scheduler;
+    const { task, r, refusedHere } = o;
     for (const v of r.preempted) await this.evict(v, job);
     const cluster = r.slices[0]!.clusterId;
     this.record(job, {

@@ -299,63 +299,67 @@ export class SchedulingService extends RecoveryCore {
    * update's arrival), so a provider cannot bill hours that did not pass here.
    */
   onJobUpdate(u: JobUpdate): Promise<boolean | { refused: string }> {
-    return this.lock.run(u.job, async () => {
-      const job = this.jobs.get(u.job);
-      if (!job || u.attempt !== job.attempt || job.cluster !== u.cluster) return false;
-      const observed = { dispatchedAt: job.dispatchedAt, arrivedAt: this.now() };
-      const when = observedTime(Date.parse(u.at), observed);
-      if (!when.ok) {
-        this.d.emit('security.alert', {
-          subject: job.id,
-          severity: 'warning',
-          data: {
-            kind: 'implausible-time',
-            source: u.cluster,
-            target: job.id,
-            threat: true,
-            cluster: u.cluster,
-            state: u.state,
-            claimed: u.at,
-            reason: when.error,
-          },
+    // From its arrival until applied, a report that crosses it is not fresh at the cluster (`cluster-view.ts`).
+    const settle = u.state === 'running' ? () => undefined : this.view.inFlight(u.cluster);
+    return this.lock
+      .run(u.job, async () => {
+        const job = this.jobs.get(u.job);
+        if (!job || u.attempt !== job.attempt || job.cluster !== u.cluster) return false;
+        const observed = { dispatchedAt: job.dispatchedAt, arrivedAt: this.now() };
+        const when = observedTime(Date.parse(u.at), observed);
+        if (!when.ok) {
+          this.d.emit('security.alert', {
+            subject: job.id,
+            severity: 'warning',
+            data: {
+              kind: 'implausible-time',
+              source: u.cluster,
+              target: job.id,
+              threat: true,
+              cluster: u.cluster,
+              state: u.state,
+              claimed: u.at,
+              reason: when.error,
+            },
+          });
+          return { refused: when.error };
+        }
+        const entry = (state: JobHistoryEntry['state']): JobHistoryEntry => ({
+          state,
+          at: formatTime(when.value),
+          node: this.me,
+          cluster: u.cluster,
+          attempt: u.attempt,
+          ...(u.detail ? { detail: u.detail } : {}),
         });
-        return { refused: when.error };
-      }
-      const entry = (state: JobHistoryEntry['state']): JobHistoryEntry => ({
-        state,
-        at: formatTime(when.value),
-        node: this.me,
-        cluster: u.cluster,
-        attempt: u.attempt,
-        ...(u.detail ? { detail: u.detail } : {}),
-      });
-      let lines: MeteringLine[] = [];
-      if (u.state === 'running') {
-        if (applyEntry(job, entry('running')).appended)
-          this.d.emit('job.run', { subject: job.id, data: this.jobData(job) });
-      } else if (u.state === 'finished' || u.state === 'failed' || u.state === 'cancelled') {
-        lines = this.meter(job, when.value);
-        this.view.scheduler.release(job.id);
-        this.view.adjust(u.cluster);
-        applyEntry(job, entry(u.state));
-        this.d.emit(u.state === 'finished' ? 'job.finish' : u.state === 'failed' ? 'job.fail' : 'job.kill', {
-          subject: job.id,
-          severity: u.state === 'failed' ? 'warning' : 'info',
-          data: this.jobData(job),
-        });
-        this.jobs.delete(job.id);
-        this.wakeQueue();
-      } else if (u.state === 'refused') {
-        lines = this.meter(job, when.value);
-        await this.replace(job, {
-          reason: `gateway refused on ${u.cluster}: ${u.detail ?? 'no reason given'}`,
-          excludeClusters: [u.cluster],
-          exclude: [],
-        });
-      }
-      await this.flush(job, lines);
-      return true;
-    });
+        let lines: MeteringLine[] = [];
+        if (u.state === 'running') {
+          if (applyEntry(job, entry('running')).appended)
+            this.d.emit('job.run', { subject: job.id, data: this.jobData(job) });
+        } else if (u.state === 'finished' || u.state === 'failed' || u.state === 'cancelled') {
+          lines = this.meter(job, when.value);
+          this.view.scheduler.release(job.id);
+          this.view.adjust(u.cluster);
+          applyEntry(job, entry(u.state));
+          this.d.emit(u.state === 'finished' ? 'job.finish' : u.state === 'failed' ? 'job.fail' : 'job.kill', {
+            subject: job.id,
+            severity: u.state === 'failed' ? 'warning' : 'info',
+            data: this.jobData(job),
+          });
+          this.jobs.delete(job.id);
+          this.wakeQueue();
+        } else if (u.state === 'refused') {
+          lines = this.meter(job, when.value);
+          await this.replace(job, {
+            reason: `gateway refused on ${u.cluster}: ${u.detail ?? 'no reason given'}`,
+            excludeClusters: [u.cluster],
+            exclude: [],
+          });
+        }
+        await this.flush(job, lines);
+        return true;
+      })
+      .finally(settle);
   }
 
   /** Metering lines matching a query, with totals. */

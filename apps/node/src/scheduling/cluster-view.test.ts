@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { createFakeClock } from '@cpnet/kernel';
+import { ClusterView } from './cluster-view.ts';
+import { toTask } from './mapping.ts';
+import { facts, fullReport, template } from './testing.ts';
+
+// The node's free capacity as one account: K1 less the jobs it holds (authoritative) less the use it does not hold,
+// which only a fresh report sets. Times are the fake clock's (node time, virtual).
+function setup() {
+  const clock = createFakeClock(Date.UTC(2026, 11, 5, 8));
+  const view = new ClusterView({ clock });
+  const f = facts('CPN.35', { cpuCores: 12 });
+  view.upsert(f);
+  const r = fullReport(f);
+  /** The gateway's report of `used` cores in use, arrived at `at`. */
+  const report = (used: number, at = clock.now()) =>
+    view.report({ ...r, k2: { ...r.k2, cpuCores: r.k1.cpuCores - used } }, at);
+  const free = () => view.scheduler.index.cpuAvail[view.scheduler.index.rowOf(f.id)];
+  let n = 0;
+  /** A one-core job placed and dispatched: in flight until the returned function (the gateway's answer) runs. */
+  const place = (): { id: string; answered: () => void } => {
+    const id = `j${n++}`;
+    const t = toTask(template({ demand: { cpuCores: 1, memoryGib: 4 } }), { id, tenant: 'fa@CPN.35' });
+    expect(view.scheduler.submit(t).ok).toBe(true);
+    const answered = view.inFlight(f.id);
+    view.adjust(f.id);
+    clock.advance(5);
+    return { id, answered };
+  };
+  const finish = (id: string) => {
+    const applied = view.inFlight(f.id);
+    view.scheduler.release(id);
+    view.adjust(f.id);
+    applied();
+    clock.advance(5);
+  };
+  return { clock, view, f, report, free, place, finish };
+}
+
+describe('free capacity: one account per cluster', () => {
+  it('a report the gateway took before the dispatches never undoes them (12 jobs on 12 cores leave 0 free)', () => {
+    const { clock, report, free, place } = setup();
+    report(0);
+    const jobs = Array.from({ length: 12 }, () => place());
+    // Taken while the gateway had 11 of them, it arrives after all 12 were placed, before the last answer, and is
+    // applied (after its durable write) once all are answered.
+    const arrived = clock.now();
+    clock.advance(5);
+    for (const j of jobs) j.answered();
+    report(11, arrived);
+    expect(free()).toBe(0);
+    // A fresh report that counts them all agrees.
+    clock.advance(10);
+    report(12);
+    expect(free()).toBe(0);
+  });
+
+  it('a report crossing an order in flight does not change the use the node does not hold', () => {
+    const { clock, report, free, place } = setup();
+    report(3); // other work takes 3 cores
+    expect(free()).toBe(9);
+    const j = place();
+    // Taken before the gateway had the dispatch: 3 in use. Fresh, it would read 3 − 1 = 2 cores of other work.
+    report(3);
+    expect(free()).toBe(8);
+    j.answered();
+    clock.advance(10);
+    report(4);
+    expect(free()).toBe(8);
+    // Other work ends: the next fresh report frees it; the node's own job stays counted.
+    clock.advance(10);
+    report(1);
+    expect(free()).toBe(11);
+  });
+
+  it('a report taken before a finish, applied after it, leaves no phantom use', () => {
+    const { clock, report, free, place, finish } = setup();
+    const jobs = [place(), place()];
+    for (const j of jobs) j.answered();
+    clock.advance(10);
+    report(2);
+    expect(free()).toBe(10);
+    const arrived = clock.now();
+    finish(jobs[0]!.id);
+    report(2, arrived);
+    expect(free()).toBe(11);
+    clock.advance(10);
+    report(1);
+    expect(free()).toBe(11);
+  });
+
+  it('a job the gateway does not count stays the node’s (never more free than K1 less what it holds)', () => {
+    const { clock, report, free, place } = setup();
+    place().answered();
+    clock.advance(10);
+    report(0);
+    expect(free()).toBe(11);
+  });
+});
