@@ -4,8 +4,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { awaitedOutsideStore, nestedWrite } from './unit-of-work.ts';
-import { systemClock } from '@cpnet/kernel/system';
-import { ENLIST_WAIT_MS } from './sql.ts';
+import { commitTimer } from './commit-timer.ts';
 
 /** What a statement gives back: its rows and how many rows it changed (INSERT … ON CONFLICT DO NOTHING: 0 or 1). */
 export interface PgResult<R> {
@@ -207,26 +206,11 @@ export async function openPgSql(url: string, options: { max?: number; work?: Dat
   /** Units in the queue that ask for a commit now (queued by `write`). */
   let eager = 0;
   let busy = false;
-  let soon = false;
-  let later = false;
+  const timer = commitTimer(() => void flush());
   // A flush on the next turn when a write waits, after ENLIST_WAIT_MS when only enlisted units do.
   function schedule(): void {
     if (busy || queue.length === 0) return;
-    if (eager > 0) {
-      if (soon) return;
-      soon = true;
-      setImmediate(() => {
-        soon = false;
-        void flush();
-      });
-    } else if (!later) {
-      later = true;
-      // Wall time: how long an enlisted unit waits for a write to share its commit with.
-      systemClock.setTimeout(() => {
-        later = false;
-        void flush();
-      }, ENLIST_WAIT_MS);
-    }
+    timer.request(eager > 0);
   }
   type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
   // Runs one unit, failing it if it awaits something other than its own statements (see `write`).

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { systemClock } from '@cpnet/kernel/system';
+import { commitTimer } from './commit-timer.ts';
 import { awaitedOutsideStore, nestedWrite } from './unit-of-work.ts';
 
 /** The better-sqlite3 connection type. */
@@ -32,13 +33,6 @@ export interface SqlStore {
   enlist<T>(fn: () => T | Promise<T>): Promise<T>;
   close(): void;
 }
-
-/**
- * How long (wall time, ms) an enlisted unit waits for a write to join before it commits alone. A request's own
- * write comes tens of milliseconds after its nonce on a loaded machine, and an answer asks for the commit it
- * waits for (see `durableNonceStore`), so this only bounds how long an unanswered request's nonce stays in memory.
- */
-export const ENLIST_WAIT_MS = 1000;
 
 /** SQLite's primary result code for "database is locked by another connection". */
 const BUSY = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_LOCKED']);
@@ -76,26 +70,11 @@ export function openSqlStore(file: string, options: { durability?: 'power-loss' 
   /** Units in the queue that ask for a commit now (queued by `write`). */
   let eager = 0;
   let busy = false;
-  let soon = false;
-  let later = false;
+  const timer = commitTimer(() => void flush());
   // A flush on the next turn when a write waits, after ENLIST_WAIT_MS when only enlisted units do.
   function schedule(): void {
     if (busy || queue.length === 0) return;
-    if (eager > 0) {
-      if (soon) return;
-      soon = true;
-      setImmediate(() => {
-        soon = false;
-        void flush();
-      });
-    } else if (!later) {
-      later = true;
-      // Wall time: how long an enlisted unit waits for a write to share its commit with.
-      systemClock.setTimeout(() => {
-        later = false;
-        void flush();
-      }, ENLIST_WAIT_MS);
-    }
+    timer.request(eager > 0);
   }
   type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
   const begin = db.prepare('BEGIN IMMEDIATE');
