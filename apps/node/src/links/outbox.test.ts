@@ -145,7 +145,46 @@ describe('job relays: merged, and coalesced per job', () => {
   });
   const relay = (job: string, ...states: string[]) => ({ job, entries: states.map((s, i) => entry(s, i)) });
 
-  it('sends the relays queued for one peer as one request, one relay per job with its entries in order', async () => {
+  const many = (n: number) => ({ job: 'J1', entries: Array.from({ length: n }, (_, i) => entry(`s${i}`, 0)) });
+
+  // Each case: the bodies queued for one peer, and the requests' bodies it must receive.
+  it.each<[string, { queued: unknown[]; sent: unknown[] }]>([
+    [
+      'sends the relays queued for one peer as one request, one relay per job with its entries in order',
+      {
+        queued: [
+          { relays: [relay('J1', 'placed')] },
+          { relays: [relay('J2', 'placed')] },
+          { relays: [{ ...relay('J1', 'dispatched'), metering: [{ line: 1 }] }] },
+          { relays: [relay('J1', 'running')] },
+          // A relay queued singly (by a node before relays were batched) is one item like the others.
+          relay('J3', 'placed'),
+          { relays: [relay('J2', 'finished')] },
+        ],
+        sent: [
+          {
+            relays: [
+              {
+                job: 'J1',
+                entries: [entry('placed', 0), entry('dispatched', 0), entry('running', 0)],
+                metering: [{ line: 1 }],
+              },
+              { job: 'J2', entries: [entry('placed', 0), entry('finished', 0)] },
+              relay('J3', 'placed'),
+            ],
+          },
+        ],
+      },
+    ],
+    [
+      'does not coalesce past a relay’s limit of 100 entries',
+      {
+        queued: [{ relays: [many(60)] }, { relays: [many(50)] }],
+        // One request still, but the job's 110 entries stay two relays (60 and 50).
+        sent: [{ relays: [many(60), many(50)] }],
+      },
+    ],
+  ])('%s', async (_name, { queued, sent }) => {
     const bodies: unknown[] = [];
     const client = {
       request: (spec: { body?: unknown }) => {
@@ -162,57 +201,10 @@ describe('job relays: merged, and coalesced per job', () => {
       retry: { initialMs: 10, maxMs: 50 },
     });
     try {
-      const q = (body: unknown) => outbox.enqueue({ endpoint: 'http://parent', path: PATH, body });
-      await q({ relays: [relay('J1', 'placed')] });
-      await q({ relays: [relay('J2', 'placed')] });
-      await q({ relays: [{ ...relay('J1', 'dispatched'), metering: [{ line: 1 }] }] });
-      await q({ relays: [relay('J1', 'running')] });
-      // A relay queued singly (by a node before relays were batched) is one item like the others.
-      await q(relay('J3', 'placed'));
-      await q({ relays: [relay('J2', 'finished')] });
+      for (const body of queued) await outbox.enqueue({ endpoint: 'http://parent', path: PATH, body });
       expect(await outbox.idle(2000)).toBe(true);
-      expect(bodies).toEqual([
-        {
-          relays: [
-            {
-              job: 'J1',
-              entries: [entry('placed', 0), entry('dispatched', 0), entry('running', 0)],
-              metering: [{ line: 1 }],
-            },
-            { job: 'J2', entries: [entry('placed', 0), entry('finished', 0)] },
-            relay('J3', 'placed'),
-          ],
-        },
-      ]);
+      expect(bodies).toEqual(sent);
       expect(await outbox.depth()).toBe(0);
-    } finally {
-      outbox.stop();
-    }
-  });
-
-  it('does not coalesce past a relay’s limit of 100 entries', async () => {
-    const bodies: { relays: { job: string; entries: unknown[] }[] }[] = [];
-    const client = {
-      request: (spec: { body?: unknown }) => {
-        bodies.push(spec.body as (typeof bodies)[number]);
-        return Promise.resolve({ ok: true, status: 200, value: {} });
-      },
-    } as unknown as NodeClient;
-    const outbox = createOutbox({
-      db,
-      clock: systemClock,
-      wall: systemClock,
-      logger: pino({ level: 'silent' }),
-      clientFor: () => client,
-      retry: { initialMs: 10, maxMs: 50 },
-    });
-    try {
-      const many = (n: number) => ({ job: 'J1', entries: Array.from({ length: n }, (_, i) => entry(`s${i}`, 0)) });
-      await outbox.enqueue({ endpoint: 'http://parent', path: PATH, body: { relays: [many(60)] } });
-      await outbox.enqueue({ endpoint: 'http://parent', path: PATH, body: { relays: [many(50)] } });
-      expect(await outbox.idle(2000)).toBe(true);
-      expect(bodies).toHaveLength(1);
-      expect(bodies[0]!.relays.map((r) => r.entries.length)).toEqual([60, 50]);
     } finally {
       outbox.stop();
     }

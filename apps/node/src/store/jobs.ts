@@ -1,6 +1,7 @@
-import { JobHistoryEntry, TaskTemplate, type JobState, type MeteringLine } from '@cpnet/protocol';
+import type { MeteringLine } from '@cpnet/protocol';
 import type { SqliteConnection } from './connection.ts';
-import { isFinal, type JobRecord } from '../scheduling/job-machine.ts';
+import { historyFromText, jobFromRow, jobToRow, type JobRow } from './job-rows.ts';
+import type { JobRecord } from '../scheduling/job-machine.ts';
 import { matches } from '../scheduling/metering.ts';
 import type { JobStore } from '../scheduling/ports.ts';
 
@@ -15,26 +16,6 @@ export interface NodeJobStore extends JobStore {
   putChildMetering(input: { node: string; at: string; summary: string }): Promise<void>;
   /** The children's latest metering totals (JSON text), by node. */
   childMetering(): Promise<string[]>;
-}
-
-/** A row of the Job table, as both databases' hot-path SQL reads it. */
-export interface JobRow {
-  id: string;
-  tenant: string;
-  origin: string;
-  template: string;
-  state: string;
-  attempt: number;
-  stateAttempt: number;
-  upstream: string | null;
-  downstream: string | null;
-  owner: string | null;
-  cluster: string | null;
-  preferredCluster: string | null;
-  submittedAt: number;
-  finishedAt: number | null;
-  dispatchedAt: number | null;
-  costYuan: number;
 }
 
 const UPSERT = `INSERT INTO "Job" ("id","tenant","origin","template","state","attempt","stateAttempt","upstream",
@@ -54,30 +35,13 @@ const METER = `INSERT OR IGNORE INTO "MeteringRecord"
  * `MeteringRecord`): a save is one statement group joining the node's group commit, acknowledged once durable.
  */
 export function sqliteJobStore({ sql }: SqliteConnection): NodeJobStore {
-  const load = (row: JobRow): JobRecord => {
-    const history = (
-      sql.stmt('SELECT "entry" FROM "JobHistory" WHERE "job" = ? ORDER BY "seq"').all(row.id) as { entry: string }[]
-    ).map((h) => JobHistoryEntry.parse(JSON.parse(h.entry)));
-    return {
-      id: row.id,
-      tenant: row.tenant,
-      origin: row.origin,
-      template: TaskTemplate.parse(JSON.parse(row.template)),
-      upstream: row.upstream,
-      downstream: row.downstream,
-      owner: row.owner,
-      cluster: row.cluster,
-      preferredCluster: row.preferredCluster,
-      state: row.state as JobState,
-      attempt: row.attempt,
-      stateAttempt: row.stateAttempt,
-      history,
-      submittedAt: row.submittedAt,
-      finishedAt: row.finishedAt,
-      dispatchedAt: row.dispatchedAt,
-      costYuan: row.costYuan,
-    };
-  };
+  const load = (row: JobRow): JobRecord =>
+    jobFromRow(
+      row,
+      (
+        sql.stmt('SELECT "entry" FROM "JobHistory" WHERE "job" = ? ORDER BY "seq"').all(row.id) as { entry: string }[]
+      ).map((h) => historyFromText(h.entry)),
+    );
   return {
     has: async (id) => sql.stmt('SELECT 1 FROM "Job" WHERE "id" = ?').get(id) !== undefined,
     async putChildMetering(m) {
@@ -110,27 +74,9 @@ export function sqliteJobStore({ sql }: SqliteConnection): NodeJobStore {
     },
     save(j) {
       // The whole history is offered each time; (job, seq) is unique, so what is stored already is ignored.
-      const template = JSON.stringify(j.template);
       const history = j.history.map((e) => JSON.stringify(e));
-      const row = {
-        id: j.id,
-        tenant: j.tenant,
-        origin: j.origin,
-        template,
-        state: j.state,
-        attempt: j.attempt,
-        stateAttempt: j.stateAttempt,
-        upstream: j.upstream,
-        downstream: j.downstream,
-        owner: j.owner,
-        cluster: j.cluster,
-        preferredCluster: j.preferredCluster,
-        submittedAt: j.submittedAt,
-        finishedAt: j.finishedAt,
-        dispatchedAt: j.dispatchedAt,
-        costYuan: j.costYuan,
-        final: isFinal(j.state) ? 1 : 0,
-      };
+      const saved = jobToRow(j);
+      const row = { ...saved, final: saved.final ? 1 : 0 };
       return sql.write(() => {
         sql.stmt(UPSERT).run(row);
         const stored = (sql.stmt('SELECT COUNT(*) AS n FROM "JobHistory" WHERE "job" = ?').get(j.id) as { n: number })

@@ -46,6 +46,45 @@ export interface DeadLetter {
   readonly failedAt: string;
 }
 
+/** A row of the OutboxDeadLetter table as both databases' stores read it (`failedAt` as the driver gives it). */
+export interface DeadLetterRow {
+  id: number;
+  payload: string;
+  status: number;
+  answer: string;
+  failedAt: string | number;
+}
+
+/** The dead letter a row holds. */
+export function deadLetterFromRow(r: DeadLetterRow): DeadLetter {
+  return {
+    id: r.id,
+    delivery: JSON.parse(r.payload) as Delivery,
+    status: r.status,
+    answer: JSON.parse(r.answer) as unknown,
+    failedAt: new Date(r.failedAt).toISOString(),
+  };
+}
+
+/**
+ * The values of a buried delivery, in the column order ("kind", "payload", "status", "answer", "failedAt"): what
+ * the peer refused (the refused items, or the whole queued payload) and its answer. `failedAt` is the time as the
+ * database's text form gives it.
+ */
+export function deadLetterValues(
+  queued: { kind: string; payload: string },
+  refusal: { delivery?: Delivery; status: number; answer: unknown },
+  failedAt: string,
+): [string, string, number, string, string] {
+  return [
+    queued.kind,
+    refusal.delivery ? JSON.stringify(refusal.delivery) : queued.payload,
+    refusal.status,
+    JSON.stringify(refusal.answer ?? null),
+    failedAt,
+  ];
+}
+
 /** The SQLite outbox store. */
 export function sqliteOutboxStore({ sql }: SqliteConnection): OutboxStore {
   return {
@@ -71,26 +110,14 @@ export function sqliteOutboxStore({ sql }: SqliteConnection): OutboxStore {
         .stmt(
           'INSERT INTO "OutboxDeadLetter" ("kind", "payload", "status", "answer", "failedAt") VALUES (?, ?, ?, ?, ?)',
         )
-        .run(
-          row.kind,
-          refusal.delivery ? JSON.stringify(refusal.delivery) : row.payload,
-          refusal.status,
-          JSON.stringify(refusal.answer ?? null),
-          sqlTime(refusal.at),
-        );
+        .run(...deadLetterValues(row, refusal, sqlTime(refusal.at)));
       sql.stmt('DELETE FROM "Outbox" WHERE "id" = ?').run(id);
     },
     async deadLetters() {
       const rows = sql
         .stmt('SELECT "id", "payload", "status", "answer", "failedAt" FROM "OutboxDeadLetter" ORDER BY "id"')
-        .all() as { id: number; payload: string; status: number; answer: string; failedAt: string | number }[];
-      return rows.map((r) => ({
-        id: r.id,
-        delivery: JSON.parse(r.payload) as Delivery,
-        status: r.status,
-        answer: JSON.parse(r.answer) as unknown,
-        failedAt: new Date(r.failedAt).toISOString(),
-      }));
+        .all() as DeadLetterRow[];
+      return rows.map(deadLetterFromRow);
     },
     async revive(at, ids) {
       const rows = (

@@ -4,8 +4,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { awaitedOutsideStore, nestedWrite } from './unit-of-work.ts';
-import { systemClock } from '@cpnet/kernel/system';
-import { ENLIST_WAIT_MS } from './sql.ts';
+import { CommitQueue, settle, type QueuedUnit, type UnitOutcome } from './group-commit.ts';
 
 /** What a statement gives back: its rows and how many rows it changed (INSERT … ON CONFLICT DO NOTHING: 0 or 1). */
 export interface PgResult<R> {
@@ -197,38 +196,7 @@ export async function openPgSql(url: string, options: { max?: number; work?: Dat
     }
   };
 
-  interface Pending {
-    fn: () => unknown;
-    resolve: (v: unknown) => void;
-    reject: (e: unknown) => void;
-    lazy: boolean;
-  }
-  let queue: Pending[] = [];
-  /** Units in the queue that ask for a commit now (queued by `write`). */
-  let eager = 0;
-  let busy = false;
-  let soon = false;
-  let later = false;
-  // A flush on the next turn when a write waits, after ENLIST_WAIT_MS when only enlisted units do.
-  function schedule(): void {
-    if (busy || queue.length === 0) return;
-    if (eager > 0) {
-      if (soon) return;
-      soon = true;
-      setImmediate(() => {
-        soon = false;
-        void flush();
-      });
-    } else if (!later) {
-      later = true;
-      // Wall time: how long an enlisted unit waits for a write to share its commit with.
-      systemClock.setTimeout(() => {
-        later = false;
-        void flush();
-      }, ENLIST_WAIT_MS);
-    }
-  }
-  type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+  const queue = new CommitQueue(() => void flush());
   // Runs one unit, failing it if it awaits something other than its own statements (see `write`).
   function runUnit(fn: () => unknown): Promise<unknown> {
     return new Promise((resolve, reject) => {
@@ -272,8 +240,8 @@ export async function openPgSql(url: string, options: { max?: number; work?: Dat
   }
   // The transaction's own statements share round trips (simple-protocol queries of several statements, none with
   // parameters): a group of n units costs n + 1 of them around the units' statements, not 2n + 2; a unit alone 2.
-  async function runUnits(items: Pending[]): Promise<Outcome[]> {
-    const outcomes: Outcome[] = [];
+  async function runUnits(items: QueuedUnit[]): Promise<UnitOutcome[]> {
+    const outcomes: UnitOutcome[] = [];
     // One unit alone needs no savepoint: the transaction is its own.
     const alone = items.length === 1;
     await writer.query(alone ? 'BEGIN' : 'BEGIN; SAVEPOINT unit');
@@ -292,13 +260,9 @@ export async function openPgSql(url: string, options: { max?: number; work?: Dat
     return outcomes;
   }
   async function flush(): Promise<void> {
-    if (busy) return;
-    const items = queue;
-    queue = [];
-    eager = 0;
-    if (items.length === 0) return;
-    busy = true;
-    let outcomes: Outcome[] | null = null;
+    const items = queue.take();
+    if (!items) return;
+    let outcomes: UnitOutcome[] | null = null;
     let failure: unknown = null;
     try {
       if (writerError) {
@@ -314,20 +278,16 @@ export async function openPgSql(url: string, options: { max?: number; work?: Dat
     } catch (e) {
       failure = e;
     }
-    busy = false;
-    if (outcomes) outcomes.forEach((o, i) => (o.ok ? items[i]!.resolve(o.value) : items[i]!.reject(o.error)));
+    queue.release();
+    if (outcomes) settle(items, outcomes);
     else for (const it of items) it.reject(failure);
-    schedule();
+    queue.schedule();
   }
 
   function enqueue<T>(fn: () => T | Promise<T>, lazy: boolean): Promise<T> {
     const unit = inUnit.getStore();
     if (unit && !unit.over) return Promise.reject(nestedWrite());
-    const queued = new Promise<T>((resolve, reject) => {
-      queue.push({ fn, resolve: resolve as (v: unknown) => void, reject, lazy });
-      if (!lazy) eager++;
-      schedule();
-    });
+    const queued = queue.add(fn, lazy);
     // A unit counts as database work in flight (the simulator's clock) from here until it settles.
     if (!work) return queued;
     const end = work.begin();

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { systemClock } from '@cpnet/kernel/system';
+import { CommitQueue, settle, type QueuedUnit, type UnitOutcome } from './group-commit.ts';
 import { awaitedOutsideStore, nestedWrite } from './unit-of-work.ts';
 
 /** The better-sqlite3 connection type. */
@@ -33,13 +34,6 @@ export interface SqlStore {
   close(): void;
 }
 
-/**
- * How long (wall time, ms) an enlisted unit waits for a write to join before it commits alone. A request's own
- * write comes tens of milliseconds after its nonce on a loaded machine, and an answer asks for the commit it
- * waits for (see `durableNonceStore`), so this only bounds how long an unanswered request's nonce stays in memory.
- */
-export const ENLIST_WAIT_MS = 1000;
-
 /** SQLite's primary result code for "database is locked by another connection". */
 const BUSY = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_LOCKED']);
 
@@ -66,38 +60,7 @@ export function openSqlStore(file: string, options: { durability?: 'power-loss' 
     }
     return s;
   };
-  interface Pending {
-    fn: () => unknown;
-    resolve: (v: unknown) => void;
-    reject: (e: unknown) => void;
-    lazy: boolean;
-  }
-  let queue: Pending[] = [];
-  /** Units in the queue that ask for a commit now (queued by `write`). */
-  let eager = 0;
-  let busy = false;
-  let soon = false;
-  let later = false;
-  // A flush on the next turn when a write waits, after ENLIST_WAIT_MS when only enlisted units do.
-  function schedule(): void {
-    if (busy || queue.length === 0) return;
-    if (eager > 0) {
-      if (soon) return;
-      soon = true;
-      setImmediate(() => {
-        soon = false;
-        void flush();
-      });
-    } else if (!later) {
-      later = true;
-      // Wall time: how long an enlisted unit waits for a write to share its commit with.
-      systemClock.setTimeout(() => {
-        later = false;
-        void flush();
-      }, ENLIST_WAIT_MS);
-    }
-  }
-  type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+  const queue = new CommitQueue(() => void flush());
   const begin = db.prepare('BEGIN IMMEDIATE');
   const commit = db.prepare('COMMIT');
   const rollback = db.prepare('ROLLBACK');
@@ -114,8 +77,8 @@ export function openSqlStore(file: string, options: { durability?: 'power-loss' 
   // Each unit runs in a savepoint of the one transaction. A unit may be async (the store ports are, so that a
   // PostgreSQL implementation can sit behind them); the SQLite stores answer with settled promises, so awaiting
   // them takes only microtasks and no other task of the event loop runs inside the transaction.
-  async function runUnits(items: Pending[]): Promise<Outcome[]> {
-    const outcomes: Outcome[] = [];
+  async function runUnits(items: QueuedUnit[]): Promise<UnitOutcome[]> {
+    const outcomes: UnitOutcome[] = [];
     for (const it of items) {
       savepoint.run();
       try {
@@ -144,25 +107,20 @@ export function openSqlStore(file: string, options: { durability?: 'power-loss' 
   // While another connection holds the write lock (a Prisma interactive transaction awaiting between statements),
   // retry after a short wait instead of busy-waiting: that connection needs this event loop to finish.
   async function flush(): Promise<void> {
-    if (busy) return;
-    const items = queue;
-    queue = [];
-    eager = 0;
-    if (items.length === 0) return;
-    busy = true;
-    let outcomes: Outcome[];
+    const items = queue.take();
+    if (!items) return;
+    let outcomes: UnitOutcome[];
     try {
       try {
         begin.run();
       } catch (e) {
         if (BUSY.has((e as { code?: string }).code ?? '') && attempt < 2000) {
-          queue = [...items, ...queue];
-          eager = queue.filter((it) => !it.lazy).length;
+          queue.requeue(items);
           attempt++;
           // Wall time: it waits on a real lock held by another connection of this process.
           systemClock.setTimeout(
             () => {
-              busy = false;
+              queue.release();
               void flush();
             },
             Math.min(attempt, 20),
@@ -185,22 +143,18 @@ export function openSqlStore(file: string, options: { durability?: 'power-loss' 
         throw e;
       }
     } catch (e) {
-      busy = false;
+      queue.release();
       for (const it of items) it.reject(e);
-      schedule();
+      queue.schedule();
       return;
     }
-    busy = false;
-    outcomes.forEach((o, i) => (o.ok ? items[i]!.resolve(o.value) : items[i]!.reject(o.error)));
-    schedule();
+    queue.release();
+    settle(items, outcomes);
+    queue.schedule();
   }
   const enqueue = <T>(fn: () => T | Promise<T>, lazy: boolean): Promise<T> => {
     if (running) return Promise.reject(nestedWrite());
-    return new Promise<T>((resolve, reject) => {
-      queue.push({ fn, resolve: resolve as (v: unknown) => void, reject, lazy });
-      if (!lazy) eager++;
-      schedule();
-    });
+    return queue.add(fn, lazy);
   };
   return {
     db,

@@ -1,29 +1,11 @@
 // PostgreSQL: jobs, their history and metering, in PostgreSQL's SQL on node-postgres (see ../postgres-stores.ts).
-import { type JobState, type MeteringLine, JobHistoryEntry, TaskTemplate } from '@cpnet/protocol';
-import { isFinal, type JobRecord } from '../../scheduling/job-machine.ts';
+import type { JobHistoryEntry, MeteringLine } from '@cpnet/protocol';
+import type { JobRecord } from '../../scheduling/job-machine.ts';
 import { matches } from '../../scheduling/metering.ts';
-import type { JobRow, NodeJobStore } from '../jobs.ts';
+import { historyFromText, JOB_COLUMNS, jobFromRow, jobToRow, type JobRow } from '../job-rows.ts';
+import type { NodeJobStore } from '../jobs.ts';
 import type { PgSql } from '../pg-sql.ts';
 
-const JOB_COLUMNS = [
-  'id',
-  'tenant',
-  'origin',
-  'template',
-  'state',
-  'attempt',
-  'stateAttempt',
-  'upstream',
-  'downstream',
-  'owner',
-  'cluster',
-  'preferredCluster',
-  'submittedAt',
-  'finishedAt',
-  'dispatchedAt',
-  'costYuan',
-  'final',
-] as const;
 const UPSERT_JOB = `INSERT INTO "Job" (${JOB_COLUMNS.map((c) => `"${c}"`).join(', ')})
   VALUES (${JOB_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
   ON CONFLICT ("id") DO UPDATE SET ${JOB_COLUMNS.filter(
@@ -42,28 +24,10 @@ export function postgresJobStore(sql: PgSql): NodeJobStore {
     const byJob = new Map<string, JobHistoryEntry[]>();
     for (const h of history) {
       const list = byJob.get(h.job) ?? [];
-      list.push(JobHistoryEntry.parse(JSON.parse(h.entry)));
+      list.push(historyFromText(h.entry));
       byJob.set(h.job, list);
     }
-    return rows.map((row) => ({
-      id: row.id,
-      tenant: row.tenant,
-      origin: row.origin,
-      template: TaskTemplate.parse(JSON.parse(row.template)),
-      upstream: row.upstream,
-      downstream: row.downstream,
-      owner: row.owner,
-      cluster: row.cluster,
-      preferredCluster: row.preferredCluster,
-      state: row.state as JobState,
-      attempt: row.attempt,
-      stateAttempt: row.stateAttempt,
-      history: byJob.get(row.id) ?? [],
-      submittedAt: row.submittedAt,
-      finishedAt: row.finishedAt,
-      dispatchedAt: row.dispatchedAt,
-      costYuan: row.costYuan,
-    }));
+    return rows.map((row) => jobFromRow(row, byJob.get(row.id) ?? []));
   };
   return {
     has: async (id) => (await sql.query('SELECT 1 FROM "Job" WHERE "id" = $1', [id])).rows.length > 0,
@@ -95,25 +59,8 @@ export function postgresJobStore(sql: PgSql): NodeJobStore {
       ),
     save(j) {
       const history = j.history.map((e) => JSON.stringify(e));
-      const values = [
-        j.id,
-        j.tenant,
-        j.origin,
-        JSON.stringify(j.template),
-        j.state,
-        j.attempt,
-        j.stateAttempt,
-        j.upstream,
-        j.downstream,
-        j.owner,
-        j.cluster,
-        j.preferredCluster,
-        j.submittedAt,
-        j.finishedAt,
-        j.dispatchedAt,
-        j.costYuan,
-        isFinal(j.state),
-      ];
+      const row = jobToRow(j);
+      const values = JOB_COLUMNS.map((c) => row[c]);
       return sql.write(async () => {
         await sql.query(UPSERT_JOB, values);
         // The whole history is offered each time; (job, seq) is unique, so what is stored already is ignored.

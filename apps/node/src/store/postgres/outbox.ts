@@ -1,5 +1,12 @@
 // PostgreSQL: the outbox and its dead letters, in PostgreSQL's SQL on node-postgres (see ../postgres-stores.ts).
-import type { DeadLetter, Delivery, OutboxStore, QueuedDelivery } from '../outbox.ts';
+import {
+  deadLetterFromRow,
+  deadLetterValues,
+  type DeadLetter,
+  type DeadLetterRow,
+  type OutboxStore,
+  type QueuedDelivery,
+} from '../outbox.ts';
 import { iso, type PgSql } from '../pg-sql.ts';
 
 const ADD_DELIVERY = 'INSERT INTO "Outbox" ("kind", "payload", "attempts", "nextAt") VALUES ($1, $2, 0, $3)';
@@ -27,30 +34,14 @@ export function postgresOutboxStore(sql: PgSql): OutboxStore {
       if (!row) return;
       await sql.query(
         'INSERT INTO "OutboxDeadLetter" ("kind", "payload", "status", "answer", "failedAt") VALUES ($1, $2, $3, $4, $5)',
-        [
-          row.kind,
-          refusal.delivery ? JSON.stringify(refusal.delivery) : row.payload,
-          refusal.status,
-          JSON.stringify(refusal.answer ?? null),
-          iso(refusal.at),
-        ],
+        deadLetterValues(row, refusal, iso(refusal.at)),
       );
     },
     async deadLetters(): Promise<DeadLetter[]> {
-      const { rows } = await sql.query<{
-        id: number;
-        payload: string;
-        status: number;
-        answer: string;
-        failedAt: string;
-      }>('SELECT "id", "payload", "status", "answer", "failedAt" FROM "OutboxDeadLetter" ORDER BY "id"');
-      return rows.map((r) => ({
-        id: r.id,
-        delivery: JSON.parse(r.payload) as Delivery,
-        status: r.status,
-        answer: JSON.parse(r.answer) as unknown,
-        failedAt: new Date(r.failedAt).toISOString(),
-      }));
+      const { rows } = await sql.query<DeadLetterRow>(
+        'SELECT "id", "payload", "status", "answer", "failedAt" FROM "OutboxDeadLetter" ORDER BY "id"',
+      );
+      return rows.map(deadLetterFromRow);
     },
     async revive(at, ids) {
       const { rows } = await sql.query<{ id: number; kind: string; payload: string }>(
