@@ -178,7 +178,7 @@ export async function readJobs(
     groups.set(key, g);
   }
   for (const [key, g] of groups) {
-    const seen = await listJobs(ctx, g.node, g.tenant, o.after?.get(key));
+    const seen = await listJobs(ctx, { node: g.node, tenant: g.tenant, after: o.after?.get(key) });
     if (!seen) {
       out.unreadable.push(...g.ids);
       continue;
@@ -195,10 +195,9 @@ export async function readJobs(
  */
 async function listJobs(
   ctx: RunContext,
-  node: string,
-  tenant: string,
-  after?: string,
+  list: { node: string; tenant: string; after: string | undefined },
 ): Promise<Map<string, JobView> | null> {
+  const { node, tenant, after } = list;
   const client = await ctx.tenantClient(node, tenant).catch(() => null);
   if (!client) return null;
   const seen = new Map<string, JobView>();
