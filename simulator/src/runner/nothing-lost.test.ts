@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { NodeClient } from '@cpnet/client';
+import { formatIdentifier } from '@cpnet/identifier';
 import { createChecker } from '../checker/checker.ts';
 import { createVirtualClock } from '../clock/virtual-clock.ts';
 import { Topology } from '../scenario/schema.ts';
@@ -115,13 +116,15 @@ describe('nothing-lost against a real node', () => {
   it('finds a job the node does not list: lost, with its row named', async () => {
     const ctx = context();
     await submit(ctx, 'tenant-c');
-    // Acknowledged, as far as the checker knows, but the node never heard of it.
-    ctx.jobs.push({ ...ctx.jobs[0]!, id: 'CPN/JB-01M9000000000Z' });
-    ctx.checker.ack({ key: 'job:CPN/JB-01M9000000000Z', kind: 'job', at: 0 });
+    // Acknowledged, as far as the checker knows, but the node never heard of it (a well-formed id it never issued).
+    const made = formatIdentifier({ prefix: 'CPN', kind: 'JB', serial: '01M90000000000' });
+    if (!made.ok) throw new Error(made.error.message);
+    ctx.jobs.push({ ...ctx.jobs[0]!, id: made.value });
+    ctx.checker.ack({ key: `job:${made.value}`, kind: 'job', at: 0 });
     const verdict = await checkExpectation(ctx, { at: 0, that: 'nothing-lost' });
     expect(verdict.passed).toBe(false);
     expect(verdict.detail).toContain('1 lost');
-    expect(verdict.detail).toContain("their rows in the node's database: 1 no row");
+    expect(verdict.detail).toContain("of 1 asked one by one: 1 404; their rows in the node's database: 1 no row");
   }, 30_000);
 
   it('holds every acknowledged job in its tenant’s list after the node restarts', async () => {
