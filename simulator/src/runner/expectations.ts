@@ -421,10 +421,7 @@ async function probeLost(ctx: RunContext, ids: readonly string[]): Promise<strin
     if (!j) continue;
     const client = await ctx.tenantClient(j.node, j.tenant).catch(() => null);
     const r = client
-      ? await client.request<{ state: string; tenant?: string }>({
-          method: 'GET',
-          path: `/cpn/v1/jobs/${encodeURIComponent(id)}`,
-        })
+      ? await client.request<{ state: string }>({ method: 'GET', path: `/cpn/v1/jobs/${encodeURIComponent(id)}` })
       : null;
     const what = !r ? 'no client' : r.ok ? `found (${r.value.state})` : `${r.status}`;
     answers.set(what, (answers.get(what) ?? 0) + 1);
