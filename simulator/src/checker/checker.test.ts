@@ -25,6 +25,15 @@ describe('history checker', () => {
     expect(r).toMatchObject({ lost: ['a'], duplicated: ['b'], passed: false });
   });
 
+  it('leaves out what was acknowledged after the observations were taken (unjudged), and nothing else', () => {
+    const c = createChecker();
+    c.ack({ key: 'a', kind: 'job', at: 1 });
+    c.ack({ key: 'late', kind: 'job', at: 2 });
+    c.ack({ key: 'gone', kind: 'job', at: 3 });
+    const r = c.verify({ observations: [{ key: 'a', count: 1 }], unjudged: new Set(['late']) });
+    expect(r).toMatchObject({ acknowledged: 2, lost: ['gone'], passed: false });
+  });
+
   it('requires exactly one final state per job', () => {
     const c = createChecker();
     const r = c.verify({

@@ -64,11 +64,19 @@ export function createChecker() {
     get acknowledged(): number {
       return acked.size;
     },
-    /** Compares the acknowledged history with the final observations. */
-    verify(final: { observations: Iterable<Observation>; jobs?: Iterable<JobFinality> }): CheckReport {
+    /**
+     * Compares the acknowledged history with the final observations. `unjudged`: keys acknowledged after the
+     * observations were taken, so their absence says nothing (they are neither lost nor counted as acknowledged).
+     */
+    verify(final: {
+      observations: Iterable<Observation>;
+      jobs?: Iterable<JobFinality>;
+      unjudged?: ReadonlySet<string>;
+    }): CheckReport {
       const seen = new Map<string, number>();
       for (const o of final.observations) seen.set(o.key, (seen.get(o.key) ?? 0) + o.count);
-      const lost = [...acked.keys()].filter((k) => (seen.get(k) ?? 0) === 0);
+      const skip = final.unjudged ?? new Set<string>();
+      const lost = [...acked.keys()].filter((k) => !skip.has(k) && (seen.get(k) ?? 0) === 0);
       const duplicated = [...seen.entries()].filter(([, n]) => n > 1).map(([k]) => k);
       const none: string[] = [];
       const several: string[] = [];
@@ -83,7 +91,7 @@ export function createChecker() {
       const q = (p: number) =>
         durations.length ? durations[Math.min(durations.length - 1, Math.floor(p * durations.length))]! : null;
       return {
-        acknowledged: acked.size,
+        acknowledged: acked.size - [...skip].filter((k) => acked.has(k)).length,
         lost,
         duplicated,
         jobsWithoutFinalState: none,

@@ -1,3 +1,5 @@
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { chainStageOf } from './guide-steps.ts';
 import type { Expectation } from '../scenario/schema.ts';
 import { formatDuration } from '../scenario/duration.ts';
@@ -6,7 +8,7 @@ import { codeOfApplication } from './actions.ts';
 import { now, poll, wallRate, type RunContext } from './context.ts';
 import { acceptanceVerdict } from './acceptance.ts';
 import { RULE_OF_BREAK, type Break } from './application.ts';
-import { finalStates, isFinal, readJobs } from './jobs.ts';
+import { finalStates, isFinal, readJobs, type JobView } from './jobs.ts';
 import { province } from '@cpnet/identifier';
 import { stopwatch } from '@cpnet/kernel/system';
 import { certificateValidity, verifyChain } from '@cpnet/security';
@@ -323,14 +325,9 @@ async function nothingLost(ctx: RunContext): Promise<Verdict> {
       cursor = page.value.next ?? undefined;
     } while (cursor);
   }
-  const views = await readJobs(ctx);
-  if (views.unreadable.length > 0)
-    return {
-      passed: false,
-      detail:
-        `${views.unreadable.length} of ${ctx.jobs.length} jobs could not be read back (e.g. ` +
-        `${views.unreadable[0]}), so losses cannot be judged`,
-    };
+  const read = await readAllJobs(ctx);
+  if (typeof read === 'string') return { passed: false, detail: read };
+  const { views, late, unjudged } = read;
   for (const [id, v] of views) if (v) counts.set(`job:${id}`, 1);
   const finals = [...views.entries()].flatMap(([id, v]) =>
     v && isFinal(v.state) ? [{ id, finalStates: finalStates(v) }] : [],
@@ -339,6 +336,8 @@ async function nothingLost(ctx: RunContext): Promise<Verdict> {
   const report = ctx.checker.verify({
     observations: [...counts].map(([key, count]) => ({ key, count })),
     jobs: finals,
+    // Acknowledged after the last read began: nothing about them can be judged from these lists.
+    unjudged: new Set(unjudged.map((id) => `job:${id}`)),
   });
   ctx.lastCheck = {
     lost: report.lost.length,
@@ -354,16 +353,69 @@ async function nothingLost(ctx: RunContext): Promise<Verdict> {
       `${report.acknowledged} acknowledged (${ctx.registered.length} identifiers, ${ctx.jobs.length} jobs), ` +
       `${report.lost.length} lost, ${report.duplicated.length} duplicated, ${report.jobsWithSeveralFinalStates.length} ` +
       `jobs with several final states, ${open} jobs still open${report.lost.length ? ` (lost e.g. ${report.lost[0]})` : ''}` +
+      (late ? `; ${late} acknowledged while the lists were read, read again` : '') +
+      (unjudged.length ? `; ${unjudged.length} acknowledged after the last read began, not judged` : '') +
       probe,
   };
 }
 
 /**
+ * Reads every acknowledged job back from its node's list. A job acknowledged while the lists are being read may sit
+ * on a page already read (its id is older than its acknowledgement: the id is taken before placement), so such jobs
+ * are read again, from just before the oldest of them, until a read begins with nothing newly acknowledged (three
+ * rounds at most; what is acknowledged after the last round began is returned as `unjudged`).
+ */
+async function readAllJobs(ctx: RunContext): Promise<
+  | string
+  | {
+      views: Map<string, JobView | null>;
+      late: number;
+      unjudged: string[];
+    }
+> {
+  let judged = ctx.jobs.length;
+  const first = await readJobs(ctx, { jobs: ctx.jobs.slice(0, judged) });
+  const views = new Map(first);
+  const listed = first.listed;
+  let unreadable = first.unreadable;
+  let late = 0;
+  for (let round = 0; round < 3 && unreadable.length === 0 && ctx.jobs.length > judged; round++) {
+    const more = ctx.jobs.slice(judged);
+    judged += more.length;
+    late += more.length;
+    // Per list, from the last id it held below the oldest newly acknowledged job (ids order a node's list).
+    const after = new Map<string, string>();
+    const oldest = new Map<string, string>();
+    for (const j of more) {
+      const key = `${j.node}|${j.tenant}`;
+      const o = oldest.get(key);
+      if (o === undefined || j.id < o) oldest.set(key, j.id);
+    }
+    for (const [key, o] of oldest) {
+      const below = (listed.get(key) ?? []).filter((id) => id < o).at(-1);
+      if (below !== undefined) after.set(key, below);
+    }
+    const again = await readJobs(ctx, { jobs: more, after });
+    for (const [id, v] of again) views.set(id, v);
+    unreadable = again.unreadable;
+  }
+  if (unreadable.length > 0)
+    return (
+      `${unreadable.length} of ${ctx.jobs.length} jobs could not be read back (e.g. ` +
+      `${unreadable[0]}), so losses cannot be judged`
+    );
+  return { views, late, unjudged: ctx.jobs.slice(judged).map((j) => j.id) };
+}
+
+/**
  * Asks the node for each of a few jobs the list did not hold, one by one: tells a job the list missed (the node
- * answers it) from one the node does not have at all.
+ * answers it) from one the node does not have at all. On SQLite it also reads the job's row from the node's own
+ * database file, so the verdict names the cause: no row (not written), or a row the list's filter (origin, tenant)
+ * does not match.
  */
 async function probeLost(ctx: RunContext, ids: readonly string[]): Promise<string> {
   const answers = new Map<string, number>();
+  const rows = new Map<string, number>();
   for (const id of ids) {
     const j = ctx.jobs.find((x) => x.id === id);
     if (!j) continue;
@@ -373,8 +425,29 @@ async function probeLost(ctx: RunContext, ids: readonly string[]): Promise<strin
       : null;
     const what = !r ? 'no client' : r.ok ? `found (${r.value.state})` : `${r.status}`;
     answers.set(what, (answers.get(what) ?? 0) + 1);
+    const row = storedRow(ctx, j.node, id);
+    if (row !== undefined) rows.set(row, (rows.get(row) ?? 0) + 1);
   }
-  return `; of ${ids.length} asked one by one: ${[...answers].map(([k, n]) => `${n} ${k}`).join(', ')}`;
+  const tally = (m: Map<string, number>) => [...m].map(([k, n]) => `${n} ${k}`).join(', ');
+  return `; of ${ids.length} asked one by one: ${tally(answers)}${rows.size ? `; their rows in the node's database: ${tally(rows)}` : ''}`;
+}
+
+/** The job's row in its node's SQLite file, as the list's filter sees it; undefined when the node is not on SQLite. */
+function storedRow(ctx: RunContext, node: string, id: string): string | undefined {
+  const spec = ctx.net.nodes.get(node)?.spec;
+  if (!spec || spec.database) return undefined;
+  try {
+    const db = new Database(path.join(spec.dataDir, 'node.db'), { readonly: true, fileMustExist: true });
+    try {
+      const row = db.prepare('SELECT "origin", "tenant", "state", "final" FROM "Job" WHERE "id" = ?').get(id) as
+        { origin: string; tenant: string; state: string; final: number } | undefined;
+      return row ? `row (origin ${row.origin}, tenant ${row.tenant}, ${row.state})` : 'no row';
+    } finally {
+      db.close();
+    }
+  } catch (e) {
+    return `unreadable (${(e as Error).message})`;
+  }
 }
 
 async function share(ctx: RunContext, e: Extract<Expectation, { that: 'share' }>): Promise<Verdict> {

@@ -6,7 +6,7 @@ import type { TraceJob } from '../trace/alibaba.ts';
 import { stopwatch } from '@cpnet/kernel/system';
 
 /** A job as the node reports it. */
-interface JobView {
+export interface JobView {
   readonly id: string;
   readonly state: string;
   readonly cluster: string | null;
@@ -157,34 +157,51 @@ async function submitOnSchedule(
 /**
  * Reads every submitted job's view from the node it was submitted to, as its tenant would: the node's job list, a page
  * of 1,000 at a time (one request per page, not per job). A job the list does not hold maps to null (the node says it
- * has no such job); the jobs of a list that could not be read are `unreadable` (no evidence either way).
+ * has no such job); the jobs of a list that could not be read are `unreadable` (no evidence either way). Only the jobs
+ * acknowledged when the call began are read (`jobs`: those given instead); a job acknowledged while the lists are read
+ * may or may not be on a page already read, so it says nothing about the node (the caller reads it again: `after`).
  */
-export async function readJobs(ctx: RunContext): Promise<Map<string, JobView | null> & { unreadable: string[] }> {
-  const out = Object.assign(new Map<string, JobView | null>(), { unreadable: [] as string[] });
+export async function readJobs(
+  ctx: RunContext,
+  o: { jobs?: RunContext['jobs']; after?: ReadonlyMap<string, string> } = {},
+): Promise<Map<string, JobView | null> & { unreadable: string[]; listed: Map<string, string[]> }> {
+  const out = Object.assign(new Map<string, JobView | null>(), {
+    unreadable: [] as string[],
+    /** Per `node|tenant`, the ids the list held in its order (the node's id order): where a later read may start. */
+    listed: new Map<string, string[]>(),
+  });
   const groups = new Map<string, { node: string; tenant: string; ids: string[] }>();
-  for (const j of ctx.jobs) {
+  for (const j of o.jobs ?? ctx.jobs.slice()) {
     const key = `${j.node}|${j.tenant}`;
     const g = groups.get(key) ?? { node: j.node, tenant: j.tenant, ids: [] };
     g.ids.push(j.id);
     groups.set(key, g);
   }
-  for (const g of groups.values()) {
-    const seen = await listJobs(ctx, g.node, g.tenant);
+  for (const [key, g] of groups) {
+    const seen = await listJobs(ctx, { node: g.node, tenant: g.tenant, after: o.after?.get(key) });
     if (!seen) {
       out.unreadable.push(...g.ids);
       continue;
     }
     for (const id of g.ids) out.set(id, seen.get(id) ?? null);
+    out.listed.set(key, [...seen.keys()]);
   }
   return out;
 }
 
-/** A tenant's jobs at a node, all pages; null when a page could not be read (node down, token refused, timeout). */
-async function listJobs(ctx: RunContext, node: string, tenant: string): Promise<Map<string, JobView> | null> {
+/**
+ * A tenant's jobs at a node, all pages (from `after`, exclusive, when given); null when a page could not be read (node
+ * down, token refused, timeout).
+ */
+async function listJobs(
+  ctx: RunContext,
+  list: { node: string; tenant: string; after: string | undefined },
+): Promise<Map<string, JobView> | null> {
+  const { node, tenant, after } = list;
   const client = await ctx.tenantClient(node, tenant).catch(() => null);
   if (!client) return null;
   const seen = new Map<string, JobView>();
-  let cursor: string | null = null;
+  let cursor: string | null = after ?? null;
   do {
     const query: string = new URLSearchParams(cursor ? { limit: '1000', cursor } : { limit: '1000' }).toString();
     const r = await client.request<{ items: JobView[]; next: string | null }>({
