@@ -3,6 +3,7 @@ import { createClient, type NodeClient } from '@cpnet/client';
 import type { JobStream } from '../scenario/schema.ts';
 import { now, type RunContext } from './context.ts';
 import type { TraceJob } from '../trace/alibaba.ts';
+import { processTime } from '../clock/virtual-clock.ts';
 import { stopwatch } from '@cpnet/kernel/system';
 
 /** A job as the node reports it. */
@@ -120,13 +121,31 @@ export function runStream(
 
 /** Submissions awaited at once at most: beyond this many unanswered, arrivals wait (a node that stopped answering). */
 const WINDOW = 256;
+/** Wall ms at most that one wait for room in the window holds virtual time still (then time runs on; the stream is late). */
+const HOLD_MAX_MS = 5000;
+
+/**
+ * Holds virtual time still while an arrival that is due waits for room in the window: the offered load is part of the
+ * run, so time does not run past arrivals the system has not taken yet (at `max` the streams otherwise fell thousands
+ * of jobs behind their schedule, and the final checks judged a workload not yet submitted). Capped at `HOLD_MAX_MS`
+ * of wall time per wait, so a node that stopped answering cannot stop time for everyone.
+ */
+function holdTime(ctx: Pick<RunContext, 'clock'>): () => void {
+  const release = ctx.clock.governor.slow(0);
+  // Wall time: the cap protects the run from a node that never answers, whatever virtual time does.
+  const cap = processTime.setTimeout(release, HOLD_MAX_MS);
+  return () => {
+    cap.cancel();
+    release();
+  };
+}
 
 /**
  * Submits at each arrival time (virtual), open loop: a slow answer does not delay the next arrival, so the offered
  * rate is the scenario's whatever the latency (a closed loop would hide overload by slowing down with it).
  */
-async function submitOnSchedule(
-  ctx: RunContext,
+export async function submitOnSchedule(
+  ctx: Pick<RunContext, 'clock' | 'advanced'>,
   o: {
     count: number;
     dueAt: (i: number) => number;
@@ -139,7 +158,11 @@ async function submitOnSchedule(
   for (let i = 0; i < o.count && !o.stopped(); i++) {
     const wait = o.dueAt(i) - now(ctx);
     if (wait > 0) await ctx.clock.sleep(wait);
-    while (pending.size >= WINDOW) await Promise.race(pending);
+    while (pending.size >= WINDOW) {
+      const release = holdTime(ctx);
+      await Promise.race(pending);
+      release();
+    }
     const p: Promise<void> = o
       .submit(i)
       .then(
