@@ -12,6 +12,7 @@ import {
   PROVINCES,
   type Kind,
 } from './index.ts';
+import { deferredRejection } from './identifier.ts';
 
 const FC = { seed: 20261126, numRuns: 1000 } as const;
 
@@ -118,6 +119,17 @@ describe('rejections name the segment and what was expected', () => {
   it('gives the expected check pair', () => {
     const r = parseIdentifier('CPN.51/ND-1EK');
     expect(!r.ok && r.error.expected).toContain('"EJ"');
+  });
+
+  it('explains, without throwing, a refusal the detailed scanner would not make (never expected: a defect report)', () => {
+    const e = deferredRejection('CPN.51/ND-1EJ');
+    expect(() => e.message).not.toThrow();
+    expect(e.segment).toBe('input');
+    expect(e.message).toContain('"CPN.51/ND-1EJ" was refused by the one-pass scanner');
+    expect(JSON.parse(JSON.stringify(e))).toMatchObject({
+      segment: 'input',
+      expected: expect.stringContaining('defect'),
+    });
   });
 
   it('tells the section a division belongs to', () => {

@@ -29,6 +29,13 @@ export function parseIdentifier(input: string): Result<ParsedIdentifier, Identif
 }
 
 /**
+ * The deferred rejection of `input` as `parseIdentifier` makes it (exported for its test: what a reader of its fields
+ * sees if the scanners ever disagreed).
+ * @internal
+ */
+export const deferredRejection = (input: string): IdentifierError => new DeferredRejection(input);
+
+/**
  * The rejection of text the one-pass scanner refused without explaining. The text is invalid — the scanner declines
  * only what the detailed scanner refuses (fast-parse.test.ts holds them to it) — and the detailed scanner's
  * explanation is made when one of its fields is first read: a caller that only asks whether text is valid (a filter,
@@ -43,8 +50,15 @@ class DeferredRejection implements IdentifierError {
   #explained(): IdentifierError {
     if (this.#error === null) {
       const r = parseIdentifierDetailed(this.#input);
-      if (r.ok) throw new Error(`identifier scanners disagree: ${JSON.stringify(this.#input)} is valid in detail`);
-      this.#error = r.error;
+      // Never expected (the property tests hold the scanners to each other), but a reader of the fields must not
+      // throw: the caller already answered "invalid", so the explanation says which scanner refused and asks for a
+      // report, instead of turning a 4xx into a 500.
+      this.#error = r.ok
+        ? identifierError('input', [
+            `${JSON.stringify(this.#input)} was refused by the one-pass scanner though the detailed scanner accepts it`,
+            'a defect in @cpnet/identifier: please report this text',
+          ])
+        : r.error;
     }
     return this.#error;
   }
