@@ -1,18 +1,21 @@
 // `npx tsx bench/src/one-job.ts [jobs]`: what one job's life costs each node, counted (bench/README.md "One job's work,
 // counted"). A 4-node network in this thread (CPN, CPN.31, CPN.51, CPN.51.C151 with one provider's 4 clusters) runs
-// at `speed: max` with a quarter of `jobs` (default 40) jobs (twice: the first run only warms the process up) and with
-// `jobs`, submitted at CPN.31 and
-// bound by residency to Sichuan (51), so each goes CPN.31 → CPN (broker) → CPN.51 (broker) → CPN.51.C151 (owner),
-// runs 36 s of virtual time, completes, is relayed back and is read by the simulator's checks. Both runs have the same
-// virtual length and the same background (reports, summaries, pings), so the difference of the two, divided by the
-// difference of the job counts, is the work of one job. Counted, per node where the counter can tell the node:
+// at `speed: max` three times: with a quarter of `jobs` (default 40) jobs twice (the first only warms the process up:
+// modules loaded, code compiled), then with `jobs`. The jobs are submitted at CPN.31 and bound by residency to
+// Sichuan (51), so each goes CPN.31 → CPN (broker) → CPN.51 (broker) → CPN.51.C151 (owner), runs 36 s of virtual
+// time, completes, is relayed back and is read by the simulator's checks (a tenant's listing). The runs have the
+// same virtual length and the same background (reports, summaries, pings), so the difference of the last two,
+// divided by the difference of their job counts, is the work of one job. Counted, per node where the counter can
+// tell the node:
 //   - SQL statements run (better-sqlite3 `run`/`get`/`all`/`iterate`, Prisma's adapter included) by verb and table,
 //     rows written (`changes` of `run`) and transactions (`BEGIN`);
 //   - HTTP requests the node answered (its own `cpn_http_requests_total`);
-//   - socket.io packets emitted by the node's server (broadcasts and per-socket emits), by namespace, and how many of
-//     the broadcasts had no receiver;
+//   - socket.io packets emitted by the node's server (broadcasts and per-socket emits), by namespace, and apart
+//     (`socket.io unwatched`) the broadcasts no socket was connected to receive;
 // and for the whole process: Ed25519 signatures made and verified (`node:crypto` one-shot `sign`/`verify`) — which
-// include the simulator's gateways and tenants.
+// include the simulator's gateways and tenants — and process CPU time (user + system; nodes, simulator and these
+// counters together, so read it before/after, not as a node's cost). zod parses are not counted: zod 4 binds its
+// parse functions inside each schema, out of reach of a wrapper; the profiles' share stands for them.
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import crypto from 'node:crypto';
 import { parseScenario, runScenario, type Network, type Scenario } from '@cpnet/simulator';
@@ -105,7 +108,7 @@ Broadcast.emit = function (
   const node = portOf(this.adapter.nsp);
   add(`${node}\tsocket.io\tbroadcast ${this.adapter.nsp.name} ${ev}`);
   const receivers = (this.adapter as unknown as { nsp: { sockets: Map<string, unknown> } }).nsp.sockets.size;
-  if (receivers === 0) add(`${node}\tsocket.io\tbroadcast with no socket connected ${this.adapter.nsp.name}`);
+  if (receivers === 0) add(`${node}\tsocket.io unwatched\tbroadcast with no socket connected ${this.adapter.nsp.name}`);
   return broadcast.call(this, ev, ...a);
 };
 const SocketProto = (ioRequire('./socket.js') as { Socket: { prototype: object } }).Socket.prototype as Record<
@@ -153,7 +156,16 @@ topology:
         - { cpuCores: 1024, memoryGib: 4096, province: "51" }
 workload:
   jobs:
-    - { name: cross, submitTo: CPN.31, tenant: east-ai, count: ${n}, start: 2m, arrival: { kind: uniform, every: ${Math.floor(120_000 / n)}ms }, template: { demand: { cpuCores: 4, memoryGib: 16 }, durationHours: 0.01, constraints: { residency: { provinces: ["51"] } } } }
+    - name: cross
+      submitTo: CPN.31
+      tenant: east-ai
+      count: ${n}
+      start: 2m
+      arrival: { kind: uniform, every: ${Math.floor(120_000 / n)}ms }
+      template:
+        demand: { cpuCores: 4, memoryGib: 16 }
+        durationHours: 0.01
+        constraints: { residency: { provinces: ["51"] } }
 steps:
   - { at: 1m, that: market, node: CPN, clusters: 4, within: 5m, name: "the national market lists the clusters" }
   - { at: 5m, that: jobs, state: final, min: ${n}, within: 10m, name: "every job ran to one final state" }
@@ -240,7 +252,10 @@ printTable(
     'socket.io packets': sum('socket.io', n).toFixed(1),
   })),
 );
+const delta = (key: string): number => ((large.counts.get(key) ?? 0) - (small.counts.get(key) ?? 0)) / per;
 console.log(
-  `signatures (whole process, gateways and tenants included): sign ${sum('signatures').toFixed(1)}, ` +
-    `of which verify ${(keys.filter((k) => k.endsWith('verify')).reduce((s, k) => s + (large.counts.get(k) ?? 0) - (small.counts.get(k) ?? 0), 0) / per).toFixed(1)}`,
+  `Ed25519 (whole process, the simulator's gateways and tenants included): ` +
+    `${delta('process\tsignatures\tEd25519 sign').toFixed(1)} signatures made, ` +
+    `${delta('process\tsignatures\tEd25519 verify').toFixed(1)} verified; ` +
+    `CPU ${delta('process\tCPU ms (nodes, simulator and this script)').toFixed(2)} ms per job`,
 );

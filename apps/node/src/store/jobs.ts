@@ -100,8 +100,7 @@ export function sqliteJobStore({ sql }: SqliteConnection): NodeJobStore {
         .write(() => {
           sql.stmt(UPSERT).run(row);
           const stored =
-            known ??
-            (sql.stmt('SELECT COUNT(*) AS n FROM "JobHistory" WHERE "job" = ?').get(j.id) as { n: number }).n;
+            known ?? (sql.stmt('SELECT COUNT(*) AS n FROM "JobHistory" WHERE "job" = ?').get(j.id) as { n: number }).n;
           for (let i = Math.max(stored, from); i < total; i++) sql.stmt(HISTORY).run(j.id, i, history[i - from]);
         })
         .then(() => marks.saved(j, total));
