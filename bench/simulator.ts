@@ -197,6 +197,8 @@ export async function run(): Promise<Record<string, number>> {
  * of wall time (0 when none does), and each tried speed's submit p99 and node threads' busy share.
  */
 async function maxSpeedPassing(small: boolean): Promise<Record<string, number>> {
+  // `none`: no ladder (a before/after comparison of CPU per job that needs only the scale run).
+  if (process.env.CPNET_SPEED_LADDER === 'none') return {};
   const ladder = (process.env.CPNET_SPEED_LADDER ?? (small ? '40,30' : '40,30,20,10')).split(',').map(Number);
   const parsed = parseScenario(readFileSync(SMALL, 'utf8'), SMALL);
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));

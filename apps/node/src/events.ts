@@ -52,8 +52,13 @@ export function createEventBus(
       data: JSON.stringify(event.data),
       node: null,
     });
-  const publish = (event: MonitorEvent) =>
-    io?.of(NAMESPACES.monitor).emit(SOCKET_EVENTS.event, { ...event, protocol: PROTOCOL_VERSION });
+  // Nobody watching (no viewer, no recorder, no ancestor's stream): nothing to encode. socket.io encodes a broadcast
+  // before it looks for receivers, so an unwatched node paid a copy and a JSON encoding per event for nothing.
+  const publish = (event: MonitorEvent) => {
+    const monitor = io?.of(NAMESPACES.monitor);
+    if (monitor && monitor.sockets.size > 0)
+      monitor.emit(SOCKET_EVENTS.event, { ...event, protocol: PROTOCOL_VERSION });
+  };
   return {
     emit(type, detail = {}) {
       const event = make(type, detail);

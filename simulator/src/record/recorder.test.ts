@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MonitorEvent } from '@cpnet/protocol';
 import { createRecorder, readRecording } from './recorder.ts';
 
 const snapshot = () => ({
@@ -56,6 +57,24 @@ describe('recorder', () => {
     const snaps = r.lines.filter((l) => l.kind === 'snapshot').map((l) => l.t);
     for (let i = 1; i < snaps.length; i++) expect(snaps[i]! - snaps[i - 1]!).toBeLessThanOrEqual(10_000);
     expect(snaps.at(-1)).toBe(40_000);
+  });
+
+  it('writes an event the caller already parsed as the same line as one it validates itself', () => {
+    const write = (add: (rec: ReturnType<typeof createRecorder>) => void) => {
+      const lines: string[] = [];
+      const rec = createRecorder({ header, sink: (l) => lines.push(l), snapshot });
+      rec.tick(0);
+      add(rec);
+      rec.close(2000);
+      return lines;
+    };
+    const raw = { ...event('a'), subject: 'CPN.51', data: { cause: 'restart' } };
+    const validated = write((rec) => rec.event(1000, raw));
+    const checked = write((rec) => rec.checkedEvent(1000, MonitorEvent.parse(raw)));
+    expect(checked).toEqual(validated);
+    expect(validated.filter((l) => l.includes('"kind":"event"'))).toHaveLength(1);
+    // Unchecked input still goes through validation: a malformed event is refused, not written.
+    expect(() => write((rec) => rec.event(1000, { ...raw, at: 'yesterday' }))).toThrow();
   });
 
   it('writes a reported state in its place among the events, and ends with an index of byte offsets', () => {

@@ -153,6 +153,9 @@ export async function attachRecording(ctx: RunContext, options: { sink: Recordin
       });
       socket.on(SOCKET_EVENTS.event, (raw: unknown) => {
         const { protocol: _protocol, ...rest } = raw as Record<string, unknown>;
+        // A copy of an event already recorded (forwarded ones come from every ancestor) is dropped before it is
+        // parsed; the first copy is parsed once and written as parsed.
+        if (typeof rest['id'] === 'string' && (seen.has(rest['id']) || older.has(rest['id']))) return;
         const parsed = MonitorEvent.safeParse(rest);
         if (!parsed.success) return;
         const e = parsed.data;
@@ -170,7 +173,7 @@ export async function attachRecording(ctx: RunContext, options: { sink: Recordin
           });
         if (e.type === 'identifier.registered') identifiers++;
         if (e.type === 'security.alert' && e.data['threat'] !== false) alerts++;
-        recorder.event(Math.max(0, Date.parse(e.at) - (ctx.clock.now() - now(ctx))), e);
+        recorder.checkedEvent(Math.max(0, Date.parse(e.at) - (ctx.clock.now() - now(ctx))), e);
       });
       socket.on('disconnect', () => {
         sockets.delete(code);

@@ -98,11 +98,10 @@ export const EVENT_ROUTES: RouteTable<EventLogRoutesDeps> = [
           fail('FORBIDDEN', `${p.id} may forward only events of its subtree, not of ${e.node}`, `events.${i}.node`);
       }
       const fresh = await storeEvents(env.db, batch.events);
-      for (const e of fresh)
-        env
-          .io()
-          ?.of(NAMESPACES.monitor)
-          .emit(SOCKET_EVENTS.event, { ...e, protocol: PROTOCOL_VERSION });
+      // Streamed only to a connected watcher (socket.io encodes a broadcast before it looks for receivers).
+      const monitor = env.io()?.of(NAMESPACES.monitor);
+      if (monitor && monitor.sockets.size > 0)
+        for (const e of fresh) monitor.emit(SOCKET_EVENTS.event, { ...e, protocol: PROTOCOL_VERSION });
       return [200, { accepted: fresh.length, duplicates: batch.events.length - fresh.length }];
     },
   }),

@@ -115,8 +115,9 @@ export abstract class JobBook {
     const all = [...lines, ...(this.pendingLines.get(job.id) ?? [])];
     this.pendingLines.delete(job.id);
     this.emitPending(job);
-    await this.d.store.save(job);
-    for (const l of all) await this.d.store.addMetering(l);
+    // The job's row and its metering lines are queued together, so they share one group commit (awaited one by
+    // one, each waited for a commit of its own); all are durable before the relay below is queued.
+    await Promise.all([this.d.store.save(job), ...all.map((l) => this.d.store.addMetering(l))]);
     const from = this.relayed.get(job.id) ?? 0;
     const fresh = job.history.slice(from);
     // A finished job's bookkeeping goes (a late duplicate relay re-sends its history once; receivers ignore repeats).

@@ -254,7 +254,6 @@ export class SchedulingService extends RecoveryCore {
     return this.lock.run(body.job, async () => {
       const job = this.jobs.get(body.job) ?? (await this.d.store.get(body.job));
       if (!job) return false;
-      for (const l of body.metering ?? []) await this.d.store.addMetering(l);
       let any = false;
       for (const e of body.entries) {
         if (!applyEntry(job, e).appended) continue;
@@ -263,6 +262,7 @@ export class SchedulingService extends RecoveryCore {
         this.emitRelayed(job, e, (...x) => this.d.emit(...x));
       }
       if (isFinal(job.state)) this.jobs.delete(job.id);
+      // The relay's metering lines are stored by the flush, in the commit of the job's row (and relayed onward).
       if (any || (body.metering?.length ?? 0) > 0) await this.flush(job, body.metering ?? []);
       return true;
     });

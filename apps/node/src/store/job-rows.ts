@@ -95,3 +95,28 @@ export function jobToRow(j: JobRecord): JobRow & { final: boolean } {
     final: isFinal(j.state),
   };
 }
+
+/**
+ * How many history entries of each job record a store knows to be in the JobHistory table: set when a record is loaded
+ * and when a save commits, so the next save of the same record inserts only the entries after that mark instead of
+ * counting the stored rows first (a statement — on PostgreSQL a round trip inside the open transaction — per save).
+ * A record the store has not seen (built from a request, say) is counted as before. The mark is never above what is
+ * stored: it is raised only after a save's commit, to the length that save offered; saves racing each other offer
+ * overlapping entries, which `(job, seq)`'s uniqueness ignores.
+ */
+export class StoredHistory {
+  private readonly marks = new WeakMap<JobRecord, number>();
+  /** The entries known to be stored, or undefined when the store must count them. */
+  known(job: JobRecord): number | undefined {
+    return this.marks.get(job);
+  }
+  /** A record just read from the store: its whole history is stored. */
+  loaded(job: JobRecord): JobRecord {
+    this.marks.set(job, job.history.length);
+    return job;
+  }
+  /** A save of the first `stored` entries committed. */
+  saved(job: JobRecord, stored: number): void {
+    if ((this.marks.get(job) ?? 0) < stored) this.marks.set(job, stored);
+  }
+}

@@ -1,6 +1,6 @@
-import type { MeteringLine } from '@cpnet/protocol';
+import type { JobHistoryEntry, MeteringLine } from '@cpnet/protocol';
 import type { SqliteConnection } from './connection.ts';
-import { historyFromText, jobFromRow, jobToRow, type JobRow } from './job-rows.ts';
+import { historyFromText, jobFromRow, jobToRow, StoredHistory, type JobRow } from './job-rows.ts';
 import type { JobRecord } from '../scheduling/job-machine.ts';
 import { matches } from '../scheduling/metering.ts';
 import type { JobStore } from '../scheduling/ports.ts';
@@ -35,13 +35,28 @@ const METER = `INSERT OR IGNORE INTO "MeteringRecord"
  * `MeteringRecord`): a save is one statement group joining the node's group commit, acknowledged once durable.
  */
 export function sqliteJobStore({ sql }: SqliteConnection): NodeJobStore {
-  const load = (row: JobRow): JobRecord =>
-    jobFromRow(
-      row,
-      (
-        sql.stmt('SELECT "entry" FROM "JobHistory" WHERE "job" = ? ORDER BY "seq"').all(row.id) as { entry: string }[]
-      ).map((h) => historyFromText(h.entry)),
-    );
+  const marks = new StoredHistory();
+  /** Jobs with their histories: one statement for all the rows' histories (a page of a listing, the active jobs). */
+  const load = (rows: JobRow[]): JobRecord[] => {
+    if (rows.length === 0) return [];
+    const byJob = new Map<string, JobHistoryEntry[]>();
+    const history = (
+      rows.length === 1
+        ? sql.stmt('SELECT "job", "entry" FROM "JobHistory" WHERE "job" = ? ORDER BY "seq"').all(rows[0]!.id)
+        : sql
+            .stmt(
+              `SELECT "job", "entry" FROM "JobHistory" WHERE "job" IN (SELECT "value" FROM json_each(?))
+                ORDER BY "job", "seq"`,
+            )
+            .all(JSON.stringify(rows.map((r) => r.id)))
+    ) as { job: string; entry: string }[];
+    for (const h of history) {
+      const list = byJob.get(h.job);
+      if (list) list.push(historyFromText(h.entry));
+      else byJob.set(h.job, [historyFromText(h.entry)]);
+    }
+    return rows.map((row) => marks.loaded(jobFromRow(row, byJob.get(row.id) ?? [])));
+  };
   return {
     has: async (id) => sql.stmt('SELECT 1 FROM "Job" WHERE "id" = ?').get(id) !== undefined,
     async putChildMetering(m) {
@@ -58,10 +73,10 @@ export function sqliteJobStore({ sql }: SqliteConnection): NodeJobStore {
       (sql.stmt('SELECT "summary" FROM "ChildMetering" ORDER BY "node"').all() as { summary: string }[]).map(
         (r) => r.summary,
       ),
-    active: () => Promise.resolve((sql.stmt('SELECT * FROM "Job" WHERE "final" = 0').all() as JobRow[]).map(load)),
+    active: () => Promise.resolve(load(sql.stmt('SELECT * FROM "Job" WHERE "final" = 0').all() as JobRow[])),
     get: (id) => {
       const row = sql.stmt('SELECT * FROM "Job" WHERE "id" = ?').get(id) as JobRow | undefined;
-      return Promise.resolve(row ? load(row) : null);
+      return Promise.resolve(row ? load([row])[0]! : null);
     },
     list(q) {
       // The primary key orders and bounds the scan; origin and tenant filter on the way.
@@ -70,19 +85,25 @@ export function sqliteJobStore({ sql }: SqliteConnection): NodeJobStore {
           'SELECT * FROM "Job" WHERE "id" > ? AND "origin" = ? AND (? IS NULL OR "tenant" = ?) ORDER BY "id" LIMIT ?',
         )
         .all(q.after ?? '', q.origin, q.tenant ?? null, q.tenant ?? null, q.limit) as JobRow[];
-      return Promise.resolve(rows.map(load));
+      return Promise.resolve(load(rows));
     },
     save(j) {
-      // The whole history is offered each time; (job, seq) is unique, so what is stored already is ignored.
-      const history = j.history.map((e) => JSON.stringify(e));
+      // The history after what is known to be stored (all of it for a record not seen before) is offered; (job, seq)
+      // is unique, so what is stored already is ignored. Captured now: the record may move on before the commit.
+      const known = marks.known(j);
+      const from = known ?? 0;
+      const total = j.history.length;
+      const history = j.history.slice(from).map((e) => JSON.stringify(e));
       const saved = jobToRow(j);
       const row = { ...saved, final: saved.final ? 1 : 0 };
-      return sql.write(() => {
-        sql.stmt(UPSERT).run(row);
-        const stored = (sql.stmt('SELECT COUNT(*) AS n FROM "JobHistory" WHERE "job" = ?').get(j.id) as { n: number })
-          .n;
-        for (let i = stored; i < history.length; i++) sql.stmt(HISTORY).run(j.id, i, history[i]);
-      });
+      return sql
+        .write(() => {
+          sql.stmt(UPSERT).run(row);
+          const stored =
+            known ?? (sql.stmt('SELECT COUNT(*) AS n FROM "JobHistory" WHERE "job" = ?').get(j.id) as { n: number }).n;
+          for (let i = Math.max(stored, from); i < total; i++) sql.stmt(HISTORY).run(j.id, i, history[i - from]);
+        })
+        .then(() => marks.saved(j, total));
     },
     addMetering: (l) =>
       sql.write(() => {

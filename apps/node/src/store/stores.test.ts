@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import type { IdentifierRecord } from '@cpnet/protocol';
+import { TaskTemplate, type IdentifierRecord, type JobHistoryEntry } from '@cpnet/protocol';
+import type { JobRecord } from '../scheduling/job-machine.ts';
 import { durableNonceStore } from './nonces.ts';
 import { loadSettings } from './settings.ts';
 import { openSqliteStores } from './stores.ts';
@@ -312,6 +313,58 @@ describe.each([
     await db.jobs.putChildMetering({ node: 'CPN.51', at: 'b', summary: '{"m":2}' });
     expect(await db.jobs.childMetering()).toEqual(['{"m":2}']);
     expect(await db.jobs.has('CPN.51/JB-1')).toBe(false);
+  });
+
+  it('jobs: each history entry is stored once whichever copy of the job is saved; a page brings each its own history', async () => {
+    const db = await make();
+    const entry = (state: JobHistoryEntry['state'], s: number): JobHistoryEntry => ({
+      state,
+      at: `2026-12-05T00:00:0${s}.000Z`,
+      node: 'CPN.51',
+      attempt: 1,
+    });
+    const job = (id: string): JobRecord => ({
+      id,
+      tenant: 'acme',
+      origin: 'CPN.51',
+      template: TaskTemplate.parse({ demand: { cpuCores: 1, memoryGib: 1 }, durationHours: 1 }),
+      upstream: null,
+      downstream: null,
+      owner: null,
+      cluster: null,
+      preferredCluster: null,
+      state: 'submitted',
+      attempt: 1,
+      stateAttempt: 1,
+      history: [entry('submitted', 0)],
+      submittedAt: 0,
+      finishedAt: null,
+      dispatchedAt: null,
+      costYuan: 0,
+    });
+    const a = job('CPN.51/JB-a');
+    const b = job('CPN.51/JB-b');
+    await Promise.all([db.jobs.save(a), db.jobs.save(b)]);
+    a.history.push(entry('scheduled', 1));
+    // Two saves of one record before either commits, then one more entry: nothing twice, nothing missing.
+    await Promise.all([db.jobs.save(a), db.jobs.save(a)]);
+    a.history.push(entry('dispatched', 2));
+    a.state = 'dispatched';
+    await db.jobs.save(a);
+    // A copy read back (as after a restart), moved on and saved; and a copy the store never saw, saved whole.
+    const read = (await db.jobs.get(a.id))!;
+    expect(read.history.map((h) => h.state)).toEqual(['submitted', 'scheduled', 'dispatched']);
+    read.history.push(entry('running', 3));
+    read.state = 'running';
+    await db.jobs.save(read);
+    const unseen = { ...job(b.id), history: [entry('submitted', 0), entry('queued', 4)], state: 'queued' as const };
+    await db.jobs.save(unseen);
+    const page = await db.jobs.list({ origin: 'CPN.51', limit: 10 });
+    expect(page.map((j) => [j.id, j.state, j.history.map((h) => h.state)])).toEqual([
+      ['CPN.51/JB-a', 'running', ['submitted', 'scheduled', 'dispatched', 'running']],
+      ['CPN.51/JB-b', 'queued', ['submitted', 'queued']],
+    ]);
+    expect((await db.jobs.active()).map((j) => j.history.length)).toEqual([4, 2]);
   });
 });
 

@@ -2,7 +2,7 @@
 import type { JobHistoryEntry, MeteringLine } from '@cpnet/protocol';
 import type { JobRecord } from '../../scheduling/job-machine.ts';
 import { matches } from '../../scheduling/metering.ts';
-import { historyFromText, JOB_COLUMNS, jobFromRow, jobToRow, type JobRow } from '../job-rows.ts';
+import { historyFromText, JOB_COLUMNS, jobFromRow, jobToRow, StoredHistory, type JobRow } from '../job-rows.ts';
 import type { NodeJobStore } from '../jobs.ts';
 import type { PgSql } from '../pg-sql.ts';
 
@@ -15,6 +15,7 @@ const UPSERT_JOB = `INSERT INTO "Job" (${JOB_COLUMNS.map((c) => `"${c}"`).join('
     .join(', ')}`;
 
 export function postgresJobStore(sql: PgSql): NodeJobStore {
+  const marks = new StoredHistory();
   const load = async (rows: JobRow[]): Promise<JobRecord[]> => {
     if (rows.length === 0) return [];
     const { rows: history } = await sql.query<{ job: string; entry: string }>(
@@ -27,7 +28,7 @@ export function postgresJobStore(sql: PgSql): NodeJobStore {
       list.push(historyFromText(h.entry));
       byJob.set(h.job, list);
     }
-    return rows.map((row) => jobFromRow(row, byJob.get(row.id) ?? []));
+    return rows.map((row) => marks.loaded(jobFromRow(row, byJob.get(row.id) ?? [])));
   };
   return {
     has: async (id) => (await sql.query('SELECT 1 FROM "Job" WHERE "id" = $1', [id])).rows.length > 0,
@@ -58,24 +59,32 @@ export function postgresJobStore(sql: PgSql): NodeJobStore {
         ).rows,
       ),
     save(j) {
-      const history = j.history.map((e) => JSON.stringify(e));
+      // The history after what is known to be stored (all of it for a record not seen before, after a count) is
+      // offered; (job, seq) is unique, so what is stored already is ignored. Captured now: the record may move on.
+      const known = marks.known(j);
+      const from = known ?? 0;
+      const total = j.history.length;
+      const history = j.history.slice(from).map((e) => JSON.stringify(e));
       const row = jobToRow(j);
       const values = JOB_COLUMNS.map((c) => row[c]);
-      return sql.write(async () => {
-        await sql.query(UPSERT_JOB, values);
-        // The whole history is offered each time; (job, seq) is unique, so what is stored already is ignored.
-        const stored = (
-          await sql.query<{ n: number }>('SELECT COUNT(*)::int AS n FROM "JobHistory" WHERE "job" = $1', [j.id])
-        ).rows[0]!.n;
-        if (stored < history.length) {
-          const seqs = history.map((_, i) => i).slice(stored);
-          await sql.query(
-            `INSERT INTO "JobHistory" ("job", "seq", "entry") SELECT $1, * FROM unnest($2::int[], $3::text[])
-              ON CONFLICT DO NOTHING`,
-            [j.id, seqs, history.slice(stored)],
-          );
-        }
-      });
+      return sql
+        .write(async () => {
+          await sql.query(UPSERT_JOB, values);
+          const stored =
+            known ??
+            (await sql.query<{ n: number }>('SELECT COUNT(*)::int AS n FROM "JobHistory" WHERE "job" = $1', [j.id]))
+              .rows[0]!.n;
+          const first = Math.max(stored, from);
+          if (first < total) {
+            const seqs = Array.from({ length: total - first }, (_, i) => first + i);
+            await sql.query(
+              `INSERT INTO "JobHistory" ("job", "seq", "entry") SELECT $1, * FROM unnest($2::int[], $3::text[])
+                ON CONFLICT DO NOTHING`,
+              [j.id, seqs, history.slice(first - from)],
+            );
+          }
+        })
+        .then(() => marks.saved(j, total));
     },
     addMetering: (l) =>
       sql.write(async () => {
