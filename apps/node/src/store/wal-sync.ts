@@ -9,16 +9,24 @@ interface Waiter {
   readonly reject: (e: unknown) => void;
 }
 
+/** How many `fdatasync` calls may run at once (of libuv's four thread-pool threads). */
+const MAX_SYNCS = 2;
+
 /**
  * Syncs one WAL file. `committed()` numbers a commit just made; `until(seq)` settles once that commit is on stable
- * storage. One `fdatasync` runs at a time and covers every commit made before it began, so commits made while one
- * runs share the next (a group commit of durability, as the group commit of transactions above it).
+ * storage. An `fdatasync` covers every commit made before it began (Linux flushes every dirty page of the file,
+ * whichever call wrote it), so when any sync for commit T finishes, every commit up to T is durable. A sync starts as
+ * soon as a commit waits for one, up to `MAX_SYNCS` at once: a commit made while one runs does not wait for it to end
+ * before its own begins (that would make an answer wait up to two fsyncs); commits made while `MAX_SYNCS` run share
+ * the next (a group commit of durability, as the group commit of transactions above it).
  */
 export class WalSync {
   #fd: number | null = null;
   #committed = 0;
   #durable = 0;
-  #syncing = false;
+  /** Syncs running, and the highest commit the newest of them covers. */
+  #syncing = 0;
+  #covering = 0;
   #closed = false;
   #waiters: Waiter[] = [];
 
@@ -51,18 +59,19 @@ export class WalSync {
   }
 
   #release(): void {
-    if (this.#closed && !this.#syncing && this.#waiters.length === 0 && this.#fd !== null) {
+    if (this.#closed && this.#syncing === 0 && this.#waiters.length === 0 && this.#fd !== null) {
       closeSync(this.#fd);
       this.#fd = null;
     }
   }
 
   #kick(): void {
-    if (this.#syncing || this.#waiters.length === 0) return;
+    if (this.#syncing >= MAX_SYNCS || this.#waiters.length === 0 || this.#covering >= this.#committed) return;
     const target = this.#committed;
-    this.#syncing = true;
+    this.#syncing++;
+    this.#covering = target;
     const done = (error: unknown) => {
-      this.#syncing = false;
+      this.#syncing--;
       // A failed sync fails every commit it was to cover (their writes may not be on disk), as a failed fsync inside
       // COMMIT would; later commits get a sync of their own.
       this.#durable = Math.max(this.#durable, target);
