@@ -3,6 +3,7 @@
 // query goes up to CPN.51, up to CPN and down to CPN.44; every cache off) in two source trees' nodes side by side in
 // one process: both networks run at once, and rounds of `per-round` sequential resolutions alternate between them,
 // so load from elsewhere on a shared machine falls on both alike. Prints each tree's p50, p90, p99 and max (wall ms).
+// With `-` for tree-b, tree-a alone: run it in alternating processes to compare trees whose nodes block the loop.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,13 +15,21 @@ import type { CpnNode, createNode as CreateNode, NodeConfigInput } from '@cpnet/
 import { quantile } from '../lib.ts';
 
 const [a, b, roundsArg, perArg] = process.argv.slice(2);
-if (!a || !b) throw new Error('usage: ab-3hop.ts <tree-a> <tree-b> [rounds] [per-round]');
+if (!a || !b) throw new Error('usage: ab-3hop.ts <tree-a> <tree-b|-> [rounds] [per-round]');
+// `-` as tree-b: only tree-a's network, so that separate processes can be alternated (in one process the two
+// networks share an event loop, and a node that blocks it — an fsync inside COMMIT — delays the other's answers).
+const trees = b === '-' ? [a] : [a, b];
 const rounds = Number(roundsArg ?? 20);
 const perRound = Number(perArg ?? 50);
 const dirs: string[] = [];
 const deps = () => ({ clock: systemClock, logger: pino({ level: 'silent' }), randomBytes: cryptoRandomBytes });
 const APP = {
-  builder: { name: 'b', creditCode: '91510100MA6CXXXX1D', registeredCapitalWanYuan: 20000, fundingCapacityDeclared: true },
+  builder: {
+    name: 'b',
+    creditCode: '91510100MA6CXXXX1D',
+    registeredCapitalWanYuan: 20000,
+    fundingCapacityDeclared: true,
+  },
   operator: { name: 'o', creditCode: '91510100MA6CYYYY26', telecomLicence: 'B1-20260001' },
   consortium: null,
   credit: { records: [] },
@@ -93,11 +102,11 @@ async function network(tree: string): Promise<{ once: () => Promise<void>; close
   };
 }
 
-const nets = [await network(a), await network(b)];
+const nets = await Promise.all(trees.map((t) => network(t)));
 for (const n of nets) for (let i = 0; i < 20; i++) await n.once();
 const times: number[][] = [[], []];
 for (let r = 0; r < rounds; r++) {
-  for (const i of r % 2 === 0 ? [0, 1] : [1, 0]) {
+  for (const i of trees.length === 1 ? [0] : r % 2 === 0 ? [0, 1] : [1, 0]) {
     for (let k = 0; k < perRound; k++) {
       const t = performance.now();
       await nets[i]!.once();
@@ -107,8 +116,9 @@ for (let r = 0; r < rounds; r++) {
 }
 for (const n of nets) await n.close();
 for (const d of dirs) rmSync(d, { recursive: true, force: true });
-for (const [i, tree] of [a, b].entries()) {
+for (const [i, tree] of trees.entries()) {
   const t = times[i]!;
   const q = (p: number) => quantile(t, p).toFixed(2);
   console.log(`${tree}: ${t.length} resolutions, p50 ${q(0.5)} ms, p90 ${q(0.9)}, p99 ${q(0.99)}, max ${q(1)}`);
 }
+process.exit(0);

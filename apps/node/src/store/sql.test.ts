@@ -89,9 +89,11 @@ describe('group commit', () => {
     expect(sql.durable()).toBeNull();
     for (const k of ['a', 'b', 'c']) {
       let settled = false;
-      const written = sql.write(() => sql.stmt('INSERT INTO t (k) VALUES (?)').run(k)).then(() => {
-        settled = true;
-      });
+      const written = sql
+        .write(() => sql.stmt('INSERT INTO t (k) VALUES (?)').run(k))
+        .then(() => {
+          settled = true;
+        });
       while (!visible(k)) await new Promise((r) => setImmediate(r));
       // Committed and visible: settled exactly when nothing committed is still waiting for its fsync.
       const fence = sql.durable();
