@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { describe, expect, it } from 'vitest';
-import { answerWhenDurable } from './durable-answers.ts';
+import { answerWhenDurable, DURABLE_ANSWER } from './durable-answers.ts';
 
 describe('answerWhenDurable', () => {
   it('holds an answer while a commit waits for its fsync, answers at once when none does', async () => {
@@ -10,6 +10,11 @@ describe('answerWhenDurable', () => {
     answerWhenDurable(app, { durable: () => pending?.promise ?? null });
     app.get('/x', (_req, res) => {
       res.json({ ok: true });
+    });
+    // An answer that shows only its own request's durable commit (write-route's declared routes) is not held.
+    app.get('/own', (_req, res) => {
+      res.locals[DURABLE_ANSWER] = true;
+      res.json({ own: true });
     });
     const server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
@@ -26,6 +31,8 @@ describe('answerWhenDurable', () => {
       });
       // 200 ms of wall time: the handler has long since called res.json; the answer must still be held.
       await new Promise((r) => setTimeout(r, 200));
+      expect(answered).toBe(false);
+      expect(await (await fetch(url.replace(/x$/, 'own'))).json()).toEqual({ own: true });
       expect(answered).toBe(false);
       pending.resolve();
       pending = null;
