@@ -399,11 +399,21 @@ async function databaseFigures(f: Figures): Promise<void> {
 
 /**
  * Runs the node benchmark and writes bench/results/node.json (merged: other parts' figures are kept).
- * CPNET_BENCH_ONLY=databases runs only the SQLite/PostgreSQL comparison (register, resolve, reports).
+ * CPNET_BENCH_ONLY=databases runs only the SQLite/PostgreSQL comparison (register, resolve, reports);
+ * CPNET_BENCH_ONLY=register only the cached resolution and registrations on SQLite, =3hop only the 3-hop resolution.
  */
 export async function run(): Promise<Figures> {
   const f: Figures = {};
-  if (process.env.CPNET_BENCH_ONLY === 'databases') {
+  const only = process.env.CPNET_BENCH_ONLY;
+  if (only === 'register' || only === '3hop') {
+    try {
+      await (only === 'register' ? resolveVsExpress(f) : threeHops(f));
+    } finally {
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    }
+    return report(f);
+  }
+  if (only === 'databases') {
     try {
       await resolveVsExpress(f);
       f.reports_per_s = await reportsPerSecond();

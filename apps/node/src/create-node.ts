@@ -29,6 +29,7 @@ import { errorHandler, notFound } from './http/http-error.ts';
 import { answerClientErrors } from './http/client-error.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { fastResolve } from './http/fast-resolve.ts';
+import { answerWhenDurable } from './http/durable-answers.ts';
 import { metaRoutes } from './routes/meta.ts';
 import { openApiDocument } from './openapi.ts';
 import { identifierRoutes } from './routes/identifiers.ts';
@@ -249,6 +250,7 @@ function buildApp(ctx: NodeContext, parts: { routers: Router[]; memberOrders: Me
   const idPrefix = b64url(ctx.deps.randomBytes(6));
   let requestCount = 0;
   const requestId = () => `${idPrefix}${(++requestCount).toString(36)}`;
+  answerWhenDurable(app, ctx.db);
   app.use(fastResolve(ctx, { headers: security.headers, requestId }));
   app.use(security.middleware);
   app.use((req, res, next) => {

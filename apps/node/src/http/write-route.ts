@@ -6,6 +6,7 @@ import { publicName } from './public-name.ts';
 import { parseJson, readRaw } from './body.ts';
 import { authenticate, authenticateHead, hasCredentials, type Caller, type SelfKey } from './authenticate.ts';
 import { idempotencyScope, storedResponse, storeResponse, type IdempotencyScope } from './idempotency.ts';
+import { DURABLE_ANSWER } from './durable-answers.ts';
 
 /** What a write handler receives: the authenticated caller and the parsed (not yet validated) JSON body. */
 export interface WriteInput {
@@ -110,6 +111,15 @@ export function writeRoute(
     }
   };
 
+  /**
+   * A 2xx answer of a route that declares `nonceInOwnCommit` is the result of the handler's one unit of work (the
+   * route's crash argument), whose commit is durable once the write settled, and what the handler read before it was
+   * committed earlier: it need not wait for other requests' later commits (`answerWhenDurable`).
+   */
+  function ownCommitAnswer(res: Response, status: number): void {
+    if (options.nonceInOwnCommit && status >= 200 && status < 300) res.locals[DURABLE_ANSWER] = true;
+  }
+
   async function answer(
     req: Request,
     res: Response,
@@ -119,6 +129,7 @@ export function writeRoute(
     if (idempotency === null) {
       const [status, out] = await handler(req, { caller, body: parsedBody, requestId, idempotency });
       await nonceRecorded(ctx, caller);
+      ownCommitAnswer(res, status);
       res.status(status).json(out);
       return;
     }
@@ -152,6 +163,7 @@ export function writeRoute(
       const [status, out] = await running;
       await nonceRecorded(ctx, caller);
       if (!first) res.setHeader('idempotent-replayed', 'true');
+      else ownCommitAnswer(res, status);
       res.status(status).json(out);
     } finally {
       if (first) inflight.delete(idempotency.key);

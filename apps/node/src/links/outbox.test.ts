@@ -85,8 +85,12 @@ describe('the outbox handles refusals per item', () => {
 
 describe('the outbox backs off on the node clock', () => {
   /** Event-loop turns for the drain's database writes (group commit on setImmediate): no time passes. */
+  // Turns of the event loop, and the WAL fsyncs (on libuv's thread pool) that the outbox's commits wait for.
   const drain = async () => {
-    for (let i = 0; i < 20; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+    for (let i = 0; i < 20; i++) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      await db.durable();
+    }
   };
 
   it('retries a failed delivery only when the fake clock reaches the backoff, doubling it', async () => {

@@ -26,7 +26,7 @@ export interface Outbox {
 
 interface Deps {
   /** The node's stores: the outbox table and the unit of work (a queue write costs microseconds). */
-  db: Pick<NodeStores, 'write' | 'outbox'>;
+  db: Pick<NodeStores, 'write' | 'outbox' | 'durable'>;
   /** Node time: queue timestamps and the retry backoff (`retry`), so retries follow a simulation's clock. */
   clock: Clock;
   /** Wall time: the linger before a drain and `idle`'s timeout, which wait on real requests. */
@@ -121,6 +121,8 @@ export function createOutbox(deps: Deps): Outbox {
   async function drainOnce(): Promise<'empty' | 'progress' | 'failed'> {
     const rows = await deps.db.outbox.oldest(200);
     if (rows.length === 0) return 'empty';
+    // Rows read may be committed but not yet fsynced (SQLite, `NodeStores.durable`): nothing leaves before they are.
+    await deps.db.durable();
     const first = rows[0]!;
     const d = JSON.parse(first.payload) as Delivery;
     let ids = [first.id];

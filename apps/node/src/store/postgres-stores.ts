@@ -63,6 +63,8 @@ export async function openPostgresStores(
     applied,
     write: (fn) => sql.write(fn),
     enlist: (fn) => sql.enlist(fn),
+    // A PostgreSQL commit is flushed before other sessions see it.
+    durable: () => null,
     identifiers: postgresIdentifierStore(sql, sqliteIdentifierStore(conn)),
     applications: sqliteApplicationStore(conn),
     dossiers: sqliteDossierStore(conn),

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openSqlStore } from './sql.ts';
 
 const dirs: string[] = [];
-function store() {
+function store(durability?: 'power-loss' | 'crash') {
   const dir = mkdtempSync(path.join(tmpdir(), 'cpnet-sql-'));
   dirs.push(dir);
   const file = path.join(dir, 'x.db');
@@ -14,7 +14,7 @@ function store() {
   setup.pragma('journal_mode = WAL');
   setup.exec('CREATE TABLE t (k TEXT PRIMARY KEY)');
   setup.close();
-  return { file, sql: openSqlStore(file) };
+  return { file, sql: openSqlStore(file, durability ? { durability } : {}) };
 }
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
@@ -77,6 +77,52 @@ describe('group commit', () => {
     await pending;
     expect((sql.db.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n).toBe(2);
     other.close();
+    sql.close();
+  });
+
+  it('power-loss: a write settles only once its commit is fsynced, and durable() is pending until then', async () => {
+    const { file, sql } = store();
+    // The commit itself does not fsync (NORMAL, 1); the WAL is fsynced off the event loop after it.
+    expect(sql.db.pragma('synchronous', { simple: true })).toBe(1);
+    const other = new Database(file, { readonly: true });
+    const visible = (k: string) => other.prepare('SELECT 1 FROM t WHERE k = ?').get(k) !== undefined;
+    expect(sql.durable()).toBeNull();
+    for (const k of ['a', 'b', 'c']) {
+      let settled = false;
+      const written = sql
+        .write(() => sql.stmt('INSERT INTO t (k) VALUES (?)').run(k))
+        .then(() => {
+          settled = true;
+        });
+      while (!visible(k)) await new Promise((r) => setImmediate(r));
+      // Committed and visible: settled exactly when nothing committed is still waiting for its fsync.
+      const fence = sql.durable();
+      expect(settled).toBe(fence === null);
+      await fence;
+      await written;
+      expect(sql.durable()).toBeNull();
+    }
+    // Writes queued while an fsync runs share the next one, and settle in their commits' order.
+    const order: string[] = [];
+    await Promise.all(
+      ['d', 'e', 'f'].map(async (k, i) => {
+        if (i > 0) await new Promise((r) => setImmediate(r));
+        await sql.write(() => sql.stmt('INSERT INTO t (k) VALUES (?)').run(k));
+        order.push(k);
+      }),
+    );
+    expect(order).toEqual(['d', 'e', 'f']);
+    other.close();
+    sql.close();
+  });
+
+  it('crash: nothing is fsynced per commit and durable() is always null', async () => {
+    const { sql } = store('crash');
+    expect(sql.db.pragma('synchronous', { simple: true })).toBe(1);
+    const written = sql.write(() => sql.stmt('INSERT INTO t (k) VALUES (?)').run('x'));
+    expect(sql.durable()).toBeNull();
+    await written;
+    expect(sql.durable()).toBeNull();
     sql.close();
   });
 });

@@ -9,9 +9,10 @@ import { applyMigrations } from './migrate.ts';
 import { openSqlStore, type SqlStore } from './sql.ts';
 
 /**
- * How much an acknowledged write survives: `power-loss` — every commit is fsynced (SQLite synchronous=FULL), the
- * default; `crash` — the process may die at any point and nothing committed is lost, but a power loss may lose the
- * last commits (synchronous=NORMAL in WAL mode; no fsync per commit). Simulations of many nodes in one process use
+ * How much an acknowledged write survives: `power-loss` — every commit is fsynced before it is acknowledged (the
+ * default; Prisma's connection synchronous=FULL, the hot-path connection NORMAL plus `WalSync`, see sql.ts);
+ * `crash` — the process may die at any point and nothing committed is lost, but a power loss may lose the last
+ * commits (synchronous=NORMAL in WAL mode; no fsync per commit). Simulations of many nodes in one process use
  * `crash`: a killed node is a process crash, and one fsync would stall every node sharing the event loop.
  */
 export type Durability = 'power-loss' | 'crash';

@@ -34,6 +34,12 @@ export interface NodeStores {
    * before it — the replay nonce of a signed request joins the request's own commit this way.
    */
   enlist<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * A promise that everything committed so far is durable, or null when it is (always null on PostgreSQL, whose
+   * commits are durable before they are visible). On SQLite a group's commit is visible for about one fsync before
+   * it is durable (`openSqlStore`): what answers or sends what it read awaits this first.
+   */
+  durable(): Promise<void> | null;
   readonly identifiers: IdentifierStore;
   readonly applications: ApplicationStore;
   /** Dossiers, attachments, review-chain steps, disqualified credit codes. */
@@ -73,6 +79,7 @@ export async function openSqliteStores(file: string, options: { durability?: Dur
     applied: conn.applied,
     write: (fn) => conn.sql.write(fn),
     enlist: (fn) => conn.sql.enlist(fn),
+    durable: () => conn.sql.durable(),
     identifiers: sqliteIdentifierStore(conn),
     applications: sqliteApplicationStore(conn),
     dossiers: sqliteDossierStore(conn),

@@ -1,0 +1,32 @@
+import { ServerResponse } from 'node:http';
+import type { Express, Response } from 'express';
+import type { NodeStores } from '../store/stores.ts';
+
+/** `res.locals` flag: the answer shows only what its own request's durable commit wrote (see write-route.ts). */
+export const DURABLE_ANSWER = 'cpnetDurableAnswer';
+
+/**
+ * Holds back every HTTP answer of `app` while something committed is not yet durable (`NodeStores.durable`: on
+ * SQLite a group commit is visible for about one fsync before it would survive a power loss). An answer is ended
+ * only after every commit made before it was ended is fsynced, so no answer — a resolution, a listing, an idempotent
+ * replay — shows a row a power loss could still take back. With nothing pending (an idle node, PostgreSQL) it ends
+ * at once, and so does an answer flagged `DURABLE_ANSWER` (a declared route's 2xx: its content is its own commit,
+ * already durable). Answers are written with one `res.end` (Express's `send`/`json`, the fast resolve path); a
+ * failed fsync destroys the connection instead of answering. Installed on the app's response prototype: no closure per request.
+ */
+export function answerWhenDurable(app: Express, db: Pick<NodeStores, 'durable'>): void {
+  const end = ServerResponse.prototype.end as (this: ServerResponse, ...args: unknown[]) => ServerResponse;
+  Object.defineProperty(app.response, 'end', {
+    configurable: true,
+    writable: true,
+    value: function (this: ServerResponse, ...args: unknown[]): ServerResponse {
+      const fence = (this as Response).locals?.[DURABLE_ANSWER] === true ? null : db.durable();
+      if (!fence) return end.apply(this, args);
+      fence.then(
+        () => end.apply(this, args),
+        (e: unknown) => this.destroy(e instanceof Error ? e : new Error(String(e))),
+      );
+      return this;
+    },
+  });
+}
