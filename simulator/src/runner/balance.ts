@@ -1,5 +1,6 @@
 // Which worker thread hosts which node: an estimate of each node's work from the scenario (the jobs it will see, the
 // cluster reports it will take), then the longest-processing-time rule (the heaviest node to the least loaded thread).
+import type { Scenario } from '../scenario/schema.ts';
 import type { TopologyPlan } from '../topology/expand.ts';
 
 /** What the estimate reads of the workload: each job stream's node, size and whether it may go anywhere. */
@@ -116,4 +117,40 @@ export function balanceThreads(loads: ReadonlyMap<string, number>, threads: numb
     nodes[t] = nodes[t]! + 1;
   }
   return out;
+}
+
+/** The cores a job stream keeps busy at once (Little's law), for the thread placement's load estimate. */
+export function concurrentCores(j: Scenario['workload']['jobs'][number]): number {
+  const cores = (j.template.demand.cpuCores ?? 0) * (j.template.replicas ?? 1);
+  const hours = j.template.durationHours ?? 0;
+  const perHour =
+    j.arrival.kind === 'poisson'
+      ? j.arrival.perMinute * 60
+      : j.arrival.kind === 'uniform'
+        ? 3_600_000 / Math.max(1, j.arrival.every)
+        : Infinity;
+  return perHour === Infinity ? j.count * cores : Math.min(j.count, perHour * hours) * cores;
+}
+
+/** The load estimate of a scenario's planned nodes: its job streams (and trace) over the run's length. */
+export function scenarioLoads(scenario: Scenario, plan: TopologyPlan): Map<string, number> {
+  return estimateLoads(
+    plan,
+    [
+      ...scenario.workload.jobs.map((j) => ({
+        submitTo: j.submitTo,
+        count: j.count,
+        latencyTolerant: j.template.latencyTolerant,
+        concurrentCores: concurrentCores(j),
+      })),
+      // A trace's size is known once it is read: count it as one busy stream.
+      ...(scenario.workload.trace
+        ? [{ submitTo: scenario.workload.trace.submitTo, count: scenario.workload.trace.generate?.pods ?? 10_000 }]
+        : []),
+    ],
+    {
+      runMs: Math.max(0, ...scenario.steps.map((s) => s.at)),
+      reportEveryMs: scenario.topology.reportEvery,
+    },
+  );
 }
