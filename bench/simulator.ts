@@ -189,7 +189,12 @@ export async function run(): Promise<Record<string, number>> {
     jobs_lost: m['jobs_lost'] ?? -1,
     passed: report.passed ? 1 : 0,
     // Each thread's busy share, and with CPNET_NODE_WORK=1 its share of the nodes' work, estimated and measured.
-    ...nodeWorkFigures((net as Network | null)?.placement ?? new Map(), firstUsage, lastUsage, wall * 1000),
+    ...nodeWorkFigures({
+      placement: (net as Network | null)?.placement ?? new Map(),
+      first: firstUsage,
+      last: lastUsage,
+      wallMs: wall * 1000,
+    }),
     ...(await maxSpeedPassing(small)),
   };
   printTable(

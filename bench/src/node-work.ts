@@ -13,13 +13,14 @@ type Placement = ReadonlyMap<string, { readonly load: number; readonly thread: n
  * `wallMs`; prints the top `top` nodes of each thread by measured work and writes every node's figures to
  * bench/results/simulator-nodes.json.
  */
-export function nodeWorkFigures(
-  placement: Placement,
-  first: readonly ThreadUsage[],
-  last: readonly ThreadUsage[],
-  wallMs: number,
-  top = 10,
-): Record<string, number> {
+export function nodeWorkFigures(o: {
+  placement: Placement;
+  first: readonly ThreadUsage[];
+  last: readonly ThreadUsage[];
+  wallMs: number;
+  top?: number;
+}): Record<string, number> {
+  const { placement, first, last, wallMs, top = 10 } = o;
   const out: Record<string, number> = {};
   last.forEach((u, i) => {
     out[`thread_${i}_busy_share`] = (u.activeMs - (first[i]?.activeMs ?? 0)) / wallMs;

@@ -5,6 +5,7 @@
 import { AsyncLocalStorage, createHook } from 'node:async_hooks';
 import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
+import { stopwatch } from '@cpnet/kernel/system';
 import { ed25519Profile } from '@cpnet/security';
 import { stallThread, type Stall } from '../clock/stall.ts';
 import { createThreadClock, type SimClock } from '../clock/virtual-clock.ts';
@@ -34,11 +35,12 @@ const measuring = process.env.CPNET_NODE_WORK === '1';
 const owner = new AsyncLocalStorage<string>();
 const workMs = new Map<string, number>();
 if (measuring) {
+  const elapsed = stopwatch();
   let current: string | undefined;
-  let mark = performance.now();
+  let mark = elapsed();
   const stack: (string | undefined)[] = [];
   const charge = () => {
-    const t = performance.now();
+    const t = elapsed();
     if (current !== undefined) workMs.set(current, (workMs.get(current) ?? 0) + t - mark);
     mark = t;
   };
