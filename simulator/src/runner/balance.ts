@@ -89,7 +89,8 @@ export function estimateLoads(
     return Infinity;
   };
   /** Places `need` cores from node `at` down: its own clusters, then its children cheapest first. The rest: returned. */
-  const fill = (at: string, need: number, owners: Map<string, number>, skip: string | null): number => {
+  const fill = (at: string, need: number, o: { owners: Map<string, number>; skip: string | null }): number => {
+    const { owners, skip } = o;
     for (const c of own.get(at) ?? []) {
       if (need <= 0) return 0;
       const take = Math.min(need, free.get(c.key) ?? 0);
@@ -105,7 +106,7 @@ export function estimateLoads(
       .sort((a, b) => a.cost - b.cost || a.k.localeCompare(b.k));
     for (const { k } of kids) {
       if (need <= 0) break;
-      need = fill(k, need, owners, null);
+      need = fill(k, need, { owners, skip: null });
     }
     return need;
   };
@@ -119,9 +120,10 @@ export function estimateLoads(
     const skip = tolerant ? up[1]! : null;
     const owners = new Map<string, number>();
     if (s.concurrentCores !== undefined && s.concurrentCores > 0) {
-      let need = fill(decider, s.concurrentCores, owners, skip);
+      let need = fill(decider, s.concurrentCores, { owners, skip });
       // Not enough below: asked of the parent, then its parent (last resort), each excluding the asker.
-      for (let i = up.indexOf(decider) - 1; need > 0 && i >= 0; i--) need = fill(up[i]!, need, owners, up[i + 1]!);
+      for (let i = up.indexOf(decider) - 1; need > 0 && i >= 0; i--)
+        need = fill(up[i]!, need, { owners, skip: up[i + 1]! });
     }
     // No demand given, or none of it placed: the jobs spread over the decider's clusters by count (the whole
     // network's when it has none).
