@@ -10,8 +10,9 @@ import { readFileSync } from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseScenario, runScenario, summarise, type Network, type Scenario } from '@cpnet/simulator';
+import { parseScenario, runScenario, summarise, type Network, type Scenario, type ThreadUsage } from '@cpnet/simulator';
 import { printTable, writeFigures } from './lib.ts';
+import { nodeWorkFigures } from './src/node-work.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SCENARIO = join(ROOT, 'scenarios', 'scale.yaml');
@@ -90,6 +91,9 @@ export async function run(): Promise<Record<string, number>> {
   let latestActive: number[] = [];
   // GC: the node threads report theirs; this (the main) thread's is observed here.
   let firstGc: number[] | null = null;
+  // The threads' whole usage (busy time and, with CPNET_NODE_WORK=1, each node's work) at the start and the end.
+  let firstUsage: ThreadUsage[] = [];
+  let lastUsage: ThreadUsage[] = [];
   let latestGc: number[] = [];
   let mainGcMs = 0;
   const gcObserver = new PerformanceObserver((list) => {
@@ -126,6 +130,7 @@ export async function run(): Promise<Record<string, number>> {
     onStarted: (n) => {
       net = n;
       void n.threads?.usage().then((u) => {
+        firstUsage = u;
         firstActive = u.map((x) => x.activeMs);
         firstGc = u.map((x) => x.gcMs);
       });
@@ -135,6 +140,7 @@ export async function run(): Promise<Record<string, number>> {
       if (p.kind === 'expectation' && net?.threads)
         void net.threads.usage().then(
           (u) => {
+            lastUsage = u;
             latestActive = u.map((x) => x.activeMs);
             latestGc = u.map((x) => x.gcMs);
           },
@@ -182,6 +188,13 @@ export async function run(): Promise<Record<string, number>> {
     submit_p99_ms: m['job_submit_p99_ms'] ?? -1,
     jobs_lost: m['jobs_lost'] ?? -1,
     passed: report.passed ? 1 : 0,
+    // Each thread's busy share, and with CPNET_NODE_WORK=1 its share of the nodes' work, estimated and measured.
+    ...nodeWorkFigures({
+      placement: (net as Network | null)?.placement ?? new Map(),
+      first: firstUsage,
+      last: lastUsage,
+      wallMs: wall * 1000,
+    }),
     ...(await maxSpeedPassing(small)),
   };
   printTable(
@@ -197,7 +210,7 @@ export async function run(): Promise<Record<string, number>> {
  * of wall time (0 when none does), and each tried speed's submit p99 and node threads' busy share.
  */
 async function maxSpeedPassing(small: boolean): Promise<Record<string, number>> {
-  // `none`: no ladder (a before/after comparison of CPU per job that needs only the scale run).
+  // CPNET_SPEED_LADDER=none: no ladder (a run that measures the scale run alone).
   if (process.env.CPNET_SPEED_LADDER === 'none') return {};
   const ladder = (process.env.CPNET_SPEED_LADDER ?? (small ? '40,30' : '40,30,20,10')).split(',').map(Number);
   const parsed = parseScenario(readFileSync(SMALL, 'utf8'), SMALL);

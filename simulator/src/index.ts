@@ -84,6 +84,9 @@ export {
 export { runScenario, type RunOptions, type Progress } from './runner/run.ts';
 /** A simulated network of real nodes behind fault proxies. */
 export { startNetwork, type Network, type NetworkOptions } from './runner/network.ts';
+export type { ThreadUsage } from './runner/node-threads.ts';
+/** Where the simulator puts nodes on its worker threads: the expected work of each (the scenario's) and the split. */
+export { balanceThreads, estimateLoads, scenarioLoads } from './runner/balance.ts';
 /** Nodes of a simulation: in this process or one OS process each (the real CLI). */
 export { startSimNode, type SimNode, type SimNodeSpec } from './runner/sim-node.ts';
 export { startProcessNode, killAllProcessNodes } from './runner/process-node.ts';

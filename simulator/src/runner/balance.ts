@@ -1,5 +1,6 @@
 // Which worker thread hosts which node: an estimate of each node's work from the scenario (the jobs it will see, the
 // cluster reports it will take), then the longest-processing-time rule (the heaviest node to the least loaded thread).
+import type { Scenario } from '../scenario/schema.ts';
 import type { TopologyPlan } from '../topology/expand.ts';
 
 /** What the estimate reads of the workload: each job stream's node, size and whether it may go anywhere. */
@@ -17,13 +18,16 @@ export interface StreamLoad {
 }
 
 /**
- * Relative costs, in units of one job at its origin (submit, placement, status, events). Chosen from the request
- * counts of a scaled-down scale run (bench/README.md "Where the time goes"): the node that runs a job (dispatch,
- * gateway job updates, metering, the relay up) does about as much as the origin; a node between them relays the
- * placement down and the updates up (half); one cluster's capacity report entry is a validated entry and a row in a
- * group commit, about a fiftieth of a job.
+ * Relative costs, in units of one job submitted to a node and run on that node's own clusters (about 4 ms of measured
+ * event-loop time in the scaled scale run with the hooks on; bench/README.md "Thread balance, measured"): the origin's
+ * part (the tenant's submit, answer and status queries) and the owner's (dispatch, gateway updates, metering) half
+ * each; every link a job crosses between two nodes (placement asked and answered, its updates relayed back) costs
+ * each end `link` — so a node between origin and owner pays two links, more than origin and owner of a local job
+ * together; each node's time-driven work (summaries, health sweeps, the simulator's monitor stream and polls) costs
+ * `node` per report interval, plus `cluster` per cluster of its subtree (its own capacity reports, record copies and
+ * summaries of its children's).
  */
-export const LOAD_COST = { origin: 1, owner: 1, hop: 0.5, report: 0.02 } as const;
+export const LOAD_COST = { origin: 0.5, owner: 0.5, link: 0.6, node: 12, cluster: 0.01 } as const;
 
 const ancestors = (code: string): string[] => {
   const parts = code.split('.');
@@ -31,12 +35,21 @@ const ancestors = (code: string): string[] => {
 };
 const within = (code: string, prefix: string) => code === prefix || code.startsWith(`${prefix}.`);
 
+interface Slot {
+  readonly key: string;
+  readonly node: string;
+  readonly cost: number;
+}
+
 /**
  * Each planned node's expected work over a run of `runMs` virtual ms with capacity reports every `reportEveryMs`: its
- * clusters' reports, plus for each job its origin, the node that runs it and the nodes between (through their lowest
- * common ancestor). Where a job runs is estimated as the scheduler's cost model would choose: among the clusters of the
- * origin's subtree (the whole country for latency-tolerant work, or when the subtree holds none), the cheapest per
- * core-hour with free cores for the stream's concurrent demand (streams in order, each taking what it holds).
+ * time-driven work and its subtree's clusters, plus for each job its origin, the node that runs it, and both ends of
+ * every link between (through their lowest common ancestor). Where a job runs follows the hierarchy's planner
+ * (`@cpnet/scheduler` nextStep): latency-tolerant work goes up to the national node first (东数西算), which picks
+ * among its other children; other work is placed on the origin's own clusters first, then its children's. At each
+ * node the subtree offering the cheapest cluster (price per core-hour and carbon, as the cost model weighs them) is
+ * chosen while it has cores free for the stream's concurrent demand — so one cheap subtree takes a stream's whole
+ * demand up to its capacity, the next the rest (streams in order, each taking what it holds).
  */
 export function estimateLoads(
   plan: TopologyPlan,
@@ -45,54 +58,94 @@ export function estimateLoads(
 ): Map<string, number> {
   const loads = new Map<string, number>(plan.nodes.map((n) => [n.code, 0]));
   const add = (code: string, x: number) => loads.set(code, (loads.get(code) ?? 0) + x);
-  const clusters = new Map<string, number>();
-  for (const p of plan.providers) clusters.set(p.node, (clusters.get(p.node) ?? 0) + p.clusters.length);
   const rounds = Math.max(1, o.runMs / Math.max(1, o.reportEveryMs));
-  for (const [code, n] of clusters) add(code, n * rounds * LOAD_COST.report);
+  const children = new Map<string, string[]>();
+  for (const n of plan.nodes) {
+    add(n.code, rounds * LOAD_COST.node);
+    if (n.parent) children.set(n.parent, [...(children.get(n.parent) ?? []), n.code]);
+  }
+  for (const p of plan.providers)
+    for (const a of ancestors(p.node)) if (loads.has(a)) add(a, p.clusters.length * rounds * LOAD_COST.cluster);
   // What is left of each cluster's cores once earlier streams took theirs.
   const free = new Map<string, number>();
-  const all = plan.providers.flatMap((p) =>
-    p.clusters.map((c) => {
+  const own = new Map<string, Slot[]>();
+  const all: Slot[] = [];
+  for (const p of plan.providers)
+    for (const c of p.clusters) {
       free.set(c.key, c.cpuCores);
       // Per core-hour: the price, plus the carbon price of a core's energy (DEFAULT_COST_MODEL: 10 W per core,
       // 0.1 元/kg; the simulator's grid intensity is 600 g/kWh × (1 − green share)).
       const cost = c.pricePerCoreHourYuan + 0.01 * c.pue * 0.6 * (1 - c.greenShare) ** 2 * 0.1;
-      return { key: c.key, node: p.node, cores: c.cpuCores, cost };
-    }),
-  );
-  all.sort((a, b) => a.cost - b.cost || a.key.localeCompare(b.key));
+      const slot = { key: c.key, node: p.node, cost };
+      own.set(p.node, [...(own.get(p.node) ?? []), slot]);
+      all.push(slot);
+    }
+  const byCost = (a: Slot, b: Slot) => a.cost - b.cost || a.key.localeCompare(b.key);
+  for (const slots of own.values()) slots.sort(byCost);
+  all.sort(byCost);
+  /** The cheapest cluster with free cores in a subtree (Infinity: none). */
+  const cheapest = (prefix: string) => {
+    for (const c of all) if (within(c.node, prefix) && (free.get(c.key) ?? 0) > 0) return c.cost;
+    return Infinity;
+  };
+  /** Places `need` cores from node `at` down: its own clusters, then its children cheapest first. The rest: returned. */
+  const fill = (at: string, need: number, o: { owners: Map<string, number>; skip: string | null }): number => {
+    const { owners, skip } = o;
+    for (const c of own.get(at) ?? []) {
+      if (need <= 0) return 0;
+      const take = Math.min(need, free.get(c.key) ?? 0);
+      if (take <= 0) continue;
+      free.set(c.key, (free.get(c.key) ?? 0) - take);
+      owners.set(c.node, (owners.get(c.node) ?? 0) + take);
+      need -= take;
+    }
+    const kids = (children.get(at) ?? [])
+      .filter((k) => k !== skip)
+      .map((k) => ({ k, cost: cheapest(k) }))
+      .filter((x) => x.cost < Infinity)
+      .sort((a, b) => a.cost - b.cost || a.k.localeCompare(b.k));
+    for (const { k } of kids) {
+      if (need <= 0) break;
+      need = fill(k, need, { owners, skip: null });
+    }
+    return need;
+  };
   for (const s of streams) {
     add(s.submitTo, s.count * LOAD_COST.origin);
-    const local = all.filter((c) => within(c.node, s.submitTo));
-    const pool = s.latencyTolerant || local.length === 0 ? all : local;
+    const up = ancestors(s.submitTo);
+    // Where the placement is decided: the national node for latency-tolerant work (each ancestor offers it up), the
+    // origin otherwise; the child the request came from is not asked again.
+    const tolerant = (s.latencyTolerant ?? false) && up.length > 1;
+    const decider = tolerant ? up[0]! : s.submitTo;
+    const skip = tolerant ? up[1]! : null;
     const owners = new Map<string, number>();
     if (s.concurrentCores !== undefined && s.concurrentCores > 0) {
-      let need = s.concurrentCores;
-      for (const c of pool) {
-        if (need <= 0) break;
-        const take = Math.min(need, free.get(c.key) ?? 0);
-        if (take <= 0) continue;
-        free.set(c.key, (free.get(c.key) ?? 0) - take);
-        owners.set(c.node, (owners.get(c.node) ?? 0) + take);
-        need -= take;
-      }
+      let need = fill(decider, s.concurrentCores, { owners, skip });
+      // Not enough below: asked of the parent, then its parent (last resort), each excluding the asker.
+      for (let i = up.indexOf(decider) - 1; need > 0 && i >= 0; i--)
+        need = fill(up[i]!, need, { owners, skip: up[i + 1]! });
     }
-    // No demand given, or more than the pool holds at once: the rest spreads by cluster count.
-    if (owners.size === 0) for (const c of pool) owners.set(c.node, (owners.get(c.node) ?? 0) + 1);
+    // No demand given, or none of it placed: the jobs spread over the decider's clusters by count (the whole
+    // network's when it has none).
+    if (owners.size === 0) {
+      const pool = all.filter((c) => within(c.node, decider) && !(skip && within(c.node, skip)));
+      for (const c of pool.length ? pool : all) owners.set(c.node, (owners.get(c.node) ?? 0) + 1);
+    }
     const total = [...owners.values()].reduce((n, c) => n + c, 0);
     if (total === 0) continue;
-    const up = ancestors(s.submitTo);
     for (const [owner, c] of owners) {
       const jobs = (s.count * c) / total;
       add(owner, jobs * LOAD_COST.owner);
+      if (owner === s.submitTo) continue;
       const down = ancestors(owner);
       let common = 0;
       while (common < up.length && common < down.length && up[common] === down[common]) common++;
-      // The nodes strictly between origin and owner: up from the origin to the common ancestor, down to the owner.
-      const between = [...up.slice(Math.max(0, common - 1), -1), ...down.slice(common, -1)].filter(
-        (x) => x !== s.submitTo && x !== owner,
-      );
-      for (const hop of new Set(between)) add(hop, jobs * LOAD_COST.hop);
+      // The path: up from the origin to the common ancestor, down to the owner; each link charges both its ends.
+      const path = [...up.slice(Math.max(0, common - 1)).reverse(), ...down.slice(common)];
+      for (let i = 1; i < path.length; i++) {
+        add(path[i - 1]!, jobs * LOAD_COST.link);
+        add(path[i]!, jobs * LOAD_COST.link);
+      }
     }
   }
   return loads;
@@ -116,4 +169,40 @@ export function balanceThreads(loads: ReadonlyMap<string, number>, threads: numb
     nodes[t] = nodes[t]! + 1;
   }
   return out;
+}
+
+/** The cores a job stream keeps busy at once (Little's law), for the thread placement's load estimate. */
+export function concurrentCores(j: Scenario['workload']['jobs'][number]): number {
+  const cores = (j.template.demand.cpuCores ?? 0) * (j.template.replicas ?? 1);
+  const hours = j.template.durationHours ?? 0;
+  const perHour =
+    j.arrival.kind === 'poisson'
+      ? j.arrival.perMinute * 60
+      : j.arrival.kind === 'uniform'
+        ? 3_600_000 / Math.max(1, j.arrival.every)
+        : Infinity;
+  return perHour === Infinity ? j.count * cores : Math.min(j.count, perHour * hours) * cores;
+}
+
+/** The load estimate of a scenario's planned nodes: its job streams (and trace) over the run's length. */
+export function scenarioLoads(scenario: Scenario, plan: TopologyPlan): Map<string, number> {
+  return estimateLoads(
+    plan,
+    [
+      ...scenario.workload.jobs.map((j) => ({
+        submitTo: j.submitTo,
+        count: j.count,
+        latencyTolerant: j.template.latencyTolerant,
+        concurrentCores: concurrentCores(j),
+      })),
+      // A trace's size is known once it is read: count it as one busy stream.
+      ...(scenario.workload.trace
+        ? [{ submitTo: scenario.workload.trace.submitTo, count: scenario.workload.trace.generate?.pods ?? 10_000 }]
+        : []),
+    ],
+    {
+      runMs: Math.max(0, ...scenario.steps.map((s) => s.at)),
+      reportEveryMs: scenario.topology.reportEvery,
+    },
+  );
 }

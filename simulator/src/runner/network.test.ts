@@ -62,6 +62,8 @@ describe('a simulated network', () => {
   it('runs the same in worker threads: one virtual clock, skew sent across, kill and restart, signing as a node', async () => {
     const plan = expandTopology(Topology.parse({ regions: [{ code: '51', industries: ['C151'] }, { code: '44' }] }), 2);
     const clock = createVirtualClock({ start: Date.parse('2030-01-01T00:00:00Z'), speed: 50 });
+    // Each node's event-loop time measured in its thread (the scale benchmark's per-node work): read at thread start.
+    process.env.CPNET_NODE_WORK = '1';
     const tnet = await startNetwork(plan, {
       clock,
       dir: path.join(dir, 'threads'),
@@ -77,8 +79,10 @@ describe('a simulated network', () => {
         ['CPN.51.C151', 1],
       ]),
     });
+    delete process.env.CPNET_NODE_WORK;
     try {
       expect(tnet.threads?.count).toBe(2);
+      expect(tnet.placement.get('CPN')).toEqual({ load: 10, thread: 0 });
       for (const code of ['CPN.51', 'CPN.44']) await tnet.startNode(code);
       await tnet.startNode('CPN.51.C151');
       const info = async (code: string) => {
@@ -111,6 +115,12 @@ describe('a simulated network', () => {
       await tnet.restart('CPN.51');
       await until(async () => (await info('CPN.51'))?.lifecycle === 'online');
       if (reg.ok) await until(async () => (await tnet.nodes.get('CPN')!.anon().resolve(reg.value.id)).ok);
+      // Every node's work was charged to it, in its own thread: the national node's (which resolved the
+      // registration) on the first, the three others' on the second.
+      const work = (await tnet.threads!.usage()).map((u) => u.nodeWorkMs ?? {});
+      expect(Object.keys(work[0]!)).toEqual(['CPN']);
+      expect(Object.keys(work[1]!).sort()).toEqual(['CPN.44', 'CPN.51', 'CPN.51.C151']);
+      for (const w of work) for (const ms of Object.values(w)) expect(ms).toBeGreaterThan(0);
     } finally {
       await tnet.close();
     }

@@ -78,6 +78,8 @@ export interface Network {
   setLinkFaults(child: string, faults: Partial<LinkFaults>): void;
   /** The node threads, when nodes run in worker threads. */
   readonly threads: NodeThreads | null;
+  /** Each planned node's expected work (`NetworkOptions.loads`) and, with threads, the thread it was placed on. */
+  readonly placement: ReadonlyMap<string, { readonly load: number; readonly thread: number | null }>;
   /** Removes every fault of the link. */
   healLink(child: string): void;
   /** Shifts a node's clock (a clock-skew fault); 0 removes the skew. Not in process mode (throws). */
@@ -232,6 +234,9 @@ export async function startNetwork(plan: TopologyPlan, options: NetworkOptions):
     nodes,
     links,
     threads,
+    placement: new Map(
+      [...(options.loads ?? [])].map(([code, load]) => [code, { load, thread: assigned?.get(code) ?? null }]),
+    ),
     async startNode(code, o = {}) {
       const node = planned.get(code) ?? adHoc(code);
       // A second applicant for a code already taken (a rule-breaking duplicate) runs beside the first.

@@ -35,6 +35,11 @@ export interface ThreadUsage {
   readonly stalledMs: number;
   /** Milliseconds its isolate has spent in garbage collection since it started (perf_hooks `gc` entries). */
   readonly gcMs: number;
+  /**
+   * With CPNET_NODE_WORK=1: each node's event-loop milliseconds since it started (callbacks and promise continuations
+   * its work started, measured with async hooks), by node code.
+   */
+  readonly nodeWorkMs?: Readonly<Record<string, number>>;
 }
 
 /** Worker threads hosting simulated nodes, so that the nodes of a large topology use every core. */

@@ -13,7 +13,7 @@ import { dataGravity, type PlacedDataJob, type PricedCluster } from '../report/d
 import { now, type RunContext } from './context.ts';
 import { checkExpectation, describeExpectation } from './expectations.ts';
 import { startNetwork, type Network } from './network.ts';
-import { estimateLoads } from './balance.ts';
+import { scenarioLoads } from './balance.ts';
 import { guidePath } from './guide-steps.ts';
 import { attachRecording, type RecordingSink } from './recording.ts';
 import { createTenants, runStream, runTrace } from './jobs.ts';
@@ -77,19 +77,6 @@ export interface RunOptions {
   readonly stallThread?: StallPlan & { readonly thread: number };
 }
 
-/** The cores a job stream keeps busy at once (Little's law), for the thread placement's load estimate. */
-function concurrentCores(j: Scenario['workload']['jobs'][number]): number {
-  const cores = (j.template.demand.cpuCores ?? 0) * (j.template.replicas ?? 1);
-  const hours = j.template.durationHours ?? 0;
-  const perHour =
-    j.arrival.kind === 'poisson'
-      ? j.arrival.perMinute * 60
-      : j.arrival.kind === 'uniform'
-        ? 3_600_000 / Math.max(1, j.arrival.every)
-        : Infinity;
-  return perHour === Infinity ? j.count * cores : Math.min(j.count, perHour * hours) * cores;
-}
-
 /**
  * Runs a scenario end to end: starts the national node and the topology as real node servers on loopback behind
  * fault proxies, executes the timed steps on the virtual clock, checks every expectation, and reports.
@@ -143,25 +130,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     ...(scenario.topology.certificateLifetime
       ? { certificateLifetimeDays: scenario.topology.certificateLifetime / 86_400_000 }
       : {}),
-    loads: estimateLoads(
-      plan,
-      [
-        ...scenario.workload.jobs.map((j) => ({
-          submitTo: j.submitTo,
-          count: j.count,
-          latencyTolerant: j.template.latencyTolerant,
-          concurrentCores: concurrentCores(j),
-        })),
-        // A trace's size is known once it is read: count it as one busy stream.
-        ...(scenario.workload.trace
-          ? [{ submitTo: scenario.workload.trace.submitTo, count: scenario.workload.trace.generate?.pods ?? 10_000 }]
-          : []),
-      ],
-      {
-        runMs: Math.max(0, ...scenario.steps.map((s) => s.at)),
-        reportEveryMs: scenario.topology.reportEvery,
-      },
-    ),
+    loads: scenarioLoads(scenario, plan),
   });
   if (options.stallThread) await net.threads?.stall(options.stallThread.thread, options.stallThread);
   const ctx: RunContext = {

@@ -2,8 +2,10 @@
 // SQLite file) and starts, stops and restarts them on the main thread's orders. Its clock reads the time the main
 // thread's governor publishes in shared memory, fires its timers when that time passes them, and reports back its
 // lag, its requests in flight and its next timer.
+import { AsyncLocalStorage, createHook } from 'node:async_hooks';
 import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
+import { stopwatch } from '@cpnet/kernel/system';
 import { ed25519Profile } from '@cpnet/security';
 import { stallThread, type Stall } from '../clock/stall.ts';
 import { createThreadClock, type SimClock } from '../clock/virtual-clock.ts';
@@ -24,7 +26,46 @@ let gcMs = 0;
 new PerformanceObserver((list) => {
   for (const e of list.getEntries()) gcMs += e.duration;
 }).observe({ entryTypes: ['gc'] });
-const clockOf = (code: string): SimClock => ({ ...clock, now: () => clock.now() + (skews.get(code) ?? 0) });
+
+// CPNET_NODE_WORK=1: the event-loop time of each node, measured — every callback and promise continuation this thread
+// runs is charged to the node whose work started it (an AsyncLocalStorage context entered when the node starts, and
+// around its timers, which the thread's clock fires from one queue). Time outside any callback (microtask glue, the
+// thread's own clock and messages) is charged to no node. Off by default: the hooks cost a good share of the CPU.
+const measuring = process.env.CPNET_NODE_WORK === '1';
+const owner = new AsyncLocalStorage<string>();
+const workMs = new Map<string, number>();
+if (measuring) {
+  const elapsed = stopwatch();
+  let current: string | undefined;
+  let mark = elapsed();
+  const stack: (string | undefined)[] = [];
+  const charge = () => {
+    const t = elapsed();
+    if (current !== undefined) workMs.set(current, (workMs.get(current) ?? 0) + t - mark);
+    mark = t;
+  };
+  createHook({
+    before() {
+      charge();
+      stack.push(current);
+      current = owner.getStore();
+    },
+    after() {
+      charge();
+      current = stack.pop();
+    },
+  }).enable();
+}
+/** Runs `fn` as work of node `code` (when measuring). */
+const asNode = <T>(code: string, fn: () => T): T => (measuring ? owner.run(code, fn) : fn());
+const bound = (code: string, fn: () => void) => (measuring ? () => owner.run(code, fn) : fn);
+const clockOf = (code: string): SimClock => ({
+  ...clock,
+  now: () => clock.now() + (skews.get(code) ?? 0),
+  setTimeout: (fn, ms) => clock.setTimeout(bound(code, fn), ms),
+  setInterval: (fn, ms) => clock.setInterval(bound(code, fn), ms),
+  after: (ms, fn) => clock.after(ms, bound(code, fn)),
+});
 
 function nodeOf(key: string): SimNode {
   const sim = nodes.get(key);
@@ -37,16 +78,19 @@ const started = (sim: SimNode) => ({ port: sim.port, privateKey: ed25519Profile.
 async function handle(order: ThreadOrder): Promise<unknown> {
   switch (order.op) {
     case 'start': {
-      const sim = await startSimNode(order.spec as SimNodeSpec, clockOf(order.spec.code), time.load);
+      const spec = order.spec as SimNodeSpec;
+      const sim = await asNode(spec.code, () => startSimNode(spec, clockOf(spec.code), time.load));
       nodes.set(order.key, sim);
       return started(sim);
     }
-    case 'stop':
-      await nodeOf(order.key).stop({ abrupt: order.abrupt });
+    case 'stop': {
+      const sim = nodeOf(order.key);
+      await asNode(sim.spec.code, () => sim.stop({ abrupt: order.abrupt }));
       return null;
+    }
     case 'restart': {
       const sim = nodeOf(order.key);
-      await sim.start();
+      await asNode(sim.spec.code, () => sim.start());
       return started(sim);
     }
     case 'skew':
@@ -64,6 +108,7 @@ async function handle(order: ThreadOrder): Promise<unknown> {
         activeMs: performance.eventLoopUtilization().active,
         stalledMs: stall?.stalledMs() ?? 0,
         gcMs,
+        ...(measuring ? { nodeWorkMs: Object.fromEntries(workMs) } : {}),
       };
   }
 }
