@@ -115,7 +115,8 @@ export async function run(): Promise<Record<string, number>> {
       lastAt = at;
       console.log(
         `  … ${((performance.now() - t0) / 1000).toFixed(0)} s wall, rss ` +
-          `${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB, ${events} events${busy ? `; threads: ${busy}` : ''}`,
+          `${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB (main heap ` +
+          `${Math.round(process.memoryUsage().heapUsed / 2 ** 20)} MiB), ${events} events${busy ? `; threads: ${busy}` : ''}`,
       );
     })();
   }, 30_000);
@@ -197,7 +198,10 @@ export async function run(): Promise<Record<string, number>> {
  * of wall time (0 when none does), and each tried speed's submit p99 and node threads' busy share.
  */
 async function maxSpeedPassing(small: boolean): Promise<Record<string, number>> {
-  const ladder = (process.env.CPNET_SPEED_LADDER ?? (small ? '40,30' : '40,30,20,10')).split(',').map(Number);
+  // CPNET_SPEED_LADDER= (empty): no ladder (a memory or profile run of the scale run alone).
+  const ladderEnv = process.env.CPNET_SPEED_LADDER ?? (small ? '40,30' : '40,30,20,10');
+  if (ladderEnv.trim() === '') return { max_speed_passing: -1 };
+  const ladder = ladderEnv.split(',').map(Number);
   const parsed = parseScenario(readFileSync(SMALL, 'utf8'), SMALL);
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
   const out: Record<string, number> = { max_speed_passing: 0 };

@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { ed25519Profile, type PrivateKeyHandle } from '@cpnet/security';
 import type { StallPlan } from '../clock/stall.ts';
@@ -20,7 +21,8 @@ type Order =
   | { op: 'restart'; key: string }
   | { op: 'skew'; code: string; ms: number }
   | { op: 'stall'; plan: StallPlan }
-  | { op: 'usage' };
+  | { op: 'usage' }
+  | { op: 'heapSnapshot'; dir: string };
 
 /** A node thread's answer to one order. */
 export type ThreadReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
@@ -48,6 +50,8 @@ export interface NodeThreads {
   /** Shifts a node's clock in its thread (and nothing here: the caller's SimClock carries its own view). */
   skew(code: string, ms: number): Promise<void>;
   usage(): Promise<ThreadUsage[]>;
+  /** Writes a V8 heap snapshot of each thread into `dir` (a memory investigation); resolves to the files' paths. */
+  heapSnapshot(dir: string): Promise<string[]>;
   /** Makes one thread keep stalling (a fault for tests of the governed clock: a slowed thread must not lose work). */
   stall(thread: number, plan: StallPlan): Promise<void>;
   /** Terminates the threads (stop the nodes first for a graceful end). */
@@ -55,6 +59,27 @@ export interface NodeThreads {
 }
 
 const ENTRY = new URL('./thread-entry.mjs', import.meta.url);
+
+/**
+ * How far (percent) a V8 heap may grow past what survived its last full collection before the next one, in a process
+ * hosting node threads. V8's own factor adapts to allocation speed and reaches ×4 in a busy isolate: measured in the
+ * scale run, a node thread's heap swung between ~150 and ~650 MiB for a live set of ~150 MiB, and the process kept
+ * the peaks as RSS. 30 % keeps each heap within 1.3× its live set (bench/README.md, "Memory, measured").
+ */
+export const HEAP_GROWING_PERCENT = 30;
+
+/**
+ * Sets V8's `--heap-growing-percent` for this process (V8 flags are process-wide: the main thread and every worker;
+ * V8 reads it each time it sets a heap's next limit). `env`: `CPNET_HEAP_GROWING_PERCENT` — a percent, or `0` for
+ * V8's own adaptive factor; unset: `HEAP_GROWING_PERCENT`.
+ */
+export function limitHeapGrowth(env: string | undefined): number {
+  const percent = env === undefined || env.trim() === '' ? HEAP_GROWING_PERCENT : Number(env);
+  if (!Number.isInteger(percent) || percent < 0 || percent > 1000)
+    throw new RangeError(`CPNET_HEAP_GROWING_PERCENT must be an integer from 0 to 1000, got "${env}"`);
+  setFlagsFromString(`--heap-growing-percent=${percent}`);
+  return percent;
+}
 
 interface Thread {
   readonly worker: Worker;
@@ -73,6 +98,7 @@ export function startNodeThreads(options: { count: number; governor: Governor })
   if (!Number.isInteger(options.count) || options.count < 1)
     throw new RangeError(`node threads: count must be a positive integer, got ${options.count}`);
   const clock = options.governor.clock;
+  limitHeapGrowth(process.env.CPNET_HEAP_GROWING_PERCENT);
   let nextId = 1;
   const threads: Thread[] = Array.from({ length: options.count }, () => {
     const setup: ThreadSetup = {
@@ -174,6 +200,7 @@ export function startNodeThreads(options: { count: number; governor: Governor })
       );
     },
     usage: () => Promise.all(threads.map((t) => ask<ThreadUsage>(t, { op: 'usage' }))),
+    heapSnapshot: (dir) => Promise.all(threads.map((t) => ask<string>(t, { op: 'heapSnapshot', dir }))),
     async stall(thread, plan) {
       const t = threads[thread];
       if (!t) throw new RangeError(`stall: thread ${thread} does not exist (there are ${threads.length})`);

@@ -3,7 +3,9 @@
 // thread's governor publishes in shared memory, fires its timers when that time passes them, and reports back its
 // lag, its requests in flight and its next timer.
 import { performance, PerformanceObserver } from 'node:perf_hooks';
-import { parentPort, workerData } from 'node:worker_threads';
+import { writeHeapSnapshot } from 'node:v8';
+import { join } from 'node:path';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { ed25519Profile } from '@cpnet/security';
 import { stallThread, type Stall } from '../clock/stall.ts';
 import { createThreadClock, type SimClock } from '../clock/virtual-clock.ts';
@@ -57,6 +59,9 @@ async function handle(order: ThreadOrder): Promise<unknown> {
       stall?.stop();
       stall = stallThread(order.plan);
       return null;
+    case 'heapSnapshot':
+      // After a full collection (writeHeapSnapshot takes one), so what it holds is what is retained.
+      return writeHeapSnapshot(join(order.dir, `thread-${threadId}-${Date.now()}.heapsnapshot`));
     case 'usage':
       return {
         nodes: nodes.size,
