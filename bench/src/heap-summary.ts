@@ -65,6 +65,7 @@ export interface Summary {
   count: number;
   byConstructor: Array<{ name: string; count: number; self: number }>;
   owners: Array<{ name: string; retained: number; self: number; chain: string; holds: string }>;
+  under(edge: string, depth?: number, width?: number): string[];
 }
 
 export function summarise(s: Snapshot, top = 30): Summary {
@@ -244,7 +245,26 @@ export function summarise(s: Snapshot, top = 30): Summary {
     .map(([name, b]) => ({ name, ...b }))
     .sort((a, b) => b.self - a.self)
     .slice(0, top);
-  return { total, count: N, byConstructor, owners };
+  /** The dominator subtree under the largest object reached by an edge named `edge` (`--under=<edge>`). */
+  const under = (edge: string, depth = 3, width = 6): string[] => {
+    let best = -1;
+    for (let p = 0; p < M - 1; p++) {
+      const d = idom[p]!;
+      if (d === UNSEEN || d === M - 1) continue;
+      if (best >= 0 && retained[p]! <= retained[best]!) continue;
+      if (via(order[d]!, order[p]!) === `.${edge}`) best = p;
+    }
+    const out: string[] = [];
+    const walk = (p: number, level: number, name: string) => {
+      out.push(`${'  '.repeat(level)}${mib(retained[p]!)} MiB ${name} ${label(order[p]!)}`);
+      if (level >= depth) return;
+      for (const k of (kids.get(p) ?? []).sort((a, b) => retained[b]! - retained[a]!).slice(0, width))
+        walk(k, level + 1, via(order[p]!, order[k]!));
+    };
+    if (best >= 0) walk(best, 0, `.${edge}`);
+    return out;
+  };
+  return { total, count: N, byConstructor, owners, under };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
@@ -253,8 +273,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.error('usage: tsx bench/src/heap-summary.ts <file.heapsnapshot> [top]');
     process.exit(2);
   }
-  const top = Number(process.argv[3] ?? 30);
+  const top = Number(process.argv.slice(3).find((a) => !a.startsWith('--')) ?? 30);
   const sum = summarise(parseSnapshot(readFileSync(file)), top);
+  for (const a of process.argv.slice(3).filter((x) => x.startsWith('--under=')))
+    console.log(sum.under(a.slice('--under='.length), 4, 6).join('\n') + '\n');
   console.log(`${file}: ${sum.count} objects, ${mib(sum.total)} MiB (self sizes)`);
   console.log('\nby constructor (self size):');
   for (const c of sum.byConstructor)
