@@ -204,11 +204,22 @@ export function summarise(s: Snapshot, top = 30): Summary {
       }
     return '';
   };
+  /** One named retainer of a node held by several roots (its dominator is the root): `a retainer.edge (…)`. */
+  const someRetainer = (v: number): string => {
+    let fallback = '';
+    for (let k = predStart[v]!; k < predStart[v + 1]!; k++) {
+      const r = preds[k]!;
+      const name = `${label(r)}${via(r, v)}`;
+      if (typeOf(r) !== 'synthetic' && !name.startsWith('(')) return `${name} (one of several)`;
+      fallback ||= name;
+    }
+    return fallback;
+  };
   const chain = (p: number) => {
     const names: string[] = [];
     for (let c = p, q = idom[p]!, n = 0; c !== M - 1 && n < 7; c = q, q = idom[q]!, n++)
-      names.push(`${q === M - 1 ? '' : label(order[q]!)}${via(order[q]!, order[c]!)}`);
-    return names.join(' ← ');
+      names.push(q === M - 1 ? someRetainer(order[c]!) : `${label(order[q]!)}${via(order[q]!, order[c]!)}`);
+    return names.filter((x) => x).join(' ← ');
   };
   // The dominator tree's children, for what each owner holds.
   const kids = new Map<number, number[]>();

@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { ed25519Profile, type PrivateKeyHandle } from '@cpnet/security';
@@ -50,7 +51,10 @@ export interface NodeThreads {
   /** Shifts a node's clock in its thread (and nothing here: the caller's SimClock carries its own view). */
   skew(code: string, ms: number): Promise<void>;
   usage(): Promise<ThreadUsage[]>;
-  /** Writes a V8 heap snapshot of each thread into `dir` (a memory investigation); resolves to the files' paths. */
+  /**
+   * Writes a V8 heap snapshot of each thread into `dir` (created if need be; a memory investigation, see
+   * bench/src/heap-summary.ts); resolves to the files' paths, in thread order.
+   */
   heapSnapshot(dir: string): Promise<string[]>;
   /** Makes one thread keep stalling (a fault for tests of the governed clock: a slowed thread must not lose work). */
   stall(thread: number, plan: StallPlan): Promise<void>;
@@ -202,7 +206,10 @@ export function startNodeThreads(options: { count: number; governor: Governor })
       );
     },
     usage: () => Promise.all(threads.map((t) => ask<ThreadUsage>(t, { op: 'usage' }))),
-    heapSnapshot: (dir) => Promise.all(threads.map((t) => ask<string>(t, { op: 'heapSnapshot', dir }))),
+    heapSnapshot(dir) {
+      mkdirSync(dir, { recursive: true });
+      return Promise.all(threads.map((t) => ask<string>(t, { op: 'heapSnapshot', dir })));
+    },
     async stall(thread, plan) {
       const t = threads[thread];
       if (!t) throw new RangeError(`stall: thread ${thread} does not exist (there are ${threads.length})`);
