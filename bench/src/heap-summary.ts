@@ -115,8 +115,7 @@ export function summarise(s: Snapshot, top = 30): Summary {
   };
   const predCount = new Uint32Array(N + 1);
   for (let i = 0; i < N; i++)
-    for (let e = firstEdge[i]!; e < firstEdge[i + 1]!; e += EF)
-      if (strong(e)) predCount[s.edges[e + eTo]! / NF]!++;
+    for (let e = firstEdge[i]!; e < firstEdge[i + 1]!; e += EF) if (strong(e)) predCount[s.edges[e + eTo]! / NF]!++;
   const predStart = new Uint32Array(N + 1);
   for (let i = 0; i < N; i++) predStart[i + 1] = predStart[i]! + predCount[i]!;
   const preds = new Uint32Array(predStart[N]!);
@@ -166,7 +165,7 @@ export function summarise(s: Snapshot, top = 30): Summary {
     }
     return a;
   };
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (let p = M - 2; p >= 0; p--) {
       const v = order[p]!;

@@ -279,7 +279,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     if (snapshots) {
       mkdirSync(snapshots, { recursive: true });
       await net.threads?.heapSnapshot(snapshots);
-      writeHeapSnapshot(path.join(snapshots, `main-${process.pid}-${Date.now()}.heapsnapshot`));
+      writeHeapSnapshot(path.join(snapshots, `main-${process.pid}-${systemClock.now()}.heapsnapshot`));
     }
   } finally {
     stopped = true;

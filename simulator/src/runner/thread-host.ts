@@ -21,6 +21,8 @@ const clock = time.clock;
 const nodes = new Map<string, SimNode>();
 const skews = new Map<string, number>();
 let stall: Stall | null = null;
+/** Heap snapshots written (their files are numbered). */
+let snapshots = 0;
 // Milliseconds this thread's isolate spent in garbage collection (what the scale benchmark reports as GC share).
 let gcMs = 0;
 new PerformanceObserver((list) => {
@@ -61,7 +63,7 @@ async function handle(order: ThreadOrder): Promise<unknown> {
       return null;
     case 'heapSnapshot':
       // After a full collection (writeHeapSnapshot takes one), so what it holds is what is retained.
-      return writeHeapSnapshot(join(order.dir, `thread-${threadId}-${Date.now()}.heapsnapshot`));
+      return writeHeapSnapshot(join(order.dir, `thread-${process.pid}-${threadId}-${++snapshots}.heapsnapshot`));
     case 'usage':
       return {
         nodes: nodes.size,
