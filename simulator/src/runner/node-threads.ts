@@ -52,10 +52,10 @@ export interface NodeThreads {
   skew(code: string, ms: number): Promise<void>;
   usage(): Promise<ThreadUsage[]>;
   /**
-   * Writes a V8 heap snapshot of each thread into `dir` (created if need be; a memory investigation, see
-   * bench/src/heap-summary.ts); resolves to the files' paths, in thread order.
+   * Writes a V8 heap snapshot of each thread (or of thread `only`) into `dir` (created if need be; a memory
+   * investigation, see bench/src/heap-summary.ts); resolves to the files' paths, in thread order.
    */
-  heapSnapshot(dir: string): Promise<string[]>;
+  heapSnapshot(dir: string, only?: number): Promise<string[]>;
   /** Makes one thread keep stalling (a fault for tests of the governed clock: a slowed thread must not lose work). */
   stall(thread: number, plan: StallPlan): Promise<void>;
   /** Terminates the threads (stop the nodes first for a graceful end). */
@@ -206,9 +206,12 @@ export function startNodeThreads(options: { count: number; governor: Governor })
       );
     },
     usage: () => Promise.all(threads.map((t) => ask<ThreadUsage>(t, { op: 'usage' }))),
-    heapSnapshot(dir) {
+    async heapSnapshot(dir, only) {
+      if (only !== undefined && !threads[only])
+        throw new RangeError(`heapSnapshot: thread ${only} does not exist (there are ${threads.length})`);
       mkdirSync(dir, { recursive: true });
-      return Promise.all(threads.map((t) => ask<string>(t, { op: 'heapSnapshot', dir })));
+      const which = only === undefined ? threads : [threads[only]!];
+      return Promise.all(which.map((t) => ask<string>(t, { op: 'heapSnapshot', dir })));
     },
     async stall(thread, plan) {
       const t = threads[thread];
