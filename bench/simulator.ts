@@ -119,7 +119,8 @@ export async function run(): Promise<Record<string, number>> {
       lastAt = at;
       console.log(
         `  … ${((performance.now() - t0) / 1000).toFixed(0)} s wall, rss ` +
-          `${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB, ${events} events${busy ? `; threads: ${busy}` : ''}`,
+          `${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB (main heap ` +
+          `${Math.round(process.memoryUsage().heapUsed / 2 ** 20)} MiB), ${events} events${busy ? `; threads: ${busy}` : ''}`,
       );
     })();
   }, 30_000);
@@ -210,9 +211,10 @@ export async function run(): Promise<Record<string, number>> {
  * of wall time (0 when none does), and each tried speed's submit p99 and node threads' busy share.
  */
 async function maxSpeedPassing(small: boolean): Promise<Record<string, number>> {
-  // CPNET_SPEED_LADDER=none: no ladder (a run that measures the scale run alone).
-  if (process.env.CPNET_SPEED_LADDER === 'none') return {};
-  const ladder = (process.env.CPNET_SPEED_LADDER ?? (small ? '40,30' : '40,30,20,10')).split(',').map(Number);
+  // CPNET_SPEED_LADDER=none (or empty): no ladder (a run that measures the scale run alone: CPU, memory, profiles).
+  const ladderEnv = process.env.CPNET_SPEED_LADDER ?? (small ? '40,30' : '40,30,20,10');
+  if (ladderEnv.trim() === '' || ladderEnv.trim() === 'none') return {};
+  const ladder = ladderEnv.split(',').map(Number);
   const parsed = parseScenario(readFileSync(SMALL, 'utf8'), SMALL);
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
   const out: Record<string, number> = { max_speed_passing: 0 };

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ed25519Profile, verifyConsistency, verifyInclusion } from '@cpnet/security';
+import { ed25519Profile, entryLeafHash, verifyConsistency, verifyInclusion, type AuditEntry } from '@cpnet/security';
 import { cleanup, startTestNode, type TestNode } from './nodes.ts';
 
 // Issue 18: routes that serve audit inclusion and consistency proofs, so the audit vectors' algorithms can be used
@@ -47,6 +47,20 @@ describe('audit proofs from a live node', () => {
       };
       expect(verifyInclusion(ed25519Profile.hash, claim), `entry ${index}`).toBe(true);
       expect(verifyInclusion(ed25519Profile.hash, { ...claim, index: (index + 1) % head.body.treeSize })).toBe(false);
+    }
+  });
+
+  it('the entries live in the table only (not in memory), and each stored row is the leaf its proof proves', async () => {
+    const ctx = national.node.context;
+    // Issue 26: the node's tree no longer keeps a copy of every entry of its life in memory.
+    expect(ctx.audit.log.entries()).toHaveLength(0);
+    const head = await get<{ treeSize: number }>('/cpn/v1/audit/head');
+    const rows = await ctx.db.audit.entries();
+    expect(rows.length).toBeGreaterThanOrEqual(head.body.treeSize);
+    for (let index = 0; index < head.body.treeSize; index++) {
+      const p = await get<{ leafHash: string }>(`/cpn/v1/audit/proofs/inclusion?index=${index}`);
+      const stored = entryLeafHash(ed25519Profile.hash, JSON.parse(rows[index]!) as AuditEntry);
+      expect(Buffer.from(stored).toString('base64'), `entry ${index}`).toBe(p.body.leafHash);
     }
   });
 

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createVirtualClock } from '../clock/virtual-clock.ts';
@@ -95,6 +95,14 @@ describe('a simulated network', () => {
       expect(usage.map((u) => u.nodes)).toEqual([1, 3]);
       // Each thread reports its isolate's GC time (the scale benchmark's gc_share), a finite number of milliseconds.
       expect(usage.every((u) => Number.isFinite(u.gcMs) && u.gcMs >= 0)).toBe(true);
+      // A heap snapshot of a thread (CPNET_THREAD_HEAP_SNAPSHOT takes every thread's): a V8 snapshot of that thread's
+      // isolate, holding its nodes — the second thread's holds the industry node. One thread only: each costs seconds.
+      const files = await tnet.threads!.heapSnapshot(path.join(dir, 'heap'), 1);
+      expect(files).toHaveLength(1);
+      const text = readFileSync(files[0]!, 'utf8');
+      expect(JSON.parse(text.slice(0, text.indexOf(',"nodes":')) + '}')).toHaveProperty('snapshot.meta.node_fields');
+      expect(text).toContain('"CPN.51.C151"');
+      await expect(tnet.threads!.heapSnapshot(dir, 2)).rejects.toThrow(/thread 2 does not exist \(there are 2\)/);
       // The node's clock (in its thread) reads the main thread's virtual time, not the machine's.
       const before = clock.now();
       const seen = Date.parse((await info('CPN.44'))!.now);

@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { ed25519Profile, type PrivateKeyHandle } from '@cpnet/security';
 import type { StallPlan } from '../clock/stall.ts';
@@ -20,7 +22,8 @@ type Order =
   | { op: 'restart'; key: string }
   | { op: 'skew'; code: string; ms: number }
   | { op: 'stall'; plan: StallPlan }
-  | { op: 'usage' };
+  | { op: 'usage' }
+  | { op: 'heapSnapshot'; dir: string };
 
 /** A node thread's answer to one order. */
 export type ThreadReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
@@ -53,6 +56,11 @@ export interface NodeThreads {
   /** Shifts a node's clock in its thread (and nothing here: the caller's SimClock carries its own view). */
   skew(code: string, ms: number): Promise<void>;
   usage(): Promise<ThreadUsage[]>;
+  /**
+   * Writes a V8 heap snapshot of each thread (or of thread `only`) into `dir` (created if need be; a memory
+   * investigation, see bench/src/heap-summary.ts); resolves to the files' paths, in thread order.
+   */
+  heapSnapshot(dir: string, only?: number): Promise<string[]>;
   /** Makes one thread keep stalling (a fault for tests of the governed clock: a slowed thread must not lose work). */
   stall(thread: number, plan: StallPlan): Promise<void>;
   /** Terminates the threads (stop the nodes first for a graceful end). */
@@ -60,6 +68,29 @@ export interface NodeThreads {
 }
 
 const ENTRY = new URL('./thread-entry.mjs', import.meta.url);
+
+/**
+ * How far (percent) a V8 heap may grow past what survived its last full collection before the next one, in a process
+ * hosting node threads. V8's own factor adapts to allocation speed and reaches ×4 in a busy isolate: measured in the
+ * scale run, a node thread's heap swung between ~150 and ~650 MiB for a live set of ~150 MiB, and the process kept
+ * the peaks as RSS. 60 % keeps each heap within 1.6× its live set: in `simulator --small` peak RSS fell from
+ * 1,207–1,360 MiB to 865 MiB at the same CPU per job (30 %: 832 MiB, CPU per job 15 % higher; bench/README.md,
+ * "Memory, measured").
+ */
+export const HEAP_GROWING_PERCENT = 60;
+
+/**
+ * Sets V8's `--heap-growing-percent` for this process (V8 flags are process-wide: the main thread and every worker;
+ * V8 reads it each time it sets a heap's next limit). `env`: `CPNET_HEAP_GROWING_PERCENT` — a percent, or `0` for
+ * V8's own adaptive factor; unset: `HEAP_GROWING_PERCENT`.
+ */
+export function limitHeapGrowth(env: string | undefined): number {
+  const percent = env === undefined || env.trim() === '' ? HEAP_GROWING_PERCENT : Number(env);
+  if (!Number.isInteger(percent) || percent < 0 || percent > 1000)
+    throw new RangeError(`CPNET_HEAP_GROWING_PERCENT must be an integer from 0 to 1000, got "${env}"`);
+  setFlagsFromString(`--heap-growing-percent=${percent}`);
+  return percent;
+}
 
 interface Thread {
   readonly worker: Worker;
@@ -78,6 +109,7 @@ export function startNodeThreads(options: { count: number; governor: Governor })
   if (!Number.isInteger(options.count) || options.count < 1)
     throw new RangeError(`node threads: count must be a positive integer, got ${options.count}`);
   const clock = options.governor.clock;
+  limitHeapGrowth(process.env.CPNET_HEAP_GROWING_PERCENT);
   let nextId = 1;
   const threads: Thread[] = Array.from({ length: options.count }, () => {
     const setup: ThreadSetup = {
@@ -179,6 +211,13 @@ export function startNodeThreads(options: { count: number; governor: Governor })
       );
     },
     usage: () => Promise.all(threads.map((t) => ask<ThreadUsage>(t, { op: 'usage' }))),
+    async heapSnapshot(dir, only) {
+      if (only !== undefined && !threads[only])
+        throw new RangeError(`heapSnapshot: thread ${only} does not exist (there are ${threads.length})`);
+      mkdirSync(dir, { recursive: true });
+      const which = only === undefined ? threads : [threads[only]!];
+      return Promise.all(which.map((t) => ask<string>(t, { op: 'heapSnapshot', dir })));
+    },
     async stall(thread, plan) {
       const t = threads[thread];
       if (!t) throw new RangeError(`stall: thread ${thread} does not exist (there are ${threads.length})`);

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { writeHeapSnapshot } from 'node:v8';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createChecker } from '../checker/checker.ts';
@@ -75,6 +76,11 @@ export interface RunOptions {
    * for the whole run. Needs worker threads. The report's `thread_stalled_ms` says how long it was blocked.
    */
   readonly stallThread?: StallPlan & { readonly thread: number };
+  /**
+   * A folder to write V8 heap snapshots into once the last step has run, before anything stops: one per node thread
+   * and one of this (the main) thread — what holds memory late in a run. Default: `CPNET_THREAD_HEAP_SNAPSHOT`.
+   */
+  readonly heapSnapshots?: string;
 }
 
 /**
@@ -238,6 +244,12 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     const end = scenario.until ?? 0;
     if (options.untilAborted) await aborted;
     else if (end > now(ctx) && !options.signal?.aborted) await sleep(end - now(ctx));
+    const snapshots = options.heapSnapshots ?? process.env.CPNET_THREAD_HEAP_SNAPSHOT;
+    if (snapshots) {
+      mkdirSync(snapshots, { recursive: true });
+      await net.threads?.heapSnapshot(snapshots);
+      writeHeapSnapshot(path.join(snapshots, `main-${process.pid}-${systemClock.now()}.heapsnapshot`));
+    }
   } finally {
     stopped = true;
     await Promise.race([Promise.allSettled(background), systemClock.sleep(5000)]);

@@ -4,7 +4,9 @@
 // lag, its requests in flight and its next timer.
 import { AsyncLocalStorage, createHook } from 'node:async_hooks';
 import { performance, PerformanceObserver } from 'node:perf_hooks';
-import { parentPort, workerData } from 'node:worker_threads';
+import { writeHeapSnapshot } from 'node:v8';
+import { join } from 'node:path';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { stopwatch } from '@cpnet/kernel/system';
 import { ed25519Profile } from '@cpnet/security';
 import { stallThread, type Stall } from '../clock/stall.ts';
@@ -21,6 +23,8 @@ const clock = time.clock;
 const nodes = new Map<string, SimNode>();
 const skews = new Map<string, number>();
 let stall: Stall | null = null;
+/** Heap snapshots written (their files are numbered). */
+let snapshots = 0;
 // Milliseconds this thread's isolate spent in garbage collection (what the scale benchmark reports as GC share).
 let gcMs = 0;
 new PerformanceObserver((list) => {
@@ -101,6 +105,9 @@ async function handle(order: ThreadOrder): Promise<unknown> {
       stall?.stop();
       stall = stallThread(order.plan);
       return null;
+    case 'heapSnapshot':
+      // After a full collection (writeHeapSnapshot takes one), so what it holds is what is retained.
+      return writeHeapSnapshot(join(order.dir, `thread-${process.pid}-${threadId}-${++snapshots}.heapsnapshot`));
     case 'usage':
       return {
         nodes: nodes.size,
