@@ -19,6 +19,7 @@ import { startTestPostgres } from '@cpnet/node/testing/postgres';
 import { aggregationFigures, reportsPerSecond } from './src/node-aggregation.ts';
 import { schedulingFigures } from './src/node-scheduling.ts';
 import { signVerify } from './security.ts';
+import { BENCH_APPLICATION } from './src/application.ts';
 
 const deps = () => ({
   clock: systemClock,
@@ -31,18 +32,7 @@ const tmp = () => {
   dirs.push(d);
   return d;
 };
-const APP = {
-  builder: {
-    name: 'b',
-    creditCode: '91510100MA6CXXXX1D',
-    registeredCapitalWanYuan: 20000,
-    fundingCapacityDeclared: true,
-  },
-  operator: { name: 'o', creditCode: '91510100MA6CYYYY26', telecomLicence: 'B1-20260001' },
-  consortium: null,
-  credit: { records: [] },
-  contact: { name: 'c', phone: '000', email: 'a@b.cn' },
-};
+const APP = BENCH_APPLICATION;
 
 async function start(config: Omit<NodeConfigInput, 'dataDir' | 'port'>): Promise<{ node: CpnNode; url: string }> {
   const node = await createNode(

@@ -13,6 +13,7 @@ import { createClient } from '@cpnet/client';
 import { cryptoRandomBytes } from '@cpnet/security';
 import type { CpnNode, createNode as CreateNode, NodeConfigInput } from '@cpnet/node';
 import { quantile } from '../lib.ts';
+import { BENCH_APPLICATION } from './application.ts';
 
 const [a, b, roundsArg, perArg] = process.argv.slice(2);
 if (!a || !b) throw new Error('usage: ab-3hop.ts <tree-a> <tree-b|-> [rounds] [per-round]');
@@ -23,18 +24,7 @@ const rounds = Number(roundsArg ?? 20);
 const perRound = Number(perArg ?? 50);
 const dirs: string[] = [];
 const deps = () => ({ clock: systemClock, logger: pino({ level: 'silent' }), randomBytes: cryptoRandomBytes });
-const APP = {
-  builder: {
-    name: 'b',
-    creditCode: '91510100MA6CXXXX1D',
-    registeredCapitalWanYuan: 20000,
-    fundingCapacityDeclared: true,
-  },
-  operator: { name: 'o', creditCode: '91510100MA6CYYYY26', telecomLicence: 'B1-20260001' },
-  consortium: null,
-  credit: { records: [] },
-  contact: { name: 'c', phone: '000', email: 'a@b.cn' },
-};
+const APP = BENCH_APPLICATION;
 const site = (province: string) => ({ province, city: 'c', address: 'a' });
 
 type Started = { node: CpnNode; url: string };

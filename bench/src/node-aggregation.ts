@@ -11,6 +11,7 @@ import { creditCodeCheck } from '@cpnet/identifier';
 import { ROUTES } from '@cpnet/protocol';
 import { createNode, type CpnNode, type NodeConfigInput } from '@cpnet/node';
 import { cryptoRandomBytes, ed25519Profile, generateKeyPair } from '@cpnet/security';
+import { BENCH_APPLICATION } from './application.ts';
 
 type Figures = Record<string, number>;
 
@@ -221,17 +222,8 @@ async function drain(f: Figures, count = 5000): Promise<void> {
       region: '51',
       industry: null,
       name: '四川区域节点',
-      builder: {
-        name: 'b',
-        creditCode: '91510100MA6CXXXX1D',
-        registeredCapitalWanYuan: 20000,
-        fundingCapacityDeclared: true,
-      },
-      operator: { name: 'o', creditCode: '91510100MA6CYYYY26', telecomLicence: 'B1-20260001' },
-      consortium: null,
-      credit: { records: [] },
+      ...BENCH_APPLICATION,
       site: { province: '51', city: '成都', address: '天府新区' },
-      contact: { name: 'c', phone: '000', email: 'a@b.cn' },
     }),
   );
   const regional = await start({

@@ -8,6 +8,7 @@ import { createClient, createGatewayConnection, type GatewayConnection, type Nod
 import { creditCodeCheck } from '@cpnet/identifier';
 import { createNode, type CpnNode, type NodeConfigInput } from '@cpnet/node';
 import { cryptoRandomBytes, ed25519Profile, generateKeyPair } from '@cpnet/security';
+import { BENCH_APPLICATION } from './application.ts';
 
 type Figures = Record<string, number>;
 
@@ -23,18 +24,7 @@ const tmp = () => {
   return d;
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const APP = {
-  builder: {
-    name: 'b',
-    creditCode: '91510100MA6CXXXX1D',
-    registeredCapitalWanYuan: 20000,
-    fundingCapacityDeclared: true,
-  },
-  operator: { name: 'o', creditCode: '91510100MA6CYYYY26', telecomLicence: 'B1-20260001' },
-  consortium: null,
-  credit: { records: [] },
-  contact: { name: 'c', phone: '000', email: 'a@b.cn' },
-};
+const APP = BENCH_APPLICATION;
 const SCHED = { tickMs: 500, summaryMs: 1000 };
 
 async function start(config: Omit<NodeConfigInput, 'dataDir' | 'port'>): Promise<{ node: CpnNode; url: string }> {
