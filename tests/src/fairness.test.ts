@@ -139,9 +139,8 @@ describe('fair admission at a real node', () => {
     expect(await eventually(count, 30_000)).toBe(true);
     expect(await admitted()).toEqual({ fa: 8, fb: 4 });
     const still = waiting.find((w) => w.c === fb && gw.running.has(w.j.id) === false)!;
-    // A waiting job's note gives the shares held when its round began: the round that admitted the 12 wrote 0 % and
-    // 0 %, the next (a tick later) writes the shares they hold. Wait for that round (bound 30 s of wall time), then
-    // check the note.
+    // A waiting job's note gives the shares after its round's admissions (the round admitting the 12 writes them
+    // after placing them, a moment after the count above). Wait for it (bound 30 s of wall time), then check it.
     const note = async () => (await get(fb, still.j.id)).history.at(-1)!.detail ?? '';
     await eventually(async () => (await note()).includes('fa 67 %'), 30_000);
     expect(await note()).toMatch(/shares: .*fa 67 % at weight 2/);

@@ -123,6 +123,22 @@ describe('fair admission at a contended node (real SQLite job store)', () => {
     expect(b.history.at(-1)!.detail).toMatch(/shares: .*a \d+ % at weight 2/);
   });
 
+  it("a waiting job's note, written in the round that admits others, gives the shares after those admissions", async () => {
+    const n = node({ weights: { a: 2, b: 1 }, agingPerHour: 2, backfill: true });
+    for (let i = 0; i < 28; i++) await n.submit('a');
+    for (let i = 0; i < 16; i++) await n.submit('b');
+    // The 12 running finish; one round admits 12 of the waiting (the round starts with nothing held).
+    await n.step(H);
+    const now = [...n.running.values()];
+    expect(now).toHaveLength(12);
+    const pctOf = (t: string) => Math.round((now.filter((r) => r.tenant === t).length / 12) * 100);
+    expect(pctOf('a')).toBeGreaterThan(0);
+    expect(pctOf('b')).toBeGreaterThan(0);
+    const waiting = [...n.queued].map((id) => n.s.job(id)!).find((j) => j.tenant === 'b')!;
+    expect(waiting.history.at(-1)!.detail).toContain(`b ${pctOf('b')} % at weight 1`);
+    expect(waiting.history.at(-1)!.detail).toContain(`a ${pctOf('a')} % at weight 2`);
+  });
+
   it('a low-priority job under a sustained high-priority stream ages and runs; without aging it starves', async () => {
     const waitOf = async (agingPerHour: number) => {
       const n = node({ weights: {}, agingPerHour, backfill: true });
