@@ -1,7 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { StorageFailed } from '../store/wal-sync.ts';
 import { answerWhenDurable, DURABLE_ANSWER } from './durable-answers.ts';
+import { errorHandler } from './http-error.ts';
 
 describe('answerWhenDurable', () => {
   it('holds an answer while a commit waits for its fsync, answers at once when none does', async () => {
@@ -37,6 +40,35 @@ describe('answerWhenDurable', () => {
       pending.resolve();
       pending = null;
       expect(await answer).toEqual({ ok: true });
+    } finally {
+      server.close();
+    }
+  });
+
+  it('after a failed fsync every answer is a 503 naming the storage failure, showing nothing it prepared', async () => {
+    const failed = new StorageFailed('/data/node.db-wal', Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
+    const app = express();
+    answerWhenDurable(app, { durable: () => Promise.reject(failed) });
+    app.get('/read', (_req, res) => {
+      res.setHeader('etag', '"v1"');
+      res.json({ secret: 'a row a power loss could take back' });
+    });
+    app.post('/write', () => {
+      throw failed;
+    });
+    app.use(errorHandler(pino({ level: 'silent' })));
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      for (const r of [await fetch(`${base}/read`), await fetch(`${base}/write`, { method: 'POST' })]) {
+        expect(r.status).toBe(503);
+        expect(r.headers.get('etag')).not.toBe('"v1"');
+        const body = (await r.json()) as { error: { code: string; message: string } };
+        expect(body.error.code).toBe('UNAVAILABLE');
+        expect(body.error.message).toMatch(/storage failed \(fdatasync of \/data\/node\.db-wal: EIO.*restarted/);
+        expect(JSON.stringify(body)).not.toContain('secret');
+      }
     } finally {
       server.close();
     }

@@ -1,6 +1,8 @@
 import { ServerResponse } from 'node:http';
 import type { Express, Response } from 'express';
+import { errorBody } from '@cpnet/protocol';
 import type { NodeStores } from '../store/stores.ts';
+import { StorageFailed } from '../store/wal-sync.ts';
 
 /** `res.locals` flag: the answer shows only what its own request's durable commit wrote (see write-route.ts). */
 export const DURABLE_ANSWER = 'cpnetDurableAnswer';
@@ -11,8 +13,9 @@ export const DURABLE_ANSWER = 'cpnetDurableAnswer';
  * only after every commit made before it was ended is fsynced, so no answer — a resolution, a listing, an idempotent
  * replay — shows a row a power loss could still take back. With nothing pending (an idle node, PostgreSQL) it ends
  * at once, and so does an answer flagged `DURABLE_ANSWER` (a declared route's 2xx: its content is its own commit,
- * already durable). Answers are written with one `res.end` (Express's `send`/`json`, the fast resolve path); a
- * failed fsync destroys the connection instead of answering. Installed on the app's response prototype: no closure per request.
+ * already durable). Answers are written with one `res.end` (Express's `send`/`json`, the fast resolve path); after a
+ * failed fsync (`StorageFailed`) the answer is replaced by a 503 that shows nothing. Installed on the app's response
+ * prototype: no closure per request.
  */
 export function answerWhenDurable(app: Express, db: Pick<NodeStores, 'durable'>): void {
   const end = ServerResponse.prototype.end as (this: ServerResponse, ...args: unknown[]) => ServerResponse;
@@ -24,7 +27,20 @@ export function answerWhenDurable(app: Express, db: Pick<NodeStores, 'durable'>)
       if (!fence) return end.apply(this, args);
       fence.then(
         () => end.apply(this, args),
-        (e: unknown) => this.destroy(e instanceof Error ? e : new Error(String(e))),
+        (e: unknown) => {
+          // The storage failed (`StorageFailed`): the prepared answer may show what was lost, so it is replaced by a
+          // 503 that shows nothing; with the head already out, the connection is cut instead.
+          if (!(e instanceof StorageFailed) || this.headersSent) {
+            this.destroy(e instanceof Error ? e : new Error(String(e)));
+            return;
+          }
+          const body = JSON.stringify(errorBody('UNAVAILABLE', e.message));
+          for (const h of this.getHeaderNames()) this.removeHeader(h);
+          this.statusCode = 503;
+          this.setHeader('content-type', 'application/json; charset=utf-8');
+          this.setHeader('content-length', Buffer.byteLength(body));
+          end.call(this, body);
+        },
       );
       return this;
     },

@@ -1,6 +1,8 @@
 import { errorBody, httpStatus, type ErrorCode } from '@cpnet/protocol';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { StorageFailed } from '../store/wal-sync.ts';
+import { DURABLE_ANSWER } from './durable-answers.ts';
 
 /** An expected failure of a request: thrown by handlers, turned into the error body by `errorHandler`. */
 export class HttpError extends Error {
@@ -31,11 +33,20 @@ export const notFound: RequestHandler = (req, res) => {
 
 /** Maps any error to the wire contract's body; unexpected errors are logged and answered 500 with no stack trace. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
+  const told = new WeakSet<StorageFailed>();
   // Express recognises an error handler by its four parameters.
   // eslint-disable-next-line max-params
   return (error: unknown, req, res, _next) => {
     void _next;
     if (res.headersSent) return;
+    if (error instanceof StorageFailed) {
+      // Logged once (the failure is sticky: one instance); answered 503 at once, the answer holding no data.
+      if (!told.has(error)) logger.fatal({ err: error }, 'storage failed: restart the node');
+      told.add(error);
+      res.locals[DURABLE_ANSWER] = true;
+      res.status(503).json(errorBody('UNAVAILABLE', error.message));
+      return;
+    }
     // Refused before its body was read (credentials first): close the connection rather than wait for the rest.
     if (!req.complete) res.setHeader('connection', 'close');
     if (error instanceof HttpError) {

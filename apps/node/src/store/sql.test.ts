@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqlStore } from './sql.ts';
+import { StorageFailed } from './wal-sync.ts';
 
 const dirs: string[] = [];
 function store(durability?: 'power-loss' | 'crash') {
@@ -113,6 +114,29 @@ describe('group commit', () => {
     );
     expect(order).toEqual(['d', 'e', 'f']);
     other.close();
+    sql.close();
+  });
+
+  it('power-loss: a failed WAL sync fails its writes and every later one, which change nothing (StorageFailed)', async () => {
+    const { file, sql } = store();
+    // A read opens the WAL; with its file gone (an operator's mistake, a failing disk) the first sync cannot open it.
+    sql.stmt('SELECT COUNT(*) FROM t').get();
+    expect(existsSync(`${file}-wal`)).toBe(true);
+    rmSync(`${file}-wal`);
+    const first = sql.write(() => sql.stmt('INSERT INTO t (k) VALUES (?)').run('a'));
+    await expect(first).rejects.toBeInstanceOf(StorageFailed);
+    await expect(first).rejects.toThrow(/storage failed .*x\.db-wal.*ENOENT.*restarted/);
+    // Sticky: no later sync can be trusted, so no later write runs, and every durability wait fails.
+    let ran = false;
+    await expect(
+      sql.write(() => {
+        ran = true;
+        return sql.stmt('INSERT INTO t (k) VALUES (?)').run('b');
+      }),
+    ).rejects.toBeInstanceOf(StorageFailed);
+    expect(ran).toBe(false);
+    expect(sql.stmt('SELECT k FROM t ORDER BY k').all()).toEqual([{ k: 'a' }]);
+    await expect(sql.durable()).rejects.toBeInstanceOf(StorageFailed);
     sql.close();
   });
 

@@ -176,6 +176,8 @@ export function openSqlStore(file: string, options: { durability?: 'power-loss' 
   }
   const enqueue = <T>(fn: () => T | Promise<T>, lazy: boolean): Promise<T> => {
     if (running) return Promise.reject(nestedWrite());
+    // After a failed WAL sync nothing more is written (it could not be made durable): the write changes nothing.
+    if (wal?.failed) return Promise.reject(wal.failed);
     return queue.add(fn, lazy);
   };
   return {

@@ -9,6 +9,22 @@ interface Waiter {
   readonly reject: (e: unknown) => void;
 }
 
+/**
+ * The WAL could not be synced. What was committed since the last good sync may not be on disk, and Linux may have
+ * dropped the failed pages from its cache (a later `fdatasync` could then succeed without them), so no later sync can
+ * be trusted: the store refuses every write and every durability wait from then on until the node is restarted and
+ * SQLite recovers from what the disk holds (PostgreSQL stops for the same reason). The node answers 503.
+ */
+export class StorageFailed extends Error {
+  readonly code = 'STORAGE_FAILED';
+  constructor(file: string, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super(`the node's storage failed (fdatasync of ${file}: ${why}); it accepts nothing more until it is restarted`, {
+      cause,
+    });
+  }
+}
+
 /** How many `fdatasync` calls may run at once (of libuv's four thread-pool threads). */
 const MAX_SYNCS = 2;
 
@@ -29,9 +45,15 @@ export class WalSync {
   #covering = 0;
   #closed = false;
   #waiters: Waiter[] = [];
+  #failed: StorageFailed | null = null;
 
   /** `walFile`: the database file's path plus `-wal`; opened at the first sync (SQLite creates it). */
   constructor(private readonly walFile: string) {}
+
+  /** Set once a sync failed (sticky, see `StorageFailed`). */
+  get failed(): StorageFailed | null {
+    return this.#failed;
+  }
 
   /** Records that a transaction has just committed; returns its number. */
   committed(): number {
@@ -40,6 +62,7 @@ export class WalSync {
 
   /** Settles once commit `seq` (and every earlier one) is durable; fails with the sync's error if the sync failed. */
   until(seq: number): Promise<void> {
+    if (this.#failed) return Promise.reject(this.#failed);
     if (seq <= this.#durable) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.#waiters.push({ seq, resolve, reject });
@@ -49,6 +72,7 @@ export class WalSync {
 
   /** A promise of every commit made so far being durable; null when they already are (the common idle case). */
   pending(): Promise<void> | null {
+    if (this.#failed) return Promise.reject(this.#failed);
     return this.#durable >= this.#committed ? null : this.until(this.#committed);
   }
 
@@ -66,21 +90,26 @@ export class WalSync {
   }
 
   #kick(): void {
+    if (this.#failed) return;
     if (this.#syncing >= MAX_SYNCS || this.#waiters.length === 0 || this.#covering >= this.#committed) return;
     const target = this.#committed;
     this.#syncing++;
     this.#covering = target;
     const done = (error: unknown) => {
       this.#syncing--;
-      // A failed sync fails every commit it was to cover (their writes may not be on disk), as a failed fsync inside
-      // COMMIT would; later commits get a sync of their own.
+      if (error || this.#failed) {
+        // Every waiter fails, not only the commits this sync covered: no later sync can be trusted (`StorageFailed`).
+        this.#failed ??= new StorageFailed(this.walFile, error);
+        const all = this.#waiters;
+        this.#waiters = [];
+        for (const w of all) w.reject(this.#failed);
+        this.#release();
+        return;
+      }
       this.#durable = Math.max(this.#durable, target);
       const now = this.#waiters.filter((w) => w.seq <= target);
       this.#waiters = this.#waiters.filter((w) => w.seq > target);
-      for (const w of now) {
-        if (error) w.reject(error);
-        else w.resolve();
-      }
+      for (const w of now) w.resolve();
       this.#kick();
       this.#release();
     };
