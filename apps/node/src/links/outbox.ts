@@ -236,6 +236,8 @@ export function createOutbox(deps: Deps): Outbox {
       if (!stopped) {
         deps.logger.error({ err: e }, 'outbox drain failed');
         schedule(delay);
+        // Backs off as for a failed delivery (a failure of the node's own, e.g. its storage, lasts).
+        delay = Math.min(delay * 2, deps.retry.maxMs);
       }
     } finally {
       running = false;
