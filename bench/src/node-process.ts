@@ -5,9 +5,10 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { pino } from 'pino';
 import { systemClock } from '@cpnet/kernel/system';
-import { createNode, type NodeConfigInput } from '@cpnet/node';
+import type { createNode as CreateNode, NodeConfigInput } from '@cpnet/node';
 import { cryptoRandomBytes, ed25519Profile, type PrivateKeyHandle } from '@cpnet/security';
 
 /** A node running in a child process. */
@@ -23,10 +24,18 @@ export type NodeProcess = {
 
 const CHILD_ENV = 'CPNET_BENCH_NODE_CONFIG';
 
-/** Starts a node from `config` (JSON-serialisable, as a config file would hold it) in a child process. */
-export async function spawnNode(config: NodeConfigInput, nodeArgs: string[] = []): Promise<NodeProcess> {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', import.meta.filename], {
-    env: { ...process.env, [CHILD_ENV]: JSON.stringify(config) },
+const TREE_ENV = 'CPNET_BENCH_NODE_TREE';
+
+/**
+ * Starts a node from `config` (JSON-serialisable, as a config file would hold it) in a child process; `tree` (a
+ * source tree's root, e.g. another commit's copy for an A/B run) supplies the node's code instead of this one's.
+ */
+export async function spawnNode(
+  config: NodeConfigInput,
+  opts: { nodeArgs?: string[]; tree?: string } = {},
+): Promise<NodeProcess> {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', import.meta.filename], {
+    env: { ...process.env, [CHILD_ENV]: JSON.stringify(config), ...(opts.tree ? { [TREE_ENV]: opts.tree } : {}) },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const [line] = (await once(child.stdout, 'data')) as [Buffer];
@@ -54,6 +63,12 @@ export function processCpuMs(pid: number): number {
 
 if (process.env[CHILD_ENV]) {
   const config = JSON.parse(process.env[CHILD_ENV]) as NodeConfigInput;
+  const tree = process.env[TREE_ENV];
+  const createNode = (
+    (await import(tree ? path.resolve(tree, 'apps/node/src/index.ts') : '@cpnet/node')) as {
+      createNode: typeof CreateNode;
+    }
+  ).createNode;
   const node = await createNode(
     { logLevel: 'silent', ...config },
     { clock: systemClock, logger: pino({ level: 'silent' }), randomBytes: cryptoRandomBytes },
