@@ -188,11 +188,26 @@ function originOf(url: string): string | null {
   }
 }
 
+/**
+ * The verifier's own authorities come from configuration (a handful of URLs), parsed on every signed request before
+ * (issue 26): their origins are kept, up to a bound, so that no input can grow the table. The signed URL is not.
+ */
+const ownOrigins = new Map<string, string | null>();
+const OWN_ORIGINS_MAX = 256;
+function ownOrigin(url: string): string | null {
+  let o = ownOrigins.get(url);
+  if (o === undefined) {
+    o = originOf(url);
+    if (ownOrigins.size < OWN_ORIGINS_MAX) ownOrigins.set(url, o);
+  }
+  return o;
+}
+
 /** Null when the signed `@target-uri` names one of `authorities`, else why not (naming both sides). */
 function checkAuthority(url: string, authorities: readonly string[]): string | null {
   const signed = originOf(url);
   if (signed === null) return `@target-uri ${JSON.stringify(url.slice(0, 200))} is not an http(s) URL`;
-  const own = authorities.map(originOf).filter((o): o is string => o !== null);
+  const own = authorities.map(ownOrigin).filter((o): o is string => o !== null);
   if (own.includes(signed)) return null;
   const others = own.length > 1 ? ` or one of its ${own.length - 1} aliases` : '';
   return `the signature is for ${signed}, not for this node (${own[0] ?? 'no authority configured'}${others})`;
