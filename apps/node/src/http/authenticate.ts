@@ -100,7 +100,7 @@ async function bySignature(
     requireProtocolVersion: true,
     authorities: ownAuthorities(ctx, req),
     // Ed25519 verification on libuv's thread pool: the loop parses and answers other requests meanwhile (issue 26).
-    verifyOffLoop: true,
+    verifyOffLoop: ctx.config.verifyOffLoop,
   });
   const request = { method: req.method, url: targetUri(req), headers: req.headers };
   // Before the body is read, the signature is verified over the headers (Content-Digest included).
