@@ -129,6 +129,13 @@ export const NodeConfig = z
           'lost on power loss — ' +
           'for simulations of many nodes on one machine',
       ),
+    verifyOffLoop: z
+      .boolean()
+      .default(true)
+      .describe(
+        "check request signatures (Ed25519) on libuv's thread pool, so the event loop serves other requests meanwhile; " +
+          'false checks them on the loop (simulations of many nodes in one process, whose loops already fill the cores)',
+      ),
     tls: z
       .strictObject({
         enabled: z

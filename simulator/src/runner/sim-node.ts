@@ -133,6 +133,9 @@ export async function startSimNode(spec: SimNodeSpec, clock: SimClock, load?: Lo
     // A killed node of the simulation is a process crash, which synchronous=NORMAL survives; an fsync per commit
     // would stall every other node sharing this thread.
     durability: 'crash',
+    // Many nodes share this process's loops and libuv's one thread pool: verification off the loop would only add a
+    // hand-off per signed request (issue 26, apps/node README "Hot paths").
+    verifyOffLoop: false,
     ...simTimings(spec.reportEveryMs),
     ...(spec.certificateLifetimeDays ? { certificateLifetimeDays: spec.certificateLifetimeDays } : {}),
   });

@@ -99,6 +99,8 @@ async function bySignature(
     startedAt: ctx.state.startedAt,
     requireProtocolVersion: true,
     authorities: ownAuthorities(ctx, req),
+    // Ed25519 verification on libuv's thread pool: the loop parses and answers other requests meanwhile (issue 26).
+    verifyOffLoop: ctx.config.verifyOffLoop,
   });
   const request = { method: req.method, url: targetUri(req), headers: req.headers };
   // Before the body is read, the signature is verified over the headers (Content-Digest included).

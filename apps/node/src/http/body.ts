@@ -3,24 +3,50 @@ import type { z } from 'zod';
 import { validate } from '@cpnet/protocol';
 import { HttpError } from './http-error.ts';
 
-/** Reads the raw body up to `limit` bytes; over the limit (declared or actual) is 413. */
-export async function readRaw(req: Request, limit: number): Promise<Buffer> {
+/**
+ * Reads the raw body up to `limit` bytes; over the limit (declared or actual) is 413. Listeners on the stream, not
+ * `for await`: an async iterator per request cost 3 % of a node's time under registration load (issue 26), and a
+ * body of one chunk (most) is kept as it came instead of copied.
+ */
+export function readRaw(req: Request, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? '0');
   if (declared > limit) {
     req.resume();
-    throw new HttpError('PAYLOAD_TOO_LARGE', `the body is ${declared} bytes; the limit is ${limit}`);
+    return Promise.reject(new HttpError('PAYLOAD_TOO_LARGE', `the body is ${declared} bytes; the limit is ${limit}`));
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      req.resume();
-      throw new HttpError('PAYLOAD_TOO_LARGE', `the body is over the limit of ${limit} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+  if (req.readableEnded) return Promise.resolve(Buffer.alloc(0));
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (error: unknown) => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', done);
+      req.off('close', onClose);
+      if (error) reject(error);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        done(new HttpError('PAYLOAD_TOO_LARGE', `the body is over the limit of ${limit} bytes`));
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      done(null);
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    // The client went away before the end: as `for await` did, the read fails (no answer can be sent anyway).
+    const onClose = () => {
+      if (!req.readableEnded) done(new Error('the request was closed before its body ended'));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', done);
+    req.on('close', onClose);
+  });
 }
 
 /** Parses a JSON body: a non-JSON content type is 415, malformed JSON is 400. An empty body is undefined. */

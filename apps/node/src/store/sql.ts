@@ -93,6 +93,10 @@ export function openSqlStore(file: string, options: { durability?: 'power-loss' 
   // them takes only microtasks and no other task of the event loop runs inside the transaction.
   async function runUnits(items: QueuedUnit[]): Promise<UnitOutcome[]> {
     const outcomes: UnitOutcome[] = [];
+    // One "next task" per group, not one per unit (a setImmediate and a promise each, issue 26): the units run in
+    // microtasks of this task, so the group's first turn of the event loop is every unit's deadline. A new one is
+    // made only after a unit stalled (that one has fired).
+    let deadline: Promise<typeof STALLED> | null = null;
     for (const it of items) {
       savepoint.run();
       try {
@@ -101,8 +105,10 @@ export function openSqlStore(file: string, options: { durability?: 'power-loss' 
           // Store calls settle within microtasks; a unit still pending at the next task of the event loop awaits
           // something else, with the write lock held: it is undone rather than left to block every writer.
           const unit = Promise.resolve(value);
-          value = await Promise.race([unit, nextTask()]);
+          deadline ??= nextTask();
+          value = await Promise.race([unit, deadline]);
           if (value === STALLED) {
+            deadline = null;
             unit.catch(() => {});
             throw awaitedOutsideStore();
           }

@@ -50,6 +50,17 @@ export const ed25519Profile: CryptoProfile = {
       return false;
     }
   },
+  verifyAsync(data, signature, publicKey) {
+    if (publicKey.profile !== 'ed25519' || signature.length !== 64) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      try {
+        // With a callback, node:crypto copies the inputs and runs the verification on libuv's thread pool.
+        verify(null, data, keyObject(publicKey), signature, (error, ok) => resolve(!error && ok));
+      } catch {
+        resolve(false);
+      }
+    });
+  },
   // One-shot hashing (Node ≥ 20.12): no Hash object per call, which cost as much as the digest of a small body.
   hash: (data) => new Uint8Array(nodeHash('sha256', data, 'buffer')),
   hashBase64: (data) => nodeHash('sha256', data, 'base64'),

@@ -38,6 +38,11 @@ export interface CryptoProfile {
   sign(data: Uint8Array, privateKey: PrivateKeyHandle): Uint8Array;
   /** False, never a throw, for a malformed signature or a key of another profile. */
   verify(data: Uint8Array, signature: Uint8Array, publicKey: PublicKeyHandle): boolean;
+  /**
+   * The same verification run off the caller's thread (libuv's thread pool), when the profile can: the event loop
+   * keeps serving while it runs. Same answers as `verify`; `data` and `signature` must not change until it settles.
+   */
+  readonly verifyAsync?: (data: Uint8Array, signature: Uint8Array, publicKey: PublicKeyHandle) => Promise<boolean>;
   hash(data: Uint8Array): Uint8Array;
   /** The same digest as standard base64 with padding, when the profile can write it without a byte copy. */
   readonly hashBase64?: (data: Uint8Array) => string;

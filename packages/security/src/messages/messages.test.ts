@@ -13,7 +13,7 @@ const URL_ = 'https://cpn51.example/cpn/v1/records/CPN.51.C151%2FCL-01JQ4ZK8M3XX
 
 describe.each<ProfileName>(['ed25519', 'sm2'])('signed messages (%s)', (profile) => {
   const keys = testKeys(11, profile);
-  const setup = (startedAt?: number) => {
+  const setup = (startedAt?: number, verifyOffLoop = false) => {
     const clock = createFakeClock(T0);
     const verifier = createVerifier({
       resolveKey: (k) => (k === 'CPN.51.C151' ? keys.publicKey : null),
@@ -21,6 +21,7 @@ describe.each<ProfileName>(['ed25519', 'sm2'])('signed messages (%s)', (profile)
       clock,
       startedAt,
       profile,
+      verifyOffLoop,
     });
     const sign = (req: HttpRequestLike) => ({
       ...req,
@@ -42,6 +43,22 @@ describe.each<ProfileName>(['ed25519', 'sm2'])('signed messages (%s)', (profile)
     expect(req.headers['signature-input']).toMatch(
       /^cpn=\("@method" "@target-uri" "content-type" "content-digest"\);created=\d+;expires=\d+;nonce="[^"]+";keyid="CPN.51.C151";alg="[a-z0-9-]+";tag="cpn"$/,
     );
+    expect(await verifier.verify(req)).toMatchObject({ ok: true, keyid: 'CPN.51.C151' });
+    expect(await verifier.verify(req)).toMatchObject({ ok: false, code: 'REPLAYED' });
+  });
+
+  it('gives the same verdicts with the verification off the event loop', async () => {
+    const { verifier, sign } = setup(undefined, true);
+    const req = sign(post);
+    const sig = String(req.headers.signature);
+    // The last byte of the signature flipped (inside the base64 of the byte sequence, before its closing colon).
+    const flipped = `${sig.slice(0, -3)}${sig.at(-3) === 'A' ? 'B' : 'A'}${sig.slice(-2)}`;
+    expect(await verifier.verify({ ...req, headers: { ...req.headers, signature: flipped } })).toMatchObject({
+      ok: false,
+      code: 'UNAUTHENTICATED',
+      reason: 'the signature does not verify',
+    });
+    expect(await verifier.verify({ ...req, body: '{"a":2}' })).toMatchObject({ ok: false, code: 'UNAUTHENTICATED' });
     expect(await verifier.verify(req)).toMatchObject({ ok: true, keyid: 'CPN.51.C151' });
     expect(await verifier.verify(req)).toMatchObject({ ok: false, code: 'REPLAYED' });
   });

@@ -49,6 +49,11 @@ export interface VerifierOptions {
    * `@target-uri` names another authority was meant for another node and is refused. Absent: not checked.
    */
   readonly authorities?: readonly string[];
+  /**
+   * Verify the signature on libuv's thread pool when the profile can (`verifyAsync`): the same check, off the event
+   * loop, so a server keeps parsing and answering other requests meanwhile. Default false (synchronous).
+   */
+  readonly verifyOffLoop?: boolean;
 }
 
 const PARAMS = ['created', 'expires', 'nonce', 'keyid', 'alg', 'tag'];
@@ -183,11 +188,26 @@ function originOf(url: string): string | null {
   }
 }
 
+/**
+ * The verifier's own authorities come from configuration (a handful of URLs), parsed on every signed request before
+ * (issue 26): their origins are kept, up to a bound, so that no input can grow the table. The signed URL is not.
+ */
+const ownOrigins = new Map<string, string | null>();
+const OWN_ORIGINS_MAX = 256;
+function ownOrigin(url: string): string | null {
+  let o = ownOrigins.get(url);
+  if (o === undefined) {
+    o = originOf(url);
+    if (ownOrigins.size < OWN_ORIGINS_MAX) ownOrigins.set(url, o);
+  }
+  return o;
+}
+
 /** Null when the signed `@target-uri` names one of `authorities`, else why not (naming both sides). */
 function checkAuthority(url: string, authorities: readonly string[]): string | null {
   const signed = originOf(url);
   if (signed === null) return `@target-uri ${JSON.stringify(url.slice(0, 200))} is not an http(s) URL`;
-  const own = authorities.map(originOf).filter((o): o is string => o !== null);
+  const own = authorities.map(ownOrigin).filter((o): o is string => o !== null);
   if (own.includes(signed)) return null;
   const others = own.length > 1 ? ` or one of its ${own.length - 1} aliases` : '';
   return `the signature is for ${signed}, not for this node (${own[0] ?? 'no authority configured'}${others})`;
@@ -226,9 +246,19 @@ const serverTime = (options: VerifierOptions): string => new Date(options.clock.
 const isThenable = <T>(value: T | PromiseLike<T>): value is PromiseLike<T> =>
   typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 
+/** True when the signature verifies under one of the keys, tried in order off the event loop. */
+async function someVerifiesAsync(
+  verifyAsync: NonNullable<CryptoProfile['verifyAsync']>,
+  { data, signature, keys }: { data: Uint8Array; signature: Uint8Array; keys: readonly PublicKeyHandle[] },
+): Promise<boolean> {
+  for (const k of keys) if (await verifyAsync(data, signature, k)) return true;
+  return false;
+}
+
 /** Builds a verifier of RFC 9421 signatures with replay protection; it never throws for bad input. */
 export function createVerifier(options: VerifierOptions): Verifier {
   const profile = cryptoProfile(options.profile ?? 'ed25519');
+  const offLoop = (options.verifyOffLoop && profile.verifyAsync) || null;
   async function verify(request: HttpRequestLike | HttpRequestHead): Promise<VerifyResult> {
     const input = signedInput(headerValue(request.headers, 'signature-input'));
     if (typeof input === 'string') return unauth(input);
@@ -248,7 +278,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const base = signatureBaseOf(request, input.components, paramsText(input));
     if (!('base' in base)) return unauth(`covered component ${base.missing} is missing from the request`);
     const data = transientUtf8(base.base);
-    if (!keys.some((k) => profile.verify(data, signature, k)))
+    if (
+      !(offLoop
+        ? await someVerifiesAsync(offLoop, { data, signature, keys })
+        : keys.some((k) => profile.verify(data, signature, k)))
+    )
       return unauth('the signature does not verify', { serverTime: serverTime(options), signatureBase: base.base });
     // The version before the nonce: a request refused for its version has not spent its nonce.
     if (options.requireProtocolVersion) {
