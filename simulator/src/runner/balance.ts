@@ -122,6 +122,7 @@ export function estimateLoads(
     if (need <= 0) return 0;
     if (task && rank) {
       const kids = rank(at, task, skip).filter((k) => cheapest(k.prefix) < Infinity);
+      if (kids.length === 0) return need;
       // Near-tied children (expected cost within TIE_SHARE of the best) share the demand evenly: which of them the
       // planner picks turns on figures that move during the run (clusters still registering, summaries late or
       // missing), so the estimate spreads the work it cannot place rather than stake a whole thread on one guess.
