@@ -32,9 +32,12 @@ export interface StreamLoad {
  * each end `link` — so a node between origin and owner pays two links, more than origin and owner of a local job
  * together; each node's time-driven work (summaries, health sweeps, the simulator's monitor stream and polls) costs
  * `node` per report interval, plus `cluster` per cluster of its subtree (its own capacity reports, record copies and
- * summaries of its children's).
+ * summaries of its children's); the national node besides `national` per report interval × (clusters / 10,000)² — a
+ * fit, not a model: with the whole topology (10,093 clusters, 31 regions) it measured 2.1× the rest of its estimate
+ * (0.249 of all nodes' work against 0.119; CPNET_JOB_SCALE=0.3, bench/README.md "Thread balance: the planner's
+ * ranking"), with 3,041 clusters and 9 regions about 1.0×, so the excess grows faster than the cluster count.
  */
-export const LOAD_COST = { origin: 0.5, owner: 0.5, link: 0.6, node: 12, cluster: 0.01 } as const;
+export const LOAD_COST = { origin: 0.5, owner: 0.5, link: 0.6, node: 12, cluster: 0.01, national: 235 } as const;
 
 /**
  * How close to the best child's expected cost a child's must be to count as tied with it (a share of it). The planner's
@@ -82,6 +85,9 @@ export function estimateLoads(
   }
   for (const p of plan.providers)
     for (const a of ancestors(p.node)) if (loads.has(a)) add(a, p.clusters.length * rounds * LOAD_COST.cluster);
+  const clusterCount = plan.providers.reduce((n, p) => n + p.clusters.length, 0);
+  for (const n of plan.nodes)
+    if (n.parent === null) add(n.code, rounds * LOAD_COST.national * (clusterCount / 10_000) ** 2);
   // What is left of each cluster's cores once earlier streams took theirs.
   const free = new Map<string, number>();
   const own = new Map<string, Slot[]>();
