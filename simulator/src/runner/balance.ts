@@ -33,17 +33,18 @@ export interface StreamLoad {
  * together; each node's time-driven work (summaries, health sweeps, the simulator's monitor stream and polls) costs
  * `node` per report interval, plus `cluster` per cluster of its subtree (its own capacity reports, record copies and
  * summaries of its children's); the national node besides `national` per report interval × (clusters / 10,000)² — a
- * fit, not a model: with the whole topology (10,093 clusters, 31 regions) it measured 2.1× the rest of its estimate
+ * fit, not a model: with the whole topology (10,093 clusters, 31 regions) its measured share was 2.1× its estimated one
  * (0.249 of all nodes' work against 0.119; CPNET_JOB_SCALE=0.3, bench/README.md "Thread balance: the planner's
- * ranking"), with 3,041 clusters and 9 regions about 1.0×, so the excess grows faster than the cluster count.
+ * ranking, and the ladder's tail"), with 3,041 clusters and 9 regions about 1.0×: the excess grows faster than
+ * the cluster count.
  */
 export const LOAD_COST = { origin: 0.5, owner: 0.5, link: 0.6, node: 12, cluster: 0.01, national: 235 } as const;
 
 /**
  * How close to the best child's expected cost a child's must be to count as tied with it (a share of it). The planner's
- * ranking of regions at the price floor differs by 0.1–0.6 % (subtree carbon); the full-scale run sent the
- * latency-tolerant stream to regions 0.1–1.9 % above the best of the completed plan (bench/README.md "Thread balance,
- * measured"), so the band takes those in.
+ * ranking of regions at the price floor differs by 0.04–0.6 % (subtree carbon); full-scale runs sent the
+ * latency-tolerant stream to regions 0.2–1.9 % above the best of the completed plan (bench/README.md "Thread balance,
+ * measured" and the section after it), so the band takes those in.
  */
 export const TIE_SHARE = 0.025;
 
