@@ -60,3 +60,8 @@ export {
 } from './onboarding/evidence.ts';
 /** TLS node links: the identity check bound to a peer's prefix (`cpn:<prefix>` URI SAN) and the node's TLS side. */
 export { checkPeerIdentity, type TlsLinks, type TlsRoute } from './links/tls.ts';
+/**
+ * The planner's view of clusters and subtrees as a node builds it (a cluster row from its registration, a stream's
+ * task from its wire template, the subtree figures a node sends its parent), for tools that predict its choices.
+ */
+export { toCluster, toTask, mergeSummaries, type ClusterFacts } from './scheduling/mapping.ts';

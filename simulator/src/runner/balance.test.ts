@@ -22,7 +22,9 @@ describe('the load estimate', () => {
     // Time-driven work, and the clusters of the subtree (20 at each industry node, 40 at CPN and CPN.51).
     const clusters =
       code === 'CPN' ? 40 : code === 'CPN.31' || code === 'CPN.31.I645' ? 20 : code === 'CPN.51' ? 20 : 0;
-    return rounds * (LOAD_COST.node + clusters * LOAD_COST.cluster);
+    // The national node's term grows with the square of the network's clusters (40 here: next to nothing).
+    const national = code === 'CPN' ? LOAD_COST.national * (40 / 10_000) ** 2 : 0;
+    return rounds * (LOAD_COST.node + clusters * LOAD_COST.cluster + national);
   };
 
   it('charges origin and owner of a job run where it was submitted, and every node its time-driven work', () => {

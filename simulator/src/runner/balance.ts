@@ -1,7 +1,9 @@
 // Which worker thread hosts which node: an estimate of each node's work from the scenario (the jobs it will see, the
 // cluster reports it will take), then the longest-processing-time rule (the heaviest node to the least loaded thread).
 import type { Scenario } from '../scenario/schema.ts';
+import type { Task } from '@cpnet/scheduler';
 import type { TopologyPlan } from '../topology/expand.ts';
+import { plannerRanking, streamTask, type RankChildren } from './balance-rank.ts';
 
 /** What the estimate reads of the workload: each job stream's node, size and whether it may go anywhere. */
 export interface StreamLoad {
@@ -15,6 +17,11 @@ export interface StreamLoad {
    * until they hold that many, as the scheduler places them; not given, they spread over the clusters by count.
    */
   readonly concurrentCores?: number;
+  /**
+   * The stream's task as the node sees it: given (with `rank`), each node's children are tried in the order its
+   * planner ranks them for this task; not given, cheapest cluster first.
+   */
+  readonly task?: Task;
 }
 
 /**
@@ -25,9 +32,21 @@ export interface StreamLoad {
  * each end `link` — so a node between origin and owner pays two links, more than origin and owner of a local job
  * together; each node's time-driven work (summaries, health sweeps, the simulator's monitor stream and polls) costs
  * `node` per report interval, plus `cluster` per cluster of its subtree (its own capacity reports, record copies and
- * summaries of its children's).
+ * summaries of its children's); the national node besides `national` per report interval × (clusters / 10,000)² — a
+ * fit, not a model: with the whole topology (10,093 clusters, 31 regions) its measured share was 2.1× its estimated one
+ * (0.249 of all nodes' work against 0.119; CPNET_JOB_SCALE=0.3, bench/README.md "Thread balance: the planner's
+ * ranking, and the ladder's tail"), with 3,041 clusters and 9 regions about 1.0×: the excess grows faster than
+ * the cluster count.
  */
-export const LOAD_COST = { origin: 0.5, owner: 0.5, link: 0.6, node: 12, cluster: 0.01 } as const;
+export const LOAD_COST = { origin: 0.5, owner: 0.5, link: 0.6, node: 12, cluster: 0.01, national: 235 } as const;
+
+/**
+ * How close to the best child's expected cost a child's must be to count as tied with it (a share of it). The planner's
+ * ranking of regions at the price floor differs by 0.04–0.6 % (subtree carbon); full-scale runs sent the
+ * latency-tolerant stream to regions 0.2–1.9 % above the best of the completed plan (bench/README.md "Thread balance,
+ * measured" and the section after it), so the band takes those in.
+ */
+export const TIE_SHARE = 0.025;
 
 const ancestors = (code: string): string[] => {
   const parts = code.split('.');
@@ -54,10 +73,11 @@ interface Slot {
 export function estimateLoads(
   plan: TopologyPlan,
   streams: readonly StreamLoad[],
-  o: { runMs: number; reportEveryMs: number },
+  o: { runMs: number; reportEveryMs: number; rank?: RankChildren },
 ): Map<string, number> {
   const loads = new Map<string, number>(plan.nodes.map((n) => [n.code, 0]));
   const add = (code: string, x: number) => loads.set(code, (loads.get(code) ?? 0) + x);
+  const rank = o.rank;
   const rounds = Math.max(1, o.runMs / Math.max(1, o.reportEveryMs));
   const children = new Map<string, string[]>();
   for (const n of plan.nodes) {
@@ -66,6 +86,9 @@ export function estimateLoads(
   }
   for (const p of plan.providers)
     for (const a of ancestors(p.node)) if (loads.has(a)) add(a, p.clusters.length * rounds * LOAD_COST.cluster);
+  const clusterCount = plan.providers.reduce((n, p) => n + p.clusters.length, 0);
+  for (const n of plan.nodes)
+    if (n.parent === null) add(n.code, rounds * LOAD_COST.national * (clusterCount / 10_000) ** 2);
   // What is left of each cluster's cores once earlier streams took theirs.
   const free = new Map<string, number>();
   const own = new Map<string, Slot[]>();
@@ -89,8 +112,12 @@ export function estimateLoads(
     return Infinity;
   };
   /** Places `need` cores from node `at` down: its own clusters, then its children cheapest first. The rest: returned. */
-  const fill = (at: string, need: number, o: { owners: Map<string, number>; skip: string | null }): number => {
-    const { owners, skip } = o;
+  const fill = (
+    at: string,
+    need: number,
+    o: { owners: Map<string, number>; skip: string | null; task: Task | undefined },
+  ): number => {
+    const { owners, skip, task } = o;
     for (const c of own.get(at) ?? []) {
       if (need <= 0) return 0;
       const take = Math.min(need, free.get(c.key) ?? 0);
@@ -99,6 +126,24 @@ export function estimateLoads(
       owners.set(c.node, (owners.get(c.node) ?? 0) + take);
       need -= take;
     }
+    if (need <= 0) return 0;
+    if (task && rank) {
+      const kids = rank(at, task, skip).filter((k) => cheapest(k.prefix) < Infinity);
+      if (kids.length === 0) return need;
+      // Near-tied children (expected cost within TIE_SHARE of the best) share the demand evenly: which of them the
+      // planner picks turns on figures that move during the run (clusters still registering, summaries late or
+      // missing), so the estimate spreads the work it cannot place rather than stake a whole thread on one guess.
+      const best = kids[0]?.expectedYuan ?? 0;
+      const tied = kids.filter((k) => k.expectedYuan <= best * (1 + TIE_SHARE));
+      let left = 0;
+      for (const k of tied) left += fill(k.prefix, need / tied.length, { owners, skip: null, task });
+      need = left;
+      for (const k of kids.slice(tied.length)) {
+        if (need <= 0) break;
+        need = fill(k.prefix, need, { owners, skip: null, task });
+      }
+      return need;
+    }
     const kids = (children.get(at) ?? [])
       .filter((k) => k !== skip)
       .map((k) => ({ k, cost: cheapest(k) }))
@@ -106,7 +151,7 @@ export function estimateLoads(
       .sort((a, b) => a.cost - b.cost || a.k.localeCompare(b.k));
     for (const { k } of kids) {
       if (need <= 0) break;
-      need = fill(k, need, { owners, skip: null });
+      need = fill(k, need, { owners, skip: null, task });
     }
     return need;
   };
@@ -120,10 +165,10 @@ export function estimateLoads(
     const skip = tolerant ? up[1]! : null;
     const owners = new Map<string, number>();
     if (s.concurrentCores !== undefined && s.concurrentCores > 0) {
-      let need = fill(decider, s.concurrentCores, { owners, skip });
+      let need = fill(decider, s.concurrentCores, { owners, skip, task: s.task });
       // Not enough below: asked of the parent, then its parent (last resort), each excluding the asker.
       for (let i = up.indexOf(decider) - 1; need > 0 && i >= 0; i--)
-        need = fill(up[i]!, need, { owners, skip: up[i + 1]! });
+        need = fill(up[i]!, need, { owners, skip: up[i + 1]!, task: s.task });
     }
     // No demand given, or none of it placed: the jobs spread over the decider's clusters by count (the whole
     // network's when it has none).
@@ -194,6 +239,7 @@ export function scenarioLoads(scenario: Scenario, plan: TopologyPlan): Map<strin
         count: j.count,
         latencyTolerant: j.template.latencyTolerant,
         concurrentCores: concurrentCores(j),
+        task: streamTask(j.template, j.tenant),
       })),
       // A trace's size is known once it is read: count it as one busy stream.
       ...(scenario.workload.trace
@@ -203,6 +249,7 @@ export function scenarioLoads(scenario: Scenario, plan: TopologyPlan): Map<strin
     {
       runMs: Math.max(0, ...scenario.steps.map((s) => s.at)),
       reportEveryMs: scenario.topology.reportEvery,
+      rank: plannerRanking(plan),
     },
   );
 }

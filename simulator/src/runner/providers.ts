@@ -29,7 +29,8 @@ export interface SimProvider {
   stop(): void;
 }
 
-function clusterBody(provider: string, c: PlannedCluster, industry: string | null) {
+/** The registration body of a planned cluster, as its provider sends it. */
+export function clusterBody(provider: string, c: PlannedCluster, industry: string | null) {
   return {
     provider,
     name: c.name,
