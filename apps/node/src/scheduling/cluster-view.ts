@@ -198,6 +198,26 @@ export class ClusterView {
     this.scheduler.index.setAvailable(id, freeOf(k1, held, s.external));
   }
 
+  /**
+   * K1 summed over the clusters active and not down — `capacityOf(this.clusters())` without building every row
+   * (fair admission asks on every submit and every round: building the rows was 2 % of a node's CPU in the scale run).
+   */
+  activeCapacity(): { cpuCores: number; memoryGib: number; cards: number } {
+    const ix = this.scheduler.index;
+    let cpuCores = 0,
+      memoryGib = 0,
+      cards = 0;
+    for (const f of this.facts.values()) {
+      const row = ix.rowOf(f.id);
+      if (row < 0 || LIFECYCLES[ix.life[row]!] !== 'active' || HEALTHS[ix.health[row]!] === 'down') continue;
+      const k1 = this.seen.get(f.id)?.report?.k1 ?? f.registration.capacity;
+      cpuCores += k1.cpuCores;
+      memoryGib += k1.memoryGib;
+      for (const a of k1.accelerators) cards += a.count;
+    }
+    return { cpuCores, memoryGib, cards };
+  }
+
   /** The clusters as scheduler rows with their current availability. */
   clusters(): Cluster[] {
     const ix = this.scheduler.index;

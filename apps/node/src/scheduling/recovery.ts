@@ -11,7 +11,7 @@ import { isFinal, type JobRecord } from './job-machine.ts';
 import { figuresFromWire, figuresToWire, mergeSummaries } from './mapping.ts';
 import { ceilingOf, raise } from './ceiling.ts';
 import { PlacementCore } from './placement.ts';
-import { admissionRound, capacityOf, runningOf } from './admission.ts';
+import { admissionRound, runningOf } from './admission.ts';
 
 /**
  * What keeps placements right after they are made (互联调度's failover half): re-placement when a cluster or a child
@@ -192,7 +192,7 @@ export abstract class RecoveryCore extends PlacementCore {
 
   /** The jobs submitted here that wait for this node's own capacity (queued, and no bigger than all of it). */
   protected fairWaiting(): { ids: Set<string>; capacity: FairVector } {
-    const capacity = capacityOf(this.view.clusters());
+    const capacity = this.view.activeCapacity();
     const ids = new Set<string>();
     if (!this.options.fairness) return { ids, capacity };
     for (const j of this.jobs.values()) {
