@@ -10,7 +10,15 @@ import { readFileSync } from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseScenario, runScenario, summarise, type Network, type Scenario, type ThreadUsage } from '@cpnet/simulator';
+import {
+  parseScenario,
+  runScenario,
+  summarise,
+  threadCpuMs,
+  type Network,
+  type Scenario,
+  type ThreadUsage,
+} from '@cpnet/simulator';
 import { printTable, writeFigures } from './lib.ts';
 import { nodeWorkFigures } from './src/node-work.ts';
 
@@ -70,6 +78,11 @@ export async function run(): Promise<Record<string, number>> {
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
   const scenario = scaled(parsed.value, f, jobsF);
   const cpu0 = process.cpuUsage();
+  // This (the main) thread's CPU: the simulator's own share — virtual clock, link proxies, fake clusters and their
+  // gateways, tenants, recorder and checker. The node threads report theirs (ThreadUsage.cpuMs).
+  const mainCpu0 = threadCpuMs();
+  let mainCpuAtJobs = -1;
+  let threadsCpuAtJobs: number[] | null = null;
   let peak = process.memoryUsage().rss;
   // The process CPU when the first job stream starts (virtual time): what the job phase costs, without the start-up
   // (nodes, onboarding, ~10 clusters registered per 100 jobs at full scale, twice that in `--small`).
@@ -78,7 +91,14 @@ export async function run(): Promise<Record<string, number>> {
   const sampler = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage().rss);
     const clock = (net as Network | null)?.clock;
-    if (!cpuAtJobs && clock && clock.elapsed() >= jobsStartMs) cpuAtJobs = process.cpuUsage(cpu0);
+    if (!cpuAtJobs && clock && clock.elapsed() >= jobsStartMs) {
+      cpuAtJobs = process.cpuUsage(cpu0);
+      mainCpuAtJobs = threadCpuMs();
+      void (net as Network | null)?.threads?.usage().then(
+        (u) => (threadsCpuAtJobs = u.map((x) => x.cpuMs)),
+        () => undefined,
+      );
+    }
   }, 250);
   let events = 0;
   const t0 = performance.now();
@@ -155,6 +175,7 @@ export async function run(): Promise<Record<string, number>> {
   }).finally(() => clearInterval(status));
   const wall = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  const mainCpu = threadCpuMs();
   clearInterval(sampler);
   gcObserver.disconnect();
   const gcMs = mainGcMs + latestGc.reduce((n, g, i) => n + g - (firstGc?.[i] ?? 0), 0);
@@ -162,6 +183,24 @@ export async function run(): Promise<Record<string, number>> {
   const threadCount = latestActive.length;
   console.log(summarise(report));
   const m = report.metrics;
+  const jobs = Math.max(1, m['jobs_submitted'] ?? 0);
+  const split = cpuSplit({
+    processMs: (cpu.user + cpu.system) / 1000,
+    mainMs: mainCpu - mainCpu0,
+    threadsMs: lastUsage.reduce((n, u) => n + u.cpuMs, 0),
+    jobs,
+  });
+  const splitPhase =
+    cpuAtJobs && threadsCpuAtJobs
+      ? cpuSplit({
+          processMs:
+            (cpu.user + cpu.system - (cpuAtJobs as NodeJS.CpuUsage).user - (cpuAtJobs as NodeJS.CpuUsage).system) /
+            1000,
+          mainMs: mainCpu - mainCpuAtJobs,
+          threadsMs: lastUsage.reduce((n, u, i) => n + u.cpuMs - ((threadsCpuAtJobs as number[])[i] ?? 0), 0),
+          jobs,
+        })
+      : null;
   const figures = {
     scale: f,
     job_scale: jobsF,
@@ -178,6 +217,14 @@ export async function run(): Promise<Record<string, number>> {
         1000 /
         Math.max(1, m['jobs_submitted'] ?? 0)
       : -1,
+    // The same CPU split by thread (wall-clock CPU time of each OS thread): the node threads' JS threads, the main
+    // thread (the simulator itself), and the rest (libuv's pool — fsyncs, async crypto — and V8's helper threads, GC).
+    cpu_ms_per_job_nodes: split.nodes,
+    cpu_ms_per_job_simulator: split.simulator,
+    cpu_ms_per_job_other: split.other,
+    cpu_ms_per_job_phase_nodes: splitPhase?.nodes ?? -1,
+    cpu_ms_per_job_phase_simulator: splitPhase?.simulator ?? -1,
+    cpu_ms_per_job_phase_other: splitPhase?.other ?? -1,
     // The node threads' event loops: the share of the run's wall time they were busy (1: the threads were the limit).
     threads_busy_share: threadCount ? busyMs / (wall * 1000 * threadCount) : -1,
     // Garbage collection (every isolate: main and node threads) as a share of the process's CPU time.
@@ -204,6 +251,19 @@ export async function run(): Promise<Record<string, number>> {
   );
   console.log(`figures → ${writeFigures('simulator', figures)}`);
   return figures;
+}
+
+/**
+ * A process's CPU over `jobs`, split into the node threads' part, the main thread's (the simulator's) and the rest
+ * (thread pool, V8's helpers); -1 each when a thread's CPU could not be read.
+ */
+function cpuSplit(o: { processMs: number; mainMs: number; threadsMs: number; jobs: number }) {
+  if (o.mainMs < 0 || o.threadsMs <= 0) return { nodes: -1, simulator: -1, other: -1 };
+  return {
+    nodes: o.threadsMs / o.jobs,
+    simulator: o.mainMs / o.jobs,
+    other: (o.processMs - o.mainMs - o.threadsMs) / o.jobs,
+  };
 }
 
 /**

@@ -49,7 +49,8 @@ const CAPACITY = {
 };
 const PRICE = { perCoreHourYuan: 0.12, perCardHourYuan: 9.5, perGibHourYuan: 0 };
 
-function entry(cluster: string, available: number) {
+/** One cluster's entry in a gateway report, with `available` free cores. */
+export function entry(cluster: string, available: number) {
   return {
     cluster,
     k1: CAPACITY,
@@ -69,7 +70,7 @@ function entry(cluster: string, available: number) {
 }
 
 /** A provider with `clusters` clusters registered at `url`, and its gateway connected. */
-async function provider(
+export async function provider(
   url: string,
   { node, n, clusters }: { node: string; n: number; clusters: number },
 ): Promise<{ gateway: GatewayConnection; clusters: string[] }> {

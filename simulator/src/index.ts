@@ -85,6 +85,8 @@ export { runScenario, type RunOptions, type Progress } from './runner/run.ts';
 /** A simulated network of real nodes behind fault proxies. */
 export { startNetwork, type Network, type NetworkOptions } from './runner/network.ts';
 export type { ThreadUsage } from './runner/node-threads.ts';
+/** CPU time of the calling OS thread (Linux /proc/thread-self), to split a run's CPU between its threads. */
+export { threadCpuMs } from './runner/thread-cpu.ts';
 /** Where the simulator puts nodes on its worker threads: the expected work of each (the scenario's) and the split. */
 export { balanceThreads, estimateLoads, scenarioLoads } from './runner/balance.ts';
 /** Nodes of a simulation: in this process or one OS process each (the real CLI). */

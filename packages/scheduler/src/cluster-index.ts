@@ -9,6 +9,13 @@ export const PROVINCE_CODES: readonly string[] = PROVINCES.map((p) => p.code);
 const PROVINCE_ROW = new Map(PROVINCE_CODES.map((c, i) => [c, i]));
 /** The column of a province in the index, or -1. */
 export const provinceRow = (code: string): number => PROVINCE_ROW.get(code) ?? -1;
+/**
+ * estimateLatencyMs between every two provinces, by column (ESTIMATED[from][to]): computed once, since a cluster's row
+ * is rewritten on every gateway report and its 34 haversines were a tenth of a report's cost at the node.
+ */
+const ESTIMATED: readonly Float64Array[] = PROVINCE_CODES.map((from) =>
+  Float64Array.from(PROVINCE_CODES, (to) => estimateLatencyMs(from, to)),
+);
 
 export const LIFECYCLES: readonly ClusterLifecycle[] = ['active', 'registered', 'suspended', 'revoked'];
 export const HEALTHS: readonly Health[] = ['healthy', 'degraded', 'down'];
@@ -143,9 +150,12 @@ export class ClusterIndex {
     this.kgPerKwh[r] = kgCo2PerItKwh(c);
     this.reliability[r] = c.reliability;
     this.queueWaitMin[r] = c.queueWaitMinutes ?? 0;
-    PROVINCE_CODES.forEach((p, i) => {
-      this.latency[i]![r] = c.latencyMsTo[p] ?? estimateLatencyMs(p, c.provinceCode);
-    });
+    const to = this.prov[r]!;
+    for (let i = 0; i < PROVINCE_CODES.length; i++) {
+      const p = PROVINCE_CODES[i]!;
+      this.latency[i]![r] =
+        c.latencyMsTo[p] ?? (to < PROVINCE_CODES.length ? ESTIMATED[i]![to]! : estimateLatencyMs(p, c.provinceCode));
+    }
     for (const m of this.acc) {
       m.cap[r] = 0;
       m.avail[r] = 0;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MonitorEvent } from '@cpnet/protocol';
+import { MonitorEvent, TopologySnapshot } from '@cpnet/protocol';
 import { createRecorder, readRecording } from './recorder.ts';
 
 const snapshot = () => ({
@@ -75,6 +75,44 @@ describe('recorder', () => {
     expect(validated.filter((l) => l.includes('"kind":"event"'))).toHaveLength(1);
     // Unchecked input still goes through validation: a malformed event is refused, not written.
     expect(() => write((rec) => rec.event(1000, { ...raw, at: 'yesterday' }))).toThrow();
+  });
+
+  it('writes a snapshot whose big parts the caller validated as the same line as one it validates whole', () => {
+    const cluster = {
+      id: 'CPN.51.C151/CL-1',
+      node: 'CPN.51.C151',
+      provider: 'CPN.51.C151/PV-1',
+      name: 'c',
+      province: '51',
+      lifecycle: 'active' as const,
+      health: 'healthy' as const,
+      cpuCores: 64,
+      cpuAvailable: 32,
+      accelerators: 8,
+      acceleratorsAvailable: 4,
+      utilisation: 0.5,
+      pricePerCoreHourYuan: 0.2,
+      greenShare: 0.4,
+    };
+    const job = { id: 'J1', tenant: 't', state: 'running' as const, from: '51', cluster: cluster.id, to: '51' };
+    const heard = TopologySnapshot.parse({ ...snapshot(), clusters: [cluster], jobs: [job] });
+    const write = (mark: boolean, state: Parameters<ReturnType<typeof createRecorder>['snapshotAt']>[1]) => {
+      const lines: string[] = [];
+      const rec = createRecorder({ header, sink: (l) => lines.push(l), snapshot });
+      if (mark) rec.checkedParts(heard);
+      rec.snapshotAt(1000, state);
+      rec.close(2000);
+      return lines;
+    };
+    // The periodic snapshot reuses the heard arrays in a state of its own (its nodes, links, counters).
+    const state = { ...snapshot(), clusters: heard.clusters, jobs: heard.jobs };
+    const whole = write(false, state);
+    expect(write(true, state)).toEqual(whole);
+    expect(whole.find((l) => l.includes('"t":1000'))).toContain('"origin":null');
+    // What was not marked is still validated: a bad node or an unmarked bad cluster is refused, not written.
+    const badNode = { ...state, nodes: [{ ...state.nodes[0]!, lifecycle: 'asleep' as never }] };
+    expect(() => write(true, badNode)).toThrow();
+    expect(() => write(true, { ...state, clusters: [{ ...cluster, utilisation: 2 }] })).toThrow();
   });
 
   it('writes a reported state in its place among the events, and ends with an index of byte offsets', () => {

@@ -95,6 +95,8 @@ describe('a simulated network', () => {
       expect(usage.map((u) => u.nodes)).toEqual([1, 3]);
       // Each thread reports its isolate's GC time (the scale benchmark's gc_share), a finite number of milliseconds.
       expect(usage.every((u) => Number.isFinite(u.gcMs) && u.gcMs >= 0)).toBe(true);
+      // And its own OS thread's CPU (the benchmark's split between nodes and simulator): starting nodes took some.
+      if (process.platform === 'linux') expect(usage.every((u) => u.cpuMs > 0)).toBe(true);
       // A heap snapshot of a thread (CPNET_THREAD_HEAP_SNAPSHOT takes every thread's): a V8 snapshot of that thread's
       // isolate, holding its nodes — the second thread's holds the industry node. One thread only: each costs seconds.
       const files = await tnet.threads!.heapSnapshot(path.join(dir, 'heap'), 1);

@@ -38,6 +38,8 @@ export interface ThreadUsage {
   readonly stalledMs: number;
   /** Milliseconds its isolate has spent in garbage collection since it started (perf_hooks `gc` entries). */
   readonly gcMs: number;
+  /** CPU milliseconds its own OS thread has used since it began (`threadCpuMs`; -1 where not measurable). */
+  readonly cpuMs: number;
   /**
    * With CPNET_NODE_WORK=1: each node's event-loop milliseconds since it started (callbacks and promise continuations
    * its work started, measured with async hooks), by node code.

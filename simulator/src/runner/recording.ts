@@ -202,6 +202,7 @@ export async function attachRecording(ctx: RunContext, options: { sink: Recordin
       const v = r.ok ? validate(TopologySnapshot, r.value) : null;
       if (v?.ok) {
         subtree = v.value;
+        recorder.checkedParts(v.value);
         const s = buildSnapshot();
         recorder.snapshotAt(Math.max(0, Date.parse(v.value.at) - startMs()), { ...s, at: v.value.at });
       }

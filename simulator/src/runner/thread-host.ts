@@ -11,6 +11,7 @@ import { stopwatch } from '@cpnet/kernel/system';
 import { ed25519Profile } from '@cpnet/security';
 import { stallThread, type Stall } from '../clock/stall.ts';
 import { createThreadClock, type SimClock } from '../clock/virtual-clock.ts';
+import { threadCpuMs } from './thread-cpu.ts';
 import { startSimNode, type SimNode, type SimNodeSpec } from './sim-node.ts';
 import type { ThreadOrder, ThreadReply, ThreadSetup } from './node-threads.ts';
 
@@ -115,6 +116,7 @@ async function handle(order: ThreadOrder): Promise<unknown> {
         activeMs: performance.eventLoopUtilization().active,
         stalledMs: stall?.stalledMs() ?? 0,
         gcMs,
+        cpuMs: threadCpuMs(),
         ...(measuring ? { nodeWorkMs: Object.fromEntries(workMs) } : {}),
       };
   }

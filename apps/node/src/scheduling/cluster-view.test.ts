@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createFakeClock } from '@cpnet/kernel';
+import { capacityOf } from './admission.ts';
 import { ClusterView } from './cluster-view.ts';
 import { toTask } from './mapping.ts';
 import { facts, fullReport, template } from './testing.ts';
@@ -95,5 +96,26 @@ describe('free capacity: one account per cluster', () => {
     clock.advance(10);
     report(0);
     expect(free()).toBe(11);
+  });
+});
+
+describe('active capacity (fair admission)', () => {
+  it('is the K1 of the active clusters not down, as the full rows give it', () => {
+    const clock = createFakeClock(Date.UTC(2026, 11, 5, 8));
+    const view = new ClusterView({ clock });
+    const a = facts('CPN.35', { cpuCores: 12, cards: 2, id: 'CPN.35/CL-A' });
+    const b = facts('CPN.35', { cpuCores: 20, cards: 4, id: 'CPN.35/CL-B' });
+    const c = facts('CPN.35', { cpuCores: 30, id: 'CPN.35/CL-C' });
+    const d = facts('CPN.35', { cpuCores: 40, id: 'CPN.35/CL-D' });
+    for (const f of [a, b, c, d]) view.upsert(f);
+    const same = () => expect(view.activeCapacity()).toEqual(capacityOf(view.clusters()));
+    same();
+    // A report's K1 replaces the registration's (here more cores and cards).
+    const r = fullReport(b);
+    view.report({ ...r, k1: { ...r.k1, cpuCores: 24, accelerators: [{ ...r.k1.accelerators[0]!, count: 6 }] } }, 1);
+    view.markDown(c.id);
+    view.upsert({ ...d, lifecycle: 'suspended' });
+    same();
+    expect(view.activeCapacity()).toEqual({ cpuCores: 36, memoryGib: 1024, cards: 8 });
   });
 });

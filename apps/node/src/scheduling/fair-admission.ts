@@ -1,6 +1,6 @@
 import { agedPriority, vectorOf, type FairVector, type Task } from '@cpnet/scheduler';
 import { PlacementCore } from './placement.ts';
-import { admissionRound, capacityOf, runningOf } from './admission.ts';
+import { admissionRound, runningOf } from './admission.ts';
 
 /**
  * Fair admission at a node, the loop half (`admission.ts` decides a round): which jobs submitted here wait for this
@@ -16,7 +16,7 @@ export abstract class FairAdmissionCore extends PlacementCore {
 
   /** The jobs submitted here that wait for this node's own capacity (queued, and no bigger than all of it). */
   protected fairWaiting(): { ids: Set<string>; capacity: FairVector } {
-    const capacity = capacityOf(this.view.clusters());
+    const capacity = this.view.activeCapacity();
     const ids = new Set<string>();
     if (!this.options.fairness) return { ids, capacity };
     for (const j of this.jobs.values()) {

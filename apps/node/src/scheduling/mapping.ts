@@ -42,8 +42,11 @@ function resources(v: ResourceVector): Cluster['capacity'] {
   };
 }
 
-/** A scheduler cluster row from the registration and the latest report (K1, K2, price, PUE, green share, latency). */
-export function toCluster(facts: ClusterFacts, report?: ClusterReport): Cluster {
+/**
+ * A scheduler cluster row from the registration and the latest report (K1, K2, price, PUE, green share, latency);
+ * its health is `judged` when given (the aggregation's verdict), else the worse of the facts' and the report's.
+ */
+export function toCluster(facts: ClusterFacts, report?: ClusterReport, judged?: Health): Cluster {
   const reg = facts.registration;
   const k1 = report ? report.k1 : reg.capacity;
   const k2 = report ? report.k2 : reg.capacity;
@@ -51,7 +54,8 @@ export function toCluster(facts: ClusterFacts, report?: ClusterReport): Cluster 
   const reported = report?.metrics.health;
   // The worse of the node's own verdict (silence = down) and the gateway's.
   const order: Health[] = ['healthy', 'degraded', 'down'];
-  const health = reported && order.indexOf(reported) > order.indexOf(facts.health) ? reported : facts.health;
+  const health =
+    judged ?? (reported && order.indexOf(reported) > order.indexOf(facts.health) ? reported : facts.health);
   return {
     id: facts.id,
     nodePrefix: facts.node,

@@ -68,9 +68,9 @@ export interface ProviderStore {
   putChildSummary(input: { node: string; at: string; summary: string; receivedAt: string }): Promise<void>;
 }
 
-const UPSERT_LIVE = `INSERT INTO "ClusterLive" ("cluster", "report", "lastReportAt", "health", "reports") VALUES (?, ?, ?, ?, 1)
+const UPSERT_LIVE = `INSERT INTO "ClusterLive" ("cluster", "report", "lastReportAt", "health", "reports") VALUES (?, ?, ?, ?, ?)
   ON CONFLICT ("cluster") DO UPDATE SET "report" = excluded."report", "lastReportAt" = excluded."lastReportAt",
-  "health" = excluded."health", "reports" = "ClusterLive"."reports" + 1`;
+  "health" = excluded."health", "reports" = "ClusterLive"."reports" + excluded."reports"`;
 const SET_SEQ = 'UPDATE "Provider" SET "lastReportSeq" = ? WHERE "id" = ? AND "lastReportSeq" < ?';
 const ACTIVATE = `UPDATE "Cluster" SET "lifecycle" = 'active' WHERE "id" = ? AND "lifecycle" = 'registered'`;
 const UPSERT_CHILD = `INSERT INTO "ChildSummary" ("node", "at", "summary", "receivedAt") VALUES (?, ?, ?, ?)
@@ -153,13 +153,23 @@ export function sqliteProviderStore({ prisma, sql }: SqliteConnection): Provider
       const setSeq = sql.stmt(SET_SEQ);
       const activate = sql.stmt(ACTIVATE);
       return sql.write(() => {
+        // A cluster reported twice in one batch (a gateway's reports queued behind a commit) is written once: its
+        // latest entry, its counter raised by both — the row the two upserts in turn would leave, for half the work.
+        const live = new Map<string, { entry: ClusterReport; count: number }>();
         const lastSeq = new Map<string, number>();
         for (const r of input.batch) {
           lastSeq.set(r.gateway, Math.max(lastSeq.get(r.gateway) ?? -1, r.seq));
           for (const e of r.entries) {
-            upsert.run(e.cluster, JSON.stringify(e), input.now, input.health(e));
-            if (input.registered(e.cluster)) activate.run(e.cluster);
+            const held = live.get(e.cluster);
+            if (held) {
+              held.entry = e;
+              held.count += 1;
+            } else live.set(e.cluster, { entry: e, count: 1 });
           }
+        }
+        for (const [cluster, { entry, count }] of live) {
+          upsert.run(cluster, JSON.stringify(entry), input.now, input.health(entry), count);
+          if (input.registered(cluster)) activate.run(cluster);
         }
         for (const [gateway, seq] of lastSeq) setSeq.run(seq, gateway, seq);
       });

@@ -297,6 +297,61 @@ describe.each([
     expect(await db.providers.childSummaries()).toEqual([{ node: 'CPN.51.C151', summary: '{"s":1}' }]);
   });
 
+  it('gateway reports: a batch holding a cluster twice leaves its latest entry, counted twice, and the seq', async () => {
+    const db = await make();
+    const registeredAt = '2026-12-04T00:00:00.000Z';
+    const id = 'CPN.51/PV-2';
+    await db.write(async () => {
+      await db.providers.addProvider({
+        id,
+        creditCode: '91510100MA6CXXXX1D',
+        name: 'p',
+        province: '51',
+        city: 'Chengdu',
+        publicKey: 'K',
+        lifecycle: 'active',
+        registeredAt,
+      });
+      for (const c of ['CPN.51/CL-A', 'CPN.51/CL-B'])
+        await db.providers.addCluster({
+          id: c,
+          provider: id,
+          spec: { name: c },
+          lifecycle: 'registered',
+          registeredAt,
+        });
+    });
+    const entry = (cluster: string, cores: number) =>
+      ({ cluster, k1: { cpuCores: 8 }, k2: { cpuCores: cores }, metrics: { health: 'healthy' } }) as never;
+    const write = (batch: { seq: number; entries: never[] }[], now: number) =>
+      db.providers.writeReports({
+        batch: batch.map((b) => ({ gateway: id, ...b })),
+        now,
+        health: () => 'healthy',
+        registered: () => true,
+      });
+    await write([{ seq: 0, entries: [entry('CPN.51/CL-A', 1), entry('CPN.51/CL-B', 2)] }], 1000);
+    // Two reports of the same gateway queued behind one commit: A twice, B once.
+    await write(
+      [
+        { seq: 1, entries: [entry('CPN.51/CL-A', 3)] },
+        { seq: 2, entries: [entry('CPN.51/CL-A', 4), entry('CPN.51/CL-B', 5)] },
+      ],
+      2000,
+    );
+    const rows = (await db.providers.clusters()).map((c) => ({
+      cores: (c.report as unknown as { k2: { cpuCores: number } }).k2.cpuCores,
+      reports: c.reports,
+      at: c.lastReportAt,
+      lifecycle: c.spec.lifecycle,
+    }));
+    expect(rows.sort((a, b) => a.cores - b.cores)).toEqual([
+      { cores: 4, reports: 3, at: 2000, lifecycle: 'active' },
+      { cores: 5, reports: 2, at: 2000, lifecycle: 'active' },
+    ]);
+    expect(await db.providers.lastReportSeq(id)).toBe(2);
+  });
+
   it("accounts, joint-debugging runs and children's metering", async () => {
     const db = await make();
     await db.accounts.create({ id: 'r1', name: 'R', role: 'reviewer', passwordHash: 'h' });
