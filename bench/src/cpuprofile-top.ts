@@ -1,12 +1,15 @@
 // `npx tsx bench/src/cpuprofile-top.ts <file.cpuprofile>… [--top=N]`: the functions with the most self time in V8 CPU
 // profiles (`node --cpu-prof`), summed over the files, with each one's share of the sampled time; and the same by
-// package (what bench/README.md "Where the time goes" summarises).
+// package (what bench/README.md "Where the time goes" summarises). `--minus=<file>` subtracts another profile's time
+// (a run of the same work with fewer jobs) and `--per=<n>` divides the difference by n: with one-job.ts's two
+// profiles, one job's milliseconds by function and package.
 import { readFileSync } from 'node:fs';
 
 interface Node {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
+  children?: number[];
 }
 interface Profile {
   nodes: Node[];
@@ -17,8 +20,18 @@ interface Profile {
 const args = process.argv.slice(2);
 const top = Number(args.find((a) => a.startsWith('--top='))?.slice(6) ?? 30);
 const files = args.filter((a) => !a.startsWith('--'));
+const minus = args.find((a) => a.startsWith('--minus='))?.slice(8);
+/** `--callers=<name>`: the stacks (5 frames up) under which functions of that name spent their self time. */
+const callersOf = args.find((a) => a.startsWith('--callers='))?.slice(10);
+const byCaller = new Map<string, number>();
+/** `--entry=<package>`: that package's time (callees included) by the frame outside it that called into it. */
+const entryOf = args.find((a) => a.startsWith('--entry='))?.slice(8);
+const byEntry = new Map<string, number>();
+const per = Number(args.find((a) => a.startsWith('--per='))?.slice(6) ?? 1);
 const byFn = new Map<string, number>();
 const byPkg = new Map<string, number>();
+/** Time with the package anywhere on the stack (its callees included, each package once per sample). */
+const byPkgIncl = new Map<string, number>();
 let total = 0;
 
 /** Where a script belongs: a workspace package, a dependency, node's own code, or V8 (GC, idle, program). */
@@ -33,13 +46,15 @@ function area(url: string, name: string): string {
   return url.split('/').slice(-2).join('/');
 }
 
-for (const file of files) {
+for (const [file, sign] of [...files.map((f) => [f, 1] as const), ...(minus ? [[minus, -1] as const] : [])]) {
   const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   for (let i = 0; i < p.samples.length; i++) {
     const n = byId.get(p.samples[i]!);
     if (!n) continue;
-    const dt = p.timeDeltas[i] ?? 0;
+    const dt = sign * (p.timeDeltas[i] ?? 0);
     const { functionName, url, lineNumber } = n.callFrame;
     if (functionName === '(idle)') continue;
     total += dt;
@@ -48,12 +63,53 @@ for (const file of files) {
     byFn.set(key, (byFn.get(key) ?? 0) + dt);
     const a = area(url, functionName);
     byPkg.set(a, (byPkg.get(a) ?? 0) + dt);
+    const seen = new Set<string>();
+    for (let id: number | undefined = n.id; id !== undefined; id = parent.get(id)) {
+      const f = byId.get(id)!.callFrame;
+      if (f.functionName === '(root)') continue;
+      seen.add(area(f.url, f.functionName));
+    }
+    for (const s of seen) byPkgIncl.set(s, (byPkgIncl.get(s) ?? 0) + dt);
+    if (entryOf !== undefined && seen.has(entryOf)) {
+      // The outermost frame of the package on this stack, and the frame that called it.
+      let caller: Node['callFrame'] | undefined;
+      for (let id: number | undefined = n.id; id !== undefined; id = parent.get(id)) {
+        const f = byId.get(id)!.callFrame;
+        const up = parent.get(id);
+        if (area(f.url, f.functionName) === entryOf && up !== undefined) {
+          const g = byId.get(up)!.callFrame;
+          if (area(g.url, g.functionName) !== entryOf) caller = g;
+        }
+      }
+      const k = caller ? `${caller.functionName || '(anonymous)'} ${caller.url.split('/').slice(-2).join('/')}:${caller.lineNumber + 1}` : '?';
+      byEntry.set(k, (byEntry.get(k) ?? 0) + dt);
+    }
+    if (callersOf !== undefined && functionName === callersOf) {
+      const stack: string[] = [];
+      for (let id = parent.get(n.id); id !== undefined && stack.length < 5; id = parent.get(id)) {
+        const f = byId.get(id)!.callFrame;
+        stack.push(`${f.functionName || '(anonymous)'} ${f.url.split('/').slice(-2).join('/')}:${f.lineNumber + 1}`);
+      }
+      const k = stack.join(' < ');
+      byCaller.set(k, (byCaller.get(k) ?? 0) + dt);
+    }
   }
 }
 const show = (title: string, m: Map<string, number>) => {
+  if (minus) {
+    console.log(`\n${title}, difference over ${per} (${(total / 1000 / per).toFixed(3)} ms each, idle excluded)`);
+    for (const [k, v] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top))
+      console.log(
+        `${(v / 1000 / per).toFixed(3).padStart(7)} ms  ${((v / total) * 100).toFixed(1).padStart(5)} %  ${k}`,
+      );
+    return;
+  }
   console.log(`\n${title} (${(total / 1000).toFixed(0)} ms sampled, idle excluded)`);
   for (const [k, v] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top))
     console.log(`${((v / total) * 100).toFixed(1).padStart(5)} %  ${k}`);
 };
 show('self time by function', byFn);
 show('self time by package', byPkg);
+show('time by package, callees included', byPkgIncl);
+if (entryOf !== undefined) show(`${entryOf} (callees included) by the caller outside it`, byEntry);
+if (callersOf !== undefined) show(`where ${callersOf} was called from`, byCaller);

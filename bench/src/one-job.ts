@@ -18,6 +18,8 @@
 // parse functions inside each schema, out of reach of a wrapper; the profiles' share stands for them.
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import crypto from 'node:crypto';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { parseScenario, runScenario, type Network, type Scenario } from '@cpnet/simulator';
 import { printTable } from '../lib.ts';
 
@@ -218,10 +220,33 @@ async function run(n: number): Promise<{ counts: Counts; submitted: number; pass
   return { counts, submitted: report.metrics['jobs_submitted'] ?? 0, passed: report.passed };
 }
 
+/**
+ * `CPNET_BENCH_PROF=<dir>`: each counted run is sampled by V8's profiler (this thread: nodes and simulator), written to
+ * `<dir>/small.cpuprofile` and `<dir>/large.cpuprofile`; `cpuprofile-top.ts <dir>/large.cpuprofile
+ * --minus=<dir>/small.cpuprofile --per=<jobs between them>` prints one job's time by function and package.
+ */
+const profDir = process.env.CPNET_BENCH_PROF;
+const session = profDir ? new Session() : null;
+async function profiled<T>(name: string, work: () => Promise<T>): Promise<T> {
+  if (!session || !profDir) return work();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    mkdirSync(profDir, { recursive: true });
+    writeFileSync(`${profDir}/${name}.cpuprofile`, JSON.stringify(profile));
+  }
+}
+session?.connect();
+
 // A first run warms the process (modules loaded, code compiled), so the two counted runs' CPU compares like with like.
 await run(Math.round(jobs / 4));
-const small = await run(Math.round(jobs / 4));
-const large = await run(jobs);
+const small = await profiled('small', () => run(Math.round(jobs / 4)));
+const large = await profiled('large', () => run(jobs));
+session?.disconnect();
 const per = large.submitted - small.submitted;
 console.log(
   `runs: ${small.submitted} and ${large.submitted} jobs submitted (passed: ${small.passed}, ${large.passed}); ` +

@@ -9,6 +9,7 @@ import { now, poll, wallRate, type RunContext } from './context.ts';
 import { acceptanceVerdict } from './acceptance.ts';
 import { RULE_OF_BREAK, type Break } from './application.ts';
 import { finalStates, isFinal, readJobs, type JobView } from './jobs.ts';
+import { watchJobs } from './job-watch.ts';
 import { province } from '@cpnet/identifier';
 import { stopwatch } from '@cpnet/kernel/system';
 import { certificateValidity, verifyChain } from '@cpnet/security';
@@ -149,8 +150,9 @@ async function evaluate(ctx: RunContext, e: Expectation): Promise<Verdict> {
       };
     }
     case 'jobs': {
+      const read = watchJobs(ctx);
       const measure = async () => {
-        const views = await readJobs(ctx);
+        const views = await read();
         const states = [...views.values()].map((v) => v?.state ?? 'unknown');
         const count =
           e.state === 'replaced'

@@ -12,6 +12,7 @@ import { seededFaker } from '../topology/fake-org.ts';
 import type { RunContext } from './context.ts';
 import { checkExpectation } from './expectations.ts';
 import { createTenants } from './jobs.ts';
+import { watchJobs } from './job-watch.ts';
 import { startNetwork, type Network } from './network.ts';
 
 // The `nothing-lost` check against a real node (real SQLite, real HTTP): issue 26's full-scale run reported jobs
@@ -47,6 +48,9 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** How many jobs each page of a job list answered held, in order (the reads' cost). */
+const pageItems: number[] = [];
+
 /** The parts of a run's context the check uses; `onList` runs after each page of a job list is answered. */
 function context(onList: (ctx: RunContext) => Promise<void> = async () => {}): RunContext {
   const tenants = createTenants({ net, clock: net.clock as RunContext['clock'] });
@@ -64,7 +68,10 @@ function context(onList: (ctx: RunContext) => Promise<void> = async () => {}): R
         ...client,
         request: async (spec) => {
           const r = await client.request(spec);
-          if (spec.method === 'GET' && spec.path.startsWith('/cpn/v1/jobs?')) await onList(ctx);
+          if (spec.method === 'GET' && spec.path.startsWith('/cpn/v1/jobs?')) {
+            if (r.ok) pageItems.push((r.value as { items: unknown[] }).items.length);
+            await onList(ctx);
+          }
           return r as never;
         },
       } as NodeClient;
@@ -136,4 +143,42 @@ describe('nothing-lost against a real node', () => {
     expect(verdict.detail).toContain('0 lost');
     expect(verdict.passed).toBe(true);
   }, 60_000);
+});
+
+describe('the jobs check against a real node', () => {
+  it('reads a job seen final no more: each poll asks the list from after its final prefix', async () => {
+    const ctx = context();
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push(await submit(ctx, 'tenant-e'));
+    const client = await ctx.tenantClient('CPN', 'tenant-e');
+    const cancel = async (id: string) => {
+      const r = await client.request({ method: 'DELETE', path: `/cpn/v1/jobs/${encodeURIComponent(id)}` });
+      if (!r.ok) throw new Error(`cancel refused: ${r.status}`);
+    };
+    await cancel(ids[0]!);
+    await cancel(ids[1]!);
+    const read = watchJobs(ctx);
+    const states = async () => {
+      pageItems.length = 0;
+      const views = await read();
+      return ids.map((id) => views.get(id)?.state);
+    };
+    // The first poll reads all four; the second only the two after the final prefix, and still answers for all four.
+    expect(await states()).toEqual(['cancelled', 'cancelled', 'queued', 'queued']);
+    expect(pageItems).toEqual([4]);
+    expect(await states()).toEqual(['cancelled', 'cancelled', 'queued', 'queued']);
+    expect(pageItems).toEqual([2]);
+    // A final job after one still running is kept too, but the list is read from the prefix's end.
+    await cancel(ids[3]!);
+    expect(await states()).toEqual(['cancelled', 'cancelled', 'queued', 'cancelled']);
+    expect(pageItems).toEqual([2]);
+    await cancel(ids[2]!);
+    expect(await states()).toEqual(['cancelled', 'cancelled', 'cancelled', 'cancelled']);
+    // Every job seen final: nothing left to ask.
+    expect(await states()).toEqual(['cancelled', 'cancelled', 'cancelled', 'cancelled']);
+    expect(pageItems).toEqual([]);
+    const verdict = await checkExpectation(ctx, { at: 0, that: 'jobs', state: 'final', min: 4 });
+    expect(verdict.detail).toMatch(/^\d+ of \d+ final/);
+    expect(verdict.passed).toBe(true);
+  }, 30_000);
 });
