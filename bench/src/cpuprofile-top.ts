@@ -81,7 +81,9 @@ for (const [file, sign] of [...files.map((f) => [f, 1] as const), ...(minus ? [[
           if (area(g.url, g.functionName) !== entryOf) caller = g;
         }
       }
-      const k = caller ? `${caller.functionName || '(anonymous)'} ${caller.url.split('/').slice(-2).join('/')}:${caller.lineNumber + 1}` : '?';
+      const k = caller
+        ? `${caller.functionName || '(anonymous)'} ${caller.url.split('/').slice(-2).join('/')}:${caller.lineNumber + 1}`
+        : '?';
       byEntry.set(k, (byEntry.get(k) ?? 0) + dt);
     }
     if (callersOf !== undefined && functionName === callersOf) {
