@@ -55,8 +55,22 @@ export interface ApplicationStore {
   pruneRefusals(keep: number): Promise<number>;
 }
 
-/** The SQLite application store. */
-export function sqliteApplicationStore({ prisma }: SqliteConnection): ApplicationStore {
+/** The SQLite application store: Prisma's, with the one polled read answered by a prepared statement. */
+export function sqliteApplicationStore({ prisma, sql }: SqliteConnection): ApplicationStore {
+  const base = prismaApplicationStore(prisma);
+  return {
+    ...base,
+    // Asked every few seconds by the auto-review retries and almost always empty: a prepared statement answers "none"
+    // without a Prisma query (~170–300 µs of CPU each against 3–7 µs; issue 26, the time-driven floor).
+    waitingAt: async (node) =>
+      sql.stmt(`SELECT 1 FROM "Application" WHERE "status" = 'submitted' AND "routedTo" = ? LIMIT 1`).get(node)
+        ? base.waitingAt(node)
+        : [],
+  };
+}
+
+/** Applications through Prisma (either database). */
+export function prismaApplicationStore(prisma: SqliteConnection['prisma']): ApplicationStore {
   return {
     byId: (id) => prisma.application.findUnique({ where: { id } }),
     openOf: (applicant) => prisma.application.findFirst({ where: { applicant, status: { not: 'rejected' } } }),

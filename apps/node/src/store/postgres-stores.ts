@@ -6,7 +6,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient as PostgresPrismaClient } from '../generated/prisma-postgres/client.ts';
 import { sqliteAcceptanceStore } from './acceptance.ts';
 import { sqliteAccountStore } from './accounts.ts';
-import { sqliteApplicationStore } from './applications.ts';
+import { prismaApplicationStore } from './applications.ts';
 import { sqliteDossierStore } from './dossiers.ts';
 import { sqliteEventStore } from './events.ts';
 import { sqliteIdentifierStore } from './identifiers.ts';
@@ -66,7 +66,7 @@ export async function openPostgresStores(
     // A PostgreSQL commit is flushed before other sessions see it.
     durable: () => null,
     identifiers: postgresIdentifierStore(sql, sqliteIdentifierStore(conn)),
-    applications: sqliteApplicationStore(conn),
+    applications: prismaApplicationStore(conn.prisma),
     dossiers: sqliteDossierStore(conn),
     jointDebug: sqliteJointDebugStore(conn),
     accounts: sqliteAccountStore(conn),

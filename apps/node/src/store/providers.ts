@@ -127,7 +127,8 @@ export function sqliteProviderStore({ prisma, sql }: SqliteConnection): Provider
       await sql.write(() => sql.stmt('UPDATE "Cluster" SET "lifecycle" = ? WHERE "id" = ?').run(lifecycle, id));
     },
     async clusterSpec(id) {
-      const row = await prisma.cluster.findUnique({ where: { id } });
+      // Once per cluster known to the scheduler (10,093 at full scale): a prepared statement, not a Prisma query.
+      const row = sql.stmt('SELECT "spec" FROM "Cluster" WHERE "id" = ?').get(id) as { spec: string } | undefined;
       return row ? (JSON.parse(row.spec) as Record<string, unknown>) : null;
     },
     async clusters() {

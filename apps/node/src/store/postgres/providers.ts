@@ -32,6 +32,10 @@ export function postgresProviderStore(sql: PgSql, cold: ProviderStore): Provider
     async setClusterLifecycle(id, lifecycle) {
       await sql.write(() => sql.query('UPDATE "Cluster" SET "lifecycle" = $1 WHERE "id" = $2', [lifecycle, id]));
     },
+    async clusterSpec(id) {
+      const row = (await sql.query<{ spec: string }>('SELECT "spec" FROM "Cluster" WHERE "id" = $1', [id])).rows[0];
+      return row ? (JSON.parse(row.spec) as Record<string, unknown>) : null;
+    },
     writeReports(input) {
       // One statement per table for the whole batch (unnest of arrays): a round trip per report would cap ingestion.
       const live = new Map<string, { report: string; health: string; count: number }>();
