@@ -1,7 +1,8 @@
 // Issue 26: a whole node whose disk fails, end to end. The WAL file of a running node on SQLite (durability
 // `power-loss`, the default) is removed — a real failure, no mock: the node's own fsync of it then finds it unlinked
 // (`WalSync`, `StorageFailed`). From then on it answers 503 `UNAVAILABLE` naming the file, accepts nothing, logs one
-// `fatal` line, and a restart on the same data folder serves what was committed before. Wall time: about 2 s.
+// `fatal` line, and a restart on the same data folder serves what was committed before. Wall time: about 1 s for
+// the case (two node starts, eight requests; no polling), 3-6 s for the file with its imports.
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
