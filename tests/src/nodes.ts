@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { afterAll } from 'vitest';
 import { startTestPostgres, type TestPostgres } from '@cpnet/node/testing/postgres';
 import type { Clock } from '@cpnet/kernel';
@@ -61,11 +61,19 @@ async function databaseFor(dir: string): Promise<string> {
   return url;
 }
 
-/** Starts a real node on 127.0.0.1, port 0 unless given (on PostgreSQL under CPNET_TEST_DATABASE=postgres). */
+/**
+ * Starts a real node on 127.0.0.1, port 0 unless given (on PostgreSQL under CPNET_TEST_DATABASE=postgres). Its log is
+ * silent (or at CPNET_TEST_LOG's level) unless a `logger` is given.
+ */
 export async function startTestNode(
-  config: Omit<NodeConfigInput, 'dataDir' | 'port'> & { dataDir?: string; port?: number; clock?: Clock },
+  config: Omit<NodeConfigInput, 'dataDir' | 'port'> & {
+    dataDir?: string;
+    port?: number;
+    clock?: Clock;
+    logger?: Logger;
+  },
 ): Promise<TestNode> {
-  const { clock, ...rest } = config;
+  const { clock, logger, ...rest } = config;
   const dir = rest.dataDir ?? tempDir();
   const database = rest.database ?? (testDatabase() === 'postgres' ? await databaseFor(path.resolve(dir)) : undefined);
   const node = await createNode(
@@ -80,7 +88,7 @@ export async function startTestNode(
     },
     {
       clock: clock ?? systemClock,
-      logger: pino({ level: process.env.CPNET_TEST_LOG ?? 'silent' }),
+      logger: logger ?? pino({ level: process.env.CPNET_TEST_LOG ?? 'silent' }),
       randomBytes: cryptoRandomBytes,
     },
   );

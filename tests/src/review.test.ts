@@ -44,7 +44,9 @@ afterAll(async () => {
 describe('review by people (no auto-review)', () => {
   it('the national reviewer approves a regional node; then it joint-debugs and goes online', async () => {
     const app = await eventually(() => applicationOf(national, 'CPN.51'));
-    expect(await lifecycleOf(regional)).toBe('reviewing');
+    // The national node's listing and its answer to the regional node's application are both held until the same
+    // commit is durable (durable-answers.ts), so the regional node may not have read its answer yet (wall time).
+    await eventually(async () => (await lifecycleOf(regional)) === 'reviewing', 10_000);
     const nr = await reviewer(national, 'expert-n');
     const wrong = await nr.review(app.id, { decision: 'recommend', opinion: '同意' });
     expect(wrong.ok ? null : wrong.error.field).toBe('decision');

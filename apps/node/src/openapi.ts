@@ -41,13 +41,19 @@ const ERROR_RESPONSES: Record<number, [string, string]> = {
   415: ['UnsupportedMediaType', 'The body is not `application/json` (`UNSUPPORTED_MEDIA_TYPE`)'],
   422: ['RuleViolation', 'The request breaks a rule of the guide (`RULE_VIOLATION`, `DEADLINE_PASSED`)'],
   429: ['RateLimited', 'Too many requests (`RATE_LIMITED`); `Retry-After` says when to come back'],
-  503: ['Unavailable', 'A node this request needs cannot be reached (`UPSTREAM_UNAVAILABLE`, `UNAVAILABLE`)'],
+  503: [
+    'Unavailable',
+    'A node this request needs cannot be reached (`UPSTREAM_UNAVAILABLE`, `UNAVAILABLE`), or this node’s storage failed ' +
+      '(`UNAVAILABLE`, naming the file; it accepts nothing until it is restarted)',
+  ],
 };
 
 /** Every answer carries the node's protocol version (conformance check `protocol-header`). */
 const ANSWER_HEADERS = { [PROTOCOL_HEADER]: { $ref: '#/components/headers/CpnProtocol' } };
 
 const IDEMPOTENCY_CONFLICT = 'an Idempotency-Key reused for a different request';
+/** Any answer of a node whose storage failed (a failed WAL fsync, `StorageFailed`) is this 503: every operation. */
+const STORAGE_FAILED = 'this node’s storage failed';
 
 const SECURITY: Record<RouteSpec['auth'], Json[]> = {
   none: [],
@@ -63,8 +69,13 @@ function errorStatuses(spec: RouteSpec): Record<number, string | null> {
   if (spec.auth === 'required' || spec.auth === 'self-keyed') out[403] = null;
   // Every write takes an Idempotency-Key: the same key with a different request is 409.
   if (readsBody(spec)) Object.assign(out, { 409: null, 413: null, 415: null });
-  for (const [s, when] of Object.entries(spec.errors ?? {}))
-    out[Number(s)] = Number(s) === 409 && readsBody(spec) ? `${when}; or ${IDEMPOTENCY_CONFLICT}` : when;
+  out[503] = null;
+  for (const [s, when] of Object.entries(spec.errors ?? {})) {
+    const status = Number(s);
+    if (status === 409 && readsBody(spec)) out[status] = `${when}; or ${IDEMPOTENCY_CONFLICT}`;
+    else if (status === 503) out[status] = `${when}; or ${STORAGE_FAILED}`;
+    else out[status] = when;
+  }
   return out;
 }
 

@@ -124,24 +124,29 @@ export function takeViolations(): string[] {
  */
 export function watchResponses(server: Server, checker: ResponseChecker = docsChecker()): void {
   server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    const keep = (chunk: unknown, encoding?: unknown) => {
+    const written: Buffer[] = [];
+    let ended: Buffer[] = [];
+    const keep = (into: Buffer[], chunk: unknown, encoding?: unknown) => {
       if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
-      chunks.push(
+      into.push(
         typeof chunk === 'string'
           ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8')
           : Buffer.from(chunk as Uint8Array),
       );
     };
-    const write = res.write.bind(res) as (...args: unknown[]) => boolean;
-    const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+    // The response's `write` and `end` as they are when called, not as they are now: Express gives the response its
+    // app's prototype after this listener ran, and the node's `end` there holds an answer until it is durable
+    // (apps/node/src/http/durable-answers.ts) — binding ServerResponse's own here would skip that.
+    const proto = () => Object.getPrototypeOf(res) as ServerResponse;
     res.write = ((...args: unknown[]) => {
-      keep(args[0], args[1]);
-      return write(...args);
+      keep(written, args[0], args[1]);
+      return (proto().write as (...a: unknown[]) => boolean).apply(res, args);
     }) as typeof res.write;
     res.end = ((...args: unknown[]) => {
-      keep(args[0], args[1]);
-      return end(...args);
+      // Called again when a held answer is replaced (the storage failure's 503): the last body is the one sent.
+      ended = [];
+      keep(ended, args[0], args[1]);
+      return (proto().end as (...a: unknown[]) => ServerResponse).apply(res, args);
     }) as typeof res.end;
     res.on('finish', () => {
       const problems = checker.problems({
@@ -150,7 +155,7 @@ export function watchResponses(server: Server, checker: ResponseChecker = docsCh
         status: res.statusCode,
         contentType: String(res.getHeader('content-type') ?? ''),
         headers: res.getHeaders(),
-        body: Buffer.concat(chunks).toString('utf8'),
+        body: Buffer.concat([...written, ...ended]).toString('utf8'),
       });
       violations.push(...problems);
     });

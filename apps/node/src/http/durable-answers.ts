@@ -6,6 +6,14 @@ import { StorageFailed } from '../store/wal-sync.ts';
 
 /** `res.locals` flag: the answer shows only what its own request's durable commit wrote (see write-route.ts). */
 export const DURABLE_ANSWER = 'cpnetDurableAnswer';
+/**
+ * Headers a replaced answer keeps: the protocol version every answer carries, the request id, and the security
+ * headers — none shows data. The rest (content type and length, ETag, Location…) belonged to the prepared answer.
+ */
+const KEPT_HEADERS =
+  /^(cpn-protocol|x-request-id|strict-transport-security|content-security-policy|referrer-policy|origin-agent-cluster|cross-origin-[a-z-]+|x-(content-type-options|frame-options|dns-prefetch-control|download-options|permitted-cross-domain-policies|xss-protection))$/;
+/** Set on a response whose answer was replaced by the storage failure's 503 (it is sent as it is). */
+const REPLACED = Symbol('replaced by the storage failure 503');
 
 /**
  * Holds back every HTTP answer of `app` while something committed is not yet durable (`NodeStores.durable`: on
@@ -22,8 +30,9 @@ export function answerWhenDurable(app: Express, db: Pick<NodeStores, 'durable'>)
   Object.defineProperty(app.response, 'end', {
     configurable: true,
     writable: true,
-    value: function (this: ServerResponse, ...args: unknown[]): ServerResponse {
-      const fence = (this as Response).locals?.[DURABLE_ANSWER] === true ? null : db.durable();
+    value: function (this: ServerResponse & { [REPLACED]?: true }, ...args: unknown[]): ServerResponse {
+      const own = this[REPLACED] === true || (this as Response).locals?.[DURABLE_ANSWER] === true;
+      const fence = own ? null : db.durable();
       if (!fence) return end.apply(this, args);
       fence.then(
         () => end.apply(this, args),
@@ -35,11 +44,14 @@ export function answerWhenDurable(app: Express, db: Pick<NodeStores, 'durable'>)
             return;
           }
           const body = JSON.stringify(errorBody('UNAVAILABLE', e.message));
-          for (const h of this.getHeaderNames()) this.removeHeader(h);
+          for (const h of this.getHeaderNames()) if (!KEPT_HEADERS.test(h)) this.removeHeader(h);
           this.statusCode = 503;
           this.setHeader('content-type', 'application/json; charset=utf-8');
           this.setHeader('content-length', Buffer.byteLength(body));
-          end.call(this, body);
+          // Through the response's own `end` (and any wrapper of it, e.g. a test's contract watcher, so that it sees
+          // the body that is sent), marked so that it is not held back again.
+          this[REPLACED] = true;
+          this.end(body);
         },
       );
       return this;

@@ -140,6 +140,17 @@ describe('group commit', () => {
     sql.close();
   });
 
+  it('power-loss: a WAL removed after it was opened fails the next sync (a restart would not find it)', async () => {
+    const { file, sql } = store();
+    await sql.write(() => sql.stmt('INSERT INTO t (k) VALUES (?)').run('a'));
+    // The sync's descriptor is open now: fdatasync of the removed file would succeed, on a file nobody will read.
+    rmSync(`${file}-wal`);
+    const next = sql.write(() => sql.stmt('INSERT INTO t (k) VALUES (?)').run('b'));
+    await expect(next).rejects.toThrow(/storage failed .*x\.db-wal.*ENOENT: the file was removed/);
+    await expect(sql.write(() => 1)).rejects.toBeInstanceOf(StorageFailed);
+    sql.close();
+  });
+
   it('crash: nothing is fsynced per commit and durable() is always null', async () => {
     const { sql } = store('crash');
     expect(sql.db.pragma('synchronous', { simple: true })).toBe(1);
