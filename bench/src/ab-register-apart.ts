@@ -2,7 +2,8 @@
 // `npm run bench -- node` measures it (the national node in a process of its own, `concurrency` signing clients in
 // this one) for two source trees' nodes, in alternating rounds (a fresh node per round, A B B A …) so that load from
 // elsewhere on a shared machine falls on both alike. Prints each tree's rate (wall time) and the node's process CPU
-// per registration (/proc, so the clients' signing is not in it).
+// per registration (/proc, so the clients' signing is not in it). `CPNET_AB_NODE_ARGS_A` / `_B`: Node flags for that
+// side's node process (space-separated, e.g. `--max-semi-space-size=32`), to compare flags on one tree.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,6 +16,9 @@ const trees = [a, b];
 const rounds = Number(roundsArg ?? 6);
 const ms = Number(msArg ?? 2000);
 const concurrency = Number(concurrencyArg ?? 16);
+const nodeArgs = [process.env.CPNET_AB_NODE_ARGS_A, process.env.CPNET_AB_NODE_ARGS_B].map((v) =>
+  (v ?? '').split(' ').filter((f) => f !== ''),
+);
 const totals = trees.map(() => ({ n: 0, wallMs: 0, nodeCpuMs: 0, rates: [] as number[] }));
 
 async function load(once: () => Promise<void>, forMs: number): Promise<number> {
@@ -36,7 +40,7 @@ for (let r = 0; r < rounds; r++) {
     const dir = mkdtempSync(path.join(tmpdir(), 'cpnet-ab-apart-'));
     const node = await spawnNode(
       { role: 'national', code: 'CPN', port: 0, dataDir: dir },
-      { tree: path.resolve(trees[i]!) },
+      { tree: path.resolve(trees[i]!), nodeArgs: nodeArgs[i]! },
     );
     const c = createClient({ baseUrl: node.url, signer: { keyid: 'CPN', privateKey: node.privateKey } });
     const once = async () => {
@@ -59,6 +63,6 @@ for (let r = 0; r < rounds; r++) {
 }
 for (const [i, t] of totals.entries())
   console.log(
-    `${trees[i]}: register_per_s ${(t.n / (t.wallMs / 1000)).toFixed(0)} (rounds ${t.rates.join(', ')}), ` +
+    `${[trees[i], ...nodeArgs[i]!].join(' ')}: register_per_s ${(t.n / (t.wallMs / 1000)).toFixed(0)} (rounds ${t.rates.join(', ')}), ` +
       `node CPU ${(t.nodeCpuMs / t.n).toFixed(3)} ms per registration (${t.n} registrations)`,
   );
