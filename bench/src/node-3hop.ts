@@ -11,8 +11,12 @@ import { quantile, type Figures } from '../lib.ts';
 import { spawnNode, type NodeProcess } from './node-process.ts';
 import { online, threeHopNetwork } from './three-hop-network.ts';
 
-/** 20 resolutions of warm-up, then `count` timed one at a time (wall ms). */
-async function timeResolutions(url: string, id: string, count = 280): Promise<number[]> {
+/**
+ * 20 resolutions of warm-up, then `count` timed one at a time (wall ms). 2,000, not the 280 of before 2026-12-06: the
+ * tail is broad, not a few periodic stalls (quiet machine: p90 ≈ 1.7 × p50), and the p99 of 280 consecutive samples
+ * ranged 7.3–16 ms within one run of 3,000 (bench/README.md, "3-hop p99, sampled longer").
+ */
+async function timeResolutions(url: string, id: string, count = 2000): Promise<number[]> {
   const c = createClient({ baseUrl: url });
   const times: number[] = [];
   for (let i = 0; i < count + 20; i++) {
