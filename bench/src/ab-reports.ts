@@ -5,6 +5,8 @@
 // number of 100-entry reports per gateway (4 in flight each unless told). The figure is the node process's CPU time
 // (/proc/<pid>/stat, utime + stime, wall-clock CPU) over the entries it acknowledged, so load from elsewhere changes
 // how long a round takes, not much what it costs.
+// `CPNET_AB_SAME=1`: every report repeats the same entry objects (a quiet network, nothing changed): to a node that
+// advertises `report-unchanged` they go as identifiers in `ext.unchanged`, to one that does not, in full.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -19,6 +21,15 @@ const perGateway = Number(perArg ?? 40);
 // Reports each gateway keeps in flight: with more than one, the node's group commit finds a gateway's reports queued
 // together (as under load), with one it never does.
 const IN_FLIGHT = Number(inFlightArg ?? 4);
+const SAME = process.env['CPNET_AB_SAME'] === '1';
+const quiet = new Map<string, ReturnType<typeof entry>>();
+/** A cluster's entry for a round: its figures moved by `n`, or (CPNET_AB_SAME) the same object every time. */
+function entryOf(cluster: string, n: number): ReturnType<typeof entry> {
+  if (!SAME) return entry(cluster, n);
+  let e = quiet.get(cluster);
+  if (!e) quiet.set(cluster, (e = entry(cluster, 100)));
+  return e;
+}
 
 /** utime + stime of a process, in ms (USER_HZ 100). */
 function processCpuMs(pid: number): number {
@@ -70,7 +81,7 @@ async function round(s: Side, counted: boolean, start: number): Promise<void> {
     s.providers.flatMap((p) =>
       Array.from({ length: IN_FLIGHT }, async (_, k) => {
         for (let i = k; i < perGateway; i += IN_FLIGHT) {
-          const ack = await p.gateway.report(p.clusters.map((c) => entry(c, 100 + ((start + i) % 300))));
+          const ack = await p.gateway.report(p.clusters.map((c) => entryOf(c, 100 + ((start + i) % 300))));
           if (!ack.ok) throw new Error(JSON.stringify(ack));
           acked += ack.accepted ?? 0;
         }

@@ -10,6 +10,7 @@ import {
   GatewaySession,
   NAMESPACES,
   PROTOCOL_VERSION,
+  capabilitiesOf,
   formatTime,
   type ClusterReport,
   type GatewayAck,
@@ -47,13 +48,34 @@ interface Pending {
   readonly id: number;
   /** Assigned at the first send, kept for every resend; null until then. */
   seq: number | null;
-  readonly build: (seq: number) => Record<string, unknown>;
+  readonly build: (seq: number, p: Pending) => Record<string, unknown>;
   payload: Record<string, unknown> | null;
   readonly event: string;
   /** Entries in the report, resolved as `accepted` when the node says it already applied the seq. */
   readonly size: number;
   attempt: number;
   resolve(ack: GatewayAck): void;
+  /** Once built: what a report carries in full and names unchanged, to learn from its acknowledgement. */
+  sent?: { readonly full: readonly ReportEntry[]; readonly seq: number };
+}
+
+type ReportEntry = z.input<typeof ClusterReport>;
+
+/** What the gateway knows of one cluster's entries at the node. */
+interface EntryState {
+  /** The entry last sent in full and acknowledged (the node holds it), with its JSON and its report's seq. */
+  base: { readonly entry: ReportEntry; readonly json: string; readonly seq: number } | null;
+  /** Reports carrying this cluster in full that are not resolved yet: until then the node's entry is not known. */
+  inFlight: number;
+}
+
+/** Freezes an entry the connection keeps as a base, so a caller that mutates it in place fails loudly. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 /** One socket.io connection for all of a provider's clusters: batched reports and job updates out, orders in. */
@@ -64,8 +86,13 @@ export interface GatewayConnection {
    * Reports for many clusters at once. The seq is assigned here; if the connection drops before the acknowledgement,
    * the report is sent again with the same seq after reconnecting, and resolved as applied when the node's session says
    * it already applied that seq — so each acknowledged report is applied exactly once.
+   *
+   * To a node that advertises `report-unchanged` in its session, an entry equal to the one last sent in full and
+   * acknowledged goes as its identifier in `ext.unchanged` (the node applies it as that entry again); the first
+   * report after each session, and any cluster with a full entry still unacknowledged, go in full. Entries are compared
+   * by reference, then by value: an entry kept as the base is frozen, so pass a new object when a figure changes.
    */
-  report(clusters: readonly z.input<typeof ClusterReport>[]): Promise<GatewayAck>;
+  report(clusters: readonly ReportEntry[]): Promise<GatewayAck>;
   /** Sends a job update (same delivery rule as reports). */
   jobUpdate(update: Omit<z.input<typeof JobUpdate>, 'protocol' | 'seq' | 'at'> & { at?: string }): Promise<GatewayAck>;
   /** The last session the node sent. */
@@ -96,6 +123,61 @@ export function createGatewayConnection(options: GatewayOptions): GatewayConnect
   let retryTimer: (() => void) | null = null;
   let delay = backoff.initialMs;
   let firstSession: { resolve(s: GatewaySession): void; reject(e: Error): void } | null = null;
+  /** Per cluster: the base entry the node holds and full entries in flight (report-unchanged). */
+  const entries = new Map<string, EntryState>();
+  /** Whether the node of the current session takes `ext.unchanged`. */
+  let deltas = false;
+  const entryState = (cluster: string): EntryState => {
+    let st = entries.get(cluster);
+    if (!st) entries.set(cluster, (st = { base: null, inFlight: 0 }));
+    return st;
+  };
+
+  /** Builds a report: every entry in full, or those the node holds already named in `ext.unchanged`. */
+  function buildReport(p: Pending, clusters: readonly ReportEntry[], seq: number): Record<string, unknown> {
+    const full: ReportEntry[] = [];
+    const unchanged: string[] = [];
+    for (const e of clusters) {
+      const st = entryState(String(e.cluster));
+      const base = st.base;
+      if (deltas && base && st.inFlight === 0 && (base.entry === e || base.json === JSON.stringify(e)))
+        unchanged.push(String(e.cluster));
+      else {
+        full.push(e);
+        st.inFlight += 1;
+      }
+    }
+    p.sent = { full, seq };
+    const body: Record<string, unknown> = {
+      protocol: PROTOCOL_VERSION,
+      gateway: options.signer.keyid,
+      seq,
+      at: formatTime(clock.now()),
+      clusters: full,
+    };
+    if (unchanged.length > 0) body['ext'] = { unchanged };
+    return body;
+  }
+
+  /** Learns from a report's outcome: what it carried in full is the node's entry now, if it was applied. */
+  function settled(p: Pending, ack: GatewayAck): void {
+    if (!p.sent) return;
+    const { full, seq } = p.sent;
+    p.sent = undefined;
+    for (const e of full) {
+      const st = entryState(String(e.cluster));
+      st.inFlight = Math.max(0, st.inFlight - 1);
+      if (ack.ok && (st.base === null || st.base.seq < seq))
+        st.base = { entry: deepFreeze(e), json: JSON.stringify(e), seq };
+    }
+    // Clusters the node holds no entry for (it lost or never had it): sent in full next time.
+    const stale = ack.ok ? ack.ext?.['stale'] : undefined;
+    if (Array.isArray(stale))
+      for (const c of stale) {
+        const st = typeof c === 'string' ? entries.get(c) : undefined;
+        if (st) st.base = null;
+      }
+  }
 
   const token = () =>
     issueHandshakeToken(
@@ -107,7 +189,7 @@ export function createGatewayConnection(options: GatewayOptions): GatewayConnect
     if (!socket?.connected || !ready) return;
     if (p.seq === null) {
       p.seq = p.event === GATEWAY_EVENTS.report ? nextSeq++ : updateSeq++;
-      p.payload = p.build(p.seq);
+      p.payload = p.build(p.seq, p);
     }
     const attempt = ++p.attempt;
     socket.emit(p.event, p.payload, (ack: GatewayAck) => {
@@ -115,11 +197,16 @@ export function createGatewayConnection(options: GatewayOptions): GatewayConnect
       pending.delete(p.id);
       if (!ack.ok && ack.error.code === 'REPLAYED' && attempt > 1) {
         // A resend the node had already applied (seq at or below its last): the first attempt succeeded.
-        p.resolve({ ok: true, accepted: p.size });
+        finish(p, { ok: true, accepted: p.size });
         return;
       }
-      p.resolve(ack);
+      finish(p, ack);
     });
+  }
+
+  function finish(p: Pending, ack: GatewayAck): void {
+    settled(p, ack);
+    p.resolve(ack);
   }
 
   function onSession(raw: unknown): void {
@@ -131,9 +218,12 @@ export function createGatewayConnection(options: GatewayOptions): GatewayConnect
     for (const p of [...pending.values()]) {
       if (p.event === GATEWAY_EVENTS.report && p.seq !== null && p.seq <= session.lastReportSeq) {
         pending.delete(p.id);
-        p.resolve({ ok: true, accepted: p.size });
+        finish(p, { ok: true, accepted: p.size });
       }
     }
+    // A new session may be another node, or one restored from a backup: the next reports go in full.
+    for (const st of entries.values()) st.base = null;
+    deltas = capabilitiesOf(session).includes('report-unchanged');
     nextSeq = Math.max(nextSeq, session.lastReportSeq + 1);
     ready = true;
     for (const p of [...pending.values()].sort((a, b) => a.id - b.id)) send(p);
@@ -219,7 +309,11 @@ export function createGatewayConnection(options: GatewayOptions): GatewayConnect
     });
   }
 
-  function enqueue(event: string, build: (seq: number) => Record<string, unknown>, size: number): Promise<GatewayAck> {
+  function enqueue(
+    event: string,
+    build: (seq: number, p: Pending) => Record<string, unknown>,
+    size: number,
+  ): Promise<GatewayAck> {
     return new Promise((resolve) => {
       const p: Pending = { id: ++lastId, seq: null, event, build, payload: null, size, attempt: 0, resolve };
       pending.set(p.id, p);
@@ -237,17 +331,7 @@ export function createGatewayConnection(options: GatewayOptions): GatewayConnect
       });
     },
     report(clusters) {
-      return enqueue(
-        GATEWAY_EVENTS.report,
-        (seq) => ({
-          protocol: PROTOCOL_VERSION,
-          gateway: options.signer.keyid,
-          seq,
-          at: formatTime(clock.now()),
-          clusters,
-        }),
-        clusters.length,
-      );
+      return enqueue(GATEWAY_EVENTS.report, (seq, p) => buildReport(p, clusters, seq), clusters.length);
     },
     jobUpdate(update) {
       // Job updates have a seq space of their own (per direction and kind of message).
@@ -274,7 +358,7 @@ export function createGatewayConnection(options: GatewayOptions): GatewayConnect
       retryTimer?.();
       socket?.close();
       for (const p of pending.values())
-        p.resolve({ ok: false, error: { code: 'UNAVAILABLE', message: 'the gateway connection was closed' } });
+        finish(p, { ok: false, error: { code: 'UNAVAILABLE', message: 'the gateway connection was closed' } });
       pending.clear();
       firstSession?.reject(new Error('closed'));
       firstSession = null;

@@ -155,13 +155,49 @@ export const ClusterReport = message({
 });
 export type ClusterReport = z.output<typeof ClusterReport>;
 
-/** A gateway's batched report for all its clusters (socket.io `/gateway` event `report`). */
+/**
+ * `ext.unchanged` of a gateway report (capability `report-unchanged`, which the node advertises in `ext.capabilities`
+ * of its gateway session): clusters whose entry is, as of the report's `at`, the one this gateway last sent in full
+ * and the node acknowledged. The node applies each as that entry sent again (its liveness, its report counter, the
+ * scheduler's view), so a quiet cluster costs its identifier instead of its figures. An identifier the node holds no
+ * entry for is named in the acknowledgement's `ext.stale` and not applied; the gateway sends it in full next time.
+ */
+export const ReportUnchanged = z
+  .array(Identifier)
+  .max(1000)
+  .describe('clusters whose last entry acknowledged by the node still holds (capability report-unchanged)');
+export type ReportUnchanged = z.output<typeof ReportUnchanged>;
+
+/**
+ * A gateway's batched report for all its clusters (socket.io `/gateway` event `report`). It names at least one
+ * cluster: in `clusters`, or in `ext.unchanged` to a node that advertised `report-unchanged`.
+ */
 export const CapacityReport = message({
   protocol: z.string(),
   gateway: Identifier,
   seq: z.number().int().nonnegative(),
   at: Time,
-  clusters: z.array(ClusterReport).min(1).max(1000),
+  clusters: z
+    .array(ClusterReport)
+    .max(1000)
+    .describe(
+      'entries that changed (all of them to a node without report-unchanged); at least one unless ext.unchanged names some',
+    ),
+}).superRefine((r, ctx) => {
+  const unchanged = r.ext?.['unchanged'];
+  // Its identifiers are checked where they are read (ReportUnchanged); here only its shape and the one-cluster rule.
+  if (unchanged !== undefined && !Array.isArray(unchanged))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['ext', 'unchanged'],
+      message: 'ext.unchanged is a list of cluster identifiers',
+    });
+  else if (r.clusters.length === 0 && !(Array.isArray(unchanged) && unchanged.length > 0))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['clusters'],
+      message: 'a report names at least one cluster (in clusters or ext.unchanged)',
+    });
 });
 export type CapacityReport = z.output<typeof CapacityReport>;
 

@@ -63,6 +63,9 @@ export const CAPABILITIES = [
   // The one summary upward: a child sends its scheduling figures in `ext.scheduling` of its SubtreeSummary, directly
   // every scheduling interval, and the parent takes it as the child's heartbeat and answers `ext.ceiling`.
   'one-summary',
+  // Gateway reports carry only what changed: a node that advertises it in its gateway session takes `ext.unchanged`
+  // (the clusters whose last acknowledged entry still holds) in a CapacityReport.
+  'report-unchanged',
 ] as const;
 /** One advertised capability. */
 export type Capability = (typeof CAPABILITIES)[number];

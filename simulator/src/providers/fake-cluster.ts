@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { SimClock, TimerHandle } from '../clock/virtual-clock.ts';
 import type { PlannedCluster } from '../topology/expand.ts';
 
+type Entry = Omit<z.input<typeof ClusterReport>, 'cluster'>;
 type Update = Pick<z.input<typeof JobUpdate>, 'job' | 'attempt' | 'state' | 'detail' | 'progress'>;
 
 /** What a dispatch asks a cluster to run. */
@@ -44,6 +45,11 @@ export function createFakeCluster(options: {
   const running = new Map<string, Running>();
   let up = true;
   let churnTimer: TimerHandle | null = null;
+  /** The network distance to the cluster, drawn once: a figure that does not change from report to report. */
+  const latencyMs = Math.round((1 + options.random() * 4) * 10) / 10;
+  /** The last entry built and the state it was built in: the same object while nothing changed (see `report`). */
+  let built: { readonly version: number; readonly entry: Entry } | null = null;
+  let version = 0;
   const cards = plan.accelerators.reduce((n, a) => n + a.count, 0);
   const used = () => {
     let cores = 0;
@@ -101,9 +107,11 @@ export function createFakeCluster(options: {
       }
       const timer = clock.after(req.durationHours * 3_600_000, () => {
         running.delete(req.job);
+        version += 1;
         options.onUpdate({ job: req.job, attempt: req.attempt, state: 'finished', progress: 1 });
       });
       running.set(req.job, { req, ...need, startedAt: clock.now(), timer });
+      version += 1;
       options.onUpdate({ job: req.job, attempt: req.attempt, state: 'running', progress: 0 });
       return { accepted: true };
     },
@@ -113,6 +121,7 @@ export function createFakeCluster(options: {
       if (!r) return false;
       r.timer.cancel();
       running.delete(job);
+      version += 1;
       options.onUpdate({ job, attempt: r.req.attempt, state: 'cancelled' });
       return true;
     },
@@ -129,9 +138,11 @@ export function createFakeCluster(options: {
         if (o.report) options.onUpdate({ job, attempt: r.req.attempt, state: 'failed', detail: reason });
       }
       running.clear();
+      version += 1;
     },
     recover(): void {
       up = true;
+      version += 1;
     },
     /** Starts random failures and repairs. */
     churn(profile: ChurnProfile): void {
@@ -145,12 +156,17 @@ export function createFakeCluster(options: {
       };
       next();
     },
-    /** This cluster's entry in its gateway's report, or null while it is down (a down cluster stops reporting). */
-    report(): Omit<z.input<typeof ClusterReport>, 'cluster'> | null {
+    /**
+     * This cluster's entry in its gateway's report, or null while it is down (a down cluster stops reporting). The
+     * same object while nothing changed since it was built (the gateway then names the cluster unchanged); a new one
+     * after a job starts, ends or is cancelled, or the cluster fails or recovers.
+     */
+    report(): Entry | null {
       if (!up) return null;
+      if (built?.version === version) return built.entry;
       const u = used();
       const free = { cores: plan.cpuCores - u.cores, memoryGib: plan.memoryGib - u.memoryGib, cards: cards - u.cards };
-      return {
+      const entry: Entry = {
         k1: vector({ cores: plan.cpuCores, memoryGib: plan.memoryGib, cards }),
         k2: vector(free),
         price: { perCoreHourYuan: plan.pricePerCoreHourYuan, perCardHourYuan: plan.pricePerCardHourYuan },
@@ -160,11 +176,13 @@ export function createFakeCluster(options: {
           cpuUtil: u.cores / Math.max(1, plan.cpuCores),
           memoryUtil: u.memoryGib / Math.max(1, plan.memoryGib),
           acceleratorUtil: cards ? u.cards / cards : 0,
-          latencyMs: 1 + options.random() * 4,
+          latencyMs,
           health: 'healthy',
           runningJobs: running.size,
         },
       };
+      built = { version, entry };
+      return entry;
     },
     /** Stops timers (the simulation is over). */
     stop(): void {

@@ -10,6 +10,8 @@ import { ed25519Profile, generateKeyPair } from '@cpnet/security';
 import { createFakeCluster, type FakeCluster } from '../providers/fake-cluster.ts';
 import type { PlannedCluster, PlannedProvider } from '../topology/expand.ts';
 import { now, type RunContext } from './context.ts';
+
+type ReportEntry = Parameters<GatewayConnection['report']>[0][number];
 import { systemClock } from '@cpnet/kernel/system';
 
 /** A provider of the simulation: registered at its node, with a gateway multiplexing all its clusters. */
@@ -208,11 +210,18 @@ export async function startProvider(
   await connect();
   let stopped = false;
   let online = true;
+  /** Each cluster's last entry with its identifier: the same object while the cluster's own entry is. */
+  const named = new Map<string, { readonly from: object; readonly entry: ReportEntry }>();
   const loop = () => {
     if (stopped) return;
     const entries = [...clusters.entries()].flatMap(([cid, c]) => {
       const r = c.report();
-      return r ? [{ cluster: cid, ...r }] : [];
+      if (!r) return [];
+      const held = named.get(cid);
+      if (held?.from === r) return [held.entry];
+      const entry = { cluster: cid, ...r };
+      named.set(cid, { from: r, entry });
+      return [entry];
     });
     // A report on its way counts as work in flight: the clock does not run ahead of it.
     if (online && entries.length > 0 && conn)

@@ -123,6 +123,14 @@ export function asyncApiDocument(): Record<string, unknown> {
           'applied and resends the others with their original seq. After a transport failure clients reconnect with ' +
           "socket.io's backoff; after a refused handshake or a node-side close, with their own doubling backoff with " +
           'jitter, and a new single-use handshake token each time.',
+        "Reports that carry only what changed (capability `report-unchanged`, advertised in the session's " +
+          '`ext.capabilities`): the gateway names in `ext.unchanged` (components.schemas.ReportUnchanged) the clusters ' +
+          'whose entry equals the one it last sent in full and the node acknowledged, and sends the others in ' +
+          '`clusters` (which may then be empty). The node applies each named cluster as its held entry sent again ' +
+          '(liveness, report counter, scheduling view); one it holds no entry for is not applied and is listed in the ' +
+          "ack's `ext.stale`, to be sent in full. A gateway sends a cluster in full while a report carrying it in full " +
+          'is unacknowledged, and everything in full after each new session. To a node that does not advertise it, ' +
+          'every entry goes in full.',
       ].join('\n'),
     },
     defaultContentType: 'application/json',

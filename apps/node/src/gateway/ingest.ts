@@ -5,6 +5,11 @@ export interface PendingReport {
   readonly gateway: string;
   readonly seq: number;
   readonly entries: readonly ClusterReport[];
+  /**
+   * Clusters among `entries` the gateway named as unchanged (`ext.unchanged`): their entry is the one held, so a store
+   * may refresh their row rather than rewrite it.
+   */
+  readonly unchanged?: ReadonlySet<string>;
   /** Node time the report arrived on the socket (the view orders it against dispatches and finishes by it). */
   readonly receivedAt?: number;
 }

@@ -5,8 +5,9 @@ import { Server } from 'socket.io';
 import { pino } from 'pino';
 import { formatIdentifier } from '@cpnet/identifier';
 import { createGatewayConnection } from '@cpnet/client';
-import { createMemoryNonceStore, generateKeyPair, verifyHandshakeToken } from '@cpnet/security';
-import { NAMESPACES, type ClusterReport } from '@cpnet/protocol';
+import { io } from 'socket.io-client';
+import { createMemoryNonceStore, generateKeyPair, issueHandshakeToken, verifyHandshakeToken } from '@cpnet/security';
+import { formatTime, NAMESPACES, PROTOCOL_VERSION, type ClusterReport, type GatewayAck } from '@cpnet/protocol';
 import { systemClock } from '@cpnet/kernel/system';
 import { ClusterTable } from '../aggregation/cluster-table.ts';
 import { createIngestQueue, type PendingReport } from './ingest.ts';
@@ -39,7 +40,7 @@ function entry(cluster: string): ClusterReport {
   };
 }
 
-async function start(options: { clusters: number; failWrites?: () => boolean }) {
+async function start(options: { clusters: number; failWrites?: () => boolean; withoutCapabilities?: boolean }) {
   const table = new ClusterTable();
   const clusters = Array.from({ length: options.clusters }, (_, i) => id('CL', `C${i}`));
   for (const c of clusters)
@@ -73,6 +74,15 @@ async function start(options: { clusters: number; failWrites?: () => boolean }) 
   const nonceStore = createMemoryNonceStore({ clock });
   const http = createServer();
   const io = new Server(http);
+  if (options.withoutCapabilities)
+    // A node that does not advertise report-unchanged (a 1.0 node): its session carries no ext.
+    io.of(NAMESPACES.gateway).on('connection', (socket) => {
+      const emit = socket.emit.bind(socket);
+      socket.emit = ((event: string, ...args: unknown[]) =>
+        event === 'session'
+          ? emit(event, { ...(args[0] as object), ext: undefined })
+          : emit(event, ...args)) as typeof socket.emit;
+    });
   const hub = attachGateway(io, {
     clock,
     logger: pino({ level: 'silent' }),
@@ -91,6 +101,7 @@ async function start(options: { clusters: number; failWrites?: () => boolean }) 
     lastSeq: async () => lastSeq,
     clustersOf: (p) => table.ofProvider(p),
     check: (e, p) => table.check(e, p),
+    held: (c) => table.get(c)?.report ?? null,
   });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
@@ -101,6 +112,44 @@ async function start(options: { clusters: number; failWrites?: () => boolean }) 
       }),
   );
   return { url, table, written, hub, clusters };
+}
+
+/** A gateway whose outgoing reports are recorded as sent (what went in full and what as unchanged). */
+async function recordingGateway(url: string) {
+  const gw = createGatewayConnection({
+    baseUrl: url,
+    node: 'CPN.51.C151',
+    signer: { keyid: PV, privateKey: keys.privateKey },
+    backoff: { initialMs: 20, maxMs: 100 },
+  });
+  closers.push(() => gw.close());
+  const session = await gw.connect();
+  return { gw, session };
+}
+
+/** A raw socket.io connection on /gateway with a fresh handshake token, after its session. */
+async function rawGateway(url: string) {
+  const token = await issueHandshakeToken(
+    { keyid: PV, audience: 'CPN.51.C151', namespace: NAMESPACES.gateway },
+    { privateKey: keys.privateKey, clock },
+  );
+  const socket = io(`${url}${NAMESPACES.gateway}`, {
+    transports: ['websocket'],
+    forceNew: true,
+    auth: { token, protocol: PROTOCOL_VERSION },
+  });
+  closers.push(() => void socket.close());
+  const session = await new Promise<{ lastReportSeq: number }>((r) => socket.once('session', r));
+  let seq = session.lastReportSeq + 1;
+  return (body: Record<string, unknown>) =>
+    socket.emitWithAck('report', {
+      protocol: PROTOCOL_VERSION,
+      gateway: PV,
+      seq: seq++,
+      at: formatTime(clock.now()),
+      clusters: [],
+      ...body,
+    }) as Promise<GatewayAck>;
 }
 
 describe('the /gateway namespace', () => {
@@ -177,5 +226,111 @@ describe('the /gateway namespace', () => {
     const ack = await pending;
     expect(ack.ok).toBe(true);
     expect([...s.table.values()].map((c) => c.reports)).toEqual([2, 2, 2]);
+  });
+
+  describe('reports that carry only what changed (report-unchanged)', () => {
+    it('sends an unchanged entry as its identifier once the node holds it, and the node applies it as that entry', async () => {
+      const s = await start({ clusters: 50 });
+      const { gw, session } = await recordingGateway(s.url);
+      expect(session.ext?.['capabilities']).toContain('report-unchanged');
+      const first = s.clusters.map(entry);
+      expect(await gw.report(first)).toEqual({ ok: true, accepted: 50 });
+      // The same figures again (new objects, equal by value): nothing but identifiers goes.
+      expect(await gw.report(s.clusters.map(entry))).toEqual({ ok: true, accepted: 50 });
+      const [full, quiet] = s.written;
+      expect(full!.unchanged?.size ?? 0).toBe(0);
+      expect(quiet!.unchanged?.size).toBe(50);
+      // What the node applied for a named cluster is the entry it held, as if sent again.
+      expect(quiet!.entries.find((e) => e.cluster === s.clusters[7])).toEqual(entry(s.clusters[7]!));
+      // One figure changes: that cluster goes in full, the others as identifiers.
+      const busy = { ...entry(s.clusters[3]!), metrics: { ...entry(s.clusters[3]!).metrics, runningJobs: 4 } };
+      const third = s.clusters.map((c, i) => (i === 3 ? busy : first[i]!));
+      expect(await gw.report(third)).toEqual({ ok: true, accepted: 50 });
+      expect(s.written[2]!.unchanged?.size).toBe(49);
+      expect(s.written[2]!.unchanged?.has(s.clusters[3]!)).toBe(false);
+      expect(s.table.get(s.clusters[3]!)!.report?.metrics.runningJobs).toBe(4);
+      // Every cluster counted three reports and is live, whichever way its entries came.
+      expect([...s.table.values()].every((c) => c.reports === 3 && c.health === 'healthy')).toBe(true);
+      // The entry kept as the base is frozen: changing it in place fails loudly instead of going unnoticed.
+      expect(() => {
+        (busy.metrics as { runningJobs: number }).runningJobs = 5;
+      }).toThrow(TypeError);
+    });
+
+    it('sends a cluster in full while its last full entry is unacknowledged, and after every new session', async () => {
+      const s = await start({ clusters: 4 });
+      const { gw } = await recordingGateway(s.url);
+      const same = s.clusters.map(entry);
+      // Three reports in flight at once: the node's entry is not known until the first is acknowledged.
+      const acks = await Promise.all([gw.report(same), gw.report(same), gw.report(same)]);
+      expect(acks.every((a) => a.ok)).toBe(true);
+      expect(s.written.map((r) => r.unchanged?.size ?? 0)).toEqual([0, 0, 0]);
+      expect((await gw.report(same)).ok).toBe(true);
+      expect(s.written[3]!.unchanged?.size).toBe(4);
+      // The node drops the connection: the next session may be another node, so the next report goes in full.
+      s.hub.disconnect(PV);
+      await new Promise<void>((r) => gw.onSession(() => r()));
+      expect((await gw.report(same)).ok).toBe(true);
+      expect(s.written[4]!.unchanged?.size ?? 0).toBe(0);
+      expect([...s.table.values()].every((c) => c.reports === 5)).toBe(true);
+    });
+
+    it('sends everything in full to a node that does not advertise it', async () => {
+      const s = await start({ clusters: 3, withoutCapabilities: true });
+      const { gw, session } = await recordingGateway(s.url);
+      expect(session.ext).toBeUndefined();
+      const same = s.clusters.map(entry);
+      for (let i = 0; i < 3; i += 1) expect((await gw.report(same)).ok).toBe(true);
+      expect(s.written.map((r) => r.unchanged?.size ?? 0)).toEqual([0, 0, 0]);
+      expect(s.written.every((r) => r.entries.length === 3)).toBe(true);
+    });
+
+    it('names in ext.stale a cluster it holds no entry for, and the gateway sends it in full next', async () => {
+      const s = await start({ clusters: 3 });
+      const { gw } = await recordingGateway(s.url);
+      const same = s.clusters.map(entry);
+      expect((await gw.report(same)).ok).toBe(true);
+      // The node lost what it held for one cluster (a database restored from before its first report).
+      s.table.get(s.clusters[1]!)!.report = null;
+      const ack = await gw.report(same);
+      expect(ack).toEqual({ ok: true, accepted: 2, ext: { stale: [s.clusters[1]] } });
+      expect(s.table.get(s.clusters[1]!)!.reports).toBe(1);
+      expect((await gw.report(same)).ok).toBe(true);
+      expect(s.written[2]!.entries.length).toBe(3);
+      expect(s.written[2]!.unchanged?.has(s.clusters[1]!)).toBe(false);
+      expect(s.written[2]!.unchanged?.size).toBe(2);
+      expect(s.table.get(s.clusters[1]!)!.report).toEqual(entry(s.clusters[1]!));
+    });
+
+    it('refuses a malformed, foreign, repeated or empty ext.unchanged and changes nothing', async () => {
+      const s = await start({ clusters: 2 });
+      const send = await rawGateway(s.url);
+      expect((await send({ clusters: s.clusters.map(entry) })).ok).toBe(true);
+      const refused = async (body: Record<string, unknown>) => {
+        const ack = await send(body);
+        return ack.ok ? null : { code: ack.error.code, field: ack.error.field, message: ack.error.message };
+      };
+      expect(await refused({ ext: { unchanged: ['CPN.51.C151/CL-not an id'] } })).toMatchObject({
+        field: expect.stringMatching(/^ext\.unchanged/),
+      });
+      expect(await refused({ ext: { unchanged: [id('CL', 'X9')] } })).toMatchObject({
+        code: 'FORBIDDEN',
+        field: 'ext.unchanged.0',
+      });
+      expect(await refused({ ext: { unchanged: [s.clusters[0], s.clusters[0]] } })).toMatchObject({
+        code: 'SCHEMA_VIOLATION',
+        field: 'ext.unchanged.1',
+      });
+      expect(await refused({ clusters: [entry(s.clusters[0]!)], ext: { unchanged: [s.clusters[0]] } })).toMatchObject({
+        code: 'SCHEMA_VIOLATION',
+        message: expect.stringContaining('named twice'),
+      });
+      expect(await refused({ ext: { unchanged: 'all' } })).toMatchObject({ field: 'ext.unchanged' });
+      expect(await refused({})).toMatchObject({ code: 'SCHEMA_VIOLATION', field: 'clusters' });
+      expect(s.written).toHaveLength(1);
+      expect([...s.table.values()].map((c) => c.reports)).toEqual([1, 1]);
+      expect((await send({ ext: { unchanged: s.clusters } })).ok).toBe(true);
+      expect([...s.table.values()].map((c) => c.reports)).toEqual([2, 2]);
+    });
   });
 });

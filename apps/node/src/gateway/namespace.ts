@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import {
   CapacityReport,
   formatTime,
+  ReportUnchanged,
   GATEWAY_EVENTS,
   GatewayAuth,
   JobUpdate,
@@ -43,6 +44,8 @@ export interface GatewayServices {
   clustersOf(provider: string): string[];
   /** Why one report entry cannot be applied, or null. */
   check(entry: ClusterReport, provider: string): string | null;
+  /** The entry last applied for a cluster (what `ext.unchanged` of a report repeats), or null. */
+  held(cluster: string): ClusterReport | null;
   readonly ingest: IngestQueue;
   /** A gateway's job update (the scheduler hooks in here); the default acknowledges it. */
   onJobUpdate?(update: JobUpdate, from: GatewayIdentity): Promise<GatewayAck>;
@@ -126,6 +129,7 @@ export function attachGateway(io: Server, services: GatewayServices): GatewayHub
             lastReportSeq: start,
             clusters: services.clustersOf(identity.provider),
             at: formatTime(services.clock.now()),
+            ext: { capabilities: ['report-unchanged'] },
           });
         },
         (e: Error) => {
@@ -144,15 +148,42 @@ export function attachGateway(io: Server, services: GatewayServices): GatewayHub
       const report = v.value;
       if (report.gateway !== identity.gateway)
         return answer(refuse('FORBIDDEN', `this connection is ${identity.gateway}, not ${report.gateway}`, 'gateway'));
+      const named = new Set<string>();
       for (const [i, entry] of report.clusters.entries()) {
         const problem = services.check(entry, identity.provider);
         if (problem) return answer(refuse('FORBIDDEN', problem, `clusters.${i}.cluster`));
+        named.add(entry.cluster);
+      }
+      // Clusters whose last acknowledged entry still holds: applied as that entry sent again (report-unchanged).
+      const entries = [...report.clusters];
+      const unchanged = new Set<string>();
+      const stale: string[] = [];
+      if (report.ext?.['unchanged'] !== undefined) {
+        const u = validate(ReportUnchanged, report.ext['unchanged']);
+        if (!u.ok) return answer(refuse(u.error.error.code, u.error.error.message, 'ext.unchanged'));
+        for (const [i, cluster] of u.value.entries()) {
+          const problem = services.check({ cluster } as ClusterReport, identity.provider);
+          if (problem) return answer(refuse('FORBIDDEN', problem, `ext.unchanged.${i}`));
+          if (named.has(cluster) || unchanged.has(cluster))
+            return answer(refuse('SCHEMA_VIOLATION', `${cluster} is named twice in this report`, `ext.unchanged.${i}`));
+          const held = services.held(cluster);
+          if (!held) stale.push(cluster);
+          else {
+            unchanged.add(cluster);
+            entries.push(held);
+          }
+        }
       }
       const seq = reportSeqs.get(identity.gateway)!.accept(report.seq);
       if (!seq.ok) return answer(refuse('REPLAYED', seq.error, 'seq'));
       const receivedAt = services.clock.now();
-      services.ingest.submit({ gateway: identity.gateway, seq: report.seq, entries: report.clusters, receivedAt }).then(
-        () => answer({ ok: true, accepted: report.clusters.length }),
+      const ok: GatewayAck =
+        stale.length > 0
+          ? { ok: true, accepted: entries.length, ext: { stale } }
+          : { ok: true, accepted: entries.length };
+      const pendingReport = { gateway: identity.gateway, seq: report.seq, entries, unchanged, receivedAt };
+      services.ingest.submit(pendingReport).then(
+        () => answer(ok),
         (e: Error) => {
           // No answer: the gateway resends everything unacknowledged after it reconnects, above the stored seq.
           services.logger.error(

@@ -44,6 +44,7 @@ export function attachNodeGateway(
     },
     clustersOf: (provider) => aggregation.table.ofProvider(provider),
     check: (entry, provider) => aggregation.table.check(entry, provider),
+    held: (cluster) => aggregation.table.get(cluster)?.report ?? null,
     onJobUpdate: deps.onJobUpdate,
     onPresence(identity, connected) {
       ctx.deps.logger.info(

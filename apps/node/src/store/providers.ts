@@ -71,6 +71,8 @@ export interface ProviderStore {
 const UPSERT_LIVE = `INSERT INTO "ClusterLive" ("cluster", "report", "lastReportAt", "health", "reports") VALUES (?, ?, ?, ?, ?)
   ON CONFLICT ("cluster") DO UPDATE SET "report" = excluded."report", "lastReportAt" = excluded."lastReportAt",
   "health" = excluded."health", "reports" = "ClusterLive"."reports" + excluded."reports"`;
+/** A cluster its gateway reported unchanged: the row's report stays, its liveness and counter move. */
+const TOUCH_LIVE = `UPDATE "ClusterLive" SET "lastReportAt" = ?, "health" = ?, "reports" = "reports" + ? WHERE "cluster" = ?`;
 const SET_SEQ = 'UPDATE "Provider" SET "lastReportSeq" = ? WHERE "id" = ? AND "lastReportSeq" < ?';
 const ACTIVATE = `UPDATE "Cluster" SET "lifecycle" = 'active' WHERE "id" = ? AND "lifecycle" = 'registered'`;
 const UPSERT_CHILD = `INSERT INTO "ChildSummary" ("node", "at", "summary", "receivedAt") VALUES (?, ?, ?, ?)
@@ -151,25 +153,31 @@ export function sqliteProviderStore({ prisma, sql }: SqliteConnection): Provider
     },
     writeReports(input) {
       const upsert = sql.stmt(UPSERT_LIVE);
+      const touch = sql.stmt(TOUCH_LIVE);
       const setSeq = sql.stmt(SET_SEQ);
       const activate = sql.stmt(ACTIVATE);
       return sql.write(() => {
         // A cluster reported twice in one batch (a gateway's reports queued behind a commit) is written once: its
         // latest entry, its counter raised by both — the row the two upserts in turn would leave, for half the work.
-        const live = new Map<string, { entry: ClusterReport; count: number }>();
+        // An entry the gateway named unchanged is the row's report already: only its liveness and counter move,
+        // unless an entry sent in full in the same batch rewrites the row.
+        const live = new Map<string, { entry: ClusterReport; count: number; same: boolean }>();
         const lastSeq = new Map<string, number>();
         for (const r of input.batch) {
           lastSeq.set(r.gateway, Math.max(lastSeq.get(r.gateway) ?? -1, r.seq));
           for (const e of r.entries) {
+            const same = r.unchanged?.has(e.cluster) ?? false;
             const held = live.get(e.cluster);
             if (held) {
               held.entry = e;
               held.count += 1;
-            } else live.set(e.cluster, { entry: e, count: 1 });
+              held.same &&= same;
+            } else live.set(e.cluster, { entry: e, count: 1, same });
           }
         }
-        for (const [cluster, { entry, count }] of live) {
-          upsert.run(cluster, JSON.stringify(entry), input.now, input.health(entry), count);
+        for (const [cluster, { entry, count, same }] of live) {
+          if (same) touch.run(input.now, input.health(entry), count, cluster);
+          else upsert.run(cluster, JSON.stringify(entry), input.now, input.health(entry), count);
           if (input.registered(cluster)) activate.run(cluster);
         }
         for (const [gateway, seq] of lastSeq) setSeq.run(seq, gateway, seq);

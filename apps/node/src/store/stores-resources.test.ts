@@ -37,7 +37,7 @@ describe.each(STORES)('the store ports (%s): providers, clusters and jobs', (_na
     expect(await db.providers.childSummaries()).toEqual([{ node: 'CPN.51.C151', summary: '{"s":1}' }]);
   });
 
-  it('gateway reports: a batch holding a cluster twice leaves its latest entry, counted twice, and the seq', async () => {
+  it('gateway reports: a cluster twice in a batch leaves its latest entry, counted twice; unchanged ones refresh the row', async () => {
     const db = await make();
     const id = 'CPN.51/PV-2';
     const { registeredAt } = provider(id);
@@ -81,6 +81,34 @@ describe.each(STORES)('the store ports (%s): providers, clusters and jobs', (_na
       { cores: 5, reports: 2, at: 2000, lifecycle: 'active' },
     ]);
     expect(await db.providers.lastReportSeq(id)).toBe(2);
+    // Entries the gateway named unchanged (report-unchanged): the row's report stays, its liveness and counter move;
+    // unchanged then in full within one batch leaves the full entry.
+    const held = (await db.providers.clusters()).find((c) => c.report?.cluster === 'CPN.51/CL-B')!.report;
+    await db.providers.writeReports({
+      batch: [
+        {
+          gateway: id,
+          seq: 3,
+          entries: [held as never, entry('CPN.51/CL-A', 4)],
+          unchanged: new Set(['CPN.51/CL-B', 'CPN.51/CL-A']),
+        },
+        { gateway: id, seq: 4, entries: [entry('CPN.51/CL-A', 6)] },
+      ],
+      now: 3000,
+      health: () => 'degraded',
+      registered: () => false,
+    });
+    const after = (await db.providers.clusters()).map((c) => ({
+      cores: (c.report as unknown as { k2: { cpuCores: number } }).k2.cpuCores,
+      reports: c.reports,
+      at: c.lastReportAt,
+      health: c.health,
+    }));
+    expect(after.sort((a, b) => a.cores - b.cores)).toEqual([
+      { cores: 5, reports: 3, at: 3000, health: 'degraded' },
+      { cores: 6, reports: 5, at: 3000, health: 'degraded' },
+    ]);
+    expect(await db.providers.lastReportSeq(id)).toBe(4);
   });
 
   it('jobs: each history entry is stored once whichever copy of the job is saved; a page brings each its own history', async () => {
