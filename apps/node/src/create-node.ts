@@ -250,7 +250,7 @@ function buildApp(ctx: NodeContext, parts: { routers: Router[]; memberOrders: Me
   const idPrefix = b64url(ctx.deps.randomBytes(6));
   let requestCount = 0;
   const requestId = () => `${idPrefix}${(++requestCount).toString(36)}`;
-  answerWhenDurable(app, ctx.db);
+  answerWhenDurable(app, ctx.db, [...security.headers.map(([name]) => name), 'x-request-id']);
   app.use(fastResolve(ctx, { headers: security.headers, requestId }));
   app.use(security.middleware);
   app.use((req, res, next) => {

@@ -155,6 +155,9 @@ export const ClusterReport = message({
 });
 export type ClusterReport = z.output<typeof ClusterReport>;
 
+/** The most clusters one gateway report carries in full, and the most it names unchanged. */
+export const REPORT_MAX_CLUSTERS = 1000;
+
 /**
  * `ext.unchanged` of a gateway report (capability `report-unchanged`, which the node advertises in `ext.capabilities`
  * of its gateway session): clusters whose entry is, as of the report's `at`, the one this gateway last sent in full
@@ -164,7 +167,7 @@ export type ClusterReport = z.output<typeof ClusterReport>;
  */
 export const ReportUnchanged = z
   .array(Identifier)
-  .max(1000)
+  .max(REPORT_MAX_CLUSTERS)
   .describe('clusters whose last entry acknowledged by the node still holds (capability report-unchanged)');
 export type ReportUnchanged = z.output<typeof ReportUnchanged>;
 
@@ -179,7 +182,7 @@ export const CapacityReport = message({
   at: Time,
   clusters: z
     .array(ClusterReport)
-    .max(1000)
+    .max(REPORT_MAX_CLUSTERS)
     .describe(
       'entries that changed (all of them to a node without report-unchanged); at least one unless ext.unchanged names some',
     ),

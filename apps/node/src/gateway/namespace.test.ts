@@ -326,6 +326,16 @@ describe('the /gateway namespace', () => {
         message: expect.stringContaining('named twice'),
       });
       expect(await refused({ ext: { unchanged: 'all' } })).toMatchObject({ field: 'ext.unchanged' });
+      expect(await refused({ ext: { unchanged: Array.from({ length: 1001 }, () => s.clusters[0]) } })).toMatchObject({
+        code: 'SCHEMA_VIOLATION',
+        field: 'ext.unchanged',
+      });
+      // Lower case is a valid way to write an identifier: canonicalised, then refused as named twice.
+      expect(await refused({ ext: { unchanged: [s.clusters[1], s.clusters[1]!.toLowerCase()] } })).toMatchObject({
+        code: 'SCHEMA_VIOLATION',
+        field: 'ext.unchanged.1',
+        message: expect.stringContaining('named twice'),
+      });
       expect(await refused({})).toMatchObject({ code: 'SCHEMA_VIOLATION', field: 'clusters' });
       expect(s.written).toHaveLength(1);
       expect([...s.table.values()].map((c) => c.reports)).toEqual([1, 1]);

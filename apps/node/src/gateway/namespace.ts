@@ -3,7 +3,8 @@ import type { z } from 'zod';
 import {
   CapacityReport,
   formatTime,
-  ReportUnchanged,
+  Identifier,
+  REPORT_MAX_CLUSTERS,
   GATEWAY_EVENTS,
   GatewayAuth,
   JobUpdate,
@@ -158,12 +159,24 @@ export function attachGateway(io: Server, services: GatewayServices): GatewayHub
       const entries = [...report.clusters];
       const unchanged = new Set<string>();
       const stale: string[] = [];
-      if (report.ext?.['unchanged'] !== undefined) {
-        const u = validate(ReportUnchanged, report.ext['unchanged']);
-        if (!u.ok) return answer(refuse(u.error.error.code, u.error.error.message, 'ext.unchanged'));
-        for (const [i, cluster] of u.value.entries()) {
-          const problem = services.check({ cluster } as ClusterReport, identity.provider);
-          if (problem) return answer(refuse('FORBIDDEN', problem, `ext.unchanged.${i}`));
+      const listed = report.ext?.['unchanged'];
+      if (Array.isArray(listed)) {
+        // CapacityReport checked that it is a list. An item that is a cluster of this provider as written is a
+        // canonical identifier already (the table's key); only the others are parsed, for their canonical form or
+        // their error — a quiet gateway's list costs a lookup per cluster.
+        if (listed.length > REPORT_MAX_CLUSTERS)
+          return answer(refuse('SCHEMA_VIOLATION', `at most ${REPORT_MAX_CLUSTERS} clusters`, 'ext.unchanged'));
+        for (const [i, item] of (listed as unknown[]).entries()) {
+          let cluster = typeof item === 'string' ? item : '';
+          let problem = cluster ? services.check({ cluster } as ClusterReport, identity.provider) : 'not a string';
+          if (problem) {
+            const parsed = validate(Identifier, item);
+            if (!parsed.ok)
+              return answer(refuse(parsed.error.error.code, parsed.error.error.message, `ext.unchanged.${i}`));
+            cluster = parsed.value;
+            problem = services.check({ cluster } as ClusterReport, identity.provider);
+            if (problem) return answer(refuse('FORBIDDEN', problem, `ext.unchanged.${i}`));
+          }
           if (named.has(cluster) || unchanged.has(cluster))
             return answer(refuse('SCHEMA_VIOLATION', `${cluster} is named twice in this report`, `ext.unchanged.${i}`));
           const held = services.held(cluster);

@@ -10,7 +10,7 @@ describe('answerWhenDurable', () => {
   it('holds an answer while a commit waits for its fsync, answers at once when none does', async () => {
     let pending: { promise: Promise<void>; resolve: () => void } | null = null;
     const app = express();
-    answerWhenDurable(app, { durable: () => pending?.promise ?? null });
+    answerWhenDurable(app, { durable: () => pending?.promise ?? null }, []);
     app.get('/x', (_req, res) => {
       res.json({ ok: true });
     });
@@ -48,8 +48,10 @@ describe('answerWhenDurable', () => {
   it('after a failed fsync every answer is a 503 naming the storage failure, showing nothing it prepared', async () => {
     const failed = new StorageFailed('/data/node.db-wal', Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
     const app = express();
-    answerWhenDurable(app, { durable: () => Promise.reject(failed) });
+    answerWhenDurable(app, { durable: () => Promise.reject(failed) }, ['X-Frame-Options', 'x-request-id']);
     app.get('/read', (_req, res) => {
+      res.setHeader('x-frame-options', 'DENY');
+      res.setHeader('x-request-id', 'r1');
       res.setHeader('etag', '"v1"');
       res.json({ secret: 'a row a power loss could take back' });
     });
@@ -64,6 +66,8 @@ describe('answerWhenDurable', () => {
       for (const r of [await fetch(`${base}/read`), await fetch(`${base}/write`, { method: 'POST' })]) {
         expect(r.status).toBe(503);
         expect(r.headers.get('etag')).not.toBe('"v1"');
+        if (r.url.endsWith('/read'))
+          expect([r.headers.get('x-frame-options'), r.headers.get('x-request-id')]).toEqual(['DENY', 'r1']);
         const body = (await r.json()) as { error: { code: string; message: string } };
         expect(body.error.code).toBe('UNAVAILABLE');
         expect(body.error.message).toMatch(/storage failed \(fdatasync of \/data\/node\.db-wal: EIO.*restarted/);

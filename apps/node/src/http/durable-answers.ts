@@ -6,12 +6,6 @@ import { StorageFailed } from '../store/wal-sync.ts';
 
 /** `res.locals` flag: the answer shows only what its own request's durable commit wrote (see write-route.ts). */
 export const DURABLE_ANSWER = 'cpnetDurableAnswer';
-/**
- * Headers a replaced answer keeps: the protocol version every answer carries, the request id, and the security
- * headers — none shows data. The rest (content type and length, ETag, Location…) belonged to the prepared answer.
- */
-const KEPT_HEADERS =
-  /^(cpn-protocol|x-request-id|strict-transport-security|content-security-policy|referrer-policy|origin-agent-cluster|cross-origin-[a-z-]+|x-(content-type-options|frame-options|dns-prefetch-control|download-options|permitted-cross-domain-policies|xss-protection))$/;
 /** Set on a response whose answer was replaced by the storage failure's 503 (it is sent as it is). */
 const REPLACED = Symbol('replaced by the storage failure 503');
 
@@ -25,7 +19,17 @@ const REPLACED = Symbol('replaced by the storage failure 503');
  * failed fsync (`StorageFailed`) the answer is replaced by a 503 that shows nothing. Installed on the app's response
  * prototype: no closure per request.
  */
-export function answerWhenDurable(app: Express, db: Pick<NodeStores, 'durable'>): void {
+export function answerWhenDurable(
+  app: Express,
+  db: Pick<NodeStores, 'durable'>,
+  /**
+   * Headers a replaced answer keeps (the node's own: the security headers with the protocol version every answer
+   * carries, and the request id) — none shows data. The rest (content type and length, ETag, Location…) belonged to
+   * the prepared answer.
+   */
+  kept: Iterable<string>,
+): void {
+  const keep = new Set([...kept].map((h) => h.toLowerCase()));
   const end = ServerResponse.prototype.end as (this: ServerResponse, ...args: unknown[]) => ServerResponse;
   Object.defineProperty(app.response, 'end', {
     configurable: true,
@@ -44,7 +48,7 @@ export function answerWhenDurable(app: Express, db: Pick<NodeStores, 'durable'>)
             return;
           }
           const body = JSON.stringify(errorBody('UNAVAILABLE', e.message));
-          for (const h of this.getHeaderNames()) if (!KEPT_HEADERS.test(h)) this.removeHeader(h);
+          for (const h of this.getHeaderNames()) if (!keep.has(h)) this.removeHeader(h);
           this.statusCode = 503;
           this.setHeader('content-type', 'application/json; charset=utf-8');
           this.setHeader('content-length', Buffer.byteLength(body));

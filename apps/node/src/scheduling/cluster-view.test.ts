@@ -119,3 +119,47 @@ describe('active capacity (fair admission)', () => {
     expect(view.activeCapacity()).toEqual({ cpuCores: 36, memoryGib: 1024, cards: 8 });
   });
 });
+
+describe('the same entry again (a gateway naming the cluster unchanged)', () => {
+  it('leaves the scheduler exactly as the entry sent anew would, through jobs, health, lifecycle and freshness', () => {
+    // Two views fed the same story; one gets the same entry object again, the other an equal copy each time.
+    const run = (copy: boolean) => {
+      const { clock, view, f, place, finish } = setup();
+      const r = fullReport(f);
+      const entry = { ...r, k2: { ...r.k2, cpuCores: r.k1.cpuCores - 2 } };
+      const send = () => view.report(copy ? structuredClone(entry) : entry, clock.now());
+      const snapshot: unknown[] = [];
+      // The cluster's identifier differs between the two setups: everything else must not.
+      const look = () =>
+        snapshot.push(
+          view.clusters().map((c) => ({ ...c, id: 'X' })),
+          view.activeCapacity(),
+        );
+      send();
+      look();
+      const j = place();
+      send(); // crossing the dispatch in flight: not fresh
+      look();
+      j.answered();
+      clock.advance(10);
+      send(); // fresh: the gateway counts 2 cores of use, one of them the node's job
+      look();
+      view.setHealth(f.id, 'degraded');
+      send();
+      look();
+      view.upsert({ ...f, lifecycle: 'suspended' });
+      send();
+      look();
+      view.upsert(f);
+      finish(j.id);
+      clock.advance(10);
+      send();
+      look();
+      view.markDown(f.id);
+      send();
+      look();
+      return snapshot;
+    };
+    expect(run(false)).toEqual(run(true));
+  });
+});

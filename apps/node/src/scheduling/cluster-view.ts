@@ -20,6 +20,12 @@ const LIFECYCLES: readonly ClusterLifecycle[] = ['active', 'registered', 'suspen
 
 interface Seen {
   report?: ClusterReport;
+  /**
+   * The scheduler row last put from `report` and the current facts. While both are the same objects the index row
+   * differs from it only in health and availability, which `setHealth`/`markDown` and `account` keep: the same entry
+   * again (a gateway naming the cluster unchanged) is not rebuilt and re-checked.
+   */
+  row?: Cluster;
   /** The aggregation's verdict (its one liveness judge), as last told; never derived here. */
   health: Health;
   /** Use there that this node does not hold (other work the gateway runs), from the latest fresh report. */
@@ -77,7 +83,8 @@ export class ClusterView {
       inFlight: 0,
     };
     this.seen.set(facts.id, s);
-    this.put(this.row(facts, s, s.report));
+    const c = this.row(facts, s, s.report);
+    s.row = this.put(c) ? c : undefined;
     this.adjust(facts.id);
   }
 
@@ -102,11 +109,15 @@ export class ClusterView {
     const facts = this.facts.get(r.cluster);
     if (!facts) return { known: false };
     const s = this.seen.get(r.cluster)!;
-    // One scheduler row per report: its capacity and availability are the report's, whatever the health.
-    const c = this.row(facts, s, r);
-    // A refused report changes nothing: the last good one stays in force.
-    if (!this.put(c)) return { known: true };
-    s.report = r;
+    let c = r === s.report ? s.row : undefined;
+    if (!c) {
+      // One scheduler row per report: its capacity and availability are the report's, whatever the health.
+      c = this.row(facts, s, r);
+      // A refused report changes nothing: the last good one stays in force.
+      if (!this.put(c)) return { known: true };
+      s.report = r;
+      s.row = c;
+    }
     const row = this.scheduler.index.rowOf(r.cluster);
     const held = heldUse(this.scheduler.jobsOn(r.cluster), row);
     if (s.inFlight === 0 && at > s.changedAt && useKey(held) === s.heldKey)

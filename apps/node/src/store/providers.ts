@@ -71,8 +71,12 @@ export interface ProviderStore {
 const UPSERT_LIVE = `INSERT INTO "ClusterLive" ("cluster", "report", "lastReportAt", "health", "reports") VALUES (?, ?, ?, ?, ?)
   ON CONFLICT ("cluster") DO UPDATE SET "report" = excluded."report", "lastReportAt" = excluded."lastReportAt",
   "health" = excluded."health", "reports" = "ClusterLive"."reports" + excluded."reports"`;
-/** A cluster its gateway reported unchanged: the row's report stays, its liveness and counter move. */
-const TOUCH_LIVE = `UPDATE "ClusterLive" SET "lastReportAt" = ?, "health" = ?, "reports" = "reports" + ? WHERE "cluster" = ?`;
+/**
+ * Clusters their gateway reported unchanged, with the same health and count (nearly all of a batch): the rows' report
+ * stays, their liveness and counter move — one statement for the lot (a JSON list of identifiers).
+ */
+const TOUCH_LIVE = `UPDATE "ClusterLive" SET "lastReportAt" = ?, "health" = ?, "reports" = "reports" + ?
+  WHERE "cluster" IN (SELECT "value" FROM json_each(?))`;
 const SET_SEQ = 'UPDATE "Provider" SET "lastReportSeq" = ? WHERE "id" = ? AND "lastReportSeq" < ?';
 const ACTIVATE = `UPDATE "Cluster" SET "lifecycle" = 'active' WHERE "id" = ? AND "lifecycle" = 'registered'`;
 const UPSERT_CHILD = `INSERT INTO "ChildSummary" ("node", "at", "summary", "receivedAt") VALUES (?, ?, ?, ?)
@@ -175,10 +179,19 @@ export function sqliteProviderStore({ prisma, sql }: SqliteConnection): Provider
             } else live.set(e.cluster, { entry: e, count: 1, same });
           }
         }
+        const touched = new Map<string, string[]>();
         for (const [cluster, { entry, count, same }] of live) {
-          if (same) touch.run(input.now, input.health(entry), count, cluster);
-          else upsert.run(cluster, JSON.stringify(entry), input.now, input.health(entry), count);
+          if (same) {
+            const key = `${input.health(entry)} ${count}`;
+            const list = touched.get(key);
+            if (list) list.push(cluster);
+            else touched.set(key, [cluster]);
+          } else upsert.run(cluster, JSON.stringify(entry), input.now, input.health(entry), count);
           if (input.registered(cluster)) activate.run(cluster);
+        }
+        for (const [key, clusters] of touched) {
+          const [health, count] = key.split(' ') as [string, string];
+          touch.run(input.now, health, Number(count), JSON.stringify(clusters));
         }
         for (const [gateway, seq] of lastSeq) setSeq.run(seq, gateway, seq);
       });
