@@ -2,6 +2,9 @@ import { agedPriority, vectorOf, type FairVector, type Task } from '@cpnet/sched
 import { PlacementCore } from './placement.ts';
 import { admissionRound, runningOf } from './admission.ts';
 
+/** The capacity a round is given when no job waits (it is not read then). */
+const NO_CAPACITY: FairVector = { cpuCores: 0, memoryGib: 0, cards: 0 };
+
 /**
  * Fair admission at a node, the loop half (`admission.ts` decides a round): which jobs submitted here wait for this
  * node's own capacity, the round run every tick — admitted ones placed in fair order, the head tried once per free
@@ -16,11 +19,13 @@ export abstract class FairAdmissionCore extends PlacementCore {
 
   /** The jobs submitted here that wait for this node's own capacity (queued, and no bigger than all of it). */
   protected fairWaiting(): { ids: Set<string>; capacity: FairVector } {
-    const capacity = this.view.activeCapacity();
     const ids = new Set<string>();
-    if (!this.options.fairness) return { ids, capacity };
-    for (const j of this.jobs.values()) {
-      if (j.state !== 'queued' || j.origin !== this.me) continue;
+    if (!this.options.fairness) return { ids, capacity: NO_CAPACITY };
+    const queued = [...this.jobs.values()].filter((j) => j.state === 'queued' && j.origin === this.me);
+    // Nothing queued here (a node's usual state, asked every tick): the sum over its clusters is not needed.
+    if (queued.length === 0) return { ids, capacity: NO_CAPACITY };
+    const capacity = this.view.activeCapacity();
+    for (const j of queued) {
       const v = vectorOf(this.taskOf(j));
       if (v.cpuCores <= capacity.cpuCores && v.memoryGib <= capacity.memoryGib && v.cards <= capacity.cards)
         ids.add(j.id);
