@@ -9,8 +9,18 @@ export function raise(into: Ceiling, c: Ceiling): Ceiling {
   return into;
 }
 
+/** What the ceiling reads of a cluster: its lifecycle and K1 (a scheduler row, or the view's facts and report). */
+export interface CeilingInput {
+  readonly lifecycle: Cluster['lifecycle'];
+  readonly capacity: {
+    readonly cpuCores: number;
+    readonly memoryGib: number;
+    readonly accelerators: readonly { readonly model: string; readonly count: number }[];
+  };
+}
+
 /** The largest of some clusters per resource, by capacity (their load does not matter: they could free up). */
-export function ceilingOf(clusters: readonly Cluster[]): Ceiling {
+export function ceilingOf(clusters: Iterable<CeilingInput>): Ceiling {
   const c: Ceiling = { cpuCores: 0, memoryGib: 0, cards: {} };
   for (const cl of clusters) {
     if (cl.lifecycle === 'revoked') continue;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createFakeClock } from '@cpnet/kernel';
 import { capacityOf } from './admission.ts';
+import { ceilingOf } from './ceiling.ts';
 import { ClusterView } from './cluster-view.ts';
 import { toTask } from './mapping.ts';
 import { facts, fullReport, template } from './testing.ts';
@@ -108,7 +109,12 @@ describe('active capacity (fair admission)', () => {
     const c = facts('CPN.35', { cpuCores: 30, id: 'CPN.35/CL-C' });
     const d = facts('CPN.35', { cpuCores: 40, id: 'CPN.35/CL-D' });
     for (const f of [a, b, c, d]) view.upsert(f);
-    const same = () => expect(view.activeCapacity()).toEqual(capacityOf(view.clusters()));
+    const same = () => {
+      expect(view.activeCapacity()).toEqual(capacityOf(view.clusters()));
+      // The ceiling from the view's facts and reports, as from the full rows; and the identifiers.
+      expect(ceilingOf(view.capacities())).toEqual(ceilingOf(view.clusters()));
+      expect(view.ids()).toEqual(view.clusters().map((c) => c.id));
+    };
     same();
     // A report's K1 replaces the registration's (here more cores and cards).
     const r = fullReport(b);
@@ -117,6 +123,8 @@ describe('active capacity (fair admission)', () => {
     view.upsert({ ...d, lifecycle: 'suspended' });
     same();
     expect(view.activeCapacity()).toEqual({ cpuCores: 36, memoryGib: 1024, cards: 8 });
+    view.upsert({ ...a, lifecycle: 'revoked' });
+    same();
   });
 });
 

@@ -229,6 +229,20 @@ export class ClusterView {
     return { cpuCores, memoryGib, cards };
   }
 
+  /** The identifiers of these clusters. */
+  ids(): string[] {
+    return [...this.facts.keys()];
+  }
+
+  /**
+   * Each cluster's lifecycle and K1 (the latest report's, else the registration's) — what a ceiling reads, without
+   * building every row (`subtreeCeiling` runs on every summary sent and every child's summary answered).
+   */
+  *capacities(): Generator<{ lifecycle: Cluster['lifecycle']; capacity: Cluster['capacity'] | ClusterReport['k1'] }> {
+    for (const f of this.facts.values())
+      yield { lifecycle: f.lifecycle, capacity: this.seen.get(f.id)?.report?.k1 ?? f.registration.capacity };
+  }
+
   /** The clusters as scheduler rows with their current availability. */
   clusters(): Cluster[] {
     const ix = this.scheduler.index;

@@ -102,7 +102,7 @@ export abstract class FairAdmissionCore extends PlacementCore {
       waiting: waiting.filter((w) => still.has(w.id) && !stuck(w.id)),
       running: this.runningHere(),
     }).why;
-    const local = this.view.clusters().map((c) => c.id);
+    const local = this.view.ids();
     for (const [id, why] of notes) {
       // Past the maximum wait: the retry fails it, with its reasons.
       if (now - (this.jobs.get(id)?.submittedAt ?? now) >= this.options.maxQueueMs) {

@@ -101,7 +101,7 @@ export abstract class RecoveryCore extends FairAdmissionCore {
 
   /** The largest cluster of this subtree per resource: its own clusters and its children's ceilings. */
   subtreeCeiling(): Ceiling {
-    const c = ceilingOf(this.view.clusters());
+    const c = ceilingOf(this.view.capacities());
     for (const x of this.childCeilings.values()) raise(c, x);
     return c;
   }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { TaskTemplate, type JobHistoryEntry } from '@cpnet/protocol';
+import { TaskTemplate, type JobHistoryEntry, type MeteringLine } from '@cpnet/protocol';
 import type { JobRecord } from '../scheduling/job-machine.ts';
+import { totals } from '../scheduling/metering.ts';
 import { provider, STORES } from './stores-harness.ts';
 
 // The store ports' contract, compute resources: providers, clusters, gateway reports and jobs — on both
@@ -161,5 +162,44 @@ describe.each(STORES)('the store ports (%s): providers, clusters and jobs', (_na
       ['CPN.51/JB-b', 'queued', ['submitted', 'queued']],
     ]);
     expect((await db.jobs.active()).map((j) => j.history.length)).toEqual([4, 2]);
+  });
+
+  it('metering totals: each line once, each job once per tenant and per provider, as the lines sum them', async () => {
+    const db = await make();
+    const line = (
+      job: string,
+      at: { provider: string; cluster: string; from: string },
+      coreHours: number,
+    ): MeteringLine => ({
+      job,
+      tenant: 'acme@CPN.51',
+      ...at,
+      coreHours,
+      cardHours: 0,
+      amountYuan: coreHours * 0.5,
+      to: '2026-12-05T02:00:00.000Z',
+    });
+    const first = line(
+      'CPN.51/JB-1',
+      { provider: 'CPN.51/PV-A', cluster: 'CPN.51/CL-A', from: '2026-12-05T00:00:00.000Z' },
+      4,
+    );
+    // The same job re-placed on another provider's cluster, a line sent twice, and another job.
+    const moved = line(
+      'CPN.51/JB-1',
+      { provider: 'CPN.51/PV-B', cluster: 'CPN.51/CL-B', from: '2026-12-05T01:00:00.000Z' },
+      2,
+    );
+    const other = line(
+      'CPN.51/JB-2',
+      { provider: 'CPN.51/PV-A', cluster: 'CPN.51/CL-A', from: '2026-12-05T01:30:00.000Z' },
+      8,
+    );
+    await db.jobs.addMetering(first);
+    expect(await db.jobs.totals()).toEqual(totals([first]));
+    await Promise.all([db.jobs.addMetering(moved), db.jobs.addMetering(first), db.jobs.addMetering(other)]);
+    await db.jobs.addMetering(moved);
+    expect(await db.jobs.totals()).toEqual(totals([first, moved, other]));
+    expect((await db.jobs.totals()).byTenant['acme@CPN.51']!.jobs).toBe(2);
   });
 });
