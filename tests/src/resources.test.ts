@@ -131,6 +131,47 @@ describe('the /gateway connection', () => {
     expect(metrics).toContain('cpn_signature_failures_total');
   });
 
+  it('keeps quiet clusters live on reports that name them unchanged (report-unchanged), their full entry kept', async () => {
+    const q = await registerProvider(regional.url, 12);
+    const ids = await registerClusters(q, 20);
+    const g = gateway(regional.url, 'CPN.51', q);
+    gateways.push(g);
+    const session = await g.connect();
+    expect(session.ext?.['capabilities']).toContain('report-unchanged');
+    const unchangedSoFar = async () =>
+      Number(
+        /cpn_cluster_reports_unchanged_total\{node="CPN.51"\} (\d+)/.exec(
+          await (await fetch(`${regional.url}/metrics`)).text(),
+        )?.[1] ?? 0,
+      );
+    const before = await unchangedSoFar();
+    const entries = ids.map((c) => reportEntry(c, 321));
+    expect(await g.report(entries)).toEqual({ ok: true, accepted: 20 });
+    // Twice as long as silence takes to turn a cluster degraded (1.5 s, wall time here): only identifiers go.
+    const rounds = 12;
+    for (let i = 0; i < rounds; i += 1) {
+      await new Promise((r) => setTimeout(r, 250));
+      expect(await g.report(ids.map((c) => reportEntry(c, 321)))).toEqual({ ok: true, accepted: 20 });
+    }
+    expect((await unchangedSoFar()) - before).toBe(20 * rounds);
+    const list = await regional.anon.request<{
+      items: { id: string; reports: number; health: string; lastReport: { k2: { cpuCores: number } } }[];
+    }>({ method: 'GET', path: `/cpn/v1/clusters?provider=${encodeURIComponent(q.id)}` });
+    const items = list.ok ? list.value.items : [];
+    expect(items).toHaveLength(20);
+    expect(
+      items.every((c) => c.reports === rounds + 1 && c.health === 'healthy' && c.lastReport.k2.cpuCores === 321),
+    ).toBe(true);
+    // One figure moves: that entry goes in full and the node holds it.
+    expect((await g.report(ids.map((c, i) => reportEntry(c, i === 0 ? 300 : 321)))).ok).toBe(true);
+    expect((await unchangedSoFar()) - before).toBe(20 * rounds + 19);
+    const one = await regional.anon.request<{ items: { id: string; lastReport: { k2: { cpuCores: number } } }[] }>({
+      method: 'GET',
+      path: `/cpn/v1/clusters?provider=${encodeURIComponent(q.id)}`,
+    });
+    expect(one.ok && one.value.items.find((c) => c.id === ids[0])?.lastReport.k2.cpuCores).toBe(300);
+  });
+
   it('turns a silent cluster degraded, then down, by the configured timeouts', async () => {
     const q = await registerProvider(regional.url, 11);
     const [cl] = await registerClusters(q, 1);

@@ -13,6 +13,7 @@ export interface NodeMetrics {
   readonly replaysRefused: Counter;
   /** Cluster report entries applied from gateways. */
   readonly reports: Counter;
+  readonly reportsUnchanged: Counter;
   /** Deliveries waiting in the outbox (set when scraped). */
   readonly outboxDepth: Gauge;
   /** Clusters per health (set when scraped). */
@@ -70,6 +71,11 @@ export function createMetrics(code: string): NodeMetrics {
     reports: new Counter({
       name: 'cpn_cluster_reports_total',
       help: 'cluster report entries applied from gateways',
+      registers: [registry],
+    }),
+    reportsUnchanged: new Counter({
+      name: 'cpn_cluster_reports_unchanged_total',
+      help: 'of those, entries a gateway named unchanged (report-unchanged) instead of sending them again',
       registers: [registry],
     }),
     outboxDepth: new Gauge({

@@ -171,7 +171,9 @@ export async function createAggregation(ctx: CreateAggregationDeps, config: Aggr
     onCommitted: (batch) => {
       const now = ctx.deps.clock.now();
       let entries = 0;
+      let unchanged = 0;
       for (const r of batch) {
+        unchanged += r.unchanged?.size ?? 0;
         const health = table.apply(r.entries, { now, timeouts });
         entries += r.entries.length;
         // The model learns the lifecycle, then the figures, then the judge's verdict on them.
@@ -187,6 +189,7 @@ export async function createAggregation(ctx: CreateAggregationDeps, config: Aggr
         announce(health, 'report');
       }
       ctx.metrics.reports.inc(entries);
+      if (unchanged > 0) ctx.metrics.reportsUnchanged.inc(unchanged);
       // One capacity event per gateway per commit (not per cluster or report), so the log and stream stay readable
       // and cheap at tens of thousands of reports per second.
       const byGateway = new Map<string, { reports: number; clusters: number; lastSeq: number }>();
