@@ -8,13 +8,21 @@ import { parseSnapshot, summarise } from './heap-summary.ts';
 const dir = mkdtempSync(path.join(tmpdir(), 'cpnet-heap-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A heap snapshot of a small worker isolate holding a known structure: 10,000 entries under `globalThis.holder`. */
+/**
+ * A heap snapshot of a small worker isolate holding a known structure: 10,000 entries under `globalThis.holder`. The
+ * Map is filled in its constructor, not by a hot loop reading `globalThis.holder.byId`: code optimized on the stack
+ * (on-stack replacement of such a loop) may embed the Map as a constant, and then the Map, not the Holder, is what
+ * holds the entries — the test failed so, once, on a busy machine.
+ */
 function snapshotOfWorker(): Promise<string> {
   const code = `
     const { parentPort, workerData } = require('node:worker_threads');
-    class Holder { constructor() { this.byId = new Map(); } }
-    globalThis.holder = new Holder();
-    for (let i = 0; i < 10000; i++) globalThis.holder.byId.set('job-' + i, { id: 'job-' + i, state: 'finished', at: i });
+    class Holder {
+      constructor(n) {
+        this.byId = new Map(Array.from({ length: n }, (_, i) => ['job-' + i, { id: 'job-' + i, state: 'finished', at: i }]));
+      }
+    }
+    globalThis.holder = new Holder(10000);
     parentPort.postMessage(require('node:v8').writeHeapSnapshot(workerData));`;
   const worker = new Worker(code, { eval: true, workerData: path.join(dir, 'w.heapsnapshot') });
   return new Promise((resolve, reject) => {
