@@ -68,6 +68,40 @@ describe('live source', () => {
     expect(socket.closed).toBe(true);
   });
 
+  it('keeps what events newer than a snapshot said when that snapshot arrives after them (a poll in flight at a kill)', () => {
+    const socket = fakeSocket();
+    const live = connectLive(
+      { url: 'http://127.0.0.1:7000', token: 't', now: () => 0, connect: () => socket },
+      { onState: () => undefined },
+    );
+    const picture = snapshot.kind === 'snapshot' ? snapshot.state : null;
+    if (!picture) throw new Error('the fixture has no snapshot');
+    socket.emit('connect');
+    socket.emit('snapshot', picture);
+    const at = (ms: number) => new Date(Date.parse(picture.at) + ms).toISOString();
+    const event = (id: string, ms: number, [subject, health]: [string, string]) => ({
+      id,
+      type: 'node.health',
+      at: at(ms),
+      node: 'CPN',
+      subject,
+      data: { health },
+    });
+    const other = picture.nodes.find((n) => n.code !== node && n.code !== 'CPN')!.code;
+    // Older than the picture polled next: its effect is in that picture (which says healthy), so it is not re-applied.
+    socket.emit('event', event('e-old', 1_000, [other, 'down']));
+    // The kill, 2 s after the picture below was taken; the picture arrives after it.
+    socket.emit('event', event('e-kill', 3_000, [node, 'down']));
+    expect(live.refresh({ ...picture, at: at(1_000) })).toBe(true);
+    expect(live.state().nodes.get(node)?.health).toBe('down');
+    expect(live.state().nodes.get(other)?.health).toBe('healthy');
+    expect(live.state().t).toBe(3_000);
+    // A picture taken after the event is the node's word.
+    expect(live.refresh({ ...picture, at: at(4_000) })).toBe(true);
+    expect(live.state().nodes.get(node)?.health).toBe('healthy');
+    live.close();
+  });
+
   it('renews the viewer token from the page server before connecting and after a refusal; says plainly when it cannot', async () => {
     const socket = fakeSocket() as ReturnType<typeof fakeSocket> & { connect(): void; connects: number };
     socket.connects = 0;

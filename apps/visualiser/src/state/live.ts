@@ -138,11 +138,33 @@ export function connectLive(options: LiveOptions, handlers: LiveHandlers): LiveS
       `the node refused the viewer token: ${message.replace(/^UNAUTHENTICATED:\s*/, '')}`,
     );
   });
+  /**
+   * The state of a snapshot, with the events already received that are newer than it applied on top: a snapshot is
+   * the node's picture at its `at`, and one fetched just before an event can arrive after it (a node's kill, seen
+   * by the stream, must not be undone by the picture taken a moment before it). What only the events carry (flow
+   * sums, benign alerts) is the old state's, which counted those events already.
+   */
+  const adopt = (snapshot: TopologySnapshot): ViewState => {
+    const next = stateFromSnapshot(snapshot, timeOf(snapshot.at));
+    const at = Date.parse(snapshot.at);
+    // Times are non-decreasing and never below an event's own time: once one is at or before the snapshot's, so
+    // are all the earlier ones.
+    let i = events.length;
+    while (i > 0 && events[i - 1]!.t > at - origin!) i--;
+    for (let j = i; j < events.length; j++) {
+      const e = events[j]!;
+      if (Date.parse(e.event.at) > at) applyEvent(next, e.event, e.t);
+    }
+    next.t = Math.max(next.t, lastT);
+    next.flowCounts = state.flowCounts;
+    next.benignAlerts = state.benignAlerts;
+    return next;
+  };
   socket.on(SOCKET_EVENTS.snapshot, (payload) => {
     const parsed = TopologySnapshot.safeParse(unwrap(unwrap(payload, 'snapshot'), 'state'));
     if (!parsed.success)
       return handlers.onStatus?.('error', `invalid snapshot: ${parsed.error.issues[0]?.message ?? ''}`);
-    state = stateFromSnapshot(parsed.data, timeOf(parsed.data.at));
+    state = adopt(parsed.data);
     handlers.onState(state);
   });
   socket.on(SOCKET_EVENTS.history, (payload) => {
@@ -181,11 +203,7 @@ export function connectLive(options: LiveOptions, handlers: LiveHandlers): LiveS
         handlers.onStatus?.('error', `invalid snapshot: ${parsed.error.issues[0]?.message ?? ''}`);
         return false;
       }
-      // What only the events carried (flow sums, benign alerts) is kept; the rest is the node's current picture.
-      const next = stateFromSnapshot(parsed.data, timeOf(parsed.data.at));
-      next.flowCounts = state.flowCounts;
-      next.benignAlerts = state.benignAlerts;
-      state = next;
+      state = adopt(parsed.data);
       handlers.onState(state);
       return true;
     },
