@@ -12,16 +12,50 @@ const WEST = new Set(PROVINCES.filter((p) => p.macro === 'west').map((p) => p.co
 export const isWestern = (province: string): boolean => WEST.has(province);
 
 /**
+ * What a summary reads of one cluster: its figures and its current state (a `Cluster` is one). `summariseRows` reads
+ * each row once and keeps nothing of it, so a caller may pass the same object again with new values.
+ */
+export interface SummaryRow {
+  readonly lifecycle: Cluster['lifecycle'];
+  readonly health: Health;
+  readonly arch: Arch;
+  readonly provinceCode: string;
+  readonly securityLevel: number;
+  readonly pricePerCoreHourYuan: number;
+  readonly pricePerCardHourYuan: number;
+  readonly reliability: number;
+  readonly pue: number;
+  readonly carbonIntensity: number;
+  readonly greenShare: number;
+  readonly latencyMsTo: Readonly<Record<string, number>>;
+  readonly capacity: { readonly cpuCores: number };
+  readonly available: {
+    readonly cpuCores: number;
+    readonly memoryGib: number;
+    readonly accelerators: readonly { readonly model: string; readonly count: number }[];
+  };
+}
+
+/**
  * Summarises a subtree's clusters for its parent: what the parent needs to pick a child without seeing every
  * cluster. One pass with no spread into Math.min/max, so any number of clusters fits on the stack.
  */
 export function summarise(prefix: string, clusters: readonly Cluster[]): Checked<SubtreeView> {
   const checked = checkClusters(clusters);
   if (!checked.ok) return checked;
-  const live = clusters.filter((c) => c.lifecycle === 'active' && c.health !== 'down');
+  return ok(summariseRows(prefix, clusters));
+}
+
+/**
+ * `summarise` of rows already checked (a node's own clusters, each checked when it entered the scheduler's index):
+ * one streaming pass, nothing built per row. The rows may be one object refilled for each cluster.
+ */
+export function summariseRows(prefix: string, rows: Iterable<SummaryRow>): SubtreeView {
   const cards: Record<string, number> = {},
     bigCards: Record<string, number> = {};
   const minLatencyMsTo: Record<string, number> = {};
+  const provinces = new Set<string>();
+  const archs = new Set<Arch>();
   let cpu = 0,
     mem = 0,
     bigCpu = 0,
@@ -31,8 +65,17 @@ export function summarise(prefix: string, clusters: readonly Cluster[]): Checked
     rel = 0,
     minCore = Infinity,
     minCard = Infinity,
-    maxSec = 0;
-  for (const c of live) {
+    maxSec = 0,
+    all = 0,
+    live = 0,
+    degraded = false;
+  for (const c of rows) {
+    all++;
+    if (c.lifecycle !== 'active' || c.health === 'down') continue;
+    live++;
+    if (c.health === 'degraded') degraded = true;
+    provinces.add(c.provinceCode);
+    archs.add(c.arch);
     if (c.pricePerCoreHourYuan < minCore) minCore = c.pricePerCoreHourYuan;
     if (c.pricePerCardHourYuan < minCard) minCard = c.pricePerCardHourYuan;
     if (c.securityLevel > maxSec) maxSec = c.securityLevel;
@@ -44,23 +87,21 @@ export function summarise(prefix: string, clusters: readonly Cluster[]): Checked
       cards[a.model] = (cards[a.model] ?? 0) + a.count;
       bigCards[a.model] = Math.max(bigCards[a.model] ?? 0, a.count);
     }
-    for (const [p, ms] of Object.entries(c.latencyMsTo))
-      minLatencyMsTo[p] = Math.min(minLatencyMsTo[p] ?? Infinity, ms);
+    for (const p in c.latencyMsTo) {
+      const ms = c.latencyMsTo[p]!;
+      const held = minLatencyMsTo[p];
+      if (held === undefined || ms < held) minLatencyMsTo[p] = ms;
+    }
     weight += c.capacity.cpuCores;
     kg += c.capacity.cpuCores * kgCo2PerItKwh(c);
     rel += c.capacity.cpuCores * c.reliability;
   }
-  const health: Health =
-    live.length === 0
-      ? 'down'
-      : live.length < clusters.length || live.some((c) => c.health === 'degraded')
-        ? 'degraded'
-        : 'healthy';
-  return ok({
+  const health: Health = live === 0 ? 'down' : live < all || degraded ? 'degraded' : 'healthy';
+  return {
     prefix,
-    provinces: [...new Set(live.map((c) => c.provinceCode))].sort(),
-    archs: [...new Set(live.map((c) => c.arch))].sort() as Arch[],
-    clusters: live.length,
+    provinces: [...provinces].sort(),
+    archs: [...archs].sort(),
+    clusters: live,
     available: { cpuCores: cpu, memoryGib: mem, cards },
     largest: { cpuCores: bigCpu, memoryGib: bigMem, cards: bigCards },
     minPricePerCoreHourYuan: minCore,
@@ -70,7 +111,7 @@ export function summarise(prefix: string, clusters: readonly Cluster[]): Checked
     meanReliability: weight > 0 ? rel / weight : 0,
     minLatencyMsTo,
     health,
-  });
+  };
 }
 
 /** A ranked child subtree; the choice is approximate, so the caller confirms with the owner and tries the next on refusal. */

@@ -119,7 +119,15 @@ export { placeBatch, type BatchOptions, type BatchResult, type CapacityPrices } 
 /** Online placement, one task at a time in arrival order. */
 export { placeOnline, type OnlineResult } from './online.ts';
 /** Hierarchy: subtree summaries and ranking the child subtrees (东数西算 aware); the walk is `nextStep`'s. */
-export { summarise, chooseSubtree, isWestern, type SubtreeChoice, type SubtreeDecision } from './hierarchy.ts';
+export {
+  summarise,
+  summariseRows,
+  chooseSubtree,
+  isWestern,
+  type SummaryRow,
+  type SubtreeChoice,
+  type SubtreeDecision,
+} from './hierarchy.ts';
 /** The one planner for the hierarchy, pure: the next step (place here, ask a child, ask the parent, give up); the node executes it. */
 export { nextStep, type Plan, type PlanRequest, type PlanStep, type PlannerView, type Refusal } from './planner.ts';
 /** Fair admission to contended capacity: weighted DRF among tenants, aging priority, EASY backfill; a queue simulator. */

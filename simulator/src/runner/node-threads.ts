@@ -23,7 +23,8 @@ type Order =
   | { op: 'skew'; code: string; ms: number }
   | { op: 'stall'; plan: StallPlan }
   | { op: 'usage' }
-  | { op: 'heapSnapshot'; dir: string };
+  | { op: 'heapSnapshot'; dir: string }
+  | { op: 'allocProfile'; dir: string };
 
 /** A node thread's answer to one order. */
 export type ThreadReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
@@ -63,6 +64,11 @@ export interface NodeThreads {
    * investigation, see bench/src/heap-summary.ts); resolves to the files' paths, in thread order.
    */
   heapSnapshot(dir: string, only?: number): Promise<string[]>;
+  /**
+   * Writes each thread's allocation profile (`.heapprofile`, sampled from its start: only under
+   * CPNET_THREAD_ALLOC_PROFILE) into `dir`; resolves to the files' paths, in thread order.
+   */
+  allocProfile(dir: string): Promise<string[]>;
   /** Makes one thread keep stalling (a fault for tests of the governed clock: a slowed thread must not lose work). */
   stall(thread: number, plan: StallPlan): Promise<void>;
   /** Terminates the threads (stop the nodes first for a graceful end). */
@@ -219,6 +225,10 @@ export function startNodeThreads(options: { count: number; governor: Governor })
       mkdirSync(dir, { recursive: true });
       const which = only === undefined ? threads : [threads[only]!];
       return Promise.all(which.map((t) => ask<string>(t, { op: 'heapSnapshot', dir })));
+    },
+    async allocProfile(dir) {
+      mkdirSync(dir, { recursive: true });
+      return Promise.all(threads.map((t) => ask<string>(t, { op: 'allocProfile', dir })));
     },
     async stall(thread, plan) {
       const t = threads[thread];

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { writeHeapSnapshot } from 'node:v8';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,6 +14,7 @@ import { dataGravity, type PlacedDataJob, type PricedCluster } from '../report/d
 import { now, type RunContext } from './context.ts';
 import { checkExpectation, describeExpectation } from './expectations.ts';
 import { startNetwork, type Network } from './network.ts';
+import { sampleAllocations } from './alloc-profile.ts';
 import { scenarioLoads } from './balance.ts';
 import { guidePath } from './guide-steps.ts';
 import { attachRecording, type RecordingSink } from './recording.ts';
@@ -119,6 +120,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     ...(processes ? { lagSlowMs: Infinity, lagStopMs: Infinity } : {}),
   });
   const elapsedWall = stopwatch();
+  // CPNET_THREAD_ALLOC_PROFILE=<dir>: this thread's allocations sampled too (the node threads sample their own).
+  const allocDir = process.env.CPNET_THREAD_ALLOC_PROFILE;
+  const allocations = allocDir ? sampleAllocations() : null;
   const net = await startNetwork(plan, {
     clock,
     seed,
@@ -249,6 +253,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       mkdirSync(snapshots, { recursive: true });
       await net.threads?.heapSnapshot(snapshots);
       writeHeapSnapshot(path.join(snapshots, `main-${process.pid}-${systemClock.now()}.heapsnapshot`));
+    }
+    if (allocDir && allocations) {
+      await net.threads?.allocProfile(allocDir);
+      const file = path.join(allocDir, `main-${process.pid}.heapprofile`);
+      writeFileSync(file, JSON.stringify(await allocations.stop()));
     }
   } finally {
     stopped = true;

@@ -5,6 +5,7 @@
 import { AsyncLocalStorage, createHook } from 'node:async_hooks';
 import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { stopwatch } from '@cpnet/kernel/system';
@@ -12,6 +13,7 @@ import { ed25519Profile } from '@cpnet/security';
 import { stallThread, type Stall } from '../clock/stall.ts';
 import { createThreadClock, type SimClock } from '../clock/virtual-clock.ts';
 import { threadCpuMs } from './thread-cpu.ts';
+import { sampleAllocations } from './alloc-profile.ts';
 import { startSimNode, type SimNode, type SimNodeSpec } from './sim-node.ts';
 import type { ThreadOrder, ThreadReply, ThreadSetup } from './node-threads.ts';
 
@@ -26,6 +28,9 @@ const skews = new Map<string, number>();
 let stall: Stall | null = null;
 /** Heap snapshots written (their files are numbered). */
 let snapshots = 0;
+// CPNET_THREAD_ALLOC_PROFILE=<dir>: every allocation of this thread sampled from its start (the 'allocProfile'
+// order writes it), those the collector has freed since included: where the garbage comes from, not what is held.
+const allocations = process.env.CPNET_THREAD_ALLOC_PROFILE ? sampleAllocations() : null;
 // Milliseconds this thread's isolate spent in garbage collection (what the scale benchmark reports as GC share).
 let gcMs = 0;
 new PerformanceObserver((list) => {
@@ -109,6 +114,12 @@ async function handle(order: ThreadOrder): Promise<unknown> {
     case 'heapSnapshot':
       // After a full collection (writeHeapSnapshot takes one), so what it holds is what is retained.
       return writeHeapSnapshot(join(order.dir, `thread-${process.pid}-${threadId}-${++snapshots}.heapsnapshot`));
+    case 'allocProfile': {
+      if (!allocations) throw new Error('allocations are sampled only under CPNET_THREAD_ALLOC_PROFILE');
+      const file = join(order.dir, `thread-${process.pid}-${threadId}.heapprofile`);
+      writeFileSync(file, JSON.stringify(await allocations.stop()));
+      return file;
+    }
     case 'usage':
       return {
         nodes: nodes.size,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { summarise } from '@cpnet/scheduler';
 import { createFakeClock } from '@cpnet/kernel';
 import { capacityOf } from './admission.ts';
 import { ceilingOf } from './ceiling.ts';
@@ -114,6 +115,9 @@ describe('active capacity (fair admission)', () => {
       // The ceiling from the view's facts and reports, as from the full rows; and the identifiers.
       expect(ceilingOf(view.capacities())).toEqual(ceilingOf(view.clusters()));
       expect(view.ids()).toEqual(view.clusters().map((c) => c.id));
+      // The summary for the parent, from the index without rows, as from the full rows.
+      const full = summarise('CPN.35', view.clusters());
+      expect(full.ok && view.summary('CPN.35')).toEqual(full.ok && full.value);
     };
     same();
     // A report's K1 replaces the registration's (here more cores and cards).
@@ -122,6 +126,12 @@ describe('active capacity (fair admission)', () => {
     view.markDown(c.id);
     view.upsert({ ...d, lifecycle: 'suspended' });
     same();
+    // Cards in use at a cluster: the summary's available cards are the index's.
+    const k2 = { ...r.k2, cpuCores: 10, accelerators: [{ ...r.k2.accelerators[0]!, count: 1 }] };
+    expect(view.scheduler.index.setAvailable(b.id, k2).ok).toBe(true);
+    view.setHealth(a.id, 'degraded');
+    same();
+    expect(view.summary('CPN.35').available.cards).toEqual({ [r.k1.accelerators[0]!.model]: 3 });
     expect(view.activeCapacity()).toEqual({ cpuCores: 36, memoryGib: 1024, cards: 8 });
     view.upsert({ ...a, lifecycle: 'revoked' });
     same();
@@ -142,6 +152,7 @@ describe('the same entry again (a gateway naming the cluster unchanged)', () => 
         snapshot.push(
           view.clusters().map((c) => ({ ...c, id: 'X' })),
           view.activeCapacity(),
+          view.summary('CPN.35'),
         );
       send();
       look();

@@ -1,6 +1,6 @@
 import {
   Scheduler,
-  summarise,
+  summariseRows,
   type Cluster,
   type ClusterLifecycle,
   type FailbackPolicy,
@@ -8,6 +8,7 @@ import {
   type InputError,
   type Quota,
   type SubtreeView,
+  type SummaryRow,
 } from '@cpnet/scheduler';
 import type { TimeSource } from '@cpnet/kernel';
 import type { ClusterReport } from '@cpnet/protocol';
@@ -268,11 +269,63 @@ export class ClusterView {
     });
   }
 
-  /** The summary of these clusters for the parent. */
+  /**
+   * The summary of these clusters for the parent — `summarise(prefix, this.clusters())` without building a row per
+   * cluster: each cluster's figures are the row last put into the index (checked then), its state the index's. One
+   * object is refilled for every cluster (the summary keeps none), so a summary allocates nothing per cluster that has
+   * no accelerators. A cluster the index never took (every figure it sent refused) counts as not live.
+   */
   summary(prefix: string): SubtreeView {
-    const s = summarise(prefix, this.clusters());
-    // The clusters were checked when they registered; a refusal here is a bug, not bad input.
-    if (!s.ok) throw new Error(`summary of ${prefix}: ${s.error.message}`);
-    return s.value;
+    const ix = this.scheduler.index;
+    const cards: { model: string; count: number }[] = [];
+    const available = { cpuCores: 0, memoryGib: 0, accelerators: cards };
+    const scratch: { -readonly [K in keyof SummaryRow]: SummaryRow[K] } = {
+      lifecycle: 'active',
+      health: 'down',
+      arch: 'x86_64',
+      provinceCode: '',
+      securityLevel: 0,
+      pricePerCoreHourYuan: 0,
+      pricePerCardHourYuan: 0,
+      reliability: 0,
+      pue: 0,
+      carbonIntensity: 0,
+      greenShare: 0,
+      latencyMsTo: {},
+      capacity: { cpuCores: 0 },
+      available,
+    };
+    const rows = function* (view: ClusterView): Generator<SummaryRow> {
+      for (const f of view.facts.values()) {
+        const r = ix.rowOf(f.id);
+        if (r < 0) {
+          scratch.health = 'down';
+          yield scratch;
+          continue;
+        }
+        const s = view.seen.get(f.id);
+        const c = s?.row ?? toCluster(f, s?.report);
+        scratch.lifecycle = LIFECYCLES[ix.life[r]!]!;
+        scratch.health = HEALTHS[ix.health[r]!]!;
+        scratch.arch = c.arch;
+        scratch.provinceCode = c.provinceCode;
+        scratch.securityLevel = c.securityLevel;
+        scratch.pricePerCoreHourYuan = c.pricePerCoreHourYuan;
+        scratch.pricePerCardHourYuan = c.pricePerCardHourYuan;
+        scratch.reliability = c.reliability;
+        scratch.pue = c.pue;
+        scratch.carbonIntensity = c.carbonIntensity;
+        scratch.greenShare = c.greenShare;
+        scratch.latencyMsTo = c.latencyMsTo;
+        scratch.capacity = c.capacity;
+        available.cpuCores = ix.cpuAvail[r]!;
+        available.memoryGib = ix.memAvail[r]!;
+        cards.length = 0;
+        for (const a of c.capacity.accelerators)
+          cards.push({ model: a.model, count: ix.acc[ix.modelOf(a.model)]?.avail[r] ?? 0 });
+        yield scratch;
+      }
+    };
+    return summariseRows(prefix, rows(this));
   }
 }

@@ -1,0 +1,33 @@
+import { Session } from 'node:inspector/promises';
+
+/** A running allocation sampler of this thread's isolate. */
+export interface AllocationSampler {
+  /** Stops sampling; resolves to the profile (DevTools' `.heapprofile` format: `{ head, samples }`). */
+  stop(): Promise<unknown>;
+}
+
+/**
+ * Samples this thread's allocations (V8's sampling heap profiler, one sample per `intervalBytes` allocated on average)
+ * including the objects minor and major collections have freed since: a profile of where garbage is made, which a
+ * heap snapshot or `--heap-prof` (live objects only) cannot show. For benchmark investigations (bench/README.md).
+ */
+export function sampleAllocations(intervalBytes = 64 * 1024): AllocationSampler {
+  const session = new Session();
+  session.connect();
+  const started = (async () => {
+    await session.post('HeapProfiler.enable');
+    await session.post('HeapProfiler.startSampling', {
+      samplingInterval: intervalBytes,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+  })();
+  return {
+    async stop() {
+      await started;
+      const { profile } = await session.post('HeapProfiler.stopSampling');
+      session.disconnect();
+      return profile;
+    },
+  };
+}
