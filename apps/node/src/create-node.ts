@@ -29,6 +29,7 @@ import { errorHandler, notFound } from './http/http-error.ts';
 import { answerClientErrors } from './http/client-error.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { fastResolve } from './http/fast-resolve.ts';
+import { oneRouter } from './http/route-table.ts';
 import { answerWhenDurable } from './http/durable-answers.ts';
 import { metaRoutes } from './routes/meta.ts';
 import { openApiDocument } from './openapi.ts';
@@ -273,15 +274,19 @@ function buildApp(ctx: NodeContext, parts: { routers: Router[]; memberOrders: Me
     }
     next();
   });
-  app.use(metaRoutes(ctx, openApiDocument));
-  app.use(identifierRoutes(ctx));
-  app.use(onboardingRoutes(ctx));
-  app.use(jointDebugRoutes(ctx));
-  app.use(dossierRoutes(ctx));
-  app.use(governanceRoutes(ctx, { memberOrders: parts.memberOrders }));
-  app.use(accountRoutes(ctx));
-  app.use(acceptanceRoutes(ctx));
-  for (const router of parts.routers) app.use(router);
+  app.use(
+    oneRouter([
+      metaRoutes(ctx, openApiDocument),
+      identifierRoutes(ctx),
+      onboardingRoutes(ctx),
+      jointDebugRoutes(ctx),
+      dossierRoutes(ctx),
+      governanceRoutes(ctx, { memberOrders: parts.memberOrders }),
+      accountRoutes(ctx),
+      acceptanceRoutes(ctx),
+      ...parts.routers,
+    ]),
+  );
   app.use(notFound);
   app.use(errorHandler(ctx.deps.logger));
   return app;

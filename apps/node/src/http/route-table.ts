@@ -181,6 +181,18 @@ export function mountTable<E extends RouteDeps>(env: E, table: RouteTable<E>): R
   return router;
 }
 
+/**
+ * Routers as one: the same routes in the same order (the first that matches answers, as with the routers one after
+ * another). Express leaves a router that has no match for a request with a `setImmediate` and rebuilds its dispatch
+ * state in each: with a router per table, a request for the last table's routes waited a dozen turns of the event
+ * loop before its handler ran. The tables hold routes only (`mountTable`), so their layers move as they are.
+ */
+export function oneRouter(routers: readonly Router[]): Router {
+  const all = Router();
+  for (const r of routers) all.stack.push(...r.stack);
+  return all;
+}
+
 function handlerOf<E extends RouteDeps>(env: E, spec: RouteTable<E>[number]): RequestHandler {
   type Spec = typeof spec;
   const run = async (
