@@ -28,6 +28,15 @@ const byCaller = new Map<string, number>();
 const entryOf = args.find((a) => a.startsWith('--entry='))?.slice(8);
 const byEntry = new Map<string, number>();
 const per = Number(args.find((a) => a.startsWith('--per='))?.slice(6) ?? 1);
+/**
+ * `--incl=<name>,<name>…`: the time under each named function (callees included; a sample counts once per name
+ * however deep the recursion) — what one piece of work costs in all, e.g. `--incl=buildOnce,askSubtree`.
+ */
+const inclOf = args
+  .find((a) => a.startsWith('--incl='))
+  ?.slice(7)
+  .split(',');
+const byIncl = new Map<string, number>();
 const byFn = new Map<string, number>();
 const byPkg = new Map<string, number>();
 /** Time with the package anywhere on the stack (its callees included, each package once per sample). */
@@ -70,6 +79,14 @@ for (const [file, sign] of [...files.map((f) => [f, 1] as const), ...(minus ? [[
       seen.add(area(f.url, f.functionName));
     }
     for (const s of seen) byPkgIncl.set(s, (byPkgIncl.get(s) ?? 0) + dt);
+    if (inclOf !== undefined) {
+      const under = new Set<string>();
+      for (let id: number | undefined = n.id; id !== undefined; id = parent.get(id)) {
+        const fn = byId.get(id)!.callFrame.functionName;
+        if (inclOf.includes(fn)) under.add(fn);
+      }
+      for (const fn of under) byIncl.set(fn, (byIncl.get(fn) ?? 0) + dt);
+    }
     if (entryOf !== undefined && seen.has(entryOf)) {
       // The outermost frame of the package on this stack, and the frame that called it.
       let caller: Node['callFrame'] | undefined;
@@ -115,3 +132,4 @@ show('self time by package', byPkg);
 show('time by package, callees included', byPkgIncl);
 if (entryOf !== undefined) show(`${entryOf} (callees included) by the caller outside it`, byEntry);
 if (callersOf !== undefined) show(`where ${callersOf} was called from`, byCaller);
+if (inclOf !== undefined) show('time under each named function (callees included)', byIncl);

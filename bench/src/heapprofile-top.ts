@@ -1,7 +1,8 @@
 // `npx tsx bench/src/heapprofile-top.ts <file.heapprofile>… [--top=N] [--stacks=N] [--per=n]`: where allocations
 // come from, in sampling heap profiles (`CPNET_THREAD_ALLOC_PROFILE=<dir>` in a simulator run, which samples freed
 // objects too): bytes allocated by function (self) and by package, summed over the files, each with its share; then
-// the N heaviest allocation sites with four frames of the stack above them. `--per=n` divides the bytes by n (jobs).
+// the N heaviest allocation sites with four frames of the stack above them. `--per=n` divides the bytes by n (jobs);
+// `--entry=<package>` adds that package's bytes by the caller outside it (`--entry=zod`: which schemas' parsing).
 import { readFileSync } from 'node:fs';
 
 interface Frame {
@@ -26,6 +27,8 @@ const args = process.argv.slice(2);
 const top = Number(args.find((a) => a.startsWith('--top='))?.slice(6) ?? 30);
 const stacks = Number(args.find((a) => a.startsWith('--stacks='))?.slice(9) ?? 15);
 const per = Number(args.find((a) => a.startsWith('--per='))?.slice(6) ?? 1);
+/** `--entry=<package>`: that package's bytes by the frame outside it that called into it. */
+const entryOf = args.find((a) => a.startsWith('--entry='))?.slice(8);
 const files = args.filter((a) => !a.startsWith('--'));
 if (files.length === 0) {
   console.error('usage: heapprofile-top.ts <file.heapprofile>… [--top=N] [--stacks=N] [--per=n]');
@@ -53,6 +56,7 @@ const name = (f: Frame): string => {
 const byFn = new Map<string, number>();
 const byPkg = new Map<string, number>();
 const byStack = new Map<string, number>();
+const byEntry = new Map<string, number>();
 let total = 0;
 
 function walk(node: ProfileNode, path: Frame[]): void {
@@ -69,6 +73,14 @@ function walk(node: ProfileNode, path: Frame[]): void {
       .map((f) => name(f))
       .join('\n      < ');
     byStack.set(stack, (byStack.get(stack) ?? 0) + node.selfSize);
+    if (entryOf !== undefined && pkg === entryOf) {
+      // The innermost frame outside the package, above the package's outermost frame on this stack.
+      let i = here.length - 1;
+      // Builtins (Map, next, …) among the package's frames are skipped too.
+      while (i >= 0 && (area(here[i]!) === entryOf || !here[i]!.url)) i--;
+      const caller = i >= 0 ? name(here[i]!) : '(root)';
+      byEntry.set(caller, (byEntry.get(caller) ?? 0) + node.selfSize);
+    }
   }
   for (const c of node.children) walk(c, here);
 }
@@ -85,3 +97,4 @@ const print = (title: string, m: Map<string, number>, n: number) => {
 print('bytes allocated by function (self)', byFn, top);
 print('bytes allocated by package (self)', byPkg, top);
 print('heaviest allocation sites, with the frames above them', byStack, stacks);
+if (entryOf !== undefined) print(`${entryOf}'s bytes by the caller outside it`, byEntry, top);

@@ -13,7 +13,8 @@ export const isWestern = (province: string): boolean => WEST.has(province);
 
 /**
  * What a summary reads of one cluster: its figures and its current state (a `Cluster` is one). `summariseRows` reads
- * each row once and keeps nothing of it, so a caller may pass the same object again with new values.
+ * each row once and keeps nothing of it, so a caller may pass the same object again with new values; a latency table
+ * is taken as it was when first read (give a changed table as a new object, as a new report does).
  */
 export interface SummaryRow {
   readonly lifecycle: Cluster['lifecycle'];
@@ -44,6 +45,18 @@ export function summarise(prefix: string, clusters: readonly Cluster[]): Checked
   const checked = checkClusters(clusters);
   if (!checked.ok) return checked;
   return ok(summariseRows(prefix, clusters));
+}
+
+/**
+ * The keys of a latency table, listed once per table object: enumerating province codes (integer-like keys) makes a
+ * new array each time, and a node's summary reads the same tables every interval. The tables are not changed in place
+ * (a new report brings a new one).
+ */
+const LATENCY_KEYS = new WeakMap<object, readonly string[]>();
+function keysOf(table: Readonly<Record<string, number>>): readonly string[] {
+  let keys = LATENCY_KEYS.get(table);
+  if (keys === undefined) LATENCY_KEYS.set(table, (keys = Object.keys(table)));
+  return keys;
 }
 
 /**
@@ -87,7 +100,7 @@ export function summariseRows(prefix: string, rows: Iterable<SummaryRow>): Subtr
       cards[a.model] = (cards[a.model] ?? 0) + a.count;
       bigCards[a.model] = Math.max(bigCards[a.model] ?? 0, a.count);
     }
-    for (const p in c.latencyMsTo) {
+    for (const p of keysOf(c.latencyMsTo)) {
       const ms = c.latencyMsTo[p]!;
       const held = minLatencyMsTo[p];
       if (held === undefined || ms < held) minLatencyMsTo[p] = ms;

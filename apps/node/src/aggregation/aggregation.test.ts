@@ -66,6 +66,30 @@ describe('cluster health', () => {
     expect(healthAt({ report: report('A', { health: 'degraded' }), lastReportAt: 0 }, 1, timeouts)).toBe('degraded');
   });
 
+  it('a sweep skipped while nothing can change leaves every cluster as a full sweep would (random reports and sweeps)', () => {
+    // Seeded: 40 clusters, reports and sweeps at random times (node time, virtual); after every sweep each cluster's
+    // health is what `healthAt` says at that moment, and the changes reported are exactly those.
+    let seed = 7;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const t = new ClusterTable();
+    const ids = Array.from({ length: 40 }, (_, i) => `C${i}`);
+    for (const id of ids) t.register(spec({ id }));
+    let now = 0;
+    let swept = 0;
+    for (let step = 0; step < 3000; step++) {
+      now += Math.floor(rand() * 2_000);
+      if (rand() < 0.3) t.apply([report(ids[Math.floor(rand() * ids.length)]!)], { now, timeouts });
+      if (rand() < 0.02) t.register(spec({ id: `N${step}` }));
+      const before = new Map([...t.values()].map((c) => [c.spec.id, c.health]));
+      const changes = t.sweep({ now, timeouts });
+      swept++;
+      for (const c of t.values()) expect(c.health, `${c.spec.id} at ${now}`).toBe(healthAt(c, now, timeouts));
+      const moved = [...t.values()].filter((c) => before.get(c.spec.id) !== c.health).map((c) => c.spec.id);
+      expect(changes.map((c) => c.cluster).sort()).toEqual(moved.sort());
+    }
+    expect(swept).toBe(3000);
+  });
+
   it('reports the transitions of a table once each', () => {
     const t = new ClusterTable();
     t.register(spec({ id: 'A' }));

@@ -23,9 +23,17 @@ export interface RejectedEntry {
 export class ClusterTable {
   private readonly states = new Map<string, ClusterState>();
   private readonly byProviderIndex = new Map<string, Set<string>>();
+  /**
+   * What the last full sweep found: no cluster's verdict by silence changes before `until` (node time) under these
+   * timeouts, so sweeps before then have nothing to do. A report moves its cluster's deadlines to a timeout from
+   * then (`apply` brings `until` forward to it); a cluster put or registered, other timeouts or time running backwards
+   * make the next sweep a full one.
+   */
+  private quiet: { until: number; at: number; degradedAfterMs: number; downAfterMs: number } | null = null;
 
   /** Adds or replaces a cluster (start-up load or a new registration). */
   put(state: ClusterState): void {
+    this.quiet = null;
     this.states.set(state.spec.id, state);
     let set = this.byProviderIndex.get(state.spec.provider);
     if (!set) this.byProviderIndex.set(state.spec.provider, (set = new Set()));
@@ -76,13 +84,38 @@ export class ClusterTable {
       state.reports += 1;
       this.reassess(state, input, changes);
     }
+    // A reported cluster's next deadline is a timeout from now: earlier than what the last sweep found if it had none
+    // left (never reported, or silent past both).
+    const q = this.quiet;
+    if (q !== null && entries.length > 0)
+      q.until = Math.min(q.until, input.now + Math.min(input.timeouts.degradedAfterMs, input.timeouts.downAfterMs));
     return changes;
   }
 
   /** Re-evaluates every cluster's health at `now` (silence turns clusters degraded, then down). */
   sweep(input: { now: number; timeouts: HealthTimeouts }): HealthChange[] {
     const changes: HealthChange[] = [];
-    for (const state of this.states.values()) this.reassess(state, input, changes);
+    const { now, timeouts } = input;
+    const q = this.quiet;
+    if (
+      q !== null &&
+      now >= q.at &&
+      now < q.until &&
+      q.degradedAfterMs === timeouts.degradedAfterMs &&
+      q.downAfterMs === timeouts.downAfterMs
+    )
+      return changes;
+    let until = Infinity;
+    for (const state of this.states.values()) {
+      this.reassess(state, input, changes);
+      if (state.lastReportAt === null || state.report === null) continue;
+      // The next moment silence changes this cluster's verdict (degraded, then down), if any is still ahead.
+      const degraded = state.lastReportAt + timeouts.degradedAfterMs;
+      const down = state.lastReportAt + timeouts.downAfterMs;
+      const next = degraded > now ? degraded : down > now ? down : Infinity;
+      if (next < until) until = next;
+    }
+    this.quiet = { until, at: now, ...timeouts };
     return changes;
   }
 
