@@ -90,7 +90,8 @@ function mergeInto(
 /**
  * Merges the offers of this node's clusters (each cluster one offer: revoked and suspended ones none) and its
  * children's, by node, province, class and industry, in that order; sorted by key. One pass with the sums kept in
- * place: nothing is built per cluster (the summary runs every interval over every cluster of the node).
+ * place: no offer and no vector is built per cluster, only an offer's first (the summary runs every interval over
+ * every cluster of the node).
  */
 function mergeOffers(
   clusters: Iterable<ClusterState>,
