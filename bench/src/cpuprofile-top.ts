@@ -4,6 +4,7 @@
 // (a run of the same work with fewer jobs) and `--per=<n>` divides the difference by n: with one-job.ts's two
 // profiles, one job's milliseconds by function and package.
 import { readFileSync } from 'node:fs';
+import { area } from './profile-area.ts';
 
 interface Node {
   id: number;
@@ -42,18 +43,6 @@ const byPkg = new Map<string, number>();
 /** Time with the package anywhere on the stack (its callees included, each package once per sample). */
 const byPkgIncl = new Map<string, number>();
 let total = 0;
-
-/** Where a script belongs: a workspace package, a dependency, node's own code, or V8 (GC, idle, program). */
-function area(url: string, name: string): string {
-  if (!url) return `(${name || 'native'})`;
-  const dep = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-  if (dep) return dep[1]!;
-  const ws = /\/(packages|apps)\/([^/]+)\//.exec(url);
-  if (ws) return `@cpnet/${ws[2]}`;
-  if (url.includes('/simulator/')) return '@cpnet/simulator';
-  if (url.startsWith('node:')) return `node:${url.slice(5).split('/')[0]}`;
-  return url.split('/').slice(-2).join('/');
-}
 
 for (const [file, sign] of [...files.map((f) => [f, 1] as const), ...(minus ? [[minus, -1] as const] : [])]) {
   const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;

@@ -4,6 +4,7 @@
 // the N heaviest allocation sites with four frames of the stack above them. `--per=n` divides the bytes by n (jobs);
 // `--entry=<package>` adds that package's bytes by the caller outside it (`--entry=zod`: which schemas' parsing).
 import { readFileSync } from 'node:fs';
+import { area } from './profile-area.ts';
 
 interface Frame {
   functionName: string;
@@ -35,17 +36,8 @@ if (files.length === 0) {
   process.exit(2);
 }
 
-/** Where a script belongs: a workspace package, a dependency, node's own code, or V8. */
-function area(f: Frame): string {
-  if (!f.url) return `(${f.functionName || 'native'})`;
-  const dep = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f.url);
-  if (dep) return dep[1]!;
-  const ws = /\/(packages|apps)\/([^/]+)\//.exec(f.url);
-  if (ws) return `@cpnet/${ws[2]}`;
-  if (f.url.includes('/simulator/')) return '@cpnet/simulator';
-  if (f.url.startsWith('node:')) return `node:${f.url.slice(5).split('/')[0]}`;
-  return f.url.split('/').slice(-2).join('/');
-}
+/** Where a frame's script belongs. */
+const areaOf = (f: Frame): string => area(f.url, f.functionName);
 
 /** A frame's name: function, file and position (tsx output keeps a file on few lines, so the column too). */
 const name = (f: Frame): string => {
@@ -65,7 +57,7 @@ function walk(node: ProfileNode, path: Frame[]): void {
     total += node.selfSize;
     const fn = name(node.callFrame);
     byFn.set(fn, (byFn.get(fn) ?? 0) + node.selfSize);
-    const pkg = area(node.callFrame);
+    const pkg = areaOf(node.callFrame);
     byPkg.set(pkg, (byPkg.get(pkg) ?? 0) + node.selfSize);
     const stack = here
       .slice(-5)
@@ -77,7 +69,7 @@ function walk(node: ProfileNode, path: Frame[]): void {
       // The innermost frame outside the package, above the package's outermost frame on this stack.
       let i = here.length - 1;
       // Builtins (Map, next, …) among the package's frames are skipped too.
-      while (i >= 0 && (area(here[i]!) === entryOf || !here[i]!.url)) i--;
+      while (i >= 0 && (areaOf(here[i]!) === entryOf || !here[i]!.url)) i--;
       const caller = i >= 0 ? name(here[i]!) : '(root)';
       byEntry.set(caller, (byEntry.get(caller) ?? 0) + node.selfSize);
     }
