@@ -22,6 +22,9 @@ export function writeFigures(name: string, figures: Figures): string {
   return file;
 }
 
+/** The 1-minute load average when this module was loaded, i.e. as the benchmark process started. */
+const LOAD_AT_START = loadavg()[0]!;
+
 /** Where and how a run happened: the fields of a baseline entry other than its figures. */
 export function runMeta(name: string): {
   commit: string;
@@ -39,7 +42,8 @@ export function runMeta(name: string): {
     }
   };
   const dirty = git('status', '--porcelain', '--untracked-files=no') !== '';
-  const load = loadavg()[0]!;
+  // The load when the benchmark began: at its end it counts the benchmark's own threads (a 2-thread run ends near 3).
+  const load = LOAD_AT_START;
   const env = Object.entries(process.env)
     .filter(([k]) => k.startsWith('CPNET_') && k !== 'CPNET_BENCH_LOADED')
     .map(([k, v]) => `${k}=${v} `)
