@@ -22,8 +22,12 @@ const args = process.argv.slice(2);
 const top = Number(args.find((a) => a.startsWith('--top='))?.slice(6) ?? 30);
 const files = args.filter((a) => !a.startsWith('--'));
 const minus = args.find((a) => a.startsWith('--minus='))?.slice(8);
-/** `--callers=<name>`: the stacks (5 frames up) under which functions of that name spent their self time. */
+/**
+ * `--callers=<name>`: the stacks (`--depth=<n>` frames up, 5 unless told) under which functions of that name spent
+ * their self time.
+ */
 const callersOf = args.find((a) => a.startsWith('--callers='))?.slice(10);
+const callerDepth = Number(args.find((a) => a.startsWith('--depth='))?.slice(8) ?? 5);
 const byCaller = new Map<string, number>();
 /** `--entry=<package>`: that package's time (callees included) by the frame outside it that called into it. */
 const entryOf = args.find((a) => a.startsWith('--entry='))?.slice(8);
@@ -94,7 +98,7 @@ for (const [file, sign] of [...files.map((f) => [f, 1] as const), ...(minus ? [[
     }
     if (callersOf !== undefined && functionName === callersOf) {
       const stack: string[] = [];
-      for (let id = parent.get(n.id); id !== undefined && stack.length < 5; id = parent.get(id)) {
+      for (let id = parent.get(n.id); id !== undefined && stack.length < callerDepth; id = parent.get(id)) {
         const f = byId.get(id)!.callFrame;
         stack.push(`${f.functionName || '(anonymous)'} ${f.url.split('/').slice(-2).join('/')}:${f.lineNumber + 1}`);
       }

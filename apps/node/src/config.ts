@@ -129,6 +129,16 @@ export const NodeConfig = z
           'lost on power loss — ' +
           'for simulations of many nodes on one machine',
       ),
+    sqliteCacheKib: z
+      .number()
+      .int()
+      .min(64)
+      .max(1_048_576)
+      .default(16_000)
+      .describe(
+        "KiB of SQLite page cache for the hot-path connection (better-sqlite3's default, 16,000); Prisma's connection " +
+          '(cold paths) keeps 512. Lower it when many nodes share one process (the simulator: 2,048)',
+      ),
     verifyOffLoop: z
       .boolean()
       .default(true)

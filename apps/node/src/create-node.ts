@@ -130,7 +130,7 @@ export async function createNode(input: NodeConfigInput, parts: NodeParts | Node
     given ??
     (config.database
       ? await openPostgresStores(config.database, { work: deps.databaseWork })
-      : await openSqliteStores(dbFile, { durability: config.durability }));
+      : await openSqliteStores(dbFile, { durability: config.durability, cacheKib: config.sqliteCacheKib }));
   const closeDb = given ? () => Promise.resolve() : () => db.close();
   try {
     const settings = await loadSettings(db);

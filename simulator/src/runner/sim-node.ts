@@ -136,6 +136,10 @@ export async function startSimNode(spec: SimNodeSpec, clock: SimClock, load?: Lo
     // Many nodes share this process's loops and libuv's one thread pool: verification off the loop would only add a
     // hand-off per signed request (issue 26, apps/node README "Hot paths").
     verifyOffLoop: false,
+    // SQLite's page cache of the hot path: 2 MiB instead of 16 per node. Tens of nodes share this process, each cache
+    // filling with its own database: at 28 nodes (CPNET_SCALE=0.3) peak RSS 1,124–1,132 → 1,040–1,042 MiB, CPU per job
+    // the same within the noise (bench/README.md "SQLite's page caches").
+    sqliteCacheKib: 2048,
     ...simTimings(spec.reportEveryMs),
     ...(spec.certificateLifetimeDays ? { certificateLifetimeDays: spec.certificateLifetimeDays } : {}),
   });

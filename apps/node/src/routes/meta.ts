@@ -83,7 +83,7 @@ export const META_ROUTES: RouteTable<MetaRoutesDeps> = [
     auth: 'none',
     responses: { 200: { description: 'The metrics', schema: { mediaType: 'text/plain' } } },
     handle: async ({ env, res }) => {
-      res.type(env.metrics.registry.contentType).send(await env.metrics.registry.metrics());
+      res.type(env.metrics.registry.contentType).send(await env.metrics.exposition());
       return null;
     },
   }),

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DatabaseDamaged, openDatabase } from './sqlite-database.ts';
+import { COLD_CACHE_KIB, DatabaseDamaged, openDatabase } from './sqlite-database.ts';
 import { applyMigrations, DatabaseNewerThanNode, listMigrations, MIGRATIONS_DIR } from './migrate.ts';
 
 interface MigrationRow {
@@ -82,6 +82,20 @@ describe('openDatabase', () => {
     expect(await modes()).toEqual([2, 1]); // Prisma FULL; hot path NORMAL + WalSync
     expect(await modes('power-loss')).toEqual([2, 1]);
     expect(await modes('crash')).toEqual([1, 1]); // NORMAL
+  });
+
+  it("gives the cold-path connection a smaller page cache than the hot path's, which the caller may set", async () => {
+    const caches = async (cacheKib?: number) => {
+      const db = await openDatabase(path.join(dir, `cache-${cacheKib}.db`), cacheKib ? { cacheKib } : {});
+      try {
+        const viaPrisma = await db.prisma.$queryRawUnsafe<{ cache_size: bigint | number }[]>('PRAGMA cache_size');
+        return [Number(viaPrisma[0]?.cache_size), db.sql.db.pragma('cache_size', { simple: true })];
+      } finally {
+        await db.close();
+      }
+    };
+    expect(await caches()).toEqual([-COLD_CACHE_KIB, -16000]); // better-sqlite3's build default: 16,000 KiB
+    expect(await caches(2048)).toEqual([-COLD_CACHE_KIB, -2048]);
   });
 
   it('records each migration in _prisma_migrations as Prisma does, with the sha256 of its file', async () => {

@@ -59,10 +59,17 @@ export function sqlTime(ms: number): string {
  * while the fsync runs and shares the next one. With durability `crash` there is no fsync (survives the process
  * dying, not power loss).
  */
-export function openSqlStore(file: string, options: { durability?: 'power-loss' | 'crash' } = {}): SqlStore {
+export function openSqlStore(
+  file: string,
+  options: {
+    durability?: 'power-loss' | 'crash';
+    /** page cache, KiB (unset: the library's default) */ cacheKib?: number;
+  } = {},
+): SqlStore {
   // timeout 0: never busy-wait synchronously (see `write`).
   const db = new Database(file, { timeout: 0 });
   db.pragma('synchronous = NORMAL');
+  if (options.cacheKib !== undefined) db.pragma(`cache_size = -${Math.trunc(options.cacheKib)}`);
   const wal = options.durability === 'crash' ? null : new WalSync(`${file}-wal`);
   db.pragma('foreign_keys = ON');
   const statements = new Map<string, Database.Statement>();

@@ -27,12 +27,18 @@ export interface NodeDatabase {
   close(): Promise<void>;
 }
 
+/** KiB of page cache for the Prisma (cold-path) connection. */
+export const COLD_CACHE_KIB = 512;
+
 /**
  * Opens (creating it if needed) the SQLite database at `dbFile`, applies pending migrations and returns a
  * connected PrismaClient. `dbFile` is a file path, not a URL; an in-memory database cannot work, because the
  * migration runner and the client hold separate connections.
  */
-export async function openDatabase(dbFile: string, options: { durability?: Durability } = {}): Promise<NodeDatabase> {
+export async function openDatabase(
+  dbFile: string,
+  options: { durability?: Durability; /** the hot-path connection's page cache, KiB */ cacheKib?: number } = {},
+): Promise<NodeDatabase> {
   const durability = options.durability ?? 'power-loss';
   const file = path.resolve(dbFile);
   mkdirSync(path.dirname(file), { recursive: true });
@@ -44,7 +50,13 @@ export async function openDatabase(dbFile: string, options: { durability?: Durab
   await prisma.$connect();
   // Prisma's adapter opens its connection with synchronous=NORMAL; set it either way.
   await prisma.$executeRawUnsafe(`PRAGMA synchronous = ${durability === 'crash' ? 'NORMAL' : 'FULL'}`);
-  const sql = openSqlStore(file, { durability });
+  // The cold paths' page cache: 512 KiB instead of SQLite's 2 MiB. Listings and onboarding read a few pages each and
+  // the hot-path connection keeps its 2 MiB; at 94 nodes in one process the difference is up to ~140 MiB of RSS.
+  await prisma.$executeRawUnsafe(`PRAGMA cache_size = -${COLD_CACHE_KIB}`);
+  const sql = openSqlStore(file, {
+    durability,
+    ...(options.cacheKib !== undefined ? { cacheKib: options.cacheKib } : {}),
+  });
   return {
     prisma,
     sql,

@@ -72,7 +72,10 @@ export interface SqliteStores extends NodeStores {
  * Opens (creating and migrating it if needed) the node's SQLite database at `file` and returns its stores.
  * `durability` is as in `openDatabase`.
  */
-export async function openSqliteStores(file: string, options: { durability?: Durability } = {}): Promise<SqliteStores> {
+export async function openSqliteStores(
+  file: string,
+  options: { durability?: Durability; cacheKib?: number } = {},
+): Promise<SqliteStores> {
   const conn = await openDatabase(file, options);
   return {
     prisma: conn.prisma,
