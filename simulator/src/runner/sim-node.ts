@@ -138,7 +138,7 @@ export async function startSimNode(spec: SimNodeSpec, clock: SimClock, load?: Lo
     verifyOffLoop: false,
     // SQLite's page cache of the hot path: 2 MiB instead of 16 per node. Tens of nodes share this process, each cache
     // filling with its own database: at 28 nodes (CPNET_SCALE=0.3) peak RSS 1,124–1,132 → 1,040–1,042 MiB, CPU per job
-    // the same within the noise (bench/README.md "SQLite's page caches").
+    // the same within the noise (bench/README.md "Memory per node").
     sqliteCacheKib: 2048,
     ...simTimings(spec.reportEveryMs),
     ...(spec.certificateLifetimeDays ? { certificateLifetimeDays: spec.certificateLifetimeDays } : {}),

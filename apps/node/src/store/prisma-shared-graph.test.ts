@@ -10,7 +10,7 @@ import { openDatabase, type NodeDatabase } from './sqlite-database.ts';
 // patches/@prisma+client+7.10.0.patch (applied by `npm install`'s postinstall, patch-package): Prisma's client engine
 // rebuilt its query parameterisation graph — ~2 MiB of heap, the same for every client of one generated schema — in
 // each PrismaClient. A simulator thread holds 47 nodes, each with a client: ~100 MiB per thread (bench/README.md,
-// "One schema graph per thread"). The patch keeps one per generated schema and thread; the graph is read-only once built.
+// "Memory per node"). The patch keeps one per generated schema and thread; the graph is read-only once built.
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
