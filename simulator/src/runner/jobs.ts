@@ -21,7 +21,9 @@ export function createTenants(ctx: Pick<RunContext, 'net' | 'clock'>) {
   // Tokens live an hour of virtual time; a long run (the demo, the scale run) renews them well before they expire.
   const RENEW_AFTER_MS = 45 * 60_000;
   const clients = new Map<string, { client: Promise<NodeClient>; at: number }>();
-  const renewing = new Set<string>();
+  /** A token lives this long (virtual ms: the `ttlSeconds` below). */
+  const TOKEN_MS = 3600_000;
+  const renewals = new Map<string, Promise<NodeClient>>();
   const signIn = (node: string, tenant: string): Promise<NodeClient> =>
     (async () => {
       const sim = ctx.net.nodes.get(node);
@@ -38,7 +40,7 @@ export function createTenants(ctx: Pick<RunContext, 'net' | 'clock'>) {
       // Its failure (a timeout on a loaded machine) is the reason to give, not the token refusal that follows.
       if (!made.ok && made.error.code !== 'CONFLICT')
         throw new Error(`no tenant account at ${node}: ${made.status} ${made.error.message}`);
-      const t = await sim.anon().token({ account, password: 'simulated-tenant', ttlSeconds: 3600 });
+      const t = await sim.anon().token({ account, password: 'simulated-tenant', ttlSeconds: TOKEN_MS / 1000 });
       if (!t.ok) throw new Error(`no tenant token at ${node}: ${t.error.message}`);
       return createClient({ baseUrl: ctx.net.urlOf(node), token: t.value.token, clock: ctx.clock, timeoutMs: 30_000 });
     })();
@@ -47,19 +49,22 @@ export function createTenants(ctx: Pick<RunContext, 'net' | 'clock'>) {
     const held = clients.get(key);
     if (held && ctx.clock.now() - held.at < RENEW_AFTER_MS) return held.client;
     if (held) {
-      // Renewed in the background, the held client serving meanwhile (its token has a quarter of an hour left):
+      // Renewed in the background, the held client serving meanwhile while its token has five minutes or more left:
       // arrivals that waited for the new token went out together when it came, a burst the scenario did not ask for.
-      if (!renewing.has(key)) {
-        renewing.add(key);
+      // A token nearer its end (or long expired: after a clock jump) is not used; the new one is awaited.
+      let next = renewals.get(key);
+      if (!next) {
         const at = ctx.clock.now();
-        const next = signIn(node, tenant);
-        next.then(
-          () => clients.set(key, { client: next, at }),
+        const made = signIn(node, tenant);
+        next = made;
+        renewals.set(key, made);
+        made.then(
+          () => clients.set(key, { client: made, at }),
           () => undefined, // the next call tries again
         );
-        void next.finally(() => renewing.delete(key)).catch(() => undefined);
+        void made.finally(() => renewals.delete(key)).catch(() => undefined);
       }
-      return held.client;
+      return ctx.clock.now() - held.at < TOKEN_MS - 5 * 60_000 ? held.client : next;
     }
     const client = signIn(node, tenant);
     clients.set(key, { client, at: ctx.clock.now() });
