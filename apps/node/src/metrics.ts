@@ -32,9 +32,9 @@ let host: Registry | null = null;
 /**
  * prom-client's default metrics (CPU, memory, heap, event-loop delay, GC) describe the process and thread a node runs
  * in, not the node: one registry of them per thread, made at the first node, shared by every node of the thread and
- * not labelled with a node (a node alone in its process — production — shows its own process). One each cost ~0.35
- * MiB (the event-loop-delay histogram) and a GC observer called at every collection: in the scale run, 47 of each per
- * thread measuring the same thing.
+ * not labelled with a node (a node alone in its process — production — shows its own process). One set per node cost
+ * ~0.35 MiB (the event-loop-delay histogram) and a GC observer called at every collection: in the scale run, 47 sets
+ * per thread measuring the same thing.
  */
 export function hostMetrics(): Registry {
   if (!host) {

@@ -50,8 +50,9 @@ export async function openDatabase(
   await prisma.$connect();
   // Prisma's adapter opens its connection with synchronous=NORMAL; set it either way.
   await prisma.$executeRawUnsafe(`PRAGMA synchronous = ${durability === 'crash' ? 'NORMAL' : 'FULL'}`);
-  // The cold paths' page cache: 512 KiB instead of SQLite's 2 MiB. Listings and onboarding read a few pages each and
-  // the hot-path connection keeps its 2 MiB; at 94 nodes in one process the difference is up to ~140 MiB of RSS.
+  // The cold paths' page cache: 512 KiB instead of the 16 MiB better-sqlite3 builds SQLite with. Listings and
+  // onboarding read a few pages each; the hot path's cache is `cacheKib` (config `sqliteCacheKib`). Up to ~15 MiB
+  // less per node: tens of nodes share one simulator process (bench/README.md "Memory per node").
   await prisma.$executeRawUnsafe(`PRAGMA cache_size = -${COLD_CACHE_KIB}`);
   const sql = openSqlStore(file, {
     durability,
