@@ -58,11 +58,12 @@ export function createTenants(ctx: Pick<RunContext, 'net' | 'clock'>) {
         const made = signIn(node, tenant);
         next = made;
         renewals.set(key, made);
-        made.then(
-          () => clients.set(key, { client: made, at }),
-          () => undefined, // the next call tries again
-        );
-        void made.finally(() => renewals.delete(key)).catch(() => undefined);
+        void made
+          .then(
+            () => clients.set(key, { client: made, at }),
+            () => undefined, // the next call tries again
+          )
+          .finally(() => renewals.delete(key));
       }
       return ctx.clock.now() - held.at < TOKEN_MS - 5 * 60_000 ? held.client : next;
     }
