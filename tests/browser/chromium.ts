@@ -24,7 +24,7 @@ export function findChromium(): string | null {
 /** A headless Chromium with a fresh profile; close() removes the profile. */
 export async function launch(
   options: { width?: number; height?: number } = {},
-): Promise<{ context: BrowserContext; page: Page; close(): Promise<void> }> {
+): Promise<{ context: BrowserContext; page: Page; pageErrors: string[]; close(): Promise<void> }> {
   const executablePath = findChromium();
   if (!executablePath) throw new Error('chromium not found: apt-get install -y chromium (or set CHROMIUM_PATH)');
   const profile = mkdtempSync(join(tmpdir(), 'cpnet-chromium-'));
@@ -43,10 +43,14 @@ export async function launch(
     viewport: { width: options.width ?? 1600, height: options.height ?? 1000 },
   });
   const page = context.pages()[0] ?? (await context.newPage());
+  // Uncaught exceptions in the page, for a failing wait to say (a view that throws leaves the old picture up).
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.stack ?? e.message));
   mkdirSync(ARTIFACTS, { recursive: true });
   return {
     context,
     page,
+    pageErrors,
     close: async () => {
       await context.close();
       rmSync(profile, { recursive: true, force: true });

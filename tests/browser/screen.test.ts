@@ -27,6 +27,28 @@ async function logLine(re: RegExp, capMs: number): Promise<number> {
   throw new Error(`no log line ${re} within ${capMs} ms (wall):\n${out().slice(-2000)}`);
 }
 
+/**
+ * Opens the drawer on a job by its link, as a reviewer pasting it would; on a timeout the error says what the page
+ * showed instead (its hash, the drawer's text, uncaught page errors).
+ */
+async function openJob(id: string, capMs: number): Promise<void> {
+  await page.evaluate((sel) => (location.hash = `#sel=job:${sel}`), id);
+  try {
+    await page.waitForSelector('#drawer:not([hidden]) #job-chosen', { timeout: capMs });
+  } catch (e) {
+    const seen = await page.evaluate(() => ({
+      hash: location.hash,
+      drawerHidden: document.getElementById('drawer')?.hidden,
+      drawer: document.getElementById('drawer')?.innerText.slice(0, 1500),
+    }));
+    throw new Error(
+      `the drawer did not show job ${id} within ${capMs} ms (wall): ${JSON.stringify(seen)}; page errors: ` +
+        `${JSON.stringify(browser?.pageErrors.slice(-5) ?? [])}`,
+      { cause: e },
+    );
+  }
+}
+
 const haveChromium = findChromium() !== null;
 
 beforeAll(async () => {
@@ -103,8 +125,7 @@ describe.skipIf(!haveChromium)("the reviewer's screen on a running scenario", ()
       { timeout: 60_000 },
     );
     const id = (await job.jsonValue()) as string;
-    await page.evaluate((sel) => (location.hash = `#sel=job:${sel}`), id);
-    await page.waitForSelector('#drawer:not([hidden]) #job-chosen', { timeout: 5_000 });
+    await openJob(id, 5_000);
     expect(await page.innerText('#job-chosen')).toMatch(/选定: CPN[\w.]*\/CL-/);
     const rows = await page.$$eval('#job-rejected tr', (trs) =>
       trs.slice(1).map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')),
@@ -144,8 +165,7 @@ describe.skipIf(!haveChromium)("the reviewer's screen on a running scenario", ()
     const id = (await job.jsonValue()) as string;
     // It may be the job of the test above, whose link is still the page's hash: clear it so that the drawer reopens.
     await page.evaluate(() => (location.hash = ''));
-    await page.evaluate((sel) => (location.hash = `#sel=job:${sel}`), id);
-    await page.waitForSelector('#drawer:not([hidden]) #job-chosen', { timeout: 5_000 });
+    await openJob(id, 5_000);
     expect(await page.locator('#job-chosen-transfer').count(), await page.innerText('#drawer')).toBe(1);
     const moved = /迁移 \d[\d,.]* GiB · [\d,.]+ 元 · \d[\d.]* (秒|分钟|小时)后可开始|数据不出省 · 0 元/;
     expect(await page.innerText('#job-chosen-transfer')).toMatch(moved);
@@ -259,4 +279,8 @@ describe.skipIf(!haveChromium)("the reviewer's screen on a running scenario", ()
     expect(await page.evaluate(labelProblems)).toEqual([]);
     await page.click('#projector');
   }, 40_000);
+
+  it('threw no uncaught error in the page through the whole run', () => {
+    expect(browser!.pageErrors).toEqual([]);
+  });
 });

@@ -123,7 +123,12 @@ function relabelAll(): void {
 let cancelHash: (() => void) | undefined;
 function writeHash(): void {
   cancelHash?.();
+  const seen = location.hash;
   cancelHash = pageClock.setTimeout(() => {
+    cancelHash = undefined;
+    // The viewer (or a link, or a test) changed the hash meanwhile: its hashchange, perhaps not yet dispatched, brings
+    // the store in line with it. Writing the store's older picture now would undo that navigation before it is read.
+    if (location.hash !== seen) return;
     const hash = formatHash({
       ...(store.mode === 'replay' ? { t: store.state.t } : {}),
       ...(store.selection ? { selection: store.selection } : {}),
@@ -149,8 +154,11 @@ document.addEventListener('keydown', (e) => {
   }
 });
 
-window.addEventListener('hashchange', () => {
-  const link = parseHash(location.hash);
+window.addEventListener('hashchange', (e) => {
+  // What this navigation set, even if the hash has moved on since; a write of the store's hash still pending is moot.
+  cancelHash?.();
+  cancelHash = undefined;
+  const link = parseHash(new URL(e.newURL).hash);
   if (link.t !== undefined) store.seek(link.t);
   store.selection = link.selection ?? null;
   if (link.lang && link.lang !== lang()) {
