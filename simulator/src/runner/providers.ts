@@ -64,6 +64,9 @@ export function clusterBody(provider: string, c: PlannedCluster, industry: strin
 }
 
 /** Answers worth asking again: no answer (timeout, reset), timed-out or expired signature, busy, or a server fault. */
+/** Cluster registrations a provider has in flight at once. */
+const REGISTRATIONS_IN_FLIGHT = 8;
+
 const TRANSIENT = (status: number) =>
   status === 0 || status === 401 || status === 408 || status === 429 || status >= 500;
 
@@ -88,9 +91,10 @@ async function registerOnce<T>(
 }
 
 /**
- * Registers a planned provider and its clusters at its node (signed with the provider's own key, as a real supplier
- * would), then connects its gateway: one socket.io connection reporting K1/K2 for every cluster each `reportEveryMs`
- * of virtual time, taking dispatches and cancellations, and streaming job updates from the fake clusters.
+ * Registers a planned provider and its clusters at its node, eight registrations in flight at a time (signed with the
+ * provider's own key, as a real supplier would), then connects its gateway: one socket.io connection reporting K1/K2
+ * for every cluster each `reportEveryMs` of virtual time, taking dispatches and cancellations, and streaming job
+ * updates from the fake clusters.
  */
 export async function startProvider(
   ctx: RunContext,
@@ -132,15 +136,29 @@ export async function startProvider(
   const idOfKey = new Map<string, string>();
   const provinceOf = new Map<string, string>();
   let conn: GatewayConnection | null = null;
-  for (const c of planned.clusters) {
-    const r = await registerOnce<{ id: string }>(client, {
-      path: '/cpn/v1/clusters',
-      key: `cluster-${planned.creditCode}-${c.key}`,
-      body: clusterBody(id, c, industry),
-    });
-    if (!r.ok)
-      throw new Error(`cluster ${c.name} of ${planned.name} was not registered: ${r.status} ${r.error.message}`);
-    const clusterId = r.value.id;
+  // A few registrations in flight at once, as a provider's tooling would send them: the node commits them together.
+  const ids = new Array<string>(planned.clusters.length);
+  let next = 0;
+  const worker = async () => {
+    // After a refusal the others stop taking more (the provider's start fails with the first refusal).
+    while (next < planned.clusters.length) {
+      const i = next++;
+      const c = planned.clusters[i]!;
+      const r = await registerOnce<{ id: string }>(client, {
+        path: '/cpn/v1/clusters',
+        key: `cluster-${planned.creditCode}-${c.key}`,
+        body: clusterBody(id, c, industry),
+      });
+      if (!r.ok) {
+        next = planned.clusters.length;
+        throw new Error(`cluster ${c.name} of ${planned.name} was not registered: ${r.status} ${r.error.message}`);
+      }
+      ids[i] = r.value.id;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(REGISTRATIONS_IN_FLIGHT, planned.clusters.length) }, worker));
+  for (const [i, c] of planned.clusters.entries()) {
+    const clusterId = ids[i]!;
     idOfKey.set(c.key, clusterId);
     provinceOf.set(clusterId, c.province);
     clusters.set(
