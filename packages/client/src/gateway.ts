@@ -10,7 +10,7 @@ import {
   GatewaySession,
   NAMESPACES,
   PROTOCOL_VERSION,
-  capabilitiesOf,
+  hasCapability,
   formatTime,
   type ClusterReport,
   type GatewayAck,
@@ -223,7 +223,7 @@ export function createGatewayConnection(options: GatewayOptions): GatewayConnect
     }
     // A new session may be another node, or one restored from a backup: the next reports go in full.
     for (const st of entries.values()) st.base = null;
-    deltas = capabilitiesOf(session).includes('report-unchanged');
+    deltas = hasCapability(session, 'report-unchanged');
     nextSeq = Math.max(nextSeq, session.lastReportSeq + 1);
     ready = true;
     for (const p of [...pending.values()].sort((a, b) => a.id - b.id)) send(p);

@@ -8,6 +8,7 @@ export {
   CAPABILITIES,
   capabilitiesOf,
   commonCapabilities,
+  hasCapability,
   type Capability,
   type VersionVerdict,
 } from './version.ts';

@@ -3,6 +3,7 @@ import { IDENTIFIER_PATTERN, PREFIX_PATTERN } from '@cpnet/identifier';
 import {
   Application,
   checkProtocolVersion,
+  hasCapability,
   codeForStatus,
   CapacityReport,
   ERROR_CODES,
@@ -199,6 +200,17 @@ describe('shared rules', () => {
     expect(checkProtocolVersion('2.0').ok).toBe(false);
     expect(checkProtocolVersion(undefined).ok).toBe(false);
     expect(checkProtocolVersion('one').ok).toBe(false);
+  });
+
+  it('reads advertised capabilities, and nothing from a malformed list', () => {
+    expect(hasCapability({ ext: { capabilities: ['one-summary', 'report-unchanged'] } }, 'report-unchanged')).toBe(
+      true,
+    );
+    expect(hasCapability({ ext: { capabilities: ['one-summary'] } }, 'report-unchanged')).toBe(false);
+    expect(hasCapability({ ext: { capabilities: 'report-unchanged' } }, 'report-unchanged')).toBe(false);
+    expect(hasCapability(null, 'check-list-1.1')).toBe(false);
+    // @ts-expect-error a name this version does not know is a compile error, not a silent false
+    expect(hasCapability({ ext: { capabilities: ['report-unchanged'] } }, 'report-unchanged ')).toBe(false);
   });
 
   it('maps every error code to a 4xx or 5xx and an exit code', () => {

@@ -78,6 +78,11 @@ export function capabilitiesOf(message: unknown): string[] {
   return list.filter((c): c is string => typeof c === 'string' && c.length > 0 && c.length <= 64).slice(0, 64);
 }
 
+/** Whether a message advertises one of the capabilities this version knows (typed: a misspelt name does not compile). */
+export function hasCapability(message: unknown, capability: Capability): boolean {
+  return capabilitiesOf(message).includes(capability);
+}
+
 /** What two peers can both use: ours that the other advertised, in our order. */
 export function commonCapabilities(ours: readonly string[], theirs: readonly string[]): string[] {
   return ours.filter((c) => theirs.includes(c));

@@ -1,4 +1,4 @@
-import { capabilitiesOf, ROUTES } from '@cpnet/protocol';
+import { hasCapability, ROUTES } from '@cpnet/protocol';
 import { judgeJointDebugResult, type CpnNode, type NodeContext } from '@cpnet/node';
 import type { Clock } from '@cpnet/kernel';
 import type { ConformanceCheck, ListVersion } from './run.ts';
@@ -40,7 +40,7 @@ export async function askForResults(
   nodes: { parent: CpnNode },
   target: { endpoint: string; info: unknown; requestId: string },
 ): Promise<string> {
-  if (!capabilitiesOf(target.info).includes('joint-debug-request'))
+  if (!hasCapability(target.info, 'joint-debug-request'))
     return (
       'the target does not advertise the joint-debug-request capability (a 1.0 node): restart it so that it ' +
       'joint-debugs again during the run'

@@ -1,5 +1,5 @@
 import {
-  capabilitiesOf,
+  hasCapability,
   formatTime,
   NAMESPACES,
   NodeInfo,
@@ -365,7 +365,7 @@ export async function checkListFor(
     .node()
     .catch(() => null);
   if (!info?.ok) return CHECK_LIST_VERSION;
-  return capabilitiesOf(info.value).includes('check-list-1.1') ? '1.1' : '1.0';
+  return hasCapability(info.value, 'check-list-1.1') ? '1.1' : '1.0';
 }
 
 /** Runs the joint-debugging check list against a peer and stores the result; never throws (a failing check is a result). */

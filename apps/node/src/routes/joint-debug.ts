@@ -2,6 +2,7 @@ import type { Router } from 'express';
 import {
   CAPABILITIES,
   capabilitiesOf,
+  hasCapability,
   commonCapabilities,
   EchoAnswer,
   JointDebugAnswer,
@@ -118,7 +119,7 @@ export const JOINT_DEBUG_ROUTES: RouteTable<JointDebugRoutesDeps> = [
       if (!['approved', 'joint-debugging', 'accepted', 'online'].includes(peer.lifecycle))
         fail('FORBIDDEN', `${peer.prefix} is ${peer.lifecycle}`);
       // The list both sides run and are judged by: 1.1 when the caller advertises it, else 1.0 (a 1.0 node).
-      const list = capabilitiesOf(request).includes('check-list-1.1') ? '1.1' : '1.0';
+      const list = hasCapability(request, 'check-list-1.1') ? '1.1' : '1.0';
       // The caller's own result counts by the checks it lists, not by the `passed` it claims.
       const valid = request.result === undefined ? null : validate(JointDebugResult, request.result);
       const theirs = valid?.ok
