@@ -31,9 +31,8 @@ const SMALL = join(ROOT, 'simulator', 'test-fixtures', 'scale-small.yaml');
  * (default `f`), the same shape.
  */
 export function scaled(s: Scenario, f: number, jobsF = f): Scenario {
-  if (f >= 1 && jobsF >= 1) return s;
+  if (f >= 1 && jobsF === 1) return s;
   f = Math.min(1, f);
-  jobsF = Math.min(1, jobsF);
   // Keep the provinces the job streams are submitted to, then others up to the fraction.
   const targets = new Set(s.workload.jobs.map((j) => j.submitTo.split('.')[1]));
   const wanted = Math.max(targets.size, Math.round(s.topology.regions.length * f));
@@ -72,8 +71,10 @@ export async function run(): Promise<Record<string, number>> {
   const f = Number(process.env.CPNET_SCALE ?? (small ? '0.1' : '1'));
   // The whole scenario by default: 94 nodes, 10,093 clusters and all 100,000 jobs (about 7.5 minutes on 2 cores).
   const jobsF = Number(process.env.CPNET_JOB_SCALE ?? (small ? '0.05' : f));
-  if (!(f > 0 && f <= 1) || !(jobsF > 0 && jobsF <= 1))
-    throw new Error(`CPNET_SCALE and CPNET_JOB_SCALE must be in (0, 1], got ${f} and ${jobsF}`);
+  // Above 1 only the jobs grow (count and arrival rate, in the same virtual hour): CPNET_JOB_SCALE=10 is the
+  // 1,000,000-job variant on the same topology, whose figures go to simulator-jobs-x10.json, not simulator.json.
+  if (!(f > 0 && f <= 1) || !(jobsF > 0 && jobsF <= 10))
+    throw new Error(`CPNET_SCALE must be in (0, 1] and CPNET_JOB_SCALE in (0, 10], got ${f} and ${jobsF}`);
   const parsed = parseScenario(readFileSync(SCENARIO, 'utf8'), SCENARIO);
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
   const scenario = scaled(parsed.value, f, jobsF);
@@ -249,7 +250,7 @@ export async function run(): Promise<Record<string, number>> {
     `simulator — scale run at ${f} of scenarios/scale.yaml (jobs at ${jobsF})`,
     Object.entries(figures).map(([figure, value]) => ({ figure, value })),
   );
-  console.log(`figures → ${writeFigures('simulator', figures)}`);
+  console.log(`figures → ${writeFigures(jobsF > 1 ? `simulator-jobs-x${jobsF}` : 'simulator', figures)}`);
   return figures;
 }
 
