@@ -63,10 +63,10 @@ export function clusterBody(provider: string, c: PlannedCluster, industry: strin
   };
 }
 
-/** Answers worth asking again: no answer (timeout, reset), timed-out or expired signature, busy, or a server fault. */
 /** Cluster registrations a provider has in flight at once. */
 const REGISTRATIONS_IN_FLIGHT = 8;
 
+/** Answers worth asking again: no answer (timeout, reset), timed-out or expired signature, busy, or a server fault. */
 const TRANSIENT = (status: number) =>
   status === 0 || status === 401 || status === 408 || status === 429 || status >= 500;
 
