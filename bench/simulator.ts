@@ -46,22 +46,33 @@ export function scaled(s: Scenario, f: number, jobsF = f): Scenario {
     count: Math.max(2, Math.round(t.count * f)),
     nodes: t.nodes.filter((n) => kept.has(n)),
   }));
+  // Fewer jobs arrive more slowly (the same virtual hour); more jobs (jobsF > 1) arrive at the same rate for longer, and
+  // the checks after the streams move by as much: the topology and its capacity are sized for the scenario's rate.
+  const more = jobsF > 1;
   const jobs = s.workload.jobs
     .filter((j) => kept.has(j.submitTo))
     .map((j) => ({
       ...j,
       count: Math.max(10, Math.round(j.count * jobsF)),
-      arrival: j.arrival.kind === 'poisson' ? { ...j.arrival, perMinute: j.arrival.perMinute * jobsF } : j.arrival,
+      arrival:
+        j.arrival.kind === 'poisson' && !more ? { ...j.arrival, perMinute: j.arrival.perMinute * jobsF } : j.arrival,
     }));
+  const firstJob = Math.min(...jobs.map((j) => j.start));
+  const longest = Math.max(
+    0,
+    ...s.workload.jobs.map((j) => (j.arrival.kind === 'poisson' ? (j.count / j.arrival.perMinute) * 60_000 : 0)),
+  );
+  const later = more ? longest * (jobsF - 1) : 0;
   const total = jobs.reduce((n, j) => n + j.count, 0);
   const clusters = providerTemplates.reduce((n, t) => n + t.count * t.clusters.min, 0);
-  const steps = s.steps.map((st) =>
-    'that' in st && st.that === 'market'
-      ? { ...st, clusters: Math.floor(clusters * 0.9) }
-      : 'that' in st && st.that === 'jobs'
-        ? { ...st, min: Math.floor(total * 0.95) }
-        : st,
-  );
+  const steps = s.steps.map((st) => {
+    const moved = st.at > firstJob ? { ...st, at: st.at + later } : st;
+    return 'that' in moved && moved.that === 'market'
+      ? { ...moved, clusters: Math.floor(clusters * 0.9) }
+      : 'that' in moved && moved.that === 'jobs'
+        ? { ...moved, min: Math.floor(total * 0.95) }
+        : moved;
+  });
   return { ...s, topology: { ...s.topology, regions, providerTemplates }, workload: { ...s.workload, jobs }, steps };
 }
 
@@ -71,8 +82,8 @@ export async function run(): Promise<Record<string, number>> {
   const f = Number(process.env.CPNET_SCALE ?? (small ? '0.1' : '1'));
   // The whole scenario by default: 94 nodes, 10,093 clusters and all 100,000 jobs (about 7.5 minutes on 2 cores).
   const jobsF = Number(process.env.CPNET_JOB_SCALE ?? (small ? '0.05' : f));
-  // Above 1 only the jobs grow (count and arrival rate, in the same virtual hour): CPNET_JOB_SCALE=10 is the
-  // 1,000,000-job variant on the same topology, whose figures go to simulator-jobs-x10.json, not simulator.json.
+  // Above 1 only the jobs grow, at the scenario's arrival rate for that much longer (ten virtual hours for 10):
+  // CPNET_JOB_SCALE=10 is the 1,000,000-job variant on the same topology, its figures in simulator-jobs-x10.json.
   if (!(f > 0 && f <= 1) || !(jobsF > 0 && jobsF <= 10))
     throw new Error(`CPNET_SCALE must be in (0, 1] and CPNET_JOB_SCALE in (0, 10], got ${f} and ${jobsF}`);
   const parsed = parseScenario(readFileSync(SCENARIO, 'utf8'), SCENARIO);
@@ -121,7 +132,11 @@ export async function run(): Promise<Record<string, number>> {
     for (const e of list.getEntries()) mainGcMs += e.duration;
   });
   gcObserver.observe({ entryTypes: ['gc'] });
+  // One status line at a time: on a lagging main thread a reading can take longer than the interval.
+  let reading = false;
   const status = setInterval(() => {
+    if (reading) return;
+    reading = true;
     void (async () => {
       const threads = (await net?.threads?.usage().catch(() => [])) ?? [];
       const at = performance.now();
@@ -143,7 +158,7 @@ export async function run(): Promise<Record<string, number>> {
           `${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB (main heap ` +
           `${Math.round(process.memoryUsage().heapUsed / 2 ** 20)} MiB), ${events} events${busy ? `; threads: ${busy}` : ''}`,
       );
-    })();
+    })().finally(() => (reading = false));
   }, 30_000);
   const report = await runScenario(scenario, {
     speed: 'max',
