@@ -2,7 +2,9 @@
 // `node --cpu-prof` (`spawnNode` of node-process.ts), registering identifiers signed by 16 concurrent clients in this
 // process (the load of `npm run bench -- node`'s `register_per_s`); the node's V8 CPU profile lands in profile-dir
 // (default /tmp/cpnet-profile) when the node exits. Summarise it with
-// `npx tsx bench/src/cpuprofile-top.ts <dir>/*.cpuprofile`.
+// `npx tsx bench/src/cpuprofile-top.ts <dir>/*.cpuprofile`. `CPNET_PROFILE_SYNC_VERIFY=1` checks signatures on the
+// event loop (`verifyOffLoop: false`): the profile then shows the loop's whole work, with no thread-pool thread
+// taking the core from it mid-function (off the loop, the sampled time of `verifyOneShot` is mostly that wait).
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,7 +14,13 @@ import { spawnNode } from './node-process.ts';
 const seconds = Number(process.argv[2] ?? 10);
 const dir = process.argv[3] ?? '/tmp/cpnet-profile';
 const node = await spawnNode(
-  { role: 'national', code: 'CPN', port: 0, dataDir: mkdtempSync(path.join(tmpdir(), 'cpnet-prof-')) },
+  {
+    role: 'national',
+    code: 'CPN',
+    port: 0,
+    dataDir: mkdtempSync(path.join(tmpdir(), 'cpnet-prof-')),
+    ...(process.env.CPNET_PROFILE_SYNC_VERIFY ? { verifyOffLoop: false } : {}),
+  },
   { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] },
 );
 const c = createClient({ baseUrl: node.url, signer: { keyid: 'CPN', privateKey: node.privateKey } });

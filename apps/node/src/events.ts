@@ -27,6 +27,26 @@ export interface EventBus {
   attach(io: Server): void;
 }
 
+/**
+ * An event's id: the event's time (ms, 6 bytes big-endian) and 6 random bytes, as 16 characters of base64url. Ids
+ * made close in time share their first characters, so they land together in the event log's unique index and a group
+ * commit dirties one or two of its pages, not one per event as random ids did (about one of the five pages a
+ * registration wrote to the WAL, issue 26). 48 random bits tell apart the events of one millisecond.
+ */
+export function eventId(deps: Pick<NodeDeps, 'clock' | 'randomBytes'>): string {
+  const id = new Uint8Array(12);
+  const ms = Math.max(0, Math.trunc(deps.clock.now()));
+  const high = Math.floor(ms / 2 ** 16);
+  id[0] = (high >>> 24) & 255;
+  id[1] = (high >>> 16) & 255;
+  id[2] = (high >>> 8) & 255;
+  id[3] = high & 255;
+  id[4] = (ms >>> 8) & 255;
+  id[5] = ms & 255;
+  id.set(deps.randomBytes(6), 6);
+  return b64url(id);
+}
+
 /** Creates the node's event bus. */
 export function createEventBus(
   db: Pick<NodeStores, 'write' | 'events'>,
@@ -34,7 +54,7 @@ export function createEventBus(
 ): EventBus {
   let io: Server | null = null;
   const make = (type: EventType, detail: EventDetail): MonitorEvent => ({
-    id: b64url(ctx.deps.randomBytes(12)),
+    id: eventId(ctx.deps),
     type,
     at: formatTime(ctx.deps.clock.now()),
     node: ctx.code,

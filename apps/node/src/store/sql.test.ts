@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -64,6 +64,46 @@ describe('group commit', () => {
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'rejected', 'fulfilled']);
     const keys = (sql.db.prepare('SELECT k FROM t ORDER BY k').all() as { k: string }[]).map((r) => r.k);
     expect(keys).toEqual(['a', 'b', 'c']);
+    sql.close();
+  });
+
+  it("keeps a unit's savepoint journal in memory: a unit changing ~200 KiB opens no temp file, one that throws is undone", async () => {
+    const { file, sql } = store();
+    // SQLite names its temporary files etilqs_* and unlinks them at once; an open one shows in /proc/self/fd.
+    const tempFiles = () =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).includes('etilqs_');
+        } catch {
+          return false;
+        }
+      }).length;
+    // 3,000 rows of ~100 bytes (~100 pages of the table and its index), committed: a savepoint journals the pages
+    // that existed before it.
+    await sql.write(() => {
+      for (let i = 0; i < 3000; i++)
+        sql.stmt('INSERT INTO t (k) VALUES (?)').run(`${String(i).padStart(4, '0')}${'x'.repeat(100)}`);
+    });
+    const opened: number[] = [];
+    const kept = sql.write(() => {
+      sql.stmt("DELETE FROM t WHERE k < '1500'").run();
+      opened.push(tempFiles());
+    });
+    const undone = sql.write(() => {
+      sql.stmt('DELETE FROM t').run();
+      opened.push(tempFiles());
+      throw new Error('refused');
+    });
+    await kept;
+    await expect(undone).rejects.toThrow('refused');
+    // With temporary files on disk the journal spills to one after 64 KiB.
+    expect(opened).toEqual([0, 0]);
+    const other = new Database(file, { readonly: true });
+    expect(other.prepare('SELECT count(*) AS n, min(substr(k, 1, 4)) AS first FROM t').get()).toEqual({
+      n: 1500,
+      first: '1500',
+    });
+    other.close();
     sql.close();
   });
 
