@@ -4,6 +4,8 @@
 // elsewhere on a shared machine falls on both alike. Prints each tree's rate (wall time) and the node's process CPU
 // per registration (/proc, so the clients' signing is not in it). `CPNET_AB_NODE_ARGS_A` / `_B`: Node flags for that
 // side's node process (space-separated, e.g. `--max-semi-space-size=32`), to compare flags on one tree.
+// `CPNET_AB_WARM_MS`: the unmeasured load before each round's window (wall time; 500 unless told; `register_per_s`
+// now warms for 3,000).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -47,7 +49,7 @@ for (let r = 0; r < rounds; r++) {
       const res = await c.register({ kind: 'JB', values: [{ index: 1, type: 'T', data: { n: 1 } }] });
       if (!res.ok) throw new Error(res.error.message);
     };
-    await load(once, 500);
+    await load(once, Number(process.env.CPNET_AB_WARM_MS ?? 500));
     const cpu0 = node.cpuMs();
     const t0 = performance.now();
     const n = await load(once, ms);

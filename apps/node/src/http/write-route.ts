@@ -7,6 +7,7 @@ import { parseJson, readRaw } from './body.ts';
 import { authenticate, authenticateHead, hasCredentials, type Caller, type SelfKey } from './authenticate.ts';
 import { idempotencyScope, storedResponse, storeResponse, type IdempotencyScope } from './idempotency.ts';
 import { DURABLE_ANSWER } from './durable-answers.ts';
+import { sendJson } from './send-json.ts';
 
 /** What a write handler receives: the authenticated caller and the parsed (not yet validated) JSON body. */
 export interface WriteInput {
@@ -130,14 +131,14 @@ export function writeRoute(
       const [status, out] = await handler(req, { caller, body: parsedBody, requestId, idempotency });
       await nonceRecorded(ctx, caller);
       ownCommitAnswer(res, status);
-      res.status(status).json(out);
+      sendJson(res, status, out);
       return;
     }
     const held = await storedResponse(ctx.db.idempotency, idempotency);
     if (held) {
       await nonceRecorded(ctx, caller);
       res.setHeader('idempotent-replayed', 'true');
-      res.status(held.status).json(held.body);
+      sendJson(res, held.status, held.body);
       return;
     }
     // The same key racing itself: the second waits for the first and gets its answer.
@@ -164,7 +165,7 @@ export function writeRoute(
       await nonceRecorded(ctx, caller);
       if (!first) res.setHeader('idempotent-replayed', 'true');
       else ownCommitAnswer(res, status);
-      res.status(status).json(out);
+      sendJson(res, status, out);
     } finally {
       if (first) inflight.delete(idempotency.key);
     }
