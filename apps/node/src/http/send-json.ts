@@ -4,7 +4,7 @@ import type { Response } from 'express';
  * Answers a write with JSON, as Express's `res.status(s).json(b)` would (same content type, length and body, through
  * the response's `end`, so `answerWhenDurable` still holds it back), without what a write's answer has no use for:
  * an ETag (a SHA-1 of every body) and the freshness check of a conditional GET (issue 26: `json` → `send` was a
- * tenth of a node's time under registration load). A 204 carries no body.
+ * tenth of a node's time under registration load, the socket write included). A 204 carries no body.
  */
 export function sendJson(res: Response, status: number, body: unknown): void {
   res.statusCode = status;
