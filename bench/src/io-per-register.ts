@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createClient } from '@cpnet/client';
+import { run } from './node-register.ts';
 import { spawnNode } from './node-process.ts';
 
 const tree = process.argv[2];
@@ -21,20 +22,15 @@ function io(): Record<string, number> {
 }
 
 /** 16 clients registering for `ms` of wall time; how many registrations they made. */
-async function load(ms: number): Promise<number> {
-  let n = 0;
-  const end = performance.now() + ms;
-  await Promise.all(
-    Array.from({ length: 16 }, async () => {
-      while (performance.now() < end) {
-        const r = await client.register({ kind: 'JB', values: [{ index: 1, type: 'T', data: { n: 1 } }] });
-        if (!r.ok) throw new Error(r.error.message);
-        n++;
-      }
-    }),
+const load = (ms: number) =>
+  run(
+    async () => {
+      const r = await client.register({ kind: 'JB', values: [{ index: 1, type: 'T', data: { n: 1 } }] });
+      if (!r.ok) throw new Error(r.error.message);
+    },
+    ms,
+    16,
   );
-  return n;
-}
 
 await load(2000);
 const before = io();

@@ -44,7 +44,8 @@ export async function registerElsewhere(f: Figures, opts: { ms?: number; concurr
   }
 }
 
-async function run(fn: () => Promise<void>, ms: number, concurrency: number): Promise<number> {
+/** `concurrency` loops calling `fn` until `ms` of wall time have passed; how many calls finished. */
+export async function run(fn: () => Promise<void>, ms: number, concurrency: number): Promise<number> {
   let n = 0;
   const end = performance.now() + ms;
   await Promise.all(
