@@ -40,6 +40,7 @@ const gws: Record<string, SimGateway> = {};
 const clusters: Record<string, Record<string, string>> = {};
 let acme: NodeClient;
 let quotaTenant: NodeClient;
+let batchTenant: NodeClient;
 
 async function region(code: string, province: string, extra: Record<string, unknown> = {}): Promise<TestNode> {
   const dir = tempDir();
@@ -111,7 +112,9 @@ beforeAll(async () => {
     scheduling: SCHED,
   });
   nodes.CPN = national;
-  nodes['CPN.51'] = await region('CPN.51', '51', { quotas: { 'quota-t': { cpuCores: 32 } } });
+  nodes['CPN.51'] = await region('CPN.51', '51', {
+    quotas: { 'quota-t': { cpuCores: 32 }, 'batch-q': { cpuCores: 32 } },
+  });
   // CPN.44's own `acme` may hold 1 core; CPN.51's `acme`, whose jobs CPN.44 runs, is another tenant.
   nodes['CPN.44'] = await region('CPN.44', '44', { quotas: { acme: { cpuCores: 1 } } });
   nodes['CPN.33'] = await region('CPN.33', '33', { maxQueueMs: 1500, defaultQuota: { cpuCores: 40 } });
@@ -140,6 +143,7 @@ beforeAll(async () => {
   ]);
   acme = await tenant(nodes['CPN.51'], 'acme');
   quotaTenant = await tenant(nodes['CPN.51'], 'quota-t');
+  batchTenant = await tenant(nodes['CPN.51'], 'batch-q');
   // The national node has heard from both provinces' subtrees before anything is escalated.
   await eventually(async () => {
     const a = await national.self.request<{ candidates: unknown[] }>({
@@ -284,6 +288,89 @@ describe('jobs (互联调度)', () => {
     expect(r.ok ? 201 : r.status).toBe(422);
     expect(!r.ok && r.error).toMatchObject({ code: 'RULE_VIOLATION' });
     expect(!r.ok && r.error.message).toMatch(/quota: cpuCores 32 used \+ 16 requested > 32/);
+  });
+
+  it('takes a batch in one request: each job placed and audited as its own would be, the quota held across the batch', async () => {
+    const auditSize = async () => {
+      const r = await fetch(`${nodes['CPN.51']!.url}/cpn/v1/audit/head`, { headers: { 'cpn-protocol': '1.0' } });
+      return ((await r.json()) as { treeSize: number }).treeSize;
+    };
+    const before = await auditSize();
+    // 3 × 16 cores against a quota of 32: the third is refused alone, though all three were checked together.
+    const r = await batchTenant.request<{
+      items: { status: number; job?: Job; error?: { code: string; field: string } }[];
+    }>({
+      method: 'POST',
+      path: '/cpn/v1/job-batches',
+      body: { jobs: [cpu(), cpu({ name: 'second' }), cpu()].map((template) => ({ template })) },
+    });
+    expect(r.ok && r.status).toBe(200);
+    const items = r.ok ? r.value.items : [];
+    expect(items.map((i) => i.status)).toEqual([201, 201, 422]);
+    expect(items[2]!.error).toMatchObject({ code: 'RULE_VIOLATION', field: 'jobs[2].template.demand' });
+    for (const item of items.slice(0, 2)) {
+      const j = await getJob(batchTenant, item.job!.id);
+      expect(item.job!.state).toBe('dispatched');
+      expect(j).toMatchObject({ tenant: 'batch-q', cluster: item.job!.cluster });
+      expect(j.history[0]).toMatchObject({ state: 'submitted', node: 'CPN.51' });
+    }
+    expect(items[1]!.job!.id).not.toBe(items[0]!.job!.id);
+    // One audit entry per job accepted, none for the refused one.
+    expect(await auditSize()).toBe(before + 2);
+    // And the quota now refuses a single submission too.
+    const single = await submit(batchTenant, cpu());
+    expect(single.ok ? 201 : single.status).toBe(422);
+  });
+
+  it('refuses a whole batch with a bad job (400 naming it) or over 100 jobs, submitting none; a retried key answers once', async () => {
+    const listed = async () => {
+      const r = await acme.request<{ items: Job[] }>({ method: 'GET', path: '/cpn/v1/jobs?limit=500' });
+      return r.ok ? r.value.items.length : -1;
+    };
+    const before = await listed();
+    const bad = await acme.request({
+      method: 'POST',
+      path: '/cpn/v1/job-batches',
+      body: {
+        jobs: [cpu(), cpu({ ext: { data: { inputGib: -1, province: '51' } } })].map((template) => ({ template })),
+      },
+    });
+    expect(bad.ok ? 200 : bad.status).toBe(400);
+    expect(!bad.ok && bad.error.field).toMatch(/^jobs\[1\]\.template\.ext\.data\.inputGib$/);
+    const typo = await acme.request({
+      method: 'POST',
+      path: '/cpn/v1/job-batches',
+      body: { jobs: [cpu(), cpu({ demand: { cpuCores: 'many', memoryGib: 1 } })].map((template) => ({ template })) },
+    });
+    expect(typo.ok ? 200 : typo.status).toBe(400);
+    expect(!typo.ok && typo.error.field).toMatch(/jobs.*1.*template.*demand.*cpuCores/);
+    const tooMany = await acme.request({
+      method: 'POST',
+      path: '/cpn/v1/job-batches',
+      body: { jobs: Array.from({ length: 101 }, () => ({ template: cpu() })) },
+    });
+    expect(tooMany.ok ? 200 : tooMany.status).toBe(400);
+    expect(await listed()).toBe(before);
+
+    const body = {
+      jobs: [{ template: cpu({ name: 'once-a' }) }, { template: cpu({ name: 'once-b' }) }],
+      idempotencyKey: 'batch-key-0001',
+    };
+    const first = await acme.request<{ items: { status: number; job: Job }[] }>({
+      method: 'POST',
+      path: '/cpn/v1/job-batches',
+      body,
+    });
+    const again = await acme.request<{ items: { status: number; job: Job }[] }>({
+      method: 'POST',
+      path: '/cpn/v1/job-batches',
+      body,
+    });
+    expect(first.ok && first.value.items.map((i) => i.status)).toEqual([201, 201]);
+    expect(again.ok && again.value.items.map((i) => i.job.id)).toEqual(
+      first.ok && first.value.items.map((i) => i.job.id),
+    );
+    expect(await listed()).toBe(before + 2);
   });
 
   it('preempts lower-priority work for a higher-priority job; the victim is stopped and queued, never dropped', async () => {

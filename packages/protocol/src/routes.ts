@@ -17,6 +17,7 @@ export const ROUTES = {
   market: '/cpn/v1/market',
   selections: '/cpn/v1/selections',
   jobs: '/cpn/v1/jobs',
+  jobBatches: '/cpn/v1/job-batches',
   job: '/cpn/v1/jobs/*id',
   metering: '/cpn/v1/metering',
   events: '/cpn/v1/events',

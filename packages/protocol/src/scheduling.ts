@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Identifier, message, NonNegative, PageQuery, Prefix, ProvinceCode, Share, Time } from './primitives.ts';
 import { CLUSTER_LIMITS } from './resources.ts';
+import { ERROR_CODES, type ErrorCode } from './errors.ts';
 
 /** What one replica needs. */
 export const Demand = message({
@@ -217,6 +218,47 @@ export const Job = message({
   attempt: z.number().int().min(1).optional(),
 });
 export type Job = z.output<typeof Job>;
+
+/** The most jobs one `POST /cpn/v1/job-batches` carries. */
+export const JOB_BATCH_MAX = 100;
+
+/**
+ * `POST /cpn/v1/job-batches`: many jobs in one request (a tenant's tooling submitting a queue of arrivals). Each job is
+ * taken as `POST /cpn/v1/jobs` would take it, and the answer lists each job's outcome in the order sent. The batch's
+ * `idempotencyKey` (or the Idempotency-Key header) is answered once, the whole answer again.
+ */
+export const SubmitJobBatch = message({
+  jobs: z
+    .array(message({ template: TaskTemplate }))
+    .min(1)
+    .max(JOB_BATCH_MAX)
+    .describe(`1–${JOB_BATCH_MAX} jobs, each as the body of POST /cpn/v1/jobs without its key`),
+  idempotencyKey: z.string().min(8).max(200).optional(),
+});
+export type SubmitJobBatch = z.output<typeof SubmitJobBatch>;
+
+/** An error as it appears inside an answer (the `error` of the wire's error body). */
+export const WireError = z.strictObject({
+  code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
+  message: z.string(),
+  field: z.string().optional(),
+});
+export type WireError = z.output<typeof WireError>;
+
+/**
+ * One job of a batch: accepted (`status` 201 and the job, as `POST /cpn/v1/jobs` answers it) or refused (the status
+ * and error its own submission would have had — 422 over the tenant's quota or never placeable — with `field`
+ * naming the job: `jobs[3].template.demand`).
+ */
+export const JobBatchItem = z.union([
+  z.strictObject({ status: z.literal(201), job: Job }),
+  z.strictObject({ status: z.number().int().min(400).max(599), error: WireError }),
+]);
+export type JobBatchItem = z.output<typeof JobBatchItem>;
+
+/** The answer to `POST /cpn/v1/job-batches`: one item per job sent, in the same order. */
+export const JobBatchAnswer = message({ items: z.array(JobBatchItem) });
+export type JobBatchAnswer = z.output<typeof JobBatchAnswer>;
 
 /**
  * `GET /cpn/v1/jobs`: the jobs submitted at this node, in identifier order, a page at a time (`next` is the cursor of

@@ -75,17 +75,45 @@ export function createTenants(ctx: Pick<RunContext, 'net' | 'clock'>) {
   };
 }
 
+/** A stream's job as sent: the wire template (the scenario's `data` in `ext.data`, the user's province). */
+function jobOf(stream: JobStream, index: number) {
+  const userProvince = stream.userProvinces ? stream.userProvinces[index % stream.userProvinces.length]! : null;
+  // The scenario's `data` rides in the wire template's `ext.data` (the node maps it to the scheduler's task data).
+  const { data, ...wire } = stream.template;
+  const withData = data ? { ...wire, ext: { ...wire.ext, data } } : wire;
+  const template = userProvince ? { ...withData, constraints: { ...withData.constraints, userProvince } } : withData;
+  return { template, userProvince, data: data ?? null };
+}
+
+/** Records a job the node acknowledged, for the checks and the checker. */
+function accepted(
+  ctx: RunContext,
+  o: { stream: JobStream; index: number; job: JobView },
+): { ok: true; detail: string } {
+  const { stream, index, job } = o;
+  const { userProvince, data } = jobOf(stream, index);
+  ctx.jobs.push({
+    id: job.id,
+    node: stream.submitTo,
+    stream: stream.name,
+    tenant: stream.tenant,
+    latencyTolerant: stream.template.latencyTolerant,
+    userProvince,
+    data,
+    submittedAt: now(ctx),
+    index,
+  });
+  ctx.checker.ack({ key: `job:${job.id}`, kind: 'job', at: now(ctx) });
+  return { ok: true, detail: job.id };
+}
+
 /** Submits one job of a stream; an acknowledged submission is recorded for the checker. */
 export async function submitOne(
   ctx: RunContext,
   o: { stream: JobStream; index: number },
 ): Promise<{ ok: boolean; detail: string }> {
   const { stream } = o;
-  const userProvince = stream.userProvinces ? stream.userProvinces[o.index % stream.userProvinces.length]! : null;
-  // The scenario's `data` rides in the wire template's `ext.data` (the node maps it to the scheduler's task data).
-  const { data, ...wire } = stream.template;
-  const withData = data ? { ...wire, ext: { ...wire.ext, data } } : wire;
-  const template = userProvince ? { ...withData, constraints: { ...withData.constraints, userProvince } } : withData;
+  const { template } = jobOf(stream, o.index);
   const client = await ctx.tenantClient(stream.submitTo, stream.tenant);
   const key = `${ctx.scenario.name}-${stream.name}-${o.index}-${ctx.faker.string.alphanumeric(10)}`;
   const elapsed = stopwatch();
@@ -95,19 +123,71 @@ export async function submitOne(
   // Real milliseconds until the node answered: placed (across the hierarchy if need be) and dispatched, or queued.
   ctx.submitMs.push(elapsed());
   if (!r.ok) return { ok: false, detail: `${r.status} ${r.error.message}` };
-  ctx.jobs.push({
-    id: r.value.id,
-    node: stream.submitTo,
-    stream: stream.name,
-    tenant: stream.tenant,
-    latencyTolerant: stream.template.latencyTolerant,
-    userProvince,
-    data: data ?? null,
-    submittedAt: now(ctx),
-    index: o.index,
-  });
-  ctx.checker.ack({ key: `job:${r.value.id}`, kind: 'job', at: now(ctx) });
-  return { ok: true, detail: r.value.id };
+  return accepted(ctx, { stream, index: o.index, job: r.value });
+}
+
+/** Batch requests of one stream in flight at once; arrivals beyond them wait and go out together in the next. */
+export const BATCHES_IN_FLIGHT = 4;
+
+/** One job's outcome in a batch answer (`JobBatchItem` of the protocol, as far as the simulator reads it). */
+type BatchItem = { status: number; job?: JobView; error?: { code: string; message: string } };
+
+/**
+ * A stream's submissions in batches (`batch` > 1), as a tenant's tooling would send a queue: while fewer than
+ * `BATCHES_IN_FLIGHT` requests are unanswered an arrival goes out at once (alone when the node keeps up, so a quiet
+ * stream is not delayed); beyond that, arrivals wait and the next free request takes up to `batch` of them
+ * (`POST /cpn/v1/job-batches`). Each job's latency runs from its arrival to the batch's answer, the wait included.
+ */
+export function batchSubmitter(
+  ctx: RunContext,
+  stream: JobStream,
+): (index: number) => Promise<{ ok: boolean; detail: string }> {
+  type Waiting = { index: number; elapsed: () => number; done: (r: { ok: boolean; detail: string }) => void };
+  const queue: Waiting[] = [];
+  let inFlight = 0;
+  const send = async (batch: Waiting[]) => {
+    const settle = (i: number, r: { ok: boolean; detail: string }) => {
+      ctx.submitMs.push(batch[i]!.elapsed());
+      batch[i]!.done(r);
+    };
+    try {
+      const client = await ctx.tenantClient(stream.submitTo, stream.tenant);
+      const key = `${ctx.scenario.name}-${stream.name}-b${batch[0]!.index}-${ctx.faker.string.alphanumeric(10)}`;
+      const r = await ctx.clock.governor.load.track(
+        client.request<{ items: BatchItem[] }>({
+          method: 'POST',
+          path: '/cpn/v1/job-batches',
+          body: { jobs: batch.map((w) => ({ template: jobOf(stream, w.index).template })), idempotencyKey: key },
+        }),
+      );
+      if (!r.ok) {
+        batch.forEach((_, i) => settle(i, { ok: false, detail: `${r.status} ${r.error.message}` }));
+        return;
+      }
+      batch.forEach((w, i) => {
+        const item = r.value.items[i];
+        if (item?.status === 201 && item.job) settle(i, accepted(ctx, { stream, index: w.index, job: item.job }));
+        else settle(i, { ok: false, detail: `${item?.status ?? 'no answer'} ${item?.error?.message ?? ''}`.trim() });
+      });
+    } catch (e) {
+      batch.forEach((_, i) => settle(i, { ok: false, detail: (e as Error).message }));
+    }
+  };
+  const pump = () => {
+    while (inFlight < BATCHES_IN_FLIGHT && queue.length > 0) {
+      const batch = queue.splice(0, stream.batch);
+      inFlight++;
+      void send(batch).finally(() => {
+        inFlight--;
+        pump();
+      });
+    }
+  };
+  return (index) =>
+    new Promise((done) => {
+      queue.push({ index, elapsed: stopwatch(), done });
+      pump();
+    });
 }
 
 /** Virtual ms before a stream's start at which its tenant signs in. */
@@ -148,7 +228,7 @@ export function runStream(
     await submitOnSchedule(ctx, {
       count: stream.count,
       dueAt: (i) => start + offsets[i]!,
-      submit: (i) => submitOne(ctx, { stream, index: i }),
+      submit: stream.batch > 1 ? batchSubmitter(ctx, stream) : (i) => submitOne(ctx, { stream, index: i }),
       stopped: o.stopped,
       onRefusal: o.onRefusal,
     });
@@ -311,6 +391,7 @@ export function runTrace(
           count: 1,
           start: 0,
           arrival: { kind: 'burst' },
+          batch: 1,
           template: {
             name: j.name,
             demand: {

@@ -4,6 +4,7 @@ import {
   CreditCode,
   TimeInput,
   IndustryCode,
+  JOB_BATCH_MAX,
   Kind,
   NodeLifecycle,
   Prefix,
@@ -164,6 +165,16 @@ export const JobStream = strict({
     strict({ kind: z.literal('burst') }),
   ]),
   userProvinces: z.array(ProvinceCode).min(1).optional(),
+  batch: z
+    .number()
+    .int()
+    .min(1)
+    .max(JOB_BATCH_MAX)
+    .default(1)
+    .describe(
+      'jobs per submission request at most: 1 sends each job alone (POST /cpn/v1/jobs); more keeps a few requests ' +
+        'in flight and sends the arrivals that waited for one together (POST /cpn/v1/job-batches)',
+    ),
   template: StreamTemplate,
 });
 export type JobStream = z.output<typeof JobStream>;

@@ -1,4 +1,13 @@
-import { demandOf, tenantUsage, type CountedJob, type SubtreeView, type Task, type Usage } from '@cpnet/scheduler';
+import {
+  demandOf,
+  quotaBreach,
+  tenantUsage,
+  type CountedJob,
+  type Quota,
+  type SubtreeView,
+  type Task,
+  type Usage,
+} from '@cpnet/scheduler';
 import { formatTime, type JobHistoryEntry, type MeteringLine } from '@cpnet/protocol';
 import { ClusterView } from './cluster-view.ts';
 import { applyEntry, isFinal, tenantKey, type JobRecord } from './job-machine.ts';
@@ -177,6 +186,48 @@ export abstract class JobBook {
     if (e.ids.has(job.id)) return;
     e.ids.add(job.id);
     addDemand(e.bound, this.taskOf(job));
+  }
+
+  /** Per tenant, the demand of submissions that passed their quota check and wait for their job's identifier. */
+  private readonly quotaHeld = new Map<string, Usage>();
+
+  /**
+   * A submission's quota check; when it passes, its demand is held until `release` (call it once `trackTenant`
+   * counted the job, or the submission failed first). Submissions in flight together — a batch, concurrent requests
+   * — each count the ones checked before them while they wait for their identifiers: without the hold all of them
+   * were checked against the usage before any was tracked, and a batch could pass its quota many times over.
+   */
+  protected holdQuota(
+    tenant: string,
+    task: Task,
+    quota: Quota | null | undefined,
+  ): { breach: string } | { release(): void } {
+    const held = this.quotaHeld.get(tenant) ?? { cpuCores: 0, memoryGib: 0, cards: 0 };
+    const plus = (u: Usage): Usage => ({
+      cpuCores: u.cpuCores + held.cpuCores,
+      memoryGib: u.memoryGib + held.memoryGib,
+      cards: u.cards + held.cards,
+    });
+    // The O(1) bound first; the exact count only when the bound would breach.
+    const breach =
+      quota && quotaBreach(task, plus(this.tenantBound(tenant)), quota)
+        ? quotaBreach(task, plus(this.tenantUsage(tenant)), quota)
+        : null;
+    if (breach) return { breach };
+    addDemand(held, task);
+    this.quotaHeld.set(tenant, held);
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        const d = demandOf(task);
+        held.cpuCores -= d.cpuCores;
+        held.memoryGib -= d.memoryGib;
+        held.cards -= d.cards;
+        if (held.cpuCores <= 0 && held.memoryGib <= 0 && held.cards <= 0) this.quotaHeld.delete(tenant);
+      },
+    };
   }
 
   /** An upper bound of `tenantUsage(tenant)` in O(1) (see `byTenant`). */

@@ -2,6 +2,7 @@ import type { Request, Router } from 'express';
 import { parseIdentifier } from '@cpnet/identifier';
 import {
   Job,
+  JobBatchAnswer,
   JobListQuery,
   JobPage,
   MeteringQuery,
@@ -11,13 +12,16 @@ import {
   SelectionAnswer,
   SelectionRequest,
   SubmitJob,
+  SubmitJobBatch,
+  ERROR_CODES,
   checkTemplateExt,
+  type WireError,
 } from '@cpnet/protocol';
 import type { AccessRequest } from '@cpnet/security';
 import type { NodeContext } from '../context.ts';
 import type { Caller } from '../http/authenticate.ts';
-import { fail } from '../http/http-error.ts';
-import { authorize, type RouteDeps } from '../http/write-route.ts';
+import { fail, HttpError } from '../http/http-error.ts';
+import { audited, authorize, type RouteDeps } from '../http/write-route.ts';
 import { defineRoute, mountTable, type RouteTable } from '../http/route-table.ts';
 import type { SchedulingRoutesDeps } from './route-deps.ts';
 import { jobView, tenantKey } from './job-machine.ts';
@@ -149,6 +153,76 @@ export const SCHEDULING_ROUTE_TABLE: RouteTable<SchedulingRoutesDeps> = [
           fail('RULE_VIOLATION', e.message, 'template.demand');
         throw e;
       }
+    },
+  }),
+  route({
+    operationId: 'submitJobs',
+    method: 'post',
+    path: ROUTES.jobBatches,
+    tag: 'scheduling',
+    summary: 'Submit many jobs in one request (tenant): each as POST /cpn/v1/jobs takes it, answered together',
+    description:
+      'Each job is checked, authorised, placed and audited as `POST /cpn/v1/jobs` would do it; the request is one ' +
+      'signature or token check and one answer for up to 100 jobs. Everything that makes the whole request wrong ' +
+      'is answered first and submits nothing: a bad body or typed extension is a 400 naming the job ' +
+      '(`jobs[3].template.ext.data.inputGib`), a tenant the caller may not submit for a 403. Then every job is ' +
+      "submitted; the answer lists each job's outcome in the order sent: 201 and the job, or 422 when the job is " +
+      "over the tenant's quota or no cluster in the hierarchy could ever take it (its `field` names the job). The " +
+      'batch\u2019s `idempotencyKey` (or the Idempotency-Key header) is answered once.',
+    auth: 'required',
+    body: SubmitJobBatch,
+    responses: { 200: { description: "Each job's outcome, in the order sent", schema: JobBatchAnswer } },
+    errors: {
+      403: 'the policy refuses a job of the batch (none is submitted), or this node is suspended or revoked',
+    },
+    access: { action: 'submit', resource: 'job', rule: 'the policy: `submit` on a job owned by each tenant named' },
+    audit: 'submit (one entry per job accepted)',
+    handle: async ({ env, caller, body: input, requestId }) => {
+      const tenants = input.jobs.map((j) => tenantOf(caller!, j.template.tenant));
+      input.jobs.forEach((j, i) => {
+        const bad = checkTemplateExt(j.template);
+        if (bad) fail('SCHEMA_VIOLATION', bad.message, `jobs[${i}].${bad.field}`);
+      });
+      for (const owner of new Set(tenants))
+        await authorize(env, {
+          request: {
+            principal: caller!.principal,
+            action: 'submit',
+            resource: { type: 'job', prefix: env.config.code, owner },
+          },
+          requestId,
+        });
+      if (env.state.lifecycle === 'suspended' || env.state.lifecycle === 'revoked')
+        fail('FORBIDDEN', `${env.config.code} is ${env.state.lifecycle}; it accepts no jobs`);
+      await env.settled();
+      // All at once: the node's group commit and placement batches take them together, as concurrent requests.
+      const outcomes = await Promise.allSettled(
+        input.jobs.map((j, i) => env.service.submit({ ...j.template, tenant: tenants[i]! }, tenants[i]!)),
+      );
+      type Item = { status: 201; job: ReturnType<typeof jobView> } | { status: number; error: WireError };
+      const items = outcomes.map((o, i): Item => {
+        if (o.status === 'fulfilled') return { status: 201, job: jobView(o.value) };
+        const e: unknown = o.reason;
+        if (e instanceof QuotaExceeded || e instanceof NeverPlaceable)
+          return {
+            status: 422,
+            error: { code: 'RULE_VIOLATION', message: e.message, field: `jobs[${i}].template.demand` },
+          };
+        // Nothing else is expected of a submission; the jobs accepted beside it must still be answered.
+        env.deps.logger.error({ err: e, job: i, requestId }, 'a job of a batch failed');
+        const code = e instanceof HttpError ? e.code : 'INTERNAL';
+        const message = e instanceof HttpError ? e.message : 'the node failed to take this job; submit it again';
+        return { status: ERROR_CODES[code].status, error: { code, message, field: `jobs[${i}]` } };
+      });
+      // One audit entry per job accepted, as its own submission would have: in the order sent, in one group commit.
+      await Promise.all(
+        items.map((item) =>
+          'job' in item
+            ? audited(env, { who: caller!.who, action: 'submit', resource: `job:${item.job.id}`, requestId })
+            : undefined,
+        ),
+      );
+      return [200, { items }];
     },
   }),
   route({

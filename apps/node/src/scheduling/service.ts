@@ -1,4 +1,3 @@
-import { quotaBreach } from '@cpnet/scheduler';
 import {
   formatTime,
   type JobCancelRelay,
@@ -124,15 +123,17 @@ export class SchedulingService extends RecoveryCore {
   /** `POST /cpn/v1/jobs`: quota checked here, then placed locally or escalated; answers once dispatched or queued. */
   async submit(template: TaskTemplate, tenant: string): Promise<JobRecord> {
     const quota = this.options.quotas[tenant] ?? this.options.defaultQuota;
-    // The one usage count (the library's tenantUsage): every unfinished job submitted here, queued ones whole.
+    // The one usage count (the library's tenantUsage): every unfinished job submitted here, queued ones whole, and
+    // the submissions checked before this one that wait for their identifiers (`holdQuota`).
     const task = toTask(template, { id: 'quota', tenant: tenantKey(this.me, tenant) });
-    // The O(1) bound first; the exact count only when the bound would breach.
-    const breach =
-      quota && quotaBreach(task, this.tenantBound(tenant), quota)
-        ? quotaBreach(task, this.tenantUsage(tenant), quota)
-        : null;
-    if (breach) throw new QuotaExceeded(breach);
-    const id = await this.d.newJobId();
+    const held = this.holdQuota(tenant, task, quota);
+    if ('breach' in held) throw new QuotaExceeded(held.breach);
+    let id: string;
+    try {
+      id = await this.d.newJobId();
+    } finally {
+      held.release(); // the job is tracked next, in this same turn
+    }
     const job = newJob({ id, tenant, origin: this.me, template, at: this.now(), node: this.me });
     this.jobs.set(id, job);
     this.trackTenant(job);
