@@ -19,6 +19,7 @@ import {
   type Scenario,
   type ThreadUsage,
 } from '@cpnet/simulator';
+import { JOB_BATCH_MAX } from '@cpnet/protocol';
 import { printTable, writeFigures } from './lib.ts';
 import { nodeWorkFigures } from './src/node-work.ts';
 
@@ -76,6 +77,18 @@ export function scaled(s: Scenario, f: number, jobsF = f): Scenario {
   return { ...s, topology: { ...s.topology, regions, providerTemplates }, workload: { ...s.workload, jobs }, steps };
 }
 
+/**
+ * CPNET_BATCH=<n> sends every stream's jobs at most n per request (1: one `POST /cpn/v1/jobs` each, as tenants did
+ * before `POST /cpn/v1/job-batches`); unset, the scenario's own `batch` (50 in scale.yaml).
+ */
+export function withBatch(s: Scenario, batch: string | undefined): Scenario {
+  if (batch === undefined || batch === '') return s;
+  const n = Number(batch);
+  if (!Number.isInteger(n) || n < 1 || n > JOB_BATCH_MAX)
+    throw new Error(`CPNET_BATCH must be an integer from 1 to ${JOB_BATCH_MAX}, got ${batch}`);
+  return { ...s, workload: { ...s.workload, jobs: s.workload.jobs.map((j) => ({ ...j, batch: n })) } };
+}
+
 /** Runs the benchmark, prints a table and writes bench/results/simulator.json. */
 export async function run(): Promise<Record<string, number>> {
   const small = process.argv.includes('--small');
@@ -88,7 +101,7 @@ export async function run(): Promise<Record<string, number>> {
     throw new Error(`CPNET_SCALE must be in (0, 1] and CPNET_JOB_SCALE in (0, 10], got ${f} and ${jobsF}`);
   const parsed = parseScenario(readFileSync(SCENARIO, 'utf8'), SCENARIO);
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
-  const scenario = scaled(parsed.value, f, jobsF);
+  const scenario = withBatch(scaled(parsed.value, f, jobsF), process.env.CPNET_BATCH);
   const cpu0 = process.cpuUsage();
   // This (the main) thread's CPU: the simulator's own share — virtual clock, link proxies, fake clusters and their
   // gateways, tenants, recorder and checker. The node threads report theirs (ThreadUsage.cpuMs).
@@ -299,7 +312,7 @@ async function maxSpeedPassing(small: boolean): Promise<Record<string, number>> 
     let last: number[] = [];
     let net: Network | null = null;
     const t0 = performance.now();
-    const r = await runScenario(parsed.value, {
+    const r = await runScenario(withBatch(parsed.value, process.env.CPNET_BATCH), {
       speed,
       logLevel: 'error',
       onStarted: (n) => {
