@@ -75,9 +75,14 @@ export function createTenants(ctx: Pick<RunContext, 'net' | 'clock'>) {
   };
 }
 
+/** The user's province of a stream's job `index` (the stream's list in turn), or null. */
+function userProvinceOf(stream: JobStream, index: number): string | null {
+  return stream.userProvinces ? stream.userProvinces[index % stream.userProvinces.length]! : null;
+}
+
 /** A stream's job as sent: the wire template (the scenario's `data` in `ext.data`, the user's province). */
 function jobOf(stream: JobStream, index: number) {
-  const userProvince = stream.userProvinces ? stream.userProvinces[index % stream.userProvinces.length]! : null;
+  const userProvince = userProvinceOf(stream, index);
   // The scenario's `data` rides in the wire template's `ext.data` (the node maps it to the scheduler's task data).
   const { data, ...wire } = stream.template;
   const withData = data ? { ...wire, ext: { ...wire.ext, data } } : wire;
@@ -91,15 +96,14 @@ function accepted(
   o: { stream: JobStream; index: number; job: JobView },
 ): { ok: true; detail: string } {
   const { stream, index, job } = o;
-  const { userProvince, data } = jobOf(stream, index);
   ctx.jobs.push({
     id: job.id,
     node: stream.submitTo,
     stream: stream.name,
     tenant: stream.tenant,
     latencyTolerant: stream.template.latencyTolerant,
-    userProvince,
-    data,
+    userProvince: userProvinceOf(stream, index),
+    data: stream.template.data ?? null,
     submittedAt: now(ctx),
     index,
   });

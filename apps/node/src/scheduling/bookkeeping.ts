@@ -221,10 +221,7 @@ export abstract class JobBook {
       release: () => {
         if (released) return;
         released = true;
-        const d = demandOf(task);
-        held.cpuCores -= d.cpuCores;
-        held.memoryGib -= d.memoryGib;
-        held.cards -= d.cards;
+        subtractDemand(held, task);
         if (held.cpuCores <= 0 && held.memoryGib <= 0 && held.cards <= 0) this.quotaHeld.delete(tenant);
       },
     };
@@ -298,4 +295,11 @@ function addDemand(u: Usage, task: Task): void {
   u.cpuCores += d.cpuCores;
   u.memoryGib += d.memoryGib;
   u.cards += d.cards;
+}
+
+function subtractDemand(u: Usage, task: Task): void {
+  const d = demandOf(task);
+  u.cpuCores -= d.cpuCores;
+  u.memoryGib -= d.memoryGib;
+  u.cards -= d.cards;
 }
