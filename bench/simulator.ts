@@ -130,6 +130,8 @@ export async function run(): Promise<Record<string, number>> {
   // A status line every 30 s of wall time: a long run shows it is alive, and where the time goes.
   let net: Network | null = null;
   let lastActive: number[] = [];
+  // With CPNET_NODE_WORK=1: each node's work at the last status line, for the busiest nodes of each 30 s.
+  let lastNodeWork: Record<string, number> = {};
   let lastAt = performance.now();
   // Each thread's busy milliseconds at the start and the latest reading: their share of the run's wall time.
   let firstActive: number[] | null = null;
@@ -161,6 +163,8 @@ export async function run(): Promise<Record<string, number>> {
             `${Math.round(((u.activeMs - (lastActive[i] ?? 0)) / (at - lastAt)) * 100)} % busy`,
         )
         .join(', ');
+      const top = busiestNodes(threads, lastNodeWork, at - lastAt);
+      lastNodeWork = Object.assign({}, ...threads.map((u) => u.nodeWorkMs ?? {})) as Record<string, number>;
       lastActive = threads.map((u) => u.activeMs);
       firstActive ??= lastActive;
       latestActive = lastActive;
@@ -169,7 +173,8 @@ export async function run(): Promise<Record<string, number>> {
       console.log(
         `  … ${((performance.now() - t0) / 1000).toFixed(0)} s wall, rss ` +
           `${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB (main heap ` +
-          `${Math.round(process.memoryUsage().heapUsed / 2 ** 20)} MiB), ${events} events${busy ? `; threads: ${busy}` : ''}`,
+          `${Math.round(process.memoryUsage().heapUsed / 2 ** 20)} MiB), ${events} events${busy ? `; threads: ${busy}` : ''}` +
+          top,
       );
     })().finally(() => (reading = false));
   }, 30_000);
@@ -280,6 +285,22 @@ export async function run(): Promise<Record<string, number>> {
   );
   console.log(`figures → ${writeFigures(jobsF > 1 ? `simulator-jobs-x${jobsF}` : 'simulator', figures)}`);
   return figures;
+}
+
+/**
+ * With CPNET_NODE_WORK=1, the status line's tail: each thread's three busiest nodes since the last line, as shares of
+ * that stretch's wall time (which node holds a saturated thread); empty without the accounting.
+ */
+function busiestNodes(threads: readonly ThreadUsage[], before: Record<string, number>, wallMs: number): string {
+  const parts = threads.map((u, i) => {
+    const work = Object.entries(u.nodeWorkMs ?? {})
+      .map(([code, ms]) => [code, ms - (before[code] ?? 0)] as const)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map(([code, ms]) => `${code} ${Math.round((ms / wallMs) * 100)} %`);
+    return work.length > 0 ? `thread ${i}: ${work.join(', ')}` : '';
+  });
+  return parts.some((p) => p) ? `\n    busiest: ${parts.filter((p) => p).join('; ')}` : '';
 }
 
 /**

@@ -54,14 +54,18 @@ async function supply(code: string, o: { n: number; province: string; names: str
   return made.map((m) => m.id);
 }
 
-/** A /monitor connection as the node's own key would open it (what an ancestor or the recorder does). */
-async function watch(n: TestNode) {
+/**
+ * A /monitor connection as the node's own key would open it (what an ancestor or the recorder does); `history: false`
+ * as a joint-debugging check opens it (the snapshot and live events, no history).
+ */
+async function watch(n: TestNode, o: { history?: boolean } = {}) {
   const code = n.node.context.config.code;
   const token = await issueHandshakeToken(
     { keyid: code, audience: code, namespace: NAMESPACES.monitor },
     { privateKey: n.node.context.identity.keys.privateKey, clock: systemClock },
   );
-  const socket = io(`${n.url}${NAMESPACES.monitor}`, { auth: { token }, transports: ['websocket'], forceNew: true });
+  const auth = o.history === false ? { token, history: false } : { token };
+  const socket = io(`${n.url}${NAMESPACES.monitor}`, { auth, transports: ['websocket'], forceNew: true });
   sockets.push(socket);
   const events: { type: string; subject?: string; node: string; data: Record<string, unknown> }[] = [];
   let snapshot: TopologySnapshot | null = null;
@@ -82,6 +86,8 @@ async function watch(n: TestNode) {
     events,
     snapshot: () => eventually(async () => snapshot, 10_000),
     history: () => eventually(async () => history, 10_000),
+    /** The history message if one came. */
+    historySeen: () => history,
     close: () => socket.close(),
   };
 }
@@ -283,6 +289,26 @@ describe('events a view can use', () => {
     expect(h.windowMs).toBe(900_000);
     expect(h.events.map((e) => e.type)).toEqual(expect.arrayContaining(['job.submit', 'job.finish']));
     w.close();
+  }, 20_000);
+
+  it('sends no history to a handshake that asks for none (a check), and the snapshot and live events as before', async () => {
+    // Side by side at the same node: the default connection gets its history, the one asking for none does not.
+    const n = nodes['CPN.51.C151']!;
+    const full = await watch(n);
+    const bare = await watch(n, { history: false });
+    expect((await bare.snapshot()).nodes.length).toBeGreaterThan(0);
+    expect(((await full.history()) as { events: unknown[] }).events.length).toBeGreaterThan(0);
+    // Live events reach the bare connection (a job's, submitted now), and by then no history has come.
+    const r = await tenant.request({
+      method: 'POST',
+      path: '/cpn/v1/jobs',
+      body: { template: { demand: { cpuCores: 1, memoryGib: 4 }, durationHours: 0.01 } },
+    });
+    expect(r.ok).toBe(true);
+    await eventually(async () => bare.events.some((e) => e.type === 'job.submit') || null, 10_000);
+    expect(bare.historySeen()).toBeNull();
+    full.close();
+    bare.close();
   }, 20_000);
 
   it('raises a killed node as down at the national node, from the dropped link, with an open episode', async () => {

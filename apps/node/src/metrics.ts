@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { stopwatch } from '@cpnet/kernel/system';
 
 /** The node's Prometheus metrics, in a registry of its own (many nodes share a process in the simulator). */
 export interface NodeMetrics {
@@ -28,6 +29,25 @@ export interface NodeMetrics {
 }
 
 let host: Registry | null = null;
+/** The host series as last read, and the wall time since: every node of the thread answers them, read once a second. */
+let hostText: { age: () => number; text: Promise<string> } | null = null;
+
+/**
+ * The process's series for a scrape: read at most once a second of wall time and shared by the thread's nodes. They
+ * describe the process, whichever node is asked; reading them costs the most where many nodes share one process —
+ * `process_open_fds` lists /proc/self/fd, thousands of sockets and files in the simulator, where every node of the
+ * hierarchy scrapes its parent's and the national node's /metrics in its joint-debugging checks (4 % of the busiest
+ * thread's start-up, bench/README.md "The start-up").
+ */
+function hostExposition(shared: Registry): Promise<string> {
+  if (!hostText || hostText.age() >= 1000) {
+    const text = shared.metrics();
+    // A failed reading is not kept: the next scrape reads again.
+    text.catch(() => (hostText = null));
+    hostText = { age: stopwatch(), text };
+  }
+  return hostText.text;
+}
 
 /**
  * prom-client's default metrics (CPU, memory, heap, event-loop delay, GC) describe the process and thread a node runs
@@ -54,7 +74,7 @@ export function createMetrics(code: string): NodeMetrics {
     probes,
     registry,
     async exposition() {
-      return `${await registry.metrics()}${await shared.metrics()}`;
+      return `${await registry.metrics()}${await hostExposition(shared)}`;
     },
     requests: new Counter({
       name: 'cpn_http_requests_total',

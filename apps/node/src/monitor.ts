@@ -64,7 +64,8 @@ type AttachMonitorDeps = Pick<
 
 /**
  * The /monitor namespace: admitted by a handshake token (a node's) or an API token of a person the policy lets read
- * metrics; sends a TopologySnapshot (with `protocol`) then live events.
+ * metrics; sends a TopologySnapshot (with `protocol`), then the recent history (unless the handshake's `auth` says
+ * `history: false`), then live events.
  */
 export function attachMonitor(
   io: Server,
@@ -86,6 +87,7 @@ export function attachMonitor(
     );
   });
   ns.on('connection', (socket) => {
+    const wantsHistory = (socket.handshake.auth as { history?: unknown }).history !== false;
     if (!snapshot) {
       socket.emit(SOCKET_EVENTS.snapshot, { protocol: PROTOCOL_VERSION, node: nodeInfo(ctx) });
       return;
@@ -99,7 +101,7 @@ export function attachMonitor(
           socket.emit(SOCKET_EVENTS.snapshot, { protocol: PROTOCOL_VERSION, node: nodeInfo(ctx) });
         },
       )
-      .then(() => history?.())
+      .then(() => (wantsHistory && socket.connected ? history?.() : undefined))
       .then(
         (h) => {
           if (h) socket.emit(SOCKET_EVENTS.history, { ...h, protocol: PROTOCOL_VERSION });

@@ -2,10 +2,14 @@ import { io, type Socket } from 'socket.io-client';
 import { NAMESPACES } from '@cpnet/protocol';
 import { systemClock } from '@cpnet/kernel/system';
 
-/** Connects to a node's /monitor namespace with a handshake token (from `issueHandshakeToken`). */
-export function connectMonitor(baseUrl: string, token: string): Socket {
+/**
+ * Connects to a node's /monitor namespace with a handshake token (from `issueHandshakeToken`). `history: false` asks
+ * the node for the snapshot and live events only, without the `history` message (a check that waits only for the
+ * snapshot: at a national node the history is thousands of events read, parsed and sent).
+ */
+export function connectMonitor(baseUrl: string, token: string, o: { history?: boolean } = {}): Socket {
   return io(`${baseUrl}${NAMESPACES.monitor}`, {
-    auth: { token },
+    auth: o.history === false ? { token, history: false } : { token },
     transports: ['websocket'],
     reconnection: false,
     forceNew: true,

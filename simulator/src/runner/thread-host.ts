@@ -6,9 +6,10 @@ import { AsyncLocalStorage, createHook } from 'node:async_hooks';
 import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
 import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
-import { stopwatch } from '@cpnet/kernel/system';
+import { stopwatch, systemClock } from '@cpnet/kernel/system';
 import { ed25519Profile } from '@cpnet/security';
 import { stallThread, type Stall } from '../clock/stall.ts';
 import { createThreadClock, type SimClock } from '../clock/virtual-clock.ts';
@@ -31,6 +32,9 @@ let snapshots = 0;
 // CPNET_THREAD_ALLOC_PROFILE=<dir>: every allocation of this thread sampled from its start (the 'allocProfile'
 // order writes it), those the collector has freed since included: where the garbage comes from, not what is held.
 const allocations = process.env.CPNET_THREAD_ALLOC_PROFILE ? sampleAllocations() : null;
+// CPNET_THREAD_CPU_PROFILE=<seconds>:<dir>: this thread's CPU profile of its first <seconds> of wall time, written to
+// <dir>/thread-<id>.cpuprofile — a stretch of a long run (the start-up) without profiling the rest of it.
+if (process.env.CPNET_THREAD_CPU_PROFILE) profileFirst(process.env.CPNET_THREAD_CPU_PROFILE);
 // Milliseconds this thread's isolate spent in garbage collection (what the scale benchmark reports as GC share).
 let gcMs = 0;
 new PerformanceObserver((list) => {
@@ -141,3 +145,19 @@ port.on('message', (order: ThreadOrder) => {
     )
     .then((reply) => port.postMessage(reply));
 });
+
+function profileFirst(spec: string): void {
+  const [seconds, dir] = [Number(spec.slice(0, spec.indexOf(':'))), spec.slice(spec.indexOf(':') + 1)];
+  if (!(seconds > 0) || !dir) throw new Error(`CPNET_THREAD_CPU_PROFILE is <seconds>:<dir>, got ${spec}`);
+  const session = new Session();
+  session.connect();
+  void (async () => {
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+    // Wall time: the profile is of the machine's work, whatever the virtual clock does.
+    await new Promise<void>((r) => systemClock.setTimeout(r, seconds * 1000));
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(join(dir, `thread-${threadId}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  })();
+}

@@ -106,7 +106,8 @@ export function asyncApiDocument(): Record<string, unknown> {
         'Generated from @cpnet/protocol and @cpnet/security by `npm run docs`; do not edit by hand.',
         '',
         'Handshake: the client connects to the namespace with socket.io `auth` = `{ token, protocol }` (gateway) or `{ ' +
-          'token }` (monitor), where token is a handshake token (see components.schemas.HandshakeClaims) signed with ' +
+          'token, history? }` (monitor; `history: false` asks for no `history` message — a conformance check that waits ' +
+          'only for the snapshot), where token is a handshake token (see components.schemas.HandshakeClaims) signed with ' +
           "the connecting identity's key, audience the node's prefix, `ns` the namespace. A refused handshake is a " +
           'socket.io connect_error whose message starts with `UNAUTHENTICATED:`.',
         '',
@@ -144,7 +145,8 @@ export function asyncApiDocument(): Record<string, unknown> {
         description:
           'Admits a node\'s handshake token (ns "/monitor") or a person\'s API token whose role may read metrics. ' +
           'Sends `snapshot` once (the whole subtree of the node), then `history` once (the last 15 minutes of virtual ' +
-          'time of events and the open failover episodes), then `event` for every event of the subtree the node hears.',
+          'time of events and the open failover episodes; not when the handshake `auth` has `history: false`), then ' +
+          '`event` for every event of the subtree the node hears.',
         messages: {
           snapshot: message(SOCKET_EVENTS.snapshot, ref('MonitorSnapshot'), 'node → client, once after the handshake'),
           history: message(

@@ -213,7 +213,9 @@ const monitoring: Runner = async (ctx, t, s) => {
     { keyid: ctx.config.code, audience: t.prefix, namespace: NAMESPACES.monitor },
     { privateKey: ctx.identity.keys.privateKey, clock: ctx.deps.clock, randomBytes: ctx.deps.randomBytes },
   );
-  const socket = connectMonitor(t.endpoint, token);
+  // Only the snapshot is checked: no history asked for (a parent's is thousands of events, and every node checks its
+  // parent and the national node, both ways, while the hierarchy starts).
+  const socket = connectMonitor(t.endpoint, token, { history: false });
   try {
     const snapshot = await firstMessage<{ protocol: string }>(socket, SOCKET_EVENTS.snapshot, s.timeoutMs);
     return { protocol: snapshot.protocol };
