@@ -229,4 +229,34 @@ describe('the authorisation policy', async () => {
     expect(suspended.allowed).toBe(false);
     expect(Object.isFrozen(active)).toBe(true);
   });
+
+  it('decides once for resources that differ only by id, which no shipped rule reads; a rule that reads it keys by it', async () => {
+    const one = policy.decide({ principal: provider, action: 'update', resource: cluster(PV) });
+    const other = policy.decide({
+      principal: provider,
+      action: 'update',
+      resource: { ...cluster(PV), id: 'CPN.51.C151/CL-2' },
+    });
+    expect(one.allowed).toBe(true);
+    // The remembered decision: the same frozen object.
+    expect(other).toBe(one);
+    // A rule set whose condition reads the id: the two requests are two questions with two answers.
+    const byId = await createPolicy([
+      {
+        name: 'only-cl-1',
+        sub: 'r.sub.kind == "provider"',
+        obj: 'r.obj.id == "CPN.51.C151/CL-1"',
+        act: '*',
+        eft: 'allow',
+        why: 'test: one cluster only',
+      },
+    ]);
+    expect(byId.decide({ principal: provider, action: 'update', resource: cluster(PV) }).allowed).toBe(true);
+    const refused = byId.decide({
+      principal: provider,
+      action: 'update',
+      resource: { ...cluster(PV), id: 'CPN.51.C151/CL-2' },
+    });
+    expect(refused.allowed).toBe(false);
+  });
 });
