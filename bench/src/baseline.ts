@@ -58,7 +58,6 @@ export const SHOWN: Readonly<Record<string, readonly Aim[]>> = {
     { figure: 'register_per_s_one_process', aim: null, unit: '/s' },
     { figure: 'resolve_3hop_p50_ms', aim: null, unit: ' ms' },
     { figure: 'resolve_3hop_p99_ms', aim: le(5), unit: ' ms' },
-    { figure: 'resolve_3hop_p99_ms_cold', aim: null, unit: ' ms' },
     { figure: 'sign_verify_ratio_to_crypto', aim: ge(0.8) },
     { figure: 'resolve_ratio_to_express', aim: ge(0.6) },
     { figure: 'records_loaded', aim: null },
