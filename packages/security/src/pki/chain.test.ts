@@ -24,6 +24,26 @@ describe('certificate chains', async () => {
     expect((await verifyChain([pki.regional], opts)).ok).toBe(true);
   });
 
+  it('checks the time and each issuer at every call, though parsed certificates and signatures are remembered', async () => {
+    const chain = [pki.provider, pki.industry, pki.regional];
+    expect((await verifyChain(chain, opts)).ok).toBe(true);
+    // The same chain two years on: expired — validity is checked at every call, not remembered.
+    const later = await verifyChain(chain, { ...opts, clock: createFakeClock(T0 + 2 * YEAR) });
+    expect(later.ok).toBe(false);
+    if (!later.ok) expect(later.error.reason).toMatch(/expired/);
+    // The same leaf above an impostor industry CA (same name, issued by the same regional CA, another key): its
+    // signature is checked against this issuer, not taken from the verification above.
+    const impostorKeys = testKeys(77);
+    const impostor = await issueCertificate(
+      { ...pki.validity, subject: 'CPN.51.C151', publicKey: impostorKeys.publicKey, serial: '13' },
+      { certificate: pki.regional, privateKey: pki.regionalKeys.privateKey },
+    );
+    const r = await verifyChain([pki.provider, impostor, pki.regional], opts);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error).toMatchObject({ index: 0, reason: expect.stringContaining('does not verify') });
+    expect((await verifyChain(chain, opts)).ok).toBe(true);
+  });
+
   it('refuses revoked certificates with the reason', async () => {
     const revocations = createRevocationList();
     revocations.revoke({ serial: '03', reason: 'key compromise', revokedAt: T0 - 1000 });

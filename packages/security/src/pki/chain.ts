@@ -22,12 +22,39 @@ export interface ChainError {
 
 type Cert = x509.X509Certificate;
 
+/**
+ * Certificates parsed, by their PEM text (at most `PARSED_KEPT`, all dropped when full): a node verifies the same
+ * chains again and again — every joint-debugging check, every grant — and parsing and the signature checks were
+ * nearly all of a verification's ~3–5 ms (3.2 % of the national node's thread while the hierarchy starts,
+ * bench/README.md "The start-up"). What depends on the time or the revocation list is checked at every call.
+ */
+const parsed = new Map<string, Cert>();
+const PARSED_KEPT = 1000;
+
 function parse(pem: string, index: number): Result<Cert, ChainError> {
+  const known = parsed.get(pem);
+  if (known) return ok(known);
   try {
-    return ok(new x509.X509Certificate(pem));
+    const cert = new x509.X509Certificate(pem);
+    if (parsed.size >= PARSED_KEPT) parsed.clear();
+    parsed.set(pem, cert);
+    return ok(cert);
   } catch {
     return err({ index, reason: 'not a parseable X.509 certificate' });
   }
+}
+
+/** Whether a certificate's signature verifies with an issuer's key, by the two parsed certificates: a pure function. */
+const signatures = new WeakMap<Cert, WeakMap<Cert, boolean>>();
+
+async function signedBy(cert: Cert, issuer: Cert): Promise<boolean> {
+  const known = signatures.get(cert)?.get(issuer);
+  if (known !== undefined) return known;
+  const valid = await cert.verify({ publicKey: issuer.publicKey, signatureOnly: true }).catch(() => false);
+  let byIssuer = signatures.get(cert);
+  if (!byIssuer) signatures.set(cert, (byIssuer = new WeakMap()));
+  byIssuer.set(issuer, valid);
+  return valid;
 }
 
 /** The single `cpn:` URI SAN, which must also be the subject CN, as a classified name. */
@@ -89,7 +116,7 @@ async function checkOne(
   const issuerCaPathLen = issuer.getExtension(x509.BasicConstraintsExtension)?.pathLength;
   if (cert !== issuer && issuerCaPathLen !== undefined && i > issuerCaPathLen)
     return err(`path length exceeded below ${issuer.subject}`);
-  const valid = await cert.verify({ publicKey: issuer.publicKey, signatureOnly: true }).catch(() => false);
+  const valid = await signedBy(cert, issuer);
   if (!valid) return err(`the signature of ${name.value.name} does not verify with its issuer's key`);
   return name;
 }
