@@ -8,10 +8,10 @@ import { printTable, writeFigures } from '../lib.ts';
 type Placement = ReadonlyMap<string, { readonly load: number; readonly thread: number | null }>;
 
 /**
- * Figures per thread (`thread_<i>_busy_share`, and with node work `thread_<i>_estimated_share` and
- * `thread_<i>_measured_share`) from the threads' usage at the start (`first`) and at the end (`last`) of a run of
- * `wallMs`; prints the top `top` nodes of each thread by measured work and writes every node's figures to
- * bench/results/simulator-nodes.json.
+ * Figures per thread (`thread_<i>_busy_share`, `_gc_share` and `_cpu_share`, and with node work
+ * `thread_<i>_estimated_share`, `_measured_share` and `_uncharged_share`) from the threads' usage at the start
+ * (`first`) and at the end (`last`) of a run of `wallMs`; prints the top `top` nodes of each thread by measured work
+ * and writes every node's figures to bench/results/simulator-nodes.json.
  */
 export function nodeWorkFigures(o: {
   placement: Placement;
@@ -23,7 +23,12 @@ export function nodeWorkFigures(o: {
   const { placement, first, last, wallMs, top = 10 } = o;
   const out: Record<string, number> = {};
   last.forEach((u, i) => {
-    out[`thread_${i}_busy_share`] = (u.activeMs - (first[i]?.activeMs ?? 0)) / wallMs;
+    const before = first[i];
+    out[`thread_${i}_busy_share`] = (u.activeMs - (before?.activeMs ?? 0)) / wallMs;
+    // GC pauses of the thread's isolate and its OS thread's CPU (V8's helper threads are not in it), over wall time.
+    out[`thread_${i}_gc_share`] = (u.gcMs - (before?.gcMs ?? 0)) / wallMs;
+    if (u.cpuMs >= 0 && (before?.cpuMs ?? 0) >= 0)
+      out[`thread_${i}_cpu_share`] = (u.cpuMs - (before?.cpuMs ?? 0)) / wallMs;
   });
   if (!last.some((u) => u.nodeWorkMs)) return out;
   const estimated = [...placement.values()].reduce((n, p) => n + p.load, 0) || 1;
@@ -40,6 +45,8 @@ export function nodeWorkFigures(o: {
     const mine = rows.filter((r) => r.thread === i);
     out[`thread_${i}_estimated_share`] = mine.reduce((n, r) => n + r.estimate, 0);
     out[`thread_${i}_measured_share`] = mine.reduce((n, r) => n + r.ms, 0) / measured;
+    // Busy time charged to no node (GC, microtask glue, the thread's clock), over wall time.
+    out[`thread_${i}_uncharged_share`] = out[`thread_${i}_busy_share`]! - mine.reduce((n, r) => n + r.ms, 0) / wallMs;
     printTable(
       `thread ${i}: ${mine.length} nodes, the top ${top} by measured event-loop time (shares of all nodes' work)`,
       mine
