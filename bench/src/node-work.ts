@@ -43,10 +43,11 @@ export function nodeWorkFigures(o: {
   const measured = rows.reduce((n, r) => n + r.ms, 0) || 1;
   last.forEach((_, i) => {
     const mine = rows.filter((r) => r.thread === i);
+    const charged = mine.reduce((n, r) => n + r.ms, 0);
     out[`thread_${i}_estimated_share`] = mine.reduce((n, r) => n + r.estimate, 0);
-    out[`thread_${i}_measured_share`] = mine.reduce((n, r) => n + r.ms, 0) / measured;
+    out[`thread_${i}_measured_share`] = charged / measured;
     // Busy time charged to no node (GC, microtask glue, the thread's clock), over wall time.
-    out[`thread_${i}_uncharged_share`] = out[`thread_${i}_busy_share`]! - mine.reduce((n, r) => n + r.ms, 0) / wallMs;
+    out[`thread_${i}_uncharged_share`] = out[`thread_${i}_busy_share`]! - charged / wallMs;
     printTable(
       `thread ${i}: ${mine.length} nodes, the top ${top} by measured event-loop time (shares of all nodes' work)`,
       mine

@@ -2,5 +2,5 @@ import { defineConfig } from 'vitest/config';
 
 // The property tests and the bench-sized instances take seconds of CPU each; on a loaded two-core machine vitest's
 // default 5 s of wall time per test is too tight, so each test gets 30 s of wall time.
-// Two files at a time (vitest's default is one on a 2-core machine): the files wait on sockets, timers and processes.
+// Two files at a time (vitest's default is one on a 2-core machine): one per core.
 export default defineConfig({ test: { testTimeout: 30_000, maxWorkers: 2 } });
