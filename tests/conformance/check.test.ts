@@ -277,8 +277,13 @@ describe('cpnet check against the reference node', () => {
         bufferIo(),
       ),
     ).toBe(2);
+    // Hold the promised port. Another file's client socket may already hold it as its ephemeral local port (the
+    // files run two at a time): then it is in use all the same, and listening fails with EADDRINUSE, not hangs.
     const blocker = net.createServer();
-    await new Promise<void>((r) => blocker.listen(portOf(init.parentUrl), '127.0.0.1', () => r()));
+    await new Promise<void>((resolve, reject) => {
+      blocker.once('error', (e: NodeJS.ErrnoException) => (e.code === 'EADDRINUSE' ? resolve() : reject(e)));
+      blocker.listen(portOf(init.parentUrl), '127.0.0.1', () => resolve());
+    });
     try {
       const err = bufferIo();
       expect(
@@ -289,7 +294,7 @@ describe('cpnet check against the reference node', () => {
       ).toBe(3);
       expect(err.stderr.join('\n')).toContain('in use');
     } finally {
-      await new Promise((r) => blocker.close(r));
+      if (blocker.listening) await new Promise((r) => blocker.close(r));
     }
   }, 90_000);
 });
