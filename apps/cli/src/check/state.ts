@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -66,8 +67,25 @@ export function saveState(dir: string, state: CheckState): void {
   writeFileSync(path.join(dir, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
 }
 
-/** A port free right now on `host` (the OS picks it). */
+/** Whether nothing holds `port` on `host` right now (a listener or a client socket's local port). */
+function isFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, host, () => s.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A port free right now on `host`, picked below Linux's ephemeral range (32768–60999): `check run` listens on it again
+ * at every run, and a port from that range may meanwhile be taken as the local port of any outgoing connection on
+ * the machine (the run would then exit 3, the port in use). After 50 tries the OS picks one (port 0).
+ */
 export async function freePort(host: string): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = randomInt(20_000, 32_768);
+    if (await isFree(host, port)) return port;
+  }
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.once('error', reject);
