@@ -37,15 +37,21 @@ async function network(tree: string): Promise<{ once: () => Promise<void>; close
 }
 
 const nets = await Promise.all(trees.map((t) => network(t)));
-for (const n of nets) for (let i = 0; i < 20; i++) await n.once();
+// 2,000 of warm-up each: a node's hot paths are compiled by then (node-3hop.ts).
+for (const n of nets) for (let i = 0; i < 2000; i++) await n.once();
 const times: number[][] = [[], []];
+// CPU of this one process (all four nodes and the client) while each tree's rounds ran, ms.
+const cpu = [0, 0];
 for (let r = 0; r < rounds; r++) {
   for (const i of trees.length === 1 ? [0] : r % 2 === 0 ? [0, 1] : [1, 0]) {
+    const before = process.cpuUsage();
     for (let k = 0; k < perRound; k++) {
       const t = performance.now();
       await nets[i]!.once();
       times[i]!.push(performance.now() - t);
     }
+    const used = process.cpuUsage(before);
+    cpu[i]! += (used.user + used.system) / 1000;
   }
 }
 for (const n of nets) await n.close();
@@ -53,6 +59,10 @@ for (const d of dirs) rmSync(d, { recursive: true, force: true });
 for (const [i, tree] of trees.entries()) {
   const t = times[i]!;
   const q = (p: number) => quantile(t, p).toFixed(2);
-  console.log(`${tree}: ${t.length} resolutions, p50 ${q(0.5)} ms, p90 ${q(0.9)}, p99 ${q(0.99)}, max ${q(1)}`);
+  const perResolution = (cpu[i]! / t.length).toFixed(3);
+  console.log(
+    `${tree}: ${t.length} resolutions, p50 ${q(0.5)} ms, p90 ${q(0.9)}, p99 ${q(0.99)}, max ${q(1)}; ` +
+      `CPU ${perResolution} ms per resolution (four nodes and the client)`,
+  );
 }
 process.exit(0);

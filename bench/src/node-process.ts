@@ -38,7 +38,13 @@ export async function spawnNode(
     env: { ...process.env, [CHILD_ENV]: JSON.stringify(config), ...(opts.tree ? { [TREE_ENV]: opts.tree } : {}) },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
-  const [line] = (await once(child.stdout, 'data')) as [Buffer];
+  // The child's first line, or its exit (it failed to start: its error is on stderr, inherited).
+  const line = await Promise.race([
+    once(child.stdout, 'data').then(([chunk]) => chunk as Buffer),
+    once(child, 'exit').then(([code]) => {
+      throw new Error(`the node process of ${config.code ?? 'a node'} exited (${String(code)}) before it listened`);
+    }),
+  ]);
   const { url, key } = JSON.parse(line.toString()) as { url: string; key: string };
   const pid = child.pid!;
   return {

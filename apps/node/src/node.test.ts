@@ -112,4 +112,50 @@ describe('a national node', () => {
     expect((await fetch(`${url}/nope`)).status).toBe(404);
     expect((await fetch(`${url}/cpn/v1/node`, { headers: { 'cpn-protocol': '2.0' } })).status).toBe(400);
   });
+
+  it('answers forwarded queries (cpn-path) and their failures with the contract of the routed path', async () => {
+    const r = await signed.register({ kind: 'SV', values: [{ index: 1, type: 'URL', data: 'https://example.cn' }] });
+    if (!r.ok) throw new Error(r.error.message);
+    const at = (id: string, headers: Record<string, string>) =>
+      fetch(`${url}/cpn/v1/identifiers/${encodeURIComponent(id)}`, { headers });
+    const counted = async (status: string) => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      const line = text
+        .split('\n')
+        .find(
+          (l) =>
+            l.startsWith('cpn_http_requests_total{') &&
+            l.includes('route="/cpn/v1/identifiers/*id"') &&
+            l.includes(`status="${status}"`),
+        );
+      return line ? Number(line.split(' ').pop()) : 0;
+    };
+    const ok = await at(r.value.id, { 'cpn-path': 'CPN.51.C151,CPN.51' });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('x-request-id')).toBeTruthy();
+    expect(ok.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(ok.headers.get('cpn-protocol')).toBe('1.0');
+    const answer = (await ok.json()) as { record: { id: string }; answeredBy: string; signature: string };
+    expect(answer).toMatchObject({ record: { id: r.value.id }, answeredBy: 'CPN' });
+    expect(answer.signature).toMatch(/\.\./);
+
+    // Eight nodes passed already: refused by the resolution itself, through the app's error handler.
+    const before = await counted('400');
+    const looped = await at(r.value.id, { 'cpn-path': Array(8).fill('CPN.51').join(',') });
+    expect(looped.status).toBe(400);
+    expect(looped.headers.get('x-request-id')).toBeTruthy();
+    expect(((await looped.json()) as { error: { code: string; field: string } }).error).toMatchObject({
+      code: 'SCHEMA_VIOLATION',
+      field: 'cpn-path',
+    });
+    // A header that is not a list of prefixes: the routed path's 400.
+    const bogus = await at(r.value.id, { 'cpn-path': 'CPN.51,not a prefix' });
+    expect(bogus.status).toBe(400);
+    expect(((await bogus.json()) as { error: { code: string } }).error.code).toBe('INVALID_PREFIX');
+    expect(await counted('400')).toBe(before + 2);
+    // A well-formed identifier nobody registered: 404 with the error body.
+    const missing = await at('CPN/ND-261', { 'cpn-path': 'CPN.51' });
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+  });
 });

@@ -1,4 +1,4 @@
-import { route, recordTtl } from '@cpnet/identifier';
+import { parsePrefix, route, recordTtl } from '@cpnet/identifier';
 import { formatTime, type IdentifierRecord } from '@cpnet/protocol';
 import { signAnswer } from '@cpnet/security';
 import type { NodeContext } from '../context.ts';
@@ -44,6 +44,21 @@ async function forward(
   if (r.status === 404) fail('NOT_FOUND', r.error.message);
   if (r.status >= 400 && r.status < 500) fail(r.error.code, r.error.message, r.error.field);
   return fromCopy(ctx, { id: input.id, path: input.path, reason: `${input.hop} did not answer (${r.error.message})` });
+}
+
+/** The prefixes a forwarded query passed (its `cpn-path` header: comma-separated; none when absent or blank). */
+export function cpnPath(
+  raw: string | string[] | undefined,
+): { ok: true; path: string[] } | { ok: false; message: string } {
+  if (raw === undefined || (typeof raw === 'string' && raw.trim() === '')) return { ok: true, path: [] };
+  if (typeof raw !== 'string') return { ok: false, message: 'cpn-path: sent more than once' };
+  const path: string[] = [];
+  for (const p of raw.split(',')) {
+    const r = parsePrefix(p.trim());
+    if (!r.ok) return { ok: false, message: `cpn-path: ${r.error.message}` };
+    path.push(r.value.prefix);
+  }
+  return { ok: true, path };
 }
 
 /** What `resolve` uses of the node. */

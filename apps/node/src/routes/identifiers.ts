@@ -1,6 +1,6 @@
 import type { Request, Router } from 'express';
 import { z } from 'zod';
-import { isWithin, parseIdentifier, parsePrefix } from '@cpnet/identifier';
+import { isWithin, parseIdentifier } from '@cpnet/identifier';
 import {
   CopyAnswer,
   CopyBatch,
@@ -18,7 +18,7 @@ import { fail } from '../http/http-error.ts';
 import { authorize, type RouteDeps } from '../http/write-route.ts';
 import { defineRoute, mountTable, type RouteTable } from '../http/route-table.ts';
 import { listRecords, registerRecord, revokeRecord, storeCopies, updateRecord } from '../identifiers/registry.ts';
-import { resolve } from '../identifiers/resolve.ts';
+import { cpnPath, resolve } from '../identifiers/resolve.ts';
 
 const BASE = `${ROUTES.identifiers}/`;
 const ListQuery = PageQuery.extend({ prefix: Prefix.optional().describe('only records under this prefix') });
@@ -43,13 +43,9 @@ function identifierParam(req: Request): { id: string; prefix: string } {
 }
 
 function pathHeader(req: Request): string[] {
-  const raw = req.headers['cpn-path'];
-  if (typeof raw !== 'string' || raw.trim() === '') return [];
-  return raw.split(',').map((p) => {
-    const r = parsePrefix(p.trim());
-    if (!r.ok) fail('INVALID_PREFIX', `cpn-path: ${r.error.message}`, 'cpn-path');
-    return r.value.prefix;
-  });
+  const r = cpnPath(req.headers['cpn-path']);
+  if (!r.ok) fail('INVALID_PREFIX', r.message, 'cpn-path');
+  return r.path;
 }
 
 /**
