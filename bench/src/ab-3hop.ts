@@ -2,7 +2,8 @@
 // `npm run bench -- node`'s `resolve_3hop_*`: an industry node CPN.51.C151 asked for an identifier of CPN.44, so the
 // query goes up to CPN.51, up to CPN and down to CPN.44; every cache off) in two source trees' nodes side by side in
 // one process: both networks run at once, and rounds of `per-round` sequential resolutions alternate between them,
-// so load from elsewhere on a shared machine falls on both alike. Prints each tree's p50, p90, p99 and max (wall ms).
+// so load from elsewhere on a shared machine falls on both alike, after 2,000 of warm-up each. Prints each tree's p50,
+// p90, p99 and max (wall ms) and the process's CPU per resolution while that tree's rounds ran.
 // With `-` for tree-b, tree-a alone: run it in alternating processes to compare trees whose nodes block the loop.
 import { rmSync } from 'node:fs';
 import path from 'node:path';
