@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer, type RequestListener, type Server as HttpServer } from 'node:http';
 import path from 'node:path';
 import express, { type Express, type Router } from 'express';
 import { Server } from 'socket.io';
@@ -242,7 +242,11 @@ export async function createNode(input: NodeConfigInput, parts: NodeParts | Node
   }
 }
 
-function buildApp(ctx: NodeContext, parts: { routers: Router[]; memberOrders: MemberOrders }): Express {
+/** The app, and the server's request listener: the fast resolve path in front of it. */
+function buildApp(
+  ctx: NodeContext,
+  parts: { routers: Router[]; memberOrders: MemberOrders },
+): { app: Express; listener: RequestListener } {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -251,8 +255,9 @@ function buildApp(ctx: NodeContext, parts: { routers: Router[]; memberOrders: Me
   const idPrefix = b64url(ctx.deps.randomBytes(6));
   let requestCount = 0;
   const requestId = () => `${idPrefix}${(++requestCount).toString(36)}`;
-  answerWhenDurable(app, ctx.db, [...security.headers.map(([name]) => name), 'x-request-id']);
-  app.use(fastResolve(ctx, { headers: security.headers, requestId }));
+  const end = answerWhenDurable(app, ctx.db, [...security.headers.map(([name]) => name), 'x-request-id']);
+  const fast = fastResolve(ctx, { headers: security.headers, requestId, end });
+  app.use(fast.failures);
   app.use(security.middleware);
   app.use((req, res, next) => {
     // Wall time: a request's latency is a performance figure of the machine, in a simulation too.
@@ -289,7 +294,7 @@ function buildApp(ctx: NodeContext, parts: { routers: Router[]; memberOrders: Me
   );
   app.use(notFound);
   app.use(errorHandler(ctx.deps.logger));
-  return app;
+  return { app, listener: fast.listener(app) };
 }
 
 function assemble(
@@ -312,11 +317,11 @@ function assemble(
       childHealth: healthWatch.childHealth,
     }),
   );
-  const app = buildApp(ctx, {
+  const { app, listener } = buildApp(ctx, {
     routers: [...resources.routes(() => ioRef), ...scheduling.routes(), monitorRoutes(ctx, subtree)],
     memberOrders: faultyMemberOrders(resources.memberOrders, ctx.deps.faults),
   });
-  const server = createServer(app);
+  const server = createServer(listener);
   answerClientErrors(server);
   parts.attachTls(server);
   const io = new Server(server, {

@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { describe, expect, it } from 'vitest';
@@ -73,6 +74,46 @@ describe('answerWhenDurable', () => {
         expect(body.error.message).toMatch(/storage failed \(fdatasync of \/data\/node\.db-wal: EIO.*restarted/);
         expect(JSON.stringify(body)).not.toContain('secret');
       }
+    } finally {
+      server.close();
+    }
+  });
+
+  it('holds and replaces an answer that never entered the app (the fast resolve path) the same way', async () => {
+    let durable: Promise<void> | null = null;
+    const end = answerWhenDurable(express(), { durable: () => durable }, ['x-request-id']);
+    const server = createServer((_req, res) => {
+      res.setHeader('x-request-id', 'r1');
+      res.setHeader('etag', '"v1"');
+      res.setHeader('content-type', 'application/json; charset=utf-8');
+      end(res, JSON.stringify({ secret: 'a row a power loss could take back' }));
+    });
+    server.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    try {
+      expect(await (await fetch(url)).json()).toEqual({ secret: 'a row a power loss could take back' });
+      let resolve!: () => void;
+      durable = new Promise<void>((r) => (resolve = r));
+      let answered = false;
+      const held = fetch(url).then((r) => {
+        answered = true;
+        return r.status;
+      });
+      // 200 ms of wall time: the answer was ended long since; it must still be held.
+      await new Promise((r) => setTimeout(r, 200));
+      expect(answered).toBe(false);
+      resolve();
+      expect(await held).toBe(200);
+      durable = Promise.reject(
+        new StorageFailed('/data/node.db-wal', Object.assign(new Error('EIO: i/o error'), { code: 'EIO' })),
+      );
+      durable.catch(() => undefined);
+      const r = await fetch(url);
+      expect([r.status, r.headers.get('x-request-id'), r.headers.get('etag')]).toEqual([503, 'r1', null]);
+      const body = (await r.json()) as { error: { code: string } };
+      expect(body.error.code).toBe('UNAVAILABLE');
+      expect(JSON.stringify(body)).not.toContain('secret');
     } finally {
       server.close();
     }
