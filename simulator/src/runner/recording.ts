@@ -21,12 +21,14 @@ const SUBTREE_EVERY_MS = 5000;
  */
 const SUBTREE_MIN_WALL_MS = 2000;
 /**
- * And at least this many wall ms per cluster the last answer listed: every level of the hierarchy serialises, parses
- * and validates each cluster below it once per fan-out. Measured at full scale (10,093 clusters, bench/README.md
- * "The recorder's subtree polls"): every 2 s they were ~13–19 % of the whole run's CPU. Below 2,000 clusters (every
- * test's topology, `simulator --small`) the 2 s above holds.
+ * And at least this many wall ms per cluster and per job the last answer listed: every level of the hierarchy
+ * serialises, parses and validates each cluster and each job below it (a job once per node holding a copy) once per
+ * fan-out. Measured at full scale (10,093 clusters, bench/README.md "The recorder's subtree polls"): every 2 s they were
+ * ~13–19 % of the whole run's CPU; at 0.3 of the scale with ~2,500 jobs listed, polls every 3 s by clusters alone were
+ * ~9 % (bench/README.md "The recorder's polls counted by jobs too"). Below 2,000 clusters and jobs (every test's
+ * topology, `simulator --small`) the 2 s above holds.
  */
-const SUBTREE_WALL_MS_PER_CLUSTER = 1;
+const SUBTREE_WALL_MS_PER_ENTRY = 1;
 
 /** Event ids remembered per generation for de-duplication (two generations are kept). */
 const SEEN_GENERATION = 200_000;
@@ -203,9 +205,11 @@ export async function attachRecording(ctx: RunContext, options: { sink: Recordin
     if (!sim?.running || asking || now(ctx) < nextAsk || systemClock.now() < nextAskWall) return;
     asking = true;
     nextAsk = now(ctx) + SUBTREE_EVERY_MS;
-    const clusters =
-      (subtree?.clusters.length ?? 0) + (subtree?.clusterGroups.reduce((n, g) => n + g.clusters, 0) ?? 0);
-    nextAskWall = systemClock.now() + Math.max(SUBTREE_MIN_WALL_MS, clusters * SUBTREE_WALL_MS_PER_CLUSTER);
+    const entries =
+      (subtree?.clusters.length ?? 0) +
+      (subtree?.clusterGroups.reduce((n, g) => n + g.clusters, 0) ?? 0) +
+      (subtree?.jobs.length ?? 0);
+    nextAskWall = systemClock.now() + Math.max(SUBTREE_MIN_WALL_MS, entries * SUBTREE_WALL_MS_PER_ENTRY);
     try {
       const r = await sim.self().request({ method: 'GET', path: `${ROUTES.monitorSubtree}?waitMs=2000`, sign: true });
       const v = r.ok ? validate(TopologySnapshot, r.value) : null;
