@@ -6,6 +6,7 @@ const MONITOR_MESSAGES = {
   snapshot: 'MonitorSnapshot',
   history: 'MonitorHistory',
   event: 'MonitorEventTyped',
+  events: 'MonitorEventBatchTyped',
   /** A snapshot as a recording holds it (no `protocol`). */
   state: 'TopologySnapshot',
 };

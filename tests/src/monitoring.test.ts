@@ -58,13 +58,17 @@ async function supply(code: string, o: { n: number; province: string; names: str
  * A /monitor connection as the node's own key would open it (what an ancestor or the recorder does); `history: false`
  * as a joint-debugging check opens it (the snapshot and live events, no history).
  */
-async function watch(n: TestNode, o: { history?: boolean } = {}) {
+async function watch(n: TestNode, o: { history?: boolean; batch?: boolean } = {}) {
   const code = n.node.context.config.code;
   const token = await issueHandshakeToken(
     { keyid: code, audience: code, namespace: NAMESPACES.monitor },
     { privateKey: n.node.context.identity.keys.privateKey, clock: systemClock },
   );
-  const auth = o.history === false ? { token, history: false } : { token };
+  const auth = {
+    token,
+    ...(o.history === false ? { history: false } : {}),
+    ...(o.batch ? { batch: true } : {}),
+  };
   const socket = io(`${n.url}${NAMESPACES.monitor}`, { auth, transports: ['websocket'], forceNew: true });
   sockets.push(socket);
   const events: { type: string; subject?: string; node: string; data: Record<string, unknown> }[] = [];
@@ -80,10 +84,20 @@ async function watch(n: TestNode, o: { history?: boolean } = {}) {
   });
   socket.on(SOCKET_EVENTS.event, (e: (typeof events)[number]) => {
     contract.check('event', e);
+    singles++;
     events.push(e);
   });
+  socket.on(SOCKET_EVENTS.events, (b: { events: (typeof events)[number][] }) => {
+    contract.check('events', b);
+    batches++;
+    events.push(...b.events);
+  });
+  let singles = 0;
+  let batches = 0;
   return {
     events,
+    /** How many `event` and `events` messages came. */
+    messages: () => ({ singles, batches }),
     snapshot: () => eventually(async () => snapshot, 10_000),
     history: () => eventually(async () => history, 10_000),
     /** The history message if one came. */
@@ -311,6 +325,39 @@ describe('events a view can use', () => {
     bare.close();
   }, 20_000);
 
+  it('sends live events in batches to a handshake that asks (a recorder), the same events in the same order', async () => {
+    const n = nodes['CPN.51.C151']!;
+    const single = await watch(n, { history: false });
+    const batched = await watch(n, { history: false, batch: true });
+    await single.snapshot();
+    await batched.snapshot();
+    const from = { single: single.events.length, batched: batched.events.length };
+    for (let i = 0; i < 3; i++) {
+      const r = await tenant.request({
+        method: 'POST',
+        path: '/cpn/v1/jobs',
+        body: { template: { demand: { cpuCores: 1, memoryGib: 4 }, durationHours: 0.01 } },
+      });
+      expect(r.ok).toBe(true);
+    }
+    const submits = (w: typeof single, start: number) =>
+      w.events.slice(start).filter((e) => e.type === 'job.submit').length >= 3 || null;
+    await eventually(async () => submits(single, from.single), 10_000);
+    await eventually(async () => submits(batched, from.batched), 10_000);
+    // Whatever came to both, in one order (the stream goes on while this reads, and an event published just before
+    // `from` was read may be counted before it on one connection and after it on the other).
+    const ids = (w: typeof single, start: number) => w.events.slice(start).map((e) => (e as { id?: string }).id);
+    const [a, b] = [ids(single, from.single), ids(batched, from.batched)];
+    const both = a.filter((id) => b.includes(id));
+    expect(both.length).toBeGreaterThanOrEqual(3);
+    expect(b.filter((id) => both.includes(id))).toEqual(both);
+    expect(batched.messages()).toMatchObject({ singles: 0 });
+    expect(batched.messages().batches).toBeGreaterThan(0);
+    expect(single.messages()).toMatchObject({ batches: 0 });
+    single.close();
+    batched.close();
+  }, 20_000);
+
   it('raises a killed node as down at the national node, from the dropped link, with an open episode', async () => {
     const w = await watch(national);
     await w.snapshot();
@@ -342,6 +389,7 @@ describe('the contract', () => {
     expect(contract.failures).toEqual([]);
     expect(contract.seen['snapshot']).toBeGreaterThan(0);
     expect(contract.seen['history']).toBeGreaterThan(0);
+    expect(contract.seen['events']).toBeGreaterThan(0);
     for (const t of [
       'event:job.submit',
       'event:job.finish',

@@ -307,7 +307,6 @@ function assemble(
   },
 ): CpnNode {
   const { closeDb, resources, scheduling } = parts;
-  let ioRef: Server | null = null;
   const healthWatch = createHealthWatch(ctx);
   scheduling.service.onChildHealth = (child, o) => healthWatch.summaries(child, o);
   const subtree = createSubtreeSnapshots({ ...ctx, childHealth: healthWatch.childHealth }, () =>
@@ -318,7 +317,7 @@ function assemble(
     }),
   );
   const { app, listener } = buildApp(ctx, {
-    routers: [...resources.routes(() => ioRef), ...scheduling.routes(), monitorRoutes(ctx, subtree)],
+    routers: [...resources.routes(), ...scheduling.routes(), monitorRoutes(ctx, subtree)],
     memberOrders: faultyMemberOrders(resources.memberOrders, ctx.deps.faults),
   });
   const server = createServer(listener);
@@ -331,7 +330,7 @@ function assemble(
     pingInterval: ctx.config.monitoring.linkPingMs,
     pingTimeout: ctx.config.monitoring.linkPingTimeoutMs,
   });
-  ioRef = io;
+
   healthWatch.attach(io);
   attachMonitor(io, ctx, { snapshot: () => subtree.build(), history: () => historyFor(ctx) });
   resources.attach(io);

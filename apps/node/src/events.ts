@@ -13,6 +13,14 @@ import type { NodeStores } from './store/stores.ts';
 
 type EventDetail = { subject?: string; severity?: MonitorEvent['severity']; data?: Record<string, unknown> };
 
+/**
+ * The rooms of /monitor connections: those that take each live event as an `event` message, and those whose handshake
+ * asked for batches (`auth.batch: true`, `events` messages). A connection joins one on connecting.
+ */
+export const MONITOR_ROOMS = { single: 'events:one-by-one', batched: 'events:batched' } as const;
+/** At most this many events in one `events` message (a busy turn sends several). */
+const BATCH_MAX = 500;
+
 /** Records events in the event log and streams them on /monitor. */
 export interface EventBus {
   /** Stores the event's row in the next group commit (not awaited) and streams it now. */
@@ -22,7 +30,7 @@ export interface EventBus {
    * of its own, and never without them); the caller streams it with `publish` once the unit has committed.
    */
   stage(type: EventType, detail?: EventDetail): Promise<MonitorEvent>;
-  /** Streams a staged event on /monitor (after its unit committed). */
+  /** Streams an event on /monitor: a staged one after its unit committed, or one forwarded by a child. */
   publish(event: MonitorEvent): void;
   attach(io: Server): void;
 }
@@ -74,10 +82,28 @@ export function createEventBus(
     });
   // Nobody watching (no viewer, no recorder, no ancestor's stream): nothing to encode. socket.io encodes a broadcast
   // before it looks for receivers, so an unwatched node paid a copy and a JSON encoding per event for nothing.
+  // Connections that asked for batches (`MONITOR_ROOMS.batched`) get one `events` message per turn of the event loop.
+  let pending: MonitorEvent[] = [];
+  const flush = () => {
+    const events = pending;
+    pending = [];
+    const monitor = io?.of(NAMESPACES.monitor);
+    if (!monitor) return;
+    for (let i = 0; i < events.length; i += BATCH_MAX)
+      monitor
+        .to(MONITOR_ROOMS.batched)
+        .emit(SOCKET_EVENTS.events, { protocol: PROTOCOL_VERSION, events: events.slice(i, i + BATCH_MAX) });
+  };
   const publish = (event: MonitorEvent) => {
     const monitor = io?.of(NAMESPACES.monitor);
-    if (monitor && monitor.sockets.size > 0)
-      monitor.emit(SOCKET_EVENTS.event, { ...event, protocol: PROTOCOL_VERSION });
+    if (!monitor || monitor.sockets.size === 0) return;
+    const rooms = monitor.adapter.rooms;
+    if ((rooms.get(MONITOR_ROOMS.single)?.size ?? 0) > 0)
+      monitor.to(MONITOR_ROOMS.single).emit(SOCKET_EVENTS.event, { ...event, protocol: PROTOCOL_VERSION });
+    if ((rooms.get(MONITOR_ROOMS.batched)?.size ?? 0) > 0) {
+      if (pending.length === 0) setImmediate(flush);
+      pending.push(event);
+    }
   };
   return {
     emit(type, detail = {}) {

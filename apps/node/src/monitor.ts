@@ -4,6 +4,7 @@ import { API_TOKEN_TYP, verifyApiToken, verifyHandshakeToken, type PersonRole } 
 import type { MonitorHistory, TopologySnapshot } from '@cpnet/protocol';
 import type { NodeContext } from './context.ts';
 import { knownSigner } from './http/principal.ts';
+import { MONITOR_ROOMS } from './events.ts';
 import { nodeInfo } from './routes/meta.ts';
 import { claimedIssuer, claimedType } from './http/token-issuer.ts';
 
@@ -65,7 +66,8 @@ type AttachMonitorDeps = Pick<
 /**
  * The /monitor namespace: admitted by a handshake token (a node's) or an API token of a person the policy lets read
  * metrics; sends a TopologySnapshot (with `protocol`), then the recent history (unless the handshake's `auth` says
- * `history: false`), then live events.
+ * `history: false`), then live events: each as an `event` message, or, when the handshake's `auth` says `batch: true`,
+ * those of one turn of the event loop together in an `events` message (one frame and one socket write for many).
  */
 export function attachMonitor(
   io: Server,
@@ -87,7 +89,9 @@ export function attachMonitor(
     );
   });
   ns.on('connection', (socket) => {
-    const wantsHistory = (socket.handshake.auth as { history?: unknown }).history !== false;
+    const auth = socket.handshake.auth as { history?: unknown; batch?: unknown };
+    const wantsHistory = auth.history !== false;
+    void socket.join(auth.batch === true ? MONITOR_ROOMS.batched : MONITOR_ROOMS.single);
     if (!snapshot) {
       socket.emit(SOCKET_EVENTS.snapshot, { protocol: PROTOCOL_VERSION, node: nodeInfo(ctx) });
       return;

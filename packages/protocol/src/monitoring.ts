@@ -130,6 +130,16 @@ export const MonitorHistory = message({
 });
 export type MonitorHistory = z.output<typeof MonitorHistory>;
 
+/**
+ * The `events` message on `/monitor`, for a connection whose handshake `auth` has `batch: true`: the live events one
+ * turn of the node's event loop published, in the order published, instead of one `event` message each.
+ */
+export const MonitorEventBatch = message({
+  protocol: z.string().optional(),
+  events: z.array(MonitorEvent).min(1),
+});
+export type MonitorEventBatch = z.output<typeof MonitorEventBatch>;
+
 /** The `data` schema of each event type that has one (others carry free `data`). */
 export function eventDataSchema(type: string): z.ZodType | null {
   if (type.startsWith('job.')) return type === 'job.flows' ? FlowEventData : JobEventData;

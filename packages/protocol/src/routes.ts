@@ -37,6 +37,7 @@ export const NAMESPACES = { monitor: '/monitor', gateway: '/gateway', link: '/li
 export const SOCKET_EVENTS = {
   snapshot: 'snapshot',
   event: 'event',
+  events: 'events',
   history: 'history',
   report: 'report',
   dispatch: 'dispatch',

@@ -141,7 +141,9 @@ export async function attachRecording(ctx: RunContext, options: { sink: Recordin
       const info = await sim.anon().node();
       if (info.ok) views.set(code, { lifecycle: info.value.lifecycle, health: info.value.health });
       const socket = io(`${sim.url}${NAMESPACES.monitor}`, {
-        auth: { token },
+        // Live events in batches (one `events` message per turn of the node's event loop): one frame and one socket
+        // write for many, at the node and here. A node that does not know `batch` sends `event` messages.
+        auth: { token, batch: true },
         transports: ['websocket'],
         reconnection: false,
         forceNew: true,
@@ -160,30 +162,11 @@ export async function attachRecording(ctx: RunContext, options: { sink: Recordin
         socket.close();
         connecting.delete(code);
       });
-      socket.on(SOCKET_EVENTS.event, (raw: unknown) => {
-        const { protocol: _protocol, ...rest } = raw as Record<string, unknown>;
-        // A copy of an event already recorded (forwarded ones come from every ancestor) is dropped before it is
-        // parsed; the first copy is parsed once and written as parsed.
-        if (typeof rest['id'] === 'string' && (seen.has(rest['id']) || older.has(rest['id']))) return;
-        const parsed = MonitorEvent.safeParse(rest);
-        if (!parsed.success) return;
-        const e = parsed.data;
-        // A forwarded event reaches the recorder once from its node and once from every ancestor: recorded once.
-        if (seen.has(e.id) || older.has(e.id)) return;
-        seen.add(e.id);
-        if (seen.size >= SEEN_GENERATION) {
-          older = seen;
-          seen = new Set();
-        }
-        if (e.type === 'node.lifecycle' && e.subject)
-          views.set(e.subject, {
-            lifecycle: (e.data['to'] as NodeView['lifecycle']) ?? 'applied',
-            health: views.get(e.subject)?.health ?? 'healthy',
-          });
-        if (e.type === 'identifier.registered') identifiers++;
-        if (e.type === 'security.alert' && e.data['threat'] !== false) alerts++;
-        recorder.checkedEvent(Math.max(0, Date.parse(e.at) - (ctx.clock.now() - now(ctx))), e);
+      socket.on(SOCKET_EVENTS.events, (raw: unknown) => {
+        const events = (raw as { events?: unknown } | null)?.events;
+        if (Array.isArray(events)) for (const e of events) onEvent(e);
       });
+      socket.on(SOCKET_EVENTS.event, onEvent);
       socket.on('disconnect', () => {
         sockets.delete(code);
         connecting.delete(code);
@@ -193,6 +176,31 @@ export async function attachRecording(ctx: RunContext, options: { sink: Recordin
       connecting.delete(code);
     }
   };
+
+  function onEvent(raw: unknown): void {
+    const { protocol: _protocol, ...rest } = raw as Record<string, unknown>;
+    // A copy of an event already recorded (forwarded ones come from every ancestor) is dropped before it is
+    // parsed; the first copy is parsed once and written as parsed.
+    if (typeof rest['id'] === 'string' && (seen.has(rest['id']) || older.has(rest['id']))) return;
+    const parsed = MonitorEvent.safeParse(rest);
+    if (!parsed.success) return;
+    const e = parsed.data;
+    // A forwarded event reaches the recorder once from its node and once from every ancestor: recorded once.
+    if (seen.has(e.id) || older.has(e.id)) return;
+    seen.add(e.id);
+    if (seen.size >= SEEN_GENERATION) {
+      older = seen;
+      seen = new Set();
+    }
+    if (e.type === 'node.lifecycle' && e.subject)
+      views.set(e.subject, {
+        lifecycle: (e.data['to'] as NodeView['lifecycle']) ?? 'applied',
+        health: views.get(e.subject)?.health ?? 'healthy',
+      });
+    if (e.type === 'identifier.registered') identifiers++;
+    if (e.type === 'security.alert' && e.data['threat'] !== false) alerts++;
+    recorder.checkedEvent(Math.max(0, Date.parse(e.at) - (ctx.clock.now() - now(ctx))), e);
+  }
 
   // The root's subtree snapshot, asked for every few seconds of virtual time (one request in flight at most) and
   // written at the virtual time it describes, so that a snapshot at t holds what the nodes held at t.

@@ -94,7 +94,19 @@ const message = (name: string, payload: unknown, description: string) => ({
 
 /** The AsyncAPI 3.0 document of every socket.io namespace, event, payload and acknowledgement. */
 export function asyncApiDocument(): Record<string, unknown> {
-  const schemas = { ...jsonSchemas(), HandshakeClaims, MonitorSnapshot, MonitorEventTyped: typedEvent() };
+  const schemas = {
+    ...jsonSchemas(),
+    HandshakeClaims,
+    MonitorSnapshot,
+    MonitorEventTyped: typedEvent(),
+    MonitorEventBatchTyped: {
+      description: 'A MonitorEventBatch whose events are MonitorEventTyped.',
+      allOf: [
+        ref('MonitorEventBatch'),
+        { type: 'object', properties: { events: { type: 'array', items: ref('MonitorEventTyped') } } },
+      ],
+    },
+  };
   return {
     asyncapi: '3.0.0',
     info: {
@@ -106,8 +118,10 @@ export function asyncApiDocument(): Record<string, unknown> {
         'Generated from @cpnet/protocol and @cpnet/security by `npm run docs`; do not edit by hand.',
         '',
         'Handshake: the client connects to the namespace with socket.io `auth` = `{ token, protocol }` (gateway) or `{ ' +
-          'token, history? }` (monitor; `history: false` asks for no `history` message — a conformance check that waits ' +
-          'only for the snapshot), where token is a handshake token (see components.schemas.HandshakeClaims) signed with ' +
+          'token, history?, batch? }` (monitor; `history: false` asks for no `history` message — a conformance check ' +
+          'that waits only for the snapshot; `batch: true` asks for the live events in `events` messages, one per turn ' +
+          "of the node's event loop, instead of one `event` message each — a recorder watching every node), where " +
+          'token is a handshake token (see components.schemas.HandshakeClaims) signed with ' +
           "the connecting identity's key, audience the node's prefix, `ns` the namespace. A refused handshake is a " +
           'socket.io connect_error whose message starts with `UNAUTHENTICATED:`.',
         '',
@@ -146,7 +160,8 @@ export function asyncApiDocument(): Record<string, unknown> {
           'Admits a node\'s handshake token (ns "/monitor") or a person\'s API token whose role may read metrics. ' +
           'Sends `snapshot` once (the whole subtree of the node), then `history` once (the last 15 minutes of virtual ' +
           'time of events and the open failover episodes; not when the handshake `auth` has `history: false`), then ' +
-          '`event` for every event of the subtree the node hears.',
+          '`event` for every event of the subtree the node hears (or `events` batches of them, when the handshake `auth` ' +
+          'has `batch: true`; a node that does not know the field sends `event` messages).',
         messages: {
           snapshot: message(SOCKET_EVENTS.snapshot, ref('MonitorSnapshot'), 'node → client, once after the handshake'),
           history: message(
@@ -155,6 +170,12 @@ export function asyncApiDocument(): Record<string, unknown> {
             'node → client, once after the snapshot: recent events and open failover episodes for a late visitor',
           ),
           event: message(SOCKET_EVENTS.event, ref('MonitorEventTyped'), 'node → client, every live event'),
+          events: message(
+            SOCKET_EVENTS.events,
+            ref('MonitorEventBatchTyped'),
+            'node → client, instead of `event` when the handshake `auth` has `batch: true`: the live events one turn ' +
+              "of the node's event loop published, in order (at most 500 a message)",
+          ),
         },
       },
       gateway: {
@@ -201,6 +222,11 @@ export function asyncApiDocument(): Record<string, unknown> {
         action: 'receive',
         channel: { $ref: '#/channels/monitor' },
         messages: [{ $ref: '#/channels/monitor/messages/event' }],
+      },
+      receiveEvents: {
+        action: 'receive',
+        channel: { $ref: '#/channels/monitor' },
+        messages: [{ $ref: '#/channels/monitor/messages/events' }],
       },
       receiveSession: {
         action: 'receive',

@@ -26,8 +26,8 @@ export interface ResourceServices {
   readonly snapshotSources: SnapshotSources;
   /** Job updates from gateways go here (scheduling sets it); acknowledged by default. */
   onJobUpdate: GatewayServices['onJobUpdate'];
-  /** The HTTP routes; `io` is read when an event must be streamed. */
-  routes(io: () => Server | null): Router[];
+  /** The HTTP routes. */
+  routes(): Router[];
   /** Mounts /gateway on io. */
   attach(io: Server): GatewayHub;
   /** Starts health sweeps, summaries upward, event shipping and retention. */
@@ -57,7 +57,7 @@ export async function createResourceServices(ctx: CreateResourceServicesDeps): P
     snapshotSources: {},
     onJobUpdate: undefined,
     memberOrders: (input) => memberEmergency(ctx, { ...input, aggregation, providerKeys, gateway: services.gateway }),
-    routes: (io) => [resourceRoutes(ctx, { aggregation, providerKeys }), eventLogRoutes(ctx, io)],
+    routes: () => [resourceRoutes(ctx, { aggregation, providerKeys }), eventLogRoutes(ctx)],
     attach(io) {
       services.gateway = attachNodeGateway(io, ctx, {
         aggregation,

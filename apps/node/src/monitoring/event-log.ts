@@ -4,13 +4,9 @@ import {
   BatchAnswer,
   EventBatch,
   EventsExportQuery,
-  NAMESPACES,
-  PROTOCOL_VERSION,
   ROUTES,
-  SOCKET_EVENTS,
   type MonitorEvent,
 } from '@cpnet/protocol';
-import type { Server } from 'socket.io';
 import { eventOf, type EventStore } from '../store/events.ts';
 import { fail } from '../http/http-error.ts';
 import type { RouteDeps } from '../http/write-route.ts';
@@ -65,16 +61,10 @@ async function storeEvents(
   });
 }
 
-/** What `eventLogRoutes` uses of the node. */
-type EventLogRoutesDeps = RouteDeps & {
-  /** The socket.io server, read when an event must be streamed (null before it is attached). */
-  readonly io: () => Server | null;
-};
-
-const route = defineRoute<EventLogRoutesDeps>();
+const route = defineRoute<RouteDeps>();
 
 /** `POST /cpn/v1/events` (a child forwards its subtree's events) and `GET /cpn/v1/events/export` (JSON Lines). */
-export const EVENT_ROUTES: RouteTable<EventLogRoutesDeps> = [
+export const EVENT_ROUTES: RouteTable<RouteDeps> = [
   route({
     operationId: 'receiveEvents',
     method: 'post',
@@ -98,10 +88,8 @@ export const EVENT_ROUTES: RouteTable<EventLogRoutesDeps> = [
           fail('FORBIDDEN', `${p.id} may forward only events of its subtree, not of ${e.node}`, `events.${i}.node`);
       }
       const fresh = await storeEvents(env.db, batch.events);
-      // Streamed only to a connected watcher (socket.io encodes a broadcast before it looks for receivers).
-      const monitor = env.io()?.of(NAMESPACES.monitor);
-      if (monitor && monitor.sockets.size > 0)
-        for (const e of fresh) monitor.emit(SOCKET_EVENTS.event, { ...e, protocol: PROTOCOL_VERSION });
+      // Streamed as the node's own are (only to connected watchers, one by one or in batches as each asked).
+      for (const e of fresh) env.events.publish(e);
       return [200, { accepted: fresh.length, duplicates: batch.events.length - fresh.length }];
     },
   }),
@@ -144,6 +132,6 @@ export const EVENT_ROUTES: RouteTable<EventLogRoutesDeps> = [
 ];
 
 /** Mounts the event-log routes. */
-export function eventLogRoutes(ctx: RouteDeps, io: () => Server | null): Router {
-  return mountTable({ ...ctx, io }, EVENT_ROUTES);
+export function eventLogRoutes(ctx: RouteDeps): Router {
+  return mountTable(ctx, EVENT_ROUTES);
 }
