@@ -25,7 +25,7 @@ const SUBTREE_MIN_WALL_MS = 2000;
  * serialises, parses and validates each cluster and each job below it (a job once per node holding a copy) once per
  * fan-out. Measured at full scale (10,093 clusters, bench/README.md "The recorder's subtree polls"): every 2 s they were
  * ~13–19 % of the whole run's CPU; at 0.3 of the scale with ~2,500 jobs listed, polls every 3 s by clusters alone were
- * ~9 % (bench/README.md "The recorder's polls counted by jobs too"). Below 2,000 clusters and jobs (every test's
+ * ~9 % (bench/README.md "Resolutions in front of the app; monitor events in batches; …"). Below 2,000 clusters and jobs (every test's
  * topology, `simulator --small`) the 2 s above holds.
  */
 const SUBTREE_WALL_MS_PER_ENTRY = 1;
