@@ -1,12 +1,6 @@
 import type { Router } from 'express';
 import { isWithin } from '@cpnet/identifier';
-import {
-  BatchAnswer,
-  EventBatch,
-  EventsExportQuery,
-  ROUTES,
-  type MonitorEvent,
-} from '@cpnet/protocol';
+import { BatchAnswer, EventBatch, EventsExportQuery, ROUTES, type MonitorEvent } from '@cpnet/protocol';
 import { eventOf, type EventStore } from '../store/events.ts';
 import { fail } from '../http/http-error.ts';
 import type { RouteDeps } from '../http/write-route.ts';
