@@ -29,7 +29,7 @@ describe('live source', () => {
 
   it('connects to <url>/monitor with the token, takes the snapshot, then applies events', () => {
     const socket = fakeSocket();
-    let opened: { url: string; token?: string } | undefined;
+    let opened: { url: string; token?: string; batch?: true } | undefined;
     let now = 1_000;
     const statuses: string[] = [];
     const live = connectLive(
@@ -38,13 +38,17 @@ describe('live source', () => {
         token: 'viewer-token',
         now: () => now,
         connect: (url, o) => (
-          (opened = { url, token: typeof o.auth === 'function' ? undefined : o.auth.token }),
+          (opened = {
+            url,
+            token: typeof o.auth === 'function' ? undefined : o.auth.token,
+            batch: typeof o.auth === 'function' ? undefined : o.auth.batch,
+          }),
           socket
         ),
       },
       { onState: () => undefined, onStatus: (s, d) => void statuses.push(d ? `${s}:${d}` : s) },
     );
-    expect(opened).toEqual({ url: 'http://127.0.0.1:7000/monitor', token: 'viewer-token' });
+    expect(opened).toEqual({ url: 'http://127.0.0.1:7000/monitor', token: 'viewer-token', batch: true });
     socket.emit('connect');
     socket.emit('snapshot', snapshot.kind === 'snapshot' ? snapshot.state : null);
     expect(live.state().nodes.get(node)?.health).toBe('healthy');
@@ -66,6 +70,45 @@ describe('live source', () => {
     expect(statuses).toEqual(['connecting', 'connected', expect.stringMatching(/^error:invalid event/)]);
     live.close();
     expect(socket.closed).toBe(true);
+  });
+
+  it('applies a batch of events (`events`, asked for with `batch: true`) as each alone, the state handed on once', () => {
+    const socket = fakeSocket();
+    let states = 0;
+    const seen: string[] = [];
+    const statuses: string[] = [];
+    const live = connectLive(
+      { url: 'http://127.0.0.1:7000', token: 't', now: () => 0, connect: () => socket },
+      {
+        onState: () => void states++,
+        onEvent: (e) => void seen.push(e.event.id),
+        onStatus: (s, d) => void statuses.push(d ? `${s}:${d}` : s),
+      },
+    );
+    socket.emit('snapshot', snapshot.kind === 'snapshot' ? snapshot.state : null);
+    states = 0;
+    const health = (id: string, ms: number, h: string) => ({
+      id,
+      type: 'node.health',
+      at: new Date(Date.parse('2026-03-02T08:00:00.000Z') + ms).toISOString(),
+      node: 'CPN',
+      subject: node,
+      data: { health: h },
+    });
+    socket.emit('events', { protocol: '1.0', events: [health('b1', 1_000, 'degraded'), health('b2', 2_000, 'down')] });
+    expect(seen).toEqual(['b1', 'b2']);
+    expect(states).toBe(1);
+    expect(live.state().nodes.get(node)?.health).toBe('down');
+    // A bad member is refused and said; the good ones around it still apply.
+    socket.emit('events', { events: [{ id: 'bad' }, health('b3', 3_000, 'healthy')] });
+    expect(seen).toEqual(['b1', 'b2', 'b3']);
+    expect(live.state().nodes.get(node)?.health).toBe('healthy');
+    socket.emit('events', { protocol: '1.0' });
+    expect(statuses.filter((s) => s.startsWith('error:'))).toEqual([
+      expect.stringMatching(/^error:invalid event/),
+      'error:invalid events: a batch without an `events` list',
+    ]);
+    live.close();
   });
 
   it('keeps what events newer than a snapshot said when that snapshot arrives after them (a poll in flight at a kill)', () => {

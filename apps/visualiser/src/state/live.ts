@@ -19,7 +19,8 @@ export interface SocketLike {
 }
 
 /** The handshake's auth: fixed, or asked for at every (re)connection (socket.io-client calls a function each time). */
-type Auth = { token?: string } | ((cb: (auth: { token?: string }) => void) => void);
+type HandshakeAuth = { token?: string; batch?: true };
+type Auth = HandshakeAuth | ((cb: (auth: HandshakeAuth) => void) => void);
 
 /** Opens a socket: socket.io-client's `io` in the browser, a fake in tests. */
 type Connect = (url: string, options: { auth: Auth; transports: string[] }) => SocketLike;
@@ -112,7 +113,13 @@ export function connectLive(options: LiveOptions, handlers: LiveHandlers): LiveS
   };
   handlers.onStatus?.('connecting');
   const socket = options.connect(`${base}${NAMESPACES.monitor}`, {
-    auth: options.renew ? (cb) => cb(token ? { token } : {}) : token ? { token } : {},
+    // `batch`: live events come as `events` messages, one per turn of the node's event loop (a busy national node
+    // streams thousands a second); a node that does not know the field sends `event` messages, taken alike.
+    auth: options.renew
+      ? (cb) => cb(token ? { token, batch: true } : { batch: true })
+      : token
+        ? { token, batch: true }
+        : { batch: true },
     transports: ['websocket', 'polling'],
   });
   if (options.renew) void renew();
@@ -184,15 +191,31 @@ export function connectLive(options: LiveOptions, handlers: LiveHandlers): LiveS
     handlers.onHistory?.({ since: h.since, windowMs: h.windowMs, truncated: h.truncated, episodes: h.episodes });
     handlers.onState(state);
   });
-  socket.on(SOCKET_EVENTS.event, (payload) => {
+  /** Validates and applies one live event; false (and an error status) when it is not a MonitorEvent. */
+  const take = (payload: unknown): boolean => {
     const parsed = MonitorEvent.safeParse(unwrap(payload, 'event'));
-    if (!parsed.success) return handlers.onStatus?.('error', `invalid event: ${parsed.error.issues[0]?.message ?? ''}`);
+    if (!parsed.success) {
+      handlers.onStatus?.('error', `invalid event: ${parsed.error.issues[0]?.message ?? ''}`);
+      return false;
+    }
     const timed: TimedEvent = { t: timeOf(parsed.data.at), event: parsed.data as MonitorEvent };
     events.push(timed);
     if (events.length > maxEvents) events.splice(0, events.length - maxEvents);
     applyEvent(state, timed.event, timed.t);
     handlers.onEvent?.(timed);
-    handlers.onState(state);
+    return true;
+  };
+  socket.on(SOCKET_EVENTS.event, (payload) => {
+    if (take(payload)) handlers.onState(state);
+  });
+  // A batch: each event as if it came alone, and the state handed on once.
+  socket.on(SOCKET_EVENTS.events, (payload) => {
+    const list = (payload as { events?: unknown } | null)?.events;
+    if (!Array.isArray(list) || list.length === 0)
+      return handlers.onStatus?.('error', 'invalid events: a batch without an `events` list');
+    let applied = 0;
+    for (const e of list) if (take(e)) applied++;
+    if (applied > 0) handlers.onState(state);
   });
   return {
     events,
