@@ -35,7 +35,10 @@ export function valueBoundsProblem(value: unknown): string | null {
   const depth = depthOf(value, MAX_VALUE_DEPTH);
   if (depth > MAX_VALUE_DEPTH)
     return `nested more than ${MAX_VALUE_DEPTH} levels deep; at most ${MAX_VALUE_DEPTH} levels of objects and arrays are allowed`;
-  const bytes = utf8.encode(JSON.stringify(value) ?? '').length;
+  const text = JSON.stringify(value) ?? '';
+  // A UTF-16 code unit is at most 3 bytes of UTF-8 (a surrogate pair 4 for two): most values fit without encoding.
+  if (text.length * 3 <= MAX_VALUE_BYTES) return null;
+  const bytes = utf8.encode(text).length;
   if (bytes > MAX_VALUE_BYTES) return `${bytes} bytes of JSON; at most ${MAX_VALUE_BYTES} bytes are allowed`;
   return null;
 }

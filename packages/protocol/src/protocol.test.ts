@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { IDENTIFIER_PATTERN, PREFIX_PATTERN } from '@cpnet/identifier';
 import {
+  MAX_VALUE_BYTES,
+  valueBoundsProblem,
   Application,
   checkProtocolVersion,
   hasCapability,
@@ -285,5 +287,22 @@ describe('typed template extensions (issue 27): ext.data and ext.locality', () =
     );
     // ext stays a free record in the 1.0 schema: any JSON passes TaskTemplate itself.
     expect(t({ data: 'anything' }).ext).toEqual({ data: 'anything' });
+  });
+});
+
+describe('free-form values: the size bound counts UTF-8 bytes exactly', () => {
+  // JSON text of a string of `n` copies of `ch`: n units plus the two quotes.
+  const of = (ch: string, n: number) => ch.repeat(n);
+  it.each([
+    ['ASCII, one byte under', of('a', MAX_VALUE_BYTES - 2), null],
+    ['ASCII, one byte over', of('a', MAX_VALUE_BYTES - 1), /65537 bytes of JSON/],
+    ['CJK (3 bytes a unit), under', of('算', 21_844), null],
+    ['CJK, over', of('算', 21_845), /65537 bytes of JSON/],
+    ['surrogate pairs (4 bytes for two units), under', of('😀', 16_383), null],
+    ['surrogate pairs, over', of('😀', 16_384), /65538 bytes of JSON/],
+  ])('%s', (_name, value, problem) => {
+    const found = valueBoundsProblem(value);
+    if (problem === null) expect(found).toBeNull();
+    else expect(found).toMatch(problem);
   });
 });
