@@ -5,6 +5,7 @@ import { nodeWorkFigures } from './node-work.ts';
 const usage = (activeMs: number, gcMs: number, cpuMs: number): ThreadUsage => ({
   nodes: 3,
   heapUsed: 0,
+  youngGenerationMb: 128,
   activeMs,
   stalledMs: 0,
   gcMs,

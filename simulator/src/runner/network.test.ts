@@ -7,6 +7,7 @@ import { Topology } from '../scenario/schema.ts';
 import { expandTopology } from '../topology/expand.ts';
 import { seededFaker } from '../topology/fake-org.ts';
 import { startNetwork, type Network } from './network.ts';
+import { YOUNG_GENERATION_MB } from './node-threads.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'cpnet-net-'));
 let net: Network | null = null;
@@ -95,6 +96,8 @@ describe('a simulated network', () => {
       expect(usage.map((u) => u.nodes)).toEqual([1, 3]);
       // Each thread reports its isolate's GC time (the scale benchmark's gc_share), a finite number of milliseconds.
       expect(usage.every((u) => Number.isFinite(u.gcMs) && u.gcMs >= 0)).toBe(true);
+      // Each isolate took the young generation asked of it (V8 reports it back; a worker's own default is 48).
+      expect(usage.map((u) => u.youngGenerationMb)).toEqual([YOUNG_GENERATION_MB, YOUNG_GENERATION_MB]);
       // And its own OS thread's CPU (the benchmark's split between nodes and simulator): starting nodes took some.
       if (process.platform === 'linux') expect(usage.every((u) => u.cpuMs > 0)).toBe(true);
       // A heap snapshot of a thread (CPNET_THREAD_HEAP_SNAPSHOT takes every thread's): a V8 snapshot of that thread's

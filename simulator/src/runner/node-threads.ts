@@ -33,6 +33,8 @@ export type ThreadReply = { id: number; ok: true; value: unknown } | { id: numbe
 export interface ThreadUsage {
   readonly nodes: number;
   readonly heapUsed: number;
+  /** Its isolate's young generation limit, MiB (`resourceLimits.maxYoungGenerationSizeMb` as V8 took it). */
+  readonly youngGenerationMb: number;
   /** Milliseconds its event loop has been busy since it started. */
   readonly activeMs: number;
   /** Wall milliseconds a stall (see `stall`) has blocked it. */
@@ -100,6 +102,30 @@ export function limitHeapGrowth(env: string | undefined): number {
   return percent;
 }
 
+/**
+ * The young generation of each node thread, MiB (`resourceLimits.maxYoungGenerationSizeMb`). V8 divides it by three
+ * (two semi-spaces and the new large-object space) and rounds a semi-space up to a power of two: 128 gives 64 MiB
+ * semi-spaces, a worker's default (48) 16 MiB. A node thread hosts dozens of nodes whose requests wait in queues for
+ * tens to hundreds of milliseconds of wall time at `max` speed; with 16 MiB a scavenge came every ~100 ms and a fifth
+ * of what it found was still alive (in flight), so it was copied and soon promoted, and the old generation's marking
+ * (V8's helper threads) followed. Measured (bench/README.md, "The node threads' young generation"): CPU per job
+ * 0.76× in the full scale run, 0.88–0.97× in four alternated pairs at 0.3 of it, for ~190 MiB more peak RSS.
+ */
+export const YOUNG_GENERATION_MB = 128;
+
+/**
+ * The node threads' young generation, MiB: `env` is `CPNET_YOUNG_GENERATION_MB` — an integer from 16 to 1024, or `0`
+ * for Node's default; unset: `YOUNG_GENERATION_MB`.
+ */
+export function youngGeneration(env: string | undefined): number {
+  const mb = env === undefined || env.trim() === '' ? YOUNG_GENERATION_MB : Number(env);
+  if (!Number.isInteger(mb) || (mb !== 0 && (mb < 16 || mb > 1024)))
+    throw new RangeError(
+      `CPNET_YOUNG_GENERATION_MB must be 0 (Node's default) or an integer from 16 to 1024, got "${env}"`,
+    );
+  return mb;
+}
+
 interface Thread {
   readonly worker: Worker;
   readonly pending: Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>;
@@ -118,6 +144,7 @@ export function startNodeThreads(options: { count: number; governor: Governor })
     throw new RangeError(`node threads: count must be a positive integer, got ${options.count}`);
   const clock = options.governor.clock;
   limitHeapGrowth(process.env.CPNET_HEAP_GROWING_PERCENT);
+  const young = youngGeneration(process.env.CPNET_YOUNG_GENERATION_MB);
   let nextId = 1;
   const threads: Thread[] = Array.from({ length: options.count }, () => {
     const setup: ThreadSetup = {
@@ -131,6 +158,7 @@ export function startNodeThreads(options: { count: number; governor: Governor })
     const profDir = process.env.CPNET_THREAD_CPU_PROF;
     const worker = new Worker(ENTRY, {
       workerData: setup,
+      ...(young > 0 ? { resourceLimits: { maxYoungGenerationSizeMb: young } } : {}),
       ...(profDir ? { execArgv: [...process.execArgv, '--cpu-prof', `--cpu-prof-dir=${profDir}`] } : {}),
     });
     const t: Thread = { worker, pending: new Map(), nodes: 0, load: 0, dead: null };

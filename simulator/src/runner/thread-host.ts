@@ -8,7 +8,7 @@ import { writeHeapSnapshot } from 'node:v8';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
-import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { parentPort, resourceLimits, threadId, workerData } from 'node:worker_threads';
 import { stopwatch, systemClock } from '@cpnet/kernel/system';
 import { ed25519Profile } from '@cpnet/security';
 import { stallThread, type Stall } from '../clock/stall.ts';
@@ -128,6 +128,7 @@ async function handle(order: ThreadOrder): Promise<unknown> {
       return {
         nodes: nodes.size,
         heapUsed: process.memoryUsage().heapUsed,
+        youngGenerationMb: resourceLimits.maxYoungGenerationSizeMb ?? -1,
         activeMs: performance.eventLoopUtilization().active,
         stalledMs: stall?.stalledMs() ?? 0,
         gcMs,
