@@ -108,8 +108,9 @@ export function limitHeapGrowth(env: string | undefined): number {
  * semi-spaces, a worker's default (48) 16 MiB. A node thread hosts dozens of nodes whose requests wait in queues for
  * tens to hundreds of milliseconds of wall time at `max` speed; with 16 MiB a scavenge came every ~100 ms and a fifth
  * of what it found was still alive (in flight), so it was copied and soon promoted, and the old generation's marking
- * (V8's helper threads) followed. Measured (bench/README.md, "The node threads' young generation"): CPU per job
- * 0.76× in the full scale run, 0.88–0.97× in four alternated pairs at 0.3 of it, for ~190 MiB more peak RSS.
+ * (V8's helper threads) followed. Measured (bench/README.md, "The node threads' young generation"): in two full
+ * scale pairs 0.76× and 0.91× the CPU per job, for 189 and 306 MiB more peak RSS (1,881 and 1,973 MiB); 64 (32 MiB
+ * semi-spaces) gained nothing a run shows.
  */
 export const YOUNG_GENERATION_MB = 128;
 
