@@ -333,6 +333,24 @@ export async function readJobs(
 }
 
 /**
+ * What the checks read of a listed job, and nothing more: a node's job view also carries the template, the demand and
+ * each step's detail, and the final checks hold every job of the run at once (the scale run's peak RSS was reached
+ * there; the 1,000,000-job variant's by far).
+ */
+function slimView(v: JobView): JobView {
+  return {
+    id: v.id,
+    state: v.state,
+    cluster: v.cluster ?? null,
+    history: v.history.map((h) =>
+      h.cluster === undefined
+        ? { state: h.state, at: h.at, node: h.node }
+        : { state: h.state, at: h.at, node: h.node, cluster: h.cluster },
+    ),
+  };
+}
+
+/**
  * A tenant's jobs at a node, all pages (from `after`, exclusive, when given); null when a page could not be read (node
  * down, token refused, timeout).
  */
@@ -352,7 +370,7 @@ async function listJobs(
       path: `/cpn/v1/jobs?${query}`,
     });
     if (!r.ok) return null;
-    for (const v of r.value.items) seen.set(v.id, v);
+    for (const v of r.value.items) seen.set(v.id, slimView(v));
     cursor = r.value.next;
   } while (cursor);
   return seen;
