@@ -277,18 +277,41 @@ describe('cpnet check against the reference node', () => {
         bufferIo(),
       ),
     ).toBe(2);
-    // Hold the promised port. Another file's client socket may already hold it as its ephemeral local port (the
-    // files run two at a time): then it is in use all the same, and listening fails with EADDRINUSE, not hangs.
-    const blocker = net.createServer();
-    await new Promise<void>((resolve, reject) => {
-      blocker.once('error', (e: NodeJS.ErrnoException) => (e.code === 'EADDRINUSE' ? resolve() : reject(e)));
-      blocker.listen(portOf(init.parentUrl), '127.0.0.1', () => resolve());
-    });
+    // Hold the promised port with a listener of our own. Until `check run` starts its virtual node nothing listens
+    // there, and a client socket may hold it for a moment: another file's, or the target's own retry to its parent
+    // (a loopback connect to a free port in the ephemeral range can connect to itself). Listening then fails with
+    // EADDRINUSE, and if `check run` were tried at that moment it could find the port free again and run the whole
+    // list (this case once hung for 90 s in CI): so retry until the blocker listens, 10 s of wall time at most.
+    // It closes each connection at once (the target retries its parent here): an open one would keep close() waiting.
+    const blocker = net.createServer((socket) => socket.destroy());
+    for (let attempt = 0; !blocker.listening; attempt++) {
+      const err = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+        blocker.once('error', resolve);
+        blocker.listen(portOf(init.parentUrl), '127.0.0.1', () => resolve(undefined));
+      });
+      blocker.removeAllListeners('error');
+      if (!err) break;
+      if (err.code !== 'EADDRINUSE' || attempt >= 100) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     try {
       const err = bufferIo();
       expect(
         await run(
-          ['node', 'cpnet', 'check', 'run', '--state', state, '--target', proxy.url, '--as', 'regional', '--quiet'],
+          // A short wait and timeout, so that a run that did start fails this case in seconds instead of hanging it.
+          [
+            'node',
+            'cpnet',
+            'check',
+            'run',
+            '--state',
+            state,
+            '--target',
+            proxy.url,
+            '--as',
+            'regional',
+            '--quiet',
+          ].concat(['--wait', '5', '--timeout', '2']),
           err,
         ),
       ).toBe(3);

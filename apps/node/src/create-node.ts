@@ -350,9 +350,12 @@ function assemble(
     scheduling,
     listen() {
       return new Promise((resolve, reject) => {
-        const onError = (e: Error) => reject(e);
-        server.once('error', onError);
-        server.listen(ctx.config.port, ctx.config.host, () => {
+        // Either outcome takes the other's listener off, so a caller may retry a listen that failed (EADDRINUSE).
+        const onError = (e: Error) => {
+          server.off('listening', onListening);
+          reject(e);
+        };
+        const onListening = () => {
           server.off('error', onError);
           const address = server.address();
           const port = typeof address === 'object' && address ? address.port : ctx.config.port;
@@ -379,7 +382,10 @@ function assemble(
             .then(() => scheduling.start())
             .then(() => healthWatch.start())
             .then(() => resolve(url), reject);
-        });
+        };
+        server.once('error', onError);
+        server.once('listening', onListening);
+        server.listen(ctx.config.port, ctx.config.host);
       });
     },
     async close() {

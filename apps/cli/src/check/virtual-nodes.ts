@@ -16,18 +16,34 @@ interface VirtualNodes {
 
 const FAST = { retry: { initialMs: 100, maxMs: 1000 }, pollMs: 100, linkTimeoutMs: 3000 };
 
-async function listen(node: CpnNode, port: number): Promise<void> {
-  try {
-    await node.listen();
-  } catch (e) {
-    await node.close().catch(() => undefined);
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EADDRINUSE')
-      throw new CheckSetupError(
-        'environment',
-        `port ${port} is in use: the virtual node cannot listen where \`check init\` promised`,
-      );
-    throw new CheckSetupError('environment', `the virtual node could not listen on port ${port}: ${err.message}`);
+/** How long a promised port may stay in use before `check run` gives up on it (wall time, tried every 100 ms). */
+const IN_USE_GRACE_MS = 2000;
+
+/**
+ * Listens on the promised port. Until the virtual node listens, nothing does there, and a client socket may hold the
+ * port for a moment: on loopback a connect to a free port in the ephemeral range can connect to itself, and the
+ * team's node retries its parent on exactly this port. So EADDRINUSE is retried for IN_USE_GRACE_MS before it is
+ * reported: a port held by another listener stays in use; one held by such a socket is free again within that time.
+ */
+async function listen(node: CpnNode, port: number, clock: Clock): Promise<void> {
+  for (let waited = 0; ; waited += 100) {
+    try {
+      await node.listen();
+      return;
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (err.code === 'EADDRINUSE' && waited < IN_USE_GRACE_MS) {
+        await clock.sleep(100);
+        continue;
+      }
+      await node.close().catch(() => undefined);
+      if (err.code === 'EADDRINUSE')
+        throw new CheckSetupError(
+          'environment',
+          `port ${port} is in use: the virtual node cannot listen where \`check init\` promised`,
+        );
+      throw new CheckSetupError('environment', `the virtual node could not listen on port ${port}: ${err.message}`);
+    }
   }
 }
 
@@ -72,7 +88,7 @@ export async function startVirtualNodes(
     clock: options.clock ?? systemClock,
   };
   const national = await buildNational(state, deps);
-  await listen(national, state.national.port);
+  await listen(national, state.national.port, deps.clock);
   let regional: CpnNode | null = null;
   if (state.regional) {
     const r = state.regional;
@@ -92,7 +108,7 @@ export async function startVirtualNodes(
       },
       deps,
     );
-    await listen(regional, r.port).catch(async (e: unknown) => {
+    await listen(regional, r.port, deps.clock).catch(async (e: unknown) => {
       await national.close();
       throw e;
     });
