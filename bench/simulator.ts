@@ -89,6 +89,18 @@ export function withBatch(s: Scenario, batch: string | undefined): Scenario {
   return { ...s, workload: { ...s.workload, jobs: s.workload.jobs.map((j) => ({ ...j, batch: n })) } };
 }
 
+/**
+ * `CPNET_THREADS`: host the nodes in this many worker threads instead of the scenario's `threads` (`auto`: one per
+ * core) — to measure a placement with more threads than cores, where the OS shares the cores among them.
+ */
+export function withThreads(s: Scenario, threads: string | undefined): Scenario {
+  if (threads === undefined || threads === '') return s;
+  const n = Number(threads);
+  if (!Number.isInteger(n) || n < 1 || n > 16)
+    throw new Error(`CPNET_THREADS must be an integer from 1 to 16, got ${threads}`);
+  return { ...s, threads: n };
+}
+
 /** Runs the benchmark, prints a table and writes bench/results/simulator.json. */
 export async function run(): Promise<Record<string, number>> {
   const small = process.argv.includes('--small');
@@ -101,7 +113,10 @@ export async function run(): Promise<Record<string, number>> {
     throw new Error(`CPNET_SCALE must be in (0, 1] and CPNET_JOB_SCALE in (0, 10], got ${f} and ${jobsF}`);
   const parsed = parseScenario(readFileSync(SCENARIO, 'utf8'), SCENARIO);
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
-  const scenario = withBatch(scaled(parsed.value, f, jobsF), process.env.CPNET_BATCH);
+  const scenario = withThreads(
+    withBatch(scaled(parsed.value, f, jobsF), process.env.CPNET_BATCH),
+    process.env.CPNET_THREADS,
+  );
   const cpu0 = process.cpuUsage();
   // This (the main) thread's CPU: the simulator's own share — virtual clock, link proxies, fake clusters and their
   // gateways, tenants, recorder and checker. The node threads report theirs (ThreadUsage.cpuMs).
