@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TaskTemplate } from '@cpnet/protocol';
 import { Topology } from '../scenario/schema.ts';
 import { expandTopology } from '../topology/expand.ts';
-import { estimateLoads, LOAD_COST } from './balance.ts';
+import { estimateLoads, LOAD_COST, SETTLE_MS } from './balance.ts';
 import { plannerRanking, plannedViews, streamTask } from './balance-rank.ts';
 
 // Three regions at the same price floor, told apart by carbon only (green share 0.80, 0.79 and 0.20), and the origin's
@@ -66,6 +66,16 @@ describe('the load estimate with the planner ranking', () => {
     expect(jobsAt(loads, 'CPN.51.C151')).toBeCloseTo(500, 6);
     expect(jobsAt(loads, 'CPN.32.C171')).toBeCloseTo(500, 6);
     expect(loads.get('CPN.33.C175')).toBeCloseTo(LOAD_COST.node + 2 * LOAD_COST.cluster);
+  });
+
+  it("splits only the jobs of a stream's first SETTLE_MS; the rest go to the first in rank", () => {
+    // A quarter of the stream arrives while the pick still moves: 250 split, 750 to CPN.51 (ranked first).
+    const loads = estimateLoads(plan, [{ ...stream, durationMs: 4 * SETTLE_MS }], o);
+    expect(jobsAt(loads, 'CPN.51.C151')).toBeCloseTo(875, 6);
+    expect(jobsAt(loads, 'CPN.32.C171')).toBeCloseTo(125, 6);
+    // A stream shorter than SETTLE_MS is split as a whole.
+    const short = estimateLoads(plan, [{ ...stream, durationMs: SETTLE_MS / 2 }], o);
+    expect(jobsAt(short, 'CPN.51.C151')).toBeCloseTo(500, 6);
   });
 
   it('sends what the tied subtrees cannot hold to the next in rank', () => {
