@@ -299,19 +299,13 @@ describe('cpnet check against the reference node', () => {
       expect(
         await run(
           // A short wait and timeout, so that a run that did start fails this case in seconds instead of hanging it.
-          [
-            'node',
-            'cpnet',
-            'check',
-            'run',
-            '--state',
-            state,
-            '--target',
-            proxy.url,
-            '--as',
-            'regional',
+          ['node', 'cpnet', 'check', 'run', '--state', state, '--target', proxy.url, '--as', 'regional'].concat([
             '--quiet',
-          ].concat(['--wait', '5', '--timeout', '2']),
+            '--wait',
+            '5',
+            '--timeout',
+            '2',
+          ]),
           err,
         ),
       ).toBe(3);
