@@ -206,13 +206,10 @@ export function estimateLoads(
     const settledOwners = unsettled < 1 ? place(false) : new Map<string, number>();
     const settledFree = new Map(free);
     for (const [k, v] of before) free.set(k, v);
-    const owners =
-      unsettled > 0
-        ? mix([
-            [place(true), unsettled],
-            [settledOwners, 1 - unsettled],
-          ])
-        : settledOwners;
+    const owners = mix([
+      [place(true), unsettled],
+      [settledOwners, 1 - unsettled],
+    ]);
     if (unsettled < 0.5) for (const [k, v] of settledFree) free.set(k, v);
     // No demand given, or none of it placed: the jobs spread over the decider's clusters by count (the whole
     // network's when it has none).
