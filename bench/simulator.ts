@@ -101,6 +101,19 @@ export function withThreads(s: Scenario, threads: string | undefined): Scenario 
   return { ...s, threads: n };
 }
 
+/**
+ * `CPNET_SPEED`: the scale run at a fixed speed (virtual ms per wall ms, 1–1000) instead of `max` — issue 26's speed-10
+ * aim on the whole scenario (its threads' busy share and submit p99 then say how much room the nodes have). Figures
+ * in `results/simulator-speed-<n>.json`.
+ */
+export function speedOf(speed: string | undefined): number | 'max' {
+  if (speed === undefined || speed === '' || speed === 'max') return 'max';
+  const n = Number(speed);
+  if (!Number.isInteger(n) || n < 1 || n > 1000)
+    throw new Error(`CPNET_SPEED must be max or an integer from 1 to 1000, got ${speed}`);
+  return n;
+}
+
 /** Runs the benchmark, prints a table and writes bench/results/simulator.json. */
 export async function run(): Promise<Record<string, number>> {
   const small = process.argv.includes('--small');
@@ -111,6 +124,7 @@ export async function run(): Promise<Record<string, number>> {
   // CPNET_JOB_SCALE=10 is the 1,000,000-job variant on the same topology, its figures in simulator-jobs-x10.json.
   if (!(f > 0 && f <= 1) || !(jobsF > 0 && jobsF <= 10))
     throw new Error(`CPNET_SCALE must be in (0, 1] and CPNET_JOB_SCALE in (0, 10], got ${f} and ${jobsF}`);
+  const speed = speedOf(process.env.CPNET_SPEED);
   const parsed = parseScenario(readFileSync(SCENARIO, 'utf8'), SCENARIO);
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
   const scenario = withThreads(
@@ -194,7 +208,7 @@ export async function run(): Promise<Record<string, number>> {
     })().finally(() => (reading = false));
   }, 30_000);
   const report = await runScenario(scenario, {
-    speed: 'max',
+    speed,
     record: () => void events++,
     logLevel: 'error',
     onStarted: (n) => {
@@ -253,6 +267,8 @@ export async function run(): Promise<Record<string, number>> {
   const figures = {
     scale: f,
     job_scale: jobsF,
+    // The clock's speed: 0 for `max`.
+    speed: speed === 'max' ? 0 : speed,
     nodes: m['nodes'] ?? 0,
     clusters: m['clusters'] ?? 0,
     jobs_submitted: m['jobs_submitted'] ?? 0,
@@ -295,10 +311,11 @@ export async function run(): Promise<Record<string, number>> {
     ...(await maxSpeedPassing(small)),
   };
   printTable(
-    `simulator — scale run at ${f} of scenarios/scale.yaml (jobs at ${jobsF})`,
+    `simulator — scale run at ${f} of scenarios/scale.yaml (jobs at ${jobsF}, speed ${speed})`,
     Object.entries(figures).map(([figure, value]) => ({ figure, value })),
   );
-  console.log(`figures → ${writeFigures(jobsF > 1 ? `simulator-jobs-x${jobsF}` : 'simulator', figures)}`);
+  const name = speed !== 'max' ? `simulator-speed-${speed}` : jobsF > 1 ? `simulator-jobs-x${jobsF}` : 'simulator';
+  console.log(`figures → ${writeFigures(name, figures)}`);
   return figures;
 }
 

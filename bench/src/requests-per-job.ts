@@ -1,12 +1,13 @@
 // `npx tsx bench/src/requests-per-job.ts [jobScale]`: the scaled-down scale run (CPNET_SCALE 0.1 of scenarios/scale.yaml,
-// jobs at `jobScale`, default 0.02: 2,000 jobs) at `speed: max`, reading every node's Prometheus counters every 3 s of
-// wall time; at the end it prints, per node and summed, HTTP requests by route, outbox deliveries by path and cluster
-// report entries, each divided by the jobs submitted — what a job costs in messages (bench/README.md "Per job").
+// jobs at `jobScale`, default 0.02: 2,000 jobs) at `speed: max` (`CPNET_SPEED=<n>`: at that fixed speed), reading every
+// node's Prometheus counters every 3 s of wall time; at the end it prints, per node and summed, HTTP requests by route,
+// outbox deliveries by path and cluster report entries, each divided by the jobs submitted — what a job costs in
+// messages (bench/README.md "Per job").
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseScenario, runScenario, type Network } from '@cpnet/simulator';
-import { scaled } from '../simulator.ts';
+import { scaled, speedOf } from '../simulator.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const file = join(ROOT, 'scenarios', 'scale.yaml');
@@ -29,7 +30,7 @@ const poll = setInterval(() => {
       );
 }, 3000);
 const report = await runScenario(scenario, {
-  speed: 'max',
+  speed: speedOf(process.env.CPNET_SPEED),
   logLevel: 'error',
   onStarted: (n) => {
     net = n;

@@ -153,7 +153,7 @@ async function evaluate(ctx: RunContext, e: Expectation): Promise<Verdict> {
         const states = [...views.values()].map((v) => v?.state ?? 'unknown');
         const count =
           e.state === 'replaced'
-            ? [...views.values()].filter((v) => v?.history.some((h) => h.state === 'replaced')).length
+            ? [...views.values()].filter((v) => v?.replaced).length
             : states.filter((st) => (e.state === 'final' ? isFinal(st) : st === e.state)).length;
         return {
           states,

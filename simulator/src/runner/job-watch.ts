@@ -3,15 +3,15 @@
 // 250 ms of virtual time while the nodes catch up; reading every job's view each time made the check itself a large
 // part of the run's work (in bench/src/one-job.ts, 70 reads of the whole list for 160 jobs).
 import type { RunContext } from './context.ts';
-import { isFinal, readJobs, type JobView } from './jobs.ts';
+import { isFinal, readJobs, type JobDigest } from './jobs.ts';
 
 /**
- * Returns a reader of every acknowledged job's view, as `readJobs` gives it, that keeps the views it has seen final
+ * Returns a reader of every acknowledged job's digest, as `readJobs` gives it, that keeps the views it has seen final
  * and asks each node's list (a tenant's, in id order) only from the last id of its longest prefix of jobs already seen
  * final. A job whose list could not be read is left out, as `readJobs` leaves it out.
  */
-export function watchJobs(ctx: RunContext): () => Promise<Map<string, JobView | null>> {
-  const final = new Map<string, JobView>();
+export function watchJobs(ctx: RunContext): () => Promise<Map<string, JobDigest | null>> {
+  const final = new Map<string, JobDigest>();
   return async () => {
     const jobs = ctx.jobs.slice();
     const groups = new Map<string, string[]>();
@@ -34,7 +34,7 @@ export function watchJobs(ctx: RunContext): () => Promise<Map<string, JobView | 
     }
     const read = await readJobs(ctx, { jobs: jobs.filter((j) => !final.has(j.id)), after });
     for (const [id, view] of read) if (view && isFinal(view.state)) final.set(id, view);
-    const out = new Map<string, JobView | null>();
+    const out = new Map<string, JobDigest | null>();
     for (const j of jobs) {
       const view = final.get(j.id) ?? read.get(j.id);
       if (view !== undefined) out.set(j.id, view);

@@ -298,8 +298,9 @@ export async function submitOnSchedule(
 }
 
 /**
- * Reads every submitted job's view from the node it was submitted to, as its tenant would: the node's job list, a page
- * of 1,000 at a time (one request per page, not per job). A job the list does not hold maps to null (the node says it
+ * Reads every submitted job's view from the node it was submitted to, as its tenant would, and keeps its digest
+ * (`JobDigest`): the node's job list, a page of 1,000 at a time (one request per page, not per job; each page's views
+ * are digested as it arrives, so no more than a page of whole views is held). A job the list does not hold maps to null (the node says it
  * has no such job); the jobs of a list that could not be read are `unreadable` (no evidence either way). Only the jobs
  * acknowledged when the call began are read (`jobs`: those given instead); a job acknowledged while the lists are read
  * may or may not be on a page already read, so it says nothing about the node (the caller reads it again: `after`).
@@ -307,8 +308,8 @@ export async function submitOnSchedule(
 export async function readJobs(
   ctx: RunContext,
   o: { jobs?: RunContext['jobs']; after?: ReadonlyMap<string, string> } = {},
-): Promise<Map<string, JobView | null> & { unreadable: string[]; listed: Map<string, string[]> }> {
-  const out = Object.assign(new Map<string, JobView | null>(), {
+): Promise<Map<string, JobDigest | null> & { unreadable: string[]; listed: Map<string, string[]> }> {
+  const out = Object.assign(new Map<string, JobDigest | null>(), {
     unreadable: [] as string[],
     /** Per `node|tenant`, the ids the list held in its order (the node's id order): where a later read may start. */
     listed: new Map<string, string[]>(),
@@ -320,8 +321,9 @@ export async function readJobs(
     g.ids.push(j.id);
     groups.set(key, g);
   }
+  const digest = digester();
   for (const [key, g] of groups) {
-    const seen = await listJobs(ctx, { node: g.node, tenant: g.tenant, after: o.after?.get(key) });
+    const seen = await listJobs(ctx, { node: g.node, tenant: g.tenant, after: o.after?.get(key) }, digest);
     if (!seen) {
       out.unreadable.push(...g.ids);
       continue;
@@ -333,20 +335,48 @@ export async function readJobs(
 }
 
 /**
- * What the checks read of a listed job, and nothing more: a node's job view also carries the template, the demand and
- * each step's detail, and the final checks hold every job of the run at once (the scale run's peak RSS was reached
- * there; the 1,000,000-job variant's by far).
+ * What the checks keep of a listed job, and nothing more: its state, where it ran, the final states its history holds
+ * and whether it was replaced. A node's job view also carries the template, the demand and every step of the history,
+ * and the final checks hold every job of the run at once (the scale run's peak RSS was reached there; the
+ * 1,000,000-job variant's by far, at ~1 KiB a job when the whole history was kept).
  */
-function slimView(v: JobView): JobView {
-  return {
-    id: v.id,
-    state: v.state,
-    cluster: v.cluster ?? null,
-    history: v.history.map((h) =>
-      h.cluster === undefined
-        ? { state: h.state, at: h.at, node: h.node }
-        : { state: h.state, at: h.at, node: h.node, cluster: h.cluster },
-    ),
+export interface JobDigest {
+  readonly state: string;
+  /** The job's cluster, else the last one its history names (null: it never reached one). */
+  readonly cluster: string | null;
+  /** The final states its history holds, in order (exactly one once it ended). */
+  readonly finals: readonly string[];
+  /** Whether its history holds a `replaced` step. */
+  readonly replaced: boolean;
+}
+
+/**
+ * Digests job views, sharing what many jobs repeat: one string per state and cluster, one (frozen) array per list of
+ * final states.
+ */
+export function digester(): (v: JobView) => JobDigest {
+  const strings = new Map<string, string>();
+  const intern = (s: string): string => {
+    const held = strings.get(s);
+    if (held !== undefined) return held;
+    strings.set(s, s);
+    return s;
+  };
+  const finalLists = new Map<string, readonly string[]>();
+  return (v) => {
+    let last: string | null = null;
+    let replaced = false;
+    const finals: string[] = [];
+    for (const h of v.history) {
+      if (h.cluster) last = h.cluster;
+      if (FINAL.has(h.state)) finals.push(h.state);
+      else if (h.state === 'replaced') replaced = true;
+    }
+    const key = finals.join(' ');
+    let shared = finalLists.get(key);
+    if (!shared) finalLists.set(key, (shared = Object.freeze(finals.map(intern))));
+    const cluster = v.cluster ?? last;
+    return { state: intern(v.state), cluster: cluster === null ? null : intern(cluster), finals: shared, replaced };
   };
 }
 
@@ -357,11 +387,12 @@ function slimView(v: JobView): JobView {
 async function listJobs(
   ctx: RunContext,
   list: { node: string; tenant: string; after: string | undefined },
-): Promise<Map<string, JobView> | null> {
+  digest: (v: JobView) => JobDigest,
+): Promise<Map<string, JobDigest> | null> {
   const { node, tenant, after } = list;
   const client = await ctx.tenantClient(node, tenant).catch(() => null);
   if (!client) return null;
-  const seen = new Map<string, JobView>();
+  const seen = new Map<string, JobDigest>();
   let cursor: string | null = after ?? null;
   do {
     const query: string = new URLSearchParams(cursor ? { limit: '1000', cursor } : { limit: '1000' }).toString();
@@ -370,15 +401,10 @@ async function listJobs(
       path: `/cpn/v1/jobs?${query}`,
     });
     if (!r.ok) return null;
-    for (const v of r.value.items) seen.set(v.id, slimView(v));
+    for (const v of r.value.items) seen.set(v.id, digest(v));
     cursor = r.value.next;
   } while (cursor);
   return seen;
-}
-
-/** Final states in a job's history (exactly one is expected once it ended). */
-export function finalStates(view: JobView): string[] {
-  return view.history.filter((h) => FINAL.has(h.state)).map((h) => h.state);
 }
 
 /** True for a final job state. */

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { RunContext } from './context.ts';
-import { finalStates, isFinal, readJobs, type JobView } from './jobs.ts';
+import { isFinal, readJobs, type JobDigest } from './jobs.ts';
 
 /** What a check found. */
 export type Verdict = { passed: boolean; detail: string };
@@ -33,7 +33,7 @@ export async function nothingLost(ctx: RunContext): Promise<Verdict> {
   const { views, late, unjudged } = read;
   for (const [id, v] of views) if (v) counts.set(`job:${id}`, 1);
   const finals = [...views.entries()].flatMap(([id, v]) =>
-    v && isFinal(v.state) ? [{ id, finalStates: finalStates(v) }] : [],
+    v && isFinal(v.state) ? [{ id, finalStates: v.finals }] : [],
   );
   const open = [...views.values()].filter((v) => v && !isFinal(v.state)).length;
   const report = ctx.checker.verify({
@@ -71,7 +71,7 @@ export async function nothingLost(ctx: RunContext): Promise<Verdict> {
 async function readAllJobs(ctx: RunContext): Promise<
   | string
   | {
-      views: Map<string, JobView | null>;
+      views: Map<string, JobDigest | null>;
       late: number;
       unjudged: string[];
     }

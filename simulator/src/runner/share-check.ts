@@ -22,10 +22,7 @@ export async function share(ctx: RunContext, e: Extract<Expectation, { that: 'sh
   let placed = 0;
   let hits = 0;
   for (const j of pool) {
-    const cluster =
-      views.get(j.id)?.cluster ??
-      [...(views.get(j.id)?.history ?? [])].reverse().find((h) => h.cluster)?.cluster ??
-      null;
+    const cluster = views.get(j.id)?.cluster ?? null;
     const prov = cluster ? provinceOfCluster.get(cluster) : undefined;
     if (!prov) continue;
     placed++;
