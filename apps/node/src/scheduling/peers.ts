@@ -16,7 +16,10 @@ import { b64url } from '@cpnet/security';
 import type { NodeContext } from '../context.ts';
 import type { PeerPort, PlacementAsk } from './ports.ts';
 
-/** Placement requests in flight to one peer at most; placements asked meanwhile wait and go in the next, as a batch. */
+/**
+ * Placement requests in flight to one peer at most; placements asked meanwhile wait and go in the next, as a batch.
+ * Placements asked in one turn of the event loop (a tenant's batch, the jobs of one group commit) go together too.
+ */
 const IN_FLIGHT = 2;
 /** Placements in one request at most (PlacementBatch allows 100): a batch answers when its slowest placement does. */
 const BATCH = 50;
@@ -29,6 +32,8 @@ interface Lane {
   queue: Waiting[];
   inFlight: number;
   single: boolean;
+  /** A pump is due at the end of this turn of the event loop. */
+  gathering: boolean;
 }
 
 const refusal = (to: string, reason: string, summary: string): PlacementAnswer => ({
@@ -92,9 +97,10 @@ export function nodePeers(ctx: NodePeersDeps, o: { oneSummary?: OneSummary } = {
     const v = validate(PlacementAnswer, r.value);
     return v.ok ? v.value : refusal(to, 'malformed answer', `${to} answered something else`);
   };
-  // Placements wait in a lane per peer while IN_FLIGHT requests are out: an idle link sends each at once, a busy one
-  // sends what gathered as one batch. A peer that refuses batches (a node built before them answers 400) is asked one
-  // placement per request from then on.
+  // Placements wait in a lane per peer while IN_FLIGHT requests are out: an idle link sends what was asked in the
+  // same turn of the event loop (setImmediate: after this turn's I/O callbacks and microtasks) as one request, a busy
+  // one sends what gathered meanwhile as one batch. The first placement of a turn waits for nothing but the turn's end.
+  // A peer that refuses batches (a node built before them answers 400) is asked one placement per request from then on.
   const lanes = new Map<string, Lane>();
   const sendBatch = async (to: string, lane: Lane, batch: Waiting[]): Promise<void> => {
     if (batch.length === 1 || lane.single) {
@@ -155,11 +161,17 @@ export function nodePeers(ctx: NodePeersDeps, o: { oneSummary?: OneSummary } = {
       return new Promise<PlacementAnswer>((resolve) => {
         let lane = lanes.get(to);
         if (!lane) {
-          lane = { queue: [], inFlight: 0, single: false };
+          lane = { queue: [], inFlight: 0, single: false, gathering: false };
           lanes.set(to, lane);
         }
         lane.queue.push({ body, resolve });
-        pump(to, lane);
+        if (lane.gathering) return;
+        lane.gathering = true;
+        const l = lane;
+        setImmediate(() => {
+          l.gathering = false;
+          pump(to, l);
+        });
       });
     },
     async select(to, body) {
