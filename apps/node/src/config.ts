@@ -116,7 +116,7 @@ export const NodeConfig = z
       .int()
       .min(0)
       .max(1000)
-      .default(50)
+      .default(10)
       .describe(
         'how long the outbox waits before sending, so deliveries queued meanwhile to the same peer merge into one request',
       ),
