@@ -299,9 +299,9 @@ export async function submitOnSchedule(
 
 /**
  * Reads every submitted job's view from the node it was submitted to, as its tenant would, and keeps its digest
- * (`JobDigest`): the node's job list, a page of 1,000 at a time (one request per page, not per job; each page's views
- * are digested as it arrives, so no more than a page of whole views is held). A job the list does not hold maps to null (the node says it
- * has no such job); the jobs of a list that could not be read are `unreadable` (no evidence either way). Only the jobs
+ * (`JobDigest`): the node's job list, a page of 1,000 at a time (one request per page, not per job; each page is
+ * digested as it arrives, so no more than a page of whole views is held). A job the list does not hold maps to null
+ * (the node says it has no such job); the jobs of a list that could not be read are `unreadable` (no evidence either way). Only the jobs
  * acknowledged when the call began are read (`jobs`: those given instead); a job acknowledged while the lists are read
  * may or may not be on a page already read, so it says nothing about the node (the caller reads it again: `after`).
  */
