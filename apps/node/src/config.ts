@@ -111,6 +111,26 @@ export const NodeConfig = z
       .default(1000)
       .describe('how often an applicant asks its parent about its application'),
     linkTimeoutMs: z.number().int().min(50).default(3000),
+    resolution: z
+      .strictObject({
+        copyAfterMs: z
+          .number()
+          .int()
+          .min(10)
+          .max(60_000)
+          .default(1000)
+          .describe(
+            'wall ms a forwarded resolution waits for the next hop when this node holds a copy, before answering from the copy',
+          ),
+        hopDownMs: z
+          .number()
+          .int()
+          .min(0)
+          .max(600_000)
+          .default(5000)
+          .describe('wall ms after a hop failed to answer during which held copies answer at once, without asking it'),
+      })
+      .default({ copyAfterMs: 1000, hopDownMs: 5000 }),
     outboxLingerMs: z
       .number()
       .int()

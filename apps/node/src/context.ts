@@ -12,6 +12,7 @@ import type { AuditTrail } from './audit.ts';
 import type { EventBus } from './events.ts';
 import type { NodeMetrics } from './metrics.ts';
 import type { AnswerCache } from './identifiers/cache.ts';
+import type { HopHealth } from './identifiers/hops.ts';
 import type { Outbox } from './links/outbox.ts';
 import type { TlsLinks } from './links/tls.ts';
 
@@ -41,6 +42,8 @@ export interface NodeContext {
   readonly policy: Policy;
   readonly nonceStore: NodeNonceStore;
   readonly cache: AnswerCache;
+  /** Next hops of resolution that did not answer lately (wall time). */
+  readonly hops: HopHealth;
   readonly outbox: Outbox;
   /** TLS node links: this node's HTTPS listener and its peers' HTTPS endpoints. */
   readonly tls: TlsLinks;

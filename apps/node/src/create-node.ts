@@ -22,6 +22,7 @@ import { openAuditTrail } from './audit.ts';
 import { createEventBus } from './events.ts';
 import { createMetrics } from './metrics.ts';
 import { createAnswerCache } from './identifiers/cache.ts';
+import { createHopHealth } from './identifiers/hops.ts';
 import { createOutbox, type Outbox } from './links/outbox.ts';
 import { faultyMemberOrders, faultyOutbox } from './faults.ts';
 import { createTlsLinks } from './links/tls.ts';
@@ -214,6 +215,7 @@ export async function createNode(input: NodeConfigInput, parts: NodeParts | Node
       policy: await createPolicy(),
       nonceStore: durableNonceStore(db, deps.clock),
       cache: createAnswerCache(config.cacheEntries, deps.clock),
+      hops: createHopHealth(wallClock(deps), config.resolution.hopDownMs),
       serials: createSerialAllocator({ clock: deps.clock, after: settings.get('serial.last') ?? null }),
       clientFor,
       endpoint: () => state.url ?? `http://${config.host}:${config.port}`,

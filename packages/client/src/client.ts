@@ -40,7 +40,11 @@ export interface NodeClient {
   request<T = unknown>(spec: RequestSpec): Promise<ClientResult<T>>;
   node(): Promise<ClientResult<NodeInfo>>;
   health(): Promise<ClientResult<{ status: string }>>;
-  resolve(id: string, options?: { path?: readonly string[] }): Promise<ClientResult<ResolutionAnswer>>;
+  /** Resolves `id`; `path` is the forwarded query's `cpn-path`, `timeoutMs` (wall) this request's own timeout. */
+  resolve(
+    id: string,
+    options?: { path?: readonly string[]; timeoutMs?: number },
+  ): Promise<ClientResult<ResolutionAnswer>>;
   register(body: In<typeof RegisterIdentifier>): Promise<ClientResult<IdentifierRecord>>;
   update(id: string, body: In<typeof UpdateIdentifier>): Promise<ClientResult<IdentifierRecord>>;
   revoke(id: string): Promise<ClientResult<IdentifierRecord>>;
@@ -105,6 +109,7 @@ export function createClient(options: ClientOptions): NodeClient {
         method: 'GET',
         path: identifierPath(id),
         headers: o?.path ? { 'cpn-path': o.path.join(',') } : undefined,
+        ...(o?.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }),
       }),
     register: (body) => call({ method: 'POST', path: ROUTES.identifiers, body }),
     update: (id, body) => call({ method: 'PUT', path: identifierPath(id), body }),

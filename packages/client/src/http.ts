@@ -40,6 +40,8 @@ export interface RequestSpec {
   readonly headers?: Record<string, string>;
   /** Sign even a GET; writes are always signed when a signer is set. */
   readonly sign?: boolean;
+  /** This request's timeout in wall ms, instead of the client's `timeoutMs`. */
+  readonly timeoutMs?: number;
 }
 
 function failure<T>(e: { status: number; code: ErrorCode; message: string; field?: string }): ClientResult<T> {
@@ -99,7 +101,7 @@ export async function send<T>(options: ClientOptions, spec: RequestSpec): Promis
       method: spec.method,
       headers,
       body: text,
-      timeoutMs: options.timeoutMs ?? 5000,
+      timeoutMs: spec.timeoutMs ?? options.timeoutMs ?? 5000,
       wall: options.wall ?? systemClock,
       agent: agentOf(options),
     });

@@ -35,14 +35,31 @@ async function fromCopy(
   return answerFrom(ctx, { record: copy, path: input.path });
 }
 
+/**
+ * Asks the next hop. When this node holds a copy, the hop gets `resolution.copyAfterMs` (wall) to answer, and none at
+ * all while it is remembered down (`hops`): a partitioned or dead owner must not hold up an answer the copy can give
+ * (marked not authoritative). Without a copy the hop gets the link's whole timeout, as nothing else can answer.
+ */
 async function forward(
-  ctx: Pick<NodeContext, 'clientFor' | 'config' | 'db' | 'deps' | 'identity' | 'metrics'>,
+  ctx: Pick<NodeContext, 'clientFor' | 'config' | 'db' | 'deps' | 'hops' | 'identity' | 'metrics'>,
   input: { id: string; endpoint: string; hop: string; path: readonly string[] },
 ): Promise<SignedWireAnswer> {
-  const r = await ctx.clientFor(input.endpoint).resolve(input.id, { path: [...input.path, ctx.config.code] });
-  if (r.ok) return r.value as unknown as SignedWireAnswer;
+  const copy = await findRecord(ctx, input.id);
+  if (copy && ctx.hops.isDown(input.endpoint)) {
+    ctx.metrics.resolutions.inc({ source: 'copy' });
+    return answerFrom(ctx, { record: copy, path: input.path });
+  }
+  const r = await ctx.clientFor(input.endpoint).resolve(input.id, {
+    path: [...input.path, ctx.config.code],
+    ...(copy ? { timeoutMs: ctx.config.resolution.copyAfterMs } : {}),
+  });
+  if (r.ok) {
+    ctx.hops.answered(input.endpoint);
+    return r.value as unknown as SignedWireAnswer;
+  }
   if (r.status === 404) fail('NOT_FOUND', r.error.message);
   if (r.status >= 400 && r.status < 500) fail(r.error.code, r.error.message, r.error.field);
+  ctx.hops.failed(input.endpoint);
   return fromCopy(ctx, { id: input.id, path: input.path, reason: `${input.hop} did not answer (${r.error.message})` });
 }
 
@@ -62,7 +79,10 @@ export function cpnPath(
 }
 
 /** What `resolve` uses of the node. */
-type ResolveDeps = Pick<NodeContext, 'cache' | 'clientFor' | 'config' | 'db' | 'deps' | 'identity' | 'metrics'>;
+type ResolveDeps = Pick<
+  NodeContext,
+  'cache' | 'clientFor' | 'config' | 'db' | 'deps' | 'hops' | 'identity' | 'metrics'
+>;
 
 /**
  * Resolves an identifier the way Handle/DNS delegation does: from the cache, locally, down to the child owning the

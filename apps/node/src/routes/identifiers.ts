@@ -62,7 +62,7 @@ function copyOwnerProblem(r: { id: string; owner: string }, at: { prefix: string
 const resource = (id: string, prefix: string) => ({ type: 'record' as const, prefix, id });
 
 /** What `identifierRoutes` uses of the node. */
-type IdentifierRoutesDeps = RouteDeps & Pick<NodeContext, 'cache' | 'clientFor' | 'outbox' | 'serials'>;
+type IdentifierRoutesDeps = RouteDeps & Pick<NodeContext, 'cache' | 'clientFor' | 'hops' | 'outbox' | 'serials'>;
 
 const route = defineRoute<IdentifierRoutesDeps>();
 
