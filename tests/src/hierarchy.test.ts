@@ -242,9 +242,9 @@ describe('one summary upward (issue 21)', () => {
     }
   });
 
-  it('does not take a child as down while its outbox is held up by a backlog', async () => {
+  it('does not take a child as down while its outbox holds a backlog to a dead peer, whose copies still go up', async () => {
     const ctx = industry.node.context;
-    // A dead receiver first (a delivery backing off holds up all that follow), then the backlog behind it.
+    // A dead receiver's backlog at the head of the queue, backing off: it holds up only its own deliveries.
     const DEAD = 'http://127.0.0.1:9';
     const BACKLOG = 10_000;
     const body = { job: 'CPN.51.C151/JB-1', reason: 'cancelled', attempt: 1, at: new Date(0).toISOString() };
@@ -261,6 +261,18 @@ describe('one summary upward (issue 21)', () => {
       expect(await ctx.outbox.depth()).toBeGreaterThanOrEqual(BACKLOG);
       expect(await answered(regional, '/cpn/v1/summaries')).toBeGreaterThan(heardBefore + 5);
       expect(await downs(regional, 'CPN.51.C151')).toBe(downsBefore);
+      // A record registered behind the backlog reaches the parent's copy (queued behind 10,000 deliveries to the dead
+      // peer, it waited for their backoff before: up to `retry.maxMs` at a time). Bound: 5 s of wall time, ~0.1 s seen.
+      const r = await industry.self.register({
+        kind: 'SV',
+        values: [{ index: 1, type: 'URL', data: 'https://backlog.example.cn', ttl: 60 }],
+      });
+      if (!r.ok) throw new Error(r.error.message);
+      await eventually(async () => {
+        const list = await regional.anon.list({ prefix: 'CPN.51.C151' });
+        return list.ok && list.value.items.some((x) => x.id === r.value.id);
+      }, 5000);
+      expect(await ctx.outbox.depth()).toBeGreaterThanOrEqual(BACKLOG);
     } finally {
       const stuck = (await ctx.db.outbox.oldest(BACKLOG + 1000)).filter(
         (d) => (JSON.parse(d.payload) as { endpoint: string }).endpoint === DEAD,

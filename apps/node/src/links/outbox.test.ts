@@ -139,6 +139,78 @@ describe('the outbox backs off on the node clock', () => {
   });
 });
 
+describe('a peer that is down holds up only its own deliveries', () => {
+  const turns = async () => {
+    for (let i = 0; i < 20; i++) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      await db.durable();
+    }
+  };
+
+  it("delivers to the node's other peers while one backs off, then that one's in queue order once it is back", async () => {
+    const clock = createFakeClock(Date.UTC(2026, 11, 7, 8));
+    const got: Record<string, string[]> = { 'http://child': [], 'http://parent': [] };
+    const asked: string[] = [];
+    let childUp = false;
+    const clientFor = (endpoint: string) =>
+      ({
+        request: (spec: { body?: unknown }) => {
+          asked.push(endpoint);
+          if (endpoint === 'http://child' && !childUp)
+            return Promise.resolve({
+              ok: false,
+              status: 0,
+              error: { status: 0, code: 'UPSTREAM_UNAVAILABLE', message: 'timed out after 3000 ms' },
+            });
+          got[endpoint]!.push(...(spec.body as { items: { key: string }[] }).items.map((i) => i.key));
+          return Promise.resolve({ ok: true, status: 200, value: {} });
+        },
+      }) as unknown as NodeClient;
+    const outbox = createOutbox({
+      db,
+      clock,
+      wall: systemClock,
+      logger: pino({ level: 'silent' }),
+      clientFor,
+      retry: { initialMs: 1000, maxMs: 60_000 },
+    });
+    const send = (endpoint: string, key: string) =>
+      outbox.enqueue({ endpoint, path: '/cpn/v1/summaries', body: { items: [{ key }] } });
+    try {
+      // The child's deliveries are the oldest in the queue; the parent's come behind them.
+      await send('http://child', 'c1');
+      await send('http://parent', 'p1');
+      outbox.kick();
+      await turns();
+      expect(got['http://parent']).toEqual(['p1']);
+      expect(asked.filter((e) => e === 'http://child')).toHaveLength(1);
+      // More for both while the child backs off: the parent's go at once, the child is not asked again.
+      await send('http://child', 'c2');
+      await send('http://parent', 'p2');
+      outbox.kick();
+      await turns();
+      expect(got['http://parent']).toEqual(['p1', 'p2']);
+      expect(asked.filter((e) => e === 'http://child')).toHaveLength(1);
+      expect(await outbox.depth()).toBe(2);
+      // Its backoff ends (node time): asked again, still down, the wait doubles.
+      clock.advance(1000);
+      await turns();
+      expect(asked.filter((e) => e === 'http://child')).toHaveLength(2);
+      clock.advance(1999);
+      await turns();
+      expect(asked.filter((e) => e === 'http://child')).toHaveLength(2);
+      // Back: at the end of the doubled wait its deliveries go, merged, in queue order.
+      childUp = true;
+      clock.advance(1);
+      await turns();
+      expect(got['http://child']).toEqual(['c1', 'c2']);
+      expect(await outbox.depth()).toBe(0);
+    } finally {
+      outbox.stop();
+    }
+  });
+});
+
 describe('job relays: merged, and coalesced per job', () => {
   const PATH = '/cpn/v1/scheduling/job-updates';
   const entry = (state: string, n: number) => ({

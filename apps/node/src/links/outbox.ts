@@ -1,7 +1,7 @@
 import type { NodeClient } from '@cpnet/client';
 import type { Clock } from '@cpnet/kernel';
 import type { Logger } from 'pino';
-import type { Delivery } from '../store/outbox.ts';
+import type { Delivery, QueuedDelivery } from '../store/outbox.ts';
 import type { NodeStores } from '../store/stores.ts';
 
 export type { Delivery } from '../store/outbox.ts';
@@ -105,22 +105,80 @@ function coalesceRelays(items: unknown[], more: unknown[], at: Map<string, numbe
   }
 }
 
+/** The endpoint of a queued delivery, read from its JSON without parsing the body when the text starts with it. */
+function endpointOf(payload: string): string {
+  const head = '{"endpoint":"';
+  if (payload.startsWith(head)) {
+    const end = payload.indexOf('"', head.length);
+    const raw = payload.slice(head.length, end);
+    if (!raw.includes('\\')) return raw;
+  }
+  return (JSON.parse(payload) as Delivery).endpoint;
+}
+
+/** A peer's backoff: no delivery to it before `until` (node ms); `delay` doubles with each failure in a row. */
+interface Backoff {
+  until: number;
+  delay: number;
+}
+
 /**
- * Creates the outbox. Failures (unreachable, 5xx, 401, 429) back off exponentially. A refusal (another 4xx) of a merged
- * request is retried delivery by delivery; each delivery still refused alone becomes a dead letter with the peer's
- * answer (`onRefused` raises the alert), and the others are delivered. Nothing is dropped.
+ * Creates the outbox. Failures (unreachable, 5xx, 401, 429) back off exponentially **per peer**: the queue drains in
+ * order for each endpoint, and a peer that is down (a partitioned child, a dead parent) holds up only its own
+ * deliveries, not those to the node's other peers. A refusal (another 4xx) of a merged request is retried delivery by
+ * delivery; each delivery still refused alone becomes a dead letter with the peer's answer (`onRefused` raises the
+ * alert), and the others are delivered. Nothing is dropped.
  */
 export function createOutbox(deps: Deps): Outbox {
   let running = false;
   let stopped = false;
   let timer: (() => void) | null = null;
+  /** What the pending timer is: a linger (wall) that a kick joins, or the wait for a peer's backoff (node time). */
+  let timerFor: 'linger' | 'backoff' = 'linger';
+  /** Backoff after a failure of the node's own (its storage), which stops every delivery. */
   let delay = deps.retry.initialMs;
+  const backoffs = new Map<string, Backoff>();
+  /**
+   * Queue positions up to `to` hold only deliveries to peers backing off, until `until` (the first of those backoffs
+   * to end): the scan for a ready delivery starts after them, so a long backlog to a dead peer is read once per backoff,
+   * not once per drain. New deliveries only ever go to the end of the queue.
+   */
+  let skip = { to: 0, until: Infinity };
   let waiters: (() => void)[] = [];
   let again = false;
 
-  async function drainOnce(): Promise<'empty' | 'progress' | 'failed'> {
-    const rows = await deps.db.outbox.oldest(200);
-    if (rows.length === 0) return 'empty';
+  /** Notes a failed delivery to `endpoint`: its backoff starts, or doubles. Answers the wait (node ms). */
+  function backOff(endpoint: string): number {
+    const b = backoffs.get(endpoint);
+    const wait = b ? Math.min(b.delay * 2, deps.retry.maxMs) : deps.retry.initialMs;
+    backoffs.set(endpoint, { until: deps.clock.now() + wait, delay: wait });
+    return wait;
+  }
+
+  /**
+   * The queued deliveries from the oldest one to a peer not backing off, to the end of its page; or, when every
+   * queued delivery is to peers backing off, how long until the first backoff ends (null: the queue is empty).
+   */
+  async function ready(): Promise<{ rows: QueuedDelivery[] } | { waitMs: number | null }> {
+    const now = deps.clock.now();
+    if (now >= skip.until) skip = { to: 0, until: Infinity };
+    let after = skip.to;
+    for (;;) {
+      const rows = await deps.db.outbox.oldest(200, after);
+      if (rows.length === 0) return { waitMs: skip.until === Infinity ? null : skip.until - now };
+      for (let i = 0; i < rows.length; i++) {
+        const b = backoffs.get(endpointOf(rows[i]!.payload));
+        if (!b || b.until <= now) return { rows: rows.slice(i) };
+        skip = { to: rows[i]!.id, until: Math.min(skip.until, b.until) };
+      }
+      after = rows[rows.length - 1]!.id;
+    }
+  }
+
+  async function drainOnce(): Promise<'empty' | 'progress' | { waitMs: number }> {
+    const next = await ready();
+    if (!('rows' in next)) return next.waitMs === null ? 'empty' : { waitMs: next.waitMs };
+    const rows = next.rows;
     // Rows read may be committed but not yet fsynced (SQLite, `NodeStores.durable`): nothing leaves before they are.
     await deps.db.durable();
     const first = rows[0]!;
@@ -150,6 +208,7 @@ export function createOutbox(deps: Deps): Outbox {
     }
     const r = await deps.clientFor(d.endpoint).request({ method: 'POST', path: d.path, body });
     if (r.ok) {
+      backoffs.delete(d.endpoint);
       await deps.db.write(() => deps.db.outbox.remove(ids));
       deps.onDelivered?.(d.path, ids.length);
       return 'progress';
@@ -167,7 +226,8 @@ export function createOutbox(deps: Deps): Outbox {
           else if (!alone.ok) {
             // Transient: retry the whole delivery later; receivers deduplicate the items already taken.
             await deps.db.write(() => deps.db.outbox.failed([id]));
-            return 'failed';
+            backOff(d.endpoint);
+            return 'progress';
           }
         }
         if (refused.length === 0) {
@@ -184,11 +244,13 @@ export function createOutbox(deps: Deps): Outbox {
       return 'progress';
     }
     await deps.db.write(() => deps.db.outbox.failed(ids));
+    const retryInMs = backOff(d.endpoint);
     deps.logger.warn(
-      { endpoint: d.endpoint, path: d.path, status: r.status, retryInMs: delay, reason: r.error.message },
-      'delivery failed; retrying with backoff',
+      { endpoint: d.endpoint, path: d.path, status: r.status, retryInMs, reason: r.error.message },
+      'delivery failed; retrying this peer with backoff (the others go on)',
     );
-    return 'failed';
+    // Deliveries to the node's other peers go on at once.
+    return 'progress';
   }
 
   /** Keeps a refused delivery (`d`: only its refused items) as a dead letter with the answer; logs and alerts. */
@@ -203,13 +265,27 @@ export function createOutbox(deps: Deps): Outbox {
     return 'progress';
   }
 
-  /** Drains again after `ms` on `clock`: the node clock for a backoff, the wall clock for a linger. */
-  function schedule(ms: number, clock: Clock = deps.clock) {
+  /** Drains again after `ms`: on the wall clock for a linger, on the node clock for a backoff. */
+  function schedule(ms: number, kind: 'linger' | 'backoff') {
     if (stopped || timer) return;
-    timer = clock.setTimeout(() => {
+    timerFor = kind;
+    timer = (kind === 'linger' ? deps.wall : deps.clock).setTimeout(() => {
       timer = null;
       void run();
     }, ms);
+  }
+
+  /**
+   * Drains after the linger. A pending linger already covers a new delivery; a pending backoff does not (the delivery
+   * may be to a peer that is up), so it gives way — the drain skips the peers still backing off and waits again.
+   */
+  function lingerThenRun(): void {
+    if (timer && timerFor === 'linger') return;
+    timer?.();
+    timer = null;
+    const linger = deps.lingerMs ?? 0;
+    if (linger <= 0) void run();
+    else schedule(linger, 'linger');
   }
 
   async function run(): Promise<void> {
@@ -225,17 +301,17 @@ export function createOutbox(deps: Deps): Outbox {
           waiters = [];
           return;
         }
-        if (r === 'failed') {
-          schedule(delay);
-          delay = Math.min(delay * 2, deps.retry.maxMs);
+        delay = deps.retry.initialMs;
+        if (r !== 'progress') {
+          // Everything queued is to peers backing off: wait for the first of them.
+          schedule(Math.max(0, r.waitMs), 'backoff');
           return;
         }
-        delay = deps.retry.initialMs;
       }
     } catch (e) {
       if (!stopped) {
         deps.logger.error({ err: e }, 'outbox drain failed');
-        schedule(delay);
+        schedule(delay, 'backoff');
         // Backs off as for a failed delivery (a failure of the node's own, e.g. its storage, lasts).
         delay = Math.min(delay * 2, deps.retry.maxMs);
       }
@@ -244,7 +320,7 @@ export function createOutbox(deps: Deps): Outbox {
       // A kick that came while this drain ran may have enqueued after its last read: drain once more.
       if (again && !stopped) {
         again = false;
-        if (!timer) schedule(deps.lingerMs ?? 0, deps.wall);
+        lingerThenRun();
       }
     }
   }
@@ -256,16 +332,11 @@ export function createOutbox(deps: Deps): Outbox {
     enqueueInTransaction: (delivery) => deps.db.outbox.add(delivery, deps.clock.now()),
     depth: () => deps.db.outbox.count(),
     kick() {
-      // A pending timer (the linger of an earlier kick, or a backoff after a failure) already covers this delivery:
-      // the queue drains in order, so nothing new could go before the delivery that is backing off.
       if (running) {
         again = true;
         return;
       }
-      if (timer || stopped) return;
-      const linger = deps.lingerMs ?? 0;
-      if (linger <= 0) void run();
-      else schedule(linger, deps.wall);
+      if (!stopped) lingerThenRun();
     },
     idle(timeoutMs = 5000) {
       return new Promise((resolve) => {

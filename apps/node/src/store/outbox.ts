@@ -8,6 +8,13 @@ export interface Delivery {
   readonly body: unknown;
 }
 
+/**
+ * A delivery's stored JSON: the endpoint first, so that the outbox reads a queued delivery's peer without parsing its
+ * body (it skips the deliveries to a peer backing off).
+ */
+export const deliveryJson = (d: Delivery): string =>
+  JSON.stringify({ endpoint: d.endpoint, path: d.path, body: d.body });
+
 /** A queued delivery as stored: its queue position and its JSON text. */
 export interface QueuedDelivery {
   readonly id: number;
@@ -18,8 +25,8 @@ export interface QueuedDelivery {
 export interface OutboxStore {
   /** Queues a delivery (inside `NodeStores.write` it commits with the caller's other writes). */
   add(delivery: Delivery, at: number): Promise<void>;
-  /** The oldest queued deliveries, at most `limit`. */
-  oldest(limit: number): Promise<QueuedDelivery[]>;
+  /** The oldest queued deliveries after queue position `after` (0: from the start), at most `limit`. */
+  oldest(limit: number, after?: number): Promise<QueuedDelivery[]>;
   /** Removes delivered (or refused) deliveries. */
   remove(ids: readonly number[]): Promise<void>;
   /** Counts one more failed attempt of each. */
@@ -91,10 +98,12 @@ export function sqliteOutboxStore({ sql }: SqliteConnection): OutboxStore {
     async add(delivery, at) {
       sql
         .stmt('INSERT INTO "Outbox" ("kind", "payload", "attempts", "nextAt") VALUES (?, ?, 0, ?)')
-        .run(delivery.path, JSON.stringify(delivery), sqlTime(at));
+        .run(delivery.path, deliveryJson(delivery), sqlTime(at));
     },
-    oldest: async (limit) =>
-      sql.stmt('SELECT "id", "payload" FROM "Outbox" ORDER BY "id" LIMIT ?').all(limit) as QueuedDelivery[],
+    oldest: async (limit, after = 0) =>
+      sql
+        .stmt('SELECT "id", "payload" FROM "Outbox" WHERE "id" > ? ORDER BY "id" LIMIT ?')
+        .all(after, limit) as QueuedDelivery[],
     async remove(ids) {
       for (const id of ids) sql.stmt('DELETE FROM "Outbox" WHERE "id" = ?').run(id);
     },

@@ -2,6 +2,7 @@
 import {
   deadLetterFromRow,
   deadLetterValues,
+  deliveryJson,
   type DeadLetter,
   type DeadLetterRow,
   type OutboxStore,
@@ -14,10 +15,15 @@ const ADD_DELIVERY = 'INSERT INTO "Outbox" ("kind", "payload", "attempts", "next
 export function postgresOutboxStore(sql: PgSql): OutboxStore {
   return {
     async add(delivery, at) {
-      await sql.hold(ADD_DELIVERY, [delivery.path, JSON.stringify(delivery), iso(at)]);
+      await sql.hold(ADD_DELIVERY, [delivery.path, deliveryJson(delivery), iso(at)]);
     },
-    oldest: async (limit) =>
-      (await sql.query<QueuedDelivery>('SELECT "id", "payload" FROM "Outbox" ORDER BY "id" LIMIT $1', [limit])).rows,
+    oldest: async (limit, after = 0) =>
+      (
+        await sql.query<QueuedDelivery>('SELECT "id", "payload" FROM "Outbox" WHERE "id" > $1 ORDER BY "id" LIMIT $2', [
+          after,
+          limit,
+        ])
+      ).rows,
     async remove(ids) {
       await sql.query('DELETE FROM "Outbox" WHERE "id" = ANY($1::int[])', [[...ids]]);
     },
