@@ -83,16 +83,18 @@ describe('the outbox handles refusals per item', () => {
   });
 });
 
-describe('the outbox backs off on the node clock', () => {
-  /** Event-loop turns for the drain's database writes (group commit on setImmediate): no time passes. */
-  // Turns of the event loop, and the WAL fsyncs (on libuv's thread pool) that the outbox's commits wait for.
-  const drain = async () => {
-    for (let i = 0; i < 20; i++) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      await db.durable();
-    }
-  };
+/**
+ * Turns of the event loop for the drain's database writes (group commit on setImmediate), and the WAL fsyncs (on
+ * libuv's thread pool) that the outbox's commits wait for: no node time passes.
+ */
+const drain = async () => {
+  for (let i = 0; i < 20; i++) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await db.durable();
+  }
+};
 
+describe('the outbox backs off on the node clock', () => {
   it('retries a failed delivery only when the fake clock reaches the backoff, doubling it', async () => {
     const clock = createFakeClock(Date.UTC(2026, 10, 26, 8));
     let requests = 0;
@@ -140,13 +142,6 @@ describe('the outbox backs off on the node clock', () => {
 });
 
 describe('a peer that is down holds up only its own deliveries', () => {
-  const turns = async () => {
-    for (let i = 0; i < 20; i++) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      await db.durable();
-    }
-  };
-
   it("delivers to the node's other peers while one backs off, then that one's in queue order once it is back", async () => {
     const clock = createFakeClock(Date.UTC(2026, 11, 7, 8));
     const got: Record<string, string[]> = { 'http://child': [], 'http://parent': [] };
@@ -181,28 +176,28 @@ describe('a peer that is down holds up only its own deliveries', () => {
       await send('http://child', 'c1');
       await send('http://parent', 'p1');
       outbox.kick();
-      await turns();
+      await drain();
       expect(got['http://parent']).toEqual(['p1']);
       expect(asked.filter((e) => e === 'http://child')).toHaveLength(1);
       // More for both while the child backs off: the parent's go at once, the child is not asked again.
       await send('http://child', 'c2');
       await send('http://parent', 'p2');
       outbox.kick();
-      await turns();
+      await drain();
       expect(got['http://parent']).toEqual(['p1', 'p2']);
       expect(asked.filter((e) => e === 'http://child')).toHaveLength(1);
       expect(await outbox.depth()).toBe(2);
       // Its backoff ends (node time): asked again, still down, the wait doubles.
       clock.advance(1000);
-      await turns();
+      await drain();
       expect(asked.filter((e) => e === 'http://child')).toHaveLength(2);
       clock.advance(1999);
-      await turns();
+      await drain();
       expect(asked.filter((e) => e === 'http://child')).toHaveLength(2);
       // Back: at the end of the doubled wait its deliveries go, merged, in queue order.
       childUp = true;
       clock.advance(1);
-      await turns();
+      await drain();
       expect(got['http://child']).toEqual(['c1', 'c2']);
       expect(await outbox.depth()).toBe(0);
     } finally {
