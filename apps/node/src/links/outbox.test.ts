@@ -206,6 +206,52 @@ describe('a peer that is down holds up only its own deliveries', () => {
   });
 });
 
+describe("the outbox's own failure", () => {
+  it('backs off after its storage failed, and a kick does not cut that backoff short', async () => {
+    const clock = createFakeClock(Date.UTC(2026, 11, 7, 9));
+    let reads = 0;
+    const store = {
+      ...db,
+      // The first read of the queue fails, as a storage error would.
+      outbox: {
+        ...db.outbox,
+        oldest: (limit: number, after?: number) =>
+          ++reads === 1 ? Promise.reject(new Error('disk I/O error')) : db.outbox.oldest(limit, after),
+      },
+    } as unknown as SqliteStores;
+    let requests = 0;
+    const client = {
+      request: () => {
+        requests++;
+        return Promise.resolve({ ok: true, status: 200, value: {} });
+      },
+    } as unknown as NodeClient;
+    const outbox = createOutbox({
+      db: store,
+      clock,
+      wall: systemClock,
+      logger: pino({ level: 'silent' }),
+      clientFor: () => client,
+      retry: { initialMs: 1000, maxMs: 60_000 },
+    });
+    try {
+      await outbox.enqueue({ endpoint: 'http://parent', path: '/cpn/v1/summaries', body: { items: [{ key: 'a' }] } });
+      outbox.kick();
+      await drain();
+      expect(reads).toBe(1);
+      outbox.kick();
+      await drain();
+      expect(requests).toBe(0);
+      clock.advance(1000);
+      await drain();
+      expect(requests).toBe(1);
+      expect(await outbox.depth()).toBe(0);
+    } finally {
+      outbox.stop();
+    }
+  });
+});
+
 describe('job relays: merged, and coalesced per job', () => {
   const PATH = '/cpn/v1/scheduling/job-updates';
   const entry = (state: string, n: number) => ({

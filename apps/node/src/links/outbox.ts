@@ -116,6 +116,8 @@ function endpointOf(payload: string): string {
   return (JSON.parse(payload) as Delivery).endpoint;
 }
 
+type TimerFor = 'linger' | 'peers' | 'self';
+
 /** A peer's backoff: no delivery to it before `until` (node ms); `delay` doubles with each failure in a row. */
 interface Backoff {
   until: number;
@@ -133,8 +135,11 @@ export function createOutbox(deps: Deps): Outbox {
   let running = false;
   let stopped = false;
   let timer: (() => void) | null = null;
-  /** What the pending timer is: a linger (wall) that a kick joins, or the wait for a peer's backoff (node time). */
-  let timerFor: 'linger' | 'backoff' = 'linger';
+  /**
+   * What the pending timer is: a linger (wall) that a kick joins; the wait for peers' backoffs (node time), which a kick
+   * ends; or the backoff after a failure of the node's own (node time), which it does not.
+   */
+  let timerFor: TimerFor = 'linger';
   /** Backoff after a failure of the node's own (its storage), which stops every delivery. */
   let delay = deps.retry.initialMs;
   const backoffs = new Map<string, Backoff>();
@@ -266,7 +271,7 @@ export function createOutbox(deps: Deps): Outbox {
   }
 
   /** Drains again after `ms`: on the wall clock for a linger, on the node clock for a backoff. */
-  function schedule(ms: number, kind: 'linger' | 'backoff') {
+  function schedule(ms: number, kind: TimerFor) {
     if (stopped || timer) return;
     timerFor = kind;
     timer = (kind === 'linger' ? deps.wall : deps.clock).setTimeout(() => {
@@ -276,11 +281,12 @@ export function createOutbox(deps: Deps): Outbox {
   }
 
   /**
-   * Drains after the linger. A pending linger already covers a new delivery; a pending backoff does not (the delivery
-   * may be to a peer that is up), so it gives way — the drain skips the peers still backing off and waits again.
+   * Drains after the linger. A pending linger already covers a new delivery, and the node's own backoff holds it too;
+   * a wait for peers' backoffs does not (the delivery may be to a peer that is up), so it gives way — the drain skips
+   * the peers still backing off and waits again.
    */
   function lingerThenRun(): void {
-    if (timer && timerFor === 'linger') return;
+    if (timer && timerFor !== 'peers') return;
     timer?.();
     timer = null;
     const linger = deps.lingerMs ?? 0;
@@ -304,14 +310,14 @@ export function createOutbox(deps: Deps): Outbox {
         delay = deps.retry.initialMs;
         if (r !== 'progress') {
           // Everything queued is to peers backing off: wait for the first of them.
-          schedule(Math.max(0, r.waitMs), 'backoff');
+          schedule(Math.max(0, r.waitMs), 'peers');
           return;
         }
       }
     } catch (e) {
       if (!stopped) {
         deps.logger.error({ err: e }, 'outbox drain failed');
-        schedule(delay, 'backoff');
+        schedule(delay, 'self');
         // Backs off as for a failed delivery (a failure of the node's own, e.g. its storage, lasts).
         delay = Math.min(delay * 2, deps.retry.maxMs);
       }
