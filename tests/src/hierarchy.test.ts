@@ -273,6 +273,13 @@ describe('one summary upward (issue 21)', () => {
         return list.ok && list.value.items.some((x) => x.id === r.value.id);
       }, 5000);
       expect(await ctx.outbox.depth()).toBeGreaterThanOrEqual(BACKLOG);
+      // What an operator's scrape shows: the failed attempts to the dead peer, and one peer backing off (read until
+      // seen: between the end of a backoff and the next attempt, a moment long, no peer is backing off).
+      await eventually(async () => {
+        const scrape = await (await fetch(`${industry.url}/metrics`)).text();
+        const failed = /cpn_outbox_failed_total\{path="\/cpn\/v1\/scheduling\/cancels"[^}]*\} (\d+)/.exec(scrape);
+        return Number(failed?.[1]) > 0 && /cpn_outbox_peers_backing_off(\{[^}]*\})? 1\n/.test(scrape);
+      }, 5000);
     } finally {
       const stuck = (await ctx.db.outbox.oldest(BACKLOG + 1000)).filter(
         (d) => (JSON.parse(d.payload) as { endpoint: string }).endpoint === DEAD,

@@ -179,6 +179,7 @@ export async function createNode(input: NodeConfigInput, parts: NodeParts | Node
         retry: config.retry,
         lingerMs: config.outboxLingerMs,
         onDelivered: (p, n) => metrics.delivered.inc({ path: p }, n),
+        onFailed: (p) => metrics.deliveryFailed.inc({ path: p }),
         onRefused: (r) =>
           events.emit('security.alert', {
             subject: r.path,

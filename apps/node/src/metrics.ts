@@ -24,8 +24,16 @@ export interface NodeMetrics {
   readonly clusterHealth: Gauge<'health'>;
   /** Outbox deliveries completed. */
   readonly delivered: Counter<'path'>;
+  /** Outbox delivery attempts that failed and will be retried. */
+  readonly deliveryFailed: Counter<'path'>;
+  /** Peers the outbox is backing off from (set when scraped). */
+  readonly peersBackingOff: Gauge;
   /** Where scrape-time gauges read their values; set by the parts that own them. */
-  readonly probes: { outboxDepth?: () => Promise<number>; clusterHealth?: () => Record<string, number> };
+  readonly probes: {
+    outboxDepth?: () => Promise<number>;
+    clusterHealth?: () => Record<string, number>;
+    peersBackingOff?: () => number;
+  };
 }
 
 let host: Registry | null = null;
@@ -143,6 +151,20 @@ export function createMetrics(code: string): NodeMetrics {
       help: 'outbox deliveries completed, by path',
       labelNames: ['path'],
       registers: [registry],
+    }),
+    deliveryFailed: new Counter({
+      name: 'cpn_outbox_failed_total',
+      help: 'outbox delivery attempts that failed and will be retried (unreachable, timed out, 5xx, 401, 429), by path',
+      labelNames: ['path'],
+      registers: [registry],
+    }),
+    peersBackingOff: new Gauge({
+      name: 'cpn_outbox_peers_backing_off',
+      help: 'peers the outbox is backing off from after a failed delivery (their deliveries wait; the others go on)',
+      registers: [registry],
+      collect() {
+        if (probes.peersBackingOff) this.set(probes.peersBackingOff());
+      },
     }),
   };
 }

@@ -46,6 +46,7 @@ export async function createResourceServices(ctx: CreateResourceServicesDeps): P
   aggregation.providerActive = (id) => (providerKeys.get(id)?.lifecycle ?? 'active') === 'active';
   const timers: (() => void)[] = [];
   ctx.metrics.probes.outboxDepth = () => ctx.outbox.depth();
+  ctx.metrics.probes.peersBackingOff = () => ctx.outbox.backingOff();
   ctx.metrics.probes.clusterHealth = () => clusterHealthCounts(aggregation);
   const every = (ms: number, fn: () => Promise<unknown>) => {
     timers.push(repeat(ctx.deps, { ms, what: 'background task' }, fn));

@@ -161,6 +161,7 @@ describe('a peer that is down holds up only its own deliveries', () => {
           return Promise.resolve({ ok: true, status: 200, value: {} });
         },
       }) as unknown as NodeClient;
+    const failed: string[] = [];
     const outbox = createOutbox({
       db,
       clock,
@@ -168,6 +169,7 @@ describe('a peer that is down holds up only its own deliveries', () => {
       logger: pino({ level: 'silent' }),
       clientFor,
       retry: { initialMs: 1000, maxMs: 60_000 },
+      onFailed: (p) => failed.push(p),
     });
     const send = (endpoint: string, key: string) =>
       outbox.enqueue({ endpoint, path: '/cpn/v1/summaries', body: { items: [{ key }] } });
@@ -187,6 +189,9 @@ describe('a peer that is down holds up only its own deliveries', () => {
       expect(got['http://parent']).toEqual(['p1', 'p2']);
       expect(asked.filter((e) => e === 'http://child')).toHaveLength(1);
       expect(await outbox.depth()).toBe(2);
+      // What an operator sees (cpn_outbox_failed_total, cpn_outbox_peers_backing_off): one failure, one peer waiting.
+      expect(failed).toEqual(['/cpn/v1/summaries']);
+      expect(outbox.backingOff()).toBe(1);
       // Its backoff ends (node time): asked again, still down, the wait doubles.
       clock.advance(1000);
       await drain();
@@ -200,6 +205,8 @@ describe('a peer that is down holds up only its own deliveries', () => {
       await drain();
       expect(got['http://child']).toEqual(['c1', 'c2']);
       expect(await outbox.depth()).toBe(0);
+      expect(failed).toHaveLength(2);
+      expect(outbox.backingOff()).toBe(0);
     } finally {
       outbox.stop();
     }

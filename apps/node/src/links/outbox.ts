@@ -17,6 +17,8 @@ export interface Outbox {
   enqueueInTransaction(delivery: Delivery): Promise<void>;
   /** Deliveries waiting. */
   depth(): Promise<number>;
+  /** Peers backing off after a failed delivery (node time). */
+  backingOff(): number;
   /** Starts draining (idempotent); called again after each enqueue. */
   kick(): void;
   /** Resolves true when nothing is pending, false after `timeoutMs` of wall time. */
@@ -42,6 +44,8 @@ interface Deps {
   lingerMs?: number;
   /** Called with the number of queued deliveries one request completed. */
   onDelivered?(path: string, count: number): void;
+  /** Called when a delivery attempt failed and will be retried (its peer backs off). */
+  onFailed?(path: string): void;
   /** Called when the peer refused a delivery (4xx) and it went to the dead letters: raise the alert. */
   onRefused?(refused: { deadLetters: number; endpoint: string; path: string; status: number; answer: unknown }): void;
 }
@@ -232,6 +236,7 @@ export function createOutbox(deps: Deps): Outbox {
             // Transient: retry the whole delivery later; receivers deduplicate the items already taken.
             await deps.db.write(() => deps.db.outbox.failed([id]));
             backOff(d.endpoint);
+            deps.onFailed?.(d.path);
             return 'progress';
           }
         }
@@ -250,6 +255,7 @@ export function createOutbox(deps: Deps): Outbox {
     }
     await deps.db.write(() => deps.db.outbox.failed(ids));
     const retryInMs = backOff(d.endpoint);
+    deps.onFailed?.(d.path);
     deps.logger.warn(
       { endpoint: d.endpoint, path: d.path, status: r.status, retryInMs, reason: r.error.message },
       'delivery failed; retrying this peer with backoff (the others go on)',
@@ -337,6 +343,12 @@ export function createOutbox(deps: Deps): Outbox {
     },
     enqueueInTransaction: (delivery) => deps.db.outbox.add(delivery, deps.clock.now()),
     depth: () => deps.db.outbox.count(),
+    backingOff() {
+      const now = deps.clock.now();
+      let n = 0;
+      for (const b of backoffs.values()) if (b.until > now) n++;
+      return n;
+    },
     kick() {
       if (running) {
         again = true;
