@@ -25,11 +25,13 @@ async function answerFrom(
   return { ...answer, signature: signed.signature };
 }
 
+/** Answers from the copy this node holds (`held`, when already read; else read now), or 503 with `reason`. */
 async function fromCopy(
   ctx: Pick<NodeContext, 'config' | 'db' | 'deps' | 'identity' | 'metrics'>,
-  input: { id: string; path: readonly string[]; reason: string },
+  input: { id: string; path: readonly string[]; reason: string; held?: IdentifierRecord | null },
 ): Promise<SignedWireAnswer> {
-  const copy = await findRecord(ctx, input.id);
+  // Without a copy before the forward, one may have arrived while it waited: read again.
+  const copy = input.held ?? (await findRecord(ctx, input.id));
   if (!copy) fail('UPSTREAM_UNAVAILABLE', `${input.reason}, and this node holds no copy of ${input.id}`);
   ctx.metrics.resolutions.inc({ source: 'copy' });
   return answerFrom(ctx, { record: copy, path: input.path });
@@ -45,10 +47,8 @@ async function forward(
   input: { id: string; endpoint: string; hop: string; path: readonly string[] },
 ): Promise<SignedWireAnswer> {
   const copy = await findRecord(ctx, input.id);
-  if (copy && ctx.hops.isDown(input.endpoint)) {
-    ctx.metrics.resolutions.inc({ source: 'copy' });
-    return answerFrom(ctx, { record: copy, path: input.path });
-  }
+  if (copy && ctx.hops.isDown(input.endpoint))
+    return fromCopy(ctx, { id: input.id, path: input.path, reason: `${input.hop} is down`, held: copy });
   const r = await ctx.clientFor(input.endpoint).resolve(input.id, {
     path: [...input.path, ctx.config.code],
     ...(copy ? { timeoutMs: ctx.config.resolution.copyAfterMs } : {}),
@@ -60,7 +60,8 @@ async function forward(
   if (r.status === 404) fail('NOT_FOUND', r.error.message);
   if (r.status >= 400 && r.status < 500) fail(r.error.code, r.error.message, r.error.field);
   ctx.hops.failed(input.endpoint);
-  return fromCopy(ctx, { id: input.id, path: input.path, reason: `${input.hop} did not answer (${r.error.message})` });
+  const reason = `${input.hop} did not answer (${r.error.message})`;
+  return fromCopy(ctx, { id: input.id, path: input.path, reason, held: copy });
 }
 
 /** The prefixes a forwarded query passed (its `cpn-path` header: comma-separated; none when absent or blank). */

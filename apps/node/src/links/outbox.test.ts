@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NodeClient } from '@cpnet/client';
-import { createFakeClock } from '@cpnet/kernel';
+import { createFakeClock, type Clock } from '@cpnet/kernel';
 import { systemClock } from '@cpnet/kernel/system';
 import { openSqliteStores, type SqliteStores } from '../store/stores.ts';
 import { createOutbox } from './outbox.ts';
@@ -94,6 +94,21 @@ const drain = async () => {
   }
 };
 
+/** An outbox on `clock` (node time; fake in the backoff cases) with a silent log, backing off 1 s doubling to 60 s. */
+const outboxOn = (
+  clock: Clock,
+  deps: Pick<Parameters<typeof createOutbox>[0], 'clientFor' | 'onFailed'> & { store?: SqliteStores },
+) =>
+  createOutbox({
+    db: deps.store ?? db,
+    clock,
+    wall: systemClock,
+    logger: pino({ level: 'silent' }),
+    clientFor: deps.clientFor,
+    retry: { initialMs: 1000, maxMs: 60_000 },
+    ...(deps.onFailed ? { onFailed: deps.onFailed } : {}),
+  });
+
 describe('the outbox backs off on the node clock', () => {
   it('retries a failed delivery only when the fake clock reaches the backoff, doubling it', async () => {
     const clock = createFakeClock(Date.UTC(2026, 10, 26, 8));
@@ -108,14 +123,7 @@ describe('the outbox backs off on the node clock', () => {
         );
       },
     } as unknown as NodeClient;
-    const outbox = createOutbox({
-      db,
-      clock,
-      wall: systemClock,
-      logger: pino({ level: 'silent' }),
-      clientFor: () => client,
-      retry: { initialMs: 1000, maxMs: 60_000 },
-    });
+    const outbox = outboxOn(clock, { clientFor: () => client });
     try {
       await outbox.enqueue({ endpoint: 'http://parent', path: '/cpn/v1/summaries', body: { items: [{ key: 'a' }] } });
       outbox.kick();
@@ -162,15 +170,7 @@ describe('a peer that is down holds up only its own deliveries', () => {
         },
       }) as unknown as NodeClient;
     const failed: string[] = [];
-    const outbox = createOutbox({
-      db,
-      clock,
-      wall: systemClock,
-      logger: pino({ level: 'silent' }),
-      clientFor,
-      retry: { initialMs: 1000, maxMs: 60_000 },
-      onFailed: (p) => failed.push(p),
-    });
+    const outbox = outboxOn(clock, { clientFor, onFailed: (p) => failed.push(p) });
     const send = (endpoint: string, key: string) =>
       outbox.enqueue({ endpoint, path: '/cpn/v1/summaries', body: { items: [{ key }] } });
     try {
@@ -233,14 +233,7 @@ describe("the outbox's own failure", () => {
         return Promise.resolve({ ok: true, status: 200, value: {} });
       },
     } as unknown as NodeClient;
-    const outbox = createOutbox({
-      db: store,
-      clock,
-      wall: systemClock,
-      logger: pino({ level: 'silent' }),
-      clientFor: () => client,
-      retry: { initialMs: 1000, maxMs: 60_000 },
-    });
+    const outbox = outboxOn(clock, { clientFor: () => client, store });
     try {
       await outbox.enqueue({ endpoint: 'http://parent', path: '/cpn/v1/summaries', body: { items: [{ key: 'a' }] } });
       outbox.kick();
