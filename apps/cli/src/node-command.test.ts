@@ -168,18 +168,36 @@ describe('cpnet node start', () => {
     const [row] = await db.outbox.oldest(1);
     const answer = { code: 'SCHEMA_VIOLATION', message: 'Too big', field: 'items.0.summary.clusters' };
     await db.write(() => db.outbox.bury(row!.id, { status: 400, answer, at: 0 }));
+    // Still queued: two relays to a peer that failed them (one of them twice), one copy to the parent.
+    const t = Date.UTC(2026, 11, 8, 1);
+    const relay = { endpoint: 'http://child', path: '/cpn/v1/scheduling/job-updates', body: { items: [] } };
+    await db.write(async () => {
+      await db.outbox.add(relay, t);
+      await db.outbox.add(relay, t + 1000);
+      await db.outbox.add({ endpoint: 'http://parent', path: '/cpn/v1/records', body: { items: [] } }, t + 2000);
+    });
+    const relays = (await db.outbox.oldest(2)).map((r) => r.id);
+    await db.write(() => db.outbox.failed(relays));
+    await db.write(() => db.outbox.failed(relays.slice(0, 1)));
     await db.close();
     const outbox = (...args: string[]) => ['node', 'cpnet', 'node', 'outbox', ...args, '--data', dir];
     const list = bufferIo();
     expect(await run(outbox('list'), list)).toBe(0);
-    expect(list.stdout.join('')).toMatch(
-      /\/cpn\/v1\/summaries\thttp:\/\/parent\t400 SCHEMA_VIOLATION items\.0\.summary\.clusters: Too big/,
-    );
+    expect(list.stdout).toEqual([
+      'queued\thttp://child\t/cpn/v1/scheduling/job-updates\t2 since 2026-12-08T01:00:00.000Z, failing: 2 failed attempts',
+      'queued\thttp://parent\t/cpn/v1/records\t1 since 2026-12-08T01:00:02.000Z',
+      '3 deliveries queued for 2 peers',
+      expect.stringMatching(
+        /\/cpn\/v1\/summaries\thttp:\/\/parent\t400 SCHEMA_VIOLATION items\.0\.summary\.clusters: Too big/,
+      ),
+      '1 dead letter',
+    ]);
     const retry = bufferIo();
     expect(await run(outbox('retry'), retry)).toBe(0);
     expect(retry.stdout.join('')).toContain('queued 1 dead letter again');
     const after = bufferIo();
     expect(await run(outbox('list'), after)).toBe(0);
+    expect(after.stdout.join('')).toContain('4 deliveries queued for 2 peers');
     expect(after.stdout.join('')).toContain('0 dead letters');
   });
 
@@ -202,12 +220,17 @@ describe('cpnet node start', () => {
       const outbox = (...args: string[]) => ['node', 'cpnet', 'node', 'outbox', ...args, '--data', dir];
       const list = bufferIo();
       expect(await run(outbox('list', '--database', url), list)).toBe(0);
-      expect(list.stdout.join('')).toMatch(/\/cpn\/v1\/summaries\thttp:\/\/parent\t400 X: no[\s\S]*1 dead letter$/);
+      expect(list.stdout.join('')).toMatch(
+        /^0 deliveries queued for 0 peers\d+\t.*\/cpn\/v1\/summaries\thttp:\/\/parent\t400 X: no[\s\S]*1 dead letter$/,
+      );
       const retry = bufferIo();
       expect(await run(outbox('retry', '--database', url), retry)).toBe(0);
       expect(retry.stdout.join('')).toContain('queued 1 dead letter again');
       const after = bufferIo();
       expect(await run(outbox('list', '--database', url), after)).toBe(0);
+      expect(after.stdout[0]).toMatch(
+        /^queued\thttp:\/\/parent\t\/cpn\/v1\/summaries\t1 since \d{4}-\d\d-\d\dT[\d:.]+Z$/,
+      );
       expect(after.stdout.join('')).toContain('0 dead letters');
       const password = new URL(url).password;
       const backup = bufferIo();

@@ -1,5 +1,13 @@
 import type { Command } from 'commander';
-import { backupNode, BackupError, listDeadLetters, redactUrl, restoreNode, retryDeadLetters } from '@cpnet/node';
+import {
+  backupNode,
+  BackupError,
+  listDeadLetters,
+  listQueued,
+  redactUrl,
+  restoreNode,
+  retryDeadLetters,
+} from '@cpnet/node';
 import { environmentFailed, invalidInput } from '../exit.ts';
 import type { Io } from '../io.ts';
 
@@ -80,16 +88,35 @@ export function registerNodeBackupCommands(node: Command, io: Io): void {
   const outbox = node
     .command('outbox')
     .description(
-      "deliveries a peer refused (the outbox's dead letters): list them, retry them once the cause is fixed",
+      "what the node still has to send, by peer, and the deliveries a peer refused (the outbox's dead letters): list " +
+        'them, retry the refused ones once the cause is fixed',
     );
   outbox
     .command('list')
-    .description("list the dead letters: id, path, endpoint, the peer's answer")
+    .description(
+      'list what waits, by peer and path (count, failed attempts, queued since), then the dead letters: id, path, ' +
+        "endpoint, the peer's answer",
+    )
     .requiredOption('--data <dir>', "the node's data folder")
     .option('--database <url>', DATABASE_HELP)
+    .addHelpText(
+      'after',
+      '\nA peer whose deliveries show failed attempts is one the running node backs off from and retries ' +
+        '(its /metrics: cpn_outbox_peers_backing_off).\n\nExample:\n  $ cpnet node outbox list --data ./data/51',
+    )
     .action(async (flags: { data: string; database?: string }) => {
       const database = databaseOf(flags.database);
-      const letters = await listDeadLetters(flags.data, database ? { database } : {}).catch(mapError);
+      const where = database ? { database } : {};
+      const queued = await listQueued(flags.data, where).catch(mapError);
+      let waiting = 0;
+      for (const q of queued) {
+        waiting += q.count;
+        const tried = q.attempts > 0 ? `, failing: ${q.attempts} failed attempt${q.attempts === 1 ? '' : 's'}` : '';
+        io.out(`queued\t${q.endpoint}\t${q.path}\t${q.count} since ${q.since}${tried}`);
+      }
+      const peers = new Set(queued.map((q) => q.endpoint)).size;
+      io.out(`${waiting} deliver${waiting === 1 ? 'y' : 'ies'} queued for ${peers} peer${peers === 1 ? '' : 's'}`);
+      const letters = await listDeadLetters(flags.data, where).catch(mapError);
       for (const l of letters) {
         const answer = l.answer as { code?: string; message?: string; field?: string } | null;
         io.out(

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { systemClock } from '@cpnet/kernel/system';
-import type { DeadLetter } from './outbox.ts';
+import type { DeadLetter, QueuedGroup } from './outbox.ts';
 import { openPostgresStores } from './postgres-stores.ts';
 import { openSqliteStores, type NodeStores } from './stores.ts';
 
@@ -34,6 +34,14 @@ async function withStores<T>(dataDir: string, where: NodeDatabase, fn: (db: Node
 /** The deliveries a peer refused, kept in a node's dead letters (`cpnet node outbox list`). */
 export function listDeadLetters(dataDir: string, where: NodeDatabase = {}): Promise<DeadLetter[]> {
   return withStores(dataDir, where, (db) => db.outbox.deadLetters());
+}
+
+/**
+ * What a node's outbox still has to send, by peer and path (`cpnet node outbox list`): a peer whose deliveries show
+ * failed attempts is one the running node is backing off from (its `cpn_outbox_peers_backing_off` gauge).
+ */
+export function listQueued(dataDir: string, where: NodeDatabase = {}): Promise<QueuedGroup[]> {
+  return withStores(dataDir, where, (db) => db.outbox.queued());
 }
 
 /**

@@ -33,6 +33,8 @@ export interface OutboxStore {
   failed(ids: readonly number[]): Promise<void>;
   /** Deliveries waiting. */
   count(): Promise<number>;
+  /** What waits, by peer and path (`cpnet node outbox list`): a small table, read by an operator, not the drain. */
+  queued(): Promise<QueuedGroup[]>;
   /**
    * Moves a refused delivery to the dead letters with the peer's answer (status and error body); `delivery`, when
    * given, is what is kept (the refused items only).
@@ -43,6 +45,34 @@ export interface OutboxStore {
   /** Queues dead letters again (all, or those listed) at the end of the outbox at `at`; returns how many. */
   revive(at: number, ids?: readonly number[]): Promise<number>;
 }
+
+/** The deliveries waiting for one peer at one path. */
+export interface QueuedGroup {
+  readonly endpoint: string;
+  readonly path: string;
+  readonly count: number;
+  /** The most failed attempts any of them has had (0: none tried and failed yet). */
+  readonly attempts: number;
+  /** When the oldest of them was queued (ISO 8601). */
+  readonly since: string;
+}
+
+/** A row of the grouped query as both databases' stores read it (`since` as the driver gives it). */
+export interface QueuedGroupRow {
+  endpoint: string;
+  path: string;
+  count: number;
+  attempts: number;
+  since: string | Date;
+}
+
+export const queuedGroup = (r: QueuedGroupRow): QueuedGroup => ({
+  endpoint: r.endpoint,
+  path: r.path,
+  count: Number(r.count),
+  attempts: Number(r.attempts),
+  since: new Date(r.since).toISOString(),
+});
 
 /** A delivery the peer refused, kept until an operator retries it. */
 export interface DeadLetter {
@@ -111,6 +141,16 @@ export function sqliteOutboxStore({ sql }: SqliteConnection): OutboxStore {
       for (const id of ids) sql.stmt('UPDATE "Outbox" SET "attempts" = "attempts" + 1 WHERE "id" = ?').run(id);
     },
     count: async () => (sql.stmt('SELECT COUNT(*) AS n FROM "Outbox"').get() as { n: number }).n,
+    queued: async () =>
+      (
+        sql
+          .stmt(
+            `SELECT json_extract("payload", '$.endpoint') AS endpoint, "kind" AS path, COUNT(*) AS count,
+                    MAX("attempts") AS attempts, MIN("nextAt") AS since
+             FROM "Outbox" GROUP BY endpoint, "kind" ORDER BY endpoint, "kind"`,
+          )
+          .all() as QueuedGroupRow[]
+      ).map(queuedGroup),
     async bury(id, refusal) {
       const row = sql.stmt('SELECT "kind", "payload" FROM "Outbox" WHERE "id" = ?').get(id) as
         { kind: string; payload: string } | undefined;

@@ -6,7 +6,9 @@ import {
   type DeadLetter,
   type DeadLetterRow,
   type OutboxStore,
+  queuedGroup,
   type QueuedDelivery,
+  type QueuedGroupRow,
 } from '../outbox.ts';
 import { iso, type PgSql } from '../pg-sql.ts';
 
@@ -31,6 +33,14 @@ export function postgresOutboxStore(sql: PgSql): OutboxStore {
       await sql.query('UPDATE "Outbox" SET "attempts" = "attempts" + 1 WHERE "id" = ANY($1::int[])', [[...ids]]);
     },
     count: async () => (await sql.query<{ n: number }>('SELECT COUNT(*)::int AS n FROM "Outbox"')).rows[0]!.n,
+    queued: async () =>
+      (
+        await sql.query<QueuedGroupRow>(
+          `SELECT ("payload"::json)->>'endpoint' AS endpoint, "kind" AS path, COUNT(*)::int AS count,
+                  MAX("attempts")::int AS attempts, MIN("nextAt") AS since
+           FROM "Outbox" GROUP BY 1, 2 ORDER BY 1, 2`,
+        )
+      ).rows.map(queuedGroup),
     async bury(id, refusal) {
       const { rows } = await sql.query<{ kind: string; payload: string }>(
         'DELETE FROM "Outbox" WHERE "id" = $1 RETURNING "kind", "payload"',
