@@ -111,6 +111,15 @@ export const NodeConfig = z
       .default(1000)
       .describe('how often an applicant asks its parent about its application'),
     linkTimeoutMs: z.number().int().min(50).default(3000),
+    keepAliveMs: z
+      .number()
+      .int()
+      .min(1000)
+      .max(600_000)
+      .default(65_000)
+      .describe(
+        'wall ms an idle HTTP connection to this node stays open for its next request (peers keep theirs 60 s)',
+      ),
     resolution: z
       .strictObject({
         copyAfterMs: z

@@ -324,6 +324,10 @@ function assemble(
     memberOrders: faultyMemberOrders(resources.memberOrders, ctx.deps.faults),
   });
   const server = createServer(listener);
+  // Wall time. Longer than a peer's client keeps an idle connection (60 s, `@cpnet/client`), so the client closes
+  // first: links that talk every few seconds (summaries, relays, heartbeats) keep one connection — and one TLS
+  // handshake — instead of a new one after every 5 s of quiet (Node's default).
+  server.keepAliveTimeout = ctx.config.keepAliveMs;
   answerClientErrors(server);
   parts.attachTls(server);
   const io = new Server(server, {

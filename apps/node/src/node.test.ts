@@ -159,3 +159,23 @@ describe('a national node', () => {
     expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
   });
 });
+
+describe('connections', () => {
+  it("keeps a peer's idle connection for its next request past Node's 5 s default (wall time)", async () => {
+    let opened = 0;
+    const count = () => opened++;
+    node.server.on('connection', count);
+    try {
+      const client = createClient({ baseUrl: url });
+      expect((await client.node()).ok).toBe(true);
+      const before = opened;
+      // Quiet for 6 s of wall time: longer than Node's server keep-alive (5 s) and the client's old idle limit (4 s).
+      await new Promise((r) => setTimeout(r, 6000));
+      expect((await client.node()).ok).toBe(true);
+      expect(opened).toBe(before);
+      expect(node.server.keepAliveTimeout).toBe(65_000);
+    } finally {
+      node.server.off('connection', count);
+    }
+  }, 30_000);
+});

@@ -24,10 +24,18 @@ export interface RawResponse {
   readonly text: string;
 }
 
+/**
+ * Wall ms an idle kept-alive connection waits for its next request before the client closes it: under a cpnet node's
+ * own keep-alive (65 s), so the client, not the server, closes first. Links between nodes talk every few seconds to
+ * minutes (summaries, relays, heartbeats); at Node's 5 s each quiet spell cost a new connection — over TLS a new
+ * handshake. A server that closes sooner is met by the keep-alive race retry in `transmit`.
+ */
+export const IDLE_SOCKET_MS = 60_000;
+
 /** Keep-alive agents shared by the clients of a process: node links reuse their connections. */
 const SHARED = {
-  http: new http.Agent({ keepAlive: true, maxSockets: 64, timeout: 4000 }),
-  https: new https.Agent({ keepAlive: true, maxSockets: 64, timeout: 4000 }),
+  http: new http.Agent({ keepAlive: true, maxSockets: 64, timeout: IDLE_SOCKET_MS }),
+  https: new https.Agent({ keepAlive: true, maxSockets: 64, timeout: IDLE_SOCKET_MS }),
 };
 
 /** A keep-alive HTTPS agent trusting the given PKI root (one per set of TLS options). */
@@ -35,7 +43,7 @@ export function tlsAgent(tls: TlsOptions): https.Agent {
   return new https.Agent({
     keepAlive: true,
     maxSockets: 64,
-    timeout: 4000,
+    timeout: IDLE_SOCKET_MS,
     ca: tls.ca as string | string[],
     cert: tls.cert,
     key: tls.key,
