@@ -247,10 +247,14 @@ describe('scheduling service', () => {
     await h.summaries();
     const job = await s('CPN.51').submit(template(), 'acme');
     await s('CPN.51').cancel(job.id, 'acme');
-    await settle();
+    // The stop order travels to the far node's gateway through relayed promises: wait for it (a fixed 30 ms pause
+    // was too short on a loaded machine), at most 5 s of wall time.
+    const cancels = h.gateways.get('CPN.44')!.cancels;
+    expect(await until(() => cancels.some((c) => c.job === job.id))).toBe(true);
     const again = await s('CPN.51').cancel(job.id, 'acme');
     expect(again!.state).toBe('cancelled');
     expect(again!.history.filter((e) => e.state === 'cancelled')).toHaveLength(1);
-    expect(h.gateways.get('CPN.44')!.cancels).toContainEqual({ cluster: far.id, job: job.id, reason: 'cancelled' });
+    expect(cancels).toContainEqual({ cluster: far.id, job: job.id, reason: 'cancelled' });
+    expect(cancels.filter((c) => c.job === job.id)).toHaveLength(1);
   });
 });
