@@ -47,9 +47,8 @@ export interface RunContext {
     /** The job's place in its stream (its arrival), the same in every run of a seed. */
     index: number;
   }>;
-  /** Dispatches the gateways accepted, and job state changes the fake clusters reported (virtual ms). */
+  /** Dispatches the gateways accepted (virtual ms). */
   readonly dispatches: Array<{ job: string; cluster: string; at: number }>;
-  readonly jobEvents: Array<{ job: string; cluster: string; state: string; at: number }>;
   /** A tenant's client at a node (account and token made once, as a person would). */
   readonly tenantClient: (node: string, tenant: string) => Promise<NodeClient>;
   /** Outcomes of forged and replayed messages sent by fault steps. */

@@ -67,7 +67,6 @@ function context(): RunContext {
     seed: 1,
     advanced: { ms: 0 },
     net: { urlOf: () => node.url },
-    jobEvents: [],
     dispatches: [],
   } as unknown as RunContext;
 }

@@ -170,7 +170,6 @@ export async function startProvider(
         // Its own sequence from the run's seed: what other parts draw, and when, does not change its failures.
         random: createRng(deriveSeed(ctx.seed, `cluster:${c.key}`)).next,
         onUpdate: (u) => {
-          ctx.jobEvents.push({ job: u.job, cluster: clusterId, state: u.state, at: now(ctx) });
           if (!conn) return;
           // In flight until the node acknowledged it: the clock waits for a job's end to be heard.
           void ctx.clock.governor.load

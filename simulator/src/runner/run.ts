@@ -162,7 +162,6 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     jobs: [],
     submitMs: [],
     dispatches: [],
-    jobEvents: [],
     tenantClient: createTenants({ net, clock }),
   };
   const recording = options.record ? await attachRecording(ctx, { sink: options.record, seed }) : null;
