@@ -1,13 +1,5 @@
 import type { Command } from 'commander';
-import {
-  backupNode,
-  BackupError,
-  listDeadLetters,
-  listQueued,
-  redactUrl,
-  restoreNode,
-  retryDeadLetters,
-} from '@cpnet/node';
+import { backupNode, BackupError, readOutbox, redactUrl, restoreNode, retryDeadLetters } from '@cpnet/node';
 import { environmentFailed, invalidInput } from '../exit.ts';
 import type { Io } from '../io.ts';
 
@@ -106,8 +98,9 @@ export function registerNodeBackupCommands(node: Command, io: Io): void {
     )
     .action(async (flags: { data: string; database?: string }) => {
       const database = databaseOf(flags.database);
-      const where = database ? { database } : {};
-      const queued = await listQueued(flags.data, where).catch(mapError);
+      const { queued, deadLetters: letters } = await readOutbox(flags.data, database ? { database } : {}).catch(
+        mapError,
+      );
       let waiting = 0;
       for (const q of queued) {
         waiting += q.count;
@@ -116,7 +109,6 @@ export function registerNodeBackupCommands(node: Command, io: Io): void {
       }
       const peers = new Set(queued.map((q) => q.endpoint)).size;
       io.out(`${waiting} deliver${waiting === 1 ? 'y' : 'ies'} queued for ${peers} peer${peers === 1 ? '' : 's'}`);
-      const letters = await listDeadLetters(flags.data, where).catch(mapError);
       for (const l of letters) {
         const answer = l.answer as { code?: string; message?: string; field?: string } | null;
         io.out(

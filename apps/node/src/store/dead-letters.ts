@@ -37,11 +37,18 @@ export function listDeadLetters(dataDir: string, where: NodeDatabase = {}): Prom
 }
 
 /**
- * What a node's outbox still has to send, by peer and path (`cpnet node outbox list`): a peer whose deliveries show
- * failed attempts is one the running node is backing off from (its `cpn_outbox_peers_backing_off` gauge).
+ * A node's outbox as `cpnet node outbox list` shows it, from one open of its database: what it still has to send, by
+ * peer and path (a peer whose deliveries show failed attempts is one the running node is backing off from: its
+ * `cpn_outbox_peers_backing_off` gauge), then the deliveries a peer refused.
  */
-export function listQueued(dataDir: string, where: NodeDatabase = {}): Promise<QueuedGroup[]> {
-  return withStores(dataDir, where, (db) => db.outbox.queued());
+export function readOutbox(
+  dataDir: string,
+  where: NodeDatabase = {},
+): Promise<{ queued: QueuedGroup[]; deadLetters: DeadLetter[] }> {
+  return withStores(dataDir, where, async (db) => ({
+    queued: await db.outbox.queued(),
+    deadLetters: await db.outbox.deadLetters(),
+  }));
 }
 
 /**
