@@ -11,7 +11,7 @@ export { signatureHeaders, type Signer } from './signer.ts';
 /** socket.io monitoring stream helpers. */
 export { connectMonitor, firstMessage } from './monitor.ts';
 /** A child node's standing socket.io link to its parent (its drop tells the parent the child is gone). */
-export { connectLink } from './link.ts';
+export { connectLink, type LinkConnection } from './link.ts';
 /** A viewer token from a stated credential (the viewer's, or an operator's minting for a viewer). */
 export { viewerToken, type ViewerCredential, type ViewerTokenResult } from './viewer-token.ts';
 /** A provider gateway's one socket.io connection for all its clusters: batched reports, job updates, orders in. */
