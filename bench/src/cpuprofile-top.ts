@@ -2,7 +2,8 @@
 // profiles (`node --cpu-prof`), summed over the files, with each one's share of the sampled time; and the same by
 // package (what bench/README.md "Where the time goes" summarises). `--minus=<file>` subtracts another profile's time
 // (a run of the same work with fewer jobs) and `--per=<n>` divides the difference by n: with one-job.ts's two
-// profiles, one job's milliseconds by function and package.
+// profiles, one job's milliseconds by function and package. `--from=<s>` leaves out each profile's first s seconds
+// (start-up and warm-up: what a steady load costs).
 import { readFileSync } from 'node:fs';
 import { area } from './profile-area.ts';
 
@@ -33,6 +34,8 @@ const byCaller = new Map<string, number>();
 const entryOf = args.find((a) => a.startsWith('--entry='))?.slice(8);
 const byEntry = new Map<string, number>();
 const per = Number(args.find((a) => a.startsWith('--per='))?.slice(6) ?? 1);
+/** `--from=<seconds>`: samples taken in a profile's first seconds (of its own clock) are left out. */
+const fromUs = Number(args.find((a) => a.startsWith('--from='))?.slice(7) ?? 0) * 1e6;
 /**
  * `--incl=<name>,<name>…`: the time under each named function (callees included; a sample counts once per name
  * however deep the recursion) — what one piece of work costs in all, e.g. `--incl=buildOnce,askSubtree`.
@@ -53,7 +56,10 @@ for (const [file, sign] of [...files.map((f) => [f, 1] as const), ...(minus ? [[
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  let at = 0;
   for (let i = 0; i < p.samples.length; i++) {
+    at += p.timeDeltas[i] ?? 0;
+    if (at < fromUs) continue;
     const n = byId.get(p.samples[i]!);
     if (!n) continue;
     const dt = sign * (p.timeDeltas[i] ?? 0);
