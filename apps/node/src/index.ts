@@ -30,7 +30,7 @@ export { KeyPassphraseError } from './identity.ts';
 /** Online backup of a node's SQLite database and restore into a data folder (`cpnet node backup|restore`). */
 export { backupNode, restoreNode, BackupError, type BackupResult } from './store/sqlite-backup.ts';
 /** Dead letters of the outbox (deliveries a peer refused): list them and queue them again (`cpnet node outbox`). */
-export { listDeadLetters, readOutbox, retryDeadLetters } from './store/dead-letters.ts';
+export { readOutbox, retryDeadLetters } from './store/dead-letters.ts';
 /** A delivery a peer refused, with its answer. */
 export type { DeadLetter, QueuedGroup } from './store/outbox.ts';
 /** A `node.db` failing SQLite's integrity check: the node refuses to start (`cpnet` exits 3). */

@@ -1,5 +1,5 @@
 import type { Server } from 'socket.io';
-import { connectLink } from '@cpnet/client';
+import { connectLink, type LinkConnection } from '@cpnet/client';
 import { NAMESPACES, type Health, type HealthEventData } from '@cpnet/protocol';
 import { issueHandshakeToken, verifyHandshakeToken } from '@cpnet/security';
 import type { NodeContext } from '../context.ts';
@@ -40,7 +40,7 @@ type Cause = HealthEventData['cause'];
 export function createHealthWatch(ctx: HealthWatchDeps): HealthWatch {
   const health = new Map<string, Health>();
   const connections = new Map<string, number>();
-  let link: ReturnType<typeof connectLink> | null = null;
+  let link: LinkConnection | null = null;
 
   const set = (child: string, to: Health, o: { cause: Cause; reason: string }) => {
     const was = health.get(child) ?? null;

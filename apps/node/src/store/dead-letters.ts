@@ -31,11 +31,6 @@ async function withStores<T>(dataDir: string, where: NodeDatabase, fn: (db: Node
   }
 }
 
-/** The deliveries a peer refused, kept in a node's dead letters (`cpnet node outbox list`). */
-export function listDeadLetters(dataDir: string, where: NodeDatabase = {}): Promise<DeadLetter[]> {
-  return withStores(dataDir, where, (db) => db.outbox.deadLetters());
-}
-
 /**
  * A node's outbox as `cpnet node outbox list` shows it, from one open of its database: what it still has to send, by
  * peer and path (a peer whose deliveries show failed attempts is one the running node is backing off from: its
